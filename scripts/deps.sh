@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Periscope builds, runs and tests with, and the
+# pinned @sentry/node used by the end-to-end tests. Only calls apt-get for
+# what is missing, so a machine that has everything does no network I/O.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config clang
+  liblua5.4-dev lua5.4 lua-cjson lua-busted
+  libmicrohttpd-dev libpq-dev postgresql libsqlite3-dev sqlite3
+  zlib1g-dev libbrotli-dev libzstd-dev libcurl4-openssl-dev libssl-dev
+  libjansson-dev libcjson-dev libcmocka-dev
+  python3 python3-sentry-sdk python3-aiosmtpd python3-prometheus-client
+  nodejs npm wrk curl ca-certificates
+)
+SENTRY_NODE_VERSION=11.12.0
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# nodejs/npm may come from elsewhere on a developer machine; a working `node`
+# and `npm` on PATH is enough.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  tmp=()
+  for p in "${missing[@]}"; do [[ $p == nodejs || $p == npm ]] || tmp+=("$p"); done
+  missing=("${tmp[@]+"${tmp[@]}"}")
+fi
+
+if ((${#missing[@]})); then
+  echo "deps: installing ${missing[*]}"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# The real Node SDK for end-to-end tests, pinned, kept out of the source tree.
+node_dir="${PERISCOPE_NODE_DIR:-$(cd "$(dirname "$0")/.." && pwd)/build/node}"
+if [ "${1:-}" = "--test" ] && [ ! -f "$node_dir/node_modules/@sentry/node/package.json" ]; then
+  mkdir -p "$node_dir"
+  echo "deps: installing @sentry/node@$SENTRY_NODE_VERSION into $node_dir"
+  (cd "$node_dir" && npm install --no-audit --no-fund --silent "@sentry/node@$SENTRY_NODE_VERSION" >/dev/null)
+fi

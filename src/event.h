@@ -1,0 +1,48 @@
+/* event — one error event on its way from ingest to the database.
+ *
+ * Ingest creates it (after auth, decompression, envelope parsing and JSON
+ * validation) and publishes it on the "events" topic; a pipeline worker
+ * takes ownership, normalizes and groups it, hands it to the writer, and the
+ * writer frees it after the commit (event_free). The cJSON tree is never
+ * copied between threads: ownership moves with the struct. */
+#ifndef PERISCOPE_EVENT_H
+#define PERISCOPE_EVENT_H
+
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+struct ack;
+
+struct ingest_event {
+    int64_t project_id;
+    uint8_t event_id[16];   /* binary; from the envelope header, the item, or generated */
+    int64_t received_at_ms; /* receive time, ms since the epoch */
+    cJSON *json;            /* owned: the event object as sent (normalized by the worker) */
+    struct ack *ack;        /* NULL in ACK_MODE=queue; else the request waiting for commit */
+
+    /* Filled by the pipeline worker (owned, freed by event_free). */
+    char hash[33];           /* MD5 hex of the grouping components */
+    char *title;             /* "Type: value" or the message */
+    char *culprit;           /* top in-app frame, may be "" */
+    const char *level;       /* static string: fatal|error|warning|info|debug */
+    char *environment;       /* may be NULL */
+    char *release;           /* may be NULL */
+    int64_t timestamp_ms;    /* the event's own time (receive time when absent) */
+    void *payload;           /* normalized JSON, zstd level 1 compressed */
+    size_t payload_len;
+    int filtered;            /* 1: the project's filter() dropped it; not stored */
+};
+
+/* Allocates a zeroed event; NULL on allocation failure. */
+struct ingest_event *event_new(void);
+/* Frees the event and everything it owns (not the ack). NULL is fine. */
+void event_free(struct ingest_event *ev);
+
+/* Hex form of a 16-byte id into out[33]. */
+void event_id_hex(const uint8_t id[16], char out[33]);
+/* Parses 32 hex digits, dashes allowed (UUID form). Returns 0 or -EINVAL. */
+int event_id_parse(const char *s, size_t len, uint8_t out[16]);
+/* A random version-4 id. */
+void event_id_generate(uint8_t out[16]);
+
+#endif

@@ -1,0 +1,80 @@
+/* admin — the JSON admin API's request/response contract and route table.
+ *
+ * Every /api/admin/ route is a struct admin_route in some module's table
+ * (admin_projects.c, admin_issues.c, …), listed in admin_router.c. The router
+ * has already checked the bearer token (constant time), read the body (size
+ * capped) and matched the pattern; handlers run on an HTTP thread, must not
+ * block for long, and answer through the admin_resp helpers.
+ *
+ * Errors are {"error": {"code": "...", "message": "..."}}; lists are
+ * {"data": [...], "next_cursor": "..." | null}. */
+#ifndef PERISCOPE_HTTP_ADMIN_H
+#define PERISCOPE_HTTP_ADMIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+struct server;
+struct MHD_Connection;
+
+#define ADMIN_MAX_PARAMS 4
+
+struct admin_req {
+    struct server *srv;
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *path;                      /* without the query string */
+    const char *params[ADMIN_MAX_PARAMS];  /* the {} segments of the pattern, in order */
+    int nparams;
+    const char *body;                      /* may be NULL; NUL-terminated */
+    size_t body_len;
+    const char *content_type;              /* may be NULL */
+};
+
+struct admin_resp {
+    int status;
+    json_t *json;             /* owned: sent as application/json */
+    char *text;               /* owned, alternative to json: sent as-is */
+    const char *content_type; /* for text; default text/plain; charset=utf-8 */
+};
+
+typedef void (*admin_handler)(const struct admin_req *req, struct admin_resp *resp);
+
+struct admin_route {
+    const char *method;  /* "GET", "POST", … */
+    const char *pattern; /* "/api/admin/projects/{}/issues/{}"; {} is one path segment */
+    admin_handler fn;
+};
+
+/* Answer helpers. They take ownership of json. */
+void admin_json(struct admin_resp *resp, int status, json_t *json);
+void admin_error(struct admin_resp *resp, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* {"data": data, "next_cursor": cursor or null}; takes ownership of data. */
+void admin_list(struct admin_resp *resp, json_t *data, const char *next_cursor);
+
+/* Parses the body as a JSON object; on failure answers 400 and returns NULL.
+ * Caller owns the result. */
+json_t *admin_body_object(const struct admin_req *req, struct admin_resp *resp);
+
+/* Query-string argument, or NULL. Borrowed for the request. */
+const char *admin_query(const struct admin_req *req, const char *name);
+
+/* Parses params[i] as a positive int64; answers 404 and returns -1 when it
+ * is not one. */
+int64_t admin_param_id(const struct admin_req *req, struct admin_resp *resp, int i);
+
+/* ?limit= (default def, clamped to 1..max; 400 on garbage → returns -1). */
+int admin_limit(const struct admin_req *req, struct admin_resp *resp, int def, int max);
+
+/* Opaque pagination cursors over a (sort key, id) pair. decode returns 0,
+ * or -EINVAL for a cursor that is not one of ours (answer 400). encode:
+ * caller frees. */
+char *admin_cursor_encode(int64_t key, int64_t id);
+int admin_cursor_decode(const char *cursor, int64_t *key, int64_t *id);
+
+/* RFC 3339 UTC text for ms since the epoch ("2026-11-25T18:00:00.123Z"). */
+json_t *admin_time(long long ms);
+
+#endif

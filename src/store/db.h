@@ -1,0 +1,88 @@
+/* db — one database connection, SQLite or Postgres, behind one small API, so
+ * that every SQL statement in src/store/ is written once.
+ *
+ * SQL dialect: statements use $1, $2, … placeholders (SQLite accepts them as
+ * named parameters; Postgres natively), ON CONFLICT, RETURNING, and only
+ * types both sides share (BIGINT, TEXT, blobs as BLOB/BYTEA). Timestamps
+ * are BIGINT milliseconds since the epoch everywhere.
+ *
+ * Threading: a struct db is used by one thread at a time (the caller
+ * serializes, e.g. the writer thread owns its connection, readers take one
+ * from the store's pool). Nothing outside src/store/ includes this header. */
+#ifndef PERISCOPE_DB_H
+#define PERISCOPE_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+struct config;
+struct db;
+struct db_stmt;
+
+enum db_kind { DB_SQLITE, DB_POSTGRES };
+
+enum db_step_result {
+    DB_ROW = 1,  /* a row is available through db_col_* */
+    DB_DONE = 0, /* no (more) rows; the statement ran */
+    /* < 0: error (negative errno-style); db_errmsg() says what */
+};
+
+/* Opens a connection. SQLite: WAL, synchronous=NORMAL, busy_timeout,
+ * foreign_keys. Postgres: from cfg->pg_*. Returns 0 or negative errno with a
+ * message in err. */
+int db_open(const struct config *cfg, struct db **out, char *err, size_t errlen);
+void db_close(struct db *db);
+enum db_kind db_kind(const struct db *db);
+const char *db_errmsg(const struct db *db); /* borrowed until the next call */
+
+/* Postgres: true when the connection was lost and re-established (the
+ * caller's transaction, if any, is gone). Resets on read. */
+bool db_reconnected(struct db *db);
+
+/* Runs one or more statements without parameters (migrations, BEGIN…).
+ * Returns 0 or negative. */
+int db_exec(struct db *db, const char *sql);
+int db_begin(struct db *db);    /* BEGIN (SQLite: BEGIN IMMEDIATE) */
+int db_commit(struct db *db);
+int db_rollback(struct db *db); /* safe to call after a failure */
+
+/* Prepared statements are cached per connection, keyed by the sql pointer
+ * (pass string literals). The statement is borrowed: valid until db_close.
+ * db_prepare resets it and clears its bindings. NULL on error. */
+struct db_stmt *db_prepare(struct db *db, const char *sql);
+
+/* Bind parameter $idx (1-based). Values are copied by the call. */
+int db_bind_int64(struct db_stmt *st, int idx, int64_t v);
+int db_bind_double(struct db_stmt *st, int idx, double v);
+int db_bind_text(struct db_stmt *st, int idx, const char *s, size_t len); /* len (size_t)-1: strlen */
+int db_bind_blob(struct db_stmt *st, int idx, const void *p, size_t len);
+int db_bind_null(struct db_stmt *st, int idx);
+
+/* Executes (on the first call) and advances. Returns DB_ROW, DB_DONE or a
+ * negative error. A unique violation is -EEXIST. */
+int db_step(struct db_stmt *st);
+
+/* Column access for the current row (0-based). Pointers are borrowed until
+ * the next db_step/db_prepare on the statement. */
+bool db_col_is_null(struct db_stmt *st, int col);
+int64_t db_col_int64(struct db_stmt *st, int col);
+double db_col_double(struct db_stmt *st, int col);
+const char *db_col_text(struct db_stmt *st, int col); /* NULL for SQL NULL */
+const void *db_col_blob(struct db_stmt *st, int col, size_t *len);
+int db_col_count(struct db_stmt *st);
+const char *db_col_name(struct db_stmt *st, int col);
+
+/* Rows changed by the last INSERT/UPDATE/DELETE run through st. */
+int64_t db_changes(struct db_stmt *st);
+
+/* Done with the statement's result before it is prepared again (frees
+ * Postgres results early; optional). */
+void db_finish(struct db_stmt *st);
+
+/* Applies migrations/<kind>/NNNN_*.sql from dir in order, each in its own
+ * transaction, recorded in schema_migrations. Idempotent. Returns the number
+ * applied (>= 0) or negative with a message in err. */
+int db_migrate(struct db *db, const char *migrations_dir, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,38 @@
+/* store — the database behind the server: connections, migrations, and the
+ * one place SQL lives (src/store/*.c, each area in its own file with its own
+ * header: projects.h, issues.h, events.h, alerts.h, destinations.h,
+ * scripts.h …). Area functions take a struct db* that the caller holds.
+ *
+ * Connections: store_writer() is the single writer connection (SQLite: the
+ * only connection that writes events; used by the writer thread only).
+ * store_acquire()/store_release() lend a connection from a small pool to
+ * any other thread (admin API, notifier, retention) for one short task. */
+#ifndef PERISCOPE_STORE_H
+#define PERISCOPE_STORE_H
+
+#include <stddef.h>
+#include "db.h"
+
+struct config;
+struct store;
+
+/* Opens the pool and the writer connection, applies migrations. Returns 0 or
+ * negative with a message in err. */
+int store_open(const struct config *cfg, struct store **out, char *err, size_t errlen);
+void store_close(struct store *st);
+
+/* The writer thread's connection (borrowed for the store's lifetime). */
+struct db *store_writer(struct store *st);
+
+/* Borrow a pooled connection; blocks while all are lent. Always release. */
+struct db *store_acquire(struct store *st);
+void store_release(struct store *st, struct db *db);
+
+/* Migrations directory for cfg's backend: $MIGRATIONS_DIR/<kind>, or
+ * <source dir>/migrations/<kind>. Borrowed static buffer. */
+const char *store_migrations_dir(const struct config *cfg);
+
+/* Milliseconds since the epoch (wall clock), the unit of every timestamp. */
+long long store_now_ms(void);
+
+#endif
