@@ -1,0 +1,332 @@
+#!/usr/bin/env python3
+"""`make bench`: end-to-end ingest throughput against the HTTP ceiling.
+
+Runs every case of issue 10 in one go (see CASES), prints a table with each
+figure and its ratio to the ceiling measured in the same run, and writes
+bench/results/latest.json. Environment:
+  BENCH_SECONDS   wrk duration per case (default 15)
+  BENCH_QUICK=1   3 s per case, a small "1M" database, short stage loops
+  BENCH_ONLY      comma-separated case names to run (default: all)
+  BENCH_PROFILE=1 run the 4 KB SQLite commit case under `perf record -g`
+                  and write perf-report.txt next to the results
+  BENCH_RESULTS   results directory (default bench/results)
+  BUILD_DIR       build directory (default build)
+"""
+import json
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib as bl  # noqa: E402
+import report  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+SECONDS = 3 if QUICK else int(os.environ.get("BENCH_SECONDS", "15"))
+BUILD = os.path.abspath(os.environ.get("BUILD_DIR", os.path.join(ROOT, "build")))
+RESULTS = os.path.abspath(os.environ.get("BENCH_RESULTS", os.path.join(ROOT, "bench", "results")))
+SEED_EVENTS = 20_000 if QUICK else 1_000_000
+SEED_MAX_S = 30 if QUICK else 240
+
+BASE = {"server": "periscope", "backend": "sqlite", "ack": "commit", "format": "store",
+        "size": "4k", "issues": 100}
+CASES = [  # name, overrides of BASE
+    ("ceiling", {"server": "ceiling"}),
+    ("sqlite_commit_4k", {}),
+    ("sqlite_queue_4k", {"ack": "queue"}),
+    ("sqlite_50k", {"size": "50k"}),
+    ("postgres_4k", {"backend": "postgres"}),
+    ("gzip_4k", {"format": "gzip"}),
+    ("node_envelope_4k", {"format": "envelope"}),
+    ("issues_100", {"same_as": "sqlite_commit_4k"}),
+    ("issues_10k", {"issues": 10_000}),
+    ("issues_100k", {"issues": 100_000}),
+    ("db_1m", {"seed": SEED_EVENTS}),
+    ("half_rate", {"rate_of": "sqlite_commit_4k"}),
+]
+
+
+class Run:
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.results = {}
+        self.pg = None          # PostgresCounter of the bench database
+        self.pg_started = None  # cluster dir when we started one
+        self.admin_key = secrets.token_hex(16)
+
+
+def make_templates(tmp):
+    tdir = os.path.join(tmp, "templates")
+    os.makedirs(tdir)
+    for fmt, size in (("store", "4k"), ("store", "50k"), ("gzip", "4k"), ("envelope", "4k")):
+        subprocess.run([sys.executable, os.path.join(ROOT, "bench", "gen_events.py"), fmt, size,
+                        os.path.join(tdir, f"{fmt}-{size}.lua")], check=True,
+                       stderr=subprocess.DEVNULL, timeout=60)
+    return tdir
+
+
+def wrk_env(run, spec, project="1", key="0123456789abcdef0123456789abcdef", rate=0):
+    return {"BENCH_TEMPLATE_DIR": os.path.join(run.tmp, "templates"),
+            "BENCH_FORMAT": spec["format"], "BENCH_EVENT_SIZE": spec["size"],
+            "BENCH_ISSUES": str(spec["issues"]), "BENCH_PROJECT": str(project),
+            "BENCH_KEY": key, "BENCH_RATE": str(int(rate))}
+
+
+def figures(w, seconds_persisted=None, persisted=None):
+    out = {"requests": w["requests"], "wrk_rps": w["requests"] / (w["duration_us"] / 1e6),
+           "non2xx": w["non2xx"], "status": w["status"], "samples": w["samples"],
+           "socket_errors": w["errors"], "p50_ms": w["latency_us"]["p50"] / 1000.0,
+           "p90_ms": w["latency_us"]["p90"] / 1000.0, "p99_ms": w["latency_us"]["p99"] / 1000.0,
+           "max_ms": w["latency_us"]["max"] / 1000.0, "wrk_cpu_s": w["wrk_cpu_s"],
+           "machine_busy_s": w["machine_busy_s"],
+           "duration_s": w["duration_us"] / 1e6}
+    if persisted is not None:
+        out["persisted"] = persisted
+        out["persisted_s"] = seconds_persisted
+        out["persisted_per_s"] = persisted / seconds_persisted if seconds_persisted else 0.0
+    return out
+
+
+def run_ceiling(run, spec):
+    port = bl.free_port()
+    env = dict(os.environ, PORT=str(port))
+    srv = bl.Server([os.path.join(BUILD, "bench_ceiling"), str(port)], env, run.tmp, port,
+                    "ceiling")
+    try:
+        srv.wait_listening(timeout=10)
+        cpu0 = srv.cpu_s()
+        w = bl.run_wrk(ROOT, srv.url, SECONDS, wrk_env(run, spec))
+        res = figures(w)
+        res["server_cpu_s"] = srv.cpu_s() - cpu0
+        res["other_cpu_s"] = max(0.0, w["machine_busy_s"] - res["server_cpu_s"] - w["wrk_cpu_s"])
+        res["peak_rss_mb"] = srv.hwm_mb()
+        res["persisted_per_s"] = (w["requests"] - w["non2xx"]) / res["duration_s"]
+        return res
+    finally:
+        srv.stop(10)
+
+
+def periscope_env(run, spec, data_dir, port, ack):
+    env = dict(os.environ, HOST="127.0.0.1", PORT=str(port), DATA_DIR=data_dir,
+               API_SECRET_KEY_ADMIN=run.admin_key, ACK_MODE=ack, LOG_FORMAT="json")
+    if spec["backend"] == "postgres":
+        pe = run.pg.env
+        env.update(POSTGRES_ENABLED="true", POSTGRES_HOST=pe["PGHOST"],
+                   POSTGRES_PORT=pe["PGPORT"], POSTGRES_USER=pe["PGUSER"],
+                   POSTGRES_PASSWORD=pe["PGPASSWORD"], POSTGRES_DATABASE=pe["PGDATABASE"])
+    return env
+
+
+def start_periscope(run, spec, data_dir, ack):
+    port = bl.free_port()
+    srv = bl.Server([os.path.join(BUILD, "periscope"), "serve"],
+                    periscope_env(run, spec, data_dir, port, ack), data_dir, port, "periscope")
+    try:
+        srv.wait_listening("/healthz", timeout=60)
+    except Exception:
+        srv.stop(10)
+        raise
+    return srv
+
+
+def create_project(run, srv):
+    status, body = bl.http("POST", srv.url + "/api/admin/projects", {"name": "bench"},
+                           token=run.admin_key)
+    if status not in (200, 201) or not isinstance(body, dict):
+        raise RuntimeError(f"project create answered {status}: {str(body)[:300]}")
+    return body["id"], body["public_key"]
+
+
+def seed_database(run, spec, data_dir, counter):
+    """Fills the database through the server itself (ACK_MODE=queue, wrk,
+    10,000 issues) until SEED_EVENTS are stored or SEED_MAX_S passes."""
+    t0 = time.monotonic()
+    srv = start_periscope(run, spec, data_dir, "queue")
+    try:
+        project, key = create_project(run, srv)
+        seed_spec = dict(spec, issues=10_000)
+        while time.monotonic() - t0 < SEED_MAX_S:
+            have = counter.count()
+            if have >= SEED_EVENTS:
+                break
+            left_s = SEED_MAX_S - (time.monotonic() - t0)
+            chunk = int(max(2, min(left_s - 1, 30)))
+            bl.run_wrk(ROOT, srv.url, chunk, wrk_env(run, seed_spec, project, key))
+            bl.wait_drained(counter, SEED_EVENTS, quiet_s=0.5, timeout_s=30)
+    finally:
+        srv.stop()
+    return project, key, counter.count(), time.monotonic() - t0
+
+
+def run_periscope(run, name, spec, rate=0):
+    data_dir = os.path.join(run.tmp, name)
+    os.makedirs(data_dir)
+    if spec["backend"] == "postgres":
+        if run.pg is None:
+            raise RuntimeError("no Postgres cluster (tests/pg_cluster.sh missing or failed)")
+        counter = run.pg  # a database of its own, created for this run
+    else:
+        counter = bl.SqliteCounter(os.path.join(data_dir, "periscope.db"))
+    extra = {}
+    project = key = None
+    if spec.get("seed"):
+        project, key, seeded, seed_s = seed_database(run, spec, data_dir, counter)
+        extra = {"seeded_events": seeded, "seed_seconds": seed_s}
+    srv = start_periscope(run, spec, data_dir, spec["ack"])
+    perf = None
+    try:
+        if project is None:
+            project, key = create_project(run, srv)
+        base = counter.count()
+        if os.environ.get("BENCH_PROFILE") == "1" and name == "sqlite_commit_4k":
+            perf = start_perf(srv.proc.pid)
+        cpu0, t0 = srv.cpu_s(), time.monotonic()
+        w = bl.run_wrk(ROOT, srv.url, SECONDS, wrk_env(run, spec, project, key, rate))
+        if perf:
+            stop_perf(perf)
+        ok = w["requests"] - w["non2xx"]
+        count, t_last = bl.wait_drained(counter, base + ok)
+        persisted = count - base
+        seconds = max(w["duration_us"] / 1e6, t_last - t0)
+        res = figures(w, seconds, persisted)
+        res["server_cpu_s"] = srv.cpu_s() - cpu0
+        res["other_cpu_s"] = max(0.0, w["machine_busy_s"] - res["server_cpu_s"] - w["wrk_cpu_s"])
+        res["peak_rss_mb"] = srv.hwm_mb()
+        res["drain_s"] = max(0.0, t_last - t0 - w["duration_us"] / 1e6)
+        res.update(extra)
+        if rate:
+            res["target_rate"] = rate
+        return res
+    finally:
+        code = srv.stop()
+        if code not in (0, None):
+            print(f"  ({name}: periscope exited {code}; log {srv.log_path})", file=sys.stderr)
+
+
+def start_perf(pid):
+    os.makedirs(RESULTS, exist_ok=True)
+    data = os.path.join(RESULTS, "perf.data")
+    p = subprocess.Popen(["perf", "record", "-g", "-o", data, "-p", str(pid)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    return p, data
+
+
+def stop_perf(perf):
+    p, data = perf
+    p.send_signal(2)
+    p.wait(60)
+    out = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children",
+                          "--percent-limit", "0.5", "-g", "none"],
+                         capture_output=True, text=True, timeout=300).stdout
+    with open(os.path.join(RESULTS, "perf-report.txt"), "w") as f:
+        f.write(out)
+
+
+def setup_postgres(run):
+    envfile = os.environ.get("PERISCOPE_TEST_PG_ENV")
+    if not (envfile and os.path.exists(envfile)):
+        script = os.path.join(ROOT, "tests", "pg_cluster.sh")
+        if not os.path.exists(script):
+            return
+        cluster = os.path.join(run.tmp, "pg")
+        subprocess.run([script, "start", cluster], check=True, timeout=120,
+                       stdout=subprocess.DEVNULL)
+        run.pg_started = (script, cluster)
+        envfile = os.path.join(cluster, "env")
+    admin = bl.PostgresCounter(bl.read_env_file(envfile))
+    dbname = "periscope_bench_" + secrets.token_hex(4)
+    admin.psql(f"CREATE DATABASE {dbname}")
+    run.pg = bl.PostgresCounter(dict(bl.read_env_file(envfile), POSTGRES_DATABASE=dbname))
+    run.pg_admin, run.pg_db = admin, dbname
+
+
+def teardown_postgres(run):
+    if run.pg is not None:
+        try:
+            run.pg_admin.psql(f"DROP DATABASE IF EXISTS {run.pg_db}")
+        except Exception as e:  # noqa: BLE001 - cleanup reports and goes on
+            print(f"bench: dropping {run.pg_db}: {e}", file=sys.stderr)
+    if run.pg_started:
+        script, cluster = run.pg_started
+        subprocess.run([script, "stop", cluster], timeout=120, stdout=subprocess.DEVNULL)
+
+
+def run_stages():
+    exe = os.path.join(BUILD, "bench_stages")
+    if not os.path.exists(exe):
+        return {"error": "bench_stages not built (its modules are not on this branch yet)"}
+    env = dict(os.environ, BENCH_QUICK="1" if QUICK else "0")
+    out = subprocess.run([exe], env=env, capture_output=True, text=True, timeout=240, cwd=ROOT)
+    for line in out.stdout.splitlines():
+        if line.startswith("STAGES "):
+            return json.loads(line[7:])
+    return {"error": f"bench_stages exit {out.returncode}: {(out.stderr or out.stdout)[-400:]}"}
+
+
+def main():
+    only = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
+    if os.environ.get("BENCH_PROFILE") == "1" and not only:
+        only = {"sqlite_commit_4k"}
+    started = time.time()
+    tmp = tempfile.mkdtemp(prefix="periscope-bench-")
+    run = Run(tmp)
+    out = {"started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+           "machine": report.machine(), "loadavg_at_start": os.getloadavg(), "seconds_per_case": SECONDS, "quick": QUICK,
+           "wrk": {"threads": 2, "connections": 64}}
+    try:
+        make_templates(tmp)
+        out["stages"] = run_stages()
+        report.print_stages(out["stages"])
+        try:
+            setup_postgres(run)
+        except Exception as e:  # noqa: BLE001 - the other cases still run
+            print(f"bench: Postgres unavailable: {e}", file=sys.stderr)
+        for name, overrides in CASES:
+            if only and name not in only:
+                continue
+            spec = dict(BASE, **overrides)
+            t0 = time.monotonic()
+            print(f"bench: {name} …", file=sys.stderr, flush=True)
+            try:
+                if "same_as" in spec:
+                    res = dict(run.results.get(spec["same_as"], {"error": "not run"}),
+                               same_as=spec["same_as"])
+                elif spec["server"] == "ceiling":
+                    res = run_ceiling(run, spec)
+                elif "rate_of" in spec:
+                    ref = run.results.get(spec["rate_of"], {}).get("persisted_per_s")
+                    if not ref:
+                        raise RuntimeError(f"needs a max rate from {spec['rate_of']}")
+                    res = run_periscope(run, name, spec, rate=ref / 2)
+                else:
+                    res = run_periscope(run, name, spec)
+            except Exception as e:  # noqa: BLE001 - one failing case must not hide the rest
+                res = {"error": str(e)[:1000]}
+            res["spec"] = {k: v for k, v in spec.items() if k != "same_as"}
+            res["case_wall_s"] = time.monotonic() - t0
+            run.results[name] = res
+            report.print_case_line(name, res)
+    finally:
+        teardown_postgres(run)
+        bl.rmtree_quiet(tmp)
+    out["cases"] = run.results
+    out["total_seconds"] = time.time() - started
+    out["targets"] = report.targets(run.results)
+    os.makedirs(RESULTS, exist_ok=True)
+    text = report.table(out)
+    print(text)
+    with open(os.path.join(RESULTS, "latest.json"), "w") as f:
+        json.dump(out, f, indent=1, sort_keys=True)
+    with open(os.path.join(RESULTS, "latest.txt"), "w") as f:
+        f.write(text + "\n")
+    print(f"bench: wrote {os.path.join(RESULTS, 'latest.json')} in {out['total_seconds']:.0f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""The table, the targets of issue 10, and the machine description for
+bench/bench.py."""
+import os
+import platform
+
+TARGETS = [  # (name, text, check(results) -> (met or None, observed text))
+    ("sqlite_commit_4k >= 25000/s", lambda r: _rate(r, "sqlite_commit_4k", 25_000)),
+    ("sqlite_50k >= 3000/s", lambda r: _rate(r, "sqlite_50k", 3_000)),
+    ("postgres_4k >= 15000/s", lambda r: _rate(r, "postgres_4k", 15_000)),
+    ("p99 at half the max rate <= 50 ms", lambda r: _p99(r)),
+    ("peak RSS, any case <= 256 MB", lambda r: _rss(r)),
+    ("100,000 issues vs 100: <= 20 % slower", lambda r: _growth(r)),
+]
+
+
+def _ok(r, name):
+    c = r.get(name)
+    return c if c and "error" not in c and c.get("persisted_per_s") is not None else None
+
+
+def _rate(r, name, want):
+    c = _ok(r, name)
+    if c is None:
+        return None, "not measured"
+    return c["persisted_per_s"] >= want, f"{c['persisted_per_s']:,.0f}/s"
+
+
+def _p99(r):
+    c = _ok(r, "half_rate")
+    if c is None:
+        return None, "not measured"
+    return c["p99_ms"] <= 50, f"{c['p99_ms']:.1f} ms at {c['wrk_rps']:,.0f} req/s"
+
+
+def _rss(r):
+    vals = [(c["peak_rss_mb"], n) for n, c in r.items()
+            if n != "ceiling" and c.get("peak_rss_mb") and "same_as" not in c]
+    if not vals:
+        return None, "not measured"
+    worst, name = max(vals)
+    return worst <= 256, f"{worst:.0f} MB ({name})"
+
+
+def _growth(r):
+    a, b = _ok(r, "issues_100"), _ok(r, "issues_100k")
+    if a is None or b is None or not a["persisted_per_s"]:
+        return None, "not measured"
+    slower = 1 - b["persisted_per_s"] / a["persisted_per_s"]
+    return slower <= 0.20, f"{slower * 100:+.0f} % slower"
+
+
+def targets(results):
+    out = []
+    for name, check in TARGETS:
+        met, seen = check(results)
+        out.append({"target": name, "met": met, "observed": seen})
+    return out
+
+
+def machine():
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return {"cores": os.cpu_count(), "cpu": model, "kernel": platform.release()}
+
+
+def print_stages(stages):
+    if not stages or "error" in stages:
+        print(f"stages: {stages.get('error') if stages else 'none'}")
+        return
+    print("stage micro-benchmarks (µs per event, one thread)")
+    sizes = list(stages.get("sizes", []))
+    print(f"  {'stage':34s}" + "".join(f"{s:>10s}" for s in sizes))
+    for row in stages.get("stages", []):
+        cells = "".join(f"{row['us'].get(s, float('nan')):10.1f}" for s in sizes)
+        print(f"  {row['name']:34s}{cells}")
+
+
+def print_case_line(name, res):
+    if "error" in res:
+        print(f"  {name}: ERROR {res['error'][:300]}", flush=True)
+    else:
+        print(f"  {name}: {res.get('persisted_per_s', 0):,.0f}/s, non-2xx {res.get('non2xx')},"
+              f" p99 {res.get('p99_ms', 0):.1f} ms", flush=True)
+
+
+def table(out):
+    cases = out["cases"]
+    ceiling = (cases.get("ceiling") or {}).get("persisted_per_s")
+    cores = out["machine"]["cores"] or 1
+    head = (f"{'case':18s} {'events/s':>9s} {'×ceil':>6s} {'req/s':>8s} {'non2xx':>7s} "
+            f"{'p50 ms':>7s} {'p99 ms':>7s} {'RSS MB':>7s} {'srv CPU':>8s} {'wrk CPU':>8s} {'other':>6s} "
+            f"{'srv µs/ev':>9s}")
+    lines = [f"Periscope ingest, {out['seconds_per_case']} s per case, wrk -t2 -c64, "
+             f"{cores} cores ({out['machine']['cpu']})", head, "-" * len(head)]
+    for name, c in cases.items():
+        if "error" in c:
+            lines.append(f"{name:18s} ERROR: {c['error'][:200]}")
+            continue
+        dur = c.get("duration_s") or 1
+        rate = c.get("persisted_per_s", 0)
+        ratio = f"{rate / ceiling:6.2f}" if ceiling else "     -"
+        srv = c.get("server_cpu_s", 0)
+        events = c.get("persisted", c["requests"] - c["non2xx"])
+        per_ev = srv * 1e6 / events if events else 0
+        lines.append(
+            f"{name:18s} {rate:9,.0f} {ratio} {c['wrk_rps']:8,.0f} {c['non2xx']:7d} "
+            f"{c['p50_ms']:7.2f} {c['p99_ms']:7.2f} {c.get('peak_rss_mb') or 0:7.0f} "
+            f"{srv / dur * 100 / cores:7.0f}% {c['wrk_cpu_s'] / dur * 100 / cores:7.0f}% "
+            f"{c.get('other_cpu_s', 0) / dur * 100 / cores:5.0f}% "
+            f"{per_ev:9.1f}")
+        notes = []
+        if c.get("same_as"):
+            notes.append(f"same run as {c['same_as']}")
+        if c.get("seeded_events") is not None:
+            notes.append(f"database seeded with {c['seeded_events']:,} events in "
+                         f"{c['seed_seconds']:.0f} s")
+        if c.get("target_rate"):
+            notes.append(f"rate-limited to {c['target_rate']:,.0f} req/s")
+        if c.get("drain_s", 0) > 0.3:
+            notes.append(f"queue drained {c['drain_s']:.1f} s after wrk")
+        if c.get("status"):
+            notes.append("non-2xx: " + ", ".join(f"{k}×{v}" for k, v in c["status"].items()))
+        for n in notes:
+            lines.append(f"{'':18s}   {n}")
+    lines.append("")
+    lines.append("events/s: persisted events counted in the database after the queue drained, "
+                 "÷ wall time; ×ceil: ratio to the bare libmicrohttpd server's req/s; "
+                 "CPU: share of all cores while wrk ran (other: processes outside the "
+                 "benchmark — high means a noisy run)")
+    lines.append("targets (issue 10):")
+    for t in out["targets"]:
+        mark = {True: "met", False: "NOT met", None: "n/a"}[t["met"]]
+        lines.append(f"  [{mark:7s}] {t['target']:40s} {t['observed']}")
+    return "\n".join(lines)
