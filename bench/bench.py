@@ -62,9 +62,11 @@ class Run:
 def make_templates(tmp):
     tdir = os.path.join(tmp, "templates")
     os.makedirs(tdir)
-    for fmt, size in (("store", "4k"), ("store", "50k"), ("gzip", "4k"), ("envelope", "4k")):
+    for fmt, size in (("store", "4k"), ("store", "50k"), ("gzip", "4k"), ("envelope", "4k"),
+                      ("json", "4k"), ("json", "50k")):
+        ext = "json" if fmt == "json" else "lua"
         subprocess.run([sys.executable, os.path.join(ROOT, "bench", "gen_events.py"), fmt, size,
-                        os.path.join(tdir, f"{fmt}-{size}.lua")], check=True,
+                        os.path.join(tdir, f"{fmt}-{size}.{ext}")], check=True,
                        stderr=subprocess.DEVNULL, timeout=60)
     return tdir
 
@@ -256,12 +258,13 @@ def teardown_postgres(run):
         subprocess.run([script, "stop", cluster], timeout=120, stdout=subprocess.DEVNULL)
 
 
-def run_stages():
+def run_stages(tmp):
     exe = os.path.join(BUILD, "bench_stages")
     if not os.path.exists(exe):
         return {"error": "bench_stages not built (its modules are not on this branch yet)"}
     env = dict(os.environ, BENCH_QUICK="1" if QUICK else "0")
-    out = subprocess.run([exe], env=env, capture_output=True, text=True, timeout=240, cwd=ROOT)
+    args = [f"{s}={os.path.join(tmp, 'templates', f'json-{s}.json')}" for s in ("4k", "50k")]
+    out = subprocess.run([exe] + args, env=env, capture_output=True, text=True, timeout=240, cwd=ROOT)
     for line in out.stdout.splitlines():
         if line.startswith("STAGES "):
             return json.loads(line[7:])
@@ -280,7 +283,7 @@ def main():
            "wrk": {"threads": 2, "connections": 64}}
     try:
         make_templates(tmp)
-        out["stages"] = run_stages()
+        out["stages"] = run_stages(tmp)
         report.print_stages(out["stages"])
         try:
             setup_postgres(run)

@@ -78,7 +78,8 @@ def print_stages(stages):
     sizes = list(stages.get("sizes", []))
     print(f"  {'stage':34s}" + "".join(f"{s:>10s}" for s in sizes))
     for row in stages.get("stages", []):
-        cells = "".join(f"{row['us'].get(s, float('nan')):10.1f}" for s in sizes)
+        vals = [row["us"].get(s) for s in sizes]
+        cells = "".join(f"{v:10.2f}" if v is not None else f"{'failed':>10s}" for v in vals)
         print(f"  {row['name']:34s}{cells}")
 
 
