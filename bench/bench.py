@@ -151,14 +151,19 @@ def seed_database(run, spec, data_dir, counter):
     try:
         project, key = create_project(run, srv)
         seed_spec = dict(spec, issues=10_000)
-        while time.monotonic() - t0 < SEED_MAX_S:
-            have = counter.count()
-            if have >= SEED_EVENTS:
-                break
+        have, rate = counter.count(), None
+        while have < SEED_EVENTS and time.monotonic() - t0 < SEED_MAX_S:
             left_s = SEED_MAX_S - (time.monotonic() - t0)
-            chunk = int(max(2, min(left_s - 1, 30)))
-            bl.run_wrk(ROOT, srv.url, chunk, wrk_env(run, seed_spec, project, key))
-            bl.wait_drained(counter, SEED_EVENTS, quiet_s=0.5, timeout_s=30)
+            want_s = 3 if rate is None else (SEED_EVENTS - have) / rate + 1
+            chunk = int(max(2, min(left_s - 1, want_s, 60)))
+            c0 = time.monotonic()
+            w = bl.run_wrk(ROOT, srv.url, chunk, wrk_env(run, seed_spec, project, key))
+            before, (have, _) = have, bl.wait_drained(counter, SEED_EVENTS, quiet_s=0.5,
+                                                      timeout_s=30)
+            rate = max(100.0, (have - before) / (time.monotonic() - c0))
+            if have == before:
+                raise RuntimeError(f"seeding stored nothing (wrk: {w['status']} "
+                                   f"{list(w['samples'].values())[:1]})")
     finally:
         srv.stop()
     return project, key, counter.count(), time.monotonic() - t0
@@ -219,14 +224,22 @@ def start_perf(pid):
 
 
 def stop_perf(perf):
+    """Stops perf and writes three flat views of the server's CPU (by shared
+    object, by thread, by symbol) to perf-report.txt."""
     p, data = perf
     p.send_signal(2)
     p.wait(60)
-    out = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children",
-                          "--percent-limit", "0.5", "-g", "none"],
-                         capture_output=True, text=True, timeout=300).stdout
+    sections = []
+    for sort in ("dso", "comm", "dso,symbol"):
+        out = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children",
+                              "--sort", sort, "--percent-limit", "0.3", "-g", "none"],
+                             capture_output=True, text=True, timeout=300).stdout
+        lines = [ln for ln in out.splitlines() if ln.strip() and not ln.startswith("#")]
+        sections.append(f"== perf report --sort {sort}\n" + "\n".join(lines[:60]))
+    text = "\n\n".join(sections)
     with open(os.path.join(RESULTS, "perf-report.txt"), "w") as f:
-        f.write(out)
+        f.write(text + "\n")
+    print(text)
 
 
 def setup_postgres(run):
@@ -277,6 +290,7 @@ def main():
         only = {"sqlite_commit_4k"}
     started = time.time()
     tmp = tempfile.mkdtemp(prefix="periscope-bench-")
+    os.chmod(tmp, 0o711)  # tests/pg_cluster.sh runs Postgres as user postgres under it
     run = Run(tmp)
     out = {"started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
            "machine": report.machine(), "loadavg_at_start": os.getloadavg(), "seconds_per_case": SECONDS, "quick": QUICK,

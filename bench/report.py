@@ -76,11 +76,11 @@ def print_stages(stages):
         return
     print("stage micro-benchmarks (µs per event, one thread)")
     sizes = list(stages.get("sizes", []))
-    print(f"  {'stage':34s}" + "".join(f"{s:>10s}" for s in sizes))
+    print(f"  {'stage':40s}" + "".join(f"{s:>10s}" for s in sizes))
     for row in stages.get("stages", []):
         vals = [row["us"].get(s) for s in sizes]
         cells = "".join(f"{v:10.2f}" if v is not None else f"{'failed':>10s}" for v in vals)
-        print(f"  {row['name']:34s}{cells}")
+        print(f"  {row['name']:40s}{cells}")
 
 
 def print_case_line(name, res):
