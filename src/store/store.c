@@ -10,8 +10,6 @@
 #include "config.h"
 #include "store.h"
 
-#define STORE_POOL_SIZE 4
-
 struct store {
     struct db *writer;
     struct db *pool[STORE_POOL_SIZE];
