@@ -206,17 +206,17 @@ static int pg_begin(struct db *db) { return pg_exec(db, "BEGIN"); }
 static int pg_commit(struct db *db)
 {
     /* COMMIT of a failed transaction "succeeds" as a rollback, and outside a
-     * transaction (e.g. after a reconnect) it only warns: both lose writes
-     * the caller believes committed. */
+     * transaction (e.g. on a fresh session after a reconnect) it only warns:
+     * both would lose writes the caller believes committed. */
     PGTransactionStatusType ts = PQtransactionStatus(pdb(db)->conn);
     if (ts == PQTRANS_INERROR) {
         pg_exec(db, "ROLLBACK");
         db_seterr(db, "transaction aborted by an earlier error; rolled back");
         return -EIO;
     }
-    if (ts == PQTRANS_IDLE) {
-        db_seterr(db, "commit without a transaction (was the connection lost?)");
-        return -EIO;
+    if (ts != PQTRANS_INTRANS) {
+        db_seterr(db, "commit without an open transaction (was the connection lost?)");
+        return ts == PQTRANS_IDLE ? -EIO : -ECONNRESET;
     }
     return pg_exec(db, "COMMIT");
 }

@@ -1,7 +1,6 @@
 /* projects — projects and their DSN keys, for both backends. */
 #include <errno.h>
 #include <openssl/rand.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "projects.h"
@@ -98,17 +97,19 @@ static int run(struct db_stmt *st)
     return rc;
 }
 
-static void random_key(char out[PUBLIC_KEY_HEX + 1])
+/* -EIO when OpenSSL has no entropy: then nothing is safe to hand out. */
+static int random_key(char out[PUBLIC_KEY_HEX + 1])
 {
     static const char hex[] = "0123456789abcdef";
     unsigned char raw[KEY_RANDOM_BYTES];
     if (RAND_bytes(raw, sizeof raw) != 1)
-        abort(); /* no entropy: nothing safe to hand out as a credential */
+        return -EIO;
     for (size_t i = 0; i < sizeof raw; i++) {
         out[2 * i] = hex[raw[i] >> 4];
         out[2 * i + 1] = hex[raw[i] & 15];
     }
     out[PUBLIC_KEY_HEX] = '\0';
+    return 0;
 }
 
 /* Inserts a fresh key; retries on the (astronomically unlikely) clash. */
@@ -119,9 +120,8 @@ static int key_insert(struct db *db, int64_t project_id, char key_out[PUBLIC_KEY
         struct db_stmt *st = db_prepare(db, SQL_KEY_INSERT);
         if (!st)
             return -EIO;
-        random_key(key_out);
-        if ((rc = db_bind_text(st, 1, key_out, PUBLIC_KEY_HEX)) || (rc = db_bind_int64(st, 2, project_id)) ||
-            (rc = db_bind_int64(st, 3, store_now_ms())))
+        if ((rc = random_key(key_out)) || (rc = db_bind_text(st, 1, key_out, PUBLIC_KEY_HEX)) ||
+            (rc = db_bind_int64(st, 2, project_id)) || (rc = db_bind_int64(st, 3, store_now_ms())))
             return rc;
         rc = run(st);
     }
