@@ -2,19 +2,24 @@
  * Postgres reconnect. */
 #include "support.h"
 
-static struct db *writer(void **state) { return store_writer(((struct test_store *)*state)->store); }
+static struct db *writer(void **state)
+{
+    return store_writer(((struct test_store *)*state)->store);
+}
 
-static const char SQL_SCRATCH_SQLITE[] =
-    "CREATE TABLE scratch (id BIGINT PRIMARY KEY, name TEXT UNIQUE, data BLOB, score DOUBLE PRECISION)";
-static const char SQL_SCRATCH_PG[] =
-    "CREATE TABLE scratch (id BIGINT PRIMARY KEY, name TEXT UNIQUE, data BYTEA, score DOUBLE PRECISION)";
-static const char SQL_INSERT[] = "INSERT INTO scratch (id, name, data, score) VALUES ($1, $2, $3, $4)";
+static const char SQL_SCRATCH_SQLITE[] = "CREATE TABLE scratch (id BIGINT PRIMARY KEY, name TEXT "
+                                         "UNIQUE, data BLOB, score DOUBLE PRECISION)";
+static const char SQL_SCRATCH_PG[] = "CREATE TABLE scratch (id BIGINT PRIMARY KEY, name TEXT "
+                                     "UNIQUE, data BYTEA, score DOUBLE PRECISION)";
+static const char SQL_INSERT[] =
+    "INSERT INTO scratch (id, name, data, score) VALUES ($1, $2, $3, $4)";
 static const char SQL_SELECT[] = "SELECT id, name, data, score FROM scratch WHERE id = $1";
 static const char SQL_COUNT[] = "SELECT COUNT(*) FROM scratch";
 
 static void make_scratch(struct db *db)
 {
-    assert_int_equal(db_exec(db, db_kind(db) == DB_POSTGRES ? SQL_SCRATCH_PG : SQL_SCRATCH_SQLITE), 0);
+    assert_int_equal(db_exec(db, db_kind(db) == DB_POSTGRES ? SQL_SCRATCH_PG : SQL_SCRATCH_SQLITE),
+                     0);
 }
 
 static int insert_row(struct db *db, int64_t id, const char *name, const void *data, size_t len)
@@ -109,8 +114,8 @@ static void test_unique_violation_is_eexist(void **state)
 static void test_foreign_key_violation_is_enoent(void **state)
 {
     struct db *db = writer(state);
-    struct db_stmt *st =
-        db_prepare(db, "INSERT INTO project_keys (public_key, project_id, created_at) VALUES ($1, $2, $3)");
+    struct db_stmt *st = db_prepare(
+        db, "INSERT INTO project_keys (public_key, project_id, created_at) VALUES ($1, $2, $3)");
     assert_non_null(st);
     assert_int_equal(db_bind_text(st, 1, "0123456789abcdef0123456789abcdef", (size_t)-1), 0);
     assert_int_equal(db_bind_int64(st, 2, 12345), 0);
@@ -147,8 +152,7 @@ static void test_blobs_round_trip_with_zero_bytes(void **state)
         assert_non_null(p); /* an empty blob is not NULL */
         assert_false(db_col_is_null(st, 2));
         assert_int_equal(len, want[i].len);
-        if (len)
-            assert_memory_equal(p, want[i].data, len);
+        if (len) assert_memory_equal(p, want[i].data, len);
         /* Asking again returns the same bytes. */
         size_t len2 = 0;
         assert_ptr_equal(db_col_blob(st, 2, &len2), p);
@@ -304,7 +308,8 @@ static int backend_pid(struct db *db)
 static void terminate(struct test_store *ts, int pid)
 {
     struct db *other = store_acquire(ts->store);
-    struct db_stmt *st = db_prepare(other, "SELECT pg_terminate_backend(CAST($1 AS INTEGER), 5000)");
+    struct db_stmt *st =
+        db_prepare(other, "SELECT pg_terminate_backend(CAST($1 AS INTEGER), 5000)");
     assert_non_null(st);
     assert_int_equal(db_bind_int64(st, 1, pid), 0);
     assert_int_equal(db_step(st), DB_ROW);
@@ -372,8 +377,8 @@ int main(void)
          test_commit_after_a_failed_statement_is_an_error_on_postgres, test_store_setup_postgres,
          test_store_teardown, NULL},
         {"postgres/test_postgres_reconnects_after_the_backend_is_killed",
-         test_postgres_reconnects_after_the_backend_is_killed, test_store_setup_postgres, test_store_teardown,
-         NULL},
+         test_postgres_reconnects_after_the_backend_is_killed, test_store_setup_postgres,
+         test_store_teardown, NULL},
         {"postgres/test_postgres_connection_lost_in_a_transaction_is_econnreset",
          test_postgres_connection_lost_in_a_transaction_is_econnreset, test_store_setup_postgres,
          test_store_teardown, NULL},

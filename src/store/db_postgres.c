@@ -55,9 +55,15 @@ struct pg_stmt {
 
 static const struct db_ops pg_ops;
 
-static struct pg_db *pdb(struct db *db) { return (struct pg_db *)db; }
+static struct pg_db *pdb(struct db *db)
+{
+    return (struct pg_db *)db;
+}
 
-static struct pg_stmt *pst(struct db_stmt *st) { return (struct pg_stmt *)st; }
+static struct pg_stmt *pst(struct db_stmt *st)
+{
+    return (struct pg_stmt *)st;
+}
 
 static void pg_notice_ignore(void *arg, const char *message)
 {
@@ -78,10 +84,24 @@ int db_postgres_open(const struct config *cfg, struct db **out, char *err, size_
 {
     char port[16];
     snprintf(port, sizeof port, "%d", cfg->pg_port);
-    const char *keys[] = {"host", "port", "user", "password", "dbname", "connect_timeout",
-                          "application_name", "client_encoding", NULL};
-    const char *vals[] = {cfg->pg_host, port, cfg->pg_user, cfg->pg_password, cfg->pg_database,
-                          PG_CONNECT_TIMEOUT_S, "periscope", "UTF8", NULL};
+    const char *keys[] = {"host",
+                          "port",
+                          "user",
+                          "password",
+                          "dbname",
+                          "connect_timeout",
+                          "application_name",
+                          "client_encoding",
+                          NULL};
+    const char *vals[] = {cfg->pg_host,
+                          port,
+                          cfg->pg_user,
+                          cfg->pg_password,
+                          cfg->pg_database,
+                          PG_CONNECT_TIMEOUT_S,
+                          "periscope",
+                          "UTF8",
+                          NULL};
     struct pg_db *db = calloc(1, sizeof *db);
     if (!db) {
         snprintf(err, errlen, "out of memory");
@@ -132,20 +152,13 @@ static int pg_result_error(struct db *db, const PGresult *res)
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(pdb(db)->conn);
     set_pg_err(db, "", msg && *msg ? msg : "postgres error");
-    if (!state)
-        return -EIO;
-    if (!strcmp(state, "23505"))
-        return -EEXIST;
-    if (!strcmp(state, "23503"))
-        return -ENOENT;
-    if (!strcmp(state, "40001") || !strcmp(state, "40P01"))
-        return -EAGAIN;
-    if (!strncmp(state, "22", 2))
-        return -EINVAL;
-    if (!strncmp(state, "53", 2))
-        return -ENOMEM;
-    if (!strncmp(state, "08", 2) || !strncmp(state, "57P", 3))
-        return -ECONNRESET;
+    if (!state) return -EIO;
+    if (!strcmp(state, "23505")) return -EEXIST;
+    if (!strcmp(state, "23503")) return -ENOENT;
+    if (!strcmp(state, "40001") || !strcmp(state, "40P01")) return -EAGAIN;
+    if (!strncmp(state, "22", 2)) return -EINVAL;
+    if (!strncmp(state, "53", 2)) return -ENOMEM;
+    if (!strncmp(state, "08", 2) || !strncmp(state, "57P", 3)) return -ECONNRESET;
     return -EIO;
 }
 
@@ -165,8 +178,7 @@ static int pg_call(struct pg_db *db, pg_run_fn fn, void *ctx, PGresult **out)
     for (int attempt = 0; attempt < 2; attempt++) {
         if (PQstatus(db->conn) == CONNECTION_BAD) {
             int rc = pg_reconnect(db);
-            if (rc < 0)
-                return rc;
+            if (rc < 0) return rc;
         }
         bool idle = PQtransactionStatus(db->conn) == PQTRANS_IDLE;
         PGresult *res = fn(db, ctx);
@@ -186,8 +198,7 @@ static int pg_call(struct pg_db *db, pg_run_fn fn, void *ctx, PGresult **out)
         char lost[DB_ERRMSG_MAX];
         snprintf(lost, sizeof lost, "%s", PQerrorMessage(db->conn));
         int rc = pg_reconnect(db);
-        if (rc < 0)
-            return rc;
+        if (rc < 0) return rc;
         if (!idle) {
             set_pg_err(&db->base, "postgres connection lost, transaction aborted: ", lost);
             return -ECONNRESET;
@@ -197,11 +208,20 @@ static int pg_call(struct pg_db *db, pg_run_fn fn, void *ctx, PGresult **out)
     return -ECONNRESET;
 }
 
-static PGresult *run_exec(struct pg_db *db, void *sql) { return PQexec(db->conn, sql); }
+static PGresult *run_exec(struct pg_db *db, void *sql)
+{
+    return PQexec(db->conn, sql);
+}
 
-static int pg_exec(struct db *db, const char *sql) { return pg_call(pdb(db), run_exec, (void *)sql, NULL); }
+static int pg_exec(struct db *db, const char *sql)
+{
+    return pg_call(pdb(db), run_exec, (void *)sql, NULL);
+}
 
-static int pg_begin(struct db *db) { return pg_exec(db, "BEGIN"); }
+static int pg_begin(struct db *db)
+{
+    return pg_exec(db, "BEGIN");
+}
 
 static int pg_commit(struct db *db)
 {
@@ -238,8 +258,7 @@ static int count_params(const char *sql)
             char q = *p;
             while (p[1] && p[1] != q)
                 p++;
-            if (p[1])
-                p++;
+            if (p[1]) p++;
         } else if (p[0] == '-' && p[1] == '-') {
             while (p[1] && p[1] != '\n')
                 p++;
@@ -247,8 +266,7 @@ static int count_params(const char *sql)
             int n = 0;
             while (p[1] >= '0' && p[1] <= '9' && n < 100000)
                 n = n * 10 + (*++p - '0');
-            if (n > maxn)
-                maxn = n;
+            if (n > maxn) maxn = n;
         }
     }
     return maxn;
@@ -257,12 +275,10 @@ static int count_params(const char *sql)
 static PGresult *run_prepare(struct pg_db *db, void *ctx)
 {
     struct pg_stmt *s = ctx;
-    if (s->gen == db->gen)
-        return PQmakeEmptyPGresult(db->conn, PGRES_COMMAND_OK);
+    if (s->gen == db->gen) return PQmakeEmptyPGresult(db->conn, PGRES_COMMAND_OK);
     snprintf(s->name, sizeof s->name, "p%u", ++db->next_name);
     PGresult *res = PQprepare(db->conn, s->name, s->base.sql, 0, NULL);
-    if (res && result_ok(res))
-        s->gen = db->gen;
+    if (res && result_ok(res)) s->gen = db->gen;
     return res;
 }
 
@@ -271,8 +287,7 @@ static PGresult *run_execute(struct pg_db *db, void *ctx)
     struct pg_stmt *s = ctx;
     if (s->gen != db->gen) {
         PGresult *res = run_prepare(db, s);
-        if (!res || !result_ok(res))
-            return res;
+        if (!res || !result_ok(res)) return res;
         PQclear(res);
     }
     return PQexecPrepared(db->conn, s->name, s->nparams, s->values, s->lengths, s->formats, 0);
@@ -315,8 +330,7 @@ static void pg_stmt_free(struct db_stmt *st)
 static struct db_stmt *pg_stmt_new(struct db *db, const char *sql)
 {
     struct pg_stmt *s = calloc(1, sizeof *s);
-    if (!s)
-        goto oom;
+    if (!s) goto oom;
     s->base.db = db;
     s->base.sql = sql;
     s->row = -1;
@@ -327,18 +341,15 @@ static struct db_stmt *pg_stmt_new(struct db *db, const char *sql)
         s->values = calloc(n, sizeof *s->values);
         s->lengths = calloc(n, sizeof *s->lengths);
         s->formats = calloc(n, sizeof *s->formats);
-        if (!s->bufs || !s->values || !s->lengths || !s->formats)
-            goto oom;
+        if (!s->bufs || !s->values || !s->lengths || !s->formats) goto oom;
     }
     /* Prepare now so that a bad statement fails here, not at the first step. */
-    if (pg_call(pdb(db), run_prepare, s, NULL) < 0)
-        goto fail;
+    if (pg_call(pdb(db), run_prepare, s, NULL) < 0) goto fail;
     return &s->base;
 oom:
     db_seterr(db, "out of memory");
 fail:
-    if (s)
-        pg_stmt_free(&s->base);
+    if (s) pg_stmt_free(&s->base);
     return NULL;
 }
 
@@ -427,8 +438,7 @@ static int pg_step(struct db_stmt *st)
         PQclear(s->res);
         s->res = NULL;
         int rc = pg_call(pdb(st->db), run_execute, s, &s->res);
-        if (rc < 0)
-            return rc;
+        if (rc < 0) return rc;
         s->executed = true;
         s->row = -1;
         s->nrows = PQresultStatus(s->res) == PGRES_TUPLES_OK ? PQntuples(s->res) : 0;
@@ -454,8 +464,7 @@ static bool pg_col_is_null(struct db_stmt *st, int col)
 
 static int64_t pg_col_int64(struct db_stmt *st, int col)
 {
-    if (pg_col_is_null(st, col))
-        return 0;
+    if (pg_col_is_null(st, col)) return 0;
     const char *v = PQgetvalue(pst(st)->res, pst(st)->row, col);
     if (v[0] == 't' || v[0] == 'f') /* boolean */
         return v[0] == 't';
@@ -464,15 +473,13 @@ static int64_t pg_col_int64(struct db_stmt *st, int col)
 
 static double pg_col_double(struct db_stmt *st, int col)
 {
-    if (pg_col_is_null(st, col))
-        return 0;
+    if (pg_col_is_null(st, col)) return 0;
     return strtod(PQgetvalue(pst(st)->res, pst(st)->row, col), NULL);
 }
 
 static const char *pg_col_text(struct db_stmt *st, int col)
 {
-    if (pg_col_is_null(st, col))
-        return NULL;
+    if (pg_col_is_null(st, col)) return NULL;
     return PQgetvalue(pst(st)->res, pst(st)->row, col);
 }
 
@@ -480,8 +487,7 @@ static const void *pg_col_blob(struct db_stmt *st, int col, size_t *len)
 {
     struct pg_stmt *s = pst(st);
     *len = 0;
-    if (pg_col_is_null(st, col))
-        return NULL;
+    if (pg_col_is_null(st, col)) return NULL;
     const char *v = PQgetvalue(s->res, s->row, col);
     if (PQftype(s->res, col) != PG_BYTEA_OID) {
         *len = (size_t)PQgetlength(s->res, s->row, col);
@@ -490,8 +496,7 @@ static const void *pg_col_blob(struct db_stmt *st, int col, size_t *len)
     if (col >= s->nblobs) {
         int n = PQnfields(s->res);
         struct pg_blob *b = realloc(s->blobs, (size_t)n * sizeof *b);
-        if (!b)
-            return NULL;
+        if (!b) return NULL;
         memset(b + s->nblobs, 0, (size_t)(n - s->nblobs) * sizeof *b);
         s->blobs = b;
         s->nblobs = n;
@@ -499,14 +504,16 @@ static const void *pg_col_blob(struct db_stmt *st, int col, size_t *len)
     struct pg_blob *b = &s->blobs[col];
     if (!b->p) {
         b->p = PQunescapeBytea((const unsigned char *)v, &b->len);
-        if (!b->p)
-            return NULL;
+        if (!b->p) return NULL;
     }
     *len = b->len;
     return b->p;
 }
 
-static int pg_col_count(struct db_stmt *st) { return pst(st)->res ? PQnfields(pst(st)->res) : 0; }
+static int pg_col_count(struct db_stmt *st)
+{
+    return pst(st)->res ? PQnfields(pst(st)->res) : 0;
+}
 
 static const char *pg_col_name(struct db_stmt *st, int col)
 {
