@@ -257,3 +257,51 @@ void db_finish(struct db_stmt *st)
 {
     st->db->ops->stmt_finish(st);
 }
+
+/* ---- LISTEN/NOTIFY ---- */
+
+static bool channel_valid(const char *ch)
+{
+    size_t n = ch ? strlen(ch) : 0;
+    return n > 0 && n <= DB_CHANNEL_MAX && !(ch[0] >= '0' && ch[0] <= '9') &&
+           strspn(ch, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
+}
+
+int db_listen(struct db *db, const char *channel)
+{
+    if (!channel_valid(channel)) {
+        db_seterr(db, "bad channel name");
+        return -EINVAL;
+    }
+    if (!db->ops->listen) {
+        db_seterr(db, "LISTEN needs Postgres");
+        return -ENOTSUP;
+    }
+    return db->ops->listen(db, channel);
+}
+
+int db_notify(struct db *db, const char *channel, const char *payload)
+{
+    if (!channel_valid(channel)) {
+        db_seterr(db, "bad channel name");
+        return -EINVAL;
+    }
+    if (db->kind != DB_POSTGRES) return 0;
+    struct db_stmt *st = db_prepare(db, "SELECT pg_notify($1, $2)");
+    if (!st) return -EIO;
+    int rc = db_bind_text(st, 1, channel, (size_t)-1);
+    if (rc == 0) rc = db_bind_text(st, 2, payload ? payload : "", (size_t)-1);
+    if (rc == 0) rc = db_step(st);
+    db_finish(st);
+    return rc < 0 ? rc : 0;
+}
+
+int db_wait_notification(struct db *db, int timeout_ms, char *channel, size_t channel_len,
+                         char *payload, size_t payload_len)
+{
+    if (!db->ops->wait_notification) {
+        db_seterr(db, "LISTEN needs Postgres");
+        return -ENOTSUP;
+    }
+    return db->ops->wait_notification(db, timeout_ms, channel, channel_len, payload, payload_len);
+}

@@ -14,6 +14,7 @@
 #include <inttypes.h>
 #include <libpq-fe.h>
 #include <math.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,12 +25,15 @@
 #define PG_CONNECT_TIMEOUT_S "10"
 #define PG_BYTEA_OID 17
 #define PG_NUMBER_MAX 32 /* room for any int64 or %.17g double */
+#define PG_LISTEN_MAX 8  /* channels one connection listens on */
 
 struct pg_db {
     struct db base;
     PGconn *conn;
-    unsigned gen;       /* bumped on every reconnect; starts at 1 */
-    unsigned next_name; /* prepared statement names p1, p2, … */
+    unsigned gen;                                     /* bumped on every reconnect; starts at 1 */
+    unsigned next_name;                               /* prepared statement names p1, p2, … */
+    char channels[PG_LISTEN_MAX][DB_CHANNEL_MAX + 1]; /* LISTENed, for reconnects */
+    int nchannels;
 };
 
 struct pg_blob {
@@ -54,6 +58,7 @@ struct pg_stmt {
 };
 
 static const struct db_ops pg_ops;
+static bool result_ok(const PGresult *res);
 
 static struct pg_db *pdb(struct db *db)
 {
@@ -133,6 +138,19 @@ static void pg_close(struct db *db)
     free(db);
 }
 
+/* LISTEN takes an identifier, which cannot be a bound parameter; db.c has
+ * checked that channel is [a-z_][a-z0-9_]*. */
+static int pg_listen_now(struct pg_db *db, const char *channel)
+{
+    char sql[sizeof "LISTEN " + DB_CHANNEL_MAX];
+    snprintf(sql, sizeof sql, "LISTEN %s", channel);
+    PGresult *res = PQexec(db->conn, sql);
+    bool ok = res && result_ok(res);
+    if (!ok) set_pg_err(&db->base, "LISTEN: ", res ? PQresultErrorMessage(res) : "no result");
+    PQclear(res);
+    return ok ? 0 : -EIO;
+}
+
 static int pg_reconnect(struct pg_db *db)
 {
     PQreset(db->conn);
@@ -143,6 +161,8 @@ static int pg_reconnect(struct pg_db *db)
     PQsetNoticeProcessor(db->conn, pg_notice_ignore, NULL);
     db->gen++;
     db->base.reconnected = true;
+    for (int i = 0; i < db->nchannels; i++)
+        if (pg_listen_now(db, db->channels[i]) < 0) return -ECONNREFUSED;
     return 0;
 }
 
@@ -525,6 +545,54 @@ static int64_t pg_changes(struct db_stmt *st)
     return pst(st)->res ? strtoll(PQcmdTuples(pst(st)->res), NULL, 10) : 0;
 }
 
+static int pg_listen(struct db *db, const char *channel)
+{
+    struct pg_db *p = pdb(db);
+    for (int i = 0; i < p->nchannels; i++)
+        if (!strcmp(p->channels[i], channel)) return 0;
+    if (p->nchannels == PG_LISTEN_MAX) {
+        db_seterr(db, "too many LISTEN channels on one connection");
+        return -E2BIG;
+    }
+    int rc = pg_exec(db, "SELECT 1"); /* reconnects first when needed */
+    if (rc == 0) rc = pg_listen_now(p, channel);
+    if (rc == 0) snprintf(p->channels[p->nchannels++], DB_CHANNEL_MAX + 1, "%s", channel);
+    return rc;
+}
+
+static int pg_connection_lost(struct pg_db *db)
+{
+    char lost[DB_ERRMSG_MAX];
+    snprintf(lost, sizeof lost, "%s", PQerrorMessage(db->conn));
+    int rc = pg_reconnect(db);
+    if (rc < 0) return rc;
+    set_pg_err(&db->base, "postgres connection lost while listening: ", lost);
+    return -ECONNRESET;
+}
+
+static int pg_wait_notification(struct db *db, int timeout_ms, char *channel, size_t channel_len,
+                                char *payload, size_t payload_len)
+{
+    struct pg_db *p = pdb(db);
+    if (PQstatus(p->conn) == CONNECTION_BAD || !PQconsumeInput(p->conn))
+        return pg_connection_lost(p);
+    PGnotify *n = PQnotifies(p->conn);
+    if (!n) {
+        struct pollfd pfd = {.fd = PQsocket(p->conn), .events = POLLIN};
+        int r = poll(&pfd, 1, timeout_ms);
+        if (r < 0) return errno == EINTR ? 0 : -errno;
+        if (r == 0) return 0;
+        if (!PQconsumeInput(p->conn) || PQstatus(p->conn) == CONNECTION_BAD)
+            return pg_connection_lost(p);
+        if (!(n = PQnotifies(p->conn)))
+            return 0; /* other traffic (e.g. an error before EOF): ask again */
+    }
+    if (channel_len) snprintf(channel, channel_len, "%s", n->relname);
+    if (payload_len) snprintf(payload, payload_len, "%s", n->extra ? n->extra : "");
+    PQfreemem(n);
+    return 1;
+}
+
 static const struct db_ops pg_ops = {
     .close = pg_close,
     .exec = pg_exec,
@@ -549,4 +617,6 @@ static const struct db_ops pg_ops = {
     .col_count = pg_col_count,
     .col_name = pg_col_name,
     .changes = pg_changes,
+    .listen = pg_listen,
+    .wait_notification = pg_wait_notification,
 };
