@@ -187,7 +187,8 @@ static size_t datetime_space(const struct scan *sc, size_t p)
     return i + fraction(sc, i) - p;
 }
 
-/* Kitchen: \d{1,2}:\d{2}(:\d{2})?( [aApP][Mm])? */
+/* Kitchen: \d{1,2}:\d{2}(:\d{2})?(?: [aApP][Mm])? — in Sentry's verbose
+ * regex that space is ignored, so the suffix is "PM" directly after. */
 static size_t kitchen(const struct scan *sc, size_t p)
 {
     size_t i = p, k;
@@ -196,9 +197,9 @@ static size_t kitchen(const struct scan *sc, size_t p)
     i += k + 3;
     if (sc_at(sc, i) == ':' && sc_digits(sc, i + 1, 2))
         i += 3;
-    int a = sc_at(sc, i + 1), m = sc_at(sc, i + 2);
-    if (sc_at(sc, i) == ' ' && (a == 'a' || a == 'A' || a == 'p' || a == 'P') && (m == 'm' || m == 'M'))
-        i += 3;
+    int a = sc_at(sc, i), m = sc_at(sc, i + 1);
+    if ((a == 'a' || a == 'A' || a == 'p' || a == 'P') && (m == 'm' || m == 'M'))
+        i += 2;
     return i - p;
 }
 
