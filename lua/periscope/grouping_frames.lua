@@ -11,53 +11,69 @@ local CONTEXT_LINE_PLATFORMS = { javascript = true, node = true, python = true, 
 local function str(s) return type(s) == "string" and s or nil end
 local function family(platform) return FAMILY[platform or ""] or "other" end
 
--- Globs: `**` any text, `*` any text (within one segment for paths), `?` one character.
-local glob_cache = {}
-local function glob(pattern, value, is_path)
-  if not value then return false end
-  local key = (is_path and "p" or "m") .. pattern
-  local lp = glob_cache[key]
-  if not lp then
-    local star = is_path and "[^/]*" or ".*"
-    lp = "^" .. pattern:gsub("[%^%$%(%)%%%.%[%]%+%-]", "%%%0"):gsub("%*%*", "\1"):gsub("%*", star)
-      :gsub("%?", is_path and "[^/]" or "."):gsub("\1", ".*") .. "$"
-    glob_cache[key] = lp
-  end
-  if is_path then value = value:lower():gsub("\\", "/") end
-  return value:find(lp) ~= nil
+-- Globs: `**` any text, `*` any text (within one segment for paths), `?`
+-- one character. Compiled once into anchored Lua patterns.
+local function glob_pattern(pattern, is_path)
+  local star = is_path and "[^/]*" or ".*"
+  if is_path then pattern = pattern:lower() end
+  return "^" .. pattern:gsub("[%^%$%(%)%%%.%[%]%+%-]", "%%%0"):gsub("%*%*", "\1"):gsub("%*", star)
+    :gsub("%?", is_path and "[^/]" or "."):gsub("\1", ".*") .. "$"
 end
 
+local GLOB_FIELDS = { module = false, func = false, package = true, abs_path = true, path = true }
+
+local compiled = setmetatable({}, { __mode = "k" })
+local function compile(m)
+  if not m then return nil end
+  local c = compiled[m]
+  if not c then
+    c = { category = m.category, not_category = m.not_category, family = m.family }
+    for field, is_path in pairs(GLOB_FIELDS) do
+      if m[field] then c[field] = glob_pattern(m[field], is_path) end
+    end
+    compiled[m] = c
+  end
+  return c
+end
+
+local function has(value, pattern)
+  return value ~= nil and value:find(pattern) ~= nil
+end
+
+-- Path values (f.*_l) are lower-cased with forward slashes once per frame.
 local function matches(m, f, st)
   if not m then return true end
-  if m.family and m.family ~= f.family then return false end
-  if m.module and not glob(m.module, f.module) then return false end
-  if m.func and not glob(m.func, f.func) then return false end
-  if m.package and not glob(m.package:lower(), f.package, true) then return false end
-  if m.abs_path and not glob(m.abs_path:lower(), f.abs_path, true) then return false end
-  if m.path and not (glob(m.path:lower(), f.abs_path, true) or glob(m.path:lower(), f.filename, true)) then
-    return false
-  end
   if m.category and st.category ~= m.category then return false end
   if m.not_category and st.category == m.not_category then return false end
+  if m.family and m.family ~= f.family then return false end
+  if m.module and not has(f.module, m.module) then return false end
+  if m.func and not has(f.func, m.func) then return false end
+  if m.package and not has(f.package_l, m.package) then return false end
+  if m.abs_path and not has(f.abs_path_l, m.abs_path) then return false end
+  if m.path and not (has(f.abs_path_l, m.path) or has(f.filename_l, m.path)) then return false end
   return true
 end
 
 -- Runs the rules over a stack (outermost frame first). Each rule first finds
 -- every matching frame, then applies its actions. Returns per-frame state.
-local function apply_rules(frames, rules)
+local function run_rules(frames, rules)
   local state = {}
   for i, f in ipairs(frames) do state[i] = { in_app = f.in_app == true, group = true } end
+  local hits = {}
   for _, r in ipairs(rules) do
-    local hits = {}
+    local nhits = 0
+    local match, caller, callee = compile(r.match), compile(r.caller), compile(r.callee)
     for i, f in ipairs(frames) do
-      if matches(r.match, f, state[i])
-        and (not r.caller or (i > 1 and matches(r.caller, frames[i - 1], state[i - 1])))
-        and (not r.callee or (i < #frames and matches(r.callee, frames[i + 1], state[i + 1]))) then
-        hits[#hits + 1] = i
+      if matches(match, f, state[i])
+        and (not caller or (i > 1 and matches(caller, frames[i - 1], state[i - 1])))
+        and (not callee or (i < #frames and matches(callee, frames[i + 1], state[i + 1]))) then
+        nhits = nhits + 1
+        hits[nhits] = i
       end
     end
     local s = r.set
-    for _, i in ipairs(hits) do
+    for h = 1, nhits do
+      local i = hits[h]
       if s.category then state[i].category = s.category end
       if s.app ~= nil then state[i].in_app = s.app end
       if s.group ~= nil then state[i].group = s.group end
@@ -70,6 +86,32 @@ local function apply_rules(frames, rules)
         if s.group_down ~= nil then state[j].group = s.group_down end
       end
     end
+  end
+  return state
+end
+
+-- The same stacks recur (that is what an issue is), so rule results are
+-- memoized per stack shape; the cache is dropped whole when it fills.
+local RULE_CACHE_MAX = 4096
+local rule_cache, rule_cache_n = {}, 0
+local function apply_rules(frames, rules)
+  local parts = {}
+  for i, f in ipairs(frames) do
+    parts[i] = (f.platform or "") .. "\0" .. (f.module or "") .. "\0" .. (f.func or "") .. "\0"
+      .. (f.abs_path_l or "") .. "\0" .. (f.filename_l or "") .. "\0" .. (f.package_l or "")
+      .. "\0" .. tostring(f.in_app)
+  end
+  local key = table.concat(parts, "\1")
+  local per_rules = rule_cache[rules]
+  if not per_rules or rule_cache_n >= RULE_CACHE_MAX then
+    rule_cache, rule_cache_n = { [rules] = {} }, 0
+    per_rules = rule_cache[rules]
+  end
+  local state = per_rules[key]
+  if not state then
+    state = run_rules(frames, rules)
+    per_rules[key] = state
+    rule_cache_n = rule_cache_n + 1
   end
   return state
 end
@@ -186,10 +228,16 @@ end
 
 local RECURSION_FIELDS = { "abs_path", "package", "module", "filename", "function", "lineno", "colno" }
 
+local function path_key(s)
+  return s and (s:lower():gsub("\\", "/")) or nil
+end
+
 local function view(raw, event)
   local data = type(raw.data) == "table" and raw.data or {}
   local platform = str(raw.platform) or str(event.platform)
   return {
+    abs_path_l = path_key(str(raw.abs_path)), filename_l = path_key(str(raw.filename)),
+    package_l = path_key(str(raw.package)),
     platform = platform, family = family(platform),
     module = str(raw.module), filename = str(raw.filename), abs_path = str(raw.abs_path),
     package = str(raw.package), func = str(raw["function"]), raw_function = str(raw.raw_function),
