@@ -7,7 +7,25 @@
 #include <string.h>
 #include <lauxlib.h>
 
+#include "config.h"
 #include "lua/sandbox.h"
+
+#define DEFAULT_MEMORY_BYTES (16u << 20)
+#define DEFAULT_INSTRUCTIONS 1000000L
+#define DEFAULT_SCRIPT_MAX_BYTES (256u << 10)
+#define DEFAULT_EVENT_MAX_DEPTH 64
+
+void vm_limits_from_config(const struct config *cfg, struct vm_limits *out)
+{
+    *out = (struct vm_limits){
+        .memory_bytes = cfg && cfg->lua_memory_bytes ? cfg->lua_memory_bytes : DEFAULT_MEMORY_BYTES,
+        .instructions_per_call = cfg && cfg->lua_instruction_limit > 0 ? cfg->lua_instruction_limit
+                                                                       : DEFAULT_INSTRUCTIONS,
+        .script_max_bytes = cfg && cfg->script_max_bytes ? cfg->script_max_bytes : DEFAULT_SCRIPT_MAX_BYTES,
+        .event_max_depth = cfg && cfg->max_json_depth > 0 ? cfg->max_json_depth : DEFAULT_EVENT_MAX_DEPTH,
+        .lua_dir = cfg && cfg->lua_dir ? cfg->lua_dir : PERISCOPE_SOURCE_DIR "/lua",
+    };
+}
 
 /* lua_Alloc with a cap: growth past the limit fails, which Lua turns into
  * an emergency collection and then a "not enough memory" error. Shrinking

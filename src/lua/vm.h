@@ -27,6 +27,13 @@ struct vm_limits {
     const char *lua_dir;          /* server modules; borrowed, must outlive the vm */
 };
 
+struct config;
+
+/* The limits from the configuration (LUA_MEMORY_LIMIT, LUA_INSTRUCTION_LIMIT,
+ * SCRIPT_MAX_BYTES, MAX_JSON_DEPTH, LUA_DIR), defaults where unset; cfg may
+ * be NULL. The strings are borrowed from cfg. */
+void vm_limits_from_config(const struct config *cfg, struct vm_limits *out);
+
 enum vm_error_kind {
     VM_ERROR_NONE = 0,
     VM_ERROR_RUNTIME,   /* the code raised */
