@@ -12,6 +12,16 @@ const char *const event_table_grouping_fields[] = {
     "platform", "level", "logger", "transaction", "tags", NULL,
 };
 
+const char *const event_table_grouping_skip[] = {"vars", "pre_context", "post_context", NULL};
+
+static int listed(const char *const *list, const char *key)
+{
+    for (; list && *list; list++)
+        if (strcmp(*list, key) == 0)
+            return 1;
+    return 0;
+}
+
 static void push_number(lua_State *L, double d)
 {
     if (d == floor(d) && fabs(d) <= EXACT_INTEGER_MAX)
@@ -22,7 +32,8 @@ static void push_number(lua_State *L, double d)
 
 /* Pushes item and returns 1, or pushes nothing and returns 0 (a container
  * too deep, or an invalid node). Raises on the memory cap. */
-static int push_value(lua_State *L, const cJSON *item, int depth, int max_depth)
+static int push_value(lua_State *L, const cJSON *item, int depth, int max_depth,
+                      const char *const *skip)
 {
     luaL_checkstack(L, 3, "event nesting");
     switch (item->type & 0xff) {
@@ -40,7 +51,7 @@ static int push_value(lua_State *L, const cJSON *item, int depth, int max_depth)
         lua_createtable(L, cJSON_GetArraySize(item), 0);
         lua_Integer i = 0;
         for (const cJSON *c = item->child; c; c = c->next) {
-            if (!push_value(L, c, depth + 1, max_depth))
+            if (!push_value(L, c, depth + 1, max_depth, skip))
                 lua_pushlightuserdata(L, NULL);
             lua_rawseti(L, -2, ++i);
         }
@@ -51,7 +62,7 @@ static int push_value(lua_State *L, const cJSON *item, int depth, int max_depth)
             return 0;
         lua_createtable(L, 0, 8);
         for (const cJSON *c = item->child; c; c = c->next) {
-            if (c->string && push_value(L, c, depth + 1, max_depth))
+            if (c->string && !listed(skip, c->string) && push_value(L, c, depth + 1, max_depth, skip))
                 lua_setfield(L, -2, c->string);
         }
         return 1;
@@ -59,14 +70,6 @@ static int push_value(lua_State *L, const cJSON *item, int depth, int max_depth)
     default:
         return 0;
     }
-}
-
-static int wanted(const char *const *fields, const char *key)
-{
-    for (; *fields; fields++)
-        if (strcmp(*fields, key) == 0)
-            return 1;
-    return 0;
 }
 
 int event_table_push(lua_State *L)
@@ -78,14 +81,14 @@ int event_table_push(lua_State *L)
         return 1;
     }
     if (!args->fields) {
-        if (!push_value(L, ev, 0, args->max_depth + 1))
+        if (!push_value(L, ev, 0, args->max_depth + 1, args->skip_keys))
             lua_newtable(L);
         return 1;
     }
     lua_createtable(L, 0, 8);
     for (const cJSON *c = ev->child; c; c = c->next) {
-        if (c->string && wanted(args->fields, c->string) &&
-            push_value(L, c, 1, args->max_depth + 1))
+        if (c->string && listed(args->fields, c->string) &&
+            push_value(L, c, 1, args->max_depth + 1, args->skip_keys))
             lua_setfield(L, -2, c->string);
     }
     return 1;

@@ -19,12 +19,16 @@ struct event_table_args {
     const cJSON *event;           /* borrowed */
     int max_depth;                /* nesting levels below the event itself */
     const char *const *fields;    /* NULL: every top-level key; else a NULL-terminated list */
+    const char *const *skip_keys; /* NULL, or keys left out below the top level */
 };
 
 /* The top-level keys the default grouping reads (lua/periscope/grouping.lua
  * must read nothing else from the event; a project script with hooks gets
  * the whole event). */
 extern const char *const event_table_grouping_fields[];
+/* Bulky frame members the default grouping never reads (local variables,
+ * surrounding source lines): left out of the grouping-only table. */
+extern const char *const event_table_grouping_skip[];
 
 /* lua_CFunction for vm_cpcall: argument 1 is a struct event_table_args*
  * (light userdata); returns the table. Raises on the memory cap. */

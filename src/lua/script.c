@@ -288,6 +288,7 @@ int script_run(struct script *s, const cJSON *event, bool want_components, struc
         .event = event,
         .max_depth = depth > 0 ? depth : EVENT_MAX_DEPTH_DEFAULT,
         .fields = script_wants_full_event(s) ? NULL : event_table_grouping_fields,
+        .skip_keys = script_wants_full_event(s) ? NULL : event_table_grouping_skip,
     };
     if (vm_cpcall(s->vm, event_table_push, &args, 1, &e) != 0) {
         add_error(res, "event", &e);

