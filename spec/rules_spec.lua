@@ -37,7 +37,7 @@ local function run(rules, ev)
   local components = g.components
   if rules.fingerprint then
     local list = rules.fingerprint(ev, components)
-    components = grouping.expand_fingerprint(ev, list, components)
+    components = grouping.expand_fingerprint(ev, list, g)
   end
   return { filtered = false, components = components, hash = periscope.hash(components), title = g.title }
 end

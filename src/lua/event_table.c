@@ -9,7 +9,7 @@
 
 const char *const event_table_grouping_fields[] = {
     "exception", "threads", "stacktrace", "fingerprint", "message", "logentry",
-    "platform", "level", "logger", "transaction", "tags", NULL,
+    "platform", "level", "logger", "transaction", "tags", "sdk", "request", "culprit", NULL,
 };
 
 const char *const event_table_grouping_skip[] = {"vars", "pre_context", "post_context", NULL};

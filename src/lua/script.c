@@ -203,9 +203,9 @@ static int check_top_list(struct script *s, const struct list_rule *rule, const 
     return 0;
 }
 
-/* fingerprint(event, default) then expand_fingerprint(event, list,
- * default): on success replaces the components at comp. */
-static void run_fingerprint(struct script *s, int ev, int comp, struct script_result *res)
+/* fingerprint(event, default components) then expand_fingerprint(event,
+ * list, default result): on success replaces the components at comp. */
+static void run_fingerprint(struct script *s, int ev, int result, int comp, struct script_result *res)
 {
     lua_State *L = s->vm->L;
     struct vm_error e;
@@ -222,7 +222,7 @@ static void run_fingerprint(struct script *s, int ev, int comp, struct script_re
     lua_insert(L, -2);
     lua_pushvalue(L, ev);
     lua_insert(L, -2);
-    lua_pushvalue(L, comp);
+    lua_pushvalue(L, result);
     if (vm_pcall(s->vm, 3, 1, &e) != 0) {
         add_error(res, "fingerprint", &e);
         return;
@@ -294,7 +294,7 @@ int script_run(struct script *s, const cJSON *event, bool want_components, struc
         add_error(res, "event", &e);
         goto fail;
     }
-    int ev = top + 1, comp = top + 2, title = top + 3, culprit = top + 4;
+    int ev = top + 1, result = top + 2, comp = top + 3, title = top + 4, culprit = top + 5;
     if (s->filter_ref != LUA_NOREF) {
         run_filter(s, ev, res);
         if (res->filtered) {
@@ -302,14 +302,14 @@ int script_run(struct script *s, const cJSON *event, bool want_components, struc
             return 0;
         }
     }
-    lua_pushcfunction(L, unpack_grouping);
     lua_rawgeti(L, LUA_REGISTRYINDEX, s->group_ref);
     lua_pushvalue(L, ev);
     if (vm_pcall(s->vm, 1, 1, &e) != 0) {
-        lua_pop(L, 1);
         add_error(res, "grouping", &e);
         goto fail;
     }
+    lua_pushcfunction(L, unpack_grouping);
+    lua_pushvalue(L, result);
     if (vm_pcall(s->vm, 1, 3, &e) != 0) {
         if (e.kind == VM_ERROR_RUNTIME)
             e.kind = VM_ERROR_TYPE;
@@ -317,7 +317,7 @@ int script_run(struct script *s, const cJSON *event, bool want_components, struc
         goto fail;
     }
     if (s->fingerprint_ref != LUA_NOREF)
-        run_fingerprint(s, ev, comp, res);
+        run_fingerprint(s, ev, result, comp, res);
     if (hash_components(L, comp, res->hash) != 0)
         goto fail;
     res->title = strdup(lua_tostring(L, title));
