@@ -1,5 +1,5 @@
 /* store — the database behind the server: connections, migrations, and the
- * one place SQL lives (src/store/*.c, each area in its own file with its own
+ * one place SQL lives (the .c files in src/store/, each area in its own file with its own
  * header: projects.h, issues.h, events.h, alerts.h, destinations.h,
  * scripts.h …). Area functions take a struct db* that the caller holds.
  *
@@ -16,6 +16,9 @@
 struct config;
 struct store;
 
+/* Connections lent by store_acquire (besides the writer). */
+#define STORE_POOL_SIZE 4
+
 /* Opens the pool and the writer connection, applies migrations. Returns 0 or
  * negative with a message in err. */
 int store_open(const struct config *cfg, struct store **out, char *err, size_t errlen);
@@ -24,7 +27,9 @@ void store_close(struct store *st);
 /* The writer thread's connection (borrowed for the store's lifetime). */
 struct db *store_writer(struct store *st);
 
-/* Borrow a pooled connection; blocks while all are lent. Always release. */
+/* Borrow a pooled connection; blocks while all are lent. Always release:
+ * release rolls back a transaction left open and resets the connection's
+ * statements. */
 struct db *store_acquire(struct store *st);
 void store_release(struct store *st, struct db *db);
 
