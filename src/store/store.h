@@ -1,5 +1,5 @@
 /* store — the database behind the server: connections, migrations, and the
- * one place SQL lives (src/store/*.c, each area in its own file with its own
+ * one place SQL lives (the .c files of src/store/, each area in its own file with its own
  * header: projects.h, issues.h, events.h, alerts.h, destinations.h,
  * scripts.h …). Area functions take a struct db* that the caller holds.
  *
@@ -31,6 +31,10 @@ void store_release(struct store *st, struct db *db);
 /* Migrations directory for cfg's backend: $MIGRATIONS_DIR/<kind>, or
  * <source dir>/migrations/<kind>. Borrowed static buffer. */
 const char *store_migrations_dir(const struct config *cfg);
+
+/* Readiness: borrows a pooled connection and runs SELECT 1. 0 when the
+ * database answered, else negative. Any thread. */
+int store_ping(struct store *st);
 
 /* Milliseconds since the epoch (wall clock), the unit of every timestamp. */
 long long store_now_ms(void);
