@@ -152,7 +152,7 @@ int admin_cursor_decode(const char *cursor, int64_t *key, int64_t *id)
 
     /* Exactly "<int>:<digits>", nothing else. */
     char *s = (char *)text, *colon = strchr(s, ':'), *end;
-    if (!colon || memchr(s, '\0', (size_t)len) != s + len) return -EINVAL;
+    if (!colon || memchr(s, '\0', (size_t)len)) return -EINVAL;
     *colon = '\0';
     errno = 0;
     long long k = strtoll(s, &end, 10);
