@@ -38,6 +38,7 @@ struct admin_conn {
     char *body; /* owned, NUL-terminated when non-NULL */
     size_t len, alloc;
     struct timespec started;
+    const char *route; /* the matched pattern, for logs (paths may hold keys) */
 };
 
 bool admin_router_matches(const char *url)
@@ -150,14 +151,14 @@ static bool pattern_match(const char *pattern, char **seg, int nseg, struct admi
 }
 
 /* Finds the route; on a path match with the wrong method fills allow. */
-static admin_handler route_find(char **seg, int nseg, struct admin_req *req, char *allow,
-                                size_t allowlen)
+static const struct admin_route *route_find(char **seg, int nseg, struct admin_req *req,
+                                            char *allow, size_t allowlen)
 {
     allow[0] = '\0';
     for (size_t t = 0; admin_tables[t]; t++) {
         for (const struct admin_route *r = admin_tables[t]; r->method; r++) {
             if (!pattern_match(r->pattern, seg, nseg, req)) continue;
-            if (strcmp(r->method, req->method) == 0) return r->fn;
+            if (strcmp(r->method, req->method) == 0) return r;
             if (!strstr(allow, r->method)) {
                 size_t used = strlen(allow);
                 snprintf(allow + used, allowlen - used, "%s%s", used ? ", " : "", r->method);
@@ -203,12 +204,12 @@ static enum MHD_Result dispatch(struct server *srv, struct MHD_Connection *conn,
     int nseg;
     size_t n = strlen(url);
     struct admin_req req = {.srv = srv, .conn = conn, .method = method, .path = url};
-    admin_handler fn = NULL;
+    const struct admin_route *route = NULL;
     if (n < sizeof path) {
         memcpy(path, url, n + 1);
-        if (split_path(path, seg, &nseg)) fn = route_find(seg, nseg, &req, allow, sizeof allow);
+        if (split_path(path, seg, &nseg)) route = route_find(seg, nseg, &req, allow, sizeof allow);
     }
-    if (!fn) {
+    if (!route) {
         struct reply_header h = {"Allow", allow};
         *status = allow[0] ? MHD_HTTP_METHOD_NOT_ALLOWED : MHD_HTTP_NOT_FOUND;
         return allow[0] ? reply_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
@@ -221,13 +222,14 @@ static enum MHD_Result dispatch(struct server *srv, struct MHD_Connection *conn,
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 
     struct admin_resp resp = {0};
-    fn(&req, &resp);
+    c->route = route->pattern;
+    route->fn(&req, &resp);
     enum MHD_Result rc = send_resp(conn, &resp);
     *status = resp.status;
     return rc;
 }
 
-static void account(const char *method, const char *url, int status, const struct timespec *t0)
+static void account(const char *method, const char *route, int status, const struct timespec *t0)
 {
     struct timespec t1;
     char labels[64];
@@ -236,10 +238,11 @@ static void account(const char *method, const char *url, int status, const struc
     snprintf(labels, sizeof labels, "handler=\"admin\",code=\"%d\"", status);
     metrics_add("periscope_http_requests_total", labels, 1);
     if (status >= 500)
-        log_error("admin request failed", "method=%s path=%s status=%d ms=%.1f", method, url,
+        log_error("admin request failed", "method=%s route=%s status=%d ms=%.1f", method, route,
                   status, ms);
     else
-        log_debug("admin request", "method=%s path=%s status=%d ms=%.1f", method, url, status, ms);
+        log_debug("admin request", "method=%s route=%s status=%d ms=%.1f", method, route, status,
+                  ms);
 }
 
 enum MHD_Result admin_router_handle(struct server *srv, struct MHD_Connection *conn,
@@ -260,7 +263,7 @@ enum MHD_Result admin_router_handle(struct server *srv, struct MHD_Connection *c
     }
     int status = 0;
     enum MHD_Result rc = dispatch(srv, conn, url, method, c, &status);
-    account(method, url, status, &c->started);
+    account(method, c->route ? c->route : "-", status, &c->started);
     return rc;
 }
 

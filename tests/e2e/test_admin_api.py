@@ -2,6 +2,8 @@
 SQLite and on the throwaway Postgres: every route's success and error
 answers, auth, DSNs, the CLI, migrations, signals and the admin key file."""
 
+import http.client
+import json
 import os
 import re
 import signal
@@ -114,6 +116,16 @@ class AdminApiContract:
         body = b'{"name": "' + b"x" * (1024 * 1024) + b'"}'
         r = self.srv.admin("POST", "/api/admin/projects", body)
         self.assertError(r, 413, "body_too_large")
+
+    def test_oversized_chunked_body_is_413(self):
+        conn = http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=30)
+        chunks = (b"x" * 65536 for _ in range(20))  # 1.25 MiB, no Content-Length
+        conn.request("POST", "/api/admin/projects", body=chunks, encode_chunked=True,
+                     headers={"Authorization": "Bearer " + self.srv.admin_key})
+        r = conn.getresponse()
+        self.assertEqual(r.status, 413)
+        self.assertEqual(json.loads(r.read())["error"]["code"], "body_too_large")
+        conn.close()
 
     # projects
 
