@@ -281,6 +281,7 @@ static int usage_top(FILE *out, int code)
 
 int main(int argc, char **argv)
 {
+    setvbuf(stdout, NULL, _IOLBF, 0); /* DSNs and the key show up at once, even piped */
     if (argc < 2) return usage_top(stderr, EXIT_USAGE);
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0)
