@@ -242,6 +242,8 @@ static int cmd_version(int argc, char **argv)
     return 0;
 }
 
+/* Every subcommand is one row: a module with its own entry point (e.g.
+ * `rules check` in src/rules_check.c) adds its row and usage text here. */
 static const struct command commands[] = {
     {"serve", cmd_serve,
      "usage: periscope serve\n\n"
