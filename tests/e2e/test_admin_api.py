@@ -354,6 +354,15 @@ class Process(unittest.TestCase):
             self.assertEqual(p["dsn"], "https://%s@errors.example.com/sub/%d" %
                              (p["public_key"], p["id"]))
 
+    @unittest.skipUnless(have_pg(), "no throwaway Postgres (PERISCOPE_TEST_PG_ENV)")
+    def test_readyz_is_503_when_the_database_is_gone(self):
+        with Server(backend="postgres") as srv:
+            self.assertEqual(srv.request("GET", "/readyz").status, 200)
+            pg_drop_database(srv.env)  # kills the server's connections too
+            r = srv.request("GET", "/readyz")
+            self.assertEqual((r.status, r.json()["reason"]), (503, "database"))
+            self.assertEqual(srv.request("GET", "/healthz").status, 200)
+
     def test_migrate_twice_on_sqlite(self):
         srv = Server()  # for its env and DATA_DIR; not started
         try:
