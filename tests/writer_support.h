@@ -39,7 +39,7 @@ struct acks {
     atomic_int last_status;
 };
 
-static void wfix_on_ack(void *ctx, int status)
+static inline void wfix_on_ack(void *ctx, int status)
 {
     struct acks *a = ctx;
     if (status == 0)
@@ -51,7 +51,7 @@ static void wfix_on_ack(void *ctx, int status)
 }
 
 /* Reads KEY=VALUE lines of the pg_cluster env file; false when absent. */
-static bool wfix_pg_env(struct wfix *f)
+static inline bool wfix_pg_env(struct wfix *f)
 {
     const char *path = getenv("PERISCOPE_TEST_PG_ENV");
     FILE *fp = path ? fopen(path, "r") : NULL;
@@ -82,7 +82,7 @@ static bool wfix_pg_env(struct wfix *f)
 }
 
 /* A fresh database of its own on the test cluster (tests run in parallel). */
-static int wfix_pg_create_db(struct wfix *f)
+static inline int wfix_pg_create_db(struct wfix *f)
 {
     static atomic_int seq;
     snprintf(f->dbname, sizeof(f->dbname), "pipeline_%d_%d", (int)getpid(), ++seq);
@@ -100,7 +100,7 @@ static int wfix_pg_create_db(struct wfix *f)
     return rc;
 }
 
-static void wfix_pg_drop_db(struct wfix *f)
+static inline void wfix_pg_drop_db(struct wfix *f)
 {
     f->cfg.pg_database = "periscope";
     struct db *admin;
@@ -113,7 +113,7 @@ static void wfix_pg_drop_db(struct wfix *f)
 }
 
 /* 0, 1 to skip (no Postgres configured), negative on failure. */
-static int wfix_open(struct wfix **out, bool postgres, int batch_max, int queue_capacity)
+static inline int wfix_open(struct wfix **out, bool postgres, int batch_max, int queue_capacity)
 {
     struct wfix *f = calloc(1, sizeof(*f));
     f->cfg.batch_max = batch_max;
@@ -157,7 +157,7 @@ fail:
     return -EIO;
 }
 
-static void wfix_close(struct wfix *f)
+static inline void wfix_close(struct wfix *f)
 {
     void *m;
     while (topic_take(f->srv.alerts, &m, 1, 0) == 1)
@@ -180,7 +180,7 @@ static void wfix_close(struct wfix *f)
 
 /* An event as ingest hands it over: id from n, body from json, an ack of
  * one event reporting into acks (NULL: queue mode). */
-static struct ingest_event *wfix_event(struct wfix *f, unsigned n, const char *json,
+static inline struct ingest_event *wfix_event(struct wfix *f, unsigned n, const char *json,
                                        struct acks *acks)
 {
     struct ingest_event *ev = event_new();
@@ -196,7 +196,7 @@ static struct ingest_event *wfix_event(struct wfix *f, unsigned n, const char *j
 }
 
 /* The first column of the first row of sql with up to one int64 parameter. */
-static int64_t wfix_query_int(struct wfix *f, const char *sql, int64_t param)
+static inline int64_t wfix_query_int(struct wfix *f, const char *sql, int64_t param)
 {
     struct db *db = store_acquire(f->srv.store);
     struct db_stmt *st = db_prepare(db, sql);
@@ -212,7 +212,7 @@ static int64_t wfix_query_int(struct wfix *f, const char *sql, int64_t param)
     return v;
 }
 
-static int wfix_exec(struct wfix *f, const char *sql, int64_t p1, const char *p2)
+static inline int wfix_exec(struct wfix *f, const char *sql, int64_t p1, const char *p2)
 {
     struct db *db = store_acquire(f->srv.store);
     struct db_stmt *st = db_prepare(db, sql);
