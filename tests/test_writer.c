@@ -206,6 +206,64 @@ static void test_event_that_cannot_be_stored_acks_eio_alone(void **state)
     assert_int_equal(st.failed, 1);
 }
 
+struct node {
+    struct wstate *s;
+    struct writer *w;
+    unsigned first_id;
+    int rc;
+};
+
+/* One node's writer: 10 batches of 20, ids overlapping the other node's. */
+static void *node_main(void *arg)
+{
+    struct node *n = arg;
+    struct worker_ctx *wk;
+    if (worker_ctx_new(NULL, &wk) != 0) {
+        n->rc = -1;
+        return NULL;
+    }
+    for (unsigned b = 0; b < 10; b++) {
+        struct ingest_event *evs[20];
+        for (unsigned i = 0; i < 20; i++) {
+            evs[i] = wfix_event(n->s->f, n->first_id + b * 20 + i, EVENT_A, NULL);
+            if (worker_process(wk, evs[i]) != 0)
+                n->rc = -1;
+        }
+        if (writer_commit_batch(n->w, evs, 20) != 0)
+            n->rc = -1;
+    }
+    worker_ctx_free(wk);
+    return NULL;
+}
+
+static void test_two_nodes_on_one_postgres_create_the_issue_once(void **state)
+{
+    struct wstate *s = get(state);
+    if (!s->postgres)
+        skip();
+    /* A second node: its own store (connections) on the same database. */
+    struct server srv2 = s->f->srv;
+    char err[256];
+    assert_int_equal(store_open(&s->f->cfg, &srv2.store, err, sizeof(err)), 0);
+    struct writer *w2;
+    assert_int_equal(writer_new(&srv2, &w2), 0);
+    struct node a = {.s = s, .w = s->w, .first_id = 1000};
+    struct node b = {.s = s, .w = w2, .first_id = 1100}; /* 100 ids shared */
+    pthread_t ta, tb;
+    assert_int_equal(pthread_create(&ta, NULL, node_main, &a), 0);
+    assert_int_equal(pthread_create(&tb, NULL, node_main, &b), 0);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    assert_int_equal(a.rc, 0);
+    assert_int_equal(b.rc, 0);
+    assert_int_equal(q(s, SQL_ISSUES), 1);
+    assert_int_equal(q(s, SQL_ALERTS_NEW), 1);
+    assert_int_equal(q(s, SQL_EVENTS), 300);
+    assert_int_equal(q(s, SQL_SEEN), 300);
+    writer_free(w2);
+    store_close(srv2.store);
+}
+
 #define WRITER_TESTS(setup_fn)                                                                   \
     cmocka_unit_test_setup_teardown(test_duplicate_event_is_stored_and_counted_once, setup_fn,   \
                                     teardown),                                                   \
@@ -218,6 +276,8 @@ static void test_event_that_cannot_be_stored_acks_eio_alone(void **state)
         cmocka_unit_test_setup_teardown(test_ignored_issue_counts_but_raises_nothing, setup_fn,  \
                                         teardown),                                               \
         cmocka_unit_test_setup_teardown(test_event_that_cannot_be_stored_acks_eio_alone,         \
+                                        setup_fn, teardown),                                     \
+        cmocka_unit_test_setup_teardown(test_two_nodes_on_one_postgres_create_the_issue_once,    \
                                         setup_fn, teardown)
 
 int main(void)
