@@ -1,6 +1,5 @@
 /* writer_support — shared set-up for the writer and pipeline tests: a real
- * store (SQLite in a temp dir, or a fresh database on the throwaway Postgres
- * of tests/pg_cluster.sh), real topics, events built from JSON, acks that
+ * store on a fresh backend of its own (tests/support.h), real topics, events built from JSON, acks that
  * record their status, and counting queries. Header-only: each test
  * executable is a single file. */
 #ifndef PERISCOPE_TESTS_WRITER_SUPPORT_H
@@ -14,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "support.h"
+
 #include "ack.h"
 #include "config.h"
 #include "event.h"
@@ -25,11 +26,8 @@
 #include "worker.h"
 
 struct wfix {
-    struct config cfg;
+    struct test_backend tb;
     struct server srv;
-    char dir[256];
-    char dbname[64];
-    char pg_host[128], pg_user[64], pg_password[128];
     int64_t project_id;
     struct worker_ctx *worker;
 };
@@ -50,111 +48,42 @@ static inline void wfix_on_ack(void *ctx, int status)
     a->done++;
 }
 
-/* Reads KEY=VALUE lines of the pg_cluster env file; false when absent. */
-static inline bool wfix_pg_env(struct wfix *f)
-{
-    const char *path = getenv("PERISCOPE_TEST_PG_ENV");
-    FILE *fp = path ? fopen(path, "r") : NULL;
-    if (!fp)
-        return false;
-    char line[512];
-    while (fgets(line, sizeof(line), fp)) {
-        line[strcspn(line, "\n")] = '\0';
-        char *eq = strchr(line, '=');
-        if (!eq)
-            continue;
-        *eq = '\0';
-        const char *v = eq + 1;
-        if (strcmp(line, "POSTGRES_HOST") == 0)
-            snprintf(f->pg_host, sizeof(f->pg_host), "%s", v);
-        else if (strcmp(line, "POSTGRES_PORT") == 0)
-            f->cfg.pg_port = atoi(v);
-        else if (strcmp(line, "POSTGRES_USER") == 0)
-            snprintf(f->pg_user, sizeof(f->pg_user), "%s", v);
-        else if (strcmp(line, "POSTGRES_PASSWORD") == 0)
-            snprintf(f->pg_password, sizeof(f->pg_password), "%s", v);
-    }
-    fclose(fp);
-    f->cfg.pg_host = f->pg_host;
-    f->cfg.pg_user = f->pg_user;
-    f->cfg.pg_password = f->pg_password;
-    return f->cfg.pg_port > 0;
-}
-
-/* A fresh database of its own on the test cluster (tests run in parallel). */
-static inline int wfix_pg_create_db(struct wfix *f)
-{
-    static atomic_int seq;
-    snprintf(f->dbname, sizeof(f->dbname), "pipeline_%d_%d", (int)getpid(), ++seq);
-    f->cfg.pg_database = "periscope";
-    struct db *admin;
-    char err[256], sql[160];
-    if (db_open(&f->cfg, &admin, err, sizeof(err)) != 0) {
-        fprintf(stderr, "pg: %s\n", err);
-        return -EIO;
-    }
-    snprintf(sql, sizeof(sql), "CREATE DATABASE %s", f->dbname);
-    int rc = db_exec(admin, sql);
-    db_close(admin);
-    f->cfg.pg_database = f->dbname;
-    return rc;
-}
-
-static inline void wfix_pg_drop_db(struct wfix *f)
-{
-    f->cfg.pg_database = "periscope";
-    struct db *admin;
-    char err[256], sql[160];
-    if (db_open(&f->cfg, &admin, err, sizeof(err)) != 0)
-        return;
-    snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s", f->dbname);
-    db_exec(admin, sql);
-    db_close(admin);
-}
-
-/* 0, 1 to skip (no Postgres configured), negative on failure. */
+/* A migrated store on a fresh backend, real topics, one project. 0 or
+ * negative. */
 static inline int wfix_open(struct wfix **out, bool postgres, int batch_max, int queue_capacity)
 {
     struct wfix *f = calloc(1, sizeof(*f));
-    f->cfg.batch_max = batch_max;
-    f->cfg.queue_capacity = queue_capacity;
-    f->cfg.workers = 2;
-    f->cfg.ack_mode = ACK_MODE_COMMIT;
-    f->srv.cfg = &f->cfg;
-    if (postgres) {
-        f->cfg.postgres_enabled = true;
-        if (!wfix_pg_env(f)) {
-            free(f);
-            return 1;
-        }
-        if (wfix_pg_create_db(f) != 0)
-            goto fail;
-    } else {
-        snprintf(f->dir, sizeof(f->dir), "/tmp/periscope-writer-XXXXXX");
-        if (!mkdtemp(f->dir))
-            goto fail;
-        char path[300];
-        snprintf(path, sizeof(path), "%s/test.db", f->dir);
-        f->cfg.data_dir = f->dir;
-        f->cfg.sqlite_path = strdup(path);
-    }
+    if (!f)
+        return -ENOMEM;
+    int rc = postgres ? test_backend_postgres(&f->tb) : test_backend_sqlite(&f->tb);
+    if (rc != 0)
+        goto fail;
+    f->tb.cfg.batch_max = batch_max;
+    f->tb.cfg.queue_capacity = queue_capacity;
+    f->tb.cfg.workers = 2;
+    f->tb.cfg.ack_mode = ACK_MODE_COMMIT;
+    f->srv.cfg = &f->tb.cfg;
     char err[256];
-    if (store_open(&f->cfg, &f->srv.store, err, sizeof(err)) != 0) {
+    if ((rc = store_open(&f->tb.cfg, &f->srv.store, err, sizeof(err))) != 0) {
         fprintf(stderr, "store_open: %s\n", err);
         goto fail;
     }
     f->srv.events = topic_new("events", (size_t)queue_capacity);
     f->srv.alerts = topic_new("alerts", 1024);
     char key[PUBLIC_KEY_HEX + 1];
-    if (projects_create(store_writer(f->srv.store), "writer-test", &f->project_id, key) != 0)
+    if ((rc = projects_create(store_writer(f->srv.store), "writer-test", &f->project_id, key)) != 0)
         goto fail;
-    if (worker_ctx_new(NULL, &f->worker) != 0)
+    if ((rc = worker_ctx_new(NULL, &f->worker)) != 0)
         goto fail;
     *out = f;
     return 0;
 fail:
+    store_close(f->srv.store);
+    topic_free(f->srv.events);
+    topic_free(f->srv.alerts);
+    test_backend_cleanup(&f->tb);
     free(f);
-    return -EIO;
+    return rc < 0 ? rc : -EIO;
 }
 
 static inline void wfix_close(struct wfix *f)
@@ -166,15 +95,7 @@ static inline void wfix_close(struct wfix *f)
     topic_free(f->srv.events);
     topic_free(f->srv.alerts);
     store_close(f->srv.store);
-    if (f->cfg.postgres_enabled) {
-        wfix_pg_drop_db(f);
-    } else {
-        char cmd[400];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", f->dir);
-        free((char *)f->cfg.sqlite_path);
-    }
+    test_backend_cleanup(&f->tb);
     free(f);
 }
 
