@@ -68,6 +68,7 @@ static void *worker_main(void *arg)
 {
     struct pipeline *p = arg;
     struct worker_ctx *w;
+    pthread_setname_np(pthread_self(), "pipeline-work");
     if (worker_ctx_new(p->srv, &w) != 0) {
         log_error("pipeline worker not started", "error=%s", "out of memory");
         return NULL;

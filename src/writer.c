@@ -145,6 +145,7 @@ int writer_commit_batch(struct writer *w, struct ingest_event **evs, size_t n)
 static void *writer_main(void *arg)
 {
     struct writer *w = arg;
+    pthread_setname_np(pthread_self(), "pipeline-write");
     for (;;) {
         int n = topic_take(w->in, (void **)w->evs, w->batch_max, -1);
         if (n == -ESHUTDOWN)
