@@ -70,6 +70,17 @@ static void test_message_template_groups_when_no_exception(void **state)
     assert_string_equal(a.title, "user bob logged in");
 }
 
+static void test_message_without_template_is_parameterized(void **state)
+{
+    (void)state;
+    struct grouped a = group("{\"message\":\"order 1234 failed for bob@example.com\"}");
+    struct grouped b = group("{\"message\":\"order 98 failed for ann@example.org\"}");
+    struct grouped c = group("{\"message\":\"order 98 shipped\"}");
+    assert_string_equal(a.hash, b.hash);
+    assert_string_not_equal(a.hash, c.hash);
+    assert_string_equal(a.title, "order 1234 failed for bob@example.com");
+}
+
 static void test_event_with_nothing_lands_in_the_fallback_group(void **state)
 {
     (void)state;
@@ -108,6 +119,7 @@ int main(void)
         cmocka_unit_test(test_exception_chain_hashes_types_and_values_in_order),
         cmocka_unit_test(test_client_fingerprint_wins_and_expands_default),
         cmocka_unit_test(test_message_template_groups_when_no_exception),
+        cmocka_unit_test(test_message_without_template_is_parameterized),
         cmocka_unit_test(test_event_with_nothing_lands_in_the_fallback_group),
         cmocka_unit_test(test_culprit_is_innermost_in_app_frame),
         cmocka_unit_test(test_synthetic_exception_takes_title_from_message),

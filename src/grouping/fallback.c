@@ -7,42 +7,72 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <openssl/evp.h>
 
 #include "event.h"
+#include "grouping/hash.h"
+#include "grouping/parameterize.h"
 
 enum { TITLE_MAX_BYTES = 1024 };
 
-/* MD5 over values fed in order (Sentry's hash_from_values). Kept static and
- * named apart from grouping/hash.c, which owns the shared hash function. */
-struct fallback_md5 {
-    EVP_MD_CTX *ctx;
+/* The values fed to the hash, in order (borrowed from the event, or owned
+ * when made here: printed numbers, the parameterized message). */
+struct fb_values {
+    const char **v;
+    size_t *len;
+    size_t n, cap;
+    char **owned;
+    size_t nowned;
+    bool oom;
 };
 
-static int fallback_md5_begin(struct fallback_md5 *h)
+static void fb_push(struct fb_values *fv, const char *s, size_t len)
 {
-    h->ctx = EVP_MD_CTX_new();
-    if (!h->ctx || EVP_DigestInit_ex(h->ctx, EVP_md5(), NULL) != 1) {
-        EVP_MD_CTX_free(h->ctx);
-        return -ENOMEM;
+    if (fv->oom)
+        return;
+    if (fv->n == fv->cap) {
+        size_t cap = fv->cap ? fv->cap * 2 : 8;
+        const char **v = realloc(fv->v, cap * sizeof(*v));
+        if (v)
+            fv->v = v;
+        size_t *l = v ? realloc(fv->len, cap * sizeof(*l)) : NULL;
+        if (!v || !l) {
+            fv->oom = true;
+            return;
+        }
+        fv->len = l;
+        fv->cap = cap;
     }
-    return 0;
+    fv->v[fv->n] = s;
+    fv->len[fv->n] = len;
+    fv->n++;
 }
 
-static void fallback_md5_feed(struct fallback_md5 *h, const char *s)
+static void fb_feed(struct fb_values *fv, const char *s)
 {
-    EVP_DigestUpdate(h->ctx, s, strlen(s));
+    fb_push(fv, s, strlen(s));
 }
 
-static void fallback_md5_end(struct fallback_md5 *h, char out[33])
+/* Takes ownership of s (NULL: out of memory). */
+static void fb_feed_owned(struct fb_values *fv, char *s, size_t len)
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    EVP_DigestFinal_ex(h->ctx, md, &n);
-    EVP_MD_CTX_free(h->ctx);
-    for (unsigned int i = 0; i < n && i < 16; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
-    out[32] = '\0';
+    char **o = s ? realloc(fv->owned, (fv->nowned + 1) * sizeof(*o)) : NULL;
+    if (!o) {
+        free(s);
+        fv->oom = true;
+        return;
+    }
+    fv->owned = o;
+    fv->owned[fv->nowned++] = s;
+    fb_push(fv, s, len);
+}
+
+static void fb_free(struct fb_values *fv)
+{
+    for (size_t i = 0; i < fv->nowned; i++)
+        free(fv->owned[i]);
+    free(fv->owned);
+    free(fv->v);
+    free(fv->len);
 }
 
 static const char *str_member(const cJSON *obj, const char *key)
@@ -69,8 +99,21 @@ static const char *message_template(const cJSON *root)
     return s;
 }
 
+/* The message as Sentry groups it: its variable parts parameterized. */
+static void feed_message(struct fb_values *fv, const char *msg)
+{
+    size_t len = strlen(msg), cap = PARAMETERIZE_MAX_OUT(len), out_len;
+    char *out = malloc(cap);
+    if (out && parameterize(msg, len, out, cap, &out_len) == 0) {
+        fb_feed_owned(fv, out, out_len);
+        return;
+    }
+    free(out);
+    fb_feed(fv, msg);
+}
+
 /* The default components; returns whether any value was fed. */
-static bool feed_default(struct fallback_md5 *h, const cJSON *root)
+static bool feed_default(struct fb_values *h, const cJSON *root)
 {
     const cJSON *values = exception_values(root);
     bool fed = false;
@@ -78,11 +121,11 @@ static bool feed_default(struct fallback_md5 *h, const cJSON *root)
     cJSON_ArrayForEach(e, values) {
         const char *type = str_member(e, "type"), *value = str_member(e, "value");
         if (type) {
-            fallback_md5_feed(h, type);
+            fb_feed(h, type);
             fed = true;
         }
         if (value) {
-            fallback_md5_feed(h, value);
+            fb_feed(h, value);
             fed = true;
         }
     }
@@ -90,7 +133,7 @@ static bool feed_default(struct fallback_md5 *h, const cJSON *root)
         return true;
     const char *msg = message_template(root);
     if (msg) {
-        fallback_md5_feed(h, msg);
+        feed_message(h, msg);
         return true;
     }
     return false;
@@ -111,7 +154,7 @@ static bool is_default_variable(const char *s)
     return j == sizeof(want) - 1;
 }
 
-static bool feed_fingerprint(struct fallback_md5 *h, const cJSON *root)
+static bool feed_fingerprint(struct fb_values *h, const cJSON *root)
 {
     const cJSON *fp = cJSON_GetObjectItemCaseSensitive(root, "fingerprint");
     if (!cJSON_IsArray(fp) || cJSON_GetArraySize(fp) == 0)
@@ -122,10 +165,10 @@ static bool feed_fingerprint(struct fallback_md5 *h, const cJSON *root)
         if (cJSON_IsString(v) && is_default_variable(v->valuestring)) {
             feed_default(h, root);
         } else if (cJSON_IsString(v)) {
-            fallback_md5_feed(h, v->valuestring);
+            fb_feed(h, v->valuestring);
         } else if (cJSON_IsNumber(v)) {
-            snprintf(num, sizeof(num), "%.17g", v->valuedouble);
-            fallback_md5_feed(h, num);
+            int n = snprintf(num, sizeof(num), "%.17g", v->valuedouble);
+            fb_feed_owned(h, strdup(num), (size_t)n);
         }
     }
     return true;
@@ -216,12 +259,13 @@ static char *make_culprit(const cJSON *root)
 
 int grouping_fallback(struct ingest_event *ev)
 {
-    struct fallback_md5 h;
-    if (fallback_md5_begin(&h) != 0)
-        return -ENOMEM;
-    if (!feed_fingerprint(&h, ev->json))
-        feed_default(&h, ev->json);
-    fallback_md5_end(&h, ev->hash);
+    struct fb_values fv = {0};
+    if (!feed_fingerprint(&fv, ev->json))
+        feed_default(&fv, ev->json);
+    int rc = fv.oom ? -ENOMEM : grouping_hash(fv.v, fv.len, fv.n, ev->hash);
+    fb_free(&fv);
+    if (rc != 0)
+        return rc;
 
     free(ev->title);
     free(ev->culprit);

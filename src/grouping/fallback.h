@@ -3,7 +3,8 @@
  *
  * Components, first that exists: the client fingerprint (no variable
  * expansion except {{ default }}), else every exception's type and value in
- * order, else the message (logentry template, else formatted text), else
+ * order, else the message (logentry template, else formatted text;
+ * parameterized as Sentry does: grouping/parameterize.h), else
  * nothing (Sentry's fallback group: MD5 of no values). The hash is Sentry's
  * hash_from_values: MD5 hex over the UTF-8 bytes of the values fed in order,
  * no separators. Title: "Type: first line of value", else the message, else
