@@ -7,7 +7,9 @@
  * Prints µs/event per stage on one thread (parse is ingest's cost, shown
  * for scale), the writer alone (batches of BATCH_MAX), and the whole
  * pipeline (pipeline_start: WORKERS workers + writer) in events/s, counted
- * from the first publish until the last ack. Env: WORKERS, BATCH_MAX. */
+ * from the first publish until the last ack. Env: WORKERS, BATCH_MAX;
+ * POSTGRES_PORT (with POSTGRES_HOST/USER/PASSWORD/DATABASE) runs the writer
+ * and pipeline parts on that Postgres database instead of SQLite. */
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -140,6 +142,15 @@ static int env_open(struct bench_env *b, int batch_max, int workers, int capacit
     b->cfg.workers = workers;
     b->cfg.queue_capacity = capacity;
     b->srv.cfg = &b->cfg;
+    if (getenv("POSTGRES_PORT")) {
+        /* POSTGRES_HOST/PORT/USER/PASSWORD/DATABASE: a database to fill. */
+        b->cfg.postgres_enabled = true;
+        b->cfg.pg_host = getenv("POSTGRES_HOST") ? getenv("POSTGRES_HOST") : "127.0.0.1";
+        b->cfg.pg_port = atoi(getenv("POSTGRES_PORT"));
+        b->cfg.pg_user = getenv("POSTGRES_USER") ? getenv("POSTGRES_USER") : "pguser";
+        b->cfg.pg_password = getenv("POSTGRES_PASSWORD") ? getenv("POSTGRES_PASSWORD") : "";
+        b->cfg.pg_database = getenv("POSTGRES_DATABASE") ? getenv("POSTGRES_DATABASE") : "periscope";
+    }
     char err[256], key[PUBLIC_KEY_HEX + 1];
     if (store_open(&b->cfg, &b->srv.store, err, sizeof(err)) != 0) {
         fprintf(stderr, "store: %s\n", err);
@@ -230,9 +241,10 @@ static void bench_writer(char **texts, unsigned n, int batch_max)
         writer_commit_batch(w, evs + i, k);
     }
     double t = now_s() - t0, c = cpu_s() - c0;
-    printf("writer alone (SQLite, batches of %d): %.1f µs/event wall, %.1f CPU µs/event, "
+    printf("writer alone (%s, batches of %d): %.1f µs/event wall, %.1f CPU µs/event, "
            "%.0f events/s\n",
-           batch_max, t * 1e6 / n, c * 1e6 / n, n / t);
+           b.cfg.postgres_enabled ? "Postgres" : "SQLite", batch_max, t * 1e6 / n, c * 1e6 / n,
+           n / t);
     free(evs);
     writer_free(w);
     worker_ctx_free(wk);
@@ -265,9 +277,10 @@ static void bench_pipeline(char **texts, unsigned n, int batch_max, int workers)
         usleep(200);
     double t = now_s() - t0, c = cpu_s() - c0;
     pipeline_stop(p);
-    printf("pipeline (%d workers + writer, SQLite, commit-ack): %u events in %.2f s: %.0f events/s, "
+    printf("pipeline (%d workers + writer, %s, commit-ack): %u events in %.2f s: %.0f events/s, "
            "%.1f µs/event wall, %.1f CPU µs/event, %d failed\n",
-           workers, n, t, n / t, t * 1e6 / n, c * 1e6 / n, (int)g_failed);
+           workers, b.cfg.postgres_enabled ? "Postgres" : "SQLite", n, t, n / t, t * 1e6 / n,
+           c * 1e6 / n, (int)g_failed);
     free(evs);
     env_close(&b);
 }

@@ -127,11 +127,13 @@ int writer_commit_batch(struct writer *w, struct ingest_event **evs, size_t n)
     int rc = commit_whole(w, evs, n, true);
     if (rc == 0)
         return 0;
-    /* Still failing: one event may be poisoning the batch (its project was
-     * deleted meanwhile). Commit each alone so only the bad ones fail. */
+    /* Still failing. Unless the database is unreachable, one event may be
+     * poisoning the batch (its project was deleted meanwhile): commit each
+     * alone so that only the bad ones fail. */
+    bool unreachable = rc == -ECONNREFUSED || rc == -ECONNRESET;
     int worst = 0;
     for (size_t i = 0; i < n; i++) {
-        if ((n == 1 || commit_whole(w, &evs[i], 1, false) != 0)) {
+        if (n == 1 || unreachable || commit_whole(w, &evs[i], 1, false) != 0) {
             log_error("event not stored", "project=%lld", (long long)evs[i]->project_id);
             w->failed++;
             metrics_add("periscope_pipeline_events_total", "outcome=\"failed\"", 1);

@@ -32,6 +32,10 @@ struct writer_batch {
     size_t mask;
     struct alert_msg **alerts;
     size_t nalerts;
+    /* Per event of the batch: its issue, that issue's id, whether stored. */
+    uint32_t *ev_issue;
+    int64_t *ev_issue_id;
+    bool *ev_inserted;
 };
 
 struct writer_batch *writer_batch_new(size_t batch_max)
@@ -48,7 +52,11 @@ struct writer_batch *writer_batch_new(size_t batch_max)
     b->slots = calloc(slots, sizeof(*b->slots));
     /* At most one alert per distinct issue per batch. */
     b->alerts = calloc(batch_max, sizeof(*b->alerts));
-    if (!b->issues || !b->slots || !b->alerts) {
+    b->ev_issue = calloc(batch_max, sizeof(*b->ev_issue));
+    b->ev_issue_id = calloc(batch_max, sizeof(*b->ev_issue_id));
+    b->ev_inserted = calloc(batch_max, sizeof(*b->ev_inserted));
+    if (!b->issues || !b->slots || !b->alerts || !b->ev_issue || !b->ev_issue_id ||
+        !b->ev_inserted) {
         writer_batch_free(b);
         return NULL;
     }
@@ -76,6 +84,9 @@ void writer_batch_free(struct writer_batch *b)
     free(b->issues);
     free(b->slots);
     free(b->alerts);
+    free(b->ev_issue);
+    free(b->ev_issue_id);
+    free(b->ev_inserted);
     free(b);
 }
 
@@ -167,31 +178,56 @@ static int raise_alerts(struct writer_batch *b, struct db *db, struct batch_issu
     return add_alert(b, db, it, "regression", ev, now_ms);
 }
 
-static int write_event(struct writer_batch *b, struct db *db, struct ingest_event *ev,
-                       int64_t now_ms, struct writer_batch_result *res)
+/* Phase 2: insert the events, EVENTS_WRITE_CHUNK at a time, then singly. */
+static int insert_events(struct writer_batch *b, struct db *db, struct ingest_event **evs,
+                         size_t n)
 {
-    struct batch_issue *it = issue_for(b, ev);
-    int rc = ensure_issue(db, it, ev);
-    if (rc != 0)
-        return rc;
-    rc = events_write_event_insert(db, ev, it->id);
-    if (rc < 0)
-        return rc;
-    if (rc == 0) {
-        res->duplicates++;
-        /* A resend whose grouping changed must not leave an empty issue. */
-        if (it->created && it->stored == 0) {
-            rc = events_write_issue_delete(db, it->id);
-            it->id = 0;
-            it->created = false;
-        }
-        return rc;
+    size_t i = 0;
+    int rc = 0;
+    for (; n - i >= EVENTS_WRITE_CHUNK && rc == 0; i += EVENTS_WRITE_CHUNK)
+        rc = events_write_event_insert_chunk(db, evs + i, b->ev_issue_id + i, b->ev_inserted + i);
+    for (; i < n && rc == 0; i++) {
+        rc = events_write_event_insert(db, evs[i], b->ev_issue_id[i]);
+        b->ev_inserted[i] = rc == 1;
+        rc = rc < 0 ? rc : 0;
     }
-    res->stored++;
-    it->stored++;
-    if (ev->timestamp_ms > it->last_seen_ms)
-        it->last_seen_ms = ev->timestamp_ms;
-    return raise_alerts(b, db, it, ev, now_ms);
+    return rc;
+}
+
+/* Phase 3, in event order: counts and the alerts of first stored events. */
+static int account_events(struct writer_batch *b, struct db *db, struct ingest_event **evs,
+                          size_t n, int64_t now_ms, struct writer_batch_result *res)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!b->ev_inserted[i]) {
+            res->duplicates++;
+            continue;
+        }
+        struct batch_issue *it = &b->issues[b->ev_issue[i]];
+        res->stored++;
+        it->stored++;
+        if (evs[i]->timestamp_ms > it->last_seen_ms)
+            it->last_seen_ms = evs[i]->timestamp_ms;
+        int rc = raise_alerts(b, db, it, evs[i], now_ms);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Phase 4: one count update per issue; issues created for events that all
+ * turned out duplicates (a resend whose grouping changed) are removed. */
+static int settle_issues(struct writer_batch *b, struct db *db)
+{
+    int rc = 0;
+    for (size_t i = 0; i < b->nissues && rc == 0; i++) {
+        struct batch_issue *it = &b->issues[i];
+        if (it->stored > 0)
+            rc = events_write_issue_count(db, it->id, it->stored, it->last_seen_ms);
+        else if (it->created)
+            rc = events_write_issue_delete(db, it->id);
+    }
+    return rc;
 }
 
 int writer_batch_write(struct writer_batch *b, struct db *db, struct ingest_event **evs,
@@ -204,13 +240,19 @@ int writer_batch_write(struct writer_batch *b, struct db *db, struct ingest_even
     b->nissues = 0;
     writer_batch_discard(b);
     int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++)
-        rc = write_event(b, db, evs[i], now_ms, res);
-    for (size_t i = 0; i < b->nissues && rc == 0; i++) {
-        struct batch_issue *it = &b->issues[i];
-        if (it->stored > 0)
-            rc = events_write_issue_count(db, it->id, it->stored, it->last_seen_ms);
+    /* Phase 1: every event's issue, found or created, once per issue. */
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct batch_issue *it = issue_for(b, evs[i]);
+        rc = ensure_issue(db, it, evs[i]);
+        b->ev_issue[i] = (uint32_t)(it - b->issues);
+        b->ev_issue_id[i] = it->id;
     }
+    if (rc == 0)
+        rc = insert_events(b, db, evs, n);
+    if (rc == 0)
+        rc = account_events(b, db, evs, n, now_ms, res);
+    if (rc == 0)
+        rc = settle_issues(b, db);
     res->alerts = b->alerts;
     res->nalerts = b->nalerts;
     return rc;

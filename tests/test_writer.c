@@ -108,6 +108,26 @@ static void test_duplicate_event_is_stored_and_counted_once(void **state)
     assert_int_equal(st.duplicates, 2);
 }
 
+static void test_duplicates_inside_multi_row_inserts_count_once(void **state)
+{
+    struct wstate *s = get(state);
+    struct ingest_event *first = wfix_event(s->f, 7, EVENT_B, NULL);
+    assert_int_equal(commit(s, &first, 1), 0);
+    /* 40 events, each id twice in a row, and id 7 (stored already) again. */
+    struct ingest_event *evs[41];
+    for (unsigned i = 0; i < 40; i++)
+        evs[i] = wfix_event(s->f, 1000 + i / 2, i % 3 ? EVENT_A : EVENT_B, NULL);
+    evs[40] = wfix_event(s->f, 7, EVENT_B, NULL);
+    assert_int_equal(commit(s, evs, 41), 0);
+    assert_int_equal(q(s, SQL_EVENTS), 21);
+    assert_int_equal(q(s, SQL_SEEN), 21);
+    assert_int_equal(q(s, SQL_ISSUES), 2);
+    assert_int_equal(q(s, SQL_ALERTS_NEW), 2);
+    struct writer_stats st;
+    writer_get_stats(s->w, &st);
+    assert_int_equal(st.duplicates, 21);
+}
+
 static void test_events_of_one_batch_on_one_issue_count_each(void **state)
 {
     struct wstate *s = get(state);
@@ -259,6 +279,8 @@ static void test_two_nodes_on_one_postgres_create_the_issue_once(void **state)
 #define WRITER_TESTS(setup_fn)                                                                   \
     cmocka_unit_test_setup_teardown(test_duplicate_event_is_stored_and_counted_once, setup_fn,   \
                                     teardown),                                                   \
+        cmocka_unit_test_setup_teardown(test_duplicates_inside_multi_row_inserts_count_once,     \
+                                        setup_fn, teardown),                                     \
         cmocka_unit_test_setup_teardown(test_events_of_one_batch_on_one_issue_count_each,        \
                                         setup_fn, teardown),                                     \
         cmocka_unit_test_setup_teardown(                                                         \

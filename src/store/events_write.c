@@ -22,6 +22,29 @@ static const char SQL_EVENT_INSERT[] =
     " environment, release, title, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
     " ON CONFLICT (project_id, event_id) DO NOTHING";
 
+/* EVENTS_WRITE_CHUNK rows in one statement: on Postgres one round trip
+ * instead of sixteen. RETURNING names the rows inserted (not duplicates). */
+static const char SQL_EVENT_INSERT_CHUNK[] =
+    "INSERT INTO events (project_id, event_id, issue_id, timestamp, received_at, level,"
+    " environment, release, title, payload) VALUES"
+    " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10),"
+    " ($11, $12, $13, $14, $15, $16, $17, $18, $19, $20),"
+    " ($21, $22, $23, $24, $25, $26, $27, $28, $29, $30),"
+    " ($31, $32, $33, $34, $35, $36, $37, $38, $39, $40),"
+    " ($41, $42, $43, $44, $45, $46, $47, $48, $49, $50),"
+    " ($51, $52, $53, $54, $55, $56, $57, $58, $59, $60),"
+    " ($61, $62, $63, $64, $65, $66, $67, $68, $69, $70),"
+    " ($71, $72, $73, $74, $75, $76, $77, $78, $79, $80),"
+    " ($81, $82, $83, $84, $85, $86, $87, $88, $89, $90),"
+    " ($91, $92, $93, $94, $95, $96, $97, $98, $99, $100),"
+    " ($101, $102, $103, $104, $105, $106, $107, $108, $109, $110),"
+    " ($111, $112, $113, $114, $115, $116, $117, $118, $119, $120),"
+    " ($121, $122, $123, $124, $125, $126, $127, $128, $129, $130),"
+    " ($131, $132, $133, $134, $135, $136, $137, $138, $139, $140),"
+    " ($141, $142, $143, $144, $145, $146, $147, $148, $149, $150),"
+    " ($151, $152, $153, $154, $155, $156, $157, $158, $159, $160)"
+    " ON CONFLICT (project_id, event_id) DO NOTHING RETURNING project_id, event_id";
+
 static const char SQL_ISSUE_COUNT[] =
     "UPDATE issues SET times_seen = times_seen + $2,"
     " last_seen = CASE WHEN last_seen < $3 THEN $3 ELSE last_seen END WHERE id = $1";
@@ -139,23 +162,63 @@ static void bind_text_or_null(struct db_stmt *st, int idx, const char *s)
         db_bind_null(st, idx);
 }
 
+/* Binds one event's ten columns starting at parameter first. */
+static void bind_event(struct db_stmt *st, int first, const struct ingest_event *ev,
+                       int64_t issue_id)
+{
+    db_bind_int64(st, first, ev->project_id);
+    db_bind_blob(st, first + 1, ev->event_id, sizeof(ev->event_id));
+    db_bind_int64(st, first + 2, issue_id);
+    db_bind_int64(st, first + 3, ev->timestamp_ms);
+    db_bind_int64(st, first + 4, ev->received_at_ms);
+    db_bind_text(st, first + 5, ev->level ? ev->level : "error", (size_t)-1);
+    bind_text_or_null(st, first + 6, ev->environment);
+    bind_text_or_null(st, first + 7, ev->release);
+    db_bind_text(st, first + 8, ev->title ? ev->title : "", (size_t)-1);
+    db_bind_blob(st, first + 9, ev->payload ? ev->payload : "", ev->payload_len);
+}
+
 int events_write_event_insert(struct db *db, const struct ingest_event *ev, int64_t issue_id)
 {
     struct db_stmt *st = db_prepare(db, SQL_EVENT_INSERT);
     if (!st)
         return -EIO;
-    db_bind_int64(st, 1, ev->project_id);
-    db_bind_blob(st, 2, ev->event_id, sizeof(ev->event_id));
-    db_bind_int64(st, 3, issue_id);
-    db_bind_int64(st, 4, ev->timestamp_ms);
-    db_bind_int64(st, 5, ev->received_at_ms);
-    db_bind_text(st, 6, ev->level ? ev->level : "error", (size_t)-1);
-    bind_text_or_null(st, 7, ev->environment);
-    bind_text_or_null(st, 8, ev->release);
-    db_bind_text(st, 9, ev->title ? ev->title : "", (size_t)-1);
-    db_bind_blob(st, 10, ev->payload ? ev->payload : "", ev->payload_len);
+    bind_event(st, 1, ev, issue_id);
     int rc = run(st);
     return rc < 0 ? rc : db_changes(st) > 0;
+}
+
+/* Marks the first not yet marked event of the chunk with this id. */
+static void mark_inserted(struct ingest_event *const *evs, size_t n, int64_t project_id,
+                          const void *id, size_t id_len, bool *inserted)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!inserted[i] && evs[i]->project_id == project_id && id_len == 16 &&
+            memcmp(evs[i]->event_id, id, 16) == 0) {
+            inserted[i] = true;
+            return;
+        }
+    }
+}
+
+int events_write_event_insert_chunk(struct db *db, struct ingest_event *const *evs,
+                                    const int64_t *issue_ids, bool *inserted)
+{
+    struct db_stmt *st = db_prepare(db, SQL_EVENT_INSERT_CHUNK);
+    if (!st)
+        return -EIO;
+    for (int i = 0; i < EVENTS_WRITE_CHUNK; i++) {
+        bind_event(st, 1 + 10 * i, evs[i], issue_ids[i]);
+        inserted[i] = false;
+    }
+    int rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        size_t len = 0;
+        const void *id = db_col_blob(st, 1, &len);
+        mark_inserted(evs, EVENTS_WRITE_CHUNK, db_col_int64(st, 0), id, len, inserted);
+    }
+    db_finish(st);
+    return rc < 0 ? rc : 0;
 }
 
 int events_write_issue_count(struct db *db, int64_t id, int64_t count, int64_t last_seen_ms)

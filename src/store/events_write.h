@@ -47,6 +47,15 @@ int events_write_issue_delete(struct db *db, int64_t id);
  * 1 inserted, 0 duplicate, negative on error. */
 int events_write_event_insert(struct db *db, const struct ingest_event *ev, int64_t issue_id);
 
+/* Events per multi-row insert. */
+enum { EVENTS_WRITE_CHUNK = 16 };
+
+/* Inserts EVENTS_WRITE_CHUNK events at once (evs[i] under issue_ids[i]);
+ * inserted[i] tells which were stored (false: a duplicate, of a stored
+ * event or of an earlier one in the chunk). 0 or negative on error. */
+int events_write_event_insert_chunk(struct db *db, struct ingest_event *const *evs,
+                                    const int64_t *issue_ids, bool *inserted);
+
 /* times_seen += count, last_seen = max(last_seen, last_seen_ms). */
 int events_write_issue_count(struct db *db, int64_t id, int64_t count, int64_t last_seen_ms);
 
