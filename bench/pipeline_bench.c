@@ -48,8 +48,7 @@ static const char *const FRAMES[][4] = {
      "invoice = self.billing.invoice(order, customer=customer)"},
     {"shop.services.billing", "shop/services/billing.py", "invoice",
      "lines = [self._line(item, currency) for item in order.items]"},
-    {"shop.services.billing", "shop/services/billing.py", "_line",
-     "rate = self.rates[currency]"},
+    {"shop.services.billing", "shop/services/billing.py", "_line", "rate = self.rates[currency]"},
 };
 
 /* CPU seconds (user + system) of the whole process so far: under a noisy
@@ -75,34 +74,45 @@ static char *make_event(unsigned n, unsigned issue)
     size_t cap = 8192, len = 0;
     char *s = malloc(cap);
 #define PUT(...) len += (size_t)snprintf(s + len, cap - len, __VA_ARGS__)
-    PUT("{\"event_id\":\"%08x%024x\",\"timestamp\":%.6f,\"platform\":\"python\",\"level\":\"error\","
+    PUT("{\"event_id\":\"%08x%024x\",\"timestamp\":%.6f,\"platform\":\"python\",\"level\":"
+        "\"error\","
         "\"logger\":\"django.request\",\"server_name\":\"web-%u\",\"release\":\"shop@2.%u.0\","
-        "\"environment\":\"production\",\"sdk\":{\"name\":\"sentry.python.django\",\"version\":\"1.40.0\"},"
-        "\"exception\":{\"values\":[{\"type\":\"BillingError%06u\",\"value\":\"no rate for currency "
+        "\"environment\":\"production\",\"sdk\":{\"name\":\"sentry.python.django\",\"version\":\"1."
+        "40.0\"},"
+        "\"exception\":{\"values\":[{\"type\":\"BillingError%06u\",\"value\":\"no rate for "
+        "currency "
         "'XTS'\",\"module\":\"shop.services.billing\",\"mechanism\":{\"type\":\"django\","
         "\"handled\":false},\"stacktrace\":{\"frames\":[",
         n, n, 1700000000.0 + n * 0.001, n % 8, n % 5, issue);
     for (size_t i = 0; i < sizeof(FRAMES) / sizeof(FRAMES[0]); i++)
         PUT("%s{\"module\":\"%s\",\"filename\":\"%s\",\"abs_path\":\"/srv/app/venv/lib/python3.11/"
             "site-packages/%s\",\"function\":\"%s\",\"lineno\":%zu,\"context_line\":\"    %s\","
-            "\"pre_context\":[\"\",\"    try:\"],\"post_context\":[\"    except KeyError:\",\"        raise\"],"
-            "\"in_app\":%s,\"vars\":{\"self\":\"<%s object at 0x7f%08x>\",\"request\":\"<WSGIRequest: "
+            "\"pre_context\":[\"\",\"    try:\"],\"post_context\":[\"    except KeyError:\",\"     "
+            "   raise\"],"
+            "\"in_app\":%s,\"vars\":{\"self\":\"<%s object at "
+            "0x7f%08x>\",\"request\":\"<WSGIRequest: "
             "POST '/api/orders/'>\"}}",
             i ? "," : "", FRAMES[i][0], FRAMES[i][1], FRAMES[i][1], FRAMES[i][2], 40 + i * 7,
             FRAMES[i][3], strncmp(FRAMES[i][0], "shop.", 5) == 0 ? "true" : "false", FRAMES[i][2],
             n);
     PUT("]}}]},\"breadcrumbs\":{\"values\":[");
     for (int i = 0; i < 6; i++)
-        PUT("%s{\"timestamp\":%.3f,\"category\":\"query\",\"message\":\"SELECT \\\"shop_order\\\".\\\"id\\\" "
-            "FROM \\\"shop_order\\\" WHERE \\\"shop_order\\\".\\\"id\\\" = %u\",\"level\":\"info\"}",
+        PUT("%s{\"timestamp\":%.3f,\"category\":\"query\",\"message\":\"SELECT "
+            "\\\"shop_order\\\".\\\"id\\\" "
+            "FROM \\\"shop_order\\\" WHERE \\\"shop_order\\\".\\\"id\\\" = "
+            "%u\",\"level\":\"info\"}",
             i ? "," : "", 1700000000.0 + i, n + (unsigned)i);
     PUT("]},\"request\":{\"url\":\"https://shop.example.com/api/orders/\",\"method\":\"POST\","
-        "\"headers\":{\"User-Agent\":\"Mozilla/5.0 (X11; Linux x86_64)\",\"Accept\":\"application/json\","
+        "\"headers\":{\"User-Agent\":\"Mozilla/5.0 (X11; Linux "
+        "x86_64)\",\"Accept\":\"application/json\","
         "\"Content-Type\":\"application/json\"},\"data\":{\"items\":[%u,%u],\"currency\":\"XTS\"}},"
-        "\"contexts\":{\"runtime\":{\"name\":\"CPython\",\"version\":\"3.11.6\"},\"os\":{\"name\":\"Linux\"},"
-        "\"trace\":{\"trace_id\":\"%032x\",\"span_id\":\"%016x\"}},\"tags\":{\"customer_tier\":\"gold\","
+        "\"contexts\":{\"runtime\":{\"name\":\"CPython\",\"version\":\"3.11.6\"},\"os\":{\"name\":"
+        "\"Linux\"},"
+        "\"trace\":{\"trace_id\":\"%032x\",\"span_id\":\"%016x\"}},\"tags\":{\"customer_tier\":"
+        "\"gold\","
         "\"region\":\"eu-west-1\"},\"user\":{\"id\":\"%u\",\"email\":\"user%u@example.com\","
-        "\"ip_address\":\"10.0.%u.%u\"},\"modules\":{\"django\":\"4.2.7\",\"djangorestframework\":\"3.14.0\"}}",
+        "\"ip_address\":\"10.0.%u.%u\"},\"modules\":{\"django\":\"4.2.7\",\"djangorestframework\":"
+        "\"3.14.0\"}}",
         n, n + 1, n, n, n % 1000, n, n % 250, n % 250);
 #undef PUT
     return s;
@@ -133,8 +143,7 @@ static int env_open(struct bench_env *b, int batch_max, int workers, int capacit
 {
     memset(b, 0, sizeof(*b));
     snprintf(b->dir, sizeof(b->dir), "/tmp/periscope-bench-XXXXXX");
-    if (!mkdtemp(b->dir))
-        return -errno;
+    if (!mkdtemp(b->dir)) return -errno;
     snprintf(b->path, sizeof(b->path), "%s/bench.db", b->dir);
     b->cfg.sqlite_path = b->path;
     b->cfg.data_dir = b->dir;
@@ -149,7 +158,8 @@ static int env_open(struct bench_env *b, int batch_max, int workers, int capacit
         b->cfg.pg_port = atoi(getenv("POSTGRES_PORT"));
         b->cfg.pg_user = getenv("POSTGRES_USER") ? getenv("POSTGRES_USER") : "pguser";
         b->cfg.pg_password = getenv("POSTGRES_PASSWORD") ? getenv("POSTGRES_PASSWORD") : "";
-        b->cfg.pg_database = getenv("POSTGRES_DATABASE") ? getenv("POSTGRES_DATABASE") : "periscope";
+        b->cfg.pg_database =
+            getenv("POSTGRES_DATABASE") ? getenv("POSTGRES_DATABASE") : "periscope";
     }
     char err[256], key[PUBLIC_KEY_HEX + 1];
     if (store_open(&b->cfg, &b->srv.store, err, sizeof(err)) != 0) {
@@ -171,8 +181,7 @@ static void env_close(struct bench_env *b)
     store_close(b->srv.store);
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", b->dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", b->dir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", b->dir);
 }
 
 static atomic_int g_acked, g_failed;
@@ -180,8 +189,7 @@ static atomic_int g_acked, g_failed;
 static void on_ack(void *ctx, int status)
 {
     (void)ctx;
-    if (status != 0)
-        g_failed++;
+    if (status != 0) g_failed++;
     g_acked++;
 }
 
@@ -224,8 +232,7 @@ static void bench_stages(char **texts, unsigned n)
 static void bench_writer(char **texts, unsigned n, int batch_max)
 {
     struct bench_env b;
-    if (env_open(&b, batch_max, 1, (int)n) != 0)
-        return;
+    if (env_open(&b, batch_max, 1, (int)n) != 0) return;
     struct worker_ctx *wk;
     struct writer *w;
     worker_ctx_new(NULL, &wk);
@@ -255,8 +262,7 @@ static void bench_writer(char **texts, unsigned n, int batch_max)
 static void bench_pipeline(char **texts, unsigned n, int batch_max, int workers)
 {
     struct bench_env b;
-    if (env_open(&b, batch_max, workers, 10000) != 0)
-        return;
+    if (env_open(&b, batch_max, workers, 10000) != 0) return;
     struct ingest_event **evs = calloc(n, sizeof(*evs));
     for (unsigned i = 0; i < n; i++)
         evs[i] = parse_event(texts[i], i, b.project_id, ack_new(1, on_ack, NULL));
@@ -300,12 +306,9 @@ int main(int argc, char **argv)
     for (unsigned i = 0; i < n; i++)
         texts[i] = make_event(i, i % issues);
     const char *only = getenv("BENCH_ONLY");
-    if (!only || strcmp(only, "stages") == 0)
-        bench_stages(texts, n);
-    if (!only || strcmp(only, "writer") == 0)
-        bench_writer(texts, n, batch_max);
-    if (!only || strcmp(only, "pipeline") == 0)
-        bench_pipeline(texts, n, batch_max, workers);
+    if (!only || strcmp(only, "stages") == 0) bench_stages(texts, n);
+    if (!only || strcmp(only, "writer") == 0) bench_writer(texts, n, batch_max);
+    if (!only || strcmp(only, "pipeline") == 0) bench_pipeline(texts, n, batch_max, workers);
     for (unsigned i = 0; i < n; i++)
         free(texts[i]);
     free(texts);

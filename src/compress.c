@@ -24,11 +24,9 @@ static ZSTD_CCtx *thread_cctx(void)
 {
     pthread_once(&cctx_once, cctx_key_create);
     ZSTD_CCtx *c = pthread_getspecific(cctx_key);
-    if (c)
-        return c;
+    if (c) return c;
     c = ZSTD_createCCtx();
-    if (!c)
-        return NULL;
+    if (!c) return NULL;
     ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, COMPRESS_LEVEL);
     /* The checksum costs little and lets readers detect a damaged row. */
     ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);
@@ -42,12 +40,10 @@ static ZSTD_CCtx *thread_cctx(void)
 int compress_payload(const void *src, size_t len, void **out, size_t *out_len)
 {
     ZSTD_CCtx *c = thread_cctx();
-    if (!c)
-        return -ENOMEM;
+    if (!c) return -ENOMEM;
     size_t cap = ZSTD_compressBound(len);
     void *buf = malloc(cap);
-    if (!buf)
-        return -ENOMEM;
+    if (!buf) return -ENOMEM;
     size_t n = ZSTD_compress2(c, buf, cap, src, len);
     if (ZSTD_isError(n)) {
         free(buf);
@@ -86,8 +82,7 @@ static int decompress_streaming(ZSTD_DCtx *d, const void *src, size_t len, size_
                 goto fail;
             }
             cap = cap ? cap * 2 : len * 4 + 64;
-            if (cap > max_bytes + 1)
-                cap = max_bytes + 1;
+            if (cap > max_bytes + 1) cap = max_bytes + 1;
             char *nb = realloc(buf, cap + 1);
             if (!nb) {
                 rc = -ENOMEM;
@@ -98,12 +93,9 @@ static int decompress_streaming(ZSTD_DCtx *d, const void *src, size_t len, size_
         ZSTD_outBuffer o = {buf, cap, used};
         size_t r = ZSTD_decompressStream(d, &o, &in);
         used = o.pos;
-        if (ZSTD_isError(r))
-            goto fail;
-        if (r == 0)
-            break;
-        if (in.pos == in.size && o.pos < o.size)
-            goto fail; /* truncated frame */
+        if (ZSTD_isError(r)) goto fail;
+        if (r == 0) break;
+        if (in.pos == in.size && o.pos < o.size) goto fail; /* truncated frame */
     }
     if (used > max_bytes) {
         rc = -E2BIG;
@@ -118,12 +110,10 @@ fail:
     return rc;
 }
 
-int decompress_payload(const void *src, size_t len, size_t max_bytes, char **out,
-                       size_t *out_len)
+int decompress_payload(const void *src, size_t len, size_t max_bytes, char **out, size_t *out_len)
 {
     ZSTD_DCtx *d = ZSTD_createDCtx();
-    if (!d)
-        return -ENOMEM;
+    if (!d) return -ENOMEM;
     int rc = decompress_streaming(d, src, len, max_bytes, out, out_len);
     ZSTD_freeDCtx(d);
     return rc;

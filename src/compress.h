@@ -18,8 +18,7 @@ int compress_payload(const void *src, size_t len, void **out, size_t *out_len);
 /* Decompresses a stored payload into a fresh malloc'd, NUL-terminated
  * buffer (caller frees; *out_len excludes the NUL). Refuses to produce more
  * than max_bytes. 0, -EINVAL (not a zstd frame / corrupt), -E2BIG, -ENOMEM. */
-int decompress_payload(const void *src, size_t len, size_t max_bytes, char **out,
-                       size_t *out_len);
+int decompress_payload(const void *src, size_t len, size_t max_bytes, char **out, size_t *out_len);
 
 /* Frees the calling thread's compression context now (optional). */
 void compress_thread_cleanup(void);

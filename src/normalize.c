@@ -16,8 +16,7 @@
 /* Replaces (or adds) key with item; takes ownership of item. */
 static int set_item(cJSON *obj, const char *key, cJSON *item)
 {
-    if (!item)
-        return -ENOMEM;
+    if (!item) return -ENOMEM;
     if (cJSON_GetObjectItemCaseSensitive(obj, key))
         return cJSON_ReplaceItemInObjectCaseSensitive(obj, key, item) ? 0 : -ENOMEM;
     return cJSON_AddItemToObject(obj, key, item) ? 0 : -ENOMEM;
@@ -31,13 +30,11 @@ static int set_string(cJSON *obj, const char *key, const char *s)
 static int normalize_exception(cJSON *root)
 {
     cJSON *ex = cJSON_GetObjectItemCaseSensitive(root, "exception");
-    if (!ex)
-        return 0;
+    if (!ex) return 0;
     if (cJSON_IsArray(ex)) {
         /* sentry-go 0.x: a bare list of exceptions. */
         cJSON *wrap = cJSON_CreateObject();
-        if (!wrap)
-            return -ENOMEM;
+        if (!wrap) return -ENOMEM;
         cJSON_DetachItemViaPointer(root, ex);
         cJSON_AddItemToObject(wrap, "values", ex);
         return cJSON_AddItemToObject(root, "exception", wrap) ? 0 : -ENOMEM;
@@ -47,8 +44,7 @@ static int normalize_exception(cJSON *root)
         return 0;
     }
     cJSON *values = cJSON_GetObjectItemCaseSensitive(ex, "values");
-    if (cJSON_IsArray(values))
-        return 0;
+    if (cJSON_IsArray(values)) return 0;
     if (values) {
         cJSON_DeleteItemFromObjectCaseSensitive(ex, "values");
         return set_item(ex, "values", cJSON_CreateArray());
@@ -77,13 +73,11 @@ static const char *level_from_text(const char *s)
     static const struct {
         const char *name, *level;
     } levels[] = {
-        {"fatal", "fatal"},     {"critical", "fatal"}, {"error", "error"},
-        {"warning", "warning"}, {"warn", "warning"},   {"info", "info"},
-        {"log", "info"},        {"debug", "debug"},
+        {"fatal", "fatal"},  {"critical", "fatal"}, {"error", "error"}, {"warning", "warning"},
+        {"warn", "warning"}, {"info", "info"},      {"log", "info"},    {"debug", "debug"},
     };
     for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
-        if (strcasecmp(s, levels[i].name) == 0)
-            return levels[i].level;
+        if (strcasecmp(s, levels[i].name) == 0) return levels[i].level;
     return "error";
 }
 
@@ -91,16 +85,14 @@ static int normalize_level(struct ingest_event *ev)
 {
     cJSON *lv = cJSON_GetObjectItemCaseSensitive(ev->json, "level");
     ev->level = cJSON_IsString(lv) ? level_from_text(lv->valuestring) : "error";
-    if (cJSON_IsString(lv) && strcmp(lv->valuestring, ev->level) == 0)
-        return 0;
+    if (cJSON_IsString(lv) && strcmp(lv->valuestring, ev->level) == 0) return 0;
     return set_string(ev->json, "level", ev->level);
 }
 
 static int normalize_platform(cJSON *root)
 {
     cJSON *p = cJSON_GetObjectItemCaseSensitive(root, "platform");
-    if (cJSON_IsString(p) && p->valuestring[0])
-        return 0;
+    if (cJSON_IsString(p) && p->valuestring[0]) return 0;
     return set_string(root, "platform", "other");
 }
 
@@ -140,23 +132,21 @@ static int dup_field(cJSON *root, const char *key, char **out)
     }
     free(*out);
     *out = NULL;
-    if (!s)
-        return 0;
+    if (!s) return 0;
     *out = strdup(s);
     return *out ? 0 : -ENOMEM;
 }
 
 int normalize_event(struct ingest_event *ev)
 {
-    if (!cJSON_IsObject(ev->json))
-        return -EINVAL;
+    if (!cJSON_IsObject(ev->json)) return -EINVAL;
     char hex[33];
     event_id_hex(ev->event_id, hex);
     int rc;
     if ((rc = set_string(ev->json, "event_id", hex)) != 0 ||
-        (rc = normalize_exception(ev->json)) != 0 ||
-        (rc = normalize_message(ev->json)) != 0 || (rc = normalize_level(ev)) != 0 ||
-        (rc = normalize_platform(ev->json)) != 0 || (rc = normalize_timestamp(ev)) != 0 ||
+        (rc = normalize_exception(ev->json)) != 0 || (rc = normalize_message(ev->json)) != 0 ||
+        (rc = normalize_level(ev)) != 0 || (rc = normalize_platform(ev->json)) != 0 ||
+        (rc = normalize_timestamp(ev)) != 0 ||
         (rc = dup_field(ev->json, "environment", &ev->environment)) != 0 ||
         (rc = dup_field(ev->json, "release", &ev->release)) != 0)
         return rc;
@@ -167,8 +157,7 @@ static int digits(const char **p, int n, int *out)
 {
     int v = 0;
     for (int i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)(*p)[i]))
-            return -EINVAL;
+        if (!isdigit((unsigned char)(*p)[i])) return -EINVAL;
         v = v * 10 + ((*p)[i] - '0');
     }
     *p += n;
@@ -178,8 +167,7 @@ static int digits(const char **p, int n, int *out)
 
 static int expect(const char **p, const char *any)
 {
-    if (!**p || !strchr(any, **p))
-        return -EINVAL;
+    if (!**p || !strchr(any, **p)) return -EINVAL;
     (*p)++;
     return 0;
 }
@@ -188,20 +176,14 @@ static int expect(const char **p, const char *any)
 static int parse_zone(const char *p, long *offset_s)
 {
     *offset_s = 0;
-    if (*p == '\0' || ((*p == 'Z' || *p == 'z') && p[1] == '\0'))
-        return 0;
-    if (*p != '+' && *p != '-')
-        return -EINVAL;
+    if (*p == '\0' || ((*p == 'Z' || *p == 'z') && p[1] == '\0')) return 0;
+    if (*p != '+' && *p != '-') return -EINVAL;
     int sign = *p == '-' ? -1 : 1, hh, mm = 0;
     p++;
-    if (digits(&p, 2, &hh) != 0)
-        return -EINVAL;
-    if (*p == ':')
-        p++;
-    if (*p && digits(&p, 2, &mm) != 0)
-        return -EINVAL;
-    if (*p || hh > 23 || mm > 59)
-        return -EINVAL;
+    if (digits(&p, 2, &hh) != 0) return -EINVAL;
+    if (*p == ':') p++;
+    if (*p && digits(&p, 2, &mm) != 0) return -EINVAL;
+    if (*p || hh > 23 || mm > 59) return -EINVAL;
     *offset_s = sign * (hh * 3600L + mm * 60L);
     return 0;
 }
@@ -219,21 +201,17 @@ int normalize_parse_rfc3339(const char *s, int64_t *out_ms)
         p++;
         int n = 0;
         while (isdigit((unsigned char)*p)) {
-            if (n < 3)
-                ms = ms * 10 + (*p - '0');
+            if (n < 3) ms = ms * 10 + (*p - '0');
             n++;
             p++;
         }
-        if (n == 0)
-            return -EINVAL;
+        if (n == 0) return -EINVAL;
         for (; n < 3; n++)
             ms *= 10;
     }
     long offset_s;
-    if (parse_zone(p, &offset_s) != 0)
-        return -EINVAL;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-        return -EINVAL;
+    if (parse_zone(p, &offset_s) != 0) return -EINVAL;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return -EINVAL;
     tm.tm_year = y - 1900;
     tm.tm_mon = mo - 1;
     tm.tm_mday = d;
@@ -255,6 +233,6 @@ void normalize_format_rfc3339(int64_t ms, char *out, size_t outlen)
     }
     struct tm tm;
     gmtime_r(&t, &tm);
-    snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+    snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
 }

@@ -16,8 +16,7 @@ struct sbuf {
 
 static void sbuf_put(struct sbuf *b, const char *s, size_t n)
 {
-    if (n > FORMATTED_MAX_BYTES - b->len)
-        n = FORMATTED_MAX_BYTES - b->len;
+    if (n > FORMATTED_MAX_BYTES - b->len) n = FORMATTED_MAX_BYTES - b->len;
     memcpy(b->data + b->len, s, n);
     b->len += n;
     b->data[b->len] = '\0';
@@ -84,8 +83,7 @@ static bool format_params(const char *tmpl, const cJSON *params, struct sbuf *ou
                     key[klen] = '\0';
                     size_t sl = spec_len(close + 1);
                     v = sl ? cJSON_GetObjectItemCaseSensitive(params, key) : NULL;
-                    if (v)
-                        p = close + 1 + sl;
+                    if (v) p = close + 1 + sl;
                 }
             }
         } else if (cJSON_IsArray(params)) {
@@ -110,8 +108,7 @@ static bool format_params(const char *tmpl, const cJSON *params, struct sbuf *ou
  * anything else. Writes numbers into num. */
 static const char *as_text(const cJSON *v, char *num, size_t numlen)
 {
-    if (cJSON_IsString(v))
-        return v->valuestring;
+    if (cJSON_IsString(v)) return v->valuestring;
     if (cJSON_IsNumber(v)) {
         snprintf(num, numlen, "%.17g", v->valuedouble);
         return num;
@@ -124,8 +121,7 @@ static cJSON *find_source(cJSON *root)
     static const char *const keys[] = {"logentry", "sentry.interfaces.Message", "message"};
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         cJSON *v = cJSON_GetObjectItemCaseSensitive(root, keys[i]);
-        if (v && !cJSON_IsNull(v))
-            return v;
+        if (v && !cJSON_IsNull(v)) return v;
     }
     return NULL;
 }
@@ -142,15 +138,13 @@ static int build_logentry(cJSON *src, cJSON **out)
         params = cJSON_GetObjectItemCaseSensitive(src, "params");
         if (!formatted && tmpl) {
             formatted = tmpl;
-            if (params && format_params(tmpl, params, &tbuf))
-                formatted = tbuf.data;
+            if (params && format_params(tmpl, params, &tbuf)) formatted = tbuf.data;
         }
     } else {
         formatted = as_text(src, n1, sizeof(n1));
     }
     *out = NULL;
-    if (!formatted)
-        return 0;
+    if (!formatted) return 0;
     cJSON *le = cJSON_CreateObject();
     if (!le || !cJSON_AddStringToObject(le, "formatted", formatted) ||
         (tmpl && !cJSON_AddStringToObject(le, "message", tmpl)))
@@ -169,12 +163,10 @@ fail:
 int normalize_message(cJSON *root)
 {
     cJSON *src = find_source(root);
-    if (!src)
-        return 0;
+    if (!src) return 0;
     cJSON *le;
     int rc = build_logentry(src, &le);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     cJSON_DeleteItemFromObjectCaseSensitive(root, "sentry.interfaces.Message");
     if (!le) {
         cJSON_DeleteItemFromObjectCaseSensitive(root, "logentry");

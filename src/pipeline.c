@@ -40,8 +40,7 @@ static void hand_over(struct topic *grouped, struct ingest_event **evs, size_t n
 {
     while (n > 0) {
         int rc = topic_publish_many(grouped, (void **)evs, n);
-        if (rc == 0)
-            return;
+        if (rc == 0) return;
         if (rc == -EAGAIN) {
             /* Publish what fits, then wait for the writer to drain. */
             struct topic_stats s;
@@ -76,8 +75,7 @@ static void *worker_main(void *arg)
     struct ingest_event *evs[WORKER_TAKE_MAX];
     for (;;) {
         int n = topic_take(p->srv->events, (void **)evs, WORKER_TAKE_MAX, -1);
-        if (n == -ESHUTDOWN)
-            break;
+        if (n == -ESHUTDOWN) break;
         size_t keep = 0, filtered = 0, failed = 0;
         for (int i = 0; i < n; i++) {
             struct ingest_event *ev = evs[i];
@@ -87,8 +85,8 @@ static void *worker_main(void *arg)
                 continue;
             }
             if (rc != 0) {
-                log_warn("event not processed", "project=%lld error=%d",
-                         (long long)ev->project_id, rc);
+                log_warn("event not processed", "project=%lld error=%d", (long long)ev->project_id,
+                         rc);
                 failed++;
             } else {
                 filtered++;
@@ -97,7 +95,8 @@ static void *worker_main(void *arg)
             event_free(ev);
         }
         if (filtered)
-            metrics_add("periscope_pipeline_events_total", "outcome=\"filtered\"", (double)filtered);
+            metrics_add("periscope_pipeline_events_total", "outcome=\"filtered\"",
+                        (double)filtered);
         if (failed)
             metrics_add("periscope_pipeline_events_total", "outcome=\"failed\"", (double)failed);
         hand_over(p->grouped, evs, keep);
@@ -115,18 +114,15 @@ static int default_workers(void)
 int pipeline_start(struct server *srv, struct pipeline **out)
 {
     struct pipeline *p = calloc(1, sizeof(*p));
-    if (!p)
-        return -ENOMEM;
+    if (!p) return -ENOMEM;
     p->srv = srv;
     int want = srv->cfg->workers > 0 ? srv->cfg->workers : default_workers();
     size_t cap = srv->cfg->queue_capacity > 0 ? (size_t)srv->cfg->queue_capacity : 10000;
     int rc = -ENOMEM;
     p->grouped = topic_new("grouped", cap);
     p->threads = calloc((size_t)want, sizeof(*p->threads));
-    if (!p->grouped || !p->threads)
-        goto fail;
-    if ((rc = writer_start(srv, p->grouped, &p->writer)) != 0)
-        goto fail;
+    if (!p->grouped || !p->threads) goto fail;
+    if ((rc = writer_start(srv, p->grouped, &p->writer)) != 0) goto fail;
     for (; p->nthreads < want; p->nthreads++) {
         if (pthread_create(&p->threads[p->nthreads], NULL, worker_main, p) != 0) {
             rc = -EAGAIN;
@@ -150,8 +146,7 @@ fail:
 
 void pipeline_stop(struct pipeline *p)
 {
-    if (!p)
-        return;
+    if (!p) return;
     pipeline_metrics_detach();
     /* Ingest has stopped: workers drain what is queued, then the writer
      * drains and commits what they handed over. */

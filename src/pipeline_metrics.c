@@ -19,8 +19,7 @@ static void collect(void *ctx)
     (void)ctx;
     pthread_mutex_lock(&g_lock);
     for (size_t i = 0; i < sizeof(g_topics) / sizeof(g_topics[0]); i++) {
-        if (!g_topics[i].t)
-            continue;
+        if (!g_topics[i].t) continue;
         struct topic_stats s;
         topic_stats(g_topics[i].t, &s);
         char labels[48];

@@ -28,21 +28,17 @@ struct topic {
 
 struct topic *topic_new(const char *name, size_t capacity)
 {
-    if (capacity == 0)
-        return NULL;
+    if (capacity == 0) return NULL;
     struct topic *t = calloc(1, sizeof(*t));
-    if (!t)
-        return NULL;
+    if (!t) return NULL;
     t->ring = calloc(capacity, sizeof(void *));
-    if (!t->ring)
-        goto fail;
+    if (!t->ring) goto fail;
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     int rc = pthread_cond_init(&t->nonempty, &ca);
     pthread_condattr_destroy(&ca);
-    if (rc != 0)
-        goto fail;
+    if (rc != 0) goto fail;
     pthread_mutex_init(&t->mu, NULL);
     t->capacity = capacity;
     snprintf(t->name, sizeof(t->name), "%s", name ? name : "");
@@ -55,8 +51,7 @@ fail:
 
 void topic_free(struct topic *t)
 {
-    if (!t)
-        return;
+    if (!t) return;
     pthread_cond_destroy(&t->nonempty);
     pthread_mutex_destroy(&t->mu);
     free(t->ring);
@@ -72,8 +67,7 @@ static void push_locked(struct topic *t, void **items, size_t n)
         t->depth++;
     }
     t->published += n;
-    if (t->depth > t->high_water)
-        t->high_water = t->depth;
+    if (t->depth > t->high_water) t->high_water = t->depth;
 }
 
 int topic_publish_many(struct topic *t, void **items, size_t n)
@@ -91,8 +85,7 @@ int topic_publish_many(struct topic *t, void **items, size_t n)
     pthread_mutex_unlock(&t->mu);
     /* Wake one taker per publish: a taker takes a whole batch, so waking all
      * would only make the others find the ring empty again. */
-    if (rc == 0 && n > 0)
-        pthread_cond_signal(&t->nonempty);
+    if (rc == 0 && n > 0) pthread_cond_signal(&t->nonempty);
     return rc;
 }
 
@@ -114,16 +107,13 @@ static void deadline_after(struct timespec *ts, int timeout_ms)
 
 int topic_take(struct topic *t, void **out, size_t max, int timeout_ms)
 {
-    if (max == 0)
-        return 0;
+    if (max == 0) return 0;
     struct timespec deadline;
-    if (timeout_ms > 0)
-        deadline_after(&deadline, timeout_ms);
+    if (timeout_ms > 0) deadline_after(&deadline, timeout_ms);
 
     pthread_mutex_lock(&t->mu);
     while (t->depth == 0 && !t->closed) {
-        if (timeout_ms == 0)
-            break;
+        if (timeout_ms == 0) break;
         if (timeout_ms < 0) {
             pthread_cond_wait(&t->nonempty, &t->mu);
         } else if (pthread_cond_timedwait(&t->nonempty, &t->mu, &deadline) == ETIMEDOUT) {
@@ -147,8 +137,7 @@ int topic_take(struct topic *t, void **out, size_t max, int timeout_ms)
     pthread_mutex_unlock(&t->mu);
     /* Items left behind (max was smaller than depth): pass the wake-up on so
      * another idle taker picks them up. */
-    if (n > 0 && more)
-        pthread_cond_signal(&t->nonempty);
+    if (n > 0 && more) pthread_cond_signal(&t->nonempty);
     return n;
 }
 

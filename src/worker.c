@@ -26,8 +26,7 @@ struct worker_ctx {
 int worker_ctx_new(struct server *srv, struct worker_ctx **out)
 {
     struct worker_ctx *w = calloc(1, sizeof(*w));
-    if (!w)
-        return -ENOMEM;
+    if (!w) return -ENOMEM;
     w->srv = srv;
     w->print_cap = PRINT_BUFFER_START_BYTES;
     w->print_buf = malloc(w->print_cap);
@@ -41,8 +40,7 @@ int worker_ctx_new(struct server *srv, struct worker_ctx **out)
 
 void worker_ctx_free(struct worker_ctx *w)
 {
-    if (!w)
-        return;
+    if (!w) return;
     free(w->print_buf);
     free(w);
     compress_thread_cleanup();
@@ -61,11 +59,9 @@ static int worker_print(struct worker_ctx *w, const cJSON *json, size_t *len)
 {
     /* cJSON needs a few bytes of slack past the text (its docs: 5). */
     while (!cJSON_PrintPreallocated((cJSON *)json, w->print_buf, (int)w->print_cap, 0)) {
-        if (w->print_cap >= PRINT_BUFFER_MAX_BYTES)
-            return -E2BIG;
+        if (w->print_cap >= PRINT_BUFFER_MAX_BYTES) return -E2BIG;
         char *nb = realloc(w->print_buf, w->print_cap * 2);
-        if (!nb)
-            return -ENOMEM;
+        if (!nb) return -ENOMEM;
         w->print_buf = nb;
         w->print_cap *= 2;
     }
@@ -76,16 +72,12 @@ static int worker_print(struct worker_ctx *w, const cJSON *json, size_t *len)
 int worker_process(struct worker_ctx *w, struct ingest_event *ev)
 {
     int rc = normalize_event(ev);
-    if (rc == 0)
-        rc = worker_group(w, ev);
-    if (rc != 0 || ev->filtered)
-        return rc;
+    if (rc == 0) rc = worker_group(w, ev);
+    if (rc != 0 || ev->filtered) return rc;
     size_t len;
     rc = worker_print(w, ev->json, &len);
-    if (rc == 0)
-        rc = compress_payload(w->print_buf, len, &ev->payload, &ev->payload_len);
-    if (rc != 0)
-        return rc;
+    if (rc == 0) rc = compress_payload(w->print_buf, len, &ev->payload, &ev->payload_len);
+    if (rc != 0) return rc;
     cJSON_Delete(ev->json);
     ev->json = NULL;
     return 0;

@@ -50,10 +50,8 @@ static int attempt(struct writer *w, struct ingest_event **evs, size_t n,
                    struct writer_batch_result *res)
 {
     int rc = events_write_begin(w->db);
-    if (rc == 0)
-        rc = writer_batch_write(w->batch, w->db, evs, n, store_now_ms(), res);
-    if (rc == 0)
-        rc = events_write_commit(w->db);
+    if (rc == 0) rc = writer_batch_write(w->batch, w->db, evs, n, store_now_ms(), res);
+    if (rc == 0) rc = events_write_commit(w->db);
     if (rc != 0) {
         log_warn("batch not committed", "events=%zu error=%s", n, events_write_errmsg(w->db));
         events_write_rollback(w->db);
@@ -112,8 +110,7 @@ static int commit_whole(struct writer *w, struct ingest_event **evs, size_t n, b
         events_write_reconnected(w->db);
         rc = attempt(w, evs, n, &res);
     }
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     count(w, &res, n, &t0);
     finish(evs, n, 0);
     publish_alerts(w, &res);
@@ -122,11 +119,9 @@ static int commit_whole(struct writer *w, struct ingest_event **evs, size_t n, b
 
 int writer_commit_batch(struct writer *w, struct ingest_event **evs, size_t n)
 {
-    if (n == 0)
-        return 0;
+    if (n == 0) return 0;
     int rc = commit_whole(w, evs, n, true);
-    if (rc == 0)
-        return 0;
+    if (rc == 0) return 0;
     /* Still failing. Unless the database is unreachable, one event may be
      * poisoning the batch (its project was deleted meanwhile): commit each
      * alone so that only the bad ones fail. */
@@ -150,10 +145,8 @@ static void *writer_main(void *arg)
     pthread_setname_np(pthread_self(), "pipeline-write");
     for (;;) {
         int n = topic_take(w->in, (void **)w->evs, w->batch_max, -1);
-        if (n == -ESHUTDOWN)
-            break;
-        if (n > 0)
-            writer_commit_batch(w, w->evs, (size_t)n);
+        if (n == -ESHUTDOWN) break;
+        if (n > 0) writer_commit_batch(w, w->evs, (size_t)n);
     }
     return NULL;
 }
@@ -161,8 +154,7 @@ static void *writer_main(void *arg)
 int writer_new(struct server *srv, struct writer **out)
 {
     struct writer *w = calloc(1, sizeof(*w));
-    if (!w)
-        return -ENOMEM;
+    if (!w) return -ENOMEM;
     w->srv = srv;
     w->db = store_writer(srv->store);
     w->batch_max = srv->cfg->batch_max > 0 ? (size_t)srv->cfg->batch_max : 1000;
@@ -178,8 +170,7 @@ int writer_new(struct server *srv, struct writer **out)
 
 void writer_free(struct writer *w)
 {
-    if (!w)
-        return;
+    if (!w) return;
     writer_batch_free(w->batch);
     free(w->evs);
     free(w);
@@ -189,8 +180,7 @@ int writer_start(struct server *srv, struct topic *in, struct writer **out)
 {
     struct writer *w;
     int rc = writer_new(srv, &w);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     w->in = in;
     if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
         writer_free(w);
@@ -203,10 +193,8 @@ int writer_start(struct server *srv, struct topic *in, struct writer **out)
 
 void writer_stop(struct writer *w)
 {
-    if (!w)
-        return;
-    if (w->running)
-        pthread_join(w->thread, NULL);
+    if (!w) return;
+    if (w->running) pthread_join(w->thread, NULL);
     writer_free(w);
 }
 

@@ -14,13 +14,13 @@
 /* One distinct issue of the batch. */
 struct batch_issue {
     int64_t project_id;
-    const char *hash;     /* borrowed from an event of the batch */
-    int64_t id;           /* 0: no issue row (yet) */
+    const char *hash; /* borrowed from an event of the batch */
+    int64_t id;       /* 0: no issue row (yet) */
     enum issue_status status;
     bool looked_up;
-    bool created;         /* inserted by this transaction */
+    bool created; /* inserted by this transaction */
     bool reopen_checked;
-    int64_t stored;       /* events stored on it in this batch */
+    int64_t stored; /* events stored on it in this batch */
     int64_t last_seen_ms;
 };
 
@@ -41,8 +41,7 @@ struct writer_batch {
 struct writer_batch *writer_batch_new(size_t batch_max)
 {
     struct writer_batch *b = calloc(1, sizeof(*b));
-    if (!b)
-        return NULL;
+    if (!b) return NULL;
     size_t slots = 16;
     while (slots < batch_max * 2)
         slots <<= 1;
@@ -77,10 +76,8 @@ void writer_batch_take_alerts(struct writer_batch *b)
 
 void writer_batch_free(struct writer_batch *b)
 {
-    if (!b)
-        return;
-    if (b->alerts)
-        writer_batch_discard(b);
+    if (!b) return;
+    if (b->alerts) writer_batch_discard(b);
     free(b->issues);
     free(b->slots);
     free(b->alerts);
@@ -112,8 +109,7 @@ static struct batch_issue *issue_for(struct writer_batch *b, const struct ingest
             return it;
         }
         struct batch_issue *it = &b->issues[k - 1];
-        if (it->project_id == ev->project_id && strcmp(it->hash, ev->hash) == 0)
-            return it;
+        if (it->project_id == ev->project_id && strcmp(it->hash, ev->hash) == 0) return it;
     }
 }
 
@@ -121,10 +117,9 @@ static int add_alert(struct writer_batch *b, struct db *db, const struct batch_i
                      const char *kind, const struct ingest_event *ev, int64_t now_ms)
 {
     struct alert_msg *m = calloc(1, sizeof(*m));
-    if (!m)
-        return -ENOMEM;
-    int rc = events_write_alert(db, it->project_id, it->id, kind, ev->event_id, now_ms,
-                                &m->alert_id);
+    if (!m) return -ENOMEM;
+    int rc =
+        events_write_alert(db, it->project_id, it->id, kind, ev->event_id, now_ms, &m->alert_id);
     if (rc != 0) {
         free(m);
         return rc;
@@ -148,16 +143,14 @@ static int ensure_issue(struct db *db, struct batch_issue *it, const struct inge
             return rc;
         it->looked_up = true;
     }
-    if (it->id != 0)
-        return 0;
+    if (it->id != 0) return 0;
     rc = events_write_issue_create(db, ev, &it->id);
     if (rc == 0) {
         it->created = true;
         it->status = ISSUE_UNRESOLVED;
         return 0;
     }
-    if (rc != -EEXIST)
-        return rc;
+    if (rc != -EEXIST) return rc;
     /* Another node created it between our lookup and insert. */
     return events_write_issue_find(db, it->project_id, it->hash, &it->id, &it->status);
 }
@@ -166,21 +159,17 @@ static int ensure_issue(struct db *db, struct batch_issue *it, const struct inge
 static int raise_alerts(struct writer_batch *b, struct db *db, struct batch_issue *it,
                         const struct ingest_event *ev, int64_t now_ms)
 {
-    if (it->created && it->stored == 1)
-        return add_alert(b, db, it, "new", ev, now_ms);
-    if (it->status != ISSUE_RESOLVED || it->reopen_checked)
-        return 0;
+    if (it->created && it->stored == 1) return add_alert(b, db, it, "new", ev, now_ms);
+    if (it->status != ISSUE_RESOLVED || it->reopen_checked) return 0;
     it->reopen_checked = true;
     int rc = events_write_issue_reopen(db, it->id);
-    if (rc <= 0)
-        return rc;
+    if (rc <= 0) return rc;
     it->status = ISSUE_UNRESOLVED;
     return add_alert(b, db, it, "regression", ev, now_ms);
 }
 
 /* Phase 2: insert the events, EVENTS_WRITE_CHUNK at a time, then singly. */
-static int insert_events(struct writer_batch *b, struct db *db, struct ingest_event **evs,
-                         size_t n)
+static int insert_events(struct writer_batch *b, struct db *db, struct ingest_event **evs, size_t n)
 {
     size_t i = 0;
     int rc = 0;
@@ -206,11 +195,9 @@ static int account_events(struct writer_batch *b, struct db *db, struct ingest_e
         struct batch_issue *it = &b->issues[b->ev_issue[i]];
         res->stored++;
         it->stored++;
-        if (evs[i]->timestamp_ms > it->last_seen_ms)
-            it->last_seen_ms = evs[i]->timestamp_ms;
+        if (evs[i]->timestamp_ms > it->last_seen_ms) it->last_seen_ms = evs[i]->timestamp_ms;
         int rc = raise_alerts(b, db, it, evs[i], now_ms);
-        if (rc != 0)
-            return rc;
+        if (rc != 0) return rc;
     }
     return 0;
 }
@@ -230,11 +217,10 @@ static int settle_issues(struct writer_batch *b, struct db *db)
     return rc;
 }
 
-int writer_batch_write(struct writer_batch *b, struct db *db, struct ingest_event **evs,
-                       size_t n, int64_t now_ms, struct writer_batch_result *res)
+int writer_batch_write(struct writer_batch *b, struct db *db, struct ingest_event **evs, size_t n,
+                       int64_t now_ms, struct writer_batch_result *res)
 {
-    if (n > b->batch_max)
-        return -E2BIG;
+    if (n > b->batch_max) return -E2BIG;
     memset(res, 0, sizeof(*res));
     memset(b->slots, 0, (b->mask + 1) * sizeof(*b->slots));
     b->nissues = 0;
@@ -247,12 +233,9 @@ int writer_batch_write(struct writer_batch *b, struct db *db, struct ingest_even
         b->ev_issue[i] = (uint32_t)(it - b->issues);
         b->ev_issue_id[i] = it->id;
     }
-    if (rc == 0)
-        rc = insert_events(b, db, evs, n);
-    if (rc == 0)
-        rc = account_events(b, db, evs, n, now_ms, res);
-    if (rc == 0)
-        rc = settle_issues(b, db);
+    if (rc == 0) rc = insert_events(b, db, evs, n);
+    if (rc == 0) rc = account_events(b, db, evs, n, now_ms, res);
+    if (rc == 0) rc = settle_issues(b, db);
     res->alerts = b->alerts;
     res->nalerts = b->nalerts;
     return rc;

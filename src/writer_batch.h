@@ -32,8 +32,8 @@ void writer_batch_free(struct writer_batch *b);
 /* Runs the statements of one batch (n <= batch_max) inside the caller's
  * transaction. 0 with *res filled, or negative (the caller rolls back and
  * calls writer_batch_discard). */
-int writer_batch_write(struct writer_batch *b, struct db *db, struct ingest_event **evs,
-                       size_t n, int64_t now_ms, struct writer_batch_result *res);
+int writer_batch_write(struct writer_batch *b, struct db *db, struct ingest_event **evs, size_t n,
+                       int64_t now_ms, struct writer_batch_result *res);
 
 /* After a commit: the alert messages move to the caller (free() each). */
 void writer_batch_take_alerts(struct writer_batch *b);

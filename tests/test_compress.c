@@ -17,9 +17,10 @@ static char *sample_json(size_t *len)
     char *s = malloc(cap);
     n += (size_t)snprintf(s + n, cap - n, "{\"frames\":[");
     for (int i = 0; i < 40 && n < cap - 200; i++)
-        n += (size_t)snprintf(s + n, cap - n,
-                              "{\"filename\":\"app/views/f%d.py\",\"lineno\":%d,\"function\":\"h%d\"},",
-                              i % 7, i * 13, i);
+        n += (size_t)snprintf(
+            s + n, cap - n,
+            "{\"filename\":\"app/views/f%d.py\",\"lineno\":%d,\"function\":\"h%d\"},", i % 7,
+            i * 13, i);
     n += (size_t)snprintf(s + n, cap - n, "{}]}");
     *len = n;
     return s;

@@ -49,22 +49,27 @@ static void test_exception_chain_hashes_types_and_values_in_order(void **state)
 static void test_client_fingerprint_wins_and_expands_default(void **state)
 {
     (void)state;
-    struct grouped g = group("{\"fingerprint\":[\"db-down\",\"{{ default }}\"],"
-                             "\"exception\":{\"values\":[{\"type\":\"ValueError\",\"value\":\"bad\"}]}}");
+    struct grouped g =
+        group("{\"fingerprint\":[\"db-down\",\"{{ default }}\"],"
+              "\"exception\":{\"values\":[{\"type\":\"ValueError\",\"value\":\"bad\"}]}}");
     assert_string_equal(g.hash, "5f10832953130220a2a5e1a22002f2af");
     g = group("{\"fingerprint\":[\"a\",1],\"message\":\"ignored\"}");
     assert_string_equal(g.hash, "8a8bb7cd343aa2ad99b7d762030857a2");
     /* Other variables are not expanded by the fallback: they hash as text. */
-    struct grouped t1 = group("{\"fingerprint\":[\"{{ type }}\"],\"exception\":{\"values\":[{\"type\":\"A\"}]}}");
-    struct grouped t2 = group("{\"fingerprint\":[\"{{ type }}\"],\"exception\":{\"values\":[{\"type\":\"B\"}]}}");
+    struct grouped t1 =
+        group("{\"fingerprint\":[\"{{ type }}\"],\"exception\":{\"values\":[{\"type\":\"A\"}]}}");
+    struct grouped t2 =
+        group("{\"fingerprint\":[\"{{ type }}\"],\"exception\":{\"values\":[{\"type\":\"B\"}]}}");
     assert_string_equal(t1.hash, t2.hash);
 }
 
 static void test_message_template_groups_when_no_exception(void **state)
 {
     (void)state;
-    struct grouped a = group("{\"logentry\":{\"message\":\"user %s logged in\",\"formatted\":\"user bob logged in\"}}");
-    struct grouped b = group("{\"logentry\":{\"message\":\"user %s logged in\",\"formatted\":\"user ann logged in\"}}");
+    struct grouped a = group(
+        "{\"logentry\":{\"message\":\"user %s logged in\",\"formatted\":\"user bob logged in\"}}");
+    struct grouped b = group(
+        "{\"logentry\":{\"message\":\"user %s logged in\",\"formatted\":\"user ann logged in\"}}");
     assert_string_equal(a.hash, "1b4154abeca575efe077a570bf72b402");
     assert_string_equal(a.hash, b.hash);
     assert_string_equal(a.title, "user bob logged in");
@@ -93,11 +98,11 @@ static void test_event_with_nothing_lands_in_the_fallback_group(void **state)
 static void test_culprit_is_innermost_in_app_frame(void **state)
 {
     (void)state;
-    struct grouped g = group(
-        "{\"exception\":{\"values\":[{\"type\":\"E\",\"stacktrace\":{\"frames\":["
-        "{\"module\":\"app.main\",\"function\":\"run\",\"in_app\":true},"
-        "{\"filename\":\"app/views.py\",\"function\":\"index\",\"in_app\":true},"
-        "{\"module\":\"django.core\",\"function\":\"get\",\"in_app\":false}]}}]}}");
+    struct grouped g =
+        group("{\"exception\":{\"values\":[{\"type\":\"E\",\"stacktrace\":{\"frames\":["
+              "{\"module\":\"app.main\",\"function\":\"run\",\"in_app\":true},"
+              "{\"filename\":\"app/views.py\",\"function\":\"index\",\"in_app\":true},"
+              "{\"module\":\"django.core\",\"function\":\"get\",\"in_app\":false}]}}]}}");
     assert_string_equal(g.culprit, "app/views.py in index");
     assert_string_equal(g.title, "E");
     g = group("{\"transaction\":\"/checkout\",\"message\":\"m\"}");
@@ -107,9 +112,10 @@ static void test_culprit_is_innermost_in_app_frame(void **state)
 static void test_synthetic_exception_takes_title_from_message(void **state)
 {
     (void)state;
-    struct grouped g = group("{\"logentry\":{\"formatted\":\"something odd\"},"
-                             "\"exception\":{\"values\":[{\"type\":\"Error\",\"value\":\"something odd\","
-                             "\"mechanism\":{\"synthetic\":true}}]}}");
+    struct grouped g =
+        group("{\"logentry\":{\"formatted\":\"something odd\"},"
+              "\"exception\":{\"values\":[{\"type\":\"Error\",\"value\":\"something odd\","
+              "\"mechanism\":{\"synthetic\":true}}]}}");
     assert_string_equal(g.title, "something odd");
 }
 

@@ -38,8 +38,7 @@ static void free_event(struct ingest_event *ev)
 static const char *str_at(cJSON *root, const char *a, const char *b)
 {
     cJSON *v = cJSON_GetObjectItemCaseSensitive(root, a);
-    if (b)
-        v = cJSON_GetObjectItemCaseSensitive(v, b);
+    if (b) v = cJSON_GetObjectItemCaseSensitive(v, b);
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
@@ -55,8 +54,8 @@ static cJSON *exception_values(struct ingest_event *ev)
 static void test_exception_values_form_is_kept(void **state)
 {
     (void)state;
-    struct ingest_event *ev =
-        normalized("{\"exception\":{\"values\":[{\"type\":\"A\",\"value\":\"x\"},{\"type\":\"B\"}]}}");
+    struct ingest_event *ev = normalized(
+        "{\"exception\":{\"values\":[{\"type\":\"A\",\"value\":\"x\"},{\"type\":\"B\"}]}}");
     cJSON *v = exception_values(ev);
     assert_int_equal(cJSON_GetArraySize(v), 2);
     assert_string_equal(str_at(cJSON_GetArrayItem(v, 1), "type", NULL), "B");
@@ -66,7 +65,8 @@ static void test_exception_values_form_is_kept(void **state)
 static void test_exception_bare_list_is_wrapped_in_values(void **state)
 {
     (void)state;
-    struct ingest_event *ev = normalized("{\"exception\":[{\"type\":\"GoErr\",\"value\":\"boom\"}]}");
+    struct ingest_event *ev =
+        normalized("{\"exception\":[{\"type\":\"GoErr\",\"value\":\"boom\"}]}");
     cJSON *v = exception_values(ev);
     assert_int_equal(cJSON_GetArraySize(v), 1);
     assert_string_equal(str_at(cJSON_GetArrayItem(v, 0), "type", NULL), "GoErr");
@@ -76,9 +76,9 @@ static void test_exception_bare_list_is_wrapped_in_values(void **state)
 static void test_exception_single_bare_object_becomes_one_value(void **state)
 {
     (void)state;
-    struct ingest_event *ev = normalized(
-        "{\"exception\":{\"type\":\"*errors.errorString\",\"value\":\"v\","
-        "\"stacktrace\":{\"frames\":[{\"function\":\"main\"}]}}}");
+    struct ingest_event *ev =
+        normalized("{\"exception\":{\"type\":\"*errors.errorString\",\"value\":\"v\","
+                   "\"stacktrace\":{\"frames\":[{\"function\":\"main\"}]}}}");
     cJSON *v = exception_values(ev);
     assert_int_equal(cJSON_GetArraySize(v), 1);
     cJSON *e = cJSON_GetArrayItem(v, 0);
@@ -99,8 +99,8 @@ static void test_message_string_becomes_logentry(void **state)
 static void test_message_object_with_params_is_formatted(void **state)
 {
     (void)state;
-    struct ingest_event *ev =
-        normalized("{\"message\":{\"message\":\"user %s has %d items, 100%%\",\"params\":[\"bob\",3]}}");
+    struct ingest_event *ev = normalized(
+        "{\"message\":{\"message\":\"user %s has %d items, 100%%\",\"params\":[\"bob\",3]}}");
     assert_string_equal(str_at(ev->json, "logentry", "message"), "user %s has %d items, 100%%");
     assert_string_equal(str_at(ev->json, "logentry", "formatted"), "user bob has 3 items, 100%");
     assert_string_equal(str_at(ev->json, "message", NULL), "user bob has 3 items, 100%");
@@ -119,7 +119,8 @@ static void test_logentry_named_params_and_formatted_win(void **state)
     assert_string_equal(str_at(ev->json, "message", NULL), "ann left");
     free_event(ev);
 
-    ev = normalized("{\"logentry\":{\"formatted\":\"given text\",\"message\":\"t %s\",\"params\":[1]}}");
+    ev = normalized(
+        "{\"logentry\":{\"formatted\":\"given text\",\"message\":\"t %s\",\"params\":[1]}}");
     assert_string_equal(str_at(ev->json, "logentry", "formatted"), "given text");
     assert_string_equal(str_at(ev->json, "logentry", "message"), "t %s");
     free_event(ev);
@@ -175,9 +176,12 @@ static void test_timestamp_forms_become_utc_rfc3339(void **state)
     } cases[] = {
         {"{\"timestamp\":\"2024-03-01T12:34:56Z\"}", "2024-03-01T12:34:56.000Z", 1709296496000LL},
         {"{\"timestamp\":\"2024-03-01T12:34:56\"}", "2024-03-01T12:34:56.000Z", 1709296496000LL},
-        {"{\"timestamp\":\"2024-03-01T12:34:56.789123\"}", "2024-03-01T12:34:56.789Z", 1709296496789LL},
-        {"{\"timestamp\":\"2024-03-01T14:34:56.5+02:00\"}", "2024-03-01T12:34:56.500Z", 1709296496500LL},
-        {"{\"timestamp\":\"2024-03-01T07:34:56-0500\"}", "2024-03-01T12:34:56.000Z", 1709296496000LL},
+        {"{\"timestamp\":\"2024-03-01T12:34:56.789123\"}", "2024-03-01T12:34:56.789Z",
+         1709296496789LL},
+        {"{\"timestamp\":\"2024-03-01T14:34:56.5+02:00\"}", "2024-03-01T12:34:56.500Z",
+         1709296496500LL},
+        {"{\"timestamp\":\"2024-03-01T07:34:56-0500\"}", "2024-03-01T12:34:56.000Z",
+         1709296496000LL},
         {"{\"timestamp\":1709296496.25}", "2024-03-01T12:34:56.250Z", 1709296496250LL},
         {"{\"timestamp\":\"1709296496.25\"}", "2024-03-01T12:34:56.250Z", 1709296496250LL},
         {"{}", "2023-11-14T22:13:20.123Z", 1700000000123LL},

@@ -18,7 +18,8 @@ enum { PRODUCERS = 4, PER_PRODUCER = 300 };
 
 static const char EVENT_SAME_ISSUE[] =
     "{\"platform\":\"python\",\"exception\":[{\"type\":\"ConnectionError\",\"value\":\"db down\","
-    "\"stacktrace\":{\"frames\":[{\"module\":\"app.db\",\"function\":\"connect\",\"in_app\":true}]}}],"
+    "\"stacktrace\":{\"frames\":[{\"module\":\"app.db\",\"function\":\"connect\",\"in_app\":true}]}"
+    "}],"
     "\"timestamp\":1709296496.25}";
 
 static const char SQL_EVENTS[] = "SELECT COUNT(*) FROM events WHERE project_id = $1";

@@ -141,8 +141,7 @@ static void *produce(void *arg)
         uintptr_t v = ((uintptr_t)m->id << 32) | i;
         for (;;) {
             int rc = topic_publish(m->t, (void *)v);
-            if (rc == 0)
-                break;
+            if (rc == 0) break;
             assert_int_equal(rc, -EAGAIN);
             m->retries++;
             sched_yield();
@@ -158,8 +157,7 @@ static void *consume(void *arg)
     void *out[64];
     for (;;) {
         int n = topic_take(m->t, out, 64, -1);
-        if (n == -ESHUTDOWN)
-            break;
+        if (n == -ESHUTDOWN) break;
         assert_true(n > 0);
         for (int i = 0; i < n; i++)
             m->sum += (uintptr_t)out[i];

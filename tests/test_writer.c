@@ -51,14 +51,19 @@ static int setup(void **state, bool postgres)
     return 0;
 }
 
-static int setup_sqlite(void **state) { return setup(state, false); }
-static int setup_postgres(void **state) { return setup(state, true); }
+static int setup_sqlite(void **state)
+{
+    return setup(state, false);
+}
+static int setup_postgres(void **state)
+{
+    return setup(state, true);
+}
 
 static int teardown(void **state)
 {
     struct wstate *s = *state;
-    if (!s)
-        return 0;
+    if (!s) return 0;
     writer_free(s->w);
     wfix_close(s->f);
     free(s);
@@ -238,11 +243,9 @@ static void *node_main(void *arg)
         struct ingest_event *evs[20];
         for (unsigned i = 0; i < 20; i++) {
             evs[i] = wfix_event(n->s->f, n->first_id + b * 20 + i, EVENT_A, NULL);
-            if (worker_process(wk, evs[i]) != 0)
-                n->rc = -1;
+            if (worker_process(wk, evs[i]) != 0) n->rc = -1;
         }
-        if (writer_commit_batch(n->w, evs, 20) != 0)
-            n->rc = -1;
+        if (writer_commit_batch(n->w, evs, 20) != 0) n->rc = -1;
     }
     worker_ctx_free(wk);
     return NULL;
@@ -251,8 +254,7 @@ static void *node_main(void *arg)
 static void test_two_nodes_on_one_postgres_create_the_issue_once(void **state)
 {
     struct wstate *s = get(state);
-    if (!s->postgres)
-        skip();
+    if (!s->postgres) skip();
     /* A second node: its own store (connections) on the same database. */
     struct server srv2 = s->f->srv;
     char err[256];
@@ -276,22 +278,22 @@ static void test_two_nodes_on_one_postgres_create_the_issue_once(void **state)
     store_close(srv2.store);
 }
 
-#define WRITER_TESTS(setup_fn)                                                                   \
-    cmocka_unit_test_setup_teardown(test_duplicate_event_is_stored_and_counted_once, setup_fn,   \
-                                    teardown),                                                   \
-        cmocka_unit_test_setup_teardown(test_duplicates_inside_multi_row_inserts_count_once,     \
-                                        setup_fn, teardown),                                     \
-        cmocka_unit_test_setup_teardown(test_events_of_one_batch_on_one_issue_count_each,        \
-                                        setup_fn, teardown),                                     \
-        cmocka_unit_test_setup_teardown(                                                         \
-            test_new_issue_writes_one_delivery_per_enabled_destination, setup_fn, teardown),     \
-        cmocka_unit_test_setup_teardown(                                                         \
-            test_event_on_resolved_issue_reopens_it_with_a_regression_alert, setup_fn, teardown), \
-        cmocka_unit_test_setup_teardown(test_ignored_issue_counts_but_raises_nothing, setup_fn,  \
-                                        teardown),                                               \
-        cmocka_unit_test_setup_teardown(test_event_that_cannot_be_stored_acks_eio_alone,         \
-                                        setup_fn, teardown),                                     \
-        cmocka_unit_test_setup_teardown(test_two_nodes_on_one_postgres_create_the_issue_once,    \
+#define WRITER_TESTS(setup_fn)                                                                     \
+    cmocka_unit_test_setup_teardown(test_duplicate_event_is_stored_and_counted_once, setup_fn,     \
+                                    teardown),                                                     \
+        cmocka_unit_test_setup_teardown(test_duplicates_inside_multi_row_inserts_count_once,       \
+                                        setup_fn, teardown),                                       \
+        cmocka_unit_test_setup_teardown(test_events_of_one_batch_on_one_issue_count_each,          \
+                                        setup_fn, teardown),                                       \
+        cmocka_unit_test_setup_teardown(                                                           \
+            test_new_issue_writes_one_delivery_per_enabled_destination, setup_fn, teardown),       \
+        cmocka_unit_test_setup_teardown(                                                           \
+            test_event_on_resolved_issue_reopens_it_with_a_regression_alert, setup_fn, teardown),  \
+        cmocka_unit_test_setup_teardown(test_ignored_issue_counts_but_raises_nothing, setup_fn,    \
+                                        teardown),                                                 \
+        cmocka_unit_test_setup_teardown(test_event_that_cannot_be_stored_acks_eio_alone, setup_fn, \
+                                        teardown),                                                 \
+        cmocka_unit_test_setup_teardown(test_two_nodes_on_one_postgres_create_the_issue_once,      \
                                         setup_fn, teardown)
 
 int main(void)

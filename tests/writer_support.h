@@ -1,7 +1,7 @@
 /* writer_support — shared set-up for the writer and pipeline tests: a real
- * store on a fresh backend of its own (tests/support.h), real topics, events built from JSON, acks that
- * record their status, and counting queries. Header-only: each test
- * executable is a single file. */
+ * store on a fresh backend of its own (tests/support.h), real topics, events built from JSON, acks
+ * that record their status, and counting queries. Header-only: each test executable is a single
+ * file. */
 #ifndef PERISCOPE_TESTS_WRITER_SUPPORT_H
 #define PERISCOPE_TESTS_WRITER_SUPPORT_H
 
@@ -53,11 +53,9 @@ static inline void wfix_on_ack(void *ctx, int status)
 static inline int wfix_open(struct wfix **out, bool postgres, int batch_max, int queue_capacity)
 {
     struct wfix *f = calloc(1, sizeof(*f));
-    if (!f)
-        return -ENOMEM;
+    if (!f) return -ENOMEM;
     int rc = postgres ? test_backend_postgres(&f->tb) : test_backend_sqlite(&f->tb);
-    if (rc != 0)
-        goto fail;
+    if (rc != 0) goto fail;
     f->tb.cfg.batch_max = batch_max;
     f->tb.cfg.queue_capacity = queue_capacity;
     f->tb.cfg.workers = 2;
@@ -73,8 +71,7 @@ static inline int wfix_open(struct wfix **out, bool postgres, int batch_max, int
     char key[PUBLIC_KEY_HEX + 1];
     if ((rc = projects_create(store_writer(f->srv.store), "writer-test", &f->project_id, key)) != 0)
         goto fail;
-    if ((rc = worker_ctx_new(NULL, &f->worker)) != 0)
-        goto fail;
+    if ((rc = worker_ctx_new(NULL, &f->worker)) != 0) goto fail;
     *out = f;
     return 0;
 fail:
@@ -102,7 +99,7 @@ static inline void wfix_close(struct wfix *f)
 /* An event as ingest hands it over: id from n, body from json, an ack of
  * one event reporting into acks (NULL: queue mode). */
 static inline struct ingest_event *wfix_event(struct wfix *f, unsigned n, const char *json,
-                                       struct acks *acks)
+                                              struct acks *acks)
 {
     struct ingest_event *ev = event_new();
     ev->project_id = f->project_id;
@@ -123,10 +120,8 @@ static inline int64_t wfix_query_int(struct wfix *f, const char *sql, int64_t pa
     struct db_stmt *st = db_prepare(db, sql);
     int64_t v = -1;
     if (st) {
-        if (strstr(sql, "$1"))
-            db_bind_int64(st, 1, param);
-        if (db_step(st) == DB_ROW)
-            v = db_col_int64(st, 0);
+        if (strstr(sql, "$1")) db_bind_int64(st, 1, param);
+        if (db_step(st) == DB_ROW) v = db_col_int64(st, 0);
         db_finish(st);
     }
     store_release(f->srv.store, db);
@@ -140,8 +135,7 @@ static inline int wfix_exec(struct wfix *f, const char *sql, int64_t p1, const c
     int rc = -EIO;
     if (st) {
         db_bind_int64(st, 1, p1);
-        if (p2)
-            db_bind_text(st, 2, p2, (size_t)-1);
+        if (p2) db_bind_text(st, 2, p2, (size_t)-1);
         rc = db_step(st);
         db_finish(st);
     }

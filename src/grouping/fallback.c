@@ -27,13 +27,11 @@ struct fb_values {
 
 static void fb_push(struct fb_values *fv, const char *s, size_t len)
 {
-    if (fv->oom)
-        return;
+    if (fv->oom) return;
     if (fv->n == fv->cap) {
         size_t cap = fv->cap ? fv->cap * 2 : 8;
         const char **v = realloc(fv->v, cap * sizeof(*v));
-        if (v)
-            fv->v = v;
+        if (v) fv->v = v;
         size_t *l = v ? realloc(fv->len, cap * sizeof(*l)) : NULL;
         if (!v || !l) {
             fv->oom = true;
@@ -92,10 +90,8 @@ static const char *message_template(const cJSON *root)
 {
     const cJSON *le = cJSON_GetObjectItemCaseSensitive(root, "logentry");
     const char *s = str_member(le, "message");
-    if (!s)
-        s = str_member(le, "formatted");
-    if (!s)
-        s = str_member(root, "message");
+    if (!s) s = str_member(le, "formatted");
+    if (!s) s = str_member(root, "message");
     return s;
 }
 
@@ -118,7 +114,8 @@ static bool feed_default(struct fb_values *h, const cJSON *root)
     const cJSON *values = exception_values(root);
     bool fed = false;
     const cJSON *e;
-    cJSON_ArrayForEach(e, values) {
+    cJSON_ArrayForEach(e, values)
+    {
         const char *type = str_member(e, "type"), *value = str_member(e, "value");
         if (type) {
             fb_feed(h, type);
@@ -129,8 +126,7 @@ static bool feed_default(struct fb_values *h, const cJSON *root)
             fed = true;
         }
     }
-    if (fed)
-        return true;
+    if (fed) return true;
     const char *msg = message_template(root);
     if (msg) {
         feed_message(h, msg);
@@ -145,10 +141,8 @@ static bool is_default_variable(const char *s)
     static const char want[] = "{{default}}";
     size_t j = 0;
     for (; *s; s++) {
-        if (isspace((unsigned char)*s))
-            continue;
-        if (j >= sizeof(want) - 1 || tolower((unsigned char)*s) != want[j])
-            return false;
+        if (isspace((unsigned char)*s)) continue;
+        if (j >= sizeof(want) - 1 || tolower((unsigned char)*s) != want[j]) return false;
         j++;
     }
     return j == sizeof(want) - 1;
@@ -157,11 +151,11 @@ static bool is_default_variable(const char *s)
 static bool feed_fingerprint(struct fb_values *h, const cJSON *root)
 {
     const cJSON *fp = cJSON_GetObjectItemCaseSensitive(root, "fingerprint");
-    if (!cJSON_IsArray(fp) || cJSON_GetArraySize(fp) == 0)
-        return false;
+    if (!cJSON_IsArray(fp) || cJSON_GetArraySize(fp) == 0) return false;
     const cJSON *v;
     char num[40];
-    cJSON_ArrayForEach(v, fp) {
+    cJSON_ArrayForEach(v, fp)
+    {
         if (cJSON_IsString(v) && is_default_variable(v->valuestring)) {
             feed_default(h, root);
         } else if (cJSON_IsString(v)) {
@@ -179,8 +173,7 @@ static bool feed_fingerprint(struct fb_values *h, const cJSON *root)
 static size_t clip(const char *s, size_t max, bool first_line)
 {
     size_t n = first_line ? strcspn(s, "\r\n") : strlen(s);
-    if (n <= max)
-        return n;
+    if (n <= max) return n;
     while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
         max--;
     return max;
@@ -189,14 +182,14 @@ static size_t clip(const char *s, size_t max, bool first_line)
 static char *make_title(const cJSON *root)
 {
     const cJSON *values = exception_values(root);
-    const cJSON *main_ex = values ? cJSON_GetArrayItem(values, cJSON_GetArraySize(values) - 1) : NULL;
+    const cJSON *main_ex =
+        values ? cJSON_GetArrayItem(values, cJSON_GetArraySize(values) - 1) : NULL;
     const cJSON *mech = cJSON_GetObjectItemCaseSensitive(main_ex, "mechanism");
     bool synthetic = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(mech, "synthetic"));
     const char *type = synthetic ? NULL : str_member(main_ex, "type");
     const char *value = synthetic ? NULL : str_member(main_ex, "value");
     const char *msg = str_member(cJSON_GetObjectItemCaseSensitive(root, "logentry"), "formatted");
-    if (!msg)
-        msg = str_member(root, "message");
+    if (!msg) msg = str_member(root, "message");
     char buf[TITLE_MAX_BYTES + 1];
     if (type && value) {
         size_t tn = clip(type, TITLE_MAX_BYTES / 2, true);
@@ -218,20 +211,18 @@ static char *make_title(const cJSON *root)
 static const cJSON *culprit_frame(const cJSON *root)
 {
     const cJSON *values = exception_values(root);
-    if (!values)
-        return NULL;
+    if (!values) return NULL;
     const cJSON *main_ex = cJSON_GetArrayItem(values, cJSON_GetArraySize(values) - 1);
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(main_ex, "stacktrace");
     const cJSON *frames = cJSON_GetObjectItemCaseSensitive(st, "frames");
     int n = cJSON_IsArray(frames) ? cJSON_GetArraySize(frames) : 0;
-    if (n == 0)
-        return NULL;
+    if (n == 0) return NULL;
     /* cJSON arrays are linked lists: walk once, remember the last matches. */
     const cJSON *f, *last = NULL, *last_in_app = NULL;
-    cJSON_ArrayForEach(f, frames) {
+    cJSON_ArrayForEach(f, frames)
+    {
         last = f;
-        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "in_app")))
-            last_in_app = f;
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "in_app"))) last_in_app = f;
     }
     return last_in_app ? last_in_app : last;
 }
@@ -240,8 +231,7 @@ static char *make_culprit(const cJSON *root)
 {
     const cJSON *f = culprit_frame(root);
     const char *where = f ? str_member(f, "module") : NULL;
-    if (f && !where)
-        where = str_member(f, "filename");
+    if (f && !where) where = str_member(f, "filename");
     const char *fn = f ? str_member(f, "function") : NULL;
     char buf[TITLE_MAX_BYTES + 1];
     if (where && fn)
@@ -260,12 +250,10 @@ static char *make_culprit(const cJSON *root)
 int grouping_fallback(struct ingest_event *ev)
 {
     struct fb_values fv = {0};
-    if (!feed_fingerprint(&fv, ev->json))
-        feed_default(&fv, ev->json);
+    if (!feed_fingerprint(&fv, ev->json)) feed_default(&fv, ev->json);
     int rc = fv.oom ? -ENOMEM : grouping_hash(fv.v, fv.len, fv.n, ev->hash);
     fb_free(&fv);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
 
     free(ev->title);
     free(ev->culprit);

@@ -89,10 +89,8 @@ bool events_write_reconnected(struct db *db)
 
 static enum issue_status status_from_text(const char *s)
 {
-    if (s && strcmp(s, "resolved") == 0)
-        return ISSUE_RESOLVED;
-    if (s && strcmp(s, "ignored") == 0)
-        return ISSUE_IGNORED;
+    if (s && strcmp(s, "resolved") == 0) return ISSUE_RESOLVED;
+    if (s && strcmp(s, "ignored") == 0) return ISSUE_IGNORED;
     return ISSUE_UNRESOLVED;
 }
 
@@ -107,8 +105,7 @@ int events_write_issue_find(struct db *db, int64_t project_id, const char *hash,
                             enum issue_status *status)
 {
     struct db_stmt *st = db_prepare(db, SQL_ISSUE_FIND);
-    if (!st)
-        return -EIO;
+    if (!st) return -EIO;
     db_bind_int64(st, 1, project_id);
     db_bind_text(st, 2, hash, (size_t)-1);
     int rc = db_step(st);
@@ -126,8 +123,7 @@ int events_write_issue_find(struct db *db, int64_t project_id, const char *hash,
 int events_write_issue_create(struct db *db, const struct ingest_event *ev, int64_t *id)
 {
     struct db_stmt *st = db_prepare(db, SQL_ISSUE_CREATE);
-    if (!st)
-        return -EIO;
+    if (!st) return -EIO;
     db_bind_int64(st, 1, ev->project_id);
     db_bind_text(st, 2, ev->hash, (size_t)-1);
     db_bind_text(st, 3, ev->title ? ev->title : "", (size_t)-1);
@@ -148,8 +144,7 @@ int events_write_issue_create(struct db *db, const struct ingest_event *ev, int6
 int events_write_issue_delete(struct db *db, int64_t id)
 {
     struct db_stmt *st = db_prepare(db, SQL_ISSUE_DELETE);
-    if (!st)
-        return -EIO;
+    if (!st) return -EIO;
     db_bind_int64(st, 1, id);
     return run(st);
 }
@@ -181,8 +176,7 @@ static void bind_event(struct db_stmt *st, int first, const struct ingest_event 
 int events_write_event_insert(struct db *db, const struct ingest_event *ev, int64_t issue_id)
 {
     struct db_stmt *st = db_prepare(db, SQL_EVENT_INSERT);
-    if (!st)
-        return -EIO;
+    if (!st) return -EIO;
     bind_event(st, 1, ev, issue_id);
     int rc = run(st);
     return rc < 0 ? rc : db_changes(st) > 0;
@@ -205,8 +199,7 @@ int events_write_event_insert_chunk(struct db *db, struct ingest_event *const *e
                                     const int64_t *issue_ids, bool *inserted)
 {
     struct db_stmt *st = db_prepare(db, SQL_EVENT_INSERT_CHUNK);
-    if (!st)
-        return -EIO;
+    if (!st) return -EIO;
     for (int i = 0; i < EVENTS_WRITE_CHUNK; i++) {
         bind_event(st, 1 + 10 * i, evs[i], issue_ids[i]);
         inserted[i] = false;
@@ -224,8 +217,7 @@ int events_write_event_insert_chunk(struct db *db, struct ingest_event *const *e
 int events_write_issue_count(struct db *db, int64_t id, int64_t count, int64_t last_seen_ms)
 {
     struct db_stmt *st = db_prepare(db, SQL_ISSUE_COUNT);
-    if (!st)
-        return -EIO;
+    if (!st) return -EIO;
     db_bind_int64(st, 1, id);
     db_bind_int64(st, 2, count);
     db_bind_int64(st, 3, last_seen_ms);
@@ -235,8 +227,7 @@ int events_write_issue_count(struct db *db, int64_t id, int64_t count, int64_t l
 int events_write_issue_reopen(struct db *db, int64_t id)
 {
     struct db_stmt *st = db_prepare(db, SQL_ISSUE_REOPEN);
-    if (!st)
-        return -EIO;
+    if (!st) return -EIO;
     db_bind_int64(st, 1, id);
     int rc = run(st);
     return rc < 0 ? rc : db_changes(st) > 0;
@@ -246,8 +237,7 @@ int events_write_alert(struct db *db, int64_t project_id, int64_t issue_id, cons
                        const uint8_t event_id[16], int64_t now_ms, int64_t *alert_id)
 {
     struct db_stmt *st = db_prepare(db, SQL_ALERT_INSERT);
-    if (!st)
-        return -EIO;
+    if (!st) return -EIO;
     db_bind_int64(st, 1, project_id);
     db_bind_int64(st, 2, issue_id);
     db_bind_text(st, 3, kind, (size_t)-1);
@@ -262,8 +252,7 @@ int events_write_alert(struct db *db, int64_t project_id, int64_t issue_id, cons
     db_finish(st);
 
     st = db_prepare(db, SQL_DELIVERIES_INSERT);
-    if (!st)
-        return -EIO;
+    if (!st) return -EIO;
     db_bind_int64(st, 1, *alert_id);
     db_bind_int64(st, 2, now_ms);
     db_bind_int64(st, 3, project_id);
