@@ -24,6 +24,7 @@
 #include "config.h"
 #include "event.h"
 #include "grouping/fallback.h"
+#include "lua/runtime.h"
 #include "normalize.h"
 #include "pipeline.h"
 #include "server.h"
@@ -196,7 +197,10 @@ static void on_ack(void *ctx, int status)
 /* Stage costs on one thread. */
 static void bench_stages(char **texts, unsigned n)
 {
-    double t_parse = 0, t_norm = 0, t_group = 0, t_print = 0, t_zstd = 0;
+    double t_parse = 0, t_norm = 0, t_group = 0, t_lua = 0, t_print = 0, t_zstd = 0;
+    struct server srv = {0}; /* no registry: the default rules */
+    struct lua_runtime *rt;
+    if (lua_runtime_new(&srv, &rt) != 0) return;
     size_t bytes = 0, zbytes = 0;
     char *buf = malloc(1 << 20);
     for (unsigned i = 0; i < n; i++) {
@@ -206,26 +210,29 @@ static void bench_stages(char **texts, unsigned n)
         normalize_event(ev);
         double t2 = now_s();
         grouping_fallback(ev);
+        double t2b = now_s();
+        lua_runtime_process(rt, ev);
         double t3 = now_s();
         cJSON_PrintPreallocated(ev->json, buf, 1 << 20, 0);
         size_t len = strlen(buf);
         double t4 = now_s();
         compress_payload(buf, len, &ev->payload, &ev->payload_len);
         double t5 = now_s();
-        t_parse += t1 - t0, t_norm += t2 - t1, t_group += t3 - t2, t_print += t4 - t3,
-            t_zstd += t5 - t4;
+        t_parse += t1 - t0, t_norm += t2 - t1, t_group += t2b - t2, t_lua += t3 - t2b,
+            t_print += t4 - t3, t_zstd += t5 - t4;
         bytes += strlen(texts[i]);
         zbytes += ev->payload_len;
         event_free(ev);
     }
     free(buf);
+    lua_runtime_free(rt);
     double us = 1e6 / n;
     printf("event size: %.0f bytes, stored %.0f bytes (zstd ratio %.1f)\n", (double)bytes / n,
            (double)zbytes / n, (double)bytes / (double)zbytes);
-    printf("stage µs/event (1 thread): parse %.1f (ingest) | normalize %.1f | grouping %.1f | "
-           "print %.1f | zstd %.1f | worker total %.1f\n",
-           t_parse * us, t_norm * us, t_group * us, t_print * us, t_zstd * us,
-           (t_norm + t_group + t_print + t_zstd) * us);
+    printf("stage µs/event (1 thread): parse %.1f (ingest) | normalize %.1f | C fallback grouping "
+           "%.1f | Lua grouping %.1f | print %.1f | zstd %.1f | worker total (Lua) %.1f\n",
+           t_parse * us, t_norm * us, t_group * us, t_lua * us, t_print * us, t_zstd * us,
+           (t_norm + t_lua + t_print + t_zstd) * us);
 }
 
 /* The writer alone: pre-processed events, batches of batch_max. */
@@ -235,7 +242,7 @@ static void bench_writer(char **texts, unsigned n, int batch_max)
     if (env_open(&b, batch_max, 1, (int)n) != 0) return;
     struct worker_ctx *wk;
     struct writer *w;
-    worker_ctx_new(NULL, &wk);
+    worker_ctx_new(&b.srv, &wk);
     writer_new(&b.srv, &w);
     struct ingest_event **evs = calloc(n, sizeof(*evs));
     for (unsigned i = 0; i < n; i++) {

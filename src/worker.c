@@ -8,6 +8,8 @@
 #include "compress.h"
 #include "event.h"
 #include "grouping/fallback.h"
+#include "log.h"
+#include "lua/runtime.h"
 #include "normalize.h"
 
 enum {
@@ -19,7 +21,8 @@ enum {
 
 struct worker_ctx {
     struct server *srv;
-    char *print_buf; /* reused for every event's serialized JSON */
+    struct lua_runtime *lua; /* NULL: the C fallback grouping only */
+    char *print_buf;         /* reused for every event's serialized JSON */
     size_t print_cap;
 };
 
@@ -30,9 +33,11 @@ int worker_ctx_new(struct server *srv, struct worker_ctx **out)
     w->srv = srv;
     w->print_cap = PRINT_BUFFER_START_BYTES;
     w->print_buf = malloc(w->print_cap);
-    if (!w->print_buf) {
-        free(w);
-        return -ENOMEM;
+    int rc = w->print_buf ? 0 : -ENOMEM;
+    if (rc == 0 && srv) rc = lua_runtime_new(srv, &w->lua);
+    if (rc != 0) {
+        worker_ctx_free(w);
+        return rc;
     }
     *out = w;
     return 0;
@@ -41,16 +46,21 @@ int worker_ctx_new(struct server *srv, struct worker_ctx **out)
 void worker_ctx_free(struct worker_ctx *w)
 {
     if (!w) return;
+    lua_runtime_free(w->lua);
     free(w->print_buf);
     free(w);
     compress_thread_cleanup();
 }
 
-/* The grouping of one event: its one call site, so that switching to the
- * Lua runtime (which also runs the project's filter) is a change here. */
+/* The project's filter and the grouping: the Lua runtime, else (no
+ * runtime, or even its default grouping failed) the C fallback, so that no
+ * event is lost for want of a group. */
 static int worker_group(struct worker_ctx *w, struct ingest_event *ev)
 {
-    (void)w;
+    if (w->lua && lua_runtime_process(w->lua, ev) == 0) return 0;
+    if (w->lua)
+        log_warn("lua grouping failed, C fallback used", "project=%lld", (long long)ev->project_id);
+    ev->filtered = 0;
     return grouping_fallback(ev);
 }
 

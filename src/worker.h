@@ -11,7 +11,8 @@ struct server;
 struct ingest_event;
 struct worker_ctx;
 
-/* srv may be NULL (benchmarks): then no project scripts run. */
+/* With srv, each worker runs the Lua runtime (project filter, default or
+ * project grouping); srv NULL: the C fallback grouping only. */
 int worker_ctx_new(struct server *srv, struct worker_ctx **out);
 void worker_ctx_free(struct worker_ctx *w);
 

@@ -235,7 +235,7 @@ static void *node_main(void *arg)
 {
     struct node *n = arg;
     struct worker_ctx *wk;
-    if (worker_ctx_new(NULL, &wk) != 0) {
+    if (worker_ctx_new(&n->s->f->srv, &wk) != 0) {
         n->rc = -1;
         return NULL;
     }

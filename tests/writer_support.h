@@ -71,7 +71,7 @@ static inline int wfix_open(struct wfix **out, bool postgres, int batch_max, int
     char key[PUBLIC_KEY_HEX + 1];
     if ((rc = projects_create(store_writer(f->srv.store), "writer-test", &f->project_id, key)) != 0)
         goto fail;
-    if ((rc = worker_ctx_new(NULL, &f->worker)) != 0) goto fail;
+    if ((rc = worker_ctx_new(&f->srv, &f->worker)) != 0) goto fail;
     *out = f;
     return 0;
 fail:
