@@ -11,7 +11,9 @@
 #include <time.h>
 #include <cmocka.h>
 
+#include "lua/registry.h"
 #include "pipeline.h"
+#include "store/scripts.h"
 #include "writer_support.h"
 
 enum { PRODUCERS = 4, PER_PRODUCER = 300 };
@@ -164,6 +166,44 @@ static void test_unstorable_event_is_acked_with_an_error_through_the_pipeline(vo
     wfix_close(f);
 }
 
+static const char DROP_DEBUG_SCRIPT[] =
+    "return { filter = function(event) return event.level ~= 'debug' end }";
+
+static void test_filtered_events_are_acked_and_not_stored(void **state)
+{
+    (void)state;
+    struct wfix *f;
+    assert_int_equal(wfix_open(&f, false, 100, 64), 0);
+    int64_t version;
+    assert_int_equal(scripts_create_version(store_writer(f->srv.store), f->project_id,
+                                            DROP_DEBUG_SCRIPT, sizeof(DROP_DEBUG_SCRIPT) - 1,
+                                            &version),
+                     0);
+    assert_int_equal(script_registry_open(&f->srv, &f->srv.scripts), 0);
+    char *msg = NULL;
+    int line = 0;
+    assert_int_equal(script_registry_activate(f->srv.scripts, f->project_id, version, &msg, &line),
+                     0);
+    struct pipeline *p;
+    assert_int_equal(pipeline_start(&f->srv, &p), 0);
+    struct acks acks = {0};
+    for (unsigned i = 0; i < 10; i++)
+        assert_int_equal(
+            topic_publish(f->srv.events,
+                          wfix_event(f, i + 1,
+                                     i % 2 ? "{\"message\":\"noise\",\"level\":\"debug\"}"
+                                           : "{\"message\":\"real\",\"level\":\"error\"}",
+                                     &acks)),
+            0);
+    pipeline_stop(p);
+    assert_int_equal(acks.done, 10);
+    assert_int_equal(acks.ok, 10); /* dropped on purpose: answered 200 */
+    assert_int_equal(wfix_query_int(f, SQL_EVENTS, f->project_id), 5);
+    assert_int_equal(wfix_query_int(f, SQL_SEEN, f->project_id), 5);
+    script_registry_close(f->srv.scripts);
+    wfix_close(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -172,6 +212,7 @@ int main(void)
         cmocka_unit_test(test_stop_drains_commits_and_answers_every_request_on_sqlite),
         cmocka_unit_test(test_stop_drains_commits_and_answers_every_request_on_postgres),
         cmocka_unit_test(test_unstorable_event_is_acked_with_an_error_through_the_pipeline),
+        cmocka_unit_test(test_filtered_events_are_acked_and_not_stored),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
