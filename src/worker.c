@@ -60,8 +60,7 @@ static int worker_group(struct worker_ctx *w, struct ingest_event *ev)
     if (w->lua && lua_runtime_process(w->lua, ev) == 0) return 0;
     if (w->lua)
         log_warn("lua grouping failed, C fallback used", "project=%lld", (long long)ev->project_id);
-    ev->filtered = 0;
-    return grouping_fallback(ev);
+    return ev->filtered ? 0 : grouping_fallback(ev);
 }
 
 /* Serializes ev->json into the reused buffer; the length into *len. */
