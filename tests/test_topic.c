@@ -132,6 +132,7 @@ struct mpmc {
     struct topic *t;
     int id;
     uint64_t sum, count, retries;
+    int errors; /* checked on the main thread: cmocka asserts only there */
 };
 
 static void *produce(void *arg)
@@ -142,7 +143,7 @@ static void *produce(void *arg)
         for (;;) {
             int rc = topic_publish(m->t, (void *)v);
             if (rc == 0) break;
-            assert_int_equal(rc, -EAGAIN);
+            if (rc != -EAGAIN) m->errors++;
             m->retries++;
             sched_yield();
         }
@@ -158,7 +159,10 @@ static void *consume(void *arg)
     for (;;) {
         int n = topic_take(m->t, out, 64, -1);
         if (n == -ESHUTDOWN) break;
-        assert_true(n > 0);
+        if (n <= 0) {
+            m->errors++;
+            continue;
+        }
         for (int i = 0; i < n; i++)
             m->sum += (uintptr_t)out[i];
         m->count += (uint64_t)n;
@@ -184,11 +188,13 @@ static void test_many_producers_and_consumers_lose_and_duplicate_nothing(void **
     uint64_t want_sum = 0, got_sum = 0, got_count = 0;
     for (int i = 0; i < PRODUCERS; i++) {
         pthread_join(pt[i], NULL);
+        assert_int_equal(p[i].errors, 0);
         want_sum += p[i].sum;
     }
     topic_close(t);
     for (int i = 0; i < CONSUMERS; i++) {
         pthread_join(ct[i], NULL);
+        assert_int_equal(c[i].errors, 0);
         got_sum += c[i].sum;
         got_count += c[i].count;
     }
