@@ -218,6 +218,33 @@ class IngestHttp(unittest.TestCase):
         body = b" " * (21 << 20)
         self.assert_refused(self.post(store_path(self.pid), body, self.auth()), 413)
 
+    def test_outcomes_are_counted_in_metrics(self):
+        self.post("/api/%d/envelope/" % self.pid,
+                  envelope([(new_id(), {"message": "counted"})]), self.auth())
+        self.post(store_path(self.pid), b"{", self.auth())
+        text = self.srv.request("GET", "/metrics").body.decode()
+        for series in ('periscope_ingest_requests_total{route="envelope",status="200"}',
+                       'periscope_ingest_requests_total{route="store",status="400"}',
+                       'periscope_events_total{outcome="accepted"}',
+                       'periscope_events_total{outcome="invalid_json"}',
+                       'periscope_envelope_items_total{type="event"}'):
+            self.assertIn(series, text)
+
+
+class AllowedOrigins(unittest.TestCase):
+    """With ALLOWED_ORIGINS set, only listed origins are echoed back."""
+
+    def test_listed_origin_is_echoed_and_others_are_not(self):
+        with Server(env={"ALLOWED_ORIGINS": "https://a.example, https://b.example"}) as srv:
+            pid, key, _ = create_project(srv, "origins")
+            path = "/api/%d/store/?sentry_key=%s" % (pid, key)
+            r = raw_request(srv, "POST", path, b'{"message":"o"}', {"Origin": "https://b.example"})
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.headers["Access-Control-Allow-Origin"], "https://b.example")
+            r = raw_request(srv, "POST", path, b"{", {"Origin": "https://evil.example"})
+            self.assertEqual(r.status, 400, r)
+            self.assertIsNone(r.headers["Access-Control-Allow-Origin"])
+
 
 if __name__ == "__main__":
     unittest.main()
