@@ -119,3 +119,34 @@ describe("periscope.format", function()
     assert.is_nil(format.default(sample(), { type = "digest" }))
   end)
 end)
+
+describe("periscope.format.encode", function()
+  local function sample_alert()
+    return { id = 1, kind = "new", title = "Boom", project = { name = "shop" },
+             issue = { count = 3 }, event = {} }
+  end
+
+  it("encodes tables as JSON for the webhook types", function()
+    local body, ctype = format.encode("slack_webhook", { text = "hi" }, cjson.encode)
+    assert.are.equal("application/json", ctype)
+    assert.are.same({ text = "hi" }, cjson.decode(body))
+  end)
+
+  it("turns a hook's string into the channel's text message", function()
+    local body = format.encode("slack_webhook", "🔥 Boom", cjson.encode)
+    assert.are.same({ text = "🔥 Boom" }, cjson.decode(body))
+    local raw, ctype = format.encode("generic_webhook", "plain words", cjson.encode)
+    assert.are.equal("plain words", raw)
+    assert.are.equal("text/plain; charset=utf-8", ctype)
+  end)
+
+  it("completes a partial email from the default message", function()
+    local default = format.email(sample_alert(), { type = "email" })
+    local subject, text, html = format.encode("email", "just <text>", cjson.encode, default)
+    assert.are.equal(default.subject, subject)
+    assert.are.equal("just <text>", text)
+    assert.truthy(html:find("just &lt;text&gt;", 1, true))
+    subject = format.encode("email", { subject = "Custom" }, cjson.encode, default)
+    assert.are.equal("Custom", subject)
+  end)
+end)

@@ -264,6 +264,29 @@ function M.digest(alerts, destination)
                          { type = "TextBlock", text = body, wrap = true } }, nil)
 end
 
+-- What is sent for a message — a formatter's table, or a project hook's
+-- table or string: for email subject, text, html (fields the hook left out
+-- come from `fallback`, the default message); for the other types the body
+-- and its content type (tables are encoded with `encode_json`).
+function M.encode(dtype, message, encode_json, fallback)
+  if dtype == "email" then
+    local f = fallback or {}
+    if type(message) == "string" then message = { text = message } end
+    local html = message.html
+    if html == nil and message.text ~= nil then
+      html = "<html><body><pre>" .. html_escape(message.text) .. "</pre></body></html>"
+    end
+    return tostring(message.subject or f.subject or "Periscope alert"),
+           tostring(message.text or f.text or ""), tostring(html or f.html or "")
+  end
+  if type(message) == "string" then
+    local t = M.from_text(dtype, message)
+    if t == nil then return message, "text/plain; charset=utf-8" end
+    message = t
+  end
+  return encode_json(message), "application/json"
+end
+
 -- The default message for one alert, or nil for an unknown type.
 function M.default(alert, destination)
   if not IS_TYPE[destination.type] then return nil end
