@@ -1,5 +1,5 @@
 /* store — the database behind the server: connections, migrations, and the
- * one place SQL lives (src/store/*.c, each area in its own file with its own
+ * one place SQL lives (the .c files in src/store/, each area in its own file with its own
  * header: projects.h, issues.h, events.h, alerts.h, destinations.h,
  * scripts.h …). Area functions take a struct db* that the caller holds.
  *
