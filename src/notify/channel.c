@@ -66,7 +66,7 @@ static size_t keep_response(char *data, size_t size, size_t nmemb, void *userp)
 
 /* RFC 7230 token characters, and values without CR, LF or NUL: a header
  * from the destination's settings can never inject another one. */
-static bool header_ok(const char *name, const char *value)
+bool channel_header_ok(const char *name, const char *value)
 {
     if (!*name)
         return false;
@@ -108,7 +108,7 @@ static int webhook_prepare(struct channel_xfer *x, enum channel_type t, const js
     const char *name;
     json_t *value;
     json_object_foreach(json_object_get(config, "webhook_headers"), name, value) {
-        if (json_is_string(value) && header_ok(name, json_string_value(value)) &&
+        if (json_is_string(value) && channel_header_ok(name, json_string_value(value)) &&
             add_header(&x->headers, name, json_string_value(value)) < 0)
             goto oom;
     }

@@ -28,6 +28,11 @@ enum channel_type {
 enum channel_type channel_type_parse(const char *name);
 bool channel_uses_webhook_url(enum channel_type t);
 
+/* A custom header a destination may set: an RFC 7230 token name, a value
+ * without CR or LF, and not one of Host, Content-Length,
+ * Transfer-Encoding. */
+bool channel_header_ok(const char *name, const char *value);
+
 struct channel_opts {
     bool allow_private;        /* ALLOW_PRIVATE_DESTINATIONS */
     long connect_timeout_ms;   /* default 5000 (NOTIFY_CONNECT_TIMEOUT_MS) */
