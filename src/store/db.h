@@ -55,12 +55,17 @@ struct db_stmt *db_prepare(struct db *db, const char *sql);
 /* Bind parameter $idx (1-based). Values are copied by the call. */
 int db_bind_int64(struct db_stmt *st, int idx, int64_t v);
 int db_bind_double(struct db_stmt *st, int idx, double v);
-int db_bind_text(struct db_stmt *st, int idx, const char *s, size_t len); /* len (size_t)-1: strlen */
-int db_bind_blob(struct db_stmt *st, int idx, const void *p, size_t len);
+/* len (size_t)-1: strlen; s NULL binds NULL; text holding a NUL byte is
+ * -EINVAL (Postgres cannot store it). */
+int db_bind_text(struct db_stmt *st, int idx, const char *s, size_t len);
+int db_bind_blob(struct db_stmt *st, int idx, const void *p, size_t len); /* len 0: empty, not NULL */
 int db_bind_null(struct db_stmt *st, int idx);
 
 /* Executes (on the first call) and advances. Returns DB_ROW, DB_DONE or a
- * negative error. A unique violation is -EEXIST. */
+ * negative error. A unique violation is -EEXIST; a foreign-key violation
+ * (the referenced row does not exist) is -ENOENT; a lost Postgres connection
+ * inside a transaction is -ECONNRESET. To run a statement again, db_prepare
+ * it again. */
 int db_step(struct db_stmt *st);
 
 /* Column access for the current row (0-based). Pointers are borrowed until
@@ -69,7 +74,7 @@ bool db_col_is_null(struct db_stmt *st, int col);
 int64_t db_col_int64(struct db_stmt *st, int col);
 double db_col_double(struct db_stmt *st, int col);
 const char *db_col_text(struct db_stmt *st, int col); /* NULL for SQL NULL */
-const void *db_col_blob(struct db_stmt *st, int col, size_t *len);
+const void *db_col_blob(struct db_stmt *st, int col, size_t *len); /* NULL for SQL NULL */
 int db_col_count(struct db_stmt *st);
 const char *db_col_name(struct db_stmt *st, int col);
 
@@ -79,6 +84,12 @@ int64_t db_changes(struct db_stmt *st);
 /* Done with the statement's result before it is prepared again (frees
  * Postgres results early; optional). */
 void db_finish(struct db_stmt *st);
+
+/* db_finish on every cached statement of the connection. A statement read
+ * only part-way keeps an SQLite read snapshot open; the store calls this
+ * when a pooled connection comes back, db_begin/commit/rollback call it
+ * too. */
+void db_finish_all(struct db *db);
 
 /* Applies migrations/<kind>/NNNN_*.sql from dir in order, each in its own
  * transaction, recorded in schema_migrations. Idempotent. Returns the number

@@ -16,6 +16,9 @@
 struct config;
 struct store;
 
+/* Connections lent by store_acquire (besides the writer). */
+#define STORE_POOL_SIZE 4
+
 /* Opens the pool and the writer connection, applies migrations. Returns 0 or
  * negative with a message in err. */
 int store_open(const struct config *cfg, struct store **out, char *err, size_t errlen);

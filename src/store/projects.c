@@ -1,0 +1,327 @@
+/* projects — projects and their DSN keys, for both backends. */
+#include <errno.h>
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "projects.h"
+#include "store.h"
+
+#define KEY_RANDOM_BYTES (PUBLIC_KEY_HEX / 2)
+#define KEY_CREATE_ATTEMPTS 3
+
+/* "public_key" is the oldest active key: the one a new project's DSN shows. */
+#define PROJECT_COLUMNS                                                                     \
+    "p.id, p.name, p.created_at, p.rate_limit_per_minute, p.active_script_version,"        \
+    " (SELECT k.public_key FROM project_keys k WHERE k.project_id = p.id"                 \
+    " AND k.revoked_at IS NULL ORDER BY k.created_at, k.public_key LIMIT 1)"
+
+static const char SQL_PROJECT_INSERT[] = "INSERT INTO projects (name, created_at) VALUES ($1, $2) RETURNING id";
+static const char SQL_PROJECT_GET[] = "SELECT " PROJECT_COLUMNS " FROM projects p WHERE p.id = $1";
+static const char SQL_PROJECT_LIST[] =
+    "SELECT " PROJECT_COLUMNS " FROM projects p WHERE p.id > $1 ORDER BY p.id LIMIT $2";
+static const char SQL_PROJECT_UPDATE[] =
+    "UPDATE projects SET name = COALESCE($2, name),"
+    " rate_limit_per_minute = CASE WHEN $3 < 0 THEN rate_limit_per_minute ELSE $3 END"
+    " WHERE id = $1";
+static const char SQL_PROJECT_DELETE[] = "DELETE FROM projects WHERE id = $1";
+static const char SQL_PROJECT_COUNT[] = "SELECT COUNT(*) FROM projects";
+/* created_at is kept strictly increasing within a project, so "oldest key"
+ * is well defined even for keys made in the same millisecond. */
+static const char SQL_KEY_INSERT[] =
+    "INSERT INTO project_keys (public_key, project_id, created_at)"
+    " SELECT CAST($1 AS TEXT), CAST($2 AS BIGINT),"
+    " CASE WHEN MAX(created_at) >= $3 THEN MAX(created_at) + 1 ELSE $3 END"
+    " FROM project_keys WHERE project_id = $2";
+/* The LEFT JOIN tells "no keys" (one row of NULLs) from "no project" (none). */
+static const char SQL_KEY_LIST[] =
+    "SELECT k.public_key, k.created_at, k.revoked_at FROM projects p"
+    " LEFT JOIN project_keys k ON k.project_id = p.id WHERE p.id = $1"
+    " ORDER BY k.created_at, k.public_key";
+static const char SQL_KEY_REVOKE[] =
+    "UPDATE project_keys SET revoked_at = COALESCE(revoked_at, $3)"
+    " WHERE project_id = $1 AND public_key = $2";
+static const char SQL_KEY_LOOKUP[] =
+    "SELECT k.project_id, p.rate_limit_per_minute FROM project_keys k"
+    " JOIN projects p ON p.id = k.project_id"
+    " WHERE k.public_key = $1 AND k.revoked_at IS NULL";
+
+/* A name is 1..PROJECT_NAME_MAX bytes of UTF-8 (jansson checks the UTF-8). */
+static bool name_valid(const char *name)
+{
+    size_t len = name ? strlen(name) : 0;
+    if (len == 0 || len > PROJECT_NAME_MAX)
+        return false;
+    json_t *probe = json_stringn(name, len);
+    json_decref(probe);
+    return probe != NULL;
+}
+
+static bool key_valid(const char *key)
+{
+    return key && strlen(key) == PUBLIC_KEY_HEX && strspn(key, "0123456789abcdef") == PUBLIC_KEY_HEX;
+}
+
+/* Sets key to a column's text, or null. */
+static int set_text(json_t *obj, const char *key, struct db_stmt *st, int col)
+{
+    const char *s = db_col_text(st, col);
+    json_t *v = s ? json_string(s) : json_null();
+    return json_object_set_new(obj, key, v ? v : json_null());
+}
+
+static int set_int(json_t *obj, const char *key, struct db_stmt *st, int col)
+{
+    json_t *v = db_col_is_null(st, col) ? json_null() : json_integer(db_col_int64(st, col));
+    return json_object_set_new(obj, key, v);
+}
+
+/* The current row of a PROJECT_COLUMNS query as an object; caller owns. */
+static json_t *project_row(struct db_stmt *st)
+{
+    json_t *o = json_object();
+    if (!o || set_int(o, "id", st, 0) || set_text(o, "name", st, 1) || set_int(o, "created_at", st, 2) ||
+        set_int(o, "rate_limit_per_minute", st, 3) || set_int(o, "active_script_version", st, 4) ||
+        set_text(o, "public_key", st, 5)) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* Steps st to the end; 0 or the negative error. */
+static int run(struct db_stmt *st)
+{
+    int rc;
+    while ((rc = db_step(st)) == DB_ROW)
+        ;
+    return rc;
+}
+
+static void random_key(char out[PUBLIC_KEY_HEX + 1])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char raw[KEY_RANDOM_BYTES];
+    if (RAND_bytes(raw, sizeof raw) != 1)
+        abort(); /* no entropy: nothing safe to hand out as a credential */
+    for (size_t i = 0; i < sizeof raw; i++) {
+        out[2 * i] = hex[raw[i] >> 4];
+        out[2 * i + 1] = hex[raw[i] & 15];
+    }
+    out[PUBLIC_KEY_HEX] = '\0';
+}
+
+/* Inserts a fresh key; retries on the (astronomically unlikely) clash. */
+static int key_insert(struct db *db, int64_t project_id, char key_out[PUBLIC_KEY_HEX + 1])
+{
+    int rc = -EEXIST;
+    for (int i = 0; i < KEY_CREATE_ATTEMPTS && rc == -EEXIST; i++) {
+        struct db_stmt *st = db_prepare(db, SQL_KEY_INSERT);
+        if (!st)
+            return -EIO;
+        random_key(key_out);
+        if ((rc = db_bind_text(st, 1, key_out, PUBLIC_KEY_HEX)) || (rc = db_bind_int64(st, 2, project_id)) ||
+            (rc = db_bind_int64(st, 3, store_now_ms())))
+            return rc;
+        rc = run(st);
+    }
+    return rc;
+}
+
+int keys_create(struct db *db, int64_t project_id, char key_out[PUBLIC_KEY_HEX + 1])
+{
+    return key_insert(db, project_id, key_out);
+}
+
+int projects_create(struct db *db, const char *name, int64_t *id_out, char key_out[PUBLIC_KEY_HEX + 1])
+{
+    if (!name_valid(name))
+        return -EINVAL;
+    int rc = db_begin(db);
+    if (rc < 0)
+        return rc;
+    struct db_stmt *st = db_prepare(db, SQL_PROJECT_INSERT);
+    if (!st) {
+        rc = -EIO;
+        goto fail;
+    }
+    if ((rc = db_bind_text(st, 1, name, (size_t)-1)) || (rc = db_bind_int64(st, 2, store_now_ms())))
+        goto fail;
+    if ((rc = db_step(st)) != DB_ROW) {
+        rc = rc < 0 ? rc : -EIO;
+        goto fail;
+    }
+    int64_t id = db_col_int64(st, 0);
+    if ((rc = run(st)) < 0 || (rc = key_insert(db, id, key_out)) < 0 || (rc = db_commit(db)) < 0)
+        goto fail;
+    if (id_out)
+        *id_out = id;
+    return 0;
+fail:
+    db_rollback(db);
+    return rc;
+}
+
+int projects_get(struct db *db, int64_t id, json_t **out)
+{
+    struct db_stmt *st = db_prepare(db, SQL_PROJECT_GET);
+    if (!st)
+        return -EIO;
+    int rc = db_bind_int64(st, 1, id);
+    if (rc == 0)
+        rc = db_step(st);
+    if (rc == DB_ROW) {
+        *out = project_row(st);
+        rc = *out ? 0 : -ENOMEM;
+    } else if (rc == DB_DONE) {
+        rc = -ENOENT;
+    }
+    db_finish(st);
+    return rc;
+}
+
+int projects_list(struct db *db, int64_t after_id, int limit, json_t **out)
+{
+    struct db_stmt *st = db_prepare(db, SQL_PROJECT_LIST);
+    json_t *arr = json_array();
+    int rc = arr ? 0 : -ENOMEM;
+    if (!st)
+        rc = -EIO;
+    if (rc == 0 && !(rc = db_bind_int64(st, 1, after_id)))
+        rc = db_bind_int64(st, 2, limit < 0 ? 0 : limit);
+    while (rc == 0 && (rc = db_step(st)) == DB_ROW) {
+        json_t *row = project_row(st);
+        rc = json_array_append_new(arr, row) ? -ENOMEM : 0;
+    }
+    if (st)
+        db_finish(st);
+    if (rc < 0) {
+        json_decref(arr);
+        return rc;
+    }
+    *out = arr;
+    return 0;
+}
+
+/* Runs a statement whose parameters are bound and reports -ENOENT when it
+ * changed no row. */
+static int run_changing(struct db_stmt *st)
+{
+    int rc = run(st);
+    if (rc < 0)
+        return rc;
+    return db_changes(st) > 0 ? 0 : -ENOENT;
+}
+
+int projects_update(struct db *db, int64_t id, const char *name, int rate_limit_per_minute)
+{
+    if (name && !name_valid(name))
+        return -EINVAL;
+    struct db_stmt *st = db_prepare(db, SQL_PROJECT_UPDATE);
+    if (!st)
+        return -EIO;
+    int rc;
+    if ((rc = db_bind_int64(st, 1, id)) || (rc = db_bind_text(st, 2, name, (size_t)-1)) ||
+        (rc = db_bind_int64(st, 3, rate_limit_per_minute)))
+        return rc;
+    return run_changing(st);
+}
+
+int projects_delete(struct db *db, int64_t id)
+{
+    struct db_stmt *st = db_prepare(db, SQL_PROJECT_DELETE);
+    if (!st)
+        return -EIO;
+    int rc = db_bind_int64(st, 1, id);
+    return rc ? rc : run_changing(st);
+}
+
+int projects_count(struct db *db, int64_t *out)
+{
+    struct db_stmt *st = db_prepare(db, SQL_PROJECT_COUNT);
+    if (!st)
+        return -EIO;
+    int rc = db_step(st);
+    if (rc == DB_ROW) {
+        *out = db_col_int64(st, 0);
+        rc = 0;
+    } else if (rc == DB_DONE) {
+        rc = -EIO;
+    }
+    db_finish(st);
+    return rc;
+}
+
+static json_t *key_row(struct db_stmt *st)
+{
+    json_t *o = json_object();
+    if (!o || set_text(o, "public_key", st, 0) || set_int(o, "created_at", st, 1) ||
+        set_int(o, "revoked_at", st, 2)) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+int keys_list(struct db *db, int64_t project_id, json_t **out)
+{
+    struct db_stmt *st = db_prepare(db, SQL_KEY_LIST);
+    if (!st)
+        return -EIO;
+    json_t *arr = json_array();
+    bool project_found = false;
+    int rc = arr ? db_bind_int64(st, 1, project_id) : -ENOMEM;
+    while (rc == 0 && (rc = db_step(st)) == DB_ROW) {
+        project_found = true;
+        if (db_col_is_null(st, 0)) { /* the project has no keys */
+            rc = 0;
+            continue;
+        }
+        rc = json_array_append_new(arr, key_row(st)) ? -ENOMEM : 0;
+    }
+    db_finish(st);
+    if (rc == 0 && !project_found)
+        rc = -ENOENT;
+    if (rc < 0) {
+        json_decref(arr);
+        return rc;
+    }
+    *out = arr;
+    return 0;
+}
+
+int keys_revoke(struct db *db, int64_t project_id, const char *public_key)
+{
+    if (!key_valid(public_key))
+        return -ENOENT;
+    struct db_stmt *st = db_prepare(db, SQL_KEY_REVOKE);
+    if (!st)
+        return -EIO;
+    int rc;
+    if ((rc = db_bind_int64(st, 1, project_id)) || (rc = db_bind_text(st, 2, public_key, PUBLIC_KEY_HEX)) ||
+        (rc = db_bind_int64(st, 3, store_now_ms())))
+        return rc;
+    return run_changing(st);
+}
+
+int keys_lookup(struct db *db, const char *public_key, int64_t *project_id, int *rate_limit_out)
+{
+    if (!key_valid(public_key))
+        return -ENOENT;
+    struct db_stmt *st = db_prepare(db, SQL_KEY_LOOKUP);
+    if (!st)
+        return -EIO;
+    int rc = db_bind_text(st, 1, public_key, PUBLIC_KEY_HEX);
+    if (rc == 0)
+        rc = db_step(st);
+    if (rc == DB_ROW) {
+        *project_id = db_col_int64(st, 0);
+        if (rate_limit_out)
+            *rate_limit_out = (int)db_col_int64(st, 1);
+        rc = 0;
+    } else if (rc == DB_DONE) {
+        rc = -ENOENT;
+    }
+    db_finish(st);
+    return rc;
+}

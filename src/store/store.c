@@ -1,0 +1,113 @@
+/* store — the writer connection, a small pool of connections lent to other
+ * threads, and migrations at open. */
+#include <assert.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "config.h"
+#include "store.h"
+
+struct store {
+    struct db *writer;
+    struct db *pool[STORE_POOL_SIZE];
+    bool lent[STORE_POOL_SIZE];
+    pthread_mutex_t lock;
+    pthread_cond_t returned;
+};
+
+const char *store_migrations_dir(const struct config *cfg)
+{
+    static _Thread_local char buf[4096];
+    const char *kind = cfg->postgres_enabled ? "postgres" : "sqlite";
+    const char *env = getenv("MIGRATIONS_DIR");
+    if (env && *env)
+        snprintf(buf, sizeof buf, "%s/%s", env, kind);
+    else
+        snprintf(buf, sizeof buf, "%s/migrations/%s", PERISCOPE_SOURCE_DIR, kind);
+    return buf;
+}
+
+long long store_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int store_open(const struct config *cfg, struct store **out, char *err, size_t errlen)
+{
+    struct store *st = calloc(1, sizeof *st);
+    if (!st) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    pthread_mutex_init(&st->lock, NULL);
+    pthread_cond_init(&st->returned, NULL);
+    int rc = db_open(cfg, &st->writer, err, errlen);
+    if (rc < 0)
+        goto fail;
+    /* Migrate before the pool opens: every pooled connection then sees the
+     * final schema. */
+    rc = db_migrate(st->writer, store_migrations_dir(cfg), err, errlen);
+    if (rc < 0)
+        goto fail;
+    for (int i = 0; i < STORE_POOL_SIZE; i++)
+        if ((rc = db_open(cfg, &st->pool[i], err, errlen)) < 0)
+            goto fail;
+    *out = st;
+    return 0;
+fail:
+    store_close(st);
+    return rc;
+}
+
+void store_close(struct store *st)
+{
+    if (!st)
+        return;
+    for (int i = 0; i < STORE_POOL_SIZE; i++) {
+        assert(!st->lent[i]);
+        db_close(st->pool[i]);
+    }
+    db_close(st->writer);
+    pthread_cond_destroy(&st->returned);
+    pthread_mutex_destroy(&st->lock);
+    free(st);
+}
+
+struct db *store_writer(struct store *st) { return st->writer; }
+
+struct db *store_acquire(struct store *st)
+{
+    pthread_mutex_lock(&st->lock);
+    for (;;) {
+        for (int i = 0; i < STORE_POOL_SIZE; i++) {
+            if (!st->lent[i]) {
+                st->lent[i] = true;
+                pthread_mutex_unlock(&st->lock);
+                return st->pool[i];
+            }
+        }
+        pthread_cond_wait(&st->returned, &st->lock);
+    }
+}
+
+void store_release(struct store *st, struct db *db)
+{
+    /* Outside the lock: ends a transaction the borrower left open and resets
+     * its statements, so no lock or read snapshot outlives its task. */
+    db_rollback(db);
+    pthread_mutex_lock(&st->lock);
+    for (int i = 0; i < STORE_POOL_SIZE; i++) {
+        if (st->pool[i] == db) {
+            assert(st->lent[i]);
+            st->lent[i] = false;
+            break;
+        }
+    }
+    pthread_cond_signal(&st->returned);
+    pthread_mutex_unlock(&st->lock);
+}

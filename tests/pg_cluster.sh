@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# A throwaway Postgres cluster for one test run, never the system service.
+#
+#   tests/pg_cluster.sh start DIR   initdb into DIR/data, start on a free port
+#                                   of 127.0.0.1, create role pguser (CREATEDB,
+#                                   so tests can make a database each) and
+#                                   database periscope, write DIR/env
+#   tests/pg_cluster.sh stop DIR    stop it (fast) and remove DIR
+#
+# Durability is off (fsync, synchronous_commit, full_page_writes): the data
+# lives only as long as the test run.
+set -euo pipefail
+
+cmd=${1:-}
+dir=${2:-}
+if [[ -z $cmd || -z $dir ]]; then
+  echo "usage: $0 start|stop DIR" >&2
+  exit 2
+fi
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+
+bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+if [[ -z $bindir || ! -x $bindir/initdb ]]; then
+  echo "pg_cluster: no initdb under /usr/lib/postgresql/*/bin" >&2
+  exit 1
+fi
+
+# Postgres refuses to run as root: run its tools as the postgres user then.
+as_pg() {
+  if [[ $(id -u) == 0 ]]; then
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+stop_cluster() {
+  if [[ -f $dir/data/postmaster.pid ]]; then
+    as_pg "$bindir/pg_ctl" -D "$dir/data" -m fast -w -t 30 stop >/dev/null 2>&1 || true
+  fi
+  if [[ -f $dir/sockdir ]]; then
+    rm -rf -- "$(cat "$dir/sockdir")"
+  fi
+  rm -rf -- "$dir"
+}
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+start_cluster() {
+  stop_cluster
+  mkdir -p "$dir"
+  # A Unix socket path must fit in 107 bytes; fall back to a short temp dir.
+  local sock=$dir
+  if ((${#dir} > 80)); then
+    sock=$(mktemp -d /tmp/pgsock.XXXXXX)
+    echo "$sock" >"$dir/sockdir"
+  fi
+  if [[ $(id -u) == 0 ]]; then
+    chown postgres: "$dir" "$sock"
+  fi
+
+  local pwfile password
+  password=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+  pwfile=$dir/pwfile
+  echo "$password" >"$pwfile"
+  [[ $(id -u) == 0 ]] && chown postgres: "$pwfile"
+  as_pg "$bindir/initdb" -D "$dir/data" -U postgres --auth-local=trust \
+    --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
+    as_pg "$bindir/initdb" -D "$dir/data" -U postgres --auth-local=trust \
+      --auth-host=scram-sha-256 -E UTF8 --locale=C >"$dir/initdb.log" 2>&1 || {
+    cat "$dir/initdb.log" >&2
+    exit 1
+  }
+
+  local port attempt started=0
+  for attempt in 1 2 3 4 5; do
+    port=$(free_port)
+    if as_pg "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+      -o "-p $port -k $sock -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+      start >/dev/null; then
+      started=1
+      break
+    fi
+    echo "pg_cluster: start on port $port failed (attempt $attempt)" >&2
+  done
+  if ((!started)); then
+    cat "$dir/server.log" >&2 || true
+    exit 1
+  fi
+
+  as_pg "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$sock" -p "$port" -U postgres -d postgres \
+    -c "CREATE ROLE pguser LOGIN CREATEDB PASSWORD '$password'" \
+    -c "CREATE DATABASE periscope OWNER pguser" >/dev/null
+  rm -f "$pwfile"
+
+  cat >"$dir/env.tmp" <<EOF
+POSTGRES_HOST=127.0.0.1
+POSTGRES_PORT=$port
+POSTGRES_USER=pguser
+POSTGRES_PASSWORD=$password
+POSTGRES_DATABASE=periscope
+EOF
+  chmod 0644 "$dir/env.tmp"
+  mv "$dir/env.tmp" "$dir/env"
+  echo "pg_cluster: started on 127.0.0.1:$port ($dir)"
+}
+
+case $cmd in
+  start) start_cluster ;;
+  stop) stop_cluster ;;
+  *)
+    echo "usage: $0 start|stop DIR" >&2
+    exit 2
+    ;;
+esac
