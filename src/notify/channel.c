@@ -211,7 +211,7 @@ void channel_xfer_result(struct channel_xfer *x, CURLcode rc, long long now_s,
     if (x->guard.refused && rc != CURLE_OK) {
         out->permanent = true;
         snprintf(out->error, sizeof out->error,
-                 "destination address %s refused (%s); ALLOW_PRIVATE_DESTINATIONS=true allows it",
+                 "destination address %s refused (%s); setting ALLOW_PRIVATE_DESTINATIONS to true allows it",
                  x->guard.refused_addr, x->guard.refused_reason);
         return;
     }

@@ -96,7 +96,8 @@ int notifier_start(struct server *srv, struct notifier **out)
         goto fail;
     nf->curl_inited = true;
     nf->multi = curl_multi_init();
-    nf->throttle = throttle_new(srv->cfg->destination_rate_per_minute, THROTTLE_WINDOW_MS);
+    nf->throttle = throttle_new(srv->cfg->destination_rate_per_minute,
+                                env_ms("NOTIFY_THROTTLE_WINDOW_MS", (long)THROTTLE_WINDOW_MS));
     if (!nf->multi || !nf->throttle)
         goto fail;
     rc = notify_format_new(srv->cfg->lua_dir, &nf->fmt, err, sizeof err);
