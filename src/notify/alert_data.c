@@ -53,13 +53,13 @@ json_t *notify_alert_data(const json_t *ctx, const char *public_url, const char 
     json_object_set(issue, "link", link);
 
     json_t *out = json_pack(
-        "{s:O, s:O, s:o, s:s, s:O, s:O, s:O, s:O, s:o, s:O, s:O}", "id",
+        "{s:O, s:O, s:o, s:s, s:O, s:O, s:O, s:o, s:o, s:O, s:O}", "id",
         json_object_get(alert, "id"), "kind", json_object_get(alert, "kind"), "created_at",
         time_value(json_object_get(alert, "created_at")), "message_id", message_id, "title",
         json_object_get(issue_in, "title"), "culprit", json_object_get(issue_in, "culprit"),
         "level", json_object_get(issue_in, "level"), "link", link, "issue", issue, "project",
         json_object_get(ctx, "project"), "event", json_object_get(ctx, "event"));
-    return out; /* json_pack stole issue (s:o) and took a reference to link */
+    return out; /* json_pack took our references to issue and link (s:o) */
 oom:
     json_decref(issue);
     json_decref(link);
