@@ -1,0 +1,22 @@
+-- grouping_hash is Sentry's hash_from_values: MD5 over the values fed in order.
+local periscope = require("periscope")
+
+describe("periscope.hash", function()
+  it("hashes nothing to the MD5 of the empty string (Sentry's fallback hash)", function()
+    assert.are.equal("d41d8cd98f00b204e9800998ecf8427e", periscope.hash({}))
+  end)
+  it("feeds values without separators, as hash_from_values does", function()
+    assert.are.equal("187ef4436122d1cc2f40dc2b92f0eba0", periscope.hash({ "ab" }))
+    assert.are.equal(periscope.hash({ "ab" }), periscope.hash({ "a", "b" }))
+  end)
+  it("hashes UTF-8 bytes", function()
+    assert.are.equal(periscope.hash({ "é" }), periscope.hash({ "\xc3", "\xa9" }))
+  end)
+  it("matches the MD5 of a known string", function()
+    assert.are.equal("9e107d9d372bb6826bd81d3542a419d6",
+      periscope.hash({ "The quick brown fox ", "jumps over the lazy dog" }))
+  end)
+  it("rejects values that are not strings", function()
+    assert.has_error(function() periscope.hash({ {} }) end)
+  end)
+end)
