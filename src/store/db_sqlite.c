@@ -20,6 +20,9 @@
  * crashes in WAL mode; a large page cache keeps the event-id index hot
  * (PERFORMANCE.md). */
 static const char SQLITE_PRAGMAS[] =
+    /* Takes effect only on a new, empty file (before the first table);
+     * lets retention hand freed pages back (events_retention_compact). */
+    "PRAGMA auto_vacuum=INCREMENTAL;"
     "PRAGMA journal_mode=WAL;"
     "PRAGMA synchronous=NORMAL;"
     "PRAGMA foreign_keys=ON;"
