@@ -99,8 +99,7 @@ static inline int test_backend_sqlite(struct test_backend *tb)
     test_config_defaults(&tb->cfg);
     const char *tmp = getenv("TMPDIR");
     snprintf(tb->dir, sizeof tb->dir, "%s/periscope-test-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(tb->dir))
-        return -errno;
+    if (!mkdtemp(tb->dir)) return -errno;
     snprintf(tb->sqlite_path, sizeof tb->sqlite_path, "%s/periscope.db", tb->dir);
     tb->cfg.data_dir = tb->dir;
     tb->cfg.sqlite_path = tb->sqlite_path;
@@ -125,8 +124,7 @@ static inline int test_pg_env_load(struct test_backend *tb)
     while (fgets(line, sizeof line, f)) {
         line[strcspn(line, "\r\n")] = '\0';
         char *eq = strchr(line, '=');
-        if (!eq)
-            continue;
+        if (!eq) continue;
         *eq = '\0';
         const char *v = eq + 1;
         if (!strcmp(line, "POSTGRES_HOST"))
@@ -162,8 +160,7 @@ static inline int test_pg_maint_exec(struct test_backend *tb, const char *sql)
         return rc;
     }
     rc = db_exec(db, sql);
-    if (rc < 0)
-        fprintf(stderr, "%s: %s\n", sql, db_errmsg(db));
+    if (rc < 0) fprintf(stderr, "%s: %s\n", sql, db_errmsg(db));
     db_close(db);
     return rc;
 }
@@ -175,8 +172,7 @@ static inline int test_backend_postgres(struct test_backend *tb)
     memset(tb, 0, sizeof *tb);
     test_config_defaults(&tb->cfg);
     int rc = test_pg_env_load(tb);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     unsigned r = (unsigned)rand() ^ (unsigned)(uintptr_t)tb;
     snprintf(tb->pg_database, sizeof tb->pg_database, "t_%ld_%d_%08x", (long)getpid(),
              __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED), r);
@@ -184,8 +180,7 @@ static inline int test_backend_postgres(struct test_backend *tb)
     char sql[128];
     snprintf(sql, sizeof sql, "CREATE DATABASE %s", tb->pg_database);
     rc = test_pg_maint_exec(tb, sql);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     tb->postgres = true;
     tb->cfg.pg_database = tb->pg_database;
     return 0;
@@ -205,13 +200,11 @@ static inline void test_backend_cleanup(struct test_backend *tb)
         struct dirent *de;
         char path[PATH_MAX * 2];
         while (d && (de = readdir(d))) {
-            if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-                continue;
+            if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
             snprintf(path, sizeof path, "%s/%s", tb->dir, de->d_name);
             unlink(path);
         }
-        if (d)
-            closedir(d);
+        if (d) closedir(d);
         rmdir(tb->dir);
         tb->dir[0] = '\0';
     }
@@ -227,8 +220,7 @@ struct test_store {
 static inline int test_store_setup(void **state, bool postgres)
 {
     struct test_store *ts = calloc(1, sizeof *ts);
-    if (!ts)
-        return -1;
+    if (!ts) return -1;
     int rc = postgres ? test_backend_postgres(&ts->tb) : test_backend_sqlite(&ts->tb);
     char err[512];
     if (rc == 0 && (rc = store_open(&ts->tb.cfg, &ts->store, err, sizeof err)) < 0)
@@ -242,15 +234,20 @@ static inline int test_store_setup(void **state, bool postgres)
     return 0;
 }
 
-static inline int test_store_setup_sqlite(void **state) { return test_store_setup(state, false); }
+static inline int test_store_setup_sqlite(void **state)
+{
+    return test_store_setup(state, false);
+}
 
-static inline int test_store_setup_postgres(void **state) { return test_store_setup(state, true); }
+static inline int test_store_setup_postgres(void **state)
+{
+    return test_store_setup(state, true);
+}
 
 static inline int test_store_teardown(void **state)
 {
     struct test_store *ts = *state;
-    if (!ts)
-        return 0;
+    if (!ts) return 0;
     store_close(ts->store);
     test_backend_cleanup(&ts->tb);
     free(ts);
@@ -258,10 +255,10 @@ static inline int test_store_teardown(void **state)
 }
 
 /* Registers a test twice: on SQLite and on Postgres. */
-#define TEST_BOTH(fn)                                                                          \
-    {"sqlite/" #fn, fn, test_store_setup_sqlite, test_store_teardown, NULL},                  \
-    {                                                                                          \
-        "postgres/" #fn, fn, test_store_setup_postgres, test_store_teardown, NULL              \
+#define TEST_BOTH(fn)                                                                              \
+    {"sqlite/" #fn, fn, test_store_setup_sqlite, test_store_teardown, NULL},                       \
+    {                                                                                              \
+        "postgres/" #fn, fn, test_store_setup_postgres, test_store_teardown, NULL                  \
     }
 
 #endif

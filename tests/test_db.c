@@ -2,19 +2,24 @@
  * Postgres reconnect. */
 #include "support.h"
 
-static struct db *writer(void **state) { return store_writer(((struct test_store *)*state)->store); }
+static struct db *writer(void **state)
+{
+    return store_writer(((struct test_store *)*state)->store);
+}
 
-static const char SQL_SCRATCH_SQLITE[] =
-    "CREATE TABLE scratch (id BIGINT PRIMARY KEY, name TEXT UNIQUE, data BLOB, score DOUBLE PRECISION)";
-static const char SQL_SCRATCH_PG[] =
-    "CREATE TABLE scratch (id BIGINT PRIMARY KEY, name TEXT UNIQUE, data BYTEA, score DOUBLE PRECISION)";
-static const char SQL_INSERT[] = "INSERT INTO scratch (id, name, data, score) VALUES ($1, $2, $3, $4)";
+static const char SQL_SCRATCH_SQLITE[] = "CREATE TABLE scratch (id BIGINT PRIMARY KEY, name TEXT "
+                                         "UNIQUE, data BLOB, score DOUBLE PRECISION)";
+static const char SQL_SCRATCH_PG[] = "CREATE TABLE scratch (id BIGINT PRIMARY KEY, name TEXT "
+                                     "UNIQUE, data BYTEA, score DOUBLE PRECISION)";
+static const char SQL_INSERT[] =
+    "INSERT INTO scratch (id, name, data, score) VALUES ($1, $2, $3, $4)";
 static const char SQL_SELECT[] = "SELECT id, name, data, score FROM scratch WHERE id = $1";
 static const char SQL_COUNT[] = "SELECT COUNT(*) FROM scratch";
 
 static void make_scratch(struct db *db)
 {
-    assert_int_equal(db_exec(db, db_kind(db) == DB_POSTGRES ? SQL_SCRATCH_PG : SQL_SCRATCH_SQLITE), 0);
+    assert_int_equal(db_exec(db, db_kind(db) == DB_POSTGRES ? SQL_SCRATCH_PG : SQL_SCRATCH_SQLITE),
+                     0);
 }
 
 static int insert_row(struct db *db, int64_t id, const char *name, const void *data, size_t len)
@@ -109,8 +114,8 @@ static void test_unique_violation_is_eexist(void **state)
 static void test_foreign_key_violation_is_enoent(void **state)
 {
     struct db *db = writer(state);
-    struct db_stmt *st =
-        db_prepare(db, "INSERT INTO project_keys (public_key, project_id, created_at) VALUES ($1, $2, $3)");
+    struct db_stmt *st = db_prepare(
+        db, "INSERT INTO project_keys (public_key, project_id, created_at) VALUES ($1, $2, $3)");
     assert_non_null(st);
     assert_int_equal(db_bind_text(st, 1, "0123456789abcdef0123456789abcdef", (size_t)-1), 0);
     assert_int_equal(db_bind_int64(st, 2, 12345), 0);
@@ -147,8 +152,7 @@ static void test_blobs_round_trip_with_zero_bytes(void **state)
         assert_non_null(p); /* an empty blob is not NULL */
         assert_false(db_col_is_null(st, 2));
         assert_int_equal(len, want[i].len);
-        if (len)
-            assert_memory_equal(p, want[i].data, len);
+        if (len) assert_memory_equal(p, want[i].data, len);
         /* Asking again returns the same bytes. */
         size_t len2 = 0;
         assert_ptr_equal(db_col_blob(st, 2, &len2), p);
@@ -304,7 +308,8 @@ static int backend_pid(struct db *db)
 static void terminate(struct test_store *ts, int pid)
 {
     struct db *other = store_acquire(ts->store);
-    struct db_stmt *st = db_prepare(other, "SELECT pg_terminate_backend(CAST($1 AS INTEGER), 5000)");
+    struct db_stmt *st =
+        db_prepare(other, "SELECT pg_terminate_backend(CAST($1 AS INTEGER), 5000)");
     assert_non_null(st);
     assert_int_equal(db_bind_int64(st, 1, pid), 0);
     assert_int_equal(db_step(st), DB_ROW);
@@ -351,6 +356,86 @@ static void test_postgres_connection_lost_in_a_transaction_is_econnreset(void **
     assert_int_equal(count_rows(db), 1);
 }
 
+static void test_notify_refuses_a_bad_channel_name(void **state)
+{
+    struct db *db = writer(state);
+    assert_int_equal(db_notify(db, "scripts; DROP TABLE projects", "x"), -EINVAL);
+    assert_int_equal(db_notify(db, "", "x"), -EINVAL);
+    assert_int_equal(db_listen(db, "Upper"), -EINVAL);
+    assert_int_equal(db_listen(db, "1abc"), -EINVAL);
+}
+
+static void test_sqlite_notify_does_nothing_and_listen_is_unsupported(void **state)
+{
+    struct db *db = writer(state);
+    char ch[64], payload[64];
+    assert_int_equal(db_notify(db, "scripts", "1"), 0);
+    assert_int_equal(db_listen(db, "scripts"), -ENOTSUP);
+    assert_int_equal(db_wait_notification(db, 0, ch, sizeof ch, payload, sizeof payload), -ENOTSUP);
+}
+
+/* Waits up to ~5 s for the next notification. */
+static int wait_note(struct db *db, char ch[64], char payload[64])
+{
+    int rc = 0;
+    for (int i = 0; i < 10 && rc == 0; i++)
+        rc = db_wait_notification(db, 500, ch, 64, payload, 64);
+    return rc;
+}
+
+static void test_postgres_listen_receives_committed_notifications(void **state)
+{
+    struct test_store *ts = *state;
+    struct db *listener = NULL;
+    char err[256], ch[64], payload[64];
+    assert_int_equal(db_open(&ts->tb.cfg, &listener, err, sizeof err), 0);
+    assert_int_equal(db_listen(listener, "scripts"), 0);
+    assert_int_equal(db_wait_notification(listener, 20, ch, sizeof ch, payload, sizeof payload), 0);
+
+    struct db *w = store_writer(ts->store);
+    assert_int_equal(db_notify(w, "scripts", "17"), 0);
+    assert_int_equal(wait_note(listener, ch, payload), 1);
+    assert_string_equal(ch, "scripts");
+    assert_string_equal(payload, "17");
+
+    /* A rolled-back notification is never delivered; a committed one is. */
+    assert_int_equal(db_begin(w), 0);
+    assert_int_equal(db_notify(w, "scripts", "rolled back"), 0);
+    assert_int_equal(db_rollback(w), 0);
+    assert_int_equal(db_begin(w), 0);
+    assert_int_equal(db_notify(w, "scripts", "committed"), 0);
+    assert_int_equal(db_commit(w), 0);
+    assert_int_equal(wait_note(listener, ch, payload), 1);
+    assert_string_equal(payload, "committed");
+
+    /* Other channels are not heard. */
+    assert_int_equal(db_notify(w, "other", "x"), 0);
+    assert_int_equal(db_wait_notification(listener, 100, ch, sizeof ch, payload, sizeof payload),
+                     0);
+    db_close(listener);
+}
+
+static void test_postgres_listen_survives_a_reconnect(void **state)
+{
+    struct test_store *ts = *state;
+    struct db *listener = NULL;
+    char err[256], ch[64], payload[64];
+    assert_int_equal(db_open(&ts->tb.cfg, &listener, err, sizeof err), 0);
+    assert_int_equal(db_listen(listener, "scripts"), 0);
+    terminate(ts, backend_pid(listener));
+    /* The loss is reported once (the caller re-reads what it may have
+     * missed); afterwards the connection listens again. */
+    int rc = 0;
+    for (int i = 0; i < 10 && rc == 0; i++)
+        rc = db_wait_notification(listener, 500, ch, sizeof ch, payload, sizeof payload);
+    assert_int_equal(rc, -ECONNRESET);
+    assert_true(db_reconnected(listener));
+    assert_int_equal(db_notify(store_writer(ts->store), "scripts", "after"), 0);
+    assert_int_equal(wait_note(listener, ch, payload), 1);
+    assert_string_equal(payload, "after");
+    db_close(listener);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -368,12 +453,22 @@ int main(void)
         TEST_BOTH(test_rollback_discards_and_commit_keeps),
         TEST_BOTH(test_other_connections_see_only_committed_rows),
         TEST_BOTH(test_half_read_statement_does_not_pin_a_snapshot),
+        TEST_BOTH(test_notify_refuses_a_bad_channel_name),
+        {"sqlite/test_sqlite_notify_does_nothing_and_listen_is_unsupported",
+         test_sqlite_notify_does_nothing_and_listen_is_unsupported, test_store_setup_sqlite,
+         test_store_teardown, NULL},
+        {"postgres/test_postgres_listen_receives_committed_notifications",
+         test_postgres_listen_receives_committed_notifications, test_store_setup_postgres,
+         test_store_teardown, NULL},
+        {"postgres/test_postgres_listen_survives_a_reconnect",
+         test_postgres_listen_survives_a_reconnect, test_store_setup_postgres, test_store_teardown,
+         NULL},
         {"postgres/test_commit_after_a_failed_statement_is_an_error_on_postgres",
          test_commit_after_a_failed_statement_is_an_error_on_postgres, test_store_setup_postgres,
          test_store_teardown, NULL},
         {"postgres/test_postgres_reconnects_after_the_backend_is_killed",
-         test_postgres_reconnects_after_the_backend_is_killed, test_store_setup_postgres, test_store_teardown,
-         NULL},
+         test_postgres_reconnects_after_the_backend_is_killed, test_store_setup_postgres,
+         test_store_teardown, NULL},
         {"postgres/test_postgres_connection_lost_in_a_transaction_is_econnreset",
          test_postgres_connection_lost_in_a_transaction_is_econnreset, test_store_setup_postgres,
          test_store_teardown, NULL},

@@ -2,7 +2,10 @@
 #include "support.h"
 #include "store/projects.h"
 
-static struct db *writer(void **state) { return store_writer(((struct test_store *)*state)->store); }
+static struct db *writer(void **state)
+{
+    return store_writer(((struct test_store *)*state)->store);
+}
 
 static int64_t create(struct db *db, const char *name, char key[PUBLIC_KEY_HEX + 1])
 {
@@ -143,16 +146,20 @@ static void test_update_changes_only_what_is_given(void **state)
 static void add_dependent_rows(struct db *db, int64_t project_id)
 {
     static const char *const inserts[] = {
-        "INSERT INTO issues (project_id, hash, title, first_seen, last_seen) VALUES ($1, 'h', 't', 1, 1)",
+        "INSERT INTO issues (project_id, hash, title, first_seen, last_seen) VALUES ($1, 'h', 't', "
+        "1, 1)",
         "INSERT INTO events (project_id, event_id, issue_id, timestamp, received_at, payload)"
         " SELECT $1, $2, id, 1, 1, $2 FROM issues WHERE project_id = $1",
         "INSERT INTO alerts (project_id, issue_id, kind, created_at)"
         " SELECT $1, id, 'new', 1 FROM issues WHERE project_id = $1",
-        "INSERT INTO destinations (project_id, type, name, created_at) VALUES ($1, 'internal_logger', 'log', 1)",
+        "INSERT INTO destinations (project_id, type, name, created_at) VALUES ($1, "
+        "'internal_logger', 'log', 1)",
         "INSERT INTO deliveries (alert_id, destination_id, next_attempt_at, created_at, updated_at)"
-        " SELECT a.id, d.id, 1, 1, 1 FROM alerts a JOIN destinations d ON d.project_id = a.project_id"
+        " SELECT a.id, d.id, 1, 1, 1 FROM alerts a JOIN destinations d ON d.project_id = "
+        "a.project_id"
         " WHERE a.project_id = $1",
-        "INSERT INTO scripts (project_id, version, source, created_at) VALUES ($1, 1, 'return {}', 1)",
+        "INSERT INTO scripts (project_id, version, source, created_at) VALUES ($1, 1, 'return {}', "
+        "1)",
     };
     unsigned char event_id[16];
     for (int i = 0; i < 16; i++)
@@ -161,8 +168,7 @@ static void add_dependent_rows(struct db *db, int64_t project_id)
         struct db_stmt *st = db_prepare(db, inserts[i]);
         assert_non_null(st);
         assert_int_equal(db_bind_int64(st, 1, project_id), 0);
-        if (i == 1)
-            assert_int_equal(db_bind_blob(st, 2, event_id, sizeof event_id), 0);
+        if (i == 1) assert_int_equal(db_bind_blob(st, 2, event_id, sizeof event_id), 0);
         assert_int_equal(db_step(st), DB_DONE);
         assert_int_equal(db_changes(st), 1);
     }
@@ -170,16 +176,17 @@ static void add_dependent_rows(struct db *db, int64_t project_id)
 
 static int64_t rows_of(struct db *db, int64_t project_id)
 {
-    return scalar_for(db,
-                      "SELECT (SELECT COUNT(*) FROM issues WHERE project_id = $1)"
-                      " + (SELECT COUNT(*) FROM events WHERE project_id = $1)"
-                      " + (SELECT COUNT(*) FROM alerts WHERE project_id = $1)"
-                      " + (SELECT COUNT(*) FROM destinations WHERE project_id = $1)"
-                      " + (SELECT COUNT(*) FROM deliveries d JOIN destinations x ON x.id = d.destination_id"
-                      "    WHERE x.project_id = $1)"
-                      " + (SELECT COUNT(*) FROM scripts WHERE project_id = $1)"
-                      " + (SELECT COUNT(*) FROM project_keys WHERE project_id = $1)",
-                      project_id);
+    return scalar_for(
+        db,
+        "SELECT (SELECT COUNT(*) FROM issues WHERE project_id = $1)"
+        " + (SELECT COUNT(*) FROM events WHERE project_id = $1)"
+        " + (SELECT COUNT(*) FROM alerts WHERE project_id = $1)"
+        " + (SELECT COUNT(*) FROM destinations WHERE project_id = $1)"
+        " + (SELECT COUNT(*) FROM deliveries d JOIN destinations x ON x.id = d.destination_id"
+        "    WHERE x.project_id = $1)"
+        " + (SELECT COUNT(*) FROM scripts WHERE project_id = $1)"
+        " + (SELECT COUNT(*) FROM project_keys WHERE project_id = $1)",
+        project_id);
 }
 
 static void test_delete_cascades_to_everything_of_the_project(void **state)
@@ -214,8 +221,10 @@ static void test_keys_create_list_and_revoke(void **state)
     json_t *arr = NULL;
     assert_int_equal(keys_list(db, id, &arr), 0);
     assert_int_equal(json_array_size(arr), 2);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(arr, 0), "public_key")), first);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(arr, 1), "public_key")), second);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(arr, 0), "public_key")),
+                        first);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(arr, 1), "public_key")),
+                        second);
     assert_true(json_is_null(json_object_get(json_array_get(arr, 0), "revoked_at")));
     assert_true(json_is_integer(json_object_get(json_array_get(arr, 0), "created_at")));
     json_decref(arr);

@@ -48,7 +48,8 @@ static bool table_exists(struct db *db, const char *name)
 {
     struct db_stmt *st = db_prepare(
         db, db_kind(db) == DB_POSTGRES
-                ? "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name = $1"
+                ? "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public' "
+                  "AND table_name = $1"
                 : "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1");
     assert_non_null(st);
     assert_int_equal(db_bind_text(st, 1, name, (size_t)-1), 0);
@@ -66,14 +67,18 @@ static void test_migrate_counts_what_it_applies_and_is_idempotent(void **state)
     char err[512] = "";
     mig_dir_make(&m);
     mig_write(&m, "0100_a.sql", "CREATE TABLE mig_a (x BIGINT);");
-    mig_write(&m, "0101_b.sql", "CREATE TABLE mig_b (x BIGINT);\nINSERT INTO mig_b (x) VALUES (1);\n");
+    mig_write(&m, "0101_b.sql",
+              "CREATE TABLE mig_b (x BIGINT);\nINSERT INTO mig_b (x) VALUES (1);\n");
     mig_write(&m, "README.md", "not a migration");
     assert_int_equal(db_migrate(db, m.path, err, sizeof err), 2);
     assert_int_equal(db_migrate(db, m.path, err, sizeof err), 0);
     mig_write(&m, "0102_c.sql", "CREATE TABLE mig_c (x BIGINT);");
     assert_int_equal(db_migrate(db, m.path, err, sizeof err), 1);
     assert_true(table_exists(db, "mig_c"));
-    assert_int_equal(scalar(db, "SELECT COUNT(*) FROM schema_migrations WHERE version IN ('0100', '0101', '0102')"), 3);
+    assert_int_equal(
+        scalar(db,
+               "SELECT COUNT(*) FROM schema_migrations WHERE version IN ('0100', '0101', '0102')"),
+        3);
     mig_dir_remove(&m);
 }
 
@@ -103,7 +108,8 @@ static void test_failed_migration_is_rolled_back_and_not_recorded(void **state)
     assert_non_null(strstr(err, "0301_bad.sql"));
     assert_true(table_exists(db, "mig_ok"));
     assert_false(table_exists(db, "mig_half")); /* the whole file rolled back */
-    assert_int_equal(scalar(db, "SELECT COUNT(*) FROM schema_migrations WHERE version = '0301'"), 0);
+    assert_int_equal(scalar(db, "SELECT COUNT(*) FROM schema_migrations WHERE version = '0301'"),
+                     0);
 
     mig_write(&m, "0301_bad.sql", "CREATE TABLE mig_half (x BIGINT);\n");
     assert_int_equal(db_migrate(db, m.path, err, sizeof err), 1);
@@ -136,8 +142,7 @@ static void *migrate_thread(void *arg)
     struct migrate_job *job = arg;
     struct db *db = NULL;
     job->rc = db_open(job->cfg, &db, job->err, sizeof job->err);
-    if (job->rc == 0)
-        job->rc = db_migrate(db, job->dir, job->err, sizeof job->err);
+    if (job->rc == 0) job->rc = db_migrate(db, job->dir, job->err, sizeof job->err);
     db_close(db);
     return NULL;
 }
@@ -160,8 +165,7 @@ static void test_concurrent_migrations_apply_each_file_once(void **state)
     int total = 0;
     for (int i = 0; i < NODES; i++) {
         pthread_join(th[i], NULL);
-        if (jobs[i].rc < 0)
-            fail_msg("node %d: %s", i, jobs[i].err);
+        if (jobs[i].rc < 0) fail_msg("node %d: %s", i, jobs[i].err);
         total += jobs[i].rc;
     }
     assert_int_equal(total, 3);
@@ -177,7 +181,8 @@ static void test_reopening_the_store_applies_nothing(void **state)
     assert_int_equal(store_open(&ts->tb.cfg, &ts->store, err, sizeof err), 0);
     struct db *db = store_writer(ts->store);
     assert_int_equal(db_migrate(db, store_migrations_dir(&ts->tb.cfg), err, sizeof err), 0);
-    assert_int_equal(scalar(db, "SELECT COUNT(*) FROM schema_migrations WHERE version = '0001'"), 1);
+    assert_int_equal(scalar(db, "SELECT COUNT(*) FROM schema_migrations WHERE version = '0001'"),
+                     1);
     assert_true(table_exists(db, "projects"));
 }
 

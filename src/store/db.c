@@ -13,16 +13,14 @@ int db_open(const struct config *cfg, struct db **out, char *err, size_t errlen)
 {
     assert(cfg && out);
     *out = NULL;
-    if (cfg->postgres_enabled)
-        return db_postgres_open(cfg, out, err, errlen);
+    if (cfg->postgres_enabled) return db_postgres_open(cfg, out, err, errlen);
     return db_sqlite_open(cfg, out, err, errlen);
 }
 
 static void cache_free(struct db *db)
 {
     for (size_t i = 0; i < db->cache.cap; i++)
-        if (db->cache.slots[i])
-            db->ops->stmt_free(db->cache.slots[i]);
+        if (db->cache.slots[i]) db->ops->stmt_free(db->cache.slots[i]);
     free(db->cache.slots);
     db->cache.slots = NULL;
     db->cache.cap = db->cache.count = 0;
@@ -30,15 +28,20 @@ static void cache_free(struct db *db)
 
 void db_close(struct db *db)
 {
-    if (!db)
-        return;
+    if (!db) return;
     cache_free(db);
     db->ops->close(db);
 }
 
-enum db_kind db_kind(const struct db *db) { return db->kind; }
+enum db_kind db_kind(const struct db *db)
+{
+    return db->kind;
+}
 
-const char *db_errmsg(const struct db *db) { return db->err; }
+const char *db_errmsg(const struct db *db)
+{
+    return db->err;
+}
 
 bool db_reconnected(struct db *db)
 {
@@ -62,13 +65,11 @@ int db_buf_set(struct db_buf *b, const void *src, size_t len)
         while (cap < len + 1)
             cap *= 2;
         char *p = realloc(b->p, cap);
-        if (!p)
-            return -ENOMEM;
+        if (!p) return -ENOMEM;
         b->p = p;
         b->cap = cap;
     }
-    if (len)
-        memcpy(b->p, src, len);
+    if (len) memcpy(b->p, src, len);
     b->p[len] = '\0';
     return 0;
 }
@@ -86,12 +87,10 @@ static size_t cache_hash(const char *sql, size_t cap)
 
 static struct db_stmt *cache_find(struct db *db, const char *sql)
 {
-    if (!db->cache.cap)
-        return NULL;
+    if (!db->cache.cap) return NULL;
     for (size_t i = cache_hash(sql, db->cache.cap);; i = (i + 1) & (db->cache.cap - 1)) {
         struct db_stmt *st = db->cache.slots[i];
-        if (!st || st->sql == sql)
-            return st;
+        if (!st || st->sql == sql) return st;
     }
 }
 
@@ -109,11 +108,9 @@ static int cache_insert(struct db *db, struct db_stmt *st)
     if ((c->count + 1) * 2 > c->cap) { /* keep the load under one half */
         size_t cap = c->cap ? c->cap * 2 : 32;
         struct db_stmt **slots = calloc(cap, sizeof *slots);
-        if (!slots)
-            return -ENOMEM;
+        if (!slots) return -ENOMEM;
         for (size_t i = 0; i < c->cap; i++)
-            if (c->slots[i])
-                cache_put_slot(slots, cap, c->slots[i]);
+            if (c->slots[i]) cache_put_slot(slots, cap, c->slots[i]);
         free(c->slots);
         c->slots = slots;
         c->cap = cap;
@@ -131,8 +128,7 @@ struct db_stmt *db_prepare(struct db *db, const char *sql)
         return st;
     }
     st = db->ops->stmt_new(db, sql);
-    if (!st)
-        return NULL;
+    if (!st) return NULL;
     if (cache_insert(db, st) < 0) {
         db->ops->stmt_free(st);
         db_seterr(db, "out of memory");
@@ -144,13 +140,15 @@ struct db_stmt *db_prepare(struct db *db, const char *sql)
 void db_finish_all(struct db *db)
 {
     for (size_t i = 0; i < db->cache.cap; i++)
-        if (db->cache.slots[i])
-            db->ops->stmt_finish(db->cache.slots[i]);
+        if (db->cache.slots[i]) db->ops->stmt_finish(db->cache.slots[i]);
 }
 
 /* ---- connection-level calls ---- */
 
-int db_exec(struct db *db, const char *sql) { return db->ops->exec(db, sql); }
+int db_exec(struct db *db, const char *sql)
+{
+    return db->ops->exec(db, sql);
+}
 
 int db_begin(struct db *db)
 {
@@ -173,14 +171,19 @@ int db_rollback(struct db *db)
 
 /* ---- binds ---- */
 
-int db_bind_int64(struct db_stmt *st, int idx, int64_t v) { return st->db->ops->bind_int64(st, idx, v); }
+int db_bind_int64(struct db_stmt *st, int idx, int64_t v)
+{
+    return st->db->ops->bind_int64(st, idx, v);
+}
 
-int db_bind_double(struct db_stmt *st, int idx, double v) { return st->db->ops->bind_double(st, idx, v); }
+int db_bind_double(struct db_stmt *st, int idx, double v)
+{
+    return st->db->ops->bind_double(st, idx, v);
+}
 
 int db_bind_text(struct db_stmt *st, int idx, const char *s, size_t len)
 {
-    if (!s)
-        return st->db->ops->bind_null(st, idx);
+    if (!s) return st->db->ops->bind_null(st, idx);
     if (len == (size_t)-1)
         len = strlen(s);
     else if (memchr(s, '\0', len)) {
@@ -193,24 +196,41 @@ int db_bind_text(struct db_stmt *st, int idx, const char *s, size_t len)
 
 int db_bind_blob(struct db_stmt *st, int idx, const void *p, size_t len)
 {
-    if (!p && len)
-        return -EINVAL;
+    if (!p && len) return -EINVAL;
     return st->db->ops->bind_blob(st, idx, p ? p : "", len);
 }
 
-int db_bind_null(struct db_stmt *st, int idx) { return st->db->ops->bind_null(st, idx); }
+int db_bind_null(struct db_stmt *st, int idx)
+{
+    return st->db->ops->bind_null(st, idx);
+}
 
 /* ---- execution and columns ---- */
 
-int db_step(struct db_stmt *st) { return st->db->ops->step(st); }
+int db_step(struct db_stmt *st)
+{
+    return st->db->ops->step(st);
+}
 
-bool db_col_is_null(struct db_stmt *st, int col) { return st->db->ops->col_is_null(st, col); }
+bool db_col_is_null(struct db_stmt *st, int col)
+{
+    return st->db->ops->col_is_null(st, col);
+}
 
-int64_t db_col_int64(struct db_stmt *st, int col) { return st->db->ops->col_int64(st, col); }
+int64_t db_col_int64(struct db_stmt *st, int col)
+{
+    return st->db->ops->col_int64(st, col);
+}
 
-double db_col_double(struct db_stmt *st, int col) { return st->db->ops->col_double(st, col); }
+double db_col_double(struct db_stmt *st, int col)
+{
+    return st->db->ops->col_double(st, col);
+}
 
-const char *db_col_text(struct db_stmt *st, int col) { return st->db->ops->col_text(st, col); }
+const char *db_col_text(struct db_stmt *st, int col)
+{
+    return st->db->ops->col_text(st, col);
+}
 
 const void *db_col_blob(struct db_stmt *st, int col, size_t *len)
 {
@@ -218,10 +238,70 @@ const void *db_col_blob(struct db_stmt *st, int col, size_t *len)
     return st->db->ops->col_blob(st, col, len ? len : &dummy);
 }
 
-int db_col_count(struct db_stmt *st) { return st->db->ops->col_count(st); }
+int db_col_count(struct db_stmt *st)
+{
+    return st->db->ops->col_count(st);
+}
 
-const char *db_col_name(struct db_stmt *st, int col) { return st->db->ops->col_name(st, col); }
+const char *db_col_name(struct db_stmt *st, int col)
+{
+    return st->db->ops->col_name(st, col);
+}
 
-int64_t db_changes(struct db_stmt *st) { return st->db->ops->changes(st); }
+int64_t db_changes(struct db_stmt *st)
+{
+    return st->db->ops->changes(st);
+}
 
-void db_finish(struct db_stmt *st) { st->db->ops->stmt_finish(st); }
+void db_finish(struct db_stmt *st)
+{
+    st->db->ops->stmt_finish(st);
+}
+
+/* ---- LISTEN/NOTIFY ---- */
+
+static bool channel_valid(const char *ch)
+{
+    size_t n = ch ? strlen(ch) : 0;
+    return n > 0 && n <= DB_CHANNEL_MAX && !(ch[0] >= '0' && ch[0] <= '9') &&
+           strspn(ch, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
+}
+
+int db_listen(struct db *db, const char *channel)
+{
+    if (!channel_valid(channel)) {
+        db_seterr(db, "bad channel name");
+        return -EINVAL;
+    }
+    if (!db->ops->listen) {
+        db_seterr(db, "LISTEN needs Postgres");
+        return -ENOTSUP;
+    }
+    return db->ops->listen(db, channel);
+}
+
+int db_notify(struct db *db, const char *channel, const char *payload)
+{
+    if (!channel_valid(channel)) {
+        db_seterr(db, "bad channel name");
+        return -EINVAL;
+    }
+    if (db->kind != DB_POSTGRES) return 0;
+    struct db_stmt *st = db_prepare(db, "SELECT pg_notify($1, $2)");
+    if (!st) return -EIO;
+    int rc = db_bind_text(st, 1, channel, (size_t)-1);
+    if (rc == 0) rc = db_bind_text(st, 2, payload ? payload : "", (size_t)-1);
+    if (rc == 0) rc = db_step(st);
+    db_finish(st);
+    return rc < 0 ? rc : 0;
+}
+
+int db_wait_notification(struct db *db, int timeout_ms, char *channel, size_t channel_len,
+                         char *payload, size_t payload_len)
+{
+    if (!db->ops->wait_notification) {
+        db_seterr(db, "LISTEN needs Postgres");
+        return -ENOTSUP;
+    }
+    return db->ops->wait_notification(db, timeout_ms, channel, channel_len, payload, payload_len);
+}

@@ -58,7 +58,8 @@ int db_bind_double(struct db_stmt *st, int idx, double v);
 /* len (size_t)-1: strlen; s NULL binds NULL; text holding a NUL byte is
  * -EINVAL (Postgres cannot store it). */
 int db_bind_text(struct db_stmt *st, int idx, const char *s, size_t len);
-int db_bind_blob(struct db_stmt *st, int idx, const void *p, size_t len); /* len 0: empty, not NULL */
+/* len 0 binds an empty blob, not NULL. */
+int db_bind_blob(struct db_stmt *st, int idx, const void *p, size_t len);
 int db_bind_null(struct db_stmt *st, int idx);
 
 /* Executes (on the first call) and advances. Returns DB_ROW, DB_DONE or a
@@ -90,6 +91,23 @@ void db_finish(struct db_stmt *st);
  * when a pooled connection comes back, db_begin/commit/rollback call it
  * too. */
 void db_finish_all(struct db *db);
+
+/* Postgres LISTEN/NOTIFY, so that one node's change reaches the others.
+ * A channel is [a-z_][a-z0-9_]*, at most 63 bytes (else -EINVAL).
+ * db_listen subscribes the connection (again after every reconnect); give
+ * the listener a connection of its own (db_open), not a pooled one. SQLite
+ * (one node): db_listen/db_wait_notification are -ENOTSUP, db_notify does
+ * nothing and returns 0. db_notify is delivered when the caller's
+ * transaction commits (at once outside one). */
+int db_listen(struct db *db, const char *channel);
+int db_notify(struct db *db, const char *channel, const char *payload);
+/* Waits up to timeout_ms for a notification on a listened channel: 1 with
+ * channel and payload copied (truncated to their sizes, NUL-terminated), 0
+ * on timeout, -ECONNRESET when the connection was lost and re-established
+ * (notifications in between are lost: re-read the state), other negative
+ * on error. */
+int db_wait_notification(struct db *db, int timeout_ms, char *channel, size_t channel_len,
+                         char *payload, size_t payload_len);
 
 /* Applies migrations/<kind>/NNNN_*.sql from dir in order, each in its own
  * transaction, recorded in schema_migrations. Idempotent. Returns the number

@@ -39,6 +39,11 @@ struct db_ops {
     int (*col_count)(struct db_stmt *st);
     const char *(*col_name)(struct db_stmt *st, int col);
     int64_t (*changes)(struct db_stmt *st);
+
+    /* NULL when the backend has no LISTEN/NOTIFY. */
+    int (*listen)(struct db *db, const char *channel);
+    int (*wait_notification)(struct db *db, int timeout_ms, char *channel, size_t channel_len,
+                             char *payload, size_t payload_len);
 };
 
 /* Open-addressed table: sql pointer → statement. */
@@ -49,6 +54,7 @@ struct db_stmt_cache {
 };
 
 #define DB_ERRMSG_MAX 512
+#define DB_CHANNEL_MAX 63
 
 struct db {
     enum db_kind kind;

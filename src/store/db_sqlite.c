@@ -19,16 +19,15 @@
 /* WAL lets readers run beside the writer; NORMAL is durable across process
  * crashes in WAL mode; a large page cache keeps the event-id index hot
  * (PERFORMANCE.md). */
-static const char SQLITE_PRAGMAS[] =
-    /* Takes effect only on a new, empty file (before the first table);
-     * lets retention hand freed pages back (events_retention_compact). */
-    "PRAGMA auto_vacuum=INCREMENTAL;"
-    "PRAGMA journal_mode=WAL;"
-    "PRAGMA synchronous=NORMAL;"
-    "PRAGMA foreign_keys=ON;"
-    "PRAGMA cache_size=-65536;"
-    "PRAGMA mmap_size=268435456;"
-    "PRAGMA temp_store=MEMORY;";
+/* auto_vacuum takes effect only on a new, empty file (before the first
+ * table); it lets retention hand freed pages back (events_retention_compact). */
+static const char SQLITE_PRAGMAS[] = "PRAGMA auto_vacuum=INCREMENTAL;"
+                                     "PRAGMA journal_mode=WAL;"
+                                     "PRAGMA synchronous=NORMAL;"
+                                     "PRAGMA foreign_keys=ON;"
+                                     "PRAGMA cache_size=-65536;"
+                                     "PRAGMA mmap_size=268435456;"
+                                     "PRAGMA temp_store=MEMORY;";
 
 struct sqlite_db {
     struct db base;
@@ -46,9 +45,15 @@ struct sqlite_stmt {
 
 static const struct db_ops sqlite_ops;
 
-static sqlite3 *handle(struct db *db) { return ((struct sqlite_db *)db)->h; }
+static sqlite3 *handle(struct db *db)
+{
+    return ((struct sqlite_db *)db)->h;
+}
 
-static struct sqlite_stmt *sst(struct db_stmt *st) { return (struct sqlite_stmt *)st; }
+static struct sqlite_stmt *sst(struct db_stmt *st)
+{
+    return (struct sqlite_stmt *)st;
+}
 
 /* Maps an SQLite result code to a negative errno and records the message. */
 static int sqlite_error(struct db *db, int rc)
@@ -101,9 +106,11 @@ int db_sqlite_open(const struct config *cfg, struct db **out, char *err, size_t 
     }
     db->base.kind = DB_SQLITE;
     db->base.ops = &sqlite_ops;
-    int rc = sqlite3_open_v2(p, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    int rc = sqlite3_open_v2(
+        p, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
-        snprintf(err, errlen, "sqlite open %s: %s", p, db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
+        snprintf(err, errlen, "sqlite open %s: %s", p,
+                 db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
         goto fail;
     }
     sqlite3_extended_result_codes(db->h, 1);
@@ -137,15 +144,20 @@ static int sqlite_exec(struct db *db, const char *sql)
     return rc == SQLITE_OK ? 0 : sqlite_error(db, rc);
 }
 
-static int sqlite_begin(struct db *db) { return sqlite_exec(db, "BEGIN IMMEDIATE"); }
+static int sqlite_begin(struct db *db)
+{
+    return sqlite_exec(db, "BEGIN IMMEDIATE");
+}
 
-static int sqlite_commit(struct db *db) { return sqlite_exec(db, "COMMIT"); }
+static int sqlite_commit(struct db *db)
+{
+    return sqlite_exec(db, "COMMIT");
+}
 
 static int sqlite_rollback(struct db *db)
 {
     /* Some errors (BUSY, FULL, IOERR) have rolled back already. */
-    if (sqlite3_get_autocommit(handle(db)))
-        return 0;
+    if (sqlite3_get_autocommit(handle(db))) return 0;
     return sqlite_exec(db, "ROLLBACK");
 }
 
@@ -157,18 +169,14 @@ static int build_param_map(struct sqlite_stmt *s)
     for (int i = 1; i <= count; i++) {
         const char *name = sqlite3_bind_parameter_name(s->h, i);
         int n = (name && name[0] == '$') ? atoi(name + 1) : i;
-        if (n <= 0)
-            return -EINVAL;
-        if (n > maxn)
-            maxn = n;
+        if (n <= 0) return -EINVAL;
+        if (n > maxn) maxn = n;
     }
     s->nparams = maxn;
-    if (!maxn)
-        return 0;
+    if (!maxn) return 0;
     s->map = calloc((size_t)maxn + 1, sizeof *s->map);
     s->bufs = calloc((size_t)maxn + 1, sizeof *s->bufs);
-    if (!s->map || !s->bufs)
-        return -ENOMEM;
+    if (!s->map || !s->bufs) return -ENOMEM;
     for (int i = 1; i <= count; i++) {
         const char *name = sqlite3_bind_parameter_name(s->h, i);
         s->map[(name && name[0] == '$') ? atoi(name + 1) : i] = i;
@@ -225,8 +233,7 @@ static void sqlite_stmt_reset(struct db_stmt *st)
 
 static void sqlite_stmt_finish(struct db_stmt *st)
 {
-    if (sqlite3_stmt_busy(sst(st)->h))
-        sqlite3_reset(sst(st)->h);
+    if (sqlite3_stmt_busy(sst(st)->h)) sqlite3_reset(sst(st)->h);
 }
 
 /* SQLite's index of $idx, or 0 after recording an error. */
@@ -240,7 +247,10 @@ static int param_index(struct db_stmt *st, int idx)
     return s->map[idx];
 }
 
-static int bind_result(struct db_stmt *st, int rc) { return rc == SQLITE_OK ? 0 : sqlite_error(st->db, rc); }
+static int bind_result(struct db_stmt *st, int rc)
+{
+    return rc == SQLITE_OK ? 0 : sqlite_error(st->db, rc);
+}
 
 static int sqlite_bind_int64(struct db_stmt *st, int idx, int64_t v)
 {
@@ -263,8 +273,7 @@ static int sqlite_bind_null(struct db_stmt *st, int idx)
 static int copy_param(struct db_stmt *st, int idx, const void *p, size_t len, int *index_out)
 {
     int i = param_index(st, idx);
-    if (!i)
-        return -ERANGE;
+    if (!i) return -ERANGE;
     if (len > INT_MAX) {
         db_seterr(st->db, "parameter $%d too large", idx);
         return -E2BIG;
@@ -280,25 +289,24 @@ static int copy_param(struct db_stmt *st, int idx, const void *p, size_t len, in
 static int sqlite_bind_text(struct db_stmt *st, int idx, const char *s, size_t len)
 {
     int i, rc = copy_param(st, idx, s, len, &i);
-    if (rc < 0)
-        return rc;
-    return bind_result(st, sqlite3_bind_text(sst(st)->h, i, sst(st)->bufs[idx].p, (int)len, SQLITE_STATIC));
+    if (rc < 0) return rc;
+    return bind_result(
+        st, sqlite3_bind_text(sst(st)->h, i, sst(st)->bufs[idx].p, (int)len, SQLITE_STATIC));
 }
 
 static int sqlite_bind_blob(struct db_stmt *st, int idx, const void *p, size_t len)
 {
     int i, rc = copy_param(st, idx, p, len, &i);
-    if (rc < 0)
-        return rc;
-    return bind_result(st, sqlite3_bind_blob(sst(st)->h, i, sst(st)->bufs[idx].p, (int)len, SQLITE_STATIC));
+    if (rc < 0) return rc;
+    return bind_result(
+        st, sqlite3_bind_blob(sst(st)->h, i, sst(st)->bufs[idx].p, (int)len, SQLITE_STATIC));
 }
 
 static int sqlite_step(struct db_stmt *st)
 {
     struct sqlite_stmt *s = sst(st);
     int rc = sqlite3_step(s->h);
-    if (rc == SQLITE_ROW)
-        return DB_ROW;
+    if (rc == SQLITE_ROW) return DB_ROW;
     if (rc == SQLITE_DONE) {
         s->changes = sqlite3_changes64(handle(st->db));
         return DB_DONE;
@@ -313,9 +321,15 @@ static bool sqlite_col_is_null(struct db_stmt *st, int col)
     return sqlite3_column_type(sst(st)->h, col) == SQLITE_NULL;
 }
 
-static int64_t sqlite_col_int64(struct db_stmt *st, int col) { return sqlite3_column_int64(sst(st)->h, col); }
+static int64_t sqlite_col_int64(struct db_stmt *st, int col)
+{
+    return sqlite3_column_int64(sst(st)->h, col);
+}
 
-static double sqlite_col_double(struct db_stmt *st, int col) { return sqlite3_column_double(sst(st)->h, col); }
+static double sqlite_col_double(struct db_stmt *st, int col)
+{
+    return sqlite3_column_double(sst(st)->h, col);
+}
 
 static const char *sqlite_col_text(struct db_stmt *st, int col)
 {
@@ -334,11 +348,20 @@ static const void *sqlite_col_blob(struct db_stmt *st, int col, size_t *len)
     return p ? p : ""; /* an empty blob is not NULL */
 }
 
-static int sqlite_col_count(struct db_stmt *st) { return sqlite3_column_count(sst(st)->h); }
+static int sqlite_col_count(struct db_stmt *st)
+{
+    return sqlite3_column_count(sst(st)->h);
+}
 
-static const char *sqlite_col_name(struct db_stmt *st, int col) { return sqlite3_column_name(sst(st)->h, col); }
+static const char *sqlite_col_name(struct db_stmt *st, int col)
+{
+    return sqlite3_column_name(sst(st)->h, col);
+}
 
-static int64_t sqlite_changes(struct db_stmt *st) { return sst(st)->changes; }
+static int64_t sqlite_changes(struct db_stmt *st)
+{
+    return sst(st)->changes;
+}
 
 static const struct db_ops sqlite_ops = {
     .close = sqlite_close,

@@ -19,12 +19,12 @@
 /* Any constant; "periscop" in ASCII. */
 #define MIGRATION_LOCK_SQL "SELECT pg_advisory_xact_lock(8098991049315168112)"
 
-static const char SQL_CREATE_TABLE[] =
-    "CREATE TABLE IF NOT EXISTS schema_migrations ("
-    " version TEXT PRIMARY KEY,"
-    " applied_at BIGINT NOT NULL)";
+static const char SQL_CREATE_TABLE[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                       " version TEXT PRIMARY KEY,"
+                                       " applied_at BIGINT NOT NULL)";
 static const char SQL_IS_APPLIED[] = "SELECT 1 FROM schema_migrations WHERE version = $1";
-static const char SQL_RECORD[] = "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)";
+static const char SQL_RECORD[] =
+    "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)";
 
 /* "0012_add_index.sql" → length of "0012", or 0 when the name does not fit. */
 static size_t version_len(const char *name)
@@ -37,7 +37,10 @@ static size_t version_len(const char *name)
     return n;
 }
 
-static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 static void free_names(char **names, size_t n)
 {
@@ -60,8 +63,7 @@ static int list_migrations(const char *dir, char ***out, size_t *count, char *er
     int rc = 0;
     struct dirent *de;
     while (names && (de = readdir(d))) {
-        if (!version_len(de->d_name))
-            continue;
+        if (!version_len(de->d_name)) continue;
         if (n == MIGRATIONS_MAX || !(names[n] = strdup(de->d_name))) {
             rc = n == MIGRATIONS_MAX ? -E2BIG : -ENOMEM;
             snprintf(err, errlen, "migrations dir %s: too many files or out of memory", dir);
@@ -97,24 +99,19 @@ static char *read_file(const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
     char *buf = NULL;
-    if (!f)
-        goto fail;
-    if (fseek(f, 0, SEEK_END) < 0)
-        goto fail;
+    if (!f) goto fail;
+    if (fseek(f, 0, SEEK_END) < 0) goto fail;
     long size = ftell(f);
-    if (size < 0 || fseek(f, 0, SEEK_SET) < 0)
-        goto fail;
+    if (size < 0 || fseek(f, 0, SEEK_SET) < 0) goto fail;
     buf = malloc((size_t)size + 1);
-    if (!buf || fread(buf, 1, (size_t)size, f) != (size_t)size)
-        goto fail;
+    if (!buf || fread(buf, 1, (size_t)size, f) != (size_t)size) goto fail;
     buf[size] = '\0';
     fclose(f);
     return buf;
 fail:
     snprintf(err, errlen, "read %s: %s", path, strerror(errno ? errno : EIO));
     free(buf);
-    if (f)
-        fclose(f);
+    if (f) fclose(f);
     return NULL;
 }
 
@@ -122,19 +119,16 @@ fail:
 static int begin_locked(struct db *db)
 {
     int rc = db_begin(db);
-    if (rc == 0 && db_kind(db) == DB_POSTGRES)
-        rc = db_exec(db, MIGRATION_LOCK_SQL);
+    if (rc == 0 && db_kind(db) == DB_POSTGRES) rc = db_exec(db, MIGRATION_LOCK_SQL);
     return rc;
 }
 
 static int is_applied(struct db *db, const char *version)
 {
     struct db_stmt *st = db_prepare(db, SQL_IS_APPLIED);
-    if (!st)
-        return -EIO;
+    if (!st) return -EIO;
     int rc = db_bind_text(st, 1, version, (size_t)-1);
-    if (rc == 0)
-        rc = db_step(st);
+    if (rc == 0) rc = db_step(st);
     db_finish(st);
     return rc < 0 ? rc : rc == DB_ROW;
 }
@@ -142,13 +136,10 @@ static int is_applied(struct db *db, const char *version)
 static int record(struct db *db, const char *version)
 {
     struct db_stmt *st = db_prepare(db, SQL_RECORD);
-    if (!st)
-        return -EIO;
+    if (!st) return -EIO;
     int rc = db_bind_text(st, 1, version, (size_t)-1);
-    if (rc == 0)
-        rc = db_bind_int64(st, 2, store_now_ms());
-    if (rc == 0)
-        rc = db_step(st);
+    if (rc == 0) rc = db_bind_int64(st, 2, store_now_ms());
+    if (rc == 0) rc = db_step(st);
     return rc < 0 ? rc : 0;
 }
 
@@ -162,11 +153,9 @@ static int apply_one(struct db *db, const char *dir, const char *name, char *err
     snprintf(path, sizeof path, "%s/%s", dir, name);
 
     int rc = begin_locked(db);
-    if (rc < 0)
-        goto fail;
+    if (rc < 0) goto fail;
     rc = is_applied(db, version);
-    if (rc < 0)
-        goto fail;
+    if (rc < 0) goto fail;
     if (rc == 1) {
         db_rollback(db);
         return 0;
@@ -191,9 +180,9 @@ int db_migrate(struct db *db, const char *migrations_dir, char *err, size_t errl
     char **names = NULL;
     size_t n = 0;
     int rc = list_migrations(migrations_dir, &names, &n, err, errlen);
-    if (rc < 0)
-        return rc;
-    if ((rc = begin_locked(db)) < 0 || (rc = db_exec(db, SQL_CREATE_TABLE)) < 0 || (rc = db_commit(db)) < 0) {
+    if (rc < 0) return rc;
+    if ((rc = begin_locked(db)) < 0 || (rc = db_exec(db, SQL_CREATE_TABLE)) < 0 ||
+        (rc = db_commit(db)) < 0) {
         snprintf(err, errlen, "schema_migrations: %s", db_errmsg(db));
         db_rollback(db);
         goto out;
@@ -201,8 +190,7 @@ int db_migrate(struct db *db, const char *migrations_dir, char *err, size_t errl
     int applied = 0;
     for (size_t i = 0; i < n; i++) {
         rc = apply_one(db, migrations_dir, names[i], err, errlen);
-        if (rc < 0)
-            goto out;
+        if (rc < 0) goto out;
         applied += rc;
     }
     rc = applied;

@@ -1,7 +1,6 @@
 /* projects — projects and their DSN keys, for both backends. */
 #include <errno.h>
 #include <openssl/rand.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "projects.h"
@@ -11,12 +10,13 @@
 #define KEY_CREATE_ATTEMPTS 3
 
 /* "public_key" is the oldest active key: the one a new project's DSN shows. */
-#define PROJECT_COLUMNS                                                                     \
-    "p.id, p.name, p.created_at, p.rate_limit_per_minute, p.active_script_version,"        \
-    " (SELECT k.public_key FROM project_keys k WHERE k.project_id = p.id"                 \
+#define PROJECT_COLUMNS                                                                            \
+    "p.id, p.name, p.created_at, p.rate_limit_per_minute, p.active_script_version,"                \
+    " (SELECT k.public_key FROM project_keys k WHERE k.project_id = p.id"                          \
     " AND k.revoked_at IS NULL ORDER BY k.created_at, k.public_key LIMIT 1)"
 
-static const char SQL_PROJECT_INSERT[] = "INSERT INTO projects (name, created_at) VALUES ($1, $2) RETURNING id";
+static const char SQL_PROJECT_INSERT[] =
+    "INSERT INTO projects (name, created_at) VALUES ($1, $2) RETURNING id";
 static const char SQL_PROJECT_GET[] = "SELECT " PROJECT_COLUMNS " FROM projects p WHERE p.id = $1";
 static const char SQL_PROJECT_LIST[] =
     "SELECT " PROJECT_COLUMNS " FROM projects p WHERE p.id > $1 ORDER BY p.id LIMIT $2";
@@ -38,9 +38,8 @@ static const char SQL_KEY_LIST[] =
     "SELECT k.public_key, k.created_at, k.revoked_at FROM projects p"
     " LEFT JOIN project_keys k ON k.project_id = p.id WHERE p.id = $1"
     " ORDER BY k.created_at, k.public_key";
-static const char SQL_KEY_REVOKE[] =
-    "UPDATE project_keys SET revoked_at = COALESCE(revoked_at, $3)"
-    " WHERE project_id = $1 AND public_key = $2";
+static const char SQL_KEY_REVOKE[] = "UPDATE project_keys SET revoked_at = COALESCE(revoked_at, $3)"
+                                     " WHERE project_id = $1 AND public_key = $2";
 static const char SQL_KEY_LOOKUP[] =
     "SELECT k.project_id, p.rate_limit_per_minute FROM project_keys k"
     " JOIN projects p ON p.id = k.project_id"
@@ -50,8 +49,7 @@ static const char SQL_KEY_LOOKUP[] =
 static bool name_valid(const char *name)
 {
     size_t len = name ? strlen(name) : 0;
-    if (len == 0 || len > PROJECT_NAME_MAX)
-        return false;
+    if (len == 0 || len > PROJECT_NAME_MAX) return false;
     json_t *probe = json_stringn(name, len);
     json_decref(probe);
     return probe != NULL;
@@ -59,7 +57,8 @@ static bool name_valid(const char *name)
 
 static bool key_valid(const char *key)
 {
-    return key && strlen(key) == PUBLIC_KEY_HEX && strspn(key, "0123456789abcdef") == PUBLIC_KEY_HEX;
+    return key && strlen(key) == PUBLIC_KEY_HEX &&
+           strspn(key, "0123456789abcdef") == PUBLIC_KEY_HEX;
 }
 
 /* Sets key to a column's text, or null. */
@@ -80,9 +79,9 @@ static int set_int(json_t *obj, const char *key, struct db_stmt *st, int col)
 static json_t *project_row(struct db_stmt *st)
 {
     json_t *o = json_object();
-    if (!o || set_int(o, "id", st, 0) || set_text(o, "name", st, 1) || set_int(o, "created_at", st, 2) ||
-        set_int(o, "rate_limit_per_minute", st, 3) || set_int(o, "active_script_version", st, 4) ||
-        set_text(o, "public_key", st, 5)) {
+    if (!o || set_int(o, "id", st, 0) || set_text(o, "name", st, 1) ||
+        set_int(o, "created_at", st, 2) || set_int(o, "rate_limit_per_minute", st, 3) ||
+        set_int(o, "active_script_version", st, 4) || set_text(o, "public_key", st, 5)) {
         json_decref(o);
         return NULL;
     }
@@ -98,17 +97,18 @@ static int run(struct db_stmt *st)
     return rc;
 }
 
-static void random_key(char out[PUBLIC_KEY_HEX + 1])
+/* -EIO when OpenSSL has no entropy: then nothing is safe to hand out. */
+static int random_key(char out[PUBLIC_KEY_HEX + 1])
 {
     static const char hex[] = "0123456789abcdef";
     unsigned char raw[KEY_RANDOM_BYTES];
-    if (RAND_bytes(raw, sizeof raw) != 1)
-        abort(); /* no entropy: nothing safe to hand out as a credential */
+    if (RAND_bytes(raw, sizeof raw) != 1) return -EIO;
     for (size_t i = 0; i < sizeof raw; i++) {
         out[2 * i] = hex[raw[i] >> 4];
         out[2 * i + 1] = hex[raw[i] & 15];
     }
     out[PUBLIC_KEY_HEX] = '\0';
+    return 0;
 }
 
 /* Inserts a fresh key; retries on the (astronomically unlikely) clash. */
@@ -117,11 +117,9 @@ static int key_insert(struct db *db, int64_t project_id, char key_out[PUBLIC_KEY
     int rc = -EEXIST;
     for (int i = 0; i < KEY_CREATE_ATTEMPTS && rc == -EEXIST; i++) {
         struct db_stmt *st = db_prepare(db, SQL_KEY_INSERT);
-        if (!st)
-            return -EIO;
-        random_key(key_out);
-        if ((rc = db_bind_text(st, 1, key_out, PUBLIC_KEY_HEX)) || (rc = db_bind_int64(st, 2, project_id)) ||
-            (rc = db_bind_int64(st, 3, store_now_ms())))
+        if (!st) return -EIO;
+        if ((rc = random_key(key_out)) || (rc = db_bind_text(st, 1, key_out, PUBLIC_KEY_HEX)) ||
+            (rc = db_bind_int64(st, 2, project_id)) || (rc = db_bind_int64(st, 3, store_now_ms())))
             return rc;
         rc = run(st);
     }
@@ -133,13 +131,12 @@ int keys_create(struct db *db, int64_t project_id, char key_out[PUBLIC_KEY_HEX +
     return key_insert(db, project_id, key_out);
 }
 
-int projects_create(struct db *db, const char *name, int64_t *id_out, char key_out[PUBLIC_KEY_HEX + 1])
+int projects_create(struct db *db, const char *name, int64_t *id_out,
+                    char key_out[PUBLIC_KEY_HEX + 1])
 {
-    if (!name_valid(name))
-        return -EINVAL;
+    if (!name_valid(name)) return -EINVAL;
     int rc = db_begin(db);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     struct db_stmt *st = db_prepare(db, SQL_PROJECT_INSERT);
     if (!st) {
         rc = -EIO;
@@ -154,8 +151,7 @@ int projects_create(struct db *db, const char *name, int64_t *id_out, char key_o
     int64_t id = db_col_int64(st, 0);
     if ((rc = run(st)) < 0 || (rc = key_insert(db, id, key_out)) < 0 || (rc = db_commit(db)) < 0)
         goto fail;
-    if (id_out)
-        *id_out = id;
+    if (id_out) *id_out = id;
     return 0;
 fail:
     db_rollback(db);
@@ -165,11 +161,9 @@ fail:
 int projects_get(struct db *db, int64_t id, json_t **out)
 {
     struct db_stmt *st = db_prepare(db, SQL_PROJECT_GET);
-    if (!st)
-        return -EIO;
+    if (!st) return -EIO;
     int rc = db_bind_int64(st, 1, id);
-    if (rc == 0)
-        rc = db_step(st);
+    if (rc == 0) rc = db_step(st);
     if (rc == DB_ROW) {
         *out = project_row(st);
         rc = *out ? 0 : -ENOMEM;
@@ -185,16 +179,14 @@ int projects_list(struct db *db, int64_t after_id, int limit, json_t **out)
     struct db_stmt *st = db_prepare(db, SQL_PROJECT_LIST);
     json_t *arr = json_array();
     int rc = arr ? 0 : -ENOMEM;
-    if (!st)
-        rc = -EIO;
+    if (!st) rc = -EIO;
     if (rc == 0 && !(rc = db_bind_int64(st, 1, after_id)))
         rc = db_bind_int64(st, 2, limit < 0 ? 0 : limit);
     while (rc == 0 && (rc = db_step(st)) == DB_ROW) {
         json_t *row = project_row(st);
         rc = json_array_append_new(arr, row) ? -ENOMEM : 0;
     }
-    if (st)
-        db_finish(st);
+    if (st) db_finish(st);
     if (rc < 0) {
         json_decref(arr);
         return rc;
@@ -208,18 +200,15 @@ int projects_list(struct db *db, int64_t after_id, int limit, json_t **out)
 static int run_changing(struct db_stmt *st)
 {
     int rc = run(st);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     return db_changes(st) > 0 ? 0 : -ENOENT;
 }
 
 int projects_update(struct db *db, int64_t id, const char *name, int rate_limit_per_minute)
 {
-    if (name && !name_valid(name))
-        return -EINVAL;
+    if (name && !name_valid(name)) return -EINVAL;
     struct db_stmt *st = db_prepare(db, SQL_PROJECT_UPDATE);
-    if (!st)
-        return -EIO;
+    if (!st) return -EIO;
     int rc;
     if ((rc = db_bind_int64(st, 1, id)) || (rc = db_bind_text(st, 2, name, (size_t)-1)) ||
         (rc = db_bind_int64(st, 3, rate_limit_per_minute)))
@@ -230,8 +219,7 @@ int projects_update(struct db *db, int64_t id, const char *name, int rate_limit_
 int projects_delete(struct db *db, int64_t id)
 {
     struct db_stmt *st = db_prepare(db, SQL_PROJECT_DELETE);
-    if (!st)
-        return -EIO;
+    if (!st) return -EIO;
     int rc = db_bind_int64(st, 1, id);
     return rc ? rc : run_changing(st);
 }
@@ -239,8 +227,7 @@ int projects_delete(struct db *db, int64_t id)
 int projects_count(struct db *db, int64_t *out)
 {
     struct db_stmt *st = db_prepare(db, SQL_PROJECT_COUNT);
-    if (!st)
-        return -EIO;
+    if (!st) return -EIO;
     int rc = db_step(st);
     if (rc == DB_ROW) {
         *out = db_col_int64(st, 0);
@@ -266,8 +253,7 @@ static json_t *key_row(struct db_stmt *st)
 int keys_list(struct db *db, int64_t project_id, json_t **out)
 {
     struct db_stmt *st = db_prepare(db, SQL_KEY_LIST);
-    if (!st)
-        return -EIO;
+    if (!st) return -EIO;
     json_t *arr = json_array();
     bool project_found = false;
     int rc = arr ? db_bind_int64(st, 1, project_id) : -ENOMEM;
@@ -280,8 +266,7 @@ int keys_list(struct db *db, int64_t project_id, json_t **out)
         rc = json_array_append_new(arr, key_row(st)) ? -ENOMEM : 0;
     }
     db_finish(st);
-    if (rc == 0 && !project_found)
-        rc = -ENOENT;
+    if (rc == 0 && !project_found) rc = -ENOENT;
     if (rc < 0) {
         json_decref(arr);
         return rc;
@@ -292,13 +277,12 @@ int keys_list(struct db *db, int64_t project_id, json_t **out)
 
 int keys_revoke(struct db *db, int64_t project_id, const char *public_key)
 {
-    if (!key_valid(public_key))
-        return -ENOENT;
+    if (!key_valid(public_key)) return -ENOENT;
     struct db_stmt *st = db_prepare(db, SQL_KEY_REVOKE);
-    if (!st)
-        return -EIO;
+    if (!st) return -EIO;
     int rc;
-    if ((rc = db_bind_int64(st, 1, project_id)) || (rc = db_bind_text(st, 2, public_key, PUBLIC_KEY_HEX)) ||
+    if ((rc = db_bind_int64(st, 1, project_id)) ||
+        (rc = db_bind_text(st, 2, public_key, PUBLIC_KEY_HEX)) ||
         (rc = db_bind_int64(st, 3, store_now_ms())))
         return rc;
     return run_changing(st);
@@ -306,18 +290,14 @@ int keys_revoke(struct db *db, int64_t project_id, const char *public_key)
 
 int keys_lookup(struct db *db, const char *public_key, int64_t *project_id, int *rate_limit_out)
 {
-    if (!key_valid(public_key))
-        return -ENOENT;
+    if (!key_valid(public_key)) return -ENOENT;
     struct db_stmt *st = db_prepare(db, SQL_KEY_LOOKUP);
-    if (!st)
-        return -EIO;
+    if (!st) return -EIO;
     int rc = db_bind_text(st, 1, public_key, PUBLIC_KEY_HEX);
-    if (rc == 0)
-        rc = db_step(st);
+    if (rc == 0) rc = db_step(st);
     if (rc == DB_ROW) {
         *project_id = db_col_int64(st, 0);
-        if (rate_limit_out)
-            *rate_limit_out = (int)db_col_int64(st, 1);
+        if (rate_limit_out) *rate_limit_out = (int)db_col_int64(st, 1);
         rc = 0;
     } else if (rc == DB_DONE) {
         rc = -ENOENT;

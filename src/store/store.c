@@ -47,16 +47,13 @@ int store_open(const struct config *cfg, struct store **out, char *err, size_t e
     pthread_mutex_init(&st->lock, NULL);
     pthread_cond_init(&st->returned, NULL);
     int rc = db_open(cfg, &st->writer, err, errlen);
-    if (rc < 0)
-        goto fail;
+    if (rc < 0) goto fail;
     /* Migrate before the pool opens: every pooled connection then sees the
      * final schema. */
     rc = db_migrate(st->writer, store_migrations_dir(cfg), err, errlen);
-    if (rc < 0)
-        goto fail;
+    if (rc < 0) goto fail;
     for (int i = 0; i < STORE_POOL_SIZE; i++)
-        if ((rc = db_open(cfg, &st->pool[i], err, errlen)) < 0)
-            goto fail;
+        if ((rc = db_open(cfg, &st->pool[i], err, errlen)) < 0) goto fail;
     *out = st;
     return 0;
 fail:
@@ -66,8 +63,7 @@ fail:
 
 void store_close(struct store *st)
 {
-    if (!st)
-        return;
+    if (!st) return;
     for (int i = 0; i < STORE_POOL_SIZE; i++) {
         assert(!st->lent[i]);
         db_close(st->pool[i]);
@@ -78,7 +74,10 @@ void store_close(struct store *st)
     free(st);
 }
 
-struct db *store_writer(struct store *st) { return st->writer; }
+struct db *store_writer(struct store *st)
+{
+    return st->writer;
+}
 
 struct db *store_acquire(struct store *st)
 {

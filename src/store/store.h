@@ -27,7 +27,9 @@ void store_close(struct store *st);
 /* The writer thread's connection (borrowed for the store's lifetime). */
 struct db *store_writer(struct store *st);
 
-/* Borrow a pooled connection; blocks while all are lent. Always release. */
+/* Borrow a pooled connection; blocks while all are lent. Always release:
+ * release rolls back a transaction left open and resets the connection's
+ * statements. */
 struct db *store_acquire(struct store *st);
 void store_release(struct store *st, struct db *db);
 

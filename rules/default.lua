@@ -1,0 +1,19 @@
+-- The default project script: no hooks, so every event is kept and grouped
+-- by the default grouping (lua/periscope/grouping.lua), exactly as Sentry
+-- would group it.
+--
+-- A project script is a Lua chunk returning a table of optional hooks:
+--
+--   filter(event)               -> false drops the event (true or nil keep it)
+--   fingerprint(event, default) -> a list of strings; "{{ default }}",
+--                                  "{{ type }}", "{{ tags.NAME }}", ... expand
+--                                  as in Sentry's fingerprint rules; `default`
+--                                  is the list of default grouping components
+--   format(alert, destination)  -> the notification for one destination
+--
+-- Scripts run sandboxed: base functions (no load/dofile/require/
+-- collectgarbage), string, table, math, utf8 and periscope.{json, log,
+-- parameterize, hash}. A hook that raises, runs too long, uses too much
+-- memory or returns the wrong type falls back to the default for that event;
+-- the error is counted and shown in the script's status.
+return {}

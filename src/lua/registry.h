@@ -1,0 +1,76 @@
+/* lua/registry — struct script_registry: per project the active script
+ * (version, source, generation), shared by every pipeline worker, plus each
+ * project's script error statistics.
+ *
+ * Reload is build, validate, swap: a script is published only after it
+ * compiled and ran against a sample event in a fresh state. Publishing bumps
+ * the registry's generation; workers compare it before each event
+ * (script_registry_generation, one atomic load) and rebuild the states of
+ * projects whose generation changed.
+ *
+ * Thread-safe: one mutex guards the table; the store is reached through
+ * store_acquire/store_release, never while the mutex is held. */
+#ifndef PERISCOPE_LUA_REGISTRY_H
+#define PERISCOPE_LUA_REGISTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+#include <jansson.h>
+
+#include "lua/vm.h"
+
+struct server;
+struct script_registry;
+
+/* Creates the registry and loads every project's active script
+ * (srv->store may be NULL: every project runs the default rules). Scripts
+ * that no longer validate are logged and skipped (default rules). Returns 0
+ * or a negative errno. */
+int script_registry_open(struct server *srv, struct script_registry **out);
+void script_registry_close(struct script_registry *reg);
+
+/* Limits every state is built with (from the config). Borrowed. */
+const struct vm_limits *script_registry_limits(const struct script_registry *reg);
+
+/* Changes whenever any project's active script changes. Any thread. */
+uint64_t script_registry_generation(struct script_registry *reg);
+
+/* The project's active script: *version 0 and *source NULL for the default
+ * rules; else *source is a malloc'd copy (caller frees) of *len bytes.
+ * *generation identifies this publication. Returns 0 or -ENOMEM. */
+int script_registry_get(struct script_registry *reg, int64_t project_id, int64_t *version,
+                        char **source, size_t *len, uint64_t *generation);
+
+/* Compiles source in a fresh sandboxed state and runs each hook on
+ * sample_event (NULL: a built-in Python-style error event); any error,
+ * timeout, memory cap or wrong type rejects it. Returns 0, or -EINVAL with
+ * *error_message (malloc'd, caller frees) and *error_line (0 when no line
+ * applies). Any thread; touches no shared state. */
+int script_registry_validate(struct script_registry *reg, const char *source, size_t len,
+                             const cJSON *sample_event, char **error_message, int *error_line);
+
+/* Makes stored version `version` of the project active (0: the default
+ * rules): loads it, validates it, points projects.active_script_version at
+ * it, and publishes it. Returns 0; -ENOENT (no such project or version);
+ * -EINVAL with the message and line as for validate; or -EIO. */
+int script_registry_activate(struct script_registry *reg, int64_t project_id, int64_t version,
+                             char **error_message, int *error_line);
+
+/* Re-reads every project's active script from the store and publishes the
+ * ones that changed (SIGHUP; Postgres NOTIFY from another node). Returns
+ * the number published or a negative errno. */
+int script_registry_reload_all(struct script_registry *reg);
+
+/* Counts one hook failure for the project: metrics
+ * periscope_script_errors_total{project,hook,kind}, the stats' last error,
+ * and a log line (at most one a second per project and hook). */
+void script_registry_record_error(struct script_registry *reg, int64_t project_id,
+                                  const char *hook, const struct vm_error *err);
+
+/* {"project_id", "version", "generation", "errors": {hook: {kind: n}},
+ *  "last_error": {"hook", "kind", "message", "line", "at"} | null}.
+ * Caller owns *out (json_decref). */
+int script_registry_stats(struct script_registry *reg, int64_t project_id, json_t **out);
+
+#endif

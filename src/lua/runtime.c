@@ -1,0 +1,193 @@
+/* lua/runtime — a worker's Lua states: one per project with a script
+ * (built lazily, rebuilt when the registry publishes a new generation), and
+ * one shared state for every project on the default rules (no operator code
+ * runs there, so sharing it isolates nothing away). */
+#include "lua/runtime.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event.h"
+#include "log.h"
+#include "server.h"
+#include "lua/registry.h"
+#include "lua/script.h"
+
+struct project_state {
+    int64_t project_id;
+    uint64_t generation;     /* the registry publication it was built from */
+    struct script *script;   /* NULL: the default rules */
+};
+
+struct lua_runtime {
+    struct script_registry *reg;    /* borrowed; NULL: default rules only */
+    struct vm_limits limits;
+    uint64_t seen_generation;
+    struct script *default_script;  /* lazily built */
+    struct project_state *projects;
+    size_t n, cap;
+};
+
+int lua_runtime_new(struct server *srv, struct lua_runtime **out)
+{
+    struct lua_runtime *rt = calloc(1, sizeof *rt);
+    if (!rt)
+        return -ENOMEM;
+    rt->reg = srv->scripts;
+    if (rt->reg)
+        rt->limits = *script_registry_limits(rt->reg);
+    else
+        vm_limits_from_config(srv->cfg, &rt->limits);
+    *out = rt;
+    return 0;
+}
+
+void lua_runtime_free(struct lua_runtime *rt)
+{
+    if (!rt)
+        return;
+    for (size_t i = 0; i < rt->n; i++)
+        script_close(rt->projects[i].script);
+    free(rt->projects);
+    script_close(rt->default_script);
+    free(rt);
+}
+
+static void report(struct lua_runtime *rt, int64_t project_id, const char *hook, const struct vm_error *err)
+{
+    if (rt->reg)
+        script_registry_record_error(rt->reg, project_id, hook, err);
+    else
+        log_warn("script error, default used", "project=%lld hook=%s kind=%s error=%s",
+                 (long long)project_id, hook, vm_error_kind_name(err->kind), err->trace);
+}
+
+/* Builds the project's script as the registry has it now into ps (build
+ * first, then swap: on failure the old state stays). */
+static void build_project(struct lua_runtime *rt, struct project_state *ps)
+{
+    int64_t version;
+    char *source;
+    size_t len;
+    uint64_t generation;
+    if (script_registry_get(rt->reg, ps->project_id, &version, &source, &len, &generation) != 0)
+        return;
+    struct script *fresh = NULL;
+    if (source) {
+        struct vm_error err = {0};
+        if (script_open(&rt->limits, source, len, &fresh, &err) != 0) {
+            report(rt, ps->project_id, "load", &err);
+            free(source);
+            return;
+        }
+    }
+    free(source);
+    script_close(ps->script);
+    ps->script = fresh;
+    ps->generation = generation;
+}
+
+static struct project_state *project_state(struct lua_runtime *rt, int64_t project_id)
+{
+    for (size_t i = 0; i < rt->n; i++)
+        if (rt->projects[i].project_id == project_id)
+            return &rt->projects[i];
+    if (rt->n == rt->cap) {
+        size_t cap = rt->cap ? rt->cap * 2 : 8;
+        struct project_state *p = realloc(rt->projects, cap * sizeof *p);
+        if (!p)
+            return NULL;
+        rt->projects = p;
+        rt->cap = cap;
+    }
+    struct project_state *ps = &rt->projects[rt->n++];
+    *ps = (struct project_state){.project_id = project_id};
+    build_project(rt, ps);
+    return ps;
+}
+
+/* One atomic load per event; on a change, rebuild what changed. */
+static void refresh(struct lua_runtime *rt)
+{
+    uint64_t gen = script_registry_generation(rt->reg);
+    if (gen == rt->seen_generation)
+        return;
+    rt->seen_generation = gen;
+    for (size_t i = 0; i < rt->n; i++) {
+        struct project_state *ps = &rt->projects[i];
+        int64_t version;
+        char *source;
+        size_t len;
+        uint64_t generation;
+        if (script_registry_get(rt->reg, ps->project_id, &version, &source, &len, &generation) != 0)
+            continue;
+        free(source);
+        if (generation != ps->generation)
+            build_project(rt, ps);
+    }
+}
+
+static struct script *default_script(struct lua_runtime *rt)
+{
+    if (!rt->default_script) {
+        struct vm_error err = {0};
+        if (script_open(&rt->limits, NULL, 0, &rt->default_script, &err) != 0)
+            log_error("default grouping unavailable, C grouping used", "error=%s", err.trace);
+    }
+    return rt->default_script;
+}
+
+/* After a memory error: a state that stays large after a full collection
+ * holds on to script data; drop it so the next event builds a fresh one. */
+static void reclaim(struct lua_runtime *rt, struct project_state *ps, struct script *s)
+{
+    lua_gc(s->vm->L, LUA_GCCOLLECT);
+    if (s->vm->memory_used <= rt->limits.memory_bytes / 2)
+        return;
+    log_warn("Lua state over half its memory cap after a collection, rebuilt",
+             "project=%lld bytes=%zu", ps ? (long long)ps->project_id : 0LL, s->vm->memory_used);
+    script_close(s);
+    if (ps && ps->script == s) {
+        ps->script = NULL;
+        ps->generation = 0; /* rebuilt from the registry on the next event */
+        rt->seen_generation = 0;
+    } else {
+        rt->default_script = NULL;
+    }
+}
+
+int lua_runtime_process(struct lua_runtime *rt, struct ingest_event *ev)
+{
+    struct project_state *ps = NULL;
+    if (rt->reg) {
+        refresh(rt);
+        ps = project_state(rt, ev->project_id);
+    }
+    struct script *s = ps && ps->script ? ps->script : default_script(rt);
+    if (!s)
+        return -EIO;
+    struct script_result res;
+    int rc = script_run(s, ev->json, false, &res);
+    bool memory_error = false;
+    for (size_t i = 0; i < res.nerrors; i++) {
+        report(rt, ev->project_id, res.errors[i].hook, &res.errors[i].error);
+        memory_error |= res.errors[i].error.kind == VM_ERROR_MEMORY;
+    }
+    if (rc == 0) {
+        ev->filtered = res.filtered;
+        if (!res.filtered) {
+            memcpy(ev->hash, res.hash, sizeof ev->hash);
+            free(ev->title);
+            free(ev->culprit);
+            ev->title = res.title;
+            ev->culprit = res.culprit;
+            res.title = res.culprit = NULL;
+        }
+    }
+    script_result_clear(&res);
+    if (memory_error)
+        reclaim(rt, ps, s);
+    return rc == 0 ? 0 : -EIO;
+}

@@ -1,0 +1,70 @@
+/* lua/script — one project's rules compiled in their own vm: the default
+ * grouping module (periscope.grouping) plus the project's optional hooks
+ * (filter, fingerprint, format), and the per-event run of them.
+ *
+ * A script never costs an event: a hook that raises, times out, hits the
+ * memory cap or returns the wrong type is reported in the result's errors
+ * and the default is used for that event. Only when the default grouping
+ * itself cannot run does script_run fail.
+ *
+ * Owned by one thread at a time (like its vm). */
+#ifndef PERISCOPE_LUA_SCRIPT_H
+#define PERISCOPE_LUA_SCRIPT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+#include "lua/vm.h"
+
+#define SCRIPT_GROUPING_MODULE "periscope.grouping"
+#define SCRIPT_FINGERPRINT_MAX_PARTS 64
+#define SCRIPT_MAX_ERRORS 4
+
+struct script {
+    struct vm *vm;
+    int group_ref;        /* periscope.grouping.group */
+    int expand_ref;       /* periscope.grouping.expand_fingerprint */
+    int filter_ref;       /* the project's hooks; LUA_NOREF when absent */
+    int fingerprint_ref;
+    int format_ref;
+};
+
+/* One failed hook: hook is "filter", "fingerprint", "grouping" or "event"
+ * (building the event table), a static string. */
+struct script_hook_error {
+    const char *hook;
+    struct vm_error error;
+};
+
+struct script_result {
+    bool filtered;                 /* filter() returned false: drop the event */
+    char hash[33];                 /* MD5 hex of the components */
+    char *title;                   /* owned */
+    char *culprit;                 /* owned, may be "" */
+    char **components;             /* owned; only when asked for */
+    size_t ncomponents;
+    size_t nerrors;
+    struct script_hook_error errors[SCRIPT_MAX_ERRORS];
+};
+
+/* Builds a vm, loads the grouping module, and (source non-NULL) compiles
+ * and runs the project's chunk, which must return nil or a table whose
+ * filter/fingerprint/format are functions when present. Returns 0, or a
+ * negative errno with err filled (kind SYNTAX for compile errors, TYPE for
+ * a wrong return, else as the chunk failed). Caller closes the script. */
+int script_open(const struct vm_limits *limits, const char *source, size_t len,
+                struct script **out, struct vm_error *err);
+void script_close(struct script *s);
+
+/* True when the script has a hook that needs the whole event. */
+bool script_wants_full_event(const struct script *s);
+
+/* Runs filter, then (unless filtered) the default grouping, the
+ * fingerprint hook and the hash, on a borrowed event. want_components also
+ * copies the components out. Returns 0 (hook errors are in res->errors) or
+ * -EIO when the default grouping could not run. Clear res afterwards. */
+int script_run(struct script *s, const cJSON *event, bool want_components, struct script_result *res);
+void script_result_clear(struct script_result *res);
+
+#endif

@@ -1,0 +1,103 @@
+/* lua/vm — one lua_State with its limits: the memory cap (a counting
+ * lua_Alloc), the instruction-count hook, and the ONE protected-call helper
+ * through which every call into script code goes (vm_pcall).
+ *
+ * A vm holds the server's globals (the allow-listed libraries, `periscope`,
+ * and a `require` restricted to the server's own modules under lua_dir) and,
+ * separately, the operator sandbox (sandbox.h) that project chunks get as
+ * their _ENV. Operator chunks are text only (mode "t") and size-capped.
+ *
+ * Owned by one thread at a time (a pipeline worker, or the registry while
+ * validating); never shared. Nothing here takes locks. */
+#ifndef PERISCOPE_LUA_VM_H
+#define PERISCOPE_LUA_VM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <lua.h>
+
+#define VM_HOOK_INSTRUCTIONS 1000   /* the count hook fires every this many instructions */
+#define VM_OPERATOR_CHUNK "script"  /* chunk name of operator code: errors read "script:LINE: …" */
+
+struct vm_limits {
+    size_t memory_bytes;          /* allocator cap for the whole state */
+    long instructions_per_call;   /* count hook: more in one vm_pcall → "script timeout" */
+    size_t script_max_bytes;      /* operator chunk size cap */
+    int event_max_depth;          /* event tables: deeper JSON is left out */
+    const char *lua_dir;          /* server modules; borrowed, must outlive the vm */
+};
+
+struct config;
+
+/* The limits from the configuration (LUA_MEMORY_LIMIT, LUA_INSTRUCTION_LIMIT,
+ * SCRIPT_MAX_BYTES, MAX_JSON_DEPTH, LUA_DIR), defaults where unset; cfg may
+ * be NULL. The strings are borrowed from cfg. */
+void vm_limits_from_config(const struct config *cfg, struct vm_limits *out);
+
+enum vm_error_kind {
+    VM_ERROR_NONE = 0,
+    VM_ERROR_RUNTIME,   /* the code raised */
+    VM_ERROR_TIMEOUT,   /* instruction limit */
+    VM_ERROR_MEMORY,    /* memory cap */
+    VM_ERROR_SYNTAX,    /* did not compile (or not text, or too big) */
+    VM_ERROR_TYPE,      /* a hook returned the wrong type */
+};
+
+#define VM_ERROR_MESSAGE_MAX 256
+#define VM_ERROR_TRACE_MAX 1024
+
+/* What went wrong in one call. Fixed buffers: no ownership to track. */
+struct vm_error {
+    enum vm_error_kind kind;
+    int line;                             /* line in the operator chunk, 0 if unknown */
+    char message[VM_ERROR_MESSAGE_MAX];   /* first line of the error */
+    char trace[VM_ERROR_TRACE_MAX];       /* the whole error with its traceback */
+};
+
+struct vm {
+    lua_State *L;
+    struct vm_limits limits;
+    size_t memory_used;     /* bytes the allocator has handed out and not got back */
+    size_t memory_peak;
+    bool memory_refused;    /* the allocator refused since the last vm_pcall began */
+    long instructions;      /* counted in the current vm_pcall */
+    bool timed_out;
+    int sandbox_ref;        /* registry ref of the operator _ENV table */
+};
+
+/* Creates the state: server globals, the periscope library, the module
+ * loader, then the operator sandbox. Returns 0, -ENOMEM, or -EIO when the
+ * setup itself failed (message in err, may be NULL). Caller frees with
+ * vm_free. */
+int vm_new(const struct vm_limits *limits, struct vm **out, struct vm_error *err);
+
+/* Full collection, then lua_close. NULL is fine. */
+void vm_free(struct vm *vm);
+
+/* The protected call: function and nargs arguments on the stack, as for
+ * lua_pcall. Arms the count hook, calls with a traceback message handler,
+ * disarms. On success leaves nresults values and returns 0; on error leaves
+ * nothing, fills err (may be NULL) and returns -1. Never raises. */
+int vm_pcall(struct vm *vm, int nargs, int nresults, struct vm_error *err);
+
+/* Runs fn(ud) in protected mode with the hook armed (for C code that builds
+ * tables from input and so may raise on the memory cap). fn may push
+ * nresults values. Returns 0 or -1 with err filled. Never raises. */
+int vm_cpcall(struct vm *vm, lua_CFunction fn, void *ud, int nresults, struct vm_error *err);
+
+/* Compiles an operator chunk (text only, size-capped) with the sandbox as
+ * its _ENV and pushes it. Returns 0, or -1 with err (kind SYNTAX or MEMORY)
+ * and nothing pushed. Never raises. */
+int vm_load_operator_chunk(struct vm *vm, const char *source, size_t len, struct vm_error *err);
+
+/* Pushes the server module `name` (loaded through the restricted loader).
+ * Returns 0 or -1 with err. Never raises. */
+int vm_require(struct vm *vm, const char *name, struct vm_error *err);
+
+/* Fills err from a message (kind given); line parsed from "script:N:". */
+void vm_error_set(struct vm_error *err, enum vm_error_kind kind, const char *text);
+
+/* "runtime", "timeout", "memory", "syntax", "type" — the metrics label. */
+const char *vm_error_kind_name(enum vm_error_kind kind);
+
+#endif
