@@ -10,7 +10,7 @@
 
 static const char SQL_LIST[] =
     "SELECT " EVENT_COLS " FROM events WHERE project_id = $1 AND issue_id = $2"
-    " AND ($3 IS NULL OR id < $3) ORDER BY id DESC LIMIT $4";
+    " AND (CAST($3 AS BIGINT) IS NULL OR id < $3) ORDER BY id DESC LIMIT $4";
 
 static const char SQL_PAYLOAD[] =
     "SELECT payload FROM events WHERE project_id = $1 AND event_id = $2";

@@ -12,16 +12,16 @@
  * come from issue_tags (primary-key lookups), so they survive retention. */
 #define ISSUES_WHERE(KEY)                                                                       \
     " FROM issues WHERE project_id = $1"                                                         \
-    " AND ($2 IS NULL OR status = $2)"                                                           \
-    " AND ($3 IS NULL OR level = $3)"                                                            \
-    " AND ($4 IS NULL OR EXISTS (SELECT 1 FROM issue_tags t WHERE t.issue_id = issues.id"        \
+    " AND (CAST($2 AS TEXT) IS NULL OR status = $2)"                                                           \
+    " AND (CAST($3 AS TEXT) IS NULL OR level = $3)"                                                            \
+    " AND (CAST($4 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM issue_tags t WHERE t.issue_id = issues.id"        \
     "      AND t.key = 'environment' AND t.value = $4))"                                         \
-    " AND ($5 IS NULL OR EXISTS (SELECT 1 FROM issue_tags t WHERE t.issue_id = issues.id"        \
+    " AND (CAST($5 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM issue_tags t WHERE t.issue_id = issues.id"        \
     "      AND t.key = 'release' AND t.value = $5))"                                             \
-    " AND ($6 IS NULL OR lower(title) LIKE $6 ESCAPE '\\' OR lower(culprit) LIKE $6 ESCAPE '\\')" \
-    " AND ($7 IS NULL OR last_seen >= $7)"                                                       \
-    " AND ($8 IS NULL OR first_seen < $8)"                                                       \
-    " AND ($9 IS NULL OR " KEY " < $9 OR (" KEY " = $9 AND id < $10))"                           \
+    " AND (CAST($6 AS TEXT) IS NULL OR lower(title) LIKE $6 ESCAPE '\\' OR lower(culprit) LIKE $6 ESCAPE '\\')" \
+    " AND (CAST($7 AS BIGINT) IS NULL OR last_seen >= $7)"                                                       \
+    " AND (CAST($8 AS BIGINT) IS NULL OR first_seen < $8)"                                                       \
+    " AND (CAST($9 AS BIGINT) IS NULL OR " KEY " < $9 OR (" KEY " = $9 AND id < $10))"                           \
     " ORDER BY " KEY " DESC, id DESC LIMIT $11"
 
 static const char SQL_LIST_LAST_SEEN[] = "SELECT " ISSUE_COLS ISSUES_WHERE("last_seen");
