@@ -113,6 +113,13 @@ static int issue_detail(struct db *db, int64_t pid, int64_t iid, json_t *issue)
     int rc = issue_tags_summary(db, iid, TAGS_TOP_VALUES, &tags);
     if (rc != 0)
         return rc;
+    size_t i, j;
+    json_t *tag, *value;
+    json_array_foreach(tags, i, tag)
+    {
+        json_array_foreach(json_object_get(tag, "top_values"), j, value)
+            format_time(value, "last_seen");
+    }
     json_object_set_new(issue, "tags", tags);
     rc = events_latest(db, pid, iid, &latest, eid);
     if (rc == -ENOENT) {
