@@ -20,6 +20,7 @@ void event_free(struct ingest_event *ev)
     free(ev->environment);
     free(ev->release);
     free(ev->payload);
+    free(ev->tags);
     free(ev);
 }
 

@@ -7,6 +7,7 @@
 
 #include "compress.h"
 #include "event.h"
+#include "event_tags.h"
 #include "grouping/fallback.h"
 #include "log.h"
 #include "lua/runtime.h"
@@ -86,6 +87,7 @@ int worker_process(struct worker_ctx *w, struct ingest_event *ev)
     size_t len;
     rc = worker_print(w, ev->json, &len);
     if (rc == 0) rc = compress_payload(w->print_buf, len, &ev->payload, &ev->payload_len);
+    if (rc == 0) rc = event_tags_extract(ev->json, &ev->tags);
     if (rc != 0) return rc;
     cJSON_Delete(ev->json);
     ev->json = NULL;

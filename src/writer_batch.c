@@ -10,6 +10,7 @@
 #include "alert.h"
 #include "event.h"
 #include "store/events_write.h"
+#include "store/issue_tags.h"
 
 /* One distinct issue of the batch. */
 struct batch_issue {
@@ -36,6 +37,7 @@ struct writer_batch {
     uint32_t *ev_issue;
     int64_t *ev_issue_id;
     bool *ev_inserted;
+    struct issue_tags_batch *tags; /* tag values counted per issue, upserted once */
 };
 
 struct writer_batch *writer_batch_new(size_t batch_max)
@@ -54,8 +56,9 @@ struct writer_batch *writer_batch_new(size_t batch_max)
     b->ev_issue = calloc(batch_max, sizeof(*b->ev_issue));
     b->ev_issue_id = calloc(batch_max, sizeof(*b->ev_issue_id));
     b->ev_inserted = calloc(batch_max, sizeof(*b->ev_inserted));
+    b->tags = issue_tags_batch_new(batch_max * 8);
     if (!b->issues || !b->slots || !b->alerts || !b->ev_issue || !b->ev_issue_id ||
-        !b->ev_inserted) {
+        !b->ev_inserted || !b->tags) {
         writer_batch_free(b);
         return NULL;
     }
@@ -81,6 +84,7 @@ void writer_batch_free(struct writer_batch *b)
     free(b->issues);
     free(b->slots);
     free(b->alerts);
+    issue_tags_batch_free(b->tags);
     free(b->ev_issue);
     free(b->ev_issue_id);
     free(b->ev_inserted);
@@ -196,6 +200,7 @@ static int account_events(struct writer_batch *b, struct db *db, struct ingest_e
         res->stored++;
         it->stored++;
         if (evs[i]->timestamp_ms > it->last_seen_ms) it->last_seen_ms = evs[i]->timestamp_ms;
+        issue_tags_batch_add(b->tags, it->id, evs[i]->tags, evs[i]->timestamp_ms);
         int rc = raise_alerts(b, db, it, evs[i], now_ms);
         if (rc != 0) return rc;
     }
@@ -225,6 +230,7 @@ int writer_batch_write(struct writer_batch *b, struct db *db, struct ingest_even
     memset(b->slots, 0, (b->mask + 1) * sizeof(*b->slots));
     b->nissues = 0;
     writer_batch_discard(b);
+    issue_tags_batch_reset(b->tags);
     int rc = 0;
     /* Phase 1: every event's issue, found or created, once per issue. */
     for (size_t i = 0; i < n && rc == 0; i++) {
@@ -236,6 +242,7 @@ int writer_batch_write(struct writer_batch *b, struct db *db, struct ingest_even
     if (rc == 0) rc = insert_events(b, db, evs, n);
     if (rc == 0) rc = account_events(b, db, evs, n, now_ms, res);
     if (rc == 0) rc = settle_issues(b, db);
+    if (rc == 0) rc = issue_tags_batch_flush(b->tags, db);
     res->alerts = b->alerts;
     res->nalerts = b->nalerts;
     return rc;

@@ -20,9 +20,15 @@
 
 /* Every module's route table, NULL-terminated; add one line per module. */
 extern const struct admin_route admin_routes_projects[];
+extern const struct admin_route admin_routes_issues[];
+extern const struct admin_route admin_routes_alerts[];
+extern const struct admin_route admin_routes_destinations[];
 
 static const struct admin_route *const admin_tables[] = {
     admin_routes_projects,
+    admin_routes_issues,
+    admin_routes_alerts,
+    admin_routes_destinations,
     NULL,
 };
 
@@ -232,10 +238,11 @@ static enum MHD_Result dispatch(struct server *srv, struct MHD_Connection *conn,
 static void account(const char *method, const char *route, int status, const struct timespec *t0)
 {
     struct timespec t1;
-    char labels[64];
+    char labels[160];
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double ms = (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
-    snprintf(labels, sizeof labels, "handler=\"admin\",code=\"%d\"", status);
+    /* The matched pattern, never the path: bounded label values, no ids. */
+    snprintf(labels, sizeof labels, "route=\"%s\",status=\"%d\"", route, status);
     metrics_add("periscope_http_requests_total", labels, 1);
     if (status >= 500)
         log_error("admin request failed", "method=%s route=%s status=%d ms=%.1f", method, route,

@@ -9,6 +9,7 @@
 #include "metrics.h"
 #include "server.h"
 #include "store/store.h"
+#include "topic.h"
 
 static bool is_get(const char *method)
 {
@@ -25,6 +26,15 @@ static enum MHD_Result readyz(struct server *srv, struct MHD_Connection *conn)
         return reply_json(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
                           json_pack("{s:s, s:s}", "status", "unavailable", "reason", "database"),
                           NULL);
+    if (srv->events) {
+        struct topic_stats ts;
+        topic_stats(srv->events, &ts);
+        if (ts.depth >= ts.capacity)
+            return reply_json(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+                              json_pack("{s:s, s:s}", "status", "unavailable", "reason",
+                                        "events_queue_full"),
+                              NULL);
+    }
     return reply_json(conn, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"), NULL);
 }
 

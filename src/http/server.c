@@ -20,6 +20,8 @@
 #include <microhttpd.h>
 
 #include "http/admin_router.h"
+#include "http/ingest.h"
+static struct server *srv_of(void *cls) { return cls; }
 #include "http/probes.h"
 #include "http/reply.h"
 #include "log.h"
@@ -103,6 +105,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     (void)version;
     request_begins(conn);
     struct http_req_base *base = *req_cls;
+    if (base ? base->kind == HTTP_REQ_INGEST : ingest_matches(url))
+        return ingest_handle(srv->ingest, conn, url, method, upload_data, upload_data_size, req_cls);
     if (base ? base->kind == HTTP_REQ_ADMIN : admin_router_matches(url))
         return admin_router_handle(srv, conn, url, method, upload_data, upload_data_size, req_cls);
     return handle_other(srv, conn, url, method, upload_data_size, req_cls);
@@ -120,6 +124,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
             admin_router_done(base);
             break;
         case HTTP_REQ_INGEST:
+            ingest_request_done(srv_of(cls)->ingest, base);
+            break;
         case HTTP_REQ_OTHER:
             free(base);
             break;
