@@ -15,7 +15,10 @@
 #include "http/dsn.h"
 #include "http/http.h"
 #include "log.h"
+#include "rules_check.h"
+#include "script_listener.h"
 #include "server.h"
+#include "lua/registry.h"
 #include "store/projects.h"
 #include "store/store.h"
 
@@ -125,8 +128,31 @@ static int announce_projects(const struct config *cfg, struct store *st)
 /* SIGHUP: operators reload the projects' scripts without a restart. */
 static void on_reload_signal(struct server *srv)
 {
-    (void)srv;
-    log_info("SIGHUP received", NULL);
+    int rc = script_registry_reload_all(srv->scripts);
+    if (rc < 0)
+        log_error("SIGHUP: scripts reload failed", "error=%s", strerror(-rc));
+    else
+        log_info("SIGHUP: scripts reloaded", "published=%d", rc);
+}
+
+/* The projects' active scripts, and on Postgres the listener that keeps
+ * them in step with the other nodes. */
+static int start_scripts(struct server *srv, struct script_listener **listener)
+{
+    int rc = script_registry_open(srv, &srv->scripts);
+    if (rc == 0 && (rc = script_listener_start(srv, listener)) != 0) {
+        script_registry_close(srv->scripts);
+        srv->scripts = NULL;
+    }
+    if (rc != 0) fprintf(stderr, "periscope: scripts: %s\n", strerror(-rc));
+    return rc;
+}
+
+static void stop_scripts(struct server *srv, struct script_listener *listener)
+{
+    script_listener_stop(listener);
+    script_registry_close(srv->scripts);
+    srv->scripts = NULL;
 }
 
 /* Blocks until SIGTERM or SIGINT; the signals are blocked in every thread,
@@ -167,13 +193,18 @@ static int cmd_serve(int argc, char **argv)
     }
     if ((rc = open_store(&cfg, &srv.store)) != 0) return rc;
     if ((rc = announce_projects(&cfg, srv.store)) != 0) goto fail_store;
+    struct script_listener *listener = NULL;
+    if (start_scripts(&srv, &listener) != 0) {
+        rc = EXIT_FAILURE;
+        goto fail_store;
+    }
     if (cfg.admin_key_generated)
         printf("admin key: %s\n(stored in %s/admin.key; it is shown only this once)\n",
                cfg.admin_key, cfg.data_dir);
     if (http_start(&srv, err, sizeof err) != 0) {
         fprintf(stderr, "periscope: %s\n", err);
         rc = EXIT_FAILURE;
-        goto fail_store;
+        goto fail_scripts;
     }
     printf("Periscope %s listening on %s\n", PERISCOPE_VERSION, cfg.public_url);
     fflush(stdout);
@@ -181,10 +212,13 @@ static int cmd_serve(int argc, char **argv)
     wait_for_stop(&srv, &set);
     atomic_store(&srv.stopping, true);
     http_stop(&srv);
+    stop_scripts(&srv, listener);
     store_close(srv.store);
     log_info("stopped", NULL);
     return 0;
 
+fail_scripts:
+    stop_scripts(&srv, listener);
 fail_store:
     store_close(srv.store);
     return rc;
@@ -257,6 +291,7 @@ static const struct command commands[] = {
     {"project", cmd_project,
      "usage: periscope project create NAME\n\n"
      "Creates a project called NAME with a first key and prints its DSN.\n"},
+    {"rules", rules_check_command, rules_check_usage},
     {"version", cmd_version, "usage: periscope version\n\nPrints the version.\n"},
     {NULL, NULL, NULL},
 };
@@ -276,6 +311,8 @@ static int usage_top(FILE *out, int code)
                  "  serve                 run the server\n"
                  "  migrate               apply database migrations\n"
                  "  project create NAME   create a project and print its DSN\n"
+                 "  rules check SCRIPT --event EVENT.json\n"
+                 "                        dry-run a project script offline\n"
                  "  version               print the version\n\n"
                  "Run `periscope COMMAND --help` for a command's details.\n");
     return code;

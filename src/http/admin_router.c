@@ -20,9 +20,11 @@
 
 /* Every module's route table, NULL-terminated; add one line per module. */
 extern const struct admin_route admin_routes_projects[];
+extern const struct admin_route admin_routes_scripts[];
 
 static const struct admin_route *const admin_tables[] = {
     admin_routes_projects,
+    admin_routes_scripts,
     NULL,
 };
 
