@@ -13,9 +13,10 @@
 
 #include "config.h"
 #include "http/dsn.h"
-#include "http/http.h"
 #include "log.h"
+#include "rules_check.h"
 #include "server.h"
+#include "lua/registry.h"
 #include "store/projects.h"
 #include "store/store.h"
 
@@ -125,8 +126,11 @@ static int announce_projects(const struct config *cfg, struct store *st)
 /* SIGHUP: operators reload the projects' scripts without a restart. */
 static void on_reload_signal(struct server *srv)
 {
-    (void)srv;
-    log_info("SIGHUP received", NULL);
+    int rc = script_registry_reload_all(srv->scripts);
+    if (rc < 0)
+        log_error("SIGHUP: scripts reload failed", "error=%s", strerror(-rc));
+    else
+        log_info("SIGHUP: scripts reloaded", "published=%d", rc);
 }
 
 /* Blocks until SIGTERM or SIGINT; the signals are blocked in every thread,
@@ -170,7 +174,7 @@ static int cmd_serve(int argc, char **argv)
     if (cfg.admin_key_generated)
         printf("admin key: %s\n(stored in %s/admin.key; it is shown only this once)\n",
                cfg.admin_key, cfg.data_dir);
-    if (http_start(&srv, err, sizeof err) != 0) {
+    if (server_start(&srv, err, sizeof err) != 0) {
         fprintf(stderr, "periscope: %s\n", err);
         rc = EXIT_FAILURE;
         goto fail_store;
@@ -179,8 +183,7 @@ static int cmd_serve(int argc, char **argv)
     fflush(stdout);
 
     wait_for_stop(&srv, &set);
-    atomic_store(&srv.stopping, true);
-    http_stop(&srv);
+    server_stop(&srv);
     store_close(srv.store);
     log_info("stopped", NULL);
     return 0;
@@ -257,6 +260,7 @@ static const struct command commands[] = {
     {"project", cmd_project,
      "usage: periscope project create NAME\n\n"
      "Creates a project called NAME with a first key and prints its DSN.\n"},
+    {"rules", rules_check_command, rules_check_usage},
     {"version", cmd_version, "usage: periscope version\n\nPrints the version.\n"},
     {NULL, NULL, NULL},
 };
@@ -276,6 +280,8 @@ static int usage_top(FILE *out, int code)
                  "  serve                 run the server\n"
                  "  migrate               apply database migrations\n"
                  "  project create NAME   create a project and print its DSN\n"
+                 "  rules check SCRIPT --event EVENT.json\n"
+                 "                        dry-run a project script offline\n"
                  "  version               print the version\n\n"
                  "Run `periscope COMMAND --help` for a command's details.\n");
     return code;

@@ -13,6 +13,7 @@
 #include "notify/notifier.h"
 #include "pipeline.h"
 #include "retention.h"
+#include "script_listener.h"
 #include "topic.h"
 
 /* The alerts topic only wakes the notifier early (the outbox rows are the
@@ -43,6 +44,10 @@ int server_start(struct server *srv, char *err, size_t errlen)
     }
     if ((rc = script_registry_open(srv, &srv->scripts)) != 0) {
         rc = start_failed(err, errlen, "the script registry", rc);
+        goto fail;
+    }
+    if ((rc = script_listener_start(srv, &srv->script_listener)) != 0) {
+        rc = start_failed(err, errlen, "the script listener", rc);
         goto fail;
     }
     if ((rc = pipeline_start(srv, &srv->pipeline)) != 0) {
@@ -83,6 +88,8 @@ void server_stop(struct server *srv)
     srv->retention = NULL;
     if (srv->ingest) ingest_free(srv->ingest);
     srv->ingest = NULL;
+    if (srv->script_listener) script_listener_stop(srv->script_listener);
+    srv->script_listener = NULL;
     if (srv->scripts) script_registry_close(srv->scripts);
     srv->scripts = NULL;
     /* Drain what is left on the alerts topic: plain messages, freed here. */

@@ -18,6 +18,7 @@ struct notifier;
 struct script_registry;
 struct ingest;
 struct retention;
+struct script_listener;
 struct MHD_Daemon;
 
 struct server {
@@ -28,6 +29,7 @@ struct server {
     struct pipeline *pipeline;
     struct notifier *notifier;
     struct script_registry *scripts;     /* per-project active scripts and generations */
+    struct script_listener *script_listener; /* Postgres: other nodes' script changes */
     struct ingest *ingest;               /* key cache, quotas */
     struct retention *retention;         /* background deletion of old events */
     struct MHD_Daemon *httpd;

@@ -23,12 +23,14 @@ extern const struct admin_route admin_routes_projects[];
 extern const struct admin_route admin_routes_issues[];
 extern const struct admin_route admin_routes_alerts[];
 extern const struct admin_route admin_routes_destinations[];
+extern const struct admin_route admin_routes_scripts[];
 
 static const struct admin_route *const admin_tables[] = {
     admin_routes_projects,
     admin_routes_issues,
     admin_routes_alerts,
     admin_routes_destinations,
+    admin_routes_scripts,
     NULL,
 };
 
