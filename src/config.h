@@ -70,6 +70,10 @@ struct config {
  * message naming the variable in err. */
 int config_load(struct config *cfg, char *err, size_t errlen);
 
+/* Creates DATA_DIR (and its parents) when absent. Returns 0 or a negative
+ * errno with a message in err. */
+int config_prepare_data_dir(const struct config *cfg, char *err, size_t errlen);
+
 /* Creates DATA_DIR and resolves the admin key: API_SECRET_KEY_ADMIN, else
  * DATA_DIR/admin.key (created mode 0600 with a random key when absent).
  * Returns 0 or a negative errno with a message in err. */

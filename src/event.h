@@ -30,6 +30,7 @@ struct ingest_event {
     int64_t timestamp_ms;    /* the event's own time (receive time when absent) */
     void *payload;           /* normalized JSON, zstd level 1 compressed */
     size_t payload_len;
+    struct event_tags *tags; /* owned (free()): the tag pairs issue_tags counts; may be NULL */
     int filtered;            /* 1: the project's filter() dropped it; not stored */
 };
 

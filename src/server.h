@@ -8,6 +8,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include "config.h"
 
 struct store;
@@ -16,6 +17,8 @@ struct pipeline;
 struct notifier;
 struct script_registry;
 struct ingest;
+struct retention;
+struct script_listener;
 struct MHD_Daemon;
 
 struct server {
@@ -26,9 +29,22 @@ struct server {
     struct pipeline *pipeline;
     struct notifier *notifier;
     struct script_registry *scripts;     /* per-project active scripts and generations */
+    struct script_listener *script_listener; /* Postgres: other nodes' script changes */
     struct ingest *ingest;               /* key cache, quotas */
+    struct retention *retention;         /* background deletion of old events */
     struct MHD_Daemon *httpd;
     atomic_bool stopping;
 };
+
+/* Starts every subsystem behind an open store (srv->cfg and srv->store set):
+ * topics, scripts, pipeline, notifier, retention, ingest, then HTTP last so
+ * nothing is accepted before it can be processed. On failure everything
+ * started is stopped again. Returns 0 or negative with a message in err. */
+int server_start(struct server *srv, char *err, size_t errlen);
+
+/* Stops in reverse: HTTP stops accepting, the pipeline drains and commits
+ * (answering every waiting request), then the notifier, retention and the
+ * scripts. The store stays open (the caller closes it). */
+void server_stop(struct server *srv);
 
 #endif

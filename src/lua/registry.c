@@ -1,6 +1,7 @@
 /* lua/registry — active scripts per project, generations, error stats. */
 #include "lua/registry.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -54,8 +55,14 @@ struct last_error {
     long long at_ms;
 };
 
+struct script_counters {
+    atomic_uint_fast64_t n[SCRIPT_COUNT_N];
+};
+
 struct entry {
     int64_t project_id;
+    struct script_counters *counters; /* owned; never moves (workers cache it) */
+    long long activated_ms;  /* when the active script was published; 0: never */
     int64_t version;         /* 0: default rules */
     char *source;            /* owned; NULL for the default rules */
     size_t len;
@@ -92,10 +99,24 @@ static struct entry *find_entry(struct script_registry *reg, int64_t project_id,
         reg->entries = e;
         reg->cap = cap;
     }
+    struct script_counters *counters = calloc(1, sizeof *counters);
+    if (!counters)
+        return NULL;
     struct entry *e = &reg->entries[reg->n++];
     memset(e, 0, sizeof *e);
     e->project_id = project_id;
+    e->counters = counters;
     return e;
+}
+
+/* Under mu: the stats count from this publication on. */
+static void reset_stats(struct entry *e)
+{
+    memset(e->errors, 0, sizeof e->errors);
+    e->has_last = false;
+    e->activated_ms = now_ms();
+    for (size_t i = 0; i < SCRIPT_COUNT_N; i++)
+        atomic_store_explicit(&e->counters->n[i], 0, memory_order_relaxed);
 }
 
 /* Makes (version, source) the project's active script. Takes ownership of
@@ -114,6 +135,7 @@ static int publish(struct script_registry *reg, int64_t project_id, int64_t vers
     e->version = version;
     e->source = source;
     e->len = len;
+    reset_stats(e);
     e->generation = atomic_fetch_add(&reg->generation, 1) + 1;
     pthread_mutex_unlock(&reg->mu);
     log_info("script published", "project=%lld version=%lld", (long long)project_id, (long long)version);
@@ -221,6 +243,12 @@ int script_registry_validate(struct script_registry *reg, const char *source, si
 int script_registry_activate(struct script_registry *reg, int64_t project_id, int64_t version,
                              char **error_message, int *error_line)
 {
+    return script_registry_activate_on(reg, project_id, version, NULL, error_message, error_line);
+}
+
+int script_registry_activate_on(struct script_registry *reg, int64_t project_id, int64_t version,
+                                const cJSON *sample_event, char **error_message, int *error_line)
+{
     if (error_message)
         *error_message = NULL;
     if (error_line)
@@ -236,7 +264,7 @@ int script_registry_activate(struct script_registry *reg, int64_t project_id, in
         store_release(reg->store, db);
         if (rc != 0)
             return rc;
-        rc = script_registry_validate(reg, source, len, NULL, error_message, error_line);
+        rc = script_registry_validate(reg, source, len, sample_event, error_message, error_line);
         if (rc != 0)
             goto fail;
     }
@@ -249,6 +277,25 @@ int script_registry_activate(struct script_registry *reg, int64_t project_id, in
 fail:
     free(source);
     return rc;
+}
+
+/* Reloads publish what another node (or an earlier run) already validated
+ * against its sample event: here it must only compile, since the built-in
+ * sample may not suit the project (a hook reading tags it always has). */
+static int check_compiles(struct script_registry *reg, const char *source, size_t len,
+                          char **error_message, int *error_line)
+{
+    struct script *s = NULL;
+    struct vm_error err = {0};
+    *error_message = NULL;
+    *error_line = 0;
+    if (script_open(&reg->limits, source, len, &s, &err) != 0) {
+        set_message(error_message, NULL, &err);
+        *error_line = err.line;
+        return -EINVAL;
+    }
+    script_close(s);
+    return 0;
 }
 
 struct active_list {
@@ -307,7 +354,7 @@ int script_registry_reload_all(struct script_registry *reg)
             continue;
         char *msg = NULL;
         int line = 0;
-        if (script_registry_validate(reg, a->source, a->len, NULL, &msg, &line) != 0) {
+        if (check_compiles(reg, a->source, a->len, &msg, &line) != 0) {
             log_error("stored script does not validate, running the default rules",
                       "project=%lld version=%lld line=%d error=%s", (long long)a->project_id,
                       (long long)a->version, line, msg ? msg : "");
@@ -337,6 +384,40 @@ int script_registry_reload_all(struct script_registry *reg)
     return rc < 0 ? rc : published;
 }
 
+int script_registry_reload_project(struct script_registry *reg, int64_t project_id)
+{
+    if (!reg->store)
+        return 0;
+    int64_t version = 0;
+    char *source = NULL;
+    size_t len = 0;
+    struct db *db = store_acquire(reg->store);
+    int rc = scripts_get_active(db, project_id, &version, &source, &len);
+    store_release(reg->store, db);
+    if (rc == -ENOENT) /* the project is gone: nothing of it runs any more */
+        version = 0, rc = 0;
+    if (rc != 0)
+        return rc;
+    if (current_version(reg, project_id) == version) {
+        free(source);
+        return 0;
+    }
+    if (version > 0) {
+        char *msg = NULL;
+        int line = 0;
+        if (check_compiles(reg, source, len, &msg, &line) != 0) {
+            log_error("stored script does not validate, keeping the running one",
+                      "project=%lld version=%lld line=%d error=%s", (long long)project_id,
+                      (long long)version, line, msg ? msg : "");
+            free(msg);
+            free(source);
+            return -EINVAL;
+        }
+    }
+    rc = publish(reg, project_id, version, source, len);
+    return rc == 0 ? 1 : rc;
+}
+
 int script_registry_open(struct server *srv, struct script_registry **out)
 {
     struct script_registry *reg = calloc(1, sizeof *reg);
@@ -360,8 +441,10 @@ void script_registry_close(struct script_registry *reg)
 {
     if (!reg)
         return;
-    for (size_t i = 0; i < reg->n; i++)
+    for (size_t i = 0; i < reg->n; i++) {
         free(reg->entries[i].source);
+        free(reg->entries[i].counters);
+    }
     free(reg->entries);
     pthread_mutex_destroy(&reg->mu);
     free(reg);
@@ -410,6 +493,53 @@ void script_registry_record_error(struct script_registry *reg, int64_t project_i
                  (unsigned long long)count, err->trace);
 }
 
+static uint64_t counter(const struct entry *e, enum script_counter which)
+{
+    return e ? (uint64_t)atomic_load_explicit(&e->counters->n[which], memory_order_relaxed) : 0;
+}
+
+/* Under mu: activated_at, events, filtered and per-hook calls/errors/timeouts. */
+static void add_live_stats(json_t *stats, const struct entry *e)
+{
+    static const struct { const char *hook; enum script_counter calls; } rows[] = {
+        {"filter", SCRIPT_COUNT_FILTER_CALLS},
+        {"fingerprint", SCRIPT_COUNT_FINGERPRINT_CALLS},
+        {"format", SCRIPT_COUNT_FORMAT_CALLS},
+    };
+    json_object_set_new(stats, "activated_at",
+                        e && e->activated_ms ? json_integer(e->activated_ms) : json_null());
+    json_object_set_new(stats, "events", json_integer((json_int_t)counter(e, SCRIPT_COUNT_EVENTS)));
+    json_object_set_new(stats, "filtered", json_integer((json_int_t)counter(e, SCRIPT_COUNT_FILTERED)));
+    json_t *hooks = json_object();
+    for (size_t i = 0; hooks && i < sizeof rows / sizeof rows[0]; i++) {
+        size_t h = hook_index(rows[i].hook);
+        uint64_t errors = 0;
+        for (size_t k = 1; e && k < NKINDS; k++)
+            errors += e->errors[h][k];
+        json_object_set_new(hooks, rows[i].hook,
+                            json_pack("{s:I, s:I, s:I}", "calls", (json_int_t)counter(e, rows[i].calls),
+                                      "errors", (json_int_t)errors, "timeouts",
+                                      (json_int_t)(e ? e->errors[h][VM_ERROR_TIMEOUT] : 0)));
+    }
+    json_object_set_new(stats, "hooks", hooks ? hooks : json_null());
+}
+
+struct script_counters *script_registry_counters(struct script_registry *reg, int64_t project_id)
+{
+    pthread_mutex_lock(&reg->mu);
+    struct entry *e = find_entry(reg, project_id, true);
+    struct script_counters *c = e ? e->counters : NULL;
+    pthread_mutex_unlock(&reg->mu);
+    return c;
+}
+
+void script_counters_add(struct script_counters *c, enum script_counter which, uint64_t n)
+{
+    assert(which < SCRIPT_COUNT_N);
+    if (c)
+        atomic_fetch_add_explicit(&c->n[which], n, memory_order_relaxed);
+}
+
 int script_registry_stats(struct script_registry *reg, int64_t project_id, json_t **out)
 {
     json_t *stats = json_object(), *errors = json_object();
@@ -438,6 +568,7 @@ int script_registry_stats(struct script_registry *reg, int64_t project_id, json_
             json_object_set_new(errors, HOOKS[h], kinds);
     }
     json_object_set_new(stats, "errors", errors);
+    add_live_stats(stats, e);
     json_t *last = json_null();
     if (e && e->has_last) {
         json_t *msg = json_string(e->last.message); /* NULL when not UTF-8 */

@@ -25,7 +25,7 @@ struct script_registry;
 
 /* Creates the registry and loads every project's active script
  * (srv->store may be NULL: every project runs the default rules). Scripts
- * that no longer validate are logged and skipped (default rules). Returns 0
+ * that no longer compile are logged and skipped (default rules). Returns 0
  * or a negative errno. */
 int script_registry_open(struct server *srv, struct script_registry **out);
 void script_registry_close(struct script_registry *reg);
@@ -57,10 +57,38 @@ int script_registry_validate(struct script_registry *reg, const char *source, si
 int script_registry_activate(struct script_registry *reg, int64_t project_id, int64_t version,
                              char **error_message, int *error_line);
 
+/* The same, validating against sample_event (borrowed; NULL: the built-in
+ * one), e.g. the project's latest stored event. */
+int script_registry_activate_on(struct script_registry *reg, int64_t project_id, int64_t version,
+                                const cJSON *sample_event, char **error_message, int *error_line);
+
 /* Re-reads every project's active script from the store and publishes the
- * ones that changed (SIGHUP; Postgres NOTIFY from another node). Returns
+ * ones that changed (SIGHUP; Postgres NOTIFY from another node). These were
+ * validated when they were activated; here they need only compile. Returns
  * the number published or a negative errno. */
 int script_registry_reload_all(struct script_registry *reg);
+
+/* Live per-project counters since the active script was published, bumped
+ * by the workers without a lock (relaxed atomics) and read by the stats. */
+enum script_counter {
+    SCRIPT_COUNT_EVENTS,            /* events run through the project's script */
+    SCRIPT_COUNT_FILTERED,          /* events its filter() dropped */
+    SCRIPT_COUNT_FILTER_CALLS,
+    SCRIPT_COUNT_FINGERPRINT_CALLS,
+    SCRIPT_COUNT_FORMAT_CALLS,
+    SCRIPT_COUNT_N
+};
+struct script_counters;
+
+/* The project's counters: a stable pointer, valid until the registry
+ * closes (cache it); NULL on OOM. Publishing a script resets them. */
+struct script_counters *script_registry_counters(struct script_registry *reg, int64_t project_id);
+void script_counters_add(struct script_counters *c, enum script_counter which, uint64_t n);
+
+/* Re-reads one project's active script from the store and publishes it
+ * when its version changed (a NOTIFY from another node). Returns 1 when
+ * published, 0 when unchanged, or a negative errno. */
+int script_registry_reload_project(struct script_registry *reg, int64_t project_id);
 
 /* Counts one hook failure for the project: metrics
  * periscope_script_errors_total{project,hook,kind}, the stats' last error,
@@ -68,8 +96,11 @@ int script_registry_reload_all(struct script_registry *reg);
 void script_registry_record_error(struct script_registry *reg, int64_t project_id,
                                   const char *hook, const struct vm_error *err);
 
-/* {"project_id", "version", "generation", "errors": {hook: {kind: n}},
- *  "last_error": {"hook", "kind", "message", "line", "at"} | null}.
+/* {"project_id", "version", "generation", "activated_at" (ms) | null,
+ *  "events", "filtered", "hooks": {hook: {"calls", "errors", "timeouts"}},
+ *  "errors": {hook: {kind: n}},
+ *  "last_error": {"hook", "kind", "message", "line", "at"} | null}, all
+ *  counted since the active script was published.
  * Caller owns *out (json_decref). */
 int script_registry_stats(struct script_registry *reg, int64_t project_id, json_t **out);
 

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <lauxlib.h>
 
 #include "event.h"
 #include "log.h"
@@ -19,6 +20,7 @@ struct project_state {
     int64_t project_id;
     uint64_t generation;     /* the registry publication it was built from */
     struct script *script;   /* NULL: the default rules */
+    struct script_counters *counters; /* the registry's, for the status endpoint */
 };
 
 struct lua_runtime {
@@ -104,6 +106,7 @@ static struct project_state *project_state(struct lua_runtime *rt, int64_t proje
     }
     struct project_state *ps = &rt->projects[rt->n++];
     *ps = (struct project_state){.project_id = project_id};
+    ps->counters = script_registry_counters(rt->reg, project_id);
     build_project(rt, ps);
     return ps;
 }
@@ -158,6 +161,20 @@ static void reclaim(struct lua_runtime *rt, struct project_state *ps, struct scr
     }
 }
 
+/* Lock-free counts behind the script status endpoint's live stats. */
+static void count_run(const struct project_state *ps, const struct script *s, const struct script_result *res)
+{
+    if (!ps || ps->script != s || !ps->counters)
+        return;
+    script_counters_add(ps->counters, SCRIPT_COUNT_EVENTS, 1);
+    if (s->filter_ref != LUA_NOREF)
+        script_counters_add(ps->counters, SCRIPT_COUNT_FILTER_CALLS, 1);
+    if (res->filtered)
+        script_counters_add(ps->counters, SCRIPT_COUNT_FILTERED, 1);
+    else if (s->fingerprint_ref != LUA_NOREF)
+        script_counters_add(ps->counters, SCRIPT_COUNT_FINGERPRINT_CALLS, 1);
+}
+
 int lua_runtime_process(struct lua_runtime *rt, struct ingest_event *ev)
 {
     struct project_state *ps = NULL;
@@ -170,6 +187,7 @@ int lua_runtime_process(struct lua_runtime *rt, struct ingest_event *ev)
         return -EIO;
     struct script_result res;
     int rc = script_run(s, ev->json, false, &res);
+    count_run(ps, s, &res);
     bool memory_error = false;
     for (size_t i = 0; i < res.nerrors; i++) {
         report(rt, ev->project_id, res.errors[i].hook, &res.errors[i].error);

@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "db_internal.h"
+#include "metrics.h"
 
 int db_open(const struct config *cfg, struct db **out, char *err, size_t errlen)
 {
@@ -120,6 +121,16 @@ static int cache_insert(struct db *db, struct db_stmt *st)
     return 0;
 }
 
+/* Counts failures for /metrics (periscope_db_errors_total). A unique or
+ * foreign-key violation is an answer the callers expect, not an error. */
+static int counted(const struct db *db, int rc)
+{
+    if (rc < 0 && rc != -EEXIST && rc != -ENOENT)
+        metrics_add("periscope_db_errors_total",
+                    db->kind == DB_SQLITE ? "backend=\"sqlite\"" : "backend=\"postgres\"", 1);
+    return rc;
+}
+
 struct db_stmt *db_prepare(struct db *db, const char *sql)
 {
     struct db_stmt *st = cache_find(db, sql);
@@ -128,7 +139,10 @@ struct db_stmt *db_prepare(struct db *db, const char *sql)
         return st;
     }
     st = db->ops->stmt_new(db, sql);
-    if (!st) return NULL;
+    if (!st) {
+        counted(db, -EIO);
+        return NULL;
+    }
     if (cache_insert(db, st) < 0) {
         db->ops->stmt_free(st);
         db_seterr(db, "out of memory");
@@ -147,20 +161,20 @@ void db_finish_all(struct db *db)
 
 int db_exec(struct db *db, const char *sql)
 {
-    return db->ops->exec(db, sql);
+    return counted(db, db->ops->exec(db, sql));
 }
 
 int db_begin(struct db *db)
 {
     /* A half-read statement would pin an old snapshot into the transaction. */
     db_finish_all(db);
-    return db->ops->begin(db);
+    return counted(db, db->ops->begin(db));
 }
 
 int db_commit(struct db *db)
 {
     db_finish_all(db);
-    return db->ops->commit(db);
+    return counted(db, db->ops->commit(db));
 }
 
 int db_rollback(struct db *db)
@@ -209,7 +223,7 @@ int db_bind_null(struct db_stmt *st, int idx)
 
 int db_step(struct db_stmt *st)
 {
-    return st->db->ops->step(st);
+    return counted(st->db, st->db->ops->step(st));
 }
 
 bool db_col_is_null(struct db_stmt *st, int col)

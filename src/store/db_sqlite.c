@@ -19,7 +19,10 @@
 /* WAL lets readers run beside the writer; NORMAL is durable across process
  * crashes in WAL mode; a large page cache keeps the event-id index hot
  * (PERFORMANCE.md). */
-static const char SQLITE_PRAGMAS[] = "PRAGMA journal_mode=WAL;"
+/* auto_vacuum takes effect only on a new, empty file (before the first
+ * table); it lets retention hand freed pages back (events_retention_compact). */
+static const char SQLITE_PRAGMAS[] = "PRAGMA auto_vacuum=INCREMENTAL;"
+                                     "PRAGMA journal_mode=WAL;"
                                      "PRAGMA synchronous=NORMAL;"
                                      "PRAGMA foreign_keys=ON;"
                                      "PRAGMA cache_size=-65536;"

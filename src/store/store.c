@@ -110,3 +110,12 @@ void store_release(struct store *st, struct db *db)
     pthread_cond_signal(&st->returned);
     pthread_mutex_unlock(&st->lock);
 }
+
+int store_ping(struct store *st)
+{
+    struct db *db = store_acquire(st);
+    struct db_stmt *q = db_prepare(db, "SELECT 1");
+    int rc = q ? db_step(q) : -EIO;
+    store_release(st, db);
+    return rc == DB_ROW ? 0 : rc < 0 ? rc : -EIO;
+}

@@ -37,6 +37,10 @@ void store_release(struct store *st, struct db *db);
  * <source dir>/migrations/<kind>. Borrowed static buffer. */
 const char *store_migrations_dir(const struct config *cfg);
 
+/* Readiness: borrows a pooled connection and runs SELECT 1. 0 when the
+ * database answered, else negative. Any thread. */
+int store_ping(struct store *st);
+
 /* Milliseconds since the epoch (wall clock), the unit of every timestamp. */
 long long store_now_ms(void);
 

@@ -1,0 +1,381 @@
+/* config — environment variables into struct config (contract in config.h).
+ *
+ * Strings are either the environment's own (getenv, process lifetime) or
+ * built into static buffers here, so a config needs no freeing; only main()
+ * loads it, once (tests load it repeatedly on one thread). */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#ifndef PERISCOPE_SOURCE_DIR
+#define PERISCOPE_SOURCE_DIR "."
+#endif
+
+#define KIB ((size_t)1024)
+#define MIB (KIB * 1024)
+#define GIB (MIB * 1024)
+
+#define ADMIN_KEY_RANDOM_BYTES 32
+#define ADMIN_KEY_FILE "admin.key"
+#define VALUE_ECHO_MAX 40 /* how much of a bad value the error line repeats */
+
+static char sqlite_path_buf[PATH_MAX];
+static char public_url_buf[1024];
+static char lua_dir_buf[PATH_MAX];
+static char admin_key_buf[256];
+
+/* The bad value, shortened, for the error line. Borrowed static buffer. */
+static const char *echo(const char *v)
+{
+    static char buf[VALUE_ECHO_MAX + 4];
+    size_t n = strlen(v);
+    if (n <= VALUE_ECHO_MAX) return v;
+    snprintf(buf, sizeof buf, "%.*s...", VALUE_ECHO_MAX, v);
+    return buf;
+}
+
+static int bad(char *err, size_t errlen, const char *name, const char *value, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static int bad(char *err, size_t errlen, const char *name, const char *value, const char *fmt, ...)
+{
+    char why[160];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    snprintf(err, errlen, "invalid %s=\"%s\": %s", name, echo(value), why);
+    return -EINVAL;
+}
+
+/* Unset and empty both mean "use the default". */
+static const char *env(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+static const char *env_str(const char *name, const char *def)
+{
+    const char *v = env(name);
+    return v ? v : def;
+}
+
+static int env_long(const char *name, long def, long min, long max, long *out, char *err,
+                    size_t errlen)
+{
+    const char *v = env(name);
+    if (!v) {
+        *out = def;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || end == v || *end || n < min || n > max)
+        return bad(err, errlen, name, v, "expected an integer from %ld to %ld", min, max);
+    *out = n;
+    return 0;
+}
+
+static int env_int(const char *name, int def, int min, int max, int *out, char *err, size_t errlen)
+{
+    long n;
+    int rc = env_long(name, def, min, max, &n, err, errlen);
+    if (rc == 0) *out = (int)n;
+    return rc;
+}
+
+static int env_bool(const char *name, bool def, bool *out, char *err, size_t errlen)
+{
+    static const char *const yes[] = {"true", "1", "yes", "on"};
+    static const char *const no[] = {"false", "0", "no", "off"};
+    const char *v = env(name);
+    *out = def;
+    if (!v) return 0;
+    for (size_t i = 0; i < sizeof yes / sizeof *yes; i++) {
+        if (strcasecmp(v, yes[i]) == 0) return (*out = true), 0;
+        if (strcasecmp(v, no[i]) == 0) return (*out = false), 0;
+    }
+    return bad(err, errlen, name, v, "expected true/false, 1/0 or yes/no");
+}
+
+/* Bytes: a plain number, or with a binary suffix K/KiB, M/MiB, G/GiB. */
+static int env_size(const char *name, size_t def, size_t min, size_t *out, char *err, size_t errlen)
+{
+    static const struct {
+        const char *suffix;
+        size_t mult;
+    } units[] = {{"", 1},     {"b", 1},     {"k", KIB}, {"kb", KIB}, {"kib", KIB}, {"m", MIB},
+                 {"mb", MIB}, {"mib", MIB}, {"g", GIB}, {"gb", GIB}, {"gib", GIB}};
+    const char *v = env(name);
+    if (!v) {
+        *out = def;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno || end == v || *v == '-' || *v == '+') goto invalid;
+    while (*end == ' ')
+        end++;
+    for (size_t i = 0; i < sizeof units / sizeof *units; i++) {
+        if (strcasecmp(end, units[i].suffix) != 0) continue;
+        if (n > SIZE_MAX / units[i].mult || n * units[i].mult < min) goto invalid;
+        *out = (size_t)n * units[i].mult;
+        return 0;
+    }
+invalid:
+    return bad(err, errlen, name, v,
+               "expected a size in bytes of at least %zu (suffix K, M or G allowed)", min);
+}
+
+static int env_choice(const char *name, const char *const *choices, int def, int *out, char *err,
+                      size_t errlen)
+{
+    const char *v = env(name);
+    *out = def;
+    if (!v) return 0;
+    for (int i = 0; choices[i]; i++)
+        if (strcasecmp(v, choices[i]) == 0) return (*out = i), 0;
+    return bad(err, errlen, name, v, "expected %s or %s", choices[0], choices[1]);
+}
+
+static int cores(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 256 ? 256 : (int)n;
+}
+
+static int load_http(struct config *c, char *err, size_t errlen)
+{
+    int rc;
+    c->host = env_str("HOST", "127.0.0.1");
+    if ((rc = env_int("PORT", 8000, 1, 65535, &c->port, err, errlen))) return rc;
+    c->allowed_origins = env_str("ALLOWED_ORIGINS", "*");
+    if ((rc = env_int("REQUEST_TIMEOUT", 30, 1, 3600, &c->request_timeout_s, err, errlen)))
+        return rc;
+    if ((rc = env_int("HTTP_THREADS", cores(), 1, 1024, &c->http_threads, err, errlen))) return rc;
+
+    const char *url = env("PUBLIC_URL");
+    if (!url) {
+        bool v6 = strchr(c->host, ':') != NULL;
+        snprintf(public_url_buf, sizeof public_url_buf, "http://%s%s%s:%d", v6 ? "[" : "", c->host,
+                 v6 ? "]" : "", c->port);
+    } else {
+        size_t n = strlen(url);
+        if ((strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) ||
+            n >= sizeof public_url_buf || strchr(url, '@') || strchr(url, '?') || strchr(url, '#'))
+            return bad(err, errlen, "PUBLIC_URL", url,
+                       "expected http://host[:port][/path] or https://…, without user, query or "
+                       "fragment");
+        const char *host = strstr(url, "://") + 3;
+        if (*host == '\0' || *host == '/')
+            return bad(err, errlen, "PUBLIC_URL", url, "the URL has no host");
+        while (url[n - 1] == '/')
+            n--;
+        memcpy(public_url_buf, url, n);
+        public_url_buf[n] = '\0';
+    }
+    c->public_url = public_url_buf;
+    return 0;
+}
+
+static int load_storage(struct config *c, char *err, size_t errlen)
+{
+    int rc;
+    c->data_dir = env_str("DATA_DIR", "./data");
+    const char *sqlite = env("SQLITE_PATH");
+    if (!sqlite) {
+        if ((size_t)snprintf(sqlite_path_buf, sizeof sqlite_path_buf, "%s/periscope.db",
+                             c->data_dir) >= sizeof sqlite_path_buf)
+            return bad(err, errlen, "DATA_DIR", c->data_dir, "path too long");
+        sqlite = sqlite_path_buf;
+    }
+    c->sqlite_path = sqlite;
+    if ((rc = env_bool("POSTGRES_ENABLED", false, &c->postgres_enabled, err, errlen))) return rc;
+    c->pg_host = env_str("POSTGRES_HOST", "127.0.0.1");
+    if ((rc = env_int("POSTGRES_PORT", 5432, 1, 65535, &c->pg_port, err, errlen))) return rc;
+    c->pg_user = env_str("POSTGRES_USER", "pguser");
+    c->pg_password = env_str("POSTGRES_PASSWORD", "");
+    c->pg_database = env_str("POSTGRES_DATABASE", "periscope");
+    return 0;
+}
+
+static int load_pipeline(struct config *c, char *err, size_t errlen)
+{
+    static const char *const ack_modes[] = {"commit", "queue", NULL};
+    int rc, mode;
+    if ((rc = env_int("WORKERS", cores(), 1, 1024, &c->workers, err, errlen))) return rc;
+    if ((rc = env_int("QUEUE_CAPACITY", 10000, 1, 10000000, &c->queue_capacity, err, errlen)))
+        return rc;
+    if ((rc = env_int("BATCH_MAX", 1000, 1, 100000, &c->batch_max, err, errlen))) return rc;
+    if ((rc = env_choice("ACK_MODE", ack_modes, ACK_MODE_COMMIT, &mode, err, errlen))) return rc;
+    c->ack_mode = (enum ack_mode)mode;
+    if ((rc = env_int("RETENTION_DAYS", 90, 1, 36500, &c->retention_days, err, errlen))) return rc;
+    return env_int("MAX_EVENTS_PER_ISSUE", 1000, 1, 1000000000, &c->max_events_per_issue, err,
+                   errlen);
+}
+
+static int load_limits(struct config *c, char *err, size_t errlen)
+{
+    int rc;
+    if ((rc = env_size("MAX_BODY_BYTES", 20 * MIB, 1024, &c->max_body_bytes, err, errlen)))
+        return rc;
+    if ((rc = env_size("MAX_ENVELOPE_BYTES", 100 * MIB, 1024, &c->max_envelope_bytes, err, errlen)))
+        return rc;
+    if ((rc = env_size("MAX_EVENT_BYTES", MIB, 1024, &c->max_event_bytes, err, errlen))) return rc;
+    return env_int("MAX_JSON_DEPTH", 64, 1, 1000, &c->max_json_depth, err, errlen);
+}
+
+static int load_lua(struct config *c, char *err, size_t errlen)
+{
+    int rc;
+    if ((rc = env_size("LUA_MEMORY_LIMIT", 16 * MIB, 256 * KIB, &c->lua_memory_bytes, err, errlen)))
+        return rc;
+    if ((rc = env_long("LUA_INSTRUCTION_LIMIT", 1000000, 1000, LONG_MAX, &c->lua_instruction_limit,
+                       err, errlen)))
+        return rc;
+    if ((rc = env_size("SCRIPT_MAX_BYTES", 256 * KIB, 64, &c->script_max_bytes, err, errlen)))
+        return rc;
+    const char *dir = env("LUA_DIR");
+    if (!dir) {
+        snprintf(lua_dir_buf, sizeof lua_dir_buf, "%s/lua", PERISCOPE_SOURCE_DIR);
+        dir = lua_dir_buf;
+    }
+    c->lua_dir = dir;
+    return 0;
+}
+
+static int load_misc(struct config *c, char *err, size_t errlen)
+{
+    static const char *const formats[] = {"json", "text", NULL};
+    int rc, fmt;
+    if ((rc = env_bool("ALLOW_PRIVATE_DESTINATIONS", false, &c->allow_private_destinations, err,
+                       errlen)))
+        return rc;
+    if ((rc = env_int("DESTINATION_RATE_PER_MINUTE", 20, 1, 100000, &c->destination_rate_per_minute,
+                      err, errlen)))
+        return rc;
+    if ((rc = env_choice("LOG_FORMAT", formats, LOG_FORMAT_JSON, &fmt, err, errlen))) return rc;
+    c->log_format = (enum log_format)fmt;
+    if ((rc = env_bool("DEBUG", false, &c->debug, err, errlen))) return rc;
+    c->admin_key = env("API_SECRET_KEY_ADMIN");
+    c->admin_key_generated = false;
+    return 0;
+}
+
+int config_load(struct config *cfg, char *err, size_t errlen)
+{
+    int rc;
+    memset(cfg, 0, sizeof *cfg);
+    if ((rc = load_http(cfg, err, errlen))) return rc;
+    if ((rc = load_storage(cfg, err, errlen))) return rc;
+    if ((rc = load_pipeline(cfg, err, errlen))) return rc;
+    if ((rc = load_limits(cfg, err, errlen))) return rc;
+    if ((rc = load_lua(cfg, err, errlen))) return rc;
+    return load_misc(cfg, err, errlen);
+}
+
+/* mkdir -p, mode 0750 for what it creates. */
+static int mkdirs(const char *path)
+{
+    char buf[PATH_MAX];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof buf) return -ENAMETOOLONG;
+    memcpy(buf, path, n + 1);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(buf, 0750) != 0 && errno != EEXIST) return -errno;
+        *p = '/';
+    }
+    if (mkdir(buf, 0750) != 0 && errno != EEXIST) return -errno;
+    struct stat st;
+    if (stat(buf, &st) != 0) return -errno;
+    return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+/* Reads an existing key file: 0, -ENOENT, or another negative errno. */
+static int read_key_file(const char *path, char *out, size_t outlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return -errno;
+    ssize_t n = read(fd, out, outlen - 1);
+    int saved = errno;
+    close(fd);
+    if (n < 0) return -saved;
+    while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r' || out[n - 1] == ' '))
+        n--;
+    out[n] = '\0';
+    return n > 0 ? 0 : -EINVAL;
+}
+
+/* Creates the file exclusively with a fresh random key: 0, -EEXIST when
+ * another process won the race, or another negative errno. */
+static int write_key_file(const char *path, char *out, size_t outlen)
+{
+    unsigned char raw[ADMIN_KEY_RANDOM_BYTES];
+    if (outlen < 2 * sizeof raw + 1) return -ENOBUFS;
+    if (RAND_bytes(raw, sizeof raw) != 1) return -EIO;
+    for (size_t i = 0; i < sizeof raw; i++)
+        snprintf(out + 2 * i, 3, "%02x", raw[i]);
+
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) return -errno;
+    char line[2 * ADMIN_KEY_RANDOM_BYTES + 2];
+    int len = snprintf(line, sizeof line, "%s\n", out);
+    int rc = 0;
+    if (fchmod(fd, 0600) != 0 || write(fd, line, (size_t)len) != len || fsync(fd) != 0)
+        rc = errno ? -errno : -EIO;
+    close(fd);
+    if (rc) unlink(path);
+    return rc;
+}
+
+int config_prepare_data_dir(const struct config *cfg, char *err, size_t errlen)
+{
+    int rc = mkdirs(cfg->data_dir);
+    if (rc)
+        snprintf(err, errlen, "cannot create DATA_DIR \"%s\": %s", cfg->data_dir, strerror(-rc));
+    return rc;
+}
+
+int config_resolve_admin_key(struct config *cfg, char *err, size_t errlen)
+{
+    char path[PATH_MAX];
+    int rc = config_prepare_data_dir(cfg, err, errlen);
+    if (rc || cfg->admin_key) return rc;
+
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", cfg->data_dir, ADMIN_KEY_FILE) >=
+        sizeof path) {
+        snprintf(err, errlen, "DATA_DIR path too long");
+        return -ENAMETOOLONG;
+    }
+    rc = read_key_file(path, admin_key_buf, sizeof admin_key_buf);
+    if (rc == -ENOENT) {
+        rc = write_key_file(path, admin_key_buf, sizeof admin_key_buf);
+        if (rc == 0)
+            cfg->admin_key_generated = true;
+        else if (rc == -EEXIST)
+            rc = read_key_file(path, admin_key_buf, sizeof admin_key_buf);
+    }
+    if (rc) {
+        snprintf(err, errlen, "admin key file %s: %s", path,
+                 rc == -EINVAL ? "empty" : strerror(-rc));
+        return rc;
+    }
+    cfg->admin_key = admin_key_buf;
+    return 0;
+}

@@ -1,0 +1,50 @@
+/* dryrun — what the pipeline would make of one event, without storing
+ * anything: the admin API's POST …/script/test and `periscope rules check`.
+ *
+ * It runs the pipeline's own steps in the pipeline's order — normalize_event
+ * (normalize.h), then the script's filter, grouping and hash (script_run,
+ * the call lua_runtime_process makes), then the C fallback grouping when
+ * even the default Lua grouping fails, as the worker does — so the hash it
+ * reports is the one a real ingest stores. Then, unless the event was
+ * filtered, each destination type's notification: the project's format()
+ * hook when it gives one, else the default formatter.
+ *
+ * Any thread; the script is owned by the caller for the call (a fresh one
+ * per dry run, so nothing is shared with the workers). */
+#ifndef PERISCOPE_DRYRUN_H
+#define PERISCOPE_DRYRUN_H
+
+#include <stdint.h>
+#include <cjson/cJSON.h>
+#include <jansson.h>
+
+#include "lua/script.h"
+
+struct dryrun_input {
+    int64_t project_id;
+    const char *project_name;   /* for the notifications; borrowed */
+    const cJSON *event;         /* the event as an SDK sends it; borrowed, not modified */
+    const char *format_type;    /* one destination type, or NULL: every type */
+    const char *lua_dir;        /* the server's Lua modules (periscope/format.lua) */
+    const char *public_url;     /* for links in the notifications */
+};
+
+/* The destination types, NULL-terminated. */
+extern const char *const dryrun_destination_types[];
+
+/* *out (caller owns): {"filtered", "components", "hash", "title",
+ * "culprit", "issue_id": null, "notifications": {type: body}, "errors":
+ * [{"hook", "kind", "message", "line"}]}. A body is the JSON a webhook
+ * receives, {"subject", "text", "html"} for email. Returns 0 (script
+ * problems are in "errors"), -EINVAL for an event that is not a JSON
+ * object or an unknown format_type, -ENOMEM, or -EIO when the formatters
+ * cannot load. */
+int dryrun_run(struct script *s, const struct dryrun_input *in, json_t **out);
+
+/* The event JSON a stored row holds, for dry runs and validation samples:
+ * the project's newest event (event_id NULL) or the given one. *out is
+ * caller-owned. -ENOENT when there is none. */
+struct db;
+int dryrun_load_event(struct db *db, int64_t project_id, const uint8_t *event_id, cJSON **out);
+
+#endif

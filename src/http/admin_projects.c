@@ -1,0 +1,284 @@
+/* admin_projects — /api/admin/projects and their DSN keys (DESIGN.md §7).
+ *
+ * Handlers borrow one pooled store connection for the length of the call.
+ * Rows come from src/store/projects.h with times in ms; here they get
+ * RFC 3339 times and their DSN. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/admin.h"
+#include "http/dsn.h"
+#include "log.h"
+#include "server.h"
+#include "store/projects.h"
+#include "store/store.h"
+
+#define PROJECTS_PAGE_DEFAULT 50
+#define PROJECTS_PAGE_MAX 200
+#define RATE_LIMIT_MAX 1000000000
+
+static void db_failed(struct admin_resp *resp, const char *what, int rc)
+{
+    log_error("admin database error", "op=%s error=%s", what, strerror(-rc));
+    admin_error(resp, 500, "database_error", "the database failed; see the server log");
+}
+
+static void project_missing(struct admin_resp *resp)
+{
+    admin_error(resp, 404, "project_not_found", "no such project");
+}
+
+/* Replaces the ms field `name` of obj with its RFC 3339 text (null stays null). */
+static void format_time(json_t *obj, const char *name)
+{
+    json_t *v = json_object_get(obj, name);
+    if (json_is_integer(v)) json_object_set_new(obj, name, admin_time(json_integer_value(v)));
+}
+
+static void add_dsn(const struct config *cfg, json_t *obj, const char *key, int64_t project_id)
+{
+    char *dsn = key ? dsn_build(cfg, key, project_id) : NULL;
+    json_object_set_new(obj, "dsn", dsn ? json_string(dsn) : json_null());
+    free(dsn);
+}
+
+/* A store row made into the API's project object, in place. */
+static json_t *project_view(const struct config *cfg, json_t *row)
+{
+    format_time(row, "created_at");
+    add_dsn(cfg, row, json_string_value(json_object_get(row, "public_key")),
+            json_integer_value(json_object_get(row, "id")));
+    return row;
+}
+
+static json_t *key_view(const struct config *cfg, json_t *row, int64_t project_id)
+{
+    format_time(row, "created_at");
+    format_time(row, "revoked_at");
+    add_dsn(cfg, row, json_string_value(json_object_get(row, "public_key")), project_id);
+    return row;
+}
+
+/* "name": a string of 1–200 bytes of UTF-8 (the store's limit), not only
+ * blanks, without NUL. Answers 400 when not. */
+static const char *valid_name(json_t *body, struct admin_resp *resp)
+{
+    json_t *v = json_object_get(body, "name");
+    if (!json_is_string(v)) {
+        admin_error(resp, 400, "invalid_name", "name is required and must be a string");
+        return NULL;
+    }
+    const char *s = json_string_value(v);
+    size_t len = json_string_length(v);
+    if (len == 0 || len > PROJECT_NAME_MAX || strlen(s) != len || strspn(s, " \t\r\n") == len) {
+        admin_error(resp, 400, "invalid_name", "name must be 1 to %d bytes of UTF-8, not blank",
+                    PROJECT_NAME_MAX);
+        return NULL;
+    }
+    return s;
+}
+
+/* Answers with the project as stored now (200, or 201 after a create). */
+static void answer_project(const struct admin_req *req, struct admin_resp *resp, struct db *db,
+                           int64_t id, int status)
+{
+    json_t *row;
+    int rc = projects_get(db, id, &row);
+    if (rc == -ENOENT) return project_missing(resp);
+    if (rc) return db_failed(resp, "projects_get", rc);
+    admin_json(resp, status, project_view(req->srv->cfg, row));
+}
+
+static void project_create(const struct admin_req *req, struct admin_resp *resp)
+{
+    json_t *body = admin_body_object(req, resp);
+    if (!body) return;
+    const char *name = valid_name(body, resp);
+    if (name) {
+        struct db *db = store_acquire(req->srv->store);
+        int64_t id;
+        char key[PUBLIC_KEY_HEX + 1];
+        int rc = projects_create(db, name, &id, key);
+        if (rc)
+            db_failed(resp, "projects_create", rc);
+        else
+            answer_project(req, resp, db, id, 201);
+        store_release(req->srv->store, db);
+    }
+    json_decref(body);
+}
+
+static void project_list(const struct admin_req *req, struct admin_resp *resp)
+{
+    int limit = admin_limit(req, resp, PROJECTS_PAGE_DEFAULT, PROJECTS_PAGE_MAX);
+    int64_t after = 0, key;
+    const char *cursor = admin_query(req, "cursor");
+    if (limit < 0) return;
+    if (cursor && *cursor && admin_cursor_decode(cursor, &key, &after) != 0)
+        return admin_error(resp, 400, "invalid_cursor", "cursor is not one this server issued");
+
+    struct db *db = store_acquire(req->srv->store);
+    json_t *rows;
+    int rc = projects_list(db, after, limit + 1, &rows);
+    store_release(req->srv->store, db);
+    if (rc) return db_failed(resp, "projects_list", rc);
+
+    char *next = NULL;
+    if (json_array_size(rows) > (size_t)limit) {
+        json_array_remove(rows, (size_t)limit);
+        int64_t last = json_integer_value(json_object_get(json_array_get(rows, limit - 1), "id"));
+        next = admin_cursor_encode(last, last);
+    }
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) project_view(req->srv->cfg, row);
+    admin_list(resp, rows, next);
+    free(next);
+}
+
+static void project_get(const struct admin_req *req, struct admin_resp *resp)
+{
+    int64_t id = admin_param_id(req, resp, 0);
+    if (id < 0) return;
+    struct db *db = store_acquire(req->srv->store);
+    answer_project(req, resp, db, id, 200);
+    store_release(req->srv->store, db);
+}
+
+static void project_patch(const struct admin_req *req, struct admin_resp *resp)
+{
+    int64_t id = admin_param_id(req, resp, 0);
+    if (id < 0) return;
+    json_t *body = admin_body_object(req, resp);
+    if (!body) return;
+
+    const char *name = NULL;
+    json_int_t rate = -1;
+    json_t *r = json_object_get(body, "rate_limit_per_minute");
+    if (json_object_get(body, "name") && !(name = valid_name(body, resp))) goto out;
+    if (r) {
+        if (!json_is_integer(r) || json_integer_value(r) < 0 ||
+            json_integer_value(r) > RATE_LIMIT_MAX) {
+            admin_error(resp, 400, "invalid_rate_limit",
+                        "rate_limit_per_minute must be an integer from 0 (unlimited) to %d",
+                        RATE_LIMIT_MAX);
+            goto out;
+        }
+        rate = json_integer_value(r);
+    }
+
+    struct db *db = store_acquire(req->srv->store);
+    int rc = projects_update(db, id, name, (int)rate);
+    if (rc == -ENOENT)
+        project_missing(resp);
+    else if (rc)
+        db_failed(resp, "projects_update", rc);
+    else
+        answer_project(req, resp, db, id, 200);
+    store_release(req->srv->store, db);
+out:
+    json_decref(body);
+}
+
+static void project_delete(const struct admin_req *req, struct admin_resp *resp)
+{
+    int64_t id = admin_param_id(req, resp, 0);
+    if (id < 0) return;
+    struct db *db = store_acquire(req->srv->store);
+    int rc = projects_delete(db, id);
+    store_release(req->srv->store, db);
+    if (rc == -ENOENT) return project_missing(resp);
+    if (rc) return db_failed(resp, "projects_delete", rc);
+    admin_json(resp, 204, NULL);
+}
+
+/* 0 when the project exists; otherwise answers 404/500 and returns < 0. */
+static int project_exists(struct db *db, int64_t id, struct admin_resp *resp)
+{
+    json_t *row;
+    int rc = projects_get(db, id, &row);
+    if (rc == -ENOENT)
+        project_missing(resp);
+    else if (rc)
+        db_failed(resp, "projects_get", rc);
+    else
+        json_decref(row);
+    return rc;
+}
+
+static void key_create(const struct admin_req *req, struct admin_resp *resp)
+{
+    int64_t id = admin_param_id(req, resp, 0);
+    if (id < 0) return;
+    struct db *db = store_acquire(req->srv->store);
+    char key[PUBLIC_KEY_HEX + 1];
+    json_t *rows = NULL, *row;
+    size_t i;
+    int rc;
+    if (project_exists(db, id, resp) != 0) goto out;
+    if ((rc = keys_create(db, id, key)) != 0 || (rc = keys_list(db, id, &rows)) != 0) {
+        db_failed(resp, "keys_create", rc);
+        goto out;
+    }
+    json_array_foreach(rows, i, row)
+    {
+        if (strcmp(json_string_value(json_object_get(row, "public_key")), key) == 0) {
+            admin_json(resp, 201, key_view(req->srv->cfg, json_incref(row), id));
+            goto out;
+        }
+    }
+    db_failed(resp, "keys_create", -ENOENT);
+out:
+    json_decref(rows);
+    store_release(req->srv->store, db);
+}
+
+static void key_list(const struct admin_req *req, struct admin_resp *resp)
+{
+    int64_t id = admin_param_id(req, resp, 0);
+    if (id < 0) return;
+    struct db *db = store_acquire(req->srv->store);
+    json_t *rows = NULL, *row;
+    size_t i;
+    int rc;
+    if (project_exists(db, id, resp) != 0) goto out;
+    if ((rc = keys_list(db, id, &rows)) != 0) {
+        db_failed(resp, "keys_list", rc);
+        goto out;
+    }
+    json_array_foreach(rows, i, row) key_view(req->srv->cfg, row, id);
+    admin_list(resp, rows, NULL);
+out:
+    store_release(req->srv->store, db);
+}
+
+static void key_revoke(const struct admin_req *req, struct admin_resp *resp)
+{
+    int64_t id = admin_param_id(req, resp, 0);
+    if (id < 0) return;
+    struct db *db = store_acquire(req->srv->store);
+    if (project_exists(db, id, resp) == 0) {
+        int rc = keys_revoke(db, id, req->params[1]);
+        if (rc == -ENOENT)
+            admin_error(resp, 404, "key_not_found", "no such key in this project");
+        else if (rc)
+            db_failed(resp, "keys_revoke", rc);
+        else
+            admin_json(resp, 204, NULL);
+    }
+    store_release(req->srv->store, db);
+}
+
+const struct admin_route admin_routes_projects[] = {
+    {"POST", "/api/admin/projects", project_create},
+    {"GET", "/api/admin/projects", project_list},
+    {"GET", "/api/admin/projects/{}", project_get},
+    {"PATCH", "/api/admin/projects/{}", project_patch},
+    {"DELETE", "/api/admin/projects/{}", project_delete},
+    {"POST", "/api/admin/projects/{}/keys", key_create},
+    {"GET", "/api/admin/projects/{}/keys", key_list},
+    {"DELETE", "/api/admin/projects/{}/keys/{}", key_revoke},
+    {NULL, NULL, NULL},
+};

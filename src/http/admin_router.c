@@ -1,0 +1,285 @@
+/* admin_router — auth, body and route dispatch for /api/admin/ (contract in
+ * admin_router.h; the route contract is admin.h). */
+#include "http/admin_router.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include "http/admin.h"
+#include "http/http.h"
+#include "http/reply.h"
+#include "log.h"
+#include "metrics.h"
+#include "server.h"
+
+/* Every module's route table, NULL-terminated; add one line per module. */
+extern const struct admin_route admin_routes_projects[];
+extern const struct admin_route admin_routes_issues[];
+extern const struct admin_route admin_routes_alerts[];
+extern const struct admin_route admin_routes_destinations[];
+extern const struct admin_route admin_routes_scripts[];
+
+static const struct admin_route *const admin_tables[] = {
+    admin_routes_projects,
+    admin_routes_issues,
+    admin_routes_alerts,
+    admin_routes_destinations,
+    admin_routes_scripts,
+    NULL,
+};
+
+#define ADMIN_PREFIX "/api/admin"
+#define ADMIN_MAX_SEGMENTS 16
+#define ADMIN_PATH_MAX 1024
+
+struct admin_conn {
+    struct http_req_base base;
+    bool authorized;
+    bool too_large;
+    size_t cap;
+    char *body; /* owned, NUL-terminated when non-NULL */
+    size_t len, alloc;
+    struct timespec started;
+    const char *route; /* the matched pattern, for logs (paths may hold keys) */
+};
+
+bool admin_router_matches(const char *url)
+{
+    size_t n = strlen(ADMIN_PREFIX);
+    return strncmp(url, ADMIN_PREFIX, n) == 0 && (url[n] == '\0' || url[n] == '/');
+}
+
+/* Authorization: Bearer <key>, compared in constant time for equal lengths. */
+static bool bearer_ok(struct MHD_Connection *conn, const char *key)
+{
+    const char *h =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (!h || !key || strncasecmp(h, "Bearer ", 7) != 0) return false;
+    const char *token = h + 7;
+    while (*token == ' ')
+        token++;
+    size_t tlen = strlen(token), klen = strlen(key);
+    while (tlen > 0 && token[tlen - 1] == ' ')
+        tlen--;
+    return tlen == klen && klen > 0 && CRYPTO_memcmp(token, key, klen) == 0;
+}
+
+static size_t body_cap(const struct server *srv)
+{
+    size_t script = srv->cfg->script_max_bytes * 2 + 4096; /* JSON-escaped script source */
+    return script > ADMIN_BODY_MAX_BYTES ? script : ADMIN_BODY_MAX_BYTES;
+}
+
+static struct admin_conn *conn_new(struct server *srv, struct MHD_Connection *conn)
+{
+    struct admin_conn *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->base.kind = HTTP_REQ_ADMIN;
+    c->authorized = bearer_ok(conn, srv->cfg->admin_key);
+    c->cap = body_cap(srv);
+    clock_gettime(CLOCK_MONOTONIC, &c->started);
+    const char *cl =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl && strtoull(cl, NULL, 10) > c->cap) c->too_large = true;
+    return c;
+}
+
+/* Keeps the body up to the cap; past it (or unauthorized) bytes are read and dropped. */
+static void conn_append(struct admin_conn *c, const char *data, size_t n)
+{
+    if (!c->authorized || c->too_large) return;
+    if (c->len + n > c->cap) {
+        c->too_large = true;
+        free(c->body);
+        c->body = NULL;
+        c->len = c->alloc = 0;
+        return;
+    }
+    if (c->len + n + 1 > c->alloc) {
+        size_t want = c->alloc ? c->alloc : 4096;
+        while (want < c->len + n + 1)
+            want *= 2;
+        char *p = realloc(c->body, want);
+        if (!p) {
+            c->too_large = true; /* answered as 413: we cannot hold it */
+            return;
+        }
+        c->body = p;
+        c->alloc = want;
+    }
+    memcpy(c->body + c->len, data, n);
+    c->len += n;
+    c->body[c->len] = '\0';
+}
+
+/* Splits a copy of path into segments; false when there are too many. */
+static bool split_path(char *path, char **seg, int *nseg)
+{
+    *nseg = 0;
+    for (char *p = path; *p;) {
+        while (*p == '/')
+            *p++ = '\0';
+        if (!*p) break;
+        if (*nseg == ADMIN_MAX_SEGMENTS) return false;
+        seg[(*nseg)++] = p;
+        while (*p && *p != '/')
+            p++;
+    }
+    return true;
+}
+
+/* Matches pattern against the segments, collecting {} values into req. */
+static bool pattern_match(const char *pattern, char **seg, int nseg, struct admin_req *req)
+{
+    int i = 0;
+    req->nparams = 0;
+    for (const char *p = pattern; *p;) {
+        while (*p == '/')
+            p++;
+        if (!*p) break;
+        const char *end = strchr(p, '/');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (i == nseg) return false;
+        if (n == 2 && p[0] == '{' && p[1] == '}') {
+            if (req->nparams == ADMIN_MAX_PARAMS) return false;
+            req->params[req->nparams++] = seg[i];
+        } else if (strlen(seg[i]) != n || memcmp(seg[i], p, n) != 0) {
+            return false;
+        }
+        i++;
+        p += n;
+    }
+    return i == nseg;
+}
+
+/* Finds the route; on a path match with the wrong method fills allow. */
+static const struct admin_route *route_find(char **seg, int nseg, struct admin_req *req,
+                                            char *allow, size_t allowlen)
+{
+    allow[0] = '\0';
+    for (size_t t = 0; admin_tables[t]; t++) {
+        for (const struct admin_route *r = admin_tables[t]; r->method; r++) {
+            if (!pattern_match(r->pattern, seg, nseg, req)) continue;
+            if (strcmp(r->method, req->method) == 0) return r;
+            if (!strstr(allow, r->method)) {
+                size_t used = strlen(allow);
+                snprintf(allow + used, allowlen - used, "%s%s", used ? ", " : "", r->method);
+            }
+        }
+    }
+    return NULL;
+}
+
+static enum MHD_Result send_resp(struct MHD_Connection *conn, struct admin_resp *resp)
+{
+    if (resp->text) {
+        char *text = resp->text;
+        resp->text = NULL;
+        json_decref(resp->json);
+        return reply_text(conn, (unsigned)resp->status, text, resp->content_type);
+    }
+    if (!resp->json && resp->status != MHD_HTTP_NO_CONTENT) {
+        resp->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+        return reply_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
+                           "the handler produced no answer", NULL);
+    }
+    return reply_json(conn, (unsigned)resp->status, resp->json, NULL);
+}
+
+static enum MHD_Result dispatch(struct server *srv, struct MHD_Connection *conn, const char *url,
+                                const char *method, struct admin_conn *c, int *status)
+{
+    if (!c->authorized) {
+        static const struct reply_header www = {"WWW-Authenticate", "Bearer"};
+        *status = MHD_HTTP_UNAUTHORIZED;
+        return reply_error(conn, MHD_HTTP_UNAUTHORIZED, "unauthorized",
+                           "missing or wrong bearer token", &www);
+    }
+    if (c->too_large) {
+        *status = MHD_HTTP_CONTENT_TOO_LARGE;
+        char msg[96];
+        snprintf(msg, sizeof msg, "request body larger than %zu bytes", c->cap);
+        return reply_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "body_too_large", msg, NULL);
+    }
+
+    char path[ADMIN_PATH_MAX], *seg[ADMIN_MAX_SEGMENTS], allow[64] = "";
+    int nseg;
+    size_t n = strlen(url);
+    struct admin_req req = {.srv = srv, .conn = conn, .method = method, .path = url};
+    const struct admin_route *route = NULL;
+    if (n < sizeof path) {
+        memcpy(path, url, n + 1);
+        if (split_path(path, seg, &nseg)) route = route_find(seg, nseg, &req, allow, sizeof allow);
+    }
+    if (!route) {
+        struct reply_header h = {"Allow", allow};
+        *status = allow[0] ? MHD_HTTP_METHOD_NOT_ALLOWED : MHD_HTTP_NOT_FOUND;
+        return allow[0] ? reply_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
+                                      "method not allowed on this route", &h)
+                        : reply_error(conn, MHD_HTTP_NOT_FOUND, "not_found", "no such route", NULL);
+    }
+    req.body = c->body;
+    req.body_len = c->len;
+    req.content_type =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+
+    struct admin_resp resp = {0};
+    c->route = route->pattern;
+    route->fn(&req, &resp);
+    enum MHD_Result rc = send_resp(conn, &resp);
+    *status = resp.status;
+    return rc;
+}
+
+static void account(const char *method, const char *route, int status, const struct timespec *t0)
+{
+    struct timespec t1;
+    char labels[160];
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double ms = (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+    /* The matched pattern, never the path: bounded label values, no ids. */
+    snprintf(labels, sizeof labels, "route=\"%s\",status=\"%d\"", route, status);
+    metrics_add("periscope_http_requests_total", labels, 1);
+    if (status >= 500)
+        log_error("admin request failed", "method=%s route=%s status=%d ms=%.1f", method, route,
+                  status, ms);
+    else
+        log_debug("admin request", "method=%s route=%s status=%d ms=%.1f", method, route, status,
+                  ms);
+}
+
+enum MHD_Result admin_router_handle(struct server *srv, struct MHD_Connection *conn,
+                                    const char *url, const char *method, const char *upload_data,
+                                    size_t *upload_data_size, void **req_cls)
+{
+    struct admin_conn *c = *req_cls;
+    if (!c) {
+        c = conn_new(srv, conn);
+        if (!c) return MHD_NO;
+        *req_cls = c;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        conn_append(c, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    int status = 0;
+    enum MHD_Result rc = dispatch(srv, conn, url, method, c, &status);
+    account(method, c->route ? c->route : "-", status, &c->started);
+    return rc;
+}
+
+void admin_router_done(void *req_cls)
+{
+    struct admin_conn *c = req_cls;
+    if (!c) return;
+    free(c->body);
+    free(c);
+}

@@ -1,0 +1,31 @@
+/* admin_router — the libmicrohttpd side of /api/admin/: bearer auth
+ * (constant time), the capped request body, pattern matching against the
+ * route tables, and sending the handler's struct admin_resp.
+ *
+ * Internal to src/http/ (server.c dispatches here). Runs on MHD threads.
+ * Owns its per-request state (*req_cls, starting with struct
+ * http_req_base of kind HTTP_REQ_ADMIN) until admin_router_done. */
+#ifndef PERISCOPE_HTTP_ADMIN_ROUTER_H
+#define PERISCOPE_HTTP_ADMIN_ROUTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <microhttpd.h>
+
+struct server;
+
+/* Request bodies above this answer 413 (or the script size cap, if larger). */
+#define ADMIN_BODY_MAX_BYTES (1024 * 1024)
+
+/* True for /api/admin and everything below it. */
+bool admin_router_matches(const char *url);
+
+/* The MHD access-handler step for an admin URL. */
+enum MHD_Result admin_router_handle(struct server *srv, struct MHD_Connection *conn,
+                                    const char *url, const char *method, const char *upload_data,
+                                    size_t *upload_data_size, void **req_cls);
+
+/* Frees the per-request state admin_router_handle created. */
+void admin_router_done(void *req_cls);
+
+#endif

@@ -1,0 +1,159 @@
+/* admin_scripts_test — POST /api/admin/projects/{id}/script/test: the dry
+ * run (dryrun.h) of the given or the active script on a given or stored
+ * event, plus the existing issue the event would join. Stores nothing. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dryrun.h"
+#include "event.h"
+#include "log.h"
+#include "server.h"
+#include "http/admin_scripts.h"
+#include "lua/registry.h"
+#include "store/events_write.h"
+#include "store/projects.h"
+#include "store/store.h"
+
+struct test_request {
+    int64_t project_id;
+    char *project_name; /* owned */
+    cJSON *event;       /* owned */
+    struct script *script;
+};
+
+static void test_request_clear(struct test_request *t)
+{
+    free(t->project_name);
+    cJSON_Delete(t->event);
+    script_close(t->script);
+}
+
+/* The project's name; answers 404 and returns -1 when there is none. */
+static int load_project(const struct admin_req *req, struct admin_resp *resp, struct test_request *t)
+{
+    json_t *row = NULL;
+    struct db *db = store_acquire(req->srv->store);
+    int rc = projects_get(db, t->project_id, &row);
+    store_release(req->srv->store, db);
+    if (rc == 0)
+        t->project_name = strdup(json_string_value(json_object_get(row, "name")) ? json_string_value(json_object_get(row, "name")) : "");
+    json_decref(row);
+    if (rc == -ENOENT)
+        admin_error(resp, 404, "not_found", "no such project");
+    else if (rc != 0 || !t->project_name)
+        admin_error(resp, 500, "internal_error", "the project could not be read");
+    return rc == 0 && t->project_name ? 0 : -1;
+}
+
+/* body.event (an object), else the stored event body.event_id. */
+static int load_event(const struct admin_req *req, struct admin_resp *resp, const json_t *body,
+                      struct test_request *t)
+{
+    json_t *ev = json_object_get(body, "event");
+    json_t *id = json_object_get(body, "event_id");
+    if (json_is_object(ev)) {
+        char *text = json_dumps(ev, JSON_COMPACT);
+        t->event = text ? cJSON_Parse(text) : NULL;
+        free(text);
+        if (!t->event)
+            admin_error(resp, 500, "internal_error", "out of memory");
+        return t->event ? 0 : -1;
+    }
+    uint8_t event_id[16];
+    if (!json_is_string(id) ||
+        event_id_parse(json_string_value(id), json_string_length(id), event_id) != 0) {
+        admin_error(resp, 400, "invalid_request",
+                    "give \"event\" (an event object) or \"event_id\" (32 hex digits)");
+        return -1;
+    }
+    struct db *db = store_acquire(req->srv->store);
+    int rc = dryrun_load_event(db, t->project_id, event_id, &t->event);
+    store_release(req->srv->store, db);
+    if (rc == -ENOENT)
+        admin_error(resp, 404, "not_found", "no such event in this project");
+    else if (rc != 0)
+        admin_error(resp, 500, "internal_error", "the stored event could not be read");
+    return rc == 0 ? 0 : -1;
+}
+
+/* body.source compiled in a fresh state, else the project's active script. */
+static int load_script(const struct admin_req *req, struct admin_resp *resp, const json_t *body,
+                       struct test_request *t)
+{
+    const struct vm_limits *limits = script_registry_limits(req->srv->scripts);
+    json_t *given = json_object_get(body, "source");
+    char *active = NULL;
+    size_t len = 0;
+    const char *source = NULL;
+    if (json_is_string(given)) {
+        source = json_string_value(given);
+        len = json_string_length(given);
+    } else if (given && !json_is_null(given)) {
+        admin_error(resp, 400, "invalid_request", "\"source\" must be a string of Lua");
+        return -1;
+    } else {
+        int64_t version;
+        uint64_t generation;
+        if (script_registry_get(req->srv->scripts, t->project_id, &version, &active, &len, &generation) != 0) {
+            admin_error(resp, 500, "internal_error", "out of memory");
+            return -1;
+        }
+        source = active;
+    }
+    struct vm_error err = {0};
+    int rc = script_open(limits, source, len, &t->script, &err);
+    free(active);
+    if (rc == -EINVAL)
+        admin_script_invalid(resp, err.message, err.line);
+    else if (rc != 0)
+        admin_error(resp, 500, "internal_error", "the Lua state could not be built: %s", err.message);
+    return rc == 0 ? 0 : -1;
+}
+
+/* "issue_id": the issue that already holds this hash, if any. */
+static void add_issue_id(struct server *srv, int64_t project_id, json_t *result)
+{
+    const char *hash = json_string_value(json_object_get(result, "hash"));
+    if (!hash)
+        return;
+    int64_t id = 0;
+    enum issue_status status;
+    struct db *db = store_acquire(srv->store);
+    int rc = events_write_issue_find(db, project_id, hash, &id, &status);
+    store_release(srv->store, db);
+    if (rc == 0)
+        json_object_set_new(result, "issue_id", json_integer(id));
+}
+
+void admin_script_test(const struct admin_req *req, struct admin_resp *resp)
+{
+    struct test_request t = {.project_id = admin_param_id(req, resp, 0)};
+    json_t *body = t.project_id < 0 ? NULL : admin_body_object(req, resp);
+    if (!body || load_project(req, resp, &t) != 0 || load_event(req, resp, body, &t) != 0 ||
+        load_script(req, resp, body, &t) != 0)
+        goto done;
+    json_t *format = json_object_get(body, "format");
+    struct dryrun_input in = {
+        .project_id = t.project_id,
+        .project_name = t.project_name,
+        .event = t.event,
+        .format_type = json_string_value(format),
+        .lua_dir = req->srv->cfg->lua_dir,
+        .public_url = req->srv->cfg->public_url,
+    };
+    json_t *result = NULL;
+    int rc = dryrun_run(t.script, &in, &result);
+    if (rc == 0) {
+        add_issue_id(req->srv, t.project_id, result);
+        admin_json(resp, 200, result);
+    } else if (rc == -EINVAL) {
+        admin_error(resp, 400, "invalid_request", "unknown \"format\" destination type");
+    } else {
+        log_error("dry run failed", "project=%lld error=%s", (long long)t.project_id, strerror(-rc));
+        admin_error(resp, 500, "internal_error", "the dry run failed; see the server log");
+    }
+done:
+    json_decref(body);
+    test_request_clear(&t);
+}

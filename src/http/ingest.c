@@ -1,0 +1,375 @@
+/* ingest — the Sentry ingestion endpoints on libmicrohttpd (ingest.h).
+ *
+ * One struct ingest_req per request, on the MHD thread that serves the
+ * connection: the first call checks method, size, encoding and the header
+ * key; upload calls stream the body through the decoder (a refusal decided
+ * early still drains the body, bounded, so the client reads the answer);
+ * the final call parses, authorizes by the envelope dsn when needed,
+ * charges the quota and publishes. In ACK_MODE=commit the connection is
+ * suspended until the writer acks; the ack callback (writer thread) only
+ * records the status and resumes, the answer is sent from the MHD thread. */
+#include "http/ingest.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "ack.h"
+#include "auth.h"
+#include "config.h"
+#include "decompress.h"
+#include "event.h"
+#include "http/http.h"
+#include "http/ingest_internal.h"
+#include "metrics.h"
+#include "quota.h"
+#include "server.h"
+#include "topic.h"
+
+#define INGEST_RETRY_AFTER_S 1
+
+struct ingest {
+    struct server *srv;
+    struct auth_cache *keys;
+    struct quota *quota;
+};
+
+enum ingest_phase { PHASE_READING, PHASE_WAITING, PHASE_ACKED };
+
+struct ingest_req {
+    struct http_req_base base; /* first: the dispatcher reads its kind */
+    struct ingest *in;
+    struct MHD_Connection *conn;
+    enum ingest_route route;
+    int64_t project_id;
+    struct decomp *dec;
+    size_t body_bytes;
+    struct ingest_refusal refusal; /* status != 0: answer this once the body is read */
+    bool have_key, key_checked;
+    char key[AUTH_KEY_MAX + 1];
+    int rate_limit;
+    uint8_t answer_id[16];
+    atomic_int phase;
+    atomic_int ack_status;
+};
+
+int ingest_new(struct server *srv, struct ingest **out)
+{
+    struct ingest *in = calloc(1, sizeof(*in));
+    if (!in)
+        return -ENOMEM;
+    in->srv = srv;
+    in->keys = auth_cache_new(auth_store_lookup, srv->store, AUTH_CACHE_TTL_MS);
+    in->quota = quota_new();
+    if (!in->keys || !in->quota) {
+        ingest_free(in);
+        return -ENOMEM;
+    }
+    metrics_describe("periscope_ingest_requests_total", "counter",
+                     "Ingest requests answered, by route and HTTP status");
+    metrics_describe("periscope_events_total", "counter",
+                     "Events accepted onto the queue, or refused by reason");
+    metrics_describe("periscope_envelope_items_total", "counter", "Envelope items seen, by type");
+    *out = in;
+    return 0;
+}
+
+void ingest_free(struct ingest *in)
+{
+    if (!in)
+        return;
+    auth_cache_free(in->keys);
+    quota_free(in->quota);
+    free(in);
+}
+
+/* "/api/<digits>/(envelope|store)[/]" → project id and route. */
+static bool parse_route(const char *url, int64_t *project_id, enum ingest_route *route)
+{
+    if (strncmp(url, "/api/", 5) != 0)
+        return false;
+    const char *p = url + 5;
+    int64_t id = 0;
+    int digits = 0;
+    for (; *p >= '0' && *p <= '9'; p++, digits++) {
+        if (digits >= 18)
+            return false;
+        id = id * 10 + (*p - '0');
+    }
+    if (digits == 0 || *p++ != '/')
+        return false;
+    size_t n = strlen(p);
+    if (n && p[n - 1] == '/')
+        n--;
+    if (n == 8 && strncmp(p, "envelope", 8) == 0)
+        *route = INGEST_ROUTE_ENVELOPE;
+    else if (n == 5 && strncmp(p, "store", 5) == 0)
+        *route = INGEST_ROUTE_STORE;
+    else
+        return false;
+    *project_id = id;
+    return true;
+}
+
+bool ingest_matches(const char *url)
+{
+    int64_t id;
+    enum ingest_route route;
+    return parse_route(url, &id, &route);
+}
+
+static const char *route_name(const struct ingest_req *r)
+{
+    return r->route == INGEST_ROUTE_STORE ? "store" : "envelope";
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void count_events(const char *outcome, size_t n)
+{
+    char label[64];
+    snprintf(label, sizeof label, "outcome=\"%s\"", outcome);
+    metrics_add("periscope_events_total", label, (double)n);
+}
+
+static enum MHD_Result refuse_now(struct ingest_req *r)
+{
+    count_events(r->refusal.reason, 1);
+    return ingest_reply_refusal(r->conn, r->in->srv->cfg, route_name(r), &r->refusal);
+}
+
+/* Resolves r->key: sets a refusal (401/403/503) or key_checked. */
+static void check_key(struct ingest_req *r)
+{
+    int64_t project_id = 0;
+    int rc = auth_cache_resolve(r->in->keys, r->key, &project_id, &r->rate_limit);
+    if (rc == -ENOENT) {
+        ingest_refuse(&r->refusal, 401, "unauthorized", "unknown or revoked DSN key");
+    } else if (rc) {
+        ingest_refuse(&r->refusal, 503, "unavailable", "key lookup failed");
+        r->refusal.retry_after_s = INGEST_RETRY_AFTER_S;
+    } else if (project_id != r->project_id) {
+        ingest_refuse(&r->refusal, 403, "forbidden", "DSN key does not belong to this project");
+    } else {
+        r->key_checked = true;
+    }
+}
+
+/* First call: everything the headers alone decide. */
+static void start(struct ingest_req *r)
+{
+    const struct config *cfg = r->in->srv->cfg;
+    struct MHD_Connection *c = r->conn;
+    const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (len && strtoull(len, NULL, 10) > cfg->max_body_bytes) {
+        ingest_refuse(&r->refusal, 413, "too_large", "body exceeds the size limit");
+        return;
+    }
+    enum decomp_encoding enc;
+    const char *ce = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING);
+    if (decomp_encoding_parse(ce, &enc) != 0) {
+        ingest_refuse(&r->refusal, 415, "unsupported_encoding", "unsupported Content-Encoding");
+        return;
+    }
+    size_t cap = r->route == INGEST_ROUTE_STORE ? cfg->max_event_bytes : cfg->max_envelope_bytes;
+    if (decomp_new(enc, cap, &r->dec) != 0) {
+        ingest_refuse(&r->refusal, 503, "out_of_memory", "server out of memory");
+        r->refusal.retry_after_s = INGEST_RETRY_AFTER_S;
+        return;
+    }
+    /* First found wins: X-Sentry-Auth, Authorization, ?sentry_key=. */
+    r->have_key =
+        auth_key_from_header(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Sentry-Auth"), r->key) == 0 ||
+        auth_key_from_authorization(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"), r->key) == 0 ||
+        auth_key_copy(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "sentry_key"), r->key) == 0;
+    if (r->have_key)
+        check_key(r);
+}
+
+/* Upload data: decode, or drain when already refused. MHD_NO closes the
+ * connection when a refused client keeps sending far past the cap. */
+static enum MHD_Result consume(struct ingest_req *r, const char *data, size_t size)
+{
+    const struct config *cfg = r->in->srv->cfg;
+    r->body_bytes += size;
+    if (r->refusal.status)
+        return r->body_bytes > 2 * cfg->max_body_bytes ? MHD_NO : MHD_YES;
+    if (r->body_bytes > cfg->max_body_bytes) {
+        ingest_refuse(&r->refusal, 413, "too_large", "body exceeds the size limit");
+        return MHD_YES;
+    }
+    int rc = decomp_feed(r->dec, data, size);
+    if (rc == -E2BIG)
+        ingest_refuse(&r->refusal, 413, "too_large", "decompressed body exceeds the size limit");
+    else if (rc == -ENOMEM) {
+        ingest_refuse(&r->refusal, 503, "out_of_memory", "server out of memory");
+        r->refusal.retry_after_s = INGEST_RETRY_AFTER_S;
+    } else if (rc)
+        ingest_refuse(&r->refusal, 400, "bad_encoding", "body is not valid for its Content-Encoding");
+    return MHD_YES;
+}
+
+/* The writer (or whoever drops the events) is done: record and resume. */
+static void on_ack(void *ctx, int status)
+{
+    struct ingest_req *r = ctx;
+    atomic_store(&r->ack_status, status);
+    atomic_store(&r->phase, PHASE_ACKED);
+    MHD_resume_connection(r->conn);
+}
+
+/* Publishes the batch; the answer is sent now (queue mode, failure) or
+ * after the ack (commit mode). */
+static enum MHD_Result publish(struct ingest_req *r, struct ingest_batch *b)
+{
+    struct server *srv = r->in->srv;
+    size_t n = b->n;
+    memcpy(r->answer_id, b->answer_id, 16);
+    if (srv->cfg->ack_mode == ACK_MODE_QUEUE) {
+        int rc = topic_publish_many(srv->events, (void **)b->events, n);
+        if (rc) {
+            ingest_batch_clear(b);
+            ingest_refuse(&r->refusal, 503, "queue_full", "server busy, retry later");
+            r->refusal.retry_after_s = INGEST_RETRY_AFTER_S;
+            return refuse_now(r);
+        }
+        free(b->events); /* the events are the pipeline's now */
+        count_events("accepted", n);
+        return ingest_reply_id(r->conn, srv->cfg, route_name(r), r->answer_id);
+    }
+
+    struct ack *ack = ack_new((int)n, on_ack, r);
+    if (!ack) {
+        ingest_batch_clear(b);
+        ingest_refuse(&r->refusal, 503, "out_of_memory", "server out of memory");
+        r->refusal.retry_after_s = INGEST_RETRY_AFTER_S;
+        return refuse_now(r);
+    }
+    for (size_t i = 0; i < n; i++)
+        b->events[i]->ack = ack;
+    /* Suspend before publishing: the ack may fire before this returns. */
+    atomic_store(&r->phase, PHASE_WAITING);
+    MHD_suspend_connection(r->conn);
+    int rc = topic_publish_many(srv->events, (void **)b->events, n);
+    if (rc) {
+        ingest_batch_clear(b);
+        for (size_t i = 0; i < n; i++)
+            ack_event_done(ack, rc); /* the last one resumes with rc */
+        return MHD_YES;
+    }
+    free(b->events);
+    count_events("accepted", n);
+    return MHD_YES;
+}
+
+/* Body complete: parse, authorize, charge, publish. */
+static enum MHD_Result finish(struct ingest_req *r)
+{
+    const struct config *cfg = r->in->srv->cfg;
+    if (!r->refusal.status) {
+        int rc = decomp_finish(r->dec);
+        if (rc == -E2BIG)
+            ingest_refuse(&r->refusal, 413, "too_large", "decompressed body exceeds the size limit");
+        else if (rc)
+            ingest_refuse(&r->refusal, 400, "bad_encoding", "body is not valid for its Content-Encoding");
+    }
+    if (r->refusal.status)
+        return refuse_now(r);
+
+    size_t len;
+    const char *body = decomp_data(r->dec, &len);
+    struct ingest_batch batch = { 0 };
+    if (ingest_body_parse(cfg, r->route, body, len, r->project_id, now_ms(), &batch, &r->refusal))
+        return refuse_now(r);
+    decomp_free(r->dec); /* events are copies: the body can go */
+    r->dec = NULL;
+    if (!r->have_key && batch.has_dsn_key) {
+        memcpy(r->key, batch.dsn_key, sizeof(r->key));
+        r->have_key = true;
+        check_key(r);
+    } else if (!r->have_key) {
+        ingest_refuse(&r->refusal, 401, "unauthorized", "missing DSN key (X-Sentry-Auth, sentry_key or envelope dsn)");
+    }
+    int retry = 0;
+    if (!r->refusal.status &&
+        quota_charge(r->in->quota, r->project_id, r->rate_limit, (int)batch.n, now_ms(), &retry) != 0) {
+        ingest_refuse(&r->refusal, 429, "rate_limited", "project event quota exceeded");
+        r->refusal.retry_after_s = retry > 0 ? retry : INGEST_RETRY_AFTER_S;
+    }
+    if (r->refusal.status) {
+        ingest_batch_clear(&batch);
+        return refuse_now(r);
+    }
+    if (batch.n == 0)
+        return ingest_reply_id(r->conn, cfg, route_name(r), batch.answer_id);
+    return publish(r, &batch);
+}
+
+static enum MHD_Result answer_acked(struct ingest_req *r)
+{
+    int status = atomic_load(&r->ack_status);
+    if (status == 0)
+        return ingest_reply_id(r->conn, r->in->srv->cfg, route_name(r), r->answer_id);
+    if (status == -EAGAIN)
+        ingest_refuse(&r->refusal, 503, "queue_full", "server busy, retry later");
+    else if (status == -ESHUTDOWN)
+        ingest_refuse(&r->refusal, 503, "shutting_down", "server shutting down, retry later");
+    else
+        ingest_refuse(&r->refusal, 503, "store_failed", "event could not be stored, retry later");
+    r->refusal.retry_after_s = INGEST_RETRY_AFTER_S;
+    return refuse_now(r);
+}
+
+enum MHD_Result ingest_handle(struct ingest *in, struct MHD_Connection *conn, const char *url,
+                              const char *method, const char *upload_data,
+                              size_t *upload_data_size, void **req_cls)
+{
+    struct ingest_req *r = *req_cls;
+    if (!r) {
+        if (strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0)
+            return ingest_reply_preflight(conn, in->srv->cfg);
+        r = calloc(1, sizeof(*r));
+        if (!r)
+            return MHD_NO;
+        r->base.kind = HTTP_REQ_INGEST;
+        r->in = in;
+        r->conn = conn;
+        atomic_init(&r->phase, PHASE_READING);
+        atomic_init(&r->ack_status, 0);
+        *req_cls = r;
+        if (!parse_route(url, &r->project_id, &r->route))
+            ingest_refuse(&r->refusal, 404, "not_found", "no such route");
+        else if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+            ingest_refuse(&r->refusal, 405, "method_not_allowed", "use POST");
+        else
+            start(r);
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        return consume(r, upload_data, n);
+    }
+    switch (atomic_load(&r->phase)) {
+    case PHASE_READING: return finish(r);
+    case PHASE_ACKED: return answer_acked(r);
+    default: return MHD_YES; /* suspended: MHD calls again after resume */
+    }
+}
+
+void ingest_request_done(struct ingest *in, void *req_cls)
+{
+    (void)in;
+    struct ingest_req *r = req_cls;
+    if (!r)
+        return;
+    decomp_free(r->dec);
+    free(r);
+}

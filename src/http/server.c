@@ -1,0 +1,230 @@
+/* server — the libmicrohttpd daemon and the top-level dispatch (contract in
+ * http.h).
+ *
+ * One daemon per process: the in-flight request count that lets http_stop
+ * drain lives in this file. Per connection a small struct tracks whether a
+ * request is under way, so the count stays right whatever each handler does
+ * with *req_cls. */
+#include "http/http.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "http/admin_router.h"
+#include "http/ingest.h"
+static struct server *srv_of(void *cls) { return cls; }
+#include "http/probes.h"
+#include "http/reply.h"
+#include "log.h"
+#include "server.h"
+
+#define CONNECTION_LIMIT_MAX 10000
+#define FDS_RESERVED 128        /* for the database, outbound HTTP, files */
+#define DRAIN_WAIT_MAX_MS 10000 /* http_stop waits this long for in-flight requests */
+#define DRAIN_POLL_MS 10
+
+static atomic_int inflight;
+
+struct conn_state {
+    bool in_request;
+};
+
+struct other_req {
+    struct http_req_base base;
+};
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    (void)cls;
+    (void)conn;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = calloc(1, sizeof(struct conn_state));
+    } else {
+        free(*socket_context);
+        *socket_context = NULL;
+    }
+}
+
+static void request_begins(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct conn_state *cs = ci ? ci->socket_context : NULL;
+    if (cs && !cs->in_request) {
+        cs->in_request = true;
+        atomic_fetch_add(&inflight, 1);
+    }
+}
+
+static void request_ends(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct conn_state *cs = ci ? ci->socket_context : NULL;
+    if (cs && cs->in_request) {
+        cs->in_request = false;
+        atomic_fetch_sub(&inflight, 1);
+    }
+}
+
+/* /healthz, /readyz, /metrics and the 404 for everything else: answered
+ * once the (ignored) body has been read. */
+static enum MHD_Result handle_other(struct server *srv, struct MHD_Connection *conn,
+                                    const char *url, const char *method, size_t *upload_data_size,
+                                    void **req_cls)
+{
+    if (!*req_cls) {
+        struct other_req *r = calloc(1, sizeof *r);
+        if (!r) return MHD_NO;
+        r->base.kind = HTTP_REQ_OTHER;
+        *req_cls = r;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    return probes_answer(srv, conn, url, method);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
+{
+    struct server *srv = cls;
+    (void)version;
+    request_begins(conn);
+    struct http_req_base *base = *req_cls;
+    if (base ? base->kind == HTTP_REQ_INGEST : ingest_matches(url))
+        return ingest_handle(srv->ingest, conn, url, method, upload_data, upload_data_size, req_cls);
+    if (base ? base->kind == HTTP_REQ_ADMIN : admin_router_matches(url))
+        return admin_router_handle(srv, conn, url, method, upload_data, upload_data_size, req_cls);
+    return handle_other(srv, conn, url, method, upload_data_size, req_cls);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)toe;
+    struct http_req_base *base = *req_cls;
+    if (base) {
+        switch (base->kind) {
+        case HTTP_REQ_ADMIN:
+            admin_router_done(base);
+            break;
+        case HTTP_REQ_INGEST:
+            ingest_request_done(srv_of(cls)->ingest, base);
+            break;
+        case HTTP_REQ_OTHER:
+            free(base);
+            break;
+        }
+        *req_cls = NULL;
+    }
+    request_ends(conn);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n > 0 && msg[n - 1] == '\n')
+        msg[--n] = '\0';
+    log_warn("http", "error=%s", msg);
+}
+
+static unsigned connection_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return CONNECTION_LIMIT_MAX;
+    if (rl.rlim_cur <= 2 * FDS_RESERVED) return (unsigned)(rl.rlim_cur / 2);
+    rlim_t n = rl.rlim_cur - FDS_RESERVED;
+    return n > CONNECTION_LIMIT_MAX ? CONNECTION_LIMIT_MAX : (unsigned)n;
+}
+
+static int resolve_bind(const struct config *cfg, struct addrinfo **out, char *err,
+                        unsigned long errlen)
+{
+    char port[8];
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    snprintf(port, sizeof port, "%d", cfg->port);
+    int rc = getaddrinfo(cfg->host, port, &hints, out);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot resolve HOST \"%s\": %s", cfg->host, gai_strerror(rc));
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int http_start(struct server *srv, char *err, unsigned long errlen)
+{
+    const struct config *cfg = srv->cfg;
+    struct addrinfo *ai;
+    int rc = resolve_bind(cfg, &ai, err, errlen);
+    if (rc) return rc;
+
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_POLL;
+    if (ai->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
+    atomic_store(&inflight, 0);
+
+    /* clang-format off */
+    srv->httpd = MHD_start_daemon(
+        flags, (uint16_t)cfg->port, NULL, NULL, on_request, srv,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv, /* first, so MHD never logs on its own */
+        MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->http_threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->request_timeout_s,
+        MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+        MHD_OPTION_END);
+    /* clang-format on */
+    freeaddrinfo(ai);
+    if (!srv->httpd) {
+        snprintf(err, errlen, "cannot listen on %s:%d (in use, or not allowed)", cfg->host,
+                 cfg->port);
+        return -EADDRINUSE;
+    }
+    log_info("http listening", "host=%s port=%d threads=%d", cfg->host, cfg->port,
+             cfg->http_threads);
+    return 0;
+}
+
+void http_stop(struct server *srv)
+{
+    if (!srv->httpd) return;
+    MHD_socket fd = MHD_quiesce_daemon(srv->httpd);
+    if (fd != MHD_INVALID_SOCKET) close(fd);
+
+    /* Requests under way (some suspended until their events commit) finish
+     * before the daemon goes: stopping it would close them mid-answer. */
+    struct timespec pause = {0, DRAIN_POLL_MS * 1000000L};
+    int waited = 0;
+    while (atomic_load(&inflight) > 0 && waited < DRAIN_WAIT_MAX_MS) {
+        nanosleep(&pause, NULL);
+        waited += DRAIN_POLL_MS;
+    }
+    if (atomic_load(&inflight) > 0)
+        log_warn("http stopping with requests in flight", "count=%d", atomic_load(&inflight));
+    MHD_stop_daemon(srv->httpd);
+    srv->httpd = NULL;
+    log_info("http stopped", "drain_ms=%d", waited);
+}

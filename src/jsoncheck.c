@@ -1,0 +1,95 @@
+/* jsoncheck — event JSON pre-scan, parse and id (jsoncheck.h). */
+#include "jsoncheck.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+#include "event.h"
+
+int jsoncheck_depth(const char *p, size_t len, int max_depth)
+{
+    int depth = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = p[i];
+        if (in_string) {
+            if (c == '\\')
+                i++; /* the escaped character cannot end the string */
+            else if (c == '"')
+                in_string = false;
+            continue;
+        }
+        switch (c) {
+        case '"': in_string = true; break;
+        case '[':
+        case '{':
+            if (++depth > max_depth)
+                return -ELOOP;
+            break;
+        case ']':
+        case '}':
+            depth--;
+            break;
+        default: break;
+        }
+    }
+    return 0;
+}
+
+int jsoncheck_parse_event(const char *p, size_t len, int max_depth, cJSON **out,
+                          const char **why)
+{
+    *out = NULL;
+    if (jsoncheck_depth(p, len, max_depth) != 0) {
+        *why = "JSON nested too deeply";
+        return -ELOOP;
+    }
+    const char *end = NULL;
+    cJSON *j = cJSON_ParseWithLengthOpts(p, len, &end, 0);
+    /* Only whitespace may follow the value. */
+    while (j && end < p + len && (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
+        end++;
+    if (j && end != p + len) {
+        cJSON_Delete(j);
+        j = NULL;
+    }
+    if (!j) {
+        *why = "event is not valid JSON";
+        return -EBADMSG;
+    }
+    if (!cJSON_IsObject(j)) {
+        cJSON_Delete(j);
+        *why = "event is not a JSON object";
+        return -EBADMSG;
+    }
+    *out = j;
+    return 0;
+}
+
+int jsoncheck_event_id(cJSON *event, const uint8_t *preferred, uint8_t id[16])
+{
+    cJSON *cur = cJSON_GetObjectItemCaseSensitive(event, "event_id");
+    const char *s = cJSON_IsString(cur) ? cur->valuestring : NULL;
+    char hex[33];
+
+    if (preferred)
+        memcpy(id, preferred, 16);
+    else if (!s || event_id_parse(s, strlen(s), id) != 0)
+        event_id_generate(id);
+    event_id_hex(id, hex);
+    if (s && strcmp(s, hex) == 0)
+        return 0;
+    cJSON *val = cJSON_CreateString(hex);
+    if (!val)
+        return -ENOMEM;
+    if (cur) {
+        if (!cJSON_ReplaceItemInObjectCaseSensitive(event, "event_id", val)) {
+            cJSON_Delete(val);
+            return -ENOMEM;
+        }
+    } else if (!cJSON_AddItemToObject(event, "event_id", val)) {
+        cJSON_Delete(val);
+        return -ENOMEM;
+    }
+    return 0;
+}

@@ -1,0 +1,215 @@
+#include "notify/dest_config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <curl/curl.h>
+
+#include "notify/channel.h"
+#include "notify/channel_email.h"
+#include "notify/sign.h"
+#include "notify/ssrf.h"
+
+#define URL_MAX 2048
+#define HEADERS_MAX 32
+
+static int fail(struct dest_error *e, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(struct dest_error *e, const char *code, const char *fmt, ...)
+{
+    va_list ap;
+    snprintf(e->code, sizeof e->code, "%s", code);
+    va_start(ap, fmt);
+    vsnprintf(e->message, sizeof e->message, fmt, ap);
+    va_end(ap);
+    return -EINVAL;
+}
+
+static bool is_masked(const json_t *v)
+{
+    const char *s = json_string_value(v);
+    return s && strstr(s, DEST_MASK) != NULL;
+}
+
+/* Checks a URL's scheme and host; a literal refused address is turned
+ * away early (names are checked on connect). */
+static int check_url(const char *url, const char *const *schemes, bool allow_private,
+                     const char *code, struct dest_error *e)
+{
+    if (strlen(url) > URL_MAX)
+        return fail(e, code, "URL longer than %d bytes", URL_MAX);
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL;
+    int rc = 0;
+    if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host) {
+        rc = fail(e, code, "not an absolute URL with a host");
+        goto done;
+    }
+    bool known = false;
+    for (const char *const *s = schemes; *s; s++)
+        known = known || strcasecmp(scheme, *s) == 0;
+    if (!known) {
+        rc = fail(e, code, "URL scheme must be %s%s%s", schemes[0], schemes[1] ? " or " : "",
+                  schemes[1] ? schemes[1] : "");
+        goto done;
+    }
+    char bare[256];
+    size_t hl = strlen(host);
+    snprintf(bare, sizeof bare, "%.*s", (int)(host[0] == '[' && hl > 2 ? hl - 2 : hl),
+             host[0] == '[' ? host + 1 : host);
+    const char *why = ssrf_refused_reason_text(bare);
+    if (!allow_private && why && strcmp(why, "invalid") != 0)
+        rc = fail(e, "destination_not_allowed",
+                  "the URL's address is %s; set ALLOW_PRIVATE_DESTINATIONS=true to allow it", why);
+done:
+    curl_free(scheme);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+/* Copies body[name] into cfg when present (a string, or null to remove). */
+static int take_string(json_t *cfg, const json_t *body, const char *name, bool required,
+                       struct dest_error *e)
+{
+    json_t *v = json_object_get(body, name);
+    if (v && is_masked(v))
+        v = NULL; /* shown masked, sent back unchanged */
+    if (v && json_is_null(v) && !required) {
+        json_object_del(cfg, name);
+        return 0;
+    }
+    if (v && !json_is_string(v))
+        return fail(e, "invalid_field", "%s must be a string", name);
+    if (v)
+        json_object_set(cfg, name, v);
+    if (required && !json_is_string(json_object_get(cfg, name)))
+        return fail(e, "missing_field", "%s is required", name);
+    return 0;
+}
+
+static int check_headers(json_t *cfg, const json_t *body, struct dest_error *e)
+{
+    json_t *h = json_object_get(body, "webhook_headers");
+    if (!h)
+        return 0;
+    if (json_is_null(h)) {
+        json_object_del(cfg, "webhook_headers");
+        return 0;
+    }
+    if (!json_is_object(h) || json_object_size(h) > HEADERS_MAX)
+        return fail(e, "invalid_webhook_headers", "webhook_headers must be an object of at most %d strings", HEADERS_MAX);
+    json_t *old = json_object_get(cfg, "webhook_headers");
+    json_t *merged = json_object();
+    const char *name;
+    json_t *v;
+    json_object_foreach(h, name, v) {
+        if (is_masked(v) && json_is_string(json_object_get(old, name)))
+            v = json_object_get(old, name);
+        if (!json_is_string(v) || !channel_header_ok(name, json_string_value(v))) {
+            json_decref(merged);
+            return fail(e, "invalid_webhook_headers", "header '%s' is not a valid header line", name);
+        }
+        json_object_set(merged, name, v);
+    }
+    json_object_set_new(cfg, "webhook_headers", merged);
+    return 0;
+}
+
+static int build_webhook(enum channel_type t, json_t *cfg, const json_t *body, bool allow_private,
+                         struct dest_error *e)
+{
+    static const char *const HTTP[] = {"https", "http", NULL};
+    int rc = take_string(cfg, body, "webhook_url", true, e);
+    if (rc == 0)
+        rc = check_url(json_string_value(json_object_get(cfg, "webhook_url")), HTTP, allow_private,
+                       "invalid_webhook_url", e);
+    if (rc == 0)
+        rc = check_headers(cfg, body, e);
+    if (rc == 0)
+        rc = take_string(cfg, body, "secret", false, e);
+    const char *secret = json_string_value(json_object_get(cfg, "secret"));
+    if (rc == 0 && secret && t != CHANNEL_GENERIC_WEBHOOK)
+        json_object_del(cfg, "secret"); /* only generic webhooks are signed */
+    else if (rc == 0 && secret) {
+        char sig[SIGN_HEADER_MAX];
+        if (sign_webhook(secret, "check", 0, "", 0, sig) < 0)
+            rc = fail(e, "invalid_secret", "secret must be non-empty; whsec_ secrets must be base64");
+    }
+    return rc;
+}
+
+static int build_email(json_t *cfg, const json_t *body, bool allow_private, struct dest_error *e)
+{
+    static const char *const SMTP[] = {"smtp", "smtps", NULL};
+    int rc = take_string(cfg, body, "smtp_url", true, e);
+    if (rc == 0)
+        rc = check_url(json_string_value(json_object_get(cfg, "smtp_url")), SMTP, allow_private,
+                       "invalid_smtp_url", e);
+    if (rc == 0)
+        rc = take_string(cfg, body, "username", false, e);
+    if (rc == 0)
+        rc = take_string(cfg, body, "password", false, e);
+    if (rc == 0)
+        rc = take_string(cfg, body, "from", true, e);
+    if (rc == 0 && !channel_email_address_ok(json_string_value(json_object_get(cfg, "from"))))
+        rc = fail(e, "invalid_from", "from must be one email address");
+    json_t *to = json_object_get(body, "to");
+    if (rc == 0 && to) {
+        bool ok = json_is_string(to) || (json_is_array(to) && json_array_size(to) > 0);
+        size_t i;
+        json_t *a;
+        if (json_is_array(to))
+            json_array_foreach(to, i, a) ok = ok && channel_email_address_ok(json_string_value(a));
+        if (json_is_string(to)) {
+            char *copy = strdup(json_string_value(to)), *save = NULL;
+            int n = 0;
+            for (char *p = copy ? strtok_r(copy, ", ", &save) : NULL; p; p = strtok_r(NULL, ", ", &save), n++)
+                ok = ok && channel_email_address_ok(p);
+            ok = ok && n > 0;
+            free(copy);
+        }
+        if (!ok)
+            rc = fail(e, "invalid_to", "to must be an email address or a list of them");
+        else
+            json_object_set(cfg, "to", to);
+    }
+    if (rc == 0 && !json_object_get(cfg, "to"))
+        rc = fail(e, "missing_field", "to is required");
+    json_t *tls = json_object_get(body, "require_tls");
+    if (rc == 0 && tls && !json_is_boolean(tls))
+        rc = fail(e, "invalid_field", "require_tls must be a boolean");
+    else if (rc == 0 && tls)
+        json_object_set(cfg, "require_tls", tls);
+    return rc;
+}
+
+int dest_config_build(const char *type, const json_t *body, const json_t *existing,
+                      bool allow_private, json_t **out, struct dest_error *e)
+{
+    enum channel_type t = channel_type_parse(type);
+    if (t == CHANNEL_UNKNOWN)
+        return fail(e, "invalid_type",
+                    "type must be internal_logger, generic_webhook, slack_webhook, "
+                    "discord_webhook, teams_webhook or email");
+    json_t *cfg = existing ? json_deep_copy(existing) : json_object();
+    if (!cfg)
+        return fail(e, "internal", "out of memory");
+    int rc = 0;
+    if (channel_uses_webhook_url(t))
+        rc = build_webhook(t, cfg, body, allow_private, e);
+    else if (t == CHANNEL_EMAIL)
+        rc = build_email(cfg, body, allow_private, e);
+    if (rc < 0) {
+        json_decref(cfg);
+        return rc;
+    }
+    *out = cfg;
+    return 0;
+}

@@ -1,0 +1,143 @@
+#include "notify/notifier.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <curl/curl.h>
+
+#include "alert.h"
+#include "log.h"
+#include "server.h"
+#include "topic.h"
+#include "notify/channel.h"
+#include "notify/alert_data.h"
+#include "notify/format.h"
+#include "notify/notifier_job.h"
+#include "notify/retry.h"
+#include "notify/throttle.h"
+#include "store/store.h"
+
+#define POLL_MS_DEFAULT 2000L
+#define IDLE_WAIT_MAX_MS 250  /* stop is noticed within this */
+#define BUSY_WAIT_MAX_MS 100  /* alerts are noticed within this while sending */
+#define ALERTS_PER_TAKE 64
+
+static long env_ms(const char *name, long def)
+{
+    const char *v = getenv(name);
+    char *end;
+    long ms = v && *v ? strtol(v, &end, 10) : def;
+    return (v && *v && (*end != '\0' || ms <= 0)) ? def : ms;
+}
+
+static void take_alerts(struct notifier *nf, int wait_ms, bool *wake)
+{
+    void *items[ALERTS_PER_TAKE];
+    int n = nf->srv->alerts && !nf->alerts_closed
+                ? topic_take(nf->srv->alerts, items, ALERTS_PER_TAKE, wait_ms)
+                : -ESHUTDOWN;
+    if (n == -ESHUTDOWN) {
+        nf->alerts_closed = true;
+        if (wait_ms > 0)
+            curl_multi_poll(nf->multi, NULL, 0, wait_ms, NULL);
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        free(items[i]); /* struct alert_msg: only a wake-up, the outbox has the rest */
+    if (n > 0)
+        *wake = true;
+}
+
+static void *notifier_main(void *arg)
+{
+    struct notifier *nf = arg;
+    long long next_claim = 0;
+    bool wake = true;
+    while (!atomic_load(&nf->stop)) {
+        long long now = notify_now_ms();
+        int wait = nf->in_flight ? 0 : (int)(next_claim - now);
+        wait = wait < 0 ? 0 : wait > IDLE_WAIT_MAX_MS ? IDLE_WAIT_MAX_MS : wait;
+        take_alerts(nf, wake ? 0 : wait, &wake);
+        if (wake || notify_now_ms() >= next_claim) {
+            job_claim_and_start(nf);
+            next_claim = notify_now_ms() + nf->poll_ms;
+            wake = false;
+        }
+        if (nf->in_flight)
+            job_pump(nf, BUSY_WAIT_MAX_MS);
+    }
+    /* Drain: let what is on the wire finish, give back the rest. */
+    long long deadline = notify_now_ms() + nf->opts.timeout_ms + 1000;
+    while (nf->in_flight && notify_now_ms() < deadline)
+        job_pump(nf, BUSY_WAIT_MAX_MS);
+    job_abort_all(nf);
+    return NULL;
+}
+
+int notifier_start(struct server *srv, struct notifier **out)
+{
+    char err[512];
+    struct notifier *nf = calloc(1, sizeof *nf);
+    if (!nf)
+        return -ENOMEM;
+    nf->srv = srv;
+    channel_opts_init(&nf->opts, srv->cfg->allow_private_destinations);
+    nf->poll_ms = env_ms("NOTIFY_POLL_MS", POLL_MS_DEFAULT);
+    nf->retry_base_ms = env_ms("NOTIFY_RETRY_BASE_MS", (long)RETRY_BASE_MS_DEFAULT);
+    nf->lease_ms = 4 * (nf->opts.connect_timeout_ms + nf->opts.timeout_ms) + 10000;
+    nf->rng = (uint64_t)notify_now_ms() ^ ((uint64_t)getpid() << 32) ^ (uintptr_t)nf;
+    atomic_init(&nf->stop, false);
+    int rc = -ENOMEM;
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        goto fail;
+    nf->curl_inited = true;
+    nf->multi = curl_multi_init();
+    nf->throttle = throttle_new(srv->cfg->destination_rate_per_minute,
+                                env_ms("NOTIFY_THROTTLE_WINDOW_MS", (long)THROTTLE_WINDOW_MS));
+    if (!nf->multi || !nf->throttle)
+        goto fail;
+    rc = notify_format_new(srv->cfg->lua_dir, &nf->fmt, err, sizeof err);
+    if (rc < 0) {
+        log_error("notifier: cannot load the formatters", "lua_dir=%s error=%s", srv->cfg->lua_dir,
+                  err);
+        goto fail;
+    }
+    rc = -pthread_create(&nf->thread, NULL, notifier_main, nf);
+    if (rc < 0)
+        goto fail;
+    log_info("notifier started", "poll_ms=%ld timeout_ms=%ld rate_per_minute=%d allow_private=%s",
+             nf->poll_ms, nf->opts.timeout_ms, srv->cfg->destination_rate_per_minute,
+             nf->opts.allow_private ? "true" : "false");
+    *out = nf;
+    srv->notifier = nf;
+    return 0;
+fail:
+    notify_format_free(nf->fmt);
+    throttle_free(nf->throttle);
+    if (nf->multi)
+        curl_multi_cleanup(nf->multi);
+    if (nf->curl_inited)
+        curl_global_cleanup();
+    free(nf);
+    return rc;
+}
+
+void notifier_stop(struct notifier *nf)
+{
+    if (!nf)
+        return;
+    atomic_store(&nf->stop, true);
+    curl_multi_wakeup(nf->multi);
+    pthread_join(nf->thread, NULL);
+    if (nf->srv->notifier == nf)
+        nf->srv->notifier = NULL;
+    notify_format_free(nf->fmt);
+    throttle_free(nf->throttle);
+    curl_multi_cleanup(nf->multi);
+    curl_global_cleanup();
+    free(nf);
+}

@@ -1,0 +1,31 @@
+/* notifier — delivers alerts: one thread that drains the outbox
+ * (deliveries table) and sends each due delivery with libcurl's multi
+ * interface, many in flight.
+ *
+ * Wakes when the writer publishes an alert_msg on srv->alerts (it frees the
+ * message; the table is the source of truth), at start-up, and every
+ * NOTIFY_POLL_MS (default 2000) for retries and for deliveries another
+ * node wrote. Each claim is a lease; every attempt is recorded; failures
+ * are retried with backoff (retry.h) up to 10 attempts; destinations over
+ * their rate (throttle.h) get one digest when the window ends. The thread
+ * owns its Lua formatting state, curl handles and throttle; it uses pooled
+ * store connections for short tasks only.
+ *
+ * Test knobs (environment, milliseconds): NOTIFY_POLL_MS,
+ * NOTIFY_RETRY_BASE_MS (default 5000), NOTIFY_TIMEOUT_MS (default 15000),
+ * NOTIFY_CONNECT_TIMEOUT_MS (default 5000).
+ *
+ * Started after the store and the pipeline; notifier_stop (main thread)
+ * stops claiming, lets in-flight requests finish (up to the request
+ * timeout), gives back what is left unsent, and joins. */
+#ifndef PERISCOPE_NOTIFY_NOTIFIER_H
+#define PERISCOPE_NOTIFY_NOTIFIER_H
+
+struct server;
+struct notifier;
+
+/* Returns 0 or a negative errno (logged). *out is freed by notifier_stop. */
+int notifier_start(struct server *srv, struct notifier **out);
+void notifier_stop(struct notifier *nf);
+
+#endif

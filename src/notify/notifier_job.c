@@ -1,0 +1,308 @@
+#include "notify/notifier_job.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "metrics.h"
+#include "server.h"
+#include "notify/alert_data.h"
+#include "notify/format.h"
+#include "notify/retry.h"
+#include "notify/throttle.h"
+#include "store/destinations.h"
+#include "store/store.h"
+
+static uint32_t jitter(struct notifier *nf)
+{
+    nf->rng ^= nf->rng << 13;
+    nf->rng ^= nf->rng >> 7;
+    nf->rng ^= nf->rng << 17;
+    return (uint32_t)(nf->rng >> 32);
+}
+
+static const char *OUTCOME_NAMES[] = {"sent", "retry", "failed"};
+
+/* Stores the attempt for each claim and logs it: the delivery log. */
+static void record(struct notifier *nf, const struct delivery_claim *claims, int n,
+                   const char *type, const struct channel_result *r, enum retry_outcome oc,
+                   long long started, long long finished)
+{
+    struct db *db = store_acquire(nf->srv->store);
+    for (int i = 0; i < n; i++) {
+        const struct delivery_claim *c = &claims[i];
+        int attempt = c->attempts + 1;
+        struct delivery_outcome o = {
+            .attempted_at = started,
+            .status_code = r->status,
+            .error = r->error[0] ? r->error : NULL,
+            .duration_ms = finished - started,
+            .status = "pending",
+            .next_attempt_at = finished,
+        };
+        enum retry_outcome this_oc = oc;
+        if (oc == RETRY_AGAIN && attempt >= RETRY_MAX_ATTEMPTS)
+            this_oc = RETRY_PERMANENT;
+        if (this_oc == RETRY_SENT)
+            o.status = "sent";
+        else if (this_oc == RETRY_PERMANENT)
+            o.status = "failed";
+        else
+            o.next_attempt_at =
+                finished + retry_delay_ms(attempt, nf->retry_base_ms, jitter(nf), r->retry_after_ms);
+        int rc = deliveries_record(db, c, 1, &o);
+        if (rc < 0)
+            log_error("notifier: cannot record an attempt", "delivery=%lld error=%d",
+                      (long long)c->id, rc);
+        log_write(this_oc == RETRY_SENT ? LOG_INFO : LOG_WARN, "notification attempt",
+                  "delivery=%lld alert=%lld destination=%lld type=%s attempt=%d status=%ld "
+                  "outcome=%s duration_ms=%lld retry_in_ms=%lld digest=%d error=%s",
+                  (long long)c->id, (long long)c->alert_id, (long long)c->destination_id, type,
+                  attempt, r->status, OUTCOME_NAMES[this_oc], finished - started,
+                  this_oc == RETRY_AGAIN ? o.next_attempt_at - finished : 0LL, n > 1 ? n : 0,
+                  r->error[0] ? r->error : "-");
+        char labels[96];
+        snprintf(labels, sizeof labels, "type=\"%s\",outcome=\"%s\"", type, OUTCOME_NAMES[this_oc]);
+        metrics_add("periscope_notification_attempts_total", labels, 1);
+    }
+    store_release(nf->srv->store, db);
+}
+
+static void fail_claims(struct notifier *nf, const struct delivery_claim *claims, int n,
+                        const char *type, const char *error)
+{
+    struct channel_result r = {.retry_after_ms = -1};
+    snprintf(r.error, sizeof r.error, "%s", error);
+    long long now = notify_now_ms();
+    record(nf, claims, n, type, &r, RETRY_PERMANENT, now, now);
+}
+
+static void release_claims(struct db *db, const struct delivery_claim *claims, int n,
+                           long long when, bool held)
+{
+    for (int i = 0; i < n; i++)
+        if (deliveries_release(db, &claims[i], when, held || claims[i].held_for_digest) < 0)
+            log_error("notifier: cannot give a delivery back", "delivery=%lld",
+                      (long long)claims[i].id);
+}
+
+/* The alerts of the claims as format.lua's alert tables; claims whose alert
+ * is gone are left out (their delivery went with it). */
+static json_t *alert_tables(struct notifier *nf, struct db *db,
+                            const struct delivery_claim *claims, int n, const char *message_id)
+{
+    json_t *alerts = json_array();
+    for (int i = 0; alerts && i < n; i++) {
+        json_t *ctx = NULL;
+        if (deliveries_alert_context(db, claims[i].alert_id, &ctx) < 0)
+            continue;
+        json_t *a = notify_alert_data(ctx, nf->srv->cfg->public_url, message_id);
+        json_decref(ctx);
+        if (a)
+            json_array_append_new(alerts, a);
+    }
+    return alerts;
+}
+
+static int render(struct notifier *nf, const json_t *alerts, const json_t *dest_public,
+                  struct notify_message *msg, char *err, size_t errlen)
+{
+    if (json_array_size(alerts) == 1)
+        return notify_format_render(nf->fmt, json_array_get(alerts, 0), dest_public, msg, err,
+                                    errlen);
+    return notify_format_digest(nf->fmt, alerts, dest_public, msg, err, errlen);
+}
+
+static void start_transfer(struct notifier *nf, const json_t *dest, const char *type,
+                           const struct delivery_claim *claims, int n, const char *message_id,
+                           struct notify_message *msg)
+{
+    char err[320];
+    struct job *job = calloc(1, sizeof *job);
+    struct delivery_claim *owned = calloc((size_t)n, sizeof *owned);
+    if (!job || !owned) {
+        free(job);
+        free(owned);
+        fail_claims(nf, claims, n, type, "out of memory");
+        return;
+    }
+    memcpy(owned, claims, (size_t)n * sizeof *owned);
+    job->claims = owned;
+    job->nclaims = n;
+    job->destination_id = claims[0].destination_id;
+    snprintf(job->type, sizeof job->type, "%s", type);
+    job->started_ms = notify_now_ms();
+    if (channel_xfer_prepare(&job->xfer, &nf->opts, dest, message_id, job->started_ms, msg, err,
+                             sizeof err) < 0 ||
+        curl_multi_add_handle(nf->multi, job->xfer.easy) != CURLM_OK) {
+        fail_claims(nf, claims, n, type, err[0] ? err : "libcurl refused the transfer");
+        channel_xfer_cleanup(&job->xfer);
+        free(owned);
+        free(job);
+        return;
+    }
+    job->next = nf->jobs;
+    nf->jobs = job;
+    nf->in_flight++;
+}
+
+/* Sends the claims (all to one destination; several only for a digest). */
+static void start_group(struct notifier *nf, struct db *db, const struct delivery_claim *claims,
+                        int n)
+{
+    json_t *dest = NULL, *dest_public = NULL, *alerts = NULL;
+    struct notify_message msg = {0};
+    char err[320] = "", message_id[64];
+    int rc = destinations_get(db, 0, claims[0].destination_id, &dest);
+    if (rc == -ENOENT)
+        return; /* deleted: its deliveries went with it */
+    if (rc < 0) {
+        release_claims(db, claims, n, notify_now_ms() + nf->poll_ms, false);
+        return;
+    }
+    const char *type = json_string_value(json_object_get(dest, "type"));
+    if (!json_is_true(json_object_get(dest, "enabled"))) {
+        fail_claims(nf, claims, n, type, "destination disabled");
+        goto done;
+    }
+    long long until = throttle_take(nf->throttle, claims[0].destination_id, notify_now_ms());
+    if (until > 0) {
+        release_claims(db, claims, n, until, true);
+        log_info("notification held for a digest", "destination=%lld deliveries=%d until_ms=%lld",
+                 (long long)claims[0].destination_id, n, until);
+        goto done;
+    }
+    if (n == 1)
+        snprintf(message_id, sizeof message_id, "dlv_%lld", (long long)claims[0].id);
+    else
+        snprintf(message_id, sizeof message_id, "dlv_%lld_digest_%d", (long long)claims[0].id, n);
+    alerts = alert_tables(nf, db, claims, n, message_id);
+    dest_public = json_pack("{s:O, s:O, s:O}", "id", json_object_get(dest, "id"), "type",
+                            json_object_get(dest, "type"), "name", json_object_get(dest, "name"));
+    if (!alerts || !dest_public || json_array_size(alerts) == 0)
+        goto done;
+    if (render(nf, alerts, dest_public, &msg, err, sizeof err) < 0) {
+        fail_claims(nf, claims, n, type, err);
+        goto done;
+    }
+    if (channel_type_parse(type) == CHANNEL_INTERNAL_LOGGER) {
+        log_info("alert notification", "destination=%lld name=%s message=%s",
+                 (long long)claims[0].destination_id,
+                 json_string_value(json_object_get(dest, "name")), msg.body);
+        struct channel_result ok = {.transport_ok = true, .retry_after_ms = -1};
+        long long now = notify_now_ms();
+        record(nf, claims, n, type, &ok, RETRY_SENT, now, now);
+        goto done;
+    }
+    start_transfer(nf, dest, type, claims, n, message_id, &msg);
+done:
+    notify_message_clear(&msg);
+    json_decref(alerts);
+    json_decref(dest_public);
+    json_decref(dest);
+}
+
+void job_claim_and_start(struct notifier *nf)
+{
+    struct delivery_claim claims[NOTIFY_MAX_IN_FLIGHT], group[NOTIFY_MAX_IN_FLIGHT];
+    bool used[NOTIFY_MAX_IN_FLIGHT] = {false};
+    int n = 0, cap = NOTIFY_MAX_IN_FLIGHT - nf->in_flight;
+    if (cap <= 0)
+        return;
+    struct db *db = store_acquire(nf->srv->store);
+    int rc = deliveries_claim(db, notify_now_ms(), nf->lease_ms, cap, claims, &n);
+    if (rc < 0)
+        log_error("notifier: cannot claim deliveries", "error=%d", rc);
+    for (int i = 0; i < n; i++) {
+        if (used[i])
+            continue;
+        int k = 0;
+        group[k++] = claims[i];
+        used[i] = true;
+        /* Held-back deliveries to one destination go out as one digest. */
+        for (int j = i + 1; claims[i].held_for_digest && j < n; j++) {
+            if (!used[j] && claims[j].held_for_digest &&
+                claims[j].destination_id == claims[i].destination_id) {
+                group[k++] = claims[j];
+                used[j] = true;
+            }
+        }
+        start_group(nf, db, group, k);
+    }
+    store_release(nf->srv->store, db);
+}
+
+static void unlink_job(struct notifier *nf, struct job *job)
+{
+    for (struct job **p = &nf->jobs; *p; p = &(*p)->next) {
+        if (*p == job) {
+            *p = job->next;
+            break;
+        }
+    }
+    nf->in_flight--;
+    curl_multi_remove_handle(nf->multi, job->xfer.easy);
+    channel_xfer_cleanup(&job->xfer);
+    free(job->claims);
+    free(job);
+}
+
+static void finish_job(struct notifier *nf, struct job *job, CURLcode rc)
+{
+    struct channel_result r;
+    long long finished = notify_now_ms();
+    channel_xfer_result(&job->xfer, rc, finished / 1000, &r);
+    enum retry_outcome oc = retry_classify(r.transport_ok, r.permanent, job->xfer.smtp ? 0 : r.status);
+    record(nf, job->claims, job->nclaims, job->type, &r, oc, job->started_ms, finished);
+    double seconds = (double)(finished - job->started_ms) / 1000.0;
+    static const double bounds[] = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15};
+    metrics_observe("periscope_notification_duration_seconds", NULL, seconds, bounds,
+                    sizeof bounds / sizeof bounds[0]);
+    unlink_job(nf, job);
+}
+
+static void reap(struct notifier *nf)
+{
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(nf->multi, &left))) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        CURL *easy = m->easy_handle;
+        CURLcode rc = m->data.result;
+        struct channel_xfer *x = NULL;
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x);
+        if (x)
+            finish_job(nf, (struct job *)x, rc);
+    }
+}
+
+void job_pump(struct notifier *nf, int wait_ms)
+{
+    int running;
+    curl_multi_perform(nf->multi, &running);
+    reap(nf);
+    if (nf->in_flight == 0)
+        return;
+    curl_multi_poll(nf->multi, NULL, 0, wait_ms, NULL);
+    curl_multi_perform(nf->multi, &running);
+    reap(nf);
+}
+
+void job_abort_all(struct notifier *nf)
+{
+    if (!nf->jobs)
+        return;
+    struct db *db = store_acquire(nf->srv->store);
+    long long now = notify_now_ms();
+    while (nf->jobs) {
+        struct job *job = nf->jobs;
+        log_warn("notification given back at shutdown", "deliveries=%d destination=%lld",
+                 job->nclaims, (long long)job->destination_id);
+        release_claims(db, job->claims, job->nclaims, now, false);
+        unlink_job(nf, job);
+    }
+    store_release(nf->srv->store, db);
+}

@@ -1,0 +1,55 @@
+/* notify/notifier_job — the inside of the notifier (notifier.h): its state
+ * and the jobs it runs. Only notifier.c and notifier_job.c include this;
+ * every function here runs on the notifier thread. */
+#ifndef PERISCOPE_NOTIFY_NOTIFIER_JOB_H
+#define PERISCOPE_NOTIFY_NOTIFIER_JOB_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <curl/curl.h>
+
+#include "notify/channel.h"
+#include "store/deliveries.h"
+
+#define NOTIFY_MAX_IN_FLIGHT 64
+
+/* One outbound message: a single alert, or a digest of several held-back
+ * deliveries to the same destination. */
+struct job {
+    struct channel_xfer xfer; /* first: CURLINFO_PRIVATE points here */
+    struct job *next;
+    struct delivery_claim *claims; /* owned */
+    int nclaims;
+    int64_t destination_id;
+    char type[24];
+    long long started_ms;
+};
+
+struct notifier {
+    struct server *srv;
+    pthread_t thread;
+    atomic_bool stop;
+    bool curl_inited, alerts_closed;
+    CURLM *multi;
+    struct notify_format *fmt;
+    struct throttle *throttle;
+    struct channel_opts opts;
+    struct job *jobs;
+    int in_flight;
+    long poll_ms, retry_base_ms;
+    long long lease_ms;
+    uint64_t rng; /* jitter only */
+};
+
+/* Claims due deliveries (up to the free in-flight slots) and starts them. */
+void job_claim_and_start(struct notifier *nf);
+
+/* Runs transfers for up to wait_ms and records the finished ones. */
+void job_pump(struct notifier *nf, int wait_ms);
+
+/* Gives every unfinished job's deliveries back (due now) and frees them. */
+void job_abort_all(struct notifier *nf);
+
+#endif

@@ -1,0 +1,21 @@
+/* notify/test_send — "send a test" for the admin API: formats a made-up
+ * alert with the default formatter of the destination's type and sends it
+ * now, on the calling thread (blocking, bounded by the request timeouts),
+ * with the same SSRF guard as the notifier. Uses its own short-lived Lua
+ * state, so any thread may call it. Nothing is written to the outbox. */
+#ifndef PERISCOPE_NOTIFY_TEST_SEND_H
+#define PERISCOPE_NOTIFY_TEST_SEND_H
+
+#include <stdint.h>
+#include <jansson.h>
+
+struct server;
+
+/* dest: a destinations_get() row (borrowed). *result (caller owns):
+ * {"ok": bool, "status_code": int | null, "duration_ms": int,
+ *  "error": string | null}. Returns 0, or negative when not even an
+ * attempt could be made (the formatters failed to load: logged). */
+int notify_send_test(struct server *srv, const json_t *dest, const char *project_name,
+                     json_t **result);
+
+#endif

@@ -1,0 +1,161 @@
+/* pipeline — worker threads and the writer (see pipeline.h).
+ *
+ * srv->events → WORKERS threads (worker.c) → internal topic "grouped" →
+ * one writer thread (writer.c). The internal topic has the capacity of the
+ * events topic; a worker that finds it full waits a little and retries, so
+ * back-pressure reaches ingest as a full "events" topic (503). */
+#include "pipeline.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ack.h"
+#include "event.h"
+#include "log.h"
+#include "metrics.h"
+#include "pipeline_metrics.h"
+#include "server.h"
+#include "topic.h"
+#include "worker.h"
+#include "writer.h"
+
+enum {
+    WORKER_TAKE_MAX = 64,
+    GROUPED_FULL_WAIT_US = 200,
+};
+
+struct pipeline {
+    struct server *srv;
+    struct topic *grouped;
+    struct writer *writer;
+    pthread_t *threads;
+    int nthreads;
+};
+
+/* Hands evs to the writer, waiting while its topic is full. */
+static void hand_over(struct topic *grouped, struct ingest_event **evs, size_t n)
+{
+    while (n > 0) {
+        int rc = topic_publish_many(grouped, (void **)evs, n);
+        if (rc == 0) return;
+        if (rc == -EAGAIN) {
+            /* Publish what fits, then wait for the writer to drain. */
+            struct topic_stats s;
+            topic_stats(grouped, &s);
+            size_t room = s.capacity - s.depth;
+            if (room > 0 && room < n && topic_publish_many(grouped, (void **)evs, room) == 0) {
+                evs += room;
+                n -= room;
+                continue;
+            }
+            usleep(GROUPED_FULL_WAIT_US);
+            continue;
+        }
+        /* Closed: cannot happen while workers run (closed after they join). */
+        for (size_t i = 0; i < n; i++) {
+            ack_event_done(evs[i]->ack, -ESHUTDOWN);
+            event_free(evs[i]);
+        }
+        return;
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    struct pipeline *p = arg;
+    struct worker_ctx *w;
+    pthread_setname_np(pthread_self(), "pipeline-work");
+    if (worker_ctx_new(p->srv, &w) != 0) {
+        log_error("pipeline worker not started", "error=%s", "out of memory");
+        return NULL;
+    }
+    struct ingest_event *evs[WORKER_TAKE_MAX];
+    for (;;) {
+        int n = topic_take(p->srv->events, (void **)evs, WORKER_TAKE_MAX, -1);
+        if (n == -ESHUTDOWN) break;
+        size_t keep = 0, filtered = 0, failed = 0;
+        for (int i = 0; i < n; i++) {
+            struct ingest_event *ev = evs[i];
+            int rc = worker_process(w, ev);
+            if (rc == 0 && !ev->filtered) {
+                evs[keep++] = ev;
+                continue;
+            }
+            if (rc != 0) {
+                log_warn("event not processed", "project=%lld error=%d", (long long)ev->project_id,
+                         rc);
+                failed++;
+            } else {
+                filtered++;
+            }
+            ack_event_done(ev->ack, rc == 0 ? 0 : -EIO);
+            event_free(ev);
+        }
+        if (filtered)
+            metrics_add("periscope_pipeline_events_total", "outcome=\"filtered\"",
+                        (double)filtered);
+        if (failed)
+            metrics_add("periscope_pipeline_events_total", "outcome=\"failed\"", (double)failed);
+        hand_over(p->grouped, evs, keep);
+    }
+    worker_ctx_free(w);
+    return NULL;
+}
+
+static int default_workers(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+int pipeline_start(struct server *srv, struct pipeline **out)
+{
+    struct pipeline *p = calloc(1, sizeof(*p));
+    if (!p) return -ENOMEM;
+    p->srv = srv;
+    int want = srv->cfg->workers > 0 ? srv->cfg->workers : default_workers();
+    size_t cap = srv->cfg->queue_capacity > 0 ? (size_t)srv->cfg->queue_capacity : 10000;
+    int rc = -ENOMEM;
+    p->grouped = topic_new("grouped", cap);
+    p->threads = calloc((size_t)want, sizeof(*p->threads));
+    if (!p->grouped || !p->threads) goto fail;
+    if ((rc = writer_start(srv, p->grouped, &p->writer)) != 0) goto fail;
+    for (; p->nthreads < want; p->nthreads++) {
+        if (pthread_create(&p->threads[p->nthreads], NULL, worker_main, p) != 0) {
+            rc = -EAGAIN;
+            goto fail;
+        }
+    }
+    pipeline_metrics_attach(srv->events, p->grouped, srv->alerts);
+    *out = p;
+    return 0;
+fail:
+    /* Threads already running stop when the events topic closes. */
+    if (p->nthreads > 0 || p->writer) {
+        pipeline_stop(p);
+        return rc;
+    }
+    topic_free(p->grouped);
+    free(p->threads);
+    free(p);
+    return rc;
+}
+
+void pipeline_stop(struct pipeline *p)
+{
+    if (!p) return;
+    pipeline_metrics_detach();
+    /* Ingest has stopped: workers drain what is queued, then the writer
+     * drains and commits what they handed over. */
+    topic_close(p->srv->events);
+    for (int i = 0; i < p->nthreads; i++)
+        pthread_join(p->threads[i], NULL);
+    topic_close(p->grouped);
+    writer_stop(p->writer);
+    topic_free(p->grouped);
+    free(p->threads);
+    free(p);
+}

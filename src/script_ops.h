@@ -1,0 +1,50 @@
+/* script_ops — what the admin script endpoints do, apart from HTTP:
+ * replace a project's script (validate against a sample event in a fresh
+ * state, store a new version, activate it, tell the other nodes), roll back
+ * to a stored version, go back to the default rules, and describe the
+ * active script with its live stats.
+ *
+ * Any thread (the admin API's HTTP threads); the store is reached through
+ * store_acquire/store_release and the registry is thread-safe. A rejected
+ * script changes nothing that runs: the old one keeps serving. */
+#ifndef PERISCOPE_SCRIPT_OPS_H
+#define PERISCOPE_SCRIPT_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+#include <jansson.h>
+
+struct server;
+
+/* Why a script was refused (script_invalid): message is malloc'd (caller
+ * frees with script_ops_rejection_clear); line 0 when no line applies. */
+struct script_rejection {
+    char *message;
+    int line;
+};
+void script_ops_rejection_clear(struct script_rejection *r);
+
+/* Validates source by running every hook on sample (borrowed; NULL: the
+ * built-in sample), then stores it as the next version and activates it.
+ * Returns 0 with *version; -ENOENT (no such project); -EINVAL with *why;
+ * or another negative errno. */
+int script_ops_put(struct server *srv, int64_t project_id, const char *source, size_t len,
+                   const cJSON *sample, int64_t *version, struct script_rejection *why);
+
+/* Activates a stored version (0: the default rules), validating it on
+ * sample (borrowed; NULL: the built-in one). -ENOENT (no such project or
+ * version), -EINVAL with *why, or another negative errno. */
+int script_ops_activate(struct server *srv, int64_t project_id, int64_t version,
+                        const cJSON *sample, struct script_rejection *why);
+
+/* {"project_id", "version" | null, "source" | null, "created_at" | null,
+ *  "stats": script_registry_stats()}. -ENOENT for no such project.
+ * Caller owns *out. */
+int script_ops_status(struct server *srv, int64_t project_id, json_t **out);
+
+/* {"data": [{"version", "created_at", "size", "active"}, …]} newest first.
+ * -ENOENT for no such project. Caller owns *out. */
+int script_ops_versions(struct server *srv, int64_t project_id, json_t **out);
+
+#endif

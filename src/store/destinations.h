@@ -1,0 +1,37 @@
+/* destinations — where a project's alerts are delivered (SQL for both
+ * backends). A destination's per-type settings (webhook_url,
+ * webhook_headers, secret, smtp_url, username, password, from, to) are one
+ * JSON object stored as text in destinations.config.
+ *
+ * Functions take a connection the caller holds and return 0 or a negative
+ * errno (-ENOENT: no such destination in that project). JSON results are
+ * owned by the caller (json_decref); they hold secrets in clear: the admin
+ * layer masks them before answering. Times are ms since the epoch. */
+#ifndef PERISCOPE_STORE_DESTINATIONS_H
+#define PERISCOPE_STORE_DESTINATIONS_H
+
+#include <stdint.h>
+#include <jansson.h>
+#include "db.h"
+
+/* config is a JSON object (borrowed, serialized into the row); now is the
+ * creation time. */
+int destinations_create(struct db *db, int64_t project_id, const char *type, const char *name,
+                        int enabled, const json_t *config, long long now, int64_t *id_out);
+
+/* {"id", "project_id", "type", "name", "enabled" (bool), "config" (object),
+ *  "created_at"}. project_id 0 matches any project (the notifier). */
+int destinations_get(struct db *db, int64_t project_id, int64_t id, json_t **out);
+
+/* The project's destinations with id > after_id, ascending, at most limit. */
+int destinations_list(struct db *db, int64_t project_id, int64_t after_id, int limit,
+                      json_t **out);
+
+/* name NULL, enabled < 0, config NULL: unchanged. */
+int destinations_update(struct db *db, int64_t project_id, int64_t id, const char *name,
+                        int enabled, const json_t *config);
+
+/* Deletes it with its pending deliveries. */
+int destinations_delete(struct db *db, int64_t project_id, int64_t id);
+
+#endif

@@ -1,0 +1,260 @@
+/* store/events_write — see events_write.h. */
+#include "store/events_write.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "event.h"
+#include "store/db.h"
+
+static const char SQL_ISSUE_FIND[] =
+    "SELECT id, status FROM issues WHERE project_id = $1 AND hash = $2";
+
+static const char SQL_ISSUE_CREATE[] =
+    "INSERT INTO issues (project_id, hash, title, culprit, level, status, first_seen,"
+    " last_seen, times_seen) VALUES ($1, $2, $3, $4, $5, 'unresolved', $6, $6, 0)"
+    " ON CONFLICT (project_id, hash) DO NOTHING RETURNING id";
+
+static const char SQL_ISSUE_DELETE[] = "DELETE FROM issues WHERE id = $1";
+
+static const char SQL_EVENT_INSERT[] =
+    "INSERT INTO events (project_id, event_id, issue_id, timestamp, received_at, level,"
+    " environment, release, title, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    " ON CONFLICT (project_id, event_id) DO NOTHING";
+
+/* EVENTS_WRITE_CHUNK rows in one statement: on Postgres one round trip
+ * instead of sixteen. RETURNING names the rows inserted (not duplicates). */
+static const char SQL_EVENT_INSERT_CHUNK[] =
+    "INSERT INTO events (project_id, event_id, issue_id, timestamp, received_at, level,"
+    " environment, release, title, payload) VALUES"
+    " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10),"
+    " ($11, $12, $13, $14, $15, $16, $17, $18, $19, $20),"
+    " ($21, $22, $23, $24, $25, $26, $27, $28, $29, $30),"
+    " ($31, $32, $33, $34, $35, $36, $37, $38, $39, $40),"
+    " ($41, $42, $43, $44, $45, $46, $47, $48, $49, $50),"
+    " ($51, $52, $53, $54, $55, $56, $57, $58, $59, $60),"
+    " ($61, $62, $63, $64, $65, $66, $67, $68, $69, $70),"
+    " ($71, $72, $73, $74, $75, $76, $77, $78, $79, $80),"
+    " ($81, $82, $83, $84, $85, $86, $87, $88, $89, $90),"
+    " ($91, $92, $93, $94, $95, $96, $97, $98, $99, $100),"
+    " ($101, $102, $103, $104, $105, $106, $107, $108, $109, $110),"
+    " ($111, $112, $113, $114, $115, $116, $117, $118, $119, $120),"
+    " ($121, $122, $123, $124, $125, $126, $127, $128, $129, $130),"
+    " ($131, $132, $133, $134, $135, $136, $137, $138, $139, $140),"
+    " ($141, $142, $143, $144, $145, $146, $147, $148, $149, $150),"
+    " ($151, $152, $153, $154, $155, $156, $157, $158, $159, $160)"
+    " ON CONFLICT (project_id, event_id) DO NOTHING RETURNING project_id, event_id";
+
+static const char SQL_ISSUE_COUNT[] =
+    "UPDATE issues SET times_seen = times_seen + $2,"
+    " last_seen = CASE WHEN last_seen < $3 THEN $3 ELSE last_seen END WHERE id = $1";
+
+static const char SQL_ISSUE_REOPEN[] =
+    "UPDATE issues SET status = 'unresolved' WHERE id = $1 AND status = 'resolved'";
+
+static const char SQL_ALERT_INSERT[] =
+    "INSERT INTO alerts (project_id, issue_id, kind, event_id, created_at)"
+    " VALUES ($1, $2, $3, $4, $5) RETURNING id";
+
+static const char SQL_DELIVERIES_INSERT[] =
+    "INSERT INTO deliveries (alert_id, destination_id, status, attempts, next_attempt_at,"
+    " created_at, updated_at) SELECT CAST($1 AS BIGINT), id, 'pending', 0, CAST($2 AS BIGINT),"
+    " CAST($2 AS BIGINT), CAST($2 AS BIGINT) FROM destinations"
+    " WHERE project_id = $3 AND enabled <> 0 ON CONFLICT (alert_id, destination_id) DO NOTHING";
+
+int events_write_begin(struct db *db)
+{
+    return db_begin(db);
+}
+
+int events_write_commit(struct db *db)
+{
+    return db_commit(db);
+}
+
+void events_write_rollback(struct db *db)
+{
+    db_rollback(db);
+}
+
+const char *events_write_errmsg(struct db *db)
+{
+    return db_errmsg(db);
+}
+
+bool events_write_reconnected(struct db *db)
+{
+    return db_reconnected(db);
+}
+
+static enum issue_status status_from_text(const char *s)
+{
+    if (s && strcmp(s, "resolved") == 0) return ISSUE_RESOLVED;
+    if (s && strcmp(s, "ignored") == 0) return ISSUE_IGNORED;
+    return ISSUE_UNRESOLVED;
+}
+
+/* Steps a statement that returns no rows; negative on error. */
+static int run(struct db_stmt *st)
+{
+    int rc = db_step(st);
+    return rc < 0 ? rc : 0;
+}
+
+int events_write_issue_find(struct db *db, int64_t project_id, const char *hash, int64_t *id,
+                            enum issue_status *status)
+{
+    struct db_stmt *st = db_prepare(db, SQL_ISSUE_FIND);
+    if (!st) return -EIO;
+    db_bind_int64(st, 1, project_id);
+    db_bind_text(st, 2, hash, (size_t)-1);
+    int rc = db_step(st);
+    if (rc == DB_ROW) {
+        *id = db_col_int64(st, 0);
+        *status = status_from_text(db_col_text(st, 1));
+        rc = 0;
+    } else if (rc == DB_DONE) {
+        rc = -ENOENT;
+    }
+    db_finish(st);
+    return rc;
+}
+
+int events_write_issue_create(struct db *db, const struct ingest_event *ev, int64_t *id)
+{
+    struct db_stmt *st = db_prepare(db, SQL_ISSUE_CREATE);
+    if (!st) return -EIO;
+    db_bind_int64(st, 1, ev->project_id);
+    db_bind_text(st, 2, ev->hash, (size_t)-1);
+    db_bind_text(st, 3, ev->title ? ev->title : "", (size_t)-1);
+    db_bind_text(st, 4, ev->culprit ? ev->culprit : "", (size_t)-1);
+    db_bind_text(st, 5, ev->level ? ev->level : "error", (size_t)-1);
+    db_bind_int64(st, 6, ev->timestamp_ms);
+    int rc = db_step(st);
+    if (rc == DB_ROW) {
+        *id = db_col_int64(st, 0);
+        rc = 0;
+    } else if (rc == DB_DONE) {
+        rc = -EEXIST;
+    }
+    db_finish(st);
+    return rc;
+}
+
+int events_write_issue_delete(struct db *db, int64_t id)
+{
+    struct db_stmt *st = db_prepare(db, SQL_ISSUE_DELETE);
+    if (!st) return -EIO;
+    db_bind_int64(st, 1, id);
+    return run(st);
+}
+
+static void bind_text_or_null(struct db_stmt *st, int idx, const char *s)
+{
+    if (s)
+        db_bind_text(st, idx, s, (size_t)-1);
+    else
+        db_bind_null(st, idx);
+}
+
+/* Binds one event's ten columns starting at parameter first. */
+static void bind_event(struct db_stmt *st, int first, const struct ingest_event *ev,
+                       int64_t issue_id)
+{
+    db_bind_int64(st, first, ev->project_id);
+    db_bind_blob(st, first + 1, ev->event_id, sizeof(ev->event_id));
+    db_bind_int64(st, first + 2, issue_id);
+    db_bind_int64(st, first + 3, ev->timestamp_ms);
+    db_bind_int64(st, first + 4, ev->received_at_ms);
+    db_bind_text(st, first + 5, ev->level ? ev->level : "error", (size_t)-1);
+    bind_text_or_null(st, first + 6, ev->environment);
+    bind_text_or_null(st, first + 7, ev->release);
+    db_bind_text(st, first + 8, ev->title ? ev->title : "", (size_t)-1);
+    db_bind_blob(st, first + 9, ev->payload ? ev->payload : "", ev->payload_len);
+}
+
+int events_write_event_insert(struct db *db, const struct ingest_event *ev, int64_t issue_id)
+{
+    struct db_stmt *st = db_prepare(db, SQL_EVENT_INSERT);
+    if (!st) return -EIO;
+    bind_event(st, 1, ev, issue_id);
+    int rc = run(st);
+    return rc < 0 ? rc : db_changes(st) > 0;
+}
+
+/* Marks the first not yet marked event of the chunk with this id. */
+static void mark_inserted(struct ingest_event *const *evs, size_t n, int64_t project_id,
+                          const void *id, size_t id_len, bool *inserted)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!inserted[i] && evs[i]->project_id == project_id && id_len == 16 &&
+            memcmp(evs[i]->event_id, id, 16) == 0) {
+            inserted[i] = true;
+            return;
+        }
+    }
+}
+
+int events_write_event_insert_chunk(struct db *db, struct ingest_event *const *evs,
+                                    const int64_t *issue_ids, bool *inserted)
+{
+    struct db_stmt *st = db_prepare(db, SQL_EVENT_INSERT_CHUNK);
+    if (!st) return -EIO;
+    for (int i = 0; i < EVENTS_WRITE_CHUNK; i++) {
+        bind_event(st, 1 + 10 * i, evs[i], issue_ids[i]);
+        inserted[i] = false;
+    }
+    int rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        size_t len = 0;
+        const void *id = db_col_blob(st, 1, &len);
+        mark_inserted(evs, EVENTS_WRITE_CHUNK, db_col_int64(st, 0), id, len, inserted);
+    }
+    db_finish(st);
+    return rc < 0 ? rc : 0;
+}
+
+int events_write_issue_count(struct db *db, int64_t id, int64_t count, int64_t last_seen_ms)
+{
+    struct db_stmt *st = db_prepare(db, SQL_ISSUE_COUNT);
+    if (!st) return -EIO;
+    db_bind_int64(st, 1, id);
+    db_bind_int64(st, 2, count);
+    db_bind_int64(st, 3, last_seen_ms);
+    return run(st);
+}
+
+int events_write_issue_reopen(struct db *db, int64_t id)
+{
+    struct db_stmt *st = db_prepare(db, SQL_ISSUE_REOPEN);
+    if (!st) return -EIO;
+    db_bind_int64(st, 1, id);
+    int rc = run(st);
+    return rc < 0 ? rc : db_changes(st) > 0;
+}
+
+int events_write_alert(struct db *db, int64_t project_id, int64_t issue_id, const char *kind,
+                       const uint8_t event_id[16], int64_t now_ms, int64_t *alert_id)
+{
+    struct db_stmt *st = db_prepare(db, SQL_ALERT_INSERT);
+    if (!st) return -EIO;
+    db_bind_int64(st, 1, project_id);
+    db_bind_int64(st, 2, issue_id);
+    db_bind_text(st, 3, kind, (size_t)-1);
+    db_bind_blob(st, 4, event_id, 16);
+    db_bind_int64(st, 5, now_ms);
+    int rc = db_step(st);
+    if (rc != DB_ROW) {
+        db_finish(st);
+        return rc < 0 ? rc : -EIO;
+    }
+    *alert_id = db_col_int64(st, 0);
+    db_finish(st);
+
+    st = db_prepare(db, SQL_DELIVERIES_INSERT);
+    if (!st) return -EIO;
+    db_bind_int64(st, 1, *alert_id);
+    db_bind_int64(st, 2, now_ms);
+    db_bind_int64(st, 3, project_id);
+    return run(st);
+}

@@ -1,0 +1,73 @@
+/* store/events_write — the SQL of the pipeline's writer: issues found,
+ * created and counted, events inserted once, alerts and their outbox rows.
+ *
+ * Every function runs one or two prepared statements on the caller's
+ * connection inside the caller's transaction (the writer thread's
+ * store_writer() connection); none begins or commits. Statements are safe
+ * for several nodes on one Postgres: issue creation and reopening are
+ * decided by the row a statement wins (ON CONFLICT, conditional UPDATE). */
+#ifndef PERISCOPE_STORE_EVENTS_WRITE_H
+#define PERISCOPE_STORE_EVENTS_WRITE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct db;
+
+struct ingest_event;
+
+/* The writer's transaction, so that nothing outside src/store/ needs db.h.
+ * Each returns 0 or negative; rollback is safe after any failure. */
+int events_write_begin(struct db *db);
+int events_write_commit(struct db *db);
+void events_write_rollback(struct db *db);
+/* The last error's text, borrowed until the next call on db. */
+const char *events_write_errmsg(struct db *db);
+/* Postgres: whether the connection was re-established since last asked. */
+bool events_write_reconnected(struct db *db);
+
+enum issue_status { ISSUE_UNRESOLVED, ISSUE_RESOLVED, ISSUE_IGNORED };
+
+/* The issue of (project, hash): 0 with *id and *status, -ENOENT when there
+ * is none, other negative on error. */
+int events_write_issue_find(struct db *db, int64_t project_id, const char *hash, int64_t *id,
+                            enum issue_status *status);
+
+/* Creates the issue for ev (title, culprit, level, first/last seen from
+ * ev->timestamp_ms, times_seen 0: issue_count adds the events). 0 with *id;
+ * -EEXIST when another transaction created it first; other negative on
+ * error. */
+int events_write_issue_create(struct db *db, const struct ingest_event *ev, int64_t *id);
+
+/* Removes an issue created in this transaction that ended up with no event
+ * (its only event was a duplicate). */
+int events_write_issue_delete(struct db *db, int64_t id);
+
+/* Inserts ev under issue_id unless (project, event_id) is stored already.
+ * 1 inserted, 0 duplicate, negative on error. */
+int events_write_event_insert(struct db *db, const struct ingest_event *ev, int64_t issue_id);
+
+/* Events per multi-row insert. */
+enum { EVENTS_WRITE_CHUNK = 16 };
+
+/* Inserts EVENTS_WRITE_CHUNK events at once (evs[i] under issue_ids[i]);
+ * inserted[i] tells which were stored (false: a duplicate, of a stored
+ * event or of an earlier one in the chunk). 0 or negative on error. */
+int events_write_event_insert_chunk(struct db *db, struct ingest_event *const *evs,
+                                    const int64_t *issue_ids, bool *inserted);
+
+/* times_seen += count, last_seen = max(last_seen, last_seen_ms). */
+int events_write_issue_count(struct db *db, int64_t id, int64_t count, int64_t last_seen_ms);
+
+/* resolved → unresolved. 1 when this call reopened it (raise the
+ * regression alert), 0 when it was not resolved (anymore), negative on
+ * error. */
+int events_write_issue_reopen(struct db *db, int64_t id);
+
+/* Inserts an alert of kind ("new" | "regression") and one pending delivery
+ * per enabled destination of the project (next attempt: now_ms). 0 with
+ * *alert_id, negative on error. */
+int events_write_alert(struct db *db, int64_t project_id, int64_t issue_id, const char *kind,
+                       const uint8_t event_id[16], int64_t now_ms, int64_t *alert_id);
+
+#endif

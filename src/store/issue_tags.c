@@ -1,0 +1,190 @@
+/* issue_tags — see issue_tags.h. */
+#include "store/issue_tags.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event_tags.h"
+#include "metrics.h"
+#include "store/db.h"
+
+static const char SQL_UPSERT[] =
+    "INSERT INTO issue_tags (issue_id, key, value, times_seen, last_seen)"
+    " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (issue_id, key, value) DO UPDATE SET"
+    " times_seen = issue_tags.times_seen + excluded.times_seen,"
+    " last_seen = CASE WHEN issue_tags.last_seen < excluded.last_seen"
+    " THEN excluded.last_seen ELSE issue_tags.last_seen END";
+
+static const char SQL_SUMMARY[] =
+    "SELECT key, value, times_seen, last_seen, total FROM ("
+    " SELECT key, value, times_seen, last_seen,"
+    "  SUM(times_seen) OVER (PARTITION BY key) AS total,"
+    "  ROW_NUMBER() OVER (PARTITION BY key ORDER BY times_seen DESC, value) AS rn"
+    " FROM issue_tags WHERE issue_id = $1) t"
+    " WHERE rn <= $2 ORDER BY key, rn";
+
+struct pair {
+    int64_t issue_id;
+    const char *key, *value; /* borrowed from the events' tags */
+    int64_t count, last_seen;
+};
+
+struct issue_tags_batch {
+    struct pair *pairs;
+    size_t npairs, max_pairs;
+    uint32_t *slots; /* open addressing: index + 1 into pairs, 0 empty */
+    size_t mask;
+};
+
+struct issue_tags_batch *issue_tags_batch_new(size_t max_pairs)
+{
+    struct issue_tags_batch *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    size_t slots = 16;
+    while (slots < max_pairs * 2)
+        slots <<= 1;
+    b->max_pairs = max_pairs;
+    b->mask = slots - 1;
+    b->pairs = calloc(max_pairs ? max_pairs : 1, sizeof *b->pairs);
+    b->slots = calloc(slots, sizeof *b->slots);
+    if (!b->pairs || !b->slots) {
+        issue_tags_batch_free(b);
+        return NULL;
+    }
+    return b;
+}
+
+void issue_tags_batch_free(struct issue_tags_batch *b)
+{
+    if (!b)
+        return;
+    free(b->pairs);
+    free(b->slots);
+    free(b);
+}
+
+void issue_tags_batch_reset(struct issue_tags_batch *b)
+{
+    if (b->npairs)
+        memset(b->slots, 0, (b->mask + 1) * sizeof *b->slots);
+    b->npairs = 0;
+}
+
+static uint64_t pair_hash(int64_t issue_id, const char *key, const char *value)
+{
+    uint64_t h = 1469598103934665603ULL ^ (uint64_t)issue_id; /* FNV-1a */
+    for (const char *p = key; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    h = (h ^ 0xff) * 1099511628211ULL;
+    for (const char *p = value; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    return h;
+}
+
+static void count_pair(struct issue_tags_batch *b, int64_t issue_id, const char *key,
+                       const char *value, int64_t seen_ms)
+{
+    for (size_t s = pair_hash(issue_id, key, value) & b->mask;; s = (s + 1) & b->mask) {
+        uint32_t k = b->slots[s];
+        if (k == 0) {
+            if (b->npairs == b->max_pairs) {
+                metrics_add("periscope_issue_tags_dropped_total", NULL, 1);
+                return;
+            }
+            b->pairs[b->npairs] = (struct pair){issue_id, key, value, 1, seen_ms};
+            b->slots[s] = (uint32_t)++b->npairs;
+            return;
+        }
+        struct pair *p = &b->pairs[k - 1];
+        if (p->issue_id == issue_id && strcmp(p->key, key) == 0 && strcmp(p->value, value) == 0) {
+            p->count++;
+            if (seen_ms > p->last_seen)
+                p->last_seen = seen_ms;
+            return;
+        }
+    }
+}
+
+void issue_tags_batch_add(struct issue_tags_batch *b, int64_t issue_id,
+                          const struct event_tags *tags, int64_t seen_ms)
+{
+    for (size_t i = 0; tags && i < tags->n; i++)
+        count_pair(b, issue_id, tags->tag[i].key, tags->tag[i].value, seen_ms);
+}
+
+static int pair_cmp(const void *a, const void *b)
+{
+    const struct pair *x = a, *y = b;
+    if (x->issue_id != y->issue_id)
+        return x->issue_id < y->issue_id ? -1 : 1;
+    int c = strcmp(x->key, y->key);
+    return c ? c : strcmp(x->value, y->value);
+}
+
+int issue_tags_batch_flush(struct issue_tags_batch *b, struct db *db)
+{
+    int rc = 0;
+    /* One order on every node, so two writers on one Postgres never wait
+     * on each other's rows in opposite orders (deadlock). */
+    qsort(b->pairs, b->npairs, sizeof *b->pairs, pair_cmp);
+    for (size_t i = 0; i < b->npairs && rc == 0; i++) {
+        const struct pair *p = &b->pairs[i];
+        struct db_stmt *st = db_prepare(db, SQL_UPSERT);
+        if (!st) {
+            rc = -EIO;
+            break;
+        }
+        db_bind_int64(st, 1, p->issue_id);
+        db_bind_text(st, 2, p->key, (size_t)-1);
+        db_bind_text(st, 3, p->value, (size_t)-1);
+        db_bind_int64(st, 4, p->count);
+        db_bind_int64(st, 5, p->last_seen);
+        rc = db_step(st);
+        rc = rc < 0 ? rc : 0;
+    }
+    issue_tags_batch_reset(b);
+    return rc;
+}
+
+/* Appends the current row to the summary, starting a new key group when
+ * the key changes. */
+static int summary_row(json_t *out, json_t **group, struct db_stmt *st)
+{
+    const char *key = db_col_text(st, 0);
+    const char *cur = *group ? json_string_value(json_object_get(*group, "key")) : NULL;
+    if (!cur || strcmp(cur, key) != 0) {
+        *group = json_pack("{s:s, s:I, s:[]}", "key", key, "total",
+                           (json_int_t)db_col_int64(st, 4), "top_values");
+        if (!*group || json_array_append_new(out, *group) != 0)
+            return -ENOMEM;
+    }
+    json_t *v = json_pack("{s:s, s:I, s:I}", "value", db_col_text(st, 1), "count",
+                          (json_int_t)db_col_int64(st, 2), "last_seen",
+                          (json_int_t)db_col_int64(st, 3));
+    if (!v || json_array_append_new(json_object_get(*group, "top_values"), v) != 0)
+        return -ENOMEM;
+    return 0;
+}
+
+int issue_tags_summary(struct db *db, int64_t issue_id, int top_n, json_t **out)
+{
+    struct db_stmt *st = db_prepare(db, SQL_SUMMARY);
+    if (!st)
+        return -EIO;
+    db_bind_int64(st, 1, issue_id);
+    db_bind_int64(st, 2, top_n);
+    json_t *arr = json_array(), *group = NULL;
+    int rc = arr ? 0 : -ENOMEM;
+    while (rc == 0 && (rc = db_step(st)) == DB_ROW)
+        rc = summary_row(arr, &group, st);
+    db_finish(st);
+    if (rc < 0) {
+        json_decref(arr);
+        return rc;
+    }
+    *out = arr;
+    return 0;
+}

@@ -1,0 +1,71 @@
+/* issues — reading issues for the admin API and changing their status (SQL
+ * for both backends). The writer creates and counts issues
+ * (store/events_write.h); this module never does.
+ *
+ * All functions take a connection the caller holds (a pooled one: the admin
+ * API runs on HTTP threads), return 0 or a negative errno (-ENOENT: no such
+ * issue in that project, -EINVAL: bad argument), and hand JSON to the caller
+ * (caller owns, json_decref). Times in rows are ms since the epoch; the admin
+ * layer formats them. An issue row is
+ *   {"id", "project_id", "title", "culprit", "level", "status",
+ *    "first_seen", "last_seen", "count", "hash"}. */
+#ifndef PERISCOPE_STORE_ISSUES_H
+#define PERISCOPE_STORE_ISSUES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "db.h"
+
+#define ISSUES_QUERY_MAX 200     /* bytes of the ?query= substring */
+#define ISSUES_HISTOGRAM_HOURS 24
+#define ISSUES_BULK_MAX 100      /* ids in one bulk status change */
+
+enum issue_sort { ISSUE_SORT_LAST_SEEN, ISSUE_SORT_FIRST_SEEN, ISSUE_SORT_TIMES_SEEN };
+
+/* A list request. Strings are borrowed; NULL means "any". */
+struct issue_query {
+    const char *status;      /* unresolved | resolved | ignored, NULL: all */
+    const char *level;
+    const char *environment; /* issues that saw an event with this environment */
+    const char *release;     /* … with this release */
+    const char *text;        /* case-insensitive substring of title or culprit */
+    bool has_since, has_until;
+    int64_t since_ms;        /* last_seen >= since */
+    int64_t until_ms;        /* first_seen < until */
+    enum issue_sort sort;    /* always descending, ties by id descending */
+    bool has_cursor;         /* keyset position: rows strictly after (key, id) */
+    int64_t cursor_key, cursor_id;
+    int limit;               /* 1..1000 */
+};
+
+/* The sort key of a row for q's sort (to build the next cursor). */
+int64_t issues_sort_key(const json_t *row, enum issue_sort sort);
+
+/* A page of issues: *out is an array of at most q->limit rows; *more tells
+ * whether rows follow the last one. */
+int issues_list(struct db *db, int64_t project_id, const struct issue_query *q, json_t **out,
+                bool *more);
+
+/* One issue row. */
+int issues_get(struct db *db, int64_t project_id, int64_t issue_id, json_t **out);
+
+/* true for unresolved | resolved | ignored. */
+bool issues_status_valid(const char *status);
+
+/* Sets the status of one issue. */
+int issues_set_status(struct db *db, int64_t project_id, int64_t issue_id, const char *status);
+
+/* Sets the status of the project's issues among ids (n <= ISSUES_BULK_MAX)
+ * in one transaction; ids of other projects or of no issue are skipped.
+ * *updated gets the number of issues found. */
+int issues_set_status_bulk(struct db *db, int64_t project_id, const int64_t *ids, size_t n,
+                           const char *status, int64_t *updated);
+
+/* Events received per hour over the ISSUES_HISTOGRAM_HOURS hours up to
+ * now_ms (the last bucket is the current hour): array of counts, oldest
+ * first. */
+int issues_histogram(struct db *db, int64_t issue_id, int64_t now_ms, json_t **out);
+
+#endif

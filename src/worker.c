@@ -1,0 +1,95 @@
+/* worker — see worker.h. */
+#include "worker.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compress.h"
+#include "event.h"
+#include "event_tags.h"
+#include "grouping/fallback.h"
+#include "log.h"
+#include "lua/runtime.h"
+#include "normalize.h"
+
+enum {
+    PRINT_BUFFER_START_BYTES = 64 * 1024,
+    /* Printing adds no more than escapes a parsed event already held, but
+     * cap the doubling anyway. */
+    PRINT_BUFFER_MAX_BYTES = 256 * 1024 * 1024,
+};
+
+struct worker_ctx {
+    struct server *srv;
+    struct lua_runtime *lua; /* NULL: the C fallback grouping only */
+    char *print_buf;         /* reused for every event's serialized JSON */
+    size_t print_cap;
+};
+
+int worker_ctx_new(struct server *srv, struct worker_ctx **out)
+{
+    struct worker_ctx *w = calloc(1, sizeof(*w));
+    if (!w) return -ENOMEM;
+    w->srv = srv;
+    w->print_cap = PRINT_BUFFER_START_BYTES;
+    w->print_buf = malloc(w->print_cap);
+    int rc = w->print_buf ? 0 : -ENOMEM;
+    if (rc == 0 && srv) rc = lua_runtime_new(srv, &w->lua);
+    if (rc != 0) {
+        worker_ctx_free(w);
+        return rc;
+    }
+    *out = w;
+    return 0;
+}
+
+void worker_ctx_free(struct worker_ctx *w)
+{
+    if (!w) return;
+    lua_runtime_free(w->lua);
+    free(w->print_buf);
+    free(w);
+    compress_thread_cleanup();
+}
+
+/* The project's filter and the grouping: the Lua runtime, else (no
+ * runtime, or even its default grouping failed) the C fallback, so that no
+ * event is lost for want of a group. */
+static int worker_group(struct worker_ctx *w, struct ingest_event *ev)
+{
+    if (w->lua && lua_runtime_process(w->lua, ev) == 0) return 0;
+    if (w->lua)
+        log_warn("lua grouping failed, C fallback used", "project=%lld", (long long)ev->project_id);
+    return ev->filtered ? 0 : grouping_fallback(ev);
+}
+
+/* Serializes ev->json into the reused buffer; the length into *len. */
+static int worker_print(struct worker_ctx *w, const cJSON *json, size_t *len)
+{
+    /* cJSON needs a few bytes of slack past the text (its docs: 5). */
+    while (!cJSON_PrintPreallocated((cJSON *)json, w->print_buf, (int)w->print_cap, 0)) {
+        if (w->print_cap >= PRINT_BUFFER_MAX_BYTES) return -E2BIG;
+        char *nb = realloc(w->print_buf, w->print_cap * 2);
+        if (!nb) return -ENOMEM;
+        w->print_buf = nb;
+        w->print_cap *= 2;
+    }
+    *len = strlen(w->print_buf);
+    return 0;
+}
+
+int worker_process(struct worker_ctx *w, struct ingest_event *ev)
+{
+    int rc = normalize_event(ev);
+    if (rc == 0) rc = worker_group(w, ev);
+    if (rc != 0 || ev->filtered) return rc;
+    size_t len;
+    rc = worker_print(w, ev->json, &len);
+    if (rc == 0) rc = compress_payload(w->print_buf, len, &ev->payload, &ev->payload_len);
+    if (rc == 0) rc = event_tags_extract(ev->json, &ev->tags);
+    if (rc != 0) return rc;
+    cJSON_Delete(ev->json);
+    ev->json = NULL;
+    return 0;
+}

@@ -1,0 +1,25 @@
+/* worker — what a pipeline worker does to one event, on its own thread:
+ * normalize → project filter / grouping → serialize → zstd. Each worker
+ * owns one struct worker_ctx (reused buffers); events are owned by the
+ * caller throughout. */
+#ifndef PERISCOPE_WORKER_H
+#define PERISCOPE_WORKER_H
+
+#include <stddef.h>
+
+struct server;
+struct ingest_event;
+struct worker_ctx;
+
+/* With srv, each worker runs the Lua runtime (project filter, default or
+ * project grouping); srv NULL: the C fallback grouping only. */
+int worker_ctx_new(struct server *srv, struct worker_ctx **out);
+void worker_ctx_free(struct worker_ctx *w);
+
+/* Prepares ev for the writer: fills level, environment, release,
+ * timestamp_ms, hash, title, culprit, payload, payload_len, or sets
+ * ev->filtered. Frees ev->json once it is compressed (the writer never
+ * reads it). 0, or negative when the event cannot be stored. */
+int worker_process(struct worker_ctx *w, struct ingest_event *ev);
+
+#endif

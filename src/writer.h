@@ -1,0 +1,42 @@
+/* writer — the one thread that stores events: takes grouped events from its
+ * input topic in batches of up to BATCH_MAX and commits each batch in one
+ * transaction on store_writer() (issues found/created/counted, events
+ * inserted once, alerts + outbox rows), then acks every event of the batch
+ * (0 stored or duplicate; -EIO when the batch could not be committed after a
+ * retry), publishes the alerts on srv->alerts (dropped when full: the
+ * outbox is the truth) and frees the events.
+ *
+ * Owns its thread and the writer connection while running. writer_stop is
+ * called after the input topic is closed: the thread drains it, commits,
+ * and exits; writer_stop joins it. */
+#ifndef PERISCOPE_WRITER_H
+#define PERISCOPE_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct server;
+struct topic;
+struct writer;
+struct ingest_event;
+
+struct writer_stats {
+    uint64_t batches, stored, duplicates, failed, alerts;
+};
+
+/* in: topic of struct ingest_event* (borrowed; outlives the writer). */
+int writer_start(struct server *srv, struct topic *in, struct writer **out);
+/* Joins the thread (the input topic must be closed) and frees. */
+void writer_stop(struct writer *w);
+void writer_get_stats(struct writer *w, struct writer_stats *out);
+
+/* Writes, acks and frees one batch on the calling thread (the writer thread
+ * uses it; the benchmark and tests call it directly, never concurrently with
+ * a running writer on the same store). Returns 0 or the batch's status. */
+int writer_commit_batch(struct writer *w, struct ingest_event **evs, size_t n);
+
+/* A writer without a thread, for writer_commit_batch callers. */
+int writer_new(struct server *srv, struct writer **out);
+void writer_free(struct writer *w);
+
+#endif

@@ -1,0 +1,249 @@
+/* writer_batch — see writer_batch.h. */
+#include "writer_batch.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alert.h"
+#include "event.h"
+#include "store/events_write.h"
+#include "store/issue_tags.h"
+
+/* One distinct issue of the batch. */
+struct batch_issue {
+    int64_t project_id;
+    const char *hash; /* borrowed from an event of the batch */
+    int64_t id;       /* 0: no issue row (yet) */
+    enum issue_status status;
+    bool looked_up;
+    bool created; /* inserted by this transaction */
+    bool reopen_checked;
+    int64_t stored; /* events stored on it in this batch */
+    int64_t last_seen_ms;
+};
+
+struct writer_batch {
+    size_t batch_max;
+    struct batch_issue *issues;
+    size_t nissues;
+    uint32_t *slots; /* open addressing: index + 1 into issues, 0 empty */
+    size_t mask;
+    struct alert_msg **alerts;
+    size_t nalerts;
+    /* Per event of the batch: its issue, that issue's id, whether stored. */
+    uint32_t *ev_issue;
+    int64_t *ev_issue_id;
+    bool *ev_inserted;
+    struct issue_tags_batch *tags; /* tag values counted per issue, upserted once */
+};
+
+struct writer_batch *writer_batch_new(size_t batch_max)
+{
+    struct writer_batch *b = calloc(1, sizeof(*b));
+    if (!b) return NULL;
+    size_t slots = 16;
+    while (slots < batch_max * 2)
+        slots <<= 1;
+    b->batch_max = batch_max;
+    b->mask = slots - 1;
+    b->issues = calloc(batch_max, sizeof(*b->issues));
+    b->slots = calloc(slots, sizeof(*b->slots));
+    /* At most one alert per distinct issue per batch. */
+    b->alerts = calloc(batch_max, sizeof(*b->alerts));
+    b->ev_issue = calloc(batch_max, sizeof(*b->ev_issue));
+    b->ev_issue_id = calloc(batch_max, sizeof(*b->ev_issue_id));
+    b->ev_inserted = calloc(batch_max, sizeof(*b->ev_inserted));
+    b->tags = issue_tags_batch_new(batch_max * 8);
+    if (!b->issues || !b->slots || !b->alerts || !b->ev_issue || !b->ev_issue_id ||
+        !b->ev_inserted || !b->tags) {
+        writer_batch_free(b);
+        return NULL;
+    }
+    return b;
+}
+
+void writer_batch_discard(struct writer_batch *b)
+{
+    for (size_t i = 0; i < b->nalerts; i++)
+        free(b->alerts[i]);
+    b->nalerts = 0;
+}
+
+void writer_batch_take_alerts(struct writer_batch *b)
+{
+    b->nalerts = 0;
+}
+
+void writer_batch_free(struct writer_batch *b)
+{
+    if (!b) return;
+    if (b->alerts) writer_batch_discard(b);
+    free(b->issues);
+    free(b->slots);
+    free(b->alerts);
+    issue_tags_batch_free(b->tags);
+    free(b->ev_issue);
+    free(b->ev_issue_id);
+    free(b->ev_inserted);
+    free(b);
+}
+
+static size_t slot_of(int64_t project_id, const char *hash)
+{
+    /* The hash is MD5 hex already: its first 16 digits are well mixed. */
+    uint64_t h = (uint64_t)project_id * 0x9e3779b97f4a7c15ULL;
+    for (int i = 0; i < 16 && hash[i]; i++)
+        h = (h << 4 | h >> 60) ^ (unsigned char)hash[i];
+    return (size_t)(h ^ h >> 29);
+}
+
+static struct batch_issue *issue_for(struct writer_batch *b, const struct ingest_event *ev)
+{
+    for (size_t s = slot_of(ev->project_id, ev->hash) & b->mask;; s = (s + 1) & b->mask) {
+        uint32_t k = b->slots[s];
+        if (k == 0) {
+            struct batch_issue *it = &b->issues[b->nissues];
+            memset(it, 0, sizeof(*it));
+            it->project_id = ev->project_id;
+            it->hash = ev->hash;
+            b->slots[s] = (uint32_t)++b->nissues;
+            return it;
+        }
+        struct batch_issue *it = &b->issues[k - 1];
+        if (it->project_id == ev->project_id && strcmp(it->hash, ev->hash) == 0) return it;
+    }
+}
+
+static int add_alert(struct writer_batch *b, struct db *db, const struct batch_issue *it,
+                     const char *kind, const struct ingest_event *ev, int64_t now_ms)
+{
+    struct alert_msg *m = calloc(1, sizeof(*m));
+    if (!m) return -ENOMEM;
+    int rc =
+        events_write_alert(db, it->project_id, it->id, kind, ev->event_id, now_ms, &m->alert_id);
+    if (rc != 0) {
+        free(m);
+        return rc;
+    }
+    m->project_id = it->project_id;
+    m->issue_id = it->id;
+    snprintf(m->kind, sizeof(m->kind), "%s", kind);
+    b->alerts[b->nalerts++] = m;
+    return 0;
+}
+
+/* Makes sure it->id names an issue row, creating one for ev if needed. */
+static int ensure_issue(struct db *db, struct batch_issue *it, const struct ingest_event *ev)
+{
+    int rc;
+    if (!it->looked_up) {
+        rc = events_write_issue_find(db, it->project_id, it->hash, &it->id, &it->status);
+        if (rc == -ENOENT)
+            it->id = 0;
+        else if (rc != 0)
+            return rc;
+        it->looked_up = true;
+    }
+    if (it->id != 0) return 0;
+    rc = events_write_issue_create(db, ev, &it->id);
+    if (rc == 0) {
+        it->created = true;
+        it->status = ISSUE_UNRESOLVED;
+        return 0;
+    }
+    if (rc != -EEXIST) return rc;
+    /* Another node created it between our lookup and insert. */
+    return events_write_issue_find(db, it->project_id, it->hash, &it->id, &it->status);
+}
+
+/* Alerts for the first event stored on an issue in this batch. */
+static int raise_alerts(struct writer_batch *b, struct db *db, struct batch_issue *it,
+                        const struct ingest_event *ev, int64_t now_ms)
+{
+    if (it->created && it->stored == 1) return add_alert(b, db, it, "new", ev, now_ms);
+    if (it->status != ISSUE_RESOLVED || it->reopen_checked) return 0;
+    it->reopen_checked = true;
+    int rc = events_write_issue_reopen(db, it->id);
+    if (rc <= 0) return rc;
+    it->status = ISSUE_UNRESOLVED;
+    return add_alert(b, db, it, "regression", ev, now_ms);
+}
+
+/* Phase 2: insert the events, EVENTS_WRITE_CHUNK at a time, then singly. */
+static int insert_events(struct writer_batch *b, struct db *db, struct ingest_event **evs, size_t n)
+{
+    size_t i = 0;
+    int rc = 0;
+    for (; n - i >= EVENTS_WRITE_CHUNK && rc == 0; i += EVENTS_WRITE_CHUNK)
+        rc = events_write_event_insert_chunk(db, evs + i, b->ev_issue_id + i, b->ev_inserted + i);
+    for (; i < n && rc == 0; i++) {
+        rc = events_write_event_insert(db, evs[i], b->ev_issue_id[i]);
+        b->ev_inserted[i] = rc == 1;
+        rc = rc < 0 ? rc : 0;
+    }
+    return rc;
+}
+
+/* Phase 3, in event order: counts and the alerts of first stored events. */
+static int account_events(struct writer_batch *b, struct db *db, struct ingest_event **evs,
+                          size_t n, int64_t now_ms, struct writer_batch_result *res)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!b->ev_inserted[i]) {
+            res->duplicates++;
+            continue;
+        }
+        struct batch_issue *it = &b->issues[b->ev_issue[i]];
+        res->stored++;
+        it->stored++;
+        if (evs[i]->timestamp_ms > it->last_seen_ms) it->last_seen_ms = evs[i]->timestamp_ms;
+        issue_tags_batch_add(b->tags, it->id, evs[i]->tags, evs[i]->timestamp_ms);
+        int rc = raise_alerts(b, db, it, evs[i], now_ms);
+        if (rc != 0) return rc;
+    }
+    return 0;
+}
+
+/* Phase 4: one count update per issue; issues created for events that all
+ * turned out duplicates (a resend whose grouping changed) are removed. */
+static int settle_issues(struct writer_batch *b, struct db *db)
+{
+    int rc = 0;
+    for (size_t i = 0; i < b->nissues && rc == 0; i++) {
+        struct batch_issue *it = &b->issues[i];
+        if (it->stored > 0)
+            rc = events_write_issue_count(db, it->id, it->stored, it->last_seen_ms);
+        else if (it->created)
+            rc = events_write_issue_delete(db, it->id);
+    }
+    return rc;
+}
+
+int writer_batch_write(struct writer_batch *b, struct db *db, struct ingest_event **evs, size_t n,
+                       int64_t now_ms, struct writer_batch_result *res)
+{
+    if (n > b->batch_max) return -E2BIG;
+    memset(res, 0, sizeof(*res));
+    memset(b->slots, 0, (b->mask + 1) * sizeof(*b->slots));
+    b->nissues = 0;
+    writer_batch_discard(b);
+    issue_tags_batch_reset(b->tags);
+    int rc = 0;
+    /* Phase 1: every event's issue, found or created, once per issue. */
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct batch_issue *it = issue_for(b, evs[i]);
+        rc = ensure_issue(db, it, evs[i]);
+        b->ev_issue[i] = (uint32_t)(it - b->issues);
+        b->ev_issue_id[i] = it->id;
+    }
+    if (rc == 0) rc = insert_events(b, db, evs, n);
+    if (rc == 0) rc = account_events(b, db, evs, n, now_ms, res);
+    if (rc == 0) rc = settle_issues(b, db);
+    if (rc == 0) rc = issue_tags_batch_flush(b->tags, db);
+    res->alerts = b->alerts;
+    res->nalerts = b->nalerts;
+    return rc;
+}

@@ -1,0 +1,43 @@
+/* writer_batch — the body of one writer transaction: for each event, find
+ * or create its issue (once per distinct (project, hash) in the batch),
+ * insert the event unless it is a duplicate, raise "new" / "regression"
+ * alerts with their outbox rows, and at the end count each issue once.
+ *
+ * Phases: issues (found or created), events (multi-row inserts), accounting
+ * in event order (alerts), one count update per issue.
+ *
+ * Used only by the writer thread, between its BEGIN and COMMIT; holds a
+ * per-batch issue table sized for batch_max events. */
+#ifndef PERISCOPE_WRITER_BATCH_H
+#define PERISCOPE_WRITER_BATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct db;
+struct ingest_event;
+struct alert_msg;
+
+struct writer_batch;
+
+struct writer_batch_result {
+    size_t stored, duplicates;
+    struct alert_msg **alerts; /* owned by the batch until taken */
+    size_t nalerts;
+};
+
+struct writer_batch *writer_batch_new(size_t batch_max);
+void writer_batch_free(struct writer_batch *b);
+
+/* Runs the statements of one batch (n <= batch_max) inside the caller's
+ * transaction. 0 with *res filled, or negative (the caller rolls back and
+ * calls writer_batch_discard). */
+int writer_batch_write(struct writer_batch *b, struct db *db, struct ingest_event **evs, size_t n,
+                       int64_t now_ms, struct writer_batch_result *res);
+
+/* After a commit: the alert messages move to the caller (free() each). */
+void writer_batch_take_alerts(struct writer_batch *b);
+/* After a rollback: frees the alert messages of the failed attempt. */
+void writer_batch_discard(struct writer_batch *b);
+
+#endif

@@ -1,0 +1,240 @@
+/* normalize: every accepted form of an event ends in one shape. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "event.h"
+#include "normalize.h"
+
+static const int64_t RECEIVED_MS = 1700000000123LL;
+
+/* Normalizes a JSON text into a fresh event; caller frees with free_event. */
+static struct ingest_event *normalized(const char *json)
+{
+    struct ingest_event *ev = calloc(1, sizeof(*ev));
+    assert_non_null(ev);
+    ev->json = cJSON_Parse(json);
+    assert_non_null(ev->json);
+    ev->received_at_ms = RECEIVED_MS;
+    for (int i = 0; i < 16; i++)
+        ev->event_id[i] = (uint8_t)(0xa0 + i);
+    assert_int_equal(normalize_event(ev), 0);
+    return ev;
+}
+
+static void free_event(struct ingest_event *ev)
+{
+    cJSON_Delete(ev->json);
+    free(ev->environment);
+    free(ev->release);
+    free(ev);
+}
+
+static const char *str_at(cJSON *root, const char *a, const char *b)
+{
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(root, a);
+    if (b) v = cJSON_GetObjectItemCaseSensitive(v, b);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static cJSON *exception_values(struct ingest_event *ev)
+{
+    cJSON *ex = cJSON_GetObjectItemCaseSensitive(ev->json, "exception");
+    assert_true(cJSON_IsObject(ex));
+    cJSON *values = cJSON_GetObjectItemCaseSensitive(ex, "values");
+    assert_true(cJSON_IsArray(values));
+    return values;
+}
+
+static void test_exception_values_form_is_kept(void **state)
+{
+    (void)state;
+    struct ingest_event *ev = normalized(
+        "{\"exception\":{\"values\":[{\"type\":\"A\",\"value\":\"x\"},{\"type\":\"B\"}]}}");
+    cJSON *v = exception_values(ev);
+    assert_int_equal(cJSON_GetArraySize(v), 2);
+    assert_string_equal(str_at(cJSON_GetArrayItem(v, 1), "type", NULL), "B");
+    free_event(ev);
+}
+
+static void test_exception_bare_list_is_wrapped_in_values(void **state)
+{
+    (void)state;
+    struct ingest_event *ev =
+        normalized("{\"exception\":[{\"type\":\"GoErr\",\"value\":\"boom\"}]}");
+    cJSON *v = exception_values(ev);
+    assert_int_equal(cJSON_GetArraySize(v), 1);
+    assert_string_equal(str_at(cJSON_GetArrayItem(v, 0), "type", NULL), "GoErr");
+    free_event(ev);
+}
+
+static void test_exception_single_bare_object_becomes_one_value(void **state)
+{
+    (void)state;
+    struct ingest_event *ev =
+        normalized("{\"exception\":{\"type\":\"*errors.errorString\",\"value\":\"v\","
+                   "\"stacktrace\":{\"frames\":[{\"function\":\"main\"}]}}}");
+    cJSON *v = exception_values(ev);
+    assert_int_equal(cJSON_GetArraySize(v), 1);
+    cJSON *e = cJSON_GetArrayItem(v, 0);
+    assert_string_equal(str_at(e, "type", NULL), "*errors.errorString");
+    assert_non_null(cJSON_GetObjectItemCaseSensitive(e, "stacktrace"));
+    free_event(ev);
+}
+
+static void test_message_string_becomes_logentry(void **state)
+{
+    (void)state;
+    struct ingest_event *ev = normalized("{\"message\":\"hello there\"}");
+    assert_string_equal(str_at(ev->json, "logentry", "formatted"), "hello there");
+    assert_string_equal(str_at(ev->json, "message", NULL), "hello there");
+    free_event(ev);
+}
+
+static void test_message_object_with_params_is_formatted(void **state)
+{
+    (void)state;
+    struct ingest_event *ev = normalized(
+        "{\"message\":{\"message\":\"user %s has %d items, 100%%\",\"params\":[\"bob\",3]}}");
+    assert_string_equal(str_at(ev->json, "logentry", "message"), "user %s has %d items, 100%%");
+    assert_string_equal(str_at(ev->json, "logentry", "formatted"), "user bob has 3 items, 100%");
+    assert_string_equal(str_at(ev->json, "message", NULL), "user bob has 3 items, 100%");
+    cJSON *le = cJSON_GetObjectItemCaseSensitive(ev->json, "logentry");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(le, "params")), 2);
+    free_event(ev);
+}
+
+static void test_logentry_named_params_and_formatted_win(void **state)
+{
+    (void)state;
+    struct ingest_event *ev =
+        normalized("{\"logentry\":{\"message\":\"%(who)s left\",\"params\":{\"who\":\"ann\"}},"
+                   "\"message\":\"ignored\"}");
+    assert_string_equal(str_at(ev->json, "logentry", "formatted"), "ann left");
+    assert_string_equal(str_at(ev->json, "message", NULL), "ann left");
+    free_event(ev);
+
+    ev = normalized(
+        "{\"logentry\":{\"formatted\":\"given text\",\"message\":\"t %s\",\"params\":[1]}}");
+    assert_string_equal(str_at(ev->json, "logentry", "formatted"), "given text");
+    assert_string_equal(str_at(ev->json, "logentry", "message"), "t %s");
+    free_event(ev);
+}
+
+static void test_event_without_message_gets_no_logentry(void **state)
+{
+    (void)state;
+    struct ingest_event *ev = normalized("{\"exception\":[{\"type\":\"E\"}]}");
+    assert_null(cJSON_GetObjectItemCaseSensitive(ev->json, "logentry"));
+    assert_null(cJSON_GetObjectItemCaseSensitive(ev->json, "message"));
+    free_event(ev);
+}
+
+static void test_level_defaults_lowercases_and_maps_warn(void **state)
+{
+    (void)state;
+    static const char *cases[][2] = {
+        {"{}", "error"},
+        {"{\"level\":\"WARNING\"}", "warning"},
+        {"{\"level\":\"warn\"}", "warning"},
+        {"{\"level\":\"Info\"}", "info"},
+        {"{\"level\":\"fatal\"}", "fatal"},
+        {"{\"level\":\"debug\"}", "debug"},
+        {"{\"level\":\"nonsense\"}", "error"},
+        {"{\"level\":7}", "error"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct ingest_event *ev = normalized(cases[i][0]);
+        assert_string_equal(ev->level, cases[i][1]);
+        assert_string_equal(str_at(ev->json, "level", NULL), cases[i][1]);
+        free_event(ev);
+    }
+}
+
+static void test_platform_defaults_to_other(void **state)
+{
+    (void)state;
+    struct ingest_event *ev = normalized("{}");
+    assert_string_equal(str_at(ev->json, "platform", NULL), "other");
+    free_event(ev);
+    ev = normalized("{\"platform\":\"python\"}");
+    assert_string_equal(str_at(ev->json, "platform", NULL), "python");
+    free_event(ev);
+}
+
+static void test_timestamp_forms_become_utc_rfc3339(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *json, *text;
+        int64_t ms;
+    } cases[] = {
+        {"{\"timestamp\":\"2024-03-01T12:34:56Z\"}", "2024-03-01T12:34:56.000Z", 1709296496000LL},
+        {"{\"timestamp\":\"2024-03-01T12:34:56\"}", "2024-03-01T12:34:56.000Z", 1709296496000LL},
+        {"{\"timestamp\":\"2024-03-01T12:34:56.789123\"}", "2024-03-01T12:34:56.789Z",
+         1709296496789LL},
+        {"{\"timestamp\":\"2024-03-01T14:34:56.5+02:00\"}", "2024-03-01T12:34:56.500Z",
+         1709296496500LL},
+        {"{\"timestamp\":\"2024-03-01T07:34:56-0500\"}", "2024-03-01T12:34:56.000Z",
+         1709296496000LL},
+        {"{\"timestamp\":1709296496.25}", "2024-03-01T12:34:56.250Z", 1709296496250LL},
+        {"{\"timestamp\":\"1709296496.25\"}", "2024-03-01T12:34:56.250Z", 1709296496250LL},
+        {"{}", "2023-11-14T22:13:20.123Z", 1700000000123LL},
+        {"{\"timestamp\":\"yesterday\"}", "2023-11-14T22:13:20.123Z", 1700000000123LL},
+        {"{\"timestamp\":\"2024-13-01T00:00:00Z\"}", "2023-11-14T22:13:20.123Z", 1700000000123LL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct ingest_event *ev = normalized(cases[i].json);
+        assert_string_equal(str_at(ev->json, "timestamp", NULL), cases[i].text);
+        assert_int_equal(ev->timestamp_ms, cases[i].ms);
+        free_event(ev);
+    }
+}
+
+static void test_event_id_environment_and_release(void **state)
+{
+    (void)state;
+    struct ingest_event *ev =
+        normalized("{\"event_id\":\"other\",\"environment\":\"prod\",\"release\":\"app@1.2\"}");
+    assert_string_equal(str_at(ev->json, "event_id", NULL), "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf");
+    assert_string_equal(ev->environment, "prod");
+    assert_string_equal(ev->release, "app@1.2");
+    free_event(ev);
+    ev = normalized("{}");
+    assert_null(ev->environment);
+    assert_null(ev->release);
+    free_event(ev);
+}
+
+static void test_non_object_event_is_rejected(void **state)
+{
+    (void)state;
+    struct ingest_event ev = {0};
+    ev.json = cJSON_Parse("[1,2]");
+    assert_int_equal(normalize_event(&ev), -EINVAL);
+    cJSON_Delete(ev.json);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_exception_values_form_is_kept),
+        cmocka_unit_test(test_exception_bare_list_is_wrapped_in_values),
+        cmocka_unit_test(test_exception_single_bare_object_becomes_one_value),
+        cmocka_unit_test(test_message_string_becomes_logentry),
+        cmocka_unit_test(test_message_object_with_params_is_formatted),
+        cmocka_unit_test(test_logentry_named_params_and_formatted_win),
+        cmocka_unit_test(test_event_without_message_gets_no_logentry),
+        cmocka_unit_test(test_level_defaults_lowercases_and_maps_warn),
+        cmocka_unit_test(test_platform_defaults_to_other),
+        cmocka_unit_test(test_timestamp_forms_become_utc_rfc3339),
+        cmocka_unit_test(test_event_id_environment_and_release),
+        cmocka_unit_test(test_non_object_event_is_rejected),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
