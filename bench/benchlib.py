@@ -193,20 +193,20 @@ class PostgresCounter:
 
 def wait_drained(counter, expect_at_least, quiet_s=1.0, timeout_s=60.0):
     """Polls the event count until it reaches expect_at_least or stops
-    growing for quiet_s. Returns (count, monotonic time of the last growth)."""
+    growing for quiet_s. Returns (count, monotonic time of the last growth
+    seen here, or None when it never grew while polled)."""
     start = time.monotonic()
     last = counter.count()
-    last_change = start
-    while time.monotonic() - start < timeout_s:
-        if last >= expect_at_least:
-            break
+    last_change, grew = start, None
+    while time.monotonic() - start < timeout_s and last < expect_at_least:
         time.sleep(0.2)
         n = counter.count()
         if n != last:
             last, last_change = n, time.monotonic()
+            grew = last_change
         elif time.monotonic() - last_change >= quiet_s:
             break
-    return last, last_change
+    return last, grew
 
 
 def read_env_file(path):

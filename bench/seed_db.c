@@ -1,0 +1,154 @@
+/* seed_db — fills a Periscope database with many events fast, for the
+ * "database already holds a million events" case of `make bench`.
+ *
+ * Usage: bench_seed_db PROJECT_ID COUNT ISSUES EVENT.json
+ * Database: from the environment, as `periscope serve` reads it (DATA_DIR,
+ * SQLITE_PATH, POSTGRES_*); the project must exist. The event JSON goes
+ * once through the real worker (normalize, grouping, zstd level 1); every
+ * seeded event is a copy of it with a fresh random event_id, spread over
+ * ISSUES issues, written through the writer's own batch code
+ * (writer_batch_write) in transactions of SEED_BATCH events — the same
+ * rows, indexes and payload sizes the server writes, without HTTP and
+ * grouping in the way. Prints "seeded N events in S s". */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "config.h"
+#include "event.h"
+#include "store/events_write.h"
+#include "store/store.h"
+#include "worker.h"
+#include "writer_batch.h"
+
+enum { SEED_BATCH = 1000 };
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+/* A copy of tpl (owned fields duplicated) with a new id under issue i. */
+static struct ingest_event *clone_event(const struct ingest_event *tpl, long issue)
+{
+    struct ingest_event *ev = event_new();
+    if (ev == NULL)
+        return NULL;
+    ev->project_id = tpl->project_id;
+    event_id_generate(ev->event_id);
+    ev->received_at_ms = tpl->received_at_ms;
+    memcpy(ev->hash, tpl->hash, sizeof ev->hash);
+    snprintf(ev->hash + 24, 9, "%08lx", issue); /* ISSUES distinct hashes */
+    ev->title = dup_or_null(tpl->title);
+    ev->culprit = dup_or_null(tpl->culprit);
+    ev->level = tpl->level;
+    ev->environment = dup_or_null(tpl->environment);
+    ev->release = dup_or_null(tpl->release);
+    ev->timestamp_ms = tpl->timestamp_ms;
+    ev->payload = malloc(tpl->payload_len);
+    ev->payload_len = tpl->payload_len;
+    if (ev->title == NULL || ev->culprit == NULL || ev->payload == NULL) {
+        event_free(ev);
+        return NULL;
+    }
+    memcpy(ev->payload, tpl->payload, tpl->payload_len);
+    return ev;
+}
+
+static int write_batch(struct db *db, struct writer_batch *b, struct ingest_event **evs, size_t n)
+{
+    struct writer_batch_result res = {0};
+    int rc = events_write_begin(db);
+    if (rc == 0)
+        rc = writer_batch_write(b, db, evs, n, store_now_ms(), &res);
+    if (rc == 0)
+        rc = events_write_commit(db);
+    if (rc != 0) {
+        fprintf(stderr, "bench_seed_db: batch failed: %s\n", events_write_errmsg(db));
+        events_write_rollback(db);
+        writer_batch_discard(b);
+        return rc;
+    }
+    for (size_t i = 0; i < res.nalerts; i++)
+        free(res.alerts[i]);
+    writer_batch_take_alerts(b);
+    return 0;
+}
+
+static struct ingest_event *template_event(const char *path, long long project_id)
+{
+    FILE *f = fopen(path, "rb");
+    static char buf[1 << 20];
+    size_t len = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose(f);
+    struct worker_ctx *w = NULL;
+    struct ingest_event *ev = event_new();
+    if (len == 0 || ev == NULL || (ev->json = cJSON_ParseWithLength(buf, len)) == NULL ||
+        worker_ctx_new(NULL, &w) != 0 || worker_process(w, ev) != 0) {
+        worker_ctx_free(w);
+        event_free(ev);
+        return NULL;
+    }
+    worker_ctx_free(w);
+    ev->project_id = project_id;
+    ev->received_at_ms = store_now_ms();
+    return ev;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 5) {
+        fprintf(stderr, "usage: bench_seed_db PROJECT_ID COUNT ISSUES EVENT.json\n");
+        return 2;
+    }
+    long long project = atoll(argv[1]);
+    long count = atol(argv[2]), issues = atol(argv[3]);
+    if (project < 1 || count < 1 || issues < 1) {
+        fprintf(stderr, "bench_seed_db: PROJECT_ID, COUNT and ISSUES must be positive\n");
+        return 2;
+    }
+    static struct config cfg;
+    static struct ingest_event *evs[SEED_BATCH];
+    char err[256] = "";
+    struct store *st = NULL;
+    struct writer_batch *b = writer_batch_new(SEED_BATCH);
+    struct ingest_event *tpl = template_event(argv[4], project);
+    int rc = b && tpl ? config_load(&cfg, err, sizeof err) : -ENOMEM;
+    if (rc == 0)
+        rc = store_open(&cfg, &st, err, sizeof err);
+    if (rc != 0) {
+        fprintf(stderr, "bench_seed_db: setup failed (%d) %s\n", rc, err);
+        goto done;
+    }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    long done_n = 0;
+    while (rc == 0 && done_n < count) {
+        size_t n = 0;
+        while (n < SEED_BATCH && done_n + (long)n < count) {
+            if ((evs[n] = clone_event(tpl, random() % issues)) == NULL) {
+                rc = -ENOMEM;
+                break;
+            }
+            n++;
+        }
+        if (rc == 0)
+            rc = write_batch(store_writer(st), b, evs, n);
+        for (size_t i = 0; i < n; i++)
+            event_free(evs[i]);
+        done_n += rc == 0 ? (long)n : 0;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    printf("seeded %ld events in %.1f s\n", done_n,
+           (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+done:
+    store_close(st);
+    writer_batch_free(b);
+    event_free(tpl);
+    return rc == 0 ? 0 : 1;
+}
