@@ -46,7 +46,12 @@ def _growth(r):
     if a is None or b is None or not a["persisted_per_s"]:
         return None, "not measured"
     slower = 1 - b["persisted_per_s"] / a["persisted_per_s"]
-    return slower <= 0.20, f"{slower * 100:+.0f} % slower"
+    cpu = ""
+    if a.get("persisted") and b.get("persisted"):
+        cpu = (f"; server CPU {a['server_cpu_s'] * 1e6 / a['persisted']:.0f} → "
+               f"{b['server_cpu_s'] * 1e6 / b['persisted']:.0f} µs/event")
+    return slower <= 0.20, (f"{b['persisted_per_s']:,.0f}/s vs {a['persisted_per_s']:,.0f}/s "
+                            f"({-slower * 100:+.0f} %){cpu}")
 
 
 def targets(results):
