@@ -11,8 +11,7 @@
 --   BENCH_EVENT_SIZE   4k | 50k                      (default 4k)
 --   BENCH_PROJECT      project id (default 1), BENCH_KEY public key
 --   BENCH_ISSUES       distinct issues (default 100, max 1,000,000)
---   BENCH_RATE         total requests/s to aim at (0: as fast as possible);
---                      needs BENCH_CONNECTIONS (wrk -c) to spread it
+--   BENCH_RATE         total requests/s to aim at (0: as fast as possible)
 --   BENCH_SEED         mixed into the per-thread event-id prefix
 -- At the end it prints one line "BENCH_RESULT {json}" with the figures that
 -- bench/bench.py reads, and every non-2xx status seen with a sample body.
@@ -26,7 +25,6 @@ local project = env("BENCH_PROJECT") or "1"
 local key = env("BENCH_KEY") or "0123456789abcdef0123456789abcdef"
 local issues = tonumber(env("BENCH_ISSUES") or "100")
 local rate = tonumber(env("BENCH_RATE") or "0")
-local conns = tonumber(env("BENCH_CONNECTIONS") or "64")
 local seed = tonumber(env("BENCH_SEED") or "0")
 
 -- main state ---------------------------------------------------------------
@@ -38,6 +36,7 @@ function setup(thread)
     next_id = next_id + 1
     thread:set("thread_id", next_id)
     threads[#threads + 1] = thread
+    for _, t in ipairs(threads) do t:set("threads_total", #threads) end
 end
 
 -- per-thread state -----------------------------------------------------------
@@ -131,9 +130,31 @@ function response(status, hdrs, body)
 end
 
 if rate > 0 then
-    local mean_ms = conns / rate * 1000
+    -- Pacing: each wrk thread sends its share of BENCH_RATE on a fixed
+    -- schedule. delay() runs after each response and claims the thread's
+    -- next send slot, so the rate holds whatever the latency is (as long as
+    -- enough connections are free); after a stall the schedule restarts
+    -- from now instead of bursting to catch up.
+    local ffi = require("ffi")
+    ffi.cdef [[
+        typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+        int clock_gettime(int clk, bench_timespec *ts);
+    ]]
+    local ts = ffi.new("bench_timespec")
+    local function now_ms()
+        ffi.C.clock_gettime(1, ts) -- CLOCK_MONOTONIC
+        return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
+    end
+    local interval_ms, next_slot = nil, nil
     function delay()
-        return mean_ms * (0.5 + math.random())
+        if interval_ms == nil then
+            interval_ms = 1000 / (rate / (threads_total or 2))
+            next_slot = now_ms()
+        end
+        local now = now_ms()
+        if next_slot < now - 10 * interval_ms then next_slot = now end
+        next_slot = next_slot + interval_ms
+        return math.max(0, next_slot - now)
     end
 end
 
