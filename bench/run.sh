@@ -13,5 +13,9 @@ if [ ! -x "$build/bench_ceiling" ]; then
   echo "bench: $build/bench_ceiling is missing; run make build first" >&2
   exit 2
 fi
+if [ "${BENCH_PROFILE:-}" = 1 ] && ! command -v perf >/dev/null; then
+  echo "bench: BENCH_PROFILE=1 needs perf (apt-get install linux-perf)" >&2
+  exit 2
+fi
 export BUILD_DIR="$build"
 exec python3 "$root/bench/bench.py" "$@"
