@@ -335,7 +335,7 @@ def main():
     text = report.table(out)
     print(text)
     with open(os.path.join(RESULTS, "latest.json"), "w") as f:
-        json.dump(out, f, indent=1, sort_keys=True)
+        json.dump(out, f, indent=1)
     with open(os.path.join(RESULTS, "latest.txt"), "w") as f:
         f.write(text + "\n")
     print(f"bench: wrote {os.path.join(RESULTS, 'latest.json')} in {out['total_seconds']:.0f}s")

@@ -102,7 +102,7 @@ def table(out):
     cores = out["machine"]["cores"] or 1
     head = (f"{'case':18s} {'events/s':>9s} {'×ceil':>6s} {'req/s':>8s} {'non2xx':>7s} "
             f"{'p50 ms':>7s} {'p99 ms':>7s} {'RSS MB':>7s} {'srv CPU':>8s} {'wrk CPU':>8s} {'other':>6s} "
-            f"{'srv µs/ev':>9s}")
+            f"{'srv µs/ev':>9s} {'idle est/s':>10s}")
     lines = [f"Periscope ingest, {out['seconds_per_case']} s per case, wrk -t2 -c64, "
              f"{cores} cores ({out['machine']['cpu']})", head, "-" * len(head)]
     for name, c in cases.items():
@@ -115,12 +115,15 @@ def table(out):
         srv = c.get("server_cpu_s", 0)
         events = c.get("persisted", c["requests"] - c["non2xx"])
         per_ev = srv * 1e6 / events if events else 0
+        # what the cores would sustain if server and wrk had them to
+        # themselves at the CPU cost per event measured here
+        est = cores * events / (srv + c["wrk_cpu_s"]) if events and srv else 0
         lines.append(
             f"{name:18s} {rate:9,.0f} {ratio} {c['wrk_rps']:8,.0f} {c['non2xx']:7d} "
             f"{c['p50_ms']:7.2f} {c['p99_ms']:7.2f} {c.get('peak_rss_mb') or 0:7.0f} "
             f"{srv / dur * 100 / cores:7.0f}% {c['wrk_cpu_s'] / dur * 100 / cores:7.0f}% "
             f"{c.get('other_cpu_s', 0) / dur * 100 / cores:5.0f}% "
-            f"{per_ev:9.1f}")
+            f"{per_ev:9.1f} {est:10,.0f}")
         notes = []
         if c.get("same_as"):
             notes.append(f"same run as {c['same_as']}")
@@ -139,7 +142,9 @@ def table(out):
     lines.append("events/s: persisted events counted in the database after the queue drained, "
                  "÷ wall time; ×ceil: ratio to the bare libmicrohttpd server's req/s; "
                  "CPU: share of all cores while wrk ran (other: processes outside the "
-                 "benchmark — high means a noisy run)")
+                 "benchmark — high means a noisy run);\nsrv µs/ev: server CPU per stored "
+                 "event; idle est/s: cores ÷ (server + wrk CPU per event), the rate an "
+                 "otherwise idle machine would allow if CPU is the bound")
     lines.append("targets (issue 10):")
     for t in out["targets"]:
         mark = {True: "met", False: "NOT met", None: "n/a"}[t["met"]]
