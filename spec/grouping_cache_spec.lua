@@ -129,7 +129,7 @@ describe("default grouping caches", function()
   it("group random events exactly as the plain implementation, first time and cached", function()
     local rnd = random(20260120)
     local stats0 = stack.cache_stats(rules)
-    for i = 1, 3000 do
+    for i = 1, 1200 do
       local ev = event(rnd)
       local want = ref.group(ev)
       local first, again = g.group(ev), g.group(ev)
@@ -140,14 +140,14 @@ describe("default grouping caches", function()
     end
     local stats = stack.cache_stats(rules)
     -- the run covered memo hits, misses and whole-stack rule runs
-    assert.is_true(stats.hits - stats0.hits > 10000)
+    assert.is_true(stats.hits - stats0.hits > 5000)
     assert.is_true(stats.misses - stats0.misses > 1000)
-    assert.is_true(stats.stack_runs - stats0.stack_runs > 300)
+    assert.is_true(stats.stack_runs - stats0.stack_runs > 100)
   end)
 
   it("give every frame the in-app and group decision the plain rule engine gives", function()
     local rnd = random(7)
-    for i = 1, 3000 do
+    for i = 1, 1200 do
       local theme = pick(THEMES, rnd) or "mixed"
       local ev = { platform = pick(PLATFORMS, rnd) }
       local fs = frames(rnd, theme)
@@ -160,7 +160,7 @@ describe("default grouping caches", function()
     local old_entries, old_bytes = stack.cache_limits(7, 6000)
     local ok, err = pcall(function()
       local rnd = random(99)
-      for i = 1, 800 do
+      for i = 1, 400 do
         local ev = event(rnd)
         assert.is_true(same_result(ref.group(ev), g.group(ev)), "event " .. i .. ": " .. json.encode(ev))
       end
@@ -232,17 +232,22 @@ describe("the per-frame memo", function()
   end)
 
   it("keeps a Lua state's memory flat under a stream of never-seen frames", function()
-    local function feed(from, to)
-      for i = from, to do
+    local old_entries, old_bytes = stack.cache_limits(50000, 512 * 1024)
+    local peaks = { 0, 0 }
+    local ok, err = pcall(function()
+      for i = 1, 16000 do
         stack.frame_info({ ["function"] = "h" .. i, module = "mod.x", abs_path = "/srv/app/x.py",
           context_line = "    value = compute(" .. i .. ")", in_app = true }, { platform = "python" }, rules)
+        if i % 1000 == 0 then
+          collectgarbage("collect")
+          local half = i <= 8000 and 1 or 2
+          peaks[half] = math.max(peaks[half], collectgarbage("count"))
+        end
       end
-      collectgarbage("collect")
-      return collectgarbage("count")
-    end
-    local first = feed(1, 60000)
-    local second = feed(60001, 120000)
-    assert.is_true(second < first * 1.25 + 256, ("memory grew from %.0f KB to %.0f KB"):format(first, second))
+    end)
+    stack.cache_limits(old_entries, old_bytes)
+    assert(ok, err)
+    assert.is_true(peaks[2] < peaks[1] * 1.1, ("memory grew from %.0f KB to %.0f KB"):format(peaks[1], peaks[2]))
   end)
 end)
 

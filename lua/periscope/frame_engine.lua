@@ -28,8 +28,9 @@ Two ideas make it cheap:
 API:
   local eng = require("periscope.frame_engine").compile(rules) -- memoized per rules table
   eng:candidates(view)             -> sorted rule indices (a shared empty table when none)
-  eng:isolated(view, cand)         -> { in_app, group, ranged, ctx_own, as_caller, as_callee }
-  eng.needs_stack(items, n)        -> true when `items[1..n]` (isolated results) need `run`
+  eng:isolated(view, cand)         -> in_app, group, signature (an integer; 0: nothing stack-dependent)
+  eng:facts(signature)             -> nil or { ranged, ctx_own, as_caller, as_callee }
+  eng:needs_stack(facts, n)        -> true when frames with `facts[1..n]` need `run`
   eng:run(views, n)                -> in_app[], group[] for views[1..n] (each with .cand)
 A view carries: in_app_flag (boolean), family, module, func, package_l,
 abs_path_l, filename_l (paths lower-cased, '\' as '/').
@@ -44,6 +45,10 @@ local MATCH_KEYS = { family = true, module = true, func = true, package = true, 
   category = true, not_category = true }
 local GLOB_FIELDS = { module = false, func = false, package = true, abs_path = true, path = true }
 local SEP = "[./:$\\]"
+local FIRST_SEGMENT = "^(.-)" .. SEP
+-- A path's anchor: its leading separators, then text, up to and including
+-- the next separator ("/usr/", "package:").
+local PATH_ANCHOR = "^[/:]*[^/:]+[/:]"
 
 -- Globs: `**` any text, `*` any text (within one segment for paths), `?`
 -- one character. Compiled once into anchored Lua patterns.
@@ -96,7 +101,7 @@ end
 -- when every match must share it (nil: the glob may match any segment).
 local function first_segment(glob)
   local lit = glob:match("^[^*?]*")
-  local seg = lit:match("^(.-)" .. SEP)
+  local seg = lit:match(FIRST_SEGMENT)
   if seg then return seg end
   if lit == glob then return lit end
   return nil
@@ -120,22 +125,36 @@ local function add(index, key, r)
   l[#l + 1] = r
 end
 
+-- Path rules: by the anchor of the glob's literal prefix when it has one
+-- (every match then has the same anchor), else by a literal every match
+-- contains (tested with a plain find first).
+local function index_path(eng, r, m)
+  local glob = m.package or m.abs_path or m.path
+  local field = m.package and "package_l" or m.abs_path and "abs_path_l" or nil
+  local anchor = glob:lower():match("^[^*?]*"):match(PATH_ANCHOR)
+  if anchor then
+    add(eng.by_anchor, anchor, { r = r, field = field })
+  else
+    eng.by_literal[#eng.by_literal + 1] = { r = r, lit = required_literal(glob), field = field }
+  end
+end
+
 local function build_index(eng)
-  eng.by_module, eng.by_func, eng.by_path, eng.always, eng.by_category = {}, {}, {}, {}, {}
-  eng.context = {}
+  eng.by_module, eng.by_func, eng.by_anchor, eng.by_literal, eng.always = {}, {}, {}, {}, {}
+  eng.by_category, eng.context = {}, {}
   for r, rule in ipairs(eng.rules) do
     local m, c = rule.match, rule.m
     local seg = m.module and first_segment(m.module)
     if seg then add(eng.by_module, seg, r)
     elseif not m.module and m.func and not m.func:find("[*?]") then add(eng.by_func, m.func, r)
-    elseif not m.module and not m.func and (m.package or m.abs_path or m.path) then
-      local lit = required_literal(m.package or m.abs_path or m.path)
-      local field = m.package and "package_l" or m.abs_path and "abs_path_l" or nil
-      eng.by_path[#eng.by_path + 1] = { r = r, lit = lit, field = field }
-    elseif not c.has_fields and c.category then add(eng.by_category, "", r)
+    elseif not m.module and not m.func and (m.package or m.abs_path or m.path) then index_path(eng, r, m)
+    elseif not c.has_fields and c.category then eng.by_category[#eng.by_category + 1] = r
     else eng.always[#eng.always + 1] = r end
     if rule.caller or rule.callee then eng.context[#eng.context + 1] = r end
   end
+  -- three signature bits per context rule, and one, in a 64-bit integer
+  assert(#eng.context <= 20, "frame_engine: more than 20 neighbour-dependent rules")
+  eng.facts_memo = {}
 end
 
 function M.compile_uncached(rules)
@@ -162,33 +181,57 @@ function M.compile(rules)
   return eng
 end
 
-local function path_has(f, e)
+local function has_literal(f, e)
+  local lit = e.lit
   if e.field then
     local v = f[e.field]
-    return v ~= nil and (not e.lit or v:find(e.lit, 1, true) ~= nil)
+    return v ~= nil and (not lit or v:find(lit, 1, true) ~= nil)
   end
-  if not e.lit then return f.abs_path_l ~= nil or f.filename_l ~= nil end
-  return (f.abs_path_l ~= nil and f.abs_path_l:find(e.lit, 1, true) ~= nil)
-    or (f.filename_l ~= nil and f.filename_l:find(e.lit, 1, true) ~= nil)
+  if not lit then return f.abs_path_l ~= nil or f.filename_l ~= nil end
+  local a, b = f.abs_path_l, f.filename_l
+  return (a ~= nil and a:find(lit, 1, true) ~= nil) or (b ~= nil and b:find(lit, 1, true) ~= nil)
+end
+
+local function add_holding(rules, list, found, n, f)
+  for i = 1, #list do
+    local r = list[i]
+    if fields_hold(rules[r].m, f) then n = n + 1; found[n] = r end
+  end
+  return n
+end
+
+local function add_anchored(rules, list, found, n, f)
+  for i = 1, #list do
+    local r = list[i].r
+    if fields_hold(rules[r].m, f) then n = n + 1; found[n] = r end
+  end
+  return n
 end
 
 -- Every rule whose field tests hold for the frame and whose state tests can
 -- ever hold (a frame no category-setting rule reaches keeps no category).
 function Engine:candidates(f)
   local rules, found, n = self.rules, {}, 0
-  local function try(r)
-    if fields_hold(rules[r].m, f) then n = n + 1; found[n] = r end
-  end
-  if f.module then
-    local l = self.by_module[f.module:match("^(.-)" .. SEP) or f.module]
-    if l then for i = 1, #l do try(l[i]) end end
+  local module = f.module
+  if module then
+    local l = self.by_module[module:match(FIRST_SEGMENT) or module]
+    if l then n = add_holding(rules, l, found, n, f) end
   end
   local l = f.func and self.by_func[f.func]
-  if l then for i = 1, #l do try(l[i]) end end
-  for _, e in ipairs(self.by_path) do
-    if path_has(f, e) then try(e.r) end
+  if l then n = add_holding(rules, l, found, n, f) end
+  -- each distinct anchor of the frame's paths once (a rule sits under one)
+  local a, fl, p = f.abs_path_l, f.filename_l, f.package_l
+  local aa, fa, pa = a and a:match(PATH_ANCHOR), fl and fl:match(PATH_ANCHOR), p and p:match(PATH_ANCHOR)
+  l = aa and self.by_anchor[aa]
+  if l then n = add_anchored(rules, l, found, n, f) end
+  l = fa and fa ~= aa and self.by_anchor[fa]
+  if l then n = add_anchored(rules, l, found, n, f) end
+  l = pa and pa ~= aa and pa ~= fa and self.by_anchor[pa]
+  if l then n = add_anchored(rules, l, found, n, f) end
+  for _, e in ipairs(self.by_literal) do
+    if has_literal(f, e) and fields_hold(rules[e.r].m, f) then n = n + 1; found[n] = e.r end
   end
-  for _, r in ipairs(self.always) do try(r) end
+  n = add_holding(rules, self.always, found, n, f)
   local may_have_category = false
   for i = 1, n do
     local rule = rules[found[i]]
@@ -199,7 +242,7 @@ function Engine:candidates(f)
     if may_have_category or not rules[found[i]].m.category then k = k + 1; out[k] = found[i] end
   end
   if may_have_category then
-    for _, r in ipairs(self.by_category[""] or EMPTY) do k = k + 1; out[k] = r end
+    for _, r in ipairs(self.by_category) do k = k + 1; out[k] = r end
   end
   if k == 0 then return EMPTY end
   table.sort(out)
@@ -212,39 +255,58 @@ local function apply_own(s, st)
   if s.group ~= nil then st.group = s.group end
 end
 
--- The frame's rule results were it alone, and where the stack could matter.
+-- The frame's rule results were it alone, and where the stack could
+-- matter, as a signature: bit 0 set when it hits a ranged rule; for the
+-- k-th context rule, bit 3k-2 when its own matcher holds at that rule's
+-- turn, bits 3k-1 / 3k when it satisfies the rule's caller / callee matcher
+-- then (as a neighbour). Returns in_app, group, signature (0: no facts).
 function Engine:isolated(f, cand)
   local rules, ctx = self.rules, self.context
-  local st = { category = nil, in_app = f.in_app_flag, group = true, ranged = false }
+  local category, in_app, group, sig = nil, f.in_app_flag, true, 0
   local ci, ki, nc, nk = 1, 1, #cand, #ctx
   while ci <= nc or ki <= nk do
     local rc, rk = cand[ci], ctx[ki]
-    local r
+    local r, k
     if rk == nil or (rc ~= nil and rc < rk) then r, ci = rc, ci + 1
-    elseif rc == rk then r, ci, ki = rc, ci + 1, ki + 1
-    else r, ki = rk, ki + 1 end
+    elseif rc == rk then r, k, ci, ki = rc, ki, ci + 1, ki + 1
+    else r, k, ki = rk, ki, ki + 1 end
     local rule = rules[r]
-    local own = r == rc and state_holds(rule.m, st.category)
-    if rule.caller or rule.callee then
+    local own = r == rc and state_holds(rule.m, category)
+    if k then
       -- Alone, a context rule never hits; note where it might in a stack.
-      if own then st.ctx_own = st.ctx_own or {}; st.ctx_own[#st.ctx_own + 1] = r end
-      if rule.caller and matches(rule.caller, f, st.category) then
-        st.as_caller = st.as_caller or {}; st.as_caller[r] = true
-      end
-      if rule.callee and matches(rule.callee, f, st.category) then
-        st.as_callee = st.as_callee or {}; st.as_callee[r] = true
-      end
+      if own then sig = sig | (1 << (3 * k - 2)) end
+      if rule.caller and matches(rule.caller, f, category) then sig = sig | (1 << (3 * k - 1)) end
+      if rule.callee and matches(rule.callee, f, category) then sig = sig | (1 << (3 * k)) end
     elseif own then
-      apply_own(rule.set, st)
-      if rule.ranged then st.ranged = true end
+      local s = rule.set
+      if s.category then category = s.category end
+      if s.app ~= nil then in_app = s.app end
+      if s.group ~= nil then group = s.group end
+      if rule.ranged then sig = sig | 1 end
     end
   end
-  st.category = nil
-  return st
+  return in_app, group, sig
 end
 
--- Whether isolated results (items[i]: the `isolated` table of frame i) are
--- not exact for this stack: a ranged rule hits, or a context rule finds the
+-- The facts a signature stands for: { ranged, ctx_own = {rule...},
+-- as_caller = {[rule] = true}, as_callee = {[rule] = true} }, or nil for 0.
+-- Memoized per signature (there are few: they follow the rules' categories).
+function Engine:facts(sig)
+  if sig == 0 then return nil end
+  local f = self.facts_memo[sig]
+  if f then return f end
+  f = { ranged = sig & 1 ~= 0 }
+  for k, r in ipairs(self.context) do
+    if sig & (1 << (3 * k - 2)) ~= 0 then f.ctx_own = f.ctx_own or {}; f.ctx_own[#f.ctx_own + 1] = r end
+    if sig & (1 << (3 * k - 1)) ~= 0 then f.as_caller = f.as_caller or {}; f.as_caller[r] = true end
+    if sig & (1 << (3 * k)) ~= 0 then f.as_callee = f.as_callee or {}; f.as_callee[r] = true end
+  end
+  self.facts_memo[sig] = f
+  return f
+end
+
+-- Whether isolated results (items[i]: frame i's facts, or an empty table)
+-- are not exact for this stack: a ranged rule hits, or a context rule finds the
 -- neighbours it needs (the first such rule is then a real hit).
 function Engine:needs_stack(items, n)
   local rules = self.rules

@@ -117,11 +117,13 @@ local function frame_values(f)
   values[#values + 1] = module or filename
   local line
   local raw = f.context_line
-  if raw and CONTEXT_LINE_PLATFORMS[f.platform] then
-    local words = {}
-    for w in raw:gmatch("%S+") do words[#words + 1] = w end
-    line = table.concat(words, " ")
-    if line == "" or utf8.len(raw) and utf8.len(raw) > 120 or #raw > 480
+  if raw and CONTEXT_LINE_PLATFORMS[f.platform] and #raw <= 480 then
+    -- the words, joined by single spaces
+    line = raw:gsub("%s+", " ")
+    if line:byte(1) == 32 then line = line:sub(2) end
+    if line:byte(-1) == 32 then line = line:sub(1, -2) end
+    local chars = #raw > 120 and utf8.len(raw)
+    if line == "" or (chars and chars > 120)
       or (f.family == "javascript" and not f.func and has_url_origin(f.abs_path, true)) then
       line = nil
     end
@@ -149,30 +151,34 @@ local function path_key(s)
   return s and (s:lower():gsub("\\", "/")) or nil
 end
 
+-- What the values read of a frame; rule_view adds what the rules read.
 local function view(raw, platform)
-  local data = type(raw.data) == "table" and raw.data or {}
+  local data = raw.data
   return {
-    abs_path_l = path_key(str(raw.abs_path)), filename_l = path_key(str(raw.filename)),
-    package_l = path_key(str(raw.package)),
     platform = platform, family = family(platform),
     module = str(raw.module), filename = str(raw.filename), abs_path = str(raw.abs_path),
     package = str(raw.package), func = str(raw["function"]), raw_function = str(raw.raw_function),
-    context_line = str(raw.context_line), in_app_flag = raw.in_app == true, sourcemap = data.sourcemap ~= nil,
+    context_line = str(raw.context_line), in_app_flag = raw.in_app == true,
+    sourcemap = type(data) == "table" and data.sourcemap ~= nil,
   }
+end
+
+local function rule_view(v)
+  v.abs_path_l, v.filename_l, v.package_l = path_key(v.abs_path), path_key(v.filename), path_key(v.package)
+  return v
 end
 
 -- Everything about one frame, computed once, packed (a state holds
 -- thousands): [1..3] its values; `bits` its rule results alone (IN_APP,
 -- GROUP), LONE_DROP (a lone JavaScript frame without function from a URL
 -- never counts) and MAYBE_STACK (it could make the rules depend on the
--- stack); `iso`, when it has any, the isolated facts
--- frame_engine.needs_stack reads; `cand` its candidate rules, for a
--- whole-stack run; `id`, unique per memo entry.
+-- stack); `rules`, shared by every frame the rules cannot tell apart:
+-- { bits, cand = candidate rules (for a whole-stack run), iso = the
+-- isolated facts frame_engine.needs_stack reads, or nil }; `id`, unique per
+-- memo entry.
 local IN_APP, GROUP, LONE_DROP, MAYBE_STACK = 1, 2, 4, 8
 
--- Candidate lists and isolated facts repeat across frames (nearly every
--- frame may serve as a neighbour of the same rules): one shared table per
--- distinct value, so a memo entry costs little more than its values.
+-- Candidate lists repeat across frames: one shared table per distinct list.
 local shared = setmetatable({}, { __mode = "v" })
 local function intern(key, value)
   local s = shared[key]
@@ -181,30 +187,47 @@ local function intern(key, value)
   return value
 end
 
-local function set_key(set)
-  local keys = {}
-  for r in pairs(set or EMPTY) do keys[#keys + 1] = r end
-  table.sort(keys)
-  return table.concat(keys, ",")
+-- The rule results of a frame (rule_view), computed once per distinct
+-- combination of the fields the rules read (family, module, function,
+-- paths, in-app flag): frames differing only in context line, platform
+-- within a family, raw function or source map share them.
+local function rule_key(v)
+  return table.concat({ v.family, v.module or "\1", v.func or "\1", v.abs_path or "\1", v.filename or "\1",
+    v.package or "\1", v.in_app_flag and "1" or "0" }, "\0")
 end
 
-local function shared_iso(iso)
-  if not (iso.ranged or iso.ctx_own or iso.as_caller or iso.as_callee) then return nil end
-  local key = ("iso:%s|%s|%s|%s"):format(iso.ranged, table.concat(iso.ctx_own or EMPTY, ","),
-    set_key(iso.as_caller), set_key(iso.as_callee))
-  return intern(key, { ranged = iso.ranged, ctx_own = iso.ctx_own, as_caller = iso.as_caller, as_callee = iso.as_callee })
-end
-
-local function frame_info(eng, raw, platform)
-  local v = view(raw, platform)
-  local values = frame_values(v)
+local function compute_rules(eng, v)
+  rule_view(v)
   local cand = eng:candidates(v)
   cand = #cand > 0 and intern("cand:" .. table.concat(cand, ","), cand) or EMPTY
-  local iso = eng:isolated(v, cand)
-  local bits = (iso.in_app and IN_APP or 0) | (iso.group and GROUP or 0)
-    | ((v.family == "javascript" and not v.func and has_url_origin(v.abs_path, true)) and LONE_DROP or 0)
-  if iso.ranged or iso.ctx_own then bits = bits | MAYBE_STACK end
-  return { values[1], values[2], values[3], bits = bits, cand = cand, iso = shared_iso(iso), id = 0 }
+  local in_app, group, sig = eng:isolated(v, cand)
+  local iso = eng:facts(sig)
+  local bits = (in_app and IN_APP or 0) | (group and GROUP or 0)
+  if iso and (iso.ranged or iso.ctx_own) then bits = bits | MAYBE_STACK end
+  return { bits = bits, cand = cand, iso = iso }
+end
+
+-- With a memo `c`, the rule results come from (and go to) c.rule_memo;
+-- its keys count toward the memo's bytes.
+local RULES_BYTES = 150
+local function frame_info(eng, raw, platform, c)
+  local v = view(raw, platform)
+  local values = frame_values(v)
+  local rules
+  if c then
+    local key = rule_key(v)
+    rules = c.rule_memo[key]
+    if not rules then
+      rules = compute_rules(eng, v)
+      c.rule_memo[key] = rules
+      c.bytes = c.bytes + RULES_BYTES + #key
+    end
+  else
+    rules = compute_rules(eng, v)
+  end
+  local bits = rules.bits
+  if v.family == "javascript" and not v.func and has_url_origin(v.abs_path, true) then bits = bits | LONE_DROP end
+  return { values[1], values[2], values[3], bits = bits, rules = rules, id = 0 }
 end
 
 -- The memo: a trie on platform, function, module, filename, abs_path,
@@ -222,7 +245,7 @@ local caches = setmetatable({}, { __mode = "k" })
 local function cache_for(rules)
   local c = caches[rules]
   if not c then
-    c = { eng = engine.compile(rules), root = {}, entries = 0, bytes = 0, next_id = 0,
+    c = { eng = engine.compile(rules), root = {}, rule_memo = {}, entries = 0, bytes = 0, next_id = 0,
       stacks = {}, nstacks = 0, hits = 0, misses = 0, stack_runs = 0 }
     caches[rules] = c
   end
@@ -255,13 +278,13 @@ end
 
 local function miss(c, node, flags, raw, platform)
   c.misses = c.misses + 1
-  local info = frame_info(c.eng, raw, platform)
+  local info = frame_info(c.eng, raw, platform, c)
   c.next_id = c.next_id + 1
   info.id = c.next_id
   local bytes = ENTRY_BYTES
   for i = 1, #info do bytes = bytes + #info[i] end
   if c.entries >= limits.entries or c.bytes + bytes > limits.bytes then
-    c.root, c.entries, c.bytes = {}, 0, 0
+    c.root, c.rule_memo, c.entries, c.bytes = {}, {}, 0, 0
     c.stacks, c.nstacks = {}, 0
   else
     node[flags] = info
@@ -315,8 +338,8 @@ local function stack_flags(c, infos, raws, n, ep)
   c.stack_runs = c.stack_runs + 1
   local views = {}
   for i = 1, n do
-    local v = view(raws[i], frame_platform(raws[i], ep))
-    v.cand = infos[i].cand
+    local v = rule_view(view(raws[i], frame_platform(raws[i], ep)))
+    v.cand = infos[i].rules.cand
     views[i] = v
   end
   local in_app, group = c.eng:run(views, n)
@@ -356,7 +379,7 @@ local function resolve(raw_frames, event, rules)
   end
   for i = n + 1, #infos do infos[i], raws[i] = nil, nil end
   if maybe & MAYBE_STACK == 0 then return n, nil end
-  for i = 1, n do isos[i] = infos[i].iso or EMPTY end
+  for i = 1, n do isos[i] = infos[i].rules.iso or EMPTY end
   for i = n + 1, #isos do isos[i] = nil end
   if not c.eng:needs_stack(isos, n) then return n, nil end
   return n, stack_flags(c, infos, raws, n, ep)
@@ -413,7 +436,7 @@ function M.frame_info(raw, event, rules, uncached)
   local p = frame_platform(raw, str(event.platform))
   local info = uncached and frame_info(c.eng, raw, p) or lookup(c, raw, p)
   return { values = { table.unpack(info, 1, #info) }, in_app = info.bits & IN_APP ~= 0,
-    group = info.bits & GROUP ~= 0, iso = info.iso }
+    group = info.bits & GROUP ~= 0, iso = info.rules.iso }
 end
 
 function M.cache_stats(rules)
