@@ -66,7 +66,21 @@ local function normalize_message(s)
   if trimmed ~= s then trimmed = trimmed .. "..." end
   return periscope.parameterize(trimmed)
 end
-M.normalize_message = normalize_message
+
+-- The same messages and exception values recur: memoized, dropped whole
+-- when MESSAGES_MAX_BYTES of messages and results are held.
+local MESSAGES_MAX_BYTES = 256 * 1024
+local messages, message_bytes = {}, 0
+local function normalize_message_memo(s)
+  local r = messages[s]
+  if r then return r end
+  r = normalize_message(s)
+  local bytes = 100 + #s + #r
+  if message_bytes + bytes > MESSAGES_MAX_BYTES then messages, message_bytes = {}, 0 end
+  messages[s], message_bytes = r, message_bytes + bytes
+  return r
+end
+M.normalize_message = normalize_message_memo
 
 -- Appends one exception's values for a variant ("app" or "system") to
 -- list[k+1...]: its type (not for synthetic exceptions), then its frames'
@@ -82,7 +96,7 @@ local function append_exception(list, k, exc, event, variant)
     k = stack.append_values(list, k, list_of(st.frames), event, frame_rules, variant)
   end
   if k > k0 then return k, true end
-  local value = nonempty(exc.value) and normalize_message(exc.value) or nil
+  local value = nonempty(exc.value) and normalize_message_memo(exc.value) or nil
   if value and value ~= "" then k = k + 1; list[k] = value end
   return k, false
 end
@@ -225,7 +239,7 @@ end
 
 local function from_message(event)
   local raw = raw_message(event)
-  return raw and { normalize_message(raw) } or nil
+  return raw and { normalize_message_memo(raw) } or nil
 end
 
 local STRATEGIES = {

@@ -7,6 +7,7 @@ local M = {}
 local function str(s) return type(s) == "string" and s or nil end
 
 local function truncate(s, n)
+  if #s <= n then return s end -- never more characters than bytes
   if utf8.len(s) and utf8.len(s) > n then
     return s:sub(1, utf8.offset(s, n - 2) - 1) .. "..."
   end
