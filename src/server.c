@@ -77,10 +77,12 @@ fail:
 void server_stop(struct server *srv)
 {
     atomic_store(&srv->stopping, true);
-    if (srv->httpd) http_stop(srv);
-    /* No request arrives any more: drain, commit, answer the waiting ones. */
+    http_quiesce(srv);
+    /* No connection arrives any more: drain, commit, answer the waiting
+     * requests; a new request on a kept-alive connection gets 503. */
     if (srv->pipeline) pipeline_stop(srv->pipeline);
     srv->pipeline = NULL;
+    http_stop(srv);
     if (srv->alerts) topic_close(srv->alerts);
     if (srv->notifier) notifier_stop(srv->notifier);
     srv->notifier = NULL;

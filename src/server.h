@@ -33,6 +33,7 @@ struct server {
     struct ingest *ingest;               /* key cache, quotas */
     struct retention *retention;         /* background deletion of old events */
     struct MHD_Daemon *httpd;
+    bool http_quiesced;                  /* no new connections accepted */
     atomic_bool stopping;
 };
 
@@ -43,8 +44,9 @@ struct server {
 int server_start(struct server *srv, char *err, size_t errlen);
 
 /* Stops in reverse: HTTP stops accepting, the pipeline drains and commits
- * (answering every waiting request), then the notifier, retention and the
- * scripts. The store stays open (the caller closes it). */
+ * (answering every waiting request), the HTTP daemon stops once those
+ * answers are out, then the notifier, retention and the scripts. The store
+ * stays open (the caller closes it). */
 void server_stop(struct server *srv);
 
 #endif

@@ -21,7 +21,12 @@ struct http_req_base {
  * thread pool, suspend/resume allowed). Returns 0 or negative with a
  * message in err. */
 int http_start(struct server *srv, char *err, unsigned long errlen);
-/* Stops accepting, waits for in-flight requests, stops the daemon. */
+/* Stops accepting new connections; requests already under way go on
+ * (a suspended ingest request is answered when the pipeline acks it). */
+void http_quiesce(struct server *srv);
+/* Stops accepting, waits (bounded) for in-flight requests, stops the
+ * daemon. Call after the pipeline has stopped, so no ack can resume a
+ * connection of a daemon that is gone. */
 void http_stop(struct server *srv);
 
 #endif

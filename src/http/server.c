@@ -21,7 +21,6 @@
 
 #include "http/admin_router.h"
 #include "http/ingest.h"
-static struct server *srv_of(void *cls) { return cls; }
 #include "http/probes.h"
 #include "http/reply.h"
 #include "log.h"
@@ -124,7 +123,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
             admin_router_done(base);
             break;
         case HTTP_REQ_INGEST:
-            ingest_request_done(srv_of(cls)->ingest, base);
+            ingest_request_done(((struct server *)cls)->ingest, base);
             break;
         case HTTP_REQ_OTHER:
             free(base);
@@ -208,14 +207,22 @@ int http_start(struct server *srv, char *err, unsigned long errlen)
     return 0;
 }
 
+void http_quiesce(struct server *srv)
+{
+    if (!srv->httpd || srv->http_quiesced) return;
+    MHD_socket fd = MHD_quiesce_daemon(srv->httpd);
+    if (fd != MHD_INVALID_SOCKET) close(fd);
+    srv->http_quiesced = true;
+}
+
 void http_stop(struct server *srv)
 {
     if (!srv->httpd) return;
-    MHD_socket fd = MHD_quiesce_daemon(srv->httpd);
-    if (fd != MHD_INVALID_SOCKET) close(fd);
+    http_quiesce(srv);
 
-    /* Requests under way (some suspended until their events commit) finish
-     * before the daemon goes: stopping it would close them mid-answer. */
+    /* Requests under way finish before the daemon goes: stopping it would
+     * close them mid-answer. Suspended ones were answered already when the
+     * pipeline stopped (it acks every event it holds). */
     struct timespec pause = {0, DRAIN_POLL_MS * 1000000L};
     int waited = 0;
     while (atomic_load(&inflight) > 0 && waited < DRAIN_WAIT_MAX_MS) {

@@ -2,6 +2,8 @@
 #include "lua/lib.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <lauxlib.h>
 #include <string.h>
 
@@ -57,21 +59,35 @@ static int l_hash(lua_State *L)
     return 1;
 }
 
-/* Loads lua-cjson once per process and returns its luaopen function. */
+/* lua-cjson, loaded once per process by whichever worker gets there first. */
+static pthread_once_t cjson_once = PTHREAD_ONCE_INIT;
+static lua_CFunction cjson_luaopen;
+static char cjson_load_error[256];
+
+static void cjson_load(void)
+{
+    /* Never closed: the module's code must outlive every state using it. */
+    void *handle = dlopen(PERISCOPE_CJSON_PATH, RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+        snprintf(cjson_load_error, sizeof cjson_load_error, "cannot load %s: %s",
+                 PERISCOPE_CJSON_PATH, dlerror());
+        return;
+    }
+    void *sym = dlsym(handle, "luaopen_cjson");
+    if (!sym) {
+        snprintf(cjson_load_error, sizeof cjson_load_error, "luaopen_cjson missing in %s",
+                 PERISCOPE_CJSON_PATH);
+        return;
+    }
+    memcpy(&cjson_luaopen, &sym, sizeof cjson_luaopen);
+}
+
+/* Returns lua-cjson's luaopen function. May raise (a Lua error). */
 static lua_CFunction cjson_opener(lua_State *L)
 {
-    static lua_CFunction opener;
-    if (!opener) {
-        /* Never closed: the module's code must outlive every state using it. */
-        void *handle = dlopen(PERISCOPE_CJSON_PATH, RTLD_NOW | RTLD_LOCAL);
-        if (!handle)
-            luaL_error(L, "json: cannot load %s: %s", PERISCOPE_CJSON_PATH, dlerror());
-        void *sym = dlsym(handle, "luaopen_cjson");
-        if (!sym)
-            luaL_error(L, "json: luaopen_cjson missing in %s", PERISCOPE_CJSON_PATH);
-        memcpy(&opener, &sym, sizeof opener);
-    }
-    return opener;
+    pthread_once(&cjson_once, cjson_load);
+    if (!cjson_luaopen) luaL_error(L, "json: %s", cjson_load_error);
+    return cjson_luaopen;
 }
 
 /* Pushes a json table {encode, decode, null} backed by a private cjson. */
