@@ -149,4 +149,19 @@ describe("periscope.format.encode", function()
     subject = format.encode("email", { subject = "Custom" }, cjson.encode, default)
     assert.are.equal("Custom", subject)
   end)
+
+  -- A broken format() result must raise here, never send something half
+  -- made: the notifier and the dry run (notify_format_alert) catch the
+  -- error and send format.default's message instead.
+  it("raises on a hook result that cannot be sent, leaving the default to the caller", function()
+    local cyclic = { text = "loop" }
+    cyclic.self = cyclic
+    for _, bad in ipairs({ { text = function() end }, cyclic, { [true] = "key" } }) do
+      assert.has_error(function() format.encode("slack_webhook", bad, cjson.encode) end)
+    end
+    local body, ctype = format.encode("slack_webhook", format.default(sample_alert(), { type = "slack_webhook" }),
+                                      cjson.encode)
+    assert.are.equal("application/json", ctype)
+    assert.are.equal("Boom", cjson.decode(body).text)
+  end)
 end)

@@ -8,9 +8,9 @@
 #include "event.h"
 #include "normalize.h"
 #include "grouping/fallback.h"
-#include "lua/script_format.h"
 #include "notify/alert_data.h"
 #include "notify/format.h"
+#include "notify/format_hook.h"
 #include "store/events_read.h"
 #include "store/scripts_sample.h"
 
@@ -108,15 +108,6 @@ static json_t *alert_for(const struct dryrun_input *in, const struct ingest_even
     return alert;
 }
 
-/* A jansson value as a cJSON tree (for the script's Lua tables). */
-static cJSON *to_cjson(const json_t *v)
-{
-    char *s = json_dumps(v, JSON_COMPACT);
-    cJSON *c = s ? cJSON_Parse(s) : NULL;
-    free(s);
-    return c;
-}
-
 static json_t *message_json(const struct notify_message *m)
 {
     if (m->subject || m->text || m->html)
@@ -126,32 +117,25 @@ static json_t *message_json(const struct notify_message *m)
     return body ? body : text(m->body);
 }
 
-/* One destination type's message: the format() hook's, else the default. */
+/* One destination type's message, made the way the notifier makes it
+ * (notify_format_alert): the format() hook's, else the default. */
 static json_t *render(struct script *s, struct notify_format *f, const json_t *alert, const char *type,
                       json_t *errors)
 {
     json_t *dest = json_pack("{s:i, s:s, s:s}", "id", 0, "type", type, "name", type);
-    cJSON *c_alert = to_cjson(alert), *c_dest = to_cjson(dest);
     struct notify_message m = {0};
-    char err[256] = "", *value = NULL;
-    size_t len = 0;
-    bool is_json = false;
-    struct vm_error verr = {0};
-    int hook = c_alert && c_dest ? script_format(s, c_alert, c_dest, &value, &len, &is_json, &verr) : -1;
-    if (hook < 0 && verr.kind != VM_ERROR_NONE)
-        add_error(errors, "format", &verr);
-    int rc = hook == 1 ? notify_format_override(f, alert, dest, value, len, is_json, &m, err, sizeof err)
-                       : notify_format_render(f, alert, dest, &m, err, sizeof err);
+    struct vm_error hook_err;
+    char err[256] = "";
+    int rc = dest ? notify_format_alert(f, s, alert, dest, &m, &hook_err, err, sizeof err) : -ENOMEM;
+    if (dest && hook_err.kind != VM_ERROR_NONE)
+        add_error(errors, "format", &hook_err);
     json_t *out = rc == 0 ? message_json(&m) : json_null();
     if (rc != 0) {
         struct vm_error e = {0};
-        vm_error_set(&e, VM_ERROR_RUNTIME, err);
+        vm_error_set(&e, VM_ERROR_RUNTIME, err[0] ? err : "out of memory");
         add_error(errors, "format", &e);
     }
     notify_message_clear(&m);
-    free(value);
-    cJSON_Delete(c_alert);
-    cJSON_Delete(c_dest);
     json_decref(dest);
     return out;
 }

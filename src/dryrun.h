@@ -6,8 +6,9 @@
  * the call lua_runtime_process makes), then the C fallback grouping when
  * even the default Lua grouping fails, as the worker does — so the hash it
  * reports is the one a real ingest stores. Then, unless the event was
- * filtered, each destination type's notification: the project's format()
- * hook when it gives one, else the default formatter.
+ * filtered, each destination type's notification, made by the notifier's
+ * own path (notify/format_hook.h): the project's format() hook when it
+ * gives one, else — also when the hook fails — the default formatter.
  *
  * Any thread; the script is owned by the caller for the call (a fresh one
  * per dry run, so nothing is shared with the workers). */

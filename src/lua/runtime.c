@@ -209,3 +209,27 @@ int lua_runtime_process(struct lua_runtime *rt, struct ingest_event *ev)
         reclaim(rt, ps, s);
     return rc == 0 ? 0 : -EIO;
 }
+
+struct script *lua_runtime_format_script(struct lua_runtime *rt, int64_t project_id)
+{
+    if (!rt->reg)
+        return NULL;
+    refresh(rt);
+    struct project_state *ps = project_state(rt, project_id);
+    if (!ps || !ps->script)
+        return NULL;
+    if (ps->script->format_ref != LUA_NOREF && ps->counters)
+        script_counters_add(ps->counters, SCRIPT_COUNT_FORMAT_CALLS, 1);
+    return ps->script;
+}
+
+void lua_runtime_hook_failed(struct lua_runtime *rt, int64_t project_id, const char *hook,
+                             const struct vm_error *err)
+{
+    report(rt, project_id, hook, err);
+    if (err->kind != VM_ERROR_MEMORY || !rt->reg)
+        return;
+    for (size_t i = 0; i < rt->n; i++)
+        if (rt->projects[i].project_id == project_id && rt->projects[i].script)
+            reclaim(rt, &rt->projects[i], rt->projects[i].script);
+}

@@ -10,6 +10,10 @@
 #ifndef PERISCOPE_LUA_RUNTIME_H
 #define PERISCOPE_LUA_RUNTIME_H
 
+#include <stdint.h>
+
+#include "lua/script.h"
+
 struct server;
 struct ingest_event;
 struct lua_runtime;
@@ -23,5 +27,18 @@ void lua_runtime_free(struct lua_runtime *rt);
  * the default grouping could not run (the caller then falls back to the C
  * grouping). */
 int lua_runtime_process(struct lua_runtime *rt, struct ingest_event *ev);
+
+/* For the notifier's format(alert, destination) calls: the project's own
+ * script (rebuilt when the registry published a new one), or NULL when the
+ * project runs the default rules (no hooks) or there is no registry. When
+ * the script has a format hook, one call is counted for the script status.
+ * Owned by rt; valid until the next call on rt. */
+struct script *lua_runtime_format_script(struct lua_runtime *rt, int64_t project_id);
+
+/* Reports a failed hook of the project's script the way
+ * lua_runtime_process does (registry stats, metrics, a rate-limited log
+ * line); after a memory error a state that stays large is rebuilt. */
+void lua_runtime_hook_failed(struct lua_runtime *rt, int64_t project_id, const char *hook,
+                             const struct vm_error *err);
 
 #endif

@@ -16,6 +16,7 @@
 #include "notify/channel.h"
 #include "notify/alert_data.h"
 #include "notify/format.h"
+#include "lua/runtime.h"
 #include "notify/notifier_job.h"
 #include "notify/retry.h"
 #include "notify/throttle.h"
@@ -106,6 +107,9 @@ int notifier_start(struct server *srv, struct notifier **out)
                   err);
         goto fail;
     }
+    rc = lua_runtime_new(srv, &nf->lua);
+    if (rc < 0)
+        goto fail;
     rc = -pthread_create(&nf->thread, NULL, notifier_main, nf);
     if (rc < 0)
         goto fail;
@@ -116,6 +120,7 @@ int notifier_start(struct server *srv, struct notifier **out)
     srv->notifier = nf;
     return 0;
 fail:
+    lua_runtime_free(nf->lua);
     notify_format_free(nf->fmt);
     throttle_free(nf->throttle);
     if (nf->multi)
@@ -135,6 +140,7 @@ void notifier_stop(struct notifier *nf)
     pthread_join(nf->thread, NULL);
     if (nf->srv->notifier == nf)
         nf->srv->notifier = NULL;
+    lua_runtime_free(nf->lua);
     notify_format_free(nf->fmt);
     throttle_free(nf->throttle);
     curl_multi_cleanup(nf->multi);

@@ -7,8 +7,12 @@
  * NOTIFY_POLL_MS (default 2000) for retries and for deliveries another
  * node wrote. Each claim is a lease; every attempt is recorded; failures
  * are retried with backoff (retry.h) up to 10 attempts; destinations over
- * their rate (throttle.h) get one digest when the window ends. The thread
- * owns its Lua formatting state, curl handles and throttle; it uses pooled
+ * their rate (throttle.h) get one digest when the window ends. Each message
+ * is the project's format(alert, destination) hook's body, or the default
+ * formatter's when there is none or it fails (notify/format_hook.h; the
+ * failure is counted in the script status). The thread owns its Lua states
+ * (formatters, and a lua_runtime with the projects' scripts, rebuilt when
+ * the registry publishes), curl handles and throttle; it uses pooled
  * store connections for short tasks only.
  *
  * Test knobs (environment, milliseconds): NOTIFY_POLL_MS,

@@ -10,6 +10,8 @@
 #include "server.h"
 #include "notify/alert_data.h"
 #include "notify/format.h"
+#include "notify/format_hook.h"
+#include "lua/runtime.h"
 #include "notify/retry.h"
 #include "notify/throttle.h"
 #include "store/destinations.h"
@@ -106,13 +108,20 @@ static json_t *alert_tables(struct notifier *nf, struct db *db,
     return alerts;
 }
 
-static int render(struct notifier *nf, const json_t *alerts, const json_t *dest_public,
-                  struct notify_message *msg, char *err, size_t errlen)
+/* One alert: the project's format() hook, falling back to the default
+ * (the failure counted in the script status). A digest: the default. */
+static int render(struct notifier *nf, int64_t project_id, const json_t *alerts,
+                  const json_t *dest_public, struct notify_message *msg, char *err, size_t errlen)
 {
-    if (json_array_size(alerts) == 1)
-        return notify_format_render(nf->fmt, json_array_get(alerts, 0), dest_public, msg, err,
-                                    errlen);
-    return notify_format_digest(nf->fmt, alerts, dest_public, msg, err, errlen);
+    if (json_array_size(alerts) != 1)
+        return notify_format_digest(nf->fmt, alerts, dest_public, msg, err, errlen);
+    struct script *s = nf->lua ? lua_runtime_format_script(nf->lua, project_id) : NULL;
+    struct vm_error hook_err;
+    int rc = notify_format_alert(nf->fmt, s, json_array_get(alerts, 0), dest_public, msg,
+                                 &hook_err, err, errlen);
+    if (hook_err.kind != VM_ERROR_NONE)
+        lua_runtime_hook_failed(nf->lua, project_id, "format", &hook_err);
+    return rc;
 }
 
 static void start_transfer(struct notifier *nf, const json_t *dest, const char *type,
@@ -183,7 +192,8 @@ static void start_group(struct notifier *nf, struct db *db, const struct deliver
                             json_object_get(dest, "type"), "name", json_object_get(dest, "name"));
     if (!alerts || !dest_public || json_array_size(alerts) == 0)
         goto done;
-    if (render(nf, alerts, dest_public, &msg, err, sizeof err) < 0) {
+    int64_t project_id = (int64_t)json_integer_value(json_object_get(dest, "project_id"));
+    if (render(nf, project_id, alerts, dest_public, &msg, err, sizeof err) < 0) {
         fail_claims(nf, claims, n, type, err);
         goto done;
     }

@@ -34,6 +34,7 @@ struct notifier {
     bool curl_inited, alerts_closed;
     CURLM *multi;
     struct notify_format *fmt;
+    struct lua_runtime *lua; /* the projects' format() hooks; this thread's own states */
     struct throttle *throttle;
     struct channel_opts opts;
     struct job *jobs;

@@ -1,0 +1,63 @@
+/* notify/format_hook — project hook first, default formatter as fallback. */
+#include "notify/format_hook.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+#include <lauxlib.h>
+
+#include "lua/script_format.h"
+
+/* A jansson value as a cJSON tree (the script's tables are built from
+ * cJSON). NULL on OOM. */
+static cJSON *to_cjson(const json_t *v)
+{
+    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    cJSON *c = s ? cJSON_Parse(s) : NULL;
+    free(s);
+    return c;
+}
+
+/* Runs the hook; 1 with its body in *value, 0 for "use the default", -1
+ * with hook_err filled. */
+static int run_hook(struct script *s, const json_t *alert, const json_t *dest, char **value,
+                    size_t *len, bool *is_json, struct vm_error *hook_err)
+{
+    cJSON *c_alert = to_cjson(alert), *c_dest = to_cjson(dest);
+    int rc;
+    if (!c_alert || !c_dest) {
+        vm_error_set(hook_err, VM_ERROR_MEMORY, "out of memory building the format() arguments");
+        rc = -1;
+    } else {
+        rc = script_format(s, c_alert, c_dest, value, len, is_json, hook_err);
+    }
+    cJSON_Delete(c_alert);
+    cJSON_Delete(c_dest);
+    return rc;
+}
+
+int notify_format_alert(struct notify_format *f, struct script *s, const json_t *alert,
+                        const json_t *dest, struct notify_message *out, struct vm_error *hook_err,
+                        char *err, size_t errlen)
+{
+    memset(hook_err, 0, sizeof *hook_err);
+    memset(out, 0, sizeof *out);
+    if (s && s->format_ref != LUA_NOREF) {
+        char *value = NULL;
+        size_t len = 0;
+        bool is_json = false;
+        int hook = run_hook(s, alert, dest, &value, &len, &is_json, hook_err);
+        if (hook == 1) {
+            char why[VM_ERROR_MESSAGE_MAX - 32], text[VM_ERROR_MESSAGE_MAX];
+            int rc = notify_format_override(f, alert, dest, value, len, is_json, out, why,
+                                            sizeof why);
+            free(value);
+            if (rc == 0)
+                return 0;
+            snprintf(text, sizeof text, "format() result not usable: %s", why);
+            vm_error_set(hook_err, VM_ERROR_TYPE, text);
+        }
+    }
+    return notify_format_render(f, alert, dest, out, err, errlen);
+}
