@@ -37,10 +37,11 @@ How Sentry groups (and so this file):
 local periscope = rawget(_G, "periscope") or require("periscope")
 local frame_rules = require("periscope.frame_rules")
 local frames_mod = require("periscope.grouping_frames")
+local stack = require("periscope.grouping_stack")
 
 local M = {}
 
-local function list(x)
+local function list_of(x)
   if type(x) ~= "table" then return {} end
   if type(x.values) == "table" then return x.values end
   return x
@@ -65,25 +66,50 @@ local function normalize_message(s)
   if trimmed ~= s then trimmed = trimmed .. "..." end
   return periscope.parameterize(trimmed)
 end
-M.normalize_message = normalize_message
 
--- One exception -> { app = {values, stack}, system = {values, stack} }
+-- The same messages and exception values recur: memoized, dropped whole
+-- when MESSAGES_MAX_BYTES of messages and results are held.
+local MESSAGES_MAX_BYTES = 256 * 1024
+local messages, message_bytes = {}, 0
+local function normalize_message_memo(s)
+  local r = messages[s]
+  if r then return r end
+  r = normalize_message(s)
+  local bytes = 100 + #s + #r
+  if message_bytes + bytes > MESSAGES_MAX_BYTES then messages, message_bytes = {}, 0 end
+  messages[s], message_bytes = r, message_bytes + bytes
+  return r
+end
+M.normalize_message = normalize_message_memo
+
+-- Appends one exception's values for a variant ("app" or "system") to
+-- list[k+1...]: its type (not for synthetic exceptions), then its frames'
+-- values, or, when no frame contributes, its parameterized value. Returns
+-- the new length and whether frames contributed.
+local function append_exception(list, k, exc, event, variant)
+  local mech = type(exc.mechanism) == "table" and exc.mechanism or nil
+  local ty = not (mech and mech.synthetic) and nonempty(exc.type) or nil
+  if ty then k = k + 1; list[k] = ty end
+  local k0 = k
+  local st = exc.stacktrace
+  if type(st) == "table" then
+    k = stack.append_values(list, k, list_of(st.frames), event, frame_rules, variant)
+  end
+  if k > k0 then return k, true end
+  local value = nonempty(exc.value) and normalize_message_memo(exc.value) or nil
+  if value and value ~= "" then k = k + 1; list[k] = value end
+  return k, false
+end
+
+-- One exception -> { app = {values, stack}, system = {values, stack} } (no
+-- system variant without a stack trace).
 local function exception_variants(exc, event)
-  local mech = type(exc.mechanism) == "table" and exc.mechanism or {}
-  local ty = (not mech.synthetic) and nonempty(exc.type) or nil
-  local value = nonempty(exc.value) and normalize_message(exc.value) or nil
-  if value == "" then value = nil end
-  local st = type(exc.stacktrace) == "table" and exc.stacktrace or nil
-  local stacks = st and frames_mod.stacktrace_variants(list(st.frames), event, frame_rules) or nil
   local out = {}
   for _, name in ipairs({ "app", "system" }) do
-    local frames = stacks and stacks[name] or {}
-    if name == "system" and not stacks then break end -- no stack trace: app variant only
+    if name == "system" and type(exc.stacktrace) ~= "table" then break end
     local values = {}
-    if ty then values[#values + 1] = ty end
-    if #frames == 0 and value then values[#values + 1] = value end
-    for _, v in ipairs(frames) do values[#values + 1] = v end
-    out[name] = { values = values, stack = #frames > 0 }
+    local _, frames = append_exception(values, 0, exc, event, name)
+    out[name] = { values = values, stack = frames }
   end
   return out
 end
@@ -139,57 +165,46 @@ local function filter_exception_groups(excs, event, variants_of)
   return distinct
 end
 
--- Combines per-item variants into the strategy's result, as Sentry does:
--- the app variant is mandatory (with `mandatory`, a system variant never
--- contributes when the app variant does not), an item without a stack trace
--- has no system variant, and a variant without a contributing stack trace
--- is dropped when another variant has one. Returns the primary values.
-local function combine(items, mandatory)
-  local app, sys = { values = {}, stack = false }, nil
-  local function append(into, part)
-    for _, x in ipairs(part.values) do into.values[#into.values + 1] = x end
-    into.stack = into.stack or part.stack
-  end
-  for _, v in ipairs(items) do
-    append(app, v.app)
-    if v.system then
-      sys = sys or { values = {}, stack = false }
-      append(sys, v.system)
-    end
-  end
-  if mandatory and #app.values == 0 then sys = nil end
-  if sys and (app.stack or sys.stack) then
-    if not app.stack then app.values = {} end
-    if not sys.stack then sys.values = {} end
-  end
-  if #app.values > 0 then return app.values end
-  return sys and sys.values or {}
-end
-
-local function stack_item(stacks)
-  return { app = { values = stacks.app, stack = #stacks.app > 0 },
-    system = { values = stacks.system, stack = #stacks.system > 0 } }
-end
-
+-- The strategies combine their items' variants as Sentry does: the app
+-- variant (in-app frames only) wins when any of its items has contributing
+-- frames; else the system variant (all frames) when any of its items has,
+-- and otherwise the app variant (types and values). An item without a
+-- stack trace has no system variant; with `mandatory` (exceptions, bare
+-- stack trace), nothing in the app variant means nothing at all. The system
+-- variant is only built when the app variant has no frames.
 local function from_exceptions(event)
   local excs = {}
-  for _, e in ipairs(list(event.exception)) do
+  for _, e in ipairs(list_of(event.exception)) do
     if type(e) == "table" then excs[#excs + 1] = e end
   end
   if #excs == 0 then return nil end
-  local cache = {}
-  local function variants_of(e)
-    cache[e] = cache[e] or exception_variants(e, event)
-    return cache[e]
+  if #excs > 1 then
+    local cache = {}
+    excs = filter_exception_groups(excs, event, function(e)
+      cache[e] = cache[e] or exception_variants(e, event)
+      return cache[e]
+    end)
   end
-  local chosen = filter_exception_groups(excs, event, variants_of)
-  local items = {}
-  for i, e in ipairs(chosen) do items[i] = variants_of(e) end
-  return combine(items, true)
+  local app, k, app_frames = {}, 0, false
+  for _, e in ipairs(excs) do
+    local frames
+    k, frames = append_exception(app, k, e, event, "app")
+    app_frames = app_frames or frames
+  end
+  if app_frames or k == 0 then return app end
+  local system, ks, sys_frames = {}, 0, false
+  for _, e in ipairs(excs) do
+    if type(e.stacktrace) == "table" then
+      local frames
+      ks, frames = append_exception(system, ks, e, event, "system")
+      sys_frames = sys_frames or frames
+    end
+  end
+  return sys_frames and system or app
 end
 
 local function from_threads(event)
-  local threads = list(event.threads)
+  local threads = list_of(event.threads)
   if #threads == 0 then return nil end
   local function pick(pred)
     local found = {}
@@ -199,12 +214,19 @@ local function from_threads(event)
   local t = pick(function(t) return t.crashed end) or pick(function(t) return t.current end)
     or (#threads == 1 and threads[1] or nil)
   if not t or type(t.stacktrace) ~= "table" then return nil end
-  return combine({ stack_item(frames_mod.stacktrace_variants(list(t.stacktrace.frames), event, frame_rules)) }, false)
+  local frames = list_of(t.stacktrace.frames)
+  local app = {}
+  if stack.append_values(app, 0, frames, event, frame_rules, "app") > 0 then return app end
+  local system = {}
+  stack.append_values(system, 0, frames, event, frame_rules, "system")
+  return system
 end
 
 local function from_stacktrace(event)
   if type(event.stacktrace) ~= "table" then return nil end
-  return combine({ stack_item(frames_mod.stacktrace_variants(list(event.stacktrace.frames), event, frame_rules)) }, true)
+  local app = {}
+  stack.append_values(app, 0, list_of(event.stacktrace.frames), event, frame_rules, "app")
+  return app
 end
 
 local function raw_message(event)
@@ -217,15 +239,16 @@ end
 
 local function from_message(event)
   local raw = raw_message(event)
-  return raw and { normalize_message(raw) } or nil
+  return raw and { normalize_message_memo(raw) } or nil
 end
 
+local STRATEGIES = {
+  { "exception", from_exceptions }, { "threads", from_threads },
+  { "exception", from_stacktrace }, { "message", from_message },
+}
+
 local function default_components(event)
-  local strategies = {
-    { "exception", from_exceptions }, { "threads", from_threads },
-    { "exception", from_stacktrace }, { "message", from_message },
-  }
-  for _, s in ipairs(strategies) do
+  for _, s in ipairs(STRATEGIES) do
     local values = s[2](event)
     if values and #values > 0 then return values, s[1] end
   end

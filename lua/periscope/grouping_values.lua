@@ -1,0 +1,133 @@
+--[[ periscope.grouping_values — the values one frame contributes to the
+default grouping (Sentry's newstyle:2026-01-20): module, else the lower-cased
+file base name; the function, normalized per platform; and for
+python/node/javascript/php/ruby the context line of at most 120 characters.
+Pure functions of a frame view (see periscope.grouping_stack).
+
+API: V.family(platform) -> "javascript"|"native"|"other"
+     V.has_url_origin(path, files_count_as_urls) -> boolean
+     V.frame_values(view) -> list of up to three strings ]]
+
+local M = {}
+
+local FAMILY = { javascript = "javascript", node = "javascript", objc = "native",
+  cocoa = "native", swift = "native", native = "native", c = "native" }
+local CONTEXT_LINE_PLATFORMS = { javascript = true, node = true, python = true, php = true, ruby = true }
+
+local function family(platform) return FAMILY[platform or ""] or "other" end
+
+local function has_url_origin(path, files_count_as_urls)
+  if not path then return false end
+  if path:find("^https?:") or path:find("^blob:") or path:find("^applewebdata:") then return true end
+  return files_count_as_urls and path:find("^file:") ~= nil
+end
+
+-- Java code generation markers Sentry strips from modules.
+local JAVA_MODULE_SUBS = {
+  { "(sun%.reflect%.GeneratedSerializationConstructorAccessor)%d+", "%1<auto>" },
+  { "(sun%.reflect%.GeneratedConstructorAccessor)%d+", "%1<auto>" },
+  { "(%$%$[%w_][%w_]-CGLIB%$%$)%x+_%d+", "%1<auto>" },
+  { "(%$%$[%w_][%w_]-CGLIB%$%$)%x+", "%1<auto>" },
+  { "(%$%$_javassist)_seam_%d+", "%1<auto>" }, { "(%$%$_javassist)_seam", "%1<auto>" },
+  { "(%$%$_javassist)_%d+", "%1<auto>" }, { "(%$%$_javassist)", "%1<auto>" },
+  { "(%$fn__)%d+", "%1<auto>" },
+  { "(%$%$?EnhancerBy[%w_][%w_]-%$%$?)%x+_%d+", "%1<auto>" },
+  { "(%$%$?EnhancerBy[%w_][%w_]-%$%$?)%x+", "%1<auto>" },
+  { "(%$%$?FastClassBy[%w_][%w_]-%$%$?)%x+_%d+", "%1<auto>" },
+  { "(%$%$?FastClassBy[%w_][%w_]-%$%$?)%x+", "%1<auto>" },
+  { "(%$%$?HibernateProxy%$%$?)[%w_]+", "%1<auto>" },
+}
+
+local function module_value(f)
+  local m = f.module
+  if not m then return nil end
+  if f.platform == "javascript" and m:find("/", 1, true) and f.abs_path and f.abs_path:sub(-#m) == m then
+    return nil
+  end
+  if f.platform == "java" then
+    local lambda = m:find("$$Lambda$", 1, true)
+    if m:find("^sun%.reflect%.GeneratedMethodAccessor") then m = "sun.reflect.GeneratedMethodAccessor"
+    elseif m:find("^jdk%.internal%.reflect%.GeneratedMethodAccessor") then
+      m = "jdk.internal.reflect.GeneratedMethodAccessor"
+    else
+      for _, sub in ipairs(JAVA_MODULE_SUBS) do m = m:gsub(sub[1], sub[2]) end
+    end
+    if lambda then return nil end
+  end
+  return m
+end
+
+local function filename_value(f)
+  if not f.filename then return nil end
+  local name = (f.filename:match("([^/\\]*)$") or f.filename):lower()
+  if has_url_origin(f.abs_path, false) or name == "<anonymous>" or name == "[native code]" then return nil end
+  if f.platform == "java" then
+    name = name:gsub("(%$%$_javassist)_seam_%d+", "%1<auto>"):gsub("(%$%$_javassist)_%d+", "%1<auto>")
+  end
+  return name
+end
+
+local function function_value(f, context_line_contributes)
+  local func = f.raw_function or f.func
+  if f.platform ~= "csharp" then func = f.func or f.raw_function end
+  if not func or func == "" then return nil end
+  local p, fam = f.platform, f.family
+  if p == "ruby" then
+    if func:sub(1, 6) == "block " then return "block" end
+    return (func:gsub("__%d%d%d%d+_%d%d%d%d+$", ""))
+  elseif p == "php" then
+    if func:sub(1, 10) == "[Anonymous" or func:sub(1, 16) == "class@anonymous\0" then return nil end
+    if func:sub(1, 15) == "class@anonymous" then return func:match("::([^:]*)$") or func end
+  elseif p == "java" then
+    if func:sub(1, 7) == "lambda$" then return nil end
+  elseif fam == "native" then
+    if func == "<redacted>" or func == "<unknown>" then return nil end
+  elseif fam == "javascript" then
+    if f.sourcemap and context_line_contributes then return nil end
+    return func:match("([^.]*)$")
+  end
+  return func
+end
+
+-- The values one frame contributes (module|filename, function, context
+-- line), and whether the whole frame is dropped as low-quality JavaScript.
+local function frame_values(f)
+  local values = {}
+  local module = module_value(f)
+  local filename = filename_value(f)
+  values[#values + 1] = module or filename
+  local line
+  local raw = f.context_line
+  if raw and CONTEXT_LINE_PLATFORMS[f.platform] and #raw <= 480 then
+    -- the words, joined by single spaces
+    line = raw:gsub("%s+", " ")
+    if line:byte(1) == 32 then line = line:sub(2) end
+    if line:byte(-1) == 32 then line = line:sub(1, -2) end
+    local chars = #raw > 120 and utf8.len(raw)
+    if line == "" or (chars and chars > 120)
+      or (f.family == "javascript" and not f.func and has_url_origin(f.abs_path, true)) then
+      line = nil
+    end
+  end
+  local func = function_value(f, line ~= nil)
+  if f.family == "javascript" then
+    local short = (f.raw_function or f.func or ""):match("([^.]*)$")
+    if short == "" or short == "?" or short == "<anonymous function>" or short == "<anonymous>"
+      or short == "Anonymous function" or short:sub(-2) == "/<" then
+      func = nil
+    end
+    if short == "eval" or f.abs_path == "[native code]" or f.abs_path == "native code"
+      or f.abs_path == "eval code" or f.abs_path == "<anonymous>" then
+      return {}
+    end
+  end
+  values[#values + 1] = func
+  values[#values + 1] = line
+  local out = {}
+  for i = 1, 3 do if values[i] then out[#out + 1] = values[i] end end
+  return out
+end
+
+M.family, M.has_url_origin, M.frame_values = family, has_url_origin, frame_values
+
+return M
