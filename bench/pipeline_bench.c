@@ -129,6 +129,8 @@ static struct ingest_event *parse_event(const char *text, unsigned n, int64_t pr
         ev->event_id[15 - i] = (uint8_t)(n >> (8 * i));
     ev->received_at_ms = store_now_ms();
     ev->json = cJSON_Parse(text);
+    ev->raw = strdup(text); /* as ingest keeps the bytes received (event.h) */
+    ev->raw_len = ev->raw ? strlen(ev->raw) : 0;
     ev->ack = ack;
     return ev;
 }

@@ -71,7 +71,10 @@ static struct ingest_event *fresh_event(const struct input *in, int normalize)
     event_id_generate(ev->event_id);
     ev->project_id = 1;
     ev->json = cJSON_ParseWithLength(in->json, in->len);
-    if (ev->json == NULL || (normalize && normalize_event(ev) != 0)) {
+    ev->raw = malloc(in->len ? in->len : 1); /* as ingest keeps the bytes received */
+    ev->raw_len = in->len;
+    if (ev->raw) memcpy(ev->raw, in->json, in->len);
+    if (ev->json == NULL || ev->raw == NULL || (normalize && normalize_event(ev) != 0)) {
         event_free(ev);
         return NULL;
     }

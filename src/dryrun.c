@@ -6,12 +6,12 @@
 #include <string.h>
 
 #include "event.h"
+#include "event_stored.h"
 #include "normalize.h"
 #include "grouping/fallback.h"
 #include "notify/alert_data.h"
 #include "notify/format.h"
 #include "notify/format_hook.h"
-#include "store/events_read.h"
 #include "store/scripts_sample.h"
 
 const char *const dryrun_destination_types[] = {
@@ -203,12 +203,5 @@ int dryrun_load_event(struct db *db, int64_t project_id, const uint8_t *event_id
             return rc;
         event_id = newest;
     }
-    char *json = NULL;
-    size_t len = 0;
-    int rc = events_get_payload(db, project_id, event_id, &json, &len);
-    if (rc != 0)
-        return rc;
-    *out = cJSON_ParseWithLength(json, len);
-    free(json);
-    return *out ? 0 : -EIO;
+    return event_stored_load(db, project_id, event_id, out);
 }

@@ -42,7 +42,7 @@ extern const char *const dryrun_destination_types[];
  * cannot load. */
 int dryrun_run(struct script *s, const struct dryrun_input *in, json_t **out);
 
-/* The event JSON a stored row holds, for dry runs and validation samples:
+/* The stored event, normalized (event_stored.h), for dry runs and validation samples:
  * the project's newest event (event_id NULL) or the given one. *out is
  * caller-owned. -ENOENT when there is none. */
 struct db;

@@ -15,6 +15,7 @@ void event_free(struct ingest_event *ev)
     if (!ev)
         return;
     cJSON_Delete(ev->json);
+    free(ev->raw);
     free(ev->title);
     free(ev->culprit);
     free(ev->environment);

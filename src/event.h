@@ -4,7 +4,12 @@
  * validation) and publishes it on the "events" topic; a pipeline worker
  * takes ownership, normalizes and groups it, hands it to the writer, and the
  * writer frees it after the commit (event_free). The cJSON tree is never
- * copied between threads: ownership moves with the struct. */
+ * copied between threads: ownership moves with the struct.
+ *
+ * What is stored is the event JSON exactly as received (raw), zstd
+ * compressed; readers normalize it again with the row's event_id and
+ * received_at (event_stored.h), which yields the same JSON the worker's
+ * normalized tree prints to — so no worker prints the tree. */
 #ifndef PERISCOPE_EVENT_H
 #define PERISCOPE_EVENT_H
 
@@ -18,6 +23,9 @@ struct ingest_event {
     uint8_t event_id[16];   /* binary; from the envelope header, the item, or generated */
     int64_t received_at_ms; /* receive time, ms since the epoch */
     cJSON *json;            /* owned: the event object as sent (normalized by the worker) */
+    char *raw;              /* owned, may be NULL: the event JSON bytes as received (the
+                             * item's bytes); the worker stores these, compressed */
+    size_t raw_len;
     struct ack *ack;        /* NULL in ACK_MODE=queue; else the request waiting for commit */
 
     /* Filled by the pipeline worker (owned, freed by event_free). */
@@ -28,7 +36,7 @@ struct ingest_event {
     char *environment;       /* may be NULL */
     char *release;           /* may be NULL */
     int64_t timestamp_ms;    /* the event's own time (receive time when absent) */
-    void *payload;           /* normalized JSON, zstd level 1 compressed */
+    void *payload;           /* raw (else the printed normalized tree), zstd level 1 */
     size_t payload_len;
     struct event_tags *tags; /* owned (free()): the tag pairs issue_tags counts; may be NULL */
     int filtered;            /* 1: the project's filter() dropped it; not stored */

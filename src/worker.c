@@ -84,9 +84,16 @@ int worker_process(struct worker_ctx *w, struct ingest_event *ev)
     int rc = normalize_event(ev);
     if (rc == 0) rc = worker_group(w, ev);
     if (rc != 0 || ev->filtered) return rc;
-    size_t len;
-    rc = worker_print(w, ev->json, &len);
-    if (rc == 0) rc = compress_payload(w->print_buf, len, &ev->payload, &ev->payload_len);
+    if (ev->raw) {
+        /* The bytes as received: readers normalize them again (event.h). */
+        rc = compress_payload(ev->raw, ev->raw_len, &ev->payload, &ev->payload_len);
+        free(ev->raw);
+        ev->raw = NULL;
+    } else {
+        size_t len;
+        rc = worker_print(w, ev->json, &len);
+        if (rc == 0) rc = compress_payload(w->print_buf, len, &ev->payload, &ev->payload_len);
+    }
     if (rc == 0) rc = event_tags_extract(ev->json, &ev->tags);
     if (rc != 0) return rc;
     cJSON_Delete(ev->json);

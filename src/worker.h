@@ -1,5 +1,7 @@
 /* worker — what a pipeline worker does to one event, on its own thread:
- * normalize → project filter / grouping → serialize → zstd. Each worker
+ * normalize → project filter / grouping → zstd of the event's raw bytes
+ * (an event without them, built in C, stores its printed normalized tree,
+ * which normalizes on read to itself). Each worker
  * owns one struct worker_ctx (reused buffers); events are owned by the
  * caller throughout. */
 #ifndef PERISCOPE_WORKER_H

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "event_stored.h"
 #include "http/admin.h"
 #include "http/admin_issues_params.h"
 #include "log.h"
@@ -130,7 +131,7 @@ static int issue_detail(struct db *db, int64_t pid, int64_t iid, json_t *issue)
         return rc;
     char *text = NULL;
     size_t len = 0;
-    if (events_get_payload(db, pid, eid, &text, &len) == 0)
+    if (event_stored_json(db, pid, eid, &text, &len) == 0)
         json_object_set_new(latest, "data", json_loadb(text, len, 0, NULL));
     free(text);
     format_time(latest, "timestamp");
@@ -306,10 +307,10 @@ static void event_get(const struct admin_req *req, struct admin_resp *resp)
     struct db *db = store_acquire(req->srv->store);
     char *text = NULL;
     size_t len = 0;
-    int rc = events_get_payload(db, pid, eid, &text, &len);
+    int rc = event_stored_json(db, pid, eid, &text, &len);
     store_release(req->srv->store, db);
     if (rc == 0) {
-        /* The stored bytes as they are: exactly what normalization wrote. */
+        /* The stored event exactly as normalized (event_stored.h). */
         resp->status = 200;
         resp->text = text;
         resp->content_type = "application/json";

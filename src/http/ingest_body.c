@@ -52,7 +52,17 @@ static int add_event(const struct config *cfg, const char *p, size_t len, const 
     }
     struct ingest_event *ev = event_new();
     struct ingest_event **grown = realloc(batch->events, (batch->n + 1) * sizeof(*grown));
-    if (!ev || !grown || jsoncheck_event_id(json, preferred_id, ev->event_id) != 0) {
+    /* The bytes as received are what gets stored (event.h). */
+    char *raw = malloc(len ? len : 1);
+    if (raw)
+        memcpy(raw, p, len);
+    if (ev) {
+        ev->raw = raw;
+        ev->raw_len = len;
+    } else {
+        free(raw);
+    }
+    if (!ev || !raw || !grown || jsoncheck_event_id(json, preferred_id, ev->event_id) != 0) {
         if (grown)
             batch->events = grown;
         cJSON_Delete(json);

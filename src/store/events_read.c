@@ -13,7 +13,7 @@ static const char SQL_LIST[] =
     " AND (CAST($3 AS BIGINT) IS NULL OR id < $3) ORDER BY id DESC LIMIT $4";
 
 static const char SQL_PAYLOAD[] =
-    "SELECT payload FROM events WHERE project_id = $1 AND event_id = $2";
+    "SELECT payload, received_at FROM events WHERE project_id = $1 AND event_id = $2";
 
 static json_t *text_or_null(const char *s) { return s ? json_string(s) : json_null(); }
 
@@ -132,6 +132,13 @@ static int decompress(const void *src, size_t len, char **out, size_t *out_len)
 int events_get_payload(struct db *db, int64_t project_id, const uint8_t event_id[16],
                        char **json, size_t *len)
 {
+    int64_t received_at_ms;
+    return events_get_stored(db, project_id, event_id, json, len, &received_at_ms);
+}
+
+int events_get_stored(struct db *db, int64_t project_id, const uint8_t event_id[16],
+                      char **json, size_t *len, int64_t *received_at_ms)
+{
     struct db_stmt *st = db_prepare(db, SQL_PAYLOAD);
     if (!st)
         return -EIO;
@@ -142,6 +149,7 @@ int events_get_payload(struct db *db, int64_t project_id, const uint8_t event_id
         size_t n = 0;
         const void *p = db_col_blob(st, 0, &n);
         rc = p ? decompress(p, n, json, len) : -EIO;
+        *received_at_ms = db_col_int64(st, 1);
     } else if (rc == DB_DONE) {
         rc = -ENOENT;
     }

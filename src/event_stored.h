@@ -1,0 +1,34 @@
+/* event_stored — a stored event as the API shows it: the payload holds the
+ * event JSON bytes as ingest received them (event.h); this parses them and
+ * applies the same normalize_event the pipeline worker applied, with the
+ * row's event_id and received_at, so the answer is the normalized event
+ * byte for byte (cJSON_PrintUnformatted of the tree the worker grouped).
+ * Payloads stored already normalized (before raw bytes were stored)
+ * normalize to the same members and values; only message/logentry may
+ * move to the end.
+ *
+ * Any thread, on a connection the caller holds. Returns 0 or a negative
+ * errno: -ENOENT no such event in that project, -EIO payload corrupt or not
+ * a JSON object, -E2BIG, -ENOMEM. */
+#ifndef PERISCOPE_EVENT_STORED_H
+#define PERISCOPE_EVENT_STORED_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+struct db;
+
+/* Parses raw (len bytes) and normalizes it as event_id / received_at_ms.
+ * *out: the tree (caller cJSON_Delete). */
+int event_stored_normalize(const char *raw, size_t len, const uint8_t event_id[16],
+                           int64_t received_at_ms, cJSON **out);
+
+/* The stored event, normalized, as a tree (caller cJSON_Delete). */
+int event_stored_load(struct db *db, int64_t project_id, const uint8_t event_id[16], cJSON **out);
+
+/* The same, printed: *json NUL-terminated (caller frees), *len bytes. */
+int event_stored_json(struct db *db, int64_t project_id, const uint8_t event_id[16], char **json,
+                      size_t *len);
+
+#endif
