@@ -14,10 +14,12 @@ const char *const event_table_grouping_fields[] = {
 
 const char *const event_table_grouping_skip[] = {"vars", "pre_context", "post_context", NULL};
 
+/* Called for every key of the event: the first byte rules out most names
+ * before strcmp runs. */
 static int listed(const char *const *list, const char *key)
 {
     for (; list && *list; list++)
-        if (strcmp(*list, key) == 0)
+        if ((*list)[0] == key[0] && strcmp(*list, key) == 0)
             return 1;
     return 0;
 }
@@ -28,6 +30,16 @@ static void push_number(lua_State *L, double d)
         lua_pushinteger(L, (lua_Integer)d);
     else
         lua_pushnumber(L, d);
+}
+
+/* t[key] = the value on top (popped), t just below it: a fresh table
+ * without metatable, so a raw set is what lua_setfield would do, without
+ * lua_setfield's pointer-keyed string cache lookup. */
+static void set_key(lua_State *L, const char *key)
+{
+    lua_pushlstring(L, key, strlen(key));
+    lua_insert(L, -2);
+    lua_rawset(L, -3);
 }
 
 /* Pushes item and returns 1, or pushes nothing and returns 0 (a container
@@ -43,7 +55,12 @@ static int push_value(lua_State *L, const cJSON *item, int depth, int max_depth,
     case cJSON_Number: push_number(L, item->valuedouble); return 1;
     case cJSON_String:
     case cJSON_Raw:
-        lua_pushstring(L, item->valuestring ? item->valuestring : "");
+        /* pushlstring: lua_pushstring's pointer-keyed cache never hits on
+         * a freshly parsed tree and costs a strcmp per call. */
+        if (item->valuestring)
+            lua_pushlstring(L, item->valuestring, strlen(item->valuestring));
+        else
+            lua_pushliteral(L, "");
         return 1;
     case cJSON_Array: {
         if (depth >= max_depth)
@@ -63,7 +80,7 @@ static int push_value(lua_State *L, const cJSON *item, int depth, int max_depth,
         lua_createtable(L, 0, 8);
         for (const cJSON *c = item->child; c; c = c->next) {
             if (c->string && !listed(skip, c->string) && push_value(L, c, depth + 1, max_depth, skip))
-                lua_setfield(L, -2, c->string);
+                set_key(L, c->string);
         }
         return 1;
     }
@@ -89,7 +106,7 @@ int event_table_push(lua_State *L)
     for (const cJSON *c = ev->child; c; c = c->next) {
         if (c->string && listed(args->fields, c->string) &&
             push_value(L, c, 1, args->max_depth + 1, args->skip_keys))
-            lua_setfield(L, -2, c->string);
+            set_key(L, c->string);
     }
     return 1;
 }
