@@ -6,21 +6,32 @@
 #include <string.h>
 #include "event.h"
 
+/* The index of the quote that ends the string whose text starts at p[i],
+ * or len. memchr finds each candidate quote; one preceded by an odd run of
+ * backslashes (counted back to the string's start) is escaped. */
+static size_t string_end(const char *p, size_t i, size_t len)
+{
+    size_t start = i;
+    while (i < len) {
+        const char *q = memchr(p + i, '"', len - i);
+        if (!q)
+            return len;
+        size_t at = (size_t)(q - p), backslashes = 0;
+        while (at - backslashes > start && p[at - backslashes - 1] == '\\')
+            backslashes++;
+        if (backslashes % 2 == 0)
+            return at;
+        i = at + 1;
+    }
+    return len;
+}
+
 int jsoncheck_depth(const char *p, size_t len, int max_depth)
 {
     int depth = 0;
-    bool in_string = false;
     for (size_t i = 0; i < len; i++) {
-        char c = p[i];
-        if (in_string) {
-            if (c == '\\')
-                i++; /* the escaped character cannot end the string */
-            else if (c == '"')
-                in_string = false;
-            continue;
-        }
-        switch (c) {
-        case '"': in_string = true; break;
+        switch (p[i]) {
+        case '"': i = string_end(p, i + 1, len); break;
         case '[':
         case '{':
             if (++depth > max_depth)

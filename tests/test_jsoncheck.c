@@ -49,6 +49,29 @@ static void test_json_depth_limit_is_inclusive(void **state)
     free(s);
 }
 
+/* A quote after an odd run of backslashes is escaped, after an even run it
+ * ends the string: brackets count only outside strings either way. */
+static void test_json_backslash_runs_decide_where_strings_end(void **state)
+{
+    (void)state;
+    /* "a" holds x\\\"[[[ (three backslashes: the quote is escaped). */
+    static const char odd[] = "{\"a\":\"x\\\\\\\"[[[[\",\"b\":[[1]]}";
+    assert_int_equal(jsoncheck_depth(odd, sizeof(odd) - 1, 3), 0);
+    assert_int_equal(jsoncheck_depth(odd, sizeof(odd) - 1, 2), -ELOOP);
+    /* "a" holds two backslashes: the next quote ends it. */
+    static const char even[] = "{\"a\":\"\\\\\",\"b\":[[1]]}";
+    assert_int_equal(jsoncheck_depth(even, sizeof(even) - 1, 3), 0);
+    assert_int_equal(jsoncheck_depth(even, sizeof(even) - 1, 2), -ELOOP);
+    cJSON *j;
+    const char *why;
+    assert_int_equal(jsoncheck_parse_event(odd, sizeof(odd) - 1, 3, &j, &why), 0);
+    assert_string_equal(cJSON_GetObjectItem(j, "a")->valuestring, "x\\\"[[[[");
+    cJSON_Delete(j);
+    /* An unterminated string ends the scan without reading past len. */
+    static const char open[] = "{\"a\":\"[[[[\\";
+    assert_int_equal(jsoncheck_depth(open, sizeof(open) - 1, 1), 0);
+}
+
 static void test_json_brackets_inside_strings_do_not_count(void **state)
 {
     (void)state;
@@ -127,6 +150,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_100000_deep_is_rejected_without_crashing),
         cmocka_unit_test(test_json_depth_limit_is_inclusive),
+        cmocka_unit_test(test_json_backslash_runs_decide_where_strings_end),
         cmocka_unit_test(test_json_brackets_inside_strings_do_not_count),
         cmocka_unit_test(test_event_must_be_a_json_object),
         cmocka_unit_test(test_event_id_rules),
