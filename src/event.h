@@ -26,6 +26,7 @@ struct ingest_event {
     char *raw;              /* owned, may be NULL: the event JSON bytes as received (the
                              * item's bytes); the worker stores these, compressed */
     size_t raw_len;
+    size_t queued_bytes;    /* what ingest added to srv->events_queued_bytes for it (0: none) */
     struct ack *ack;        /* NULL in ACK_MODE=queue; else the request waiting for commit */
 
     /* Filled by the pipeline worker (owned, freed by event_free). */

@@ -33,6 +33,9 @@ struct server {
     struct ingest *ingest;               /* key cache, quotas */
     struct retention *retention;         /* background deletion of old events */
     struct MHD_Daemon *httpd;
+    atomic_size_t events_queued_bytes;   /* raw bytes of the events on srv->events that ingest
+                                          * counted (ingest adds, the worker that takes one
+                                          * subtracts its ingest_event.queued_bytes) */
     bool http_quiesced;                  /* no new connections accepted */
     atomic_bool stopping;
 };

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "lua/runtime.h"
 #include "normalize.h"
+#include "server.h"
 
 enum {
     PRINT_BUFFER_START_BYTES = 64 * 1024,
@@ -81,6 +82,10 @@ static int worker_print(struct worker_ctx *w, const cJSON *json, size_t *len)
 
 int worker_process(struct worker_ctx *w, struct ingest_event *ev)
 {
+    if (w->srv && ev->queued_bytes) {
+        atomic_fetch_sub(&w->srv->events_queued_bytes, ev->queued_bytes);
+        ev->queued_bytes = 0;
+    }
     int rc = normalize_event(ev);
     if (rc == 0) rc = worker_group(w, ev);
     if (rc != 0 || ev->filtered) return rc;

@@ -29,6 +29,11 @@
 #include "topic.h"
 
 #define INGEST_RETRY_AFTER_S 1
+/* Raw bytes of the events waiting for a worker, at most. A queued event
+ * holds its parsed tree (about 8× its JSON) and its bytes, so this keeps
+ * a full queue near 120 MB whatever the event size; QUEUE_CAPACITY bounds
+ * the count. Past it: 503 queue_full, as when the queue is full. */
+#define INGEST_QUEUE_MAX_BYTES ((size_t)12 << 20)
 
 struct ingest {
     struct server *srv;
@@ -225,6 +230,32 @@ static void on_ack(void *ctx, int status)
     MHD_resume_connection(r->conn);
 }
 
+/* Counts the batch's raw bytes into srv->events_queued_bytes: 0, or
+ * -EAGAIN (nothing counted) when that would pass INGEST_QUEUE_MAX_BYTES. */
+static int queue_reserve(struct server *srv, struct ingest_batch *b)
+{
+    size_t bytes = 0;
+    for (size_t i = 0; i < b->n; i++)
+        bytes += b->events[i]->raw_len;
+    size_t before = atomic_fetch_add(&srv->events_queued_bytes, bytes);
+    if (before > 0 && before + bytes > INGEST_QUEUE_MAX_BYTES) {
+        atomic_fetch_sub(&srv->events_queued_bytes, bytes);
+        return -EAGAIN;
+    }
+    for (size_t i = 0; i < b->n; i++)
+        b->events[i]->queued_bytes = b->events[i]->raw_len;
+    return 0;
+}
+
+/* Undoes queue_reserve for a batch that was not published. */
+static void queue_release(struct server *srv, struct ingest_batch *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        atomic_fetch_sub(&srv->events_queued_bytes, b->events[i]->queued_bytes);
+        b->events[i]->queued_bytes = 0;
+    }
+}
+
 /* Publishes the batch; the answer is sent now (queue mode, failure) or
  * after the ack (commit mode). */
 static enum MHD_Result publish(struct ingest_req *r, struct ingest_batch *b)
@@ -232,9 +263,16 @@ static enum MHD_Result publish(struct ingest_req *r, struct ingest_batch *b)
     struct server *srv = r->in->srv;
     size_t n = b->n;
     memcpy(r->answer_id, b->answer_id, 16);
+    if (queue_reserve(srv, b) != 0) {
+        ingest_batch_clear(b);
+        ingest_refuse(&r->refusal, 503, "queue_full", "server busy, retry later");
+        r->refusal.retry_after_s = INGEST_RETRY_AFTER_S;
+        return refuse_now(r);
+    }
     if (srv->cfg->ack_mode == ACK_MODE_QUEUE) {
         int rc = topic_publish_many(srv->events, (void **)b->events, n);
         if (rc) {
+            queue_release(srv, b);
             ingest_batch_clear(b);
             ingest_refuse(&r->refusal, 503, "queue_full", "server busy, retry later");
             r->refusal.retry_after_s = INGEST_RETRY_AFTER_S;
@@ -247,6 +285,7 @@ static enum MHD_Result publish(struct ingest_req *r, struct ingest_batch *b)
 
     struct ack *ack = ack_new((int)n, on_ack, r);
     if (!ack) {
+        queue_release(srv, b);
         ingest_batch_clear(b);
         ingest_refuse(&r->refusal, 503, "out_of_memory", "server out of memory");
         r->refusal.retry_after_s = INGEST_RETRY_AFTER_S;
@@ -259,6 +298,7 @@ static enum MHD_Result publish(struct ingest_req *r, struct ingest_batch *b)
     MHD_suspend_connection(r->conn);
     int rc = topic_publish_many(srv->events, (void **)b->events, n);
     if (rc) {
+        queue_release(srv, b);
         ingest_batch_clear(b);
         for (size_t i = 0; i < n; i++)
             ack_event_done(ack, rc); /* the last one resumes with rc */
