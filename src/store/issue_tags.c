@@ -10,12 +10,25 @@
 #include "metrics.h"
 #include "store/db.h"
 
+#define UPSERT_CONFLICT \
+    " ON CONFLICT (issue_id, key, value) DO UPDATE SET" \
+    " times_seen = issue_tags.times_seen + excluded.times_seen," \
+    " last_seen = CASE WHEN issue_tags.last_seen < excluded.last_seen" \
+    " THEN excluded.last_seen ELSE issue_tags.last_seen END"
+
 static const char SQL_UPSERT[] =
     "INSERT INTO issue_tags (issue_id, key, value, times_seen, last_seen)"
-    " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (issue_id, key, value) DO UPDATE SET"
-    " times_seen = issue_tags.times_seen + excluded.times_seen,"
-    " last_seen = CASE WHEN issue_tags.last_seen < excluded.last_seen"
-    " THEN excluded.last_seen ELSE issue_tags.last_seen END";
+    " VALUES ($1, $2, $3, $4, $5)" UPSERT_CONFLICT;
+
+/* UPSERT_CHUNK pairs in one statement: on Postgres one round trip instead
+ * of eight. The pairs of a batch are distinct (counted per issue, key and
+ * value), so no row is hit twice by one statement. */
+enum { UPSERT_CHUNK = 8 };
+static const char SQL_UPSERT_CHUNK[] =
+    "INSERT INTO issue_tags (issue_id, key, value, times_seen, last_seen) VALUES"
+    " ($1, $2, $3, $4, $5), ($6, $7, $8, $9, $10), ($11, $12, $13, $14, $15),"
+    " ($16, $17, $18, $19, $20), ($21, $22, $23, $24, $25), ($26, $27, $28, $29, $30),"
+    " ($31, $32, $33, $34, $35), ($36, $37, $38, $39, $40)" UPSERT_CONFLICT;
 
 static const char SQL_SUMMARY[] =
     "SELECT key, value, times_seen, last_seen, total FROM ("
@@ -130,18 +143,23 @@ int issue_tags_batch_flush(struct issue_tags_batch *b, struct db *db)
     /* One order on every node, so two writers on one Postgres never wait
      * on each other's rows in opposite orders (deadlock). */
     qsort(b->pairs, b->npairs, sizeof *b->pairs, pair_cmp);
-    for (size_t i = 0; i < b->npairs && rc == 0; i++) {
-        const struct pair *p = &b->pairs[i];
-        struct db_stmt *st = db_prepare(db, SQL_UPSERT);
+    size_t i = 0;
+    while (i < b->npairs && rc == 0) {
+        size_t n = b->npairs - i >= UPSERT_CHUNK ? UPSERT_CHUNK : 1;
+        struct db_stmt *st = db_prepare(db, n == 1 ? SQL_UPSERT : SQL_UPSERT_CHUNK);
         if (!st) {
             rc = -EIO;
             break;
         }
-        db_bind_int64(st, 1, p->issue_id);
-        db_bind_text(st, 2, p->key, (size_t)-1);
-        db_bind_text(st, 3, p->value, (size_t)-1);
-        db_bind_int64(st, 4, p->count);
-        db_bind_int64(st, 5, p->last_seen);
+        for (size_t k = 0; k < n; k++, i++) {
+            const struct pair *p = &b->pairs[i];
+            int first = (int)(5 * k);
+            db_bind_int64(st, first + 1, p->issue_id);
+            db_bind_text(st, first + 2, p->key, (size_t)-1);
+            db_bind_text(st, first + 3, p->value, (size_t)-1);
+            db_bind_int64(st, first + 4, p->count);
+            db_bind_int64(st, first + 5, p->last_seen);
+        }
         rc = db_step(st);
         rc = rc < 0 ? rc : 0;
     }
