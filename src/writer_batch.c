@@ -211,14 +211,26 @@ static int account_events(struct writer_batch *b, struct db *db, struct ingest_e
  * turned out duplicates (a resend whose grouping changed) are removed. */
 static int settle_issues(struct writer_batch *b, struct db *db)
 {
+    int64_t ids[EVENTS_WRITE_COUNT_CHUNK], counts[EVENTS_WRITE_COUNT_CHUNK],
+        seen[EVENTS_WRITE_COUNT_CHUNK];
+    size_t pending = 0;
     int rc = 0;
     for (size_t i = 0; i < b->nissues && rc == 0; i++) {
         struct batch_issue *it = &b->issues[i];
-        if (it->stored > 0)
-            rc = events_write_issue_count(db, it->id, it->stored, it->last_seen_ms);
-        else if (it->created)
+        if (it->stored > 0) {
+            ids[pending] = it->id;
+            counts[pending] = it->stored;
+            seen[pending++] = it->last_seen_ms;
+            if (pending == EVENTS_WRITE_COUNT_CHUNK) {
+                rc = events_write_issue_count_chunk(db, ids, counts, seen);
+                pending = 0;
+            }
+        } else if (it->created) {
             rc = events_write_issue_delete(db, it->id);
+        }
     }
+    for (size_t i = 0; i < pending && rc == 0; i++)
+        rc = events_write_issue_count(db, ids[i], counts[i], seen[i]);
     return rc;
 }
 

@@ -278,12 +278,44 @@ static void test_two_nodes_on_one_postgres_create_the_issue_once(void **state)
     store_close(srv2.store);
 }
 
+/* Eleven issues in one batch: eight counted by one multi-row update, three
+ * singly; each issue gets exactly its own count and latest timestamp. */
+static void test_many_issues_in_one_batch_get_their_own_counts(void **state)
+{
+    struct wstate *s = get(state);
+    static const char *const names[11] = {"alpha", "bravo", "charlie", "delta", "echo", "foxtrot",
+                                          "golf", "hotel", "india", "juliett", "kilo"};
+    struct ingest_event *evs[22];
+    char json[160];
+    for (unsigned i = 0; i < 22; i++) {
+        unsigned ts = 1700000000 + i; /* numbers would be parameterized away: names */
+        snprintf(json, sizeof json, "{\"message\":\"distinct issue %s\",\"timestamp\":%u}",
+                 names[i % 11], ts);
+        evs[i] = wfix_event(s->f, 100 + i, json, NULL);
+    }
+    assert_int_equal(commit(s, evs, 22), 0);
+    assert_int_equal(q(s, SQL_ISSUES), 11);
+    assert_int_equal(q(s, SQL_SEEN), 22);
+    assert_int_equal(q(s, "SELECT COUNT(*) FROM issues WHERE project_id = $1 AND times_seen = 2"),
+                     11);
+    /* issue k's events are k and k + 11: last_seen is the later one */
+    assert_int_equal(q(s, "SELECT COUNT(*) FROM issues WHERE project_id = $1 AND"
+                          " last_seen = 1700000000000 + 11000 + (SELECT COUNT(*) FROM issues i2"
+                          " WHERE i2.project_id = issues.project_id AND i2.id < issues.id) * 1000"),
+                     11);
+    struct ingest_event *again = wfix_event(s->f, 200, "{\"message\":\"distinct issue delta\"}", NULL);
+    assert_int_equal(commit(s, &again, 1), 0);
+    assert_int_equal(q(s, SQL_SEEN), 23);
+}
+
 #define WRITER_TESTS(setup_fn)                                                                     \
     cmocka_unit_test_setup_teardown(test_duplicate_event_is_stored_and_counted_once, setup_fn,     \
                                     teardown),                                                     \
         cmocka_unit_test_setup_teardown(test_duplicates_inside_multi_row_inserts_count_once,       \
                                         setup_fn, teardown),                                       \
         cmocka_unit_test_setup_teardown(test_events_of_one_batch_on_one_issue_count_each,          \
+                                        setup_fn, teardown),                                       \
+        cmocka_unit_test_setup_teardown(test_many_issues_in_one_batch_get_their_own_counts,        \
                                         setup_fn, teardown),                                       \
         cmocka_unit_test_setup_teardown(                                                           \
             test_new_issue_writes_one_delivery_per_enabled_destination, setup_fn, teardown),       \

@@ -59,6 +59,14 @@ int events_write_event_insert_chunk(struct db *db, struct ingest_event *const *e
 /* times_seen += count, last_seen = max(last_seen, last_seen_ms). */
 int events_write_issue_count(struct db *db, int64_t id, int64_t count, int64_t last_seen_ms);
 
+/* Issues per multi-row count update. */
+enum { EVENTS_WRITE_COUNT_CHUNK = 8 };
+
+/* events_write_issue_count for EVENTS_WRITE_COUNT_CHUNK distinct issues at
+ * once (ids[i] gets counts[i] and last_seen_ms[i]). 0 or negative. */
+int events_write_issue_count_chunk(struct db *db, const int64_t *ids, const int64_t *counts,
+                                   const int64_t *last_seen_ms);
+
 /* resolved → unresolved. 1 when this call reopened it (raise the
  * regression alert), 0 when it was not resolved (anymore), negative on
  * error. */
