@@ -306,6 +306,15 @@ static void test_many_issues_in_one_batch_get_their_own_counts(void **state)
     struct ingest_event *again = wfix_event(s->f, 200, "{\"message\":\"distinct issue delta\"}", NULL);
     assert_int_equal(commit(s, &again, 1), 0);
     assert_int_equal(q(s, SQL_SEEN), 23);
+    /* all eleven again: found (a chunk of eight, three singly), none new */
+    for (unsigned i = 0; i < 11; i++) {
+        snprintf(json, sizeof json, "{\"message\":\"distinct issue %s\"}", names[i]);
+        evs[i] = wfix_event(s->f, 300 + i, json, NULL);
+    }
+    assert_int_equal(commit(s, evs, 11), 0);
+    assert_int_equal(q(s, SQL_ISSUES), 11);
+    assert_int_equal(q(s, SQL_SEEN), 34);
+    assert_int_equal(q(s, SQL_ALERTS_NEW), 11);
 }
 
 #define WRITER_TESTS(setup_fn)                                                                     \
