@@ -11,39 +11,15 @@
 #include <string.h>
 
 #include "http/admin.h"
-#include "log.h"
 #include "server.h"
 #include "notify/alert_data.h"
 #include "notify/dest_config.h"
 #include "notify/test_send.h"
 #include "store/destinations.h"
-#include "store/projects.h"
 #include "store/store.h"
 
 #define DESTINATIONS_PAGE_DEFAULT 50
 #define DESTINATIONS_PAGE_MAX 200
-
-static void db_failed(struct admin_resp *resp, const char *what, int rc)
-{
-    log_error("admin database error", "op=%s error=%s", what, strerror(-rc));
-    admin_error(resp, 500, "database_error", "the database failed; see the server log");
-}
-
-/* 0 when the project exists; otherwise answers 404/500 and returns < 0. */
-static int project_check(struct db *db, int64_t id, struct admin_resp *resp, json_t **row)
-{
-    json_t *p = NULL;
-    int rc = projects_get(db, id, &p);
-    if (rc == -ENOENT)
-        admin_error(resp, 404, "project_not_found", "no such project");
-    else if (rc < 0)
-        db_failed(resp, "projects_get", rc);
-    if (rc == 0 && row)
-        *row = p;
-    else
-        json_decref(p);
-    return rc;
-}
 
 static json_t *view(json_t *row)
 {
@@ -93,14 +69,14 @@ static void dest_create(const struct admin_req *req, struct admin_resp *resp)
     }
     struct db *db = store_acquire(req->srv->store);
     int64_t id = 0;
-    int rc = project_check(db, pid, resp, NULL);
+    int rc = admin_project_check(db, pid, resp, NULL);
     if (rc == 0) {
         rc = destinations_create(db, pid, type, name ? name : type, enabled != 0, cfg,
                                  store_now_ms(), &id);
         if (rc == 0)
             rc = destinations_get(db, pid, id, &row);
         if (rc < 0)
-            db_failed(resp, "destinations_create", rc);
+            admin_db_error(resp, "destinations_create", rc);
         else
             admin_json(resp, 201, view(row));
     }
@@ -125,10 +101,10 @@ static void dest_list(const struct admin_req *req, struct admin_resp *resp)
     }
     struct db *db = store_acquire(req->srv->store);
     json_t *rows = NULL;
-    if (project_check(db, pid, resp, NULL) == 0) {
+    if (admin_project_check(db, pid, resp, NULL) == 0) {
         int rc = destinations_list(db, pid, after, limit, &rows);
         if (rc < 0) {
-            db_failed(resp, "destinations_list", rc);
+            admin_db_error(resp, "destinations_list", rc);
         } else {
             json_t *data = json_array();
             size_t i;
@@ -154,13 +130,13 @@ static json_t *load(const struct admin_req *req, struct admin_resp *resp, struct
     int64_t pid = admin_param_id(req, resp, 0);
     int64_t id = pid < 0 ? -1 : admin_param_id(req, resp, 1);
     json_t *row = NULL;
-    if (id < 0 || project_check(db, pid, resp, project) < 0)
+    if (id < 0 || admin_project_check(db, pid, resp, project) < 0)
         return NULL;
     int rc = destinations_get(db, pid, id, &row);
     if (rc == -ENOENT)
         admin_error(resp, 404, "destination_not_found", "no such destination in this project");
     else if (rc < 0)
-        db_failed(resp, "destinations_get", rc);
+        admin_db_error(resp, "destinations_get", rc);
     return rc == 0 ? row : NULL;
 }
 
@@ -202,7 +178,7 @@ static void dest_patch(const struct admin_req *req, struct admin_resp *resp)
     if (rc == 0)
         rc = destinations_get(db, pid, id, &fresh);
     if (rc < 0)
-        db_failed(resp, "destinations_update", rc);
+        admin_db_error(resp, "destinations_update", rc);
     else
         admin_json(resp, 200, view(fresh));
 done:
@@ -221,7 +197,7 @@ static void dest_delete(const struct admin_req *req, struct admin_resp *resp)
         int rc = destinations_delete(db, json_integer_value(json_object_get(row, "project_id")),
                                      json_integer_value(json_object_get(row, "id")));
         if (rc < 0)
-            db_failed(resp, "destinations_delete", rc);
+            admin_db_error(resp, "destinations_delete", rc);
         else
             admin_json(resp, 204, NULL);
     }

@@ -12,47 +12,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "event.h"
 #include "http/admin.h"
 #include "http/admin_issues_params.h"
-#include "log.h"
 #include "server.h"
 #include "store/events_read.h"
 #include "store/issue_tags.h"
 #include "store/issues.h"
-#include "store/projects.h"
 #include "store/store.h"
 
 #define EVENTS_PAGE_DEFAULT 25
 #define EVENTS_PAGE_MAX 100
 #define TAGS_TOP_VALUES 5
-
-static void db_failed(struct admin_resp *resp, const char *what, int rc)
-{
-    log_error("admin database error", "op=%s error=%s", what, strerror(-rc));
-    admin_error(resp, 500, "database_error", "the database failed; see the server log");
-}
-
-static void format_time(json_t *obj, const char *name)
-{
-    json_t *v = json_object_get(obj, name);
-    if (json_is_integer(v))
-        json_object_set_new(obj, name, admin_time(json_integer_value(v)));
-}
-
-/* 0 when the project exists; otherwise answers 404 / 500 and returns -1. */
-static int project_check(struct db *db, int64_t pid, struct admin_resp *resp)
-{
-    json_t *p = NULL;
-    int rc = projects_get(db, pid, &p);
-    json_decref(p);
-    if (rc == 0)
-        return 0;
-    if (rc == -ENOENT)
-        admin_error(resp, 404, "project_not_found", "no such project");
-    else
-        db_failed(resp, "project", rc);
-    return -1;
-}
 
 /* An issue row made into the API's issue, with its 24 h histogram. */
 static int issue_view(struct db *db, json_t *row, int64_t now_ms)
@@ -62,8 +33,8 @@ static int issue_view(struct db *db, json_t *row, int64_t now_ms)
     if (rc != 0)
         return rc;
     json_object_set_new(row, "histogram_24h", hist);
-    format_time(row, "first_seen");
-    format_time(row, "last_seen");
+    admin_time_field(row, "first_seen");
+    admin_time_field(row, "last_seen");
     return 0;
 }
 
@@ -74,7 +45,7 @@ static void issue_list(const struct admin_req *req, struct admin_resp *resp)
     if (pid < 0 || admin_issue_query(req, resp, &q) != 0)
         return;
     struct db *db = store_acquire(req->srv->store);
-    if (project_check(db, pid, resp) != 0) {
+    if (admin_project_check(db, pid, resp, NULL) != 0) {
         store_release(req->srv->store, db);
         return;
     }
@@ -98,7 +69,7 @@ static void issue_list(const struct admin_req *req, struct admin_resp *resp)
     if (rc != 0) {
         json_decref(rows);
         free(cursor);
-        db_failed(resp, "issue list", rc);
+        admin_db_error(resp, "issue list", rc);
         return;
     }
     admin_list(resp, rows, cursor);
@@ -118,7 +89,7 @@ static int issue_detail(struct db *db, int64_t pid, int64_t iid, json_t *issue)
     json_array_foreach(tags, i, tag)
     {
         json_array_foreach(json_object_get(tag, "top_values"), j, value)
-            format_time(value, "last_seen");
+            admin_time_field(value, "last_seen");
     }
     json_object_set_new(issue, "tags", tags);
     rc = events_latest(db, pid, iid, &latest, eid);
@@ -133,8 +104,8 @@ static int issue_detail(struct db *db, int64_t pid, int64_t iid, json_t *issue)
     if (events_get_payload(db, pid, eid, &text, &len) == 0)
         json_object_set_new(latest, "data", json_loadb(text, len, 0, NULL));
     free(text);
-    format_time(latest, "timestamp");
-    format_time(latest, "received_at");
+    admin_time_field(latest, "timestamp");
+    admin_time_field(latest, "received_at");
     json_object_set_new(issue, "latest_event", latest);
     return 0;
 }
@@ -157,7 +128,7 @@ static void issue_get(const struct admin_req *req, struct admin_resp *resp)
     else if (rc == -ENOENT)
         admin_error(resp, 404, "issue_not_found", "no such issue in this project");
     else
-        db_failed(resp, "issue get", rc);
+        admin_db_error(resp, "issue get", rc);
     if (rc != 0)
         json_decref(issue);
 }
@@ -204,7 +175,7 @@ static void issue_patch(const struct admin_req *req, struct admin_resp *resp)
     else if (rc == -ENOENT)
         admin_error(resp, 404, "issue_not_found", "no such issue in this project");
     else
-        db_failed(resp, "issue status", rc);
+        admin_db_error(resp, "issue status", rc);
     if (rc != 0)
         json_decref(issue);
 }
@@ -222,14 +193,16 @@ static void issue_bulk_patch(const struct admin_req *req, struct admin_resp *res
         return;
     }
     struct db *db = store_acquire(req->srv->store);
-    int rc = project_check(db, pid, resp) != 0 ? 1
-             : issues_set_status_bulk(db, pid, ids, n, status, &updated);
+    /* rc 1: admin_project_check has answered already. */
+    int rc = admin_project_check(db, pid, resp, NULL) != 0
+                 ? 1
+                 : issues_set_status_bulk(db, pid, ids, n, status, &updated);
     store_release(req->srv->store, db);
     if (rc == 0)
         admin_json(resp, 200, json_pack("{s:s, s:I}", "status", status, "updated",
                                         (json_int_t)updated));
     else if (rc < 0)
-        db_failed(resp, "issue bulk status", rc);
+        admin_db_error(resp, "issue bulk status", rc);
     json_decref(body);
 }
 
@@ -259,38 +232,19 @@ static void issue_events(const struct admin_req *req, struct admin_resp *resp)
         return;
     }
     if (rc != 0) {
-        db_failed(resp, "issue events", rc);
+        admin_db_error(resp, "issue events", rc);
         return;
     }
     size_t i;
     json_t *row;
     json_array_foreach(rows, i, row)
     {
-        format_time(row, "timestamp");
-        format_time(row, "received_at");
+        admin_time_field(row, "timestamp");
+        admin_time_field(row, "received_at");
     }
     char *next_cursor = next ? admin_cursor_encode(next, next) : NULL;
     admin_list(resp, rows, next_cursor);
     free(next_cursor);
-}
-
-/* 32 hex digits, dashes allowed (UUID form). */
-static int parse_event_id(const char *s, uint8_t out[16])
-{
-    int n = 0;
-    for (; *s; s++) {
-        if (*s == '-')
-            continue;
-        int v = (*s >= '0' && *s <= '9')   ? *s - '0'
-                : (*s >= 'a' && *s <= 'f') ? *s - 'a' + 10
-                : (*s >= 'A' && *s <= 'F') ? *s - 'A' + 10
-                                           : -1;
-        if (v < 0 || n >= 32)
-            return -EINVAL;
-        out[n / 2] = (uint8_t)(n % 2 ? (out[n / 2] | v) : v << 4);
-        n++;
-    }
-    return n == 32 ? 0 : -EINVAL;
 }
 
 static void event_get(const struct admin_req *req, struct admin_resp *resp)
@@ -299,7 +253,7 @@ static void event_get(const struct admin_req *req, struct admin_resp *resp)
     uint8_t eid[16];
     if (pid < 0)
         return;
-    if (parse_event_id(req->params[1], eid) != 0) {
+    if (event_id_parse(req->params[1], strlen(req->params[1]), eid) != 0) {
         admin_error(resp, 404, "event_not_found", "no such event in this project");
         return;
     }
@@ -318,7 +272,7 @@ static void event_get(const struct admin_req *req, struct admin_resp *resp)
     if (rc == -ENOENT)
         admin_error(resp, 404, "event_not_found", "no such event in this project");
     else
-        db_failed(resp, "event get", rc);
+        admin_db_error(resp, "event get", rc);
 }
 
 const struct admin_route admin_routes_issues[] = {

@@ -44,14 +44,6 @@ static void ops_failed(struct admin_resp *resp, int rc, const struct script_reje
     }
 }
 
-/* Replaces the ms field `name` of obj with its RFC 3339 text. */
-static void format_time(json_t *obj, const char *name)
-{
-    json_t *v = json_object_get(obj, name);
-    if (json_is_integer(v))
-        json_object_set_new(obj, name, admin_time(json_integer_value(v)));
-}
-
 static void script_get(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0);
@@ -63,10 +55,10 @@ static void script_get(const struct admin_req *req, struct admin_resp *resp)
         ops_failed(resp, rc, &(struct script_rejection){0});
         return;
     }
-    format_time(out, "created_at");
+    admin_time_field(out, "created_at");
     json_t *stats = json_object_get(out, "stats");
-    format_time(stats, "activated_at");
-    format_time(json_object_get(stats, "last_error"), "at");
+    admin_time_field(stats, "activated_at");
+    admin_time_field(json_object_get(stats, "last_error"), "at");
     admin_json(resp, 200, out);
 }
 
@@ -131,7 +123,7 @@ static void script_versions(const struct admin_req *req, struct admin_resp *resp
     }
     size_t i;
     json_t *row;
-    json_array_foreach(json_object_get(out, "data"), i, row) format_time(row, "created_at");
+    json_array_foreach(json_object_get(out, "data"), i, row) admin_time_field(row, "created_at");
     admin_json(resp, 200, out);
 }
 

@@ -36,8 +36,10 @@ static int load_project(const struct admin_req *req, struct admin_resp *resp, st
     struct db *db = store_acquire(req->srv->store);
     int rc = projects_get(db, t->project_id, &row);
     store_release(req->srv->store, db);
-    if (rc == 0)
-        t->project_name = strdup(json_string_value(json_object_get(row, "name")) ? json_string_value(json_object_get(row, "name")) : "");
+    if (rc == 0) {
+        const char *name = json_string_value(json_object_get(row, "name"));
+        t->project_name = strdup(name ? name : "");
+    }
     json_decref(row);
     if (rc == -ENOENT)
         admin_error(resp, 404, "not_found", "no such project");
