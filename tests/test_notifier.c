@@ -221,6 +221,8 @@ static void test_webhook_slack_and_email_arrive_signed_and_formatted(void **stat
     assert_non_null(strstr(mail, "text/plain"));
     assert_non_null(strstr(mail, "text/html"));
     assert_non_null(strstr(mail, "oncall@example.com"));
+    /* The text part's lines end in CRLF: no bare LF quoted as "=0A". */
+    assert_null(strstr(mail, "=0A"));
     child_stop(hook.pid);
     child_stop(slack.pid);
 }

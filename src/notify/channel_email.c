@@ -109,26 +109,57 @@ static int add_line(struct curl_slist **l, const char *fmt, const char *v)
     return 0;
 }
 
+char *channel_email_crlf(const char *text)
+{
+    size_t n = 0, breaks = 0;
+    for (; text[n]; n++)
+        breaks += text[n] == '\n' || text[n] == '\r';
+    char *out = malloc(n + breaks + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (const char *p = text; *p; p++) {
+        if (*p == '\r' || *p == '\n') {
+            *o++ = '\r';
+            *o++ = '\n';
+            if (p[0] == '\r' && p[1] == '\n')
+                p++;
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+/* One quoted-printable part of the multipart/alternative, CRLF lines. */
+static int add_text_part(curl_mime *alt, const char *body, const char *type)
+{
+    char *crlf = channel_email_crlf(body);
+    curl_mimepart *part = crlf ? curl_mime_addpart(alt) : NULL;
+    int rc = part && curl_mime_data(part, crlf, CURL_ZERO_TERMINATED) == CURLE_OK &&
+                     curl_mime_type(part, type) == CURLE_OK &&
+                     curl_mime_encoder(part, "quoted-printable") == CURLE_OK
+                 ? 0
+                 : -ENOMEM;
+    free(crlf); /* curl_mime_data copied it */
+    return rc;
+}
+
 static int build_mime(struct channel_xfer *x)
 {
     x->mime = curl_mime_init(x->easy);
     curl_mime *alt = curl_mime_init(x->easy);
-    if (!x->mime || !alt) {
+    if (!x->mime || !alt || add_text_part(alt, x->msg.text, "text/plain; charset=utf-8") < 0 ||
+        add_text_part(alt, x->msg.html, "text/html; charset=utf-8") < 0) {
         curl_mime_free(alt);
         return -ENOMEM;
     }
-    curl_mimepart *text = curl_mime_addpart(alt);
-    curl_mime_data(text, x->msg.text, CURL_ZERO_TERMINATED);
-    curl_mime_type(text, "text/plain; charset=utf-8");
-    curl_mime_encoder(text, "quoted-printable");
-    curl_mimepart *html = curl_mime_addpart(alt);
-    curl_mime_data(html, x->msg.html, CURL_ZERO_TERMINATED);
-    curl_mime_type(html, "text/html; charset=utf-8");
-    curl_mime_encoder(html, "quoted-printable");
     curl_mimepart *part = curl_mime_addpart(x->mime);
     /* The part takes ownership of alt. */
-    if (!text || !html || !part || curl_mime_subparts(part, alt) != CURLE_OK)
+    if (!part || curl_mime_subparts(part, alt) != CURLE_OK) {
+        curl_mime_free(alt);
         return -ENOMEM;
+    }
     curl_mime_type(part, "multipart/alternative");
     return 0;
 }
