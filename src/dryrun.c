@@ -14,11 +14,6 @@
 #include "store/events_read.h"
 #include "store/scripts_sample.h"
 
-const char *const dryrun_destination_types[] = {
-    "internal_logger", "generic_webhook", "slack_webhook", "discord_webhook",
-    "teams_webhook",   "email",           NULL,
-};
-
 static json_t *text(const char *s)
 {
     json_t *v = s ? json_string(s) : NULL; /* NULL also when not UTF-8 */
@@ -152,7 +147,7 @@ static int notifications(struct script *s, const struct dryrun_input *in, const 
     if (notify_format_new(in->lua_dir, &f, err, sizeof err) != 0)
         return -EIO;
     json_t *alert = alert_for(in, ev);
-    for (const char *const *t = dryrun_destination_types; alert && *t; t++)
+    for (const char *const *t = notify_destination_types; alert && *t; t++)
         if (!in->format_type || strcmp(in->format_type, *t) == 0)
             json_object_set_new(all, *t, render(s, f, alert, *t, errors));
     int rc = alert ? 0 : -ENOMEM;
@@ -163,7 +158,7 @@ static int notifications(struct script *s, const struct dryrun_input *in, const 
 
 static bool known_type(const char *type)
 {
-    for (const char *const *t = dryrun_destination_types; *t; t++)
+    for (const char *const *t = notify_destination_types; *t; t++)
         if (strcmp(*t, type) == 0)
             return true;
     return false;

@@ -30,9 +30,6 @@ struct dryrun_input {
     const char *public_url;     /* for links in the notifications */
 };
 
-/* The destination types, NULL-terminated. */
-extern const char *const dryrun_destination_types[];
-
 /* *out (caller owns): {"filtered", "components", "hash", "title",
  * "culprit", "issue_id": null, "notifications": {type: body}, "errors":
  * [{"hook", "kind", "message", "line"}]}. A body is the JSON a webhook
