@@ -1,6 +1,7 @@
 /* Script management through script_ops (what the admin endpoints call):
  * a PUT takes effect for the next event, bad scripts (syntax, a failing
- * hook, an endless loop, a memory bomb) are refused with their line while
+ * hook, a format() that raises for some destination type, an endless
+ * loop, a memory bomb) are refused with their line while
  * the old script keeps serving, rollback and reset, status with live stats,
  * and on Postgres a change on one node reaching another through
  * LISTEN/NOTIFY within a second (also after the listener lost its
@@ -139,6 +140,8 @@ static void test_bad_scripts_are_refused_and_the_old_one_keeps_serving(void **st
         {"return { filter = function(e)\n  while true do end\n end }", 2, "timeout"},
         {"return { filter = function(e)\n  local t = {}\n  for i = 1, 64 do t[i] = string.rep('x', 1 << 20) .. i end\n end }", 0, "memory"},
         {"return { filter = 42 }", 0, "must be a function"},
+        {"return { format = function(alert, dest)\n  error('no format for ' .. dest.type)\n end }", 2, "format: "},
+        {"return { format = function(alert, dest)\n  if dest.type == 'email' then return 42 end\n end }", 0, "email"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int rc = script_ops_put(&n.srv, pid, bad[i].source, strlen(bad[i].source), NULL, &v, &why);

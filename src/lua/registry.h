@@ -8,6 +8,9 @@
  * (script_registry_generation, one atomic load) and rebuild the states of
  * projects whose generation changed.
  *
+ * Files: registry.c (table, publication, activation), registry_reload.c,
+ * registry_validate.c, registry_stats.c.
+ *
  * Thread-safe: one mutex guards the table; the store is reached through
  * store_acquire/store_release, never while the mutex is held. */
 #ifndef PERISCOPE_LUA_REGISTRY_H
@@ -42,9 +45,11 @@ uint64_t script_registry_generation(struct script_registry *reg);
 int script_registry_get(struct script_registry *reg, int64_t project_id, int64_t *version,
                         char **source, size_t *len, uint64_t *generation);
 
-/* Compiles source in a fresh sandboxed state and runs each hook on
- * sample_event (NULL: a built-in Python-style error event); any error,
- * timeout, memory cap or wrong type rejects it. Returns 0, or -EINVAL with
+/* Compiles source in a fresh sandboxed state, runs each hook on
+ * sample_event (NULL: a built-in Python-style error event) and format() on
+ * a sample alert for every destination type, the notifier's way
+ * (notify/format_hook.h); any error, timeout, memory cap, wrong type or
+ * unusable format() result rejects it. Returns 0, or -EINVAL with
  * *error_message (malloc'd, caller frees) and *error_line (0 when no line
  * applies). Any thread; touches no shared state. */
 int script_registry_validate(struct script_registry *reg, const char *source, size_t len,
