@@ -1,6 +1,7 @@
 /* The operator sandbox: exactly the allow-list, and every escape class from
  * Redis's Lua CVEs fails safely — after which the next event is processed
- * normally by the same state. */
+ * normally by the same state. Catastrophic patterns are refused before
+ * the C matcher runs; ordinary ones still work. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -10,9 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "lua/pattern_guard.h"
 #include "lua/sandbox.h"
 #include "lua_helpers.h"
 
@@ -290,6 +293,68 @@ static void test_sandbox_has_no_coroutines(void **state)
                                VM_ERROR_RUNTIME, "coroutine");
 }
 
+static void test_pattern_quantifiers_are_counted_outside_classes_and_escapes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *pattern;
+        int quantifiers;
+    } cases[] = {
+        {"", 0},           {"timeout", 0},       {"a*", 1},         {"%*%+%-%?", 0},
+        {"[*+?-]", 0},     {"[]*]", 0},          {"[%]*]+", 1},     {"[^-]-", 1},
+        {"%bxy", 1},       {"%f[%w]%w+", 2},     {"^(%S+)%s+(.-)$", 3},
+        {"Non%-Error promise", 0},                {"^Script error%.?$", 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int q = pattern_guard_quantifiers(cases[i].pattern, strlen(cases[i].pattern));
+        if (q != cases[i].quantifiers)
+            fail_msg("'%s': %d quantifiers, want %d", cases[i].pattern, q, cases[i].quantifiers);
+    }
+    assert_false(pattern_guard_too_complex(5000, 0));
+    assert_false(pattern_guard_too_complex(9999, 2)); /* 10^8: at the budget */
+    assert_true(pattern_guard_too_complex(10000, 2));
+    assert_true(pattern_guard_too_complex(5000, 10));
+}
+
+static void test_sandbox_refuses_catastrophic_patterns_fast(void **state)
+{
+    (void)state;
+    static const char *const calls[] = {
+        "s:find(p)", "string.find(s, p)", "s:match(p)", "string.match(s, p)",
+        "s:gsub(p, '')", "string.gsub(s, p, '')", "s:gmatch(p)()", "string.gmatch(s, p)()",
+    };
+    for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
+        char body[256];
+        snprintf(body, sizeof body,
+                 "local s, p = ('a'):rep(5000), ('a*'):rep(10) .. 'b' return %s == nil", calls[i]);
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        assert_filter_fails_safely(body, VM_ERROR_RUNTIME, "pattern too complex for a subject of 5000 bytes");
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        if (s > 2.0)
+            fail_msg("%s took %.1f s", calls[i], s);
+    }
+}
+
+static void test_sandbox_ordinary_patterns_still_work(void **state)
+{
+    (void)state;
+    struct vm_error err;
+    char *got = eval_operator(
+        "local msg = 'ConnectionError: connection refused at db-1:5432' .. (' '):rep(2000)\n"
+        "local host, port = msg:match('at ([%w%-]+):(%d+)')\n"
+        "local n = select(2, msg:gsub('%s+', ' '))\n"
+        "local words = 0 for _ in string.gmatch('a b c', '%a+') do words = words + 1 end\n"
+        "local plain = (('a*'):rep(10) .. 'b'):find(('a*'):rep(10), 1, true)\n"
+        "return table.concat({host, port, n, words, plain, tostring(msg:find('refused'))}, ',')",
+        &err);
+    if (!got)
+        fail_msg("%s", err.trace);
+    assert_string_equal(got, "db-1,5432,5,3,1,29");
+    free(got);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -304,6 +369,9 @@ int main(void)
         cmocka_unit_test(test_sandbox_times_out_infinite_loops),
         cmocka_unit_test(test_sandbox_error_objects_that_are_tables),
         cmocka_unit_test(test_sandbox_has_no_coroutines),
+        cmocka_unit_test(test_pattern_quantifiers_are_counted_outside_classes_and_escapes),
+        cmocka_unit_test(test_sandbox_refuses_catastrophic_patterns_fast),
+        cmocka_unit_test(test_sandbox_ordinary_patterns_still_work),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
