@@ -23,11 +23,11 @@
 
 struct dryrun_input {
     int64_t project_id;
-    const char *project_name;   /* for the notifications; borrowed */
-    const cJSON *event;         /* the event as an SDK sends it; borrowed, not modified */
-    const char *format_type;    /* one destination type, or NULL: every type */
-    const char *lua_dir;        /* the server's Lua modules (periscope/format.lua) */
-    const char *public_url;     /* for links in the notifications */
+    const char *project_name; /* for the notifications; borrowed */
+    const cJSON *event;       /* the event as an SDK sends it; borrowed, not modified */
+    const char *format_type;  /* one destination type, or NULL: every type */
+    const char *lua_dir;      /* the server's Lua modules (periscope/format.lua) */
+    const char *public_url;   /* for links in the notifications */
 };
 
 /* *out (caller owns): {"filtered", "components", "hash", "title",

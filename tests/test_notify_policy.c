@@ -142,11 +142,8 @@ static void test_email_text_gets_crlf_line_endings(void **state)
     static const struct {
         const char *in, *want;
     } cases[] = {
-        {"a\nb\n", "a\r\nb\r\n"},
-        {"a\r\nb", "a\r\nb"},   /* already CRLF: unchanged */
-        {"a\rb\n\n", "a\r\nb\r\n\r\n"},
-        {"no break", "no break"},
-        {"", ""},
+        {"a\nb\n", "a\r\nb\r\n"},       {"a\r\nb", "a\r\nb"}, /* already CRLF: unchanged */
+        {"a\rb\n\n", "a\r\nb\r\n\r\n"}, {"no break", "no break"}, {"", ""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *got = channel_email_crlf(cases[i].in);

@@ -24,9 +24,11 @@ static void present(json_t *alerts)
     static const char *const ATTEMPT_T[] = {"attempted_at", NULL};
     size_t i, j, k;
     json_t *a, *d, *x;
-    json_array_foreach(alerts, i, a) {
+    json_array_foreach(alerts, i, a)
+    {
         times_to_text(a, ALERT_T);
-        json_array_foreach(json_object_get(a, "deliveries"), j, d) {
+        json_array_foreach(json_object_get(a, "deliveries"), j, d)
+        {
             times_to_text(d, DELIVERY_T);
             json_array_foreach(json_object_get(d, "attempts"), k, x) times_to_text(x, ATTEMPT_T);
         }
@@ -38,8 +40,7 @@ static void alerts_list(const struct admin_req *req, struct admin_resp *resp)
     int64_t pid = admin_param_id(req, resp, 0);
     int limit = pid < 0 ? -1 : admin_limit(req, resp, ALERTS_PAGE_DEFAULT, ALERTS_PAGE_MAX);
     int64_t key = 0, before = 0;
-    if (limit < 0)
-        return;
+    if (limit < 0) return;
     const char *cursor = admin_query(req, "cursor");
     if (cursor && *cursor && admin_cursor_decode(cursor, &key, &before) < 0) {
         admin_error(resp, 400, "invalid_cursor", "cursor is not one this server gave out");
@@ -50,12 +51,10 @@ static void alerts_list(const struct admin_req *req, struct admin_resp *resp)
     int rc = admin_project_check(db, pid, resp, NULL);
     if (rc == 0) {
         rc = deliveries_list_alerts(db, pid, before, limit, &alerts);
-        if (rc < 0)
-            admin_db_error(resp, "deliveries_list_alerts", rc);
+        if (rc < 0) admin_db_error(resp, "deliveries_list_alerts", rc);
     }
     store_release(req->srv->store, db);
-    if (rc < 0)
-        return;
+    if (rc < 0) return;
     char *next = NULL;
     size_t n = json_array_size(alerts);
     if (n == (size_t)limit) {

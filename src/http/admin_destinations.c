@@ -53,17 +53,15 @@ static int common_fields(const json_t *body, const char **name, int *enabled,
 static void dest_create(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0);
-    if (pid < 0)
-        return;
+    if (pid < 0) return;
     json_t *body = admin_body_object(req, resp), *cfg = NULL, *row = NULL;
-    if (!body)
-        return;
+    if (!body) return;
     const char *type = json_string_value(json_object_get(body, "type")), *name;
     int enabled;
     struct dest_error e;
-    if (common_fields(body, &name, &enabled, resp) < 0)
-        goto done;
-    if (dest_config_build(type, body, NULL, req->srv->cfg->allow_private_destinations, &cfg, &e) < 0) {
+    if (common_fields(body, &name, &enabled, resp) < 0) goto done;
+    if (dest_config_build(type, body, NULL, req->srv->cfg->allow_private_destinations, &cfg, &e) <
+        0) {
         admin_error(resp, 400, e.code, "%s", e.message);
         goto done;
     }
@@ -73,8 +71,7 @@ static void dest_create(const struct admin_req *req, struct admin_resp *resp)
     if (rc == 0) {
         rc = destinations_create(db, pid, type, name ? name : type, enabled != 0, cfg,
                                  store_now_ms(), &id);
-        if (rc == 0)
-            rc = destinations_get(db, pid, id, &row);
+        if (rc == 0) rc = destinations_get(db, pid, id, &row);
         if (rc < 0)
             admin_db_error(resp, "destinations_create", rc);
         else
@@ -90,10 +87,10 @@ done:
 static void dest_list(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0);
-    int limit = pid < 0 ? -1 : admin_limit(req, resp, DESTINATIONS_PAGE_DEFAULT, DESTINATIONS_PAGE_MAX);
+    int limit =
+        pid < 0 ? -1 : admin_limit(req, resp, DESTINATIONS_PAGE_DEFAULT, DESTINATIONS_PAGE_MAX);
     int64_t key = 0, after = 0;
-    if (limit < 0)
-        return;
+    if (limit < 0) return;
     const char *cursor = admin_query(req, "cursor");
     if (cursor && *cursor && admin_cursor_decode(cursor, &key, &after) < 0) {
         admin_error(resp, 400, "invalid_cursor", "cursor is not one this server gave out");
@@ -112,7 +109,8 @@ static void dest_list(const struct admin_req *req, struct admin_resp *resp)
             json_array_foreach(rows, i, row) json_array_append_new(data, view(row));
             char *next = NULL;
             if (json_array_size(rows) == (size_t)limit) {
-                int64_t last = json_integer_value(json_object_get(json_array_get(rows, i - 1), "id"));
+                int64_t last =
+                    json_integer_value(json_object_get(json_array_get(rows, i - 1), "id"));
                 next = admin_cursor_encode(last, last);
             }
             admin_list(resp, data, next);
@@ -130,8 +128,7 @@ static json_t *load(const struct admin_req *req, struct admin_resp *resp, struct
     int64_t pid = admin_param_id(req, resp, 0);
     int64_t id = pid < 0 ? -1 : admin_param_id(req, resp, 1);
     json_t *row = NULL;
-    if (id < 0 || admin_project_check(db, pid, resp, project) < 0)
-        return NULL;
+    if (id < 0 || admin_project_check(db, pid, resp, project) < 0) return NULL;
     int rc = destinations_get(db, pid, id, &row);
     if (rc == -ENOENT)
         admin_error(resp, 404, "destination_not_found", "no such destination in this project");
@@ -145,26 +142,24 @@ static void dest_get(const struct admin_req *req, struct admin_resp *resp)
     struct db *db = store_acquire(req->srv->store);
     json_t *row = load(req, resp, db, NULL);
     store_release(req->srv->store, db);
-    if (row)
-        admin_json(resp, 200, view(row));
+    if (row) admin_json(resp, 200, view(row));
     json_decref(row);
 }
 
 static void dest_patch(const struct admin_req *req, struct admin_resp *resp)
 {
     json_t *body = admin_body_object(req, resp), *cfg = NULL, *row = NULL, *fresh = NULL;
-    if (!body)
-        return;
+    if (!body) return;
     struct db *db = store_acquire(req->srv->store);
     row = load(req, resp, db, NULL);
     const char *type = json_string_value(json_object_get(row, "type")), *name;
     json_t *new_type = json_object_get(body, "type");
     int enabled;
     struct dest_error e;
-    if (!row || common_fields(body, &name, &enabled, resp) < 0)
-        goto done;
+    if (!row || common_fields(body, &name, &enabled, resp) < 0) goto done;
     if (new_type && !json_equal(new_type, json_object_get(row, "type"))) {
-        admin_error(resp, 400, "type_immutable", "a destination's type cannot change; create another");
+        admin_error(resp, 400, "type_immutable",
+                    "a destination's type cannot change; create another");
         goto done;
     }
     if (dest_config_build(type, body, json_object_get(row, "config"),
@@ -175,8 +170,7 @@ static void dest_patch(const struct admin_req *req, struct admin_resp *resp)
     int64_t pid = json_integer_value(json_object_get(row, "project_id"));
     int64_t id = json_integer_value(json_object_get(row, "id"));
     int rc = destinations_update(db, pid, id, name, enabled, cfg);
-    if (rc == 0)
-        rc = destinations_get(db, pid, id, &fresh);
+    if (rc == 0) rc = destinations_get(db, pid, id, &fresh);
     if (rc < 0)
         admin_db_error(resp, "destinations_update", rc);
     else
@@ -211,12 +205,12 @@ static void dest_test(const struct admin_req *req, struct admin_resp *resp)
     struct db *db = store_acquire(req->srv->store);
     json_t *row = load(req, resp, db, &project);
     store_release(req->srv->store, db); /* not held across the request */
-    if (!row)
-        goto done;
+    if (!row) goto done;
     int rc = notify_send_test(req->srv, row, json_string_value(json_object_get(project, "name")),
                               &result);
     if (rc < 0)
-        admin_error(resp, 500, "test_failed", "the test could not be attempted; see the server log");
+        admin_error(resp, 500, "test_failed",
+                    "the test could not be attempted; see the server log");
     else
         admin_json(resp, 200, json_incref(result));
 done:

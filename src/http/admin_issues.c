@@ -30,8 +30,7 @@ static int issue_view(struct db *db, json_t *row, int64_t now_ms)
 {
     json_t *hist = NULL;
     int rc = issues_histogram(db, json_integer_value(json_object_get(row, "id")), now_ms, &hist);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     json_object_set_new(row, "histogram_24h", hist);
     admin_time_field(row, "first_seen");
     admin_time_field(row, "last_seen");
@@ -42,8 +41,7 @@ static void issue_list(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0);
     struct issue_query q;
-    if (pid < 0 || admin_issue_query(req, resp, &q) != 0)
-        return;
+    if (pid < 0 || admin_issue_query(req, resp, &q) != 0) return;
     struct db *db = store_acquire(req->srv->store);
     if (admin_project_check(db, pid, resp, NULL) != 0) {
         store_release(req->srv->store, db);
@@ -62,8 +60,7 @@ static void issue_list(const struct admin_req *req, struct admin_resp *resp)
     }
     json_array_foreach(rows, i, row)
     {
-        if (rc == 0)
-            rc = issue_view(db, row, now);
+        if (rc == 0) rc = issue_view(db, row, now);
     }
     store_release(req->srv->store, db);
     if (rc != 0) {
@@ -82,8 +79,7 @@ static int issue_detail(struct db *db, int64_t pid, int64_t iid, json_t *issue)
     json_t *tags = NULL, *latest = NULL;
     uint8_t eid[16];
     int rc = issue_tags_summary(db, iid, TAGS_TOP_VALUES, &tags);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     size_t i, j;
     json_t *tag, *value;
     json_array_foreach(tags, i, tag)
@@ -97,8 +93,7 @@ static int issue_detail(struct db *db, int64_t pid, int64_t iid, json_t *issue)
         json_object_set_new(issue, "latest_event", json_null());
         return 0;
     }
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     char *text = NULL;
     size_t len = 0;
     if (events_get_payload(db, pid, eid, &text, &len) == 0)
@@ -113,15 +108,12 @@ static int issue_detail(struct db *db, int64_t pid, int64_t iid, json_t *issue)
 static void issue_get(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0), iid;
-    if (pid < 0 || (iid = admin_param_id(req, resp, 1)) < 0)
-        return;
+    if (pid < 0 || (iid = admin_param_id(req, resp, 1)) < 0) return;
     struct db *db = store_acquire(req->srv->store);
     json_t *issue = NULL;
     int rc = issues_get(db, pid, iid, &issue);
-    if (rc == 0)
-        rc = issue_view(db, issue, store_now_ms());
-    if (rc == 0)
-        rc = issue_detail(db, pid, iid, issue);
+    if (rc == 0) rc = issue_view(db, issue, store_now_ms());
+    if (rc == 0) rc = issue_detail(db, pid, iid, issue);
     store_release(req->srv->store, db);
     if (rc == 0)
         admin_json(resp, 200, issue);
@@ -129,8 +121,7 @@ static void issue_get(const struct admin_req *req, struct admin_resp *resp)
         admin_error(resp, 404, "issue_not_found", "no such issue in this project");
     else
         admin_db_error(resp, "issue get", rc);
-    if (rc != 0)
-        json_decref(issue);
+    if (rc != 0) json_decref(issue);
 }
 
 /* {"status": "resolved" | "ignored" | "unresolved"} → the status, or NULL
@@ -140,8 +131,7 @@ static const char *body_status(const struct admin_req *req, struct admin_resp *r
 {
     json_t *body = admin_body_object(req, resp);
     *body_out = body;
-    if (!body)
-        return NULL;
+    if (!body) return NULL;
     const char *s = json_string_value(json_object_get(body, "status"));
     if (!issues_status_valid(s)) {
         admin_error(resp, 400, "invalid_status", "status must be unresolved, resolved or ignored");
@@ -153,8 +143,7 @@ static const char *body_status(const struct admin_req *req, struct admin_resp *r
 static void issue_patch(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0), iid;
-    if (pid < 0 || (iid = admin_param_id(req, resp, 1)) < 0)
-        return;
+    if (pid < 0 || (iid = admin_param_id(req, resp, 1)) < 0) return;
     json_t *body = NULL;
     const char *status = body_status(req, resp, &body);
     if (!status) {
@@ -164,10 +153,8 @@ static void issue_patch(const struct admin_req *req, struct admin_resp *resp)
     struct db *db = store_acquire(req->srv->store);
     json_t *issue = NULL;
     int rc = issues_set_status(db, pid, iid, status);
-    if (rc == 0)
-        rc = issues_get(db, pid, iid, &issue);
-    if (rc == 0)
-        rc = issue_view(db, issue, store_now_ms());
+    if (rc == 0) rc = issues_get(db, pid, iid, &issue);
+    if (rc == 0) rc = issue_view(db, issue, store_now_ms());
     store_release(req->srv->store, db);
     json_decref(body);
     if (rc == 0)
@@ -176,16 +163,14 @@ static void issue_patch(const struct admin_req *req, struct admin_resp *resp)
         admin_error(resp, 404, "issue_not_found", "no such issue in this project");
     else
         admin_db_error(resp, "issue status", rc);
-    if (rc != 0)
-        json_decref(issue);
+    if (rc != 0) json_decref(issue);
 }
 
 static void issue_bulk_patch(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0), ids[ISSUES_BULK_MAX], updated = 0;
     size_t n = 0;
-    if (pid < 0 || admin_issue_ids(req, resp, ids, &n) != 0)
-        return;
+    if (pid < 0 || admin_issue_ids(req, resp, ids, &n) != 0) return;
     json_t *body = NULL;
     const char *status = body_status(req, resp, &body);
     if (!status) {
@@ -199,8 +184,8 @@ static void issue_bulk_patch(const struct admin_req *req, struct admin_resp *res
                  : issues_set_status_bulk(db, pid, ids, n, status, &updated);
     store_release(req->srv->store, db);
     if (rc == 0)
-        admin_json(resp, 200, json_pack("{s:s, s:I}", "status", status, "updated",
-                                        (json_int_t)updated));
+        admin_json(resp, 200,
+                   json_pack("{s:s, s:I}", "status", status, "updated", (json_int_t)updated));
     else if (rc < 0)
         admin_db_error(resp, "issue bulk status", rc);
     json_decref(body);
@@ -209,8 +194,7 @@ static void issue_bulk_patch(const struct admin_req *req, struct admin_resp *res
 static void issue_events(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0), iid, key = 0, before = 0, next = 0;
-    if (pid < 0 || (iid = admin_param_id(req, resp, 1)) < 0)
-        return;
+    if (pid < 0 || (iid = admin_param_id(req, resp, 1)) < 0) return;
     const char *cursor = admin_query(req, "cursor");
     bool has_cursor = cursor && *cursor;
     if (has_cursor && admin_cursor_decode(cursor, &key, &before) != 0) {
@@ -218,14 +202,12 @@ static void issue_events(const struct admin_req *req, struct admin_resp *resp)
         return;
     }
     int limit = admin_limit(req, resp, EVENTS_PAGE_DEFAULT, EVENTS_PAGE_MAX);
-    if (limit < 0)
-        return;
+    if (limit < 0) return;
     struct db *db = store_acquire(req->srv->store);
     json_t *issue = NULL, *rows = NULL;
     int rc = issues_get(db, pid, iid, &issue);
     json_decref(issue);
-    if (rc == 0)
-        rc = events_list_for_issue(db, pid, iid, has_cursor, before, limit, &rows, &next);
+    if (rc == 0) rc = events_list_for_issue(db, pid, iid, has_cursor, before, limit, &rows, &next);
     store_release(req->srv->store, db);
     if (rc == -ENOENT) {
         admin_error(resp, 404, "issue_not_found", "no such issue in this project");
@@ -251,8 +233,7 @@ static void event_get(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0);
     uint8_t eid[16];
-    if (pid < 0)
-        return;
+    if (pid < 0) return;
     if (event_id_parse(req->params[1], strlen(req->params[1]), eid) != 0) {
         admin_error(resp, 404, "event_not_found", "no such event in this project");
         return;

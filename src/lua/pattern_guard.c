@@ -9,8 +9,7 @@ static const char *const GUARDED[] = {"find", "match", "gmatch", "gsub"};
 static size_t skip_class(const char *p, size_t len, size_t i)
 {
     i++; /* '[' */
-    if (i < len && p[i] == '^')
-        i++;
+    if (i < len && p[i] == '^') i++;
     if (i < len && p[i] == ']') /* a leading ']' is literal */
         i++;
     while (i < len && p[i] != ']')
@@ -46,8 +45,7 @@ int pattern_guard_too_complex(size_t subject_len, int quantifiers)
     double steps = 1;
     for (int i = 0; i < quantifiers; i++) {
         steps *= (double)subject_len + 1;
-        if (steps > PATTERN_GUARD_BUDGET)
-            return 1;
+        if (steps > PATTERN_GUARD_BUDGET) return 1;
     }
     return 0;
 }

@@ -27,21 +27,17 @@ long long registry_now_ms(void)
 struct entry *registry_find_entry(struct script_registry *reg, int64_t project_id, bool create)
 {
     for (size_t i = 0; i < reg->n; i++)
-        if (reg->entries[i].project_id == project_id)
-            return &reg->entries[i];
-    if (!create)
-        return NULL;
+        if (reg->entries[i].project_id == project_id) return &reg->entries[i];
+    if (!create) return NULL;
     if (reg->n == reg->cap) {
         size_t cap = reg->cap ? reg->cap * 2 : 16;
         struct entry *e = realloc(reg->entries, cap * sizeof *e);
-        if (!e)
-            return NULL;
+        if (!e) return NULL;
         reg->entries = e;
         reg->cap = cap;
     }
     struct script_counters *counters = calloc(1, sizeof *counters);
-    if (!counters)
-        return NULL;
+    if (!counters) return NULL;
     struct entry *e = &reg->entries[reg->n++];
     memset(e, 0, sizeof *e);
     e->project_id = project_id;
@@ -59,8 +55,8 @@ static void reset_stats(struct entry *e)
         atomic_store_explicit(&e->counters->n[i], 0, memory_order_relaxed);
 }
 
-int registry_publish(struct script_registry *reg, int64_t project_id, int64_t version,
-                     char *source, size_t len)
+int registry_publish(struct script_registry *reg, int64_t project_id, int64_t version, char *source,
+                     size_t len)
 {
     pthread_mutex_lock(&reg->mu);
     struct entry *e = registry_find_entry(reg, project_id, true);
@@ -111,8 +107,7 @@ int script_registry_get(struct script_registry *reg, int64_t project_id, int64_t
             rc = -ENOMEM;
         }
     }
-    if (e)
-        *generation = e->generation;
+    if (e) *generation = e->generation;
     pthread_mutex_unlock(&reg->mu);
     return rc;
 }
@@ -126,12 +121,9 @@ int script_registry_activate(struct script_registry *reg, int64_t project_id, in
 int script_registry_activate_on(struct script_registry *reg, int64_t project_id, int64_t version,
                                 const cJSON *sample_event, char **error_message, int *error_line)
 {
-    if (error_message)
-        *error_message = NULL;
-    if (error_line)
-        *error_line = 0;
-    if (!reg->store)
-        return -EIO;
+    if (error_message) *error_message = NULL;
+    if (error_line) *error_line = 0;
+    if (!reg->store) return -EIO;
     char *source = NULL;
     size_t len = 0;
     int rc = 0;
@@ -139,17 +131,14 @@ int script_registry_activate_on(struct script_registry *reg, int64_t project_id,
         struct db *db = store_acquire(reg->store);
         rc = scripts_get_version(db, project_id, version, &source, &len);
         store_release(reg->store, db);
-        if (rc != 0)
-            return rc;
+        if (rc != 0) return rc;
         rc = script_registry_validate(reg, source, len, sample_event, error_message, error_line);
-        if (rc != 0)
-            goto fail;
+        if (rc != 0) goto fail;
     }
     struct db *db = store_acquire(reg->store);
     rc = scripts_set_active(db, project_id, version);
     store_release(reg->store, db);
-    if (rc != 0)
-        goto fail;
+    if (rc != 0) goto fail;
     return registry_publish(reg, project_id, version, source, len);
 fail:
     free(source);
@@ -159,8 +148,7 @@ fail:
 int script_registry_open(struct server *srv, struct script_registry **out)
 {
     struct script_registry *reg = calloc(1, sizeof *reg);
-    if (!reg)
-        return -ENOMEM;
+    if (!reg) return -ENOMEM;
     pthread_mutex_init(&reg->mu, NULL);
     reg->store = srv->store;
     reg->public_url = srv->cfg ? srv->cfg->public_url : NULL;
@@ -178,8 +166,7 @@ int script_registry_open(struct server *srv, struct script_registry **out)
 
 void script_registry_close(struct script_registry *reg)
 {
-    if (!reg)
-        return;
+    if (!reg) return;
     for (size_t i = 0; i < reg->n; i++) {
         free(reg->entries[i].source);
         free(reg->entries[i].counters);

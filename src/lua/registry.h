@@ -76,8 +76,8 @@ int script_registry_reload_all(struct script_registry *reg);
 /* Live per-project counters since the active script was published, bumped
  * by the workers without a lock (relaxed atomics) and read by the stats. */
 enum script_counter {
-    SCRIPT_COUNT_EVENTS,            /* events run through the project's script */
-    SCRIPT_COUNT_FILTERED,          /* events its filter() dropped */
+    SCRIPT_COUNT_EVENTS,   /* events run through the project's script */
+    SCRIPT_COUNT_FILTERED, /* events its filter() dropped */
     SCRIPT_COUNT_FILTER_CALLS,
     SCRIPT_COUNT_FINGERPRINT_CALLS,
     SCRIPT_COUNT_FORMAT_CALLS,
@@ -98,8 +98,8 @@ int script_registry_reload_project(struct script_registry *reg, int64_t project_
 /* Counts one hook failure for the project: metrics
  * periscope_script_errors_total{project,hook,kind}, the stats' last error,
  * and a log line (at most one a second per project and hook). */
-void script_registry_record_error(struct script_registry *reg, int64_t project_id,
-                                  const char *hook, const struct vm_error *err);
+void script_registry_record_error(struct script_registry *reg, int64_t project_id, const char *hook,
+                                  const struct vm_error *err);
 
 /* {"project_id", "version", "generation", "activated_at" (ms) | null,
  *  "events", "filtered", "hooks": {hook: {"calls", "errors", "timeouts"}},

@@ -48,11 +48,11 @@ struct entry {
 
 struct script_registry {
     pthread_mutex_t mu;
-    struct store *store;       /* may be NULL */
-    const char *public_url;    /* for the sample alert's links; borrowed from the config */
+    struct store *store;    /* may be NULL */
+    const char *public_url; /* for the sample alert's links; borrowed from the config */
     struct vm_limits limits;
     atomic_uint_fast64_t generation;
-    struct entry *entries;     /* guarded by mu */
+    struct entry *entries; /* guarded by mu */
     size_t n, cap;
 };
 
@@ -62,8 +62,8 @@ struct entry *registry_find_entry(struct script_registry *reg, int64_t project_i
 
 /* Makes (version, source) the project's active script and resets its
  * stats. Takes ownership of source. Takes mu. Returns 0 or -ENOMEM. */
-int registry_publish(struct script_registry *reg, int64_t project_id, int64_t version,
-                     char *source, size_t len);
+int registry_publish(struct script_registry *reg, int64_t project_id, int64_t version, char *source,
+                     size_t len);
 
 /* Compiles source in a fresh state, running no hook: 0, or -EINVAL with
  * *error_message (malloc'd, caller frees) and *error_line. */

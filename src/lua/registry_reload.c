@@ -17,24 +17,23 @@ struct active_list {
         int64_t project_id, version;
         char *source;
         size_t len;
-    } *items;
+    } * items;
     size_t n, cap;
 };
 
-static int collect_active(void *ctx, int64_t project_id, int64_t version, const char *source, size_t len)
+static int collect_active(void *ctx, int64_t project_id, int64_t version, const char *source,
+                          size_t len)
 {
     struct active_list *list = ctx;
     if (list->n == list->cap) {
         size_t cap = list->cap ? list->cap * 2 : 16;
         struct active *items = realloc(list->items, cap * sizeof *items);
-        if (!items)
-            return -ENOMEM;
+        if (!items) return -ENOMEM;
         list->items = items;
         list->cap = cap;
     }
     char *copy = strndup(source, len);
-    if (!copy)
-        return -ENOMEM;
+    if (!copy) return -ENOMEM;
     list->items[list->n++] = (struct active){project_id, version, copy, len};
     return 0;
 }
@@ -52,15 +51,13 @@ static int64_t current_version(struct script_registry *reg, int64_t project_id)
 static bool is_listed(const struct active_list *list, int64_t project_id)
 {
     for (size_t i = 0; i < list->n; i++)
-        if (list->items[i].project_id == project_id)
-            return true;
+        if (list->items[i].project_id == project_id) return true;
     return false;
 }
 
 int script_registry_reload_all(struct script_registry *reg)
 {
-    if (!reg->store)
-        return 0;
+    if (!reg->store) return 0;
     struct active_list list = {0};
     struct db *db = store_acquire(reg->store);
     int rc = scripts_for_each_active(db, collect_active, &list);
@@ -68,8 +65,7 @@ int script_registry_reload_all(struct script_registry *reg)
     int published = 0;
     for (size_t i = 0; rc == 0 && i < list.n; i++) {
         struct active *a = &list.items[i];
-        if (current_version(reg, a->project_id) == a->version)
-            continue;
+        if (current_version(reg, a->project_id) == a->version) continue;
         char *msg = NULL;
         int line = 0;
         if (registry_check_compiles(reg, a->source, a->len, &msg, &line) != 0) {
@@ -79,8 +75,7 @@ int script_registry_reload_all(struct script_registry *reg)
             free(msg);
             continue;
         }
-        if (registry_publish(reg, a->project_id, a->version, a->source, a->len) == 0)
-            published++;
+        if (registry_publish(reg, a->project_id, a->version, a->source, a->len) == 0) published++;
         a->source = NULL; /* publish took it */
     }
     /* Projects whose script was switched off elsewhere go back to default. */
@@ -88,11 +83,9 @@ int script_registry_reload_all(struct script_registry *reg)
         int64_t pid = 0;
         pthread_mutex_lock(&reg->mu);
         bool more = i < reg->n;
-        if (more)
-            pid = reg->entries[i].version > 0 ? reg->entries[i].project_id : 0;
+        if (more) pid = reg->entries[i].version > 0 ? reg->entries[i].project_id : 0;
         pthread_mutex_unlock(&reg->mu);
-        if (!more)
-            break;
+        if (!more) break;
         if (pid && !is_listed(&list, pid) && registry_publish(reg, pid, 0, NULL, 0) == 0)
             published++;
     }
@@ -104,8 +97,7 @@ int script_registry_reload_all(struct script_registry *reg)
 
 int script_registry_reload_project(struct script_registry *reg, int64_t project_id)
 {
-    if (!reg->store)
-        return 0;
+    if (!reg->store) return 0;
     int64_t version = 0;
     char *source = NULL;
     size_t len = 0;
@@ -114,8 +106,7 @@ int script_registry_reload_project(struct script_registry *reg, int64_t project_
     store_release(reg->store, db);
     if (rc == -ENOENT) /* the project is gone: nothing of it runs any more */
         version = 0, rc = 0;
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     if (current_version(reg, project_id) == version) {
         free(source);
         return 0;

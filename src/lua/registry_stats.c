@@ -18,13 +18,12 @@ _Static_assert(sizeof HOOKS / sizeof HOOKS[0] == REGISTRY_NHOOKS, "REGISTRY_NHOO
 static size_t hook_index(const char *hook)
 {
     for (size_t i = 0; i < REGISTRY_NHOOKS; i++)
-        if (strcmp(HOOKS[i], hook) == 0)
-            return i;
+        if (strcmp(HOOKS[i], hook) == 0) return i;
     return REGISTRY_NHOOKS - 1;
 }
 
-void script_registry_record_error(struct script_registry *reg, int64_t project_id,
-                                  const char *hook, const struct vm_error *err)
+void script_registry_record_error(struct script_registry *reg, int64_t project_id, const char *hook,
+                                  const struct vm_error *err)
 {
     size_t h = hook_index(hook);
     size_t k = err->kind < REGISTRY_NKINDS ? (size_t)err->kind : VM_ERROR_RUNTIME;
@@ -53,9 +52,10 @@ void script_registry_record_error(struct script_registry *reg, int64_t project_i
              (long long)project_id, HOOKS[h], vm_error_kind_name(err->kind));
     metrics_add("periscope_script_errors_total", labels, 1);
     if (log_it)
-        log_warn("script error, default used", "project=%lld hook=%s kind=%s line=%d count=%llu error=%s",
-                 (long long)project_id, HOOKS[h], vm_error_kind_name(err->kind), err->line,
-                 (unsigned long long)count, err->trace);
+        log_warn("script error, default used",
+                 "project=%lld hook=%s kind=%s line=%d count=%llu error=%s", (long long)project_id,
+                 HOOKS[h], vm_error_kind_name(err->kind), err->line, (unsigned long long)count,
+                 err->trace);
 }
 
 static uint64_t counter(const struct entry *e, enum script_counter which)
@@ -66,7 +66,10 @@ static uint64_t counter(const struct entry *e, enum script_counter which)
 /* Under mu: activated_at, events, filtered and per-hook calls/errors/timeouts. */
 static void add_live_stats(json_t *stats, const struct entry *e)
 {
-    static const struct { const char *hook; enum script_counter calls; } rows[] = {
+    static const struct {
+        const char *hook;
+        enum script_counter calls;
+    } rows[] = {
         {"filter", SCRIPT_COUNT_FILTER_CALLS},
         {"fingerprint", SCRIPT_COUNT_FINGERPRINT_CALLS},
         {"format", SCRIPT_COUNT_FORMAT_CALLS},
@@ -74,7 +77,8 @@ static void add_live_stats(json_t *stats, const struct entry *e)
     json_object_set_new(stats, "activated_at",
                         e && e->activated_ms ? json_integer(e->activated_ms) : json_null());
     json_object_set_new(stats, "events", json_integer((json_int_t)counter(e, SCRIPT_COUNT_EVENTS)));
-    json_object_set_new(stats, "filtered", json_integer((json_int_t)counter(e, SCRIPT_COUNT_FILTERED)));
+    json_object_set_new(stats, "filtered",
+                        json_integer((json_int_t)counter(e, SCRIPT_COUNT_FILTERED)));
     json_t *hooks = json_object();
     for (size_t i = 0; hooks && i < sizeof rows / sizeof rows[0]; i++) {
         size_t h = hook_index(rows[i].hook);
@@ -82,8 +86,9 @@ static void add_live_stats(json_t *stats, const struct entry *e)
         for (size_t k = 1; e && k < REGISTRY_NKINDS; k++)
             errors += e->errors[h][k];
         json_object_set_new(hooks, rows[i].hook,
-                            json_pack("{s:I, s:I, s:I}", "calls", (json_int_t)counter(e, rows[i].calls),
-                                      "errors", (json_int_t)errors, "timeouts",
+                            json_pack("{s:I, s:I, s:I}", "calls",
+                                      (json_int_t)counter(e, rows[i].calls), "errors",
+                                      (json_int_t)errors, "timeouts",
                                       (json_int_t)(e ? e->errors[h][VM_ERROR_TIMEOUT] : 0)));
     }
     json_object_set_new(stats, "hooks", hooks ? hooks : json_null());
@@ -101,8 +106,7 @@ struct script_counters *script_registry_counters(struct script_registry *reg, in
 void script_counters_add(struct script_counters *c, enum script_counter which, uint64_t n)
 {
     assert(which < SCRIPT_COUNT_N);
-    if (c)
-        atomic_fetch_add_explicit(&c->n[which], n, memory_order_relaxed);
+    if (c) atomic_fetch_add_explicit(&c->n[which], n, memory_order_relaxed);
 }
 
 int script_registry_stats(struct script_registry *reg, int64_t project_id, json_t **out)
@@ -122,29 +126,25 @@ int script_registry_stats(struct script_registry *reg, int64_t project_id, json_
     for (size_t h = 0; e && h < REGISTRY_NHOOKS; h++) {
         json_t *kinds = NULL;
         for (size_t k = 1; k < REGISTRY_NKINDS; k++) {
-            if (!e->errors[h][k])
-                continue;
-            if (!kinds)
-                kinds = json_object();
+            if (!e->errors[h][k]) continue;
+            if (!kinds) kinds = json_object();
             json_object_set_new(kinds, vm_error_kind_name((enum vm_error_kind)k),
                                 json_integer((json_int_t)e->errors[h][k]));
         }
-        if (kinds)
-            json_object_set_new(errors, HOOKS[h], kinds);
+        if (kinds) json_object_set_new(errors, HOOKS[h], kinds);
     }
     json_object_set_new(stats, "errors", errors);
     add_live_stats(stats, e);
     json_t *last = json_null();
     if (e && e->has_last) {
         json_t *msg = json_string(e->last.message); /* NULL when not UTF-8 */
-        last = json_pack("{s:s, s:s, s:o, s:i, s:I}", "hook", e->last.hook,
-                         "kind", vm_error_kind_name(e->last.kind),
-                         "message", msg ? msg : json_string("(message is not valid UTF-8)"),
-                         "line", e->last.line, "at", (json_int_t)e->last.at_ms);
+        last = json_pack("{s:s, s:s, s:o, s:i, s:I}", "hook", e->last.hook, "kind",
+                         vm_error_kind_name(e->last.kind), "message",
+                         msg ? msg : json_string("(message is not valid UTF-8)"), "line",
+                         e->last.line, "at", (json_int_t)e->last.at_ms);
     }
     pthread_mutex_unlock(&reg->mu);
-    if (!last)
-        rc = -ENOMEM;
+    if (!last) rc = -ENOMEM;
     json_object_set_new(stats, "last_error", last ? last : json_null());
     if (rc != 0) {
         json_decref(stats);

@@ -34,8 +34,7 @@ static const char SAMPLE_EVENT[] =
  * error_message may be NULL. */
 static void set_message(char **error_message, const char *hook, const struct vm_error *err)
 {
-    if (!error_message)
-        return;
+    if (!error_message) return;
     size_t need = strlen(err->message) + (hook ? strlen(hook) + 2 : 0) + 1;
     *error_message = malloc(need);
     if (*error_message)
@@ -86,8 +85,7 @@ static int check_event_hooks(struct script *s, const cJSON *sample_event, const 
  * server's fault, not the script's. */
 static int check_format_hook(struct script_registry *reg, struct script *s, struct vm_error *err)
 {
-    if (s->format_ref == LUA_NOREF)
-        return 0;
+    if (s->format_ref == LUA_NOREF) return 0;
     char why[256];
     struct notify_format *f = NULL;
     if (notify_format_new(reg->limits.lua_dir, &f, why, sizeof why) != 0) {
@@ -120,21 +118,15 @@ int script_registry_validate(struct script_registry *reg, const char *source, si
     struct script *s = NULL;
     struct vm_error err = {0};
     const char *hook = NULL;
-    if (error_message)
-        *error_message = NULL;
-    if (error_line)
-        *error_line = 0;
+    if (error_message) *error_message = NULL;
+    if (error_line) *error_line = 0;
     int failed = script_open(&reg->limits, source, len, &s, &err) != 0;
-    if (!failed)
-        failed = check_event_hooks(s, sample_event, &hook, &err);
-    if (!failed && (failed = check_format_hook(reg, s, &err)))
-        hook = "format";
+    if (!failed) failed = check_event_hooks(s, sample_event, &hook, &err);
+    if (!failed && (failed = check_format_hook(reg, s, &err))) hook = "format";
     script_close(s);
-    if (!failed)
-        return 0;
+    if (!failed) return 0;
     set_message(error_message, hook, &err);
-    if (error_line)
-        *error_line = err.line;
+    if (error_line) *error_line = err.line;
     return -EINVAL;
 }
 

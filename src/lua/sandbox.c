@@ -11,46 +11,102 @@
 #include "lua/lib.h"
 #include "lua/pattern_guard.h"
 
-#define LOADED_KEY "periscope.loaded"  /* registry: server modules by name */
+#define LOADED_KEY "periscope.loaded" /* registry: server modules by name */
 #define MODULE_NAME_MAX 128
 
+/* clang-format off: the list reads best packed by library */
 const struct sandbox_name sandbox_allowed[] = {
     /* base, minus load, loadstring, dofile, loadfile, collectgarbage, require,
      * print and warn (stdout/stderr are the server's) */
-    {NULL, "assert"}, {NULL, "error"}, {NULL, "getmetatable"}, {NULL, "ipairs"},
-    {NULL, "next"}, {NULL, "pairs"}, {NULL, "pcall"}, {NULL, "rawequal"},
-    {NULL, "rawget"}, {NULL, "rawlen"}, {NULL, "rawset"}, {NULL, "select"},
-    {NULL, "setmetatable"}, {NULL, "tonumber"}, {NULL, "tostring"}, {NULL, "type"},
-    {NULL, "xpcall"}, {NULL, "_VERSION"}, {NULL, "_G"}, {NULL, "periscope"},
+    {NULL, "assert"},
+    {NULL, "error"},
+    {NULL, "getmetatable"},
+    {NULL, "ipairs"},
+    {NULL, "next"},
+    {NULL, "pairs"},
+    {NULL, "pcall"},
+    {NULL, "rawequal"},
+    {NULL, "rawget"},
+    {NULL, "rawlen"},
+    {NULL, "rawset"},
+    {NULL, "select"},
+    {NULL, "setmetatable"},
+    {NULL, "tonumber"},
+    {NULL, "tostring"},
+    {NULL, "type"},
+    {NULL, "xpcall"},
+    {NULL, "_VERSION"},
+    {NULL, "_G"},
+    {NULL, "periscope"},
     /* string, minus dump (bytecode is never loaded, so never made) */
     {NULL, "string"},
-    {"string", "byte"}, {"string", "char"}, {"string", "find"}, {"string", "format"},
-    {"string", "gmatch"}, {"string", "gsub"}, {"string", "len"}, {"string", "lower"},
-    {"string", "match"}, {"string", "rep"}, {"string", "reverse"}, {"string", "sub"},
-    {"string", "upper"}, {"string", "pack"}, {"string", "packsize"}, {"string", "unpack"},
+    {"string", "byte"},
+    {"string", "char"},
+    {"string", "find"},
+    {"string", "format"},
+    {"string", "gmatch"},
+    {"string", "gsub"},
+    {"string", "len"},
+    {"string", "lower"},
+    {"string", "match"},
+    {"string", "rep"},
+    {"string", "reverse"},
+    {"string", "sub"},
+    {"string", "upper"},
+    {"string", "pack"},
+    {"string", "packsize"},
+    {"string", "unpack"},
     {NULL, "table"},
-    {"table", "concat"}, {"table", "insert"}, {"table", "move"}, {"table", "pack"},
-    {"table", "remove"}, {"table", "sort"}, {"table", "unpack"},
+    {"table", "concat"},
+    {"table", "insert"},
+    {"table", "move"},
+    {"table", "pack"},
+    {"table", "remove"},
+    {"table", "sort"},
+    {"table", "unpack"},
     {NULL, "math"},
-    {"math", "abs"}, {"math", "acos"}, {"math", "asin"}, {"math", "atan"},
-    {"math", "ceil"}, {"math", "cos"}, {"math", "deg"}, {"math", "exp"},
-    {"math", "floor"}, {"math", "fmod"}, {"math", "huge"}, {"math", "log"},
-    {"math", "max"}, {"math", "maxinteger"}, {"math", "min"}, {"math", "mininteger"},
-    {"math", "modf"}, {"math", "pi"}, {"math", "rad"}, {"math", "random"},
-    {"math", "sin"}, {"math", "sqrt"}, {"math", "tan"}, {"math", "tointeger"},
-    {"math", "type"}, {"math", "ult"},
+    {"math", "abs"},
+    {"math", "acos"},
+    {"math", "asin"},
+    {"math", "atan"},
+    {"math", "ceil"},
+    {"math", "cos"},
+    {"math", "deg"},
+    {"math", "exp"},
+    {"math", "floor"},
+    {"math", "fmod"},
+    {"math", "huge"},
+    {"math", "log"},
+    {"math", "max"},
+    {"math", "maxinteger"},
+    {"math", "min"},
+    {"math", "mininteger"},
+    {"math", "modf"},
+    {"math", "pi"},
+    {"math", "rad"},
+    {"math", "random"},
+    {"math", "sin"},
+    {"math", "sqrt"},
+    {"math", "tan"},
+    {"math", "tointeger"},
+    {"math", "type"},
+    {"math", "ult"},
     {NULL, "utf8"},
-    {"utf8", "char"}, {"utf8", "charpattern"}, {"utf8", "codes"}, {"utf8", "codepoint"},
-    {"utf8", "len"}, {"utf8", "offset"},
+    {"utf8", "char"},
+    {"utf8", "charpattern"},
+    {"utf8", "codes"},
+    {"utf8", "codepoint"},
+    {"utf8", "len"},
+    {"utf8", "offset"},
 };
+/* clang-format on */
 const size_t sandbox_allowed_count = sizeof sandbox_allowed / sizeof sandbox_allowed[0];
 
 static int is_allowed(const char *library, const char *name)
 {
     for (size_t i = 0; i < sandbox_allowed_count; i++) {
         const struct sandbox_name *n = &sandbox_allowed[i];
-        if (strcmp(n->name, name) != 0)
-            continue;
+        if (strcmp(n->name, name) != 0) continue;
         if ((library == NULL && n->library == NULL) ||
             (library && n->library && strcmp(library, n->library) == 0))
             return 1;
@@ -128,17 +184,15 @@ static int sandbox_setmetatable(lua_State *L)
 static int module_path(const char *lua_dir, const char *name, char *path, size_t cap)
 {
     size_t len = strlen(name);
-    if (len == 0 || len > MODULE_NAME_MAX || name[0] == '.' || name[len - 1] == '.')
-        return -EINVAL;
+    if (len == 0 || len > MODULE_NAME_MAX || name[0] == '.' || name[len - 1] == '.') return -EINVAL;
     char rel[MODULE_NAME_MAX + 1];
     for (size_t i = 0; i < len; i++) {
         char c = name[i];
         if (c == '.') {
-            if (name[i + 1] == '.')
-                return -EINVAL;
+            if (name[i + 1] == '.') return -EINVAL;
             rel[i] = '/';
-        } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                   (c >= '0' && c <= '9') || c == '_') {
+        } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                   c == '_') {
             rel[i] = c;
         } else {
             return -EINVAL;
@@ -161,8 +215,7 @@ static long push_file(lua_State *L, const char *path)
     void *buf = lua_newuserdatauv(L, size ? size : 1, 0);
     FILE *f = fopen(path, "rb");
     size_t got = f ? fread(buf, 1, size, f) : 0;
-    if (f)
-        fclose(f);
+    if (f) fclose(f);
     if (!f || got != size) {
         lua_pop(L, 1);
         return -1;
@@ -177,8 +230,7 @@ static int sandbox_require(lua_State *L)
     const char *name = luaL_checkstring(L, 1);
     lua_settop(L, 1);
     lua_getfield(L, LUA_REGISTRYINDEX, LOADED_KEY);
-    if (lua_getfield(L, -1, name) != LUA_TNIL)
-        return 1;
+    if (lua_getfield(L, -1, name) != LUA_TNIL) return 1;
     lua_pop(L, 1);
 
     char path[4096];
@@ -186,8 +238,7 @@ static int sandbox_require(lua_State *L)
     if (module_path(lua_dir, name, path, sizeof path) != 0)
         return luaL_error(L, "module '%s': invalid name", name);
     long size = push_file(L, path);
-    if (size < 0)
-        return luaL_error(L, "module '%s' not found under %s", name, lua_dir);
+    if (size < 0) return luaL_error(L, "module '%s' not found under %s", name, lua_dir);
     const char *chunkname = lua_pushfstring(L, "@%s", path + strlen(lua_dir) + 1);
     if (luaL_loadbufferx(L, lua_touserdata(L, -2), (size_t)size, chunkname, "t") != LUA_OK)
         return lua_error(L);
@@ -253,7 +304,7 @@ static void push_operator_env(lua_State *L)
 int sandbox_open(lua_State *L)
 {
     static const luaL_Reg libs[] = {
-        {LUA_GNAME, luaopen_base}, {LUA_STRLIBNAME, luaopen_string},
+        {LUA_GNAME, luaopen_base},       {LUA_STRLIBNAME, luaopen_string},
         {LUA_TABLIBNAME, luaopen_table}, {LUA_MATHLIBNAME, luaopen_math},
         {LUA_UTF8LIBNAME, luaopen_utf8},
     };

@@ -30,8 +30,7 @@ static json_t *outcome(bool ok, long status, long long duration_ms, const char *
  * (logged: the default formatter is used). Caller closes. */
 static struct script *project_script(struct server *srv, int64_t project_id)
 {
-    if (!srv->scripts)
-        return NULL;
+    if (!srv->scripts) return NULL;
     int64_t version;
     uint64_t generation;
     char *source = NULL;
@@ -84,8 +83,7 @@ int notify_send_test(struct server *srv, const json_t *dest, const char *project
     dest_public = json_pack("{s:O, s:O, s:O}", "id", json_object_get(dest, "id"), "type",
                             json_object_get(dest, "type"), "name", json_object_get(dest, "name"));
     rc = -ENOMEM;
-    if (!alert || !dest_public)
-        goto done;
+    if (!alert || !dest_public) goto done;
     rc = 0;
     if (render(srv, fmt, project_id, alert, dest_public, &msg, err, sizeof err) < 0) {
         *result = outcome(false, 0, notify_now_ms() - started, err);
@@ -110,12 +108,12 @@ int notify_send_test(struct server *srv, const json_t *dest, const char *project
     channel_xfer_result(&x, crc, finished / 1000, &r);
     bool ok = retry_classify(r.transport_ok, r.permanent, x.smtp ? 0 : r.status) == RETRY_SENT;
     *result = outcome(ok, r.status, finished - started, r.error);
-    log_info("test notification", "destination=%lld type=%s ok=%s status=%ld duration_ms=%lld error=%s",
-             (long long)json_integer_value(json_object_get(dest, "id")), type, ok ? "true" : "false",
-             r.status, finished - started, r.error[0] ? r.error : "-");
+    log_info("test notification",
+             "destination=%lld type=%s ok=%s status=%ld duration_ms=%lld error=%s",
+             (long long)json_integer_value(json_object_get(dest, "id")), type,
+             ok ? "true" : "false", r.status, finished - started, r.error[0] ? r.error : "-");
 done:
-    if (rc == 0 && !*result)
-        rc = -ENOMEM;
+    if (rc == 0 && !*result) rc = -ENOMEM;
     channel_xfer_cleanup(&x);
     notify_message_clear(&msg);
     json_decref(alert);

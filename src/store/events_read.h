@@ -35,7 +35,7 @@ int events_latest(struct db *db, int64_t project_id, int64_t issue_id, json_t **
 
 /* The stored normalized event JSON, decompressed: *json (NUL-terminated,
  * caller frees) of *len bytes. -EIO when the stored payload is corrupt. */
-int events_get_payload(struct db *db, int64_t project_id, const uint8_t event_id[16],
-                       char **json, size_t *len);
+int events_get_payload(struct db *db, int64_t project_id, const uint8_t event_id[16], char **json,
+                       size_t *len);
 
 #endif
