@@ -23,6 +23,16 @@ static int finish(struct db_stmt *st, int rc)
     return rc == DB_DONE ? 0 : (rc < 0 ? rc : -EIO);
 }
 
+/* The statement with $1, $2, $3 bound to a, b, c; NULL on error. */
+static struct db_stmt *prepare_bound(struct db *db, const char *sql, int64_t a, int64_t b,
+                                     int64_t c)
+{
+    struct db_stmt *st = db_prepare(db, sql);
+    if (st && (db_bind_int64(st, 1, a) || db_bind_int64(st, 2, b) || db_bind_int64(st, 3, c)))
+        return NULL;
+    return st;
+}
+
 /* id → object maps use the decimal id as key. */
 static void key_of(int64_t id, char buf[24])
 {
@@ -36,11 +46,9 @@ static int load_alerts(struct db *db, int64_t project_id, int64_t before_id, int
         "SELECT a.id, a.issue_id, a.kind, a.created_at, i.title FROM alerts a "
         "JOIN issues i ON i.id = a.issue_id WHERE a.project_id = $1 AND a.id < $2 "
         "ORDER BY a.id DESC LIMIT $3";
-    struct db_stmt *st = db_prepare(db, SQL);
+    struct db_stmt *st =
+        prepare_bound(db, SQL, project_id, before_id > 0 ? before_id : INT64_MAX, limit);
     if (!st) return -EIO;
-    db_bind_int64(st, 1, project_id);
-    db_bind_int64(st, 2, before_id > 0 ? before_id : INT64_MAX);
-    db_bind_int64(st, 3, limit);
     int rc;
     while ((rc = db_step(st)) == DB_ROW) {
         json_t *a = json_pack(
@@ -66,11 +74,8 @@ static int load_deliveries(struct db *db, int64_t project_id, int64_t lo, int64_
         "FROM deliveries d JOIN alerts a ON a.id = d.alert_id "
         "JOIN destinations t ON t.id = d.destination_id "
         "WHERE a.project_id = $1 AND d.alert_id >= $2 AND d.alert_id <= $3 ORDER BY d.id";
-    struct db_stmt *st = db_prepare(db, SQL);
+    struct db_stmt *st = prepare_bound(db, SQL, project_id, lo, hi);
     if (!st) return -EIO;
-    db_bind_int64(st, 1, project_id);
-    db_bind_int64(st, 2, lo);
-    db_bind_int64(st, 3, hi);
     int rc;
     while ((rc = db_step(st)) == DB_ROW) {
         char akey[24], dkey[24];
@@ -103,11 +108,8 @@ static int load_attempts(struct db *db, int64_t project_id, int64_t lo, int64_t 
         "FROM delivery_attempts x JOIN deliveries d ON d.id = x.delivery_id "
         "JOIN alerts a ON a.id = d.alert_id "
         "WHERE a.project_id = $1 AND d.alert_id >= $2 AND d.alert_id <= $3 ORDER BY x.id";
-    struct db_stmt *st = db_prepare(db, SQL);
+    struct db_stmt *st = prepare_bound(db, SQL, project_id, lo, hi);
     if (!st) return -EIO;
-    db_bind_int64(st, 1, project_id);
-    db_bind_int64(st, 2, lo);
-    db_bind_int64(st, 3, hi);
     int rc;
     while ((rc = db_step(st)) == DB_ROW) {
         char key[24];
