@@ -186,7 +186,7 @@ def run_periscope(run, name, spec, rate=0):
         base = counter.count()
         if os.environ.get("BENCH_PROFILE") == "1" and name == "sqlite_commit_4k":
             perf = start_perf(srv.proc.pid)
-        cpu0, t0 = srv.cpu_s(), time.monotonic()
+        cpu0, threads0, t0 = srv.cpu_s(), srv.threads_cpu_s(), time.monotonic()
         w = bl.run_wrk(ROOT, srv.url, SECONDS, wrk_env(run, spec, project, key, rate))
         ok = w["requests"] - w["non2xx"]
         count, grew = bl.wait_drained(counter, base + ok)
@@ -196,6 +196,11 @@ def run_periscope(run, name, spec, rate=0):
         drain = max(0.0, grew - t0 - w["wall_s"]) if grew else 0.0
         res = figures(w, w["duration_us"] / 1e6 + drain, persisted)
         res["server_cpu_s"] = srv.cpu_s() - cpu0
+        if persisted:
+            threads1 = srv.threads_cpu_s()
+            res["server_us_per_event_by_thread"] = {
+                name: round((cpu - threads0.get(name, 0.0)) * 1e6 / persisted, 1)
+                for name, cpu in sorted(threads1.items()) if cpu - threads0.get(name, 0.0) > 0}
         res["other_cpu_s"] = max(0.0, w["machine_busy_s"] - res["server_cpu_s"] - w["wrk_cpu_s"])
         res["peak_rss_mb"] = srv.hwm_mb()
         res["drain_s"] = drain

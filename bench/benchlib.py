@@ -33,6 +33,26 @@ def proc_cpu_s(pid):
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def proc_threads_cpu_s(pid):
+    """CPU seconds per thread name (comm) of a process: the split between
+    HTTP threads, pipeline workers and the writer."""
+    out = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                raw = f.read()
+        except OSError:
+            continue
+        name = raw[raw.index("(") + 1:raw.rindex(")")]
+        fields = raw.rsplit(")", 1)[1].split()
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return out
+
+
 def machine_busy_s():
     """CPU seconds spent by everything on the machine (all cores, not idle or
     iowait), to tell how much of a case's CPU went to other processes."""
@@ -100,6 +120,9 @@ class Server:
 
     def cpu_s(self):
         return proc_cpu_s(self.proc.pid)
+
+    def threads_cpu_s(self):
+        return proc_threads_cpu_s(self.proc.pid)
 
     def hwm_mb(self):
         return proc_hwm_mb(self.proc.pid)

@@ -134,6 +134,9 @@ def table(out):
             notes.append(f"rate-limited to {c['target_rate']:,.0f} req/s")
         if c.get("drain_s", 0) > 0.3:
             notes.append(f"queue drained {c['drain_s']:.1f} s after wrk")
+        if c.get("server_us_per_event_by_thread"):
+            notes.append("server µs/event by thread: " + ", ".join(
+                f"{k} {v:.0f}" for k, v in c["server_us_per_event_by_thread"].items()))
         if c.get("status"):
             notes.append("non-2xx: " + ", ".join(f"{k}×{v}" for k, v in c["status"].items()))
         for n in notes:
