@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 struct server;
+struct db;
 struct MHD_Connection;
 
 #define ADMIN_MAX_PARAMS 4
@@ -76,5 +77,15 @@ int admin_cursor_decode(const char *cursor, int64_t *key, int64_t *id);
 
 /* RFC 3339 UTC text for ms since the epoch ("2026-11-25T18:00:00.123Z"). */
 json_t *admin_time(long long ms);
+/* Replaces obj's integer member name (ms) with its admin_time; null stays. */
+void admin_time_field(json_t *obj, const char *name);
+
+/* Answers 500 "database_error" and logs op with the error (nothing of the
+ * request, which may hold secrets). */
+void admin_db_error(struct admin_resp *resp, const char *op, int rc);
+
+/* 0 when project id exists (row, if not NULL, gets it: caller owns);
+ * otherwise answers 404 "project_not_found" or 500 and returns < 0. */
+int admin_project_check(struct db *db, int64_t id, struct admin_resp *resp, json_t **row);
 
 #endif

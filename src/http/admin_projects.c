@@ -10,7 +10,6 @@
 
 #include "http/admin.h"
 #include "http/dsn.h"
-#include "log.h"
 #include "server.h"
 #include "store/projects.h"
 #include "store/store.h"
@@ -19,22 +18,9 @@
 #define PROJECTS_PAGE_MAX 200
 #define RATE_LIMIT_MAX 1000000000
 
-static void db_failed(struct admin_resp *resp, const char *what, int rc)
-{
-    log_error("admin database error", "op=%s error=%s", what, strerror(-rc));
-    admin_error(resp, 500, "database_error", "the database failed; see the server log");
-}
-
 static void project_missing(struct admin_resp *resp)
 {
     admin_error(resp, 404, "project_not_found", "no such project");
-}
-
-/* Replaces the ms field `name` of obj with its RFC 3339 text (null stays null). */
-static void format_time(json_t *obj, const char *name)
-{
-    json_t *v = json_object_get(obj, name);
-    if (json_is_integer(v)) json_object_set_new(obj, name, admin_time(json_integer_value(v)));
 }
 
 static void add_dsn(const struct config *cfg, json_t *obj, const char *key, int64_t project_id)
@@ -47,7 +33,7 @@ static void add_dsn(const struct config *cfg, json_t *obj, const char *key, int6
 /* A store row made into the API's project object, in place. */
 static json_t *project_view(const struct config *cfg, json_t *row)
 {
-    format_time(row, "created_at");
+    admin_time_field(row, "created_at");
     add_dsn(cfg, row, json_string_value(json_object_get(row, "public_key")),
             json_integer_value(json_object_get(row, "id")));
     return row;
@@ -55,8 +41,8 @@ static json_t *project_view(const struct config *cfg, json_t *row)
 
 static json_t *key_view(const struct config *cfg, json_t *row, int64_t project_id)
 {
-    format_time(row, "created_at");
-    format_time(row, "revoked_at");
+    admin_time_field(row, "created_at");
+    admin_time_field(row, "revoked_at");
     add_dsn(cfg, row, json_string_value(json_object_get(row, "public_key")), project_id);
     return row;
 }
@@ -85,10 +71,8 @@ static void answer_project(const struct admin_req *req, struct admin_resp *resp,
                            int64_t id, int status)
 {
     json_t *row;
-    int rc = projects_get(db, id, &row);
-    if (rc == -ENOENT) return project_missing(resp);
-    if (rc) return db_failed(resp, "projects_get", rc);
-    admin_json(resp, status, project_view(req->srv->cfg, row));
+    if (admin_project_check(db, id, resp, &row) == 0)
+        admin_json(resp, status, project_view(req->srv->cfg, row));
 }
 
 static void project_create(const struct admin_req *req, struct admin_resp *resp)
@@ -102,7 +86,7 @@ static void project_create(const struct admin_req *req, struct admin_resp *resp)
         char key[PUBLIC_KEY_HEX + 1];
         int rc = projects_create(db, name, &id, key);
         if (rc)
-            db_failed(resp, "projects_create", rc);
+            admin_db_error(resp, "projects_create", rc);
         else
             answer_project(req, resp, db, id, 201);
         store_release(req->srv->store, db);
@@ -123,7 +107,7 @@ static void project_list(const struct admin_req *req, struct admin_resp *resp)
     json_t *rows;
     int rc = projects_list(db, after, limit + 1, &rows);
     store_release(req->srv->store, db);
-    if (rc) return db_failed(resp, "projects_list", rc);
+    if (rc) return admin_db_error(resp, "projects_list", rc);
 
     char *next = NULL;
     if (json_array_size(rows) > (size_t)limit) {
@@ -174,7 +158,7 @@ static void project_patch(const struct admin_req *req, struct admin_resp *resp)
     if (rc == -ENOENT)
         project_missing(resp);
     else if (rc)
-        db_failed(resp, "projects_update", rc);
+        admin_db_error(resp, "projects_update", rc);
     else
         answer_project(req, resp, db, id, 200);
     store_release(req->srv->store, db);
@@ -190,22 +174,8 @@ static void project_delete(const struct admin_req *req, struct admin_resp *resp)
     int rc = projects_delete(db, id);
     store_release(req->srv->store, db);
     if (rc == -ENOENT) return project_missing(resp);
-    if (rc) return db_failed(resp, "projects_delete", rc);
+    if (rc) return admin_db_error(resp, "projects_delete", rc);
     admin_json(resp, 204, NULL);
-}
-
-/* 0 when the project exists; otherwise answers 404/500 and returns < 0. */
-static int project_exists(struct db *db, int64_t id, struct admin_resp *resp)
-{
-    json_t *row;
-    int rc = projects_get(db, id, &row);
-    if (rc == -ENOENT)
-        project_missing(resp);
-    else if (rc)
-        db_failed(resp, "projects_get", rc);
-    else
-        json_decref(row);
-    return rc;
 }
 
 static void key_create(const struct admin_req *req, struct admin_resp *resp)
@@ -217,9 +187,9 @@ static void key_create(const struct admin_req *req, struct admin_resp *resp)
     json_t *rows = NULL, *row;
     size_t i;
     int rc;
-    if (project_exists(db, id, resp) != 0) goto out;
+    if (admin_project_check(db, id, resp, NULL) != 0) goto out;
     if ((rc = keys_create(db, id, key)) != 0 || (rc = keys_list(db, id, &rows)) != 0) {
-        db_failed(resp, "keys_create", rc);
+        admin_db_error(resp, "keys_create", rc);
         goto out;
     }
     json_array_foreach(rows, i, row)
@@ -229,7 +199,7 @@ static void key_create(const struct admin_req *req, struct admin_resp *resp)
             goto out;
         }
     }
-    db_failed(resp, "keys_create", -ENOENT);
+    admin_db_error(resp, "keys_create", -ENOENT);
 out:
     json_decref(rows);
     store_release(req->srv->store, db);
@@ -243,9 +213,9 @@ static void key_list(const struct admin_req *req, struct admin_resp *resp)
     json_t *rows = NULL, *row;
     size_t i;
     int rc;
-    if (project_exists(db, id, resp) != 0) goto out;
+    if (admin_project_check(db, id, resp, NULL) != 0) goto out;
     if ((rc = keys_list(db, id, &rows)) != 0) {
-        db_failed(resp, "keys_list", rc);
+        admin_db_error(resp, "keys_list", rc);
         goto out;
     }
     json_array_foreach(rows, i, row) key_view(req->srv->cfg, row, id);
@@ -259,12 +229,12 @@ static void key_revoke(const struct admin_req *req, struct admin_resp *resp)
     int64_t id = admin_param_id(req, resp, 0);
     if (id < 0) return;
     struct db *db = store_acquire(req->srv->store);
-    if (project_exists(db, id, resp) == 0) {
+    if (admin_project_check(db, id, resp, NULL) == 0) {
         int rc = keys_revoke(db, id, req->params[1]);
         if (rc == -ENOENT)
             admin_error(resp, 404, "key_not_found", "no such key in this project");
         else if (rc)
-            db_failed(resp, "keys_revoke", rc);
+            admin_db_error(resp, "keys_revoke", rc);
         else
             admin_json(resp, 204, NULL);
     }

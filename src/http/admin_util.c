@@ -13,6 +13,9 @@
 #include <microhttpd.h>
 #include <openssl/evp.h>
 
+#include "log.h"
+#include "store/projects.h"
+
 #define CURSOR_TEXT_MAX 48 /* "-9223372036854775808:9223372036854775807" fits */
 
 static void resp_reset(struct admin_resp *resp)
@@ -178,4 +181,31 @@ json_t *admin_time(long long ms)
     size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(buf + n, sizeof buf - n, ".%03lldZ", frac);
     return json_string(buf);
+}
+
+void admin_time_field(json_t *obj, const char *name)
+{
+    json_t *v = json_object_get(obj, name);
+    if (json_is_integer(v)) json_object_set_new(obj, name, admin_time(json_integer_value(v)));
+}
+
+void admin_db_error(struct admin_resp *resp, const char *op, int rc)
+{
+    log_error("admin database error", "op=%s error=%s", op, strerror(-rc));
+    admin_error(resp, 500, "database_error", "the database failed; see the server log");
+}
+
+int admin_project_check(struct db *db, int64_t id, struct admin_resp *resp, json_t **row)
+{
+    json_t *p = NULL;
+    int rc = projects_get(db, id, &p);
+    if (rc == -ENOENT)
+        admin_error(resp, 404, "project_not_found", "no such project");
+    else if (rc)
+        admin_db_error(resp, "projects_get", rc);
+    if (rc == 0 && row)
+        *row = p;
+    else
+        json_decref(p);
+    return rc;
 }
