@@ -152,7 +152,7 @@ def run_wrk(root, url, seconds, env, connections=64, threads=2, timeout_s=10):
     wrk process's own CPU seconds (from wait4) and its raw output."""
     argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
             "--timeout", f"{timeout_s}s", "-s", os.path.join(root, "bench", "load.lua"), url]
-    wenv = dict(os.environ, **env)
+    wenv = dict(os.environ, **env, BENCH_THREADS=str(threads))
     wenv.setdefault("BENCH_SEED", str(secrets.randbelow(1 << 30)))
     t0, busy0 = time.monotonic(), machine_busy_s()
     proc = subprocess.Popen(argv, env=wenv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
