@@ -53,6 +53,23 @@ def proc_threads_cpu_s(pid):
     return out
 
 
+def tree_cpu_s(root_pid):
+    """CPU seconds of a process and its direct children (a postmaster and
+    its backends), read from /proc."""
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry) == root_pid or int(fields[1]) == root_pid:
+            total += (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return total
+
+
 def machine_busy_s():
     """CPU seconds spent by everything on the machine (all cores, not idle or
     iowait), to tell how much of a case's CPU went to other processes."""
@@ -185,10 +202,10 @@ class SqliteCounter:
     def __init__(self, path):
         self.path = path
 
-    def count(self):
+    def count(self, table="events"):
         con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=10)
         try:
-            return con.execute("SELECT count(*) FROM events").fetchone()[0]
+            return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
         finally:
             con.close()
 
@@ -210,8 +227,8 @@ class PostgresCounter:
             raise RuntimeError("psql: " + out.stderr.strip())
         return out.stdout.strip()
 
-    def count(self):
-        return int(self.psql("SELECT count(*) FROM events"))
+    def count(self, table="events"):
+        return int(self.psql(f"SELECT count(*) FROM {table}"))
 
 
 def wait_drained(counter, expect_at_least, quiet_s=1.0, timeout_s=60.0):
