@@ -121,7 +121,8 @@ local function filter_exception_groups(excs, event, variants_of)
     end
   end
   collect(root.exc)
-  if #top == 0 then return excs end
+  -- no top-level exception (say, a cycle under the root): the root alone
+  if #top == 0 then return { root.exc } end
   local pos = {}
   for i, e in ipairs(top) do pos[e] = i end
   table.sort(top, function(a, b)
