@@ -57,6 +57,7 @@ class Run:
         self.results = {}
         self.pg = None          # PostgresCounter of the bench database
         self.pg_started = None  # cluster dir when we started one
+        self.pg_postmaster = None
         self.admin_key = secrets.token_hex(16)
 
 
@@ -183,10 +184,12 @@ def run_periscope(run, name, spec, rate=0):
     try:
         if project is None:
             project, key = create_project(run, srv)
-        base = counter.count()
+        base, issues0 = counter.count(), counter.count("issues")
         if os.environ.get("BENCH_PROFILE") == "1" and name == "sqlite_commit_4k":
             perf = start_perf(srv.proc.pid)
-        cpu0, t0 = srv.cpu_s(), time.monotonic()
+        pg_pid = run.pg_postmaster if spec["backend"] == "postgres" else None
+        pg0 = bl.tree_cpu_s(pg_pid) if pg_pid else None
+        cpu0, threads0, t0 = srv.cpu_s(), srv.threads_cpu_s(), time.monotonic()
         w = bl.run_wrk(ROOT, srv.url, SECONDS, wrk_env(run, spec, project, key, rate))
         ok = w["requests"] - w["non2xx"]
         count, grew = bl.wait_drained(counter, base + ok)
@@ -196,9 +199,18 @@ def run_periscope(run, name, spec, rate=0):
         drain = max(0.0, grew - t0 - w["wall_s"]) if grew else 0.0
         res = figures(w, w["duration_us"] / 1e6 + drain, persisted)
         res["server_cpu_s"] = srv.cpu_s() - cpu0
+        if persisted:
+            threads1 = srv.threads_cpu_s()
+            res["server_us_per_event_by_thread"] = {
+                name: round((cpu - threads0.get(name, 0.0)) * 1e6 / persisted, 1)
+                for name, cpu in sorted(threads1.items()) if cpu - threads0.get(name, 0.0) > 0}
         res["other_cpu_s"] = max(0.0, w["machine_busy_s"] - res["server_cpu_s"] - w["wrk_cpu_s"])
+        if pg_pid:
+            res["postgres_cpu_s"] = bl.tree_cpu_s(pg_pid) - pg0
+            res["other_cpu_s"] = max(0.0, res["other_cpu_s"] - res["postgres_cpu_s"])
         res["peak_rss_mb"] = srv.hwm_mb()
         res["drain_s"] = drain
+        res["new_issues"] = counter.count("issues") - issues0
         res.update(extra)
         if perf:
             stop_perf(perf)
@@ -251,6 +263,11 @@ def setup_postgres(run):
         run.pg_started = (script, cluster)
         envfile = os.path.join(cluster, "env")
     admin = bl.PostgresCounter(bl.read_env_file(envfile))
+    try:  # the postmaster, to count the database's own CPU in the Postgres case
+        with open(os.path.join(os.path.dirname(envfile), "data", "postmaster.pid")) as f:
+            run.pg_postmaster = int(f.readline())
+    except (OSError, ValueError):
+        run.pg_postmaster = None
     dbname = "periscope_bench_" + secrets.token_hex(4)
     admin.psql(f"CREATE DATABASE {dbname}")
     run.pg = bl.PostgresCounter(dict(bl.read_env_file(envfile), POSTGRES_DATABASE=dbname))

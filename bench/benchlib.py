@@ -33,6 +33,43 @@ def proc_cpu_s(pid):
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def proc_threads_cpu_s(pid):
+    """CPU seconds per thread name (comm) of a process: the split between
+    HTTP threads, pipeline workers and the writer."""
+    out = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                raw = f.read()
+        except OSError:
+            continue
+        name = raw[raw.index("(") + 1:raw.rindex(")")]
+        fields = raw.rsplit(")", 1)[1].split()
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return out
+
+
+def tree_cpu_s(root_pid):
+    """CPU seconds of a process and its direct children (a postmaster and
+    its backends), read from /proc."""
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry) == root_pid or int(fields[1]) == root_pid:
+            total += (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return total
+
+
 def machine_busy_s():
     """CPU seconds spent by everything on the machine (all cores, not idle or
     iowait), to tell how much of a case's CPU went to other processes."""
@@ -101,6 +138,9 @@ class Server:
     def cpu_s(self):
         return proc_cpu_s(self.proc.pid)
 
+    def threads_cpu_s(self):
+        return proc_threads_cpu_s(self.proc.pid)
+
     def hwm_mb(self):
         return proc_hwm_mb(self.proc.pid)
 
@@ -129,7 +169,7 @@ def run_wrk(root, url, seconds, env, connections=64, threads=2, timeout_s=10):
     wrk process's own CPU seconds (from wait4) and its raw output."""
     argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
             "--timeout", f"{timeout_s}s", "-s", os.path.join(root, "bench", "load.lua"), url]
-    wenv = dict(os.environ, **env)
+    wenv = dict(os.environ, **env, BENCH_THREADS=str(threads))
     wenv.setdefault("BENCH_SEED", str(secrets.randbelow(1 << 30)))
     t0, busy0 = time.monotonic(), machine_busy_s()
     proc = subprocess.Popen(argv, env=wenv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -162,10 +202,10 @@ class SqliteCounter:
     def __init__(self, path):
         self.path = path
 
-    def count(self):
+    def count(self, table="events"):
         con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=10)
         try:
-            return con.execute("SELECT count(*) FROM events").fetchone()[0]
+            return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
         finally:
             con.close()
 
@@ -187,8 +227,8 @@ class PostgresCounter:
             raise RuntimeError("psql: " + out.stderr.strip())
         return out.stdout.strip()
 
-    def count(self):
-        return int(self.psql("SELECT count(*) FROM events"))
+    def count(self, table="events"):
+        return int(self.psql(f"SELECT count(*) FROM {table}"))
 
 
 def wait_drained(counter, expect_at_least, quiet_s=1.0, timeout_s=60.0):

@@ -12,6 +12,7 @@
 --   BENCH_PROJECT      project id (default 1), BENCH_KEY public key
 --   BENCH_ISSUES       distinct issues (default 100, max 1,000,000)
 --   BENCH_RATE         total requests/s to aim at (0: as fast as possible)
+--   BENCH_THREADS      wrk -t (default 2), to split BENCH_RATE between threads
 --   BENCH_SEED         mixed into the per-thread event-id prefix
 -- At the end it prints one line "BENCH_RESULT {json}" with the figures that
 -- bench/bench.py reads, and every non-2xx status seen with a sample body.
@@ -26,6 +27,7 @@ local key = env("BENCH_KEY") or "0123456789abcdef0123456789abcdef"
 local issues = tonumber(env("BENCH_ISSUES") or "100")
 local rate = tonumber(env("BENCH_RATE") or "0")
 local seed = tonumber(env("BENCH_SEED") or "0")
+local wrk_threads = tonumber(env("BENCH_THREADS") or "2") -- wrk -t, to split BENCH_RATE
 
 -- main state ---------------------------------------------------------------
 
@@ -36,7 +38,8 @@ function setup(thread)
     next_id = next_id + 1
     thread:set("thread_id", next_id)
     threads[#threads + 1] = thread
-    for _, t in ipairs(threads) do t:set("threads_total", #threads) end
+    -- Only this thread: wrk starts thread 1 before it calls setup() for
+    -- thread 2, so touching another thread's state here would race with it.
 end
 
 -- per-thread state -----------------------------------------------------------
@@ -148,7 +151,7 @@ if rate > 0 then
     local interval_ms, next_slot = nil, nil
     function delay()
         if interval_ms == nil then
-            interval_ms = 1000 / (rate / (threads_total or 2))
+            interval_ms = 1000 / (rate / wrk_threads)
             next_slot = now_ms()
         end
         local now = now_ms()

@@ -117,7 +117,8 @@ def table(out):
         per_ev = srv * 1e6 / events if events else 0
         # what the cores would sustain if server and wrk had them to
         # themselves at the CPU cost per event measured here
-        est = cores * events / (srv + c["wrk_cpu_s"]) if events and srv else 0
+        busy = srv + c["wrk_cpu_s"] + (c.get("postgres_cpu_s") or 0)
+        est = cores * events / busy if events and srv else 0
         lines.append(
             f"{name:18s} {rate:9,.0f} {ratio} {c['wrk_rps']:8,.0f} {c['non2xx']:7d} "
             f"{c['p50_ms']:7.2f} {c['p99_ms']:7.2f} {c.get('peak_rss_mb') or 0:7.0f} "
@@ -134,6 +135,16 @@ def table(out):
             notes.append(f"rate-limited to {c['target_rate']:,.0f} req/s")
         if c.get("drain_s", 0) > 0.3:
             notes.append(f"queue drained {c['drain_s']:.1f} s after wrk")
+        if c.get("postgres_cpu_s") is not None and c.get("persisted"):
+            notes.append(f"Postgres processes: {c['postgres_cpu_s'] / dur * 100 / cores:.0f}% "
+                         f"of the cores, {c['postgres_cpu_s'] * 1e6 / c['persisted']:.0f} "
+                         "µs/event (not in srv CPU; not in other)")
+        if c.get("new_issues", 0) > 1000:
+            notes.append(f"{c['new_issues']:,} issues created during the run "
+                         "(each with its alert and outbox rows)")
+        if c.get("server_us_per_event_by_thread"):
+            notes.append("server µs/event by thread: " + ", ".join(
+                f"{k} {v:.0f}" for k, v in c["server_us_per_event_by_thread"].items()))
         if c.get("status"):
             notes.append("non-2xx: " + ", ".join(f"{k}×{v}" for k, v in c["status"].items()))
         for n in notes:
@@ -143,7 +154,7 @@ def table(out):
                  "÷ wall time; ×ceil: ratio to the bare libmicrohttpd server's req/s; "
                  "CPU: share of all cores while wrk ran (other: processes outside the "
                  "benchmark — high means a noisy run);\nsrv µs/ev: server CPU per stored "
-                 "event; idle est/s: cores ÷ (server + wrk CPU per event), the rate an "
+                 "event; idle est/s: cores ÷ (server + wrk [+ Postgres] CPU per event), the rate an "
                  "otherwise idle machine would allow if CPU is the bound")
     lines.append("targets (issue 10):")
     for t in out["targets"]:

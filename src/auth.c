@@ -39,8 +39,7 @@ static int64_t monotonic_ms(void)
 struct auth_cache *auth_cache_new(auth_lookup_fn lookup, void *ctx, int ttl_ms)
 {
     struct auth_cache *c = calloc(1, sizeof(*c));
-    if (!c)
-        return NULL;
+    if (!c) return NULL;
     if (pthread_mutex_init(&c->mu, NULL) != 0) {
         free(c);
         return NULL;
@@ -53,8 +52,7 @@ struct auth_cache *auth_cache_new(auth_lookup_fn lookup, void *ctx, int ttl_ms)
 
 void auth_cache_free(struct auth_cache *c)
 {
-    if (!c)
-        return;
+    if (!c) return;
     pthread_mutex_destroy(&c->mu);
     free(c);
 }
@@ -67,8 +65,7 @@ static size_t slot_of(const char *key)
     return h % AUTH_CACHE_SLOTS;
 }
 
-int auth_cache_resolve(struct auth_cache *c, const char *key, int64_t *project_id,
-                       int *rate_limit)
+int auth_cache_resolve(struct auth_cache *c, const char *key, int64_t *project_id, int *rate_limit)
 {
     char k[33];
     if (!auth_key_well_formed(key))
@@ -93,8 +90,7 @@ int auth_cache_resolve(struct auth_cache *c, const char *key, int64_t *project_i
     int64_t pid = 0;
     int rl = 0;
     int rc = c->lookup(c->ctx, k, &pid, &rl);
-    if (rc != 0 && rc != -ENOENT)
-        return rc; /* database trouble: do not remember it */
+    if (rc != 0 && rc != -ENOENT) return rc; /* database trouble: do not remember it */
 
     pthread_mutex_lock(&c->mu);
     memcpy(s->key, k, sizeof(k));

@@ -48,8 +48,7 @@ void auth_cache_free(struct auth_cache *c);
 /* Resolves key (unknown and revoked keys are cached as misses too, so a
  * flood of bad keys does not reach the database). 0, -ENOENT, or the
  * lookup's error (not cached). */
-int auth_cache_resolve(struct auth_cache *c, const char *key, int64_t *project_id,
-                       int *rate_limit);
+int auth_cache_resolve(struct auth_cache *c, const char *key, int64_t *project_id, int *rate_limit);
 
 /* The lookup over the store: store_acquire, keys_lookup, store_release.
  * ctx is the struct store *. */

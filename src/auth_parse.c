@@ -10,8 +10,7 @@
 
 static int copy_key(const char *p, size_t n, char key[AUTH_KEY_MAX + 1])
 {
-    if (n == 0 || n > AUTH_KEY_MAX)
-        return -ENOENT;
+    if (n == 0 || n > AUTH_KEY_MAX) return -ENOENT;
     memcpy(key, p, n);
     key[n] = '\0';
     return 0;
@@ -30,13 +29,11 @@ static bool is_space(char c)
 /* Walks "k=v, k=v"; the first sentry_key with a non-empty value wins. */
 int auth_key_from_header(const char *value, char key[AUTH_KEY_MAX + 1])
 {
-    if (!value)
-        return -ENOENT;
+    if (!value) return -ENOENT;
     const char *p = value;
     while (is_space(*p))
         p++;
-    if (strncasecmp(p, "sentry", 6) == 0 && is_space(p[6]))
-        p += 7;
+    if (strncasecmp(p, "sentry", 6) == 0 && is_space(p[6])) p += 7;
     while (*p) {
         while (is_space(*p) || *p == ',')
             p++;
@@ -46,8 +43,7 @@ int auth_key_from_header(const char *value, char key[AUTH_KEY_MAX + 1])
         const char *name_end = p;
         while (name_end > name && is_space(name_end[-1]))
             name_end--;
-        if (*p != '=')
-            continue; /* a bare word: skip it */
+        if (*p != '=') continue; /* a bare word: skip it */
         p++;
         while (is_space(*p))
             p++;
@@ -57,8 +53,7 @@ int auth_key_from_header(const char *value, char key[AUTH_KEY_MAX + 1])
             while (*p && *p != '"')
                 p++;
             v_end = p;
-            if (*p == '"')
-                p++;
+            if (*p == '"') p++;
             while (*p && *p != ',')
                 p++;
         } else {
@@ -77,24 +72,20 @@ int auth_key_from_header(const char *value, char key[AUTH_KEY_MAX + 1])
 
 int auth_key_from_authorization(const char *value, char key[AUTH_KEY_MAX + 1])
 {
-    if (!value)
-        return -ENOENT;
+    if (!value) return -ENOENT;
     while (is_space(*value))
         value++;
-    if (strncasecmp(value, "sentry", 6) != 0 || !is_space(value[6]))
-        return -ENOENT;
+    if (strncasecmp(value, "sentry", 6) != 0 || !is_space(value[6])) return -ENOENT;
     return auth_key_from_header(value, key);
 }
 
 int auth_key_from_dsn(const char *dsn, char key[AUTH_KEY_MAX + 1])
 {
-    if (!dsn || !*dsn)
-        return -ENOENT;
+    if (!dsn || !*dsn) return -ENOENT;
     CURLU *u = curl_url();
     char *user = NULL;
     int rc = -ENOENT;
-    if (!u)
-        return -ENOMEM;
+    if (!u) return -ENOMEM;
     if (curl_url_set(u, CURLUPART_URL, dsn, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
         curl_url_get(u, CURLUPART_USER, &user, CURLU_URLDECODE) == CURLUE_OK && user)
         rc = copy_key(user, strlen(user), key);
@@ -107,7 +98,6 @@ bool auth_key_well_formed(const char *key)
 {
     size_t n = 0;
     for (; key[n]; n++)
-        if (!isxdigit((unsigned char)key[n]))
-            return false;
+        if (!isxdigit((unsigned char)key[n])) return false;
     return n == 32;
 }

@@ -10,8 +10,7 @@ int auth_store_lookup(void *ctx, const char *key, int64_t *project_id, int *rate
 {
     struct store *st = ctx;
     struct db *db = store_acquire(st);
-    if (!db)
-        return -EIO;
+    if (!db) return -EIO;
     int rc = keys_lookup(db, key, project_id, rate_limit);
     store_release(st, db);
     return rc;

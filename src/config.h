@@ -38,12 +38,12 @@ struct config {
     const char *pg_database; /* POSTGRES_DATABASE, default periscope */
 
     /* pipeline */
-    int workers;                /* WORKERS, default: number of cores */
-    int queue_capacity;         /* QUEUE_CAPACITY, default 10000 events */
-    int batch_max;              /* BATCH_MAX, default 1000 */
-    enum ack_mode ack_mode;     /* ACK_MODE commit|queue, default commit */
-    int retention_days;         /* RETENTION_DAYS, default 90 */
-    int max_events_per_issue;   /* MAX_EVENTS_PER_ISSUE, default 1000 */
+    int workers;              /* WORKERS, default: number of cores */
+    int queue_capacity;       /* QUEUE_CAPACITY, default 10000 events */
+    int batch_max;            /* BATCH_MAX, default 1000 */
+    enum ack_mode ack_mode;   /* ACK_MODE commit|queue, default commit */
+    int retention_days;       /* RETENTION_DAYS, default 90 */
+    int max_events_per_issue; /* MAX_EVENTS_PER_ISSUE, default 1000 */
 
     /* limits (bytes) */
     size_t max_body_bytes;     /* MAX_BODY_BYTES, default 20 MiB (compressed) */

@@ -21,8 +21,8 @@ struct decomp {
     char *buf; /* capacity cap, at most max_out + 1 (one byte to detect overflow + NUL) */
     size_t len, cap;
     int error;
-    bool ended;     /* the current stream/frame is complete */
-    bool started;   /* the codec state exists */
+    bool ended;            /* the current stream/frame is complete */
+    bool started;          /* the codec state exists */
     unsigned char head[2]; /* deflate: first bytes held until zlib vs raw is known */
     size_t head_len;
     z_stream z;
@@ -32,9 +32,12 @@ struct decomp {
 
 int decomp_encoding_parse(const char *header, enum decomp_encoding *out)
 {
-    static const struct { const char *name; enum decomp_encoding enc; } names[] = {
-        { "identity", DECOMP_IDENTITY }, { "gzip", DECOMP_GZIP }, { "x-gzip", DECOMP_GZIP },
-        { "deflate", DECOMP_DEFLATE },   { "br", DECOMP_BR },     { "zstd", DECOMP_ZSTD },
+    static const struct {
+        const char *name;
+        enum decomp_encoding enc;
+    } names[] = {
+        {"identity", DECOMP_IDENTITY}, {"gzip", DECOMP_GZIP}, {"x-gzip", DECOMP_GZIP},
+        {"deflate", DECOMP_DEFLATE},   {"br", DECOMP_BR},     {"zstd", DECOMP_ZSTD},
     };
     if (!header) {
         *out = DECOMP_IDENTITY;
@@ -61,8 +64,7 @@ int decomp_encoding_parse(const char *header, enum decomp_encoding *out)
 int decomp_new(enum decomp_encoding enc, size_t max_out, struct decomp **out)
 {
     struct decomp *d = calloc(1, sizeof(*d));
-    if (!d)
-        return -ENOMEM;
+    if (!d) return -ENOMEM;
     d->enc = enc;
     d->max_out = max_out;
     *out = d;
@@ -71,12 +73,9 @@ int decomp_new(enum decomp_encoding enc, size_t max_out, struct decomp **out)
 
 void decomp_free(struct decomp *d)
 {
-    if (!d)
-        return;
-    if (d->started && (d->enc == DECOMP_GZIP || d->enc == DECOMP_DEFLATE))
-        inflateEnd(&d->z);
-    if (d->br)
-        BrotliDecoderDestroyInstance(d->br);
+    if (!d) return;
+    if (d->started && (d->enc == DECOMP_GZIP || d->enc == DECOMP_DEFLATE)) inflateEnd(&d->z);
+    if (d->br) BrotliDecoderDestroyInstance(d->br);
     ZSTD_freeDCtx(d->zstd);
     free(d->buf);
     free(d);
@@ -86,17 +85,13 @@ void decomp_free(struct decomp *d)
  * past the cap (the buffer never grows beyond max_out + 1). */
 static int ensure_room(struct decomp *d)
 {
-    if (d->len > d->max_out)
-        return -E2BIG;
-    if (d->len < d->cap)
-        return 0;
+    if (d->len > d->max_out) return -E2BIG;
+    if (d->len < d->cap) return 0;
     size_t limit = d->max_out + 1;
     size_t ncap = d->cap ? d->cap * 2 : DECOMP_INITIAL_BYTES;
-    if (ncap > limit || ncap < d->cap)
-        ncap = limit;
+    if (ncap > limit || ncap < d->cap) ncap = limit;
     char *nbuf = realloc(d->buf, ncap + 1); /* + 1: the NUL of decomp_data */
-    if (!nbuf)
-        return -ENOMEM;
+    if (!nbuf) return -ENOMEM;
     d->buf = nbuf;
     d->cap = ncap;
     return 0;
@@ -106,8 +101,7 @@ static int feed_identity(struct decomp *d, const unsigned char *in, size_t len)
 {
     while (len > 0) {
         int rc = ensure_room(d);
-        if (rc)
-            return rc;
+        if (rc) return rc;
         size_t n = d->cap - d->len < len ? d->cap - d->len : len;
         memcpy(d->buf + d->len, in, n);
         d->len += n;
@@ -120,8 +114,7 @@ static int feed_identity(struct decomp *d, const unsigned char *in, size_t len)
 static int zlib_start(struct decomp *d, int window_bits)
 {
     memset(&d->z, 0, sizeof(d->z));
-    if (inflateInit2(&d->z, window_bits) != Z_OK)
-        return -ENOMEM;
+    if (inflateInit2(&d->z, window_bits) != Z_OK) return -ENOMEM;
     d->started = true;
     return 0;
 }
@@ -135,16 +128,13 @@ static int feed_zlib(struct decomp *d, const unsigned char *in, size_t len)
         d->z.avail_in = slice;
         for (;;) {
             if (d->ended) {
-                if (d->z.avail_in == 0)
-                    break;
+                if (d->z.avail_in == 0) break;
                 /* Data after the end: a next gzip member, else garbage. */
-                if (d->enc != DECOMP_GZIP || inflateReset(&d->z) != Z_OK)
-                    return -EBADMSG;
+                if (d->enc != DECOMP_GZIP || inflateReset(&d->z) != Z_OK) return -EBADMSG;
                 d->ended = false;
             }
             int rc = ensure_room(d);
-            if (rc)
-                return rc;
+            if (rc) return rc;
             size_t room = d->cap - d->len;
             d->z.next_out = (Bytef *)d->buf + d->len;
             d->z.avail_out = room > (1u << 30) ? (1u << 30) : (uInt)room;
@@ -155,13 +145,10 @@ static int feed_zlib(struct decomp *d, const unsigned char *in, size_t len)
                 d->ended = true;
                 continue;
             }
-            if (zr == Z_BUF_ERROR)
-                break; /* no progress possible: needs more input */
-            if (zr != Z_OK)
-                return zr == Z_MEM_ERROR ? -ENOMEM : -EBADMSG;
+            if (zr == Z_BUF_ERROR) break; /* no progress possible: needs more input */
+            if (zr != Z_OK) return zr == Z_MEM_ERROR ? -ENOMEM : -EBADMSG;
             /* All input used and room left over: nothing is held back. */
-            if (d->z.avail_in == 0 && d->z.avail_out > 0)
-                break;
+            if (d->z.avail_in == 0 && d->z.avail_out > 0) break;
         }
         in += slice;
         len -= slice;
@@ -178,31 +165,25 @@ static int feed_deflate(struct decomp *d, const unsigned char *in, size_t len)
             d->head[d->head_len++] = *in++;
             len--;
         }
-        if (d->head_len < 2)
-            return 0;
+        if (d->head_len < 2) return 0;
         unsigned h = (unsigned)d->head[0] << 8 | d->head[1];
         bool zlib_wrapped = (d->head[0] & 0x0f) == 8 && h % 31 == 0;
         int rc = zlib_start(d, zlib_wrapped ? 15 : -15);
-        if (rc == 0)
-            rc = feed_zlib(d, d->head, 2);
-        if (rc)
-            return rc;
+        if (rc == 0) rc = feed_zlib(d, d->head, 2);
+        if (rc) return rc;
     }
     return feed_zlib(d, in, len);
 }
 
 static int feed_brotli(struct decomp *d, const unsigned char *in, size_t len)
 {
-    if (!d->br && !(d->br = BrotliDecoderCreateInstance(NULL, NULL, NULL)))
-        return -ENOMEM;
+    if (!d->br && !(d->br = BrotliDecoderCreateInstance(NULL, NULL, NULL))) return -ENOMEM;
     size_t avail_in = len;
     const uint8_t *next_in = in;
     for (;;) {
-        if (d->ended)
-            return avail_in > 0 ? -EBADMSG : d->len > d->max_out ? -E2BIG : 0;
+        if (d->ended) return avail_in > 0 ? -EBADMSG : d->len > d->max_out ? -E2BIG : 0;
         int rc = ensure_room(d);
-        if (rc)
-            return rc;
+        if (rc) return rc;
         size_t avail_out = d->cap - d->len;
         uint8_t *next_out = (uint8_t *)d->buf + d->len;
         BrotliDecoderResult r =
@@ -220,46 +201,50 @@ static int feed_brotli(struct decomp *d, const unsigned char *in, size_t len)
 static int feed_zstd(struct decomp *d, const unsigned char *in, size_t len)
 {
     if (!d->zstd) {
-        if (!(d->zstd = ZSTD_createDCtx()))
-            return -ENOMEM;
+        if (!(d->zstd = ZSTD_createDCtx())) return -ENOMEM;
         ZSTD_DCtx_setParameter(d->zstd, ZSTD_d_windowLogMax, DECOMP_ZSTD_WINDOW_LOG_MAX);
         d->ended = true; /* no frame open yet; empty input is an empty body */
         d->started = true;
     }
-    ZSTD_inBuffer ib = { in, len, 0 };
+    ZSTD_inBuffer ib = {in, len, 0};
     for (;;) {
         int rc = ensure_room(d);
-        if (rc)
-            return rc;
-        ZSTD_outBuffer ob = { d->buf + d->len, d->cap - d->len, 0 };
+        if (rc) return rc;
+        ZSTD_outBuffer ob = {d->buf + d->len, d->cap - d->len, 0};
         size_t r = ZSTD_decompressStream(d->zstd, &ob, &ib);
         d->len += ob.pos;
-        if (ZSTD_isError(r))
-            return -EBADMSG;
+        if (ZSTD_isError(r)) return -EBADMSG;
         d->ended = r == 0;
         /* Done when all input is consumed and the output was not full (so
          * the decoder holds nothing back). */
-        if (ib.pos == ib.size && ob.pos < ob.size)
-            return d->len > d->max_out ? -E2BIG : 0;
+        if (ib.pos == ib.size && ob.pos < ob.size) return d->len > d->max_out ? -E2BIG : 0;
     }
 }
 
 int decomp_feed(struct decomp *d, const void *in, size_t len)
 {
     int rc;
-    if (d->error)
-        return d->error;
+    if (d->error) return d->error;
     switch (d->enc) {
-    case DECOMP_IDENTITY: rc = feed_identity(d, in, len); break;
+    case DECOMP_IDENTITY:
+        rc = feed_identity(d, in, len);
+        break;
     case DECOMP_GZIP:
         rc = d->started ? 0 : zlib_start(d, 15 + 16);
-        if (rc == 0)
-            rc = feed_zlib(d, in, len);
+        if (rc == 0) rc = feed_zlib(d, in, len);
         break;
-    case DECOMP_DEFLATE: rc = feed_deflate(d, in, len); break;
-    case DECOMP_BR: rc = feed_brotli(d, in, len); break;
-    case DECOMP_ZSTD: rc = feed_zstd(d, in, len); break;
-    default: rc = -ENOTSUP; break;
+    case DECOMP_DEFLATE:
+        rc = feed_deflate(d, in, len);
+        break;
+    case DECOMP_BR:
+        rc = feed_brotli(d, in, len);
+        break;
+    case DECOMP_ZSTD:
+        rc = feed_zstd(d, in, len);
+        break;
+    default:
+        rc = -ENOTSUP;
+        break;
     }
     d->error = rc;
     return rc;
@@ -267,22 +252,17 @@ int decomp_feed(struct decomp *d, const void *in, size_t len)
 
 int decomp_finish(struct decomp *d)
 {
-    if (d->error)
-        return d->error;
-    if (d->enc == DECOMP_IDENTITY)
-        return 0;
-    if (d->enc == DECOMP_ZSTD && !d->started)
-        return 0; /* empty body */
-    if (!d->ended)
-        d->error = -EBADMSG;
+    if (d->error) return d->error;
+    if (d->enc == DECOMP_IDENTITY) return 0;
+    if (d->enc == DECOMP_ZSTD && !d->started) return 0; /* empty body */
+    if (!d->ended) d->error = -EBADMSG;
     return d->error;
 }
 
 const char *decomp_data(const struct decomp *d, size_t *len)
 {
     *len = d->len;
-    if (!d->buf)
-        return "";
+    if (!d->buf) return "";
     d->buf[d->len] = '\0';
     return d->buf;
 }
@@ -291,27 +271,23 @@ char *decomp_take(struct decomp *d, size_t *len)
 {
     char *b = d->buf;
     *len = d->len;
-    if (b)
-        b[d->len] = '\0';
+    if (b) b[d->len] = '\0';
     d->buf = NULL;
     d->len = d->cap = 0;
     return b;
 }
 
-int decomp_all(enum decomp_encoding enc, const void *in, size_t len, size_t max_out,
-               char **out, size_t *out_len)
+int decomp_all(enum decomp_encoding enc, const void *in, size_t len, size_t max_out, char **out,
+               size_t *out_len)
 {
     struct decomp *d;
     int rc = decomp_new(enc, max_out, &d);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     rc = decomp_feed(d, in, len);
-    if (rc == 0)
-        rc = decomp_finish(d);
+    if (rc == 0) rc = decomp_finish(d);
     if (rc == 0) {
         *out = decomp_take(d, out_len);
-        if (!*out && !(*out = calloc(1, 1)))
-            rc = -ENOMEM;
+        if (!*out && !(*out = calloc(1, 1))) rc = -ENOMEM;
     }
     decomp_free(d);
     return rc;

@@ -49,8 +49,8 @@ char *decomp_take(struct decomp *d, size_t *len);
 
 /* One-shot: the whole of in through a decoder of enc. *out is caller-owned
  * (NUL-terminated). */
-int decomp_all(enum decomp_encoding enc, const void *in, size_t len, size_t max_out,
-               char **out, size_t *out_len);
+int decomp_all(enum decomp_encoding enc, const void *in, size_t len, size_t max_out, char **out,
+               size_t *out_len);
 
 /* Legacy Raven /store/ body: base64 (standard or URL-safe alphabet, padding
  * optional, whitespace ignored) of zlib- or raw-deflated JSON. Decoded size

@@ -14,12 +14,10 @@ static int base64_normalize(const char *in, size_t len, char **out, size_t *out_
 {
     char *b = malloc(len + 4);
     size_t n = 0;
-    if (!b)
-        return -ENOMEM;
+    if (!b) return -ENOMEM;
     for (size_t i = 0; i < len; i++) {
         char c = in[i];
-        if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
-            continue;
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
         if (c == '-')
             c = '+';
         else if (c == '_')
@@ -58,8 +56,7 @@ int decomp_raven(const char *in, size_t len, size_t max_out, char **out, size_t 
     unsigned char *bin = NULL;
     size_t text_len;
     int rc = base64_normalize(in, len, &text, &text_len);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     if (text_len > (size_t)0x7fffffff) {
         rc = -E2BIG;
         goto fail;

@@ -23,15 +23,12 @@
 
 struct dryrun_input {
     int64_t project_id;
-    const char *project_name;   /* for the notifications; borrowed */
-    const cJSON *event;         /* the event as an SDK sends it; borrowed, not modified */
-    const char *format_type;    /* one destination type, or NULL: every type */
-    const char *lua_dir;        /* the server's Lua modules (periscope/format.lua) */
-    const char *public_url;     /* for links in the notifications */
+    const char *project_name; /* for the notifications; borrowed */
+    const cJSON *event;       /* the event as an SDK sends it; borrowed, not modified */
+    const char *format_type;  /* one destination type, or NULL: every type */
+    const char *lua_dir;      /* the server's Lua modules (periscope/format.lua) */
+    const char *public_url;   /* for links in the notifications */
 };
-
-/* The destination types, NULL-terminated. */
-extern const char *const dryrun_destination_types[];
 
 /* *out (caller owns): {"filtered", "components", "hash", "title",
  * "culprit", "issue_id": null, "notifications": {type: body}, "errors":

@@ -27,8 +27,7 @@ const char *envelope_item_type_name(enum envelope_item_type t)
 static enum envelope_item_type type_from_name(const char *s)
 {
     for (int t = 0; t < ENVELOPE_ITEM_OTHER; t++)
-        if (strcmp(s, type_names[t]) == 0)
-            return (enum envelope_item_type)t;
+        if (strcmp(s, type_names[t]) == 0) return (enum envelope_item_type)t;
     return ENVELOPE_ITEM_OTHER;
 }
 
@@ -39,8 +38,7 @@ static const char *line_end(const char *p, const char *end, const char **next)
     const char *nl = memchr(p, '\n', (size_t)(end - p));
     *next = nl ? nl + 1 : end;
     const char *e = nl ? nl : end;
-    if (e > p && e[-1] == '\r')
-        e--;
+    if (e > p && e[-1] == '\r') e--;
     return e;
 }
 
@@ -73,14 +71,13 @@ static int parse_header(const char *p, size_t len, struct envelope *env, const c
         return -EBADMSG;
     }
     json_t *dsn = json_object_get(env->header, "dsn");
-    if (json_is_string(dsn))
-        env->dsn = json_string_value(dsn);
+    if (json_is_string(dsn)) env->dsn = json_string_value(dsn);
     return 0;
 }
 
 /* Reads one item header; sets its type and (when given) its length. */
-static int parse_item_header(const char *p, size_t len, struct envelope_item *it,
-                             long long *length, const char **why)
+static int parse_item_header(const char *p, size_t len, struct envelope_item *it, long long *length,
+                             const char **why)
 {
     json_t *h = parse_object(p, len);
     if (!h) {
@@ -120,11 +117,9 @@ static int push_item(struct envelope *env, size_t *cap, const struct envelope_it
             return -EBADMSG;
         }
         size_t ncap = *cap ? *cap * 2 : 4;
-        if (ncap > ENVELOPE_MAX_ITEMS)
-            ncap = ENVELOPE_MAX_ITEMS;
+        if (ncap > ENVELOPE_MAX_ITEMS) ncap = ENVELOPE_MAX_ITEMS;
         struct envelope_item *n = realloc(env->items, ncap * sizeof(*n));
-        if (!n)
-            return -ENOMEM;
+        if (!n) return -ENOMEM;
         env->items = n;
         *cap = ncap;
     }
@@ -142,16 +137,13 @@ int envelope_parse(const char *buf, size_t len, struct envelope *env, const char
     memset(env, 0, sizeof(*env));
     *why = NULL;
     const char *e = line_end(p, end, &next);
-    if ((rc = parse_header(p, (size_t)(e - p), env, why)))
-        goto fail;
+    if ((rc = parse_header(p, (size_t)(e - p), env, why))) goto fail;
     for (p = next; p < end; p = next) {
-        struct envelope_item it = { 0 };
+        struct envelope_item it = {0};
         long long length;
         e = line_end(p, end, &next);
-        if (e == p)
-            continue; /* blank line between items */
-        if ((rc = parse_item_header(p, (size_t)(e - p), &it, &length, why)))
-            goto fail;
+        if (e == p) continue; /* blank line between items */
+        if ((rc = parse_item_header(p, (size_t)(e - p), &it, &length, why))) goto fail;
         p = next;
         if (length >= 0) {
             if ((unsigned long long)length > (size_t)(end - p)) {
@@ -162,27 +154,23 @@ int envelope_parse(const char *buf, size_t len, struct envelope *env, const char
             it.payload = p;
             it.payload_len = (size_t)length;
             next = p + length;
-            if (next < end && *next == '\r' && next + 1 < end && next[1] == '\n')
-                next++;
+            if (next < end && *next == '\r' && next + 1 < end && next[1] == '\n') next++;
             if (next < end && *next != '\n') {
                 *why = "item payload is not followed by a newline";
                 rc = -EBADMSG;
                 goto fail;
             }
-            if (next < end)
-                next++;
+            if (next < end) next++;
         } else {
             it.payload = p;
             it.payload_len = (size_t)(line_end(p, end, &next) - p);
         }
-        if ((rc = push_item(env, &cap, &it, why)))
-            goto fail;
+        if ((rc = push_item(env, &cap, &it, why))) goto fail;
     }
     return 0;
 fail:
     envelope_free(env);
-    if (rc == -ENOMEM)
-        *why = "out of memory";
+    if (rc == -ENOMEM) *why = "out of memory";
     return rc;
 }
 

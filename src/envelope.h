@@ -43,10 +43,10 @@ struct envelope_item {
 };
 
 struct envelope {
-    json_t *header;       /* owned: the envelope header object */
-    bool has_event_id;    /* header carried a valid event_id */
+    json_t *header;    /* owned: the envelope header object */
+    bool has_event_id; /* header carried a valid event_id */
     uint8_t event_id[16];
-    const char *dsn;      /* header "dsn" (borrowed from header), or NULL */
+    const char *dsn;             /* header "dsn" (borrowed from header), or NULL */
     struct envelope_item *items; /* owned array */
     size_t nitems;
     size_t counts[ENVELOPE_ITEM_TYPE_COUNT];

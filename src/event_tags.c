@@ -18,19 +18,15 @@ struct pending {
 static int key_seen(const struct pending *p, const char *key)
 {
     for (size_t i = 0; i < p->n; i++)
-        if (strcmp(p->key[i], key) == 0)
-            return 1;
+        if (strcmp(p->key[i], key) == 0) return 1;
     return 0;
 }
 
 static void add(struct pending *p, const char *key, const char *value)
 {
-    if (p->n >= EVENT_TAGS_MAX || !key || !value || !*key || !*value)
-        return;
-    if (strlen(key) > EVENT_TAG_KEY_MAX || strlen(value) > EVENT_TAG_VALUE_MAX)
-        return;
-    if (key_seen(p, key))
-        return;
+    if (p->n >= EVENT_TAGS_MAX || !key || !value || !*key || !*value) return;
+    if (strlen(key) > EVENT_TAG_KEY_MAX || strlen(value) > EVENT_TAG_VALUE_MAX) return;
+    if (key_seen(p, key)) return;
     p->key[p->n] = key;
     p->value[p->n] = value;
     p->n++;
@@ -39,8 +35,7 @@ static void add(struct pending *p, const char *key, const char *value)
 /* A tag value from a JSON scalar (strings, numbers, booleans). */
 static void add_json(struct pending *p, const char *key, const cJSON *v)
 {
-    if (p->n >= EVENT_TAGS_MAX || !v)
-        return;
+    if (p->n >= EVENT_TAGS_MAX || !v) return;
     char *buf = p->built[p->n];
     if (cJSON_IsString(v)) {
         add(p, key, v->valuestring);
@@ -60,8 +55,7 @@ static void add_user(struct pending *p, const cJSON *user)
 {
     static const char *const fields[][2] = {
         {"id", "id"}, {"email", "email"}, {"username", "username"}, {"ip_address", "ip"}};
-    if (!cJSON_IsObject(user) || p->n >= EVENT_TAGS_MAX)
-        return;
+    if (!cJSON_IsObject(user) || p->n >= EVENT_TAGS_MAX) return;
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(user, fields[i][0]);
         char val[EVENT_TAG_VALUE_MAX + 1];
@@ -72,8 +66,7 @@ static void add_user(struct pending *p, const cJSON *user)
         else
             continue;
         int len = snprintf(p->built[p->n], EVENT_TAG_VALUE_MAX + 1, "%s:%s", fields[i][1], val);
-        if (len > 0 && len <= EVENT_TAG_VALUE_MAX)
-            add(p, "user", p->built[p->n]);
+        if (len > 0 && len <= EVENT_TAG_VALUE_MAX) add(p, "user", p->built[p->n]);
         return;
     }
 }
@@ -85,15 +78,12 @@ static void add_event_tags(struct pending *p, const cJSON *tags)
         cJSON_ArrayForEach(t, tags) add_json(p, t->string, t);
         return;
     }
-    if (!cJSON_IsArray(tags))
-        return;
+    if (!cJSON_IsArray(tags)) return;
     cJSON_ArrayForEach(t, tags)
     {
-        if (cJSON_GetArraySize(t) != 2)
-            continue;
+        if (cJSON_GetArraySize(t) != 2) continue;
         const cJSON *k = cJSON_GetArrayItem(t, 0);
-        if (cJSON_IsString(k))
-            add_json(p, k->valuestring, cJSON_GetArrayItem(t, 1));
+        if (cJSON_IsString(k)) add_json(p, k->valuestring, cJSON_GetArrayItem(t, 1));
     }
 }
 
@@ -109,14 +99,12 @@ int event_tags_extract(const cJSON *event, struct event_tags **out)
     add_event_tags(p, cJSON_GetObjectItemCaseSensitive(event, "tags"));
 
     *out = NULL;
-    if (p->n == 0)
-        return 0;
+    if (p->n == 0) return 0;
     size_t bytes = sizeof(struct event_tags) + p->n * sizeof(struct event_tag);
     for (size_t i = 0; i < p->n; i++)
         bytes += strlen(p->key[i]) + strlen(p->value[i]) + 2;
     struct event_tags *t = malloc(bytes);
-    if (!t)
-        return -ENOMEM;
+    if (!t) return -ENOMEM;
     char *s = (char *)&t->tag[p->n];
     t->n = p->n;
     for (size_t i = 0; i < p->n; i++) {

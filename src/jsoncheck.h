@@ -19,8 +19,7 @@ int jsoncheck_depth(const char *p, size_t len, int max_depth);
 /* Depth check, then cJSON_ParseWithLength, then "is an object". On success
  * *out is the parsed object (caller owns, cJSON_Delete). Errors: -ELOOP too
  * deep, -EBADMSG not JSON or not an object (*why: static text), -ENOMEM. */
-int jsoncheck_parse_event(const char *p, size_t len, int max_depth, cJSON **out,
-                          const char **why);
+int jsoncheck_parse_event(const char *p, size_t len, int max_depth, cJSON **out, const char **why);
 
 /* Picks the event's id: preferred (the envelope header's, may be NULL),
  * else the object's "event_id" when it is 32 hex digits (dashes allowed),

@@ -111,7 +111,8 @@ static void put_fields_json(struct line *l, const char *f)
 {
     const char *p = f;
     while (*p) {
-        while (*p == ' ') p++;
+        while (*p == ' ')
+            p++;
         if (!*p) return;
         const char *eq = field_start(p);
         if (!eq) { /* free text without a key: keep it under "detail" */

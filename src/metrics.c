@@ -44,9 +44,11 @@ static size_t g_ncollectors;
 static uint64_t hash_key(const char *name, const char *labels)
 {
     uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (const char *p = name; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    for (const char *p = name; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
     h = (h ^ '{') * 1099511628211ULL;
-    for (const char *p = labels; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    for (const char *p = labels; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
     return h;
 }
 
@@ -117,7 +119,8 @@ void metrics_observe(const char *name, const char *labels, double v, const doubl
             s->nbounds = nbounds;
         }
         size_t b = 0;
-        while (b < s->nbounds && v > s->bounds[b]) b++;
+        while (b < s->nbounds && v > s->bounds[b])
+            b++;
         s->buckets[b]++;
         s->count++;
         s->value += v;
@@ -174,8 +177,10 @@ static void render_series(FILE *f, const struct series *s)
     char le[64];
     for (size_t b = 0; b <= s->nbounds; b++) {
         cumulative += s->buckets[b];
-        if (b < s->nbounds) snprintf(le, sizeof le, "le=\"%.17g\"", s->bounds[b]);
-        else snprintf(le, sizeof le, "le=\"+Inf\"");
+        if (b < s->nbounds)
+            snprintf(le, sizeof le, "le=\"%.17g\"", s->bounds[b]);
+        else
+            snprintf(le, sizeof le, "le=\"+Inf\"");
         fprintf(f, "%s_bucket", s->name);
         print_labels(f, s->labels, le);
         fprintf(f, " %llu\n", (unsigned long long)cumulative);
@@ -193,7 +198,8 @@ char *metrics_render(void)
     pthread_mutex_lock(&g_lock);
     size_t ncol = g_ncollectors;
     pthread_mutex_unlock(&g_lock);
-    for (size_t i = 0; i < ncol; i++) g_collectors[i].fn(g_collectors[i].ctx);
+    for (size_t i = 0; i < ncol; i++)
+        g_collectors[i].fn(g_collectors[i].ctx);
 
     char *out = NULL;
     size_t len = 0;

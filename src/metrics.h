@@ -13,12 +13,12 @@
 /* Optional HELP text for a metric name (call once at start-up). */
 void metrics_describe(const char *name, const char *type, const char *help);
 
-void metrics_add(const char *name, const char *labels, double v);     /* counter += v */
-void metrics_set(const char *name, const char *labels, double v);     /* gauge = v */
+void metrics_add(const char *name, const char *labels, double v); /* counter += v */
+void metrics_set(const char *name, const char *labels, double v); /* gauge = v */
 /* Histogram with the given upper bounds (seconds or counts), +Inf added.
  * The bounds of the first call for a name are kept. */
-void metrics_observe(const char *name, const char *labels, double v,
-                     const double *bounds, size_t nbounds);
+void metrics_observe(const char *name, const char *labels, double v, const double *bounds,
+                     size_t nbounds);
 
 /* Prometheus text exposition format. Caller frees. NULL on OOM. */
 char *metrics_render(void);

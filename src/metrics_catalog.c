@@ -43,7 +43,8 @@ static const struct entry CATALOG[] = {
     {"periscope_notification_duration_seconds", "histogram", "Time one delivery attempt took."},
     {"periscope_deliveries", "gauge", "Deliveries in the outbox, by status."},
     /* storage */
-    {"periscope_db_errors_total", "counter", "Failed database statements, by backend or component."},
+    {"periscope_db_errors_total", "counter",
+     "Failed database statements, by backend or component."},
     {"periscope_retention_runs_total", "counter", "Retention passes run."},
     {"periscope_retention_deleted_total", "counter",
      "Events deleted by retention, by reason (age, cap)."},

@@ -31,8 +31,7 @@ struct quota *quota_new(void)
 
 void quota_free(struct quota *q)
 {
-    if (!q)
-        return;
+    if (!q) return;
     for (int i = 0; i < QUOTA_BUCKETS; i++) {
         for (struct quota_entry *e = q->buckets[i], *next; e; e = next) {
             next = e->next;
@@ -48,11 +47,9 @@ static struct quota_entry *entry_of(struct quota *q, int64_t project_id)
 {
     size_t b = (size_t)((uint64_t)project_id % QUOTA_BUCKETS);
     for (struct quota_entry *e = q->buckets[b]; e; e = e->next)
-        if (e->project_id == project_id)
-            return e;
+        if (e->project_id == project_id) return e;
     struct quota_entry *e = calloc(1, sizeof(*e));
-    if (!e)
-        return NULL;
+    if (!e) return NULL;
     e->project_id = project_id;
     e->next = q->buckets[b];
     q->buckets[b] = e;
@@ -62,8 +59,7 @@ static struct quota_entry *entry_of(struct quota *q, int64_t project_id)
 int quota_charge(struct quota *q, int64_t project_id, int limit_per_minute, int n, int64_t now_ms,
                  int *retry_after_s)
 {
-    if (limit_per_minute <= 0 || n <= 0)
-        return 0;
+    if (limit_per_minute <= 0 || n <= 0) return 0;
     int rc = 0;
     pthread_mutex_lock(&q->mu);
     struct quota_entry *e = entry_of(q, project_id);
@@ -79,8 +75,7 @@ int quota_charge(struct quota *q, int64_t project_id, int limit_per_minute, int 
     if (e->count + n > limit_per_minute) {
         int64_t left_ms = window + QUOTA_WINDOW_MS - now_ms;
         *retry_after_s = (int)((left_ms + 999) / 1000);
-        if (*retry_after_s < 1)
-            *retry_after_s = 1;
+        if (*retry_after_s < 1) *retry_after_s = 1;
         rc = -EDQUOT;
         goto out;
     }

@@ -53,7 +53,10 @@ static void sleep_ms(int ms)
         ;
 }
 
-static bool stopped(const atomic_int *stop) { return stop && atomic_load(stop); }
+static bool stopped(const atomic_int *stop)
+{
+    return stop && atomic_load(stop);
+}
 
 /* Each store call borrows a pooled connection for one short transaction
  * and gives it back before any pause. */
@@ -110,8 +113,7 @@ static int delete_old(struct store *st, const struct retention_options *o, int64
         }
         s->deleted_old += n;
         metrics_add("periscope_retention_deleted_total", "reason=\"age\"", n);
-        if (n < o->batch)
-            return 0;
+        if (n < o->batch) return 0;
         sleep_ms(o->pause_ms);
     }
     return 0;
@@ -124,19 +126,17 @@ static int trim_issue(struct store *st, const struct retention_options *o, int64
     while (*budget > 0 && !stopped(stop)) {
         (*budget)--;
         int n = trim_batch(st, issue_id, o->max_events_per_issue, o->batch);
-        if (n < 0)
-            return n;
+        if (n < 0) return n;
         s->deleted_over_cap += n;
         metrics_add("periscope_retention_deleted_total", "reason=\"cap\"", n);
-        if (n < o->batch)
-            return 0;
+        if (n < o->batch) return 0;
         sleep_ms(o->pause_ms);
     }
     return 0;
 }
 
-static int trim_capped(struct store *st, const struct retention_options *o,
-                       const atomic_int *stop, struct retention_stats *s)
+static int trim_capped(struct store *st, const struct retention_options *o, const atomic_int *stop,
+                       struct retention_stats *s)
 {
     int64_t ids[CAPPED_ISSUES_PAGE], after = 0;
     int budget = RETENTION_BATCHES_PER_PASS, rc = 0;
@@ -153,8 +153,7 @@ static int trim_capped(struct store *st, const struct retention_options *o,
                 rc = r;
             }
         }
-        if (n < CAPPED_ISSUES_PAGE)
-            break;
+        if (n < CAPPED_ISSUES_PAGE) break;
         after = ids[n - 1];
     }
     return rc;
@@ -165,10 +164,8 @@ int retention_run_once(struct store *st, const struct retention_options *o, int6
 {
     struct retention_stats s = {0};
     int rc = 0, r;
-    if (o->retention_days > 0 && (r = delete_old(st, o, now_ms, stop, &s)) < 0)
-        rc = r;
-    if (o->max_events_per_issue > 0 && (r = trim_capped(st, o, stop, &s)) < 0)
-        rc = r;
+    if (o->retention_days > 0 && (r = delete_old(st, o, now_ms, stop, &s)) < 0) rc = r;
+    if (o->max_events_per_issue > 0 && (r = trim_capped(st, o, stop, &s)) < 0) rc = r;
     if (s.deleted_old + s.deleted_over_cap > 0 && !stopped(stop)) {
         r = compact(st);
         if (r < 0) /* busy readers: the next pass tries again */
@@ -178,8 +175,7 @@ int retention_run_once(struct store *st, const struct retention_options *o, int6
     if (s.deleted_old + s.deleted_over_cap > 0)
         log_info("retention pass", "deleted_old=%lld deleted_over_cap=%lld errors=%d",
                  (long long)s.deleted_old, (long long)s.deleted_over_cap, s.errors);
-    if (out)
-        *out = s;
+    if (out) *out = s;
     return rc;
 }
 
@@ -208,8 +204,7 @@ static void *retention_main(void *arg)
 int retention_start(struct store *st, const struct retention_options *o, struct retention **out)
 {
     struct retention *r = calloc(1, sizeof *r);
-    if (!r)
-        return -ENOMEM;
+    if (!r) return -ENOMEM;
     r->store = st;
     r->opt = *o;
     atomic_init(&r->stop, 0);
@@ -229,8 +224,7 @@ int retention_start(struct store *st, const struct retention_options *o, struct 
 
 void retention_stop(struct retention *r)
 {
-    if (!r)
-        return;
+    if (!r) return;
     pthread_mutex_lock(&r->lock);
     atomic_store(&r->stop, 1);
     pthread_cond_signal(&r->wake);

@@ -21,9 +21,9 @@ struct store;
 struct retention;
 
 #define RETENTION_BATCH 500
-#define RETENTION_PAUSE_MS 20           /* between two delete transactions */
+#define RETENTION_PAUSE_MS 20                /* between two delete transactions */
 #define RETENTION_INTERVAL_MS_DEFAULT 600000 /* a pass every 10 minutes */
-#define RETENTION_BATCHES_PER_PASS 10000 /* bounds one pass (5M rows) */
+#define RETENTION_BATCHES_PER_PASS 10000     /* bounds one pass (5M rows) */
 
 struct retention_options {
     int retention_days;       /* <= 0: no age limit */

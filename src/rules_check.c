@@ -33,8 +33,7 @@ struct args {
 static int parse_args(int argc, char **argv, struct args *a)
 {
     memset(a, 0, sizeof *a);
-    if (argc < 2 || strcmp(argv[1], "check") != 0)
-        return -EINVAL;
+    if (argc < 2 || strcmp(argv[1], "check") != 0) return -EINVAL;
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--event") == 0 && i + 1 < argc)
             a->event = argv[++i];
@@ -104,7 +103,8 @@ static void print_report(const json_t *r)
                json_string_value(json_object_get(e, "message")));
     const char *type;
     json_t *body;
-    json_object_foreach((json_t *)json_object_get(r, "notifications"), type, body) {
+    json_object_foreach((json_t *)json_object_get(r, "notifications"), type, body)
+    {
         printf("\nnotification %s:\n", type);
         print_json(stdout, body, 2);
     }
@@ -114,9 +114,9 @@ static void print_report(const json_t *r)
 static json_t *load_failure(const struct vm_error *err)
 {
     return json_pack("{s:n, s:[], s:n, s:n, s:n, s:n, s:{}, s:[{s:s, s:s, s:s, s:i}]}", "filtered",
-                     "components", "hash", "title", "culprit", "issue_id", "notifications", "errors",
-                     "hook", "load", "kind", vm_error_kind_name(err->kind), "message", err->message,
-                     "line", err->line);
+                     "components", "hash", "title", "culprit", "issue_id", "notifications",
+                     "errors", "hook", "load", "kind", vm_error_kind_name(err->kind), "message",
+                     err->message, "line", err->line);
 }
 
 static int run(const struct args *a, const struct config *cfg)
@@ -132,19 +132,22 @@ static int run(const struct args *a, const struct config *cfg)
     struct script *s = NULL;
     if (event_text && !cJSON_IsObject(event))
         fprintf(stderr, "periscope: %s: not a JSON object\n", a->event);
-    if (!cJSON_IsObject(event))
-        goto done;
+    if (!cJSON_IsObject(event)) goto done;
     struct vm_error err = {0};
     if (script_open(&limits, source, src_len, &s, &err) != 0) {
         result = load_failure(&err);
         rc = EXIT_SCRIPT_ERROR;
     } else {
-        struct dryrun_input in = {.project_id = 1, .project_name = "rules check", .event = event,
-                                  .format_type = a->format, .lua_dir = cfg->lua_dir,
+        struct dryrun_input in = {.project_id = 1,
+                                  .project_name = "rules check",
+                                  .event = event,
+                                  .format_type = a->format,
+                                  .lua_dir = cfg->lua_dir,
                                   .public_url = cfg->public_url};
         int r = dryrun_run(s, &in, &result);
         if (r != 0) {
-            fprintf(stderr, "periscope: %s\n", r == -EINVAL ? "unknown --format type" : strerror(-r));
+            fprintf(stderr, "periscope: %s\n",
+                    r == -EINVAL ? "unknown --format type" : strerror(-r));
             goto done;
         }
         rc = json_array_size(json_object_get(result, "errors")) ? EXIT_SCRIPT_ERROR : 0;

@@ -67,7 +67,8 @@ static void *listener_main(void *arg)
             reload_everything(l, "reconnect");
         } else if (rc < 0) {
             if (!lost)
-                log_error("script listener lost the database, retrying", "error=%s", db_errmsg(l->db));
+                log_error("script listener lost the database, retrying", "error=%s",
+                          db_errmsg(l->db));
             lost = true;
             pause_ms(RETRY_PAUSE_MS);
         }
@@ -78,11 +79,9 @@ static void *listener_main(void *arg)
 int script_listener_start(struct server *srv, struct script_listener **out)
 {
     *out = NULL;
-    if (!srv->cfg->postgres_enabled)
-        return 0;
+    if (!srv->cfg->postgres_enabled) return 0;
     struct script_listener *l = calloc(1, sizeof *l);
-    if (!l)
-        return -ENOMEM;
+    if (!l) return -ENOMEM;
     l->srv = srv;
     char err[256];
     int rc = db_open(srv->cfg, &l->db, err, sizeof err);
@@ -94,8 +93,7 @@ int script_listener_start(struct server *srv, struct script_listener **out)
         log_error("script listener cannot LISTEN", "error=%s", db_errmsg(l->db));
         goto fail;
     }
-    if ((rc = -pthread_create(&l->thread, NULL, listener_main, l)) != 0)
-        goto fail;
+    if ((rc = -pthread_create(&l->thread, NULL, listener_main, l)) != 0) goto fail;
     *out = l;
     return 0;
 fail:
@@ -106,8 +104,7 @@ fail:
 
 void script_listener_stop(struct script_listener *l)
 {
-    if (!l)
-        return;
+    if (!l) return;
     atomic_store(&l->stop, true);
     pthread_join(l->thread, NULL);
     db_close(l->db);

@@ -51,9 +51,9 @@ int script_ops_activate(struct server *srv, int64_t project_id, int64_t version,
     why->line = 0;
     int rc = script_registry_activate_on(srv->scripts, project_id, version, sample, &why->message,
                                          &why->line);
-    if (rc != 0)
-        return rc;
-    log_info("script activated", "project=%lld version=%lld", (long long)project_id, (long long)version);
+    if (rc != 0) return rc;
+    log_info("script activated", "project=%lld version=%lld", (long long)project_id,
+             (long long)version);
     tell_other_nodes(srv, project_id);
     return 0;
 }
@@ -64,19 +64,16 @@ int script_ops_put(struct server *srv, int64_t project_id, const char *source, s
     why->message = NULL;
     why->line = 0;
     int rc = project_exists(srv, project_id);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     rc = script_registry_validate(srv->scripts, source, len, sample, &why->message, &why->line);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     rc = -EEXIST;
     for (int i = 0; rc == -EEXIST && i < CREATE_VERSION_ATTEMPTS; i++) {
         struct db *db = store_acquire(srv->store);
         rc = scripts_create_version(db, project_id, source, len, version);
         store_release(srv->store, db);
     }
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     return script_ops_activate(srv, project_id, *version, sample, why);
 }
 
@@ -101,19 +98,15 @@ int script_ops_status(struct server *srv, int64_t project_id, json_t **out)
     json_t *versions = NULL, *stats = NULL;
     struct db *db = store_acquire(srv->store);
     int rc = scripts_get_active(db, project_id, &version, &source, &len);
-    if (rc == 0)
-        rc = scripts_list_versions(db, project_id, &versions);
+    if (rc == 0) rc = scripts_list_versions(db, project_id, &versions);
     store_release(srv->store, db);
-    if (rc == 0)
-        rc = script_registry_stats(srv->scripts, project_id, &stats);
-    if (rc != 0)
-        goto fail;
+    if (rc == 0) rc = script_registry_stats(srv->scripts, project_id, &stats);
+    if (rc != 0) goto fail;
     json_t *src = source ? json_stringn(source, len) : json_null();
-    *out = json_pack("{s:I, s:o, s:o, s:o, s:o}", "project_id", (json_int_t)project_id,
-                     "version", version ? json_integer(version) : json_null(),
-                     "source", src ? src : json_null(),
-                     "created_at", version ? created_at_of(versions, version) : json_null(),
-                     "stats", stats);
+    *out = json_pack("{s:I, s:o, s:o, s:o, s:o}", "project_id", (json_int_t)project_id, "version",
+                     version ? json_integer(version) : json_null(), "source",
+                     src ? src : json_null(), "created_at",
+                     version ? created_at_of(versions, version) : json_null(), "stats", stats);
     stats = NULL;
     rc = *out ? 0 : -ENOMEM;
 fail:
@@ -126,14 +119,12 @@ fail:
 int script_ops_versions(struct server *srv, int64_t project_id, json_t **out)
 {
     int rc = project_exists(srv, project_id);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     json_t *list = NULL;
     struct db *db = store_acquire(srv->store);
     rc = scripts_list_versions(db, project_id, &list);
     store_release(srv->store, db);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     *out = json_pack("{s:o, s:n}", "data", list, "next_cursor");
     return *out ? 0 : -ENOMEM;
 }

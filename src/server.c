@@ -97,7 +97,8 @@ void server_stop(struct server *srv)
     /* Drain what is left on the alerts topic: plain messages, freed here. */
     if (srv->alerts) {
         void *msg;
-        while (topic_take(srv->alerts, &msg, 1, 0) == 1) free(msg);
+        while (topic_take(srv->alerts, &msg, 1, 0) == 1)
+            free(msg);
         topic_free(srv->alerts);
     }
     srv->alerts = NULL;

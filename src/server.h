@@ -24,19 +24,19 @@ struct MHD_Daemon;
 struct server {
     struct config *cfg;
     struct store *store;
-    struct topic *events;                /* struct ingest_event*: ingest → workers */
-    struct topic *alerts;                /* struct alert_msg*: writer → notifier */
+    struct topic *events; /* struct ingest_event*: ingest → workers */
+    struct topic *alerts; /* struct alert_msg*: writer → notifier */
     struct pipeline *pipeline;
     struct notifier *notifier;
-    struct script_registry *scripts;     /* per-project active scripts and generations */
+    struct script_registry *scripts;         /* per-project active scripts and generations */
     struct script_listener *script_listener; /* Postgres: other nodes' script changes */
-    struct ingest *ingest;               /* key cache, quotas */
-    struct retention *retention;         /* background deletion of old events */
+    struct ingest *ingest;                   /* key cache, quotas */
+    struct retention *retention;             /* background deletion of old events */
     struct MHD_Daemon *httpd;
-    atomic_size_t events_queued_bytes;   /* raw bytes of the events on srv->events that ingest
-                                          * counted (ingest adds, the worker that takes one
-                                          * subtracts its ingest_event.queued_bytes) */
-    bool http_quiesced;                  /* no new connections accepted */
+    atomic_size_t events_queued_bytes; /* raw bytes of the events on srv->events that ingest
+                                        * counted (ingest adds, the worker that takes one
+                                        * subtracts its ingest_event.queued_bytes) */
+    bool http_quiesced; /* no new connections accepted */
     atomic_bool stopping;
 };
 

@@ -14,7 +14,7 @@
 struct topic;
 
 struct topic_stats {
-    size_t depth;      /* items queued now */
+    size_t depth; /* items queued now */
     size_t capacity;
     size_t high_water; /* largest depth seen */
     uint64_t published, rejected_full, taken;

@@ -20,11 +20,12 @@ static inline struct vm_limits test_limits(void)
 
 static inline cJSON *sample_event(void)
 {
-    return cJSON_Parse("{\"event_id\":\"0123456789abcdef0123456789abcdef\","
-                       "\"level\":\"error\",\"environment\":\"prod\",\"release\":\"1.0\","
-                       "\"tags\":{\"region\":\"eu\"},"
-                       "\"exception\":{\"values\":[{\"type\":\"ValueError\",\"value\":\"bad input\","
-                       "\"module\":\"app.views\"}]}}");
+    return cJSON_Parse(
+        "{\"event_id\":\"0123456789abcdef0123456789abcdef\","
+        "\"level\":\"error\",\"environment\":\"prod\",\"release\":\"1.0\","
+        "\"tags\":{\"region\":\"eu\"},"
+        "\"exception\":{\"values\":[{\"type\":\"ValueError\",\"value\":\"bad input\","
+        "\"module\":\"app.views\"}]}}");
 }
 
 #endif

@@ -47,8 +47,9 @@ static inline int64_t fx_alert(struct db *db, int64_t project, const char *title
     char hash[33];
     snprintf(hash, sizeof hash, "%032x", ++serial);
     struct db_stmt *st = db_prepare(
-        db, "INSERT INTO issues (project_id, hash, title, culprit, level, first_seen, last_seen, "
-            "times_seen) VALUES ($1, $2, $3, 'app.views in divide', 'error', $4, $4, 1) RETURNING id");
+        db,
+        "INSERT INTO issues (project_id, hash, title, culprit, level, first_seen, last_seen, "
+        "times_seen) VALUES ($1, $2, $3, 'app.views in divide', 'error', $4, $4, 1) RETURNING id");
     db_bind_int64(st, 1, project);
     db_bind_text(st, 2, hash, (size_t)-1);
     db_bind_text(st, 3, title, (size_t)-1);
@@ -57,9 +58,10 @@ static inline int64_t fx_alert(struct db *db, int64_t project, const char *title
     unsigned char event_id[16];
     memcpy(event_id, EVENT_ID, 16);
     event_id[15] = (unsigned char)serial;
-    st = db_prepare(db, "INSERT INTO events (project_id, event_id, issue_id, timestamp, received_at, "
-                        "level, environment, release, title, payload) VALUES ($1, $2, $3, $4, $4, "
-                        "'error', 'production', 'shop@1.2.3', $5, $6) RETURNING id");
+    st = db_prepare(db,
+                    "INSERT INTO events (project_id, event_id, issue_id, timestamp, received_at, "
+                    "level, environment, release, title, payload) VALUES ($1, $2, $3, $4, $4, "
+                    "'error', 'production', 'shop@1.2.3', $5, $6) RETURNING id");
     db_bind_int64(st, 1, project);
     db_bind_blob(st, 2, event_id, 16);
     db_bind_int64(st, 3, issue);

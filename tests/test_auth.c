@@ -25,8 +25,12 @@ static void expect_header_key(const char *header, const char *want)
 static void test_x_sentry_auth_forms_from_real_sdks(void **state)
 {
     (void)state;
-    expect_header_key("Sentry sentry_key=" KEY ", sentry_version=7, sentry_client=sentry.python/1.9.10", KEY);
-    expect_header_key("Sentry sentry_version=5,sentry_client=raven-go/1.0,sentry_timestamp=1,sentry_key=" KEY ",sentry_secret=s", KEY);
+    expect_header_key(
+        "Sentry sentry_key=" KEY ", sentry_version=7, sentry_client=sentry.python/1.9.10", KEY);
+    expect_header_key(
+        "Sentry sentry_version=5,sentry_client=raven-go/1.0,sentry_timestamp=1,sentry_key=" KEY
+        ",sentry_secret=s",
+        KEY);
     expect_header_key("sentry sentry_key=" KEY, KEY);
     expect_header_key("sentry_key=" KEY, KEY);
     expect_header_key("Sentry sentry_key=\"" KEY "\", sentry_version=4", KEY);

@@ -63,7 +63,8 @@ struct ack_thread_arg {
 static void *ack_worker(void *p)
 {
     struct ack_thread_arg *arg = p;
-    for (int i = 0; i < arg->n; i++) ack_event_done(arg->a, 0);
+    for (int i = 0; i < arg->n; i++)
+        ack_event_done(arg->a, 0);
     return NULL;
 }
 
@@ -74,8 +75,10 @@ static void test_ack_concurrent_done_resumes_exactly_once(void **state)
     struct ack *a = ack_new(4000, on_resume, NULL);
     pthread_t t[4];
     struct ack_thread_arg arg = {a, 1000};
-    for (int i = 0; i < 4; i++) pthread_create(&t[i], NULL, ack_worker, &arg);
-    for (int i = 0; i < 4; i++) pthread_join(t[i], NULL);
+    for (int i = 0; i < 4; i++)
+        pthread_create(&t[i], NULL, ack_worker, &arg);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
     assert_int_equal(resumed_calls, 1);
 }
 

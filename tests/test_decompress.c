@@ -21,7 +21,7 @@ static const char SAMPLE[] =
 /* window_bits: 15 zlib, -15 raw, 31 gzip. Caller frees. */
 static unsigned char *deflate_with(const void *in, size_t len, int window_bits, size_t *out_len)
 {
-    z_stream z = { 0 };
+    z_stream z = {0};
     assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY), Z_OK);
     size_t cap = deflateBound(&z, (uLong)len);
     unsigned char *out = malloc(cap);
@@ -38,8 +38,10 @@ static unsigned char *deflate_with(const void *in, size_t len, int window_bits, 
 static unsigned char *encode(enum decomp_encoding enc, const void *in, size_t len, size_t *out_len)
 {
     switch (enc) {
-    case DECOMP_GZIP: return deflate_with(in, len, 31, out_len);
-    case DECOMP_DEFLATE: return deflate_with(in, len, 15, out_len);
+    case DECOMP_GZIP:
+        return deflate_with(in, len, 31, out_len);
+    case DECOMP_DEFLATE:
+        return deflate_with(in, len, 15, out_len);
     case DECOMP_BR: {
         size_t cap = BrotliEncoderMaxCompressedSize(len) + 16;
         unsigned char *out = malloc(cap);
@@ -89,8 +91,8 @@ static void test_encoding_names_parse_case_insensitively(void **state)
     assert_int_equal(decomp_encoding_parse("gzip, br", &e), -ENOTSUP);
 }
 
-static const enum decomp_encoding ALL[] = { DECOMP_IDENTITY, DECOMP_GZIP, DECOMP_DEFLATE,
-                                            DECOMP_BR, DECOMP_ZSTD };
+static const enum decomp_encoding ALL[] = {DECOMP_IDENTITY, DECOMP_GZIP, DECOMP_DEFLATE, DECOMP_BR,
+                                           DECOMP_ZSTD};
 
 static void test_every_encoding_round_trips_whole_and_byte_by_byte(void **state)
 {
@@ -222,7 +224,7 @@ static void test_two_gib_gzip_bomb_stops_at_cap_fast(void **state)
     (void)state;
     const size_t total = (size_t)2 << 30, cap = (size_t)100 << 20, chunk = 1 << 20;
     unsigned char *zeros = calloc(1, chunk), out_buf[64 * 1024];
-    z_stream z = { 0 };
+    z_stream z = {0};
     assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, 31, 9, Z_DEFAULT_STRATEGY), Z_OK);
     struct decomp *d;
     assert_int_equal(decomp_new(DECOMP_GZIP, cap, &d), 0);
@@ -240,8 +242,7 @@ static void test_two_gib_gzip_bomb_stops_at_cap_fast(void **state)
             deflate(&z, flush);
             size_t n = sizeof(out_buf) - z.avail_out;
             compressed += n;
-            if (n && rc == 0)
-                rc = decomp_feed(d, out_buf, n);
+            if (n && rc == 0) rc = decomp_feed(d, out_buf, n);
         } while (z.avail_out == 0 && rc == 0);
     }
     double elapsed = now_s() - t0;
@@ -262,7 +263,7 @@ static void test_two_gib_gzip_bomb_stops_at_cap_fast(void **state)
  * last block holding "hello". */
 static size_t zstd_frame_with_window_log(unsigned char out[16], int window_log)
 {
-    static const unsigned char head[] = { 0x28, 0xb5, 0x2f, 0xfd, 0x00 };
+    static const unsigned char head[] = {0x28, 0xb5, 0x2f, 0xfd, 0x00};
     memcpy(out, head, sizeof(head));
     out[5] = (unsigned char)((window_log - 10) << 3);
     out[6] = (5 << 3) | 1; /* block size 5, raw, last */
@@ -310,8 +311,7 @@ static void test_raven_base64_zlib_body_decodes(void **state)
     *m++ = '\n';
     for (size_t i = 0; i < n; i++) {
         *m++ = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : b64[i];
-        if (i % 10 == 9)
-            *m++ = '\n';
+        if (i % 10 == 9) *m++ = '\n';
     }
     *m++ = ' ';
     *m = '\0';

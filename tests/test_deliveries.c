@@ -4,19 +4,24 @@
  * lease, digest holds, the alert context and the admin listing. */
 #include "notify_fixtures.h"
 
-static struct db *writer(void **state) { return store_writer(((struct test_store *)*state)->store); }
+static struct db *writer(void **state)
+{
+    return store_writer(((struct test_store *)*state)->store);
+}
 
 static void test_enqueue_makes_one_delivery_per_enabled_destination(void **state)
 {
     struct db *db = writer(state);
     int64_t p = fx_project(db, "shop");
     int64_t d1 = fx_destination(db, p, "internal_logger", "{}");
-    int64_t d2 = fx_destination(db, p, "generic_webhook", "{\"webhook_url\":\"https://example.com/h\"}");
+    int64_t d2 =
+        fx_destination(db, p, "generic_webhook", "{\"webhook_url\":\"https://example.com/h\"}");
     assert_int_equal(destinations_update(db, p, d2, NULL, 0, NULL), 0);
     int64_t a = fx_alert(db, p, "Boom");
     assert_int_equal(deliveries_enqueue(db, a, p, store_now_ms()), 0); /* idempotent */
     assert_int_equal(fx_scalar(db, "SELECT COUNT(*) FROM deliveries WHERE alert_id = $1", a), 1);
-    assert_int_equal(fx_scalar(db, "SELECT destination_id FROM deliveries WHERE alert_id = $1", a), d1);
+    assert_int_equal(fx_scalar(db, "SELECT destination_id FROM deliveries WHERE alert_id = $1", a),
+                     d1);
 }
 
 static void test_claim_is_a_lease_and_records_only_under_it(void **state)
@@ -40,17 +45,24 @@ static void test_claim_is_a_lease_and_records_only_under_it(void **state)
     assert_int_equal(deliveries_claim(db, now + 61000, 60000, 4, c + 1, &m), 0);
     assert_int_equal(m, 1);
     /* The first holder's result is dropped; the second's is kept. */
-    struct delivery_outcome o = {.attempted_at = now, .status_code = 500, .error = "HTTP 500",
-                                 .duration_ms = 12, .status = "pending", .next_attempt_at = now + 5000};
+    struct delivery_outcome o = {.attempted_at = now,
+                                 .status_code = 500,
+                                 .error = "HTTP 500",
+                                 .duration_ms = 12,
+                                 .status = "pending",
+                                 .next_attempt_at = now + 5000};
     assert_int_equal(deliveries_record(db, &c[0], 1, &o), 0);
-    assert_int_equal(fx_scalar(db, "SELECT COUNT(*) FROM delivery_attempts WHERE delivery_id = $1", c[0].id), 0);
+    assert_int_equal(
+        fx_scalar(db, "SELECT COUNT(*) FROM delivery_attempts WHERE delivery_id = $1", c[0].id), 0);
     o.status = "sent";
     o.status_code = 204;
     o.error = NULL;
     assert_int_equal(deliveries_record(db, &c[1], 1, &o), 0);
-    assert_int_equal(fx_scalar(db, "SELECT COUNT(*) FROM delivery_attempts WHERE delivery_id = $1", c[0].id), 1);
+    assert_int_equal(
+        fx_scalar(db, "SELECT COUNT(*) FROM delivery_attempts WHERE delivery_id = $1", c[0].id), 1);
     assert_int_equal(fx_scalar(db, "SELECT attempts FROM deliveries WHERE id = $1", c[0].id), 1);
-    assert_int_equal(fx_scalar(db, "SELECT last_status FROM deliveries WHERE id = $1", c[0].id), 204);
+    assert_int_equal(fx_scalar(db, "SELECT last_status FROM deliveries WHERE id = $1", c[0].id),
+                     204);
     /* Sent is final. */
     assert_int_equal(deliveries_claim(db, now + 999999, 60000, 4, c + 2, &m), 0);
     assert_int_equal(m, 0);
@@ -66,8 +78,11 @@ static void test_retry_is_due_only_at_next_attempt(void **state)
     int n = 0;
     long long now = store_now_ms();
     assert_int_equal(deliveries_claim(db, now, 60000, 1, &c, &n), 0);
-    struct delivery_outcome o = {.attempted_at = now, .status_code = 503, .error = "HTTP 503",
-                                 .status = "pending", .next_attempt_at = now + 5000};
+    struct delivery_outcome o = {.attempted_at = now,
+                                 .status_code = 503,
+                                 .error = "HTTP 503",
+                                 .status = "pending",
+                                 .next_attempt_at = now + 5000};
     assert_int_equal(deliveries_record(db, &c, 1, &o), 0);
     assert_int_equal(deliveries_claim(db, now + 4999, 60000, 1, &c, &n), 0);
     assert_int_equal(n, 0);
@@ -131,11 +146,14 @@ static void test_alert_context_has_issue_project_and_event(void **state)
     int64_t a = fx_alert(db, p, "ZeroDivisionError: division by zero");
     json_t *ctx = NULL;
     assert_int_equal(deliveries_alert_context(db, a, &ctx), 0);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(ctx, "alert"), "kind")), "new");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(ctx, "alert"), "kind")),
+                        "new");
     json_t *issue = json_object_get(ctx, "issue");
-    assert_string_equal(json_string_value(json_object_get(issue, "title")), "ZeroDivisionError: division by zero");
+    assert_string_equal(json_string_value(json_object_get(issue, "title")),
+                        "ZeroDivisionError: division by zero");
     assert_int_equal(json_integer_value(json_object_get(issue, "count")), 1);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(ctx, "project"), "name")), "shop");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(ctx, "project"), "name")),
+                        "shop");
     json_t *ev = json_object_get(ctx, "event");
     assert_string_equal(json_string_value(json_object_get(ev, "environment")), "production");
     assert_int_equal(strlen(json_string_value(json_object_get(ev, "event_id"))), 32);
@@ -154,7 +172,10 @@ static void test_list_alerts_nests_deliveries_and_attempts(void **state)
     int n = 0;
     long long now = store_now_ms();
     assert_int_equal(deliveries_claim(db, now, 60000, 2, c, &n), 0);
-    struct delivery_outcome o = {.attempted_at = now, .status_code = 200, .duration_ms = 7, .status = "sent",
+    struct delivery_outcome o = {.attempted_at = now,
+                                 .status_code = 200,
+                                 .duration_ms = 7,
+                                 .status = "sent",
                                  .next_attempt_at = now};
     assert_int_equal(deliveries_record(db, c, 2, &o), 0);
     json_t *list = NULL;
@@ -164,7 +185,8 @@ static void test_list_alerts_nests_deliveries_and_attempts(void **state)
     assert_int_equal(json_integer_value(json_object_get(first, "id")), a2); /* newest first */
     json_t *d = json_array_get(json_object_get(first, "deliveries"), 0);
     assert_string_equal(json_string_value(json_object_get(d, "status")), "sent");
-    assert_string_equal(json_string_value(json_object_get(d, "destination_type")), "internal_logger");
+    assert_string_equal(json_string_value(json_object_get(d, "destination_type")),
+                        "internal_logger");
     json_t *x = json_array_get(json_object_get(d, "attempts"), 0);
     assert_int_equal(json_integer_value(json_object_get(x, "status_code")), 200);
     assert_int_equal(json_integer_value(json_object_get(x, "duration_ms")), 7);
@@ -179,12 +201,14 @@ static void test_destinations_crud_is_scoped_to_the_project(void **state)
 {
     struct db *db = writer(state);
     int64_t p = fx_project(db, "shop"), q = fx_project(db, "other");
-    int64_t d = fx_destination(db, p, "slack_webhook", "{\"webhook_url\":\"https://hooks.slack.com/services/T0/B0/x\"}");
+    int64_t d = fx_destination(db, p, "slack_webhook",
+                               "{\"webhook_url\":\"https://hooks.slack.com/services/T0/B0/x\"}");
     json_t *row = NULL;
     assert_int_equal(destinations_get(db, q, d, &row), -ENOENT);
     assert_int_equal(destinations_get(db, p, d, &row), 0);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(row, "config"), "webhook_url")),
-                        "https://hooks.slack.com/services/T0/B0/x");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(row, "config"), "webhook_url")),
+        "https://hooks.slack.com/services/T0/B0/x");
     assert_true(json_is_true(json_object_get(row, "enabled")));
     json_decref(row);
     json_t *cfg = json_pack("{s:s}", "webhook_url", "https://hooks.slack.com/services/T1/B1/y");
@@ -194,7 +218,8 @@ static void test_destinations_crud_is_scoped_to_the_project(void **state)
     json_t *list = NULL;
     assert_int_equal(destinations_list(db, p, 0, 10, &list), 0);
     assert_int_equal(json_array_size(list), 1);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "name")), "renamed");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "name")),
+                        "renamed");
     json_decref(list);
     assert_int_equal(destinations_delete(db, q, d), -ENOENT);
     assert_int_equal(destinations_delete(db, p, d), 0);

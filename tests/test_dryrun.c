@@ -28,7 +28,8 @@ static const char EVENT[] =
     "{\"event_id\":\"0123456789abcdef0123456789abcdef\",\"platform\":\"python\",\"level\":\"warn\","
     "\"environment\":\"prod\",\"tags\":{\"region\":\"eu\"},"
     "\"exception\":{\"type\":\"ValueError\",\"value\":\"bad input 42\",\"stacktrace\":{\"frames\":["
-    "{\"filename\":\"app/views.py\",\"module\":\"app.views\",\"function\":\"checkout\",\"lineno\":3,"
+    "{\"filename\":\"app/"
+    "views.py\",\"module\":\"app.views\",\"function\":\"checkout\",\"lineno\":3,"
     "\"context_line\":\"  pay()\",\"in_app\":true}]}}}";
 
 static const char *const SCRIPTS[] = {
@@ -55,8 +56,11 @@ static void worker_hash(struct server *srv, int64_t pid, char hash[33], char **t
 
 static json_t *dry(struct script *s, const cJSON *event, const char *format)
 {
-    struct dryrun_input in = {.project_id = 1, .project_name = "shop", .event = event,
-                              .format_type = format, .lua_dir = PERISCOPE_SOURCE_DIR "/lua",
+    struct dryrun_input in = {.project_id = 1,
+                              .project_name = "shop",
+                              .event = event,
+                              .format_type = format,
+                              .lua_dir = PERISCOPE_SOURCE_DIR "/lua",
                               .public_url = "http://127.0.0.1:8000"};
     json_t *out = NULL;
     assert_int_equal(dryrun_run(s, &in, &out), 0);
@@ -88,7 +92,9 @@ static void test_dry_run_hash_equals_the_pipeline_workers(void **state)
 
         struct script *s;
         struct vm_error err;
-        assert_int_equal(script_open(script_registry_limits(srv.scripts), src, src ? strlen(src) : 0, &s, &err), 0);
+        assert_int_equal(
+            script_open(script_registry_limits(srv.scripts), src, src ? strlen(src) : 0, &s, &err),
+            0);
         json_t *r = dry(s, event, NULL);
         assert_string_equal(json_string_value(json_object_get(r, "hash")), hash);
         assert_string_equal(json_string_value(json_object_get(r, "title")), title);
@@ -130,7 +136,8 @@ static struct script *open_script(const char *src)
 static void test_filtered_event_has_no_hash_and_no_notifications(void **state)
 {
     (void)state;
-    struct script *s = open_script("return { filter = function(e) return e.environment ~= 'prod' end }");
+    struct script *s =
+        open_script("return { filter = function(e) return e.environment ~= 'prod' end }");
     cJSON *event = cJSON_Parse(EVENT);
     json_t *r = dry(s, event, NULL);
     assert_true(json_is_true(json_object_get(r, "filtered")));
@@ -153,7 +160,8 @@ static void test_format_hook_result_and_hook_errors_are_reported(void **state)
     cJSON *event = cJSON_Parse(EVENT);
     json_t *r = dry(s, event, "slack_webhook");
     json_t *slack = json_object_get(json_object_get(r, "notifications"), "slack_webhook");
-    assert_string_equal(json_string_value(json_object_get(slack, "text")), "ALERT ValueError: bad input 42");
+    assert_string_equal(json_string_value(json_object_get(slack, "text")),
+                        "ALERT ValueError: bad input 42");
     assert_int_equal(json_object_size(json_object_get(r, "notifications")), 1);
     json_t *e = json_array_get(json_object_get(r, "errors"), 0);
     assert_string_equal(json_string_value(json_object_get(e, "hook")), "fingerprint");
@@ -165,7 +173,9 @@ static void test_format_hook_result_and_hook_errors_are_reported(void **state)
     assert_non_null(strstr(json_string_value(json_object_get(email, "subject")), "ValueError"));
     json_decref(r);
 
-    struct dryrun_input in = {.project_id = 1, .event = event, .format_type = "pager",
+    struct dryrun_input in = {.project_id = 1,
+                              .event = event,
+                              .format_type = "pager",
                               .lua_dir = PERISCOPE_SOURCE_DIR "/lua"};
     json_t *out = NULL;
     assert_int_equal(dryrun_run(s, &in, &out), -EINVAL);

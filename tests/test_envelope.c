@@ -18,8 +18,7 @@ static int parse(const char *buf, size_t len, struct envelope *env)
 {
     const char *why = NULL;
     int rc = envelope_parse(buf, len, env, &why);
-    if (rc)
-        assert_non_null(why);
+    if (rc) assert_non_null(why);
     return rc;
 }
 
@@ -167,7 +166,8 @@ static void test_envelope_every_prefix_of_a_fixture_parses_or_fails_cleanly(void
 {
     (void)state;
     static const char buf[] =
-        "{\"event_id\":\"08f6b731921a44f29db522aacc890a82\",\"sent_at\":\"2026-11-24T22:31:00.815Z\"}\n"
+        "{\"event_id\":\"08f6b731921a44f29db522aacc890a82\",\"sent_at\":\"2026-11-24T22:31:00."
+        "815Z\"}\n"
         "{\"type\":\"event\",\"length\":17}\n{\"message\":\"hi\"}\n"
         "{\"type\":\"attachment\",\"length\":3,\"filename\":\"a.txt\"}\nabc\n";
     for (size_t n = 0; n <= sizeof(buf) - 1; n++) {
@@ -177,8 +177,7 @@ static void test_envelope_every_prefix_of_a_fixture_parses_or_fails_cleanly(void
         memcpy(copy, buf, n);
         int rc = envelope_parse(copy, n, &env, &why);
         assert_true(rc == 0 || rc == -EBADMSG);
-        if (rc == 0)
-            envelope_free(&env);
+        if (rc == 0) envelope_free(&env);
         free(copy);
     }
 }

@@ -16,10 +16,12 @@
 #include "lua_helpers.h"
 
 static const char ALERT[] =
-    "{\"id\":12,\"kind\":\"new\",\"created_at\":\"2026-11-25T18:00:00.000Z\",\"message_id\":\"dlv_5\","
+    "{\"id\":12,\"kind\":\"new\",\"created_at\":\"2026-11-25T18:00:00.000Z\",\"message_id\":\"dlv_"
+    "5\","
     "\"title\":\"ValueError: bad\",\"culprit\":\"app.views in divide\",\"level\":\"error\","
     "\"link\":\"https://p.example/projects/1/issues/7\","
-    "\"issue\":{\"id\":7,\"project_id\":1,\"title\":\"ValueError: bad\",\"count\":3,\"level\":\"error\"},"
+    "\"issue\":{\"id\":7,\"project_id\":1,\"title\":\"ValueError: "
+    "bad\",\"count\":3,\"level\":\"error\"},"
     "\"project\":{\"id\":1,\"name\":\"shop\"},"
     "\"event\":{\"event_id\":\"fc6d8c0c43fc4630ad850ee518f1b9d0\",\"environment\":\"prod\"}}";
 
@@ -70,7 +72,8 @@ static void both(struct fixture *fx, struct script *s, const char *type, struct 
 {
     json_t *d = dest(type);
     char err[256];
-    assert_int_equal(notify_format_alert(fx->fmt, s, fx->alert, d, got, hook_err, err, sizeof err), 0);
+    assert_int_equal(notify_format_alert(fx->fmt, s, fx->alert, d, got, hook_err, err, sizeof err),
+                     0);
     assert_int_equal(notify_format_render(fx->fmt, fx->alert, d, def, err, sizeof err), 0);
     json_decref(d);
 }
@@ -78,14 +81,16 @@ static void both(struct fixture *fx, struct script *s, const char *type, struct 
 static void test_a_table_from_format_is_the_slack_body(void **state)
 {
     struct fixture *fx = *state;
-    struct script *s = open_script("return { format = function(alert, dest)\n"
-                                   "  return { text = dest.name .. ': ' .. alert.title .. ' x' .. alert.issue.count } end }");
+    struct script *s = open_script(
+        "return { format = function(alert, dest)\n"
+        "  return { text = dest.name .. ': ' .. alert.title .. ' x' .. alert.issue.count } end }");
     struct notify_message got, def;
     struct vm_error hook_err;
     both(fx, s, "slack_webhook", &got, &def, &hook_err);
     assert_int_equal(hook_err.kind, VM_ERROR_NONE);
     json_t *body = json_loads(got.body, 0, NULL);
-    assert_string_equal(json_string_value(json_object_get(body, "text")), "ops: ValueError: bad x3");
+    assert_string_equal(json_string_value(json_object_get(body, "text")),
+                        "ops: ValueError: bad x3");
     assert_null(json_object_get(body, "blocks"));
     assert_string_equal(got.content_type, "application/json");
     json_decref(body);
@@ -97,7 +102,8 @@ static void test_a_table_from_format_is_the_slack_body(void **state)
 static void test_a_string_for_email_keeps_the_default_subject(void **state)
 {
     struct fixture *fx = *state;
-    struct script *s = open_script("return { format = function(a) return 'short: ' .. a.title end }");
+    struct script *s =
+        open_script("return { format = function(a) return 'short: ' .. a.title end }");
     struct notify_message got, def;
     struct vm_error hook_err;
     both(fx, s, "email", &got, &def, &hook_err);
@@ -122,10 +128,12 @@ static void test_a_failing_format_falls_back_to_the_default_body(void **state)
         {"return { format = function(a)\n  return a.nope.x end }", VM_ERROR_RUNTIME, 2},
         {"return { format = function(a)\n  error('boom') end }", VM_ERROR_RUNTIME, 2},
         {"return { format = function(a) while true do end end }", VM_ERROR_TIMEOUT, 0},
-        {"return { format = function(a) local t = {} for i = 1, 100 do t[i] = ('x'):rep(1 << 20) .. i end end }",
+        {"return { format = function(a) local t = {} for i = 1, 100 do t[i] = ('x'):rep(1 << 20) "
+         ".. i end end }",
          VM_ERROR_MEMORY, 0},
         {"return { format = function(a) return 42 end }", VM_ERROR_TYPE, 0},
-        {"return { format = function(a) return { text = function() end } end }", VM_ERROR_RUNTIME, 0},
+        {"return { format = function(a) return { text = function() end } end }", VM_ERROR_RUNTIME,
+         0},
     };
     const char *types[] = {"generic_webhook", "slack_webhook", "email"};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -135,8 +143,7 @@ static void test_a_failing_format_falls_back_to_the_default_body(void **state)
             struct vm_error hook_err;
             both(fx, s, types[t], &got, &def, &hook_err);
             assert_int_equal(hook_err.kind, cases[i].kind);
-            if (cases[i].line)
-                assert_int_equal(hook_err.line, cases[i].line);
+            if (cases[i].line) assert_int_equal(hook_err.line, cases[i].line);
             assert_true(hook_err.message[0] != '\0');
             if (got.body)
                 assert_string_equal(got.body, def.body);
@@ -170,10 +177,14 @@ static void test_no_hook_or_nil_or_no_script_is_the_default(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_a_table_from_format_is_the_slack_body, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_string_for_email_keeps_the_default_subject, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_failing_format_falls_back_to_the_default_body, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_no_hook_or_nil_or_no_script_is_the_default, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_table_from_format_is_the_slack_body, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_a_string_for_email_keeps_the_default_subject, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_a_failing_format_falls_back_to_the_default_body, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_no_hook_or_nil_or_no_script_is_the_default, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,7 +16,10 @@
 #define HOUR_MS 3600000LL
 #define DAY_MS (24 * HOUR_MS)
 
-static struct db *writer(void **state) { return store_writer(((struct test_store *)*state)->store); }
+static struct db *writer(void **state)
+{
+    return store_writer(((struct test_store *)*state)->store);
+}
 
 static int64_t project(struct db *db)
 {
@@ -33,9 +36,9 @@ static int64_t add_issue(struct db *db, int64_t pid, const char *title, const ch
     static int seq;
     char hash[33];
     snprintf(hash, sizeof hash, "%032d", ++seq);
-    struct db_stmt *st = db_prepare(db,
-        "INSERT INTO issues (project_id, hash, title, culprit, level, status, first_seen,"
-        " last_seen, times_seen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id");
+    struct db_stmt *st = db_prepare(
+        db, "INSERT INTO issues (project_id, hash, title, culprit, level, status, first_seen,"
+            " last_seen, times_seen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id");
     assert_non_null(st);
     db_bind_int64(st, 1, pid);
     db_bind_text(st, 2, hash, (size_t)-1);
@@ -63,10 +66,10 @@ static int64_t add_event(struct db *db, int64_t pid, int64_t issue, uint32_t n, 
     char buf[1024];
     size_t clen = ZSTD_compress(buf, sizeof buf, json, strlen(json), 1);
     assert_false(ZSTD_isError(clen));
-    struct db_stmt *st = db_prepare(db,
-        "INSERT INTO events (project_id, event_id, issue_id, timestamp, received_at, level,"
-        " environment, release, title, payload) VALUES ($1, $2, $3, $4, $4, 'error', $5, 'r1',"
-        " 'T', $6) RETURNING id");
+    struct db_stmt *st = db_prepare(
+        db, "INSERT INTO events (project_id, event_id, issue_id, timestamp, received_at, level,"
+            " environment, release, title, payload) VALUES ($1, $2, $3, $4, $4, 'error', $5, 'r1',"
+            " 'T', $6) RETURNING id");
     assert_non_null(st);
     db_bind_int64(st, 1, pid);
     db_bind_blob(st, 2, eid, 16);
@@ -108,9 +111,9 @@ static void ids_of(json_t *rows, char *out, size_t outlen)
     size_t i, o = 0;
     json_t *r;
     out[0] = '\0';
-    json_array_foreach(rows, i, r)
-        o += (size_t)snprintf(out + o, outlen - o, "%s%lld", i ? "," : "",
-                              (long long)json_integer_value(json_object_get(r, "id")));
+    json_array_foreach(rows, i, r) o +=
+        (size_t)snprintf(out + o, outlen - o, "%s%lld", i ? "," : "",
+                         (long long)json_integer_value(json_object_get(r, "id")));
 }
 
 static void expect_ids(struct db *db, int64_t pid, const struct issue_query *q, const char *want)
@@ -164,9 +167,10 @@ static void test_list_filters_status_level_text_and_time(void **state)
     int64_t p = project(db);
     int64_t a = add_issue(db, p, "ValueError: Bad 100%", "app.views in get", "error", "resolved",
                           100, 300, 1);
-    int64_t b = add_issue(db, p, "KeyError: x", "app.models in save", "warning", "ignored", 200,
-                          500, 1);
-    int64_t c = add_issue(db, p, "Timeout", "worker_job in run", "error", "unresolved", 600, 700, 1);
+    int64_t b =
+        add_issue(db, p, "KeyError: x", "app.models in save", "warning", "ignored", 200, 500, 1);
+    int64_t c =
+        add_issue(db, p, "Timeout", "worker_job in run", "error", "unresolved", 600, 700, 1);
     char want[64];
     struct issue_query q = query();
 
@@ -275,10 +279,16 @@ static void test_status_changes_single_and_bulk_stay_in_project(void **state)
     int64_t ids[] = {a, b, x, 999999}, updated = -1;
     assert_int_equal(issues_set_status_bulk(db, p, ids, 4, "ignored", &updated), 0);
     assert_int_equal(updated, 2);
-    assert_int_equal(scalar(db, "SELECT COUNT(*) FROM issues WHERE status = 'ignored' AND"
-                                " project_id = $1", p), 2);
-    assert_int_equal(scalar(db, "SELECT COUNT(*) FROM issues WHERE status = 'unresolved' AND"
-                                " id = $1", x), 1);
+    assert_int_equal(scalar(db,
+                            "SELECT COUNT(*) FROM issues WHERE status = 'ignored' AND"
+                            " project_id = $1",
+                            p),
+                     2);
+    assert_int_equal(scalar(db,
+                            "SELECT COUNT(*) FROM issues WHERE status = 'unresolved' AND"
+                            " id = $1",
+                            x),
+                     1);
 }
 
 static void test_histogram_counts_the_last_24_hours_by_hour(void **state)
@@ -335,13 +345,18 @@ static void test_tags_are_counted_per_batch_and_summarized(void **state)
     json_t *sum = NULL;
     assert_int_equal(issue_tags_summary(db, i, 1, &sum), 0);
     char *text = json_dumps(sum, JSON_COMPACT);
-    assert_string_equal(text,
-        "[{\"key\":\"browser\",\"total\":3,\"top_values\":[{\"value\":\"Firefox\",\"count\":2,\"last_seen\":300}]},"
-        "{\"key\":\"environment\",\"total\":3,\"top_values\":[{\"value\":\"prod\",\"count\":2,\"last_seen\":300}]},"
-        "{\"key\":\"n\",\"total\":2,\"top_values\":[{\"value\":\"3\",\"count\":2,\"last_seen\":300}]},"
-        "{\"key\":\"release\",\"total\":2,\"top_values\":[{\"value\":\"1.0\",\"count\":2,\"last_seen\":300}]},"
-        "{\"key\":\"server_name\",\"total\":2,\"top_values\":[{\"value\":\"web1\",\"count\":2,\"last_seen\":300}]},"
-        "{\"key\":\"user\",\"total\":2,\"top_values\":[{\"value\":\"id:42\",\"count\":2,\"last_seen\":300}]}]");
+    assert_string_equal(text, "[{\"key\":\"browser\",\"total\":3,\"top_values\":[{\"value\":"
+                              "\"Firefox\",\"count\":2,\"last_seen\":300}]},"
+                              "{\"key\":\"environment\",\"total\":3,\"top_values\":[{\"value\":"
+                              "\"prod\",\"count\":2,\"last_seen\":300}]},"
+                              "{\"key\":\"n\",\"total\":2,\"top_values\":[{\"value\":\"3\","
+                              "\"count\":2,\"last_seen\":300}]},"
+                              "{\"key\":\"release\",\"total\":2,\"top_values\":[{\"value\":\"1.0\","
+                              "\"count\":2,\"last_seen\":300}]},"
+                              "{\"key\":\"server_name\",\"total\":2,\"top_values\":[{\"value\":"
+                              "\"web1\",\"count\":2,\"last_seen\":300}]},"
+                              "{\"key\":\"user\",\"total\":2,\"top_values\":[{\"value\":\"id:42\","
+                              "\"count\":2,\"last_seen\":300}]}]");
     free(text);
     json_decref(sum);
 
@@ -438,11 +453,13 @@ static void test_retention_deletes_old_and_over_cap_keeping_counts(void **state)
     int64_t newest[4];
     for (int k = 0; k < 12; k++) {
         int64_t id = add_event(db, p, busy, ++n, now - 1000 + k, NULL, "{}");
-        if (k >= 8)
-            newest[k - 8] = id;
+        if (k >= 8) newest[k - 8] = id;
     }
-    struct retention_options o = {.retention_days = 30, .max_events_per_issue = 4,
-                                  .interval_ms = 1000, .batch = 3, .pause_ms = 0};
+    struct retention_options o = {.retention_days = 30,
+                                  .max_events_per_issue = 4,
+                                  .interval_ms = 1000,
+                                  .batch = 3,
+                                  .pause_ms = 0};
     struct retention_stats s;
     assert_int_equal(retention_run_once(ts->store, &o, now, NULL, &s), 0);
     assert_int_equal(s.deleted_old, 5);
@@ -465,8 +482,11 @@ static void test_retention_thread_starts_and_stops_promptly(void **state)
     int64_t p = project(db);
     int64_t i = add_issue(db, p, "old", "", "error", "unresolved", 1, 1, 1);
     add_event(db, p, i, 1, store_now_ms() - 100 * DAY_MS, NULL, "{}");
-    struct retention_options o = {.retention_days = 90, .max_events_per_issue = 1000,
-                                  .interval_ms = 60000, .batch = 500, .pause_ms = 1};
+    struct retention_options o = {.retention_days = 90,
+                                  .max_events_per_issue = 1000,
+                                  .interval_ms = 60000,
+                                  .batch = 500,
+                                  .pause_ms = 1};
     struct retention *r = NULL;
     assert_int_equal(retention_start(ts->store, &o, &r), 0);
     int64_t left = 1;

@@ -108,8 +108,7 @@ static void check_id(const char *json, const uint8_t *preferred, const char *wan
     assert_int_equal(jsoncheck_parse_event(json, strlen(json), 64, &j, &why), 0);
     assert_int_equal(jsoncheck_event_id(j, preferred, id), 0);
     event_id_hex(id, hex);
-    if (want)
-        assert_string_equal(hex, want);
+    if (want) assert_string_equal(hex, want);
     assert_string_equal(cJSON_GetObjectItem(j, "event_id")->valuestring, hex);
     cJSON_Delete(j);
 }

@@ -33,7 +33,8 @@ static cJSON *numbered_event(int i)
     cJSON *ev = sample_event();
     char value[64];
     snprintf(value, sizeof value, "bad input %d", i);
-    cJSON *ex = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(ev, "exception"), "values"), 0);
+    cJSON *ex =
+        cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(ev, "exception"), "values"), 0);
     cJSON_ReplaceItemInObject(ex, "value", cJSON_CreateString(value));
     cJSON_AddNumberToObject(ev, "seq", i);
     return ev;
@@ -45,19 +46,17 @@ static void test_memory_flat_over_100000_events_with_hooks(void **state)
     struct vm_limits limits = test_limits();
     struct script *s = NULL;
     struct vm_error err;
-    const char *source =
-        "local seen = 0\n"
-        "return {\n"
-        "  filter = function(e) seen = seen + 1; return e.seq % 10 ~= 0 end,\n"
-        "  fingerprint = function(e, default)\n"
-        "    if e.seq % 3 == 0 then error('every third fails') end\n"
-        "    return { '{{ default }}', e.tags.region, tostring(e.seq % 7) } end,\n"
-        "}\n";
+    const char *source = "local seen = 0\n"
+                         "return {\n"
+                         "  filter = function(e) seen = seen + 1; return e.seq % 10 ~= 0 end,\n"
+                         "  fingerprint = function(e, default)\n"
+                         "    if e.seq % 3 == 0 then error('every third fails') end\n"
+                         "    return { '{{ default }}', e.tags.region, tostring(e.seq % 7) } end,\n"
+                         "}\n";
     assert_int_equal(script_open(&limits, source, strlen(source), &s, &err), 0);
     size_t after_warmup = 0;
     for (int i = 0; i < EVENTS; i++) {
-        if (i == WARMUP)
-            after_warmup = live_bytes(s);
+        if (i == WARMUP) after_warmup = live_bytes(s);
         cJSON *ev = numbered_event(i);
         struct script_result res;
         assert_int_equal(script_run(s, ev, false, &res), 0);
@@ -65,8 +64,8 @@ static void test_memory_flat_over_100000_events_with_hooks(void **state)
         cJSON_Delete(ev);
     }
     size_t at_end = live_bytes(s);
-    print_message("live bytes after %d events: %zu, after %d: %zu (peak %zu)\n",
-                  WARMUP, after_warmup, EVENTS, at_end, s->vm->memory_peak);
+    print_message("live bytes after %d events: %zu, after %d: %zu (peak %zu)\n", WARMUP,
+                  after_warmup, EVENTS, at_end, s->vm->memory_peak);
     assert_true(at_end <= after_warmup + SLACK_BYTES);
     script_close(s);
 }

@@ -35,7 +35,8 @@ static int64_t store_script(struct test_store *ts, int64_t project_id, const cha
 }
 
 /* Processes the sample event with the given level and environment. */
-static int process(struct lua_runtime *rt, int64_t project_id, const char *environment, const char *level)
+static int process(struct lua_runtime *rt, int64_t project_id, const char *environment,
+                   const char *level)
 {
     cJSON *json = sample_event();
     cJSON_ReplaceItemInObject(json, "environment", cJSON_CreateString(environment));
@@ -65,7 +66,8 @@ static void test_registry_activate_validate_and_rollback(void **state)
     assert_int_equal(process(rt, pid, "dev", "error"), 0);
 
     /* v1 drops dev: activated, and the worker picks it up before the next event. */
-    int64_t v1 = store_script(ts, pid, "return { filter = function(e) return e.environment ~= 'dev' end }");
+    int64_t v1 =
+        store_script(ts, pid, "return { filter = function(e) return e.environment ~= 'dev' end }");
     uint64_t gen = script_registry_generation(srv.scripts);
     char *msg = NULL;
     int line = -1;
@@ -75,7 +77,8 @@ static void test_registry_activate_validate_and_rollback(void **state)
     assert_int_equal(process(rt, pid, "prod", "error"), 0);
 
     /* v2 does not compile: rejected with its line, v1 keeps running. */
-    int64_t v2 = store_script(ts, pid, "return {\n  filter = function(e)\n    return e. == 1\n  end }");
+    int64_t v2 =
+        store_script(ts, pid, "return {\n  filter = function(e)\n    return e. == 1\n  end }");
     assert_int_equal(script_registry_activate(srv.scripts, pid, v2, &msg, &line), -EINVAL);
     assert_non_null(msg);
     assert_int_equal(line, 3);
@@ -83,7 +86,8 @@ static void test_registry_activate_validate_and_rollback(void **state)
     assert_int_equal(process(rt, pid, "dev", "error"), 1);
 
     /* v3 fails at run time on the sample event: rejected too. */
-    int64_t v3 = store_script(ts, pid, "return { fingerprint = function(e)\n  return e.nothing.here end }");
+    int64_t v3 =
+        store_script(ts, pid, "return { fingerprint = function(e)\n  return e.nothing.here end }");
     assert_int_equal(script_registry_activate(srv.scripts, pid, v3, &msg, &line), -EINVAL);
     assert_non_null(strstr(msg, "fingerprint"));
     assert_int_equal(line, 2);
@@ -123,9 +127,10 @@ static void test_registry_counts_hook_errors_per_project(void **state)
     char key[PUBLIC_KEY_HEX + 1];
     assert_int_equal(projects_create(db, "stats", &pid, key), 0);
     store_release(ts->store, db);
-    int64_t v = store_script(ts, pid, "return { filter = function(e)\n"
-                                      "  if e.level == 'warning' then error('no warnings') end\n"
-                                      "  return true end }");
+    int64_t v = store_script(ts, pid,
+                             "return { filter = function(e)\n"
+                             "  if e.level == 'warning' then error('no warnings') end\n"
+                             "  return true end }");
     /* Stored and pointed at directly: the registry loads it at open. */
     db = store_acquire(ts->store);
     assert_int_equal(scripts_set_active(db, pid, v), 0);
@@ -146,7 +151,8 @@ static void test_registry_counts_hook_errors_per_project(void **state)
     json_t *last = json_object_get(stats, "last_error");
     assert_string_equal(json_string_value(json_object_get(last, "hook")), "filter");
     assert_int_equal(json_integer_value(json_object_get(last, "line")), 2);
-    assert_string_equal(json_string_value(json_object_get(last, "message")), "script:2: no warnings");
+    assert_string_equal(json_string_value(json_object_get(last, "message")),
+                        "script:2: no warnings");
     json_decref(stats);
 
     lua_runtime_free(rt);
@@ -164,7 +170,8 @@ static void test_registry_validate_uses_the_callers_event(void **state)
     int line = 0;
     cJSON *ev = sample_event();
     /* The sample has no tags.team: the hook returns an empty list. */
-    assert_int_equal(script_registry_validate(srv.scripts, src, strlen(src), ev, &msg, &line), -EINVAL);
+    assert_int_equal(script_registry_validate(srv.scripts, src, strlen(src), ev, &msg, &line),
+                     -EINVAL);
     assert_non_null(msg);
     free(msg);
     cJSON_AddStringToObject(cJSON_GetObjectItem(ev, "tags"), "team", "payments");

@@ -1,6 +1,7 @@
 /* The operator sandbox: exactly the allow-list, and every escape class from
  * Redis's Lua CVEs fails safely — after which the next event is processed
- * normally by the same state. */
+ * normally by the same state. Catastrophic patterns are refused before
+ * the C matcher runs; ordinary ones still work. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -10,9 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "lua/pattern_guard.h"
 #include "lua/sandbox.h"
 #include "lua_helpers.h"
 
@@ -25,8 +28,7 @@ static struct script *open_ok(const char *source)
     struct script *s = NULL;
     struct vm_error err = {0};
     int rc = script_open(&limits, source, source ? strlen(source) : 0, &s, &err);
-    if (rc != 0)
-        fail_msg("script_open: %s", err.trace);
+    if (rc != 0) fail_msg("script_open: %s", err.trace);
     return s;
 }
 
@@ -54,7 +56,8 @@ static void assert_next_event_normal(struct script *s)
 
 /* A filter hook whose body is `body`: runs it, expects one error of kind,
  * the event kept with the default grouping, then a normal next event. */
-static void assert_filter_fails_safely(const char *body, enum vm_error_kind kind, const char *needle)
+static void assert_filter_fails_safely(const char *body, enum vm_error_kind kind,
+                                       const char *needle)
 {
     char source[1024];
     snprintf(source, sizeof source, "return { filter = function(event) %s end }", body);
@@ -82,7 +85,8 @@ static char *eval_operator(const char *source, struct vm_error *err)
     struct vm *vm = NULL;
     assert_int_equal(vm_new(&limits, &vm, err), 0);
     char *out = NULL;
-    if (vm_load_operator_chunk(vm, source, strlen(source), err) == 0 && vm_pcall(vm, 0, 1, err) == 0) {
+    if (vm_load_operator_chunk(vm, source, strlen(source), err) == 0 &&
+        vm_pcall(vm, 0, 1, err) == 0) {
         out = strdup(lua_tostring(vm->L, -1) ? lua_tostring(vm->L, -1) : "(not a string)");
         lua_pop(vm->L, 1);
     }
@@ -115,7 +119,8 @@ static void test_sandbox_globals_are_exactly_the_allow_list(void **state)
     for (size_t i = 0; i < sandbox_allowed_count; i++) {
         const struct sandbox_name *a = &sandbox_allowed[i];
         char buf[128];
-        snprintf(buf, sizeof buf, "%s%s%s", a->library ? a->library : "", a->library ? "." : "", a->name);
+        snprintf(buf, sizeof buf, "%s%s%s", a->library ? a->library : "", a->library ? "." : "",
+                 a->name);
         names[n++] = strdup(buf);
     }
     qsort(names, n, sizeof names[0], cmp_str);
@@ -125,24 +130,22 @@ static void test_sandbox_globals_are_exactly_the_allow_list(void **state)
     char *expected = calloc(1, len + 1);
     for (size_t i = 0; i < n; i++) {
         strcat(expected, names[i]);
-        if (i + 1 < n)
-            strcat(expected, " ");
+        if (i + 1 < n) strcat(expected, " ");
         free(names[i]);
     }
 
     struct vm_error err;
-    char *got = eval_operator(
-        "local names = {}\n"
-        "for k, v in pairs(_ENV) do\n"
-        "  names[#names + 1] = k\n"
-        "  if type(v) == 'table' and k ~= '_G' and k ~= 'periscope' then\n"
-        "    for k2 in pairs(v) do names[#names + 1] = k .. '.' .. k2 end\n"
-        "  end\n"
-        "end\n"
-        "table.sort(names)\n"
-        "return table.concat(names, ' ')\n", &err);
-    if (!got)
-        fail_msg("%s", err.trace);
+    char *got = eval_operator("local names = {}\n"
+                              "for k, v in pairs(_ENV) do\n"
+                              "  names[#names + 1] = k\n"
+                              "  if type(v) == 'table' and k ~= '_G' and k ~= 'periscope' then\n"
+                              "    for k2 in pairs(v) do names[#names + 1] = k .. '.' .. k2 end\n"
+                              "  end\n"
+                              "end\n"
+                              "table.sort(names)\n"
+                              "return table.concat(names, ' ')\n",
+                              &err);
+    if (!got) fail_msg("%s", err.trace);
     assert_string_equal(got, expected);
     free(got);
     free(expected);
@@ -152,17 +155,19 @@ static void test_sandbox_forbidden_globals_are_absent(void **state)
 {
     (void)state;
     static const char *const forbidden[] = {
-        "package", "io", "os", "debug", "load", "loadstring", "dofile", "loadfile",
-        "collectgarbage", "require", "coroutine", "print", "warn", "module", "setfenv",
-        "getfenv", "newproxy", "gcinfo", "jit", "ffi",
+        "package",        "io",         "os",        "debug",
+        "load",           "loadstring", "dofile",    "loadfile",
+        "collectgarbage", "require",    "coroutine", "print",
+        "warn",           "module",     "setfenv",   "getfenv",
+        "newproxy",       "gcinfo",     "jit",       "ffi",
     };
     for (size_t i = 0; i < sizeof forbidden / sizeof forbidden[0]; i++) {
         char source[128];
-        snprintf(source, sizeof source, "return tostring(%s == nil and _G.%s == nil)", forbidden[i], forbidden[i]);
+        snprintf(source, sizeof source, "return tostring(%s == nil and _G.%s == nil)", forbidden[i],
+                 forbidden[i]);
         struct vm_error err;
         char *got = eval_operator(source, &err);
-        if (!got || strcmp(got, "true") != 0)
-            fail_msg("%s is reachable", forbidden[i]);
+        if (!got || strcmp(got, "true") != 0) fail_msg("%s is reachable", forbidden[i]);
         free(got);
     }
     struct vm_error err;
@@ -205,8 +210,7 @@ static int dump_writer(lua_State *L, const void *p, size_t sz, void *ud)
 {
     (void)L;
     struct dump_buffer *b = ud;
-    if (b->len + sz > sizeof b->data)
-        return 1;
+    if (b->len + sz > sizeof b->data) return 1;
     memcpy(b->data + b->len, p, sz);
     b->len += sz;
     return 0;
@@ -217,7 +221,8 @@ static void test_sandbox_rejects_bytecode_chunks(void **state)
     (void)state;
     /* What string.dump would make, made by a separate, ordinary state. */
     lua_State *host = luaL_newstate();
-    assert_int_equal(luaL_loadstring(host, "return { filter = function() return false end }"), LUA_OK);
+    assert_int_equal(luaL_loadstring(host, "return { filter = function() return false end }"),
+                     LUA_OK);
     struct dump_buffer b = {.len = 0};
     assert_int_equal(lua_dump(host, dump_writer, &b, 0), 0);
     lua_close(host);
@@ -258,9 +263,11 @@ static void test_sandbox_stops_deep_recursion(void **state)
 static void test_sandbox_caps_memory_of_string_bombs(void **state)
 {
     (void)state;
-    assert_filter_fails_safely("return #string.rep('x', 1 << 30) > 0", VM_ERROR_MEMORY, "not enough memory");
+    assert_filter_fails_safely("return #string.rep('x', 1 << 30) > 0", VM_ERROR_MEMORY,
+                               "not enough memory");
     assert_filter_fails_safely("local s = 'x' while true do s = s .. s end", VM_ERROR_MEMORY, NULL);
-    assert_filter_fails_safely("local t = {} for i = 1, 1e9 do t[i] = {i} end", VM_ERROR_MEMORY, NULL);
+    assert_filter_fails_safely("local t = {} for i = 1, 1e9 do t[i] = {i} end", VM_ERROR_MEMORY,
+                               NULL);
 }
 
 static void test_sandbox_times_out_infinite_loops(void **state)
@@ -276,10 +283,12 @@ static void test_sandbox_times_out_infinite_loops(void **state)
 static void test_sandbox_error_objects_that_are_tables(void **state)
 {
     (void)state;
-    assert_filter_fails_safely("error({ code = 1 })", VM_ERROR_RUNTIME, "error object is a table value");
+    assert_filter_fails_safely("error({ code = 1 })", VM_ERROR_RUNTIME,
+                               "error object is a table value");
     /* __tostring is never called by the message handler. */
-    assert_filter_fails_safely("error(setmetatable({}, { __tostring = function() while true do end end }))",
-                               VM_ERROR_RUNTIME, "error object is a table value");
+    assert_filter_fails_safely(
+        "error(setmetatable({}, { __tostring = function() while true do end end }))",
+        VM_ERROR_RUNTIME, "error object is a table value");
     assert_filter_fails_safely("error()", VM_ERROR_RUNTIME, "error object is a nil value");
 }
 
@@ -288,6 +297,76 @@ static void test_sandbox_has_no_coroutines(void **state)
     (void)state;
     assert_filter_fails_safely("local co = coroutine.create(function() while true do end end)",
                                VM_ERROR_RUNTIME, "coroutine");
+}
+
+static void test_pattern_quantifiers_are_counted_outside_classes_and_escapes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *pattern;
+        int quantifiers;
+    } cases[] = {
+        {"", 0},
+        {"timeout", 0},
+        {"a*", 1},
+        {"%*%+%-%?", 0},
+        {"[*+?-]", 0},
+        {"[]*]", 0},
+        {"[%]*]+", 1},
+        {"[^-]-", 1},
+        {"%bxy", 1},
+        {"%f[%w]%w+", 2},
+        {"^(%S+)%s+(.-)$", 3},
+        {"Non%-Error promise", 0},
+        {"^Script error%.?$", 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int q = pattern_guard_quantifiers(cases[i].pattern, strlen(cases[i].pattern));
+        if (q != cases[i].quantifiers)
+            fail_msg("'%s': %d quantifiers, want %d", cases[i].pattern, q, cases[i].quantifiers);
+    }
+    assert_false(pattern_guard_too_complex(5000, 0));
+    assert_false(pattern_guard_too_complex(9999, 2)); /* 10^8: at the budget */
+    assert_true(pattern_guard_too_complex(10000, 2));
+    assert_true(pattern_guard_too_complex(5000, 10));
+}
+
+static void test_sandbox_refuses_catastrophic_patterns_fast(void **state)
+{
+    (void)state;
+    static const char *const calls[] = {
+        "s:find(p)",     "string.find(s, p)",     "s:match(p)",    "string.match(s, p)",
+        "s:gsub(p, '')", "string.gsub(s, p, '')", "s:gmatch(p)()", "string.gmatch(s, p)()",
+    };
+    for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
+        char body[256];
+        snprintf(body, sizeof body,
+                 "local s, p = ('a'):rep(5000), ('a*'):rep(10) .. 'b' return %s == nil", calls[i]);
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        assert_filter_fails_safely(body, VM_ERROR_RUNTIME,
+                                   "pattern too complex for a subject of 5000 bytes");
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        if (s > 2.0) fail_msg("%s took %.1f s", calls[i], s);
+    }
+}
+
+static void test_sandbox_ordinary_patterns_still_work(void **state)
+{
+    (void)state;
+    struct vm_error err;
+    char *got = eval_operator(
+        "local msg = 'ConnectionError: connection refused at db-1:5432' .. (' '):rep(2000)\n"
+        "local host, port = msg:match('at ([%w%-]+):(%d+)')\n"
+        "local n = select(2, msg:gsub('%s+', ' '))\n"
+        "local words = 0 for _ in string.gmatch('a b c', '%a+') do words = words + 1 end\n"
+        "local plain = (('a*'):rep(10) .. 'b'):find(('a*'):rep(10), 1, true)\n"
+        "return table.concat({host, port, n, words, plain, tostring(msg:find('refused'))}, ',')",
+        &err);
+    if (!got) fail_msg("%s", err.trace);
+    assert_string_equal(got, "db-1,5432,5,3,1,29");
+    free(got);
 }
 
 int main(void)
@@ -304,6 +383,9 @@ int main(void)
         cmocka_unit_test(test_sandbox_times_out_infinite_loops),
         cmocka_unit_test(test_sandbox_error_objects_that_are_tables),
         cmocka_unit_test(test_sandbox_has_no_coroutines),
+        cmocka_unit_test(test_pattern_quantifiers_are_counted_outside_classes_and_escapes),
+        cmocka_unit_test(test_sandbox_refuses_catastrophic_patterns_fast),
+        cmocka_unit_test(test_sandbox_ordinary_patterns_still_work),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

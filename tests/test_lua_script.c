@@ -31,7 +31,8 @@ static struct script_result run(struct script *s, const cJSON *ev)
 static void test_script_filter_false_drops_the_event(void **state)
 {
     (void)state;
-    struct script *s = open_ok("return { filter = function(e) return e.environment ~= 'prod' end }");
+    struct script *s =
+        open_ok("return { filter = function(e) return e.environment ~= 'prod' end }");
     cJSON *ev = sample_event();
     struct script_result res = run(s, ev);
     assert_true(res.filtered);
@@ -166,8 +167,9 @@ static void test_script_survives_a_100000_deep_event(void **state)
 static void test_script_handles_a_1mib_event(void **state)
 {
     (void)state;
-    struct script *s = open_ok("return { fingerprint = function(e, d)\n"
-                               "  return { tostring(#e.extra.blob), tostring(#e.extra.list) } end }");
+    struct script *s =
+        open_ok("return { fingerprint = function(e, d)\n"
+                "  return { tostring(#e.extra.blob), tostring(#e.extra.list) } end }");
     cJSON *ev = sample_event();
     cJSON *extra = cJSON_AddObjectToObject(ev, "extra");
     char *blob = malloc(1 << 20);
@@ -190,9 +192,10 @@ static void test_script_handles_a_1mib_event(void **state)
 static void test_script_event_null_and_numbers_read_like_cjson(void **state)
 {
     (void)state;
-    struct script *s = open_ok("return { fingerprint = function(e)\n"
-                               "  return { tostring(e.extra.n), tostring(e.extra.f),\n"
-                               "           tostring(e.extra.z == periscope.json.null), tostring(#e.extra.l) } end }");
+    struct script *s = open_ok(
+        "return { fingerprint = function(e)\n"
+        "  return { tostring(e.extra.n), tostring(e.extra.f),\n"
+        "           tostring(e.extra.z == periscope.json.null), tostring(#e.extra.l) } end }");
     cJSON *ev = sample_event();
     cJSON *extra = cJSON_Parse("{\"n\": 12, \"f\": 1.5, \"z\": null, \"l\": [1, null, 3]}");
     cJSON_AddItemToObject(ev, "extra", extra);

@@ -77,8 +77,7 @@ static json_t *received(const struct receiver *r)
     char line[65536];
     while (f && fgets(line, sizeof line, f))
         json_array_append_new(list, json_loads(line, 0, NULL));
-    if (f)
-        fclose(f);
+    if (f) fclose(f);
     return list;
 }
 
@@ -105,8 +104,7 @@ static struct server *server_for(struct test_store *ts, bool allow_private, int 
 static void wait_for(struct db *db, const char *sql, int64_t arg, int64_t want)
 {
     for (int waited = 0; waited < WAIT_MS; waited += 50) {
-        if (fx_scalar(db, sql, arg) == want)
-            return;
+        if (fx_scalar(db, sql, arg) == want) return;
         sleep_ms(50);
     }
     fail_msg("timed out waiting for %s (arg %lld) == %lld, got %lld", sql, (long long)arg,
@@ -114,8 +112,11 @@ static void wait_for(struct db *db, const char *sql, int64_t arg, int64_t want)
 }
 
 #define SENT_OF_ALERT "SELECT COUNT(*) FROM deliveries WHERE alert_id = $1 AND status = 'sent'"
-#define DONE_OF_DEST "SELECT COUNT(*) FROM deliveries WHERE destination_id = $1 AND status IN ('sent', 'failed')"
-#define ATTEMPTS_OF_DEST "SELECT COUNT(*) FROM delivery_attempts x JOIN deliveries d ON d.id = x.delivery_id WHERE d.destination_id = $1"
+#define DONE_OF_DEST                                                                               \
+    "SELECT COUNT(*) FROM deliveries WHERE destination_id = $1 AND status IN ('sent', 'failed')"
+#define ATTEMPTS_OF_DEST                                                                           \
+    "SELECT COUNT(*) FROM delivery_attempts x JOIN deliveries d ON d.id = x.delivery_id WHERE "    \
+    "d.destination_id = $1"
 
 static int setup(void **state)
 {
@@ -157,12 +158,16 @@ static void test_webhook_slack_and_email_arrive_signed_and_formatted(void **stat
     char cfg[512];
     snprintf(cfg, sizeof cfg,
              "{\"webhook_url\":\"http://127.0.0.1:%d/hook\",\"secret\":\"" SECRET "\","
-             "\"webhook_headers\":{\"X-Team\":\"payments\"}}", hook.port);
+             "\"webhook_headers\":{\"X-Team\":\"payments\"}}",
+             hook.port);
     int64_t d_hook = fx_destination(db, p, "generic_webhook", cfg);
-    snprintf(cfg, sizeof cfg, "{\"webhook_url\":\"http://127.0.0.1:%d/services/T0/B0/x\"}", slack.port);
+    snprintf(cfg, sizeof cfg, "{\"webhook_url\":\"http://127.0.0.1:%d/services/T0/B0/x\"}",
+             slack.port);
     fx_destination(db, p, "slack_webhook", cfg);
-    snprintf(cfg, sizeof cfg, "{\"smtp_url\":\"smtp://127.0.0.1:%d\",\"from\":\"periscope@example.com\","
-                              "\"to\":[\"oncall@example.com\"]}", smtp_port);
+    snprintf(cfg, sizeof cfg,
+             "{\"smtp_url\":\"smtp://127.0.0.1:%d\",\"from\":\"periscope@example.com\","
+             "\"to\":[\"oncall@example.com\"]}",
+             smtp_port);
     fx_destination(db, p, "email", cfg);
     int64_t alert = fx_alert(db, p, "ZeroDivisionError: division by zero");
 
@@ -176,7 +181,9 @@ static void test_webhook_slack_and_email_arrive_signed_and_formatted(void **stat
     json_t *req = json_array_get(reqs, 0);
     assert_true(json_is_true(json_object_get(req, "sig_ok"))); /* verified in Python */
     char id[32];
-    snprintf(id, sizeof id, "dlv_%lld", (long long)fx_scalar(db, "SELECT id FROM deliveries WHERE destination_id = $1", d_hook));
+    snprintf(
+        id, sizeof id, "dlv_%lld",
+        (long long)fx_scalar(db, "SELECT id FROM deliveries WHERE destination_id = $1", d_hook));
     assert_string_equal(header(req, "webhook-id"), id);
     assert_string_equal(header(req, "x-team"), "payments");
     assert_string_equal(header(req, "content-type"), "application/json");
@@ -186,15 +193,20 @@ static void test_webhook_slack_and_email_arrive_signed_and_formatted(void **stat
     assert_string_equal(json_string_value(json_object_get(body, "version")), "1.0");
     assert_string_equal(json_string_value(json_object_get(body, "id")), id);
     json_t *data = json_object_get(body, "data");
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(data, "alert"), "id")), alert);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(data, "alert"), "id")),
+                     alert);
     json_t *issue = json_object_get(data, "issue");
-    assert_string_equal(json_string_value(json_object_get(issue, "title")), "ZeroDivisionError: division by zero");
+    assert_string_equal(json_string_value(json_object_get(issue, "title")),
+                        "ZeroDivisionError: division by zero");
     char link[128];
     snprintf(link, sizeof link, "https://periscope.example/projects/%lld/issues/%lld", (long long)p,
              (long long)json_integer_value(json_object_get(issue, "id")));
     assert_string_equal(json_string_value(json_object_get(issue, "link")), link);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(data, "project"), "name")), "shop");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(data, "event"), "environment")), "production");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(data, "project"), "name")), "shop");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(data, "event"), "environment")),
+        "production");
     json_decref(body);
     json_decref(reqs);
 
@@ -203,9 +215,11 @@ static void test_webhook_slack_and_email_arrive_signed_and_formatted(void **stat
     req = json_array_get(reqs, 0);
     assert_null(json_object_get(json_object_get(req, "headers"), "webhook-signature"));
     body = json_loads(json_string_value(json_object_get(req, "body")), 0, NULL);
-    assert_string_equal(json_string_value(json_object_get(body, "text")), "ZeroDivisionError: division by zero");
+    assert_string_equal(json_string_value(json_object_get(body, "text")),
+                        "ZeroDivisionError: division by zero");
     json_t *blocks = json_object_get(body, "blocks");
-    assert_string_equal(json_string_value(json_object_get(json_array_get(blocks, 0), "type")), "header");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(blocks, 0), "type")),
+                        "header");
     json_decref(body);
     json_decref(reqs);
 
@@ -221,6 +235,8 @@ static void test_webhook_slack_and_email_arrive_signed_and_formatted(void **stat
     assert_non_null(strstr(mail, "text/plain"));
     assert_non_null(strstr(mail, "text/html"));
     assert_non_null(strstr(mail, "oncall@example.com"));
+    /* The text part's lines end in CRLF: no bare LF quoted as "=0A". */
+    assert_null(strstr(mail, "=0A"));
     child_stop(hook.pid);
     child_stop(slack.pid);
 }
@@ -241,20 +257,32 @@ static void test_failures_are_retried_with_backoff_honouring_retry_after(void **
     wait_for(db, DONE_OF_DEST, d, 1);
     notifier_stop(nf);
 
-    assert_int_equal(fx_scalar(db, "SELECT COUNT(*) FROM deliveries WHERE destination_id = $1 AND status = 'sent'", d), 1);
-    assert_int_equal(fx_scalar(db, "SELECT attempts FROM deliveries WHERE destination_id = $1", d), 3);
+    assert_int_equal(
+        fx_scalar(
+            db, "SELECT COUNT(*) FROM deliveries WHERE destination_id = $1 AND status = 'sent'", d),
+        1);
+    assert_int_equal(fx_scalar(db, "SELECT attempts FROM deliveries WHERE destination_id = $1", d),
+                     3);
     json_t *reqs = received(&r);
     assert_int_equal(json_array_size(reqs), 3);
     double t0 = json_real_value(json_object_get(json_array_get(reqs, 0), "t"));
     double t1 = json_real_value(json_object_get(json_array_get(reqs, 1), "t"));
     double t2 = json_real_value(json_object_get(json_array_get(reqs, 2), "t"));
-    assert_true(t1 - t0 >= 0.09);  /* backoff: at least half of 200 ms */
-    assert_true(t2 - t1 >= 0.95);  /* Retry-After: 1 s, longer than the 400 ms backoff */
+    assert_true(t1 - t0 >= 0.09); /* backoff: at least half of 200 ms */
+    assert_true(t2 - t1 >= 0.95); /* Retry-After: 1 s, longer than the 400 ms backoff */
     json_decref(reqs);
     /* Every attempt is on record, in order. */
     assert_int_equal(fx_scalar(db, ATTEMPTS_OF_DEST, d), 3);
-    assert_int_equal(fx_scalar(db, "SELECT MIN(status_code) FROM delivery_attempts x JOIN deliveries d ON d.id = x.delivery_id WHERE d.destination_id = $1", d), 204);
-    assert_int_equal(fx_scalar(db, "SELECT MAX(status_code) FROM delivery_attempts x JOIN deliveries d ON d.id = x.delivery_id WHERE d.destination_id = $1", d), 500);
+    assert_int_equal(fx_scalar(db,
+                               "SELECT MIN(status_code) FROM delivery_attempts x JOIN deliveries d "
+                               "ON d.id = x.delivery_id WHERE d.destination_id = $1",
+                               d),
+                     204);
+    assert_int_equal(fx_scalar(db,
+                               "SELECT MAX(status_code) FROM delivery_attempts x JOIN deliveries d "
+                               "ON d.id = x.delivery_id WHERE d.destination_id = $1",
+                               d),
+                     500);
     child_stop(r.pid);
 }
 
@@ -275,8 +303,9 @@ static void test_a_hanging_receiver_times_out_and_is_retried(void **state)
     wait_for(db, DONE_OF_DEST, d, 1);
     notifier_stop(nf);
     assert_int_equal(fx_scalar(db, ATTEMPTS_OF_DEST, d), 2);
-    struct db_stmt *st = db_prepare(db, "SELECT x.error, x.duration_ms FROM delivery_attempts x JOIN deliveries d "
-                                        "ON d.id = x.delivery_id WHERE d.destination_id = $1 ORDER BY x.id");
+    struct db_stmt *st =
+        db_prepare(db, "SELECT x.error, x.duration_ms FROM delivery_attempts x JOIN deliveries d "
+                       "ON d.id = x.delivery_id WHERE d.destination_id = $1 ORDER BY x.id");
     db_bind_int64(st, 1, d);
     assert_int_equal(db_step(st), DB_ROW);
     assert_non_null(strstr(db_col_text(st, 0), "Timeout"));
@@ -301,7 +330,11 @@ static void test_restart_mid_retry_loses_nothing_and_sends_once(void **state)
     assert_int_equal(notifier_start(server_for(ts, true, 20), &nf), 0);
     wait_for(db, ATTEMPTS_OF_DEST, d, 1); /* the 503 */
     notifier_stop(nf);                    /* down while the retry waits */
-    assert_int_equal(fx_scalar(db, "SELECT COUNT(*) FROM deliveries WHERE destination_id = $1 AND status = 'pending'", d), 1);
+    assert_int_equal(
+        fx_scalar(
+            db, "SELECT COUNT(*) FROM deliveries WHERE destination_id = $1 AND status = 'pending'",
+            d),
+        1);
     assert_int_equal(notifier_start(server_for(ts, true, 20), &nf), 0);
     wait_for(db, DONE_OF_DEST, d, 1);
     sleep_ms(300); /* anything duplicated would arrive now */
@@ -310,7 +343,10 @@ static void test_restart_mid_retry_loses_nothing_and_sends_once(void **state)
     assert_int_equal(json_array_size(reqs), 2);
     json_decref(reqs);
     assert_int_equal(fx_scalar(db, ATTEMPTS_OF_DEST, d), 2);
-    assert_int_equal(fx_scalar(db, "SELECT COUNT(*) FROM deliveries WHERE destination_id = $1 AND status = 'sent'", d), 1);
+    assert_int_equal(
+        fx_scalar(
+            db, "SELECT COUNT(*) FROM deliveries WHERE destination_id = $1 AND status = 'sent'", d),
+        1);
     child_stop(r.pid);
 }
 
@@ -329,9 +365,14 @@ static void test_localhost_is_refused_without_the_override(void **state)
     assert_int_equal(notifier_start(server_for(ts, false, 20), &nf), 0);
     wait_for(db, DONE_OF_DEST, d, 1);
     notifier_stop(nf);
-    assert_int_equal(fx_scalar(db, "SELECT COUNT(*) FROM deliveries WHERE destination_id = $1 AND status = 'failed'", d), 1);
+    assert_int_equal(
+        fx_scalar(db,
+                  "SELECT COUNT(*) FROM deliveries WHERE destination_id = $1 AND status = 'failed'",
+                  d),
+        1);
     assert_int_equal(fx_scalar(db, ATTEMPTS_OF_DEST, d), 1); /* refused is final */
-    struct db_stmt *st = db_prepare(db, "SELECT last_error FROM deliveries WHERE destination_id = $1");
+    struct db_stmt *st =
+        db_prepare(db, "SELECT last_error FROM deliveries WHERE destination_id = $1");
     db_bind_int64(st, 1, d);
     assert_int_equal(db_step(st), DB_ROW);
     assert_non_null(strstr(db_col_text(st, 0), "refused (loopback)"));
@@ -361,9 +402,11 @@ static void test_a_burst_beyond_the_rate_is_folded_into_one_digest(void **state)
     notifier_stop(nf);
     json_t *reqs = received(&r);
     assert_int_equal(json_array_size(reqs), 3); /* 2 alerts, then 1 digest of 4 */
-    json_t *digest = json_loads(json_string_value(json_object_get(json_array_get(reqs, 2), "body")), 0, NULL);
+    json_t *digest =
+        json_loads(json_string_value(json_object_get(json_array_get(reqs, 2), "body")), 0, NULL);
     assert_string_equal(json_string_value(json_object_get(digest, "event")), "alert.digest");
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(digest, "data"), "count")), 4);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(digest, "data"), "count")),
+                     4);
     double gap = json_real_value(json_object_get(json_array_get(reqs, 2), "t")) -
                  json_real_value(json_object_get(json_array_get(reqs, 0), "t"));
     assert_true(gap >= 1.4); /* sent when the window ended */
@@ -376,12 +419,19 @@ int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_webhook_slack_and_email_arrive_signed_and_formatted, setup, test_store_teardown),
-        cmocka_unit_test_setup_teardown(test_failures_are_retried_with_backoff_honouring_retry_after, setup, test_store_teardown),
-        cmocka_unit_test_setup_teardown(test_a_hanging_receiver_times_out_and_is_retried, setup, test_store_teardown),
-        cmocka_unit_test_setup_teardown(test_restart_mid_retry_loses_nothing_and_sends_once, setup, test_store_teardown),
-        cmocka_unit_test_setup_teardown(test_localhost_is_refused_without_the_override, setup, test_store_teardown),
-        cmocka_unit_test_setup_teardown(test_a_burst_beyond_the_rate_is_folded_into_one_digest, setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_webhook_slack_and_email_arrive_signed_and_formatted,
+                                        setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_failures_are_retried_with_backoff_honouring_retry_after, setup,
+            test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_a_hanging_receiver_times_out_and_is_retried, setup,
+                                        test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_restart_mid_retry_loses_nothing_and_sends_once, setup,
+                                        test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_localhost_is_refused_without_the_override, setup,
+                                        test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_a_burst_beyond_the_rate_is_folded_into_one_digest,
+                                        setup, test_store_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,14 +1,16 @@
 /* The notifier's pure policies: Standard Webhooks signatures, the retry
  * schedule (backoff, jitter, Retry-After, what is never retried) and the
- * per-destination throttle window. */
+ * per-destination throttle window, and the email text's CRLF line endings. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "notify/channel_email.h"
 #include "notify/retry.h"
 #include "notify/sign.h"
 #include "notify/throttle.h"
@@ -134,6 +136,23 @@ static void test_throttle_disabled_and_bounded(void **state)
     throttle_free(t);
 }
 
+static void test_email_text_gets_crlf_line_endings(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"a\nb\n", "a\r\nb\r\n"},       {"a\r\nb", "a\r\nb"}, /* already CRLF: unchanged */
+        {"a\rb\n\n", "a\r\nb\r\n\r\n"}, {"no break", "no break"}, {"", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *got = channel_email_crlf(cases[i].in);
+        assert_non_null(got);
+        assert_string_equal(got, cases[i].want);
+        free(got);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -146,6 +165,7 @@ int main(void)
         cmocka_unit_test(test_retry_after_parses_seconds_and_http_dates),
         cmocka_unit_test(test_throttle_allows_rate_then_holds_until_window_end),
         cmocka_unit_test(test_throttle_disabled_and_bounded),
+        cmocka_unit_test(test_email_text_gets_crlf_line_endings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

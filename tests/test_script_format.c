@@ -13,8 +13,9 @@
 #include "lua/script_format.h"
 #include "lua_helpers.h"
 
-static const char ALERT[] = "{\"kind\":\"new\",\"title\":\"ValueError: bad\",\"issue\":{\"id\":7,\"count\":3},"
-                            "\"project\":{\"id\":1,\"name\":\"shop\"}}";
+static const char ALERT[] =
+    "{\"kind\":\"new\",\"title\":\"ValueError: bad\",\"issue\":{\"id\":7,\"count\":3},"
+    "\"project\":{\"id\":1,\"name\":\"shop\"}}";
 static const char SLACK[] = "{\"id\":0,\"type\":\"slack_webhook\",\"name\":\"ops\"}";
 
 /* Opens source, runs its format hook on the fixed alert for Slack. */
@@ -27,8 +28,7 @@ static int run_format(const char *source, char **out, bool *is_json, struct vm_e
     cJSON *alert = cJSON_Parse(ALERT), *dest = cJSON_Parse(SLACK);
     size_t len;
     int rc = script_format(s, alert, dest, out, &len, is_json, err);
-    if (rc == 1)
-        assert_int_equal(len, strlen(*out));
+    if (rc == 1) assert_int_equal(len, strlen(*out));
     cJSON_Delete(alert);
     cJSON_Delete(dest);
     script_close(s);
@@ -41,12 +41,14 @@ static void test_format_table_result_is_json(void **state)
     char *out;
     bool is_json;
     struct vm_error err;
-    const char *src = "return { format = function(alert, dest)\n"
-                      "  return { text = dest.type .. ': ' .. alert.title .. ' x' .. alert.issue.count } end }";
+    const char *src =
+        "return { format = function(alert, dest)\n"
+        "  return { text = dest.type .. ': ' .. alert.title .. ' x' .. alert.issue.count } end }";
     assert_int_equal(run_format(src, &out, &is_json, &err), 1);
     assert_true(is_json);
     cJSON *body = cJSON_Parse(out);
-    assert_string_equal(cJSON_GetObjectItem(body, "text")->valuestring, "slack_webhook: ValueError: bad x3");
+    assert_string_equal(cJSON_GetObjectItem(body, "text")->valuestring,
+                        "slack_webhook: ValueError: bad x3");
     cJSON_Delete(body);
     free(out);
 }
@@ -57,8 +59,9 @@ static void test_format_string_result_is_passed_as_is(void **state)
     char *out;
     bool is_json;
     struct vm_error err;
-    assert_int_equal(run_format("return { format = function(a) return 'plain ' .. a.kind end }", &out,
-                                &is_json, &err), 1);
+    assert_int_equal(run_format("return { format = function(a) return 'plain ' .. a.kind end }",
+                                &out, &is_json, &err),
+                     1);
     assert_false(is_json);
     assert_string_equal(out, "plain new");
     free(out);
@@ -70,9 +73,11 @@ static void test_format_nil_or_absent_means_default(void **state)
     char *out;
     bool is_json;
     struct vm_error err;
-    assert_int_equal(run_format("return { format = function() return nil end }", &out, &is_json, &err), 0);
+    assert_int_equal(
+        run_format("return { format = function() return nil end }", &out, &is_json, &err), 0);
     assert_null(out);
-    assert_int_equal(run_format("return { filter = function() return true end }", &out, &is_json, &err), 0);
+    assert_int_equal(
+        run_format("return { filter = function() return true end }", &out, &is_json, &err), 0);
     assert_int_equal(run_format(NULL, &out, &is_json, &err), 0);
 }
 
@@ -82,12 +87,17 @@ static void test_format_failures_are_reported(void **state)
     char *out;
     bool is_json;
     struct vm_error err;
-    assert_int_equal(run_format("return { format = function(a)\n  return a.nope.x end }", &out, &is_json, &err), -1);
+    assert_int_equal(
+        run_format("return { format = function(a)\n  return a.nope.x end }", &out, &is_json, &err),
+        -1);
     assert_int_equal(err.kind, VM_ERROR_RUNTIME);
     assert_int_equal(err.line, 2);
-    assert_int_equal(run_format("return { format = function(a)\n  while true do end end }", &out, &is_json, &err), -1);
+    assert_int_equal(run_format("return { format = function(a)\n  while true do end end }", &out,
+                                &is_json, &err),
+                     -1);
     assert_int_equal(err.kind, VM_ERROR_TIMEOUT);
-    assert_int_equal(run_format("return { format = function(a) return 42 end }", &out, &is_json, &err), -1);
+    assert_int_equal(
+        run_format("return { format = function(a) return 42 end }", &out, &is_json, &err), -1);
     assert_int_equal(err.kind, VM_ERROR_TYPE);
     assert_null(out);
 }

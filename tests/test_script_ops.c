@@ -1,6 +1,7 @@
 /* Script management through script_ops (what the admin endpoints call):
  * a PUT takes effect for the next event, bad scripts (syntax, a failing
- * hook, an endless loop, a memory bomb) are refused with their line while
+ * hook, a format() that raises for some destination type, an endless
+ * loop, a memory bomb) are refused with their line while
  * the old script keeps serving, rollback and reset, status with live stats,
  * and on Postgres a change on one node reaching another through
  * LISTEN/NOTIFY within a second (also after the listener lost its
@@ -69,8 +70,7 @@ static int run_event(struct node *n, int64_t pid, const char *env, char hash[33]
     cJSON_ReplaceItemInObject(json, "environment", cJSON_CreateString(env));
     struct ingest_event ev = {.project_id = pid, .json = json};
     assert_int_equal(lua_runtime_process(n->rt, &ev), 0);
-    if (hash)
-        memcpy(hash, ev.hash, 33);
+    if (hash) memcpy(hash, ev.hash, 33);
     free(ev.title);
     free(ev.culprit);
     cJSON_Delete(json);
@@ -105,13 +105,15 @@ static void test_put_takes_effect_for_the_next_event(void **state)
     assert_null(why.message);
     assert_int_equal(run_event(&n, pid, "dev", NULL), -1);
 
-    assert_int_equal(script_ops_put(&n.srv, pid, GROUP_BY_REGION, strlen(GROUP_BY_REGION), NULL, &v, &why), 0);
+    assert_int_equal(
+        script_ops_put(&n.srv, pid, GROUP_BY_REGION, strlen(GROUP_BY_REGION), NULL, &v, &why), 0);
     assert_int_equal(v, 2);
     assert_int_equal(run_event(&n, pid, "dev", after), 0);
     assert_string_not_equal(before, after);
     assert_int_equal(active_version(ts->store, pid), 2);
 
-    assert_int_equal(script_ops_put(&n.srv, 999999, DROP_DEV, strlen(DROP_DEV), NULL, &v, &why), -ENOENT);
+    assert_int_equal(script_ops_put(&n.srv, 999999, DROP_DEV, strlen(DROP_DEV), NULL, &v, &why),
+                     -ENOENT);
     node_close(&n);
 }
 
@@ -137,8 +139,15 @@ static void test_bad_scripts_are_refused_and_the_old_one_keeps_serving(void **st
         {"return {\n  filter = function(e)\n    return e. == 1\n  end }", 3, "syntax"},
         {"return { fingerprint = function(e)\n  return e.nothing.here end }", 2, "fingerprint"},
         {"return { filter = function(e)\n  while true do end\n end }", 2, "timeout"},
-        {"return { filter = function(e)\n  local t = {}\n  for i = 1, 64 do t[i] = string.rep('x', 1 << 20) .. i end\n end }", 0, "memory"},
+        {"return { filter = function(e)\n  local t = {}\n  for i = 1, 64 do t[i] = string.rep('x', "
+         "1 << 20) .. i end\n end }",
+         0, "memory"},
         {"return { filter = 42 }", 0, "must be a function"},
+        {"return { format = function(alert, dest)\n  error('no format for ' .. dest.type)\n end }",
+         2, "format: "},
+        {"return { format = function(alert, dest)\n  if dest.type == 'email' then return 42 end\n "
+         "end }",
+         0, "email"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int rc = script_ops_put(&n.srv, pid, bad[i].source, strlen(bad[i].source), NULL, &v, &why);
@@ -190,7 +199,8 @@ static void test_rollback_and_reset_restore_behaviour(void **state)
     struct script_rejection why;
     int64_t v;
     assert_int_equal(script_ops_put(&n.srv, pid, DROP_DEV, strlen(DROP_DEV), NULL, &v, &why), 0);
-    assert_int_equal(script_ops_put(&n.srv, pid, GROUP_BY_REGION, strlen(GROUP_BY_REGION), NULL, &v, &why), 0);
+    assert_int_equal(
+        script_ops_put(&n.srv, pid, GROUP_BY_REGION, strlen(GROUP_BY_REGION), NULL, &v, &why), 0);
     assert_int_equal(run_event(&n, pid, "dev", regional), 0);
 
     assert_int_equal(script_ops_activate(&n.srv, pid, 1, NULL, &why), 0);
@@ -255,7 +265,8 @@ static void test_status_shows_the_script_and_live_stats_since_activation(void **
     /* A new activation starts the counts again. */
     assert_int_equal(script_ops_activate(&n.srv, pid, 1, NULL, &why), 0);
     assert_int_equal(script_ops_status(&n.srv, pid, &st), 0);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(st, "stats"), "events")), 0);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(st, "stats"), "events")),
+                     0);
     assert_true(json_is_null(json_object_get(json_object_get(st, "stats"), "last_error")));
     json_decref(st);
     assert_int_equal(script_ops_status(&n.srv, 999999, &st), -ENOENT);
@@ -276,8 +287,7 @@ static long long wait_for_hash(struct node *b, int64_t pid, const char *want, lo
     long long t0 = mono_ms();
     while (mono_ms() - t0 < deadline_ms) {
         char h[33];
-        if (run_event(b, pid, "dev", h) == 0 && strcmp(h, want) == 0)
-            return mono_ms() - t0;
+        if (run_event(b, pid, "dev", h) == 0 && strcmp(h, want) == 0) return mono_ms() - t0;
         struct timespec pause = {0, 10 * 1000000L};
         nanosleep(&pause, NULL);
     }
@@ -303,7 +313,8 @@ static void test_a_put_on_one_node_reaches_the_other_within_a_second(void **stat
     assert_int_equal(run_event(&b, pid, "dev", dflt), 0);
     struct script_rejection why;
     int64_t v;
-    assert_int_equal(script_ops_put(&a.srv, pid, GROUP_BY_REGION, strlen(GROUP_BY_REGION), NULL, &v, &why), 0);
+    assert_int_equal(
+        script_ops_put(&a.srv, pid, GROUP_BY_REGION, strlen(GROUP_BY_REGION), NULL, &v, &why), 0);
     assert_int_equal(run_event(&a, pid, "dev", regional), 0);
     long long took = wait_for_hash(&b, pid, regional, 1000);
     assert_true(took >= 0);
@@ -311,8 +322,10 @@ static void test_a_put_on_one_node_reaches_the_other_within_a_second(void **stat
 
     /* The listener's connection dies: it reconnects and reloads everything,
      * so a change made meanwhile is not missed. */
-    assert_int_equal(test_pg_maint_exec(&ts->tb, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                                 "WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()"), 0);
+    assert_int_equal(test_pg_maint_exec(&ts->tb,
+                                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                        "WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()"),
+                     0);
     assert_int_equal(script_ops_activate(&a.srv, pid, 0, NULL, &why), 0);
     assert_true(wait_for_hash(&b, pid, dflt, 3000) >= 0);
 

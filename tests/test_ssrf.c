@@ -36,14 +36,14 @@ static void test_ssrf_refuses_every_private_ipv4_range(void **state)
 {
     (void)state;
     static const struct case_ cases[] = {
-        {"0.0.0.0", "this-network"},   {"0.1.2.3", "this-network"},
-        {"10.0.0.1", "private"},       {"10.255.255.255", "private"},
-        {"100.64.0.1", "cgnat"},       {"100.127.255.254", "cgnat"},
-        {"127.0.0.1", "loopback"},     {"127.255.0.9", "loopback"},
-        {"169.254.0.1", "link-local"}, {"169.254.169.254", "metadata"},
-        {"172.16.0.1", "private"},     {"172.31.255.254", "private"},
-        {"192.168.1.1", "private"},    {"192.0.0.8", "ietf-reserved"},
-        {"198.18.0.1", "benchmarking"}, {"224.0.0.1", "multicast"},
+        {"0.0.0.0", "this-network"},      {"0.1.2.3", "this-network"},
+        {"10.0.0.1", "private"},          {"10.255.255.255", "private"},
+        {"100.64.0.1", "cgnat"},          {"100.127.255.254", "cgnat"},
+        {"127.0.0.1", "loopback"},        {"127.255.0.9", "loopback"},
+        {"169.254.0.1", "link-local"},    {"169.254.169.254", "metadata"},
+        {"172.16.0.1", "private"},        {"172.31.255.254", "private"},
+        {"192.168.1.1", "private"},       {"192.0.0.8", "ietf-reserved"},
+        {"198.18.0.1", "benchmarking"},   {"224.0.0.1", "multicast"},
         {"239.255.255.250", "multicast"}, {"240.0.0.1", "reserved"},
         {"255.255.255.255", "broadcast"},
     };
@@ -54,10 +54,10 @@ static void test_ssrf_allows_public_ipv4_next_to_refused_ranges(void **state)
 {
     (void)state;
     static const struct case_ cases[] = {
-        {"1.1.1.1", NULL},       {"9.255.255.255", NULL}, {"11.0.0.0", NULL},
-        {"100.63.255.255", NULL}, {"100.128.0.0", NULL},   {"126.255.255.255", NULL},
-        {"128.0.0.1", NULL},     {"169.253.255.255", NULL}, {"172.15.255.255", NULL},
-        {"172.32.0.0", NULL},    {"192.167.255.255", NULL}, {"192.169.0.0", NULL},
+        {"1.1.1.1", NULL},         {"9.255.255.255", NULL},   {"11.0.0.0", NULL},
+        {"100.63.255.255", NULL},  {"100.128.0.0", NULL},     {"126.255.255.255", NULL},
+        {"128.0.0.1", NULL},       {"169.253.255.255", NULL}, {"172.15.255.255", NULL},
+        {"172.32.0.0", NULL},      {"192.167.255.255", NULL}, {"192.169.0.0", NULL},
         {"223.255.255.255", NULL}, {"93.184.216.34", NULL},
     };
     check_cases(cases, sizeof cases / sizeof cases[0]);
@@ -117,8 +117,7 @@ static void *tiny_serve(void *arg)
 {
     struct tiny_server *s = arg;
     int c = accept(s->fd, NULL, NULL);
-    if (c < 0)
-        return NULL;
+    if (c < 0) return NULL;
     s->accepted = 1;
     char buf[2048];
     (void)!read(c, buf, sizeof buf);

@@ -25,11 +25,12 @@ How Sentry groups (and so this file):
     "system" (all frames count). A variant with no contributing stack trace
     is dropped when another variant has one. The primary hash is the app
     variant's when it contributes, else the system variant's.
- 3. Per exception: type (not for synthetic exceptions), then the
-    parameterized value only when its stack trace does not contribute, then
-    the frames. Per frame: module (else the lower-cased file base name),
-    function, and for python/node/javascript/php/ruby the context line of at
-    most 120 characters. Line numbers never count. Sentry's built-in frame
+ 3. Per exception, in the order of Sentry's exception component: the
+    frames, then the type (not for synthetic exceptions), then the
+    parameterized value only when its stack trace does not contribute.
+    Per frame: module (else the lower-cased file base name), function,
+    and for python/node/javascript/php/ruby the context line of at most 120
+    characters. Line numbers never count. Sentry's built-in frame
     rules (periscope.frame_rules) decide in-app and which frames never
     count; a frame repeating its predecessor exactly (recursion) is skipped.
 ]]
@@ -83,19 +84,21 @@ end
 M.normalize_message = normalize_message_memo
 
 -- Appends one exception's values for a variant ("app" or "system") to
--- list[k+1...]: its type (not for synthetic exceptions), then its frames'
--- values, or, when no frame contributes, its parameterized value. Returns
--- the new length and whether frames contributed.
+-- list[k+1...] in the order of Sentry's exception component: its frames'
+-- values, then its type (not for synthetic exceptions), then, only when no
+-- frame contributes, its parameterized value. Returns the new length and
+-- whether frames contributed.
 local function append_exception(list, k, exc, event, variant)
-  local mech = type(exc.mechanism) == "table" and exc.mechanism or nil
-  local ty = not (mech and mech.synthetic) and nonempty(exc.type) or nil
-  if ty then k = k + 1; list[k] = ty end
   local k0 = k
   local st = exc.stacktrace
   if type(st) == "table" then
     k = stack.append_values(list, k, list_of(st.frames), event, frame_rules, variant)
   end
-  if k > k0 then return k, true end
+  local frames = k > k0
+  local mech = type(exc.mechanism) == "table" and exc.mechanism or nil
+  local ty = not (mech and mech.synthetic) and nonempty(exc.type) or nil
+  if ty then k = k + 1; list[k] = ty end
+  if frames then return k, true end
   local value = nonempty(exc.value) and normalize_message_memo(exc.value) or nil
   if value and value ~= "" then k = k + 1; list[k] = value end
   return k, false
@@ -144,8 +147,16 @@ local function filter_exception_groups(excs, event, variants_of)
     end
   end
   collect(root.exc)
-  if #top == 0 then return excs end
-  table.sort(top, function(a, b) return tostring(a.type) > tostring(b.type) end)
+  -- no top-level exception (say, a cycle under the root): the root alone
+  if #top == 0 then return { root.exc } end
+  -- Python's sorted(reverse=True) is stable: equal types keep tree order
+  local pos = {}
+  for i, e in ipairs(top) do pos[e] = i end
+  table.sort(top, function(a, b)
+    local ta, tb = tostring(a.type), tostring(b.type)
+    if ta ~= tb then return ta > tb end
+    return pos[a] < pos[b]
+  end)
   local distinct, last = {}, nil
   for _, e in ipairs(top) do
     local v = variants_of(e)
@@ -203,6 +214,16 @@ local function from_exceptions(event)
   return sys_frames and system or app
 end
 
+-- A bare stack trace (or a thread's): the app variant when in-app frames
+-- contribute, else the system variant.
+local function stack_variants(frames, event)
+  local app = {}
+  if stack.append_values(app, 0, frames, event, frame_rules, "app") > 0 then return app end
+  local system = {}
+  stack.append_values(system, 0, frames, event, frame_rules, "system")
+  return system
+end
+
 local function from_threads(event)
   local threads = list_of(event.threads)
   if #threads == 0 then return nil end
@@ -214,19 +235,12 @@ local function from_threads(event)
   local t = pick(function(t) return t.crashed end) or pick(function(t) return t.current end)
     or (#threads == 1 and threads[1] or nil)
   if not t or type(t.stacktrace) ~= "table" then return nil end
-  local frames = list_of(t.stacktrace.frames)
-  local app = {}
-  if stack.append_values(app, 0, frames, event, frame_rules, "app") > 0 then return app end
-  local system = {}
-  stack.append_values(system, 0, frames, event, frame_rules, "system")
-  return system
+  return stack_variants(list_of(t.stacktrace.frames), event)
 end
 
 local function from_stacktrace(event)
   if type(event.stacktrace) ~= "table" then return nil end
-  local app = {}
-  stack.append_values(app, 0, list_of(event.stacktrace.frames), event, frame_rules, "app")
-  return app
+  return stack_variants(list_of(event.stacktrace.frames), event)
 end
 
 local function raw_message(event)

@@ -28,8 +28,6 @@ local JAVA_MODULE_SUBS = {
   { "(sun%.reflect%.GeneratedConstructorAccessor)%d+", "%1<auto>" },
   { "(%$%$[%w_][%w_]-CGLIB%$%$)%x+_%d+", "%1<auto>" },
   { "(%$%$[%w_][%w_]-CGLIB%$%$)%x+", "%1<auto>" },
-  { "(%$%$_javassist)_seam_%d+", "%1<auto>" }, { "(%$%$_javassist)_seam", "%1<auto>" },
-  { "(%$%$_javassist)_%d+", "%1<auto>" }, { "(%$%$_javassist)", "%1<auto>" },
   { "(%$fn__)%d+", "%1<auto>" },
   { "(%$%$?EnhancerBy[%w_][%w_]-%$%$?)%x+_%d+", "%1<auto>" },
   { "(%$%$?EnhancerBy[%w_][%w_]-%$%$?)%x+", "%1<auto>" },
@@ -37,6 +35,23 @@ local JAVA_MODULE_SUBS = {
   { "(%$%$?FastClassBy[%w_][%w_]-%$%$?)%x+", "%1<auto>" },
   { "(%$%$?HibernateProxy%$%$?)[%w_]+", "%1<auto>" },
 }
+
+-- Sentry's (\$\$_javassist)(?:_seam)?(?:_[0-9]+)? -> \1<auto>, in one pass.
+local function javassist(s)
+  if not s:find("$$_javassist", 1, true) then return s end
+  local out, pos = {}, 1
+  while true do
+    local _, b = s:find("$$_javassist", pos, true)
+    if not b then break end
+    out[#out + 1] = s:sub(pos, b) .. "<auto>"
+    pos = b + 1
+    if s:sub(pos, pos + 4) == "_seam" then pos = pos + 5 end
+    local digits = s:match("^_%d+", pos)
+    if digits then pos = pos + #digits end
+  end
+  out[#out + 1] = s:sub(pos)
+  return table.concat(out)
+end
 
 local function module_value(f)
   local m = f.module
@@ -51,6 +66,7 @@ local function module_value(f)
       m = "jdk.internal.reflect.GeneratedMethodAccessor"
     else
       for _, sub in ipairs(JAVA_MODULE_SUBS) do m = m:gsub(sub[1], sub[2]) end
+      m = javassist(m)
     end
     if lambda then return nil end
   end
@@ -62,7 +78,7 @@ local function filename_value(f)
   local name = (f.filename:match("([^/\\]*)$") or f.filename):lower()
   if has_url_origin(f.abs_path, false) or name == "<anonymous>" or name == "[native code]" then return nil end
   if f.platform == "java" then
-    name = name:gsub("(%$%$_javassist)_seam_%d+", "%1<auto>"):gsub("(%$%$_javassist)_%d+", "%1<auto>")
+    name = javassist(name)
   end
   return name
 end

@@ -83,9 +83,9 @@ local function exception_variants(exc, event)
     local frames = stacks and stacks[name] or {}
     if name == "system" and not stacks then break end -- no stack trace: app variant only
     local values = {}
+    for _, v in ipairs(frames) do values[#values + 1] = v end
     if ty then values[#values + 1] = ty end
     if #frames == 0 and value then values[#values + 1] = value end
-    for _, v in ipairs(frames) do values[#values + 1] = v end
     out[name] = { values = values, stack = #frames > 0 }
   end
   return out
@@ -121,8 +121,14 @@ local function filter_exception_groups(excs, event, variants_of)
     end
   end
   collect(root.exc)
-  if #top == 0 then return excs end
-  table.sort(top, function(a, b) return tostring(a.type) > tostring(b.type) end)
+  -- no top-level exception (say, a cycle under the root): the root alone
+  if #top == 0 then return { root.exc } end
+  local pos = {}
+  for i, e in ipairs(top) do pos[e] = i end
+  table.sort(top, function(a, b)
+    if tostring(a.type) ~= tostring(b.type) then return tostring(a.type) > tostring(b.type) end
+    return pos[a] < pos[b]
+  end)
   local distinct, last = {}, nil
   for _, e in ipairs(top) do
     local v = variants_of(e)
@@ -207,7 +213,7 @@ end
 
 local function from_stacktrace(event)
   if type(event.stacktrace) ~= "table" then return nil end
-  return combine({ stack_item(frames_mod.stacktrace_variants(list(event.stacktrace.frames), event, frame_rules)) }, true)
+  return combine({ stack_item(frames_mod.stacktrace_variants(list(event.stacktrace.frames), event, frame_rules)) }, false)
 end
 
 local function raw_message(event)

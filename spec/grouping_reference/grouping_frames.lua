@@ -132,8 +132,6 @@ local JAVA_MODULE_SUBS = {
   { "(sun%.reflect%.GeneratedConstructorAccessor)%d+", "%1<auto>" },
   { "(%$%$[%w_][%w_]-CGLIB%$%$)%x+_%d+", "%1<auto>" },
   { "(%$%$[%w_][%w_]-CGLIB%$%$)%x+", "%1<auto>" },
-  { "(%$%$_javassist)_seam_%d+", "%1<auto>" }, { "(%$%$_javassist)_seam", "%1<auto>" },
-  { "(%$%$_javassist)_%d+", "%1<auto>" }, { "(%$%$_javassist)", "%1<auto>" },
   { "(%$fn__)%d+", "%1<auto>" },
   { "(%$%$?EnhancerBy[%w_][%w_]-%$%$?)%x+_%d+", "%1<auto>" },
   { "(%$%$?EnhancerBy[%w_][%w_]-%$%$?)%x+", "%1<auto>" },
@@ -141,6 +139,16 @@ local JAVA_MODULE_SUBS = {
   { "(%$%$?FastClassBy[%w_][%w_]-%$%$?)%x+", "%1<auto>" },
   { "(%$%$?HibernateProxy%$%$?)[%w_]+", "%1<auto>" },
 }
+
+-- (\$\$_javassist)(?:_seam)?(?:_[0-9]+)? -> \1<auto>: mark each match with a
+-- sentinel first so a replacement is never matched again.
+local function javassist(s)
+  s = s:gsub("%$%$_javassist", "\0J")
+  for _, p in ipairs({ "\0J_seam_%d+", "\0J_seam", "\0J_%d+", "\0J" }) do
+    s = s:gsub(p, "$$$$_javassist<auto>")
+  end
+  return s
+end
 
 local function module_value(f)
   local m = f.module
@@ -155,6 +163,7 @@ local function module_value(f)
       m = "jdk.internal.reflect.GeneratedMethodAccessor"
     else
       for _, sub in ipairs(JAVA_MODULE_SUBS) do m = m:gsub(sub[1], sub[2]) end
+      m = javassist(m)
     end
     if lambda then return nil end
   end
@@ -166,7 +175,7 @@ local function filename_value(f)
   local name = (f.filename:match("([^/\\]*)$") or f.filename):lower()
   if has_url_origin(f.abs_path, false) or name == "<anonymous>" or name == "[native code]" then return nil end
   if f.platform == "java" then
-    name = name:gsub("(%$%$_javassist)_seam_%d+", "%1<auto>"):gsub("(%$%$_javassist)_%d+", "%1<auto>")
+    name = javassist(name)
   end
   return name
 end

@@ -16,16 +16,17 @@ static bool email_local(int c)
 {
     return sc_alnum(c) || (c >= 0 && strchr(".!#$%&'*+/=?^_`{|}~-", c) && c != 0);
 }
-static bool domain_char(int c) { return sc_alnum(c) || c == '-'; }
+static bool domain_char(int c)
+{
+    return sc_alnum(c) || c == '-';
+}
 
 /* [local chars]+@[a-zA-Z0-9-]+(\.[a-zA-Z0-9-]+)* */
 static size_t scan_email(const struct scan *sc, size_t i, size_t *fail_until)
 {
-    if (i < *fail_until)
-        return 0;
+    if (i < *fail_until) return 0;
     size_t k = sc_run(sc, i, email_local, (size_t)-1);
-    if (!k)
-        return 0;
+    if (!k) return 0;
     size_t d;
     if (sc_at(sc, i + k) != '@' || !(d = sc_run(sc, i + k + 1, domain_char, (size_t)-1))) {
         *fail_until = i + k; /* every start inside this run ends at the same place */
@@ -37,25 +38,24 @@ static size_t scan_email(const struct scan *sc, size_t i, size_t *fail_until)
     return j - i;
 }
 
-static bool not_space(int c) { return c >= 0 && !sc_space(c); }
+static bool not_space(int c)
+{
+    return c >= 0 && !sc_space(c);
+}
 
 /* \b(wss?|https?|ftp)://[^\s/$.?#].[^\s]* */
 static size_t scan_url(const struct scan *sc, size_t i)
 {
     static const char *const schemes[] = {"wss://", "ws://", "https://", "http://", "ftp://", NULL};
     int c = sc_at(sc, i);
-    if ((c != 'w' && c != 'h' && c != 'f') || !sc_boundary(sc, i))
-        return 0;
+    if ((c != 'w' && c != 'h' && c != 'f') || !sc_boundary(sc, i)) return 0;
     for (const char *const *s = schemes; *s; s++) {
-        if (!sc_lit(sc, i, *s))
-            continue;
+        if (!sc_lit(sc, i, *s)) continue;
         size_t j = i + strlen(*s);
         int first = sc_at(sc, j);
-        if (first < 0 || sc_space(first) || strchr("/$.?#", first))
-            return 0;
+        if (first < 0 || sc_space(first) || strchr("/$.?#", first)) return 0;
         j += sc_char_len(sc, j);
-        if (sc_at(sc, j) < 0 || sc_at(sc, j) == '\n')
-            return 0;
+        if (sc_at(sc, j) < 0 || sc_at(sc, j) == '\n') return 0;
         j += sc_char_len(sc, j);
         return j + sc_run(sc, j, not_space, (size_t)-1) - i;
     }
@@ -66,19 +66,19 @@ static size_t scan_url(const struct scan *sc, size_t i)
 static bool is_tld(const unsigned char *w, size_t k)
 {
     static const char *const tlds =
-        " com net org jp de uk fr br it ru es me gov pl ca au cn co in nl edu info eu ch id at kr cz"
+        " com net org jp de uk fr br it ru es me gov pl ca au cn co in nl edu info eu ch id at kr "
+        "cz"
         " mx be tv se tr tw al ua ir vn cl sk ly cc to no fi us pt dk ar hu tk gr il news ro my biz"
-        " ie za nz sg ee th io xyz pe bg hk rs lt link ph club si site mobi by cat wiki la ga xxx cf"
+        " ie za nz sg ee th io xyz pe bg hk rs lt link ph club si site mobi by cat wiki la ga xxx "
+        "cf"
         " hr ng jobs online kz ug gq ae is lv pro fm tips ms sa app ";
     char low[8];
-    if (k < 2 || k > 6)
-        return false;
+    if (k < 2 || k > 6) return false;
     bool upper = w[0] >= 'A' && w[0] <= 'Z';
     low[0] = ' ';
     for (size_t j = 0; j < k; j++) {
         int c = w[j];
-        if (upper ? !(c >= 'A' && c <= 'Z') : !(c >= 'a' && c <= 'z'))
-            return false;
+        if (upper ? !(c >= 'A' && c <= 'Z') : !(c >= 'a' && c <= 'z')) return false;
         low[j + 1] = (char)(upper ? c + 32 : c);
     }
     low[k + 1] = ' ';
@@ -88,20 +88,17 @@ static bool is_tld(const unsigned char *w, size_t k)
 /* \b([a-zA-Z0-9-]{1,63}\.)+?(TLD)\b — the fewest labels that reach a TLD. */
 static size_t scan_hostname(const struct scan *sc, size_t i, size_t *fail_until)
 {
-    if (i < *fail_until || !domain_char(sc_at(sc, i)) || !sc_boundary(sc, i))
-        return 0;
+    if (i < *fail_until || !domain_char(sc_at(sc, i)) || !sc_boundary(sc, i)) return 0;
     size_t j = i;
     for (;;) {
         size_t k = sc_run(sc, j, domain_char, (size_t)-1);
         if (!k || k > 63 || sc_at(sc, j + k) != '.') {
-            if (j == i)
-                *fail_until = i + k;
+            if (j == i) *fail_until = i + k;
             return 0;
         }
         j += k + 1;
         size_t w = sc_run(sc, j, sc_word, 7);
-        if (is_tld(sc->s + j, w))
-            return j + w - i;
+        if (is_tld(sc->s + j, w)) return j + w - i;
     }
 }
 
@@ -110,10 +107,10 @@ static size_t scan_hostname(const struct scan *sc, size_t i, size_t *fail_until)
 static size_t ipv4_from(const struct scan *sc, size_t i, int octet)
 {
     for (size_t len = 3; len >= 1; len--) {
-        if (!sc_digits(sc, i, len))
-            continue;
+        if (!sc_digits(sc, i, len)) continue;
         const unsigned char *d = sc->s + i;
-        if (len == 3 && !(d[0] == '1' || (d[0] == '2' && (d[1] <= '4' || (d[1] == '5' && d[2] <= '5')))))
+        if (len == 3 &&
+            !(d[0] == '1' || (d[0] == '2' && (d[1] <= '4' || (d[1] == '5' && d[2] <= '5')))))
             continue;
         if (octet < 3) {
             size_t rest;
@@ -143,8 +140,7 @@ static size_t scan_ip(const struct scan *sc, size_t i)
     if (n == 7 && (k = sc_run(sc, j, sc_hex, 4))) /* (h16:){7}h16 */
         return j + k - i;
     for (size_t g = n; g >= 1; g--) /* (h16:){1,7}: */
-        if (sc_at(sc, ends[g - 1]) == ':')
-            return ends[g - 1] + 1 - i;
+        if (sc_at(sc, ends[g - 1]) == ':') return ends[g - 1] + 1 - i;
     if (sc_at(sc, i) == ':') { /* :((:h16){1,7}|:) */
         size_t groups = 0;
         j = i + 1;
@@ -152,10 +148,8 @@ static size_t scan_ip(const struct scan *sc, size_t i)
             j += 1 + k;
             groups++;
         }
-        if (groups)
-            return j - i;
-        if (sc_at(sc, i + 1) == ':')
-            return 2;
+        if (groups) return j - i;
+        if (sc_at(sc, i + 1) == ':') return 2;
     }
     if (sc_lit(sc, i, "fe80:")) { /* fe80:(:[0-9a-fA-F]{0,4}){0,4}%[0-9a-zA-Z]+ */
         j = i + 5;
@@ -164,8 +158,7 @@ static size_t scan_ip(const struct scan *sc, size_t i)
         if (sc_at(sc, j) == '%' && (k = sc_run(sc, j + 1, sc_alnum, (size_t)-1)))
             return j + 1 + k - i;
     }
-    if (sc_digit(sc_at(sc, i)) && sc_boundary(sc, i))
-        return ipv4_from(sc, i, 0);
+    if (sc_digit(sc_at(sc, i)) && sc_boundary(sc, i)) return ipv4_from(sc, i, 0);
     return 0;
 }
 
@@ -180,11 +173,9 @@ static size_t scan_uuid(const struct scan *sc, size_t i)
     static const size_t parts[] = {8, 4, 4, 4, 12};
     size_t j = i;
     for (size_t p = 0; p < 5; p++) {
-        if (sc_run(sc, j, sc_hex, parts[p]) != parts[p])
-            return 0;
+        if (sc_run(sc, j, sc_hex, parts[p]) != parts[p]) return 0;
         j += parts[p];
-        if (p < 4 && sc_at(sc, j++) != '-')
-            return 0;
+        if (p < 4 && sc_at(sc, j++) != '-') return 0;
     }
     return sc_boundary(sc, j) ? j - i : 0;
 }
@@ -193,13 +184,10 @@ static size_t scan_uuid(const struct scan *sc, size_t i)
 static size_t scan_duration(const struct scan *sc, size_t i)
 {
     size_t k = sc_run(sc, i, sc_digit, (size_t)-1);
-    if (!k)
-        return 0;
-    if (sc_boundary(sc, i) && sc_at(sc, i + k) == 'm' && sc_at(sc, i + k + 1) == 's')
-        return k + 2;
+    if (!k) return 0;
+    if (sc_boundary(sc, i) && sc_at(sc, i + k) == 'm' && sc_at(sc, i + k + 1) == 's') return k + 2;
     size_t j = i + k, f;
-    if (sc_at(sc, j) == '.' && (f = sc_run(sc, j + 1, sc_digit, (size_t)-1)))
-        j += 1 + f;
+    if (sc_at(sc, j) == '.' && (f = sc_run(sc, j + 1, sc_digit, (size_t)-1))) j += 1 + f;
     return sc_at(sc, j) == 's' && sc_boundary(sc, j + 1) ? j + 1 - i : 0;
 }
 
@@ -222,12 +210,10 @@ static size_t scan_number(const struct scan *sc, size_t i, bool fraction)
     else if (!sc_boundary(sc, i))
         return 0;
     size_t k = sc_run(sc, j, sc_digit, (size_t)-1);
-    if (!k)
-        return 0;
+    if (!k) return 0;
     j += k;
     if (fraction) {
-        if (sc_at(sc, j) != '.' || !(k = sc_run(sc, j + 1, sc_digit, (size_t)-1)))
-            return 0;
+        if (sc_at(sc, j) != '.' || !(k = sc_run(sc, j + 1, sc_digit, (size_t)-1))) return 0;
         j += 1 + k;
     }
     return sc_boundary(sc, j) ? j - i : 0;
@@ -236,8 +222,7 @@ static size_t scan_number(const struct scan *sc, size_t i, bool fraction)
 /* (?<==)('[^']+'|"[^"]+") and (?<==)(True|true|False|false) */
 static size_t scan_after_equals(const struct scan *sc, size_t i, bool *is_bool)
 {
-    if (i == 0 || sc->s[i - 1] != '=')
-        return 0;
+    if (i == 0 || sc->s[i - 1] != '=') return 0;
     int q = sc_at(sc, i);
     if (q == '\'' || q == '"') {
         const unsigned char *end = memchr(sc->s + i + 1, q, sc->n - i - 1);
@@ -265,32 +250,21 @@ static size_t match_at(const struct scan *sc, size_t i, struct cursor *cur, cons
     size_t k;
     bool is_bool = false;
     int c = sc->s[i];
-    if ((k = scan_email(sc, i, &cur->email_fail)))
-        return *name = "<email>", k;
-    if ((k = scan_url(sc, i)))
-        return *name = "<url>", k;
-    if ((k = scan_hostname(sc, i, &cur->host_fail)))
-        return *name = "<hostname>", k;
-    if ((sc_hex(c) || c == ':') && (k = scan_ip(sc, i)))
-        return *name = "<ip>", k;
+    if ((k = scan_email(sc, i, &cur->email_fail))) return *name = "<email>", k;
+    if ((k = scan_url(sc, i))) return *name = "<url>", k;
+    if ((k = scan_hostname(sc, i, &cur->host_fail))) return *name = "<hostname>", k;
+    if ((sc_hex(c) || c == ':') && (k = scan_ip(sc, i))) return *name = "<ip>", k;
     if (sc_hex(c) && sc_boundary(sc, i)) {
-        if ((k = scan_uuid(sc, i)))
-            return *name = "<uuid>", k;
-        if ((k = hex_block(sc, i, 40)))
-            return *name = "<sha1>", k;
-        if ((k = hex_block(sc, i, 32)))
-            return *name = "<md5>", k;
+        if ((k = scan_uuid(sc, i))) return *name = "<uuid>", k;
+        if ((k = hex_block(sc, i, 40))) return *name = "<sha1>", k;
+        if ((k = hex_block(sc, i, 32))) return *name = "<md5>", k;
     }
     if ((sc_digit(c) || (c >= 'A' && c <= 'Z') || c == 'd') && (k = scan_date(sc, i)))
         return *name = "<date>", k;
-    if (sc_digit(c) && (k = scan_duration(sc, i)))
-        return *name = "<duration>", k;
-    if ((k = scan_hex(sc, i)))
-        return *name = "<hex>", k;
-    if ((sc_digit(c) || c == '-') && (k = scan_number(sc, i, true)))
-        return *name = "<float>", k;
-    if ((sc_digit(c) || c == '-') && (k = scan_number(sc, i, false)))
-        return *name = "<int>", k;
+    if (sc_digit(c) && (k = scan_duration(sc, i))) return *name = "<duration>", k;
+    if ((k = scan_hex(sc, i))) return *name = "<hex>", k;
+    if ((sc_digit(c) || c == '-') && (k = scan_number(sc, i, true))) return *name = "<float>", k;
+    if ((sc_digit(c) || c == '-') && (k = scan_number(sc, i, false))) return *name = "<int>", k;
     if ((k = scan_after_equals(sc, i, &is_bool)))
         return *name = is_bool ? "<bool>" : "<quoted_str>", k;
     return 0;
@@ -303,8 +277,7 @@ int parameterize(const char *in, size_t len, char *out, size_t cap, size_t *out_
     size_t o = 0;
 
     *out_len = 0;
-    if (cap == 0)
-        return -ENOBUFS;
+    if (cap == 0) return -ENOBUFS;
     for (size_t i = 0; i < len;) {
         const char *name = NULL;
         size_t k = match_at(&sc, i, &cur, &name);

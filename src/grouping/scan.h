@@ -21,7 +21,10 @@ static inline int sc_at(const struct scan *sc, size_t i)
     return i < sc->n ? sc->s[i] : -1;
 }
 
-static inline bool sc_digit(int c) { return c >= '0' && c <= '9'; }
+static inline bool sc_digit(int c)
+{
+    return c >= '0' && c <= '9';
+}
 static inline bool sc_hex(int c)
 {
     return sc_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
@@ -30,7 +33,10 @@ static inline bool sc_alnum(int c)
 {
     return sc_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
-static inline bool sc_word(int c) { return c >= 0 && (sc_alnum(c) || c == '_' || c >= 0x80); }
+static inline bool sc_word(int c)
+{
+    return c >= 0 && (sc_alnum(c) || c == '_' || c >= 0x80);
+}
 static inline bool sc_space(int c)
 {
     return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f);

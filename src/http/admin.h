@@ -25,12 +25,12 @@ struct admin_req {
     struct server *srv;
     struct MHD_Connection *conn;
     const char *method;
-    const char *path;                      /* without the query string */
-    const char *params[ADMIN_MAX_PARAMS];  /* the {} segments of the pattern, in order */
+    const char *path;                     /* without the query string */
+    const char *params[ADMIN_MAX_PARAMS]; /* the {} segments of the pattern, in order */
     int nparams;
-    const char *body;                      /* may be NULL; NUL-terminated */
+    const char *body; /* may be NULL; NUL-terminated */
     size_t body_len;
-    const char *content_type;              /* may be NULL */
+    const char *content_type; /* may be NULL */
 };
 
 struct admin_resp {

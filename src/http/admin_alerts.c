@@ -1,15 +1,11 @@
 /* admin_alerts — GET /api/admin/projects/{id}/alerts: the project's alerts,
  * newest first, cursor-paginated, each with its deliveries and every
  * attempt (store/deliveries.h), times as RFC 3339. */
-#include <errno.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "http/admin.h"
-#include "log.h"
 #include "server.h"
 #include "store/deliveries.h"
-#include "store/projects.h"
 #include "store/store.h"
 
 #define ALERTS_PAGE_DEFAULT 50
@@ -17,11 +13,8 @@
 
 static void times_to_text(json_t *obj, const char *const *names)
 {
-    for (; *names; names++) {
-        json_t *v = json_object_get(obj, *names);
-        if (json_is_integer(v))
-            json_object_set_new(obj, *names, admin_time(json_integer_value(v)));
-    }
+    for (; *names; names++)
+        admin_time_field(obj, *names);
 }
 
 static void present(json_t *alerts)
@@ -31,9 +24,11 @@ static void present(json_t *alerts)
     static const char *const ATTEMPT_T[] = {"attempted_at", NULL};
     size_t i, j, k;
     json_t *a, *d, *x;
-    json_array_foreach(alerts, i, a) {
+    json_array_foreach(alerts, i, a)
+    {
         times_to_text(a, ALERT_T);
-        json_array_foreach(json_object_get(a, "deliveries"), j, d) {
+        json_array_foreach(json_object_get(a, "deliveries"), j, d)
+        {
             times_to_text(d, DELIVERY_T);
             json_array_foreach(json_object_get(d, "attempts"), k, x) times_to_text(x, ATTEMPT_T);
         }
@@ -45,29 +40,21 @@ static void alerts_list(const struct admin_req *req, struct admin_resp *resp)
     int64_t pid = admin_param_id(req, resp, 0);
     int limit = pid < 0 ? -1 : admin_limit(req, resp, ALERTS_PAGE_DEFAULT, ALERTS_PAGE_MAX);
     int64_t key = 0, before = 0;
-    if (limit < 0)
-        return;
+    if (limit < 0) return;
     const char *cursor = admin_query(req, "cursor");
     if (cursor && *cursor && admin_cursor_decode(cursor, &key, &before) < 0) {
         admin_error(resp, 400, "invalid_cursor", "cursor is not one this server gave out");
         return;
     }
     struct db *db = store_acquire(req->srv->store);
-    json_t *project = NULL, *alerts = NULL;
-    int rc = projects_get(db, pid, &project);
-    if (rc == 0)
+    json_t *alerts = NULL;
+    int rc = admin_project_check(db, pid, resp, NULL);
+    if (rc == 0) {
         rc = deliveries_list_alerts(db, pid, before, limit, &alerts);
+        if (rc < 0) admin_db_error(resp, "deliveries_list_alerts", rc);
+    }
     store_release(req->srv->store, db);
-    json_decref(project);
-    if (rc == -ENOENT) {
-        admin_error(resp, 404, "project_not_found", "no such project");
-        return;
-    }
-    if (rc < 0) {
-        log_error("admin database error", "op=deliveries_list_alerts error=%s", strerror(-rc));
-        admin_error(resp, 500, "database_error", "the database failed; see the server log");
-        return;
-    }
+    if (rc < 0) return;
     char *next = NULL;
     size_t n = json_array_size(alerts);
     if (n == (size_t)limit) {

@@ -11,39 +11,15 @@
 #include <string.h>
 
 #include "http/admin.h"
-#include "log.h"
 #include "server.h"
 #include "notify/alert_data.h"
 #include "notify/dest_config.h"
 #include "notify/test_send.h"
 #include "store/destinations.h"
-#include "store/projects.h"
 #include "store/store.h"
 
 #define DESTINATIONS_PAGE_DEFAULT 50
 #define DESTINATIONS_PAGE_MAX 200
-
-static void db_failed(struct admin_resp *resp, const char *what, int rc)
-{
-    log_error("admin database error", "op=%s error=%s", what, strerror(-rc));
-    admin_error(resp, 500, "database_error", "the database failed; see the server log");
-}
-
-/* 0 when the project exists; otherwise answers 404/500 and returns < 0. */
-static int project_check(struct db *db, int64_t id, struct admin_resp *resp, json_t **row)
-{
-    json_t *p = NULL;
-    int rc = projects_get(db, id, &p);
-    if (rc == -ENOENT)
-        admin_error(resp, 404, "project_not_found", "no such project");
-    else if (rc < 0)
-        db_failed(resp, "projects_get", rc);
-    if (rc == 0 && row)
-        *row = p;
-    else
-        json_decref(p);
-    return rc;
-}
 
 static json_t *view(json_t *row)
 {
@@ -77,30 +53,27 @@ static int common_fields(const json_t *body, const char **name, int *enabled,
 static void dest_create(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0);
-    if (pid < 0)
-        return;
+    if (pid < 0) return;
     json_t *body = admin_body_object(req, resp), *cfg = NULL, *row = NULL;
-    if (!body)
-        return;
+    if (!body) return;
     const char *type = json_string_value(json_object_get(body, "type")), *name;
     int enabled;
     struct dest_error e;
-    if (common_fields(body, &name, &enabled, resp) < 0)
-        goto done;
-    if (dest_config_build(type, body, NULL, req->srv->cfg->allow_private_destinations, &cfg, &e) < 0) {
+    if (common_fields(body, &name, &enabled, resp) < 0) goto done;
+    if (dest_config_build(type, body, NULL, req->srv->cfg->allow_private_destinations, &cfg, &e) <
+        0) {
         admin_error(resp, 400, e.code, "%s", e.message);
         goto done;
     }
     struct db *db = store_acquire(req->srv->store);
     int64_t id = 0;
-    int rc = project_check(db, pid, resp, NULL);
+    int rc = admin_project_check(db, pid, resp, NULL);
     if (rc == 0) {
         rc = destinations_create(db, pid, type, name ? name : type, enabled != 0, cfg,
                                  store_now_ms(), &id);
-        if (rc == 0)
-            rc = destinations_get(db, pid, id, &row);
+        if (rc == 0) rc = destinations_get(db, pid, id, &row);
         if (rc < 0)
-            db_failed(resp, "destinations_create", rc);
+            admin_db_error(resp, "destinations_create", rc);
         else
             admin_json(resp, 201, view(row));
     }
@@ -114,10 +87,10 @@ done:
 static void dest_list(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0);
-    int limit = pid < 0 ? -1 : admin_limit(req, resp, DESTINATIONS_PAGE_DEFAULT, DESTINATIONS_PAGE_MAX);
+    int limit =
+        pid < 0 ? -1 : admin_limit(req, resp, DESTINATIONS_PAGE_DEFAULT, DESTINATIONS_PAGE_MAX);
     int64_t key = 0, after = 0;
-    if (limit < 0)
-        return;
+    if (limit < 0) return;
     const char *cursor = admin_query(req, "cursor");
     if (cursor && *cursor && admin_cursor_decode(cursor, &key, &after) < 0) {
         admin_error(resp, 400, "invalid_cursor", "cursor is not one this server gave out");
@@ -125,10 +98,10 @@ static void dest_list(const struct admin_req *req, struct admin_resp *resp)
     }
     struct db *db = store_acquire(req->srv->store);
     json_t *rows = NULL;
-    if (project_check(db, pid, resp, NULL) == 0) {
+    if (admin_project_check(db, pid, resp, NULL) == 0) {
         int rc = destinations_list(db, pid, after, limit, &rows);
         if (rc < 0) {
-            db_failed(resp, "destinations_list", rc);
+            admin_db_error(resp, "destinations_list", rc);
         } else {
             json_t *data = json_array();
             size_t i;
@@ -136,7 +109,8 @@ static void dest_list(const struct admin_req *req, struct admin_resp *resp)
             json_array_foreach(rows, i, row) json_array_append_new(data, view(row));
             char *next = NULL;
             if (json_array_size(rows) == (size_t)limit) {
-                int64_t last = json_integer_value(json_object_get(json_array_get(rows, i - 1), "id"));
+                int64_t last =
+                    json_integer_value(json_object_get(json_array_get(rows, i - 1), "id"));
                 next = admin_cursor_encode(last, last);
             }
             admin_list(resp, data, next);
@@ -154,13 +128,12 @@ static json_t *load(const struct admin_req *req, struct admin_resp *resp, struct
     int64_t pid = admin_param_id(req, resp, 0);
     int64_t id = pid < 0 ? -1 : admin_param_id(req, resp, 1);
     json_t *row = NULL;
-    if (id < 0 || project_check(db, pid, resp, project) < 0)
-        return NULL;
+    if (id < 0 || admin_project_check(db, pid, resp, project) < 0) return NULL;
     int rc = destinations_get(db, pid, id, &row);
     if (rc == -ENOENT)
         admin_error(resp, 404, "destination_not_found", "no such destination in this project");
     else if (rc < 0)
-        db_failed(resp, "destinations_get", rc);
+        admin_db_error(resp, "destinations_get", rc);
     return rc == 0 ? row : NULL;
 }
 
@@ -169,26 +142,24 @@ static void dest_get(const struct admin_req *req, struct admin_resp *resp)
     struct db *db = store_acquire(req->srv->store);
     json_t *row = load(req, resp, db, NULL);
     store_release(req->srv->store, db);
-    if (row)
-        admin_json(resp, 200, view(row));
+    if (row) admin_json(resp, 200, view(row));
     json_decref(row);
 }
 
 static void dest_patch(const struct admin_req *req, struct admin_resp *resp)
 {
     json_t *body = admin_body_object(req, resp), *cfg = NULL, *row = NULL, *fresh = NULL;
-    if (!body)
-        return;
+    if (!body) return;
     struct db *db = store_acquire(req->srv->store);
     row = load(req, resp, db, NULL);
     const char *type = json_string_value(json_object_get(row, "type")), *name;
     json_t *new_type = json_object_get(body, "type");
     int enabled;
     struct dest_error e;
-    if (!row || common_fields(body, &name, &enabled, resp) < 0)
-        goto done;
+    if (!row || common_fields(body, &name, &enabled, resp) < 0) goto done;
     if (new_type && !json_equal(new_type, json_object_get(row, "type"))) {
-        admin_error(resp, 400, "type_immutable", "a destination's type cannot change; create another");
+        admin_error(resp, 400, "type_immutable",
+                    "a destination's type cannot change; create another");
         goto done;
     }
     if (dest_config_build(type, body, json_object_get(row, "config"),
@@ -199,10 +170,9 @@ static void dest_patch(const struct admin_req *req, struct admin_resp *resp)
     int64_t pid = json_integer_value(json_object_get(row, "project_id"));
     int64_t id = json_integer_value(json_object_get(row, "id"));
     int rc = destinations_update(db, pid, id, name, enabled, cfg);
-    if (rc == 0)
-        rc = destinations_get(db, pid, id, &fresh);
+    if (rc == 0) rc = destinations_get(db, pid, id, &fresh);
     if (rc < 0)
-        db_failed(resp, "destinations_update", rc);
+        admin_db_error(resp, "destinations_update", rc);
     else
         admin_json(resp, 200, view(fresh));
 done:
@@ -221,7 +191,7 @@ static void dest_delete(const struct admin_req *req, struct admin_resp *resp)
         int rc = destinations_delete(db, json_integer_value(json_object_get(row, "project_id")),
                                      json_integer_value(json_object_get(row, "id")));
         if (rc < 0)
-            db_failed(resp, "destinations_delete", rc);
+            admin_db_error(resp, "destinations_delete", rc);
         else
             admin_json(resp, 204, NULL);
     }
@@ -235,12 +205,12 @@ static void dest_test(const struct admin_req *req, struct admin_resp *resp)
     struct db *db = store_acquire(req->srv->store);
     json_t *row = load(req, resp, db, &project);
     store_release(req->srv->store, db); /* not held across the request */
-    if (!row)
-        goto done;
+    if (!row) goto done;
     int rc = notify_send_test(req->srv, row, json_string_value(json_object_get(project, "name")),
                               &result);
     if (rc < 0)
-        admin_error(resp, 500, "test_failed", "the test could not be attempted; see the server log");
+        admin_error(resp, 500, "test_failed",
+                    "the test could not be attempted; see the server log");
     else
         admin_json(resp, 200, json_incref(result));
 done:

@@ -12,59 +12,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "event.h"
 #include "event_stored.h"
 #include "http/admin.h"
 #include "http/admin_issues_params.h"
-#include "log.h"
 #include "server.h"
 #include "store/events_read.h"
 #include "store/issue_tags.h"
 #include "store/issues.h"
-#include "store/projects.h"
 #include "store/store.h"
 
 #define EVENTS_PAGE_DEFAULT 25
 #define EVENTS_PAGE_MAX 100
 #define TAGS_TOP_VALUES 5
 
-static void db_failed(struct admin_resp *resp, const char *what, int rc)
-{
-    log_error("admin database error", "op=%s error=%s", what, strerror(-rc));
-    admin_error(resp, 500, "database_error", "the database failed; see the server log");
-}
-
-static void format_time(json_t *obj, const char *name)
-{
-    json_t *v = json_object_get(obj, name);
-    if (json_is_integer(v))
-        json_object_set_new(obj, name, admin_time(json_integer_value(v)));
-}
-
-/* 0 when the project exists; otherwise answers 404 / 500 and returns -1. */
-static int project_check(struct db *db, int64_t pid, struct admin_resp *resp)
-{
-    json_t *p = NULL;
-    int rc = projects_get(db, pid, &p);
-    json_decref(p);
-    if (rc == 0)
-        return 0;
-    if (rc == -ENOENT)
-        admin_error(resp, 404, "project_not_found", "no such project");
-    else
-        db_failed(resp, "project", rc);
-    return -1;
-}
-
 /* An issue row made into the API's issue, with its 24 h histogram. */
 static int issue_view(struct db *db, json_t *row, int64_t now_ms)
 {
     json_t *hist = NULL;
     int rc = issues_histogram(db, json_integer_value(json_object_get(row, "id")), now_ms, &hist);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     json_object_set_new(row, "histogram_24h", hist);
-    format_time(row, "first_seen");
-    format_time(row, "last_seen");
+    admin_time_field(row, "first_seen");
+    admin_time_field(row, "last_seen");
     return 0;
 }
 
@@ -72,10 +42,9 @@ static void issue_list(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0);
     struct issue_query q;
-    if (pid < 0 || admin_issue_query(req, resp, &q) != 0)
-        return;
+    if (pid < 0 || admin_issue_query(req, resp, &q) != 0) return;
     struct db *db = store_acquire(req->srv->store);
-    if (project_check(db, pid, resp) != 0) {
+    if (admin_project_check(db, pid, resp, NULL) != 0) {
         store_release(req->srv->store, db);
         return;
     }
@@ -92,14 +61,13 @@ static void issue_list(const struct admin_req *req, struct admin_resp *resp)
     }
     json_array_foreach(rows, i, row)
     {
-        if (rc == 0)
-            rc = issue_view(db, row, now);
+        if (rc == 0) rc = issue_view(db, row, now);
     }
     store_release(req->srv->store, db);
     if (rc != 0) {
         json_decref(rows);
         free(cursor);
-        db_failed(resp, "issue list", rc);
+        admin_db_error(resp, "issue list", rc);
         return;
     }
     admin_list(resp, rows, cursor);
@@ -112,14 +80,13 @@ static int issue_detail(struct db *db, int64_t pid, int64_t iid, json_t *issue)
     json_t *tags = NULL, *latest = NULL;
     uint8_t eid[16];
     int rc = issue_tags_summary(db, iid, TAGS_TOP_VALUES, &tags);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     size_t i, j;
     json_t *tag, *value;
     json_array_foreach(tags, i, tag)
     {
         json_array_foreach(json_object_get(tag, "top_values"), j, value)
-            format_time(value, "last_seen");
+            admin_time_field(value, "last_seen");
     }
     json_object_set_new(issue, "tags", tags);
     rc = events_latest(db, pid, iid, &latest, eid);
@@ -127,15 +94,14 @@ static int issue_detail(struct db *db, int64_t pid, int64_t iid, json_t *issue)
         json_object_set_new(issue, "latest_event", json_null());
         return 0;
     }
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     char *text = NULL;
     size_t len = 0;
     if (event_stored_json(db, pid, eid, &text, &len) == 0)
         json_object_set_new(latest, "data", json_loadb(text, len, 0, NULL));
     free(text);
-    format_time(latest, "timestamp");
-    format_time(latest, "received_at");
+    admin_time_field(latest, "timestamp");
+    admin_time_field(latest, "received_at");
     json_object_set_new(issue, "latest_event", latest);
     return 0;
 }
@@ -143,24 +109,20 @@ static int issue_detail(struct db *db, int64_t pid, int64_t iid, json_t *issue)
 static void issue_get(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0), iid;
-    if (pid < 0 || (iid = admin_param_id(req, resp, 1)) < 0)
-        return;
+    if (pid < 0 || (iid = admin_param_id(req, resp, 1)) < 0) return;
     struct db *db = store_acquire(req->srv->store);
     json_t *issue = NULL;
     int rc = issues_get(db, pid, iid, &issue);
-    if (rc == 0)
-        rc = issue_view(db, issue, store_now_ms());
-    if (rc == 0)
-        rc = issue_detail(db, pid, iid, issue);
+    if (rc == 0) rc = issue_view(db, issue, store_now_ms());
+    if (rc == 0) rc = issue_detail(db, pid, iid, issue);
     store_release(req->srv->store, db);
     if (rc == 0)
         admin_json(resp, 200, issue);
     else if (rc == -ENOENT)
         admin_error(resp, 404, "issue_not_found", "no such issue in this project");
     else
-        db_failed(resp, "issue get", rc);
-    if (rc != 0)
-        json_decref(issue);
+        admin_db_error(resp, "issue get", rc);
+    if (rc != 0) json_decref(issue);
 }
 
 /* {"status": "resolved" | "ignored" | "unresolved"} → the status, or NULL
@@ -170,8 +132,7 @@ static const char *body_status(const struct admin_req *req, struct admin_resp *r
 {
     json_t *body = admin_body_object(req, resp);
     *body_out = body;
-    if (!body)
-        return NULL;
+    if (!body) return NULL;
     const char *s = json_string_value(json_object_get(body, "status"));
     if (!issues_status_valid(s)) {
         admin_error(resp, 400, "invalid_status", "status must be unresolved, resolved or ignored");
@@ -183,8 +144,7 @@ static const char *body_status(const struct admin_req *req, struct admin_resp *r
 static void issue_patch(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0), iid;
-    if (pid < 0 || (iid = admin_param_id(req, resp, 1)) < 0)
-        return;
+    if (pid < 0 || (iid = admin_param_id(req, resp, 1)) < 0) return;
     json_t *body = NULL;
     const char *status = body_status(req, resp, &body);
     if (!status) {
@@ -194,10 +154,8 @@ static void issue_patch(const struct admin_req *req, struct admin_resp *resp)
     struct db *db = store_acquire(req->srv->store);
     json_t *issue = NULL;
     int rc = issues_set_status(db, pid, iid, status);
-    if (rc == 0)
-        rc = issues_get(db, pid, iid, &issue);
-    if (rc == 0)
-        rc = issue_view(db, issue, store_now_ms());
+    if (rc == 0) rc = issues_get(db, pid, iid, &issue);
+    if (rc == 0) rc = issue_view(db, issue, store_now_ms());
     store_release(req->srv->store, db);
     json_decref(body);
     if (rc == 0)
@@ -205,17 +163,15 @@ static void issue_patch(const struct admin_req *req, struct admin_resp *resp)
     else if (rc == -ENOENT)
         admin_error(resp, 404, "issue_not_found", "no such issue in this project");
     else
-        db_failed(resp, "issue status", rc);
-    if (rc != 0)
-        json_decref(issue);
+        admin_db_error(resp, "issue status", rc);
+    if (rc != 0) json_decref(issue);
 }
 
 static void issue_bulk_patch(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0), ids[ISSUES_BULK_MAX], updated = 0;
     size_t n = 0;
-    if (pid < 0 || admin_issue_ids(req, resp, ids, &n) != 0)
-        return;
+    if (pid < 0 || admin_issue_ids(req, resp, ids, &n) != 0) return;
     json_t *body = NULL;
     const char *status = body_status(req, resp, &body);
     if (!status) {
@@ -223,22 +179,23 @@ static void issue_bulk_patch(const struct admin_req *req, struct admin_resp *res
         return;
     }
     struct db *db = store_acquire(req->srv->store);
-    int rc = project_check(db, pid, resp) != 0 ? 1
-             : issues_set_status_bulk(db, pid, ids, n, status, &updated);
+    /* rc 1: admin_project_check has answered already. */
+    int rc = admin_project_check(db, pid, resp, NULL) != 0
+                 ? 1
+                 : issues_set_status_bulk(db, pid, ids, n, status, &updated);
     store_release(req->srv->store, db);
     if (rc == 0)
-        admin_json(resp, 200, json_pack("{s:s, s:I}", "status", status, "updated",
-                                        (json_int_t)updated));
+        admin_json(resp, 200,
+                   json_pack("{s:s, s:I}", "status", status, "updated", (json_int_t)updated));
     else if (rc < 0)
-        db_failed(resp, "issue bulk status", rc);
+        admin_db_error(resp, "issue bulk status", rc);
     json_decref(body);
 }
 
 static void issue_events(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0), iid, key = 0, before = 0, next = 0;
-    if (pid < 0 || (iid = admin_param_id(req, resp, 1)) < 0)
-        return;
+    if (pid < 0 || (iid = admin_param_id(req, resp, 1)) < 0) return;
     const char *cursor = admin_query(req, "cursor");
     bool has_cursor = cursor && *cursor;
     if (has_cursor && admin_cursor_decode(cursor, &key, &before) != 0) {
@@ -246,61 +203,39 @@ static void issue_events(const struct admin_req *req, struct admin_resp *resp)
         return;
     }
     int limit = admin_limit(req, resp, EVENTS_PAGE_DEFAULT, EVENTS_PAGE_MAX);
-    if (limit < 0)
-        return;
+    if (limit < 0) return;
     struct db *db = store_acquire(req->srv->store);
     json_t *issue = NULL, *rows = NULL;
     int rc = issues_get(db, pid, iid, &issue);
     json_decref(issue);
-    if (rc == 0)
-        rc = events_list_for_issue(db, pid, iid, has_cursor, before, limit, &rows, &next);
+    if (rc == 0) rc = events_list_for_issue(db, pid, iid, has_cursor, before, limit, &rows, &next);
     store_release(req->srv->store, db);
     if (rc == -ENOENT) {
         admin_error(resp, 404, "issue_not_found", "no such issue in this project");
         return;
     }
     if (rc != 0) {
-        db_failed(resp, "issue events", rc);
+        admin_db_error(resp, "issue events", rc);
         return;
     }
     size_t i;
     json_t *row;
     json_array_foreach(rows, i, row)
     {
-        format_time(row, "timestamp");
-        format_time(row, "received_at");
+        admin_time_field(row, "timestamp");
+        admin_time_field(row, "received_at");
     }
     char *next_cursor = next ? admin_cursor_encode(next, next) : NULL;
     admin_list(resp, rows, next_cursor);
     free(next_cursor);
 }
 
-/* 32 hex digits, dashes allowed (UUID form). */
-static int parse_event_id(const char *s, uint8_t out[16])
-{
-    int n = 0;
-    for (; *s; s++) {
-        if (*s == '-')
-            continue;
-        int v = (*s >= '0' && *s <= '9')   ? *s - '0'
-                : (*s >= 'a' && *s <= 'f') ? *s - 'a' + 10
-                : (*s >= 'A' && *s <= 'F') ? *s - 'A' + 10
-                                           : -1;
-        if (v < 0 || n >= 32)
-            return -EINVAL;
-        out[n / 2] = (uint8_t)(n % 2 ? (out[n / 2] | v) : v << 4);
-        n++;
-    }
-    return n == 32 ? 0 : -EINVAL;
-}
-
 static void event_get(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0);
     uint8_t eid[16];
-    if (pid < 0)
-        return;
-    if (parse_event_id(req->params[1], eid) != 0) {
+    if (pid < 0) return;
+    if (event_id_parse(req->params[1], strlen(req->params[1]), eid) != 0) {
         admin_error(resp, 404, "event_not_found", "no such event in this project");
         return;
     }
@@ -319,7 +254,7 @@ static void event_get(const struct admin_req *req, struct admin_resp *resp)
     if (rc == -ENOENT)
         admin_error(resp, 404, "event_not_found", "no such event in this project");
     else
-        db_failed(resp, "event get", rc);
+        admin_db_error(resp, "event get", rc);
 }
 
 const struct admin_route admin_routes_issues[] = {

@@ -21,12 +21,10 @@ int admin_parse_time(const char *s, int64_t *ms);
 /* Fills q from ?status= &level= &environment= &release= &query= &since=
  * &until= &sort= &cursor= &limit=. Returns 0, or -1 after answering 400.
  * Strings in q are borrowed from the request. */
-int admin_issue_query(const struct admin_req *req, struct admin_resp *resp,
-                      struct issue_query *q);
+int admin_issue_query(const struct admin_req *req, struct admin_resp *resp, struct issue_query *q);
 
 /* ?ids=1,2,3 (1..ISSUES_BULK_MAX positive ids) into ids; *n gets the count.
  * Returns 0, or -1 after answering 400. */
-int admin_issue_ids(const struct admin_req *req, struct admin_resp *resp, int64_t *ids,
-                    size_t *n);
+int admin_issue_ids(const struct admin_req *req, struct admin_resp *resp, int64_t *ids, size_t *n);
 
 #endif

@@ -26,12 +26,8 @@ extern const struct admin_route admin_routes_destinations[];
 extern const struct admin_route admin_routes_scripts[];
 
 static const struct admin_route *const admin_tables[] = {
-    admin_routes_projects,
-    admin_routes_issues,
-    admin_routes_alerts,
-    admin_routes_destinations,
-    admin_routes_scripts,
-    NULL,
+    admin_routes_projects,     admin_routes_issues,  admin_routes_alerts,
+    admin_routes_destinations, admin_routes_scripts, NULL,
 };
 
 #define ADMIN_PREFIX "/api/admin"

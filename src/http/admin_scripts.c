@@ -26,9 +26,9 @@ cJSON *admin_script_sample(struct server *srv, int64_t project_id)
 void admin_script_invalid(struct admin_resp *resp, const char *message, int line)
 {
     json_t *msg = message ? json_string(message) : NULL;
-    admin_json(resp, 422, json_pack("{s:{s:s, s:o, s:i}}", "error", "code", "script_invalid",
-                                    "message", msg ? msg : json_string("the script was refused"),
-                                    "line", line));
+    admin_json(resp, 422,
+               json_pack("{s:{s:s, s:o, s:i}}", "error", "code", "script_invalid", "message",
+                         msg ? msg : json_string("the script was refused"), "line", line));
 }
 
 /* Answers a failed script_ops call. */
@@ -40,33 +40,25 @@ static void ops_failed(struct admin_resp *resp, int rc, const struct script_reje
         admin_error(resp, 404, "not_found", "no such project or script version");
     else {
         log_error("script operation failed", "error=%s", strerror(-rc));
-        admin_error(resp, 500, "internal_error", "the script could not be changed; see the server log");
+        admin_error(resp, 500, "internal_error",
+                    "the script could not be changed; see the server log");
     }
-}
-
-/* Replaces the ms field `name` of obj with its RFC 3339 text. */
-static void format_time(json_t *obj, const char *name)
-{
-    json_t *v = json_object_get(obj, name);
-    if (json_is_integer(v))
-        json_object_set_new(obj, name, admin_time(json_integer_value(v)));
 }
 
 static void script_get(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0);
-    if (pid < 0)
-        return;
+    if (pid < 0) return;
     json_t *out = NULL;
     int rc = script_ops_status(req->srv, pid, &out);
     if (rc != 0) {
         ops_failed(resp, rc, &(struct script_rejection){0});
         return;
     }
-    format_time(out, "created_at");
+    admin_time_field(out, "created_at");
     json_t *stats = json_object_get(out, "stats");
-    format_time(stats, "activated_at");
-    format_time(json_object_get(stats, "last_error"), "at");
+    admin_time_field(stats, "activated_at");
+    admin_time_field(json_object_get(stats, "last_error"), "at");
     admin_json(resp, 200, out);
 }
 
@@ -76,8 +68,7 @@ static int put_source(const struct admin_req *req, struct admin_resp *resp, json
 {
     const char *ct = req->content_type;
     if (ct && strncasecmp(ct, "application/json", 16) == 0) {
-        if (!(*holder = admin_body_object(req, resp)))
-            return -1;
+        if (!(*holder = admin_body_object(req, resp))) return -1;
         json_t *s = json_object_get(*holder, "source");
         if (!json_is_string(s)) {
             admin_error(resp, 400, "invalid_request", "\"source\" must be a string of Lua");
@@ -102,15 +93,15 @@ static void script_put(const struct admin_req *req, struct admin_resp *resp)
     json_t *holder = NULL;
     const char *source;
     size_t len;
-    if (pid < 0 || put_source(req, resp, &holder, &source, &len) != 0)
-        return;
+    if (pid < 0 || put_source(req, resp, &holder, &source, &len) != 0) return;
     cJSON *sample = admin_script_sample(req->srv, pid);
     struct script_rejection why = {0};
     int64_t version = 0;
     int rc = script_ops_put(req->srv, pid, source, len, sample, &version, &why);
     if (rc == 0)
-        admin_json(resp, 200, json_pack("{s:I, s:I, s:b}", "project_id", (json_int_t)pid, "version",
-                                        (json_int_t)version, "active", 1));
+        admin_json(resp, 200,
+                   json_pack("{s:I, s:I, s:b}", "project_id", (json_int_t)pid, "version",
+                             (json_int_t)version, "active", 1));
     else
         ops_failed(resp, rc, &why);
     script_ops_rejection_clear(&why);
@@ -122,8 +113,7 @@ static void script_versions(const struct admin_req *req, struct admin_resp *resp
 {
     int64_t pid = admin_param_id(req, resp, 0);
     json_t *out = NULL;
-    if (pid < 0)
-        return;
+    if (pid < 0) return;
     int rc = script_ops_versions(req->srv, pid, &out);
     if (rc != 0) {
         ops_failed(resp, rc, &(struct script_rejection){0});
@@ -131,19 +121,21 @@ static void script_versions(const struct admin_req *req, struct admin_resp *resp
     }
     size_t i;
     json_t *row;
-    json_array_foreach(json_object_get(out, "data"), i, row) format_time(row, "created_at");
+    json_array_foreach(json_object_get(out, "data"), i, row) admin_time_field(row, "created_at");
     admin_json(resp, 200, out);
 }
 
 /* Activates version (0: the default rules) and answers with it. */
-static void activate(const struct admin_req *req, struct admin_resp *resp, int64_t pid, int64_t version)
+static void activate(const struct admin_req *req, struct admin_resp *resp, int64_t pid,
+                     int64_t version)
 {
     cJSON *sample = version > 0 ? admin_script_sample(req->srv, pid) : NULL;
     struct script_rejection why = {0};
     int rc = script_ops_activate(req->srv, pid, version, sample, &why);
     if (rc == 0)
-        admin_json(resp, 200, json_pack("{s:I, s:o}", "project_id", (json_int_t)pid, "version",
-                                        version ? json_integer(version) : json_null()));
+        admin_json(resp, 200,
+                   json_pack("{s:I, s:o}", "project_id", (json_int_t)pid, "version",
+                             version ? json_integer(version) : json_null()));
     else
         ops_failed(resp, rc, &why);
     script_ops_rejection_clear(&why);
@@ -154,11 +146,11 @@ static void script_rollback(const struct admin_req *req, struct admin_resp *resp
 {
     int64_t pid = admin_param_id(req, resp, 0);
     json_t *body = pid < 0 ? NULL : admin_body_object(req, resp);
-    if (!body)
-        return;
+    if (!body) return;
     json_t *v = json_object_get(body, "version");
     if (!json_is_integer(v) || json_integer_value(v) < 1)
-        admin_error(resp, 400, "invalid_request", "\"version\" must be a stored version number (1, 2, …)");
+        admin_error(resp, 400, "invalid_request",
+                    "\"version\" must be a stored version number (1, 2, …)");
     else
         activate(req, resp, pid, json_integer_value(v));
     json_decref(body);
@@ -167,8 +159,7 @@ static void script_rollback(const struct admin_req *req, struct admin_resp *resp
 static void script_delete(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0);
-    if (pid >= 0)
-        activate(req, resp, pid, 0);
+    if (pid >= 0) activate(req, resp, pid, 0);
 }
 
 const struct admin_route admin_routes_scripts[] = {

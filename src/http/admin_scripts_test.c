@@ -30,14 +30,17 @@ static void test_request_clear(struct test_request *t)
 }
 
 /* The project's name; answers 404 and returns -1 when there is none. */
-static int load_project(const struct admin_req *req, struct admin_resp *resp, struct test_request *t)
+static int load_project(const struct admin_req *req, struct admin_resp *resp,
+                        struct test_request *t)
 {
     json_t *row = NULL;
     struct db *db = store_acquire(req->srv->store);
     int rc = projects_get(db, t->project_id, &row);
     store_release(req->srv->store, db);
-    if (rc == 0)
-        t->project_name = strdup(json_string_value(json_object_get(row, "name")) ? json_string_value(json_object_get(row, "name")) : "");
+    if (rc == 0) {
+        const char *name = json_string_value(json_object_get(row, "name"));
+        t->project_name = strdup(name ? name : "");
+    }
     json_decref(row);
     if (rc == -ENOENT)
         admin_error(resp, 404, "not_found", "no such project");
@@ -56,8 +59,7 @@ static int load_event(const struct admin_req *req, struct admin_resp *resp, cons
         char *text = json_dumps(ev, JSON_COMPACT);
         t->event = text ? cJSON_Parse(text) : NULL;
         free(text);
-        if (!t->event)
-            admin_error(resp, 500, "internal_error", "out of memory");
+        if (!t->event) admin_error(resp, 500, "internal_error", "out of memory");
         return t->event ? 0 : -1;
     }
     uint8_t event_id[16];
@@ -95,7 +97,8 @@ static int load_script(const struct admin_req *req, struct admin_resp *resp, con
     } else {
         int64_t version;
         uint64_t generation;
-        if (script_registry_get(req->srv->scripts, t->project_id, &version, &active, &len, &generation) != 0) {
+        if (script_registry_get(req->srv->scripts, t->project_id, &version, &active, &len,
+                                &generation) != 0) {
             admin_error(resp, 500, "internal_error", "out of memory");
             return -1;
         }
@@ -107,7 +110,8 @@ static int load_script(const struct admin_req *req, struct admin_resp *resp, con
     if (rc == -EINVAL)
         admin_script_invalid(resp, err.message, err.line);
     else if (rc != 0)
-        admin_error(resp, 500, "internal_error", "the Lua state could not be built: %s", err.message);
+        admin_error(resp, 500, "internal_error", "the Lua state could not be built: %s",
+                    err.message);
     return rc == 0 ? 0 : -1;
 }
 
@@ -115,15 +119,13 @@ static int load_script(const struct admin_req *req, struct admin_resp *resp, con
 static void add_issue_id(struct server *srv, int64_t project_id, json_t *result)
 {
     const char *hash = json_string_value(json_object_get(result, "hash"));
-    if (!hash)
-        return;
+    if (!hash) return;
     int64_t id = 0;
     enum issue_status status;
     struct db *db = store_acquire(srv->store);
     int rc = events_write_issue_find(db, project_id, hash, &id, &status);
     store_release(srv->store, db);
-    if (rc == 0)
-        json_object_set_new(result, "issue_id", json_integer(id));
+    if (rc == 0) json_object_set_new(result, "issue_id", json_integer(id));
 }
 
 void admin_script_test(const struct admin_req *req, struct admin_resp *resp)
@@ -150,7 +152,8 @@ void admin_script_test(const struct admin_req *req, struct admin_resp *resp)
     } else if (rc == -EINVAL) {
         admin_error(resp, 400, "invalid_request", "unknown \"format\" destination type");
     } else {
-        log_error("dry run failed", "project=%lld error=%s", (long long)t.project_id, strerror(-rc));
+        log_error("dry run failed", "project=%lld error=%s", (long long)t.project_id,
+                  strerror(-rc));
         admin_error(resp, 500, "internal_error", "the dry run failed; see the server log");
     }
 done:

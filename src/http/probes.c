@@ -30,10 +30,10 @@ static enum MHD_Result readyz(struct server *srv, struct MHD_Connection *conn)
         struct topic_stats ts;
         topic_stats(srv->events, &ts);
         if (ts.depth >= ts.capacity)
-            return reply_json(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-                              json_pack("{s:s, s:s}", "status", "unavailable", "reason",
-                                        "events_queue_full"),
-                              NULL);
+            return reply_json(
+                conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+                json_pack("{s:s, s:s}", "status", "unavailable", "reason", "events_queue_full"),
+                NULL);
     }
     return reply_json(conn, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"), NULL);
 }

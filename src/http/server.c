@@ -105,7 +105,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     request_begins(conn);
     struct http_req_base *base = *req_cls;
     if (base ? base->kind == HTTP_REQ_INGEST : ingest_matches(url))
-        return ingest_handle(srv->ingest, conn, url, method, upload_data, upload_data_size, req_cls);
+        return ingest_handle(srv->ingest, conn, url, method, upload_data, upload_data_size,
+                             req_cls);
     if (base ? base->kind == HTTP_REQ_ADMIN : admin_router_matches(url))
         return admin_router_handle(srv, conn, url, method, upload_data, upload_data_size, req_cls);
     return handle_other(srv, conn, url, method, upload_data_size, req_cls);

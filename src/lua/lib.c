@@ -49,7 +49,8 @@ static int l_hash(lua_State *L)
     for (lua_Integer i = 1; i <= n; i++) {
         int t = lua_geti(L, 1, i);
         if (t != LUA_TSTRING && t != LUA_TNUMBER)
-            return luaL_error(L, "hash: value %d is a %s, not a string", (int)i, lua_typename(L, t));
+            return luaL_error(L, "hash: value %d is a %s, not a string", (int)i,
+                              lua_typename(L, t));
         values[i - 1] = lua_tolstring(L, -1, &lens[i - 1]);
     }
     char out[33];
@@ -94,9 +95,9 @@ static lua_CFunction cjson_opener(lua_State *L)
 static void push_json(lua_State *L)
 {
     lua_pushcfunction(L, cjson_opener(L));
-    lua_call(L, 0, 1);                 /* the shared module table */
+    lua_call(L, 0, 1); /* the shared module table */
     lua_getfield(L, -1, "new");
-    lua_call(L, 0, 1);                 /* a private instance */
+    lua_call(L, 0, 1); /* a private instance */
     lua_remove(L, -2);
     static const char *const limits[] = {"encode_max_depth", "decode_max_depth"};
     for (size_t i = 0; i < 2; i++) {

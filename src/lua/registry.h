@@ -8,6 +8,9 @@
  * (script_registry_generation, one atomic load) and rebuild the states of
  * projects whose generation changed.
  *
+ * Files: registry.c (table, publication, activation), registry_reload.c,
+ * registry_validate.c, registry_stats.c.
+ *
  * Thread-safe: one mutex guards the table; the store is reached through
  * store_acquire/store_release, never while the mutex is held. */
 #ifndef PERISCOPE_LUA_REGISTRY_H
@@ -42,9 +45,11 @@ uint64_t script_registry_generation(struct script_registry *reg);
 int script_registry_get(struct script_registry *reg, int64_t project_id, int64_t *version,
                         char **source, size_t *len, uint64_t *generation);
 
-/* Compiles source in a fresh sandboxed state and runs each hook on
- * sample_event (NULL: a built-in Python-style error event); any error,
- * timeout, memory cap or wrong type rejects it. Returns 0, or -EINVAL with
+/* Compiles source in a fresh sandboxed state, runs each hook on
+ * sample_event (NULL: a built-in Python-style error event) and format() on
+ * a sample alert for every destination type, the notifier's way
+ * (notify/format_hook.h); any error, timeout, memory cap, wrong type or
+ * unusable format() result rejects it. Returns 0, or -EINVAL with
  * *error_message (malloc'd, caller frees) and *error_line (0 when no line
  * applies). Any thread; touches no shared state. */
 int script_registry_validate(struct script_registry *reg, const char *source, size_t len,
@@ -71,8 +76,8 @@ int script_registry_reload_all(struct script_registry *reg);
 /* Live per-project counters since the active script was published, bumped
  * by the workers without a lock (relaxed atomics) and read by the stats. */
 enum script_counter {
-    SCRIPT_COUNT_EVENTS,            /* events run through the project's script */
-    SCRIPT_COUNT_FILTERED,          /* events its filter() dropped */
+    SCRIPT_COUNT_EVENTS,   /* events run through the project's script */
+    SCRIPT_COUNT_FILTERED, /* events its filter() dropped */
     SCRIPT_COUNT_FILTER_CALLS,
     SCRIPT_COUNT_FINGERPRINT_CALLS,
     SCRIPT_COUNT_FORMAT_CALLS,
@@ -93,8 +98,8 @@ int script_registry_reload_project(struct script_registry *reg, int64_t project_
 /* Counts one hook failure for the project: metrics
  * periscope_script_errors_total{project,hook,kind}, the stats' last error,
  * and a log line (at most one a second per project and hook). */
-void script_registry_record_error(struct script_registry *reg, int64_t project_id,
-                                  const char *hook, const struct vm_error *err);
+void script_registry_record_error(struct script_registry *reg, int64_t project_id, const char *hook,
+                                  const struct vm_error *err);
 
 /* {"project_id", "version", "generation", "activated_at" (ms) | null,
  *  "events", "filtered", "hooks": {hook: {"calls", "errors", "timeouts"}},

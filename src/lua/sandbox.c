@@ -9,47 +9,104 @@
 #include <lualib.h>
 
 #include "lua/lib.h"
+#include "lua/pattern_guard.h"
 
-#define LOADED_KEY "periscope.loaded"  /* registry: server modules by name */
+#define LOADED_KEY "periscope.loaded" /* registry: server modules by name */
 #define MODULE_NAME_MAX 128
 
+/* clang-format off: the list reads best packed by library */
 const struct sandbox_name sandbox_allowed[] = {
     /* base, minus load, loadstring, dofile, loadfile, collectgarbage, require,
      * print and warn (stdout/stderr are the server's) */
-    {NULL, "assert"}, {NULL, "error"}, {NULL, "getmetatable"}, {NULL, "ipairs"},
-    {NULL, "next"}, {NULL, "pairs"}, {NULL, "pcall"}, {NULL, "rawequal"},
-    {NULL, "rawget"}, {NULL, "rawlen"}, {NULL, "rawset"}, {NULL, "select"},
-    {NULL, "setmetatable"}, {NULL, "tonumber"}, {NULL, "tostring"}, {NULL, "type"},
-    {NULL, "xpcall"}, {NULL, "_VERSION"}, {NULL, "_G"}, {NULL, "periscope"},
+    {NULL, "assert"},
+    {NULL, "error"},
+    {NULL, "getmetatable"},
+    {NULL, "ipairs"},
+    {NULL, "next"},
+    {NULL, "pairs"},
+    {NULL, "pcall"},
+    {NULL, "rawequal"},
+    {NULL, "rawget"},
+    {NULL, "rawlen"},
+    {NULL, "rawset"},
+    {NULL, "select"},
+    {NULL, "setmetatable"},
+    {NULL, "tonumber"},
+    {NULL, "tostring"},
+    {NULL, "type"},
+    {NULL, "xpcall"},
+    {NULL, "_VERSION"},
+    {NULL, "_G"},
+    {NULL, "periscope"},
     /* string, minus dump (bytecode is never loaded, so never made) */
     {NULL, "string"},
-    {"string", "byte"}, {"string", "char"}, {"string", "find"}, {"string", "format"},
-    {"string", "gmatch"}, {"string", "gsub"}, {"string", "len"}, {"string", "lower"},
-    {"string", "match"}, {"string", "rep"}, {"string", "reverse"}, {"string", "sub"},
-    {"string", "upper"}, {"string", "pack"}, {"string", "packsize"}, {"string", "unpack"},
+    {"string", "byte"},
+    {"string", "char"},
+    {"string", "find"},
+    {"string", "format"},
+    {"string", "gmatch"},
+    {"string", "gsub"},
+    {"string", "len"},
+    {"string", "lower"},
+    {"string", "match"},
+    {"string", "rep"},
+    {"string", "reverse"},
+    {"string", "sub"},
+    {"string", "upper"},
+    {"string", "pack"},
+    {"string", "packsize"},
+    {"string", "unpack"},
     {NULL, "table"},
-    {"table", "concat"}, {"table", "insert"}, {"table", "move"}, {"table", "pack"},
-    {"table", "remove"}, {"table", "sort"}, {"table", "unpack"},
+    {"table", "concat"},
+    {"table", "insert"},
+    {"table", "move"},
+    {"table", "pack"},
+    {"table", "remove"},
+    {"table", "sort"},
+    {"table", "unpack"},
     {NULL, "math"},
-    {"math", "abs"}, {"math", "acos"}, {"math", "asin"}, {"math", "atan"},
-    {"math", "ceil"}, {"math", "cos"}, {"math", "deg"}, {"math", "exp"},
-    {"math", "floor"}, {"math", "fmod"}, {"math", "huge"}, {"math", "log"},
-    {"math", "max"}, {"math", "maxinteger"}, {"math", "min"}, {"math", "mininteger"},
-    {"math", "modf"}, {"math", "pi"}, {"math", "rad"}, {"math", "random"},
-    {"math", "sin"}, {"math", "sqrt"}, {"math", "tan"}, {"math", "tointeger"},
-    {"math", "type"}, {"math", "ult"},
+    {"math", "abs"},
+    {"math", "acos"},
+    {"math", "asin"},
+    {"math", "atan"},
+    {"math", "ceil"},
+    {"math", "cos"},
+    {"math", "deg"},
+    {"math", "exp"},
+    {"math", "floor"},
+    {"math", "fmod"},
+    {"math", "huge"},
+    {"math", "log"},
+    {"math", "max"},
+    {"math", "maxinteger"},
+    {"math", "min"},
+    {"math", "mininteger"},
+    {"math", "modf"},
+    {"math", "pi"},
+    {"math", "rad"},
+    {"math", "random"},
+    {"math", "sin"},
+    {"math", "sqrt"},
+    {"math", "tan"},
+    {"math", "tointeger"},
+    {"math", "type"},
+    {"math", "ult"},
     {NULL, "utf8"},
-    {"utf8", "char"}, {"utf8", "charpattern"}, {"utf8", "codes"}, {"utf8", "codepoint"},
-    {"utf8", "len"}, {"utf8", "offset"},
+    {"utf8", "char"},
+    {"utf8", "charpattern"},
+    {"utf8", "codes"},
+    {"utf8", "codepoint"},
+    {"utf8", "len"},
+    {"utf8", "offset"},
 };
+/* clang-format on */
 const size_t sandbox_allowed_count = sizeof sandbox_allowed / sizeof sandbox_allowed[0];
 
 static int is_allowed(const char *library, const char *name)
 {
     for (size_t i = 0; i < sandbox_allowed_count; i++) {
         const struct sandbox_name *n = &sandbox_allowed[i];
-        if (strcmp(n->name, name) != 0)
-            continue;
+        if (strcmp(n->name, name) != 0) continue;
         if ((library == NULL && n->library == NULL) ||
             (library && n->library && strcmp(library, n->library) == 0))
             return 1;
@@ -127,17 +184,15 @@ static int sandbox_setmetatable(lua_State *L)
 static int module_path(const char *lua_dir, const char *name, char *path, size_t cap)
 {
     size_t len = strlen(name);
-    if (len == 0 || len > MODULE_NAME_MAX || name[0] == '.' || name[len - 1] == '.')
-        return -EINVAL;
+    if (len == 0 || len > MODULE_NAME_MAX || name[0] == '.' || name[len - 1] == '.') return -EINVAL;
     char rel[MODULE_NAME_MAX + 1];
     for (size_t i = 0; i < len; i++) {
         char c = name[i];
         if (c == '.') {
-            if (name[i + 1] == '.')
-                return -EINVAL;
+            if (name[i + 1] == '.') return -EINVAL;
             rel[i] = '/';
-        } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                   (c >= '0' && c <= '9') || c == '_') {
+        } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                   c == '_') {
             rel[i] = c;
         } else {
             return -EINVAL;
@@ -160,8 +215,7 @@ static long push_file(lua_State *L, const char *path)
     void *buf = lua_newuserdatauv(L, size ? size : 1, 0);
     FILE *f = fopen(path, "rb");
     size_t got = f ? fread(buf, 1, size, f) : 0;
-    if (f)
-        fclose(f);
+    if (f) fclose(f);
     if (!f || got != size) {
         lua_pop(L, 1);
         return -1;
@@ -176,8 +230,7 @@ static int sandbox_require(lua_State *L)
     const char *name = luaL_checkstring(L, 1);
     lua_settop(L, 1);
     lua_getfield(L, LUA_REGISTRYINDEX, LOADED_KEY);
-    if (lua_getfield(L, -1, name) != LUA_TNIL)
-        return 1;
+    if (lua_getfield(L, -1, name) != LUA_TNIL) return 1;
     lua_pop(L, 1);
 
     char path[4096];
@@ -185,8 +238,7 @@ static int sandbox_require(lua_State *L)
     if (module_path(lua_dir, name, path, sizeof path) != 0)
         return luaL_error(L, "module '%s': invalid name", name);
     long size = push_file(L, path);
-    if (size < 0)
-        return luaL_error(L, "module '%s' not found under %s", name, lua_dir);
+    if (size < 0) return luaL_error(L, "module '%s' not found under %s", name, lua_dir);
     const char *chunkname = lua_pushfstring(L, "@%s", path + strlen(lua_dir) + 1);
     if (luaL_loadbufferx(L, lua_touserdata(L, -2), (size_t)size, chunkname, "t") != LUA_OK)
         return lua_error(L);
@@ -215,13 +267,32 @@ static void strip_globals(lua_State *L)
     lua_pop(L, 1);
 }
 
-/* The operator _ENV: copies of the allowed globals, the guarded
- * setmetatable, _G pointing to itself. Pushes it. */
+/* The string metatable's __index (how ("x"):find resolves) becomes a copy
+ * of `string` whose pattern functions are guarded (lua/pattern_guard.h). */
+static void guard_string_methods(lua_State *L)
+{
+    lua_getglobal(L, "string");
+    lua_pushliteral(L, "");
+    lua_getmetatable(L, -1);           /* string, "", mt */
+    pattern_guard_push_library(L, -3); /* string, "", mt, guarded */
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 3);
+}
+
+/* The operator _ENV: copies of the allowed globals (`string` with the
+ * guarded pattern functions), the guarded setmetatable, _G pointing to
+ * itself. Pushes it. */
 static void push_operator_env(lua_State *L)
 {
     lua_pushglobaltable(L);
     copy_table(L, -1, 3); /* globals → libraries → periscope.json */
     lua_remove(L, -2);
+    lua_pushliteral(L, "");
+    lua_getmetatable(L, -1);
+    lua_getfield(L, -1, "__index"); /* env, "", mt, guarded string */
+    copy_table(L, -1, 1);
+    lua_setfield(L, -5, "string");
+    lua_pop(L, 3);
     lua_pushnil(L);
     lua_setfield(L, -2, "require");
     lua_pushcfunction(L, sandbox_setmetatable);
@@ -233,7 +304,7 @@ static void push_operator_env(lua_State *L)
 int sandbox_open(lua_State *L)
 {
     static const luaL_Reg libs[] = {
-        {LUA_GNAME, luaopen_base}, {LUA_STRLIBNAME, luaopen_string},
+        {LUA_GNAME, luaopen_base},       {LUA_STRLIBNAME, luaopen_string},
         {LUA_TABLIBNAME, luaopen_table}, {LUA_MATHLIBNAME, luaopen_math},
         {LUA_UTF8LIBNAME, luaopen_utf8},
     };
@@ -255,6 +326,7 @@ int sandbox_open(lua_State *L)
     lua_pushcclosure(L, sandbox_require, 1);
     lua_setglobal(L, "require");
     strip_globals(L);
+    guard_string_methods(L);
 
     periscope_lib_open(L);
     lua_getfield(L, LUA_REGISTRYINDEX, LOADED_KEY);

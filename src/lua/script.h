@@ -23,9 +23,9 @@
 
 struct script {
     struct vm *vm;
-    int group_ref;        /* periscope.grouping.group */
-    int expand_ref;       /* periscope.grouping.expand_fingerprint */
-    int filter_ref;       /* the project's hooks; LUA_NOREF when absent */
+    int group_ref;  /* periscope.grouping.group */
+    int expand_ref; /* periscope.grouping.expand_fingerprint */
+    int filter_ref; /* the project's hooks; LUA_NOREF when absent */
     int fingerprint_ref;
     int format_ref;
 };
@@ -38,11 +38,11 @@ struct script_hook_error {
 };
 
 struct script_result {
-    bool filtered;                 /* filter() returned false: drop the event */
-    char hash[33];                 /* MD5 hex of the components */
-    char *title;                   /* owned */
-    char *culprit;                 /* owned, may be "" */
-    char **components;             /* owned; only when asked for */
+    bool filtered;     /* filter() returned false: drop the event */
+    char hash[33];     /* MD5 hex of the components */
+    char *title;       /* owned */
+    char *culprit;     /* owned, may be "" */
+    char **components; /* owned; only when asked for */
     size_t ncomponents;
     size_t nerrors;
     struct script_hook_error errors[SCRIPT_MAX_ERRORS];
@@ -53,8 +53,8 @@ struct script_result {
  * filter/fingerprint/format are functions when present. Returns 0, or a
  * negative errno with err filled (kind SYNTAX for compile errors, TYPE for
  * a wrong return, else as the chunk failed). Caller closes the script. */
-int script_open(const struct vm_limits *limits, const char *source, size_t len,
-                struct script **out, struct vm_error *err);
+int script_open(const struct vm_limits *limits, const char *source, size_t len, struct script **out,
+                struct vm_error *err);
 void script_close(struct script *s);
 
 /* True when the script has a hook that needs the whole event. */
@@ -64,7 +64,8 @@ bool script_wants_full_event(const struct script *s);
  * fingerprint hook and the hash, on a borrowed event. want_components also
  * copies the components out. Returns 0 (hook errors are in res->errors) or
  * -EIO when the default grouping could not run. Clear res afterwards. */
-int script_run(struct script *s, const cJSON *event, bool want_components, struct script_result *res);
+int script_run(struct script *s, const cJSON *event, bool want_components,
+               struct script_result *res);
 void script_result_clear(struct script_result *res);
 
 #endif

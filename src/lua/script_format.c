@@ -17,10 +17,10 @@ static int format_call(lua_State *L)
 {
     lua_call(L, 2, 1);
     int t = lua_type(L, -1);
-    if (t == LUA_TNIL || t == LUA_TSTRING)
-        return 1;
+    if (t == LUA_TNIL || t == LUA_TSTRING) return 1;
     if (t != LUA_TTABLE)
-        return luaL_error(L, "format must return a table, a string or nil, not a %s", luaL_typename(L, -1));
+        return luaL_error(L, "format must return a table, a string or nil, not a %s",
+                          luaL_typename(L, -1));
     lua_getglobal(L, "periscope");
     lua_getfield(L, -1, "json");
     lua_getfield(L, -1, "encode");
@@ -42,8 +42,7 @@ int script_format(struct script *s, const cJSON *alert, const cJSON *destination
     *out = NULL;
     *len = 0;
     *is_json = false;
-    if (s->format_ref == LUA_NOREF)
-        return 0;
+    if (s->format_ref == LUA_NOREF) return 0;
     lua_State *L = s->vm->L;
     int top = lua_gettop(L);
     int rc = -1;
@@ -53,8 +52,7 @@ int script_format(struct script *s, const cJSON *alert, const cJSON *destination
     }
     lua_pushcfunction(L, format_call);
     lua_rawgeti(L, LUA_REGISTRYINDEX, s->format_ref);
-    if (push_table(s, alert, err) != 0 || push_table(s, destination, err) != 0)
-        goto done;
+    if (push_table(s, alert, err) != 0 || push_table(s, destination, err) != 0) goto done;
     if (vm_pcall(s->vm, 3, 2, err) != 0) {
         if (err->kind == VM_ERROR_RUNTIME && strstr(err->message, "format must return"))
             err->kind = VM_ERROR_TYPE;

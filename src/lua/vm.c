@@ -21,8 +21,10 @@ void vm_limits_from_config(const struct config *cfg, struct vm_limits *out)
         .memory_bytes = cfg && cfg->lua_memory_bytes ? cfg->lua_memory_bytes : DEFAULT_MEMORY_BYTES,
         .instructions_per_call = cfg && cfg->lua_instruction_limit > 0 ? cfg->lua_instruction_limit
                                                                        : DEFAULT_INSTRUCTIONS,
-        .script_max_bytes = cfg && cfg->script_max_bytes ? cfg->script_max_bytes : DEFAULT_SCRIPT_MAX_BYTES,
-        .event_max_depth = cfg && cfg->max_json_depth > 0 ? cfg->max_json_depth : DEFAULT_EVENT_MAX_DEPTH,
+        .script_max_bytes =
+            cfg && cfg->script_max_bytes ? cfg->script_max_bytes : DEFAULT_SCRIPT_MAX_BYTES,
+        .event_max_depth =
+            cfg && cfg->max_json_depth > 0 ? cfg->max_json_depth : DEFAULT_EVENT_MAX_DEPTH,
         .lua_dir = cfg && cfg->lua_dir ? cfg->lua_dir : PERISCOPE_SOURCE_DIR "/lua",
     };
 }
@@ -44,11 +46,9 @@ static void *vm_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         return NULL;
     }
     void *p = realloc(ptr, nsize);
-    if (!p)
-        return NULL;
+    if (!p) return NULL;
     vm->memory_used = vm->memory_used - old + nsize;
-    if (vm->memory_used > vm->memory_peak)
-        vm->memory_peak = vm->memory_used;
+    if (vm->memory_used > vm->memory_peak) vm->memory_peak = vm->memory_used;
     return p;
 }
 
@@ -68,8 +68,7 @@ static void vm_count_hook(lua_State *L, lua_Debug *ar)
     (void)ar;
     struct vm *vm = vm_of(L);
     vm->instructions += lua_gethookcount(L);
-    if (vm->instructions <= vm->limits.instructions_per_call)
-        return;
+    if (vm->instructions <= vm->limits.instructions_per_call) return;
     vm->timed_out = true;
     lua_sethook(L, vm_count_hook, LUA_MASKCOUNT, 1);
     lua_Debug where;
@@ -86,8 +85,7 @@ static void vm_count_hook(lua_State *L, lua_Debug *ar)
 static int vm_msghandler(lua_State *L)
 {
     const char *msg = lua_type(L, 1) == LUA_TSTRING ? lua_tostring(L, 1) : NULL;
-    if (!msg)
-        msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    if (!msg) msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
     luaL_traceback(L, L, msg, 1);
     return 1;
 }
@@ -95,34 +93,37 @@ static int vm_msghandler(lua_State *L)
 const char *vm_error_kind_name(enum vm_error_kind kind)
 {
     switch (kind) {
-    case VM_ERROR_NONE: return "none";
-    case VM_ERROR_RUNTIME: return "runtime";
-    case VM_ERROR_TIMEOUT: return "timeout";
-    case VM_ERROR_MEMORY: return "memory";
-    case VM_ERROR_SYNTAX: return "syntax";
-    case VM_ERROR_TYPE: return "type";
+    case VM_ERROR_NONE:
+        return "none";
+    case VM_ERROR_RUNTIME:
+        return "runtime";
+    case VM_ERROR_TIMEOUT:
+        return "timeout";
+    case VM_ERROR_MEMORY:
+        return "memory";
+    case VM_ERROR_SYNTAX:
+        return "syntax";
+    case VM_ERROR_TYPE:
+        return "type";
     }
     return "unknown";
 }
 
 void vm_error_set(struct vm_error *err, enum vm_error_kind kind, const char *text)
 {
-    if (!err)
-        return;
+    if (!err) return;
     err->kind = kind;
     err->line = 0;
     snprintf(err->trace, sizeof err->trace, "%s", text);
     size_t first = strcspn(text, "\n");
-    if (first >= sizeof err->message)
-        first = sizeof err->message - 1;
+    if (first >= sizeof err->message) first = sizeof err->message - 1;
     memcpy(err->message, text, first);
     err->message[first] = '\0';
     const char *prefix = VM_OPERATOR_CHUNK ":";
     if (strncmp(text, prefix, strlen(prefix)) == 0) {
         char *end = NULL;
         long line = strtol(text + strlen(prefix), &end, 10);
-        if (end && *end == ':' && line > 0 && line < 10000000)
-            err->line = (int)line;
+        if (end && *end == ':' && line > 0 && line < 10000000) err->line = (int)line;
     }
 }
 
@@ -144,12 +145,12 @@ int vm_pcall(struct vm *vm, int nargs, int nresults, struct vm_error *err)
     int rc = lua_pcall(L, nargs, nresults, base);
     lua_sethook(L, NULL, 0, 0);
     lua_remove(L, base);
-    if (rc == LUA_OK)
-        return 0;
-    const char *text = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "(error object is not a string)";
-    enum vm_error_kind kind = vm->timed_out ? VM_ERROR_TIMEOUT
-                            : (rc == LUA_ERRMEM || vm->memory_refused) ? VM_ERROR_MEMORY
-                            : VM_ERROR_RUNTIME;
+    if (rc == LUA_OK) return 0;
+    const char *text =
+        lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "(error object is not a string)";
+    enum vm_error_kind kind = vm->timed_out                              ? VM_ERROR_TIMEOUT
+                              : (rc == LUA_ERRMEM || vm->memory_refused) ? VM_ERROR_MEMORY
+                                                                         : VM_ERROR_RUNTIME;
     vm_error_set(err, kind, text);
     lua_pop(L, 1);
     return -1;
@@ -180,8 +181,7 @@ static int vm_setup(lua_State *L)
 int vm_new(const struct vm_limits *limits, struct vm **out, struct vm_error *err)
 {
     struct vm *vm = calloc(1, sizeof *vm);
-    if (!vm)
-        return -ENOMEM;
+    if (!vm) return -ENOMEM;
     vm->limits = *limits;
     vm->sandbox_ref = LUA_NOREF;
     vm->L = lua_newstate(vm_alloc, vm);
@@ -204,8 +204,7 @@ int vm_new(const struct vm_limits *limits, struct vm **out, struct vm_error *err
 
 void vm_free(struct vm *vm)
 {
-    if (!vm)
-        return;
+    if (!vm) return;
     lua_gc(vm->L, LUA_GCCOLLECT);
     lua_close(vm->L);
     free(vm);
@@ -216,8 +215,8 @@ int vm_load_operator_chunk(struct vm *vm, const char *source, size_t len, struct
     lua_State *L = vm->L;
     if (len > vm->limits.script_max_bytes) {
         char text[128];
-        snprintf(text, sizeof text, "script too large: %zu bytes, the limit is %zu",
-                 len, vm->limits.script_max_bytes);
+        snprintf(text, sizeof text, "script too large: %zu bytes, the limit is %zu", len,
+                 vm->limits.script_max_bytes);
         vm_error_set(err, VM_ERROR_SYNTAX, text);
         return -1;
     }
@@ -228,7 +227,8 @@ int vm_load_operator_chunk(struct vm *vm, const char *source, size_t len, struct
     vm->memory_refused = false;
     int rc = luaL_loadbufferx(L, source, len, "=" VM_OPERATOR_CHUNK, "t");
     if (rc != LUA_OK) {
-        const char *text = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "cannot load script";
+        const char *text =
+            lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "cannot load script";
         vm_error_set(err, rc == LUA_ERRMEM ? VM_ERROR_MEMORY : VM_ERROR_SYNTAX, text);
         lua_pop(L, 1);
         return -1;

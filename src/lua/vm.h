@@ -16,15 +16,15 @@
 #include <stddef.h>
 #include <lua.h>
 
-#define VM_HOOK_INSTRUCTIONS 1000   /* the count hook fires every this many instructions */
-#define VM_OPERATOR_CHUNK "script"  /* chunk name of operator code: errors read "script:LINE: …" */
+#define VM_HOOK_INSTRUCTIONS 1000  /* the count hook fires every this many instructions */
+#define VM_OPERATOR_CHUNK "script" /* chunk name of operator code: errors read "script:LINE: …" */
 
 struct vm_limits {
-    size_t memory_bytes;          /* allocator cap for the whole state */
-    long instructions_per_call;   /* count hook: more in one vm_pcall → "script timeout" */
-    size_t script_max_bytes;      /* operator chunk size cap */
-    int event_max_depth;          /* event tables: deeper JSON is left out */
-    const char *lua_dir;          /* server modules; borrowed, must outlive the vm */
+    size_t memory_bytes;        /* allocator cap for the whole state */
+    long instructions_per_call; /* count hook: more in one vm_pcall → "script timeout" */
+    size_t script_max_bytes;    /* operator chunk size cap */
+    int event_max_depth;        /* event tables: deeper JSON is left out */
+    const char *lua_dir;        /* server modules; borrowed, must outlive the vm */
 };
 
 struct config;
@@ -36,11 +36,11 @@ void vm_limits_from_config(const struct config *cfg, struct vm_limits *out);
 
 enum vm_error_kind {
     VM_ERROR_NONE = 0,
-    VM_ERROR_RUNTIME,   /* the code raised */
-    VM_ERROR_TIMEOUT,   /* instruction limit */
-    VM_ERROR_MEMORY,    /* memory cap */
-    VM_ERROR_SYNTAX,    /* did not compile (or not text, or too big) */
-    VM_ERROR_TYPE,      /* a hook returned the wrong type */
+    VM_ERROR_RUNTIME, /* the code raised */
+    VM_ERROR_TIMEOUT, /* instruction limit */
+    VM_ERROR_MEMORY,  /* memory cap */
+    VM_ERROR_SYNTAX,  /* did not compile (or not text, or too big) */
+    VM_ERROR_TYPE,    /* a hook returned the wrong type */
 };
 
 #define VM_ERROR_MESSAGE_MAX 256
@@ -49,20 +49,20 @@ enum vm_error_kind {
 /* What went wrong in one call. Fixed buffers: no ownership to track. */
 struct vm_error {
     enum vm_error_kind kind;
-    int line;                             /* line in the operator chunk, 0 if unknown */
-    char message[VM_ERROR_MESSAGE_MAX];   /* first line of the error */
-    char trace[VM_ERROR_TRACE_MAX];       /* the whole error with its traceback */
+    int line;                           /* line in the operator chunk, 0 if unknown */
+    char message[VM_ERROR_MESSAGE_MAX]; /* first line of the error */
+    char trace[VM_ERROR_TRACE_MAX];     /* the whole error with its traceback */
 };
 
 struct vm {
     lua_State *L;
     struct vm_limits limits;
-    size_t memory_used;     /* bytes the allocator has handed out and not got back */
+    size_t memory_used; /* bytes the allocator has handed out and not got back */
     size_t memory_peak;
-    bool memory_refused;    /* the allocator refused since the last vm_pcall began */
-    long instructions;      /* counted in the current vm_pcall */
+    bool memory_refused; /* the allocator refused since the last vm_pcall began */
+    long instructions;   /* counted in the current vm_pcall */
     bool timed_out;
-    int sandbox_ref;        /* registry ref of the operator _ENV table */
+    int sandbox_ref; /* registry ref of the operator _ENV table */
 };
 
 /* Creates the state: server globals, the periscope library, the module

@@ -16,16 +16,18 @@ static const struct {
     const char *name;
     enum channel_type type;
 } TYPES[] = {
-    {"internal_logger", CHANNEL_INTERNAL_LOGGER}, {"generic_webhook", CHANNEL_GENERIC_WEBHOOK},
-    {"slack_webhook", CHANNEL_SLACK},             {"discord_webhook", CHANNEL_DISCORD},
-    {"teams_webhook", CHANNEL_TEAMS},             {"email", CHANNEL_EMAIL},
+    {"internal_logger", CHANNEL_INTERNAL_LOGGER},
+    {"generic_webhook", CHANNEL_GENERIC_WEBHOOK},
+    {"slack_webhook", CHANNEL_SLACK},
+    {"discord_webhook", CHANNEL_DISCORD},
+    {"teams_webhook", CHANNEL_TEAMS},
+    {"email", CHANNEL_EMAIL},
 };
 
 enum channel_type channel_type_parse(const char *name)
 {
     for (size_t i = 0; name && i < sizeof TYPES / sizeof TYPES[0]; i++)
-        if (strcmp(name, TYPES[i].name) == 0)
-            return TYPES[i].type;
+        if (strcmp(name, TYPES[i].name) == 0) return TYPES[i].type;
     return CHANNEL_UNKNOWN;
 }
 
@@ -38,8 +40,7 @@ bool channel_uses_webhook_url(enum channel_type t)
 static long env_ms(const char *name, long def)
 {
     const char *v = getenv(name);
-    if (!v || !*v)
-        return def;
+    if (!v || !*v) return def;
     char *end;
     long ms = strtol(v, &end, 10);
     return (*end == '\0' && ms > 0) ? ms : def;
@@ -68,14 +69,11 @@ static size_t keep_response(char *data, size_t size, size_t nmemb, void *userp)
  * from the destination's settings can never inject another one. */
 bool channel_header_ok(const char *name, const char *value)
 {
-    if (!*name)
-        return false;
+    if (!*name) return false;
     for (const char *p = name; *p; p++)
-        if (!isalnum((unsigned char)*p) && !strchr("!#$%&'*+-.^_`|~", *p))
-            return false;
+        if (!isalnum((unsigned char)*p) && !strchr("!#$%&'*+-.^_`|~", *p)) return false;
     for (const char *p = value; *p; p++)
-        if (*p == '\r' || *p == '\n')
-            return false;
+        if (*p == '\r' || *p == '\n') return false;
     return strcasecmp(name, "host") != 0 && strcasecmp(name, "content-length") != 0 &&
            strcasecmp(name, "transfer-encoding") != 0;
 }
@@ -84,11 +82,9 @@ static int add_header(struct curl_slist **list, const char *name, const char *va
 {
     char line[1024];
     int n = snprintf(line, sizeof line, "%s: %s", name, value);
-    if (n < 0 || (size_t)n >= sizeof line)
-        return -EINVAL;
+    if (n < 0 || (size_t)n >= sizeof line) return -EINVAL;
     struct curl_slist *grown = curl_slist_append(*list, line);
-    if (!grown)
-        return -ENOMEM;
+    if (!grown) return -ENOMEM;
     *list = grown;
     return 0;
 }
@@ -107,7 +103,8 @@ static int webhook_prepare(struct channel_xfer *x, enum channel_type t, const js
         goto oom;
     const char *name;
     json_t *value;
-    json_object_foreach(json_object_get(config, "webhook_headers"), name, value) {
+    json_object_foreach(json_object_get(config, "webhook_headers"), name, value)
+    {
         if (json_is_string(value) && channel_header_ok(name, json_string_value(value)) &&
             add_header(&x->headers, name, json_string_value(value)) < 0)
             goto oom;
@@ -163,7 +160,8 @@ int channel_xfer_prepare(struct channel_xfer *x, const struct channel_opts *o, c
         return -ENOMEM;
     }
     x->guard.allow_private = o->allow_private;
-    if (ssrf_guard_attach(x->easy, &x->guard, x->smtp ? SSRF_SCHEMES_SMTP : SSRF_SCHEMES_HTTP) < 0) {
+    if (ssrf_guard_attach(x->easy, &x->guard, x->smtp ? SSRF_SCHEMES_SMTP : SSRF_SCHEMES_HTTP) <
+        0) {
         snprintf(err, errlen, "libcurl refused the SSRF guard");
         return -EINVAL;
     }
@@ -173,15 +171,13 @@ int channel_xfer_prepare(struct channel_xfer *x, const struct channel_opts *o, c
     curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->errbuf);
     curl_easy_setopt(x->easy, CURLOPT_USERAGENT, "periscope/" PERISCOPE_VERSION);
     curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
-    if (x->smtp)
-        return channel_email_prepare(x, config, message_id, now_ms, err, errlen);
+    if (x->smtp) return channel_email_prepare(x, config, message_id, now_ms, err, errlen);
     return webhook_prepare(x, t, config, message_id, now_ms, err, errlen);
 }
 
 void channel_xfer_cleanup(struct channel_xfer *x)
 {
-    if (x->easy)
-        curl_easy_cleanup(x->easy);
+    if (x->easy) curl_easy_cleanup(x->easy);
     curl_mime_free(x->mime);
     curl_slist_free_all(x->headers);
     curl_slist_free_all(x->rcpt);
@@ -211,7 +207,8 @@ void channel_xfer_result(struct channel_xfer *x, CURLcode rc, long long now_s,
     if (x->guard.refused && rc != CURLE_OK) {
         out->permanent = true;
         snprintf(out->error, sizeof out->error,
-                 "destination address %s refused (%s); setting ALLOW_PRIVATE_DESTINATIONS to true allows it",
+                 "destination address %s refused (%s); setting ALLOW_PRIVATE_DESTINATIONS to true "
+                 "allows it",
                  x->guard.refused_addr, x->guard.refused_reason);
         return;
     }
@@ -224,15 +221,14 @@ void channel_xfer_result(struct channel_xfer *x, CURLcode rc, long long now_s,
         return;
     }
     out->transport_ok = true;
-    if (x->smtp)
-        return; /* accepted for delivery; status is the last SMTP reply */
+    if (x->smtp) return; /* accepted for delivery; status is the last SMTP reply */
     struct curl_header *h;
     if (curl_easy_header(x->easy, "Retry-After", 0, CURLH_HEADER, -1, &h) == CURLHE_OK)
         out->retry_after_ms = retry_after_parse_ms(h->value, now_s);
     if (out->status < 200 || out->status >= 300) {
         char excerpt[CHANNEL_RESPONSE_KEEP + 1];
         response_excerpt(x, excerpt, sizeof excerpt);
-        snprintf(out->error, sizeof out->error, "HTTP %ld%s%s", out->status,
-                 excerpt[0] ? ": " : "", excerpt);
+        snprintf(out->error, sizeof out->error, "HTTP %ld%s%s", out->status, excerpt[0] ? ": " : "",
+                 excerpt);
     }
 }

@@ -34,9 +34,9 @@ bool channel_uses_webhook_url(enum channel_type t);
 bool channel_header_ok(const char *name, const char *value);
 
 struct channel_opts {
-    bool allow_private;        /* ALLOW_PRIVATE_DESTINATIONS */
-    long connect_timeout_ms;   /* default 5000 (NOTIFY_CONNECT_TIMEOUT_MS) */
-    long timeout_ms;           /* default 15000 (NOTIFY_TIMEOUT_MS) */
+    bool allow_private;      /* ALLOW_PRIVATE_DESTINATIONS */
+    long connect_timeout_ms; /* default 5000 (NOTIFY_CONNECT_TIMEOUT_MS) */
+    long timeout_ms;         /* default 15000 (NOTIFY_TIMEOUT_MS) */
 };
 
 /* Reads NOTIFY_CONNECT_TIMEOUT_MS and NOTIFY_TIMEOUT_MS (test knobs) over
@@ -68,11 +68,11 @@ int channel_xfer_prepare(struct channel_xfer *x, const struct channel_opts *o, c
 void channel_xfer_cleanup(struct channel_xfer *x);
 
 struct channel_result {
-    bool transport_ok;       /* an answer came back */
-    bool permanent;          /* retrying cannot help (refused address, bad URL, 5xx SMTP) */
-    long status;             /* HTTP status or SMTP reply code, 0 when none */
+    bool transport_ok;        /* an answer came back */
+    bool permanent;           /* retrying cannot help (refused address, bad URL, 5xx SMTP) */
+    long status;              /* HTTP status or SMTP reply code, 0 when none */
     long long retry_after_ms; /* -1 when absent */
-    char error[320];         /* empty on success */
+    char error[320];          /* empty on success */
 };
 
 /* Interprets a finished transfer (rc from curl_easy_perform or the multi

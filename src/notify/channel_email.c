@@ -18,11 +18,9 @@
 
 bool channel_email_address_ok(const char *a)
 {
-    if (!a || !*a || strlen(a) > 254 || !strchr(a, '@'))
-        return false;
+    if (!a || !*a || strlen(a) > 254 || !strchr(a, '@')) return false;
     for (const char *p = a; *p; p++)
-        if ((unsigned char)*p <= ' ' || strchr("<>\",;()[]\\", *p))
-            return false;
+        if ((unsigned char)*p <= ' ' || strchr("<>\",;()[]\\", *p)) return false;
     return true;
 }
 
@@ -34,8 +32,7 @@ int channel_email_subject(const char *subject, char *out, size_t len)
     for (const char *p = subject; *p && n + 1 < sizeof clean; p++) {
         unsigned char c = (unsigned char)*p;
         clean[n++] = (c == '\r' || c == '\n' || c == '\t') ? ' ' : (char)c;
-        if (c >= 0x80 || c < 0x20)
-            ascii = false;
+        if (c >= 0x80 || c < 0x20) ascii = false;
     }
     clean[n] = '\0';
     if (ascii) {
@@ -48,13 +45,11 @@ int channel_email_subject(const char *subject, char *out, size_t len)
         size_t take = n - i < SUBJECT_CHUNK_BYTES ? n - i : SUBJECT_CHUNK_BYTES;
         while (take > 0 && i + take < n && ((unsigned char)clean[i + take] & 0xC0) == 0x80)
             take--;
-        if (take == 0)
-            take = n - i < SUBJECT_CHUNK_BYTES ? n - i : SUBJECT_CHUNK_BYTES;
+        if (take == 0) take = n - i < SUBJECT_CHUNK_BYTES ? n - i : SUBJECT_CHUNK_BYTES;
         unsigned char b64[SUBJECT_CHUNK_BYTES * 2];
         EVP_EncodeBlock(b64, (const unsigned char *)clean + i, (int)take);
         int w = snprintf(out + o, len - o, "%s=?UTF-8?B?%s?=", o ? " " : "", (char *)b64);
-        if (w < 0 || (size_t)w >= len - o)
-            return -ENOSPC;
+        if (w < 0 || (size_t)w >= len - o) return -ENOSPC;
         o += (size_t)w;
         i += take;
     }
@@ -68,14 +63,16 @@ static int add_recipients(struct channel_xfer *x, const json_t *to, char *to_hea
     json_t *list = json_is_array(to) ? json_incref((json_t *)to) : json_array();
     if (json_is_string(to)) {
         char *copy = strdup(json_string_value(to)), *save = NULL;
-        for (char *a = copy ? strtok_r(copy, ", ", &save) : NULL; a; a = strtok_r(NULL, ", ", &save))
+        for (char *a = copy ? strtok_r(copy, ", ", &save) : NULL; a;
+             a = strtok_r(NULL, ", ", &save))
             json_array_append_new(list, json_string(a));
         free(copy);
     }
     size_t i;
     json_t *item;
     int rc = json_array_size(list) ? 0 : -EINVAL;
-    json_array_foreach(list, i, item) {
+    json_array_foreach(list, i, item)
+    {
         const char *a = json_string_value(item);
         char rcpt[300];
         if (!channel_email_address_ok(a)) {
@@ -86,8 +83,7 @@ static int add_recipients(struct channel_xfer *x, const json_t *to, char *to_hea
         struct curl_slist *grown = curl_slist_append(x->rcpt, rcpt);
         int w = snprintf(to_header + o, len - o, "%s%s", o ? ", " : "", a);
         if (!grown || w < 0 || (size_t)w >= len - o) {
-            if (grown)
-                x->rcpt = grown;
+            if (grown) x->rcpt = grown;
             rc = grown ? -ENOSPC : -ENOMEM;
             break;
         }
@@ -103,32 +99,60 @@ static int add_line(struct curl_slist **l, const char *fmt, const char *v)
     char line[2048];
     snprintf(line, sizeof line, fmt, v);
     struct curl_slist *grown = curl_slist_append(*l, line);
-    if (!grown)
-        return -ENOMEM;
+    if (!grown) return -ENOMEM;
     *l = grown;
     return 0;
+}
+
+char *channel_email_crlf(const char *text)
+{
+    size_t n = 0, breaks = 0;
+    for (; text[n]; n++)
+        breaks += text[n] == '\n' || text[n] == '\r';
+    char *out = malloc(n + breaks + 1), *o = out;
+    if (!out) return NULL;
+    for (const char *p = text; *p; p++) {
+        if (*p == '\r' || *p == '\n') {
+            *o++ = '\r';
+            *o++ = '\n';
+            if (p[0] == '\r' && p[1] == '\n') p++;
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+/* One quoted-printable part of the multipart/alternative, CRLF lines. */
+static int add_text_part(curl_mime *alt, const char *body, const char *type)
+{
+    char *crlf = channel_email_crlf(body);
+    curl_mimepart *part = crlf ? curl_mime_addpart(alt) : NULL;
+    int rc = part && curl_mime_data(part, crlf, CURL_ZERO_TERMINATED) == CURLE_OK &&
+                     curl_mime_type(part, type) == CURLE_OK &&
+                     curl_mime_encoder(part, "quoted-printable") == CURLE_OK
+                 ? 0
+                 : -ENOMEM;
+    free(crlf); /* curl_mime_data copied it */
+    return rc;
 }
 
 static int build_mime(struct channel_xfer *x)
 {
     x->mime = curl_mime_init(x->easy);
     curl_mime *alt = curl_mime_init(x->easy);
-    if (!x->mime || !alt) {
+    if (!x->mime || !alt || add_text_part(alt, x->msg.text, "text/plain; charset=utf-8") < 0 ||
+        add_text_part(alt, x->msg.html, "text/html; charset=utf-8") < 0) {
         curl_mime_free(alt);
         return -ENOMEM;
     }
-    curl_mimepart *text = curl_mime_addpart(alt);
-    curl_mime_data(text, x->msg.text, CURL_ZERO_TERMINATED);
-    curl_mime_type(text, "text/plain; charset=utf-8");
-    curl_mime_encoder(text, "quoted-printable");
-    curl_mimepart *html = curl_mime_addpart(alt);
-    curl_mime_data(html, x->msg.html, CURL_ZERO_TERMINATED);
-    curl_mime_type(html, "text/html; charset=utf-8");
-    curl_mime_encoder(html, "quoted-printable");
     curl_mimepart *part = curl_mime_addpart(x->mime);
     /* The part takes ownership of alt. */
-    if (!text || !html || !part || curl_mime_subparts(part, alt) != CURLE_OK)
+    if (!part || curl_mime_subparts(part, alt) != CURLE_OK) {
+        curl_mime_free(alt);
         return -ENOMEM;
+    }
     curl_mime_type(part, "multipart/alternative");
     return 0;
 }
@@ -181,11 +205,10 @@ int channel_email_prepare(struct channel_xfer *x, const json_t *config, const ch
     curl_easy_setopt(x->easy, CURLOPT_MIMEPOST, x->mime);
     if (strncmp(url, "smtp://", 7) == 0)
         curl_easy_setopt(x->easy, CURLOPT_USE_SSL,
-                         json_is_true(json_object_get(config, "require_tls")) ? (long)CURLUSESSL_ALL
-                                                                              : (long)CURLUSESSL_TRY);
-    if (user && *user)
-        curl_easy_setopt(x->easy, CURLOPT_USERNAME, user);
-    if (pass && *pass)
-        curl_easy_setopt(x->easy, CURLOPT_PASSWORD, pass);
+                         json_is_true(json_object_get(config, "require_tls"))
+                             ? (long)CURLUSESSL_ALL
+                             : (long)CURLUSESSL_TRY);
+    if (user && *user) curl_easy_setopt(x->easy, CURLOPT_USERNAME, user);
+    if (pass && *pass) curl_easy_setopt(x->easy, CURLOPT_PASSWORD, pass);
     return 0;
 }

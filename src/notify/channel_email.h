@@ -17,6 +17,11 @@ bool channel_email_address_ok(const char *address);
  * RFC 2047 base64 encoded words. 0 or -ENOSPC. */
 int channel_email_subject(const char *subject, char *out, size_t len);
 
+/* text with every line break (LF, CR or CRLF) as CRLF, as SMTP and
+ * RFC 2045 want it: libcurl's quoted-printable encoder would send a bare LF
+ * as "=0A". Caller frees; NULL on allocation failure. */
+char *channel_email_crlf(const char *text);
+
 /* Sets up x (easy handle ready, msg subject/text/html set) to send the
  * mail config describes. 0, or negative with the reason in err. */
 int channel_email_prepare(struct channel_xfer *x, const json_t *config, const char *message_id,

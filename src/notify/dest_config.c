@@ -40,8 +40,7 @@ static bool is_masked(const json_t *v)
 static int check_url(const char *url, const char *const *schemes, bool allow_private,
                      const char *code, struct dest_error *e)
 {
-    if (strlen(url) > URL_MAX)
-        return fail(e, code, "URL longer than %d bytes", URL_MAX);
+    if (strlen(url) > URL_MAX) return fail(e, code, "URL longer than %d bytes", URL_MAX);
     CURLU *u = curl_url();
     char *scheme = NULL, *host = NULL;
     int rc = 0;
@@ -79,16 +78,13 @@ static int take_string(json_t *cfg, const json_t *body, const char *name, bool r
                        struct dest_error *e)
 {
     json_t *v = json_object_get(body, name);
-    if (v && is_masked(v))
-        v = NULL; /* shown masked, sent back unchanged */
+    if (v && is_masked(v)) v = NULL; /* shown masked, sent back unchanged */
     if (v && json_is_null(v) && !required) {
         json_object_del(cfg, name);
         return 0;
     }
-    if (v && !json_is_string(v))
-        return fail(e, "invalid_field", "%s must be a string", name);
-    if (v)
-        json_object_set(cfg, name, v);
+    if (v && !json_is_string(v)) return fail(e, "invalid_field", "%s must be a string", name);
+    if (v) json_object_set(cfg, name, v);
     if (required && !json_is_string(json_object_get(cfg, name)))
         return fail(e, "missing_field", "%s is required", name);
     return 0;
@@ -97,24 +93,26 @@ static int take_string(json_t *cfg, const json_t *body, const char *name, bool r
 static int check_headers(json_t *cfg, const json_t *body, struct dest_error *e)
 {
     json_t *h = json_object_get(body, "webhook_headers");
-    if (!h)
-        return 0;
+    if (!h) return 0;
     if (json_is_null(h)) {
         json_object_del(cfg, "webhook_headers");
         return 0;
     }
     if (!json_is_object(h) || json_object_size(h) > HEADERS_MAX)
-        return fail(e, "invalid_webhook_headers", "webhook_headers must be an object of at most %d strings", HEADERS_MAX);
+        return fail(e, "invalid_webhook_headers",
+                    "webhook_headers must be an object of at most %d strings", HEADERS_MAX);
     json_t *old = json_object_get(cfg, "webhook_headers");
     json_t *merged = json_object();
     const char *name;
     json_t *v;
-    json_object_foreach(h, name, v) {
+    json_object_foreach(h, name, v)
+    {
         if (is_masked(v) && json_is_string(json_object_get(old, name)))
             v = json_object_get(old, name);
         if (!json_is_string(v) || !channel_header_ok(name, json_string_value(v))) {
             json_decref(merged);
-            return fail(e, "invalid_webhook_headers", "header '%s' is not a valid header line", name);
+            return fail(e, "invalid_webhook_headers", "header '%s' is not a valid header line",
+                        name);
         }
         json_object_set(merged, name, v);
     }
@@ -130,17 +128,16 @@ static int build_webhook(enum channel_type t, json_t *cfg, const json_t *body, b
     if (rc == 0)
         rc = check_url(json_string_value(json_object_get(cfg, "webhook_url")), HTTP, allow_private,
                        "invalid_webhook_url", e);
-    if (rc == 0)
-        rc = check_headers(cfg, body, e);
-    if (rc == 0)
-        rc = take_string(cfg, body, "secret", false, e);
+    if (rc == 0) rc = check_headers(cfg, body, e);
+    if (rc == 0) rc = take_string(cfg, body, "secret", false, e);
     const char *secret = json_string_value(json_object_get(cfg, "secret"));
     if (rc == 0 && secret && t != CHANNEL_GENERIC_WEBHOOK)
         json_object_del(cfg, "secret"); /* only generic webhooks are signed */
     else if (rc == 0 && secret) {
         char sig[SIGN_HEADER_MAX];
         if (sign_webhook(secret, "check", 0, "", 0, sig) < 0)
-            rc = fail(e, "invalid_secret", "secret must be non-empty; whsec_ secrets must be base64");
+            rc = fail(e, "invalid_secret",
+                      "secret must be non-empty; whsec_ secrets must be base64");
     }
     return rc;
 }
@@ -152,12 +149,9 @@ static int build_email(json_t *cfg, const json_t *body, bool allow_private, stru
     if (rc == 0)
         rc = check_url(json_string_value(json_object_get(cfg, "smtp_url")), SMTP, allow_private,
                        "invalid_smtp_url", e);
-    if (rc == 0)
-        rc = take_string(cfg, body, "username", false, e);
-    if (rc == 0)
-        rc = take_string(cfg, body, "password", false, e);
-    if (rc == 0)
-        rc = take_string(cfg, body, "from", true, e);
+    if (rc == 0) rc = take_string(cfg, body, "username", false, e);
+    if (rc == 0) rc = take_string(cfg, body, "password", false, e);
+    if (rc == 0) rc = take_string(cfg, body, "from", true, e);
     if (rc == 0 && !channel_email_address_ok(json_string_value(json_object_get(cfg, "from"))))
         rc = fail(e, "invalid_from", "from must be one email address");
     json_t *to = json_object_get(body, "to");
@@ -170,7 +164,8 @@ static int build_email(json_t *cfg, const json_t *body, bool allow_private, stru
         if (json_is_string(to)) {
             char *copy = strdup(json_string_value(to)), *save = NULL;
             int n = 0;
-            for (char *p = copy ? strtok_r(copy, ", ", &save) : NULL; p; p = strtok_r(NULL, ", ", &save), n++)
+            for (char *p = copy ? strtok_r(copy, ", ", &save) : NULL; p;
+                 p = strtok_r(NULL, ", ", &save), n++)
                 ok = ok && channel_email_address_ok(p);
             ok = ok && n > 0;
             free(copy);
@@ -180,8 +175,7 @@ static int build_email(json_t *cfg, const json_t *body, bool allow_private, stru
         else
             json_object_set(cfg, "to", to);
     }
-    if (rc == 0 && !json_object_get(cfg, "to"))
-        rc = fail(e, "missing_field", "to is required");
+    if (rc == 0 && !json_object_get(cfg, "to")) rc = fail(e, "missing_field", "to is required");
     json_t *tls = json_object_get(body, "require_tls");
     if (rc == 0 && tls && !json_is_boolean(tls))
         rc = fail(e, "invalid_field", "require_tls must be a boolean");
@@ -199,8 +193,7 @@ int dest_config_build(const char *type, const json_t *body, const json_t *existi
                     "type must be internal_logger, generic_webhook, slack_webhook, "
                     "discord_webhook, teams_webhook or email");
     json_t *cfg = existing ? json_deep_copy(existing) : json_object();
-    if (!cfg)
-        return fail(e, "internal", "out of memory");
+    if (!cfg) return fail(e, "internal", "out of memory");
     int rc = 0;
     if (channel_uses_webhook_url(t))
         rc = build_webhook(t, cfg, body, allow_private, e);

@@ -13,7 +13,7 @@
 #define DEST_NAME_MAX 200
 
 struct dest_error {
-    char code[48];    /* "invalid_webhook_url", … */
+    char code[48]; /* "invalid_webhook_url", … */
     char message[256];
 };
 

@@ -31,8 +31,7 @@ char *dest_mask_url(const char *url)
     if (!secretless) {
         const char *second = plen > 1 ? strchr(path + 1, '/') : NULL;
         keep = second ? (size_t)(second - path) + 1 + MASK_KEEP_AFTER_SEGMENT : 3;
-        if (keep > plen)
-            keep = plen;
+        if (keep > plen) keep = plen;
     }
     size_t cap = strlen(scheme) + strlen(host) + (port ? strlen(port) : 0) + keep + 32;
     out = malloc(cap);
@@ -68,10 +67,8 @@ static char *strip_userinfo(const char *url)
 static json_t *masked_or_null(const json_t *v)
 {
     const char *s = json_string_value(v);
-    if (!s || !*s)
-        return json_null();
-    if (strncmp(s, "whsec_", 6) == 0)
-        return json_string("whsec_" DEST_MASK);
+    if (!s || !*s) return json_null();
+    if (strncmp(s, "whsec_", 6) == 0) return json_string("whsec_" DEST_MASK);
     return json_string(DEST_MASK);
 }
 
@@ -88,8 +85,7 @@ json_t *dest_config_view(const json_t *row)
                              json_object_get(row, "type"), "name", json_object_get(row, "name"),
                              "enabled", json_object_get(row, "enabled"), "created_at",
                              json_object_get(row, "created_at"));
-    if (!view)
-        return NULL;
+    if (!view) return NULL;
     enum channel_type t = channel_type_parse(json_string_value(json_object_get(row, "type")));
     if (channel_uses_webhook_url(t)) {
         const char *url = json_string_value(json_object_get(cfg, "webhook_url"));

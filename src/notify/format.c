@@ -54,19 +54,16 @@ static int require_ref(lua_State *L, const char *name, char *err, size_t errlen)
 {
     lua_getglobal(L, "require");
     lua_pushstring(L, name);
-    if (pcall(L, 1, 1, err, errlen) < 0)
-        return LUA_NOREF;
+    if (pcall(L, 1, 1, err, errlen) < 0) return LUA_NOREF;
     return luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
 int notify_format_new(const char *lua_dir, struct notify_format **out, char *err, size_t errlen)
 {
     struct notify_format *f = calloc(1, sizeof *f);
-    if (!f)
-        return -ENOMEM;
+    if (!f) return -ENOMEM;
     f->L = luaL_newstate();
-    if (!f->L)
-        goto oom;
+    if (!f->L) goto oom;
     luaL_openlibs(f->L);
     lua_getglobal(f->L, "package");
     lua_pushfstring(f->L, "%s/?.lua", lua_dir);
@@ -74,11 +71,9 @@ int notify_format_new(const char *lua_dir, struct notify_format **out, char *err
     lua_pop(f->L, 1);
 
     f->module_ref = require_ref(f->L, "periscope.format", err, errlen);
-    if (f->module_ref == LUA_NOREF)
-        goto fail;
+    if (f->module_ref == LUA_NOREF) goto fail;
     int cjson = require_ref(f->L, "cjson", err, errlen);
-    if (cjson == LUA_NOREF)
-        goto fail;
+    if (cjson == LUA_NOREF) goto fail;
     lua_rawgeti(f->L, LUA_REGISTRYINDEX, cjson);
     lua_getfield(f->L, -1, "encode");
     f->encode_ref = luaL_ref(f->L, LUA_REGISTRYINDEX);
@@ -96,10 +91,8 @@ fail:
 
 void notify_format_free(struct notify_format *f)
 {
-    if (!f)
-        return;
-    if (f->L)
-        lua_close(f->L);
+    if (!f) return;
+    if (f->L) lua_close(f->L);
     free(f);
 }
 
@@ -108,18 +101,16 @@ void notify_format_free(struct notify_format *f)
  * arrays. Returns false when too deep or out of stack. */
 static bool push_json(lua_State *L, const json_t *v, int depth)
 {
-    if (depth > FORMAT_MAX_DEPTH || !lua_checkstack(L, 3))
-        return false;
+    if (depth > FORMAT_MAX_DEPTH || !lua_checkstack(L, 3)) return false;
     switch (json_typeof(v)) {
     case JSON_OBJECT: {
         const char *k;
         json_t *item;
         lua_createtable(L, 0, (int)json_object_size(v));
-        json_object_foreach((json_t *)v, k, item) {
-            if (json_is_null(item))
-                continue;
-            if (!push_json(L, item, depth + 1))
-                return false;
+        json_object_foreach((json_t *)v, k, item)
+        {
+            if (json_is_null(item)) continue;
+            if (!push_json(L, item, depth + 1)) return false;
             lua_setfield(L, -2, k);
         }
         return true;
@@ -128,9 +119,9 @@ static bool push_json(lua_State *L, const json_t *v, int depth)
         size_t i;
         json_t *item;
         lua_createtable(L, (int)json_array_size(v), 0);
-        json_array_foreach(v, i, item) {
-            if (!push_json(L, item, depth + 1))
-                return false;
+        json_array_foreach(v, i, item)
+        {
+            if (!push_json(L, item, depth + 1)) return false;
             lua_rawseti(L, -2, (lua_Integer)i + 1);
         }
         return true;
@@ -159,8 +150,7 @@ static char *dup_top(lua_State *L, int idx)
 {
     size_t len;
     const char *s = lua_tolstring(L, idx, &len);
-    if (!s)
-        return NULL;
+    if (!s) return NULL;
     char *copy = malloc(len + 1);
     if (copy) {
         memcpy(copy, s, len);
@@ -175,18 +165,16 @@ static int encode_message(struct notify_format *f, const char *dtype, bool with_
                           struct notify_message *out, char *err, size_t errlen)
 {
     lua_State *L = f->L;
-    if (!with_fallback)
-        lua_pushnil(L);
+    if (!with_fallback) lua_pushnil(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, f->module_ref);
     lua_getfield(L, -1, "encode");
     lua_remove(L, -2);
-    lua_insert(L, -3);           /* encode message fallback */
+    lua_insert(L, -3); /* encode message fallback */
     lua_pushstring(L, dtype);
-    lua_insert(L, -3);           /* encode dtype message fallback */
+    lua_insert(L, -3); /* encode dtype message fallback */
     lua_rawgeti(L, LUA_REGISTRYINDEX, f->encode_ref);
-    lua_insert(L, -2);           /* encode dtype message cjson.encode fallback */
-    if (pcall(L, 4, 3, err, errlen) < 0)
-        return -EINVAL;
+    lua_insert(L, -2); /* encode dtype message cjson.encode fallback */
+    if (pcall(L, 4, 3, err, errlen) < 0) return -EINVAL;
     memset(out, 0, sizeof *out);
     bool email = strcmp(dtype, "email") == 0;
     if (email) {
@@ -226,8 +214,7 @@ static int call_formatter(struct notify_format *f, const char *fn, const json_t 
         snprintf(err, errlen, "alert data too deep");
         return -EINVAL;
     }
-    if (pcall(L, 2, 1, err, errlen) < 0)
-        return -EINVAL;
+    if (pcall(L, 2, 1, err, errlen) < 0) return -EINVAL;
     if (lua_isnil(L, -1)) {
         lua_pop(L, 1);
         snprintf(err, errlen, "no formatter for destination type '%s'", dest_type(dest));
@@ -240,8 +227,7 @@ int notify_format_render(struct notify_format *f, const json_t *alert, const jso
                          struct notify_message *out, char *err, size_t errlen)
 {
     int rc = call_formatter(f, "default", alert, dest, err, errlen);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     rc = encode_message(f, dest_type(dest), false, out, err, errlen);
     lua_gc(f->L, LUA_GCSTEP, 0);
     return rc;
@@ -251,21 +237,19 @@ int notify_format_digest(struct notify_format *f, const json_t *alerts, const js
                          struct notify_message *out, char *err, size_t errlen)
 {
     int rc = call_formatter(f, "digest", alerts, dest, err, errlen);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     return encode_message(f, dest_type(dest), false, out, err, errlen);
 }
 
 int notify_format_override(struct notify_format *f, const json_t *alert, const json_t *dest,
-                           const char *value, size_t len, bool is_json,
-                           struct notify_message *out, char *err, size_t errlen)
+                           const char *value, size_t len, bool is_json, struct notify_message *out,
+                           char *err, size_t errlen)
 {
     lua_State *L = f->L;
     if (is_json) {
         lua_rawgeti(L, LUA_REGISTRYINDEX, f->decode_ref);
         lua_pushlstring(L, value, len);
-        if (pcall(L, 1, 1, err, errlen) < 0)
-            return -EINVAL;
+        if (pcall(L, 1, 1, err, errlen) < 0) return -EINVAL;
     } else {
         lua_pushlstring(L, value, len);
     }

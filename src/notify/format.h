@@ -13,8 +13,8 @@
 
 /* What is sent. Strings are owned by the message (notify_message_clear). */
 struct notify_message {
-    char *body;         /* webhook types and the logger */
-    char *content_type; /* of body */
+    char *body;                  /* webhook types and the logger */
+    char *content_type;          /* of body */
     char *subject, *text, *html; /* email */
 };
 
@@ -41,7 +41,7 @@ int notify_format_digest(struct notify_format *f, const json_t *alerts, const js
  * (is_json) or a plain string; email fields it leaves out come from the
  * default message for alert. */
 int notify_format_override(struct notify_format *f, const json_t *alert, const json_t *dest,
-                           const char *value, size_t len, bool is_json,
-                           struct notify_message *out, char *err, size_t errlen);
+                           const char *value, size_t len, bool is_json, struct notify_message *out,
+                           char *err, size_t errlen);
 
 #endif

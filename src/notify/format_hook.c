@@ -9,6 +9,16 @@
 
 #include "lua/script_format.h"
 
+const char *const notify_destination_types[] = {
+    "internal_logger",
+    "generic_webhook",
+    "slack_webhook",
+    "discord_webhook",
+    "teams_webhook",
+    "email",
+    NULL,
+};
+
 /* A jansson value as a cJSON tree (the script's tables are built from
  * cJSON). NULL on OOM. */
 static cJSON *to_cjson(const json_t *v)
@@ -50,14 +60,37 @@ int notify_format_alert(struct notify_format *f, struct script *s, const json_t 
         int hook = run_hook(s, alert, dest, &value, &len, &is_json, hook_err);
         if (hook == 1) {
             char why[VM_ERROR_MESSAGE_MAX - 32], text[VM_ERROR_MESSAGE_MAX];
-            int rc = notify_format_override(f, alert, dest, value, len, is_json, out, why,
-                                            sizeof why);
+            int rc =
+                notify_format_override(f, alert, dest, value, len, is_json, out, why, sizeof why);
             free(value);
-            if (rc == 0)
-                return 0;
+            if (rc == 0) return 0;
             snprintf(text, sizeof text, "format() result not usable: %s", why);
             vm_error_set(hook_err, VM_ERROR_TYPE, text);
         }
     }
     return notify_format_render(f, alert, dest, out, err, errlen);
+}
+
+int notify_format_check(struct notify_format *f, struct script *s, const json_t *alert,
+                        const char **type, struct vm_error *hook_err)
+{
+    memset(hook_err, 0, sizeof *hook_err);
+    if (!s || s->format_ref == LUA_NOREF) return 0;
+    for (const char *const *t = notify_destination_types; *t; t++) {
+        json_t *dest = json_pack("{s:i, s:s, s:s}", "id", 0, "type", *t, "name", *t);
+        struct notify_message m;
+        char err[256];
+        if (!dest) {
+            vm_error_set(hook_err, VM_ERROR_MEMORY, "out of memory");
+        } else {
+            notify_format_alert(f, s, alert, dest, &m, hook_err, err, sizeof err);
+            notify_message_clear(&m);
+            json_decref(dest);
+        }
+        if (hook_err->kind != VM_ERROR_NONE) {
+            *type = *t;
+            return 1;
+        }
+    }
+    return 0;
 }

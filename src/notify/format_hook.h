@@ -11,6 +11,9 @@
  * back in *hook_err for the caller to report (the notifier counts it in
  * the script status; the dry run lists it).
  *
+ * notify_format_check runs the same path for every destination type, so
+ * that script validation (lua/registry.h) refuses a format() that fails.
+ *
  * Runs on the thread that owns both f and s (never shared across
  * threads). Touches no shared state. */
 #ifndef PERISCOPE_NOTIFY_FORMAT_HOOK_H
@@ -31,5 +34,15 @@
 int notify_format_alert(struct notify_format *f, struct script *s, const json_t *alert,
                         const json_t *dest, struct notify_message *out, struct vm_error *hook_err,
                         char *err, size_t errlen);
+
+/* The destination types, NULL-terminated. */
+extern const char *const notify_destination_types[];
+
+/* Runs s's format() hook on alert (borrowed) for each destination type
+ * through notify_format_alert. Returns 0 when the hook never failed (or s
+ * has none); else 1 with the first failure in *hook_err and its type
+ * (static) in *type. */
+int notify_format_check(struct notify_format *f, struct script *s, const json_t *alert,
+                        const char **type, struct vm_error *hook_err);
 
 #endif

@@ -23,8 +23,8 @@
 #include "store/store.h"
 
 #define POLL_MS_DEFAULT 2000L
-#define IDLE_WAIT_MAX_MS 250  /* stop is noticed within this */
-#define BUSY_WAIT_MAX_MS 100  /* alerts are noticed within this while sending */
+#define IDLE_WAIT_MAX_MS 250 /* stop is noticed within this */
+#define BUSY_WAIT_MAX_MS 100 /* alerts are noticed within this while sending */
 #define ALERTS_PER_TAKE 64
 
 static long env_ms(const char *name, long def)
@@ -43,14 +43,12 @@ static void take_alerts(struct notifier *nf, int wait_ms, bool *wake)
                 : -ESHUTDOWN;
     if (n == -ESHUTDOWN) {
         nf->alerts_closed = true;
-        if (wait_ms > 0)
-            curl_multi_poll(nf->multi, NULL, 0, wait_ms, NULL);
+        if (wait_ms > 0) curl_multi_poll(nf->multi, NULL, 0, wait_ms, NULL);
         return;
     }
     for (int i = 0; i < n; i++)
         free(items[i]); /* struct alert_msg: only a wake-up, the outbox has the rest */
-    if (n > 0)
-        *wake = true;
+    if (n > 0) *wake = true;
 }
 
 static void *notifier_main(void *arg)
@@ -68,8 +66,7 @@ static void *notifier_main(void *arg)
             next_claim = notify_now_ms() + nf->poll_ms;
             wake = false;
         }
-        if (nf->in_flight)
-            job_pump(nf, BUSY_WAIT_MAX_MS);
+        if (nf->in_flight) job_pump(nf, BUSY_WAIT_MAX_MS);
     }
     /* Drain: let what is on the wire finish, give back the rest. */
     long long deadline = notify_now_ms() + nf->opts.timeout_ms + 1000;
@@ -83,8 +80,7 @@ int notifier_start(struct server *srv, struct notifier **out)
 {
     char err[512];
     struct notifier *nf = calloc(1, sizeof *nf);
-    if (!nf)
-        return -ENOMEM;
+    if (!nf) return -ENOMEM;
     nf->srv = srv;
     channel_opts_init(&nf->opts, srv->cfg->allow_private_destinations);
     nf->poll_ms = env_ms("NOTIFY_POLL_MS", POLL_MS_DEFAULT);
@@ -93,14 +89,12 @@ int notifier_start(struct server *srv, struct notifier **out)
     nf->rng = (uint64_t)notify_now_ms() ^ ((uint64_t)getpid() << 32) ^ (uintptr_t)nf;
     atomic_init(&nf->stop, false);
     int rc = -ENOMEM;
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-        goto fail;
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) goto fail;
     nf->curl_inited = true;
     nf->multi = curl_multi_init();
     nf->throttle = throttle_new(srv->cfg->destination_rate_per_minute,
                                 env_ms("NOTIFY_THROTTLE_WINDOW_MS", (long)THROTTLE_WINDOW_MS));
-    if (!nf->multi || !nf->throttle)
-        goto fail;
+    if (!nf->multi || !nf->throttle) goto fail;
     rc = notify_format_new(srv->cfg->lua_dir, &nf->fmt, err, sizeof err);
     if (rc < 0) {
         log_error("notifier: cannot load the formatters", "lua_dir=%s error=%s", srv->cfg->lua_dir,
@@ -108,11 +102,9 @@ int notifier_start(struct server *srv, struct notifier **out)
         goto fail;
     }
     rc = lua_runtime_new(srv, &nf->lua);
-    if (rc < 0)
-        goto fail;
+    if (rc < 0) goto fail;
     rc = -pthread_create(&nf->thread, NULL, notifier_main, nf);
-    if (rc < 0)
-        goto fail;
+    if (rc < 0) goto fail;
     log_info("notifier started", "poll_ms=%ld timeout_ms=%ld rate_per_minute=%d allow_private=%s",
              nf->poll_ms, nf->opts.timeout_ms, srv->cfg->destination_rate_per_minute,
              nf->opts.allow_private ? "true" : "false");
@@ -123,23 +115,19 @@ fail:
     lua_runtime_free(nf->lua);
     notify_format_free(nf->fmt);
     throttle_free(nf->throttle);
-    if (nf->multi)
-        curl_multi_cleanup(nf->multi);
-    if (nf->curl_inited)
-        curl_global_cleanup();
+    if (nf->multi) curl_multi_cleanup(nf->multi);
+    if (nf->curl_inited) curl_global_cleanup();
     free(nf);
     return rc;
 }
 
 void notifier_stop(struct notifier *nf)
 {
-    if (!nf)
-        return;
+    if (!nf) return;
     atomic_store(&nf->stop, true);
     curl_multi_wakeup(nf->multi);
     pthread_join(nf->thread, NULL);
-    if (nf->srv->notifier == nf)
-        nf->srv->notifier = NULL;
+    if (nf->srv->notifier == nf) nf->srv->notifier = NULL;
     lua_runtime_free(nf->lua);
     notify_format_free(nf->fmt);
     throttle_free(nf->throttle);

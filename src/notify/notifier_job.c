@@ -45,15 +45,14 @@ static void record(struct notifier *nf, const struct delivery_claim *claims, int
             .next_attempt_at = finished,
         };
         enum retry_outcome this_oc = oc;
-        if (oc == RETRY_AGAIN && attempt >= RETRY_MAX_ATTEMPTS)
-            this_oc = RETRY_PERMANENT;
+        if (oc == RETRY_AGAIN && attempt >= RETRY_MAX_ATTEMPTS) this_oc = RETRY_PERMANENT;
         if (this_oc == RETRY_SENT)
             o.status = "sent";
         else if (this_oc == RETRY_PERMANENT)
             o.status = "failed";
         else
-            o.next_attempt_at =
-                finished + retry_delay_ms(attempt, nf->retry_base_ms, jitter(nf), r->retry_after_ms);
+            o.next_attempt_at = finished + retry_delay_ms(attempt, nf->retry_base_ms, jitter(nf),
+                                                          r->retry_after_ms);
         int rc = deliveries_record(db, c, 1, &o);
         if (rc < 0)
             log_error("notifier: cannot record an attempt", "delivery=%lld error=%d",
@@ -92,18 +91,16 @@ static void release_claims(struct db *db, const struct delivery_claim *claims, i
 
 /* The alerts of the claims as format.lua's alert tables; claims whose alert
  * is gone are left out (their delivery went with it). */
-static json_t *alert_tables(struct notifier *nf, struct db *db,
-                            const struct delivery_claim *claims, int n, const char *message_id)
+static json_t *alert_tables(struct notifier *nf, struct db *db, const struct delivery_claim *claims,
+                            int n, const char *message_id)
 {
     json_t *alerts = json_array();
     for (int i = 0; alerts && i < n; i++) {
         json_t *ctx = NULL;
-        if (deliveries_alert_context(db, claims[i].alert_id, &ctx) < 0)
-            continue;
+        if (deliveries_alert_context(db, claims[i].alert_id, &ctx) < 0) continue;
         json_t *a = notify_alert_data(ctx, nf->srv->cfg->public_url, message_id);
         json_decref(ctx);
-        if (a)
-            json_array_append_new(alerts, a);
+        if (a) json_array_append_new(alerts, a);
     }
     return alerts;
 }
@@ -117,8 +114,8 @@ static int render(struct notifier *nf, int64_t project_id, const json_t *alerts,
         return notify_format_digest(nf->fmt, alerts, dest_public, msg, err, errlen);
     struct script *s = nf->lua ? lua_runtime_format_script(nf->lua, project_id) : NULL;
     struct vm_error hook_err;
-    int rc = notify_format_alert(nf->fmt, s, json_array_get(alerts, 0), dest_public, msg,
-                                 &hook_err, err, errlen);
+    int rc = notify_format_alert(nf->fmt, s, json_array_get(alerts, 0), dest_public, msg, &hook_err,
+                                 err, errlen);
     if (hook_err.kind != VM_ERROR_NONE)
         lua_runtime_hook_failed(nf->lua, project_id, "format", &hook_err);
     return rc;
@@ -165,8 +162,7 @@ static void start_group(struct notifier *nf, struct db *db, const struct deliver
     struct notify_message msg = {0};
     char err[320] = "", message_id[64];
     int rc = destinations_get(db, 0, claims[0].destination_id, &dest);
-    if (rc == -ENOENT)
-        return; /* deleted: its deliveries went with it */
+    if (rc == -ENOENT) return; /* deleted: its deliveries went with it */
     if (rc < 0) {
         release_claims(db, claims, n, notify_now_ms() + nf->poll_ms, false);
         return;
@@ -190,8 +186,7 @@ static void start_group(struct notifier *nf, struct db *db, const struct deliver
     alerts = alert_tables(nf, db, claims, n, message_id);
     dest_public = json_pack("{s:O, s:O, s:O}", "id", json_object_get(dest, "id"), "type",
                             json_object_get(dest, "type"), "name", json_object_get(dest, "name"));
-    if (!alerts || !dest_public || json_array_size(alerts) == 0)
-        goto done;
+    if (!alerts || !dest_public || json_array_size(alerts) == 0) goto done;
     int64_t project_id = (int64_t)json_integer_value(json_object_get(dest, "project_id"));
     if (render(nf, project_id, alerts, dest_public, &msg, err, sizeof err) < 0) {
         fail_claims(nf, claims, n, type, err);
@@ -219,15 +214,12 @@ void job_claim_and_start(struct notifier *nf)
     struct delivery_claim claims[NOTIFY_MAX_IN_FLIGHT], group[NOTIFY_MAX_IN_FLIGHT];
     bool used[NOTIFY_MAX_IN_FLIGHT] = {false};
     int n = 0, cap = NOTIFY_MAX_IN_FLIGHT - nf->in_flight;
-    if (cap <= 0)
-        return;
+    if (cap <= 0) return;
     struct db *db = store_acquire(nf->srv->store);
     int rc = deliveries_claim(db, notify_now_ms(), nf->lease_ms, cap, claims, &n);
-    if (rc < 0)
-        log_error("notifier: cannot claim deliveries", "error=%d", rc);
+    if (rc < 0) log_error("notifier: cannot claim deliveries", "error=%d", rc);
     for (int i = 0; i < n; i++) {
-        if (used[i])
-            continue;
+        if (used[i]) continue;
         int k = 0;
         group[k++] = claims[i];
         used[i] = true;
@@ -264,7 +256,8 @@ static void finish_job(struct notifier *nf, struct job *job, CURLcode rc)
     struct channel_result r;
     long long finished = notify_now_ms();
     channel_xfer_result(&job->xfer, rc, finished / 1000, &r);
-    enum retry_outcome oc = retry_classify(r.transport_ok, r.permanent, job->xfer.smtp ? 0 : r.status);
+    enum retry_outcome oc =
+        retry_classify(r.transport_ok, r.permanent, job->xfer.smtp ? 0 : r.status);
     record(nf, job->claims, job->nclaims, job->type, &r, oc, job->started_ms, finished);
     double seconds = (double)(finished - job->started_ms) / 1000.0;
     static const double bounds[] = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15};
@@ -278,14 +271,12 @@ static void reap(struct notifier *nf)
     CURLMsg *m;
     int left;
     while ((m = curl_multi_info_read(nf->multi, &left))) {
-        if (m->msg != CURLMSG_DONE)
-            continue;
+        if (m->msg != CURLMSG_DONE) continue;
         CURL *easy = m->easy_handle;
         CURLcode rc = m->data.result;
         struct channel_xfer *x = NULL;
         curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x);
-        if (x)
-            finish_job(nf, (struct job *)x, rc);
+        if (x) finish_job(nf, (struct job *)x, rc);
     }
 }
 
@@ -294,8 +285,7 @@ void job_pump(struct notifier *nf, int wait_ms)
     int running;
     curl_multi_perform(nf->multi, &running);
     reap(nf);
-    if (nf->in_flight == 0)
-        return;
+    if (nf->in_flight == 0) return;
     curl_multi_poll(nf->multi, NULL, 0, wait_ms, NULL);
     curl_multi_perform(nf->multi, &running);
     reap(nf);
@@ -303,8 +293,7 @@ void job_pump(struct notifier *nf, int wait_ms)
 
 void job_abort_all(struct notifier *nf)
 {
-    if (!nf->jobs)
-        return;
+    if (!nf->jobs) return;
     struct db *db = store_acquire(nf->srv->store);
     long long now = notify_now_ms();
     while (nf->jobs) {

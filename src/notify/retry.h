@@ -30,7 +30,8 @@ enum retry_outcome retry_classify(bool transport_ok, bool permanent_error, long 
 /* Delay before the next attempt after `attempts` attempts (>= 1) have
  * failed. jitter is a uniform random 32-bit value (the caller draws it, so
  * tests can fix it); retry_after_ms < 0 when the receiver sent none. */
-long long retry_delay_ms(int attempts, long long base_ms, uint32_t jitter, long long retry_after_ms);
+long long retry_delay_ms(int attempts, long long base_ms, uint32_t jitter,
+                         long long retry_after_ms);
 
 /* Parses a Retry-After value: delta seconds, or an HTTP date (relative to
  * now_s). Returns milliseconds (>= 0), or -1 when absent or unparseable. */

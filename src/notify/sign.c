@@ -14,16 +14,12 @@
 static int decode_key(const char *b64, unsigned char *key, size_t cap)
 {
     size_t n = strlen(b64);
-    if (n == 0 || n % 4 != 0 || n / 4 * 3 > cap)
-        return -EINVAL;
+    if (n == 0 || n % 4 != 0 || n / 4 * 3 > cap) return -EINVAL;
     int len = EVP_DecodeBlock(key, (const unsigned char *)b64, (int)n);
-    if (len < 0)
-        return -EINVAL;
+    if (len < 0) return -EINVAL;
     /* EVP_DecodeBlock counts the bytes that padding stands for. */
-    if (b64[n - 1] == '=')
-        len--;
-    if (b64[n - 2] == '=')
-        len--;
+    if (b64[n - 1] == '=') len--;
+    if (b64[n - 2] == '=') len--;
     return len > 0 ? len : -EINVAL;
 }
 
@@ -36,8 +32,7 @@ static int hmac_sha256(const unsigned char *key, size_t keylen, const char *a, s
     EVP_MAC_CTX *ctx = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
     OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
                            OSSL_PARAM_construct_end()};
-    if (!ctx)
-        goto fail;
+    if (!ctx) goto fail;
     if (!EVP_MAC_init(ctx, key, keylen, params) ||
         !EVP_MAC_update(ctx, (const unsigned char *)a, alen) ||
         (blen && !EVP_MAC_update(ctx, (const unsigned char *)b, blen)) ||
@@ -57,12 +52,10 @@ int sign_webhook(const char *secret, const char *msg_id, long long timestamp_s, 
     const unsigned char *key = (const unsigned char *)secret;
     int keylen;
 
-    if (!secret || !*secret)
-        return -EINVAL;
+    if (!secret || !*secret) return -EINVAL;
     if (strncmp(secret, WHSEC_PREFIX, strlen(WHSEC_PREFIX)) == 0) {
         keylen = decode_key(secret + strlen(WHSEC_PREFIX), keybuf, sizeof keybuf);
-        if (keylen < 0)
-            return keylen;
+        if (keylen < 0) return keylen;
         key = keybuf;
     } else {
         keylen = (int)strlen(secret);
@@ -70,15 +63,13 @@ int sign_webhook(const char *secret, const char *msg_id, long long timestamp_s, 
 
     char prefix[160];
     int plen = snprintf(prefix, sizeof prefix, "%s.%lld.", msg_id, timestamp_s);
-    if (plen < 0 || (size_t)plen >= sizeof prefix)
-        return -EINVAL;
+    if (plen < 0 || (size_t)plen >= sizeof prefix) return -EINVAL;
 
     unsigned char mac[EVP_MAX_MD_SIZE];
     size_t maclen = 0;
     int rc = hmac_sha256(key, (size_t)keylen, prefix, (size_t)plen, body, body_len, mac, &maclen);
     OPENSSL_cleanse(keybuf, sizeof keybuf);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
 
     memcpy(out, "v1,", 3);
     EVP_EncodeBlock((unsigned char *)out + 3, mac, (int)maclen);

@@ -17,19 +17,19 @@ struct v4_range {
 };
 
 static const struct v4_range V4_REFUSED[] = {
-    {0xA9FEA9FEu, 32, "metadata"},   /* 169.254.169.254 */
-    {0x00000000u, 8, "this-network"}, /* 0.0.0.0/8 */
-    {0x0A000000u, 8, "private"},      /* 10.0.0.0/8 */
-    {0x64400000u, 10, "cgnat"},       /* 100.64.0.0/10 */
-    {0x7F000000u, 8, "loopback"},     /* 127.0.0.0/8 */
-    {0xA9FE0000u, 16, "link-local"},  /* 169.254.0.0/16 */
-    {0xAC100000u, 12, "private"},     /* 172.16.0.0/12 */
+    {0xA9FEA9FEu, 32, "metadata"},      /* 169.254.169.254 */
+    {0x00000000u, 8, "this-network"},   /* 0.0.0.0/8 */
+    {0x0A000000u, 8, "private"},        /* 10.0.0.0/8 */
+    {0x64400000u, 10, "cgnat"},         /* 100.64.0.0/10 */
+    {0x7F000000u, 8, "loopback"},       /* 127.0.0.0/8 */
+    {0xA9FE0000u, 16, "link-local"},    /* 169.254.0.0/16 */
+    {0xAC100000u, 12, "private"},       /* 172.16.0.0/12 */
     {0xC0000000u, 24, "ietf-reserved"}, /* 192.0.0.0/24 */
-    {0xC0A80000u, 16, "private"},     /* 192.168.0.0/16 */
-    {0xC6120000u, 15, "benchmarking"}, /* 198.18.0.0/15 */
-    {0xE0000000u, 4, "multicast"},    /* 224.0.0.0/4 */
-    {0xFFFFFFFFu, 32, "broadcast"},   /* 255.255.255.255 */
-    {0xF0000000u, 4, "reserved"},     /* 240.0.0.0/4 */
+    {0xC0A80000u, 16, "private"},       /* 192.168.0.0/16 */
+    {0xC6120000u, 15, "benchmarking"},  /* 198.18.0.0/15 */
+    {0xE0000000u, 4, "multicast"},      /* 224.0.0.0/4 */
+    {0xFFFFFFFFu, 32, "broadcast"},     /* 255.255.255.255 */
+    {0xF0000000u, 4, "reserved"},       /* 240.0.0.0/4 */
 };
 
 static const char *v4_reason(uint32_t a)
@@ -37,8 +37,7 @@ static const char *v4_reason(uint32_t a)
     for (size_t i = 0; i < sizeof V4_REFUSED / sizeof V4_REFUSED[0]; i++) {
         int p = V4_REFUSED[i].prefix;
         uint32_t mask = p == 0 ? 0 : 0xFFFFFFFFu << (32 - p);
-        if ((a & mask) == V4_REFUSED[i].net)
-            return V4_REFUSED[i].reason;
+        if ((a & mask) == V4_REFUSED[i].net) return V4_REFUSED[i].reason;
     }
     return NULL;
 }
@@ -51,36 +50,27 @@ static uint32_t be32_at(const uint8_t *b)
 static bool all_zero(const uint8_t *b, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (b[i])
-            return false;
+        if (b[i]) return false;
     return true;
 }
 
 static const char *v6_reason(const uint8_t a[16])
 {
-    static const uint8_t metadata[16] = {0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0,
+    static const uint8_t metadata[16] = {0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0,    0,
                                          0,    0,    0,    0,    0, 0, 0x02, 0x54};
     static const uint8_t nat64[12] = {0x00, 0x64, 0xff, 0x9b};
 
-    if (memcmp(a, metadata, 16) == 0)
-        return "metadata"; /* fd00:ec2::254 */
-    if (all_zero(a, 15) && a[15] <= 1)
-        return a[15] ? "loopback" : "unspecified";
+    if (memcmp(a, metadata, 16) == 0) return "metadata"; /* fd00:ec2::254 */
+    if (all_zero(a, 15) && a[15] <= 1) return a[15] ? "loopback" : "unspecified";
     /* ::ffff:a.b.c.d (mapped) and ::a.b.c.d (deprecated compatible form). */
     if (all_zero(a, 10) && ((a[10] == 0xff && a[11] == 0xff) || (a[10] == 0 && a[11] == 0)))
         return v4_reason(be32_at(a + 12));
-    if (memcmp(a, nat64, 12) == 0)
-        return v4_reason(be32_at(a + 12)); /* 64:ff9b::/96 */
-    if (a[0] == 0x20 && a[1] == 0x02)
-        return v4_reason(be32_at(a + 2)); /* 6to4 2002::/16 */
-    if ((a[0] & 0xfe) == 0xfc)
-        return "unique-local"; /* fc00::/7 */
-    if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80)
-        return "link-local"; /* fe80::/10 */
-    if (a[0] == 0xfe && (a[1] & 0xc0) == 0xc0)
-        return "site-local"; /* fec0::/10 */
-    if (a[0] == 0xff)
-        return "multicast";
+    if (memcmp(a, nat64, 12) == 0) return v4_reason(be32_at(a + 12));   /* 64:ff9b::/96 */
+    if (a[0] == 0x20 && a[1] == 0x02) return v4_reason(be32_at(a + 2)); /* 6to4 2002::/16 */
+    if ((a[0] & 0xfe) == 0xfc) return "unique-local";                   /* fc00::/7 */
+    if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) return "link-local";     /* fe80::/10 */
+    if (a[0] == 0xfe && (a[1] & 0xc0) == 0xc0) return "site-local";     /* fec0::/10 */
+    if (a[0] == 0xff) return "multicast";
     return NULL;
 }
 
@@ -101,10 +91,8 @@ const char *ssrf_refused_reason_text(const char *ip)
 {
     struct in_addr a4;
     struct in6_addr a6;
-    if (inet_pton(AF_INET, ip, &a4) == 1)
-        return v4_reason(ntohl(a4.s_addr));
-    if (inet_pton(AF_INET6, ip, &a6) == 1)
-        return v6_reason(a6.s6_addr);
+    if (inet_pton(AF_INET, ip, &a4) == 1) return v4_reason(ntohl(a4.s_addr));
+    if (inet_pton(AF_INET6, ip, &a6) == 1) return v6_reason(a6.s6_addr);
     return "invalid";
 }
 
@@ -113,8 +101,7 @@ static void addr_text(const struct sockaddr *sa, char *buf, size_t len)
     const void *src = sa->sa_family == AF_INET6
                           ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
                           : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
-    if (!inet_ntop(sa->sa_family, src, buf, (socklen_t)len))
-        snprintf(buf, len, "?");
+    if (!inet_ntop(sa->sa_family, src, buf, (socklen_t)len)) snprintf(buf, len, "?");
 }
 
 /* libcurl calls this for every address it connects to (after resolving,

@@ -31,9 +31,9 @@ const char *ssrf_refused_reason_text(const char *ip);
 enum ssrf_scheme_set { SSRF_SCHEMES_HTTP, SSRF_SCHEMES_SMTP };
 
 struct ssrf_guard {
-    bool allow_private;        /* ALLOW_PRIVATE_DESTINATIONS */
-    bool refused;              /* set by the socket callback */
-    char refused_addr[64];     /* the address that was refused */
+    bool allow_private;    /* ALLOW_PRIVATE_DESTINATIONS */
+    bool refused;          /* set by the socket callback */
+    char refused_addr[64]; /* the address that was refused */
     const char *refused_reason;
 };
 

@@ -1,7 +1,10 @@
+/* notify/test_send — "send a test": a sample alert, formatted as the
+ * notifier would, sent at once. */
 #include "notify/test_send.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -9,7 +12,10 @@
 #include "notify/alert_data.h"
 #include "notify/channel.h"
 #include "notify/format.h"
+#include "notify/format_hook.h"
 #include "notify/retry.h"
+#include "lua/registry.h"
+#include "lua/script.h"
 
 static json_t *outcome(bool ok, long status, long long duration_ms, const char *error)
 {
@@ -17,6 +23,42 @@ static json_t *outcome(bool ok, long status, long long duration_ms, const char *
                      status ? json_integer(status) : json_null(), "duration_ms",
                      (json_int_t)duration_ms, "error",
                      error && *error ? json_string(error) : json_null());
+}
+
+/* The project's active script in a fresh state, for its format() hook;
+ * NULL when it runs the default rules or the script cannot be built
+ * (logged: the default formatter is used). Caller closes. */
+static struct script *project_script(struct server *srv, int64_t project_id)
+{
+    if (!srv->scripts) return NULL;
+    int64_t version;
+    uint64_t generation;
+    char *source = NULL;
+    size_t len = 0;
+    struct script *s = NULL;
+    struct vm_error err = {0};
+    if (script_registry_get(srv->scripts, project_id, &version, &source, &len, &generation) == 0 &&
+        source && script_open(script_registry_limits(srv->scripts), source, len, &s, &err) != 0)
+        log_warn("test notification: the project's script did not build, default format used",
+                 "project=%lld error=%s", (long long)project_id, err.message);
+    free(source);
+    return s;
+}
+
+/* The message the notifier would make: the format() hook, else the
+ * default (the hook's failure counted in the script status, as the
+ * notifier does). */
+static int render(struct server *srv, struct notify_format *fmt, int64_t project_id,
+                  const json_t *alert, const json_t *dest_public, struct notify_message *msg,
+                  char *err, size_t errlen)
+{
+    struct script *s = project_script(srv, project_id);
+    struct vm_error hook_err;
+    int rc = notify_format_alert(fmt, s, alert, dest_public, msg, &hook_err, err, errlen);
+    if (hook_err.kind != VM_ERROR_NONE && srv->scripts)
+        script_registry_record_error(srv->scripts, project_id, "format", &hook_err);
+    script_close(s);
+    return rc;
 }
 
 int notify_send_test(struct server *srv, const json_t *dest, const char *project_name,
@@ -41,10 +83,9 @@ int notify_send_test(struct server *srv, const json_t *dest, const char *project
     dest_public = json_pack("{s:O, s:O, s:O}", "id", json_object_get(dest, "id"), "type",
                             json_object_get(dest, "type"), "name", json_object_get(dest, "name"));
     rc = -ENOMEM;
-    if (!alert || !dest_public)
-        goto done;
+    if (!alert || !dest_public) goto done;
     rc = 0;
-    if (notify_format_render(fmt, alert, dest_public, &msg, err, sizeof err) < 0) {
+    if (render(srv, fmt, project_id, alert, dest_public, &msg, err, sizeof err) < 0) {
         *result = outcome(false, 0, notify_now_ms() - started, err);
         goto done;
     }
@@ -67,12 +108,12 @@ int notify_send_test(struct server *srv, const json_t *dest, const char *project
     channel_xfer_result(&x, crc, finished / 1000, &r);
     bool ok = retry_classify(r.transport_ok, r.permanent, x.smtp ? 0 : r.status) == RETRY_SENT;
     *result = outcome(ok, r.status, finished - started, r.error);
-    log_info("test notification", "destination=%lld type=%s ok=%s status=%ld duration_ms=%lld error=%s",
-             (long long)json_integer_value(json_object_get(dest, "id")), type, ok ? "true" : "false",
-             r.status, finished - started, r.error[0] ? r.error : "-");
+    log_info("test notification",
+             "destination=%lld type=%s ok=%s status=%ld duration_ms=%lld error=%s",
+             (long long)json_integer_value(json_object_get(dest, "id")), type,
+             ok ? "true" : "false", r.status, finished - started, r.error[0] ? r.error : "-");
 done:
-    if (rc == 0 && !*result)
-        rc = -ENOMEM;
+    if (rc == 0 && !*result) rc = -ENOMEM;
     channel_xfer_cleanup(&x);
     notify_message_clear(&msg);
     json_decref(alert);

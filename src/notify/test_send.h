@@ -1,8 +1,10 @@
 /* notify/test_send — "send a test" for the admin API: formats a made-up
- * alert with the default formatter of the destination's type and sends it
- * now, on the calling thread (blocking, bounded by the request timeouts),
- * with the same SSRF guard as the notifier. Uses its own short-lived Lua
- * state, so any thread may call it. Nothing is written to the outbox. */
+ * alert the way the notifier does (notify/format_hook.h: the project's
+ * format() hook, else the default formatter of the destination's type)
+ * and sends it now, on the calling thread (blocking, bounded by the
+ * request timeouts), with the same SSRF guard as the notifier. Uses its
+ * own short-lived Lua states (formatters, the project's script), so any
+ * thread may call it. Nothing is written to the outbox. */
 #ifndef PERISCOPE_NOTIFY_TEST_SEND_H
 #define PERISCOPE_NOTIFY_TEST_SEND_H
 

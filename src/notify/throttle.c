@@ -18,8 +18,7 @@ struct throttle {
 struct throttle *throttle_new(int rate_per_window, long long window_ms)
 {
     struct throttle *t = calloc(1, sizeof *t);
-    if (!t)
-        return NULL;
+    if (!t) return NULL;
     t->rate = rate_per_window;
     t->window_ms = window_ms > 0 ? window_ms : THROTTLE_WINDOW_MS;
     return t;
@@ -27,8 +26,7 @@ struct throttle *throttle_new(int rate_per_window, long long window_ms)
 
 void throttle_free(struct throttle *t)
 {
-    if (!t)
-        return;
+    if (!t) return;
     free(t->w);
     free(t);
 }
@@ -39,27 +37,21 @@ static struct window *window_for(struct throttle *t, int64_t id, long long now)
     struct window *ended = NULL, *oldest = NULL;
     for (size_t i = 0; i < t->n; i++) {
         struct window *w = &t->w[i];
-        if (w->destination_id == id)
-            return w;
-        if (!ended && now >= w->start_ms + t->window_ms)
-            ended = w;
-        if (!oldest || w->start_ms < oldest->start_ms)
-            oldest = w;
+        if (w->destination_id == id) return w;
+        if (!ended && now >= w->start_ms + t->window_ms) ended = w;
+        if (!oldest || w->start_ms < oldest->start_ms) oldest = w;
     }
     struct window *slot = ended;
-    if (!slot && t->n < t->cap)
-        slot = &t->w[t->n++];
+    if (!slot && t->n < t->cap) slot = &t->w[t->n++];
     if (!slot && t->n < THROTTLE_MAX_TRACKED) {
         size_t cap = t->cap ? t->cap * 2 : 16;
         struct window *grown = realloc(t->w, cap * sizeof *grown);
-        if (!grown)
-            return NULL;
+        if (!grown) return NULL;
         t->w = grown;
         t->cap = cap;
         slot = &t->w[t->n++];
     }
-    if (!slot)
-        slot = oldest;
+    if (!slot) slot = oldest;
     slot->destination_id = id;
     slot->start_ms = now;
     slot->used = 0;
@@ -68,11 +60,9 @@ static struct window *window_for(struct throttle *t, int64_t id, long long now)
 
 long long throttle_take(struct throttle *t, int64_t destination_id, long long now_ms)
 {
-    if (t->rate <= 0)
-        return 0;
+    if (t->rate <= 0) return 0;
     struct window *w = window_for(t, destination_id, now_ms);
-    if (!w)
-        return 0; /* out of memory: never hold a notification back for that */
+    if (!w) return 0; /* out of memory: never hold a notification back for that */
     if (now_ms >= w->start_ms + t->window_ms) {
         w->start_ms = now_ms;
         w->used = 0;

@@ -43,7 +43,7 @@ bool db_reconnected(struct db *db);
 /* Runs one or more statements without parameters (migrations, BEGIN…).
  * Returns 0 or negative. */
 int db_exec(struct db *db, const char *sql);
-int db_begin(struct db *db);    /* BEGIN (SQLite: BEGIN IMMEDIATE) */
+int db_begin(struct db *db); /* BEGIN (SQLite: BEGIN IMMEDIATE) */
 int db_commit(struct db *db);
 int db_rollback(struct db *db); /* safe to call after a failure */
 
@@ -74,7 +74,7 @@ int db_step(struct db_stmt *st);
 bool db_col_is_null(struct db_stmt *st, int col);
 int64_t db_col_int64(struct db_stmt *st, int col);
 double db_col_double(struct db_stmt *st, int col);
-const char *db_col_text(struct db_stmt *st, int col); /* NULL for SQL NULL */
+const char *db_col_text(struct db_stmt *st, int col);              /* NULL for SQL NULL */
 const void *db_col_blob(struct db_stmt *st, int col, size_t *len); /* NULL for SQL NULL */
 int db_col_count(struct db_stmt *st);
 const char *db_col_name(struct db_stmt *st, int col);

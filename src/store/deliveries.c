@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#define CLAIM_WHERE                                                                              \
-    "status IN ('pending', 'sending') AND next_attempt_at <= $2 "                                \
+#define CLAIM_WHERE                                                                                \
+    "status IN ('pending', 'sending') AND next_attempt_at <= $2 "                                  \
     "AND (locked_until IS NULL OR locked_until <= $2) ORDER BY next_attempt_at, id LIMIT $3"
 #define CLAIM_RETURNING " RETURNING id, alert_id, destination_id, attempts, held_for_digest"
 
@@ -23,19 +23,16 @@ int deliveries_claim(struct db *db, long long now, long long lease_ms, int max,
                      struct delivery_claim *out, int *n)
 {
     *n = 0;
-    if (max <= 0)
-        return 0;
+    if (max <= 0) return 0;
     struct db_stmt *st = db_prepare(db, db_kind(db) == DB_POSTGRES ? CLAIM_POSTGRES : CLAIM_SQLITE);
-    if (!st)
-        return -EIO;
+    if (!st) return -EIO;
     long long lease = now + lease_ms;
     db_bind_int64(st, 1, lease);
     db_bind_int64(st, 2, now);
     db_bind_int64(st, 3, max);
     int rc;
     while ((rc = db_step(st)) == DB_ROW) {
-        if (*n >= max)
-            continue; /* cannot happen (LIMIT), but never overrun out */
+        if (*n >= max) continue; /* cannot happen (LIMIT), but never overrun out */
         struct delivery_claim *c = &out[(*n)++];
         c->id = db_col_int64(st, 0);
         c->alert_id = db_col_int64(st, 1);
@@ -55,12 +52,11 @@ static int record_one(struct db *db, const struct delivery_claim *c,
         "UPDATE deliveries SET status = $3, attempts = attempts + 1, next_attempt_at = $4, "
         "locked_until = NULL, last_status = $5, last_error = $6, updated_at = $7 "
         "WHERE id = $1 AND status = 'sending' AND locked_until = $2";
-    static const char ATTEMPT_SQL[] =
-        "INSERT INTO delivery_attempts (delivery_id, attempted_at, status_code, error, duration_ms) "
-        "VALUES ($1, $2, $3, $4, $5)";
+    static const char ATTEMPT_SQL[] = "INSERT INTO delivery_attempts (delivery_id, attempted_at, "
+                                      "status_code, error, duration_ms) "
+                                      "VALUES ($1, $2, $3, $4, $5)";
     struct db_stmt *st = db_prepare(db, UPDATE_SQL);
-    if (!st)
-        return -EIO;
+    if (!st) return -EIO;
     db_bind_int64(st, 1, c->id);
     db_bind_int64(st, 2, c->lease);
     db_bind_text(st, 3, o->status, (size_t)-1);
@@ -77,14 +73,11 @@ static int record_one(struct db *db, const struct delivery_claim *c,
     int rc = db_step(st);
     int64_t changed = rc == DB_DONE ? db_changes(st) : 0;
     db_finish(st);
-    if (rc != DB_DONE)
-        return rc < 0 ? rc : -EIO;
-    if (changed == 0)
-        return 0; /* the lease was lost: the node that has it records */
+    if (rc != DB_DONE) return rc < 0 ? rc : -EIO;
+    if (changed == 0) return 0; /* the lease was lost: the node that has it records */
 
     st = db_prepare(db, ATTEMPT_SQL);
-    if (!st)
-        return -EIO;
+    if (!st) return -EIO;
     db_bind_int64(st, 1, c->id);
     db_bind_int64(st, 2, o->attempted_at);
     if (o->status_code)
@@ -105,16 +98,13 @@ int deliveries_record(struct db *db, const struct delivery_claim *claims, int n,
                       const struct delivery_outcome *o)
 {
     int rc = db_begin(db);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     for (int i = 0; i < n; i++) {
         rc = record_one(db, &claims[i], o);
-        if (rc < 0)
-            goto fail;
+        if (rc < 0) goto fail;
     }
     rc = db_commit(db);
-    if (rc < 0)
-        goto fail;
+    if (rc < 0) goto fail;
     return 0;
 fail:
     db_rollback(db);
@@ -128,8 +118,7 @@ int deliveries_release(struct db *db, const struct delivery_claim *c, long long 
         "UPDATE deliveries SET status = 'pending', locked_until = NULL, next_attempt_at = $3, "
         "held_for_digest = $4 WHERE id = $1 AND status = 'sending' AND locked_until = $2";
     struct db_stmt *st = db_prepare(db, SQL);
-    if (!st)
-        return -EIO;
+    if (!st) return -EIO;
     db_bind_int64(st, 1, c->id);
     db_bind_int64(st, 2, c->lease);
     db_bind_int64(st, 3, next_attempt_at);
@@ -146,8 +135,7 @@ int deliveries_enqueue(struct db *db, int64_t alert_id, int64_t project_id, long
         "updated_at) SELECT $1, id, 'pending', $3, $3, $3 FROM destinations "
         "WHERE project_id = $2 AND enabled <> 0 ON CONFLICT (alert_id, destination_id) DO NOTHING";
     struct db_stmt *st = db_prepare(db, SQL);
-    if (!st)
-        return -EIO;
+    if (!st) return -EIO;
     db_bind_int64(st, 1, alert_id);
     db_bind_int64(st, 2, project_id);
     db_bind_int64(st, 3, now);
@@ -166,8 +154,7 @@ static json_t *event_id_hex(struct db_stmt *st, int col)
 {
     size_t len = 0;
     const unsigned char *b = db_col_is_null(st, col) ? NULL : db_col_blob(st, col, &len);
-    if (!b || len != 16)
-        return json_null();
+    if (!b || len != 16) return json_null();
     char hex[33];
     for (size_t i = 0; i < 16; i++)
         snprintf(hex + 2 * i, 3, "%02x", b[i]);
@@ -184,8 +171,7 @@ int deliveries_alert_context(struct db *db, int64_t alert_id, json_t **out)
         "LEFT JOIN events e ON e.project_id = a.project_id AND e.event_id = a.event_id "
         "WHERE a.id = $1";
     struct db_stmt *st = db_prepare(db, SQL);
-    if (!st)
-        return -EIO;
+    if (!st) return -EIO;
     db_bind_int64(st, 1, alert_id);
     int rc = db_step(st);
     if (rc != DB_ROW) {
@@ -205,8 +191,7 @@ int deliveries_alert_context(struct db *db, int64_t alert_id, json_t **out)
         text_or_null(st, 14), "event", "event_id", event_id_hex(st, 15), "environment",
         text_or_null(st, 16), "release", text_or_null(st, 17), "level", text_or_null(st, 18));
     db_finish(st);
-    if (!ctx)
-        return -ENOMEM;
+    if (!ctx) return -ENOMEM;
     *out = ctx;
     return 0;
 }

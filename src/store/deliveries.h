@@ -33,10 +33,10 @@ int deliveries_claim(struct db *db, long long now, long long lease_ms, int max,
 
 struct delivery_outcome {
     long long attempted_at;
-    long status_code;    /* HTTP or SMTP code; 0: none */
-    const char *error;   /* NULL on success */
+    long status_code;  /* HTTP or SMTP code; 0: none */
+    const char *error; /* NULL on success */
     long long duration_ms;
-    const char *status;  /* "sent" | "pending" | "failed" */
+    const char *status;        /* "sent" | "pending" | "failed" */
     long long next_attempt_at; /* for "pending" */
 };
 

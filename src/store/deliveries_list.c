@@ -23,6 +23,16 @@ static int finish(struct db_stmt *st, int rc)
     return rc == DB_DONE ? 0 : (rc < 0 ? rc : -EIO);
 }
 
+/* The statement with $1, $2, $3 bound to a, b, c; NULL on error. */
+static struct db_stmt *prepare_bound(struct db *db, const char *sql, int64_t a, int64_t b,
+                                     int64_t c)
+{
+    struct db_stmt *st = db_prepare(db, sql);
+    if (st && (db_bind_int64(st, 1, a) || db_bind_int64(st, 2, b) || db_bind_int64(st, 3, c)))
+        return NULL;
+    return st;
+}
+
 /* id → object maps use the decimal id as key. */
 static void key_of(int64_t id, char buf[24])
 {
@@ -36,19 +46,15 @@ static int load_alerts(struct db *db, int64_t project_id, int64_t before_id, int
         "SELECT a.id, a.issue_id, a.kind, a.created_at, i.title FROM alerts a "
         "JOIN issues i ON i.id = a.issue_id WHERE a.project_id = $1 AND a.id < $2 "
         "ORDER BY a.id DESC LIMIT $3";
-    struct db_stmt *st = db_prepare(db, SQL);
-    if (!st)
-        return -EIO;
-    db_bind_int64(st, 1, project_id);
-    db_bind_int64(st, 2, before_id > 0 ? before_id : INT64_MAX);
-    db_bind_int64(st, 3, limit);
+    struct db_stmt *st =
+        prepare_bound(db, SQL, project_id, before_id > 0 ? before_id : INT64_MAX, limit);
+    if (!st) return -EIO;
     int rc;
     while ((rc = db_step(st)) == DB_ROW) {
-        json_t *a = json_pack("{s:I, s:I, s:o, s:I, s:o, s:[]}", "id",
-                              (json_int_t)db_col_int64(st, 0), "issue_id",
-                              (json_int_t)db_col_int64(st, 1), "kind", col_text(st, 2),
-                              "created_at", (json_int_t)db_col_int64(st, 3), "issue_title",
-                              col_text(st, 4), "deliveries");
+        json_t *a = json_pack(
+            "{s:I, s:I, s:o, s:I, s:o, s:[]}", "id", (json_int_t)db_col_int64(st, 0), "issue_id",
+            (json_int_t)db_col_int64(st, 1), "kind", col_text(st, 2), "created_at",
+            (json_int_t)db_col_int64(st, 3), "issue_title", col_text(st, 4), "deliveries");
         char key[24];
         key_of(db_col_int64(st, 0), key);
         if (!a || json_array_append_new(list, a) < 0 || json_object_set(by_id, key, a) < 0) {
@@ -68,19 +74,14 @@ static int load_deliveries(struct db *db, int64_t project_id, int64_t lo, int64_
         "FROM deliveries d JOIN alerts a ON a.id = d.alert_id "
         "JOIN destinations t ON t.id = d.destination_id "
         "WHERE a.project_id = $1 AND d.alert_id >= $2 AND d.alert_id <= $3 ORDER BY d.id";
-    struct db_stmt *st = db_prepare(db, SQL);
-    if (!st)
-        return -EIO;
-    db_bind_int64(st, 1, project_id);
-    db_bind_int64(st, 2, lo);
-    db_bind_int64(st, 3, hi);
+    struct db_stmt *st = prepare_bound(db, SQL, project_id, lo, hi);
+    if (!st) return -EIO;
     int rc;
     while ((rc = db_step(st)) == DB_ROW) {
         char akey[24], dkey[24];
         key_of(db_col_int64(st, 1), akey);
         json_t *alert = json_object_get(alerts_by_id, akey);
-        if (!alert)
-            continue;
+        if (!alert) continue;
         json_t *d = json_pack(
             "{s:I, s:I, s:o, s:o, s:o, s:I, s:I, s:o, s:o, s:I, s:I, s:[]}", "id",
             (json_int_t)db_col_int64(st, 0), "destination_id", (json_int_t)db_col_int64(st, 2),
@@ -107,23 +108,18 @@ static int load_attempts(struct db *db, int64_t project_id, int64_t lo, int64_t 
         "FROM delivery_attempts x JOIN deliveries d ON d.id = x.delivery_id "
         "JOIN alerts a ON a.id = d.alert_id "
         "WHERE a.project_id = $1 AND d.alert_id >= $2 AND d.alert_id <= $3 ORDER BY x.id";
-    struct db_stmt *st = db_prepare(db, SQL);
-    if (!st)
-        return -EIO;
-    db_bind_int64(st, 1, project_id);
-    db_bind_int64(st, 2, lo);
-    db_bind_int64(st, 3, hi);
+    struct db_stmt *st = prepare_bound(db, SQL, project_id, lo, hi);
+    if (!st) return -EIO;
     int rc;
     while ((rc = db_step(st)) == DB_ROW) {
         char key[24];
         key_of(db_col_int64(st, 0), key);
         json_t *d = json_object_get(deliveries_by_id, key);
-        if (!d)
-            continue;
-        json_t *x = json_pack("{s:I, s:o, s:o, s:I}", "attempted_at",
-                              (json_int_t)db_col_int64(st, 1), "status_code", col_int(st, 2),
-                              "error", col_text(st, 3), "duration_ms",
-                              (json_int_t)db_col_int64(st, 4));
+        if (!d) continue;
+        json_t *x =
+            json_pack("{s:I, s:o, s:o, s:I}", "attempted_at", (json_int_t)db_col_int64(st, 1),
+                      "status_code", col_int(st, 2), "error", col_text(st, 3), "duration_ms",
+                      (json_int_t)db_col_int64(st, 4));
         if (!x || json_array_append_new(json_object_get(d, "attempts"), x) < 0) {
             db_finish(st);
             return -ENOMEM;
@@ -137,21 +133,17 @@ int deliveries_list_alerts(struct db *db, int64_t project_id, int64_t before_id,
 {
     json_t *list = json_array(), *alerts_by_id = json_object(), *deliveries_by_id = json_object();
     int rc = -ENOMEM;
-    if (!list || !alerts_by_id || !deliveries_by_id)
-        goto fail;
+    if (!list || !alerts_by_id || !deliveries_by_id) goto fail;
     rc = load_alerts(db, project_id, before_id, limit, list, alerts_by_id);
-    if (rc < 0)
-        goto fail;
+    if (rc < 0) goto fail;
     size_t n = json_array_size(list);
     if (n > 0) {
         /* Newest first: the page spans [last id, first id]. */
         int64_t hi = json_integer_value(json_object_get(json_array_get(list, 0), "id"));
         int64_t lo = json_integer_value(json_object_get(json_array_get(list, n - 1), "id"));
         rc = load_deliveries(db, project_id, lo, hi, alerts_by_id, deliveries_by_id);
-        if (rc == 0)
-            rc = load_attempts(db, project_id, lo, hi, deliveries_by_id);
-        if (rc < 0)
-            goto fail;
+        if (rc == 0) rc = load_attempts(db, project_id, lo, hi, deliveries_by_id);
+        if (rc < 0) goto fail;
     }
     json_decref(alerts_by_id);
     json_decref(deliveries_by_id);

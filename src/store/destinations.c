@@ -16,12 +16,11 @@ static json_t *dest_row(struct db_stmt *st)
         json_decref(cfg);
         cfg = json_object();
     }
-    return json_pack("{s:I, s:I, s:s, s:s, s:b, s:o, s:I}", "id", (json_int_t)db_col_int64(st, 0),
-                     "project_id", (json_int_t)db_col_int64(st, 1), "type",
-                     db_col_text(st, 2) ? db_col_text(st, 2) : "", "name",
-                     db_col_text(st, 3) ? db_col_text(st, 3) : "", "enabled",
-                     db_col_int64(st, 4) != 0, "config", cfg, "created_at",
-                     (json_int_t)db_col_int64(st, 6));
+    return json_pack(
+        "{s:I, s:I, s:s, s:s, s:b, s:o, s:I}", "id", (json_int_t)db_col_int64(st, 0), "project_id",
+        (json_int_t)db_col_int64(st, 1), "type", db_col_text(st, 2) ? db_col_text(st, 2) : "",
+        "name", db_col_text(st, 3) ? db_col_text(st, 3) : "", "enabled", db_col_int64(st, 4) != 0,
+        "config", cfg, "created_at", (json_int_t)db_col_int64(st, 6));
 }
 
 static int step_err(int rc)
@@ -36,12 +35,10 @@ int destinations_create(struct db *db, int64_t project_id, const char *type, con
         "INSERT INTO destinations (project_id, type, name, enabled, config, created_at) "
         "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
     char *cfg = json_dumps(config, JSON_COMPACT);
-    if (!cfg)
-        return -ENOMEM;
+    if (!cfg) return -ENOMEM;
     struct db_stmt *st = db_prepare(db, SQL);
     int rc = -EIO;
-    if (!st)
-        goto done;
+    if (!st) goto done;
     db_bind_int64(st, 1, project_id);
     db_bind_text(st, 2, type, (size_t)-1);
     db_bind_text(st, 3, name, (size_t)-1);
@@ -67,11 +64,9 @@ int destinations_get(struct db *db, int64_t project_id, int64_t id, json_t **out
     static const char SQL_PROJECT[] =
         "SELECT " DEST_COLUMNS " FROM destinations WHERE id = $1 AND project_id = $2";
     struct db_stmt *st = db_prepare(db, project_id ? SQL_PROJECT : SQL_ANY);
-    if (!st)
-        return -EIO;
+    if (!st) return -EIO;
     db_bind_int64(st, 1, id);
-    if (project_id)
-        db_bind_int64(st, 2, project_id);
+    if (project_id) db_bind_int64(st, 2, project_id);
     int rc = db_step(st);
     if (rc == DB_ROW) {
         *out = dest_row(st);
@@ -83,14 +78,12 @@ int destinations_get(struct db *db, int64_t project_id, int64_t id, json_t **out
     return rc;
 }
 
-int destinations_list(struct db *db, int64_t project_id, int64_t after_id, int limit,
-                      json_t **out)
+int destinations_list(struct db *db, int64_t project_id, int64_t after_id, int limit, json_t **out)
 {
     static const char SQL[] = "SELECT " DEST_COLUMNS " FROM destinations "
                               "WHERE project_id = $1 AND id > $2 ORDER BY id LIMIT $3";
     struct db_stmt *st = db_prepare(db, SQL);
-    if (!st)
-        return -EIO;
+    if (!st) return -EIO;
     db_bind_int64(st, 1, project_id);
     db_bind_int64(st, 2, after_id);
     db_bind_int64(st, 3, limit);
@@ -104,8 +97,7 @@ int destinations_list(struct db *db, int64_t project_id, int64_t after_id, int l
         }
     }
     db_finish(st);
-    if (!rows)
-        return -ENOMEM;
+    if (!rows) return -ENOMEM;
     if (rc != DB_DONE) {
         json_decref(rows);
         return rc < 0 ? rc : -EIO;
@@ -122,12 +114,10 @@ int destinations_update(struct db *db, int64_t project_id, int64_t id, const cha
                               "enabled = COALESCE($4, enabled), config = COALESCE($5, config) "
                               "WHERE id = $1 AND project_id = $2";
     char *cfg = config ? json_dumps(config, JSON_COMPACT) : NULL;
-    if (config && !cfg)
-        return -ENOMEM;
+    if (config && !cfg) return -ENOMEM;
     struct db_stmt *st = db_prepare(db, SQL);
     int rc = -EIO;
-    if (!st)
-        goto done;
+    if (!st) goto done;
     db_bind_int64(st, 1, id);
     db_bind_int64(st, 2, project_id);
     if (name)
@@ -157,8 +147,7 @@ int destinations_delete(struct db *db, int64_t project_id, int64_t id)
 {
     static const char SQL[] = "DELETE FROM destinations WHERE id = $1 AND project_id = $2";
     struct db_stmt *st = db_prepare(db, SQL);
-    if (!st)
-        return -EIO;
+    if (!st) return -EIO;
     db_bind_int64(st, 1, id);
     db_bind_int64(st, 2, project_id);
     int rc = db_step(st);

@@ -24,8 +24,7 @@ int destinations_create(struct db *db, int64_t project_id, const char *type, con
 int destinations_get(struct db *db, int64_t project_id, int64_t id, json_t **out);
 
 /* The project's destinations with id > after_id, ascending, at most limit. */
-int destinations_list(struct db *db, int64_t project_id, int64_t after_id, int limit,
-                      json_t **out);
+int destinations_list(struct db *db, int64_t project_id, int64_t after_id, int limit, json_t **out);
 
 /* name NULL, enabled < 0, config NULL: unchanged. */
 int destinations_update(struct db *db, int64_t project_id, int64_t id, const char *name,

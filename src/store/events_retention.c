@@ -30,12 +30,10 @@ static const char SQL_CHECKPOINT[] = "PRAGMA wal_checkpoint(TRUNCATE)";
 static int delete_in_tx(struct db *db, struct db_stmt *st)
 {
     int rc = db_step(st);
-    if (rc < 0)
-        goto fail;
+    if (rc < 0) goto fail;
     int64_t n = db_changes(st);
     rc = db_commit(db);
-    if (rc < 0)
-        goto fail;
+    if (rc < 0) goto fail;
     return (int)n;
 fail:
     db_rollback(db);
@@ -45,8 +43,7 @@ fail:
 int events_retention_delete_old(struct db *db, int64_t cutoff_ms, int batch)
 {
     int rc = db_begin(db);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     struct db_stmt *st = db_prepare(db, SQL_DELETE_OLD);
     if (!st) {
         db_rollback(db);
@@ -61,8 +58,7 @@ int events_retention_capped_issues(struct db *db, int64_t max_events, int64_t af
                                    int64_t *ids, int n)
 {
     struct db_stmt *st = db_prepare(db, SQL_CAPPED);
-    if (!st)
-        return -EIO;
+    if (!st) return -EIO;
     db_bind_int64(st, 1, max_events);
     db_bind_int64(st, 2, after_id);
     db_bind_int64(st, 3, n);
@@ -76,17 +72,14 @@ int events_retention_capped_issues(struct db *db, int64_t max_events, int64_t af
 int events_retention_trim_issue(struct db *db, int64_t issue_id, int64_t max_events, int batch)
 {
     struct db_stmt *st = db_prepare(db, SQL_CUT);
-    if (!st)
-        return -EIO;
+    if (!st) return -EIO;
     db_bind_int64(st, 1, issue_id);
     db_bind_int64(st, 2, max_events);
     int rc = db_step(st);
     int64_t cut = rc == DB_ROW ? db_col_int64(st, 0) : 0;
     db_finish(st);
-    if (rc <= 0)
-        return rc; /* DB_DONE: within the cap */
-    if ((rc = db_begin(db)) < 0)
-        return rc;
+    if (rc <= 0) return rc; /* DB_DONE: within the cap */
+    if ((rc = db_begin(db)) < 0) return rc;
     st = db_prepare(db, SQL_TRIM);
     if (!st) {
         db_rollback(db);
@@ -103,25 +96,21 @@ int events_retention_trim_issue(struct db *db, int64_t issue_id, int64_t max_eve
 static int pragma(struct db *db, const char *sql, int64_t *v)
 {
     struct db_stmt *st = db_prepare(db, sql);
-    if (!st)
-        return -EIO;
+    if (!st) return -EIO;
     int rc;
     while ((rc = db_step(st)) == DB_ROW)
-        if (v)
-            *v = db_col_int64(st, 0);
+        if (v) *v = db_col_int64(st, 0);
     db_finish(st);
     return rc < 0 ? rc : 0;
 }
 
 int events_retention_compact(struct db *db)
 {
-    if (db_kind(db) != DB_SQLITE)
-        return 0;
+    if (db_kind(db) != DB_SQLITE) return 0;
     int64_t mode = 0;
     int rc = pragma(db, SQL_AUTO_VACUUM, &mode);
     if (rc == 0 && mode == 2) /* INCREMENTAL */
         rc = pragma(db, SQL_INCREMENTAL_VACUUM, NULL);
-    if (rc == 0)
-        rc = pragma(db, SQL_CHECKPOINT, NULL);
+    if (rc == 0) rc = pragma(db, SQL_CHECKPOINT, NULL);
     return rc;
 }

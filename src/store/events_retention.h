@@ -30,8 +30,8 @@ int events_retention_capped_issues(struct db *db, int64_t max_events, int64_t af
 int events_retention_trim_issue(struct db *db, int64_t issue_id, int64_t max_events, int batch);
 
 /* SQLite: incremental_vacuum when the file was created with
- * auto_vacuum=INCREMENTAL (db_sqlite.c sets it on new files), then a WAL checkpoint(TRUNCATE) so the -wal file
- * shrinks back. Postgres: nothing (autovacuum). 0 or negative. */
+ * auto_vacuum=INCREMENTAL (db_sqlite.c sets it on new files), then a WAL checkpoint(TRUNCATE) so
+ * the -wal file shrinks back. Postgres: nothing (autovacuum). 0 or negative. */
 int events_retention_compact(struct db *db);
 
 #endif

@@ -54,8 +54,7 @@ struct issue_tags_batch {
 struct issue_tags_batch *issue_tags_batch_new(size_t max_pairs)
 {
     struct issue_tags_batch *b = calloc(1, sizeof *b);
-    if (!b)
-        return NULL;
+    if (!b) return NULL;
     size_t slots = 16;
     while (slots < max_pairs * 2)
         slots <<= 1;
@@ -72,8 +71,7 @@ struct issue_tags_batch *issue_tags_batch_new(size_t max_pairs)
 
 void issue_tags_batch_free(struct issue_tags_batch *b)
 {
-    if (!b)
-        return;
+    if (!b) return;
     free(b->pairs);
     free(b->slots);
     free(b);
@@ -81,8 +79,7 @@ void issue_tags_batch_free(struct issue_tags_batch *b)
 
 void issue_tags_batch_reset(struct issue_tags_batch *b)
 {
-    if (b->npairs)
-        memset(b->slots, 0, (b->mask + 1) * sizeof *b->slots);
+    if (b->npairs) memset(b->slots, 0, (b->mask + 1) * sizeof *b->slots);
     b->npairs = 0;
 }
 
@@ -114,8 +111,7 @@ static void count_pair(struct issue_tags_batch *b, int64_t issue_id, const char 
         struct pair *p = &b->pairs[k - 1];
         if (p->issue_id == issue_id && strcmp(p->key, key) == 0 && strcmp(p->value, value) == 0) {
             p->count++;
-            if (seen_ms > p->last_seen)
-                p->last_seen = seen_ms;
+            if (seen_ms > p->last_seen) p->last_seen = seen_ms;
             return;
         }
     }
@@ -131,8 +127,7 @@ void issue_tags_batch_add(struct issue_tags_batch *b, int64_t issue_id,
 static int pair_cmp(const void *a, const void *b)
 {
     const struct pair *x = a, *y = b;
-    if (x->issue_id != y->issue_id)
-        return x->issue_id < y->issue_id ? -1 : 1;
+    if (x->issue_id != y->issue_id) return x->issue_id < y->issue_id ? -1 : 1;
     int c = strcmp(x->key, y->key);
     return c ? c : strcmp(x->value, y->value);
 }
@@ -174,24 +169,21 @@ static int summary_row(json_t *out, json_t **group, struct db_stmt *st)
     const char *key = db_col_text(st, 0);
     const char *cur = *group ? json_string_value(json_object_get(*group, "key")) : NULL;
     if (!cur || strcmp(cur, key) != 0) {
-        *group = json_pack("{s:s, s:I, s:[]}", "key", key, "total",
-                           (json_int_t)db_col_int64(st, 4), "top_values");
-        if (!*group || json_array_append_new(out, *group) != 0)
-            return -ENOMEM;
+        *group = json_pack("{s:s, s:I, s:[]}", "key", key, "total", (json_int_t)db_col_int64(st, 4),
+                           "top_values");
+        if (!*group || json_array_append_new(out, *group) != 0) return -ENOMEM;
     }
-    json_t *v = json_pack("{s:s, s:I, s:I}", "value", db_col_text(st, 1), "count",
-                          (json_int_t)db_col_int64(st, 2), "last_seen",
-                          (json_int_t)db_col_int64(st, 3));
-    if (!v || json_array_append_new(json_object_get(*group, "top_values"), v) != 0)
-        return -ENOMEM;
+    json_t *v =
+        json_pack("{s:s, s:I, s:I}", "value", db_col_text(st, 1), "count",
+                  (json_int_t)db_col_int64(st, 2), "last_seen", (json_int_t)db_col_int64(st, 3));
+    if (!v || json_array_append_new(json_object_get(*group, "top_values"), v) != 0) return -ENOMEM;
     return 0;
 }
 
 int issue_tags_summary(struct db *db, int64_t issue_id, int top_n, json_t **out)
 {
     struct db_stmt *st = db_prepare(db, SQL_SUMMARY);
-    if (!st)
-        return -EIO;
+    if (!st) return -EIO;
     db_bind_int64(st, 1, issue_id);
     db_bind_int64(st, 2, top_n);
     json_t *arr = json_array(), *group = NULL;

@@ -4,24 +4,28 @@
 #include <errno.h>
 #include <string.h>
 
-#define ISSUE_COLS "id, project_id, title, culprit, level, status, first_seen, last_seen, times_seen, hash"
+#define ISSUE_COLS                                                                                 \
+    "id, project_id, title, culprit, level, status, first_seen, last_seen, times_seen, hash"
 
 /* Every filter is bound; NULL disables it. $1 project, $2 status, $3 level,
  * $4 environment, $5 release, $6 LIKE pattern (lower case), $7 since,
  * $8 until, $9/$10 cursor (key, id), $11 limit. Environment and release
  * come from issue_tags (primary-key lookups), so they survive retention. */
-#define ISSUES_WHERE(KEY)                                                                       \
-    " FROM issues WHERE project_id = $1"                                                         \
-    " AND (CAST($2 AS TEXT) IS NULL OR status = $2)"                                                           \
-    " AND (CAST($3 AS TEXT) IS NULL OR level = $3)"                                                            \
-    " AND (CAST($4 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM issue_tags t WHERE t.issue_id = issues.id"        \
-    "      AND t.key = 'environment' AND t.value = $4))"                                         \
-    " AND (CAST($5 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM issue_tags t WHERE t.issue_id = issues.id"        \
-    "      AND t.key = 'release' AND t.value = $5))"                                             \
-    " AND (CAST($6 AS TEXT) IS NULL OR lower(title) LIKE $6 ESCAPE '\\' OR lower(culprit) LIKE $6 ESCAPE '\\')" \
-    " AND (CAST($7 AS BIGINT) IS NULL OR last_seen >= $7)"                                                       \
-    " AND (CAST($8 AS BIGINT) IS NULL OR first_seen < $8)"                                                       \
-    " AND (CAST($9 AS BIGINT) IS NULL OR " KEY " < $9 OR (" KEY " = $9 AND id < $10))"                           \
+#define ISSUES_WHERE(KEY)                                                                          \
+    " FROM issues WHERE project_id = $1"                                                           \
+    " AND (CAST($2 AS TEXT) IS NULL OR status = $2)"                                               \
+    " AND (CAST($3 AS TEXT) IS NULL OR level = $3)"                                                \
+    " AND (CAST($4 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM issue_tags t WHERE t.issue_id = "     \
+    "issues.id"                                                                                    \
+    "      AND t.key = 'environment' AND t.value = $4))"                                           \
+    " AND (CAST($5 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM issue_tags t WHERE t.issue_id = "     \
+    "issues.id"                                                                                    \
+    "      AND t.key = 'release' AND t.value = $5))"                                               \
+    " AND (CAST($6 AS TEXT) IS NULL OR lower(title) LIKE $6 ESCAPE '\\' OR lower(culprit) LIKE "   \
+    "$6 ESCAPE '\\')"                                                                              \
+    " AND (CAST($7 AS BIGINT) IS NULL OR last_seen >= $7)"                                         \
+    " AND (CAST($8 AS BIGINT) IS NULL OR first_seen < $8)"                                         \
+    " AND (CAST($9 AS BIGINT) IS NULL OR " KEY " < $9 OR (" KEY " = $9 AND id < $10))"             \
     " ORDER BY " KEY " DESC, id DESC LIMIT $11"
 
 static const char SQL_LIST_LAST_SEEN[] = "SELECT " ISSUE_COLS ISSUES_WHERE("last_seen");
@@ -30,28 +34,28 @@ static const char SQL_LIST_TIMES_SEEN[] = "SELECT " ISSUE_COLS ISSUES_WHERE("tim
 
 static const char SQL_GET[] = "SELECT " ISSUE_COLS " FROM issues WHERE project_id = $1 AND id = $2";
 
-static const char SQL_SET_STATUS[] = "UPDATE issues SET status = $3 WHERE project_id = $1 AND id = $2";
+static const char SQL_SET_STATUS[] =
+    "UPDATE issues SET status = $3 WHERE project_id = $1 AND id = $2";
 
 static const char SQL_HISTOGRAM[] =
     "SELECT (received_at - $2) / 3600000 AS bucket, COUNT(*) FROM events"
     " WHERE issue_id = $1 AND received_at >= $2 AND received_at < $3 GROUP BY bucket";
 
-static json_t *text_or_empty(const char *s) { return json_string(s ? s : ""); }
+static json_t *text_or_empty(const char *s)
+{
+    return json_string(s ? s : "");
+}
 
 /* The issue row at the statement's current row (ISSUE_COLS order). */
 static json_t *row_json(struct db_stmt *st)
 {
-    return json_pack("{s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:o}",
-                     "id", (json_int_t)db_col_int64(st, 0),
-                     "project_id", (json_int_t)db_col_int64(st, 1),
-                     "title", text_or_empty(db_col_text(st, 2)),
-                     "culprit", text_or_empty(db_col_text(st, 3)),
-                     "level", text_or_empty(db_col_text(st, 4)),
-                     "status", text_or_empty(db_col_text(st, 5)),
-                     "first_seen", (json_int_t)db_col_int64(st, 6),
-                     "last_seen", (json_int_t)db_col_int64(st, 7),
-                     "count", (json_int_t)db_col_int64(st, 8),
-                     "hash", text_or_empty(db_col_text(st, 9)));
+    return json_pack(
+        "{s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:o}", "id", (json_int_t)db_col_int64(st, 0),
+        "project_id", (json_int_t)db_col_int64(st, 1), "title", text_or_empty(db_col_text(st, 2)),
+        "culprit", text_or_empty(db_col_text(st, 3)), "level", text_or_empty(db_col_text(st, 4)),
+        "status", text_or_empty(db_col_text(st, 5)), "first_seen", (json_int_t)db_col_int64(st, 6),
+        "last_seen", (json_int_t)db_col_int64(st, 7), "count", (json_int_t)db_col_int64(st, 8),
+        "hash", text_or_empty(db_col_text(st, 9)));
 }
 
 int64_t issues_sort_key(const json_t *row, enum issue_sort sort)
@@ -83,15 +87,12 @@ static void bind_opt_int(struct db_stmt *st, int idx, bool has, int64_t v)
 static int like_pattern(const char *text, char *out, size_t outlen)
 {
     size_t o = 0;
-    if (outlen < 3)
-        return -EINVAL;
+    if (outlen < 3) return -EINVAL;
     out[o++] = '%';
     for (const char *p = text; *p; p++) {
         char c = *p;
-        if (o + 4 > outlen)
-            return -EINVAL;
-        if (c == '%' || c == '_' || c == '\\')
-            out[o++] = '\\';
+        if (o + 4 > outlen) return -EINVAL;
+        if (c == '%' || c == '_' || c == '\\') out[o++] = '\\';
         out[o++] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
     }
     out[o++] = '%';
@@ -102,9 +103,12 @@ static int like_pattern(const char *text, char *out, size_t outlen)
 static const char *list_sql(enum issue_sort sort)
 {
     switch (sort) {
-    case ISSUE_SORT_FIRST_SEEN: return SQL_LIST_FIRST_SEEN;
-    case ISSUE_SORT_TIMES_SEEN: return SQL_LIST_TIMES_SEEN;
-    case ISSUE_SORT_LAST_SEEN: break;
+    case ISSUE_SORT_FIRST_SEEN:
+        return SQL_LIST_FIRST_SEEN;
+    case ISSUE_SORT_TIMES_SEEN:
+        return SQL_LIST_TIMES_SEEN;
+    case ISSUE_SORT_LAST_SEEN:
+        break;
     }
     return SQL_LIST_LAST_SEEN;
 }
@@ -113,13 +117,10 @@ int issues_list(struct db *db, int64_t project_id, const struct issue_query *q, 
                 bool *more)
 {
     char pattern[ISSUES_QUERY_MAX * 2 + 3];
-    if (q->limit < 1 || q->limit > 1000)
-        return -EINVAL;
-    if (q->text && like_pattern(q->text, pattern, sizeof pattern) != 0)
-        return -EINVAL;
+    if (q->limit < 1 || q->limit > 1000) return -EINVAL;
+    if (q->text && like_pattern(q->text, pattern, sizeof pattern) != 0) return -EINVAL;
     struct db_stmt *st = db_prepare(db, list_sql(q->sort));
-    if (!st)
-        return -EIO;
+    if (!st) return -EIO;
     db_bind_int64(st, 1, project_id);
     bind_opt_text(st, 2, q->status);
     bind_opt_text(st, 3, q->level);
@@ -143,8 +144,7 @@ int issues_list(struct db *db, int64_t project_id, const struct issue_query *q, 
         json_array_append_new(rows, row_json(st));
     }
     db_finish(st);
-    if (!rows)
-        return -ENOMEM;
+    if (!rows) return -ENOMEM;
     if (rc < 0) {
         json_decref(rows);
         return rc;
@@ -156,8 +156,7 @@ int issues_list(struct db *db, int64_t project_id, const struct issue_query *q, 
 int issues_get(struct db *db, int64_t project_id, int64_t issue_id, json_t **out)
 {
     struct db_stmt *st = db_prepare(db, SQL_GET);
-    if (!st)
-        return -EIO;
+    if (!st) return -EIO;
     db_bind_int64(st, 1, project_id);
     db_bind_int64(st, 2, issue_id);
     int rc = db_step(st);
@@ -181,8 +180,7 @@ bool issues_status_valid(const char *status)
 static int set_status(struct db *db, int64_t project_id, int64_t issue_id, const char *status)
 {
     struct db_stmt *st = db_prepare(db, SQL_SET_STATUS);
-    if (!st)
-        return -EIO;
+    if (!st) return -EIO;
     db_bind_int64(st, 1, project_id);
     db_bind_int64(st, 2, issue_id);
     db_bind_text(st, 3, status, (size_t)-1);
@@ -192,8 +190,7 @@ static int set_status(struct db *db, int64_t project_id, int64_t issue_id, const
 
 int issues_set_status(struct db *db, int64_t project_id, int64_t issue_id, const char *status)
 {
-    if (!issues_status_valid(status))
-        return -EINVAL;
+    if (!issues_status_valid(status)) return -EINVAL;
     int rc = set_status(db, project_id, issue_id, status);
     return rc < 0 ? rc : rc == 1 ? 0 : -ENOENT;
 }
@@ -201,21 +198,17 @@ int issues_set_status(struct db *db, int64_t project_id, int64_t issue_id, const
 int issues_set_status_bulk(struct db *db, int64_t project_id, const int64_t *ids, size_t n,
                            const char *status, int64_t *updated)
 {
-    if (!issues_status_valid(status) || n > ISSUES_BULK_MAX)
-        return -EINVAL;
+    if (!issues_status_valid(status) || n > ISSUES_BULK_MAX) return -EINVAL;
     *updated = 0;
     int rc = db_begin(db);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     for (size_t i = 0; i < n; i++) {
         rc = set_status(db, project_id, ids[i], status);
-        if (rc < 0)
-            goto fail;
+        if (rc < 0) goto fail;
         *updated += rc;
     }
     rc = db_commit(db);
-    if (rc < 0)
-        goto fail;
+    if (rc < 0) goto fail;
     return 0;
 fail:
     db_rollback(db);
@@ -230,25 +223,21 @@ int issues_histogram(struct db *db, int64_t issue_id, int64_t now_ms, json_t **o
     int64_t end = (now_ms / hour + 1) * hour;
     int64_t start = end - ISSUES_HISTOGRAM_HOURS * hour;
     struct db_stmt *st = db_prepare(db, SQL_HISTOGRAM);
-    if (!st)
-        return -EIO;
+    if (!st) return -EIO;
     db_bind_int64(st, 1, issue_id);
     db_bind_int64(st, 2, start);
     db_bind_int64(st, 3, end);
     int rc;
     while ((rc = db_step(st)) == DB_ROW) {
         int64_t b = db_col_int64(st, 0);
-        if (b >= 0 && b < ISSUES_HISTOGRAM_HOURS)
-            counts[b] = db_col_int64(st, 1);
+        if (b >= 0 && b < ISSUES_HISTOGRAM_HOURS) counts[b] = db_col_int64(st, 1);
     }
     db_finish(st);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     json_t *arr = json_array();
     for (int i = 0; arr && i < ISSUES_HISTOGRAM_HOURS; i++)
         json_array_append_new(arr, json_integer(counts[i]));
-    if (!arr)
-        return -ENOMEM;
+    if (!arr) return -ENOMEM;
     *out = arr;
     return 0;
 }

@@ -18,26 +18,26 @@
 #include <jansson.h>
 #include "db.h"
 
-#define ISSUES_QUERY_MAX 200     /* bytes of the ?query= substring */
+#define ISSUES_QUERY_MAX 200 /* bytes of the ?query= substring */
 #define ISSUES_HISTOGRAM_HOURS 24
-#define ISSUES_BULK_MAX 100      /* ids in one bulk status change */
+#define ISSUES_BULK_MAX 100 /* ids in one bulk status change */
 
 enum issue_sort { ISSUE_SORT_LAST_SEEN, ISSUE_SORT_FIRST_SEEN, ISSUE_SORT_TIMES_SEEN };
 
 /* A list request. Strings are borrowed; NULL means "any". */
 struct issue_query {
-    const char *status;      /* unresolved | resolved | ignored, NULL: all */
+    const char *status; /* unresolved | resolved | ignored, NULL: all */
     const char *level;
     const char *environment; /* issues that saw an event with this environment */
     const char *release;     /* … with this release */
     const char *text;        /* case-insensitive substring of title or culprit */
     bool has_since, has_until;
-    int64_t since_ms;        /* last_seen >= since */
-    int64_t until_ms;        /* first_seen < until */
-    enum issue_sort sort;    /* always descending, ties by id descending */
-    bool has_cursor;         /* keyset position: rows strictly after (key, id) */
+    int64_t since_ms;     /* last_seen >= since */
+    int64_t until_ms;     /* first_seen < until */
+    enum issue_sort sort; /* always descending, ties by id descending */
+    bool has_cursor;      /* keyset position: rows strictly after (key, id) */
     int64_t cursor_key, cursor_id;
-    int limit;               /* 1..1000 */
+    int limit; /* 1..1000 */
 };
 
 /* The sort key of a row for q's sort (to build the next cursor). */

@@ -17,7 +17,8 @@
 /* Creates the project and its first key in one transaction (its own: do not
  * call it inside one). key_out gets the 32-hex public key (NUL-terminated).
  * -EINVAL: name empty, longer than PROJECT_NAME_MAX bytes or not UTF-8. */
-int projects_create(struct db *db, const char *name, int64_t *id_out, char key_out[PUBLIC_KEY_HEX + 1]);
+int projects_create(struct db *db, const char *name, int64_t *id_out,
+                    char key_out[PUBLIC_KEY_HEX + 1]);
 
 /* {"id", "name", "created_at", "rate_limit_per_minute", "active_script_version",
  *  "public_key" (the oldest active key, or null)} */

@@ -18,13 +18,13 @@ int scripts_create_version(struct db *db, int64_t project_id, const char *source
                            int64_t *version_out);
 
 /* One version's source. *source_out is malloc'd (caller frees). */
-int scripts_get_version(struct db *db, int64_t project_id, int64_t version,
-                        char **source_out, size_t *len_out);
+int scripts_get_version(struct db *db, int64_t project_id, int64_t version, char **source_out,
+                        size_t *len_out);
 
 /* The active version (0 and *source_out NULL when the project runs the
  * default rules). -ENOENT when the project does not exist. */
-int scripts_get_active(struct db *db, int64_t project_id, int64_t *version_out,
-                       char **source_out, size_t *len_out);
+int scripts_get_active(struct db *db, int64_t project_id, int64_t *version_out, char **source_out,
+                       size_t *len_out);
 
 /* Points the project at version (0: back to the default rules). -ENOENT
  * when the project or the version does not exist. */
@@ -35,8 +35,8 @@ int scripts_list_versions(struct db *db, int64_t project_id, json_t **out);
 
 /* Calls fn for every project with an active script. Stops early and
  * returns fn's value when it is not 0. The source is borrowed for the call. */
-typedef int (*scripts_active_fn)(void *ctx, int64_t project_id, int64_t version,
-                                 const char *source, size_t len);
+typedef int (*scripts_active_fn)(void *ctx, int64_t project_id, int64_t version, const char *source,
+                                 size_t len);
 int scripts_for_each_active(struct db *db, scripts_active_fn fn, void *ctx);
 
 #endif

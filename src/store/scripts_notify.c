@@ -22,8 +22,7 @@ int scripts_wait_changed(struct db *db, int timeout_ms, int64_t *project_id)
 {
     char channel[64], payload[32];
     int rc = db_wait_notification(db, timeout_ms, channel, sizeof channel, payload, sizeof payload);
-    if (rc != 1)
-        return rc;
+    if (rc != 1) return rc;
     char *end = NULL;
     errno = 0;
     long long id = strtoll(payload, &end, 10);

@@ -339,7 +339,7 @@ class NotificationsBase:
     def test_format_hook_changes_the_slack_text_and_a_broken_one_falls_back(self):
         p = self.project()
         path = self.paths(p)
-        self.destination(p, {"type": "slack_webhook", "webhook_url": self.hooks.url(path["slack"])})
+        d = self.destination(p, {"type": "slack_webhook", "webhook_url": self.hooks.url(path["slack"])})
         hook = ("return { format = function(alert, dest)\n"
                 "  if dest.type ~= 'slack_webhook' then return nil end\n"
                 "  if alert.title:find('Broken', 1, true) then error('no template for ' .. alert.title) end\n"
@@ -374,6 +374,14 @@ class NotificationsBase:
         self.assertEqual(stats["last_error"]["line"], 3)
         self.assertGreaterEqual(stats["hooks"]["format"]["calls"], 2)
         self.assertGreaterEqual(stats["hooks"]["format"]["errors"], 1)
+
+        # "Send a test" formats the way the notifier does: through the hook.
+        out = self.srv.admin("POST", "/api/admin/projects/%d/alert_notification_destinations/%d/test" % (p["id"], d["id"])).json()
+        self.assertTrue(out["ok"], out)
+        got = self.hooks.got(path["slack"])
+        self.assertEqual(len(got), 3)
+        self.assertEqual(json.loads(got[2]["body"]),
+                         {"text": ":rotating_light: %s / Test notification from Periscope (info, test)" % p["name"]})
 
     def test_restart_mid_retry_loses_nothing_and_sends_nothing_twice(self):
         p = self.project()

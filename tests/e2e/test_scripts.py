@@ -89,6 +89,7 @@ class ScriptApi(unittest.TestCase):
             ("return {\n  filter = function(e)\n    return e. == 1\n  end }", 3, "syntax"),
             ("return { fingerprint = function(e)\n  return e.nothing.here end }", 2, "nothing"),
             ("return { filter = function(e)\n  while true do end\n end }", 2, "timeout"),
+            ("return { format = function(alert, dest)\n  error('cannot format ' .. dest.type)\n end }", 2, "format"),
             ("return { filter = function(e)\n  local t = {}\n  for i = 1, 64 do t[i] = string.rep('x', 1 << 20) .. i end\n end }",
              None, "memory"),
         ]

@@ -11,16 +11,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* exact-size copy so that any read past the end is caught */
     char *buf = malloc(size ? size : 1);
-    if (!buf)
-        return 0;
+    if (!buf) return 0;
     memcpy(buf, data, size);
     struct envelope env;
     const char *why;
     if (envelope_parse(buf, size, &env, &why) == 0) {
         for (size_t i = 0; i < env.nitems; i++) {
             cJSON *j;
-            if (env.items[i].type != ENVELOPE_ITEM_EVENT)
-                continue;
+            if (env.items[i].type != ENVELOPE_ITEM_EVENT) continue;
             if (jsoncheck_parse_event(env.items[i].payload, env.items[i].payload_len, 64, &j,
                                       &why) == 0) {
                 uint8_t id[16];
@@ -32,8 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     /* the same bytes as a /store/ body */
     cJSON *j;
-    if (jsoncheck_parse_event(buf, size, 64, &j, &why) == 0)
-        cJSON_Delete(j);
+    if (jsoncheck_parse_event(buf, size, 64, &j, &why) == 0) cJSON_Delete(j);
     free(buf);
     return 0;
 }

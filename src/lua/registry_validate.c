@@ -1,0 +1,147 @@
+/* lua/registry_validate — the "validate" of build, validate, swap: a
+ * script compiles in a fresh sandboxed state, every hook runs once on a
+ * sample event, and format() runs on a sample alert for every destination
+ * type through the notifier's own path (notify/format_hook.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <lauxlib.h>
+
+#include "log.h"
+#include "lua/registry_internal.h"
+#include "lua/script.h"
+#include "notify/alert_data.h"
+#include "notify/format.h"
+#include "notify/format_hook.h"
+
+/* A Python-style error event, for validating scripts when the caller has
+ * no event of its own. */
+static const char SAMPLE_EVENT[] =
+    "{\"event_id\":\"fc6d8c0c43fc4630ad850ee518f1b9d0\",\"platform\":\"python\","
+    "\"level\":\"error\",\"logger\":\"app\",\"environment\":\"production\","
+    "\"release\":\"app@1.0.0\",\"transaction\":\"/checkout\",\"server_name\":\"web-1\","
+    "\"tags\":{\"region\":\"eu-west-1\"},\"user\":{\"id\":\"42\"},"
+    "\"exception\":{\"values\":[{\"type\":\"ConnectionError\",\"value\":\"connection refused\","
+    "\"module\":\"requests.exceptions\",\"mechanism\":{\"type\":\"generic\",\"handled\":false},"
+    "\"stacktrace\":{\"frames\":["
+    "{\"filename\":\"app/views.py\",\"module\":\"app.views\",\"function\":\"checkout\","
+    "\"lineno\":42,\"context_line\":\"    pay(order)\",\"in_app\":true},"
+    "{\"filename\":\"app/payments.py\",\"module\":\"app.payments\",\"function\":\"pay\","
+    "\"lineno\":7,\"context_line\":\"    return client.post(url)\",\"in_app\":true}]}}]}}";
+
+/* "hook: message" (or the message alone) into *error_message, malloc'd;
+ * error_message may be NULL. */
+static void set_message(char **error_message, const char *hook, const struct vm_error *err)
+{
+    if (!error_message) return;
+    size_t need = strlen(err->message) + (hook ? strlen(hook) + 2 : 0) + 1;
+    *error_message = malloc(need);
+    if (*error_message)
+        snprintf(*error_message, need, "%s%s%s", hook ? hook : "", hook ? ": " : "", err->message);
+}
+
+/* Runs the script on ev, the filter switched off when it dropped the
+ * event, so that every hook runs once. */
+static int run_all_hooks(struct script *s, const cJSON *ev, struct script_result *res)
+{
+    int rc = script_run(s, ev, false, res);
+    if (rc == 0 && res->filtered && res->nerrors == 0) {
+        int filter_ref = s->filter_ref;
+        s->filter_ref = LUA_NOREF;
+        script_result_clear(res);
+        rc = script_run(s, ev, false, res);
+        s->filter_ref = filter_ref;
+    }
+    return rc;
+}
+
+/* filter, grouping and fingerprint on the sample event: 0, or 1 with err
+ * and *hook (static; NULL when the default grouping itself failed). */
+static int check_event_hooks(struct script *s, const cJSON *sample_event, const char **hook,
+                             struct vm_error *err)
+{
+    cJSON *own_sample = sample_event ? NULL : cJSON_Parse(SAMPLE_EVENT);
+    struct script_result res;
+    int run = run_all_hooks(s, sample_event ? sample_event : own_sample, &res);
+    int failed = 1;
+    if (res.nerrors > 0) {
+        *hook = res.errors[0].hook;
+        *err = res.errors[0].error;
+    } else if (run != 0) {
+        *hook = NULL;
+        vm_error_set(err, VM_ERROR_RUNTIME, "the default grouping could not run");
+    } else {
+        failed = 0;
+    }
+    script_result_clear(&res);
+    cJSON_Delete(own_sample);
+    return failed;
+}
+
+/* format() on a sample alert for every destination type: 0, or 1 with err
+ * ("… (destination type email)"). When the default formatters cannot load (a
+ * broken LUA_DIR) the check is skipped with a warning: that is the
+ * server's fault, not the script's. */
+static int check_format_hook(struct script_registry *reg, struct script *s, struct vm_error *err)
+{
+    if (s->format_ref == LUA_NOREF) return 0;
+    char why[256];
+    struct notify_format *f = NULL;
+    if (notify_format_new(reg->limits.lua_dir, &f, why, sizeof why) != 0) {
+        log_warn("format() not validated: the default formatters did not load", "error=%s", why);
+        return 0;
+    }
+    long long now = registry_now_ms();
+    json_t *alert = notify_sample_alert(0, "sample", reg->public_url ? reg->public_url : "", now);
+    const char *type = NULL;
+    struct vm_error hook_err;
+    int failed = 0;
+    if (!alert) {
+        vm_error_set(err, VM_ERROR_MEMORY, "out of memory building the sample alert");
+        failed = 1;
+    } else if (notify_format_check(f, s, alert, &type, &hook_err) != 0) {
+        char text[VM_ERROR_MESSAGE_MAX];
+        snprintf(text, sizeof text, "%.200s (destination type %s)", hook_err.message, type);
+        *err = hook_err;
+        snprintf(err->message, sizeof err->message, "%s", text);
+        failed = 1;
+    }
+    json_decref(alert);
+    notify_format_free(f);
+    return failed;
+}
+
+int script_registry_validate(struct script_registry *reg, const char *source, size_t len,
+                             const cJSON *sample_event, char **error_message, int *error_line)
+{
+    struct script *s = NULL;
+    struct vm_error err = {0};
+    const char *hook = NULL;
+    if (error_message) *error_message = NULL;
+    if (error_line) *error_line = 0;
+    int failed = script_open(&reg->limits, source, len, &s, &err) != 0;
+    if (!failed) failed = check_event_hooks(s, sample_event, &hook, &err);
+    if (!failed && (failed = check_format_hook(reg, s, &err))) hook = "format";
+    script_close(s);
+    if (!failed) return 0;
+    set_message(error_message, hook, &err);
+    if (error_line) *error_line = err.line;
+    return -EINVAL;
+}
+
+int registry_check_compiles(struct script_registry *reg, const char *source, size_t len,
+                            char **error_message, int *error_line)
+{
+    struct script *s = NULL;
+    struct vm_error err = {0};
+    *error_message = NULL;
+    *error_line = 0;
+    if (script_open(&reg->limits, source, len, &s, &err) != 0) {
+        set_message(error_message, NULL, &err);
+        *error_line = err.line;
+        return -EINVAL;
+    }
+    script_close(s);
+    return 0;
+}
