@@ -13,6 +13,8 @@
 #include "event.h"
 #include "log.h"
 #include "server.h"
+#include "lua/event_table.h"
+#include "lua/grouping_memo.h"
 #include "lua/registry.h"
 #include "lua/script.h"
 
@@ -28,6 +30,8 @@ struct lua_runtime {
     struct vm_limits limits;
     uint64_t seen_generation;
     struct script *default_script;  /* lazily built */
+    size_t memo_entries;            /* 0: no memo */
+    struct grouping_memo *memo;     /* lazily built; default rules only */
     struct project_state *projects;
     size_t n, cap;
 };
@@ -38,6 +42,7 @@ int lua_runtime_new(struct server *srv, struct lua_runtime **out)
     if (!rt)
         return -ENOMEM;
     rt->reg = srv->scripts;
+    rt->memo_entries = GROUPING_MEMO_ENTRIES_DEFAULT;
     if (rt->reg)
         rt->limits = *script_registry_limits(rt->reg);
     else
@@ -54,7 +59,24 @@ void lua_runtime_free(struct lua_runtime *rt)
         script_close(rt->projects[i].script);
     free(rt->projects);
     script_close(rt->default_script);
+    grouping_memo_free(rt->memo);
     free(rt);
+}
+
+int lua_runtime_set_memo(struct lua_runtime *rt, size_t entries)
+{
+    grouping_memo_free(rt->memo);
+    rt->memo = NULL;
+    rt->memo_entries = entries;
+    return entries ? grouping_memo_new(entries, &rt->memo) : 0;
+}
+
+int lua_runtime_memo_stats(const struct lua_runtime *rt, struct grouping_memo_stats *out)
+{
+    if (!rt->memo)
+        return -ENOENT;
+    grouping_memo_stats(rt->memo, out);
+    return 0;
 }
 
 static void report(struct lua_runtime *rt, int64_t project_id, const char *hook, const struct vm_error *err)
@@ -185,8 +207,30 @@ int lua_runtime_process(struct lua_runtime *rt, struct ingest_event *ev)
     struct script *s = ps && ps->script ? ps->script : default_script(rt);
     if (!s)
         return -EIO;
+    /* The default rules read nothing but the event table: an input seen
+     * before has its result in the memo. */
+    struct grouping_memo_key key;
+    struct grouping_memo *memo = NULL;
+    if (rt->memo_entries && s == rt->default_script &&
+        (rt->memo || grouping_memo_new(rt->memo_entries, &rt->memo) == 0)) {
+        memo = rt->memo;
+        struct event_table_args args;
+        script_event_args(s, ev->json, &args);
+        grouping_memo_key(memo, &args, ev->project_id, rt->seen_generation, &key);
+        char *title, *culprit;
+        if (grouping_memo_get(memo, &key, ev->hash, &title, &culprit) == 1) {
+            ev->filtered = 0;
+            free(ev->title);
+            free(ev->culprit);
+            ev->title = title;
+            ev->culprit = culprit;
+            return 0;
+        }
+    }
     struct script_result res;
     int rc = script_run(s, ev->json, false, &res);
+    if (memo && rc == 0 && res.nerrors == 0 && !res.filtered)
+        grouping_memo_put(memo, &key, res.hash, res.title, res.culprit);
     count_run(ps, s, &res);
     bool memory_error = false;
     for (size_t i = 0; i < res.nerrors; i++) {

@@ -33,6 +33,14 @@ int lua_runtime_process(struct lua_runtime *rt, struct ingest_event *ev);
  * project runs the default rules (no hooks) or there is no registry. When
  * the script has a format hook, one call is counted for the script status.
  * Owned by rt; valid until the next call on rt. */
+/* The memo of the default grouping (lua/grouping_memo.h): on by default
+ * with GROUPING_MEMO_ENTRIES_DEFAULT entries; entries 0 turns it off (a
+ * runtime that always runs Lua, for comparison). Returns 0 or -ENOMEM. */
+struct grouping_memo_stats;
+int lua_runtime_set_memo(struct lua_runtime *rt, size_t entries);
+/* The memo's counters; -ENOENT when no memo was built yet (or it is off). */
+int lua_runtime_memo_stats(const struct lua_runtime *rt, struct grouping_memo_stats *out);
+
 struct script *lua_runtime_format_script(struct lua_runtime *rt, int64_t project_id);
 
 /* Reports a failed hook of the project's script the way

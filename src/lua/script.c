@@ -99,6 +99,17 @@ bool script_wants_full_event(const struct script *s)
     return s->filter_ref != LUA_NOREF || s->fingerprint_ref != LUA_NOREF;
 }
 
+void script_event_args(const struct script *s, const cJSON *event, struct event_table_args *out)
+{
+    int depth = s->vm->limits.event_max_depth;
+    *out = (struct event_table_args){
+        .event = event,
+        .max_depth = depth > 0 ? depth : EVENT_MAX_DEPTH_DEFAULT,
+        .fields = script_wants_full_event(s) ? NULL : event_table_grouping_fields,
+        .skip_keys = script_wants_full_event(s) ? NULL : event_table_grouping_skip,
+    };
+}
+
 static void add_error(struct script_result *res, const char *hook, const struct vm_error *e)
 {
     if (res->nerrors >= SCRIPT_MAX_ERRORS)
@@ -283,13 +294,8 @@ int script_run(struct script *s, const cJSON *event, bool want_components, struc
         add_error(res, "event", &e);
         return -EIO;
     }
-    int depth = s->vm->limits.event_max_depth;
-    struct event_table_args args = {
-        .event = event,
-        .max_depth = depth > 0 ? depth : EVENT_MAX_DEPTH_DEFAULT,
-        .fields = script_wants_full_event(s) ? NULL : event_table_grouping_fields,
-        .skip_keys = script_wants_full_event(s) ? NULL : event_table_grouping_skip,
-    };
+    struct event_table_args args;
+    script_event_args(s, event, &args);
     if (vm_cpcall(s->vm, event_table_push, &args, 1, &e) != 0) {
         add_error(res, "event", &e);
         goto fail;

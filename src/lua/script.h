@@ -60,6 +60,11 @@ void script_close(struct script *s);
 /* True when the script has a hook that needs the whole event. */
 bool script_wants_full_event(const struct script *s);
 
+/* What script_run hands the event to Lua with (fields, skipped keys,
+ * depth): the grouping memo digests exactly this. */
+struct event_table_args;
+void script_event_args(const struct script *s, const cJSON *event, struct event_table_args *out);
+
 /* Runs filter, then (unless filtered) the default grouping, the
  * fingerprint hook and the hash, on a borrowed event. want_components also
  * copies the components out. Returns 0 (hook errors are in res->errors) or
