@@ -43,7 +43,8 @@ static cJSON *load_event(const char *path)
 static int bench_table(struct script *s, const cJSON *ev, const char *const *fields, int n, const char *label)
 {
     struct event_table_args args = {.event = ev, .max_depth = 64, .fields = fields,
-                                    .skip_keys = fields ? event_table_grouping_skip : NULL};
+                                    .skip_keys = fields ? event_table_grouping_skip : NULL,
+                                    .narrow = fields ? event_table_grouping_narrow : NULL};
     double t0 = now_us();
     for (int i = 0; i < n; i++) {
         struct vm_error err;

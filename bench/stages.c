@@ -116,7 +116,8 @@ static int stage_lua_table(struct ctx *c, const struct input *in, double *ns)
     struct event_table_args args = {.event = ev->json,
                                     .max_depth = c->cfg.max_json_depth,
                                     .fields = event_table_grouping_fields,
-                                    .skip_keys = event_table_grouping_skip};
+                                    .skip_keys = event_table_grouping_skip,
+                                    .narrow = event_table_grouping_narrow};
     struct vm *vm = c->script->vm;
     double t = now_ns();
     int rc = vm_cpcall(vm, event_table_push, &args, 1, NULL);

@@ -16,6 +16,9 @@ const char *const event_table_grouping_fields[] = {
 
 const char *const event_table_grouping_skip[] = {"vars", "pre_context", "post_context", NULL};
 
+static const char *const REQUEST_KEEP[] = {"url", NULL};
+const struct event_table_narrow event_table_grouping_narrow[] = {{"request", REQUEST_KEEP}, {NULL, NULL}};
+
 static void push_number(lua_State *L, double d)
 {
     if (d == floor(d) && fabs(d) <= EXACT_INTEGER_MAX)

@@ -15,11 +15,18 @@
 #include <cjson/cJSON.h>
 #include <lua.h>
 
+/* A top-level object of which only the listed members are kept. */
+struct event_table_narrow {
+    const char *field;
+    const char *const *keep; /* NULL-terminated */
+};
+
 struct event_table_args {
     const cJSON *event;           /* borrowed */
     int max_depth;                /* nesting levels below the event itself */
     const char *const *fields;    /* NULL: every top-level key; else a NULL-terminated list */
     const char *const *skip_keys; /* NULL, or keys left out below the top level */
+    const struct event_table_narrow *narrow; /* NULL, or {NULL} terminated (with fields only) */
 };
 
 /* The top-level keys the default grouping reads (lua/periscope/grouping.lua
@@ -29,6 +36,9 @@ extern const char *const event_table_grouping_fields[];
 /* Bulky frame members the default grouping never reads (local variables,
  * surrounding source lines): left out of the grouping-only table. */
 extern const char *const event_table_grouping_skip[];
+/* Of the request the default grouping reads only the url (headers, body,
+ * cookies, env differ per event and would only defeat the grouping memo). */
+extern const struct event_table_narrow event_table_grouping_narrow[];
 
 /* lua_CFunction for vm_cpcall: argument 1 is a struct event_table_args*
  * (light userdata); returns the table. Raises on the memory cap. */

@@ -4,6 +4,9 @@
  * the Lua table) and grouping_memo.c (feed the memo's digest), so the
  * digest covers, by construction, exactly what the grouping can read.
  *
+ * In the grouping mode (fields given) a narrowed top-level object keeps
+ * only its listed members (event_table_grouping_narrow).
+ *
  * Events, in order: a scalar or an opened container is a value; an
  * object's member is reported after its value (member), an array element
  * after its value (element); a container too deep is no value at all (an
@@ -82,6 +85,28 @@ static int event_walk_value(const struct event_sink *sink, void *ctx, const cJSO
     }
 }
 
+/* Gives a top-level member (depth 1) that args->narrow may cut down to
+ * some of its members; returns 1, or 0 when nothing was given. */
+static inline int event_walk_top(const struct event_sink *sink, void *ctx, const cJSON *item,
+                                 const struct event_table_args *args)
+{
+    const struct event_table_narrow *n = args->narrow;
+    while (n && n->field && strcmp(n->field, item->string) != 0)
+        n++;
+    if (!n || !n->field || !cJSON_IsObject(item))
+        return event_walk_value(sink, ctx, item, 1, args->max_depth + 1, args->skip_keys);
+    if (1 >= args->max_depth + 1)
+        return 0;
+    sink->open(ctx, item, 0);
+    for (const cJSON *c = item->child; c; c = c->next) {
+        if (c->string && event_walk_listed(n->keep, c->string) &&
+            event_walk_value(sink, ctx, c, 2, args->max_depth + 1, args->skip_keys))
+            sink->member(ctx, c->string);
+    }
+    sink->close(ctx);
+    return 1;
+}
+
 /* The whole event as args select it: always exactly one value (an object). */
 static inline void event_walk(const struct event_sink *sink, void *ctx, const struct event_table_args *args)
 {
@@ -100,8 +125,7 @@ static inline void event_walk(const struct event_sink *sink, void *ctx, const st
     }
     sink->open(ctx, ev, 0);
     for (const cJSON *c = ev->child; c; c = c->next) {
-        if (c->string && event_walk_listed(args->fields, c->string) &&
-            event_walk_value(sink, ctx, c, 1, args->max_depth + 1, args->skip_keys))
+        if (c->string && event_walk_listed(args->fields, c->string) && event_walk_top(sink, ctx, c, args))
             sink->member(ctx, c->string);
     }
     sink->close(ctx);

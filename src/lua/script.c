@@ -107,6 +107,7 @@ void script_event_args(const struct script *s, const cJSON *event, struct event_
         .max_depth = depth > 0 ? depth : EVENT_MAX_DEPTH_DEFAULT,
         .fields = script_wants_full_event(s) ? NULL : event_table_grouping_fields,
         .skip_keys = script_wants_full_event(s) ? NULL : event_table_grouping_skip,
+        .narrow = script_wants_full_event(s) ? NULL : event_table_grouping_narrow,
     };
 }
 
