@@ -226,6 +226,12 @@ int db_step(struct db_stmt *st)
     return counted(st->db, st->db->ops->step(st));
 }
 
+int db_step_row(struct db_stmt *st, int if_none)
+{
+    int rc = db_step(st);
+    return rc == DB_ROW ? 0 : rc == DB_DONE ? if_none : rc;
+}
+
 bool db_col_is_null(struct db_stmt *st, int col)
 {
     return st->db->ops->col_is_null(st, col);

@@ -69,6 +69,11 @@ int db_bind_null(struct db_stmt *st, int idx);
  * it again. */
 int db_step(struct db_stmt *st);
 
+/* db_step for a statement that yields at most one row: 0 with the row
+ * available through db_col_*, if_none (e.g. -ENOENT) when there is no row,
+ * or the negative error of db_step. */
+int db_step_row(struct db_stmt *st, int if_none);
+
 /* Column access for the current row (0-based). Pointers are borrowed until
  * the next db_step/db_prepare on the statement. */
 bool db_col_is_null(struct db_stmt *st, int col);

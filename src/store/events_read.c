@@ -95,12 +95,10 @@ int events_latest(struct db *db, int64_t project_id, int64_t issue_id, json_t **
     db_bind_int64(st, 2, issue_id);
     db_bind_null(st, 3);
     db_bind_int64(st, 4, 1);
-    int rc = db_step(st);
-    if (rc == DB_ROW) {
+    int rc = db_step_row(st, -ENOENT);
+    if (rc == 0) {
         *out = row_json(st, event_id);
         rc = *out ? 0 : -ENOMEM;
-    } else if (rc == DB_DONE) {
-        rc = -ENOENT;
     }
     db_finish(st);
     return rc;
@@ -144,14 +142,12 @@ int events_get_stored(struct db *db, int64_t project_id, const uint8_t event_id[
         return -EIO;
     db_bind_int64(st, 1, project_id);
     db_bind_blob(st, 2, event_id, 16);
-    int rc = db_step(st);
-    if (rc == DB_ROW) {
+    int rc = db_step_row(st, -ENOENT);
+    if (rc == 0) {
         size_t n = 0;
         const void *p = db_col_blob(st, 0, &n);
         rc = p ? decompress(p, n, json, len) : -EIO;
         *received_at_ms = db_col_int64(st, 1);
-    } else if (rc == DB_DONE) {
-        rc = -ENOENT;
     }
     db_finish(st);
     return rc;

@@ -117,13 +117,10 @@ int events_write_issue_find(struct db *db, int64_t project_id, const char *hash,
     if (!st) return -EIO;
     db_bind_int64(st, 1, project_id);
     db_bind_text(st, 2, hash, (size_t)-1);
-    int rc = db_step(st);
-    if (rc == DB_ROW) {
+    int rc = db_step_row(st, -ENOENT);
+    if (rc == 0) {
         *id = db_col_int64(st, 0);
         *status = status_from_text(db_col_text(st, 1));
-        rc = 0;
-    } else if (rc == DB_DONE) {
-        rc = -ENOENT;
     }
     db_finish(st);
     return rc;
@@ -139,12 +136,9 @@ int events_write_issue_create(struct db *db, const struct ingest_event *ev, int6
     db_bind_text(st, 4, ev->culprit ? ev->culprit : "", (size_t)-1);
     db_bind_text(st, 5, ev->level ? ev->level : "error", (size_t)-1);
     db_bind_int64(st, 6, ev->timestamp_ms);
-    int rc = db_step(st);
-    if (rc == DB_ROW) {
+    int rc = db_step_row(st, -EEXIST);
+    if (rc == 0) {
         *id = db_col_int64(st, 0);
-        rc = 0;
-    } else if (rc == DB_DONE) {
-        rc = -EEXIST;
     }
     db_finish(st);
     return rc;

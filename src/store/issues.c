@@ -159,12 +159,10 @@ int issues_get(struct db *db, int64_t project_id, int64_t issue_id, json_t **out
     if (!st) return -EIO;
     db_bind_int64(st, 1, project_id);
     db_bind_int64(st, 2, issue_id);
-    int rc = db_step(st);
-    if (rc == DB_ROW) {
+    int rc = db_step_row(st, -ENOENT);
+    if (rc == 0) {
         *out = row_json(st);
         rc = *out ? 0 : -ENOMEM;
-    } else if (rc == DB_DONE) {
-        rc = -ENOENT;
     }
     db_finish(st);
     return rc;

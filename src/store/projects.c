@@ -163,12 +163,10 @@ int projects_get(struct db *db, int64_t id, json_t **out)
     struct db_stmt *st = db_prepare(db, SQL_PROJECT_GET);
     if (!st) return -EIO;
     int rc = db_bind_int64(st, 1, id);
-    if (rc == 0) rc = db_step(st);
-    if (rc == DB_ROW) {
+    if (rc == 0) rc = db_step_row(st, -ENOENT);
+    if (rc == 0) {
         *out = project_row(st);
         rc = *out ? 0 : -ENOMEM;
-    } else if (rc == DB_DONE) {
-        rc = -ENOENT;
     }
     db_finish(st);
     return rc;
@@ -228,12 +226,9 @@ int projects_count(struct db *db, int64_t *out)
 {
     struct db_stmt *st = db_prepare(db, SQL_PROJECT_COUNT);
     if (!st) return -EIO;
-    int rc = db_step(st);
-    if (rc == DB_ROW) {
+    int rc = db_step_row(st, -EIO);
+    if (rc == 0) {
         *out = db_col_int64(st, 0);
-        rc = 0;
-    } else if (rc == DB_DONE) {
-        rc = -EIO;
     }
     db_finish(st);
     return rc;
@@ -294,13 +289,10 @@ int keys_lookup(struct db *db, const char *public_key, int64_t *project_id, int 
     struct db_stmt *st = db_prepare(db, SQL_KEY_LOOKUP);
     if (!st) return -EIO;
     int rc = db_bind_text(st, 1, public_key, PUBLIC_KEY_HEX);
-    if (rc == 0) rc = db_step(st);
-    if (rc == DB_ROW) {
+    if (rc == 0) rc = db_step_row(st, -ENOENT);
+    if (rc == 0) {
         *project_id = db_col_int64(st, 0);
         if (rate_limit_out) *rate_limit_out = (int)db_col_int64(st, 1);
-        rc = 0;
-    } else if (rc == DB_DONE) {
-        rc = -ENOENT;
     }
     db_finish(st);
     return rc;

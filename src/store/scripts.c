@@ -30,12 +30,9 @@ int scripts_create_version(struct db *db, int64_t project_id, const char *source
     if (db_bind_int64(st, 1, project_id) || db_bind_text(st, 2, source, len) ||
         db_bind_int64(st, 3, store_now_ms()))
         return -EIO;
-    int rc = db_step(st);
-    if (rc == DB_ROW) {
+    int rc = db_step_row(st, -EIO);
+    if (rc == 0) {
         *version_out = db_col_int64(st, 0);
-        rc = 0;
-    } else if (rc == DB_DONE) {
-        rc = -EIO;
     }
     db_finish(st);
     return rc;
@@ -69,15 +66,12 @@ int scripts_get_active(struct db *db, int64_t project_id, int64_t *version_out, 
     *version_out = 0;
     *source_out = NULL;
     if (len_out) *len_out = 0;
-    int rc = db_step(st);
-    if (rc == DB_ROW) {
-        rc = 0;
+    int rc = db_step_row(st, -ENOENT);
+    if (rc == 0) {
         if (!db_col_is_null(st, 0) && !db_col_is_null(st, 1)) {
             *version_out = db_col_int64(st, 0);
             rc = copy_text(st, 1, source_out, len_out);
         }
-    } else if (rc == DB_DONE) {
-        rc = -ENOENT;
     }
     db_finish(st);
     return rc;
