@@ -106,6 +106,21 @@ static int issue_detail(struct db *db, int64_t pid, int64_t iid, json_t *issue)
     return 0;
 }
 
+/* The answer of a handler that looked up one issue: 200 with it (takes
+ * ownership), 404, or the database error. */
+static void answer_issue(struct admin_resp *resp, int rc, json_t *issue, const char *op)
+{
+    if (rc == 0) {
+        admin_json(resp, 200, issue);
+        return;
+    }
+    json_decref(issue);
+    if (rc == -ENOENT)
+        admin_error(resp, 404, "issue_not_found", "no such issue in this project");
+    else
+        admin_db_error(resp, op, rc);
+}
+
 static void issue_get(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0), iid;
@@ -116,13 +131,7 @@ static void issue_get(const struct admin_req *req, struct admin_resp *resp)
     if (rc == 0) rc = issue_view(db, issue, store_now_ms());
     if (rc == 0) rc = issue_detail(db, pid, iid, issue);
     store_release(req->srv->store, db);
-    if (rc == 0)
-        admin_json(resp, 200, issue);
-    else if (rc == -ENOENT)
-        admin_error(resp, 404, "issue_not_found", "no such issue in this project");
-    else
-        admin_db_error(resp, "issue get", rc);
-    if (rc != 0) json_decref(issue);
+    answer_issue(resp, rc, issue, "issue get");
 }
 
 /* {"status": "resolved" | "ignored" | "unresolved"} → the status, or NULL
@@ -158,13 +167,7 @@ static void issue_patch(const struct admin_req *req, struct admin_resp *resp)
     if (rc == 0) rc = issue_view(db, issue, store_now_ms());
     store_release(req->srv->store, db);
     json_decref(body);
-    if (rc == 0)
-        admin_json(resp, 200, issue);
-    else if (rc == -ENOENT)
-        admin_error(resp, 404, "issue_not_found", "no such issue in this project");
-    else
-        admin_db_error(resp, "issue status", rc);
-    if (rc != 0) json_decref(issue);
+    answer_issue(resp, rc, issue, "issue status");
 }
 
 static void issue_bulk_patch(const struct admin_req *req, struct admin_resp *resp)
