@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,7 +34,17 @@ struct pipeline {
     struct writer *writer;
     pthread_t *threads;
     int nthreads;
+    _Atomic size_t in_workers; /* taken from srv->events, not yet handed over */
 };
+
+/* The writer's upstream: events queued for a worker or inside one. */
+static size_t upstream_pending(void *ctx)
+{
+    struct pipeline *p = ctx;
+    struct topic_stats s;
+    topic_stats(p->srv->events, &s);
+    return s.depth + atomic_load(&p->in_workers);
+}
 
 /* Hands evs to the writer, waiting while its topic is full. */
 static void hand_over(struct topic *grouped, struct ingest_event **evs, size_t n)
@@ -76,6 +87,7 @@ static void *worker_main(void *arg)
     for (;;) {
         int n = topic_take(p->srv->events, (void **)evs, WORKER_TAKE_MAX, -1);
         if (n == -ESHUTDOWN) break;
+        if (n > 0) atomic_fetch_add(&p->in_workers, (size_t)n);
         size_t keep = 0, filtered = 0, failed = 0;
         for (int i = 0; i < n; i++) {
             struct ingest_event *ev = evs[i];
@@ -100,6 +112,7 @@ static void *worker_main(void *arg)
         if (failed)
             metrics_add("periscope_pipeline_events_total", "outcome=\"failed\"", (double)failed);
         hand_over(p->grouped, evs, keep);
+        if (n > 0) atomic_fetch_sub(&p->in_workers, (size_t)n);
     }
     worker_ctx_free(w);
     return NULL;
@@ -122,7 +135,7 @@ int pipeline_start(struct server *srv, struct pipeline **out)
     p->grouped = topic_new("grouped", cap);
     p->threads = calloc((size_t)want, sizeof(*p->threads));
     if (!p->grouped || !p->threads) goto fail;
-    if ((rc = writer_start(srv, p->grouped, &p->writer)) != 0) goto fail;
+    if ((rc = writer_start(srv, p->grouped, upstream_pending, p, &p->writer)) != 0) goto fail;
     for (; p->nthreads < want; p->nthreads++) {
         if (pthread_create(&p->threads[p->nthreads], NULL, worker_main, p) != 0) {
             rc = -EAGAIN;

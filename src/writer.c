@@ -20,7 +20,11 @@
 #include "topic.h"
 #include "writer_batch.h"
 
-enum { RETRY_BACKOFF_MS = 50 };
+enum {
+    RETRY_BACKOFF_MS = 50,
+    /* Longest wait for in-flight events before a part-full commit. */
+    WRITER_LINGER_MS = 1,
+};
 
 struct writer {
     struct server *srv;
@@ -29,6 +33,8 @@ struct writer {
     struct writer_batch *batch;
     struct ingest_event **evs;
     size_t batch_max;
+    writer_upstream_fn upstream;
+    void *upstream_ctx;
     pthread_t thread;
     bool running;
     _Atomic uint64_t batches, stored, duplicates, failed, alerts;
@@ -139,6 +145,22 @@ int writer_commit_batch(struct writer *w, struct ingest_event **evs, size_t n)
     return worst;
 }
 
+/* Tops up a batch of n events with those still upstream: one more take
+ * at a time while the upstream answers > 0, for at most WRITER_LINGER_MS. */
+static size_t linger(struct writer *w, size_t n)
+{
+    if (!w->upstream) return n;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (n < w->batch_max && w->upstream(w->upstream_ctx) > 0 &&
+           seconds_since(&t0) * 1000 < WRITER_LINGER_MS) {
+        int more = topic_take(w->in, (void **)w->evs + n, w->batch_max - n, WRITER_LINGER_MS);
+        if (more <= 0) break;
+        n += (size_t)more;
+    }
+    return n;
+}
+
 static void *writer_main(void *arg)
 {
     struct writer *w = arg;
@@ -146,7 +168,7 @@ static void *writer_main(void *arg)
     for (;;) {
         int n = topic_take(w->in, (void **)w->evs, w->batch_max, -1);
         if (n == -ESHUTDOWN) break;
-        if (n > 0) writer_commit_batch(w, w->evs, (size_t)n);
+        if (n > 0) writer_commit_batch(w, w->evs, linger(w, (size_t)n));
     }
     return NULL;
 }
@@ -176,12 +198,15 @@ void writer_free(struct writer *w)
     free(w);
 }
 
-int writer_start(struct server *srv, struct topic *in, struct writer **out)
+int writer_start(struct server *srv, struct topic *in, writer_upstream_fn upstream,
+                 void *upstream_ctx, struct writer **out)
 {
     struct writer *w;
     int rc = writer_new(srv, &w);
     if (rc != 0) return rc;
     w->in = in;
+    w->upstream = upstream;
+    w->upstream_ctx = upstream_ctx;
     if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
         writer_free(w);
         return -EAGAIN;

@@ -24,8 +24,17 @@ struct writer_stats {
     uint64_t batches, stored, duplicates, failed, alerts;
 };
 
-/* in: topic of struct ingest_event* (borrowed; outlives the writer). */
-int writer_start(struct server *srv, struct topic *in, struct writer **out);
+/* How many events are still on their way to the writer's input topic
+ * (queued for or inside a worker). */
+typedef size_t (*writer_upstream_fn)(void *ctx);
+
+/* in: topic of struct ingest_event* (borrowed; outlives the writer).
+ * upstream (may be NULL): while it answers > 0, the writer waits up to
+ * WRITER_LINGER_MS for more events before committing a part-full batch,
+ * so that one transaction carries what is already in flight (group
+ * commit) instead of a few events each. */
+int writer_start(struct server *srv, struct topic *in, writer_upstream_fn upstream,
+                 void *upstream_ctx, struct writer **out);
 /* Joins the thread (the input topic must be closed) and frees. */
 void writer_stop(struct writer *w);
 void writer_get_stats(struct writer *w, struct writer_stats *out);
