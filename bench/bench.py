@@ -209,6 +209,7 @@ def run_periscope(run, name, spec, rate=0):
             res["postgres_cpu_s"] = bl.tree_cpu_s(pg_pid) - pg0
             res["other_cpu_s"] = max(0.0, res["other_cpu_s"] - res["postgres_cpu_s"])
         res["peak_rss_mb"] = srv.hwm_mb()
+        res["writer_batch_mean"] = writer_batch_mean(srv)
         res["drain_s"] = drain
         res["new_issues"] = counter.count("issues") - issues0
         res.update(extra)
@@ -221,6 +222,21 @@ def run_periscope(run, name, spec, rate=0):
         code = srv.stop()
         if code not in (0, None):
             print(f"  ({name}: periscope exited {code}; log {srv.log_path})", file=sys.stderr)
+
+
+def writer_batch_mean(srv):
+    """Mean events per writer transaction, from the server's /metrics
+    (periscope_writer_batch_size): small batches mean commit latency, not
+    CPU, bounds the commit-ack cases."""
+    status, text = bl.http("GET", srv.url + "/metrics")
+    if status != 200 or not isinstance(text, str):
+        return None
+    vals = {}
+    for line in text.splitlines():
+        m = re.match(r"periscope_writer_batch_size_(sum|count)\s+([0-9.e+]+)", line)
+        if m:
+            vals[m.group(1)] = float(m.group(2))
+    return round(vals["sum"] / vals["count"], 1) if vals.get("count") else None
 
 
 def start_perf(pid):

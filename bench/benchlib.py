@@ -164,7 +164,7 @@ class Server:
         return self.proc.returncode
 
 
-def run_wrk(root, url, seconds, env, connections=64, threads=2, timeout_s=10):
+def run_wrk(root, url, seconds, env, connections=int(os.environ.get("BENCH_CONNECTIONS", "64")), threads=2, timeout_s=10):
     """Runs wrk with bench/load.lua; returns the BENCH_RESULT dict plus the
     wrk process's own CPU seconds (from wait4) and its raw output."""
     argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",

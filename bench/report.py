@@ -145,6 +145,8 @@ def table(out):
         if c.get("server_us_per_event_by_thread"):
             notes.append("server µs/event by thread: " + ", ".join(
                 f"{k} {v:.0f}" for k, v in c["server_us_per_event_by_thread"].items()))
+        if c.get("writer_batch_mean"):
+            notes.append(f"writer: {c['writer_batch_mean']:.0f} events per transaction on average")
         if c.get("status"):
             notes.append("non-2xx: " + ", ".join(f"{k}×{v}" for k, v in c["status"].items()))
         for n in notes:
