@@ -164,9 +164,12 @@ class Server:
         return self.proc.returncode
 
 
-def run_wrk(root, url, seconds, env, connections=int(os.environ.get("BENCH_CONNECTIONS", "64")), threads=2, timeout_s=10):
+def run_wrk(root, url, seconds, env, connections=int(os.environ.get("BENCH_CONNECTIONS", "64")),
+            threads=2, timeout_s=10, until=None):
     """Runs wrk with bench/load.lua; returns the BENCH_RESULT dict plus the
-    wrk process's own CPU seconds (from wait4) and its raw output."""
+    wrk process's own CPU seconds (from wait4) and its raw output. until:
+    a function polled twice a second; once it answers True, wrk is stopped
+    early (SIGINT: it still prints its figures)."""
     argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
             "--timeout", f"{timeout_s}s", "-s", os.path.join(root, "bench", "load.lua"), url]
     wenv = dict(os.environ, **env, BENCH_THREADS=str(threads))
@@ -175,10 +178,16 @@ def run_wrk(root, url, seconds, env, connections=int(os.environ.get("BENCH_CONNE
     proc = subprocess.Popen(argv, env=wenv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             cwd=root)
     deadline = t0 + seconds + 60
+    next_poll, stopped = t0 + 0.5, False
     while True:
         pid, status, ru = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             break
+        if until and not stopped and time.monotonic() >= next_poll:
+            next_poll += 0.5
+            if until():
+                proc.send_signal(signal.SIGINT)
+                stopped = True
         if time.monotonic() > deadline:
             proc.kill()
             pid, status, ru = os.wait4(proc.pid, 0)

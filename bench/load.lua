@@ -14,6 +14,9 @@
 --   BENCH_RATE         total requests/s to aim at (0: as fast as possible)
 --   BENCH_THREADS      wrk -t (default 2), to split BENCH_RATE between threads
 --   BENCH_SEED         mixed into the per-thread event-id prefix
+--   BENCH_ISSUES_SEQUENTIAL=1  issue numbers in order (thread t sends t-1,
+--                      t-1+T, …, then wraps), so that the first BENCH_ISSUES
+--                      requests create every issue: the growth cases' warm-up
 -- At the end it prints one line "BENCH_RESULT {json}" with the figures that
 -- bench/bench.py reads, and every non-2xx status seen with a sample body.
 
@@ -28,6 +31,7 @@ local issues = tonumber(env("BENCH_ISSUES") or "100")
 local rate = tonumber(env("BENCH_RATE") or "0")
 local seed = tonumber(env("BENCH_SEED") or "0")
 local wrk_threads = tonumber(env("BENCH_THREADS") or "2") -- wrk -t, to split BENCH_RATE
+local sequential = env("BENCH_ISSUES_SEQUENTIAL") == "1"
 
 -- main state ---------------------------------------------------------------
 
@@ -110,7 +114,13 @@ function request()
     sent = sent + 1
     local tail = string.format("%08x", counter)
     local eid = prefix .. tail
-    local iss = string.format("%06d", math.random(0, issues - 1))
+    local n
+    if sequential then
+        n = ((thread_id or 1) - 1 + wrk_threads * (counter - 1)) % issues
+    else
+        n = math.random(0, issues - 1)
+    end
+    local iss = string.format("%06d", n)
     for _, h in ipairs(holes) do
         pieces[h[1]] = (h[2] == "eid") and eid or iss
     end

@@ -145,6 +145,10 @@ def table(out):
         if c.get("server_us_per_event_by_thread"):
             notes.append("server µs/event by thread: " + ", ".join(
                 f"{k} {v:.0f}" for k, v in c["server_us_per_event_by_thread"].items()))
+        if c.get("warm_up"):
+            wu = c["warm_up"]
+            notes.append(f"warm-up: {wu['issues']:,} issues created first, {wu['per_s']:,} "
+                         "first sights/s (grouping, issue, alert and outbox rows each)")
         if c.get("writer_batch_mean"):
             notes.append(f"writer: {c['writer_batch_mean']:.0f} events per transaction on average")
         if c.get("status"):
