@@ -135,20 +135,60 @@ static int add_alert(struct writer_batch *b, struct db *db, const struct batch_i
     return 0;
 }
 
-/* Makes sure it->id names an issue row, creating one for ev if needed. */
+/* Looks up the issues of one chunk and records what it found. */
+static int find_chunk(struct db *db, int64_t project_id, struct batch_issue **chunk, size_t n)
+{
+    const char *hashes[EVENTS_WRITE_FIND_CHUNK];
+    int64_t ids[EVENTS_WRITE_FIND_CHUNK];
+    enum issue_status status[EVENTS_WRITE_FIND_CHUNK];
+    for (size_t k = 0; k < n; k++)
+        hashes[k] = chunk[k]->hash;
+    int rc = events_write_issue_find_chunk(db, project_id, hashes, n, ids, status);
+    for (size_t k = 0; k < n && rc == 0; k++) {
+        chunk[k]->id = ids[k];
+        chunk[k]->status = status[k];
+    }
+    return rc;
+}
+
+/* Looks up the not yet looked-up issues of the project of issue first, from
+ * there on, EVENTS_WRITE_FIND_CHUNK per statement. */
+static int find_project_issues(struct writer_batch *b, struct db *db, size_t first)
+{
+    int64_t project_id = b->issues[first].project_id;
+    struct batch_issue *chunk[EVENTS_WRITE_FIND_CHUNK];
+    size_t n = 0;
+    int rc = 0;
+    for (size_t i = first; i < b->nissues && rc == 0; i++) {
+        struct batch_issue *it = &b->issues[i];
+        if (it->looked_up || it->project_id != project_id) continue;
+        it->looked_up = true;
+        chunk[n++] = it;
+        if (n == EVENTS_WRITE_FIND_CHUNK) {
+            rc = find_chunk(db, project_id, chunk, n);
+            n = 0;
+        }
+    }
+    if (rc == 0 && n > 0) rc = find_chunk(db, project_id, chunk, n);
+    return rc;
+}
+
+/* Phase 1a: every issue of the batch looked up, project by project (one
+ * scan of the issue table per distinct project; batches hold few). */
+static int find_issues(struct writer_batch *b, struct db *db)
+{
+    int rc = 0;
+    for (size_t i = 0; i < b->nissues && rc == 0; i++)
+        if (!b->issues[i].looked_up) rc = find_project_issues(b, db, i);
+    return rc;
+}
+
+/* Phase 1b: makes sure it->id (looked up) names an issue row, creating one
+ * for ev if there is none. */
 static int ensure_issue(struct db *db, struct batch_issue *it, const struct ingest_event *ev)
 {
-    int rc;
-    if (!it->looked_up) {
-        rc = events_write_issue_find(db, it->project_id, it->hash, &it->id, &it->status);
-        if (rc == -ENOENT)
-            it->id = 0;
-        else if (rc != 0)
-            return rc;
-        it->looked_up = true;
-    }
     if (it->id != 0) return 0;
-    rc = events_write_issue_create(db, ev, &it->id);
+    int rc = events_write_issue_create(db, ev, &it->id);
     if (rc == 0) {
         it->created = true;
         it->status = ISSUE_UNRESOLVED;
@@ -243,12 +283,14 @@ int writer_batch_write(struct writer_batch *b, struct db *db, struct ingest_even
     b->nissues = 0;
     writer_batch_discard(b);
     issue_tags_batch_reset(b->tags);
-    int rc = 0;
-    /* Phase 1: every event's issue, found or created, once per issue. */
+    /* Phase 1: every event's issue, looked up in chunks, missing ones
+     * created by their first event. */
+    for (size_t i = 0; i < n; i++)
+        b->ev_issue[i] = (uint32_t)(issue_for(b, evs[i]) - b->issues);
+    int rc = find_issues(b, db);
     for (size_t i = 0; i < n && rc == 0; i++) {
-        struct batch_issue *it = issue_for(b, evs[i]);
+        struct batch_issue *it = &b->issues[b->ev_issue[i]];
         rc = ensure_issue(db, it, evs[i]);
-        b->ev_issue[i] = (uint32_t)(it - b->issues);
         b->ev_issue_id[i] = it->id;
     }
     if (rc == 0) rc = insert_events(b, db, evs, n);

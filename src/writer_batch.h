@@ -3,8 +3,9 @@
  * insert the event unless it is a duplicate, raise "new" / "regression"
  * alerts with their outbox rows, and at the end count each issue once.
  *
- * Phases: issues (found or created), events (multi-row inserts), accounting
- * in event order (alerts), one count update per issue.
+ * Phases: issues (looked up many per statement, missing ones created),
+ * events (multi-row inserts), accounting in event order (alerts), one count
+ * update per issue.
  *
  * Used only by the writer thread, between its BEGIN and COMMIT; holds a
  * per-batch issue table sized for batch_max events. */

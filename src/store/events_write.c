@@ -1,6 +1,7 @@
 /* store/events_write — see events_write.h. */
 #include "store/events_write.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <string.h>
 
@@ -9,6 +10,13 @@
 
 static const char SQL_ISSUE_FIND[] =
     "SELECT id, status FROM issues WHERE project_id = $1 AND hash = $2";
+
+/* EVENTS_WRITE_FIND_CHUNK hashes in one statement; a chunk not full
+ * repeats its first hash in the unused slots (one statement to prepare,
+ * and a repeated value matches the same row once). */
+static const char SQL_ISSUE_FIND_CHUNK[] =
+    "SELECT id, hash, status FROM issues WHERE project_id = $1 AND hash IN"
+    " ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
 
 static const char SQL_ISSUE_CREATE[] =
     "INSERT INTO issues (project_id, hash, title, culprit, level, status, first_seen,"
@@ -124,6 +132,32 @@ int events_write_issue_find(struct db *db, int64_t project_id, const char *hash,
     }
     db_finish(st);
     return rc;
+}
+
+int events_write_issue_find_chunk(struct db *db, int64_t project_id, const char *const *hashes,
+                                  size_t n, int64_t *ids, enum issue_status *status)
+{
+    assert(n >= 1 && n <= EVENTS_WRITE_FIND_CHUNK);
+    struct db_stmt *st = db_prepare(db, SQL_ISSUE_FIND_CHUNK);
+    if (!st) return -EIO;
+    db_bind_int64(st, 1, project_id);
+    for (size_t i = 0; i < EVENTS_WRITE_FIND_CHUNK; i++)
+        db_bind_text(st, 2 + (int)i, hashes[i < n ? i : 0], (size_t)-1);
+    for (size_t i = 0; i < n; i++) {
+        ids[i] = 0;
+        status[i] = ISSUE_UNRESOLVED;
+    }
+    int rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        const char *hash = db_col_text(st, 1);
+        for (size_t i = 0; hash && i < n; i++) {
+            if (strcmp(hashes[i], hash) != 0) continue;
+            ids[i] = db_col_int64(st, 0);
+            status[i] = status_from_text(db_col_text(st, 2));
+        }
+    }
+    db_finish(st);
+    return rc < 0 ? rc : 0;
 }
 
 int events_write_issue_create(struct db *db, const struct ingest_event *ev, int64_t *id)

@@ -10,6 +10,7 @@
 #define PERISCOPE_STORE_EVENTS_WRITE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct db;
@@ -32,6 +33,16 @@ enum issue_status { ISSUE_UNRESOLVED, ISSUE_RESOLVED, ISSUE_IGNORED };
  * is none, other negative on error. */
 int events_write_issue_find(struct db *db, int64_t project_id, const char *hash, int64_t *id,
                             enum issue_status *status);
+
+/* Issues per multi-hash lookup. */
+enum { EVENTS_WRITE_FIND_CHUNK = 16 };
+
+/* The issues of up to EVENTS_WRITE_FIND_CHUNK hashes of one project in one
+ * statement (on Postgres one round trip instead of n): ids[i] and status[i]
+ * for hashes[i], ids[i] 0 when there is none. 1 <= n <= the chunk; hashes
+ * may repeat. 0 or negative on error. */
+int events_write_issue_find_chunk(struct db *db, int64_t project_id, const char *const *hashes,
+                                  size_t n, int64_t *ids, enum issue_status *status);
 
 /* Creates the issue for ev (title, culprit, level, first/last seen from
  * ev->timestamp_ms, times_seen 0: issue_count adds the events). 0 with *id;
