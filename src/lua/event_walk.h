@@ -1,7 +1,7 @@
 /* lua/event_walk — the one traversal of an event's cJSON tree that decides
  * what Lua sees of it: which top-level keys, which keys are skipped below
  * the top, where nesting stops. Two sinks follow it: event_table.c (build
- * the Lua table) and grouping_memo.c (feed the memo's digest), so the
+ * the Lua table) and grouping_memo_key.c (feed the memo's digest), so the
  * digest covers, by construction, exactly what the grouping can read.
  *
  * In the grouping mode (fields given) a narrowed top-level object keeps

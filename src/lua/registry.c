@@ -13,6 +13,7 @@
 #include "metrics.h"
 #include "server.h"
 #include "config.h"
+#include "lua/grouping_memo.h"
 #include "lua/registry_internal.h"
 #include "store/scripts.h"
 #include "store/store.h"
@@ -75,6 +76,11 @@ int registry_publish(struct script_registry *reg, int64_t project_id, int64_t ve
     log_info("script published", "project=%lld version=%lld", (long long)project_id,
              (long long)version);
     return 0;
+}
+
+struct grouping_memo *script_registry_memo(struct script_registry *reg)
+{
+    return reg->memo;
 }
 
 const struct vm_limits *script_registry_limits(const struct script_registry *reg)
@@ -155,7 +161,9 @@ int script_registry_open(struct server *srv, struct script_registry **out)
     vm_limits_from_config(srv->cfg, &reg->limits);
     metrics_describe("periscope_script_errors_total", "counter",
                      "Project script failures by project, hook and kind; the default was used");
-    int rc = script_registry_reload_all(reg);
+    int rc = grouping_memo_new(GROUPING_MEMO_ENTRIES_DEFAULT, &reg->memo);
+    if (rc == 0)
+        rc = script_registry_reload_all(reg);
     if (rc < 0) {
         script_registry_close(reg);
         return rc;
@@ -172,6 +180,7 @@ void script_registry_close(struct script_registry *reg)
         free(reg->entries[i].counters);
     }
     free(reg->entries);
+    grouping_memo_free(reg->memo);
     pthread_mutex_destroy(&reg->mu);
     free(reg);
 }

@@ -8,6 +8,10 @@
  * (script_registry_generation, one atomic load) and rebuild the states of
  * projects whose generation changed.
  *
+ * The registry also owns the process's memo of the default grouping
+ * (lua/grouping_memo.h), whose keys carry its generations: built at open,
+ * freed at close (after the pipeline workers that borrow it stopped).
+ *
  * Files: registry.c (table, publication, activation), registry_reload.c,
  * registry_validate.c, registry_stats.c.
  *
@@ -32,6 +36,10 @@ struct script_registry;
  * or a negative errno. */
 int script_registry_open(struct server *srv, struct script_registry **out);
 void script_registry_close(struct script_registry *reg);
+
+/* The shared memo of the default grouping: borrowed, valid until close;
+ * thread-safe. */
+struct grouping_memo *script_registry_memo(struct script_registry *reg);
 
 /* Limits every state is built with (from the config). Borrowed. */
 const struct vm_limits *script_registry_limits(const struct script_registry *reg);

@@ -19,6 +19,7 @@
 #define REGISTRY_NKINDS (VM_ERROR_TYPE + 1)
 
 struct config;
+struct grouping_memo;
 
 struct last_error {
     const char *hook; /* static */
@@ -52,6 +53,7 @@ struct script_registry {
     const char *public_url; /* for the sample alert's links; borrowed from the config */
     struct vm_limits limits;
     atomic_uint_fast64_t generation;
+    struct grouping_memo *memo; /* owned; thread-safe on its own (not under mu) */
     struct entry *entries; /* guarded by mu */
     size_t n, cap;
 };

@@ -30,8 +30,8 @@ struct lua_runtime {
     struct vm_limits limits;
     uint64_t seen_generation;
     struct script *default_script;  /* lazily built */
-    size_t memo_entries;            /* 0: no memo */
-    struct grouping_memo *memo;     /* lazily built; default rules only */
+    size_t memo_entries;            /* 0: no memo; else the size of an own one */
+    struct grouping_memo *own_memo; /* owned: set_memo's, or lazily built without a registry */
     struct project_state *projects;
     size_t n, cap;
 };
@@ -59,23 +59,43 @@ void lua_runtime_free(struct lua_runtime *rt)
         script_close(rt->projects[i].script);
     free(rt->projects);
     script_close(rt->default_script);
-    grouping_memo_free(rt->memo);
+    grouping_memo_free(rt->own_memo); /* also flushes this thread's memo counts */
     free(rt);
 }
 
 int lua_runtime_set_memo(struct lua_runtime *rt, size_t entries)
 {
-    grouping_memo_free(rt->memo);
-    rt->memo = NULL;
+    grouping_memo_free(rt->own_memo);
+    rt->own_memo = NULL;
     rt->memo_entries = entries;
-    return entries ? grouping_memo_new(entries, &rt->memo) : 0;
+    return entries ? grouping_memo_new(entries, &rt->own_memo) : 0;
+}
+
+/* The memo the default grouping uses now: the runtime's own, else the
+ * registry's shared one, else one of its own built now. NULL: off. */
+static struct grouping_memo *memo_in_use(const struct lua_runtime *rt)
+{
+    if (!rt->memo_entries)
+        return NULL;
+    if (rt->own_memo)
+        return rt->own_memo;
+    return rt->reg ? script_registry_memo(rt->reg) : NULL;
+}
+
+static struct grouping_memo *memo(struct lua_runtime *rt)
+{
+    struct grouping_memo *m = memo_in_use(rt);
+    if (!m && rt->memo_entries && grouping_memo_new(rt->memo_entries, &rt->own_memo) == 0)
+        m = rt->own_memo;
+    return m;
 }
 
 int lua_runtime_memo_stats(const struct lua_runtime *rt, struct grouping_memo_stats *out)
 {
-    if (!rt->memo)
+    struct grouping_memo *m = memo_in_use(rt);
+    if (!m)
         return -ENOENT;
-    grouping_memo_stats(rt->memo, out);
+    grouping_memo_stats(m, out);
     return 0;
 }
 
@@ -210,15 +230,13 @@ int lua_runtime_process(struct lua_runtime *rt, struct ingest_event *ev)
     /* The default rules read nothing but the event table: an input seen
      * before has its result in the memo. */
     struct grouping_memo_key key;
-    struct grouping_memo *memo = NULL;
-    if (rt->memo_entries && s == rt->default_script &&
-        (rt->memo || grouping_memo_new(rt->memo_entries, &rt->memo) == 0)) {
-        memo = rt->memo;
+    struct grouping_memo *m = s == rt->default_script ? memo(rt) : NULL;
+    if (m) {
         struct event_table_args args;
         script_event_args(s, ev->json, &args);
-        grouping_memo_key(memo, &args, ev->project_id, rt->seen_generation, &key);
+        grouping_memo_key(m, &args, ev->project_id, rt->seen_generation, &key);
         char *title, *culprit;
-        if (grouping_memo_get(memo, &key, ev->hash, &title, &culprit) == 1) {
+        if (grouping_memo_get(m, &key, ev->hash, &title, &culprit) == 1) {
             ev->filtered = 0;
             free(ev->title);
             free(ev->culprit);
@@ -229,8 +247,8 @@ int lua_runtime_process(struct lua_runtime *rt, struct ingest_event *ev)
     }
     struct script_result res;
     int rc = script_run(s, ev->json, false, &res);
-    if (memo && rc == 0 && res.nerrors == 0 && !res.filtered)
-        grouping_memo_put(memo, &key, res.hash, res.title, res.culprit);
+    if (m && rc == 0 && res.nerrors == 0 && !res.filtered)
+        grouping_memo_put(m, &key, res.hash, res.title, res.culprit);
     count_run(ps, s, &res);
     bool memory_error = false;
     for (size_t i = 0; i < res.nerrors; i++) {

@@ -4,7 +4,8 @@
  * (lua/periscope/grouping.lua).
  *
  * Not thread-safe: each pipeline worker (and the notifier) owns its own
- * runtime. Script problems (error, timeout, memory cap, wrong return type)
+ * runtime (and frees it on its own thread: lua_runtime_free flushes that
+ * thread's memo counts); only the grouping memo is shared. Script problems (error, timeout, memory cap, wrong return type)
  * never cost the event: the default behaviour is used, the error is logged
  * and counted per project and hook. */
 #ifndef PERISCOPE_LUA_RUNTIME_H
@@ -33,12 +34,16 @@ int lua_runtime_process(struct lua_runtime *rt, struct ingest_event *ev);
  * project runs the default rules (no hooks) or there is no registry. When
  * the script has a format hook, one call is counted for the script status.
  * Owned by rt; valid until the next call on rt. */
-/* The memo of the default grouping (lua/grouping_memo.h): on by default
- * with GROUPING_MEMO_ENTRIES_DEFAULT entries; entries 0 turns it off (a
- * runtime that always runs Lua, for comparison). Returns 0 or -ENOMEM. */
+/* The memo of the default grouping (lua/grouping_memo.h): on by default,
+ * the registry's (shared by every runtime of the process) or, without a
+ * registry, one of the runtime's own with GROUPING_MEMO_ENTRIES_DEFAULT
+ * entries built on first use. set_memo gives the runtime an own memo of
+ * `entries` entries instead, or turns it off with 0 (a runtime that always
+ * runs Lua, for comparison). Returns 0 or -ENOMEM. */
 struct grouping_memo_stats;
 int lua_runtime_set_memo(struct lua_runtime *rt, size_t entries);
-/* The memo's counters; -ENOENT when no memo was built yet (or it is off). */
+/* The counters of the memo in use (the shared one's count every runtime's
+ * lookups); -ENOENT when it is off or no own memo was built yet. */
 int lua_runtime_memo_stats(const struct lua_runtime *rt, struct grouping_memo_stats *out);
 
 struct script *lua_runtime_format_script(struct lua_runtime *rt, int64_t project_id);
