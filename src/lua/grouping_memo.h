@@ -23,10 +23,12 @@
  * charged at their allocator size against a budget of
  * GROUPING_MEMO_TEXT_BUDGET_PER_SLOT bytes a slot; a put that would exceed
  * it first evicts unused entries of its stripe (a clock over the stripe).
- * The default, 262,144 slots, is 12 MiB of slots plus at most 20 MiB of
- * text: 32 MiB when full. Measured with the bench's events: ~176 bytes an
- * entry (48 + a 128-byte allocation), so 100,000 distinct groupings take
- * ~17 MiB and fit whole (4-way buckets at 100k/262k load keep ~98 %).
+ * The default, 262,144 slots, is 12 MiB of slots (all touched once keys
+ * spread) plus at most 20 MiB of text: 32 MiB when full. Measured with the
+ * bench's events (title 82 + culprit 31 bytes: a 147-byte block, a
+ * 160-byte allocator chunk): 100,000 distinct groupings keep 98.2 %
+ * resident (4-way buckets at 100k/262k load) in 27 MiB of RSS, 12 MiB of
+ * slots and 15 MiB of text; the budget would hold ~131,000 such entries.
  *
  * Thread-safe: 64 striped mutexes (chosen by the digest's bucket bits). A
  * hit copies the result out under its stripe's lock (never a pointer into
