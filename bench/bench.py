@@ -213,6 +213,7 @@ def run_periscope(run, name, spec, rate=0):
         pg_pid = run.pg_postmaster if spec["backend"] == "postgres" else None
         pg0 = bl.tree_cpu_s(pg_pid) if pg_pid else None
         cpu0, threads0, t0 = srv.cpu_s(), srv.threads_cpu_s(), time.monotonic()
+        wchar0 = srv.wchar()
         w = bl.run_wrk(ROOT, srv.url, SECONDS, wrk_env(run, spec, project, key, rate))
         ok = w["requests"] - w["non2xx"]
         count, grew = bl.wait_drained(counter, base + ok)
@@ -233,6 +234,8 @@ def run_periscope(run, name, spec, rate=0):
             res["other_cpu_s"] = max(0.0, res["other_cpu_s"] - res["postgres_cpu_s"])
         res["peak_rss_mb"] = srv.hwm_mb()
         res["writer_batch_mean"] = writer_batch_mean(srv)
+        if persisted:
+            res["file_write_kb_per_event"] = round((srv.wchar() - wchar0) / 1024 / persisted, 1)
         res["drain_s"] = drain
         res["new_issues"] = counter.count("issues") - issues0
         res.update(extra)

@@ -87,6 +87,17 @@ def proc_hwm_mb(pid):
     return None
 
 
+def proc_wchar(pid):
+    """Bytes the process passed to write(2)-like calls on files (/proc/PID/io
+    wchar; socket sends are not in it): here the SQLite WAL, its checkpoints
+    and the log."""
+    with open(f"/proc/{pid}/io") as f:
+        for line in f:
+            if line.startswith("wchar:"):
+                return int(line.split()[1])
+    return 0
+
+
 def http(method, url, body=None, token=None, timeout=5.0):
     """(status, parsed JSON or text) — never raises for an HTTP status."""
     data = json.dumps(body).encode() if isinstance(body, (dict, list)) else body
@@ -143,6 +154,9 @@ class Server:
 
     def hwm_mb(self):
         return proc_hwm_mb(self.proc.pid)
+
+    def wchar(self):
+        return proc_wchar(self.proc.pid)
 
     def log_tail(self, n=600):
         try:

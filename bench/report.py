@@ -150,7 +150,9 @@ def table(out):
             notes.append(f"warm-up: {wu['issues']:,} issues created first, {wu['per_s']:,} "
                          "first sights/s (grouping, issue, alert and outbox rows each)")
         if c.get("writer_batch_mean"):
-            notes.append(f"writer: {c['writer_batch_mean']:.0f} events per transaction on average")
+            wkb = c.get("file_write_kb_per_event")
+            notes.append(f"writer: {c['writer_batch_mean']:.0f} events per transaction on average"
+                         + (f", {wkb:.1f} KB written to files per event" if wkb else ""))
         if c.get("status"):
             notes.append("non-2xx: " + ", ".join(f"{k}×{v}" for k, v in c["status"].items()))
         for n in notes:

@@ -18,7 +18,10 @@
 
 /* WAL lets readers run beside the writer; NORMAL is durable across process
  * crashes in WAL mode; a large page cache keeps the event-id index hot
- * (PERFORMANCE.md). */
+ * (PERFORMANCE.md). No mmap: a 256 MB map put every database page the
+ * writer touched into the server's RSS (303 MB peak in the 100,000-issue
+ * bench case, against 107 MB without it) and bought no measurable speed,
+ * since the page cache already holds the hot pages. */
 /* auto_vacuum takes effect only on a new, empty file (before the first
  * table); it lets retention hand freed pages back (events_retention_compact). */
 static const char SQLITE_PRAGMAS[] = "PRAGMA auto_vacuum=INCREMENTAL;"
@@ -26,7 +29,7 @@ static const char SQLITE_PRAGMAS[] = "PRAGMA auto_vacuum=INCREMENTAL;"
                                      "PRAGMA synchronous=NORMAL;"
                                      "PRAGMA foreign_keys=ON;"
                                      "PRAGMA cache_size=-65536;"
-                                     "PRAGMA mmap_size=268435456;"
+                                     "PRAGMA mmap_size=0;"
                                      "PRAGMA temp_store=MEMORY;";
 
 struct sqlite_db {
