@@ -209,11 +209,45 @@ static void test_deleting_an_issue_deletes_its_tag_counts(void **state)
     free(t);
 }
 
+/* 3 issues x 15 values = 45 pairs: one 32-pair statement, one of 8 and 5
+ * single ones; twice, so the second pass takes the conflict branch. */
+static void test_a_large_batch_upserts_every_pair_once(void **state)
+{
+    struct db *db = store_writer(((struct test_store *)*state)->store);
+    char key[PUBLIC_KEY_HEX + 1];
+    int64_t pid = 0, issues[3];
+    assert_int_equal(projects_create(db, "p", &pid, key), 0);
+    issues[0] = add_issue(db, pid, "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee");
+    issues[1] = add_issue(db, pid, "ffffffffffffffffffffffffffffffff");
+    issues[2] = add_issue(db, pid, "00000000000000000000000000000000");
+    struct event_tags *t = tags_of("{\"tags\":{\"k0\":\"a\",\"k1\":\"b\",\"k2\":\"c\","
+                                   "\"k3\":\"d\",\"k4\":\"e\",\"k5\":\"f\",\"k6\":\"g\","
+                                   "\"k7\":\"h\",\"k8\":\"i\",\"k9\":\"j\",\"ka\":\"k\","
+                                   "\"kb\":\"l\",\"kc\":\"m\",\"kd\":\"n\",\"ke\":\"o\"}}");
+    assert_int_equal(t->n, 15);
+    struct issue_tags_batch *batch = issue_tags_batch_new(64);
+    assert_non_null(batch);
+    for (int pass = 1; pass <= 2; pass++) {
+        for (int i = 0; i < 3; i++)
+            issue_tags_batch_add(batch, issues[i], t, 100 * pass + i);
+        assert_int_equal(db_begin(db), 0);
+        assert_int_equal(issue_tags_batch_flush(batch, db), 0);
+        assert_int_equal(db_commit(db), 0);
+    }
+    assert_int_equal(scalar(db, "SELECT COUNT(*) FROM issue_tags WHERE times_seen = 2"), 45);
+    assert_int_equal(scalar(db, "SELECT COUNT(*) FROM issue_tags"), 45);
+    /* last_seen is each issue's second pass */
+    assert_int_equal(scalar(db, "SELECT SUM(last_seen) FROM issue_tags"), 15 * (200 + 201 + 202));
+    issue_tags_batch_free(batch);
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tag_rows_survive_the_without_rowid_rebuild),
         TEST_BOTH(test_deleting_an_issue_deletes_its_tag_counts),
+        TEST_BOTH(test_a_large_batch_upserts_every_pair_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
