@@ -1,6 +1,7 @@
 /* issue_tags — per-issue counts of tag values (table issue_tags, migration
- * 0060): written by the writer once per batch, read by the issue detail and
- * the environment/release filters of the issue list.
+ * 0060; on SQLite clustered on its key, WITHOUT ROWID, since 0070): written
+ * by the writer once per batch, read by the issue detail and the
+ * environment/release filters of the issue list.
  *
  * Why aggregated and not a row per event: a batch of 1000 events on a few
  * issues becomes a few dozen upserts instead of several thousand inserts,
