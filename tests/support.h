@@ -33,7 +33,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <cjson/cJSON.h>
+
 #include "config.h"
+#include "event_tags.h"
 #include "store/db.h"
 #include "store/store.h"
 
@@ -260,5 +263,28 @@ static inline int test_store_teardown(void **state)
     {                                                                                              \
         "postgres/" #fn, fn, test_store_setup_postgres, test_store_teardown, NULL                  \
     }
+
+/* The one int64 a query without parameters answers (its first row's
+ * first column); fails the test when there is no row. */
+static inline int64_t test_scalar(struct db *db, const char *sql)
+{
+    struct db_stmt *st = db_prepare(db, sql);
+    assert_non_null(st);
+    assert_int_equal(db_step(st), DB_ROW);
+    int64_t v = db_col_int64(st, 0);
+    db_finish(st);
+    return v;
+}
+
+/* The tag pairs of an event given as JSON text (caller frees). */
+static inline struct event_tags *test_tags_of(const char *json)
+{
+    cJSON *ev = cJSON_Parse(json);
+    assert_non_null(ev);
+    struct event_tags *t = NULL;
+    assert_int_equal(event_tags_extract(ev, &t), 0);
+    cJSON_Delete(ev);
+    return t;
+}
 
 #endif

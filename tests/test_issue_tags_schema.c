@@ -10,16 +10,6 @@
 #include "store/issue_tags.h"
 #include "store/projects.h"
 
-static int64_t scalar(struct db *db, const char *sql)
-{
-    struct db_stmt *st = db_prepare(db, sql);
-    assert_non_null(st);
-    assert_int_equal(db_step(st), DB_ROW);
-    int64_t v = db_col_int64(st, 0);
-    db_finish(st);
-    return v;
-}
-
 static int64_t add_issue(struct db *db, int64_t pid, const char *hash)
 {
     struct db_stmt *st = db_prepare(
@@ -68,16 +58,6 @@ static void rows_of(struct db *db, int64_t first, char *out, size_t outlen)
     db_finish(st);
 }
 
-static struct event_tags *tags_of(const char *json)
-{
-    cJSON *ev = cJSON_Parse(json);
-    assert_non_null(ev);
-    struct event_tags *t = NULL;
-    assert_int_equal(event_tags_extract(ev, &t), 0);
-    cJSON_Delete(ev);
-    return t;
-}
-
 /* Copies the repository's SQLite migrations older than 0070 into dir. */
 static void copy_migrations_before_0070(const char *dir)
 {
@@ -122,7 +102,7 @@ static void test_tag_rows_survive_the_without_rowid_rebuild(void **state)
     char err[512] = "", key[PUBLIC_KEY_HEX + 1], before[1024], after[1024];
     assert_int_equal(db_open(&tb.cfg, &db, err, sizeof err), 0);
     assert_true(db_migrate(db, old.dir, err, sizeof err) >= 3);
-    assert_int_equal(scalar(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'issue_tags'"
+    assert_int_equal(test_scalar(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'issue_tags'"
                                 " AND sql LIKE '%WITHOUT ROWID%'"),
                      0);
     int64_t pid = 0;
@@ -140,17 +120,17 @@ static void test_tag_rows_survive_the_without_rowid_rebuild(void **state)
                                 "0:user=id:42*1@100;1:environment=prod*3@300;1:release=2.0*7@700;");
 
     assert_true(db_migrate(db, store_migrations_dir(&tb.cfg), err, sizeof err) >= 1);
-    assert_int_equal(scalar(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'issue_tags'"
+    assert_int_equal(test_scalar(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'issue_tags'"
                                 " AND sql LIKE '%WITHOUT ROWID%'"),
                      1);
     /* no leftover table, no separate key index */
-    assert_int_equal(scalar(db, "SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'issue_tags%'"),
+    assert_int_equal(test_scalar(db, "SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'issue_tags%'"),
                      1);
     rows_of(db, a, after, sizeof after);
     assert_string_equal(after, before);
 
     /* The writer's upsert and the summary read the rebuilt table as before. */
-    struct event_tags *t = tags_of("{\"environment\":\"prod\",\"release\":\"2.0\"}");
+    struct event_tags *t = test_tags_of("{\"environment\":\"prod\",\"release\":\"2.0\"}");
     struct issue_tags_batch *batch = issue_tags_batch_new(16);
     assert_non_null(batch);
     issue_tags_batch_add(batch, a, t, 900);
@@ -177,7 +157,7 @@ static void test_tag_rows_survive_the_without_rowid_rebuild(void **state)
     assert_int_equal(db_commit(db), 0);
     rows_of(db, a, after, sizeof after);
     assert_string_equal(after, "1:environment=prod*3@300;1:release=2.0*7@700;");
-    assert_int_equal(scalar(db, "SELECT COUNT(*) FROM pragma_foreign_key_check('issue_tags')"), 0);
+    assert_int_equal(test_scalar(db, "SELECT COUNT(*) FROM pragma_foreign_key_check('issue_tags')"), 0);
 
     issue_tags_batch_free(batch);
     free(t);
@@ -194,7 +174,7 @@ static void test_deleting_an_issue_deletes_its_tag_counts(void **state)
     assert_int_equal(projects_create(db, "p", &pid, key), 0);
     int64_t a = add_issue(db, pid, "cccccccccccccccccccccccccccccccc");
     int64_t b = add_issue(db, pid, "dddddddddddddddddddddddddddddddd");
-    struct event_tags *t = tags_of("{\"environment\":\"prod\",\"user\":{\"id\":7}}");
+    struct event_tags *t = test_tags_of("{\"environment\":\"prod\",\"user\":{\"id\":7}}");
     struct issue_tags_batch *batch = issue_tags_batch_new(16);
     assert_non_null(batch);
     issue_tags_batch_add(batch, a, t, 10);
@@ -220,7 +200,7 @@ static void test_a_large_batch_upserts_every_pair_once(void **state)
     issues[0] = add_issue(db, pid, "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee");
     issues[1] = add_issue(db, pid, "ffffffffffffffffffffffffffffffff");
     issues[2] = add_issue(db, pid, "00000000000000000000000000000000");
-    struct event_tags *t = tags_of("{\"tags\":{\"k0\":\"a\",\"k1\":\"b\",\"k2\":\"c\","
+    struct event_tags *t = test_tags_of("{\"tags\":{\"k0\":\"a\",\"k1\":\"b\",\"k2\":\"c\","
                                    "\"k3\":\"d\",\"k4\":\"e\",\"k5\":\"f\",\"k6\":\"g\","
                                    "\"k7\":\"h\",\"k8\":\"i\",\"k9\":\"j\",\"ka\":\"k\","
                                    "\"kb\":\"l\",\"kc\":\"m\",\"kd\":\"n\",\"ke\":\"o\"}}");
@@ -234,10 +214,10 @@ static void test_a_large_batch_upserts_every_pair_once(void **state)
         assert_int_equal(issue_tags_batch_flush(batch, db), 0);
         assert_int_equal(db_commit(db), 0);
     }
-    assert_int_equal(scalar(db, "SELECT COUNT(*) FROM issue_tags WHERE times_seen = 2"), 45);
-    assert_int_equal(scalar(db, "SELECT COUNT(*) FROM issue_tags"), 45);
+    assert_int_equal(test_scalar(db, "SELECT COUNT(*) FROM issue_tags WHERE times_seen = 2"), 45);
+    assert_int_equal(test_scalar(db, "SELECT COUNT(*) FROM issue_tags"), 45);
     /* last_seen is each issue's second pass */
-    assert_int_equal(scalar(db, "SELECT SUM(last_seen) FROM issue_tags"), 15 * (200 + 201 + 202));
+    assert_int_equal(test_scalar(db, "SELECT SUM(last_seen) FROM issue_tags"), 15 * (200 + 201 + 202));
     issue_tags_batch_free(batch);
     free(t);
 }

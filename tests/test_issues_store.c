@@ -310,26 +310,16 @@ static void test_histogram_counts_the_last_24_hours_by_hour(void **state)
     json_decref(h);
 }
 
-static struct event_tags *tags_of(const char *json)
-{
-    cJSON *ev = cJSON_Parse(json);
-    assert_non_null(ev);
-    struct event_tags *t = NULL;
-    assert_int_equal(event_tags_extract(ev, &t), 0);
-    cJSON_Delete(ev);
-    return t;
-}
-
 static void test_tags_are_counted_per_batch_and_summarized(void **state)
 {
     struct db *db = writer(state);
     int64_t p = project(db);
     int64_t i = add_issue(db, p, "A", "", "error", "unresolved", 1, 1, 3);
     int64_t j = add_issue(db, p, "B", "", "error", "unresolved", 1, 1, 1);
-    struct event_tags *prod = tags_of("{\"environment\":\"prod\",\"release\":\"1.0\","
+    struct event_tags *prod = test_tags_of("{\"environment\":\"prod\",\"release\":\"1.0\","
                                       "\"server_name\":\"web1\",\"user\":{\"id\":42},"
                                       "\"tags\":{\"browser\":\"Firefox\",\"n\":3}}");
-    struct event_tags *staging = tags_of("{\"environment\":\"staging\",\"tags\":"
+    struct event_tags *staging = test_tags_of("{\"environment\":\"staging\",\"tags\":"
                                          "[[\"browser\",\"Chrome\"],[\"environment\",\"x\"]]}");
     struct issue_tags_batch *b = issue_tags_batch_new(64);
     assert_non_null(b);
@@ -389,7 +379,7 @@ static void test_tag_extraction_skips_oversized_and_keeps_first_key(void **state
     snprintf(json, sizeof json,
              "{\"tags\":{\"long\":\"%s\",\"ok\":true,\"obj\":{}},\"user\":{\"email\":\"a@b\"}}",
              big);
-    struct event_tags *t = tags_of(json);
+    struct event_tags *t = test_tags_of(json);
     assert_non_null(t);
     assert_int_equal(t->n, 2);
     assert_string_equal(t->tag[0].key, "user");
@@ -397,7 +387,7 @@ static void test_tag_extraction_skips_oversized_and_keeps_first_key(void **state
     assert_string_equal(t->tag[1].key, "ok");
     assert_string_equal(t->tag[1].value, "true");
     free(t);
-    assert_null(tags_of("{\"tags\":\"not a map\"}"));
+    assert_null(test_tags_of("{\"tags\":\"not a map\"}"));
 }
 
 static void test_events_page_newest_first_and_payload_round_trips(void **state)

@@ -34,16 +34,6 @@ static void mig_dir_remove(struct mig_dir *m)
     test_backend_cleanup(&tmp);
 }
 
-static int64_t scalar(struct db *db, const char *sql)
-{
-    struct db_stmt *st = db_prepare(db, sql);
-    assert_non_null(st);
-    assert_int_equal(db_step(st), DB_ROW);
-    int64_t v = db_col_int64(st, 0);
-    db_finish(st);
-    return v;
-}
-
 static bool table_exists(struct db *db, const char *name)
 {
     struct db_stmt *st = db_prepare(
@@ -76,7 +66,7 @@ static void test_migrate_counts_what_it_applies_and_is_idempotent(void **state)
     assert_int_equal(db_migrate(db, m.path, err, sizeof err), 1);
     assert_true(table_exists(db, "mig_c"));
     assert_int_equal(
-        scalar(db,
+        test_scalar(db,
                "SELECT COUNT(*) FROM schema_migrations WHERE version IN ('0100', '0101', '0102')"),
         3);
     mig_dir_remove(&m);
@@ -92,7 +82,7 @@ static void test_migrations_run_in_lexical_order(void **state)
     mig_write(&m, "0203_fill.sql", "INSERT INTO ordered (x) VALUES (3);");
     mig_write(&m, "0202_table.sql", "CREATE TABLE ordered (x BIGINT);");
     assert_int_equal(db_migrate(db, m.path, err, sizeof err), 2);
-    assert_int_equal(scalar(db, "SELECT COUNT(*) FROM ordered"), 1);
+    assert_int_equal(test_scalar(db, "SELECT COUNT(*) FROM ordered"), 1);
     mig_dir_remove(&m);
 }
 
@@ -108,7 +98,7 @@ static void test_failed_migration_is_rolled_back_and_not_recorded(void **state)
     assert_non_null(strstr(err, "0301_bad.sql"));
     assert_true(table_exists(db, "mig_ok"));
     assert_false(table_exists(db, "mig_half")); /* the whole file rolled back */
-    assert_int_equal(scalar(db, "SELECT COUNT(*) FROM schema_migrations WHERE version = '0301'"),
+    assert_int_equal(test_scalar(db, "SELECT COUNT(*) FROM schema_migrations WHERE version = '0301'"),
                      0);
 
     mig_write(&m, "0301_bad.sql", "CREATE TABLE mig_half (x BIGINT);\n");
@@ -181,7 +171,7 @@ static void test_reopening_the_store_applies_nothing(void **state)
     assert_int_equal(store_open(&ts->tb.cfg, &ts->store, err, sizeof err), 0);
     struct db *db = store_writer(ts->store);
     assert_int_equal(db_migrate(db, store_migrations_dir(&ts->tb.cfg), err, sizeof err), 0);
-    assert_int_equal(scalar(db, "SELECT COUNT(*) FROM schema_migrations WHERE version = '0001'"),
+    assert_int_equal(test_scalar(db, "SELECT COUNT(*) FROM schema_migrations WHERE version = '0001'"),
                      1);
     assert_true(table_exists(db, "projects"));
 }
@@ -259,7 +249,7 @@ static void test_release_rolls_back_a_transaction_left_open(void **state)
     struct db *w = store_writer(ts->store);
     assert_int_equal(db_begin(w), 0);
     assert_int_equal(db_commit(w), 0);
-    assert_int_equal(scalar(w, "SELECT COUNT(*) FROM projects"), 0);
+    assert_int_equal(test_scalar(w, "SELECT COUNT(*) FROM projects"), 0);
 }
 
 static void test_now_ms_is_the_wall_clock_in_milliseconds(void **state)
