@@ -158,7 +158,7 @@ static int stage_memo_key(struct ctx *c, const struct input *in, double *ns)
     struct grouping_memo_key key;
     double t = now_ns();
     script_event_args(c->script, ev->json, &args);
-    grouping_memo_key(c->memo, &args, ev->project_id, 0, &key);
+    grouping_memo_key(&args, ev->project_id, 0, &key);
     *ns += now_ns() - t;
     event_free(ev);
     return 0;

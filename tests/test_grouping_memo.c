@@ -296,22 +296,22 @@ static void test_memo_agrees_with_lua_on_fixtures_and_mutations(void **state)
     pair_close(&p);
 }
 
-static void key_of(struct grouping_memo *m, const char *json, struct grouping_memo_key *key)
+static void key_of(const char *json, struct grouping_memo_key *key)
 {
     cJSON *ev = cJSON_Parse(json);
     assert_non_null(ev);
     struct event_table_args args = {.event = ev, .max_depth = 64, .fields = event_table_grouping_fields,
                                     .skip_keys = event_table_grouping_skip,
                                     .narrow = event_table_grouping_narrow};
-    grouping_memo_key(m, &args, 1, 0, key);
+    grouping_memo_key(&args, 1, 0, key);
     cJSON_Delete(ev);
 }
 
-static bool same_key(struct grouping_memo *m, const char *a, const char *b)
+static bool same_key(const char *a, const char *b)
 {
     struct grouping_memo_key ka, kb;
-    key_of(m, a, &ka);
-    key_of(m, b, &kb);
+    key_of(a, &ka);
+    key_of(b, &kb);
     return ka.lo == kb.lo && ka.hi == kb.hi;
 }
 
@@ -320,27 +320,28 @@ static void test_digest_tells_types_and_boundaries_apart(void **state)
     (void)state;
     struct grouping_memo *m;
     assert_int_equal(grouping_memo_new(16, &m), 0);
-    assert_false(same_key(m, "{\"level\":\"1\"}", "{\"level\":1}"));
-    assert_false(same_key(m, "{\"level\":1}", "{\"level\":1.5}"));
-    assert_false(same_key(m, "{\"level\":true}", "{\"level\":\"true\"}"));
-    assert_false(same_key(m, "{\"level\":null}", "{\"level\":\"\"}"));
-    assert_false(same_key(m, "{\"tags\":{\"ab\":\"c\"}}", "{\"tags\":{\"a\":\"bc\"}}"));
-    assert_false(same_key(m, "{\"tags\":[\"a\",\"b\"]}", "{\"tags\":[\"ab\"]}"));
-    assert_false(same_key(m, "{\"tags\":[[]]}", "{\"tags\":[]}"));
-    assert_false(same_key(m, "{\"tags\":[{}]}", "{\"tags\":[[]]}"));
-    assert_false(same_key(m, "{\"tags\":{\"a\":{}}}", "{\"tags\":{\"a\":[]}}"));
-    assert_false(same_key(m, "{\"tags\":{\"a\":[\"b\"]}}", "{\"tags\":{\"a\":[], \"b\":[]}}"));
-    assert_false(same_key(m, "{\"platform\":\"python\"}", "{\"logger\":\"python\"}"));
+    assert_false(same_key("{\"level\":\"1\"}", "{\"level\":1}"));
+    assert_false(same_key("{\"level\":1}", "{\"level\":1.5}"));
+    assert_false(same_key("{\"level\":true}", "{\"level\":\"true\"}"));
+    assert_false(same_key("{\"level\":null}", "{\"level\":\"\"}"));
+    assert_false(same_key("{\"tags\":{\"ab\":\"c\"}}", "{\"tags\":{\"a\":\"bc\"}}"));
+    assert_false(same_key("{\"tags\":[\"a\",\"b\"]}", "{\"tags\":[\"ab\"]}"));
+    assert_false(same_key("{\"tags\":[[]]}", "{\"tags\":[]}"));
+    assert_false(same_key("{\"tags\":[{}]}", "{\"tags\":[[]]}"));
+    assert_false(same_key("{\"tags\":{\"a\":{}}}", "{\"tags\":{\"a\":[]}}"));
+    assert_false(same_key("{\"tags\":{\"a\":[\"b\"]}}", "{\"tags\":{\"a\":[], \"b\":[]}}"));
+    assert_false(same_key("{\"platform\":\"python\"}", "{\"logger\":\"python\"}"));
     /* what the table leaves out is left out of the key too */
-    assert_true(same_key(m, "{\"level\":\"error\",\"event_id\":\"a\",\"user\":{\"id\":1}}",
+    assert_true(same_key("{\"level\":\"error\",\"event_id\":\"a\",\"user\":{\"id\":1}}",
                          "{\"event_id\":\"b\",\"level\":\"error\",\"extra\":[1,2]}"));
-    assert_true(same_key(m, "{\"stacktrace\":{\"frames\":[{\"function\":\"f\",\"vars\":{\"x\":1}}]}}",
-                         "{\"stacktrace\":{\"frames\":[{\"function\":\"f\",\"pre_context\":[\"y\"]}]}}"));
-    assert_true(same_key(m, "{\"request\":{\"url\":\"/a\",\"headers\":{\"X\":\"1\"}}}",
+    assert_true(
+        same_key("{\"stacktrace\":{\"frames\":[{\"function\":\"f\",\"vars\":{\"x\":1}}]}}",
+                 "{\"stacktrace\":{\"frames\":[{\"function\":\"f\",\"pre_context\":[\"y\"]}]}}"));
+    assert_true(same_key("{\"request\":{\"url\":\"/a\",\"headers\":{\"X\":\"1\"}}}",
                          "{\"request\":{\"data\":\"x\",\"url\":\"/a\"}}"));
-    assert_false(same_key(m, "{\"request\":{\"url\":\"/a\"}}", "{\"request\":{\"url\":\"/b\"}}"));
-    assert_false(same_key(m, "{\"request\":{\"url\":\"/a\"}}", "{\"request\":\"/a\"}"));
-    assert_false(same_key(m, "{\"stacktrace\":{\"frames\":[{\"function\":\"f\"}]}}",
+    assert_false(same_key("{\"request\":{\"url\":\"/a\"}}", "{\"request\":{\"url\":\"/b\"}}"));
+    assert_false(same_key("{\"request\":{\"url\":\"/a\"}}", "{\"request\":\"/a\"}"));
+    assert_false(same_key("{\"stacktrace\":{\"frames\":[{\"function\":\"f\"}]}}",
                           "{\"stacktrace\":{\"frames\":[{\"function\":\"g\"}]}}"));
     /* the key differs per project and generation */
     struct grouping_memo_key k1, k2;
@@ -348,12 +349,12 @@ static void test_digest_tells_types_and_boundaries_apart(void **state)
     struct event_table_args args = {.event = ev, .max_depth = 64, .fields = event_table_grouping_fields,
                                     .skip_keys = event_table_grouping_skip,
                                     .narrow = event_table_grouping_narrow};
-    grouping_memo_key(m, &args, 1, 0, &k1);
+    grouping_memo_key(&args, 1, 0, &k1);
     grouping_memo_put(m, &k1, "0123456789abcdef0123456789abcdef", "T", "C");
-    grouping_memo_key(m, &args, 2, 0, &k2);
+    grouping_memo_key(&args, 2, 0, &k2);
     char hash[33], *title, *culprit;
     assert_int_equal(grouping_memo_get(m, &k2, hash, &title, &culprit), 0);
-    grouping_memo_key(m, &args, 1, 1, &k2);
+    grouping_memo_key(&args, 1, 1, &k2);
     assert_int_equal(grouping_memo_get(m, &k2, hash, &title, &culprit), 0);
     assert_int_equal(grouping_memo_get(m, &k1, hash, &title, &culprit), 1);
     assert_string_equal(title, "T");

@@ -69,11 +69,11 @@ int grouping_memo_new(size_t entries, struct grouping_memo **out);
  * pending metric counts. */
 void grouping_memo_free(struct grouping_memo *m);
 
-/* Digests the event as args select it (borrowed) into key. Uses no state
- * of m (the key is the same for every memo of the process): any thread,
+/* Digests the event as args select it (borrowed) into key. No memo state:
+ * the key is the same for every memo of the process; any thread,
  * concurrently. */
-void grouping_memo_key(struct grouping_memo *m, const struct event_table_args *args,
-                       int64_t project_id, uint64_t generation, struct grouping_memo_key *key);
+void grouping_memo_key(const struct event_table_args *args, int64_t project_id, uint64_t generation,
+                       struct grouping_memo_key *key);
 
 /* 1: found; hash copied, *title and *culprit fresh copies the caller owns.
  * 0: not there. -ENOMEM: found but could not copy (counted as a miss).

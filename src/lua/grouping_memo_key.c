@@ -121,10 +121,9 @@ static const struct event_sink DIGEST_SINK = {
     digest_scalar, digest_open, digest_close, digest_member, digest_element, digest_nul,
 };
 
-void grouping_memo_key(struct grouping_memo *m, const struct event_table_args *args,
-                       int64_t project_id, uint64_t generation, struct grouping_memo_key *key)
+void grouping_memo_key(const struct event_table_args *args, int64_t project_id, uint64_t generation,
+                       struct grouping_memo_key *key)
 {
-    (void)m;
     pthread_once(&seed_once, seed_init);
     struct digest d;
     XXH3_128bits_reset_withSeed(&d.state, seed);

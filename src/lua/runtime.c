@@ -234,7 +234,7 @@ int lua_runtime_process(struct lua_runtime *rt, struct ingest_event *ev)
     if (m) {
         struct event_table_args args;
         script_event_args(s, ev->json, &args);
-        grouping_memo_key(m, &args, ev->project_id, rt->seen_generation, &key);
+        grouping_memo_key(&args, ev->project_id, rt->seen_generation, &key);
         char *title, *culprit;
         if (grouping_memo_get(m, &key, ev->hash, &title, &culprit) == 1) {
             ev->filtered = 0;
