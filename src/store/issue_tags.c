@@ -47,6 +47,16 @@ static const char SQL_UPSERT_BIG_CHUNK[] = UPSERT_INSERT UPSERT_CHUNK_VALUES
     " ($141, $142, $143, $144, $145), ($146, $147, $148, $149, $150),"
     " ($151, $152, $153, $154, $155), ($156, $157, $158, $159, $160)" UPSERT_CONFLICT;
 
+/* The statements a flush chooses from, largest first; the last takes one. */
+static const struct upsert {
+    size_t rows;
+    const char *sql;
+} UPSERTS[] = {
+    {UPSERT_BIG_CHUNK, SQL_UPSERT_BIG_CHUNK},
+    {UPSERT_CHUNK, SQL_UPSERT_CHUNK},
+    {1, SQL_UPSERT},
+};
+
 static const char SQL_SUMMARY[] =
     "SELECT key, value, times_seen, last_seen, total FROM ("
     " SELECT key, value, times_seen, last_seen,"
@@ -157,13 +167,11 @@ int issue_tags_batch_flush(struct issue_tags_batch *b, struct db *db)
     qsort(b->pairs, b->npairs, sizeof *b->pairs, pair_cmp);
     size_t i = 0;
     while (i < b->npairs && rc == 0) {
-        size_t left = b->npairs - i;
-        size_t n = left >= UPSERT_BIG_CHUNK ? UPSERT_BIG_CHUNK
-                   : left >= UPSERT_CHUNK   ? UPSERT_CHUNK
-                                            : 1;
-        struct db_stmt *st = db_prepare(db, n == UPSERT_BIG_CHUNK ? SQL_UPSERT_BIG_CHUNK
-                                            : n == UPSERT_CHUNK   ? SQL_UPSERT_CHUNK
-                                                                  : SQL_UPSERT);
+        const struct upsert *u = UPSERTS;
+        while (b->npairs - i < u->rows)
+            u++;
+        size_t n = u->rows;
+        struct db_stmt *st = db_prepare(db, u->sql);
         if (!st) {
             rc = -EIO;
             break;
