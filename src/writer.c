@@ -146,7 +146,9 @@ int writer_commit_batch(struct writer *w, struct ingest_event **evs, size_t n)
 }
 
 /* Tops up a batch of n events with those still upstream: one more take
- * at a time while the upstream answers > 0, for at most WRITER_LINGER_MS. */
+ * at a time while the upstream answers > 0. No take starts once
+ * WRITER_LINGER_MS has passed; the last may wait that long again (the
+ * topic's timeout counts whole milliseconds). */
 static size_t linger(struct writer *w, size_t n)
 {
     if (!w->upstream) return n;

@@ -29,8 +29,8 @@ struct writer_stats {
 typedef size_t (*writer_upstream_fn)(void *ctx);
 
 /* in: topic of struct ingest_event* (borrowed; outlives the writer).
- * upstream (may be NULL): while it answers > 0, the writer waits up to
- * WRITER_LINGER_MS for more events before committing a part-full batch,
+ * upstream (may be NULL): while it answers > 0, the writer waits about
+ * WRITER_LINGER_MS (1–2 ms) for more events before committing a part-full batch,
  * so that one transaction carries what is already in flight (group
  * commit) instead of a few events each. */
 int writer_start(struct server *srv, struct topic *in, writer_upstream_fn upstream,
