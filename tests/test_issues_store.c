@@ -317,10 +317,11 @@ static void test_tags_are_counted_per_batch_and_summarized(void **state)
     int64_t i = add_issue(db, p, "A", "", "error", "unresolved", 1, 1, 3);
     int64_t j = add_issue(db, p, "B", "", "error", "unresolved", 1, 1, 1);
     struct event_tags *prod = test_tags_of("{\"environment\":\"prod\",\"release\":\"1.0\","
-                                      "\"server_name\":\"web1\",\"user\":{\"id\":42},"
-                                      "\"tags\":{\"browser\":\"Firefox\",\"n\":3}}");
-    struct event_tags *staging = test_tags_of("{\"environment\":\"staging\",\"tags\":"
-                                         "[[\"browser\",\"Chrome\"],[\"environment\",\"x\"]]}");
+                                           "\"server_name\":\"web1\",\"user\":{\"id\":42},"
+                                           "\"tags\":{\"browser\":\"Firefox\",\"n\":3}}");
+    struct event_tags *staging =
+        test_tags_of("{\"environment\":\"staging\",\"tags\":"
+                     "[[\"browser\",\"Chrome\"],[\"environment\",\"x\"]]}");
     struct issue_tags_batch *b = issue_tags_batch_new(64);
     assert_non_null(b);
     issue_tags_batch_add(b, i, prod, 100);

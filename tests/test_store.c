@@ -66,8 +66,8 @@ static void test_migrate_counts_what_it_applies_and_is_idempotent(void **state)
     assert_int_equal(db_migrate(db, m.path, err, sizeof err), 1);
     assert_true(table_exists(db, "mig_c"));
     assert_int_equal(
-        test_scalar(db,
-               "SELECT COUNT(*) FROM schema_migrations WHERE version IN ('0100', '0101', '0102')"),
+        test_scalar(
+            db, "SELECT COUNT(*) FROM schema_migrations WHERE version IN ('0100', '0101', '0102')"),
         3);
     mig_dir_remove(&m);
 }
@@ -98,8 +98,8 @@ static void test_failed_migration_is_rolled_back_and_not_recorded(void **state)
     assert_non_null(strstr(err, "0301_bad.sql"));
     assert_true(table_exists(db, "mig_ok"));
     assert_false(table_exists(db, "mig_half")); /* the whole file rolled back */
-    assert_int_equal(test_scalar(db, "SELECT COUNT(*) FROM schema_migrations WHERE version = '0301'"),
-                     0);
+    assert_int_equal(
+        test_scalar(db, "SELECT COUNT(*) FROM schema_migrations WHERE version = '0301'"), 0);
 
     mig_write(&m, "0301_bad.sql", "CREATE TABLE mig_half (x BIGINT);\n");
     assert_int_equal(db_migrate(db, m.path, err, sizeof err), 1);
@@ -171,8 +171,8 @@ static void test_reopening_the_store_applies_nothing(void **state)
     assert_int_equal(store_open(&ts->tb.cfg, &ts->store, err, sizeof err), 0);
     struct db *db = store_writer(ts->store);
     assert_int_equal(db_migrate(db, store_migrations_dir(&ts->tb.cfg), err, sizeof err), 0);
-    assert_int_equal(test_scalar(db, "SELECT COUNT(*) FROM schema_migrations WHERE version = '0001'"),
-                     1);
+    assert_int_equal(
+        test_scalar(db, "SELECT COUNT(*) FROM schema_migrations WHERE version = '0001'"), 1);
     assert_true(table_exists(db, "projects"));
 }
 

@@ -5,9 +5,10 @@
  *
  * Not thread-safe: each pipeline worker (and the notifier) owns its own
  * runtime (and frees it on its own thread: lua_runtime_free flushes that
- * thread's memo counts); only the grouping memo is shared. Script problems (error, timeout, memory cap, wrong return type)
- * never cost the event: the default behaviour is used, the error is logged
- * and counted per project and hook. */
+ * thread's memo counts); only the grouping memo is shared. Script problems
+ * (error, timeout, memory cap, wrong return type) never cost the event: the
+ * default behaviour is used, the error is logged and counted per project
+ * and hook. */
 #ifndef PERISCOPE_LUA_RUNTIME_H
 #define PERISCOPE_LUA_RUNTIME_H
 
