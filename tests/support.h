@@ -38,6 +38,7 @@
 #include "config.h"
 #include "event_tags.h"
 #include "store/db.h"
+#include "store/projects.h"
 #include "store/store.h"
 
 #define TEST_PG_NAME_MAX 64
@@ -274,6 +275,15 @@ static inline int64_t test_scalar(struct db *db, const char *sql)
     int64_t v = db_col_int64(st, 0);
     db_finish(st);
     return v;
+}
+
+/* Creates project `name` (its key is not needed) and answers its id. */
+static inline int64_t test_project(struct db *db, const char *name)
+{
+    int64_t id = 0;
+    char key[PUBLIC_KEY_HEX + 1];
+    assert_int_equal(projects_create(db, name, &id, key), 0);
+    return id;
 }
 
 /* The tag pairs of an event given as JSON text (caller frees). */

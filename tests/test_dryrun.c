@@ -72,9 +72,7 @@ static void test_dry_run_hash_equals_the_pipeline_workers(void **state)
     struct test_store *ts = *state;
     struct server srv = {.cfg = &ts->tb.cfg, .store = ts->store};
     struct db *db = store_acquire(ts->store);
-    int64_t pid;
-    char key[PUBLIC_KEY_HEX + 1];
-    assert_int_equal(projects_create(db, "shop", &pid, key), 0);
+    int64_t pid = test_project(db, "shop");
     store_release(ts->store, db);
     assert_int_equal(script_registry_open(&srv, &srv.scripts), 0);
     cJSON *event = cJSON_Parse(EVENT);

@@ -99,14 +99,13 @@ static void test_tag_rows_survive_the_without_rowid_rebuild(void **state)
     copy_migrations_before_0070(old.dir);
 
     struct db *db = NULL;
-    char err[512] = "", key[PUBLIC_KEY_HEX + 1], before[1024], after[1024];
+    char err[512] = "", before[1024], after[1024];
     assert_int_equal(db_open(&tb.cfg, &db, err, sizeof err), 0);
     assert_true(db_migrate(db, old.dir, err, sizeof err) >= 3);
     assert_int_equal(test_scalar(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'issue_tags'"
                                 " AND sql LIKE '%WITHOUT ROWID%'"),
                      0);
-    int64_t pid = 0;
-    assert_int_equal(projects_create(db, "p", &pid, key), 0);
+    int64_t pid = test_project(db, "p");
     int64_t a = add_issue(db, pid, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
     int64_t b = add_issue(db, pid, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
     /* inserted out of key order: the copy must not depend on rowids */
@@ -169,9 +168,8 @@ static void test_tag_rows_survive_the_without_rowid_rebuild(void **state)
 static void test_deleting_an_issue_deletes_its_tag_counts(void **state)
 {
     struct db *db = store_writer(((struct test_store *)*state)->store);
-    char key[PUBLIC_KEY_HEX + 1], rows[512];
-    int64_t pid = 0;
-    assert_int_equal(projects_create(db, "p", &pid, key), 0);
+    char rows[512];
+    int64_t pid = test_project(db, "p");
     int64_t a = add_issue(db, pid, "cccccccccccccccccccccccccccccccc");
     int64_t b = add_issue(db, pid, "dddddddddddddddddddddddddddddddd");
     struct event_tags *t = test_tags_of("{\"environment\":\"prod\",\"user\":{\"id\":7}}");
@@ -194,9 +192,7 @@ static void test_deleting_an_issue_deletes_its_tag_counts(void **state)
 static void test_a_large_batch_upserts_every_pair_once(void **state)
 {
     struct db *db = store_writer(((struct test_store *)*state)->store);
-    char key[PUBLIC_KEY_HEX + 1];
-    int64_t pid = 0, issues[3];
-    assert_int_equal(projects_create(db, "p", &pid, key), 0);
+    int64_t pid = test_project(db, "p"), issues[3];
     issues[0] = add_issue(db, pid, "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee");
     issues[1] = add_issue(db, pid, "ffffffffffffffffffffffffffffffff");
     issues[2] = add_issue(db, pid, "00000000000000000000000000000000");

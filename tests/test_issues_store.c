@@ -21,14 +21,6 @@ static struct db *writer(void **state)
     return store_writer(((struct test_store *)*state)->store);
 }
 
-static int64_t project(struct db *db)
-{
-    int64_t id = 0;
-    char key[PUBLIC_KEY_HEX + 1];
-    assert_int_equal(projects_create(db, "p", &id, key), 0);
-    return id;
-}
-
 static int64_t add_issue(struct db *db, int64_t pid, const char *title, const char *culprit,
                          const char *level, const char *status, int64_t first, int64_t last,
                          int64_t count)
@@ -132,12 +124,12 @@ static void expect_ids(struct db *db, int64_t pid, const struct issue_query *q, 
 static void test_list_defaults_to_unresolved_newest_first(void **state)
 {
     struct db *db = writer(state);
-    int64_t p = project(db);
+    int64_t p = test_project(db, "p");
     int64_t a = add_issue(db, p, "A", "", "error", "unresolved", 100, 300, 1);
     int64_t b = add_issue(db, p, "B", "", "error", "unresolved", 200, 500, 1);
     int64_t c = add_issue(db, p, "C", "", "error", "resolved", 200, 900, 1);
     int64_t d = add_issue(db, p, "D", "", "error", "unresolved", 200, 500, 1); /* tie with b */
-    add_issue(db, project(db), "other project", "", "error", "unresolved", 1, 1000, 1);
+    add_issue(db, test_project(db, "p"), "other project", "", "error", "unresolved", 1, 1000, 1);
     struct issue_query q = query();
     char want[128];
     snprintf(want, sizeof want, "%lld,%lld,%lld", (long long)d, (long long)b, (long long)a);
@@ -164,7 +156,7 @@ static void test_list_defaults_to_unresolved_newest_first(void **state)
 static void test_list_filters_status_level_text_and_time(void **state)
 {
     struct db *db = writer(state);
-    int64_t p = project(db);
+    int64_t p = test_project(db, "p");
     int64_t a = add_issue(db, p, "ValueError: Bad 100%", "app.views in get", "error", "resolved",
                           100, 300, 1);
     int64_t b =
@@ -211,7 +203,7 @@ static void test_list_filters_status_level_text_and_time(void **state)
 static void test_list_sorts_and_pages_with_stable_cursors(void **state)
 {
     struct db *db = writer(state);
-    int64_t p = project(db);
+    int64_t p = test_project(db, "p");
     int64_t id[5];
     for (int i = 0; i < 5; i++) /* first_seen ascending, counts descending, last_seen tied */
         id[i] = add_issue(db, p, "I", "", "error", "unresolved", 10 * (i + 1), 1000, 50 - i);
@@ -262,7 +254,7 @@ static void test_list_sorts_and_pages_with_stable_cursors(void **state)
 static void test_status_changes_single_and_bulk_stay_in_project(void **state)
 {
     struct db *db = writer(state);
-    int64_t p = project(db), other = project(db);
+    int64_t p = test_project(db, "p"), other = test_project(db, "p");
     int64_t a = add_issue(db, p, "A", "", "error", "unresolved", 1, 1, 1);
     int64_t b = add_issue(db, p, "B", "", "error", "unresolved", 1, 1, 1);
     int64_t x = add_issue(db, other, "X", "", "error", "unresolved", 1, 1, 1);
@@ -294,7 +286,7 @@ static void test_status_changes_single_and_bulk_stay_in_project(void **state)
 static void test_histogram_counts_the_last_24_hours_by_hour(void **state)
 {
     struct db *db = writer(state);
-    int64_t p = project(db);
+    int64_t p = test_project(db, "p");
     int64_t i = add_issue(db, p, "A", "", "error", "unresolved", 1, 1, 4);
     int64_t now = 1000 * DAY_MS + 30 * 60000; /* half past an hour */
     add_event(db, p, i, 1, now, NULL, "{}");
@@ -313,7 +305,7 @@ static void test_histogram_counts_the_last_24_hours_by_hour(void **state)
 static void test_tags_are_counted_per_batch_and_summarized(void **state)
 {
     struct db *db = writer(state);
-    int64_t p = project(db);
+    int64_t p = test_project(db, "p");
     int64_t i = add_issue(db, p, "A", "", "error", "unresolved", 1, 1, 3);
     int64_t j = add_issue(db, p, "B", "", "error", "unresolved", 1, 1, 1);
     struct event_tags *prod = test_tags_of("{\"environment\":\"prod\",\"release\":\"1.0\","
@@ -394,7 +386,7 @@ static void test_tag_extraction_skips_oversized_and_keeps_first_key(void **state
 static void test_events_page_newest_first_and_payload_round_trips(void **state)
 {
     struct db *db = writer(state);
-    int64_t p = project(db);
+    int64_t p = test_project(db, "p");
     int64_t i = add_issue(db, p, "A", "", "error", "unresolved", 1, 1, 3);
     add_event(db, p, i, 1, 1000, "prod", "{\"event_id\":\"one\"}");
     add_event(db, p, i, 2, 2000, NULL, "{\"event_id\":\"two\"}");
@@ -427,14 +419,14 @@ static void test_events_page_newest_first_and_payload_round_trips(void **state)
     assert_string_equal(text, "{\"event_id\":\"three\",\"x\":[1,2]}");
     assert_int_equal(len, strlen(text));
     free(text);
-    assert_int_equal(events_get_payload(db, project(db), id, &text, &len), -ENOENT);
+    assert_int_equal(events_get_payload(db, test_project(db, "p"), id, &text, &len), -ENOENT);
 }
 
 static void test_retention_deletes_old_and_over_cap_keeping_counts(void **state)
 {
     struct test_store *ts = *state;
     struct db *db = store_writer(ts->store);
-    int64_t p = project(db);
+    int64_t p = test_project(db, "p");
     int64_t now = store_now_ms();
     int64_t old = add_issue(db, p, "old", "", "error", "unresolved", 1, 1, 7);
     int64_t busy = add_issue(db, p, "busy", "", "error", "unresolved", 1, 1, 12);
@@ -470,7 +462,7 @@ static void test_retention_thread_starts_and_stops_promptly(void **state)
 {
     struct test_store *ts = *state;
     struct db *db = store_writer(ts->store);
-    int64_t p = project(db);
+    int64_t p = test_project(db, "p");
     int64_t i = add_issue(db, p, "old", "", "error", "unresolved", 1, 1, 1);
     add_event(db, p, i, 1, store_now_ms() - 100 * DAY_MS, NULL, "{}");
     struct retention_options o = {.retention_days = 90,

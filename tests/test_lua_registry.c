@@ -55,9 +55,7 @@ static void test_registry_activate_validate_and_rollback(void **state)
     ts->tb.cfg.lua_dir = PERISCOPE_SOURCE_DIR "/tests/fixtures/lua";
     struct server srv = {.cfg = &ts->tb.cfg, .store = ts->store};
     struct db *db = store_acquire(ts->store);
-    int64_t pid;
-    char key[PUBLIC_KEY_HEX + 1];
-    assert_int_equal(projects_create(db, "registry", &pid, key), 0);
+    int64_t pid = test_project(db, "registry");
     store_release(ts->store, db);
 
     assert_int_equal(script_registry_open(&srv, &srv.scripts), 0);
@@ -123,9 +121,7 @@ static void test_registry_counts_hook_errors_per_project(void **state)
     ts->tb.cfg.lua_dir = PERISCOPE_SOURCE_DIR "/tests/fixtures/lua";
     struct server srv = {.cfg = &ts->tb.cfg, .store = ts->store};
     struct db *db = store_acquire(ts->store);
-    int64_t pid;
-    char key[PUBLIC_KEY_HEX + 1];
-    assert_int_equal(projects_create(db, "stats", &pid, key), 0);
+    int64_t pid = test_project(db, "stats");
     store_release(ts->store, db);
     int64_t v = store_script(ts, pid,
                              "return { filter = function(e)\n"

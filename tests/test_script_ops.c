@@ -55,9 +55,7 @@ static void node_close(struct node *n)
 static int64_t new_project(struct store *store, const char *name)
 {
     struct db *db = store_acquire(store);
-    int64_t pid;
-    char key[PUBLIC_KEY_HEX + 1];
-    assert_int_equal(projects_create(db, name, &pid, key), 0);
+    int64_t pid = test_project(db, name);
     store_release(store, db);
     return pid;
 }
