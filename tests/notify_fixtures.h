@@ -18,14 +18,6 @@ static inline int64_t fx_insert_id(struct db *db, struct db_stmt *st)
     return id;
 }
 
-static inline int64_t fx_project(struct db *db, const char *name)
-{
-    int64_t id = 0;
-    char key[PUBLIC_KEY_HEX + 1];
-    assert_int_equal(projects_create(db, name, &id, key), 0);
-    return id;
-}
-
 static inline int64_t fx_destination(struct db *db, int64_t project, const char *type,
                                      const char *config_json)
 {

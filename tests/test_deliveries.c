@@ -12,7 +12,7 @@ static struct db *writer(void **state)
 static void test_enqueue_makes_one_delivery_per_enabled_destination(void **state)
 {
     struct db *db = writer(state);
-    int64_t p = fx_project(db, "shop");
+    int64_t p = test_project(db, "shop");
     int64_t d1 = fx_destination(db, p, "internal_logger", "{}");
     int64_t d2 =
         fx_destination(db, p, "generic_webhook", "{\"webhook_url\":\"https://example.com/h\"}");
@@ -27,7 +27,7 @@ static void test_enqueue_makes_one_delivery_per_enabled_destination(void **state
 static void test_claim_is_a_lease_and_records_only_under_it(void **state)
 {
     struct db *db = writer(state);
-    int64_t p = fx_project(db, "shop");
+    int64_t p = test_project(db, "shop");
     fx_destination(db, p, "internal_logger", "{}");
     fx_alert(db, p, "Boom");
     struct delivery_claim c[4];
@@ -71,7 +71,7 @@ static void test_claim_is_a_lease_and_records_only_under_it(void **state)
 static void test_retry_is_due_only_at_next_attempt(void **state)
 {
     struct db *db = writer(state);
-    int64_t p = fx_project(db, "shop");
+    int64_t p = test_project(db, "shop");
     fx_destination(db, p, "internal_logger", "{}");
     fx_alert(db, p, "Boom");
     struct delivery_claim c;
@@ -94,7 +94,7 @@ static void test_retry_is_due_only_at_next_attempt(void **state)
 static void test_held_delivery_comes_back_marked_for_digest(void **state)
 {
     struct db *db = writer(state);
-    int64_t p = fx_project(db, "shop");
+    int64_t p = test_project(db, "shop");
     fx_destination(db, p, "internal_logger", "{}");
     fx_alert(db, p, "Boom");
     struct delivery_claim c;
@@ -114,7 +114,7 @@ static void test_two_connections_never_claim_the_same_delivery(void **state)
 {
     struct test_store *ts = *state;
     struct db *db = writer(state);
-    int64_t p = fx_project(db, "shop");
+    int64_t p = test_project(db, "shop");
     fx_destination(db, p, "internal_logger", "{}");
     for (int i = 0; i < 10; i++)
         fx_alert(db, p, "Boom");
@@ -142,7 +142,7 @@ static void test_two_connections_never_claim_the_same_delivery(void **state)
 static void test_alert_context_has_issue_project_and_event(void **state)
 {
     struct db *db = writer(state);
-    int64_t p = fx_project(db, "shop");
+    int64_t p = test_project(db, "shop");
     int64_t a = fx_alert(db, p, "ZeroDivisionError: division by zero");
     json_t *ctx = NULL;
     assert_int_equal(deliveries_alert_context(db, a, &ctx), 0);
@@ -164,7 +164,7 @@ static void test_alert_context_has_issue_project_and_event(void **state)
 static void test_list_alerts_nests_deliveries_and_attempts(void **state)
 {
     struct db *db = writer(state);
-    int64_t p = fx_project(db, "shop");
+    int64_t p = test_project(db, "shop");
     fx_destination(db, p, "internal_logger", "{}");
     int64_t a1 = fx_alert(db, p, "First");
     int64_t a2 = fx_alert(db, p, "Second");
@@ -200,7 +200,7 @@ static void test_list_alerts_nests_deliveries_and_attempts(void **state)
 static void test_destinations_crud_is_scoped_to_the_project(void **state)
 {
     struct db *db = writer(state);
-    int64_t p = fx_project(db, "shop"), q = fx_project(db, "other");
+    int64_t p = test_project(db, "shop"), q = test_project(db, "other");
     int64_t d = fx_destination(db, p, "slack_webhook",
                                "{\"webhook_url\":\"https://hooks.slack.com/services/T0/B0/x\"}");
     json_t *row = NULL;

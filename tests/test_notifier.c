@@ -154,7 +154,7 @@ static void test_webhook_slack_and_email_arrive_signed_and_formatted(void **stat
     }
     sleep_ms(600);
 
-    int64_t p = fx_project(db, "shop");
+    int64_t p = test_project(db, "shop");
     char cfg[512];
     snprintf(cfg, sizeof cfg,
              "{\"webhook_url\":\"http://127.0.0.1:%d/hook\",\"secret\":\"" SECRET "\","
@@ -247,7 +247,7 @@ static void test_failures_are_retried_with_backoff_honouring_retry_after(void **
     struct db *db = store_writer(ts->store);
     struct receiver r;
     receiver_start(ts, &r, "500,429:1,204");
-    int64_t p = fx_project(db, "shop");
+    int64_t p = test_project(db, "shop");
     char cfg[256];
     snprintf(cfg, sizeof cfg, "{\"webhook_url\":\"http://127.0.0.1:%d/hook\"}", r.port);
     int64_t d = fx_destination(db, p, "generic_webhook", cfg);
@@ -293,7 +293,7 @@ static void test_a_hanging_receiver_times_out_and_is_retried(void **state)
     struct receiver r;
     receiver_start(ts, &r, "hang,204");
     setenv("NOTIFY_TIMEOUT_MS", "700", 1);
-    int64_t p = fx_project(db, "shop");
+    int64_t p = test_project(db, "shop");
     char cfg[256];
     snprintf(cfg, sizeof cfg, "{\"webhook_url\":\"http://127.0.0.1:%d/hook\"}", r.port);
     int64_t d = fx_destination(db, p, "slack_webhook", cfg);
@@ -321,7 +321,7 @@ static void test_restart_mid_retry_loses_nothing_and_sends_once(void **state)
     struct receiver r;
     receiver_start(ts, &r, "503,204");
     setenv("NOTIFY_RETRY_BASE_MS", "3000", 1);
-    int64_t p = fx_project(db, "shop");
+    int64_t p = test_project(db, "shop");
     char cfg[256];
     snprintf(cfg, sizeof cfg, "{\"webhook_url\":\"http://127.0.0.1:%d/hook\"}", r.port);
     int64_t d = fx_destination(db, p, "discord_webhook", cfg);
@@ -356,7 +356,7 @@ static void test_localhost_is_refused_without_the_override(void **state)
     struct db *db = store_writer(ts->store);
     struct receiver r;
     receiver_start(ts, &r, "204");
-    int64_t p = fx_project(db, "shop");
+    int64_t p = test_project(db, "shop");
     char cfg[256];
     snprintf(cfg, sizeof cfg, "{\"webhook_url\":\"http://localhost:%d/hook\"}", r.port);
     int64_t d = fx_destination(db, p, "generic_webhook", cfg);
@@ -390,7 +390,7 @@ static void test_a_burst_beyond_the_rate_is_folded_into_one_digest(void **state)
     struct receiver r;
     receiver_start(ts, &r, "204");
     setenv("NOTIFY_THROTTLE_WINDOW_MS", "1500", 1);
-    int64_t p = fx_project(db, "shop");
+    int64_t p = test_project(db, "shop");
     char cfg[256];
     snprintf(cfg, sizeof cfg, "{\"webhook_url\":\"http://127.0.0.1:%d/hook\"}", r.port);
     int64_t d = fx_destination(db, p, "generic_webhook", cfg);
