@@ -38,6 +38,7 @@ How Sentry groups (and so this file):
 local periscope = rawget(_G, "periscope") or require("periscope")
 local frame_rules = require("periscope.frame_rules")
 local frames_mod = require("periscope.grouping_frames")
+local metadata = require("periscope.metadata")
 local stack = require("periscope.grouping_stack")
 
 local M = {}
@@ -271,7 +272,7 @@ end
 
 M.default = function(event)
   local components, variant = default_components(event)
-  local title, culprit = frames_mod.title_and_culprit(event, raw_message)
+  local title, culprit = metadata.title_and_culprit(event, raw_message)
   return { components = components, title = title, culprit = culprit, variant = variant }
 end
 
