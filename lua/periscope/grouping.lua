@@ -272,7 +272,7 @@ end
 
 M.default = function(event)
   local components, variant = default_components(event)
-  local title, culprit = metadata.title_and_culprit(event, raw_message)
+  local title, culprit = metadata.title_and_culprit(event)
   return { components = components, title = title, culprit = culprit, variant = variant }
 end
 

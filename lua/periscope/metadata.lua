@@ -1,104 +1,423 @@
---[[ periscope.metadata — an event's title and culprit, as the issue list,
-notifications and the API show them (periscope.grouping returns them with
-the components). ]]
+--[[ periscope.metadata — an event's title and culprit as Sentry stores them:
+the title of its event type (src/sentry/eventtypes/: ErrorEvent,
+DefaultEvent) and get_culprit (src/sentry/event_manager.py), computed on the
+event as Relay would have normalized it. README.md ("Titles and culprits")
+says the same for users.
+
+API: M.title_and_culprit(event) -> title, culprit
+     M.title(event), M.culprit(event)
+
+`event` is the normalized event table (periscope.grouping's input). What
+Relay does before Sentry reads the event, and so what is read here:
+  - an exception without a type whose value is "Word: rest" (one line) has
+    type "Word" and value "rest"; one with neither type nor value is gone;
+  - with exactly one exception, a top-level stacktrace is that exception's;
+  - a frame's filename is its abs_path when it has none (its path when the
+    abs_path is an http(s), file or applewebdata URL);
+  - request.url loses its query string and fragment;
+  - an unknown event platform is "other".
+Frames are in-app as the built-in frame rules decide (Sentry applies its
+stack trace rules to the event before it computes title and culprit). ]]
+
+local stack = require("periscope.grouping_stack")
+local frame_rules = require("periscope.frame_rules")
+local function_name = require("periscope.function_name")
 
 local M = {}
 
-local function str(s) return type(s) == "string" and s or nil end
+local TITLE_CHARS = 100        -- a title's first line (DefaultEvent, ErrorEvent)
+local TYPE_CHARS = 128         -- an exception type in the metadata
+local CULPRIT_CHARS = 200      -- MAX_CULPRIT_LENGTH
 
-local function truncate(s, n)
-  if #s <= n then return s end -- never more characters than bytes
-  if utf8.len(s) and utf8.len(s) > n then
-    return s:sub(1, utf8.offset(s, n - 2) - 1) .. "..."
-  end
-  return s
-end
+-- Relay's VALID_PLATFORMS: any other event platform becomes "other".
+local PLATFORMS = {}
+for p in ("as3 c cfml cocoa csharp elixir haskell go groovy java javascript native node objc other perl php python ruby")
+  :gmatch("%S+") do PLATFORMS[p] = true end
 
-local function first_line(s)
-  return s:match("^[^\n\r]*") or s
-end
+local function nonempty(s) return type(s) == "string" and s ~= "" and s or nil end
 
 local function values_of(x)
   if type(x) ~= "table" then return {} end
   return type(x.values) == "table" and x.values or x
 end
 
-local function frame_culprit(f, platform)
-  platform = str(f.platform) or platform
-  if platform == "objc" or platform == "cocoa" or platform == "native" then return str(f["function"]) or "?" end
-  local loc = str(f.module) or str(f.filename)
-  if not loc or loc == "" then return "" end
-  if platform == "javascript" or platform == "node" then
-    return (str(f["function"]) or "?") .. "(" .. loc .. ")"
-  end
-  return loc .. " in " .. (str(f["function"]) or "?")
-end
+---------------------------------------------------------------- text helpers
 
-local function culprit(event)
-  if str(event.culprit) and event.culprit ~= "" then return event.culprit end
-  if str(event.transaction) and event.transaction ~= "" then return event.transaction end
-  local excs = values_of(event.exception)
-  local stack
-  if #excs > 0 then
-    local last = excs[#excs]
-    if type(last) == "table" and type(last.mechanism) == "table" and last.mechanism.synthetic then return "" end
-    for _, e in ipairs(excs) do
-      if type(e) == "table" and type(e.stacktrace) == "table" and #values_of(e.stacktrace.frames) > 0 then
-        stack = e.stacktrace
-      end
+local function is_char_start(b) return b < 0x80 or b >= 0xC0 end
+
+-- Sentry's truncatechars: at most n characters (code points), the cut ones
+-- replaced by "..." within the n.
+local function truncatechars(s, n)
+  if #s <= n then return s end -- a character is at least a byte
+  local chars, cut = 0, nil
+  for i = 1, #s do
+    if is_char_start(s:byte(i)) then
+      if chars == n - 3 then cut = i end
+      if chars == n then return s:sub(1, cut - 1) .. "..." end
+      chars = chars + 1
     end
-  elseif type(event.stacktrace) == "table" and #values_of(event.stacktrace.frames) > 0 then
-    stack = event.stacktrace
   end
-  local result
-  if stack then
-    local frames, default = values_of(stack.frames), nil
-    for i = #frames, 1, -1 do
-      local f = frames[i]
-      if type(f) == "table" then
-        if f.in_app == true then
-          local c = frame_culprit(f, str(event.platform))
-          if c ~= "" then result = c break end
-        elseif default == nil then
-          default = frame_culprit(f, str(event.platform))
-        end
-      end
+  return s
+end
+
+-- The bytes of the line break at i (Python's str.splitlines), or nil.
+local function line_break_at(s, i)
+  local b = s:byte(i)
+  if b == 13 then return s:byte(i + 1) == 10 and 2 or 1 end
+  if b == 10 or b == 11 or b == 12 or b == 28 or b == 29 or b == 30 then return 1 end
+  if b == 0xC2 and s:byte(i + 1) == 0x85 then return 2 end
+  if b == 0xE2 and s:byte(i + 1) == 0x80 and (s:byte(i + 2) == 0xA8 or s:byte(i + 2) == 0xA9) then return 3 end
+  return nil
+end
+
+-- s.splitlines()[0]
+local function first_line(s)
+  local i = s:find("[\n\r\v\f\28\29\30\194\226]")
+  while i do
+    if line_break_at(s, i) then return s:sub(1, i - 1) end
+    i = s:find("[\n\r\v\f\28\29\30\194\226]", i + 1)
+  end
+  return s
+end
+
+-- Python's whitespace (str.strip): ASCII, U+0085, U+00A0 and the Unicode
+-- spaces; the bytes of the one at i, or nil.
+local function space_at(s, i)
+  local b = s:byte(i)
+  if b == 32 or (b >= 9 and b <= 13) or (b >= 28 and b <= 31) then return 1 end
+  if b == 0xC2 then
+    local c = s:byte(i + 1)
+    return (c == 0x85 or c == 0xA0) and 2 or nil
+  end
+  if b == 0xE1 and s:byte(i + 1) == 0x9A and s:byte(i + 2) == 0x80 then return 3 end -- U+1680
+  if b == 0xE2 then
+    local c, d = s:byte(i + 1), s:byte(i + 2)
+    if c == 0x80 and d and ((d >= 0x80 and d <= 0x8A) or d == 0xA8 or d == 0xA9 or d == 0xAF) then return 3 end
+    if c == 0x81 and d == 0x9F then return 3 end -- U+205F
+  end
+  if b == 0xE3 and s:byte(i + 1) == 0x80 and s:byte(i + 2) == 0x80 then return 3 end -- U+3000
+  return nil
+end
+
+local function strip(s)
+  local i, j = 1, #s
+  while i <= j do
+    local n = space_at(s, i)
+    if not n then break end
+    i = i + n
+  end
+  while j >= i do
+    -- step back to the start of the last character
+    local k = j
+    while k > i and not is_char_start(s:byte(k)) do k = k - 1 end
+    local n = space_at(s, k)
+    if not n or k + n - 1 ~= j then break end
+    j = k - 1
+  end
+  return s:sub(i, j)
+end
+
+------------------------------------------------------------------------ URLs
+
+local SPECIAL_PORTS = { http = "80", https = "443", ws = "80", wss = "443", ftp = "21", file = "" }
+
+-- The path percent-encode set of the URL standard, for bytes.
+local function encode_path(p)
+  return (p:gsub("[%c \"<>`{}\127-\255]", function(c) return ("%%%02X"):format(c:byte()) end))
+end
+
+local function is_dot(seg) local l = seg:lower() return l == "." or l == "%2e" end
+local function is_dotdot(seg)
+  local l = seg:lower()
+  return l == ".." or l == ".%2e" or l == "%2e." or l == "%2e%2e"
+end
+
+-- "." and ".." segments resolved, as the URL parser does.
+local function resolve_dots(path)
+  local out, trailing = {}, false
+  local segs = {}
+  for seg in (path .. "/"):gmatch("([^/]*)/") do segs[#segs + 1] = seg end
+  for i = 2, #segs do -- segs[1] is the empty text before the leading '/'
+    local seg = segs[i]
+    trailing = false
+    if is_dotdot(seg) then
+      if #out > 0 then out[#out] = nil end
+      trailing = true
+    elseif is_dot(seg) then
+      trailing = true
+    else
+      out[#out + 1] = seg
     end
-    result = result or default
   end
-  if (not result or result == "") and type(event.request) == "table" then result = str(event.request.url) end
-  return truncate(result or "", 200)
+  if trailing then out[#out + 1] = "" end
+  return "/" .. table.concat(out, "/")
 end
 
--- As Relay formats a logentry without `formatted`: %-style placeholders
--- take the params in order.
-local function format_logentry(le)
-  local template, params = str(le.message), le.params
-  if not template or type(params) ~= "table" or #params == 0 then return nil end
-  local i = 0
-  return (template:gsub("%%[-#0 +]*%d*%.?%d*[sdifrx%%]", function(spec)
-    if spec == "%%" then return "%" end
-    i = i + 1
-    return params[i] ~= nil and tostring(params[i]) or spec
-  end))
-end
-
-function M.title_and_culprit(event, raw_message)
-  local excs = values_of(event.exception)
-  local main = excs[#excs]
-  local title
-  local le = type(event.logentry) == "table" and event.logentry or {}
-  local message = str(le.formatted) or format_logentry(le) or raw_message(event)
-  if type(main) == "table" and not (type(main.mechanism) == "table" and main.mechanism.synthetic) then
-    title = (str(main.type) and main.type ~= "") and main.type or "Error"
-    local value = str(main.value)
-    if value and value ~= "" then title = title .. ": " .. truncate(first_line(value), 100) end
-  elseif message and message:find("%S") then
-    title = truncate(first_line(message:match("^%s*(.-)%s*$")), 100)
+-- A URL as Rust's url crate parses it (scheme, host, port, path; query and
+-- fragment dropped), or nil when that parser would refuse it. Covers what
+-- frames and requests carry: hierarchical URLs with an authority, and
+-- opaque ones (mailto:x).
+local function parse_url(u)
+  u = u:gsub("[\t\n\r]", ""):match("^[%c ]*(.-)[%c ]*$")
+  local scheme, rest = u:match("^(%a[%w+.-]*):(.*)$")
+  if not scheme then return nil end
+  scheme = scheme:lower()
+  rest = rest:gsub("#.*$", ""):gsub("%?.*$", "")
+  local special = SPECIAL_PORTS[scheme] ~= nil
+  if special then rest = rest:gsub("\\", "/") end
+  local authority, path
+  if special and scheme ~= "file" then
+    authority, path = rest:match("^/*([^/]*)(.*)$")
+    if authority == "" then return nil end
+  elseif rest:sub(1, 2) == "//" then
+    authority, path = rest:match("^//([^/]*)(.*)$")
   else
-    title = "<unlabeled event>"
+    if special then return { scheme = scheme, host = "", path = resolve_dots(encode_path("/" .. rest:gsub("^/*", ""))) } end
+    return { scheme = scheme, opaque = rest, path = "" }
   end
-  return title, culprit(event)
+  local userinfo, hostport = authority:match("^(.*)@([^@]*)$")
+  hostport = hostport or authority
+  local host, port = hostport:match("^(%[[^%]]*%])(.*)$")
+  if not host then host, port = hostport:match("^([^:]*)(.*)$") end
+  if port ~= "" then
+    port = port:match("^:(%d*)$")
+    if not port or (port ~= "" and tonumber(port) > 65535) then return nil end
+    port = port:gsub("^0+(%d)", "%1")
+  end
+  if special then
+    host = host:lower()
+    if scheme ~= "file" and host == "" then return nil end
+    if port == SPECIAL_PORTS[scheme] then port = "" end
+  end
+  if path == "" then
+    path = special and "/" or ""
+  else
+    path = resolve_dots(encode_path(path))
+  end
+  return { scheme = scheme, userinfo = userinfo, host = host, port = port, path = path }
 end
+
+local function serialize_url(p)
+  if p.opaque then return p.scheme .. ":" .. p.opaque end
+  return p.scheme .. "://" .. (p.userinfo and p.userinfo .. "@" or "") .. p.host
+    .. (p.port ~= "" and ":" .. p.port or "") .. p.path
+end
+
+-- Relay's request.url: the URL without query string and fragment.
+local function request_url(url)
+  url = nonempty(url)
+  if not url then return nil end
+  if url:sub(-3) == "\u{2026}" then url = url:sub(1, -4) .. "..." end
+  local parsed = parse_url(url)
+  if parsed then return serialize_url(parsed) end
+  return (url:gsub("#.*$", ""):gsub("%?.*$", ""))
+end
+
+local URL_SCHEMES = { "file:", "http:", "https:", "applewebdata:" }
+
+-- The filename Relay gives a frame: its own, else its abs_path (the URL's
+-- path when abs_path is a URL with one).
+local function frame_filename(f)
+  local filename, abs_path = nonempty(f.filename), nonempty(f.abs_path)
+  if not abs_path then abs_path, filename = filename, nil end
+  if filename or not abs_path then return filename end
+  for _, prefix in ipairs(URL_SCHEMES) do
+    if abs_path:sub(1, #prefix) == prefix then
+      local parsed = parse_url(abs_path)
+      if parsed and parsed.path ~= "" and parsed.path ~= "/" then return parsed.path end
+      break
+    end
+  end
+  return abs_path
+end
+
+------------------------------------------------------------ the event's view
+
+-- Relay's exception normalization, read-only: type and value as Relay keeps
+-- them, or nil for an exception Relay drops.
+local function exception_view(exc)
+  if type(exc) ~= "table" then return nil end
+  local ty = type(exc.type) == "string" and exc.type or nil -- "" is kept: Sentry titles it ": value"
+  local value = exc.value
+  if type(value) == "number" or type(value) == "boolean" then value = tostring(value) end
+  value = nonempty(value)
+  if not nonempty(ty) and value then
+    local t, v = value:match("^([%w_\128-\255]+):([^\n]*)$")
+    if t then ty, value = t, nonempty(v:match("^%s*(.-)%s*$")) end
+  end
+  if not nonempty(ty) and not value then return nil end
+  return { type = ty, value = value, raw = exc }
+end
+
+-- The exceptions (nil where Relay drops one, so positions stay) and the
+-- top-level stacktrace Relay leaves.
+local function view(event)
+  local raw = values_of(event.exception)
+  local excs = {}
+  for i = 1, #raw do excs[i] = exception_view(raw[i]) or false end
+  local top = type(event.stacktrace) == "table" and event.stacktrace or nil
+  local moved
+  if #raw == 1 and top and type(raw[1]) == "table" then moved, top = top, nil end
+  local platform = nonempty(event.platform)
+  return { excs = excs, count = #raw, top = top, moved = moved,
+    platform = platform and PLATFORMS[platform] and platform or "other" }
+end
+
+local function stacktrace_of(v, i)
+  local e = v.excs[i]
+  if not e then return nil end
+  if v.moved then return v.moved end
+  return type(e.raw.stacktrace) == "table" and e.raw.stacktrace or nil
+end
+
+local function frames_of(st)
+  if type(st) ~= "table" then return {} end
+  return values_of(st.frames)
+end
+
+-- in_app of every table frame as the built-in frame rules leave it.
+local function in_app_flags(frames, event)
+  local states = stack.rule_states(frames, event, frame_rules)
+  local flags, k = {}, 0
+  for i, f in ipairs(frames) do
+    if type(f) == "table" then
+      k = k + 1
+      flags[i] = states[k].in_app
+    end
+  end
+  return flags
+end
+
+-------------------------------------------------------------------- culprit
+
+local FUNCTION_ONLY = { objc = true, cocoa = true, native = true }
+local URL_STYLE = { javascript = true, node = true }
+
+local function frame_culprit(f, platform)
+  platform = nonempty(f.platform) or platform
+  local func = nonempty(f["function"])
+  if FUNCTION_ONLY[platform] then return func or "?" end
+  local loc = nonempty(f.module) or frame_filename(f)
+  if not loc then return "" end
+  if URL_STYLE[platform] then return (func or "?") .. "(" .. loc .. ")" end
+  return loc .. " in " .. (func or "?")
+end
+
+local function stacktrace_culprit(frames, event, platform)
+  local in_app = in_app_flags(frames, event)
+  local default
+  for i = #frames, 1, -1 do
+    local f = frames[i]
+    if type(f) == "table" and next(f) ~= nil then
+      if in_app[i] then
+        local c = frame_culprit(f, platform)
+        if c ~= "" then return c end
+      elseif default == nil then
+        default = frame_culprit(f, platform)
+      end
+    end
+  end
+  return default
+end
+
+local function generate_culprit(event, v)
+  local present = {}
+  for i = 1, v.count do if v.excs[i] then present[#present + 1] = i end end
+  local frames
+  if #present > 0 then
+    local last = v.excs[present[#present]].raw
+    if type(last.mechanism) == "table" and last.mechanism.synthetic then return "" end
+    for _, i in ipairs(present) do
+      local f = frames_of(stacktrace_of(v, i))
+      if #f > 0 then frames = f end
+    end
+  elseif #frames_of(v.top) > 0 then
+    frames = frames_of(v.top)
+  end
+  local culprit = frames and stacktrace_culprit(frames, event, v.platform)
+  if (not culprit or culprit == "") and type(event.request) == "table" then
+    culprit = request_url(event.request.url)
+  end
+  return culprit or ""
+end
+
+function M.culprit(event, v)
+  v = v or view(event)
+  local c = nonempty(event.culprit) or nonempty(event.transaction) or generate_culprit(event, v)
+  return truncatechars(c, CULPRIT_CHARS)
+end
+
+---------------------------------------------------------------------- title
+
+local UNNAMED = { ["<redacted>"] = true, ["<unknown>"] = true }
+
+-- get_crash_frame_from_event_data: the innermost in-app frame with a
+-- function of the last exception's stack (else the top-level one, else a
+-- lone thread's), else the innermost such frame.
+local function crash_function(event, v)
+  local frames = frames_of(stacktrace_of(v, v.count))
+  if #frames == 0 then frames = frames_of(v.top) end
+  if #frames == 0 then
+    local threads = values_of(event.threads)
+    if #threads == 1 and type(threads[1]) == "table" then frames = frames_of(threads[1].stacktrace) end
+  end
+  if #frames == 0 then return nil end
+  local in_app = in_app_flags(frames, event)
+  local default
+  for i = #frames, 1, -1 do
+    local f = frames[i]
+    if type(f) == "table" and type(f["function"]) == "string" and not UNNAMED[f["function"]] then
+      if in_app[i] then return function_name.for_frame(f, v.platform) end
+      default = default or f
+    end
+  end
+  return default and function_name.for_frame(default, v.platform)
+end
+
+-- ErrorEvent: "Type: first line of the value", the crash frame's function
+-- for a synthetic exception, "<unknown>" when Relay dropped the exception.
+local function error_title(event, v)
+  local exc = v.excs[v.count]
+  if not exc then return "<unknown>" end
+  local mech = exc.raw.mechanism
+  if not (type(mech) == "table" and mech.synthetic) then
+    local title = truncatechars(exc.type or "Error", TYPE_CHARS)
+    if exc.value then title = title .. ": " .. truncatechars(first_line(truncatechars(exc.value, 1024)), TITLE_CHARS) end
+    return title
+  end
+  return crash_function(event, v) or "<unknown>"
+end
+
+local function message_text(event)
+  local le = event.logentry
+  if type(le) == "table" then return nonempty(le.formatted) or nonempty(le.message) end
+  -- an event table that never went through normalize (specs, tools)
+  local m = event.message
+  if type(m) == "table" then return nonempty(m.formatted) or nonempty(m.message) end
+  return nonempty(m)
+end
+
+-- DefaultEvent: the first line of the message, "<unlabeled event>" without.
+local function default_title(event)
+  local message = message_text(event)
+  message = message and strip(message)
+  if not message or message == "" then return "<unlabeled event>" end
+  return truncatechars(first_line(message), TITLE_CHARS)
+end
+
+function M.title(event, v)
+  v = v or view(event)
+  if v.count > 0 then return error_title(event, v) end
+  return default_title(event)
+end
+
+function M.title_and_culprit(event)
+  local v = view(event)
+  return M.title(event, v), M.culprit(event, v)
+end
+
+-- For the specs: the URL and text helpers on their own.
+M._request_url, M._frame_filename, M._truncatechars, M._first_line, M._strip =
+  request_url, frame_filename, truncatechars, first_line, strip
 
 return M
