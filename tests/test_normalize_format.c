@@ -157,6 +157,19 @@ static void test_curly_missing_or_misplaced_params_leave_the_template(void **sta
     expect("{ 0} {a-b}", "[\"a\"]", NULL);
 }
 
+/* The examples README.md ("Titles, culprits and log messages") shows. */
+static void test_readme_examples(void **state)
+{
+    (void)state;
+    expect("invoice %s failed", "[\"INV-77\"]", "invoice INV-77 failed");
+    expect("user %(user)s owes %(amount)d", "{\"user\": \"ann\", \"amount\": 12}",
+           "user ann owes 12");
+    expect("100%% done, %5.1f s", "[2.25]", "100% done, 2.25 s");
+    expect("{} failed after {1} tries", "[\"sync\", 3]", "sync failed after 3 tries");
+    expect("{host} is down", "{\"host\": \"db1\"}", "db1 is down");
+    expect("no account for %s", "[null]", NULL);
+}
+
 static void test_templates_without_placeholders_or_params(void **state)
 {
     (void)state;
@@ -278,6 +291,7 @@ int main(void)
         cmocka_unit_test(test_python_text_that_is_no_placeholder_stays),
         cmocka_unit_test(test_curly_positional_indexed_named),
         cmocka_unit_test(test_curly_missing_or_misplaced_params_leave_the_template),
+        cmocka_unit_test(test_readme_examples),
         cmocka_unit_test(test_templates_without_placeholders_or_params),
         cmocka_unit_test(test_output_is_capped_at_the_message_limit),
         cmocka_unit_test(test_capped_dup_and_lenient_text),
