@@ -16,8 +16,9 @@ Relay does before Sentry reads the event, and so what is read here:
     abs_path is an http(s), file or applewebdata URL);
   - request.url loses its query string and fragment;
   - an unknown event platform is "other".
-Frames are in-app as the built-in frame rules decide (Sentry applies its
-stack trace rules to the event before it computes title and culprit). ]]
+Frames are in-app as the SDK says and the built-in frame rules on the frame
+itself leave them (Sentry applies its stack trace rules to the event before
+it computes title and culprit). ]]
 
 local stack = require("periscope.grouping_stack")
 local frame_rules = require("periscope.frame_rules")
@@ -69,6 +70,11 @@ local function line_break_at(s, i)
   if b == 0xE2 and s:byte(i + 1) == 0x80 and (s:byte(i + 2) == 0xA8 or s:byte(i + 2) == 0xA9) then return 3 end
   return nil
 end
+
+-- A title keeps at most TITLE_CHARS characters of a first line: the
+-- first TITLE_HEAD_BYTES bytes hold them (4 bytes a character at most) and
+-- any line break that starts among them, so longer text need not be read.
+local TITLE_HEAD_BYTES = 4 * (TITLE_CHARS + 1) + 3
 
 -- s.splitlines()[0]
 local function first_line(s)
@@ -275,17 +281,23 @@ local function frames_of(st)
   return values_of(st.frames)
 end
 
--- in_app of every table frame as the built-in frame rules leave it.
-local function in_app_flags(frames, event)
-  local states = stack.rule_states(frames, event, frame_rules)
-  local flags, k = {}, 0
-  for i, f in ipairs(frames) do
-    if type(f) == "table" then
-      k = k + 1
-      flags[i] = states[k].in_app
-    end
-  end
-  return flags
+-- Whether a frame rule can make a frame in-app (the built-in ones only ever
+-- take it away): then frames the SDK did not mark need the rules too.
+local RULES_ADD_APP = false
+for _, r in ipairs(frame_rules) do
+  local set = r.set or {}
+  if set.app == true or set.app_up == true or set.app_down == true then RULES_ADD_APP = true end
+end
+
+-- Whether frame f is in-app once the built-in frame rules ran: the SDK's
+-- in_app, taken away by a rule on the frame itself (the grouping's memo of
+-- per-frame rule results answers). Rules that read a frame's neighbours
+-- (Android system runs, Python's multiprocessing spawn, JavaScript
+-- reportError) are not applied: running them means resolving the whole
+-- stack, several µs per event for a culprit they almost never change.
+local function in_app(f, event)
+  if f.in_app ~= true and not RULES_ADD_APP then return false end
+  return stack.frame_info(f, event, frame_rules).in_app
 end
 
 -------------------------------------------------------------------- culprit
@@ -304,12 +316,11 @@ local function frame_culprit(f, platform)
 end
 
 local function stacktrace_culprit(frames, event, platform)
-  local in_app = in_app_flags(frames, event)
   local default
   for i = #frames, 1, -1 do
     local f = frames[i]
     if type(f) == "table" and next(f) ~= nil then
-      if in_app[i] then
+      if in_app(f, event) then
         local c = frame_culprit(f, platform)
         if c ~= "" then return c end
       elseif default == nil then
@@ -361,13 +372,11 @@ local function crash_function(event, v)
     local threads = values_of(event.threads)
     if #threads == 1 and type(threads[1]) == "table" then frames = frames_of(threads[1].stacktrace) end
   end
-  if #frames == 0 then return nil end
-  local in_app = in_app_flags(frames, event)
   local default
   for i = #frames, 1, -1 do
     local f = frames[i]
     if type(f) == "table" and type(f["function"]) == "string" and not UNNAMED[f["function"]] then
-      if in_app[i] then return function_name.for_frame(f, v.platform) end
+      if in_app(f, event) then return function_name.for_frame(f, v.platform) end
       default = default or f
     end
   end
@@ -382,7 +391,11 @@ local function error_title(event, v)
   local mech = exc.raw.mechanism
   if not (type(mech) == "table" and mech.synthetic) then
     local title = truncatechars(exc.type or "Error", TYPE_CHARS)
-    if exc.value then title = title .. ": " .. truncatechars(first_line(truncatechars(exc.value, 1024)), TITLE_CHARS) end
+    -- Sentry cuts the value to 1,024 characters first: no difference to
+    -- the first 100 of its first line
+    if exc.value then
+      title = title .. ": " .. truncatechars(first_line(exc.value:sub(1, TITLE_HEAD_BYTES)), TITLE_CHARS)
+    end
     return title
   end
   return crash_function(event, v) or "<unknown>"
@@ -402,7 +415,7 @@ local function default_title(event)
   local message = message_text(event)
   message = message and strip(message)
   if not message or message == "" then return "<unlabeled event>" end
-  return truncatechars(first_line(message), TITLE_CHARS)
+  return truncatechars(first_line(message:sub(1, TITLE_HEAD_BYTES)), TITLE_CHARS)
 end
 
 function M.title(event, v)
