@@ -264,38 +264,19 @@ static void put_float_exp(struct text *t, double v, bool upper)
 
 static void put_json_string(struct text *t, const char *s)
 {
+    /* serde_json's escapes: short ones, else \u00XX for control bytes */
     static const char hex[] = "0123456789abcdef";
+    static const char plain[] = "\"\\\b\f\n\r\t", letter[] = "\"\\bfnrt";
     text_puts(t, "\"");
     const char *run = s;
     for (const char *p = s; *p && !text_full(t); p++) {
         unsigned char c = (unsigned char)*p;
         if (c >= 0x20 && c != '"' && c != '\\') continue;
         text_put(t, run, (size_t)(p - run));
-        char esc[7] = {'\\', 0};
-        switch (c) {
-        case '"':
-            esc[1] = '"';
-            break;
-        case '\\':
-            esc[1] = '\\';
-            break;
-        case '\b':
-            esc[1] = 'b';
-            break;
-        case '\f':
-            esc[1] = 'f';
-            break;
-        case '\n':
-            esc[1] = 'n';
-            break;
-        case '\r':
-            esc[1] = 'r';
-            break;
-        case '\t':
-            esc[1] = 't';
-            break;
-        default:
-            memcpy(esc + 1, "u00", 3);
+        const char *k = memchr(plain, c, sizeof plain - 1);
+        char esc[7] = {'\\', k ? letter[k - plain] : 'u', 0};
+        if (!k) {
+            esc[2] = esc[3] = '0';
             esc[4] = hex[c >> 4];
             esc[5] = hex[c & 15];
         }

@@ -43,14 +43,20 @@ def node_modules_dir():
     return None
 
 
+def node_and_modules(test):
+    """(node binary, node_modules with @sentry/node); skips or fails the test without."""
+    node = shutil.which("node")
+    if node is None:
+        test.skipTest("node is not installed: the @sentry/node end-to-end test needs it")
+    modules = node_modules_dir()
+    if modules is None:
+        test.fail("@sentry/node not installed: run scripts/deps.sh --test")
+    return node, modules
+
+
 class NodeSdk(unittest.TestCase):
     def test_node_sdk_events_arrive(self):
-        node = shutil.which("node")
-        if node is None:
-            self.skipTest("node is not installed: the @sentry/node end-to-end test needs it")
-        modules = node_modules_dir()
-        if modules is None:
-            self.fail("@sentry/node not installed: run scripts/deps.sh --test")
+        node, modules = node_and_modules(self)
         with open(os.path.join(modules, "@sentry", "node", "package.json")) as f:
             self.assertEqual(json.load(f)["version"], SENTRY_NODE_VERSION)
         with Server() as srv:
@@ -112,12 +118,7 @@ class NodeSdkTitles(unittest.TestCase):
         return out
 
     def test_titles_and_culprits(self):
-        node = shutil.which("node")
-        if node is None:
-            self.skipTest("node is not installed: the @sentry/node end-to-end test needs it")
-        modules = node_modules_dir()
-        if modules is None:
-            self.fail("@sentry/node not installed: run scripts/deps.sh --test")
+        node, modules = node_and_modules(self)
         with Server() as srv:
             project_id, _, dsn = create_project(srv, "node-titles")
             ids = self.run_app(node, modules, dsn, FILE_APP)

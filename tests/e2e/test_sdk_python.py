@@ -40,17 +40,21 @@ print(json.dumps({"sdk": sentry_sdk.VERSION, "sent": sent}))
 '''
 
 
+def run_app(test, app, dsn):
+    """Runs app (Python source) with the SDK against dsn; its stdout lines."""
+    exe = python_with_sentry_sdk()
+    if exe is None:
+        test.fail("no python3 with sentry_sdk (apt-get install python3-sentry-sdk)")
+    p = subprocess.run([exe, "-c", app, dsn], capture_output=True, text=True, timeout=60)
+    test.assertEqual(p.returncode, 0, p.stderr)
+    return p.stdout.strip().splitlines()
+
+
 class PythonSdk(unittest.TestCase):
     def test_python_sdk_events_arrive(self):
-        exe = python_with_sentry_sdk()
-        if exe is None:
-            self.fail("no python3 with sentry_sdk (apt-get install python3-sentry-sdk)")
         with Server() as srv:
             project_id, _, dsn = create_project(srv, "python-sdk")
-            p = subprocess.run([exe, "-c", APP, dsn], capture_output=True, text=True,
-                               timeout=60)
-            self.assertEqual(p.returncode, 0, p.stderr)
-            out = json.loads(p.stdout.strip().splitlines()[-1])
+            out = json.loads(run_app(self, APP, dsn)[-1])
             sent = [s.replace("-", "") for s in out["sent"]]
             self.assertEqual(len(sent), 4, out)
             for s in sent:
@@ -104,16 +108,10 @@ LOG_CASES = {
 
 class PythonSdkTitles(unittest.TestCase):
     def test_log_records_with_arguments_are_titled_formatted(self):
-        exe = python_with_sentry_sdk()
-        if exe is None:
-            self.fail("no python3 with sentry_sdk (apt-get install python3-sentry-sdk)")
         with Server() as srv:
             project_id, _, dsn = create_project(srv, "python-titles")
-            p = subprocess.run([exe, "-c", LOG_APP, dsn], capture_output=True, text=True,
-                               timeout=60)
-            self.assertEqual(p.returncode, 0, p.stderr)
             cases = {}
-            for line in p.stdout.splitlines():
+            for line in run_app(self, LOG_APP, dsn):
                 c = json.loads(line)
                 cases[c["case"]] = c["id"].replace("-", "")
             self.assertEqual(set(cases), set(LOG_CASES))
