@@ -1,8 +1,8 @@
 --[[ periscope.metadata — an event's title and culprit as Sentry stores them:
 the title of its event type (src/sentry/eventtypes/: ErrorEvent,
 DefaultEvent) and get_culprit (src/sentry/event_manager.py), computed on the
-event as Relay would have normalized it. README.md ("Titles and culprits")
-says the same for users.
+event as Relay would have normalized it. README.md ("Titles, culprits and
+log messages") says the same for users.
 
 API: M.title_and_culprit(event) -> title, culprit
      M.title(event), M.culprit(event)
