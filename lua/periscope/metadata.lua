@@ -76,12 +76,13 @@ end
 -- any line break that starts among them, so longer text need not be read.
 local TITLE_HEAD_BYTES = 4 * (TITLE_CHARS + 1) + 3
 
--- s.splitlines()[0]
+-- s.splitlines()[0]. The pattern finds every byte a line break can start
+-- with (and a few more: a short class is a fast one).
 local function first_line(s)
-  local i = s:find("[\n\r\v\f\28\29\30\194\226]")
+  local i = s:find("[\0-\31\194\226]")
   while i do
     if line_break_at(s, i) then return s:sub(1, i - 1) end
-    i = s:find("[\n\r\v\f\28\29\30\194\226]", i + 1)
+    i = s:find("[\0-\31\194\226]", i + 1)
   end
   return s
 end
@@ -332,15 +333,16 @@ local function stacktrace_culprit(frames, event, platform)
 end
 
 local function generate_culprit(event, v)
-  local present = {}
-  for i = 1, v.count do if v.excs[i] then present[#present + 1] = i end end
+  local last -- the last exception Relay keeps
+  for i = v.count, 1, -1 do
+    if v.excs[i] then last = v.excs[i].raw break end
+  end
   local frames
-  if #present > 0 then
-    local last = v.excs[present[#present]].raw
+  if last then
     if type(last.mechanism) == "table" and last.mechanism.synthetic then return "" end
-    for _, i in ipairs(present) do
-      local f = frames_of(stacktrace_of(v, i))
-      if #f > 0 then frames = f end
+    for i = v.count, 1, -1 do
+      local f = v.excs[i] and frames_of(stacktrace_of(v, i)) or {}
+      if #f > 0 then frames = f break end
     end
   elseif #frames_of(v.top) > 0 then
     frames = frames_of(v.top)
