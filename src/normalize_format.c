@@ -392,7 +392,7 @@ static void put_json(struct text *t, const cJSON *v, int pretty, int depth)
 char *normalize_lenient_text(const cJSON *v, int *err)
 {
     *err = 0;
-    if (cJSON_IsFalse(v) || cJSON_IsNull(v) || !v) return NULL;
+    if (!v || cJSON_IsFalse(v) || cJSON_IsNull(v)) return NULL;
     struct text t = {0};
     if (cJSON_IsString(v))
         text_puts(&t, v->valuestring);
