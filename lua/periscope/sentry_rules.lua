@@ -11,9 +11,13 @@ API:
   R.compile{ fingerprint = text, stacktrace = text, fingerprint_json = list }
                  -> rules, or nil and a reason (Sentry's two settings apart;
                     fingerprint_json is Sentry's stored form of the former)
-A rules object is read-only and reusable: pass it to
-periscope.grouping.group(event, rules). Fields: fingerprint (list),
-frames (the built-in stack trace rules followed by the project's), text.
+  R.new(text | parts) -> a handle for project scripts (periscope.sentry_rules
+                 in the sandbox): raises with the reason when the rules do not
+                 parse; the handle shows nothing and cannot be changed
+  R.unwrap(handle) -> the rules a handle stands for, or nil
+A rules object is reusable: pass it to periscope.grouping.group(event,
+rules). Fields: fingerprint (list), frames (the built-in stack trace rules
+followed by the project's), text.
 ]]
 
 local fingerprint_rules = require("periscope.fingerprint_rules")
@@ -69,6 +73,28 @@ function M.parse(text)
     st[#st + 1] = is_fp and "" or line
   end
   return M.compile({ fingerprint = table.concat(fp, "\n"), stacktrace = table.concat(st, "\n") })
+end
+
+-- Handles: operator code holds only an empty, locked table; the rules it
+-- stands for live here, out of its reach.
+local handles = setmetatable({}, { __mode = "k" })
+local HANDLE_MT = {
+  __metatable = "periscope.sentry_rules",
+  __newindex = function() error("periscope.sentry_rules: rules cannot be changed", 2) end,
+  __tostring = function() return "periscope.sentry_rules" end,
+}
+
+function M.new(spec)
+  local rules, err
+  if type(spec) == "table" then rules, err = M.compile(spec) else rules, err = M.parse(spec) end
+  if not rules then error("periscope.sentry_rules: " .. err, 2) end
+  local handle = setmetatable({}, HANDLE_MT)
+  handles[handle] = rules
+  return handle
+end
+
+function M.unwrap(handle)
+  return handles[handle]
 end
 
 return M
