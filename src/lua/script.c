@@ -58,8 +58,36 @@ static int script_bind(lua_State *L)
     return 0;
 }
 
+/* Under vm_pcall with (script, fingerprint text, stack trace text): the
+ * project's stored Sentry-syntax rules, compiled by server code. Raises
+ * with the parser's reason when they do not parse. */
+static int script_bind_stored_rules(lua_State *L)
+{
+    struct script *s = lua_touserdata(L, 1);
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "periscope.sentry_rules");
+    lua_call(L, 1, 1);
+    lua_getfield(L, -1, "compile");
+    lua_createtable(L, 0, 2);
+    lua_pushvalue(L, 2);
+    lua_setfield(L, -2, "fingerprint");
+    lua_pushvalue(L, 3);
+    lua_setfield(L, -2, "stacktrace");
+    lua_call(L, 1, 2);
+    if (!lua_istable(L, -2)) return luaL_error(L, "grouping rules: %s", lua_tostring(L, -1));
+    lua_pop(L, 1);
+    s->rules_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    return 0;
+}
+
 int script_open(const struct vm_limits *limits, const char *source, size_t len, struct script **out,
                 struct vm_error *err)
+{
+    return script_open_rules(limits, source, len, NULL, out, err);
+}
+
+int script_open_rules(const struct vm_limits *limits, const char *source, size_t len,
+                      const struct script_rules *rules, struct script **out, struct vm_error *err)
 {
     struct script *s = calloc(1, sizeof *s);
     if (!s) return -ENOMEM;
@@ -87,12 +115,28 @@ int script_open(const struct vm_limits *limits, const char *source, size_t len, 
         rc = -EINVAL;
         goto fail;
     }
+    if (s->rules_ref == LUA_NOREF && script_rules_present(rules)) {
+        lua_pushcfunction(L, script_bind_stored_rules);
+        lua_pushlightuserdata(L, s);
+        lua_pushstring(L, rules->fingerprint ? rules->fingerprint : "");
+        lua_pushstring(L, rules->stacktrace ? rules->stacktrace : "");
+        if (vm_pcall(s->vm, 3, 0, err) != 0) {
+            rc = -EINVAL;
+            goto fail;
+        }
+    }
     lua_settop(L, 0);
     *out = s;
     return 0;
 fail:
     script_close(s);
     return rc;
+}
+
+bool script_rules_present(const struct script_rules *rules)
+{
+    return rules && ((rules->fingerprint && rules->fingerprint[0]) ||
+                     (rules->stacktrace && rules->stacktrace[0]));
 }
 
 void script_close(struct script *s)

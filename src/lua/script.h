@@ -59,6 +59,19 @@ struct script_result {
  * a wrong return, else as the chunk failed). Caller closes the script. */
 int script_open(const struct vm_limits *limits, const char *source, size_t len, struct script **out,
                 struct vm_error *err);
+/* A project's stored grouping rules in Sentry's syntax (borrowed texts;
+ * NULL or "" for none). */
+struct script_rules {
+    const char *fingerprint;
+    const char *stacktrace;
+};
+bool script_rules_present(const struct script_rules *rules);
+
+/* script_open with the project's stored rules (rules may be NULL), which
+ * the default grouping applies unless the script returns its own `rules`.
+ * Rules that do not parse fail the open (-EINVAL, err says which line). */
+int script_open_rules(const struct vm_limits *limits, const char *source, size_t len,
+                      const struct script_rules *rules, struct script **out, struct vm_error *err);
 void script_close(struct script *s);
 
 /* True when the script has a hook that needs the whole event. */
