@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "grouping/config.h"
 #include "server.h"
 #include "lua/registry.h"
 #include "store/grouping_rules.h"
@@ -153,7 +154,7 @@ int script_ops_get_rules(struct server *srv, int64_t project_id, json_t **out)
     *out = json_pack("{s:I, s:s, s:s, s:o, s:s}", "project_id", (json_int_t)project_id,
                      "fingerprint_rules", fp ? fp : "", "stacktrace_rules", st ? st : "",
                      "updated_at", rc == 0 ? json_integer(updated) : json_null(), "grouping_config",
-                     SCRIPT_OPS_GROUPING_CONFIG);
+                     GROUPING_CONFIG_ID);
     free(fp);
     free(st);
     return *out ? 0 : -ENOMEM;

@@ -47,10 +47,6 @@ int script_ops_status(struct server *srv, int64_t project_id, json_t **out);
  * -ENOENT for no such project. Caller owns *out. */
 int script_ops_versions(struct server *srv, int64_t project_id, json_t **out);
 
-/* The default grouping's config: Sentry's, whose hashes it reproduces. A
- * new value is a grouping transition (issues keep their events; see the
- * README's "Grouping"). */
-#define SCRIPT_OPS_GROUPING_CONFIG "newstyle:2026-01-20"
 
 /* Checks (compiled in a fresh state), stores and publishes the project's
  * grouping rules in Sentry's syntax, then tells the other nodes. Returns 0;
@@ -60,7 +56,7 @@ int script_ops_put_rules(struct server *srv, int64_t project_id, const char *fin
                          const char *stacktrace, char **why);
 
 /* {"project_id", "fingerprint_rules", "stacktrace_rules", "updated_at" (ms)
- * | null, "grouping_config"}. -ENOENT for no such project. Caller owns *out. */
+ * | null, "grouping_config" (GROUPING_CONFIG_ID)}. -ENOENT for no such project. Caller owns *out. */
 int script_ops_get_rules(struct server *srv, int64_t project_id, json_t **out);
 
 #endif

@@ -8,8 +8,9 @@ Syntax, one rule a line (`#` starts a comment line):
 Matchers: error.type (type), error.value (value), message, logger, level,
 tags.NAME, sdk, family, app, release, stack.module (module),
 stack.abs_path (path), stack.package (package), stack.function (function);
-`[ matcher:pattern ] |` before (a caller) and `| [ matcher:pattern ]` after
-(a callee) the frame matchers. Patterns are globs (periscope.sentry_glob);
+`[ matcher:pattern ] |` before the frame matchers tests the next frame of
+the event's list (Sentry's "caller"), `| [ matcher:pattern ]` after them
+the previous one (its "callee"). Patterns are globs (periscope.sentry_glob);
 quote them ("...", with \ escapes) when they hold spaces. All frame
 matchers must hold for the same frame; every other kind for some value of
 its kind (one of the exceptions, the message or an exception value, ...).
@@ -219,15 +220,16 @@ function Datastore:values(kind)
   return v
 end
 
--- Frame matchers with a caller ([ ... ] |) or callee (| [ ... ]): the frame
--- list is outermost first, so a frame's caller is the one before it.
+-- Frame matchers with a caller ([ ... ] |) or callee (| [ ... ]). As in
+-- Sentry's fingerprinting (matchers.py), the "caller" is the next frame in
+-- the event's list and the "callee" the previous one.
 local function frames_hold(matchers, frames)
   for i, f in ipairs(frames) do
     local ok = true
     for _, m in ipairs(matchers) do
       local target = f
-      if m.position == "caller" then target = frames[i - 1]
-      elseif m.position == "callee" then target = frames[i + 1] end
+      if m.position == "caller" then target = frames[i + 1]
+      elseif m.position == "callee" then target = frames[i - 1] end
       if not target or not holds(m, target) then ok = false break end
     end
     if ok then return true end
