@@ -274,8 +274,13 @@ local function new_rule(matchers, fingerprint, title, text, builtin)
     g.matchers[#g.matchers + 1] = m
   end
   table.sort(groups, function(a, b) return KIND_ORDER[a.kind] < KIND_ORDER[b.kind] end)
+  -- a positive family matcher, tested on the platform before anything else
+  local families
+  for _, m in ipairs(matchers) do
+    if m.key == "family" and not m.negated and not m.flags.all then families = m.flags end
+  end
   return { groups = groups, sibling = sibling, fingerprint = fingerprint, title = title,
-    text = text, builtin = builtin == true }
+    text = text, builtin = builtin == true, families = families }
 end
 
 -- Sentry's unescape_string: a backslash takes the next character as is,
@@ -448,16 +453,26 @@ family:javascript tags.transaction:"*" message:"There was an error while hydrati
 family:javascript tags.transaction:"*" message:"Text content does not match server-rendered HTML." -> hydrationerror, {{tags.transaction}}
 ]], true))
 
-local function first_match(rules, d)
-  for _, rule in ipairs(rules) do
-    if rule_holds(rule, d) then return rule end
+-- The datastore `d` is made on the first rule whose family gate passes
+-- (Sentry's built-in rules are all JavaScript ones: other events never
+-- build it).
+local function first_match(rules, event, family, d)
+  for i = 1, #rules do
+    local rule = rules[i]
+    if not rule.families or rule.families[family] then
+      d = d or setmetatable({ event = event, cache = {} }, Datastore)
+      if rule_holds(rule, d) then return rule, d end
+    end
   end
-  return nil
+  return nil, d
 end
 
 function M.match(event, rules)
-  local d = setmetatable({ event = event, cache = {} }, Datastore)
-  local rule = (rules and first_match(rules, d)) or first_match(M.BUILTIN, d)
+  local p = event.platform
+  local family = FAMILY[type(p) == "string" and p or ""] or "other"
+  local rule, d
+  if rules and #rules > 0 then rule, d = first_match(rules, event, family, nil) end
+  if not rule then rule = first_match(M.BUILTIN, event, family, d) end
   if not rule then return nil end
   return { fingerprint = rule.fingerprint, title = rule.title, builtin = rule.builtin, text = rule.text }
 end
