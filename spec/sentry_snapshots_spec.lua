@@ -129,7 +129,6 @@ local PENDING = {
   { "group_432_event_432", "?", NOT_READ },
   { "group_432_event_453", "?", NOT_READ },
   { "group_445_event_445", "?", NOT_READ },
-  { "hybrid_fingerprint_custom_client_hybrid_server", "python", NOT_READ },
   { "hybrid_fingerprint_hybrid_client_custom_server", "python", NOT_READ },
   { "in_app_in_ui", "?", NOT_READ },
   { "java_chained", "java", NOT_READ },
