@@ -1,4 +1,4 @@
-/* Tests for the small shared modules: ack, metrics, log. */
+/* Tests for the small shared modules: ack, metrics (log: test_log.c). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -9,7 +9,6 @@
 #include <cmocka.h>
 
 #include "ack.h"
-#include "log.h"
 #include "metrics.h"
 
 static int resumed_calls;
@@ -126,20 +125,6 @@ static void test_metrics_collectors_run_at_render(void **state)
     free(text);
 }
 
-static void test_log_does_not_crash_on_long_or_odd_fields(void **state)
-{
-    (void)state;
-    log_init(LOG_FORMAT_JSON, true);
-    char big[20000];
-    memset(big, 'x', sizeof big - 1);
-    big[sizeof big - 1] = 0;
-    log_write(LOG_INFO, "long \"quoted\" message", "value=%s other=a b c", big);
-    log_write(LOG_DEBUG, "no fields", NULL);
-    log_write(LOG_WARN, "control chars", "k=\x01\x02\n");
-    log_init(LOG_FORMAT_TEXT, false);
-    log_write(LOG_ERROR, "text mode", "a=1 b=two words");
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -149,7 +134,6 @@ int main(void)
         cmocka_unit_test(test_ack_concurrent_done_resumes_exactly_once),
         cmocka_unit_test(test_metrics_counter_and_histogram_render),
         cmocka_unit_test(test_metrics_collectors_run_at_render),
-        cmocka_unit_test(test_log_does_not_crash_on_long_or_odd_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
