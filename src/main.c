@@ -165,6 +165,9 @@ static int cmd_serve(int argc, char **argv)
     char err[512];
     int rc = setup(&cfg);
     if (rc) return rc;
+    log_info("files", "share=%s lua_dir=%s migrations_dir=%s",
+             cfg.share_dir ? cfg.share_dir : "(LUA_DIR and MIGRATIONS_DIR)", cfg.lua_dir,
+             cfg.migrations_dir);
     if (config_resolve_admin_key(&cfg, err, sizeof err) != 0) {
         fprintf(stderr, "periscope: %s\n", err);
         return EXIT_FAILURE;
