@@ -134,6 +134,12 @@ static void test_values_from_the_environment_are_used(void **state)
     setenv("LUA_MEMORY_LIMIT", "32MiB", 1);
     setenv("WORKERS", "3", 1);
     setenv("API_SECRET_KEY_ADMIN", "s3cret-token", 1);
+    setenv("NOTIFY_POLL_MS", "100", 1);
+    setenv("NOTIFY_RETRY_BASE_MS", "200", 1);
+    setenv("NOTIFY_THROTTLE_WINDOW_MS", "1500", 1);
+    setenv("NOTIFY_CONNECT_TIMEOUT_MS", "1000", 1);
+    setenv("NOTIFY_TIMEOUT_MS", "3000", 1);
+    setenv("RETENTION_INTERVAL_MS", "100", 1);
     assert_int_equal(config_load(&c, err, sizeof err), 0);
     assert_string_equal(c.host, "0.0.0.0");
     assert_int_equal(c.port, 9001);
@@ -148,6 +154,12 @@ static void test_values_from_the_environment_are_used(void **state)
     assert_int_equal(c.lua_memory_bytes, 32 * 1024 * 1024);
     assert_int_equal(c.workers, 3);
     assert_string_equal(c.admin_key, "s3cret-token");
+    assert_int_equal(c.notify_poll_ms, 100);
+    assert_int_equal(c.notify_retry_base_ms, 200);
+    assert_int_equal(c.notify_throttle_window_ms, 1500);
+    assert_int_equal(c.notify_connect_timeout_ms, 1000);
+    assert_int_equal(c.notify_timeout_ms, 3000);
+    assert_int_equal(c.retention_interval_ms, 100);
 }
 
 /* The test binary sits in the build tree, whose share/periscope links to
@@ -180,26 +192,6 @@ static void test_directories_from_the_environment_win(void **state)
     assert_string_equal(c.lua_dir, "/tmp");
     assert_string_equal(c.migrations_dir, "/");
     assert_null(c.share_dir); /* not looked for: both were given */
-}
-
-static void test_notify_and_retention_timings_from_the_environment(void **state)
-{
-    (void)state;
-    struct config c;
-    char err[256] = "";
-    setenv("NOTIFY_POLL_MS", "100", 1);
-    setenv("NOTIFY_RETRY_BASE_MS", "200", 1);
-    setenv("NOTIFY_THROTTLE_WINDOW_MS", "1500", 1);
-    setenv("NOTIFY_CONNECT_TIMEOUT_MS", "1000", 1);
-    setenv("NOTIFY_TIMEOUT_MS", "3000", 1);
-    setenv("RETENTION_INTERVAL_MS", "100", 1);
-    assert_int_equal(config_load(&c, err, sizeof err), 0);
-    assert_int_equal(c.notify_poll_ms, 100);
-    assert_int_equal(c.notify_retry_base_ms, 200);
-    assert_int_equal(c.notify_throttle_window_ms, 1500);
-    assert_int_equal(c.notify_connect_timeout_ms, 1000);
-    assert_int_equal(c.notify_timeout_ms, 3000);
-    assert_int_equal(c.retention_interval_ms, 100);
 }
 
 static void test_booleans_accept_true_false_one_zero_yes_no(void **state)
@@ -418,7 +410,6 @@ int main(void)
         cmocka_unit_test_setup(test_values_from_the_environment_are_used, clear_env),
         cmocka_unit_test_setup(test_files_are_found_beside_the_binary, clear_env),
         cmocka_unit_test_setup(test_directories_from_the_environment_win, clear_env),
-        cmocka_unit_test_setup(test_notify_and_retention_timings_from_the_environment, clear_env),
         cmocka_unit_test_setup(test_booleans_accept_true_false_one_zero_yes_no, clear_env),
         cmocka_unit_test_setup(test_default_public_url_follows_host_and_port, clear_env),
         cmocka_unit_test_setup(test_every_bad_value_is_rejected_naming_its_variable, clear_env),
