@@ -11,23 +11,8 @@ local sentry_rules = require("periscope.sentry_rules")
 
 local DIR = "spec/fixtures/sentry/fingerprinting/"
 
-local function read(path)
-  local f = assert(io.open(path))
-  local text = f:read("a")
-  f:close()
-  return text
-end
-
-local function fixtures()
-  local names = {}
-  local p = assert(io.popen("ls " .. DIR))
-  for name in p:lines() do
-    if name:match("%.json$") then names[#names + 1] = name end
-  end
-  p:close()
-  table.sort(names)
-  return names
-end
+local files = require("fixture_files")
+local read, fixtures = files.read, function() return files.json_names(DIR) end
 
 local function quote(s)
   return '"' .. s:gsub('[\\"]', "\\%0") .. '"'

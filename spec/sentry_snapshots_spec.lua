@@ -10,12 +10,7 @@ local sentry_rules = require("periscope.sentry_rules")
 
 local DIR = "spec/fixtures/sentry/"
 
-local function read(path)
-  local f = assert(io.open(path))
-  local text = f:read("a")
-  f:close()
-  return text
-end
+local read = require("fixture_files").read
 
 local function manifest()
   local names = {}

@@ -283,55 +283,10 @@ local function new_rule(matchers, fingerprint, title, text, builtin)
     text = text, builtin = builtin == true, families = families }
 end
 
--- Sentry's unescape_string: a backslash takes the next character as is,
--- except the usual control escapes.
-local ESCAPES = { n = "\n", t = "\t", r = "\r" }
-local function unescape(s)
-  return (s:gsub("\\(.)", function(c) return ESCAPES[c] or c end))
-end
-
--- The parser, after Sentry's grammar: returns the value and the position
--- after it, or nil.
+local syntax = require("periscope.rule_syntax")
+local quoted, frame_matcher, bracketed = syntax.quoted, syntax.matcher, syntax.bracketed
 local function skip_spaces(line, i)
   return line:match("^ *()", i)
-end
-
-local function quoted(line, i)
-  if line:sub(i, i) ~= '"' then return nil end
-  local j = i + 1
-  while j <= #line do
-    local c = line:sub(j, j)
-    if c == "\\" then j = j + 2
-    elseif c == '"' then return unescape(line:sub(i + 1, j - 1)), j + 1
-    else j = j + 1 end
-  end
-  return nil
-end
-
-local function frame_matcher(line, i)
-  i = skip_spaces(line, i)
-  local negated = line:sub(i, i) == "!"
-  if negated then i = i + 1 end
-  local key, after = line:match('^([%w_%.%-]+)()', i)
-  if not key then
-    key, after = line:match('^"([%w_%.:%-]+)"()', i)
-  end
-  if not key or line:sub(after, after) ~= ":" then return nil end
-  i = after + 1
-  local arg, next_i = quoted(line, i)
-  if not arg then arg, next_i = line:match("^(%S+)()", i) end
-  if not arg then return nil end
-  return { key = key, pattern = arg, negated = negated }, next_i
-end
-
-local function bracketed(line, i)
-  i = skip_spaces(line, i)
-  if line:sub(i, i) ~= "[" then return nil end
-  local m, j = frame_matcher(line, i + 1)
-  if not m then return nil end
-  j = skip_spaces(line, j)
-  if line:sub(j, j) ~= "]" then return nil end
-  return m, j + 1
 end
 
 local function parse_line(line)
@@ -403,19 +358,9 @@ M.MAX_RULES = 1000
 M.MAX_LINE = 4096
 
 function M.parse(text, builtin)
-  if type(text) ~= "string" then return nil, "rules must be a string" end
-  local rules, n = {}, 0
-  for line in (text .. "\n"):gmatch("([^\r\n]*)[\r\n]") do
-    n = n + 1
-    if #line > M.MAX_LINE then return nil, ("line %d: longer than %d bytes"):format(n, M.MAX_LINE) end
-    local rule, err = parse_line(line)
-    if err then return nil, ("line %d: %s"):format(n, err) end
-    if rule then
-      rule.builtin = builtin == true
-      rules[#rules + 1] = rule
-      if #rules > M.MAX_RULES then return nil, ("more than %d rules"):format(M.MAX_RULES) end
-    end
-  end
+  local rules, err = syntax.parse_lines(text, parse_line, { max_line = M.MAX_LINE, max_rules = M.MAX_RULES })
+  if not rules then return nil, err end
+  for _, rule in ipairs(rules) do rule.builtin = builtin == true end
   return rules
 end
 

@@ -33,34 +33,8 @@ local UNSUPPORTED = {
 }
 local VAR_ACTIONS = { ["min-frames"] = true, ["max-frames"] = true, ["invert-stacktrace"] = true }
 
-local ESCAPES = { n = "\n", t = "\t", r = "\r" }
-
-local function argument(line, i)
-  if line:sub(i, i) == '"' then
-    local j = i + 1
-    while j <= #line do
-      local c = line:sub(j, j)
-      if c == "\\" then j = j + 2
-      elseif c == '"' then
-        return (line:sub(i + 1, j - 1):gsub("\\(.)", function(e) return ESCAPES[e] or e end)), j + 1
-      else j = j + 1 end
-    end
-    return nil
-  end
-  return line:match("^(%S+)()", i)
-end
-
-local function matcher(line, i)
-  i = line:match("^ *()", i)
-  local negated = line:sub(i, i) == "!"
-  if negated then i = i + 1 end
-  local key, after = line:match("^([%w_%.%-]+):()", i)
-  if not key then key, after = line:match('^"([%w_%.:%-]+)":()', i) end
-  if not key then return nil end
-  local arg, next_i = argument(line, after)
-  if not arg then return nil end
-  return { key = key, pattern = arg, negated = negated }, next_i
-end
+local syntax = require("periscope.rule_syntax")
+local argument, matcher, bracketed = syntax.quoted, syntax.matcher, syntax.bracketed
 
 -- Matchers of one frame (frame_engine form): fields, `neg` for negated
 -- fields, category/not_category, app.
@@ -91,16 +65,6 @@ local function to_match(list)
     end
   end
   return m
-end
-
-local function bracketed(line, i)
-  i = line:match("^ *()", i)
-  if line:sub(i, i) ~= "[" then return nil end
-  local m, j = matcher(line, i + 1)
-  if not m then return nil end
-  j = line:match("^ *()", j)
-  if line:sub(j, j) ~= "]" then return nil end
-  return m, j + 1
 end
 
 local function parse_line(line)
@@ -141,6 +105,7 @@ local function parse_line(line)
       if VAR_ACTIONS[var] then return nil, "action '" .. var .. "' is not supported" end
       if var ~= "category" then return nil, "unknown action '" .. var .. "'" end
       local value, next_i = argument(line, value_at)
+      if not value then value, next_i = line:match("^(%S+)()", value_at) end
       if not value then return nil, "category needs a value" end
       set.category, i, n = value, next_i, n + 1
     end
@@ -164,19 +129,7 @@ M.MAX_RULES = 1000
 M.MAX_LINE = 4096
 
 function M.parse(text)
-  if type(text) ~= "string" then return nil, "rules must be a string" end
-  local rules, n = {}, 0
-  for line in (text .. "\n"):gmatch("([^\r\n]*)[\r\n]") do
-    n = n + 1
-    if #line > M.MAX_LINE then return nil, ("line %d: longer than %d bytes"):format(n, M.MAX_LINE) end
-    local rule, err = parse_line(line)
-    if err then return nil, ("line %d: %s"):format(n, err) end
-    if rule then
-      rules[#rules + 1] = rule
-      if #rules > M.MAX_RULES then return nil, ("more than %d rules"):format(M.MAX_RULES) end
-    end
-  end
-  return rules
+  return syntax.parse_lines(text, parse_line, { max_line = M.MAX_LINE, max_rules = M.MAX_RULES })
 end
 
 return M
