@@ -99,6 +99,19 @@ describe("culprits", function()
     assert.are.equal("app.views in index", md.culprit(ev))
   end)
 
+  it("a project's stack trace rules decide in-app too (+app included)", function()
+    local rules = assert(require("periscope.sentry_rules").compile({
+      stacktrace = "module:acme.vendored.* -app\nmodule:libthing +app" }))
+    local ev = ex({ type = "E", stacktrace = frames({
+      { module = "app.views", ["function"] = "index", in_app = true },
+      { module = "libthing", ["function"] = "call" },
+      { module = "acme.vendored.x", ["function"] = "inner", in_app = true },
+    }) })
+    assert.are.equal("libthing in call", md.culprit(ev, rules.frames))
+    assert.are.equal("libthing in call", require("periscope.grouping").group(ev, rules).culprit)
+    assert.are.equal("acme.vendored.x in inner", md.culprit(ev))
+  end)
+
   it("without an in-app frame: the innermost frame", function()
     local ev = ex({ type = "E", stacktrace = frames({
       { module = "a", ["function"] = "outer" }, { filename = "b.py", ["function"] = "inner" } }) })

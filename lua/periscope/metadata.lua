@@ -4,8 +4,10 @@ DefaultEvent) and get_culprit (src/sentry/event_manager.py), computed on the
 event as Relay would have normalized it. README.md ("Titles, culprits and
 log messages") says the same for users.
 
-API: M.title_and_culprit(event) -> title, culprit
-     M.title(event), M.culprit(event)
+API: M.title_and_culprit(event [, frame_rules]) -> title, culprit
+     M.title(event [, frame_rules]), M.culprit(event [, frame_rules])
+frame_rules: the stack trace rules the grouping ran (a project's follow the
+built-in ones: periscope.sentry_rules), the built-in ones when omitted.
 
 `event` is the normalized event table (periscope.grouping's input). What
 Relay does before Sentry reads the event, and so what is read here:
@@ -282,23 +284,32 @@ local function frames_of(st)
   return values_of(st.frames)
 end
 
--- Whether a frame rule can make a frame in-app (the built-in ones only ever
--- take it away): then frames the SDK did not mark need the rules too.
-local RULES_ADD_APP = false
-for _, r in ipairs(frame_rules) do
-  local set = r.set or {}
-  if set.app == true or set.app_up == true or set.app_down == true then RULES_ADD_APP = true end
+-- Whether a rule of the list can make a frame in-app (the built-in ones
+-- only ever take it away; a project's +app can): then frames the SDK did
+-- not mark need the rules too. Per rules list, remembered.
+local adds_app_memo = setmetatable({}, { __mode = "k" })
+local function adds_app(rules)
+  local memo = adds_app_memo[rules]
+  if memo ~= nil then return memo end
+  memo = false
+  for _, r in ipairs(rules) do
+    local set = r.set or {}
+    if set.app == true or set.app_up == true or set.app_down == true then memo = true end
+  end
+  adds_app_memo[rules] = memo
+  return memo
 end
 
--- Whether frame f is in-app once the built-in frame rules ran: the SDK's
--- in_app, taken away by a rule on the frame itself (the grouping's memo of
+-- Whether frame f is in-app once the stack trace rules ran: the SDK's
+-- in_app as the rules on the frame itself leave it (the grouping's memo of
 -- per-frame rule results answers). Rules that read a frame's neighbours
 -- (Android system runs, Python's multiprocessing spawn, JavaScript
--- reportError) are not applied: running them means resolving the whole
--- stack, several µs per event for a culprit they almost never change.
-local function in_app(f, event)
-  if f.in_app ~= true and not RULES_ADD_APP then return false end
-  return stack.frame_info(f, event, frame_rules).in_app
+-- reportError, a project's caller/callee and ranged rules) are not applied:
+-- running them means resolving the whole stack, several µs per event for a
+-- culprit they almost never change.
+local function in_app(f, event, rules)
+  if f.in_app ~= true and not adds_app(rules) then return false end
+  return stack.frame_info(f, event, rules).in_app
 end
 
 -------------------------------------------------------------------- culprit
@@ -316,12 +327,12 @@ local function frame_culprit(f, platform)
   return loc .. " in " .. (func or "?")
 end
 
-local function stacktrace_culprit(frames, event, platform)
+local function stacktrace_culprit(frames, event, platform, rules)
   local default
   for i = #frames, 1, -1 do
     local f = frames[i]
     if type(f) == "table" and next(f) ~= nil then
-      if in_app(f, event) then
+      if in_app(f, event, rules) then
         local c = frame_culprit(f, platform)
         if c ~= "" then return c end
       elseif default == nil then
@@ -332,7 +343,7 @@ local function stacktrace_culprit(frames, event, platform)
   return default
 end
 
-local function generate_culprit(event, v)
+local function generate_culprit(event, v, rules)
   local last -- the last exception Relay keeps
   for i = v.count, 1, -1 do
     if v.excs[i] then last = v.excs[i].raw break end
@@ -347,16 +358,15 @@ local function generate_culprit(event, v)
   elseif #frames_of(v.top) > 0 then
     frames = frames_of(v.top)
   end
-  local culprit = frames and stacktrace_culprit(frames, event, v.platform)
+  local culprit = frames and stacktrace_culprit(frames, event, v.platform, rules)
   if (not culprit or culprit == "") and type(event.request) == "table" then
     culprit = request_url(event.request.url)
   end
   return culprit or ""
 end
 
-function M.culprit(event, v)
-  v = v or view(event)
-  local c = nonempty(event.culprit) or nonempty(event.transaction) or generate_culprit(event, v)
+local function culprit(event, v, rules)
+  local c = nonempty(event.culprit) or nonempty(event.transaction) or generate_culprit(event, v, rules)
   return truncatechars(c, CULPRIT_CHARS)
 end
 
@@ -367,7 +377,7 @@ local UNNAMED = { ["<redacted>"] = true, ["<unknown>"] = true }
 -- get_crash_frame_from_event_data: the innermost in-app frame with a
 -- function of the last exception's stack (else the top-level one, else a
 -- lone thread's), else the innermost such frame.
-local function crash_function(event, v)
+local function crash_function(event, v, rules)
   local frames = frames_of(stacktrace_of(v, v.count))
   if #frames == 0 then frames = frames_of(v.top) end
   if #frames == 0 then
@@ -378,7 +388,7 @@ local function crash_function(event, v)
   for i = #frames, 1, -1 do
     local f = frames[i]
     if type(f) == "table" and type(f["function"]) == "string" and not UNNAMED[f["function"]] then
-      if in_app(f, event) then return function_name.for_frame(f, v.platform) end
+      if in_app(f, event, rules) then return function_name.for_frame(f, v.platform) end
       default = default or f
     end
   end
@@ -387,7 +397,7 @@ end
 
 -- ErrorEvent: "Type: first line of the value", the crash frame's function
 -- for a synthetic exception, "<unknown>" when Relay dropped the exception.
-local function error_title(event, v)
+local function error_title(event, v, rules)
   local exc = v.excs[v.count]
   if not exc then return "<unknown>" end
   local mech = exc.raw.mechanism
@@ -400,7 +410,7 @@ local function error_title(event, v)
     end
     return title
   end
-  return crash_function(event, v) or "<unknown>"
+  return crash_function(event, v, rules) or "<unknown>"
 end
 
 local function message_text(event)
@@ -420,15 +430,23 @@ local function default_title(event)
   return truncatechars(first_line(message:sub(1, TITLE_HEAD_BYTES)), TITLE_CHARS)
 end
 
-function M.title(event, v)
-  v = v or view(event)
-  if v.count > 0 then return error_title(event, v) end
+local function title(event, v, rules)
+  if v.count > 0 then return error_title(event, v, rules) end
   return default_title(event)
 end
 
-function M.title_and_culprit(event)
+function M.title(event, rules)
+  return title(event, view(event), rules or frame_rules)
+end
+
+function M.culprit(event, rules)
+  return culprit(event, view(event), rules or frame_rules)
+end
+
+function M.title_and_culprit(event, rules)
   local v = view(event)
-  return M.title(event, v), M.culprit(event, v)
+  rules = rules or frame_rules
+  return title(event, v, rules), culprit(event, v, rules)
 end
 
 -- For the specs: the URL and text helpers on their own.
