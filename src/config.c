@@ -27,6 +27,8 @@
 #define GIB (MIB * 1024)
 
 #define ADMIN_KEY_RANDOM_BYTES 32
+/* An admin key shorter than this is refused: it could be guessed. */
+#define ADMIN_KEY_MIN_CHARS 32
 #define ADMIN_KEY_FILE "admin.key"
 #define VALUE_ECHO_MAX 40 /* how much of a bad value the error line repeats */
 
@@ -236,6 +238,9 @@ static int load_limits(struct config *c, char *err, size_t errlen)
     if ((rc = env_size("MAX_ENVELOPE_BYTES", 100 * MIB, 1024, &c->max_envelope_bytes, err, errlen)))
         return rc;
     if ((rc = env_size("MAX_EVENT_BYTES", MIB, 1024, &c->max_event_bytes, err, errlen))) return rc;
+    if ((rc = env_size("INGEST_MEMORY_LIMIT", 512 * MIB, 4 * MIB, &c->ingest_memory_bytes, err,
+                       errlen)))
+        return rc;
     return env_int("MAX_JSON_DEPTH", 64, 1, 1000, &c->max_json_depth, err, errlen);
 }
 
@@ -273,6 +278,14 @@ static int load_misc(struct config *c, char *err, size_t errlen)
     if ((rc = env_bool("DEBUG", false, &c->debug, err, errlen))) return rc;
     c->admin_key = env("API_SECRET_KEY_ADMIN");
     c->admin_key_generated = false;
+    if (c->admin_key && strlen(c->admin_key) < ADMIN_KEY_MIN_CHARS) {
+        /* Not bad(): the line must not repeat the key. */
+        snprintf(err, errlen,
+                 "invalid API_SECRET_KEY_ADMIN: at least %d characters required (e.g. `openssl "
+                 "rand -hex 32`)",
+                 ADMIN_KEY_MIN_CHARS);
+        return -EINVAL;
+    }
     return 0;
 }
 
@@ -370,6 +383,11 @@ int config_resolve_admin_key(struct config *cfg, char *err, size_t errlen)
             cfg->admin_key_generated = true;
         else if (rc == -EEXIST)
             rc = read_key_file(path, admin_key_buf, sizeof admin_key_buf);
+    }
+    if (rc == 0 && strlen(admin_key_buf) < ADMIN_KEY_MIN_CHARS) {
+        snprintf(err, errlen, "admin key file %s: at least %d characters required", path,
+                 ADMIN_KEY_MIN_CHARS);
+        return -EINVAL;
     }
     if (rc) {
         snprintf(err, errlen, "admin key file %s: %s", path,

@@ -24,7 +24,8 @@ struct config {
     int http_threads;            /* HTTP_THREADS, default: number of cores */
 
     /* admin */
-    const char *admin_key; /* API_SECRET_KEY_ADMIN, or generated into DATA_DIR/admin.key */
+    const char *admin_key; /* API_SECRET_KEY_ADMIN (>= 32 characters), or generated into
+                            * DATA_DIR/admin.key */
     bool admin_key_generated;
 
     /* storage */
@@ -46,10 +47,12 @@ struct config {
     int max_events_per_issue; /* MAX_EVENTS_PER_ISSUE, default 1000 */
 
     /* limits (bytes) */
-    size_t max_body_bytes;     /* MAX_BODY_BYTES, default 20 MiB (compressed) */
-    size_t max_envelope_bytes; /* MAX_ENVELOPE_BYTES, default 100 MiB (decompressed) */
-    size_t max_event_bytes;    /* MAX_EVENT_BYTES, default 1 MiB per event item */
-    int max_json_depth;        /* MAX_JSON_DEPTH, default 64 */
+    size_t max_body_bytes;      /* MAX_BODY_BYTES, default 20 MiB (compressed) */
+    size_t max_envelope_bytes;  /* MAX_ENVELOPE_BYTES, default 100 MiB (decompressed) */
+    size_t max_event_bytes;     /* MAX_EVENT_BYTES, default 1 MiB per event item */
+    int max_json_depth;         /* MAX_JSON_DEPTH, default 64 */
+    size_t ingest_memory_bytes; /* INGEST_MEMORY_LIMIT, default 512 MiB: decoded bodies and
+                                 * parsed events held across every request and the queue */
 
     /* Lua */
     size_t lua_memory_bytes;    /* LUA_MEMORY_LIMIT, default 16 MiB per state */

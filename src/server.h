@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "config.h"
+#include "membudget.h"
 
 struct store;
 struct topic;
@@ -36,7 +37,9 @@ struct server {
     atomic_size_t events_queued_bytes; /* raw bytes of the events on srv->events that ingest
                                         * counted (ingest adds, the worker that takes one
                                         * subtracts its ingest_event.queued_bytes) */
-    bool http_quiesced; /* no new connections accepted */
+    struct membudget ingest_memory;    /* INGEST_MEMORY_LIMIT: decoded bodies and parsed events
+                                        * (ingest takes, event_free and the worker give back) */
+    bool http_quiesced;                /* no new connections accepted */
     atomic_bool stopping;
 };
 

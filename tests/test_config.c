@@ -120,7 +120,7 @@ static void test_values_from_the_environment_are_used(void **state)
     setenv("MAX_EVENT_BYTES", "2048", 1);
     setenv("LUA_MEMORY_LIMIT", "32MiB", 1);
     setenv("WORKERS", "3", 1);
-    setenv("API_SECRET_KEY_ADMIN", "s3cret-token", 1);
+    setenv("API_SECRET_KEY_ADMIN", "s3cret-token-s3cret-token-s3cret-token", 1);
     assert_int_equal(config_load(&c, err, sizeof err), 0);
     assert_string_equal(c.host, "0.0.0.0");
     assert_int_equal(c.port, 9001);
@@ -134,7 +134,7 @@ static void test_values_from_the_environment_are_used(void **state)
     assert_int_equal(c.max_event_bytes, 2048);
     assert_int_equal(c.lua_memory_bytes, 32 * 1024 * 1024);
     assert_int_equal(c.workers, 3);
-    assert_string_equal(c.admin_key, "s3cret-token");
+    assert_string_equal(c.admin_key, "s3cret-token-s3cret-token-s3cret-token");
 }
 
 static void test_booleans_accept_true_false_one_zero_yes_no(void **state)
@@ -300,10 +300,10 @@ static void test_admin_key_from_environment_writes_no_file(void **state)
     struct stat st;
     temp_data_dir(dir, sizeof dir);
     snprintf(file, sizeof file, "%s/admin.key", dir);
-    setenv("API_SECRET_KEY_ADMIN", "from-the-environment", 1);
+    setenv("API_SECRET_KEY_ADMIN", "from-the-environment-0123456789abcdef", 1);
     assert_int_equal(config_load(&c, err, sizeof err), 0);
     assert_int_equal(config_resolve_admin_key(&c, err, sizeof err), 0);
-    assert_string_equal(c.admin_key, "from-the-environment");
+    assert_string_equal(c.admin_key, "from-the-environment-0123456789abcdef");
     assert_false(c.admin_key_generated);
     assert_int_equal(stat(dir, &st), 0); /* DATA_DIR was still created */
     assert_true(S_ISDIR(st.st_mode));
