@@ -16,7 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include "secretbox.h"
 
 #ifndef PERISCOPE_SOURCE_DIR
 #define PERISCOPE_SOURCE_DIR "."
@@ -30,6 +32,7 @@
 /* An admin key shorter than this is refused: it could be guessed. */
 #define ADMIN_KEY_MIN_CHARS 32
 #define ADMIN_KEY_FILE "admin.key"
+#define SECRETS_KEY_FILE "secret.key"
 #define VALUE_ECHO_MAX 40 /* how much of a bad value the error line repeats */
 
 static char sqlite_path_buf[PATH_MAX];
@@ -286,6 +289,14 @@ static int load_misc(struct config *c, char *err, size_t errlen)
                  ADMIN_KEY_MIN_CHARS);
         return -EINVAL;
     }
+    const char *sk = env("SECRETS_KEY");
+    c->secrets_key_set = sk != NULL;
+    if (sk && secretbox_key_parse(sk, c->secrets_key) != 0) {
+        snprintf(err, errlen,
+                 "invalid SECRETS_KEY: expected 64 hex digits (e.g. `openssl rand "
+                 "-hex 32`)");
+        return -EINVAL;
+    }
     return 0;
 }
 
@@ -301,7 +312,15 @@ int config_load(struct config *cfg, char *err, size_t errlen)
     return load_misc(cfg, err, errlen);
 }
 
-/* mkdir -p, mode 0750 for what it creates. */
+/* mkdir, mode 0700 whatever the umask; an existing directory is fine. */
+static int mkdir_private(const char *path)
+{
+    if (mkdir(path, 0700) != 0) return errno == EEXIST ? 0 : -errno;
+    return chmod(path, 0700) == 0 ? 0 : -errno;
+}
+
+/* mkdir -p, mode 0700 for what it creates (DATA_DIR holds the database
+ * and the keys). */
 static int mkdirs(const char *path)
 {
     char buf[PATH_MAX];
@@ -311,10 +330,12 @@ static int mkdirs(const char *path)
     for (char *p = buf + 1; *p; p++) {
         if (*p != '/') continue;
         *p = '\0';
-        if (mkdir(buf, 0750) != 0 && errno != EEXIST) return -errno;
+        int rc = mkdir_private(buf);
+        if (rc) return rc;
         *p = '/';
     }
-    if (mkdir(buf, 0750) != 0 && errno != EEXIST) return -errno;
+    int rc = mkdir_private(buf);
+    if (rc) return rc;
     struct stat st;
     if (stat(buf, &st) != 0) return -errno;
     return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
@@ -395,5 +416,27 @@ int config_resolve_admin_key(struct config *cfg, char *err, size_t errlen)
         return rc;
     }
     cfg->admin_key = admin_key_buf;
+    return 0;
+}
+
+int config_resolve_secrets_key(struct config *cfg, char *err, size_t errlen)
+{
+    char path[PATH_MAX], text[256];
+    if (cfg->secrets_key_set) return 0;
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", cfg->data_dir, SECRETS_KEY_FILE) >=
+        sizeof path) {
+        snprintf(err, errlen, "DATA_DIR path too long");
+        return -ENAMETOOLONG;
+    }
+    int rc = read_key_file(path, text, sizeof text);
+    if (rc == -ENOENT) return 0; /* optional: secrets stay in clear */
+    if (rc == 0 && secretbox_key_parse(text, cfg->secrets_key) != 0) rc = -EINVAL;
+    OPENSSL_cleanse(text, sizeof text);
+    if (rc) {
+        snprintf(err, errlen, "secrets key file %s: %s", path,
+                 rc == -EINVAL ? "expected 64 hex digits" : strerror(-rc));
+        return rc;
+    }
+    cfg->secrets_key_set = true;
     return 0;
 }

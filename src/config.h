@@ -27,6 +27,11 @@ struct config {
     const char *admin_key; /* API_SECRET_KEY_ADMIN (>= 32 characters), or generated into
                             * DATA_DIR/admin.key */
     bool admin_key_generated;
+    /* Seals destination secrets at rest (secretbox.h): SECRETS_KEY (64 hex
+     * digits), else the file DATA_DIR/secret.key when it exists; none:
+     * stored in clear. */
+    bool secrets_key_set;
+    unsigned char secrets_key[32];
 
     /* storage */
     const char *data_dir;    /* DATA_DIR, default ./data */
@@ -73,13 +78,18 @@ struct config {
  * message naming the variable in err. */
 int config_load(struct config *cfg, char *err, size_t errlen);
 
-/* Creates DATA_DIR (and its parents) when absent. Returns 0 or a negative
- * errno with a message in err. */
+/* Creates DATA_DIR (and its parents) when absent, mode 0700. Returns 0 or
+ * a negative errno with a message in err. */
 int config_prepare_data_dir(const struct config *cfg, char *err, size_t errlen);
 
 /* Creates DATA_DIR and resolves the admin key: API_SECRET_KEY_ADMIN, else
  * DATA_DIR/admin.key (created mode 0600 with a random key when absent).
  * Returns 0 or a negative errno with a message in err. */
 int config_resolve_admin_key(struct config *cfg, char *err, size_t errlen);
+
+/* Without SECRETS_KEY, reads DATA_DIR/secret.key when it exists into
+ * cfg->secrets_key. 0, or a negative errno with a message in err (a file
+ * that is not 64 hex digits is -EINVAL). */
+int config_resolve_secrets_key(struct config *cfg, char *err, size_t errlen);
 
 #endif

@@ -47,6 +47,11 @@ int server_start(struct server *srv, char *err, size_t errlen)
         rc = start_failed(err, errlen, "the script registry", rc);
         goto fail;
     }
+    /* Before the listener, which clears ingest's key cache. */
+    if ((rc = ingest_new(srv, &srv->ingest)) != 0) {
+        rc = start_failed(err, errlen, "ingest", rc);
+        goto fail;
+    }
     if ((rc = script_listener_start(srv, &srv->script_listener)) != 0) {
         rc = start_failed(err, errlen, "the script listener", rc);
         goto fail;
@@ -61,10 +66,6 @@ int server_start(struct server *srv, char *err, size_t errlen)
     }
     if ((rc = retention_start(srv->store, &ro, &srv->retention)) != 0) {
         rc = start_failed(err, errlen, "retention", rc);
-        goto fail;
-    }
-    if ((rc = ingest_new(srv, &srv->ingest)) != 0) {
-        rc = start_failed(err, errlen, "ingest", rc);
         goto fail;
     }
     if ((rc = http_start(srv, err, errlen)) != 0) goto fail;
@@ -89,10 +90,10 @@ void server_stop(struct server *srv)
     srv->notifier = NULL;
     if (srv->retention) retention_stop(srv->retention);
     srv->retention = NULL;
-    if (srv->ingest) ingest_free(srv->ingest);
-    srv->ingest = NULL;
     if (srv->script_listener) script_listener_stop(srv->script_listener);
     srv->script_listener = NULL;
+    if (srv->ingest) ingest_free(srv->ingest);
+    srv->ingest = NULL;
     if (srv->scripts) script_registry_close(srv->scripts);
     srv->scripts = NULL;
     /* Drain what is left on the alerts topic: plain messages, freed here. */

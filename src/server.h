@@ -44,9 +44,10 @@ struct server {
 };
 
 /* Starts every subsystem behind an open store (srv->cfg and srv->store set):
- * topics, scripts, pipeline, notifier, retention, ingest, then HTTP last so
- * nothing is accepted before it can be processed. On failure everything
- * started is stopped again. Returns 0 or negative with a message in err. */
+ * topics, scripts, ingest, the script listener, pipeline, notifier,
+ * retention, then HTTP last so nothing is accepted before it can be
+ * processed. On failure everything started is stopped again. Returns 0 or negative with a message
+ * in err. */
 int server_start(struct server *srv, char *err, size_t errlen);
 
 /* Stops in reverse: HTTP stops accepting, the pipeline drains and commits

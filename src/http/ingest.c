@@ -110,6 +110,11 @@ void ingest_free(struct ingest *in)
     free(in);
 }
 
+void ingest_forget_keys(struct ingest *in)
+{
+    if (in) auth_cache_clear(in->keys);
+}
+
 /* "/api/<digits>/(envelope|store)[/]" → project id and route. */
 static bool parse_route(const char *url, int64_t *project_id, enum ingest_route *route)
 {

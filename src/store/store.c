@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "log.h"
 #include "store.h"
 
 struct store {
@@ -28,6 +29,11 @@ const char *store_migrations_dir(const struct config *cfg)
     else
         snprintf(buf, sizeof buf, "%s/migrations/%s", PERISCOPE_SOURCE_DIR, kind);
     return buf;
+}
+
+void store_row_skipped(const char *what, long long id)
+{
+    log_warn("row left out of a list: it cannot be rendered", "table=%s id=%lld", what, id);
 }
 
 long long store_now_ms(void)
