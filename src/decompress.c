@@ -105,17 +105,17 @@ static int ensure_room(struct decomp *d)
     size_t limit = d->max_out + 1;
     size_t ncap = d->cap ? d->cap * 2 : DECOMP_INITIAL_BYTES;
     if (ncap > limit || ncap < d->cap) ncap = limit;
-    if (d->budget && ncap > d->budget->limit) {
+    /* realloc may copy into a new block before freeing the old one: both
+     * are counted while it runs. */
+    if (d->budget && ncap > d->budget->limit - d->cap) {
         /* More than the whole budget: this body can never be held. */
-        if (d->cap >= d->budget->limit) return -E2BIG;
-        ncap = d->budget->limit;
+        if (d->budget->limit - d->cap <= d->cap) return -E2BIG;
+        ncap = d->budget->limit - d->cap;
     }
-    if (d->budget && membudget_take(d->budget, ncap - d->cap) != 0) return -EAGAIN;
+    if (d->budget && membudget_take(d->budget, ncap) != 0) return -EAGAIN;
     char *nbuf = realloc(d->buf, ncap + 1); /* + 1: the NUL of decomp_data */
-    if (!nbuf) {
-        if (d->budget) membudget_give(d->budget, ncap - d->cap);
-        return -ENOMEM;
-    }
+    if (d->budget) membudget_give(d->budget, nbuf ? d->cap : ncap);
+    if (!nbuf) return -ENOMEM;
     d->buf = nbuf;
     d->cap = ncap;
     return 0;
