@@ -80,6 +80,14 @@ struct ingest_req {
     atomic_int ack_status;
 };
 
+/* /metrics: the memory budget's use (ctx: the server's, process lifetime). */
+static void collect_memory(void *ctx)
+{
+    const struct membudget *b = ctx;
+    metrics_set("periscope_ingest_memory_bytes", NULL, (double)membudget_used(b));
+    metrics_set("periscope_ingest_memory_limit_bytes", NULL, (double)b->limit);
+}
+
 int ingest_new(struct server *srv, struct ingest **out)
 {
     struct ingest *in = calloc(1, sizeof(*in));
@@ -97,6 +105,7 @@ int ingest_new(struct server *srv, struct ingest **out)
     metrics_describe("periscope_events_total", "counter",
                      "Events accepted onto the queue, or refused by reason");
     metrics_describe("periscope_envelope_items_total", "counter", "Envelope items seen, by type");
+    metrics_register_collector(collect_memory, &srv->ingest_memory);
     *out = in;
     return 0;
 }

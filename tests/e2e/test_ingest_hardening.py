@@ -11,6 +11,7 @@ own growth is a few MB), and so are the answer-time bounds."""
 
 import gzip
 import json
+import re
 import threading
 import time
 import unittest
@@ -120,6 +121,9 @@ class AuthenticateBeforeWork(unittest.TestCase):
         r = raw_request(self.srv, "POST", store_path(self.pid), b'{"message":"after"}',
                         auth(self.key))
         self.assertEqual(r.status, 200, r)
+        wait_until("the budget given back", lambda: re.search(
+            r"^periscope_ingest_memory_bytes 0$", self.srv.request("GET", "/metrics").body.decode(),
+            re.M))
 
     def test_key_in_the_envelope_header_still_works_and_only_there(self):
         eid = uuid.uuid4().hex
