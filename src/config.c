@@ -386,17 +386,21 @@ int config_prepare_data_dir(const struct config *cfg, char *err, size_t errlen)
     return rc;
 }
 
+/* DATA_DIR/name into path[PATH_MAX]: 0, or -ENAMETOOLONG with err set. */
+static int data_file(const struct config *cfg, const char *name, char *path, char *err,
+                     size_t errlen)
+{
+    if ((size_t)snprintf(path, PATH_MAX, "%s/%s", cfg->data_dir, name) < PATH_MAX) return 0;
+    snprintf(err, errlen, "DATA_DIR path too long");
+    return -ENAMETOOLONG;
+}
+
 int config_resolve_admin_key(struct config *cfg, char *err, size_t errlen)
 {
     char path[PATH_MAX];
     int rc = config_prepare_data_dir(cfg, err, errlen);
     if (rc || cfg->admin_key) return rc;
-
-    if ((size_t)snprintf(path, sizeof path, "%s/%s", cfg->data_dir, ADMIN_KEY_FILE) >=
-        sizeof path) {
-        snprintf(err, errlen, "DATA_DIR path too long");
-        return -ENAMETOOLONG;
-    }
+    if ((rc = data_file(cfg, ADMIN_KEY_FILE, path, err, errlen))) return rc;
     rc = read_key_file(path, admin_key_buf, sizeof admin_key_buf);
     if (rc == -ENOENT) {
         rc = write_key_file(path, admin_key_buf, sizeof admin_key_buf);
@@ -423,12 +427,9 @@ int config_resolve_secrets_key(struct config *cfg, char *err, size_t errlen)
 {
     char path[PATH_MAX], text[256];
     if (cfg->secrets_key_set) return 0;
-    if ((size_t)snprintf(path, sizeof path, "%s/%s", cfg->data_dir, SECRETS_KEY_FILE) >=
-        sizeof path) {
-        snprintf(err, errlen, "DATA_DIR path too long");
-        return -ENAMETOOLONG;
-    }
-    int rc = read_key_file(path, text, sizeof text);
+    int rc = data_file(cfg, SECRETS_KEY_FILE, path, err, errlen);
+    if (rc) return rc;
+    rc = read_key_file(path, text, sizeof text);
     if (rc == -ENOENT) return 0; /* optional: secrets stay in clear */
     if (rc == 0 && secretbox_key_parse(text, cfg->secrets_key) != 0) rc = -EINVAL;
     OPENSSL_cleanse(text, sizeof text);

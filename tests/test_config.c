@@ -317,18 +317,26 @@ static void test_admin_key_from_environment_writes_no_file(void **state)
     assert_int_not_equal(stat(file, &st), 0);
 }
 
+/* A loaded config whose DATA_DIR (made) holds file name with text in it. */
+static void data_dir_with_file(struct config *c, const char *name, const char *text)
+{
+    char dir[256], file[300], err[256] = "";
+    temp_data_dir(dir, sizeof dir);
+    assert_int_equal(config_load(c, err, sizeof err), 0);
+    assert_int_equal(config_prepare_data_dir(c, err, sizeof err), 0);
+    snprintf(file, sizeof file, "%s/%s", dir, name);
+    FILE *f = fopen(file, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
 static void test_empty_admin_key_file_is_an_error(void **state)
 {
     (void)state;
-    char dir[256], file[300], err[256] = "";
+    char err[256] = "";
     struct config c;
-    temp_data_dir(dir, sizeof dir);
-    assert_int_equal(config_load(&c, err, sizeof err), 0);
-    assert_int_equal(config_prepare_data_dir(&c, err, sizeof err), 0);
-    snprintf(file, sizeof file, "%s/admin.key", dir);
-    FILE *f = fopen(file, "w");
-    assert_non_null(f);
-    fclose(f);
+    data_dir_with_file(&c, "admin.key", "");
     assert_int_not_equal(config_resolve_admin_key(&c, err, sizeof err), 0);
     assert_non_null(strstr(err, "admin.key"));
 }
@@ -364,16 +372,9 @@ static void test_short_admin_key_is_refused_without_repeating_it(void **state)
 static void test_short_admin_key_file_is_refused(void **state)
 {
     (void)state;
-    char dir[256], file[300], err[256] = "";
+    char err[256] = "";
     struct config c;
-    temp_data_dir(dir, sizeof dir);
-    assert_int_equal(config_load(&c, err, sizeof err), 0);
-    assert_int_equal(config_prepare_data_dir(&c, err, sizeof err), 0);
-    snprintf(file, sizeof file, "%s/admin.key", dir);
-    FILE *f = fopen(file, "w");
-    assert_non_null(f);
-    fputs("short-key\n", f);
-    fclose(f);
+    data_dir_with_file(&c, "admin.key", "short-key\n");
     assert_int_equal(config_resolve_admin_key(&c, err, sizeof err), -EINVAL);
     assert_null(strstr(err, "short-key"));
 }
@@ -382,7 +383,7 @@ static void test_secrets_key_from_environment_or_file(void **state)
 {
     (void)state;
     static const char HEX[] = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
-    char dir[256], file[300], err[256] = "";
+    char err[256] = "";
     struct config c;
     setenv("SECRETS_KEY", "not-hex-and-secret", 1);
     assert_int_equal(config_load(&c, err, sizeof err), -EINVAL);
@@ -394,23 +395,18 @@ static void test_secrets_key_from_environment_or_file(void **state)
     assert_int_equal(c.secrets_key[31], 0x1f);
 
     unsetenv("SECRETS_KEY");
-    temp_data_dir(dir, sizeof dir);
-    assert_int_equal(config_load(&c, err, sizeof err), 0);
-    assert_int_equal(config_prepare_data_dir(&c, err, sizeof err), 0);
+    data_dir_with_file(&c, "other.key", "");
     assert_int_equal(config_resolve_secrets_key(&c, err, sizeof err), 0); /* optional */
     assert_false(c.secrets_key_set);
-    snprintf(file, sizeof file, "%s/secret.key", dir);
-    FILE *f = fopen(file, "w");
-    assert_non_null(f);
-    fprintf(f, "%s\n", HEX);
-    fclose(f);
+    remove_temp_root(NULL);
+    char line[80];
+    snprintf(line, sizeof line, "%s\n", HEX);
+    data_dir_with_file(&c, "secret.key", line);
     assert_int_equal(config_resolve_secrets_key(&c, err, sizeof err), 0);
     assert_true(c.secrets_key_set);
     assert_int_equal(c.secrets_key[1], 0x01);
-    f = fopen(file, "w");
-    fputs("garbage\n", f);
-    fclose(f);
-    assert_int_equal(config_load(&c, err, sizeof err), 0);
+    remove_temp_root(NULL);
+    data_dir_with_file(&c, "secret.key", "garbage\n");
     assert_int_equal(config_resolve_secrets_key(&c, err, sizeof err), -EINVAL);
     assert_non_null(strstr(err, "secret.key"));
 }

@@ -193,19 +193,21 @@ static char *repeat(const char *head, const char *unit, size_t n, const char *ta
 static void test_measured_bound_covers_what_cjson_allocates(void **state)
 {
     (void)state;
-    /* The amplification finding's shape: one node per two bytes. */
-    char *zeros = repeat("{\"extra\":{\"a\":[", "0,", 100000, "0]}}");
-    expect_bound_holds(zeros);
-    free(zeros);
-    char *objects = repeat("[", "{\"k\":\"v\",\"n\":1},", 20000, "{}]");
-    expect_bound_holds(objects);
-    free(objects);
-    char *strings = repeat("{\"s\":[", "\"a fairly long string value here\",", 20000, "\"\"]}");
-    expect_bound_holds(strings);
-    free(strings);
-    char *empties = repeat("[", "[],{},", 30000, "[]]");
-    expect_bound_holds(empties);
-    free(empties);
+    static const struct {
+        const char *head, *unit, *tail;
+        size_t n;
+    } shapes[] = {
+        /* The amplification finding's shape: one node per two bytes. */
+        {"{\"extra\":{\"a\":[", "0,", "0]}}", 100000},
+        {"[", "{\"k\":\"v\",\"n\":1},", "{}]", 20000},
+        {"{\"s\":[", "\"a fairly long string value here\",", "\"\"]}", 20000},
+        {"[", "[],{},", "[]]", 30000},
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
+        char *text = repeat(shapes[i].head, shapes[i].unit, shapes[i].n, shapes[i].tail);
+        expect_bound_holds(text);
+        free(text);
+    }
     expect_bound_holds("{\"message\":\"bad \\u00e9 \\\" quote\",\"level\":\"error\"}");
 }
 

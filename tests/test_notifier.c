@@ -113,6 +113,16 @@ static void wait_for(struct db *db, const char *sql, int64_t arg, int64_t want)
              (long long)want, (long long)fx_scalar(db, sql, arg));
 }
 
+/* Runs a notifier on srv until `sql` ($1 = arg) answers want, then stops it. */
+static void notify_until(struct server *srv, struct db *db, const char *sql, int64_t arg,
+                         int64_t want)
+{
+    struct notifier *nf = NULL;
+    assert_int_equal(notifier_start(srv, &nf), 0);
+    wait_for(db, sql, arg, want);
+    notifier_stop(nf);
+}
+
 #define SENT_OF_ALERT "SELECT COUNT(*) FROM deliveries WHERE alert_id = $1 AND status = 'sent'"
 #define DONE_OF_DEST                                                                               \
     "SELECT COUNT(*) FROM deliveries WHERE destination_id = $1 AND status IN ('sent', 'failed')"
@@ -173,10 +183,7 @@ static void test_webhook_slack_and_email_arrive_signed_and_formatted(void **stat
     fx_destination(db, p, "email", cfg);
     int64_t alert = fx_alert(db, p, "ZeroDivisionError: division by zero");
 
-    struct notifier *nf = NULL;
-    assert_int_equal(notifier_start(server_for(ts, true, 20), &nf), 0);
-    wait_for(db, SENT_OF_ALERT, alert, 3);
-    notifier_stop(nf);
+    notify_until(server_for(ts, true, 20), db, SENT_OF_ALERT, alert, 3);
 
     json_t *reqs = received(&hook);
     assert_int_equal(json_array_size(reqs), 1);
@@ -254,10 +261,7 @@ static void test_failures_are_retried_with_backoff_honouring_retry_after(void **
     snprintf(cfg, sizeof cfg, "{\"webhook_url\":\"http://127.0.0.1:%d/hook\"}", r.port);
     int64_t d = fx_destination(db, p, "generic_webhook", cfg);
     fx_alert(db, p, "Boom");
-    struct notifier *nf = NULL;
-    assert_int_equal(notifier_start(server_for(ts, true, 20), &nf), 0);
-    wait_for(db, DONE_OF_DEST, d, 1);
-    notifier_stop(nf);
+    notify_until(server_for(ts, true, 20), db, DONE_OF_DEST, d, 1);
 
     assert_int_equal(
         fx_scalar(
@@ -300,10 +304,7 @@ static void test_a_hanging_receiver_times_out_and_is_retried(void **state)
     snprintf(cfg, sizeof cfg, "{\"webhook_url\":\"http://127.0.0.1:%d/hook\"}", r.port);
     int64_t d = fx_destination(db, p, "slack_webhook", cfg);
     fx_alert(db, p, "Boom");
-    struct notifier *nf = NULL;
-    assert_int_equal(notifier_start(server_for(ts, true, 20), &nf), 0);
-    wait_for(db, DONE_OF_DEST, d, 1);
-    notifier_stop(nf);
+    notify_until(server_for(ts, true, 20), db, DONE_OF_DEST, d, 1);
     assert_int_equal(fx_scalar(db, ATTEMPTS_OF_DEST, d), 2);
     struct db_stmt *st =
         db_prepare(db, "SELECT x.error, x.duration_ms FROM delivery_attempts x JOIN deliveries d "
@@ -363,10 +364,7 @@ static void test_localhost_is_refused_without_the_override(void **state)
     snprintf(cfg, sizeof cfg, "{\"webhook_url\":\"http://localhost:%d/hook\"}", r.port);
     int64_t d = fx_destination(db, p, "generic_webhook", cfg);
     fx_alert(db, p, "Boom");
-    struct notifier *nf = NULL;
-    assert_int_equal(notifier_start(server_for(ts, false, 20), &nf), 0);
-    wait_for(db, DONE_OF_DEST, d, 1);
-    notifier_stop(nf);
+    notify_until(server_for(ts, false, 20), db, DONE_OF_DEST, d, 1);
     assert_int_equal(
         fx_scalar(db,
                   "SELECT COUNT(*) FROM deliveries WHERE destination_id = $1 AND status = 'failed'",
@@ -398,10 +396,7 @@ static void test_a_burst_beyond_the_rate_is_folded_into_one_digest(void **state)
     int64_t d = fx_destination(db, p, "generic_webhook", cfg);
     for (int i = 0; i < 6; i++)
         fx_alert(db, p, "Boom");
-    struct notifier *nf = NULL;
-    assert_int_equal(notifier_start(server_for(ts, true, 2), &nf), 0);
-    wait_for(db, DONE_OF_DEST, d, 6);
-    notifier_stop(nf);
+    notify_until(server_for(ts, true, 2), db, DONE_OF_DEST, d, 6);
     json_t *reqs = received(&r);
     assert_int_equal(json_array_size(reqs), 3); /* 2 alerts, then 1 digest of 4 */
     json_t *digest =
@@ -444,10 +439,7 @@ static void test_undeliverable_data_fails_with_its_reason_and_bad_text_is_sent(v
     int64_t p = test_project(db, "shop");
     fx_destination(db, p, "generic_webhook", cfg);
     int64_t a = fx_alert(db, p, "bad \xff\xfe");
-    struct notifier *nf = NULL;
-    assert_int_equal(notifier_start(server_for(ts, true, 20), &nf), 0);
-    wait_for(db, SENT_OF_ALERT, a, 1);
-    notifier_stop(nf);
+    notify_until(server_for(ts, true, 20), db, SENT_OF_ALERT, a, 1);
     json_t *reqs = received(&r);
     assert_int_equal(json_array_size(reqs), 1);
     json_t *body =
@@ -464,9 +456,7 @@ static void test_undeliverable_data_fails_with_its_reason_and_bad_text_is_sent(v
     fx_alert(db, p2, "Boom");
     struct server *srv = server_for(ts, true, 20);
     srv->cfg->public_url = "https://periscope.example/\xff";
-    assert_int_equal(notifier_start(srv, &nf), 0);
-    wait_for(db, DONE_OF_DEST, d2, 1);
-    notifier_stop(nf);
+    notify_until(srv, db, DONE_OF_DEST, d2, 1);
     assert_non_null(strstr(last_error_of(db, d2, why, sizeof why), "cannot be rendered"));
     assert_int_equal(fx_scalar(db, ATTEMPTS_OF_DEST, d2), 1);
 
@@ -484,9 +474,7 @@ static void test_undeliverable_data_fails_with_its_reason_and_bad_text_is_sent(v
     int64_t d3 = fx_destination(kdb, p3, "generic_webhook", cfg);
     db_close(kdb);
     fx_alert(db, p3, "Boom");
-    assert_int_equal(notifier_start(server_for(ts, true, 20), &nf), 0);
-    wait_for(db, DONE_OF_DEST, d3, 1);
-    notifier_stop(nf);
+    notify_until(server_for(ts, true, 20), db, DONE_OF_DEST, d3, 1);
     assert_non_null(strstr(last_error_of(db, d3, why, sizeof why), "SECRETS_KEY"));
     reqs = received(&r);
     assert_int_equal(json_array_size(reqs), 1); /* neither of the last two was sent */
