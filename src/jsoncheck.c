@@ -73,6 +73,12 @@ int jsoncheck_parse_event(const char *p, size_t len, int max_depth, cJSON **out,
         *why = "JSON nested too deeply";
         return -ELOOP;
     }
+    return jsoncheck_parse_object(p, len, out, why);
+}
+
+int jsoncheck_parse_object(const char *p, size_t len, cJSON **out, const char **why)
+{
+    *out = NULL;
     const char *end = NULL;
     cJSON *j = cJSON_ParseWithLengthOpts(p, len, &end, 0);
     /* Only whitespace may follow the value. */

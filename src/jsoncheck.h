@@ -32,6 +32,11 @@ int jsoncheck_measure(const char *p, size_t len, int max_depth, size_t *tree_byt
  * deep, -EBADMSG not JSON or not an object (*why: static text), -ENOMEM. */
 int jsoncheck_parse_event(const char *p, size_t len, int max_depth, cJSON **out, const char **why);
 
+/* jsoncheck_parse_event without the depth check, for text that passed
+ * jsoncheck_measure already (cJSON recurses: never call it on text whose
+ * depth was not checked). */
+int jsoncheck_parse_object(const char *p, size_t len, cJSON **out, const char **why);
+
 /* Picks the event's id: preferred (the envelope header's, may be NULL),
  * else the object's "event_id" when it is 32 hex digits (dashes allowed),
  * else a generated one. Writes it to id and as 32 lowercase hex into the
