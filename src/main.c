@@ -10,10 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "file_modes.h"
 #include "http/dsn.h"
+#include "http/http.h"
 #include "log.h"
 #include "rules_check.h"
 #include "server.h"
@@ -180,16 +182,28 @@ static int cmd_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     struct config cfg;
-    struct server srv = {.cfg = &cfg};
+    struct server srv = {.cfg = &cfg, .listen_fd = -1};
     char err[512];
     int rc = setup(&cfg);
     if (rc) return rc;
+    /* The port first: a server that cannot serve touches no database. */
+    if (http_listen(&cfg, &srv.listen_fd, err, sizeof err) != 0) {
+        fprintf(stderr, "periscope: %s\n", err);
+        return EXIT_FAILURE;
+    }
+    log_info("files", "share=%s lua_dir=%s migrations_dir=%s",
+             cfg.share_dir ? cfg.share_dir : "(LUA_DIR and MIGRATIONS_DIR)", cfg.lua_dir,
+             cfg.migrations_dir);
     if ((rc = config_resolve_admin_key(&cfg, err, sizeof err)) != 0 ||
         (rc = config_resolve_secrets_key(&cfg, err, sizeof err)) != 0) {
         fprintf(stderr, "periscope: %s\n", err);
+        close(srv.listen_fd);
         return rc == -EINVAL ? EXIT_USAGE : EXIT_FAILURE;
     }
-    if ((rc = open_store(&cfg, &srv.store)) != 0) return rc;
+    if ((rc = open_store(&cfg, &srv.store)) != 0) {
+        close(srv.listen_fd);
+        return rc;
+    }
     file_modes_warn(&cfg);
     if ((rc = seal_destinations(srv.store)) != 0) goto fail_store;
     if ((rc = announce_projects(&cfg, srv.store)) != 0) goto fail_store;
@@ -211,6 +225,7 @@ static int cmd_serve(int argc, char **argv)
     return 0;
 
 fail_store:
+    if (srv.listen_fd >= 0) close(srv.listen_fd);
     store_close(srv.store);
     return rc;
 }

@@ -35,7 +35,7 @@ int server_start(struct server *srv, char *err, size_t errlen)
     metrics_catalog_register();
     metrics_catalog_register_store(srv->store);
     membudget_init(&srv->ingest_memory, cfg->ingest_memory_bytes);
-    if (retention_options_load(cfg, &ro, err, errlen) != 0) return -EINVAL;
+    retention_options_load(cfg, &ro);
 
     srv->events = topic_new("events", (size_t)cfg->queue_capacity);
     srv->alerts = topic_new("alerts", ALERTS_TOPIC_CAPACITY);

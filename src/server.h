@@ -33,6 +33,8 @@ struct server {
     struct script_listener *script_listener; /* Postgres: other nodes' script changes */
     struct ingest *ingest;                   /* key cache, quotas */
     struct retention *retention;             /* background deletion of old events */
+    int listen_fd; /* bound and listening (http_listen) before server_start; -1 once the
+                    * daemon owns it */
     struct MHD_Daemon *httpd;
     atomic_size_t events_queued_bytes; /* raw bytes of the events on srv->events that ingest
                                         * counted (ingest adds, the worker that takes one
@@ -43,11 +45,11 @@ struct server {
     atomic_bool stopping;
 };
 
-/* Starts every subsystem behind an open store (srv->cfg and srv->store set):
- * topics, scripts, ingest, the script listener, pipeline, notifier,
- * retention, then HTTP last so nothing is accepted before it can be
- * processed. On failure everything started is stopped again. Returns 0 or negative with a message
- * in err. */
+/* Starts every subsystem behind an open store (srv->cfg, srv->store and
+ * srv->listen_fd set): topics, scripts, ingest, the script listener,
+ * pipeline, notifier, retention, then HTTP last so nothing is accepted
+ * before it can be processed. On failure everything started is stopped
+ * again. Returns 0 or negative with a message in err. */
 int server_start(struct server *srv, char *err, size_t errlen);
 
 /* Stops in reverse: HTTP stops accepting, the pipeline drains and commits

@@ -217,6 +217,14 @@ static void count_run(const struct project_state *ps, const struct script *s, co
         script_counters_add(ps->counters, SCRIPT_COUNT_FINGERPRINT_CALLS, 1);
 }
 
+static bool hook_failed(const struct script_result *res, const char *hook)
+{
+    for (size_t i = 0; i < res->nerrors; i++)
+        if (strcmp(res->errors[i].hook, hook) == 0)
+            return true;
+    return false;
+}
+
 int lua_runtime_process(struct lua_runtime *rt, struct ingest_event *ev)
 {
     struct project_state *ps = NULL;
@@ -257,6 +265,9 @@ int lua_runtime_process(struct lua_runtime *rt, struct ingest_event *ev)
     }
     if (rc == 0) {
         ev->filtered = res.filtered;
+        bool by_script = s != rt->default_script && s->fingerprint_ref != LUA_NOREF &&
+                         !hook_failed(&res, "fingerprint");
+        ev->grouping = by_script ? EVENT_GROUPED_BY_SCRIPT : EVENT_GROUPED_BY_DEFAULT;
         if (!res.filtered) {
             memcpy(ev->hash, res.hash, sizeof ev->hash);
             free(ev->title);

@@ -352,3 +352,19 @@ void script_result_clear(struct script_result *res)
     res->components = NULL;
     res->ncomponents = 0;
 }
+
+int script_hook_line(const struct script *s, const char *hook)
+{
+    int ref = strcmp(hook, "filter") == 0        ? s->filter_ref
+              : strcmp(hook, "fingerprint") == 0 ? s->fingerprint_ref
+              : strcmp(hook, "format") == 0      ? s->format_ref
+                                                 : LUA_NOREF;
+    lua_State *L = s->vm->L;
+    if (ref == LUA_NOREF || !lua_checkstack(L, 1))
+        return 0;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+    lua_Debug ar;
+    if (!lua_getinfo(L, ">S", &ar)) /* pops the function */
+        return 0;
+    return strcmp(ar.source, "=" VM_OPERATOR_CHUNK) == 0 && ar.linedefined > 0 ? ar.linedefined : 0;
+}

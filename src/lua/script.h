@@ -73,4 +73,9 @@ int script_run(struct script *s, const cJSON *event, bool want_components,
                struct script_result *res);
 void script_result_clear(struct script_result *res);
 
+/* The line of the operator chunk where the hook ("filter", "fingerprint",
+ * "format") is defined, 0 when the script has none or it is not defined
+ * there: where a wrong return type is reported. Raises nothing. */
+int script_hook_line(const struct script *s, const char *hook);
+
 #endif

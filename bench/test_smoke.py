@@ -1,14 +1,13 @@
-"""Smoke test of `make bench`: BENCH_QUICK=1 bench/run.sh runs every case
-for 3 s against the real server and writes the results JSON. No thresholds:
-the machine running the tests is shared; only completeness is checked."""
+"""Smoke test of `make bench` (`make bench-smoke`, not part of `make test`):
+BENCH_QUICK=1 bench/run.sh runs every case for 3 s against the real server
+and writes the results JSON. No thresholds: only completeness is checked."""
 import json
 import os
 import subprocess
 import tempfile
 import unittest
 
-SOURCE = os.environ.get("PERISCOPE_SOURCE_DIR",
-                        os.path.join(os.path.dirname(__file__), "..", ".."))
+SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 BIN = os.environ.get("PERISCOPE_BIN", os.path.join(SOURCE, "build", "periscope"))
 
 CASES = ["ceiling", "sqlite_commit_4k", "sqlite_queue_4k", "sqlite_50k", "postgres_4k",
