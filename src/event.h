@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 struct ack;
+struct membudget;
 
 /* What made an event's grouping hash: the built-in grouping (the Lua
  * default, or its memo), the project script's fingerprint(), or the C
@@ -35,8 +36,11 @@ struct ingest_event {
     char *raw;              /* owned, may be NULL: the event JSON bytes as received (the
                              * item's bytes); the worker stores these, compressed */
     size_t raw_len;
-    size_t queued_bytes;    /* what ingest added to srv->events_queued_bytes for it (0: none) */
-    struct ack *ack;        /* NULL in ACK_MODE=queue; else the request waiting for commit */
+    size_t queued_bytes;      /* what ingest added to srv->events_queued_bytes for it (0: none) */
+    struct ack *ack;          /* NULL in ACK_MODE=queue; else the request waiting for commit */
+    struct membudget *budget; /* borrowed, may be NULL: what budget_bytes were taken from */
+    size_t budget_bytes;      /* the tree and raw copy's share of the ingest memory budget,
+                               * given back once they are freed (event_release_budget) */
 
     /* Filled by the pipeline worker (owned, freed by event_free). */
     char hash[33];           /* MD5 hex of the grouping components */
@@ -55,8 +59,13 @@ struct ingest_event {
 
 /* Allocates a zeroed event; NULL on allocation failure. */
 struct ingest_event *event_new(void);
-/* Frees the event and everything it owns (not the ack). NULL is fine. */
+/* Frees the event and everything it owns (not the ack), and gives back
+ * its share of the memory budget. NULL is fine. */
 void event_free(struct ingest_event *ev);
+
+/* Gives the event's budget_bytes back (once its tree and raw bytes are
+ * freed; idempotent). */
+void event_release_budget(struct ingest_event *ev);
 
 /* "default", "script" or "fallback"; static. */
 const char *event_grouping_name(enum event_grouping g);

@@ -22,6 +22,9 @@ static const struct entry CATALOG[] = {
     {"periscope_events_total", "counter",
      "Events seen by ingest, by outcome (accepted, or the reason they were rejected)."},
     {"periscope_envelope_items_total", "counter", "Envelope items seen, by item type."},
+    {"periscope_ingest_memory_bytes", "gauge",
+     "Bytes of decoded bodies and parsed events ingest holds now."},
+    {"periscope_ingest_memory_limit_bytes", "gauge", "INGEST_MEMORY_LIMIT."},
     /* pipeline */
     {"periscope_pipeline_events_total", "counter",
      "Events leaving the pipeline, by outcome (stored, duplicate, filtered, failed)."},

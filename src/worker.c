@@ -116,5 +116,6 @@ int worker_process(struct worker_ctx *w, struct ingest_event *ev)
     if (rc != 0) return rc;
     cJSON_Delete(ev->json);
     ev->json = NULL;
+    event_release_budget(ev); /* the tree and the raw bytes are gone */
     return 0;
 }

@@ -46,11 +46,15 @@ static void ingest_and_compare(struct wfix *f, enum ingest_route route, const ch
                                uint8_t id[16])
 {
     struct ingest_batch batch = {0};
+    struct ingest_items items;
     struct ingest_refusal why;
     int64_t received = 1700000000123;
-    assert_int_equal(ingest_body_parse(&f->tb.cfg, route, body, strlen(body), f->project_id,
-                                       received, &batch, &why),
+    size_t held = 0;
+    assert_int_equal(ingest_body_frame(&f->tb.cfg, route, body, strlen(body), NULL, &items, &why),
                      0);
+    assert_int_equal(
+        ingest_body_events(&f->tb.cfg, &items, f->project_id, received, &held, &batch, &why), 0);
+    ingest_items_free(&items);
     assert_int_equal(batch.n, 1);
     struct ingest_event *ev = batch.events[0];
     assert_non_null(ev->raw);

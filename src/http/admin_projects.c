@@ -10,6 +10,7 @@
 
 #include "http/admin.h"
 #include "http/dsn.h"
+#include "http/ingest.h"
 #include "server.h"
 #include "store/projects.h"
 #include "store/store.h"
@@ -155,6 +156,7 @@ static void project_patch(const struct admin_req *req, struct admin_resp *resp)
 
     struct db *db = store_acquire(req->srv->store);
     int rc = projects_update(db, id, name, (int)rate);
+    if (rc == 0 && rate >= 0) ingest_forget_keys(req->srv->ingest); /* the new quota, at once */
     if (rc == -ENOENT)
         project_missing(resp);
     else if (rc)
@@ -173,6 +175,7 @@ static void project_delete(const struct admin_req *req, struct admin_resp *resp)
     struct db *db = store_acquire(req->srv->store);
     int rc = projects_delete(db, id);
     store_release(req->srv->store, db);
+    if (rc == 0) ingest_forget_keys(req->srv->ingest); /* its keys stop working at once */
     if (rc == -ENOENT) return project_missing(resp);
     if (rc) return admin_db_error(resp, "projects_delete", rc);
     admin_json(resp, 204, NULL);
@@ -231,6 +234,7 @@ static void key_revoke(const struct admin_req *req, struct admin_resp *resp)
     struct db *db = store_acquire(req->srv->store);
     if (admin_project_check(db, id, resp, NULL) == 0) {
         int rc = keys_revoke(db, id, req->params[1]);
+        if (rc == 0) ingest_forget_keys(req->srv->ingest); /* at once on this node */
         if (rc == -ENOENT)
             admin_error(resp, 404, "key_not_found", "no such key in this project");
         else if (rc)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "projects.h"
+#include "scripts_notify.h"
 #include "store.h"
 
 #define KEY_RANDOM_BYTES (PUBLIC_KEY_HEX / 2)
@@ -64,8 +65,7 @@ static bool key_valid(const char *key)
 /* Sets key to a column's text, or null. */
 static int set_text(json_t *obj, const char *key, struct db_stmt *st, int col)
 {
-    const char *s = db_col_text(st, col);
-    json_t *v = s ? json_string(s) : json_null();
+    json_t *v = db_col_json_text(st, col);
     return json_object_set_new(obj, key, v ? v : json_null());
 }
 
@@ -193,6 +193,14 @@ int projects_list(struct db *db, int64_t after_id, int limit, json_t **out)
     return 0;
 }
 
+/* Tells the other nodes (Postgres) that the project's keys or quota
+ * changed, so their key caches forget them. Best effort: the change is
+ * made, and their cache entries expire on their own (AUTH_CACHE_TTL_MS). */
+static void keys_changed(struct db *db, int64_t project_id)
+{
+    (void)keys_notify_changed(db, project_id);
+}
+
 /* Runs a statement whose parameters are bound and reports -ENOENT when it
  * changed no row. */
 static int run_changing(struct db_stmt *st)
@@ -211,7 +219,9 @@ int projects_update(struct db *db, int64_t id, const char *name, int rate_limit_
     if ((rc = db_bind_int64(st, 1, id)) || (rc = db_bind_text(st, 2, name, (size_t)-1)) ||
         (rc = db_bind_int64(st, 3, rate_limit_per_minute)))
         return rc;
-    return run_changing(st);
+    rc = run_changing(st);
+    if (rc == 0 && rate_limit_per_minute >= 0) keys_changed(db, id);
+    return rc;
 }
 
 int projects_delete(struct db *db, int64_t id)
@@ -219,7 +229,9 @@ int projects_delete(struct db *db, int64_t id)
     struct db_stmt *st = db_prepare(db, SQL_PROJECT_DELETE);
     if (!st) return -EIO;
     int rc = db_bind_int64(st, 1, id);
-    return rc ? rc : run_changing(st);
+    if (rc == 0) rc = run_changing(st);
+    if (rc == 0) keys_changed(db, id);
+    return rc;
 }
 
 int projects_count(struct db *db, int64_t *out)
@@ -280,7 +292,9 @@ int keys_revoke(struct db *db, int64_t project_id, const char *public_key)
         (rc = db_bind_text(st, 2, public_key, PUBLIC_KEY_HEX)) ||
         (rc = db_bind_int64(st, 3, store_now_ms())))
         return rc;
-    return run_changing(st);
+    rc = run_changing(st);
+    if (rc == 0) keys_changed(db, project_id);
+    return rc;
 }
 
 int keys_lookup(struct db *db, const char *public_key, int64_t *project_id, int *rate_limit_out)
