@@ -1,0 +1,384 @@
+/* scrub — the rules' automaton and the walk over an event (see scrub.h);
+ * the string passes are scrub_text.c, the settings scrub_settings.c. */
+#include "scrub.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scrub_internal.h"
+
+const char *const SCRUB_DEFAULT_WORDS[] = {
+    "password", "passwd",      "secret",      "api_key",    "apikey",
+    "auth",     "credentials", "mysql_pwd",   "privatekey", "private_key",
+    "token",    "session",     "stripetoken", "sentry_dsn", NULL,
+};
+
+/* Whole names (not substrings): the Cookie and Set-Cookie headers and the
+ * request's cookies. */
+static const char *const EXACT_WORDS[] = {"cookie", "cookies", "set_cookie", NULL};
+
+enum {
+    KEY_STATE_WORD = 1,  /* a sensitive word ends here (kept along failure links) */
+    KEY_STATE_EXACT = 2, /* the state's string is an exact sensitive name */
+    KEY_STATE_SAFE = 4,  /* the state's string is a safe field */
+};
+
+/* Card numbers as JSON numbers: 13 to 16 digits are exact in a double. */
+#define CARD_NUMBER_MIN 1e12
+#define CARD_NUMBER_MAX 1e16
+
+static void fill_classes(uint8_t cls[256])
+{
+    memset(cls, KEY_CLASS_OTHER, 256);
+    for (int c = 'a'; c <= 'z'; c++)
+        cls[c] = cls[c - 'a' + 'A'] = (uint8_t)(c - 'a' + 1);
+    for (int c = '0'; c <= '9'; c++)
+        cls[c] = (uint8_t)(c - '0' + 27);
+    cls['_'] = cls['-'] = KEY_CLASS_UNDERSCORE;
+}
+
+/* Adds word to the trie with flag on its last state. Words are validated:
+ * every byte maps to a class other than KEY_CLASS_OTHER. */
+static void trie_add(struct scrub_rules *r, const char *word, uint8_t flag)
+{
+    size_t s = 0;
+    for (const unsigned char *p = (const unsigned char *)word; *p; p++) {
+        uint8_t c = r->cls[*p];
+        if (!r->next[s][c]) {
+            size_t u = r->nstates++;
+            r->depth[u] = (uint8_t)(r->depth[s] + 1);
+            r->next[s][c] = (uint16_t)u;
+        }
+        s = r->next[s][c];
+    }
+    r->flags[s] |= flag;
+}
+
+/* Completes the trie into the automaton: failure links by breadth, each
+ * missing edge copied from the failure state's, the word flag inherited
+ * along failure links. */
+static int complete(struct scrub_rules *r)
+{
+    uint16_t *fail = calloc(r->nstates, sizeof *fail);
+    uint16_t *queue = malloc(r->nstates * sizeof *queue);
+    if (!fail || !queue) {
+        free(fail);
+        free(queue);
+        return -ENOMEM;
+    }
+    size_t head = 0, tail = 0;
+    for (int c = 0; c < KEY_CLASSES; c++)
+        if (r->next[0][c]) queue[tail++] = r->next[0][c]; /* fail = root */
+    while (head < tail) {
+        uint16_t v = queue[head++];
+        r->flags[v] |= r->flags[fail[v]] & KEY_STATE_WORD;
+        for (int c = 0; c < KEY_CLASSES; c++) {
+            /* Until v is completed its row holds only its trie children. */
+            uint16_t u = r->next[v][c];
+            uint16_t via_fail = r->next[fail[v]][c];
+            if (u) {
+                fail[u] = via_fail;
+                queue[tail++] = u;
+            } else {
+                r->next[v][c] = via_fail;
+            }
+        }
+    }
+    free(fail);
+    free(queue);
+    return 0;
+}
+
+static size_t words_bytes(const char *const *words)
+{
+    size_t n = 0;
+    for (; *words; words++)
+        n += strlen(*words);
+    return n;
+}
+
+/* 1..SCRUB_FIELD_MAX_BYTES bytes of [A-Za-z0-9_-]: every byte has a class
+ * of its own in the automaton. */
+bool scrub_field_name_valid(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > SCRUB_FIELD_MAX_BYTES) return false;
+    return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
+}
+
+static bool names_valid(const char names[][SCRUB_FIELD_MAX_BYTES + 1], size_t n)
+{
+    if (n > SCRUB_FIELDS_MAX) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!scrub_field_name_valid(names[i])) return false;
+    return true;
+}
+
+int scrub_rules_new(const struct scrub_settings *st, struct scrub_rules **out)
+{
+    if (!names_valid(st->sensitive, st->n_sensitive) || !names_valid(st->safe, st->n_safe))
+        return -EINVAL;
+    size_t bytes = words_bytes(SCRUB_DEFAULT_WORDS) + words_bytes(EXACT_WORDS);
+    for (size_t i = 0; i < st->n_sensitive; i++)
+        bytes += strlen(st->sensitive[i]);
+    for (size_t i = 0; i < st->n_safe; i++)
+        bytes += strlen(st->safe[i]);
+    struct scrub_rules *r = calloc(1, sizeof *r);
+    if (!r) return -ENOMEM;
+    atomic_init(&r->refs, 1);
+    r->enabled = st->enabled;
+    r->scrub_ip = st->scrub_ip_addresses;
+    fill_classes(r->cls);
+    size_t cap = bytes + 1;
+    r->next = calloc(cap, sizeof *r->next);
+    r->flags = calloc(cap, 1);
+    r->depth = calloc(cap, 1);
+    r->nstates = 1;
+    int rc = -ENOMEM;
+    if (!r->next || !r->flags || !r->depth) goto fail;
+    for (const char *const *w = SCRUB_DEFAULT_WORDS; *w; w++)
+        trie_add(r, *w, KEY_STATE_WORD);
+    for (const char *const *w = EXACT_WORDS; *w; w++)
+        trie_add(r, *w, KEY_STATE_EXACT);
+    for (size_t i = 0; i < st->n_sensitive; i++)
+        trie_add(r, st->sensitive[i], KEY_STATE_WORD);
+    for (size_t i = 0; i < st->n_safe; i++)
+        trie_add(r, st->safe[i], KEY_STATE_SAFE);
+    if ((rc = complete(r)) != 0) goto fail;
+    *out = r;
+    return 0;
+fail:
+    scrub_rules_unref(r);
+    return rc;
+}
+
+static struct scrub_rules *default_rules;
+static pthread_once_t default_once = PTHREAD_ONCE_INIT;
+
+static void build_default(void)
+{
+    struct scrub_settings st;
+    scrub_settings_default(&st);
+    if (scrub_rules_new(&st, &default_rules) == 0) default_rules->is_default = true;
+}
+
+const struct scrub_rules *scrub_rules_default(void)
+{
+    pthread_once(&default_once, build_default);
+    return default_rules;
+}
+
+struct scrub_rules *scrub_rules_ref(const struct scrub_rules *r)
+{
+    struct scrub_rules *m = (struct scrub_rules *)r;
+    if (m && !m->is_default) atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
+    return m;
+}
+
+void scrub_rules_unref(const struct scrub_rules *r)
+{
+    struct scrub_rules *m = (struct scrub_rules *)r;
+    if (!m || m->is_default) return;
+    if (atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) != 1) return;
+    free(m->next);
+    free(m->flags);
+    free(m->depth);
+    free(m);
+}
+
+enum scrub_key scrub_classify(const struct scrub_rules *r, const char *key, size_t len)
+{
+    size_t s = 0;
+    uint8_t seen = 0;
+    for (size_t i = 0; i < len; i++) {
+        s = r->next[s][r->cls[(unsigned char)key[i]]];
+        seen |= r->flags[s];
+    }
+    bool whole = r->depth[s] == len; /* the state's string is the whole key */
+    if (whole && (r->flags[s] & KEY_STATE_SAFE)) return SCRUB_KEY_SAFE;
+    if ((seen & KEY_STATE_WORD) || (whole && (r->flags[s] & KEY_STATE_EXACT)))
+        return SCRUB_KEY_SENSITIVE;
+    return SCRUB_KEY_PLAIN;
+}
+
+int scrub_key_class(const struct scrub_rules *r, const char *key, size_t len)
+{
+    if (!r) r = scrub_rules_default();
+    return r ? (int)scrub_classify(r, key, len) : -ENOMEM;
+}
+
+/* One scrub_event call: the rules and what happened so far. */
+struct walk {
+    const struct scrub_rules *r;
+    size_t changed;
+    int err;
+};
+
+/* Replaces a string's text with a copy of text[0..n). */
+static int set_string(cJSON *item, const char *text, size_t n)
+{
+    char *copy = cJSON_malloc(n + 1);
+    if (!copy) return -ENOMEM;
+    memcpy(copy, text, n);
+    copy[n] = '\0';
+    cJSON_free(item->valuestring);
+    item->valuestring = copy;
+    return 0;
+}
+
+/* The key rule: the value becomes "[Filtered]" in place (a container loses
+ * its children), unless there is nothing to hide. */
+static void filter_value(struct walk *w, cJSON *item)
+{
+    int type = item->type & 0xff;
+    if (type == cJSON_NULL || type == cJSON_True || type == cJSON_False || type == cJSON_Invalid)
+        return;
+    if (type == cJSON_String && (!item->valuestring || !item->valuestring[0] ||
+                                 strcmp(item->valuestring, SCRUB_FILTERED) == 0))
+        return;
+    if ((type == cJSON_Array || type == cJSON_Object) && !item->child) return;
+    char *text = cJSON_malloc(sizeof SCRUB_FILTERED);
+    if (!text) {
+        w->err = -ENOMEM;
+        return;
+    }
+    memcpy(text, SCRUB_FILTERED, sizeof SCRUB_FILTERED);
+    cJSON_Delete(item->child);
+    item->child = NULL;
+    if (type == cJSON_String || type == cJSON_Raw) cJSON_free(item->valuestring);
+    item->valuestring = text;
+    item->valueint = 0;
+    item->valuedouble = 0;
+    item->type = cJSON_String | (item->type & cJSON_StringIsConst);
+    w->changed++;
+}
+
+static void scrub_string(struct walk *w, cJSON *item)
+{
+    const char *s = item->valuestring;
+    if (!s) return;
+    size_t n = strlen(s);
+    /* One pass the compiler can vectorize decides whether any string pass
+     * can match: '@' (URL credentials), '=' (key=value), 13 digits (card). */
+    size_t digits = 0;
+    unsigned char at = 0, eq = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        digits += (unsigned char)(c - '0') < 10;
+        at |= c == '@';
+        eq |= c == '=';
+    }
+    if (!at && !eq && digits < 13) return;
+    char *out = NULL;
+    int rc = scrub_text(w->r, s, n, &out);
+    if (rc < 0) {
+        w->err = rc;
+        return;
+    }
+    if (rc == 0) return;
+    if (strcmp(out, s) != 0) {
+        if (set_string(item, out, strlen(out)) != 0)
+            w->err = -ENOMEM;
+        else
+            w->changed++;
+    }
+    free(out);
+}
+
+/* An integral JSON number that reads as a card number. */
+static void scrub_number(struct walk *w, cJSON *item)
+{
+    double v = fabs(item->valuedouble);
+    if (v < CARD_NUMBER_MIN || v >= CARD_NUMBER_MAX || v != floor(v)) return;
+    char digits[24];
+    int n = snprintf(digits, sizeof digits, "%.0f", v);
+    if (n > 0 && (size_t)n < sizeof digits && scrub_card_number(digits, (size_t)n))
+        filter_value(w, item);
+}
+
+static void scrub_value(struct walk *w, cJSON *item, int depth);
+
+/* A [key, value] pair: an array of two whose first element is a string. */
+static bool scrub_pair(struct walk *w, cJSON *array, int depth)
+{
+    cJSON *key = array->child;
+    if (!key || !key->next || key->next->next || !cJSON_IsString(key) || !key->valuestring)
+        return false;
+    switch (scrub_classify(w->r, key->valuestring, strlen(key->valuestring))) {
+    case SCRUB_KEY_SAFE:
+        return true;
+    case SCRUB_KEY_SENSITIVE:
+        filter_value(w, key->next);
+        return true;
+    default:
+        scrub_value(w, key, depth + 1);
+        scrub_value(w, key->next, depth + 1);
+        return true;
+    }
+}
+
+static void scrub_value(struct walk *w, cJSON *item, int depth)
+{
+    if (w->err) return;
+    switch (item->type & 0xff) {
+    case cJSON_String:
+        scrub_string(w, item);
+        return;
+    case cJSON_Number:
+        scrub_number(w, item);
+        return;
+    case cJSON_Array:
+        if (depth >= SCRUB_MAX_DEPTH) {
+            filter_value(w, item);
+        } else if (!scrub_pair(w, item, depth)) {
+            for (cJSON *c = item->child; c && !w->err; c = c->next)
+                scrub_value(w, c, depth + 1);
+        }
+        return;
+    case cJSON_Object:
+        if (depth >= SCRUB_MAX_DEPTH) {
+            filter_value(w, item);
+            return;
+        }
+        for (cJSON *c = item->child; c && !w->err; c = c->next) {
+            enum scrub_key k =
+                c->string ? scrub_classify(w->r, c->string, strlen(c->string)) : SCRUB_KEY_PLAIN;
+            if (k == SCRUB_KEY_SENSITIVE)
+                filter_value(w, c);
+            else if (k == SCRUB_KEY_PLAIN)
+                scrub_value(w, c, depth + 1);
+        }
+        return;
+    default:
+        return;
+    }
+}
+
+/* Removes object.key, counting it. */
+static void drop_member(struct walk *w, cJSON *object, const char *key)
+{
+    cJSON *item = cJSON_IsObject(object) ? cJSON_GetObjectItemCaseSensitive(object, key) : NULL;
+    if (!item) return;
+    cJSON_Delete(cJSON_DetachItemViaPointer(object, item));
+    w->changed++;
+}
+
+int scrub_event(const struct scrub_rules *rules, cJSON *event)
+{
+    if (!rules) rules = scrub_rules_default();
+    if (!rules) return -ENOMEM;
+    if (!cJSON_IsObject(event)) return 0;
+    struct walk w = {.r = rules};
+    if (rules->scrub_ip) {
+        drop_member(&w, cJSON_GetObjectItemCaseSensitive(event, "user"), "ip_address");
+        cJSON *request = cJSON_GetObjectItemCaseSensitive(event, "request");
+        drop_member(&w, cJSON_GetObjectItemCaseSensitive(request, "env"), "REMOTE_ADDR");
+    }
+    if (rules->enabled) scrub_value(&w, event, 0);
+    if (w.err) return w.err;
+    return w.changed > INT32_MAX ? INT32_MAX : (int)w.changed;
+}
