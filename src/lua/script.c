@@ -30,9 +30,9 @@ static int script_bind(lua_State *L)
         return 0;
     if (!lua_istable(L, 3))
         return luaL_error(L, "the script must return a table of hooks, not a %s", luaL_typename(L, 3));
-    static const char *const hooks[] = {"filter", "fingerprint", "format"};
-    int *refs[] = {&s->filter_ref, &s->fingerprint_ref, &s->format_ref};
-    for (int i = 0; i < 3; i++) {
+    static const char *const hooks[] = {"filter", "fingerprint", "format", "scrub"};
+    int *refs[] = {&s->filter_ref, &s->fingerprint_ref, &s->format_ref, &s->scrub_ref};
+    for (int i = 0; i < 4; i++) {
         int t = lua_getfield(L, 3, hooks[i]);
         if (t == LUA_TNIL) {
             lua_pop(L, 1);
@@ -52,7 +52,7 @@ int script_open(const struct vm_limits *limits, const char *source, size_t len,
     if (!s)
         return -ENOMEM;
     s->group_ref = s->expand_ref = LUA_NOREF;
-    s->filter_ref = s->fingerprint_ref = s->format_ref = LUA_NOREF;
+    s->filter_ref = s->fingerprint_ref = s->format_ref = s->scrub_ref = LUA_NOREF;
     int rc = vm_new(limits, &s->vm, err);
     if (rc != 0)
         goto fail;

@@ -1,6 +1,8 @@
 /* lua/script — one project's rules compiled in their own vm: the default
  * grouping module (periscope.grouping) plus the project's optional hooks
- * (filter, fingerprint, format), and the per-event run of them.
+ * (filter, fingerprint, format, scrub), and the per-event run of filter,
+ * grouping and fingerprint (scrub: lua/script_scrub.h, format:
+ * lua/script_format.h).
  *
  * A script never costs an event: a hook that raises, times out, hits the
  * memory cap or returns the wrong type is reported in the result's errors
@@ -28,10 +30,12 @@ struct script {
     int filter_ref; /* the project's hooks; LUA_NOREF when absent */
     int fingerprint_ref;
     int format_ref;
+    int scrub_ref; /* lua/script_scrub.h */
 };
 
 /* One failed hook: hook is "filter", "fingerprint", "grouping" or "event"
- * (building the event table), a static string. */
+ * (building the event table), a static string ("scrub" and "format" are
+ * reported by their own modules). */
 struct script_hook_error {
     const char *hook;
     struct vm_error error;
@@ -50,7 +54,7 @@ struct script_result {
 
 /* Builds a vm, loads the grouping module, and (source non-NULL) compiles
  * and runs the project's chunk, which must return nil or a table whose
- * filter/fingerprint/format are functions when present. Returns 0, or a
+ * filter/fingerprint/format/scrub are functions when present. Returns 0, or a
  * negative errno with err filled (kind SYNTAX for compile errors, TYPE for
  * a wrong return, else as the chunk failed). Caller closes the script. */
 int script_open(const struct vm_limits *limits, const char *source, size_t len, struct script **out,
