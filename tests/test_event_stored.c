@@ -91,13 +91,12 @@ static void ingest_and_compare(struct wfix *f, enum ingest_route route, const ch
 static void test_legacy_exception_list_reads_normalized(void **state)
 {
     uint8_t id[16];
-    ingest_and_compare(
-        *state, INGEST_ROUTE_STORE,
-        "{\"event_id\":\"aa000000000000000000000000000001\",\"platform\":\"go\","
-        "\"exception\":[{\"type\":\"E\",\"value\":\"boom 42\",\"stacktrace\":"
-        "{\"frames\":[{\"function\":\"main\",\"filename\":\"m.go\",\"lineno\":3}]}}],"
-        "\"level\":\"warn\",\"timestamp\":\"2024-05-01T10:00:00+02:00\"}",
-        id);
+    ingest_and_compare(*state, INGEST_ROUTE_STORE,
+                       "{\"event_id\":\"aa000000000000000000000000000001\",\"platform\":\"go\","
+                       "\"exception\":[{\"type\":\"E\",\"value\":\"boom 42\",\"stacktrace\":"
+                       "{\"frames\":[{\"function\":\"main\",\"filename\":\"m.go\",\"lineno\":3}]}}],"
+                       "\"level\":\"warn\",\"timestamp\":\"2024-05-01T10:00:00+02:00\"}",
+                       id);
     assert_int_equal(id[0], 0xaa);
 }
 
@@ -134,8 +133,7 @@ static void test_missing_event_id_reads_with_the_generated_id(void **state)
 {
     uint8_t id[16];
     ingest_and_compare(*state, INGEST_ROUTE_STORE,
-                       "{\"message\":\"no id here\",\"logentry\":{\"formatted\":\"no id here\"}}",
-                       id);
+                       "{\"message\":\"no id here\",\"logentry\":{\"formatted\":\"no id here\"}}", id);
     char hex[33];
     event_id_hex(id, hex);
     struct wfix *f = *state;
@@ -161,8 +159,7 @@ static void test_envelope_header_id_wins_over_the_event_own(void **state)
 static void test_stored_bytes_are_the_bytes_received(void **state)
 {
     struct wfix *f = *state;
-    const char *body =
-        "{ \"message\" : \"spacing kept\",\"event_id\":\"dd000000000000000000000000000006\" }";
+    const char *body = "{ \"message\" : \"spacing kept\",\"event_id\":\"dd000000000000000000000000000006\" }";
     uint8_t id[16];
     ingest_and_compare(f, INGEST_ROUTE_STORE, body, id);
     struct db *db = store_acquire(f->srv.store);
