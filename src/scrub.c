@@ -11,6 +11,10 @@
 
 #include "scrub_internal.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 const char *const SCRUB_DEFAULT_WORDS[] = {
     "password", "passwd",      "secret",      "api_key",    "apikey",
     "auth",     "credentials", "mysql_pwd",   "privatekey", "private_key",
@@ -20,6 +24,9 @@ const char *const SCRUB_DEFAULT_WORDS[] = {
 /* Whole names (not substrings): the Cookie and Set-Cookie headers and the
  * request's cookies. */
 static const char *const EXACT_WORDS[] = {"cookie", "cookies", "set_cookie", NULL};
+
+#define DELTA_FLAG_SHIFT 24
+#define DELTA_OFFSET ((1u << DELTA_FLAG_SHIFT) - 1)
 
 enum {
     KEY_STATE_WORD = 1,  /* a sensitive word ends here (kept along failure links) */
@@ -31,14 +38,29 @@ enum {
 #define CARD_NUMBER_MIN 1e12
 #define CARD_NUMBER_MAX 1e16
 
-static void fill_classes(uint8_t cls[256])
+static void fill_classes(uint8_t cls[256], uint8_t text[256])
 {
     memset(cls, KEY_CLASS_OTHER, 256);
-    for (int c = 'a'; c <= 'z'; c++)
+    memset(text, 0, 256);
+    for (int c = 'a'; c <= 'z'; c++) {
         cls[c] = cls[c - 'a' + 'A'] = (uint8_t)(c - 'a' + 1);
-    for (int c = '0'; c <= '9'; c++)
+        text[c] = text[c - 'a' + 'A'] = TEXT_WORD | TEXT_USERINFO | TEXT_KV_KEY;
+    }
+    for (int c = '0'; c <= '9'; c++) {
         cls[c] = (uint8_t)(c - '0' + 27);
+        text[c] = TEXT_DIGIT | TEXT_WORD | TEXT_USERINFO | TEXT_KV_KEY;
+    }
     cls['_'] = cls['-'] = KEY_CLASS_UNDERSCORE;
+    for (int c = 0x80; c < 256; c++)
+        text[c] = TEXT_WORD | TEXT_KV_KEY;
+    text['_'] |= TEXT_WORD | TEXT_KV_KEY;
+    for (const char *p = "-.[]"; *p; p++)
+        text[(unsigned char)*p] |= TEXT_KV_KEY;
+    for (const char *p = "-._~%!$&'()*+,;=:"; *p; p++)
+        text[(unsigned char)*p] |= TEXT_USERINFO;
+    for (const char *p = "&;, \t\r\n\"'<>"; *p; p++)
+        text[(unsigned char)*p] |= TEXT_KV_END;
+    text[0] |= TEXT_KV_END;
 }
 
 /* Adds word to the trie with flag on its last state. Words are validated:
@@ -90,6 +112,17 @@ static int complete(struct scrub_rules *r)
     }
     free(fail);
     free(queue);
+    r->delta = malloc(r->nstates * KEY_CLASSES * sizeof *r->delta);
+    if (!r->delta) return -ENOMEM;
+    for (size_t s = 0; s < r->nstates; s++)
+        for (int c = 0; c < KEY_CLASSES; c++) {
+            uint16_t u = r->next[s][c];
+            r->delta[s * KEY_CLASSES + c] =
+                (uint32_t)u * KEY_CLASSES | (uint32_t)(r->flags[u] & KEY_STATE_WORD)
+                                                << DELTA_FLAG_SHIFT;
+        }
+    free(r->next);
+    r->next = NULL;
     return 0;
 }
 
@@ -132,7 +165,7 @@ int scrub_rules_new(const struct scrub_settings *st, struct scrub_rules **out)
     atomic_init(&r->refs, 1);
     r->enabled = st->enabled;
     r->scrub_ip = st->scrub_ip_addresses;
-    fill_classes(r->cls);
+    fill_classes(r->cls, r->text);
     size_t cap = bytes + 1;
     r->next = calloc(cap, sizeof *r->next);
     r->flags = calloc(cap, 1);
@@ -185,24 +218,45 @@ void scrub_rules_unref(const struct scrub_rules *r)
     if (!m || m->is_default) return;
     if (atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) != 1) return;
     free(m->next);
+    free(m->delta);
     free(m->flags);
     free(m->depth);
     free(m);
 }
 
-enum scrub_key scrub_classify(const struct scrub_rules *r, const char *key, size_t len)
+/* After the last byte: the state at row offset off, the flags seen. */
+static enum scrub_key key_result(const struct scrub_rules *r, uint32_t off, uint32_t seen,
+                                 size_t len)
 {
-    size_t s = 0;
-    uint8_t seen = 0;
-    for (size_t i = 0; i < len; i++) {
-        s = r->next[s][r->cls[(unsigned char)key[i]]];
-        seen |= r->flags[s];
-    }
+    size_t s = off / KEY_CLASSES;
     bool whole = r->depth[s] == len; /* the state's string is the whole key */
     if (whole && (r->flags[s] & KEY_STATE_SAFE)) return SCRUB_KEY_SAFE;
-    if ((seen & KEY_STATE_WORD) || (whole && (r->flags[s] & KEY_STATE_EXACT)))
+    if ((seen >> DELTA_FLAG_SHIFT & KEY_STATE_WORD) || (whole && (r->flags[s] & KEY_STATE_EXACT)))
         return SCRUB_KEY_SENSITIVE;
     return SCRUB_KEY_PLAIN;
+}
+
+enum scrub_key scrub_classify(const struct scrub_rules *r, const char *key, size_t len)
+{
+    uint32_t off = 0, seen = 0;
+    for (size_t i = 0; i < len; i++) {
+        uint32_t e = r->delta[off + r->cls[(unsigned char)key[i]]];
+        seen |= e;
+        off = e & DELTA_OFFSET;
+    }
+    return key_result(r, off, seen, len);
+}
+
+enum scrub_key scrub_classify_cstr(const struct scrub_rules *r, const char *key)
+{
+    uint32_t off = 0, seen = 0;
+    size_t len = 0;
+    for (unsigned char c; (c = (unsigned char)key[len]) != 0; len++) {
+        uint32_t e = r->delta[off + r->cls[c]];
+        seen |= e;
+        off = e & DELTA_OFFSET;
+    }
+    return key_result(r, off, seen, len);
 }
 
 int scrub_key_class(const struct scrub_rules *r, const char *key, size_t len)
@@ -257,24 +311,80 @@ static void filter_value(struct walk *w, cJSON *item)
     w->changed++;
 }
 
+static unsigned passes_from(size_t digits, bool at, bool eq)
+{
+    return (at ? SCRUB_PASS_URL : 0) | (eq ? SCRUB_PASS_KV : 0) |
+           (digits >= CARD_DIGITS_MIN ? SCRUB_PASS_CARD : 0);
+}
+
+#ifdef __SSE2__
+/* 16 bytes of x counted into *digits, *at and *eq where mask is 0xff. */
+static void passes_step(__m128i x, __m128i mask, __m128i *digits, __m128i *at, __m128i *eq)
+{
+    __m128i nine = _mm_set1_epi8(9);
+    __m128i t = _mm_sub_epi8(x, _mm_set1_epi8('0'));
+    __m128i digit = _mm_and_si128(_mm_cmpeq_epi8(_mm_max_epu8(t, nine), nine), mask);
+    *digits = _mm_add_epi64(
+        *digits, _mm_sad_epu8(_mm_and_si128(digit, _mm_set1_epi8(1)), _mm_setzero_si128()));
+    *at = _mm_or_si128(*at, _mm_and_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('@')), mask));
+    *eq = _mm_or_si128(*eq, _mm_and_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('=')), mask));
+}
+
+/* Which string passes can match s[0..n): '@' (URL credentials), '='
+ * (key=value), 13 digits (a card). Most strings of an event need none, so
+ * this looks at 16 bytes at a time; the last, partial block is read as the
+ * string's last 16 bytes with the ones already counted masked off. */
+static unsigned passes_for(const unsigned char *s, size_t n)
+{
+    static const unsigned char TAIL[32] = {
+        0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+        0,    0,    0,    0,    0,    0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    };
+    __m128i digits = _mm_setzero_si128(), at = digits, eq = digits, all = _mm_set1_epi8(-1);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        passes_step(_mm_loadu_si128((const __m128i *)(s + i)), all, &digits, &at, &eq);
+    if (i < n) {
+        size_t left = n - i;
+        if (n >= 16) {
+            passes_step(_mm_loadu_si128((const __m128i *)(s + n - 16)),
+                        _mm_loadu_si128((const __m128i *)(TAIL + left)), &digits, &at, &eq);
+        } else {
+            unsigned char block[16] = {0}; /* NUL is none of the three */
+            memcpy(block, s, n);
+            passes_step(_mm_loadu_si128((const __m128i *)block), all, &digits, &at, &eq);
+        }
+    }
+    uint64_t lanes[2];
+    _mm_storeu_si128((__m128i *)lanes, digits);
+    return passes_from((size_t)(lanes[0] + lanes[1]), _mm_movemask_epi8(at) != 0,
+                       _mm_movemask_epi8(eq) != 0);
+}
+#else
+/* The same, a byte at a time. */
+static unsigned passes_for(const unsigned char *s, size_t n)
+{
+    size_t digits = 0;
+    bool at = false, eq = false;
+    for (size_t i = 0; i < n; i++) {
+        digits += (unsigned char)(s[i] - '0') < 10;
+        at |= s[i] == '@';
+        eq |= s[i] == '=';
+    }
+    return passes_from(digits, at, eq);
+}
+#endif
+
 static void scrub_string(struct walk *w, cJSON *item)
 {
     const char *s = item->valuestring;
     if (!s) return;
     size_t n = strlen(s);
-    /* One pass the compiler can vectorize decides whether any string pass
-     * can match: '@' (URL credentials), '=' (key=value), 13 digits (card). */
-    size_t digits = 0;
-    unsigned char at = 0, eq = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        digits += (unsigned char)(c - '0') < 10;
-        at |= c == '@';
-        eq |= c == '=';
-    }
-    if (!at && !eq && digits < 13) return;
+    unsigned passes = passes_for((const unsigned char *)s, n);
+    if (!passes) return;
     char *out = NULL;
-    int rc = scrub_text(w->r, s, n, &out);
+    int rc = scrub_text(w->r, s, n, passes, &out);
     if (rc < 0) {
         w->err = rc;
         return;
@@ -308,7 +418,7 @@ static bool scrub_pair(struct walk *w, cJSON *array, int depth)
     cJSON *key = array->child;
     if (!key || !key->next || key->next->next || !cJSON_IsString(key) || !key->valuestring)
         return false;
-    switch (scrub_classify(w->r, key->valuestring, strlen(key->valuestring))) {
+    switch (scrub_classify_cstr(w->r, key->valuestring)) {
     case SCRUB_KEY_SAFE:
         return true;
     case SCRUB_KEY_SENSITIVE:
@@ -345,8 +455,7 @@ static void scrub_value(struct walk *w, cJSON *item, int depth)
             return;
         }
         for (cJSON *c = item->child; c && !w->err; c = c->next) {
-            enum scrub_key k =
-                c->string ? scrub_classify(w->r, c->string, strlen(c->string)) : SCRUB_KEY_PLAIN;
+            enum scrub_key k = c->string ? scrub_classify_cstr(w->r, c->string) : SCRUB_KEY_PLAIN;
             if (k == SCRUB_KEY_SENSITIVE)
                 filter_value(w, c);
             else if (k == SCRUB_KEY_PLAIN)

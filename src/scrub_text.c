@@ -9,8 +9,6 @@
 
 #include "scrub_internal.h"
 
-#define CARD_DIGITS_MIN 13
-#define CARD_DIGITS_MAX 19
 #define FILTERED_LEN (sizeof SCRUB_FILTERED - 1)
 
 int scrub_buf_put(struct scrub_buf *b, const char *s, size_t n)
@@ -32,6 +30,7 @@ int scrub_buf_put(struct scrub_buf *b, const char *s, size_t n)
 
 /* One pass's output: the input up to `copied` is in out already. */
 struct pass {
+    const uint8_t *text; /* the rules' byte classes (TEXT_*) */
     const char *s;
     size_t n;
     size_t copied;
@@ -54,9 +53,9 @@ static void redact(struct pass *p, size_t start, size_t end)
     p->changed = true;
 }
 
-/* Ends a pass: 1 with the new text in *io (the old freed when it was a
- * previous pass's), 0 unchanged, -ENOMEM. */
-static int finish(struct pass *p, char **io, bool owned)
+/* Ends a pass: 1 with the new text in *io and its length in *len (the old
+ * text freed when it was a previous pass's), 0 unchanged, -ENOMEM. */
+static int finish(struct pass *p, char **io, size_t *len, bool owned)
 {
     if (!p->err && p->changed && scrub_buf_put(&p->out, p->s + p->copied, p->n - p->copied) != 0)
         p->err = -ENOMEM;
@@ -66,26 +65,13 @@ static int finish(struct pass *p, char **io, bool owned)
     }
     if (owned) free(*io);
     *io = p->out.p;
+    *len = p->out.len;
     return 1;
 }
 
-static bool is_digit(unsigned char c)
+static bool is(const struct pass *p, char c, uint8_t what)
 {
-    return (unsigned char)(c - '0') < 10;
-}
-
-/* A \w byte of Relay's patterns: letters, digits, '_' (and any non-ASCII
- * byte, so digits inside a word of another script are not cut out). */
-static bool is_word(unsigned char c)
-{
-    return is_digit(c) || (unsigned char)((c | 0x20) - 'a') < 26 || c == '_' || c >= 0x80;
-}
-
-/* RFC 3986 userinfo: unreserved, pct-encoded, sub-delims and ':'. */
-static bool is_userinfo(unsigned char c)
-{
-    return is_digit(c) || (unsigned char)((c | 0x20) - 'a') < 26 ||
-           (c && strchr("-._~%!$&'()*+,;=:", c) != NULL);
+    return (p->text[(unsigned char)c] & what) != 0;
 }
 
 /* scheme://user:password@host → scheme://[Filtered]@host. After each
@@ -98,44 +84,33 @@ static void pass_url_credentials(struct pass *p)
         const char *hit = memmem(p->s + i, p->n - i, "://", 3);
         if (!hit) break;
         size_t j = (size_t)(hit - p->s) + 3, k = j;
-        while (k < p->n && is_userinfo((unsigned char)p->s[k]))
+        while (k < p->n && is(p, p->s[k], TEXT_USERINFO))
             k++;
         if (k < p->n && p->s[k] == '@' && k > j) redact(p, j, k);
         i = k > j ? k - 1 : j;
     }
 }
 
-static bool is_kv_key(unsigned char c)
-{
-    return is_word(c) || c == '-' || c == '.' || c == '[' || c == ']';
-}
-
-static bool ends_kv_value(unsigned char c)
-{
-    return strchr("&;, \t\r\n\"'<>", c) != NULL; /* also the terminating NUL */
-}
-
 /* key=value where the key holds a sensitive word → key=[Filtered] (query
- * strings, form bodies, cookie strings, log lines). Keys are disjoint runs,
- * each classified once when '=' follows it. */
+ * strings, form bodies, cookie strings, log lines). From each '=' the key
+ * is read backwards, never past the end of what was read before, so keys
+ * are disjoint and each byte is read a bounded number of times. */
 static void pass_key_values(const struct scrub_rules *r, struct pass *p)
 {
-    size_t key = SIZE_MAX;
-    for (size_t i = 0; i < p->n && !p->err; i++) {
-        unsigned char c = (unsigned char)p->s[i];
-        if (is_kv_key(c)) {
-            if (key == SIZE_MAX) key = i;
-            continue;
-        }
-        if (c == '=' && key != SIZE_MAX &&
-            scrub_classify(r, p->s + key, i - key) == SCRUB_KEY_SENSITIVE) {
-            size_t end = i + 1;
-            while (end < p->n && !ends_kv_value((unsigned char)p->s[end]))
-                end++;
-            if (end > i + 1) redact(p, i + 1, end);
-            i = end - 1;
-        }
-        key = SIZE_MAX;
+    size_t done = 0; /* bytes before this are read */
+    while (done < p->n && !p->err) {
+        const char *eq = memchr(p->s + done, '=', p->n - done);
+        if (!eq) break;
+        size_t i = (size_t)(eq - p->s), key = i;
+        while (key > done && is(p, p->s[key - 1], TEXT_KV_KEY))
+            key--;
+        done = i + 1;
+        if (key == i || scrub_classify(r, p->s + key, i - key) != SCRUB_KEY_SENSITIVE) continue;
+        size_t end = i + 1;
+        while (end < p->n && !is(p, p->s[end], TEXT_KV_END))
+            end++;
+        if (end > i + 1) redact(p, i + 1, end);
+        done = end;
     }
 }
 
@@ -182,10 +157,12 @@ struct group {
     size_t start, len;
 };
 
-/* Whether groups g[0..n) (in order, joined by single separators) read as
- * a card number. */
-static bool groups_are_card(const char *s, const struct group *g, size_t n)
+/* Whether groups g[0..n) (in order, joined by single separators), total
+ * digits in all, read as a card number. */
+static bool groups_are_card(const char *s, const struct group *g, size_t n, size_t total)
 {
+    char first = s[g[0].start];
+    if (first < '2' || first > '6' || total < CARD_DIGITS_MIN) return false; /* no network */
     char d[CARD_DIGITS_MAX];
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
@@ -203,8 +180,8 @@ static void try_card_ending_here(struct pass *p, struct group *ring, size_t *nri
     for (size_t k = *nring; k > 0; k--) {
         total += ring[k - 1].len;
         if (total > CARD_DIGITS_MAX) break;
-        if (total >= CARD_DIGITS_MIN && ring[k - 1].start >= p->copied &&
-            groups_are_card(p->s, ring + k - 1, *nring - k + 1))
+        if (ring[k - 1].start >= p->copied &&
+            groups_are_card(p->s, ring + k - 1, *nring - k + 1, total))
             best = k;
     }
     if (!best) return;
@@ -213,63 +190,74 @@ static void try_card_ending_here(struct pass *p, struct group *ring, size_t *nri
     *nring = 0;
 }
 
+/* One run of digit groups from s[i], a digit at a word boundary; returns
+ * where the run stopped. */
+static size_t card_run(struct pass *p, size_t i)
+{
+    struct group ring[CARD_DIGITS_MAX];
+    size_t nring = 0;
+    for (;;) {
+        struct group g = {i, 0};
+        while (i < p->n && is(p, p->s[i], TEXT_DIGIT))
+            i++;
+        g.len = i - g.start;
+        if (i < p->n && is(p, p->s[i], TEXT_WORD)) { /* a word goes on: no boundary */
+            while (i < p->n && is(p, p->s[i], TEXT_WORD))
+                i++;
+            return i;
+        }
+        if (g.len > CARD_DIGITS_MAX) {
+            nring = 0;
+        } else {
+            if (nring == CARD_DIGITS_MAX) memmove(ring, ring + 1, --nring * sizeof *ring);
+            ring[nring++] = g;
+            try_card_ending_here(p, ring, &nring);
+        }
+        if (i + 1 >= p->n || (p->s[i] != ' ' && p->s[i] != '-') || !is(p, p->s[i + 1], TEXT_DIGIT))
+            return i;
+        i++; /* the separator */
+    }
+}
+
 /* Card numbers: digit runs starting at a word boundary, in groups joined
  * by single spaces or dashes ("4111 1111 1111 1111"); a candidate is a
  * sequence of whole groups of 13–19 digits that ends at a word boundary.
- * The last CARD_DIGITS_MAX groups are kept, so each group is looked at a
- * bounded number of times. */
+ * Words are skipped whole; the last CARD_DIGITS_MAX groups of a run are
+ * kept, so each group is looked at a bounded number of times. */
 static void pass_cards(struct pass *p)
 {
-    struct group ring[CARD_DIGITS_MAX];
     size_t i = 0;
     while (i < p->n && !p->err) {
-        if (!is_digit((unsigned char)p->s[i])) {
+        uint8_t t = p->text[(unsigned char)p->s[i]];
+        if (!(t & TEXT_WORD)) {
             i++;
-            continue;
-        }
-        if (i > 0 && is_word((unsigned char)p->s[i - 1])) { /* digits inside a word */
-            while (i < p->n && is_word((unsigned char)p->s[i]))
+        } else if (t & TEXT_DIGIT) {
+            i = card_run(p, i);
+        } else {
+            while (i < p->n && is(p, p->s[i], TEXT_WORD))
                 i++;
-            continue;
-        }
-        size_t nring = 0;
-        for (;;) {
-            struct group g = {i, 0};
-            while (i < p->n && is_digit((unsigned char)p->s[i]))
-                i++;
-            g.len = i - g.start;
-            bool boundary = i >= p->n || !is_word((unsigned char)p->s[i]);
-            if (g.len > CARD_DIGITS_MAX) {
-                nring = 0;
-            } else {
-                if (nring == CARD_DIGITS_MAX) memmove(ring, ring + 1, --nring * sizeof *ring);
-                ring[nring++] = g;
-                if (boundary) try_card_ending_here(p, ring, &nring);
-            }
-            if (!boundary || i + 1 >= p->n || (p->s[i] != ' ' && p->s[i] != '-') ||
-                !is_digit((unsigned char)p->s[i + 1]))
-                break;
-            i++; /* the separator */
         }
     }
 }
 
-int scrub_text(const struct scrub_rules *r, const char *s, size_t n, char **out)
+int scrub_text(const struct scrub_rules *r, const char *s, size_t n, unsigned passes, char **out)
 {
     /* Each pass reads the previous one's result; "[Filtered]" holds
      * nothing a later pass matches. */
     char *cur = (char *)s;
+    size_t len = n;
     bool owned = false;
     int rc = 0;
-    for (int step = 0; step < 3; step++) {
-        struct pass p = {.s = cur, .n = owned ? strlen(cur) : n};
-        if (step == 0 && memchr(cur, '@', p.n))
+    for (unsigned step = SCRUB_PASS_URL; step <= SCRUB_PASS_CARD; step <<= 1) {
+        if (!(passes & step)) continue;
+        struct pass p = {.text = r->text, .s = cur, .n = len};
+        if (step == SCRUB_PASS_URL)
             pass_url_credentials(&p);
-        else if (step == 1 && memchr(cur, '=', p.n))
+        else if (step == SCRUB_PASS_KV)
             pass_key_values(r, &p);
-        else if (step == 2)
+        else
             pass_cards(&p);
-        int got = finish(&p, &cur, owned);
+        int got = finish(&p, &cur, &len, owned);
         if (got < 0) {
             rc = got;
             break;

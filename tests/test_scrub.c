@@ -170,6 +170,32 @@ static void test_key_value_pairs_in_strings(void **state)
     expect(NULL, kept, kept);
 }
 
+/* Whatever the string's length and where the match sits (the quick check
+ * reads 16-byte blocks and a masked last block). */
+static void test_matches_are_found_at_every_offset(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *tail, *want;
+    } cases[] = {
+        {"token=abc", "token=[Filtered]"},
+        {"4111111111111111", "[Filtered]"},
+        {"h://u:p@x", "h://[Filtered]@x"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+        for (size_t pad = 0; pad <= 40; pad++)
+            for (size_t after = 0; after <= 20; after += 20) {
+                char in[160], want[160];
+                snprintf(in, sizeof in, "{\"m\":\"%.*s%s%s%.*s\"}", (int)pad,
+                         "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", pad ? " " : "", cases[c].tail,
+                         (int)after, " yyyyyyyyyyyyyyyyyyy");
+                snprintf(want, sizeof want, "{\"m\":\"%.*s%s%s%.*s\"}", (int)pad,
+                         "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", pad ? " " : "", cases[c].want,
+                         (int)after, " yyyyyyyyyyyyyyyyyyy");
+                expect(NULL, in, want);
+            }
+}
+
 static void test_safe_fields_keep_their_value(void **state)
 {
     (void)state;
@@ -393,6 +419,7 @@ int main(void)
         cmocka_unit_test(test_card_numbers_pass_luhn_and_a_prefix),
         cmocka_unit_test(test_url_credentials_and_dsns),
         cmocka_unit_test(test_key_value_pairs_in_strings),
+        cmocka_unit_test(test_matches_are_found_at_every_offset),
         cmocka_unit_test(test_safe_fields_keep_their_value),
         cmocka_unit_test(test_extra_sensitive_fields),
         cmocka_unit_test(test_ip_addresses_kept_or_dropped),
