@@ -11,28 +11,45 @@
 
 #include "lua/event_table.h"
 
-#define PATH_MAX_BYTES 160
-#define NODE_BYTES 8    /* what a value adds to the JSON text besides its contents */
-#define NUMBER_BYTES 24 /* the longest number cJSON prints */
+#define PATH_SEGMENTS 16 /* an error names at most this many levels of its path */
+#define NODE_BYTES 8     /* what a value adds to the JSON text besides its contents */
+#define NUMBER_BYTES 24  /* the longest number cJSON prints */
+
+/* One level of the path to the value being converted: a key (a Lua string
+ * on the stack while its value is converted) or a list index. */
+struct segment {
+    const char *key;
+    lua_Integer index;
+};
 
 struct conv {
     lua_State *L;
     const struct event_json_limits *lim;
     size_t bytes;
-    char path[PATH_MAX_BYTES];
-    size_t path_len;
+    int depth; /* levels in path */
+    struct segment path[PATH_SEGMENTS];
     char *err;
     size_t errlen;
 };
 
+/* The path is written out only for an error: "extra.list[2].f". */
 static int fail(struct conv *c, int rc, const char *fmt, ...)
 {
-    char what[192];
+    char where[192] = "event", what[192];
+    size_t len = 0;
+    for (int i = 0; i < c->depth && i < PATH_SEGMENTS && len < sizeof where; i++) {
+        const struct segment *s = &c->path[i];
+        int n = s->key ? snprintf(where + len, sizeof where - len, "%s%.40s", i ? "." : "", s->key)
+                       : snprintf(where + len, sizeof where - len, "[%lld]", (long long)s->index);
+        len += n > 0 ? (size_t)n : 0;
+    }
+    if (c->depth > PATH_SEGMENTS && len < sizeof where)
+        snprintf(where + len, sizeof where - len, "...");
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    snprintf(c->err, c->errlen, "%s: %s", c->path_len ? c->path : "event", what);
+    snprintf(c->err, c->errlen, "%s: %s", where, what);
     return rc;
 }
 
@@ -67,22 +84,15 @@ static bool text_ok(const unsigned char *s, size_t n)
     return true;
 }
 
-/* Appends ".key" or "[i]" to the path (cut when long); returns the old
- * length to restore. */
-static size_t path_push(struct conv *c, const char *key, lua_Integer index)
+static void path_push(struct conv *c, const char *key, lua_Integer index)
 {
-    size_t old = c->path_len;
-    size_t room = sizeof c->path - c->path_len;
-    int n = key ? snprintf(c->path + c->path_len, room, "%s%.40s", old ? "." : "", key)
-                : snprintf(c->path + c->path_len, room, "[%lld]", (long long)index);
-    c->path_len = n < 0 ? old : (size_t)n >= room ? sizeof c->path - 1 : old + (size_t)n;
-    return old;
+    if (c->depth < PATH_SEGMENTS) c->path[c->depth] = (struct segment){key, index};
+    c->depth++;
 }
 
-static void path_pop(struct conv *c, size_t old)
+static void path_pop(struct conv *c)
 {
-    c->path_len = old;
-    c->path[old] = '\0';
+    c->depth--;
 }
 
 static int convert(struct conv *c, int idx, int depth, cJSON **out);
@@ -149,10 +159,10 @@ static int convert_array(struct conv *c, int idx, int depth, lua_Integer n, cJSO
     int rc = spend(c, NODE_BYTES);
     for (lua_Integer i = 1; rc == 0 && i <= n; i++) {
         lua_rawgeti(L, idx, i);
-        size_t old = path_push(c, NULL, i);
+        path_push(c, NULL, i);
         cJSON *v = NULL;
         rc = convert(c, lua_gettop(L), depth + 1, &v);
-        path_pop(c, old);
+        path_pop(c);
         lua_pop(L, 1);
         if (rc == 0) cJSON_AddItemToArray(a, v);
     }
@@ -180,12 +190,12 @@ static int convert_object(struct conv *c, int idx, int depth, cJSON **out)
         size_t klen;
         const char *key = lua_tolstring(L, -2, &klen);
         cJSON *v = NULL;
-        size_t old = path_push(c, key, 0);
+        path_push(c, key, 0);
         if (!text_ok((const unsigned char *)key, klen))
             rc = fail(c, -EINVAL, "keys must be UTF-8 without NUL bytes");
         else if ((rc = spend(c, klen)) == 0)
             rc = convert(c, lua_gettop(L), depth + 1, &v);
-        path_pop(c, old);
+        path_pop(c);
         lua_pop(L, 1); /* the value; the key stays for lua_next */
         if (rc == 0 && !cJSON_AddItemToObject(o, key, v)) {
             cJSON_Delete(v);
@@ -236,7 +246,6 @@ int event_json_from_lua(lua_State *L, int idx, const struct event_json_limits *l
                         char *err, size_t errlen)
 {
     struct conv c = {.L = L, .lim = lim, .err = err, .errlen = errlen};
-    c.path[0] = '\0';
     idx = lua_absindex(L, idx);
     if (!lua_istable(L, idx))
         return fail(&c, -EINVAL, "must be a table, not a %s", luaL_typename(L, idx));
