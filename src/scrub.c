@@ -412,6 +412,17 @@ static void scrub_number(struct walk *w, cJSON *item)
 
 static void scrub_value(struct walk *w, cJSON *item, int depth);
 
+/* Top-level members that hold no personal data and steer processing (as
+ * Relay leaves them out): a fingerprint such as ["auth-error", "login"]
+ * must not read as a [key, value] pair and lose its second part. */
+static bool is_unscrubbed(const char *key)
+{
+    static const char *const KEYS[] = {"fingerprint", "sdk", "debug_meta", NULL};
+    for (const char *const *k = KEYS; *k; k++)
+        if (strcmp(*k, key) == 0) return true;
+    return false;
+}
+
 /* A [key, value] pair: an array of two whose first element is a string. */
 static bool scrub_pair(struct walk *w, cJSON *array, int depth)
 {
@@ -455,6 +466,7 @@ static void scrub_value(struct walk *w, cJSON *item, int depth)
             return;
         }
         for (cJSON *c = item->child; c && !w->err; c = c->next) {
+            if (depth == 0 && c->string && is_unscrubbed(c->string)) continue;
             enum scrub_key k = c->string ? scrub_classify_cstr(w->r, c->string) : SCRUB_KEY_PLAIN;
             if (k == SCRUB_KEY_SENSITIVE)
                 filter_value(w, c);

@@ -21,6 +21,8 @@
  *               Integral numbers that read as a card are replaced too.
  *   safe fields keys named exactly like one of the project's safe_fields
  *               keep their value, and everything beneath it, untouched.
+ *   left alone  the top-level fingerprint, sdk and debug_meta (no personal
+ *               data; a fingerprint must not lose parts to the pair rule).
  *   ip          with scrub_ip_addresses, user.ip_address and
  *               request.env.REMOTE_ADDR are removed (independent of
  *               `enabled`, as in Relay).

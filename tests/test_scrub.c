@@ -119,6 +119,9 @@ static void test_every_place_of_the_event(void **state)
 static void test_nothing_to_hide_is_kept(void **state)
 {
     (void)state;
+    const char *steering = "{\"fingerprint\":[\"auth-error\",\"login\"],"
+                           "\"sdk\":{\"integrations\":[\"auth\",\"x\"]}}";
+    expect(NULL, steering, steering);
     const char *in = "{\"extra\":{\"token\":null,\"secret\":false,\"auth\":\"\",\"session\":[],"
                      "\"password\":{},\"passwd\":\"[Filtered]\"}}";
     expect(NULL, in, in);
