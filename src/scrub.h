@@ -13,8 +13,9 @@
  *               two-element array whose first element is a string is a
  *               [key, value] pair (headers and cookies sent as lists).
  *   strings     in every other string value: a credit card number (IIN
- *               prefix, length, Luhn; digits may be grouped by single
- *               spaces or dashes) becomes "[Filtered]"; so does the
+ *               prefix, the network's length of 13 to 16 digits, Luhn;
+ *               digits may be grouped by single spaces or dashes; not a
+ *               decimal fraction) becomes "[Filtered]"; so does the
  *               user:password part of a URL ("https://[Filtered]@host/1",
  *               DSNs included) and the value of key=value when the key
  *               contains a sensitive word ("token=[Filtered]&page=2").

@@ -62,9 +62,10 @@ struct scrub_buf {
 };
 int scrub_buf_put(struct scrub_buf *b, const char *s, size_t n);
 
-/* A payment card number has 13 to 19 digits. */
+/* A payment card number has 13 to 16 digits (the lengths scrub_card_number
+ * accepts). */
 #define CARD_DIGITS_MIN 13
-#define CARD_DIGITS_MAX 19
+#define CARD_DIGITS_MAX 16
 
 /* The string passes; a string that holds no '@' cannot hold URL
  * credentials, and so on (scrub.c decides with one cheap scan). */
@@ -79,8 +80,8 @@ enum {
  * terminated, caller frees), 0 when nothing matched, -ENOMEM. */
 int scrub_text(const struct scrub_rules *r, const char *s, size_t n, unsigned passes, char **out);
 
-/* Whether digits d[0..n) (n <= 19) read as a payment card: a known IIN
- * prefix with one of its lengths, and the Luhn check. */
+/* Whether digits d[0..n) read as a payment card: a known IIN prefix with
+ * its length, and the Luhn check. */
 bool scrub_card_number(const char *d, size_t n);
 
 #endif

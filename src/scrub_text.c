@@ -114,27 +114,29 @@ static void pass_key_values(const struct scrub_rules *r, struct pass *p)
     }
 }
 
-/* Lengths a card number may have, by its first digits (IIN ranges of the
- * networks whose numbers Relay's @creditcard rule matches, and a few more). */
+/* Lengths a card number may have, by its first digits: the IIN ranges
+ * and lengths of the networks Relay's @creditcard rule knows (Visa,
+ * Mastercard, Amex, Discover) and of Diners, JCB and UnionPay — only the
+ * common lengths, since a rarer one (Visa's 19 digits) would mostly catch
+ * ids that happen to pass Luhn. */
 static bool card_length_ok(const char *d, size_t n)
 {
     int two = (d[0] - '0') * 10 + (d[1] - '0');
     int four = two * 100 + (d[2] - '0') * 10 + (d[3] - '0');
     switch (d[0]) {
     case '4':
-        return n == 13 || n == 16 || n == 19; /* Visa */
+        return n == 13 || n == 16; /* Visa */
     case '5':
         return two >= 51 && two <= 55 && n == 16; /* Mastercard */
     case '2':
-        return four >= 2221 && four <= 2720 && n == 16; /* Mastercard 2-series */
+        return four >= 2221 && four <= 2720 && n == 16; /* Mastercard */
     case '3':
         if (two == 34 || two == 37) return n == 15;                                   /* Amex */
         if (two == 36 || two == 38 || (four >= 3000 && four <= 3059)) return n == 14; /* Diners */
-        return four >= 3528 && four <= 3589 && n >= 16;                               /* JCB */
-    case '6':
-        if (four == 6011 || two == 65 || (four >= 6440 && four <= 6499) || two == 62)
-            return n >= 16; /* Discover, UnionPay */
-        return false;
+        return four >= 3528 && four <= 3589 && n == 16;                               /* JCB */
+    case '6': /* Discover, UnionPay */
+        return (four == 6011 || two == 65 || (four >= 6440 && four <= 6499) || two == 62) &&
+               n == 16;
     default:
         return false;
     }
@@ -190,12 +192,25 @@ static void try_card_ending_here(struct pass *p, struct group *ring, size_t *nri
     *nring = 0;
 }
 
+/* Whether s[i] is the point of a decimal fraction: "42.5". */
+static bool decimal_point_at(const struct pass *p, size_t i)
+{
+    return i + 1 < p->n && p->s[i] == '.' && is(p, p->s[i + 1], TEXT_DIGIT) && i > 0 &&
+           is(p, p->s[i - 1], TEXT_DIGIT);
+}
+
 /* One run of digit groups from s[i], a digit at a word boundary; returns
- * where the run stopped. */
+ * where the run stopped. Digits around a decimal point are a number, not
+ * a card (a float's 16 fraction digits pass Luhn one time in ten). */
 static size_t card_run(struct pass *p, size_t i)
 {
     struct group ring[CARD_DIGITS_MAX];
     size_t nring = 0;
+    if (i > 0 && decimal_point_at(p, i - 1)) {
+        while (i < p->n && is(p, p->s[i], TEXT_DIGIT))
+            i++;
+        return i;
+    }
     for (;;) {
         struct group g = {i, 0};
         while (i < p->n && is(p, p->s[i], TEXT_DIGIT))
@@ -206,6 +221,7 @@ static size_t card_run(struct pass *p, size_t i)
                 i++;
             return i;
         }
+        if (decimal_point_at(p, i)) return i;
         if (g.len > CARD_DIGITS_MAX) {
             nring = 0;
         } else {

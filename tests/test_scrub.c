@@ -137,9 +137,12 @@ static void test_card_numbers_pass_luhn_and_a_prefix(void **state)
            "{\"message\":\"amex [Filtered], mc [Filtered].\"}");
     expect(NULL, "{\"m\":[\"2223003122003222\",\"6011111111111117\",\"3530111333300000\"]}",
            "{\"m\":[\"[Filtered]\",\"[Filtered]\",\"[Filtered]\"]}");
-    /* Luhn fails, no known prefix, inside a word, too long, a timestamp. */
+    /* Luhn fails, no known prefix, inside a word, too long, a timestamp,
+     * digits of a decimal number, a network's other length. */
     const char *kept = "{\"m\":[\"4111111111111112\",\"1234567812345670\",\"id4111111111111111\","
-                       "\"41111111111111111111111\",\"1700000000123\",\"4111111111111111x\"]}";
+                       "\"41111111111111111111111\",\"1700000000123\",\"4111111111111111x\","
+                       "\"0.4111111111111111\",\"4111111111111111.25\",\"v=0.4111111111111111\","
+                       "\"4111111111111111113\",\"62406639743781820\"]}";
     expect(NULL, kept, kept);
     /* The card inside a longer run of groups is still found. */
     expect(NULL, "{\"m\":\"ref 12 4111 1111 1111 1111\"}", "{\"m\":\"ref 12 [Filtered]\"}");
