@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <lauxlib.h>
@@ -62,10 +63,19 @@ static int spend(struct conv *c, size_t n)
 }
 
 /* Whether s[0..n) is UTF-8 (no overlongs, no surrogates, <= U+10FFFF)
- * without NUL bytes. */
+ * without NUL bytes. ASCII, the common case, goes eight bytes at a time. */
 static bool text_ok(const unsigned char *s, size_t n)
 {
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
     for (size_t i = 0; i < n;) {
+        if (n - i >= 8) {
+            uint64_t x;
+            memcpy(&x, s + i, 8);
+            if (!(x & high) && !((x - ones) & ~x & high)) { /* ASCII, no NUL */
+                i += 8;
+                continue;
+            }
+        }
         unsigned char c = s[i];
         if (c == 0) return false;
         if (c < 0x80) {
@@ -142,6 +152,10 @@ static int table_kind(struct conv *c, int idx, lua_Integer *n)
             if (k > max) max = k;
         } else {
             indexes = false;
+            if (!marked) { /* a name: an object, whatever else it holds */
+                lua_pop(L, 1);
+                break;
+            }
         }
     }
     *n = count;
