@@ -1,5 +1,6 @@
-/* scrub_internal — what scrub.c (rules, the tree walk) and scrub_text.c
- * (the string passes) share. Not for use outside src/scrub*.c. */
+/* scrub_internal — what scrub_rules.c (the key automaton), scrub.c (the
+ * tree walk) and scrub_text.c (the string passes) share. Not for use
+ * outside src/scrub*.c. */
 #ifndef PERISCOPE_SCRUB_INTERNAL_H
 #define PERISCOPE_SCRUB_INTERNAL_H
 
