@@ -34,7 +34,7 @@ int server_start(struct server *srv, char *err, size_t errlen)
 
     metrics_catalog_register();
     metrics_catalog_register_store(srv->store);
-    if (retention_options_load(cfg, &ro, err, errlen) != 0) return -EINVAL;
+    retention_options_load(cfg, &ro);
 
     srv->events = topic_new("events", (size_t)cfg->queue_capacity);
     srv->alerts = topic_new("alerts", ALERTS_TOPIC_CAPACITY);

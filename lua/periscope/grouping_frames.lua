@@ -201,4 +201,6 @@ function M.expand_fingerprint(event, fp, default_components)
   return out
 end
 
+M.resolve_variable = resolve
+
 return M

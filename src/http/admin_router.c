@@ -24,10 +24,16 @@ extern const struct admin_route admin_routes_issues[];
 extern const struct admin_route admin_routes_alerts[];
 extern const struct admin_route admin_routes_destinations[];
 extern const struct admin_route admin_routes_scripts[];
+extern const struct admin_route admin_routes_grouping_rules[];
 
 static const struct admin_route *const admin_tables[] = {
-    admin_routes_projects,     admin_routes_issues,  admin_routes_alerts,
-    admin_routes_destinations, admin_routes_scripts, NULL,
+    admin_routes_projects,
+    admin_routes_issues,
+    admin_routes_alerts,
+    admin_routes_destinations,
+    admin_routes_scripts,
+    admin_routes_grouping_rules,
+    NULL,
 };
 
 #define ADMIN_PREFIX "/api/admin"

@@ -7,6 +7,9 @@
  *   periscope.parameterize(s)                             grouping/parameterize
  *   periscope.hash({s1, s2, ...})                         grouping/hash (MD5 hex)
  *
+ * The sandbox (lua/sandbox.c) adds periscope.sentry_rules(text), a
+ * project's rules in Sentry's syntax (lua/periscope/sentry_rules.lua).
+ *
  * JSON is lua-cjson, the Debian package's module (cjson.so) loaded with
  * dlopen, since a sandboxed state has no `require`; every state gets its own
  * cjson instance (cjson.new) with nesting capped at PERISCOPE_JSON_MAX_DEPTH.

@@ -42,6 +42,8 @@ struct entry {
     int64_t version;                  /* 0: default rules */
     char *source;                     /* owned; NULL for the default rules */
     size_t len;
+    char *fingerprint_rules; /* owned; the project's stored Sentry-syntax rules, NULL: none */
+    char *stacktrace_rules;  /* owned; NULL: none */
     uint64_t generation;
     struct scrub_rules *scrub; /* owned reference; NULL: the default rules */
     char *scrub_key;           /* owned: the settings scrub came from, as text; NULL: defaults */
@@ -59,7 +61,7 @@ struct script_registry {
     struct vm_limits limits;
     atomic_uint_fast64_t generation;
     struct grouping_memo *memo; /* owned; thread-safe on its own (not under mu) */
-    struct entry *entries; /* guarded by mu */
+    struct entry *entries;      /* guarded by mu */
     size_t n, cap;
 };
 
@@ -77,6 +79,18 @@ int registry_publish(struct script_registry *reg, int64_t project_id, int64_t ve
  * mu. Returns 1 published, 0 unchanged, or a negative errno. */
 int registry_publish_scrub(struct script_registry *reg, int64_t project_id,
                            const struct scrub_settings *s);
+
+/* Makes (fingerprint, stacktrace) the project's stored grouping rules
+ * (NULL or "" for none), bumping its generation when they changed. Takes
+ * ownership of both. Takes mu. Returns 1 when changed, 0 when not, or
+ * -ENOMEM. */
+int registry_publish_rules(struct script_registry *reg, int64_t project_id, char *fingerprint,
+                           char *stacktrace);
+
+/* Re-reads the stored grouping rules of one project (project_id > 0) or of
+ * all (0) and publishes the changed ones (registry_rules.c). Returns the
+ * number published or a negative errno. */
+int registry_reload_rules(struct script_registry *reg, int64_t project_id);
 
 /* Compiles source in a fresh state, running no hook: 0, or -EINVAL with
  * *error_message (malloc'd, caller frees) and *error_line. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every libFuzzer target in BUILD_DIR for FUZZ_SECONDS (default 60)
 # with a seed corpus made now from the recorded SDK requests
-# (../shared/fixtures/sdk, or $PERISCOPE_FIXTURES/sdk). Prints executions
+# (tests/fixtures/sdk). Prints executions
 # and crashes per target; exits non-zero when any target crashed.
 set -euo pipefail
 
@@ -9,11 +9,11 @@ build_dir=${1:?usage: tests/fuzz/run.sh BUILD_DIR}
 seconds=${FUZZ_SECONDS:-60}
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
-fixtures=${PERISCOPE_FIXTURES:-$src/../shared/fixtures}/sdk
+fixtures=$src/tests/fixtures/sdk
 work=$(mktemp -d "${TMPDIR:-/tmp}/periscope-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 if ! ls "$fixtures"/*.meta.json >/dev/null 2>&1; then
-  echo "fuzz: no recorded requests in $fixtures (set PERISCOPE_FIXTURES)"; exit 2
+  echo "fuzz: no recorded requests in $fixtures"; exit 2
 fi
 
 python3 - "$fixtures" "$work" <<'PY'
