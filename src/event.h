@@ -9,7 +9,9 @@
  * What is stored is the event JSON exactly as received (raw), zstd
  * compressed; readers normalize it again with the row's event_id and
  * received_at (event_stored.h), which yields the same JSON the worker's
- * normalized tree prints to — so no worker prints the tree. */
+ * normalized tree prints to — so no worker prints the tree. Except when
+ * scrubbing (scrub.h) changed the tree: then the raw bytes are dropped and
+ * the printed, scrubbed normalized tree is stored instead. */
 #ifndef PERISCOPE_EVENT_H
 #define PERISCOPE_EVENT_H
 
@@ -34,7 +36,8 @@ struct ingest_event {
     int64_t received_at_ms; /* receive time, ms since the epoch */
     cJSON *json;            /* owned: the event object as sent (normalized by the worker) */
     char *raw;              /* owned, may be NULL: the event JSON bytes as received (the
-                             * item's bytes); the worker stores these, compressed */
+                             * item's bytes); the worker stores these, compressed, unless
+                             * scrubbing changed the event (then it frees them) */
     size_t raw_len;
     size_t queued_bytes;      /* what ingest added to srv->events_queued_bytes for it (0: none) */
     struct ack *ack;          /* NULL in ACK_MODE=queue; else the request waiting for commit */

@@ -28,6 +28,8 @@ static const struct entry CATALOG[] = {
     /* pipeline */
     {"periscope_pipeline_events_total", "counter",
      "Events leaving the pipeline, by outcome (stored, duplicate, filtered, failed)."},
+    {"periscope_events_scrubbed_total", "counter",
+     "Events personal data scrubbing changed before they were kept, by project."},
     {"periscope_topic_depth", "gauge", "Items queued in a pipeline topic."},
     {"periscope_topic_capacity", "gauge", "Capacity of a pipeline topic."},
     {"periscope_topic_high_water", "gauge", "Largest depth a topic reached."},

@@ -6,6 +6,7 @@
 #include "projects.h"
 #include "scripts_notify.h"
 #include "store.h"
+#include "store/project_scrub.h"
 
 #define KEY_RANDOM_BYTES (PUBLIC_KEY_HEX / 2)
 #define KEY_CREATE_ATTEMPTS 3
@@ -14,7 +15,8 @@
 #define PROJECT_COLUMNS                                                                            \
     "p.id, p.name, p.created_at, p.rate_limit_per_minute, p.active_script_version,"                \
     " (SELECT k.public_key FROM project_keys k WHERE k.project_id = p.id"                          \
-    " AND k.revoked_at IS NULL ORDER BY k.created_at, k.public_key LIMIT 1)"
+    " AND k.revoked_at IS NULL ORDER BY k.created_at, k.public_key LIMIT "                         \
+    "1), " PROJECT_SCRUB_COLUMNS
 
 static const char SQL_PROJECT_INSERT[] =
     "INSERT INTO projects (name, created_at) VALUES ($1, $2) RETURNING id";
@@ -75,13 +77,23 @@ static int set_int(json_t *obj, const char *key, struct db_stmt *st, int col)
     return json_object_set_new(obj, key, v);
 }
 
+/* "scrubbing" from the PROJECT_SCRUB_COLUMNS at col. */
+static int set_scrubbing(json_t *obj, struct db_stmt *st, int col)
+{
+    struct scrub_settings s;
+    /* A list that no longer parses is shown (and run, lua/registry) as the defaults. */
+    if (project_scrub_from_row(st, col, &s) != 0) scrub_settings_default(&s);
+    return json_object_set_new(obj, "scrubbing", scrub_settings_to_json(&s));
+}
+
 /* The current row of a PROJECT_COLUMNS query as an object; caller owns. */
 static json_t *project_row(struct db_stmt *st)
 {
     json_t *o = json_object();
     if (!o || set_int(o, "id", st, 0) || set_text(o, "name", st, 1) ||
         set_int(o, "created_at", st, 2) || set_int(o, "rate_limit_per_minute", st, 3) ||
-        set_int(o, "active_script_version", st, 4) || set_text(o, "public_key", st, 5)) {
+        set_int(o, "active_script_version", st, 4) || set_text(o, "public_key", st, 5) ||
+        set_scrubbing(o, st, 6)) {
         json_decref(o);
         return NULL;
     }
