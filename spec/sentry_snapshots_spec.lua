@@ -122,9 +122,6 @@ local PENDING = {
   { "java_chained", "java", NOT_READ },
   { "java_minimal", "java", NOT_READ },
   { "javascript_xbrowser_sentryui_firefox", "javascript", NOT_READ },
-  { "minified_javascript", "javascript", NOT_READ },
-  { "node_low_level_async", "node", NOT_READ },
-  { "python_multiprocessing_hardcoded_values_in_context_line_bad_rules_windows", "python", NOT_READ },
   { "unity_coroutine_dispatch", "csharp", NOT_READ },
 }
 
