@@ -61,8 +61,6 @@ end
 -- not be had: { name, platform, reason }.
 local NATIVE = "native frame rules (family:native, symbolicated frames) are left out of periscope.frame_rules"
 local SECURITY = "security reports (CSP, Expect-CT, HPKP) are not events Periscope ingests"
-local NO_INPUT = "its grouping input was not available from the Sentry source this work could read"
-local NOT_READ = "not transcribed yet: its snapshot and input were not read from Sentry's source in this round"
 local PENDING = {
   { "actix", "native", NATIVE },
   { "block_invoke", "cocoa", NATIVE },
@@ -96,28 +94,22 @@ local PENDING = {
   { "csp_script_data_uri", "csp", SECURITY },
   { "csp_script_src_unsafe_eval", "csp", SECURITY },
   { "csp_script_src_unsafe_inline", "csp", SECURITY },
-  { "frame_ignores_extra_ENHANCED_spring_classes", "java", NOT_READ },
-  { "frame_ignores_java8_lambda_module", "java", NOT_READ },
-  { "frame_ignores_sun_java_generated_constructors_2", "java", NOT_READ },
-  { "group_125_event_126", "?", NOT_READ },
-  { "group_200_event_200", "?", NOT_READ },
-  { "group_275_event_275", "?", NOT_READ },
-  { "group_289_event_312", "?", NOT_READ },
-  { "group_294_event_294", "?", NOT_READ },
-  { "group_294_event_329", "?", NOT_READ },
-  { "group_307_event_307", "?", NOT_READ },
-  { "group_307_event_657", "?", NOT_READ },
-  { "group_313_event_313", "?", NOT_READ },
-  { "group_313_event_333", "?", NOT_READ },
-  { "group_319_event_321", "?", NOT_READ },
-  { "group_389_event_389", "?", NOT_READ },
-  { "group_432_event_432", "?", NOT_READ },
-  { "group_432_event_453", "?", NOT_READ },
-  { "group_445_event_445", "?", NOT_READ },
+  { "group_125_event_126", "native", NATIVE },
+  { "group_200_event_200", "native", NATIVE },
+  { "group_275_event_275", "native", NATIVE },
+  { "group_289_event_312", "native", NATIVE },
+  { "group_294_event_294", "native", NATIVE },
+  { "group_294_event_329", "native", NATIVE },
+  { "group_307_event_307", "native", NATIVE },
+  { "group_307_event_657", "native", NATIVE },
+  { "group_313_event_313", "native", NATIVE },
+  { "group_313_event_333", "native", NATIVE },
+  { "group_319_event_321", "native", NATIVE },
+  { "group_389_event_389", "native", NATIVE },
+  { "group_432_event_432", "native", NATIVE },
+  { "group_432_event_453", "native", NATIVE },
+  { "group_445_event_445", "native", NATIVE },
   { "in_app_in_ui", "cocoa", NATIVE },
-  { "java_minimal", "java", NOT_READ },
-  { "javascript_xbrowser_sentryui_firefox", "javascript", NOT_READ },
-  { "unity_coroutine_dispatch", "csharp", NOT_READ },
 }
 
 describe("Sentry's newstyle:2026-01-20 snapshots", function()
