@@ -317,8 +317,9 @@ end
 M.default = function(event, rules)
   local components, variant, main_id = default_components(event, rules and rules.frames or frame_rules)
   local title, culprit = frames_mod.title_and_culprit(event, raw_message)
-  return { components = components, title = title, culprit = culprit, variant = variant,
-    main_exception_id = main_id }
+  local result = { components = components, title = title, culprit = culprit, variant = variant }
+  if main_id then result.main_exception_id = main_id end
+  return result
 end
 
 M.expand_fingerprint = function(event, fingerprint, default_result)
