@@ -57,8 +57,8 @@ local function project_rules(event)
   }))
 end
 
--- Snapshots whose input needs what Periscope does not do, or that could
--- not be had: { name, platform, reason }.
+-- Snapshots whose input needs what Periscope does not do:
+-- { name, platform, reason }. Every other snapshot is a fixture.
 local NATIVE = "native frame rules (family:native, symbolicated frames) are left out of periscope.frame_rules"
 local SECURITY = "security reports (CSP, Expect-CT, HPKP) are not events Periscope ingests"
 local PENDING = {
