@@ -19,7 +19,7 @@ fi
 python3 - "$fixtures" "$work" <<'PY'
 import base64, glob, gzip, json, os, sys, zlib
 fixtures, work = sys.argv[1], sys.argv[2]
-for t in ("envelope", "auth", "decompress"):
+for t in ("envelope", "auth", "decompress", "scrub"):
     os.makedirs(os.path.join(work, t), exist_ok=True)
 def put(target, name, data):
     with open(os.path.join(work, target, name), "wb") as f:
@@ -32,6 +32,9 @@ for meta_path in sorted(glob.glob(os.path.join(fixtures, "*.meta.json"))):
     headers = {k.lower(): v for k, v in meta.get("headers", {}).items()}
     plain = gzip.decompress(body) if headers.get("content-encoding") == "gzip" else body
     put("envelope", name, plain)
+    for i, line in enumerate(plain.split(b"\n")):  # the event JSON of each item
+        if line.startswith(b"{"):
+            put("scrub", "%s.%d" % (name, i), line)
     put("decompress", name + ".identity", b"\x00\x07" + plain)
     put("decompress", name + ".gzip", b"\x01\x07" + gzip.compress(plain))
     put("decompress", name + ".zlib", b"\x02\x07" + zlib.compress(plain))
@@ -51,7 +54,7 @@ if command -v zstd >/dev/null; then
 fi
 
 status=0
-for target in envelope auth decompress; do
+for target in envelope auth decompress scrub; do
   bin="$build_dir/fuzz_$target"
   [ -x "$bin" ] || { echo "fuzz: $bin missing (build with PERISCOPE_FUZZ=ON and clang)"; exit 2; }
   mkdir -p "$work/$target.crashes"
