@@ -31,6 +31,20 @@ describe("titles", function()
     assert.are.equal("RuntimeError: wrapped", md.title(ev))
   end)
 
+  it("the exception the grouping names (Sentry's main_exception_id) titles the event", function()
+    local function inner(value, id)
+      return { type = "MyApp.Exception", value = value,
+        mechanism = { type = "chained", exception_id = id, parent_id = 0 } }
+    end
+    local group = { type = "System.AggregateException", value = "One or more errors occurred.",
+      mechanism = { type = "AppDomain.UnhandledException", is_exception_group = true, exception_id = 0 } }
+    local ev = { exception = { values = { inner("Test 2", 2), inner("Test 1", 1), group } } }
+    assert.are.equal("MyApp.Exception: Test 1", md.title(ev, nil, 1))
+    assert.are.equal("MyApp.Exception: Test 1", require("periscope.grouping").group(ev).title)
+    assert.are.equal("System.AggregateException: One or more errors occurred.", md.title(ev))
+    assert.are.equal("System.AggregateException: One or more errors occurred.", md.title(ev, nil, 7))
+  end)
+
   it("a value 'Type: text' without a type is split as Relay splits it", function()
     assert.are.equal("ValueError: bad input", md.title(ex({ value = "ValueError: bad input" })))
     assert.are.equal("Error: not a type: here", md.title(ex({ value = "not a type: here" })))

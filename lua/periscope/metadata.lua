@@ -1,13 +1,18 @@
---[[ periscope.metadata — an event's title and culprit as Sentry stores them:
+--[=[ periscope.metadata — an event's title and culprit as Sentry stores them:
 the title of its event type (src/sentry/eventtypes/: ErrorEvent,
 DefaultEvent) and get_culprit (src/sentry/event_manager.py), computed on the
 event as Relay would have normalized it. README.md ("Titles, culprits and
 log messages") says the same for users.
 
-API: M.title_and_culprit(event [, frame_rules]) -> title, culprit
-     M.title(event [, frame_rules]), M.culprit(event [, frame_rules])
+API: M.title_and_culprit(event [, frame_rules [, main_exception_id]])
+       -> title, culprit
+     M.title(event [, frame_rules [, main_exception_id]]),
+     M.culprit(event [, frame_rules])
 frame_rules: the stack trace rules the grouping ran (a project's follow the
 built-in ones: periscope.sentry_rules), the built-in ones when omitted.
+main_exception_id: the mechanism.exception_id of the exception the grouping
+chose to name the event (Sentry's main_exception_id: an exception group's
+one distinct exception), else the last exception names it.
 
 `event` is the normalized event table (periscope.grouping's input). What
 Relay does before Sentry reads the event, and so what is read here:
@@ -18,9 +23,9 @@ Relay does before Sentry reads the event, and so what is read here:
     abs_path is an http(s), file or applewebdata URL);
   - request.url loses its query string and fragment;
   - an unknown event platform is "other".
-Frames are in-app as the SDK says and the built-in frame rules on the frame
+Frames are in-app as the SDK says and the stack trace rules on the frame
 itself leave them (Sentry applies its stack trace rules to the event before
-it computes title and culprit). ]]
+it computes title and culprit). ]=]
 
 local stack = require("periscope.grouping_stack")
 local frame_rules = require("periscope.frame_rules")
@@ -395,10 +400,22 @@ local function crash_function(event, v, rules)
   return default and function_name.for_frame(default, v.platform)
 end
 
+-- The exception that names the event: the one with main_id as its
+-- mechanism.exception_id, else the last (Sentry's _find_main_exception).
+local function main_exception(v, main_id)
+  if main_id ~= nil then
+    for i = 1, v.count do
+      local e = v.excs[i]
+      if e and type(e.raw.mechanism) == "table" and e.raw.mechanism.exception_id == main_id then return e end
+    end
+  end
+  return v.excs[v.count]
+end
+
 -- ErrorEvent: "Type: first line of the value", the crash frame's function
 -- for a synthetic exception, "<unknown>" when Relay dropped the exception.
-local function error_title(event, v, rules)
-  local exc = v.excs[v.count]
+local function error_title(event, v, rules, main_id)
+  local exc = main_exception(v, main_id)
   if not exc then return "<unknown>" end
   local mech = exc.raw.mechanism
   if not (type(mech) == "table" and mech.synthetic) then
@@ -430,23 +447,23 @@ local function default_title(event)
   return truncatechars(first_line(message:sub(1, TITLE_HEAD_BYTES)), TITLE_CHARS)
 end
 
-local function title(event, v, rules)
-  if v.count > 0 then return error_title(event, v, rules) end
+local function title(event, v, rules, main_id)
+  if v.count > 0 then return error_title(event, v, rules, main_id) end
   return default_title(event)
 end
 
-function M.title(event, rules)
-  return title(event, view(event), rules or frame_rules)
+function M.title(event, rules, main_id)
+  return title(event, view(event), rules or frame_rules, main_id)
 end
 
 function M.culprit(event, rules)
   return culprit(event, view(event), rules or frame_rules)
 end
 
-function M.title_and_culprit(event, rules)
+function M.title_and_culprit(event, rules, main_id)
   local v = view(event)
   rules = rules or frame_rules
-  return title(event, v, rules), culprit(event, v, rules)
+  return title(event, v, rules, main_id), culprit(event, v, rules)
 end
 
 -- For the specs: the URL and text helpers on their own.
