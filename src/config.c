@@ -224,8 +224,11 @@ static int load_pipeline(struct config *c, char *err, size_t errlen)
     if ((rc = env_choice("ACK_MODE", ack_modes, ACK_MODE_COMMIT, &mode, err, errlen))) return rc;
     c->ack_mode = (enum ack_mode)mode;
     if ((rc = env_int("RETENTION_DAYS", 90, 1, 36500, &c->retention_days, err, errlen))) return rc;
-    return env_int("MAX_EVENTS_PER_ISSUE", 1000, 1, 1000000000, &c->max_events_per_issue, err,
-                   errlen);
+    if ((rc = env_int("MAX_EVENTS_PER_ISSUE", 1000, 1, 1000000000, &c->max_events_per_issue, err,
+                      errlen)))
+        return rc;
+    if ((rc = env_int("STALL_TIMEOUT", 10, 1, 3600, &c->stall_timeout_s, err, errlen))) return rc;
+    return env_int("SHUTDOWN_TIMEOUT", 30, 1, 3600, &c->shutdown_timeout_s, err, errlen);
 }
 
 static int load_limits(struct config *c, char *err, size_t errlen)
@@ -246,6 +249,8 @@ static int load_lua(struct config *c, char *err, size_t errlen)
         return rc;
     if ((rc = env_long("LUA_INSTRUCTION_LIMIT", 1000000, 1000, LONG_MAX, &c->lua_instruction_limit,
                        err, errlen)))
+        return rc;
+    if ((rc = env_long("LUA_TIME_LIMIT_MS", 1000, 10, 3600000, &c->lua_time_limit_ms, err, errlen)))
         return rc;
     if ((rc = env_size("SCRIPT_MAX_BYTES", 256 * KIB, 64, &c->script_max_bytes, err, errlen)))
         return rc;
