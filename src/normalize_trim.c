@@ -1,0 +1,85 @@
+/* normalize_trim — Relay's field size limits (normalize_trim.h). */
+#include "normalize_trim.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#define ELLIPSIS "..."
+
+/* Cuts item's string to limit characters, the last three "...", in its
+ * own buffer (the result is never longer). */
+static void trim_string(cJSON *item, size_t limit)
+{
+    if (!cJSON_IsString(item) || !item->valuestring) return;
+    unsigned char *s = (unsigned char *)item->valuestring;
+    size_t chars = 0, cut = 0, i = 0;
+    for (; s[i]; i++) {
+        if ((s[i] & 0xc0) == 0x80) continue; /* a continuation byte */
+        if (chars == limit - 3) cut = i;
+        if (++chars > limit) break;
+    }
+    if (chars <= limit) return;
+    memcpy(s + cut, ELLIPSIS, 4); /* with the NUL: cut + 3 < i, inside the string */
+}
+
+static void trim_member(cJSON *obj, const char *key, size_t limit)
+{
+    trim_string(cJSON_GetObjectItemCaseSensitive(obj, key), limit);
+}
+
+static void trim_frames(cJSON *stacktrace)
+{
+    static const char *const fields[] = {"abs_path",     "filename", "module", "function",
+                                         "raw_function", "package",  "symbol"};
+    cJSON *frame;
+    cJSON_ArrayForEach(frame, cJSON_GetObjectItemCaseSensitive(stacktrace, "frames"))
+    {
+        if (!cJSON_IsObject(frame)) continue;
+        for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++)
+            trim_member(frame, fields[f], TRIM_SYMBOL_CHARS);
+    }
+}
+
+/* The list under key: {"values": [...]} or a bare list (threads may come
+ * either way; exception is already {"values"} after normalization). */
+static cJSON *values_of(cJSON *root, const char *key)
+{
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+    return cJSON_IsArray(v) ? v : cJSON_GetObjectItemCaseSensitive(v, "values");
+}
+
+static void trim_tags(cJSON *tags)
+{
+    cJSON *tag;
+    cJSON_ArrayForEach(tag, tags)
+    {
+        if (cJSON_IsArray(tag))
+            trim_string(cJSON_GetArrayItem(tag, 1), TRIM_TAG_VALUE_CHARS);
+        else
+            trim_string(tag, TRIM_TAG_VALUE_CHARS);
+    }
+}
+
+void normalize_trim(cJSON *event)
+{
+    if (!cJSON_IsObject(event)) return;
+    trim_member(event, "message", TRIM_MESSAGE_CHARS);
+    cJSON *logentry = cJSON_GetObjectItemCaseSensitive(event, "logentry");
+    trim_member(logentry, "formatted", TRIM_MESSAGE_CHARS);
+    trim_member(logentry, "message", TRIM_MESSAGE_CHARS);
+    trim_member(event, "culprit", TRIM_TAG_VALUE_CHARS);
+    trim_member(event, "transaction", TRIM_TAG_VALUE_CHARS);
+    trim_tags(cJSON_GetObjectItemCaseSensitive(event, "tags"));
+
+    cJSON *item;
+    cJSON_ArrayForEach(item, values_of(event, "exception"))
+    {
+        trim_member(item, "value", TRIM_MESSAGE_CHARS);
+        trim_member(item, "type", TRIM_SYMBOL_CHARS);
+        trim_member(item, "module", TRIM_SYMBOL_CHARS);
+        trim_frames(cJSON_GetObjectItemCaseSensitive(item, "stacktrace"));
+    }
+    trim_frames(cJSON_GetObjectItemCaseSensitive(event, "stacktrace"));
+    cJSON_ArrayForEach(item, values_of(event, "threads"))
+        trim_frames(cJSON_GetObjectItemCaseSensitive(item, "stacktrace"));
+}
