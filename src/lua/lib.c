@@ -3,10 +3,16 @@
 
 #include <lauxlib.h>
 
+#include "grouping/glob.h"
 #include "grouping/hash.h"
 #include "grouping/parameterize.h"
 #include "log.h"
 #include "lua/json.h"
+#include "lua/vm.h"
+
+/* C work charged against the instruction limit: one unit per this many
+ * bytes (or glob steps) — see vm_charge. */
+#define BYTES_PER_UNIT 64
 
 /* More values than any grouping produces; bounds the stack use of hash(). */
 #define HASH_MAX_VALUES 10000
@@ -24,6 +30,7 @@ static int l_parameterize(lua_State *L)
 {
     size_t len, out_len;
     const char *s = luaL_checklstring(L, 1, &len);
+    vm_charge(L, (long)(len / BYTES_PER_UNIT));
     luaL_Buffer b;
     char *out = luaL_buffinitsize(L, &b, PARAMETERIZE_MAX_OUT(len));
     if (parameterize(s, len, out, PARAMETERIZE_MAX_OUT(len), &out_len) != 0)
@@ -57,10 +64,21 @@ static int l_hash(lua_State *L)
     return 1;
 }
 
+/* glob_match(glob, subject, is_path): the frame rules' globs (grouping/glob.h). */
+static int l_glob_match(lua_State *L)
+{
+    size_t glen, n;
+    const char *glob = luaL_checklstring(L, 1, &glen);
+    const char *s = luaL_checklstring(L, 2, &n);
+    luaL_argcheck(L, glen <= GLOB_MAX_BYTES, 1, "glob too long");
+    vm_charge(L, (long)((double)n * (double)(glen + 1) / BYTES_PER_UNIT));
+    lua_pushboolean(L, glob_match(glob, glen, s, n, lua_toboolean(L, 3)));
+    return 1;
+}
+
 static const luaL_Reg periscope_funcs[] = {
-    {"log", l_log},
-    {"parameterize", l_parameterize},
-    {"hash", l_hash},
+    {"log", l_log},   {"parameterize", l_parameterize},
+    {"hash", l_hash}, {"glob_match", l_glob_match},
     {NULL, NULL},
 };
 

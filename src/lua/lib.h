@@ -6,6 +6,7 @@
  *   periscope.log(level, msg)                             "debug"|"info"|"warn"|"error" -> log.h
  *   periscope.parameterize(s)                             grouping/parameterize
  *   periscope.hash({s1, s2, ...})                         grouping/hash (MD5 hex)
+ *   periscope.glob_match(glob, s, is_path)                grouping/glob (frame-rule globs)
  *
  * Called on the thread that owns the lua_State. These functions raise Lua
  * errors on bad arguments (they are called from protected calls only). */

@@ -140,7 +140,13 @@ static double occurrences(const char *s, size_t n, const char *lit, size_t k)
     return count;
 }
 
-double pattern_guard_estimate(const char *s, size_t n, const char *p, size_t plen, bool anchor_ok)
+/* The estimate in parts: total = starts × per_start + linear. */
+struct estimate {
+    double starts, per_start, linear;
+};
+
+static void estimate(const char *s, size_t n, const char *p, size_t plen, bool anchor_ok,
+                     struct estimate *out)
 {
     bool anchored = anchor_ok && plen > 0 && p[0] == '^';
     double attempt = (double)plen + 1, paths = 1, pending = 1, own_work = (double)n;
@@ -188,11 +194,16 @@ double pattern_guard_estimate(const char *s, size_t n, const char *p, size_t ple
         pending = q == '?' ? 2 : (double)run + 1;
     }
     /* pending is a trailing quantifier now: it stretches once per match. */
-    double starts = anchored     ? 1
-                    : prefix_len ? occurrences(s, n, prefix, prefix_len)
-                                 : (double)n + 1;
-    double misses = anchored || !prefix_len ? 0 : ((double)n + 1) * (double)prefix_len;
-    return starts * paths * attempt + misses + own_work;
+    out->starts = anchored ? 1 : prefix_len ? occurrences(s, n, prefix, prefix_len) : (double)n + 1;
+    out->per_start = paths * attempt;
+    out->linear = own_work + (anchored || !prefix_len ? 0 : ((double)n + 1) * (double)prefix_len);
+}
+
+double pattern_guard_estimate(const char *s, size_t n, const char *p, size_t plen, bool anchor_ok)
+{
+    struct estimate e;
+    estimate(s, n, p, plen, anchor_ok, &e);
+    return e.starts * e.per_start + e.linear;
 }
 
 static bool no_specials(const char *p, size_t plen)
@@ -202,18 +213,28 @@ static bool no_specials(const char *p, size_t plen)
     return true;
 }
 
+/* Where a find or match starts: the library's rule for a (possibly
+ * negative) init, 0-based; > n when it starts past the end. */
+static size_t start_of(lua_State *L, int arg, size_t n)
+{
+    lua_Integer init = luaL_optinteger(L, arg, 1);
+    if (init > 0) return (size_t)init - 1;
+    if (init == 0 || (size_t) - (init + 1) >= n) /* -(init+1): no overflow at the minimum */
+        return 0;
+    return n - (size_t) - (init + 1) - 1;
+}
+
+static void charge_steps(lua_State *L, double steps)
+{
+    double units = steps / PATTERN_STEPS_PER_UNIT;
+    vm_charge(L, units > 1e15 ? (long)1e15 : (long)units);
+}
+
 /* string.find for a plain needle, as the library answers it, with memmem
  * (linear) instead of a first-byte scan and compare (quadratic at worst). */
 static int plain_find(lua_State *L, const char *s, size_t n, const char *p, size_t plen)
 {
-    lua_Integer init = luaL_optinteger(L, 3, 1);
-    size_t start;
-    if (init > 0)
-        start = (size_t)init - 1;
-    else if (init == 0 || (size_t) - (init + 1) >= n) /* -(init+1): no overflow at the minimum */
-        start = 0;
-    else
-        start = n - (size_t) - (init + 1) - 1;
+    size_t start = start_of(L, 3, n);
     if (start > n) {
         lua_pushnil(L);
         return 1;
@@ -230,30 +251,47 @@ static int plain_find(lua_State *L, const char *s, size_t n, const char *p, size
     return 2;
 }
 
+/* Calls the library's own function (upvalue 1) on the arguments. */
+static int call_library(lua_State *L)
+{
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
 /* The guarded function; upvalue 1 is the library's own, upvalue 2 which
  * one it is. Raises. */
 static int guarded(lua_State *L)
 {
     int fn = (int)lua_tointeger(L, lua_upvalueindex(2));
     int ts = lua_type(L, 1), tp = lua_type(L, 2);
-    if ((ts == LUA_TSTRING || ts == LUA_TNUMBER) && (tp == LUA_TSTRING || tp == LUA_TNUMBER)) {
-        size_t n, plen;
-        const char *s =
-            lua_tolstring(L, 1, &n); /* numbers converted in place, as the library does */
-        const char *p = lua_tolstring(L, 2, &plen);
-        if (fn == FN_FIND && (lua_toboolean(L, 4) || no_specials(p, plen)))
-            return plain_find(L, s, n, p, plen);
-        double steps = pattern_guard_estimate(s, n, p, plen, fn != FN_GMATCH);
-        if (steps > PATTERN_GUARD_BUDGET)
-            return luaL_error(L, "pattern too complex for a subject of %d bytes",
-                              n > 0x7fffffff ? 0x7fffffff : (int)n);
-        vm_charge(L, (long)(steps / PATTERN_STEPS_PER_UNIT));
+    if ((ts != LUA_TSTRING && ts != LUA_TNUMBER) || (tp != LUA_TSTRING && tp != LUA_TNUMBER))
+        return call_library(L); /* it raises the argument error */
+    size_t n, plen;
+    const char *s = lua_tolstring(L, 1, &n); /* numbers converted in place, as the library does */
+    const char *p = lua_tolstring(L, 2, &plen);
+    if (fn == FN_FIND && (lua_toboolean(L, 4) || no_specials(p, plen)))
+        return plain_find(L, s, n, p, plen);
+    /* find, match and gmatch start at init: what lies before never counts */
+    size_t start = fn == FN_GSUB ? 0 : start_of(L, 3, n);
+    if (start > n) start = n;
+    struct estimate e;
+    estimate(s + start, n - start, p, plen, fn != FN_GMATCH, &e);
+    double worst = e.starts * e.per_start + e.linear;
+    if (worst > PATTERN_GUARD_BUDGET)
+        return luaL_error(L, "pattern too complex for a subject of %d bytes",
+                          n > 0x7fffffff ? 0x7fffffff : (int)n);
+    if (fn != FN_FIND) {
+        charge_steps(L, worst);
+        return call_library(L);
     }
-    /* The library's own C function, inside the caller's protected call. */
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-    return lua_gettop(L);
+    /* find stops at its match: charge the starts it got through. */
+    int results = call_library(L);
+    double tried = (double)(n - start) + 1;
+    if (lua_type(L, 1) == LUA_TNUMBER) tried = (double)lua_tointeger(L, 1) - (double)start;
+    charge_steps(L, (tried < e.starts ? tried : e.starts) * e.per_start + e.linear);
+    return results;
 }
 
 void pattern_guard_install(lua_State *L, int idx)

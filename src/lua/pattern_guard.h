@@ -20,10 +20,12 @@
  *    n+1; a quantifier on class C has (longest run of C in the subject)+1
  *    choices (2 for ?); a quantifier at the very end of the pattern (only
  *    captures closing after it) never backtracks and costs its run once.
- *    An estimate over PATTERN_GUARD_BUDGET raises "pattern too complex for
- *    a subject of N bytes"; else it is charged (1 unit per
- *    PATTERN_STEPS_PER_UNIT steps, a plain find 1 per 64 bytes scanned)
- *    against the call's instruction limit (vm_charge: "script timeout").
+ *    The subject is what lies from init on (find, match, gmatch). An
+ *    estimate over PATTERN_GUARD_BUDGET raises "pattern too complex for a
+ *    subject of N bytes"; else it is charged (1 unit per
+ *    PATTERN_STEPS_PER_UNIT steps) against the call's instruction limit
+ *    (vm_charge: "script timeout") — a find only for the starts it went
+ *    through before its match, a plain find 1 unit per 64 bytes scanned.
  *
  * Used by sandbox_open only; a state is owned by one thread. */
 #ifndef PERISCOPE_LUA_PATTERN_GUARD_H
