@@ -19,6 +19,7 @@ struct script_registry;
 struct ingest;
 struct retention;
 struct script_listener;
+struct liveness;
 struct MHD_Daemon;
 
 struct server {
@@ -32,6 +33,7 @@ struct server {
     struct script_listener *script_listener; /* Postgres: other nodes' script changes */
     struct ingest *ingest;                   /* key cache, quotas */
     struct retention *retention;             /* background deletion of old events */
+    struct liveness *liveness;               /* stall watchdog of workers, writer, notifier */
     struct MHD_Daemon *httpd;
     atomic_size_t events_queued_bytes; /* raw bytes of the events on srv->events that ingest
                                         * counted (ingest adds, the worker that takes one
@@ -49,7 +51,15 @@ int server_start(struct server *srv, char *err, size_t errlen);
 /* Stops in reverse: HTTP stops accepting, the pipeline drains and commits
  * (answering every waiting request), the HTTP daemon stops once those
  * answers are out, then the notifier, retention and the scripts. The store
- * stays open (the caller closes it). */
-void server_stop(struct server *srv);
+ * stays open (the caller closes it).
+ *
+ * Bounded by SHUTDOWN_TIMEOUT: the drain has all but a grace (a third, at
+ * most 5 s); then what is still queued is answered 503 and every Lua call
+ * interrupted; at the timeout, a thread still stuck (in C, where nothing
+ * interrupts it) is left behind, every request still waiting is answered
+ * 503, and -ETIMEDOUT is returned: the caller must then exit at once
+ * without closing the store (the stuck thread may still be using it).
+ * Returns 0 after a complete stop. */
+int server_stop(struct server *srv);
 
 #endif
