@@ -5,7 +5,7 @@ FUZZ_DIR   ?= build-fuzz
 JOBS       ?= $(shell nproc)
 CTEST_ARGS ?= --output-on-failure
 
-.PHONY: all deps test-deps build run test test-release asan test-asan clean bench fuzz format
+.PHONY: all deps test-deps build run test test-release asan test-asan test-fuzz clean bench fuzz format
 
 all: build
 
@@ -24,7 +24,7 @@ build: deps $(BUILD_DIR)/Makefile
 run: build
 	$(BUILD_DIR)/periscope serve
 
-test: test-deps build test-release test-asan
+test: test-deps build test-release test-asan test-fuzz
 
 test-release:
 	cd $(BUILD_DIR) && ctest $(CTEST_ARGS) -j 2
@@ -47,6 +47,13 @@ fuzz: deps
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=Debug -DPERISCOPE_FUZZ=ON
 	cmake --build $(FUZZ_DIR) -j $(JOBS)
 	tests/fuzz/run.sh $(FUZZ_DIR)
+
+# Every libFuzzer target under ASan for 30 s, two at a time, seeded from
+# the events in spec/fixtures (only the targets are built).
+test-fuzz: deps
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=Debug -DPERISCOPE_FUZZ=ON
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target fuzz_all
+	FUZZ_SECONDS=30 FUZZ_JOBS=2 tests/fuzz/run.sh $(FUZZ_DIR)
 
 format:
 	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'bench/*.c')
