@@ -1,6 +1,7 @@
 /* normalize_trim — Relay's field size limits (normalize_trim.h). */
 #include "normalize_trim.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@ static void trim_string(cJSON *item, size_t limit)
 {
     if (!cJSON_IsString(item) || !item->valuestring) return;
     unsigned char *s = (unsigned char *)item->valuestring;
+    if (strnlen((const char *)s, limit + 1) <= limit) return; /* bytes bound characters */
     size_t chars = 0, cut = 0, i = 0;
     for (; s[i]; i++) {
         if ((s[i] & 0xc0) == 0x80) continue; /* a continuation byte */
@@ -27,16 +29,28 @@ static void trim_member(cJSON *obj, const char *key, size_t limit)
     trim_string(cJSON_GetObjectItemCaseSensitive(obj, key), limit);
 }
 
-static void trim_frames(cJSON *stacktrace)
+/* Whether a frame member is one of the paths and symbols: one pass over
+ * the frame's members, each name tested once. */
+static bool frame_symbol(const char *key)
 {
     static const char *const fields[] = {"abs_path",     "filename", "module", "function",
-                                         "raw_function", "package",  "symbol"};
-    cJSON *frame;
+                                         "raw_function", "package",  "symbol", NULL};
+    for (const char *const *f = fields; *f; f++)
+        if ((*f)[0] == key[0] && strcmp(*f, key) == 0) return true;
+    return false;
+}
+
+static void trim_frames(cJSON *stacktrace)
+{
+    cJSON *frame, *member;
     cJSON_ArrayForEach(frame, cJSON_GetObjectItemCaseSensitive(stacktrace, "frames"))
     {
         if (!cJSON_IsObject(frame)) continue;
-        for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++)
-            trim_member(frame, fields[f], TRIM_SYMBOL_CHARS);
+        cJSON_ArrayForEach(member, frame)
+        {
+            if (cJSON_IsString(member) && member->string && frame_symbol(member->string))
+                trim_string(member, TRIM_SYMBOL_CHARS);
+        }
     }
 }
 
