@@ -4,25 +4,49 @@ ASAN_DIR   ?= build-asan
 FUZZ_DIR   ?= build-fuzz
 JOBS       ?= $(shell nproc)
 CTEST_ARGS ?= --output-on-failure
+PREFIX     ?= /usr/local
 
-.PHONY: all deps test-deps build run test test-release asan test-asan test-fuzz clean bench fuzz format
+.PHONY: all deps test-deps build run test test-release asan test-asan clean bench bench-smoke \
+        fuzz test-fuzz format install
 
 all: build
 
+# scripts/deps.sh keeps a stamp keyed on its package list in $(BUILD_DIR):
+# once everything was found, later runs query nothing.
 deps:
-	@scripts/deps.sh
+	@BUILD_DIR=$(BUILD_DIR) scripts/deps.sh
 
 test-deps:
-	@scripts/deps.sh --test
+	@BUILD_DIR=$(BUILD_DIR) scripts/deps.sh --test
+
+# Configure and build output goes to a log, shown only when a step fails.
+# $(1): build directory, $(2): extra `cmake --build` arguments.
+define quiet_build
+	@cmake --build $(1) -j $(JOBS) $(2) > $(1)/build.log 2>&1 || { cat $(1)/build.log; exit 1; }
+endef
+
+define quiet_configure
+	@mkdir -p $(1) && cmake -S . -B $(1) $(2) > $(1)/configure.log 2>&1 || \
+	  { cat $(1)/configure.log; exit 1; }
+endef
 
 $(BUILD_DIR)/Makefile: CMakeLists.txt
-	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release
+	@echo "configuring $(BUILD_DIR) (log: $(BUILD_DIR)/configure.log)"
+	$(call quiet_configure,$(BUILD_DIR),-DCMAKE_BUILD_TYPE=Release)
 
 build: deps $(BUILD_DIR)/Makefile
-	cmake --build $(BUILD_DIR) -j $(JOBS)
+	@echo "building $(BUILD_DIR) (log: $(BUILD_DIR)/build.log)"
+	$(call quiet_build,$(BUILD_DIR))
 
-run: build
-	$(BUILD_DIR)/periscope serve
+# Only the server: nothing else to wait for when nothing changed.
+run: deps $(BUILD_DIR)/Makefile
+	$(call quiet_build,$(BUILD_DIR),--target periscope)
+	@exec $(BUILD_DIR)/periscope serve
+
+# PREFIX=/usr/local by default; DESTDIR is honoured (packaging).
+install: deps $(BUILD_DIR)/Makefile
+	$(call quiet_build,$(BUILD_DIR),--target periscope)
+	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
 
 test: test-deps build test-release test-asan test-fuzz
 
@@ -30,8 +54,9 @@ test-release:
 	cd $(BUILD_DIR) && ctest $(CTEST_ARGS) -j 2
 
 asan: deps
-	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DPERISCOPE_ASAN=ON
-	cmake --build $(ASAN_DIR) -j $(JOBS)
+	@echo "building $(ASAN_DIR) (log: $(ASAN_DIR)/build.log)"
+	$(call quiet_configure,$(ASAN_DIR),-DCMAKE_BUILD_TYPE=Debug -DPERISCOPE_ASAN=ON)
+	$(call quiet_build,$(ASAN_DIR))
 
 # The sanitizer build runs the C unit tests (the end-to-end suite runs on the
 # Release build above).
@@ -43,6 +68,11 @@ test-asan: asan
 bench: build
 	bench/run.sh
 
+# Every bench case for 3 s and the results file checked: that the benchmark
+# still runs, without measuring anything (not part of `make test`).
+bench-smoke: build
+	PERISCOPE_BIN=$(BUILD_DIR)/periscope python3 bench/test_smoke.py -v
+
 fuzz: deps
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=Debug -DPERISCOPE_FUZZ=ON
 	cmake --build $(FUZZ_DIR) -j $(JOBS)
@@ -51,8 +81,10 @@ fuzz: deps
 # Every libFuzzer target under ASan for 30 s, two at a time, seeded from
 # the events in spec/fixtures (only the targets are built).
 test-fuzz: deps
-	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=Debug -DPERISCOPE_FUZZ=ON
-	cmake --build $(FUZZ_DIR) -j $(JOBS) --target fuzz_all
+	@echo "building $(FUZZ_DIR) (log: $(FUZZ_DIR)/build.log)"
+	$(call quiet_configure,$(FUZZ_DIR),-DCMAKE_BUILD_TYPE=Debug -DPERISCOPE_FUZZ=ON \
+	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++)
+	$(call quiet_build,$(FUZZ_DIR),--target fuzz_all)
 	FUZZ_SECONDS=30 FUZZ_JOBS=2 tests/fuzz/run.sh $(FUZZ_DIR)
 
 format:

@@ -3,8 +3,8 @@
  * grouping fields only, and the whole event), the default grouping, and a
  * project script with filter + fingerprint hooks.
  *
- * Usage: bench_lua_bench [EVENTS] (default 20000); PERISCOPE_FIXTURES
- * names the fixtures directory. Uses LUA_DIR's
+ * Usage: bench_lua_bench [EVENTS] (default 20000). The event is the
+ * recorded request in tests/fixtures/sdk. Uses LUA_DIR's
  * periscope/grouping.lua when present, else the test fixture module. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +17,7 @@
 #include "lua/event_table.h"
 #include "lua/script.h"
 
-#define SAMPLE_FILE "/sdk/python-sdk-1.9.10-1.body"
+#define SAMPLE_FILE PERISCOPE_SOURCE_DIR "/tests/fixtures/sdk/python-sdk-1.9.10-1.body"
 
 static double now_us(void)
 {
@@ -86,13 +86,9 @@ int main(int argc, char **argv)
     limits.lua_dir = lua_dir;
     printf("grouping module from %s, %d events\n", lua_dir, n);
 
-    char sample[4096];
-    const char *fixtures = getenv("PERISCOPE_FIXTURES");
-    snprintf(sample, sizeof sample, "%s%s", fixtures ? fixtures : PERISCOPE_SOURCE_DIR "/../shared/fixtures",
-             SAMPLE_FILE);
-    cJSON *ev = load_event(sample);
+    cJSON *ev = load_event(SAMPLE_FILE);
     if (!ev) {
-        fprintf(stderr, "cannot read %s\n", sample);
+        fprintf(stderr, "cannot read %s\n", SAMPLE_FILE);
         return 1;
     }
     const char *project =

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Periscope builds, runs and tests with, and the
-# pinned @sentry/node used by the end-to-end tests. Only calls apt-get for
-# what is missing, so a machine that has everything does no network I/O.
+# pinned @sentry/node used by the end-to-end tests (--test). Only calls
+# apt-get for what is missing, so a machine that has everything does no
+# network I/O; and once everything was found, a stamp keyed on the package
+# list ($BUILD_DIR/.deps.stamp) skips even the package queries until the list
+# changes (`make clean` or deleting the stamp checks again).
 set -euo pipefail
 
 PACKAGES=(
@@ -11,9 +14,21 @@ PACKAGES=(
   zlib1g-dev libbrotli-dev libzstd-dev libcurl4-openssl-dev libssl-dev
   libjansson-dev libcjson-dev libcmocka-dev libxxhash-dev libjemalloc-dev
   python3 python3-sentry-sdk python3-aiosmtpd python3-prometheus-client
-  nodejs npm wrk curl ca-certificates
+  nodejs npm wrk curl jq ca-certificates
 )
 SENTRY_NODE_VERSION=11.12.0
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build_dir=${BUILD_DIR:-build}
+[[ $build_dir == /* ]] || build_dir="$root/$build_dir"
+stamp="$build_dir/.deps.stamp"
+key=$(printf '%s\n' "${PACKAGES[@]}" | sha256sum | cut -c1-16)
+node_dir="${PERISCOPE_NODE_DIR:-$root/build/node}"
+node_sdk="$node_dir/node_modules/@sentry/node/package.json"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$key" ] &&
+   { [ "${1:-}" != "--test" ] || [ -f "$node_sdk" ]; }; then
+  exit 0
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -35,9 +50,11 @@ if ((${#missing[@]})); then
 fi
 
 # The real Node SDK for end-to-end tests, pinned, kept out of the source tree.
-node_dir="${PERISCOPE_NODE_DIR:-$(cd "$(dirname "$0")/.." && pwd)/build/node}"
-if [ "${1:-}" = "--test" ] && [ ! -f "$node_dir/node_modules/@sentry/node/package.json" ]; then
+if [ "${1:-}" = "--test" ] && [ ! -f "$node_sdk" ]; then
   mkdir -p "$node_dir"
   echo "deps: installing @sentry/node@$SENTRY_NODE_VERSION into $node_dir"
   (cd "$node_dir" && npm install --no-audit --no-fund --silent "@sentry/node@$SENTRY_NODE_VERSION" >/dev/null)
 fi
+
+mkdir -p "$build_dir"
+echo "$key" > "$stamp"

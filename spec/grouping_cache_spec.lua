@@ -283,7 +283,7 @@ describe("the rule index", function()
 
   it("refuses a matcher it does not know instead of ignoring it", function()
     assert.has_error(function()
-      engine.compile_uncached({ { match = { app = true }, set = { group = false } } })
+      engine.compile_uncached({ { match = { colour = "red" }, set = { group = false } } })
     end)
   end)
 end)

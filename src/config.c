@@ -2,7 +2,8 @@
  *
  * Strings are either the environment's own (getenv, process lifetime) or
  * built into static buffers here, so a config needs no freeing; only main()
- * loads it, once (tests load it repeatedly on one thread). */
+ * loads it, once (tests load it repeatedly on one thread). This is the only
+ * file that reads the environment. */
 #include "config.h"
 
 #include <errno.h>
@@ -18,8 +19,9 @@
 
 #include <openssl/rand.h>
 
-#ifndef PERISCOPE_SOURCE_DIR
-#define PERISCOPE_SOURCE_DIR "."
+/* The configured install prefix's share/periscope (CMake sets it). */
+#ifndef PERISCOPE_DATADIR
+#define PERISCOPE_DATADIR "/usr/local/share/periscope"
 #endif
 
 #define KIB ((size_t)1024)
@@ -33,6 +35,8 @@
 static char sqlite_path_buf[PATH_MAX];
 static char public_url_buf[1024];
 static char lua_dir_buf[PATH_MAX];
+static char migrations_dir_buf[PATH_MAX];
+static char share_dir_buf[PATH_MAX];
 static char admin_key_buf[256];
 
 /* The bad value, shortened, for the error line. Borrowed static buffer. */
@@ -224,6 +228,9 @@ static int load_pipeline(struct config *c, char *err, size_t errlen)
     if ((rc = env_choice("ACK_MODE", ack_modes, ACK_MODE_COMMIT, &mode, err, errlen))) return rc;
     c->ack_mode = (enum ack_mode)mode;
     if ((rc = env_int("RETENTION_DAYS", 90, 1, 36500, &c->retention_days, err, errlen))) return rc;
+    if ((rc = env_int("RETENTION_INTERVAL_MS", CONFIG_RETENTION_INTERVAL_MS, 1, 86400000,
+                      &c->retention_interval_ms, err, errlen)))
+        return rc;
     if ((rc = env_int("MAX_EVENTS_PER_ISSUE", 1000, 1, 1000000000, &c->max_events_per_issue, err,
                       errlen)))
         return rc;
@@ -242,6 +249,77 @@ static int load_limits(struct config *c, char *err, size_t errlen)
     return env_int("MAX_JSON_DEPTH", 64, 1, 1000, &c->max_json_depth, err, errlen);
 }
 
+static bool is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* A share directory holds the server's Lua modules and the migrations. */
+static bool is_share_dir(const char *dir)
+{
+    char lua[PATH_MAX], migrations[PATH_MAX];
+    if ((size_t)snprintf(lua, sizeof lua, "%s/lua/periscope", dir) >= sizeof lua ||
+        (size_t)snprintf(migrations, sizeof migrations, "%s/migrations", dir) >= sizeof migrations)
+        return false;
+    return is_dir(lua) && is_dir(migrations);
+}
+
+/* share/periscope next to the binary (installed: <bindir>/../share; build
+ * tree: <builddir>/share), else under the configured prefix. Fills
+ * share_dir_buf (canonical) or says in err where it looked. */
+static int find_share_dir(char *err, size_t errlen)
+{
+    static const char *const beside_binary[] = {"/../share/periscope", "/share/periscope"};
+    char exe[PATH_MAX], cand[PATH_MAX + 32];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash) *slash = '\0';
+    for (size_t i = 0; slash && i < sizeof beside_binary / sizeof *beside_binary; i++) {
+        snprintf(cand, sizeof cand, "%s%s", exe, beside_binary[i]);
+        if (is_share_dir(cand) && realpath(cand, share_dir_buf)) return 0;
+    }
+    if (is_share_dir(PERISCOPE_DATADIR) && realpath(PERISCOPE_DATADIR, share_dir_buf)) return 0;
+    snprintf(err, errlen,
+             "cannot find Periscope's Lua modules and migrations (looked in %s/../share/periscope "
+             "and %s): set LUA_DIR and MIGRATIONS_DIR",
+             exe, PERISCOPE_DATADIR);
+    return -EINVAL;
+}
+
+/* A directory variable: the value, which must be a directory, else
+ * <share>/<sub> (finding the share directory when needed). */
+static int env_dir(const char *name, const char *sub, char *buf, size_t buflen, const char **out,
+                   char *err, size_t errlen)
+{
+    const char *v = env(name);
+    if (v) {
+        if (!is_dir(v)) return bad(err, errlen, name, v, "not a directory");
+        *out = v;
+        return 0;
+    }
+    int rc = share_dir_buf[0] ? 0 : find_share_dir(err, errlen);
+    if (rc) return rc;
+    if ((size_t)snprintf(buf, buflen, "%s/%s", share_dir_buf, sub) >= buflen)
+        return bad(err, errlen, name, share_dir_buf, "path too long");
+    *out = buf;
+    return 0;
+}
+
+static int load_paths(struct config *c, char *err, size_t errlen)
+{
+    int rc;
+    share_dir_buf[0] = '\0';
+    if ((rc = env_dir("LUA_DIR", "lua", lua_dir_buf, sizeof lua_dir_buf, &c->lua_dir, err, errlen)))
+        return rc;
+    if ((rc = env_dir("MIGRATIONS_DIR", "migrations", migrations_dir_buf, sizeof migrations_dir_buf,
+                      &c->migrations_dir, err, errlen)))
+        return rc;
+    c->share_dir = share_dir_buf[0] ? share_dir_buf : NULL;
+    return 0;
+}
+
 static int load_lua(struct config *c, char *err, size_t errlen)
 {
     int rc;
@@ -252,15 +330,28 @@ static int load_lua(struct config *c, char *err, size_t errlen)
         return rc;
     if ((rc = env_long("LUA_TIME_LIMIT_MS", 1000, 10, 3600000, &c->lua_time_limit_ms, err, errlen)))
         return rc;
-    if ((rc = env_size("SCRIPT_MAX_BYTES", 256 * KIB, 64, &c->script_max_bytes, err, errlen)))
+    return env_size("SCRIPT_MAX_BYTES", 256 * KIB, 64, &c->script_max_bytes, err, errlen);
+}
+
+/* The notifier's timings: tunable for tests and unusual networks. */
+static int load_notify(struct config *c, char *err, size_t errlen)
+{
+    static const long DAY_MS = 86400000L, HOUR_MS = 3600000L;
+    int rc;
+    if ((rc = env_long("NOTIFY_POLL_MS", CONFIG_NOTIFY_POLL_MS, 1, HOUR_MS, &c->notify_poll_ms, err,
+                       errlen)))
         return rc;
-    const char *dir = env("LUA_DIR");
-    if (!dir) {
-        snprintf(lua_dir_buf, sizeof lua_dir_buf, "%s/lua", PERISCOPE_SOURCE_DIR);
-        dir = lua_dir_buf;
-    }
-    c->lua_dir = dir;
-    return 0;
+    if ((rc = env_long("NOTIFY_RETRY_BASE_MS", CONFIG_NOTIFY_RETRY_BASE_MS, 1, DAY_MS,
+                       &c->notify_retry_base_ms, err, errlen)))
+        return rc;
+    if ((rc = env_long("NOTIFY_THROTTLE_WINDOW_MS", CONFIG_NOTIFY_THROTTLE_WINDOW_MS, 1, DAY_MS,
+                       &c->notify_throttle_window_ms, err, errlen)))
+        return rc;
+    if ((rc = env_long("NOTIFY_CONNECT_TIMEOUT_MS", CONFIG_NOTIFY_CONNECT_TIMEOUT_MS, 1, HOUR_MS,
+                       &c->notify_connect_timeout_ms, err, errlen)))
+        return rc;
+    return env_long("NOTIFY_TIMEOUT_MS", CONFIG_NOTIFY_TIMEOUT_MS, 1, HOUR_MS,
+                    &c->notify_timeout_ms, err, errlen);
 }
 
 static int load_misc(struct config *c, char *err, size_t errlen)
@@ -290,7 +381,9 @@ int config_load(struct config *cfg, char *err, size_t errlen)
     if ((rc = load_pipeline(cfg, err, errlen))) return rc;
     if ((rc = load_limits(cfg, err, errlen))) return rc;
     if ((rc = load_lua(cfg, err, errlen))) return rc;
-    return load_misc(cfg, err, errlen);
+    if ((rc = load_notify(cfg, err, errlen))) return rc;
+    if ((rc = load_misc(cfg, err, errlen))) return rc;
+    return load_paths(cfg, err, errlen);
 }
 
 /* mkdir -p, mode 0750 for what it creates. */

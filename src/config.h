@@ -1,9 +1,16 @@
 /* config — the server's settings, read once from the environment at start-up.
  *
- * Owns: struct config and its strings (static storage or strdup'd for the
- * process lifetime). Only main() loads it; everything else reads it through
- * the server context and never writes it. An invalid value is reported with
- * the variable's name and stops start-up (exit code 2). */
+ * Owns: struct config and its strings (static storage or the environment's,
+ * for the process lifetime). Only main() loads it; everything else reads it
+ * through the server context and never writes it, and no other module reads
+ * the environment. An invalid value is reported with the variable's name and
+ * stops start-up (exit code 2).
+ *
+ * The server's own files (Lua modules, migrations, default rules) are found
+ * relative to the binary: <bindir>/../share/periscope when installed,
+ * <builddir>/share/periscope in the build tree (links to the sources), else
+ * the configured install prefix's share/periscope. LUA_DIR and
+ * MIGRATIONS_DIR override. */
 #ifndef PERISCOPE_CONFIG_H
 #define PERISCOPE_CONFIG_H
 
@@ -13,6 +20,14 @@
 
 enum ack_mode { ACK_MODE_COMMIT, ACK_MODE_QUEUE };
 enum log_format { LOG_FORMAT_JSON, LOG_FORMAT_TEXT };
+
+/* Defaults that tests and tools building a config by hand use too. */
+#define CONFIG_RETENTION_INTERVAL_MS 600000
+#define CONFIG_NOTIFY_POLL_MS 2000L
+#define CONFIG_NOTIFY_RETRY_BASE_MS 5000L
+#define CONFIG_NOTIFY_THROTTLE_WINDOW_MS 60000L
+#define CONFIG_NOTIFY_CONNECT_TIMEOUT_MS 5000L
+#define CONFIG_NOTIFY_TIMEOUT_MS 15000L
 
 struct config {
     /* HTTP */
@@ -28,25 +43,28 @@ struct config {
     bool admin_key_generated;
 
     /* storage */
-    const char *data_dir;    /* DATA_DIR, default ./data */
-    const char *sqlite_path; /* SQLITE_PATH, default $DATA_DIR/periscope.db */
-    bool postgres_enabled;   /* POSTGRES_ENABLED, default false */
-    const char *pg_host;     /* POSTGRES_HOST, default 127.0.0.1 */
-    int pg_port;             /* POSTGRES_PORT, default 5432 */
-    const char *pg_user;     /* POSTGRES_USER, default pguser */
-    const char *pg_password; /* POSTGRES_PASSWORD, default "" */
-    const char *pg_database; /* POSTGRES_DATABASE, default periscope */
+    const char *data_dir;       /* DATA_DIR, default ./data */
+    const char *sqlite_path;    /* SQLITE_PATH, default $DATA_DIR/periscope.db */
+    bool postgres_enabled;      /* POSTGRES_ENABLED, default false */
+    const char *pg_host;        /* POSTGRES_HOST, default 127.0.0.1 */
+    int pg_port;                /* POSTGRES_PORT, default 5432 */
+    const char *pg_user;        /* POSTGRES_USER, default pguser */
+    const char *pg_password;    /* POSTGRES_PASSWORD, default "" */
+    const char *pg_database;    /* POSTGRES_DATABASE, default periscope */
+    const char *migrations_dir; /* MIGRATIONS_DIR (holds sqlite/ and postgres/), default
+                                 * <share>/migrations */
 
     /* pipeline */
-    int workers;              /* WORKERS, default: number of cores */
-    int queue_capacity;       /* QUEUE_CAPACITY, default 10000 events */
-    int batch_max;            /* BATCH_MAX, default 1000 */
-    enum ack_mode ack_mode;   /* ACK_MODE commit|queue, default commit */
-    int retention_days;       /* RETENTION_DAYS, default 90 */
-    int max_events_per_issue; /* MAX_EVENTS_PER_ISSUE, default 1000 */
-    int stall_timeout_s;      /* STALL_TIMEOUT: a stage busy this long without progress is
-                               * stalled (/readyz 503), default 10 */
-    int shutdown_timeout_s;   /* SHUTDOWN_TIMEOUT: SIGTERM to exit at most, default 30 */
+    int workers;               /* WORKERS, default: number of cores */
+    int queue_capacity;        /* QUEUE_CAPACITY, default 10000 events */
+    int batch_max;             /* BATCH_MAX, default 1000 */
+    enum ack_mode ack_mode;    /* ACK_MODE commit|queue, default commit */
+    int retention_days;        /* RETENTION_DAYS, default 90 */
+    int max_events_per_issue;  /* MAX_EVENTS_PER_ISSUE, default 1000 */
+    int retention_interval_ms; /* RETENTION_INTERVAL_MS, default 600000 (10 minutes) */
+    int stall_timeout_s;       /* STALL_TIMEOUT: a stage busy this long without progress is
+                                * stalled (/readyz 503), default 10 */
+    int shutdown_timeout_s;    /* SHUTDOWN_TIMEOUT: SIGTERM to exit at most, default 30 */
 
     /* limits (bytes) */
     size_t max_body_bytes;     /* MAX_BODY_BYTES, default 20 MiB (compressed) */
@@ -59,11 +77,19 @@ struct config {
     long lua_instruction_limit; /* LUA_INSTRUCTION_LIMIT, default 1,000,000 per call */
     long lua_time_limit_ms;     /* LUA_TIME_LIMIT_MS, default 1000 per call (wall clock) */
     size_t script_max_bytes;    /* SCRIPT_MAX_BYTES, default 256 KiB */
-    const char *lua_dir;        /* LUA_DIR: server Lua modules, default <source>/lua */
+    const char *lua_dir;        /* LUA_DIR: server Lua modules, default <share>/lua */
 
     /* notifications */
     bool allow_private_destinations; /* ALLOW_PRIVATE_DESTINATIONS, default false */
     int destination_rate_per_minute; /* DESTINATION_RATE_PER_MINUTE, default 20 */
+    long notify_poll_ms;             /* NOTIFY_POLL_MS: outbox poll, default 2000 */
+    long notify_retry_base_ms;       /* NOTIFY_RETRY_BASE_MS: first retry delay, default 5000 */
+    long notify_throttle_window_ms;  /* NOTIFY_THROTTLE_WINDOW_MS: digest window, default 60000 */
+    long notify_connect_timeout_ms;  /* NOTIFY_CONNECT_TIMEOUT_MS, default 5000 */
+    long notify_timeout_ms;          /* NOTIFY_TIMEOUT_MS: whole request, default 15000 */
+
+    /* where the server's own files were found (for the start-up log) */
+    const char *share_dir; /* NULL when LUA_DIR and MIGRATIONS_DIR are both set */
 
     /* logging */
     enum log_format log_format; /* LOG_FORMAT json|text, default json */

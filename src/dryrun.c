@@ -20,11 +20,13 @@ static json_t *text(const char *s)
     return v ? v : json_null();
 }
 
-static void add_error(json_t *errors, const char *hook, const struct vm_error *e)
+/* A wrong return type has no line of its own: the hook's is reported. */
+static void add_error(struct script *s, json_t *errors, const char *hook, const struct vm_error *e)
 {
+    int line = e->line == 0 && e->kind == VM_ERROR_TYPE ? script_hook_line(s, hook) : e->line;
     json_array_append_new(errors, json_pack("{s:s, s:s, s:o, s:i}", "hook", hook, "kind",
                                             vm_error_kind_name(e->kind), "message",
-                                            text(e->message), "line", e->line));
+                                            text(e->message), "line", line));
 }
 
 /* The event the way ingest hands it to a worker. */
@@ -54,7 +56,7 @@ static int group(struct script *s, struct ingest_event *ev, json_t *result, json
     struct script_result res;
     rc = script_run(s, ev->json, true, &res);
     for (size_t i = 0; i < res.nerrors; i++)
-        add_error(errors, res.errors[i].hook, &res.errors[i].error);
+        add_error(s, errors, res.errors[i].hook, &res.errors[i].error);
     json_t *components = json_array();
     if (rc == 0) {
         ev->filtered = res.filtered;
@@ -120,12 +122,12 @@ static json_t *render(struct script *s, struct notify_format *f, const json_t *a
     char err[256] = "";
     int rc =
         dest ? notify_format_alert(f, s, alert, dest, &m, &hook_err, err, sizeof err) : -ENOMEM;
-    if (dest && hook_err.kind != VM_ERROR_NONE) add_error(errors, "format", &hook_err);
+    if (dest && hook_err.kind != VM_ERROR_NONE) add_error(s, errors, "format", &hook_err);
     json_t *out = rc == 0 ? message_json(&m) : json_null();
     if (rc != 0) {
         struct vm_error e = {0};
         vm_error_set(&e, VM_ERROR_RUNTIME, err[0] ? err : "out of memory");
-        add_error(errors, "format", &e);
+        add_error(s, errors, "format", &e);
     }
     notify_message_clear(&m);
     json_decref(dest);

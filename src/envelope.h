@@ -1,4 +1,4 @@
-/* envelope — parser for Sentry envelopes (DESIGN §2), no I/O.
+/* envelope — parser for Sentry envelopes (docs/architecture.md §2), no I/O.
  *
  * Grammar: a header line (a JSON object, `{}` is valid), then items: an item
  * header line (a JSON object with "type" and optional "length"), then the

@@ -25,6 +25,13 @@ void event_free(struct ingest_event *ev)
     free(ev);
 }
 
+const char *event_grouping_name(enum event_grouping g)
+{
+    return g == EVENT_GROUPED_BY_SCRIPT     ? "script"
+           : g == EVENT_GROUPED_BY_FALLBACK ? "fallback"
+                                            : "default";
+}
+
 void event_id_hex(const uint8_t id[16], char out[33])
 {
     static const char digits[] = "0123456789abcdef";

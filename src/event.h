@@ -18,6 +18,15 @@
 
 struct ack;
 
+/* What made an event's grouping hash: the built-in grouping (the Lua
+ * default, or its memo), the project script's fingerprint(), or the C
+ * fallback when even the default grouping failed. */
+enum event_grouping {
+    EVENT_GROUPED_BY_DEFAULT = 0,
+    EVENT_GROUPED_BY_SCRIPT,
+    EVENT_GROUPED_BY_FALLBACK,
+};
+
 struct ingest_event {
     int64_t project_id;
     uint8_t event_id[16];   /* binary; from the envelope header, the item, or generated */
@@ -41,12 +50,16 @@ struct ingest_event {
     size_t payload_len;
     struct event_tags *tags; /* owned (free()): the tag pairs issue_tags counts; may be NULL */
     int filtered;            /* 1: the project's filter() dropped it; not stored */
+    enum event_grouping grouping; /* what made the hash (for the debug log) */
 };
 
 /* Allocates a zeroed event; NULL on allocation failure. */
 struct ingest_event *event_new(void);
 /* Frees the event and everything it owns (not the ack). NULL is fine. */
 void event_free(struct ingest_event *ev);
+
+/* "default", "script" or "fallback"; static. */
+const char *event_grouping_name(enum event_grouping g);
 
 /* Hex form of a 16-byte id into out[33]. */
 void event_id_hex(const uint8_t id[16], char out[33]);

@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "http/dsn.h"
+#include "http/http.h"
 #include "log.h"
 #include "rules_check.h"
 #include "server.h"
@@ -162,15 +163,27 @@ static int cmd_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     struct config cfg;
-    struct server srv = {.cfg = &cfg};
+    struct server srv = {.cfg = &cfg, .listen_fd = -1};
     char err[512];
     int rc = setup(&cfg);
     if (rc) return rc;
-    if (config_resolve_admin_key(&cfg, err, sizeof err) != 0) {
+    /* The port first: a server that cannot serve touches no database. */
+    if (http_listen(&cfg, &srv.listen_fd, err, sizeof err) != 0) {
         fprintf(stderr, "periscope: %s\n", err);
         return EXIT_FAILURE;
     }
-    if ((rc = open_store(&cfg, &srv.store)) != 0) return rc;
+    log_info("files", "share=%s lua_dir=%s migrations_dir=%s",
+             cfg.share_dir ? cfg.share_dir : "(LUA_DIR and MIGRATIONS_DIR)", cfg.lua_dir,
+             cfg.migrations_dir);
+    if (config_resolve_admin_key(&cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "periscope: %s\n", err);
+        close(srv.listen_fd);
+        return EXIT_FAILURE;
+    }
+    if ((rc = open_store(&cfg, &srv.store)) != 0) {
+        close(srv.listen_fd);
+        return rc;
+    }
     if ((rc = announce_projects(&cfg, srv.store)) != 0) goto fail_store;
     if (cfg.admin_key_generated)
         printf("admin key: %s\n(stored in %s/admin.key; it is shown only this once)\n",
@@ -195,6 +208,7 @@ static int cmd_serve(int argc, char **argv)
     return 0;
 
 fail_store:
+    if (srv.listen_fd >= 0) close(srv.listen_fd);
     store_close(srv.store);
     return rc;
 }

@@ -2,6 +2,7 @@
  * series; rendering sorts by name so each family is printed together. */
 #include "metrics.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -165,29 +166,48 @@ static void print_labels(FILE *f, const char *labels, const char *extra)
     fprintf(f, "{%s%s%s}", labels, (*labels && extra) ? "," : "", extra ? extra : "");
 }
 
+/* The shortest text that reads back as exactly v ("0.05", not
+ * "0.050000000000000003"), in Prometheus' spelling of the infinities. */
+static void format_number(char *out, size_t len, double v)
+{
+    if (isnan(v)) {
+        snprintf(out, len, "NaN");
+        return;
+    }
+    if (isinf(v)) {
+        snprintf(out, len, v > 0 ? "+Inf" : "-Inf");
+        return;
+    }
+    for (int digits = 1; digits <= 17; digits++) {
+        snprintf(out, len, "%.*g", digits, v);
+        if (strtod(out, NULL) == v) return;
+    }
+}
+
 static void render_series(FILE *f, const struct series *s)
 {
+    char num[40];
     if (s->type != SERIES_HISTOGRAM) {
         fprintf(f, "%s", s->name);
         print_labels(f, s->labels, NULL);
-        fprintf(f, " %.17g\n", s->value);
+        format_number(num, sizeof num, s->value);
+        fprintf(f, " %s\n", num);
         return;
     }
     uint64_t cumulative = 0;
     char le[64];
     for (size_t b = 0; b <= s->nbounds; b++) {
         cumulative += s->buckets[b];
-        if (b < s->nbounds)
-            snprintf(le, sizeof le, "le=\"%.17g\"", s->bounds[b]);
-        else
-            snprintf(le, sizeof le, "le=\"+Inf\"");
+        format_number(num, sizeof num, b < s->nbounds ? s->bounds[b] : INFINITY);
+        snprintf(le, sizeof le, "le=\"%s\"", num);
         fprintf(f, "%s_bucket", s->name);
         print_labels(f, s->labels, le);
         fprintf(f, " %llu\n", (unsigned long long)cumulative);
     }
     fprintf(f, "%s_sum", s->name);
     print_labels(f, s->labels, NULL);
-    fprintf(f, " %.17g\n%s_count", s->value, s->name);
+    format_number(num, sizeof num, s->value);
+    fprintf(f, " %s\n%s_count", num, s->name);
     print_labels(f, s->labels, NULL);
     fprintf(f, " %llu\n", (unsigned long long)s->count);
 }

@@ -1,5 +1,5 @@
 /* normalize — turns one event's cJSON tree into the single shape the rest of
- * the pipeline reads, in place (DESIGN.md §2 accepts several forms):
+ * the pipeline reads, in place (docs/architecture.md §2 accepts several forms):
  *   exception  → {"values": [...]} from {"values"}, a bare list, or a bare
  *                 {type, value, stacktrace} object
  *   message / logentry → logentry {formatted, message, params}; "message"

@@ -24,26 +24,13 @@ struct retention {
     atomic_int stop;
 };
 
-int retention_options_load(const struct config *cfg, struct retention_options *o, char *err,
-                           size_t errlen)
+void retention_options_load(const struct config *cfg, struct retention_options *o)
 {
     o->retention_days = cfg->retention_days;
     o->max_events_per_issue = cfg->max_events_per_issue;
-    o->interval_ms = RETENTION_INTERVAL_MS_DEFAULT;
+    o->interval_ms = cfg->retention_interval_ms;
     o->batch = RETENTION_BATCH;
     o->pause_ms = RETENTION_PAUSE_MS;
-    const char *v = getenv("RETENTION_INTERVAL_MS");
-    if (v && *v) {
-        char *end;
-        errno = 0;
-        long ms = strtol(v, &end, 10);
-        if (errno || *end || ms < 1 || ms > 86400000L) {
-            snprintf(err, errlen, "RETENTION_INTERVAL_MS: expected milliseconds 1..86400000");
-            return -EINVAL;
-        }
-        o->interval_ms = (int)ms;
-    }
-    return 0;
 }
 
 static void sleep_ms(int ms)

@@ -21,9 +21,8 @@ struct store;
 struct retention;
 
 #define RETENTION_BATCH 500
-#define RETENTION_PAUSE_MS 20                /* between two delete transactions */
-#define RETENTION_INTERVAL_MS_DEFAULT 600000 /* a pass every 10 minutes */
-#define RETENTION_BATCHES_PER_PASS 10000     /* bounds one pass (5M rows) */
+#define RETENTION_PAUSE_MS 20            /* between two delete transactions */
+#define RETENTION_BATCHES_PER_PASS 10000 /* bounds one pass (5M rows) */
 
 struct retention_options {
     int retention_days;       /* <= 0: no age limit */
@@ -38,11 +37,9 @@ struct retention_stats {
     int errors;
 };
 
-/* From cfg and the environment: RETENTION_INTERVAL_MS (positive integer,
- * default RETENTION_INTERVAL_MS_DEFAULT). -EINVAL with a message naming
- * the variable in err. */
-int retention_options_load(const struct config *cfg, struct retention_options *o, char *err,
-                           size_t errlen);
+/* The options cfg gives (RETENTION_DAYS, MAX_EVENTS_PER_ISSUE,
+ * RETENTION_INTERVAL_MS), with this module's batch sizes. */
+void retention_options_load(const struct config *cfg, struct retention_options *o);
 
 /* One pass as of now_ms, on the calling thread. Stops early (returns what
  * was done) when *stop becomes non-zero (may be NULL). 0 or the last

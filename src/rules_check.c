@@ -71,15 +71,47 @@ static char *read_file(const char *path, size_t max, size_t *len)
     return buf;
 }
 
+/* Keys sorted: the notification bodies come from Lua tables, whose order
+ * changes from run to run; a check's output should not. */
 static void print_json(FILE *out, const json_t *v, size_t indent)
 {
-    char *s = json_dumps(v, JSON_INDENT((int)indent) | JSON_ENCODE_ANY);
+    char *s = json_dumps(v, JSON_INDENT((int)indent) | JSON_ENCODE_ANY | JSON_SORT_KEYS);
     fprintf(out, "%s\n", s ? s : "null");
     free(s);
 }
 
+/* An error's message without the "script:LINE: " the line is printed from. */
+static const char *bare_message(const json_t *e)
+{
+    const char *m = json_string_value(json_object_get(e, "message"));
+    if (!m) return "";
+    const char *p = m + strlen(VM_OPERATOR_CHUNK ":");
+    if (strncmp(m, VM_OPERATOR_CHUNK ":", strlen(VM_OPERATOR_CHUNK ":")) != 0) return m;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    return strncmp(p, ": ", 2) == 0 ? p + 2 : m;
+}
+
+/* "syntax error at line 4" / "type error" (no line known). */
+static void print_error_head(const json_t *e)
+{
+    int line = (int)json_integer_value(json_object_get(e, "line"));
+    printf("%s error", json_string_value(json_object_get(e, "kind")));
+    if (line > 0) printf(" at line %d", line);
+}
+
 static void print_report(const json_t *r)
 {
+    json_t *errors = json_object_get(r, "errors");
+    json_t *first = json_array_get(errors, 0);
+    const char *first_hook = json_string_value(json_object_get(first, "hook"));
+    if (first_hook && strcmp(first_hook, "load") == 0) {
+        /* Nothing ran: there is no filter result, hash or notification. */
+        printf("script:     does not load: ");
+        print_error_head(first);
+        printf(": %s\n", bare_message(first));
+        return;
+    }
     bool filtered = json_is_true(json_object_get(r, "filtered"));
     printf("filter:     %s\n", filtered ? "dropped (filter returned false)" : "kept");
     if (!filtered) {
@@ -92,15 +124,15 @@ static void print_report(const json_t *r)
         printf("title:      %s\n", json_string_value(json_object_get(r, "title")));
         printf("culprit:    %s\n", json_string_value(json_object_get(r, "culprit")));
     }
-    json_t *errors = json_object_get(r, "errors");
-    printf("errors:     %s\n", json_array_size(errors) ? "" : "none");
+    printf("errors:%s\n", json_array_size(errors) ? "" : "     none");
     size_t i;
     json_t *e;
     json_array_foreach(errors, i, e)
-        printf("  %s (%s, line %d): %s\n", json_string_value(json_object_get(e, "hook")),
-               json_string_value(json_object_get(e, "kind")),
-               (int)json_integer_value(json_object_get(e, "line")),
-               json_string_value(json_object_get(e, "message")));
+    {
+        printf("  %s: ", json_string_value(json_object_get(e, "hook")));
+        print_error_head(e);
+        printf(": %s (the default was used)\n", bare_message(e));
+    }
     const char *type;
     json_t *body;
     json_object_foreach((json_t *)json_object_get(r, "notifications"), type, body)

@@ -6,8 +6,10 @@
 #include <string.h>
 
 #include "log.h"
+#include "grouping/config.h"
 #include "server.h"
 #include "lua/registry.h"
+#include "store/grouping_rules.h"
 #include "store/scripts.h"
 #include "store/scripts_notify.h"
 #include "store/store.h"
@@ -126,5 +128,34 @@ int script_ops_versions(struct server *srv, int64_t project_id, json_t **out)
     store_release(srv->store, db);
     if (rc != 0) return rc;
     *out = json_pack("{s:o, s:n}", "data", list, "next_cursor");
+    return *out ? 0 : -ENOMEM;
+}
+
+int script_ops_put_rules(struct server *srv, int64_t project_id, const char *fingerprint,
+                         const char *stacktrace, char **why)
+{
+    int rc = script_registry_set_rules(srv->scripts, project_id, fingerprint, stacktrace, why);
+    if (rc != 0) return rc;
+    log_info("grouping rules changed", "project=%lld", (long long)project_id);
+    tell_other_nodes(srv, project_id);
+    return 0;
+}
+
+int script_ops_get_rules(struct server *srv, int64_t project_id, json_t **out)
+{
+    int rc = project_exists(srv, project_id);
+    if (rc != 0) return rc;
+    char *fp = NULL, *st = NULL;
+    int64_t updated = 0;
+    struct db *db = store_acquire(srv->store);
+    rc = grouping_rules_get(db, project_id, &fp, &st, &updated);
+    store_release(srv->store, db);
+    if (rc != 0 && rc != -ENOENT) return rc;
+    *out = json_pack("{s:I, s:s, s:s, s:o, s:s}", "project_id", (json_int_t)project_id,
+                     "fingerprint_rules", fp ? fp : "", "stacktrace_rules", st ? st : "",
+                     "updated_at", rc == 0 ? json_integer(updated) : json_null(), "grouping_config",
+                     GROUPING_CONFIG_ID);
+    free(fp);
+    free(st);
     return *out ? 0 : -ENOMEM;
 }

@@ -47,4 +47,16 @@ int script_ops_status(struct server *srv, int64_t project_id, json_t **out);
  * -ENOENT for no such project. Caller owns *out. */
 int script_ops_versions(struct server *srv, int64_t project_id, json_t **out);
 
+
+/* Checks (compiled in a fresh state), stores and publishes the project's
+ * grouping rules in Sentry's syntax, then tells the other nodes. Returns 0;
+ * -ENOENT (no such project); -EINVAL with *why (malloc'd, caller frees);
+ * or another negative errno. */
+int script_ops_put_rules(struct server *srv, int64_t project_id, const char *fingerprint,
+                         const char *stacktrace, char **why);
+
+/* {"project_id", "fingerprint_rules", "stacktrace_rules", "updated_at" (ms)
+ * | null, "grouping_config" (GROUPING_CONFIG_ID)}. -ENOENT for no such project. Caller owns *out. */
+int script_ops_get_rules(struct server *srv, int64_t project_id, json_t **out);
+
 #endif

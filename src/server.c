@@ -37,7 +37,7 @@ int server_start(struct server *srv, char *err, size_t errlen)
 
     metrics_catalog_register();
     metrics_catalog_register_store(srv->store);
-    if (retention_options_load(cfg, &ro, err, errlen) != 0) return -EINVAL;
+    retention_options_load(cfg, &ro);
 
     if ((rc = liveness_start(cfg->stall_timeout_s, &srv->liveness)) != 0) {
         rc = start_failed(err, errlen, "the stall watchdog", rc);

@@ -34,15 +34,18 @@ struct server {
     struct ingest *ingest;                   /* key cache, quotas */
     struct retention *retention;             /* background deletion of old events */
     struct liveness *liveness;               /* stall watchdog of workers, writer, notifier */
+    int listen_fd; /* bound and listening (http_listen) before server_start; -1 once the
+                    * daemon owns it */
     struct MHD_Daemon *httpd;
     atomic_size_t events_queued_bytes; /* raw bytes of the events on srv->events that ingest
                                         * counted (ingest adds, the worker that takes one
                                         * subtracts its ingest_event.queued_bytes) */
-    bool http_quiesced; /* no new connections accepted */
+    bool http_quiesced;                /* no new connections accepted */
     atomic_bool stopping;
 };
 
-/* Starts every subsystem behind an open store (srv->cfg and srv->store set):
+/* Starts every subsystem behind an open store (srv->cfg, srv->store and
+ * srv->listen_fd set):
  * topics, scripts, pipeline, notifier, retention, ingest, then HTTP last so
  * nothing is accepted before it can be processed. On failure everything
  * started is stopped again. Returns 0 or negative with a message in err. */

@@ -62,7 +62,19 @@ static int worker_group(struct worker_ctx *w, struct ingest_event *ev)
     if (w->lua && lua_runtime_process(w->lua, ev) == 0) return 0;
     if (w->lua)
         log_warn("lua grouping failed, C fallback used", "project=%lld", (long long)ev->project_id);
-    return ev->filtered ? 0 : grouping_fallback(ev);
+    if (ev->filtered) return 0;
+    ev->grouping = EVENT_GROUPED_BY_FALLBACK;
+    return grouping_fallback(ev);
+}
+
+/* "Where is my event?": a dropped one says so (stored ones: writer.c). */
+static void log_filtered(const struct ingest_event *ev)
+{
+    if (!log_enabled(LOG_DEBUG)) return;
+    char id[33];
+    event_id_hex(ev->event_id, id);
+    log_debug("event filtered", "project=%lld event_id=%s by=script", (long long)ev->project_id,
+              id);
 }
 
 /* Serializes ev->json into the reused buffer; the length into *len. */
@@ -88,6 +100,7 @@ int worker_process(struct worker_ctx *w, struct ingest_event *ev)
     }
     int rc = normalize_event(ev);
     if (rc == 0) rc = worker_group(w, ev);
+    if (rc == 0 && ev->filtered) log_filtered(ev);
     if (rc != 0 || ev->filtered) return rc;
     if (ev->raw) {
         /* The bytes as received: readers normalize them again (event.h). */

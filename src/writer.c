@@ -104,6 +104,26 @@ static void count(struct writer *w, const struct writer_batch_result *res, size_
                     (double)res->duplicates);
 }
 
+/* "Where is my event?": one debug line per event of a committed batch. */
+static void log_outcomes(const struct writer *w, struct ingest_event **evs, size_t n)
+{
+    if (!log_enabled(LOG_DEBUG)) return;
+    for (size_t i = 0; i < n; i++) {
+        char id[33];
+        int64_t issue;
+        enum writer_event_outcome o = writer_batch_event_outcome(w->batch, i, &issue);
+        event_id_hex(evs[i]->event_id, id);
+        if (o == WRITER_EVENT_DUPLICATE)
+            log_debug("event duplicate, not stored again", "project=%lld event_id=%s issue=%lld",
+                      (long long)evs[i]->project_id, id, (long long)issue);
+        else
+            log_debug("event stored",
+                      "project=%lld event_id=%s issue=%lld issue_state=%s grouping=%s",
+                      (long long)evs[i]->project_id, id, (long long)issue,
+                      writer_event_outcome_name(o), event_grouping_name(evs[i]->grouping));
+    }
+}
+
 /* Commits evs as one batch, acks and frees them. */
 static int commit_whole(struct writer *w, struct ingest_event **evs, size_t n, bool retry)
 {
@@ -120,6 +140,7 @@ static int commit_whole(struct writer *w, struct ingest_event **evs, size_t n, b
     }
     if (rc != 0) return rc;
     count(w, &res, n, &t0);
+    log_outcomes(w, evs, n);
     finish(evs, n, 0);
     publish_alerts(w, &res);
     return 0;

@@ -37,6 +37,7 @@ struct writer_batch {
     uint32_t *ev_issue;
     int64_t *ev_issue_id;
     bool *ev_inserted;
+    enum writer_event_outcome *ev_outcome;
     struct issue_tags_batch *tags; /* tag values counted per issue, upserted once */
 };
 
@@ -56,9 +57,10 @@ struct writer_batch *writer_batch_new(size_t batch_max)
     b->ev_issue = calloc(batch_max, sizeof(*b->ev_issue));
     b->ev_issue_id = calloc(batch_max, sizeof(*b->ev_issue_id));
     b->ev_inserted = calloc(batch_max, sizeof(*b->ev_inserted));
+    b->ev_outcome = calloc(batch_max, sizeof(*b->ev_outcome));
     b->tags = issue_tags_batch_new(batch_max * 8);
     if (!b->issues || !b->slots || !b->alerts || !b->ev_issue || !b->ev_issue_id ||
-        !b->ev_inserted || !b->tags) {
+        !b->ev_inserted || !b->ev_outcome || !b->tags) {
         writer_batch_free(b);
         return NULL;
     }
@@ -88,6 +90,7 @@ void writer_batch_free(struct writer_batch *b)
     free(b->ev_issue);
     free(b->ev_issue_id);
     free(b->ev_inserted);
+    free(b->ev_outcome);
     free(b);
 }
 
@@ -232,6 +235,7 @@ static int account_events(struct writer_batch *b, struct db *db, struct ingest_e
                           size_t n, int64_t now_ms, struct writer_batch_result *res)
 {
     for (size_t i = 0; i < n; i++) {
+        b->ev_outcome[i] = WRITER_EVENT_DUPLICATE;
         if (!b->ev_inserted[i]) {
             res->duplicates++;
             continue;
@@ -241,8 +245,12 @@ static int account_events(struct writer_batch *b, struct db *db, struct ingest_e
         it->stored++;
         if (evs[i]->timestamp_ms > it->last_seen_ms) it->last_seen_ms = evs[i]->timestamp_ms;
         issue_tags_batch_add(b->tags, it->id, evs[i]->tags, evs[i]->timestamp_ms);
+        bool resolved = it->status == ISSUE_RESOLVED;
         int rc = raise_alerts(b, db, it, evs[i], now_ms);
         if (rc != 0) return rc;
+        b->ev_outcome[i] = it->created && it->stored == 1             ? WRITER_EVENT_NEW_ISSUE
+                           : resolved && it->status != ISSUE_RESOLVED ? WRITER_EVENT_REGRESSION
+                                                                      : WRITER_EVENT_EXISTING;
     }
     return 0;
 }
@@ -300,4 +308,17 @@ int writer_batch_write(struct writer_batch *b, struct db *db, struct ingest_even
     res->alerts = b->alerts;
     res->nalerts = b->nalerts;
     return rc;
+}
+
+enum writer_event_outcome writer_batch_event_outcome(const struct writer_batch *b, size_t i,
+                                                     int64_t *issue_id)
+{
+    *issue_id = b->ev_issue_id[i];
+    return b->ev_outcome[i];
+}
+
+const char *writer_event_outcome_name(enum writer_event_outcome o)
+{
+    static const char *const names[] = {"duplicate", "new", "regression", "existing"};
+    return names[o];
 }

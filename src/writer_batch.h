@@ -27,6 +27,14 @@ struct writer_batch_result {
     size_t nalerts;
 };
 
+/* What became of one event of the batch. */
+enum writer_event_outcome {
+    WRITER_EVENT_DUPLICATE,  /* its event_id was stored before: nothing added */
+    WRITER_EVENT_NEW_ISSUE,  /* stored, the first event of an issue it created */
+    WRITER_EVENT_REGRESSION, /* stored, and it reopened a resolved issue */
+    WRITER_EVENT_EXISTING,   /* stored on an issue that was there (or made for an earlier one) */
+};
+
 struct writer_batch *writer_batch_new(size_t batch_max);
 void writer_batch_free(struct writer_batch *b);
 
@@ -35,6 +43,12 @@ void writer_batch_free(struct writer_batch *b);
  * calls writer_batch_discard). */
 int writer_batch_write(struct writer_batch *b, struct db *db, struct ingest_event **evs, size_t n,
                        int64_t now_ms, struct writer_batch_result *res);
+
+/* After writer_batch_write: event i's outcome and its issue's id. */
+enum writer_event_outcome writer_batch_event_outcome(const struct writer_batch *b, size_t i,
+                                                     int64_t *issue_id);
+/* "duplicate", "new", "regression", "existing"; static. */
+const char *writer_event_outcome_name(enum writer_event_outcome o);
 
 /* After a commit: the alert messages move to the caller (free() each). */
 void writer_batch_take_alerts(struct writer_batch *b);

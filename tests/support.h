@@ -90,8 +90,15 @@ static inline void test_config_defaults(struct config *cfg)
     cfg->lua_instruction_limit = 1000000;
     cfg->script_max_bytes = 256u << 10;
     cfg->lua_dir = PERISCOPE_SOURCE_DIR "/lua";
+    cfg->migrations_dir = PERISCOPE_SOURCE_DIR "/migrations";
+    cfg->retention_interval_ms = CONFIG_RETENTION_INTERVAL_MS;
     cfg->allow_private_destinations = false;
     cfg->destination_rate_per_minute = 20;
+    cfg->notify_poll_ms = CONFIG_NOTIFY_POLL_MS;
+    cfg->notify_retry_base_ms = CONFIG_NOTIFY_RETRY_BASE_MS;
+    cfg->notify_throttle_window_ms = CONFIG_NOTIFY_THROTTLE_WINDOW_MS;
+    cfg->notify_connect_timeout_ms = CONFIG_NOTIFY_CONNECT_TIMEOUT_MS;
+    cfg->notify_timeout_ms = CONFIG_NOTIFY_TIMEOUT_MS;
     cfg->log_format = LOG_FORMAT_TEXT;
     cfg->debug = false;
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <limits.h>
 #include <unistd.h>
 
 #include <ftw.h>
@@ -49,6 +50,13 @@ static const char *const all_vars[] = {
     "LUA_TIME_LIMIT_MS",
     "SCRIPT_MAX_BYTES",
     "LUA_DIR",
+    "MIGRATIONS_DIR",
+    "RETENTION_INTERVAL_MS",
+    "NOTIFY_POLL_MS",
+    "NOTIFY_RETRY_BASE_MS",
+    "NOTIFY_THROTTLE_WINDOW_MS",
+    "NOTIFY_CONNECT_TIMEOUT_MS",
+    "NOTIFY_TIMEOUT_MS",
     "ALLOW_PRIVATE_DESTINATIONS",
     "DESTINATION_RATE_PER_MINUTE",
     "LOG_FORMAT",
@@ -102,9 +110,14 @@ static void test_defaults_when_nothing_is_set(void **state)
     assert_int_equal(c.lua_instruction_limit, 1000000);
     assert_int_equal(c.lua_time_limit_ms, 1000);
     assert_int_equal(c.script_max_bytes, 256 * 1024);
-    assert_non_null(strstr(c.lua_dir, "/lua"));
+    assert_int_equal(c.retention_interval_ms, 600000);
     assert_false(c.allow_private_destinations);
     assert_int_equal(c.destination_rate_per_minute, 20);
+    assert_int_equal(c.notify_poll_ms, 2000);
+    assert_int_equal(c.notify_retry_base_ms, 5000);
+    assert_int_equal(c.notify_throttle_window_ms, 60000);
+    assert_int_equal(c.notify_connect_timeout_ms, 5000);
+    assert_int_equal(c.notify_timeout_ms, 15000);
     assert_int_equal(c.log_format, LOG_FORMAT_JSON);
     assert_false(c.debug);
 }
@@ -130,6 +143,12 @@ static void test_values_from_the_environment_are_used(void **state)
     setenv("STALL_TIMEOUT", "5", 1);
     setenv("SHUTDOWN_TIMEOUT", "12", 1);
     setenv("API_SECRET_KEY_ADMIN", "s3cret-token", 1);
+    setenv("NOTIFY_POLL_MS", "100", 1);
+    setenv("NOTIFY_RETRY_BASE_MS", "200", 1);
+    setenv("NOTIFY_THROTTLE_WINDOW_MS", "1500", 1);
+    setenv("NOTIFY_CONNECT_TIMEOUT_MS", "1000", 1);
+    setenv("NOTIFY_TIMEOUT_MS", "3000", 1);
+    setenv("RETENTION_INTERVAL_MS", "100", 1);
     assert_int_equal(config_load(&c, err, sizeof err), 0);
     assert_string_equal(c.host, "0.0.0.0");
     assert_int_equal(c.port, 9001);
@@ -147,6 +166,44 @@ static void test_values_from_the_environment_are_used(void **state)
     assert_int_equal(c.stall_timeout_s, 5);
     assert_int_equal(c.shutdown_timeout_s, 12);
     assert_string_equal(c.admin_key, "s3cret-token");
+    assert_int_equal(c.notify_poll_ms, 100);
+    assert_int_equal(c.notify_retry_base_ms, 200);
+    assert_int_equal(c.notify_throttle_window_ms, 1500);
+    assert_int_equal(c.notify_connect_timeout_ms, 1000);
+    assert_int_equal(c.notify_timeout_ms, 3000);
+    assert_int_equal(c.retention_interval_ms, 100);
+}
+
+/* The test binary sits in the build tree, whose share/periscope links to
+ * the sources: found beside the binary, as an installed one finds its own. */
+static void test_files_are_found_beside_the_binary(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[256] = "", want[PATH_MAX + 32], exe[PATH_MAX];
+    assert_int_equal(config_load(&c, err, sizeof err), 0);
+    assert_non_null(c.share_dir);
+    assert_non_null(realpath("/proc/self/exe", exe));
+    *strrchr(exe, '/') = '\0';
+    snprintf(want, sizeof want, "%s/share/periscope", exe);
+    assert_string_equal(c.share_dir, want);
+    snprintf(want, sizeof want, "%s/share/periscope/lua", exe);
+    assert_string_equal(c.lua_dir, want);
+    snprintf(want, sizeof want, "%s/share/periscope/migrations", exe);
+    assert_string_equal(c.migrations_dir, want);
+}
+
+static void test_directories_from_the_environment_win(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[256] = "";
+    setenv("LUA_DIR", "/tmp", 1);
+    setenv("MIGRATIONS_DIR", "/", 1);
+    assert_int_equal(config_load(&c, err, sizeof err), 0);
+    assert_string_equal(c.lua_dir, "/tmp");
+    assert_string_equal(c.migrations_dir, "/");
+    assert_null(c.share_dir); /* not looked for: both were given */
 }
 
 static void test_booleans_accept_true_false_one_zero_yes_no(void **state)
@@ -219,6 +276,15 @@ static void test_every_bad_value_is_rejected_naming_its_variable(void **state)
         {"PUBLIC_URL", "errors.example.com"},
         {"PUBLIC_URL", "http://user@example.com"},
         {"PUBLIC_URL", "http://"},
+        {"RETENTION_INTERVAL_MS", "0"},
+        {"RETENTION_INTERVAL_MS", "soon"},
+        {"NOTIFY_POLL_MS", "-5"},
+        {"NOTIFY_RETRY_BASE_MS", "1.5"},
+        {"NOTIFY_THROTTLE_WINDOW_MS", "0"},
+        {"NOTIFY_CONNECT_TIMEOUT_MS", "99999999999"},
+        {"NOTIFY_TIMEOUT_MS", "x"},
+        {"LUA_DIR", "/nonexistent/lua"},
+        {"MIGRATIONS_DIR", "/dev/null"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         struct config c;
@@ -357,6 +423,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_defaults_when_nothing_is_set, clear_env),
         cmocka_unit_test_setup(test_values_from_the_environment_are_used, clear_env),
+        cmocka_unit_test_setup(test_files_are_found_beside_the_binary, clear_env),
+        cmocka_unit_test_setup(test_directories_from_the_environment_win, clear_env),
         cmocka_unit_test_setup(test_booleans_accept_true_false_one_zero_yes_no, clear_env),
         cmocka_unit_test_setup(test_default_public_url_follows_host_and_port, clear_env),
         cmocka_unit_test_setup(test_every_bad_value_is_rejected_naming_its_variable, clear_env),

@@ -7,7 +7,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <cmocka.h>
 #include <brotli/encode.h>
 #include <openssl/evp.h>
@@ -210,16 +209,10 @@ static void test_output_past_cap_is_too_big_in_every_encoding(void **state)
     }
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Streams the deflate of 2 GiB of zeros chunk by chunk into the decoder
- * (never holding the 2 GiB): it must stop at the 100 MiB cap. */
-static void test_two_gib_gzip_bomb_stops_at_cap_fast(void **state)
+ * (never holding the 2 GiB): it must stop at the 100 MiB cap, long before
+ * the end of the input — counted in bytes fed, not in seconds. */
+static void test_two_gib_gzip_bomb_stops_at_cap(void **state)
 {
     (void)state;
     const size_t total = (size_t)2 << 30, cap = (size_t)100 << 20, chunk = 1 << 20;
@@ -228,7 +221,6 @@ static void test_two_gib_gzip_bomb_stops_at_cap_fast(void **state)
     assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, 31, 9, Z_DEFAULT_STRATEGY), Z_OK);
     struct decomp *d;
     assert_int_equal(decomp_new(DECOMP_GZIP, cap, &d), 0);
-    double t0 = now_s();
     int rc = 0;
     size_t fed_in = 0, compressed = 0;
     while (rc == 0 && fed_in < total) {
@@ -245,15 +237,12 @@ static void test_two_gib_gzip_bomb_stops_at_cap_fast(void **state)
             if (n && rc == 0) rc = decomp_feed(d, out_buf, n);
         } while (z.avail_out == 0 && rc == 0);
     }
-    double elapsed = now_s() - t0;
     size_t got;
     decomp_data(d, &got);
     assert_int_equal(rc, -E2BIG);
     assert_true(got <= cap + 1);
     assert_true(fed_in < total / 4); /* stopped long before the end */
-    assert_true(elapsed < 10.0);
-    print_message("bomb: %zu compressed bytes fed, stopped at %zu output bytes in %.2f s\n",
-                  compressed, got, elapsed);
+    print_message("bomb: %zu compressed bytes fed, stopped at %zu output bytes\n", compressed, got);
     deflateEnd(&z);
     decomp_free(d);
     free(zeros);
@@ -348,7 +337,7 @@ int main(void)
         cmocka_unit_test(test_corrupt_streams_are_bad_messages),
         cmocka_unit_test(test_trailing_garbage_after_zlib_stream_is_bad),
         cmocka_unit_test(test_output_past_cap_is_too_big_in_every_encoding),
-        cmocka_unit_test(test_two_gib_gzip_bomb_stops_at_cap_fast),
+        cmocka_unit_test(test_two_gib_gzip_bomb_stops_at_cap),
         cmocka_unit_test(test_zstd_frame_asking_for_huge_window_is_refused),
         cmocka_unit_test(test_raven_base64_zlib_body_decodes),
         cmocka_unit_test(test_raven_rejects_invalid_base64_and_non_deflate),

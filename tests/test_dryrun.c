@@ -124,6 +124,7 @@ static struct script *open_script(const char *src)
 {
     struct vm_limits limits;
     vm_limits_from_config(NULL, &limits);
+    limits.lua_dir = PERISCOPE_SOURCE_DIR "/lua";
     limits.instructions_per_call = 100000;
     struct script *s;
     struct vm_error err;

@@ -1,4 +1,4 @@
-/* envelope: the grammar of DESIGN §2, zero-copy items, every malformed case
+/* envelope: the grammar of docs/architecture.md §2, zero-copy items, every malformed case
  * an error with a reason, never a crash. */
 #include <errno.h>
 #include <setjmp.h>

@@ -84,6 +84,13 @@ static cJSON *read_json(const char *path)
 
 /* The events of spec/fixtures/NAME.json (the file is the event) and
  * spec/fixtures/sentry/NAME.json (its "event"). */
+static bool already_loaded(cJSON *const *events, size_t n, const cJSON *ev)
+{
+    for (size_t i = 0; i < n; i++)
+        if (cJSON_Compare(events[i], ev, true)) return true;
+    return false;
+}
+
 static size_t load_fixtures(cJSON **out)
 {
     static const char *const dirs[] = {PERISCOPE_SOURCE_DIR "/spec/fixtures",
@@ -105,8 +112,16 @@ static size_t load_fixtures(cJSON **out)
                 cJSON *ev = cJSON_DetachItemFromObject(doc, "event");
                 cJSON_Delete(doc);
                 doc = ev;
+                /* the project settings Sentry's inputs carry are not part
+                 * of the event; inputs that differ only in them are one */
+                cJSON_DeleteItemFromObject(doc, "_grouping");
+                cJSON_DeleteItemFromObject(doc, "_fingerprinting_rules");
             }
             assert_true(cJSON_IsObject(doc));
+            if (already_loaded(out, n, doc)) {
+                cJSON_Delete(doc);
+                continue;
+            }
             out[n++] = doc;
         }
         closedir(dir);
@@ -245,7 +260,7 @@ static void test_memo_agrees_with_lua_on_fixtures_and_mutations(void **state)
     (void)state;
     cJSON *events[MAX_EVENTS];
     size_t n = load_fixtures(events);
-    assert_true(n >= 40);
+    assert_true(n >= 35);
     struct pair p;
     pair_open(&p);
     char what[128];

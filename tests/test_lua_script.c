@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grouping/hash.h"
 #include "lua_helpers.h"
 
 static struct script *open_ok(const char *source)
@@ -210,6 +211,74 @@ static void test_script_event_null_and_numbers_read_like_cjson(void **state)
     script_close(s);
 }
 
+/* A script's `rules` (Sentry-syntax fingerprint and stack trace rules) run
+ * inside the real default grouping: a matching fingerprint rule replaces
+ * the default components, other events keep them, and rules that do not
+ * parse or that did not come from periscope.sentry_rules refuse the script. */
+static void test_script_sentry_rules_apply_in_the_default_grouping(void **state)
+{
+    (void)state;
+    struct vm_limits limits = test_limits();
+    limits.lua_dir = PERISCOPE_SOURCE_DIR "/lua";
+    const char *src = "return { rules = periscope.sentry_rules([[\n"
+                      "error.type:DatabaseUnavailable -> system-down\n"
+                      "stack.module:app.* +app\n"
+                      "]]) }";
+    struct script *s = NULL, *plain = NULL;
+    struct vm_error err = {0};
+    if (script_open(&limits, src, strlen(src), &s, &err) != 0)
+        fail_msg("script_open: %s", err.trace);
+    assert_int_equal(script_open(&limits, NULL, 0, &plain, &err), 0);
+
+    cJSON *down = cJSON_Parse("{\"platform\":\"python\",\"exception\":{\"values\":[{\"type\":"
+                              "\"DatabaseUnavailable\",\"value\":\"db1 down\"}]}}");
+    struct script_result res = run(s, down);
+    const char *parts[] = {"system-down"};
+    size_t lens[] = {strlen("system-down")};
+    char want[33];
+    assert_int_equal(grouping_hash(parts, lens, 1, want), 0);
+    assert_string_equal(res.hash, want);
+    script_result_clear(&res);
+
+    cJSON *other = cJSON_Parse("{\"platform\":\"python\",\"exception\":{\"values\":[{\"type\":"
+                               "\"KeyError\",\"value\":\"x\"}]}}");
+    res = run(s, other);
+    struct script_result base = run(plain, other);
+    assert_string_equal(res.hash, base.hash);
+    script_result_clear(&res);
+    script_result_clear(&base);
+
+    /* the stack trace rule makes app.* frames in-app: only they count */
+    cJSON *framed =
+        cJSON_Parse("{\"platform\":\"python\",\"exception\":{\"values\":[{\"type\":\"KeyError\","
+                    "\"value\":\"x\","
+                    "\"stacktrace\":{\"frames\":[{\"module\":\"lib.x\",\"function\":\"f\"},"
+                    "{\"module\":\"app.views\",\"function\":\"g\"}]}}]}}");
+    res = run(s, framed);
+    base = run(plain, framed);
+    assert_string_not_equal(res.hash, base.hash);
+    const char *app_parts[] = {"KeyError", "app.views", "g"};
+    size_t app_lens[] = {8, 9, 1};
+    assert_int_equal(grouping_hash(app_parts, app_lens, 3, want), 0);
+    assert_string_equal(res.hash, want);
+    script_result_clear(&res);
+    script_result_clear(&base);
+
+    const char *bad = "return { rules = periscope.sentry_rules('error.type:X -> ') }";
+    struct script *b = NULL;
+    assert_int_not_equal(script_open(&limits, bad, strlen(bad), &b, &err), 0);
+    assert_non_null(strstr(err.message, "line 1"));
+    const char *forged = "return { rules = {} }";
+    assert_int_not_equal(script_open(&limits, forged, strlen(forged), &b, &err), 0);
+    assert_non_null(strstr(err.message, "periscope.sentry_rules"));
+
+    cJSON_Delete(down);
+    cJSON_Delete(other);
+    cJSON_Delete(framed);
+    script_close(s);
+    script_close(plain);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -220,6 +289,7 @@ int main(void)
         cmocka_unit_test(test_script_survives_a_100000_deep_event),
         cmocka_unit_test(test_script_handles_a_1mib_event),
         cmocka_unit_test(test_script_event_null_and_numbers_read_like_cjson),
+        cmocka_unit_test(test_script_sentry_rules_apply_in_the_default_grouping),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

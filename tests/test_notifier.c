@@ -86,11 +86,18 @@ static const char *header(json_t *req, const char *name)
     return json_string_value(json_object_get(json_object_get(req, "headers"), name));
 }
 
+/* The notifier's timings for the next server_for (setup resets them). */
+static struct config timings;
+
 static struct server *server_for(struct test_store *ts, bool allow_private, int rate)
 {
     static struct config cfg;
     static struct server srv;
     cfg = ts->tb.cfg;
+    cfg.notify_poll_ms = timings.notify_poll_ms;
+    cfg.notify_retry_base_ms = timings.notify_retry_base_ms;
+    cfg.notify_timeout_ms = timings.notify_timeout_ms;
+    cfg.notify_throttle_window_ms = timings.notify_throttle_window_ms;
     cfg.allow_private_destinations = allow_private;
     cfg.destination_rate_per_minute = rate;
     cfg.public_url = "https://periscope.example";
@@ -120,10 +127,10 @@ static void wait_for(struct db *db, const char *sql, int64_t arg, int64_t want)
 
 static int setup(void **state)
 {
-    setenv("NOTIFY_POLL_MS", "100", 1);
-    setenv("NOTIFY_RETRY_BASE_MS", "200", 1);
-    setenv("NOTIFY_TIMEOUT_MS", "3000", 1);
-    unsetenv("NOTIFY_THROTTLE_WINDOW_MS");
+    timings.notify_poll_ms = 100;
+    timings.notify_retry_base_ms = 200;
+    timings.notify_timeout_ms = 3000;
+    timings.notify_throttle_window_ms = CONFIG_NOTIFY_THROTTLE_WINDOW_MS;
     return test_store_setup_sqlite(state);
 }
 
@@ -292,7 +299,7 @@ static void test_a_hanging_receiver_times_out_and_is_retried(void **state)
     struct db *db = store_writer(ts->store);
     struct receiver r;
     receiver_start(ts, &r, "hang,204");
-    setenv("NOTIFY_TIMEOUT_MS", "700", 1);
+    timings.notify_timeout_ms = 700;
     int64_t p = test_project(db, "shop");
     char cfg[256];
     snprintf(cfg, sizeof cfg, "{\"webhook_url\":\"http://127.0.0.1:%d/hook\"}", r.port);
@@ -320,7 +327,7 @@ static void test_restart_mid_retry_loses_nothing_and_sends_once(void **state)
     struct db *db = store_writer(ts->store);
     struct receiver r;
     receiver_start(ts, &r, "503,204");
-    setenv("NOTIFY_RETRY_BASE_MS", "3000", 1);
+    timings.notify_retry_base_ms = 3000;
     int64_t p = test_project(db, "shop");
     char cfg[256];
     snprintf(cfg, sizeof cfg, "{\"webhook_url\":\"http://127.0.0.1:%d/hook\"}", r.port);
@@ -389,7 +396,7 @@ static void test_a_burst_beyond_the_rate_is_folded_into_one_digest(void **state)
     struct db *db = store_writer(ts->store);
     struct receiver r;
     receiver_start(ts, &r, "204");
-    setenv("NOTIFY_THROTTLE_WINDOW_MS", "1500", 1);
+    timings.notify_throttle_window_ms = 1500;
     int64_t p = test_project(db, "shop");
     char cfg[256];
     snprintf(cfg, sizeof cfg, "{\"webhook_url\":\"http://127.0.0.1:%d/hook\"}", r.port);

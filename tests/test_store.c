@@ -176,15 +176,15 @@ static void test_reopening_the_store_applies_nothing(void **state)
     assert_true(table_exists(db, "projects"));
 }
 
-static void test_migrations_dir_follows_the_environment(void **state)
+static void test_migrations_dir_follows_the_configuration(void **state)
 {
     struct test_store *ts = *state;
     const char *kind = ts->tb.postgres ? "postgres" : "sqlite";
     char want[PATH_MAX];
-    setenv("MIGRATIONS_DIR", "/opt/periscope/migrations", 1);
+    struct config cfg = ts->tb.cfg;
+    cfg.migrations_dir = "/opt/periscope/migrations";
     snprintf(want, sizeof want, "/opt/periscope/migrations/%s", kind);
-    assert_string_equal(store_migrations_dir(&ts->tb.cfg), want);
-    unsetenv("MIGRATIONS_DIR");
+    assert_string_equal(store_migrations_dir(&cfg), want);
     snprintf(want, sizeof want, "%s/migrations/%s", PERISCOPE_SOURCE_DIR, kind);
     assert_string_equal(store_migrations_dir(&ts->tb.cfg), want);
 }
@@ -297,7 +297,7 @@ int main(void)
         TEST_BOTH(test_two_migrations_with_one_version_are_refused),
         TEST_BOTH(test_concurrent_migrations_apply_each_file_once),
         TEST_BOTH(test_reopening_the_store_applies_nothing),
-        TEST_BOTH(test_migrations_dir_follows_the_environment),
+        TEST_BOTH(test_migrations_dir_follows_the_configuration),
         TEST_BOTH(test_pool_lends_distinct_connections_and_blocks_when_empty),
         TEST_BOTH(test_release_rolls_back_a_transaction_left_open),
         cmocka_unit_test(test_now_ms_is_the_wall_clock_in_milliseconds),

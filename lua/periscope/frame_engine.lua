@@ -46,7 +46,7 @@ local EMPTY = setmetatable({}, { __newindex = function() error("frame_engine: sh
 M.EMPTY = EMPTY
 
 local MATCH_KEYS = { family = true, module = true, func = true, package = true, abs_path = true, path = true,
-  category = true, not_category = true }
+  category = true, not_category = true, app = true, neg = true }
 local GLOB_FIELDS = { module = false, func = false, package = true, abs_path = true, path = true }
 local SEP = "[./:$\\]"
 local function first_segment_of(s) return text.before_first(s, SEP) end
@@ -68,16 +68,33 @@ local function glob_pattern(pattern, is_path)
 end
 M.glob_pattern = glob_pattern
 
-local function compile_matcher(m)
-  if not m then return nil end
-  local c = { category = m.category, not_category = m.not_category, family = m.family }
-  for key in pairs(m) do
-    if not MATCH_KEYS[key] then error("frame_engine: unknown matcher " .. tostring(key), 3) end
-  end
+-- A family matcher is a comma list of families, or "all".
+local function family_set(pattern)
+  local set = {}
+  for f in pattern:gmatch("[^,]+") do set[f] = true end
+  if set.all then return nil end
+  return set
+end
+
+local function compile_fields(m, c)
   for field, is_path in pairs(GLOB_FIELDS) do
     if m[field] then c[field] = { is_path and m[field]:lower() or m[field], is_path } end
   end
-  c.has_fields = c.family or c.module or c.func or c.package or c.abs_path or c.path
+  if m.family then c.family = family_set(m.family) or false end
+end
+
+local function compile_matcher(m)
+  if not m then return nil end
+  local c = { category = m.category, not_category = m.not_category, app = m.app }
+  for key in pairs(m) do
+    if not MATCH_KEYS[key] then error("frame_engine: unknown matcher " .. tostring(key), 3) end
+  end
+  compile_fields(m, c)
+  if m.neg then
+    c.neg = {}
+    compile_fields(m.neg, c.neg)
+  end
+  c.has_fields = c.family or c.module or c.func or c.package or c.abs_path or c.path or c.neg
   return c
 end
 
@@ -85,8 +102,8 @@ local function has(value, glob)
   return value ~= nil and glob_match(glob[1], value, glob[2])
 end
 
-local function fields_hold(m, f)
-  if m.family and m.family ~= f.family then return false end
+local function positive_fields(m, f)
+  if m.family and not m.family[f.family] then return false end
   if m.module and not has(f.module, m.module) then return false end
   if m.func and not has(f.func, m.func) then return false end
   if m.package and not has(f.package_l, m.package) then return false end
@@ -95,14 +112,30 @@ local function fields_hold(m, f)
   return true
 end
 
-local function state_holds(m, category)
-  if m.category and category ~= m.category then return false end
-  if m.not_category and category == m.not_category then return false end
+-- A negated matcher holds when its field does not match (each one alone).
+local function negated_fields(n, f)
+  if n.family and n.family[f.family] then return false end
+  if n.module and has(f.module, n.module) then return false end
+  if n.func and has(f.func, n.func) then return false end
+  if n.package and has(f.package_l, n.package) then return false end
+  if n.abs_path and has(f.abs_path_l, n.abs_path) then return false end
+  if n.path and (has(f.abs_path_l, n.path) or has(f.filename_l, n.path)) then return false end
   return true
 end
 
-local function matches(m, f, category)
-  return state_holds(m, category) and (not m.has_fields or fields_hold(m, f))
+local function fields_hold(m, f)
+  return positive_fields(m, f) and (not m.neg or negated_fields(m.neg, f))
+end
+
+local function state_holds(m, category, in_app)
+  if m.category and category ~= m.category then return false end
+  if m.not_category and category == m.not_category then return false end
+  if m.app ~= nil and in_app ~= m.app then return false end
+  return true
+end
+
+local function matches(m, f, category, in_app)
+  return state_holds(m, category, in_app) and (not m.has_fields or fields_hold(m, f))
 end
 
 -- The literal text before a glob's first wildcard, and its first segment
@@ -160,8 +193,11 @@ local function build_index(eng)
     else eng.always[#eng.always + 1] = r end
     if rule.caller or rule.callee then eng.context[#eng.context + 1] = r end
   end
-  -- three signature bits per context rule, and one, in a 64-bit integer
-  assert(#eng.context <= 20, "frame_engine: more than 20 neighbour-dependent rules")
+  -- three signature bits per context rule, and one, in a 64-bit integer;
+  -- with more (a project's own rules), every stack runs whole
+  if #eng.context > 20 then
+    eng.always_stack, eng.context = true, {}
+  end
   eng.facts_memo = {}
 end
 
@@ -279,12 +315,12 @@ function Engine:isolated(f, cand)
     elseif rc == rk then r, k, ci, ki = rc, ki, ci + 1, ki + 1
     else r, k, ki = rk, ki, ki + 1 end
     local rule = rules[r]
-    local own = r == rc and state_holds(rule.m, category)
+    local own = r == rc and state_holds(rule.m, category, in_app)
     if k then
       -- Alone, a context rule never hits; note where it might in a stack.
       if own then sig = sig | (1 << (3 * k - 2)) end
-      if rule.caller and matches(rule.caller, f, category) then sig = sig | (1 << (3 * k - 1)) end
-      if rule.callee and matches(rule.callee, f, category) then sig = sig | (1 << (3 * k)) end
+      if rule.caller and matches(rule.caller, f, category, in_app) then sig = sig | (1 << (3 * k - 1)) end
+      if rule.callee and matches(rule.callee, f, category, in_app) then sig = sig | (1 << (3 * k)) end
     elseif own then
       local s = rule.set
       if s.category then category = s.category end
@@ -317,6 +353,7 @@ end
 -- are not exact for this stack: a ranged rule hits, or a context rule finds the
 -- neighbours it needs (the first such rule is then a real hit).
 function Engine:needs_stack(items, n)
+  if self.always_stack then return true end
   local rules = self.rules
   for i = 1, n do
     local it = items[i]
@@ -355,9 +392,9 @@ function Engine:run(views, n)
     local rule, nhits = rules[r], 0
     local m, caller, callee = rule.m, rule.caller, rule.callee
     for _, i in ipairs(buckets[r]) do
-      if state_holds(m, cat[i])
-        and (not caller or (i > 1 and matches(caller, views[i - 1], cat[i - 1])))
-        and (not callee or (i < n and matches(callee, views[i + 1], cat[i + 1]))) then
+      if state_holds(m, cat[i], in_app[i])
+        and (not caller or (i > 1 and matches(caller, views[i - 1], cat[i - 1], in_app[i - 1])))
+        and (not callee or (i < n and matches(callee, views[i + 1], cat[i + 1], in_app[i + 1]))) then
         nhits = nhits + 1
         hits[nhits] = i
       end

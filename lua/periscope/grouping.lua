@@ -37,6 +37,7 @@ How Sentry groups (and so this file):
 
 local periscope = rawget(_G, "periscope") or require("periscope")
 local frame_rules = require("periscope.frame_rules")
+local fingerprint_rules = require("periscope.fingerprint_rules")
 local frames_mod = require("periscope.grouping_frames")
 local stack = require("periscope.grouping_stack")
 
@@ -91,21 +92,21 @@ end
 M.normalize_message = normalize_message_memo
 
 -- Appends one exception's values for a variant ("app" or "system") to
--- list[k+1...] in the order of Sentry's exception component: its frames'
--- values, then its type (not for synthetic exceptions), then, only when no
--- frame contributes, its parameterized value. Returns the new length and
--- whether frames contributed.
-local function append_exception(list, k, exc, event, variant)
-  local k0 = k
-  local st = exc.stacktrace
-  if type(st) == "table" then
-    k = stack.append_values(list, k, list_of(st.frames), event, frame_rules, variant)
-  end
-  local frames = k > k0
+-- list[k+1...] in the order of Sentry's exception component (2026-01-20):
+-- its type (not for synthetic exceptions), then its parameterized value
+-- only when no frame of its stack trace contributes in this variant, then
+-- the frames' values. Returns the new length and whether frames
+-- contributed.
+local function append_exception(list, k, exc, event, variant, rules)
   local mech = type(exc.mechanism) == "table" and exc.mechanism or nil
   local ty = not (mech and mech.synthetic) and nonempty(exc.type) or nil
   if ty then k = k + 1; list[k] = ty end
-  if frames then return k, true end
+  local k0 = k
+  local st = exc.stacktrace
+  if type(st) == "table" then
+    k = stack.append_values(list, k, list_of(st.frames), event, rules, variant)
+  end
+  if k > k0 then return k, true end
   local value = nonempty(exc.value) and normalize_message_memo(exc.value) or nil
   if value and value ~= "" then k = k + 1; list[k] = value end
   return k, false
@@ -113,15 +114,20 @@ end
 
 -- One exception -> { app = {values, stack}, system = {values, stack} } (no
 -- system variant without a stack trace).
-local function exception_variants(exc, event)
+local function exception_variants(exc, event, rules)
   local out = {}
   for _, name in ipairs({ "app", "system" }) do
     if name == "system" and type(exc.stacktrace) ~= "table" then break end
     local values = {}
-    local _, frames = append_exception(values, 0, exc, event, name)
+    local _, frames = append_exception(values, 0, exc, event, name, rules)
     out[name] = { values = values, stack = frames }
   end
   return out
+end
+
+-- JSON null reaches Lua as a light userdata: only numbers are ids.
+local function number_or_nil(x)
+  return math.type(x) and x or nil
 end
 
 -- Sentry's exception-group filter (RFC 79): with a complete tree of
@@ -134,33 +140,39 @@ local function filter_exception_groups(excs, event, variants_of)
   local function node(id) nodes[id] = nodes[id] or { children = {} }; return nodes[id] end
   for i = #excs, 1, -1 do
     local m = type(excs[i].mechanism) == "table" and excs[i].mechanism or {}
-    local id = m.exception_id
-    if id == nil or id == m.parent_id or seen[id] then return excs end
+    local id, parent = number_or_nil(m.exception_id), number_or_nil(m.parent_id)
+    if id == nil or id == parent or seen[id] then return excs end
     seen[id] = true
     node(id).exc = excs[i]
-    if m.parent_id ~= nil then table.insert(node(m.parent_id).children, excs[i]) end
+    if parent ~= nil then table.insert(node(parent).children, excs[i]) end
   end
   local root = nodes[0]
   if not root or not root.exc then return excs end
   local function children(e) return (nodes[e.mechanism.exception_id] or { children = {} }).children end
-  local top, visiting = {}, {}
+  -- A cycle makes Sentry's recursive walk fail, and it then keeps the
+  -- list as it came.
+  local top, visiting, cyclic = {}, {}, false
   local function collect(e)
-    if visiting[e] then return end
+    if visiting[e] then cyclic = true return end
     visiting[e] = true
-    if e.mechanism.is_exception_group then
+    if e.mechanism.is_exception_group == true then
       for _, c in ipairs(children(e)) do collect(c) end
     else
       top[#top + 1] = e
     end
+    visiting[e] = nil
   end
   collect(root.exc)
-  -- no top-level exception (say, a cycle under the root): the root alone
-  if #top == 0 then return { root.exc } end
+  if cyclic then return excs end
+  -- no top-level exception (every one marked a group, or a cycle under the
+  -- root): the list as it came
+  if #top == 0 then return excs end
   -- Python's sorted(reverse=True) is stable: equal types keep tree order
   local pos = {}
   for i, e in ipairs(top) do pos[e] = i end
   table.sort(top, function(a, b)
-    local ta, tb = tostring(a.type), tostring(b.type)
+    local ta = type(a.type) == "string" and a.type or "None"
+    local tb = type(b.type) == "string" and b.type or "None"
     if ta ~= tb then return ta > tb end
     return pos[a] < pos[b]
   end)
@@ -173,7 +185,8 @@ local function filter_exception_groups(excs, event, variants_of)
   end
   if #distinct == 1 then
     local path, e = {}, distinct[1]
-    while e and #path <= #excs do
+    while e do
+      if #path == #excs then return excs end -- a cycle
       path[#path + 1] = e
       e = children(e)[1]
     end
@@ -190,7 +203,7 @@ end
 -- stack trace has no system variant; with `mandatory` (exceptions, bare
 -- stack trace), nothing in the app variant means nothing at all. The system
 -- variant is only built when the app variant has no frames.
-local function from_exceptions(event)
+local function from_exceptions(event, rules)
   local excs = {}
   for _, e in ipairs(list_of(event.exception)) do
     if type(e) == "table" then excs[#excs + 1] = e end
@@ -199,14 +212,14 @@ local function from_exceptions(event)
   if #excs > 1 then
     local cache = {}
     excs = filter_exception_groups(excs, event, function(e)
-      cache[e] = cache[e] or exception_variants(e, event)
+      cache[e] = cache[e] or exception_variants(e, event, rules)
       return cache[e]
     end)
   end
   local app, k, app_frames = {}, 0, false
   for _, e in ipairs(excs) do
     local frames
-    k, frames = append_exception(app, k, e, event, "app")
+    k, frames = append_exception(app, k, e, event, "app", rules)
     app_frames = app_frames or frames
   end
   if app_frames or k == 0 then return app end
@@ -214,7 +227,7 @@ local function from_exceptions(event)
   for _, e in ipairs(excs) do
     if type(e.stacktrace) == "table" then
       local frames
-      ks, frames = append_exception(system, ks, e, event, "system")
+      ks, frames = append_exception(system, ks, e, event, "system", rules)
       sys_frames = sys_frames or frames
     end
   end
@@ -223,15 +236,15 @@ end
 
 -- A bare stack trace (or a thread's): the app variant when in-app frames
 -- contribute, else the system variant.
-local function stack_variants(frames, event)
+local function stack_variants(frames, event, rules)
   local app = {}
-  if stack.append_values(app, 0, frames, event, frame_rules, "app") > 0 then return app end
+  if stack.append_values(app, 0, frames, event, rules, "app") > 0 then return app end
   local system = {}
-  stack.append_values(system, 0, frames, event, frame_rules, "system")
+  stack.append_values(system, 0, frames, event, rules, "system")
   return system
 end
 
-local function from_threads(event)
+local function from_threads(event, rules)
   local threads = list_of(event.threads)
   if #threads == 0 then return nil end
   local function pick(pred)
@@ -239,15 +252,15 @@ local function from_threads(event)
     for _, t in ipairs(threads) do if type(t) == "table" and pred(t) then found[#found + 1] = t end end
     return #found == 1 and found[1] or nil
   end
-  local t = pick(function(t) return t.crashed end) or pick(function(t) return t.current end)
+  local t = pick(function(t) return t.crashed == true end) or pick(function(t) return t.current == true end)
     or (#threads == 1 and threads[1] or nil)
   if not t or type(t.stacktrace) ~= "table" then return nil end
-  return stack_variants(list_of(t.stacktrace.frames), event)
+  return stack_variants(list_of(t.stacktrace.frames), event, rules)
 end
 
-local function from_stacktrace(event)
+local function from_stacktrace(event, rules)
   if type(event.stacktrace) ~= "table" then return nil end
-  return stack_variants(list_of(event.stacktrace.frames), event)
+  return stack_variants(list_of(event.stacktrace.frames), event, rules)
 end
 
 local function raw_message(event)
@@ -268,16 +281,18 @@ local STRATEGIES = {
   { "exception", from_stacktrace }, { "message", from_message },
 }
 
-local function default_components(event)
+local function default_components(event, rules)
   for _, s in ipairs(STRATEGIES) do
-    local values = s[2](event)
+    local values = s[2](event, rules)
     if values and #values > 0 then return values, s[1] end
   end
   return {}, "fallback"
 end
 
-M.default = function(event)
-  local components, variant = default_components(event)
+-- `rules`: a project's rules (periscope.sentry_rules), or nil for Sentry's
+-- built-in ones alone.
+M.default = function(event, rules)
+  local components, variant = default_components(event, rules and rules.frames or frame_rules)
   local title, culprit = frames_mod.title_and_culprit(event, raw_message)
   return { components = components, title = title, culprit = culprit, variant = variant }
 end
@@ -286,14 +301,29 @@ M.expand_fingerprint = function(event, fingerprint, default_result)
   return frames_mod.expand_fingerprint(event, fingerprint, default_result.components)
 end
 
-M.group = function(event)
-  local result = M.default(event)
+-- A rule's title="...": its {{ variables }} resolved as fingerprint ones.
+local function expand_title(event, template)
+  return (template:gsub("{{%s*(%S-)%s*}}", function(var) return frames_mod.resolve_variable(var, event) end))
+end
+
+-- The fingerprint Sentry hashes: a matching server-side rule (the
+-- project's, then the built-in ones) replaces the client's; "{{ default }}"
+-- alone (or none) is the default grouping.
+M.group = function(event, rules)
+  local result = M.default(event, rules)
   local fp = event.fingerprint
+  local match = fingerprint_rules.match(event, rules and rules.fingerprint)
+  if match then
+    fp = match.fingerprint
+    if match.title then result.title = expand_title(event, match.title) end
+  end
   if type(fp) == "table" and #fp > 0 and not frames_mod.is_default_only(fp) then
     result.components = M.expand_fingerprint(event, fp, result)
     result.variant = #result.components > 0 and "fingerprint" or "fallback"
   end
   return result
 end
+
+M.GROUPING_CONFIG = "newstyle:2026-01-20"
 
 return M

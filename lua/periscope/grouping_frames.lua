@@ -231,4 +231,6 @@ function M.expand_fingerprint(event, fp, default_components)
   return out
 end
 
+M.resolve_variable = resolve
+
 return M

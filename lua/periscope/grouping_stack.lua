@@ -36,15 +36,41 @@ local function path_key(s)
 end
 
 -- What the values read of a frame; rule_view adds what the rules read.
+-- Sentry's normalize_stacktraces_for_grouping first: a JavaScript file
+-- name loses its query string; the context line CPython's multiprocessing
+-- generates (`spawn_main(tracker_fd=11, pipe_handle=21)`) has its numbers
+-- parameterized.
+local function js_filename(name)
+  local query = name:match("%?([^#]*)")
+  if not query or query == "" then return name end
+  local at = name:find("?" .. query, 1, true)
+  return name:sub(1, at - 1) .. name:sub(at + 1 + #query)
+end
+
+local SPAWN_MAIN = "from multiprocessing.spawn import spawn_main; spawn_main("
+local function multiprocessing_line(line)
+  if line:sub(1, #SPAWN_MAIN) ~= SPAWN_MAIN then return line end
+  local rest = line:sub(#SPAWN_MAIN + 1)
+  local key = rest:match("^(%a+_%a+)=%d+, pipe_handle=%d+%)")
+  if key ~= "tracker_fd" and key ~= "parent_pid" then return line end
+  return (line:gsub("=%d+", "=<int>"))
+end
+
 local function view(raw, platform)
   local data = raw.data
-  return {
+  local v = {
     platform = platform, family = family(platform),
     module = str(raw.module), filename = str(raw.filename), abs_path = str(raw.abs_path),
     package = str(raw.package), func = str(raw["function"]), raw_function = str(raw.raw_function),
     context_line = str(raw.context_line), in_app_flag = raw.in_app == true,
     sourcemap = type(data) == "table" and data.sourcemap ~= nil,
   }
+  if platform == "javascript" and v.filename then v.filename = js_filename(v.filename) end
+  if platform == "python" and v.context_line and v.module == "__main__" and v.filename == "<string>"
+    and v.func == "<module>" then
+    v.context_line = multiprocessing_line(v.context_line)
+  end
+  return v
 end
 
 local function rule_view(v)
@@ -54,8 +80,8 @@ end
 
 -- Everything about one frame, computed once, packed (a state holds
 -- thousands): [1..3] its values; `bits` its rule results alone (IN_APP,
--- GROUP), LONE_DROP (a lone JavaScript frame without function from a URL
--- never counts) and MAYBE_STACK (it could make the rules depend on the
+-- GROUP), LONE_DROP (a lone JavaScript frame without function and not from a
+-- URL never counts) and MAYBE_STACK (it could make the rules depend on the
 -- stack); `rules`, shared by every frame the rules cannot tell apart:
 -- { bits, cand = candidate rules (for a whole-stack run), iso = the
 -- isolated facts frame_engine.needs_stack reads, or nil }; `id`, unique per
@@ -110,7 +136,7 @@ local function frame_info(eng, raw, platform, c)
     rules = compute_rules(eng, v)
   end
   local bits = rules.bits
-  if v.family == "javascript" and not v.func and has_url_origin(v.abs_path, true) then bits = bits | LONE_DROP end
+  if v.family == "javascript" and not v.func and not has_url_origin(v.abs_path, true) then bits = bits | LONE_DROP end
   return { values[1], values[2], values[3], bits = bits, rules = rules, id = 0 }
 end
 
@@ -262,7 +288,7 @@ local function resolve(raw_frames, event, rules)
     end
   end
   for i = n + 1, #infos do infos[i], raws[i] = nil, nil end
-  if maybe & MAYBE_STACK == 0 then return n, nil end
+  if maybe & MAYBE_STACK == 0 and not c.eng.always_stack then return n, nil end
   for i = 1, n do isos[i] = infos[i].rules.iso or EMPTY end
   for i = n + 1, #isos do isos[i] = nil end
   if not c.eng:needs_stack(isos, n) then return n, nil end

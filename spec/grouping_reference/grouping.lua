@@ -83,9 +83,9 @@ local function exception_variants(exc, event)
     local frames = stacks and stacks[name] or {}
     if name == "system" and not stacks then break end -- no stack trace: app variant only
     local values = {}
-    for _, v in ipairs(frames) do values[#values + 1] = v end
     if ty then values[#values + 1] = ty end
     if #frames == 0 and value then values[#values + 1] = value end
+    for _, v in ipairs(frames) do values[#values + 1] = v end
     out[name] = { values = values, stack = #frames > 0 }
   end
   return out
@@ -102,7 +102,8 @@ local function filter_exception_groups(excs, event, variants_of)
   for i = #excs, 1, -1 do
     local m = type(excs[i].mechanism) == "table" and excs[i].mechanism or {}
     local id = m.exception_id
-    if id == nil or id == m.parent_id or seen[id] then return excs end
+    if math.type(m.parent_id) == nil then m = { exception_id = m.exception_id, is_exception_group = m.is_exception_group } end
+    if math.type(id) == nil or id == m.parent_id or seen[id] then return excs end
     seen[id] = true
     node(id).exc = excs[i]
     if m.parent_id ~= nil then table.insert(node(m.parent_id).children, excs[i]) end
@@ -110,23 +111,26 @@ local function filter_exception_groups(excs, event, variants_of)
   local root = nodes[0]
   if not root or not root.exc then return excs end
   local function children(e) return (nodes[e.mechanism.exception_id] or { children = {} }).children end
-  local top, visiting = {}, {}
+  local top, visiting, cyclic = {}, {}, false
   local function collect(e)
-    if visiting[e] then return end
+    if visiting[e] then cyclic = true return end
     visiting[e] = true
-    if e.mechanism.is_exception_group then
+    if e.mechanism.is_exception_group == true then
       for _, c in ipairs(children(e)) do collect(c) end
     else
       top[#top + 1] = e
     end
+    visiting[e] = nil
   end
   collect(root.exc)
-  -- no top-level exception (say, a cycle under the root): the root alone
-  if #top == 0 then return { root.exc } end
+  -- no top-level exception, or a cycle: the list as it came
+  if #top == 0 or cyclic then return excs end
   local pos = {}
   for i, e in ipairs(top) do pos[e] = i end
   table.sort(top, function(a, b)
-    if tostring(a.type) ~= tostring(b.type) then return tostring(a.type) > tostring(b.type) end
+    local ta = type(a.type) == "string" and a.type or "None"
+    local tb = type(b.type) == "string" and b.type or "None"
+    if ta ~= tb then return ta > tb end
     return pos[a] < pos[b]
   end)
   local distinct, last = {}, nil
@@ -138,7 +142,8 @@ local function filter_exception_groups(excs, event, variants_of)
   end
   if #distinct == 1 then
     local path, e = {}, distinct[1]
-    while e and #path <= #excs do
+    while e do
+      if #path == #excs then return excs end
       path[#path + 1] = e
       e = children(e)[1]
     end

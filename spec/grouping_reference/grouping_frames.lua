@@ -248,13 +248,27 @@ end
 local function view(raw, event)
   local data = type(raw.data) == "table" and raw.data or {}
   local platform = str(raw.platform) or str(event.platform)
+  local filename, line = str(raw.filename), str(raw.context_line)
+  if platform == "javascript" and filename then
+    local q = filename:match("%?([^#]*)")
+    if q and q ~= "" then
+      local at = filename:find("?" .. q, 1, true)
+      filename = filename:sub(1, at - 1) .. filename:sub(at + 1 + #q)
+    end
+  end
+  if platform == "python" and line and str(raw.module) == "__main__" and filename == "<string>"
+    and str(raw["function"]) == "<module>"
+    and (line:find("^from multiprocessing%.spawn import spawn_main; spawn_main%(tracker_fd=%d+, pipe_handle=%d+%)")
+      or line:find("^from multiprocessing%.spawn import spawn_main; spawn_main%(parent_pid=%d+, pipe_handle=%d+%)")) then
+    line = line:gsub("=%d+", "=<int>")
+  end
   return {
-    abs_path_l = path_key(str(raw.abs_path)), filename_l = path_key(str(raw.filename)),
+    abs_path_l = path_key(str(raw.abs_path)), filename_l = path_key(filename),
     package_l = path_key(str(raw.package)),
     platform = platform, family = family(platform),
-    module = str(raw.module), filename = str(raw.filename), abs_path = str(raw.abs_path),
+    module = str(raw.module), filename = filename, abs_path = str(raw.abs_path),
     package = str(raw.package), func = str(raw["function"]), raw_function = str(raw.raw_function),
-    context_line = str(raw.context_line), in_app = raw.in_app, sourcemap = data.sourcemap ~= nil,
+    context_line = line, in_app = raw.in_app, sourcemap = data.sourcemap ~= nil,
   }
 end
 
@@ -281,7 +295,7 @@ function M.stacktrace_variants(raw_frames, event, rules)
     per_frame[i] = vals
   end
   if #frames == 1 and #per_frame[1] > 0 and views[1].family == "javascript" and not views[1].func
-    and has_url_origin(views[1].abs_path, true) then
+    and not has_url_origin(views[1].abs_path, true) then
     per_frame[1] = {}
   end
   for i = 1, #frames do

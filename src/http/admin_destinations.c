@@ -1,5 +1,5 @@
 /* admin_destinations — /api/admin/projects/{id}/alert_notification_destinations
- * (DESIGN.md §7): create, list, get, patch, delete, and "send a test".
+ * (docs/architecture.md §7): create, list, get, patch, delete, and "send a test".
  *
  * Validation and the masked view live in notify/dest_config.h; the rows in
  * store/destinations.h. GET never shows secrets in full. Handlers borrow one

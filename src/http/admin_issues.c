@@ -1,4 +1,4 @@
-/* admin_issues — issues and their events (DESIGN.md §7):
+/* admin_issues — issues and their events (docs/architecture.md §7):
  *   GET   /api/admin/projects/{p}/issues            list (filters, sort, cursor)
  *   PATCH /api/admin/projects/{p}/issues?ids=1,2    bulk status change
  *   GET   /api/admin/projects/{p}/issues/{i}        one issue, tags, latest event

@@ -104,7 +104,8 @@ int admin_issue_query(const struct admin_req *req, struct admin_resp *resp, stru
     if (parse_status(admin_query(req, "status"), q) != 0)
         return bad(resp, "invalid_status", "status must be unresolved, resolved, ignored or all");
     if (parse_sort(admin_query(req, "sort"), &q->sort) != 0)
-        return bad(resp, "invalid_sort", "sort must be last_seen, first_seen or times_seen");
+        return bad(resp, "invalid_sort",
+                   "sort must be last_seen, first_seen or count (or times_seen)");
     q->level = opt(req, "level");
     q->environment = opt(req, "environment");
     q->release = opt(req, "release");

@@ -1,4 +1,4 @@
-/* admin_projects — /api/admin/projects and their DSN keys (DESIGN.md §7).
+/* admin_projects — /api/admin/projects and their DSN keys (docs/architecture.md §7).
  *
  * Handlers borrow one pooled store connection for the length of the call.
  * Rows come from src/store/projects.h with times in ms; here they get

@@ -27,7 +27,7 @@ extern const struct admin_route admin_routes_issues[];
 extern const struct admin_route admin_routes_alerts[];
 extern const struct admin_route admin_routes_destinations[];
 extern const struct admin_route admin_routes_scripts[];
-extern const struct admin_route admin_routes_script_runs[];
+extern const struct admin_route admin_routes_grouping_rules[];
 
 static const struct admin_route *const admin_tables[] = {
     admin_routes_projects,
@@ -35,12 +35,20 @@ static const struct admin_route *const admin_tables[] = {
     admin_routes_alerts,
     admin_routes_destinations,
     admin_routes_scripts,
-    admin_routes_script_runs,
+    admin_routes_grouping_rules,
     NULL,
 };
 
-/* Routes that run operator Lua: on the runner threads, never an HTTP one. */
-static const struct admin_route *const offloaded_tables[] = {admin_routes_script_runs, NULL};
+/* Routes that run operator Lua or compile operator rules (validation, the
+ * dry run): on the runner threads, never an HTTP one. */
+static const struct {
+    const char *method, *pattern;
+} OFFLOADED[] = {
+    {"PUT", "/api/admin/projects/{}/script"},
+    {"POST", "/api/admin/projects/{}/script/rollback"},
+    {"POST", "/api/admin/projects/{}/script/test"},
+    {"PUT", "/api/admin/projects/{}/grouping-rules"},
+};
 
 #define ADMIN_PREFIX "/api/admin"
 #define ADMIN_MAX_SEGMENTS 16
@@ -188,9 +196,10 @@ static bool pattern_match(const char *pattern, char **seg, int nseg, struct admi
 
 static bool offloaded(const struct admin_route *route)
 {
-    for (size_t t = 0; offloaded_tables[t]; t++)
-        for (const struct admin_route *r = offloaded_tables[t]; r->method; r++)
-            if (r == route) return true;
+    for (size_t i = 0; i < sizeof OFFLOADED / sizeof OFFLOADED[0]; i++)
+        if (strcmp(OFFLOADED[i].method, route->method) == 0 &&
+            strcmp(OFFLOADED[i].pattern, route->pattern) == 0)
+            return true;
     return false;
 }
 

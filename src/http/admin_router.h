@@ -15,8 +15,9 @@
 
 struct server;
 
-/* Routes that run operator Lua (admin_routes_script_runs: PUT …/script,
- * …/rollback, …/test) never run on an HTTP thread: the connection is
+/* Routes that run operator Lua or compile operator rules (PUT …/script,
+ * …/script/rollback, …/script/test, PUT …/grouping-rules; the list is in
+ * admin_router.c) never run on an HTTP thread: the connection is
  * suspended, the handler runs on one of ADMIN_SCRIPT_RUNNERS threads, and
  * the answer is sent when it resumes; with ADMIN_SCRIPT_RUNS_QUEUED_MAX
  * waiting, 503 at once. */

@@ -164,15 +164,9 @@ static void script_delete(const struct admin_req *req, struct admin_resp *resp)
 
 const struct admin_route admin_routes_scripts[] = {
     {"GET", "/api/admin/projects/{}/script", script_get},
+    {"PUT", "/api/admin/projects/{}/script", script_put},
     {"DELETE", "/api/admin/projects/{}/script", script_delete},
     {"GET", "/api/admin/projects/{}/script/versions", script_versions},
-    {NULL, NULL, NULL},
-};
-
-/* These run operator Lua (validation, the dry run): never on an HTTP
- * thread (admin_router.h). */
-const struct admin_route admin_routes_script_runs[] = {
-    {"PUT", "/api/admin/projects/{}/script", script_put},
     {"POST", "/api/admin/projects/{}/script/rollback", script_rollback},
     {"POST", "/api/admin/projects/{}/script/test", admin_script_test},
     {NULL, NULL, NULL},

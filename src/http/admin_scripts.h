@@ -10,9 +10,6 @@
 #include "http/admin.h"
 
 extern const struct admin_route admin_routes_scripts[];
-/* The routes that run a script (PUT, rollback, test): the router runs
- * them on its script runner threads. */
-extern const struct admin_route admin_routes_script_runs[];
 
 /* POST …/script/test. */
 void admin_script_test(const struct admin_req *req, struct admin_resp *resp);

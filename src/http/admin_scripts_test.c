@@ -104,9 +104,20 @@ static int load_script(const struct admin_req *req, struct admin_resp *resp, con
         }
         source = active;
     }
+    /* the project's stored grouping rules run with either */
+    char *fingerprint_rules = NULL, *stacktrace_rules = NULL;
+    if (script_registry_get_rules(req->srv->scripts, t->project_id, &fingerprint_rules,
+                                  &stacktrace_rules) != 0) {
+        free(active);
+        admin_error(resp, 500, "internal_error", "out of memory");
+        return -1;
+    }
+    struct script_rules rules = {fingerprint_rules, stacktrace_rules};
     struct vm_error err = {0};
-    int rc = script_open(limits, source, len, &t->script, &err);
+    int rc = script_open_rules(limits, source, len, &rules, &t->script, &err);
     free(active);
+    free(fingerprint_rules);
+    free(stacktrace_rules);
     if (rc == -EINVAL)
         admin_script_invalid(resp, err.message, err.line);
     else if (rc != 0)

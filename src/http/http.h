@@ -17,9 +17,18 @@ struct http_req_base {
     enum http_req_kind kind;
 };
 
-/* Starts the daemon on cfg->host:cfg->port (internal polling thread, epoll,
- * thread pool, suspend/resume allowed). Returns 0 or negative with a
- * message in err. */
+struct config;
+
+/* Binds and listens on cfg->host:cfg->port (SO_REUSEADDR, never
+ * SO_REUSEPORT: a port another process listens on is refused). The caller
+ * owns *fd until http_start takes it. Returns 0, or a negative errno with
+ * one line naming the address in err ("cannot listen on 127.0.0.1:8000:
+ * address already in use"). Main thread, before anything else starts. */
+int http_listen(const struct config *cfg, int *fd, char *err, unsigned long errlen);
+
+/* Starts the daemon on srv->listen_fd (internal polling thread, epoll,
+ * thread pool, suspend/resume allowed), which it then owns (listen_fd
+ * becomes -1). Returns 0 or negative with a message in err. */
 int http_start(struct server *srv, char *err, unsigned long errlen);
 /* Stops accepting new connections; requests already under way go on
  * (a suspended ingest request is answered when the pipeline acks it). */

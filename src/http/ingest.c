@@ -23,6 +23,7 @@
 #include "event.h"
 #include "http/http.h"
 #include "http/ingest_internal.h"
+#include "log.h"
 #include "metrics.h"
 #include "quota.h"
 #include "server.h"
@@ -144,9 +145,23 @@ static void count_events(const char *outcome, size_t n)
     metrics_add("periscope_events_total", label, (double)n);
 }
 
+/* One info line per refusal, at most LOG_RATE_PER_SECOND a second per
+ * reason (a client can cause refusals at will); the line after a quiet
+ * spell says how many were left out. */
+static void log_refusal(const struct ingest_req *r)
+{
+    uint64_t suppressed;
+    if (!log_rate_admit(r->refusal.reason, &suppressed))
+        return;
+    log_info("event refused", "project=%lld route=%s status=%u reason=%s detail=%s suppressed=%llu",
+             (long long)r->project_id, route_name(r), r->refusal.status, r->refusal.reason,
+             r->refusal.detail, (unsigned long long)suppressed);
+}
+
 static enum MHD_Result refuse_now(struct ingest_req *r)
 {
     count_events(r->refusal.reason, 1);
+    log_refusal(r);
     return ingest_reply_refusal(r->conn, r->in->srv->cfg, route_name(r), &r->refusal);
 }
 

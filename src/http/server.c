@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -172,19 +173,47 @@ static int resolve_bind(const struct config *cfg, struct addrinfo **out, char *e
     return 0;
 }
 
-int http_start(struct server *srv, char *err, unsigned long errlen)
+int http_listen(const struct config *cfg, int *out, char *err, unsigned long errlen)
 {
-    const struct config *cfg = srv->cfg;
     struct addrinfo *ai;
     int rc = resolve_bind(cfg, &ai, err, errlen);
     if (rc) return rc;
+    bool v6 = strchr(cfg->host, ':') != NULL;
+    /* SO_REUSEADDR only (a restart binds despite TIME_WAIT); never
+     * SO_REUSEPORT, with which a second server would share the port. */
+    int one = 1;
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, SOMAXCONN) != 0) {
+        rc = -errno;
+        snprintf(err, errlen, "cannot listen on %s%s%s:%d: %s", v6 ? "[" : "", cfg->host,
+                 v6 ? "]" : "", cfg->port,
+                 rc == -EADDRINUSE ? "address already in use" : strerror(-rc));
+        if (fd >= 0) close(fd);
+        freeaddrinfo(ai);
+        return rc;
+    }
+    freeaddrinfo(ai);
+    *out = fd;
+    return 0;
+}
+
+int http_start(struct server *srv, char *err, unsigned long errlen)
+{
+    const struct config *cfg = srv->cfg;
+    struct sockaddr_storage addr;
+    socklen_t addrlen = sizeof addr;
+    if (srv->listen_fd < 0 ||
+        getsockname(srv->listen_fd, (struct sockaddr *)&addr, &addrlen) != 0) {
+        snprintf(err, errlen, "no listening socket (http_listen)");
+        return -EBADF;
+    }
 
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_POLL;
-    if (ai->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
+    if (addr.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
     atomic_store(&inflight, 0);
     if (admin_router_start() != 0) {
-        freeaddrinfo(ai);
         snprintf(err, errlen, "cannot start the script runner threads");
         return -EAGAIN;
     }
@@ -193,22 +222,20 @@ int http_start(struct server *srv, char *err, unsigned long errlen)
     srv->httpd = MHD_start_daemon(
         flags, (uint16_t)cfg->port, NULL, NULL, on_request, srv,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv, /* first, so MHD never logs on its own */
-        MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)srv->listen_fd,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->http_threads,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->request_timeout_s,
         MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
         MHD_OPTION_END);
     /* clang-format on */
-    freeaddrinfo(ai);
     if (!srv->httpd) {
         admin_router_stop();
-        snprintf(err, errlen, "cannot listen on %s:%d (in use, or not allowed)", cfg->host,
-                 cfg->port);
-        return -EADDRINUSE;
+        snprintf(err, errlen, "cannot start the HTTP daemon on %s:%d", cfg->host, cfg->port);
+        return -EIO;
     }
+    srv->listen_fd = -1; /* the daemon's now: MHD_stop_daemon closes it */
     log_info("http listening", "host=%s port=%d threads=%d", cfg->host, cfg->port,
              cfg->http_threads);
     return 0;

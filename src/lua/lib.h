@@ -8,6 +8,9 @@
  *   periscope.hash({s1, s2, ...})                         grouping/hash (MD5 hex)
  *   periscope.glob_match(glob, s, is_path)                grouping/glob (frame-rule globs)
  *
+ * The sandbox (lua/sandbox.c) adds periscope.sentry_rules(text), a
+ * project's rules in Sentry's syntax (lua/periscope/sentry_rules.lua).
+ *
  * Called on the thread that owns the lua_State. These functions raise Lua
  * errors on bad arguments (they are called from protected calls only). */
 #ifndef PERISCOPE_LUA_LIB_H

@@ -162,8 +162,7 @@ int script_registry_open(struct server *srv, struct script_registry **out)
     metrics_describe("periscope_script_errors_total", "counter",
                      "Project script failures by project, hook and kind; the default was used");
     int rc = grouping_memo_new(GROUPING_MEMO_ENTRIES_DEFAULT, &reg->memo);
-    if (rc == 0)
-        rc = script_registry_reload_all(reg);
+    if (rc == 0) rc = script_registry_reload_all(reg);
     if (rc < 0) {
         script_registry_close(reg);
         return rc;
@@ -177,6 +176,8 @@ void script_registry_close(struct script_registry *reg)
     if (!reg) return;
     for (size_t i = 0; i < reg->n; i++) {
         free(reg->entries[i].source);
+        free(reg->entries[i].fingerprint_rules);
+        free(reg->entries[i].stacktrace_rules);
         free(reg->entries[i].counters);
     }
     free(reg->entries);

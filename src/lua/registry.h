@@ -53,6 +53,24 @@ uint64_t script_registry_generation(struct script_registry *reg);
 int script_registry_get(struct script_registry *reg, int64_t project_id, int64_t *version,
                         char **source, size_t *len, uint64_t *generation);
 
+/* The project's stored grouping rules in Sentry's syntax: malloc'd copies
+ * (caller frees), both NULL when it has none. Returns 0 or -ENOMEM. */
+int script_registry_get_rules(struct script_registry *reg, int64_t project_id, char **fingerprint,
+                              char **stacktrace);
+
+/* Compiles the rules (fingerprint rules text, stack trace rules text) in a
+ * fresh state: 0, or -EINVAL with *error_message (malloc'd, caller frees;
+ * it names the line). Any thread. */
+int script_registry_check_rules(struct script_registry *reg, const char *fingerprint,
+                                const char *stacktrace, char **error_message);
+
+/* Checks, stores and publishes the project's grouping rules (two empty
+ * texts: back to Sentry's built-in ones). Returns 0; -ENOENT (no such
+ * project); -EINVAL with *error_message; or -EIO. */
+int script_registry_set_rules(struct script_registry *reg, int64_t project_id,
+                              const char *fingerprint, const char *stacktrace,
+                              char **error_message);
+
 /* Compiles source in a fresh sandboxed state, runs each hook on
  * sample_event (NULL: a built-in Python-style error event) and format() on
  * a sample alert for every destination type, the notifier's way

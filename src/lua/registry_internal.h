@@ -40,6 +40,8 @@ struct entry {
     int64_t version;                  /* 0: default rules */
     char *source;                     /* owned; NULL for the default rules */
     size_t len;
+    char *fingerprint_rules; /* owned; the project's stored Sentry-syntax rules, NULL: none */
+    char *stacktrace_rules;  /* owned; NULL: none */
     uint64_t generation;
     uint64_t errors[REGISTRY_NHOOKS][REGISTRY_NKINDS];
     long long last_log_ms[REGISTRY_NHOOKS];
@@ -54,7 +56,7 @@ struct script_registry {
     struct vm_limits limits;
     atomic_uint_fast64_t generation;
     struct grouping_memo *memo; /* owned; thread-safe on its own (not under mu) */
-    struct entry *entries; /* guarded by mu */
+    struct entry *entries;      /* guarded by mu */
     size_t n, cap;
 };
 
@@ -66,6 +68,18 @@ struct entry *registry_find_entry(struct script_registry *reg, int64_t project_i
  * stats. Takes ownership of source. Takes mu. Returns 0 or -ENOMEM. */
 int registry_publish(struct script_registry *reg, int64_t project_id, int64_t version, char *source,
                      size_t len);
+
+/* Makes (fingerprint, stacktrace) the project's stored grouping rules
+ * (NULL or "" for none), bumping its generation when they changed. Takes
+ * ownership of both. Takes mu. Returns 1 when changed, 0 when not, or
+ * -ENOMEM. */
+int registry_publish_rules(struct script_registry *reg, int64_t project_id, char *fingerprint,
+                           char *stacktrace);
+
+/* Re-reads the stored grouping rules of one project (project_id > 0) or of
+ * all (0) and publishes the changed ones (registry_rules.c). Returns the
+ * number published or a negative errno. */
+int registry_reload_rules(struct script_registry *reg, int64_t project_id);
 
 /* Compiles source in a fresh state, running no hook: 0, or -EINVAL with
  * *error_message (malloc'd, caller frees) and *error_line. */

@@ -92,7 +92,9 @@ int script_registry_reload_all(struct script_registry *reg)
     for (size_t i = 0; i < list.n; i++)
         free(list.items[i].source);
     free(list.items);
-    return rc < 0 ? rc : published;
+    if (rc < 0) return rc;
+    rc = registry_reload_rules(reg, 0);
+    return rc < 0 ? rc : published + rc;
 }
 
 int script_registry_reload_project(struct script_registry *reg, int64_t project_id)
@@ -107,9 +109,14 @@ int script_registry_reload_project(struct script_registry *reg, int64_t project_
     if (rc == -ENOENT) /* the project is gone: nothing of it runs any more */
         version = 0, rc = 0;
     if (rc != 0) return rc;
+    int rules = registry_reload_rules(reg, project_id);
+    if (rules < 0) {
+        free(source);
+        return rules;
+    }
     if (current_version(reg, project_id) == version) {
         free(source);
-        return 0;
+        return rules > 0;
     }
     if (version > 0) {
         char *msg = NULL;

@@ -20,13 +20,13 @@
 
 struct project_state {
     int64_t project_id;
-    uint64_t generation;     /* the registry publication it was built from */
-    struct script *script;   /* NULL: the default rules */
+    uint64_t generation;              /* the registry publication it was built from */
+    struct script *script;            /* NULL: the default rules */
     struct script_counters *counters; /* the registry's, for the status endpoint */
 };
 
 struct lua_runtime {
-    struct script_registry *reg;    /* borrowed; NULL: default rules only */
+    struct script_registry *reg; /* borrowed; NULL: default rules only */
     struct vm_limits limits;
     uint64_t seen_generation;
     struct script *default_script;  /* lazily built */
@@ -39,8 +39,7 @@ struct lua_runtime {
 int lua_runtime_new(struct server *srv, struct lua_runtime **out)
 {
     struct lua_runtime *rt = calloc(1, sizeof *rt);
-    if (!rt)
-        return -ENOMEM;
+    if (!rt) return -ENOMEM;
     rt->reg = srv->scripts;
     rt->memo_entries = GROUPING_MEMO_ENTRIES_DEFAULT;
     if (rt->reg)
@@ -53,8 +52,7 @@ int lua_runtime_new(struct server *srv, struct lua_runtime **out)
 
 void lua_runtime_free(struct lua_runtime *rt)
 {
-    if (!rt)
-        return;
+    if (!rt) return;
     for (size_t i = 0; i < rt->n; i++)
         script_close(rt->projects[i].script);
     free(rt->projects);
@@ -75,10 +73,8 @@ int lua_runtime_set_memo(struct lua_runtime *rt, size_t entries)
  * registry's shared one, else one of its own built now. NULL: off. */
 static struct grouping_memo *memo_in_use(const struct lua_runtime *rt)
 {
-    if (!rt->memo_entries)
-        return NULL;
-    if (rt->own_memo)
-        return rt->own_memo;
+    if (!rt->memo_entries) return NULL;
+    if (rt->own_memo) return rt->own_memo;
     return rt->reg ? script_registry_memo(rt->reg) : NULL;
 }
 
@@ -93,13 +89,13 @@ static struct grouping_memo *memo(struct lua_runtime *rt)
 int lua_runtime_memo_stats(const struct lua_runtime *rt, struct grouping_memo_stats *out)
 {
     struct grouping_memo *m = memo_in_use(rt);
-    if (!m)
-        return -ENOENT;
+    if (!m) return -ENOENT;
     grouping_memo_stats(m, out);
     return 0;
 }
 
-static void report(struct lua_runtime *rt, int64_t project_id, const char *hook, const struct vm_error *err)
+static void report(struct lua_runtime *rt, int64_t project_id, const char *hook,
+                   const struct vm_error *err)
 {
     if (rt->reg)
         script_registry_record_error(rt->reg, project_id, hook, err);
@@ -116,18 +112,26 @@ static void build_project(struct lua_runtime *rt, struct project_state *ps)
     char *source;
     size_t len;
     uint64_t generation;
+    char *fingerprint_rules, *stacktrace_rules;
     if (script_registry_get(rt->reg, ps->project_id, &version, &source, &len, &generation) != 0)
         return;
+    if (script_registry_get_rules(rt->reg, ps->project_id, &fingerprint_rules, &stacktrace_rules) !=
+        0) {
+        free(source);
+        return;
+    }
+    struct script_rules rules = {fingerprint_rules, stacktrace_rules};
     struct script *fresh = NULL;
-    if (source) {
+    int rc = 0;
+    if (source || script_rules_present(&rules)) {
         struct vm_error err = {0};
-        if (script_open(&rt->limits, source, len, &fresh, &err) != 0) {
-            report(rt, ps->project_id, "load", &err);
-            free(source);
-            return;
-        }
+        rc = script_open_rules(&rt->limits, source, len, &rules, &fresh, &err);
+        if (rc != 0) report(rt, ps->project_id, "load", &err);
     }
     free(source);
+    free(fingerprint_rules);
+    free(stacktrace_rules);
+    if (rc != 0) return;
     script_close(ps->script);
     ps->script = fresh;
     ps->generation = generation;
@@ -136,13 +140,11 @@ static void build_project(struct lua_runtime *rt, struct project_state *ps)
 static struct project_state *project_state(struct lua_runtime *rt, int64_t project_id)
 {
     for (size_t i = 0; i < rt->n; i++)
-        if (rt->projects[i].project_id == project_id)
-            return &rt->projects[i];
+        if (rt->projects[i].project_id == project_id) return &rt->projects[i];
     if (rt->n == rt->cap) {
         size_t cap = rt->cap ? rt->cap * 2 : 8;
         struct project_state *p = realloc(rt->projects, cap * sizeof *p);
-        if (!p)
-            return NULL;
+        if (!p) return NULL;
         rt->projects = p;
         rt->cap = cap;
     }
@@ -157,8 +159,7 @@ static struct project_state *project_state(struct lua_runtime *rt, int64_t proje
 static void refresh(struct lua_runtime *rt)
 {
     uint64_t gen = script_registry_generation(rt->reg);
-    if (gen == rt->seen_generation)
-        return;
+    if (gen == rt->seen_generation) return;
     rt->seen_generation = gen;
     for (size_t i = 0; i < rt->n; i++) {
         struct project_state *ps = &rt->projects[i];
@@ -169,8 +170,7 @@ static void refresh(struct lua_runtime *rt)
         if (script_registry_get(rt->reg, ps->project_id, &version, &source, &len, &generation) != 0)
             continue;
         free(source);
-        if (generation != ps->generation)
-            build_project(rt, ps);
+        if (generation != ps->generation) build_project(rt, ps);
     }
 }
 
@@ -189,8 +189,7 @@ static struct script *default_script(struct lua_runtime *rt)
 static void reclaim(struct lua_runtime *rt, struct project_state *ps, struct script *s)
 {
     lua_gc(s->vm->L, LUA_GCCOLLECT);
-    if (s->vm->memory_used <= rt->limits.memory_bytes / 2)
-        return;
+    if (s->vm->memory_used <= rt->limits.memory_bytes / 2) return;
     log_warn("Lua state over half its memory cap after a collection, rebuilt",
              "project=%lld bytes=%zu", ps ? (long long)ps->project_id : 0LL, s->vm->memory_used);
     script_close(s);
@@ -204,17 +203,24 @@ static void reclaim(struct lua_runtime *rt, struct project_state *ps, struct scr
 }
 
 /* Lock-free counts behind the script status endpoint's live stats. */
-static void count_run(const struct project_state *ps, const struct script *s, const struct script_result *res)
+static void count_run(const struct project_state *ps, const struct script *s,
+                      const struct script_result *res)
 {
-    if (!ps || ps->script != s || !ps->counters)
-        return;
+    if (!ps || ps->script != s || !ps->counters) return;
     script_counters_add(ps->counters, SCRIPT_COUNT_EVENTS, 1);
-    if (s->filter_ref != LUA_NOREF)
-        script_counters_add(ps->counters, SCRIPT_COUNT_FILTER_CALLS, 1);
+    if (s->filter_ref != LUA_NOREF) script_counters_add(ps->counters, SCRIPT_COUNT_FILTER_CALLS, 1);
     if (res->filtered)
         script_counters_add(ps->counters, SCRIPT_COUNT_FILTERED, 1);
     else if (s->fingerprint_ref != LUA_NOREF)
         script_counters_add(ps->counters, SCRIPT_COUNT_FINGERPRINT_CALLS, 1);
+}
+
+static bool hook_failed(const struct script_result *res, const char *hook)
+{
+    for (size_t i = 0; i < res->nerrors; i++)
+        if (strcmp(res->errors[i].hook, hook) == 0)
+            return true;
+    return false;
 }
 
 int lua_runtime_process(struct lua_runtime *rt, struct ingest_event *ev)
@@ -225,8 +231,7 @@ int lua_runtime_process(struct lua_runtime *rt, struct ingest_event *ev)
         ps = project_state(rt, ev->project_id);
     }
     struct script *s = ps && ps->script ? ps->script : default_script(rt);
-    if (!s)
-        return -EIO;
+    if (!s) return -EIO;
     /* The default rules read nothing but the event table: an input seen
      * before has its result in the memo. */
     struct grouping_memo_key key;
@@ -257,6 +262,9 @@ int lua_runtime_process(struct lua_runtime *rt, struct ingest_event *ev)
     }
     if (rc == 0) {
         ev->filtered = res.filtered;
+        bool by_script = s != rt->default_script && s->fingerprint_ref != LUA_NOREF &&
+                         !hook_failed(&res, "fingerprint");
+        ev->grouping = by_script ? EVENT_GROUPED_BY_SCRIPT : EVENT_GROUPED_BY_DEFAULT;
         if (!res.filtered) {
             memcpy(ev->hash, res.hash, sizeof ev->hash);
             free(ev->title);
@@ -267,19 +275,16 @@ int lua_runtime_process(struct lua_runtime *rt, struct ingest_event *ev)
         }
     }
     script_result_clear(&res);
-    if (memory_error)
-        reclaim(rt, ps, s);
+    if (memory_error) reclaim(rt, ps, s);
     return rc == 0 ? 0 : -EIO;
 }
 
 struct script *lua_runtime_format_script(struct lua_runtime *rt, int64_t project_id)
 {
-    if (!rt->reg)
-        return NULL;
+    if (!rt->reg) return NULL;
     refresh(rt);
     struct project_state *ps = project_state(rt, project_id);
-    if (!ps || !ps->script)
-        return NULL;
+    if (!ps || !ps->script) return NULL;
     if (ps->script->format_ref != LUA_NOREF && ps->counters)
         script_counters_add(ps->counters, SCRIPT_COUNT_FORMAT_CALLS, 1);
     return ps->script;
@@ -289,8 +294,7 @@ void lua_runtime_hook_failed(struct lua_runtime *rt, int64_t project_id, const c
                              const struct vm_error *err)
 {
     report(rt, project_id, hook, err);
-    if (err->kind != VM_ERROR_MEMORY || !rt->reg)
-        return;
+    if (err->kind != VM_ERROR_MEMORY || !rt->reg) return;
     for (size_t i = 0; i < rt->n; i++)
         if (rt->projects[i].project_id == project_id && rt->projects[i].script)
             reclaim(rt, &rt->projects[i], rt->projects[i].script);

@@ -254,6 +254,22 @@ static int sandbox_require(lua_State *L)
     return 1;
 }
 
+/* periscope.sentry_rules(text): a project's rules in Sentry's syntax,
+ * parsed by server code (lua/periscope/sentry_rules.lua, loaded on first
+ * use through the server's require). Raises with the reason when the rules
+ * do not parse. */
+static int sandbox_sentry_rules(lua_State *L)
+{
+    lua_settop(L, 1);
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "periscope.sentry_rules");
+    lua_call(L, 1, 1);
+    lua_getfield(L, -1, "new");
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 1);
+    return 1;
+}
+
 /* Filters the libraries already opened in _G down to the allow-list. */
 static void strip_globals(lua_State *L)
 {
@@ -328,6 +344,10 @@ int sandbox_open(lua_State *L)
     lua_setfield(L, -2, "periscope");
     lua_pop(L, 1);
     lua_setglobal(L, "periscope");
+    lua_getglobal(L, "periscope");
+    lua_pushcfunction(L, sandbox_sentry_rules);
+    lua_setfield(L, -2, "sentry_rules");
+    lua_pop(L, 1);
 
     push_operator_env(L);
     return 1;

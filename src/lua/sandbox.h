@@ -1,5 +1,5 @@
 /* lua/sandbox — what Lua code may reach, as data: one allow-list of globals
- * and library functions (DESIGN.md §4). Everything not on the list is gone,
+ * and library functions (docs/architecture.md §4). Everything not on the list is gone,
  * both from the operator sandbox and from the libraries the server's own
  * modules see (the string metatable leads back to the real `string`).
  *

@@ -26,10 +26,10 @@ static int script_bind(lua_State *L)
     luaL_checktype(L, -1, LUA_TFUNCTION);
     s->expand_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 
-    if (lua_isnil(L, 3))
-        return 0;
+    if (lua_isnil(L, 3)) return 0;
     if (!lua_istable(L, 3))
-        return luaL_error(L, "the script must return a table of hooks, not a %s", luaL_typename(L, 3));
+        return luaL_error(L, "the script must return a table of hooks, not a %s",
+                          luaL_typename(L, 3));
     static const char *const hooks[] = {"filter", "fingerprint", "format"};
     int *refs[] = {&s->filter_ref, &s->fingerprint_ref, &s->format_ref};
     for (int i = 0; i < 3; i++) {
@@ -39,27 +39,65 @@ static int script_bind(lua_State *L)
             continue;
         }
         if (t != LUA_TFUNCTION)
-            return luaL_error(L, "hook '%s' must be a function, not a %s", hooks[i], luaL_typename(L, -1));
+            return luaL_error(L, "hook '%s' must be a function, not a %s", hooks[i],
+                              luaL_typename(L, -1));
         *refs[i] = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+    if (lua_getfield(L, 3, "rules") != LUA_TNIL) {
+        /* the rules a periscope.sentry_rules handle stands for */
+        lua_getglobal(L, "require");
+        lua_pushliteral(L, "periscope.sentry_rules");
+        lua_call(L, 1, 1);
+        lua_getfield(L, -1, "unwrap");
+        lua_pushvalue(L, -3);
+        lua_call(L, 1, 1);
+        if (!lua_istable(L, -1))
+            return luaL_error(L, "'rules' must come from periscope.sentry_rules(text)");
+        s->rules_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     }
     return 0;
 }
 
-int script_open(const struct vm_limits *limits, const char *source, size_t len,
-                struct script **out, struct vm_error *err)
+/* Under vm_pcall with (script, fingerprint text, stack trace text): the
+ * project's stored Sentry-syntax rules, compiled by server code. Raises
+ * with the parser's reason when they do not parse. */
+static int script_bind_stored_rules(lua_State *L)
+{
+    struct script *s = lua_touserdata(L, 1);
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "periscope.sentry_rules");
+    lua_call(L, 1, 1);
+    lua_getfield(L, -1, "compile");
+    lua_createtable(L, 0, 2);
+    lua_pushvalue(L, 2);
+    lua_setfield(L, -2, "fingerprint");
+    lua_pushvalue(L, 3);
+    lua_setfield(L, -2, "stacktrace");
+    lua_call(L, 1, 2);
+    if (!lua_istable(L, -2)) return luaL_error(L, "grouping rules: %s", lua_tostring(L, -1));
+    lua_pop(L, 1);
+    s->rules_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    return 0;
+}
+
+int script_open(const struct vm_limits *limits, const char *source, size_t len, struct script **out,
+                struct vm_error *err)
+{
+    return script_open_rules(limits, source, len, NULL, out, err);
+}
+
+int script_open_rules(const struct vm_limits *limits, const char *source, size_t len,
+                      const struct script_rules *rules, struct script **out, struct vm_error *err)
 {
     struct script *s = calloc(1, sizeof *s);
-    if (!s)
-        return -ENOMEM;
+    if (!s) return -ENOMEM;
     s->group_ref = s->expand_ref = LUA_NOREF;
-    s->filter_ref = s->fingerprint_ref = s->format_ref = LUA_NOREF;
+    s->filter_ref = s->fingerprint_ref = s->format_ref = s->rules_ref = LUA_NOREF;
     int rc = vm_new(limits, &s->vm, err);
-    if (rc != 0)
-        goto fail;
+    if (rc != 0) goto fail;
     lua_State *L = s->vm->L;
     rc = -EIO;
-    if (vm_require(s->vm, SCRIPT_GROUPING_MODULE, err) != 0)
-        goto fail;
+    if (vm_require(s->vm, SCRIPT_GROUPING_MODULE, err) != 0) goto fail;
     if (!source) {
         lua_pushnil(L);
     } else {
@@ -73,10 +111,19 @@ int script_open(const struct vm_limits *limits, const char *source, size_t len,
     lua_pushvalue(L, -4);
     lua_pushvalue(L, -4);
     if (vm_pcall(s->vm, 3, 0, err) != 0) {
-        if (err && err->kind == VM_ERROR_RUNTIME)
-            err->kind = VM_ERROR_TYPE;
+        if (err && err->kind == VM_ERROR_RUNTIME) err->kind = VM_ERROR_TYPE;
         rc = -EINVAL;
         goto fail;
+    }
+    if (s->rules_ref == LUA_NOREF && script_rules_present(rules)) {
+        lua_pushcfunction(L, script_bind_stored_rules);
+        lua_pushlightuserdata(L, s);
+        lua_pushstring(L, rules->fingerprint ? rules->fingerprint : "");
+        lua_pushstring(L, rules->stacktrace ? rules->stacktrace : "");
+        if (vm_pcall(s->vm, 3, 0, err) != 0) {
+            rc = -EINVAL;
+            goto fail;
+        }
     }
     lua_settop(L, 0);
     *out = s;
@@ -86,17 +133,24 @@ fail:
     return rc;
 }
 
+bool script_rules_present(const struct script_rules *rules)
+{
+    return rules && ((rules->fingerprint && rules->fingerprint[0]) ||
+                     (rules->stacktrace && rules->stacktrace[0]));
+}
+
 void script_close(struct script *s)
 {
-    if (!s)
-        return;
+    if (!s) return;
     vm_free(s->vm);
     free(s);
 }
 
 bool script_wants_full_event(const struct script *s)
 {
-    return s->filter_ref != LUA_NOREF || s->fingerprint_ref != LUA_NOREF;
+    /* project rules may match any field (release, sdk, ...) */
+    return s->filter_ref != LUA_NOREF || s->fingerprint_ref != LUA_NOREF ||
+           s->rules_ref != LUA_NOREF;
 }
 
 void script_event_args(const struct script *s, const cJSON *event, struct event_table_args *out)
@@ -113,8 +167,7 @@ void script_event_args(const struct script *s, const cJSON *event, struct event_
 
 static void add_error(struct script_result *res, const char *hook, const struct vm_error *e)
 {
-    if (res->nerrors >= SCRIPT_MAX_ERRORS)
-        return;
+    if (res->nerrors >= SCRIPT_MAX_ERRORS) return;
     res->errors[res->nerrors].hook = hook;
     res->errors[res->nerrors].error = *e;
     res->nerrors++;
@@ -136,13 +189,16 @@ static int check_string_list(lua_State *L)
 {
     const struct list_rule *rule = lua_touserdata(L, 1);
     if (!lua_istable(L, 2))
-        return luaL_error(L, "%s must be a list of strings, not a %s", rule->what, luaL_typename(L, 2));
+        return luaL_error(L, "%s must be a list of strings, not a %s", rule->what,
+                          luaL_typename(L, 2));
     lua_Unsigned n = lua_rawlen(L, 2);
     if (n < rule->min || n > rule->max)
-        return luaL_error(L, "%s must be a list of %d to %d strings", rule->what, (int)rule->min, (int)rule->max);
+        return luaL_error(L, "%s must be a list of %d to %d strings", rule->what, (int)rule->min,
+                          (int)rule->max);
     for (lua_Unsigned i = 1; i <= n; i++) {
         if (lua_rawgeti(L, 2, (lua_Integer)i) != LUA_TSTRING)
-            return luaL_error(L, "%s[%d] must be a string, not a %s", rule->what, (int)i, luaL_typename(L, -1));
+            return luaL_error(L, "%s[%d] must be a string, not a %s", rule->what, (int)i,
+                              luaL_typename(L, -1));
         lua_pop(L, 1);
     }
     lua_settop(L, 2);
@@ -207,8 +263,7 @@ static int check_top_list(struct script *s, const struct list_rule *rule, const 
     lua_pushlightuserdata(L, (void *)rule);
     lua_insert(L, -2);
     if (vm_pcall(s->vm, 2, 1, &e) != 0) {
-        if (e.kind == VM_ERROR_RUNTIME)
-            e.kind = VM_ERROR_TYPE;
+        if (e.kind == VM_ERROR_RUNTIME) e.kind = VM_ERROR_TYPE;
         add_error(res, hook, &e);
         return -1;
     }
@@ -217,7 +272,8 @@ static int check_top_list(struct script *s, const struct list_rule *rule, const 
 
 /* fingerprint(event, default components) then expand_fingerprint(event,
  * list, default result): on success replaces the components at comp. */
-static void run_fingerprint(struct script *s, int ev, int result, int comp, struct script_result *res)
+static void run_fingerprint(struct script *s, int ev, int result, int comp,
+                            struct script_result *res)
 {
     lua_State *L = s->vm->L;
     struct vm_error e;
@@ -228,8 +284,7 @@ static void run_fingerprint(struct script *s, int ev, int result, int comp, stru
         add_error(res, "fingerprint", &e);
         return;
     }
-    if (check_top_list(s, &FINGERPRINT_RULE, "fingerprint", res) != 0)
-        return;
+    if (check_top_list(s, &FINGERPRINT_RULE, "fingerprint", res) != 0) return;
     lua_rawgeti(L, LUA_REGISTRYINDEX, s->expand_ref);
     lua_insert(L, -2);
     lua_pushvalue(L, ev);
@@ -239,8 +294,7 @@ static void run_fingerprint(struct script *s, int ev, int result, int comp, stru
         add_error(res, "fingerprint", &e);
         return;
     }
-    if (check_top_list(s, &EXPANDED_RULE, "fingerprint", res) != 0)
-        return;
+    if (check_top_list(s, &EXPANDED_RULE, "fingerprint", res) != 0) return;
     lua_replace(L, comp);
 }
 
@@ -251,8 +305,7 @@ static int hash_components(lua_State *L, int comp, char out[33])
     const char **values = calloc(n ? n : 1, sizeof *values);
     size_t *lens = calloc(n ? n : 1, sizeof *lens);
     int rc = -ENOMEM;
-    if (!values || !lens)
-        goto done;
+    if (!values || !lens) goto done;
     for (size_t i = 0; i < n; i++) {
         lua_rawgeti(L, comp, (lua_Integer)i + 1);
         values[i] = lua_tolstring(L, -1, &lens[i]);
@@ -269,22 +322,21 @@ static int copy_components(lua_State *L, int comp, struct script_result *res)
 {
     size_t n = lua_rawlen(L, comp);
     res->components = calloc(n ? n : 1, sizeof *res->components);
-    if (!res->components)
-        return -ENOMEM;
+    if (!res->components) return -ENOMEM;
     for (size_t i = 0; i < n; i++) {
         lua_rawgeti(L, comp, (lua_Integer)i + 1);
         size_t len;
         const char *v = lua_tolstring(L, -1, &len);
         res->components[i] = strndup(v, len);
         lua_pop(L, 1);
-        if (!res->components[i])
-            return -ENOMEM;
+        if (!res->components[i]) return -ENOMEM;
         res->ncomponents = i + 1;
     }
     return 0;
 }
 
-int script_run(struct script *s, const cJSON *event, bool want_components, struct script_result *res)
+int script_run(struct script *s, const cJSON *event, bool want_components,
+               struct script_result *res)
 {
     lua_State *L = s->vm->L;
     struct vm_error e;
@@ -311,28 +363,27 @@ int script_run(struct script *s, const cJSON *event, bool want_components, struc
     }
     lua_rawgeti(L, LUA_REGISTRYINDEX, s->group_ref);
     lua_pushvalue(L, ev);
-    if (vm_pcall(s->vm, 1, 1, &e) != 0) {
+    if (s->rules_ref != LUA_NOREF)
+        lua_rawgeti(L, LUA_REGISTRYINDEX, s->rules_ref);
+    else
+        lua_pushnil(L);
+    if (vm_pcall(s->vm, 2, 1, &e) != 0) {
         add_error(res, "grouping", &e);
         goto fail;
     }
     lua_pushcfunction(L, unpack_grouping);
     lua_pushvalue(L, result);
     if (vm_pcall(s->vm, 1, 3, &e) != 0) {
-        if (e.kind == VM_ERROR_RUNTIME)
-            e.kind = VM_ERROR_TYPE;
+        if (e.kind == VM_ERROR_RUNTIME) e.kind = VM_ERROR_TYPE;
         add_error(res, "grouping", &e);
         goto fail;
     }
-    if (s->fingerprint_ref != LUA_NOREF)
-        run_fingerprint(s, ev, result, comp, res);
-    if (hash_components(L, comp, res->hash) != 0)
-        goto fail;
+    if (s->fingerprint_ref != LUA_NOREF) run_fingerprint(s, ev, result, comp, res);
+    if (hash_components(L, comp, res->hash) != 0) goto fail;
     res->title = strdup(lua_tostring(L, title));
     res->culprit = strdup(lua_tostring(L, culprit));
-    if (!res->title || !res->culprit)
-        goto fail;
-    if (want_components && copy_components(L, comp, res) != 0)
-        goto fail;
+    if (!res->title || !res->culprit) goto fail;
+    if (want_components && copy_components(L, comp, res) != 0) goto fail;
     lua_settop(L, top);
     return 0;
 fail:
@@ -351,4 +402,20 @@ void script_result_clear(struct script_result *res)
     res->title = res->culprit = NULL;
     res->components = NULL;
     res->ncomponents = 0;
+}
+
+int script_hook_line(const struct script *s, const char *hook)
+{
+    int ref = strcmp(hook, "filter") == 0        ? s->filter_ref
+              : strcmp(hook, "fingerprint") == 0 ? s->fingerprint_ref
+              : strcmp(hook, "format") == 0      ? s->format_ref
+                                                 : LUA_NOREF;
+    lua_State *L = s->vm->L;
+    if (ref == LUA_NOREF || !lua_checkstack(L, 1))
+        return 0;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+    lua_Debug ar;
+    if (!lua_getinfo(L, ">S", &ar)) /* pops the function */
+        return 0;
+    return strcmp(ar.source, "=" VM_OPERATOR_CHUNK) == 0 && ar.linedefined > 0 ? ar.linedefined : 0;
 }

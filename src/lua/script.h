@@ -28,6 +28,8 @@ struct script {
     int filter_ref; /* the project's hooks; LUA_NOREF when absent */
     int fingerprint_ref;
     int format_ref;
+    int rules_ref; /* the rules behind the script's `rules` (periscope.sentry_rules); LUA_NOREF when
+                      absent */
 };
 
 /* One failed hook: hook is "filter", "fingerprint", "grouping" or "event"
@@ -50,11 +52,26 @@ struct script_result {
 
 /* Builds a vm, loads the grouping module, and (source non-NULL) compiles
  * and runs the project's chunk, which must return nil or a table whose
- * filter/fingerprint/format are functions when present. Returns 0, or a
+ * filter/fingerprint/format are functions when present and whose `rules`,
+ * when present, came from periscope.sentry_rules (Sentry-syntax fingerprint
+ * and stack trace rules the default grouping then applies). Returns 0, or a
  * negative errno with err filled (kind SYNTAX for compile errors, TYPE for
  * a wrong return, else as the chunk failed). Caller closes the script. */
 int script_open(const struct vm_limits *limits, const char *source, size_t len, struct script **out,
                 struct vm_error *err);
+/* A project's stored grouping rules in Sentry's syntax (borrowed texts;
+ * NULL or "" for none). */
+struct script_rules {
+    const char *fingerprint;
+    const char *stacktrace;
+};
+bool script_rules_present(const struct script_rules *rules);
+
+/* script_open with the project's stored rules (rules may be NULL), which
+ * the default grouping applies unless the script returns its own `rules`.
+ * Rules that do not parse fail the open (-EINVAL, err says which line). */
+int script_open_rules(const struct vm_limits *limits, const char *source, size_t len,
+                      const struct script_rules *rules, struct script **out, struct vm_error *err);
 void script_close(struct script *s);
 
 /* True when the script has a hook that needs the whole event. */
@@ -72,5 +89,10 @@ void script_event_args(const struct script *s, const cJSON *event, struct event_
 int script_run(struct script *s, const cJSON *event, bool want_components,
                struct script_result *res);
 void script_result_clear(struct script_result *res);
+
+/* The line of the operator chunk where the hook ("filter", "fingerprint",
+ * "format") is defined, 0 when the script has none or it is not defined
+ * there: where a wrong return type is reported. Raises nothing. */
+int script_hook_line(const struct script *s, const char *hook);
 
 #endif

@@ -1,5 +1,5 @@
 /* lua/script_format — runs a project script's format(alert, destination)
- * hook (DESIGN.md §4), in the script's own sandboxed vm through vm_pcall
+ * hook (docs/architecture.md §4), in the script's own sandboxed vm through vm_pcall
  * (count hook, memory cap), for the notifier and the dry run.
  *
  * The hook's result is handed back as text for notify_format_override():

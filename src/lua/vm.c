@@ -29,7 +29,7 @@ void vm_limits_from_config(const struct config *cfg, struct vm_limits *out)
             cfg && cfg->script_max_bytes ? cfg->script_max_bytes : DEFAULT_SCRIPT_MAX_BYTES,
         .event_max_depth =
             cfg && cfg->max_json_depth > 0 ? cfg->max_json_depth : DEFAULT_EVENT_MAX_DEPTH,
-        .lua_dir = cfg && cfg->lua_dir ? cfg->lua_dir : PERISCOPE_SOURCE_DIR "/lua",
+        .lua_dir = cfg ? cfg->lua_dir : NULL, /* without a config the caller sets it */
     };
 }
 

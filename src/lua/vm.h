@@ -37,7 +37,8 @@ struct config;
 
 /* The limits from the configuration (LUA_MEMORY_LIMIT, LUA_INSTRUCTION_LIMIT,
  * LUA_TIME_LIMIT_MS, SCRIPT_MAX_BYTES, MAX_JSON_DEPTH, LUA_DIR), defaults
- * where unset; cfg may be NULL. The strings are borrowed from cfg. */
+ * where unset; cfg may be NULL (then lua_dir is NULL: the caller sets it).
+ * The strings are borrowed from cfg. */
 void vm_limits_from_config(const struct config *cfg, struct vm_limits *out);
 
 enum vm_error_kind {

@@ -5,12 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "config.h"
 #include "notify/channel_email.h"
 #include "notify/retry.h"
 #include "notify/sign.h"
-
-#define CONNECT_TIMEOUT_MS_DEFAULT 5000L
-#define TIMEOUT_MS_DEFAULT 15000L
 
 static const struct {
     const char *name;
@@ -37,20 +35,11 @@ bool channel_uses_webhook_url(enum channel_type t)
            t == CHANNEL_TEAMS;
 }
 
-static long env_ms(const char *name, long def)
+void channel_opts_init(struct channel_opts *o, const struct config *cfg)
 {
-    const char *v = getenv(name);
-    if (!v || !*v) return def;
-    char *end;
-    long ms = strtol(v, &end, 10);
-    return (*end == '\0' && ms > 0) ? ms : def;
-}
-
-void channel_opts_init(struct channel_opts *o, bool allow_private)
-{
-    o->allow_private = allow_private;
-    o->connect_timeout_ms = env_ms("NOTIFY_CONNECT_TIMEOUT_MS", CONNECT_TIMEOUT_MS_DEFAULT);
-    o->timeout_ms = env_ms("NOTIFY_TIMEOUT_MS", TIMEOUT_MS_DEFAULT);
+    o->allow_private = cfg->allow_private_destinations;
+    o->connect_timeout_ms = cfg->notify_connect_timeout_ms;
+    o->timeout_ms = cfg->notify_timeout_ms;
 }
 
 static size_t keep_response(char *data, size_t size, size_t nmemb, void *userp)

@@ -35,13 +35,13 @@ bool channel_header_ok(const char *name, const char *value);
 
 struct channel_opts {
     bool allow_private;      /* ALLOW_PRIVATE_DESTINATIONS */
-    long connect_timeout_ms; /* default 5000 (NOTIFY_CONNECT_TIMEOUT_MS) */
-    long timeout_ms;         /* default 15000 (NOTIFY_TIMEOUT_MS) */
+    long connect_timeout_ms; /* NOTIFY_CONNECT_TIMEOUT_MS */
+    long timeout_ms;         /* NOTIFY_TIMEOUT_MS */
 };
 
-/* Reads NOTIFY_CONNECT_TIMEOUT_MS and NOTIFY_TIMEOUT_MS (test knobs) over
- * the defaults. */
-void channel_opts_init(struct channel_opts *o, bool allow_private);
+struct config;
+/* The options as cfg sets them. */
+void channel_opts_init(struct channel_opts *o, const struct config *cfg);
 
 #define CHANNEL_RESPONSE_KEEP 200
 

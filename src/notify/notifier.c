@@ -22,18 +22,9 @@
 #include "notify/throttle.h"
 #include "store/store.h"
 
-#define POLL_MS_DEFAULT 2000L
 #define IDLE_WAIT_MAX_MS 250 /* stop is noticed within this */
 #define BUSY_WAIT_MAX_MS 100 /* alerts are noticed within this while sending */
 #define ALERTS_PER_TAKE 64
-
-static long env_ms(const char *name, long def)
-{
-    const char *v = getenv(name);
-    char *end;
-    long ms = v && *v ? strtol(v, &end, 10) : def;
-    return (v && *v && (*end != '\0' || ms <= 0)) ? def : ms;
-}
 
 static void take_alerts(struct notifier *nf, int wait_ms, bool *wake)
 {
@@ -85,9 +76,9 @@ int notifier_start(struct server *srv, struct notifier **out)
     struct notifier *nf = calloc(1, sizeof *nf);
     if (!nf) return -ENOMEM;
     nf->srv = srv;
-    channel_opts_init(&nf->opts, srv->cfg->allow_private_destinations);
-    nf->poll_ms = env_ms("NOTIFY_POLL_MS", POLL_MS_DEFAULT);
-    nf->retry_base_ms = env_ms("NOTIFY_RETRY_BASE_MS", (long)RETRY_BASE_MS_DEFAULT);
+    channel_opts_init(&nf->opts, srv->cfg);
+    nf->poll_ms = srv->cfg->notify_poll_ms;
+    nf->retry_base_ms = srv->cfg->notify_retry_base_ms;
     nf->lease_ms = 4 * (nf->opts.connect_timeout_ms + nf->opts.timeout_ms) + 10000;
     nf->rng = (uint64_t)notify_now_ms() ^ ((uint64_t)getpid() << 32) ^ (uintptr_t)nf;
     atomic_init(&nf->stop, false);
@@ -95,8 +86,8 @@ int notifier_start(struct server *srv, struct notifier **out)
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) goto fail;
     nf->curl_inited = true;
     nf->multi = curl_multi_init();
-    nf->throttle = throttle_new(srv->cfg->destination_rate_per_minute,
-                                env_ms("NOTIFY_THROTTLE_WINDOW_MS", (long)THROTTLE_WINDOW_MS));
+    nf->throttle =
+        throttle_new(srv->cfg->destination_rate_per_minute, srv->cfg->notify_throttle_window_ms);
     if (!nf->multi || !nf->throttle) goto fail;
     rc = notify_format_new(srv->cfg->lua_dir, &nf->fmt, err, sizeof err);
     if (rc < 0) {

@@ -15,9 +15,9 @@
  * the registry publishes), curl handles and throttle; it uses pooled
  * store connections for short tasks only.
  *
- * Test knobs (environment, milliseconds): NOTIFY_POLL_MS,
- * NOTIFY_RETRY_BASE_MS (default 5000), NOTIFY_TIMEOUT_MS (default 15000),
- * NOTIFY_CONNECT_TIMEOUT_MS (default 5000).
+ * Its timings come from the configuration (config.h: NOTIFY_POLL_MS,
+ * NOTIFY_RETRY_BASE_MS, NOTIFY_THROTTLE_WINDOW_MS, NOTIFY_TIMEOUT_MS,
+ * NOTIFY_CONNECT_TIMEOUT_MS).
  *
  * Started after the store and the pipeline; notifier_stop (main thread)
  * stops claiming, lets in-flight requests finish (up to the request

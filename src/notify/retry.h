@@ -13,7 +13,6 @@
 #include <stdint.h>
 
 #define RETRY_MAX_ATTEMPTS 10
-#define RETRY_BASE_MS_DEFAULT 5000LL
 #define RETRY_MAX_DELAY_MS (60LL * 60 * 1000)
 
 enum retry_outcome {

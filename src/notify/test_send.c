@@ -97,7 +97,7 @@ int notify_send_test(struct server *srv, const json_t *dest, const char *project
         goto done;
     }
     struct channel_opts opts;
-    channel_opts_init(&opts, srv->cfg->allow_private_destinations);
+    channel_opts_init(&opts, srv->cfg);
     if (channel_xfer_prepare(&x, &opts, dest, "test", started, &msg, err, sizeof err) < 0) {
         *result = outcome(false, 0, notify_now_ms() - started, err);
         goto done;

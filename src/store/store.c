@@ -22,11 +22,7 @@ const char *store_migrations_dir(const struct config *cfg)
 {
     static _Thread_local char buf[4096];
     const char *kind = cfg->postgres_enabled ? "postgres" : "sqlite";
-    const char *env = getenv("MIGRATIONS_DIR");
-    if (env && *env)
-        snprintf(buf, sizeof buf, "%s/%s", env, kind);
-    else
-        snprintf(buf, sizeof buf, "%s/migrations/%s", PERISCOPE_SOURCE_DIR, kind);
+    snprintf(buf, sizeof buf, "%s/%s", cfg->migrations_dir ? cfg->migrations_dir : ".", kind);
     return buf;
 }
 

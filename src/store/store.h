@@ -33,8 +33,8 @@ struct db *store_writer(struct store *st);
 struct db *store_acquire(struct store *st);
 void store_release(struct store *st, struct db *db);
 
-/* Migrations directory for cfg's backend: $MIGRATIONS_DIR/<kind>, or
- * <source dir>/migrations/<kind>. Borrowed static buffer. */
+/* Migrations directory for cfg's backend: cfg->migrations_dir/<kind>
+ * (sqlite or postgres). Borrowed thread-local buffer. */
 const char *store_migrations_dir(const struct config *cfg);
 
 /* Readiness: borrows a pooled connection and runs SELECT 1. 0 when the

@@ -110,15 +110,11 @@ def load_fixtures(fixtures_dir):
 
 
 def fixtures_dir():
-    d = os.environ.get("PERISCOPE_FIXTURES")
-    if d and os.path.isdir(os.path.join(d, "sdk")):
-        return d
-    src = os.environ.get("PERISCOPE_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
-    for cand in (os.path.join(src, "..", "shared", "fixtures"),
-                 os.path.join(src, "..", "..", "shared", "fixtures")):
-        if os.path.isdir(os.path.join(cand, "sdk")):
-            return cand
-    raise RuntimeError("recorded SDK requests not found (set PERISCOPE_FIXTURES)")
+    """tests/fixtures of this repository: sdk/ holds the recorded requests."""
+    d = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures")
+    if not os.path.isdir(os.path.join(d, "sdk")):
+        raise RuntimeError("recorded SDK requests not found in %s" % os.path.join(d, "sdk"))
+    return d
 
 
 def python_with_sentry_sdk():

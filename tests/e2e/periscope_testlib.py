@@ -14,6 +14,9 @@ The API, kept small on purpose:
         srv.cli("project", "create", "web")   # same env and database as the server
         srv.stdout(), srv.stderr()    # what the process printed so far
 
+    Server(binary=path, cwd=dir) runs another periscope binary (an installed
+    copy) in another directory.
+
     Server(backend="postgres") runs on a fresh database of the throwaway
     cluster (created at start, dropped at stop); pg_env() returns that
     cluster's POSTGRES_* variables, or None when the suite runs without one.
@@ -140,9 +143,11 @@ def run_cli(*args, env=None, timeout=60):
 class Server:
     """A `periscope serve` process on a free port (see the module docstring)."""
 
-    def __init__(self, backend="sqlite", env=None, data_dir=None):
+    def __init__(self, backend="sqlite", env=None, data_dir=None, binary=None, cwd=None):
         assert backend in ("sqlite", "postgres")
         self.backend = backend
+        self.binary = binary or BIN  # another periscope (an installed copy)
+        self.cwd = cwd  # the directory it runs in (None: this one)
         self.port = free_port()
         self._own_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="periscope-e2e-")
@@ -197,8 +202,8 @@ class Server:
     def start(self, wait=True):
         self._out = open(os.path.join(self.data_dir, "serve.stdout"), "w+")
         self._err = open(os.path.join(self.data_dir, "serve.stderr"), "w+")
-        self.proc = subprocess.Popen([BIN, "serve"], env=self._full_env(), stdout=self._out,
-                                     stderr=self._err)
+        self.proc = subprocess.Popen([self.binary, "serve"], env=self._full_env(),
+                                     stdout=self._out, stderr=self._err, cwd=self.cwd)
         if wait:
             self.wait_healthy()
         return self

@@ -1,4 +1,4 @@
-"""Every recorded real SDK request (../shared/fixtures/sdk) replayed against
+"""Every recorded real SDK request (tests/fixtures/sdk) replayed against
 the server — same method, path, headers and body bytes, only the project id
 and key rewritten to a project made for the test — is answered 200 with its
 event id, and the events are in the database."""

@@ -1,5 +1,5 @@
 """The ingest endpoints on the wire: browser-style requests and CORS, every
-encoding, and a clear answer for every malformed request (DESIGN §2)."""
+encoding, and a clear answer for every malformed request (docs/architecture.md §2)."""
 
 import base64
 import json

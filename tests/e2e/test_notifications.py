@@ -4,7 +4,7 @@ Destinations are made through the admin API; events come in through the
 ingest endpoint (/api/<id>/store/ with X-Sentry-Auth); real local receivers
 take the messages: an HTTP server in this process (one path per
 destination) and aiosmtpd for email. Checked here, independently of the
-server: the payload shape of each type (DESIGN.md §7), the Standard
+server: the payload shape of each type (README, "Notifications"), the Standard
 Webhooks HMAC, exactly one message per alert and destination, no alert for
 a second event of an issue, a regression after resolving, the alerts API
 with deliveries and attempts, "send a test", a project's format() hook (the

@@ -177,6 +177,7 @@ class QueryApiContract:
         self.assertEqual(self.titles(pid), ["first", "third", "second"])
         self.assertEqual(self.titles(pid, sort="last_seen"), ["first", "third", "second"])
         self.assertEqual(self.titles(pid, sort="first_seen"), ["third", "second", "first"])
+        self.assertEqual(self.titles(pid, sort="count"), ["second", "first", "third"])
         self.assertEqual(self.titles(pid, sort="times_seen"), ["second", "first", "third"])
 
     def test_pagination_edges(self):

@@ -22,6 +22,7 @@ static struct vm *the_vm(void)
     if (vm) return vm;
     struct vm_limits limits;
     vm_limits_from_config(NULL, &limits);
+    limits.lua_dir = PERISCOPE_SOURCE_DIR "/lua";
     struct vm_error err;
     if (vm_new(&limits, &vm, &err) != 0) abort();
     return vm;

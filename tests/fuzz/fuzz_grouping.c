@@ -22,6 +22,7 @@ static struct script *the_grouping(void)
     if (grouping) return grouping;
     struct vm_limits limits;
     vm_limits_from_config(NULL, &limits);
+    limits.lua_dir = PERISCOPE_SOURCE_DIR "/lua";
     struct vm_error err;
     if (script_open(&limits, NULL, 0, &grouping, &err) != 0) {
         fprintf(stderr, "default grouping did not load: %s\n", err.trace);

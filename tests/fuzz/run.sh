@@ -2,8 +2,7 @@
 # Runs the libFuzzer targets in BUILD_DIR (every fuzz_* there, or those
 # named in FUZZ_TARGETS) for FUZZ_SECONDS each (default 60), FUZZ_JOBS at a
 # time (default 1), with a seed corpus made now from the events in
-# spec/fixtures (always there) and, when present, the recorded SDK requests
-# ($PERISCOPE_FIXTURES/sdk, default ../shared/fixtures/sdk). Prints
+# spec/fixtures and the recorded SDK requests (tests/fixtures/sdk). Prints
 # executions and crashes per target; exits non-zero when any target
 # crashed (the crashing inputs are kept in BUILD_DIR/fuzz-crashes/).
 set -euo pipefail
@@ -13,7 +12,7 @@ seconds=${FUZZ_SECONDS:-60}
 jobs=${FUZZ_JOBS:-1}
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
-fixtures=${PERISCOPE_FIXTURES:-$src/../shared/fixtures}/sdk
+fixtures=$src/tests/fixtures/sdk
 work=$(mktemp -d "${TMPDIR:-/tmp}/periscope-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 targets=${FUZZ_TARGETS:-$(cd "$build_dir" && ls fuzz_* 2>/dev/null | grep -v '\.' | sed 's/^fuzz_//' | tr '\n' ' ')}
@@ -53,7 +52,7 @@ put("auth", "header", ("Sentry sentry_key=%s, sentry_version=7, sentry_client=e2
 put("auth", "bearer", ("DSN http://%s@127.0.0.1:8000/42" % key).encode())
 put("auth", "path", ("/api/42/envelope/?sentry_key=%s&sentry_version=7" % key).encode())
 put("auth", "dsn", ("http://%s@127.0.0.1:8000/42" % key).encode())
-# The recorded SDK requests, when this checkout has them.
+# The recorded SDK requests.
 for meta_path in sorted(glob.glob(os.path.join(fixtures, "*.meta.json"))):
     name = os.path.basename(meta_path)[: -len(".meta.json")]
     meta = json.load(open(meta_path))
