@@ -99,11 +99,6 @@ int liveness_start(int stall_s, struct liveness **out)
     lv->stall_ms = (int64_t)(stall_s > 0 ? stall_s : 1) * 1000;
     pthread_mutex_init(&lv->mu, NULL);
     pthread_cond_init(&lv->wake, NULL);
-    metrics_describe("periscope_stage_stalls_total", "counter",
-                     "Times a pipeline worker, the writer or the notifier went STALL_TIMEOUT "
-                     "seconds busy without progress, by stage.");
-    metrics_describe("periscope_stage_stalled", "gauge",
-                     "1 while a thread of the stage is stalled (then /readyz answers 503).");
     for (size_t i = 0; i < NSTAGES; i++)
         set_gauge(STAGES[i], false);
     if (pthread_create(&lv->thread, NULL, watchdog_main, lv) != 0) {

@@ -62,15 +62,34 @@ static cJSON *values_of(cJSON *root, const char *key)
     return cJSON_IsArray(v) ? v : cJSON_GetObjectItemCaseSensitive(v, "values");
 }
 
-static void trim_tags(cJSON *tags)
+/* Characters (UTF-8 lead bytes) in s, counting no further than limit + 1. */
+static size_t chars_upto(const char *s, size_t limit)
 {
-    cJSON *tag;
-    cJSON_ArrayForEach(tag, tags)
-    {
-        if (cJSON_IsArray(tag))
-            trim_string(cJSON_GetArrayItem(tag, 1), TRIM_TAG_VALUE_CHARS);
-        else
-            trim_string(tag, TRIM_TAG_VALUE_CHARS);
+    size_t chars = 0;
+    for (; *s && chars <= limit; s++)
+        chars += ((unsigned char)*s & 0xc0) != 0x80;
+    return chars;
+}
+
+static bool too_long(const char *s, size_t limit)
+{
+    return s && strnlen(s, limit + 1) > limit && chars_upto(s, limit) > limit;
+}
+
+/* Relay drops a tag whose key or value is too long (a cut value would
+ * count as another value). Tags are a map or a list of [key, value]. */
+static void drop_long_tags(cJSON *tags)
+{
+    cJSON *tag = tags ? tags->child : NULL;
+    while (tag) {
+        cJSON *next = tag->next;
+        const cJSON *value = cJSON_IsArray(tag) ? cJSON_GetArrayItem(tag, 1) : tag;
+        const cJSON *key = cJSON_IsArray(tag) ? cJSON_GetArrayItem(tag, 0) : NULL;
+        if ((cJSON_IsString(value) && too_long(value->valuestring, TRIM_TAG_CHARS)) ||
+            (cJSON_IsString(key) && too_long(key->valuestring, TRIM_TAG_CHARS)) ||
+            (!cJSON_IsArray(tag) && too_long(tag->string, TRIM_TAG_CHARS)))
+            cJSON_Delete(cJSON_DetachItemViaPointer(tags, tag));
+        tag = next;
     }
 }
 
@@ -81,9 +100,9 @@ void normalize_trim(cJSON *event)
     cJSON *logentry = cJSON_GetObjectItemCaseSensitive(event, "logentry");
     trim_member(logentry, "formatted", TRIM_MESSAGE_CHARS);
     trim_member(logentry, "message", TRIM_MESSAGE_CHARS);
-    trim_member(event, "culprit", TRIM_TAG_VALUE_CHARS);
-    trim_member(event, "transaction", TRIM_TAG_VALUE_CHARS);
-    trim_tags(cJSON_GetObjectItemCaseSensitive(event, "tags"));
+    trim_member(event, "culprit", TRIM_CULPRIT_CHARS);
+    trim_member(event, "transaction", TRIM_CULPRIT_CHARS);
+    drop_long_tags(cJSON_GetObjectItemCaseSensitive(event, "tags"));
 
     cJSON *item;
     cJSON_ArrayForEach(item, values_of(event, "exception"))

@@ -6,8 +6,10 @@
  *   exception values                                       8192 characters
  *   exception type and module; frame abs_path, filename,
  *   module, function, raw_function, package, symbol        256
- *   tag values (a map, or a list of [key, value] pairs),
  *   culprit, transaction                                   200
+ *
+ * and drops, as Relay does, every tag (a map, or a list of [key, value]
+ * pairs) whose key or value is longer than 200 characters.
  *
  * Frames are those of exception stack traces, the event's stack trace and
  * threads' stack traces. A longer string keeps its first (limit - 3)
@@ -24,7 +26,8 @@
 
 #define TRIM_MESSAGE_CHARS 8192
 #define TRIM_SYMBOL_CHARS 256
-#define TRIM_TAG_VALUE_CHARS 200
+#define TRIM_CULPRIT_CHARS 200
+#define TRIM_TAG_CHARS 200
 
 void normalize_trim(cJSON *event);
 

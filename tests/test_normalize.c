@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "event.h"
@@ -282,7 +283,7 @@ static void test_long_fields_are_trimmed_to_relay_limits(void **state)
                    "a.a.");
     assert_trimmed(cJSON_GetObjectItem(root, "transaction"), 200, "x/x/");
     cJSON *t = cJSON_GetObjectItem(root, "tags");
-    assert_trimmed(cJSON_GetObjectItem(t, "long"), 200, "x/");
+    assert_null(cJSON_GetObjectItem(t, "long")); /* dropped, as Relay drops it */
     assert_string_equal(cJSON_GetObjectItem(t, "short")->valuestring, "eu");
     cJSON *e = cJSON_GetArrayItem(
         cJSON_GetObjectItem(cJSON_GetObjectItem(root, "exception"), "values"), 0);
@@ -296,21 +297,57 @@ static void test_long_fields_are_trimmed_to_relay_limits(void **state)
     free_event(n);
     cJSON_free(text);
 
-    /* At the limit: untouched. */
+    /* At the limit: untouched; past it, a tag in the list form goes too. */
     char *exact = repeat("b", 8192);
-    char json[9000];
-    snprintf(json, sizeof json, "{\"message\": \"%s\", \"tags\": [[\"k\", \"%.*s\"]]}", exact, 300,
-             exact);
+    char json[9200];
+    snprintf(json, sizeof json,
+             "{\"message\": \"%s\", \"tags\": [[\"k\", \"%.*s\"], [\"at\", \"%.*s\"]]}", exact, 201,
+             exact, 200, exact);
     n = normalized(json);
     assert_string_equal(cJSON_GetObjectItem(n->json, "message")->valuestring, exact);
-    assert_trimmed(
-        cJSON_GetArrayItem(cJSON_GetArrayItem(cJSON_GetObjectItem(n->json, "tags"), 0), 1), 200,
-        "bbb");
+    cJSON *list = cJSON_GetObjectItem(n->json, "tags");
+    assert_int_equal(cJSON_GetArraySize(list), 1);
+    assert_string_equal(cJSON_GetArrayItem(cJSON_GetArrayItem(list, 0), 0)->valuestring, "at");
     free_event(n);
     free(exact);
     free(big);
     free(wide);
     free(path);
+}
+
+/* The old formatting rescanned for ')' at every "%(" and walked the params
+ * list from its head at every "%s": quadratic in the template. */
+static void test_params_formatting_is_linear(void **state)
+{
+    (void)state;
+    char *opens = repeat("%(", 100000), *specs = repeat("%s", 100000);
+    cJSON *a = cJSON_CreateObject(), *le = cJSON_AddObjectToObject(a, "logentry");
+    cJSON_AddStringToObject(le, "message", opens);
+    cJSON *named = cJSON_AddObjectToObject(le, "params");
+    cJSON_AddStringToObject(named, "x", "y");
+    cJSON *b = cJSON_CreateObject(), *le2 = cJSON_AddObjectToObject(b, "logentry");
+    cJSON_AddStringToObject(le2, "message", specs);
+    cJSON *list = cJSON_AddArrayToObject(le2, "params");
+    for (int i = 0; i < 100000; i++)
+        cJSON_AddItemToArray(list, cJSON_CreateNumber(i));
+    char *texts[] = {cJSON_PrintUnformatted(a), cJSON_PrintUnformatted(b)};
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    for (int i = 0; i < 2; i++) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        struct ingest_event *n = normalized(texts[i]);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        if (s > 5) fail_msg("template %d took %.1f s", i, s); /* quadratic: minutes */
+        const char *formatted = str_at(n->json, "logentry", "formatted");
+        assert_non_null(formatted);
+        assert_true(strlen(formatted) <= 8192);
+        free_event(n);
+        cJSON_free(texts[i]);
+    }
+    free(opens);
+    free(specs);
 }
 
 int main(void)
@@ -329,6 +366,7 @@ int main(void)
         cmocka_unit_test(test_event_id_environment_and_release),
         cmocka_unit_test(test_non_object_event_is_rejected),
         cmocka_unit_test(test_long_fields_are_trimmed_to_relay_limits),
+        cmocka_unit_test(test_params_formatting_is_linear),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
