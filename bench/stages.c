@@ -7,9 +7,9 @@
  * reports the median of the three means. Prints a table to stderr and one
  * line "STAGES {json}" to stdout (bench/bench.py reads it).
  *
- * Uses the project's own modules (normalize, compress, grouping, lua/script,
- * lua/event_table, worker, writer_batch, store) exactly as the server does;
- * the SQLite stage writes to a throwaway DATA_DIR. */
+ * Uses the project's own modules (normalize, scrub, compress, grouping,
+ * lua/script, lua/event_table, worker, writer_batch, store) exactly as the
+ * server does; the SQLite stage writes to a throwaway DATA_DIR. */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <ftw.h>
@@ -28,8 +28,10 @@
 #include "lua/event_table.h"
 #include "lua/grouping_memo.h"
 #include "lua/script.h"
+#include "lua/script_scrub.h"
 #include "lua/vm.h"
 #include "normalize.h"
+#include "scrub.h"
 #include "store/events_write.h"
 #include "store/projects.h"
 #include "store/store.h"
@@ -48,6 +50,7 @@ struct input {
 struct ctx {
     struct config cfg;
     struct script *script; /* the default grouping, no project hooks */
+    struct script *scrub_script; /* a scrub hook that changes nothing */
     struct grouping_memo *memo; /* for the digest stage */
     struct worker_ctx *worker;
     struct store *store;
@@ -162,6 +165,40 @@ static int stage_memo_key(struct ctx *c, const struct input *in, double *ns)
     *ns += now_ns() - t;
     event_free(ev);
     return 0;
+}
+
+/* The built-in personal data scrubbing with the default rules on the
+ * normalized tree (what every event pays before grouping). */
+static int stage_scrub(struct ctx *c, const struct input *in, double *ns)
+{
+    (void)c;
+    struct ingest_event *ev = fresh_event(in, 1);
+    if (ev == NULL)
+        return -EINVAL;
+    double t = now_ns();
+    int rc = scrub_event(NULL, ev->json);
+    *ns += now_ns() - t;
+    event_free(ev);
+    return rc < 0 ? rc : 0;
+}
+
+/* What a project's scrub hook costs at least: the whole event into Lua and
+ * back into a cJSON tree (the hook itself does nothing). */
+static int stage_scrub_hook(struct ctx *c, const struct input *in, double *ns)
+{
+    if (c->scrub_script == NULL)
+        return -ENOENT;
+    struct ingest_event *ev = fresh_event(in, 1);
+    if (ev == NULL)
+        return -EINVAL;
+    cJSON *out = NULL;
+    struct vm_error err;
+    double t = now_ns();
+    int rc = script_scrub(c->scrub_script, ev->json, &out, &err);
+    *ns += now_ns() - t;
+    cJSON_Delete(out);
+    event_free(ev);
+    return rc == 1 ? 0 : -EIO;
 }
 
 static int stage_c_grouping(struct ctx *c, const struct input *in, double *ns)
@@ -325,6 +362,8 @@ static const struct {
     {"Lua event table (grouping fields)", stage_lua_table, 0},
     {"Lua default grouping (table+walk+hash)", stage_lua_grouping, 0},
     {"grouping memo digest (a miss's extra)", stage_memo_key, 0},
+    {"scrub (default rules)", stage_scrub, 0},
+    {"scrub hook (empty; table and back)", stage_scrub_hook, 0},
     {"C fallback grouping", stage_c_grouping, 0},
     {"parameterize (exception value)", stage_parameterize, 0},
     {"hash (MD5 of components)", stage_hash, 0},
@@ -385,6 +424,9 @@ static int ctx_open(struct ctx *c, char *dir_template)
             rc = -ENOMEM;
         else if (script_open(&lim, NULL, 0, &c->script, &verr) != 0)
             fprintf(stderr, "bench_stages: Lua grouping unavailable: %s\n", verr.message);
+        static const char hook[] = "return { scrub = function(event) end }";
+        if (c->script && script_open(&lim, hook, sizeof hook - 1, &c->scrub_script, &verr) != 0)
+            fprintf(stderr, "bench_stages: scrub hook unavailable: %s\n", verr.message);
     }
     if (rc != 0)
         fprintf(stderr, "bench_stages: setup failed: %s (%d)\n", err, rc);
@@ -479,6 +521,7 @@ int main(int argc, char **argv)
     printf("]}\n");
 
     script_close(c.script);
+    script_close(c.scrub_script);
     grouping_memo_free(c.memo);
     worker_ctx_free(c.worker);
     store_close(c.store);

@@ -26,6 +26,8 @@ struct auth_cache {
     auth_lookup_fn lookup;
     void *ctx;
     int ttl_ms;
+    uint64_t generation; /* bumped by auth_cache_clear; a lookup that began before does
+                          * not store its (maybe stale) answer */
     struct auth_slot slots[AUTH_CACHE_SLOTS];
 };
 
@@ -85,6 +87,7 @@ int auth_cache_resolve(struct auth_cache *c, const char *key, int64_t *project_i
         pthread_mutex_unlock(&c->mu);
         return found ? 0 : -ENOENT;
     }
+    uint64_t generation = c->generation;
     pthread_mutex_unlock(&c->mu);
 
     int64_t pid = 0;
@@ -93,13 +96,24 @@ int auth_cache_resolve(struct auth_cache *c, const char *key, int64_t *project_i
     if (rc != 0 && rc != -ENOENT) return rc; /* database trouble: do not remember it */
 
     pthread_mutex_lock(&c->mu);
-    memcpy(s->key, k, sizeof(k));
-    s->found = rc == 0;
-    s->project_id = pid;
-    s->rate_limit = rl;
-    s->expires_ms = monotonic_ms() + c->ttl_ms;
+    if (c->generation == generation) {
+        memcpy(s->key, k, sizeof(k));
+        s->found = rc == 0;
+        s->project_id = pid;
+        s->rate_limit = rl;
+        s->expires_ms = monotonic_ms() + c->ttl_ms;
+    }
     pthread_mutex_unlock(&c->mu);
     *project_id = pid;
     *rate_limit = rl;
     return rc;
+}
+
+void auth_cache_clear(struct auth_cache *c)
+{
+    pthread_mutex_lock(&c->mu);
+    c->generation++;
+    for (size_t i = 0; i < AUTH_CACHE_SLOTS; i++)
+        c->slots[i].key[0] = '\0';
+    pthread_mutex_unlock(&c->mu);
 }

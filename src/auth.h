@@ -4,10 +4,11 @@
  * Key sources, first found wins: X-Sentry-Auth, Authorization: Sentry …,
  * the query's sentry_key, the envelope header's dsn. The parsers are pure
  * and take untrusted text (fuzzed). The key cache maps public key → project
- * and its quota for a few seconds (so a revoked key stops working quickly)
- * and falls back to the store on a miss; it is thread-safe (one mutex held
- * only around the table, never across the database lookup). Keys are
- * compared in constant time. */
+ * and its quota for a few seconds and falls back to the store on a miss;
+ * a revocation clears it (auth_cache_clear: at once on the node that
+ * revoked, through LISTEN/NOTIFY on the others). It is thread-safe (one
+ * mutex held only around the table, never across the database lookup).
+ * Keys are compared in constant time. */
 #ifndef PERISCOPE_AUTH_H
 #define PERISCOPE_AUTH_H
 
@@ -49,6 +50,10 @@ void auth_cache_free(struct auth_cache *c);
  * flood of bad keys does not reach the database). 0, -ENOENT, or the
  * lookup's error (not cached). */
 int auth_cache_resolve(struct auth_cache *c, const char *key, int64_t *project_id, int *rate_limit);
+
+/* Forgets every entry, and any answer of a lookup still under way (so a
+ * key revoked just now is never cached as active). */
+void auth_cache_clear(struct auth_cache *c);
 
 /* The lookup over the store: store_acquire, keys_lookup, store_release.
  * ctx is the struct store *. */

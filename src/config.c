@@ -17,7 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include "secretbox.h"
 
 /* The configured install prefix's share/periscope (CMake sets it). */
 #ifndef PERISCOPE_DATADIR
@@ -29,7 +31,10 @@
 #define GIB (MIB * 1024)
 
 #define ADMIN_KEY_RANDOM_BYTES 32
+/* An admin key shorter than this is refused: it could be guessed. */
+#define ADMIN_KEY_MIN_CHARS 32
 #define ADMIN_KEY_FILE "admin.key"
+#define SECRETS_KEY_FILE "secret.key"
 #define VALUE_ECHO_MAX 40 /* how much of a bad value the error line repeats */
 
 static char sqlite_path_buf[PATH_MAX];
@@ -246,6 +251,9 @@ static int load_limits(struct config *c, char *err, size_t errlen)
     if ((rc = env_size("MAX_ENVELOPE_BYTES", 100 * MIB, 1024, &c->max_envelope_bytes, err, errlen)))
         return rc;
     if ((rc = env_size("MAX_EVENT_BYTES", MIB, 1024, &c->max_event_bytes, err, errlen))) return rc;
+    if ((rc = env_size("INGEST_MEMORY_LIMIT", 512 * MIB, 4 * MIB, &c->ingest_memory_bytes, err,
+                       errlen)))
+        return rc;
     return env_int("MAX_JSON_DEPTH", 64, 1, 1000, &c->max_json_depth, err, errlen);
 }
 
@@ -369,6 +377,22 @@ static int load_misc(struct config *c, char *err, size_t errlen)
     if ((rc = env_bool("DEBUG", false, &c->debug, err, errlen))) return rc;
     c->admin_key = env("API_SECRET_KEY_ADMIN");
     c->admin_key_generated = false;
+    if (c->admin_key && strlen(c->admin_key) < ADMIN_KEY_MIN_CHARS) {
+        /* Not bad(): the line must not repeat the key. */
+        snprintf(err, errlen,
+                 "invalid API_SECRET_KEY_ADMIN: at least %d characters required (e.g. `openssl "
+                 "rand -hex 32`)",
+                 ADMIN_KEY_MIN_CHARS);
+        return -EINVAL;
+    }
+    const char *sk = env("SECRETS_KEY");
+    c->secrets_key_set = sk != NULL;
+    if (sk && secretbox_key_parse(sk, c->secrets_key) != 0) {
+        snprintf(err, errlen,
+                 "invalid SECRETS_KEY: expected 64 hex digits (e.g. `openssl rand "
+                 "-hex 32`)");
+        return -EINVAL;
+    }
     return 0;
 }
 
@@ -386,7 +410,15 @@ int config_load(struct config *cfg, char *err, size_t errlen)
     return load_paths(cfg, err, errlen);
 }
 
-/* mkdir -p, mode 0750 for what it creates. */
+/* mkdir, mode 0700 whatever the umask; an existing directory is fine. */
+static int mkdir_private(const char *path)
+{
+    if (mkdir(path, 0700) != 0) return errno == EEXIST ? 0 : -errno;
+    return chmod(path, 0700) == 0 ? 0 : -errno;
+}
+
+/* mkdir -p, mode 0700 for what it creates (DATA_DIR holds the database
+ * and the keys). */
 static int mkdirs(const char *path)
 {
     char buf[PATH_MAX];
@@ -396,10 +428,12 @@ static int mkdirs(const char *path)
     for (char *p = buf + 1; *p; p++) {
         if (*p != '/') continue;
         *p = '\0';
-        if (mkdir(buf, 0750) != 0 && errno != EEXIST) return -errno;
+        int rc = mkdir_private(buf);
+        if (rc) return rc;
         *p = '/';
     }
-    if (mkdir(buf, 0750) != 0 && errno != EEXIST) return -errno;
+    int rc = mkdir_private(buf);
+    if (rc) return rc;
     struct stat st;
     if (stat(buf, &st) != 0) return -errno;
     return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
@@ -450,17 +484,21 @@ int config_prepare_data_dir(const struct config *cfg, char *err, size_t errlen)
     return rc;
 }
 
+/* DATA_DIR/name into path[PATH_MAX]: 0, or -ENAMETOOLONG with err set. */
+static int data_file(const struct config *cfg, const char *name, char *path, char *err,
+                     size_t errlen)
+{
+    if ((size_t)snprintf(path, PATH_MAX, "%s/%s", cfg->data_dir, name) < PATH_MAX) return 0;
+    snprintf(err, errlen, "DATA_DIR path too long");
+    return -ENAMETOOLONG;
+}
+
 int config_resolve_admin_key(struct config *cfg, char *err, size_t errlen)
 {
     char path[PATH_MAX];
     int rc = config_prepare_data_dir(cfg, err, errlen);
     if (rc || cfg->admin_key) return rc;
-
-    if ((size_t)snprintf(path, sizeof path, "%s/%s", cfg->data_dir, ADMIN_KEY_FILE) >=
-        sizeof path) {
-        snprintf(err, errlen, "DATA_DIR path too long");
-        return -ENAMETOOLONG;
-    }
+    if ((rc = data_file(cfg, ADMIN_KEY_FILE, path, err, errlen))) return rc;
     rc = read_key_file(path, admin_key_buf, sizeof admin_key_buf);
     if (rc == -ENOENT) {
         rc = write_key_file(path, admin_key_buf, sizeof admin_key_buf);
@@ -469,11 +507,35 @@ int config_resolve_admin_key(struct config *cfg, char *err, size_t errlen)
         else if (rc == -EEXIST)
             rc = read_key_file(path, admin_key_buf, sizeof admin_key_buf);
     }
+    if (rc == 0 && strlen(admin_key_buf) < ADMIN_KEY_MIN_CHARS) {
+        snprintf(err, errlen, "admin key file %s: at least %d characters required", path,
+                 ADMIN_KEY_MIN_CHARS);
+        return -EINVAL;
+    }
     if (rc) {
         snprintf(err, errlen, "admin key file %s: %s", path,
                  rc == -EINVAL ? "empty" : strerror(-rc));
         return rc;
     }
     cfg->admin_key = admin_key_buf;
+    return 0;
+}
+
+int config_resolve_secrets_key(struct config *cfg, char *err, size_t errlen)
+{
+    char path[PATH_MAX], text[256];
+    if (cfg->secrets_key_set) return 0;
+    int rc = data_file(cfg, SECRETS_KEY_FILE, path, err, errlen);
+    if (rc) return rc;
+    rc = read_key_file(path, text, sizeof text);
+    if (rc == -ENOENT) return 0; /* optional: secrets stay in clear */
+    if (rc == 0 && secretbox_key_parse(text, cfg->secrets_key) != 0) rc = -EINVAL;
+    OPENSSL_cleanse(text, sizeof text);
+    if (rc) {
+        snprintf(err, errlen, "secrets key file %s: %s", path,
+                 rc == -EINVAL ? "expected 64 hex digits" : strerror(-rc));
+        return rc;
+    }
+    cfg->secrets_key_set = true;
     return 0;
 }

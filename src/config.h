@@ -39,8 +39,14 @@ struct config {
     int http_threads;            /* HTTP_THREADS, default: number of cores */
 
     /* admin */
-    const char *admin_key; /* API_SECRET_KEY_ADMIN, or generated into DATA_DIR/admin.key */
+    const char *admin_key; /* API_SECRET_KEY_ADMIN (>= 32 characters), or generated into
+                            * DATA_DIR/admin.key */
     bool admin_key_generated;
+    /* Seals destination secrets at rest (secretbox.h): SECRETS_KEY (64 hex
+     * digits), else the file DATA_DIR/secret.key when it exists; none:
+     * stored in clear. */
+    bool secrets_key_set;
+    unsigned char secrets_key[32];
 
     /* storage */
     const char *data_dir;       /* DATA_DIR, default ./data */
@@ -67,10 +73,12 @@ struct config {
     int shutdown_timeout_s;    /* SHUTDOWN_TIMEOUT: SIGTERM to exit at most, default 30 */
 
     /* limits (bytes) */
-    size_t max_body_bytes;     /* MAX_BODY_BYTES, default 20 MiB (compressed) */
-    size_t max_envelope_bytes; /* MAX_ENVELOPE_BYTES, default 100 MiB (decompressed) */
-    size_t max_event_bytes;    /* MAX_EVENT_BYTES, default 1 MiB per event item */
-    int max_json_depth;        /* MAX_JSON_DEPTH, default 64 */
+    size_t max_body_bytes;      /* MAX_BODY_BYTES, default 20 MiB (compressed) */
+    size_t max_envelope_bytes;  /* MAX_ENVELOPE_BYTES, default 100 MiB (decompressed) */
+    size_t max_event_bytes;     /* MAX_EVENT_BYTES, default 1 MiB per event item */
+    int max_json_depth;         /* MAX_JSON_DEPTH, default 64 */
+    size_t ingest_memory_bytes; /* INGEST_MEMORY_LIMIT, default 512 MiB: decoded bodies and
+                                 * parsed events held across every request and the queue */
 
     /* Lua */
     size_t lua_memory_bytes;    /* LUA_MEMORY_LIMIT, default 16 MiB per state */
@@ -100,13 +108,18 @@ struct config {
  * message naming the variable in err. */
 int config_load(struct config *cfg, char *err, size_t errlen);
 
-/* Creates DATA_DIR (and its parents) when absent. Returns 0 or a negative
- * errno with a message in err. */
+/* Creates DATA_DIR (and its parents) when absent, mode 0700. Returns 0 or
+ * a negative errno with a message in err. */
 int config_prepare_data_dir(const struct config *cfg, char *err, size_t errlen);
 
 /* Creates DATA_DIR and resolves the admin key: API_SECRET_KEY_ADMIN, else
  * DATA_DIR/admin.key (created mode 0600 with a random key when absent).
  * Returns 0 or a negative errno with a message in err. */
 int config_resolve_admin_key(struct config *cfg, char *err, size_t errlen);
+
+/* Without SECRETS_KEY, reads DATA_DIR/secret.key when it exists into
+ * cfg->secrets_key. 0, or a negative errno with a message in err (a file
+ * that is not 64 hex digits is -EINVAL). */
+int config_resolve_secrets_key(struct config *cfg, char *err, size_t errlen);
 
 #endif

@@ -1,6 +1,7 @@
 /* decompress — streaming decoders with a running output cap (decompress.h). */
 #include "decompress.h"
 
+#include <assert.h>
 #include <brotli/decode.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -9,6 +10,7 @@
 #include <strings.h>
 #include <zlib.h>
 #include <zstd.h>
+#include "membudget.h"
 
 #define DECOMP_INITIAL_BYTES (64 * 1024)
 /* zstd frames may ask for a window of up to 2 GiB; 16 MiB covers every
@@ -28,6 +30,7 @@ struct decomp {
     z_stream z;
     BrotliDecoderState *br;
     ZSTD_DCtx *zstd;
+    struct membudget *budget; /* NULL: none; else cap is taken from it */
 };
 
 int decomp_encoding_parse(const char *header, enum decomp_encoding *out)
@@ -78,7 +81,19 @@ void decomp_free(struct decomp *d)
     if (d->br) BrotliDecoderDestroyInstance(d->br);
     ZSTD_freeDCtx(d->zstd);
     free(d->buf);
+    if (d->budget) membudget_give(d->budget, d->cap);
     free(d);
+}
+
+void decomp_set_budget(struct decomp *d, struct membudget *b)
+{
+    assert(d->cap == 0 && !d->budget);
+    d->budget = b;
+}
+
+size_t decomp_held(const struct decomp *d)
+{
+    return d->cap;
 }
 
 /* Makes room for at least one more output byte; -E2BIG once the output is
@@ -90,7 +105,16 @@ static int ensure_room(struct decomp *d)
     size_t limit = d->max_out + 1;
     size_t ncap = d->cap ? d->cap * 2 : DECOMP_INITIAL_BYTES;
     if (ncap > limit || ncap < d->cap) ncap = limit;
+    /* realloc may copy into a new block before freeing the old one: both
+     * are counted while it runs. */
+    if (d->budget && ncap > d->budget->limit - d->cap) {
+        /* More than the whole budget: this body can never be held. */
+        if (d->budget->limit - d->cap <= d->cap) return -E2BIG;
+        ncap = d->budget->limit - d->cap;
+    }
+    if (d->budget && membudget_take(d->budget, ncap) != 0) return -EAGAIN;
     char *nbuf = realloc(d->buf, ncap + 1); /* + 1: the NUL of decomp_data */
+    if (d->budget) membudget_give(d->budget, nbuf ? d->cap : ncap);
     if (!nbuf) return -ENOMEM;
     d->buf = nbuf;
     d->cap = ncap;
@@ -269,6 +293,7 @@ const char *decomp_data(const struct decomp *d, size_t *len)
 
 char *decomp_take(struct decomp *d, size_t *len)
 {
+    assert(!d->budget); /* the budget would lose track of the buffer */
     char *b = d->buf;
     *len = d->len;
     if (b) b[d->len] = '\0';

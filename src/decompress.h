@@ -9,7 +9,8 @@
  * of output, whatever the input claims: a bomb stops at the cap.
  *
  * Errors: -E2BIG the decoded size passed max_out (→ 413), -EBADMSG corrupt
- * or truncated stream (→ 400), -ENOTSUP unknown encoding (→ 415), -ENOMEM. */
+ * or truncated stream (→ 400), -ENOTSUP unknown encoding (→ 415), -ENOMEM,
+ * -EAGAIN the memory budget (decomp_set_budget) refused more room. */
 #ifndef PERISCOPE_DECOMPRESS_H
 #define PERISCOPE_DECOMPRESS_H
 
@@ -32,6 +33,16 @@ int decomp_encoding_parse(const char *header, enum decomp_encoding *out);
 /* Starts a decoder whose output may not exceed max_out bytes. 0 or -ENOMEM. */
 int decomp_new(enum decomp_encoding enc, size_t max_out, struct decomp **out);
 void decomp_free(struct decomp *d);
+
+struct membudget;
+/* Takes every byte of output room from b before allocating it, and gives
+ * it back at decomp_free (b is borrowed and must outlive d). Call before
+ * the first feed. A budgeted decoder's buffer cannot be handed over
+ * (decomp_take). */
+void decomp_set_budget(struct decomp *d, struct membudget *b);
+
+/* Bytes of output room the decoder holds now (what it took from its budget). */
+size_t decomp_held(const struct decomp *d);
 
 /* Decodes the next len input bytes, appending to the output. 0 or an error
  * (see above); after an error the decoder only accepts decomp_free. */

@@ -9,6 +9,7 @@
 #include "event_stored.h"
 #include "normalize.h"
 #include "grouping/fallback.h"
+#include "lua/script_scrub.h"
 #include "notify/alert_data.h"
 #include "notify/format.h"
 #include "notify/format_hook.h"
@@ -48,10 +49,29 @@ static struct ingest_event *event_from(const struct dryrun_input *in)
     return ev;
 }
 
-/* normalize → script (filter, grouping, hash) → C fallback, as the worker. */
-static int group(struct script *s, struct ingest_event *ev, json_t *result, json_t *errors)
+/* The scrubbed event as stored, into result.event; scrub errors into errors. */
+static int scrub(struct script *s, const struct dryrun_input *in, struct ingest_event *ev,
+                 json_t *result, json_t *errors)
+{
+    struct script_scrub_result res;
+    int rc = script_scrub_event(s, in->scrub, ev, &res);
+    if (rc < 0) return rc;
+    if (res.hook_failed) add_error(s, errors, "scrub", &res.error);
+    char *text = cJSON_PrintUnformatted(ev->json);
+    json_t *event = text ? json_loads(text, 0, NULL) : NULL;
+    free(text);
+    json_object_set_new(result, "scrubbed", json_integer(res.scrubbed));
+    json_object_set_new(result, "event", event ? event : json_null());
+    return 0;
+}
+
+/* normalize → scrub → script (filter, grouping, hash) → C fallback, as the
+ * worker. */
+static int group(struct script *s, const struct dryrun_input *in, struct ingest_event *ev,
+                 json_t *result, json_t *errors)
 {
     int rc = normalize_event(ev);
+    if (rc == 0) rc = scrub(s, in, ev, result, errors);
     if (rc != 0) return rc;
     struct script_result res;
     rc = script_run(s, ev->json, true, &res);
@@ -168,7 +188,7 @@ int dryrun_run(struct script *s, const struct dryrun_input *in, json_t **out)
     json_t *result = json_object(), *errors = json_array();
     int rc = -ENOMEM;
     if (!ev || !result || !errors) goto fail;
-    if ((rc = group(s, ev, result, errors)) != 0) goto fail;
+    if ((rc = group(s, in, ev, result, errors)) != 0) goto fail;
     json_object_set_new(result, "issue_id", json_null());
     if ((rc = notifications(s, in, ev, result, errors)) != 0) goto fail;
     json_object_set_new(result, "errors", errors);

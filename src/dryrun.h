@@ -2,7 +2,9 @@
  * anything: the admin API's POST …/script/test and `periscope rules check`.
  *
  * It runs the pipeline's own steps in the pipeline's order — normalize_event
- * (normalize.h), then the script's filter, grouping and hash (script_run,
+ * (normalize.h), the personal data scrubbing (the project's rules, then the
+ * script's scrub hook: lua/script_scrub.h, the call lua_runtime_scrub
+ * makes), then the script's filter, grouping and hash (script_run,
  * the call lua_runtime_process makes), then the C fallback grouping when
  * even the default Lua grouping fails, as the worker does — so the hash it
  * reports is the one a real ingest stores. Then, unless the event was
@@ -21,17 +23,22 @@
 
 #include "lua/script.h"
 
+struct scrub_rules;
+
 struct dryrun_input {
     int64_t project_id;
-    const char *project_name; /* for the notifications; borrowed */
-    const cJSON *event;       /* the event as an SDK sends it; borrowed, not modified */
-    const char *format_type;  /* one destination type, or NULL: every type */
-    const char *lua_dir;      /* the server's Lua modules (periscope/format.lua) */
-    const char *public_url;   /* for links in the notifications */
+    const char *project_name;        /* for the notifications; borrowed */
+    const cJSON *event;              /* the event as an SDK sends it; borrowed, not modified */
+    const char *format_type;         /* one destination type, or NULL: every type */
+    const char *lua_dir;             /* the server's Lua modules (periscope/format.lua) */
+    const char *public_url;          /* for links in the notifications */
+    const struct scrub_rules *scrub; /* the project's scrubbing rules; NULL: the defaults */
 };
 
 /* *out (caller owns): {"filtered", "components", "hash", "title",
- * "culprit", "issue_id": null, "notifications": {type: body}, "errors":
+ * "culprit", "issue_id": null, "scrubbed" (values the built-in rules
+ * replaced or removed), "event" (the event as it would be stored:
+ * normalized and scrubbed), "notifications": {type: body}, "errors":
  * [{"hook", "kind", "message", "line"}]}. A body is the JSON a webhook
  * receives, {"subject", "text", "html"} for email. Returns 0 (script
  * problems are in "errors"), -EINVAL for an event that is not a JSON

@@ -174,6 +174,20 @@ fail:
     return rc;
 }
 
+int envelope_header_dsn(const char *line, size_t len, char *dsn, size_t dsn_size)
+{
+    json_t *h = parse_object(line, len);
+    if (!h) return -EBADMSG;
+    json_t *v = json_object_get(h, "dsn");
+    int rc = -ENOENT;
+    if (json_is_string(v) && json_string_length(v) < dsn_size) {
+        memcpy(dsn, json_string_value(v), json_string_length(v) + 1);
+        rc = 0;
+    }
+    json_decref(h);
+    return rc;
+}
+
 void envelope_free(struct envelope *env)
 {
     json_decref(env->header);

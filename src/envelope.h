@@ -58,6 +58,12 @@ int envelope_parse(const char *buf, size_t len, struct envelope *env, const char
 
 void envelope_free(struct envelope *env);
 
+/* The "dsn" of an envelope header line (line[0..len), the newline left
+ * out), copied NUL-terminated into dsn: 0, -ENOENT when the header has no
+ * dsn string (or a longer one than dsn_size - 1), -EBADMSG when the line
+ * is not a JSON object. Ingest reads it before the rest of the body. */
+int envelope_header_dsn(const char *line, size_t len, char *dsn, size_t dsn_size);
+
 /* Metric label of an item type: "event", "transaction", …, "other". */
 const char *envelope_item_type_name(enum envelope_item_type t);
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <openssl/rand.h>
+#include "membudget.h"
 
 struct ingest_event *event_new(void)
 {
@@ -22,7 +23,14 @@ void event_free(struct ingest_event *ev)
     free(ev->release);
     free(ev->payload);
     free(ev->tags);
+    event_release_budget(ev);
     free(ev);
+}
+
+void event_release_budget(struct ingest_event *ev)
+{
+    if (ev->budget && ev->budget_bytes) membudget_give(ev->budget, ev->budget_bytes);
+    ev->budget_bytes = 0;
 }
 
 const char *event_grouping_name(enum event_grouping g)

@@ -9,7 +9,9 @@
  * What is stored is the event JSON exactly as received (raw), zstd
  * compressed; readers normalize it again with the row's event_id and
  * received_at (event_stored.h), which yields the same JSON the worker's
- * normalized tree prints to — so no worker prints the tree. */
+ * normalized tree prints to — so no worker prints the tree. Except when
+ * scrubbing (scrub.h) changed the tree: then the raw bytes are dropped and
+ * the printed, scrubbed normalized tree is stored instead. */
 #ifndef PERISCOPE_EVENT_H
 #define PERISCOPE_EVENT_H
 
@@ -17,6 +19,7 @@
 #include <cjson/cJSON.h>
 
 struct ack;
+struct membudget;
 
 /* What made an event's grouping hash: the built-in grouping (the Lua
  * default, or its memo), the project script's fingerprint(), or the C
@@ -33,10 +36,14 @@ struct ingest_event {
     int64_t received_at_ms; /* receive time, ms since the epoch */
     cJSON *json;            /* owned: the event object as sent (normalized by the worker) */
     char *raw;              /* owned, may be NULL: the event JSON bytes as received (the
-                             * item's bytes); the worker stores these, compressed */
+                             * item's bytes); the worker stores these, compressed, unless
+                             * scrubbing changed the event (then it frees them) */
     size_t raw_len;
-    size_t queued_bytes;    /* what ingest added to srv->events_queued_bytes for it (0: none) */
-    struct ack *ack;        /* NULL in ACK_MODE=queue; else the request waiting for commit */
+    size_t queued_bytes;      /* what ingest added to srv->events_queued_bytes for it (0: none) */
+    struct ack *ack;          /* NULL in ACK_MODE=queue; else the request waiting for commit */
+    struct membudget *budget; /* borrowed, may be NULL: what budget_bytes were taken from */
+    size_t budget_bytes;      /* the tree and raw copy's share of the ingest memory budget,
+                               * given back once they are freed (event_release_budget) */
 
     /* Filled by the pipeline worker (owned, freed by event_free). */
     char hash[33];           /* MD5 hex of the grouping components */
@@ -55,8 +62,13 @@ struct ingest_event {
 
 /* Allocates a zeroed event; NULL on allocation failure. */
 struct ingest_event *event_new(void);
-/* Frees the event and everything it owns (not the ack). NULL is fine. */
+/* Frees the event and everything it owns (not the ack), and gives back
+ * its share of the memory budget. NULL is fine. */
 void event_free(struct ingest_event *ev);
+
+/* Gives the event's budget_bytes back (once its tree and raw bytes are
+ * freed; idempotent). */
+void event_release_budget(struct ingest_event *ev);
 
 /* "default", "script" or "fallback"; static. */
 const char *event_grouping_name(enum event_grouping g);

@@ -7,6 +7,7 @@
 
 #include "event.h"
 #include "normalize.h"
+#include "utf8.h"
 #include "store/events_read.h"
 
 int event_stored_normalize(const char *raw, size_t len, const uint8_t event_id[16],
@@ -54,5 +55,14 @@ int event_stored_json(struct db *db, int64_t project_id, const uint8_t event_id[
     if (!*json)
         return -ENOMEM;
     *len = strlen(*json);
-    return 0;
+    /* Stored before ingest repaired UTF-8: repaired on the way out. */
+    char *fixed;
+    size_t fixed_len;
+    rc = utf8_repair(*json, *len, &fixed, &fixed_len);
+    if (rc != 0) {
+        free(*json);
+        *json = fixed;
+        *len = fixed_len;
+    }
+    return rc < 0 ? rc : 0;
 }

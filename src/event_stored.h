@@ -7,6 +7,9 @@
  * normalize to the same members and values; only message/logentry may
  * move to the end.
  *
+ * Text that is not valid UTF-8 (stored before ingest repaired it) comes
+ * out with U+FFFD in its place.
+ *
  * Any thread, on a connection the caller holds. Returns 0 or a negative
  * errno: -ENOENT no such event in that project, -EIO payload corrupt or not
  * a JSON object, -E2BIG, -ENOMEM. */

@@ -26,35 +26,59 @@ static size_t string_end(const char *p, size_t i, size_t len)
     return len;
 }
 
-int jsoncheck_depth(const char *p, size_t len, int max_depth)
+int jsoncheck_measure(const char *p, size_t len, int max_depth, size_t *tree_bytes)
 {
     int depth = 0;
+    size_t commas = 0, containers = 0, strings = 0;
     for (size_t i = 0; i < len; i++) {
         switch (p[i]) {
-        case '"': i = string_end(p, i + 1, len); break;
+        case '"':
+            strings++;
+            i = string_end(p, i + 1, len);
+            break;
         case '[':
         case '{':
-            if (++depth > max_depth)
-                return -ELOOP;
+            containers++;
+            if (++depth > max_depth) return -ELOOP;
             break;
         case ']':
         case '}':
             depth--;
             break;
-        default: break;
+        case ',':
+            commas++;
+            break;
+        default:
+            break;
         }
     }
+    /* cJSON makes one node per value: a container of k members holds k-1
+     * commas, so the nodes are at most 1 + commas + containers. Every
+     * string (keys too) is one more allocation, its bytes within len. */
+    if (tree_bytes)
+        *tree_bytes = (1 + commas + containers) * JSONCHECK_NODE_BYTES +
+                      strings * JSONCHECK_STRING_OVERHEAD_BYTES + len;
     return 0;
 }
 
-int jsoncheck_parse_event(const char *p, size_t len, int max_depth, cJSON **out,
-                          const char **why)
+int jsoncheck_depth(const char *p, size_t len, int max_depth)
+{
+    return jsoncheck_measure(p, len, max_depth, NULL);
+}
+
+int jsoncheck_parse_event(const char *p, size_t len, int max_depth, cJSON **out, const char **why)
 {
     *out = NULL;
     if (jsoncheck_depth(p, len, max_depth) != 0) {
         *why = "JSON nested too deeply";
         return -ELOOP;
     }
+    return jsoncheck_parse_object(p, len, out, why);
+}
+
+int jsoncheck_parse_object(const char *p, size_t len, cJSON **out, const char **why)
+{
+    *out = NULL;
     const char *end = NULL;
     cJSON *j = cJSON_ParseWithLengthOpts(p, len, &end, 0);
     /* Only whitespace may follow the value. */

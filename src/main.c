@@ -13,12 +13,14 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "file_modes.h"
 #include "http/dsn.h"
 #include "http/http.h"
 #include "log.h"
 #include "rules_check.h"
 #include "server.h"
 #include "lua/registry.h"
+#include "store/destinations.h"
 #include "store/projects.h"
 #include "store/store.h"
 
@@ -125,6 +127,23 @@ static int announce_projects(const struct config *cfg, struct store *st)
     return 0;
 }
 
+/* With a secrets key, destination settings still stored in clear (from
+ * before the key was set) are sealed now. */
+static int seal_destinations(struct store *st)
+{
+    struct db *db = store_acquire(st);
+    int sealed = 0;
+    int rc = destinations_seal_plaintext(db, &sealed);
+    store_release(st, db);
+    if (rc < 0) {
+        fprintf(stderr, "periscope: database: cannot seal destination secrets: %s\n",
+                strerror(-rc));
+        return EXIT_FAILURE;
+    }
+    if (sealed > 0) log_info("destination secrets sealed", "destinations=%d", sealed);
+    return 0;
+}
+
 /* SIGHUP: operators reload the projects' scripts without a restart. */
 static void on_reload_signal(struct server *srv)
 {
@@ -175,15 +194,18 @@ static int cmd_serve(int argc, char **argv)
     log_info("files", "share=%s lua_dir=%s migrations_dir=%s",
              cfg.share_dir ? cfg.share_dir : "(LUA_DIR and MIGRATIONS_DIR)", cfg.lua_dir,
              cfg.migrations_dir);
-    if (config_resolve_admin_key(&cfg, err, sizeof err) != 0) {
+    if ((rc = config_resolve_admin_key(&cfg, err, sizeof err)) != 0 ||
+        (rc = config_resolve_secrets_key(&cfg, err, sizeof err)) != 0) {
         fprintf(stderr, "periscope: %s\n", err);
         close(srv.listen_fd);
-        return EXIT_FAILURE;
+        return rc == -EINVAL ? EXIT_USAGE : EXIT_FAILURE;
     }
     if ((rc = open_store(&cfg, &srv.store)) != 0) {
         close(srv.listen_fd);
         return rc;
     }
+    file_modes_warn(&cfg);
+    if ((rc = seal_destinations(srv.store)) != 0) goto fail_store;
     if ((rc = announce_projects(&cfg, srv.store)) != 0) goto fail_store;
     if (cfg.admin_key_generated)
         printf("admin key: %s\n(stored in %s/admin.key; it is shown only this once)\n",

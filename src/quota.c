@@ -56,6 +56,33 @@ static struct quota_entry *entry_of(struct quota *q, int64_t project_id)
     return e;
 }
 
+/* The seconds until the window that holds now_ms ends, at least 1. */
+static int seconds_left(int64_t window, int64_t now_ms)
+{
+    int64_t left_ms = window + QUOTA_WINDOW_MS - now_ms;
+    int s = (int)((left_ms + 999) / 1000);
+    return s < 1 ? 1 : s;
+}
+
+int quota_check(struct quota *q, int64_t project_id, int limit_per_minute, int64_t now_ms,
+                int *retry_after_s)
+{
+    if (limit_per_minute <= 0) return 0;
+    int64_t window = now_ms - now_ms % QUOTA_WINDOW_MS;
+    int rc = 0;
+    pthread_mutex_lock(&q->mu);
+    size_t b = (size_t)((uint64_t)project_id % QUOTA_BUCKETS);
+    for (struct quota_entry *e = q->buckets[b]; e; e = e->next) {
+        if (e->project_id == project_id && e->window_start_ms == window &&
+            e->count >= limit_per_minute) {
+            *retry_after_s = seconds_left(window, now_ms);
+            rc = -EDQUOT;
+        }
+    }
+    pthread_mutex_unlock(&q->mu);
+    return rc;
+}
+
 int quota_charge(struct quota *q, int64_t project_id, int limit_per_minute, int n, int64_t now_ms,
                  int *retry_after_s)
 {
@@ -73,9 +100,7 @@ int quota_charge(struct quota *q, int64_t project_id, int limit_per_minute, int 
         e->count = 0;
     }
     if (e->count + n > limit_per_minute) {
-        int64_t left_ms = window + QUOTA_WINDOW_MS - now_ms;
-        *retry_after_s = (int)((left_ms + 999) / 1000);
-        if (*retry_after_s < 1) *retry_after_s = 1;
+        *retry_after_s = seconds_left(window, now_ms);
         rc = -EDQUOT;
         goto out;
     }

@@ -23,4 +23,10 @@ void quota_free(struct quota *q);
 int quota_charge(struct quota *q, int64_t project_id, int limit_per_minute, int n, int64_t now_ms,
                  int *retry_after_s);
 
+/* Whether the project has any room left in this window, without charging:
+ * 0, or -EDQUOT with *retry_after_s (>= 1). Ingest asks before it reads a
+ * body, so a project over its quota costs no decoding or parsing. */
+int quota_check(struct quota *q, int64_t project_id, int limit_per_minute, int64_t now_ms,
+                int *retry_after_s);
+
 #endif

@@ -18,11 +18,12 @@
 
 const char rules_check_usage[] =
     "usage: periscope rules check SCRIPT.lua --event EVENT.json [--format TYPE] [--json]\n\n"
-    "Runs SCRIPT.lua on EVENT.json the way the server would (normalize, filter,\n"
-    "grouping, hash) and prints the filter result, the grouping components, the\n"
-    "hash, title and culprit, and the notification each destination type would\n"
-    "get (only TYPE with --format). --json prints the same object as\n"
-    "POST /api/admin/projects/{id}/script/test. Needs no server or database.\n"
+    "Runs SCRIPT.lua on EVENT.json the way the server would (normalize, scrub with\n"
+    "the default settings and the script's scrub hook, filter, grouping, hash) and\n"
+    "prints the filter result, the grouping components, the hash, title and\n"
+    "culprit, the event as it would be stored, and the notification each\n"
+    "destination type would get (only TYPE with --format). --json prints the same\n"
+    "object as POST /api/admin/projects/{id}/script/test. Needs no server or database.\n"
     "Exit status: 0 clean, 1 the script failed to load or a hook failed, 2 usage.\n";
 
 struct args {
@@ -124,6 +125,8 @@ static void print_report(const json_t *r)
         printf("title:      %s\n", json_string_value(json_object_get(r, "title")));
         printf("culprit:    %s\n", json_string_value(json_object_get(r, "culprit")));
     }
+    printf("scrubbed:   %lld value(s) by the default scrubbing rules\n",
+           (long long)json_integer_value(json_object_get(r, "scrubbed")));
     printf("errors:%s\n", json_array_size(errors) ? "" : "     none");
     size_t i;
     json_t *e;
@@ -132,6 +135,10 @@ static void print_report(const json_t *r)
         printf("  %s: ", json_string_value(json_object_get(e, "hook")));
         print_error_head(e);
         printf(": %s (the default was used)\n", bare_message(e));
+    }
+    if (!filtered) {
+        printf("\nevent as it would be stored (normalized, scrubbed):\n");
+        print_json(stdout, json_object_get(r, "event"), 2);
     }
     const char *type;
     json_t *body;
@@ -145,10 +152,10 @@ static void print_report(const json_t *r)
 /* The dry run's object for a script that did not load. */
 static json_t *load_failure(const struct vm_error *err)
 {
-    return json_pack("{s:n, s:[], s:n, s:n, s:n, s:n, s:{}, s:[{s:s, s:s, s:s, s:i}]}", "filtered",
-                     "components", "hash", "title", "culprit", "issue_id", "notifications",
-                     "errors", "hook", "load", "kind", vm_error_kind_name(err->kind), "message",
-                     err->message, "line", err->line);
+    return json_pack("{s:n, s:[], s:n, s:n, s:n, s:n, s:n, s:n, s:{}, s:[{s:s, s:s, s:s, s:i}]}",
+                     "filtered", "components", "hash", "title", "culprit", "issue_id", "scrubbed",
+                     "event", "notifications", "errors", "hook", "load", "kind",
+                     vm_error_kind_name(err->kind), "message", err->message, "line", err->line);
 }
 
 static int run(const struct args *a, const struct config *cfg)

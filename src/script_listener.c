@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "http/ingest.h"
 #include "log.h"
 #include "server.h"
 #include "lua/registry.h"
@@ -40,8 +41,12 @@ static void reload_everything(struct script_listener *l, const char *why)
         log_info("scripts reloaded", "reason=%s published=%d", why, rc);
 }
 
-static void on_change(struct script_listener *l, int64_t project_id)
+static void on_change(struct script_listener *l, enum node_change what, int64_t project_id)
 {
+    if (what == NODE_CHANGE_KEYS) {
+        ingest_forget_keys(l->srv->ingest);
+        return;
+    }
     if (project_id == 0) {
         reload_everything(l, "notification");
         return;
@@ -58,12 +63,14 @@ static void *listener_main(void *arg)
     bool lost = false;
     while (!atomic_load(&l->stop)) {
         int64_t project_id = 0;
-        int rc = scripts_wait_changed(l->db, LISTEN_WAIT_MS, &project_id);
+        enum node_change what;
+        int rc = scripts_wait_changed(l->db, LISTEN_WAIT_MS, &what, &project_id);
         if (rc == 1) {
-            on_change(l, project_id);
+            on_change(l, what, project_id);
         } else if (rc == -ECONNRESET) {
             log_warn("script listener reconnected", NULL);
             lost = false;
+            ingest_forget_keys(l->srv->ingest); /* revocations may have been missed */
             reload_everything(l, "reconnect");
         } else if (rc < 0) {
             if (!lost)

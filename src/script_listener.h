@@ -1,10 +1,13 @@
-/* script_listener — keeps this node's scripts in step with the other nodes
- * on the same Postgres: a thread with a connection of its own LISTENs on
- * periscope_scripts and, for each notification, reloads that project's
- * active script from the database (script_registry_reload_project); after
- * a lost connection it reconnects and reloads every project, since
- * notifications sent meanwhile are gone. Each wait is bounded (250 ms), so
- * a change reaches this node well within a second and stop is prompt.
+/* script_listener — keeps this node's scripts and DSN key cache in step
+ * with the other nodes on the same Postgres: a thread with a connection of
+ * its own LISTENs on periscope_scripts and periscope_keys
+ * (store/scripts_notify.h). For a script change it reloads that project's
+ * active script from the database (script_registry_reload_project); for a
+ * key change (revocation, deleted project, new quota) it clears ingest's
+ * key cache. After a lost connection it reconnects, clears the key cache
+ * and reloads every project, since notifications sent meanwhile are gone.
+ * Each wait is bounded (250 ms), so a change reaches this node well within
+ * a second and stop is prompt.
  *
  * Started and stopped by main() only. With SQLite (one node) there is
  * nothing to listen to: start succeeds and returns no listener. */

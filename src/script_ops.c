@@ -46,6 +46,16 @@ static void tell_other_nodes(struct server *srv, int64_t project_id)
                   "project=%lld error=%s", (long long)project_id, strerror(-rc));
 }
 
+int script_ops_project_changed(struct server *srv, int64_t project_id)
+{
+    int rc = script_registry_reload_project(srv->scripts, project_id);
+    if (rc < 0 && rc != -EINVAL) /* -EINVAL (a stored script that no longer compiles) is logged */
+        log_error("project reload failed", "project=%lld error=%s", (long long)project_id,
+                  strerror(-rc));
+    tell_other_nodes(srv, project_id);
+    return rc < 0 ? rc : 0;
+}
+
 int script_ops_activate(struct server *srv, int64_t project_id, int64_t version,
                         const cJSON *sample, struct script_rejection *why)
 {

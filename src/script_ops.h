@@ -38,6 +38,12 @@ int script_ops_put(struct server *srv, int64_t project_id, const char *source, s
 int script_ops_activate(struct server *srv, int64_t project_id, int64_t version,
                         const cJSON *sample, struct script_rejection *why);
 
+/* After a change of the project's scrubbing settings in the store: this
+ * node's registry re-reads them (workers switch on their next event) and
+ * the other nodes are told to. 0 or a negative errno (the change is
+ * stored either way; a node that missed it reloads on SIGHUP). */
+int script_ops_project_changed(struct server *srv, int64_t project_id);
+
 /* {"project_id", "version" | null, "source" | null, "created_at" | null,
  *  "stats": script_registry_stats()}. -ENOENT for no such project.
  * Caller owns *out. */

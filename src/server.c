@@ -37,6 +37,7 @@ int server_start(struct server *srv, char *err, size_t errlen)
 
     metrics_catalog_register();
     metrics_catalog_register_store(srv->store);
+    membudget_init(&srv->ingest_memory, cfg->ingest_memory_bytes);
     retention_options_load(cfg, &ro);
 
     if ((rc = liveness_start(cfg->stall_timeout_s, &srv->liveness)) != 0) {
@@ -53,6 +54,11 @@ int server_start(struct server *srv, char *err, size_t errlen)
         rc = start_failed(err, errlen, "the script registry", rc);
         goto fail;
     }
+    /* Before the listener, which clears ingest's key cache. */
+    if ((rc = ingest_new(srv, &srv->ingest)) != 0) {
+        rc = start_failed(err, errlen, "ingest", rc);
+        goto fail;
+    }
     if ((rc = script_listener_start(srv, &srv->script_listener)) != 0) {
         rc = start_failed(err, errlen, "the script listener", rc);
         goto fail;
@@ -67,10 +73,6 @@ int server_start(struct server *srv, char *err, size_t errlen)
     }
     if ((rc = retention_start(srv->store, &ro, &srv->retention)) != 0) {
         rc = start_failed(err, errlen, "retention", rc);
-        goto fail;
-    }
-    if ((rc = ingest_new(srv, &srv->ingest)) != 0) {
-        rc = start_failed(err, errlen, "ingest", rc);
         goto fail;
     }
     if ((rc = http_start(srv, err, errlen)) != 0) goto fail;
@@ -118,10 +120,10 @@ int server_stop(struct server *srv)
     srv->notifier = NULL;
     if (srv->retention) retention_stop(srv->retention);
     srv->retention = NULL;
-    if (srv->ingest) ingest_free(srv->ingest);
-    srv->ingest = NULL;
     if (srv->script_listener) script_listener_stop(srv->script_listener);
     srv->script_listener = NULL;
+    if (srv->ingest) ingest_free(srv->ingest);
+    srv->ingest = NULL;
     if (srv->scripts) script_registry_close(srv->scripts);
     srv->scripts = NULL;
     /* Drain what is left on the alerts topic: plain messages, freed here. */

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "config.h"
+#include "membudget.h"
 
 struct store;
 struct topic;
@@ -40,15 +41,17 @@ struct server {
     atomic_size_t events_queued_bytes; /* raw bytes of the events on srv->events that ingest
                                         * counted (ingest adds, the worker that takes one
                                         * subtracts its ingest_event.queued_bytes) */
+    struct membudget ingest_memory;    /* INGEST_MEMORY_LIMIT: decoded bodies and parsed events
+                                        * (ingest takes, event_free and the worker give back) */
     bool http_quiesced;                /* no new connections accepted */
     atomic_bool stopping;
 };
 
 /* Starts every subsystem behind an open store (srv->cfg, srv->store and
- * srv->listen_fd set):
- * topics, scripts, pipeline, notifier, retention, ingest, then HTTP last so
- * nothing is accepted before it can be processed. On failure everything
- * started is stopped again. Returns 0 or negative with a message in err. */
+ * srv->listen_fd set): topics, scripts, ingest, the script listener,
+ * pipeline, notifier, retention, then HTTP last so nothing is accepted
+ * before it can be processed. On failure everything started is stopped
+ * again. Returns 0 or negative with a message in err. */
 int server_start(struct server *srv, char *err, size_t errlen);
 
 /* Stops in reverse: HTTP stops accepting, the pipeline drains and commits

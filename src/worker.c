@@ -2,6 +2,7 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,8 @@
 #include "grouping/fallback.h"
 #include "log.h"
 #include "lua/runtime.h"
+#include "lua/script_scrub.h"
+#include "metrics.h"
 #include "normalize.h"
 #include "server.h"
 
@@ -52,6 +55,25 @@ void worker_ctx_free(struct worker_ctx *w)
     free(w->print_buf);
     free(w);
     compress_thread_cleanup();
+}
+
+/* The project's scrubbing: 1 when the tree changed, 0 when not, negative
+ * when the event cannot be scrubbed. Without a runtime, the default rules. */
+static int worker_scrub(struct worker_ctx *w, struct ingest_event *ev)
+{
+    int rc;
+    if (w->lua) {
+        rc = lua_runtime_scrub(w->lua, ev);
+    } else {
+        struct script_scrub_result res;
+        rc = script_scrub_event(NULL, NULL, ev, &res);
+    }
+    if (rc > 0) {
+        char labels[48];
+        snprintf(labels, sizeof labels, "project=\"%lld\"", (long long)ev->project_id);
+        metrics_add("periscope_events_scrubbed_total", labels, 1);
+    }
+    return rc;
 }
 
 /* The project's filter and the grouping: the Lua runtime, else (no
@@ -99,6 +121,12 @@ int worker_process(struct worker_ctx *w, struct ingest_event *ev)
         ev->queued_bytes = 0;
     }
     int rc = normalize_event(ev);
+    int scrubbed = rc == 0 ? worker_scrub(w, ev) : 0;
+    if (scrubbed < 0) return scrubbed;
+    if (scrubbed > 0) { /* the bytes received hold what was scrubbed: never store them */
+        free(ev->raw);
+        ev->raw = NULL;
+    }
     if (rc == 0) rc = worker_group(w, ev);
     if (rc == 0 && ev->filtered) log_filtered(ev);
     if (rc != 0 || ev->filtered) return rc;
@@ -116,5 +144,6 @@ int worker_process(struct worker_ctx *w, struct ingest_event *ev)
     if (rc != 0) return rc;
     cJSON_Delete(ev->json);
     ev->json = NULL;
+    event_release_budget(ev); /* the tree and the raw bytes are gone */
     return 0;
 }

@@ -1,7 +1,9 @@
 /* worker — what a pipeline worker does to one event, on its own thread:
- * normalize → project filter / grouping → zstd of the event's raw bytes
- * (an event without them, built in C, stores its printed normalized tree,
- * which normalizes on read to itself). Each worker
+ * normalize → personal data scrubbing (scrub.h, then the project's scrub
+ * hook) → project filter / grouping → zstd of the event's raw bytes when
+ * scrubbing changed nothing; else (and for an event without raw bytes,
+ * built in C) of its printed normalized tree, which normalizes on read to
+ * itself. Nothing of the event is kept before it is scrubbed. Each worker
  * owns one struct worker_ctx (reused buffers); events are owned by the
  * caller throughout. */
 #ifndef PERISCOPE_WORKER_H
@@ -21,7 +23,8 @@ void worker_ctx_free(struct worker_ctx *w);
 /* Prepares ev for the writer: fills level, environment, release,
  * timestamp_ms, hash, title, culprit, payload, payload_len, or sets
  * ev->filtered. Frees ev->json once it is compressed (the writer never
- * reads it). 0, or negative when the event cannot be stored. */
+ * reads it). 0, or negative when the event cannot be stored (also when it
+ * could not be scrubbed). */
 int worker_process(struct worker_ctx *w, struct ingest_event *ev);
 
 #endif

@@ -66,7 +66,7 @@ static inline void test_config_defaults(struct config *cfg)
     cfg->allowed_origins = "*";
     cfg->request_timeout_s = 30;
     cfg->http_threads = 2;
-    cfg->admin_key = "test-admin-key-0123456789abcdef";
+    cfg->admin_key = "test-admin-key-0123456789abcdef-0123";
     cfg->admin_key_generated = false;
     cfg->data_dir = "./data";
     cfg->sqlite_path = NULL;
@@ -86,6 +86,7 @@ static inline void test_config_defaults(struct config *cfg)
     cfg->max_envelope_bytes = 100u << 20;
     cfg->max_event_bytes = 1u << 20;
     cfg->max_json_depth = 64;
+    cfg->ingest_memory_bytes = 512u << 20;
     cfg->lua_memory_bytes = 16u << 20;
     cfg->lua_instruction_limit = 1000000;
     cfg->script_max_bytes = 256u << 10;

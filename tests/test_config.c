@@ -1,5 +1,6 @@
 /* config: defaults, every rejected value naming its variable, the admin key
- * file (generated 0600, reused, overridden by the environment). */
+ * file (generated 0600, reused, overridden by the environment), admin keys
+ * too short to be safe, the secrets key, DATA_DIR made 0700. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -45,6 +46,8 @@ static const char *const all_vars[] = {
     "MAX_ENVELOPE_BYTES",
     "MAX_EVENT_BYTES",
     "MAX_JSON_DEPTH",
+    "INGEST_MEMORY_LIMIT",
+    "SECRETS_KEY",
     "LUA_MEMORY_LIMIT",
     "LUA_INSTRUCTION_LIMIT",
     "LUA_TIME_LIMIT_MS",
@@ -106,6 +109,8 @@ static void test_defaults_when_nothing_is_set(void **state)
     assert_int_equal(c.max_envelope_bytes, 100 * 1024 * 1024);
     assert_int_equal(c.max_event_bytes, 1024 * 1024);
     assert_int_equal(c.max_json_depth, 64);
+    assert_int_equal(c.ingest_memory_bytes, 512 * 1024 * 1024);
+    assert_false(c.secrets_key_set);
     assert_int_equal(c.lua_memory_bytes, 16 * 1024 * 1024);
     assert_int_equal(c.lua_instruction_limit, 1000000);
     assert_int_equal(c.lua_time_limit_ms, 1000);
@@ -142,7 +147,7 @@ static void test_values_from_the_environment_are_used(void **state)
     setenv("LUA_TIME_LIMIT_MS", "250", 1);
     setenv("STALL_TIMEOUT", "5", 1);
     setenv("SHUTDOWN_TIMEOUT", "12", 1);
-    setenv("API_SECRET_KEY_ADMIN", "s3cret-token", 1);
+    setenv("API_SECRET_KEY_ADMIN", "s3cret-token-s3cret-token-s3cret-token", 1);
     setenv("NOTIFY_POLL_MS", "100", 1);
     setenv("NOTIFY_RETRY_BASE_MS", "200", 1);
     setenv("NOTIFY_THROTTLE_WINDOW_MS", "1500", 1);
@@ -165,7 +170,7 @@ static void test_values_from_the_environment_are_used(void **state)
     assert_int_equal(c.lua_time_limit_ms, 250);
     assert_int_equal(c.stall_timeout_s, 5);
     assert_int_equal(c.shutdown_timeout_s, 12);
-    assert_string_equal(c.admin_key, "s3cret-token");
+    assert_string_equal(c.admin_key, "s3cret-token-s3cret-token-s3cret-token");
     assert_int_equal(c.notify_poll_ms, 100);
     assert_int_equal(c.notify_retry_base_ms, 200);
     assert_int_equal(c.notify_throttle_window_ms, 1500);
@@ -272,6 +277,8 @@ static void test_every_bad_value_is_rejected_naming_its_variable(void **state)
         {"STALL_TIMEOUT", "0"},
         {"SHUTDOWN_TIMEOUT", "forever"},
         {"SCRIPT_MAX_BYTES", "x"},
+        {"INGEST_MEMORY_LIMIT", "1M"},
+        {"INGEST_MEMORY_LIMIT", "lots"},
         {"PUBLIC_URL", "ftp://example.com"},
         {"PUBLIC_URL", "errors.example.com"},
         {"PUBLIC_URL", "http://user@example.com"},
@@ -381,28 +388,36 @@ static void test_admin_key_from_environment_writes_no_file(void **state)
     struct stat st;
     temp_data_dir(dir, sizeof dir);
     snprintf(file, sizeof file, "%s/admin.key", dir);
-    setenv("API_SECRET_KEY_ADMIN", "from-the-environment", 1);
+    setenv("API_SECRET_KEY_ADMIN", "from-the-environment-0123456789abcdef", 1);
     assert_int_equal(config_load(&c, err, sizeof err), 0);
     assert_int_equal(config_resolve_admin_key(&c, err, sizeof err), 0);
-    assert_string_equal(c.admin_key, "from-the-environment");
+    assert_string_equal(c.admin_key, "from-the-environment-0123456789abcdef");
     assert_false(c.admin_key_generated);
     assert_int_equal(stat(dir, &st), 0); /* DATA_DIR was still created */
     assert_true(S_ISDIR(st.st_mode));
     assert_int_not_equal(stat(file, &st), 0);
 }
 
+/* A loaded config whose DATA_DIR (made) holds file name with text in it. */
+static void data_dir_with_file(struct config *c, const char *name, const char *text)
+{
+    char dir[256], file[300], err[256] = "";
+    temp_data_dir(dir, sizeof dir);
+    assert_int_equal(config_load(c, err, sizeof err), 0);
+    assert_int_equal(config_prepare_data_dir(c, err, sizeof err), 0);
+    snprintf(file, sizeof file, "%s/%s", dir, name);
+    FILE *f = fopen(file, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
 static void test_empty_admin_key_file_is_an_error(void **state)
 {
     (void)state;
-    char dir[256], file[300], err[256] = "";
+    char err[256] = "";
     struct config c;
-    temp_data_dir(dir, sizeof dir);
-    assert_int_equal(config_load(&c, err, sizeof err), 0);
-    assert_int_equal(config_prepare_data_dir(&c, err, sizeof err), 0);
-    snprintf(file, sizeof file, "%s/admin.key", dir);
-    FILE *f = fopen(file, "w");
-    assert_non_null(f);
-    fclose(f);
+    data_dir_with_file(&c, "admin.key", "");
     assert_int_not_equal(config_resolve_admin_key(&c, err, sizeof err), 0);
     assert_non_null(strstr(err, "admin.key"));
 }
@@ -416,6 +431,81 @@ static void test_data_dir_that_is_a_file_is_an_error(void **state)
     assert_int_equal(config_load(&c, err, sizeof err), 0);
     assert_int_not_equal(config_resolve_admin_key(&c, err, sizeof err), 0);
     assert_non_null(strstr(err, "DATA_DIR"));
+}
+
+static void test_short_admin_key_is_refused_without_repeating_it(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[256] = "";
+    setenv("API_SECRET_KEY_ADMIN", "a", 1);
+    assert_int_equal(config_load(&c, err, sizeof err), -EINVAL);
+    assert_non_null(strstr(err, "API_SECRET_KEY_ADMIN"));
+    assert_non_null(strstr(err, "32"));
+    assert_null(strchr(err, '\n'));
+    setenv("API_SECRET_KEY_ADMIN", "0123456789abcdef0123456789abcde", 1); /* 31 */
+    assert_int_equal(config_load(&c, err, sizeof err), -EINVAL);
+    assert_null(strstr(err, "0123456789abcdef"));                          /* the key never shows */
+    setenv("API_SECRET_KEY_ADMIN", "0123456789abcdef0123456789abcdef", 1); /* 32 */
+    assert_int_equal(config_load(&c, err, sizeof err), 0);
+}
+
+static void test_short_admin_key_file_is_refused(void **state)
+{
+    (void)state;
+    char err[256] = "";
+    struct config c;
+    data_dir_with_file(&c, "admin.key", "short-key\n");
+    assert_int_equal(config_resolve_admin_key(&c, err, sizeof err), -EINVAL);
+    assert_null(strstr(err, "short-key"));
+}
+
+static void test_secrets_key_from_environment_or_file(void **state)
+{
+    (void)state;
+    static const char HEX[] = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+    char err[256] = "";
+    struct config c;
+    setenv("SECRETS_KEY", "not-hex-and-secret", 1);
+    assert_int_equal(config_load(&c, err, sizeof err), -EINVAL);
+    assert_non_null(strstr(err, "SECRETS_KEY"));
+    assert_null(strstr(err, "not-hex-and-secret"));
+    setenv("SECRETS_KEY", HEX, 1);
+    assert_int_equal(config_load(&c, err, sizeof err), 0);
+    assert_true(c.secrets_key_set);
+    assert_int_equal(c.secrets_key[31], 0x1f);
+
+    unsetenv("SECRETS_KEY");
+    data_dir_with_file(&c, "other.key", "");
+    assert_int_equal(config_resolve_secrets_key(&c, err, sizeof err), 0); /* optional */
+    assert_false(c.secrets_key_set);
+    remove_temp_root(NULL);
+    char line[80];
+    snprintf(line, sizeof line, "%s\n", HEX);
+    data_dir_with_file(&c, "secret.key", line);
+    assert_int_equal(config_resolve_secrets_key(&c, err, sizeof err), 0);
+    assert_true(c.secrets_key_set);
+    assert_int_equal(c.secrets_key[1], 0x01);
+    remove_temp_root(NULL);
+    data_dir_with_file(&c, "secret.key", "garbage\n");
+    assert_int_equal(config_resolve_secrets_key(&c, err, sizeof err), -EINVAL);
+    assert_non_null(strstr(err, "secret.key"));
+}
+
+static void test_data_dir_is_created_0700_whatever_the_umask(void **state)
+{
+    (void)state;
+    char dir[256], err[256] = "";
+    struct config c;
+    temp_data_dir(dir, sizeof dir);
+    mode_t old = umask(0);
+    assert_int_equal(config_load(&c, err, sizeof err), 0);
+    int rc = config_prepare_data_dir(&c, err, sizeof err);
+    umask(old);
+    assert_int_equal(rc, 0);
+    struct stat st;
+    assert_int_equal(stat(dir, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0700);
 }
 
 int main(void)
@@ -436,6 +526,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_empty_admin_key_file_is_an_error, clear_env,
                                         remove_temp_root),
         cmocka_unit_test_setup(test_data_dir_that_is_a_file_is_an_error, clear_env),
+        cmocka_unit_test_setup(test_short_admin_key_is_refused_without_repeating_it, clear_env),
+        cmocka_unit_test_setup_teardown(test_short_admin_key_file_is_refused, clear_env,
+                                        remove_temp_root),
+        cmocka_unit_test_setup_teardown(test_secrets_key_from_environment_or_file, clear_env,
+                                        remove_temp_root),
+        cmocka_unit_test_setup_teardown(test_data_dir_is_created_0700_whatever_the_umask, clear_env,
+                                        remove_temp_root),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

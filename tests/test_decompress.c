@@ -13,6 +13,7 @@
 #include <zlib.h>
 #include <zstd.h>
 #include "decompress.h"
+#include "membudget.h"
 
 static const char SAMPLE[] =
     "{\"event_id\":\"0123456789abcdef0123456789abcdef\",\"message\":\"hello hello hello\"}";
@@ -326,6 +327,58 @@ static void test_raven_rejects_invalid_base64_and_non_deflate(void **state)
     free(b64);
 }
 
+/* A budgeted decoder takes its room from the budget before allocating it
+ * (old and new buffer while it grows) and gives it back when freed; past
+ * the budget it stops with -EAGAIN, and a body that could never fit the
+ * whole budget is -E2BIG. */
+static void test_budgeted_decoder_takes_room_before_allocating(void **state)
+{
+    (void)state;
+    const size_t limit = 1 << 20, body = 400 << 10;
+    char *zeros = calloc(1, body);
+    size_t gz_len;
+    unsigned char *gz = encode(DECOMP_GZIP, zeros, body, &gz_len);
+    struct membudget b;
+    membudget_init(&b, limit);
+
+    struct decomp *d;
+    assert_int_equal(decomp_new(DECOMP_GZIP, 8 << 20, &d), 0);
+    decomp_set_budget(d, &b);
+    assert_int_equal(decomp_feed(d, gz, gz_len), 0);
+    assert_int_equal(decomp_finish(d), 0);
+    size_t got;
+    decomp_data(d, &got);
+    assert_int_equal(got, body);
+    assert_int_equal(membudget_used(&b), decomp_held(d));
+    assert_true(decomp_held(d) >= body);
+
+    /* A second one while the first holds its room: refused, nothing kept. */
+    struct decomp *d2;
+    assert_int_equal(decomp_new(DECOMP_GZIP, 8 << 20, &d2), 0);
+    decomp_set_budget(d2, &b);
+    size_t before = membudget_used(&b);
+    assert_int_equal(decomp_feed(d2, gz, gz_len), -EAGAIN);
+    decomp_free(d2);
+    assert_int_equal(membudget_used(&b), before);
+    decomp_free(d);
+    assert_int_equal(membudget_used(&b), 0);
+
+    /* Alone larger than the whole budget: too big, never "retry". */
+    char *more = calloc(1, 2 * limit);
+    size_t big_len;
+    unsigned char *big = encode(DECOMP_GZIP, more, 2 * limit, &big_len);
+    assert_int_equal(decomp_new(DECOMP_GZIP, 8 << 20, &d), 0);
+    decomp_set_budget(d, &b);
+    assert_int_equal(decomp_feed(d, big, big_len), -E2BIG);
+    assert_true(membudget_used(&b) <= limit);
+    decomp_free(d);
+    assert_int_equal(membudget_used(&b), 0);
+    free(big);
+    free(more);
+    free(gz);
+    free(zeros);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -341,6 +394,7 @@ int main(void)
         cmocka_unit_test(test_zstd_frame_asking_for_huge_window_is_refused),
         cmocka_unit_test(test_raven_base64_zlib_body_decodes),
         cmocka_unit_test(test_raven_rejects_invalid_base64_and_non_deflate),
+        cmocka_unit_test(test_budgeted_decoder_takes_room_before_allocating),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -182,6 +182,20 @@ static void test_envelope_every_prefix_of_a_fixture_parses_or_fails_cleanly(void
     }
 }
 
+static void test_envelope_header_dsn_is_read_from_the_first_line_alone(void **state)
+{
+    (void)state;
+    char dsn[128];
+    assert_int_equal(envelope_header_dsn(S("{\"dsn\":\"https://k@h/1\",\"x\":1}"), dsn, sizeof dsn),
+                     0);
+    assert_string_equal(dsn, "https://k@h/1");
+    assert_int_equal(envelope_header_dsn(S("{}"), dsn, sizeof dsn), -ENOENT);
+    assert_int_equal(envelope_header_dsn(S("{\"dsn\":42}"), dsn, sizeof dsn), -ENOENT);
+    assert_int_equal(envelope_header_dsn(S("{\"dsn\":\"https://k@h/1\"}"), dsn, 8), -ENOENT);
+    assert_int_equal(envelope_header_dsn(S("[1]"), dsn, sizeof dsn), -EBADMSG);
+    assert_int_equal(envelope_header_dsn(S("{\"dsn\":\"cut"), dsn, sizeof dsn), -EBADMSG);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -195,6 +209,7 @@ int main(void)
         cmocka_unit_test(test_envelope_crlf_line_endings_are_tolerated),
         cmocka_unit_test(test_envelope_item_count_is_bounded),
         cmocka_unit_test(test_envelope_every_prefix_of_a_fixture_parses_or_fails_cleanly),
+        cmocka_unit_test(test_envelope_header_dsn_is_read_from_the_first_line_alone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

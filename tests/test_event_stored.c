@@ -40,17 +40,31 @@ static char *normalized_print(const struct ingest_event *ev)
     return s;
 }
 
+/* The receive time every test event gets. */
+#define RECEIVED_AT_MS 1700000000123
+
+/* Frames and parses body as ingest does (no memory budget) into batch. */
+static void parse_body(struct wfix *f, enum ingest_route route, const char *body,
+                       struct ingest_batch *batch)
+{
+    struct ingest_items items;
+    struct ingest_refusal why;
+    size_t held = 0;
+    assert_int_equal(ingest_body_frame(&f->tb.cfg, route, body, strlen(body), NULL, &items, &why),
+                     0);
+    assert_int_equal(
+        ingest_body_events(&f->tb.cfg, &items, f->project_id, RECEIVED_AT_MS, &held, batch, &why),
+        0);
+    ingest_items_free(&items);
+}
+
 /* Ingests body on route through worker and writer; checks every read path
  * against the normalized form; returns the event id into id. */
 static void ingest_and_compare(struct wfix *f, enum ingest_route route, const char *body,
                                uint8_t id[16])
 {
     struct ingest_batch batch = {0};
-    struct ingest_refusal why;
-    int64_t received = 1700000000123;
-    assert_int_equal(ingest_body_parse(&f->tb.cfg, route, body, strlen(body), f->project_id,
-                                       received, &batch, &why),
-                     0);
+    parse_body(f, route, body, &batch);
     assert_int_equal(batch.n, 1);
     struct ingest_event *ev = batch.events[0];
     assert_non_null(ev->raw);
@@ -77,7 +91,8 @@ static void ingest_and_compare(struct wfix *f, enum ingest_route route, const ch
     /* Stored already normalized (rows written before raw bytes were): the
      * same members and values (normalizing may move message/logentry). */
     cJSON *again = NULL;
-    assert_int_equal(event_stored_normalize(expected, strlen(expected), id, received, &again), 0);
+    assert_int_equal(event_stored_normalize(expected, strlen(expected), id, RECEIVED_AT_MS, &again),
+                     0);
     cJSON *want = cJSON_Parse(expected);
     assert_true(cJSON_Compare(again, want, 1));
     cJSON_Delete(want);
@@ -91,12 +106,13 @@ static void ingest_and_compare(struct wfix *f, enum ingest_route route, const ch
 static void test_legacy_exception_list_reads_normalized(void **state)
 {
     uint8_t id[16];
-    ingest_and_compare(*state, INGEST_ROUTE_STORE,
-                       "{\"event_id\":\"aa000000000000000000000000000001\",\"platform\":\"go\","
-                       "\"exception\":[{\"type\":\"E\",\"value\":\"boom 42\",\"stacktrace\":"
-                       "{\"frames\":[{\"function\":\"main\",\"filename\":\"m.go\",\"lineno\":3}]}}],"
-                       "\"level\":\"warn\",\"timestamp\":\"2024-05-01T10:00:00+02:00\"}",
-                       id);
+    ingest_and_compare(
+        *state, INGEST_ROUTE_STORE,
+        "{\"event_id\":\"aa000000000000000000000000000001\",\"platform\":\"go\","
+        "\"exception\":[{\"type\":\"E\",\"value\":\"boom 42\",\"stacktrace\":"
+        "{\"frames\":[{\"function\":\"main\",\"filename\":\"m.go\",\"lineno\":3}]}}],"
+        "\"level\":\"warn\",\"timestamp\":\"2024-05-01T10:00:00+02:00\"}",
+        id);
     assert_int_equal(id[0], 0xaa);
 }
 
@@ -133,7 +149,8 @@ static void test_missing_event_id_reads_with_the_generated_id(void **state)
 {
     uint8_t id[16];
     ingest_and_compare(*state, INGEST_ROUTE_STORE,
-                       "{\"message\":\"no id here\",\"logentry\":{\"formatted\":\"no id here\"}}", id);
+                       "{\"message\":\"no id here\",\"logentry\":{\"formatted\":\"no id here\"}}",
+                       id);
     char hex[33];
     event_id_hex(id, hex);
     struct wfix *f = *state;
@@ -159,7 +176,8 @@ static void test_envelope_header_id_wins_over_the_event_own(void **state)
 static void test_stored_bytes_are_the_bytes_received(void **state)
 {
     struct wfix *f = *state;
-    const char *body = "{ \"message\" : \"spacing kept\",\"event_id\":\"dd000000000000000000000000000006\" }";
+    const char *body =
+        "{ \"message\" : \"spacing kept\",\"event_id\":\"dd000000000000000000000000000006\" }";
     uint8_t id[16];
     ingest_and_compare(f, INGEST_ROUTE_STORE, body, id);
     struct db *db = store_acquire(f->srv.store);
@@ -169,6 +187,55 @@ static void test_stored_bytes_are_the_bytes_received(void **state)
     store_release(f->srv.store, db);
     assert_string_equal(raw, body);
     free(raw);
+}
+
+/* Scrubbing changed the event: the raw bytes (which hold the secrets) are
+ * never stored; what is stored, served and titled is the scrubbed event. */
+static void test_a_scrubbed_event_is_stored_scrubbed_never_raw(void **state)
+{
+    struct wfix *f = *state;
+    const char *body =
+        "{\"event_id\":\"ee000000000000000000000000000007\","
+        "\"message\":\"charge of card 4111 1111 1111 1111 failed\","
+        "\"request\":{\"headers\":{\"Authorization\":\"Bearer s3cr3t\",\"Accept\":\"*/*\"}},"
+        "\"extra\":{\"db\":\"postgres://app:hunter2@db/x\",\"password\":\"hunter2\"}}";
+    struct ingest_batch batch = {0};
+    parse_body(f, INGEST_ROUTE_STORE, body, &batch);
+    struct ingest_event *ev = batch.events[0];
+    uint8_t id[16];
+    memcpy(id, ev->event_id, 16);
+    struct writer *w;
+    assert_int_equal(writer_new(&f->srv, &w), 0);
+    assert_int_equal(worker_process(f->worker, ev), 0);
+    assert_null(ev->raw);
+    assert_string_equal(ev->title, "charge of card [Filtered] failed");
+    assert_int_equal(writer_commit_batch(w, batch.events, 1), 0);
+    free(batch.events);
+    writer_free(w);
+
+    struct db *db = store_acquire(f->srv.store);
+    char *raw = NULL, *served = NULL;
+    size_t len = 0;
+    assert_int_equal(events_get_payload(db, f->project_id, id, &raw, &len), 0);
+    assert_int_equal(event_stored_json(db, f->project_id, id, &served, &len), 0);
+    store_release(f->srv.store, db);
+    for (const char *secret = "hunter2\0s3cr3t\0"
+                              "4111 1111\0";
+         *secret; secret += strlen(secret) + 1) {
+        assert_null(strstr(raw, secret));
+        assert_null(strstr(served, secret));
+    }
+    cJSON *tree = cJSON_Parse(served);
+    cJSON *extra = cJSON_GetObjectItem(tree, "extra");
+    assert_string_equal(cJSON_GetObjectItem(extra, "password")->valuestring, "[Filtered]");
+    assert_string_equal(cJSON_GetObjectItem(extra, "db")->valuestring,
+                        "postgres://[Filtered]@db/x");
+    cJSON *headers = cJSON_GetObjectItem(cJSON_GetObjectItem(tree, "request"), "headers");
+    assert_string_equal(cJSON_GetObjectItem(headers, "Authorization")->valuestring, "[Filtered]");
+    assert_string_equal(cJSON_GetObjectItem(headers, "Accept")->valuestring, "*/*");
+    cJSON_Delete(tree);
+    free(raw);
+    free(served);
 }
 
 static void test_unknown_event_is_enoent(void **state)
@@ -202,6 +269,7 @@ int main(void)
         cmocka_unit_test(test_missing_event_id_reads_with_the_generated_id),
         cmocka_unit_test(test_envelope_header_id_wins_over_the_event_own),
         cmocka_unit_test(test_stored_bytes_are_the_bytes_received),
+        cmocka_unit_test(test_a_scrubbed_event_is_stored_scrubbed_never_raw),
         cmocka_unit_test(test_unknown_event_is_enoent),
         cmocka_unit_test(test_payload_that_is_not_an_object_is_eio),
     };

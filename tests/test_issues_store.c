@@ -485,6 +485,50 @@ static void test_retention_thread_starts_and_stops_promptly(void **state)
     assert_true(store_now_ms() - t0 < 2000);
 }
 
+/* Text that is not valid UTF-8 in a row (stored before ingest repaired it:
+ * SQLite keeps any bytes; Postgres refuses them on the way in) is shown
+ * with U+FFFD, and the lists, the issue and its events all answer. */
+static void test_invalid_utf8_in_stored_text_is_shown_repaired(void **state)
+{
+    struct db *db = writer(state);
+    int64_t p = test_project(db, "p");
+    int64_t i = add_issue(db, p, "bad \xff\xfe", "mod\xc3", "error", "unresolved", 1, 1, 1);
+    add_issue(db, p, "fine", "", "error", "unresolved", 2, 2, 1);
+    struct db_stmt *st = db_prepare(
+        db, "INSERT INTO events (project_id, event_id, issue_id, timestamp, received_at, level,"
+            " environment, release, title, payload) VALUES ($1, $2, $3, 5, 5, 'error',"
+            " 'prod\xe2\x82', 'r1', 'bad \xff\xfe', $4)");
+    assert_non_null(st);
+    uint8_t eid[16] = {0xcd};
+    db_bind_int64(st, 1, p);
+    db_bind_blob(st, 2, eid, 16);
+    db_bind_int64(st, 3, i);
+    db_bind_blob(st, 4, "x", 1);
+    assert_int_equal(db_step(st), DB_DONE);
+    db_finish(st);
+
+    struct issue_query q = query();
+    json_t *rows = NULL, *issue = NULL;
+    bool more;
+    assert_int_equal(issues_list(db, p, &q, &rows, &more), 0);
+    assert_int_equal(json_array_size(rows), 2);
+    json_t *bad = json_array_get(rows, 1);
+    assert_string_equal(json_string_value(json_object_get(bad, "title")),
+                        "bad \xef\xbf\xbd\xef\xbf\xbd");
+    assert_string_equal(json_string_value(json_object_get(bad, "culprit")), "mod\xef\xbf\xbd");
+    json_decref(rows);
+    assert_int_equal(issues_get(db, p, i, &issue), 0);
+    json_decref(issue);
+    int64_t next;
+    assert_int_equal(events_list_for_issue(db, p, i, false, 0, 10, &rows, &next), 0);
+    assert_int_equal(json_array_size(rows), 1);
+    json_t *ev = json_array_get(rows, 0);
+    assert_string_equal(json_string_value(json_object_get(ev, "message")),
+                        "bad \xef\xbf\xbd\xef\xbf\xbd");
+    assert_string_equal(json_string_value(json_object_get(ev, "environment")), "prod\xef\xbf\xbd");
+    json_decref(rows);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -498,6 +542,8 @@ int main(void)
         TEST_BOTH(test_events_page_newest_first_and_payload_round_trips),
         TEST_BOTH(test_retention_deletes_old_and_over_cap_keeping_counts),
         TEST_BOTH(test_retention_thread_starts_and_stops_promptly),
+        cmocka_unit_test_setup_teardown(test_invalid_utf8_in_stored_text_is_shown_repaired,
+                                        test_store_setup_sqlite, test_store_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

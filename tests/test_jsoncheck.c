@@ -7,8 +7,43 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <malloc.h>
 #include "event.h"
 #include "jsoncheck.h"
+
+/* Counts what cJSON allocates (usable sizes, so allocator rounding in). */
+static size_t allocated;
+
+static void *counting_malloc(size_t n)
+{
+    void *p = malloc(n);
+    if (p) allocated += malloc_usable_size(p);
+    return p;
+}
+
+static void counting_free(void *p)
+{
+    if (p) allocated -= malloc_usable_size(p);
+    free(p);
+}
+
+/* The real bytes cJSON holds for text, against the measured bound. */
+static void expect_bound_holds(const char *text)
+{
+    size_t bound = 0;
+    assert_int_equal(jsoncheck_measure(text, strlen(text), 64, &bound), 0);
+    cJSON_Hooks hooks = {counting_malloc, counting_free};
+    cJSON_InitHooks(&hooks);
+    allocated = 0;
+    cJSON *j = cJSON_ParseWithLength(text, strlen(text));
+    size_t held = allocated;
+    cJSON_Delete(j);
+    cJSON_InitHooks(NULL);
+    assert_non_null(j);
+    if (held > bound) fail_msg("cJSON holds %zu bytes, the bound says %zu", held, bound);
+    /* Not so loose that it refuses what would fit. */
+    if (bound > 4 * held + 64) fail_msg("bound %zu is far above the %zu held", bound, held);
+}
 
 static char *nested(size_t depth)
 {
@@ -144,6 +179,38 @@ static void test_event_id_parse_and_generate(void **state)
     assert_int_equal(a[6] >> 4, 4);
 }
 
+static char *repeat(const char *head, const char *unit, size_t n, const char *tail)
+{
+    size_t h = strlen(head), u = strlen(unit), t = strlen(tail);
+    char *s = malloc(h + u * n + t + 1);
+    memcpy(s, head, h);
+    for (size_t i = 0; i < n; i++)
+        memcpy(s + h + u * i, unit, u);
+    memcpy(s + h + u * n, tail, t + 1);
+    return s;
+}
+
+static void test_measured_bound_covers_what_cjson_allocates(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *head, *unit, *tail;
+        size_t n;
+    } shapes[] = {
+        /* The amplification finding's shape: one node per two bytes. */
+        {"{\"extra\":{\"a\":[", "0,", "0]}}", 100000},
+        {"[", "{\"k\":\"v\",\"n\":1},", "{}]", 20000},
+        {"{\"s\":[", "\"a fairly long string value here\",", "\"\"]}", 20000},
+        {"[", "[],{},", "[]]", 30000},
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
+        char *text = repeat(shapes[i].head, shapes[i].unit, shapes[i].n, shapes[i].tail);
+        expect_bound_holds(text);
+        free(text);
+    }
+    expect_bound_holds("{\"message\":\"bad \\u00e9 \\\" quote\",\"level\":\"error\"}");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -154,6 +221,7 @@ int main(void)
         cmocka_unit_test(test_event_must_be_a_json_object),
         cmocka_unit_test(test_event_id_rules),
         cmocka_unit_test(test_event_id_parse_and_generate),
+        cmocka_unit_test(test_measured_bound_covers_what_cjson_allocates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,8 +3,9 @@
  * Webhooks signature itself) and aiosmtpd for email. Covers payloads and
  * signatures, retries with backoff and Retry-After, timeouts, a restart in
  * the middle of a retry (nothing lost, nothing sent twice), the SSRF guard
- * on "localhost", and the throttle's digest. SQLite store; the outbox rows
- * are written as the pipeline's writer would. */
+ * on "localhost", the throttle's digest, and deliveries whose data is not
+ * valid UTF-8 or cannot be built at all. SQLite store; the outbox rows are
+ * written as the pipeline's writer would. */
 #include "notify_fixtures.h"
 
 #include <signal.h>
@@ -13,6 +14,7 @@
 #include <netinet/in.h>
 #include <time.h>
 
+#include "secretbox.h"
 #include "server.h"
 #include "notify/notifier.h"
 
@@ -118,6 +120,16 @@ static void wait_for(struct db *db, const char *sql, int64_t arg, int64_t want)
              (long long)want, (long long)fx_scalar(db, sql, arg));
 }
 
+/* Runs a notifier on srv until `sql` ($1 = arg) answers want, then stops it. */
+static void notify_until(struct server *srv, struct db *db, const char *sql, int64_t arg,
+                         int64_t want)
+{
+    struct notifier *nf = NULL;
+    assert_int_equal(notifier_start(srv, &nf), 0);
+    wait_for(db, sql, arg, want);
+    notifier_stop(nf);
+}
+
 #define SENT_OF_ALERT "SELECT COUNT(*) FROM deliveries WHERE alert_id = $1 AND status = 'sent'"
 #define DONE_OF_DEST                                                                               \
     "SELECT COUNT(*) FROM deliveries WHERE destination_id = $1 AND status IN ('sent', 'failed')"
@@ -178,10 +190,7 @@ static void test_webhook_slack_and_email_arrive_signed_and_formatted(void **stat
     fx_destination(db, p, "email", cfg);
     int64_t alert = fx_alert(db, p, "ZeroDivisionError: division by zero");
 
-    struct notifier *nf = NULL;
-    assert_int_equal(notifier_start(server_for(ts, true, 20), &nf), 0);
-    wait_for(db, SENT_OF_ALERT, alert, 3);
-    notifier_stop(nf);
+    notify_until(server_for(ts, true, 20), db, SENT_OF_ALERT, alert, 3);
 
     json_t *reqs = received(&hook);
     assert_int_equal(json_array_size(reqs), 1);
@@ -259,10 +268,7 @@ static void test_failures_are_retried_with_backoff_honouring_retry_after(void **
     snprintf(cfg, sizeof cfg, "{\"webhook_url\":\"http://127.0.0.1:%d/hook\"}", r.port);
     int64_t d = fx_destination(db, p, "generic_webhook", cfg);
     fx_alert(db, p, "Boom");
-    struct notifier *nf = NULL;
-    assert_int_equal(notifier_start(server_for(ts, true, 20), &nf), 0);
-    wait_for(db, DONE_OF_DEST, d, 1);
-    notifier_stop(nf);
+    notify_until(server_for(ts, true, 20), db, DONE_OF_DEST, d, 1);
 
     assert_int_equal(
         fx_scalar(
@@ -305,10 +311,7 @@ static void test_a_hanging_receiver_times_out_and_is_retried(void **state)
     snprintf(cfg, sizeof cfg, "{\"webhook_url\":\"http://127.0.0.1:%d/hook\"}", r.port);
     int64_t d = fx_destination(db, p, "slack_webhook", cfg);
     fx_alert(db, p, "Boom");
-    struct notifier *nf = NULL;
-    assert_int_equal(notifier_start(server_for(ts, true, 20), &nf), 0);
-    wait_for(db, DONE_OF_DEST, d, 1);
-    notifier_stop(nf);
+    notify_until(server_for(ts, true, 20), db, DONE_OF_DEST, d, 1);
     assert_int_equal(fx_scalar(db, ATTEMPTS_OF_DEST, d), 2);
     struct db_stmt *st =
         db_prepare(db, "SELECT x.error, x.duration_ms FROM delivery_attempts x JOIN deliveries d "
@@ -368,10 +371,7 @@ static void test_localhost_is_refused_without_the_override(void **state)
     snprintf(cfg, sizeof cfg, "{\"webhook_url\":\"http://localhost:%d/hook\"}", r.port);
     int64_t d = fx_destination(db, p, "generic_webhook", cfg);
     fx_alert(db, p, "Boom");
-    struct notifier *nf = NULL;
-    assert_int_equal(notifier_start(server_for(ts, false, 20), &nf), 0);
-    wait_for(db, DONE_OF_DEST, d, 1);
-    notifier_stop(nf);
+    notify_until(server_for(ts, false, 20), db, DONE_OF_DEST, d, 1);
     assert_int_equal(
         fx_scalar(db,
                   "SELECT COUNT(*) FROM deliveries WHERE destination_id = $1 AND status = 'failed'",
@@ -403,10 +403,7 @@ static void test_a_burst_beyond_the_rate_is_folded_into_one_digest(void **state)
     int64_t d = fx_destination(db, p, "generic_webhook", cfg);
     for (int i = 0; i < 6; i++)
         fx_alert(db, p, "Boom");
-    struct notifier *nf = NULL;
-    assert_int_equal(notifier_start(server_for(ts, true, 2), &nf), 0);
-    wait_for(db, DONE_OF_DEST, d, 6);
-    notifier_stop(nf);
+    notify_until(server_for(ts, true, 2), db, DONE_OF_DEST, d, 6);
     json_t *reqs = received(&r);
     assert_int_equal(json_array_size(reqs), 3); /* 2 alerts, then 1 digest of 4 */
     json_t *digest =
@@ -418,6 +415,76 @@ static void test_a_burst_beyond_the_rate_is_folded_into_one_digest(void **state)
                  json_real_value(json_object_get(json_array_get(reqs, 0), "t"));
     assert_true(gap >= 1.4); /* sent when the window ended */
     json_decref(digest);
+    json_decref(reqs);
+    child_stop(r.pid);
+}
+
+static const char *last_error_of(struct db *db, int64_t dest, char *out, size_t len)
+{
+    struct db_stmt *st =
+        db_prepare(db, "SELECT status, last_error FROM deliveries WHERE destination_id = $1");
+    db_bind_int64(st, 1, dest);
+    assert_int_equal(db_step(st), DB_ROW);
+    assert_string_equal(db_col_text(st, 0), "failed");
+    snprintf(out, len, "%s", db_col_text(st, 1) ? db_col_text(st, 1) : "");
+    db_finish(st);
+    return out;
+}
+
+/* A title that is not valid UTF-8 (stored before ingest repaired it; SQLite
+ * keeps such bytes) is still delivered; an alert whose data cannot be built
+ * at all, or a destination sealed with a key this server lacks, fails at
+ * once with the reason instead of staying "sending" with no attempt. */
+static void test_undeliverable_data_fails_with_its_reason_and_bad_text_is_sent(void **state)
+{
+    struct test_store *ts = *state;
+    struct db *db = store_writer(ts->store);
+    struct receiver r;
+    receiver_start(ts, &r, "204");
+    char cfg[256], why[256];
+    snprintf(cfg, sizeof cfg, "{\"webhook_url\":\"http://127.0.0.1:%d/hook\"}", r.port);
+    int64_t p = test_project(db, "shop");
+    fx_destination(db, p, "generic_webhook", cfg);
+    int64_t a = fx_alert(db, p, "bad \xff\xfe");
+    notify_until(server_for(ts, true, 20), db, SENT_OF_ALERT, a, 1);
+    json_t *reqs = received(&r);
+    assert_int_equal(json_array_size(reqs), 1);
+    json_t *body =
+        json_loads(json_string_value(json_object_get(json_array_get(reqs, 0), "body")), 0, NULL);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_object_get(body, "data"), "issue"), "title")),
+                        "bad \xef\xbf\xbd\xef\xbf\xbd");
+    json_decref(body);
+    json_decref(reqs);
+
+    /* The issue link cannot be made from this PUBLIC_URL: nothing to send. */
+    int64_t p2 = test_project(db, "shop2");
+    int64_t d2 = fx_destination(db, p2, "generic_webhook", cfg);
+    fx_alert(db, p2, "Boom");
+    struct server *srv = server_for(ts, true, 20);
+    srv->cfg->public_url = "https://periscope.example/\xff";
+    notify_until(srv, db, DONE_OF_DEST, d2, 1);
+    assert_non_null(strstr(last_error_of(db, d2, why, sizeof why), "cannot be rendered"));
+    assert_int_equal(fx_scalar(db, ATTEMPTS_OF_DEST, d2), 1);
+
+    /* Sealed with a key this server does not have. */
+    struct config keyed = ts->tb.cfg;
+    keyed.secrets_key_set = true;
+    assert_int_equal(secretbox_key_parse("00112233445566778899aabbccddeeff00112233445566778899aabb"
+                                         "ccddeeff",
+                                         keyed.secrets_key),
+                     0);
+    struct db *kdb = NULL;
+    char err[256];
+    assert_int_equal(db_open(&keyed, &kdb, err, sizeof err), 0);
+    int64_t p3 = test_project(db, "shop3");
+    int64_t d3 = fx_destination(kdb, p3, "generic_webhook", cfg);
+    db_close(kdb);
+    fx_alert(db, p3, "Boom");
+    notify_until(server_for(ts, true, 20), db, DONE_OF_DEST, d3, 1);
+    assert_non_null(strstr(last_error_of(db, d3, why, sizeof why), "SECRETS_KEY"));
+    reqs = received(&r);
+    assert_int_equal(json_array_size(reqs), 1); /* neither of the last two was sent */
     json_decref(reqs);
     child_stop(r.pid);
 }
@@ -439,6 +506,9 @@ int main(void)
                                         test_store_teardown),
         cmocka_unit_test_setup_teardown(test_a_burst_beyond_the_rate_is_folded_into_one_digest,
                                         setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_undeliverable_data_fails_with_its_reason_and_bad_text_is_sent, setup,
+            test_store_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -50,12 +50,33 @@ static void test_quota_charges_a_request_all_or_nothing(void **state)
     quota_free(q);
 }
 
+/* Ingest asks before it reads a body: no charge, the same answer. */
+static void test_quota_check_refuses_only_a_full_window_and_charges_nothing(void **state)
+{
+    (void)state;
+    struct quota *q = quota_new();
+    int retry = 0;
+    assert_int_equal(quota_check(q, 3, 2, 1000, &retry), 0); /* never seen */
+    assert_int_equal(quota_charge(q, 3, 2, 1, 1000, &retry), 0);
+    assert_int_equal(quota_check(q, 3, 2, 1001, &retry), 0);
+    assert_int_equal(quota_check(q, 3, 2, 1002, &retry), 0); /* checking charged nothing */
+    assert_int_equal(quota_charge(q, 3, 2, 1, 1003, &retry), 0);
+    retry = 0;
+    assert_int_equal(quota_check(q, 3, 2, 1004, &retry), -EDQUOT);
+    assert_int_equal(retry, 59);
+    assert_int_equal(quota_check(q, 3, 0, 1005, &retry), 0);  /* unlimited */
+    assert_int_equal(quota_check(q, 3, 2, 60000, &retry), 0); /* a new window */
+    assert_int_equal(quota_check(q, 4, 2, 1004, &retry), 0);  /* another project */
+    quota_free(q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_quota_zero_limit_is_unlimited),
         cmocka_unit_test(test_quota_over_limit_answers_retry_after_to_window_end),
         cmocka_unit_test(test_quota_charges_a_request_all_or_nothing),
+        cmocka_unit_test(test_quota_check_refuses_only_a_full_window_and_charges_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -288,6 +288,34 @@ static void test_open_fails_with_a_message_for_an_unwritable_sqlite_path(void **
     assert_non_null(strstr(err, "/nonexistent-dir/periscope.db"));
 }
 
+/* The database holds webhook tokens and SMTP passwords: created 0600 with
+ * its -wal and -shm, whatever the umask. */
+static void test_sqlite_files_are_created_0600_whatever_the_umask(void **state)
+{
+    (void)state;
+    struct test_backend tb;
+    assert_int_equal(test_backend_sqlite(&tb), 0);
+    mode_t old = umask(0);
+    struct store *st = NULL;
+    char err[512] = "";
+    int rc = store_open(&tb.cfg, &st, err, sizeof err);
+    umask(old);
+    assert_int_equal(rc, 0);
+    struct db *db = store_acquire(st);
+    assert_int_equal(test_project(db, "p") > 0, 1); /* a write: the WAL exists */
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
+        char path[PATH_MAX + 32];
+        struct stat sb;
+        snprintf(path, sizeof path, "%s%s", tb.sqlite_path, suffixes[i]);
+        assert_int_equal(stat(path, &sb), 0);
+        if ((sb.st_mode & 0777) != 0600) fail_msg("%s is %04o", path, sb.st_mode & 0777);
+    }
+    store_release(st, db);
+    store_close(st);
+    test_backend_cleanup(&tb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -303,6 +331,7 @@ int main(void)
         cmocka_unit_test(test_now_ms_is_the_wall_clock_in_milliseconds),
         cmocka_unit_test(test_open_fails_with_a_message_for_an_unreachable_postgres),
         cmocka_unit_test(test_open_fails_with_a_message_for_an_unwritable_sqlite_path),
+        cmocka_unit_test(test_sqlite_files_are_created_0600_whatever_the_umask),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

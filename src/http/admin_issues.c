@@ -16,6 +16,7 @@
 #include "event_stored.h"
 #include "http/admin.h"
 #include "http/admin_issues_params.h"
+#include "log.h"
 #include "server.h"
 #include "store/events_read.h"
 #include "store/issue_tags.h"
@@ -97,8 +98,11 @@ static int issue_detail(struct db *db, int64_t pid, int64_t iid, json_t *issue)
     if (rc != 0) return rc;
     char *text = NULL;
     size_t len = 0;
-    if (event_stored_json(db, pid, eid, &text, &len) == 0)
-        json_object_set_new(latest, "data", json_loadb(text, len, 0, NULL));
+    json_t *data =
+        event_stored_json(db, pid, eid, &text, &len) == 0 ? json_loadb(text, len, 0, NULL) : NULL;
+    if (!data)
+        log_warn("latest event left out: it cannot be rendered", "issue=%lld", (long long)iid);
+    json_object_set_new(latest, "data", data ? data : json_null());
     free(text);
     admin_time_field(latest, "timestamp");
     admin_time_field(latest, "received_at");

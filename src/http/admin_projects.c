@@ -10,7 +10,11 @@
 
 #include "http/admin.h"
 #include "http/dsn.h"
+#include "http/ingest.h"
+#include "scrub.h"
+#include "script_ops.h"
 #include "server.h"
+#include "store/project_scrub.h"
 #include "store/projects.h"
 #include "store/store.h"
 
@@ -131,6 +135,32 @@ static void project_get(const struct admin_req *req, struct admin_resp *resp)
     store_release(req->srv->store, db);
 }
 
+/* The project's scrubbing settings with body.scrubbing applied into *s.
+ * 0; else answers (404, 400) and returns -1. */
+static int patched_scrubbing(struct db *db, int64_t id, const json_t *patch,
+                             struct scrub_settings *s, struct admin_resp *resp)
+{
+    int rc = project_scrub_get(db, id, s);
+    if (rc == -ENOENT) {
+        project_missing(resp);
+        return -1;
+    }
+    if (rc == -EIO) { /* a stored list that no longer parses: start over from the defaults */
+        scrub_settings_default(s);
+        rc = 0;
+    }
+    if (rc) {
+        admin_db_error(resp, "project_scrub_get", rc);
+        return -1;
+    }
+    char err[256];
+    if (scrub_settings_patch(s, patch, err, sizeof err) != 0) {
+        admin_error(resp, 400, "invalid_scrubbing", "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
 static void project_patch(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t id = admin_param_id(req, resp, 0);
@@ -141,6 +171,8 @@ static void project_patch(const struct admin_req *req, struct admin_resp *resp)
     const char *name = NULL;
     json_int_t rate = -1;
     json_t *r = json_object_get(body, "rate_limit_per_minute");
+    json_t *scrubbing = json_object_get(body, "scrubbing");
+    struct scrub_settings settings;
     if (json_object_get(body, "name") && !(name = valid_name(body, resp))) goto out;
     if (r) {
         if (!json_is_integer(r) || json_integer_value(r) < 0 ||
@@ -154,7 +186,13 @@ static void project_patch(const struct admin_req *req, struct admin_resp *resp)
     }
 
     struct db *db = store_acquire(req->srv->store);
+    if (scrubbing && patched_scrubbing(db, id, scrubbing, &settings, resp) != 0) {
+        store_release(req->srv->store, db);
+        goto out;
+    }
     int rc = projects_update(db, id, name, (int)rate);
+    if (rc == 0 && rate >= 0) ingest_forget_keys(req->srv->ingest); /* the new quota, at once */
+    if (rc == 0 && scrubbing) rc = project_scrub_set(db, id, &settings);
     if (rc == -ENOENT)
         project_missing(resp);
     else if (rc)
@@ -162,6 +200,8 @@ static void project_patch(const struct admin_req *req, struct admin_resp *resp)
     else
         answer_project(req, resp, db, id, 200);
     store_release(req->srv->store, db);
+    /* Workers scrub with the new settings from their next event on. */
+    if (rc == 0 && scrubbing) script_ops_project_changed(req->srv, id);
 out:
     json_decref(body);
 }
@@ -173,6 +213,7 @@ static void project_delete(const struct admin_req *req, struct admin_resp *resp)
     struct db *db = store_acquire(req->srv->store);
     int rc = projects_delete(db, id);
     store_release(req->srv->store, db);
+    if (rc == 0) ingest_forget_keys(req->srv->ingest); /* its keys stop working at once */
     if (rc == -ENOENT) return project_missing(resp);
     if (rc) return admin_db_error(resp, "projects_delete", rc);
     admin_json(resp, 204, NULL);
@@ -231,6 +272,7 @@ static void key_revoke(const struct admin_req *req, struct admin_resp *resp)
     struct db *db = store_acquire(req->srv->store);
     if (admin_project_check(db, id, resp, NULL) == 0) {
         int rc = keys_revoke(db, id, req->params[1]);
+        if (rc == 0) ingest_forget_keys(req->srv->ingest); /* at once on this node */
         if (rc == -ENOENT)
             admin_error(resp, 404, "key_not_found", "no such key in this project");
         else if (rc)

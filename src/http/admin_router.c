@@ -13,6 +13,8 @@
 
 #include <errno.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "http/admin.h"
 #include "http/http.h"
@@ -91,19 +93,25 @@ bool admin_router_matches(const char *url)
     return strncmp(url, ADMIN_PREFIX, n) == 0 && (url[n] == '\0' || url[n] == '/');
 }
 
-/* Authorization: Bearer <key>, compared in constant time for equal lengths. */
+/* Authorization: Bearer <key>. The SHA-256 digests are compared, in
+ * constant time: neither the key's bytes nor its length show in the time
+ * a wrong token takes. */
 static bool bearer_ok(struct MHD_Connection *conn, const char *key)
 {
     const char *h =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    if (!h || !key || strncasecmp(h, "Bearer ", 7) != 0) return false;
+    if (!h || !key || !*key || strncasecmp(h, "Bearer ", 7) != 0) return false;
     const char *token = h + 7;
     while (*token == ' ')
         token++;
-    size_t tlen = strlen(token), klen = strlen(key);
+    size_t tlen = strlen(token);
     while (tlen > 0 && token[tlen - 1] == ' ')
         tlen--;
-    return tlen == klen && klen > 0 && CRYPTO_memcmp(token, key, klen) == 0;
+    unsigned char want[SHA256_DIGEST_LENGTH], got[SHA256_DIGEST_LENGTH];
+    if (!EVP_Digest(key, strlen(key), want, NULL, EVP_sha256(), NULL) ||
+        !EVP_Digest(token, tlen, got, NULL, EVP_sha256(), NULL))
+        return false;
+    return CRYPTO_memcmp(want, got, sizeof want) == 0;
 }
 
 static size_t body_cap(const struct server *srv)

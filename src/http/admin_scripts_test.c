@@ -1,6 +1,7 @@
 /* admin_scripts_test — POST /api/admin/projects/{id}/script/test: the dry
  * run (dryrun.h) of the given or the active script on a given or stored
- * event, plus the existing issue the event would join. Stores nothing. */
+ * event, with the project's scrubbing settings, plus the existing issue the
+ * event would join. Stores nothing. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "log.h"
 #include "server.h"
 #include "http/admin_scripts.h"
+#include "scrub.h"
 #include "lua/registry.h"
 #include "store/events_write.h"
 #include "store/projects.h"
@@ -147,6 +149,8 @@ void admin_script_test(const struct admin_req *req, struct admin_resp *resp)
         load_script(req, resp, body, &t) != 0)
         goto done;
     json_t *format = json_object_get(body, "format");
+    uint64_t generation;
+    struct scrub_rules *rules = script_registry_scrub(req->srv->scripts, t.project_id, &generation);
     struct dryrun_input in = {
         .project_id = t.project_id,
         .project_name = t.project_name,
@@ -154,9 +158,11 @@ void admin_script_test(const struct admin_req *req, struct admin_resp *resp)
         .format_type = json_string_value(format),
         .lua_dir = req->srv->cfg->lua_dir,
         .public_url = req->srv->cfg->public_url,
+        .scrub = rules,
     };
     json_t *result = NULL;
-    int rc = dryrun_run(t.script, &in, &result);
+    int rc = rules ? dryrun_run(t.script, &in, &result) : -ENOMEM;
+    scrub_rules_unref(rules);
     if (rc == 0) {
         add_issue_id(req->srv, t.project_id, result);
         admin_json(resp, 200, result);

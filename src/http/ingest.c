@@ -1,13 +1,20 @@
 /* ingest — the Sentry ingestion endpoints on libmicrohttpd (ingest.h).
  *
  * One struct ingest_req per request, on the MHD thread that serves the
- * connection: the first call checks method, size, encoding and the header
- * key; upload calls stream the body through the decoder (a refusal decided
- * early still drains the body, bounded, so the client reads the answer);
- * the final call parses, authorizes by the envelope dsn when needed,
- * charges the quota and publishes. In ACK_MODE=commit the connection is
- * suspended until the writer acks; the ack callback (writer thread) only
- * records the status and resumes, the answer is sent from the MHD thread. */
+ * connection. Nothing is decoded or parsed for a sender who is not known:
+ * the first call checks method, size, encoding, the key of the headers or
+ * query and the project's quota. When only the envelope header can carry
+ * the key, upload calls decode just its first line (at most
+ * INGEST_KEY_PROBE_BYTES) while holding the raw bytes, and check the key
+ * before the body is decoded for real. Upload calls then stream the body
+ * through the decoder (a refusal decided early still drains the body,
+ * bounded, so the client reads the answer); the final call frames the
+ * items, charges the quota for the events, parses them and publishes.
+ * Decoded bytes and parsed events are taken from the server's memory
+ * budget (membudget.h) before they are allocated. In ACK_MODE=commit the
+ * connection is suspended until the writer acks; the ack callback (writer
+ * thread) only records the status and resumes, the answer is sent from
+ * the MHD thread. */
 #include "http/ingest.h"
 
 #include <errno.h>
@@ -24,6 +31,7 @@
 #include "http/http.h"
 #include "http/ingest_internal.h"
 #include "log.h"
+#include "membudget.h"
 #include "metrics.h"
 #include "quota.h"
 #include "server.h"
@@ -35,6 +43,14 @@
  * a full queue near 120 MB whatever the event size; QUEUE_CAPACITY bounds
  * the count. Past it: 503 queue_full, as when the queue is full. */
 #define INGEST_QUEUE_MAX_BYTES ((size_t)12 << 20)
+/* Without a key in the headers or query, the envelope header line must
+ * carry it within this many decoded bytes, and arrive within the first
+ * INGEST_KEY_PROBE_RAW_BYTES bytes as sent (room for a whole zstd block,
+ * 128 KiB, before its first output). */
+#define INGEST_KEY_PROBE_BYTES ((size_t)8 << 10)
+#define INGEST_KEY_PROBE_RAW_BYTES ((size_t)256 << 10)
+#define INGEST_MISSING_KEY                                                                         \
+    "missing DSN key (X-Sentry-Auth, sentry_key, or dsn in the envelope header's first 8 KiB)"
 
 struct ingest {
     struct server *srv;
@@ -50,7 +66,11 @@ struct ingest_req {
     struct MHD_Connection *conn;
     enum ingest_route route;
     int64_t project_id;
-    struct decomp *dec;
+    enum decomp_encoding enc;
+    struct decomp *dec;   /* the body, decoded; created once the key is known */
+    struct decomp *probe; /* no key yet: the envelope header line, decoded */
+    struct decomp *held;  /* no key yet: the raw bytes read so far (identity) */
+    bool probe_full;      /* the probe passed INGEST_KEY_PROBE_BYTES */
     size_t body_bytes;
     struct ingest_refusal refusal; /* status != 0: answer this once the body is read */
     bool have_key, key_checked;
@@ -60,6 +80,14 @@ struct ingest_req {
     atomic_int phase;
     atomic_int ack_status;
 };
+
+/* /metrics: the memory budget's use (ctx: the server's, process lifetime). */
+static void collect_memory(void *ctx)
+{
+    const struct membudget *b = ctx;
+    metrics_set("periscope_ingest_memory_bytes", NULL, (double)membudget_used(b));
+    metrics_set("periscope_ingest_memory_limit_bytes", NULL, (double)b->limit);
+}
 
 int ingest_new(struct server *srv, struct ingest **out)
 {
@@ -78,6 +106,7 @@ int ingest_new(struct server *srv, struct ingest **out)
     metrics_describe("periscope_events_total", "counter",
                      "Events accepted onto the queue, or refused by reason");
     metrics_describe("periscope_envelope_items_total", "counter", "Envelope items seen, by type");
+    metrics_register_collector(collect_memory, &srv->ingest_memory);
     *out = in;
     return 0;
 }
@@ -89,6 +118,11 @@ void ingest_free(struct ingest *in)
     auth_cache_free(in->keys);
     quota_free(in->quota);
     free(in);
+}
+
+void ingest_forget_keys(struct ingest *in)
+{
+    if (in) auth_cache_clear(in->keys);
 }
 
 /* "/api/<digits>/(envelope|store)[/]" → project id and route. */
@@ -182,6 +216,51 @@ static void check_key(struct ingest_req *r)
     }
 }
 
+static void refuse_busy(struct ingest_req *r, const char *reason, const char *detail)
+{
+    ingest_refuse(&r->refusal, 503, reason, detail);
+    r->refusal.retry_after_s = INGEST_RETRY_AFTER_S;
+}
+
+/* A decoder error (decompress.h) → the refusal; 0 → none. */
+static void refuse_decode(struct ingest_req *r, int rc)
+{
+    if (rc == -E2BIG)
+        ingest_refuse(&r->refusal, 413, "too_large", "decompressed body exceeds the size limit");
+    else if (rc == -EAGAIN)
+        refuse_busy(r, "memory_busy", "server memory budget in use, retry later");
+    else if (rc == -ENOMEM)
+        refuse_busy(r, "out_of_memory", "server out of memory");
+    else if (rc)
+        ingest_refuse(&r->refusal, 400, "bad_encoding",
+                      "body is not valid for its Content-Encoding");
+}
+
+/* A decoder of r->enc whose room comes from the memory budget. */
+static struct decomp *budgeted_decoder(struct ingest_req *r, enum decomp_encoding enc, size_t cap)
+{
+    struct decomp *d = NULL;
+    if (decomp_new(enc, cap, &d) != 0) return NULL;
+    decomp_set_budget(d, &r->in->srv->ingest_memory);
+    return d;
+}
+
+/* The key is known and good: a project over its quota is refused before
+ * any byte is decoded; else the body decoder starts. */
+static void key_accepted(struct ingest_req *r)
+{
+    const struct config *cfg = r->in->srv->cfg;
+    int retry = 0;
+    if (quota_check(r->in->quota, r->project_id, r->rate_limit, now_ms(), &retry) != 0) {
+        ingest_refuse(&r->refusal, 429, "rate_limited", "project event quota exceeded");
+        r->refusal.retry_after_s = retry;
+        return;
+    }
+    size_t cap = r->route == INGEST_ROUTE_STORE ? cfg->max_event_bytes : cfg->max_envelope_bytes;
+    if (!(r->dec = budgeted_decoder(r, r->enc, cap)))
+        refuse_busy(r, "out_of_memory", "server out of memory");
+}
+
 /* First call: everything the headers alone decide. */
 static void start(struct ingest_req *r)
 {
@@ -192,25 +271,94 @@ static void start(struct ingest_req *r)
         ingest_refuse(&r->refusal, 413, "too_large", "body exceeds the size limit");
         return;
     }
-    enum decomp_encoding enc;
-    const char *ce = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING);
-    if (decomp_encoding_parse(ce, &enc) != 0) {
+    const char *ce =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING);
+    if (decomp_encoding_parse(ce, &r->enc) != 0) {
         ingest_refuse(&r->refusal, 415, "unsupported_encoding", "unsupported Content-Encoding");
-        return;
-    }
-    size_t cap = r->route == INGEST_ROUTE_STORE ? cfg->max_event_bytes : cfg->max_envelope_bytes;
-    if (decomp_new(enc, cap, &r->dec) != 0) {
-        ingest_refuse(&r->refusal, 503, "out_of_memory", "server out of memory");
-        r->refusal.retry_after_s = INGEST_RETRY_AFTER_S;
         return;
     }
     /* First found wins: X-Sentry-Auth, Authorization, ?sentry_key=. */
     r->have_key =
-        auth_key_from_header(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Sentry-Auth"), r->key) == 0 ||
-        auth_key_from_authorization(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"), r->key) == 0 ||
-        auth_key_copy(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "sentry_key"), r->key) == 0;
-    if (r->have_key)
+        auth_key_from_header(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Sentry-Auth"),
+                             r->key) == 0 ||
+        auth_key_from_authorization(
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"), r->key) == 0 ||
+        auth_key_copy(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "sentry_key"),
+                      r->key) == 0;
+    if (r->have_key) {
         check_key(r);
+        if (r->key_checked) key_accepted(r);
+        return;
+    }
+    if (r->route == INGEST_ROUTE_STORE) {
+        ingest_refuse(&r->refusal, 401, "unauthorized", INGEST_MISSING_KEY);
+        return;
+    }
+    r->probe = budgeted_decoder(r, r->enc, INGEST_KEY_PROBE_BYTES);
+    r->held = budgeted_decoder(r, DECOMP_IDENTITY, INGEST_KEY_PROBE_RAW_BYTES);
+    if (!r->probe || !r->held) refuse_busy(r, "out_of_memory", "server out of memory");
+}
+
+static void drop_probe(struct ingest_req *r)
+{
+    decomp_free(r->probe);
+    decomp_free(r->held);
+    r->probe = r->held = NULL;
+}
+
+/* The key from the envelope header line, once the probe holds it (or
+ * at_end: the body is over). Sets a refusal, or starts the body decoder
+ * and feeds it the bytes held so far. */
+static void probe_key(struct ingest_req *r, bool at_end)
+{
+    size_t len;
+    const char *data = decomp_data(r->probe, &len);
+    const char *nl = memchr(data, '\n', len);
+    if (!nl && !at_end && !r->probe_full) return; /* wait for more */
+    size_t line = nl ? (size_t)(nl - data) : len;
+    char dsn[512];
+    if ((!nl && r->probe_full) || line > INGEST_KEY_PROBE_BYTES ||
+        envelope_header_dsn(data, line, dsn, sizeof dsn) != 0 ||
+        auth_key_from_dsn(dsn, r->key) != 0) {
+        drop_probe(r);
+        ingest_refuse(&r->refusal, 401, "unauthorized", INGEST_MISSING_KEY);
+        return;
+    }
+    r->have_key = true;
+    check_key(r);
+    if (r->key_checked) key_accepted(r);
+    if (!r->refusal.status) {
+        const char *raw = decomp_data(r->held, &len);
+        refuse_decode(r, decomp_feed(r->dec, raw, len));
+    }
+    drop_probe(r);
+}
+
+/* Upload data while the key is unknown: held raw, and through the probe. */
+static void consume_probing(struct ingest_req *r, const char *data, size_t size)
+{
+    int rc = decomp_feed(r->held, data, size);
+    if (rc == -E2BIG) {
+        drop_probe(r);
+        ingest_refuse(&r->refusal, 401, "unauthorized", INGEST_MISSING_KEY);
+        return;
+    }
+    if (rc) {
+        refuse_decode(r, rc);
+        drop_probe(r);
+        return;
+    }
+    if (!r->probe_full) {
+        rc = decomp_feed(r->probe, data, size);
+        if (rc == -E2BIG)
+            r->probe_full = true; /* 8 KiB decoded: the line is there or never */
+        else if (rc) {
+            refuse_decode(r, rc);
+            drop_probe(r);
+            return;
+        }
+    }
+    probe_key(r, false);
 }
 
 /* Upload data: decode, or drain when already refused. MHD_NO closes the
@@ -222,17 +370,14 @@ static enum MHD_Result consume(struct ingest_req *r, const char *data, size_t si
     if (r->refusal.status)
         return r->body_bytes > 2 * cfg->max_body_bytes ? MHD_NO : MHD_YES;
     if (r->body_bytes > cfg->max_body_bytes) {
+        drop_probe(r);
         ingest_refuse(&r->refusal, 413, "too_large", "body exceeds the size limit");
         return MHD_YES;
     }
-    int rc = decomp_feed(r->dec, data, size);
-    if (rc == -E2BIG)
-        ingest_refuse(&r->refusal, 413, "too_large", "decompressed body exceeds the size limit");
-    else if (rc == -ENOMEM) {
-        ingest_refuse(&r->refusal, 503, "out_of_memory", "server out of memory");
-        r->refusal.retry_after_s = INGEST_RETRY_AFTER_S;
-    } else if (rc)
-        ingest_refuse(&r->refusal, 400, "bad_encoding", "body is not valid for its Content-Encoding");
+    if (r->probe)
+        consume_probing(r, data, size);
+    else
+        refuse_decode(r, decomp_feed(r->dec, data, size));
     return MHD_YES;
 }
 
@@ -324,46 +469,44 @@ static enum MHD_Result publish(struct ingest_req *r, struct ingest_batch *b)
     return MHD_YES;
 }
 
-/* Body complete: parse, authorize, charge, publish. */
+/* Body complete: frame, charge, parse, publish. */
 static enum MHD_Result finish(struct ingest_req *r)
 {
     const struct config *cfg = r->in->srv->cfg;
-    if (!r->refusal.status) {
-        int rc = decomp_finish(r->dec);
-        if (rc == -E2BIG)
-            ingest_refuse(&r->refusal, 413, "too_large", "decompressed body exceeds the size limit");
-        else if (rc)
-            ingest_refuse(&r->refusal, 400, "bad_encoding", "body is not valid for its Content-Encoding");
+    if (!r->refusal.status && r->probe) {
+        int rc = r->probe_full ? 0 : decomp_finish(r->probe);
+        if (rc) {
+            refuse_decode(r, rc);
+            drop_probe(r);
+        } else {
+            probe_key(r, true);
+        }
     }
-    if (r->refusal.status)
-        return refuse_now(r);
+    if (!r->refusal.status) refuse_decode(r, decomp_finish(r->dec));
+    if (r->refusal.status) return refuse_now(r);
 
     size_t len;
     const char *body = decomp_data(r->dec, &len);
-    struct ingest_batch batch = { 0 };
-    if (ingest_body_parse(cfg, r->route, body, len, r->project_id, now_ms(), &batch, &r->refusal))
+    struct membudget *budget = &r->in->srv->ingest_memory;
+    struct ingest_items items;
+    struct ingest_batch batch = {0};
+    if (ingest_body_frame(cfg, r->route, body, len, budget, &items, &r->refusal))
         return refuse_now(r);
-    decomp_free(r->dec); /* events are copies: the body can go */
-    r->dec = NULL;
-    if (!r->have_key && batch.has_dsn_key) {
-        memcpy(r->key, batch.dsn_key, sizeof(r->key));
-        r->have_key = true;
-        check_key(r);
-    } else if (!r->have_key) {
-        ingest_refuse(&r->refusal, 401, "unauthorized", "missing DSN key (X-Sentry-Auth, sentry_key or envelope dsn)");
-    }
     int retry = 0;
-    if (!r->refusal.status &&
-        quota_charge(r->in->quota, r->project_id, r->rate_limit, (int)batch.n, now_ms(), &retry) != 0) {
+    if (quota_charge(r->in->quota, r->project_id, r->rate_limit, (int)items.nevents, now_ms(),
+                     &retry) != 0) {
+        ingest_items_free(&items);
         ingest_refuse(&r->refusal, 429, "rate_limited", "project event quota exceeded");
         r->refusal.retry_after_s = retry > 0 ? retry : INGEST_RETRY_AFTER_S;
-    }
-    if (r->refusal.status) {
-        ingest_batch_clear(&batch);
         return refuse_now(r);
     }
-    if (batch.n == 0)
-        return ingest_reply_id(r->conn, cfg, route_name(r), batch.answer_id);
+    size_t held = decomp_held(r->dec);
+    int rc = ingest_body_events(cfg, &items, r->project_id, now_ms(), &held, &batch, &r->refusal);
+    ingest_items_free(&items);
+    decomp_free(r->dec); /* events are copies: the body can go */
+    r->dec = NULL;
+    if (rc) return refuse_now(r);
+    if (batch.n == 0) return ingest_reply_id(r->conn, cfg, route_name(r), batch.answer_id);
     return publish(r, &batch);
 }
 
@@ -426,5 +569,6 @@ void ingest_request_done(struct ingest *in, void *req_cls)
     if (!r)
         return;
     decomp_free(r->dec);
+    drop_probe(r);
     free(r);
 }

@@ -18,6 +18,11 @@ struct ingest;
 int ingest_new(struct server *srv, struct ingest **out);
 void ingest_free(struct ingest *in);
 
+/* Forgets every cached key resolution: after a key was revoked, a project
+ * deleted or its quota changed (here, or on another node), the next
+ * request of each key asks the database. Any thread. */
+void ingest_forget_keys(struct ingest *in);
+
 /* True when url (path without query) is an ingest route. */
 bool ingest_matches(const char *url);
 

@@ -92,9 +92,45 @@ static const struct event_sink PUSH_SINK = {
     sink_scalar, sink_open, sink_close, sink_member, sink_element, sink_nul,
 };
 
+/* As sink_open, an array marked with the metatable at stack index 2. */
+static void sink_open_marking(void *ctx, const cJSON *item, int is_array)
+{
+    lua_State *L = ctx;
+    sink_open(ctx, item, is_array);
+    if (is_array) {
+        lua_pushvalue(L, 2);
+        lua_setmetatable(L, -2);
+    }
+}
+
+static const struct event_sink MARKING_SINK = {
+    sink_scalar, sink_open_marking, sink_close, sink_member, sink_element, sink_nul,
+};
+
+static const char ARRAY_MT_KEY = 0; /* its address is the registry key */
+
+void event_table_push_array_mt(lua_State *L)
+{
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &ARRAY_MT_KEY);
+}
+
 int event_table_push(lua_State *L)
 {
     const struct event_table_args *args = lua_touserdata(L, 1);
-    event_walk(&PUSH_SINK, L, args);
+    if (!args->mark_arrays) {
+        event_walk(&PUSH_SINK, L, args);
+        return 1;
+    }
+    lua_settop(L, 1);
+    event_table_push_array_mt(L);
+    if (lua_isnil(L, 2)) {
+        lua_pop(L, 1);
+        lua_createtable(L, 0, 2);
+        lua_pushliteral(L, "periscope.array");
+        lua_setfield(L, -2, "__metatable");
+        lua_pushvalue(L, -1);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &ARRAY_MT_KEY);
+    }
+    event_walk(&MARKING_SINK, L, args);
     return 1;
 }

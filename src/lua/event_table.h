@@ -12,6 +12,7 @@
 #ifndef PERISCOPE_LUA_EVENT_TABLE_H
 #define PERISCOPE_LUA_EVENT_TABLE_H
 
+#include <stdbool.h>
 #include <cjson/cJSON.h>
 #include <lua.h>
 
@@ -27,7 +28,15 @@ struct event_table_args {
     const char *const *fields;    /* NULL: every top-level key; else a NULL-terminated list */
     const char *const *skip_keys; /* NULL, or keys left out below the top level */
     const struct event_table_narrow *narrow; /* NULL, or {NULL} terminated (with fields only) */
+    bool mark_arrays;                        /* every array gets the array marker metatable, so an
+                                              * array still reads as one once empty (lua/event_json.h) */
 };
+
+/* Pushes the metatable that marks tables made from JSON arrays (named
+ * "periscope.array", locked; kept in the registry under a light userdata
+ * key), or nil when no marked table was made in this state yet. Never
+ * raises (no allocation). */
+void event_table_push_array_mt(lua_State *L);
 
 /* The top-level keys the default grouping reads (lua/periscope/grouping.lua
  * must read nothing else from the event; a project script with hooks gets

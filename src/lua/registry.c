@@ -5,12 +5,14 @@
 #include "lua/registry.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "log.h"
 #include "metrics.h"
+#include "scrub.h"
 #include "server.h"
 #include "config.h"
 #include "lua/grouping_memo.h"
@@ -76,6 +78,82 @@ int registry_publish(struct script_registry *reg, int64_t project_id, int64_t ve
     log_info("script published", "project=%lld version=%lld", (long long)project_id,
              (long long)version);
     return 0;
+}
+
+/* The settings as one string (NULL for the defaults), to tell a change. */
+static char *scrub_key(const struct scrub_settings *s)
+{
+    struct scrub_settings d;
+    scrub_settings_default(&d);
+    if (scrub_settings_equal(s, &d)) return NULL;
+    char sensitive[SCRUB_LIST_TEXT_MAX], safe[SCRUB_LIST_TEXT_MAX];
+    scrub_list_join(s->sensitive, s->n_sensitive, sensitive);
+    scrub_list_join(s->safe, s->n_safe, safe);
+    char *key = NULL;
+    if (asprintf(&key, "%d%d;%s;%s", s->enabled, s->scrub_ip_addresses, sensitive, safe) < 0)
+        return NULL;
+    return key;
+}
+
+static bool same_key(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+int registry_publish_scrub(struct script_registry *reg, int64_t project_id,
+                           const struct scrub_settings *s)
+{
+    struct scrub_settings d;
+    scrub_settings_default(&d);
+    bool is_default = scrub_settings_equal(s, &d);
+    char *key = scrub_key(s);
+    if (!is_default && !key) return -ENOMEM;
+    pthread_mutex_lock(&reg->mu);
+    struct entry *e = registry_find_entry(reg, project_id, !is_default);
+    bool unchanged = e ? same_key(e->scrub_key, key) : is_default;
+    pthread_mutex_unlock(&reg->mu);
+    if (unchanged) {
+        free(key);
+        return 0;
+    }
+    /* Built outside the lock; the default rules are shared, not built. */
+    struct scrub_rules *rules = NULL;
+    int rc = is_default ? 0 : scrub_rules_new(s, &rules);
+    if (rc != 0) {
+        free(key);
+        return rc;
+    }
+    pthread_mutex_lock(&reg->mu);
+    e = registry_find_entry(reg, project_id, true);
+    if (e) {
+        scrub_rules_unref(e->scrub);
+        free(e->scrub_key);
+        e->scrub = rules;
+        e->scrub_key = key;
+        e->scrub_generation = atomic_fetch_add(&reg->generation, 1) + 1;
+        rules = NULL;
+        key = NULL;
+    }
+    pthread_mutex_unlock(&reg->mu);
+    scrub_rules_unref(rules);
+    free(key);
+    if (!e) return -ENOMEM;
+    log_info("scrubbing settings published",
+             "project=%lld enabled=%d scrub_ip_addresses=%d "
+             "sensitive_fields=%zu safe_fields=%zu",
+             (long long)project_id, s->enabled, s->scrub_ip_addresses, s->n_sensitive, s->n_safe);
+    return 1;
+}
+
+struct scrub_rules *script_registry_scrub(struct script_registry *reg, int64_t project_id,
+                                          uint64_t *generation)
+{
+    pthread_mutex_lock(&reg->mu);
+    struct entry *e = registry_find_entry(reg, project_id, false);
+    struct scrub_rules *r = e && e->scrub ? scrub_rules_ref(e->scrub) : NULL;
+    *generation = e ? e->scrub_generation : 0;
+    pthread_mutex_unlock(&reg->mu);
+    return r ? r : scrub_rules_ref(scrub_rules_default());
 }
 
 struct grouping_memo *script_registry_memo(struct script_registry *reg)
@@ -179,6 +257,8 @@ void script_registry_close(struct script_registry *reg)
         free(reg->entries[i].fingerprint_rules);
         free(reg->entries[i].stacktrace_rules);
         free(reg->entries[i].counters);
+        scrub_rules_unref(reg->entries[i].scrub);
+        free(reg->entries[i].scrub_key);
     }
     free(reg->entries);
     grouping_memo_free(reg->memo);

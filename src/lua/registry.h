@@ -1,5 +1,6 @@
 /* lua/registry — struct script_registry: per project the active script
- * (version, source, generation), shared by every pipeline worker, plus each
+ * (version, source, generation) and the personal data scrubbing rules built
+ * from its settings (scrub.h), shared by every pipeline worker, plus each
  * project's script error statistics.
  *
  * Reload is build, validate, swap: a script is published only after it
@@ -44,7 +45,8 @@ struct grouping_memo *script_registry_memo(struct script_registry *reg);
 /* Limits every state is built with (from the config). Borrowed. */
 const struct vm_limits *script_registry_limits(const struct script_registry *reg);
 
-/* Changes whenever any project's active script changes. Any thread. */
+/* Changes whenever any project's active script or scrubbing settings
+ * change. Any thread. */
 uint64_t script_registry_generation(struct script_registry *reg);
 
 /* The project's active script: *version 0 and *source NULL for the default
@@ -52,6 +54,14 @@ uint64_t script_registry_generation(struct script_registry *reg);
  * *generation identifies this publication. Returns 0 or -ENOMEM. */
 int script_registry_get(struct script_registry *reg, int64_t project_id, int64_t *version,
                         char **source, size_t *len, uint64_t *generation);
+
+/* The project's scrubbing rules: a reference the caller drops with
+ * scrub_rules_unref (the default rules when the project has none of its
+ * own, NULL only when even those could not be built), and *generation,
+ * which changes when they are replaced (0: never published). Any thread. */
+struct scrub_rules;
+struct scrub_rules *script_registry_scrub(struct script_registry *reg, int64_t project_id,
+                                          uint64_t *generation);
 
 /* The project's stored grouping rules in Sentry's syntax: malloc'd copies
  * (caller frees), both NULL when it has none. Returns 0 or -ENOMEM. */
@@ -93,10 +103,11 @@ int script_registry_activate(struct script_registry *reg, int64_t project_id, in
 int script_registry_activate_on(struct script_registry *reg, int64_t project_id, int64_t version,
                                 const cJSON *sample_event, char **error_message, int *error_line);
 
-/* Re-reads every project's active script from the store and publishes the
- * ones that changed (SIGHUP; Postgres NOTIFY from another node). These were
- * validated when they were activated; here they need only compile. Returns
- * the number published or a negative errno. */
+/* Re-reads every project's active script and scrubbing settings from the
+ * store and publishes the ones that changed (start, SIGHUP, a reconnect of
+ * the Postgres listener). Scripts were validated when they were activated;
+ * here they need only compile. Returns the number published or a negative
+ * errno. */
 int script_registry_reload_all(struct script_registry *reg);
 
 /* Live per-project counters since the active script was published, bumped
@@ -107,6 +118,7 @@ enum script_counter {
     SCRIPT_COUNT_FILTER_CALLS,
     SCRIPT_COUNT_FINGERPRINT_CALLS,
     SCRIPT_COUNT_FORMAT_CALLS,
+    SCRIPT_COUNT_SCRUB_CALLS,
     SCRIPT_COUNT_N
 };
 struct script_counters;
@@ -116,9 +128,10 @@ struct script_counters;
 struct script_counters *script_registry_counters(struct script_registry *reg, int64_t project_id);
 void script_counters_add(struct script_counters *c, enum script_counter which, uint64_t n);
 
-/* Re-reads one project's active script from the store and publishes it
- * when its version changed (a NOTIFY from another node). Returns 1 when
- * published, 0 when unchanged, or a negative errno. */
+/* Re-reads one project's active script and scrubbing settings from the
+ * store and publishes what changed (a NOTIFY from another node, a settings
+ * change on this one). Returns 1 when something was published, 0 when
+ * nothing changed, or a negative errno. */
 int script_registry_reload_project(struct script_registry *reg, int64_t project_id);
 
 /* Counts one hook failure for the project: metrics

@@ -14,12 +14,14 @@
 #include "lua/registry.h"
 #include "lua/vm.h"
 
-/* filter, fingerprint, format, grouping, event, load (registry_stats.c). */
-#define REGISTRY_NHOOKS 6
+/* filter, fingerprint, format, scrub, grouping, event, load (registry_stats.c). */
+#define REGISTRY_NHOOKS 7
 #define REGISTRY_NKINDS (VM_ERROR_TYPE + 1)
 
 struct config;
 struct grouping_memo;
+struct scrub_rules;
+struct scrub_settings;
 
 struct last_error {
     const char *hook; /* static */
@@ -43,6 +45,9 @@ struct entry {
     char *fingerprint_rules; /* owned; the project's stored Sentry-syntax rules, NULL: none */
     char *stacktrace_rules;  /* owned; NULL: none */
     uint64_t generation;
+    struct scrub_rules *scrub; /* owned reference; NULL: the default rules */
+    char *scrub_key;           /* owned: the settings scrub came from, as text; NULL: defaults */
+    uint64_t scrub_generation; /* 0 until the project's settings were published */
     uint64_t errors[REGISTRY_NHOOKS][REGISTRY_NKINDS];
     long long last_log_ms[REGISTRY_NHOOKS];
     bool has_last;
@@ -68,6 +73,12 @@ struct entry *registry_find_entry(struct script_registry *reg, int64_t project_i
  * stats. Takes ownership of source. Takes mu. Returns 0 or -ENOMEM. */
 int registry_publish(struct script_registry *reg, int64_t project_id, int64_t version, char *source,
                      size_t len);
+
+/* Makes s the project's scrubbing settings when they differ from the ones
+ * published (builds the rules first: on failure nothing changes). Takes
+ * mu. Returns 1 published, 0 unchanged, or a negative errno. */
+int registry_publish_scrub(struct script_registry *reg, int64_t project_id,
+                           const struct scrub_settings *s);
 
 /* Makes (fingerprint, stacktrace) the project's stored grouping rules
  * (NULL or "" for none), bumping its generation when they changed. Takes

@@ -1,14 +1,16 @@
-/* lua/registry_reload — re-reading active scripts from the store (start,
- * SIGHUP, a NOTIFY from another node) and publishing what changed. These
- * scripts were validated when they were activated; here they need only
- * compile, since the built-in sample may not suit the project (a hook
- * reading tags it always has). */
+/* lua/registry_reload — re-reading active scripts and scrubbing settings
+ * from the store (start, SIGHUP, a NOTIFY from another node) and publishing
+ * what changed. These scripts were validated when they were activated;
+ * here they need only compile, since the built-in sample may not suit the
+ * project (a hook reading tags it always has). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+#include "scrub.h"
 #include "lua/registry_internal.h"
+#include "store/project_scrub.h"
 #include "store/scripts.h"
 #include "store/store.h"
 
@@ -55,9 +57,84 @@ static bool is_listed(const struct active_list *list, int64_t project_id)
     return false;
 }
 
+/* The projects with settings of their own, as project_scrub_for_each
+ * lists them. */
+struct scrub_list {
+    int64_t *ids;
+    struct scrub_settings *settings;
+    size_t n, cap;
+};
+
+static int collect_scrub(void *ctx, int64_t project_id, const struct scrub_settings *s)
+{
+    struct scrub_list *list = ctx;
+    if (list->n == list->cap) {
+        size_t cap = list->cap ? list->cap * 2 : 8;
+        int64_t *ids = realloc(list->ids, cap * sizeof *ids);
+        if (ids) list->ids = ids;
+        struct scrub_settings *st = realloc(list->settings, cap * sizeof *st);
+        if (st) list->settings = st;
+        if (!ids || !st) return -ENOMEM;
+        list->cap = cap;
+    }
+    list->ids[list->n] = project_id;
+    list->settings[list->n++] = *s;
+    return 0;
+}
+
+/* Publishes every project's scrubbing settings as the store has them; the
+ * projects no longer listed go back to the defaults. */
+static int reload_all_scrub(struct script_registry *reg)
+{
+    struct scrub_list list = {0};
+    struct db *db = store_acquire(reg->store);
+    int rc = project_scrub_for_each(db, collect_scrub, &list);
+    store_release(reg->store, db);
+    int published = 0;
+    for (size_t i = 0; rc == 0 && i < list.n; i++) {
+        int got = registry_publish_scrub(reg, list.ids[i], &list.settings[i]);
+        if (got < 0) rc = got;
+        published += got > 0;
+    }
+    struct scrub_settings defaults;
+    scrub_settings_default(&defaults);
+    for (size_t i = 0; rc == 0; i++) {
+        int64_t pid = 0;
+        pthread_mutex_lock(&reg->mu);
+        bool more = i < reg->n;
+        if (more) pid = reg->entries[i].scrub_key ? reg->entries[i].project_id : 0;
+        pthread_mutex_unlock(&reg->mu);
+        if (!more) break;
+        bool listed = false;
+        for (size_t k = 0; k < list.n && !listed; k++)
+            listed = list.ids[k] == pid;
+        if (pid && !listed) published += registry_publish_scrub(reg, pid, &defaults) > 0;
+    }
+    free(list.ids);
+    free(list.settings);
+    return rc < 0 ? rc : published;
+}
+
+/* One project's scrubbing settings as the store has them (the defaults
+ * when the project is gone or a stored list no longer parses). */
+static int reload_scrub(struct script_registry *reg, int64_t project_id)
+{
+    struct scrub_settings s;
+    struct db *db = store_acquire(reg->store);
+    int rc = project_scrub_get(db, project_id, &s);
+    store_release(reg->store, db);
+    if (rc == -EIO)
+        log_error("stored scrubbing settings do not parse, the defaults apply", "project=%lld",
+                  (long long)project_id);
+    if (rc == -ENOENT || rc == -EIO) scrub_settings_default(&s), rc = 0;
+    return rc ? rc : registry_publish_scrub(reg, project_id, &s);
+}
+
 int script_registry_reload_all(struct script_registry *reg)
 {
     if (!reg->store) return 0;
+    int scrubbed = reload_all_scrub(reg);
+    if (scrubbed < 0) return scrubbed;
     struct active_list list = {0};
     struct db *db = store_acquire(reg->store);
     int rc = scripts_for_each_active(db, collect_active, &list);
@@ -94,12 +171,14 @@ int script_registry_reload_all(struct script_registry *reg)
     free(list.items);
     if (rc < 0) return rc;
     rc = registry_reload_rules(reg, 0);
-    return rc < 0 ? rc : published + rc;
+    return rc < 0 ? rc : published + rc + scrubbed;
 }
 
 int script_registry_reload_project(struct script_registry *reg, int64_t project_id)
 {
     if (!reg->store) return 0;
+    int scrubbed = reload_scrub(reg, project_id);
+    if (scrubbed < 0) return scrubbed;
     int64_t version = 0;
     char *source = NULL;
     size_t len = 0;
@@ -116,7 +195,7 @@ int script_registry_reload_project(struct script_registry *reg, int64_t project_
     }
     if (current_version(reg, project_id) == version) {
         free(source);
-        return rules > 0;
+        return rules > 0 || scrubbed > 0;
     }
     if (version > 0) {
         char *msg = NULL;

@@ -12,7 +12,8 @@
 
 #define LOG_INTERVAL_MS 1000
 
-static const char *const HOOKS[] = {"filter", "fingerprint", "format", "grouping", "event", "load"};
+static const char *const HOOKS[] = {"filter",   "fingerprint", "format", "scrub",
+                                    "grouping", "event",       "load"};
 _Static_assert(sizeof HOOKS / sizeof HOOKS[0] == REGISTRY_NHOOKS, "REGISTRY_NHOOKS");
 
 static size_t hook_index(const char *hook)
@@ -73,6 +74,7 @@ static void add_live_stats(json_t *stats, const struct entry *e)
         {"filter", SCRIPT_COUNT_FILTER_CALLS},
         {"fingerprint", SCRIPT_COUNT_FINGERPRINT_CALLS},
         {"format", SCRIPT_COUNT_FORMAT_CALLS},
+        {"scrub", SCRIPT_COUNT_SCRUB_CALLS},
     };
     json_object_set_new(stats, "activated_at",
                         e && e->activated_ms ? json_integer(e->activated_ms) : json_null());

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "lua/registry_internal.h"
 #include "lua/script.h"
+#include "lua/script_scrub.h"
 #include "notify/alert_data.h"
 #include "notify/format.h"
 #include "notify/format_hook.h"
@@ -56,14 +57,23 @@ static int run_all_hooks(struct script *s, const cJSON *ev, struct script_result
     return rc;
 }
 
-/* filter, grouping and fingerprint on the sample event: 0, or 1 with err
- * and *hook (static; NULL when the default grouping itself failed). */
+/* scrub, then filter, grouping and fingerprint on what scrub left of the
+ * sample event: 0, or 1 with err and *hook (static; NULL when the default
+ * grouping itself failed). */
 static int check_event_hooks(struct script *s, const cJSON *sample_event, const char **hook,
                              struct vm_error *err)
 {
     cJSON *own_sample = sample_event ? NULL : cJSON_Parse(SAMPLE_EVENT);
+    const cJSON *sample = sample_event ? sample_event : own_sample;
+    cJSON *scrubbed = NULL;
+    if (script_scrub(s, sample, &scrubbed, err) < 0) {
+        *hook = "scrub";
+        cJSON_Delete(own_sample);
+        return 1;
+    }
     struct script_result res;
-    int run = run_all_hooks(s, sample_event ? sample_event : own_sample, &res);
+    int run = run_all_hooks(s, scrubbed ? scrubbed : sample, &res);
+    cJSON_Delete(scrubbed);
     int failed = 1;
     if (res.nerrors > 0) {
         *hook = res.errors[0].hook;

@@ -12,17 +12,21 @@
 
 #include "event.h"
 #include "log.h"
+#include "scrub.h"
 #include "server.h"
 #include "lua/event_table.h"
 #include "lua/grouping_memo.h"
 #include "lua/registry.h"
 #include "lua/script.h"
+#include "lua/script_scrub.h"
 
 struct project_state {
     int64_t project_id;
     uint64_t generation;              /* the registry publication it was built from */
     struct script *script;            /* NULL: the default rules */
     struct script_counters *counters; /* the registry's, for the status endpoint */
+    struct scrub_rules *scrub;        /* a reference to the registry's */
+    uint64_t scrub_generation;
 };
 
 struct lua_runtime {
@@ -53,8 +57,10 @@ int lua_runtime_new(struct server *srv, struct lua_runtime **out)
 void lua_runtime_free(struct lua_runtime *rt)
 {
     if (!rt) return;
-    for (size_t i = 0; i < rt->n; i++)
+    for (size_t i = 0; i < rt->n; i++) {
         script_close(rt->projects[i].script);
+        scrub_rules_unref(rt->projects[i].scrub);
+    }
     free(rt->projects);
     script_close(rt->default_script);
     grouping_memo_free(rt->own_memo); /* also flushes this thread's memo counts */
@@ -137,6 +143,20 @@ static void build_project(struct lua_runtime *rt, struct project_state *ps)
     ps->generation = generation;
 }
 
+/* Takes the project's scrubbing rules from the registry when they changed. */
+static void take_scrub(struct lua_runtime *rt, struct project_state *ps)
+{
+    uint64_t generation;
+    struct scrub_rules *r = script_registry_scrub(rt->reg, ps->project_id, &generation);
+    if (ps->scrub && generation == ps->scrub_generation) {
+        scrub_rules_unref(r);
+        return;
+    }
+    scrub_rules_unref(ps->scrub);
+    ps->scrub = r;
+    ps->scrub_generation = generation;
+}
+
 static struct project_state *project_state(struct lua_runtime *rt, int64_t project_id)
 {
     for (size_t i = 0; i < rt->n; i++)
@@ -152,6 +172,7 @@ static struct project_state *project_state(struct lua_runtime *rt, int64_t proje
     *ps = (struct project_state){.project_id = project_id};
     ps->counters = script_registry_counters(rt->reg, project_id);
     build_project(rt, ps);
+    take_scrub(rt, ps);
     return ps;
 }
 
@@ -167,6 +188,7 @@ static void refresh(struct lua_runtime *rt)
         char *source;
         size_t len;
         uint64_t generation;
+        take_scrub(rt, ps);
         if (script_registry_get(rt->reg, ps->project_id, &version, &source, &len, &generation) != 0)
             continue;
         free(source);
@@ -213,6 +235,28 @@ static void count_run(const struct project_state *ps, const struct script *s,
         script_counters_add(ps->counters, SCRIPT_COUNT_FILTERED, 1);
     else if (s->fingerprint_ref != LUA_NOREF)
         script_counters_add(ps->counters, SCRIPT_COUNT_FINGERPRINT_CALLS, 1);
+}
+
+int lua_runtime_scrub(struct lua_runtime *rt, struct ingest_event *ev)
+{
+    struct project_state *ps = NULL;
+    if (rt->reg) {
+        refresh(rt);
+        /* Without the project's own rules (out of memory) scrubbing with
+         * the defaults could miss its extra fields: refuse instead. */
+        if (!(ps = project_state(rt, ev->project_id)) || !ps->scrub) return -ENOMEM;
+    }
+    const struct scrub_rules *rules = ps ? ps->scrub : scrub_rules_default();
+    struct script *s = ps ? ps->script : NULL;
+    struct script_scrub_result res;
+    int rc = script_scrub_event(s, rules, ev, &res);
+    if (res.hook_ran && ps && ps->counters)
+        script_counters_add(ps->counters, SCRIPT_COUNT_SCRUB_CALLS, 1);
+    if (res.hook_failed) {
+        report(rt, ev->project_id, "scrub", &res.error);
+        if (res.error.kind == VM_ERROR_MEMORY) reclaim(rt, ps, s);
+    }
+    return rc;
 }
 
 static bool hook_failed(const struct script_result *res, const char *hook)

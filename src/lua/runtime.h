@@ -1,6 +1,7 @@
 /* lua/runtime — the Lua side of the pipeline: one runtime per worker thread,
  * holding one sandboxed lua_State per project (created lazily), which runs
- * the project's filter and fingerprint hooks and the default grouping
+ * the project's scrubbing (its rules from the registry, then its scrub
+ * hook), its filter and fingerprint hooks and the default grouping
  * (lua/periscope/grouping.lua).
  *
  * Not thread-safe: each pipeline worker (and the notifier) owns its own
@@ -22,6 +23,13 @@ struct lua_runtime;
 
 int lua_runtime_new(struct server *srv, struct lua_runtime **out);
 void lua_runtime_free(struct lua_runtime *rt);
+
+/* For a normalized event (ev->json), before anything else reads it: the
+ * project's scrubbing (lua/script_scrub.h). Returns 1 when the tree
+ * changed (store it, not ev->raw), 0 when not, or a negative errno when it
+ * could not be scrubbed (the event must not be stored). A failing scrub
+ * hook is reported like the other hooks and the built-in result stands. */
+int lua_runtime_scrub(struct lua_runtime *rt, struct ingest_event *ev);
 
 /* For a normalized event (ev->json): runs the project's filter (sets
  * ev->filtered), the grouping (default, or the project's fingerprint hook),

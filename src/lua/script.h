@@ -1,6 +1,8 @@
 /* lua/script — one project's rules compiled in their own vm: the default
  * grouping module (periscope.grouping) plus the project's optional hooks
- * (filter, fingerprint, format), and the per-event run of them.
+ * (filter, fingerprint, format, scrub), and the per-event run of filter,
+ * grouping and fingerprint (scrub: lua/script_scrub.h, format:
+ * lua/script_format.h).
  *
  * A script never costs an event: a hook that raises, times out, hits the
  * memory cap or returns the wrong type is reported in the result's errors
@@ -28,12 +30,14 @@ struct script {
     int filter_ref; /* the project's hooks; LUA_NOREF when absent */
     int fingerprint_ref;
     int format_ref;
+    int scrub_ref; /* lua/script_scrub.h */
     int rules_ref; /* the rules behind the script's `rules` (periscope.sentry_rules); LUA_NOREF when
                       absent */
 };
 
 /* One failed hook: hook is "filter", "fingerprint", "grouping" or "event"
- * (building the event table), a static string. */
+ * (building the event table), a static string ("scrub" and "format" are
+ * reported by their own modules). */
 struct script_hook_error {
     const char *hook;
     struct vm_error error;
@@ -52,9 +56,10 @@ struct script_result {
 
 /* Builds a vm, loads the grouping module, and (source non-NULL) compiles
  * and runs the project's chunk, which must return nil or a table whose
- * filter/fingerprint/format are functions when present and whose `rules`,
- * when present, came from periscope.sentry_rules (Sentry-syntax fingerprint
- * and stack trace rules the default grouping then applies). Returns 0, or a
+ * filter/fingerprint/format/scrub are functions when present and whose
+ * `rules`, when present, came from periscope.sentry_rules (Sentry-syntax
+ * fingerprint and stack trace rules the default grouping then applies).
+ * Returns 0, or a
  * negative errno with err filled (kind SYNTAX for compile errors, TYPE for
  * a wrong return, else as the chunk failed). Caller closes the script. */
 int script_open(const struct vm_limits *limits, const char *source, size_t len, struct script **out,
@@ -91,7 +96,7 @@ int script_run(struct script *s, const cJSON *event, bool want_components,
 void script_result_clear(struct script_result *res);
 
 /* The line of the operator chunk where the hook ("filter", "fingerprint",
- * "format") is defined, 0 when the script has none or it is not defined
+ * "format", "scrub") is defined, 0 when the script has none or it is not defined
  * there: where a wrong return type is reported. Raises nothing. */
 int script_hook_line(const struct script *s, const char *hook);
 

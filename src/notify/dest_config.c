@@ -1,5 +1,6 @@
 #include "notify/dest_config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -107,8 +108,12 @@ static int check_headers(json_t *cfg, const json_t *body, struct dest_error *e)
     json_t *v;
     json_object_foreach(h, name, v)
     {
-        if (is_masked(v) && json_is_string(json_object_get(old, name)))
+        if (is_masked(v)) {
+            /* Shown masked, sent back: keep the stored value, if any is
+             * left (a changed URL dropped them). */
             v = json_object_get(old, name);
+            if (!json_is_string(v)) continue;
+        }
         if (!json_is_string(v) || !channel_header_ok(name, json_string_value(v))) {
             json_decref(merged);
             return fail(e, "invalid_webhook_headers", "header '%s' is not a valid header line",
@@ -120,10 +125,53 @@ static int check_headers(json_t *cfg, const json_t *body, struct dest_error *e)
     return 0;
 }
 
+/* The host of url, lower-cased, into out ("" when it has none). */
+static void url_host(const char *url, char *out, size_t outlen)
+{
+    CURLU *u = curl_url();
+    char *host = NULL;
+    out[0] = '\0';
+    if (u && url && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+        size_t i = 0;
+        for (; host[i] && i + 1 < outlen; i++)
+            out[i] = (char)tolower((unsigned char)host[i]);
+        out[i] = '\0';
+    }
+    curl_free(host);
+    curl_url_cleanup(u);
+}
+
+/* True when body sends a new value (not the masked one shown) for the
+ * URL field that differs from the stored one; host_only: compare the
+ * hosts only. */
+static bool url_changes(const json_t *cfg, const json_t *body, const char *field, bool host_only)
+{
+    const char *was = json_string_value(json_object_get(cfg, field));
+    json_t *v = json_object_get(body, field);
+    const char *now = json_string_value(v);
+    if (!was || !now || is_masked(v)) return false;
+    if (!host_only) return strcmp(was, now) != 0;
+    char a[256], b[256];
+    url_host(was, a, sizeof a);
+    url_host(now, b, sizeof b);
+    return strcmp(a, b) != 0;
+}
+
+/* A destination's secrets were given for its receiver: when the address
+ * changes they stay behind, unless the same request sends them again. */
+static void drop_secrets(json_t *cfg, const char *const *names)
+{
+    for (const char *const *n = names; *n; n++)
+        json_object_del(cfg, *n);
+}
+
 static int build_webhook(enum channel_type t, json_t *cfg, const json_t *body, bool allow_private,
                          struct dest_error *e)
 {
     static const char *const HTTP[] = {"https", "http", NULL};
+    static const char *const SECRETS[] = {"webhook_headers", "secret", NULL};
+    if (url_changes(cfg, body, "webhook_url", false)) drop_secrets(cfg, SECRETS);
     int rc = take_string(cfg, body, "webhook_url", true, e);
     if (rc == 0)
         rc = check_url(json_string_value(json_object_get(cfg, "webhook_url")), HTTP, allow_private,
@@ -145,6 +193,8 @@ static int build_webhook(enum channel_type t, json_t *cfg, const json_t *body, b
 static int build_email(json_t *cfg, const json_t *body, bool allow_private, struct dest_error *e)
 {
     static const char *const SMTP[] = {"smtp", "smtps", NULL};
+    static const char *const SECRETS[] = {"password", NULL};
+    if (url_changes(cfg, body, "smtp_url", true)) drop_secrets(cfg, SECRETS);
     int rc = take_string(cfg, body, "smtp_url", true, e);
     if (rc == 0)
         rc = check_url(json_string_value(json_object_get(cfg, "smtp_url")), SMTP, allow_private,

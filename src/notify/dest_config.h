@@ -20,9 +20,11 @@ struct dest_error {
 /* The config object for a destination of type from the request body: for
  * create, existing is NULL; for a patch, existing is the stored config and
  * only the fields present in body change (a masked value sent back as it
- * was shown keeps the stored one). Returns 0 with *out set, or -EINVAL
- * with e filled (answer 400). allow_private: literal private addresses in
- * URLs are accepted (ALLOW_PRIVATE_DESTINATIONS). */
+ * was shown keeps the stored one). A new webhook_url drops the stored
+ * webhook_headers and secret, a new smtp_url host the stored password,
+ * unless body sends them again: secrets never follow a changed address.
+ * Returns 0 with *out set, or -EINVAL with e filled (answer 400). allow_private: literal private
+ * addresses in URLs are accepted (ALLOW_PRIVATE_DESTINATIONS). */
 int dest_config_build(const char *type, const json_t *body, const json_t *existing,
                       bool allow_private, json_t **out, struct dest_error *e);
 

@@ -86,6 +86,8 @@ json_t *dest_config_view(const json_t *row)
                              "enabled", json_object_get(row, "enabled"), "created_at",
                              json_object_get(row, "created_at"));
     if (!view) return NULL;
+    json_t *why = json_object_get(row, "config_error");
+    if (why) json_object_set(view, "config_error", why);
     enum channel_type t = channel_type_parse(json_string_value(json_object_get(row, "type")));
     if (channel_uses_webhook_url(t)) {
         const char *url = json_string_value(json_object_get(cfg, "webhook_url"));

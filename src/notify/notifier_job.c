@@ -89,18 +89,29 @@ static void release_claims(struct db *db, const struct delivery_claim *claims, i
                       (long long)claims[i].id);
 }
 
+/* Why the alert data of a claim could not be had. */
+enum alert_data_trouble { ALERT_DATA_OK, ALERT_DATA_UNREADABLE, ALERT_DATA_UNRENDERABLE };
+
 /* The alerts of the claims as format.lua's alert tables; claims whose alert
- * is gone are left out (their delivery went with it). */
+ * is gone are left out (their delivery went with it), and so are those
+ * whose data cannot be read (*trouble UNREADABLE: the database, try again)
+ * or built (UNRENDERABLE: it never will be). */
 static json_t *alert_tables(struct notifier *nf, struct db *db, const struct delivery_claim *claims,
-                            int n, const char *message_id)
+                            int n, const char *message_id, enum alert_data_trouble *trouble)
 {
     json_t *alerts = json_array();
+    *trouble = ALERT_DATA_OK;
     for (int i = 0; alerts && i < n; i++) {
         json_t *ctx = NULL;
-        if (deliveries_alert_context(db, claims[i].alert_id, &ctx) < 0) continue;
+        int rc = deliveries_alert_context(db, claims[i].alert_id, &ctx);
+        if (rc == -ENOENT) continue;
+        if (rc < 0) {
+            *trouble = rc == -ENOMEM ? ALERT_DATA_UNRENDERABLE : ALERT_DATA_UNREADABLE;
+            continue;
+        }
         json_t *a = notify_alert_data(ctx, nf->srv->cfg->public_url, message_id);
         json_decref(ctx);
-        if (a) json_array_append_new(alerts, a);
+        if (!a || json_array_append_new(alerts, a) != 0) *trouble = ALERT_DATA_UNRENDERABLE;
     }
     return alerts;
 }
@@ -173,6 +184,11 @@ static void start_group(struct notifier *nf, struct db *db, const struct deliver
         fail_claims(nf, claims, n, type, "destination disabled");
         goto done;
     }
+    const char *sealed = json_string_value(json_object_get(dest, "config_error"));
+    if (sealed) {
+        fail_claims(nf, claims, n, type, sealed);
+        goto done;
+    }
     long long until = throttle_take(nf->throttle, claims[0].destination_id, notify_now_ms());
     if (until > 0) {
         release_claims(db, claims, n, until, true);
@@ -184,10 +200,21 @@ static void start_group(struct notifier *nf, struct db *db, const struct deliver
         snprintf(message_id, sizeof message_id, "dlv_%lld", (long long)claims[0].id);
     else
         snprintf(message_id, sizeof message_id, "dlv_%lld_digest_%d", (long long)claims[0].id, n);
-    alerts = alert_tables(nf, db, claims, n, message_id);
+    enum alert_data_trouble trouble;
+    alerts = alert_tables(nf, db, claims, n, message_id, &trouble);
     dest_public = json_pack("{s:O, s:O, s:O}", "id", json_object_get(dest, "id"), "type",
                             json_object_get(dest, "type"), "name", json_object_get(dest, "name"));
-    if (!alerts || !dest_public || json_array_size(alerts) == 0) goto done;
+    if (!alerts || !dest_public ||
+        (json_array_size(alerts) == 0 && trouble == ALERT_DATA_UNREADABLE)) {
+        /* Given back, not left "sending" until its lease ends. */
+        release_claims(db, claims, n, notify_now_ms() + nf->poll_ms, false);
+        goto done;
+    }
+    if (json_array_size(alerts) == 0) {
+        if (trouble == ALERT_DATA_UNRENDERABLE)
+            fail_claims(nf, claims, n, type, "the alert's data cannot be rendered");
+        goto done;
+    }
     int64_t project_id = (int64_t)json_integer_value(json_object_get(dest, "project_id"));
     if (render(nf, project_id, alerts, dest_public, &msg, err, sizeof err) < 0) {
         fail_claims(nf, claims, n, type, err);

@@ -25,8 +25,12 @@ static const struct v4_range V4_REFUSED[] = {
     {0xA9FE0000u, 16, "link-local"},    /* 169.254.0.0/16 */
     {0xAC100000u, 12, "private"},       /* 172.16.0.0/12 */
     {0xC0000000u, 24, "ietf-reserved"}, /* 192.0.0.0/24 */
+    {0xC0000200u, 24, "documentation"}, /* 192.0.2.0/24 TEST-NET-1 */
+    {0xC0586300u, 24, "6to4-relay"},    /* 192.88.99.0/24 */
     {0xC0A80000u, 16, "private"},       /* 192.168.0.0/16 */
     {0xC6120000u, 15, "benchmarking"},  /* 198.18.0.0/15 */
+    {0xC6336400u, 24, "documentation"}, /* 198.51.100.0/24 TEST-NET-2 */
+    {0xCB007100u, 24, "documentation"}, /* 203.0.113.0/24 TEST-NET-3 */
     {0xE0000000u, 4, "multicast"},      /* 224.0.0.0/4 */
     {0xFFFFFFFFu, 32, "broadcast"},     /* 255.255.255.255 */
     {0xF0000000u, 4, "reserved"},       /* 240.0.0.0/4 */
@@ -59,13 +63,20 @@ static const char *v6_reason(const uint8_t a[16])
     static const uint8_t metadata[16] = {0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0,    0,
                                          0,    0,    0,    0,    0, 0, 0x02, 0x54};
     static const uint8_t nat64[12] = {0x00, 0x64, 0xff, 0x9b};
+    static const uint8_t nat64_local[6] = {0x00, 0x64, 0xff, 0x9b, 0x00, 0x01};
 
     if (memcmp(a, metadata, 16) == 0) return "metadata"; /* fd00:ec2::254 */
     if (all_zero(a, 15) && a[15] <= 1) return a[15] ? "loopback" : "unspecified";
-    /* ::ffff:a.b.c.d (mapped) and ::a.b.c.d (deprecated compatible form). */
+    /* ::ffff:a.b.c.d (mapped, ::ffff:0:0/96) and ::a.b.c.d (deprecated compatible form). */
     if (all_zero(a, 10) && ((a[10] == 0xff && a[11] == 0xff) || (a[10] == 0 && a[11] == 0)))
         return v4_reason(be32_at(a + 12));
-    if (memcmp(a, nat64, 12) == 0) return v4_reason(be32_at(a + 12));   /* 64:ff9b::/96 */
+    /* ::ffff:0:a.b.c.d (SIIT translated, ::ffff:0:0:0/96). */
+    if (all_zero(a, 8) && a[8] == 0xff && a[9] == 0xff && a[10] == 0 && a[11] == 0)
+        return v4_reason(be32_at(a + 12));
+    if (memcmp(a, nat64, 12) == 0) return v4_reason(be32_at(a + 12)); /* 64:ff9b::/96 */
+    /* 64:ff9b:1::/48 (local-use NAT64, RFC 8215): where the IPv4 address
+     * sits depends on the operator's prefix length, so none is trusted. */
+    if (memcmp(a, nat64_local, 6) == 0) return "nat64-local";
     if (a[0] == 0x20 && a[1] == 0x02) return v4_reason(be32_at(a + 2)); /* 6to4 2002::/16 */
     if ((a[0] & 0xfe) == 0xfc) return "unique-local";                   /* fc00::/7 */
     if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) return "link-local";     /* fe80::/10 */

@@ -1,9 +1,11 @@
 /* ssrf — keeps outbound notification requests away from the server's own
  * network: loopback, RFC 1918, link-local (and the cloud metadata address
- * inside it), CGNAT, multicast, reserved and "this network" IPv4 ranges,
- * and IPv6 loopback, unspecified, ULA, link-local, site-local, multicast,
- * plus the IPv4-in-IPv6 forms (v4-mapped, v4-compatible, NAT64, 6to4) of any
- * refused IPv4 address.
+ * inside it), CGNAT, multicast, reserved, documentation (TEST-NET-1/2/3),
+ * the 6to4 relay anycast and "this network" IPv4 ranges, and IPv6
+ * loopback, unspecified, ULA, link-local, site-local, multicast and
+ * local-use NAT64 (64:ff9b:1::/48), plus the IPv4-in-IPv6 forms
+ * (v4-mapped, v4-translated, v4-compatible, NAT64, 6to4) of any refused
+ * IPv4 address.
  *
  * The check runs on the address libcurl is about to connect to
  * (CURLOPT_OPENSOCKETFUNCTION), after DNS resolution, so a name that

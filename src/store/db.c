@@ -9,13 +9,21 @@
 #include "config.h"
 #include "db_internal.h"
 #include "metrics.h"
+#include "utf8.h"
 
 int db_open(const struct config *cfg, struct db **out, char *err, size_t errlen)
 {
     assert(cfg && out);
     *out = NULL;
-    if (cfg->postgres_enabled) return db_postgres_open(cfg, out, err, errlen);
-    return db_sqlite_open(cfg, out, err, errlen);
+    int rc = cfg->postgres_enabled ? db_postgres_open(cfg, out, err, errlen)
+                                   : db_sqlite_open(cfg, out, err, errlen);
+    if (rc == 0) (*out)->secret_key = cfg->secrets_key_set ? cfg->secrets_key : NULL;
+    return rc;
+}
+
+const unsigned char *db_secret_key(const struct db *db)
+{
+    return db->secret_key;
 }
 
 static void cache_free(struct db *db)
@@ -250,6 +258,17 @@ double db_col_double(struct db_stmt *st, int col)
 const char *db_col_text(struct db_stmt *st, int col)
 {
     return st->db->ops->col_text(st, col);
+}
+
+json_t *db_col_json_text(struct db_stmt *st, int col)
+{
+    return utf8_json_string(db_col_text(st, col));
+}
+
+json_t *db_col_json_text_or_empty(struct db_stmt *st, int col)
+{
+    const char *s = db_col_text(st, col);
+    return utf8_json_string(s ? s : "");
 }
 
 const void *db_col_blob(struct db_stmt *st, int col, size_t *len)

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <jansson.h>
 
 struct config;
 struct db;
@@ -33,6 +34,9 @@ enum db_step_result {
  * message in err. */
 int db_open(const struct config *cfg, struct db **out, char *err, size_t errlen);
 void db_close(struct db *db);
+/* The key that seals secrets at rest (config.h secrets_key; borrowed from
+ * the config the connection was opened with), or NULL when there is none. */
+const unsigned char *db_secret_key(const struct db *db);
 enum db_kind db_kind(const struct db *db);
 const char *db_errmsg(const struct db *db); /* borrowed until the next call */
 
@@ -82,6 +86,13 @@ double db_col_double(struct db_stmt *st, int col);
 const char *db_col_text(struct db_stmt *st, int col);              /* NULL for SQL NULL */
 const void *db_col_blob(struct db_stmt *st, int col, size_t *len); /* NULL for SQL NULL */
 int db_col_count(struct db_stmt *st);
+/* A text column as a new jansson string for the API: SQL NULL is
+ * json_null() (db_col_json_text) or "" (db_col_json_text_or_empty); text
+ * that is not valid UTF-8 (stored before ingest repaired it, or set by a
+ * script) has U+FFFD for what is not, since jansson refuses it. NULL only
+ * when out of memory. */
+json_t *db_col_json_text(struct db_stmt *st, int col);
+json_t *db_col_json_text_or_empty(struct db_stmt *st, int col);
 const char *db_col_name(struct db_stmt *st, int col);
 
 /* Rows changed by the last INSERT/UPDATE/DELETE run through st. */

@@ -5,11 +5,14 @@
  * per-parameter buffers owned by the statement and bound SQLITE_STATIC, so a
  * warm statement binds without allocating. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "db_internal.h"
@@ -90,6 +93,20 @@ static int sqlite_error(struct db *db, int rc)
     }
 }
 
+/* Creates the database file 0600 when it does not exist yet, whatever the
+ * umask: it holds webhook tokens and SMTP passwords, and SQLite gives its
+ * -wal and -shm files the database file's mode. An existing file keeps
+ * its mode (file_modes.h warns at start-up when others may read it). */
+static int create_private(const char *path)
+{
+    if (path[0] == ':' || strncmp(path, "file:", 5) == 0) return 0; /* in memory, or a URI */
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) return errno == EEXIST ? 0 : -errno;
+    int rc = fchmod(fd, 0600) == 0 ? 0 : -errno;
+    close(fd);
+    return rc;
+}
+
 int db_sqlite_open(const struct config *cfg, struct db **out, char *err, size_t errlen)
 {
     char path[PATH_MAX];
@@ -101,6 +118,11 @@ int db_sqlite_open(const struct config *cfg, struct db **out, char *err, size_t 
             return -ENAMETOOLONG;
         }
         p = path;
+    }
+    int created = create_private(p);
+    if (created < 0) {
+        snprintf(err, errlen, "sqlite open %s: %s", p, strerror(-created));
+        return -EIO;
     }
     struct sqlite_db *db = calloc(1, sizeof *db);
     if (!db) {

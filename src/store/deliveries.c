@@ -144,12 +144,6 @@ int deliveries_enqueue(struct db *db, int64_t alert_id, int64_t project_id, long
     return rc == DB_DONE ? 0 : (rc < 0 ? rc : -EIO);
 }
 
-static json_t *text_or_null(struct db_stmt *st, int col)
-{
-    const char *s = db_col_text(st, col);
-    return s ? json_string(s) : json_null();
-}
-
 static json_t *event_id_hex(struct db_stmt *st, int col)
 {
     size_t len = 0;
@@ -181,15 +175,16 @@ int deliveries_alert_context(struct db *db, int64_t alert_id, json_t **out)
     json_t *ctx = json_pack(
         "{s:{s:I, s:o, s:I}, s:{s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:o}, s:{s:I, s:o},"
         " s:{s:o, s:o, s:o, s:o}}",
-        "alert", "id", (json_int_t)db_col_int64(st, 0), "kind", text_or_null(st, 1), "created_at",
-        (json_int_t)db_col_int64(st, 2), "issue", "id", (json_int_t)db_col_int64(st, 3),
-        "project_id", (json_int_t)db_col_int64(st, 4), "title", text_or_null(st, 5), "culprit",
-        text_or_null(st, 6), "level", text_or_null(st, 7), "status", text_or_null(st, 8),
-        "first_seen", (json_int_t)db_col_int64(st, 9), "last_seen",
-        (json_int_t)db_col_int64(st, 10), "count", (json_int_t)db_col_int64(st, 11), "hash",
-        text_or_null(st, 12), "project", "id", (json_int_t)db_col_int64(st, 13), "name",
-        text_or_null(st, 14), "event", "event_id", event_id_hex(st, 15), "environment",
-        text_or_null(st, 16), "release", text_or_null(st, 17), "level", text_or_null(st, 18));
+        "alert", "id", (json_int_t)db_col_int64(st, 0), "kind", db_col_json_text(st, 1),
+        "created_at", (json_int_t)db_col_int64(st, 2), "issue", "id",
+        (json_int_t)db_col_int64(st, 3), "project_id", (json_int_t)db_col_int64(st, 4), "title",
+        db_col_json_text(st, 5), "culprit", db_col_json_text(st, 6), "level",
+        db_col_json_text(st, 7), "status", db_col_json_text(st, 8), "first_seen",
+        (json_int_t)db_col_int64(st, 9), "last_seen", (json_int_t)db_col_int64(st, 10), "count",
+        (json_int_t)db_col_int64(st, 11), "hash", db_col_json_text(st, 12), "project", "id",
+        (json_int_t)db_col_int64(st, 13), "name", db_col_json_text(st, 14), "event", "event_id",
+        event_id_hex(st, 15), "environment", db_col_json_text(st, 16), "release",
+        db_col_json_text(st, 17), "level", db_col_json_text(st, 18));
     db_finish(st);
     if (!ctx) return -ENOMEM;
     *out = ctx;

@@ -5,12 +5,7 @@
 
 #include <errno.h>
 #include <stdio.h>
-
-static json_t *col_text(struct db_stmt *st, int col)
-{
-    const char *s = db_col_text(st, col);
-    return s ? json_string(s) : json_null();
-}
+#include "store/store.h"
 
 static json_t *col_int(struct db_stmt *st, int col)
 {
@@ -53,11 +48,15 @@ static int load_alerts(struct db *db, int64_t project_id, int64_t before_id, int
     while ((rc = db_step(st)) == DB_ROW) {
         json_t *a = json_pack(
             "{s:I, s:I, s:o, s:I, s:o, s:[]}", "id", (json_int_t)db_col_int64(st, 0), "issue_id",
-            (json_int_t)db_col_int64(st, 1), "kind", col_text(st, 2), "created_at",
-            (json_int_t)db_col_int64(st, 3), "issue_title", col_text(st, 4), "deliveries");
+            (json_int_t)db_col_int64(st, 1), "kind", db_col_json_text(st, 2), "created_at",
+            (json_int_t)db_col_int64(st, 3), "issue_title", db_col_json_text(st, 4), "deliveries");
         char key[24];
         key_of(db_col_int64(st, 0), key);
-        if (!a || json_array_append_new(list, a) < 0 || json_object_set(by_id, key, a) < 0) {
+        if (!a) {
+            store_row_skipped("alerts", (long long)db_col_int64(st, 0));
+            continue;
+        }
+        if (json_array_append_new(list, a) < 0 || json_object_set(by_id, key, a) < 0) {
             db_finish(st);
             return -ENOMEM;
         }
@@ -85,13 +84,18 @@ static int load_deliveries(struct db *db, int64_t project_id, int64_t lo, int64_
         json_t *d = json_pack(
             "{s:I, s:I, s:o, s:o, s:o, s:I, s:I, s:o, s:o, s:I, s:I, s:[]}", "id",
             (json_int_t)db_col_int64(st, 0), "destination_id", (json_int_t)db_col_int64(st, 2),
-            "destination_name", col_text(st, 3), "destination_type", col_text(st, 4), "status",
-            col_text(st, 5), "attempt_count", (json_int_t)db_col_int64(st, 6), "next_attempt_at",
-            (json_int_t)db_col_int64(st, 7), "last_status", col_int(st, 8), "last_error",
-            col_text(st, 9), "created_at", (json_int_t)db_col_int64(st, 10), "updated_at",
-            (json_int_t)db_col_int64(st, 11), "attempts");
+            "destination_name", db_col_json_text(st, 3), "destination_type",
+            db_col_json_text(st, 4), "status", db_col_json_text(st, 5), "attempt_count",
+            (json_int_t)db_col_int64(st, 6), "next_attempt_at", (json_int_t)db_col_int64(st, 7),
+            "last_status", col_int(st, 8), "last_error", db_col_json_text(st, 9), "created_at",
+            (json_int_t)db_col_int64(st, 10), "updated_at", (json_int_t)db_col_int64(st, 11),
+            "attempts");
         key_of(db_col_int64(st, 0), dkey);
-        if (!d || json_array_append_new(json_object_get(alert, "deliveries"), d) < 0 ||
+        if (!d) {
+            store_row_skipped("deliveries", (long long)db_col_int64(st, 0));
+            continue;
+        }
+        if (json_array_append_new(json_object_get(alert, "deliveries"), d) < 0 ||
             json_object_set(by_id, dkey, d) < 0) {
             db_finish(st);
             return -ENOMEM;
@@ -118,9 +122,13 @@ static int load_attempts(struct db *db, int64_t project_id, int64_t lo, int64_t 
         if (!d) continue;
         json_t *x =
             json_pack("{s:I, s:o, s:o, s:I}", "attempted_at", (json_int_t)db_col_int64(st, 1),
-                      "status_code", col_int(st, 2), "error", col_text(st, 3), "duration_ms",
-                      (json_int_t)db_col_int64(st, 4));
-        if (!x || json_array_append_new(json_object_get(d, "attempts"), x) < 0) {
+                      "status_code", col_int(st, 2), "error", db_col_json_text(st, 3),
+                      "duration_ms", (json_int_t)db_col_int64(st, 4));
+        if (!x) {
+            store_row_skipped("delivery_attempts", (long long)db_col_int64(st, 0));
+            continue;
+        }
+        if (json_array_append_new(json_object_get(d, "attempts"), x) < 0) {
             db_finish(st);
             return -ENOMEM;
         }

@@ -3,24 +3,67 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/crypto.h>
+#include "secretbox.h"
+#include "store/store.h"
 
 #define DEST_COLUMNS "id, project_id, type, name, enabled, config, created_at"
 
-/* One row of DEST_COLUMNS as a JSON object; NULL on OOM. An unreadable
- * config becomes {} (the admin API only ever stores objects). */
-static json_t *dest_row(struct db_stmt *st)
+/* The config column's text: sealed (secretbox.h) when the connection has
+ * a key, else as it is. *out: caller frees. */
+static int config_text(struct db *db, const json_t *config, char **out)
 {
-    const char *cfg_text = db_col_text(st, 5);
-    json_t *cfg = cfg_text ? json_loads(cfg_text, 0, NULL) : NULL;
+    char *plain = json_dumps(config, JSON_COMPACT);
+    if (!plain) return -ENOMEM;
+    const unsigned char *key = db_secret_key(db);
+    if (!key) {
+        *out = plain;
+        return 0;
+    }
+    int rc = secretbox_seal(key, plain, strlen(plain), out);
+    OPENSSL_cleanse(plain, strlen(plain));
+    free(plain);
+    return rc;
+}
+
+/* The config object of a stored text; *why: NULL, or why it cannot be
+ * read (sealed without or with another key). An unreadable config becomes
+ * {} (the admin API only ever stores objects). */
+static json_t *config_object(struct db *db, const char *text, const char **why)
+{
+    char *opened = NULL;
+    size_t len;
+    *why = NULL;
+    if (secretbox_is_sealed(text)) {
+        int rc = secretbox_open(db_secret_key(db), text, &opened, &len);
+        if (rc == -ENOKEY)
+            *why = "sealed: set SECRETS_KEY or DATA_DIR/secret.key to read it";
+        else if (rc == -EBADMSG)
+            *why = "sealed with another key than this server's";
+        text = opened;
+    }
+    json_t *cfg = text ? json_loads(text, 0, NULL) : NULL;
+    if (opened) OPENSSL_cleanse(opened, len);
+    free(opened);
     if (!json_is_object(cfg)) {
         json_decref(cfg);
         cfg = json_object();
     }
-    return json_pack(
-        "{s:I, s:I, s:s, s:s, s:b, s:o, s:I}", "id", (json_int_t)db_col_int64(st, 0), "project_id",
-        (json_int_t)db_col_int64(st, 1), "type", db_col_text(st, 2) ? db_col_text(st, 2) : "",
-        "name", db_col_text(st, 3) ? db_col_text(st, 3) : "", "enabled", db_col_int64(st, 4) != 0,
-        "config", cfg, "created_at", (json_int_t)db_col_int64(st, 6));
+    return cfg;
+}
+
+/* One row of DEST_COLUMNS as a JSON object; NULL on OOM. */
+static json_t *dest_row(struct db *db, struct db_stmt *st)
+{
+    const char *why;
+    json_t *cfg = config_object(db, db_col_text(st, 5), &why);
+    json_t *row = json_pack(
+        "{s:I, s:I, s:o, s:o, s:b, s:o, s:I}", "id", (json_int_t)db_col_int64(st, 0), "project_id",
+        (json_int_t)db_col_int64(st, 1), "type", db_col_json_text_or_empty(st, 2), "name",
+        db_col_json_text_or_empty(st, 3), "enabled", db_col_int64(st, 4) != 0, "config", cfg,
+        "created_at", (json_int_t)db_col_int64(st, 6));
+    if (row && why) json_object_set_new(row, "config_error", json_string(why));
+    return row;
 }
 
 static int step_err(int rc)
@@ -34,10 +77,11 @@ int destinations_create(struct db *db, int64_t project_id, const char *type, con
     static const char SQL[] =
         "INSERT INTO destinations (project_id, type, name, enabled, config, created_at) "
         "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
-    char *cfg = json_dumps(config, JSON_COMPACT);
-    if (!cfg) return -ENOMEM;
+    char *cfg = NULL;
+    int rc = config_text(db, config, &cfg);
+    if (rc < 0) return rc;
     struct db_stmt *st = db_prepare(db, SQL);
-    int rc = -EIO;
+    rc = -EIO;
     if (!st) goto done;
     db_bind_int64(st, 1, project_id);
     db_bind_text(st, 2, type, (size_t)-1);
@@ -69,7 +113,7 @@ int destinations_get(struct db *db, int64_t project_id, int64_t id, json_t **out
     if (project_id) db_bind_int64(st, 2, project_id);
     int rc = db_step(st);
     if (rc == DB_ROW) {
-        *out = dest_row(st);
+        *out = dest_row(db, st);
         rc = *out ? 0 : -ENOMEM;
     } else {
         rc = rc == DB_DONE ? -ENOENT : rc;
@@ -90,11 +134,9 @@ int destinations_list(struct db *db, int64_t project_id, int64_t after_id, int l
     json_t *rows = json_array();
     int rc;
     while (rows && (rc = db_step(st)) == DB_ROW) {
-        json_t *row = dest_row(st);
-        if (!row || json_array_append_new(rows, row) < 0) {
-            rc = -ENOMEM;
-            break;
-        }
+        json_t *row = dest_row(db, st);
+        if (!row || json_array_append_new(rows, row) < 0)
+            store_row_skipped("destinations", (long long)db_col_int64(st, 0));
     }
     db_finish(st);
     if (!rows) return -ENOMEM;
@@ -113,10 +155,11 @@ int destinations_update(struct db *db, int64_t project_id, int64_t id, const cha
     static const char SQL[] = "UPDATE destinations SET name = COALESCE($3, name), "
                               "enabled = COALESCE($4, enabled), config = COALESCE($5, config) "
                               "WHERE id = $1 AND project_id = $2";
-    char *cfg = config ? json_dumps(config, JSON_COMPACT) : NULL;
-    if (config && !cfg) return -ENOMEM;
+    char *cfg = NULL;
+    int rc = config ? config_text(db, config, &cfg) : 0;
+    if (rc < 0) return rc;
     struct db_stmt *st = db_prepare(db, SQL);
-    int rc = -EIO;
+    rc = -EIO;
     if (!st) goto done;
     db_bind_int64(st, 1, id);
     db_bind_int64(st, 2, project_id);
@@ -156,5 +199,50 @@ int destinations_delete(struct db *db, int64_t project_id, int64_t id)
     else
         rc = step_err(rc);
     db_finish(st);
+    return rc;
+}
+
+int destinations_seal_plaintext(struct db *db, int *sealed)
+{
+    static const char SQL_PLAIN[] =
+        "SELECT id, config FROM destinations WHERE config NOT LIKE 'sealed:v1:%' ORDER BY id";
+    static const char SQL_SET[] =
+        "UPDATE destinations SET config = $2 WHERE id = $1 AND config = $3";
+    *sealed = 0;
+    const unsigned char *key = db_secret_key(db);
+    if (!key) return 0;
+    struct db_stmt *st = db_prepare(db, SQL_PLAIN);
+    if (!st) return -EIO;
+    json_t *plain = json_object(); /* id → text, read whole before writing */
+    int rc;
+    while (plain && (rc = db_step(st)) == DB_ROW) {
+        char id[24];
+        snprintf(id, sizeof id, "%lld", (long long)db_col_int64(st, 0));
+        json_object_set_new(plain, id, json_string(db_col_text(st, 1) ? db_col_text(st, 1) : ""));
+    }
+    db_finish(st);
+    if (!plain) return -ENOMEM;
+    rc = rc == DB_DONE ? 0 : (rc < 0 ? rc : -EIO);
+    const char *id;
+    json_t *text;
+    json_object_foreach(plain, id, text)
+    {
+        char *sealed_text = NULL;
+        const char *t = json_string_value(text);
+        if (rc == 0) rc = secretbox_seal(key, t, strlen(t), &sealed_text);
+        struct db_stmt *up = rc == 0 ? db_prepare(db, SQL_SET) : NULL;
+        if (rc == 0 && !up) rc = -EIO;
+        if (rc == 0) {
+            db_bind_int64(up, 1, strtoll(id, NULL, 10));
+            db_bind_text(up, 2, sealed_text, (size_t)-1);
+            db_bind_text(up, 3, t, (size_t)-1);
+            rc = db_step(up);
+            rc = rc == DB_DONE ? 0 : step_err(rc);
+            if (rc == 0) *sealed += (int)db_changes(up);
+            db_finish(up);
+        }
+        free(sealed_text);
+    }
+    json_decref(plain);
     return rc;
 }

@@ -3,6 +3,11 @@
  * webhook_headers, secret, smtp_url, username, password, from, to) are one
  * JSON object stored as text in destinations.config.
  *
+ * When the connection has a secrets key (db_secret_key) the column holds
+ * the config sealed (secretbox.h); plaintext rows are read as they are.
+ * A row whose config cannot be opened (no key, another key) reads as
+ * "config": {} with "config_error" saying why.
+ *
  * Functions take a connection the caller holds and return 0 or a negative
  * errno (-ENOENT: no such destination in that project). JSON results are
  * owned by the caller (json_decref); they hold secrets in clear: the admin
@@ -29,6 +34,10 @@ int destinations_list(struct db *db, int64_t project_id, int64_t after_id, int l
 /* name NULL, enabled < 0, config NULL: unchanged. */
 int destinations_update(struct db *db, int64_t project_id, int64_t id, const char *name,
                         int enabled, const json_t *config);
+
+/* With a secrets key: seals every config still stored in clear (rows from
+ * before the key was set). *sealed gets the count. 0 or negative errno. */
+int destinations_seal_plaintext(struct db *db, int *sealed);
 
 /* Deletes it with its pending deliveries. */
 int destinations_delete(struct db *db, int64_t project_id, int64_t id);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zstd.h>
+#include "store/store.h"
 
 #define EVENT_COLS "id, event_id, issue_id, timestamp, received_at, level, environment, release, title"
 
@@ -14,8 +15,6 @@ static const char SQL_LIST[] =
 
 static const char SQL_PAYLOAD[] =
     "SELECT payload, received_at FROM events WHERE project_id = $1 AND event_id = $2";
-
-static json_t *text_or_null(const char *s) { return s ? json_string(s) : json_null(); }
 
 /* The event row at the statement's current row (EVENT_COLS order); the
  * binary id into id_out when not NULL. */
@@ -34,17 +33,12 @@ static json_t *row_json(struct db_stmt *st, uint8_t id_out[16])
         if (id_out)
             memcpy(id_out, raw, 16);
     }
-    const char *level = db_col_text(st, 5);
-    const char *title = db_col_text(st, 8);
-    return json_pack("{s:s, s:I, s:I, s:I, s:s, s:o, s:o, s:s}",
-                     "event_id", id,
-                     "issue_id", (json_int_t)db_col_int64(st, 2),
-                     "timestamp", (json_int_t)db_col_int64(st, 3),
-                     "received_at", (json_int_t)db_col_int64(st, 4),
-                     "level", level ? level : "error",
-                     "environment", text_or_null(db_col_text(st, 6)),
-                     "release", text_or_null(db_col_text(st, 7)),
-                     "message", title ? title : "");
+    return json_pack("{s:s, s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "event_id", id, "issue_id",
+                     (json_int_t)db_col_int64(st, 2), "timestamp", (json_int_t)db_col_int64(st, 3),
+                     "received_at", (json_int_t)db_col_int64(st, 4), "level",
+                     db_col_is_null(st, 5) ? json_string("error") : db_col_json_text(st, 5),
+                     "environment", db_col_json_text(st, 6), "release", db_col_json_text(st, 7),
+                     "message", db_col_json_text_or_empty(st, 8));
 }
 
 int events_list_for_issue(struct db *db, int64_t project_id, int64_t issue_id, bool has_cursor,
@@ -73,8 +67,9 @@ int events_list_for_issue(struct db *db, int64_t project_id, int64_t issue_id, b
             break;
         }
         last_id = db_col_int64(st, 0);
-        if (json_array_append_new(rows, row_json(st, NULL)) != 0)
-            rc = -ENOMEM;
+        json_t *row = row_json(st, NULL);
+        if (!row || json_array_append_new(rows, row) != 0)
+            store_row_skipped("events", (long long)last_id);
     }
     db_finish(st);
     if (rc < 0) {

@@ -196,15 +196,18 @@ int issue_tags_batch_flush(struct issue_tags_batch *b, struct db *db)
  * the key changes. */
 static int summary_row(json_t *out, json_t **group, struct db_stmt *st)
 {
-    const char *key = db_col_text(st, 0);
+    json_t *key = db_col_json_text_or_empty(st, 0);
+    if (!key) return -ENOMEM;
     const char *cur = *group ? json_string_value(json_object_get(*group, "key")) : NULL;
-    if (!cur || strcmp(cur, key) != 0) {
-        *group = json_pack("{s:s, s:I, s:[]}", "key", key, "total", (json_int_t)db_col_int64(st, 4),
+    if (!cur || strcmp(cur, json_string_value(key)) != 0) {
+        *group = json_pack("{s:o, s:I, s:[]}", "key", key, "total", (json_int_t)db_col_int64(st, 4),
                            "top_values");
         if (!*group || json_array_append_new(out, *group) != 0) return -ENOMEM;
+    } else {
+        json_decref(key);
     }
     json_t *v =
-        json_pack("{s:s, s:I, s:I}", "value", db_col_text(st, 1), "count",
+        json_pack("{s:o, s:I, s:I}", "value", db_col_json_text_or_empty(st, 1), "count",
                   (json_int_t)db_col_int64(st, 2), "last_seen", (json_int_t)db_col_int64(st, 3));
     if (!v || json_array_append_new(json_object_get(*group, "top_values"), v) != 0) return -ENOMEM;
     return 0;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include "store/store.h"
 
 #define ISSUE_COLS                                                                                 \
     "id, project_id, title, culprit, level, status, first_seen, last_seen, times_seen, hash"
@@ -41,21 +42,16 @@ static const char SQL_HISTOGRAM[] =
     "SELECT (received_at - $2) / 3600000 AS bucket, COUNT(*) FROM events"
     " WHERE issue_id = $1 AND received_at >= $2 AND received_at < $3 GROUP BY bucket";
 
-static json_t *text_or_empty(const char *s)
-{
-    return json_string(s ? s : "");
-}
-
 /* The issue row at the statement's current row (ISSUE_COLS order). */
 static json_t *row_json(struct db_stmt *st)
 {
     return json_pack(
         "{s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:o}", "id", (json_int_t)db_col_int64(st, 0),
-        "project_id", (json_int_t)db_col_int64(st, 1), "title", text_or_empty(db_col_text(st, 2)),
-        "culprit", text_or_empty(db_col_text(st, 3)), "level", text_or_empty(db_col_text(st, 4)),
-        "status", text_or_empty(db_col_text(st, 5)), "first_seen", (json_int_t)db_col_int64(st, 6),
+        "project_id", (json_int_t)db_col_int64(st, 1), "title", db_col_json_text_or_empty(st, 2),
+        "culprit", db_col_json_text_or_empty(st, 3), "level", db_col_json_text_or_empty(st, 4),
+        "status", db_col_json_text_or_empty(st, 5), "first_seen", (json_int_t)db_col_int64(st, 6),
         "last_seen", (json_int_t)db_col_int64(st, 7), "count", (json_int_t)db_col_int64(st, 8),
-        "hash", text_or_empty(db_col_text(st, 9)));
+        "hash", db_col_json_text_or_empty(st, 9));
 }
 
 int64_t issues_sort_key(const json_t *row, enum issue_sort sort)
@@ -141,7 +137,9 @@ int issues_list(struct db *db, int64_t project_id, const struct issue_query *q, 
             *more = true;
             break;
         }
-        json_array_append_new(rows, row_json(st));
+        json_t *row = row_json(st);
+        if (!row || json_array_append_new(rows, row) != 0)
+            store_row_skipped("issues", (long long)db_col_int64(st, 0));
     }
     db_finish(st);
     if (!rows) return -ENOMEM;

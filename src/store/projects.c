@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "projects.h"
+#include "scripts_notify.h"
 #include "store.h"
+#include "store/project_scrub.h"
 
 #define KEY_RANDOM_BYTES (PUBLIC_KEY_HEX / 2)
 #define KEY_CREATE_ATTEMPTS 3
@@ -13,7 +15,8 @@
 #define PROJECT_COLUMNS                                                                            \
     "p.id, p.name, p.created_at, p.rate_limit_per_minute, p.active_script_version,"                \
     " (SELECT k.public_key FROM project_keys k WHERE k.project_id = p.id"                          \
-    " AND k.revoked_at IS NULL ORDER BY k.created_at, k.public_key LIMIT 1)"
+    " AND k.revoked_at IS NULL ORDER BY k.created_at, k.public_key LIMIT "                         \
+    "1), " PROJECT_SCRUB_COLUMNS
 
 static const char SQL_PROJECT_INSERT[] =
     "INSERT INTO projects (name, created_at) VALUES ($1, $2) RETURNING id";
@@ -64,8 +67,7 @@ static bool key_valid(const char *key)
 /* Sets key to a column's text, or null. */
 static int set_text(json_t *obj, const char *key, struct db_stmt *st, int col)
 {
-    const char *s = db_col_text(st, col);
-    json_t *v = s ? json_string(s) : json_null();
+    json_t *v = db_col_json_text(st, col);
     return json_object_set_new(obj, key, v ? v : json_null());
 }
 
@@ -75,13 +77,23 @@ static int set_int(json_t *obj, const char *key, struct db_stmt *st, int col)
     return json_object_set_new(obj, key, v);
 }
 
+/* "scrubbing" from the PROJECT_SCRUB_COLUMNS at col. */
+static int set_scrubbing(json_t *obj, struct db_stmt *st, int col)
+{
+    struct scrub_settings s;
+    /* A list that no longer parses is shown (and run, lua/registry) as the defaults. */
+    if (project_scrub_from_row(st, col, &s) != 0) scrub_settings_default(&s);
+    return json_object_set_new(obj, "scrubbing", scrub_settings_to_json(&s));
+}
+
 /* The current row of a PROJECT_COLUMNS query as an object; caller owns. */
 static json_t *project_row(struct db_stmt *st)
 {
     json_t *o = json_object();
     if (!o || set_int(o, "id", st, 0) || set_text(o, "name", st, 1) ||
         set_int(o, "created_at", st, 2) || set_int(o, "rate_limit_per_minute", st, 3) ||
-        set_int(o, "active_script_version", st, 4) || set_text(o, "public_key", st, 5)) {
+        set_int(o, "active_script_version", st, 4) || set_text(o, "public_key", st, 5) ||
+        set_scrubbing(o, st, 6)) {
         json_decref(o);
         return NULL;
     }
@@ -193,6 +205,14 @@ int projects_list(struct db *db, int64_t after_id, int limit, json_t **out)
     return 0;
 }
 
+/* Tells the other nodes (Postgres) that the project's keys or quota
+ * changed, so their key caches forget them. Best effort: the change is
+ * made, and their cache entries expire on their own (AUTH_CACHE_TTL_MS). */
+static void keys_changed(struct db *db, int64_t project_id)
+{
+    (void)keys_notify_changed(db, project_id);
+}
+
 /* Runs a statement whose parameters are bound and reports -ENOENT when it
  * changed no row. */
 static int run_changing(struct db_stmt *st)
@@ -211,7 +231,9 @@ int projects_update(struct db *db, int64_t id, const char *name, int rate_limit_
     if ((rc = db_bind_int64(st, 1, id)) || (rc = db_bind_text(st, 2, name, (size_t)-1)) ||
         (rc = db_bind_int64(st, 3, rate_limit_per_minute)))
         return rc;
-    return run_changing(st);
+    rc = run_changing(st);
+    if (rc == 0 && rate_limit_per_minute >= 0) keys_changed(db, id);
+    return rc;
 }
 
 int projects_delete(struct db *db, int64_t id)
@@ -219,7 +241,9 @@ int projects_delete(struct db *db, int64_t id)
     struct db_stmt *st = db_prepare(db, SQL_PROJECT_DELETE);
     if (!st) return -EIO;
     int rc = db_bind_int64(st, 1, id);
-    return rc ? rc : run_changing(st);
+    if (rc == 0) rc = run_changing(st);
+    if (rc == 0) keys_changed(db, id);
+    return rc;
 }
 
 int projects_count(struct db *db, int64_t *out)
@@ -280,7 +304,9 @@ int keys_revoke(struct db *db, int64_t project_id, const char *public_key)
         (rc = db_bind_text(st, 2, public_key, PUBLIC_KEY_HEX)) ||
         (rc = db_bind_int64(st, 3, store_now_ms())))
         return rc;
-    return run_changing(st);
+    rc = run_changing(st);
+    if (rc == 0) keys_changed(db, project_id);
+    return rc;
 }
 
 int keys_lookup(struct db *db, const char *public_key, int64_t *project_id, int *rate_limit_out)

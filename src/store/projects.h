@@ -47,7 +47,9 @@ int keys_create(struct db *db, int64_t project_id, char key_out[PUBLIC_KEY_HEX +
 int keys_list(struct db *db, int64_t project_id, json_t **out);
 
 /* Marks the key revoked (-ENOENT when it is not the project's). Revoking a
- * revoked key again succeeds and keeps the first revocation time. */
+ * revoked key again succeeds and keeps the first revocation time. Like
+ * projects_delete and a projects_update of the rate limit, it tells the
+ * other nodes (keys_notify_changed) so that they stop taking the key. */
 int keys_revoke(struct db *db, int64_t project_id, const char *public_key);
 
 /* The project of an active key: 0, or -ENOENT for an unknown, revoked or

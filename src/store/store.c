@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "log.h"
 #include "store.h"
 
 struct store {
@@ -24,6 +25,11 @@ const char *store_migrations_dir(const struct config *cfg)
     const char *kind = cfg->postgres_enabled ? "postgres" : "sqlite";
     snprintf(buf, sizeof buf, "%s/%s", cfg->migrations_dir ? cfg->migrations_dir : ".", kind);
     return buf;
+}
+
+void store_row_skipped(const char *what, long long id)
+{
+    log_warn("row left out of a list: it cannot be rendered", "table=%s id=%lld", what, id);
 }
 
 long long store_now_ms(void)

@@ -41,6 +41,11 @@ const char *store_migrations_dir(const struct config *cfg);
  * database answered, else negative. Any thread. */
 int store_ping(struct store *st);
 
+/* A list left out a row it could not render (out of memory): logs one
+ * warning line naming it, so a list answers without it instead of
+ * failing whole. */
+void store_row_skipped(const char *what, long long id);
+
 /* Milliseconds since the epoch (wall clock), the unit of every timestamp. */
 long long store_now_ms(void);
 

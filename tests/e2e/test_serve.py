@@ -17,7 +17,7 @@ class TakenPort(unittest.TestCase):
             other = tempfile.mkdtemp(prefix="periscope-e2e-second-")
             try:
                 env = dict(os.environ, HOST="127.0.0.1", PORT=str(first.port), DATA_DIR=other,
-                           API_SECRET_KEY_ADMIN="the-second-servers-key", LOG_FORMAT="json")
+                           API_SECRET_KEY_ADMIN="the-second-servers-key-0123456789abcdef", LOG_FORMAT="json")
                 for k in ("PUBLIC_URL", "SQLITE_PATH", "POSTGRES_ENABLED"):
                     env.pop(k, None)
                 second = subprocess.run([BIN, "serve"], env=env, capture_output=True, text=True,

@@ -21,7 +21,7 @@ targets=${FUZZ_TARGETS:-$(cd "$build_dir" && ls fuzz_* 2>/dev/null | grep -v '\.
 python3 - "$src" "$fixtures" "$work" <<'PY'
 import base64, glob, gzip, json, os, sys, zlib
 src, fixtures, work = sys.argv[1], sys.argv[2], sys.argv[3]
-for t in ("envelope", "auth", "decompress", "event_table", "grouping"):
+for t in ("envelope", "auth", "decompress", "scrub", "event_table", "grouping"):
     os.makedirs(os.path.join(work, t), exist_ok=True)
 def put(target, name, data):
     with open(os.path.join(work, target, name), "wb") as f:
@@ -29,6 +29,9 @@ def put(target, name, data):
 # encodings as fuzz_decompress numbers them: identity 0, gzip 1, deflate 2, br 3, zstd 4, raven 5
 def bodies(name, plain):
     put("envelope", name, plain)
+    for i, line in enumerate(plain.split(b"\n")):  # the event JSON of each item
+        if line.startswith(b"{"):
+            put("scrub", "%s.%d" % (name, i), line)
     put("decompress", name + ".identity", b"\x00\x07" + plain)
     put("decompress", name + ".gzip", b"\x01\x07" + gzip.compress(plain))
     put("decompress", name + ".zlib", b"\x02\x07" + zlib.compress(plain))
@@ -45,6 +48,7 @@ for name, ev in events:
     text = json.dumps(ev).encode()
     put("event_table", name, text)
     put("grouping", name, text)
+    put("scrub", name, text)
     item = json.dumps({"type": "event", "length": len(text)}).encode()
     bodies(name, b'{"event_id":"0123456789abcdef0123456789abcdef"}\n' + item + b"\n" + text + b"\n")
 key = "0123456789abcdef0123456789abcdef"
