@@ -13,12 +13,10 @@ local text = require("periscope.text")
 local ref = require("grouping_reference.grouping")
 local ref_frames = require("grouping_reference.grouping_frames")
 
+-- A seeded source of 1..n (Lua 5.4's generator is the same on every machine).
 local function random(seed)
-  local state = seed
-  return function(n)
-    state = (state * 1103515245 + 12345) % 2147483648
-    return state % n + 1
-  end
+  math.randomseed(seed)
+  return function(n) return math.random(n) end
 end
 
 -- A string of up to `len` pieces drawn from `alphabet`.
