@@ -161,6 +161,49 @@ describe("default grouping", function()
     assert.are.equal("threads", r.variant)
   end)
 
+  -- Sentry's main_exception_id: the exception an issue is titled by when
+  -- it is not the last one (grouping/strategies/newstyle.py).
+  it("names the one distinct exception of an exception group its main exception", function()
+    local function inner(value, id)
+      return { type = "MyApp.Exception", value = value,
+        mechanism = { type = "chained", source = "InnerExceptions[" .. (id - 1) .. "]", exception_id = id, parent_id = 0 } }
+    end
+    local group = { type = "System.AggregateException", value = "One or more errors occurred.",
+      mechanism = { type = "AppDomain.UnhandledException", is_exception_group = true, exception_id = 0 } }
+    -- Sentry's exception-groups-one-type-with-similar-values input: both
+    -- inner exceptions group alike, so the group is the first of them in
+    -- the tree, which Sentry builds from the end of the list
+    local r = g.group({ exception = { values = { inner("Test 2", 2), inner("Test 1", 1), group } } })
+    assert.are.same({ "MyApp.Exception", "Test <int>" }, r.components)
+    assert.are.equal(1, r.main_exception_id)
+    -- two distinct ones: the group stays the main exception
+    r = g.group({ exception = { values = { inner("Test 2", 2),
+      { type = "Other", value = "x", mechanism = { type = "chained", exception_id = 1, parent_id = 0 } }, group } } })
+    assert.is_nil(r.main_exception_id)
+    -- no exception group: none
+    r = g.group({ exception = { values = { { type = "KeyError", value = "k" }, { type = "ValueError", value = "v" } } } })
+    assert.is_nil(r.main_exception_id)
+  end)
+
+  it("names the cause of React's recovered-rendering error its main exception", function()
+    local recovered = "There was an error during concurrent rendering but React was able to recover by instead "
+      .. "synchronously rendering the entire root."
+    local function event(first_value, source)
+      return { platform = "javascript", exception = { values = {
+        { type = "Error", value = first_value, mechanism = { type = "generic", exception_id = 0 } },
+        { type = "TypeError", value = "x is undefined", mechanism = { type = "chained", source = source, exception_id = 1, parent_id = 0 } },
+      } } }
+    end
+    assert.are.equal(1, g.group(event(recovered, "cause")).main_exception_id)
+    -- otherwise the tree's one top-level exception, its root, as for any
+    -- chain whose exceptions carry ids
+    assert.are.equal(0, g.group(event(recovered, "errors[0]")).main_exception_id)
+    assert.are.equal(0, g.group(event("Something else", "cause")).main_exception_id)
+    local plain = event(recovered, "cause")
+    for _, e in ipairs(plain.exception.values) do e.mechanism.exception_id, e.mechanism.parent_id = nil, nil end
+    assert.is_nil(g.group(plain).main_exception_id)
+  end)
+
   it("falls back to nothing (the MD5 of the empty string) when nothing contributes", function()
     local r = g.group({ platform = "python" })
     assert.are.same({}, r.components)

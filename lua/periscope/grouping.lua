@@ -6,7 +6,8 @@ so periscope.hash(result.components) is Sentry's primary group hash.
 API (stable; the Lua runtime calls it):
   local g = require("periscope.grouping")
   g.group(event)    -> { components = {...}, title = "...", culprit = "...",
-                         variant = "fingerprint"|"exception"|"threads"|"message"|"fallback" }
+                         variant = "fingerprint"|"exception"|"threads"|"message"|"fallback",
+                         main_exception_id = number or nil }
   g.default(event)  -> the same, ignoring the client's fingerprint
   g.expand_fingerprint(event, fingerprint, default_result) -> components for a
                        client or script fingerprint ({{ default }} splices
@@ -26,8 +27,8 @@ How Sentry groups (and so this file):
     is dropped when another variant has one. The primary hash is the app
     variant's when it contributes, else the system variant's.
  3. Per exception, in the order of Sentry's exception component: the
-    frames, then the type (not for synthetic exceptions), then the
-    parameterized value only when its stack trace does not contribute.
+    type (not for synthetic exceptions), the parameterized value only when
+    its stack trace does not contribute, then the frames.
     Per frame: module (else the lower-cased file base name), function,
     and for python/node/javascript/php/ruby the context line of at most 120
     characters. Line numbers never count. Sentry's built-in frame
@@ -132,6 +133,9 @@ end
 
 -- Sentry's exception-group filter (RFC 79): with a complete tree of
 -- mechanism.exception_id/parent_id, keep the distinct top-level exceptions.
+-- Returns the list to group by and, when the group holds one distinct
+-- top-level exception, its exception_id: Sentry's main_exception_id, the
+-- exception the issue is titled by instead of the group.
 local function filter_exception_groups(excs, event, variants_of)
   if #excs <= 1 then return excs end
   local sdk = type(event.sdk) == "table" and event.sdk.version or ""
@@ -184,13 +188,14 @@ local function filter_exception_groups(excs, event, variants_of)
     last = key
   end
   if #distinct == 1 then
+    local main_id = distinct[1].mechanism.exception_id
     local path, e = {}, distinct[1]
     while e do
-      if #path == #excs then return excs end -- a cycle
+      if #path == #excs then return excs, main_id end -- a cycle
       path[#path + 1] = e
       e = children(e)[1]
     end
-    return path
+    return path, main_id
   end
   distinct[#distinct + 1] = root.exc
   return distinct
@@ -203,26 +208,45 @@ end
 -- stack trace has no system variant; with `mandatory` (exceptions, bare
 -- stack trace), nothing in the app variant means nothing at all. The system
 -- variant is only built when the app variant has no frames.
+-- React 19 reports an error it recovered from with the error that caused
+-- it last: Sentry titles the issue by that cause (its main_exception_id).
+local REACT_ERRORS_WITH_CAUSE = {
+  ["There was an error during concurrent rendering but React was able to recover by instead "
+    .. "synchronously rendering the entire root."] = true,
+  ["There was an error while hydrating but React was able to recover by instead client rendering "
+    .. "from the nearest Suspense boundary."] = true,
+}
+local function react_error_with_cause(excs)
+  local first, last = excs[1], excs[#excs]
+  if first.type ~= "Error" or not REACT_ERRORS_WITH_CAUSE[first.value] then return nil end
+  local mech = type(last.mechanism) == "table" and last.mechanism or nil
+  if mech and mech.source == "cause" then return number_or_nil(mech.exception_id) end
+  return nil
+end
+
+-- The exceptions' values, and Sentry's main_exception_id when it sets one.
 local function from_exceptions(event, rules)
   local excs = {}
   for _, e in ipairs(list_of(event.exception)) do
     if type(e) == "table" then excs[#excs + 1] = e end
   end
   if #excs == 0 then return nil end
+  local main_id
   if #excs > 1 then
     local cache = {}
-    excs = filter_exception_groups(excs, event, function(e)
+    excs, main_id = filter_exception_groups(excs, event, function(e)
       cache[e] = cache[e] or exception_variants(e, event, rules)
       return cache[e]
     end)
   end
+  main_id = react_error_with_cause(excs) or main_id
   local app, k, app_frames = {}, 0, false
   for _, e in ipairs(excs) do
     local frames
     k, frames = append_exception(app, k, e, event, "app", rules)
     app_frames = app_frames or frames
   end
-  if app_frames or k == 0 then return app end
+  if app_frames or k == 0 then return app, main_id end
   local system, ks, sys_frames = {}, 0, false
   for _, e in ipairs(excs) do
     if type(e.stacktrace) == "table" then
@@ -231,7 +255,7 @@ local function from_exceptions(event, rules)
       sys_frames = sys_frames or frames
     end
   end
-  return sys_frames and system or app
+  return sys_frames and system or app, main_id
 end
 
 -- A bare stack trace (or a thread's): the app variant when in-app frames
@@ -281,20 +305,28 @@ local STRATEGIES = {
   { "exception", from_stacktrace }, { "message", from_message },
 }
 
+-- The values, the variant, and the main_exception_id the exceptions give
+-- (whichever strategy wins, as Sentry sets it while grouping them).
 local function default_components(event, rules)
+  local main_id
   for _, s in ipairs(STRATEGIES) do
-    local values = s[2](event, rules)
-    if values and #values > 0 then return values, s[1] end
+    local values, id = s[2](event, rules)
+    main_id = main_id or id
+    if values and #values > 0 then return values, s[1], main_id end
   end
-  return {}, "fallback"
+  return {}, "fallback", main_id
 end
 
 -- `rules`: a project's rules (periscope.sentry_rules), or nil for Sentry's
--- built-in ones alone.
+-- built-in ones alone. `main_exception_id` (or nil): the
+-- mechanism.exception_id of the exception Sentry titles the issue by
+-- instead of the last one (see filter_exception_groups, react_error_with_cause).
 M.default = function(event, rules)
-  local components, variant = default_components(event, rules and rules.frames or frame_rules)
+  local components, variant, main_id = default_components(event, rules and rules.frames or frame_rules)
   local title, culprit = frames_mod.title_and_culprit(event, raw_message)
-  return { components = components, title = title, culprit = culprit, variant = variant }
+  local result = { components = components, title = title, culprit = culprit, variant = variant }
+  if main_id then result.main_exception_id = main_id end
+  return result
 end
 
 M.expand_fingerprint = function(event, fingerprint, default_result)
