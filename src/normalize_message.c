@@ -7,7 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { FORMATTED_MAX_BYTES = 8192 };
+enum {
+    FORMATTED_MAX_BYTES = 8192,
+    /* Bounds on the work of one format: the conversions done (the rest of
+     * the template is copied as it is) and the members of a params object
+     * a name is looked up among (each lookup walks them). */
+    FORMAT_MAX_CONVERSIONS = 1024,
+    FORMAT_MAX_NAMED = 1024,
+};
 
 struct sbuf {
     char data[FORMATTED_MAX_BYTES + 1];
@@ -51,16 +58,30 @@ static size_t spec_len(const char *p)
     return strchr("sdirfgeExXoc", p[i]) && p[i] ? i + 1 : 0;
 }
 
+/* params[key] among its first FORMAT_MAX_NAMED members, or NULL. */
+static const cJSON *named_param(const cJSON *params, const char *key)
+{
+    int seen = 0;
+    for (const cJSON *m = params->child; m && seen < FORMAT_MAX_NAMED; m = m->next, seen++)
+        if (m->string && strcmp(m->string, key) == 0) return m;
+    return NULL;
+}
+
 /* Python-style %-formatting of tmpl with params; false when tmpl has no
- * conversion the params can fill (then the template is the text). */
+ * conversion the params can fill (then the template is the text). One pass
+ * over tmpl: positional params are walked with the template, the ')' of a
+ * "%(name)" is searched again only once passed. */
 static bool format_params(const char *tmpl, const cJSON *params, struct sbuf *out)
 {
-    int next = 0;
+    const cJSON *next_param = cJSON_IsArray(params) ? params->child : NULL;
+    const char *close_at = NULL; /* the first ')' at or after p, once looked for */
+    bool no_close = false;       /* no ')' left in tmpl */
+    int conversions = 0;
     bool used = false;
     out->len = 0;
     out->data[0] = '\0';
     for (const char *p = tmpl; *p;) {
-        const char *pct = strchr(p, '%');
+        const char *pct = conversions < FORMAT_MAX_CONVERSIONS ? strchr(p, '%') : NULL;
         if (!pct) {
             sbuf_put(out, p, strlen(p));
             break;
@@ -73,30 +94,32 @@ static bool format_params(const char *tmpl, const cJSON *params, struct sbuf *ou
             continue;
         }
         const cJSON *v = NULL;
-        if (*p == '(' && cJSON_IsObject(params)) {
-            const char *close = strchr(p, ')');
-            if (close) {
+        if (*p == '(' && cJSON_IsObject(params) && !no_close) {
+            if (!close_at || close_at < p) close_at = strchr(p, ')');
+            no_close = !close_at;
+            if (close_at) {
                 char key[128];
-                size_t klen = (size_t)(close - p - 1);
+                size_t klen = (size_t)(close_at - p - 1);
                 if (klen < sizeof(key)) {
                     memcpy(key, p + 1, klen);
                     key[klen] = '\0';
-                    size_t sl = spec_len(close + 1);
-                    v = sl ? cJSON_GetObjectItemCaseSensitive(params, key) : NULL;
-                    if (v) p = close + 1 + sl;
+                    size_t sl = spec_len(close_at + 1);
+                    v = sl ? named_param(params, key) : NULL;
+                    if (v) p = close_at + 1 + sl;
                 }
             }
-        } else if (cJSON_IsArray(params)) {
+        } else if (next_param) {
             size_t sl = spec_len(p);
-            v = sl ? cJSON_GetArrayItem(params, next) : NULL;
+            v = sl ? next_param : NULL;
             if (v) {
-                next++;
+                next_param = next_param->next;
                 p += sl;
             }
         }
         if (v) {
             sbuf_put_value(out, v);
             used = true;
+            conversions++;
         } else {
             sbuf_put(out, "%", 1);
         }

@@ -2,6 +2,8 @@
 of the default grouping (periscope.grouping); the stack trace half is
 periscope.grouping_stack. ]]
 
+local text = require("periscope.text")
+
 local M = {}
 
 local function str(s) return type(s) == "string" and s or nil end
@@ -94,16 +96,41 @@ local function culprit(event)
 end
 
 -- As Relay formats a logentry without `formatted`: %-style placeholders
--- take the params in order.
+-- take the params in order. Each spec is %, then [-#0 +]*%d*%.?%d* and one
+-- of sdifrx%: scanned once (the pattern backtracks over long flag runs).
+local function spec_body_ok(body)
+  local p = body:match("^[-#0 +]*()")
+  p = body:match("^%d*()", p)
+  if body:sub(p, p) == "." then p = body:match("^%d*()", p + 1) end
+  return p == #body + 1
+end
+
 local function format_logentry(le)
   local template, params = str(le.message), le.params
   if not template or type(params) ~= "table" or #params == 0 then return nil end
-  local i = 0
-  return (template:gsub("%%[-#0 +]*%d*%.?%d*[sdifrx%%]", function(spec)
-    if spec == "%%" then return "%" end
-    i = i + 1
-    return params[i] ~= nil and tostring(params[i]) or spec
-  end))
+  local out, i, pos = {}, 0, 1
+  while true do
+    local pct = template:find("%", pos, true)
+    if not pct then break end
+    local conv_at = template:find("[^-#0 +%d.]", pct + 1) or #template + 1
+    local conv = template:sub(conv_at, conv_at)
+    if conv ~= "" and ("sdifrx%"):find(conv, 1, true) and spec_body_ok(template:sub(pct + 1, conv_at - 1)) then
+      local spec = template:sub(pct, conv_at)
+      out[#out + 1] = template:sub(pos, pct - 1)
+      if spec == "%%" then
+        out[#out + 1] = "%"
+      else
+        i = i + 1
+        out[#out + 1] = params[i] ~= nil and tostring(params[i]) or spec
+      end
+      pos = conv_at + 1
+    else
+      out[#out + 1] = template:sub(pos, pct)
+      pos = pct + 1
+    end
+  end
+  out[#out + 1] = template:sub(pos)
+  return table.concat(out)
 end
 
 function M.title_and_culprit(event, raw_message)
@@ -117,7 +144,7 @@ function M.title_and_culprit(event, raw_message)
     local value = str(main.value)
     if value and value ~= "" then title = title .. ": " .. truncate(first_line(value), 100) end
   elseif message and message:find("%S") then
-    title = truncate(first_line(message:match("^%s*(.-)%s*$")), 100)
+    title = truncate(first_line(text.trim(message)), 100)
   else
     title = "<unlabeled event>"
   end
@@ -126,8 +153,10 @@ end
 
 -- {{ variable }} parsing as Sentry: the whole entry, \S+ inside.
 local function variable(entry)
-  if type(entry) ~= "string" then return nil end
-  return entry:match("^{{%s*(%S+)%s*}}$")
+  if type(entry) ~= "string" or entry:sub(1, 2) ~= "{{" or entry:sub(-2) ~= "}}" then return nil end
+  local inner = text.trim(entry:sub(3, -3))
+  if inner == "" or inner:find("%s") then return nil end
+  return inner
 end
 
 function M.is_default_only(fp)
@@ -172,7 +201,8 @@ local function resolve(var, event)
   elseif var == "package" or var == "stack.package" then
     local f = crash_frame(event) or {}
     local pkg = nz(f.package)
-    return pkg and pkg:match("([^/\\]*)$") ~= "" and pkg:match("([^/\\]*)$") or "<no-package>"
+    local base = pkg and text.after_last(pkg, "[/\\]")
+    return base and base ~= "" and base or "<no-package>"
   elseif var == "level" then return nz(event.level) or "<no-level>"
   elseif var == "logger" then return nz(event.logger) or "<no-logger>"
   elseif var:sub(1, 5) == "tags." then
