@@ -7,7 +7,7 @@ CTEST_ARGS ?= --output-on-failure
 PREFIX     ?= /usr/local
 
 .PHONY: all deps test-deps build run test test-release asan test-asan clean bench bench-smoke \
-        fuzz format install
+        fuzz test-fuzz format install
 
 all: build
 
@@ -48,7 +48,7 @@ install: deps $(BUILD_DIR)/Makefile
 	$(call quiet_build,$(BUILD_DIR),--target periscope)
 	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
 
-test: test-deps build test-release test-asan
+test: test-deps build test-release test-asan test-fuzz
 
 test-release:
 	cd $(BUILD_DIR) && ctest $(CTEST_ARGS) -j 2
@@ -77,6 +77,15 @@ fuzz: deps
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=Debug -DPERISCOPE_FUZZ=ON
 	cmake --build $(FUZZ_DIR) -j $(JOBS)
 	tests/fuzz/run.sh $(FUZZ_DIR)
+
+# Every libFuzzer target under ASan for 30 s, two at a time, seeded from
+# the events in spec/fixtures (only the targets are built).
+test-fuzz: deps
+	@echo "building $(FUZZ_DIR) (log: $(FUZZ_DIR)/build.log)"
+	$(call quiet_configure,$(FUZZ_DIR),-DCMAKE_BUILD_TYPE=Debug -DPERISCOPE_FUZZ=ON \
+	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++)
+	$(call quiet_build,$(FUZZ_DIR),--target fuzz_all)
+	FUZZ_SECONDS=30 FUZZ_JOBS=2 tests/fuzz/run.sh $(FUZZ_DIR)
 
 format:
 	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'bench/*.c')

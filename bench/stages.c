@@ -417,8 +417,8 @@ static int ctx_open(struct ctx *c, char *dir_template)
     if (rc == 0)
         rc = worker_ctx_new(NULL, &c->worker);
     if (rc == 0) {
-        struct vm_limits lim = {c->cfg.lua_memory_bytes, c->cfg.lua_instruction_limit,
-                                c->cfg.script_max_bytes, c->cfg.max_json_depth, c->cfg.lua_dir};
+        struct vm_limits lim;
+        vm_limits_from_config(&c->cfg, &lim);
         /* Without the grouping module only the Lua stages fail. */
         if (grouping_memo_new(GROUPING_MEMO_ENTRIES_DEFAULT, &c->memo) != 0)
             rc = -ENOMEM;

@@ -264,14 +264,18 @@ describe("the rule index", function()
       local cand = {}
       for _, r in ipairs(eng:candidates(v)) do cand[r] = true end
       for r, rule in ipairs(eng.rules) do
-        local m = rule.m
+        local m, g = rule.m, rule.match
+        -- the globs as the Lua patterns they stand for (the reference semantics)
+        local function holds(value, field, is_path)
+          return value ~= nil and value:find(engine.glob_pattern(g[field], is_path)) ~= nil
+        end
         local fields = not m.has_fields or (
           (not m.family or m.family == v.family)
-          and (not m.module or (v.module and v.module:find(m.module)))
-          and (not m.func or (v.func and v.func:find(m.func)))
-          and (not m.package or (v.package_l and v.package_l:find(m.package)))
-          and (not m.abs_path or (v.abs_path_l and v.abs_path_l:find(m.abs_path)))
-          and (not m.path or ((v.abs_path_l and v.abs_path_l:find(m.path)) or (v.filename_l and v.filename_l:find(m.path)))))
+          and (not m.module or holds(v.module, "module", false))
+          and (not m.func or holds(v.func, "func", false))
+          and (not m.package or holds(v.package_l, "package", true))
+          and (not m.abs_path or holds(v.abs_path_l, "abs_path", true))
+          and (not m.path or holds(v.abs_path_l, "path", true) or holds(v.filename_l, "path", true)))
         if fields and not m.category then
           assert.is_true(cand[r] == true, ("rule %d missing for %s"):format(r, json.encode(raw)))
         end

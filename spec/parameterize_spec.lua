@@ -46,6 +46,33 @@ describe("periscope.parameterize", function()
     assert.are.equal(string.rep("a", 200000) .. " <int>", p(s))
     assert.is_true(os.clock() - t < 0.5)
   end)
+  -- Each of these made one alternative rescan a run from every start
+  -- inside it (30 s and more for 200 KB); the bound is generous, the
+  -- quadratic scanner is hundreds of times over it.
+  local hostile = {
+    { "labels without a TLD", string.rep("a.", 100000) .. "@", string.rep("a.", 100000) .. "@" },
+    { "digits that never end a duration", string.rep("1", 200000) .. "x", string.rep("1", 200000) .. "x" },
+    { "a fraction that never ends one", "1." .. string.rep("1", 200000) .. "x", "<int>." .. string.rep("1", 200000) .. "x" },
+    { "reprs that never close", string.rep("datetime.datetime(", 20000), string.rep("datetime.datetime(", 20000) },
+    { "hyphenated labels", string.rep("a-", 100000) .. ".x", string.rep("a-", 100000) .. ".x" },
+  }
+  for _, c in ipairs(hostile) do
+    it("stays linear on " .. c[1], function()
+      local t = os.clock()
+      assert.are.equal(c[3], p(c[2]))
+      assert.is_true(os.clock() - t < 2, ("took %.2f s"):format(os.clock() - t))
+    end)
+  end
+  it("finds a hostname after a label too long to be one, as Python's re does", function()
+    -- the word boundary before "-" starts the label "-bb"
+    assert.are.equal(string.rep("a", 70) .. "<hostname> x", p(string.rep("a", 70) .. "-bb.com x"))
+    assert.are.equal(string.rep("a", 5) .. "-" .. string.rep("b", 70) .. ".com",
+      p(string.rep("a", 5) .. "-" .. string.rep("b", 70) .. ".com"))
+  end)
+  it("still closes a repr after an unclosed one on the line before", function()
+    assert.are.equal("datetime.datetime(\n<date> x", p("datetime.datetime(\ndatetime.datetime(1) x"))
+    assert.are.equal("<date>", p("datetime.datetime( datetime.datetime(1)"))
+  end)
   it("keeps embedded NUL bytes", function()
     assert.are.equal("a\0 <int>", p("a\0 7"))
   end)

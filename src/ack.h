@@ -5,7 +5,8 @@
  * and a resume callback; the writer (or whoever drops an event: filter,
  * shutdown, a failed commit) calls ack_event_done once per event. After the
  * last call the callback runs exactly once, on the calling thread, with the
- * worst status seen, and the ack frees itself. Thread-safe. */
+ * worst status seen, and the ack frees itself. Thread-safe: live acks sit
+ * in one mutex-guarded registry (a lock at creation and at the end). */
 #ifndef PERISCOPE_ACK_H
 #define PERISCOPE_ACK_H
 
@@ -21,5 +22,12 @@ struct ack *ack_new(int expected, ack_resume_fn fn, void *ctx);
 
 /* Marks one event done. The last call runs fn(ctx, worst) and frees. */
 void ack_event_done(struct ack *a, int status);
+
+/* A stopping server that cannot wait any longer for threads holding
+ * events (bounded SIGTERM): every ack still waiting runs fn(ctx, status)
+ * now, on the calling thread. Those acks are left allocated, so a thread
+ * that wakes up later and marks its events done touches valid memory and
+ * calls nothing. Returns how many were answered. */
+int ack_abandon_all(int status);
 
 #endif

@@ -236,8 +236,11 @@ static int load_pipeline(struct config *c, char *err, size_t errlen)
     if ((rc = env_int("RETENTION_INTERVAL_MS", CONFIG_RETENTION_INTERVAL_MS, 1, 86400000,
                       &c->retention_interval_ms, err, errlen)))
         return rc;
-    return env_int("MAX_EVENTS_PER_ISSUE", 1000, 1, 1000000000, &c->max_events_per_issue, err,
-                   errlen);
+    if ((rc = env_int("MAX_EVENTS_PER_ISSUE", 1000, 1, 1000000000, &c->max_events_per_issue, err,
+                      errlen)))
+        return rc;
+    if ((rc = env_int("STALL_TIMEOUT", 10, 1, 3600, &c->stall_timeout_s, err, errlen))) return rc;
+    return env_int("SHUTDOWN_TIMEOUT", 30, 1, 3600, &c->shutdown_timeout_s, err, errlen);
 }
 
 static int load_limits(struct config *c, char *err, size_t errlen)
@@ -332,6 +335,8 @@ static int load_lua(struct config *c, char *err, size_t errlen)
         return rc;
     if ((rc = env_long("LUA_INSTRUCTION_LIMIT", 1000000, 1000, LONG_MAX, &c->lua_instruction_limit,
                        err, errlen)))
+        return rc;
+    if ((rc = env_long("LUA_TIME_LIMIT_MS", 1000, 10, 3600000, &c->lua_time_limit_ms, err, errlen)))
         return rc;
     return env_size("SCRIPT_MAX_BYTES", 256 * KIB, 64, &c->script_max_bytes, err, errlen);
 }

@@ -68,6 +68,9 @@ struct config {
     int retention_days;        /* RETENTION_DAYS, default 90 */
     int max_events_per_issue;  /* MAX_EVENTS_PER_ISSUE, default 1000 */
     int retention_interval_ms; /* RETENTION_INTERVAL_MS, default 600000 (10 minutes) */
+    int stall_timeout_s;       /* STALL_TIMEOUT: a stage busy this long without progress is
+                                * stalled (/readyz 503), default 10 */
+    int shutdown_timeout_s;    /* SHUTDOWN_TIMEOUT: SIGTERM to exit at most, default 30 */
 
     /* limits (bytes) */
     size_t max_body_bytes;      /* MAX_BODY_BYTES, default 20 MiB (compressed) */
@@ -80,6 +83,7 @@ struct config {
     /* Lua */
     size_t lua_memory_bytes;    /* LUA_MEMORY_LIMIT, default 16 MiB per state */
     long lua_instruction_limit; /* LUA_INSTRUCTION_LIMIT, default 1,000,000 per call */
+    long lua_time_limit_ms;     /* LUA_TIME_LIMIT_MS, default 1000 per call (wall clock) */
     size_t script_max_bytes;    /* SCRIPT_MAX_BYTES, default 256 KiB */
     const char *lua_dir;        /* LUA_DIR: server Lua modules, default <share>/lua */
 

@@ -39,6 +39,11 @@ static const struct entry CATALOG[] = {
      "Time to write and commit one writer transaction."},
     {"periscope_issue_tags_dropped_total", "counter",
      "Tag values not counted because a batch held too many distinct ones."},
+    {"periscope_stage_stalls_total", "counter",
+     "Times a pipeline worker, the writer or the notifier went STALL_TIMEOUT seconds busy without "
+     "progress, by stage."},
+    {"periscope_stage_stalled", "gauge",
+     "1 while a thread of the stage is stalled (then /readyz answers 503), by stage."},
     /* scripts */
     {"periscope_script_errors_total", "counter",
      "Errors raised by project scripts, by project, hook and kind."},

@@ -12,6 +12,7 @@
 
 #include "event.h"
 #include "normalize_message.h"
+#include "normalize_trim.h"
 
 /* Replaces (or adds) key with item; takes ownership of item. */
 static int set_item(cJSON *obj, const char *key, cJSON *item)
@@ -150,6 +151,7 @@ int normalize_event(struct ingest_event *ev)
         (rc = dup_field(ev->json, "environment", &ev->environment)) != 0 ||
         (rc = dup_field(ev->json, "release", &ev->release)) != 0)
         return rc;
+    normalize_trim(ev->json);
     return 0;
 }
 

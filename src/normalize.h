@@ -11,7 +11,8 @@
  *   platform   → default "other"
  *   timestamp  → RFC 3339 UTC string (ms precision); ev->timestamp_ms
  *   event_id   → 32 lower-case hex digits from ev->event_id
- * and fills ev->level (static), ev->environment, ev->release (owned by ev).
+ * and fills ev->level (static), ev->environment, ev->release (owned by ev);
+ * then trims long strings to Relay's limits (normalize_trim.h).
  *
  * Runs on a pipeline worker, which owns the event. Never fails on odd
  * input: what it cannot read it replaces with the default. */

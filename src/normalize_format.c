@@ -36,7 +36,7 @@ static bool is_char_start(unsigned char c)
 
 static bool text_full(const struct text *t)
 {
-    return t->chars > NORMALIZE_MESSAGE_MAX_CHARS || t->oom;
+    return t->chars > TRIM_MESSAGE_CHARS || t->oom;
 }
 
 static bool text_reserve(struct text *t, size_t more)
@@ -60,7 +60,7 @@ static bool text_reserve(struct text *t, size_t more)
 static void text_put(struct text *t, const char *s, size_t n)
 {
     if (text_full(t) || n == 0) return;
-    size_t room = NORMALIZE_MESSAGE_MAX_CHARS + 1 - t->chars, take = 0, chars = 0;
+    size_t room = TRIM_MESSAGE_CHARS + 1 - t->chars, take = 0, chars = 0;
     if (n <= room) { /* n bytes are at most n characters */
         take = n;
         for (size_t i = 0; i < n; i++)
@@ -106,25 +106,11 @@ static char *text_take(struct text *t)
         free(t->data);
         return NULL;
     }
-    if (t->chars > NORMALIZE_MESSAGE_MAX_CHARS) {
-        t->len = offset_of_char(t->data, t->len, NORMALIZE_MESSAGE_MAX_CHARS - ELLIPSIS_CHARS);
+    if (t->chars > TRIM_MESSAGE_CHARS) {
+        t->len = offset_of_char(t->data, t->len, TRIM_MESSAGE_CHARS - ELLIPSIS_CHARS);
         memcpy(t->data + t->len, ELLIPSIS, ELLIPSIS_CHARS + 1);
     }
     return t->data;
-}
-
-int normalize_text_too_long(const char *s, size_t len)
-{
-    if (len <= NORMALIZE_MESSAGE_MAX_CHARS) return 0; /* bytes bound characters */
-    return offset_of_char(s, len, NORMALIZE_MESSAGE_MAX_CHARS) < len;
-}
-
-char *normalize_capped_dup(const char *s)
-{
-    struct text t = {0};
-    text_puts(&t, s);
-    if (!t.data && !t.oom) return strdup("");
-    return text_take(&t);
 }
 
 /* ---- numbers, as Rust prints Relay's values ---------------------------- */

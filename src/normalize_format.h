@@ -23,9 +23,10 @@
  * numbers are integers here (Relay keeps 2.0 a float: %r prints "2.0" there,
  * "2" here, and %e formats it there but not here).
  *
- * Text produced here is capped at NORMALIZE_MESSAGE_MAX_CHARS characters
- * (Unicode code points, as Relay counts): a longer text keeps its first
- * NORMALIZE_MESSAGE_MAX_CHARS - 3 characters and ends in "...".
+ * Text produced here is capped as normalize_trim caps messages (Relay's
+ * limit): at most TRIM_MESSAGE_CHARS characters (UTF-8 lead bytes), a
+ * longer text keeping its first TRIM_MESSAGE_CHARS - 3 followed by "...";
+ * the buffer never holds more than one character past the cap.
  *
  * Pure functions of their arguments: any thread. Bounded: the %-template
  * matcher gives up (template unformatted) after a number of steps linear in
@@ -33,10 +34,9 @@
 #ifndef PERISCOPE_NORMALIZE_FORMAT_H
 #define PERISCOPE_NORMALIZE_FORMAT_H
 
-#include <stddef.h>
 #include <cjson/cJSON.h>
 
-#define NORMALIZE_MESSAGE_MAX_CHARS 8192
+#include "normalize_trim.h"
 
 /* Fills tmpl from params (an array or object; anything else fills no
  * placeholder). 1 with *out (caller frees) the formatted, capped text; 0
@@ -48,13 +48,5 @@ int normalize_format(const char *tmpl, const cJSON *params, char **out);
  * *err 0), any other value as its compact JSON. Capped. Caller frees; NULL
  * with *err -ENOMEM when out of memory. */
 char *normalize_lenient_text(const cJSON *v, int *err);
-
-/* Whether s (len bytes) is longer than NORMALIZE_MESSAGE_MAX_CHARS
- * characters. */
-int normalize_text_too_long(const char *s, size_t len);
-
-/* s capped at NORMALIZE_MESSAGE_MAX_CHARS characters as described above.
- * Caller frees; NULL when out of memory. */
-char *normalize_capped_dup(const char *s);
 
 #endif

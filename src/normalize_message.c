@@ -23,17 +23,6 @@ static const char *string_member(const cJSON *obj, const char *key)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-/* Adds key: s to obj, capped; 0 or -ENOMEM. */
-static int add_capped(cJSON *obj, const char *key, const char *s)
-{
-    if (!normalize_text_too_long(s, strlen(s)))
-        return cJSON_AddStringToObject(obj, key, s) ? 0 : -ENOMEM;
-    char *capped = normalize_capped_dup(s);
-    int rc = capped && cJSON_AddStringToObject(obj, key, capped) ? 0 : -ENOMEM;
-    free(capped);
-    return rc;
-}
-
 /* The logentry Relay keeps for src: {formatted, message (when it differs),
  * params (a list or object)}; *out NULL when src holds no message. */
 static int build_logentry(cJSON *src, cJSON **out)
@@ -69,8 +58,8 @@ static int build_logentry(cJSON *src, cJSON **out)
     }
     cJSON *le = cJSON_CreateObject();
     rc = -ENOMEM;
-    if (!le || add_capped(le, "formatted", formatted) != 0 ||
-        (tmpl && add_capped(le, "message", tmpl) != 0))
+    if (!le || !cJSON_AddStringToObject(le, "formatted", formatted) ||
+        (tmpl && !cJSON_AddStringToObject(le, "message", tmpl)))
         goto fail;
     if (params) {
         cJSON_DetachItemViaPointer(src, params);

@@ -10,9 +10,10 @@
  * (normalize_format: Python %-style or simple-curly style); when that is not
  * possible the template is the text. Result: `logentry: {formatted,
  * message?, params?}` — `message` only when it differs from `formatted` —
- * and the top-level `message` = formatted; both texts capped at
- * NORMALIZE_MESSAGE_MAX_CHARS characters. No text at all: no logentry and
- * no `message`. Worker thread only (it edits the event in place). */
+ * and the top-level `message` = formatted (normalize_trim, which runs
+ * next, caps them at 8,192 characters as Relay does). No text at all: no
+ * logentry and no `message`. Worker thread only (it edits the event in
+ * place). */
 #ifndef PERISCOPE_NORMALIZE_MESSAGE_H
 #define PERISCOPE_NORMALIZE_MESSAGE_H
 

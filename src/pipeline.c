@@ -9,13 +9,16 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ack.h"
 #include "event.h"
+#include "liveness.h"
 #include "log.h"
+#include "lua/deadline.h"
 #include "metrics.h"
 #include "pipeline_metrics.h"
 #include "server.h"
@@ -28,13 +31,20 @@ enum {
     GROUPED_FULL_WAIT_US = 200,
 };
 
+struct worker_thread {
+    struct pipeline *p;
+    pthread_t thread;
+    struct liveness_beat beat;
+};
+
 struct pipeline {
     struct server *srv;
     struct topic *grouped;
     struct writer *writer;
-    pthread_t *threads;
+    struct worker_thread *threads;
     int nthreads;
     _Atomic size_t in_workers; /* taken from srv->events, not yet handed over */
+    atomic_bool abandon;       /* stopping past its grace: answer 503, process nothing */
 };
 
 /* The writer's upstream: events queued for a worker or inside one. */
@@ -46,8 +56,10 @@ static size_t upstream_pending(void *ctx)
     return s.depth + atomic_load(&p->in_workers);
 }
 
-/* Hands evs to the writer, waiting while its topic is full. */
-static void hand_over(struct topic *grouped, struct ingest_event **evs, size_t n)
+/* Hands evs to the writer, waiting while its topic is full (idle: the
+ * writer is the one to blame then). */
+static void hand_over(struct topic *grouped, struct ingest_event **evs, size_t n,
+                      struct liveness_beat *beat)
 {
     while (n > 0) {
         int rc = topic_publish_many(grouped, (void **)evs, n);
@@ -62,6 +74,7 @@ static void hand_over(struct topic *grouped, struct ingest_event **evs, size_t n
                 n -= room;
                 continue;
             }
+            liveness_idle(beat);
             usleep(GROUPED_FULL_WAIT_US);
             continue;
         }
@@ -76,7 +89,8 @@ static void hand_over(struct topic *grouped, struct ingest_event **evs, size_t n
 
 static void *worker_main(void *arg)
 {
-    struct pipeline *p = arg;
+    struct worker_thread *t = arg;
+    struct pipeline *p = t->p;
     struct worker_ctx *w;
     pthread_setname_np(pthread_self(), "pipeline-work");
     if (worker_ctx_new(p->srv, &w) != 0) {
@@ -85,13 +99,22 @@ static void *worker_main(void *arg)
     }
     struct ingest_event *evs[WORKER_TAKE_MAX];
     for (;;) {
+        liveness_idle(&t->beat);
         int n = topic_take(p->srv->events, (void **)evs, WORKER_TAKE_MAX, -1);
         if (n == -ESHUTDOWN) break;
         if (n > 0) atomic_fetch_add(&p->in_workers, (size_t)n);
         size_t keep = 0, filtered = 0, failed = 0;
         for (int i = 0; i < n; i++) {
             struct ingest_event *ev = evs[i];
-            int rc = worker_process(w, ev);
+            liveness_busy(&t->beat);
+            /* Abandoned (or abandoned while this one ran): 503, not stored. */
+            int rc = atomic_load(&p->abandon) ? -ESHUTDOWN : worker_process(w, ev);
+            if (rc == 0 && atomic_load(&p->abandon)) rc = -ESHUTDOWN;
+            if (rc == -ESHUTDOWN) {
+                ack_event_done(ev->ack, rc);
+                event_free(ev);
+                continue;
+            }
             if (rc == 0 && !ev->filtered) {
                 evs[keep++] = ev;
                 continue;
@@ -111,7 +134,7 @@ static void *worker_main(void *arg)
                         (double)filtered);
         if (failed)
             metrics_add("periscope_pipeline_events_total", "outcome=\"failed\"", (double)failed);
-        hand_over(p->grouped, evs, keep);
+        hand_over(p->grouped, evs, keep, &t->beat);
         if (n > 0) atomic_fetch_sub(&p->in_workers, (size_t)n);
     }
     worker_ctx_free(w);
@@ -137,7 +160,11 @@ int pipeline_start(struct server *srv, struct pipeline **out)
     if (!p->grouped || !p->threads) goto fail;
     if ((rc = writer_start(srv, p->grouped, upstream_pending, p, &p->writer)) != 0) goto fail;
     for (; p->nthreads < want; p->nthreads++) {
-        if (pthread_create(&p->threads[p->nthreads], NULL, worker_main, p) != 0) {
+        struct worker_thread *t = &p->threads[p->nthreads];
+        t->p = p;
+        liveness_register(srv->liveness, &t->beat, "worker");
+        if (pthread_create(&t->thread, NULL, worker_main, t) != 0) {
+            liveness_unregister(srv->liveness, &t->beat);
             rc = -EAGAIN;
             goto fail;
         }
@@ -157,18 +184,75 @@ fail:
     return rc;
 }
 
-void pipeline_stop(struct pipeline *p)
+/* Joins the thread by deadline_ms (0: however long it takes). */
+static bool join_by(pthread_t thread, int64_t deadline_ms)
 {
-    if (!p) return;
+    if (!deadline_ms) return pthread_join(thread, NULL) == 0;
+    struct timespec until = {(time_t)(deadline_ms / 1000), (long)(deadline_ms % 1000) * 1000000L};
+    return pthread_timedjoin_np(thread, NULL, &until) == 0;
+}
+
+/* Joins the workers not joined yet by deadline_ms; true when all are. */
+static bool join_workers(struct pipeline *p, bool *joined, int64_t deadline_ms)
+{
+    bool all = true;
+    for (int i = 0; i < p->nthreads; i++) {
+        if (!joined[i]) joined[i] = join_by(p->threads[i].thread, deadline_ms);
+        all &= joined[i];
+    }
+    return all;
+}
+
+int64_t pipeline_clock_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts); /* pthread_timedjoin_np's clock */
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int pipeline_stop_by(struct pipeline *p, int64_t grace_ms, int64_t deadline_ms)
+{
+    if (!p) return 0;
     pipeline_metrics_detach();
     /* Ingest has stopped: workers drain what is queued, then the writer
      * drains and commits what they handed over. */
     topic_close(p->srv->events);
+    bool joined_stack[64],
+        *joined = p->nthreads <= 64 ? joined_stack : calloc((size_t)p->nthreads, 1);
+    if (!joined) return -ENOMEM;
     for (int i = 0; i < p->nthreads; i++)
-        pthread_join(p->threads[i], NULL);
+        joined[i] = false;
+    bool all = join_workers(p, joined, grace_ms);
+    if (!all) {
+        /* Past the grace: what is still queued is answered 503, and no Lua
+         * hook may hold a worker any longer. */
+        log_warn("pipeline: drain past its grace, abandoning queued events", NULL);
+        atomic_store(&p->abandon, true);
+        deadline_expire_all();
+        all = join_workers(p, joined, deadline_ms);
+    }
+    if (joined != joined_stack) free(joined);
+    if (!all) {
+        /* A worker stuck outside Lua: leave the pipeline as it is (the
+         * thread may still use it); the caller answers the waiting
+         * requests and exits. */
+        log_error("pipeline: a worker did not stop in time; left behind", NULL);
+        return -ETIMEDOUT;
+    }
+    for (int i = 0; i < p->nthreads; i++)
+        liveness_unregister(p->srv->liveness, &p->threads[i].beat);
     topic_close(p->grouped);
-    writer_stop(p->writer);
+    if (writer_stop_by(p->writer, deadline_ms) != 0) {
+        log_error("pipeline: the writer did not stop in time; left behind", NULL);
+        return -ETIMEDOUT;
+    }
     topic_free(p->grouped);
     free(p->threads);
     free(p);
+    return 0;
+}
+
+void pipeline_stop(struct pipeline *p)
+{
+    pipeline_stop_by(p, 0, 0);
 }

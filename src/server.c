@@ -5,9 +5,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ack.h"
 #include "http/http.h"
 #include "http/ingest.h"
+#include "liveness.h"
 #include "log.h"
+#include "lua/deadline.h"
 #include "lua/registry.h"
 #include "metrics_catalog.h"
 #include "notify/notifier.h"
@@ -37,6 +40,10 @@ int server_start(struct server *srv, char *err, size_t errlen)
     membudget_init(&srv->ingest_memory, cfg->ingest_memory_bytes);
     retention_options_load(cfg, &ro);
 
+    if ((rc = liveness_start(cfg->stall_timeout_s, &srv->liveness)) != 0) {
+        rc = start_failed(err, errlen, "the stall watchdog", rc);
+        goto fail;
+    }
     srv->events = topic_new("events", (size_t)cfg->queue_capacity);
     srv->alerts = topic_new("alerts", ALERTS_TOPIC_CAPACITY);
     if (!srv->events || !srv->alerts) {
@@ -76,17 +83,40 @@ fail:
     return rc;
 }
 
-void server_stop(struct server *srv)
+/* The grace of a bounded stop: the drain may take the timeout but this. */
+#define STOP_GRACE_MAX_MS 5000
+#define STOP_ANSWER_MS 1000 /* for the 503s of abandoned requests to go out */
+
+/* Past SHUTDOWN_TIMEOUT with a thread still stuck: every request still
+ * waiting for its events is answered 503, and nothing the stuck thread may
+ * touch is freed (the caller exits). */
+static int stop_abandoned(struct server *srv)
 {
+    deadline_expire_all(); /* script runs on the admin runners end at once */
+    int answered = ack_abandon_all(-ESHUTDOWN);
+    log_error("shutdown timed out: waiting requests answered 503, stuck threads left behind",
+              "answered=%d shutdown_timeout_s=%d", answered, srv->cfg->shutdown_timeout_s);
+    http_stop_within(srv, STOP_ANSWER_MS);
+    return -ETIMEDOUT;
+}
+
+int server_stop(struct server *srv)
+{
+    int64_t timeout_ms =
+        (int64_t)(srv->cfg->shutdown_timeout_s > 0 ? srv->cfg->shutdown_timeout_s : 30) * 1000;
+    int64_t deadline = pipeline_clock_ms() + timeout_ms;
+    int64_t grace = timeout_ms / 3 < STOP_GRACE_MAX_MS ? timeout_ms / 3 : STOP_GRACE_MAX_MS;
     atomic_store(&srv->stopping, true);
     http_quiesce(srv);
     /* No connection arrives any more: drain, commit, answer the waiting
      * requests; a new request on a kept-alive connection gets 503. */
-    if (srv->pipeline) pipeline_stop(srv->pipeline);
+    if (srv->pipeline && pipeline_stop_by(srv->pipeline, deadline - grace, deadline) != 0)
+        return stop_abandoned(srv);
     srv->pipeline = NULL;
-    http_stop(srv);
+    int64_t left = deadline - pipeline_clock_ms();
+    http_stop_within(srv, left > STOP_ANSWER_MS ? (int)left : STOP_ANSWER_MS);
     if (srv->alerts) topic_close(srv->alerts);
-    if (srv->notifier) notifier_stop(srv->notifier);
+    if (srv->notifier && notifier_stop_by(srv->notifier, deadline) != 0) return stop_abandoned(srv);
     srv->notifier = NULL;
     if (srv->retention) retention_stop(srv->retention);
     srv->retention = NULL;
@@ -106,5 +136,8 @@ void server_stop(struct server *srv)
     srv->alerts = NULL;
     if (srv->events) topic_free(srv->events);
     srv->events = NULL;
+    liveness_stop(srv->liveness);
+    srv->liveness = NULL;
     log_info("subsystems stopped", NULL);
+    return 0;
 }

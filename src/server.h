@@ -20,6 +20,7 @@ struct script_registry;
 struct ingest;
 struct retention;
 struct script_listener;
+struct liveness;
 struct MHD_Daemon;
 
 struct server {
@@ -33,6 +34,7 @@ struct server {
     struct script_listener *script_listener; /* Postgres: other nodes' script changes */
     struct ingest *ingest;                   /* key cache, quotas */
     struct retention *retention;             /* background deletion of old events */
+    struct liveness *liveness;               /* stall watchdog of workers, writer, notifier */
     int listen_fd; /* bound and listening (http_listen) before server_start; -1 once the
                     * daemon owns it */
     struct MHD_Daemon *httpd;
@@ -55,7 +57,15 @@ int server_start(struct server *srv, char *err, size_t errlen);
 /* Stops in reverse: HTTP stops accepting, the pipeline drains and commits
  * (answering every waiting request), the HTTP daemon stops once those
  * answers are out, then the notifier, retention and the scripts. The store
- * stays open (the caller closes it). */
-void server_stop(struct server *srv);
+ * stays open (the caller closes it).
+ *
+ * Bounded by SHUTDOWN_TIMEOUT: the drain has all but a grace (a third, at
+ * most 5 s); then what is still queued is answered 503 and every Lua call
+ * interrupted; at the timeout, a thread still stuck (in C, where nothing
+ * interrupts it) is left behind, every request still waiting is answered
+ * 503, and -ETIMEDOUT is returned: the caller must then exit at once
+ * without closing the store (the stuck thread may still be using it).
+ * Returns 0 after a complete stop. */
+int server_stop(struct server *srv);
 
 #endif

@@ -12,6 +12,7 @@
 #include "ack.h"
 #include "alert.h"
 #include "event.h"
+#include "liveness.h"
 #include "log.h"
 #include "metrics.h"
 #include "server.h"
@@ -37,6 +38,7 @@ struct writer {
     void *upstream_ctx;
     pthread_t thread;
     bool running;
+    struct liveness_beat beat;
     _Atomic uint64_t batches, stored, duplicates, failed, alerts;
 };
 
@@ -189,8 +191,10 @@ static void *writer_main(void *arg)
     struct writer *w = arg;
     pthread_setname_np(pthread_self(), "pipeline-write");
     for (;;) {
+        liveness_idle(&w->beat);
         int n = topic_take(w->in, (void **)w->evs, w->batch_max, -1);
         if (n == -ESHUTDOWN) break;
+        liveness_busy(&w->beat);
         if (n > 0) writer_commit_batch(w, w->evs, linger(w, (size_t)n));
     }
     return NULL;
@@ -230,7 +234,9 @@ int writer_start(struct server *srv, struct topic *in, writer_upstream_fn upstre
     w->in = in;
     w->upstream = upstream;
     w->upstream_ctx = upstream_ctx;
+    liveness_register(srv->liveness, &w->beat, "writer");
     if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+        liveness_unregister(srv->liveness, &w->beat);
         writer_free(w);
         return -EAGAIN;
     }
@@ -239,11 +245,24 @@ int writer_start(struct server *srv, struct topic *in, writer_upstream_fn upstre
     return 0;
 }
 
+int writer_stop_by(struct writer *w, int64_t deadline_ms)
+{
+    if (!w) return 0;
+    if (w->running) {
+        struct timespec until = {(time_t)(deadline_ms / 1000),
+                                 (long)(deadline_ms % 1000) * 1000000L};
+        if (deadline_ms ? pthread_timedjoin_np(w->thread, NULL, &until) != 0
+                        : pthread_join(w->thread, NULL) != 0)
+            return -ETIMEDOUT;
+        liveness_unregister(w->srv->liveness, &w->beat);
+    }
+    writer_free(w);
+    return 0;
+}
+
 void writer_stop(struct writer *w)
 {
-    if (!w) return;
-    if (w->running) pthread_join(w->thread, NULL);
-    writer_free(w);
+    writer_stop_by(w, 0);
 }
 
 void writer_get_stats(struct writer *w, struct writer_stats *out)

@@ -6,6 +6,8 @@
  * retry), publishes the alerts on srv->alerts (dropped when full: the
  * outbox is the truth) and frees the events.
  *
+ * The thread beats srv->liveness as stage "writer" (liveness.h).
+ *
  * Owns its thread and the writer connection while running. writer_stop is
  * called after the input topic is closed: the thread drains it, commits,
  * and exits; writer_stop joins it. */
@@ -37,6 +39,9 @@ int writer_start(struct server *srv, struct topic *in, writer_upstream_fn upstre
                  void *upstream_ctx, struct writer **out);
 /* Joins the thread (the input topic must be closed) and frees. */
 void writer_stop(struct writer *w);
+/* The same by deadline_ms (CLOCK_REALTIME ms, 0: no limit): -ETIMEDOUT,
+ * nothing freed, when the thread is still busy then. */
+int writer_stop_by(struct writer *w, int64_t deadline_ms);
 void writer_get_stats(struct writer *w, struct writer_stats *out);
 
 /* Writes, acks and frees one batch on the calling thread (the writer thread

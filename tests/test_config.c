@@ -40,6 +40,8 @@ static const char *const all_vars[] = {
     "ACK_MODE",
     "RETENTION_DAYS",
     "MAX_EVENTS_PER_ISSUE",
+    "STALL_TIMEOUT",
+    "SHUTDOWN_TIMEOUT",
     "MAX_BODY_BYTES",
     "MAX_ENVELOPE_BYTES",
     "MAX_EVENT_BYTES",
@@ -48,6 +50,7 @@ static const char *const all_vars[] = {
     "SECRETS_KEY",
     "LUA_MEMORY_LIMIT",
     "LUA_INSTRUCTION_LIMIT",
+    "LUA_TIME_LIMIT_MS",
     "SCRIPT_MAX_BYTES",
     "LUA_DIR",
     "MIGRATIONS_DIR",
@@ -100,6 +103,8 @@ static void test_defaults_when_nothing_is_set(void **state)
     assert_int_equal(c.ack_mode, ACK_MODE_COMMIT);
     assert_int_equal(c.retention_days, 90);
     assert_int_equal(c.max_events_per_issue, 1000);
+    assert_int_equal(c.stall_timeout_s, 10);
+    assert_int_equal(c.shutdown_timeout_s, 30);
     assert_int_equal(c.max_body_bytes, 20 * 1024 * 1024);
     assert_int_equal(c.max_envelope_bytes, 100 * 1024 * 1024);
     assert_int_equal(c.max_event_bytes, 1024 * 1024);
@@ -108,6 +113,7 @@ static void test_defaults_when_nothing_is_set(void **state)
     assert_false(c.secrets_key_set);
     assert_int_equal(c.lua_memory_bytes, 16 * 1024 * 1024);
     assert_int_equal(c.lua_instruction_limit, 1000000);
+    assert_int_equal(c.lua_time_limit_ms, 1000);
     assert_int_equal(c.script_max_bytes, 256 * 1024);
     assert_int_equal(c.retention_interval_ms, 600000);
     assert_false(c.allow_private_destinations);
@@ -138,6 +144,9 @@ static void test_values_from_the_environment_are_used(void **state)
     setenv("MAX_EVENT_BYTES", "2048", 1);
     setenv("LUA_MEMORY_LIMIT", "32MiB", 1);
     setenv("WORKERS", "3", 1);
+    setenv("LUA_TIME_LIMIT_MS", "250", 1);
+    setenv("STALL_TIMEOUT", "5", 1);
+    setenv("SHUTDOWN_TIMEOUT", "12", 1);
     setenv("API_SECRET_KEY_ADMIN", "s3cret-token-s3cret-token-s3cret-token", 1);
     setenv("NOTIFY_POLL_MS", "100", 1);
     setenv("NOTIFY_RETRY_BASE_MS", "200", 1);
@@ -158,6 +167,9 @@ static void test_values_from_the_environment_are_used(void **state)
     assert_int_equal(c.max_event_bytes, 2048);
     assert_int_equal(c.lua_memory_bytes, 32 * 1024 * 1024);
     assert_int_equal(c.workers, 3);
+    assert_int_equal(c.lua_time_limit_ms, 250);
+    assert_int_equal(c.stall_timeout_s, 5);
+    assert_int_equal(c.shutdown_timeout_s, 12);
     assert_string_equal(c.admin_key, "s3cret-token-s3cret-token-s3cret-token");
     assert_int_equal(c.notify_poll_ms, 100);
     assert_int_equal(c.notify_retry_base_ms, 200);
@@ -261,6 +273,9 @@ static void test_every_bad_value_is_rejected_naming_its_variable(void **state)
         {"MAX_JSON_DEPTH", "0"},
         {"LUA_MEMORY_LIMIT", "1K"},
         {"LUA_INSTRUCTION_LIMIT", "ten"},
+        {"LUA_TIME_LIMIT_MS", "5"},
+        {"STALL_TIMEOUT", "0"},
+        {"SHUTDOWN_TIMEOUT", "forever"},
         {"SCRIPT_MAX_BYTES", "x"},
         {"INGEST_MEMORY_LIMIT", "1M"},
         {"INGEST_MEMORY_LIMIT", "lots"},

@@ -299,36 +299,43 @@ static void test_sandbox_has_no_coroutines(void **state)
                                VM_ERROR_RUNTIME, "coroutine");
 }
 
-static void test_pattern_quantifiers_are_counted_outside_classes_and_escapes(void **state)
+/* The estimate of pattern p against subject s. */
+static double estimate(const char *s, const char *p)
+{
+    return pattern_guard_estimate(s, strlen(s), p, strlen(p), true);
+}
+
+static void test_pattern_estimate_counts_starts_runs_and_length(void **state)
 {
     (void)state;
-    static const struct {
-        const char *pattern;
-        int quantifiers;
-    } cases[] = {
-        {"", 0},
-        {"timeout", 0},
-        {"a*", 1},
-        {"%*%+%-%?", 0},
-        {"[*+?-]", 0},
-        {"[]*]", 0},
-        {"[%]*]+", 1},
-        {"[^-]-", 1},
-        {"%bxy", 1},
-        {"%f[%w]%w+", 2},
-        {"^(%S+)%s+(.-)$", 3},
-        {"Non%-Error promise", 0},
-        {"^Script error%.?$", 1},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        int q = pattern_guard_quantifiers(cases[i].pattern, strlen(cases[i].pattern));
-        if (q != cases[i].quantifiers)
-            fail_msg("'%s': %d quantifiers, want %d", cases[i].pattern, q, cases[i].quantifiers);
-    }
-    assert_false(pattern_guard_too_complex(5000, 0));
-    assert_false(pattern_guard_too_complex(9999, 2)); /* 10^8: at the budget */
-    assert_true(pattern_guard_too_complex(10000, 2));
-    assert_true(pattern_guard_too_complex(5000, 10));
+    char subject[10001];
+    memset(subject, 'a', 10000);
+    subject[10000] = '\0';
+    /* Unanchored with a backtracking quantifier: every start pays the run
+     * (the 10^8-step ("a"):rep(1e4):find("a*b") the old (n+1)^q missed). */
+    assert_true(estimate(subject, "a*b") > 1e8);
+    /* Anchored: one start. */
+    assert_true(estimate(subject, "^a*b") < 1e5);
+    /* A trailing quantifier never backtracks: linear. */
+    assert_true(estimate(subject, "a+") < 1e5);
+    assert_true(estimate(subject, "(%s+)") < 1e5);
+    /* Runs are measured: no digit in the subject, no stretch. */
+    assert_true(estimate(subject, "%d+x") < 1e5);
+    /* A literal prefix: only its occurrences are starts. */
+    assert_true(estimate(subject, "error: (%a+)x") < 1e5);
+    assert_true(estimate(subject, "aa(%a+)x") > 1e8);
+    /* $ after a quantifier makes it backtrack (the trim pattern). */
+    assert_true(estimate(subject, "%a*$") > 1e8);
+    /* No quantifier, but a long pattern: starts × length. */
+    char needle[2002];
+    memset(needle, 'a', 2000);
+    needle[2000] = '.';
+    needle[2001] = '\0';
+    assert_true(estimate(subject, needle) > 1e7);
+    /* Classes, escapes and brackets parse; ? is two choices. */
+    assert_true(estimate(subject, "[%]*]+") < 1e5);
+    assert_true(estimate(subject, "^Script error%.?$") < 1e5);
+    assert_true(estimate(subject, "%bxy") > 1e7);
 }
 
 static void test_sandbox_refuses_catastrophic_patterns_fast(void **state)
@@ -383,7 +390,7 @@ int main(void)
         cmocka_unit_test(test_sandbox_times_out_infinite_loops),
         cmocka_unit_test(test_sandbox_error_objects_that_are_tables),
         cmocka_unit_test(test_sandbox_has_no_coroutines),
-        cmocka_unit_test(test_pattern_quantifiers_are_counted_outside_classes_and_escapes),
+        cmocka_unit_test(test_pattern_estimate_counts_starts_runs_and_length),
         cmocka_unit_test(test_sandbox_refuses_catastrophic_patterns_fast),
         cmocka_unit_test(test_sandbox_ordinary_patterns_still_work),
     };

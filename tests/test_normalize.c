@@ -4,8 +4,10 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "event.h"
@@ -320,6 +322,134 @@ static void test_non_object_event_is_rejected(void **state)
     cJSON_Delete(ev.json);
 }
 
+/* A string of n copies of unit. Caller frees. */
+static char *repeat(const char *unit, size_t n)
+{
+    size_t u = strlen(unit);
+    char *s = malloc(u * n + 1);
+    assert_non_null(s);
+    for (size_t i = 0; i < n; i++)
+        memcpy(s + i * u, unit, u);
+    s[u * n] = '\0';
+    return s;
+}
+
+/* Characters (UTF-8 lead bytes) in s. */
+static size_t chars_of(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
+}
+
+static void assert_trimmed(const cJSON *item, size_t limit, const char *unit)
+{
+    assert_true(cJSON_IsString(item));
+    const char *s = item->valuestring;
+    if (chars_of(s) != limit) fail_msg("%zu characters, want %zu", chars_of(s), limit);
+    assert_int_equal(strcmp(s + strlen(s) - 3, "..."), 0);
+    assert_int_equal(strncmp(s, unit, strlen(unit)), 0);
+}
+
+static void test_long_fields_are_trimmed_to_relay_limits(void **state)
+{
+    (void)state;
+    char *big = repeat("a.", 100000), *wide = repeat("\xc3\xa9", 9000), *path = repeat("x/", 70000);
+    cJSON *ev = cJSON_CreateObject();
+    cJSON_AddStringToObject(ev, "message", big);
+    cJSON_AddStringToObject(ev, "transaction", path);
+    cJSON *tags = cJSON_AddObjectToObject(ev, "tags");
+    cJSON_AddStringToObject(tags, "long", path);
+    cJSON_AddStringToObject(tags, "short", "eu");
+    cJSON *exc = cJSON_CreateObject();
+    cJSON_AddStringToObject(exc, "type", path);
+    cJSON_AddStringToObject(exc, "value", wide);
+    cJSON *frame = cJSON_CreateObject();
+    cJSON_AddStringToObject(frame, "abs_path", path);
+    cJSON_AddStringToObject(frame, "function", big);
+    cJSON_AddStringToObject(frame, "lineno", "7");
+    cJSON *frames = cJSON_CreateArray();
+    cJSON_AddItemToArray(frames, frame);
+    cJSON_AddItemToObject(cJSON_AddObjectToObject(exc, "stacktrace"), "frames", frames);
+    cJSON_AddItemToObject(ev, "exception", exc); /* the bare object form */
+    char *text = cJSON_PrintUnformatted(ev);
+    cJSON_Delete(ev);
+
+    struct ingest_event *n = normalized(text);
+    cJSON *root = n->json;
+    assert_trimmed(cJSON_GetObjectItem(root, "message"), 8192, "a.a.");
+    assert_trimmed(cJSON_GetObjectItem(cJSON_GetObjectItem(root, "logentry"), "formatted"), 8192,
+                   "a.a.");
+    assert_trimmed(cJSON_GetObjectItem(root, "transaction"), 200, "x/x/");
+    cJSON *t = cJSON_GetObjectItem(root, "tags");
+    assert_null(cJSON_GetObjectItem(t, "long")); /* dropped, as Relay drops it */
+    assert_string_equal(cJSON_GetObjectItem(t, "short")->valuestring, "eu");
+    cJSON *e = cJSON_GetArrayItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(root, "exception"), "values"), 0);
+    assert_trimmed(cJSON_GetObjectItem(e, "type"), 256, "x/");
+    assert_trimmed(cJSON_GetObjectItem(e, "value"), 8192, "\xc3\xa9"); /* characters, not bytes */
+    cJSON *f =
+        cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(e, "stacktrace"), "frames"), 0);
+    assert_trimmed(cJSON_GetObjectItem(f, "abs_path"), 256, "x/");
+    assert_trimmed(cJSON_GetObjectItem(f, "function"), 256, "a.");
+    assert_string_equal(cJSON_GetObjectItem(f, "lineno")->valuestring, "7");
+    free_event(n);
+    cJSON_free(text);
+
+    /* At the limit: untouched; past it, a tag in the list form goes too. */
+    char *exact = repeat("b", 8192);
+    char json[9200];
+    snprintf(json, sizeof json,
+             "{\"message\": \"%s\", \"tags\": [[\"k\", \"%.*s\"], [\"at\", \"%.*s\"]]}", exact, 201,
+             exact, 200, exact);
+    n = normalized(json);
+    assert_string_equal(cJSON_GetObjectItem(n->json, "message")->valuestring, exact);
+    cJSON *list = cJSON_GetObjectItem(n->json, "tags");
+    assert_int_equal(cJSON_GetArraySize(list), 1);
+    assert_string_equal(cJSON_GetArrayItem(cJSON_GetArrayItem(list, 0), 0)->valuestring, "at");
+    free_event(n);
+    free(exact);
+    free(big);
+    free(wide);
+    free(path);
+}
+
+/* The old formatting rescanned for ')' at every "%(" and walked the params
+ * list from its head at every "%s": quadratic in the template. */
+static void test_params_formatting_is_linear(void **state)
+{
+    (void)state;
+    char *opens = repeat("%(", 100000), *specs = repeat("%s", 100000);
+    cJSON *a = cJSON_CreateObject(), *le = cJSON_AddObjectToObject(a, "logentry");
+    cJSON_AddStringToObject(le, "message", opens);
+    cJSON *named = cJSON_AddObjectToObject(le, "params");
+    cJSON_AddStringToObject(named, "x", "y");
+    cJSON *b = cJSON_CreateObject(), *le2 = cJSON_AddObjectToObject(b, "logentry");
+    cJSON_AddStringToObject(le2, "message", specs);
+    cJSON *list = cJSON_AddArrayToObject(le2, "params");
+    for (int i = 0; i < 100000; i++)
+        cJSON_AddItemToArray(list, cJSON_CreateNumber(i));
+    char *texts[] = {cJSON_PrintUnformatted(a), cJSON_PrintUnformatted(b)};
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    for (int i = 0; i < 2; i++) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        struct ingest_event *n = normalized(texts[i]);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        if (s > 5) fail_msg("template %d took %.1f s", i, s); /* quadratic: minutes */
+        const char *formatted = str_at(n->json, "logentry", "formatted");
+        assert_non_null(formatted);
+        assert_true(strlen(formatted) <= 8192);
+        free_event(n);
+        cJSON_free(texts[i]);
+    }
+    free(opens);
+    free(specs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -339,6 +469,8 @@ int main(void)
         cmocka_unit_test(test_timestamp_forms_become_utc_rfc3339),
         cmocka_unit_test(test_event_id_environment_and_release),
         cmocka_unit_test(test_non_object_event_is_rejected),
+        cmocka_unit_test(test_long_fields_are_trimmed_to_relay_limits),
+        cmocka_unit_test(test_params_formatting_is_linear),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,6 +28,7 @@ API:
 ]]
 
 local glob = require("periscope.sentry_glob")
+local linear = require("periscope.text")
 
 local M = {}
 
@@ -103,7 +104,7 @@ end
 
 -- What the matchers read of the event, gathered once per event and kind.
 local function str(s) return type(s) == "string" and s or nil end
-local function strip(s) return s and (s:match("^%s*(.-)%s*$")) end
+local function strip(s) return s and linear.trim(s) end -- ^%s*(.-)%s*$ is quadratic
 local function list_of(x)
   if type(x) ~= "table" then return {} end
   return type(x.values) == "table" and x.values or x
@@ -351,7 +352,7 @@ local function parse_line(line)
     if not mm then return nil, err end
     matchers[#matchers + 1] = mm
   end
-  return new_rule(matchers, fingerprint, title, (line:gsub("^%s+", ""):gsub("%s+$", "")))
+  return new_rule(matchers, fingerprint, title, linear.trim(line))
 end
 
 M.MAX_RULES = 1000

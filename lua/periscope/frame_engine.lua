@@ -36,6 +36,10 @@ A view carries: in_app_flag (boolean), family, module, func, package_l,
 abs_path_l, filename_l (paths lower-cased, '\' as '/').
 ]]
 
+local periscope = rawget(_G, "periscope") or require("periscope")
+local text = require("periscope.text")
+local glob_match = periscope.glob_match
+
 local M = {}
 
 local EMPTY = setmetatable({}, { __newindex = function() error("frame_engine: shared empty table", 2) end })
@@ -45,13 +49,17 @@ local MATCH_KEYS = { family = true, module = true, func = true, package = true, 
   category = true, not_category = true, app = true, neg = true }
 local GLOB_FIELDS = { module = false, func = false, package = true, abs_path = true, path = true }
 local SEP = "[./:$\\]"
-local FIRST_SEGMENT = "^(.-)" .. SEP
+local function first_segment_of(s) return text.before_first(s, SEP) end
 -- A path's anchor: its leading separators, then text, up to and including
--- the next separator ("/usr/", "package:").
-local PATH_ANCHOR = "^[/:]*[^/:]+[/:]"
+-- the next separator ("/usr/", "package:"); nil when there is none.
+local function path_anchor(s)
+  local text_at = s:find("[^/:]")
+  return text_at and text.upto_first(s, "[/:]", text_at) or nil
+end
 
 -- Globs: `**` any text, `*` any text (within one segment for paths), `?`
--- one character. Compiled once into anchored Lua patterns.
+-- one character. Matched by periscope.glob_match (linear in the subject);
+-- glob_pattern is the same glob as an anchored Lua pattern (for specs).
 local function glob_pattern(pattern, is_path)
   local star = is_path and "[^/]*" or ".*"
   if is_path then pattern = pattern:lower() end
@@ -70,7 +78,7 @@ end
 
 local function compile_fields(m, c)
   for field, is_path in pairs(GLOB_FIELDS) do
-    if m[field] then c[field] = glob_pattern(m[field], is_path) end
+    if m[field] then c[field] = { is_path and m[field]:lower() or m[field], is_path } end
   end
   if m.family then c.family = family_set(m.family) or false end
 end
@@ -90,8 +98,8 @@ local function compile_matcher(m)
   return c
 end
 
-local function has(value, pattern)
-  return value ~= nil and value:find(pattern) ~= nil
+local function has(value, glob)
+  return value ~= nil and glob_match(glob[1], value, glob[2])
 end
 
 local function positive_fields(m, f)
@@ -134,7 +142,7 @@ end
 -- when every match must share it (nil: the glob may match any segment).
 local function first_segment(glob)
   local lit = glob:match("^[^*?]*")
-  local seg = lit:match(FIRST_SEGMENT)
+  local seg = first_segment_of(lit)
   if seg then return seg end
   if lit == glob then return lit end
   return nil
@@ -164,7 +172,7 @@ end
 local function index_path(eng, r, m)
   local glob = m.package or m.abs_path or m.path
   local field = m.package and "package_l" or m.abs_path and "abs_path_l" or nil
-  local anchor = glob:lower():match("^[^*?]*"):match(PATH_ANCHOR)
+  local anchor = path_anchor(glob:lower():match("^[^*?]*"))
   if anchor then
     add(eng.by_anchor, anchor, { r = r, field = field })
   else
@@ -250,14 +258,14 @@ function Engine:candidates(f)
   local rules, found, n = self.rules, {}, 0
   local module = f.module
   if module then
-    local l = self.by_module[module:match(FIRST_SEGMENT) or module]
+    local l = self.by_module[first_segment_of(module) or module]
     if l then n = add_holding(rules, l, found, n, f) end
   end
   local l = f.func and self.by_func[f.func]
   if l then n = add_holding(rules, l, found, n, f) end
   -- each distinct anchor of the frame's paths once (a rule sits under one)
   local a, fl, p = f.abs_path_l, f.filename_l, f.package_l
-  local aa, fa, pa = a and a:match(PATH_ANCHOR), fl and fl:match(PATH_ANCHOR), p and p:match(PATH_ANCHOR)
+  local aa, fa, pa = a and path_anchor(a), fl and path_anchor(fl), p and path_anchor(p)
   l = aa and self.by_anchor[aa]
   if l then n = add_anchored(rules, l, found, n, f) end
   l = fa and fa ~= aa and self.by_anchor[fa]

@@ -10,9 +10,15 @@ Every other platform's name is kept as sent.
 API: F.for_frame(frame, platform) -> name or nil
      F.trim(name, platform) -> name
 
-Python's Unicode whitespace is read as ASCII whitespace here. ]]
+A name is first cut to 256 characters, as Relay cuts a frame's function
+before Sentry reads it: every step below is then bounded. Python's Unicode
+whitespace is read as ASCII whitespace here. ]]
+
+local text = require("periscope.text")
 
 local M = {}
+
+local SYMBOL_CHARS = 256
 
 local NATIVE = { objc = true, cocoa = true, swift = true, native = true, c = true }
 
@@ -28,8 +34,7 @@ local function replace_all(s, from, to)
   return (s:gsub(plain(from), (to:gsub("%%", "%%%%"))))
 end
 
-local function strip(s) return (s:match("^%s*(.-)%s*$")) end
-local function rstrip(s) return (s:match("^(.-)%s*$")) end
+local strip, rstrip = text.trim, text.rtrim
 
 -- Sentry's replace_enclosed_string: every outermost start..end pair is
 -- replaced by replacement(inner, start_offset) (nil drops it), unbalanced
@@ -82,19 +87,64 @@ local function split_tokens(s)
   return rv
 end
 
-local MSVC_LAMBDA = "%f[%w_]lambda_" .. ("[a-f0-9]"):rep(32) .. "%f[^%w_]"
+local function is_word_at(s, i) return i >= 1 and i <= #s and s:find("^[%w_]", i) ~= nil end
 
--- Sentry's _lambda_re: gcc {lambda(...)#N}, msvc lambda_<32 hex>, clang $_N.
+-- The end of a gcc lambda "{lambda(...)#N}" starting at i, or nil: the
+-- shortest "(...)" (within the line) followed by "#digits}", as the
+-- regex's lazy .*? takes.
+local function gcc_lambda_end(s, i)
+  if s:sub(i, i + 7) ~= "{lambda(" then return nil end
+  local from = i + 8
+  local newline = s:find("\n", from, true) or #s + 1
+  while true do
+    local close = s:find(")#", from, true)
+    if not close or close > newline then return nil end
+    local digits_end = s:find("[^%d]", close + 2) or #s + 1
+    if digits_end > close + 2 and s:sub(digits_end, digits_end) == "}" then return digits_end end
+    from = close + 1
+  end
+end
+
+-- The end of an msvc lambda "lambda_" and 32 hex digits between word
+-- boundaries at i, or nil.
+local function msvc_lambda_end(s, i)
+  if s:sub(i, i + 6) ~= "lambda_" or is_word_at(s, i - 1) then return nil end
+  local e = i + 38
+  local other = s:find("[^a-f0-9]", i + 7)
+  if e > #s or (other and other <= e) or is_word_at(s, e + 1) then return nil end
+  return e
+end
+
+-- The end of a clang lambda "$_N" (N digits, then a word boundary) at i.
+local function clang_lambda_end(s, i)
+  if s:sub(i, i + 1) ~= "$_" then return nil end
+  local digits_end = s:find("[^%d]", i + 2) or #s + 1
+  if digits_end == i + 2 or is_word_at(s, digits_end) then return nil end
+  return digits_end - 1
+end
+
+local function lambda_end(s, i)
+  return gcc_lambda_end(s, i) or msvc_lambda_end(s, i) or clang_lambda_end(s, i)
+end
+
+-- Sentry's _lambda_re (gcc {lambda(...)#N}, msvc lambda_<32 hex>, clang
+-- $_N), each match replaced by "lambda", leftmost first.
 local function normalize_lambdas(s)
-  s = s:gsub("{lambda%(.-%)#%d+}", "lambda")
-  s = s:gsub(MSVC_LAMBDA, "lambda")
-  s = s:gsub("%$_%d+%f[^%w_]", "lambda")
-  return s
+  local out, i = {}, 1
+  while true do
+    local j = s:find("[{$l]", i)
+    if not j then break end
+    local e = lambda_end(s, j)
+    out[#out + 1] = s:sub(i, e and j - 1 or j)
+    if e then out[#out + 1] = "lambda" end
+    i = (e or j) + 1
+  end
+  out[#out + 1] = s:sub(i)
+  return table.concat(out)
 end
 
 local function starts_with_lambda(s)
-  return s:find("^{lambda%(.-%)#%d+}") or s:find("^lambda_" .. ("[a-f0-9]"):rep(32) .. "%f[^%w_]")
-    or s:find("^%$_%d+%f[^%w_]")
+  return lambda_end(s, 1) ~= nil
 end
 
 -- Python list index (negative counts from the end); nil when out of range.
@@ -115,7 +165,8 @@ local function process_generics(value, start)
   if start > 0 then return "<T>" end
   value = value:gsub("^%u as ", "") -- Rust: prefer the trait of a blanket impl
   value = replace_enclosed(value, "<", ">", process_generics)
-  return (value:match("^(.-) as ") or value)
+  local as = value:find(" as ", 1, true)
+  return as and value:sub(1, as - 1) or value
 end
 
 local function trim_native(name, platform)
@@ -201,15 +252,24 @@ local function trim_native(name, platform)
 
   if f:find("::h", 1, true) then f = f:gsub("::h" .. ("[a-z0-9]"):rep(16) .. "$", "") end
   if f:find("@GLIBC_", 1, true) then f = f:gsub("@@?GLIBC_[0-9.]+$", "") end
-  if f:find("@", 1, true) then
-    local inner = f:match("^@?(.-)@%d+$")
-    if inner then f = inner end
+  -- Windows decorations: ^@?(.*?)@[0-9]+$
+  local at = f:reverse():find("@", 1, true)
+  if at then
+    local p = #f - at + 1
+    if p < #f and not f:find("[^%d]", p + 1) then
+      f = f:sub(1, p - 1)
+      if f:sub(1, 1) == "@" then f = f:sub(2) end
+    end
   end
   return f
 end
 
 function M.trim(name, platform)
-  if platform == "csharp" then return (name:match("^(.-) %(") or name) end
+  name = text.truncate_chars(name, SYMBOL_CHARS)
+  if platform == "csharp" then
+    local args = name:find(" (", 1, true)
+    return args and name:sub(1, args - 1) or name
+  end
   if NATIVE[platform] then return trim_native(name, platform) end
   return name
 end

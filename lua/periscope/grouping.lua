@@ -57,9 +57,16 @@ end
 
 -- Sentry's normalize_message_for_grouping: the first two non-blank lines
 -- ("..." appended when anything was cut), then parameterized.
+-- Lines end at any of \n\r\v\f\28\29\30, a \r before another counting
+-- once (what gmatch("([^…]*)\r?[…]") gave, without its backtracking).
+local LINE_END = "[\n\r\v\f\28\29\30]"
+local ENDS_LINE = { [10] = true, [13] = true, [11] = true, [12] = true, [28] = true, [29] = true, [30] = true }
 local function normalize_message(s)
-  local lines, n = {}, 0
-  for line in (s .. "\n"):gmatch("([^\n\r\v\f\28\29\30]*)\r?[\n\r\v\f\28\29\30]") do
+  local lines, n, pos, t = {}, 0, 1, s .. "\n"
+  while pos <= #t do
+    local stop = t:find(LINE_END, pos)
+    local line = t:sub(pos, stop - 1)
+    pos = (t:byte(stop) == 13 and ENDS_LINE[t:byte(stop + 1)]) and stop + 2 or stop + 1
     if line:find("%S") then
       n = n + 1
       lines[n] = line

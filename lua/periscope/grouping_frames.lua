@@ -2,6 +2,8 @@
 variables of the default grouping (periscope.grouping); the stack trace half
 is periscope.grouping_stack, title and culprit are periscope.metadata. ]]
 
+local text = require("periscope.text")
+
 local M = {}
 
 local function str(s) return type(s) == "string" and s or nil end
@@ -36,8 +38,10 @@ M.crash_frame = crash_frame
 
 -- {{ variable }} parsing as Sentry: the whole entry, \S+ inside.
 local function variable(entry)
-  if type(entry) ~= "string" then return nil end
-  return entry:match("^{{%s*(%S+)%s*}}$")
+  if type(entry) ~= "string" or entry:sub(1, 2) ~= "{{" or entry:sub(-2) ~= "}}" then return nil end
+  local inner = text.trim(entry:sub(3, -3))
+  if inner == "" or inner:find("%s") then return nil end
+  return inner
 end
 
 function M.is_default_only(fp)
@@ -82,7 +86,8 @@ local function resolve(var, event)
   elseif var == "package" or var == "stack.package" then
     local f = crash_frame(event) or {}
     local pkg = nz(f.package)
-    return pkg and pkg:match("([^/\\]*)$") ~= "" and pkg:match("([^/\\]*)$") or "<no-package>"
+    local base = pkg and text.after_last(pkg, "[/\\]")
+    return base and base ~= "" and base or "<no-package>"
   elseif var == "level" then return nz(event.level) or "<no-level>"
   elseif var == "logger" then return nz(event.logger) or "<no-logger>"
   elseif var:sub(1, 5) == "tags." then

@@ -8,6 +8,8 @@ API: V.family(platform) -> "javascript"|"native"|"other"
      V.has_url_origin(path, files_count_as_urls) -> boolean
      V.frame_values(view) -> list of up to three strings ]]
 
+local text = require("periscope.text")
+
 local M = {}
 
 local FAMILY = { javascript = "javascript", node = "javascript", objc = "native",
@@ -75,7 +77,7 @@ end
 
 local function filename_value(f)
   if not f.filename then return nil end
-  local name = (f.filename:match("([^/\\]*)$") or f.filename):lower()
+  local name = text.after_last(f.filename, "[/\\]"):lower()
   if has_url_origin(f.abs_path, false) or name == "<anonymous>" or name == "[native code]" then return nil end
   if f.platform == "java" then
     name = javassist(name)
@@ -93,14 +95,17 @@ local function function_value(f, context_line_contributes)
     return (func:gsub("__%d%d%d%d+_%d%d%d%d+$", ""))
   elseif p == "php" then
     if func:sub(1, 10) == "[Anonymous" or func:sub(1, 16) == "class@anonymous\0" then return nil end
-    if func:sub(1, 15) == "class@anonymous" then return func:match("::([^:]*)$") or func end
+    if func:sub(1, 15) == "class@anonymous" then
+      local tail = text.after_last(func, ":") -- what "::([^:]*)$" captures, when "::" precedes it
+      return func:sub(-#tail - 2, -#tail - 1) == "::" and tail or func
+    end
   elseif p == "java" then
     if func:sub(1, 7) == "lambda$" then return nil end
   elseif fam == "native" then
     if func == "<redacted>" or func == "<unknown>" then return nil end
   elseif fam == "javascript" then
     if f.sourcemap and context_line_contributes then return nil end
-    return func:match("([^.]*)$")
+    return text.after_last(func, "%.")
   end
   return func
 end
@@ -127,7 +132,7 @@ local function frame_values(f)
   end
   local func = function_value(f, line ~= nil)
   if f.family == "javascript" then
-    local short = (f.raw_function or f.func or ""):match("([^.]*)$")
+    local short = text.after_last(f.raw_function or f.func or "", "%.")
     if short == "" or short == "?" or short == "<anonymous function>" or short == "<anonymous>"
       or short == "Anonymous function" or short:sub(-2) == "/<" then
       func = nil

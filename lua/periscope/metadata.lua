@@ -30,6 +30,7 @@ it computes title and culprit). ]=]
 local stack = require("periscope.grouping_stack")
 local frame_rules = require("periscope.frame_rules")
 local function_name = require("periscope.function_name")
+local text = require("periscope.text")
 
 local M = {}
 
@@ -55,18 +56,7 @@ local function is_char_start(b) return b < 0x80 or b >= 0xC0 end
 
 -- Sentry's truncatechars: at most n characters (code points), the cut ones
 -- replaced by "..." within the n.
-local function truncatechars(s, n)
-  if #s <= n then return s end -- a character is at least a byte
-  local chars, cut = 0, nil
-  for i = 1, #s do
-    if is_char_start(s:byte(i)) then
-      if chars == n - 3 then cut = i end
-      if chars == n then return s:sub(1, cut - 1) .. "..." end
-      chars = chars + 1
-    end
-  end
-  return s
-end
+local truncatechars = text.truncate_chars
 
 -- The bytes of the line break at i (Python's str.splitlines), or nil.
 local function line_break_at(s, i)
@@ -146,13 +136,13 @@ local function is_dotdot(seg)
   return l == ".." or l == ".%2e" or l == "%2e." or l == "%2e%2e"
 end
 
--- "." and ".." segments resolved, as the URL parser does.
+-- "." and ".." segments of a path ("/a/b") resolved, as the URL parser
+-- does.
 local function resolve_dots(path)
-  local out, trailing = {}, false
-  local segs = {}
-  for seg in (path .. "/"):gmatch("([^/]*)/") do segs[#segs + 1] = seg end
-  for i = 2, #segs do -- segs[1] is the empty text before the leading '/'
-    local seg = segs[i]
+  local out, trailing, from = {}, false, 2
+  while from <= #path + 1 do
+    local slash = path:find("/", from, true) or #path + 1
+    local seg = path:sub(from, slash - 1)
     trailing = false
     if is_dotdot(seg) then
       if #out > 0 then out[#out] = nil end
@@ -162,41 +152,67 @@ local function resolve_dots(path)
     else
       out[#out + 1] = seg
     end
+    from = slash + 1
   end
   if trailing then out[#out + 1] = "" end
   return "/" .. table.concat(out, "/")
 end
 
+-- s without what follows the first `c` (a plain character), and that `c`.
+local function cut_at(s, c)
+  local i = s:find(c, 1, true)
+  return i and s:sub(1, i - 1) or s
+end
+
 -- A URL as Rust's url crate parses it (scheme, host, port, path; query and
 -- fragment dropped), or nil when that parser would refuse it. Covers what
 -- frames and requests carry: hierarchical URLs with an authority, and
--- opaque ones (mailto:x).
+-- opaque ones (mailto:x). Linear in the URL: no backtracking pattern.
 local function parse_url(u)
-  u = u:gsub("[\t\n\r]", ""):match("^[%c ]*(.-)[%c ]*$")
-  local scheme, rest = u:match("^(%a[%w+.-]*):(.*)$")
-  if not scheme then return nil end
-  scheme = scheme:lower()
-  rest = rest:gsub("#.*$", ""):gsub("%?.*$", "")
+  u = u:gsub("[\t\n\r]", "")
+  local first = u:find("[^%c ]")
+  if not first then return nil end
+  u = u:sub(first, #u + 1 - u:reverse():find("[^%c ]"))
+  local colon = u:find(":", 1, true)
+  if not colon or not u:find("^%a") or u:find("[^%w+.%-]", 2) ~= colon then return nil end
+  local scheme, rest = u:sub(1, colon - 1):lower(), u:sub(colon + 1)
+  rest = cut_at(cut_at(rest, "#"), "?")
   local special = SPECIAL_PORTS[scheme] ~= nil
   if special then rest = rest:gsub("\\", "/") end
-  local authority, path
+  local from -- where the authority starts
   if special and scheme ~= "file" then
-    authority, path = rest:match("^/*([^/]*)(.*)$")
-    if authority == "" then return nil end
+    from = rest:find("[^/]")
+    if not from then return nil end
   elseif rest:sub(1, 2) == "//" then
-    authority, path = rest:match("^//([^/]*)(.*)$")
+    from = 3
   else
-    if special then return { scheme = scheme, host = "", path = resolve_dots(encode_path("/" .. rest:gsub("^/*", ""))) } end
-    return { scheme = scheme, opaque = rest, path = "" }
+    if not special then return { scheme = scheme, opaque = rest, path = "" } end
+    local s0 = rest:find("[^/]")
+    return { scheme = scheme, host = "", port = "", path = resolve_dots(encode_path("/" .. (s0 and rest:sub(s0) or ""))) }
   end
-  local userinfo, hostport = authority:match("^(.*)@([^@]*)$")
-  hostport = hostport or authority
-  local host, port = hostport:match("^(%[[^%]]*%])(.*)$")
-  if not host then host, port = hostport:match("^([^:]*)(.*)$") end
+  local slash = rest:find("/", from, true) or #rest + 1
+  local authority, path = rest:sub(from, slash - 1), rest:sub(slash)
+  if special and scheme ~= "file" and authority == "" then return nil end
+  local userinfo
+  local at = authority:reverse():find("@", 1, true)
+  if at then
+    userinfo, authority = authority:sub(1, #authority - at), authority:sub(#authority - at + 2)
+  end
+  local host, port
+  if authority:sub(1, 1) == "[" then
+    local close = authority:find("]", 1, true)
+    if not close then return nil end
+    host, port = authority:sub(1, close), authority:sub(close + 1)
+  else
+    local c = authority:find(":", 1, true) or #authority + 1
+    host, port = authority:sub(1, c - 1), authority:sub(c)
+  end
   if port ~= "" then
-    port = port:match("^:(%d*)$")
-    if not port or (port ~= "" and tonumber(port) > 65535) then return nil end
-    port = port:gsub("^0+(%d)", "%1")
+    if port:find("[^%d]", 2) then return nil end
+    port = port:sub(2)
+    local nz = port:find("[^0]")
+    port = nz and port:sub(nz) or (port ~= "" and "0" or "")
+    if #port > 5 or (port ~= "" and tonumber(port) > 65535) then return nil end
   end
   if special then
     host = host:lower()
@@ -224,7 +240,7 @@ local function request_url(url)
   if url:sub(-3) == "\u{2026}" then url = url:sub(1, -4) .. "..." end
   local parsed = parse_url(url)
   if parsed then return serialize_url(parsed) end
-  return (url:gsub("#.*$", ""):gsub("%?.*$", ""))
+  return cut_at(cut_at(url, "#"), "?")
 end
 
 local URL_SCHEMES = { "file:", "http:", "https:", "applewebdata:" }
@@ -256,8 +272,11 @@ local function exception_view(exc)
   if type(value) == "number" or type(value) == "boolean" then value = tostring(value) end
   value = nonempty(value)
   if not nonempty(ty) and value then
-    local t, v = value:match("^([%w_\128-\255]+):([^\n]*)$")
-    if t then ty, value = t, nonempty(v:match("^%s*(.-)%s*$")) end
+    -- Relay's ^(\w+):(.*)$ : a word, a colon, one line
+    local colon = value:find("[^%w_\128-\255]")
+    if colon and colon > 1 and value:byte(colon) == 58 and not value:find("\n", colon, true) then
+      ty, value = value:sub(1, colon - 1), nonempty(strip(value:sub(colon + 1)))
+    end
   end
   if not nonempty(ty) and not value then return nil end
   return { type = ty, value = value, raw = exc }

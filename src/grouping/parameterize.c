@@ -22,8 +22,9 @@ static bool domain_char(int c)
 }
 
 /* [local chars]+@[a-zA-Z0-9-]+(\.[a-zA-Z0-9-]+)* */
-static size_t scan_email(const struct scan *sc, size_t i, size_t *fail_until)
+static size_t scan_email(const struct scan *sc, size_t i)
 {
+    size_t *fail_until = &sc->memo->email_fail;
     if (i < *fail_until) return 0;
     size_t k = sc_run(sc, i, email_local, (size_t)-1);
     if (!k) return 0;
@@ -86,14 +87,19 @@ static bool is_tld(const unsigned char *w, size_t k)
 }
 
 /* \b([a-zA-Z0-9-]{1,63}\.)+?(TLD)\b — the fewest labels that reach a TLD. */
-static size_t scan_hostname(const struct scan *sc, size_t i, size_t *fail_until)
+static size_t scan_hostname(const struct scan *sc, size_t i)
 {
+    size_t *fail_until = &sc->memo->host_fail;
     if (i < *fail_until || !domain_char(sc_at(sc, i)) || !sc_boundary(sc, i)) return 0;
     size_t j = i;
     for (;;) {
         size_t k = sc_run(sc, j, domain_char, (size_t)-1);
-        if (!k || k > 63 || sc_at(sc, j + k) != '.') {
-            if (j == i) *fail_until = i + k;
+        bool dot = sc_at(sc, j + k) == '.';
+        if (!k || k > 63 || !dot) {
+            /* A start before this label walks the same labels to it (the
+             * TLD tests fall at the same places) and fails here too; so
+             * does one inside it, unless only its length failed it. */
+            *fail_until = k > 63 && dot ? j + k - 63 : j + k;
             return 0;
         }
         j += k + 1;
@@ -180,15 +186,20 @@ static size_t scan_uuid(const struct scan *sc, size_t i)
     return sc_boundary(sc, j) ? j - i : 0;
 }
 
-/* \b(\d+ms) | (\d+(\.\d+)?s)\b */
+/* \b(\d+ms) | (\d+(\.\d+)?s)\b at a digit. Every start inside one run
+ * of digits sees the same run end and the same suffix: measured once. */
 static size_t scan_duration(const struct scan *sc, size_t i)
 {
-    size_t k = sc_run(sc, i, sc_digit, (size_t)-1);
-    if (!k) return 0;
-    if (sc_boundary(sc, i) && sc_at(sc, i + k) == 'm' && sc_at(sc, i + k + 1) == 's') return k + 2;
-    size_t j = i + k, f;
-    if (sc_at(sc, j) == '.' && (f = sc_run(sc, j + 1, sc_digit, (size_t)-1))) j += 1 + f;
-    return sc_at(sc, j) == 's' && sc_boundary(sc, j + 1) ? j + 1 - i : 0;
+    struct scan_memo *m = sc->memo;
+    if (i >= m->digits_end) {
+        size_t j = m->digits_end = i + sc_run(sc, i, sc_digit, (size_t)-1), f;
+        if (sc_at(sc, j) == '.' && (f = sc_run(sc, j + 1, sc_digit, (size_t)-1))) j += 1 + f;
+        m->duration_end = sc_at(sc, j) == 's' && sc_boundary(sc, j + 1) ? j + 1 : 0;
+    }
+    size_t end = m->digits_end;
+    if (sc_boundary(sc, i) && sc_at(sc, end) == 'm' && sc_at(sc, end + 1) == 's')
+        return end + 2 - i;
+    return m->duration_end ? m->duration_end - i : 0;
 }
 
 /* \b0[xX][0-9a-fA-F]+\b */
@@ -240,19 +251,15 @@ static size_t scan_after_equals(const struct scan *sc, size_t i, bool *is_bool)
     return 0;
 }
 
-struct cursor {
-    size_t email_fail, host_fail;
-};
-
 /* The first alternative matching at i: its length, *name its placeholder. */
-static size_t match_at(const struct scan *sc, size_t i, struct cursor *cur, const char **name)
+static size_t match_at(const struct scan *sc, size_t i, const char **name)
 {
     size_t k;
     bool is_bool = false;
     int c = sc->s[i];
-    if ((k = scan_email(sc, i, &cur->email_fail))) return *name = "<email>", k;
+    if ((k = scan_email(sc, i))) return *name = "<email>", k;
     if ((k = scan_url(sc, i))) return *name = "<url>", k;
-    if ((k = scan_hostname(sc, i, &cur->host_fail))) return *name = "<hostname>", k;
+    if ((k = scan_hostname(sc, i))) return *name = "<hostname>", k;
     if ((sc_hex(c) || c == ':') && (k = scan_ip(sc, i))) return *name = "<ip>", k;
     if (sc_hex(c) && sc_boundary(sc, i)) {
         if ((k = scan_uuid(sc, i))) return *name = "<uuid>", k;
@@ -272,15 +279,15 @@ static size_t match_at(const struct scan *sc, size_t i, struct cursor *cur, cons
 
 int parameterize(const char *in, size_t len, char *out, size_t cap, size_t *out_len)
 {
-    struct scan sc = {(const unsigned char *)in, len};
-    struct cursor cur = {0, 0};
+    struct scan_memo memo = {0};
+    struct scan sc = {(const unsigned char *)in, len, &memo};
     size_t o = 0;
 
     *out_len = 0;
     if (cap == 0) return -ENOBUFS;
     for (size_t i = 0; i < len;) {
         const char *name = NULL;
-        size_t k = match_at(&sc, i, &cur, &name);
+        size_t k = match_at(&sc, i, &name);
         const char *src = k ? name : in + i;
         size_t n = k ? strlen(name) : 1;
         if (o + n >= cap) {

@@ -265,15 +265,24 @@ static size_t rfc2822(const struct scan *sc, size_t p)
     return 0;
 }
 
-/* datetime.datetime\(.*?\) — Python reprs; '.' is any character but \n. */
+/* datetime.datetime\(.*?\) — Python reprs; '.' is any character but \n.
+ * The search for the ')' resumes where the last one stopped when it
+ * starts inside the stretch that one crossed. */
 static size_t python_repr(const struct scan *sc, size_t p)
 {
     if (!sc_lit(sc, p, "datetime") || sc_at(sc, p + 8) == '\n' || sc_at(sc, p + 8) < 0) return 0;
     size_t i = p + 8 + sc_char_len(sc, p + 8);
     if (!sc_lit(sc, i, "datetime(")) return 0;
-    for (i += 9; i < sc->n && sc->s[i] != '\n'; i++)
-        if (sc->s[i] == ')') return i + 1 - p;
-    return 0;
+    struct scan_memo *m = sc->memo;
+    i += 9;
+    if (i < m->repr_from || i > m->repr_stop) {
+        m->repr_from = i;
+        while (i < sc->n && sc->s[i] != '\n' && sc->s[i] != ')')
+            i++;
+        m->repr_stop = i;
+    }
+    i = m->repr_stop;
+    return i < sc->n && sc->s[i] == ')' ? i + 1 - p : 0;
 }
 
 size_t scan_date(const struct scan *sc, size_t i)

@@ -11,9 +11,20 @@
 #include <stddef.h>
 #include <string.h>
 
+/* What one parameterize call has learnt about the text, so that no
+ * alternative rescans a run from every start inside it: positions only
+ * grow, and every start below a fail_until fails the same way. */
+struct scan_memo {
+    size_t email_fail, host_fail;    /* email / hostname: no match starts before these */
+    size_t digits_end, duration_end; /* the digit run up to digits_end ends a seconds
+                                      * duration at duration_end (0: it does not) */
+    size_t repr_from, repr_stop;     /* no ')' or '\n' in [repr_from, repr_stop) */
+};
+
 struct scan {
     const unsigned char *s;
     size_t n;
+    struct scan_memo *memo; /* the call's; never NULL */
 };
 
 static inline int sc_at(const struct scan *sc, size_t i)

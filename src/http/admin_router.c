@@ -2,6 +2,8 @@
  * admin_router.h; the route contract is admin.h). */
 #include "http/admin_router.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
@@ -38,9 +41,22 @@ static const struct admin_route *const admin_tables[] = {
     NULL,
 };
 
+/* Routes that run operator Lua or compile operator rules (validation, the
+ * dry run): on the runner threads, never an HTTP one. */
+static const struct {
+    const char *method, *pattern;
+} OFFLOADED[] = {
+    {"PUT", "/api/admin/projects/{}/script"},
+    {"POST", "/api/admin/projects/{}/script/rollback"},
+    {"POST", "/api/admin/projects/{}/script/test"},
+    {"PUT", "/api/admin/projects/{}/grouping-rules"},
+};
+
 #define ADMIN_PREFIX "/api/admin"
 #define ADMIN_MAX_SEGMENTS 16
 #define ADMIN_PATH_MAX 1024
+
+enum run_state { RUN_NONE, RUN_QUEUED, RUN_DONE };
 
 struct admin_conn {
     struct http_req_base base;
@@ -51,7 +67,25 @@ struct admin_conn {
     size_t len, alloc;
     struct timespec started;
     const char *route; /* the matched pattern, for logs (paths may hold keys) */
+    /* an offloaded route: what the runner needs, kept with the request */
+    char path[ADMIN_PATH_MAX];
+    struct admin_req req;
+    struct admin_resp resp;
+    const struct admin_route *handler;
+    atomic_int run;          /* enum run_state */
+    struct admin_conn *next; /* the runners' queue */
 };
+
+/* The runner threads and their queue (admin_router_start/stop). */
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t work;
+    struct admin_conn *head, *tail; /* queued; under mu */
+    size_t queued;                  /* under mu */
+    bool stopping;                  /* under mu */
+    pthread_t threads[ADMIN_SCRIPT_RUNNERS];
+    int nthreads;
+} runners = {.mu = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER};
 
 bool admin_router_matches(const char *url)
 {
@@ -168,6 +202,15 @@ static bool pattern_match(const char *pattern, char **seg, int nseg, struct admi
     return i == nseg;
 }
 
+static bool offloaded(const struct admin_route *route)
+{
+    for (size_t i = 0; i < sizeof OFFLOADED / sizeof OFFLOADED[0]; i++)
+        if (strcmp(OFFLOADED[i].method, route->method) == 0 &&
+            strcmp(OFFLOADED[i].pattern, route->pattern) == 0)
+            return true;
+    return false;
+}
+
 /* Finds the route; on a path match with the wrong method fills allow. */
 static const struct admin_route *route_find(char **seg, int nseg, struct admin_req *req,
                                             char *allow, size_t allowlen)
@@ -202,6 +245,95 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, struct admin_resp 
     return reply_json(conn, (unsigned)resp->status, resp->json, NULL);
 }
 
+/* The answer is in c->resp: hand the connection back to MHD, which calls
+ * admin_router_handle again to send it. */
+static void run_done(struct admin_conn *c)
+{
+    atomic_store(&c->run, RUN_DONE);
+    MHD_resume_connection(c->req.conn);
+}
+
+/* Queues c for a runner and suspends its connection (answered 503 at
+ * once when the queue is full or the runners are stopping). */
+static enum MHD_Result offload(struct MHD_Connection *conn, struct admin_conn *c)
+{
+    atomic_store(&c->run, RUN_QUEUED);
+    MHD_suspend_connection(conn); /* before a runner can resume it */
+    pthread_mutex_lock(&runners.mu);
+    bool room =
+        !runners.stopping && runners.nthreads > 0 && runners.queued < ADMIN_SCRIPT_RUNS_QUEUED_MAX;
+    if (room) {
+        c->next = NULL;
+        if (runners.tail)
+            runners.tail->next = c;
+        else
+            runners.head = c;
+        runners.tail = c;
+        runners.queued++;
+        pthread_cond_signal(&runners.work);
+    }
+    pthread_mutex_unlock(&runners.mu);
+    if (!room) {
+        admin_error(&c->resp, 503, "busy", "too many script runs waiting; retry later");
+        run_done(c);
+    }
+    return MHD_YES;
+}
+
+static void *runner_main(void *arg)
+{
+    (void)arg;
+    pthread_setname_np(pthread_self(), "admin-scripts");
+    pthread_mutex_lock(&runners.mu);
+    for (;;) {
+        while (!runners.head && !runners.stopping)
+            pthread_cond_wait(&runners.work, &runners.mu);
+        struct admin_conn *c = runners.head;
+        if (!c) break; /* stopping, nothing queued */
+        runners.head = c->next;
+        if (!runners.head) runners.tail = NULL;
+        runners.queued--;
+        pthread_mutex_unlock(&runners.mu);
+        c->handler->fn(&c->req, &c->resp);
+        run_done(c);
+        pthread_mutex_lock(&runners.mu);
+    }
+    pthread_mutex_unlock(&runners.mu);
+    return NULL;
+}
+
+int admin_router_start(void)
+{
+    pthread_mutex_lock(&runners.mu);
+    runners.stopping = false;
+    for (; runners.nthreads < ADMIN_SCRIPT_RUNNERS; runners.nthreads++)
+        if (pthread_create(&runners.threads[runners.nthreads], NULL, runner_main, NULL) != 0) break;
+    int n = runners.nthreads;
+    pthread_mutex_unlock(&runners.mu);
+    return n > 0 ? 0 : -EAGAIN;
+}
+
+void admin_router_stop(void)
+{
+    pthread_mutex_lock(&runners.mu);
+    runners.stopping = true;
+    struct admin_conn *queued = runners.head;
+    runners.head = runners.tail = NULL;
+    runners.queued = 0;
+    pthread_cond_broadcast(&runners.work);
+    int n = runners.nthreads;
+    runners.nthreads = 0;
+    pthread_mutex_unlock(&runners.mu);
+    while (queued) {
+        struct admin_conn *c = queued;
+        queued = c->next;
+        admin_error(&c->resp, 503, "shutting_down", "server shutting down, retry later");
+        run_done(c);
+    }
+    for (int i = 0; i < n; i++)
+        pthread_join(runners.threads[i], NULL);
+}
+
 static enum MHD_Result dispatch(struct server *srv, struct MHD_Connection *conn, const char *url,
                                 const char *method, struct admin_conn *c, int *status)
 {
@@ -218,14 +350,15 @@ static enum MHD_Result dispatch(struct server *srv, struct MHD_Connection *conn,
         return reply_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "body_too_large", msg, NULL);
     }
 
-    char path[ADMIN_PATH_MAX], *seg[ADMIN_MAX_SEGMENTS], allow[64] = "";
+    char *seg[ADMIN_MAX_SEGMENTS], allow[64] = "";
     int nseg;
     size_t n = strlen(url);
     struct admin_req req = {.srv = srv, .conn = conn, .method = method, .path = url};
     const struct admin_route *route = NULL;
-    if (n < sizeof path) {
-        memcpy(path, url, n + 1);
-        if (split_path(path, seg, &nseg)) route = route_find(seg, nseg, &req, allow, sizeof allow);
+    if (n < sizeof c->path) {
+        memcpy(c->path, url, n + 1);
+        if (split_path(c->path, seg, &nseg))
+            route = route_find(seg, nseg, &req, allow, sizeof allow);
     }
     if (!route) {
         struct reply_header h = {"Allow", allow};
@@ -239,8 +372,13 @@ static enum MHD_Result dispatch(struct server *srv, struct MHD_Connection *conn,
     req.content_type =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 
-    struct admin_resp resp = {0};
     c->route = route->pattern;
+    if (offloaded(route)) {
+        c->req = req;
+        c->handler = route;
+        return offload(conn, c);
+    }
+    struct admin_resp resp = {0};
     route->fn(&req, &resp);
     enum MHD_Result rc = send_resp(conn, &resp);
     *status = resp.status;
@@ -280,9 +418,22 @@ enum MHD_Result admin_router_handle(struct server *srv, struct MHD_Connection *c
         *upload_data_size = 0;
         return MHD_YES;
     }
+    switch (atomic_load(&c->run)) {
+    case RUN_QUEUED:
+        return MHD_YES; /* a runner resumes it */
+    case RUN_DONE: {
+        atomic_store(&c->run, RUN_NONE);
+        enum MHD_Result rc = send_resp(conn, &c->resp);
+        account(method, c->route ? c->route : "-", c->resp.status, &c->started);
+        return rc;
+    }
+    default:
+        break;
+    }
     int status = 0;
     enum MHD_Result rc = dispatch(srv, conn, url, method, c, &status);
-    account(method, c->route ? c->route : "-", status, &c->started);
+    if (atomic_load(&c->run) == RUN_NONE)
+        account(method, c->route ? c->route : "-", status, &c->started);
     return rc;
 }
 

@@ -2,7 +2,8 @@
  * (constant time), the capped request body, pattern matching against the
  * route tables, and sending the handler's struct admin_resp.
  *
- * Internal to src/http/ (server.c dispatches here). Runs on MHD threads.
+ * Internal to src/http/ (server.c dispatches here). Runs on MHD threads,
+ * and the script runner threads below.
  * Owns its per-request state (*req_cls, starting with struct
  * http_req_base of kind HTTP_REQ_ADMIN) until admin_router_done. */
 #ifndef PERISCOPE_HTTP_ADMIN_ROUTER_H
@@ -13,6 +14,21 @@
 #include <microhttpd.h>
 
 struct server;
+
+/* Routes that run operator Lua or compile operator rules (PUT …/script,
+ * …/script/rollback, …/script/test, PUT …/grouping-rules; the list is in
+ * admin_router.c) never run on an HTTP thread: the connection is
+ * suspended, the handler runs on one of ADMIN_SCRIPT_RUNNERS threads, and
+ * the answer is sent when it resumes; with ADMIN_SCRIPT_RUNS_QUEUED_MAX
+ * waiting, 503 at once. */
+#define ADMIN_SCRIPT_RUNNERS 2
+#define ADMIN_SCRIPT_RUNS_QUEUED_MAX 32
+
+/* Starts the runner threads (http_start) / answers what is queued 503 and
+ * joins them (http_stop, before the daemon stops: runs in flight end
+ * within their Lua deadlines). 0 or -EAGAIN. */
+int admin_router_start(void);
+void admin_router_stop(void);
 
 /* Request bodies above this answer 413 (or the script size cap, if larger). */
 #define ADMIN_BODY_MAX_BYTES (1024 * 1024)

@@ -37,5 +37,7 @@ void http_quiesce(struct server *srv);
  * daemon. Call after the pipeline has stopped, so no ack can resume a
  * connection of a daemon that is gone. */
 void http_stop(struct server *srv);
+/* The same, waiting at most drain_ms for requests in flight. */
+void http_stop_within(struct server *srv, int drain_ms);
 
 #endif

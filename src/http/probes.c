@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "http/reply.h"
+#include "liveness.h"
 #include "metrics.h"
 #include "server.h"
 #include "store/store.h"
@@ -21,6 +22,12 @@ static enum MHD_Result readyz(struct server *srv, struct MHD_Connection *conn)
     if (srv->stopping)
         return reply_json(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
                           json_pack("{s:s, s:s}", "status", "unavailable", "reason", "stopping"),
+                          NULL);
+    const char *stalled = liveness_stalled_stage(srv->liveness);
+    if (stalled)
+        return reply_json(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+                          json_pack("{s:s, s:s, s:s}", "status", "unavailable", "reason", "stalled",
+                                    "stage", stalled),
                           NULL);
     if (!srv->store || store_ping(srv->store) != 0)
         return reply_json(conn, MHD_HTTP_SERVICE_UNAVAILABLE,

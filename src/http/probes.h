@@ -1,5 +1,6 @@
 /* probes — the answers outside the ingest and admin routes: GET /healthz
- * (process up), GET /readyz (a database connection answers), GET /metrics
+ * (process up), GET /readyz (a database connection answers, no stage
+ * stalled: liveness.h, the queue has room), GET /metrics
  * (Prometheus text), and the 404/405 JSON for every other URL.
  *
  * Internal to src/http/; runs on MHD threads. /readyz borrows one pooled

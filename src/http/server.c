@@ -213,6 +213,10 @@ int http_start(struct server *srv, char *err, unsigned long errlen)
     flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_POLL;
     if (addr.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
     atomic_store(&inflight, 0);
+    if (admin_router_start() != 0) {
+        snprintf(err, errlen, "cannot start the script runner threads");
+        return -EAGAIN;
+    }
 
     /* clang-format off */
     srv->httpd = MHD_start_daemon(
@@ -227,6 +231,7 @@ int http_start(struct server *srv, char *err, unsigned long errlen)
         MHD_OPTION_END);
     /* clang-format on */
     if (!srv->httpd) {
+        admin_router_stop();
         snprintf(err, errlen, "cannot start the HTTP daemon on %s:%d", cfg->host, cfg->port);
         return -EIO;
     }
@@ -246,6 +251,11 @@ void http_quiesce(struct server *srv)
 
 void http_stop(struct server *srv)
 {
+    http_stop_within(srv, DRAIN_WAIT_MAX_MS);
+}
+
+void http_stop_within(struct server *srv, int drain_ms)
+{
     if (!srv->httpd) return;
     http_quiesce(srv);
 
@@ -254,12 +264,13 @@ void http_stop(struct server *srv)
      * pipeline stopped (it acks every event it holds). */
     struct timespec pause = {0, DRAIN_POLL_MS * 1000000L};
     int waited = 0;
-    while (atomic_load(&inflight) > 0 && waited < DRAIN_WAIT_MAX_MS) {
+    while (atomic_load(&inflight) > 0 && waited < drain_ms) {
         nanosleep(&pause, NULL);
         waited += DRAIN_POLL_MS;
     }
     if (atomic_load(&inflight) > 0)
         log_warn("http stopping with requests in flight", "count=%d", atomic_load(&inflight));
+    admin_router_stop();
     MHD_stop_daemon(srv->httpd);
     srv->httpd = NULL;
     log_info("http stopped", "drain_ms=%d", waited);

@@ -1,15 +1,18 @@
 /* lua/lib — see lib.h. */
 #include "lua/lib.h"
 
-#include <dlfcn.h>
-#include <pthread.h>
-#include <stdio.h>
 #include <lauxlib.h>
-#include <string.h>
 
+#include "grouping/glob.h"
 #include "grouping/hash.h"
 #include "grouping/parameterize.h"
 #include "log.h"
+#include "lua/json.h"
+#include "lua/vm.h"
+
+/* C work charged against the instruction limit: one unit per this many
+ * bytes (or glob steps) — see vm_charge. */
+#define BYTES_PER_UNIT 64
 
 /* More values than any grouping produces; bounds the stack use of hash(). */
 #define HASH_MAX_VALUES 10000
@@ -27,6 +30,7 @@ static int l_parameterize(lua_State *L)
 {
     size_t len, out_len;
     const char *s = luaL_checklstring(L, 1, &len);
+    vm_charge(L, (long)(len / BYTES_PER_UNIT));
     luaL_Buffer b;
     char *out = luaL_buffinitsize(L, &b, PARAMETERIZE_MAX_OUT(len));
     if (parameterize(s, len, out, PARAMETERIZE_MAX_OUT(len), &out_len) != 0)
@@ -60,71 +64,28 @@ static int l_hash(lua_State *L)
     return 1;
 }
 
-/* lua-cjson, loaded once per process by whichever worker gets there first. */
-static pthread_once_t cjson_once = PTHREAD_ONCE_INIT;
-static lua_CFunction cjson_luaopen;
-static char cjson_load_error[256];
-
-static void cjson_load(void)
+/* glob_match(glob, subject, is_path): the frame rules' globs (grouping/glob.h). */
+static int l_glob_match(lua_State *L)
 {
-    /* Never closed: the module's code must outlive every state using it. */
-    void *handle = dlopen(PERISCOPE_CJSON_PATH, RTLD_NOW | RTLD_LOCAL);
-    if (!handle) {
-        snprintf(cjson_load_error, sizeof cjson_load_error, "cannot load %s: %s",
-                 PERISCOPE_CJSON_PATH, dlerror());
-        return;
-    }
-    void *sym = dlsym(handle, "luaopen_cjson");
-    if (!sym) {
-        snprintf(cjson_load_error, sizeof cjson_load_error, "luaopen_cjson missing in %s",
-                 PERISCOPE_CJSON_PATH);
-        return;
-    }
-    memcpy(&cjson_luaopen, &sym, sizeof cjson_luaopen);
-}
-
-/* Returns lua-cjson's luaopen function. May raise (a Lua error). */
-static lua_CFunction cjson_opener(lua_State *L)
-{
-    pthread_once(&cjson_once, cjson_load);
-    if (!cjson_luaopen) luaL_error(L, "json: %s", cjson_load_error);
-    return cjson_luaopen;
-}
-
-/* Pushes a json table {encode, decode, null} backed by a private cjson. */
-static void push_json(lua_State *L)
-{
-    lua_pushcfunction(L, cjson_opener(L));
-    lua_call(L, 0, 1); /* the shared module table */
-    lua_getfield(L, -1, "new");
-    lua_call(L, 0, 1); /* a private instance */
-    lua_remove(L, -2);
-    static const char *const limits[] = {"encode_max_depth", "decode_max_depth"};
-    for (size_t i = 0; i < 2; i++) {
-        lua_getfield(L, -1, limits[i]);
-        lua_pushinteger(L, PERISCOPE_JSON_MAX_DEPTH);
-        lua_call(L, 1, 0);
-    }
-    lua_createtable(L, 0, 3);
-    static const char *const fields[] = {"encode", "decode", "null"};
-    for (size_t i = 0; i < 3; i++) {
-        lua_getfield(L, -2, fields[i]);
-        lua_setfield(L, -2, fields[i]);
-    }
-    lua_remove(L, -2);
+    size_t glen, n;
+    const char *glob = luaL_checklstring(L, 1, &glen);
+    const char *s = luaL_checklstring(L, 2, &n);
+    luaL_argcheck(L, glen <= GLOB_MAX_BYTES, 1, "glob too long");
+    vm_charge(L, (long)((double)n * (double)(glen + 1) / BYTES_PER_UNIT));
+    lua_pushboolean(L, glob_match(glob, glen, s, n, lua_toboolean(L, 3)));
+    return 1;
 }
 
 static const luaL_Reg periscope_funcs[] = {
-    {"log", l_log},
-    {"parameterize", l_parameterize},
-    {"hash", l_hash},
+    {"log", l_log},   {"parameterize", l_parameterize},
+    {"hash", l_hash}, {"glob_match", l_glob_match},
     {NULL, NULL},
 };
 
 int periscope_lib_open(lua_State *L)
 {
     luaL_newlib(L, periscope_funcs);
-    push_json(L);
+    json_push_library(L);
     lua_setfield(L, -2, "json");
     return 1;
 }

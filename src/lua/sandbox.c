@@ -10,6 +10,7 @@
 
 #include "lua/lib.h"
 #include "lua/pattern_guard.h"
+#include "lua/sandbox_caps.h"
 
 #define LOADED_KEY "periscope.loaded" /* registry: server modules by name */
 #define MODULE_NAME_MAX 128
@@ -283,32 +284,25 @@ static void strip_globals(lua_State *L)
     lua_pop(L, 1);
 }
 
-/* The string metatable's __index (how ("x"):find resolves) becomes a copy
- * of `string` whose pattern functions are guarded (lua/pattern_guard.h). */
-static void guard_string_methods(lua_State *L)
+/* The C loops a script could stretch, bounded for everyone (the server's
+ * modules, operators' copies, and ("x"):find through the string
+ * metatable, whose __index is this same table). */
+static void bound_libraries(lua_State *L)
 {
     lua_getglobal(L, "string");
-    lua_pushliteral(L, "");
-    lua_getmetatable(L, -1);           /* string, "", mt */
-    pattern_guard_push_library(L, -3); /* string, "", mt, guarded */
-    lua_setfield(L, -2, "__index");
-    lua_pop(L, 3);
+    lua_getglobal(L, "table");
+    pattern_guard_install(L, -2);
+    sandbox_caps_install(L, -2, -1);
+    lua_pop(L, 2);
 }
 
-/* The operator _ENV: copies of the allowed globals (`string` with the
- * guarded pattern functions), the guarded setmetatable, _G pointing to
- * itself. Pushes it. */
+/* The operator _ENV: copies of the allowed globals (the bounded
+ * libraries), the guarded setmetatable, _G pointing to itself. Pushes it. */
 static void push_operator_env(lua_State *L)
 {
     lua_pushglobaltable(L);
     copy_table(L, -1, 3); /* globals → libraries → periscope.json */
     lua_remove(L, -2);
-    lua_pushliteral(L, "");
-    lua_getmetatable(L, -1);
-    lua_getfield(L, -1, "__index"); /* env, "", mt, guarded string */
-    copy_table(L, -1, 1);
-    lua_setfield(L, -5, "string");
-    lua_pop(L, 3);
     lua_pushnil(L);
     lua_setfield(L, -2, "require");
     lua_pushcfunction(L, sandbox_setmetatable);
@@ -342,7 +336,7 @@ int sandbox_open(lua_State *L)
     lua_pushcclosure(L, sandbox_require, 1);
     lua_setglobal(L, "require");
     strip_globals(L);
-    guard_string_methods(L);
+    bound_libraries(L);
 
     periscope_lib_open(L);
     lua_getfield(L, LUA_REGISTRYINDEX, LOADED_KEY);

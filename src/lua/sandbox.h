@@ -8,12 +8,12 @@
  * to itself. Never io, os, package, debug, coroutine, require, load*,
  * dofile, collectgarbage, print, warn, string.dump.
  *
- * Pattern matching runs in C, out of the count hook's reach: operators'
- * string.find/match/gmatch/gsub, and every string's methods (("x"):find —
- * the hidden string metatable's __index), are guarded by
- * lua/pattern_guard.h, which refuses a pattern whose estimated worst case
- * ((subject length + 1) ^ quantifiers) is over its budget with "pattern
- * too complex for a subject of N bytes".
+ * C functions whose work their arguments decide are bounded for all code
+ * in the state, the server's own modules included: pattern matching
+ * (lua/pattern_guard.h: refused when too complex, else charged against the
+ * instruction limit; plain finds linear) and the table/string loops of
+ * lua/sandbox_caps.h. The string metatable's __index is the same bounded
+ * `string` table.
  *
  * The server's own modules (lua_dir/periscope/NAME.lua) run with the state's
  * globals: the same allow-list plus `require`, which loads only files under

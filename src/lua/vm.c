@@ -2,6 +2,7 @@
 #include "lua/vm.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #define DEFAULT_INSTRUCTIONS 1000000L
 #define DEFAULT_SCRIPT_MAX_BYTES (256u << 10)
 #define DEFAULT_EVENT_MAX_DEPTH 64
+#define VM_DEADLINE_MASK (LUA_MASKCOUNT | LUA_MASKCALL)
 
 void vm_limits_from_config(const struct config *cfg, struct vm_limits *out)
 {
@@ -21,6 +23,8 @@ void vm_limits_from_config(const struct config *cfg, struct vm_limits *out)
         .memory_bytes = cfg && cfg->lua_memory_bytes ? cfg->lua_memory_bytes : DEFAULT_MEMORY_BYTES,
         .instructions_per_call = cfg && cfg->lua_instruction_limit > 0 ? cfg->lua_instruction_limit
                                                                        : DEFAULT_INSTRUCTIONS,
+        .time_limit_ms =
+            cfg && cfg->lua_time_limit_ms > 0 ? cfg->lua_time_limit_ms : VM_TIME_LIMIT_MS_DEFAULT,
         .script_max_bytes =
             cfg && cfg->script_max_bytes ? cfg->script_max_bytes : DEFAULT_SCRIPT_MAX_BYTES,
         .event_max_depth =
@@ -52,31 +56,86 @@ static void *vm_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     return p;
 }
 
-static struct vm *vm_of(lua_State *L)
+struct vm *vm_of(lua_State *L)
 {
     void *ud = NULL;
     lua_getallocf(L, &ud);
     return ud;
 }
 
+/* Raises "script timeout" (what: NULL) or "script timeout (what)" at the
+ * running function's line, the hook left firing on every instruction (mask)
+ * so that a script catching the error with pcall cannot run on. */
+static void raise_timeout(lua_State *L, lua_Hook hook, int mask, const char *what)
+{
+    struct vm *vm = vm_of(L);
+    vm->timed_out = true;
+    lua_sethook(L, hook, mask, 1);
+    lua_Debug where;
+    const char *detail = what ? lua_pushfstring(L, " (%s)", what) : "";
+    if (lua_getstack(L, 0, &where) && lua_getinfo(L, "Sl", &where) && where.currentline > 0)
+        lua_pushfstring(L, "%s:%d: script timeout%s", where.short_src, where.currentline, detail);
+    else
+        lua_pushfstring(L, "script timeout%s", detail);
+    lua_error(L);
+}
+
 /* The count hook. Lua 5.4 copies a thread's hook into the threads it
  * creates, and the count is shared through the vm, so nothing escapes it.
- * Once over the limit it fires on every instruction, so a script that
- * catches the error with pcall cannot run on. Raises "script timeout". */
+ * Raises "script timeout" past the limit. */
 static void vm_count_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
     struct vm *vm = vm_of(L);
     vm->instructions += lua_gethookcount(L);
     if (vm->instructions <= vm->limits.instructions_per_call) return;
-    vm->timed_out = true;
-    lua_sethook(L, vm_count_hook, LUA_MASKCOUNT, 1);
-    lua_Debug where;
-    if (lua_getstack(L, 0, &where) && lua_getinfo(L, "Sl", &where) && where.currentline > 0)
-        lua_pushfstring(L, "%s:%d: script timeout", where.short_src, where.currentline);
-    else
-        lua_pushliteral(L, "script timeout");
-    lua_error(L);
+    raise_timeout(L, vm_count_hook, LUA_MASKCOUNT, NULL);
+}
+
+static int vm_msghandler(lua_State *L);
+
+/* Installed by the deadline watchdog (another thread) when the call ran
+ * past its wall-clock limit, for every instruction and every call (so a
+ * loop of C functions calling C functions stops too); runs on the owner
+ * thread. Raises "script timeout (over N ms)" — but lets vm_pcall's
+ * message handler run, or the error would become "error in error
+ * handling". */
+static void vm_deadline_hook(lua_State *L, lua_Debug *ar)
+{
+    if (ar->event == LUA_HOOKCALL && lua_getinfo(L, "f", ar)) {
+        bool handler = lua_tocfunction(L, -1) == vm_msghandler;
+        lua_pop(L, 1);
+        if (handler) return;
+    }
+    char what[64];
+    snprintf(what, sizeof what, "over %ld ms", vm_of(L)->limits.time_limit_ms);
+    raise_timeout(L, vm_deadline_hook, VM_DEADLINE_MASK, what);
+}
+
+void vm_refuse_memory(lua_State *L, const char *what)
+{
+    void *ud = NULL;
+    if (lua_getallocf(L, &ud) == vm_alloc) ((struct vm *)ud)->memory_refused = true;
+    luaL_error(L, "not enough memory: %s", what);
+}
+
+size_t vm_memory_cap(lua_State *L)
+{
+    void *ud = NULL;
+    return lua_getallocf(L, &ud) == vm_alloc ? ((struct vm *)ud)->limits.memory_bytes : SIZE_MAX;
+}
+
+void vm_charge(lua_State *L, long units)
+{
+    void *ud = NULL;
+    if (lua_getallocf(L, &ud) != vm_alloc) return; /* not a vm's state: nothing to count against */
+    struct vm *vm = ud;
+    if (units < 0) units = 0;
+    long room = vm->limits.instructions_per_call - vm->instructions;
+    vm->instructions =
+        units > room ? vm->limits.instructions_per_call + 1 : vm->instructions + units;
+    if (vm->instructions > vm->limits.instructions_per_call)
+        raise_timeout(L, vm_count_hook, LUA_MASKCOUNT, NULL);
 }
 
 /* Message handler: the error text with a traceback. Error objects that are
@@ -142,7 +201,9 @@ int vm_pcall(struct vm *vm, int nargs, int nresults, struct vm_error *err)
     vm->timed_out = false;
     vm->memory_refused = false;
     lua_sethook(L, vm_count_hook, LUA_MASKCOUNT, VM_HOOK_INSTRUCTIONS);
+    deadline_arm(&vm->deadline, vm->limits.time_limit_ms);
     int rc = lua_pcall(L, nargs, nresults, base);
+    deadline_disarm(&vm->deadline); /* the watchdog is done with L: the hook is ours to clear */
     lua_sethook(L, NULL, 0, 0);
     lua_remove(L, base);
     if (rc == LUA_OK) return 0;
@@ -183,6 +244,7 @@ int vm_new(const struct vm_limits *limits, struct vm **out, struct vm_error *err
     struct vm *vm = calloc(1, sizeof *vm);
     if (!vm) return -ENOMEM;
     vm->limits = *limits;
+    if (vm->limits.time_limit_ms <= 0) vm->limits.time_limit_ms = VM_TIME_LIMIT_MS_DEFAULT;
     vm->sandbox_ref = LUA_NOREF;
     vm->L = lua_newstate(vm_alloc, vm);
     if (!vm->L) {
@@ -190,6 +252,7 @@ int vm_new(const struct vm_limits *limits, struct vm **out, struct vm_error *err
         vm_error_set(err, VM_ERROR_MEMORY, "cannot create a Lua state");
         return -ENOMEM;
     }
+    deadline_register(&vm->deadline, vm->L, vm_deadline_hook, VM_DEADLINE_MASK);
     /* Each event leaves one short-lived table tree behind: the
      * generational collector reclaims that for less (lua_bench: the hook
      * case ~25% faster) and keeps the live set flat. */
@@ -205,6 +268,7 @@ int vm_new(const struct vm_limits *limits, struct vm **out, struct vm_error *err
 void vm_free(struct vm *vm)
 {
     if (!vm) return;
+    deadline_unregister(&vm->deadline);
     lua_gc(vm->L, LUA_GCCOLLECT);
     lua_close(vm->L);
     free(vm);

@@ -1,6 +1,7 @@
 /* lua/vm — one lua_State with its limits: the memory cap (a counting
- * lua_Alloc), the instruction-count hook, and the ONE protected-call helper
- * through which every call into script code goes (vm_pcall).
+ * lua_Alloc), the instruction-count hook, the wall-clock deadline
+ * (lua/deadline.h), and the ONE protected-call helper through which every
+ * call into script code goes (vm_pcall).
  *
  * A vm holds the server's globals (the allow-listed libraries, `periscope`,
  * and a `require` restricted to the server's own modules under lua_dir) and,
@@ -16,12 +17,15 @@
 #include <stddef.h>
 #include <lua.h>
 
+#include "lua/deadline.h"
+
 #define VM_HOOK_INSTRUCTIONS 1000  /* the count hook fires every this many instructions */
 #define VM_OPERATOR_CHUNK "script" /* chunk name of operator code: errors read "script:LINE: …" */
 
 struct vm_limits {
     size_t memory_bytes;        /* allocator cap for the whole state */
     long instructions_per_call; /* count hook: more in one vm_pcall → "script timeout" */
+    long time_limit_ms;         /* wall clock per vm_pcall (0: VM_TIME_LIMIT_MS_DEFAULT) */
     size_t script_max_bytes;    /* operator chunk size cap */
     int event_max_depth;        /* event tables: deeper JSON is left out */
     const char *lua_dir;        /* server modules; borrowed, must outlive the vm */
@@ -29,16 +33,18 @@ struct vm_limits {
 
 struct config;
 
+#define VM_TIME_LIMIT_MS_DEFAULT 1000
+
 /* The limits from the configuration (LUA_MEMORY_LIMIT, LUA_INSTRUCTION_LIMIT,
- * SCRIPT_MAX_BYTES, MAX_JSON_DEPTH, LUA_DIR), defaults where unset; cfg may
- * be NULL (then lua_dir is NULL: the caller sets it). The strings are
- * borrowed from cfg. */
+ * LUA_TIME_LIMIT_MS, SCRIPT_MAX_BYTES, MAX_JSON_DEPTH, LUA_DIR), defaults
+ * where unset; cfg may be NULL (then lua_dir is NULL: the caller sets it).
+ * The strings are borrowed from cfg. */
 void vm_limits_from_config(const struct config *cfg, struct vm_limits *out);
 
 enum vm_error_kind {
     VM_ERROR_NONE = 0,
     VM_ERROR_RUNTIME, /* the code raised */
-    VM_ERROR_TIMEOUT, /* instruction limit */
+    VM_ERROR_TIMEOUT, /* instruction limit (C work counted in) or wall-clock deadline */
     VM_ERROR_MEMORY,  /* memory cap */
     VM_ERROR_SYNTAX,  /* did not compile (or not text, or too big) */
     VM_ERROR_TYPE,    /* a hook returned the wrong type */
@@ -61,9 +67,10 @@ struct vm {
     size_t memory_used; /* bytes the allocator has handed out and not got back */
     size_t memory_peak;
     bool memory_refused; /* the allocator refused since the last vm_pcall began */
-    long instructions;   /* counted in the current vm_pcall */
+    long instructions;   /* counted in the current vm_pcall, C work included (vm_charge) */
     bool timed_out;
-    int sandbox_ref; /* registry ref of the operator _ENV table */
+    int sandbox_ref;               /* registry ref of the operator _ENV table */
+    struct deadline_slot deadline; /* the watchdog's view of this state */
 };
 
 /* Creates the state: server globals, the periscope library, the module
@@ -85,6 +92,24 @@ int vm_pcall(struct vm *vm, int nargs, int nresults, struct vm_error *err);
  * tables from input and so may raise on the memory cap). fn may push
  * nresults values. Returns 0 or -1 with err filled. Never raises. */
 int vm_cpcall(struct vm *vm, lua_CFunction fn, void *ud, int nresults, struct vm_error *err);
+
+/* Counts `units` of work a C function is about to do (one unit is about
+ * one VM instruction's worth: a table element moved, 64 bytes scanned)
+ * against the current call's instruction limit, as if the script had run
+ * them. Over the limit it raises "script timeout" (and keeps raising until
+ * the call ends, like the count hook). Does nothing on a state vm_new did
+ * not make. May raise. */
+void vm_charge(lua_State *L, long units);
+
+/* Raises "not enough memory: what", counted as a memory error (kind
+ * MEMORY), for an allocation refused before it is tried. */
+void vm_refuse_memory(lua_State *L, const char *what);
+
+/* The memory cap of L's vm; SIZE_MAX for a state vm_new did not make. */
+size_t vm_memory_cap(lua_State *L);
+
+/* The vm that owns L (a state made by vm_new). */
+struct vm *vm_of(lua_State *L);
 
 /* Compiles an operator chunk (text only, size-capped) with the sandbox as
  * its _ENV and pushes it. Returns 0, or -1 with err (kind SYNTAX or MEMORY)

@@ -48,6 +48,7 @@ static void *notifier_main(void *arg)
     long long next_claim = 0;
     bool wake = true;
     while (!atomic_load(&nf->stop)) {
+        liveness_busy(&nf->beat); /* a round takes at most ~250 ms plus its format() calls */
         long long now = notify_now_ms();
         int wait = nf->in_flight ? 0 : (int)(next_claim - now);
         wait = wait < 0 ? 0 : wait > IDLE_WAIT_MAX_MS ? IDLE_WAIT_MAX_MS : wait;
@@ -61,6 +62,8 @@ static void *notifier_main(void *arg)
     }
     /* Drain: let what is on the wire finish, give back the rest. */
     long long deadline = notify_now_ms() + nf->opts.timeout_ms + 1000;
+    long long stop_by = atomic_load(&nf->stop_by_ms);
+    if (stop_by && stop_by < deadline) deadline = stop_by;
     while (nf->in_flight && notify_now_ms() < deadline)
         job_pump(nf, BUSY_WAIT_MAX_MS);
     job_abort_all(nf);
@@ -94,8 +97,12 @@ int notifier_start(struct server *srv, struct notifier **out)
     }
     rc = lua_runtime_new(srv, &nf->lua);
     if (rc < 0) goto fail;
+    liveness_register(srv->liveness, &nf->beat, "notifier");
     rc = -pthread_create(&nf->thread, NULL, notifier_main, nf);
-    if (rc < 0) goto fail;
+    if (rc < 0) {
+        liveness_unregister(srv->liveness, &nf->beat);
+        goto fail;
+    }
     log_info("notifier started", "poll_ms=%ld timeout_ms=%ld rate_per_minute=%d allow_private=%s",
              nf->poll_ms, nf->opts.timeout_ms, srv->cfg->destination_rate_per_minute,
              nf->opts.allow_private ? "true" : "false");
@@ -112,12 +119,20 @@ fail:
     return rc;
 }
 
-void notifier_stop(struct notifier *nf)
+int notifier_stop_by(struct notifier *nf, int64_t deadline_ms)
 {
-    if (!nf) return;
+    if (!nf) return 0;
+    /* Leave the drain a moment to give unsent deliveries back. */
+    atomic_store(&nf->stop_by_ms, deadline_ms ? (long long)deadline_ms - 500 : 0);
     atomic_store(&nf->stop, true);
     curl_multi_wakeup(nf->multi);
-    pthread_join(nf->thread, NULL);
+    struct timespec until = {(time_t)(deadline_ms / 1000), (long)(deadline_ms % 1000) * 1000000L};
+    if (deadline_ms ? pthread_timedjoin_np(nf->thread, NULL, &until) != 0
+                    : pthread_join(nf->thread, NULL) != 0) {
+        log_error("notifier: did not stop in time; left behind", NULL);
+        return -ETIMEDOUT;
+    }
+    liveness_unregister(nf->srv->liveness, &nf->beat);
     if (nf->srv->notifier == nf) nf->srv->notifier = NULL;
     lua_runtime_free(nf->lua);
     notify_format_free(nf->fmt);
@@ -125,4 +140,10 @@ void notifier_stop(struct notifier *nf)
     curl_multi_cleanup(nf->multi);
     curl_global_cleanup();
     free(nf);
+    return 0;
+}
+
+void notifier_stop(struct notifier *nf)
+{
+    notifier_stop_by(nf, 0);
 }

@@ -25,11 +25,17 @@
 #ifndef PERISCOPE_NOTIFY_NOTIFIER_H
 #define PERISCOPE_NOTIFY_NOTIFIER_H
 
+#include <stdint.h>
+
 struct server;
 struct notifier;
 
-/* Returns 0 or a negative errno (logged). *out is freed by notifier_stop. */
+/* Returns 0 or a negative errno (logged). *out is freed by notifier_stop.
+ * The thread beats srv->liveness as stage "notifier" (liveness.h). */
 int notifier_start(struct server *srv, struct notifier **out);
 void notifier_stop(struct notifier *nf);
+/* The same by deadline_ms (CLOCK_REALTIME ms; 0: no limit): -ETIMEDOUT,
+ * nothing freed, when the thread has not stopped by then. */
+int notifier_stop_by(struct notifier *nf, int64_t deadline_ms);
 
 #endif

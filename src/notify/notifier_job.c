@@ -121,6 +121,7 @@ static json_t *alert_tables(struct notifier *nf, struct db *db, const struct del
 static int render(struct notifier *nf, int64_t project_id, const json_t *alerts,
                   const json_t *dest_public, struct notify_message *msg, char *err, size_t errlen)
 {
+    liveness_busy(&nf->beat); /* a message is progress: each format() has its own deadline */
     if (json_array_size(alerts) != 1)
         return notify_format_digest(nf->fmt, alerts, dest_public, msg, err, errlen);
     struct script *s = nf->lua ? lua_runtime_format_script(nf->lua, project_id) : NULL;

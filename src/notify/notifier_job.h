@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <curl/curl.h>
 
+#include "liveness.h"
 #include "notify/channel.h"
 #include "store/deliveries.h"
 
@@ -31,6 +32,7 @@ struct notifier {
     struct server *srv;
     pthread_t thread;
     atomic_bool stop;
+    _Atomic long long stop_by_ms; /* notify_now_ms the drain must end by; 0: none */
     bool curl_inited, alerts_closed;
     CURLM *multi;
     struct notify_format *fmt;
@@ -41,7 +43,8 @@ struct notifier {
     int in_flight;
     long poll_ms, retry_base_ms;
     long long lease_ms;
-    uint64_t rng; /* jitter only */
+    uint64_t rng;              /* jitter only */
+    struct liveness_beat beat; /* stage "notifier": busy always, beats per round and message */
 };
 
 /* Claims due deliveries (up to the free in-flight slots) and starts them. */
