@@ -37,7 +37,9 @@ describe("default grouping", function()
   end)
 
   it("python: a logentry groups by its template, titled by the formatted text", function()
-    local r = g.group(fixture("python-sdk-1.9.10-4"))
+    local ev = fixture("python-sdk-1.9.10-4")
+    ev.logentry.formatted = "invoice INV-77 failed" -- as normalize (C) fills it from the params
+    local r = g.group(ev)
     assert.are.same({ "invoice %s failed" }, r.components)
     assert.are.equal("invoice INV-77 failed", r.title)
   end)
@@ -61,7 +63,9 @@ describe("default grouping", function()
   it("node: a synthetic exception (captureMessage) contributes its stack, not its type or value", function()
     local r = g.group(fixture("node-sdk-11.12.0-4"))
     assert.are.same({ "app", "Sentry.captureMessage('Cache miss for key user:42:profile', 'warning');" }, r.components)
-    assert.are.equal("Cache miss for key user:42:profile", r.title)
+    -- Sentry titles a synthetic exception by its crash frame's function
+    -- and gives it no culprit
+    assert.are.equal("Object.?", r.title)
     assert.are.equal("", r.culprit)
   end)
 

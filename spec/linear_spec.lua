@@ -72,17 +72,11 @@ describe("periscope.text", function()
 end)
 
 describe("the default grouping's text handling", function()
-  it("formats logentries, splits lines and reads {{ variables }} as the patterns did", function()
+  -- (logentries are formatted in C now: normalize_format, its own tests)
+  it("splits lines and reads {{ variables }} as the patterns did", function()
     local rnd = random(5)
-    local fmt_bits = { "%", "%", "s", "d", "-", "0", "5", ".", " ", "x", "%%", "r", "#", "+", "i" }
     local line_bits = { "\n", "\r", "\r\n", "\v", "\28", " ", "a", "b", "\t", "42" }
     for _ = 1, 3000 do
-      local tmpl = "T" .. random_string(rnd, fmt_bits, 12)
-      local ev = { logentry = { message = tmpl, params = { "P1", 2, true } } }
-      local raw = function() end
-      assert.are.equal(ref_frames.title_and_culprit(ev, raw), frames.title_and_culprit(ev, raw),
-        ("template %q"):format(tmpl))
-
       local msg = random_string(rnd, line_bits, 12)
       assert.are.equal(ref.normalize_message(msg), g.normalize_message(msg), ("message %q"):format(msg))
 
@@ -108,6 +102,18 @@ describe("the default grouping's text handling", function()
     { "a logentry template of flags", { logentry = { message = "%" .. ("0"):rep(100000) .. "z", params = { 1 } } } },
     { "a fingerprint variable of spaces", { message = "m", fingerprint = { "{{" .. (" "):rep(100000) .. "x" } } },
     { "a message of line breaks", { message = ("\r"):rep(100000) .. "x" } },
+    -- what titles and culprits read (periscope.metadata, periscope.function_name)
+    { "a message of Unicode spaces", { message = ("\u{3000}"):rep(100000) .. "x" .. ("\u{2003}"):rep(100000) } },
+    { "a typeless value of a word, a colon and spaces",
+      { exception = { values = { { value = ("a"):rep(100000) .. ":" .. (" "):rep(100000) .. "b" } } } } },
+    { "a URL abs_path of one long segment", { platform = "javascript", exception = { values = { { type = "E",
+      stacktrace = { frames = { { abs_path = "http://x/" .. ("a"):rep(200000), ["function"] = "f", in_app = true } } } } } } } },
+    { "a URL abs_path of a long authority", { platform = "javascript", exception = { values = { { type = "E",
+      stacktrace = { frames = { { abs_path = "http://" .. ("a@:"):rep(60000) .. "/x", ["function"] = "f", in_app = true } } } } } } } },
+    { "a request URL of fragments and queries", { message = "m", request = { url = "http://x/" .. ("#?"):rep(100000) } } },
+    { "a synthetic exception's native function of lambdas", { platform = "native", exception = { values = { {
+      value = "v", mechanism = { synthetic = true },
+      stacktrace = { frames = { { ["function"] = ("{lambda(" .. ("&"):rep(7)):rep(30000), in_app = true } } } } } } } },
   }
   for _, case in ipairs(hostile) do
     it("groups " .. case[1] .. " in bounded time", function()

@@ -2,8 +2,10 @@
  * the pipeline reads, in place (docs/architecture.md §2 accepts several forms):
  *   exception  → {"values": [...]} from {"values"}, a bare list, or a bare
  *                 {type, value, stacktrace} object
- *   message / logentry → logentry {formatted, message, params}; "message"
- *                 becomes the formatted string
+ *   message / logentry → logentry {formatted, message?, params?} as Relay
+ *                 keeps it, templates filled from their params
+ *                 (normalize_message.h); "message" becomes the formatted
+ *                 string
  *   level      → fatal|error|warning|info|debug ("warn" → warning,
  *                 "critical" → fatal, absent or unknown → error)
  *   platform   → default "other"

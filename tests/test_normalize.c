@@ -128,6 +128,106 @@ static void test_logentry_named_params_and_formatted_win(void **state)
     free_event(ev);
 }
 
+static int has_member(cJSON *root, const char *a, const char *b)
+{
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(root, a);
+    return v && (!b || cJSON_GetObjectItemCaseSensitive(v, b));
+}
+
+/* Relay: without params (or when the params cannot fill it) the template
+ * is the text, moved to `formatted`; `message` stays only when it differs. */
+static void test_logentry_template_stands_when_it_cannot_be_formatted(void **state)
+{
+    (void)state;
+    struct ingest_event *ev = normalized("{\"logentry\":{\"message\":\"hello, %s!\"}}");
+    assert_string_equal(str_at(ev->json, "logentry", "formatted"), "hello, %s!");
+    assert_false(has_member(ev->json, "logentry", "message"));
+    assert_string_equal(str_at(ev->json, "message", NULL), "hello, %s!");
+    free_event(ev);
+
+    ev = normalized("{\"logentry\":{\"message\":\"%s and %s\",\"params\":[\"a\"]}}");
+    assert_string_equal(str_at(ev->json, "logentry", "formatted"), "%s and %s");
+    assert_false(has_member(ev->json, "logentry", "message"));
+    assert_true(has_member(ev->json, "logentry", "params"));
+    free_event(ev);
+
+    ev = normalized("{\"logentry\":{\"message\":\"same\",\"formatted\":\"same\"}}");
+    assert_string_equal(str_at(ev->json, "logentry", "formatted"), "same");
+    assert_false(has_member(ev->json, "logentry", "message"));
+    free_event(ev);
+}
+
+static void test_logentry_curly_template_and_invalid_params(void **state)
+{
+    (void)state;
+    struct ingest_event *ev = normalized("{\"logentry\":{\"message\":\"{0} failed on "
+                                         "{host}\",\"params\":{\"0\":\"x\",\"host\":\"db1\"}}}");
+    /* {0} is a position, which an object of params cannot fill */
+    assert_string_equal(str_at(ev->json, "logentry", "formatted"), "{0} failed on {host}");
+    free_event(ev);
+    ev = normalized(
+        "{\"logentry\":{\"message\":\"{} failed on {1}\",\"params\":[\"job\",\"db1\"]}}");
+    assert_string_equal(str_at(ev->json, "logentry", "formatted"), "job failed on db1");
+    assert_string_equal(str_at(ev->json, "logentry", "message"), "{} failed on {1}");
+    free_event(ev);
+    /* params that are neither a list nor an object are dropped, as Relay does */
+    ev = normalized("{\"logentry\":{\"message\":\"%s\",\"params\":\"x\"}}");
+    assert_string_equal(str_at(ev->json, "logentry", "formatted"), "%s");
+    assert_false(has_member(ev->json, "logentry", "params"));
+    free_event(ev);
+}
+
+static void test_legacy_message_values_as_relay_reads_them(void **state)
+{
+    (void)state;
+    static const char *cases[][2] = {
+        {"{\"message\":42}", "42"},
+        {"{\"message\":2.5}", "2.5"},
+        {"{\"message\":true}", "true"},
+        {"{\"message\":[1,\"a\",{\"b\":1,\"a\":0}]}", "[1,\"a\",{\"a\":0,\"b\":1}]"},
+        {"{\"logentry\":\"plain\"}", "plain"},
+        {"{\"sentry.interfaces.Message\":{\"message\":\"x %s\",\"params\":[\"y\"]}}", "x y"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct ingest_event *ev = normalized(cases[i][0]);
+        assert_string_equal(str_at(ev->json, "logentry", "formatted"), cases[i][1]);
+        assert_string_equal(str_at(ev->json, "message", NULL), cases[i][1]);
+        assert_false(has_member(ev->json, "sentry.interfaces.Message", NULL));
+        free_event(ev);
+    }
+    static const char *nothing[] = {
+        "{\"message\":false}",
+        "{\"logentry\":{\"message\":5,\"formatted\":[\"x\"]}}",
+        "{\"logentry\":{},\"message\":\"not read: logentry wins\"}",
+    };
+    for (size_t i = 0; i < sizeof(nothing) / sizeof(nothing[0]); i++) {
+        struct ingest_event *ev = normalized(nothing[i]);
+        assert_false(has_member(ev->json, "logentry", NULL));
+        assert_false(has_member(ev->json, "message", NULL));
+        free_event(ev);
+    }
+}
+
+static void test_long_messages_are_capped_at_8192_characters(void **state)
+{
+    (void)state;
+    size_t n = 9000;
+    char *json = malloc(n + 64);
+    assert_non_null(json);
+    strcpy(json, "{\"logentry\":{\"formatted\":\"");
+    size_t at = strlen(json);
+    memset(json + at, 'x', n);
+    strcpy(json + at + n, "\",\"message\":\"t\"}}");
+    struct ingest_event *ev = normalized(json);
+    const char *f = str_at(ev->json, "logentry", "formatted");
+    assert_int_equal(strlen(f), 8192);
+    assert_string_equal(f + 8189, "...");
+    assert_string_equal(str_at(ev->json, "message", NULL), f);
+    assert_string_equal(str_at(ev->json, "logentry", "message"), "t");
+    free_event(ev);
+    free(json);
+}
+
 static void test_event_without_message_gets_no_logentry(void **state)
 {
     (void)state;
@@ -359,6 +459,10 @@ int main(void)
         cmocka_unit_test(test_message_string_becomes_logentry),
         cmocka_unit_test(test_message_object_with_params_is_formatted),
         cmocka_unit_test(test_logentry_named_params_and_formatted_win),
+        cmocka_unit_test(test_logentry_template_stands_when_it_cannot_be_formatted),
+        cmocka_unit_test(test_logentry_curly_template_and_invalid_params),
+        cmocka_unit_test(test_legacy_message_values_as_relay_reads_them),
+        cmocka_unit_test(test_long_messages_are_capped_at_8192_characters),
         cmocka_unit_test(test_event_without_message_gets_no_logentry),
         cmocka_unit_test(test_level_defaults_lowercases_and_maps_warn),
         cmocka_unit_test(test_platform_defaults_to_other),

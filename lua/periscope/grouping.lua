@@ -40,6 +40,7 @@ local periscope = rawget(_G, "periscope") or require("periscope")
 local frame_rules = require("periscope.frame_rules")
 local fingerprint_rules = require("periscope.fingerprint_rules")
 local frames_mod = require("periscope.grouping_frames")
+local metadata = require("periscope.metadata")
 local stack = require("periscope.grouping_stack")
 
 local M = {}
@@ -322,8 +323,9 @@ end
 -- mechanism.exception_id of the exception Sentry titles the issue by
 -- instead of the last one (see filter_exception_groups, react_error_with_cause).
 M.default = function(event, rules)
-  local components, variant, main_id = default_components(event, rules and rules.frames or frame_rules)
-  local title, culprit = frames_mod.title_and_culprit(event, raw_message)
+  local frames = rules and rules.frames or frame_rules
+  local components, variant, main_id = default_components(event, frames)
+  local title, culprit = metadata.title_and_culprit(event, frames, main_id)
   local result = { components = components, title = title, culprit = culprit, variant = variant }
   if main_id then result.main_exception_id = main_id end
   return result

@@ -12,7 +12,12 @@ API:
   T.before_first(s, class)  -> the text before the first such byte, or nil; what
                                s:match("^(.-)[/\\]") gives
   T.upto_first(s, class, from) -> s up to and including the first such byte at or
-                               after `from`, or nil ]]
+                               after `from`, or nil
+  T.rtrim(s)                -> s without trailing whitespace (%s); what
+                               s:match("^(.-)%s*$") gives
+  T.truncate_chars(s, n)    -> s cut to n characters (UTF-8 lead bytes), the
+                               last three "..." when cut: Sentry's truncatechars
+                               and Relay's string trimming ]]
 
 local M = {}
 
@@ -20,6 +25,25 @@ function M.trim(s)
   local first = s:find("%S")
   if not first then return "" end
   return s:sub(first, #s + 1 - s:reverse():find("%S"))
+end
+
+function M.rtrim(s)
+  local last = s:reverse():find("%S")
+  return last and s:sub(1, #s + 1 - last) or ""
+end
+
+function M.truncate_chars(s, n)
+  if #s <= n then return s end -- a character is at least a byte
+  local chars, cut = 0, nil
+  for i = 1, #s do
+    local b = s:byte(i)
+    if b < 0x80 or b >= 0xC0 then
+      if chars == n - 3 then cut = i end
+      if chars == n then return s:sub(1, cut - 1) .. "..." end
+      chars = chars + 1
+    end
+  end
+  return s
 end
 
 function M.after_last(s, class)

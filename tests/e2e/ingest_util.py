@@ -94,6 +94,28 @@ def wait_stored(srv, project_id, ids, timeout=10.0):
         time.sleep(0.05)
 
 
+def event_issues(srv, project_id, event_ids):
+    """{event id: (title, culprit) of its issue} through the admin API."""
+    r = srv.admin("GET", "/api/admin/projects/%d/issues?status=all&limit=100" % project_id)
+    assert r.status == 200, r
+    out = {}
+    for issue in r.json()["data"]:
+        ev = srv.admin("GET", "/api/admin/projects/%d/issues/%d/events?limit=100"
+                       % (project_id, issue["id"]))
+        assert ev.status == 200, ev
+        for e in ev.json()["data"]:
+            if e["event_id"] in event_ids:
+                out[e["event_id"]] = (issue["title"], issue["culprit"])
+    return out
+
+
+def stored_event(srv, project_id, event_id):
+    """The stored (normalized) event JSON."""
+    r = srv.admin("GET", "/api/admin/projects/%d/events/%s" % (project_id, event_id))
+    assert r.status == 200, r
+    return r.json()
+
+
 def load_fixtures(fixtures_dir):
     """[(name, meta, body bytes)] of the recorded SDK requests."""
     out = []
