@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "http/admin.h"
-#include "server.h"
+#include "app/app.h"
 #include "store/activity.h"
 #include "store/store.h"
 

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "server.h"
+#include "base/log.h"
+#include "app/app.h"
 #include "store/activity.h"
 #include "store/store.h"
 

@@ -15,7 +15,7 @@
 #include "accounts/secret.h"
 #include "http/admin.h"
 #include "http/admin_issues_params.h"
-#include "server.h"
+#include "app/app.h"
 #include "store/projects.h"
 #include "store/store.h"
 #include "store/tokens.h"

@@ -19,7 +19,7 @@
 #include "accounts/password.h"
 #include "http/admin.h"
 #include "http/auth_session.h"
-#include "server.h"
+#include "app/app.h"
 #include "store/sessions.h"
 #include "store/store.h"
 #include "store/users.h"

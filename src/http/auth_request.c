@@ -12,8 +12,8 @@
 
 #include "accounts/browser.h"
 #include "accounts/secret.h"
-#include "log.h"
-#include "server.h"
+#include "base/log.h"
+#include "app/app.h"
 #include "store/sessions.h"
 #include "store/store.h"
 #include "store/tokens.h"

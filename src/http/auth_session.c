@@ -9,7 +9,7 @@
 #include "accounts/password.h"
 #include "accounts/secret.h"
 #include "http/auth_request.h"
-#include "server.h"
+#include "app/app.h"
 #include "store/sessions.h"
 #include "store/users.h"
 

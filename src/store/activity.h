@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 #include <jansson.h>
-#include "db.h"
+#include "store/db.h"
 
 #define ACTIVITY_CHANGES_MAX 4096 /* bytes of the changes JSON */
 

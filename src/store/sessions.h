@@ -9,7 +9,7 @@
 #define PERISCOPE_STORE_SESSIONS_H
 
 #include <stdint.h>
-#include "db.h"
+#include "store/db.h"
 
 /* Use is written back at most this often (or a tenth of the idle time, if
  * shorter), so that reading pages does not write on every request. */

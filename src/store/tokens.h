@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
-#include "db.h"
+#include "store/db.h"
 
 #define TOKEN_NAME_MAX 200
 #define TOKEN_PROJECTS_MAX 100

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
-#include "db.h"
+#include "store/db.h"
 
 #define USER_EMAIL_MAX 254
 #define USER_NAME_MAX 200
