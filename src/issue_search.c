@@ -47,9 +47,8 @@ static int read_quoted(const char **p, struct token *t)
         if (*s == '\\' && (s[1] == '"' || s[1] == '\\')) s++;
         t->value[t->value_len++] = *s++;
     }
-    if (*s != '"') return -EINVAL;
-    *p = s + 1;
-    return 0;
+    *p = *s == '"' ? s + 1 : s; /* unclosed: the token runs to the end */
+    return *s == '"' ? 0 : -EINVAL;
 }
 
 /* The next token from *p (leading space skipped): 1 read, 0 end of query,
