@@ -25,15 +25,15 @@
 
 #include <cjson/cJSON.h>
 
-#include "config.h"
-#include "event.h"
-#include "event_tags.h"
+#include "base/config.h"
+#include "model/event.h"
+#include "model/event_tags.h"
 #include "grouping/hash.h"
 #include "store/events_write.h"
 #include "store/issue_activity.h"
 #include "store/issues.h"
 #include "store/store.h"
-#include "writer_batch.h"
+#include "pipeline/writer_batch.h"
 
 enum { SEED_BATCH = 1000 };
 
@@ -70,7 +70,7 @@ static struct ingest_event *event_of(long long project, long i, int64_t now)
     if (!ev) return NULL;
     ev->project_id = project;
     event_id_generate(ev->event_id);
-    char key[32];
+    char key[48];
     snprintf(key, sizeof key, "search-bench-%ld", i);
     const char *values[] = {key};
     size_t lens[] = {strlen(key)};

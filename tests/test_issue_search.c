@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "issue_search.h"
+#include "model/issue_search.h"
 
 static struct issue_search *parse_ok(const char *q, int64_t me)
 {

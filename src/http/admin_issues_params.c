@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "http/admin_triage.h"
-#include "issue_search.h"
+#include "model/issue_search.h"
 
 /* "Z", "z", "+hh:mm", "-hh:mm" or nothing (UTC) → offset seconds east. */
 static int parse_zone(const char *p, long *offset)

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server.h"
+#include "app/app.h"
 #include "store/issue_activity.h"
 #include "store/issue_hashes.h"
 #include "store/issue_merge.h"

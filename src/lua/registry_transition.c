@@ -7,7 +7,7 @@
 #include <errno.h>
 
 #include "grouping/config.h"
-#include "log.h"
+#include "base/log.h"
 #include "lua/registry_internal.h"
 #include "store/grouping_transitions.h"
 #include "store/store.h"

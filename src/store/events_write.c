@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "event.h"
+#include "model/event.h"
 #include "store/db.h"
 
 /* An event's hash is looked up in issue_hashes (an issue owns one or more

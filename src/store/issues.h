@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
-#include "db.h"
+#include "store/db.h"
 
 struct issue_search;
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "issue_search.h"
+#include "model/issue_search.h"
 #include "store/issues_internal.h"
 #include "store/store.h"
 
