@@ -20,7 +20,6 @@
 
 struct issue_search;
 
-#define ISSUES_QUERY_MAX 200 /* bytes of the ?query= substring */
 #define ISSUES_HISTOGRAM_HOURS 24
 #define ISSUES_BULK_MAX 100 /* ids in one bulk status change */
 
