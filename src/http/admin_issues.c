@@ -16,7 +16,7 @@
 #include "scripts/event_stored.h"
 #include "http/admin.h"
 #include "http/admin_issues_params.h"
-#include "http/admin_triage.h"
+#include "http/admin_issue_actions.h"
 #include "model/issue_search.h"
 #include "base/log.h"
 #include "app/app.h"

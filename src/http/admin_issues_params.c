@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "http/admin_triage.h"
+#include "http/admin_issue_actions.h"
 #include "model/issue_search.h"
 
 /* "Z", "z", "+hh:mm", "-hh:mm" or nothing (UTC) → offset seconds east. */

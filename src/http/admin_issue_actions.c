@@ -1,5 +1,5 @@
-/* admin_triage — see admin_triage.h. */
-#include "http/admin_triage.h"
+/* admin_issue_actions — see admin_issue_actions.h. */
+#include "http/admin_issue_actions.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -214,7 +214,7 @@ int admin_issue_triage_detail(struct db *db, int64_t iid, json_t *issue)
     return 0;
 }
 
-const struct admin_route admin_routes_triage[] = {
+const struct admin_route admin_routes_issue_actions[] = {
     {"POST", "/api/admin/projects/{}/issues/merge", issues_merge},
     {"DELETE", "/api/admin/projects/{}/issues/{}/hashes/{}", issue_unmerge_hash},
     {"POST", "/api/admin/projects/{}/issues/{}/comments", issue_comment},

@@ -1,4 +1,4 @@
-/* admin_triage — merge, unmerge, assignment, comments and activity of
+/* admin_issue_actions — merge, unmerge, assignment, comments and activity of
  * issues (issue 19; README "Merging issues", "Assignment and comments"):
  *   POST   /api/admin/projects/{p}/issues/merge              {"ids": [target, …]}
  *   DELETE /api/admin/projects/{p}/issues/{i}/hashes/{hash}  split a hash out
@@ -7,8 +7,8 @@
  * and, for admin_issues.c, the assignee part of PATCH …/issues/{i} and the
  * issue detail's "hashes" and "activity". HTTP threads; one pooled
  * connection per call. */
-#ifndef PERISCOPE_HTTP_ADMIN_TRIAGE_H
-#define PERISCOPE_HTTP_ADMIN_TRIAGE_H
+#ifndef PERISCOPE_HTTP_ADMIN_ISSUE_ACTIONS_H
+#define PERISCOPE_HTTP_ADMIN_ISSUE_ACTIONS_H
 
 #include <stdint.h>
 #include <jansson.h>
