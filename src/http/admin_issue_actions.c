@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accounts/authz.h"
 #include "app/app.h"
 #include "store/issue_activity.h"
 #include "store/issue_hashes.h"
@@ -14,8 +15,7 @@
 
 int64_t admin_request_user(const struct admin_req *req)
 {
-    (void)req;
-    return 0;
+    return req->who ? req->who->user_id : 0;
 }
 
 /* The merged issue, as GET answers it (without the detail's events). */
@@ -158,28 +158,6 @@ static void issue_comment(const struct admin_req *req, struct admin_resp *resp)
     }
 }
 
-static void issue_activity(const struct admin_req *req, struct admin_resp *resp)
-{
-    int64_t pid = admin_param_id(req, resp, 0), iid;
-    if (pid < 0 || (iid = admin_param_id(req, resp, 1)) < 0) return;
-    struct db *db = store_acquire(req->srv->store);
-    json_t *issue = NULL, *rows = NULL;
-    int rc = issues_get(db, pid, iid, &issue);
-    json_decref(issue);
-    if (rc == 0) rc = issue_activity_list(db, iid, &rows);
-    store_release(req->srv->store, db);
-    if (rc == -ENOENT) {
-        admin_error(resp, 404, "issue_not_found", "no such issue in this project");
-        return;
-    }
-    if (rc != 0) {
-        admin_db_error(resp, "issue activity", rc);
-        return;
-    }
-    activity_times(rows);
-    admin_list(resp, rows, NULL);
-}
-
 int admin_issue_patch_assignee(const struct admin_req *req, struct admin_resp *resp,
                                struct db *db, int64_t pid, int64_t iid, const json_t *body)
 {
@@ -218,6 +196,5 @@ const struct admin_route admin_routes_issue_actions[] = {
     {"POST", "/api/admin/projects/{}/issues/merge", issues_merge},
     {"DELETE", "/api/admin/projects/{}/issues/{}/hashes/{}", issue_unmerge_hash},
     {"POST", "/api/admin/projects/{}/issues/{}/comments", issue_comment},
-    {"GET", "/api/admin/projects/{}/issues/{}/activity", issue_activity},
     {NULL, NULL, NULL},
 };

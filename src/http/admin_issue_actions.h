@@ -3,7 +3,6 @@
  *   POST   /api/admin/projects/{p}/issues/merge              {"ids": [target, …]}
  *   DELETE /api/admin/projects/{p}/issues/{i}/hashes/{hash}  split a hash out
  *   POST   /api/admin/projects/{p}/issues/{i}/comments       {"text"}
- *   GET    /api/admin/projects/{p}/issues/{i}/activity       oldest first
  * and, for admin_issues.c, the assignee part of PATCH …/issues/{i} and the
  * issue detail's "hashes" and "activity". HTTP threads; one pooled
  * connection per call. */
@@ -17,9 +16,9 @@
 
 struct db;
 
-/* The user behind the request, for assigned:me and as the author of
- * comments and changes: 0 for the admin key, the only principal the API
- * has (it is no user). */
+/* The user behind the request (accounts/authz.h: a session's person, or a
+ * token's creator), for assigned:me and as the author of comments and
+ * changes: 0 for the root key, which is no user. */
 int64_t admin_request_user(const struct admin_req *req);
 
 /* PATCH …/issues/{i} with "assignee_id" (a positive user id or null):
