@@ -16,6 +16,8 @@
 #include "scripts/event_stored.h"
 #include "http/admin.h"
 #include "http/admin_issues_params.h"
+#include "http/admin_issue_actions.h"
+#include "model/issue_search.h"
 #include "base/log.h"
 #include "app/app.h"
 #include "store/events_read.h"
@@ -43,10 +45,19 @@ static void issue_list(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0);
     struct issue_query q;
-    if (pid < 0 || admin_issue_query(req, resp, &q) != 0) return;
+    struct issue_search *search = malloc(sizeof *search);
+    if (!search) {
+        admin_db_error(resp, "issue list", -ENOMEM);
+        return;
+    }
+    if (pid < 0 || admin_issue_query(req, resp, &q, search) != 0) {
+        free(search);
+        return;
+    }
     struct db *db = store_acquire(req->srv->store);
     if (admin_project_check(db, pid, resp, NULL) != 0) {
         store_release(req->srv->store, db);
+        free(search);
         return;
     }
     json_t *rows = NULL, *row;
@@ -54,6 +65,7 @@ static void issue_list(const struct admin_req *req, struct admin_resp *resp)
     int64_t now = store_now_ms();
     size_t i;
     int rc = issues_list(db, pid, &q, &rows, &more);
+    free(search);
     char *cursor = NULL; /* from the raw row, before its times become text */
     if (rc == 0 && more) {
         json_t *last = json_array_get(rows, json_array_size(rows) - 1);
@@ -134,6 +146,7 @@ static void issue_get(const struct admin_req *req, struct admin_resp *resp)
     int rc = issues_get(db, pid, iid, &issue);
     if (rc == 0) rc = issue_view(db, issue, store_now_ms());
     if (rc == 0) rc = issue_detail(db, pid, iid, issue);
+    if (rc == 0) rc = admin_issue_triage_detail(db, iid, issue);
     store_release(req->srv->store, db);
     answer_issue(resp, rc, issue, "issue get");
 }
@@ -158,20 +171,32 @@ static void issue_patch(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0), iid;
     if (pid < 0 || (iid = admin_param_id(req, resp, 1)) < 0) return;
+    json_t *peek = admin_body_object(req, resp);
+    if (!peek) return;
+    /* {"assignee_id"} alone assigns; with "status" both change. */
+    bool has_status = json_object_get(peek, "status") != NULL;
+    bool has_assignee = json_object_get(peek, "assignee_id") != NULL;
     json_t *body = NULL;
-    const char *status = body_status(req, resp, &body);
-    if (!status) {
-        json_decref(body);
-        return;
+    const char *status = NULL;
+    if (has_status || !has_assignee) {
+        status = body_status(req, resp, &body);
+        if (!status) {
+            json_decref(body);
+            json_decref(peek);
+            return;
+        }
     }
     struct db *db = store_acquire(req->srv->store);
     json_t *issue = NULL;
-    int rc = issues_set_status(db, pid, iid, status);
+    int rc = 0;
+    if (has_assignee && admin_issue_patch_assignee(req, resp, db, pid, iid, peek) < 0) rc = 1;
+    if (rc == 0 && status) rc = issues_set_status(db, pid, iid, status);
     if (rc == 0) rc = issues_get(db, pid, iid, &issue);
     if (rc == 0) rc = issue_view(db, issue, store_now_ms());
     store_release(req->srv->store, db);
     json_decref(body);
-    answer_issue(resp, rc, issue, "issue status");
+    json_decref(peek);
+    if (rc != 1) answer_issue(resp, rc, issue, "issue status");
 }
 
 static void issue_bulk_patch(const struct admin_req *req, struct admin_resp *resp)

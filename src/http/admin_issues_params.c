@@ -7,6 +7,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "http/admin_issue_actions.h"
+#include "model/issue_search.h"
+
 /* "Z", "z", "+hh:mm", "-hh:mm" or nothing (UTC) → offset seconds east. */
 static int parse_zone(const char *p, long *offset)
 {
@@ -98,7 +101,8 @@ static const char *opt(const struct admin_req *req, const char *name)
     return v && *v ? v : NULL;
 }
 
-int admin_issue_query(const struct admin_req *req, struct admin_resp *resp, struct issue_query *q)
+int admin_issue_query(const struct admin_req *req, struct admin_resp *resp, struct issue_query *q,
+                      struct issue_search *search)
 {
     memset(q, 0, sizeof *q);
     if (parse_status(admin_query(req, "status"), q) != 0)
@@ -109,9 +113,10 @@ int admin_issue_query(const struct admin_req *req, struct admin_resp *resp, stru
     q->level = opt(req, "level");
     q->environment = opt(req, "environment");
     q->release = opt(req, "release");
-    q->text = opt(req, "query");
-    if (q->text && strlen(q->text) > ISSUES_QUERY_MAX)
-        return bad(resp, "invalid_query", "query is longer than 200 bytes");
+    char err[200];
+    if (issue_search_parse(opt(req, "query"), admin_request_user(req), search, err, sizeof err) != 0)
+        return bad(resp, "invalid_query", err);
+    q->search = search;
     const char *since = opt(req, "since"), *until = opt(req, "until");
     if (since && admin_parse_time(since, &q->since_ms) != 0)
         return bad(resp, "invalid_since", "since must be RFC 3339 or seconds since the epoch");

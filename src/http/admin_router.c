@@ -34,6 +34,7 @@ extern const struct admin_route admin_routes_users[];
 extern const struct admin_route admin_routes_tokens[];
 extern const struct admin_route admin_routes_activity[];
 extern const struct admin_route admin_routes_auth[];
+extern const struct admin_route admin_routes_issue_actions[];
 
 static const struct admin_route *const admin_tables[] = {
     admin_routes_projects,
@@ -46,6 +47,7 @@ static const struct admin_route *const admin_tables[] = {
     admin_routes_tokens,
     admin_routes_activity,
     admin_routes_auth,
+    admin_routes_issue_actions,
     NULL,
 };
 

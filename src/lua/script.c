@@ -89,6 +89,13 @@ int script_open(const struct vm_limits *limits, const char *source, size_t len, 
 int script_open_rules(const struct vm_limits *limits, const char *source, size_t len,
                       const struct script_rules *rules, struct script **out, struct vm_error *err)
 {
+    return script_open_grouping(limits, SCRIPT_GROUPING_MODULE, source, len, rules, out, err);
+}
+
+int script_open_grouping(const struct vm_limits *limits, const char *grouping_module,
+                         const char *source, size_t len, const struct script_rules *rules,
+                         struct script **out, struct vm_error *err)
+{
     struct script *s = calloc(1, sizeof *s);
     if (!s) return -ENOMEM;
     s->group_ref = s->expand_ref = LUA_NOREF;
@@ -97,7 +104,7 @@ int script_open_rules(const struct vm_limits *limits, const char *source, size_t
     if (rc != 0) goto fail;
     lua_State *L = s->vm->L;
     rc = -EIO;
-    if (vm_require(s->vm, SCRIPT_GROUPING_MODULE, err) != 0) goto fail;
+    if (vm_require(s->vm, grouping_module, err) != 0) goto fail;
     if (!source) {
         lua_pushnil(L);
     } else {

@@ -77,6 +77,12 @@ bool script_rules_present(const struct script_rules *rules);
  * Rules that do not parse fail the open (-EINVAL, err says which line). */
 int script_open_rules(const struct vm_limits *limits, const char *source, size_t len,
                       const struct script_rules *rules, struct script **out, struct vm_error *err);
+/* script_open_rules with another default grouping module than
+ * SCRIPT_GROUPING_MODULE (a previous grouping config during a grouping
+ * transition: grouping/config.h). */
+int script_open_grouping(const struct vm_limits *limits, const char *grouping_module,
+                         const char *source, size_t len, const struct script_rules *rules,
+                         struct script **out, struct vm_error *err);
 void script_close(struct script *s);
 
 /* True when the script has a hook that needs the whole event. */

@@ -10,6 +10,7 @@
 #include "model/alert.h"
 #include "model/event.h"
 #include "store/events_write.h"
+#include "store/issue_hashes.h"
 #include "store/issue_tags.h"
 
 /* One distinct issue of the batch. */
@@ -176,6 +177,23 @@ static int find_project_issues(struct writer_batch *b, struct db *db, size_t fir
     return rc;
 }
 
+static int cmp_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Phase 0: the batch's projects locked against merges (issue_hashes.h),
+ * in ascending order. */
+static int lock_projects(struct writer_batch *b, struct db *db)
+{
+    int64_t *ids = (int64_t *)b->ev_issue_id; /* free until phase 1b */
+    for (size_t i = 0; i < b->nissues; i++)
+        ids[i] = b->issues[i].project_id;
+    qsort(ids, b->nissues, sizeof *ids, cmp_id);
+    return issue_hashes_lock_shared(db, ids, b->nissues);
+}
+
 /* Phase 1a: every issue of the batch looked up, project by project (one
  * scan of the issue table per distinct project; batches hold few). */
 static int find_issues(struct writer_batch *b, struct db *db)
@@ -191,6 +209,11 @@ static int find_issues(struct writer_batch *b, struct db *db)
 static int ensure_issue(struct db *db, struct batch_issue *it, const struct ingest_event *ev)
 {
     if (it->id != 0) return 0;
+    if (ev->prev_hash[0]) { /* a grouping transition: the previous hash's issue, if any */
+        int rc = issue_hashes_attach(db, it->project_id, it->hash, ev->prev_hash,
+                                     ev->received_at_ms, &it->id, &it->status);
+        if (rc != -ENOENT) return rc;
+    }
     int rc = events_write_issue_create(db, ev, &it->id);
     if (rc == 0) {
         it->created = true;
@@ -295,7 +318,8 @@ int writer_batch_write(struct writer_batch *b, struct db *db, struct ingest_even
      * created by their first event. */
     for (size_t i = 0; i < n; i++)
         b->ev_issue[i] = (uint32_t)(issue_for(b, evs[i]) - b->issues);
-    int rc = find_issues(b, db);
+    int rc = lock_projects(b, db);
+    if (rc == 0) rc = find_issues(b, db);
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct batch_issue *it = &b->issues[b->ev_issue[i]];
         rc = ensure_issue(db, it, evs[i]);
