@@ -143,8 +143,9 @@ static json_t *render(struct script *s, struct notify_format *f, const json_t *a
     int rc =
         dest ? notify_format_alert(f, s, alert, dest, &m, &hook_err, err, sizeof err) : -ENOMEM;
     if (dest && hook_err.kind != VM_ERROR_NONE) add_error(s, errors, "format", &hook_err);
-    json_t *out = rc == 0 ? message_json(&m) : json_null();
-    if (rc != 0) {
+    /* false: format() returned false, nothing is sent to this type */
+    json_t *out = rc == 0 ? message_json(&m) : rc == 1 ? json_false() : json_null();
+    if (rc < 0) {
         struct vm_error e = {0};
         vm_error_set(&e, VM_ERROR_RUNTIME, err[0] ? err : "out of memory");
         add_error(s, errors, "format", &e);

@@ -9,6 +9,7 @@
 #include <lauxlib.h>
 
 #include "log.h"
+#include "notify/route.h"
 #include "lua/registry_internal.h"
 #include "lua/script.h"
 #include "lua/script_scrub.h"
@@ -122,6 +123,24 @@ static int check_format_hook(struct script_registry *reg, struct script *s, stru
     return failed;
 }
 
+/* alert() on a sample alert, the notifier's way (notify/route.h): 0, or 1
+ * with err when it fails or returns something else than true, false or a
+ * list of destination ids. */
+static int check_alert_hook(struct script_registry *reg, struct script *s, struct vm_error *err)
+{
+    if (s->alert_ref == LUA_NOREF) return 0;
+    json_t *alert = notify_sample_alert(0, "sample", reg->public_url ? reg->public_url : "",
+                                        registry_now_ms());
+    if (!alert) {
+        vm_error_set(err, VM_ERROR_MEMORY, "out of memory building the sample alert");
+        return 1;
+    }
+    const char *reason;
+    notify_route(s, alert, 0, true, &reason, err);
+    json_decref(alert);
+    return err->kind != VM_ERROR_NONE;
+}
+
 int script_registry_validate(struct script_registry *reg, const char *source, size_t len,
                              const cJSON *sample_event, char **error_message, int *error_line)
 {
@@ -133,6 +152,7 @@ int script_registry_validate(struct script_registry *reg, const char *source, si
     int failed = script_open(&reg->limits, source, len, &s, &err) != 0;
     if (!failed) failed = check_event_hooks(s, sample_event, &hook, &err);
     if (!failed && (failed = check_format_hook(reg, s, &err))) hook = "format";
+    if (!failed && (failed = check_alert_hook(reg, s, &err))) hook = "alert";
     script_close(s);
     if (!failed) return 0;
     set_message(error_message, hook, &err);
