@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dryrun_alerts.h"
 #include "event.h"
 #include "event_stored.h"
 #include "normalize.h"
@@ -165,6 +166,12 @@ static int notifications(struct script *s, const struct dryrun_input *in,
     struct notify_format *f = NULL;
     if (notify_format_new(in->lua_dir, &f, err, sizeof err) != 0) return -EIO;
     json_t *alert = alert_for(in, ev);
+    struct vm_error hook_err;
+    json_t *alerts = alert ? dryrun_alerts(s, in->alert_rules, ev, alert, &hook_err) : NULL;
+    if (alerts) {
+        json_object_set_new(result, "alerts", alerts);
+        if (hook_err.kind != VM_ERROR_NONE) add_error(s, errors, "alert", &hook_err);
+    }
     for (const char *const *t = notify_destination_types; alert && *t; t++)
         if (!in->format_type || strcmp(in->format_type, *t) == 0)
             json_object_set_new(all, *t, render(s, f, alert, *t, errors));

@@ -16,6 +16,7 @@
 #include "event_stored.h"
 #include "http/admin.h"
 #include "http/admin_issues_params.h"
+#include "http/admin_triage.h"
 #include "log.h"
 #include "server.h"
 #include "store/events_read.h"
@@ -34,6 +35,9 @@ static int issue_view(struct db *db, json_t *row, int64_t now_ms)
     int rc = issues_histogram(db, json_integer_value(json_object_get(row, "id")), now_ms, &hist);
     if (rc != 0) return rc;
     json_object_set_new(row, "histogram_24h", hist);
+    const char *status = json_string_value(json_object_get(row, "status"));
+    if (status && strcmp(status, "unresolved") != 0 && (rc = issue_triage_describe(db, row)) != 0)
+        return rc;
     admin_time_field(row, "first_seen");
     admin_time_field(row, "last_seen");
     return 0;
@@ -164,9 +168,15 @@ static void issue_patch(const struct admin_req *req, struct admin_resp *resp)
         json_decref(body);
         return;
     }
+    struct issue_snooze_spec snooze;
+    struct issue_resolution_spec resolution;
+    if (admin_triage_status_body(body, status, &snooze, &resolution, resp) != 0) {
+        json_decref(body);
+        return;
+    }
     struct db *db = store_acquire(req->srv->store);
     json_t *issue = NULL;
-    int rc = issues_set_status(db, pid, iid, status);
+    int rc = issue_triage_set(db, pid, iid, status, &snooze, &resolution);
     if (rc == 0) rc = issues_get(db, pid, iid, &issue);
     if (rc == 0) rc = issue_view(db, issue, store_now_ms());
     store_release(req->srv->store, db);
@@ -190,6 +200,9 @@ static void issue_bulk_patch(const struct admin_req *req, struct admin_resp *res
     int rc = admin_project_check(db, pid, resp, NULL) != 0
                  ? 1
                  : issues_set_status_bulk(db, pid, ids, n, status, &updated);
+    /* A plain status change ends any snooze or release resolution. */
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = issue_triage_clear(db, pid, ids[i]);
     store_release(req->srv->store, db);
     if (rc == 0)
         admin_json(resp, 200,

@@ -6,7 +6,8 @@
 #include "store/store.h"
 
 #define ISSUE_COLS                                                                                 \
-    "id, project_id, title, culprit, level, status, first_seen, last_seen, times_seen, hash"
+    "id, project_id, title, culprit, level, status, first_seen, last_seen, times_seen, hash,"      \
+    " user_count, first_release, last_release"
 
 /* Every filter is bound; NULL disables it. $1 project, $2 status, $3 level,
  * $4 environment, $5 release, $6 LIKE pattern (lower case), $7 since,
@@ -32,6 +33,7 @@
 static const char SQL_LIST_LAST_SEEN[] = "SELECT " ISSUE_COLS ISSUES_WHERE("last_seen");
 static const char SQL_LIST_FIRST_SEEN[] = "SELECT " ISSUE_COLS ISSUES_WHERE("first_seen");
 static const char SQL_LIST_TIMES_SEEN[] = "SELECT " ISSUE_COLS ISSUES_WHERE("times_seen");
+static const char SQL_LIST_USERS[] = "SELECT " ISSUE_COLS ISSUES_WHERE("user_count");
 
 static const char SQL_GET[] = "SELECT " ISSUE_COLS " FROM issues WHERE project_id = $1 AND id = $2";
 
@@ -45,19 +47,26 @@ static const char SQL_HISTOGRAM[] =
 /* The issue row at the statement's current row (ISSUE_COLS order). */
 static json_t *row_json(struct db_stmt *st)
 {
-    return json_pack(
+    json_t *row = json_pack(
         "{s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:o}", "id", (json_int_t)db_col_int64(st, 0),
         "project_id", (json_int_t)db_col_int64(st, 1), "title", db_col_json_text_or_empty(st, 2),
         "culprit", db_col_json_text_or_empty(st, 3), "level", db_col_json_text_or_empty(st, 4),
         "status", db_col_json_text_or_empty(st, 5), "first_seen", (json_int_t)db_col_int64(st, 6),
         "last_seen", (json_int_t)db_col_int64(st, 7), "count", (json_int_t)db_col_int64(st, 8),
         "hash", db_col_json_text_or_empty(st, 9));
+    if (row) {
+        json_object_set_new(row, "user_count", json_integer(db_col_int64(st, 10)));
+        json_object_set_new(row, "first_release", db_col_json_text(st, 11));
+        json_object_set_new(row, "last_release", db_col_json_text(st, 12));
+    }
+    return row;
 }
 
 int64_t issues_sort_key(const json_t *row, enum issue_sort sort)
 {
     const char *name = sort == ISSUE_SORT_FIRST_SEEN   ? "first_seen"
                        : sort == ISSUE_SORT_TIMES_SEEN ? "count"
+                       : sort == ISSUE_SORT_USERS      ? "user_count"
                                                        : "last_seen";
     return json_integer_value(json_object_get(row, name));
 }
@@ -103,6 +112,8 @@ static const char *list_sql(enum issue_sort sort)
         return SQL_LIST_FIRST_SEEN;
     case ISSUE_SORT_TIMES_SEEN:
         return SQL_LIST_TIMES_SEEN;
+    case ISSUE_SORT_USERS:
+        return SQL_LIST_USERS;
     case ISSUE_SORT_LAST_SEEN:
         break;
     }

@@ -199,6 +199,27 @@ int issue_triage_set(struct db *db, int64_t project_id, int64_t issue_id, const 
     return rc;
 }
 
+static const char SQL_SNOOZE_CLEAR[] =
+    "DELETE FROM issue_snoozes WHERE issue_id IN (SELECT id FROM issues WHERE project_id = $1"
+    " AND id = $2)";
+static const char SQL_RESOLUTION_CLEAR[] =
+    "DELETE FROM issue_resolutions WHERE issue_id IN (SELECT id FROM issues WHERE"
+    " project_id = $1 AND id = $2)";
+
+int issue_triage_clear(struct db *db, int64_t project_id, int64_t issue_id)
+{
+    const char *sqls[] = {SQL_SNOOZE_CLEAR, SQL_RESOLUTION_CLEAR};
+    for (size_t i = 0; i < 2; i++) {
+        struct db_stmt *st = db_prepare(db, sqls[i]);
+        if (!st) return -EIO;
+        db_bind_int64(st, 1, project_id);
+        db_bind_int64(st, 2, issue_id);
+        int rc = run(st);
+        if (rc != 0) return rc;
+    }
+    return 0;
+}
+
 static int describe_snooze(struct db *db, int64_t issue_id, json_t *issue)
 {
     struct db_stmt *st = db_prepare(db, SQL_SNOOZE_DESCRIBE);

@@ -41,6 +41,9 @@ int issue_triage_set(struct db *db, int64_t project_id, int64_t issue_id, const 
                      const struct issue_snooze_spec *snooze,
                      const struct issue_resolution_spec *resolution);
 
+/* Removes the issue's snooze and resolution (a plain status change). */
+int issue_triage_clear(struct db *db, int64_t project_id, int64_t issue_id);
+
 /* Adds "ignore_until" / "resolved_in" to an issue row (id) when it has a
  * snooze or resolution. */
 int issue_triage_describe(struct db *db, json_t *issue);
