@@ -51,8 +51,9 @@ CREATE TABLE issue_snoozes (
 
 -- A resolved issue's release condition (none: any event reopens it).
 -- kind version: events of version or later reopen; kind next_release:
--- events of a release later than after_release (the newest when resolved;
--- NULL when there was none: any release) reopen.
+-- events of a release later than after_release (the release of the issue's
+-- latest event when resolved, else the project's newest; NULL when there
+-- was none: any release) reopen.
 CREATE TABLE issue_resolutions (
     issue_id      INTEGER PRIMARY KEY REFERENCES issues(id) ON DELETE CASCADE,
     kind          TEXT    NOT NULL,

@@ -29,8 +29,11 @@ static const char SQL_SNOOZE_INSERT[] =
     "INSERT INTO issue_snoozes (issue_id, kind, threshold, until_ms, window_minutes,"
     " base_times_seen, base_users, created_at)"
     " SELECT id, $2, $3, $4, $5, times_seen, user_count, $6 FROM issues WHERE id = $1";
+/* "Next release": after the release of the issue's latest event, else the
+ * project's newest. */
 static const char SQL_NEWEST_RELEASE[] =
-    "SELECT version FROM releases WHERE project_id = $1 ORDER BY id DESC LIMIT 1";
+    "SELECT COALESCE((SELECT last_release FROM issues WHERE id = $2),"
+    " (SELECT version FROM releases WHERE project_id = $1 ORDER BY id DESC LIMIT 1))";
 static const char SQL_RESOLUTION_INSERT[] =
     "INSERT INTO issue_resolutions (issue_id, kind, version, after_release, created_at)"
     " VALUES ($1, $2, $3, $4, $5)";
@@ -139,6 +142,7 @@ static int insert_resolution(struct db *db, int64_t project_id, int64_t issue_id
         struct db_stmt *st = db_prepare(db, SQL_NEWEST_RELEASE);
         if (!st) return -EIO;
         db_bind_int64(st, 1, project_id);
+        db_bind_int64(st, 2, issue_id);
         int rc = db_step_row(st, 1);
         if (rc == 0 && db_col_text(st, 0) && !(after = strdup(db_col_text(st, 0)))) rc = -ENOMEM;
         db_finish(st);
