@@ -8,7 +8,7 @@
 
 #include "event.h"
 #include "event_tags.h"
-#include "lua/script_alert.h"
+#include "notify/route.h"
 #include "model/alert_rules.h"
 
 static const char *const KIND_NAMES[] = {"new", "regression", "escalating", "frequency"};
@@ -31,25 +31,11 @@ static json_t *rule_json(const struct alert_rule *r, const struct ingest_event *
     return json_pack("{s:s, s:o, s:o}", "name", r->name, "matches", matches, "destinations", dest);
 }
 
-static cJSON *to_cjson(const json_t *v)
-{
-    if (!v || json_is_null(v)) return NULL;
-    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    cJSON *c = s ? cJSON_Parse(s) : NULL;
-    free(s);
-    return c;
-}
-
 static json_t *hook_json(struct script *s, const json_t *alert, struct vm_error *hook_err)
 {
     if (!s || s->alert_ref == LUA_NOREF) return json_null();
-    cJSON *a = to_cjson(alert), *issue = to_cjson(json_object_get(alert, "issue")),
-          *event = to_cjson(json_object_get(alert, "event"));
-    struct script_alert_result res = {0};
-    if (a) script_alert(s, a, issue, event, &res, hook_err);
-    cJSON_Delete(a);
-    cJSON_Delete(issue);
-    cJSON_Delete(event);
+    struct script_alert_result res;
+    notify_route_decide(s, alert, &res, hook_err);
     static const char *const names[] = {"rules", "drop", "list"};
     json_t *ids = json_array();
     for (size_t i = 0; i < res.nids; i++)

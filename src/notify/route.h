@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "lua/script.h"
+#include "lua/script_alert.h"
 
 /* alert is format.lua's alert table (borrowed; its "issue" and "event" are
  * the hook's other arguments); s may be NULL. 1: send; 0: not, with
@@ -19,5 +20,11 @@
  * failed. */
 int notify_route(struct script *s, const json_t *alert, int64_t destination_id, bool rule_match,
                  const char **reason, struct vm_error *hook_err);
+
+/* Just the hook's decision on alert (the dry run shows it): 0 with *out
+ * (RULES when s has no alert hook), -1 with hook_err filled and *out
+ * RULES. */
+int notify_route_decide(struct script *s, const json_t *alert, struct script_alert_result *out,
+                        struct vm_error *hook_err);
 
 #endif
