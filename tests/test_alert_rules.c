@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "event_tags.h"
+#include "model/event_tags.h"
 #include "model/alert_rules.h"
 
 static int parse(const char *text, struct alert_rules **out, char *err, size_t errlen)

@@ -13,7 +13,7 @@
 #include "base/semver.h"
 #include "http/admin_issues_params.h"
 #include "model/alert_rules.h"
-#include "server.h"
+#include "app/app.h"
 #include "store/store.h"
 
 #define THRESHOLD_MAX 1000000000

@@ -24,8 +24,8 @@
 #include "http/ingest.h"
 #include "http/probes.h"
 #include "http/reply.h"
-#include "log.h"
-#include "server.h"
+#include "base/log.h"
+#include "app/app.h"
 
 #define CONNECTION_LIMIT_MAX 10000
 #define FDS_RESERVED 128        /* for the database, outbound HTTP, files */

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "event_tags.h"
+#include "model/event_tags.h"
 
 static const char *const LEVELS[] = {"debug", "info", "warning", "error", "fatal"};
 static const char *const KINDS[] = {"new", "regression", "escalating", "frequency"};

@@ -6,9 +6,9 @@
 #include <string.h>
 #include <lauxlib.h>
 
-#include "log.h"
-#include "metrics.h"
-#include "server.h"
+#include "base/log.h"
+#include "base/metrics.h"
+#include "app/app.h"
 #include "notify/alert_data.h"
 #include "notify/format.h"
 #include "notify/format_hook.h"

@@ -10,9 +10,9 @@
 
 #include "base/hll.h"
 #include "base/semver.h"
-#include "event.h"
-#include "event_tags.h"
-#include "log.h"
+#include "model/event.h"
+#include "model/event_tags.h"
+#include "base/log.h"
 #include "model/alert_rules.h"
 #include "store/triage_read.h"
 #include "store/triage_write.h"

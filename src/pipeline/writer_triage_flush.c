@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "base/hll.h"
-#include "event.h"
+#include "model/event.h"
 #include "model/alert_rules.h"
 #include "store/triage_write.h"
 
