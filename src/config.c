@@ -41,6 +41,7 @@ static char sqlite_path_buf[PATH_MAX];
 static char public_url_buf[1024];
 static char lua_dir_buf[PATH_MAX];
 static char migrations_dir_buf[PATH_MAX];
+static char web_dir_buf[PATH_MAX];
 static char share_dir_buf[PATH_MAX];
 static char admin_key_buf[256];
 
@@ -325,6 +326,14 @@ static int load_paths(struct config *c, char *err, size_t errlen)
                       &c->migrations_dir, err, errlen)))
         return rc;
     c->share_dir = share_dir_buf[0] ? share_dir_buf : NULL;
+    /* The web interface is optional: WEB_DIR, else <share>/web when it is there. */
+    c->web_dir = env("WEB_DIR");
+    if (c->web_dir && !is_dir(c->web_dir)) return bad(err, errlen, "WEB_DIR", c->web_dir, "not a directory");
+    if (!c->web_dir && (share_dir_buf[0] || find_share_dir(err, errlen) == 0) &&
+        (size_t)snprintf(web_dir_buf, sizeof web_dir_buf, "%s/web", share_dir_buf) < sizeof web_dir_buf &&
+        is_dir(web_dir_buf))
+        c->web_dir = web_dir_buf;
+    err[0] = '\0';
     return 0;
 }
 
