@@ -30,6 +30,7 @@ extern const struct admin_route admin_routes_alerts[];
 extern const struct admin_route admin_routes_destinations[];
 extern const struct admin_route admin_routes_scripts[];
 extern const struct admin_route admin_routes_grouping_rules[];
+extern const struct admin_route admin_routes_overview[];
 
 static const struct admin_route *const admin_tables[] = {
     admin_routes_projects,
@@ -38,6 +39,7 @@ static const struct admin_route *const admin_tables[] = {
     admin_routes_destinations,
     admin_routes_scripts,
     admin_routes_grouping_rules,
+    admin_routes_overview,
     NULL,
 };
 
