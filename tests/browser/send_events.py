@@ -42,8 +42,7 @@ def recurse(n):
 def main():
     dsn, kind = sys.argv[1], sys.argv[2]
     sentry_sdk.init(dsn, before_send=keep, release="shop@1.4.0", environment="production",
-                    server_name="web-1", include_local_variables=True, max_breadcrumbs=50,
-                    default_integrations=False)
+                    server_name="web-1", with_locals=True, max_breadcrumbs=50)
     sentry_sdk.set_user({"id": "42", "email": "ada@example.com"})
     if kind == "app":
         sentry_sdk.add_breadcrumb(category="http", message="GET /cart 200", level="info")

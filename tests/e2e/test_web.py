@@ -22,7 +22,8 @@ import tempfile
 import time
 import unittest
 
-from periscope_testlib import Server, http_request, pg_env
+from ingest_util import python_with_sentry_sdk
+from periscope_testlib import Server, pg_env
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -129,7 +130,9 @@ class WebStaticTest(unittest.TestCase):
 
 class WebBrowserTest(unittest.TestCase):
     def setUp(self):
-        self.python = shutil.which("python3")
+        self.python = python_with_sentry_sdk()
+        if not self.python:
+            self.fail("no python3 with sentry_sdk (apt-get install python3-sentry-sdk)")
         missing = [p for p in (CHROMIUM, os.path.join(NODE_DIR, "node_modules", "puppeteer-core"),
                                os.path.join(SDK_NODE_DIR, "node_modules", "@sentry", "node")) if not os.path.exists(p)]
         if missing:

@@ -35,6 +35,6 @@ export function barChart(values, labels, title) {
       parts.push(svg('text', {x: (left + i * w + w / 2).toFixed(1), y: height - 4, class: 'tick', 'text-anchor': 'middle'}, labels[i]));
   });
   return h('figure', {class: 'chart'},
-    svg('svg', {viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': `${title}: ${values.join(', ')}`, preserveAspectRatio: 'none'}, ...parts),
+    svg('svg', {viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': `${title}: ${values.join(', ')}`}, ...parts),
     h('figcaption', {class: 'muted'}, title));
 }

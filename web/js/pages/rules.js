@@ -47,8 +47,8 @@ function statsSection(stats) {
   if (!stats) return null;
   const hooks = Object.entries(stats.hooks || {});
   return h('section', {class: 'card', id: 'script-stats'}, h('h2', {}, 'Running script'),
-    h('p', {class: 'muted'}, `Since ${fmtTime(stats.activated_at)} on this server: ${num(stats.events)} events, ${num(stats.filtered)} filtered.`),
-    hooks.length ? h('table', {class: 'grid'}, h('thead', {}, h('tr', {}, ['Hook', 'Calls', 'Errors', 'Timeouts'].map((t) => h('th', {scope: 'col'}, t)))),
+    h('p', {class: 'muted'}, `${stats.activated_at ? `Since ${fmtTime(stats.activated_at)}` : 'Since the server started'}, on this server: ${num(stats.events)} events, ${num(stats.filtered)} filtered.`),
+    hooks.length ? h('table', {class: 'grid'}, h('thead', {}, h('tr', {}, ['Hook', 'Calls', 'Errors', 'Timeouts'].map((t, i) => h('th', {scope: 'col', class: i ? 'num' : null}, t)))),
       h('tbody', {}, hooks.map(([k, v]) => h('tr', {}, h('td', {}, k), h('td', {class: 'num'}, num(v.calls)), h('td', {class: 'num'}, num(v.errors)), h('td', {class: 'num'}, num(v.timeouts)))))) : null,
     stats.last_error ? notice(`Last error: ${stats.last_error.hook} (${stats.last_error.kind})${stats.last_error.line ? ` line ${stats.last_error.line}` : ''}: ${stats.last_error.message} — ${fmtTime(stats.last_error.at)}`, 'error') : null);
 }
