@@ -19,20 +19,20 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ack.h"
-#include "compress.h"
-#include "config.h"
-#include "event.h"
+#include "base/ack.h"
+#include "base/compress.h"
+#include "base/config.h"
+#include "model/event.h"
 #include "grouping/fallback.h"
 #include "lua/runtime.h"
-#include "normalize.h"
-#include "pipeline.h"
-#include "server.h"
+#include "model/normalize.h"
+#include "pipeline/pipeline.h"
+#include "app/app.h"
 #include "store/projects.h"
 #include "store/store.h"
-#include "topic.h"
-#include "worker.h"
-#include "writer.h"
+#include "base/topic.h"
+#include "pipeline/worker.h"
+#include "pipeline/writer.h"
 
 static const char *const FRAMES[][4] = {
     {"django.core.handlers.exception", "django/core/handlers/exception.py", "inner",

@@ -18,12 +18,12 @@
 
 #include <cjson/cJSON.h>
 
-#include "config.h"
-#include "event.h"
+#include "base/config.h"
+#include "model/event.h"
 #include "store/events_write.h"
 #include "store/store.h"
-#include "worker.h"
-#include "writer_batch.h"
+#include "pipeline/worker.h"
+#include "pipeline/writer_batch.h"
 
 enum { SEED_BATCH = 1000 };
 

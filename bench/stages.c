@@ -19,9 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "compress.h"
-#include "config.h"
-#include "event.h"
+#include "base/compress.h"
+#include "base/config.h"
+#include "model/event.h"
 #include "grouping/fallback.h"
 #include "grouping/hash.h"
 #include "grouping/parameterize.h"
@@ -30,13 +30,13 @@
 #include "lua/script.h"
 #include "lua/script_scrub.h"
 #include "lua/vm.h"
-#include "normalize.h"
-#include "scrub.h"
+#include "model/normalize.h"
+#include "model/scrub.h"
 #include "store/events_write.h"
 #include "store/projects.h"
 #include "store/store.h"
-#include "worker.h"
-#include "writer_batch.h"
+#include "pipeline/worker.h"
+#include "pipeline/writer_batch.h"
 
 enum { ROUNDS = 3, MAX_INPUTS = 4, HASH_PARTS_MAX = 64, SQL_BATCH = 1000, SQL_ISSUES = 100 };
 

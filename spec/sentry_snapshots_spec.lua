@@ -26,7 +26,7 @@ local function exists(path)
   return f ~= nil
 end
 
--- The shapes the grouping expects are the ones src/normalize.c produces
+-- The shapes the grouping expects are the ones src/model/normalize.c produces
 -- (the Lua specs cannot call it): a bare exception object, as raven-go
 -- sends, becomes {values = {exception}}; a bare list becomes {values =
 -- list}. Sentry's test harness gives an event without a fingerprint

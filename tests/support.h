@@ -35,8 +35,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "config.h"
-#include "event_tags.h"
+#include "base/config.h"
+#include "model/event_tags.h"
 #include "store/db.h"
 #include "store/projects.h"
 #include "store/store.h"

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
-#include "auth.h"
+#include "ingest/auth.h"
 
 #define KEY "0123456789abcdef0123456789abcdef"
 

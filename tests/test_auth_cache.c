@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <time.h>
 #include "support.h"
-#include "auth.h"
+#include "ingest/auth.h"
 #include "store/projects.h"
 
 #define TTL_MS 150

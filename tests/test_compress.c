@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "compress.h"
+#include "base/compress.h"
 
 static char *sample_json(size_t *len)
 {

@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "config.h"
+#include "base/config.h"
 
 static const char *const all_vars[] = {
     "HOST",

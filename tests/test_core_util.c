@@ -8,8 +8,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ack.h"
-#include "metrics.h"
+#include "base/ack.h"
+#include "base/metrics.h"
 
 static int resumed_calls;
 static int resumed_status;

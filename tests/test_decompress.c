@@ -12,8 +12,8 @@
 #include <openssl/evp.h>
 #include <zlib.h>
 #include <zstd.h>
-#include "decompress.h"
-#include "membudget.h"
+#include "ingest/decompress.h"
+#include "base/membudget.h"
 
 static const char SAMPLE[] =
     "{\"event_id\":\"0123456789abcdef0123456789abcdef\",\"message\":\"hello hello hello\"}";

@@ -5,7 +5,7 @@
  * config with config_error instead of failing. */
 #include "support.h"
 
-#include "secretbox.h"
+#include "base/secretbox.h"
 #include "store/destinations.h"
 
 static const char KEY_HEX[] = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";

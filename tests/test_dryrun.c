@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dryrun.h"
-#include "event.h"
-#include "server.h"
-#include "worker.h"
+#include "scripts/dryrun.h"
+#include "model/event.h"
+#include "app/app.h"
+#include "pipeline/worker.h"
 #include "grouping/hash.h"
 #include "lua/registry.h"
 #include "store/projects.h"

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "envelope.h"
-#include "event.h"
+#include "ingest/envelope.h"
+#include "model/event.h"
 
 #define S(lit) lit, sizeof(lit) - 1
 

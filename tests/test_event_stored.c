@@ -5,12 +5,12 @@
  * was stored before raw bytes were). */
 #include "writer_support.h"
 
-#include "dryrun.h"
-#include "event_stored.h"
+#include "scripts/dryrun.h"
+#include "scripts/event_stored.h"
 #include "http/ingest_internal.h"
-#include "normalize.h"
+#include "model/normalize.h"
 #include "store/events_read.h"
-#include "writer.h"
+#include "pipeline/writer.h"
 
 static int setup(void **state)
 {

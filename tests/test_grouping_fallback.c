@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "event.h"
+#include "model/event.h"
 #include "grouping/fallback.h"
 
 struct grouped {

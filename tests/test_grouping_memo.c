@@ -7,9 +7,9 @@
 
 #include <dirent.h>
 
-#include "event.h"
-#include "metrics.h"
-#include "server.h"
+#include "model/event.h"
+#include "base/metrics.h"
+#include "app/app.h"
 #include "lua/event_table.h"
 #include "lua/grouping_memo.h"
 #include "lua/registry.h"

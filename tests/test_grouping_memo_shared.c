@@ -10,9 +10,9 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include "event.h"
-#include "metrics.h"
-#include "server.h"
+#include "model/event.h"
+#include "base/metrics.h"
+#include "app/app.h"
 #include "lua/grouping_memo.h"
 #include "lua/registry.h"
 #include "lua/runtime.h"

@@ -5,7 +5,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "event_tags.h"
+#include "model/event_tags.h"
 #include "store/events_write.h"
 #include "store/issue_tags.h"
 #include "store/projects.h"

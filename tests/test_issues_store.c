@@ -5,8 +5,8 @@
 
 #include <zstd.h>
 
-#include "event_tags.h"
-#include "retention.h"
+#include "model/event_tags.h"
+#include "app/retention.h"
 #include "store/events_read.h"
 #include "store/events_retention.h"
 #include "store/issue_tags.h"

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <cmocka.h>
 #include <malloc.h>
-#include "event.h"
-#include "jsoncheck.h"
+#include "model/event.h"
+#include "model/jsoncheck.h"
 
 /* Counts what cJSON allocates (usable sizes, so allocator rounding in). */
 static size_t allocated;

@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "log.h"
+#include "base/log.h"
 
 static char out[4 * LOG_LINE_MAX];
 static int saved_stderr = -1;

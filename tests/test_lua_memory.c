@@ -11,8 +11,8 @@
 #include <string.h>
 #include <lauxlib.h>
 
-#include "event.h"
-#include "server.h"
+#include "model/event.h"
+#include "app/app.h"
 #include "lua/runtime.h"
 #include "lua_helpers.h"
 

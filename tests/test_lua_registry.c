@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "support.h"
-#include "event.h"
-#include "server.h"
+#include "model/event.h"
+#include "app/app.h"
 #include "lua/registry.h"
 #include "lua/runtime.h"
 #include "store/projects.h"

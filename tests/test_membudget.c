@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include "membudget.h"
+#include "base/membudget.h"
 
 static void test_takes_until_the_limit_and_gives_back(void **state)
 {

@@ -10,8 +10,8 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "event.h"
-#include "normalize.h"
+#include "model/event.h"
+#include "model/normalize.h"
 
 static const int64_t RECEIVED_MS = 1700000000123LL;
 

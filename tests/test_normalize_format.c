@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "normalize_format.h"
+#include "model/normalize_format.h"
 
 /* The text tmpl formats to with params (JSON), or NULL when it is not
  * formatted. Caller frees. */

@@ -14,8 +14,8 @@
 #include <netinet/in.h>
 #include <time.h>
 
-#include "secretbox.h"
-#include "server.h"
+#include "base/secretbox.h"
+#include "app/app.h"
 #include "notify/notifier.h"
 
 #define SECRET "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"

@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "lua/registry.h"
-#include "pipeline.h"
+#include "pipeline/pipeline.h"
 #include "store/scripts.h"
 #include "writer_support.h"
 

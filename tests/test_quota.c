@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include "quota.h"
+#include "ingest/quota.h"
 
 static void test_quota_zero_limit_is_unlimited(void **state)
 {

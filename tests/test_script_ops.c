@@ -18,10 +18,10 @@
 #include <time.h>
 
 #include "support.h"
-#include "event.h"
-#include "script_listener.h"
-#include "script_ops.h"
-#include "server.h"
+#include "model/event.h"
+#include "scripts/script_listener.h"
+#include "scripts/script_ops.h"
+#include "app/app.h"
 #include "lua/registry.h"
 #include "lua/runtime.h"
 #include "store/projects.h"

@@ -13,10 +13,10 @@
 #include <string.h>
 
 #include "support.h"
-#include "event.h"
-#include "normalize.h"
-#include "scrub.h"
-#include "server.h"
+#include "model/event.h"
+#include "model/normalize.h"
+#include "model/scrub.h"
+#include "app/app.h"
 #include "lua/registry.h"
 #include "lua/runtime.h"
 #include "lua/script_scrub.h"

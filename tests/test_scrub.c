@@ -12,7 +12,7 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "scrub.h"
+#include "model/scrub.h"
 
 /* Scrubs json with rules (NULL: default); returns the printed result
  * (caller frees) and the count in *changed. */

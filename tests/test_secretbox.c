@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "secretbox.h"
+#include "base/secretbox.h"
 
 static const char KEY_HEX[] = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 static const char SECRET[] = "{\"webhook_headers\":{\"Authorization\":\"Bearer tok-123\"}}";

@@ -11,7 +11,7 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "topic.h"
+#include "base/topic.h"
 
 static void test_publish_on_full_topic_fails_at_once(void **state)
 {

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "utf8.h"
+#include "base/utf8.h"
 
 #define FFFD "\xEF\xBF\xBD"
 

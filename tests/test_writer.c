@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "writer.h"
+#include "pipeline/writer.h"
 #include "writer_support.h"
 
 static const char EVENT_A[] =

@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "store/events_write.h"
-#include "writer.h"
+#include "pipeline/writer.h"
 #include "writer_support.h"
 
 struct lstate {

@@ -15,15 +15,15 @@
 
 #include "support.h"
 
-#include "ack.h"
-#include "config.h"
-#include "event.h"
-#include "server.h"
+#include "base/ack.h"
+#include "base/config.h"
+#include "model/event.h"
+#include "app/app.h"
 #include "store/db.h"
 #include "store/projects.h"
 #include "store/store.h"
-#include "topic.h"
-#include "worker.h"
+#include "base/topic.h"
+#include "pipeline/worker.h"
 
 struct wfix {
     struct test_backend tb;

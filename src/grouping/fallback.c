@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "event.h"
+#include "model/event.h"
 #include "grouping/hash.h"
 #include "grouping/parameterize.h"
 

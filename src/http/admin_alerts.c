@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "http/admin.h"
-#include "server.h"
+#include "app/app.h"
 #include "store/deliveries.h"
 #include "store/store.h"
 

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "http/admin.h"
-#include "server.h"
+#include "app/app.h"
 #include "notify/alert_data.h"
 #include "notify/dest_config.h"
 #include "notify/test_send.h"

@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "http/admin.h"
-#include "log.h"
-#include "script_ops.h"
-#include "server.h"
+#include "base/log.h"
+#include "scripts/script_ops.h"
+#include "app/app.h"
 
 #define RULES_MAX_BYTES (256 * 1024) /* each text; as lua/periscope/sentry_rules.lua */
 

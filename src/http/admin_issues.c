@@ -12,12 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "event.h"
-#include "event_stored.h"
+#include "model/event.h"
+#include "scripts/event_stored.h"
 #include "http/admin.h"
 #include "http/admin_issues_params.h"
-#include "log.h"
-#include "server.h"
+#include "base/log.h"
+#include "app/app.h"
 #include "store/events_read.h"
 #include "store/issue_tags.h"
 #include "store/issues.h"

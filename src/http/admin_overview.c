@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "http/admin.h"
-#include "server.h"
+#include "app/app.h"
 #include "store/issues.h"
 #include "store/overview.h"
 #include "store/scripts.h"

@@ -19,9 +19,9 @@
 #include "http/admin.h"
 #include "http/http.h"
 #include "http/reply.h"
-#include "log.h"
-#include "metrics.h"
-#include "server.h"
+#include "base/log.h"
+#include "base/metrics.h"
+#include "app/app.h"
 
 /* Every module's route table, NULL-terminated; add one line per module. */
 extern const struct admin_route admin_routes_projects[];

@@ -5,10 +5,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "dryrun.h"
-#include "log.h"
-#include "script_ops.h"
-#include "server.h"
+#include "scripts/dryrun.h"
+#include "base/log.h"
+#include "scripts/script_ops.h"
+#include "app/app.h"
 #include "store/store.h"
 
 cJSON *admin_script_sample(struct server *srv, int64_t project_id)

@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dryrun.h"
-#include "event.h"
-#include "log.h"
-#include "server.h"
+#include "scripts/dryrun.h"
+#include "model/event.h"
+#include "base/log.h"
+#include "app/app.h"
 #include "http/admin_scripts.h"
-#include "scrub.h"
+#include "model/scrub.h"
 #include "lua/registry.h"
 #include "store/events_write.h"
 #include "store/projects.h"

@@ -13,7 +13,7 @@
 #include <microhttpd.h>
 #include <openssl/evp.h>
 
-#include "log.h"
+#include "base/log.h"
 #include "store/projects.h"
 
 #define CURSOR_TEXT_MAX 48 /* "-9223372036854775808:9223372036854775807" fits */

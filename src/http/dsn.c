@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "base/config.h"
 
 char *dsn_build(const struct config *cfg, const char *public_key, int64_t project_id)
 {

@@ -23,19 +23,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "ack.h"
-#include "auth.h"
-#include "config.h"
-#include "decompress.h"
-#include "event.h"
+#include "base/ack.h"
+#include "ingest/auth.h"
+#include "base/config.h"
+#include "ingest/decompress.h"
+#include "model/event.h"
 #include "http/http.h"
 #include "http/ingest_internal.h"
-#include "log.h"
-#include "membudget.h"
-#include "metrics.h"
-#include "quota.h"
-#include "server.h"
-#include "topic.h"
+#include "base/log.h"
+#include "base/membudget.h"
+#include "base/metrics.h"
+#include "ingest/quota.h"
+#include "app/app.h"
+#include "base/topic.h"
 
 #define INGEST_RETRY_AFTER_S 1
 /* Raw bytes of the events waiting for a worker, at most. A queued event

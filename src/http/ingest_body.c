@@ -4,15 +4,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "config.h"
-#include "decompress.h"
-#include "envelope.h"
-#include "event.h"
+#include "base/config.h"
+#include "ingest/decompress.h"
+#include "ingest/envelope.h"
+#include "model/event.h"
 #include "http/ingest_internal.h"
-#include "jsoncheck.h"
-#include "membudget.h"
-#include "metrics.h"
-#include "utf8.h"
+#include "model/jsoncheck.h"
+#include "base/membudget.h"
+#include "base/metrics.h"
+#include "base/utf8.h"
 
 #define INGEST_RETRY_AFTER_S 1
 

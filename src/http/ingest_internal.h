@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <microhttpd.h>
-#include "envelope.h"
+#include "ingest/envelope.h"
 
 struct config;
 struct ingest_event;

@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
-#include "config.h"
-#include "event.h"
+#include "base/config.h"
+#include "model/event.h"
 #include "http/ingest_internal.h"
-#include "metrics.h"
+#include "base/metrics.h"
 
 #define CORS_EXPOSE "X-Sentry-Error, X-Sentry-Rate-Limits, Retry-After"
 #define CORS_ALLOW_HEADERS                                                                   \

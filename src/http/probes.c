@@ -6,11 +6,11 @@
 #include <string.h>
 
 #include "http/reply.h"
-#include "liveness.h"
-#include "metrics.h"
-#include "server.h"
+#include "base/liveness.h"
+#include "base/metrics.h"
+#include "app/app.h"
 #include "store/store.h"
-#include "topic.h"
+#include "base/topic.h"
 
 static bool is_get(const char *method)
 {

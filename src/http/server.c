@@ -25,8 +25,8 @@
 #include "http/probes.h"
 #include "http/reply.h"
 #include "http/web.h"
-#include "log.h"
-#include "server.h"
+#include "base/log.h"
+#include "app/app.h"
 
 #define CONNECTION_LIMIT_MAX 10000
 #define FDS_RESERVED 128        /* for the database, outbound HTTP, files */

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "metrics.h"
+#include "base/metrics.h"
 
 #define WAYS 4 /* slots a bucket */
 #define STRIPES_MAX 64

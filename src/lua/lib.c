@@ -6,7 +6,7 @@
 #include "grouping/glob.h"
 #include "grouping/hash.h"
 #include "grouping/parameterize.h"
-#include "log.h"
+#include "base/log.h"
 #include "lua/json.h"
 #include "lua/vm.h"
 

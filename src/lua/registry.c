@@ -10,11 +10,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "log.h"
-#include "metrics.h"
-#include "scrub.h"
-#include "server.h"
-#include "config.h"
+#include "base/log.h"
+#include "base/metrics.h"
+#include "model/scrub.h"
+#include "app/app.h"
+#include "base/config.h"
 #include "lua/grouping_memo.h"
 #include "lua/registry_internal.h"
 #include "store/scripts.h"

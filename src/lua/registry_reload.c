@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "scrub.h"
+#include "base/log.h"
+#include "model/scrub.h"
 #include "lua/registry_internal.h"
 #include "store/project_scrub.h"
 #include "store/scripts.h"

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
+#include "base/log.h"
 #include "lua/registry_internal.h"
 #include "lua/script.h"
 #include "store/grouping_rules.h"

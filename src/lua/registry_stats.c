@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "log.h"
-#include "metrics.h"
+#include "base/log.h"
+#include "base/metrics.h"
 #include "lua/registry_internal.h"
 
 #define LOG_INTERVAL_MS 1000

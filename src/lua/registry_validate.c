@@ -8,7 +8,7 @@
 #include <string.h>
 #include <lauxlib.h>
 
-#include "log.h"
+#include "base/log.h"
 #include "lua/registry_internal.h"
 #include "lua/script.h"
 #include "lua/script_scrub.h"

@@ -10,10 +10,10 @@
 #include <string.h>
 #include <lauxlib.h>
 
-#include "event.h"
-#include "log.h"
-#include "scrub.h"
-#include "server.h"
+#include "model/event.h"
+#include "base/log.h"
+#include "model/scrub.h"
+#include "app/app.h"
 #include "lua/event_table.h"
 #include "lua/grouping_memo.h"
 #include "lua/registry.h"

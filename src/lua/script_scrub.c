@@ -6,9 +6,9 @@
 #include <string.h>
 #include <lauxlib.h>
 
-#include "event.h"
-#include "normalize.h"
-#include "scrub.h"
+#include "model/event.h"
+#include "model/normalize.h"
+#include "model/scrub.h"
 #include "lua/event_json.h"
 #include "lua/event_table.h"
 

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <lauxlib.h>
 
-#include "config.h"
+#include "base/config.h"
 #include "lua/sandbox.h"
 
 #define DEFAULT_MEMORY_BYTES (16u << 20)

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "config.h"
+#include "base/config.h"
 #include "notify/channel_email.h"
 #include "notify/retry.h"
 #include "notify/sign.h"

@@ -9,10 +9,10 @@
 #include <unistd.h>
 #include <curl/curl.h>
 
-#include "alert.h"
-#include "log.h"
-#include "server.h"
-#include "topic.h"
+#include "model/alert.h"
+#include "base/log.h"
+#include "app/app.h"
+#include "base/topic.h"
 #include "notify/channel.h"
 #include "notify/alert_data.h"
 #include "notify/format.h"

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "metrics.h"
-#include "server.h"
+#include "base/log.h"
+#include "base/metrics.h"
+#include "app/app.h"
 #include "notify/alert_data.h"
 #include "notify/format.h"
 #include "notify/format_hook.h"

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <curl/curl.h>
 
-#include "liveness.h"
+#include "base/liveness.h"
 #include "notify/channel.h"
 #include "store/deliveries.h"
 

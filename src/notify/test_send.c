@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "server.h"
+#include "base/log.h"
+#include "app/app.h"
 #include "notify/alert_data.h"
 #include "notify/channel.h"
 #include "notify/format.h"

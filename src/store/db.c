@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "db_internal.h"
-#include "metrics.h"
-#include "utf8.h"
+#include "base/config.h"
+#include "store/db_internal.h"
+#include "base/metrics.h"
+#include "base/utf8.h"
 
 int db_open(const struct config *cfg, struct db **out, char *err, size_t errlen)
 {

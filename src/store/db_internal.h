@@ -9,7 +9,7 @@
 #define PERISCOPE_DB_INTERNAL_H
 
 #include <stdarg.h>
-#include "db.h"
+#include "store/db.h"
 
 struct db_ops {
     void (*close)(struct db *db);

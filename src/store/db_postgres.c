@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "db_postgres_internal.h"
+#include "base/config.h"
+#include "store/db_postgres_internal.h"
 
 #define PG_CONNECT_TIMEOUT_S "10"
 

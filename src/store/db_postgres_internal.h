@@ -6,7 +6,7 @@
 
 #include <libpq-fe.h>
 
-#include "db_internal.h"
+#include "store/db_internal.h"
 
 #define PG_BYTEA_OID 17
 #define PG_NUMBER_MAX 32 /* room for any int64 or %.17g double */

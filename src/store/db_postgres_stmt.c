@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "db_postgres_internal.h"
+#include "store/db_postgres_internal.h"
 
 /* The highest $n outside quotes and comments: how many values to send. */
 static int count_params(const char *sql)

@@ -14,8 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "db_internal.h"
+#include "base/config.h"
+#include "store/db_internal.h"
 
 #define SQLITE_BUSY_TIMEOUT_MS 5000
 

@@ -17,7 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <jansson.h>
-#include "db.h"
+#include "store/db.h"
 
 struct delivery_claim {
     int64_t id, alert_id, destination_id;

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/crypto.h>
-#include "secretbox.h"
+#include "base/secretbox.h"
 #include "store/store.h"
 
 #define DEST_COLUMNS "id, project_id, type, name, enabled, config, created_at"

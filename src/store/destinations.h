@@ -17,7 +17,7 @@
 
 #include <stdint.h>
 #include <jansson.h>
-#include "db.h"
+#include "store/db.h"
 
 /* config is a JSON object (borrowed, serialized into the row); now is the
  * creation time. */

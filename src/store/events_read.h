@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
-#include "db.h"
+#include "store/db.h"
 
 /* Largest decompressed payload served (the ingest cap per event is 1 MiB;
  * normalization adds little). */

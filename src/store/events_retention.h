@@ -3,7 +3,7 @@
  * keeping the SQLite file from growing without bound. Issue counts
  * (times_seen, issue_tags) are never touched.
  *
- * Called by the retention thread (src/retention.c) on a pooled connection;
+ * Called by the retention thread (src/app/retention.c) on a pooled connection;
  * every delete function runs its own short transaction so that the writer
  * (SQLite: the one write lock) waits at most one small batch. */
 #ifndef PERISCOPE_STORE_EVENTS_RETENTION_H

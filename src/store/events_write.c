@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "event.h"
+#include "model/event.h"
 #include "store/db.h"
 
 static const char SQL_ISSUE_FIND[] =

@@ -8,7 +8,7 @@
 #define PERISCOPE_STORE_GROUPING_RULES_H
 
 #include <stdint.h>
-#include "db.h"
+#include "store/db.h"
 
 /* The project's rules: *fingerprint and *stacktrace malloc'd (caller
  * frees), *updated_ms when the rules were stored. -ENOENT when the project

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "event_tags.h"
-#include "metrics.h"
+#include "model/event_tags.h"
+#include "base/metrics.h"
 #include "store/db.h"
 
 #define UPSERT_CONFLICT                                                                            \

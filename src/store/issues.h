@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
-#include "db.h"
+#include "store/db.h"
 
 #define ISSUES_QUERY_MAX 200 /* bytes of the ?query= substring */
 #define ISSUES_HISTOGRAM_HOURS 24

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "db.h"
-#include "store.h"
+#include "store/db.h"
+#include "store/store.h"
 
 #define MIGRATIONS_MAX 1000
 #define MIGRATION_VERSION_MAX 16

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
-#include "db.h"
+#include "store/db.h"
 
 #define OVERVIEW_PROJECT_HOURS 24
 #define OVERVIEW_ISSUE_DAYS 14

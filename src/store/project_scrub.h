@@ -9,8 +9,8 @@
 
 #include <stdint.h>
 
-#include "db.h"
-#include "scrub.h"
+#include "store/db.h"
+#include "model/scrub.h"
 
 /* The columns PROJECT_SCRUB_COLUMNS names, in that order, for queries that
  * read them with other columns (prefix "p."). */

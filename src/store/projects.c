@@ -3,9 +3,9 @@
 #include <openssl/rand.h>
 #include <string.h>
 
-#include "projects.h"
-#include "scripts_notify.h"
-#include "store.h"
+#include "store/projects.h"
+#include "store/scripts_notify.h"
+#include "store/store.h"
 #include "store/project_scrub.h"
 
 #define KEY_RANDOM_BYTES (PUBLIC_KEY_HEX / 2)

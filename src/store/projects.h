@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 #include <jansson.h>
-#include "db.h"
+#include "store/db.h"
 
 #define PROJECT_NAME_MAX 200
 #define PUBLIC_KEY_HEX 32

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
-#include "db.h"
+#include "store/db.h"
 
 /* Stores source as the project's next version (not activated). -EEXIST
  * when a concurrent writer took the same number: retry. */

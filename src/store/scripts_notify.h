@@ -12,7 +12,7 @@
 #define PERISCOPE_STORE_SCRIPTS_NOTIFY_H
 
 #include <stdint.h>
-#include "db.h"
+#include "store/db.h"
 
 #define SCRIPTS_NOTIFY_CHANNEL "periscope_scripts"
 #define KEYS_NOTIFY_CHANNEL "periscope_keys"

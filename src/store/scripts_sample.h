@@ -4,7 +4,7 @@
 #define PERISCOPE_STORE_SCRIPTS_SAMPLE_H
 
 #include <stdint.h>
-#include "db.h"
+#include "store/db.h"
 
 /* The binary id of the project's most recently stored event. 0, -ENOENT
  * when it has none, or a negative errno. */

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "config.h"
-#include "log.h"
-#include "store.h"
+#include "base/config.h"
+#include "base/log.h"
+#include "store/store.h"
 
 struct store {
     struct db *writer;

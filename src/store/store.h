@@ -11,7 +11,7 @@
 #define PERISCOPE_STORE_H
 
 #include <stddef.h>
-#include "db.h"
+#include "store/db.h"
 
 struct config;
 struct store;

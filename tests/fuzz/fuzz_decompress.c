@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include "decompress.h"
+#include "ingest/decompress.h"
 
 #define FUZZ_MAX_OUT (1 << 20)
 

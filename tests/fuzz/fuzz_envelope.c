@@ -4,8 +4,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "envelope.h"
-#include "jsoncheck.h"
+#include "ingest/envelope.h"
+#include "model/jsoncheck.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

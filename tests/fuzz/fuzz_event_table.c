@@ -10,7 +10,7 @@
 #include <string.h>
 #include <lauxlib.h>
 
-#include "jsoncheck.h"
+#include "model/jsoncheck.h"
 #include "lua/event_table.h"
 #include "lua/grouping_memo.h"
 #include "lua/vm.h"

@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "event.h"
+#include "model/event.h"
 #include "grouping/fallback.h"
-#include "jsoncheck.h"
+#include "model/jsoncheck.h"
 #include "lua/script.h"
-#include "normalize.h"
+#include "model/normalize.h"
 
 static struct script *grouping;
 

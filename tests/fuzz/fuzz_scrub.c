@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsoncheck.h"
-#include "scrub.h"
+#include "model/jsoncheck.h"
+#include "model/scrub.h"
 
 /* Whether s is UTF-8 (overlongs, surrogates and > U+10FFFF refused). */
 static bool utf8_ok(const unsigned char *s)

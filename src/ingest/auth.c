@@ -1,0 +1,119 @@
+/* auth — the public key → project cache (auth.h). */
+#include "ingest/auth.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <openssl/crypto.h>
+
+/* Direct-mapped: a colliding key replaces the slot, costing one more
+ * lookup later. Bounded whatever keys arrive. */
+#define AUTH_CACHE_SLOTS 4096
+
+struct auth_slot {
+    char key[33]; /* "" when empty */
+    bool found;
+    int64_t project_id;
+    int rate_limit;
+    int64_t expires_ms;
+};
+
+struct auth_cache {
+    pthread_mutex_t mu;
+    auth_lookup_fn lookup;
+    void *ctx;
+    int ttl_ms;
+    uint64_t generation; /* bumped by auth_cache_clear; a lookup that began before does
+                          * not store its (maybe stale) answer */
+    struct auth_slot slots[AUTH_CACHE_SLOTS];
+};
+
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct auth_cache *auth_cache_new(auth_lookup_fn lookup, void *ctx, int ttl_ms)
+{
+    struct auth_cache *c = calloc(1, sizeof(*c));
+    if (!c) return NULL;
+    if (pthread_mutex_init(&c->mu, NULL) != 0) {
+        free(c);
+        return NULL;
+    }
+    c->lookup = lookup;
+    c->ctx = ctx;
+    c->ttl_ms = ttl_ms;
+    return c;
+}
+
+void auth_cache_free(struct auth_cache *c)
+{
+    if (!c) return;
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+}
+
+static size_t slot_of(const char *key)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const char *p = key; *p; p++)
+        h = (h ^ (uint8_t)*p) * 16777619u;
+    return h % AUTH_CACHE_SLOTS;
+}
+
+int auth_cache_resolve(struct auth_cache *c, const char *key, int64_t *project_id, int *rate_limit)
+{
+    char k[33];
+    if (!auth_key_well_formed(key))
+        return -ENOENT; /* not a key this server issues: never reaches the DB */
+    for (int i = 0; i < 32; i++)
+        k[i] = (char)tolower((unsigned char)key[i]);
+    k[32] = '\0';
+
+    size_t i = slot_of(k);
+    int64_t now = monotonic_ms();
+    pthread_mutex_lock(&c->mu);
+    struct auth_slot *s = &c->slots[i];
+    if (s->key[0] && s->expires_ms > now && CRYPTO_memcmp(s->key, k, 32) == 0) {
+        bool found = s->found;
+        *project_id = s->project_id;
+        *rate_limit = s->rate_limit;
+        pthread_mutex_unlock(&c->mu);
+        return found ? 0 : -ENOENT;
+    }
+    uint64_t generation = c->generation;
+    pthread_mutex_unlock(&c->mu);
+
+    int64_t pid = 0;
+    int rl = 0;
+    int rc = c->lookup(c->ctx, k, &pid, &rl);
+    if (rc != 0 && rc != -ENOENT) return rc; /* database trouble: do not remember it */
+
+    pthread_mutex_lock(&c->mu);
+    if (c->generation == generation) {
+        memcpy(s->key, k, sizeof(k));
+        s->found = rc == 0;
+        s->project_id = pid;
+        s->rate_limit = rl;
+        s->expires_ms = monotonic_ms() + c->ttl_ms;
+    }
+    pthread_mutex_unlock(&c->mu);
+    *project_id = pid;
+    *rate_limit = rl;
+    return rc;
+}
+
+void auth_cache_clear(struct auth_cache *c)
+{
+    pthread_mutex_lock(&c->mu);
+    c->generation++;
+    for (size_t i = 0; i < AUTH_CACHE_SLOTS; i++)
+        c->slots[i].key[0] = '\0';
+    pthread_mutex_unlock(&c->mu);
+}

@@ -1,0 +1,258 @@
+/* pipeline — worker threads and the writer (see pipeline.h).
+ *
+ * srv->events → WORKERS threads (worker.c) → internal topic "grouped" →
+ * one writer thread (writer.c). The internal topic has the capacity of the
+ * events topic; a worker that finds it full waits a little and retries, so
+ * back-pressure reaches ingest as a full "events" topic (503). */
+#include "pipeline/pipeline.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/ack.h"
+#include "model/event.h"
+#include "base/liveness.h"
+#include "base/log.h"
+#include "lua/deadline.h"
+#include "base/metrics.h"
+#include "pipeline/pipeline_metrics.h"
+#include "app/app.h"
+#include "base/topic.h"
+#include "pipeline/worker.h"
+#include "pipeline/writer.h"
+
+enum {
+    WORKER_TAKE_MAX = 64,
+    GROUPED_FULL_WAIT_US = 200,
+};
+
+struct worker_thread {
+    struct pipeline *p;
+    pthread_t thread;
+    struct liveness_beat beat;
+};
+
+struct pipeline {
+    struct server *srv;
+    struct topic *grouped;
+    struct writer *writer;
+    struct worker_thread *threads;
+    int nthreads;
+    _Atomic size_t in_workers; /* taken from srv->events, not yet handed over */
+    atomic_bool abandon;       /* stopping past its grace: answer 503, process nothing */
+};
+
+/* The writer's upstream: events queued for a worker or inside one. */
+static size_t upstream_pending(void *ctx)
+{
+    struct pipeline *p = ctx;
+    struct topic_stats s;
+    topic_stats(p->srv->events, &s);
+    return s.depth + atomic_load(&p->in_workers);
+}
+
+/* Hands evs to the writer, waiting while its topic is full (idle: the
+ * writer is the one to blame then). */
+static void hand_over(struct topic *grouped, struct ingest_event **evs, size_t n,
+                      struct liveness_beat *beat)
+{
+    while (n > 0) {
+        int rc = topic_publish_many(grouped, (void **)evs, n);
+        if (rc == 0) return;
+        if (rc == -EAGAIN) {
+            /* Publish what fits, then wait for the writer to drain. */
+            struct topic_stats s;
+            topic_stats(grouped, &s);
+            size_t room = s.capacity - s.depth;
+            if (room > 0 && room < n && topic_publish_many(grouped, (void **)evs, room) == 0) {
+                evs += room;
+                n -= room;
+                continue;
+            }
+            liveness_idle(beat);
+            usleep(GROUPED_FULL_WAIT_US);
+            continue;
+        }
+        /* Closed: cannot happen while workers run (closed after they join). */
+        for (size_t i = 0; i < n; i++) {
+            ack_event_done(evs[i]->ack, -ESHUTDOWN);
+            event_free(evs[i]);
+        }
+        return;
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker_thread *t = arg;
+    struct pipeline *p = t->p;
+    struct worker_ctx *w;
+    pthread_setname_np(pthread_self(), "pipeline-work");
+    if (worker_ctx_new(p->srv, &w) != 0) {
+        log_error("pipeline worker not started", "error=%s", "out of memory");
+        return NULL;
+    }
+    struct ingest_event *evs[WORKER_TAKE_MAX];
+    for (;;) {
+        liveness_idle(&t->beat);
+        int n = topic_take(p->srv->events, (void **)evs, WORKER_TAKE_MAX, -1);
+        if (n == -ESHUTDOWN) break;
+        if (n > 0) atomic_fetch_add(&p->in_workers, (size_t)n);
+        size_t keep = 0, filtered = 0, failed = 0;
+        for (int i = 0; i < n; i++) {
+            struct ingest_event *ev = evs[i];
+            liveness_busy(&t->beat);
+            /* Abandoned (or abandoned while this one ran): 503, not stored. */
+            int rc = atomic_load(&p->abandon) ? -ESHUTDOWN : worker_process(w, ev);
+            if (rc == 0 && atomic_load(&p->abandon)) rc = -ESHUTDOWN;
+            if (rc == -ESHUTDOWN) {
+                ack_event_done(ev->ack, rc);
+                event_free(ev);
+                continue;
+            }
+            if (rc == 0 && !ev->filtered) {
+                evs[keep++] = ev;
+                continue;
+            }
+            if (rc != 0) {
+                log_warn("event not processed", "project=%lld error=%d", (long long)ev->project_id,
+                         rc);
+                failed++;
+            } else {
+                filtered++;
+            }
+            ack_event_done(ev->ack, rc == 0 ? 0 : -EIO);
+            event_free(ev);
+        }
+        if (filtered)
+            metrics_add("periscope_pipeline_events_total", "outcome=\"filtered\"",
+                        (double)filtered);
+        if (failed)
+            metrics_add("periscope_pipeline_events_total", "outcome=\"failed\"", (double)failed);
+        hand_over(p->grouped, evs, keep, &t->beat);
+        if (n > 0) atomic_fetch_sub(&p->in_workers, (size_t)n);
+    }
+    worker_ctx_free(w);
+    return NULL;
+}
+
+static int default_workers(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+int pipeline_start(struct server *srv, struct pipeline **out)
+{
+    struct pipeline *p = calloc(1, sizeof(*p));
+    if (!p) return -ENOMEM;
+    p->srv = srv;
+    int want = srv->cfg->workers > 0 ? srv->cfg->workers : default_workers();
+    size_t cap = srv->cfg->queue_capacity > 0 ? (size_t)srv->cfg->queue_capacity : 10000;
+    int rc = -ENOMEM;
+    p->grouped = topic_new("grouped", cap);
+    p->threads = calloc((size_t)want, sizeof(*p->threads));
+    if (!p->grouped || !p->threads) goto fail;
+    if ((rc = writer_start(srv, p->grouped, upstream_pending, p, &p->writer)) != 0) goto fail;
+    for (; p->nthreads < want; p->nthreads++) {
+        struct worker_thread *t = &p->threads[p->nthreads];
+        t->p = p;
+        liveness_register(srv->liveness, &t->beat, "worker");
+        if (pthread_create(&t->thread, NULL, worker_main, t) != 0) {
+            liveness_unregister(srv->liveness, &t->beat);
+            rc = -EAGAIN;
+            goto fail;
+        }
+    }
+    pipeline_metrics_attach(srv->events, p->grouped, srv->alerts);
+    *out = p;
+    return 0;
+fail:
+    /* Threads already running stop when the events topic closes. */
+    if (p->nthreads > 0 || p->writer) {
+        pipeline_stop(p);
+        return rc;
+    }
+    topic_free(p->grouped);
+    free(p->threads);
+    free(p);
+    return rc;
+}
+
+/* Joins the thread by deadline_ms (0: however long it takes). */
+static bool join_by(pthread_t thread, int64_t deadline_ms)
+{
+    if (!deadline_ms) return pthread_join(thread, NULL) == 0;
+    struct timespec until = {(time_t)(deadline_ms / 1000), (long)(deadline_ms % 1000) * 1000000L};
+    return pthread_timedjoin_np(thread, NULL, &until) == 0;
+}
+
+/* Joins the workers not joined yet by deadline_ms; true when all are. */
+static bool join_workers(struct pipeline *p, bool *joined, int64_t deadline_ms)
+{
+    bool all = true;
+    for (int i = 0; i < p->nthreads; i++) {
+        if (!joined[i]) joined[i] = join_by(p->threads[i].thread, deadline_ms);
+        all &= joined[i];
+    }
+    return all;
+}
+
+int64_t pipeline_clock_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts); /* pthread_timedjoin_np's clock */
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int pipeline_stop_by(struct pipeline *p, int64_t grace_ms, int64_t deadline_ms)
+{
+    if (!p) return 0;
+    pipeline_metrics_detach();
+    /* Ingest has stopped: workers drain what is queued, then the writer
+     * drains and commits what they handed over. */
+    topic_close(p->srv->events);
+    bool joined_stack[64],
+        *joined = p->nthreads <= 64 ? joined_stack : calloc((size_t)p->nthreads, 1);
+    if (!joined) return -ENOMEM;
+    for (int i = 0; i < p->nthreads; i++)
+        joined[i] = false;
+    bool all = join_workers(p, joined, grace_ms);
+    if (!all) {
+        /* Past the grace: what is still queued is answered 503, and no Lua
+         * hook may hold a worker any longer. */
+        log_warn("pipeline: drain past its grace, abandoning queued events", NULL);
+        atomic_store(&p->abandon, true);
+        deadline_expire_all();
+        all = join_workers(p, joined, deadline_ms);
+    }
+    if (joined != joined_stack) free(joined);
+    if (!all) {
+        /* A worker stuck outside Lua: leave the pipeline as it is (the
+         * thread may still use it); the caller answers the waiting
+         * requests and exits. */
+        log_error("pipeline: a worker did not stop in time; left behind", NULL);
+        return -ETIMEDOUT;
+    }
+    for (int i = 0; i < p->nthreads; i++)
+        liveness_unregister(p->srv->liveness, &p->threads[i].beat);
+    topic_close(p->grouped);
+    if (writer_stop_by(p->writer, deadline_ms) != 0) {
+        log_error("pipeline: the writer did not stop in time; left behind", NULL);
+        return -ETIMEDOUT;
+    }
+    topic_free(p->grouped);
+    free(p->threads);
+    free(p);
+    return 0;
+}
+
+void pipeline_stop(struct pipeline *p)
+{
+    pipeline_stop_by(p, 0, 0);
+}

@@ -1,0 +1,149 @@
+/* worker — see worker.h. */
+#include "pipeline/worker.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/compress.h"
+#include "model/event.h"
+#include "model/event_tags.h"
+#include "grouping/fallback.h"
+#include "base/log.h"
+#include "lua/runtime.h"
+#include "lua/script_scrub.h"
+#include "base/metrics.h"
+#include "model/normalize.h"
+#include "app/app.h"
+
+enum {
+    PRINT_BUFFER_START_BYTES = 64 * 1024,
+    /* Printing adds no more than escapes a parsed event already held, but
+     * cap the doubling anyway. */
+    PRINT_BUFFER_MAX_BYTES = 256 * 1024 * 1024,
+};
+
+struct worker_ctx {
+    struct server *srv;
+    struct lua_runtime *lua; /* NULL: the C fallback grouping only */
+    char *print_buf;         /* reused for every event's serialized JSON */
+    size_t print_cap;
+};
+
+int worker_ctx_new(struct server *srv, struct worker_ctx **out)
+{
+    struct worker_ctx *w = calloc(1, sizeof(*w));
+    if (!w) return -ENOMEM;
+    w->srv = srv;
+    w->print_cap = PRINT_BUFFER_START_BYTES;
+    w->print_buf = malloc(w->print_cap);
+    int rc = w->print_buf ? 0 : -ENOMEM;
+    if (rc == 0 && srv) rc = lua_runtime_new(srv, &w->lua);
+    if (rc != 0) {
+        worker_ctx_free(w);
+        return rc;
+    }
+    *out = w;
+    return 0;
+}
+
+void worker_ctx_free(struct worker_ctx *w)
+{
+    if (!w) return;
+    lua_runtime_free(w->lua);
+    free(w->print_buf);
+    free(w);
+    compress_thread_cleanup();
+}
+
+/* The project's scrubbing: 1 when the tree changed, 0 when not, negative
+ * when the event cannot be scrubbed. Without a runtime, the default rules. */
+static int worker_scrub(struct worker_ctx *w, struct ingest_event *ev)
+{
+    int rc;
+    if (w->lua) {
+        rc = lua_runtime_scrub(w->lua, ev);
+    } else {
+        struct script_scrub_result res;
+        rc = script_scrub_event(NULL, NULL, ev, &res);
+    }
+    if (rc > 0) {
+        char labels[48];
+        snprintf(labels, sizeof labels, "project=\"%lld\"", (long long)ev->project_id);
+        metrics_add("periscope_events_scrubbed_total", labels, 1);
+    }
+    return rc;
+}
+
+/* The project's filter and the grouping: the Lua runtime, else (no
+ * runtime, or even its default grouping failed) the C fallback, so that no
+ * event is lost for want of a group. */
+static int worker_group(struct worker_ctx *w, struct ingest_event *ev)
+{
+    if (w->lua && lua_runtime_process(w->lua, ev) == 0) return 0;
+    if (w->lua)
+        log_warn("lua grouping failed, C fallback used", "project=%lld", (long long)ev->project_id);
+    if (ev->filtered) return 0;
+    ev->grouping = EVENT_GROUPED_BY_FALLBACK;
+    return grouping_fallback(ev);
+}
+
+/* "Where is my event?": a dropped one says so (stored ones: writer.c). */
+static void log_filtered(const struct ingest_event *ev)
+{
+    if (!log_enabled(LOG_DEBUG)) return;
+    char id[33];
+    event_id_hex(ev->event_id, id);
+    log_debug("event filtered", "project=%lld event_id=%s by=script", (long long)ev->project_id,
+              id);
+}
+
+/* Serializes ev->json into the reused buffer; the length into *len. */
+static int worker_print(struct worker_ctx *w, const cJSON *json, size_t *len)
+{
+    /* cJSON needs a few bytes of slack past the text (its docs: 5). */
+    while (!cJSON_PrintPreallocated((cJSON *)json, w->print_buf, (int)w->print_cap, 0)) {
+        if (w->print_cap >= PRINT_BUFFER_MAX_BYTES) return -E2BIG;
+        char *nb = realloc(w->print_buf, w->print_cap * 2);
+        if (!nb) return -ENOMEM;
+        w->print_buf = nb;
+        w->print_cap *= 2;
+    }
+    *len = strlen(w->print_buf);
+    return 0;
+}
+
+int worker_process(struct worker_ctx *w, struct ingest_event *ev)
+{
+    if (w->srv && ev->queued_bytes) {
+        atomic_fetch_sub(&w->srv->events_queued_bytes, ev->queued_bytes);
+        ev->queued_bytes = 0;
+    }
+    int rc = normalize_event(ev);
+    int scrubbed = rc == 0 ? worker_scrub(w, ev) : 0;
+    if (scrubbed < 0) return scrubbed;
+    if (scrubbed > 0) { /* the bytes received hold what was scrubbed: never store them */
+        free(ev->raw);
+        ev->raw = NULL;
+    }
+    if (rc == 0) rc = worker_group(w, ev);
+    if (rc == 0 && ev->filtered) log_filtered(ev);
+    if (rc != 0 || ev->filtered) return rc;
+    if (ev->raw) {
+        /* The bytes as received: readers normalize them again (event.h). */
+        rc = compress_payload(ev->raw, ev->raw_len, &ev->payload, &ev->payload_len);
+        free(ev->raw);
+        ev->raw = NULL;
+    } else {
+        size_t len;
+        rc = worker_print(w, ev->json, &len);
+        if (rc == 0) rc = compress_payload(w->print_buf, len, &ev->payload, &ev->payload_len);
+    }
+    if (rc == 0) rc = event_tags_extract(ev->json, &ev->tags);
+    if (rc != 0) return rc;
+    cJSON_Delete(ev->json);
+    ev->json = NULL;
+    event_release_budget(ev); /* the tree and the raw bytes are gone */
+    return 0;
+}

@@ -1,0 +1,324 @@
+/* writer_batch — see writer_batch.h. */
+#include "pipeline/writer_batch.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/alert.h"
+#include "model/event.h"
+#include "store/events_write.h"
+#include "store/issue_tags.h"
+
+/* One distinct issue of the batch. */
+struct batch_issue {
+    int64_t project_id;
+    const char *hash; /* borrowed from an event of the batch */
+    int64_t id;       /* 0: no issue row (yet) */
+    enum issue_status status;
+    bool looked_up;
+    bool created; /* inserted by this transaction */
+    bool reopen_checked;
+    int64_t stored; /* events stored on it in this batch */
+    int64_t last_seen_ms;
+};
+
+struct writer_batch {
+    size_t batch_max;
+    struct batch_issue *issues;
+    size_t nissues;
+    uint32_t *slots; /* open addressing: index + 1 into issues, 0 empty */
+    size_t mask;
+    struct alert_msg **alerts;
+    size_t nalerts;
+    /* Per event of the batch: its issue, that issue's id, whether stored. */
+    uint32_t *ev_issue;
+    int64_t *ev_issue_id;
+    bool *ev_inserted;
+    enum writer_event_outcome *ev_outcome;
+    struct issue_tags_batch *tags; /* tag values counted per issue, upserted once */
+};
+
+struct writer_batch *writer_batch_new(size_t batch_max)
+{
+    struct writer_batch *b = calloc(1, sizeof(*b));
+    if (!b) return NULL;
+    size_t slots = 16;
+    while (slots < batch_max * 2)
+        slots <<= 1;
+    b->batch_max = batch_max;
+    b->mask = slots - 1;
+    b->issues = calloc(batch_max, sizeof(*b->issues));
+    b->slots = calloc(slots, sizeof(*b->slots));
+    /* At most one alert per distinct issue per batch. */
+    b->alerts = calloc(batch_max, sizeof(*b->alerts));
+    b->ev_issue = calloc(batch_max, sizeof(*b->ev_issue));
+    b->ev_issue_id = calloc(batch_max, sizeof(*b->ev_issue_id));
+    b->ev_inserted = calloc(batch_max, sizeof(*b->ev_inserted));
+    b->ev_outcome = calloc(batch_max, sizeof(*b->ev_outcome));
+    b->tags = issue_tags_batch_new(batch_max * 8);
+    if (!b->issues || !b->slots || !b->alerts || !b->ev_issue || !b->ev_issue_id ||
+        !b->ev_inserted || !b->ev_outcome || !b->tags) {
+        writer_batch_free(b);
+        return NULL;
+    }
+    return b;
+}
+
+void writer_batch_discard(struct writer_batch *b)
+{
+    for (size_t i = 0; i < b->nalerts; i++)
+        free(b->alerts[i]);
+    b->nalerts = 0;
+}
+
+void writer_batch_take_alerts(struct writer_batch *b)
+{
+    b->nalerts = 0;
+}
+
+void writer_batch_free(struct writer_batch *b)
+{
+    if (!b) return;
+    if (b->alerts) writer_batch_discard(b);
+    free(b->issues);
+    free(b->slots);
+    free(b->alerts);
+    issue_tags_batch_free(b->tags);
+    free(b->ev_issue);
+    free(b->ev_issue_id);
+    free(b->ev_inserted);
+    free(b->ev_outcome);
+    free(b);
+}
+
+static size_t slot_of(int64_t project_id, const char *hash)
+{
+    /* The hash is MD5 hex already: its first 16 digits are well mixed. */
+    uint64_t h = (uint64_t)project_id * 0x9e3779b97f4a7c15ULL;
+    for (int i = 0; i < 16 && hash[i]; i++)
+        h = (h << 4 | h >> 60) ^ (unsigned char)hash[i];
+    return (size_t)(h ^ h >> 29);
+}
+
+static struct batch_issue *issue_for(struct writer_batch *b, const struct ingest_event *ev)
+{
+    for (size_t s = slot_of(ev->project_id, ev->hash) & b->mask;; s = (s + 1) & b->mask) {
+        uint32_t k = b->slots[s];
+        if (k == 0) {
+            struct batch_issue *it = &b->issues[b->nissues];
+            memset(it, 0, sizeof(*it));
+            it->project_id = ev->project_id;
+            it->hash = ev->hash;
+            b->slots[s] = (uint32_t)++b->nissues;
+            return it;
+        }
+        struct batch_issue *it = &b->issues[k - 1];
+        if (it->project_id == ev->project_id && strcmp(it->hash, ev->hash) == 0) return it;
+    }
+}
+
+static int add_alert(struct writer_batch *b, struct db *db, const struct batch_issue *it,
+                     const char *kind, const struct ingest_event *ev, int64_t now_ms)
+{
+    struct alert_msg *m = calloc(1, sizeof(*m));
+    if (!m) return -ENOMEM;
+    int rc =
+        events_write_alert(db, it->project_id, it->id, kind, ev->event_id, now_ms, &m->alert_id);
+    if (rc != 0) {
+        free(m);
+        return rc;
+    }
+    m->project_id = it->project_id;
+    m->issue_id = it->id;
+    snprintf(m->kind, sizeof(m->kind), "%s", kind);
+    b->alerts[b->nalerts++] = m;
+    return 0;
+}
+
+/* Looks up the issues of one chunk and records what it found. */
+static int find_chunk(struct db *db, int64_t project_id, struct batch_issue **chunk, size_t n)
+{
+    const char *hashes[EVENTS_WRITE_FIND_CHUNK];
+    int64_t ids[EVENTS_WRITE_FIND_CHUNK];
+    enum issue_status status[EVENTS_WRITE_FIND_CHUNK];
+    for (size_t k = 0; k < n; k++)
+        hashes[k] = chunk[k]->hash;
+    int rc = events_write_issue_find_chunk(db, project_id, hashes, n, ids, status);
+    for (size_t k = 0; k < n && rc == 0; k++) {
+        chunk[k]->id = ids[k];
+        chunk[k]->status = status[k];
+    }
+    return rc;
+}
+
+/* Looks up the not yet looked-up issues of the project of issue first, from
+ * there on, EVENTS_WRITE_FIND_CHUNK per statement. */
+static int find_project_issues(struct writer_batch *b, struct db *db, size_t first)
+{
+    int64_t project_id = b->issues[first].project_id;
+    struct batch_issue *chunk[EVENTS_WRITE_FIND_CHUNK];
+    size_t n = 0;
+    int rc = 0;
+    for (size_t i = first; i < b->nissues && rc == 0; i++) {
+        struct batch_issue *it = &b->issues[i];
+        if (it->looked_up || it->project_id != project_id) continue;
+        it->looked_up = true;
+        chunk[n++] = it;
+        if (n == EVENTS_WRITE_FIND_CHUNK) {
+            rc = find_chunk(db, project_id, chunk, n);
+            n = 0;
+        }
+    }
+    if (rc == 0 && n > 0) rc = find_chunk(db, project_id, chunk, n);
+    return rc;
+}
+
+/* Phase 1a: every issue of the batch looked up, project by project (one
+ * scan of the issue table per distinct project; batches hold few). */
+static int find_issues(struct writer_batch *b, struct db *db)
+{
+    int rc = 0;
+    for (size_t i = 0; i < b->nissues && rc == 0; i++)
+        if (!b->issues[i].looked_up) rc = find_project_issues(b, db, i);
+    return rc;
+}
+
+/* Phase 1b: makes sure it->id (looked up) names an issue row, creating one
+ * for ev if there is none. */
+static int ensure_issue(struct db *db, struct batch_issue *it, const struct ingest_event *ev)
+{
+    if (it->id != 0) return 0;
+    int rc = events_write_issue_create(db, ev, &it->id);
+    if (rc == 0) {
+        it->created = true;
+        it->status = ISSUE_UNRESOLVED;
+        return 0;
+    }
+    if (rc != -EEXIST) return rc;
+    /* Another node created it between our lookup and insert. */
+    return events_write_issue_find(db, it->project_id, it->hash, &it->id, &it->status);
+}
+
+/* Alerts for the first event stored on an issue in this batch. */
+static int raise_alerts(struct writer_batch *b, struct db *db, struct batch_issue *it,
+                        const struct ingest_event *ev, int64_t now_ms)
+{
+    if (it->created && it->stored == 1) return add_alert(b, db, it, "new", ev, now_ms);
+    if (it->status != ISSUE_RESOLVED || it->reopen_checked) return 0;
+    it->reopen_checked = true;
+    int rc = events_write_issue_reopen(db, it->id);
+    if (rc <= 0) return rc;
+    it->status = ISSUE_UNRESOLVED;
+    return add_alert(b, db, it, "regression", ev, now_ms);
+}
+
+/* Phase 2: insert the events, EVENTS_WRITE_CHUNK at a time, then singly. */
+static int insert_events(struct writer_batch *b, struct db *db, struct ingest_event **evs, size_t n)
+{
+    size_t i = 0;
+    int rc = 0;
+    for (; n - i >= EVENTS_WRITE_CHUNK && rc == 0; i += EVENTS_WRITE_CHUNK)
+        rc = events_write_event_insert_chunk(db, evs + i, b->ev_issue_id + i, b->ev_inserted + i);
+    for (; i < n && rc == 0; i++) {
+        rc = events_write_event_insert(db, evs[i], b->ev_issue_id[i]);
+        b->ev_inserted[i] = rc == 1;
+        rc = rc < 0 ? rc : 0;
+    }
+    return rc;
+}
+
+/* Phase 3, in event order: counts and the alerts of first stored events. */
+static int account_events(struct writer_batch *b, struct db *db, struct ingest_event **evs,
+                          size_t n, int64_t now_ms, struct writer_batch_result *res)
+{
+    for (size_t i = 0; i < n; i++) {
+        b->ev_outcome[i] = WRITER_EVENT_DUPLICATE;
+        if (!b->ev_inserted[i]) {
+            res->duplicates++;
+            continue;
+        }
+        struct batch_issue *it = &b->issues[b->ev_issue[i]];
+        res->stored++;
+        it->stored++;
+        if (evs[i]->timestamp_ms > it->last_seen_ms) it->last_seen_ms = evs[i]->timestamp_ms;
+        issue_tags_batch_add(b->tags, it->id, evs[i]->tags, evs[i]->timestamp_ms);
+        bool resolved = it->status == ISSUE_RESOLVED;
+        int rc = raise_alerts(b, db, it, evs[i], now_ms);
+        if (rc != 0) return rc;
+        b->ev_outcome[i] = it->created && it->stored == 1             ? WRITER_EVENT_NEW_ISSUE
+                           : resolved && it->status != ISSUE_RESOLVED ? WRITER_EVENT_REGRESSION
+                                                                      : WRITER_EVENT_EXISTING;
+    }
+    return 0;
+}
+
+/* Phase 4: one count update per issue; issues created for events that all
+ * turned out duplicates (a resend whose grouping changed) are removed. */
+static int settle_issues(struct writer_batch *b, struct db *db)
+{
+    int64_t ids[EVENTS_WRITE_COUNT_CHUNK], counts[EVENTS_WRITE_COUNT_CHUNK],
+        seen[EVENTS_WRITE_COUNT_CHUNK];
+    size_t pending = 0;
+    int rc = 0;
+    for (size_t i = 0; i < b->nissues && rc == 0; i++) {
+        struct batch_issue *it = &b->issues[i];
+        if (it->stored > 0) {
+            ids[pending] = it->id;
+            counts[pending] = it->stored;
+            seen[pending++] = it->last_seen_ms;
+            if (pending == EVENTS_WRITE_COUNT_CHUNK) {
+                rc = events_write_issue_count_chunk(db, ids, counts, seen);
+                pending = 0;
+            }
+        } else if (it->created) {
+            rc = events_write_issue_delete(db, it->id);
+        }
+    }
+    for (size_t i = 0; i < pending && rc == 0; i++)
+        rc = events_write_issue_count(db, ids[i], counts[i], seen[i]);
+    return rc;
+}
+
+int writer_batch_write(struct writer_batch *b, struct db *db, struct ingest_event **evs, size_t n,
+                       int64_t now_ms, struct writer_batch_result *res)
+{
+    if (n > b->batch_max) return -E2BIG;
+    memset(res, 0, sizeof(*res));
+    memset(b->slots, 0, (b->mask + 1) * sizeof(*b->slots));
+    b->nissues = 0;
+    writer_batch_discard(b);
+    issue_tags_batch_reset(b->tags);
+    /* Phase 1: every event's issue, looked up in chunks, missing ones
+     * created by their first event. */
+    for (size_t i = 0; i < n; i++)
+        b->ev_issue[i] = (uint32_t)(issue_for(b, evs[i]) - b->issues);
+    int rc = find_issues(b, db);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct batch_issue *it = &b->issues[b->ev_issue[i]];
+        rc = ensure_issue(db, it, evs[i]);
+        b->ev_issue_id[i] = it->id;
+    }
+    if (rc == 0) rc = insert_events(b, db, evs, n);
+    if (rc == 0) rc = account_events(b, db, evs, n, now_ms, res);
+    if (rc == 0) rc = settle_issues(b, db);
+    if (rc == 0) rc = issue_tags_batch_flush(b->tags, db);
+    res->alerts = b->alerts;
+    res->nalerts = b->nalerts;
+    return rc;
+}
+
+enum writer_event_outcome writer_batch_event_outcome(const struct writer_batch *b, size_t i,
+                                                     int64_t *issue_id)
+{
+    *issue_id = b->ev_issue_id[i];
+    return b->ev_outcome[i];
+}
+
+const char *writer_event_outcome_name(enum writer_event_outcome o)
+{
+    static const char *const names[] = {"duplicate", "new", "regression", "existing"};
+    return names[o];
+}
