@@ -106,6 +106,17 @@ class WebStaticTest(unittest.TestCase):
     def test_sqlite(self):
         self.check("sqlite")
 
+    def test_every_module_is_preloaded(self):
+        """index.html preloads every module: no import waterfall on a cold load."""
+        with open(os.path.join(ROOT, "web", "index.html")) as f:
+            shell = f.read()
+        js = os.path.join(ROOT, "web", "js")
+        for dirpath, _, files in os.walk(js):
+            for name in files:
+                rel = os.path.relpath(os.path.join(dirpath, name), os.path.join(ROOT, "web"))
+                if rel != "js/app.js":
+                    self.assertIn('<link rel="modulepreload" href="/static/%s">' % rel, shell)
+
     def test_postgres(self):
         if not pg_env():
             self.skipTest("no Postgres test cluster")
@@ -121,6 +132,24 @@ class WebStaticTest(unittest.TestCase):
             self.assertEqual(srv.admin("GET", "/api/admin/projects/1/issues/5/stats").status, 404)
             self.assertEqual(srv.admin("GET", "/api/admin/projects/1/script/versions/1").status, 404)
             self.assertEqual(srv.request("GET", "/api/admin/projects/1/stats").status, 401)
+            key = srv.dsn.split("//")[1].split("@")[0]
+            ev = {"event_id": "a" * 32, "platform": "python", "user": {"id": "7"},
+                  "exception": {"values": [{"type": "KeyError", "value": "'sku'"}]}}
+            r = srv.request("POST", "/api/1/store/", json.dumps(ev).encode(),
+                            {"X-Sentry-Auth": "Sentry sentry_key=%s" % key})
+            self.assertEqual(r.status, 200, r)
+            issue = wait_for(lambda: srv.admin("GET", "/api/admin/projects/1/issues").json()["data"],
+                             what="the issue")[0]
+            s = srv.admin("GET", "/api/admin/projects/1/stats").json()
+            self.assertEqual((s["events_24h"], s["unresolved_issues"], s["histogram_24h"][-1]), (1, 1, 1))
+            r = srv.admin("GET", "/api/admin/projects/1/issues/%d/stats" % issue["id"])
+            self.assertEqual(r.status, 200)
+            s = r.json()
+            self.assertEqual((s["histogram_14d"][-1], sum(s["histogram_14d"]), len(s["histogram_14d"])), (1, 1, 14))
+            self.assertEqual((s["users"], s["first_event_id"]), (1, "a" * 32))
+            other = srv.admin("POST", "/api/admin/projects", {"name": "other"}).json()
+            self.assertEqual(srv.admin("GET", "/api/admin/projects/%d/issues/%d/stats"
+                                       % (other["id"], issue["id"])).status, 404)
             r = srv.admin("PUT", "/api/admin/projects/1/script", body="return {}\n",
                           headers={"Content-Type": "text/plain"})
             self.assertEqual(r.status, 200, r.body)
