@@ -58,7 +58,7 @@ def main():
         sentry_sdk.capture_message("Disk almost full on web-1", level="warning")
     elif kind == "deep":
         try:
-            recurse(197)
+            recurse(199)
         except RecursionError:
             sentry_sdk.capture_exception()
     elif kind == "rule":

@@ -282,7 +282,7 @@ async function main() {
     await page.click('#dry-run');
     await page.waitForSelector('.notice.error, #dry-run-result');
     await page.click('#save-script');
-    await waitText(page, '#save-result', 'Line 3');
+    await waitText(page, '#save-result', 'Line 4');
     assert.equal(await count(page, '.editor .gutter .err'), 1);
     await page.$eval('#script-source', (el, src) => { el.value = src; el.dispatchEvent(new Event('input')); }, RULE);
     await page.select('#dry-run-event', 'paste');

@@ -31,12 +31,13 @@ export function luaEditor({value = '', readOnly = false, label = 'Lua source'} =
   const ta = h('textarea', {class: 'src', spellcheck: 'false', autocapitalize: 'off', autocomplete: 'off', wrap: 'off',
     'aria-label': label, readonly: readOnly || null, id: 'script-source'});
   ta.value = value;
-  let errorLine = 0;
+  let errorLine = 0, painted = -1;
   const paint = () => {
     const text = ta.value;
     code.replaceChildren(...highlight(text.endsWith('\n') ? text + ' ' : text));
     const n = text.split('\n').length;
-    if (gutter.childElementCount !== n || errorLine) {
+    if (gutter.childElementCount !== n || errorLine !== painted) {
+      painted = errorLine;
       gutter.replaceChildren(...Array.from({length: n}, (_, i) => h('div', {class: i + 1 === errorLine ? 'err' : null}, String(i + 1))));
     }
   };

@@ -18,7 +18,7 @@ function statusButtons(issue, onChange) {
 function tagBreakdown(tags) {
   if (!tags || !tags.length) return h('p', {class: 'muted'}, 'No tags.');
   return h('div', {class: 'tag-bars'}, tags.map((t) => h('div', {class: 'tag'},
-    h('h3', {}, t.key, h('span', {class: 'muted'}, ` ${num(t.total)}`)),
+    h('div', {class: 'tagkey'}, t.key, h('span', {class: 'muted'}, ` ${num(t.total)}`)),
     h('ul', {}, t.top_values.map((v) => {
       const pct = t.total ? Math.round((v.count / t.total) * 100) : 0;
       const bar = h('span', {class: 'fill'});
