@@ -137,4 +137,5 @@ export async function issuePage({main, params, query, navigate}) {
     msg, facts, chart,
     h('details', {class: 'card', open: true}, h('summary', {}, 'Tags'), tagBreakdown(issue.tags)),
     tabs, body);
+  performance.mark('periscope:issue-rendered');
 }

@@ -155,5 +155,6 @@ export async function issuesPage({main, params, query, navigate}) {
     h('div', {class: 'scroll'}, table), pager,
     h('p', {class: 'muted small keys'}, 'Keys: j/k move, Enter opens, x selects, / searches.'));
   renderRows();
+  performance.mark('periscope:issues-rendered');
   return () => { clearInterval(timer); document.removeEventListener('keydown', onKey); };
 }

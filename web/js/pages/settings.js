@@ -40,7 +40,7 @@ async function keysSection(id, rerender) {
     }}, 'Create key') : null);
 }
 
-function generalSection(project, rerender) {
+function generalSection(project) {
   const admin = isAdmin();
   const name = h('input', {type: 'text', name: 'name', value: project.name, required: true, maxlength: 200, disabled: !admin});
   const rate = h('input', {type: 'number', name: 'rate_limit_per_minute', min: 0, value: project.rate_limit_per_minute, disabled: !admin});
@@ -51,7 +51,6 @@ function generalSection(project, rerender) {
       await patch(P(project.id), {name: name.value, rate_limit_per_minute: Number(rate.value)});
       forgetProjectName(project.id);
       mount(msg, notice('Saved.'));
-      rerender();
     } catch (e) { mount(msg, notice(e.message, 'error')); }
   }}, h('h2', {}, 'General'), field('Name', name), field('Rate limit (events per minute, 0 = unlimited)', rate),
   msg, admin ? h('button', {type: 'submit', class: 'btn primary'}, 'Save') : null);
@@ -95,7 +94,7 @@ export async function settingsPage({main, params, navigate}) {
   const render = async () => {
     const project = await get(P(id));
     mount(main, h('h1', {}, `${project.name} · Settings`),
-      dsnSection(project), await keysSection(id, render), generalSection(project, render),
+      dsnSection(project), await keysSection(id, render), generalSection(project),
       await membersSection(id), dangerSection(project, navigate),
       canEdit() ? null : h('p', {class: 'muted'}, 'You have read access to this project.'));
   };
