@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "http/web.h"
+#include "http/web_release.h"
 
 static char dir[64];
 
@@ -104,6 +105,35 @@ static void test_matches_ui_paths_only(void **state)
     assert_false(web_matches("/metrics"));
 }
 
+static char *rewrite(const char *path, const char *in)
+{
+    size_t len = strlen(in);
+    unsigned char *body = (unsigned char *)strdup(in);
+    assert_int_equal(web_release_rewrite(&body, &len, path, "abc"), 0);
+    assert_int_equal(strlen((char *)body), len);
+    return (char *)body;
+}
+
+static void test_release_in_module_urls(void **state)
+{
+    (void)state;
+    assert_true(web_release_rewrites("index.html"));
+    assert_true(web_release_rewrites("js/pages/issue.js"));
+    assert_false(web_release_rewrites("app.css"));
+    char *js = rewrite("js/a.js", "import {h} from './dom.js';\nimport x from \"../b.js\";\n"
+                                  "export {y} from './c.js';\nconst xfrom = 1; from('./no.js');\n"
+                                  "import z from '/abs.js'; import q from './q.js?v=old';");
+    assert_string_equal(js, "import {h} from './dom.js?v=abc';\nimport x from \"../b.js?v=abc\";\n"
+                            "export {y} from './c.js?v=abc';\nconst xfrom = 1; from('./no.js');\n"
+                            "import z from '/abs.js'; import q from './q.js?v=old';");
+    free(js);
+    char *html = rewrite("index.html", "<link href=\"/static/app.css\"><a href=\"/x\">"
+                                       "<script src=\"/static/js/app.js\"></script>\"/static/unterminated");
+    assert_string_equal(html, "<link href=\"/static/app.css?v=abc\"><a href=\"/x\">"
+                              "<script src=\"/static/js/app.js?v=abc\"></script>\"/static/unterminated");
+    free(html);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -111,6 +141,7 @@ int main(void)
         cmocka_unit_test(test_refuses_an_oversized_file),
         cmocka_unit_test(test_missing_directory),
         cmocka_unit_test(test_matches_ui_paths_only),
+        cmocka_unit_test(test_release_in_module_urls),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -12,6 +12,7 @@
 
 #include <xxhash.h>
 #include "http/web_gzip.h"
+#include "http/web_release.h"
 
 #define WEB_PATH_MAX 512
 #define WEB_DEPTH_MAX 8
@@ -27,6 +28,7 @@ struct web_file {
 struct web_assets {
     struct web_file *files; /* sorted by path */
     size_t n, cap, total;
+    char release[17]; /* 16 hex: XXH3 of every file as read; ?v=<release> URLs are immutable */
     const struct web_file *shell; /* index.html */
 };
 
@@ -104,14 +106,21 @@ static int add_file(struct web_assets *w, const char *full, const char *rel, con
         free(f.body);
         return -ENOMEM;
     }
-    snprintf(f.etag, sizeof f.etag, "\"%016llx\"", (unsigned long long)XXH3_64bits(f.body, f.len));
-    if (compressible(type) && web_gzip(f.body, f.len, &f.gz, &f.gz_len) == 0 &&
-        f.gz_len >= f.len) {
-        free(f.gz);
-        f.gz = NULL;
-    }
     w->files[w->n++] = f;
     return 0;
+}
+
+/* The ETag and, when smaller, the gzip copy of f's final body. */
+static int finish_file(struct web_file *f)
+{
+    snprintf(f->etag, sizeof f->etag, "\"%016llx\"", (unsigned long long)XXH3_64bits(f->body, f->len));
+    if (!compressible(f->type)) return 0;
+    int rc = web_gzip(f->body, f->len, &f->gz, &f->gz_len);
+    if (rc == 0 && f->gz_len >= f->len) {
+        free(f->gz);
+        f->gz = NULL;
+    }
+    return rc;
 }
 
 /* Adds every served file under dir/rel (rel "" at the top), depth-bounded;
@@ -171,6 +180,26 @@ int web_assets_open(const char *dir, struct web_assets **out, char *err, size_t 
             snprintf(err, errlen, "web directory %s has no index.html", dir);
             rc = -ENOENT;
         }
+    }
+    /* One release id over everything; the shell's and the modules' own
+     * URLs carry it, so a browser keeps them until the files change. */
+    XXH3_state_t *h = rc == 0 ? XXH3_createState() : NULL;
+    if (rc == 0 && !h) rc = -ENOMEM;
+    if (h) {
+        XXH3_64bits_reset(h);
+        for (size_t i = 0; i < w->n; i++) {
+            XXH3_64bits_update(h, w->files[i].path, strlen(w->files[i].path) + 1);
+            XXH3_64bits_update(h, w->files[i].body, w->files[i].len);
+        }
+        snprintf(w->release, sizeof w->release, "%016llx", (unsigned long long)XXH3_64bits_digest(h));
+        XXH3_freeState(h);
+    }
+    for (size_t i = 0; rc == 0 && i < w->n; i++) {
+        struct web_file *f = &w->files[i];
+        if (web_release_rewrites(f->path))
+            rc = web_release_rewrite(&f->body, &f->len, f->path, w->release);
+        if (rc == 0) rc = finish_file(f);
+        if (rc) snprintf(err, errlen, "web file %s: %s", f->path, strerror(-rc));
     }
     if (rc) {
         web_assets_free(w);
@@ -257,7 +286,8 @@ static bool not_modified(struct MHD_Connection *conn, const char *etag)
     return inm && (strstr(inm, etag) || strcmp(inm, "*") == 0);
 }
 
-static enum MHD_Result send_file(struct MHD_Connection *conn, const struct web_file *f)
+static enum MHD_Result send_file(struct MHD_Connection *conn, const struct web_file *f,
+                                 bool immutable)
 {
     bool nm = not_modified(conn, f->etag);
     bool gz = f->gz && accepts_gzip(conn);
@@ -268,9 +298,10 @@ static enum MHD_Result send_file(struct MHD_Connection *conn, const struct web_f
     if (!r) return MHD_NO;
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, f->type);
     MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, f->etag);
-    /* No hashed file names: the browser keeps a copy and asks with
-     * If-None-Match each time, a 304 when nothing changed. */
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    /* With this server's ?v=<release>, kept for a year (the URL changes
+     * with the files); otherwise revalidated each time (304 when same). */
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
+                            immutable ? "public, max-age=31536000, immutable" : "no-cache");
     MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
     if (gz && !nm) MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
     security_headers(r);
@@ -290,7 +321,8 @@ enum MHD_Result web_answer(const struct web_assets *w, struct MHD_Connection *co
         const struct web_file *f = find(w, url + 8);
         if (!f || f == w->shell)
             return answer_plain(conn, MHD_HTTP_NOT_FOUND, "no such file\n", NULL);
-        return send_file(conn, f);
+        const char *v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "v");
+        return send_file(conn, f, v && strcmp(v, w->release) == 0);
     }
-    return send_file(conn, w->shell);
+    return send_file(conn, w->shell, false);
 }

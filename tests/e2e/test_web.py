@@ -13,6 +13,7 @@ their headers on both backends.
 import gzip
 import json
 import os
+import re
 import secrets
 import shutil
 import sqlite3
@@ -76,19 +77,28 @@ class WebStaticTest(unittest.TestCase):
                 r = srv.request("GET", path)
                 self.assertEqual(r.status, 200, path)
                 self.assertTrue(r.headers["Content-Type"].startswith("text/html"))
-                self.assertIn(b'<script type="module" src="/static/js/app.js">', r.body)
+                self.assertRegex(r.body, rb'<script type="module" src="/static/js/app.js\?v=[0-9a-f]{16}">')
                 csp = r.headers["Content-Security-Policy"]
                 self.assertIn("script-src 'self'", csp)
                 self.assertIn("frame-ancestors 'none'", csp)
                 self.assertNotIn("unsafe-inline", csp)
                 self.assertEqual(r.headers["X-Content-Type-Options"], "nosniff")
                 self.assertEqual(r.headers["Referrer-Policy"], "same-origin")
+            release = re.search(rb'app.js\?v=([0-9a-f]{16})', srv.request("GET", "/").body).group(1).decode()
             r = srv.request("GET", "/static/js/app.js", headers={"Accept-Encoding": "gzip"})
             self.assertEqual(r.status, 200)
             self.assertTrue(r.headers["Content-Type"].startswith("text/javascript"))
             self.assertEqual(r.headers.get("Content-Encoding"), "gzip")
             with open(os.path.join(ROOT, "web", "js", "app.js"), "rb") as f:
-                self.assertEqual(gzip.decompress(r.body), f.read())
+                source = f.read()
+            # Its relative imports carry the release: one URL per module.
+            body = gzip.decompress(r.body)
+            self.assertIn(b"from './dom.js?v=%s'" % release.encode(), body)
+            self.assertEqual(body.replace(b"?v=" + release.encode(), b""), source)
+            r = srv.request("GET", "/static/js/app.js?v=" + release)
+            self.assertEqual(r.headers["Cache-Control"], "public, max-age=31536000, immutable")
+            r = srv.request("GET", "/static/js/app.js?v=0000000000000000")
+            self.assertEqual(r.headers["Cache-Control"], "no-cache")
             etag = r.headers["ETag"]
             r = srv.request("GET", "/static/js/app.js", headers={"If-None-Match": etag})
             self.assertEqual((r.status, r.body), (304, b""))

@@ -90,10 +90,11 @@ export async function route() {
   if (!found.opts.public && !session.user) return signInFirst();
   const projectId = path.startsWith('/projects/') ? found.params[0] : null;
   const section = projectId ? (path.split('/')[3] || 'issues') : null;
-  await header(projectId, section);
+  const drawn = header(projectId, section); // in parallel with the page's own requests
   mount(main, h('p', {class: 'muted'}, 'Loading…'));
   try {
     cleanup = (await found.page({main, params: found.params, query, navigate})) || null;
+    await drawn;
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return;
     mount(main, h('h1', {}, e instanceof ApiError && e.status === 404 ? 'Not found' : 'Something went wrong'),
