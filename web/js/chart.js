@@ -17,7 +17,7 @@ export function sparkline(values, label, width = 120, height = 24) {
 
 // labels: one per value (shown under every nth bar).
 export function barChart(values, labels, title) {
-  const width = 600, height = 140, left = 36, bottom = 20;
+  const width = 1000, height = 150, left = 36, bottom = 20;
   const max = Math.max(1, ...values);
   const w = (width - left) / Math.max(1, values.length);
   const plot = height - bottom;
