@@ -127,10 +127,12 @@ static void test_release_in_module_urls(void **state)
                             "export {y} from './c.js?v=abc';\nconst xfrom = 1; from('./no.js');\n"
                             "import z from '/abs.js'; import q from './q.js?v=old';");
     free(js);
-    char *html = rewrite("index.html", "<link href=\"/static/app.css\"><a href=\"/x\">"
-                                       "<script src=\"/static/js/app.js\"></script>\"/static/unterminated");
-    assert_string_equal(html, "<link href=\"/static/app.css?v=abc\"><a href=\"/x\">"
-                              "<script src=\"/static/js/app.js?v=abc\"></script>\"/static/unterminated");
+    char *html =
+        rewrite("index.html", "<link href=\"/static/app.css\"><a href=\"/x\">"
+                              "<script src=\"/static/js/app.js\"></script>\"/static/unterminated");
+    assert_string_equal(html,
+                        "<link href=\"/static/app.css?v=abc\"><a href=\"/x\">"
+                        "<script src=\"/static/js/app.js?v=abc\"></script>\"/static/unterminated");
     free(html);
 }
 

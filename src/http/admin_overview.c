@@ -1,7 +1,7 @@
 /* admin_overview — what the web interface reads beside the core API:
- *   GET /api/admin/projects/{p}/stats                 {events_24h, unresolved_issues, histogram_24h}
- *   GET /api/admin/projects/{p}/issues/{i}/stats      {histogram_14d, users, first_event_id}
- *   GET /api/admin/projects/{p}/script/versions/{v}   {project_id, version, source}
+ *   GET /api/admin/projects/{p}/stats                 {events_24h, unresolved_issues,
+ * histogram_24h} GET /api/admin/projects/{p}/issues/{i}/stats      {histogram_14d, users,
+ * first_event_id} GET /api/admin/projects/{p}/script/versions/{v}   {project_id, version, source}
  * (store/overview.h, store/scripts.h). */
 #include <errno.h>
 #include <stdlib.h>
@@ -51,7 +51,8 @@ static void issue_stats(const struct admin_req *req, struct admin_resp *resp)
     json_decref(issue);
     if (rc == 0) rc = overview_issue(db, iid, now_ms(), &o);
     store_release(req->srv->store, db);
-    if (rc == -ENOENT) return admin_error(resp, 404, "issue_not_found", "no such issue in this project");
+    if (rc == -ENOENT)
+        return admin_error(resp, 404, "issue_not_found", "no such issue in this project");
     if (rc) return admin_db_error(resp, "overview_issue", rc);
     admin_json(resp, 200,
                json_pack("{s:I, s:o, s:I, s:o}", "issue_id", (json_int_t)iid, "histogram_14d",

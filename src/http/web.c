@@ -113,7 +113,8 @@ static int add_file(struct web_assets *w, const char *full, const char *rel, con
 /* The ETag and, when smaller, the gzip copy of f's final body. */
 static int finish_file(struct web_file *f)
 {
-    snprintf(f->etag, sizeof f->etag, "\"%016llx\"", (unsigned long long)XXH3_64bits(f->body, f->len));
+    snprintf(f->etag, sizeof f->etag, "\"%016llx\"",
+             (unsigned long long)XXH3_64bits(f->body, f->len));
     if (!compressible(f->type)) return 0;
     int rc = web_gzip(f->body, f->len, &f->gz, &f->gz_len);
     if (rc == 0 && f->gz_len >= f->len) {
@@ -191,7 +192,8 @@ int web_assets_open(const char *dir, struct web_assets **out, char *err, size_t 
             XXH3_64bits_update(h, w->files[i].path, strlen(w->files[i].path) + 1);
             XXH3_64bits_update(h, w->files[i].body, w->files[i].len);
         }
-        snprintf(w->release, sizeof w->release, "%016llx", (unsigned long long)XXH3_64bits_digest(h));
+        snprintf(w->release, sizeof w->release, "%016llx",
+                 (unsigned long long)XXH3_64bits_digest(h));
         XXH3_freeState(h);
     }
     for (size_t i = 0; rc == 0 && i < w->n; i++) {
@@ -242,8 +244,8 @@ static void security_headers(struct MHD_Response *r)
     MHD_add_response_header(r, "Cross-Origin-Opener-Policy", "same-origin");
 }
 
-static enum MHD_Result answer_plain(struct MHD_Connection *conn, unsigned status,
-                                    const char *text, const char *allow)
+static enum MHD_Result answer_plain(struct MHD_Connection *conn, unsigned status, const char *text,
+                                    const char *allow)
 {
     struct MHD_Response *r =
         MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
@@ -310,13 +312,13 @@ static enum MHD_Result send_file(struct MHD_Connection *conn, const struct web_f
     return rc;
 }
 
-enum MHD_Result web_answer(const struct web_assets *w, struct MHD_Connection *conn,
-                           const char *url, const char *method)
+enum MHD_Result web_answer(const struct web_assets *w, struct MHD_Connection *conn, const char *url,
+                           const char *method)
 {
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-        return answer_plain(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n",
-                            "GET, HEAD");
-    if (!w) return answer_plain(conn, MHD_HTTP_NOT_FOUND, "the web interface is not installed\n", NULL);
+        return answer_plain(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n", "GET, HEAD");
+    if (!w)
+        return answer_plain(conn, MHD_HTTP_NOT_FOUND, "the web interface is not installed\n", NULL);
     if (strncmp(url, "/static/", 8) == 0) {
         const struct web_file *f = find(w, url + 8);
         if (!f || f == w->shell)

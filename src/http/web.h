@@ -24,8 +24,8 @@ struct web_assets;
 #define WEB_TOTAL_MAX_BYTES (32u << 20) /* all of them */
 #define WEB_FILES_MAX 2000
 #define WEB_CSP                                                                                    \
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "             \
-    "connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; "                 \
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "              \
+    "connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; "                  \
     "form-action 'self'; frame-ancestors 'none'"
 
 /* Loads dir (which must hold index.html). *out: caller frees with
@@ -41,7 +41,7 @@ bool web_matches(const char *url);
 /* Answers GET/HEAD of url (405 otherwise; 404 for a /static/ file that is
  * not there; 304 when If-None-Match names the current ETag). w NULL (no
  * web directory) answers 404 for everything. */
-enum MHD_Result web_answer(const struct web_assets *w, struct MHD_Connection *conn,
-                           const char *url, const char *method);
+enum MHD_Result web_answer(const struct web_assets *w, struct MHD_Connection *conn, const char *url,
+                           const char *method);
 
 #endif

@@ -24,8 +24,8 @@ struct project_overview {
 };
 
 struct issue_overview {
-    json_t *histogram_14d; /* owned: OVERVIEW_ISSUE_DAYS daily counts */
-    int64_t users;         /* distinct values of the issue's "user" tag */
+    json_t *histogram_14d;   /* owned: OVERVIEW_ISSUE_DAYS daily counts */
+    int64_t users;           /* distinct values of the issue's "user" tag */
     char first_event_id[33]; /* hex of its oldest stored event; "" when none is left */
 };
 
