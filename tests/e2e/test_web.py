@@ -38,7 +38,7 @@ BIG_ISSUES = 100_000
 # Asserted with room for a machine that is running other builds and tests
 # (2 cores, load average above 10 while the suite runs in parallel).
 TIMING_GOAL_MS = 300
-TIMING_BOUND_MS = int(os.environ.get("PERISCOPE_WEB_TIMING_BOUND_MS", "2000"))
+TIMING_BOUND_MS = int(os.environ.get("PERISCOPE_WEB_TIMING_BOUND_MS", "5000"))
 
 
 def wait_for(fn, timeout=20, what="condition"):
