@@ -107,6 +107,44 @@ static int create_private(const char *path)
     return rc;
 }
 
+/* An existing database file must look like one before SQLite touches it:
+ * SQLite would silently turn an empty file into a new database (a new
+ * `default` project and key: every SDK then gets 401). A file that does not
+ * exist yet is fine (created later); 0 or negative with the reason in err. */
+static int refuse_unusable_file(const char *path, char *err, size_t errlen)
+{
+    static const char magic[16] = "SQLite format 3";
+    if (path[0] == ':' || strncmp(path, "file:", 5) == 0) return 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 && errno == ENOENT) return 0;
+    if (fd < 0) {
+        snprintf(err, errlen, "%s cannot be read (%s): refusing to start", path, strerror(errno));
+        return -EIO;
+    }
+    char head[sizeof magic];
+    struct stat sb;
+    ssize_t n = fstat(fd, &sb) == 0 ? read(fd, head, sizeof head) : -1;
+    int e = errno;
+    close(fd);
+    if (n < 0) {
+        snprintf(err, errlen, "%s cannot be read (%s): refusing to start", path, strerror(e));
+        return -EIO;
+    }
+    if (sb.st_size == 0) {
+        snprintf(err, errlen,
+                 "%s is empty (0 bytes): refusing to start; restore it from a backup, "
+                 "or remove it to start a new database",
+                 path);
+        return -EIO;
+    }
+    if ((size_t)n < sizeof magic || memcmp(head, magic, sizeof magic) != 0) {
+        snprintf(err, errlen, "%s is not an SQLite database (bad header): refusing to start",
+                 path);
+        return -EIO;
+    }
+    return 0;
+}
+
 int db_sqlite_open(const struct config *cfg, struct db **out, char *err, size_t errlen)
 {
     char path[PATH_MAX];
@@ -119,6 +157,7 @@ int db_sqlite_open(const struct config *cfg, struct db **out, char *err, size_t 
         }
         p = path;
     }
+    if (refuse_unusable_file(p, err, errlen) < 0) return -EIO;
     int created = create_private(p);
     if (created < 0) {
         snprintf(err, errlen, "sqlite open %s: %s", p, strerror(-created));

@@ -9,6 +9,7 @@
 
 #include "base/config.h"
 #include "base/log.h"
+#include "store/check.h"
 #include "store/store.h"
 
 struct store {
@@ -50,6 +51,9 @@ int store_open(const struct config *cfg, struct store **out, char *err, size_t e
     pthread_cond_init(&st->returned, NULL);
     int rc = db_open(cfg, &st->writer, err, errlen);
     if (rc < 0) goto fail;
+    /* A damaged file is refused before anything writes to it. */
+    if (db_kind(st->writer) == DB_SQLITE && (rc = store_check(st->writer, false, err, errlen)) < 0)
+        goto fail;
     /* Migrate before the pool opens: every pooled connection then sees the
      * final schema. */
     rc = db_migrate(st->writer, store_migrations_dir(cfg), err, errlen);
@@ -60,6 +64,16 @@ int store_open(const struct config *cfg, struct store **out, char *err, size_t e
     return 0;
 fail:
     store_close(st);
+    return rc;
+}
+
+int store_check_database(const struct config *cfg, char *msg, size_t msglen)
+{
+    struct db *db;
+    int rc = db_open(cfg, &db, msg, msglen);
+    if (rc < 0) return rc;
+    rc = store_check(db, true, msg, msglen);
+    db_close(db);
     return rc;
 }
 

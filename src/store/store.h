@@ -24,6 +24,10 @@ struct store;
 int store_open(const struct config *cfg, struct store **out, char *err, size_t errlen);
 void store_close(struct store *st);
 
+/* `periscope check`: one connection, the full check of check.h, no
+ * migration. 0 when whole, else negative with the first problem in msg. */
+int store_check_database(const struct config *cfg, char *msg, size_t msglen);
+
 /* The writer thread's connection (borrowed for the store's lifetime). */
 struct db *store_writer(struct store *st);
 
