@@ -93,7 +93,22 @@ int auth_cache_resolve(struct auth_cache *c, const char *key, int64_t *project_i
     int64_t pid = 0;
     int rl = 0;
     int rc = c->lookup(c->ctx, k, &pid, &rl);
-    if (rc != 0 && rc != -ENOENT) return rc; /* database trouble: do not remember it */
+    if (rc != 0 && rc != -ENOENT) {
+        /* Database trouble: a key that was valid at its last check stays
+         * valid for another TTL (events keep coming in through the spool; a
+         * revocation takes effect once the database answers again); an
+         * unknown one is not remembered. */
+        pthread_mutex_lock(&c->mu);
+        bool stale = c->generation == generation && s->key[0] && s->found &&
+                     CRYPTO_memcmp(s->key, k, 32) == 0;
+        if (stale) {
+            s->expires_ms = monotonic_ms() + c->ttl_ms;
+            *project_id = s->project_id;
+            *rate_limit = s->rate_limit;
+        }
+        pthread_mutex_unlock(&c->mu);
+        return stale ? 0 : rc;
+    }
 
     pthread_mutex_lock(&c->mu);
     if (c->generation == generation) {

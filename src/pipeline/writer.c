@@ -30,6 +30,9 @@ enum {
      * doubling up to RETRY_MAX_MS. */
     RETRY_BACKOFF_MS = 50,
     RETRY_MAX_MS = 2000,
+    /* An idle writer asks the database this often whether it answers, so
+     * /readyz knows of an outage before the next event does. */
+    IDLE_PING_MS = 1000,
     /* Longest wait for in-flight events before a part-full commit. */
     WRITER_LINGER_MS = 1,
 };
@@ -344,6 +347,18 @@ static size_t linger(struct writer *w, size_t n)
     return n;
 }
 
+static void idle_ping(struct writer *w)
+{
+    int rc = events_write_ping(w->db);
+    if (rc == 0 && w->backoff_ms) {
+        note_ok(w);
+    } else if (rc == 0) {
+        health_write_ok(health_of(w), atomic_load(&health_of(w)->last_write_ok_ms));
+    } else {
+        note_failure(w, rc);
+    }
+}
+
 static void *writer_main(void *arg)
 {
     struct writer *w = arg;
@@ -354,9 +369,10 @@ static void *writer_main(void *arg)
         bool spooled = w->spool && spool_events(w->spool) > 0;
         int64_t wait = spooled ? w->next_retry_ms - mono_ms() : -1;
         int n = topic_take(w->in, (void **)w->evs, w->batch_max,
-                           !spooled ? -1 : wait > 0 ? (int)wait : 0);
+                           !spooled ? IDLE_PING_MS : wait > 0 ? (int)wait : 0);
         if (n == -ESHUTDOWN) break;
         liveness_busy(&w->beat);
+        if (n == 0 && !spooled) idle_ping(w);
         if (n > 0) writer_commit_batch(w, w->evs, linger(w, (size_t)n));
         if (w->spool && spool_events(w->spool) > 0 && mono_ms() >= w->next_retry_ms)
             replay_one(w);

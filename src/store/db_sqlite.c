@@ -427,7 +427,13 @@ static int64_t sqlite_changes(struct db_stmt *st)
     return sst(st)->changes;
 }
 
+static void sqlite_set_timeout(struct db *db, int ms)
+{
+    sqlite3_busy_timeout(handle(db), ms > 0 ? ms : SQLITE_BUSY_TIMEOUT_MS);
+}
+
 static const struct db_ops sqlite_ops = {
+    .set_timeout = sqlite_set_timeout,
     .close = sqlite_close,
     .exec = sqlite_exec,
     .begin = sqlite_begin,

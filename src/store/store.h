@@ -36,6 +36,10 @@ struct db *store_writer(struct store *st);
  * statements. */
 struct db *store_acquire(struct store *st);
 void store_release(struct store *st, struct db *db);
+/* The same, waiting at most wait_ms for a connection: NULL when none came
+ * back in time (every statement being bounded, a long wait means the
+ * database is slow or away). */
+struct db *store_acquire_timed(struct store *st, int wait_ms);
 
 /* Migrations directory for cfg's backend: cfg->migrations_dir/<kind>
  * (sqlite or postgres). Borrowed thread-local buffer. */
