@@ -55,8 +55,8 @@ static void record(struct notifier *nf, const struct delivery_claim *claims, int
                                                           r->retry_after_ms);
         int rc = deliveries_record(db, c, 1, &o);
         if (rc < 0)
-            log_error("notifier: cannot record an attempt", "delivery=%lld error=%d",
-                      (long long)c->id, rc);
+            log_error("notifier: cannot record an attempt", "delivery=%lld error=%s",
+                      (long long)c->id, strerror(-rc));
         log_write(this_oc == RETRY_SENT ? LOG_INFO : LOG_WARN, "notification attempt",
                   "delivery=%lld alert=%lld destination=%lld type=%s attempt=%d status=%ld "
                   "outcome=%s duration_ms=%lld retry_in_ms=%lld digest=%d error=%s",
@@ -245,7 +245,7 @@ void job_claim_and_start(struct notifier *nf)
     if (cap <= 0) return;
     struct db *db = store_acquire(nf->srv->store);
     int rc = deliveries_claim(db, notify_now_ms(), nf->lease_ms, cap, claims, &n);
-    if (rc < 0) log_error("notifier: cannot claim deliveries", "error=%d", rc);
+    if (rc < 0) log_error("notifier: cannot claim deliveries", "error=%s", strerror(-rc));
     for (int i = 0; i < n; i++) {
         if (used[i]) continue;
         int k = 0;
