@@ -237,6 +237,14 @@ done:
     json_decref(dest);
 }
 
+static int in_flight_to(const struct notifier *nf, int64_t destination_id)
+{
+    int n = 0;
+    for (const struct job *j = nf->jobs; j; j = j->next)
+        n += j->destination_id == destination_id;
+    return n;
+}
+
 void job_claim_and_start(struct notifier *nf)
 {
     struct delivery_claim claims[NOTIFY_MAX_IN_FLIGHT], group[NOTIFY_MAX_IN_FLIGHT];
@@ -248,6 +256,12 @@ void job_claim_and_start(struct notifier *nf)
     if (rc < 0) log_error("notifier: cannot claim deliveries", "error=%s", strerror(-rc));
     for (int i = 0; i < n; i++) {
         if (used[i]) continue;
+        if (in_flight_to(nf, claims[i].destination_id) >= NOTIFY_MAX_IN_FLIGHT_PER_DESTINATION) {
+            /* Given back for the next poll: the others go out now. */
+            used[i] = true;
+            release_claims(db, &claims[i], 1, notify_now_ms() + nf->poll_ms, false);
+            continue;
+        }
         int k = 0;
         group[k++] = claims[i];
         used[i] = true;

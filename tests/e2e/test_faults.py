@@ -312,6 +312,75 @@ class SqliteFaults(unittest.TestCase):
         self.locked_from_outside("commit")
 
 
+class HangingReceiver(unittest.TestCase):
+    """A destination whose receiver never answers holds at most
+    NOTIFY_MAX_IN_FLIGHT_PER_DESTINATION (4) slots: a healthy destination of
+    the same project gets every alert long before the hanging requests time
+    out, even with more alerts than the 64 slots there are."""
+
+    ISSUES = 70
+    HANG_S = 8
+
+    def test_hanging_receiver_does_not_delay_a_healthy_one(self):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        got = collections.Counter()
+        lock = threading.Lock()
+        release = threading.Event()
+        self.addCleanup(release.set)
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with lock:
+                    got[self.path] += 1
+                if self.path == "/hang":
+                    release.wait(HangingReceiver.HANG_S + 2)
+                self.send_response(204)
+                self.end_headers()
+
+        httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        httpd.daemon_threads = True
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        self.addCleanup(httpd.server_close)
+        self.addCleanup(httpd.shutdown)
+        srv = Server(env={"NOTIFY_POLL_MS": "200", "NOTIFY_TIMEOUT_MS": str(self.HANG_S * 1000),
+                          "NOTIFY_CONNECT_TIMEOUT_MS": "1000",
+                          "DESTINATION_RATE_PER_MINUTE": "100000"})
+        self.addCleanup(srv.cleanup)
+        srv.start()
+        p = srv.admin("POST", "/api/admin/projects", {"name": "notify"}).json()
+        for name in ("hang", "ok"):
+            r = srv.admin("POST", "/api/admin/projects/%d/alert_notification_destinations" % p["id"],
+                          {"type": "generic_webhook", "name": name,
+                           "webhook_url": "http://127.0.0.1:%d/%s" % (httpd.server_address[1], name)})
+            self.assertEqual(r.status, 201, r)
+        headers = {"Content-Type": "application/json",
+                   "X-Sentry-Auth": "Sentry sentry_key=%s, sentry_version=7" % p["public_key"]}
+        t0 = time.monotonic()
+        for i in range(self.ISSUES):
+            body = {"event_id": uuid.uuid4().hex, "level": "error",
+                    "exception": {"values": [{"type": "HangError%d" % i, "value": "x"}]}}
+            r = srv.request("POST", "/api/%d/store/" % p["id"], body=body, headers=headers)
+            self.assertEqual(r.status, 200, r)
+        while time.monotonic() - t0 < self.HANG_S * 3:
+            with lock:
+                if got["/ok"] >= self.ISSUES:
+                    break
+            time.sleep(0.1)
+        took = time.monotonic() - t0
+        with lock:
+            ok, hung = got["/ok"], got["/hang"]
+        print("\nFAULT | hanging receiver beside a healthy one | %d alerts | healthy got %d in "
+              "%.1f s | %d requests reached the hanging one (cap 4) |"
+              % (self.ISSUES, ok, took, hung), flush=True)
+        self.assertEqual(ok, self.ISSUES)
+        self.assertLess(took, self.HANG_S - 1, "the healthy destination waited for the hanging one")
+        self.assertLessEqual(hung, 4, "more than 4 requests in flight to one destination")
+
+
 class DamagedFiles(unittest.TestCase):
     """An existing file that is not a whole database is refused with one
     line and exit 1, and left as it was."""
