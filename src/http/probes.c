@@ -49,12 +49,16 @@ static enum MHD_Result readyz(struct server *srv, struct MHD_Connection *conn)
                                            state));
     }
     const char *stalled = liveness_stalled_stage(srv->liveness);
-    if (stalled)
-        return unavailable(conn, json_pack("{s:s, s:s, s:s, s:o}", "status", "unavailable",
-                                           "reason", "stalled", "stage", stalled, "writer", state));
-    if (capacity && queued >= capacity)
-        return unavailable(conn, json_pack("{s:s, s:s, s:o}", "status", "unavailable", "reason",
-                                           "events_queue_full", "writer", state));
+    if (stalled) {
+        json_decref(state);
+        return unavailable(conn, json_pack("{s:s, s:s, s:s}", "status", "unavailable", "reason",
+                                           "stalled", "stage", stalled));
+    }
+    if (capacity && queued >= capacity) {
+        json_decref(state);
+        return unavailable(conn, json_pack("{s:s, s:s}", "status", "unavailable", "reason",
+                                           "events_queue_full"));
+    }
     return reply_json(conn, MHD_HTTP_OK, json_pack("{s:s, s:o}", "status", "ok", "writer", state),
                       NULL);
 }

@@ -107,38 +107,31 @@ static int create_private(const char *path)
     return rc;
 }
 
-/* An existing database file must look like one before SQLite touches it:
- * SQLite would silently turn an empty file into a new database (a new
- * `default` project and key: every SDK then gets 401). A file that does not
- * exist yet is fine (created later); 0 or negative with the reason in err. */
+/* An existing database file must not be empty: SQLite would silently turn
+ * it into a new database (a new `default` project and key: every SDK then
+ * gets 401). A file that does not exist yet is fine (created later); one
+ * that is not a database fails SQLite's own open ("file is not a
+ * database"), a damaged one quick_check (check.h). Never opens the file
+ * itself: closing any descriptor of a file drops every POSIX lock this
+ * process holds on it, SQLite's included. 0 or negative with the reason. */
 static int refuse_unusable_file(const char *path, char *err, size_t errlen)
 {
-    static const char magic[16] = "SQLite format 3";
+    struct stat sb;
     if (path[0] == ':' || strncmp(path, "file:", 5) == 0) return 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0 && errno == ENOENT) return 0;
-    if (fd < 0) {
+    if (stat(path, &sb) != 0) {
+        if (errno == ENOENT) return 0;
         snprintf(err, errlen, "%s cannot be read (%s): refusing to start", path, strerror(errno));
         return -EIO;
     }
-    char head[sizeof magic];
-    struct stat sb;
-    ssize_t n = fstat(fd, &sb) == 0 ? read(fd, head, sizeof head) : -1;
-    int e = errno;
-    close(fd);
-    if (n < 0) {
-        snprintf(err, errlen, "%s cannot be read (%s): refusing to start", path, strerror(e));
+    if (!S_ISREG(sb.st_mode) || access(path, R_OK | W_OK) != 0) {
+        snprintf(err, errlen, "%s cannot be read and written (%s): refusing to start", path,
+                 S_ISREG(sb.st_mode) ? strerror(errno) : "not a regular file");
         return -EIO;
     }
     if (sb.st_size == 0) {
         snprintf(err, errlen,
                  "%s is empty (0 bytes): refusing to start; restore it from a backup, "
                  "or remove it to start a new database",
-                 path);
-        return -EIO;
-    }
-    if ((size_t)n < sizeof magic || memcmp(head, magic, sizeof magic) != 0) {
-        snprintf(err, errlen, "%s is not an SQLite database (bad header): refusing to start",
                  path);
         return -EIO;
     }

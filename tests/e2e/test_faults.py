@@ -30,7 +30,7 @@ from periscope_testlib import Server, http_request
 FULL = os.environ.get("FAULTS_FULL") == "1"
 OUTAGE_S = 20 if FULL else 4
 SENDERS = 4 if FULL else 2
-MAX_REQUESTS_PER_SENDER = 200000 if FULL else 3000
+MAX_REQUESTS_PER_SENDER = 200000 if FULL else 20000
 HERE = os.path.dirname(os.path.abspath(__file__))
 PG_CLUSTER = os.path.join(HERE, "..", "pg_cluster.sh")
 HAVE_PG = bool([d for d in ("/usr/lib/postgresql",) if os.path.isdir(d)])
