@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "base/config.h"
+#include "base/health.h"
 #include "base/membudget.h"
 
 struct store;
@@ -35,6 +36,7 @@ struct server {
     struct ingest *ingest;                   /* key cache, quotas */
     struct retention *retention;             /* background deletion of old events */
     struct liveness *liveness;               /* stall watchdog of workers, writer, notifier */
+    struct health health; /* the writer's state for /readyz (base/health.h) */
     int listen_fd; /* bound and listening (http_listen) before server_start; -1 once the
                     * daemon owns it */
     struct MHD_Daemon *httpd;
