@@ -20,6 +20,7 @@
 #include "store/store.h"
 #include "base/topic.h"
 #include "pipeline/writer_batch.h"
+#include "pipeline/writer_counters.h"
 
 enum {
     RETRY_BACKOFF_MS = 50,
@@ -39,6 +40,7 @@ struct writer {
     pthread_t thread;
     bool running;
     struct liveness_beat beat;
+    struct writer_counters *counters; /* the node's buffered counts */
     _Atomic uint64_t batches, stored, duplicates, failed, alerts;
 };
 
@@ -141,6 +143,7 @@ static int commit_whole(struct writer *w, struct ingest_event **evs, size_t n, b
     if (rc != 0) return rc;
     count(w, &res, n, &t0);
     log_outcomes(w, evs, n);
+    writer_counters_add(w->counters, w->batch, evs, n);
     finish(evs, n, 0);
     publish_alerts(w, &res);
     return 0;
@@ -192,10 +195,12 @@ static void *writer_main(void *arg)
     pthread_setname_np(pthread_self(), "pipeline-write");
     for (;;) {
         liveness_idle(&w->beat);
-        int n = topic_take(w->in, (void **)w->evs, w->batch_max, -1);
+        int n = topic_take(w->in, (void **)w->evs, w->batch_max,
+                           writer_counters_wait_ms(w->counters));
         if (n == -ESHUTDOWN) break;
         liveness_busy(&w->beat);
         if (n > 0) writer_commit_batch(w, w->evs, linger(w, (size_t)n));
+        writer_counters_tick(w->counters);
     }
     return NULL;
 }
@@ -209,7 +214,8 @@ int writer_new(struct server *srv, struct writer **out)
     w->batch_max = srv->cfg->batch_max > 0 ? (size_t)srv->cfg->batch_max : 1000;
     w->batch = writer_batch_new(w->batch_max);
     w->evs = calloc(w->batch_max, sizeof(*w->evs));
-    if (!w->db || !w->batch || !w->evs) {
+    w->counters = writer_counters_new(w->db, srv->cfg->counter_flush_ms, srv->cfg->node_id);
+    if (!w->db || !w->batch || !w->evs || !w->counters) {
         writer_free(w);
         return -ENOMEM;
     }
@@ -220,6 +226,7 @@ int writer_new(struct server *srv, struct writer **out)
 void writer_free(struct writer *w)
 {
     if (!w) return;
+    writer_counters_free(w->counters); /* flushes what is left */
     writer_batch_free(w->batch);
     free(w->evs);
     free(w);

@@ -53,8 +53,11 @@ void pg_seterr(struct db *db, const char *prefix, const char *msg)
 
 int db_postgres_open(const struct config *cfg, struct db **out, char *err, size_t errlen)
 {
-    char port[16];
+    char port[16], options[64];
     snprintf(port, sizeof port, "%d", cfg->pg_port);
+    /* Every event this connection stores names the node (events.node's
+     * default): a restart reconciles its own counters (store/counters.h). */
+    snprintf(options, sizeof options, "-c periscope.node=%d", cfg->node_id);
     const char *keys[] = {"host",
                           "port",
                           "user",
@@ -63,6 +66,7 @@ int db_postgres_open(const struct config *cfg, struct db **out, char *err, size_
                           "connect_timeout",
                           "application_name",
                           "client_encoding",
+                          "options",
                           NULL};
     const char *vals[] = {cfg->pg_host,
                           port,
@@ -72,6 +76,7 @@ int db_postgres_open(const struct config *cfg, struct db **out, char *err, size_
                           PG_CONNECT_TIMEOUT_S,
                           "periscope",
                           "UTF8",
+                          options,
                           NULL};
     struct pg_db *db = calloc(1, sizeof *db);
     if (!db) {
