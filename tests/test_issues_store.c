@@ -10,6 +10,7 @@
 #include "store/events_read.h"
 #include "store/events_retention.h"
 #include "store/issue_tags.h"
+#include "store/counters.h"
 #include "store/issues.h"
 #include "store/projects.h"
 
@@ -289,10 +290,18 @@ static void test_histogram_counts_the_last_24_hours_by_hour(void **state)
     int64_t p = test_project(db, "p");
     int64_t i = add_issue(db, p, "A", "", "error", "unresolved", 1, 1, 4);
     int64_t now = 1000 * DAY_MS + 30 * 60000; /* half past an hour */
-    add_event(db, p, i, 1, now, NULL, "{}");
-    add_event(db, p, i, 2, now - 10 * 60000, NULL, "{}");
-    add_event(db, p, i, 3, now - 2 * HOUR_MS, NULL, "{}");
-    add_event(db, p, i, 4, now - 25 * HOUR_MS, NULL, "{}"); /* outside */
+    int64_t received[] = {now, now - 10 * 60000, now - 2 * HOUR_MS,
+                          now - 25 * HOUR_MS /* outside */};
+    /* The histogram reads the hourly counts a counter flush writes. */
+    struct counter_buffer *buf = counter_buffer_new();
+    for (uint32_t n = 0; n < 4; n++) {
+        add_event(db, p, i, n + 1, received[n], NULL, "{}");
+        assert_int_equal(counter_buffer_add_event(buf, i, received[n], received[n], NULL), 0);
+    }
+    assert_int_equal(counters_flush(db, buf, 0), 0);
+    assert_int_equal(counter_buffer_rows(buf), 0);
+    counter_buffer_free(buf);
+    assert_int_equal(scalar(db, "SELECT times_seen FROM issues WHERE id = $1", i), 4 + 4);
     json_t *h = NULL;
     assert_int_equal(issues_histogram(db, i, now, &h), 0);
     assert_int_equal(json_array_size(h), ISSUES_HISTOGRAM_HOURS);
