@@ -43,8 +43,6 @@ static const struct entry CATALOG[] = {
      "Batches whose counts could not be buffered (out of memory)."},
     {"periscope_writer_commit_seconds", "histogram",
      "Time to write and commit one writer transaction."},
-    {"periscope_issue_tags_dropped_total", "counter",
-     "Tag values not counted because a batch held too many distinct ones."},
     {"periscope_stage_stalls_total", "counter",
      "Times a pipeline worker, the writer or the notifier went STALL_TIMEOUT seconds busy without "
      "progress, by stage."},
