@@ -6,8 +6,8 @@ the events the database holds, never short and never twice.
 
 Phase 1: a flush interval longer than the test, events acknowledged, the
 counts still 0 (they are only in memory), SIGKILL, restart: exact.
-Phase 2: a short interval, senders under load, SIGKILL mid-load (some
-flushes done, some not), restart: exact. Then a clean stop and one more
+Phase 2: a short interval, senders under load, SIGKILL mid-load once 200
+events were acknowledged (some flushes done, some not), restart: exact. Then a clean stop and one more
 restart count nothing twice. SQLite and Postgres."""
 
 import os
@@ -105,7 +105,13 @@ class Counters(unittest.TestCase):
             senders = [Sender(srv.port, project_id, key, stop) for _ in range(4)]
             for s in senders:
                 s.start()
-            time.sleep(1.5)
+            # kill once a few flushes have passed and enough events were
+            # acknowledged (a loaded machine is slow), or after 20 s
+            deadline = time.monotonic() + 20
+            time.sleep(0.5)
+            while (sum(len(s.acked) for s in senders) < 200 and
+                   time.monotonic() < deadline):
+                time.sleep(0.1)
             srv.proc.send_signal(signal.SIGKILL)
             srv.proc.wait(timeout=30)
             stop.set()
