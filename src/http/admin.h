@@ -18,6 +18,7 @@
 struct server;
 struct db;
 struct MHD_Connection;
+struct principal;
 
 #define ADMIN_MAX_PARAMS 4
 
@@ -31,6 +32,8 @@ struct admin_req {
     const char *body; /* may be NULL; NUL-terminated */
     size_t body_len;
     const char *content_type; /* may be NULL */
+    const struct principal *who; /* the caller, already authorized for the route
+                                  * (accounts/authz.h); borrowed for the request */
 };
 
 struct admin_resp {
@@ -38,6 +41,8 @@ struct admin_resp {
     json_t *json;             /* owned: sent as application/json */
     char *text;               /* owned, alternative to json: sent as-is */
     const char *content_type; /* for text; default text/plain; charset=utf-8 */
+    const char *header_name;  /* with header_value: one extra header (Set-Cookie, Retry-After) */
+    char *header_value;       /* owned, may be NULL */
 };
 
 typedef void (*admin_handler)(const struct admin_req *req, struct admin_resp *resp);
