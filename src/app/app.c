@@ -1,5 +1,6 @@
 /* server — start and stop order of the subsystems (see server.h). */
 #include "app/app.h"
+#include "app/counters_reconcile.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include "app/retention.h"
 #include "scripts/script_listener.h"
 #include "base/topic.h"
+#include "store/store.h"
 
 /* The alerts topic only wakes the notifier early (the outbox rows are the
  * truth), so its size bounds memory, not correctness. */
@@ -61,6 +63,11 @@ int server_start(struct server *srv, char *err, size_t errlen)
     }
     if ((rc = script_listener_start(srv, &srv->script_listener)) != 0) {
         rc = start_failed(err, errlen, "the script listener", rc);
+        goto fail;
+    }
+    int64_t recounted;
+    if ((rc = counters_reconcile(store_writer(srv->store), cfg->node_id, &recounted)) != 0) {
+        rc = start_failed(err, errlen, "the counters' reconciliation", rc);
         goto fail;
     }
     if ((rc = pipeline_start(srv, &srv->pipeline)) != 0) {
