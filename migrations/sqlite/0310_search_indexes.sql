@@ -1,7 +1,8 @@
 -- Issue 19: a search over 100,000 issues answers within 100 ms.
 
 -- Sorts: the default list (status filter, newest first) and sort=count walk
--- an index in the requested order instead of sorting every matching issue.
+-- an index in the requested order instead of sorting every matching issue
+-- (an SQLite index ends with the rowid, id: ORDER BY key, id needs no sort).
 CREATE INDEX issues_project_status_last_seen ON issues(project_id, status, last_seen);
 CREATE INDEX issues_project_status_times_seen ON issues(project_id, status, times_seen);
 CREATE INDEX issues_project_times_seen ON issues(project_id, times_seen);
