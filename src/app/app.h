@@ -38,6 +38,7 @@ struct server {
     int listen_fd; /* bound and listening (http_listen) before server_start; -1 once the
                     * daemon owns it */
     struct MHD_Daemon *httpd;
+    struct web_assets *web; /* the web interface's files (http/web.h); NULL: none */
     atomic_size_t events_queued_bytes; /* raw bytes of the events on srv->events that ingest
                                         * counted (ingest adds, the worker that takes one
                                         * subtracts its ingest_event.queued_bytes) */

@@ -20,6 +20,7 @@
 #include "model/issue_search.h"
 #include "base/log.h"
 #include "app/app.h"
+#include "http/admin_triage.h"
 #include "store/events_read.h"
 #include "store/issue_tags.h"
 #include "store/issues.h"
@@ -36,6 +37,9 @@ static int issue_view(struct db *db, json_t *row, int64_t now_ms)
     int rc = issues_histogram(db, json_integer_value(json_object_get(row, "id")), now_ms, &hist);
     if (rc != 0) return rc;
     json_object_set_new(row, "histogram_24h", hist);
+    const char *status = json_string_value(json_object_get(row, "status"));
+    if (status && strcmp(status, "unresolved") != 0 && (rc = issue_triage_describe(db, row)) != 0)
+        return rc;
     admin_time_field(row, "first_seen");
     admin_time_field(row, "last_seen");
     return 0;
@@ -186,11 +190,18 @@ static void issue_patch(const struct admin_req *req, struct admin_resp *resp)
             return;
         }
     }
+    struct issue_snooze_spec snooze;
+    struct issue_resolution_spec resolution;
+    if (status && admin_triage_status_body(body, status, &snooze, &resolution, resp) != 0) {
+        json_decref(body);
+        json_decref(peek);
+        return;
+    }
     struct db *db = store_acquire(req->srv->store);
     json_t *issue = NULL;
     int rc = 0;
     if (has_assignee && admin_issue_patch_assignee(req, resp, db, pid, iid, peek) < 0) rc = 1;
-    if (rc == 0 && status) rc = issues_set_status(db, pid, iid, status);
+    if (rc == 0 && status) rc = issue_triage_set(db, pid, iid, status, &snooze, &resolution);
     if (rc == 0) rc = issues_get(db, pid, iid, &issue);
     if (rc == 0) rc = issue_view(db, issue, store_now_ms());
     store_release(req->srv->store, db);
@@ -215,6 +226,9 @@ static void issue_bulk_patch(const struct admin_req *req, struct admin_resp *res
     int rc = admin_project_check(db, pid, resp, NULL) != 0
                  ? 1
                  : issues_set_status_bulk(db, pid, ids, n, status, &updated);
+    /* A plain status change ends any snooze or release resolution. */
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = issue_triage_clear(db, pid, ids[i]);
     store_release(req->srv->store, db);
     if (rc == 0)
         admin_json(resp, 200,

@@ -89,6 +89,8 @@ static int parse_sort(const char *s, enum issue_sort *sort)
         *sort = ISSUE_SORT_FIRST_SEEN;
     else if (strcmp(s, "times_seen") == 0 || strcmp(s, "count") == 0)
         *sort = ISSUE_SORT_TIMES_SEEN;
+    else if (strcmp(s, "users") == 0 || strcmp(s, "user_count") == 0)
+        *sort = ISSUE_SORT_USERS;
     else
         return -EINVAL;
     return 0;
@@ -109,7 +111,7 @@ int admin_issue_query(const struct admin_req *req, struct admin_resp *resp, stru
         return bad(resp, "invalid_status", "status must be unresolved, resolved, ignored or all");
     if (parse_sort(admin_query(req, "sort"), &q->sort) != 0)
         return bad(resp, "invalid_sort",
-                   "sort must be last_seen, first_seen or count (or times_seen)");
+                   "sort must be last_seen, first_seen, count (or times_seen) or users");
     q->level = opt(req, "level");
     q->environment = opt(req, "environment");
     q->release = opt(req, "release");

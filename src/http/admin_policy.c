@@ -27,7 +27,7 @@ const struct admin_policy admin_policies[] = {
     {"PATCH", P "/issues", ACCESS_WRITE, "issue.update", "issue", "query:ids", "status"},
     {"GET", P "/issues/{}", ACCESS_READ, NULL, NULL, NULL, NULL},
     {"PATCH", P "/issues/{}", ACCESS_WRITE, "issue.update", "issue", "param:1",
-     "status,assignee_id"},
+     "status,assignee_id,ignore_until,resolved_in"},
     {"POST", P "/issues/merge", ACCESS_WRITE, "issue.merge", "issue", "resp:id", NULL},
     {"DELETE", P "/issues/{}/hashes/{}", ACCESS_WRITE, "issue.unmerge", "issue", "param:1", NULL},
     {"POST", P "/issues/{}/comments", ACCESS_WRITE, "issue.comment", "issue", "param:1", NULL},
@@ -35,6 +35,14 @@ const struct admin_policy admin_policies[] = {
     {"GET", P "/issues/{}/activity", ACCESS_READ, NULL, NULL, NULL, NULL},
     {"GET", P "/events/{}", ACCESS_READ, NULL, NULL, NULL, NULL},
     {"GET", P "/alerts", ACCESS_READ, NULL, NULL, NULL, NULL},
+    /* triage: releases and alert rules */
+    {"GET", P "/releases", ACCESS_READ, NULL, NULL, NULL, NULL},
+    {"GET", P "/alert_rules", ACCESS_READ, NULL, NULL, NULL, NULL},
+    {"PUT", P "/alert_rules", ACCESS_WRITE, "alert_rules.update", "alert_rules", NULL, NULL},
+    /* the web interface's counts (admin_overview.c) */
+    {"GET", P "/stats", ACCESS_READ, NULL, NULL, NULL, NULL},
+    {"GET", P "/issues/{}/stats", ACCESS_READ, NULL, NULL, NULL, NULL},
+    {"GET", P "/script/versions/{}", ACCESS_READ, NULL, NULL, NULL, NULL},
     /* destinations */
     {"POST", P "/alert_notification_destinations", ACCESS_WRITE, "destination.create",
      "destination", "resp:id", "type,name,enabled"},

@@ -30,6 +30,8 @@ extern const struct admin_route admin_routes_alerts[];
 extern const struct admin_route admin_routes_destinations[];
 extern const struct admin_route admin_routes_scripts[];
 extern const struct admin_route admin_routes_grouping_rules[];
+extern const struct admin_route admin_routes_triage[];
+extern const struct admin_route admin_routes_overview[];
 extern const struct admin_route admin_routes_users[];
 extern const struct admin_route admin_routes_tokens[];
 extern const struct admin_route admin_routes_activity[];
@@ -43,6 +45,8 @@ static const struct admin_route *const admin_tables[] = {
     admin_routes_destinations,
     admin_routes_scripts,
     admin_routes_grouping_rules,
+    admin_routes_triage,
+    admin_routes_overview,
     admin_routes_users,
     admin_routes_tokens,
     admin_routes_activity,

@@ -24,6 +24,7 @@
 #include "http/ingest.h"
 #include "http/probes.h"
 #include "http/reply.h"
+#include "http/web.h"
 #include "base/log.h"
 #include "app/app.h"
 
@@ -94,6 +95,7 @@ static enum MHD_Result handle_other(struct server *srv, struct MHD_Connection *c
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (web_matches(url)) return web_answer(srv->web, conn, url, method);
     return probes_answer(srv, conn, url, method);
 }
 
@@ -213,6 +215,11 @@ int http_start(struct server *srv, char *err, unsigned long errlen)
     flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_POLL;
     if (addr.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
     atomic_store(&inflight, 0);
+    if (cfg->web_dir && !srv->web) {
+        int rc = web_assets_open(cfg->web_dir, &srv->web, err, errlen);
+        if (rc) return rc;
+        log_info("web interface", "dir=%s files=%zu", cfg->web_dir, web_assets_count(srv->web));
+    }
     if (admin_router_start() != 0) {
         snprintf(err, errlen, "cannot start the script runner threads");
         return -EAGAIN;
@@ -232,6 +239,8 @@ int http_start(struct server *srv, char *err, unsigned long errlen)
     /* clang-format on */
     if (!srv->httpd) {
         admin_router_stop();
+        web_assets_free(srv->web);
+        srv->web = NULL;
         snprintf(err, errlen, "cannot start the HTTP daemon on %s:%d", cfg->host, cfg->port);
         return -EIO;
     }
@@ -273,5 +282,7 @@ void http_stop_within(struct server *srv, int drain_ms)
     admin_router_stop();
     MHD_stop_daemon(srv->httpd);
     srv->httpd = NULL;
+    web_assets_free(srv->web);
+    srv->web = NULL;
     log_info("http stopped", "drain_ms=%d", waited);
 }

@@ -15,7 +15,7 @@
 #include "lua/vm.h"
 
 /* filter, fingerprint, format, scrub, grouping, event, load (registry_stats.c). */
-#define REGISTRY_NHOOKS 7
+#define REGISTRY_NHOOKS 8
 #define REGISTRY_NKINDS (VM_ERROR_TYPE + 1)
 
 struct config;

@@ -13,7 +13,7 @@
 #define LOG_INTERVAL_MS 1000
 
 static const char *const HOOKS[] = {"filter",   "fingerprint", "format", "scrub",
-                                    "grouping", "event",       "load"};
+                                    "alert",    "grouping",    "event",  "load"};
 _Static_assert(sizeof HOOKS / sizeof HOOKS[0] == REGISTRY_NHOOKS, "REGISTRY_NHOOKS");
 
 static size_t hook_index(const char *hook)

@@ -31,6 +31,7 @@ struct script {
     int fingerprint_ref;
     int format_ref;
     int scrub_ref; /* lua/script_scrub.h */
+    int alert_ref; /* lua/script_alert.h */
     int rules_ref; /* the rules behind the script's `rules` (periscope.sentry_rules); LUA_NOREF when
                       absent */
 };

@@ -85,8 +85,12 @@ int notify_send_test(struct server *srv, const json_t *dest, const char *project
     rc = -ENOMEM;
     if (!alert || !dest_public) goto done;
     rc = 0;
-    if (render(srv, fmt, project_id, alert, dest_public, &msg, err, sizeof err) < 0) {
-        *result = outcome(false, 0, notify_now_ms() - started, err);
+    int rendered = render(srv, fmt, project_id, alert, dest_public, &msg, err, sizeof err);
+    if (rendered != 0) {
+        *result = outcome(false, 0, notify_now_ms() - started,
+                          rendered > 0 ? "format() returned false: nothing is sent to this "
+                                         "destination"
+                                       : err);
         goto done;
     }
     if (channel_type_parse(type) == CHANNEL_INTERNAL_LOGGER) {

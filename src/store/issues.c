@@ -24,9 +24,13 @@ json_t *issues_row_json(struct db_stmt *st)
         "status", db_col_json_text_or_empty(st, 5), "first_seen", (json_int_t)db_col_int64(st, 6),
         "last_seen", (json_int_t)db_col_int64(st, 7), "count", (json_int_t)db_col_int64(st, 8),
         "hash", db_col_json_text_or_empty(st, 9));
-    if (row)
+    if (row) {
         json_object_set_new(row, "assignee_id",
                             db_col_is_null(st, 10) ? json_null() : json_integer(db_col_int64(st, 10)));
+        json_object_set_new(row, "user_count", json_integer(db_col_int64(st, 11)));
+        json_object_set_new(row, "first_release", db_col_json_text(st, 12));
+        json_object_set_new(row, "last_release", db_col_json_text(st, 13));
+    }
     return row;
 }
 
@@ -34,6 +38,7 @@ int64_t issues_sort_key(const json_t *row, enum issue_sort sort)
 {
     const char *name = sort == ISSUE_SORT_FIRST_SEEN   ? "first_seen"
                        : sort == ISSUE_SORT_TIMES_SEEN ? "count"
+                       : sort == ISSUE_SORT_USERS      ? "user_count"
                                                        : "last_seen";
     return json_integer_value(json_object_get(row, name));
 }

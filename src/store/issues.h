@@ -8,7 +8,8 @@
  * (caller owns, json_decref). Times in rows are ms since the epoch; the admin
  * layer formats them. An issue row is
  *   {"id", "project_id", "title", "culprit", "level", "status",
- *    "first_seen", "last_seen", "count", "hash", "assignee_id"}. */
+ *    "first_seen", "last_seen", "count", "hash", "assignee_id", "user_count",
+ *    "first_release", "last_release"}. */
 #ifndef PERISCOPE_STORE_ISSUES_H
 #define PERISCOPE_STORE_ISSUES_H
 
@@ -23,7 +24,7 @@ struct issue_search;
 #define ISSUES_HISTOGRAM_HOURS 24
 #define ISSUES_BULK_MAX 100 /* ids in one bulk status change */
 
-enum issue_sort { ISSUE_SORT_LAST_SEEN, ISSUE_SORT_FIRST_SEEN, ISSUE_SORT_TIMES_SEEN };
+enum issue_sort { ISSUE_SORT_LAST_SEEN, ISSUE_SORT_FIRST_SEEN, ISSUE_SORT_TIMES_SEEN, ISSUE_SORT_USERS };
 
 /* A list request. Strings are borrowed; NULL means "any". */
 struct issue_query {

@@ -8,7 +8,7 @@
 
 #define ISSUE_COLS                                                                                 \
     "id, project_id, title, culprit, level, status, first_seen, last_seen, times_seen, hash,"      \
-    " assignee_id"
+    " assignee_id, user_count, first_release, last_release"
 
 /* The issue row at the statement's current row (ISSUE_COLS order); NULL
  * when out of memory. */

@@ -181,6 +181,8 @@ static const char *sort_column(enum issue_sort sort)
         return "first_seen";
     case ISSUE_SORT_TIMES_SEEN:
         return "times_seen";
+    case ISSUE_SORT_USERS:
+        return "user_count";
     case ISSUE_SORT_LAST_SEEN:
         break;
     }

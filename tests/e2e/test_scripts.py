@@ -163,7 +163,7 @@ class ScriptApi(unittest.TestCase):
         self.assertEqual(r.status, 200, r.body)
         dry = r.json()
         self.assertEqual(set(dry), {"filtered", "components", "hash", "title", "culprit", "issue_id",
-                                    "scrubbed", "event", "notifications", "errors"})
+                                    "scrubbed", "event", "alerts", "notifications", "errors"})
         self.assertFalse(dry["filtered"])
         self.assertEqual(dry["components"], ["region", "ap"])
         self.assertIsNone(dry["issue_id"])
