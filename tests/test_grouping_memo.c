@@ -9,7 +9,7 @@
 
 #include "model/event.h"
 #include "base/metrics.h"
-#include "app/app.h"
+#include "pipeline/pipeline.h"
 #include "lua/event_table.h"
 #include "lua/grouping_memo.h"
 #include "lua/registry.h"
@@ -21,7 +21,7 @@
 
 struct pair {
     struct config cfg;
-    struct server srv;
+    struct pipeline_deps srv;
     struct lua_runtime *plain; /* no memo */
     struct lua_runtime *memo;
 };
@@ -31,9 +31,9 @@ static void pair_open(struct pair *p)
     memset(p, 0, sizeof *p);
     p->cfg.lua_dir = PERISCOPE_SOURCE_DIR "/lua";
     p->srv.cfg = &p->cfg;
-    assert_int_equal(lua_runtime_new(&p->srv, &p->plain), 0);
+    assert_int_equal(lua_runtime_new(p->srv.scripts, p->srv.cfg, &p->plain), 0);
     assert_int_equal(lua_runtime_set_memo(p->plain, 0), 0);
-    assert_int_equal(lua_runtime_new(&p->srv, &p->memo), 0);
+    assert_int_equal(lua_runtime_new(p->srv.scripts, p->srv.cfg, &p->memo), 0);
 }
 
 static void pair_close(struct pair *p)
@@ -394,9 +394,9 @@ static void test_memo_stays_bounded_over_100000_distinct_events(void **state)
 {
     (void)state;
     struct config cfg = {.lua_dir = PERISCOPE_SOURCE_DIR "/lua"};
-    struct server srv = {.cfg = &cfg};
+    struct pipeline_deps srv = {.cfg = &cfg};
     struct lua_runtime *rt;
-    assert_int_equal(lua_runtime_new(&srv, &rt), 0);
+    assert_int_equal(lua_runtime_new(srv.scripts, srv.cfg, &rt), 0);
     assert_int_equal(lua_runtime_set_memo(rt, 1024), 0);
     for (int i = 0; i < 100000; i++) {
         struct ingest_event ev = {.project_id = 1, .json = numbered_event(i)};
@@ -443,7 +443,7 @@ static void test_script_change_invalidates_and_scripts_are_not_memoized(void **s
 {
     struct test_store *ts = *state;
     ts->tb.cfg.lua_dir = PERISCOPE_SOURCE_DIR "/lua";
-    struct server srv = {.cfg = &ts->tb.cfg, .store = ts->store};
+    struct pipeline_deps srv = {.cfg = &ts->tb.cfg, .store = ts->store};
     struct db *db = store_acquire(ts->store);
     int64_t a, b;
     char key[PUBLIC_KEY_HEX + 1];
@@ -454,9 +454,9 @@ static void test_script_change_invalidates_and_scripts_are_not_memoized(void **s
     assert_int_equal(scripts_create_version(db, a, source, strlen(source), &version), 0);
     store_release(ts->store, db);
 
-    assert_int_equal(script_registry_open(&srv, &srv.scripts), 0);
+    assert_int_equal(script_registry_open(srv.store, srv.cfg, &srv.scripts), 0);
     struct lua_runtime *rt;
-    assert_int_equal(lua_runtime_new(&srv, &rt), 0);
+    assert_int_equal(lua_runtime_new(srv.scripts, srv.cfg, &rt), 0);
     assert_false(process_hit(rt, a));
     assert_true(process_hit(rt, a));
     assert_false(process_hit(rt, b));

@@ -256,7 +256,7 @@ static void test_two_nodes_on_one_postgres_create_the_issue_once(void **state)
     struct wstate *s = get(state);
     if (!s->postgres) skip();
     /* A second node: its own store (connections) on the same database. */
-    struct server srv2 = s->f->srv;
+    struct pipeline_deps srv2 = s->f->srv;
     char err[256];
     assert_int_equal(store_open(&s->f->tb.cfg, &srv2.store, err, sizeof(err)), 0);
     struct writer *w2;

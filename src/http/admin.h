@@ -15,14 +15,26 @@
 #include <stdint.h>
 #include <jansson.h>
 
-struct server;
+struct config;
 struct db;
+struct ingest;
 struct MHD_Connection;
+struct script_registry;
+struct store;
+
+/* What admin handlers may use, all borrowed (they outlive the daemon). A
+ * handler reaches nothing else of the application. */
+struct admin_ctx {
+    const struct config *cfg;
+    struct store *store;             /* store_acquire / store_release */
+    struct script_registry *scripts; /* the projects' active scripts (scripts/script_ops.h) */
+    struct ingest *ingest;           /* the DSN key cache: ingest_forget_keys */
+};
 
 #define ADMIN_MAX_PARAMS 4
 
 struct admin_req {
-    struct server *srv;
+    const struct admin_ctx *ctx;
     struct MHD_Connection *conn;
     const char *method;
     const char *path;                     /* without the query string */

@@ -21,7 +21,7 @@
 #include "http/reply.h"
 #include "base/log.h"
 #include "base/metrics.h"
-#include "app/app.h"
+#include "base/config.h"
 
 /* Every module's route table, NULL-terminated; add one line per module. */
 extern const struct admin_route admin_routes_projects[];
@@ -114,19 +114,19 @@ static bool bearer_ok(struct MHD_Connection *conn, const char *key)
     return CRYPTO_memcmp(want, got, sizeof want) == 0;
 }
 
-static size_t body_cap(const struct server *srv)
+static size_t body_cap(const struct admin_ctx *ctx)
 {
-    size_t script = srv->cfg->script_max_bytes * 2 + 4096; /* JSON-escaped script source */
+    size_t script = ctx->cfg->script_max_bytes * 2 + 4096; /* JSON-escaped script source */
     return script > ADMIN_BODY_MAX_BYTES ? script : ADMIN_BODY_MAX_BYTES;
 }
 
-static struct admin_conn *conn_new(struct server *srv, struct MHD_Connection *conn)
+static struct admin_conn *conn_new(const struct admin_ctx *ctx, struct MHD_Connection *conn)
 {
     struct admin_conn *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     c->base.kind = HTTP_REQ_ADMIN;
-    c->authorized = bearer_ok(conn, srv->cfg->admin_key);
-    c->cap = body_cap(srv);
+    c->authorized = bearer_ok(conn, ctx->cfg->admin_key);
+    c->cap = body_cap(ctx);
     clock_gettime(CLOCK_MONOTONIC, &c->started);
     const char *cl =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -334,8 +334,9 @@ void admin_router_stop(void)
         pthread_join(runners.threads[i], NULL);
 }
 
-static enum MHD_Result dispatch(struct server *srv, struct MHD_Connection *conn, const char *url,
-                                const char *method, struct admin_conn *c, int *status)
+static enum MHD_Result dispatch(const struct admin_ctx *ctx, struct MHD_Connection *conn,
+                                const char *url, const char *method, struct admin_conn *c,
+                                int *status)
 {
     if (!c->authorized) {
         static const struct reply_header www = {"WWW-Authenticate", "Bearer"};
@@ -353,7 +354,7 @@ static enum MHD_Result dispatch(struct server *srv, struct MHD_Connection *conn,
     char *seg[ADMIN_MAX_SEGMENTS], allow[64] = "";
     int nseg;
     size_t n = strlen(url);
-    struct admin_req req = {.srv = srv, .conn = conn, .method = method, .path = url};
+    struct admin_req req = {.ctx = ctx, .conn = conn, .method = method, .path = url};
     const struct admin_route *route = NULL;
     if (n < sizeof c->path) {
         memcpy(c->path, url, n + 1);
@@ -402,13 +403,13 @@ static void account(const char *method, const char *route, int status, const str
                   ms);
 }
 
-enum MHD_Result admin_router_handle(struct server *srv, struct MHD_Connection *conn,
+enum MHD_Result admin_router_handle(const struct admin_ctx *ctx, struct MHD_Connection *conn,
                                     const char *url, const char *method, const char *upload_data,
                                     size_t *upload_data_size, void **req_cls)
 {
     struct admin_conn *c = *req_cls;
     if (!c) {
-        c = conn_new(srv, conn);
+        c = conn_new(ctx, conn);
         if (!c) return MHD_NO;
         *req_cls = c;
         return MHD_YES;
@@ -431,7 +432,7 @@ enum MHD_Result admin_router_handle(struct server *srv, struct MHD_Connection *c
         break;
     }
     int status = 0;
-    enum MHD_Result rc = dispatch(srv, conn, url, method, c, &status);
+    enum MHD_Result rc = dispatch(ctx, conn, url, method, c, &status);
     if (atomic_load(&c->run) == RUN_NONE)
         account(method, c->route ? c->route : "-", status, &c->started);
     return rc;

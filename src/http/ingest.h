@@ -3,7 +3,7 @@
  *
  * Runs on libmicrohttpd's threads: auth, size caps, streamed decompression,
  * envelope/store parsing, JSON validation, per-project quota, then publish
- * on srv->events. In ACK_MODE=commit the connection is suspended until the
+ * on hc->events. In ACK_MODE=commit the connection is suspended until the
  * writer acks (ack.h); in queue mode it answers on publish. */
 #ifndef PERISCOPE_HTTP_INGEST_H
 #define PERISCOPE_HTTP_INGEST_H
@@ -12,10 +12,12 @@
 #include <stddef.h>
 #include <microhttpd.h>
 
-struct server;
+struct http_ctx;
 struct ingest;
 
-int ingest_new(struct server *srv, struct ingest **out);
+/* hc (borrowed, outlives the ingest): cfg, store, events, ingest_memory,
+ * events_queued_bytes. */
+int ingest_new(const struct http_ctx *hc, struct ingest **out);
 void ingest_free(struct ingest *in);
 
 /* Forgets every cached key resolution: after a key was revoked, a project

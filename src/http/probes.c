@@ -8,7 +8,7 @@
 #include "http/reply.h"
 #include "base/liveness.h"
 #include "base/metrics.h"
-#include "app/app.h"
+#include "http/http.h"
 #include "store/store.h"
 #include "base/topic.h"
 
@@ -17,25 +17,25 @@ static bool is_get(const char *method)
     return strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 }
 
-static enum MHD_Result readyz(struct server *srv, struct MHD_Connection *conn)
+static enum MHD_Result readyz(struct http_ctx *hc, struct MHD_Connection *conn)
 {
-    if (srv->stopping)
+    if (hc->stopping && atomic_load(hc->stopping))
         return reply_json(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
                           json_pack("{s:s, s:s}", "status", "unavailable", "reason", "stopping"),
                           NULL);
-    const char *stalled = liveness_stalled_stage(srv->liveness);
+    const char *stalled = liveness_stalled_stage(hc->liveness);
     if (stalled)
         return reply_json(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
                           json_pack("{s:s, s:s, s:s}", "status", "unavailable", "reason", "stalled",
                                     "stage", stalled),
                           NULL);
-    if (!srv->store || store_ping(srv->store) != 0)
+    if (!hc->store || store_ping(hc->store) != 0)
         return reply_json(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
                           json_pack("{s:s, s:s}", "status", "unavailable", "reason", "database"),
                           NULL);
-    if (srv->events) {
+    if (hc->events) {
         struct topic_stats ts;
-        topic_stats(srv->events, &ts);
+        topic_stats(hc->events, &ts);
         if (ts.depth >= ts.capacity)
             return reply_json(
                 conn, MHD_HTTP_SERVICE_UNAVAILABLE,
@@ -45,7 +45,7 @@ static enum MHD_Result readyz(struct server *srv, struct MHD_Connection *conn)
     return reply_json(conn, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"), NULL);
 }
 
-enum MHD_Result probes_answer(struct server *srv, struct MHD_Connection *conn, const char *url,
+enum MHD_Result probes_answer(struct http_ctx *hc, struct MHD_Connection *conn, const char *url,
                               const char *method)
 {
     static const struct reply_header allow = {"Allow", "GET, HEAD"};
@@ -58,6 +58,6 @@ enum MHD_Result probes_answer(struct server *srv, struct MHD_Connection *conn, c
 
     if (strcmp(url, "/healthz") == 0)
         return reply_json(conn, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"), NULL);
-    if (strcmp(url, "/readyz") == 0) return readyz(srv, conn);
+    if (strcmp(url, "/readyz") == 0) return readyz(hc, conn);
     return reply_text(conn, MHD_HTTP_OK, metrics_render(), "text/plain; version=0.0.4");
 }

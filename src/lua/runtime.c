@@ -13,7 +13,6 @@
 #include "model/event.h"
 #include "base/log.h"
 #include "model/scrub.h"
-#include "app/app.h"
 #include "lua/event_table.h"
 #include "lua/grouping_memo.h"
 #include "lua/registry.h"
@@ -40,16 +39,16 @@ struct lua_runtime {
     size_t n, cap;
 };
 
-int lua_runtime_new(struct server *srv, struct lua_runtime **out)
+int lua_runtime_new(struct script_registry *reg, const struct config *cfg, struct lua_runtime **out)
 {
     struct lua_runtime *rt = calloc(1, sizeof *rt);
     if (!rt) return -ENOMEM;
-    rt->reg = srv->scripts;
+    rt->reg = reg;
     rt->memo_entries = GROUPING_MEMO_ENTRIES_DEFAULT;
     if (rt->reg)
         rt->limits = *script_registry_limits(rt->reg);
     else
-        vm_limits_from_config(srv->cfg, &rt->limits);
+        vm_limits_from_config(cfg, &rt->limits);
     *out = rt;
     return 0;
 }

@@ -39,7 +39,7 @@ struct ingest_event {
                              * item's bytes); the worker stores these, compressed, unless
                              * scrubbing changed the event (then it frees them) */
     size_t raw_len;
-    size_t queued_bytes;      /* what ingest added to srv->events_queued_bytes for it (0: none) */
+    size_t queued_bytes;      /* what ingest added to the queued-bytes count for it (0: none) */
     struct ack *ack;          /* NULL in ACK_MODE=queue; else the request waiting for commit */
     struct membudget *budget; /* borrowed, may be NULL: what budget_bytes were taken from */
     size_t budget_bytes;      /* the tree and raw copy's share of the ingest memory budget,

@@ -15,7 +15,7 @@
 #include "base/liveness.h"
 #include "base/log.h"
 #include "base/metrics.h"
-#include "app/app.h"
+#include "pipeline/pipeline.h"
 #include "store/events_write.h"
 #include "store/store.h"
 #include "base/topic.h"
@@ -28,7 +28,7 @@ enum {
 };
 
 struct writer {
-    struct server *srv;
+    struct pipeline_deps deps;
     struct db *db;
     struct topic *in;
     struct writer_batch *batch;
@@ -71,7 +71,7 @@ static int attempt(struct writer *w, struct ingest_event **evs, size_t n,
 static void publish_alerts(struct writer *w, struct writer_batch_result *res)
 {
     for (size_t i = 0; i < res->nalerts; i++) {
-        if (!w->srv->alerts || topic_publish(w->srv->alerts, res->alerts[i]) != 0)
+        if (!w->deps.alerts || topic_publish(w->deps.alerts, res->alerts[i]) != 0)
             free(res->alerts[i]); /* the outbox row is the truth */
     }
     w->alerts += res->nalerts;
@@ -200,13 +200,13 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-int writer_new(struct server *srv, struct writer **out)
+int writer_new(const struct pipeline_deps *deps, struct writer **out)
 {
     struct writer *w = calloc(1, sizeof(*w));
     if (!w) return -ENOMEM;
-    w->srv = srv;
-    w->db = store_writer(srv->store);
-    w->batch_max = srv->cfg->batch_max > 0 ? (size_t)srv->cfg->batch_max : 1000;
+    w->deps = *deps;
+    w->db = store_writer(deps->store);
+    w->batch_max = deps->cfg->batch_max > 0 ? (size_t)deps->cfg->batch_max : 1000;
     w->batch = writer_batch_new(w->batch_max);
     w->evs = calloc(w->batch_max, sizeof(*w->evs));
     if (!w->db || !w->batch || !w->evs) {
@@ -225,18 +225,18 @@ void writer_free(struct writer *w)
     free(w);
 }
 
-int writer_start(struct server *srv, struct topic *in, writer_upstream_fn upstream,
+int writer_start(const struct pipeline_deps *deps, struct topic *in, writer_upstream_fn upstream,
                  void *upstream_ctx, struct writer **out)
 {
     struct writer *w;
-    int rc = writer_new(srv, &w);
+    int rc = writer_new(deps, &w);
     if (rc != 0) return rc;
     w->in = in;
     w->upstream = upstream;
     w->upstream_ctx = upstream_ctx;
-    liveness_register(srv->liveness, &w->beat, "writer");
+    liveness_register(deps->liveness, &w->beat, "writer");
     if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
-        liveness_unregister(srv->liveness, &w->beat);
+        liveness_unregister(deps->liveness, &w->beat);
         writer_free(w);
         return -EAGAIN;
     }
@@ -254,7 +254,7 @@ int writer_stop_by(struct writer *w, int64_t deadline_ms)
         if (deadline_ms ? pthread_timedjoin_np(w->thread, NULL, &until) != 0
                         : pthread_join(w->thread, NULL) != 0)
             return -ETIMEDOUT;
-        liveness_unregister(w->srv->liveness, &w->beat);
+        liveness_unregister(w->deps.liveness, &w->beat);
     }
     writer_free(w);
     return 0;

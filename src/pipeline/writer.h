@@ -3,10 +3,10 @@
  * transaction on store_writer() (issues found/created/counted, events
  * inserted once, alerts + outbox rows), then acks every event of the batch
  * (0 stored or duplicate; -EIO when the batch could not be committed after a
- * retry), publishes the alerts on srv->alerts (dropped when full: the
+ * retry), publishes the alerts on deps->alerts (dropped when full: the
  * outbox is the truth) and frees the events.
  *
- * The thread beats srv->liveness as stage "writer" (liveness.h).
+ * The thread beats deps->liveness as stage "writer" (liveness.h).
  *
  * Owns its thread and the writer connection while running. writer_stop is
  * called after the input topic is closed: the thread drains it, commits,
@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct server;
+struct pipeline_deps;
 struct topic;
 struct writer;
 struct ingest_event;
@@ -35,7 +35,7 @@ typedef size_t (*writer_upstream_fn)(void *ctx);
  * WRITER_LINGER_MS (1–2 ms) for more events before committing a part-full batch,
  * so that one transaction carries what is already in flight (group
  * commit) instead of a few events each. */
-int writer_start(struct server *srv, struct topic *in, writer_upstream_fn upstream,
+int writer_start(const struct pipeline_deps *deps, struct topic *in, writer_upstream_fn upstream,
                  void *upstream_ctx, struct writer **out);
 /* Joins the thread (the input topic must be closed) and frees. */
 void writer_stop(struct writer *w);
@@ -49,8 +49,9 @@ void writer_get_stats(struct writer *w, struct writer_stats *out);
  * a running writer on the same store). Returns 0 or the batch's status. */
 int writer_commit_batch(struct writer *w, struct ingest_event **evs, size_t n);
 
-/* A writer without a thread, for writer_commit_batch callers. */
-int writer_new(struct server *srv, struct writer **out);
+/* A writer without a thread, for writer_commit_batch callers. deps is
+ * copied; its store, alerts, liveness and cfg are borrowed. */
+int writer_new(const struct pipeline_deps *deps, struct writer **out);
 void writer_free(struct writer *w);
 
 #endif
