@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <cjson/cJSON.h>
 #include <jansson.h>
 
 struct config;
@@ -62,6 +63,9 @@ struct admin_route {
 
 /* Answer helpers. They take ownership of json. */
 void admin_json(struct admin_resp *resp, int status, json_t *json);
+/* The same for a cJSON tree, the one JSON library of new code
+ * (docs/architecture.md §1, "JSON"); NULL or out of memory answers 500. */
+void admin_cjson(struct admin_resp *resp, int status, cJSON *json);
 void admin_error(struct admin_resp *resp, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* {"data": data, "next_cursor": cursor or null}; takes ownership of data. */
