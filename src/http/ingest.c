@@ -91,8 +91,7 @@ static void collect_memory(void *ctx)
 int ingest_new(const struct http_ctx *hc, struct ingest **out)
 {
     struct ingest *in = calloc(1, sizeof(*in));
-    if (!in)
-        return -ENOMEM;
+    if (!in) return -ENOMEM;
     in->hc = hc;
     in->keys = auth_cache_new(auth_store_lookup, hc->store, AUTH_CACHE_TTL_MS);
     in->quota = quota_new();
@@ -112,8 +111,7 @@ int ingest_new(const struct http_ctx *hc, struct ingest **out)
 
 void ingest_free(struct ingest *in)
 {
-    if (!in)
-        return;
+    if (!in) return;
     auth_cache_free(in->keys);
     quota_free(in->quota);
     free(in);
@@ -127,21 +125,17 @@ void ingest_forget_keys(struct ingest *in)
 /* "/api/<digits>/(envelope|store)[/]" → project id and route. */
 static bool parse_route(const char *url, int64_t *project_id, enum ingest_route *route)
 {
-    if (strncmp(url, "/api/", 5) != 0)
-        return false;
+    if (strncmp(url, "/api/", 5) != 0) return false;
     const char *p = url + 5;
     int64_t id = 0;
     int digits = 0;
     for (; *p >= '0' && *p <= '9'; p++, digits++) {
-        if (digits >= 18)
-            return false;
+        if (digits >= 18) return false;
         id = id * 10 + (*p - '0');
     }
-    if (digits == 0 || *p++ != '/')
-        return false;
+    if (digits == 0 || *p++ != '/') return false;
     size_t n = strlen(p);
-    if (n && p[n - 1] == '/')
-        n--;
+    if (n && p[n - 1] == '/') n--;
     if (n == 8 && strncmp(p, "envelope", 8) == 0)
         *route = INGEST_ROUTE_ENVELOPE;
     else if (n == 5 && strncmp(p, "store", 5) == 0)
@@ -184,8 +178,7 @@ static void count_events(const char *outcome, size_t n)
 static void log_refusal(const struct ingest_req *r)
 {
     uint64_t suppressed;
-    if (!log_rate_admit(r->refusal.reason, &suppressed))
-        return;
+    if (!log_rate_admit(r->refusal.reason, &suppressed)) return;
     log_info("event refused", "project=%lld route=%s status=%u reason=%s detail=%s suppressed=%llu",
              (long long)r->project_id, route_name(r), r->refusal.status, r->refusal.reason,
              r->refusal.detail, (unsigned long long)suppressed);
@@ -265,7 +258,8 @@ static void start(struct ingest_req *r)
 {
     const struct config *cfg = r->in->hc->cfg;
     struct MHD_Connection *c = r->conn;
-    const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *len =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (len && strtoull(len, NULL, 10) > cfg->max_body_bytes) {
         ingest_refuse(&r->refusal, 413, "too_large", "body exceeds the size limit");
         return;
@@ -366,8 +360,7 @@ static enum MHD_Result consume(struct ingest_req *r, const char *data, size_t si
 {
     const struct config *cfg = r->in->hc->cfg;
     r->body_bytes += size;
-    if (r->refusal.status)
-        return r->body_bytes > 2 * cfg->max_body_bytes ? MHD_NO : MHD_YES;
+    if (r->refusal.status) return r->body_bytes > 2 * cfg->max_body_bytes ? MHD_NO : MHD_YES;
     if (r->body_bytes > cfg->max_body_bytes) {
         drop_probe(r);
         ingest_refuse(&r->refusal, 413, "too_large", "body exceeds the size limit");
@@ -524,16 +517,15 @@ static enum MHD_Result answer_acked(struct ingest_req *r)
 }
 
 enum MHD_Result ingest_handle(struct ingest *in, struct MHD_Connection *conn, const char *url,
-                              const char *method, const char *upload_data,
-                              size_t *upload_data_size, void **req_cls)
+                              const char *method, const char *upload_data, size_t *upload_data_size,
+                              void **req_cls)
 {
     struct ingest_req *r = *req_cls;
     if (!r) {
         if (strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0)
             return ingest_reply_preflight(conn, in->hc->cfg);
         r = calloc(1, sizeof(*r));
-        if (!r)
-            return MHD_NO;
+        if (!r) return MHD_NO;
         r->base.kind = HTTP_REQ_INGEST;
         r->in = in;
         r->conn = conn;
@@ -554,9 +546,12 @@ enum MHD_Result ingest_handle(struct ingest *in, struct MHD_Connection *conn, co
         return consume(r, upload_data, n);
     }
     switch (atomic_load(&r->phase)) {
-    case PHASE_READING: return finish(r);
-    case PHASE_ACKED: return answer_acked(r);
-    default: return MHD_YES; /* suspended: MHD calls again after resume */
+    case PHASE_READING:
+        return finish(r);
+    case PHASE_ACKED:
+        return answer_acked(r);
+    default:
+        return MHD_YES; /* suspended: MHD calls again after resume */
     }
 }
 
@@ -564,8 +559,7 @@ void ingest_request_done(struct ingest *in, void *req_cls)
 {
     (void)in;
     struct ingest_req *r = req_cls;
-    if (!r)
-        return;
+    if (!r) return;
     decomp_free(r->dec);
     drop_probe(r);
     free(r);

@@ -31,8 +31,8 @@ bool ingest_matches(const char *url);
 /* The MHD access-handler step for an ingest route (same arguments and
  * semantics as MHD_AccessHandlerCallback). *req_cls is ingest's own. */
 enum MHD_Result ingest_handle(struct ingest *in, struct MHD_Connection *conn, const char *url,
-                              const char *method, const char *upload_data,
-                              size_t *upload_data_size, void **req_cls);
+                              const char *method, const char *upload_data, size_t *upload_data_size,
+                              void **req_cls);
 
 /* MHD's request-completed callback for a request ingest_handle owned. */
 void ingest_request_done(struct ingest *in, void *req_cls);

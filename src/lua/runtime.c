@@ -261,8 +261,7 @@ int lua_runtime_scrub(struct lua_runtime *rt, struct ingest_event *ev)
 static bool hook_failed(const struct script_result *res, const char *hook)
 {
     for (size_t i = 0; i < res->nerrors; i++)
-        if (strcmp(res->errors[i].hook, hook) == 0)
-            return true;
+        if (strcmp(res->errors[i].hook, hook) == 0) return true;
     return false;
 }
 

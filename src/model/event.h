@@ -46,17 +46,17 @@ struct ingest_event {
                                * given back once they are freed (event_release_budget) */
 
     /* Filled by the pipeline worker (owned, freed by event_free). */
-    char hash[33];           /* MD5 hex of the grouping components */
-    char *title;             /* "Type: value" or the message */
-    char *culprit;           /* top in-app frame, may be "" */
-    const char *level;       /* static string: fatal|error|warning|info|debug */
-    char *environment;       /* may be NULL */
-    char *release;           /* may be NULL */
-    int64_t timestamp_ms;    /* the event's own time (receive time when absent) */
-    void *payload;           /* raw (else the printed normalized tree), zstd level 1 */
+    char hash[33];        /* MD5 hex of the grouping components */
+    char *title;          /* "Type: value" or the message */
+    char *culprit;        /* top in-app frame, may be "" */
+    const char *level;    /* static string: fatal|error|warning|info|debug */
+    char *environment;    /* may be NULL */
+    char *release;        /* may be NULL */
+    int64_t timestamp_ms; /* the event's own time (receive time when absent) */
+    void *payload;        /* raw (else the printed normalized tree), zstd level 1 */
     size_t payload_len;
-    struct event_tags *tags; /* owned (free()): the tag pairs issue_tags counts; may be NULL */
-    int filtered;            /* 1: the project's filter() dropped it; not stored */
+    struct event_tags *tags;      /* owned (free()): the tag pairs issue_tags counts; may be NULL */
+    int filtered;                 /* 1: the project's filter() dropped it; not stored */
     enum event_grouping grouping; /* what made the hash (for the debug log) */
 };
 

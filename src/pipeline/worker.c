@@ -26,8 +26,8 @@ enum {
 
 struct worker_ctx {
     atomic_size_t *queued_bytes; /* ingest's count of raw bytes queued; may be NULL */
-    struct lua_runtime *lua; /* NULL: the C fallback grouping only */
-    char *print_buf;         /* reused for every event's serialized JSON */
+    struct lua_runtime *lua;     /* NULL: the C fallback grouping only */
+    char *print_buf;             /* reused for every event's serialized JSON */
     size_t print_cap;
 };
 

@@ -66,7 +66,8 @@ int script_ops_put_rules(struct store *store, struct script_registry *scripts, i
                          const char *fingerprint, const char *stacktrace, char **why);
 
 /* {"project_id", "fingerprint_rules", "stacktrace_rules", "updated_at" (ms)
- * | null, "grouping_config" (GROUPING_CONFIG_ID)}. -ENOENT for no such project. Caller owns *out. */
+ * | null, "grouping_config" (GROUPING_CONFIG_ID)}. -ENOENT for no such project. Caller owns *out.
+ */
 int script_ops_get_rules(struct store *store, int64_t project_id, json_t **out);
 
 #endif
