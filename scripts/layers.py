@@ -5,6 +5,7 @@ src/ is split into folders, one layer each (docs/architecture.md):
 
     rank 0  base/      logging, metrics, config, queues, small utilities
     rank 1  model/     the event and its normalisation, tags, scrubbing
+            accounts/  passwords, secrets, roles and authorization, login throttle
     rank 2  grouping/  fingerprints and grouping rules
     rank 3  store/     SQL (SQLite and Postgres), nothing else has any
     rank 4  ingest/    envelope, decompression, auth, quota
@@ -30,7 +31,7 @@ import re
 import sys
 
 RANK = {
-    "base": 0, "model": 1, "grouping": 2, "store": 3,
+    "base": 0, "model": 1, "accounts": 1, "grouping": 2, "store": 3,
     "ingest": 4, "lua": 4, "pipeline": 5, "notify": 5,
     "scripts": 6, "http": 7, "app": 8,
 }

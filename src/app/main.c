@@ -23,6 +23,7 @@
 #include "store/destinations.h"
 #include "store/projects.h"
 #include "store/store.h"
+#include "app/user_cli.h"
 
 #ifndef PERISCOPE_VERSION
 #define PERISCOPE_VERSION "0.0.0"
@@ -210,6 +211,7 @@ static int cmd_serve(int argc, char **argv)
     if (cfg.admin_key_generated)
         printf("admin key: %s\n(stored in %s/admin.key; it is shown only this once)\n",
                cfg.admin_key, cfg.data_dir);
+    if ((rc = user_cli_announce_setup(&cfg, srv.store)) != 0) goto fail_store;
     if (server_start(&srv, err, sizeof err) != 0) {
         fprintf(stderr, "periscope: %s\n", err);
         rc = EXIT_FAILURE;
@@ -303,6 +305,7 @@ static const struct command commands[] = {
      "usage: periscope project create NAME\n\n"
      "Creates a project called NAME with a first key and prints its DSN.\n"},
     {"rules", rules_check_command, rules_check_usage},
+    {"user", user_cli_command, user_cli_usage},
     {"version", cmd_version, "usage: periscope version\n\nPrints the version.\n"},
     {NULL, NULL, NULL},
 };
@@ -324,6 +327,8 @@ static int usage_top(FILE *out, int code)
                  "  project create NAME   create a project and print its DSN\n"
                  "  rules check SCRIPT --event EVENT.json\n"
                  "                        dry-run a project script offline\n"
+                 "  user create EMAIL --role ROLE | user reset-password EMAIL\n"
+                 "                        manage accounts offline\n"
                  "  version               print the version\n\n"
                  "Run `periscope COMMAND --help` for a command's details.\n");
     return code;

@@ -48,6 +48,12 @@ struct config {
     bool secrets_key_set;
     unsigned char secrets_key[32];
 
+    /* accounts (README "Accounts and tokens") */
+    unsigned long long password_opslimit; /* PASSWORD_HASH_OPSLIMIT: Argon2id passes, default 2 */
+    size_t password_memlimit; /* PASSWORD_HASH_MEMORY: Argon2id memory, default 64 MiB */
+    long session_idle_s;      /* SESSION_IDLE_TIMEOUT: a session unused this long ends, 7 days */
+    long session_max_age_s;   /* SESSION_MAX_AGE: a session ends this long after login, 30 days */
+
     /* storage */
     const char *data_dir;       /* DATA_DIR, default ./data */
     const char *sqlite_path;    /* SQLITE_PATH, default $DATA_DIR/periscope.db */
@@ -103,6 +109,10 @@ struct config {
     enum log_format log_format; /* LOG_FORMAT json|text, default json */
     bool debug;                 /* DEBUG, default false */
 };
+
+/* PERISCOPE_PASSWORD (the `periscope user` commands' password when no
+ * --password-file is given), or NULL. Borrowed from the environment. */
+const char *config_password_env(void);
 
 /* Fills *cfg from the environment. Returns 0, or -EINVAL with a one-line
  * message naming the variable in err. */

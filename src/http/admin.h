@@ -31,6 +31,7 @@ struct admin_ctx {
     struct script_registry *scripts; /* the projects' active scripts (scripts/script_ops.h) */
     struct ingest *ingest;           /* the DSN key cache: ingest_forget_keys */
 };
+struct principal;
 
 #define ADMIN_MAX_PARAMS 4
 
@@ -43,7 +44,9 @@ struct admin_req {
     int nparams;
     const char *body; /* may be NULL; NUL-terminated */
     size_t body_len;
-    const char *content_type; /* may be NULL */
+    const char *content_type;    /* may be NULL */
+    const struct principal *who; /* the caller, already authorized for the route
+                                  * (accounts/authz.h); borrowed for the request */
 };
 
 struct admin_resp {
@@ -51,6 +54,8 @@ struct admin_resp {
     json_t *json;             /* owned: sent as application/json */
     char *text;               /* owned, alternative to json: sent as-is */
     const char *content_type; /* for text; default text/plain; charset=utf-8 */
+    const char *header_name;  /* with header_value: one extra header (Set-Cookie, Retry-After) */
+    char *header_value;       /* owned, may be NULL */
 };
 
 typedef void (*admin_handler)(const struct admin_req *req, struct admin_resp *resp);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accounts/authz.h"
 #include "http/admin.h"
 #include "http/dsn.h"
 #include "http/ingest.h"
@@ -98,6 +99,27 @@ static void project_create(const struct admin_req *req, struct admin_resp *resp)
     json_decref(body);
 }
 
+/* The projects of a caller limited to some (members, viewers, scoped
+ * tokens): theirs with id > after_id, ascending, at most limit. */
+static int member_projects(struct db *db, const struct principal *who, int64_t after_id, int limit,
+                           json_t **out)
+{
+    json_t *rows = json_array(), *row;
+    int rc = rows ? 0 : -ENOMEM;
+    for (size_t i = 0; rc == 0 && i < who->nprojects && json_array_size(rows) < (size_t)limit;
+         i++) {
+        if (who->projects[i] <= after_id) continue;
+        rc = projects_get(db, who->projects[i], &row);
+        if (rc == 0) json_array_append_new(rows, row);
+        if (rc == -ENOENT) rc = 0;
+    }
+    if (rc)
+        json_decref(rows);
+    else
+        *out = rows;
+    return rc;
+}
+
 static void project_list(const struct admin_req *req, struct admin_resp *resp)
 {
     int limit = admin_limit(req, resp, PROJECTS_PAGE_DEFAULT, PROJECTS_PAGE_MAX);
@@ -109,7 +131,8 @@ static void project_list(const struct admin_req *req, struct admin_resp *resp)
 
     struct db *db = store_acquire(req->ctx->store);
     json_t *rows;
-    int rc = projects_list(db, after, limit + 1, &rows);
+    int rc = req->who->all_projects ? projects_list(db, after, limit + 1, &rows)
+                                    : member_projects(db, req->who, after, limit + 1, &rows);
     store_release(req->ctx->store, db);
     if (rc) return admin_db_error(resp, "projects_list", rc);
 

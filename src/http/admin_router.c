@@ -12,11 +12,11 @@
 #include <time.h>
 
 #include <errno.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/sha.h>
 
 #include "http/admin.h"
+#include "http/admin_audit.h"
+#include "http/admin_policy.h"
+#include "http/auth_request.h"
 #include "http/http.h"
 #include "http/reply.h"
 #include "base/log.h"
@@ -30,6 +30,10 @@ extern const struct admin_route admin_routes_alerts[];
 extern const struct admin_route admin_routes_destinations[];
 extern const struct admin_route admin_routes_scripts[];
 extern const struct admin_route admin_routes_grouping_rules[];
+extern const struct admin_route admin_routes_users[];
+extern const struct admin_route admin_routes_tokens[];
+extern const struct admin_route admin_routes_activity[];
+extern const struct admin_route admin_routes_auth[];
 
 static const struct admin_route *const admin_tables[] = {
     admin_routes_projects,
@@ -38,6 +42,10 @@ static const struct admin_route *const admin_tables[] = {
     admin_routes_destinations,
     admin_routes_scripts,
     admin_routes_grouping_rules,
+    admin_routes_users,
+    admin_routes_tokens,
+    admin_routes_activity,
+    admin_routes_auth,
     NULL,
 };
 
@@ -50,9 +58,16 @@ static const struct {
     {"POST", "/api/admin/projects/{}/script/rollback"},
     {"POST", "/api/admin/projects/{}/script/test"},
     {"PUT", "/api/admin/projects/{}/grouping-rules"},
+    /* password hashing (Argon2id: tens of MiB and ~100 ms each), at most
+     * ADMIN_SCRIPT_RUNNERS at a time */
+    {"POST", "/api/auth/login"},
+    {"POST", "/api/auth/setup"},
+    {"POST", "/api/admin/users"},
+    {"PATCH", "/api/admin/users/{}"},
 };
 
 #define ADMIN_PREFIX "/api/admin"
+#define AUTH_PREFIX "/api/auth"
 #define ADMIN_MAX_SEGMENTS 16
 #define ADMIN_PATH_MAX 1024
 
@@ -60,7 +75,9 @@ enum run_state { RUN_NONE, RUN_QUEUED, RUN_DONE };
 
 struct admin_conn {
     struct http_req_base base;
-    bool authorized;
+    struct principal who; /* the caller (auth_request.h) */
+    int auth_rc;          /* auth_resolve's answer: -EACCES for bad credentials */
+    bool authorized;      /* credentials, or an auth route: the body is kept */
     bool too_large;
     size_t cap;
     char *body; /* owned, NUL-terminated when non-NULL */
@@ -72,6 +89,7 @@ struct admin_conn {
     struct admin_req req;
     struct admin_resp resp;
     const struct admin_route *handler;
+    const struct admin_policy *policy;
     atomic_int run;          /* enum run_state */
     struct admin_conn *next; /* the runners' queue */
 };
@@ -87,31 +105,15 @@ static struct {
     int nthreads;
 } runners = {.mu = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER};
 
-bool admin_router_matches(const char *url)
+static bool has_prefix(const char *url, const char *prefix)
 {
-    size_t n = strlen(ADMIN_PREFIX);
-    return strncmp(url, ADMIN_PREFIX, n) == 0 && (url[n] == '\0' || url[n] == '/');
+    size_t n = strlen(prefix);
+    return strncmp(url, prefix, n) == 0 && (url[n] == '\0' || url[n] == '/');
 }
 
-/* Authorization: Bearer <key>. The SHA-256 digests are compared, in
- * constant time: neither the key's bytes nor its length show in the time
- * a wrong token takes. */
-static bool bearer_ok(struct MHD_Connection *conn, const char *key)
+bool admin_router_matches(const char *url)
 {
-    const char *h =
-        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    if (!h || !key || !*key || strncasecmp(h, "Bearer ", 7) != 0) return false;
-    const char *token = h + 7;
-    while (*token == ' ')
-        token++;
-    size_t tlen = strlen(token);
-    while (tlen > 0 && token[tlen - 1] == ' ')
-        tlen--;
-    unsigned char want[SHA256_DIGEST_LENGTH], got[SHA256_DIGEST_LENGTH];
-    if (!EVP_Digest(key, strlen(key), want, NULL, EVP_sha256(), NULL) ||
-        !EVP_Digest(token, tlen, got, NULL, EVP_sha256(), NULL))
-        return false;
-    return CRYPTO_memcmp(want, got, sizeof want) == 0;
+    return has_prefix(url, ADMIN_PREFIX) || has_prefix(url, AUTH_PREFIX);
 }
 
 static size_t body_cap(const struct admin_ctx *ctx)
@@ -120,12 +122,14 @@ static size_t body_cap(const struct admin_ctx *ctx)
     return script > ADMIN_BODY_MAX_BYTES ? script : ADMIN_BODY_MAX_BYTES;
 }
 
-static struct admin_conn *conn_new(const struct admin_ctx *ctx, struct MHD_Connection *conn)
+static struct admin_conn *conn_new(const struct admin_ctx *ctx, struct MHD_Connection *conn,
+                                   const char *url)
 {
     struct admin_conn *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     c->base.kind = HTTP_REQ_ADMIN;
-    c->authorized = bearer_ok(conn, ctx->cfg->admin_key);
+    c->auth_rc = auth_resolve(ctx, conn, &c->who);
+    c->authorized = c->who.kind != PRINCIPAL_NONE || has_prefix(url, AUTH_PREFIX);
     c->cap = body_cap(ctx);
     clock_gettime(CLOCK_MONOTONIC, &c->started);
     const char *cl =
@@ -231,6 +235,14 @@ static const struct admin_route *route_find(char **seg, int nseg, struct admin_r
 
 static enum MHD_Result send_resp(struct MHD_Connection *conn, struct admin_resp *resp)
 {
+    if (resp->header_value) {
+        struct reply_header h = {resp->header_name, resp->header_value};
+        enum MHD_Result rc = reply_json(conn, (unsigned)resp->status, resp->json, &h);
+        resp->json = NULL;
+        free(resp->header_value);
+        resp->header_value = NULL;
+        return rc;
+    }
     if (resp->text) {
         char *text = resp->text;
         resp->text = NULL;
@@ -295,6 +307,7 @@ static void *runner_main(void *arg)
         runners.queued--;
         pthread_mutex_unlock(&runners.mu);
         c->handler->fn(&c->req, &c->resp);
+        admin_audit(&c->req, c->policy, &c->resp);
         run_done(c);
         pthread_mutex_lock(&runners.mu);
     }
@@ -334,16 +347,69 @@ void admin_router_stop(void)
         pthread_join(runners.threads[i], NULL);
 }
 
+static enum MHD_Result unauthorized(struct MHD_Connection *conn, int *status)
+{
+    static const struct reply_header www = {"WWW-Authenticate", "Bearer"};
+    *status = MHD_HTTP_UNAUTHORIZED;
+    return reply_error(conn, MHD_HTTP_UNAUTHORIZED, "unauthorized",
+                       "missing, wrong or expired credentials (bearer token or session)", &www);
+}
+
+/* The route's policy applied to the caller: true when it may go on, else
+ * false with the answer (401, 403, 404) queued in *rc. */
+static bool authorize(const struct admin_ctx *ctx, struct MHD_Connection *conn, const char *method,
+                      struct admin_conn *c, const struct admin_policy *pol,
+                      const struct admin_req *req, enum MHD_Result *rc, int *status)
+{
+    if (!pol) {
+        *status = MHD_HTTP_FORBIDDEN;
+        *rc = reply_error(conn, MHD_HTTP_FORBIDDEN, "forbidden", "this route has no policy", NULL);
+        return false;
+    }
+    if (pol->access == ACCESS_PUBLIC) return true;
+    if (c->auth_rc != 0 || c->who.kind == PRINCIPAL_NONE) {
+        *rc = unauthorized(conn, status);
+        return false;
+    }
+    int64_t project = 0;
+    if (pol->access == ACCESS_READ || pol->access == ACCESS_WRITE ||
+        pol->access == ACCESS_PROJECT_ADMIN) {
+        char *end;
+        project = req->nparams > 0 ? strtoll(req->params[0], &end, 10) : 0;
+        if (req->nparams == 0 || *end || project <= 0) project = -1; /* seen by nobody */
+    }
+    switch (authz_check(&c->who, pol->access, project)) {
+    case AUTHZ_OK:
+        break;
+    case AUTHZ_UNAUTHENTICATED:
+        *rc = unauthorized(conn, status);
+        return false;
+    case AUTHZ_NOT_FOUND:
+        *status = MHD_HTTP_NOT_FOUND;
+        *rc = reply_error(conn, MHD_HTTP_NOT_FOUND, "project_not_found", "no such project", NULL);
+        return false;
+    default:
+        *status = MHD_HTTP_FORBIDDEN;
+        *rc = reply_error(conn, MHD_HTTP_FORBIDDEN, "forbidden",
+                          "your role or token does not allow this", NULL);
+        return false;
+    }
+    if (!auth_csrf_ok(ctx, conn, &c->who, method)) {
+        *status = MHD_HTTP_FORBIDDEN;
+        *rc = reply_error(conn, MHD_HTTP_FORBIDDEN, "csrf_failed",
+                          "a request with the session cookie needs the X-CSRF-Token header and "
+                          "an Origin (or Referer) of this server",
+                          NULL);
+        return false;
+    }
+    return true;
+}
+
 static enum MHD_Result dispatch(const struct admin_ctx *ctx, struct MHD_Connection *conn,
                                 const char *url, const char *method, struct admin_conn *c,
                                 int *status)
 {
-    if (!c->authorized) {
-        static const struct reply_header www = {"WWW-Authenticate", "Bearer"};
-        *status = MHD_HTTP_UNAUTHORIZED;
-        return reply_error(conn, MHD_HTTP_UNAUTHORIZED, "unauthorized",
-                           "missing or wrong bearer token", &www);
-    }
+    if (!c->authorized) return unauthorized(conn, status);
     if (c->too_large) {
         *status = MHD_HTTP_CONTENT_TOO_LARGE;
         char msg[96];
@@ -372,15 +438,21 @@ static enum MHD_Result dispatch(const struct admin_ctx *ctx, struct MHD_Connecti
     req.body_len = c->len;
     req.content_type =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    req.who = &c->who;
 
     c->route = route->pattern;
+    const struct admin_policy *pol = admin_policy_find(route->method, route->pattern);
+    enum MHD_Result refused;
+    if (!authorize(ctx, conn, method, c, pol, &req, &refused, status)) return refused;
     if (offloaded(route)) {
         c->req = req;
         c->handler = route;
+        c->policy = pol;
         return offload(conn, c);
     }
     struct admin_resp resp = {0};
     route->fn(&req, &resp);
+    admin_audit(&req, pol, &resp);
     enum MHD_Result rc = send_resp(conn, &resp);
     *status = resp.status;
     return rc;
@@ -409,7 +481,7 @@ enum MHD_Result admin_router_handle(const struct admin_ctx *ctx, struct MHD_Conn
 {
     struct admin_conn *c = *req_cls;
     if (!c) {
-        c = conn_new(ctx, conn);
+        c = conn_new(ctx, conn, url);
         if (!c) return MHD_NO;
         *req_cls = c;
         return MHD_YES;
@@ -442,6 +514,8 @@ void admin_router_done(void *req_cls)
 {
     struct admin_conn *c = req_cls;
     if (!c) return;
+    authz_clear(&c->who);
+    free(c->resp.header_value);
     free(c->body);
     free(c);
 }

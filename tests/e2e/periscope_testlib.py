@@ -71,13 +71,23 @@ def pg_env():
     return env
 
 
-def _psql(pg, sql):
+def _psql(pg, sql, attempts=1):
+    """Runs one statement; a failure raises with psql's own message. A
+    statement that can meet a transient refusal (DROP DATABASE while a
+    just-stopped server's backends are still exiting) is tried `attempts`
+    times, a second apart."""
     env = dict(os.environ, PGPASSWORD=pg.get("POSTGRES_PASSWORD", ""))
-    subprocess.run(
-        ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", pg["POSTGRES_HOST"],
-         "-p", pg["POSTGRES_PORT"], "-U", pg["POSTGRES_USER"],
-         "-d", pg.get("POSTGRES_DATABASE", "postgres"), "-c", sql],
-        env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=30)
+    for attempt in range(attempts):
+        done = subprocess.run(
+            ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", pg["POSTGRES_HOST"],
+             "-p", pg["POSTGRES_PORT"], "-U", pg["POSTGRES_USER"],
+             "-d", pg.get("POSTGRES_DATABASE", "postgres"), "-c", sql],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=30)
+        if done.returncode == 0:
+            return
+        if attempt + 1 < attempts:
+            time.sleep(1)
+    raise RuntimeError("psql %r failed: %s" % (sql, done.stderr.decode(errors="replace").strip()))
 
 
 def pg_create_database(prefix="periscope_test"):
@@ -95,7 +105,7 @@ def pg_drop_database(env):
     """Drops a database pg_create_database made (connections are closed first)."""
     pg = pg_env()
     name = env["POSTGRES_DATABASE"]
-    _psql(pg, 'DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name)
+    _psql(pg, 'DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name, attempts=5)
 
 
 class Response:

@@ -161,7 +161,10 @@ class IngestHttp(unittest.TestCase):
         t0 = time.monotonic()
         r = self.post("/api/%d/envelope/" % self.pid, bomb, self.auth(**{"Content-Encoding": "gzip"}))
         self.assert_refused(r, 413)
-        self.assertLess(time.monotonic() - t0, 10)
+        # A bound, not a speed figure: the answer comes once the decoded size
+        # passes the limit, long before 200 MiB; generous for a loaded machine
+        # (12.7 s seen with load 18 on 2 cores).
+        self.assertLess(time.monotonic() - t0, 30)
 
     def test_corrupt_gzip_is_400(self):
         body = gzip.compress(b'{"message":"x"}')[:-6]
