@@ -6,7 +6,9 @@ figure and its ratio to the ceiling measured in the same run, and writes
 bench/results/latest.json. Environment:
   BENCH_SECONDS   wrk duration per case (default 15)
   BENCH_QUICK=1   3 s per case, a small "1M" database, short stage loops
-  BENCH_ONLY      comma-separated case names to run (default: all)
+  BENCH_ONLY      comma-separated case names to run (default: all; the
+                  search cases are search_sqlite and search_postgres)
+  BENCH_SEARCH_ISSUES  issues the search cases seed (default 100000)
   BENCH_PROFILE=1 run the 4 KB SQLite commit case under `perf record -g`
                   and write perf-report.txt next to the results
   BENCH_RESULTS   results directory (default bench/results)
@@ -24,6 +26,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib as bl  # noqa: E402
 import report  # noqa: E402
+import search  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 QUICK = os.environ.get("BENCH_QUICK") == "1"
@@ -340,6 +343,24 @@ def run_stages(tmp):
     return {"error": f"bench_stages exit {out.returncode}: {(out.stderr or out.stdout)[-400:]}"}
 
 
+def run_search(run, only):
+    """The search cases (bench/search.py) on each backend."""
+    results = {}
+    for backend in ("sqlite", "postgres"):
+        name = "search_" + backend
+        if only and name not in only:
+            continue
+        print(f"bench: {name} …", file=sys.stderr, flush=True)
+        try:
+            if backend == "postgres" and run.pg is None:
+                raise RuntimeError("Postgres unavailable")
+            results[backend] = search.run_backend(run, backend, start_periscope, create_project,
+                                                  periscope_env, BUILD)
+        except Exception as e:  # noqa: BLE001 - the other backend still runs
+            results[backend] = {"error": str(e)[:1000]}
+    return results
+
+
 def main():
     only = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
     if os.environ.get("BENCH_PROFILE") == "1" and not only:
@@ -384,6 +405,7 @@ def main():
             res["case_wall_s"] = time.monotonic() - t0
             run.results[name] = res
             report.print_case_line(name, res)
+        out["search"] = run_search(run, only)
     finally:
         teardown_postgres(run)
         bl.rmtree_quiet(tmp)
@@ -392,6 +414,8 @@ def main():
     out["targets"] = report.targets(run.results)
     os.makedirs(RESULTS, exist_ok=True)
     text = report.table(out)
+    if out.get("search"):
+        text += "\n\n" + "\n".join(search.report_lines(out["search"]))
     print(text)
     with open(os.path.join(RESULTS, "latest.json"), "w") as f:
         json.dump(out, f, indent=1)

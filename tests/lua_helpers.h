@@ -11,6 +11,11 @@ static inline struct vm_limits test_limits(void)
     struct vm_limits l = {
         .memory_bytes = 16u << 20,
         .instructions_per_call = 1000000,
+        /* Unit tests stop runaway scripts by instruction count, which does
+         * not depend on the machine; the wall clock is set far out so a
+         * loaded machine under ASan does not turn a memory error into a
+         * timeout. Tests of the deadline itself set their own. */
+        .time_limit_ms = 30000,
         .script_max_bytes = 256u << 10,
         .event_max_depth = 64,
         .lua_dir = PERISCOPE_SOURCE_DIR "/tests/fixtures/lua",

@@ -185,7 +185,8 @@ static void test_authz_names_parse_both_ways(void **state)
 extern const struct admin_route admin_routes_projects[], admin_routes_issues[],
     admin_routes_alerts[], admin_routes_destinations[], admin_routes_scripts[],
     admin_routes_grouping_rules[], admin_routes_users[], admin_routes_tokens[],
-    admin_routes_activity[], admin_routes_auth[];
+    admin_routes_activity[], admin_routes_auth[], admin_routes_issue_actions[],
+    admin_routes_triage[];
 
 /* Every route of the admin and auth APIs has exactly one policy row (none
  * is open by omission), and every row that records names a target kind. */
@@ -193,10 +194,10 @@ static void test_policy_rows_are_unique_and_complete(void **state)
 {
     (void)state;
     const struct admin_route *const tables[] = {
-        admin_routes_projects,     admin_routes_issues,  admin_routes_alerts,
-        admin_routes_destinations, admin_routes_scripts, admin_routes_grouping_rules,
-        admin_routes_users,        admin_routes_tokens,  admin_routes_activity,
-        admin_routes_auth,
+        admin_routes_projects,     admin_routes_issues,        admin_routes_alerts,
+        admin_routes_destinations, admin_routes_scripts,       admin_routes_grouping_rules,
+        admin_routes_users,        admin_routes_tokens,        admin_routes_activity,
+        admin_routes_auth,         admin_routes_issue_actions, admin_routes_triage,
     };
     size_t routes = 0, n = 0;
     for (size_t t = 0; t < sizeof tables / sizeof *tables; t++)

@@ -92,16 +92,16 @@ static void test_failed_migration_is_rolled_back_and_not_recorded(void **state)
     struct mig_dir m;
     char err[512] = "";
     mig_dir_make(&m);
-    mig_write(&m, "0300_ok.sql", "CREATE TABLE mig_ok (x BIGINT);");
-    mig_write(&m, "0301_bad.sql", "CREATE TABLE mig_half (x BIGINT);\nSELEKT broken;\n");
+    mig_write(&m, "9300_ok.sql", "CREATE TABLE mig_ok (x BIGINT);");
+    mig_write(&m, "9301_bad.sql", "CREATE TABLE mig_half (x BIGINT);\nSELEKT broken;\n");
     assert_true(db_migrate(db, m.path, err, sizeof err) < 0);
-    assert_non_null(strstr(err, "0301_bad.sql"));
+    assert_non_null(strstr(err, "9301_bad.sql"));
     assert_true(table_exists(db, "mig_ok"));
     assert_false(table_exists(db, "mig_half")); /* the whole file rolled back */
     assert_int_equal(
-        test_scalar(db, "SELECT COUNT(*) FROM schema_migrations WHERE version = '0301'"), 0);
+        test_scalar(db, "SELECT COUNT(*) FROM schema_migrations WHERE version = '9301'"), 0);
 
-    mig_write(&m, "0301_bad.sql", "CREATE TABLE mig_half (x BIGINT);\n");
+    mig_write(&m, "9301_bad.sql", "CREATE TABLE mig_half (x BIGINT);\n");
     assert_int_equal(db_migrate(db, m.path, err, sizeof err), 1);
     assert_true(table_exists(db, "mig_half"));
     mig_dir_remove(&m);

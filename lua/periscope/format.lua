@@ -7,7 +7,8 @@
 -- encodes the table as JSON.
 --
 -- alert = {
---   id, kind ("new" | "regression" | "test"), created_at (RFC 3339),
+--   id, kind ("new" | "regression" | "escalating" | "frequency" | "test"),
+--   created_at (RFC 3339),
 --   message_id (stable across retries), title, culprit, level, link,
 --   issue = {id, project_id, title, culprit, level, status, first_seen,
 --            last_seen, count, hash, link},
@@ -42,7 +43,8 @@ local function text_or_dash(s)
 end
 
 local function headline(alert)
-  local prefix = ({ regression = "Regression: ", test = "Test: " })[alert.kind] or ""
+  local prefix = ({ regression = "Regression: ", escalating = "Escalating: ",
+                   frequency = "Frequent: ", test = "Test: " })[alert.kind] or ""
   return prefix .. tostring(alert.title or (alert.issue and alert.issue.title) or "Untitled issue")
 end
 M.headline = headline

@@ -51,6 +51,8 @@ static const struct entry CATALOG[] = {
     {"periscope_notification_attempts_total", "counter",
      "Delivery attempts, by destination type and outcome."},
     {"periscope_notification_duration_seconds", "histogram", "Time one delivery attempt took."},
+    {"periscope_notifications_suppressed_total", "counter",
+     "Deliveries not sent: no alert rule chose the destination, alert() or format() said no."},
     {"periscope_deliveries", "gauge", "Deliveries in the outbox, by status."},
     /* storage */
     {"periscope_db_errors_total", "counter",

@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "store/events_retention.h"
+#include "store/sessions.h"
 #include "store/store.h"
 
 #define CAPPED_ISSUES_PAGE 100
@@ -31,6 +32,8 @@ void retention_options_load(const struct config *cfg, struct retention_options *
     o->interval_ms = cfg->retention_interval_ms;
     o->batch = RETENTION_BATCH;
     o->pause_ms = RETENTION_PAUSE_MS;
+    o->session_idle_ms = cfg->session_idle_s * 1000;
+    o->session_max_ms = cfg->session_max_age_s * 1000;
 }
 
 static void sleep_ms(int ms)
@@ -85,6 +88,20 @@ static void count_error(struct retention_stats *s, const char *what, int rc)
     metrics_add("periscope_retention_errors_total", NULL, 1);
     metrics_add("periscope_db_errors_total", "component=\"retention\"", 1);
     log_warn("retention step failed", "step=%s rc=%d", what, rc);
+}
+
+/* Sessions nobody presents again would stay forever: deleted here. */
+static void purge_sessions(struct store *st, const struct retention_options *o, int64_t now_ms,
+                           struct retention_stats *s)
+{
+    if (o->session_idle_ms <= 0 || o->session_max_ms <= 0) return;
+    struct db *db = store_acquire(st);
+    int64_t n = sessions_purge(db, now_ms, o->session_idle_ms, o->session_max_ms);
+    store_release(st, db);
+    if (n < 0)
+        count_error(s, "sessions", (int)n);
+    else
+        s->deleted_sessions += n;
 }
 
 /* Deletes old events batch by batch until fewer than a batch remain. */
@@ -158,6 +175,7 @@ int retention_run_once(struct store *st, const struct retention_options *o, int6
         if (r < 0) /* busy readers: the next pass tries again */
             log_debug("retention compact skipped", "rc=%d", r);
     }
+    purge_sessions(st, o, now_ms, &s);
     metrics_add("periscope_retention_runs_total", NULL, 1);
     if (s.deleted_old + s.deleted_over_cap > 0)
         log_info("retention pass", "deleted_old=%lld deleted_over_cap=%lld errors=%d",

@@ -30,15 +30,18 @@ struct retention_options {
     int interval_ms;          /* between passes */
     int batch;                /* rows per transaction */
     int pause_ms;             /* sleep between transactions */
+    int64_t session_idle_ms;  /* ended browser sessions are deleted too (> 0) */
+    int64_t session_max_ms;
 };
 
 struct retention_stats {
-    int64_t deleted_old, deleted_over_cap;
+    int64_t deleted_old, deleted_over_cap, deleted_sessions;
     int errors;
 };
 
 /* The options cfg gives (RETENTION_DAYS, MAX_EVENTS_PER_ISSUE,
- * RETENTION_INTERVAL_MS), with this module's batch sizes. */
+ * RETENTION_INTERVAL_MS, the session lifetimes), with this module's batch
+ * sizes. */
 void retention_options_load(const struct config *cfg, struct retention_options *o);
 
 /* One pass as of now_ms, on the calling thread. Stops early (returns what

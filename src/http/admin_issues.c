@@ -16,8 +16,11 @@
 #include "scripts/event_stored.h"
 #include "http/admin.h"
 #include "http/admin_issues_params.h"
+#include "http/admin_issue_actions.h"
+#include "model/issue_search.h"
 #include "base/log.h"
 #include "base/config.h"
+#include "http/admin_triage.h"
 #include "store/events_read.h"
 #include "store/issue_tags.h"
 #include "store/issues.h"
@@ -34,6 +37,9 @@ static int issue_view(struct db *db, json_t *row, int64_t now_ms)
     int rc = issues_histogram(db, json_integer_value(json_object_get(row, "id")), now_ms, &hist);
     if (rc != 0) return rc;
     json_object_set_new(row, "histogram_24h", hist);
+    const char *status = json_string_value(json_object_get(row, "status"));
+    if (status && strcmp(status, "unresolved") != 0 && (rc = issue_triage_describe(db, row)) != 0)
+        return rc;
     admin_time_field(row, "first_seen");
     admin_time_field(row, "last_seen");
     return 0;
@@ -43,10 +49,19 @@ static void issue_list(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0);
     struct issue_query q;
-    if (pid < 0 || admin_issue_query(req, resp, &q) != 0) return;
+    struct issue_search *search = malloc(sizeof *search);
+    if (!search) {
+        admin_db_error(resp, "issue list", -ENOMEM);
+        return;
+    }
+    if (pid < 0 || admin_issue_query(req, resp, &q, search) != 0) {
+        free(search);
+        return;
+    }
     struct db *db = store_acquire(req->ctx->store);
     if (admin_project_check(db, pid, resp, NULL) != 0) {
         store_release(req->ctx->store, db);
+        free(search);
         return;
     }
     json_t *rows = NULL, *row;
@@ -54,6 +69,7 @@ static void issue_list(const struct admin_req *req, struct admin_resp *resp)
     int64_t now = store_now_ms();
     size_t i;
     int rc = issues_list(db, pid, &q, &rows, &more);
+    free(search);
     char *cursor = NULL; /* from the raw row, before its times become text */
     if (rc == 0 && more) {
         json_t *last = json_array_get(rows, json_array_size(rows) - 1);
@@ -134,6 +150,7 @@ static void issue_get(const struct admin_req *req, struct admin_resp *resp)
     int rc = issues_get(db, pid, iid, &issue);
     if (rc == 0) rc = issue_view(db, issue, store_now_ms());
     if (rc == 0) rc = issue_detail(db, pid, iid, issue);
+    if (rc == 0) rc = admin_issue_triage_detail(db, iid, issue);
     store_release(req->ctx->store, db);
     answer_issue(resp, rc, issue, "issue get");
 }
@@ -158,20 +175,39 @@ static void issue_patch(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0), iid;
     if (pid < 0 || (iid = admin_param_id(req, resp, 1)) < 0) return;
+    json_t *peek = admin_body_object(req, resp);
+    if (!peek) return;
+    /* {"assignee_id"} alone assigns; with "status" both change. */
+    bool has_status = json_object_get(peek, "status") != NULL;
+    bool has_assignee = json_object_get(peek, "assignee_id") != NULL;
     json_t *body = NULL;
-    const char *status = body_status(req, resp, &body);
-    if (!status) {
+    const char *status = NULL;
+    if (has_status || !has_assignee) {
+        status = body_status(req, resp, &body);
+        if (!status) {
+            json_decref(body);
+            json_decref(peek);
+            return;
+        }
+    }
+    struct issue_snooze_spec snooze;
+    struct issue_resolution_spec resolution;
+    if (status && admin_triage_status_body(body, status, &snooze, &resolution, resp) != 0) {
         json_decref(body);
+        json_decref(peek);
         return;
     }
     struct db *db = store_acquire(req->ctx->store);
     json_t *issue = NULL;
-    int rc = issues_set_status(db, pid, iid, status);
+    int rc = 0;
+    if (has_assignee && admin_issue_patch_assignee(req, resp, db, pid, iid, peek) < 0) rc = 1;
+    if (rc == 0 && status) rc = issue_triage_set(db, pid, iid, status, &snooze, &resolution);
     if (rc == 0) rc = issues_get(db, pid, iid, &issue);
     if (rc == 0) rc = issue_view(db, issue, store_now_ms());
     store_release(req->ctx->store, db);
     json_decref(body);
-    answer_issue(resp, rc, issue, "issue status");
+    json_decref(peek);
+    if (rc != 1) answer_issue(resp, rc, issue, "issue status");
 }
 
 static void issue_bulk_patch(const struct admin_req *req, struct admin_resp *resp)
@@ -190,6 +226,9 @@ static void issue_bulk_patch(const struct admin_req *req, struct admin_resp *res
     int rc = admin_project_check(db, pid, resp, NULL) != 0
                  ? 1
                  : issues_set_status_bulk(db, pid, ids, n, status, &updated);
+    /* A plain status change ends any snooze or release resolution. */
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = issue_triage_clear(db, pid, ids[i]);
     store_release(req->ctx->store, db);
     if (rc == 0)
         admin_json(resp, 200,

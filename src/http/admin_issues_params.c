@@ -7,6 +7,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "http/admin_issue_actions.h"
+#include "model/issue_search.h"
+
 /* "Z", "z", "+hh:mm", "-hh:mm" or nothing (UTC) → offset seconds east. */
 static int parse_zone(const char *p, long *offset)
 {
@@ -86,6 +89,8 @@ static int parse_sort(const char *s, enum issue_sort *sort)
         *sort = ISSUE_SORT_FIRST_SEEN;
     else if (strcmp(s, "times_seen") == 0 || strcmp(s, "count") == 0)
         *sort = ISSUE_SORT_TIMES_SEEN;
+    else if (strcmp(s, "users") == 0 || strcmp(s, "user_count") == 0)
+        *sort = ISSUE_SORT_USERS;
     else
         return -EINVAL;
     return 0;
@@ -98,20 +103,23 @@ static const char *opt(const struct admin_req *req, const char *name)
     return v && *v ? v : NULL;
 }
 
-int admin_issue_query(const struct admin_req *req, struct admin_resp *resp, struct issue_query *q)
+int admin_issue_query(const struct admin_req *req, struct admin_resp *resp, struct issue_query *q,
+                      struct issue_search *search)
 {
     memset(q, 0, sizeof *q);
     if (parse_status(admin_query(req, "status"), q) != 0)
         return bad(resp, "invalid_status", "status must be unresolved, resolved, ignored or all");
     if (parse_sort(admin_query(req, "sort"), &q->sort) != 0)
         return bad(resp, "invalid_sort",
-                   "sort must be last_seen, first_seen or count (or times_seen)");
+                   "sort must be last_seen, first_seen, count (or times_seen) or users");
     q->level = opt(req, "level");
     q->environment = opt(req, "environment");
     q->release = opt(req, "release");
-    q->text = opt(req, "query");
-    if (q->text && strlen(q->text) > ISSUES_QUERY_MAX)
-        return bad(resp, "invalid_query", "query is longer than 200 bytes");
+    char err[200];
+    if (issue_search_parse(opt(req, "query"), admin_request_user(req), search, err, sizeof err) !=
+        0)
+        return bad(resp, "invalid_query", err);
+    q->search = search;
     const char *since = opt(req, "since"), *until = opt(req, "until");
     if (since && admin_parse_time(since, &q->since_ms) != 0)
         return bad(resp, "invalid_since", "since must be RFC 3339 or seconds since the epoch");

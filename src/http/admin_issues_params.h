@@ -19,9 +19,13 @@
 int admin_parse_time(const char *s, int64_t *ms);
 
 /* Fills q from ?status= &level= &environment= &release= &query= &since=
- * &until= &sort= &cursor= &limit=. Returns 0, or -1 after answering 400.
- * Strings in q are borrowed from the request. */
-int admin_issue_query(const struct admin_req *req, struct admin_resp *resp, struct issue_query *q);
+ * &until= &sort= &cursor= &limit=; query= is parsed into search (the
+ * search language, issue_search.h), which q points to. Returns 0, or -1
+ * after answering 400 (invalid_query names the bad term). Strings in q
+ * are borrowed from the request and search. */
+struct issue_search;
+int admin_issue_query(const struct admin_req *req, struct admin_resp *resp, struct issue_query *q,
+                      struct issue_search *search);
 
 /* ?ids=1,2,3 (1..ISSUES_BULK_MAX positive ids) into ids; *n gets the count.
  * Returns 0, or -1 after answering 400. */

@@ -17,6 +17,7 @@
 #include "base/config.h"
 #include "store/project_scrub.h"
 #include "store/projects.h"
+#include "store/grouping_transitions.h"
 #include "store/store.h"
 
 #define PROJECTS_PAGE_DEFAULT 50
@@ -195,6 +196,7 @@ static void project_patch(const struct admin_req *req, struct admin_resp *resp)
     json_int_t rate = -1;
     json_t *r = json_object_get(body, "rate_limit_per_minute");
     json_t *scrubbing = json_object_get(body, "scrubbing");
+    json_t *days = json_object_get(body, "grouping_transition_days");
     struct scrub_settings settings;
     if (json_object_get(body, "name") && !(name = valid_name(body, resp))) goto out;
     if (r) {
@@ -207,6 +209,13 @@ static void project_patch(const struct admin_req *req, struct admin_resp *resp)
         }
         rate = json_integer_value(r);
     }
+    if (days && (!json_is_integer(days) || json_integer_value(days) < 0 ||
+                 json_integer_value(days) > GROUPING_TRANSITION_DAYS_MAX)) {
+        admin_error(resp, 400, "invalid_grouping_transition_days",
+                    "grouping_transition_days must be an integer from 0 (none) to %d",
+                    GROUPING_TRANSITION_DAYS_MAX);
+        goto out;
+    }
 
     struct db *db = store_acquire(req->ctx->store);
     if (scrubbing && patched_scrubbing(db, id, scrubbing, &settings, resp) != 0) {
@@ -216,6 +225,7 @@ static void project_patch(const struct admin_req *req, struct admin_resp *resp)
     int rc = projects_update(db, id, name, (int)rate);
     if (rc == 0 && rate >= 0) ingest_forget_keys(req->ctx->ingest); /* the new quota, at once */
     if (rc == 0 && scrubbing) rc = project_scrub_set(db, id, &settings);
+    if (rc == 0 && days) rc = grouping_transition_days_set(db, id, (int)json_integer_value(days));
     if (rc == -ENOENT)
         project_missing(resp);
     else if (rc)

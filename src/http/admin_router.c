@@ -30,10 +30,12 @@ extern const struct admin_route admin_routes_alerts[];
 extern const struct admin_route admin_routes_destinations[];
 extern const struct admin_route admin_routes_scripts[];
 extern const struct admin_route admin_routes_grouping_rules[];
+extern const struct admin_route admin_routes_triage[];
 extern const struct admin_route admin_routes_users[];
 extern const struct admin_route admin_routes_tokens[];
 extern const struct admin_route admin_routes_activity[];
 extern const struct admin_route admin_routes_auth[];
+extern const struct admin_route admin_routes_issue_actions[];
 
 static const struct admin_route *const admin_tables[] = {
     admin_routes_projects,
@@ -42,10 +44,12 @@ static const struct admin_route *const admin_tables[] = {
     admin_routes_destinations,
     admin_routes_scripts,
     admin_routes_grouping_rules,
+    admin_routes_triage,
     admin_routes_users,
     admin_routes_tokens,
     admin_routes_activity,
     admin_routes_auth,
+    admin_routes_issue_actions,
     NULL,
 };
 

@@ -15,7 +15,9 @@
 #include "lua/registry.h"
 #include "store/events_write.h"
 #include "store/projects.h"
+#include "model/alert_rules.h"
 #include "store/store.h"
+#include "store/triage_read.h"
 
 struct test_request {
     int64_t project_id;
@@ -141,6 +143,23 @@ static void add_issue_id(const struct admin_ctx *ctx, int64_t project_id, json_t
     if (rc == 0) json_object_set_new(result, "issue_id", json_integer(id));
 }
 
+/* The project's alert rules for the dry run: NULL for the default set (or
+ * when they cannot be read: the dry run then shows the default). */
+static struct alert_rules *project_alert_rules(struct store *store, int64_t project_id)
+{
+    char *text = NULL, err[200];
+    struct db *db = store_acquire(store);
+    int rc = alert_rules_load(db, project_id, &text);
+    store_release(store, db);
+    if (rc != 0) return NULL;
+    json_t *doc = json_loads(text, 0, NULL);
+    free(text);
+    struct alert_rules *rules = NULL;
+    if (doc) alert_rules_parse(doc, &rules, err, sizeof err);
+    json_decref(doc);
+    return rules;
+}
+
 void admin_script_test(const struct admin_req *req, struct admin_resp *resp)
 {
     struct test_request t = {.project_id = admin_param_id(req, resp, 0)};
@@ -159,10 +178,12 @@ void admin_script_test(const struct admin_req *req, struct admin_resp *resp)
         .lua_dir = req->ctx->cfg->lua_dir,
         .public_url = req->ctx->cfg->public_url,
         .scrub = rules,
+        .alert_rules = project_alert_rules(req->ctx->store, t.project_id),
     };
     json_t *result = NULL;
     int rc = rules ? dryrun_run(t.script, &in, &result) : -ENOMEM;
     scrub_rules_unref(rules);
+    alert_rules_free((struct alert_rules *)in.alert_rules);
     if (rc == 0) {
         add_issue_id(req->ctx, t.project_id, result);
         admin_json(resp, 200, result);

@@ -218,6 +218,7 @@ int script_registry_activate_on(struct script_registry *reg, int64_t project_id,
         rc = script_registry_validate(reg, source, len, sample_event, error_message, error_line);
         if (rc != 0) goto fail;
     }
+    registry_begin_transition(reg, project_id);
     struct db *db = store_acquire(reg->store);
     rc = scripts_set_active(db, project_id, version);
     store_release(reg->store, db);
@@ -240,6 +241,7 @@ int script_registry_open(struct store *store, const struct config *cfg,
     metrics_describe("periscope_script_errors_total", "counter",
                      "Project script failures by project, hook and kind; the default was used");
     int rc = grouping_memo_new(GROUPING_MEMO_ENTRIES_DEFAULT, &reg->memo);
+    if (rc == 0) rc = registry_check_grouping_config(reg);
     if (rc == 0) rc = script_registry_reload_all(reg);
     if (rc < 0) {
         script_registry_close(reg);

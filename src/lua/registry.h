@@ -116,6 +116,14 @@ int script_registry_activate(struct script_registry *reg, int64_t project_id, in
 int script_registry_activate_on(struct script_registry *reg, int64_t project_id, int64_t version,
                                 const cJSON *sample_event, char **error_message, int *error_line);
 
+/* The project's grouping transition when one runs at now_ms (the previous
+ * script, rules and default grouping config; store/grouping_transitions.h):
+ * 0 with *out (grouping_transition_clear it), -ENOENT when none. Reads the
+ * store: for a worker building a project's state, not per event. */
+struct grouping_transition;
+int script_registry_transition(struct script_registry *reg, int64_t project_id, int64_t now_ms,
+                               struct grouping_transition *out);
+
 /* Re-reads every project's active script and scrubbing settings from the
  * store and publishes the ones that changed (start, SIGHUP, a reconnect of
  * the Postgres listener). Scripts were validated when they were activated;

@@ -15,7 +15,7 @@
 #include "lua/vm.h"
 
 /* filter, fingerprint, format, scrub, grouping, event, load (registry_stats.c). */
-#define REGISTRY_NHOOKS 7
+#define REGISTRY_NHOOKS 8
 #define REGISTRY_NKINDS (VM_ERROR_TYPE + 1)
 
 struct config;
@@ -65,6 +65,12 @@ struct script_registry {
     struct entry *entries;      /* guarded by mu */
     size_t n, cap;
 };
+
+/* Records the project's grouping as the previous one before it changes
+ * (registry_transition.c); a failure is logged, never fatal. */
+void registry_begin_transition(struct script_registry *reg, int64_t project_id);
+/* At open: transitions for projects whose default grouping config changed. */
+int registry_check_grouping_config(struct script_registry *reg);
 
 /* Under mu. Finds or (create) adds the project's entry; NULL on OOM or
  * when absent and !create. */

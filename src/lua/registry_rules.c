@@ -96,6 +96,7 @@ int script_registry_set_rules(struct script_registry *reg, int64_t project_id,
     if (!reg->store) return -EIO;
     int rc = script_registry_check_rules(reg, fingerprint, stacktrace, error_message);
     if (rc != 0) return rc;
+    registry_begin_transition(reg, project_id);
     struct db *db = store_acquire(reg->store);
     rc = grouping_rules_set(db, project_id, fingerprint, stacktrace);
     store_release(reg->store, db);

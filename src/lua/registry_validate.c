@@ -10,6 +10,7 @@
 #include <lauxlib.h>
 
 #include "base/log.h"
+#include "lua/script_alert.h"
 #include "lua/registry_internal.h"
 #include "lua/script.h"
 #include "lua/script_scrub.h"
@@ -96,6 +97,31 @@ static int check_format_hook(struct script_registry *reg, struct script *s, stru
     return reg->format_check(s, reg->limits.lua_dir, reg->public_url ? reg->public_url : "", err);
 }
 
+/* alert() on a sample alert (the alert table format() gets, with its issue
+ * and event): 0, or 1 with err when it fails or returns something else
+ * than true, false or a list of destination ids. */
+static int check_alert_hook(struct script *s, struct vm_error *err)
+{
+    static const char SAMPLE[] =
+        "{\"id\": 0, \"kind\": \"new\", \"title\": \"ValueError: sample\", \"culprit\": "
+        "\"app.views in sample\", \"level\": \"error\", \"issue\": {\"id\": 0, \"project_id\": 0, "
+        "\"title\": \"ValueError: sample\", \"culprit\": \"app.views in sample\", \"level\": "
+        "\"error\", \"status\": \"unresolved\", \"count\": 1}, \"project\": {\"id\": 0, "
+        "\"name\": \"sample\"}, \"event\": {\"event_id\": \"00000000000000000000000000000000\", "
+        "\"environment\": \"production\", \"release\": \"sample@1.0.0\", \"level\": \"error\"}}";
+    if (s->alert_ref == LUA_NOREF) return 0;
+    cJSON *alert = cJSON_Parse(SAMPLE);
+    if (!alert) {
+        vm_error_set(err, VM_ERROR_MEMORY, "out of memory building the sample alert");
+        return 1;
+    }
+    struct script_alert_result res;
+    int rc = script_alert(s, alert, cJSON_GetObjectItemCaseSensitive(alert, "issue"),
+                          cJSON_GetObjectItemCaseSensitive(alert, "event"), &res, err);
+    cJSON_Delete(alert);
+    return rc != 0;
+}
+
 int script_registry_validate(struct script_registry *reg, const char *source, size_t len,
                              const cJSON *sample_event, char **error_message, int *error_line)
 {
@@ -107,6 +133,7 @@ int script_registry_validate(struct script_registry *reg, const char *source, si
     int failed = script_open(&reg->limits, source, len, &s, &err) != 0;
     if (!failed) failed = check_event_hooks(s, sample_event, &hook, &err);
     if (!failed && (failed = check_format_hook(reg, s, &err))) hook = "format";
+    if (!failed && (failed = check_alert_hook(s, &err))) hook = "alert";
     script_close(s);
     if (!failed) return 0;
     set_message(error_message, hook, &err);

@@ -11,6 +11,7 @@
 #include <lauxlib.h>
 
 #include "model/event.h"
+#include "grouping/config.h"
 #include "base/log.h"
 #include "model/scrub.h"
 #include "lua/event_table.h"
@@ -18,6 +19,8 @@
 #include "lua/registry.h"
 #include "lua/script.h"
 #include "lua/script_scrub.h"
+#include "store/grouping_transitions.h"
+#include "store/store.h"
 
 struct project_state {
     int64_t project_id;
@@ -26,6 +29,12 @@ struct project_state {
     struct script_counters *counters; /* the registry's, for the status endpoint */
     struct scrub_rules *scrub;        /* a reference to the registry's */
     uint64_t scrub_generation;
+    /* A grouping transition (README "Grouping transitions"): until
+     * prev_until (ms), events are also grouped the previous way — by
+     * prev_script, or by the default rules when prev_default. */
+    struct script *prev_script;
+    bool prev_default;
+    int64_t prev_until;
 };
 
 struct lua_runtime {
@@ -58,6 +67,7 @@ void lua_runtime_free(struct lua_runtime *rt)
     if (!rt) return;
     for (size_t i = 0; i < rt->n; i++) {
         script_close(rt->projects[i].script);
+        script_close(rt->projects[i].prev_script);
         scrub_rules_unref(rt->projects[i].scrub);
     }
     free(rt->projects);
@@ -109,6 +119,36 @@ static void report(struct lua_runtime *rt, int64_t project_id, const char *hook,
                  (long long)project_id, hook, vm_error_kind_name(err->kind), err->trace);
 }
 
+/* The project's previous grouping while a transition runs (read from the
+ * store when the state is built, i.e. after every publication). */
+static void build_transition(struct lua_runtime *rt, struct project_state *ps)
+{
+    script_close(ps->prev_script);
+    ps->prev_script = NULL;
+    ps->prev_default = false;
+    ps->prev_until = 0;
+    struct grouping_transition tr;
+    if (script_registry_transition(rt->reg, ps->project_id, store_now_ms(), &tr) != 0) return;
+    const char *module = grouping_config_module(tr.prev_config);
+    struct script_rules rules = {tr.prev_fingerprint_rules, tr.prev_stacktrace_rules};
+    if (!module) {
+        log_warn("previous default grouping not in this build: no transition",
+                 "project=%lld config=%s", (long long)ps->project_id, tr.prev_config);
+    } else if (!tr.prev_source && !script_rules_present(&rules) &&
+               strcmp(module, SCRIPT_GROUPING_MODULE) == 0) {
+        ps->prev_default = true;
+        ps->prev_until = tr.expires_at_ms;
+    } else {
+        struct vm_error err = {0};
+        if (script_open_grouping(&rt->limits, module, tr.prev_source, tr.prev_len, &rules,
+                                 &ps->prev_script, &err) == 0)
+            ps->prev_until = tr.expires_at_ms;
+        else
+            report(rt, ps->project_id, "load", &err);
+    }
+    grouping_transition_clear(&tr);
+}
+
 /* Builds the project's script as the registry has it now into ps (build
  * first, then swap: on failure the old state stays). */
 static void build_project(struct lua_runtime *rt, struct project_state *ps)
@@ -140,6 +180,7 @@ static void build_project(struct lua_runtime *rt, struct project_state *ps)
     script_close(ps->script);
     ps->script = fresh;
     ps->generation = generation;
+    build_transition(rt, ps);
 }
 
 /* Takes the project's scrubbing rules from the registry when they changed. */
@@ -265,6 +306,26 @@ static bool hook_failed(const struct script_result *res, const char *hook)
     return false;
 }
 
+/* During a transition: the hash the previous grouping gives ev, into
+ * ev->prev_hash when it differs (a previous grouping that failed gives
+ * none: a wrong guess would join unrelated issues). */
+static void group_previous(struct lua_runtime *rt, struct project_state *ps,
+                           struct ingest_event *ev)
+{
+    if (!ps || ev->filtered || ev->received_at_ms >= ps->prev_until) return;
+    struct script *p = ps->prev_script    ? ps->prev_script
+                       : ps->prev_default ? default_script(rt)
+                                          : NULL;
+    if (!p) return;
+    struct script_result res;
+    if (script_run(p, ev->json, false, &res) == 0 && res.nerrors == 0 && !res.filtered &&
+        strcmp(res.hash, ev->hash) != 0)
+        memcpy(ev->prev_hash, res.hash, sizeof ev->prev_hash);
+    script_result_clear(&res);
+}
+
+static int group_current(struct lua_runtime *rt, struct project_state *ps, struct ingest_event *ev);
+
 int lua_runtime_process(struct lua_runtime *rt, struct ingest_event *ev)
 {
     struct project_state *ps = NULL;
@@ -272,6 +333,13 @@ int lua_runtime_process(struct lua_runtime *rt, struct ingest_event *ev)
         refresh(rt);
         ps = project_state(rt, ev->project_id);
     }
+    int rc = group_current(rt, ps, ev);
+    if (rc == 0) group_previous(rt, ps, ev);
+    return rc;
+}
+
+static int group_current(struct lua_runtime *rt, struct project_state *ps, struct ingest_event *ev)
+{
     struct script *s = ps && ps->script ? ps->script : default_script(rt);
     if (!s) return -EIO;
     /* The default rules read nothing but the event table: an input seen

@@ -30,9 +30,10 @@ static int script_bind(lua_State *L)
     if (!lua_istable(L, 3))
         return luaL_error(L, "the script must return a table of hooks, not a %s",
                           luaL_typename(L, 3));
-    static const char *const hooks[] = {"filter", "fingerprint", "format", "scrub"};
-    int *refs[] = {&s->filter_ref, &s->fingerprint_ref, &s->format_ref, &s->scrub_ref};
-    for (int i = 0; i < 4; i++) {
+    static const char *const hooks[] = {"filter", "fingerprint", "format", "scrub", "alert"};
+    int *refs[] = {&s->filter_ref, &s->fingerprint_ref, &s->format_ref, &s->scrub_ref,
+                   &s->alert_ref};
+    for (int i = 0; i < 5; i++) {
         int t = lua_getfield(L, 3, hooks[i]);
         if (t == LUA_TNIL) {
             lua_pop(L, 1);
@@ -89,15 +90,23 @@ int script_open(const struct vm_limits *limits, const char *source, size_t len, 
 int script_open_rules(const struct vm_limits *limits, const char *source, size_t len,
                       const struct script_rules *rules, struct script **out, struct vm_error *err)
 {
+    return script_open_grouping(limits, SCRIPT_GROUPING_MODULE, source, len, rules, out, err);
+}
+
+int script_open_grouping(const struct vm_limits *limits, const char *grouping_module,
+                         const char *source, size_t len, const struct script_rules *rules,
+                         struct script **out, struct vm_error *err)
+{
     struct script *s = calloc(1, sizeof *s);
     if (!s) return -ENOMEM;
     s->group_ref = s->expand_ref = LUA_NOREF;
     s->filter_ref = s->fingerprint_ref = s->format_ref = s->scrub_ref = s->rules_ref = LUA_NOREF;
+    s->alert_ref = LUA_NOREF;
     int rc = vm_new(limits, &s->vm, err);
     if (rc != 0) goto fail;
     lua_State *L = s->vm->L;
     rc = -EIO;
-    if (vm_require(s->vm, SCRIPT_GROUPING_MODULE, err) != 0) goto fail;
+    if (vm_require(s->vm, grouping_module, err) != 0) goto fail;
     if (!source) {
         lua_pushnil(L);
     } else {
@@ -410,6 +419,7 @@ int script_hook_line(const struct script *s, const char *hook)
               : strcmp(hook, "fingerprint") == 0 ? s->fingerprint_ref
               : strcmp(hook, "format") == 0      ? s->format_ref
               : strcmp(hook, "scrub") == 0       ? s->scrub_ref
+              : strcmp(hook, "alert") == 0       ? s->alert_ref
                                                  : LUA_NOREF;
     lua_State *L = s->vm->L;
     if (ref == LUA_NOREF || !lua_checkstack(L, 1)) return 0;

@@ -31,6 +31,7 @@ struct script {
     int fingerprint_ref;
     int format_ref;
     int scrub_ref; /* lua/script_scrub.h */
+    int alert_ref; /* lua/script_alert.h */
     int rules_ref; /* the rules behind the script's `rules` (periscope.sentry_rules); LUA_NOREF when
                       absent */
 };
@@ -77,6 +78,12 @@ bool script_rules_present(const struct script_rules *rules);
  * Rules that do not parse fail the open (-EINVAL, err says which line). */
 int script_open_rules(const struct vm_limits *limits, const char *source, size_t len,
                       const struct script_rules *rules, struct script **out, struct vm_error *err);
+/* script_open_rules with another default grouping module than
+ * SCRIPT_GROUPING_MODULE (a previous grouping config during a grouping
+ * transition: grouping/config.h). */
+int script_open_grouping(const struct vm_limits *limits, const char *grouping_module,
+                         const char *source, size_t len, const struct script_rules *rules,
+                         struct script **out, struct vm_error *err);
 void script_close(struct script *s);
 
 /* True when the script has a hook that needs the whole event. */

@@ -18,8 +18,9 @@ static int format_call(lua_State *L)
     lua_call(L, 2, 1);
     int t = lua_type(L, -1);
     if (t == LUA_TNIL || t == LUA_TSTRING) return 1;
+    if (t == LUA_TBOOLEAN && !lua_toboolean(L, -1)) return 1; /* false: suppress */
     if (t != LUA_TTABLE)
-        return luaL_error(L, "format must return a table, a string or nil, not a %s",
+        return luaL_error(L, "format must return a table, a string, false or nil, not a %s",
                           luaL_typename(L, -1));
     lua_getglobal(L, "periscope");
     lua_getfield(L, -1, "json");
@@ -59,6 +60,10 @@ int script_format(struct script *s, const cJSON *alert, const cJSON *destination
         goto done;
     }
     rc = 0;
+    if (lua_isboolean(L, -2)) { /* false: no message for this destination */
+        rc = 2;
+        goto done;
+    }
     size_t n;
     const char *text = lua_tolstring(L, -2, &n);
     if (text) {

@@ -18,6 +18,7 @@ void event_free(struct ingest_event *ev)
     free(ev->raw);
     free(ev->title);
     free(ev->culprit);
+    free(ev->message);
     free(ev->environment);
     free(ev->release);
     free(ev->payload);

@@ -47,6 +47,11 @@ struct ingest_event {
 
     /* Filled by the pipeline worker (owned, freed by event_free). */
     char hash[33];        /* MD5 hex of the grouping components */
+    char prev_hash[33];   /* during a grouping transition, the hash the project's previous
+                           * grouping gives ("" when none or the same): the writer attaches
+                           * hash to that hash's issue instead of making a new one */
+    char *message;        /* may be NULL: the log message or exception value, whole (issue
+                           * search reads it; event_message.h) */
     char *title;          /* "Type: value" or the message */
     char *culprit;        /* top in-app frame, may be "" */
     const char *level;    /* static string: fatal|error|warning|info|debug */

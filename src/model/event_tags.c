@@ -71,6 +71,16 @@ static void add_user(struct pending *p, const cJSON *user)
     }
 }
 
+/* user.id and user.email as tags of their own, so that issue search
+ * (user.id:…, user.email:…) finds a user whichever field the "user" tag
+ * shows. */
+static void add_user_fields(struct pending *p, const cJSON *user)
+{
+    if (!cJSON_IsObject(user)) return;
+    add_json(p, "user.id", cJSON_GetObjectItemCaseSensitive(user, "id"));
+    add_json(p, "user.email", cJSON_GetObjectItemCaseSensitive(user, "email"));
+}
+
 static void add_event_tags(struct pending *p, const cJSON *tags)
 {
     const cJSON *t;
@@ -96,6 +106,7 @@ int event_tags_extract(const cJSON *event, struct event_tags **out)
     for (size_t i = 0; i < sizeof top / sizeof top[0]; i++)
         add_json(p, top[i], cJSON_GetObjectItemCaseSensitive(event, top[i]));
     add_user(p, cJSON_GetObjectItemCaseSensitive(event, "user"));
+    add_user_fields(p, cJSON_GetObjectItemCaseSensitive(event, "user"));
     add_event_tags(p, cJSON_GetObjectItemCaseSensitive(event, "tags"));
 
     *out = NULL;

@@ -1,6 +1,7 @@
 /* event_tags — the tag pairs of one normalized event that the issue tags
  * summary counts: environment, release, server_name, user (Sentry's
- * "id:…" / "email:…" / "username:…" / "ip:…" form) and the event's own
+ * "id:…" / "email:…" / "username:…" / "ip:…" form), user.id and user.email
+ * (what issue search finds users by) and the event's own
  * `tags` (object or list of [key, value] pairs).
  *
  * A pipeline worker extracts them from the cJSON tree before it frees the

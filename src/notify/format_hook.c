@@ -60,6 +60,7 @@ int notify_format_alert(struct notify_format *f, struct script *s, const json_t 
         size_t len = 0;
         bool is_json = false;
         int hook = run_hook(s, alert, dest, &value, &len, &is_json, hook_err);
+        if (hook == 2) return 1; /* format() returned false */
         if (hook == 1) {
             char why[VM_ERROR_MESSAGE_MAX - 32], text[VM_ERROR_MESSAGE_MAX];
             int rc =

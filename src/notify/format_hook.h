@@ -28,7 +28,8 @@
 /* alert (format.lua's alert table) and dest ({"id", "type", "name"}) are
  * borrowed; s may be NULL (the project runs the default rules). Fills *out
  * (notify_message_clear) and sets hook_err->kind to VM_ERROR_NONE, or to
- * the hook's failure when the default was used instead. Returns 0, or
+ * the hook's failure when the default was used instead. Returns 0; 1 when
+ * format() returned false (no message for this destination: *out empty); or
  * -EINVAL with err filled when even the default formatter failed (unknown
  * type, formatter error). */
 int notify_format_alert(struct notify_format *f, struct script *s, const json_t *alert,

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <lauxlib.h>
 
 #include "base/log.h"
 #include "base/metrics.h"
@@ -11,6 +12,8 @@
 #include "notify/alert_data.h"
 #include "notify/format.h"
 #include "notify/format_hook.h"
+#include "notify/route.h"
+#include "store/deliveries_suppress.h"
 #include "lua/runtime.h"
 #include "notify/retry.h"
 #include "notify/throttle.h"
@@ -116,6 +119,48 @@ static json_t *alert_tables(struct notifier *nf, struct db *db, const struct del
     return alerts;
 }
 
+/* Marks a claim suppressed (not sent, no attempt) and logs why. */
+static void suppress(struct notifier *nf, struct db *db, const struct delivery_claim *c,
+                     const char *reason)
+{
+    if (deliveries_suppress(db, c, reason, notify_now_ms()) < 0)
+        log_error("notifier: cannot mark a delivery suppressed", "delivery=%lld", (long long)c->id);
+    else
+        log_info("notification suppressed", "delivery=%lld alert=%lld destination=%lld reason=%s",
+                 (long long)c->id, (long long)c->alert_id, (long long)c->destination_id, reason);
+    metrics_add("periscope_notifications_suppressed_total", NULL, 1);
+    (void)nf;
+}
+
+/* Whether a single claim goes out (notify/route.h): the project's alert()
+ * hook, else the alert rules' choice. 1 send; 0 suppressed or given back. */
+static int route_claim(struct notifier *nf, struct db *db, const struct delivery_claim *c,
+                       int64_t project_id)
+{
+    struct script *s = nf->lua ? lua_runtime_format_script(nf->lua, project_id) : NULL;
+    if (c->rule_match && (!s || s->alert_ref == LUA_NOREF)) return 1;
+    json_t *ctx = NULL;
+    int rc = deliveries_alert_context(db, c->alert_id, &ctx);
+    if (rc == -ENOENT) return 0; /* the alert is gone, and its delivery with it */
+    char message_id[64];
+    snprintf(message_id, sizeof message_id, "dlv_%lld", (long long)c->id);
+    json_t *alert = rc == 0 ? notify_alert_data(ctx, nf->deps.cfg->public_url, message_id) : NULL;
+    json_decref(ctx);
+    if (!alert) {
+        release_claims(db, c, 1, notify_now_ms() + nf->poll_ms, false);
+        return 0;
+    }
+    const char *reason = NULL;
+    struct vm_error hook_err;
+    liveness_busy(&nf->beat);
+    int send = notify_route(s, alert, c->destination_id, c->rule_match, &reason, &hook_err);
+    json_decref(alert);
+    if (hook_err.kind != VM_ERROR_NONE)
+        lua_runtime_hook_failed(nf->lua, project_id, "alert", &hook_err);
+    if (!send) suppress(nf, db, c, reason);
+    return send;
+}
+
 /* One alert: the project's format() hook, falling back to the default
  * (the failure counted in the script status). A digest: the default. */
 static int render(struct notifier *nf, int64_t project_id, const json_t *alerts,
@@ -189,6 +234,9 @@ static void start_group(struct notifier *nf, struct db *db, const struct deliver
         fail_claims(nf, claims, n, type, sealed);
         goto done;
     }
+    int64_t project_id = (int64_t)json_integer_value(json_object_get(dest, "project_id"));
+    if (n == 1 && !claims[0].held_for_digest && route_claim(nf, db, &claims[0], project_id) == 0)
+        goto done;
     long long until = throttle_take(nf->throttle, claims[0].destination_id, notify_now_ms());
     if (until > 0) {
         release_claims(db, claims, n, until, true);
@@ -215,9 +263,13 @@ static void start_group(struct notifier *nf, struct db *db, const struct deliver
             fail_claims(nf, claims, n, type, "the alert's data cannot be rendered");
         goto done;
     }
-    int64_t project_id = (int64_t)json_integer_value(json_object_get(dest, "project_id"));
-    if (render(nf, project_id, alerts, dest_public, &msg, err, sizeof err) < 0) {
+    int rendered = render(nf, project_id, alerts, dest_public, &msg, err, sizeof err);
+    if (rendered < 0) {
         fail_claims(nf, claims, n, type, err);
+        goto done;
+    }
+    if (rendered > 0) { /* format() returned false (single alerts only) */
+        suppress(nf, db, &claims[0], "format() returned false");
         goto done;
     }
     if (channel_type_parse(type) == CHANNEL_INTERNAL_LOGGER) {

@@ -85,8 +85,12 @@ int notify_send_test(const struct config *cfg, struct script_registry *scripts, 
     rc = -ENOMEM;
     if (!alert || !dest_public) goto done;
     rc = 0;
-    if (render(scripts, fmt, project_id, alert, dest_public, &msg, err, sizeof err) < 0) {
-        *result = outcome(false, 0, notify_now_ms() - started, err);
+    int rendered = render(scripts, fmt, project_id, alert, dest_public, &msg, err, sizeof err);
+    if (rendered != 0) {
+        *result = outcome(false, 0, notify_now_ms() - started,
+                          rendered > 0 ? "format() returned false: nothing is sent to this "
+                                         "destination"
+                                       : err);
         goto done;
     }
     if (channel_type_parse(type) == CHANNEL_INTERNAL_LOGGER) {

@@ -8,6 +8,7 @@
 
 #include "base/compress.h"
 #include "model/event.h"
+#include "model/event_message.h"
 #include "model/event_tags.h"
 #include "grouping/fallback.h"
 #include "base/log.h"
@@ -141,6 +142,7 @@ int worker_process(struct worker_ctx *w, struct ingest_event *ev)
         if (rc == 0) rc = compress_payload(w->print_buf, len, &ev->payload, &ev->payload_len);
     }
     if (rc == 0) rc = event_tags_extract(ev->json, &ev->tags);
+    if (rc == 0) rc = event_message_extract(ev->json, &ev->message);
     if (rc != 0) return rc;
     cJSON_Delete(ev->json);
     ev->json = NULL;

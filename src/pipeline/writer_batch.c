@@ -9,7 +9,9 @@
 
 #include "model/alert.h"
 #include "model/event.h"
+#include "pipeline/writer_triage.h"
 #include "store/events_write.h"
+#include "store/issue_hashes.h"
 #include "store/issue_tags.h"
 
 /* One distinct issue of the batch. */
@@ -32,7 +34,8 @@ struct writer_batch {
     uint32_t *slots; /* open addressing: index + 1 into issues, 0 empty */
     size_t mask;
     struct alert_msg **alerts;
-    size_t nalerts;
+    size_t nalerts, alerts_cap;
+    struct writer_triage *triage; /* releases, users, snoozes, alert rules */
     /* Per event of the batch: its issue, that issue's id, whether stored. */
     uint32_t *ev_issue;
     int64_t *ev_issue_id;
@@ -40,6 +43,9 @@ struct writer_batch {
     enum writer_event_outcome *ev_outcome;
     struct issue_tags_batch *tags; /* tag values counted per issue, upserted once */
 };
+
+static int take_alert(void *ctx, int64_t alert_id, int64_t project_id, int64_t issue_id,
+                      const char *kind);
 
 struct writer_batch *writer_batch_new(size_t batch_max)
 {
@@ -52,15 +58,16 @@ struct writer_batch *writer_batch_new(size_t batch_max)
     b->mask = slots - 1;
     b->issues = calloc(batch_max, sizeof(*b->issues));
     b->slots = calloc(slots, sizeof(*b->slots));
-    /* At most one alert per distinct issue per batch. */
-    b->alerts = calloc(batch_max, sizeof(*b->alerts));
+    b->alerts_cap = batch_max;
+    b->alerts = calloc(b->alerts_cap, sizeof(*b->alerts));
+    b->triage = writer_triage_new(batch_max, take_alert, b);
     b->ev_issue = calloc(batch_max, sizeof(*b->ev_issue));
     b->ev_issue_id = calloc(batch_max, sizeof(*b->ev_issue_id));
     b->ev_inserted = calloc(batch_max, sizeof(*b->ev_inserted));
     b->ev_outcome = calloc(batch_max, sizeof(*b->ev_outcome));
     b->tags = issue_tags_batch_new(batch_max * 8);
     if (!b->issues || !b->slots || !b->alerts || !b->ev_issue || !b->ev_issue_id ||
-        !b->ev_inserted || !b->ev_outcome || !b->tags) {
+        !b->ev_inserted || !b->ev_outcome || !b->tags || !b->triage) {
         writer_batch_free(b);
         return NULL;
     }
@@ -87,11 +94,33 @@ void writer_batch_free(struct writer_batch *b)
     free(b->slots);
     free(b->alerts);
     issue_tags_batch_free(b->tags);
+    writer_triage_free(b->triage);
     free(b->ev_issue);
     free(b->ev_issue_id);
     free(b->ev_inserted);
     free(b->ev_outcome);
     free(b);
+}
+
+/* writer_triage_sink: keeps the message of an alert the batch raised. */
+static int take_alert(void *ctx, int64_t alert_id, int64_t project_id, int64_t issue_id,
+                      const char *kind)
+{
+    struct writer_batch *b = ctx;
+    if (b->nalerts == b->alerts_cap) {
+        struct alert_msg **more = realloc(b->alerts, 2 * b->alerts_cap * sizeof(*more));
+        if (!more) return -ENOMEM;
+        b->alerts = more;
+        b->alerts_cap *= 2;
+    }
+    struct alert_msg *m = calloc(1, sizeof(*m));
+    if (!m) return -ENOMEM;
+    m->alert_id = alert_id;
+    m->project_id = project_id;
+    m->issue_id = issue_id;
+    snprintf(m->kind, sizeof(m->kind), "%s", kind);
+    b->alerts[b->nalerts++] = m;
+    return 0;
 }
 
 static size_t slot_of(int64_t project_id, const char *hash)
@@ -123,19 +152,8 @@ static struct batch_issue *issue_for(struct writer_batch *b, const struct ingest
 static int add_alert(struct writer_batch *b, struct db *db, const struct batch_issue *it,
                      const char *kind, const struct ingest_event *ev, int64_t now_ms)
 {
-    struct alert_msg *m = calloc(1, sizeof(*m));
-    if (!m) return -ENOMEM;
-    int rc =
-        events_write_alert(db, it->project_id, it->id, kind, ev->event_id, now_ms, &m->alert_id);
-    if (rc != 0) {
-        free(m);
-        return rc;
-    }
-    m->project_id = it->project_id;
-    m->issue_id = it->id;
-    snprintf(m->kind, sizeof(m->kind), "%s", kind);
-    b->alerts[b->nalerts++] = m;
-    return 0;
+    /* The project's alert rules route it (writer_triage.h). */
+    return writer_triage_alert(b->triage, db, it->id, kind, ev, now_ms);
 }
 
 /* Looks up the issues of one chunk and records what it found. */
@@ -176,6 +194,23 @@ static int find_project_issues(struct writer_batch *b, struct db *db, size_t fir
     return rc;
 }
 
+static int cmp_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Phase 0: the batch's projects locked against merges (issue_hashes.h),
+ * in ascending order. */
+static int lock_projects(struct writer_batch *b, struct db *db)
+{
+    int64_t *ids = (int64_t *)b->ev_issue_id; /* free until phase 1b */
+    for (size_t i = 0; i < b->nissues; i++)
+        ids[i] = b->issues[i].project_id;
+    qsort(ids, b->nissues, sizeof *ids, cmp_id);
+    return issue_hashes_lock_shared(db, ids, b->nissues);
+}
+
 /* Phase 1a: every issue of the batch looked up, project by project (one
  * scan of the issue table per distinct project; batches hold few). */
 static int find_issues(struct writer_batch *b, struct db *db)
@@ -191,6 +226,11 @@ static int find_issues(struct writer_batch *b, struct db *db)
 static int ensure_issue(struct db *db, struct batch_issue *it, const struct ingest_event *ev)
 {
     if (it->id != 0) return 0;
+    if (ev->prev_hash[0]) { /* a grouping transition: the previous hash's issue, if any */
+        int rc = issue_hashes_attach(db, it->project_id, it->hash, ev->prev_hash,
+                                     ev->received_at_ms, &it->id, &it->status);
+        if (rc != -ENOENT) return rc;
+    }
     int rc = events_write_issue_create(db, ev, &it->id);
     if (rc == 0) {
         it->created = true;
@@ -208,8 +248,11 @@ static int raise_alerts(struct writer_batch *b, struct db *db, struct batch_issu
 {
     if (it->created && it->stored == 1) return add_alert(b, db, it, "new", ev, now_ms);
     if (it->status != ISSUE_RESOLVED || it->reopen_checked) return 0;
+    /* Resolved in a release: an event of an older one only counts. */
+    int rc = writer_triage_may_reopen(b->triage, db, it->id, ev);
+    if (rc <= 0) return rc;
     it->reopen_checked = true;
-    int rc = events_write_issue_reopen(db, it->id);
+    rc = events_write_issue_reopen(db, it->id);
     if (rc <= 0) return rc;
     it->status = ISSUE_UNRESOLVED;
     return add_alert(b, db, it, "regression", ev, now_ms);
@@ -247,6 +290,9 @@ static int account_events(struct writer_batch *b, struct db *db, struct ingest_e
         issue_tags_batch_add(b->tags, it->id, evs[i]->tags, evs[i]->timestamp_ms);
         bool resolved = it->status == ISSUE_RESOLVED;
         int rc = raise_alerts(b, db, it, evs[i], now_ms);
+        if (rc == 0)
+            rc = writer_triage_event(b->triage, it->id, it->created, it->status == ISSUE_IGNORED,
+                                     evs[i]);
         if (rc != 0) return rc;
         b->ev_outcome[i] = it->created && it->stored == 1             ? WRITER_EVENT_NEW_ISSUE
                            : resolved && it->status != ISSUE_RESOLVED ? WRITER_EVENT_REGRESSION
@@ -291,11 +337,13 @@ int writer_batch_write(struct writer_batch *b, struct db *db, struct ingest_even
     b->nissues = 0;
     writer_batch_discard(b);
     issue_tags_batch_reset(b->tags);
+    writer_triage_reset(b->triage);
     /* Phase 1: every event's issue, looked up in chunks, missing ones
      * created by their first event. */
     for (size_t i = 0; i < n; i++)
         b->ev_issue[i] = (uint32_t)(issue_for(b, evs[i]) - b->issues);
-    int rc = find_issues(b, db);
+    int rc = lock_projects(b, db);
+    if (rc == 0) rc = find_issues(b, db);
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct batch_issue *it = &b->issues[b->ev_issue[i]];
         rc = ensure_issue(db, it, evs[i]);
@@ -305,6 +353,7 @@ int writer_batch_write(struct writer_batch *b, struct db *db, struct ingest_even
     if (rc == 0) rc = account_events(b, db, evs, n, now_ms, res);
     if (rc == 0) rc = settle_issues(b, db);
     if (rc == 0) rc = issue_tags_batch_flush(b->tags, db);
+    if (rc == 0) rc = writer_triage_flush(b->triage, db, now_ms);
     res->alerts = b->alerts;
     res->nalerts = b->nalerts;
     return rc;

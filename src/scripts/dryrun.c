@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scripts/dryrun_alerts.h"
 #include "model/event.h"
 #include "scripts/event_stored.h"
 #include "model/normalize.h"
@@ -143,8 +144,9 @@ static json_t *render(struct script *s, struct notify_format *f, const json_t *a
     int rc =
         dest ? notify_format_alert(f, s, alert, dest, &m, &hook_err, err, sizeof err) : -ENOMEM;
     if (dest && hook_err.kind != VM_ERROR_NONE) add_error(s, errors, "format", &hook_err);
-    json_t *out = rc == 0 ? message_json(&m) : json_null();
-    if (rc != 0) {
+    /* false: format() returned false, nothing is sent to this type */
+    json_t *out = rc == 0 ? message_json(&m) : rc == 1 ? json_false() : json_null();
+    if (rc < 0) {
         struct vm_error e = {0};
         vm_error_set(&e, VM_ERROR_RUNTIME, err[0] ? err : "out of memory");
         add_error(s, errors, "format", &e);
@@ -164,6 +166,12 @@ static int notifications(struct script *s, const struct dryrun_input *in,
     struct notify_format *f = NULL;
     if (notify_format_new(in->lua_dir, &f, err, sizeof err) != 0) return -EIO;
     json_t *alert = alert_for(in, ev);
+    struct vm_error hook_err;
+    json_t *alerts = alert ? dryrun_alerts(s, in->alert_rules, ev, alert, &hook_err) : NULL;
+    if (alerts) {
+        json_object_set_new(result, "alerts", alerts);
+        if (hook_err.kind != VM_ERROR_NONE) add_error(s, errors, "alert", &hook_err);
+    }
     for (const char *const *t = notify_destination_types; alert && *t; t++)
         if (!in->format_type || strcmp(in->format_type, *t) == 0)
             json_object_set_new(all, *t, render(s, f, alert, *t, errors));

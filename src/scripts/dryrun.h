@@ -24,6 +24,7 @@
 #include "lua/script.h"
 
 struct scrub_rules;
+struct alert_rules;
 
 struct dryrun_input {
     int64_t project_id;
@@ -33,12 +34,15 @@ struct dryrun_input {
     const char *lua_dir;             /* the server's Lua modules (periscope/format.lua) */
     const char *public_url;          /* for links in the notifications */
     const struct scrub_rules *scrub; /* the project's scrubbing rules; NULL: the defaults */
+    const struct alert_rules *alert_rules; /* the project's alert rules; NULL: the default */
 };
 
 /* *out (caller owns): {"filtered", "components", "hash", "title",
  * "culprit", "issue_id": null, "scrubbed" (values the built-in rules
  * replaced or removed), "event" (the event as it would be stored:
- * normalized and scrubbed), "notifications": {type: body}, "errors":
+ * normalized and scrubbed), "alerts" (dryrun_alerts.h: the alert rules an
+ * alert on it would match and the alert() hook's decision),
+ * "notifications": {type: body} (false: format() returned false), "errors":
  * [{"hook", "kind", "message", "line"}]}. A body is the JSON a webhook
  * receives, {"subject", "text", "html"} for email. Returns 0 (script
  * problems are in "errors"), -EINVAL for an event that is not a JSON

@@ -159,6 +159,22 @@ struct db_stmt *db_prepare(struct db *db, const char *sql)
     return st;
 }
 
+struct db_stmt *db_prepare_once(struct db *db, const char *sql)
+{
+    struct db_stmt *st = db->ops->stmt_new(db, sql);
+    if (!st) counted(db, -EIO);
+    return st;
+}
+
+void db_stmt_discard(struct db_stmt *st)
+{
+    if (!st) return;
+    if (st->db->ops->stmt_discard)
+        st->db->ops->stmt_discard(st);
+    else
+        st->db->ops->stmt_free(st);
+}
+
 void db_finish_all(struct db *db)
 {
     for (size_t i = 0; i < db->cache.cap; i++)

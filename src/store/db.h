@@ -56,6 +56,13 @@ int db_rollback(struct db *db); /* safe to call after a failure */
  * db_prepare resets it and clears its bindings. NULL on error. */
 struct db_stmt *db_prepare(struct db *db, const char *sql);
 
+/* A statement for one use, not cached: for SQL the store assembles from its
+ * own fixed fragments at run time (issue search), whose text is not a
+ * literal. sql is borrowed until db_stmt_discard, which the caller must
+ * call. NULL on error. */
+struct db_stmt *db_prepare_once(struct db *db, const char *sql);
+void db_stmt_discard(struct db_stmt *st);
+
 /* Bind parameter $idx (1-based). Values are copied by the call. */
 int db_bind_int64(struct db_stmt *st, int idx, int64_t v);
 int db_bind_double(struct db_stmt *st, int idx, double v);

@@ -21,6 +21,9 @@ struct db_ops {
     /* Prepares sql (borrowed for the statement's life); NULL + errmsg. */
     struct db_stmt *(*stmt_new)(struct db *db, const char *sql);
     void (*stmt_free)(struct db_stmt *st);
+    /* Frees a statement prepared for one use (db_prepare_once): also what
+     * the server keeps of it (Postgres: DEALLOCATE). NULL: stmt_free. */
+    void (*stmt_discard)(struct db_stmt *st);
     void (*stmt_reset)(struct db_stmt *st); /* reset and clear bindings */
     void (*stmt_finish)(struct db_stmt *st);
 

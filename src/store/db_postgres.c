@@ -288,6 +288,7 @@ static const struct db_ops pg_ops = {
     .commit = pg_commit,
     .rollback = pg_rollback,
     .stmt_new = pg_stmt_new,
+    .stmt_discard = pg_stmt_discard,
     .stmt_free = pg_stmt_free,
     .stmt_reset = pg_stmt_reset,
     .stmt_finish = pg_stmt_finish,

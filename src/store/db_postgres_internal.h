@@ -55,6 +55,7 @@ int pg_call(struct pg_db *db, pg_run_fn fn, void *ctx, PGresult **out);
 /* db_postgres_stmt.c */
 struct db_stmt *pg_stmt_new(struct db *db, const char *sql);
 void pg_stmt_free(struct db_stmt *st);
+void pg_stmt_discard(struct db_stmt *st);
 void pg_stmt_reset(struct db_stmt *st);
 void pg_stmt_finish(struct db_stmt *st);
 int pg_bind_int64(struct db_stmt *st, int idx, int64_t v);

@@ -89,6 +89,20 @@ void pg_stmt_free(struct db_stmt *st)
     free(s);
 }
 
+/* The server's prepared statement goes too; after a reconnect there is
+ * none, and in a failed transaction it stays until the connection closes. */
+void pg_stmt_discard(struct db_stmt *st)
+{
+    struct pg_stmt *s = pg_stmt_of(st);
+    struct pg_db *db = pg_db_of(st->db);
+    if (s->gen != 0 && s->gen == db->gen && db->conn) {
+        char sql[sizeof s->name + 16];
+        snprintf(sql, sizeof sql, "DEALLOCATE %s", s->name);
+        PQclear(PQexec(db->conn, sql));
+    }
+    pg_stmt_free(st);
+}
+
 struct db_stmt *pg_stmt_new(struct db *db, const char *sql)
 {
     struct pg_stmt *s = calloc(1, sizeof *s);

@@ -7,7 +7,8 @@
 #define CLAIM_WHERE                                                                                \
     "status IN ('pending', 'sending') AND next_attempt_at <= $2 "                                  \
     "AND (locked_until IS NULL OR locked_until <= $2) ORDER BY next_attempt_at, id LIMIT $3"
-#define CLAIM_RETURNING " RETURNING id, alert_id, destination_id, attempts, held_for_digest"
+#define CLAIM_RETURNING                                                                            \
+    " RETURNING id, alert_id, destination_id, attempts, held_for_digest, rule_match"
 
 /* SQLite holds the write lock for the statement: no one else can claim in
  * between. Postgres skips rows another node has locked. */
@@ -39,6 +40,7 @@ int deliveries_claim(struct db *db, long long now, long long lease_ms, int max,
         c->destination_id = db_col_int64(st, 2);
         c->attempts = (int)db_col_int64(st, 3);
         c->held_for_digest = db_col_int64(st, 4) != 0;
+        c->rule_match = db_col_int64(st, 5) != 0;
         c->lease = lease;
     }
     db_finish(st);

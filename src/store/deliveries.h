@@ -23,6 +23,7 @@ struct delivery_claim {
     int64_t id, alert_id, destination_id;
     int attempts;         /* attempts made before this one */
     bool held_for_digest; /* held back by the throttle: goes in a digest */
+    bool rule_match;      /* an alert rule chose its destination (notify/route.h) */
     long long lease;      /* locked_until written by the claim (the lease token) */
 };
 

@@ -8,49 +8,61 @@
 #include "model/event.h"
 #include "store/db.h"
 
+/* An event's hash is looked up in issue_hashes (an issue owns one or more
+ * hashes: merges, grouping transitions), not in issues.hash. */
 static const char SQL_ISSUE_FIND[] =
-    "SELECT id, status FROM issues WHERE project_id = $1 AND hash = $2";
+    "SELECT i.id, i.status FROM issue_hashes h JOIN issues i ON i.id = h.issue_id"
+    " WHERE h.project_id = $1 AND h.hash = $2";
 
 /* EVENTS_WRITE_FIND_CHUNK hashes in one statement; a chunk not full
  * repeats its first hash in the unused slots (one statement to prepare,
  * and a repeated value matches the same row once). */
 static const char SQL_ISSUE_FIND_CHUNK[] =
-    "SELECT id, hash, status FROM issues WHERE project_id = $1 AND hash IN"
+    "SELECT i.id, h.hash, i.status FROM issue_hashes h JOIN issues i ON i.id = h.issue_id"
+    " WHERE h.project_id = $1 AND h.hash IN"
     " ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
 
 static const char SQL_ISSUE_CREATE[] =
     "INSERT INTO issues (project_id, hash, title, culprit, level, status, first_seen,"
-    " last_seen, times_seen) VALUES ($1, $2, $3, $4, $5, 'unresolved', $6, $6, 0)"
+    " last_seen, times_seen, message) VALUES ($1, $2, $3, $4, $5, 'unresolved', $6, $6, 0, $7)"
     " ON CONFLICT (project_id, hash) DO NOTHING RETURNING id";
+
+/* The new issue owns its hash, unless a grouping transition or an unmerge
+ * on another node gave the hash to an issue meanwhile (then the caller's
+ * new issue is removed and the hash looked up again). */
+static const char SQL_ISSUE_HASH_INSERT[] =
+    "INSERT INTO issue_hashes (project_id, hash, issue_id, created_at) VALUES ($1, $2, $3, $4)"
+    " ON CONFLICT (project_id, hash) DO NOTHING";
 
 static const char SQL_ISSUE_DELETE[] = "DELETE FROM issues WHERE id = $1";
 
 static const char SQL_EVENT_INSERT[] =
     "INSERT INTO events (project_id, event_id, issue_id, timestamp, received_at, level,"
-    " environment, release, title, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    " environment, release, title, payload, hash)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
     " ON CONFLICT (project_id, event_id) DO NOTHING";
 
 /* EVENTS_WRITE_CHUNK rows in one statement: on Postgres one round trip
  * instead of sixteen. RETURNING names the rows inserted (not duplicates). */
 static const char SQL_EVENT_INSERT_CHUNK[] =
     "INSERT INTO events (project_id, event_id, issue_id, timestamp, received_at, level,"
-    " environment, release, title, payload) VALUES"
-    " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10),"
-    " ($11, $12, $13, $14, $15, $16, $17, $18, $19, $20),"
-    " ($21, $22, $23, $24, $25, $26, $27, $28, $29, $30),"
-    " ($31, $32, $33, $34, $35, $36, $37, $38, $39, $40),"
-    " ($41, $42, $43, $44, $45, $46, $47, $48, $49, $50),"
-    " ($51, $52, $53, $54, $55, $56, $57, $58, $59, $60),"
-    " ($61, $62, $63, $64, $65, $66, $67, $68, $69, $70),"
-    " ($71, $72, $73, $74, $75, $76, $77, $78, $79, $80),"
-    " ($81, $82, $83, $84, $85, $86, $87, $88, $89, $90),"
-    " ($91, $92, $93, $94, $95, $96, $97, $98, $99, $100),"
-    " ($101, $102, $103, $104, $105, $106, $107, $108, $109, $110),"
-    " ($111, $112, $113, $114, $115, $116, $117, $118, $119, $120),"
-    " ($121, $122, $123, $124, $125, $126, $127, $128, $129, $130),"
-    " ($131, $132, $133, $134, $135, $136, $137, $138, $139, $140),"
-    " ($141, $142, $143, $144, $145, $146, $147, $148, $149, $150),"
-    " ($151, $152, $153, $154, $155, $156, $157, $158, $159, $160)"
+    " environment, release, title, payload, hash) VALUES"
+    " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11),"
+    " ($12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22),"
+    " ($23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33),"
+    " ($34, $35, $36, $37, $38, $39, $40, $41, $42, $43, $44),"
+    " ($45, $46, $47, $48, $49, $50, $51, $52, $53, $54, $55),"
+    " ($56, $57, $58, $59, $60, $61, $62, $63, $64, $65, $66),"
+    " ($67, $68, $69, $70, $71, $72, $73, $74, $75, $76, $77),"
+    " ($78, $79, $80, $81, $82, $83, $84, $85, $86, $87, $88),"
+    " ($89, $90, $91, $92, $93, $94, $95, $96, $97, $98, $99),"
+    " ($100, $101, $102, $103, $104, $105, $106, $107, $108, $109, $110),"
+    " ($111, $112, $113, $114, $115, $116, $117, $118, $119, $120, $121),"
+    " ($122, $123, $124, $125, $126, $127, $128, $129, $130, $131, $132),"
+    " ($133, $134, $135, $136, $137, $138, $139, $140, $141, $142, $143),"
+    " ($144, $145, $146, $147, $148, $149, $150, $151, $152, $153, $154),"
+    " ($155, $156, $157, $158, $159, $160, $161, $162, $163, $164, $165),"
+    " ($166, $167, $168, $169, $170, $171, $172, $173, $174, $175, $176)"
     " ON CONFLICT (project_id, event_id) DO NOTHING RETURNING project_id, event_id";
 
 static const char SQL_ISSUE_COUNT[] =
@@ -170,12 +182,24 @@ int events_write_issue_create(struct db *db, const struct ingest_event *ev, int6
     db_bind_text(st, 4, ev->culprit ? ev->culprit : "", (size_t)-1);
     db_bind_text(st, 5, ev->level ? ev->level : "error", (size_t)-1);
     db_bind_int64(st, 6, ev->timestamp_ms);
+    db_bind_text(st, 7, ev->message ? ev->message : "", (size_t)-1);
     int rc = db_step_row(st, -EEXIST);
     if (rc == 0) {
         *id = db_col_int64(st, 0);
     }
     db_finish(st);
-    return rc;
+    if (rc != 0) return rc;
+    st = db_prepare(db, SQL_ISSUE_HASH_INSERT);
+    if (!st) return -EIO;
+    db_bind_int64(st, 1, ev->project_id);
+    db_bind_text(st, 2, ev->hash, (size_t)-1);
+    db_bind_int64(st, 3, *id);
+    db_bind_int64(st, 4, ev->received_at_ms);
+    rc = db_step(st);
+    if (rc < 0) return rc;
+    if (db_changes(st) > 0) return 0;
+    rc = events_write_issue_delete(db, *id);
+    return rc < 0 ? rc : -EEXIST;
 }
 
 int events_write_issue_delete(struct db *db, int64_t id)
@@ -186,6 +210,8 @@ int events_write_issue_delete(struct db *db, int64_t id)
     return run(st);
 }
 
+enum { EVENT_COLUMNS = 11 };
+
 static void bind_text_or_null(struct db_stmt *st, int idx, const char *s)
 {
     if (s)
@@ -194,7 +220,7 @@ static void bind_text_or_null(struct db_stmt *st, int idx, const char *s)
         db_bind_null(st, idx);
 }
 
-/* Binds one event's ten columns starting at parameter first. */
+/* Binds one event's EVENT_COLUMNS columns starting at parameter first. */
 static void bind_event(struct db_stmt *st, int first, const struct ingest_event *ev,
                        int64_t issue_id)
 {
@@ -208,6 +234,7 @@ static void bind_event(struct db_stmt *st, int first, const struct ingest_event 
     bind_text_or_null(st, first + 7, ev->release);
     db_bind_text(st, first + 8, ev->title ? ev->title : "", (size_t)-1);
     db_bind_blob(st, first + 9, ev->payload ? ev->payload : "", ev->payload_len);
+    db_bind_text(st, first + 10, ev->hash, (size_t)-1);
 }
 
 int events_write_event_insert(struct db *db, const struct ingest_event *ev, int64_t issue_id)
@@ -238,7 +265,7 @@ int events_write_event_insert_chunk(struct db *db, struct ingest_event *const *e
     struct db_stmt *st = db_prepare(db, SQL_EVENT_INSERT_CHUNK);
     if (!st) return -EIO;
     for (int i = 0; i < EVENTS_WRITE_CHUNK; i++) {
-        bind_event(st, 1 + 10 * i, evs[i], issue_ids[i]);
+        bind_event(st, 1 + EVENT_COLUMNS * i, evs[i], issue_ids[i]);
         inserted[i] = false;
     }
     int rc;

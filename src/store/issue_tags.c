@@ -57,12 +57,14 @@ static const struct upsert {
     {1, SQL_UPSERT},
 };
 
+/* user.id and user.email are counted for search only (event_tags.h): the
+ * summary shows the user as the "user" tag does. */
 static const char SQL_SUMMARY[] =
     "SELECT key, value, times_seen, last_seen, total FROM ("
     " SELECT key, value, times_seen, last_seen,"
     "  SUM(times_seen) OVER (PARTITION BY key) AS total,"
     "  ROW_NUMBER() OVER (PARTITION BY key ORDER BY times_seen DESC, value) AS rn"
-    " FROM issue_tags WHERE issue_id = $1) t"
+    " FROM issue_tags WHERE issue_id = $1 AND key NOT IN ('user.id', 'user.email')) t"
     " WHERE rn <= $2 ORDER BY key, rn";
 
 struct pair {

@@ -8,7 +8,8 @@
  * (caller owns, json_decref). Times in rows are ms since the epoch; the admin
  * layer formats them. An issue row is
  *   {"id", "project_id", "title", "culprit", "level", "status",
- *    "first_seen", "last_seen", "count", "hash"}. */
+ *    "first_seen", "last_seen", "count", "hash", "assignee_id", "user_count",
+ *    "first_release", "last_release"}. */
 #ifndef PERISCOPE_STORE_ISSUES_H
 #define PERISCOPE_STORE_ISSUES_H
 
@@ -18,19 +19,26 @@
 #include <jansson.h>
 #include "store/db.h"
 
-#define ISSUES_QUERY_MAX 200 /* bytes of the ?query= substring */
+struct issue_search;
+
 #define ISSUES_HISTOGRAM_HOURS 24
 #define ISSUES_BULK_MAX 100 /* ids in one bulk status change */
 
-enum issue_sort { ISSUE_SORT_LAST_SEEN, ISSUE_SORT_FIRST_SEEN, ISSUE_SORT_TIMES_SEEN };
+enum issue_sort {
+    ISSUE_SORT_LAST_SEEN,
+    ISSUE_SORT_FIRST_SEEN,
+    ISSUE_SORT_TIMES_SEEN,
+    ISSUE_SORT_USERS
+};
 
 /* A list request. Strings are borrowed; NULL means "any". */
 struct issue_query {
     const char *status; /* unresolved | resolved | ignored, NULL: all */
     const char *level;
-    const char *environment; /* issues that saw an event with this environment */
-    const char *release;     /* … with this release */
-    const char *text;        /* case-insensitive substring of title or culprit */
+    const char *environment;           /* issues that saw an event with this environment */
+    const char *release;               /* … with this release */
+    const char *text;                  /* case-insensitive substring of title, culprit or message */
+    const struct issue_search *search; /* NULL: none; its terms ANDed (issue_search.h) */
     bool has_since, has_until;
     int64_t since_ms;     /* last_seen >= since */
     int64_t until_ms;     /* first_seen < until */
@@ -44,7 +52,9 @@ struct issue_query {
 int64_t issues_sort_key(const json_t *row, enum issue_sort sort);
 
 /* A page of issues: *out is an array of at most q->limit rows; *more tells
- * whether rows follow the last one. */
+ * whether rows follow the last one. The statement is assembled from fixed
+ * fragments, one per filter and search term, every value bound
+ * (issues_list.c); a tag term starts from the tag index. */
 int issues_list(struct db *db, int64_t project_id, const struct issue_query *q, json_t **out,
                 bool *more);
 

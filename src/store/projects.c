@@ -16,7 +16,7 @@
     "p.id, p.name, p.created_at, p.rate_limit_per_minute, p.active_script_version,"                \
     " (SELECT k.public_key FROM project_keys k WHERE k.project_id = p.id"                          \
     " AND k.revoked_at IS NULL ORDER BY k.created_at, k.public_key LIMIT "                         \
-    "1), " PROJECT_SCRUB_COLUMNS
+    "1), " PROJECT_SCRUB_COLUMNS ", p.grouping_transition_days"
 
 static const char SQL_PROJECT_INSERT[] =
     "INSERT INTO projects (name, created_at) VALUES ($1, $2) RETURNING id";
@@ -93,7 +93,7 @@ static json_t *project_row(struct db_stmt *st)
     if (!o || set_int(o, "id", st, 0) || set_text(o, "name", st, 1) ||
         set_int(o, "created_at", st, 2) || set_int(o, "rate_limit_per_minute", st, 3) ||
         set_int(o, "active_script_version", st, 4) || set_text(o, "public_key", st, 5) ||
-        set_scrubbing(o, st, 6)) {
+        set_scrubbing(o, st, 6) || set_int(o, "grouping_transition_days", st, 10)) {
         json_decref(o);
         return NULL;
     }

@@ -14,6 +14,9 @@ static const char SQL_SESSION_GET[] =
 static const char SQL_SESSION_TOUCH[] = "UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1";
 static const char SQL_SESSION_DELETE[] = "DELETE FROM sessions WHERE id_hash = $1";
 static const char SQL_SESSION_DELETE_USER[] = "DELETE FROM sessions WHERE user_id = $1";
+static const char SQL_SESSION_PURGE[] =
+    "DELETE FROM sessions WHERE last_seen_at <= $1 OR created_at <= $2";
+static const char SQL_SETUP_PURGE[] = "DELETE FROM setup_tokens WHERE expires_at <= $1";
 
 static int run(struct db_stmt *st)
 {
@@ -51,6 +54,20 @@ int sessions_delete_user(struct db *db, int64_t user_id)
     if (!st) return -EIO;
     if ((rc = db_bind_int64(st, 1, user_id)) || (rc = run(st)) < 0) return rc;
     return 0;
+}
+
+int64_t sessions_purge(struct db *db, int64_t now_ms, int64_t idle_ms, int64_t max_ms)
+{
+    struct db_stmt *st = db_prepare(db, SQL_SESSION_PURGE);
+    int rc;
+    if (!st) return -EIO;
+    if ((rc = db_bind_int64(st, 1, now_ms - idle_ms)) ||
+        (rc = db_bind_int64(st, 2, now_ms - max_ms)) || (rc = run(st)) < 0)
+        return rc;
+    int64_t n = db_changes(st);
+    if (!(st = db_prepare(db, SQL_SETUP_PURGE))) return -EIO;
+    if ((rc = db_bind_int64(st, 1, now_ms)) || (rc = run(st)) < 0) return rc;
+    return n;
 }
 
 int sessions_use(struct db *db, const char *id_hash, int64_t idle_ms, int64_t max_ms,

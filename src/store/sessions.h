@@ -29,4 +29,9 @@ int sessions_delete(struct db *db, const char *id_hash);
 /* Every session of the user (a password change signs them all out). */
 int sessions_delete_user(struct db *db, int64_t user_id);
 
+/* Deletes the sessions that have ended by now_ms (never presented again,
+ * so never deleted on use) and expired setup links. The number of
+ * sessions deleted, or a negative errno. */
+int64_t sessions_purge(struct db *db, int64_t now_ms, int64_t idle_ms, int64_t max_ms);
+
 #endif

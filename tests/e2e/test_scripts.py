@@ -78,6 +78,23 @@ class ScriptApi(unittest.TestCase):
         self.assertEqual(r.json()["version"], 1)
         self.ingest(p, event(region="eu"))
         self.ingest(p, event(region="us"))
+        # The grouping transition (README "Grouping transitions") keeps the
+        # known error on its issue: the new hashes join it.
+        (issue,) = self.srv.admin("GET", "/api/admin/projects/%d/issues" % p["id"]).json()["data"]
+        hashes = self.srv.admin("GET", "/api/admin/projects/%d/issues/%d"
+                                % (p["id"], issue["id"])).json()["hashes"]
+        self.assertEqual(len(hashes), 3)  # old one + one per region
+
+    def test_put_splits_issues_when_the_project_has_no_transition_period(self):
+        p = self.project()
+        r = self.srv.admin("PATCH", "/api/admin/projects/%d" % p["id"],
+                           {"grouping_transition_days": 0})
+        self.assertEqual(r.status, 200, r.body)
+        self.ingest(p, event(region="eu"))
+        self.assertEqual(len(self.issue_hashes(p)), 1)
+        self.assertEqual(self.put(p, BY_REGION, raw=True).status, 200)
+        self.ingest(p, event(region="eu"))
+        self.ingest(p, event(region="us"))
         self.assertEqual(len(self.issue_hashes(p)), 3)  # old one + one per region
 
     def test_bad_scripts_are_refused_with_their_line_and_the_old_one_keeps_serving(self):
@@ -146,7 +163,7 @@ class ScriptApi(unittest.TestCase):
         self.assertEqual(r.status, 200, r.body)
         dry = r.json()
         self.assertEqual(set(dry), {"filtered", "components", "hash", "title", "culprit", "issue_id",
-                                    "scrubbed", "event", "notifications", "errors"})
+                                    "scrubbed", "event", "alerts", "notifications", "errors"})
         self.assertFalse(dry["filtered"])
         self.assertEqual(dry["components"], ["region", "ap"])
         self.assertIsNone(dry["issue_id"])

@@ -1,0 +1,113 @@
+"""The search case of `make bench` (issue 19): 100,000 issues seeded by
+bench_search_seed (the writer's own batch code), then every form of the
+search language timed through the real server's admin API, on SQLite and
+on Postgres. Each query runs SEARCH_RUNS times after one warm-up; the
+median and the slowest are reported in ms. The target: every query within
+100 ms."""
+import os
+import re
+import statistics
+import subprocess
+import time
+import urllib.parse
+
+import benchlib as bl
+
+SEARCH_ISSUES = int(os.environ.get("BENCH_SEARCH_ISSUES", "100000"))
+SEARCH_RUNS = 10
+TARGET_MS = 100.0
+
+# (label, query string parameters)
+QUERIES = [
+    ("default list", {}),
+    ("is:unresolved", {"query": "is:unresolved"}),
+    ("level:warning", {"query": "level:warning", "status": "all"}),
+    ("environment:staging", {"query": "environment:staging", "status": "all"}),
+    ("release:1.7.0", {"query": "release:1.7.0", "status": "all"}),
+    ("tenant:t123 (0.2 %)", {"query": "tenant:t123", "status": "all"}),
+    ("!tenant:t123", {"query": "!tenant:t123", "status": "all"}),
+    ("has:browser", {"query": "has:browser", "status": "all"}),
+    ("!has:browser", {"query": "!has:browser", "status": "all"}),
+    ("user.email (0.02 %)", {"query": "user.email:user42@example.com", "status": "all"}),
+    ("user.id", {"query": "user.id:u4242", "status": "all"}),
+    ("assigned:3", {"query": "assigned:3", "status": "all"}),
+    ("assigned:none", {"query": "assigned:none", "status": "all"}),
+    ("text in message (0.1 %)", {"query": "token777", "status": "all"}),
+    ("text, no match", {"query": "nothing-matches-this", "status": "all"}),
+    ("text in title", {"query": "\"item 99999\"", "status": "all"}),
+    ("combined", {"query": "is:unresolved level:error environment:production tenant:t7 "
+                           "ErrorType7"}),
+    ("tag, sort=count", {"query": "environment:production", "status": "all", "sort": "count"}),
+    ("tag, page 2", None),  # the second page of environment:production
+]
+
+
+def time_query(url, token, params):
+    qs = urllib.parse.urlencode(params)
+    t0 = time.perf_counter()
+    status, body = bl.http("GET", f"{url}?{qs}", token=token, timeout=30)
+    ms = (time.perf_counter() - t0) * 1000
+    if status != 200:
+        raise RuntimeError(f"search {params} answered {status}: {str(body)[:200]}")
+    return ms, body
+
+
+def measure(url, token):
+    out = {}
+    for label, params in QUERIES:
+        if params is None:
+            _, first = time_query(url, token, {"query": "environment:production", "status": "all"})
+            params = {"query": "environment:production", "status": "all",
+                      "cursor": first["next_cursor"]}
+        _, body = time_query(url, token, params)  # warm-up
+        times = [time_query(url, token, params)[0] for _ in range(SEARCH_RUNS)]
+        out[label] = {"median_ms": round(statistics.median(times), 2),
+                      "max_ms": round(max(times), 2), "rows": len(body["data"])}
+    return out
+
+
+def run_backend(run, backend, start_periscope, create_project, periscope_env, build):
+    """Seeds SEARCH_ISSUES issues on the backend and times every query
+    (bench.py's helpers passed in: this module imports nothing of it)."""
+    spec = {"backend": backend}
+    data_dir = os.path.join(run.tmp, "search-" + backend)
+    os.makedirs(data_dir)
+    srv = start_periscope(run, spec, data_dir, "commit")
+    try:
+        project, _ = create_project(run, srv)
+    finally:
+        srv.stop()
+    env = periscope_env(run, spec, data_dir, srv.port, "commit")
+    t0 = time.monotonic()
+    seed = subprocess.run([os.path.join(build, "bench_search_seed"), str(project),
+                           str(SEARCH_ISSUES)], env=env, capture_output=True, text=True,
+                          timeout=900)
+    if seed.returncode != 0 or not re.search(r"seeded \d+ issues", seed.stdout):
+        raise RuntimeError(f"bench_search_seed: {(seed.stderr or seed.stdout)[-500:]}")
+    seeded_s = time.monotonic() - t0
+    srv = start_periscope(run, spec, data_dir, "commit")
+    try:
+        url = f"{srv.url}/api/admin/projects/{project}/issues"
+        res = measure(url, run.admin_key)
+    finally:
+        srv.stop()
+    worst = max(q["max_ms"] for q in res.values())
+    return {"issues": SEARCH_ISSUES, "seed_s": round(seeded_s, 1), "queries": res,
+            "slowest_ms": worst, "within_target": worst <= TARGET_MS}
+
+
+def report_lines(results):
+    """The results as text lines (printed and kept in latest.txt)."""
+    lines = []
+    for backend, r in results.items():
+        if "error" in r:
+            lines.append(f"search {backend}: ERROR {r['error'][:300]}")
+            continue
+        lines.append(f"search over {r['issues']:,} issues, {backend} (seeded in {r['seed_s']} s);"
+                     f" median / max of {SEARCH_RUNS} runs, ms; target {TARGET_MS:.0f} ms:")
+        for label, q in r["queries"].items():
+            lines.append(f"  {label:26s} {q['median_ms']:8.1f} {q['max_ms']:8.1f}"
+                         f"  ({q['rows']} rows)")
+        lines.append(f"  slowest: {r['slowest_ms']:.1f} ms — "
+                     f"{'within' if r['within_target'] else 'OVER'} the target")
+    return lines

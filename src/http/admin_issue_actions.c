@@ -1,0 +1,200 @@
+/* admin_issue_actions — see admin_issue_actions.h. */
+#include "http/admin_issue_actions.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accounts/authz.h"
+#include "base/config.h"
+#include "http/admin.h"
+#include "store/issue_activity.h"
+#include "store/issue_hashes.h"
+#include "store/issue_merge.h"
+#include "store/issues.h"
+#include "store/store.h"
+
+int64_t admin_request_user(const struct admin_req *req)
+{
+    return req->who ? req->who->user_id : 0;
+}
+
+/* The merged issue, as GET answers it (without the detail's events). */
+static void answer_issue(struct admin_resp *resp, struct db *db, int64_t pid, int64_t iid,
+                         int status)
+{
+    json_t *issue = NULL;
+    int rc = issues_get(db, pid, iid, &issue);
+    if (rc == 0) rc = admin_issue_triage_detail(db, iid, issue);
+    if (rc != 0) {
+        json_decref(issue);
+        admin_db_error(resp, "issue read", rc);
+        return;
+    }
+    admin_time_field(issue, "first_seen");
+    admin_time_field(issue, "last_seen");
+    admin_json(resp, status, issue);
+}
+
+/* {"ids": [..]} → ids; -1 after answering 400. */
+static int body_ids(const json_t *body, struct admin_resp *resp, int64_t *ids, size_t *n)
+{
+    const json_t *arr = json_object_get(body, "ids");
+    size_t i;
+    const json_t *v;
+    if (!json_is_array(arr) || json_array_size(arr) < 2 || json_array_size(arr) > ISSUE_MERGE_MAX) {
+        admin_error(resp, 400, "invalid_ids",
+                    "ids must be a list of 2 to 100 issue ids, the target first");
+        return -1;
+    }
+    json_array_foreach(arr, i, v)
+    {
+        if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+            admin_error(resp, 400, "invalid_ids", "ids[%zu] is not an issue id", i);
+            return -1;
+        }
+        ids[i] = json_integer_value(v);
+        for (size_t j = 0; j < i; j++)
+            if (ids[j] == ids[i]) {
+                admin_error(resp, 400, "invalid_ids", "issue %lld is listed twice",
+                            (long long)ids[i]);
+                return -1;
+            }
+    }
+    *n = json_array_size(arr);
+    return 0;
+}
+
+static void issues_merge(const struct admin_req *req, struct admin_resp *resp)
+{
+    int64_t pid = admin_param_id(req, resp, 0), ids[ISSUE_MERGE_MAX], missing = 0;
+    size_t n = 0;
+    if (pid < 0) return;
+    json_t *body = admin_body_object(req, resp);
+    if (!body) return;
+    int rc = body_ids(body, resp, ids, &n);
+    json_decref(body);
+    if (rc != 0) return;
+    struct db *db = store_acquire(req->ctx->store);
+    if (admin_project_check(db, pid, resp, NULL) != 0) {
+        store_release(req->ctx->store, db);
+        return;
+    }
+    rc = issue_merge(db, pid, ids, n, admin_request_user(req), store_now_ms(), &missing);
+    if (rc == 0)
+        answer_issue(resp, db, pid, ids[0], 200);
+    else if (rc == -ENOENT)
+        admin_error(resp, 404, "issue_not_found", "issue %lld is not an issue of this project",
+                    (long long)missing);
+    else
+        admin_db_error(resp, "issue merge", rc);
+    store_release(req->ctx->store, db);
+}
+
+static bool hash_valid(const char *h)
+{
+    size_t len = strlen(h);
+    if (len == 0 || len > 64) return false;
+    for (const char *c = h; *c; c++)
+        if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f'))) return false;
+    return true;
+}
+
+static void issue_unmerge_hash(const struct admin_req *req, struct admin_resp *resp)
+{
+    int64_t pid = admin_param_id(req, resp, 0), iid, new_id = 0;
+    if (pid < 0 || (iid = admin_param_id(req, resp, 1)) < 0) return;
+    const char *hash = req->params[2];
+    if (!hash_valid(hash)) {
+        admin_error(resp, 404, "hash_not_found", "no such hash on this issue");
+        return;
+    }
+    struct db *db = store_acquire(req->ctx->store);
+    int rc = issue_unmerge(db, pid, iid, hash, admin_request_user(req), store_now_ms(), &new_id);
+    if (rc == 0)
+        answer_issue(resp, db, pid, new_id, 201);
+    else if (rc == -ENOENT)
+        admin_error(resp, 404, "hash_not_found", "no such hash on this issue");
+    else if (rc == -EMLINK)
+        admin_error(resp, 409, "only_hash", "this is the issue's only hash: nothing to split");
+    else
+        admin_db_error(resp, "issue unmerge", rc);
+    store_release(req->ctx->store, db);
+}
+
+static void activity_times(json_t *rows)
+{
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) admin_time_field(row, "created_at");
+}
+
+static void issue_comment(const struct admin_req *req, struct admin_resp *resp)
+{
+    int64_t pid = admin_param_id(req, resp, 0), iid;
+    if (pid < 0 || (iid = admin_param_id(req, resp, 1)) < 0) return;
+    json_t *body = admin_body_object(req, resp);
+    if (!body) return;
+    const char *text = json_string_value(json_object_get(body, "text"));
+    size_t len = text ? strlen(text) : 0;
+    if (len == 0 || len > ISSUE_COMMENT_MAX) {
+        admin_error(resp, 400, "invalid_text", "text must be a string of 1 to 10000 bytes");
+        json_decref(body);
+        return;
+    }
+    struct db *db = store_acquire(req->ctx->store);
+    json_t *row = NULL;
+    int rc =
+        issue_activity_comment(db, pid, iid, admin_request_user(req), text, store_now_ms(), &row);
+    store_release(req->ctx->store, db);
+    json_decref(body);
+    if (rc == 0) {
+        admin_time_field(row, "created_at");
+        admin_json(resp, 201, row);
+    } else if (rc == -ENOENT) {
+        admin_error(resp, 404, "issue_not_found", "no such issue in this project");
+    } else {
+        admin_db_error(resp, "issue comment", rc);
+    }
+}
+
+int admin_issue_patch_assignee(const struct admin_req *req, struct admin_resp *resp, struct db *db,
+                               int64_t pid, int64_t iid, const json_t *body)
+{
+    const json_t *v = json_object_get(body, "assignee_id");
+    if (!v) return 1;
+    if (!json_is_null(v) && (!json_is_integer(v) || json_integer_value(v) <= 0)) {
+        admin_error(resp, 400, "invalid_assignee", "assignee_id must be a user id or null");
+        return -1;
+    }
+    int64_t user = json_is_null(v) ? 0 : json_integer_value(v);
+    int rc = issue_assign(db, pid, iid, user, admin_request_user(req), store_now_ms());
+    if (rc == 0) return 0;
+    if (rc == -ENOENT)
+        admin_error(resp, 404, "issue_not_found", "no such issue in this project");
+    else
+        admin_db_error(resp, "issue assign", rc);
+    return -1;
+}
+
+int admin_issue_triage_detail(struct db *db, int64_t iid, json_t *issue)
+{
+    json_t *hashes = NULL, *activity = NULL;
+    int rc = issue_hashes_list(db, iid, &hashes);
+    if (rc == 0) rc = issue_activity_list(db, iid, &activity);
+    if (rc != 0) {
+        json_decref(hashes);
+        return rc;
+    }
+    activity_times(activity);
+    json_object_set_new(issue, "hashes", hashes);
+    json_object_set_new(issue, "activity", activity);
+    return 0;
+}
+
+const struct admin_route admin_routes_issue_actions[] = {
+    {"POST", "/api/admin/projects/{}/issues/merge", issues_merge},
+    {"DELETE", "/api/admin/projects/{}/issues/{}/hashes/{}", issue_unmerge_hash},
+    {"POST", "/api/admin/projects/{}/issues/{}/comments", issue_comment},
+    {NULL, NULL, NULL},
+};

@@ -1,0 +1,65 @@
+/* dryrun_alerts — see dryrun_alerts.h. */
+#include "scripts/dryrun_alerts.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+#include <lauxlib.h>
+
+#include "model/event.h"
+#include "model/event_tags.h"
+#include "notify/route.h"
+#include "model/alert_rules.h"
+
+static const char *const KIND_NAMES[] = {"new", "regression", "escalating", "frequency"};
+
+static json_t *rule_json(const struct alert_rule *r, const struct ingest_event *ev,
+                         const struct event_tags *tags)
+{
+    json_t *matches = json_array();
+    for (unsigned i = 0; i < 4; i++)
+        if (alert_rule_matches(r, 1u << i, ev->level, ev->environment, tags))
+            json_array_append_new(matches, json_string(KIND_NAMES[i]));
+    json_t *dest;
+    if (r->all_destinations) {
+        dest = json_string("all");
+    } else {
+        dest = json_array();
+        for (size_t i = 0; i < r->ndestinations; i++)
+            json_array_append_new(dest, json_integer(r->destinations[i]));
+    }
+    return json_pack("{s:s, s:o, s:o}", "name", r->name, "matches", matches, "destinations", dest);
+}
+
+static json_t *hook_json(struct script *s, const json_t *alert, struct vm_error *hook_err)
+{
+    if (!s || s->alert_ref == LUA_NOREF) return json_null();
+    struct script_alert_result res;
+    notify_route_decide(s, alert, &res, hook_err);
+    static const char *const names[] = {"rules", "drop", "list"};
+    json_t *ids = json_array();
+    for (size_t i = 0; i < res.nids; i++)
+        json_array_append_new(ids, json_integer(res.ids[i]));
+    return json_pack("{s:s, s:o}", "decision", names[res.decision], "destinations", ids);
+}
+
+json_t *dryrun_alerts(struct script *s, const struct alert_rules *rules,
+                      const struct ingest_event *ev, const json_t *alert, struct vm_error *hook_err)
+{
+    memset(hook_err, 0, sizeof *hook_err);
+    struct alert_rules *own = rules ? NULL : alert_rules_default();
+    const struct alert_rules *use = rules ? rules : own;
+    struct event_tags *tags = NULL;
+    if (ev->tags == NULL && ev->json) event_tags_extract(ev->json, &tags);
+    const struct event_tags *t = ev->tags ? ev->tags : tags;
+    json_t *list = json_array();
+    for (size_t i = 0; use && list && i < use->n; i++)
+        json_array_append_new(list, rule_json(&use->rule[i], ev, t));
+    json_t *out = use ? json_pack("{s:o, s:b, s:o}", "rules", list, "default_rules",
+                                  use->is_default, "hook", hook_json(s, alert, hook_err))
+                      : NULL;
+    if (!use) json_decref(list);
+    free(tags);
+    alert_rules_free(own);
+    return out;
+}

@@ -1,0 +1,141 @@
+/* store/issue_activity — see issue_activity.h. */
+#include "store/issue_activity.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/db.h"
+
+static const char SQL_ADD[] =
+    "INSERT INTO issue_activity (project_id, issue_id, kind, user_id, text, data, created_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+
+static const char SQL_ISSUE_EXISTS[] = "SELECT id FROM issues WHERE project_id = $1 AND id = $2";
+
+/* The newest ISSUE_ACTIVITY_MAX, put back in order by the caller. */
+static const char SQL_LIST[] =
+    "SELECT id, kind, user_id, text, data, created_at FROM issue_activity WHERE issue_id = $1"
+    " ORDER BY id DESC LIMIT $2";
+
+static const char SQL_ASSIGN[] =
+    "UPDATE issues SET assignee_id = $3 WHERE project_id = $1 AND id = $2";
+
+static int add(struct db *db, int64_t project_id, int64_t issue_id, const char *kind,
+               int64_t user_id, const char *text, const json_t *data, int64_t now_ms, int64_t *id)
+{
+    char *data_text = json_dumps(data ? data : json_object(), JSON_COMPACT);
+    if (!data_text) return -ENOMEM;
+    struct db_stmt *st = db_prepare(db, SQL_ADD);
+    int rc = -EIO;
+    if (st) {
+        db_bind_int64(st, 1, project_id);
+        db_bind_int64(st, 2, issue_id);
+        db_bind_text(st, 3, kind, (size_t)-1);
+        if (user_id > 0)
+            db_bind_int64(st, 4, user_id);
+        else
+            db_bind_null(st, 4);
+        db_bind_text(st, 5, text ? text : "", (size_t)-1);
+        db_bind_text(st, 6, data_text, (size_t)-1);
+        db_bind_int64(st, 7, now_ms);
+        rc = db_step_row(st, -EIO);
+        if (rc == 0 && id) *id = db_col_int64(st, 0);
+        db_finish(st);
+    }
+    free(data_text);
+    return rc;
+}
+
+int issue_activity_add(struct db *db, int64_t project_id, int64_t issue_id, const char *kind,
+                       int64_t user_id, const char *text, const json_t *data, int64_t now_ms)
+{
+    return add(db, project_id, issue_id, kind, user_id, text, data, now_ms, NULL);
+}
+
+static int issue_exists(struct db *db, int64_t project_id, int64_t issue_id)
+{
+    struct db_stmt *st = db_prepare(db, SQL_ISSUE_EXISTS);
+    if (!st) return -EIO;
+    db_bind_int64(st, 1, project_id);
+    db_bind_int64(st, 2, issue_id);
+    int rc = db_step_row(st, -ENOENT);
+    db_finish(st);
+    return rc;
+}
+
+static json_t *row_json(int64_t id, const char *kind, int64_t user_id, const char *text,
+                        json_t *data, int64_t created_at)
+{
+    return json_pack("{s:I, s:s, s:o, s:s, s:o, s:I}", "id", (json_int_t)id, "kind", kind,
+                     "user_id", user_id > 0 ? json_integer(user_id) : json_null(), "text", text,
+                     "data", data ? data : json_object(), "created_at", (json_int_t)created_at);
+}
+
+int issue_activity_comment(struct db *db, int64_t project_id, int64_t issue_id, int64_t user_id,
+                           const char *text, int64_t now_ms, json_t **out)
+{
+    int64_t id = 0;
+    int rc = issue_exists(db, project_id, issue_id);
+    if (rc == 0) rc = add(db, project_id, issue_id, "comment", user_id, text, NULL, now_ms, &id);
+    if (rc != 0) return rc;
+    *out = row_json(id, "comment", user_id, text, NULL, now_ms);
+    return *out ? 0 : -ENOMEM;
+}
+
+int issue_activity_list(struct db *db, int64_t issue_id, json_t **out)
+{
+    struct db_stmt *st = db_prepare(db, SQL_LIST);
+    if (!st) return -EIO;
+    db_bind_int64(st, 1, issue_id);
+    db_bind_int64(st, 2, ISSUE_ACTIVITY_MAX);
+    json_t *rows = json_array();
+    int rc;
+    while (rows && (rc = db_step(st)) == DB_ROW) {
+        const char *data_text = db_col_text(st, 4);
+        json_t *data = data_text ? json_loads(data_text, 0, NULL) : NULL;
+        json_t *text = db_col_json_text_or_empty(st, 3);
+        json_t *row = row_json(db_col_int64(st, 0), db_col_text(st, 1) ? db_col_text(st, 1) : "",
+                               db_col_int64(st, 2), "", data, db_col_int64(st, 5));
+        if (row && text) json_object_set(row, "text", text);
+        json_decref(text);
+        if (row) json_array_insert_new(rows, 0, row);
+    }
+    db_finish(st);
+    if (!rows) return -ENOMEM;
+    if (rc < 0) {
+        json_decref(rows);
+        return rc;
+    }
+    *out = rows;
+    return 0;
+}
+
+int issue_assign(struct db *db, int64_t project_id, int64_t issue_id, int64_t assignee_id,
+                 int64_t user_id, int64_t now_ms)
+{
+    int rc = db_begin(db);
+    if (rc != 0) return rc;
+    struct db_stmt *st = db_prepare(db, SQL_ASSIGN);
+    rc = st ? 0 : -EIO;
+    if (st) {
+        db_bind_int64(st, 1, project_id);
+        db_bind_int64(st, 2, issue_id);
+        if (assignee_id > 0)
+            db_bind_int64(st, 3, assignee_id);
+        else
+            db_bind_null(st, 3);
+        rc = db_step(st);
+        rc = rc < 0 ? rc : db_changes(st) > 0 ? 0 : -ENOENT;
+        db_finish(st);
+    }
+    json_t *data = json_pack("{s:o}", "assignee_id",
+                             assignee_id > 0 ? json_integer(assignee_id) : json_null());
+    if (rc == 0) rc = data ? 0 : -ENOMEM;
+    if (rc == 0)
+        rc = issue_activity_add(db, project_id, issue_id, "assigned", user_id, "", data, now_ms);
+    json_decref(data);
+    if (rc == 0) rc = db_commit(db);
+    if (rc != 0) db_rollback(db);
+    return rc;
+}

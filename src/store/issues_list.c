@@ -1,0 +1,238 @@
+/* issues_list — the issue list: its statement assembled from fixed
+ * fragments for the filters and search terms present (issue_search.h), so
+ * that each query gets a plan for exactly its filters (a tag term starts
+ * from the issue_tags (key, value) index) and every value is a bound
+ * parameter. Prepared once per call (db_prepare_once), never cached: the
+ * text is not a literal. */
+#include "store/issues.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/issue_search.h"
+#include "store/issues_internal.h"
+#include "store/store.h"
+
+/* Fixed filters + search terms + cursor + limit, at most 4 values each. */
+#define LIST_MAX_BINDS (4 * (ISSUE_SEARCH_MAX_TERMS + 12))
+#define LIST_SQL_MAX 8192
+
+struct bind {
+    const char *text; /* NULL: the integer */
+    int64_t integer;
+};
+
+struct list_sql {
+    char sql[LIST_SQL_MAX];
+    size_t len;
+    int overflow;
+    struct bind binds[LIST_MAX_BINDS];
+    int nbinds;
+    bool postgres;
+    /* LIKE patterns, kept until the statement ran. */
+    char patterns[2][ISSUE_SEARCH_MAX_BYTES * 2 + 3];
+    int npatterns;
+};
+
+static void append(struct list_sql *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void append(struct list_sql *l, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(l->sql + l->len, sizeof l->sql - l->len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof l->sql - l->len)
+        l->overflow = 1;
+    else
+        l->len += (size_t)n;
+}
+
+/* The parameter number of a new bound value. */
+static int bind_text(struct list_sql *l, const char *v)
+{
+    if (l->nbinds == LIST_MAX_BINDS) {
+        l->overflow = 1;
+        return 1;
+    }
+    l->binds[l->nbinds] = (struct bind){.text = v};
+    return ++l->nbinds;
+}
+
+static int bind_int(struct list_sql *l, int64_t v)
+{
+    if (l->nbinds == LIST_MAX_BINDS) {
+        l->overflow = 1;
+        return 1;
+    }
+    l->binds[l->nbinds] = (struct bind){.integer = v};
+    return ++l->nbinds;
+}
+
+/* "%text%" in lower case with LIKE's wildcards escaped. */
+static const char *like_pattern(struct list_sql *l, const char *text)
+{
+    if (l->npatterns == 2) {
+        l->overflow = 1;
+        return "";
+    }
+    char *out = l->patterns[l->npatterns++];
+    size_t o = 0, max = sizeof l->patterns[0];
+    out[o++] = '%';
+    for (const char *p = text; *p && o + 4 < max; p++) {
+        char c = *p;
+        if (c == '%' || c == '_' || c == '\\') out[o++] = '\\';
+        out[o++] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+    }
+    out[o++] = '%';
+    out[o] = '\0';
+    return out;
+}
+
+static void tag_filter(struct list_sql *l, bool negated, const char *key, const char *value)
+{
+    int k = bind_text(l, key);
+    append(l, " AND id %sIN (SELECT issue_id FROM issue_tags WHERE key = $%d",
+           negated ? "NOT " : "", k);
+    if (value) append(l, " AND value = $%d", bind_text(l, value));
+    append(l, ")");
+}
+
+/* SQLite's LIKE ignores ASCII case already; Postgres needs ILIKE. The
+ * pattern is lower case for both. */
+static void text_filter(struct list_sql *l, const char *text)
+{
+    int k = bind_text(l, like_pattern(l, text));
+    const char *op = l->postgres ? "ILIKE" : "LIKE";
+    append(l,
+           " AND (title %s $%d ESCAPE '\\' OR culprit %s $%d ESCAPE '\\'"
+           " OR message %s $%d ESCAPE '\\')",
+           op, k, op, k, op, k);
+}
+
+static void assigned_filter(struct list_sql *l, const struct issue_search_term *t)
+{
+    if (t->user_id == 0) {
+        append(l, " AND assignee_id IS %sNULL", t->negated ? "NOT " : "");
+        return;
+    }
+    int k = bind_int(l, t->user_id);
+    if (t->negated)
+        append(l, " AND (assignee_id IS NULL OR assignee_id <> $%d)", k);
+    else
+        append(l, " AND assignee_id = $%d", k);
+}
+
+static void term_filter(struct list_sql *l, const struct issue_search_term *t)
+{
+    const char *eq = t->negated ? "<>" : "=";
+    switch (t->kind) {
+    case ISSUE_SEARCH_STATUS:
+        append(l, " AND status %s $%d", eq, bind_text(l, t->value));
+        break;
+    case ISSUE_SEARCH_LEVEL:
+        append(l, " AND level %s $%d", eq, bind_text(l, t->value));
+        break;
+    case ISSUE_SEARCH_ASSIGNED:
+        assigned_filter(l, t);
+        break;
+    case ISSUE_SEARCH_TAG:
+        tag_filter(l, t->negated, t->key, t->value);
+        break;
+    case ISSUE_SEARCH_HAS:
+        tag_filter(l, t->negated, t->key, NULL);
+        break;
+    case ISSUE_SEARCH_TEXT:
+        text_filter(l, t->value);
+        break;
+    }
+}
+
+static const char *sort_column(enum issue_sort sort)
+{
+    switch (sort) {
+    case ISSUE_SORT_FIRST_SEEN:
+        return "first_seen";
+    case ISSUE_SORT_TIMES_SEEN:
+        return "times_seen";
+    case ISSUE_SORT_USERS:
+        return "user_count";
+    case ISSUE_SORT_LAST_SEEN:
+        break;
+    }
+    return "last_seen";
+}
+
+static void build(struct list_sql *l, int64_t project_id, const struct issue_query *q)
+{
+    append(l, "SELECT " ISSUE_COLS " FROM issues WHERE project_id = $%d", bind_int(l, project_id));
+    bool search_status = q->search && issue_search_has_status(q->search);
+    if (q->status && !search_status) append(l, " AND status = $%d", bind_text(l, q->status));
+    if (q->level) append(l, " AND level = $%d", bind_text(l, q->level));
+    if (q->environment) tag_filter(l, false, "environment", q->environment);
+    if (q->release) tag_filter(l, false, "release", q->release);
+    if (q->text) text_filter(l, q->text);
+    for (size_t i = 0; q->search && i < q->search->n; i++)
+        term_filter(l, &q->search->terms[i]);
+    if (q->has_since) append(l, " AND last_seen >= $%d", bind_int(l, q->since_ms));
+    if (q->has_until) append(l, " AND first_seen < $%d", bind_int(l, q->until_ms));
+    const char *key = sort_column(q->sort);
+    if (q->has_cursor) {
+        int k = bind_int(l, q->cursor_key), id = bind_int(l, q->cursor_id);
+        append(l, " AND (%s < $%d OR (%s = $%d AND id < $%d))", key, k, key, k, id);
+    }
+    /* One more row than asked tells whether a next page exists. */
+    append(l, " ORDER BY %s DESC, id DESC LIMIT $%d", key, bind_int(l, q->limit + 1));
+}
+
+static int read_rows(struct db_stmt *st, int limit, json_t **out, bool *more)
+{
+    json_t *rows = json_array();
+    int rc = 0;
+    *more = false;
+    while (rows && (rc = db_step(st)) == DB_ROW) {
+        if (json_array_size(rows) == (size_t)limit) {
+            *more = true;
+            break;
+        }
+        json_t *row = issues_row_json(st);
+        if (!row || json_array_append_new(rows, row) != 0)
+            store_row_skipped("issues", (long long)db_col_int64(st, 0));
+    }
+    if (!rows) return -ENOMEM;
+    if (rc < 0) {
+        json_decref(rows);
+        return rc;
+    }
+    *out = rows;
+    return 0;
+}
+
+int issues_list(struct db *db, int64_t project_id, const struct issue_query *q, json_t **out,
+                bool *more)
+{
+    if (q->limit < 1 || q->limit > 1000) return -EINVAL;
+    if (q->text && strlen(q->text) > ISSUE_SEARCH_MAX_BYTES) return -EINVAL;
+    struct list_sql *l = calloc(1, sizeof *l);
+    if (!l) return -ENOMEM;
+    l->postgres = db_kind(db) == DB_POSTGRES;
+    build(l, project_id, q);
+    int rc = -EINVAL;
+    struct db_stmt *st = l->overflow ? NULL : db_prepare_once(db, l->sql);
+    if (st) {
+        for (int i = 0; i < l->nbinds; i++) {
+            if (l->binds[i].text)
+                db_bind_text(st, i + 1, l->binds[i].text, (size_t)-1);
+            else
+                db_bind_int64(st, i + 1, l->binds[i].integer);
+        }
+        rc = read_rows(st, q->limit, out, more);
+        db_stmt_discard(st);
+    } else if (!l->overflow) {
+        rc = -EIO;
+    }
+    free(l);
+    return rc;
+}
