@@ -15,6 +15,7 @@ PACKAGES=(
   libjansson-dev libcjson-dev libcmocka-dev libxxhash-dev libjemalloc-dev libsodium-dev
   python3 python3-sentry-sdk python3-aiosmtpd python3-prometheus-client
   nodejs npm wrk curl jq ca-certificates
+  chromium fonts-liberation
 )
 SENTRY_NODE_VERSION=11.12.0
 
@@ -25,8 +26,13 @@ stamp="$build_dir/.deps.stamp"
 key=$(printf '%s\n' "${PACKAGES[@]}" | sha256sum | cut -c1-16)
 node_dir="${PERISCOPE_NODE_DIR:-$root/build/node}"
 node_sdk="$node_dir/node_modules/@sentry/node/package.json"
+# The browser tests' npm packages (tests/browser/package-lock.json, pinned),
+# installed with `npm ci` beside the SDK; reinstalled when the lock changes.
+browser_dir="${PERISCOPE_BROWSER_NODE_DIR:-$root/build/browser-node}"
+browser_lock="$root/tests/browser/package-lock.json"
+browser_ok() { cmp -s "$browser_lock" "$browser_dir/package-lock.json" && [ -d "$browser_dir/node_modules/puppeteer-core" ]; }
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$key" ] &&
-   { [ "${1:-}" != "--test" ] || [ -f "$node_sdk" ]; }; then
+   { [ "${1:-}" != "--test" ] || { [ -f "$node_sdk" ] && browser_ok; }; }; then
   exit 0
 fi
 
@@ -54,6 +60,14 @@ if [ "${1:-}" = "--test" ] && [ ! -f "$node_sdk" ]; then
   mkdir -p "$node_dir"
   echo "deps: installing @sentry/node@$SENTRY_NODE_VERSION into $node_dir"
   (cd "$node_dir" && npm install --no-audit --no-fund --silent "@sentry/node@$SENTRY_NODE_VERSION" >/dev/null)
+fi
+
+# puppeteer-core drives the Debian chromium: no browser is downloaded.
+if [ "${1:-}" = "--test" ] && ! browser_ok; then
+  mkdir -p "$browser_dir"
+  cp "$root/tests/browser/package.json" "$browser_lock" "$browser_dir/"
+  echo "deps: installing the browser tests' npm packages into $browser_dir"
+  (cd "$browser_dir" && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --silent >/dev/null)
 fi
 
 mkdir -p "$build_dir"

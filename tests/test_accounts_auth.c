@@ -186,7 +186,7 @@ extern const struct admin_route admin_routes_projects[], admin_routes_issues[],
     admin_routes_alerts[], admin_routes_destinations[], admin_routes_scripts[],
     admin_routes_grouping_rules[], admin_routes_users[], admin_routes_tokens[],
     admin_routes_activity[], admin_routes_auth[], admin_routes_issue_actions[],
-    admin_routes_triage[];
+    admin_routes_triage[], admin_routes_overview[];
 
 /* Every route of the admin and auth APIs has exactly one policy row (none
  * is open by omission), and every row that records names a target kind. */
@@ -198,6 +198,7 @@ static void test_policy_rows_are_unique_and_complete(void **state)
         admin_routes_destinations, admin_routes_scripts,       admin_routes_grouping_rules,
         admin_routes_users,        admin_routes_tokens,        admin_routes_activity,
         admin_routes_auth,         admin_routes_issue_actions, admin_routes_triage,
+        admin_routes_overview,
     };
     size_t routes = 0, n = 0;
     for (size_t t = 0; t < sizeof tables / sizeof *tables; t++)

@@ -41,6 +41,7 @@ static char sqlite_path_buf[PATH_MAX];
 static char public_url_buf[1024];
 static char lua_dir_buf[PATH_MAX];
 static char migrations_dir_buf[PATH_MAX];
+static char web_dir_buf[PATH_MAX];
 static char share_dir_buf[PATH_MAX];
 static char admin_key_buf[256];
 
@@ -315,6 +316,22 @@ static int env_dir(const char *name, const char *sub, char *buf, size_t buflen, 
     return 0;
 }
 
+/* The web interface is optional: WEB_DIR (must be a directory), else
+ * <share>/web when it is there, else none (NULL). */
+static int load_web_dir(struct config *c, char *err, size_t errlen)
+{
+    c->web_dir = env("WEB_DIR");
+    if (c->web_dir)
+        return is_dir(c->web_dir) ? 0 : bad(err, errlen, "WEB_DIR", c->web_dir, "not a directory");
+    char ignored[256];
+    if (!share_dir_buf[0] && find_share_dir(ignored, sizeof ignored) != 0) return 0;
+    if ((size_t)snprintf(web_dir_buf, sizeof web_dir_buf, "%s/web", share_dir_buf) <
+            sizeof web_dir_buf &&
+        is_dir(web_dir_buf))
+        c->web_dir = web_dir_buf;
+    return 0;
+}
+
 static int load_paths(struct config *c, char *err, size_t errlen)
 {
     int rc;
@@ -325,7 +342,7 @@ static int load_paths(struct config *c, char *err, size_t errlen)
                       &c->migrations_dir, err, errlen)))
         return rc;
     c->share_dir = share_dir_buf[0] ? share_dir_buf : NULL;
-    return 0;
+    return load_web_dir(c, err, errlen);
 }
 
 static int load_lua(struct config *c, char *err, size_t errlen)

@@ -92,6 +92,8 @@ struct config {
     long lua_time_limit_ms;     /* LUA_TIME_LIMIT_MS, default 1000 per call (wall clock) */
     size_t script_max_bytes;    /* SCRIPT_MAX_BYTES, default 256 KiB */
     const char *lua_dir;        /* LUA_DIR: server Lua modules, default <share>/lua */
+    const char *web_dir;        /* WEB_DIR: the web interface, default <share>/web; NULL when
+                                 * neither is there (no web interface) */
 
     /* notifications */
     bool allow_private_destinations; /* ALLOW_PRIVATE_DESTINATIONS, default false */

@@ -38,6 +38,10 @@ const struct admin_policy admin_policies[] = {
     {"GET", P "/releases", ACCESS_READ, NULL, NULL, NULL, NULL},
     {"GET", P "/alert_rules", ACCESS_READ, NULL, NULL, NULL, NULL},
     {"PUT", P "/alert_rules", ACCESS_WRITE, "alert_rules.update", "alert_rules", NULL, NULL},
+    /* the web interface's counts (admin_overview.c) */
+    {"GET", P "/stats", ACCESS_READ, NULL, NULL, NULL, NULL},
+    {"GET", P "/issues/{}/stats", ACCESS_READ, NULL, NULL, NULL, NULL},
+    {"GET", P "/script/versions/{}", ACCESS_READ, NULL, NULL, NULL, NULL},
     /* destinations */
     {"POST", P "/alert_notification_destinations", ACCESS_WRITE, "destination.create",
      "destination", "resp:id", "type,name,enabled"},

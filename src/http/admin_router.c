@@ -31,6 +31,7 @@ extern const struct admin_route admin_routes_destinations[];
 extern const struct admin_route admin_routes_scripts[];
 extern const struct admin_route admin_routes_grouping_rules[];
 extern const struct admin_route admin_routes_triage[];
+extern const struct admin_route admin_routes_overview[];
 extern const struct admin_route admin_routes_users[];
 extern const struct admin_route admin_routes_tokens[];
 extern const struct admin_route admin_routes_activity[];
@@ -38,19 +39,13 @@ extern const struct admin_route admin_routes_auth[];
 extern const struct admin_route admin_routes_issue_actions[];
 
 static const struct admin_route *const admin_tables[] = {
-    admin_routes_projects,
-    admin_routes_issues,
-    admin_routes_alerts,
-    admin_routes_destinations,
-    admin_routes_scripts,
-    admin_routes_grouping_rules,
-    admin_routes_triage,
-    admin_routes_users,
-    admin_routes_tokens,
-    admin_routes_activity,
-    admin_routes_auth,
-    admin_routes_issue_actions,
-    NULL,
+    admin_routes_projects,      admin_routes_issues,
+    admin_routes_alerts,        admin_routes_destinations,
+    admin_routes_scripts,       admin_routes_grouping_rules,
+    admin_routes_triage,        admin_routes_overview,
+    admin_routes_users,         admin_routes_tokens,
+    admin_routes_activity,      admin_routes_auth,
+    admin_routes_issue_actions, NULL,
 };
 
 /* Routes that run operator Lua or compile operator rules (validation, the

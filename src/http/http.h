@@ -22,6 +22,7 @@ struct MHD_Daemon;
 struct script_registry;
 struct store;
 struct topic;
+struct web_assets;
 
 /* Everything the HTTP side uses. The application fills the borrowed part
  * (it outlives the daemon) and listen_fd before ingest_new and http_start;
@@ -41,6 +42,7 @@ struct http_ctx {
     struct MHD_Daemon *httpd;
     bool quiesced;          /* no new connections accepted */
     struct admin_ctx admin; /* the admin handlers' view, set by http_start */
+    struct web_assets *web; /* the web interface's files (http/web.h); NULL: none */
 };
 
 enum http_req_kind { HTTP_REQ_ADMIN = 1, HTTP_REQ_INGEST = 2, HTTP_REQ_OTHER = 3 };

@@ -24,6 +24,7 @@
 #include "http/ingest.h"
 #include "http/probes.h"
 #include "http/reply.h"
+#include "http/web.h"
 #include "base/log.h"
 #include "base/config.h"
 
@@ -94,6 +95,7 @@ static enum MHD_Result handle_other(struct http_ctx *hc, struct MHD_Connection *
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (web_matches(url)) return web_answer(hc->web, conn, url, method);
     return probes_answer(hc, conn, url, method);
 }
 
@@ -214,6 +216,11 @@ int http_start(struct http_ctx *hc, char *err, unsigned long errlen)
     atomic_store(&inflight, 0);
     hc->admin = (struct admin_ctx){
         .cfg = hc->cfg, .store = hc->store, .scripts = hc->scripts, .ingest = hc->ingest};
+    if (cfg->web_dir && !hc->web) {
+        int rc = web_assets_open(cfg->web_dir, &hc->web, err, errlen);
+        if (rc) return rc;
+        log_info("web interface", "dir=%s files=%zu", cfg->web_dir, web_assets_count(hc->web));
+    }
     if (admin_router_start() != 0) {
         snprintf(err, errlen, "cannot start the script runner threads");
         return -EAGAIN;
@@ -233,6 +240,8 @@ int http_start(struct http_ctx *hc, char *err, unsigned long errlen)
     /* clang-format on */
     if (!hc->httpd) {
         admin_router_stop();
+        web_assets_free(hc->web);
+        hc->web = NULL;
         snprintf(err, errlen, "cannot start the HTTP daemon on %s:%d", cfg->host, cfg->port);
         return -EIO;
     }
@@ -274,5 +283,7 @@ void http_stop_within(struct http_ctx *hc, int drain_ms)
     admin_router_stop();
     MHD_stop_daemon(hc->httpd);
     hc->httpd = NULL;
+    web_assets_free(hc->web);
+    hc->web = NULL;
     log_info("http stopped", "drain_ms=%d", waited);
 }

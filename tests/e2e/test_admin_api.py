@@ -64,7 +64,7 @@ class AdminApiContract:
         self.assertIn("version=0.0.4", r.headers["Content-Type"])
 
     def test_unknown_path_is_404_json(self):
-        self.assertError(self.srv.request("GET", "/nope"), 404, "not_found")
+        self.assertError(self.srv.request("GET", "/api/nope"), 404, "not_found")
 
     # auth
 

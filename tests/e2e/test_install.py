@@ -64,7 +64,10 @@ class Install(unittest.TestCase):
                     "share/periscope/migrations/postgres/0001_init.sql",
                     "share/periscope/rules/default.lua",
                     "share/periscope/rules/examples/group_by_tag.lua",
-                    "share/periscope/rules/examples/event.json"):
+                    "share/periscope/rules/examples/event.json",
+                    "share/periscope/web/index.html",
+                    "share/periscope/web/js/app.js",
+                    "share/periscope/web/app.css"):
             self.assertTrue(os.path.isfile(os.path.join(self.root, rel)), rel)
         self.assertTrue(os.access(self.bin, os.X_OK))
 
@@ -96,6 +99,12 @@ class Install(unittest.TestCase):
             self.assertEqual(files["migrations_dir"],
                              os.path.realpath(self.share) + "/migrations")
             self.assertNotIn(SOURCE, srv.stderr())
+            web = [json.loads(l) for l in srv.stderr().splitlines()
+                   if json.loads(l)["msg"] == "web interface"][0]
+            self.assertEqual(web["dir"], os.path.realpath(self.share) + "/web")
+            r = srv.request("GET", "/projects/1/issues")
+            self.assertEqual(r.status, 200)
+            self.assertIn(b"/static/js/app.js", r.body)
             self.assertTrue(os.path.exists(os.path.join(self.cwd, "data", "periscope.db")))
             # The grouping (Lua, from share/) runs: an event becomes an issue.
             key = srv.dsn.split("//")[1].split("@")[0]
