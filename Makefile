@@ -7,7 +7,7 @@ CTEST_ARGS ?= --output-on-failure
 PREFIX     ?= /usr/local
 
 .PHONY: all deps test-deps build run test test-release asan test-asan clean bench bench-smoke \
-        fuzz test-fuzz format install
+        fuzz test-fuzz format install faults
 
 all: build
 
@@ -64,6 +64,18 @@ test-asan: asan
 	cd $(ASAN_DIR) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest $(CTEST_ARGS) -R '^test_'
+
+# The fault scenarios (tests/e2e/test_faults.py) at full length: 20 s
+# outages of a Postgres cluster of their own (fsync on) by stop and by
+# SIGSTOP, in both ack modes, SQLite locked from outside, damaged files.
+# The short versions run in `make test`. One table row per scenario goes to
+# $(BUILD_DIR)/faults-report.md.
+faults: build
+	@rm -f $(BUILD_DIR)/faults-report.md
+	cd tests/e2e && FAULTS_FULL=1 FAULTS_REPORT=$(abspath $(BUILD_DIR))/faults-report.md \
+	  PERISCOPE_BIN=$(abspath $(BUILD_DIR))/periscope python3 -m unittest -v test_faults
+	@echo "| scenario | acknowledged | lost | client-visible answers | recovery | peak RSS |"
+	@cat $(BUILD_DIR)/faults-report.md
 
 bench: build
 	$(call quiet_build,$(BUILD_DIR),--target bench_programs)

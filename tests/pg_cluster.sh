@@ -7,8 +7,14 @@
 #                                   database periscope, write DIR/env
 #   tests/pg_cluster.sh stop DIR    stop it (fast) and remove DIR
 #
+# For the fault tests (tests/e2e/test_faults.py), on a cluster of their own:
+#   tests/pg_cluster.sh halt DIR MODE   pg_ctl stop -m MODE (fast|immediate), DIR kept
+#   tests/pg_cluster.sh restart DIR     start it again on the same port and data
+#   tests/pg_cluster.sh pause DIR       SIGSTOP the postmaster and every backend (a hang)
+#   tests/pg_cluster.sh resume DIR      SIGCONT them
+#
 # Durability is off (fsync, synchronous_commit, full_page_writes): the data
-# lives only as long as the test run.
+# lives only as long as the test run. PG_DURABLE=1 at start keeps them on.
 set -euo pipefail
 
 cmd=${1:-}
@@ -35,8 +41,17 @@ as_pg() {
   fi
 }
 
+# The postmaster and its children (backends, checkpointer, walwriter …).
+cluster_pids() {
+  local pm
+  pm=$(head -n 1 "$dir/data/postmaster.pid")
+  echo "$pm"
+  pgrep -P "$pm" || true
+}
+
 stop_cluster() {
   if [[ -f $dir/data/postmaster.pid ]]; then
+    kill -CONT $(cluster_pids) 2>/dev/null || true # a paused cluster cannot stop
     as_pg "$bindir/pg_ctl" -D "$dir/data" -m fast -w -t 30 stop >/dev/null 2>&1 || true
   fi
   if [[ -f $dir/sockdir ]]; then
@@ -75,12 +90,13 @@ start_cluster() {
     exit 1
   }
 
-  local port attempt started=0
+  local port attempt started=0 durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  [[ ${PG_DURABLE:-0} == 1 ]] && durability="-c fsync=on -c synchronous_commit=on"
   for attempt in 1 2 3 4 5; do
     port=$(free_port)
+    echo "-p $port -k $sock -c listen_addresses=127.0.0.1 $durability -c max_connections=200" >"$dir/pg_opts"
     if as_pg "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-      -o "-p $port -k $sock -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
-      start >/dev/null; then
+      -o "$(cat "$dir/pg_opts")" start >/dev/null; then
       started=1
       break
     fi
@@ -111,8 +127,15 @@ EOF
 case $cmd in
   start) start_cluster ;;
   stop) stop_cluster ;;
+  halt) as_pg "$bindir/pg_ctl" -D "$dir/data" -m "${3:-fast}" -w -t 30 stop >/dev/null ;;
+  restart)
+    as_pg "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+      -o "$(cat "$dir/pg_opts")" start >/dev/null
+    ;;
+  pause) kill -STOP $(cluster_pids) ;;
+  resume) kill -CONT $(cluster_pids) ;;
   *)
-    echo "usage: $0 start|stop DIR" >&2
+    echo "usage: $0 start|stop|halt|restart|pause|resume DIR" >&2
     exit 2
     ;;
 esac

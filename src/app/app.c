@@ -70,6 +70,7 @@ int server_start(struct server *srv, char *err, size_t errlen)
     hc->ingest_memory = &srv->ingest_memory;
     hc->events_queued_bytes = &srv->events_queued_bytes;
     hc->stopping = &srv->stopping;
+    hc->health = &srv->health;
     /* Before the listener, which clears ingest's key cache. */
     if ((rc = ingest_new(hc, &srv->ingest)) != 0) {
         rc = start_failed(err, errlen, "ingest", rc);
@@ -89,6 +90,7 @@ int server_start(struct server *srv, char *err, size_t errlen)
         .scripts = srv->scripts,
         .liveness = srv->liveness,
         .events_queued_bytes = &srv->events_queued_bytes,
+        .health = &srv->health,
     };
     if ((rc = pipeline_start(&pd, &srv->pipeline)) != 0) {
         rc = start_failed(err, errlen, "the pipeline", rc);

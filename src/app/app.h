@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "base/config.h"
+#include "base/health.h"
 #include "base/membudget.h"
 #include "http/http.h"
 
@@ -38,6 +39,7 @@ struct server {
     struct ingest *ingest;                   /* key cache, quotas */
     struct retention *retention;             /* background deletion of old events */
     struct liveness *liveness;               /* stall watchdog of workers, writer, notifier */
+    struct health health;                    /* the writer's state for /readyz (base/health.h) */
     /* http.listen_fd is bound and listening (http_listen) before server_start */
     struct http_ctx http;
     atomic_size_t events_queued_bytes; /* raw bytes of the events on srv->events that ingest

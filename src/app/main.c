@@ -78,11 +78,22 @@ static int setup(struct config *cfg)
     return 0;
 }
 
+/* A database error as one printable line: a damaged file's message may
+ * quote its bytes (a malformed schema). */
+static const char *one_line(char *msg)
+{
+    const size_t max = 300;
+    for (unsigned char *p = (unsigned char *)msg; *p; p++)
+        if (*p < 0x20 || *p >= 0x7f) *p = '?';
+    if (strlen(msg) > max) strcpy(msg + max - 3, "...");
+    return msg;
+}
+
 static int open_store(const struct config *cfg, struct store **st)
 {
     char err[512];
     if (store_open(cfg, st, err, sizeof err) != 0) {
-        fprintf(stderr, "periscope: database: %s\n", err);
+        fprintf(stderr, "periscope: database: %s\n", one_line(err));
         return EXIT_FAILURE;
     }
     return 0;
@@ -250,6 +261,22 @@ static int cmd_migrate(int argc, char **argv)
     return 0;
 }
 
+static int cmd_check(int argc, char **argv)
+{
+    if (argc > 1) return extra_args("check", argc, argv);
+    struct config cfg;
+    char msg[512];
+    int rc = setup(&cfg);
+    if (rc) return rc;
+    if (store_check_database(&cfg, msg, sizeof msg) != 0) {
+        fprintf(stderr, "periscope: database check failed: %s\n", one_line(msg));
+        return EXIT_FAILURE;
+    }
+    printf("The %s database passed the full check.\n",
+           cfg.postgres_enabled ? "Postgres" : "SQLite");
+    return 0;
+}
+
 static int cmd_project(int argc, char **argv)
 {
     if (wants_help(argc, argv)) return usage_of("project", stdout, 0);
@@ -301,6 +328,11 @@ static const struct command commands[] = {
     {"migrate", cmd_migrate,
      "usage: periscope migrate\n\n"
      "Applies the database migrations that have not run yet (idempotent) and exits.\n"},
+    {"check", cmd_check,
+     "usage: periscope check\n\n"
+     "Checks the whole database without changing it (SQLite: integrity_check and\n"
+     "foreign_key_check; Postgres: every table read through). Exit 0 when whole, 1\n"
+     "with the first problem found.\n"},
     {"project", cmd_project,
      "usage: periscope project create NAME\n\n"
      "Creates a project called NAME with a first key and prints its DSN.\n"},
@@ -324,6 +356,7 @@ static int usage_top(FILE *out, int code)
                  "commands:\n"
                  "  serve                 run the server\n"
                  "  migrate               apply database migrations\n"
+                 "  check                 check the whole database (read only)\n"
                  "  project create NAME   create a project and print its DSN\n"
                  "  rules check SCRIPT --event EVENT.json\n"
                  "                        dry-run a project script offline\n"

@@ -220,7 +220,9 @@ static int load_storage(struct config *c, char *err, size_t errlen)
     c->pg_user = env_str("POSTGRES_USER", "pguser");
     c->pg_password = env_str("POSTGRES_PASSWORD", "");
     c->pg_database = env_str("POSTGRES_DATABASE", "periscope");
-    return 0;
+    if ((rc = env_int("DB_TIMEOUT_MS", 5000, 100, 3600000, &c->db_timeout_ms, err, errlen)))
+        return rc;
+    return env_size("SPOOL_MAX_BYTES", 256 * MIB, 0, &c->spool_max_bytes, err, errlen);
 }
 
 static int load_pipeline(struct config *c, char *err, size_t errlen)

@@ -63,6 +63,12 @@ struct config {
     const char *pg_user;        /* POSTGRES_USER, default pguser */
     const char *pg_password;    /* POSTGRES_PASSWORD, default "" */
     const char *pg_database;    /* POSTGRES_DATABASE, default periscope */
+    int db_timeout_ms;          /* DB_TIMEOUT_MS: longest wait for one statement (Postgres
+                                 * statement_timeout, and the client's own deadline), default
+                                 * 5000 */
+    size_t spool_max_bytes;     /* SPOOL_MAX_BYTES: on-disk spool of accepted events the
+                                 * database could not take (DATA_DIR/spool), default 256 MiB;
+                                 * 0: no spool (the writer holds the batch and retries) */
     const char *migrations_dir; /* MIGRATIONS_DIR (holds sqlite/ and postgres/), default
                                  * <share>/migrations */
 

@@ -15,6 +15,7 @@
 #include "http/admin.h"
 
 struct config;
+struct health;
 struct ingest;
 struct liveness;
 struct membudget;
@@ -38,6 +39,7 @@ struct http_ctx {
     atomic_size_t *events_queued_bytes; /* raw bytes of the events on events: ingest adds,
                                          * the worker that takes one subtracts */
     const atomic_bool *stopping;        /* /readyz answers 503 once set */
+    struct health *health;              /* the writer's state /readyz answers from */
     int listen_fd; /* bound and listening (http_listen); -1 once the daemon owns it */
     struct MHD_Daemon *httpd;
     bool quiesced;          /* no new connections accepted */

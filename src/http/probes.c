@@ -6,10 +6,10 @@
 #include <string.h>
 
 #include "http/reply.h"
+#include "base/health.h"
 #include "base/liveness.h"
 #include "base/metrics.h"
 #include "http/http.h"
-#include "store/store.h"
 #include "base/topic.h"
 
 static bool is_get(const char *method)
@@ -17,32 +17,50 @@ static bool is_get(const char *method)
     return strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 }
 
+static enum MHD_Result unavailable(struct MHD_Connection *conn, json_t *body)
+{
+    return reply_json(conn, MHD_HTTP_SERVICE_UNAVAILABLE, body, NULL);
+}
+
+/* From state the server already holds, never the database: the writer's
+ * last commit and failure (base/health.h), the stall watchdog, the queue. */
 static enum MHD_Result readyz(struct http_ctx *hc, struct MHD_Connection *conn)
 {
     if (hc->stopping && atomic_load(hc->stopping))
-        return reply_json(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-                          json_pack("{s:s, s:s}", "status", "unavailable", "reason", "stopping"),
-                          NULL);
-    const char *stalled = liveness_stalled_stage(hc->liveness);
-    if (stalled)
-        return reply_json(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-                          json_pack("{s:s, s:s, s:s}", "status", "unavailable", "reason", "stalled",
-                                    "stage", stalled),
-                          NULL);
-    if (!hc->store || store_ping(hc->store) != 0)
-        return reply_json(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-                          json_pack("{s:s, s:s}", "status", "unavailable", "reason", "database"),
-                          NULL);
+        return unavailable(conn,
+                           json_pack("{s:s, s:s}", "status", "unavailable", "reason", "stopping"));
+    struct health_view h = {0};
+    if (hc->health) health_read(hc->health, &h);
+    size_t queued = 0, capacity = 0;
     if (hc->events) {
         struct topic_stats ts;
         topic_stats(hc->events, &ts);
-        if (ts.depth >= ts.capacity)
-            return reply_json(
-                conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-                json_pack("{s:s, s:s}", "status", "unavailable", "reason", "events_queue_full"),
-                NULL);
+        queued = ts.depth;
+        capacity = ts.capacity;
     }
-    return reply_json(conn, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"), NULL);
+    json_t *state =
+        json_pack("{s:I, s:I, s:I, s:I}", "last_write_ok_ms", (json_int_t)h.last_write_ok_ms,
+                  "queued_events", (json_int_t)queued, "spool_events", (json_int_t)h.spool_events,
+                  "spool_bytes", (json_int_t)h.spool_bytes);
+    if (h.failing_since_ms) {
+        json_object_set_new(state, "failing_since_ms", json_integer(h.failing_since_ms));
+        return unavailable(conn,
+                           json_pack("{s:s, s:s, s:s, s:o}", "status", "unavailable", "reason",
+                                     "database", "detail", h.reason, "writer", state));
+    }
+    const char *stalled = liveness_stalled_stage(hc->liveness);
+    if (stalled) {
+        json_decref(state);
+        return unavailable(conn, json_pack("{s:s, s:s, s:s}", "status", "unavailable", "reason",
+                                           "stalled", "stage", stalled));
+    }
+    if (capacity && queued >= capacity) {
+        json_decref(state);
+        return unavailable(
+            conn, json_pack("{s:s, s:s}", "status", "unavailable", "reason", "events_queue_full"));
+    }
+    return reply_json(conn, MHD_HTTP_OK, json_pack("{s:s, s:o}", "status", "ok", "writer", state),
+                      NULL);
 }
 
 enum MHD_Result probes_answer(struct http_ctx *hc, struct MHD_Connection *conn, const char *url,

@@ -19,6 +19,7 @@ struct auth_slot {
     int64_t project_id;
     int rate_limit;
     int64_t expires_ms;
+    bool refreshing; /* a thread is looking this key up again */
 };
 
 struct auth_cache {
@@ -80,7 +81,10 @@ int auth_cache_resolve(struct auth_cache *c, const char *key, int64_t *project_i
     int64_t now = monotonic_ms();
     pthread_mutex_lock(&c->mu);
     struct auth_slot *s = &c->slots[i];
-    if (s->key[0] && s->expires_ms > now && CRYPTO_memcmp(s->key, k, 32) == 0) {
+    bool same = s->key[0] && CRYPTO_memcmp(s->key, k, 32) == 0;
+    /* Expired, and another thread is asking the database already: the last
+     * answer meanwhile, so a slow database holds one HTTP thread, not all. */
+    if (same && (s->expires_ms > now || (s->refreshing && s->found))) {
         bool found = s->found;
         *project_id = s->project_id;
         *rate_limit = s->rate_limit;
@@ -88,12 +92,33 @@ int auth_cache_resolve(struct auth_cache *c, const char *key, int64_t *project_i
         return found ? 0 : -ENOENT;
     }
     uint64_t generation = c->generation;
+    if (same) s->refreshing = true;
     pthread_mutex_unlock(&c->mu);
 
     int64_t pid = 0;
     int rl = 0;
     int rc = c->lookup(c->ctx, k, &pid, &rl);
-    if (rc != 0 && rc != -ENOENT) return rc; /* database trouble: do not remember it */
+    if (same) {
+        pthread_mutex_lock(&c->mu);
+        if (CRYPTO_memcmp(s->key, k, 32) == 0) s->refreshing = false;
+        pthread_mutex_unlock(&c->mu);
+    }
+    if (rc != 0 && rc != -ENOENT) {
+        /* Database trouble: a key that was valid at its last check stays
+         * valid for another TTL (events keep coming in through the spool; a
+         * revocation takes effect once the database answers again); an
+         * unknown one is not remembered. */
+        pthread_mutex_lock(&c->mu);
+        bool stale = c->generation == generation && s->key[0] && s->found &&
+                     CRYPTO_memcmp(s->key, k, 32) == 0;
+        if (stale) {
+            s->expires_ms = monotonic_ms() + c->ttl_ms;
+            *project_id = s->project_id;
+            *rate_limit = s->rate_limit;
+        }
+        pthread_mutex_unlock(&c->mu);
+        return stale ? 0 : rc;
+    }
 
     pthread_mutex_lock(&c->mu);
     if (c->generation == generation) {

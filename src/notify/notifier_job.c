@@ -58,8 +58,8 @@ static void record(struct notifier *nf, const struct delivery_claim *claims, int
                                                           r->retry_after_ms);
         int rc = deliveries_record(db, c, 1, &o);
         if (rc < 0)
-            log_error("notifier: cannot record an attempt", "delivery=%lld error=%d",
-                      (long long)c->id, rc);
+            log_error("notifier: cannot record an attempt", "delivery=%lld error=%s",
+                      (long long)c->id, strerror(-rc));
         log_write(this_oc == RETRY_SENT ? LOG_INFO : LOG_WARN, "notification attempt",
                   "delivery=%lld alert=%lld destination=%lld type=%s attempt=%d status=%ld "
                   "outcome=%s duration_ms=%lld retry_in_ms=%lld digest=%d error=%s",
@@ -289,6 +289,14 @@ done:
     json_decref(dest);
 }
 
+static int in_flight_to(const struct notifier *nf, int64_t destination_id)
+{
+    int n = 0;
+    for (const struct job *j = nf->jobs; j; j = j->next)
+        n += j->destination_id == destination_id;
+    return n;
+}
+
 void job_claim_and_start(struct notifier *nf)
 {
     struct delivery_claim claims[NOTIFY_MAX_IN_FLIGHT], group[NOTIFY_MAX_IN_FLIGHT];
@@ -297,9 +305,15 @@ void job_claim_and_start(struct notifier *nf)
     if (cap <= 0) return;
     struct db *db = store_acquire(nf->deps.store);
     int rc = deliveries_claim(db, notify_now_ms(), nf->lease_ms, cap, claims, &n);
-    if (rc < 0) log_error("notifier: cannot claim deliveries", "error=%d", rc);
+    if (rc < 0) log_error("notifier: cannot claim deliveries", "error=%s", strerror(-rc));
     for (int i = 0; i < n; i++) {
         if (used[i]) continue;
+        if (in_flight_to(nf, claims[i].destination_id) >= NOTIFY_MAX_IN_FLIGHT_PER_DESTINATION) {
+            /* Given back for the next poll: the others go out now. */
+            used[i] = true;
+            release_claims(db, &claims[i], 1, notify_now_ms() + nf->poll_ms, false);
+            continue;
+        }
         int k = 0;
         group[k++] = claims[i];
         used[i] = true;

@@ -16,6 +16,9 @@
 #include "store/deliveries.h"
 
 #define NOTIFY_MAX_IN_FLIGHT 64
+/* In flight to one destination at most: a receiver that hangs holds this
+ * many slots for the request timeout, never all of them. */
+#define NOTIFY_MAX_IN_FLIGHT_PER_DESTINATION 4
 
 /* One outbound message: a single alert, or a digest of several held-back
  * deliveries to the same destination. */

@@ -7,6 +7,7 @@
 #include "pipeline/pipeline.h"
 
 #include <errno.h>
+#include <string.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -119,8 +120,8 @@ static void *worker_main(void *arg)
                 continue;
             }
             if (rc != 0) {
-                log_warn("event not processed", "project=%lld error=%d", (long long)ev->project_id,
-                         rc);
+                log_warn("event not processed", "project=%lld error=%s", (long long)ev->project_id,
+                         strerror(-rc));
                 failed++;
             } else {
                 filtered++;

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 struct config;
+struct health;
 struct liveness;
 struct pipeline;
 struct script_registry;
@@ -30,6 +31,8 @@ struct pipeline_deps {
     struct liveness *liveness;          /* each worker and the writer beat it (may be NULL) */
     atomic_size_t *events_queued_bytes; /* ingest's count of the raw bytes on events: a
                                          * worker subtracts what it takes (may be NULL) */
+    struct health *health;              /* the writer's state for /readyz (base/health.h;
+                                         * may be NULL: the writer keeps its own) */
 };
 
 int pipeline_start(const struct pipeline_deps *deps, struct pipeline **out);

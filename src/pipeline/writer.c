@@ -4,12 +4,15 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "base/ack.h"
+#include "base/config.h"
+#include "base/health.h"
 #include "model/alert.h"
 #include "model/event.h"
 #include "base/liveness.h"
@@ -19,16 +22,24 @@
 #include "store/events_write.h"
 #include "store/store.h"
 #include "base/topic.h"
+#include "pipeline/spool.h"
 #include "pipeline/writer_batch.h"
 
 enum {
+    /* While the database is unavailable: the first retry after this, then
+     * doubling up to RETRY_MAX_MS. */
     RETRY_BACKOFF_MS = 50,
+    RETRY_MAX_MS = 2000,
+    /* An idle writer asks the database this often whether it answers, so
+     * /readyz knows of an outage before the next event does. */
+    IDLE_PING_MS = 1000,
     /* Longest wait for in-flight events before a part-full commit. */
     WRITER_LINGER_MS = 1,
 };
 
 struct writer {
     struct pipeline_deps deps;
+    struct health own_health; /* when deps.health is NULL */
     struct db *db;
     struct topic *in;
     struct writer_batch *batch;
@@ -39,7 +50,12 @@ struct writer {
     pthread_t thread;
     bool running;
     struct liveness_beat beat;
-    _Atomic uint64_t batches, stored, duplicates, failed, alerts;
+    struct spool *spool;          /* NULL: SPOOL_MAX_BYTES=0 */
+    struct ingest_event **replay; /* batch_max events read back from the spool */
+    int backoff_ms;               /* 0 while the database takes writes */
+    int64_t next_retry_ms;        /* monotonic: the next replay attempt */
+    bool spool_full_logged;
+    _Atomic uint64_t batches, stored, duplicates, failed, alerts, spooled;
 };
 
 static const double BATCH_SIZE_BOUNDS[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000};
@@ -125,19 +141,12 @@ static void log_outcomes(const struct writer *w, struct ingest_event **evs, size
 }
 
 /* Commits evs as one batch, acks and frees them. */
-static int commit_whole(struct writer *w, struct ingest_event **evs, size_t n, bool retry)
+static int commit_whole(struct writer *w, struct ingest_event **evs, size_t n)
 {
     struct writer_batch_result res;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int rc = attempt(w, evs, n, &res);
-    if (rc != 0 && retry) {
-        /* Postgres may have reconnected meanwhile; SQLite may have been busy. */
-        struct timespec pause = {0, RETRY_BACKOFF_MS * 1000000L};
-        nanosleep(&pause, NULL);
-        events_write_reconnected(w->db);
-        rc = attempt(w, evs, n, &res);
-    }
     if (rc != 0) return rc;
     count(w, &res, n, &t0);
     log_outcomes(w, evs, n);
@@ -146,26 +155,180 @@ static int commit_whole(struct writer *w, struct ingest_event **evs, size_t n, b
     return 0;
 }
 
+/* The event itself cannot be stored (its project was deleted meanwhile, a
+ * value the database refuses). Anything else is the database being
+ * unavailable (refused, lost, timed out, busy, full, failing pages), which
+ * is never the event's fault: such events are kept. */
+static bool is_data_error(int rc)
+{
+    return rc == -ENOENT || rc == -EINVAL || rc == -EEXIST || rc == -ERANGE;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static struct health *health_of(struct writer *w)
+{
+    return w->deps.health ? w->deps.health : &w->own_health;
+}
+
+static void note_ok(struct writer *w)
+{
+    if (w->backoff_ms) log_info("database takes writes again", NULL);
+    w->backoff_ms = 0;
+    w->spool_full_logged = false;
+    health_write_ok(health_of(w), store_now_ms());
+}
+
+/* Writes are failing: the reason for /readyz, and when to try again. */
+static void note_failure(struct writer *w, int rc)
+{
+    char reason[HEALTH_REASON_MAX];
+    snprintf(reason, sizeof reason, "database: %s", events_write_errmsg(w->db));
+    if (!w->backoff_ms)
+        log_error("database does not take writes; events kept", "error=%s rc=%d",
+                  events_write_errmsg(w->db), rc);
+    health_write_failed(health_of(w), store_now_ms(), reason);
+    w->backoff_ms = w->backoff_ms ? w->backoff_ms * 2 : RETRY_BACKOFF_MS;
+    if (w->backoff_ms > RETRY_MAX_MS) w->backoff_ms = RETRY_MAX_MS;
+    w->next_retry_ms = mono_ms() + w->backoff_ms;
+    events_write_reconnected(w->db); /* a new session: nothing of the old one counts */
+}
+
+/* Commits evs; when the whole batch is refused for an event's own data,
+ * each alone, so that only the bad ones fail (acked -EIO). Returns 0 when
+ * every event was stored or failed for its own data (all acked and freed),
+ * else the database's error with the events still to store moved to the
+ * front of evs and counted in *left. */
+static int commit_isolating(struct writer *w, struct ingest_event **evs, size_t n, size_t *left)
+{
+    int rc = commit_whole(w, evs, n);
+    *left = 0;
+    if (rc == 0) return 0;
+    if (!is_data_error(rc)) {
+        *left = n;
+        return rc;
+    }
+    int unavailable = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        int r = unavailable ? unavailable : n == 1 ? rc : commit_whole(w, &evs[i], 1);
+        if (r == 0) continue;
+        if (!is_data_error(r)) {
+            unavailable = r;
+            evs[k++] = evs[i];
+            continue;
+        }
+        log_error("event not stored: the database refused it", "project=%lld error=%s",
+                  (long long)evs[i]->project_id, events_write_errmsg(w->db));
+        w->failed++;
+        metrics_add("periscope_pipeline_events_total", "outcome=\"failed\"", 1);
+        finish(&evs[i], 1, -EIO);
+    }
+    *left = k;
+    return unavailable;
+}
+
+static void spool_state(struct writer *w)
+{
+    if (w->spool) health_spool(health_of(w), spool_bytes(w->spool), spool_events(w->spool));
+}
+
+/* One batch of the oldest spooled events into the database. 0 when the
+ * spool is empty afterwards or the batch went in, else negative. */
+static int replay_one(struct writer *w)
+{
+    size_t n = 0;
+    if (!w->spool || spool_events(w->spool) == 0) return 0;
+    int rc = spool_peek(w->spool, w->replay, w->batch_max, &n);
+    if (rc == -EBADMSG) {
+        /* Damaged after the scan at open: nothing else can read it. */
+        log_error("spool: damaged record, the rest of the spool is dropped", "events=%llu",
+                  (unsigned long long)spool_events(w->spool));
+        metrics_add("periscope_pipeline_events_total", "outcome=\"spool_lost\"",
+                    (double)spool_events(w->spool));
+        spool_consume(w->spool, spool_events(w->spool));
+        spool_state(w);
+        return 0;
+    }
+    if (rc < 0) return rc;
+    size_t left;
+    rc = commit_isolating(w, w->replay, n, &left);
+    if (rc < 0) {
+        for (size_t i = 0; i < left; i++)
+            event_free(w->replay[i]); /* still in the spool: read again next time */
+        note_failure(w, rc);
+        return rc;
+    }
+    note_ok(w);
+    rc = spool_consume(w->spool, n);
+    if (rc < 0) log_error("spool: cannot move on", "error=%s", strerror(-rc));
+    spool_state(w);
+    metrics_add("periscope_pipeline_events_total", "outcome=\"replayed\"", (double)n);
+    return rc;
+}
+
+/* Events the database cannot take now: into the spool (acked once on
+ * disk), else held here and retried with backoff, oldest spooled events
+ * first, until the database takes them. Never fails an event. */
+static void keep(struct writer *w, struct ingest_event **evs, size_t n)
+{
+    for (;;) {
+        int rc = w->spool ? spool_append(w->spool, evs, n) : -ENOSPC;
+        if (rc == 0) {
+            w->spooled += n;
+            metrics_add("periscope_pipeline_events_total", "outcome=\"spooled\"", (double)n);
+            finish(evs, n, 0);
+            spool_state(w);
+            return;
+        }
+        if (w->spool && !w->spool_full_logged) {
+            log_error("spool cannot take more; holding events, ingest answers 503 when full",
+                      "error=%s spool_bytes=%llu", strerror(-rc),
+                      (unsigned long long)spool_bytes(w->spool));
+            w->spool_full_logged = true;
+        }
+        int64_t wait = w->next_retry_ms - mono_ms();
+        if (wait > 0) {
+            struct timespec pause = {(time_t)(wait / 1000), (long)(wait % 1000) * 1000000L};
+            nanosleep(&pause, NULL);
+        }
+        liveness_busy(&w->beat);
+        while (w->spool && spool_events(w->spool) > 0)
+            if (replay_one(w) < 0) break;
+        if (w->spool && spool_events(w->spool) > 0) continue;
+        size_t left;
+        rc = commit_isolating(w, evs, n, &left);
+        if (rc == 0) {
+            note_ok(w);
+            return;
+        }
+        note_failure(w, rc);
+        n = left;
+    }
+}
+
 int writer_commit_batch(struct writer *w, struct ingest_event **evs, size_t n)
 {
     if (n == 0) return 0;
-    int rc = commit_whole(w, evs, n, true);
-    if (rc == 0) return 0;
-    /* Still failing. Unless the database is unreachable, one event may be
-     * poisoning the batch (its project was deleted meanwhile): commit each
-     * alone so that only the bad ones fail. */
-    bool unreachable = rc == -ECONNREFUSED || rc == -ECONNRESET;
-    int worst = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (n == 1 || unreachable || commit_whole(w, &evs[i], 1, false) != 0) {
-            log_error("event not stored", "project=%lld", (long long)evs[i]->project_id);
-            w->failed++;
-            metrics_add("periscope_pipeline_events_total", "outcome=\"failed\"", 1);
-            finish(&evs[i], 1, -EIO);
-            worst = -EIO;
-        }
+    uint64_t failed = w->failed;
+    if (w->spool && spool_events(w->spool) > 0) {
+        keep(w, evs, n); /* behind the older events, in order */
+        return 0;
     }
-    return worst;
+    size_t left;
+    int rc = commit_isolating(w, evs, n, &left);
+    if (rc == 0) {
+        note_ok(w);
+        return w->failed > failed ? -EIO : 0;
+    }
+    note_failure(w, rc);
+    keep(w, evs, left);
+    return w->failed > failed ? -EIO : 0;
 }
 
 /* Tops up a batch of n events with those still upstream: one more take
@@ -186,16 +349,36 @@ static size_t linger(struct writer *w, size_t n)
     return n;
 }
 
+static void idle_ping(struct writer *w)
+{
+    int rc = events_write_ping(w->db);
+    if (rc == 0 && w->backoff_ms) {
+        note_ok(w);
+    } else if (rc == 0) {
+        health_write_ok(health_of(w), atomic_load(&health_of(w)->last_write_ok_ms));
+    } else {
+        note_failure(w, rc);
+    }
+}
+
 static void *writer_main(void *arg)
 {
     struct writer *w = arg;
     pthread_setname_np(pthread_self(), "pipeline-write");
     for (;;) {
         liveness_idle(&w->beat);
-        int n = topic_take(w->in, (void **)w->evs, w->batch_max, -1);
+        /* While events wait in the spool, wake up to replay them. */
+        bool spooled = w->spool && spool_events(w->spool) > 0;
+        int64_t wait = spooled ? w->next_retry_ms - mono_ms() : -1;
+        int n = topic_take(w->in, (void **)w->evs, w->batch_max,
+                           !spooled   ? IDLE_PING_MS
+                           : wait > 0 ? (int)wait
+                                      : 0);
         if (n == -ESHUTDOWN) break;
         liveness_busy(&w->beat);
+        if (n == 0 && !spooled) idle_ping(w);
         if (n > 0) writer_commit_batch(w, w->evs, linger(w, (size_t)n));
+        if (w->spool && spool_events(w->spool) > 0 && mono_ms() >= w->next_retry_ms) replay_one(w);
     }
     return NULL;
 }
@@ -205,13 +388,26 @@ int writer_new(const struct pipeline_deps *deps, struct writer **out)
     struct writer *w = calloc(1, sizeof(*w));
     if (!w) return -ENOMEM;
     w->deps = *deps;
+    health_init(&w->own_health);
     w->db = store_writer(deps->store);
     w->batch_max = deps->cfg->batch_max > 0 ? (size_t)deps->cfg->batch_max : 1000;
     w->batch = writer_batch_new(w->batch_max);
     w->evs = calloc(w->batch_max, sizeof(*w->evs));
-    if (!w->db || !w->batch || !w->evs) {
+    w->replay = calloc(w->batch_max, sizeof(*w->replay));
+    if (!w->db || !w->batch || !w->evs || !w->replay) {
         writer_free(w);
         return -ENOMEM;
+    }
+    const struct config *cfg = deps->cfg;
+    if (cfg->spool_max_bytes > 0 && cfg->data_dir) {
+        char err[512];
+        int rc = spool_open(cfg->data_dir, cfg->spool_max_bytes, &w->spool, err, sizeof err);
+        if (rc < 0) {
+            log_error("spool cannot be opened", "error=%s", err);
+            writer_free(w);
+            return rc;
+        }
+        spool_state(w);
     }
     *out = w;
     return 0;
@@ -221,7 +417,10 @@ void writer_free(struct writer *w)
 {
     if (!w) return;
     writer_batch_free(w->batch);
+    spool_close(w->spool);
     free(w->evs);
+    free(w->replay);
+    health_destroy(&w->own_health);
     free(w);
 }
 
@@ -272,4 +471,5 @@ void writer_get_stats(struct writer *w, struct writer_stats *out)
     out->duplicates = w->duplicates;
     out->failed = w->failed;
     out->alerts = w->alerts;
+    out->spooled = w->spooled;
 }

@@ -2,9 +2,18 @@
  * input topic in batches of up to BATCH_MAX and commits each batch in one
  * transaction on store_writer() (issues found/created/counted, events
  * inserted once, alerts + outbox rows), then acks every event of the batch
- * (0 stored or duplicate; -EIO when the batch could not be committed after a
- * retry), publishes the alerts on deps->alerts (dropped when full: the
- * outbox is the truth) and frees the events.
+ * (0 stored or duplicate; -EIO only for an event the database refuses for
+ * its own data, e.g. its project was deleted meanwhile), publishes the
+ * alerts on deps->alerts (dropped when full: the outbox is the truth) and
+ * frees the events.
+ *
+ * While the database does not take writes (refused, lost, hung past
+ * DB_TIMEOUT_MS, busy, full), nothing is failed: the batch goes to the
+ * on-disk spool (spool.h; acked once it is fsynced) and the spool is
+ * replayed in order with backoff; with no spool or a full one, the batch is
+ * held and retried with backoff, so "grouped" and then "events" fill and
+ * ingest answers 503. deps->health says which (base/health.h; the writer's
+ * own when deps->health is NULL).
  *
  * The thread beats deps->liveness as stage "writer" (liveness.h).
  *
@@ -23,7 +32,7 @@ struct writer;
 struct ingest_event;
 
 struct writer_stats {
-    uint64_t batches, stored, duplicates, failed, alerts;
+    uint64_t batches, stored, duplicates, failed, alerts, spooled;
 };
 
 /* How many events are still on their way to the writer's input topic

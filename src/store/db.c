@@ -17,7 +17,10 @@ int db_open(const struct config *cfg, struct db **out, char *err, size_t errlen)
     *out = NULL;
     int rc = cfg->postgres_enabled ? db_postgres_open(cfg, out, err, errlen)
                                    : db_sqlite_open(cfg, out, err, errlen);
-    if (rc == 0) (*out)->secret_key = cfg->secrets_key_set ? cfg->secrets_key : NULL;
+    if (rc == 0) {
+        (*out)->secret_key = cfg->secrets_key_set ? cfg->secrets_key : NULL;
+        db_set_timeout_ms(*out, cfg->db_timeout_ms > 0 ? cfg->db_timeout_ms : 5000);
+    }
     return rc;
 }
 
@@ -50,6 +53,17 @@ enum db_kind db_kind(const struct db *db)
 const char *db_errmsg(const struct db *db)
 {
     return db->err;
+}
+
+void db_set_timeout_ms(struct db *db, int ms)
+{
+    db->timeout_ms = ms;
+    db->ops->set_timeout(db, ms);
+}
+
+int db_timeout_ms(const struct db *db)
+{
+    return db->timeout_ms;
 }
 
 bool db_reconnected(struct db *db)

@@ -44,6 +44,13 @@ const char *db_errmsg(const struct db *db); /* borrowed until the next call */
  * caller's transaction, if any, is gone). Resets on read. */
 bool db_reconnected(struct db *db);
 
+/* The longest wait for one statement on this connection, in ms (0: none).
+ * Postgres: the client's deadline (the server's statement_timeout stays
+ * DB_TIMEOUT_MS); past it the connection is dropped and the statement
+ * fails -ETIMEDOUT. SQLite: the busy timeout. */
+void db_set_timeout_ms(struct db *db, int ms);
+int db_timeout_ms(const struct db *db);
+
 /* Runs one or more statements without parameters (migrations, BEGIN…).
  * Returns 0 or negative. */
 int db_exec(struct db *db, const char *sql);

@@ -17,6 +17,7 @@ struct db_ops {
     int (*begin)(struct db *db);
     int (*commit)(struct db *db);
     int (*rollback)(struct db *db);
+    void (*set_timeout)(struct db *db, int ms);
 
     /* Prepares sql (borrowed for the statement's life); NULL + errmsg. */
     struct db_stmt *(*stmt_new)(struct db *db, const char *sql);
@@ -64,6 +65,7 @@ struct db {
     const struct db_ops *ops;
     struct db_stmt_cache cache;
     bool reconnected;
+    int timeout_ms;                  /* db_set_timeout_ms */
     const unsigned char *secret_key; /* cfg->secrets_key, or NULL (db_secret_key) */
     char err[DB_ERRMSG_MAX];
 };

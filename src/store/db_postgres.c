@@ -5,7 +5,11 @@
  * parameters, text results. Parameter buffers belong to the statement and
  * are reused, so a warm statement binds without allocating.
  *
- * A dropped connection is re-established with PQreset; statements are then
+ * Every wait is bounded (db_postgres_wait.c): TCP keepalives, the server's
+ * statement_timeout and lock_timeout (DB_TIMEOUT_MS, half of it for locks),
+ * and the client's own deadline on every query and connect.
+ *
+ * A dropped connection is re-established; statements are then
  * prepared again lazily (a generation counter tells which are stale). A
  * statement that failed because the connection dropped outside a
  * transaction is retried once; inside one, the caller gets -ECONNRESET and
@@ -22,7 +26,7 @@
 #include "base/config.h"
 #include "store/db_postgres_internal.h"
 
-#define PG_CONNECT_TIMEOUT_S "10"
+#define PG_CONNECT_TIMEOUT_MS 10000 /* at start-up */
 
 static const struct db_ops pg_ops;
 
@@ -51,28 +55,33 @@ void pg_seterr(struct db *db, const char *prefix, const char *msg)
     db_seterr(db, "%s%.*s", prefix, (int)n, msg ? msg : "");
 }
 
+/* Keepalives: a peer gone without a word (partition, power off) is
+ * noticed in about idle + interval * count seconds. */
+static void set_params(struct pg_db *db, const struct config *cfg)
+{
+    int timeout = cfg->db_timeout_ms > 0 ? cfg->db_timeout_ms : 5000;
+    snprintf(db->port, sizeof db->port, "%d", cfg->pg_port);
+    snprintf(db->options, sizeof db->options, "-c statement_timeout=%d -c lock_timeout=%d", timeout,
+             timeout / 2 > 0 ? timeout / 2 : 1);
+    const char *kv[][2] = {{"host", cfg->pg_host},       {"port", db->port},
+                           {"user", cfg->pg_user},       {"password", cfg->pg_password},
+                           {"dbname", cfg->pg_database}, {"application_name", "periscope"},
+                           {"client_encoding", "UTF8"},  {"options", db->options},
+                           {"keepalives", "1"},          {"keepalives_idle", "5"},
+                           {"keepalives_interval", "2"}, {"keepalives_count", "3"},
+                           {"tcp_user_timeout", "10000"}};
+    size_t n = sizeof kv / sizeof kv[0];
+    for (size_t i = 0; i < n; i++) {
+        db->keys[i] = kv[i][0];
+        db->vals[i] = kv[i][1];
+    }
+    db->keys[n] = db->vals[n] = NULL;
+    db->timeout_ms = timeout;
+    db->connect_timeout_ms = timeout;
+}
+
 int db_postgres_open(const struct config *cfg, struct db **out, char *err, size_t errlen)
 {
-    char port[16];
-    snprintf(port, sizeof port, "%d", cfg->pg_port);
-    const char *keys[] = {"host",
-                          "port",
-                          "user",
-                          "password",
-                          "dbname",
-                          "connect_timeout",
-                          "application_name",
-                          "client_encoding",
-                          NULL};
-    const char *vals[] = {cfg->pg_host,
-                          port,
-                          cfg->pg_user,
-                          cfg->pg_password,
-                          cfg->pg_database,
-                          PG_CONNECT_TIMEOUT_S,
-                          "periscope",
-                          "UTF8",
-                          NULL};
     struct pg_db *db = calloc(1, sizeof *db);
     if (!db) {
         snprintf(err, errlen, "out of memory");
@@ -81,15 +90,10 @@ int db_postgres_open(const struct config *cfg, struct db **out, char *err, size_
     db->base.kind = DB_POSTGRES;
     db->base.ops = &pg_ops;
     db->gen = 1;
-    db->conn = PQconnectdbParams(keys, vals, 0);
-    if (!db->conn || PQstatus(db->conn) != CONNECTION_OK) {
-        const char *m = db->conn ? PQerrorMessage(db->conn) : "out of memory";
-        size_t n = strlen(m);
-        while (n && m[n - 1] == '\n')
-            n--;
-        snprintf(err, errlen, "postgres connect %s:%s/%s: %.*s", cfg->pg_host ? cfg->pg_host : "",
-                 port, cfg->pg_database ? cfg->pg_database : "", (int)n, m);
-        PQfinish(db->conn);
+    set_params(db, cfg);
+    if (pg_connect(db, db->keys, db->vals, PG_CONNECT_TIMEOUT_MS) < 0) {
+        snprintf(err, errlen, "%s:%s/%s: %s", cfg->pg_host ? cfg->pg_host : "", db->port,
+                 cfg->pg_database ? cfg->pg_database : "", db->base.err);
         free(db);
         return -ECONNREFUSED;
     }
@@ -110,7 +114,7 @@ static int pg_listen_now(struct pg_db *db, const char *channel)
 {
     char sql[sizeof "LISTEN " + DB_CHANNEL_MAX];
     snprintf(sql, sizeof sql, "LISTEN %s", channel);
-    PGresult *res = PQexec(db->conn, sql);
+    PGresult *res = pg_result_of_send(db, PQsendQuery(db->conn, sql));
     bool ok = res && pg_result_ok(res);
     if (!ok) pg_seterr(&db->base, "LISTEN: ", res ? PQresultErrorMessage(res) : "no result");
     PQclear(res);
@@ -119,9 +123,10 @@ static int pg_listen_now(struct pg_db *db, const char *channel)
 
 static int pg_reconnect(struct pg_db *db)
 {
-    PQreset(db->conn);
-    if (PQstatus(db->conn) != CONNECTION_OK) {
-        pg_seterr(&db->base, "postgres reconnect failed: ", PQerrorMessage(db->conn));
+    if (pg_connect(db, db->keys, db->vals, db->connect_timeout_ms) < 0) {
+        char why[DB_ERRMSG_MAX];
+        snprintf(why, sizeof why, "%s", db->base.err);
+        db_seterr(&db->base, "postgres reconnect failed: %s", why);
         return -ECONNREFUSED;
     }
     PQsetNoticeProcessor(db->conn, pg_notice_ignore, NULL);
@@ -136,13 +141,14 @@ static int pg_reconnect(struct pg_db *db)
 static int pg_result_error(struct db *db, const PGresult *res)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(pg_db_of(db)->conn);
+    PGconn *conn = pg_db_of(db)->conn;
+    const char *msg = res ? PQresultErrorMessage(res) : conn ? PQerrorMessage(conn) : db->err;
     pg_seterr(db, "", msg && *msg ? msg : "postgres error");
     if (!state) return -EIO;
     if (!strcmp(state, "23505")) return -EEXIST;
     if (!strcmp(state, "23503")) return -ENOENT;
     if (!strcmp(state, "40001") || !strcmp(state, "40P01")) return -EAGAIN;
-    if (!strncmp(state, "22", 2)) return -EINVAL;
+    if (!strncmp(state, "22", 2) || !strncmp(state, "23", 2)) return -EINVAL;
     if (!strncmp(state, "53", 2)) return -ENOMEM;
     if (!strncmp(state, "08", 2) || !strncmp(state, "57P", 3)) return -ECONNRESET;
     return -EIO;
@@ -180,7 +186,12 @@ int pg_call(struct pg_db *db, pg_run_fn fn, void *ctx, PGresult **out)
         }
         PQclear(res);
         char lost[DB_ERRMSG_MAX];
-        snprintf(lost, sizeof lost, "%s", PQerrorMessage(db->conn));
+        snprintf(lost, sizeof lost, "%s", db->conn ? PQerrorMessage(db->conn) : db->base.err);
+        if (db->timed_out) {
+            /* Asking again would double the wait: the caller hears now. */
+            pg_seterr(&db->base, "", lost);
+            return -ETIMEDOUT;
+        }
         int rc = pg_reconnect(db);
         if (rc < 0) return rc;
         if (!idle) {
@@ -194,7 +205,7 @@ int pg_call(struct pg_db *db, pg_run_fn fn, void *ctx, PGresult **out)
 
 static PGresult *run_exec(struct pg_db *db, void *sql)
 {
-    return PQexec(db->conn, sql);
+    return pg_result_of_send(db, PQsendQuery(db->conn, sql));
 }
 
 static int pg_exec(struct db *db, const char *sql)
@@ -251,7 +262,7 @@ static int pg_listen(struct db *db, const char *channel)
 static int pg_connection_lost(struct pg_db *db)
 {
     char lost[DB_ERRMSG_MAX];
-    snprintf(lost, sizeof lost, "%s", PQerrorMessage(db->conn));
+    snprintf(lost, sizeof lost, "%s", db->conn ? PQerrorMessage(db->conn) : db->base.err);
     int rc = pg_reconnect(db);
     if (rc < 0) return rc;
     pg_seterr(&db->base, "postgres connection lost while listening: ", lost);
@@ -281,8 +292,14 @@ static int pg_wait_notification(struct db *db, int timeout_ms, char *channel, si
     return 1;
 }
 
+static void pg_set_timeout(struct db *db, int ms)
+{
+    pg_db_of(db)->timeout_ms = ms;
+}
+
 static const struct db_ops pg_ops = {
     .close = pg_close,
+    .set_timeout = pg_set_timeout,
     .exec = pg_exec,
     .begin = pg_begin,
     .commit = pg_commit,

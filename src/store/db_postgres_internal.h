@@ -12,11 +12,19 @@
 #define PG_NUMBER_MAX 32 /* room for any int64 or %.17g double */
 #define PG_LISTEN_MAX 8  /* channels one connection listens on */
 
+#define PG_PARAMS_MAX 16
+
 struct pg_db {
     struct db base;
-    PGconn *conn;
-    unsigned gen;                                     /* bumped on every reconnect; starts at 1 */
-    unsigned next_name;                               /* prepared statement names p1, p2, … */
+    PGconn *conn; /* NULL after a timeout dropped it (PQstatus: CONNECTION_BAD) */
+    const char *keys[PG_PARAMS_MAX], *vals[PG_PARAMS_MAX]; /* for reconnects */
+    char port[16], options[96];
+    int timeout_ms; /* client deadline per statement (+ a grace); 0: none */
+    int connect_timeout_ms;
+    int64_t retry_at_ms; /* no new connection attempt before (monotonic) */
+    bool timed_out;      /* the last statement got no answer in time */
+    unsigned gen;        /* bumped on every reconnect; starts at 1 */
+    unsigned next_name;  /* prepared statement names p1, p2, … */
     char channels[PG_LISTEN_MAX][DB_CHANNEL_MAX + 1]; /* LISTENed, for reconnects */
     int nchannels;
 };
@@ -51,6 +59,16 @@ typedef PGresult *(*pg_run_fn)(struct pg_db *db, void *ctx);
 /* Runs fn on the connection, reconnecting when it has dropped; see
  * db_postgres.c. On success *out (may be NULL) takes the result. */
 int pg_call(struct pg_db *db, pg_run_fn fn, void *ctx, PGresult **out);
+
+/* db_postgres_wait.c: connects within timeout_ms (non-blocking mode); at
+ * most one attempt per second after a failure. 0 or -ECONNREFUSED. */
+int pg_connect(struct pg_db *db, const char *const *keys, const char *const *vals, int timeout_ms);
+/* The result of a query just sent with PQsend* (sent: its return value),
+ * waited for within the connection's deadline. NULL on failure; on a
+ * timeout the connection is dropped (timed_out set). */
+PGresult *pg_result_of_send(struct pg_db *db, int sent);
+/* Closes the connection with why as the error (the next use reconnects). */
+void pg_drop(struct pg_db *db, const char *why);
 
 /* db_postgres_stmt.c */
 struct db_stmt *pg_stmt_new(struct db *db, const char *sql);

@@ -39,7 +39,7 @@ static PGresult *run_prepare(struct pg_db *db, void *ctx)
     struct pg_stmt *s = ctx;
     if (s->gen == db->gen) return PQmakeEmptyPGresult(db->conn, PGRES_COMMAND_OK);
     snprintf(s->name, sizeof s->name, "p%u", ++db->next_name);
-    PGresult *res = PQprepare(db->conn, s->name, s->base.sql, 0, NULL);
+    PGresult *res = pg_result_of_send(db, PQsendPrepare(db->conn, s->name, s->base.sql, 0, NULL));
     if (res && pg_result_ok(res)) s->gen = db->gen;
     return res;
 }
@@ -52,7 +52,8 @@ static PGresult *run_execute(struct pg_db *db, void *ctx)
         if (!res || !pg_result_ok(res)) return res;
         PQclear(res);
     }
-    return PQexecPrepared(db->conn, s->name, s->nparams, s->values, s->lengths, s->formats, 0);
+    return pg_result_of_send(db, PQsendQueryPrepared(db->conn, s->name, s->nparams, s->values,
+                                                     s->lengths, s->formats, 0));
 }
 
 static void free_blobs(struct pg_stmt *s)

@@ -107,6 +107,37 @@ static int create_private(const char *path)
     return rc;
 }
 
+/* An existing database file must not be empty: SQLite would silently turn
+ * it into a new database (a new `default` project and key: every SDK then
+ * gets 401). A file that does not exist yet is fine (created later); one
+ * that is not a database fails SQLite's own open ("file is not a
+ * database"), a damaged one quick_check (check.h). Never opens the file
+ * itself: closing any descriptor of a file drops every POSIX lock this
+ * process holds on it, SQLite's included. 0 or negative with the reason. */
+static int refuse_unusable_file(const char *path, char *err, size_t errlen)
+{
+    struct stat sb;
+    if (path[0] == ':' || strncmp(path, "file:", 5) == 0) return 0;
+    if (stat(path, &sb) != 0) {
+        if (errno == ENOENT) return 0;
+        snprintf(err, errlen, "%s cannot be read (%s): refusing to start", path, strerror(errno));
+        return -EIO;
+    }
+    if (!S_ISREG(sb.st_mode) || access(path, R_OK | W_OK) != 0) {
+        snprintf(err, errlen, "%s cannot be read and written (%s): refusing to start", path,
+                 S_ISREG(sb.st_mode) ? strerror(errno) : "not a regular file");
+        return -EIO;
+    }
+    if (sb.st_size == 0) {
+        snprintf(err, errlen,
+                 "%s is empty (0 bytes): refusing to start; restore it from a backup, "
+                 "or remove it to start a new database",
+                 path);
+        return -EIO;
+    }
+    return 0;
+}
+
 int db_sqlite_open(const struct config *cfg, struct db **out, char *err, size_t errlen)
 {
     char path[PATH_MAX];
@@ -119,6 +150,7 @@ int db_sqlite_open(const struct config *cfg, struct db **out, char *err, size_t 
         }
         p = path;
     }
+    if (refuse_unusable_file(p, err, errlen) < 0) return -EIO;
     int created = create_private(p);
     if (created < 0) {
         snprintf(err, errlen, "sqlite open %s: %s", p, strerror(-created));
@@ -388,7 +420,13 @@ static int64_t sqlite_changes(struct db_stmt *st)
     return sst(st)->changes;
 }
 
+static void sqlite_set_timeout(struct db *db, int ms)
+{
+    sqlite3_busy_timeout(handle(db), ms > 0 ? ms : SQLITE_BUSY_TIMEOUT_MS);
+}
+
 static const struct db_ops sqlite_ops = {
+    .set_timeout = sqlite_set_timeout,
     .close = sqlite_close,
     .exec = sqlite_exec,
     .begin = sqlite_begin,

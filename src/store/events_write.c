@@ -111,6 +111,14 @@ const char *events_write_errmsg(struct db *db)
     return db_errmsg(db);
 }
 
+int events_write_ping(struct db *db)
+{
+    struct db_stmt *st = db_prepare(db, "SELECT 1");
+    int rc = st ? db_step(st) : -EIO;
+    if (st) db_finish(st);
+    return rc == DB_ROW ? 0 : rc < 0 ? rc : -EIO;
+}
+
 bool events_write_reconnected(struct db *db)
 {
     return db_reconnected(db);

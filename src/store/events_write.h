@@ -24,6 +24,9 @@ int events_write_commit(struct db *db);
 void events_write_rollback(struct db *db);
 /* The last error's text, borrowed until the next call on db. */
 const char *events_write_errmsg(struct db *db);
+/* SELECT 1 within the connection's timeout: does the database answer the
+ * writer? 0 or negative (errmsg says why). */
+int events_write_ping(struct db *db);
 /* Postgres: whether the connection was re-established since last asked. */
 bool events_write_reconnected(struct db *db);
 

@@ -175,7 +175,27 @@ fail:
     return rc;
 }
 
+/* A migration may rewrite a large table: no statement timeout while they
+ * run (the server's is lifted too), the connection's own afterwards. */
+static int migrate_all(struct db *db, const char *migrations_dir, char *err, size_t errlen);
+
 int db_migrate(struct db *db, const char *migrations_dir, char *err, size_t errlen)
+{
+    int timeout = db_timeout_ms(db);
+    bool pg = db_kind(db) == DB_POSTGRES;
+    db_set_timeout_ms(db, 0);
+    int rc = pg ? db_exec(db, "SET statement_timeout = 0") : 0;
+    if (rc < 0) snprintf(err, errlen, "statement_timeout: %s", db_errmsg(db));
+    if (rc == 0) rc = migrate_all(db, migrations_dir, err, errlen);
+    if (pg && rc >= 0 && db_exec(db, "RESET statement_timeout") < 0) {
+        snprintf(err, errlen, "statement_timeout: %s", db_errmsg(db));
+        rc = -EIO;
+    }
+    db_set_timeout_ms(db, timeout);
+    return rc;
+}
+
+static int migrate_all(struct db *db, const char *migrations_dir, char *err, size_t errlen)
 {
     char **names = NULL;
     size_t n = 0;

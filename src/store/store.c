@@ -9,6 +9,7 @@
 
 #include "base/config.h"
 #include "base/log.h"
+#include "store/check.h"
 #include "store/store.h"
 
 struct store {
@@ -50,6 +51,9 @@ int store_open(const struct config *cfg, struct store **out, char *err, size_t e
     pthread_cond_init(&st->returned, NULL);
     int rc = db_open(cfg, &st->writer, err, errlen);
     if (rc < 0) goto fail;
+    /* A damaged file is refused before anything writes to it. */
+    if (db_kind(st->writer) == DB_SQLITE && (rc = store_check(st->writer, false, err, errlen)) < 0)
+        goto fail;
     /* Migrate before the pool opens: every pooled connection then sees the
      * final schema. */
     rc = db_migrate(st->writer, store_migrations_dir(cfg), err, errlen);
@@ -60,6 +64,17 @@ int store_open(const struct config *cfg, struct store **out, char *err, size_t e
     return 0;
 fail:
     store_close(st);
+    return rc;
+}
+
+int store_check_database(const struct config *cfg, char *msg, size_t msglen)
+{
+    struct db *db;
+    int rc = db_open(cfg, &db, msg, msglen);
+    if (rc < 0) return rc;
+    db_set_timeout_ms(db, 0); /* a full read of a large database takes its time */
+    rc = store_check(db, true, msg, msglen);
+    db_close(db);
     return rc;
 }
 
@@ -93,6 +108,32 @@ struct db *store_acquire(struct store *st)
             }
         }
         pthread_cond_wait(&st->returned, &st->lock);
+    }
+}
+
+struct db *store_acquire_timed(struct store *st, int wait_ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += wait_ms / 1000;
+    until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&st->lock);
+    for (;;) {
+        for (int i = 0; i < STORE_POOL_SIZE; i++) {
+            if (!st->lent[i]) {
+                st->lent[i] = true;
+                pthread_mutex_unlock(&st->lock);
+                return st->pool[i];
+            }
+        }
+        if (pthread_cond_timedwait(&st->returned, &st->lock, &until) == ETIMEDOUT) {
+            pthread_mutex_unlock(&st->lock);
+            return NULL;
+        }
     }
 }
 

@@ -24,6 +24,10 @@ struct store;
 int store_open(const struct config *cfg, struct store **out, char *err, size_t errlen);
 void store_close(struct store *st);
 
+/* `periscope check`: one connection, the full check of check.h, no
+ * migration. 0 when whole, else negative with the first problem in msg. */
+int store_check_database(const struct config *cfg, char *msg, size_t msglen);
+
 /* The writer thread's connection (borrowed for the store's lifetime). */
 struct db *store_writer(struct store *st);
 
@@ -32,6 +36,10 @@ struct db *store_writer(struct store *st);
  * statements. */
 struct db *store_acquire(struct store *st);
 void store_release(struct store *st, struct db *db);
+/* The same, waiting at most wait_ms for a connection: NULL when none came
+ * back in time (every statement being bounded, a long wait means the
+ * database is slow or away). */
+struct db *store_acquire_timed(struct store *st, int wait_ms);
 
 /* Migrations directory for cfg's backend: cfg->migrations_dir/<kind>
  * (sqlite or postgres). Borrowed thread-local buffer. */

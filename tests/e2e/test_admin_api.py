@@ -8,6 +8,7 @@ import os
 import re
 import signal
 import stat
+import time
 import unittest
 
 from periscope_testlib import Server, pg_create_database, pg_drop_database, pg_env, run_cli
@@ -359,8 +360,16 @@ class Process(unittest.TestCase):
         with Server(backend="postgres") as srv:
             self.assertEqual(srv.request("GET", "/readyz").status, 200)
             pg_drop_database(srv.env)  # kills the server's connections too
-            r = srv.request("GET", "/readyz")
+            # /readyz answers from the writer's state, which its idle ping
+            # (every second) updates: 503 within a few seconds.
+            deadline = time.monotonic() + 10
+            while True:
+                r = srv.request("GET", "/readyz")
+                if r.status == 503 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
             self.assertEqual((r.status, r.json()["reason"]), (503, "database"))
+            self.assertTrue(r.json()["detail"].startswith("database: "), r.json())
             self.assertEqual(srv.request("GET", "/healthz").status, 200)
 
     def test_migrate_twice_on_sqlite(self):

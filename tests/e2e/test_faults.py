@@ -1,0 +1,442 @@
+"""Faults: a database that stops, hangs or is locked costs no acknowledged
+event and never freezes the server; damaged database files are refused.
+
+Postgres runs in a cluster of this test's own (tests/pg_cluster.sh with
+PG_DURABLE=1: fsync on), which it stops (immediate, fast), restarts and
+SIGSTOPs under load. Senders post events with unique ids; afterwards every
+id answered 200 must be in the database. SQLite is locked from outside.
+
+Short versions run in `make test`; FAULTS_FULL=1 (`make faults`) runs
+longer outages in both ack modes. Each scenario prints one row: events
+acknowledged, lost, the answers clients saw, recovery time (database back
+until /readyz is 200 with an empty spool) and the server's peak RSS; with
+FAULTS_REPORT=path the rows are appended there too."""
+
+import collections
+import http.client
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+import uuid
+
+from periscope_testlib import Server, http_request
+
+FULL = os.environ.get("FAULTS_FULL") == "1"
+OUTAGE_S = 20 if FULL else 4
+SENDERS = 4 if FULL else 2
+MAX_REQUESTS_PER_SENDER = 200000 if FULL else 20000
+HERE = os.path.dirname(os.path.abspath(__file__))
+PG_CLUSTER = os.path.join(HERE, "..", "pg_cluster.sh")
+HAVE_PG = bool([d for d in ("/usr/lib/postgresql",) if os.path.isdir(d)])
+
+
+def cluster(cmd, d, *args):
+    subprocess.run([PG_CLUSTER, cmd, d, *args], check=True, timeout=120,
+                   env=dict(os.environ, PG_DURABLE="1"), capture_output=True)
+
+
+def read_env(path):
+    env = {}
+    with open(path) as f:
+        for line in f:
+            if "=" in line:
+                k, v = line.strip().split("=", 1)
+                env[k] = v
+    return env
+
+
+def psql(env, sql, db=None):
+    out = subprocess.run(
+        ["psql", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", env["POSTGRES_HOST"],
+         "-p", env["POSTGRES_PORT"], "-U", env["POSTGRES_USER"],
+         "-d", db or env["POSTGRES_DATABASE"], "-c", sql],
+        env=dict(os.environ, PGPASSWORD=env["POSTGRES_PASSWORD"]),
+        capture_output=True, text=True, timeout=120, check=True)
+    return [line.strip() for line in out.stdout.splitlines() if line.strip()]
+
+
+def event_body(event_id, n):
+    return json.dumps({"event_id": event_id, "level": "error", "platform": "python",
+                       "message": "fault test %d" % (n % 5)}).encode()
+
+
+class Sender(threading.Thread):
+    """Posts events until told to stop; reconnects after a failed request.
+    Remembers the ids answered 200 and counts every other answer."""
+
+    def __init__(self, port, project_id, key, stop):
+        super().__init__(daemon=True)
+        self.port, self.project_id, self.key, self.stop = port, project_id, key, stop
+        self.acked = []
+        self.answers = collections.Counter()
+        self.retry_after_missing = 0
+        self.latencies = []
+
+    def run(self):
+        headers = {"Content-Type": "application/json",
+                   "X-Sentry-Auth": "Sentry sentry_key=%s, sentry_version=7" % self.key}
+        path = "/api/%d/store/" % self.project_id
+        conn = None
+        for n in range(MAX_REQUESTS_PER_SENDER):
+            if self.stop.is_set():
+                break
+            eid = uuid.uuid4().hex
+            t0 = time.monotonic()
+            try:
+                conn = conn or http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                conn.request("POST", path, body=event_body(eid, n), headers=headers)
+                r = conn.getresponse()
+                body = r.read()
+            except (OSError, http.client.HTTPException):
+                self.answers["no answer"] += 1
+                conn.close()
+                conn = None
+                time.sleep(0.05)
+                continue
+            self.latencies.append(time.monotonic() - t0)
+            reason = r.getheader("X-Sentry-Error") if r.status != 200 else None
+            self.answers["%d %s" % (r.status, reason) if reason else r.status] += 1
+            if r.status == 200:
+                assert json.loads(body)["id"] == eid
+                self.acked.append(eid)
+            elif r.status in (429, 503):
+                if not r.getheader("Retry-After"):
+                    self.retry_after_missing += 1
+                time.sleep(0.05)
+        if conn:
+            conn.close()
+
+
+class Probe(threading.Thread):
+    """Asks /healthz and /readyz every 200 ms: the slowest answer of each and
+    whether /readyz said 503 with reason "database"."""
+
+    def __init__(self, srv, stop):
+        super().__init__(daemon=True)
+        self.srv, self.stop = srv, stop
+        self.slowest = {"/healthz": 0.0, "/readyz": 0.0}
+        self.saw_database_503 = False
+
+    def run(self):
+        while not self.stop.is_set():
+            for path in ("/healthz", "/readyz"):
+                t0 = time.monotonic()
+                r = http_request(self.srv.url + path, timeout=10)
+                self.slowest[path] = max(self.slowest[path], time.monotonic() - t0)
+                if path == "/readyz" and r.status == 503 and r.json().get("reason") == "database":
+                    self.saw_database_503 = True
+            time.sleep(0.2)
+
+
+def peak_rss_mb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    return 0.0
+
+
+def wait_drained(srv, timeout):
+    """Seconds until /readyz is 200 with nothing queued or spooled."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        r = http_request(srv.url + "/readyz", timeout=5)
+        if r.status == 200:
+            w = r.json()["writer"]
+            if w["spool_events"] == 0 and w["queued_events"] == 0:
+                return time.monotonic() - t0
+        time.sleep(0.1)
+    raise AssertionError("not drained within %ds: %s" % (timeout, r.body[:300]))
+
+
+def report(name, row):
+    line = "| %s | %d | %d | %s | %.1f s | %.0f MB |" % (
+        name, row["acked"], row["lost"],
+        ", ".join("%s: %d" % (k, v) for k, v in sorted(row["answers"].items(), key=str)),
+        row["recovery_s"], row["rss_mb"])
+    print("\nFAULT " + line, flush=True)
+    path = os.environ.get("FAULTS_REPORT")
+    if path:
+        with open(path, "a") as f:
+            f.write(line + "\n")
+
+
+def run_under_load(test, srv, stored_ids, outage, restore, name, hang=False):
+    """Starts senders, runs outage() after a second, restore() after
+    OUTAGE_S, waits until drained, stops the server, and checks every
+    acknowledged id against stored_ids(). Returns the row."""
+    r = srv.admin("POST", "/api/admin/projects", {"name": "faults"})
+    test.assertEqual(r.status, 201, r)
+    p = r.json()
+    stop, probe_stop = threading.Event(), threading.Event()
+    senders = [Sender(srv.port, p["id"], p["public_key"], stop) for _ in range(SENDERS)]
+    probe = Probe(srv, probe_stop)
+    for s in senders:
+        s.start()
+    time.sleep(1.0)
+    outage()
+    probe.start()
+    time.sleep(OUTAGE_S)
+    probe_stop.set()
+    probe.join(timeout=30)
+    restore()
+    t_back = time.monotonic()
+    time.sleep(1.0)
+    stop.set()
+    for s in senders:
+        s.join(timeout=60)
+    wait_drained(srv, 120)
+    recovery = time.monotonic() - t_back
+    rss = peak_rss_mb(srv.proc.pid)
+    test.assertEqual(srv.stop(), 0, srv.stderr()[-2000:])
+    acked = [e for s in senders for e in s.acked]
+    answers = collections.Counter()
+    for s in senders:
+        answers.update(s.answers)
+    stored = stored_ids()
+    lost = [e for e in acked if e not in stored]
+    row = {"acked": len(acked), "lost": len(lost), "answers": answers, "recovery_s": recovery,
+           "rss_mb": rss}
+    report(name, row)
+    test.assertGreater(len(acked), 20, "too little load to mean anything: %r" % answers)
+    test.assertEqual(lost, [], "%d of %d acknowledged events lost" % (len(lost), len(acked)))
+    test.assertEqual(sum(s.retry_after_missing for s in senders), 0, "503 without Retry-After")
+    test.assertLess(probe.slowest["/healthz"], 1.0, probe.slowest)
+    test.assertLess(probe.slowest["/readyz"], 1.0, probe.slowest)
+    if hang:
+        test.assertTrue(probe.saw_database_503, "/readyz never said 503 database during the hang")
+    return row
+
+
+@unittest.skipUnless(HAVE_PG, "no Postgres installed")
+class PostgresFaults(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="periscope-faults-pg-")
+        cluster("start", cls.dir)
+        cls.pg = read_env(os.path.join(cls.dir, "env"))
+
+    @classmethod
+    def tearDownClass(cls):
+        cluster("stop", cls.dir)
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def server(self, ack_mode, extra=None):
+        name = "faults_" + uuid.uuid4().hex[:12]
+        psql(self.pg, 'CREATE DATABASE "%s"' % name, db="postgres")
+        env = dict(self.pg, POSTGRES_DATABASE=name, POSTGRES_ENABLED="true", ACK_MODE=ack_mode,
+                   DB_TIMEOUT_MS="1000", QUEUE_CAPACITY="2000", MAX_EVENTS_PER_ISSUE="10000000")
+        env.update(extra or {})
+        srv = Server(env=env)
+        self.addCleanup(srv.cleanup)
+        srv.start()
+        return srv, lambda: set(psql(dict(self.pg, POSTGRES_DATABASE=name),
+                                     "SELECT encode(event_id, 'hex') FROM events"))
+
+    def stop_restart(self, mode, ack_mode, extra=None, name=None):
+        srv, ids = self.server(ack_mode, extra)
+        return run_under_load(self, srv, ids, lambda: cluster("halt", self.dir, mode),
+                              lambda: cluster("restart", self.dir),
+                              name or "postgres stop -m %s, ACK_MODE=%s" % (mode, ack_mode))
+
+    def pause_resume(self, ack_mode):
+        srv, ids = self.server(ack_mode)
+        return run_under_load(self, srv, ids, lambda: cluster("pause", self.dir),
+                              lambda: cluster("resume", self.dir),
+                              "postgres SIGSTOP (hang), ACK_MODE=%s" % ack_mode, hang=True)
+
+    def test_stop_immediate_in_commit_mode_loses_nothing(self):
+        self.stop_restart("immediate", "commit")
+
+    def test_stop_fast_in_queue_mode_loses_nothing(self):
+        self.stop_restart("fast", "queue")
+
+    def test_hang_in_commit_mode_loses_nothing_and_probes_answer(self):
+        self.pause_resume("commit")
+
+    def test_hang_in_queue_mode_loses_nothing_and_probes_answer(self):
+        self.pause_resume("queue")
+
+    def test_without_spool_ingest_answers_503_with_retry_after_and_loses_nothing(self):
+        row = self.stop_restart("fast", "queue", {"SPOOL_MAX_BYTES": "0"},
+                                "postgres stop -m fast, ACK_MODE=queue, no spool")
+        self.assertGreater(sum(v for k, v in row["answers"].items() if str(k).startswith("503")),
+                           0, row)
+
+    @unittest.skipUnless(FULL, "make faults")
+    def test_full_stop_fast_in_commit_mode(self):
+        self.stop_restart("fast", "commit")
+
+    @unittest.skipUnless(FULL, "make faults")
+    def test_full_stop_immediate_in_queue_mode(self):
+        self.stop_restart("immediate", "queue")
+
+
+class SqliteFaults(unittest.TestCase):
+    def locked_from_outside(self, ack_mode):
+        srv = Server(env={"ACK_MODE": ack_mode, "DB_TIMEOUT_MS": "1000",
+                          "QUEUE_CAPACITY": "2000", "MAX_EVENTS_PER_ISSUE": "10000000"})
+        self.addCleanup(srv.cleanup)
+        srv.start()
+        path = os.path.join(srv.data_dir, "periscope.db")
+        holder = {}
+
+        def lock():
+            holder["db"] = sqlite3.connect(path, timeout=30, isolation_level=None)
+            holder["db"].execute("BEGIN EXCLUSIVE")
+
+        def unlock():
+            holder["db"].execute("ROLLBACK")
+            holder["db"].close()
+
+        def ids():
+            db = sqlite3.connect(path)
+            try:
+                return {row[0].hex() for row in db.execute("SELECT event_id FROM events")}
+            finally:
+                db.close()
+
+        run_under_load(self, srv, ids, lock, unlock,
+                       "sqlite locked from outside, ACK_MODE=%s" % ack_mode, hang=True)
+
+    def test_locked_database_in_queue_mode_loses_nothing(self):
+        self.locked_from_outside("queue")
+
+    def test_locked_database_in_commit_mode_loses_nothing(self):
+        self.locked_from_outside("commit")
+
+
+class HangingReceiver(unittest.TestCase):
+    """A destination whose receiver never answers holds at most
+    NOTIFY_MAX_IN_FLIGHT_PER_DESTINATION (4) slots: a healthy destination of
+    the same project gets every alert long before the hanging requests time
+    out, even with more alerts than the 64 slots there are."""
+
+    ISSUES = 70
+    HANG_S = 8
+
+    def test_hanging_receiver_does_not_delay_a_healthy_one(self):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        got = collections.Counter()
+        lock = threading.Lock()
+        release = threading.Event()
+        self.addCleanup(release.set)
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with lock:
+                    got[self.path] += 1
+                if self.path == "/hang":
+                    release.wait(HangingReceiver.HANG_S + 2)
+                self.send_response(204)
+                self.end_headers()
+
+        httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        httpd.daemon_threads = True
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        self.addCleanup(httpd.server_close)
+        self.addCleanup(httpd.shutdown)
+        srv = Server(env={"NOTIFY_POLL_MS": "200", "NOTIFY_TIMEOUT_MS": str(self.HANG_S * 1000),
+                          "NOTIFY_CONNECT_TIMEOUT_MS": "1000",
+                          "DESTINATION_RATE_PER_MINUTE": "100000"})
+        self.addCleanup(srv.cleanup)
+        srv.start()
+        p = srv.admin("POST", "/api/admin/projects", {"name": "notify"}).json()
+        for name in ("hang", "ok"):
+            r = srv.admin("POST", "/api/admin/projects/%d/alert_notification_destinations" % p["id"],
+                          {"type": "generic_webhook", "name": name,
+                           "webhook_url": "http://127.0.0.1:%d/%s" % (httpd.server_address[1], name)})
+            self.assertEqual(r.status, 201, r)
+        headers = {"Content-Type": "application/json",
+                   "X-Sentry-Auth": "Sentry sentry_key=%s, sentry_version=7" % p["public_key"]}
+        t0 = time.monotonic()
+        for i in range(self.ISSUES):
+            body = {"event_id": uuid.uuid4().hex, "level": "error",
+                    "exception": {"values": [{"type": "HangError%d" % i, "value": "x"}]}}
+            r = srv.request("POST", "/api/%d/store/" % p["id"], body=body, headers=headers)
+            self.assertEqual(r.status, 200, r)
+        while time.monotonic() - t0 < self.HANG_S * 3:
+            with lock:
+                if got["/ok"] >= self.ISSUES:
+                    break
+            time.sleep(0.1)
+        took = time.monotonic() - t0
+        with lock:
+            ok, hung = got["/ok"], got["/hang"]
+        print("\nFAULT | hanging receiver beside a healthy one | %d alerts | healthy got %d in "
+              "%.1f s | %d requests reached the hanging one (cap 4) |"
+              % (self.ISSUES, ok, took, hung), flush=True)
+        self.assertEqual(ok, self.ISSUES)
+        self.assertLess(took, self.HANG_S - 1, "the healthy destination waited for the hanging one")
+        self.assertLessEqual(hung, 4, "more than 4 requests in flight to one destination")
+
+
+class DamagedFiles(unittest.TestCase):
+    """An existing file that is not a whole database is refused with one
+    line and exit 1, and left as it was."""
+
+    def start_on(self, damage):
+        srv = Server()
+        self.addCleanup(srv.cleanup)
+        path = os.path.join(srv.data_dir, "periscope.db")
+        if damage != "empty":
+            self.assertEqual(srv.cli("migrate").returncode, 0)
+            srv.cli("project", "create", "x")
+        with open(path, "r+b" if damage != "empty" else "wb") as f:
+            size = os.path.getsize(path)
+            if damage == "truncated":
+                f.truncate(size // 2)
+            elif damage == "corrupted":
+                for off in range(8192, size, 4096):
+                    f.seek(off + 64)
+                    f.write(os.urandom(512))
+        with open(path, "rb") as f:
+            before = f.read()
+        r = srv.cli("serve", timeout=30)
+        # JSON log lines (the start-up "files" line) aside, one line says why.
+        lines = [line for line in r.stderr.splitlines()
+                 if line.strip() and not line.startswith("{")]
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertEqual(len(lines), 1, r.stderr)
+        self.assertIn("periscope.db", lines[0])
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(), before, "the file was changed")
+        return lines[0]
+
+    def test_empty_file_is_refused_not_replaced(self):
+        self.assertIn("empty", self.start_on("empty"))
+
+    def test_truncated_file_is_refused(self):
+        self.start_on("truncated")
+
+    def test_corrupted_file_is_refused(self):
+        self.start_on("corrupted")
+
+    def test_check_finds_the_damage_and_passes_a_whole_file(self):
+        srv = Server()
+        self.addCleanup(srv.cleanup)
+        self.assertEqual(srv.cli("migrate").returncode, 0)
+        ok = srv.cli("check")
+        self.assertEqual(ok.returncode, 0, ok.stderr)
+        path = os.path.join(srv.data_dir, "periscope.db")
+        with open(path, "r+b") as f:
+            for off in range(8192, os.path.getsize(path), 4096):
+                f.seek(off + 64)
+                f.write(os.urandom(512))
+        bad = srv.cli("check")
+        self.assertEqual(bad.returncode, 1, bad.stdout)
+        self.assertIn("check failed", bad.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
