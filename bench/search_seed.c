@@ -14,7 +14,7 @@
  *            "1.<i%20>.0", tenant "t<i%500>", browser (every other issue),
  *            user (id "u<i%5000>", email "user<i%5000>@example.com")
  *   status   every 5th resolved, every 10th (not 5th) ignored
- *   assignee every 20th issue, users 1..10
+ *   assignee every 20th issue, users 1..10 in turn
  *   seen     spread over the last 30 days
  * Prints "seeded N issues in S s". */
 #include <errno.h>
@@ -130,7 +130,7 @@ static int triage(struct db *db, long long project, int64_t first_id, long issue
         }
     }
     for (long i = 3; i < issues && rc == 0; i += 20)
-        rc = issue_assign(db, project, first_id + i, 1 + i % 10, 0, store_now_ms());
+        rc = issue_assign(db, project, first_id + i, 1 + (i / 20) % 10, 0, store_now_ms());
     return rc;
 }
 

@@ -19,6 +19,8 @@
 /* Fixed filters + search terms + cursor + limit, at most 4 values each. */
 #define LIST_MAX_BINDS (4 * (ISSUE_SEARCH_MAX_TERMS + 12))
 #define LIST_SQL_MAX 8192
+/* Free-text patterns: two texts, each exact and (SQLite) for the index. */
+#define LIST_MAX_PATTERNS 4
 
 struct bind {
     const char *text; /* NULL: the integer */
@@ -33,7 +35,7 @@ struct list_sql {
     int nbinds;
     bool postgres;
     /* LIKE patterns, kept until the statement ran. */
-    char patterns[2][ISSUE_SEARCH_MAX_BYTES * 2 + 3];
+    char patterns[LIST_MAX_PATTERNS][ISSUE_SEARCH_MAX_BYTES * 2 + 3];
     int npatterns;
 };
 
@@ -71,10 +73,12 @@ static int bind_int(struct list_sql *l, int64_t v)
     return ++l->nbinds;
 }
 
-/* "%text%" in lower case with LIKE's wildcards escaped. */
-static const char *like_pattern(struct list_sql *l, const char *text)
+/* "%text%" in lower case with LIKE's wildcards escaped (escape: with
+ * ESCAPE '\\'), else taken as they are (a wider pattern: a literal % or _
+ * becomes a wildcard). */
+static const char *like_pattern(struct list_sql *l, const char *text, bool escape)
 {
-    if (l->npatterns == 2) {
+    if (l->npatterns == LIST_MAX_PATTERNS) {
         l->overflow = 1;
         return "";
     }
@@ -83,7 +87,7 @@ static const char *like_pattern(struct list_sql *l, const char *text)
     out[o++] = '%';
     for (const char *p = text; *p && o + 4 < max; p++) {
         char c = *p;
-        if (c == '%' || c == '_' || c == '\\') out[o++] = '\\';
+        if (escape && (c == '%' || c == '_' || c == '\\')) out[o++] = '\\';
         out[o++] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
     }
     out[o++] = '%';
@@ -100,16 +104,36 @@ static void tag_filter(struct list_sql *l, bool negated, const char *key, const 
     append(l, ")");
 }
 
-/* SQLite's LIKE ignores ASCII case already; Postgres needs ILIKE. The
- * pattern is lower case for both. */
+/* SQLite: the candidates from the trigram index (issues_fts, migration
+ * 0310) whose columns match the unescaped, wider pattern; FTS5 uses the
+ * index for LIKE only without ESCAPE. Texts under 3 bytes have no trigram
+ * to look up. */
+static void fts_candidates(struct list_sql *l, const char *text)
+{
+    if (strlen(text) < 3) return;
+    int k = bind_text(l, like_pattern(l, text, false));
+    append(l,
+           " AND id IN (SELECT rowid FROM issues_fts WHERE title LIKE $%d"
+           " UNION SELECT rowid FROM issues_fts WHERE culprit LIKE $%d"
+           " UNION SELECT rowid FROM issues_fts WHERE message LIKE $%d)",
+           k, k, k);
+}
+
+/* SQLite's LIKE ignores ASCII case already; Postgres needs ILIKE (its
+ * escape character is the backslash already: no ESCAPE clause, so that the
+ * pg_trgm indexes of migration 0310 apply). The pattern is lower case for
+ * both; the exact test is the same on both, the index narrows first. */
 static void text_filter(struct list_sql *l, const char *text)
 {
-    int k = bind_text(l, like_pattern(l, text));
-    const char *op = l->postgres ? "ILIKE" : "LIKE";
-    append(l,
-           " AND (title %s $%d ESCAPE '\\' OR culprit %s $%d ESCAPE '\\'"
-           " OR message %s $%d ESCAPE '\\')",
-           op, k, op, k, op, k);
+    if (!l->postgres) fts_candidates(l, text);
+    int k = bind_text(l, like_pattern(l, text, true));
+    if (l->postgres)
+        append(l, " AND (title ILIKE $%d OR culprit ILIKE $%d OR message ILIKE $%d)", k, k, k);
+    else
+        append(l,
+               " AND (title LIKE $%d ESCAPE '\\' OR culprit LIKE $%d ESCAPE '\\'"
+               " OR message LIKE $%d ESCAPE '\\')",
+               k, k, k);
 }
 
 static void assigned_filter(struct list_sql *l, const struct issue_search_term *t)
