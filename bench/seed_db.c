@@ -36,8 +36,7 @@ static char *dup_or_null(const char *s)
 static struct ingest_event *clone_event(const struct ingest_event *tpl, long issue)
 {
     struct ingest_event *ev = event_new();
-    if (ev == NULL)
-        return NULL;
+    if (ev == NULL) return NULL;
     ev->project_id = tpl->project_id;
     event_id_generate(ev->event_id);
     ev->received_at_ms = tpl->received_at_ms;
@@ -63,10 +62,8 @@ static int write_batch(struct db *db, struct writer_batch *b, struct ingest_even
 {
     struct writer_batch_result res = {0};
     int rc = events_write_begin(db);
-    if (rc == 0)
-        rc = writer_batch_write(b, db, evs, n, store_now_ms(), &res);
-    if (rc == 0)
-        rc = events_write_commit(db);
+    if (rc == 0) rc = writer_batch_write(b, db, evs, n, store_now_ms(), &res);
+    if (rc == 0) rc = events_write_commit(db);
     if (rc != 0) {
         fprintf(stderr, "bench_seed_db: batch failed: %s\n", events_write_errmsg(db));
         events_write_rollback(db);
@@ -84,8 +81,7 @@ static struct ingest_event *template_event(const char *path, long long project_i
     FILE *f = fopen(path, "rb");
     static char buf[1 << 20];
     size_t len = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    if (f)
-        fclose(f);
+    if (f) fclose(f);
     struct worker_ctx *w = NULL;
     struct ingest_event *ev = event_new();
     if (len == 0 || ev == NULL || (ev->json = cJSON_ParseWithLength(buf, len)) == NULL ||
@@ -119,8 +115,7 @@ int main(int argc, char **argv)
     struct writer_batch *b = writer_batch_new(SEED_BATCH);
     struct ingest_event *tpl = template_event(argv[4], project);
     int rc = b && tpl ? config_load(&cfg, err, sizeof err) : -ENOMEM;
-    if (rc == 0)
-        rc = store_open(&cfg, &st, err, sizeof err);
+    if (rc == 0) rc = store_open(&cfg, &st, err, sizeof err);
     if (rc != 0) {
         fprintf(stderr, "bench_seed_db: setup failed (%d) %s\n", rc, err);
         goto done;
@@ -137,8 +132,7 @@ int main(int argc, char **argv)
             }
             n++;
         }
-        if (rc == 0)
-            rc = write_batch(store_writer(st), b, evs, n);
+        if (rc == 0) rc = write_batch(store_writer(st), b, evs, n);
         for (size_t i = 0; i < n; i++)
             event_free(evs[i]);
         done_n += rc == 0 ? (long)n : 0;

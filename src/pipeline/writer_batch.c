@@ -67,8 +67,7 @@ struct writer_batch *writer_batch_new(size_t batch_max)
     b->ev_outcome = calloc(batch_max, sizeof(*b->ev_outcome));
     b->tags = issue_tags_batch_new(batch_max * 8);
     if (!b->issues || !b->slots || !b->alerts || !b->ev_issue || !b->ev_issue_id ||
-        !b->ev_inserted || !b->ev_outcome || !b->tags ||
-        !b->triage) {
+        !b->ev_inserted || !b->ev_outcome || !b->tags || !b->triage) {
         writer_batch_free(b);
         return NULL;
     }
@@ -292,8 +291,8 @@ static int account_events(struct writer_batch *b, struct db *db, struct ingest_e
         bool resolved = it->status == ISSUE_RESOLVED;
         int rc = raise_alerts(b, db, it, evs[i], now_ms);
         if (rc == 0)
-            rc = writer_triage_event(b->triage, it->id, it->created,
-                                     it->status == ISSUE_IGNORED, evs[i]);
+            rc = writer_triage_event(b->triage, it->id, it->created, it->status == ISSUE_IGNORED,
+                                     evs[i]);
         if (rc != 0) return rc;
         b->ev_outcome[i] = it->created && it->stored == 1             ? WRITER_EVENT_NEW_ISSUE
                            : resolved && it->status != ISSUE_RESOLVED ? WRITER_EVENT_REGRESSION
