@@ -32,7 +32,7 @@ endef
 
 $(BUILD_DIR)/Makefile: CMakeLists.txt
 	@echo "configuring $(BUILD_DIR) (log: $(BUILD_DIR)/configure.log)"
-	$(call quiet_configure,$(BUILD_DIR),-DCMAKE_BUILD_TYPE=Release)
+	$(call quiet_configure,$(BUILD_DIR),-DCMAKE_BUILD_TYPE=Release -DPERISCOPE_WERROR=ON)
 
 build: deps $(BUILD_DIR)/Makefile
 	@echo "building $(BUILD_DIR) (log: $(BUILD_DIR)/build.log)"
@@ -55,7 +55,7 @@ test-release:
 
 asan: deps
 	@echo "building $(ASAN_DIR) (log: $(ASAN_DIR)/build.log)"
-	$(call quiet_configure,$(ASAN_DIR),-DCMAKE_BUILD_TYPE=Debug -DPERISCOPE_ASAN=ON)
+	$(call quiet_configure,$(ASAN_DIR),-DCMAKE_BUILD_TYPE=Debug -DPERISCOPE_ASAN=ON -DPERISCOPE_WERROR=ON)
 	$(call quiet_build,$(ASAN_DIR))
 
 # The sanitizer build runs the C unit tests (the end-to-end suite runs on the
@@ -78,15 +78,17 @@ faults: build
 	@cat $(BUILD_DIR)/faults-report.md
 
 bench: build
+	$(call quiet_build,$(BUILD_DIR),--target bench_programs)
 	bench/run.sh
 
 # Every bench case for 3 s and the results file checked: that the benchmark
 # still runs, without measuring anything (not part of `make test`).
 bench-smoke: build
+	$(call quiet_build,$(BUILD_DIR),--target bench_programs)
 	PERISCOPE_BIN=$(BUILD_DIR)/periscope python3 bench/test_smoke.py -v
 
 fuzz: deps
-	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=Debug -DPERISCOPE_FUZZ=ON
+	CC=clang cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=Debug -DPERISCOPE_FUZZ=ON -DPERISCOPE_WERROR=ON
 	cmake --build $(FUZZ_DIR) -j $(JOBS)
 	tests/fuzz/run.sh $(FUZZ_DIR)
 
@@ -95,12 +97,12 @@ fuzz: deps
 test-fuzz: deps
 	@echo "building $(FUZZ_DIR) (log: $(FUZZ_DIR)/build.log)"
 	$(call quiet_configure,$(FUZZ_DIR),-DCMAKE_BUILD_TYPE=Debug -DPERISCOPE_FUZZ=ON \
-	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++)
+	  -DPERISCOPE_WERROR=ON -DCMAKE_C_COMPILER=clang)
 	$(call quiet_build,$(FUZZ_DIR),--target fuzz_all)
 	FUZZ_SECONDS=30 FUZZ_JOBS=2 tests/fuzz/run.sh $(FUZZ_DIR)
 
 format:
-	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'bench/*.c')
+	clang-format -i $$(find src tests bench -name '*.[ch]' -type f)
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)

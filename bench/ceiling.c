@@ -39,8 +39,7 @@ static enum MHD_Result answer(struct MHD_Connection *conn)
     int len = snprintf(body, sizeof body, "{\"id\":\"%016lx%016lx\"}", 0xbe4c4ce1UL, n);
     struct MHD_Response *resp =
         MHD_create_response_from_buffer((size_t)len, body, MHD_RESPMEM_MUST_COPY);
-    if (resp == NULL)
-        return MHD_NO;
+    if (resp == NULL) return MHD_NO;
     MHD_add_response_header(resp, "Content-Type", "application/json");
     enum MHD_Result r = MHD_queue_response(conn, MHD_HTTP_OK, resp);
     MHD_destroy_response(resp);
@@ -48,9 +47,8 @@ static enum MHD_Result answer(struct MHD_Connection *conn)
 }
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
-                               const char *method, const char *version,
-                               const char *upload_data, size_t *upload_data_size,
-                               void **req_cls)
+                               const char *method, const char *version, const char *upload_data,
+                               size_t *upload_data_size, void **req_cls)
 {
     (void)cls;
     (void)url;
@@ -60,8 +58,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     struct req *r = *req_cls;
     if (r == NULL) {
         r = calloc(1, sizeof *r);
-        if (r == NULL)
-            return MHD_NO;
+        if (r == NULL) return MHD_NO;
         *req_cls = r;
         return MHD_YES;
     }
@@ -86,13 +83,11 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 static int env_int(const char *name, int def)
 {
     const char *v = getenv(name);
-    if (v == NULL || *v == '\0')
-        return def;
+    if (v == NULL || *v == '\0') return def;
     char *end;
     errno = 0;
     long n = strtol(v, &end, 10);
-    if (errno != 0 || *end != '\0' || n < 1 || n > 65535)
-        return -1;
+    if (errno != 0 || *end != '\0' || n < 1 || n > 65535) return -1;
     return (int)n;
 }
 
@@ -117,8 +112,8 @@ int main(int argc, char **argv)
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, (uint16_t)port, NULL, NULL, handler, NULL, MHD_OPTION_SOCK_ADDR, &addr,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)30, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
     if (d == NULL) {
         fprintf(stderr, "bench_ceiling: cannot listen on 127.0.0.1:%d\n", port);
         return 1;

@@ -29,20 +29,21 @@ static double now_us(void)
 static cJSON *load_event(const char *path)
 {
     gzFile f = gzopen(path, "rb");
-    if (!f)
-        return NULL;
+    if (!f) return NULL;
     static char buf[1 << 20];
     int n = gzread(f, buf, sizeof buf - 1);
     gzclose(f);
-    if (n <= 0)
-        return NULL;
+    if (n <= 0) return NULL;
     buf[n] = '\0';
     return cJSON_Parse(buf);
 }
 
-static int bench_table(struct script *s, const cJSON *ev, const char *const *fields, int n, const char *label)
+static int bench_table(struct script *s, const cJSON *ev, const char *const *fields, int n,
+                       const char *label)
 {
-    struct event_table_args args = {.event = ev, .max_depth = 64, .fields = fields,
+    struct event_table_args args = {.event = ev,
+                                    .max_depth = 64,
+                                    .fields = fields,
                                     .skip_keys = fields ? event_table_grouping_skip : NULL,
                                     .narrow = fields ? event_table_grouping_narrow : NULL};
     double t0 = now_us();
@@ -81,8 +82,7 @@ int main(int argc, char **argv)
     const char *lua_dir = getenv("LUA_DIR") ? getenv("LUA_DIR") : PERISCOPE_SOURCE_DIR "/lua";
     char probe[4096];
     snprintf(probe, sizeof probe, "%s/periscope/grouping.lua", lua_dir);
-    if (access(probe, R_OK) != 0)
-        lua_dir = PERISCOPE_SOURCE_DIR "/tests/fixtures/lua";
+    if (access(probe, R_OK) != 0) lua_dir = PERISCOPE_SOURCE_DIR "/tests/fixtures/lua";
     limits.lua_dir = lua_dir;
     printf("grouping module from %s, %d events\n", lua_dir, n);
 
@@ -107,10 +107,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "script_open: %s\n", err.trace);
         return 1;
     }
-    int rc = bench_table(plain, ev, event_table_grouping_fields, n, "event table, grouping fields") ||
-             bench_table(plain, ev, NULL, n, "event table, whole event") ||
-             bench_run(plain, ev, n, "default rules (table + grouping + hash)") ||
-             bench_run(hooks, ev, n, "project script filter + fingerprint (all)");
+    int rc =
+        bench_table(plain, ev, event_table_grouping_fields, n, "event table, grouping fields") ||
+        bench_table(plain, ev, NULL, n, "event table, whole event") ||
+        bench_run(plain, ev, n, "default rules (table + grouping + hash)") ||
+        bench_run(hooks, ev, n, "project script filter + fingerprint (all)");
     script_close(plain);
     script_close(hooks);
     cJSON_Delete(ev);

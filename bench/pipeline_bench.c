@@ -27,7 +27,7 @@
 #include "lua/runtime.h"
 #include "model/normalize.h"
 #include "pipeline/pipeline.h"
-#include "app/app.h"
+#include "pipeline/pipeline.h"
 #include "store/projects.h"
 #include "store/store.h"
 #include "base/topic.h"
@@ -137,7 +137,7 @@ static struct ingest_event *parse_event(const char *text, unsigned n, int64_t pr
 
 struct bench_env {
     struct config cfg;
-    struct server srv;
+    struct pipeline_deps srv;
     char dir[64], path[128];
     int64_t project_id;
 };
@@ -200,9 +200,9 @@ static void on_ack(void *ctx, int status)
 static void bench_stages(char **texts, unsigned n)
 {
     double t_parse = 0, t_norm = 0, t_group = 0, t_lua = 0, t_print = 0, t_zstd = 0;
-    struct server srv = {0}; /* no registry: the default rules */
+    struct pipeline_deps srv = {0}; /* no registry: the default rules */
     struct lua_runtime *rt;
-    if (lua_runtime_new(&srv, &rt) != 0) return;
+    if (lua_runtime_new(srv.scripts, srv.cfg, &rt) != 0) return;
     size_t bytes = 0, zbytes = 0;
     char *buf = malloc(1 << 20);
     for (unsigned i = 0; i < n; i++) {

@@ -10,7 +10,7 @@ for tool in wrk python3; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is missing (make deps)" >&2; exit 2; }
 done
 if [ ! -x "$build/bench_ceiling" ]; then
-  echo "bench: $build/bench_ceiling is missing; run make build first" >&2
+  echo "bench: $build/bench_ceiling is missing; run make bench (it builds the bench programs)" >&2
   exit 2
 fi
 if [ "${BENCH_PROFILE:-}" = 1 ] && ! command -v perf >/dev/null; then

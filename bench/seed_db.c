@@ -33,6 +33,7 @@
 #include "store/counters.h"
 #include "store/events_write.h"
 #include "store/store.h"
+#include "pipeline/pipeline.h"
 #include "pipeline/worker.h"
 #include "pipeline/writer_batch.h"
 
@@ -50,8 +51,7 @@ static char *dup_or_null(const char *s)
 static struct ingest_event *clone_event(const struct ingest_event *tpl, long issue)
 {
     struct ingest_event *ev = event_new();
-    if (ev == NULL)
-        return NULL;
+    if (ev == NULL) return NULL;
     ev->project_id = tpl->project_id;
     event_id_generate(ev->event_id);
     ev->received_at_ms = tpl->received_at_ms;
@@ -78,10 +78,8 @@ static int write_batch(struct db *db, struct writer_batch *b, struct ingest_even
 {
     struct writer_batch_result res = {0};
     int rc = events_write_begin(db);
-    if (rc == 0)
-        rc = writer_batch_write(b, db, evs, n, store_now_ms(), &res);
-    if (rc == 0)
-        rc = events_write_commit(db);
+    if (rc == 0) rc = writer_batch_write(b, db, evs, n, store_now_ms(), &res);
+    if (rc == 0) rc = events_write_commit(db);
     if (rc != 0) {
         fprintf(stderr, "bench_seed_db: batch failed: %s\n", events_write_errmsg(db));
         events_write_rollback(db);
@@ -116,8 +114,7 @@ static int read_template(const char *path)
 {
     FILE *f = fopen(path, "rb");
     template_len = f ? fread(template_text, 1, sizeof template_text - 1, f) : 0;
-    if (f)
-        fclose(f);
+    if (f) fclose(f);
     return template_len > 0 ? 0 : -EIO;
 }
 
@@ -131,8 +128,7 @@ static struct ingest_event *distinct_event(struct worker_ctx *w, long k, long lo
     for (char *p = strstr(text, ISSUE_HOLE); p; p = strstr(p + 6, ISSUE_HOLE))
         memcpy(p, num, 6);
     struct ingest_event *ev = worker_event(w, text, template_len, project_id);
-    if (ev)
-        event_id_generate(ev->event_id); /* the template's own id is one */
+    if (ev) event_id_generate(ev->event_id); /* the template's own id is one */
     return ev;
 }
 
@@ -159,16 +155,13 @@ int main(int argc, char **argv)
     struct counter_buffer *counts = counter_buffer_new();
     /* No script registry: the default rules, in Lua as the server runs
      * them, so that "distinct" events group as the server's do. */
-    static struct server srv;
-    srv.cfg = &cfg;
-    int rc = b && counts && read_template(argv[4]) == 0 ? config_load(&cfg, err, sizeof err)
-                                                        : -ENOMEM;
-    if (rc == 0)
-        rc = worker_ctx_new(&srv, &w);
+    struct pipeline_deps deps = {.cfg = &cfg};
+    int rc =
+        b && counts && read_template(argv[4]) == 0 ? config_load(&cfg, err, sizeof err) : -ENOMEM;
+    if (rc == 0) rc = worker_ctx_new(&deps, &w);
     if (rc == 0 && (tpl = worker_event(w, template_text, template_len, project)) == NULL)
         rc = -EINVAL;
-    if (rc == 0)
-        rc = store_open(&cfg, &st, err, sizeof err);
+    if (rc == 0) rc = store_open(&cfg, &st, err, sizeof err);
     if (rc != 0) {
         fprintf(stderr, "bench_seed_db: setup failed (%d) %s\n", rc, err);
         goto done;
@@ -188,16 +181,14 @@ int main(int argc, char **argv)
             }
             n++;
         }
-        if (rc == 0)
-            rc = write_batch(store_writer(st), b, evs, n, counts);
+        if (rc == 0) rc = write_batch(store_writer(st), b, evs, n, counts);
         if (rc == 0 && ++batches % FLUSH_EVERY_BATCHES == 0)
             rc = counters_flush(store_writer(st), counts, cfg.node_id);
         for (size_t i = 0; i < n; i++)
             event_free(evs[i]);
         done_n += rc == 0 ? (long)n : 0;
     }
-    if (rc == 0)
-        rc = counters_flush(store_writer(st), counts, cfg.node_id);
+    if (rc == 0) rc = counters_flush(store_writer(st), counts, cfg.node_id);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     printf("seeded %ld events in %.1f s\n", done_n,
            (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);

@@ -49,9 +49,9 @@ struct input {
 
 struct ctx {
     struct config cfg;
-    struct script *script; /* the default grouping, no project hooks */
+    struct script *script;       /* the default grouping, no project hooks */
     struct script *scrub_script; /* a scrub hook that changes nothing */
-    struct grouping_memo *memo; /* for the digest stage */
+    struct grouping_memo *memo;  /* for the digest stage */
     struct worker_ctx *worker;
     struct store *store;
     int64_t project_id;
@@ -71,8 +71,7 @@ static double now_ns(void)
 static struct ingest_event *fresh_event(const struct input *in, int normalize)
 {
     struct ingest_event *ev = event_new();
-    if (ev == NULL)
-        return NULL;
+    if (ev == NULL) return NULL;
     event_id_generate(ev->event_id);
     ev->project_id = 1;
     ev->json = cJSON_ParseWithLength(in->json, in->len);
@@ -92,8 +91,7 @@ static int stage_parse(struct ctx *c, const struct input *in, double *ns)
     double t = now_ns();
     cJSON *j = cJSON_ParseWithLength(in->json, in->len);
     *ns += now_ns() - t;
-    if (j == NULL)
-        return -EINVAL;
+    if (j == NULL) return -EINVAL;
     cJSON_Delete(j);
     return 0;
 }
@@ -102,8 +100,7 @@ static int stage_normalize(struct ctx *c, const struct input *in, double *ns)
 {
     (void)c;
     struct ingest_event *ev = fresh_event(in, 0);
-    if (ev == NULL)
-        return -EINVAL;
+    if (ev == NULL) return -EINVAL;
     double t = now_ns();
     int rc = normalize_event(ev);
     *ns += now_ns() - t;
@@ -113,11 +110,9 @@ static int stage_normalize(struct ctx *c, const struct input *in, double *ns)
 
 static int stage_lua_table(struct ctx *c, const struct input *in, double *ns)
 {
-    if (c->script == NULL)
-        return -ENOENT;
+    if (c->script == NULL) return -ENOENT;
     struct ingest_event *ev = fresh_event(in, 1);
-    if (ev == NULL)
-        return -EINVAL;
+    if (ev == NULL) return -EINVAL;
     struct event_table_args args = {.event = ev->json,
                                     .max_depth = c->cfg.max_json_depth,
                                     .fields = event_table_grouping_fields,
@@ -127,19 +122,16 @@ static int stage_lua_table(struct ctx *c, const struct input *in, double *ns)
     double t = now_ns();
     int rc = vm_cpcall(vm, event_table_push, &args, 1, NULL);
     *ns += now_ns() - t;
-    if (rc == 0)
-        lua_pop(vm->L, 1);
+    if (rc == 0) lua_pop(vm->L, 1);
     event_free(ev);
     return rc;
 }
 
 static int stage_lua_grouping(struct ctx *c, const struct input *in, double *ns)
 {
-    if (c->script == NULL)
-        return -ENOENT;
+    if (c->script == NULL) return -ENOENT;
     struct ingest_event *ev = fresh_event(in, 1);
-    if (ev == NULL)
-        return -EINVAL;
+    if (ev == NULL) return -EINVAL;
     struct script_result res = {0};
     double t = now_ns();
     int rc = script_run(c->script, ev->json, false, &res);
@@ -152,11 +144,9 @@ static int stage_lua_grouping(struct ctx *c, const struct input *in, double *ns)
 /* What the grouping memo adds to a miss: the digest of the table's input. */
 static int stage_memo_key(struct ctx *c, const struct input *in, double *ns)
 {
-    if (c->script == NULL || c->memo == NULL)
-        return -ENOENT;
+    if (c->script == NULL || c->memo == NULL) return -ENOENT;
     struct ingest_event *ev = fresh_event(in, 1);
-    if (ev == NULL)
-        return -EINVAL;
+    if (ev == NULL) return -EINVAL;
     struct event_table_args args;
     struct grouping_memo_key key;
     double t = now_ns();
@@ -173,8 +163,7 @@ static int stage_scrub(struct ctx *c, const struct input *in, double *ns)
 {
     (void)c;
     struct ingest_event *ev = fresh_event(in, 1);
-    if (ev == NULL)
-        return -EINVAL;
+    if (ev == NULL) return -EINVAL;
     double t = now_ns();
     int rc = scrub_event(NULL, ev->json);
     *ns += now_ns() - t;
@@ -186,11 +175,9 @@ static int stage_scrub(struct ctx *c, const struct input *in, double *ns)
  * back into a cJSON tree (the hook itself does nothing). */
 static int stage_scrub_hook(struct ctx *c, const struct input *in, double *ns)
 {
-    if (c->scrub_script == NULL)
-        return -ENOENT;
+    if (c->scrub_script == NULL) return -ENOENT;
     struct ingest_event *ev = fresh_event(in, 1);
-    if (ev == NULL)
-        return -EINVAL;
+    if (ev == NULL) return -EINVAL;
     cJSON *out = NULL;
     struct vm_error err;
     double t = now_ns();
@@ -205,8 +192,7 @@ static int stage_c_grouping(struct ctx *c, const struct input *in, double *ns)
 {
     (void)c;
     struct ingest_event *ev = fresh_event(in, 1);
-    if (ev == NULL)
-        return -EINVAL;
+    if (ev == NULL) return -EINVAL;
     double t = now_ns();
     int rc = grouping_fallback(ev);
     *ns += now_ns() - t;
@@ -223,7 +209,8 @@ static const cJSON *first_exception(const cJSON *event)
 static int stage_parameterize(struct ctx *c, const struct input *in, double *ns)
 {
     struct ingest_event *ev = fresh_event(in, 1);
-    const char *v = ev ? cJSON_GetStringValue(cJSON_GetObjectItem(first_exception(ev->json), "value")) : NULL;
+    const char *v =
+        ev ? cJSON_GetStringValue(cJSON_GetObjectItem(first_exception(ev->json), "value")) : NULL;
     int rc = -EINVAL;
     if (v != NULL) {
         size_t len = strlen(v), out_len;
@@ -241,8 +228,7 @@ static int stage_hash(struct ctx *c, const struct input *in, double *ns)
 {
     (void)c;
     struct ingest_event *ev = fresh_event(in, 1);
-    if (ev == NULL)
-        return -EINVAL;
+    if (ev == NULL) return -EINVAL;
     const char *vals[HASH_PARTS_MAX];
     size_t lens[HASH_PARTS_MAX], n = 0;
     const cJSON *ex = first_exception(ev->json), *frame;
@@ -252,8 +238,7 @@ static int stage_hash(struct ctx *c, const struct input *in, double *ns)
         static const char *const keys[] = {"module", "function", "context_line"};
         for (size_t k = 0; k < 3 && n < HASH_PARTS_MAX; k++) {
             const char *s = cJSON_GetStringValue(cJSON_GetObjectItem(frame, keys[k]));
-            if (s != NULL)
-                vals[n++] = s;
+            if (s != NULL) vals[n++] = s;
         }
     }
     for (size_t i = 0; i < n; i++)
@@ -269,8 +254,7 @@ static int stage_hash(struct ctx *c, const struct input *in, double *ns)
 static int stage_print(struct ctx *c, const struct input *in, double *ns)
 {
     struct ingest_event *ev = fresh_event(in, 1);
-    if (ev == NULL)
-        return -EINVAL;
+    if (ev == NULL) return -EINVAL;
     double t = now_ns();
     int ok = cJSON_PrintPreallocated(ev->json, c->print_buf, (int)sizeof c->print_buf, 0);
     *ns += now_ns() - t;
@@ -281,7 +265,8 @@ static int stage_print(struct ctx *c, const struct input *in, double *ns)
 static int stage_zstd(struct ctx *c, const struct input *in, double *ns)
 {
     struct ingest_event *ev = fresh_event(in, 1);
-    if (ev == NULL || !cJSON_PrintPreallocated(ev->json, c->print_buf, (int)sizeof c->print_buf, 0)) {
+    if (ev == NULL ||
+        !cJSON_PrintPreallocated(ev->json, c->print_buf, (int)sizeof c->print_buf, 0)) {
         event_free(ev);
         return -EINVAL;
     }
@@ -290,8 +275,7 @@ static int stage_zstd(struct ctx *c, const struct input *in, double *ns)
     double t = now_ns();
     int rc = compress_payload(c->print_buf, strlen(c->print_buf), &out, &out_len);
     *ns += now_ns() - t;
-    if (rc == 0)
-        free(out);
+    if (rc == 0) free(out);
     event_free(ev);
     return rc;
 }
@@ -299,8 +283,7 @@ static int stage_zstd(struct ctx *c, const struct input *in, double *ns)
 static int stage_worker(struct ctx *c, const struct input *in, double *ns)
 {
     struct ingest_event *ev = fresh_event(in, 0);
-    if (ev == NULL)
-        return -EINVAL;
+    if (ev == NULL) return -EINVAL;
     double t = now_ns();
     int rc = worker_process(c->worker, ev);
     *ns += now_ns() - t;
@@ -333,8 +316,7 @@ static int stage_sqlite(struct ctx *c, const struct input *in, double *ns)
     if (rc == 0 && n == SQL_BATCH && b != NULL) {
         double t = now_ns();
         rc = events_write_begin(db);
-        if (rc == 0)
-            rc = writer_batch_write(b, db, evs, n, store_now_ms(), &res);
+        if (rc == 0) rc = writer_batch_write(b, db, evs, n, store_now_ms(), &res);
         rc = rc == 0 ? events_write_commit(db) : (events_write_rollback(db), rc);
         *ns += (now_ns() - t) / SQL_BATCH;
         if (rc == 0)
@@ -384,13 +366,11 @@ static double measure(struct ctx *c, size_t stage, const struct input *in, int *
 {
     double means[ROUNDS];
     int calls = STAGES[stage].per_batch ? (in->iters + SQL_BATCH - 1) / SQL_BATCH : in->iters;
-    if (calls < 1)
-        calls = 1;
+    if (calls < 1) calls = 1;
     for (int r = 0; r < ROUNDS; r++) {
         double ns = 0;
         for (int i = 0; i < calls; i++) {
-            if ((*err = STAGES[stage].fn(c, in, &ns)) != 0)
-                return -1;
+            if ((*err = STAGES[stage].fn(c, in, &ns)) != 0) return -1;
         }
         means[r] = ns / calls / 1000.0;
     }
@@ -402,20 +382,17 @@ static int ctx_open(struct ctx *c, char *dir_template)
 {
     char err[256] = "";
     struct vm_error verr = {0};
-    if (mkdtemp(dir_template) == NULL)
-        return -errno;
+    if (mkdtemp(dir_template) == NULL) return -errno;
     setenv("DATA_DIR", dir_template, 1);
     unsetenv("SQLITE_PATH");
     setenv("POSTGRES_ENABLED", "false", 1);
     int rc = config_load(&c->cfg, err, sizeof err);
-    if (rc == 0)
-        rc = store_open(&c->cfg, &c->store, err, sizeof err);
+    if (rc == 0) rc = store_open(&c->cfg, &c->store, err, sizeof err);
     if (rc == 0) {
         char key[PUBLIC_KEY_HEX + 1];
         rc = projects_create(store_writer(c->store), "bench", &c->project_id, key);
     }
-    if (rc == 0)
-        rc = worker_ctx_new(NULL, &c->worker);
+    if (rc == 0) rc = worker_ctx_new(NULL, &c->worker);
     if (rc == 0) {
         struct vm_limits lim;
         vm_limits_from_config(&c->cfg, &lim);
@@ -428,8 +405,7 @@ static int ctx_open(struct ctx *c, char *dir_template)
         if (c->script && script_open(&lim, hook, sizeof hook - 1, &c->scrub_script, &verr) != 0)
             fprintf(stderr, "bench_stages: scrub hook unavailable: %s\n", verr.message);
     }
-    if (rc != 0)
-        fprintf(stderr, "bench_stages: setup failed: %s (%d)\n", err, rc);
+    if (rc != 0) fprintf(stderr, "bench_stages: setup failed: %s (%d)\n", err, rc);
     return rc;
 }
 
@@ -449,16 +425,14 @@ static char *read_file(const char *path, size_t *len)
     if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
         goto fail;
     buf = malloc((size_t)n + 1);
-    if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n)
-        goto fail;
+    if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n) goto fail;
     buf[n] = '\0';
     *len = (size_t)n;
     fclose(f);
     return buf;
 fail:
     free(buf);
-    if (f != NULL)
-        fclose(f);
+    if (f != NULL) fclose(f);
     return NULL;
 }
 
@@ -482,13 +456,11 @@ int main(int argc, char **argv)
         }
         /* about the same wall time for every size */
         in[n].iters = (int)((quick ? 2e6 : 2e7) / (double)in[n].len);
-        if (in[n].iters < 200)
-            in[n].iters = 200;
+        if (in[n].iters < 200) in[n].iters = 200;
         n++;
     }
     char dir[] = "/tmp/periscope-stages-XXXXXX";
-    if (n == 0 || ctx_open(&c, dir) != 0)
-        return 1;
+    if (n == 0 || ctx_open(&c, dir) != 0) return 1;
 
     printf("STAGES {\"sizes\":[");
     for (int i = 0; i < n; i++)

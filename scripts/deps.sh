@@ -8,7 +8,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  build-essential cmake pkg-config clang
+  build-essential cmake pkg-config clang clang-format
   liblua5.4-dev lua5.4 lua-cjson lua-busted
   libmicrohttpd-dev libpq-dev postgresql libsqlite3-dev sqlite3
   zlib1g-dev libbrotli-dev libzstd-dev libcurl4-openssl-dev libssl-dev

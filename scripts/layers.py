@@ -36,33 +36,11 @@ RANK = {
     "scripts": 6, "http": 7, "app": 8,
 }
 
-# Edges the rule forbids that the code still has: (including file, included
-# header). Each names the step of issue 16 that removes it; the list only
-# shrinks. Nothing may be added to it.
-ALLOWED = {
-    # "Explicit dependencies": modules take what they use instead of the
-    # application context (struct server) of app/app.h.
-    ("lua/registry.c", "app/app.h"),
-    ("lua/runtime.c", "app/app.h"),
-    ("pipeline/pipeline.c", "app/app.h"),
-    ("pipeline/worker.c", "app/app.h"),
-    ("pipeline/writer.c", "app/app.h"),
-    ("notify/notifier.c", "app/app.h"),
-    ("notify/notifier_job.c", "app/app.h"),
-    ("notify/test_send.c", "app/app.h"),
-    ("scripts/script_ops.c", "app/app.h"),
-    ("scripts/script_listener.c", "app/app.h"),
-    ("scripts/script_listener.c", "http/ingest.h"),
-    # "One Lua engine": format scripts run in the project's vm, so
-    # validating one no longer needs notify/'s second Lua state.
-    ("lua/registry_validate.c", "notify/alert_data.h"),
-    ("lua/registry_validate.c", "notify/format.h"),
-    ("lua/registry_validate.c", "notify/format_hook.h"),
-}
-# http/ may see the application context through its router only (issue 16);
-# until "explicit dependencies" gives the admin handlers an admin_ctx, every
-# http/ file that includes app/app.h is allowed to.
-ALLOWED_FOLDER = {("http", "app/app.h")}
+# Edges the rule forbids that the code may still have: (including file,
+# included header), and (folder, included header). Issue 16 removed the
+# last of them; nothing may be added.
+ALLOWED = set()
+ALLOWED_FOLDER = set()
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 

@@ -185,8 +185,8 @@ static void test_authz_names_parse_both_ways(void **state)
 extern const struct admin_route admin_routes_projects[], admin_routes_issues[],
     admin_routes_alerts[], admin_routes_destinations[], admin_routes_scripts[],
     admin_routes_grouping_rules[], admin_routes_users[], admin_routes_tokens[],
-    admin_routes_activity[], admin_routes_auth[], admin_routes_issue_actions[], admin_routes_triage[],
-    admin_routes_overview[];
+    admin_routes_activity[], admin_routes_auth[], admin_routes_issue_actions[],
+    admin_routes_triage[], admin_routes_overview[];
 
 /* Every route of the admin and auth APIs has exactly one policy row (none
  * is open by omission), and every row that records names a target kind. */
@@ -194,10 +194,10 @@ static void test_policy_rows_are_unique_and_complete(void **state)
 {
     (void)state;
     const struct admin_route *const tables[] = {
-        admin_routes_projects, admin_routes_issues,         admin_routes_alerts,
-        admin_routes_destinations, admin_routes_scripts,    admin_routes_grouping_rules,
-        admin_routes_users,    admin_routes_tokens,         admin_routes_activity,
-        admin_routes_auth,     admin_routes_issue_actions, admin_routes_triage,
+        admin_routes_projects,     admin_routes_issues,        admin_routes_alerts,
+        admin_routes_destinations, admin_routes_scripts,       admin_routes_grouping_rules,
+        admin_routes_users,        admin_routes_tokens,        admin_routes_activity,
+        admin_routes_auth,         admin_routes_issue_actions, admin_routes_triage,
         admin_routes_overview,
     };
     size_t routes = 0, n = 0;
@@ -246,15 +246,13 @@ static void test_throttle_slows_after_five_failures_and_caps_per_kind(void **sta
                      THROTTLE_ACCOUNT_MAX_MS);
     assert_int_equal(throttle_wait_ms(t, THROTTLE_ADDRESS, "10.0.0.1", now),
                      THROTTLE_ADDRESS_MAX_MS);
-    assert_int_equal(throttle_wait_ms(t, THROTTLE_ACCOUNT, "a@example.com",
-                                      now + THROTTLE_ACCOUNT_MAX_MS),
-                     0);
+    assert_int_equal(
+        throttle_wait_ms(t, THROTTLE_ACCOUNT, "a@example.com", now + THROTTLE_ACCOUNT_MAX_MS), 0);
     /* success clears; old failures are forgotten */
     throttle_clear(t, THROTTLE_ACCOUNT, "a@example.com");
     assert_int_equal(throttle_wait_ms(t, THROTTLE_ACCOUNT, "a@example.com", now), 0);
-    assert_int_equal(throttle_wait_ms(t, THROTTLE_ADDRESS, "10.0.0.1",
-                                      now + THROTTLE_FORGET_MS + 1),
-                     0);
+    assert_int_equal(
+        throttle_wait_ms(t, THROTTLE_ADDRESS, "10.0.0.1", now + THROTTLE_FORGET_MS + 1), 0);
     free(t);
 }
 
@@ -271,8 +269,8 @@ static void test_throttle_memory_is_bounded(void **state)
     /* the newest keys are remembered, the stalest were reused */
     for (int f = 0; f < THROTTLE_FREE_FAILURES - 1; f++)
         throttle_fail(t, THROTTLE_ADDRESS, "10.0.31.255", 1000 + THROTTLE_SLOTS * 2);
-    assert_true(throttle_wait_ms(t, THROTTLE_ADDRESS, "10.0.31.255",
-                                 1000 + THROTTLE_SLOTS * 2) > 0);
+    assert_true(throttle_wait_ms(t, THROTTLE_ADDRESS, "10.0.31.255", 1000 + THROTTLE_SLOTS * 2) >
+                0);
     free(t);
 }
 

@@ -54,9 +54,10 @@ static void test_invalid_rules_are_refused_naming_the_field(void **state)
     refused("{\"rules\": [{\"name\": \"a\", \"when\": {\"kinds\": [\"new\"]}}, {\"name\": \"a\", "
             "\"when\": {\"kinds\": [\"new\"]}}]}",
             "rules[1].name");
-    refused("{\"rules\": [{\"name\": \"a\", \"when\": {\"kinds\": [\"new\"]}, \"throttle_minutes\": "
-            "99999}]}",
-            "rules[0].throttle_minutes");
+    refused(
+        "{\"rules\": [{\"name\": \"a\", \"when\": {\"kinds\": [\"new\"]}, \"throttle_minutes\": "
+        "99999}]}",
+        "rules[0].throttle_minutes");
     refused("{\"rules\": [{\"name\": \"a\", \"when\": {\"kinds\": [\"new\"], \"colour\": 1}}]}",
             "colour");
 }

@@ -15,7 +15,7 @@
 
 #include "scripts/dryrun.h"
 #include "model/event.h"
-#include "app/app.h"
+#include "pipeline/pipeline.h"
 #include "pipeline/worker.h"
 #include "grouping/hash.h"
 #include "lua/registry.h"
@@ -39,7 +39,7 @@ static const char *const SCRIPTS[] = {
 };
 
 /* The hash a pipeline worker gives the event under the project's active script. */
-static void worker_hash(struct server *srv, int64_t pid, char hash[33], char **title)
+static void worker_hash(struct pipeline_deps *srv, int64_t pid, char hash[33], char **title)
 {
     struct worker_ctx *w;
     assert_int_equal(worker_ctx_new(srv, &w), 0);
@@ -70,11 +70,11 @@ static json_t *dry(struct script *s, const cJSON *event, const char *format)
 static void test_dry_run_hash_equals_the_pipeline_workers(void **state)
 {
     struct test_store *ts = *state;
-    struct server srv = {.cfg = &ts->tb.cfg, .store = ts->store};
+    struct pipeline_deps srv = {.cfg = &ts->tb.cfg, .store = ts->store};
     struct db *db = store_acquire(ts->store);
     int64_t pid = test_project(db, "shop");
     store_release(ts->store, db);
-    assert_int_equal(script_registry_open(&srv, &srv.scripts), 0);
+    assert_int_equal(script_registry_open(srv.store, srv.cfg, &srv.scripts), 0);
     cJSON *event = cJSON_Parse(EVENT);
     for (size_t i = 0; i < sizeof SCRIPTS / sizeof SCRIPTS[0]; i++) {
         const char *src = SCRIPTS[i];

@@ -9,7 +9,7 @@
 
 #include "model/event.h"
 #include "base/metrics.h"
-#include "app/app.h"
+#include "pipeline/pipeline.h"
 #include "lua/event_table.h"
 #include "lua/grouping_memo.h"
 #include "lua/registry.h"
@@ -21,7 +21,7 @@
 
 struct pair {
     struct config cfg;
-    struct server srv;
+    struct pipeline_deps srv;
     struct lua_runtime *plain; /* no memo */
     struct lua_runtime *memo;
 };
@@ -31,9 +31,9 @@ static void pair_open(struct pair *p)
     memset(p, 0, sizeof *p);
     p->cfg.lua_dir = PERISCOPE_SOURCE_DIR "/lua";
     p->srv.cfg = &p->cfg;
-    assert_int_equal(lua_runtime_new(&p->srv, &p->plain), 0);
+    assert_int_equal(lua_runtime_new(p->srv.scripts, p->srv.cfg, &p->plain), 0);
     assert_int_equal(lua_runtime_set_memo(p->plain, 0), 0);
-    assert_int_equal(lua_runtime_new(&p->srv, &p->memo), 0);
+    assert_int_equal(lua_runtime_new(p->srv.scripts, p->srv.cfg, &p->memo), 0);
 }
 
 static void pair_close(struct pair *p)
@@ -58,7 +58,8 @@ static bool check_same(struct pair *p, const cJSON *json, const char *what)
     uint64_t before = hits(p->memo);
     assert_int_equal(lua_runtime_process(p->plain, &a), 0);
     assert_int_equal(lua_runtime_process(p->memo, &b), 0);
-    if (strcmp(a.hash, b.hash) != 0 || strcmp(a.title, b.title) != 0 || strcmp(a.culprit, b.culprit) != 0)
+    if (strcmp(a.hash, b.hash) != 0 || strcmp(a.title, b.title) != 0 ||
+        strcmp(a.culprit, b.culprit) != 0)
         fail_msg("%s: memo %s/%s/%s, plain %s/%s/%s", what, b.hash, b.title, b.culprit, a.hash,
                  a.title, a.culprit);
     assert_int_equal(a.filtered, b.filtered);
@@ -102,8 +103,7 @@ static size_t load_fixtures(cJSON **out)
         struct dirent *de;
         while ((de = readdir(dir)) && n < MAX_EVENTS) {
             size_t len = strlen(de->d_name);
-            if (len < 6 || strcmp(de->d_name + len - 5, ".json") != 0)
-                continue;
+            if (len < 6 || strcmp(de->d_name + len - 5, ".json") != 0) continue;
             char path[PATH_MAX];
             snprintf(path, sizeof path, "%s/%s", dirs[d], de->d_name);
             cJSON *doc = read_json(path);
@@ -150,7 +150,8 @@ static cJSON *first_frame(cJSON *ev)
                       values_of(cJSON_GetObjectItem(ev, "threads"))};
     for (int l = 0; l < 2; l++) {
         cJSON *it;
-        cJSON_ArrayForEach(it, lists[l]) {
+        cJSON_ArrayForEach(it, lists[l])
+        {
             cJSON *fr = cJSON_GetObjectItem(cJSON_GetObjectItem(it, "stacktrace"), "frames");
             if (cJSON_GetArraySize(fr) > 0 && cJSON_IsObject(cJSON_GetArrayItem(fr, 0)))
                 return cJSON_GetArrayItem(fr, 0);
@@ -165,18 +166,30 @@ static bool mutate_unread(cJSON *ev, int which)
 {
     cJSON *frame = first_frame(ev);
     switch (which) {
-    case 0: set(ev, "event_id", cJSON_CreateString("ffffffffffffffffffffffffffffffff")); return true;
-    case 1: set(ev, "timestamp", cJSON_CreateNumber(1234567890.5)); return true;
-    case 2: set(ev, "breadcrumbs", cJSON_Parse("{\"values\":[{\"message\":\"clicked\"}]}")); return true;
-    case 3: set(ev, "user", cJSON_Parse("{\"id\":\"u-1\",\"email\":\"a@example.com\"}")); return true;
-    case 4: set(ev, "contexts", cJSON_Parse("{\"os\":{\"name\":\"Plan 9\"}}")); return true;
+    case 0:
+        set(ev, "event_id", cJSON_CreateString("ffffffffffffffffffffffffffffffff"));
+        return true;
+    case 1:
+        set(ev, "timestamp", cJSON_CreateNumber(1234567890.5));
+        return true;
+    case 2:
+        set(ev, "breadcrumbs", cJSON_Parse("{\"values\":[{\"message\":\"clicked\"}]}"));
+        return true;
+    case 3:
+        set(ev, "user", cJSON_Parse("{\"id\":\"u-1\",\"email\":\"a@example.com\"}"));
+        return true;
+    case 4:
+        set(ev, "contexts", cJSON_Parse("{\"os\":{\"name\":\"Plan 9\"}}"));
+        return true;
     case 5:
         if (!frame) return false;
         set(frame, "vars", cJSON_Parse("{\"secret\":\"hunter2\",\"n\":3}"));
         set(frame, "pre_context", cJSON_Parse("[\"a = 1\"]"));
         set(frame, "post_context", cJSON_Parse("[\"b = 2\"]"));
         return true;
-    case 6: set(ev, "environment", cJSON_CreateString("memo-env")); return true;
+    case 6:
+        set(ev, "environment", cJSON_CreateString("memo-env"));
+        return true;
     case 7: {
         cJSON *req = cJSON_GetObjectItem(ev, "request");
         if (!cJSON_IsObject(req))
@@ -186,7 +199,8 @@ static bool mutate_unread(cJSON *ev, int which)
         set(req, "env", cJSON_Parse("{\"REMOTE_ADDR\":\"10.1.2.3\"}"));
         return true;
     }
-    default: return false;
+    default:
+        return false;
     }
 }
 #define UNREAD_MUTATIONS 8
@@ -210,37 +224,41 @@ static bool mutate_read(cJSON *ev, int which, size_t index)
         return true;
     case 2: {
         const char *was = cJSON_GetStringValue(cJSON_GetObjectItem(ev, "platform"));
-        set(ev, "platform", cJSON_CreateString(was && strcmp(was, "python") == 0 ? "javascript" : "python"));
+        set(ev, "platform",
+            cJSON_CreateString(was && strcmp(was, "python") == 0 ? "javascript" : "python"));
         return true;
     }
     case 3: {
         cJSON *tags = cJSON_GetObjectItem(ev, "tags");
         if (cJSON_IsArray(tags))
-            cJSON_AddItemToArray(tags, cJSON_CreateStringArray((const char *[]){"memo", unique}, 2));
+            cJSON_AddItemToArray(tags,
+                                 cJSON_CreateStringArray((const char *[]){"memo", unique}, 2));
         else if (cJSON_IsObject(tags))
             cJSON_AddStringToObject(tags, "memo", unique);
-        else
-            {
+        else {
             set(ev, "tags", cJSON_CreateObject());
             cJSON_AddStringToObject(cJSON_GetObjectItem(ev, "tags"), "memo", unique);
         }
         return true;
     }
     case 4:
-        set(ev, "fingerprint", cJSON_CreateStringArray((const char *[]){"{{ default }}", unique}, 2));
+        set(ev, "fingerprint",
+            cJSON_CreateStringArray((const char *[]){"{{ default }}", unique}, 2));
         return true;
     case 5: {
         cJSON *le = cJSON_GetObjectItem(ev, "logentry");
         if (cJSON_IsObject(le))
             set(le, "params", cJSON_CreateStringArray((const char *[]){unique}, 1));
-        else
-            {
+        else {
             set(ev, "logentry", cJSON_Parse("{\"message\":\"memo %s\"}"));
-            set(cJSON_GetObjectItem(ev, "logentry"), "params", cJSON_CreateStringArray((const char *[]){unique}, 1));
+            set(cJSON_GetObjectItem(ev, "logentry"), "params",
+                cJSON_CreateStringArray((const char *[]){unique}, 1));
         }
         return true;
     }
-    case 6: set(ev, "fingerprint", cJSON_CreateStringArray((const char *[]){unique}, 1)); return true;
+    case 6:
+        set(ev, "fingerprint", cJSON_CreateStringArray((const char *[]){unique}, 1));
+        return true;
     case 7: {
         cJSON *req = cJSON_GetObjectItem(ev, "request");
         if (!cJSON_IsObject(req)) {
@@ -250,7 +268,8 @@ static bool mutate_read(cJSON *ev, int which, size_t index)
         set(req, "url", cJSON_CreateString(unique));
         return true;
     }
-    default: return false;
+    default:
+        return false;
     }
 }
 #define READ_MUTATIONS 8
@@ -294,8 +313,7 @@ static void test_memo_agrees_with_lua_on_fixtures_and_mutations(void **state)
             cJSON *ev = cJSON_Duplicate(events[i], 1);
             if (mutate_read(ev, m, i)) {
                 snprintf(what, sizeof what, "event %zu read mutation %d", i, m);
-                if (check_same(&p, ev, what))
-                    fail_msg("%s: a hit", what);
+                if (check_same(&p, ev, what)) fail_msg("%s: a hit", what);
                 assert_true(check_same(&p, ev, what));
                 checked_misses++;
             }
@@ -315,7 +333,9 @@ static void key_of(const char *json, struct grouping_memo_key *key)
 {
     cJSON *ev = cJSON_Parse(json);
     assert_non_null(ev);
-    struct event_table_args args = {.event = ev, .max_depth = 64, .fields = event_table_grouping_fields,
+    struct event_table_args args = {.event = ev,
+                                    .max_depth = 64,
+                                    .fields = event_table_grouping_fields,
                                     .skip_keys = event_table_grouping_skip,
                                     .narrow = event_table_grouping_narrow};
     grouping_memo_key(&args, 1, 0, key);
@@ -361,7 +381,9 @@ static void test_digest_tells_types_and_boundaries_apart(void **state)
     /* the key differs per project and generation */
     struct grouping_memo_key k1, k2;
     cJSON *ev = cJSON_Parse("{\"level\":\"error\"}");
-    struct event_table_args args = {.event = ev, .max_depth = 64, .fields = event_table_grouping_fields,
+    struct event_table_args args = {.event = ev,
+                                    .max_depth = 64,
+                                    .fields = event_table_grouping_fields,
                                     .skip_keys = event_table_grouping_skip,
                                     .narrow = event_table_grouping_narrow};
     grouping_memo_key(&args, 1, 0, &k1);
@@ -386,7 +408,8 @@ static cJSON *numbered_event(int i)
     char json[256];
     snprintf(json, sizeof json,
              "{\"platform\":\"python\",\"exception\":{\"values\":[{\"type\":\"ValueError\","
-             "\"value\":\"bad input %d\"}]}}", i);
+             "\"value\":\"bad input %d\"}]}}",
+             i);
     return cJSON_Parse(json);
 }
 
@@ -394,9 +417,9 @@ static void test_memo_stays_bounded_over_100000_distinct_events(void **state)
 {
     (void)state;
     struct config cfg = {.lua_dir = PERISCOPE_SOURCE_DIR "/lua"};
-    struct server srv = {.cfg = &cfg};
+    struct pipeline_deps srv = {.cfg = &cfg};
     struct lua_runtime *rt;
-    assert_int_equal(lua_runtime_new(&srv, &rt), 0);
+    assert_int_equal(lua_runtime_new(srv.scripts, srv.cfg, &rt), 0);
     assert_int_equal(lua_runtime_set_memo(rt, 1024), 0);
     for (int i = 0; i < 100000; i++) {
         struct ingest_event ev = {.project_id = 1, .json = numbered_event(i)};
@@ -443,7 +466,7 @@ static void test_script_change_invalidates_and_scripts_are_not_memoized(void **s
 {
     struct test_store *ts = *state;
     ts->tb.cfg.lua_dir = PERISCOPE_SOURCE_DIR "/lua";
-    struct server srv = {.cfg = &ts->tb.cfg, .store = ts->store};
+    struct pipeline_deps srv = {.cfg = &ts->tb.cfg, .store = ts->store};
     struct db *db = store_acquire(ts->store);
     int64_t a, b;
     char key[PUBLIC_KEY_HEX + 1];
@@ -454,9 +477,9 @@ static void test_script_change_invalidates_and_scripts_are_not_memoized(void **s
     assert_int_equal(scripts_create_version(db, a, source, strlen(source), &version), 0);
     store_release(ts->store, db);
 
-    assert_int_equal(script_registry_open(&srv, &srv.scripts), 0);
+    assert_int_equal(script_registry_open(srv.store, srv.cfg, &srv.scripts), 0);
     struct lua_runtime *rt;
-    assert_int_equal(lua_runtime_new(&srv, &rt), 0);
+    assert_int_equal(lua_runtime_new(srv.scripts, srv.cfg, &rt), 0);
     assert_false(process_hit(rt, a));
     assert_true(process_hit(rt, a));
     assert_false(process_hit(rt, b));

@@ -12,7 +12,7 @@
 
 #include "model/event.h"
 #include "base/metrics.h"
-#include "app/app.h"
+#include "pipeline/pipeline.h"
 #include "lua/grouping_memo.h"
 #include "lua/registry.h"
 #include "lua/runtime.h"
@@ -198,7 +198,7 @@ static cJSON *numbered_event(unsigned i)
 #define RUNTIME_THREADS 2
 
 struct runtime_worker {
-    struct server *srv;
+    struct pipeline_deps *srv;
     const char (*hashes)[33]; /* the memo-less runtime's hash per event */
     unsigned offset;
     unsigned wrong;
@@ -210,7 +210,7 @@ static void *run_events(void *arg)
 {
     struct runtime_worker *w = arg;
     struct lua_runtime *rt;
-    if ((w->failed = lua_runtime_new(w->srv, &rt)) != 0) return NULL;
+    if ((w->failed = lua_runtime_new(w->srv->scripts, w->srv->cfg, &rt)) != 0) return NULL;
     for (unsigned n = 0; n < 2 * EVENTS; n++) {
         unsigned i = (n + w->offset) % EVENTS;
         struct ingest_event ev = {.project_id = 3, .json = numbered_event(i)};
@@ -232,12 +232,12 @@ static void test_runtimes_of_one_registry_share_its_memo(void **state)
 {
     (void)state;
     struct config cfg = {.lua_dir = PERISCOPE_SOURCE_DIR "/lua"};
-    struct server srv = {.cfg = &cfg};
-    assert_int_equal(script_registry_open(&srv, &srv.scripts), 0);
+    struct pipeline_deps srv = {.cfg = &cfg};
+    assert_int_equal(script_registry_open(srv.store, srv.cfg, &srv.scripts), 0);
 
     static char hashes[EVENTS][33];
     struct lua_runtime *plain;
-    assert_int_equal(lua_runtime_new(&srv, &plain), 0);
+    assert_int_equal(lua_runtime_new(srv.scripts, srv.cfg, &plain), 0);
     assert_int_equal(lua_runtime_set_memo(plain, 0), 0);
     for (unsigned i = 0; i < EVENTS; i++) {
         struct ingest_event ev = {.project_id = 3, .json = numbered_event(i)};
@@ -251,8 +251,8 @@ static void test_runtimes_of_one_registry_share_its_memo(void **state)
 
     /* what one runtime grouped, another finds */
     struct lua_runtime *a, *b;
-    assert_int_equal(lua_runtime_new(&srv, &a), 0);
-    assert_int_equal(lua_runtime_new(&srv, &b), 0);
+    assert_int_equal(lua_runtime_new(srv.scripts, srv.cfg, &a), 0);
+    assert_int_equal(lua_runtime_new(srv.scripts, srv.cfg, &b), 0);
     struct ingest_event ev = {.project_id = 3, .json = numbered_event(EVENTS + 1)};
     assert_int_equal(lua_runtime_process(a, &ev), 0);
     free(ev.title);

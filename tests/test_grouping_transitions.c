@@ -82,7 +82,8 @@ static void test_a_period_of_zero_records_nothing(void **state)
     assert_int_equal(grouping_transition_begin(db, p, 1000), 0);
     struct grouping_transition t;
     assert_int_equal(grouping_transition_get(db, p, 1000, &t), -ENOENT);
-    assert_int_equal(grouping_transition_days_set(db, p, GROUPING_TRANSITION_DAYS_MAX + 1), -EINVAL);
+    assert_int_equal(grouping_transition_days_set(db, p, GROUPING_TRANSITION_DAYS_MAX + 1),
+                     -EINVAL);
     assert_int_equal(grouping_transition_days_set(db, p, -1), -EINVAL);
     assert_int_equal(grouping_transition_days_set(db, 999999, 3), -ENOENT);
 }

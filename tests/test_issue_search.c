@@ -57,8 +57,10 @@ static void test_keys_become_their_terms(void **state)
     assert_true(issue_search_has_status(s));
     assert_int_equal(s->terms[1].kind, ISSUE_SEARCH_LEVEL);
     assert_string_equal(s->terms[1].value, "warning");
-    const char *tags[][2] = {{"environment", "production"}, {"release", "1.2.3"},
-                             {"user.email", "a@b.c"},        {"user.id", "42"},
+    const char *tags[][2] = {{"environment", "production"},
+                             {"release", "1.2.3"},
+                             {"user.email", "a@b.c"},
+                             {"user.id", "42"},
                              {"tenant", "acme"}};
     for (int i = 0; i < 5; i++) {
         assert_int_equal(s->terms[2 + i].kind, ISSUE_SEARCH_TAG);
@@ -146,7 +148,9 @@ static void test_hostile_input_is_bounded(void **state)
     memset(big, 'a', sizeof big - 1);
     big[sizeof big - 1] = '\0';
     parse_fails(big, "longer than");
-    parse_fails("a\x01" "b", "control character");
+    parse_fails("a\x01"
+                "b",
+                "control character");
     parse_fails("bad \xff\xfe utf8", "UTF-8");
     /* 17 terms */
     char many[512] = "";

@@ -104,7 +104,7 @@ static void test_tag_rows_survive_the_without_rowid_rebuild(void **state)
     assert_int_equal(db_open(&tb.cfg, &db, err, sizeof err), 0);
     assert_true(db_migrate(db, old.dir, err, sizeof err) >= 3);
     assert_int_equal(test_scalar(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'issue_tags'"
-                                " AND sql LIKE '%WITHOUT ROWID%'"),
+                                     " AND sql LIKE '%WITHOUT ROWID%'"),
                      0);
     int64_t pid = test_project(db, "p");
     int64_t a = add_issue(db, pid, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
@@ -121,12 +121,13 @@ static void test_tag_rows_survive_the_without_rowid_rebuild(void **state)
 
     assert_true(db_migrate(db, store_migrations_dir(&tb.cfg), err, sizeof err) >= 1);
     assert_int_equal(test_scalar(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'issue_tags'"
-                                " AND sql LIKE '%WITHOUT ROWID%'"),
+                                     " AND sql LIKE '%WITHOUT ROWID%'"),
                      1);
     /* no leftover table, no index left from the rowid table's primary key
      * (0301's issue_tags_key_value, for search, is the one index) */
-    assert_int_equal(test_scalar(db, "SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'issue_tags%'"
-                                     " AND name <> 'issue_tags_key_value'"),
+    assert_int_equal(test_scalar(db,
+                                 "SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'issue_tags%'"
+                                 " AND name <> 'issue_tags_key_value'"),
                      1);
     rows_of(db, a, after, sizeof after);
     assert_string_equal(after, before);
@@ -157,7 +158,8 @@ static void test_tag_rows_survive_the_without_rowid_rebuild(void **state)
     assert_int_equal(db_commit(db), 0);
     rows_of(db, a, after, sizeof after);
     assert_string_equal(after, "1:environment=prod*3@300;1:release=2.0*7@700;");
-    assert_int_equal(test_scalar(db, "SELECT COUNT(*) FROM pragma_foreign_key_check('issue_tags')"), 0);
+    assert_int_equal(test_scalar(db, "SELECT COUNT(*) FROM pragma_foreign_key_check('issue_tags')"),
+                     0);
 
     counter_buffer_free(batch);
     free(t);
@@ -198,9 +200,9 @@ static void test_a_large_batch_upserts_every_pair_once(void **state)
     issues[1] = add_issue(db, pid, "ffffffffffffffffffffffffffffffff");
     issues[2] = add_issue(db, pid, "00000000000000000000000000000000");
     struct event_tags *t = test_tags_of("{\"tags\":{\"k0\":\"a\",\"k1\":\"b\",\"k2\":\"c\","
-                                   "\"k3\":\"d\",\"k4\":\"e\",\"k5\":\"f\",\"k6\":\"g\","
-                                   "\"k7\":\"h\",\"k8\":\"i\",\"k9\":\"j\",\"ka\":\"k\","
-                                   "\"kb\":\"l\",\"kc\":\"m\",\"kd\":\"n\",\"ke\":\"o\"}}");
+                                        "\"k3\":\"d\",\"k4\":\"e\",\"k5\":\"f\",\"k6\":\"g\","
+                                        "\"k7\":\"h\",\"k8\":\"i\",\"k9\":\"j\",\"ka\":\"k\","
+                                        "\"kb\":\"l\",\"kc\":\"m\",\"kd\":\"n\",\"ke\":\"o\"}}");
     assert_int_equal(t->n, 15);
     struct counter_buffer *batch = counter_buffer_new();
     assert_non_null(batch);
@@ -213,7 +215,8 @@ static void test_a_large_batch_upserts_every_pair_once(void **state)
     assert_int_equal(test_scalar(db, "SELECT COUNT(*) FROM issue_tags WHERE times_seen = 2"), 45);
     assert_int_equal(test_scalar(db, "SELECT COUNT(*) FROM issue_tags"), 45);
     /* last_seen is each issue's second pass */
-    assert_int_equal(test_scalar(db, "SELECT SUM(last_seen) FROM issue_tags"), 15 * (200 + 201 + 202));
+    assert_int_equal(test_scalar(db, "SELECT SUM(last_seen) FROM issue_tags"),
+                     15 * (200 + 201 + 202));
     counter_buffer_free(batch);
     free(t);
 }

@@ -12,7 +12,8 @@
 #include <lauxlib.h>
 
 #include "model/event.h"
-#include "app/app.h"
+#include "base/config.h"
+#include "pipeline/pipeline.h"
 #include "lua/runtime.h"
 #include "lua_helpers.h"
 
@@ -75,9 +76,9 @@ static void test_memory_flat_through_the_runtime_default_rules(void **state)
     (void)state;
     struct config cfg = {0};
     cfg.lua_dir = PERISCOPE_SOURCE_DIR "/tests/fixtures/lua";
-    struct server srv = {.cfg = &cfg};
+    struct pipeline_deps srv = {.cfg = &cfg};
     struct lua_runtime *rt = NULL;
-    assert_int_equal(lua_runtime_new(&srv, &rt), 0);
+    assert_int_equal(lua_runtime_new(srv.scripts, srv.cfg, &rt), 0);
     char first_hash[33] = "";
     for (int i = 0; i < EVENTS; i++) {
         struct ingest_event ev = {.project_id = 1 + i % 5, .json = numbered_event(i % 100)};

@@ -13,7 +13,7 @@
 
 #include "support.h"
 #include "model/event.h"
-#include "app/app.h"
+#include "pipeline/pipeline.h"
 #include "lua/registry.h"
 #include "lua/runtime.h"
 #include "store/projects.h"
@@ -21,7 +21,7 @@
 #include "lua_helpers.h"
 
 struct fixture {
-    struct server srv;
+    struct pipeline_deps srv;
     int64_t project_id;
 };
 
@@ -53,14 +53,14 @@ static void test_registry_activate_validate_and_rollback(void **state)
 {
     struct test_store *ts = *state;
     ts->tb.cfg.lua_dir = PERISCOPE_SOURCE_DIR "/tests/fixtures/lua";
-    struct server srv = {.cfg = &ts->tb.cfg, .store = ts->store};
+    struct pipeline_deps srv = {.cfg = &ts->tb.cfg, .store = ts->store};
     struct db *db = store_acquire(ts->store);
     int64_t pid = test_project(db, "registry");
     store_release(ts->store, db);
 
-    assert_int_equal(script_registry_open(&srv, &srv.scripts), 0);
+    assert_int_equal(script_registry_open(srv.store, srv.cfg, &srv.scripts), 0);
     struct lua_runtime *rt;
-    assert_int_equal(lua_runtime_new(&srv, &rt), 0);
+    assert_int_equal(lua_runtime_new(srv.scripts, srv.cfg, &rt), 0);
     assert_int_equal(process(rt, pid, "dev", "error"), 0);
 
     /* v1 drops dev: activated, and the worker picks it up before the next event. */
@@ -119,7 +119,7 @@ static void test_registry_counts_hook_errors_per_project(void **state)
 {
     struct test_store *ts = *state;
     ts->tb.cfg.lua_dir = PERISCOPE_SOURCE_DIR "/tests/fixtures/lua";
-    struct server srv = {.cfg = &ts->tb.cfg, .store = ts->store};
+    struct pipeline_deps srv = {.cfg = &ts->tb.cfg, .store = ts->store};
     struct db *db = store_acquire(ts->store);
     int64_t pid = test_project(db, "stats");
     store_release(ts->store, db);
@@ -131,9 +131,9 @@ static void test_registry_counts_hook_errors_per_project(void **state)
     db = store_acquire(ts->store);
     assert_int_equal(scripts_set_active(db, pid, v), 0);
     store_release(ts->store, db);
-    assert_int_equal(script_registry_open(&srv, &srv.scripts), 0);
+    assert_int_equal(script_registry_open(srv.store, srv.cfg, &srv.scripts), 0);
     struct lua_runtime *rt;
-    assert_int_equal(lua_runtime_new(&srv, &rt), 0);
+    assert_int_equal(lua_runtime_new(srv.scripts, srv.cfg, &rt), 0);
 
     assert_int_equal(process(rt, pid, "prod", "warning"), 0); /* kept: the default */
     assert_int_equal(process(rt, pid, "prod", "warning"), 0);
@@ -159,8 +159,8 @@ static void test_registry_validate_uses_the_callers_event(void **state)
 {
     struct test_store *ts = *state;
     ts->tb.cfg.lua_dir = PERISCOPE_SOURCE_DIR "/tests/fixtures/lua";
-    struct server srv = {.cfg = &ts->tb.cfg, .store = ts->store};
-    assert_int_equal(script_registry_open(&srv, &srv.scripts), 0);
+    struct pipeline_deps srv = {.cfg = &ts->tb.cfg, .store = ts->store};
+    assert_int_equal(script_registry_open(srv.store, srv.cfg, &srv.scripts), 0);
     const char *src = "return { fingerprint = function(e) return { e.tags.team } end }";
     char *msg = NULL;
     int line = 0;

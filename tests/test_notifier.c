@@ -15,7 +15,6 @@
 #include <time.h>
 
 #include "base/secretbox.h"
-#include "app/app.h"
 #include "notify/notifier.h"
 
 #define SECRET "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -91,10 +90,10 @@ static const char *header(json_t *req, const char *name)
 /* The notifier's timings for the next server_for (setup resets them). */
 static struct config timings;
 
-static struct server *server_for(struct test_store *ts, bool allow_private, int rate)
+static struct notifier_deps *server_for(struct test_store *ts, bool allow_private, int rate)
 {
     static struct config cfg;
-    static struct server srv;
+    static struct notifier_deps srv;
     cfg = ts->tb.cfg;
     cfg.notify_poll_ms = timings.notify_poll_ms;
     cfg.notify_retry_base_ms = timings.notify_retry_base_ms;
@@ -121,7 +120,7 @@ static void wait_for(struct db *db, const char *sql, int64_t arg, int64_t want)
 }
 
 /* Runs a notifier on srv until `sql` ($1 = arg) answers want, then stops it. */
-static void notify_until(struct server *srv, struct db *db, const char *sql, int64_t arg,
+static void notify_until(struct notifier_deps *srv, struct db *db, const char *sql, int64_t arg,
                          int64_t want)
 {
     struct notifier *nf = NULL;
@@ -461,8 +460,8 @@ static void test_undeliverable_data_fails_with_its_reason_and_bad_text_is_sent(v
     int64_t p2 = test_project(db, "shop2");
     int64_t d2 = fx_destination(db, p2, "generic_webhook", cfg);
     fx_alert(db, p2, "Boom");
-    struct server *srv = server_for(ts, true, 20);
-    srv->cfg->public_url = "https://periscope.example/\xff";
+    struct notifier_deps *srv = server_for(ts, true, 20);
+    ((struct config *)srv->cfg)->public_url = "https://periscope.example/\xff";
     notify_until(srv, db, DONE_OF_DEST, d2, 1);
     assert_non_null(strstr(last_error_of(db, d2, why, sizeof why), "cannot be rendered"));
     assert_int_equal(fx_scalar(db, ATTEMPTS_OF_DEST, d2), 1);

@@ -179,7 +179,7 @@ static void test_filtered_events_are_acked_and_not_stored(void **state)
                                             DROP_DEBUG_SCRIPT, sizeof(DROP_DEBUG_SCRIPT) - 1,
                                             &version),
                      0);
-    assert_int_equal(script_registry_open(&f->srv, &f->srv.scripts), 0);
+    assert_int_equal(script_registry_open(f->srv.store, f->srv.cfg, &f->srv.scripts), 0);
     char *msg = NULL;
     int line = 0;
     assert_int_equal(script_registry_activate(f->srv.scripts, f->project_id, version, &msg, &line),

@@ -21,9 +21,10 @@
 #include "model/event.h"
 #include "scripts/script_listener.h"
 #include "scripts/script_ops.h"
-#include "app/app.h"
+#include "pipeline/pipeline.h"
 #include "lua/registry.h"
 #include "lua/runtime.h"
+#include "notify/format_hook.h"
 #include "store/projects.h"
 #include "store/scripts.h"
 #include "lua_helpers.h"
@@ -33,7 +34,7 @@ static const char GROUP_BY_REGION[] =
     "return { fingerprint = function(e, default) return { 'region', e.tags.region } end }";
 
 struct node {
-    struct server srv;
+    struct pipeline_deps srv;
     struct lua_runtime *rt;
 };
 
@@ -42,8 +43,9 @@ static void node_open(struct node *n, struct config *cfg, struct store *store)
     memset(n, 0, sizeof *n);
     n->srv.cfg = cfg;
     n->srv.store = store;
-    assert_int_equal(script_registry_open(&n->srv, &n->srv.scripts), 0);
-    assert_int_equal(lua_runtime_new(&n->srv, &n->rt), 0);
+    assert_int_equal(script_registry_open(n->srv.store, n->srv.cfg, &n->srv.scripts), 0);
+    script_registry_set_format_check(n->srv.scripts, notify_format_check_script);
+    assert_int_equal(lua_runtime_new(n->srv.scripts, n->srv.cfg, &n->rt), 0);
 }
 
 static void node_close(struct node *n)
@@ -98,19 +100,23 @@ static void test_put_takes_effect_for_the_next_event(void **state)
 
     struct script_rejection why;
     int64_t v;
-    assert_int_equal(script_ops_put(&n.srv, pid, DROP_DEV, strlen(DROP_DEV), NULL, &v, &why), 0);
+    assert_int_equal(
+        script_ops_put(n.srv.store, n.srv.scripts, pid, DROP_DEV, strlen(DROP_DEV), NULL, &v, &why),
+        0);
     assert_int_equal(v, 1);
     assert_null(why.message);
     assert_int_equal(run_event(&n, pid, "dev", NULL), -1);
 
-    assert_int_equal(
-        script_ops_put(&n.srv, pid, GROUP_BY_REGION, strlen(GROUP_BY_REGION), NULL, &v, &why), 0);
+    assert_int_equal(script_ops_put(n.srv.store, n.srv.scripts, pid, GROUP_BY_REGION,
+                                    strlen(GROUP_BY_REGION), NULL, &v, &why),
+                     0);
     assert_int_equal(v, 2);
     assert_int_equal(run_event(&n, pid, "dev", after), 0);
     assert_string_not_equal(before, after);
     assert_int_equal(active_version(ts->store, pid), 2);
 
-    assert_int_equal(script_ops_put(&n.srv, 999999, DROP_DEV, strlen(DROP_DEV), NULL, &v, &why),
+    assert_int_equal(script_ops_put(n.srv.store, n.srv.scripts, 999999, DROP_DEV, strlen(DROP_DEV),
+                                    NULL, &v, &why),
                      -ENOENT);
     node_close(&n);
 }
@@ -127,7 +133,9 @@ static void test_bad_scripts_are_refused_and_the_old_one_keeps_serving(void **st
     int64_t pid = new_project(ts->store, "bad");
     struct script_rejection why;
     int64_t v;
-    assert_int_equal(script_ops_put(&n.srv, pid, DROP_DEV, strlen(DROP_DEV), NULL, &v, &why), 0);
+    assert_int_equal(
+        script_ops_put(n.srv.store, n.srv.scripts, pid, DROP_DEV, strlen(DROP_DEV), NULL, &v, &why),
+        0);
 
     static const struct {
         const char *source;
@@ -148,7 +156,8 @@ static void test_bad_scripts_are_refused_and_the_old_one_keeps_serving(void **st
          0, "email"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        int rc = script_ops_put(&n.srv, pid, bad[i].source, strlen(bad[i].source), NULL, &v, &why);
+        int rc = script_ops_put(n.srv.store, n.srv.scripts, pid, bad[i].source,
+                                strlen(bad[i].source), NULL, &v, &why);
         assert_int_equal(rc, -EINVAL);
         assert_non_null(why.message);
         if (!strstr(why.message, bad[i].says) && !(bad[i].line == 3 && i == 0))
@@ -159,7 +168,7 @@ static void test_bad_scripts_are_refused_and_the_old_one_keeps_serving(void **st
         assert_int_equal(run_event(&n, pid, "dev", NULL), -1);
     }
     json_t *versions;
-    assert_int_equal(script_ops_versions(&n.srv, pid, &versions), 0);
+    assert_int_equal(script_ops_versions(n.srv.store, pid, &versions), 0);
     assert_int_equal(json_array_size(json_object_get(versions, "data")), 1);
     json_decref(versions);
     node_close(&n);
@@ -176,11 +185,13 @@ static void test_put_validates_against_the_given_sample(void **state)
     cJSON *sample = sample_event();
     struct script_rejection why;
     int64_t v;
-    assert_int_equal(script_ops_put(&n.srv, pid, src, strlen(src), sample, &v, &why), -EINVAL);
+    assert_int_equal(
+        script_ops_put(n.srv.store, n.srv.scripts, pid, src, strlen(src), sample, &v, &why),
+        -EINVAL);
     assert_non_null(strstr(why.message, "fingerprint"));
     script_ops_rejection_clear(&why);
     cJSON_AddStringToObject(cJSON_GetObjectItem(sample, "tags"), "team", "payments");
-    if (script_ops_put(&n.srv, pid, src, strlen(src), sample, &v, &why) != 0)
+    if (script_ops_put(n.srv.store, n.srv.scripts, pid, src, strlen(src), sample, &v, &why) != 0)
         fail_msg("refused: %s", why.message);
     cJSON_Delete(sample);
     node_close(&n);
@@ -196,25 +207,28 @@ static void test_rollback_and_reset_restore_behaviour(void **state)
     assert_int_equal(run_event(&n, pid, "prod", dflt), 0);
     struct script_rejection why;
     int64_t v;
-    assert_int_equal(script_ops_put(&n.srv, pid, DROP_DEV, strlen(DROP_DEV), NULL, &v, &why), 0);
     assert_int_equal(
-        script_ops_put(&n.srv, pid, GROUP_BY_REGION, strlen(GROUP_BY_REGION), NULL, &v, &why), 0);
+        script_ops_put(n.srv.store, n.srv.scripts, pid, DROP_DEV, strlen(DROP_DEV), NULL, &v, &why),
+        0);
+    assert_int_equal(script_ops_put(n.srv.store, n.srv.scripts, pid, GROUP_BY_REGION,
+                                    strlen(GROUP_BY_REGION), NULL, &v, &why),
+                     0);
     assert_int_equal(run_event(&n, pid, "dev", regional), 0);
 
-    assert_int_equal(script_ops_activate(&n.srv, pid, 1, NULL, &why), 0);
+    assert_int_equal(script_ops_activate(n.srv.store, n.srv.scripts, pid, 1, NULL, &why), 0);
     assert_int_equal(run_event(&n, pid, "dev", NULL), -1);
     assert_int_equal(run_event(&n, pid, "prod", h), 0);
     assert_string_equal(h, dflt);
 
-    assert_int_equal(script_ops_activate(&n.srv, pid, 2, NULL, &why), 0);
+    assert_int_equal(script_ops_activate(n.srv.store, n.srv.scripts, pid, 2, NULL, &why), 0);
     assert_int_equal(run_event(&n, pid, "dev", h), 0);
     assert_string_equal(h, regional);
 
-    assert_int_equal(script_ops_activate(&n.srv, pid, 0, NULL, &why), 0);
+    assert_int_equal(script_ops_activate(n.srv.store, n.srv.scripts, pid, 0, NULL, &why), 0);
     assert_int_equal(active_version(ts->store, pid), 0);
     assert_int_equal(run_event(&n, pid, "dev", h), 0);
     assert_string_equal(h, dflt);
-    assert_int_equal(script_ops_activate(&n.srv, pid, 7, NULL, &why), -ENOENT);
+    assert_int_equal(script_ops_activate(n.srv.store, n.srv.scripts, pid, 7, NULL, &why), -ENOENT);
     node_close(&n);
 }
 
@@ -231,7 +245,7 @@ static void test_status_shows_the_script_and_live_stats_since_activation(void **
     node_open(&n, &ts->tb.cfg, ts->store);
     int64_t pid = new_project(ts->store, "status");
     json_t *st;
-    assert_int_equal(script_ops_status(&n.srv, pid, &st), 0);
+    assert_int_equal(script_ops_status(n.srv.store, n.srv.scripts, pid, &st), 0);
     assert_true(json_is_null(json_object_get(st, "version")));
     assert_true(json_is_null(json_object_get(st, "source")));
     json_decref(st);
@@ -241,12 +255,13 @@ static void test_status_shows_the_script_and_live_stats_since_activation(void **
                       "  return e.environment ~= 'dev' end }";
     struct script_rejection why;
     int64_t v;
-    assert_int_equal(script_ops_put(&n.srv, pid, src, strlen(src), NULL, &v, &why), 0);
+    assert_int_equal(
+        script_ops_put(n.srv.store, n.srv.scripts, pid, src, strlen(src), NULL, &v, &why), 0);
     run_event(&n, pid, "dev", NULL);
     run_event(&n, pid, "prod", NULL);
     run_event(&n, pid, "boom", NULL);
 
-    assert_int_equal(script_ops_status(&n.srv, pid, &st), 0);
+    assert_int_equal(script_ops_status(n.srv.store, n.srv.scripts, pid, &st), 0);
     assert_int_equal(json_integer_value(json_object_get(st, "version")), 1);
     assert_string_equal(json_string_value(json_object_get(st, "source")), src);
     assert_true(json_integer_value(json_object_get(st, "created_at")) > 0);
@@ -261,13 +276,13 @@ static void test_status_shows_the_script_and_live_stats_since_activation(void **
     json_decref(st);
 
     /* A new activation starts the counts again. */
-    assert_int_equal(script_ops_activate(&n.srv, pid, 1, NULL, &why), 0);
-    assert_int_equal(script_ops_status(&n.srv, pid, &st), 0);
+    assert_int_equal(script_ops_activate(n.srv.store, n.srv.scripts, pid, 1, NULL, &why), 0);
+    assert_int_equal(script_ops_status(n.srv.store, n.srv.scripts, pid, &st), 0);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(st, "stats"), "events")),
                      0);
     assert_true(json_is_null(json_object_get(json_object_get(st, "stats"), "last_error")));
     json_decref(st);
-    assert_int_equal(script_ops_status(&n.srv, 999999, &st), -ENOENT);
+    assert_int_equal(script_ops_status(n.srv.store, n.srv.scripts, 999999, &st), -ENOENT);
     node_close(&n);
 }
 
@@ -303,7 +318,7 @@ static void test_a_put_on_one_node_reaches_the_other_within_a_second(void **stat
     node_open(&a, &ts->tb.cfg, ts->store);
     node_open(&b, &ts->tb.cfg, store_b);
     struct script_listener *listener;
-    assert_int_equal(script_listener_start(&b.srv, &listener), 0);
+    assert_int_equal(script_listener_start(b.srv.cfg, b.srv.scripts, NULL, NULL, &listener), 0);
     assert_non_null(listener);
 
     int64_t pid = new_project(ts->store, "nodes");
@@ -311,8 +326,9 @@ static void test_a_put_on_one_node_reaches_the_other_within_a_second(void **stat
     assert_int_equal(run_event(&b, pid, "dev", dflt), 0);
     struct script_rejection why;
     int64_t v;
-    assert_int_equal(
-        script_ops_put(&a.srv, pid, GROUP_BY_REGION, strlen(GROUP_BY_REGION), NULL, &v, &why), 0);
+    assert_int_equal(script_ops_put(a.srv.store, a.srv.scripts, pid, GROUP_BY_REGION,
+                                    strlen(GROUP_BY_REGION), NULL, &v, &why),
+                     0);
     assert_int_equal(run_event(&a, pid, "dev", regional), 0);
     /* Node b has no timer of its own: only the notification brings the change.
      * The bound is generous (a loaded machine); the time is printed. */
@@ -326,7 +342,7 @@ static void test_a_put_on_one_node_reaches_the_other_within_a_second(void **stat
                                         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                                         "WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()"),
                      0);
-    assert_int_equal(script_ops_activate(&a.srv, pid, 0, NULL, &why), 0);
+    assert_int_equal(script_ops_activate(a.srv.store, a.srv.scripts, pid, 0, NULL, &why), 0);
     assert_true(wait_for_hash(&b, pid, dflt, 3000) >= 0);
 
     script_listener_stop(listener);
@@ -341,7 +357,7 @@ static void test_no_listener_on_sqlite(void **state)
     struct node n;
     node_open(&n, &ts->tb.cfg, ts->store);
     struct script_listener *listener = (struct script_listener *)&n;
-    assert_int_equal(script_listener_start(&n.srv, &listener), 0);
+    assert_int_equal(script_listener_start(n.srv.cfg, n.srv.scripts, NULL, NULL, &listener), 0);
     assert_null(listener);
     node_close(&n);
 }

@@ -16,7 +16,7 @@
 #include "model/event.h"
 #include "model/normalize.h"
 #include "model/scrub.h"
-#include "app/app.h"
+#include "pipeline/pipeline.h"
 #include "lua/registry.h"
 #include "lua/runtime.h"
 #include "lua/script_scrub.h"
@@ -207,13 +207,13 @@ static void test_settings_reach_the_workers_through_the_registry(void **state)
 {
     struct test_store *ts = *state;
     ts->tb.cfg.lua_dir = PERISCOPE_SOURCE_DIR "/tests/fixtures/lua";
-    struct server srv = {.cfg = &ts->tb.cfg, .store = ts->store};
+    struct pipeline_deps srv = {.cfg = &ts->tb.cfg, .store = ts->store};
     struct db *db = store_acquire(ts->store);
     int64_t pid = test_project(db, "scrub-settings");
     store_release(ts->store, db);
-    assert_int_equal(script_registry_open(&srv, &srv.scripts), 0);
+    assert_int_equal(script_registry_open(srv.store, srv.cfg, &srv.scripts), 0);
     struct lua_runtime *rt = NULL;
-    assert_int_equal(lua_runtime_new(&srv, &rt), 0);
+    assert_int_equal(lua_runtime_new(srv.scripts, srv.cfg, &rt), 0);
 
     const char *json = "{\"user\":{\"ssn\":\"078-05-1120\",\"ip_address\":\"10.0.0.1\"}}";
     struct ingest_event *ev = event_of(json);
@@ -243,7 +243,7 @@ static void test_settings_reach_the_workers_through_the_registry(void **state)
      * counted under "scrub". */
     lua_runtime_free(rt);
     script_registry_close(srv.scripts);
-    assert_int_equal(script_registry_open(&srv, &srv.scripts), 0);
+    assert_int_equal(script_registry_open(srv.store, srv.cfg, &srv.scripts), 0);
     uint64_t gen = 0;
     struct scrub_rules *r = script_registry_scrub(srv.scripts, pid, &gen);
     assert_true(gen > 0);
@@ -259,7 +259,7 @@ static void test_settings_reach_the_workers_through_the_registry(void **state)
     assert_int_equal(scripts_create_version(db, pid, src, strlen(src), &version), 0);
     store_release(ts->store, db);
     assert_int_equal(script_registry_activate(srv.scripts, pid, version, &msg, &line), 0);
-    assert_int_equal(lua_runtime_new(&srv, &rt), 0);
+    assert_int_equal(lua_runtime_new(srv.scripts, srv.cfg, &rt), 0);
     ev = event_of("{\"tags\":{\"boom\":\"1\"},\"extra\":{\"token\":\"t\"}}");
     ev->project_id = pid;
     assert_int_equal(lua_runtime_scrub(rt, ev), 1);
@@ -292,8 +292,8 @@ static void test_validation_runs_the_scrub_hook(void **state)
 {
     struct test_store *ts = *state;
     ts->tb.cfg.lua_dir = PERISCOPE_SOURCE_DIR "/tests/fixtures/lua";
-    struct server srv = {.cfg = &ts->tb.cfg, .store = ts->store};
-    assert_int_equal(script_registry_open(&srv, &srv.scripts), 0);
+    struct pipeline_deps srv = {.cfg = &ts->tb.cfg, .store = ts->store};
+    assert_int_equal(script_registry_open(srv.store, srv.cfg, &srv.scripts), 0);
     const char *bad = "return { scrub = function(e) return e.nothing.here end }";
     char *msg = NULL;
     int line = 0;

@@ -36,9 +36,8 @@ static void test_semver_prerelease_precedence_follows_the_spec(void **state)
 {
     (void)state;
     /* The chain from semver.org §11. */
-    const char *chain[] = {"1.0.0-alpha",      "1.0.0-alpha.1", "1.0.0-alpha.beta",
-                           "1.0.0-beta",       "1.0.0-beta.2",  "1.0.0-beta.11",
-                           "1.0.0-rc.1",       "1.0.0"};
+    const char *chain[] = {"1.0.0-alpha",  "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta",
+                           "1.0.0-beta.2", "1.0.0-beta.11", "1.0.0-rc.1",       "1.0.0"};
     size_t n = sizeof(chain) / sizeof(chain[0]);
     for (size_t i = 0; i + 1 < n; i++) {
         assert_true(cmp(chain[i], chain[i + 1]) < 0);
@@ -58,9 +57,19 @@ static void test_semver_package_prefix_must_match(void **state)
 static void test_semver_refuses_what_is_not_a_version(void **state)
 {
     (void)state;
-    const char *bad[] = {"",        "1",        "abc",       "1.2.3.4", "01.2.3",
-                         "1.2.3-",  "1.2.3-a..b", "1.2.3+",  "1..2",    "1.2.x",
-                         "99999999999999999999.0.0", "deadbeefcafe", NULL};
+    const char *bad[] = {"",
+                         "1",
+                         "abc",
+                         "1.2.3.4",
+                         "01.2.3",
+                         "1.2.3-",
+                         "1.2.3-a..b",
+                         "1.2.3+",
+                         "1..2",
+                         "1.2.x",
+                         "99999999999999999999.0.0",
+                         "deadbeefcafe",
+                         NULL};
     for (int i = 0; bad[i]; i++) {
         int c;
         assert_false(semver_valid(bad[i]));
@@ -75,7 +84,8 @@ static double estimate_of(size_t n, uint64_t seed)
     assert_non_null(regs);
     char key[64];
     for (size_t i = 0; i < n; i++) {
-        int len = snprintf(key, sizeof key, "user-%llu-%zu@example.com", (unsigned long long)seed, i);
+        int len =
+            snprintf(key, sizeof key, "user-%llu-%zu@example.com", (unsigned long long)seed, i);
         hll_add(regs, hll_hash(key, (size_t)len));
     }
     double e = hll_estimate(regs);
@@ -97,8 +107,8 @@ static void test_hll_estimates_within_two_percent(void **state)
         for (uint64_t seed = 1; seed <= 3; seed++) {
             double e = estimate_of(sizes[i], seed);
             double err = fabs(e - (double)sizes[i]) / (double)sizes[i];
-            if (err > 0.02) fail_msg("n=%zu seed=%llu estimate=%.0f", sizes[i],
-                                     (unsigned long long)seed, e);
+            if (err > 0.02)
+                fail_msg("n=%zu seed=%llu estimate=%.0f", sizes[i], (unsigned long long)seed, e);
         }
     }
 }

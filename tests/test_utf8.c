@@ -61,8 +61,12 @@ static void test_each_maximal_invalid_subpart_becomes_one_replacement(void **sta
     expect_repair("\xE2\x82", 2, FFFD);
     expect_repair("x\xF0\x9F\x98", 4, "x" FFFD);
     /* Past and across the eight-byte ASCII steps. */
-    const char across[] = "0123456\xC3\xA9" "89abcdefghijklmno\xff" "pq";
-    expect_repair(across, sizeof across - 1, "0123456\xC3\xA9" "89abcdefghijklmno" FFFD "pq");
+    const char across[] = "0123456\xC3\xA9"
+                          "89abcdefghijklmno\xff"
+                          "pq";
+    expect_repair(across, sizeof across - 1,
+                  "0123456\xC3\xA9"
+                  "89abcdefghijklmno" FFFD "pq");
 }
 
 static void test_overlongs_surrogates_and_beyond_u10ffff_are_invalid(void **state)

@@ -256,7 +256,7 @@ static void test_two_nodes_on_one_postgres_create_the_issue_once(void **state)
     struct wstate *s = get(state);
     if (!s->postgres) skip();
     /* A second node: its own store (connections) on the same database. */
-    struct server srv2 = s->f->srv;
+    struct pipeline_deps srv2 = s->f->srv;
     char err[256];
     assert_int_equal(store_open(&s->f->tb.cfg, &srv2.store, err, sizeof(err)), 0);
     struct writer *w2;
@@ -283,8 +283,8 @@ static void test_two_nodes_on_one_postgres_create_the_issue_once(void **state)
 static void test_many_issues_in_one_batch_get_their_own_counts(void **state)
 {
     struct wstate *s = get(state);
-    static const char *const names[11] = {"alpha", "bravo", "charlie", "delta", "echo", "foxtrot",
-                                          "golf", "hotel", "india", "juliett", "kilo"};
+    static const char *const names[11] = {"alpha", "bravo", "charlie", "delta",   "echo", "foxtrot",
+                                          "golf",  "hotel", "india",   "juliett", "kilo"};
     struct ingest_event *evs[22];
     char json[160];
     for (unsigned i = 0; i < 22; i++) {
@@ -303,7 +303,8 @@ static void test_many_issues_in_one_batch_get_their_own_counts(void **state)
                           " last_seen = 1700000000000 + 11000 + (SELECT COUNT(*) FROM issues i2"
                           " WHERE i2.project_id = issues.project_id AND i2.id < issues.id) * 1000"),
                      11);
-    struct ingest_event *again = wfix_event(s->f, 200, "{\"message\":\"distinct issue delta\"}", NULL);
+    struct ingest_event *again =
+        wfix_event(s->f, 200, "{\"message\":\"distinct issue delta\"}", NULL);
     assert_int_equal(commit(s, &again, 1), 0);
     assert_int_equal(q(s, SQL_SEEN), 23);
     /* all eleven again: found (a chunk of eight, three singly), none new */

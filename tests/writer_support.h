@@ -18,7 +18,7 @@
 #include "base/ack.h"
 #include "base/config.h"
 #include "model/event.h"
-#include "app/app.h"
+#include "pipeline/pipeline.h"
 #include "store/db.h"
 #include "store/projects.h"
 #include "store/store.h"
@@ -27,7 +27,7 @@
 
 struct wfix {
     struct test_backend tb;
-    struct server srv;
+    struct pipeline_deps srv;
     int64_t project_id;
     struct worker_ctx *worker;
 };

@@ -47,8 +47,8 @@ struct principal {
     bool all_projects; /* else only projects[] */
     int64_t *projects; /* sorted ascending, owned */
     size_t nprojects;
-    int64_t user_id;  /* the person (session, or a token's creator); 0: none */
-    int64_t token_id; /* PRINCIPAL_TOKEN */
+    int64_t user_id;                 /* the person (session, or a token's creator); 0: none */
+    int64_t token_id;                /* PRINCIPAL_TOKEN */
     char label[PRINCIPAL_LABEL_MAX]; /* the person's email, or the token's name */
     char session_hash[65];           /* PRINCIPAL_SESSION: the stored digest of its id */
     char csrf_token[65];             /* PRINCIPAL_SESSION */

@@ -28,9 +28,11 @@ static long utf8_chars(const char *s)
     long n = 0;
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
-        int extra = *p < 0x80 ? 0 : (*p & 0xE0) == 0xC0 ? 1 : (*p & 0xF0) == 0xE0 ? 2
-                                : (*p & 0xF8) == 0xF0     ? 3
-                                                          : -1;
+        int extra = *p < 0x80             ? 0
+                    : (*p & 0xE0) == 0xC0 ? 1
+                    : (*p & 0xF0) == 0xE0 ? 2
+                    : (*p & 0xF8) == 0xF0 ? 3
+                                          : -1;
         if (extra < 0 || (extra == 1 && *p < 0xC2)) return -1;
         p++;
         for (int i = 0; i < extra; i++, p++)
@@ -53,8 +55,8 @@ int password_check_policy(const char *pw, char *err, size_t errlen)
         return -EINVAL;
     }
     if (chars < PASSWORD_MIN_CHARS || len > PASSWORD_MAX_BYTES) {
-        snprintf(err, errlen, "password must be %d characters to %d bytes long",
-                 PASSWORD_MIN_CHARS, PASSWORD_MAX_BYTES);
+        snprintf(err, errlen, "password must be %d characters to %d bytes long", PASSWORD_MIN_CHARS,
+                 PASSWORD_MAX_BYTES);
         return -EINVAL;
     }
     return 0;

@@ -12,9 +12,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define PASSWORD_MIN_CHARS 12    /* Unicode code points */
-#define PASSWORD_MAX_BYTES 1024  /* hashing cost and memory stay bounded */
-#define PASSWORD_HASH_MAX 128    /* crypto_pwhash_STRBYTES, NUL included */
+#define PASSWORD_MIN_CHARS 12   /* Unicode code points */
+#define PASSWORD_MAX_BYTES 1024 /* hashing cost and memory stay bounded */
+#define PASSWORD_HASH_MAX 128   /* crypto_pwhash_STRBYTES, NUL included */
 
 struct password_params {
     unsigned long long opslimit;

@@ -21,8 +21,7 @@ static void make_key(char out[THROTTLE_KEY_MAX], enum throttle_kind kind, const 
 }
 
 /* The key's slot, or NULL (find_or_take: a free or the stalest slot). Under mu. */
-static struct throttle_slot *find(struct throttle *t, const char *k, int64_t now_ms,
-                                  bool take)
+static struct throttle_slot *find(struct throttle *t, const char *k, int64_t now_ms, bool take)
 {
     struct throttle_slot *victim = NULL;
     for (size_t i = 0; i < THROTTLE_SLOTS; i++) {
@@ -68,8 +67,7 @@ int64_t throttle_wait_ms(struct throttle *t, enum throttle_kind kind, const char
     return wait;
 }
 
-uint32_t throttle_fail(struct throttle *t, enum throttle_kind kind, const char *key,
-                       int64_t now_ms)
+uint32_t throttle_fail(struct throttle *t, enum throttle_kind kind, const char *key, int64_t now_ms)
 {
     char k[THROTTLE_KEY_MAX];
     make_key(k, kind, key);

@@ -14,6 +14,7 @@
 #include "lua/deadline.h"
 #include "lua/registry.h"
 #include "app/metrics_catalog.h"
+#include "notify/format_hook.h"
 #include "notify/notifier.h"
 #include "pipeline/pipeline.h"
 #include "app/retention.h"
@@ -24,6 +25,11 @@
 /* The alerts topic only wakes the notifier early (the outbox rows are the
  * truth), so its size bounds memory, not correctness. */
 #define ALERTS_TOPIC_CAPACITY 10000
+
+static void forget_keys(void *ingest)
+{
+    ingest_forget_keys(ingest);
+}
 
 static int start_failed(char *err, size_t errlen, const char *what, int rc)
 {
@@ -52,16 +58,29 @@ int server_start(struct server *srv, char *err, size_t errlen)
         rc = start_failed(err, errlen, "the topics", -ENOMEM);
         goto fail;
     }
-    if ((rc = script_registry_open(srv, &srv->scripts)) != 0) {
+    if ((rc = script_registry_open(srv->store, cfg, &srv->scripts)) != 0) {
         rc = start_failed(err, errlen, "the script registry", rc);
         goto fail;
     }
+    script_registry_set_format_check(srv->scripts, notify_format_check_script);
+    struct http_ctx *hc = &srv->http;
+    hc->cfg = cfg;
+    hc->store = srv->store;
+    hc->events = srv->events;
+    hc->scripts = srv->scripts;
+    hc->liveness = srv->liveness;
+    hc->ingest_memory = &srv->ingest_memory;
+    hc->events_queued_bytes = &srv->events_queued_bytes;
+    hc->stopping = &srv->stopping;
+    hc->health = &srv->health;
     /* Before the listener, which clears ingest's key cache. */
-    if ((rc = ingest_new(srv, &srv->ingest)) != 0) {
+    if ((rc = ingest_new(hc, &srv->ingest)) != 0) {
         rc = start_failed(err, errlen, "ingest", rc);
         goto fail;
     }
-    if ((rc = script_listener_start(srv, &srv->script_listener)) != 0) {
+    hc->ingest = srv->ingest;
+    rc = script_listener_start(cfg, srv->scripts, forget_keys, srv->ingest, &srv->script_listener);
+    if (rc != 0) {
         rc = start_failed(err, errlen, "the script listener", rc);
         goto fail;
     }
@@ -70,11 +89,28 @@ int server_start(struct server *srv, char *err, size_t errlen)
         rc = start_failed(err, errlen, "the counters' reconciliation", rc);
         goto fail;
     }
-    if ((rc = pipeline_start(srv, &srv->pipeline)) != 0) {
+    struct pipeline_deps pd = {
+        .cfg = cfg,
+        .store = srv->store,
+        .events = srv->events,
+        .alerts = srv->alerts,
+        .scripts = srv->scripts,
+        .liveness = srv->liveness,
+        .events_queued_bytes = &srv->events_queued_bytes,
+        .health = &srv->health,
+    };
+    if ((rc = pipeline_start(&pd, &srv->pipeline)) != 0) {
         rc = start_failed(err, errlen, "the pipeline", rc);
         goto fail;
     }
-    if ((rc = notifier_start(srv, &srv->notifier)) != 0) {
+    struct notifier_deps nd = {
+        .cfg = cfg,
+        .store = srv->store,
+        .scripts = srv->scripts,
+        .alerts = srv->alerts,
+        .liveness = srv->liveness,
+    };
+    if ((rc = notifier_start(&nd, &srv->notifier)) != 0) {
         rc = start_failed(err, errlen, "the notifier", rc);
         goto fail;
     }
@@ -82,7 +118,7 @@ int server_start(struct server *srv, char *err, size_t errlen)
         rc = start_failed(err, errlen, "retention", rc);
         goto fail;
     }
-    if ((rc = http_start(srv, err, errlen)) != 0) goto fail;
+    if ((rc = http_start(hc, err, errlen)) != 0) goto fail;
     return 0;
 
 fail:
@@ -103,7 +139,7 @@ static int stop_abandoned(struct server *srv)
     int answered = ack_abandon_all(-ESHUTDOWN);
     log_error("shutdown timed out: waiting requests answered 503, stuck threads left behind",
               "answered=%d shutdown_timeout_s=%d", answered, srv->cfg->shutdown_timeout_s);
-    http_stop_within(srv, STOP_ANSWER_MS);
+    http_stop_within(&srv->http, STOP_ANSWER_MS);
     return -ETIMEDOUT;
 }
 
@@ -114,14 +150,14 @@ int server_stop(struct server *srv)
     int64_t deadline = pipeline_clock_ms() + timeout_ms;
     int64_t grace = timeout_ms / 3 < STOP_GRACE_MAX_MS ? timeout_ms / 3 : STOP_GRACE_MAX_MS;
     atomic_store(&srv->stopping, true);
-    http_quiesce(srv);
+    http_quiesce(&srv->http);
     /* No connection arrives any more: drain, commit, answer the waiting
      * requests; a new request on a kept-alive connection gets 503. */
     if (srv->pipeline && pipeline_stop_by(srv->pipeline, deadline - grace, deadline) != 0)
         return stop_abandoned(srv);
     srv->pipeline = NULL;
     int64_t left = deadline - pipeline_clock_ms();
-    http_stop_within(srv, left > STOP_ANSWER_MS ? (int)left : STOP_ANSWER_MS);
+    http_stop_within(&srv->http, left > STOP_ANSWER_MS ? (int)left : STOP_ANSWER_MS);
     if (srv->alerts) topic_close(srv->alerts);
     if (srv->notifier && notifier_stop_by(srv->notifier, deadline) != 0) return stop_abandoned(srv);
     srv->notifier = NULL;

@@ -1,8 +1,11 @@
-/* server — the process-wide context every subsystem reaches through.
+/* app — the application context: what the process owns, seen only by app/.
  *
  * main() builds it in order (config, log, store, topics, scripts, pipeline,
- * notifier, HTTP) and tears it down in reverse. Fields are set once before
- * the HTTP daemon starts and read-only afterwards, except `stopping`. */
+ * notifier, HTTP) and tears it down in reverse. Every subsystem is given
+ * what it uses (pipeline_deps, notifier_deps, http_ctx, …), never this.
+ * The pointers are set by server_start and cleared by server_stop (main
+ * thread); `stopping` is the one field other threads read (through
+ * http.stopping). */
 #ifndef PERISCOPE_SERVER_H
 #define PERISCOPE_SERVER_H
 
@@ -12,6 +15,7 @@
 #include "base/config.h"
 #include "base/health.h"
 #include "base/membudget.h"
+#include "http/http.h"
 
 struct store;
 struct topic;
@@ -22,7 +26,6 @@ struct ingest;
 struct retention;
 struct script_listener;
 struct liveness;
-struct MHD_Daemon;
 
 struct server {
     struct config *cfg;
@@ -36,22 +39,19 @@ struct server {
     struct ingest *ingest;                   /* key cache, quotas */
     struct retention *retention;             /* background deletion of old events */
     struct liveness *liveness;               /* stall watchdog of workers, writer, notifier */
-    struct health health; /* the writer's state for /readyz (base/health.h) */
-    int listen_fd; /* bound and listening (http_listen) before server_start; -1 once the
-                    * daemon owns it */
-    struct MHD_Daemon *httpd;
-    struct web_assets *web; /* the web interface's files (http/web.h); NULL: none */
+    struct health health;                    /* the writer's state for /readyz (base/health.h) */
+    /* http.listen_fd is bound and listening (http_listen) before server_start */
+    struct http_ctx http;
     atomic_size_t events_queued_bytes; /* raw bytes of the events on srv->events that ingest
                                         * counted (ingest adds, the worker that takes one
                                         * subtracts its ingest_event.queued_bytes) */
     struct membudget ingest_memory;    /* INGEST_MEMORY_LIMIT: decoded bodies and parsed events
                                         * (ingest takes, event_free and the worker give back) */
-    bool http_quiesced;                /* no new connections accepted */
     atomic_bool stopping;
 };
 
 /* Starts every subsystem behind an open store (srv->cfg, srv->store and
- * srv->listen_fd set): topics, scripts, ingest, the script listener,
+ * srv->http.listen_fd set): topics, scripts, ingest, the script listener,
  * pipeline, notifier, retention, then HTTP last so nothing is accepted
  * before it can be processed. On failure everything started is stopped
  * again. Returns 0 or negative with a message in err. */

@@ -26,9 +26,9 @@ static int tags_of(const struct counters_event *ev, struct event_tags **tags)
     size_t len = 0;
     cJSON *tree = NULL;
     *tags = NULL;
-    int rc = ev->payload ? decompress_payload(ev->payload, ev->payload_len, EVENTS_PAYLOAD_MAX,
-                                              &raw, &len)
-                         : -EIO;
+    int rc = ev->payload
+                 ? decompress_payload(ev->payload, ev->payload_len, EVENTS_PAYLOAD_MAX, &raw, &len)
+                 : -EIO;
     if (rc == 0) rc = event_stored_normalize(raw, len, ev->event_id, ev->received_at_ms, &tree);
     if (rc == 0) rc = event_tags_extract(tree, tags);
     cJSON_Delete(tree);
@@ -41,8 +41,8 @@ static int count_event(void *ctx, const struct counters_event *ev)
     struct reconcile *r = ctx;
     struct event_tags *tags;
     if (tags_of(ev, &tags) != 0) r->unreadable++;
-    int rc = counter_buffer_add_event(r->buf, ev->issue_id, ev->timestamp_ms, ev->received_at_ms,
-                                      tags);
+    int rc =
+        counter_buffer_add_event(r->buf, ev->issue_id, ev->timestamp_ms, ev->received_at_ms, tags);
     free(tags);
     r->events++;
     return rc;

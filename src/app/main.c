@@ -194,12 +194,12 @@ static int cmd_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     struct config cfg;
-    struct server srv = {.cfg = &cfg, .listen_fd = -1};
+    struct server srv = {.cfg = &cfg, .http.listen_fd = -1};
     char err[512];
     int rc = setup(&cfg);
     if (rc) return rc;
     /* The port first: a server that cannot serve touches no database. */
-    if (http_listen(&cfg, &srv.listen_fd, err, sizeof err) != 0) {
+    if (http_listen(&cfg, &srv.http.listen_fd, err, sizeof err) != 0) {
         fprintf(stderr, "periscope: %s\n", err);
         return EXIT_FAILURE;
     }
@@ -209,11 +209,11 @@ static int cmd_serve(int argc, char **argv)
     if ((rc = config_resolve_admin_key(&cfg, err, sizeof err)) != 0 ||
         (rc = config_resolve_secrets_key(&cfg, err, sizeof err)) != 0) {
         fprintf(stderr, "periscope: %s\n", err);
-        close(srv.listen_fd);
+        close(srv.http.listen_fd);
         return rc == -EINVAL ? EXIT_USAGE : EXIT_FAILURE;
     }
     if ((rc = open_store(&cfg, &srv.store)) != 0) {
-        close(srv.listen_fd);
+        close(srv.http.listen_fd);
         return rc;
     }
     file_modes_warn(&cfg);
@@ -243,7 +243,7 @@ static int cmd_serve(int argc, char **argv)
     return 0;
 
 fail_store:
-    if (srv.listen_fd >= 0) close(srv.listen_fd);
+    if (srv.http.listen_fd >= 0) close(srv.http.listen_fd);
     store_close(srv.store);
     return rc;
 }

@@ -90,7 +90,6 @@ static void count_error(struct retention_stats *s, const char *what, int rc)
     log_warn("retention step failed", "step=%s rc=%d", what, rc);
 }
 
-
 /* Sessions nobody presents again would stay forever: deleted here. */
 static void purge_sessions(struct store *st, const struct retention_options *o, int64_t now_ms,
                            struct retention_stats *s)
@@ -99,8 +98,10 @@ static void purge_sessions(struct store *st, const struct retention_options *o, 
     struct db *db = store_acquire(st);
     int64_t n = sessions_purge(db, now_ms, o->session_idle_ms, o->session_max_ms);
     store_release(st, db);
-    if (n < 0) count_error(s, "sessions", (int)n);
-    else s->deleted_sessions += n;
+    if (n < 0)
+        count_error(s, "sessions", (int)n);
+    else
+        s->deleted_sessions += n;
 }
 
 /* Deletes old events batch by batch until fewer than a batch remain. */

@@ -45,8 +45,7 @@ int user_cli_announce_setup(const struct config *cfg, struct store *st)
     }
     store_release(st, db);
     if (rc) {
-        fprintf(stderr, "periscope: database: cannot prepare the setup link: %s\n",
-                strerror(-rc));
+        fprintf(stderr, "periscope: database: cannot prepare the setup link: %s\n", strerror(-rc));
         return EXIT_FAILURE;
     }
     if (users > 0) return 0;
@@ -179,9 +178,12 @@ static int apply(struct store *st, const struct user_args *a, const char *email,
         if (rc == 0) printf("Password of %s set; their sessions have ended.\n", email);
     }
     store_release(st, db);
-    if (rc == -EEXIST) fprintf(stderr, "periscope: a user with this email exists\n");
-    else if (rc == -ENOENT) fprintf(stderr, "periscope: no user with this email\n");
-    else if (rc) fprintf(stderr, "periscope: database: %s\n", strerror(-rc));
+    if (rc == -EEXIST)
+        fprintf(stderr, "periscope: a user with this email exists\n");
+    else if (rc == -ENOENT)
+        fprintf(stderr, "periscope: no user with this email\n");
+    else if (rc)
+        fprintf(stderr, "periscope: database: %s\n", strerror(-rc));
     return rc ? EXIT_FAILURE : 0;
 }
 
@@ -218,8 +220,8 @@ int user_cli_command(int argc, char **argv)
         rc = EXIT_USAGE;
     } else {
         struct password_params params = {cfg.password_opslimit, cfg.password_memlimit};
-        rc = password_hash(&params, password, hash) == 0 ? apply(st, &a, email, hash)
-                                                         : EXIT_FAILURE;
+        rc =
+            password_hash(&params, password, hash) == 0 ? apply(st, &a, email, hash) : EXIT_FAILURE;
     }
     sodium_memzero(password, sizeof password);
     store_close(st);

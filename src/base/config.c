@@ -447,17 +447,16 @@ static int load_accounts(struct config *c, char *err, size_t errlen)
     int rc;
     /* libsodium's interactive Argon2id cost by default; its minimums (1
      * pass, 8 KiB) as the lower bounds. */
-    if ((rc = env_long("PASSWORD_HASH_OPSLIMIT", 2, 1, 32, &ops, err, errlen)))
-        return rc;
+    if ((rc = env_long("PASSWORD_HASH_OPSLIMIT", 2, 1, 32, &ops, err, errlen))) return rc;
     c->password_opslimit = (unsigned long long)ops;
-    if ((rc = env_size("PASSWORD_HASH_MEMORY", 64 * MIB, 8 * KIB,
-                       &c->password_memlimit, err, errlen)))
+    if ((rc = env_size("PASSWORD_HASH_MEMORY", 64 * MIB, 8 * KIB, &c->password_memlimit, err,
+                       errlen)))
         return rc;
     if (c->password_memlimit > 4 * GIB)
         return bad(err, errlen, "PASSWORD_HASH_MEMORY", env("PASSWORD_HASH_MEMORY"),
                    "at most 4 GiB");
-    if ((rc = env_long("SESSION_IDLE_TIMEOUT", 7L * 86400, 1, 366L * 86400, &c->session_idle_s,
-                       err, errlen)))
+    if ((rc = env_long("SESSION_IDLE_TIMEOUT", 7L * 86400, 1, 366L * 86400, &c->session_idle_s, err,
+                       errlen)))
         return rc;
     return env_long("SESSION_MAX_AGE", 30L * 86400, 1, 366L * 86400, &c->session_max_age_s, err,
                     errlen);

@@ -50,9 +50,9 @@ struct config {
 
     /* accounts (README "Accounts and tokens") */
     unsigned long long password_opslimit; /* PASSWORD_HASH_OPSLIMIT: Argon2id passes, default 2 */
-    size_t password_memlimit;             /* PASSWORD_HASH_MEMORY: Argon2id memory, default 64 MiB */
-    long session_idle_s;    /* SESSION_IDLE_TIMEOUT: a session unused this long ends, 7 days */
-    long session_max_age_s; /* SESSION_MAX_AGE: a session ends this long after login, 30 days */
+    size_t password_memlimit; /* PASSWORD_HASH_MEMORY: Argon2id memory, default 64 MiB */
+    long session_idle_s;      /* SESSION_IDLE_TIMEOUT: a session unused this long ends, 7 days */
+    long session_max_age_s;   /* SESSION_MAX_AGE: a session ends this long after login, 30 days */
 
     /* storage */
     const char *data_dir;       /* DATA_DIR, default ./data */

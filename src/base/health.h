@@ -13,12 +13,12 @@
 #define HEALTH_REASON_MAX 256
 
 struct health {
-    _Atomic int64_t last_write_ok_ms;  /* wall clock ms of the last commit, 0: none yet */
-    _Atomic int64_t failing_since_ms;  /* 0 while writes succeed */
-    _Atomic uint64_t spool_bytes;      /* bytes waiting in the spool */
-    _Atomic uint64_t spool_events;     /* events waiting in the spool */
-    pthread_mutex_t lock;              /* guards reason */
-    char reason[HEALTH_REASON_MAX];    /* the last write error, "" while writes succeed */
+    _Atomic int64_t last_write_ok_ms; /* wall clock ms of the last commit, 0: none yet */
+    _Atomic int64_t failing_since_ms; /* 0 while writes succeed */
+    _Atomic uint64_t spool_bytes;     /* bytes waiting in the spool */
+    _Atomic uint64_t spool_events;    /* events waiting in the spool */
+    pthread_mutex_t lock;             /* guards reason */
+    char reason[HEALTH_REASON_MAX];   /* the last write error, "" while writes succeed */
 };
 
 struct health_view {

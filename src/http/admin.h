@@ -13,17 +13,30 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <cjson/cJSON.h>
 #include <jansson.h>
 
-struct server;
+struct config;
 struct db;
+struct ingest;
 struct MHD_Connection;
+struct script_registry;
+struct store;
+
+/* What admin handlers may use, all borrowed (they outlive the daemon). A
+ * handler reaches nothing else of the application. */
+struct admin_ctx {
+    const struct config *cfg;
+    struct store *store;             /* store_acquire / store_release */
+    struct script_registry *scripts; /* the projects' active scripts (scripts/script_ops.h) */
+    struct ingest *ingest;           /* the DSN key cache: ingest_forget_keys */
+};
 struct principal;
 
 #define ADMIN_MAX_PARAMS 4
 
 struct admin_req {
-    struct server *srv;
+    const struct admin_ctx *ctx;
     struct MHD_Connection *conn;
     const char *method;
     const char *path;                     /* without the query string */
@@ -31,7 +44,7 @@ struct admin_req {
     int nparams;
     const char *body; /* may be NULL; NUL-terminated */
     size_t body_len;
-    const char *content_type; /* may be NULL */
+    const char *content_type;    /* may be NULL */
     const struct principal *who; /* the caller, already authorized for the route
                                   * (accounts/authz.h); borrowed for the request */
 };
@@ -55,6 +68,9 @@ struct admin_route {
 
 /* Answer helpers. They take ownership of json. */
 void admin_json(struct admin_resp *resp, int status, json_t *json);
+/* The same for a cJSON tree, the one JSON library of new code
+ * (docs/architecture.md §1, "JSON"); NULL or out of memory answers 500. */
+void admin_cjson(struct admin_resp *resp, int status, cJSON *json);
 void admin_error(struct admin_resp *resp, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* {"data": data, "next_cursor": cursor or null}; takes ownership of data. */

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "http/admin.h"
-#include "app/app.h"
+#include "base/config.h"
 #include "store/activity.h"
 #include "store/store.h"
 
@@ -24,11 +24,11 @@ static void answer(const struct admin_req *req, struct admin_resp *resp, struct 
     if (cursor && *cursor && admin_cursor_decode(cursor, &key, &q->before_id) != 0)
         return admin_error(resp, 400, "invalid_cursor", "cursor is not one this server issued");
     q->limit = limit + 1;
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     json_t *rows = NULL, *row;
     int rc = q->project_id ? admin_project_check(db, q->project_id, resp, NULL) : 0;
     if (rc == 0 && (rc = activity_list(db, q, &rows)) != 0) admin_db_error(resp, "activity", rc);
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
     if (rc) return;
     char *next = NULL;
     if (json_array_size(rows) > (size_t)limit) {

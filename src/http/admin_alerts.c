@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "http/admin.h"
-#include "app/app.h"
+#include "base/config.h"
 #include "store/deliveries.h"
 #include "store/store.h"
 
@@ -46,14 +46,14 @@ static void alerts_list(const struct admin_req *req, struct admin_resp *resp)
         admin_error(resp, 400, "invalid_cursor", "cursor is not one this server gave out");
         return;
     }
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     json_t *alerts = NULL;
     int rc = admin_project_check(db, pid, resp, NULL);
     if (rc == 0) {
         rc = deliveries_list_alerts(db, pid, before, limit, &alerts);
         if (rc < 0) admin_db_error(resp, "deliveries_list_alerts", rc);
     }
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
     if (rc < 0) return;
     char *next = NULL;
     size_t n = json_array_size(alerts);

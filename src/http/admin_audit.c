@@ -7,11 +7,11 @@
 #include <string.h>
 
 #include "base/log.h"
-#include "app/app.h"
+#include "base/config.h"
 #include "store/activity.h"
 #include "store/store.h"
 
-#define AUDIT_BULK_MAX 100 /* ids of one bulk change (the issues route's own cap) */
+#define AUDIT_BULK_MAX 100  /* ids of one bulk change (the issues route's own cap) */
 #define AUDIT_VALUE_MAX 512 /* a recorded value longer than this is "(changed)" */
 
 static const char *actor_type(const struct principal *p)
@@ -26,9 +26,9 @@ static const char *actor_type(const struct principal *p)
     }
 }
 
-void admin_audit_record(struct server *srv, const struct principal *who, int64_t project_id,
-                        const char *action, const char *target_type, const char *target_id,
-                        const json_t *changes)
+void admin_audit_record(const struct admin_ctx *ctx, const struct principal *who,
+                        int64_t project_id, const char *action, const char *target_type,
+                        const char *target_id, const json_t *changes)
 {
     struct activity_entry e = {
         .actor_type = actor_type(who),
@@ -42,9 +42,9 @@ void admin_audit_record(struct server *srv, const struct principal *who, int64_t
         .target_id = target_id,
         .changes = changes,
     };
-    struct db *db = store_acquire(srv->store);
+    struct db *db = store_acquire(ctx->store);
     int rc = activity_add(db, &e);
-    store_release(srv->store, db);
+    store_release(ctx->store, db);
     if (rc) log_error("activity not recorded", "action=%s error=%d", action, rc);
 }
 
@@ -63,7 +63,8 @@ static bool listed(const char *fields, const char *name)
 static json_t *changes_of(const struct admin_req *req, const struct admin_policy *pol)
 {
     json_t *out = json_object();
-    json_t *body = req->body && req->body_len ? json_loadb(req->body, req->body_len, 0, NULL) : NULL;
+    json_t *body =
+        req->body && req->body_len ? json_loadb(req->body, req->body_len, 0, NULL) : NULL;
     const char *key;
     json_t *v;
     if (json_is_object(body)) {
@@ -80,8 +81,8 @@ static json_t *changes_of(const struct admin_req *req, const struct admin_policy
 }
 
 /* The target id as text from "param:N" or "resp:FIELD"; "" when none. */
-static void target_of(const struct admin_req *req, const struct admin_resp *resp,
-                      const char *from, char *out, size_t outlen)
+static void target_of(const struct admin_req *req, const struct admin_resp *resp, const char *from,
+                      char *out, size_t outlen)
 {
     out[0] = '\0';
     if (!from) return;
@@ -113,13 +114,13 @@ void admin_audit(const struct admin_req *req, const struct admin_policy *pol,
         for (int n = 0; ids && *ids && n < AUDIT_BULK_MAX; n++) {
             size_t len = strcspn(ids, ",");
             snprintf(target, sizeof target, "%.*s", (int)(len < 32 ? len : 32), ids);
-            admin_audit_record(req->srv, req->who, project, pol->action, pol->target_type, target,
+            admin_audit_record(req->ctx, req->who, project, pol->action, pol->target_type, target,
                                changes);
             ids += len + (ids[len] == ',');
         }
     } else {
         target_of(req, resp, pol->target_from, target, sizeof target);
-        admin_audit_record(req->srv, req->who, project, pol->action, pol->target_type, target,
+        admin_audit_record(req->ctx, req->who, project, pol->action, pol->target_type, target,
                            changes);
     }
     json_decref(changes);

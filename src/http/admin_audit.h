@@ -22,8 +22,8 @@ void admin_audit(const struct admin_req *req, const struct admin_policy *policy,
 
 /* One row for what a handler records itself (logins, the first-run setup);
  * changes borrowed. */
-void admin_audit_record(struct server *srv, const struct principal *who, int64_t project_id,
-                        const char *action, const char *target_type, const char *target_id,
-                        const json_t *changes);
+void admin_audit_record(const struct admin_ctx *ctx, const struct principal *who,
+                        int64_t project_id, const char *action, const char *target_type,
+                        const char *target_id, const json_t *changes);
 
 #endif

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "http/admin.h"
-#include "app/app.h"
+#include "base/config.h"
 #include "notify/alert_data.h"
 #include "notify/dest_config.h"
 #include "notify/test_send.h"
@@ -60,12 +60,12 @@ static void dest_create(const struct admin_req *req, struct admin_resp *resp)
     int enabled;
     struct dest_error e;
     if (common_fields(body, &name, &enabled, resp) < 0) goto done;
-    if (dest_config_build(type, body, NULL, req->srv->cfg->allow_private_destinations, &cfg, &e) <
+    if (dest_config_build(type, body, NULL, req->ctx->cfg->allow_private_destinations, &cfg, &e) <
         0) {
         admin_error(resp, 400, e.code, "%s", e.message);
         goto done;
     }
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     int64_t id = 0;
     int rc = admin_project_check(db, pid, resp, NULL);
     if (rc == 0) {
@@ -77,7 +77,7 @@ static void dest_create(const struct admin_req *req, struct admin_resp *resp)
         else
             admin_json(resp, 201, view(row));
     }
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
 done:
     json_decref(row);
     json_decref(cfg);
@@ -96,7 +96,7 @@ static void dest_list(const struct admin_req *req, struct admin_resp *resp)
         admin_error(resp, 400, "invalid_cursor", "cursor is not one this server gave out");
         return;
     }
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     json_t *rows = NULL;
     if (admin_project_check(db, pid, resp, NULL) == 0) {
         int rc = destinations_list(db, pid, after, limit, &rows);
@@ -117,7 +117,7 @@ static void dest_list(const struct admin_req *req, struct admin_resp *resp)
             free(next);
         }
     }
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
     json_decref(rows);
 }
 
@@ -139,9 +139,9 @@ static json_t *load(const struct admin_req *req, struct admin_resp *resp, struct
 
 static void dest_get(const struct admin_req *req, struct admin_resp *resp)
 {
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     json_t *row = load(req, resp, db, NULL);
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
     if (row) admin_json(resp, 200, view(row));
     json_decref(row);
 }
@@ -150,7 +150,7 @@ static void dest_patch(const struct admin_req *req, struct admin_resp *resp)
 {
     json_t *body = admin_body_object(req, resp), *cfg = NULL, *row = NULL, *fresh = NULL;
     if (!body) return;
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     row = load(req, resp, db, NULL);
     const char *type = json_string_value(json_object_get(row, "type")), *name;
     json_t *new_type = json_object_get(body, "type");
@@ -163,7 +163,7 @@ static void dest_patch(const struct admin_req *req, struct admin_resp *resp)
         goto done;
     }
     if (dest_config_build(type, body, json_object_get(row, "config"),
-                          req->srv->cfg->allow_private_destinations, &cfg, &e) < 0) {
+                          req->ctx->cfg->allow_private_destinations, &cfg, &e) < 0) {
         admin_error(resp, 400, e.code, "%s", e.message);
         goto done;
     }
@@ -176,7 +176,7 @@ static void dest_patch(const struct admin_req *req, struct admin_resp *resp)
     else
         admin_json(resp, 200, view(fresh));
 done:
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
     json_decref(fresh);
     json_decref(row);
     json_decref(cfg);
@@ -185,7 +185,7 @@ done:
 
 static void dest_delete(const struct admin_req *req, struct admin_resp *resp)
 {
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     json_t *row = load(req, resp, db, NULL);
     if (row) {
         int rc = destinations_delete(db, json_integer_value(json_object_get(row, "project_id")),
@@ -195,19 +195,19 @@ static void dest_delete(const struct admin_req *req, struct admin_resp *resp)
         else
             admin_json(resp, 204, NULL);
     }
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
     json_decref(row);
 }
 
 static void dest_test(const struct admin_req *req, struct admin_resp *resp)
 {
     json_t *project = NULL, *result = NULL;
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     json_t *row = load(req, resp, db, &project);
-    store_release(req->srv->store, db); /* not held across the request */
+    store_release(req->ctx->store, db); /* not held across the request */
     if (!row) goto done;
-    int rc = notify_send_test(req->srv, row, json_string_value(json_object_get(project, "name")),
-                              &result);
+    int rc = notify_send_test(req->ctx->cfg, req->ctx->scripts, row,
+                              json_string_value(json_object_get(project, "name")), &result);
     if (rc < 0)
         admin_error(resp, 500, "test_failed",
                     "the test could not be attempted; see the server log");

@@ -8,7 +8,7 @@
 #include "http/admin.h"
 #include "base/log.h"
 #include "scripts/script_ops.h"
-#include "app/app.h"
+#include "base/config.h"
 
 #define RULES_MAX_BYTES (256 * 1024) /* each text; as lua/periscope/sentry_rules.lua */
 
@@ -30,7 +30,7 @@ static void failed(struct admin_resp *resp, int rc, const char *why)
 static void answer(const struct admin_req *req, struct admin_resp *resp, int64_t pid)
 {
     json_t *out = NULL;
-    int rc = script_ops_get_rules(req->srv, pid, &out);
+    int rc = script_ops_get_rules(req->ctx->store, pid, &out);
     if (rc != 0) {
         failed(resp, rc, NULL);
         return;
@@ -64,7 +64,8 @@ static void put(const struct admin_req *req, struct admin_resp *resp, int64_t pi
                 const char *fingerprint, const char *stacktrace)
 {
     char *why = NULL;
-    int rc = script_ops_put_rules(req->srv, pid, fingerprint, stacktrace, &why);
+    int rc = script_ops_put_rules(req->ctx->store, req->ctx->scripts, pid, fingerprint, stacktrace,
+                                  &why);
     if (rc == 0)
         answer(req, resp, pid);
     else

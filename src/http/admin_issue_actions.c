@@ -6,7 +6,8 @@
 #include <string.h>
 
 #include "accounts/authz.h"
-#include "app/app.h"
+#include "base/config.h"
+#include "http/admin.h"
 #include "store/issue_activity.h"
 #include "store/issue_hashes.h"
 #include "store/issue_merge.h"
@@ -41,8 +42,7 @@ static int body_ids(const json_t *body, struct admin_resp *resp, int64_t *ids, s
     const json_t *arr = json_object_get(body, "ids");
     size_t i;
     const json_t *v;
-    if (!json_is_array(arr) || json_array_size(arr) < 2 ||
-        json_array_size(arr) > ISSUE_MERGE_MAX) {
+    if (!json_is_array(arr) || json_array_size(arr) < 2 || json_array_size(arr) > ISSUE_MERGE_MAX) {
         admin_error(resp, 400, "invalid_ids",
                     "ids must be a list of 2 to 100 issue ids, the target first");
         return -1;
@@ -75,9 +75,9 @@ static void issues_merge(const struct admin_req *req, struct admin_resp *resp)
     int rc = body_ids(body, resp, ids, &n);
     json_decref(body);
     if (rc != 0) return;
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     if (admin_project_check(db, pid, resp, NULL) != 0) {
-        store_release(req->srv->store, db);
+        store_release(req->ctx->store, db);
         return;
     }
     rc = issue_merge(db, pid, ids, n, admin_request_user(req), store_now_ms(), &missing);
@@ -88,7 +88,7 @@ static void issues_merge(const struct admin_req *req, struct admin_resp *resp)
                     (long long)missing);
     else
         admin_db_error(resp, "issue merge", rc);
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
 }
 
 static bool hash_valid(const char *h)
@@ -109,7 +109,7 @@ static void issue_unmerge_hash(const struct admin_req *req, struct admin_resp *r
         admin_error(resp, 404, "hash_not_found", "no such hash on this issue");
         return;
     }
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     int rc = issue_unmerge(db, pid, iid, hash, admin_request_user(req), store_now_ms(), &new_id);
     if (rc == 0)
         answer_issue(resp, db, pid, new_id, 201);
@@ -119,7 +119,7 @@ static void issue_unmerge_hash(const struct admin_req *req, struct admin_resp *r
         admin_error(resp, 409, "only_hash", "this is the issue's only hash: nothing to split");
     else
         admin_db_error(resp, "issue unmerge", rc);
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
 }
 
 static void activity_times(json_t *rows)
@@ -142,11 +142,11 @@ static void issue_comment(const struct admin_req *req, struct admin_resp *resp)
         json_decref(body);
         return;
     }
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     json_t *row = NULL;
-    int rc = issue_activity_comment(db, pid, iid, admin_request_user(req), text, store_now_ms(),
-                                    &row);
-    store_release(req->srv->store, db);
+    int rc =
+        issue_activity_comment(db, pid, iid, admin_request_user(req), text, store_now_ms(), &row);
+    store_release(req->ctx->store, db);
     json_decref(body);
     if (rc == 0) {
         admin_time_field(row, "created_at");
@@ -158,8 +158,8 @@ static void issue_comment(const struct admin_req *req, struct admin_resp *resp)
     }
 }
 
-int admin_issue_patch_assignee(const struct admin_req *req, struct admin_resp *resp,
-                               struct db *db, int64_t pid, int64_t iid, const json_t *body)
+int admin_issue_patch_assignee(const struct admin_req *req, struct admin_resp *resp, struct db *db,
+                               int64_t pid, int64_t iid, const json_t *body)
 {
     const json_t *v = json_object_get(body, "assignee_id");
     if (!v) return 1;

@@ -24,8 +24,8 @@ int64_t admin_request_user(const struct admin_req *req);
 /* PATCH …/issues/{i} with "assignee_id" (a positive user id or null):
  * assigns. 1: the body has no assignee_id (nothing done); 0: assigned;
  * -1: answered (400, 404 or 500). */
-int admin_issue_patch_assignee(const struct admin_req *req, struct admin_resp *resp,
-                               struct db *db, int64_t pid, int64_t iid, const json_t *body);
+int admin_issue_patch_assignee(const struct admin_req *req, struct admin_resp *resp, struct db *db,
+                               int64_t pid, int64_t iid, const json_t *body);
 
 /* Adds "hashes" and "activity" (times as RFC 3339) to an issue object. */
 int admin_issue_triage_detail(struct db *db, int64_t iid, json_t *issue);

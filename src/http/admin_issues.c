@@ -19,7 +19,7 @@
 #include "http/admin_issue_actions.h"
 #include "model/issue_search.h"
 #include "base/log.h"
-#include "app/app.h"
+#include "base/config.h"
 #include "http/admin_triage.h"
 #include "store/events_read.h"
 #include "store/issue_tags.h"
@@ -58,9 +58,9 @@ static void issue_list(const struct admin_req *req, struct admin_resp *resp)
         free(search);
         return;
     }
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     if (admin_project_check(db, pid, resp, NULL) != 0) {
-        store_release(req->srv->store, db);
+        store_release(req->ctx->store, db);
         free(search);
         return;
     }
@@ -80,7 +80,7 @@ static void issue_list(const struct admin_req *req, struct admin_resp *resp)
     {
         if (rc == 0) rc = issue_view(db, row, now);
     }
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
     if (rc != 0) {
         json_decref(rows);
         free(cursor);
@@ -145,13 +145,13 @@ static void issue_get(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0), iid;
     if (pid < 0 || (iid = admin_param_id(req, resp, 1)) < 0) return;
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     json_t *issue = NULL;
     int rc = issues_get(db, pid, iid, &issue);
     if (rc == 0) rc = issue_view(db, issue, store_now_ms());
     if (rc == 0) rc = issue_detail(db, pid, iid, issue);
     if (rc == 0) rc = admin_issue_triage_detail(db, iid, issue);
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
     answer_issue(resp, rc, issue, "issue get");
 }
 
@@ -197,14 +197,14 @@ static void issue_patch(const struct admin_req *req, struct admin_resp *resp)
         json_decref(peek);
         return;
     }
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     json_t *issue = NULL;
     int rc = 0;
     if (has_assignee && admin_issue_patch_assignee(req, resp, db, pid, iid, peek) < 0) rc = 1;
     if (rc == 0 && status) rc = issue_triage_set(db, pid, iid, status, &snooze, &resolution);
     if (rc == 0) rc = issues_get(db, pid, iid, &issue);
     if (rc == 0) rc = issue_view(db, issue, store_now_ms());
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
     json_decref(body);
     json_decref(peek);
     if (rc != 1) answer_issue(resp, rc, issue, "issue status");
@@ -221,7 +221,7 @@ static void issue_bulk_patch(const struct admin_req *req, struct admin_resp *res
         json_decref(body);
         return;
     }
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     /* rc 1: admin_project_check has answered already. */
     int rc = admin_project_check(db, pid, resp, NULL) != 0
                  ? 1
@@ -229,7 +229,7 @@ static void issue_bulk_patch(const struct admin_req *req, struct admin_resp *res
     /* A plain status change ends any snooze or release resolution. */
     for (size_t i = 0; rc == 0 && i < n; i++)
         rc = issue_triage_clear(db, pid, ids[i]);
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
     if (rc == 0)
         admin_json(resp, 200,
                    json_pack("{s:s, s:I}", "status", status, "updated", (json_int_t)updated));
@@ -250,12 +250,12 @@ static void issue_events(const struct admin_req *req, struct admin_resp *resp)
     }
     int limit = admin_limit(req, resp, EVENTS_PAGE_DEFAULT, EVENTS_PAGE_MAX);
     if (limit < 0) return;
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     json_t *issue = NULL, *rows = NULL;
     int rc = issues_get(db, pid, iid, &issue);
     json_decref(issue);
     if (rc == 0) rc = events_list_for_issue(db, pid, iid, has_cursor, before, limit, &rows, &next);
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
     if (rc == -ENOENT) {
         admin_error(resp, 404, "issue_not_found", "no such issue in this project");
         return;
@@ -285,11 +285,11 @@ static void event_get(const struct admin_req *req, struct admin_resp *resp)
         admin_error(resp, 404, "event_not_found", "no such event in this project");
         return;
     }
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     char *text = NULL;
     size_t len = 0;
     int rc = event_stored_json(db, pid, eid, &text, &len);
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
     if (rc == 0) {
         /* The stored event exactly as normalized (event_stored.h). */
         resp->status = 200;

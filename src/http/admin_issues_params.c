@@ -116,7 +116,8 @@ int admin_issue_query(const struct admin_req *req, struct admin_resp *resp, stru
     q->environment = opt(req, "environment");
     q->release = opt(req, "release");
     char err[200];
-    if (issue_search_parse(opt(req, "query"), admin_request_user(req), search, err, sizeof err) != 0)
+    if (issue_search_parse(opt(req, "query"), admin_request_user(req), search, err, sizeof err) !=
+        0)
         return bad(resp, "invalid_query", err);
     q->search = search;
     const char *since = opt(req, "since"), *until = opt(req, "until");

@@ -8,7 +8,8 @@
 #include <time.h>
 
 #include "http/admin.h"
-#include "app/app.h"
+#include "base/config.h"
+#include "http/admin.h"
 #include "store/issues.h"
 #include "store/overview.h"
 #include "store/scripts.h"
@@ -25,14 +26,14 @@ static void project_stats(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0);
     if (pid < 0) return;
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     struct project_overview o;
     int rc = admin_project_check(db, pid, resp, NULL);
     if (rc == 0) {
         rc = overview_project(db, pid, now_ms(), &o);
         if (rc) admin_db_error(resp, "overview_project", rc);
     }
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
     if (rc) return;
     admin_json(resp, 200,
                json_pack("{s:I, s:I, s:I, s:o}", "project_id", (json_int_t)pid, "events_24h",
@@ -44,13 +45,13 @@ static void issue_stats(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0), iid;
     if (pid < 0 || (iid = admin_param_id(req, resp, 1)) < 0) return;
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     json_t *issue = NULL;
     struct issue_overview o;
     int rc = issues_get(db, pid, iid, &issue); /* the issue must be this project's */
     json_decref(issue);
     if (rc == 0) rc = overview_issue(db, iid, now_ms(), &o);
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
     if (rc == -ENOENT)
         return admin_error(resp, 404, "issue_not_found", "no such issue in this project");
     if (rc) return admin_db_error(resp, "overview_issue", rc);
@@ -64,7 +65,7 @@ static void script_version(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0), version;
     if (pid < 0 || (version = admin_param_id(req, resp, 1)) < 0) return;
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     char *source = NULL;
     size_t len = 0;
     int rc = admin_project_check(db, pid, resp, NULL);
@@ -75,7 +76,7 @@ static void script_version(const struct admin_req *req, struct admin_resp *resp)
         else if (rc)
             admin_db_error(resp, "scripts_get_version", rc);
     }
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
     if (rc) return;
     admin_json(resp, 200,
                json_pack("{s:I, s:I, s:s%}", "project_id", (json_int_t)pid, "version",

@@ -19,8 +19,7 @@ const struct admin_policy admin_policies[] = {
     {"GET", P "/keys", ACCESS_READ, NULL, NULL, NULL, NULL},
     {"DELETE", P "/keys/{}", ACCESS_PROJECT_ADMIN, "key.revoke", "key", "param:1", NULL},
     {"GET", P "/members", ACCESS_PROJECT_ADMIN, NULL, NULL, NULL, NULL},
-    {"PUT", P "/members", ACCESS_PROJECT_ADMIN, "members.update", "project", "param:0",
-     "user_ids"},
+    {"PUT", P "/members", ACCESS_PROJECT_ADMIN, "members.update", "project", "param:0", "user_ids"},
     {"GET", P "/activity", ACCESS_READ, NULL, NULL, NULL, NULL},
     /* issues and events */
     {"GET", P "/issues", ACCESS_READ, NULL, NULL, NULL, NULL},
@@ -67,8 +66,7 @@ const struct admin_policy admin_policies[] = {
     {"DELETE", P "/grouping-rules", ACCESS_WRITE, "grouping_rules.delete", "grouping_rules", NULL,
      NULL},
     /* users, tokens, activity */
-    {"POST", "/api/admin/users", ACCESS_ADMIN, "user.create", "user", "resp:id",
-     "email,name,role"},
+    {"POST", "/api/admin/users", ACCESS_ADMIN, "user.create", "user", "resp:id", "email,name,role"},
     {"GET", "/api/admin/users", ACCESS_ADMIN, NULL, NULL, NULL, NULL},
     {"GET", "/api/admin/users/{}", ACCESS_ADMIN, NULL, NULL, NULL, NULL},
     {"PATCH", "/api/admin/users/{}", ACCESS_ADMIN, "user.update", "user", "param:0",

@@ -14,7 +14,7 @@
 #include "http/ingest.h"
 #include "model/scrub.h"
 #include "scripts/script_ops.h"
-#include "app/app.h"
+#include "base/config.h"
 #include "store/project_scrub.h"
 #include "store/projects.h"
 #include "store/grouping_transitions.h"
@@ -78,7 +78,7 @@ static void answer_project(const struct admin_req *req, struct admin_resp *resp,
 {
     json_t *row;
     if (admin_project_check(db, id, resp, &row) == 0)
-        admin_json(resp, status, project_view(req->srv->cfg, row));
+        admin_json(resp, status, project_view(req->ctx->cfg, row));
 }
 
 static void project_create(const struct admin_req *req, struct admin_resp *resp)
@@ -87,7 +87,7 @@ static void project_create(const struct admin_req *req, struct admin_resp *resp)
     if (!body) return;
     const char *name = valid_name(body, resp);
     if (name) {
-        struct db *db = store_acquire(req->srv->store);
+        struct db *db = store_acquire(req->ctx->store);
         int64_t id;
         char key[PUBLIC_KEY_HEX + 1];
         int rc = projects_create(db, name, &id, key);
@@ -95,15 +95,15 @@ static void project_create(const struct admin_req *req, struct admin_resp *resp)
             admin_db_error(resp, "projects_create", rc);
         else
             answer_project(req, resp, db, id, 201);
-        store_release(req->srv->store, db);
+        store_release(req->ctx->store, db);
     }
     json_decref(body);
 }
 
 /* The projects of a caller limited to some (members, viewers, scoped
  * tokens): theirs with id > after_id, ascending, at most limit. */
-static int member_projects(struct db *db, const struct principal *who, int64_t after_id,
-                           int limit, json_t **out)
+static int member_projects(struct db *db, const struct principal *who, int64_t after_id, int limit,
+                           json_t **out)
 {
     json_t *rows = json_array(), *row;
     int rc = rows ? 0 : -ENOMEM;
@@ -114,8 +114,10 @@ static int member_projects(struct db *db, const struct principal *who, int64_t a
         if (rc == 0) json_array_append_new(rows, row);
         if (rc == -ENOENT) rc = 0;
     }
-    if (rc) json_decref(rows);
-    else *out = rows;
+    if (rc)
+        json_decref(rows);
+    else
+        *out = rows;
     return rc;
 }
 
@@ -128,11 +130,11 @@ static void project_list(const struct admin_req *req, struct admin_resp *resp)
     if (cursor && *cursor && admin_cursor_decode(cursor, &key, &after) != 0)
         return admin_error(resp, 400, "invalid_cursor", "cursor is not one this server issued");
 
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     json_t *rows;
     int rc = req->who->all_projects ? projects_list(db, after, limit + 1, &rows)
                                     : member_projects(db, req->who, after, limit + 1, &rows);
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
     if (rc) return admin_db_error(resp, "projects_list", rc);
 
     char *next = NULL;
@@ -143,7 +145,7 @@ static void project_list(const struct admin_req *req, struct admin_resp *resp)
     }
     size_t i;
     json_t *row;
-    json_array_foreach(rows, i, row) project_view(req->srv->cfg, row);
+    json_array_foreach(rows, i, row) project_view(req->ctx->cfg, row);
     admin_list(resp, rows, next);
     free(next);
 }
@@ -152,9 +154,9 @@ static void project_get(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t id = admin_param_id(req, resp, 0);
     if (id < 0) return;
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     answer_project(req, resp, db, id, 200);
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
 }
 
 /* The project's scrubbing settings with body.scrubbing applied into *s.
@@ -215,13 +217,13 @@ static void project_patch(const struct admin_req *req, struct admin_resp *resp)
         goto out;
     }
 
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     if (scrubbing && patched_scrubbing(db, id, scrubbing, &settings, resp) != 0) {
-        store_release(req->srv->store, db);
+        store_release(req->ctx->store, db);
         goto out;
     }
     int rc = projects_update(db, id, name, (int)rate);
-    if (rc == 0 && rate >= 0) ingest_forget_keys(req->srv->ingest); /* the new quota, at once */
+    if (rc == 0 && rate >= 0) ingest_forget_keys(req->ctx->ingest); /* the new quota, at once */
     if (rc == 0 && scrubbing) rc = project_scrub_set(db, id, &settings);
     if (rc == 0 && days) rc = grouping_transition_days_set(db, id, (int)json_integer_value(days));
     if (rc == -ENOENT)
@@ -230,9 +232,9 @@ static void project_patch(const struct admin_req *req, struct admin_resp *resp)
         admin_db_error(resp, "projects_update", rc);
     else
         answer_project(req, resp, db, id, 200);
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
     /* Workers scrub with the new settings from their next event on. */
-    if (rc == 0 && scrubbing) script_ops_project_changed(req->srv, id);
+    if (rc == 0 && scrubbing) script_ops_project_changed(req->ctx->store, req->ctx->scripts, id);
 out:
     json_decref(body);
 }
@@ -241,10 +243,10 @@ static void project_delete(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t id = admin_param_id(req, resp, 0);
     if (id < 0) return;
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     int rc = projects_delete(db, id);
-    store_release(req->srv->store, db);
-    if (rc == 0) ingest_forget_keys(req->srv->ingest); /* its keys stop working at once */
+    store_release(req->ctx->store, db);
+    if (rc == 0) ingest_forget_keys(req->ctx->ingest); /* its keys stop working at once */
     if (rc == -ENOENT) return project_missing(resp);
     if (rc) return admin_db_error(resp, "projects_delete", rc);
     admin_json(resp, 204, NULL);
@@ -254,7 +256,7 @@ static void key_create(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t id = admin_param_id(req, resp, 0);
     if (id < 0) return;
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     char key[PUBLIC_KEY_HEX + 1];
     json_t *rows = NULL, *row;
     size_t i;
@@ -267,21 +269,21 @@ static void key_create(const struct admin_req *req, struct admin_resp *resp)
     json_array_foreach(rows, i, row)
     {
         if (strcmp(json_string_value(json_object_get(row, "public_key")), key) == 0) {
-            admin_json(resp, 201, key_view(req->srv->cfg, json_incref(row), id));
+            admin_json(resp, 201, key_view(req->ctx->cfg, json_incref(row), id));
             goto out;
         }
     }
     admin_db_error(resp, "keys_create", -ENOENT);
 out:
     json_decref(rows);
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
 }
 
 static void key_list(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t id = admin_param_id(req, resp, 0);
     if (id < 0) return;
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     json_t *rows = NULL, *row;
     size_t i;
     int rc;
@@ -290,20 +292,20 @@ static void key_list(const struct admin_req *req, struct admin_resp *resp)
         admin_db_error(resp, "keys_list", rc);
         goto out;
     }
-    json_array_foreach(rows, i, row) key_view(req->srv->cfg, row, id);
+    json_array_foreach(rows, i, row) key_view(req->ctx->cfg, row, id);
     admin_list(resp, rows, NULL);
 out:
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
 }
 
 static void key_revoke(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t id = admin_param_id(req, resp, 0);
     if (id < 0) return;
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     if (admin_project_check(db, id, resp, NULL) == 0) {
         int rc = keys_revoke(db, id, req->params[1]);
-        if (rc == 0) ingest_forget_keys(req->srv->ingest); /* at once on this node */
+        if (rc == 0) ingest_forget_keys(req->ctx->ingest); /* at once on this node */
         if (rc == -ENOENT)
             admin_error(resp, 404, "key_not_found", "no such key in this project");
         else if (rc)
@@ -311,7 +313,7 @@ static void key_revoke(const struct admin_req *req, struct admin_resp *resp)
         else
             admin_json(resp, 204, NULL);
     }
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
 }
 
 const struct admin_route admin_routes_projects[] = {

@@ -21,7 +21,7 @@
 #include "http/reply.h"
 #include "base/log.h"
 #include "base/metrics.h"
-#include "app/app.h"
+#include "base/config.h"
 
 /* Every module's route table, NULL-terminated; add one line per module. */
 extern const struct admin_route admin_routes_projects[];
@@ -39,20 +39,13 @@ extern const struct admin_route admin_routes_auth[];
 extern const struct admin_route admin_routes_issue_actions[];
 
 static const struct admin_route *const admin_tables[] = {
-    admin_routes_projects,
-    admin_routes_issues,
-    admin_routes_alerts,
-    admin_routes_destinations,
-    admin_routes_scripts,
-    admin_routes_grouping_rules,
-    admin_routes_triage,
-    admin_routes_overview,
-    admin_routes_users,
-    admin_routes_tokens,
-    admin_routes_activity,
-    admin_routes_auth,
-    admin_routes_issue_actions,
-    NULL,
+    admin_routes_projects,      admin_routes_issues,
+    admin_routes_alerts,        admin_routes_destinations,
+    admin_routes_scripts,       admin_routes_grouping_rules,
+    admin_routes_triage,        admin_routes_overview,
+    admin_routes_users,         admin_routes_tokens,
+    admin_routes_activity,      admin_routes_auth,
+    admin_routes_issue_actions, NULL,
 };
 
 /* Routes that run operator Lua or compile operator rules (validation, the
@@ -122,21 +115,21 @@ bool admin_router_matches(const char *url)
     return has_prefix(url, ADMIN_PREFIX) || has_prefix(url, AUTH_PREFIX);
 }
 
-static size_t body_cap(const struct server *srv)
+static size_t body_cap(const struct admin_ctx *ctx)
 {
-    size_t script = srv->cfg->script_max_bytes * 2 + 4096; /* JSON-escaped script source */
+    size_t script = ctx->cfg->script_max_bytes * 2 + 4096; /* JSON-escaped script source */
     return script > ADMIN_BODY_MAX_BYTES ? script : ADMIN_BODY_MAX_BYTES;
 }
 
-static struct admin_conn *conn_new(struct server *srv, struct MHD_Connection *conn,
+static struct admin_conn *conn_new(const struct admin_ctx *ctx, struct MHD_Connection *conn,
                                    const char *url)
 {
     struct admin_conn *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     c->base.kind = HTTP_REQ_ADMIN;
-    c->auth_rc = auth_resolve(srv, conn, &c->who);
+    c->auth_rc = auth_resolve(ctx, conn, &c->who);
     c->authorized = c->who.kind != PRINCIPAL_NONE || has_prefix(url, AUTH_PREFIX);
-    c->cap = body_cap(srv);
+    c->cap = body_cap(ctx);
     clock_gettime(CLOCK_MONOTONIC, &c->started);
     const char *cl =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -363,7 +356,7 @@ static enum MHD_Result unauthorized(struct MHD_Connection *conn, int *status)
 
 /* The route's policy applied to the caller: true when it may go on, else
  * false with the answer (401, 403, 404) queued in *rc. */
-static bool authorize(struct server *srv, struct MHD_Connection *conn, const char *method,
+static bool authorize(const struct admin_ctx *ctx, struct MHD_Connection *conn, const char *method,
                       struct admin_conn *c, const struct admin_policy *pol,
                       const struct admin_req *req, enum MHD_Result *rc, int *status)
 {
@@ -400,7 +393,7 @@ static bool authorize(struct server *srv, struct MHD_Connection *conn, const cha
                           "your role or token does not allow this", NULL);
         return false;
     }
-    if (!auth_csrf_ok(srv, conn, &c->who, method)) {
+    if (!auth_csrf_ok(ctx, conn, &c->who, method)) {
         *status = MHD_HTTP_FORBIDDEN;
         *rc = reply_error(conn, MHD_HTTP_FORBIDDEN, "csrf_failed",
                           "a request with the session cookie needs the X-CSRF-Token header and "
@@ -411,8 +404,9 @@ static bool authorize(struct server *srv, struct MHD_Connection *conn, const cha
     return true;
 }
 
-static enum MHD_Result dispatch(struct server *srv, struct MHD_Connection *conn, const char *url,
-                                const char *method, struct admin_conn *c, int *status)
+static enum MHD_Result dispatch(const struct admin_ctx *ctx, struct MHD_Connection *conn,
+                                const char *url, const char *method, struct admin_conn *c,
+                                int *status)
 {
     if (!c->authorized) return unauthorized(conn, status);
     if (c->too_large) {
@@ -425,7 +419,7 @@ static enum MHD_Result dispatch(struct server *srv, struct MHD_Connection *conn,
     char *seg[ADMIN_MAX_SEGMENTS], allow[64] = "";
     int nseg;
     size_t n = strlen(url);
-    struct admin_req req = {.srv = srv, .conn = conn, .method = method, .path = url};
+    struct admin_req req = {.ctx = ctx, .conn = conn, .method = method, .path = url};
     const struct admin_route *route = NULL;
     if (n < sizeof c->path) {
         memcpy(c->path, url, n + 1);
@@ -448,7 +442,7 @@ static enum MHD_Result dispatch(struct server *srv, struct MHD_Connection *conn,
     c->route = route->pattern;
     const struct admin_policy *pol = admin_policy_find(route->method, route->pattern);
     enum MHD_Result refused;
-    if (!authorize(srv, conn, method, c, pol, &req, &refused, status)) return refused;
+    if (!authorize(ctx, conn, method, c, pol, &req, &refused, status)) return refused;
     if (offloaded(route)) {
         c->req = req;
         c->handler = route;
@@ -480,13 +474,13 @@ static void account(const char *method, const char *route, int status, const str
                   ms);
 }
 
-enum MHD_Result admin_router_handle(struct server *srv, struct MHD_Connection *conn,
+enum MHD_Result admin_router_handle(const struct admin_ctx *ctx, struct MHD_Connection *conn,
                                     const char *url, const char *method, const char *upload_data,
                                     size_t *upload_data_size, void **req_cls)
 {
     struct admin_conn *c = *req_cls;
     if (!c) {
-        c = conn_new(srv, conn, url);
+        c = conn_new(ctx, conn, url);
         if (!c) return MHD_NO;
         *req_cls = c;
         return MHD_YES;
@@ -509,7 +503,7 @@ enum MHD_Result admin_router_handle(struct server *srv, struct MHD_Connection *c
         break;
     }
     int status = 0;
-    enum MHD_Result rc = dispatch(srv, conn, url, method, c, &status);
+    enum MHD_Result rc = dispatch(ctx, conn, url, method, c, &status);
     if (atomic_load(&c->run) == RUN_NONE)
         account(method, c->route ? c->route : "-", status, &c->started);
     return rc;

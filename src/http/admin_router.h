@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <microhttpd.h>
 
-struct server;
+struct admin_ctx;
 
 /* Routes that run operator Lua or compile operator rules (PUT …/script,
  * …/script/rollback, …/script/test, PUT …/grouping-rules; the list is in
@@ -37,7 +37,7 @@ void admin_router_stop(void);
 bool admin_router_matches(const char *url);
 
 /* The MHD access-handler step for an admin URL. */
-enum MHD_Result admin_router_handle(struct server *srv, struct MHD_Connection *conn,
+enum MHD_Result admin_router_handle(const struct admin_ctx *ctx, struct MHD_Connection *conn,
                                     const char *url, const char *method, const char *upload_data,
                                     size_t *upload_data_size, void **req_cls);
 

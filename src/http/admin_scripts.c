@@ -8,15 +8,15 @@
 #include "scripts/dryrun.h"
 #include "base/log.h"
 #include "scripts/script_ops.h"
-#include "app/app.h"
+#include "base/config.h"
 #include "store/store.h"
 
-cJSON *admin_script_sample(struct server *srv, int64_t project_id)
+cJSON *admin_script_sample(const struct admin_ctx *ctx, int64_t project_id)
 {
     cJSON *sample = NULL;
-    struct db *db = store_acquire(srv->store);
+    struct db *db = store_acquire(ctx->store);
     int rc = dryrun_load_event(db, project_id, NULL, &sample);
-    store_release(srv->store, db);
+    store_release(ctx->store, db);
     if (rc != 0 && rc != -ENOENT)
         log_warn("newest event unreadable, scripts validated on the built-in sample",
                  "project=%lld error=%s", (long long)project_id, strerror(-rc));
@@ -50,7 +50,7 @@ static void script_get(const struct admin_req *req, struct admin_resp *resp)
     int64_t pid = admin_param_id(req, resp, 0);
     if (pid < 0) return;
     json_t *out = NULL;
-    int rc = script_ops_status(req->srv, pid, &out);
+    int rc = script_ops_status(req->ctx->store, req->ctx->scripts, pid, &out);
     if (rc != 0) {
         ops_failed(resp, rc, &(struct script_rejection){0});
         return;
@@ -94,10 +94,11 @@ static void script_put(const struct admin_req *req, struct admin_resp *resp)
     const char *source;
     size_t len;
     if (pid < 0 || put_source(req, resp, &holder, &source, &len) != 0) return;
-    cJSON *sample = admin_script_sample(req->srv, pid);
+    cJSON *sample = admin_script_sample(req->ctx, pid);
     struct script_rejection why = {0};
     int64_t version = 0;
-    int rc = script_ops_put(req->srv, pid, source, len, sample, &version, &why);
+    int rc = script_ops_put(req->ctx->store, req->ctx->scripts, pid, source, len, sample, &version,
+                            &why);
     if (rc == 0)
         admin_json(resp, 200,
                    json_pack("{s:I, s:I, s:b}", "project_id", (json_int_t)pid, "version",
@@ -114,7 +115,7 @@ static void script_versions(const struct admin_req *req, struct admin_resp *resp
     int64_t pid = admin_param_id(req, resp, 0);
     json_t *out = NULL;
     if (pid < 0) return;
-    int rc = script_ops_versions(req->srv, pid, &out);
+    int rc = script_ops_versions(req->ctx->store, pid, &out);
     if (rc != 0) {
         ops_failed(resp, rc, &(struct script_rejection){0});
         return;
@@ -129,9 +130,9 @@ static void script_versions(const struct admin_req *req, struct admin_resp *resp
 static void activate(const struct admin_req *req, struct admin_resp *resp, int64_t pid,
                      int64_t version)
 {
-    cJSON *sample = version > 0 ? admin_script_sample(req->srv, pid) : NULL;
+    cJSON *sample = version > 0 ? admin_script_sample(req->ctx, pid) : NULL;
     struct script_rejection why = {0};
-    int rc = script_ops_activate(req->srv, pid, version, sample, &why);
+    int rc = script_ops_activate(req->ctx->store, req->ctx->scripts, pid, version, sample, &why);
     if (rc == 0)
         admin_json(resp, 200,
                    json_pack("{s:I, s:o}", "project_id", (json_int_t)pid, "version",

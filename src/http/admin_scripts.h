@@ -16,7 +16,7 @@ void admin_script_test(const struct admin_req *req, struct admin_resp *resp);
 
 /* The project's newest stored event as a validation sample, or NULL when
  * it has none (the built-in sample is used). Caller frees. */
-cJSON *admin_script_sample(struct server *srv, int64_t project_id);
+cJSON *admin_script_sample(const struct admin_ctx *ctx, int64_t project_id);
 
 /* 422 {"error": {"code": "script_invalid", "message", "line"}}. */
 void admin_script_invalid(struct admin_resp *resp, const char *message, int line);

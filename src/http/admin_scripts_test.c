@@ -9,7 +9,7 @@
 #include "scripts/dryrun.h"
 #include "model/event.h"
 #include "base/log.h"
-#include "app/app.h"
+#include "base/config.h"
 #include "http/admin_scripts.h"
 #include "model/scrub.h"
 #include "lua/registry.h"
@@ -38,9 +38,9 @@ static int load_project(const struct admin_req *req, struct admin_resp *resp,
                         struct test_request *t)
 {
     json_t *row = NULL;
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     int rc = projects_get(db, t->project_id, &row);
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
     if (rc == 0) {
         const char *name = json_string_value(json_object_get(row, "name"));
         t->project_name = strdup(name ? name : "");
@@ -73,9 +73,9 @@ static int load_event(const struct admin_req *req, struct admin_resp *resp, cons
                     "give \"event\" (an event object) or \"event_id\" (32 hex digits)");
         return -1;
     }
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     int rc = dryrun_load_event(db, t->project_id, event_id, &t->event);
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
     if (rc == -ENOENT)
         admin_error(resp, 404, "not_found", "no such event in this project");
     else if (rc != 0)
@@ -87,7 +87,7 @@ static int load_event(const struct admin_req *req, struct admin_resp *resp, cons
 static int load_script(const struct admin_req *req, struct admin_resp *resp, const json_t *body,
                        struct test_request *t)
 {
-    const struct vm_limits *limits = script_registry_limits(req->srv->scripts);
+    const struct vm_limits *limits = script_registry_limits(req->ctx->scripts);
     json_t *given = json_object_get(body, "source");
     char *active = NULL;
     size_t len = 0;
@@ -101,7 +101,7 @@ static int load_script(const struct admin_req *req, struct admin_resp *resp, con
     } else {
         int64_t version;
         uint64_t generation;
-        if (script_registry_get(req->srv->scripts, t->project_id, &version, &active, &len,
+        if (script_registry_get(req->ctx->scripts, t->project_id, &version, &active, &len,
                                 &generation) != 0) {
             admin_error(resp, 500, "internal_error", "out of memory");
             return -1;
@@ -110,7 +110,7 @@ static int load_script(const struct admin_req *req, struct admin_resp *resp, con
     }
     /* the project's stored grouping rules run with either */
     char *fingerprint_rules = NULL, *stacktrace_rules = NULL;
-    if (script_registry_get_rules(req->srv->scripts, t->project_id, &fingerprint_rules,
+    if (script_registry_get_rules(req->ctx->scripts, t->project_id, &fingerprint_rules,
                                   &stacktrace_rules) != 0) {
         free(active);
         admin_error(resp, 500, "internal_error", "out of memory");
@@ -131,26 +131,26 @@ static int load_script(const struct admin_req *req, struct admin_resp *resp, con
 }
 
 /* "issue_id": the issue that already holds this hash, if any. */
-static void add_issue_id(struct server *srv, int64_t project_id, json_t *result)
+static void add_issue_id(const struct admin_ctx *ctx, int64_t project_id, json_t *result)
 {
     const char *hash = json_string_value(json_object_get(result, "hash"));
     if (!hash) return;
     int64_t id = 0;
     enum issue_status status;
-    struct db *db = store_acquire(srv->store);
+    struct db *db = store_acquire(ctx->store);
     int rc = events_write_issue_find(db, project_id, hash, &id, &status);
-    store_release(srv->store, db);
+    store_release(ctx->store, db);
     if (rc == 0) json_object_set_new(result, "issue_id", json_integer(id));
 }
 
 /* The project's alert rules for the dry run: NULL for the default set (or
  * when they cannot be read: the dry run then shows the default). */
-static struct alert_rules *project_alert_rules(struct server *srv, int64_t project_id)
+static struct alert_rules *project_alert_rules(struct store *store, int64_t project_id)
 {
     char *text = NULL, err[200];
-    struct db *db = store_acquire(srv->store);
+    struct db *db = store_acquire(store);
     int rc = alert_rules_load(db, project_id, &text);
-    store_release(srv->store, db);
+    store_release(store, db);
     if (rc != 0) return NULL;
     json_t *doc = json_loads(text, 0, NULL);
     free(text);
@@ -169,23 +169,23 @@ void admin_script_test(const struct admin_req *req, struct admin_resp *resp)
         goto done;
     json_t *format = json_object_get(body, "format");
     uint64_t generation;
-    struct scrub_rules *rules = script_registry_scrub(req->srv->scripts, t.project_id, &generation);
+    struct scrub_rules *rules = script_registry_scrub(req->ctx->scripts, t.project_id, &generation);
     struct dryrun_input in = {
         .project_id = t.project_id,
         .project_name = t.project_name,
         .event = t.event,
         .format_type = json_string_value(format),
-        .lua_dir = req->srv->cfg->lua_dir,
-        .public_url = req->srv->cfg->public_url,
+        .lua_dir = req->ctx->cfg->lua_dir,
+        .public_url = req->ctx->cfg->public_url,
         .scrub = rules,
-        .alert_rules = project_alert_rules(req->srv, t.project_id),
+        .alert_rules = project_alert_rules(req->ctx->store, t.project_id),
     };
     json_t *result = NULL;
     int rc = rules ? dryrun_run(t.script, &in, &result) : -ENOMEM;
     scrub_rules_unref(rules);
     alert_rules_free((struct alert_rules *)in.alert_rules);
     if (rc == 0) {
-        add_issue_id(req->srv, t.project_id, result);
+        add_issue_id(req->ctx, t.project_id, result);
         admin_json(resp, 200, result);
     } else if (rc == -EINVAL) {
         admin_error(resp, 400, "invalid_request", "unknown \"format\" destination type");

@@ -15,7 +15,7 @@
 #include "accounts/secret.h"
 #include "http/admin.h"
 #include "http/admin_issues_params.h"
-#include "app/app.h"
+#include "base/config.h"
 #include "store/projects.h"
 #include "store/store.h"
 #include "store/tokens.h"
@@ -73,7 +73,7 @@ static int read_projects(const struct admin_req *req, json_t *body, struct admin
                     TOKEN_PROJECTS_MAX);
         return -1;
     }
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     int rc = 0;
     json_array_foreach(arr, i, v)
     {
@@ -90,7 +90,7 @@ static int read_projects(const struct admin_req *req, json_t *body, struct admin
         }
         if ((rc = admin_project_check(db, ids[*n - 1], resp, NULL)) != 0) break;
     }
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
     return rc ? -1 : 0;
 }
 
@@ -124,12 +124,12 @@ static void token_create(const struct admin_req *req, struct admin_resp *resp)
         goto out;
     }
     secret_digest_hex(token, strlen(token), digest);
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     json_t *row = NULL;
     int rc = tokens_create(db, digest, name, creator_of(req->who), authz_scope_name(scope),
                            all ? NULL : ids, n, expires, &id);
     if (rc == 0) rc = tokens_get(db, id, &row);
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
     if (rc) {
         admin_db_error(resp, "tokens_create", rc);
         goto out;
@@ -153,9 +153,9 @@ static void token_list(const struct admin_req *req, struct admin_resp *resp)
     size_t i;
     int64_t owner = owner_filter(req->who);
     if (owner == 0 && req->who->level != LEVEL_ADMIN) return admin_list(resp, json_array(), NULL);
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     int rc = tokens_list(db, owner, &rows);
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
     if (rc) return admin_db_error(resp, "tokens_list", rc);
     json_array_foreach(rows, i, row) token_view(row);
     admin_list(resp, rows, NULL);
@@ -168,9 +168,9 @@ static void token_delete(const struct admin_req *req, struct admin_resp *resp)
     int64_t owner = owner_filter(req->who);
     if (owner == 0 && req->who->level != LEVEL_ADMIN)
         return admin_error(resp, 404, "token_not_found", "no such token");
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     int rc = tokens_delete(db, id, owner);
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
     if (rc == -ENOENT) return admin_error(resp, 404, "token_not_found", "no such token");
     if (rc) return admin_db_error(resp, "tokens_delete", rc);
     admin_json(resp, 204, NULL);

@@ -13,7 +13,8 @@
 #include "base/semver.h"
 #include "http/admin_issues_params.h"
 #include "model/alert_rules.h"
-#include "app/app.h"
+#include "base/config.h"
+#include "http/admin.h"
 #include "store/store.h"
 
 #define THRESHOLD_MAX 1000000000
@@ -95,10 +96,10 @@ static void releases_get(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0);
     if (pid < 0) return;
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     json_t *rows = NULL;
     int rc = admin_project_check(db, pid, resp, NULL) != 0 ? 1 : releases_list(db, pid, &rows);
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
     if (rc > 0) return;
     if (rc < 0) {
         admin_db_error(resp, "release list", rc);
@@ -110,8 +111,9 @@ static void releases_get(const struct admin_req *req, struct admin_resp *resp)
     {
         admin_time_field(row, "first_seen");
         admin_time_field(row, "last_seen");
-        json_object_set_new(row, "semver",
-                            json_boolean(semver_valid(json_string_value(json_object_get(row, "version")))));
+        json_object_set_new(
+            row, "semver",
+            json_boolean(semver_valid(json_string_value(json_object_get(row, "version")))));
     }
     admin_list(resp, rows, NULL);
 }
@@ -137,10 +139,10 @@ static void rules_get(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0);
     if (pid < 0) return;
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     struct alert_rules *rules = NULL;
     int rc = admin_project_check(db, pid, resp, NULL) != 0 ? 1 : rules_of(db, pid, &rules);
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
     if (rc > 0) return;
     if (rc < 0) {
         admin_db_error(resp, "alert rules", rc);
@@ -161,8 +163,8 @@ static int check_destinations(struct db *db, int64_t pid, const struct alert_rul
             if (rc < 0) return rc;
             if (rc == 0) {
                 admin_error(resp, 400, "invalid_rules",
-                            "rules[%zu].destinations: %lld is not a destination of this project",
-                            i, (long long)rules->rule[i].destinations[j]);
+                            "rules[%zu].destinations: %lld is not a destination of this project", i,
+                            (long long)rules->rule[i].destinations[j]);
                 return 1;
             }
         }
@@ -193,12 +195,12 @@ static void rules_put(const struct admin_req *req, struct admin_resp *resp)
         json_decref(canonical);
         if (!text) rc = -ENOMEM;
     }
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     if (rc == 0 && admin_project_check(db, pid, resp, NULL) != 0) rc = 1;
     if (rc == 0 && rules) rc = check_destinations(db, pid, rules, resp);
     if (rc == 0) rc = alert_rules_save(db, pid, text, store_now_ms());
     if (rc == 0 && !rules && !(rules = alert_rules_default())) rc = -ENOMEM;
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
     free(text);
     json_decref(body);
     if (rc < 0) admin_db_error(resp, "alert rules", rc);

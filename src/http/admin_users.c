@@ -19,7 +19,7 @@
 #include "accounts/password.h"
 #include "http/admin.h"
 #include "http/auth_session.h"
-#include "app/app.h"
+#include "base/config.h"
 #include "store/sessions.h"
 #include "store/store.h"
 #include "store/users.h"
@@ -88,7 +88,7 @@ static int hash_for(const struct admin_req *req, struct admin_resp *resp, const 
                     char hash[PASSWORD_HASH_MAX])
 {
     struct password_params params;
-    auth_password_params(req->srv, &params);
+    auth_password_params(req->ctx, &params);
     if (password_hash(&params, password, hash) == 0) return 0;
     admin_error(resp, 503, "busy", "could not hash the password; retry");
     return -1;
@@ -115,7 +115,7 @@ static void user_create(const struct admin_req *req, struct admin_resp *resp)
         goto out;
     }
     if (hash_for(req, resp, f.password, hash) != 0) goto out;
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     int64_t id;
     int rc = users_create(db, f.email, f.name, f.role, hash, &id);
     if (rc == -EEXIST)
@@ -124,7 +124,7 @@ static void user_create(const struct admin_req *req, struct admin_resp *resp)
         admin_db_error(resp, "users_create", rc);
     else
         answer_user(resp, db, id, 201);
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
 out:
     json_decref(body);
 }
@@ -137,10 +137,10 @@ static void user_list(const struct admin_req *req, struct admin_resp *resp)
     if (limit < 0) return;
     if (cursor && *cursor && admin_cursor_decode(cursor, &key, &after) != 0)
         return admin_error(resp, 400, "invalid_cursor", "cursor is not one this server issued");
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     json_t *rows, *row;
     int rc = users_list(db, after, limit + 1, &rows);
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
     if (rc) return admin_db_error(resp, "users_list", rc);
     char *next = NULL;
     if (json_array_size(rows) > (size_t)limit) {
@@ -158,9 +158,9 @@ static void user_get(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t id = admin_param_id(req, resp, 0);
     if (id < 0) return;
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     answer_user(resp, db, id, 200);
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
 }
 
 /* True (after answering 409) when user id is the last admin and would stop
@@ -185,9 +185,9 @@ static void user_patch(const struct admin_req *req, struct admin_resp *resp)
     if (!body) return;
     if (read_fields(body, resp, &f) != 0) goto out;
     if (f.password && hash_for(req, resp, f.password, hash) != 0) goto out;
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     if (f.role && strcmp(f.role, "admin") != 0 && last_admin(db, id, resp)) {
-        store_release(req->srv->store, db);
+        store_release(req->ctx->store, db);
         goto out;
     }
     int rc = users_update(db, id, f.has_email ? f.email : NULL, f.name, f.role,
@@ -201,7 +201,7 @@ static void user_patch(const struct admin_req *req, struct admin_resp *resp)
         admin_db_error(resp, "users_update", rc);
     else
         answer_user(resp, db, id, 200);
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
 out:
     json_decref(body);
 }
@@ -210,9 +210,9 @@ static void user_delete(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t id = admin_param_id(req, resp, 0);
     if (id < 0) return;
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     int rc = last_admin(db, id, resp) ? 1 : users_delete(db, id);
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
     if (rc == 1) return;
     if (rc == -ENOENT) return user_missing(resp);
     if (rc) return admin_db_error(resp, "users_delete", rc);
@@ -240,9 +240,9 @@ static void members_get(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0);
     if (pid < 0) return;
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     if (admin_project_check(db, pid, resp, NULL) == 0) answer_members(resp, db, pid);
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
 }
 
 /* body.user_ids as ids (caller frees *ids). 0, or -1 after answering 400. */
@@ -281,7 +281,7 @@ static void members_put(const struct admin_req *req, struct admin_resp *resp)
     json_t *body = admin_body_object(req, resp);
     if (!body) return;
     if (read_user_ids(body, resp, &ids, &n) == 0) {
-        struct db *db = store_acquire(req->srv->store);
+        struct db *db = store_acquire(req->ctx->store);
         int rc = admin_project_check(db, pid, resp, NULL);
         if (rc == 0 && (rc = members_set(db, pid, ids, n)) == -ENOENT)
             admin_error(resp, 400, "unknown_user", "user_ids names a user that does not exist");
@@ -289,7 +289,7 @@ static void members_put(const struct admin_req *req, struct admin_resp *resp)
             answer_members(resp, db, pid);
         else if (resp->status == 0)
             admin_db_error(resp, "members_set", rc);
-        store_release(req->srv->store, db);
+        store_release(req->ctx->store, db);
         free(ids);
     }
     json_decref(body);

@@ -33,6 +33,20 @@ void admin_json(struct admin_resp *resp, int status, json_t *json)
     resp->json = json;
 }
 
+void admin_cjson(struct admin_resp *resp, int status, cJSON *json)
+{
+    char *text = json ? cJSON_PrintUnformatted(json) : NULL;
+    cJSON_Delete(json);
+    if (!text) {
+        admin_error(resp, 500, "out_of_memory", "out of memory");
+        return;
+    }
+    resp_reset(resp);
+    resp->status = status;
+    resp->text = text;
+    resp->content_type = "application/json";
+}
+
 void admin_error(struct admin_resp *resp, int status, const char *code, const char *fmt, ...)
 {
     char msg[512];

@@ -13,7 +13,8 @@
 #include "accounts/browser.h"
 #include "accounts/secret.h"
 #include "base/log.h"
-#include "app/app.h"
+#include "base/config.h"
+#include "http/admin.h"
 #include "store/sessions.h"
 #include "store/store.h"
 #include "store/tokens.h"
@@ -70,22 +71,23 @@ static int resolve_token(struct db *db, const char *token, struct principal *p)
         p->level = LEVEL_ADMIN; /* made with the root key */
         p->all_projects = true;
     }
-    rc = authz_narrow_to_token(p, authz_scope_parse(t.scope),
-                               t.all_projects ? NULL : t.project_ids, t.nprojects);
+    rc = authz_narrow_to_token(p, authz_scope_parse(t.scope), t.all_projects ? NULL : t.project_ids,
+                               t.nprojects);
     p->token_id = t.id;
     snprintf(p->label, sizeof p->label, "%s", t.name);
     if (rc == 0) tokens_touch(db, &t);
     return rc;
 }
 
-static int resolve_session(struct server *srv, struct db *db, const char *id, struct principal *p)
+static int resolve_session(const struct admin_ctx *ctx, struct db *db, const char *id,
+                           struct principal *p)
 {
     char digest[SECRET_DIGEST_HEX + 1];
     struct session_row s;
     if (!secret_is_hex64(id)) return 0;
     secret_digest_hex(id, strlen(id), digest);
-    int rc = sessions_use(db, digest, srv->cfg->session_idle_s * 1000,
-                          srv->cfg->session_max_age_s * 1000, &s);
+    int rc = sessions_use(db, digest, ctx->cfg->session_idle_s * 1000,
+                          ctx->cfg->session_max_age_s * 1000, &s);
     if (rc == -ENOENT) return 0;
     if (rc) return rc;
     p->kind = PRINCIPAL_SESSION;
@@ -98,14 +100,14 @@ static int resolve_session(struct server *srv, struct db *db, const char *id, st
     return 0;
 }
 
-int auth_resolve(struct server *srv, struct MHD_Connection *conn, struct principal *p)
+int auth_resolve(const struct admin_ctx *ctx, struct MHD_Connection *conn, struct principal *p)
 {
     char buf[512];
     memset(p, 0, sizeof *p);
     const char *bearer = bearer_of(conn, buf, sizeof buf);
     if (bearer) {
-        if (srv->cfg->admin_key && *srv->cfg->admin_key &&
-            secret_equal(bearer, srv->cfg->admin_key)) {
+        if (ctx->cfg->admin_key && *ctx->cfg->admin_key &&
+            secret_equal(bearer, ctx->cfg->admin_key)) {
             p->kind = PRINCIPAL_ROOT;
             p->level = LEVEL_ADMIN;
             p->all_projects = true;
@@ -114,12 +116,12 @@ int auth_resolve(struct server *srv, struct MHD_Connection *conn, struct princip
         }
         if (!secret_is_api_token(bearer)) return -EACCES;
     }
-    const char *cookie = bearer ? NULL
-                                : MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, SESSION_COOKIE);
+    const char *cookie =
+        bearer ? NULL : MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, SESSION_COOKIE);
     if (!bearer && !cookie) return 0;
-    struct db *db = store_acquire(srv->store);
-    int rc = bearer ? resolve_token(db, bearer, p) : resolve_session(srv, db, cookie, p);
-    store_release(srv->store, db);
+    struct db *db = store_acquire(ctx->store);
+    int rc = bearer ? resolve_token(db, bearer, p) : resolve_session(ctx, db, cookie, p);
+    store_release(ctx->store, db);
     if (rc) {
         if (rc != -EACCES) log_error("credentials lookup failed", "error=%s", strerror(-rc));
         authz_clear(p);
@@ -133,7 +135,7 @@ static bool safe_method(const char *method)
            strcmp(method, "OPTIONS") == 0;
 }
 
-bool auth_csrf_ok(const struct server *srv, struct MHD_Connection *conn,
+bool auth_csrf_ok(const struct admin_ctx *ctx, struct MHD_Connection *conn,
                   const struct principal *p, const char *method)
 {
     if (p->kind != PRINCIPAL_SESSION || safe_method(method)) return true;
@@ -141,7 +143,7 @@ bool auth_csrf_ok(const struct server *srv, struct MHD_Connection *conn,
     const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
     const char *referer = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Referer");
     return token && secret_equal(token, p->csrf_token) &&
-           browser_same_origin(srv->cfg->public_url, origin, referer);
+           browser_same_origin(ctx->cfg->public_url, origin, referer);
 }
 
 void auth_client_address(struct MHD_Connection *conn, char *out, size_t outlen)
@@ -154,6 +156,5 @@ void auth_client_address(struct MHD_Connection *conn, char *out, size_t outlen)
     if (sa->sa_family == AF_INET)
         inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)outlen);
     else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
-                  (socklen_t)outlen);
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)outlen);
 }

@@ -18,12 +18,12 @@
 
 #include "accounts/authz.h"
 
-struct server;
+struct admin_ctx;
 struct db;
 
 /* Fills p (PRINCIPAL_NONE without credentials). 0, -EACCES for bad
  * credentials, or another negative errno (database) — p is then NONE. */
-int auth_resolve(struct server *srv, struct MHD_Connection *conn, struct principal *p);
+int auth_resolve(const struct admin_ctx *ctx, struct MHD_Connection *conn, struct principal *p);
 
 /* A person's rights from the store: role, memberships, email as label.
  * 0, -ENOENT (no such user) or another negative errno. */
@@ -31,7 +31,7 @@ int auth_load_person(struct db *db, int64_t user_id, struct principal *p);
 
 /* True unless p is a session and method changes state without the
  * session's X-CSRF-Token or from another origin than PUBLIC_URL's. */
-bool auth_csrf_ok(const struct server *srv, struct MHD_Connection *conn,
+bool auth_csrf_ok(const struct admin_ctx *ctx, struct MHD_Connection *conn,
                   const struct principal *p, const char *method);
 
 /* The client's address as text (for the login throttle and logs). */

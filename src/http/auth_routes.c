@@ -23,7 +23,7 @@
 #include "http/auth_request.h"
 #include "http/auth_session.h"
 #include "base/log.h"
-#include "app/app.h"
+#include "base/config.h"
 #include "store/sessions.h"
 #include "store/store.h"
 #include "store/tokens.h"
@@ -56,19 +56,19 @@ static void too_many(struct admin_resp *resp, int64_t wait_ms)
 {
     char secs[24];
     snprintf(secs, sizeof secs, "%lld", (long long)((wait_ms + 999) / 1000));
-    admin_error(resp, 429, "too_many_attempts",
-                "too many failed logins; retry in %s seconds", secs);
+    admin_error(resp, 429, "too_many_attempts", "too many failed logins; retry in %s seconds",
+                secs);
     resp->header_name = "Retry-After";
     resp->header_value = strdup(secs);
 }
 
 /* Checks the password; upgrades the hash when the parameters changed. */
-static bool login_check(struct server *srv, struct db *db, const char *email, const char *password,
-                        int64_t *user_id)
+static bool login_check(const struct admin_ctx *ctx, struct db *db, const char *email,
+                        const char *password, int64_t *user_id)
 {
     struct password_params params;
     struct user_login u;
-    auth_password_params(srv, &params);
+    auth_password_params(ctx, &params);
     if (users_by_email(db, email, &u) != 0) {
         password_verify_dummy(&params, password);
         return false;
@@ -108,9 +108,9 @@ static void login(const struct admin_req *req, struct admin_resp *resp)
         too_many(resp, wait);
         goto out;
     }
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     int64_t user_id = 0;
-    if (!login_check(req->srv, db, email, password, &user_id)) {
+    if (!login_check(req->ctx, db, email, password, &user_id)) {
         uint32_t n = throttle_fail(&login_throttle, THROTTLE_ACCOUNT, email, now);
         uint32_t m = throttle_fail(&login_throttle, THROTTLE_ADDRESS, addr, now);
         log_warn("login failed", "email=%s address=%s account_failures=%u address_failures=%u",
@@ -125,14 +125,14 @@ static void login(const struct admin_req *req, struct admin_resp *resp)
             char target[24];
             snprintf(target, sizeof target, "%lld", (long long)user_id);
             json_t *changes = json_pack("{s:s}", "address", addr);
-            store_release(req->srv->store, db);
+            store_release(req->ctx->store, db);
             db = NULL;
-            admin_audit_record(req->srv, &who, 0, "login", "user", target, changes);
+            admin_audit_record(req->ctx, &who, 0, "login", "user", target, changes);
             json_decref(changes);
         }
         authz_clear(&who);
     }
-    if (db) store_release(req->srv->store, db);
+    if (db) store_release(req->ctx->store, db);
 out:
     json_decref(body);
 }
@@ -141,13 +141,13 @@ static void logout(const struct admin_req *req, struct admin_resp *resp)
 {
     char cookie[SESSION_COOKIE_MAX];
     if (req->who->kind == PRINCIPAL_SESSION) {
-        struct db *db = store_acquire(req->srv->store);
+        struct db *db = store_acquire(req->ctx->store);
         int rc = sessions_delete(db, req->who->session_hash);
-        store_release(req->srv->store, db);
+        store_release(req->ctx->store, db);
         if (rc) return admin_db_error(resp, "sessions_delete", rc);
     }
     admin_json(resp, 204, NULL);
-    browser_session_cookie(cookie, NULL, 0, browser_is_https(req->srv->cfg->public_url));
+    browser_session_cookie(cookie, NULL, 0, browser_is_https(req->ctx->cfg->public_url));
     resp->header_name = "Set-Cookie";
     resp->header_value = strdup(cookie);
 }
@@ -162,13 +162,13 @@ static void me(const struct admin_req *req, struct admin_resp *resp)
     const struct principal *who = req->who;
     json_t *user = json_null();
     if (who->user_id) {
-        struct db *db = store_acquire(req->srv->store);
+        struct db *db = store_acquire(req->ctx->store);
         user = auth_user_json(db, who->user_id, who);
-        store_release(req->srv->store, db);
+        store_release(req->ctx->store, db);
         if (!user) return admin_error(resp, 401, "unauthorized", "the account is gone");
     }
-    json_t *out = json_pack("{s:s, s:o, s:s}", "kind", kind_name(who->kind), "user", user,
-                            "level", authz_role_name(who->level));
+    json_t *out = json_pack("{s:s, s:o, s:s}", "kind", kind_name(who->kind), "user", user, "level",
+                            authz_role_name(who->level));
     if (who->kind == PRINCIPAL_SESSION)
         json_object_set_new(out, "csrf_token", json_string(who->csrf_token));
     if (who->kind == PRINCIPAL_TOKEN)
@@ -190,11 +190,11 @@ static void setup_get(const struct admin_req *req, struct admin_resp *resp)
 {
     char digest[SECRET_DIGEST_HEX + 1];
     int64_t users = 0;
-    struct db *db = store_acquire(req->srv->store);
+    struct db *db = store_acquire(req->ctx->store);
     int rc = users_count(db, NULL, &users);
     bool valid = rc == 0 && users == 0 && setup_digest(admin_query(req, "token"), digest) &&
                  setup_link_check(db, digest) == 0;
-    store_release(req->srv->store, db);
+    store_release(req->ctx->store, db);
     if (rc) return admin_db_error(resp, "users_count", rc);
     admin_json(resp, 200, json_pack("{s:b, s:b}", "valid", valid, "needed", users == 0));
 }
@@ -231,12 +231,12 @@ static void setup_post(const struct admin_req *req, struct admin_resp *resp)
     struct db *db = NULL;
     int rc;
     if (setup_fields(body, resp, email) != 0) goto out;
-    auth_password_params(req->srv, &params);
+    auth_password_params(req->ctx, &params);
     if (password_hash(&params, body_string(body, "password"), hash) != 0) {
         admin_error(resp, 503, "busy", "could not hash the password; retry");
         goto out;
     }
-    db = store_acquire(req->srv->store);
+    db = store_acquire(req->ctx->store);
     if ((rc = users_count(db, NULL, &users)) != 0) {
         admin_db_error(resp, "users_count", rc);
         goto out;
@@ -256,16 +256,16 @@ static void setup_post(const struct admin_req *req, struct admin_resp *resp)
     if (auth_session_start(req, resp, db, id, 201, &who) == 0) {
         char target[24];
         snprintf(target, sizeof target, "%lld", (long long)id);
-        json_t *changes = json_pack("{s:s, s:s, s:s}", "email", email, "role", "admin", "via",
-                                    "setup link");
-        store_release(req->srv->store, db);
+        json_t *changes =
+            json_pack("{s:s, s:s, s:s}", "email", email, "role", "admin", "via", "setup link");
+        store_release(req->ctx->store, db);
         db = NULL;
-        admin_audit_record(req->srv, &who, 0, "user.create", "user", target, changes);
+        admin_audit_record(req->ctx, &who, 0, "user.create", "user", target, changes);
         json_decref(changes);
         log_info("first admin created", "user=%lld", (long long)id);
     }
 out:
-    if (db) store_release(req->srv->store, db);
+    if (db) store_release(req->ctx->store, db);
     authz_clear(&who);
     json_decref(body);
 }

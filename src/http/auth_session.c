@@ -9,14 +9,15 @@
 #include "accounts/password.h"
 #include "accounts/secret.h"
 #include "http/auth_request.h"
-#include "app/app.h"
+#include "base/config.h"
+#include "http/admin.h"
 #include "store/sessions.h"
 #include "store/users.h"
 
-void auth_password_params(const struct server *srv, struct password_params *out)
+void auth_password_params(const struct admin_ctx *ctx, struct password_params *out)
 {
-    out->opslimit = srv->cfg->password_opslimit;
-    out->memlimit = srv->cfg->password_memlimit;
+    out->opslimit = ctx->cfg->password_opslimit;
+    out->memlimit = ctx->cfg->password_memlimit;
 }
 
 json_t *auth_user_json(struct db *db, int64_t user_id, const struct principal *p)
@@ -56,8 +57,8 @@ int auth_session_start(const struct admin_req *req, struct admin_resp *resp, str
         return -ENOENT;
     }
     admin_json(resp, status, json_pack("{s:o, s:s}", "user", user, "csrf_token", csrf));
-    browser_session_cookie(cookie, id, req->srv->cfg->session_max_age_s,
-                           browser_is_https(req->srv->cfg->public_url));
+    browser_session_cookie(cookie, id, req->ctx->cfg->session_max_age_s,
+                           browser_is_https(req->ctx->cfg->public_url));
     resp->header_name = "Set-Cookie";
     resp->header_value = strdup(cookie);
     snprintf(who->session_hash, sizeof who->session_hash, "%s", digest);

@@ -24,6 +24,6 @@ int auth_session_start(const struct admin_req *req, struct admin_resp *resp, str
 
 /* The password cost the server is configured with. */
 struct password_params;
-void auth_password_params(const struct server *srv, struct password_params *out);
+void auth_password_params(const struct admin_ctx *ctx, struct password_params *out);
 
 #endif

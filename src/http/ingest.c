@@ -34,7 +34,6 @@
 #include "base/membudget.h"
 #include "base/metrics.h"
 #include "ingest/quota.h"
-#include "app/app.h"
 #include "base/topic.h"
 
 #define INGEST_RETRY_AFTER_S 1
@@ -53,7 +52,7 @@
     "missing DSN key (X-Sentry-Auth, sentry_key, or dsn in the envelope header's first 8 KiB)"
 
 struct ingest {
-    struct server *srv;
+    const struct http_ctx *hc;
     struct auth_cache *keys;
     struct quota *quota;
 };
@@ -89,13 +88,12 @@ static void collect_memory(void *ctx)
     metrics_set("periscope_ingest_memory_limit_bytes", NULL, (double)b->limit);
 }
 
-int ingest_new(struct server *srv, struct ingest **out)
+int ingest_new(const struct http_ctx *hc, struct ingest **out)
 {
     struct ingest *in = calloc(1, sizeof(*in));
-    if (!in)
-        return -ENOMEM;
-    in->srv = srv;
-    in->keys = auth_cache_new(auth_store_lookup, srv->store, AUTH_CACHE_TTL_MS);
+    if (!in) return -ENOMEM;
+    in->hc = hc;
+    in->keys = auth_cache_new(auth_store_lookup, hc->store, AUTH_CACHE_TTL_MS);
     in->quota = quota_new();
     if (!in->keys || !in->quota) {
         ingest_free(in);
@@ -106,15 +104,14 @@ int ingest_new(struct server *srv, struct ingest **out)
     metrics_describe("periscope_events_total", "counter",
                      "Events accepted onto the queue, or refused by reason");
     metrics_describe("periscope_envelope_items_total", "counter", "Envelope items seen, by type");
-    metrics_register_collector(collect_memory, &srv->ingest_memory);
+    metrics_register_collector(collect_memory, hc->ingest_memory);
     *out = in;
     return 0;
 }
 
 void ingest_free(struct ingest *in)
 {
-    if (!in)
-        return;
+    if (!in) return;
     auth_cache_free(in->keys);
     quota_free(in->quota);
     free(in);
@@ -128,21 +125,17 @@ void ingest_forget_keys(struct ingest *in)
 /* "/api/<digits>/(envelope|store)[/]" → project id and route. */
 static bool parse_route(const char *url, int64_t *project_id, enum ingest_route *route)
 {
-    if (strncmp(url, "/api/", 5) != 0)
-        return false;
+    if (strncmp(url, "/api/", 5) != 0) return false;
     const char *p = url + 5;
     int64_t id = 0;
     int digits = 0;
     for (; *p >= '0' && *p <= '9'; p++, digits++) {
-        if (digits >= 18)
-            return false;
+        if (digits >= 18) return false;
         id = id * 10 + (*p - '0');
     }
-    if (digits == 0 || *p++ != '/')
-        return false;
+    if (digits == 0 || *p++ != '/') return false;
     size_t n = strlen(p);
-    if (n && p[n - 1] == '/')
-        n--;
+    if (n && p[n - 1] == '/') n--;
     if (n == 8 && strncmp(p, "envelope", 8) == 0)
         *route = INGEST_ROUTE_ENVELOPE;
     else if (n == 5 && strncmp(p, "store", 5) == 0)
@@ -185,8 +178,7 @@ static void count_events(const char *outcome, size_t n)
 static void log_refusal(const struct ingest_req *r)
 {
     uint64_t suppressed;
-    if (!log_rate_admit(r->refusal.reason, &suppressed))
-        return;
+    if (!log_rate_admit(r->refusal.reason, &suppressed)) return;
     log_info("event refused", "project=%lld route=%s status=%u reason=%s detail=%s suppressed=%llu",
              (long long)r->project_id, route_name(r), r->refusal.status, r->refusal.reason,
              r->refusal.detail, (unsigned long long)suppressed);
@@ -196,7 +188,7 @@ static enum MHD_Result refuse_now(struct ingest_req *r)
 {
     count_events(r->refusal.reason, 1);
     log_refusal(r);
-    return ingest_reply_refusal(r->conn, r->in->srv->cfg, route_name(r), &r->refusal);
+    return ingest_reply_refusal(r->conn, r->in->hc->cfg, route_name(r), &r->refusal);
 }
 
 /* Resolves r->key: sets a refusal (401/403/503) or key_checked. */
@@ -241,7 +233,7 @@ static struct decomp *budgeted_decoder(struct ingest_req *r, enum decomp_encodin
 {
     struct decomp *d = NULL;
     if (decomp_new(enc, cap, &d) != 0) return NULL;
-    decomp_set_budget(d, &r->in->srv->ingest_memory);
+    decomp_set_budget(d, r->in->hc->ingest_memory);
     return d;
 }
 
@@ -249,7 +241,7 @@ static struct decomp *budgeted_decoder(struct ingest_req *r, enum decomp_encodin
  * any byte is decoded; else the body decoder starts. */
 static void key_accepted(struct ingest_req *r)
 {
-    const struct config *cfg = r->in->srv->cfg;
+    const struct config *cfg = r->in->hc->cfg;
     int retry = 0;
     if (quota_check(r->in->quota, r->project_id, r->rate_limit, now_ms(), &retry) != 0) {
         ingest_refuse(&r->refusal, 429, "rate_limited", "project event quota exceeded");
@@ -264,9 +256,10 @@ static void key_accepted(struct ingest_req *r)
 /* First call: everything the headers alone decide. */
 static void start(struct ingest_req *r)
 {
-    const struct config *cfg = r->in->srv->cfg;
+    const struct config *cfg = r->in->hc->cfg;
     struct MHD_Connection *c = r->conn;
-    const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *len =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (len && strtoull(len, NULL, 10) > cfg->max_body_bytes) {
         ingest_refuse(&r->refusal, 413, "too_large", "body exceeds the size limit");
         return;
@@ -365,10 +358,9 @@ static void consume_probing(struct ingest_req *r, const char *data, size_t size)
  * connection when a refused client keeps sending far past the cap. */
 static enum MHD_Result consume(struct ingest_req *r, const char *data, size_t size)
 {
-    const struct config *cfg = r->in->srv->cfg;
+    const struct config *cfg = r->in->hc->cfg;
     r->body_bytes += size;
-    if (r->refusal.status)
-        return r->body_bytes > 2 * cfg->max_body_bytes ? MHD_NO : MHD_YES;
+    if (r->refusal.status) return r->body_bytes > 2 * cfg->max_body_bytes ? MHD_NO : MHD_YES;
     if (r->body_bytes > cfg->max_body_bytes) {
         drop_probe(r);
         ingest_refuse(&r->refusal, 413, "too_large", "body exceeds the size limit");
@@ -390,16 +382,16 @@ static void on_ack(void *ctx, int status)
     MHD_resume_connection(r->conn);
 }
 
-/* Counts the batch's raw bytes into srv->events_queued_bytes: 0, or
+/* Counts the batch's raw bytes into hc->events_queued_bytes: 0, or
  * -EAGAIN (nothing counted) when that would pass INGEST_QUEUE_MAX_BYTES. */
-static int queue_reserve(struct server *srv, struct ingest_batch *b)
+static int queue_reserve(const struct http_ctx *hc, struct ingest_batch *b)
 {
     size_t bytes = 0;
     for (size_t i = 0; i < b->n; i++)
         bytes += b->events[i]->raw_len;
-    size_t before = atomic_fetch_add(&srv->events_queued_bytes, bytes);
+    size_t before = atomic_fetch_add(hc->events_queued_bytes, bytes);
     if (before > 0 && before + bytes > INGEST_QUEUE_MAX_BYTES) {
-        atomic_fetch_sub(&srv->events_queued_bytes, bytes);
+        atomic_fetch_sub(hc->events_queued_bytes, bytes);
         return -EAGAIN;
     }
     for (size_t i = 0; i < b->n; i++)
@@ -408,10 +400,10 @@ static int queue_reserve(struct server *srv, struct ingest_batch *b)
 }
 
 /* Undoes queue_reserve for a batch that was not published. */
-static void queue_release(struct server *srv, struct ingest_batch *b)
+static void queue_release(const struct http_ctx *hc, struct ingest_batch *b)
 {
     for (size_t i = 0; i < b->n; i++) {
-        atomic_fetch_sub(&srv->events_queued_bytes, b->events[i]->queued_bytes);
+        atomic_fetch_sub(hc->events_queued_bytes, b->events[i]->queued_bytes);
         b->events[i]->queued_bytes = 0;
     }
 }
@@ -420,19 +412,19 @@ static void queue_release(struct server *srv, struct ingest_batch *b)
  * after the ack (commit mode). */
 static enum MHD_Result publish(struct ingest_req *r, struct ingest_batch *b)
 {
-    struct server *srv = r->in->srv;
+    const struct http_ctx *hc = r->in->hc;
     size_t n = b->n;
     memcpy(r->answer_id, b->answer_id, 16);
-    if (queue_reserve(srv, b) != 0) {
+    if (queue_reserve(hc, b) != 0) {
         ingest_batch_clear(b);
         ingest_refuse(&r->refusal, 503, "queue_full", "server busy, retry later");
         r->refusal.retry_after_s = INGEST_RETRY_AFTER_S;
         return refuse_now(r);
     }
-    if (srv->cfg->ack_mode == ACK_MODE_QUEUE) {
-        int rc = topic_publish_many(srv->events, (void **)b->events, n);
+    if (hc->cfg->ack_mode == ACK_MODE_QUEUE) {
+        int rc = topic_publish_many(hc->events, (void **)b->events, n);
         if (rc) {
-            queue_release(srv, b);
+            queue_release(hc, b);
             ingest_batch_clear(b);
             ingest_refuse(&r->refusal, 503, "queue_full", "server busy, retry later");
             r->refusal.retry_after_s = INGEST_RETRY_AFTER_S;
@@ -440,12 +432,12 @@ static enum MHD_Result publish(struct ingest_req *r, struct ingest_batch *b)
         }
         free(b->events); /* the events are the pipeline's now */
         count_events("accepted", n);
-        return ingest_reply_id(r->conn, srv->cfg, route_name(r), r->answer_id);
+        return ingest_reply_id(r->conn, hc->cfg, route_name(r), r->answer_id);
     }
 
     struct ack *ack = ack_new((int)n, on_ack, r);
     if (!ack) {
-        queue_release(srv, b);
+        queue_release(hc, b);
         ingest_batch_clear(b);
         ingest_refuse(&r->refusal, 503, "out_of_memory", "server out of memory");
         r->refusal.retry_after_s = INGEST_RETRY_AFTER_S;
@@ -456,9 +448,9 @@ static enum MHD_Result publish(struct ingest_req *r, struct ingest_batch *b)
     /* Suspend before publishing: the ack may fire before this returns. */
     atomic_store(&r->phase, PHASE_WAITING);
     MHD_suspend_connection(r->conn);
-    int rc = topic_publish_many(srv->events, (void **)b->events, n);
+    int rc = topic_publish_many(hc->events, (void **)b->events, n);
     if (rc) {
-        queue_release(srv, b);
+        queue_release(hc, b);
         ingest_batch_clear(b);
         for (size_t i = 0; i < n; i++)
             ack_event_done(ack, rc); /* the last one resumes with rc */
@@ -472,7 +464,7 @@ static enum MHD_Result publish(struct ingest_req *r, struct ingest_batch *b)
 /* Body complete: frame, charge, parse, publish. */
 static enum MHD_Result finish(struct ingest_req *r)
 {
-    const struct config *cfg = r->in->srv->cfg;
+    const struct config *cfg = r->in->hc->cfg;
     if (!r->refusal.status && r->probe) {
         int rc = r->probe_full ? 0 : decomp_finish(r->probe);
         if (rc) {
@@ -487,7 +479,7 @@ static enum MHD_Result finish(struct ingest_req *r)
 
     size_t len;
     const char *body = decomp_data(r->dec, &len);
-    struct membudget *budget = &r->in->srv->ingest_memory;
+    struct membudget *budget = r->in->hc->ingest_memory;
     struct ingest_items items;
     struct ingest_batch batch = {0};
     if (ingest_body_frame(cfg, r->route, body, len, budget, &items, &r->refusal))
@@ -513,8 +505,7 @@ static enum MHD_Result finish(struct ingest_req *r)
 static enum MHD_Result answer_acked(struct ingest_req *r)
 {
     int status = atomic_load(&r->ack_status);
-    if (status == 0)
-        return ingest_reply_id(r->conn, r->in->srv->cfg, route_name(r), r->answer_id);
+    if (status == 0) return ingest_reply_id(r->conn, r->in->hc->cfg, route_name(r), r->answer_id);
     if (status == -EAGAIN)
         ingest_refuse(&r->refusal, 503, "queue_full", "server busy, retry later");
     else if (status == -ESHUTDOWN)
@@ -526,16 +517,15 @@ static enum MHD_Result answer_acked(struct ingest_req *r)
 }
 
 enum MHD_Result ingest_handle(struct ingest *in, struct MHD_Connection *conn, const char *url,
-                              const char *method, const char *upload_data,
-                              size_t *upload_data_size, void **req_cls)
+                              const char *method, const char *upload_data, size_t *upload_data_size,
+                              void **req_cls)
 {
     struct ingest_req *r = *req_cls;
     if (!r) {
         if (strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0)
-            return ingest_reply_preflight(conn, in->srv->cfg);
+            return ingest_reply_preflight(conn, in->hc->cfg);
         r = calloc(1, sizeof(*r));
-        if (!r)
-            return MHD_NO;
+        if (!r) return MHD_NO;
         r->base.kind = HTTP_REQ_INGEST;
         r->in = in;
         r->conn = conn;
@@ -556,9 +546,12 @@ enum MHD_Result ingest_handle(struct ingest *in, struct MHD_Connection *conn, co
         return consume(r, upload_data, n);
     }
     switch (atomic_load(&r->phase)) {
-    case PHASE_READING: return finish(r);
-    case PHASE_ACKED: return answer_acked(r);
-    default: return MHD_YES; /* suspended: MHD calls again after resume */
+    case PHASE_READING:
+        return finish(r);
+    case PHASE_ACKED:
+        return answer_acked(r);
+    default:
+        return MHD_YES; /* suspended: MHD calls again after resume */
     }
 }
 
@@ -566,8 +559,7 @@ void ingest_request_done(struct ingest *in, void *req_cls)
 {
     (void)in;
     struct ingest_req *r = req_cls;
-    if (!r)
-        return;
+    if (!r) return;
     decomp_free(r->dec);
     drop_probe(r);
     free(r);

@@ -3,7 +3,7 @@
  *
  * Runs on libmicrohttpd's threads: auth, size caps, streamed decompression,
  * envelope/store parsing, JSON validation, per-project quota, then publish
- * on srv->events. In ACK_MODE=commit the connection is suspended until the
+ * on hc->events. In ACK_MODE=commit the connection is suspended until the
  * writer acks (ack.h); in queue mode it answers on publish. */
 #ifndef PERISCOPE_HTTP_INGEST_H
 #define PERISCOPE_HTTP_INGEST_H
@@ -12,10 +12,12 @@
 #include <stddef.h>
 #include <microhttpd.h>
 
-struct server;
+struct http_ctx;
 struct ingest;
 
-int ingest_new(struct server *srv, struct ingest **out);
+/* hc (borrowed, outlives the ingest): cfg, store, events, ingest_memory,
+ * events_queued_bytes. */
+int ingest_new(const struct http_ctx *hc, struct ingest **out);
 void ingest_free(struct ingest *in);
 
 /* Forgets every cached key resolution: after a key was revoked, a project
@@ -29,8 +31,8 @@ bool ingest_matches(const char *url);
 /* The MHD access-handler step for an ingest route (same arguments and
  * semantics as MHD_AccessHandlerCallback). *req_cls is ingest's own. */
 enum MHD_Result ingest_handle(struct ingest *in, struct MHD_Connection *conn, const char *url,
-                              const char *method, const char *upload_data,
-                              size_t *upload_data_size, void **req_cls);
+                              const char *method, const char *upload_data, size_t *upload_data_size,
+                              void **req_cls);
 
 /* MHD's request-completed callback for a request ingest_handle owned. */
 void ingest_request_done(struct ingest *in, void *req_cls);

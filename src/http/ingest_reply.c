@@ -10,8 +10,8 @@
 #include "base/metrics.h"
 
 #define CORS_EXPOSE "X-Sentry-Error, X-Sentry-Rate-Limits, Retry-After"
-#define CORS_ALLOW_HEADERS                                                                   \
-    "x-sentry-auth, content-type, content-encoding, authorization, sentry-trace, baggage, " \
+#define CORS_ALLOW_HEADERS                                                                         \
+    "x-sentry-auth, content-type, content-encoding, authorization, sentry-trace, baggage, "        \
     "x-requested-with, accept, origin"
 
 /* True when origin is one of the comma-separated entries of list. */
@@ -27,8 +27,7 @@ static bool origin_listed(const char *list, const char *origin)
         const char *t = e;
         while (t > p && t[-1] == ' ')
             t--;
-        if ((size_t)(t - p) == olen && strncmp(p, origin, olen) == 0)
-            return true;
+        if ((size_t)(t - p) == olen && strncmp(p, origin, olen) == 0) return true;
         p = e;
     }
     return false;
@@ -59,15 +58,13 @@ static void count_request(const char *route, unsigned status)
 /* Sends body (copied) with CORS; extra headers are name/value pairs ending
  * with NULL. */
 static enum MHD_Result reply_send(struct MHD_Connection *conn, const struct config *cfg,
-                            const char *route, unsigned status, const char *body,
-                            const char *const *extra)
+                                  const char *route, unsigned status, const char *body,
+                                  const char *const *extra)
 {
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
-    if (!resp)
-        return MHD_NO;
-    if (*body)
-        MHD_add_response_header(resp, "Content-Type", "application/json");
+    if (!resp) return MHD_NO;
+    if (*body) MHD_add_response_header(resp, "Content-Type", "application/json");
     add_cors(resp, conn, cfg);
     for (; extra && extra[0]; extra += 2)
         MHD_add_response_header(resp, extra[0], extra[1]);
@@ -93,7 +90,7 @@ enum MHD_Result ingest_reply_refusal(struct MHD_Connection *conn, const struct c
     char *body = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
     json_decref(obj);
     char retry[16], limits[48];
-    const char *extra[8] = { "X-Sentry-Error", why->detail ? why->detail : "error", NULL };
+    const char *extra[8] = {"X-Sentry-Error", why->detail ? why->detail : "error", NULL};
     int n = 2;
     if (why->retry_after_s > 0) {
         snprintf(retry, sizeof retry, "%d", why->retry_after_s);
@@ -114,9 +111,12 @@ enum MHD_Result ingest_reply_refusal(struct MHD_Connection *conn, const struct c
 enum MHD_Result ingest_reply_preflight(struct MHD_Connection *conn, const struct config *cfg)
 {
     static const char *const extra[] = {
-        "Access-Control-Allow-Methods", "POST, OPTIONS",
-        "Access-Control-Allow-Headers", CORS_ALLOW_HEADERS,
-        "Access-Control-Max-Age", "3600",
+        "Access-Control-Allow-Methods",
+        "POST, OPTIONS",
+        "Access-Control-Allow-Headers",
+        CORS_ALLOW_HEADERS,
+        "Access-Control-Max-Age",
+        "3600",
         NULL,
     };
     return reply_send(conn, cfg, "options", 200, "", extra);

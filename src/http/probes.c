@@ -9,7 +9,7 @@
 #include "base/health.h"
 #include "base/liveness.h"
 #include "base/metrics.h"
-#include "app/app.h"
+#include "http/http.h"
 #include "base/topic.h"
 
 static bool is_get(const char *method)
@@ -24,31 +24,31 @@ static enum MHD_Result unavailable(struct MHD_Connection *conn, json_t *body)
 
 /* From state the server already holds, never the database: the writer's
  * last commit and failure (base/health.h), the stall watchdog, the queue. */
-static enum MHD_Result readyz(struct server *srv, struct MHD_Connection *conn)
+static enum MHD_Result readyz(struct http_ctx *hc, struct MHD_Connection *conn)
 {
-    if (srv->stopping)
+    if (hc->stopping && atomic_load(hc->stopping))
         return unavailable(conn,
                            json_pack("{s:s, s:s}", "status", "unavailable", "reason", "stopping"));
-    struct health_view h;
-    health_read(&srv->health, &h);
+    struct health_view h = {0};
+    if (hc->health) health_read(hc->health, &h);
     size_t queued = 0, capacity = 0;
-    if (srv->events) {
+    if (hc->events) {
         struct topic_stats ts;
-        topic_stats(srv->events, &ts);
+        topic_stats(hc->events, &ts);
         queued = ts.depth;
         capacity = ts.capacity;
     }
-    json_t *state = json_pack("{s:I, s:I, s:I, s:I}", "last_write_ok_ms",
-                              (json_int_t)h.last_write_ok_ms, "queued_events", (json_int_t)queued,
-                              "spool_events", (json_int_t)h.spool_events, "spool_bytes",
-                              (json_int_t)h.spool_bytes);
+    json_t *state =
+        json_pack("{s:I, s:I, s:I, s:I}", "last_write_ok_ms", (json_int_t)h.last_write_ok_ms,
+                  "queued_events", (json_int_t)queued, "spool_events", (json_int_t)h.spool_events,
+                  "spool_bytes", (json_int_t)h.spool_bytes);
     if (h.failing_since_ms) {
         json_object_set_new(state, "failing_since_ms", json_integer(h.failing_since_ms));
-        return unavailable(conn, json_pack("{s:s, s:s, s:s, s:o}", "status", "unavailable",
-                                           "reason", "database", "detail", h.reason, "writer",
-                                           state));
+        return unavailable(conn,
+                           json_pack("{s:s, s:s, s:s, s:o}", "status", "unavailable", "reason",
+                                     "database", "detail", h.reason, "writer", state));
     }
-    const char *stalled = liveness_stalled_stage(srv->liveness);
+    const char *stalled = liveness_stalled_stage(hc->liveness);
     if (stalled) {
         json_decref(state);
         return unavailable(conn, json_pack("{s:s, s:s, s:s}", "status", "unavailable", "reason",
@@ -56,14 +56,14 @@ static enum MHD_Result readyz(struct server *srv, struct MHD_Connection *conn)
     }
     if (capacity && queued >= capacity) {
         json_decref(state);
-        return unavailable(conn, json_pack("{s:s, s:s}", "status", "unavailable", "reason",
-                                           "events_queue_full"));
+        return unavailable(
+            conn, json_pack("{s:s, s:s}", "status", "unavailable", "reason", "events_queue_full"));
     }
     return reply_json(conn, MHD_HTTP_OK, json_pack("{s:s, s:o}", "status", "ok", "writer", state),
                       NULL);
 }
 
-enum MHD_Result probes_answer(struct server *srv, struct MHD_Connection *conn, const char *url,
+enum MHD_Result probes_answer(struct http_ctx *hc, struct MHD_Connection *conn, const char *url,
                               const char *method)
 {
     static const struct reply_header allow = {"Allow", "GET, HEAD"};
@@ -76,6 +76,6 @@ enum MHD_Result probes_answer(struct server *srv, struct MHD_Connection *conn, c
 
     if (strcmp(url, "/healthz") == 0)
         return reply_json(conn, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"), NULL);
-    if (strcmp(url, "/readyz") == 0) return readyz(srv, conn);
+    if (strcmp(url, "/readyz") == 0) return readyz(hc, conn);
     return reply_text(conn, MHD_HTTP_OK, metrics_render(), "text/plain; version=0.0.4");
 }

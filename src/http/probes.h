@@ -10,9 +10,9 @@
 
 #include <microhttpd.h>
 
-struct server;
+struct http_ctx;
 
-enum MHD_Result probes_answer(struct server *srv, struct MHD_Connection *conn, const char *url,
+enum MHD_Result probes_answer(struct http_ctx *hc, struct MHD_Connection *conn, const char *url,
                               const char *method);
 
 #endif

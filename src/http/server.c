@@ -26,7 +26,7 @@
 #include "http/reply.h"
 #include "http/web.h"
 #include "base/log.h"
-#include "app/app.h"
+#include "base/config.h"
 
 #define CONNECTION_LIMIT_MAX 10000
 #define FDS_RESERVED 128        /* for the database, outbound HTTP, files */
@@ -80,7 +80,7 @@ static void request_ends(struct MHD_Connection *conn)
 
 /* /healthz, /readyz, /metrics and the 404 for everything else: answered
  * once the (ignored) body has been read. */
-static enum MHD_Result handle_other(struct server *srv, struct MHD_Connection *conn,
+static enum MHD_Result handle_other(struct http_ctx *hc, struct MHD_Connection *conn,
                                     const char *url, const char *method, size_t *upload_data_size,
                                     void **req_cls)
 {
@@ -95,24 +95,24 @@ static enum MHD_Result handle_other(struct server *srv, struct MHD_Connection *c
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (web_matches(url)) return web_answer(srv->web, conn, url, method);
-    return probes_answer(srv, conn, url, method);
+    if (web_matches(url)) return web_answer(hc->web, conn, url, method);
+    return probes_answer(hc, conn, url, method);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **req_cls)
 {
-    struct server *srv = cls;
+    struct http_ctx *hc = cls;
     (void)version;
     request_begins(conn);
     struct http_req_base *base = *req_cls;
     if (base ? base->kind == HTTP_REQ_INGEST : ingest_matches(url))
-        return ingest_handle(srv->ingest, conn, url, method, upload_data, upload_data_size,
-                             req_cls);
+        return ingest_handle(hc->ingest, conn, url, method, upload_data, upload_data_size, req_cls);
     if (base ? base->kind == HTTP_REQ_ADMIN : admin_router_matches(url))
-        return admin_router_handle(srv, conn, url, method, upload_data, upload_data_size, req_cls);
-    return handle_other(srv, conn, url, method, upload_data_size, req_cls);
+        return admin_router_handle(&hc->admin, conn, url, method, upload_data, upload_data_size,
+                                   req_cls);
+    return handle_other(hc, conn, url, method, upload_data_size, req_cls);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
@@ -127,7 +127,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
             admin_router_done(base);
             break;
         case HTTP_REQ_INGEST:
-            ingest_request_done(((struct server *)cls)->ingest, base);
+            ingest_request_done(((struct http_ctx *)cls)->ingest, base);
             break;
         case HTTP_REQ_OTHER:
             free(base);
@@ -200,13 +200,12 @@ int http_listen(const struct config *cfg, int *out, char *err, unsigned long err
     return 0;
 }
 
-int http_start(struct server *srv, char *err, unsigned long errlen)
+int http_start(struct http_ctx *hc, char *err, unsigned long errlen)
 {
-    const struct config *cfg = srv->cfg;
+    const struct config *cfg = hc->cfg;
     struct sockaddr_storage addr;
     socklen_t addrlen = sizeof addr;
-    if (srv->listen_fd < 0 ||
-        getsockname(srv->listen_fd, (struct sockaddr *)&addr, &addrlen) != 0) {
+    if (hc->listen_fd < 0 || getsockname(hc->listen_fd, (struct sockaddr *)&addr, &addrlen) != 0) {
         snprintf(err, errlen, "no listening socket (http_listen)");
         return -EBADF;
     }
@@ -215,10 +214,12 @@ int http_start(struct server *srv, char *err, unsigned long errlen)
     flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_POLL;
     if (addr.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
     atomic_store(&inflight, 0);
-    if (cfg->web_dir && !srv->web) {
-        int rc = web_assets_open(cfg->web_dir, &srv->web, err, errlen);
+    hc->admin = (struct admin_ctx){
+        .cfg = hc->cfg, .store = hc->store, .scripts = hc->scripts, .ingest = hc->ingest};
+    if (cfg->web_dir && !hc->web) {
+        int rc = web_assets_open(cfg->web_dir, &hc->web, err, errlen);
         if (rc) return rc;
-        log_info("web interface", "dir=%s files=%zu", cfg->web_dir, web_assets_count(srv->web));
+        log_info("web interface", "dir=%s files=%zu", cfg->web_dir, web_assets_count(hc->web));
     }
     if (admin_router_start() != 0) {
         snprintf(err, errlen, "cannot start the script runner threads");
@@ -226,47 +227,47 @@ int http_start(struct server *srv, char *err, unsigned long errlen)
     }
 
     /* clang-format off */
-    srv->httpd = MHD_start_daemon(
-        flags, (uint16_t)cfg->port, NULL, NULL, on_request, srv,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv, /* first, so MHD never logs on its own */
-        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)srv->listen_fd,
+    hc->httpd = MHD_start_daemon(
+        flags, (uint16_t)cfg->port, NULL, NULL, on_request, hc,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, hc, /* first, so MHD never logs on its own */
+        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)hc->listen_fd,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->http_threads,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->request_timeout_s,
         MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, hc,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, hc,
         MHD_OPTION_END);
     /* clang-format on */
-    if (!srv->httpd) {
+    if (!hc->httpd) {
         admin_router_stop();
-        web_assets_free(srv->web);
-        srv->web = NULL;
+        web_assets_free(hc->web);
+        hc->web = NULL;
         snprintf(err, errlen, "cannot start the HTTP daemon on %s:%d", cfg->host, cfg->port);
         return -EIO;
     }
-    srv->listen_fd = -1; /* the daemon's now: MHD_stop_daemon closes it */
+    hc->listen_fd = -1; /* the daemon's now: MHD_stop_daemon closes it */
     log_info("http listening", "host=%s port=%d threads=%d", cfg->host, cfg->port,
              cfg->http_threads);
     return 0;
 }
 
-void http_quiesce(struct server *srv)
+void http_quiesce(struct http_ctx *hc)
 {
-    if (!srv->httpd || srv->http_quiesced) return;
-    MHD_socket fd = MHD_quiesce_daemon(srv->httpd);
+    if (!hc->httpd || hc->quiesced) return;
+    MHD_socket fd = MHD_quiesce_daemon(hc->httpd);
     if (fd != MHD_INVALID_SOCKET) close(fd);
-    srv->http_quiesced = true;
+    hc->quiesced = true;
 }
 
-void http_stop(struct server *srv)
+void http_stop(struct http_ctx *hc)
 {
-    http_stop_within(srv, DRAIN_WAIT_MAX_MS);
+    http_stop_within(hc, DRAIN_WAIT_MAX_MS);
 }
 
-void http_stop_within(struct server *srv, int drain_ms)
+void http_stop_within(struct http_ctx *hc, int drain_ms)
 {
-    if (!srv->httpd) return;
-    http_quiesce(srv);
+    if (!hc->httpd) return;
+    http_quiesce(hc);
 
     /* Requests under way finish before the daemon goes: stopping it would
      * close them mid-answer. Suspended ones were answered already when the
@@ -280,9 +281,9 @@ void http_stop_within(struct server *srv, int drain_ms)
     if (atomic_load(&inflight) > 0)
         log_warn("http stopping with requests in flight", "count=%d", atomic_load(&inflight));
     admin_router_stop();
-    MHD_stop_daemon(srv->httpd);
-    srv->httpd = NULL;
-    web_assets_free(srv->web);
-    srv->web = NULL;
+    MHD_stop_daemon(hc->httpd);
+    hc->httpd = NULL;
+    web_assets_free(hc->web);
+    hc->web = NULL;
     log_info("http stopped", "drain_ms=%d", waited);
 }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "base/json.h"
 #include "model/event.h"
 
 static const char *const type_names[ENVELOPE_ITEM_TYPE_COUNT] = {
@@ -42,11 +43,11 @@ static const char *line_end(const char *p, const char *end, const char **next)
     return e;
 }
 
-static json_t *parse_object(const char *p, size_t len)
+static cJSON *parse_object(const char *p, size_t len)
 {
-    json_t *j = json_loadb(p, len, 0, NULL);
-    if (j && !json_is_object(j)) {
-        json_decref(j);
+    cJSON *j = json_parse(p, len);
+    if (j && !cJSON_IsObject(j)) {
+        cJSON_Delete(j);
         return NULL;
     }
     return j;
@@ -59,19 +60,18 @@ static int parse_header(const char *p, size_t len, struct envelope *env, const c
         *why = "envelope header is not a JSON object";
         return -EBADMSG;
     }
-    json_t *id = json_object_get(env->header, "event_id");
-    if (json_is_string(id)) {
-        if (event_id_parse(json_string_value(id), json_string_length(id), env->event_id) != 0) {
+    cJSON *id = json_get(env->header, "event_id");
+    if (cJSON_IsString(id)) {
+        if (event_id_parse(id->valuestring, strlen(id->valuestring), env->event_id) != 0) {
             *why = "envelope header event_id is not 32 hex digits";
             return -EBADMSG;
         }
         env->has_event_id = true;
-    } else if (id && !json_is_null(id)) {
+    } else if (id && !cJSON_IsNull(id)) {
         *why = "envelope header event_id is not a string";
         return -EBADMSG;
     }
-    json_t *dsn = json_object_get(env->header, "dsn");
-    if (json_is_string(dsn)) env->dsn = json_string_value(dsn);
+    env->dsn = json_str(json_get(env->header, "dsn"));
     return 0;
 }
 
@@ -79,32 +79,32 @@ static int parse_header(const char *p, size_t len, struct envelope *env, const c
 static int parse_item_header(const char *p, size_t len, struct envelope_item *it, long long *length,
                              const char **why)
 {
-    json_t *h = parse_object(p, len);
+    cJSON *h = parse_object(p, len);
     if (!h) {
         *why = "item header is not a JSON object";
         return -EBADMSG;
     }
     int rc = -EBADMSG;
-    json_t *type = json_object_get(h, "type");
-    json_t *jlen = json_object_get(h, "length");
-    if (!json_is_string(type)) {
+    const char *type = json_str(json_get(h, "type"));
+    cJSON *jlen = json_get(h, "length");
+    if (!type) {
         *why = "item header has no type";
         goto out;
     }
     *length = -1;
-    if (jlen && !json_is_null(jlen)) {
-        if (!json_is_integer(jlen) || json_integer_value(jlen) < 0) {
+    if (jlen && !cJSON_IsNull(jlen)) {
+        if (json_int(jlen, -1) < 0) {
             *why = "item length is not a non-negative integer";
             goto out;
         }
-        *length = json_integer_value(jlen);
+        *length = json_int(jlen, -1);
     }
-    it->type = type_from_name(json_string_value(type));
+    it->type = type_from_name(type);
     it->header = p;
     it->header_len = len;
     rc = 0;
 out:
-    json_decref(h);
+    cJSON_Delete(h);
     return rc;
 }
 
@@ -176,21 +176,21 @@ fail:
 
 int envelope_header_dsn(const char *line, size_t len, char *dsn, size_t dsn_size)
 {
-    json_t *h = parse_object(line, len);
+    cJSON *h = parse_object(line, len);
     if (!h) return -EBADMSG;
-    json_t *v = json_object_get(h, "dsn");
+    const char *v = json_str(json_get(h, "dsn"));
     int rc = -ENOENT;
-    if (json_is_string(v) && json_string_length(v) < dsn_size) {
-        memcpy(dsn, json_string_value(v), json_string_length(v) + 1);
+    if (v && strlen(v) < dsn_size) {
+        memcpy(dsn, v, strlen(v) + 1);
         rc = 0;
     }
-    json_decref(h);
+    cJSON_Delete(h);
     return rc;
 }
 
 void envelope_free(struct envelope *env)
 {
-    json_decref(env->header);
+    cJSON_Delete(env->header);
     free(env->items);
     memset(env, 0, sizeof(*env));
 }

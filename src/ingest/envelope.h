@@ -7,7 +7,7 @@
  * optional; blank lines between items are skipped.
  *
  * Zero-copy: items point into the caller's buffer, which must outlive the
- * struct envelope. The parsed envelope header (jansson) is owned by the
+ * struct envelope. The parsed envelope header (cJSON) is owned by the
  * envelope; envelope_free releases it. Any thread; no shared state. */
 #ifndef PERISCOPE_ENVELOPE_H
 #define PERISCOPE_ENVELOPE_H
@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <jansson.h>
+#include <cjson/cJSON.h>
 
 /* Bounds the item array whatever the body holds. */
 #define ENVELOPE_MAX_ITEMS 10000
@@ -43,7 +43,7 @@ struct envelope_item {
 };
 
 struct envelope {
-    json_t *header;    /* owned: the envelope header object */
+    cJSON *header;     /* owned: the envelope header object */
     bool has_event_id; /* header carried a valid event_id */
     uint8_t event_id[16];
     const char *dsn;             /* header "dsn" (borrowed from header), or NULL */

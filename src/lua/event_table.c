@@ -10,14 +10,16 @@
 #define EXACT_INTEGER_MAX 9007199254740992.0 /* 2^53 */
 
 const char *const event_table_grouping_fields[] = {
-    "exception", "threads", "stacktrace", "fingerprint", "message", "logentry",
-    "platform", "level", "logger", "transaction", "tags", "sdk", "request", "culprit", NULL,
+    "exception", "threads",  "stacktrace", "fingerprint", "message",
+    "logentry",  "platform", "level",      "logger",      "transaction",
+    "tags",      "sdk",      "request",    "culprit",     NULL,
 };
 
 const char *const event_table_grouping_skip[] = {"vars", "pre_context", "post_context", NULL};
 
 static const char *const REQUEST_KEEP[] = {"url", NULL};
-const struct event_table_narrow event_table_grouping_narrow[] = {{"request", REQUEST_KEEP}, {NULL, NULL}};
+const struct event_table_narrow event_table_grouping_narrow[] = {{"request", REQUEST_KEEP},
+                                                                 {NULL, NULL}};
 
 static void push_number(lua_State *L, double d)
 {
@@ -34,10 +36,18 @@ static void sink_scalar(void *ctx, const cJSON *item)
     lua_State *L = ctx;
     luaL_checkstack(L, 3, "event nesting");
     switch (item->type & 0xff) {
-    case cJSON_False: lua_pushboolean(L, 0); break;
-    case cJSON_True: lua_pushboolean(L, 1); break;
-    case cJSON_NULL: lua_pushlightuserdata(L, NULL); break;
-    case cJSON_Number: push_number(L, item->valuedouble); break;
+    case cJSON_False:
+        lua_pushboolean(L, 0);
+        break;
+    case cJSON_True:
+        lua_pushboolean(L, 1);
+        break;
+    case cJSON_NULL:
+        lua_pushlightuserdata(L, NULL);
+        break;
+    case cJSON_Number:
+        push_number(L, item->valuedouble);
+        break;
     default:
         /* pushlstring: lua_pushstring's pointer-keyed cache never hits on
          * a freshly parsed tree and costs a strcmp per call. */

@@ -37,8 +37,7 @@ struct event_sink {
 static inline int event_walk_listed(const char *const *list, const char *key)
 {
     for (; list && *list; list++)
-        if ((*list)[0] == key[0] && strcmp(*list, key) == 0)
-            return 1;
+        if ((*list)[0] == key[0] && strcmp(*list, key) == 0) return 1;
     return 0;
 }
 
@@ -57,21 +56,18 @@ static int event_walk_value(const struct event_sink *sink, void *ctx, const cJSO
         sink->scalar(ctx, item);
         return 1;
     case cJSON_Array: {
-        if (depth >= max_depth)
-            return 0;
+        if (depth >= max_depth) return 0;
         sink->open(ctx, item, 1);
         long i = 0;
         for (const cJSON *c = item->child; c; c = c->next) {
-            if (!event_walk_value(sink, ctx, c, depth + 1, max_depth, skip))
-                sink->nul(ctx);
+            if (!event_walk_value(sink, ctx, c, depth + 1, max_depth, skip)) sink->nul(ctx);
             sink->element(ctx, ++i);
         }
         sink->close(ctx);
         return 1;
     }
     case cJSON_Object:
-        if (depth >= max_depth)
-            return 0;
+        if (depth >= max_depth) return 0;
         sink->open(ctx, item, 0);
         for (const cJSON *c = item->child; c; c = c->next) {
             if (c->string && !event_walk_listed(skip, c->string) &&
@@ -95,8 +91,7 @@ static inline int event_walk_top(const struct event_sink *sink, void *ctx, const
         n++;
     if (!n || !n->field || !cJSON_IsObject(item))
         return event_walk_value(sink, ctx, item, 1, args->max_depth + 1, args->skip_keys);
-    if (1 >= args->max_depth + 1)
-        return 0;
+    if (1 >= args->max_depth + 1) return 0;
     sink->open(ctx, item, 0);
     for (const cJSON *c = item->child; c; c = c->next) {
         if (c->string && event_walk_listed(n->keep, c->string) &&
@@ -108,7 +103,8 @@ static inline int event_walk_top(const struct event_sink *sink, void *ctx, const
 }
 
 /* The whole event as args select it: always exactly one value (an object). */
-static inline void event_walk(const struct event_sink *sink, void *ctx, const struct event_table_args *args)
+static inline void event_walk(const struct event_sink *sink, void *ctx,
+                              const struct event_table_args *args)
 {
     const cJSON *ev = args->event;
     if (!cJSON_IsObject(ev)) {
@@ -125,7 +121,8 @@ static inline void event_walk(const struct event_sink *sink, void *ctx, const st
     }
     sink->open(ctx, ev, 0);
     for (const cJSON *c = ev->child; c; c = c->next) {
-        if (c->string && event_walk_listed(args->fields, c->string) && event_walk_top(sink, ctx, c, args))
+        if (c->string && event_walk_listed(args->fields, c->string) &&
+            event_walk_top(sink, ctx, c, args))
             sink->member(ctx, c->string);
     }
     sink->close(ctx);

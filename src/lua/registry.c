@@ -13,7 +13,6 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "model/scrub.h"
-#include "app/app.h"
 #include "base/config.h"
 #include "lua/grouping_memo.h"
 #include "lua/registry_internal.h"
@@ -230,14 +229,15 @@ fail:
     return rc;
 }
 
-int script_registry_open(struct server *srv, struct script_registry **out)
+int script_registry_open(struct store *store, const struct config *cfg,
+                         struct script_registry **out)
 {
     struct script_registry *reg = calloc(1, sizeof *reg);
     if (!reg) return -ENOMEM;
     pthread_mutex_init(&reg->mu, NULL);
-    reg->store = srv->store;
-    reg->public_url = srv->cfg ? srv->cfg->public_url : NULL;
-    vm_limits_from_config(srv->cfg, &reg->limits);
+    reg->store = store;
+    reg->public_url = cfg ? cfg->public_url : NULL;
+    vm_limits_from_config(cfg, &reg->limits);
     metrics_describe("periscope_script_errors_total", "counter",
                      "Project script failures by project, hook and kind; the default was used");
     int rc = grouping_memo_new(GROUPING_MEMO_ENTRIES_DEFAULT, &reg->memo);
@@ -249,6 +249,11 @@ int script_registry_open(struct server *srv, struct script_registry **out)
     }
     *out = reg;
     return 0;
+}
+
+void script_registry_set_format_check(struct script_registry *reg, script_format_check_fn fn)
+{
+    reg->format_check = fn;
 }
 
 void script_registry_close(struct script_registry *reg)

@@ -28,14 +28,18 @@
 
 #include "lua/vm.h"
 
-struct server;
+struct config;
+struct script;
 struct script_registry;
+struct store;
 
-/* Creates the registry and loads every project's active script
- * (srv->store may be NULL: every project runs the default rules). Scripts
+/* Creates the registry and loads every project's active script from store
+ * (borrowed; may be NULL: every project runs the default rules); limits and
+ * the public URL from cfg (may be NULL: the built-in limits). Scripts
  * that no longer compile are logged and skipped (default rules). Returns 0
  * or a negative errno. */
-int script_registry_open(struct server *srv, struct script_registry **out);
+int script_registry_open(struct store *store, const struct config *cfg,
+                         struct script_registry **out);
 void script_registry_close(struct script_registry *reg);
 
 /* The shared memo of the default grouping: borrowed, valid until close;
@@ -81,13 +85,22 @@ int script_registry_set_rules(struct script_registry *reg, int64_t project_id,
                               const char *fingerprint, const char *stacktrace,
                               char **error_message);
 
+/* How format() is validated: run on a sample alert for every destination
+ * type, the notifier's way. 0 when it never failed, else 1 with err filled
+ * (naming the destination type). notify/format_hook.h has the one the
+ * application sets (notify_format_check_script); the registry lies below
+ * notify/ and so is handed it. */
+typedef int (*script_format_check_fn)(struct script *s, const char *lua_dir, const char *public_url,
+                                      struct vm_error *err);
+/* Set once, before the registry is shared (NULL: format() not validated). */
+void script_registry_set_format_check(struct script_registry *reg, script_format_check_fn fn);
+
 /* Compiles source in a fresh sandboxed state, runs each hook on
- * sample_event (NULL: a built-in Python-style error event) and format() on
- * a sample alert for every destination type, the notifier's way
- * (notify/format_hook.h); any error, timeout, memory cap, wrong type or
- * unusable format() result rejects it. Returns 0, or -EINVAL with
- * *error_message (malloc'd, caller frees) and *error_line (0 when no line
- * applies). Any thread; touches no shared state. */
+ * sample_event (NULL: a built-in Python-style error event) and format()
+ * through the format check (script_registry_set_format_check); any error, timeout, memory cap,
+ * wrong type or unusable format() result rejects it. Returns 0, or -EINVAL with *error_message
+ * (malloc'd, caller frees) and *error_line (0 when no line applies). Any thread; touches no shared
+ * state. */
 int script_registry_validate(struct script_registry *reg, const char *source, size_t len,
                              const cJSON *sample_event, char **error_message, int *error_line);
 

@@ -59,6 +59,7 @@ struct script_registry {
     struct store *store;    /* may be NULL */
     const char *public_url; /* for the sample alert's links; borrowed from the config */
     struct vm_limits limits;
+    script_format_check_fn format_check; /* may be NULL: format() not validated */
     atomic_uint_fast64_t generation;
     struct grouping_memo *memo; /* owned; thread-safe on its own (not under mu) */
     struct entry *entries;      /* guarded by mu */

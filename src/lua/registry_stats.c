@@ -12,8 +12,8 @@
 
 #define LOG_INTERVAL_MS 1000
 
-static const char *const HOOKS[] = {"filter",   "fingerprint", "format", "scrub",
-                                    "alert",    "grouping",    "event",  "load"};
+static const char *const HOOKS[] = {"filter", "fingerprint", "format", "scrub",
+                                    "alert",  "grouping",    "event",  "load"};
 _Static_assert(sizeof HOOKS / sizeof HOOKS[0] == REGISTRY_NHOOKS, "REGISTRY_NHOOKS");
 
 static size_t hook_index(const char *hook)

@@ -20,8 +20,8 @@ void registry_begin_transition(struct script_registry *reg, int64_t project_id)
     /* The change goes ahead: without a transition its new hashes make new
      * issues, as before transitions existed. */
     if (rc != 0)
-        log_warn("grouping transition not recorded", "project=%lld error=%d",
-                 (long long)project_id, rc);
+        log_warn("grouping transition not recorded", "project=%lld error=%d", (long long)project_id,
+                 rc);
 }
 
 int registry_check_grouping_config(struct script_registry *reg)

@@ -1,7 +1,8 @@
 /* lua/registry_validate — the "validate" of build, validate, swap: a
  * script compiles in a fresh sandboxed state, every hook runs once on a
  * sample event, and format() runs on a sample alert for every destination
- * type through the notifier's own path (notify/format_hook.h). */
+ * type through the notifier's own path (the registry's format check, which
+ * the application sets to notify_format_check_script). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,9 +14,6 @@
 #include "lua/registry_internal.h"
 #include "lua/script.h"
 #include "lua/script_scrub.h"
-#include "notify/alert_data.h"
-#include "notify/format.h"
-#include "notify/format_hook.h"
 
 /* A Python-style error event, for validating scripts when the caller has
  * no event of its own. */
@@ -90,37 +88,13 @@ static int check_event_hooks(struct script *s, const cJSON *sample_event, const 
     return failed;
 }
 
-/* format() on a sample alert for every destination type: 0, or 1 with err
- * ("… (destination type email)"). When the default formatters cannot load (a
- * broken LUA_DIR) the check is skipped with a warning: that is the
- * server's fault, not the script's. */
+/* format() through the registry's format check (script_registry_set_format_check):
+ * 0, or 1 with err. Without a check (a registry no notifier uses), format()
+ * is not run. */
 static int check_format_hook(struct script_registry *reg, struct script *s, struct vm_error *err)
 {
-    if (s->format_ref == LUA_NOREF) return 0;
-    char why[256];
-    struct notify_format *f = NULL;
-    if (notify_format_new(reg->limits.lua_dir, &f, why, sizeof why) != 0) {
-        log_warn("format() not validated: the default formatters did not load", "error=%s", why);
-        return 0;
-    }
-    long long now = registry_now_ms();
-    json_t *alert = notify_sample_alert(0, "sample", reg->public_url ? reg->public_url : "", now);
-    const char *type = NULL;
-    struct vm_error hook_err;
-    int failed = 0;
-    if (!alert) {
-        vm_error_set(err, VM_ERROR_MEMORY, "out of memory building the sample alert");
-        failed = 1;
-    } else if (notify_format_check(f, s, alert, &type, &hook_err) != 0) {
-        char text[VM_ERROR_MESSAGE_MAX];
-        snprintf(text, sizeof text, "%.200s (destination type %s)", hook_err.message, type);
-        *err = hook_err;
-        snprintf(err->message, sizeof err->message, "%s", text);
-        failed = 1;
-    }
-    json_decref(alert);
-    notify_format_free(f);
-    return failed;
+    if (s->format_ref == LUA_NOREF || !reg->format_check) return 0;
+    return reg->format_check(s, reg->limits.lua_dir, reg->public_url ? reg->public_url : "", err);
 }
 
 /* alert() on a sample alert (the alert table format() gets, with its issue

@@ -14,7 +14,6 @@
 #include "grouping/config.h"
 #include "base/log.h"
 #include "model/scrub.h"
-#include "app/app.h"
 #include "lua/event_table.h"
 #include "lua/grouping_memo.h"
 #include "lua/registry.h"
@@ -49,16 +48,16 @@ struct lua_runtime {
     size_t n, cap;
 };
 
-int lua_runtime_new(struct server *srv, struct lua_runtime **out)
+int lua_runtime_new(struct script_registry *reg, const struct config *cfg, struct lua_runtime **out)
 {
     struct lua_runtime *rt = calloc(1, sizeof *rt);
     if (!rt) return -ENOMEM;
-    rt->reg = srv->scripts;
+    rt->reg = reg;
     rt->memo_entries = GROUPING_MEMO_ENTRIES_DEFAULT;
     if (rt->reg)
         rt->limits = *script_registry_limits(rt->reg);
     else
-        vm_limits_from_config(srv->cfg, &rt->limits);
+        vm_limits_from_config(cfg, &rt->limits);
     *out = rt;
     return 0;
 }
@@ -303,8 +302,7 @@ int lua_runtime_scrub(struct lua_runtime *rt, struct ingest_event *ev)
 static bool hook_failed(const struct script_result *res, const char *hook)
 {
     for (size_t i = 0; i < res->nerrors; i++)
-        if (strcmp(res->errors[i].hook, hook) == 0)
-            return true;
+        if (strcmp(res->errors[i].hook, hook) == 0) return true;
     return false;
 }
 
@@ -315,7 +313,9 @@ static void group_previous(struct lua_runtime *rt, struct project_state *ps,
                            struct ingest_event *ev)
 {
     if (!ps || ev->filtered || ev->received_at_ms >= ps->prev_until) return;
-    struct script *p = ps->prev_script ? ps->prev_script : ps->prev_default ? default_script(rt) : NULL;
+    struct script *p = ps->prev_script    ? ps->prev_script
+                       : ps->prev_default ? default_script(rt)
+                                          : NULL;
     if (!p) return;
     struct script_result res;
     if (script_run(p, ev->json, false, &res) == 0 && res.nerrors == 0 && !res.filtered &&

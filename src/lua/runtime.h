@@ -17,11 +17,15 @@
 
 #include "lua/script.h"
 
-struct server;
+struct config;
 struct ingest_event;
 struct lua_runtime;
+struct script_registry;
 
-int lua_runtime_new(struct server *srv, struct lua_runtime **out);
+/* reg (borrowed, may be NULL: the default rules only, with limits from cfg,
+ * which may be NULL too: the built-in limits). */
+int lua_runtime_new(struct script_registry *reg, const struct config *cfg,
+                    struct lua_runtime **out);
 void lua_runtime_free(struct lua_runtime *rt);
 
 /* For a normalized event (ev->json), before anything else reads it: the

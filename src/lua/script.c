@@ -422,8 +422,7 @@ int script_hook_line(const struct script *s, const char *hook)
               : strcmp(hook, "alert") == 0       ? s->alert_ref
                                                  : LUA_NOREF;
     lua_State *L = s->vm->L;
-    if (ref == LUA_NOREF || !lua_checkstack(L, 1))
-        return 0;
+    if (ref == LUA_NOREF || !lua_checkstack(L, 1)) return 0;
     lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
     lua_Debug ar;
     if (!lua_getinfo(L, ">S", &ar)) /* pops the function */

@@ -4,8 +4,8 @@
  *
  * The hook's result is handed back as text for notify_format_override():
  * a table is JSON-encoded (periscope.json), a string is passed as-is, nil
- * means "use the default formatter", false "send this destination nothing". Owned by the thread that owns the
- * script. */
+ * means "use the default formatter", false "send this destination nothing". Owned by the thread
+ * that owns the script. */
 #ifndef PERISCOPE_LUA_SCRIPT_FORMAT_H
 #define PERISCOPE_LUA_SCRIPT_FORMAT_H
 

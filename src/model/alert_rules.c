@@ -79,7 +79,8 @@ static int parse_kinds(struct parse *p, const json_t *v, struct alert_rule *r)
     {
         unsigned kind = alert_kind_from_name(json_string_value(k));
         if (!kind)
-            return fail(p, "when.kinds", "unknown kind at %zu (new, regression, escalating, frequency)", i);
+            return fail(p, "when.kinds",
+                        "unknown kind at %zu (new, regression, escalating, frequency)", i);
         r->kinds |= kind;
     }
     return 0;
@@ -107,15 +108,16 @@ static int parse_tags(struct parse *p, const json_t *v, struct alert_rule *r)
     const char *key;
     json_t *val;
     if (!json_is_object(v) || json_object_size(v) > ALERT_RULE_LIST_MAX)
-        return fail(p, "when.tags", "an object of at most %d tag: value pairs", ALERT_RULE_LIST_MAX);
+        return fail(p, "when.tags", "an object of at most %d tag: value pairs",
+                    ALERT_RULE_LIST_MAX);
     r->tags = calloc(json_object_size(v) + 1, sizeof(*r->tags));
     if (!r->tags) return -ENOMEM;
     json_object_foreach((json_t *)v, key, val)
     {
         const char *s = short_string(val, 200);
         if (strlen(key) < 1 || strlen(key) > 32 || !s)
-            return fail(p, "when.tags", "tag %.32s: a key of 1-32 bytes with a string value of 1-200",
-                        key);
+            return fail(p, "when.tags",
+                        "tag %.32s: a key of 1-32 bytes with a string value of 1-200", key);
         struct alert_rule_tag *t = &r->tags[r->ntags++];
         if (!(t->key = strdup(key)) || !(t->value = strdup(s))) return -ENOMEM;
     }
@@ -130,9 +132,8 @@ static int parse_threshold(struct parse *p, const char *field, const json_t *v, 
     const char *bad;
     json_t *c = json_object_get(v, "count"), *w = json_object_get(v, "window_minutes");
     if (!json_is_object(v) || !only_keys(v, keys, &bad) || !json_is_integer(c) ||
-        !json_is_integer(w) || json_integer_value(c) < 1 ||
-        json_integer_value(c) > 1000000000 || json_integer_value(w) < 1 ||
-        json_integer_value(w) > ALERT_RULE_WINDOW_MAX)
+        !json_is_integer(w) || json_integer_value(c) < 1 || json_integer_value(c) > 1000000000 ||
+        json_integer_value(w) < 1 || json_integer_value(w) > ALERT_RULE_WINDOW_MAX)
         return fail(p, field, "{\"count\": 1..1000000000, \"window_minutes\": 1..%d}",
                     ALERT_RULE_WINDOW_MAX);
     *count = json_integer_value(c);
@@ -142,8 +143,8 @@ static int parse_threshold(struct parse *p, const char *field, const json_t *v, 
 
 static int parse_when(struct parse *p, const json_t *when, struct alert_rule *r)
 {
-    static const char *const keys[] = {"kinds", "level_at_least", "environments", "tags",
-                                       "frequency", "users", NULL};
+    static const char *const keys[] = {
+        "kinds", "level_at_least", "environments", "tags", "frequency", "users", NULL};
     const char *bad;
     if (!json_is_object(when)) return fail(p, "when", "an object");
     if (!only_keys(when, keys, &bad)) return fail(p, "when", "unknown field %.40s", bad);
@@ -309,7 +310,8 @@ static json_t *when_json(const struct alert_rule *r)
         json_object_set_new(when, "tags", tags);
     }
     if (r->frequency_count)
-        json_object_set_new(when, "frequency", threshold_json(r->frequency_count, r->frequency_window));
+        json_object_set_new(when, "frequency",
+                            threshold_json(r->frequency_count, r->frequency_window));
     if (r->users_count)
         json_object_set_new(when, "users", threshold_json(r->users_count, r->users_window));
     return when;

@@ -34,8 +34,8 @@ struct alert_rule_tag {
 
 struct alert_rule {
     char *name;
-    unsigned kinds;   /* enum alert_kind bits */
-    int level_min;    /* index in debug..fatal; -1: any */
+    unsigned kinds; /* enum alert_kind bits */
+    int level_min;  /* index in debug..fatal; -1: any */
     char **environments;
     size_t nenvironments; /* 0: any */
     struct alert_rule_tag *tags;

@@ -13,8 +13,7 @@ struct ingest_event *event_new(void)
 
 void event_free(struct ingest_event *ev)
 {
-    if (!ev)
-        return;
+    if (!ev) return;
     cJSON_Delete(ev->json);
     free(ev->raw);
     free(ev->title);
@@ -53,12 +52,9 @@ void event_id_hex(const uint8_t id[16], char out[33])
 
 static int hex_value(char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
 }
 
@@ -68,22 +64,18 @@ int event_id_parse(const char *s, size_t len, uint8_t out[16])
     size_t digits = 0;
 
     /* UUID form has exactly 4 dashes; allow dashes anywhere but bound them. */
-    if (!s || len > 36)
-        return -EINVAL;
+    if (!s || len > 36) return -EINVAL;
     for (size_t i = 0; i < len; i++) {
-        if (s[i] == '-')
-            continue;
+        if (s[i] == '-') continue;
         int v = hex_value(s[i]);
-        if (v < 0 || digits >= 32)
-            return -EINVAL;
+        if (v < 0 || digits >= 32) return -EINVAL;
         if (digits % 2 == 0)
             id[digits / 2] = (uint8_t)(v << 4);
         else
             id[digits / 2] |= (uint8_t)v;
         digits++;
     }
-    if (digits != 32)
-        return -EINVAL;
+    if (digits != 32) return -EINVAL;
     for (int i = 0; i < 16; i++)
         out[i] = id[i];
     return 0;

@@ -39,29 +39,29 @@ struct ingest_event {
                              * item's bytes); the worker stores these, compressed, unless
                              * scrubbing changed the event (then it frees them) */
     size_t raw_len;
-    size_t queued_bytes;      /* what ingest added to srv->events_queued_bytes for it (0: none) */
+    size_t queued_bytes;      /* what ingest added to the queued-bytes count for it (0: none) */
     struct ack *ack;          /* NULL in ACK_MODE=queue; else the request waiting for commit */
     struct membudget *budget; /* borrowed, may be NULL: what budget_bytes were taken from */
     size_t budget_bytes;      /* the tree and raw copy's share of the ingest memory budget,
                                * given back once they are freed (event_release_budget) */
 
     /* Filled by the pipeline worker (owned, freed by event_free). */
-    char hash[33];           /* MD5 hex of the grouping components */
-    char prev_hash[33];      /* during a grouping transition, the hash the project's previous
-                              * grouping gives ("" when none or the same): the writer attaches
-                              * hash to that hash's issue instead of making a new one */
-    char *message;           /* may be NULL: the log message or exception value, whole (issue
-                              * search reads it; event_message.h) */
-    char *title;             /* "Type: value" or the message */
-    char *culprit;           /* top in-app frame, may be "" */
-    const char *level;       /* static string: fatal|error|warning|info|debug */
-    char *environment;       /* may be NULL */
-    char *release;           /* may be NULL */
-    int64_t timestamp_ms;    /* the event's own time (receive time when absent) */
-    void *payload;           /* raw (else the printed normalized tree), zstd level 1 */
+    char hash[33];        /* MD5 hex of the grouping components */
+    char prev_hash[33];   /* during a grouping transition, the hash the project's previous
+                           * grouping gives ("" when none or the same): the writer attaches
+                           * hash to that hash's issue instead of making a new one */
+    char *message;        /* may be NULL: the log message or exception value, whole (issue
+                           * search reads it; event_message.h) */
+    char *title;          /* "Type: value" or the message */
+    char *culprit;        /* top in-app frame, may be "" */
+    const char *level;    /* static string: fatal|error|warning|info|debug */
+    char *environment;    /* may be NULL */
+    char *release;        /* may be NULL */
+    int64_t timestamp_ms; /* the event's own time (receive time when absent) */
+    void *payload;        /* raw (else the printed normalized tree), zstd level 1 */
     size_t payload_len;
-    struct event_tags *tags; /* owned (free()): the tag pairs issue_tags counts; may be NULL */
-    int filtered;            /* 1: the project's filter() dropped it; not stored */
+    struct event_tags *tags;      /* owned (free()): the tag pairs issue_tags counts; may be NULL */
+    int filtered;                 /* 1: the project's filter() dropped it; not stored */
     enum event_grouping grouping; /* what made the hash (for the debug log) */
 };
 

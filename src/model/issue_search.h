@@ -47,7 +47,7 @@ struct issue_search_term {
 struct issue_search {
     size_t n;
     struct issue_search_term terms[ISSUE_SEARCH_MAX_TERMS];
-    size_t used;                            /* bytes of buf in use */
+    size_t used;                              /* bytes of buf in use */
     char buf[2 * ISSUE_SEARCH_MAX_BYTES + 8]; /* the terms' strings */
     char text[ISSUE_SEARCH_MAX_BYTES + 1];    /* the free text, words joined */
 };

@@ -14,13 +14,11 @@ static size_t string_end(const char *p, size_t i, size_t len)
     size_t start = i;
     while (i < len) {
         const char *q = memchr(p + i, '"', len - i);
-        if (!q)
-            return len;
+        if (!q) return len;
         size_t at = (size_t)(q - p), backslashes = 0;
         while (at - backslashes > start && p[at - backslashes - 1] == '\\')
             backslashes++;
-        if (backslashes % 2 == 0)
-            return at;
+        if (backslashes % 2 == 0) return at;
         i = at + 1;
     }
     return len;
@@ -112,11 +110,9 @@ int jsoncheck_event_id(cJSON *event, const uint8_t *preferred, uint8_t id[16])
     else if (!s || event_id_parse(s, strlen(s), id) != 0)
         event_id_generate(id);
     event_id_hex(id, hex);
-    if (s && strcmp(s, hex) == 0)
-        return 0;
+    if (s && strcmp(s, hex) == 0) return 0;
     cJSON *val = cJSON_CreateString(hex);
-    if (!val)
-        return -ENOMEM;
+    if (!val) return -ENOMEM;
     if (cur) {
         if (!cJSON_ReplaceItemInObjectCaseSensitive(event, "event_id", val)) {
             cJSON_Delete(val);

@@ -7,7 +7,9 @@
 #include <cjson/cJSON.h>
 #include <lauxlib.h>
 
+#include "base/log.h"
 #include "lua/script_format.h"
+#include "notify/alert_data.h"
 
 const char *const notify_destination_types[] = {
     "internal_logger",
@@ -94,4 +96,33 @@ int notify_format_check(struct notify_format *f, struct script *s, const json_t 
         }
     }
     return 0;
+}
+
+int notify_format_check_script(struct script *s, const char *lua_dir, const char *public_url,
+                               struct vm_error *err)
+{
+    if (s->format_ref == LUA_NOREF) return 0;
+    char why[256];
+    struct notify_format *f = NULL;
+    if (notify_format_new(lua_dir, &f, why, sizeof why) != 0) {
+        log_warn("format() not validated: the default formatters did not load", "error=%s", why);
+        return 0;
+    }
+    json_t *alert = notify_sample_alert(0, "sample", public_url, notify_now_ms());
+    const char *type = NULL;
+    struct vm_error hook_err;
+    int failed = 0;
+    if (!alert) {
+        vm_error_set(err, VM_ERROR_MEMORY, "out of memory building the sample alert");
+        failed = 1;
+    } else if (notify_format_check(f, s, alert, &type, &hook_err) != 0) {
+        char text[VM_ERROR_MESSAGE_MAX];
+        snprintf(text, sizeof text, "%.200s (destination type %s)", hook_err.message, type);
+        *err = hook_err;
+        snprintf(err->message, sizeof err->message, "%s", text);
+        failed = 1;
+    }
+    json_decref(alert);
+    notify_format_free(f);
+    return failed;
 }

@@ -36,6 +36,14 @@ int notify_format_alert(struct notify_format *f, struct script *s, const json_t 
                         const json_t *dest, struct notify_message *out, struct vm_error *hook_err,
                         char *err, size_t errlen);
 
+/* script_format_check_fn (lua/registry.h): s's format() on a sample alert
+ * (public_url for its links) for every destination type, with the default
+ * formatters of lua_dir. 0, or 1 with err ("… (destination type email)").
+ * When the default formatters cannot load (a broken LUA_DIR) the check is
+ * skipped with a warning: that is the server's fault, not the script's. */
+int notify_format_check_script(struct script *s, const char *lua_dir, const char *public_url,
+                               struct vm_error *err);
+
 /* The destination types, NULL-terminated. */
 extern const char *const notify_destination_types[];
 

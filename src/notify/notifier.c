@@ -11,7 +11,7 @@
 
 #include "model/alert.h"
 #include "base/log.h"
-#include "app/app.h"
+#include "base/config.h"
 #include "base/topic.h"
 #include "notify/channel.h"
 #include "notify/alert_data.h"
@@ -29,8 +29,8 @@
 static void take_alerts(struct notifier *nf, int wait_ms, bool *wake)
 {
     void *items[ALERTS_PER_TAKE];
-    int n = nf->srv->alerts && !nf->alerts_closed
-                ? topic_take(nf->srv->alerts, items, ALERTS_PER_TAKE, wait_ms)
+    int n = nf->deps.alerts && !nf->alerts_closed
+                ? topic_take(nf->deps.alerts, items, ALERTS_PER_TAKE, wait_ms)
                 : -ESHUTDOWN;
     if (n == -ESHUTDOWN) {
         nf->alerts_closed = true;
@@ -70,15 +70,16 @@ static void *notifier_main(void *arg)
     return NULL;
 }
 
-int notifier_start(struct server *srv, struct notifier **out)
+int notifier_start(const struct notifier_deps *deps, struct notifier **out)
 {
     char err[512];
+    const struct config *cfg = deps->cfg;
     struct notifier *nf = calloc(1, sizeof *nf);
     if (!nf) return -ENOMEM;
-    nf->srv = srv;
-    channel_opts_init(&nf->opts, srv->cfg);
-    nf->poll_ms = srv->cfg->notify_poll_ms;
-    nf->retry_base_ms = srv->cfg->notify_retry_base_ms;
+    nf->deps = *deps;
+    channel_opts_init(&nf->opts, cfg);
+    nf->poll_ms = cfg->notify_poll_ms;
+    nf->retry_base_ms = cfg->notify_retry_base_ms;
     nf->lease_ms = 4 * (nf->opts.connect_timeout_ms + nf->opts.timeout_ms) + 10000;
     nf->rng = (uint64_t)notify_now_ms() ^ ((uint64_t)getpid() << 32) ^ (uintptr_t)nf;
     atomic_init(&nf->stop, false);
@@ -86,28 +87,25 @@ int notifier_start(struct server *srv, struct notifier **out)
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) goto fail;
     nf->curl_inited = true;
     nf->multi = curl_multi_init();
-    nf->throttle =
-        throttle_new(srv->cfg->destination_rate_per_minute, srv->cfg->notify_throttle_window_ms);
+    nf->throttle = throttle_new(cfg->destination_rate_per_minute, cfg->notify_throttle_window_ms);
     if (!nf->multi || !nf->throttle) goto fail;
-    rc = notify_format_new(srv->cfg->lua_dir, &nf->fmt, err, sizeof err);
+    rc = notify_format_new(cfg->lua_dir, &nf->fmt, err, sizeof err);
     if (rc < 0) {
-        log_error("notifier: cannot load the formatters", "lua_dir=%s error=%s", srv->cfg->lua_dir,
-                  err);
+        log_error("notifier: cannot load the formatters", "lua_dir=%s error=%s", cfg->lua_dir, err);
         goto fail;
     }
-    rc = lua_runtime_new(srv, &nf->lua);
+    rc = lua_runtime_new(deps->scripts, cfg, &nf->lua);
     if (rc < 0) goto fail;
-    liveness_register(srv->liveness, &nf->beat, "notifier");
+    liveness_register(deps->liveness, &nf->beat, "notifier");
     rc = -pthread_create(&nf->thread, NULL, notifier_main, nf);
     if (rc < 0) {
-        liveness_unregister(srv->liveness, &nf->beat);
+        liveness_unregister(deps->liveness, &nf->beat);
         goto fail;
     }
     log_info("notifier started", "poll_ms=%ld timeout_ms=%ld rate_per_minute=%d allow_private=%s",
-             nf->poll_ms, nf->opts.timeout_ms, srv->cfg->destination_rate_per_minute,
+             nf->poll_ms, nf->opts.timeout_ms, cfg->destination_rate_per_minute,
              nf->opts.allow_private ? "true" : "false");
     *out = nf;
-    srv->notifier = nf;
     return 0;
 fail:
     lua_runtime_free(nf->lua);
@@ -132,8 +130,7 @@ int notifier_stop_by(struct notifier *nf, int64_t deadline_ms)
         log_error("notifier: did not stop in time; left behind", NULL);
         return -ETIMEDOUT;
     }
-    liveness_unregister(nf->srv->liveness, &nf->beat);
-    if (nf->srv->notifier == nf) nf->srv->notifier = NULL;
+    liveness_unregister(nf->deps.liveness, &nf->beat);
     lua_runtime_free(nf->lua);
     notify_format_free(nf->fmt);
     throttle_free(nf->throttle);

@@ -2,7 +2,7 @@
  * (deliveries table) and sends each due delivery with libcurl's multi
  * interface, many in flight.
  *
- * Wakes when the writer publishes an alert_msg on srv->alerts (it frees the
+ * Wakes when the writer publishes an alert_msg on deps->alerts (it frees the
  * message; the table is the source of truth), at start-up, and every
  * NOTIFY_POLL_MS (default 2000) for retries and for deliveries another
  * node wrote. Each claim is a lease; every attempt is recorded; failures
@@ -27,12 +27,24 @@
 
 #include <stdint.h>
 
-struct server;
+struct config;
+struct liveness;
 struct notifier;
+struct script_registry;
+struct store;
+struct topic;
 
-/* Returns 0 or a negative errno (logged). *out is freed by notifier_stop.
- * The thread beats srv->liveness as stage "notifier" (liveness.h). */
-int notifier_start(struct server *srv, struct notifier **out);
+/* What the notifier uses, all borrowed (they outlive it); copied. */
+struct notifier_deps {
+    const struct config *cfg;        /* timings, limits, lua_dir, public_url */
+    struct store *store;             /* pooled connections, short tasks only */
+    struct script_registry *scripts; /* the projects' format() hooks (may be NULL) */
+    struct topic *alerts;            /* wake-ups from the writer (may be NULL: polling only) */
+    struct liveness *liveness;       /* beaten as stage "notifier" (may be NULL) */
+};
+
+/* Returns 0 or a negative errno (logged). *out is freed by notifier_stop. */
+int notifier_start(const struct notifier_deps *deps, struct notifier **out);
 void notifier_stop(struct notifier *nf);
 /* The same by deadline_ms (CLOCK_REALTIME ms; 0: no limit): -ETIMEDOUT,
  * nothing freed, when the thread has not stopped by then. */

@@ -8,7 +8,7 @@
 
 #include "base/log.h"
 #include "base/metrics.h"
-#include "app/app.h"
+#include "base/config.h"
 #include "notify/alert_data.h"
 #include "notify/format.h"
 #include "notify/format_hook.h"
@@ -35,7 +35,7 @@ static void record(struct notifier *nf, const struct delivery_claim *claims, int
                    const char *type, const struct channel_result *r, enum retry_outcome oc,
                    long long started, long long finished)
 {
-    struct db *db = store_acquire(nf->srv->store);
+    struct db *db = store_acquire(nf->deps.store);
     for (int i = 0; i < n; i++) {
         const struct delivery_claim *c = &claims[i];
         int attempt = c->attempts + 1;
@@ -71,7 +71,7 @@ static void record(struct notifier *nf, const struct delivery_claim *claims, int
         snprintf(labels, sizeof labels, "type=\"%s\",outcome=\"%s\"", type, OUTCOME_NAMES[this_oc]);
         metrics_add("periscope_notification_attempts_total", labels, 1);
     }
-    store_release(nf->srv->store, db);
+    store_release(nf->deps.store, db);
 }
 
 static void fail_claims(struct notifier *nf, const struct delivery_claim *claims, int n,
@@ -112,7 +112,7 @@ static json_t *alert_tables(struct notifier *nf, struct db *db, const struct del
             *trouble = rc == -ENOMEM ? ALERT_DATA_UNRENDERABLE : ALERT_DATA_UNREADABLE;
             continue;
         }
-        json_t *a = notify_alert_data(ctx, nf->srv->cfg->public_url, message_id);
+        json_t *a = notify_alert_data(ctx, nf->deps.cfg->public_url, message_id);
         json_decref(ctx);
         if (!a || json_array_append_new(alerts, a) != 0) *trouble = ALERT_DATA_UNRENDERABLE;
     }
@@ -124,8 +124,7 @@ static void suppress(struct notifier *nf, struct db *db, const struct delivery_c
                      const char *reason)
 {
     if (deliveries_suppress(db, c, reason, notify_now_ms()) < 0)
-        log_error("notifier: cannot mark a delivery suppressed", "delivery=%lld",
-                  (long long)c->id);
+        log_error("notifier: cannot mark a delivery suppressed", "delivery=%lld", (long long)c->id);
     else
         log_info("notification suppressed", "delivery=%lld alert=%lld destination=%lld reason=%s",
                  (long long)c->id, (long long)c->alert_id, (long long)c->destination_id, reason);
@@ -145,7 +144,7 @@ static int route_claim(struct notifier *nf, struct db *db, const struct delivery
     if (rc == -ENOENT) return 0; /* the alert is gone, and its delivery with it */
     char message_id[64];
     snprintf(message_id, sizeof message_id, "dlv_%lld", (long long)c->id);
-    json_t *alert = rc == 0 ? notify_alert_data(ctx, nf->srv->cfg->public_url, message_id) : NULL;
+    json_t *alert = rc == 0 ? notify_alert_data(ctx, nf->deps.cfg->public_url, message_id) : NULL;
     json_decref(ctx);
     if (!alert) {
         release_claims(db, c, 1, notify_now_ms() + nf->poll_ms, false);
@@ -304,7 +303,7 @@ void job_claim_and_start(struct notifier *nf)
     bool used[NOTIFY_MAX_IN_FLIGHT] = {false};
     int n = 0, cap = NOTIFY_MAX_IN_FLIGHT - nf->in_flight;
     if (cap <= 0) return;
-    struct db *db = store_acquire(nf->srv->store);
+    struct db *db = store_acquire(nf->deps.store);
     int rc = deliveries_claim(db, notify_now_ms(), nf->lease_ms, cap, claims, &n);
     if (rc < 0) log_error("notifier: cannot claim deliveries", "error=%s", strerror(-rc));
     for (int i = 0; i < n; i++) {
@@ -328,7 +327,7 @@ void job_claim_and_start(struct notifier *nf)
         }
         start_group(nf, db, group, k);
     }
-    store_release(nf->srv->store, db);
+    store_release(nf->deps.store, db);
 }
 
 static void unlink_job(struct notifier *nf, struct job *job)
@@ -389,7 +388,7 @@ void job_pump(struct notifier *nf, int wait_ms)
 void job_abort_all(struct notifier *nf)
 {
     if (!nf->jobs) return;
-    struct db *db = store_acquire(nf->srv->store);
+    struct db *db = store_acquire(nf->deps.store);
     long long now = notify_now_ms();
     while (nf->jobs) {
         struct job *job = nf->jobs;
@@ -398,5 +397,5 @@ void job_abort_all(struct notifier *nf)
         release_claims(db, job->claims, job->nclaims, now, false);
         unlink_job(nf, job);
     }
-    store_release(nf->srv->store, db);
+    store_release(nf->deps.store, db);
 }

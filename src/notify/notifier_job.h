@@ -12,6 +12,7 @@
 
 #include "base/liveness.h"
 #include "notify/channel.h"
+#include "notify/notifier.h"
 #include "store/deliveries.h"
 
 #define NOTIFY_MAX_IN_FLIGHT 64
@@ -32,7 +33,7 @@ struct job {
 };
 
 struct notifier {
-    struct server *srv;
+    struct notifier_deps deps;
     pthread_t thread;
     atomic_bool stop;
     _Atomic long long stop_by_ms; /* notify_now_ms the drain must end by; 0: none */

@@ -6,7 +6,6 @@
 #include <cjson/cJSON.h>
 #include <lauxlib.h>
 
-
 /* A jansson value as a cJSON tree (NULL for NULL or JSON null). */
 static cJSON *to_cjson(const json_t *v)
 {

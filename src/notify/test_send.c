@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "base/log.h"
-#include "app/app.h"
+#include "base/config.h"
 #include "notify/alert_data.h"
 #include "notify/channel.h"
 #include "notify/format.h"
@@ -28,17 +28,17 @@ static json_t *outcome(bool ok, long status, long long duration_ms, const char *
 /* The project's active script in a fresh state, for its format() hook;
  * NULL when it runs the default rules or the script cannot be built
  * (logged: the default formatter is used). Caller closes. */
-static struct script *project_script(struct server *srv, int64_t project_id)
+static struct script *project_script(struct script_registry *scripts, int64_t project_id)
 {
-    if (!srv->scripts) return NULL;
+    if (!scripts) return NULL;
     int64_t version;
     uint64_t generation;
     char *source = NULL;
     size_t len = 0;
     struct script *s = NULL;
     struct vm_error err = {0};
-    if (script_registry_get(srv->scripts, project_id, &version, &source, &len, &generation) == 0 &&
-        source && script_open(script_registry_limits(srv->scripts), source, len, &s, &err) != 0)
+    if (script_registry_get(scripts, project_id, &version, &source, &len, &generation) == 0 &&
+        source && script_open(script_registry_limits(scripts), source, len, &s, &err) != 0)
         log_warn("test notification: the project's script did not build, default format used",
                  "project=%lld error=%s", (long long)project_id, err.message);
     free(source);
@@ -48,21 +48,21 @@ static struct script *project_script(struct server *srv, int64_t project_id)
 /* The message the notifier would make: the format() hook, else the
  * default (the hook's failure counted in the script status, as the
  * notifier does). */
-static int render(struct server *srv, struct notify_format *fmt, int64_t project_id,
+static int render(struct script_registry *scripts, struct notify_format *fmt, int64_t project_id,
                   const json_t *alert, const json_t *dest_public, struct notify_message *msg,
                   char *err, size_t errlen)
 {
-    struct script *s = project_script(srv, project_id);
+    struct script *s = project_script(scripts, project_id);
     struct vm_error hook_err;
     int rc = notify_format_alert(fmt, s, alert, dest_public, msg, &hook_err, err, errlen);
-    if (hook_err.kind != VM_ERROR_NONE && srv->scripts)
-        script_registry_record_error(srv->scripts, project_id, "format", &hook_err);
+    if (hook_err.kind != VM_ERROR_NONE && scripts)
+        script_registry_record_error(scripts, project_id, "format", &hook_err);
     script_close(s);
     return rc;
 }
 
-int notify_send_test(struct server *srv, const json_t *dest, const char *project_name,
-                     json_t **result)
+int notify_send_test(const struct config *cfg, struct script_registry *scripts, const json_t *dest,
+                     const char *project_name, json_t **result)
 {
     char err[512] = "";
     struct notify_format *fmt = NULL;
@@ -71,21 +71,21 @@ int notify_send_test(struct server *srv, const json_t *dest, const char *project
     json_t *alert = NULL, *dest_public = NULL;
     long long started = notify_now_ms();
     *result = NULL;
-    int rc = notify_format_new(srv->cfg->lua_dir, &fmt, err, sizeof err);
+    int rc = notify_format_new(cfg->lua_dir, &fmt, err, sizeof err);
     if (rc < 0) {
         log_error("test notification: cannot load the formatters", "error=%s", err);
         return rc;
     }
     int64_t project_id = json_integer_value(json_object_get(dest, "project_id"));
     const char *type = json_string_value(json_object_get(dest, "type"));
-    alert = notify_sample_alert(project_id, project_name ? project_name : "", srv->cfg->public_url,
-                                started);
+    alert =
+        notify_sample_alert(project_id, project_name ? project_name : "", cfg->public_url, started);
     dest_public = json_pack("{s:O, s:O, s:O}", "id", json_object_get(dest, "id"), "type",
                             json_object_get(dest, "type"), "name", json_object_get(dest, "name"));
     rc = -ENOMEM;
     if (!alert || !dest_public) goto done;
     rc = 0;
-    int rendered = render(srv, fmt, project_id, alert, dest_public, &msg, err, sizeof err);
+    int rendered = render(scripts, fmt, project_id, alert, dest_public, &msg, err, sizeof err);
     if (rendered != 0) {
         *result = outcome(false, 0, notify_now_ms() - started,
                           rendered > 0 ? "format() returned false: nothing is sent to this "
@@ -101,7 +101,7 @@ int notify_send_test(struct server *srv, const json_t *dest, const char *project
         goto done;
     }
     struct channel_opts opts;
-    channel_opts_init(&opts, srv->cfg);
+    channel_opts_init(&opts, cfg);
     if (channel_xfer_prepare(&x, &opts, dest, "test", started, &msg, err, sizeof err) < 0) {
         *result = outcome(false, 0, notify_now_ms() - started, err);
         goto done;

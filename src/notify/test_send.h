@@ -11,13 +11,16 @@
 #include <stdint.h>
 #include <jansson.h>
 
-struct server;
+struct config;
+struct script_registry;
 
-/* dest: a destinations_get() row (borrowed). *result (caller owns):
+/* cfg: lua_dir, public_url and the request timeouts; scripts (may be NULL:
+ * the default formats) for the project's format() hook; both borrowed.
+ * dest: a destinations_get() row (borrowed). *result (caller owns):
  * {"ok": bool, "status_code": int | null, "duration_ms": int,
  *  "error": string | null}. Returns 0, or negative when not even an
  * attempt could be made (the formatters failed to load: logged). */
-int notify_send_test(struct server *srv, const json_t *dest, const char *project_name,
-                     json_t **result);
+int notify_send_test(const struct config *cfg, struct script_registry *scripts, const json_t *dest,
+                     const char *project_name, json_t **result);
 
 #endif

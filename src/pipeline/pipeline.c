@@ -1,6 +1,6 @@
 /* pipeline — worker threads and the writer (see pipeline.h).
  *
- * srv->events → WORKERS threads (worker.c) → internal topic "grouped" →
+ * deps.events → WORKERS threads (worker.c) → internal topic "grouped" →
  * one writer thread (writer.c). The internal topic has the capacity of the
  * events topic; a worker that finds it full waits a little and retries, so
  * back-pressure reaches ingest as a full "events" topic (503). */
@@ -22,7 +22,6 @@
 #include "lua/deadline.h"
 #include "base/metrics.h"
 #include "pipeline/pipeline_metrics.h"
-#include "app/app.h"
 #include "base/topic.h"
 #include "pipeline/worker.h"
 #include "pipeline/writer.h"
@@ -39,12 +38,12 @@ struct worker_thread {
 };
 
 struct pipeline {
-    struct server *srv;
+    struct pipeline_deps deps;
     struct topic *grouped;
     struct writer *writer;
     struct worker_thread *threads;
     int nthreads;
-    _Atomic size_t in_workers; /* taken from srv->events, not yet handed over */
+    _Atomic size_t in_workers; /* taken from deps.events, not yet handed over */
     atomic_bool abandon;       /* stopping past its grace: answer 503, process nothing */
 };
 
@@ -53,7 +52,7 @@ static size_t upstream_pending(void *ctx)
 {
     struct pipeline *p = ctx;
     struct topic_stats s;
-    topic_stats(p->srv->events, &s);
+    topic_stats(p->deps.events, &s);
     return s.depth + atomic_load(&p->in_workers);
 }
 
@@ -94,14 +93,14 @@ static void *worker_main(void *arg)
     struct pipeline *p = t->p;
     struct worker_ctx *w;
     pthread_setname_np(pthread_self(), "pipeline-work");
-    if (worker_ctx_new(p->srv, &w) != 0) {
+    if (worker_ctx_new(&p->deps, &w) != 0) {
         log_error("pipeline worker not started", "error=%s", "out of memory");
         return NULL;
     }
     struct ingest_event *evs[WORKER_TAKE_MAX];
     for (;;) {
         liveness_idle(&t->beat);
-        int n = topic_take(p->srv->events, (void **)evs, WORKER_TAKE_MAX, -1);
+        int n = topic_take(p->deps.events, (void **)evs, WORKER_TAKE_MAX, -1);
         if (n == -ESHUTDOWN) break;
         if (n > 0) atomic_fetch_add(&p->in_workers, (size_t)n);
         size_t keep = 0, filtered = 0, failed = 0;
@@ -148,29 +147,29 @@ static int default_workers(void)
     return n > 0 ? (int)n : 1;
 }
 
-int pipeline_start(struct server *srv, struct pipeline **out)
+int pipeline_start(const struct pipeline_deps *deps, struct pipeline **out)
 {
     struct pipeline *p = calloc(1, sizeof(*p));
     if (!p) return -ENOMEM;
-    p->srv = srv;
-    int want = srv->cfg->workers > 0 ? srv->cfg->workers : default_workers();
-    size_t cap = srv->cfg->queue_capacity > 0 ? (size_t)srv->cfg->queue_capacity : 10000;
+    p->deps = *deps;
+    int want = deps->cfg->workers > 0 ? deps->cfg->workers : default_workers();
+    size_t cap = deps->cfg->queue_capacity > 0 ? (size_t)deps->cfg->queue_capacity : 10000;
     int rc = -ENOMEM;
     p->grouped = topic_new("grouped", cap);
     p->threads = calloc((size_t)want, sizeof(*p->threads));
     if (!p->grouped || !p->threads) goto fail;
-    if ((rc = writer_start(srv, p->grouped, upstream_pending, p, &p->writer)) != 0) goto fail;
+    if ((rc = writer_start(deps, p->grouped, upstream_pending, p, &p->writer)) != 0) goto fail;
     for (; p->nthreads < want; p->nthreads++) {
         struct worker_thread *t = &p->threads[p->nthreads];
         t->p = p;
-        liveness_register(srv->liveness, &t->beat, "worker");
+        liveness_register(deps->liveness, &t->beat, "worker");
         if (pthread_create(&t->thread, NULL, worker_main, t) != 0) {
-            liveness_unregister(srv->liveness, &t->beat);
+            liveness_unregister(deps->liveness, &t->beat);
             rc = -EAGAIN;
             goto fail;
         }
     }
-    pipeline_metrics_attach(srv->events, p->grouped, srv->alerts);
+    pipeline_metrics_attach(deps->events, p->grouped, deps->alerts);
     *out = p;
     return 0;
 fail:
@@ -217,7 +216,7 @@ int pipeline_stop_by(struct pipeline *p, int64_t grace_ms, int64_t deadline_ms)
     pipeline_metrics_detach();
     /* Ingest has stopped: workers drain what is queued, then the writer
      * drains and commits what they handed over. */
-    topic_close(p->srv->events);
+    topic_close(p->deps.events);
     bool joined_stack[64],
         *joined = p->nthreads <= 64 ? joined_stack : calloc((size_t)p->nthreads, 1);
     if (!joined) return -ENOMEM;
@@ -241,7 +240,7 @@ int pipeline_stop_by(struct pipeline *p, int64_t grace_ms, int64_t deadline_ms)
         return -ETIMEDOUT;
     }
     for (int i = 0; i < p->nthreads; i++)
-        liveness_unregister(p->srv->liveness, &p->threads[i].beat);
+        liveness_unregister(p->deps.liveness, &p->threads[i].beat);
     topic_close(p->grouped);
     if (writer_stop_by(p->writer, deadline_ms) != 0) {
         log_error("pipeline: the writer did not stop in time; left behind", NULL);

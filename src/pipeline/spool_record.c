@@ -192,8 +192,10 @@ int spool_record_decode(const unsigned char *p, size_t len, struct ingest_event 
     ev->timestamp_ms = (int64_t)get_u64(&r);
     size_t n;
     const unsigned char *hash = get_bytes(&r, &n);
-    if (!hash || n >= sizeof ev->hash) r.bad = true;
-    else memcpy(ev->hash, hash, n);
+    if (!hash || n >= sizeof ev->hash)
+        r.bad = true;
+    else
+        memcpy(ev->hash, hash, n);
     ev->title = get_str(&r);
     ev->culprit = get_str(&r);
     char *level = get_str(&r);

@@ -16,7 +16,7 @@
 #include "lua/script_scrub.h"
 #include "base/metrics.h"
 #include "model/normalize.h"
-#include "app/app.h"
+#include "pipeline/pipeline.h"
 
 enum {
     PRINT_BUFFER_START_BYTES = 64 * 1024,
@@ -26,21 +26,21 @@ enum {
 };
 
 struct worker_ctx {
-    struct server *srv;
-    struct lua_runtime *lua; /* NULL: the C fallback grouping only */
-    char *print_buf;         /* reused for every event's serialized JSON */
+    atomic_size_t *queued_bytes; /* ingest's count of raw bytes queued; may be NULL */
+    struct lua_runtime *lua;     /* NULL: the C fallback grouping only */
+    char *print_buf;             /* reused for every event's serialized JSON */
     size_t print_cap;
 };
 
-int worker_ctx_new(struct server *srv, struct worker_ctx **out)
+int worker_ctx_new(const struct pipeline_deps *deps, struct worker_ctx **out)
 {
     struct worker_ctx *w = calloc(1, sizeof(*w));
     if (!w) return -ENOMEM;
-    w->srv = srv;
+    w->queued_bytes = deps ? deps->events_queued_bytes : NULL;
     w->print_cap = PRINT_BUFFER_START_BYTES;
     w->print_buf = malloc(w->print_cap);
     int rc = w->print_buf ? 0 : -ENOMEM;
-    if (rc == 0 && srv) rc = lua_runtime_new(srv, &w->lua);
+    if (rc == 0 && deps) rc = lua_runtime_new(deps->scripts, deps->cfg, &w->lua);
     if (rc != 0) {
         worker_ctx_free(w);
         return rc;
@@ -117,8 +117,8 @@ static int worker_print(struct worker_ctx *w, const cJSON *json, size_t *len)
 
 int worker_process(struct worker_ctx *w, struct ingest_event *ev)
 {
-    if (w->srv && ev->queued_bytes) {
-        atomic_fetch_sub(&w->srv->events_queued_bytes, ev->queued_bytes);
+    if (w->queued_bytes && ev->queued_bytes) {
+        atomic_fetch_sub(w->queued_bytes, ev->queued_bytes);
         ev->queued_bytes = 0;
     }
     int rc = normalize_event(ev);

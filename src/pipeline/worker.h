@@ -11,13 +11,14 @@
 
 #include <stddef.h>
 
-struct server;
 struct ingest_event;
+struct pipeline_deps;
 struct worker_ctx;
 
-/* With srv, each worker runs the Lua runtime (project filter, default or
- * project grouping); srv NULL: the C fallback grouping only. */
-int worker_ctx_new(struct server *srv, struct worker_ctx **out);
+/* With deps (borrowed: deps->scripts, deps->cfg, deps->events_queued_bytes,
+ * each may be NULL), each worker runs the Lua runtime (project filter,
+ * default or project grouping); deps NULL: the C fallback grouping only. */
+int worker_ctx_new(const struct pipeline_deps *deps, struct worker_ctx **out);
 void worker_ctx_free(struct worker_ctx *w);
 
 /* Prepares ev for the writer: fills level, environment, release,

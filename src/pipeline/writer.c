@@ -18,7 +18,7 @@
 #include "base/liveness.h"
 #include "base/log.h"
 #include "base/metrics.h"
-#include "app/app.h"
+#include "pipeline/pipeline.h"
 #include "store/events_write.h"
 #include "store/store.h"
 #include "base/topic.h"
@@ -39,7 +39,8 @@ enum {
 };
 
 struct writer {
-    struct server *srv;
+    struct pipeline_deps deps;
+    struct health own_health; /* when deps.health is NULL */
     struct db *db;
     struct topic *in;
     struct writer_batch *batch;
@@ -50,11 +51,11 @@ struct writer {
     pthread_t thread;
     bool running;
     struct liveness_beat beat;
-    struct spool *spool;              /* NULL: SPOOL_MAX_BYTES=0 */
-    struct ingest_event **replay;     /* batch_max events read back from the spool */
-    int backoff_ms;                   /* 0 while the database takes writes */
-    int64_t next_retry_ms;            /* monotonic: the next replay attempt */
-    int64_t next_ping_ms;             /* monotonic: the next idle ping */
+    struct spool *spool;          /* NULL: SPOOL_MAX_BYTES=0 */
+    struct ingest_event **replay; /* batch_max events read back from the spool */
+    int backoff_ms;               /* 0 while the database takes writes */
+    int64_t next_retry_ms;        /* monotonic: the next replay attempt */
+    int64_t next_ping_ms;         /* monotonic: the next idle ping */
     bool spool_full_logged;
     struct writer_counters *counters; /* the node's buffered counts */
     _Atomic uint64_t batches, stored, duplicates, failed, alerts, spooled;
@@ -89,7 +90,7 @@ static int attempt(struct writer *w, struct ingest_event **evs, size_t n,
 static void publish_alerts(struct writer *w, struct writer_batch_result *res)
 {
     for (size_t i = 0; i < res->nalerts; i++) {
-        if (!w->srv->alerts || topic_publish(w->srv->alerts, res->alerts[i]) != 0)
+        if (!w->deps.alerts || topic_publish(w->deps.alerts, res->alerts[i]) != 0)
             free(res->alerts[i]); /* the outbox row is the truth */
     }
     w->alerts += res->nalerts;
@@ -176,7 +177,7 @@ static int64_t mono_ms(void)
 
 static struct health *health_of(struct writer *w)
 {
-    return &w->srv->health;
+    return w->deps.health ? w->deps.health : &w->own_health;
 }
 
 static void note_ok(struct writer *w)
@@ -192,8 +193,9 @@ static void note_failure(struct writer *w, int rc)
 {
     char reason[HEALTH_REASON_MAX];
     snprintf(reason, sizeof reason, "database: %s", events_write_errmsg(w->db));
-    if (!w->backoff_ms) log_error("database does not take writes; events kept", "error=%s rc=%d",
-                                  events_write_errmsg(w->db), rc);
+    if (!w->backoff_ms)
+        log_error("database does not take writes; events kept", "error=%s rc=%d",
+                  events_write_errmsg(w->db), rc);
     health_write_failed(health_of(w), store_now_ms(), reason);
     w->backoff_ms = w->backoff_ms ? w->backoff_ms * 2 : RETRY_BACKOFF_MS;
     if (w->backoff_ms > RETRY_MAX_MS) w->backoff_ms = RETRY_MAX_MS;
@@ -392,30 +394,30 @@ static void *writer_main(void *arg)
             writer_commit_batch(w, w->evs, linger(w, (size_t)n));
             w->next_ping_ms = mono_ms() + IDLE_PING_MS;
         }
-        if (w->spool && spool_events(w->spool) > 0 && mono_ms() >= w->next_retry_ms)
-            replay_one(w);
+        if (w->spool && spool_events(w->spool) > 0 && mono_ms() >= w->next_retry_ms) replay_one(w);
         writer_counters_tick(w->counters);
     }
     return NULL;
 }
 
-int writer_new(struct server *srv, struct writer **out)
+int writer_new(const struct pipeline_deps *deps, struct writer **out)
 {
     struct writer *w = calloc(1, sizeof(*w));
     if (!w) return -ENOMEM;
-    w->srv = srv;
-    w->db = store_writer(srv->store);
-    w->batch_max = srv->cfg->batch_max > 0 ? (size_t)srv->cfg->batch_max : 1000;
+    w->deps = *deps;
+    health_init(&w->own_health);
+    w->db = store_writer(deps->store);
+    w->batch_max = deps->cfg->batch_max > 0 ? (size_t)deps->cfg->batch_max : 1000;
     w->batch = writer_batch_new(w->batch_max);
     w->evs = calloc(w->batch_max, sizeof(*w->evs));
     w->replay = calloc(w->batch_max, sizeof(*w->replay));
-    w->counters = writer_counters_new(w->db, srv->cfg->counter_flush_ms, srv->cfg->node_id);
+    w->counters = writer_counters_new(w->db, deps->cfg->counter_flush_ms, deps->cfg->node_id);
     w->next_ping_ms = mono_ms() + IDLE_PING_MS;
     if (!w->db || !w->batch || !w->evs || !w->replay || !w->counters) {
         writer_free(w);
         return -ENOMEM;
     }
-    const struct config *cfg = srv->cfg;
+    const struct config *cfg = deps->cfg;
     if (cfg->spool_max_bytes > 0 && cfg->data_dir) {
         char err[512];
         int rc = spool_open(cfg->data_dir, cfg->spool_max_bytes, &w->spool, err, sizeof err);
@@ -438,21 +440,22 @@ void writer_free(struct writer *w)
     spool_close(w->spool);
     free(w->evs);
     free(w->replay);
+    health_destroy(&w->own_health);
     free(w);
 }
 
-int writer_start(struct server *srv, struct topic *in, writer_upstream_fn upstream,
+int writer_start(const struct pipeline_deps *deps, struct topic *in, writer_upstream_fn upstream,
                  void *upstream_ctx, struct writer **out)
 {
     struct writer *w;
-    int rc = writer_new(srv, &w);
+    int rc = writer_new(deps, &w);
     if (rc != 0) return rc;
     w->in = in;
     w->upstream = upstream;
     w->upstream_ctx = upstream_ctx;
-    liveness_register(srv->liveness, &w->beat, "writer");
+    liveness_register(deps->liveness, &w->beat, "writer");
     if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
-        liveness_unregister(srv->liveness, &w->beat);
+        liveness_unregister(deps->liveness, &w->beat);
         writer_free(w);
         return -EAGAIN;
     }
@@ -470,7 +473,7 @@ int writer_stop_by(struct writer *w, int64_t deadline_ms)
         if (deadline_ms ? pthread_timedjoin_np(w->thread, NULL, &until) != 0
                         : pthread_join(w->thread, NULL) != 0)
             return -ETIMEDOUT;
-        liveness_unregister(w->srv->liveness, &w->beat);
+        liveness_unregister(w->deps.liveness, &w->beat);
     }
     writer_free(w);
     return 0;

@@ -285,8 +285,8 @@ static int account_events(struct writer_batch *b, struct db *db, struct ingest_e
         bool resolved = it->status == ISSUE_RESOLVED;
         int rc = raise_alerts(b, db, it, evs[i], now_ms);
         if (rc == 0)
-            rc = writer_triage_event(b->triage, it->id, it->created,
-                                     it->status == ISSUE_IGNORED, evs[i]);
+            rc = writer_triage_event(b->triage, it->id, it->created, it->status == ISSUE_IGNORED,
+                                     evs[i]);
         if (rc != 0) return rc;
         b->ev_outcome[i] = it->created && it->stored == 1             ? WRITER_EVENT_NEW_ISSUE
                            : resolved && it->status != ISSUE_RESOLVED ? WRITER_EVENT_REGRESSION

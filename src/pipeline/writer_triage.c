@@ -89,8 +89,9 @@ static struct alert_rules *load_rules(struct db *db, int64_t project_id)
     char *text = NULL;
     int rc = alert_rules_load(db, project_id, &text);
     if (rc != 0) {
-        if (rc != -ENOENT) log_warn("alert rules not read, default rules used", "project=%lld",
-                                    (long long)project_id);
+        if (rc != -ENOENT)
+            log_warn("alert rules not read, default rules used", "project=%lld",
+                     (long long)project_id);
         return alert_rules_default();
     }
     json_t *doc = json_loads(text, 0, NULL);
@@ -133,8 +134,8 @@ static void add_destinations(const struct alert_rule *r, int64_t *dest, size_t *
     }
 }
 
-int triage_raise(struct writer_triage *t, struct db *db, int64_t issue_id, const char *kind, const struct ingest_event *ev,
-                 const struct alert_rule *only, int64_t now_ms)
+int triage_raise(struct writer_triage *t, struct db *db, int64_t issue_id, const char *kind,
+                 const struct ingest_event *ev, const struct alert_rule *only, int64_t now_ms)
 {
     const struct alert_rules *rules = triage_rules_for(t, db, ev->project_id);
     if (!rules) return -ENOMEM;
@@ -162,8 +163,8 @@ int triage_raise(struct writer_triage *t, struct db *db, int64_t issue_id, const
     return t->sink(t->sink_ctx, alert_id, ev->project_id, issue_id, kind);
 }
 
-int writer_triage_alert(struct writer_triage *t, struct db *db, int64_t issue_id,
-                        const char *kind, const struct ingest_event *ev, int64_t now_ms)
+int writer_triage_alert(struct writer_triage *t, struct db *db, int64_t issue_id, const char *kind,
+                        const struct ingest_event *ev, int64_t now_ms)
 {
     return triage_raise(t, db, issue_id, kind, ev, NULL, now_ms);
 }

@@ -25,11 +25,10 @@ struct writer_triage;
 #define TRIAGE_USERS_EXACT_MAX 10000
 
 /* Receives each alert raised (after its row and outbox rows exist). */
-typedef int (*writer_triage_sink)(void *ctx, int64_t alert_id, int64_t project_id,
-                                  int64_t issue_id, const char *kind);
+typedef int (*writer_triage_sink)(void *ctx, int64_t alert_id, int64_t project_id, int64_t issue_id,
+                                  const char *kind);
 
-struct writer_triage *writer_triage_new(size_t batch_max, writer_triage_sink sink,
-                                        void *sink_ctx);
+struct writer_triage *writer_triage_new(size_t batch_max, writer_triage_sink sink, void *sink_ctx);
 void writer_triage_free(struct writer_triage *t);
 /* Before a batch (or after a rollback). */
 void writer_triage_reset(struct writer_triage *t);
@@ -37,8 +36,8 @@ void writer_triage_reset(struct writer_triage *t);
 /* An alert of kind (new | regression | escalating) on ev's issue: rules
  * choose the destinations (outbox rows for every enabled destination, those
  * chosen marked rule_match), then the sink hears of it. */
-int writer_triage_alert(struct writer_triage *t, struct db *db, int64_t issue_id,
-                        const char *kind, const struct ingest_event *ev, int64_t now_ms);
+int writer_triage_alert(struct writer_triage *t, struct db *db, int64_t issue_id, const char *kind,
+                        const struct ingest_event *ev, int64_t now_ms);
 
 /* A resolved issue and one of its events: 1 when the event may reopen it
  * (no release resolution, or ev's release is that release or later), 0

@@ -31,8 +31,7 @@ static int releases_flush(struct writer_triage *t, struct db *db)
     for (size_t i = 0; i < t->nissues && rc == 0; i++) {
         const struct triage_issue *it = &t->issues[i];
         if (it->events > 0 && it->last_release)
-            rc = triage_write_issue_releases(db, it->issue_id, it->first_release,
-                                             it->last_release);
+            rc = triage_write_issue_releases(db, it->issue_id, it->first_release, it->last_release);
     }
     return rc;
 }
@@ -52,8 +51,10 @@ static int users_estimate(struct db *db, int64_t issue_id, const struct triage_u
     uint8_t *regs = malloc(HLL_REGISTERS);
     if (!regs) return -ENOMEM;
     int rc = triage_write_sketch_load(db, issue_id, regs);
-    if (rc == 0) rc = triage_write_sketch_seed(db, issue_id, regs);
-    else if (rc == 1) rc = 0;
+    if (rc == 0)
+        rc = triage_write_sketch_seed(db, issue_id, regs);
+    else if (rc == 1)
+        rc = 0;
     int grew = 0;
     for (size_t i = 0; i < n && rc == 0; i++)
         grew |= hll_add(regs, u[i].hash);
@@ -180,11 +181,10 @@ static int frequency_rules(struct writer_triage *t, struct db *db, const struct 
             continue;
         struct window *fw = r->frequency_count ? window_for(w, nw, r->frequency_window) : NULL;
         struct window *uw = r->users_count ? window_for(w, nw, r->users_window) : NULL;
-        if ((fw && fw->events < r->frequency_count) || (uw && uw->users < r->users_count))
-            continue;
+        if ((fw && fw->events < r->frequency_count) || (uw && uw->users < r->users_count)) continue;
         int64_t start = fw ? fw->start : uw->start;
-        int fired = triage_write_rule_fire(db, it->project_id, r->name, it->issue_id, now_ms,
-                                           start, (int64_t)r->throttle_minutes * 60000);
+        int fired = triage_write_rule_fire(db, it->project_id, r->name, it->issue_id, now_ms, start,
+                                           (int64_t)r->throttle_minutes * 60000);
         if (fired < 0) return fired;
         if (fired) {
             int rc = triage_raise(t, db, it->issue_id, "frequency", ev, r, now_ms);
@@ -214,18 +214,17 @@ static int issue_flush(struct writer_triage *t, struct db *db, uint32_t idx, int
         int rc = triage_write_snooze_get(db, it->issue_id, &snooze);
         if (rc != 0 && rc != -ENOENT) return rc;
         snoozed = rc == 0;
-        if (snoozed && strcmp(snooze.kind, "rate") == 0)
-            window_for(w, &nw, snooze.window_minutes);
+        if (snoozed && strcmp(snooze.kind, "rate") == 0) window_for(w, &nw, snooze.window_minutes);
     }
     int rc = windows_count(t, db, idx, w, nw, now_ms);
     if (rc != 0) return rc;
     if (snoozed) {
-        struct window *rate = strcmp(snooze.kind, "rate") == 0
-                                  ? window_for(w, &nw, snooze.window_minutes)
-                                  : NULL;
+        struct window *rate =
+            strcmp(snooze.kind, "rate") == 0 ? window_for(w, &nw, snooze.window_minutes) : NULL;
         if (snooze_passed(&snooze, rate, it->events, now_ms)) {
             rc = triage_write_unsnooze(db, it->issue_id);
-            if (rc > 0) rc = triage_raise(t, db, it->issue_id, "escalating", it->last_ev, NULL, now_ms);
+            if (rc > 0)
+                rc = triage_raise(t, db, it->issue_id, "escalating", it->last_ev, NULL, now_ms);
             if (rc < 0) return rc;
         }
     }

@@ -44,8 +44,7 @@ static json_t *hook_json(struct script *s, const json_t *alert, struct vm_error 
 }
 
 json_t *dryrun_alerts(struct script *s, const struct alert_rules *rules,
-                      const struct ingest_event *ev, const json_t *alert,
-                      struct vm_error *hook_err)
+                      const struct ingest_event *ev, const json_t *alert, struct vm_error *hook_err)
 {
     memset(hook_err, 0, sizeof *hook_err);
     struct alert_rules *own = rules ? NULL : alert_rules_default();

@@ -37,8 +37,7 @@ int event_stored_load(struct db *db, int64_t project_id, const uint8_t event_id[
     size_t len = 0;
     int64_t received_at_ms = 0;
     int rc = events_get_stored(db, project_id, event_id, &raw, &len, &received_at_ms);
-    if (rc == 0)
-        rc = event_stored_normalize(raw, len, event_id, received_at_ms, out);
+    if (rc == 0) rc = event_stored_normalize(raw, len, event_id, received_at_ms, out);
     free(raw);
     return rc;
 }
@@ -48,12 +47,10 @@ int event_stored_json(struct db *db, int64_t project_id, const uint8_t event_id[
 {
     cJSON *tree = NULL;
     int rc = event_stored_load(db, project_id, event_id, &tree);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     *json = cJSON_PrintUnformatted(tree);
     cJSON_Delete(tree);
-    if (!*json)
-        return -ENOMEM;
+    if (!*json) return -ENOMEM;
     *len = strlen(*json);
     /* Stored before ingest repaired UTF-8: repaired on the way out. */
     char *fixed;

@@ -9,9 +9,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "http/ingest.h"
 #include "base/log.h"
-#include "app/app.h"
+#include "base/config.h"
 #include "lua/registry.h"
 #include "store/db.h"
 #include "store/scripts_notify.h"
@@ -20,7 +19,9 @@
 #define RETRY_PAUSE_MS 500 /* between attempts while the database is away */
 
 struct script_listener {
-    struct server *srv;
+    struct script_registry *scripts;
+    script_listener_keys_fn forget_keys;
+    void *keys_ctx;
     struct db *db; /* owned; used by the thread only once it runs */
     pthread_t thread;
     atomic_bool stop;
@@ -32,9 +33,14 @@ static void pause_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
+static void keys_changed(struct script_listener *l)
+{
+    if (l->forget_keys) l->forget_keys(l->keys_ctx);
+}
+
 static void reload_everything(struct script_listener *l, const char *why)
 {
-    int rc = script_registry_reload_all(l->srv->scripts);
+    int rc = script_registry_reload_all(l->scripts);
     if (rc < 0)
         log_error("scripts reload failed", "reason=%s error=%s", why, strerror(-rc));
     else
@@ -44,14 +50,14 @@ static void reload_everything(struct script_listener *l, const char *why)
 static void on_change(struct script_listener *l, enum node_change what, int64_t project_id)
 {
     if (what == NODE_CHANGE_KEYS) {
-        ingest_forget_keys(l->srv->ingest);
+        keys_changed(l);
         return;
     }
     if (project_id == 0) {
         reload_everything(l, "notification");
         return;
     }
-    int rc = script_registry_reload_project(l->srv->scripts, project_id);
+    int rc = script_registry_reload_project(l->scripts, project_id);
     if (rc < 0 && rc != -EINVAL) /* -EINVAL is logged by the registry */
         log_error("script reload failed", "project=%lld error=%s", (long long)project_id,
                   strerror(-rc));
@@ -70,7 +76,7 @@ static void *listener_main(void *arg)
         } else if (rc == -ECONNRESET) {
             log_warn("script listener reconnected", NULL);
             lost = false;
-            ingest_forget_keys(l->srv->ingest); /* revocations may have been missed */
+            keys_changed(l); /* revocations may have been missed */
             reload_everything(l, "reconnect");
         } else if (rc < 0) {
             if (!lost)
@@ -83,15 +89,19 @@ static void *listener_main(void *arg)
     return NULL;
 }
 
-int script_listener_start(struct server *srv, struct script_listener **out)
+int script_listener_start(const struct config *cfg, struct script_registry *scripts,
+                          script_listener_keys_fn forget_keys, void *keys_ctx,
+                          struct script_listener **out)
 {
     *out = NULL;
-    if (!srv->cfg->postgres_enabled) return 0;
+    if (!cfg->postgres_enabled) return 0;
     struct script_listener *l = calloc(1, sizeof *l);
     if (!l) return -ENOMEM;
-    l->srv = srv;
+    l->scripts = scripts;
+    l->forget_keys = forget_keys;
+    l->keys_ctx = keys_ctx;
     char err[256];
-    int rc = db_open(srv->cfg, &l->db, err, sizeof err);
+    int rc = db_open(cfg, &l->db, err, sizeof err);
     if (rc != 0) {
         log_error("script listener cannot connect", "error=%s", err);
         goto fail;

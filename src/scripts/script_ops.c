@@ -7,7 +7,6 @@
 
 #include "base/log.h"
 #include "grouping/config.h"
-#include "app/app.h"
 #include "lua/registry.h"
 #include "store/grouping_rules.h"
 #include "store/scripts.h"
@@ -24,69 +23,71 @@ void script_ops_rejection_clear(struct script_rejection *r)
 }
 
 /* -ENOENT when the project does not exist. */
-static int project_exists(struct server *srv, int64_t project_id)
+static int project_exists(struct store *store, int64_t project_id)
 {
     int64_t version;
     char *source = NULL;
-    struct db *db = store_acquire(srv->store);
+    struct db *db = store_acquire(store);
     int rc = scripts_get_active(db, project_id, &version, &source, NULL);
-    store_release(srv->store, db);
+    store_release(store, db);
     free(source);
     return rc;
 }
 
 /* Every node reloads the project's active script from the database. */
-static void tell_other_nodes(struct server *srv, int64_t project_id)
+static void tell_other_nodes(struct store *store, int64_t project_id)
 {
-    struct db *db = store_acquire(srv->store);
+    struct db *db = store_acquire(store);
     int rc = scripts_notify_changed(db, project_id);
-    store_release(srv->store, db);
+    store_release(store, db);
     if (rc != 0)
         log_error("could not notify other nodes of a script change; they reload on SIGHUP",
                   "project=%lld error=%s", (long long)project_id, strerror(-rc));
 }
 
-int script_ops_project_changed(struct server *srv, int64_t project_id)
+int script_ops_project_changed(struct store *store, struct script_registry *scripts,
+                               int64_t project_id)
 {
-    int rc = script_registry_reload_project(srv->scripts, project_id);
+    int rc = script_registry_reload_project(scripts, project_id);
     if (rc < 0 && rc != -EINVAL) /* -EINVAL (a stored script that no longer compiles) is logged */
         log_error("project reload failed", "project=%lld error=%s", (long long)project_id,
                   strerror(-rc));
-    tell_other_nodes(srv, project_id);
+    tell_other_nodes(store, project_id);
     return rc < 0 ? rc : 0;
 }
 
-int script_ops_activate(struct server *srv, int64_t project_id, int64_t version,
-                        const cJSON *sample, struct script_rejection *why)
+int script_ops_activate(struct store *store, struct script_registry *scripts, int64_t project_id,
+                        int64_t version, const cJSON *sample, struct script_rejection *why)
 {
     why->message = NULL;
     why->line = 0;
-    int rc = script_registry_activate_on(srv->scripts, project_id, version, sample, &why->message,
+    int rc = script_registry_activate_on(scripts, project_id, version, sample, &why->message,
                                          &why->line);
     if (rc != 0) return rc;
     log_info("script activated", "project=%lld version=%lld", (long long)project_id,
              (long long)version);
-    tell_other_nodes(srv, project_id);
+    tell_other_nodes(store, project_id);
     return 0;
 }
 
-int script_ops_put(struct server *srv, int64_t project_id, const char *source, size_t len,
-                   const cJSON *sample, int64_t *version, struct script_rejection *why)
+int script_ops_put(struct store *store, struct script_registry *scripts, int64_t project_id,
+                   const char *source, size_t len, const cJSON *sample, int64_t *version,
+                   struct script_rejection *why)
 {
     why->message = NULL;
     why->line = 0;
-    int rc = project_exists(srv, project_id);
+    int rc = project_exists(store, project_id);
     if (rc != 0) return rc;
-    rc = script_registry_validate(srv->scripts, source, len, sample, &why->message, &why->line);
+    rc = script_registry_validate(scripts, source, len, sample, &why->message, &why->line);
     if (rc != 0) return rc;
     rc = -EEXIST;
     for (int i = 0; rc == -EEXIST && i < CREATE_VERSION_ATTEMPTS; i++) {
-        struct db *db = store_acquire(srv->store);
+        struct db *db = store_acquire(store);
         rc = scripts_create_version(db, project_id, source, len, version);
-        store_release(srv->store, db);
+        store_release(store, db);
     }
     if (rc != 0) return rc;
-    return script_ops_activate(srv, project_id, *version, sample, why);
+    return script_ops_activate(store, scripts, project_id, *version, sample, why);
 }
 
 /* The created_at of version in a scripts_list_versions() list, or null. */
@@ -102,17 +103,18 @@ static json_t *created_at_of(const json_t *versions, int64_t version)
     return json_null();
 }
 
-int script_ops_status(struct server *srv, int64_t project_id, json_t **out)
+int script_ops_status(struct store *store, struct script_registry *scripts, int64_t project_id,
+                      json_t **out)
 {
     int64_t version = 0;
     char *source = NULL;
     size_t len = 0;
     json_t *versions = NULL, *stats = NULL;
-    struct db *db = store_acquire(srv->store);
+    struct db *db = store_acquire(store);
     int rc = scripts_get_active(db, project_id, &version, &source, &len);
     if (rc == 0) rc = scripts_list_versions(db, project_id, &versions);
-    store_release(srv->store, db);
-    if (rc == 0) rc = script_registry_stats(srv->scripts, project_id, &stats);
+    store_release(store, db);
+    if (rc == 0) rc = script_registry_stats(scripts, project_id, &stats);
     if (rc != 0) goto fail;
     json_t *src = source ? json_stringn(source, len) : json_null();
     *out = json_pack("{s:I, s:o, s:o, s:o, s:o}", "project_id", (json_int_t)project_id, "version",
@@ -128,38 +130,38 @@ fail:
     return rc;
 }
 
-int script_ops_versions(struct server *srv, int64_t project_id, json_t **out)
+int script_ops_versions(struct store *store, int64_t project_id, json_t **out)
 {
-    int rc = project_exists(srv, project_id);
+    int rc = project_exists(store, project_id);
     if (rc != 0) return rc;
     json_t *list = NULL;
-    struct db *db = store_acquire(srv->store);
+    struct db *db = store_acquire(store);
     rc = scripts_list_versions(db, project_id, &list);
-    store_release(srv->store, db);
+    store_release(store, db);
     if (rc != 0) return rc;
     *out = json_pack("{s:o, s:n}", "data", list, "next_cursor");
     return *out ? 0 : -ENOMEM;
 }
 
-int script_ops_put_rules(struct server *srv, int64_t project_id, const char *fingerprint,
-                         const char *stacktrace, char **why)
+int script_ops_put_rules(struct store *store, struct script_registry *scripts, int64_t project_id,
+                         const char *fingerprint, const char *stacktrace, char **why)
 {
-    int rc = script_registry_set_rules(srv->scripts, project_id, fingerprint, stacktrace, why);
+    int rc = script_registry_set_rules(scripts, project_id, fingerprint, stacktrace, why);
     if (rc != 0) return rc;
     log_info("grouping rules changed", "project=%lld", (long long)project_id);
-    tell_other_nodes(srv, project_id);
+    tell_other_nodes(store, project_id);
     return 0;
 }
 
-int script_ops_get_rules(struct server *srv, int64_t project_id, json_t **out)
+int script_ops_get_rules(struct store *store, int64_t project_id, json_t **out)
 {
-    int rc = project_exists(srv, project_id);
+    int rc = project_exists(store, project_id);
     if (rc != 0) return rc;
     char *fp = NULL, *st = NULL;
     int64_t updated = 0;
-    struct db *db = store_acquire(srv->store);
+    struct db *db = store_acquire(store);
     rc = grouping_rules_get(db, project_id, &fp, &st, &updated);
-    store_release(srv->store, db);
+    store_release(store, db);
     if (rc != 0 && rc != -ENOENT) return rc;
     *out = json_pack("{s:I, s:s, s:s, s:o, s:s}", "project_id", (json_int_t)project_id,
                      "fingerprint_rules", fp ? fp : "", "stacktrace_rules", st ? st : "",

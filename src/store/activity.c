@@ -55,15 +55,13 @@ static json_t *activity_row(struct db_stmt *st)
 {
     const char *changes = db_col_text(st, 9);
     json_t *parsed = changes ? json_loads(changes, 0, NULL) : NULL;
-    json_t *o = json_pack("{s:I, s:I, s:{s:o, s:o, s:o}, s:o, s:o, s:{s:o, s:o}, s:o}", "id",
-                          (json_int_t)db_col_int64(st, 0), "at", (json_int_t)db_col_int64(st, 1),
-                          "actor", "type", db_col_json_text_or_empty(st, 2), "id",
-                          int_or_null(st, 3), "name", db_col_json_text_or_empty(st, 4),
-                          "project_id", int_or_null(st, 5), "action",
-                          db_col_json_text_or_empty(st, 6), "target", "type",
-                          db_col_json_text_or_empty(st, 7), "id",
-                          db_col_json_text_or_empty(st, 8), "changes",
-                          parsed ? parsed : json_object());
+    json_t *o = json_pack(
+        "{s:I, s:I, s:{s:o, s:o, s:o}, s:o, s:o, s:{s:o, s:o}, s:o}", "id",
+        (json_int_t)db_col_int64(st, 0), "at", (json_int_t)db_col_int64(st, 1), "actor", "type",
+        db_col_json_text_or_empty(st, 2), "id", int_or_null(st, 3), "name",
+        db_col_json_text_or_empty(st, 4), "project_id", int_or_null(st, 5), "action",
+        db_col_json_text_or_empty(st, 6), "target", "type", db_col_json_text_or_empty(st, 7), "id",
+        db_col_json_text_or_empty(st, 8), "changes", parsed ? parsed : json_object());
     return o;
 }
 
@@ -72,11 +70,11 @@ int activity_list(struct db *db, const struct activity_query *q, json_t **out)
     struct db_stmt *st = db_prepare(db, SQL_ACTIVITY_LIST);
     json_t *arr = json_array();
     int rc = st && arr ? 0 : -EIO;
-    if (rc == 0 && ((rc = db_bind_int64(st, 1, q->project_id)) ||
-                    (rc = db_bind_text(st, 2, q->target_type, (size_t)-1)) ||
-                    (rc = db_bind_text(st, 3, q->target_id, (size_t)-1)) ||
-                    (rc = db_bind_int64(st, 4, q->before_id)) ||
-                    (rc = db_bind_int64(st, 5, q->limit))) == 0) {
+    if (rc == 0 &&
+        ((rc = db_bind_int64(st, 1, q->project_id)) ||
+         (rc = db_bind_text(st, 2, q->target_type, (size_t)-1)) ||
+         (rc = db_bind_text(st, 3, q->target_id, (size_t)-1)) ||
+         (rc = db_bind_int64(st, 4, q->before_id)) || (rc = db_bind_int64(st, 5, q->limit))) == 0) {
         while ((rc = db_step(st)) == DB_ROW) {
             json_t *row = activity_row(st);
             if (row)

@@ -9,18 +9,22 @@
 
 /* Read through by the Postgres check; the tables of docs/architecture.md §5. */
 static const char *const PG_READ_ALL[] = {
-    "SELECT count(*) FROM schema_migrations", "SELECT count(*) FROM projects",
-    "SELECT count(*) FROM project_keys",      "SELECT count(*) FROM issues",
-    "SELECT count(*) FROM events",            "SELECT count(*) FROM issue_tags",
-    "SELECT count(*) FROM alerts",            "SELECT count(*) FROM destinations",
-    "SELECT count(*) FROM deliveries",        "SELECT count(*) FROM delivery_attempts",
+    "SELECT count(*) FROM schema_migrations",
+    "SELECT count(*) FROM projects",
+    "SELECT count(*) FROM project_keys",
+    "SELECT count(*) FROM issues",
+    "SELECT count(*) FROM events",
+    "SELECT count(*) FROM issue_tags",
+    "SELECT count(*) FROM alerts",
+    "SELECT count(*) FROM destinations",
+    "SELECT count(*) FROM deliveries",
+    "SELECT count(*) FROM delivery_attempts",
     "SELECT count(*) FROM scripts",
 };
 
 /* Runs a pragma whose rows are "ok" when all is well; the first other row
  * (or the error) goes to msg. */
-static int pragma_all_ok(struct db *db, const char *sql, const char *what, char *msg,
-                         size_t msglen)
+static int pragma_all_ok(struct db *db, const char *sql, const char *what, char *msg, size_t msglen)
 {
     struct db_stmt *st = db_prepare(db, sql);
     if (!st) {

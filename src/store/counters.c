@@ -32,10 +32,9 @@ static const char SQL_ISSUES_POSTGRES[] =
     " times_seen = issue_tags.times_seen + excluded.times_seen,"                                   \
     " last_seen = CASE WHEN issue_tags.last_seen < excluded.last_seen"                             \
     " THEN excluded.last_seen ELSE issue_tags.last_seen END"
-static const char SQL_TAGS_SQLITE[] =
-    TAGS_INSERT "SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4"
-                " FROM json_each($1) WHERE EXISTS (SELECT 1 FROM issues WHERE id = value ->> 0)"
-    TAGS_CONFLICT;
+static const char SQL_TAGS_SQLITE[] = TAGS_INSERT
+    "SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4"
+    " FROM json_each($1) WHERE EXISTS (SELECT 1 FROM issues WHERE id = value ->> 0)" TAGS_CONFLICT;
 static const char SQL_TAGS_POSTGRES[] =
     TAGS_INSERT "SELECT CAST(e ->> 0 AS BIGINT), e ->> 1, e ->> 2, CAST(e ->> 3 AS BIGINT),"
                 " CAST(e ->> 4 AS BIGINT) FROM jsonb_array_elements(CAST($1 AS jsonb)) AS e"
@@ -185,8 +184,8 @@ static int set_mark(struct db *db, int node)
 {
     int64_t old = 0, mark = 0;
     int rc = counters_mark(db, node, &old);
-    struct db_stmt *st = rc == 0 ? db_prepare(db, is_pg(db) ? SQL_NEWEST_POSTGRES : SQL_NEWEST_SQLITE)
-                                 : NULL;
+    struct db_stmt *st =
+        rc == 0 ? db_prepare(db, is_pg(db) ? SQL_NEWEST_POSTGRES : SQL_NEWEST_SQLITE) : NULL;
     if (rc == 0 && !st) rc = -EIO;
     if (rc == 0) {
         if (is_pg(db)) {

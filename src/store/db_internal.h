@@ -65,7 +65,7 @@ struct db {
     const struct db_ops *ops;
     struct db_stmt_cache cache;
     bool reconnected;
-    int timeout_ms; /* db_set_timeout_ms */
+    int timeout_ms;                  /* db_set_timeout_ms */
     const unsigned char *secret_key; /* cfg->secrets_key, or NULL (db_secret_key) */
     char err[DB_ERRMSG_MAX];
 };

@@ -66,18 +66,12 @@ static void set_params(struct pg_db *db, const struct config *cfg)
     snprintf(db->options, sizeof db->options,
              "-c statement_timeout=%d -c lock_timeout=%d -c periscope.node=%d", timeout,
              timeout / 2 > 0 ? timeout / 2 : 1, cfg->node_id);
-    const char *kv[][2] = {{"host", cfg->pg_host},
-                           {"port", db->port},
-                           {"user", cfg->pg_user},
-                           {"password", cfg->pg_password},
-                           {"dbname", cfg->pg_database},
-                           {"application_name", "periscope"},
-                           {"client_encoding", "UTF8"},
-                           {"options", db->options},
-                           {"keepalives", "1"},
-                           {"keepalives_idle", "5"},
-                           {"keepalives_interval", "2"},
-                           {"keepalives_count", "3"},
+    const char *kv[][2] = {{"host", cfg->pg_host},       {"port", db->port},
+                           {"user", cfg->pg_user},       {"password", cfg->pg_password},
+                           {"dbname", cfg->pg_database}, {"application_name", "periscope"},
+                           {"client_encoding", "UTF8"},  {"options", db->options},
+                           {"keepalives", "1"},          {"keepalives_idle", "5"},
+                           {"keepalives_interval", "2"}, {"keepalives_count", "3"},
                            {"tcp_user_timeout", "10000"}};
     size_t n = sizeof kv / sizeof kv[0];
     for (size_t i = 0; i < n; i++) {

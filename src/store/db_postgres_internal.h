@@ -19,12 +19,12 @@ struct pg_db {
     PGconn *conn; /* NULL after a timeout dropped it (PQstatus: CONNECTION_BAD) */
     const char *keys[PG_PARAMS_MAX], *vals[PG_PARAMS_MAX]; /* for reconnects */
     char port[16], options[160];
-    int timeout_ms;      /* client deadline per statement (+ a grace); 0: none */
+    int timeout_ms; /* client deadline per statement (+ a grace); 0: none */
     int connect_timeout_ms;
     int64_t retry_at_ms; /* no new connection attempt before (monotonic) */
     bool timed_out;      /* the last statement got no answer in time */
-    unsigned gen;                                     /* bumped on every reconnect; starts at 1 */
-    unsigned next_name;                               /* prepared statement names p1, p2, … */
+    unsigned gen;        /* bumped on every reconnect; starts at 1 */
+    unsigned next_name;  /* prepared statement names p1, p2, … */
     char channels[PG_LISTEN_MAX][DB_CHANNEL_MAX + 1]; /* LISTENed, for reconnects */
     int nchannels;
 };

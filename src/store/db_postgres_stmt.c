@@ -39,8 +39,7 @@ static PGresult *run_prepare(struct pg_db *db, void *ctx)
     struct pg_stmt *s = ctx;
     if (s->gen == db->gen) return PQmakeEmptyPGresult(db->conn, PGRES_COMMAND_OK);
     snprintf(s->name, sizeof s->name, "p%u", ++db->next_name);
-    PGresult *res =
-        pg_result_of_send(db, PQsendPrepare(db->conn, s->name, s->base.sql, 0, NULL));
+    PGresult *res = pg_result_of_send(db, PQsendPrepare(db->conn, s->name, s->base.sql, 0, NULL));
     if (res && pg_result_ok(res)) s->gen = db->gen;
     return res;
 }

@@ -79,8 +79,8 @@ int pg_connect(struct pg_db *db, const char *const *keys, const char *const *val
         st = PQconnectPoll(db->conn);
     }
     if (!db->conn || PQstatus(db->conn) != CONNECTION_OK) {
-        pg_seterr(&db->base, "postgres connect: ",
-                  db->conn ? PQerrorMessage(db->conn) : "out of memory");
+        pg_seterr(&db->base,
+                  "postgres connect: ", db->conn ? PQerrorMessage(db->conn) : "out of memory");
         goto fail;
     }
     if (PQsetnonblocking(db->conn, 1) != 0) {

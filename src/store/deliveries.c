@@ -7,7 +7,8 @@
 #define CLAIM_WHERE                                                                                \
     "status IN ('pending', 'sending') AND next_attempt_at <= $2 "                                  \
     "AND (locked_until IS NULL OR locked_until <= $2) ORDER BY next_attempt_at, id LIMIT $3"
-#define CLAIM_RETURNING " RETURNING id, alert_id, destination_id, attempts, held_for_digest, rule_match"
+#define CLAIM_RETURNING                                                                            \
+    " RETURNING id, alert_id, destination_id, attempts, held_for_digest, rule_match"
 
 /* SQLite holds the write lock for the statement: no one else can claim in
  * between. Postgres skips rows another node has locked. */

@@ -7,7 +7,8 @@
 #include <zstd.h>
 #include "store/store.h"
 
-#define EVENT_COLS "id, event_id, issue_id, timestamp, received_at, level, environment, release, title"
+#define EVENT_COLS                                                                                 \
+    "id, event_id, issue_id, timestamp, received_at, level, environment, release, title"
 
 static const char SQL_LIST[] =
     "SELECT " EVENT_COLS " FROM events WHERE project_id = $1 AND issue_id = $2"
@@ -30,8 +31,7 @@ static json_t *row_json(struct db_stmt *st, uint8_t id_out[16])
             id[2 * i + 1] = hex[raw[i] & 15];
         }
         id[32] = '\0';
-        if (id_out)
-            memcpy(id_out, raw, 16);
+        if (id_out) memcpy(id_out, raw, 16);
     }
     return json_pack("{s:s, s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "event_id", id, "issue_id",
                      (json_int_t)db_col_int64(st, 2), "timestamp", (json_int_t)db_col_int64(st, 3),
@@ -44,11 +44,9 @@ static json_t *row_json(struct db_stmt *st, uint8_t id_out[16])
 int events_list_for_issue(struct db *db, int64_t project_id, int64_t issue_id, bool has_cursor,
                           int64_t before_id, int limit, json_t **out, int64_t *next_id)
 {
-    if (limit < 1 || limit > 1000)
-        return -EINVAL;
+    if (limit < 1 || limit > 1000) return -EINVAL;
     struct db_stmt *st = db_prepare(db, SQL_LIST);
-    if (!st)
-        return -EIO;
+    if (!st) return -EIO;
     db_bind_int64(st, 1, project_id);
     db_bind_int64(st, 2, issue_id);
     if (has_cursor)
@@ -84,8 +82,7 @@ int events_latest(struct db *db, int64_t project_id, int64_t issue_id, json_t **
                   uint8_t event_id[16])
 {
     struct db_stmt *st = db_prepare(db, SQL_LIST);
-    if (!st)
-        return -EIO;
+    if (!st) return -EIO;
     db_bind_int64(st, 1, project_id);
     db_bind_int64(st, 2, issue_id);
     db_bind_null(st, 3);
@@ -104,13 +101,10 @@ int events_latest(struct db *db, int64_t project_id, int64_t issue_id, json_t **
 static int decompress(const void *src, size_t len, char **out, size_t *out_len)
 {
     unsigned long long size = ZSTD_getFrameContentSize(src, len);
-    if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN)
-        return -EIO;
-    if (size > EVENTS_PAYLOAD_MAX)
-        return -E2BIG;
+    if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN) return -EIO;
+    if (size > EVENTS_PAYLOAD_MAX) return -E2BIG;
     char *buf = malloc((size_t)size + 1);
-    if (!buf)
-        return -ENOMEM;
+    if (!buf) return -ENOMEM;
     size_t n = ZSTD_decompress(buf, (size_t)size, src, len);
     if (ZSTD_isError(n) || n != size) {
         free(buf);
@@ -122,19 +116,18 @@ static int decompress(const void *src, size_t len, char **out, size_t *out_len)
     return 0;
 }
 
-int events_get_payload(struct db *db, int64_t project_id, const uint8_t event_id[16],
-                       char **json, size_t *len)
+int events_get_payload(struct db *db, int64_t project_id, const uint8_t event_id[16], char **json,
+                       size_t *len)
 {
     int64_t received_at_ms;
     return events_get_stored(db, project_id, event_id, json, len, &received_at_ms);
 }
 
-int events_get_stored(struct db *db, int64_t project_id, const uint8_t event_id[16],
-                      char **json, size_t *len, int64_t *received_at_ms)
+int events_get_stored(struct db *db, int64_t project_id, const uint8_t event_id[16], char **json,
+                      size_t *len, int64_t *received_at_ms)
 {
     struct db_stmt *st = db_prepare(db, SQL_PAYLOAD);
-    if (!st)
-        return -EIO;
+    if (!st) return -EIO;
     db_bind_int64(st, 1, project_id);
     db_bind_blob(st, 2, event_id, 16);
     int rc = db_step_row(st, -ENOENT);

@@ -37,12 +37,12 @@ int events_latest(struct db *db, int64_t project_id, int64_t issue_id, json_t **
  * frees) of *len bytes. The writer stores the bytes as received, so this is
  * not yet normalized: the API answers with event_stored.h, which normalizes
  * it. -EIO when the stored payload is corrupt. */
-int events_get_payload(struct db *db, int64_t project_id, const uint8_t event_id[16],
-                       char **json, size_t *len);
+int events_get_payload(struct db *db, int64_t project_id, const uint8_t event_id[16], char **json,
+                       size_t *len);
 
 /* The same, and the row's received_at (ms) into *received_at_ms, the input
  * normalization needs besides the id. */
-int events_get_stored(struct db *db, int64_t project_id, const uint8_t event_id[16],
-                      char **json, size_t *len, int64_t *received_at_ms);
+int events_get_stored(struct db *db, int64_t project_id, const uint8_t event_id[16], char **json,
+                      size_t *len, int64_t *received_at_ms);
 
 #endif

@@ -18,11 +18,11 @@ struct db;
 
 /* The previous grouping (owned strings, NULL when absent). */
 struct grouping_transition {
-    int64_t prev_version;    /* 0: the default rules */
-    char *prev_source;       /* that version's source; NULL for the default rules */
+    int64_t prev_version; /* 0: the default rules */
+    char *prev_source;    /* that version's source; NULL for the default rules */
     size_t prev_len;
     char *prev_fingerprint_rules, *prev_stacktrace_rules;
-    char *prev_config;       /* GROUPING_CONFIG_ID then */
+    char *prev_config; /* GROUPING_CONFIG_ID then */
     int64_t expires_at_ms;
 };
 

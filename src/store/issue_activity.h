@@ -14,8 +14,8 @@
 
 struct db;
 
-#define ISSUE_COMMENT_MAX 10000  /* bytes of a comment */
-#define ISSUE_ACTIVITY_MAX 500   /* rows listed with an issue */
+#define ISSUE_COMMENT_MAX 10000 /* bytes of a comment */
+#define ISSUE_ACTIVITY_MAX 500  /* rows listed with an issue */
 
 /* Records one row (inside the caller's transaction, if any). user_id 0:
  * the admin key. data (borrowed) may be NULL ({}). */

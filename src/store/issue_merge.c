@@ -141,8 +141,8 @@ static int issue_exists(struct db *db, int64_t project_id, int64_t id)
 /* Moves everything of source onto target and deletes source. */
 static int fold(struct db *db, int64_t target, int64_t source)
 {
-    static const char *const moves[] = {SQL_MOVE_HASHES, SQL_MOVE_EVENTS, SQL_MOVE_ALERTS,
-                                        SQL_MOVE_ACTIVITY, SQL_MOVE_TAGS, SQL_MOVE_HOURLY,
+    static const char *const moves[] = {SQL_MOVE_HASHES,   SQL_MOVE_EVENTS, SQL_MOVE_ALERTS,
+                                        SQL_MOVE_ACTIVITY, SQL_MOVE_TAGS,   SQL_MOVE_HOURLY,
                                         SQL_ADD_COUNTS};
     int rc = run_id(db, SQL_FILL_EVENT_HASHES, source);
     for (size_t i = 0; i < sizeof moves / sizeof moves[0] && rc == 0; i++)
@@ -219,7 +219,8 @@ static int split_create(struct db *db, int64_t issue_id, const char *hash, int64
         return rc;
     }
     *moved = db_col_int64(st, 0);
-    int64_t first = *moved ? db_col_int64(st, 1) : now_ms, last = *moved ? db_col_int64(st, 2) : now_ms;
+    int64_t first = *moved ? db_col_int64(st, 1) : now_ms,
+            last = *moved ? db_col_int64(st, 2) : now_ms;
     char *title = db_col_text(st, 3) ? strdup(db_col_text(st, 3)) : NULL;
     char *level = db_col_text(st, 4) ? strdup(db_col_text(st, 4)) : NULL;
     db_finish(st);

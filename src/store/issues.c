@@ -28,7 +28,8 @@ json_t *issues_row_json(struct db_stmt *st)
         "hash", db_col_json_text_or_empty(st, 9));
     if (row) {
         json_object_set_new(row, "assignee_id",
-                            db_col_is_null(st, 10) ? json_null() : json_integer(db_col_int64(st, 10)));
+                            db_col_is_null(st, 10) ? json_null()
+                                                   : json_integer(db_col_int64(st, 10)));
         json_object_set_new(row, "user_count", json_integer(db_col_int64(st, 11)));
         json_object_set_new(row, "first_release", db_col_json_text(st, 12));
         json_object_set_new(row, "last_release", db_col_json_text(st, 13));

@@ -24,15 +24,20 @@ struct issue_search;
 #define ISSUES_HISTOGRAM_HOURS 24
 #define ISSUES_BULK_MAX 100 /* ids in one bulk status change */
 
-enum issue_sort { ISSUE_SORT_LAST_SEEN, ISSUE_SORT_FIRST_SEEN, ISSUE_SORT_TIMES_SEEN, ISSUE_SORT_USERS };
+enum issue_sort {
+    ISSUE_SORT_LAST_SEEN,
+    ISSUE_SORT_FIRST_SEEN,
+    ISSUE_SORT_TIMES_SEEN,
+    ISSUE_SORT_USERS
+};
 
 /* A list request. Strings are borrowed; NULL means "any". */
 struct issue_query {
     const char *status; /* unresolved | resolved | ignored, NULL: all */
     const char *level;
-    const char *environment; /* issues that saw an event with this environment */
-    const char *release;     /* … with this release */
-    const char *text;        /* case-insensitive substring of title, culprit or message */
+    const char *environment;           /* issues that saw an event with this environment */
+    const char *release;               /* … with this release */
+    const char *text;                  /* case-insensitive substring of title, culprit or message */
     const struct issue_search *search; /* NULL: none; its terms ANDed (issue_search.h) */
     bool has_since, has_until;
     int64_t since_ms;     /* last_seen >= since */

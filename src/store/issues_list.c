@@ -98,8 +98,8 @@ static const char *like_pattern(struct list_sql *l, const char *text, bool escap
 static void tag_filter(struct list_sql *l, bool negated, const char *key, const char *value)
 {
     int k = bind_text(l, key);
-    append(l, " AND id %sIN (SELECT issue_id FROM issue_tags WHERE key = $%d", negated ? "NOT " : "",
-           k);
+    append(l, " AND id %sIN (SELECT issue_id FROM issue_tags WHERE key = $%d",
+           negated ? "NOT " : "", k);
     if (value) append(l, " AND value = $%d", bind_text(l, value));
     append(l, ")");
 }

@@ -9,8 +9,7 @@
 
 #include "store/store.h"
 
-#define TOKEN_COLUMNS                                                                              \
-    "id, name, scope, project_ids, user_id, created_at, expires_at, last_used_at"
+#define TOKEN_COLUMNS "id, name, scope, project_ids, user_id, created_at, expires_at, last_used_at"
 #define PROJECT_IDS_TEXT_MAX (TOKEN_PROJECTS_MAX * 21)
 
 static const char SQL_TOKEN_INSERT[] =
@@ -18,7 +17,8 @@ static const char SQL_TOKEN_INSERT[] =
     " expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
 static const char SQL_TOKEN_GET[] = "SELECT " TOKEN_COLUMNS " FROM api_tokens WHERE id = $1";
 static const char SQL_TOKEN_LIST[] =
-    "SELECT " TOKEN_COLUMNS " FROM api_tokens WHERE CAST($1 AS BIGINT) = 0 OR user_id = $1 ORDER BY id";
+    "SELECT " TOKEN_COLUMNS
+    " FROM api_tokens WHERE CAST($1 AS BIGINT) = 0 OR user_id = $1 ORDER BY id";
 static const char SQL_TOKEN_LOOKUP[] =
     "SELECT " TOKEN_COLUMNS " FROM api_tokens WHERE token_hash = $1";
 static const char SQL_TOKEN_TOUCH[] = "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1";
@@ -198,9 +198,8 @@ int setup_link_replace(struct db *db, const char *token_hash, int64_t expires_at
     int rc = db_begin(db);
     if (rc) return rc;
     if (!(st = db_prepare(db, SQL_SETUP_CLEAR)) || run(st) < 0 ||
-        !(st = db_prepare(db, SQL_SETUP_INSERT)) ||
-        db_bind_text(st, 1, token_hash, (size_t)-1) || db_bind_int64(st, 2, store_now_ms()) ||
-        db_bind_int64(st, 3, expires_at) || run(st) < 0) {
+        !(st = db_prepare(db, SQL_SETUP_INSERT)) || db_bind_text(st, 1, token_hash, (size_t)-1) ||
+        db_bind_int64(st, 2, store_now_ms()) || db_bind_int64(st, 3, expires_at) || run(st) < 0) {
         db_rollback(db);
         return -EIO;
     }

@@ -95,12 +95,12 @@ int releases_list(struct db *db, int64_t project_id, json_t **out)
     json_t *rows = json_array();
     int rc;
     while (rows && (rc = db_step(st)) == DB_ROW) {
-        json_array_append_new(
-            rows, json_pack("{s:o, s:I, s:I, s:I, s:I}", "version", db_col_json_text_or_empty(st, 0),
-                            "first_seen", (json_int_t)db_col_int64(st, 1), "last_seen",
-                            (json_int_t)db_col_int64(st, 2), "events",
-                            (json_int_t)db_col_int64(st, 3), "new_issues",
-                            (json_int_t)db_col_int64(st, 4)));
+        json_array_append_new(rows, json_pack("{s:o, s:I, s:I, s:I, s:I}", "version",
+                                              db_col_json_text_or_empty(st, 0), "first_seen",
+                                              (json_int_t)db_col_int64(st, 1), "last_seen",
+                                              (json_int_t)db_col_int64(st, 2), "events",
+                                              (json_int_t)db_col_int64(st, 3), "new_issues",
+                                              (json_int_t)db_col_int64(st, 4)));
     }
     db_finish(st);
     if (!rows) return -ENOMEM;

@@ -162,8 +162,8 @@ int triage_write_user_count_set(struct db *db, int64_t issue_id, int64_t count)
 
 int triage_write_sketch_load(struct db *db, int64_t issue_id, uint8_t *regs)
 {
-    struct db_stmt *st = db_prepare(
-        db, db_kind(db) == DB_POSTGRES ? SQL_SKETCH_LOAD_PG : SQL_SKETCH_LOAD_SQLITE);
+    struct db_stmt *st =
+        db_prepare(db, db_kind(db) == DB_POSTGRES ? SQL_SKETCH_LOAD_PG : SQL_SKETCH_LOAD_SQLITE);
     if (!st) return -EIO;
     db_bind_int64(st, 1, issue_id);
     memset(regs, 0, HLL_REGISTERS);

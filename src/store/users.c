@@ -20,7 +20,8 @@ static const char SQL_USER_UPDATE[] =
     "UPDATE users SET email = COALESCE($2, email), name = COALESCE($3, name),"
     " role = COALESCE($4, role), password_hash = COALESCE($5, password_hash) WHERE id = $1";
 static const char SQL_USER_DELETE[] = "DELETE FROM users WHERE id = $1";
-static const char SQL_USER_COUNT[] = "SELECT COUNT(*) FROM users WHERE CAST($1 AS TEXT) IS NULL OR role = $1";
+static const char SQL_USER_COUNT[] =
+    "SELECT COUNT(*) FROM users WHERE CAST($1 AS TEXT) IS NULL OR role = $1";
 static const char SQL_USER_BY_EMAIL[] =
     "SELECT id, email, role, password_hash FROM users WHERE email = $1";
 static const char SQL_USER_BY_ID[] =
@@ -150,8 +151,7 @@ int users_count(struct db *db, const char *role, int64_t *out)
 
 static int login_row(struct db_stmt *st, struct user_login *out)
 {
-    const char *email = db_col_text(st, 1), *role = db_col_text(st, 2),
-               *hash = db_col_text(st, 3);
+    const char *email = db_col_text(st, 1), *role = db_col_text(st, 2), *hash = db_col_text(st, 3);
     out->id = db_col_int64(st, 0);
     snprintf(out->email, sizeof out->email, "%s", email ? email : "");
     snprintf(out->role, sizeof out->role, "%s", role ? role : "");
@@ -165,8 +165,7 @@ int users_by_email(struct db *db, const char *email, struct user_login *out)
     struct db_stmt *st = db_prepare(db, SQL_USER_BY_EMAIL);
     int rc;
     if (!st) return -EIO;
-    if ((rc = db_bind_text(st, 1, email, (size_t)-1)) || (rc = db_step_row(st, -ENOENT)))
-        return rc;
+    if ((rc = db_bind_text(st, 1, email, (size_t)-1)) || (rc = db_step_row(st, -ENOENT))) return rc;
     return login_row(st, out);
 }
 
