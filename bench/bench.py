@@ -34,7 +34,8 @@ SECONDS = 3 if QUICK else int(os.environ.get("BENCH_SECONDS", "15"))
 BUILD = os.path.abspath(os.environ.get("BUILD_DIR", os.path.join(ROOT, "build")))
 RESULTS = os.path.abspath(os.environ.get("BENCH_RESULTS", os.path.join(ROOT, "bench", "results")))
 SEED_EVENTS = 20_000 if QUICK else 1_000_000
-SEED_MAX_S = 60 if QUICK else 240
+SEED_ISSUES = 20_000 if QUICK else 1_000_000  # issues_1m: one event per issue
+SEED_MAX_S = 60 if QUICK else 900
 WARM_MAX_S = 20 if QUICK else 120  # bound on a growth case's warm-up
 
 BASE = {"server": "periscope", "backend": "sqlite", "ack": "commit", "format": "store",
@@ -43,6 +44,8 @@ CASES = [  # name, overrides of BASE
     ("ceiling", {"server": "ceiling"}),
     ("sqlite_commit_4k", {}),
     ("sqlite_queue_4k", {"ack": "queue"}),
+    # SYNC=full: every group commit fsynced (an acknowledgement survives power loss)
+    ("sqlite_sync_full_4k", {"env": {"SYNC": "full"}}),
     ("sqlite_50k", {"size": "50k"}),
     ("postgres_4k", {"backend": "postgres"}),
     ("gzip_4k", {"format": "gzip"}),
@@ -52,6 +55,9 @@ CASES = [  # name, overrides of BASE
     # first sights is reported on its own), then events spread over them.
     ("issues_10k", {"issues": 10_000, "warm_issues": True}),
     ("issues_100k", {"issues": 100_000, "warm_issues": True}),
+    # 1,000,000 issues created by bench_seed_db through the writer's batch
+    # code (HTTP would take ~10 minutes), then events spread over them.
+    ("issues_1m", {"issues": SEED_ISSUES, "seed": SEED_ISSUES, "seed_distinct": True}),
     ("db_1m", {"seed": SEED_EVENTS}),
     ("half_rate", {"rate_of": "sqlite_commit_4k"}),
 ]
@@ -122,7 +128,8 @@ def run_ceiling(run, spec):
 
 def periscope_env(run, spec, data_dir, port, ack):
     env = dict(os.environ, HOST="127.0.0.1", PORT=str(port), DATA_DIR=data_dir,
-               API_SECRET_KEY_ADMIN=run.admin_key, ACK_MODE=ack, LOG_FORMAT="json")
+               API_SECRET_KEY_ADMIN=run.admin_key, ACK_MODE=ack, LOG_FORMAT="json",
+               **spec.get("env", {}))
     if spec["backend"] == "postgres":
         pe = run.pg.env
         env.update(POSTGRES_ENABLED="true", POSTGRES_HOST=pe["PGHOST"],
@@ -153,8 +160,10 @@ def create_project(run, srv):
 
 def seed_database(run, spec, data_dir):
     """Creates the project through the admin API, stops the server, and
-    writes SEED_EVENTS events over 10,000 issues with bench_seed_db (the
-    writer's own batch code, no HTTP). Returns (project, key, count, s)."""
+    writes spec["seed"] events with bench_seed_db (the writer's own batch
+    code, no HTTP): over 10,000 issues, or with seed_distinct one event for
+    each of the case's issues, grouped as load.lua's requests for issue
+    numbers 0..N-1 will be. Returns (project, key, count, s)."""
     t0 = time.monotonic()
     srv = start_periscope(run, spec, data_dir, "commit")
     try:
@@ -162,9 +171,11 @@ def seed_database(run, spec, data_dir):
     finally:
         srv.stop()
     env = periscope_env(run, spec, data_dir, srv.port, "commit")
-    out = subprocess.run([os.path.join(BUILD, "bench_seed_db"), str(project), str(SEED_EVENTS),
-                          "10000", os.path.join(run.tmp, "templates", "json-4k.json")],
-                         env=env, capture_output=True, text=True, timeout=SEED_MAX_S)
+    distinct = spec.get("seed_distinct")
+    args = [os.path.join(BUILD, "bench_seed_db"), str(project), str(spec["seed"]),
+            str(spec["issues"] if distinct else 10_000),
+            os.path.join(run.tmp, "templates", "json-4k.json")] + (["distinct"] if distinct else [])
+    out = subprocess.run(args, env=env, capture_output=True, text=True, timeout=SEED_MAX_S)
     m = re.search(r"seeded (\d+) events", out.stdout)
     if out.returncode != 0 or not m:
         raise RuntimeError(f"bench_seed_db failed: {(out.stderr or out.stdout)[-500:]}")

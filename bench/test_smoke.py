@@ -11,7 +11,8 @@ SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 BIN = os.environ.get("PERISCOPE_BIN", os.path.join(SOURCE, "build", "periscope"))
 
 CASES = ["ceiling", "sqlite_commit_4k", "sqlite_queue_4k", "sqlite_50k", "postgres_4k",
-         "gzip_4k", "node_envelope_4k", "issues_100", "issues_10k", "issues_100k", "db_1m",
+         "gzip_4k", "node_envelope_4k", "issues_100", "issues_10k", "issues_100k", "issues_1m", "db_1m",
+         "sqlite_sync_full_4k",
          "half_rate"]
 
 

@@ -7,6 +7,7 @@
 
 #include "model/event_tags.h"
 #include "store/events_write.h"
+#include "store/counters.h"
 #include "store/issue_tags.h"
 #include "store/projects.h"
 
@@ -133,12 +134,10 @@ static void test_tag_rows_survive_the_without_rowid_rebuild(void **state)
 
     /* The writer's upsert and the summary read the rebuilt table as before. */
     struct event_tags *t = test_tags_of("{\"environment\":\"prod\",\"release\":\"2.0\"}");
-    struct issue_tags_batch *batch = issue_tags_batch_new(16);
+    struct counter_buffer *batch = counter_buffer_new();
     assert_non_null(batch);
-    issue_tags_batch_add(batch, a, t, 900);
-    assert_int_equal(db_begin(db), 0);
-    assert_int_equal(issue_tags_batch_flush(batch, db), 0);
-    assert_int_equal(db_commit(db), 0);
+    assert_int_equal(counter_buffer_add_event(batch, a, 900, 900, t), 0);
+    assert_int_equal(counters_flush(db, batch, 0), 0);
     rows_of(db, a, after, sizeof after);
     assert_string_equal(after, "0:browser=Firefox \xe2\x9c\x93*2@200;0:environment=prod*6@900;"
                                "0:release=2.0*1@900;0:user=id:42*1@100;"
@@ -162,7 +161,7 @@ static void test_tag_rows_survive_the_without_rowid_rebuild(void **state)
     assert_int_equal(test_scalar(db, "SELECT COUNT(*) FROM pragma_foreign_key_check('issue_tags')"),
                      0);
 
-    issue_tags_batch_free(batch);
+    counter_buffer_free(batch);
     free(t);
     db_close(db);
     test_backend_cleanup(&old);
@@ -177,22 +176,22 @@ static void test_deleting_an_issue_deletes_its_tag_counts(void **state)
     int64_t a = add_issue(db, pid, "cccccccccccccccccccccccccccccccc");
     int64_t b = add_issue(db, pid, "dddddddddddddddddddddddddddddddd");
     struct event_tags *t = test_tags_of("{\"environment\":\"prod\",\"user\":{\"id\":7}}");
-    struct issue_tags_batch *batch = issue_tags_batch_new(16);
+    struct counter_buffer *batch = counter_buffer_new();
     assert_non_null(batch);
-    issue_tags_batch_add(batch, a, t, 10);
-    issue_tags_batch_add(batch, b, t, 20);
+    assert_int_equal(counter_buffer_add_event(batch, a, 10, 10, t), 0);
+    assert_int_equal(counter_buffer_add_event(batch, b, 20, 20, t), 0);
+    assert_int_equal(counters_flush(db, batch, 0), 0);
     assert_int_equal(db_begin(db), 0);
-    assert_int_equal(issue_tags_batch_flush(batch, db), 0);
     assert_int_equal(events_write_issue_delete(db, a), 0);
     assert_int_equal(db_commit(db), 0);
     rows_of(db, b, rows, sizeof rows);
     assert_string_equal(rows, "0:environment=prod*1@20;0:user=id:7*1@20;0:user.id=7*1@20;");
-    issue_tags_batch_free(batch);
+    counter_buffer_free(batch);
     free(t);
 }
 
-/* 3 issues x 15 values = 45 pairs: one 32-pair statement, one of 8 and 5
- * single ones; twice, so the second pass takes the conflict branch. */
+/* 3 issues x 15 values = 45 pairs in one flush statement; twice, so the
+ * second pass takes the conflict branch. */
 static void test_a_large_batch_upserts_every_pair_once(void **state)
 {
     struct db *db = store_writer(((struct test_store *)*state)->store);
@@ -205,21 +204,20 @@ static void test_a_large_batch_upserts_every_pair_once(void **state)
                                         "\"k7\":\"h\",\"k8\":\"i\",\"k9\":\"j\",\"ka\":\"k\","
                                         "\"kb\":\"l\",\"kc\":\"m\",\"kd\":\"n\",\"ke\":\"o\"}}");
     assert_int_equal(t->n, 15);
-    struct issue_tags_batch *batch = issue_tags_batch_new(64);
+    struct counter_buffer *batch = counter_buffer_new();
     assert_non_null(batch);
     for (int pass = 1; pass <= 2; pass++) {
         for (int i = 0; i < 3; i++)
-            issue_tags_batch_add(batch, issues[i], t, 100 * pass + i);
-        assert_int_equal(db_begin(db), 0);
-        assert_int_equal(issue_tags_batch_flush(batch, db), 0);
-        assert_int_equal(db_commit(db), 0);
+            assert_int_equal(
+                counter_buffer_add_event(batch, issues[i], 100 * pass + i, 100 * pass + i, t), 0);
+        assert_int_equal(counters_flush(db, batch, 0), 0);
     }
     assert_int_equal(test_scalar(db, "SELECT COUNT(*) FROM issue_tags WHERE times_seen = 2"), 45);
     assert_int_equal(test_scalar(db, "SELECT COUNT(*) FROM issue_tags"), 45);
     /* last_seen is each issue's second pass */
     assert_int_equal(test_scalar(db, "SELECT SUM(last_seen) FROM issue_tags"),
                      15 * (200 + 201 + 202));
-    issue_tags_batch_free(batch);
+    counter_buffer_free(batch);
     free(t);
 }
 

@@ -10,6 +10,7 @@
 #include "store/events_read.h"
 #include "store/events_retention.h"
 #include "store/issue_tags.h"
+#include "store/counters.h"
 #include "store/issues.h"
 #include "store/projects.h"
 
@@ -289,10 +290,18 @@ static void test_histogram_counts_the_last_24_hours_by_hour(void **state)
     int64_t p = test_project(db, "p");
     int64_t i = add_issue(db, p, "A", "", "error", "unresolved", 1, 1, 4);
     int64_t now = 1000 * DAY_MS + 30 * 60000; /* half past an hour */
-    add_event(db, p, i, 1, now, NULL, "{}");
-    add_event(db, p, i, 2, now - 10 * 60000, NULL, "{}");
-    add_event(db, p, i, 3, now - 2 * HOUR_MS, NULL, "{}");
-    add_event(db, p, i, 4, now - 25 * HOUR_MS, NULL, "{}"); /* outside */
+    int64_t received[] = {now, now - 10 * 60000, now - 2 * HOUR_MS,
+                          now - 25 * HOUR_MS /* outside */};
+    /* The histogram reads the hourly counts a counter flush writes. */
+    struct counter_buffer *buf = counter_buffer_new();
+    for (uint32_t n = 0; n < 4; n++) {
+        add_event(db, p, i, n + 1, received[n], NULL, "{}");
+        assert_int_equal(counter_buffer_add_event(buf, i, received[n], received[n], NULL), 0);
+    }
+    assert_int_equal(counters_flush(db, buf, 0), 0);
+    assert_int_equal(counter_buffer_rows(buf), 0);
+    counter_buffer_free(buf);
+    assert_int_equal(scalar(db, "SELECT times_seen FROM issues WHERE id = $1", i), 4 + 4);
     json_t *h = NULL;
     assert_int_equal(issues_histogram(db, i, now, &h), 0);
     assert_int_equal(json_array_size(h), ISSUES_HISTOGRAM_HOURS);
@@ -314,16 +323,15 @@ static void test_tags_are_counted_per_batch_and_summarized(void **state)
     struct event_tags *staging =
         test_tags_of("{\"environment\":\"staging\",\"tags\":"
                      "[[\"browser\",\"Chrome\"],[\"environment\",\"x\"]]}");
-    struct issue_tags_batch *b = issue_tags_batch_new(64);
+    struct counter_buffer *b = counter_buffer_new();
     assert_non_null(b);
-    issue_tags_batch_add(b, i, prod, 100);
-    issue_tags_batch_add(b, i, prod, 300);
-    issue_tags_batch_add(b, j, staging, 200);
-    assert_int_equal(db_begin(db), 0);
-    assert_int_equal(issue_tags_batch_flush(b, db), 0);
-    assert_int_equal(db_commit(db), 0);
-    issue_tags_batch_add(b, i, staging, 400); /* a second batch adds to the counts */
-    assert_int_equal(issue_tags_batch_flush(b, db), 0);
+    assert_int_equal(counter_buffer_add_event(b, i, 100, 100, prod), 0);
+    assert_int_equal(counter_buffer_add_event(b, i, 300, 300, prod), 0);
+    assert_int_equal(counter_buffer_add_event(b, j, 200, 200, staging), 0);
+    assert_int_equal(counters_flush(db, b, 0), 0);
+    /* a second flush adds to the counts */
+    assert_int_equal(counter_buffer_add_event(b, i, 400, 400, staging), 0);
+    assert_int_equal(counters_flush(db, b, 0), 0);
 
     json_t *sum = NULL;
     assert_int_equal(issue_tags_summary(db, i, 1, &sum), 0);
@@ -347,7 +355,8 @@ static void test_tags_are_counted_per_batch_and_summarized(void **state)
     struct issue_query q = query();
     char want[64];
     q.environment = "staging";
-    snprintf(want, sizeof want, "%lld,%lld", (long long)j, (long long)i);
+    /* the flush moved last_seen too: i's newest event (400) after j's (200) */
+    snprintf(want, sizeof want, "%lld,%lld", (long long)i, (long long)j);
     expect_ids(db, p, &q, want);
     q.environment = "prod";
     snprintf(want, sizeof want, "%lld", (long long)i);
@@ -357,7 +366,7 @@ static void test_tags_are_counted_per_batch_and_summarized(void **state)
     expect_ids(db, p, &q, want);
     q.release = "2.0";
     expect_ids(db, p, &q, "");
-    issue_tags_batch_free(b);
+    counter_buffer_free(b);
     free(prod);
     free(staging);
 }

@@ -1,5 +1,6 @@
 /* server — start and stop order of the subsystems (see server.h). */
 #include "app/app.h"
+#include "app/counters_reconcile.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "app/retention.h"
 #include "scripts/script_listener.h"
 #include "base/topic.h"
+#include "store/store.h"
 
 /* The alerts topic only wakes the notifier early (the outbox rows are the
  * truth), so its size bounds memory, not correctness. */
@@ -80,6 +82,11 @@ int server_start(struct server *srv, char *err, size_t errlen)
     rc = script_listener_start(cfg, srv->scripts, forget_keys, srv->ingest, &srv->script_listener);
     if (rc != 0) {
         rc = start_failed(err, errlen, "the script listener", rc);
+        goto fail;
+    }
+    int64_t recounted;
+    if ((rc = counters_reconcile(store_writer(srv->store), cfg->node_id, &recounted)) != 0) {
+        rc = start_failed(err, errlen, "the counters' reconciliation", rc);
         goto fail;
     }
     struct pipeline_deps pd = {

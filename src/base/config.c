@@ -44,6 +44,7 @@ static char migrations_dir_buf[PATH_MAX];
 static char web_dir_buf[PATH_MAX];
 static char share_dir_buf[PATH_MAX];
 static char admin_key_buf[256];
+static char node_name_buf[320];
 
 /* The bad value, shortened, for the error line. Borrowed static buffer. */
 static const char *echo(const char *v)
@@ -225,6 +226,30 @@ static int load_storage(struct config *c, char *err, size_t errlen)
     return env_size("SPOOL_MAX_BYTES", 256 * MIB, 0, &c->spool_max_bytes, err, errlen);
 }
 
+/* The buffered counters (store/counters.h) and the durability of a commit. */
+static int load_counters(struct config *c, char *err, size_t errlen)
+{
+    static const char *const syncs[] = {"normal", "full", NULL};
+    int rc, sync;
+    if ((rc = env_int("COUNTER_FLUSH_MS", 1000, 0, 3600000, &c->counter_flush_ms, err, errlen)))
+        return rc;
+    if ((rc = env_choice("SYNC", syncs, 0, &sync, err, errlen))) return rc;
+    c->sync_full = sync == 1;
+    const char *name = env_str("NODE_NAME", NULL);
+    if (!name || !*name) {
+        char host[256] = "";
+        gethostname(host, sizeof host - 1);
+        snprintf(node_name_buf, sizeof node_name_buf, "%s:%d", host, c->port);
+        name = node_name_buf;
+    }
+    c->node_name = name;
+    uint32_t h = 2166136261u; /* FNV-1a: the node's number in events.node */
+    for (const char *p = name; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    c->node_id = (int)(h & 0x3fffffff) + 1;
+    return 0;
+}
+
 static int load_pipeline(struct config *c, char *err, size_t errlen)
 {
     static const char *const ack_modes[] = {"commit", "queue", NULL};
@@ -243,6 +268,7 @@ static int load_pipeline(struct config *c, char *err, size_t errlen)
                       errlen)))
         return rc;
     if ((rc = env_int("STALL_TIMEOUT", 10, 1, 3600, &c->stall_timeout_s, err, errlen))) return rc;
+    if ((rc = load_counters(c, err, errlen))) return rc;
     return env_int("SHUTDOWN_TIMEOUT", 30, 1, 3600, &c->shutdown_timeout_s, err, errlen);
 }
 

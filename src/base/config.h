@@ -83,6 +83,14 @@ struct config {
     int stall_timeout_s;       /* STALL_TIMEOUT: a stage busy this long without progress is
                                 * stalled (/readyz 503), default 10 */
     int shutdown_timeout_s;    /* SHUTDOWN_TIMEOUT: SIGTERM to exit at most, default 30 */
+    int counter_flush_ms;      /* COUNTER_FLUSH_MS: issue, tag and hourly counts are summed in
+                                * memory and written this often, default 1000; 0: with every
+                                * batch, before its acknowledgement */
+    bool sync_full;            /* SYNC normal|full, default normal: full fsyncs every SQLite
+                                * commit (an acknowledgement survives power loss) */
+    const char *node_name;     /* NODE_NAME, default <hostname>:<PORT>: this node among several
+                                * on one Postgres */
+    int node_id;               /* derived from node_name: events.node, counter_marks.node */
 
     /* limits (bytes) */
     size_t max_body_bytes;      /* MAX_BODY_BYTES, default 20 MiB (compressed) */

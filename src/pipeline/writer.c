@@ -24,6 +24,7 @@
 #include "base/topic.h"
 #include "pipeline/spool.h"
 #include "pipeline/writer_batch.h"
+#include "pipeline/writer_counters.h"
 
 enum {
     /* While the database is unavailable: the first retry after this, then
@@ -54,7 +55,9 @@ struct writer {
     struct ingest_event **replay; /* batch_max events read back from the spool */
     int backoff_ms;               /* 0 while the database takes writes */
     int64_t next_retry_ms;        /* monotonic: the next replay attempt */
+    int64_t next_ping_ms;         /* monotonic: the next idle ping */
     bool spool_full_logged;
+    struct writer_counters *counters; /* the node's buffered counts */
     _Atomic uint64_t batches, stored, duplicates, failed, alerts, spooled;
 };
 
@@ -150,6 +153,7 @@ static int commit_whole(struct writer *w, struct ingest_event **evs, size_t n)
     if (rc != 0) return rc;
     count(w, &res, n, &t0);
     log_outcomes(w, evs, n);
+    writer_counters_add(w->counters, w->batch, evs, n);
     finish(evs, n, 0);
     publish_alerts(w, &res);
     return 0;
@@ -361,24 +365,37 @@ static void idle_ping(struct writer *w)
     }
 }
 
+/* How long to wait for events: until the next spool replay (while events
+ * wait in the spool) or idle ping, or the next counter flush if sooner. */
+static int take_wait_ms(struct writer *w)
+{
+    bool spooled = w->spool && spool_events(w->spool) > 0;
+    int64_t left = (spooled ? w->next_retry_ms : w->next_ping_ms) - mono_ms();
+    int wait = left > 0 ? (int)left : 0;
+    int counters = writer_counters_wait_ms(w->counters);
+    return counters >= 0 && counters < wait ? counters : wait;
+}
+
 static void *writer_main(void *arg)
 {
     struct writer *w = arg;
     pthread_setname_np(pthread_self(), "pipeline-write");
     for (;;) {
         liveness_idle(&w->beat);
-        /* While events wait in the spool, wake up to replay them. */
-        bool spooled = w->spool && spool_events(w->spool) > 0;
-        int64_t wait = spooled ? w->next_retry_ms - mono_ms() : -1;
-        int n = topic_take(w->in, (void **)w->evs, w->batch_max,
-                           !spooled   ? IDLE_PING_MS
-                           : wait > 0 ? (int)wait
-                                      : 0);
+        int n = topic_take(w->in, (void **)w->evs, w->batch_max, take_wait_ms(w));
         if (n == -ESHUTDOWN) break;
         liveness_busy(&w->beat);
-        if (n == 0 && !spooled) idle_ping(w);
-        if (n > 0) writer_commit_batch(w, w->evs, linger(w, (size_t)n));
+        bool spooled = w->spool && spool_events(w->spool) > 0;
+        if (n == 0 && !spooled && mono_ms() >= w->next_ping_ms) {
+            idle_ping(w);
+            w->next_ping_ms = mono_ms() + IDLE_PING_MS;
+        }
+        if (n > 0) {
+            writer_commit_batch(w, w->evs, linger(w, (size_t)n));
+            w->next_ping_ms = mono_ms() + IDLE_PING_MS;
+        }
         if (w->spool && spool_events(w->spool) > 0 && mono_ms() >= w->next_retry_ms) replay_one(w);
+        writer_counters_tick(w->counters);
     }
     return NULL;
 }
@@ -394,7 +411,9 @@ int writer_new(const struct pipeline_deps *deps, struct writer **out)
     w->batch = writer_batch_new(w->batch_max);
     w->evs = calloc(w->batch_max, sizeof(*w->evs));
     w->replay = calloc(w->batch_max, sizeof(*w->replay));
-    if (!w->db || !w->batch || !w->evs || !w->replay) {
+    w->counters = writer_counters_new(w->db, deps->cfg->counter_flush_ms, deps->cfg->node_id);
+    w->next_ping_ms = mono_ms() + IDLE_PING_MS;
+    if (!w->db || !w->batch || !w->evs || !w->replay || !w->counters) {
         writer_free(w);
         return -ENOMEM;
     }
@@ -416,6 +435,7 @@ int writer_new(const struct pipeline_deps *deps, struct writer **out)
 void writer_free(struct writer *w)
 {
     if (!w) return;
+    writer_counters_free(w->counters); /* flushes what is left */
     writer_batch_free(w->batch);
     spool_close(w->spool);
     free(w->evs);

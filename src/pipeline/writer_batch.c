@@ -10,9 +10,9 @@
 #include "model/alert.h"
 #include "model/event.h"
 #include "pipeline/writer_triage.h"
+#include "store/counters.h"
 #include "store/events_write.h"
 #include "store/issue_hashes.h"
-#include "store/issue_tags.h"
 
 /* One distinct issue of the batch. */
 struct batch_issue {
@@ -24,7 +24,6 @@ struct batch_issue {
     bool created; /* inserted by this transaction */
     bool reopen_checked;
     int64_t stored; /* events stored on it in this batch */
-    int64_t last_seen_ms;
 };
 
 struct writer_batch {
@@ -41,7 +40,6 @@ struct writer_batch {
     int64_t *ev_issue_id;
     bool *ev_inserted;
     enum writer_event_outcome *ev_outcome;
-    struct issue_tags_batch *tags; /* tag values counted per issue, upserted once */
 };
 
 static int take_alert(void *ctx, int64_t alert_id, int64_t project_id, int64_t issue_id,
@@ -65,9 +63,8 @@ struct writer_batch *writer_batch_new(size_t batch_max)
     b->ev_issue_id = calloc(batch_max, sizeof(*b->ev_issue_id));
     b->ev_inserted = calloc(batch_max, sizeof(*b->ev_inserted));
     b->ev_outcome = calloc(batch_max, sizeof(*b->ev_outcome));
-    b->tags = issue_tags_batch_new(batch_max * 8);
     if (!b->issues || !b->slots || !b->alerts || !b->ev_issue || !b->ev_issue_id ||
-        !b->ev_inserted || !b->ev_outcome || !b->tags || !b->triage) {
+        !b->ev_inserted || !b->ev_outcome || !b->triage) {
         writer_batch_free(b);
         return NULL;
     }
@@ -93,7 +90,6 @@ void writer_batch_free(struct writer_batch *b)
     free(b->issues);
     free(b->slots);
     free(b->alerts);
-    issue_tags_batch_free(b->tags);
     writer_triage_free(b->triage);
     free(b->ev_issue);
     free(b->ev_issue_id);
@@ -286,8 +282,6 @@ static int account_events(struct writer_batch *b, struct db *db, struct ingest_e
         struct batch_issue *it = &b->issues[b->ev_issue[i]];
         res->stored++;
         it->stored++;
-        if (evs[i]->timestamp_ms > it->last_seen_ms) it->last_seen_ms = evs[i]->timestamp_ms;
-        issue_tags_batch_add(b->tags, it->id, evs[i]->tags, evs[i]->timestamp_ms);
         bool resolved = it->status == ISSUE_RESOLVED;
         int rc = raise_alerts(b, db, it, evs[i], now_ms);
         if (rc == 0)
@@ -301,30 +295,16 @@ static int account_events(struct writer_batch *b, struct db *db, struct ingest_e
     return 0;
 }
 
-/* Phase 4: one count update per issue; issues created for events that all
- * turned out duplicates (a resend whose grouping changed) are removed. */
-static int settle_issues(struct writer_batch *b, struct db *db)
+/* Phase 4: issues created for events that all turned out duplicates (a
+ * resend whose grouping changed) are removed. The counts of the stored
+ * events are not written here: writer_batch_count hands them to the
+ * node's counter buffer once the transaction has committed. */
+static int drop_empty_issues(struct writer_batch *b, struct db *db)
 {
-    int64_t ids[EVENTS_WRITE_COUNT_CHUNK], counts[EVENTS_WRITE_COUNT_CHUNK],
-        seen[EVENTS_WRITE_COUNT_CHUNK];
-    size_t pending = 0;
     int rc = 0;
-    for (size_t i = 0; i < b->nissues && rc == 0; i++) {
-        struct batch_issue *it = &b->issues[i];
-        if (it->stored > 0) {
-            ids[pending] = it->id;
-            counts[pending] = it->stored;
-            seen[pending++] = it->last_seen_ms;
-            if (pending == EVENTS_WRITE_COUNT_CHUNK) {
-                rc = events_write_issue_count_chunk(db, ids, counts, seen);
-                pending = 0;
-            }
-        } else if (it->created) {
-            rc = events_write_issue_delete(db, it->id);
-        }
-    }
-    for (size_t i = 0; i < pending && rc == 0; i++)
-        rc = events_write_issue_count(db, ids[i], counts[i], seen[i]);
+    for (size_t i = 0; i < b->nissues && rc == 0; i++)
+        if (b->issues[i].stored == 0 && b->issues[i].created)
+            rc = events_write_issue_delete(db, b->issues[i].id);
     return rc;
 }
 
@@ -336,7 +316,6 @@ int writer_batch_write(struct writer_batch *b, struct db *db, struct ingest_even
     memset(b->slots, 0, (b->mask + 1) * sizeof(*b->slots));
     b->nissues = 0;
     writer_batch_discard(b);
-    issue_tags_batch_reset(b->tags);
     writer_triage_reset(b->triage);
     /* Phase 1: every event's issue, looked up in chunks, missing ones
      * created by their first event. */
@@ -351,8 +330,7 @@ int writer_batch_write(struct writer_batch *b, struct db *db, struct ingest_even
     }
     if (rc == 0) rc = insert_events(b, db, evs, n);
     if (rc == 0) rc = account_events(b, db, evs, n, now_ms, res);
-    if (rc == 0) rc = settle_issues(b, db);
-    if (rc == 0) rc = issue_tags_batch_flush(b->tags, db);
+    if (rc == 0) rc = drop_empty_issues(b, db);
     if (rc == 0) rc = writer_triage_flush(b->triage, db, now_ms);
     res->alerts = b->alerts;
     res->nalerts = b->nalerts;
@@ -364,6 +342,19 @@ enum writer_event_outcome writer_batch_event_outcome(const struct writer_batch *
 {
     *issue_id = b->ev_issue_id[i];
     return b->ev_outcome[i];
+}
+
+int writer_batch_count(const struct writer_batch *b, struct ingest_event *const *evs, size_t n,
+                       struct counter_buffer *buf)
+{
+    int worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!b->ev_inserted[i]) continue;
+        int rc = counter_buffer_add_event(buf, b->ev_issue_id[i], evs[i]->timestamp_ms,
+                                          evs[i]->received_at_ms, evs[i]->tags);
+        if (rc != 0) worst = rc;
+    }
+    return worst;
 }
 
 const char *writer_event_outcome_name(enum writer_event_outcome o)

@@ -1,11 +1,13 @@
 /* writer_batch — the body of one writer transaction: for each event, find
  * or create its issue (once per distinct (project, hash) in the batch),
  * insert the event unless it is a duplicate, raise "new" / "regression"
- * alerts with their outbox rows, and at the end count each issue once.
+ * alerts with their outbox rows. Counts (issue, tags, hourly) are not in
+ * the transaction: after the commit writer_batch_count adds them to the
+ * node's counter buffer (store/counters.h), flushed every COUNTER_FLUSH_MS.
  *
  * Phases: issues (looked up many per statement, missing ones created),
- * events (multi-row inserts), accounting in event order (alerts), one count
- * update per issue.
+ * events (multi-row inserts), accounting in event order (alerts), issues
+ * created for duplicates only removed.
  *
  * Used only by the writer thread, between its BEGIN and COMMIT; holds a
  * per-batch issue table sized for batch_max events. */
@@ -18,6 +20,7 @@
 struct db;
 struct ingest_event;
 struct alert_msg;
+struct counter_buffer;
 
 struct writer_batch;
 
@@ -49,6 +52,12 @@ enum writer_event_outcome writer_batch_event_outcome(const struct writer_batch *
                                                      int64_t *issue_id);
 /* "duplicate", "new", "regression", "existing"; static. */
 const char *writer_event_outcome_name(enum writer_event_outcome o);
+
+/* After a commit: adds each event stored by the batch to buf (its issue's
+ * count and last seen, its tags, its hour). 0, or -ENOMEM when some could
+ * not be added (those increments are lost; the caller logs it). */
+int writer_batch_count(const struct writer_batch *b, struct ingest_event *const *evs, size_t n,
+                       struct counter_buffer *buf);
 
 /* After a commit: the alert messages move to the caller (free() each). */
 void writer_batch_take_alerts(struct writer_batch *b);

@@ -153,9 +153,15 @@ static int windows_count(struct writer_triage *t, struct db *db, uint32_t idx, s
     return 0;
 }
 
-static bool snooze_passed(const struct triage_snooze *s, const struct window *rate, int64_t now_ms)
+/* issues.times_seen holds the flushed counts (store/counters.h): this
+ * batch's events are added here; with COUNTER_FLUSH_MS > 0 counts still in
+ * the writer's buffer are not, so a count snooze passes up to one flush
+ * interval late. */
+static bool snooze_passed(const struct triage_snooze *s, const struct window *rate,
+                          int64_t batch_events, int64_t now_ms)
 {
-    if (strcmp(s->kind, "count") == 0) return s->times_seen - s->base_times_seen >= s->threshold;
+    if (strcmp(s->kind, "count") == 0)
+        return s->times_seen + batch_events - s->base_times_seen >= s->threshold;
     if (strcmp(s->kind, "until") == 0) return now_ms >= s->until_ms;
     if (strcmp(s->kind, "users") == 0) return s->user_count - s->base_users >= s->threshold;
     if (strcmp(s->kind, "rate") == 0) return rate && rate->events >= s->threshold;
@@ -215,7 +221,7 @@ static int issue_flush(struct writer_triage *t, struct db *db, uint32_t idx, int
     if (snoozed) {
         struct window *rate =
             strcmp(snooze.kind, "rate") == 0 ? window_for(w, &nw, snooze.window_minutes) : NULL;
-        if (snooze_passed(&snooze, rate, now_ms)) {
+        if (snooze_passed(&snooze, rate, it->events, now_ms)) {
             rc = triage_write_unsnooze(db, it->issue_id);
             if (rc > 0)
                 rc = triage_raise(t, db, it->issue_id, "escalating", it->last_ev, NULL, now_ms);

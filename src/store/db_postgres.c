@@ -61,8 +61,11 @@ static void set_params(struct pg_db *db, const struct config *cfg)
 {
     int timeout = cfg->db_timeout_ms > 0 ? cfg->db_timeout_ms : 5000;
     snprintf(db->port, sizeof db->port, "%d", cfg->pg_port);
-    snprintf(db->options, sizeof db->options, "-c statement_timeout=%d -c lock_timeout=%d", timeout,
-             timeout / 2 > 0 ? timeout / 2 : 1);
+    /* Every event this connection stores names the node (events.node's
+     * default): a restart reconciles its own counters (store/counters.h). */
+    snprintf(db->options, sizeof db->options,
+             "-c statement_timeout=%d -c lock_timeout=%d -c periscope.node=%d", timeout,
+             timeout / 2 > 0 ? timeout / 2 : 1, cfg->node_id);
     const char *kv[][2] = {{"host", cfg->pg_host},       {"port", db->port},
                            {"user", cfg->pg_user},       {"password", cfg->pg_password},
                            {"dbname", cfg->pg_database}, {"application_name", "periscope"},

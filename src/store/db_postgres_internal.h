@@ -18,7 +18,7 @@ struct pg_db {
     struct db base;
     PGconn *conn; /* NULL after a timeout dropped it (PQstatus: CONNECTION_BAD) */
     const char *keys[PG_PARAMS_MAX], *vals[PG_PARAMS_MAX]; /* for reconnects */
-    char port[16], options[96];
+    char port[16], options[160];
     int timeout_ms; /* client deadline per statement (+ a grace); 0: none */
     int connect_timeout_ms;
     int64_t retry_at_ms; /* no new connection attempt before (monotonic) */

@@ -179,6 +179,13 @@ int db_sqlite_open(const struct config *cfg, struct db **out, char *err, size_t 
         sqlite3_free(msg);
         goto fail;
     }
+    /* SYNC=full: WAL fsynced at every commit, so an acknowledged event
+     * survives a power loss too (NORMAL: a crash of the process only). */
+    if (cfg->sync_full &&
+        sqlite3_exec(db->h, "PRAGMA synchronous=FULL;", NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "sqlite synchronous=FULL on %s: %s", p, sqlite3_errmsg(db->h));
+        goto fail;
+    }
     *out = &db->base;
     return 0;
 fail:

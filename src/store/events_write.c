@@ -65,19 +65,6 @@ static const char SQL_EVENT_INSERT_CHUNK[] =
     " ($166, $167, $168, $169, $170, $171, $172, $173, $174, $175, $176)"
     " ON CONFLICT (project_id, event_id) DO NOTHING RETURNING project_id, event_id";
 
-static const char SQL_ISSUE_COUNT[] =
-    "UPDATE issues SET times_seen = times_seen + $2,"
-    " last_seen = CASE WHEN last_seen < $3 THEN $3 ELSE last_seen END WHERE id = $1";
-
-/* EVENTS_WRITE_COUNT_CHUNK issues' counts in one statement (VALUES
- * columns are column1..3 on both backends). */
-static const char SQL_ISSUE_COUNT_CHUNK[] =
-    "UPDATE issues SET times_seen = issues.times_seen + v.column2,"
-    " last_seen = CASE WHEN issues.last_seen < v.column3 THEN v.column3 ELSE issues.last_seen END"
-    " FROM (VALUES (CAST($1 AS BIGINT), CAST($2 AS BIGINT), CAST($3 AS BIGINT)),"
-    " ($4, $5, $6), ($7, $8, $9), ($10, $11, $12), ($13, $14, $15), ($16, $17, $18),"
-    " ($19, $20, $21), ($22, $23, $24)) AS v WHERE issues.id = v.column1";
-
 static const char SQL_ISSUE_REOPEN[] =
     "UPDATE issues SET status = 'unresolved' WHERE id = $1 AND status = 'resolved'";
 
@@ -284,29 +271,6 @@ int events_write_event_insert_chunk(struct db *db, struct ingest_event *const *e
     }
     db_finish(st);
     return rc < 0 ? rc : 0;
-}
-
-int events_write_issue_count(struct db *db, int64_t id, int64_t count, int64_t last_seen_ms)
-{
-    struct db_stmt *st = db_prepare(db, SQL_ISSUE_COUNT);
-    if (!st) return -EIO;
-    db_bind_int64(st, 1, id);
-    db_bind_int64(st, 2, count);
-    db_bind_int64(st, 3, last_seen_ms);
-    return run(st);
-}
-
-int events_write_issue_count_chunk(struct db *db, const int64_t *ids, const int64_t *counts,
-                                   const int64_t *last_seen_ms)
-{
-    struct db_stmt *st = db_prepare(db, SQL_ISSUE_COUNT_CHUNK);
-    if (!st) return -EIO;
-    for (int i = 0; i < EVENTS_WRITE_COUNT_CHUNK; i++) {
-        db_bind_int64(st, 3 * i + 1, ids[i]);
-        db_bind_int64(st, 3 * i + 2, counts[i]);
-        db_bind_int64(st, 3 * i + 3, last_seen_ms[i]);
-    }
-    return run(st);
 }
 
 int events_write_issue_reopen(struct db *db, int64_t id)

@@ -1,5 +1,5 @@
-/* store/events_write — the SQL of the pipeline's writer: issues found,
- * created and counted, events inserted once, alerts and their outbox rows.
+/* store/events_write — the SQL of the pipeline's writer: issues found and
+ * created, events inserted once, alerts and their outbox rows.
  *
  * Every function runs one or two prepared statements on the caller's
  * connection inside the caller's transaction (the writer thread's
@@ -48,7 +48,8 @@ int events_write_issue_find_chunk(struct db *db, int64_t project_id, const char 
                                   size_t n, int64_t *ids, enum issue_status *status);
 
 /* Creates the issue for ev (title, culprit, level, first/last seen from
- * ev->timestamp_ms, times_seen 0: issue_count adds the events). 0 with *id;
+ * ev->timestamp_ms, times_seen 0: the counter
+ * flush adds the events, store/counters.h). 0 with *id;
  * -EEXIST when another transaction created it first; other negative on
  * error. */
 int events_write_issue_create(struct db *db, const struct ingest_event *ev, int64_t *id);
@@ -69,17 +70,6 @@ enum { EVENTS_WRITE_CHUNK = 16 };
  * event or of an earlier one in the chunk). 0 or negative on error. */
 int events_write_event_insert_chunk(struct db *db, struct ingest_event *const *evs,
                                     const int64_t *issue_ids, bool *inserted);
-
-/* times_seen += count, last_seen = max(last_seen, last_seen_ms). */
-int events_write_issue_count(struct db *db, int64_t id, int64_t count, int64_t last_seen_ms);
-
-/* Issues per multi-row count update. */
-enum { EVENTS_WRITE_COUNT_CHUNK = 8 };
-
-/* events_write_issue_count for EVENTS_WRITE_COUNT_CHUNK distinct issues at
- * once (ids[i] gets counts[i] and last_seen_ms[i]). 0 or negative. */
-int events_write_issue_count_chunk(struct db *db, const int64_t *ids, const int64_t *counts,
-                                   const int64_t *last_seen_ms);
 
 /* resolved → unresolved. 1 when this call reopened it (raise the
  * regression alert), 0 when it was not resolved (anymore), negative on

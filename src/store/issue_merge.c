@@ -36,6 +36,12 @@ static const char SQL_MOVE_TAGS[] =
     " last_seen = CASE WHEN issue_tags.last_seen < excluded.last_seen"
     " THEN excluded.last_seen ELSE issue_tags.last_seen END";
 
+/* The 24 h histogram's hours (store/counters.h). */
+static const char SQL_MOVE_HOURLY[] =
+    "INSERT INTO issue_hourly (issue_id, hour, events)"
+    " SELECT CAST($1 AS BIGINT), hour, events FROM issue_hourly WHERE issue_id = $2"
+    " ON CONFLICT (issue_id, hour) DO UPDATE SET events = issue_hourly.events + excluded.events";
+
 static const char SQL_ADD_COUNTS[] =
     "UPDATE issues SET times_seen = issues.times_seen + s.times_seen,"
     " first_seen = CASE WHEN s.first_seen < issues.first_seen"
@@ -136,7 +142,8 @@ static int issue_exists(struct db *db, int64_t project_id, int64_t id)
 static int fold(struct db *db, int64_t target, int64_t source)
 {
     static const char *const moves[] = {SQL_MOVE_HASHES,   SQL_MOVE_EVENTS, SQL_MOVE_ALERTS,
-                                        SQL_MOVE_ACTIVITY, SQL_MOVE_TAGS,   SQL_ADD_COUNTS};
+                                        SQL_MOVE_ACTIVITY, SQL_MOVE_TAGS,   SQL_MOVE_HOURLY,
+                                        SQL_ADD_COUNTS};
     int rc = run_id(db, SQL_FILL_EVENT_HASHES, source);
     for (size_t i = 0; i < sizeof moves / sizeof moves[0] && rc == 0; i++)
         rc = run_ids(db, moves[i], target, source);

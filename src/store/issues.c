@@ -11,9 +11,11 @@ static const char SQL_GET[] = "SELECT " ISSUE_COLS " FROM issues WHERE project_i
 static const char SQL_SET_STATUS[] =
     "UPDATE issues SET status = $3 WHERE project_id = $1 AND id = $2";
 
+/* The hourly counts the writer's counter flush keeps (store/counters.h);
+ * $2 is an hour's start, so each row is one bucket. */
 static const char SQL_HISTOGRAM[] =
-    "SELECT (received_at - $2) / 3600000 AS bucket, COUNT(*) FROM events"
-    " WHERE issue_id = $1 AND received_at >= $2 AND received_at < $3 GROUP BY bucket";
+    "SELECT (hour - $2) / 3600000 AS bucket, events FROM issue_hourly"
+    " WHERE issue_id = $1 AND hour >= $2 AND hour < $3";
 
 json_t *issues_row_json(struct db_stmt *st)
 {

@@ -75,7 +75,7 @@ int issues_set_status_bulk(struct db *db, int64_t project_id, const int64_t *ids
 
 /* Events received per hour over the ISSUES_HISTOGRAM_HOURS hours up to
  * now_ms (the last bucket is the current hour): array of counts, oldest
- * first. */
+ * first. Read from issue_hourly, so it lags by up to one counter flush. */
 int issues_histogram(struct db *db, int64_t issue_id, int64_t now_ms, json_t **out);
 
 #endif

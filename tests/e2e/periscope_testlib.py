@@ -168,6 +168,10 @@ class Server:
             "API_SECRET_KEY_ADMIN": secrets.token_hex(16),
             "LOG_FORMAT": "json",
             "ALLOW_PRIVATE_DESTINATIONS": "true",
+            # Counts written with each batch, before its answer, so that a
+            # test reads them right after sending (the buffered interval
+            # has its own test, test_counters.py).
+            "COUNTER_FLUSH_MS": "0",
         }
         for k in ("PUBLIC_URL", "SQLITE_PATH", "POSTGRES_ENABLED"):
             self.env[k] = None  # never inherit the caller's deployment settings

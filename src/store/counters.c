@@ -1,0 +1,261 @@
+/* counters — the SQL half of counters.h: a flush writes each table of the
+ * buffer with one statement whose one parameter is the table's rows as a
+ * JSON array (json_each on SQLite, jsonb_array_elements on Postgres), so a
+ * flush costs three statements however many rows it carries. */
+#include "store/counters.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/counter_buffer_internal.h"
+#include "store/db.h"
+
+#define ISSUE_SET                                                                                  \
+    "UPDATE issues SET times_seen = issues.times_seen + d.n,"                                      \
+    " last_seen = CASE WHEN issues.last_seen < d.s THEN d.s ELSE issues.last_seen END FROM "
+static const char SQL_ISSUES_SQLITE[] =
+    ISSUE_SET "(SELECT value ->> 0 AS id, value ->> 1 AS n, value ->> 2 AS s"
+              " FROM json_each($1)) AS d WHERE issues.id = d.id";
+static const char SQL_ISSUES_POSTGRES[] =
+    ISSUE_SET "(SELECT CAST(e ->> 0 AS BIGINT) AS id, CAST(e ->> 1 AS BIGINT) AS n,"
+              " CAST(e ->> 2 AS BIGINT) AS s FROM jsonb_array_elements(CAST($1 AS jsonb)) AS e"
+              " ORDER BY 1) AS d WHERE issues.id = d.id";
+
+/* Rows of issues deleted since their events were counted are left out
+ * (their foreign key would fail the statement). */
+#define TAGS_INSERT "INSERT INTO issue_tags (issue_id, key, value, times_seen, last_seen) "
+#define TAGS_CONFLICT                                                                              \
+    " ON CONFLICT (issue_id, key, value) DO UPDATE SET"                                            \
+    " times_seen = issue_tags.times_seen + excluded.times_seen,"                                   \
+    " last_seen = CASE WHEN issue_tags.last_seen < excluded.last_seen"                             \
+    " THEN excluded.last_seen ELSE issue_tags.last_seen END"
+static const char SQL_TAGS_SQLITE[] = TAGS_INSERT
+    "SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4"
+    " FROM json_each($1) WHERE EXISTS (SELECT 1 FROM issues WHERE id = value ->> 0)" TAGS_CONFLICT;
+static const char SQL_TAGS_POSTGRES[] =
+    TAGS_INSERT "SELECT CAST(e ->> 0 AS BIGINT), e ->> 1, e ->> 2, CAST(e ->> 3 AS BIGINT),"
+                " CAST(e ->> 4 AS BIGINT) FROM jsonb_array_elements(CAST($1 AS jsonb)) AS e"
+                " WHERE EXISTS (SELECT 1 FROM issues WHERE id = CAST(e ->> 0 AS BIGINT))"
+                " ORDER BY 1, 2, 3" TAGS_CONFLICT;
+
+#define HOURS_INSERT "INSERT INTO issue_hourly (issue_id, hour, events) "
+#define HOURS_CONFLICT                                                                             \
+    " ON CONFLICT (issue_id, hour) DO UPDATE SET events = issue_hourly.events + excluded.events"
+static const char SQL_HOURS_SQLITE[] =
+    HOURS_INSERT "SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each($1)"
+                 " WHERE EXISTS (SELECT 1 FROM issues WHERE id = value ->> 0)" HOURS_CONFLICT;
+static const char SQL_HOURS_POSTGRES[] =
+    HOURS_INSERT "SELECT CAST(e ->> 0 AS BIGINT), CAST(e ->> 1 AS BIGINT), CAST(e ->> 2 AS BIGINT)"
+                 " FROM jsonb_array_elements(CAST($1 AS jsonb)) AS e"
+                 " WHERE EXISTS (SELECT 1 FROM issues WHERE id = CAST(e ->> 0 AS BIGINT))"
+                 " ORDER BY 1, 2" HOURS_CONFLICT;
+
+/* The newest event of the node: on SQLite every event (one node, one
+ * writer); on Postgres the node's own, from its previous mark on. */
+static const char SQL_NEWEST_SQLITE[] = "SELECT COALESCE(MAX(id), 0) FROM events";
+static const char SQL_NEWEST_POSTGRES[] =
+    "SELECT COALESCE(MAX(id), $1) FROM events WHERE id > $1 AND node = $2";
+
+static const char SQL_MARK_GET[] = "SELECT event_mark FROM counter_marks WHERE node = $1";
+static const char SQL_MARK_SET[] =
+    "INSERT INTO counter_marks (node, event_mark, flushed_at) VALUES ($1, $2, $3)"
+    " ON CONFLICT (node) DO UPDATE SET event_mark = excluded.event_mark,"
+    " flushed_at = excluded.flushed_at";
+
+static const char SQL_PAST_MARK_SQLITE[] =
+    "SELECT id, issue_id, timestamp, received_at, payload, event_id FROM events WHERE id > $1"
+    " ORDER BY id";
+static const char SQL_PAST_MARK_POSTGRES[] =
+    "SELECT id, issue_id, timestamp, received_at, payload, event_id FROM events"
+    " WHERE id > $1 AND node = $2 ORDER BY id";
+
+static bool is_pg(struct db *db)
+{
+    return db_kind(db) == DB_POSTGRES;
+}
+
+/* SQLite has one node whatever it is called. */
+static int node_of(struct db *db, int node)
+{
+    return is_pg(db) ? node : 0;
+}
+
+static int row_cmp(const void *a, const void *b)
+{
+    const struct counter_row *x = *(struct counter_row *const *)a,
+                             *y = *(struct counter_row *const *)b;
+    int64_t ix = counter_row_issue(x), iy = counter_row_issue(y);
+    if (ix != iy) return ix < iy ? -1 : 1;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->key + 8, y->key + 8, n - 8);
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+static bool add_number(cJSON *arr, int64_t v)
+{
+    return cJSON_AddItemToArray(arr, cJSON_CreateNumber((double)v));
+}
+
+static bool add_string(cJSON *arr, const char *s)
+{
+    return cJSON_AddItemToArray(arr, cJSON_CreateString(s));
+}
+
+/* One row as a JSON array: issue id, then what its table needs. */
+static cJSON *row_json(int which, const struct counter_row *r)
+{
+    cJSON *a = cJSON_CreateArray();
+    bool ok = a && add_number(a, counter_row_issue(r));
+    if (which == 0) { /* issues: id, count, last seen */
+        ok = ok && add_number(a, r->count) && add_number(a, r->last);
+    } else if (which == 1) { /* tags: id, key, value, count, last seen */
+        const char *key = (const char *)r->key + 8;
+        size_t kl = strlen(key), vl = r->len - 8 - kl - 1;
+        char value[r->len];
+        memcpy(value, key + kl + 1, vl);
+        value[vl] = '\0';
+        ok = ok && add_string(a, key) && add_string(a, value) && add_number(a, r->count) &&
+             add_number(a, r->last);
+    } else { /* hours: id, hour, count */
+        int64_t hour;
+        memcpy(&hour, r->key + 8, 8);
+        ok = ok && add_number(a, hour) && add_number(a, r->count);
+    }
+    if (!ok) {
+        cJSON_Delete(a);
+        return NULL;
+    }
+    return a;
+}
+
+/* The table's rows, sorted (one lock order on every node), as JSON text;
+ * caller frees. NULL on ENOMEM. */
+static char *table_json(int which, const struct counter_table *t)
+{
+    struct counter_row **sorted = malloc((t->n ? t->n : 1) * sizeof *sorted);
+    cJSON *arr = cJSON_CreateArray();
+    char *text = NULL;
+    if (sorted && arr) {
+        memcpy(sorted, t->rows, t->n * sizeof *sorted);
+        qsort(sorted, t->n, sizeof *sorted, row_cmp);
+        size_t i = 0;
+        for (; i < t->n; i++) {
+            cJSON *row = row_json(which, sorted[i]);
+            if (!row || !cJSON_AddItemToArray(arr, row)) {
+                cJSON_Delete(row);
+                break;
+            }
+        }
+        if (i == t->n) text = cJSON_PrintUnformatted(arr);
+    }
+    cJSON_Delete(arr);
+    free(sorted);
+    return text;
+}
+
+static int run_json(struct db *db, const char *sql, int which, const struct counter_table *t)
+{
+    if (t->n == 0) return 0;
+    char *text = table_json(which, t);
+    if (!text) return -ENOMEM;
+    struct db_stmt *st = db_prepare(db, sql);
+    int rc = -EIO;
+    if (st) {
+        db_bind_text(st, 1, text, strlen(text));
+        rc = db_step(st);
+        db_finish(st);
+    }
+    free(text);
+    return rc < 0 ? rc : 0;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The node's mark moved to its newest event. */
+static int set_mark(struct db *db, int node)
+{
+    int64_t old = 0, mark = 0;
+    int rc = counters_mark(db, node, &old);
+    struct db_stmt *st =
+        rc == 0 ? db_prepare(db, is_pg(db) ? SQL_NEWEST_POSTGRES : SQL_NEWEST_SQLITE) : NULL;
+    if (rc == 0 && !st) rc = -EIO;
+    if (rc == 0) {
+        if (is_pg(db)) {
+            db_bind_int64(st, 1, old);
+            db_bind_int64(st, 2, node);
+        }
+        rc = db_step_row(st, -EIO);
+        if (rc == 0) mark = db_col_int64(st, 0);
+        db_finish(st);
+    }
+    if (rc != 0) return rc;
+    st = db_prepare(db, SQL_MARK_SET);
+    if (!st) return -EIO;
+    db_bind_int64(st, 1, node);
+    db_bind_int64(st, 2, mark);
+    db_bind_int64(st, 3, now_ms());
+    rc = db_step(st);
+    db_finish(st);
+    return rc < 0 ? rc : 0;
+}
+
+int counters_flush(struct db *db, struct counter_buffer *b, int node)
+{
+    node = node_of(db, node);
+    bool pg = is_pg(db);
+    int rc = db_begin(db);
+    if (rc == 0) rc = run_json(db, pg ? SQL_ISSUES_POSTGRES : SQL_ISSUES_SQLITE, 0, &b->issues);
+    if (rc == 0) rc = run_json(db, pg ? SQL_TAGS_POSTGRES : SQL_TAGS_SQLITE, 1, &b->tags);
+    if (rc == 0) rc = run_json(db, pg ? SQL_HOURS_POSTGRES : SQL_HOURS_SQLITE, 2, &b->hours);
+    if (rc == 0) rc = set_mark(db, node);
+    if (rc == 0) rc = db_commit(db);
+    if (rc != 0) {
+        db_rollback(db);
+        return rc;
+    }
+    counter_buffer_clear(b);
+    return 0;
+}
+
+int counters_mark(struct db *db, int node, int64_t *mark)
+{
+    struct db_stmt *st = db_prepare(db, SQL_MARK_GET);
+    if (!st) return -EIO;
+    db_bind_int64(st, 1, node_of(db, node));
+    int rc = db_step_row(st, -ENOENT);
+    *mark = rc == 0 ? db_col_int64(st, 0) : 0;
+    db_finish(st);
+    return rc == -ENOENT ? 0 : rc;
+}
+
+int counters_reconcile_each(struct db *db, int node, int64_t mark,
+                            int (*fn)(void *ctx, const struct counters_event *ev), void *ctx)
+{
+    struct db_stmt *st = db_prepare(db, is_pg(db) ? SQL_PAST_MARK_POSTGRES : SQL_PAST_MARK_SQLITE);
+    if (!st) return -EIO;
+    db_bind_int64(st, 1, mark);
+    if (is_pg(db)) db_bind_int64(st, 2, node_of(db, node));
+    int rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        struct counters_event ev = {.id = db_col_int64(st, 0),
+                                    .issue_id = db_col_int64(st, 1),
+                                    .timestamp_ms = db_col_int64(st, 2),
+                                    .received_at_ms = db_col_int64(st, 3)};
+        ev.payload = db_col_blob(st, 4, &ev.payload_len);
+        size_t idlen = 0;
+        const void *id = db_col_blob(st, 5, &idlen);
+        if (id && idlen == sizeof ev.event_id) memcpy(ev.event_id, id, idlen);
+        rc = fn(ctx, &ev);
+        if (rc != 0) break;
+    }
+    db_finish(st);
+    return rc < 0 ? rc : 0;
+}

@@ -1,0 +1,139 @@
+"""Buffered counters (issue 21): issue counts, tag counts and the hourly
+histogram are summed in memory and flushed every COUNTER_FLUSH_MS; a
+SIGKILL loses the increments since the last flush, and the restart counts
+the events past the flush mark again, so every count ends exact: equal to
+the events the database holds, never short and never twice.
+
+Phase 1: a flush interval longer than the test, events acknowledged, the
+counts still 0 (they are only in memory), SIGKILL, restart: exact.
+Phase 2: a short interval, senders under load, SIGKILL mid-load once 200
+events were acknowledged (some flushes done, some not), restart: exact. Then a clean stop and one more
+restart count nothing twice. SQLite and Postgres."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import threading
+import time
+import unittest
+import uuid
+
+from periscope_testlib import Server
+from test_durability import Sender, make_project
+
+ISSUE_TYPES = 7  # test_durability's event_body spreads its events over seven issues
+
+
+def db_rows(srv, sql):
+    """Rows of sql on the server's database, as tuples of strings."""
+    if srv.backend == "sqlite":
+        db = sqlite3.connect(os.path.join(srv.data_dir, "periscope.db"))
+        try:
+            return [tuple(str(v) for v in row) for row in db.execute(sql)]
+        finally:
+            db.close()
+    env = srv.env
+    out = subprocess.run(
+        ["psql", "-X", "-A", "-t", "-F", "|", "-h", env["POSTGRES_HOST"], "-p",
+         env["POSTGRES_PORT"], "-U", env["POSTGRES_USER"], "-d", env["POSTGRES_DATABASE"],
+         "-c", sql],
+        env=dict(os.environ, PGPASSWORD=env["POSTGRES_PASSWORD"]),
+        capture_output=True, text=True, timeout=60, check=True)
+    return [tuple(line.split("|")) for line in out.stdout.splitlines() if line.strip()]
+
+
+def send_one(srv, project_id, key, n):
+    """One event through /store/, answered 200 (ACK_MODE=commit: stored)."""
+    from test_durability import event_body
+    eid = uuid.uuid4().hex
+    r = srv.request("POST", "/api/%d/store/" % project_id, event_body(eid, n),
+                    {"Content-Type": "application/json",
+                     "X-Sentry-Auth": "Sentry sentry_key=%s, sentry_version=7" % key})
+    assert r.status == 200, r
+    return eid
+
+
+class Counters(unittest.TestCase):
+    def issues(self, srv, project_id):
+        r = srv.admin("GET", "/api/admin/projects/%d/issues?limit=100" % project_id)
+        self.assertEqual(r.status, 200, r)
+        return r.json()["data"]
+
+    def assert_exact(self, srv, project_id, what):
+        """Every issue's count, tag totals and 24 h histogram equal the
+        events the database holds for it."""
+        stored = {int(i): int(c) for i, c in
+                  db_rows(srv, "SELECT issue_id, COUNT(*) FROM events GROUP BY issue_id")}
+        self.assertGreater(sum(stored.values()), 0)
+        seen = {}
+        for issue in self.issues(srv, project_id):
+            seen[issue["id"]] = issue["count"]
+            self.assertEqual(sum(issue["histogram_24h"]), stored.get(issue["id"], 0),
+                             "%s: histogram of issue %d" % (what, issue["id"]))
+            r = srv.admin("GET", "/api/admin/projects/%d/issues/%d" % (project_id, issue["id"]))
+            tags = {t["key"]: t["total"] for t in r.json()["tags"]}
+            # every event carries one "sender" tag
+            self.assertEqual(tags.get("sender"), stored.get(issue["id"], 0),
+                             "%s: tag total of issue %d" % (what, issue["id"]))
+        self.assertEqual(seen, stored, what)
+
+    def run_counters(self, backend):
+        srv = Server(backend=backend, env={"ACK_MODE": "commit", "COUNTER_FLUSH_MS": "600000",
+                                           "MAX_EVENTS_PER_ISSUE": "1000000"})
+        try:
+            srv.start()
+            project_id, key = make_project(srv)
+            for n in range(21):
+                send_one(srv, project_id, key, n)
+            # acknowledged and stored, but the counts are still in memory
+            self.assertEqual(len(db_rows(srv, "SELECT id FROM events")), 21)
+            self.assertEqual([i["count"] for i in self.issues(srv, project_id)],
+                             [0] * ISSUE_TYPES)
+            srv.proc.send_signal(signal.SIGKILL)
+            srv.proc.wait(timeout=30)
+            srv.stop()
+            srv.start()
+            self.assertIn("counters reconciled", srv.stderr())
+            self.assert_exact(srv, project_id, "after SIGKILL, nothing flushed")
+            srv.stop()
+
+            # Phase 2: flushes every 100 ms while senders keep it busy.
+            srv.env["COUNTER_FLUSH_MS"] = "100"
+            srv.start()
+            stop = threading.Event()
+            senders = [Sender(srv.port, project_id, key, stop) for _ in range(4)]
+            for s in senders:
+                s.start()
+            # kill once a few flushes have passed and enough events were
+            # acknowledged (a loaded machine is slow), or after 20 s
+            deadline = time.monotonic() + 20
+            time.sleep(0.5)
+            while (sum(len(s.acked) for s in senders) < 200 and
+                   time.monotonic() < deadline):
+                time.sleep(0.1)
+            srv.proc.send_signal(signal.SIGKILL)
+            srv.proc.wait(timeout=30)
+            stop.set()
+            for s in senders:
+                s.join(timeout=30)
+            self.assertGreater(sum(len(s.acked) for s in senders), 20, "too little load")
+            srv.stop()
+            srv.start()
+            self.assert_exact(srv, project_id, "after SIGKILL under load")
+            self.assertEqual(srv.stop(), 0)
+            # a clean stop flushed everything: the next start adds nothing
+            srv.start()
+            self.assert_exact(srv, project_id, "after a clean stop and start")
+        finally:
+            srv.cleanup()
+
+    def test_counts_exact_after_sigkill_on_sqlite(self):
+        self.run_counters("sqlite")
+
+    def test_counts_exact_after_sigkill_on_postgres(self):
+        self.run_counters("postgres")
+
+
+if __name__ == "__main__":
+    unittest.main()
