@@ -297,7 +297,7 @@ static int utf8_put(unsigned long cp, char *b)
     return 4;
 }
 
-/* \uXXXX (after the u), a surrogate pair taken whole. */
+/* \u and four hex digits (after the u), a surrogate pair taken whole. */
 static unsigned long unicode_escape(struct in *in)
 {
     int hi = hex4(in);
