@@ -216,6 +216,7 @@ static int users_write(struct db *db, int64_t issue_id, struct recount *r)
     for (size_t i = 0; i < n && rc >= 0 && count < TRIAGE_WRITE_USERS_EXACT_MAX; i++)
         if ((rc = triage_write_user_insert(db, issue_id, (int64_t)r->users[i])) > 0) count++;
     if (rc < 0) return rc;
+    rc = 0;
     if ((size_t)count < n) {
         uint8_t *regs = calloc(1, HLL_REGISTERS);
         if (!regs) return -ENOMEM;
