@@ -134,6 +134,7 @@ class Counters(unittest.TestCase):
         from test_durability import event_body
         body = json.loads(event_body(uuid.uuid4().hex, n))
         body["user"] = {"id": "user-%d" % n}
+        body["release"] = "1.%d" % n
         r = srv.request("POST", "/api/%d/store/" % project_id, json.dumps(body).encode(),
                         {"Content-Type": "application/json",
                          "X-Sentry-Auth": "Sentry sentry_key=%s, sentry_version=7" % key})
@@ -173,6 +174,9 @@ class Counters(unittest.TestCase):
             # the merged counts are the flushed ones; the buffered follow
             self.assertEqual(r.json()["count"], 6)
             self.assertEqual(r.json()["user_count"], 9, "users are not buffered: the union")
+            # the releases widen: the earliest first, the latest last
+            self.assertEqual((r.json()["first_release"], r.json()["last_release"]),
+                             ("1.0", "1.16"))
             self.restart(srv)
             self.assert_exact(srv, project_id, "merge, then flush")
             users = {i["id"]: i["user_count"] for i in self.issues(srv, project_id)}
