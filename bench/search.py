@@ -38,7 +38,10 @@ QUERIES = [
     ("combined", {"query": "is:unresolved level:error environment:production tenant:t7 "
                            "ErrorType7"}),
     ("tag, sort=count", {"query": "environment:production", "status": "all", "sort": "count"}),
-    ("tag, page 2", None),  # the second page of environment:production
+    ("sort=users", {"sort": "users"}),
+    ("sort=users, all", {"status": "all", "sort": "users"}),
+    ("sort=users, page 2", {"page_of": {"sort": "users"}}),
+    ("tag, page 2", {"page_of": {"query": "environment:production", "status": "all"}}),
 ]
 
 
@@ -55,10 +58,9 @@ def time_query(url, token, params):
 def measure(url, token):
     out = {}
     for label, params in QUERIES:
-        if params is None:
-            _, first = time_query(url, token, {"query": "environment:production", "status": "all"})
-            params = {"query": "environment:production", "status": "all",
-                      "cursor": first["next_cursor"]}
+        if "page_of" in params:  # the page after the first of that query
+            _, first = time_query(url, token, params["page_of"])
+            params = dict(params["page_of"], cursor=first["next_cursor"])
         _, body = time_query(url, token, params)  # warm-up
         times = [time_query(url, token, params)[0] for _ in range(SEARCH_RUNS)]
         out[label] = {"median_ms": round(statistics.median(times), 2),
