@@ -95,8 +95,10 @@ static struct ingest_event *event_of(long long project, long i, int64_t now)
     return ev;
 }
 
-/* Counters flushed every this many batches, as a writer would. */
-enum { FLUSH_EVERY_BATCHES = 20 };
+/* Counters flushed after every batch: a flush of many rows can outlast
+ * DB_TIMEOUT_MS on Postgres (each updated issue row is a new version in
+ * every index of issues, the trigram ones too). */
+enum { FLUSH_EVERY_BATCHES = 1 };
 
 /* The batch written and its events counted (store/counters.h): without
  * the counts the issues would have no tag rows until a server start
