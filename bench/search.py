@@ -38,7 +38,10 @@ QUERIES = [
     ("combined", {"query": "is:unresolved level:error environment:production tenant:t7 "
                            "ErrorType7"}),
     ("tag, sort=count", {"query": "environment:production", "status": "all", "sort": "count"}),
-    ("tag, page 2", None),  # the second page of environment:production
+    ("sort=users", {"sort": "users"}),
+    ("sort=users, all", {"status": "all", "sort": "users"}),
+    ("sort=users, page 2", {"page_of": {"sort": "users"}}),
+    ("tag, page 2", {"page_of": {"query": "environment:production", "status": "all"}}),
 ]
 
 
@@ -52,17 +55,22 @@ def time_query(url, token, params):
     return ms, body
 
 
-def measure(url, token):
+def measure(url, token, cpu_s=None):
+    """Each query's median and slowest wall time, and (cpu_s: the server's
+    CPU seconds so far) the server's CPU per query, which a loaded machine
+    does not inflate the way it does wall time."""
     out = {}
     for label, params in QUERIES:
-        if params is None:
-            _, first = time_query(url, token, {"query": "environment:production", "status": "all"})
-            params = {"query": "environment:production", "status": "all",
-                      "cursor": first["next_cursor"]}
+        if "page_of" in params:  # the page after the first of that query
+            _, first = time_query(url, token, params["page_of"])
+            params = dict(params["page_of"], cursor=first["next_cursor"])
         _, body = time_query(url, token, params)  # warm-up
+        cpu0 = cpu_s() if cpu_s else 0.0
         times = [time_query(url, token, params)[0] for _ in range(SEARCH_RUNS)]
         out[label] = {"median_ms": round(statistics.median(times), 2),
                       "max_ms": round(max(times), 2), "rows": len(body["data"])}
+        if cpu_s:
+            out[label]["cpu_ms"] = round((cpu_s() - cpu0) * 1000 / SEARCH_RUNS, 2)
     return out
 
 
@@ -88,11 +96,13 @@ def run_backend(run, backend, start_periscope, create_project, periscope_env, bu
     srv = start_periscope(run, spec, data_dir, "commit")
     try:
         url = f"{srv.url}/api/admin/projects/{project}/issues"
-        res = measure(url, run.admin_key)
+        load = os.getloadavg()[0]
+        res = measure(url, run.admin_key, srv.cpu_s)
     finally:
         srv.stop()
     worst = max(q["max_ms"] for q in res.values())
     return {"issues": SEARCH_ISSUES, "seed_s": round(seeded_s, 1), "queries": res,
+            "loadavg_1m": round(load, 1),
             "slowest_ms": worst, "within_target": worst <= TARGET_MS}
 
 
@@ -103,7 +113,8 @@ def report_lines(results):
         if "error" in r:
             lines.append(f"search {backend}: ERROR {r['error'][:300]}")
             continue
-        lines.append(f"search over {r['issues']:,} issues, {backend} (seeded in {r['seed_s']} s);"
+        lines.append(f"search over {r['issues']:,} issues, {backend} (seeded in {r['seed_s']} s,"
+                     f" load average {r.get('loadavg_1m', '?')} on {os.cpu_count()} cores);"
                      f" median / max of {SEARCH_RUNS} runs, ms; target {TARGET_MS:.0f} ms:")
         for label, q in r["queries"].items():
             lines.append(f"  {label:26s} {q['median_ms']:8.1f} {q['max_ms']:8.1f}"

@@ -5,44 +5,30 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "base/compress.h"
 #include "base/log.h"
 #include "model/event_tags.h"
 #include "scripts/event_stored.h"
 #include "store/counters.h"
-#include "store/events_read.h"
 
 struct reconcile {
     struct counter_buffer *buf;
     int64_t events, unreadable;
 };
 
-/* The tags the worker counted for ev into *tags (NULL: none). Negative
- * when the payload cannot be read again: the event still counts, without
- * its tags. */
-static int tags_of(const struct counters_event *ev, struct event_tags **tags)
-{
-    char *raw = NULL;
-    size_t len = 0;
-    cJSON *tree = NULL;
-    *tags = NULL;
-    int rc = ev->payload
-                 ? decompress_payload(ev->payload, ev->payload_len, EVENTS_PAYLOAD_MAX, &raw, &len)
-                 : -EIO;
-    if (rc == 0) rc = event_stored_normalize(raw, len, ev->event_id, ev->received_at_ms, &tree);
-    if (rc == 0) rc = event_tags_extract(tree, tags);
-    cJSON_Delete(tree);
-    free(raw);
-    return rc;
-}
-
 static int count_event(void *ctx, const struct counters_event *ev)
 {
     struct reconcile *r = ctx;
     struct event_tags *tags;
-    if (tags_of(ev, &tags) != 0) r->unreadable++;
-    int rc =
-        counter_buffer_add_event(r->buf, ev->issue_id, ev->timestamp_ms, ev->received_at_ms, tags);
+    if (event_stored_tags(NULL, ev->payload, ev->payload_len, ev->event_id, ev->received_at_ms,
+                          &tags) != 0)
+        r->unreadable++;
+    struct counter_event ce = {.issue_id = ev->issue_id,
+                               .project_id = ev->project_id,
+                               .hash = ev->hash,
+                               .timestamp_ms = ev->timestamp_ms,
+                               .received_at_ms = ev->received_at_ms,
+                               .tags = tags};
+    int rc = counter_buffer_add(r->buf, &ce, 1);
     free(tags);
     r->events++;
     return rc;

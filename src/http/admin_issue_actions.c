@@ -8,6 +8,7 @@
 #include "accounts/authz.h"
 #include "base/config.h"
 #include "http/admin.h"
+#include "scripts/event_stored.h"
 #include "store/issue_activity.h"
 #include "store/issue_hashes.h"
 #include "store/issue_merge.h"
@@ -110,7 +111,8 @@ static void issue_unmerge_hash(const struct admin_req *req, struct admin_resp *r
         return;
     }
     struct db *db = store_acquire(req->ctx->store);
-    int rc = issue_unmerge(db, pid, iid, hash, admin_request_user(req), store_now_ms(), &new_id);
+    int rc = issue_unmerge(db, pid, iid, hash, admin_request_user(req), store_now_ms(),
+                           event_stored_tags, NULL, &new_id);
     if (rc == 0)
         answer_issue(resp, db, pid, new_id, 201);
     else if (rc == -ENOENT)

@@ -1,6 +1,6 @@
 /* admin_issues — issues and their events (docs/architecture.md §7):
  *   GET   /api/admin/projects/{p}/issues            list (filters, sort, cursor)
- *   PATCH /api/admin/projects/{p}/issues?ids=1,2    bulk status change
+ *   PATCH /api/admin/projects/{p}/issues?ids=1,2    bulk status (as one issue's PATCH)
  *   GET   /api/admin/projects/{p}/issues/{i}        one issue, tags, latest event
  *   PATCH /api/admin/projects/{p}/issues/{i}        {"status": …}
  *   GET   /api/admin/projects/{p}/issues/{i}/events events, newest first
@@ -210,6 +210,8 @@ static void issue_patch(const struct admin_req *req, struct admin_resp *resp)
     if (rc != 1) answer_issue(resp, rc, issue, "issue status");
 }
 
+/* The same body as one issue's PATCH status (ignore_until, resolved_in
+ * included), for each id of ?ids= in one transaction. */
 static void issue_bulk_patch(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0), ids[ISSUES_BULK_MAX], updated = 0;
@@ -217,18 +219,18 @@ static void issue_bulk_patch(const struct admin_req *req, struct admin_resp *res
     if (pid < 0 || admin_issue_ids(req, resp, ids, &n) != 0) return;
     json_t *body = NULL;
     const char *status = body_status(req, resp, &body);
-    if (!status) {
+    struct issue_snooze_spec snooze;
+    struct issue_resolution_spec resolution;
+    if (!status || admin_triage_status_body(body, status, &snooze, &resolution, resp) != 0) {
         json_decref(body);
         return;
     }
     struct db *db = store_acquire(req->ctx->store);
-    /* rc 1: admin_project_check has answered already. */
+    /* rc 1: admin_project_check has answered already. A plain status
+     * change ends any snooze or release resolution. */
     int rc = admin_project_check(db, pid, resp, NULL) != 0
                  ? 1
-                 : issues_set_status_bulk(db, pid, ids, n, status, &updated);
-    /* A plain status change ends any snooze or release resolution. */
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        rc = issue_triage_clear(db, pid, ids[i]);
+                 : issue_triage_set_bulk(db, pid, ids, n, status, &snooze, &resolution, &updated);
     store_release(req->ctx->store, db);
     if (rc == 0)
         admin_json(resp, 200,

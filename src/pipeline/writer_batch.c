@@ -350,8 +350,13 @@ int writer_batch_count(const struct writer_batch *b, struct ingest_event *const 
     int worst = 0;
     for (size_t i = 0; i < n; i++) {
         if (!b->ev_inserted[i]) continue;
-        int rc = counter_buffer_add_event(buf, b->ev_issue_id[i], evs[i]->timestamp_ms,
-                                          evs[i]->received_at_ms, evs[i]->tags);
+        struct counter_event ce = {.issue_id = b->ev_issue_id[i],
+                                   .project_id = evs[i]->project_id,
+                                   .hash = evs[i]->hash,
+                                   .timestamp_ms = evs[i]->timestamp_ms,
+                                   .received_at_ms = evs[i]->received_at_ms,
+                                   .tags = evs[i]->tags};
+        int rc = counter_buffer_add(buf, &ce, 1);
         if (rc != 0) worst = rc;
     }
     return worst;

@@ -17,12 +17,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store/triage_write.h"
+
 struct db;
 struct ingest_event;
 struct writer_triage;
 
 /* Users counted exactly per issue; past it, the estimate. */
-#define TRIAGE_USERS_EXACT_MAX 10000
+#define TRIAGE_USERS_EXACT_MAX TRIAGE_WRITE_USERS_EXACT_MAX
 
 /* Receives each alert raised (after its row and outbox rows exist). */
 typedef int (*writer_triage_sink)(void *ctx, int64_t alert_id, int64_t project_id, int64_t issue_id,

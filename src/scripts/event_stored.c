@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/compress.h"
 #include "model/event.h"
+#include "model/event_tags.h"
 #include "model/normalize.h"
 #include "base/utf8.h"
 #include "store/events_read.h"
@@ -62,4 +64,20 @@ int event_stored_json(struct db *db, int64_t project_id, const uint8_t event_id[
         *len = fixed_len;
     }
     return rc < 0 ? rc : 0;
+}
+
+int event_stored_tags(void *ctx, const void *payload, size_t len, const uint8_t event_id[16],
+                      int64_t received_at_ms, struct event_tags **tags)
+{
+    (void)ctx;
+    char *raw = NULL;
+    size_t rawlen = 0;
+    cJSON *tree = NULL;
+    *tags = NULL;
+    int rc = payload ? decompress_payload(payload, len, EVENTS_PAYLOAD_MAX, &raw, &rawlen) : -EIO;
+    if (rc == 0) rc = event_stored_normalize(raw, rawlen, event_id, received_at_ms, &tree);
+    if (rc == 0) rc = event_tags_extract(tree, tags);
+    cJSON_Delete(tree);
+    free(raw);
+    return rc;
 }

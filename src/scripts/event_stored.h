@@ -21,11 +21,19 @@
 #include <cjson/cJSON.h>
 
 struct db;
+struct event_tags;
 
 /* Parses raw (len bytes) and normalizes it as event_id / received_at_ms.
  * *out: the tree (caller cJSON_Delete). */
 int event_stored_normalize(const char *raw, size_t len, const uint8_t event_id[16],
                            int64_t received_at_ms, cJSON **out);
+
+/* The tags the pipeline counted for a stored event: payload as stored
+ * (zstd, len bytes) decompressed, normalized, tags extracted. *tags
+ * malloc'd (NULL: none); ctx unused (the shape of issue_event_tags_fn,
+ * store/issue_merge.h). */
+int event_stored_tags(void *ctx, const void *payload, size_t len, const uint8_t event_id[16],
+                      int64_t received_at_ms, struct event_tags **tags);
 
 /* The stored event, normalized, as a tree (caller cJSON_Delete). */
 int event_stored_load(struct db *db, int64_t project_id, const uint8_t event_id[16], cJSON **out);

@@ -104,31 +104,58 @@ size_t counter_buffer_rows(const struct counter_buffer *b)
     return b->issues.n + b->tags.n + b->hours.n;
 }
 
-/* Tag keys are EVENT_TAG_KEY_MAX bytes at most, values EVENT_TAG_VALUE_MAX:
- * a pair's key (issue id, key, NUL, value) always fits. */
-enum { TAG_KEY_BYTES = 8 + EVENT_TAG_KEY_MAX + 1 + EVENT_TAG_VALUE_MAX + 8 };
+/* A row's key starts with the issue id and project id (8 bytes each,
+ * native order) and the event's grouping hash with its NUL: where the
+ * flush looks up which issue the increments belong to by then. */
+enum { PREFIX_MAX = 8 + 8 + COUNTER_HASH_MAX + 1 };
 
-static int add_tag(struct counter_buffer *b, int64_t issue_id, const char *key, const char *value,
-                   int64_t seen_ms)
+static size_t key_prefix(unsigned char *buf, int64_t issue_id, int64_t project_id, const char *hash)
+{
+    size_t hl = hash ? strnlen(hash, COUNTER_HASH_MAX) : 0;
+    memcpy(buf, &issue_id, 8);
+    memcpy(buf + 8, &project_id, 8);
+    if (hl) memcpy(buf + 16, hash, hl);
+    buf[16 + hl] = '\0';
+    return 16 + hl + 1;
+}
+
+/* Tag keys are EVENT_TAG_KEY_MAX bytes at most, values EVENT_TAG_VALUE_MAX:
+ * a pair's key (prefix, key, NUL, value) always fits. */
+enum { TAG_KEY_BYTES = PREFIX_MAX + EVENT_TAG_KEY_MAX + 1 + EVENT_TAG_VALUE_MAX + 8 };
+
+static int add_tag(struct counter_buffer *b, const unsigned char *prefix, size_t pl,
+                   const char *key, const char *value, int64_t n, int64_t seen_ms)
 {
     unsigned char buf[TAG_KEY_BYTES];
     size_t kl = strlen(key), vl = strlen(value);
-    if (8 + kl + 1 + vl > sizeof buf) return 0; /* event_tags skips these already */
-    memcpy(buf, &issue_id, 8);
-    memcpy(buf + 8, key, kl + 1);
-    memcpy(buf + 8 + kl + 1, value, vl);
-    return table_add(&b->tags, buf, 8 + kl + 1 + vl, 1, seen_ms);
+    if (pl + kl + 1 + vl > sizeof buf) return 0; /* event_tags skips these already */
+    memcpy(buf, prefix, pl);
+    memcpy(buf + pl, key, kl + 1);
+    memcpy(buf + pl + kl + 1, value, vl);
+    return table_add(&b->tags, buf, pl + kl + 1 + vl, n, seen_ms);
+}
+
+int counter_buffer_add(struct counter_buffer *b, const struct counter_event *ev, int64_t n)
+{
+    unsigned char key[PREFIX_MAX + 8];
+    size_t pl = key_prefix(key, ev->issue_id, ev->project_id, ev->hash);
+    int rc = table_add(&b->issues, key, pl, n, ev->timestamp_ms);
+    int64_t hour = ev->received_at_ms / HOUR_MS * HOUR_MS;
+    memcpy(key + pl, &hour, 8);
+    if (rc == 0) rc = table_add(&b->hours, key, pl + 8, n, 0);
+    for (size_t i = 0; rc == 0 && ev->tags && i < ev->tags->n; i++)
+        rc = add_tag(b, key, pl, ev->tags->tag[i].key, ev->tags->tag[i].value, n, ev->timestamp_ms);
+    return rc;
 }
 
 int counter_buffer_add_event(struct counter_buffer *b, int64_t issue_id, int64_t timestamp_ms,
                              int64_t received_at_ms, const struct event_tags *tags)
 {
-    int rc = table_add(&b->issues, (const unsigned char *)&issue_id, 8, 1, timestamp_ms);
-    int64_t hour[2] = {issue_id, received_at_ms / HOUR_MS * HOUR_MS};
-    if (rc == 0) rc = table_add(&b->hours, (const unsigned char *)hour, sizeof hour, 1, 0);
-    for (size_t i = 0; rc == 0 && tags && i < tags->n; i++)
-        rc = add_tag(b, issue_id, tags->tag[i].key, tags->tag[i].value, timestamp_ms);
-    return rc;
+    struct counter_event ev = {.issue_id = issue_id,
+                               .timestamp_ms = timestamp_ms,
+                               .received_at_ms = received_at_ms,
+                               .tags = tags};
+    return counter_buffer_add(b, &ev, 1);
 }
 
 int64_t counter_row_issue(const struct counter_row *r)
@@ -136,4 +163,16 @@ int64_t counter_row_issue(const struct counter_row *r)
     int64_t id;
     memcpy(&id, r->key, 8);
     return id;
+}
+
+int64_t counter_row_project(const struct counter_row *r)
+{
+    int64_t id;
+    memcpy(&id, r->key + 8, 8);
+    return id;
+}
+
+size_t counter_row_prefix(const struct counter_row *r)
+{
+    return 16 + strlen((const char *)r->key + 16) + 1;
 }

@@ -8,8 +8,9 @@
 
 #include "store/counters.h"
 
-/* One buffered row: its key's bytes (issue id first, native order), the
- * events counted and the newest time seen. */
+/* One buffered row: its key's bytes (issue id, project id, native order,
+ * then the grouping hash and its NUL, then the table's part), the events
+ * counted and the newest time seen. */
 struct counter_row {
     uint64_t hash;
     int64_t count, last;
@@ -25,15 +26,18 @@ struct counter_table {
 };
 
 struct counter_buffer {
-    struct counter_table issues; /* key: issue id */
-    struct counter_table tags;   /* key: issue id, tag key, NUL, value */
-    struct counter_table hours;  /* key: issue id, hour start (ms) */
+    struct counter_table issues; /* key: prefix */
+    struct counter_table tags;   /* key: prefix, tag key, NUL, value */
+    struct counter_table hours;  /* key: prefix, hour start (ms) */
 };
 
 /* Forgets every row (after a flush committed). */
 void counter_buffer_clear(struct counter_buffer *b);
 
-/* The issue id a row's key starts with. */
+/* The issue id and project id a row's key starts with, and the length
+ * of its prefix (ids, hash, NUL). */
 int64_t counter_row_issue(const struct counter_row *r);
+int64_t counter_row_project(const struct counter_row *r);
+size_t counter_row_prefix(const struct counter_row *r);
 
 #endif

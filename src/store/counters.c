@@ -12,17 +12,32 @@
 
 #include "store/counter_buffer_internal.h"
 #include "store/db.h"
+#include "store/issue_hashes.h"
 
+/* Each row's issue: the owner of its hash now (a merge or unmerge since
+ * the event moved it), else the issue it was counted for. Rows are JSON
+ * arrays [issue id, project id, hash, ...]. */
+#define RESOLVE_SQLITE                                                                             \
+    "COALESCE((SELECT h.issue_id FROM issue_hashes h WHERE h.project_id = value ->> 1"             \
+    " AND h.hash = value ->> 2), value ->> 0)"
+#define RESOLVE_POSTGRES                                                                           \
+    "COALESCE((SELECT h.issue_id FROM issue_hashes h WHERE h.project_id = CAST(e ->> 1 AS BIGINT)" \
+    " AND h.hash = e ->> 2), CAST(e ->> 0 AS BIGINT))"
+#define ROWS_POSTGRES " FROM jsonb_array_elements(CAST($1 AS jsonb)) AS e"
+#define BIG(i) "CAST(e ->> " #i " AS BIGINT)"
+
+/* Several rows may meet on one issue (its hashes): summed first, since
+ * an UPDATE FROM changes a row once and an upsert may not touch it twice. */
 #define ISSUE_SET                                                                                  \
     "UPDATE issues SET times_seen = issues.times_seen + d.n,"                                      \
     " last_seen = CASE WHEN issues.last_seen < d.s THEN d.s ELSE issues.last_seen END FROM "
 static const char SQL_ISSUES_SQLITE[] =
-    ISSUE_SET "(SELECT value ->> 0 AS id, value ->> 1 AS n, value ->> 2 AS s"
-              " FROM json_each($1)) AS d WHERE issues.id = d.id";
-static const char SQL_ISSUES_POSTGRES[] =
-    ISSUE_SET "(SELECT CAST(e ->> 0 AS BIGINT) AS id, CAST(e ->> 1 AS BIGINT) AS n,"
-              " CAST(e ->> 2 AS BIGINT) AS s FROM jsonb_array_elements(CAST($1 AS jsonb)) AS e"
-              " ORDER BY 1) AS d WHERE issues.id = d.id";
+    ISSUE_SET "(SELECT " RESOLVE_SQLITE " AS id, SUM(value ->> 3) AS n, MAX(value ->> 4) AS s"
+              " FROM json_each($1) GROUP BY 1) AS d WHERE issues.id = d.id";
+static const char SQL_ISSUES_POSTGRES[] = ISSUE_SET
+    "(SELECT r.id, CAST(SUM(r.n) AS BIGINT) AS n, MAX(r.s) AS s FROM (SELECT " RESOLVE_POSTGRES
+    " AS id, " BIG(3) " AS n, " BIG(4) " AS s" ROWS_POSTGRES ") AS r"
+                                       " GROUP BY r.id ORDER BY r.id) AS d WHERE issues.id = d.id";
 
 /* Rows of issues deleted since their events were counted are left out
  * (their foreign key would fail the statement). */
@@ -32,26 +47,28 @@ static const char SQL_ISSUES_POSTGRES[] =
     " times_seen = issue_tags.times_seen + excluded.times_seen,"                                   \
     " last_seen = CASE WHEN issue_tags.last_seen < excluded.last_seen"                             \
     " THEN excluded.last_seen ELSE issue_tags.last_seen END"
-static const char SQL_TAGS_SQLITE[] = TAGS_INSERT
-    "SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4"
-    " FROM json_each($1) WHERE EXISTS (SELECT 1 FROM issues WHERE id = value ->> 0)" TAGS_CONFLICT;
-static const char SQL_TAGS_POSTGRES[] =
-    TAGS_INSERT "SELECT CAST(e ->> 0 AS BIGINT), e ->> 1, e ->> 2, CAST(e ->> 3 AS BIGINT),"
-                " CAST(e ->> 4 AS BIGINT) FROM jsonb_array_elements(CAST($1 AS jsonb)) AS e"
-                " WHERE EXISTS (SELECT 1 FROM issues WHERE id = CAST(e ->> 0 AS BIGINT))"
-                " ORDER BY 1, 2, 3" TAGS_CONFLICT;
+#define EXISTING " WHERE EXISTS (SELECT 1 FROM issues WHERE issues.id = d.id)"
+static const char SQL_TAGS_SQLITE[] =
+    TAGS_INSERT "SELECT d.id, d.k, d.v, SUM(d.n), MAX(d.s) FROM (SELECT " RESOLVE_SQLITE " AS id,"
+                " value ->> 3 AS k, value ->> 4 AS v, value ->> 5 AS n, value ->> 6 AS s"
+                " FROM json_each($1)) AS d" EXISTING " GROUP BY d.id, d.k, d.v" TAGS_CONFLICT;
+static const char SQL_TAGS_POSTGRES[] = TAGS_INSERT
+    "SELECT d.id, d.k, d.v, CAST(SUM(d.n) AS BIGINT), MAX(d.s) FROM (SELECT " RESOLVE_POSTGRES
+    " AS id, e ->> 3 AS k, e ->> 4 AS v, " BIG(5) " AS n, " BIG(
+        6) " AS s" ROWS_POSTGRES ") AS d" EXISTING
+           " GROUP BY d.id, d.k, d.v ORDER BY 1, 2, 3" TAGS_CONFLICT;
 
 #define HOURS_INSERT "INSERT INTO issue_hourly (issue_id, hour, events) "
 #define HOURS_CONFLICT                                                                             \
     " ON CONFLICT (issue_id, hour) DO UPDATE SET events = issue_hourly.events + excluded.events"
 static const char SQL_HOURS_SQLITE[] =
-    HOURS_INSERT "SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each($1)"
-                 " WHERE EXISTS (SELECT 1 FROM issues WHERE id = value ->> 0)" HOURS_CONFLICT;
-static const char SQL_HOURS_POSTGRES[] =
-    HOURS_INSERT "SELECT CAST(e ->> 0 AS BIGINT), CAST(e ->> 1 AS BIGINT), CAST(e ->> 2 AS BIGINT)"
-                 " FROM jsonb_array_elements(CAST($1 AS jsonb)) AS e"
-                 " WHERE EXISTS (SELECT 1 FROM issues WHERE id = CAST(e ->> 0 AS BIGINT))"
-                 " ORDER BY 1, 2" HOURS_CONFLICT;
+    HOURS_INSERT "SELECT d.id, d.hour, SUM(d.n) FROM (SELECT " RESOLVE_SQLITE " AS id,"
+                 " value ->> 3 AS hour, value ->> 4 AS n FROM json_each($1)) AS d" EXISTING
+                 " GROUP BY d.id, d.hour" HOURS_CONFLICT;
+static const char SQL_HOURS_POSTGRES[] = HOURS_INSERT
+    "SELECT d.id, d.hour, CAST(SUM(d.n) AS BIGINT) FROM (SELECT " RESOLVE_POSTGRES
+    " AS id, " BIG(3) " AS hour, " BIG(4) " AS n" ROWS_POSTGRES ") AS d" EXISTING
+                                          " GROUP BY d.id, d.hour ORDER BY 1, 2" HOURS_CONFLICT;
 
 /* The newest event of the node: on SQLite every event (one node, one
  * writer); on Postgres the node's own, from its previous mark on. */
@@ -65,12 +82,11 @@ static const char SQL_MARK_SET[] =
     " ON CONFLICT (node) DO UPDATE SET event_mark = excluded.event_mark,"
     " flushed_at = excluded.flushed_at";
 
-static const char SQL_PAST_MARK_SQLITE[] =
-    "SELECT id, issue_id, timestamp, received_at, payload, event_id FROM events WHERE id > $1"
-    " ORDER BY id";
-static const char SQL_PAST_MARK_POSTGRES[] =
-    "SELECT id, issue_id, timestamp, received_at, payload, event_id FROM events"
-    " WHERE id > $1 AND node = $2 ORDER BY id";
+#define PAST_MARK                                                                                  \
+    "SELECT e.id, e.issue_id, e.timestamp, e.received_at, e.payload, e.event_id, e.project_id,"    \
+    " e.hash FROM events e WHERE e.id > $1"
+static const char SQL_PAST_MARK_SQLITE[] = PAST_MARK " ORDER BY e.id";
+static const char SQL_PAST_MARK_POSTGRES[] = PAST_MARK " AND e.node = $2 ORDER BY e.id";
 
 static bool is_pg(struct db *db)
 {
@@ -90,7 +106,7 @@ static int row_cmp(const void *a, const void *b)
     int64_t ix = counter_row_issue(x), iy = counter_row_issue(y);
     if (ix != iy) return ix < iy ? -1 : 1;
     size_t n = x->len < y->len ? x->len : y->len;
-    int c = memcmp(x->key + 8, y->key + 8, n - 8);
+    int c = memcmp(x->key + 8, y->key + 8, n - 8); /* keys are at least 17 bytes */
     return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
@@ -104,24 +120,27 @@ static bool add_string(cJSON *arr, const char *s)
     return cJSON_AddItemToArray(arr, cJSON_CreateString(s));
 }
 
-/* One row as a JSON array: issue id, then what its table needs. */
+/* One row as a JSON array: issue id, project id, hash, then what its
+ * table needs. */
 static cJSON *row_json(int which, const struct counter_row *r)
 {
     cJSON *a = cJSON_CreateArray();
-    bool ok = a && add_number(a, counter_row_issue(r));
-    if (which == 0) { /* issues: id, count, last seen */
+    size_t pl = counter_row_prefix(r);
+    bool ok = a && add_number(a, counter_row_issue(r)) && add_number(a, counter_row_project(r)) &&
+              add_string(a, (const char *)r->key + 16);
+    if (which == 0) { /* issues: count, last seen */
         ok = ok && add_number(a, r->count) && add_number(a, r->last);
-    } else if (which == 1) { /* tags: id, key, value, count, last seen */
-        const char *key = (const char *)r->key + 8;
-        size_t kl = strlen(key), vl = r->len - 8 - kl - 1;
+    } else if (which == 1) { /* tags: key, value, count, last seen */
+        const char *key = (const char *)r->key + pl;
+        size_t kl = strlen(key), vl = r->len - pl - kl - 1;
         char value[r->len];
         memcpy(value, key + kl + 1, vl);
         value[vl] = '\0';
         ok = ok && add_string(a, key) && add_string(a, value) && add_number(a, r->count) &&
              add_number(a, r->last);
-    } else { /* hours: id, hour, count */
+    } else { /* hours: hour, count */
         int64_t hour;
-        memcpy(&hour, r->key + 8, 8);
+        memcpy(&hour, r->key + pl, 8);
         ok = ok && add_number(a, hour) && add_number(a, r->count);
     }
     if (!ok) {
@@ -207,14 +226,46 @@ static int set_mark(struct db *db, int node)
     return rc < 0 ? rc : 0;
 }
 
+static int cmp_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The writer's shared lock on every project of the buffer (each event
+ * has an issues row), so no merge or unmerge runs between the lookups of
+ * the hashes and the commit. */
+static int lock_projects(struct db *db, const struct counter_buffer *b)
+{
+    if (!is_pg(db) || b->issues.n == 0) return 0;
+    int64_t *ids = malloc(b->issues.n * sizeof *ids);
+    if (!ids) return -ENOMEM;
+    size_t n = 0;
+    for (size_t i = 0; i < b->issues.n; i++)
+        ids[i] = counter_row_project(b->issues.rows[i]);
+    qsort(ids, b->issues.n, sizeof *ids, cmp_id);
+    for (size_t i = 0; i < b->issues.n; i++)
+        if (n == 0 || ids[n - 1] != ids[i]) ids[n++] = ids[i];
+    int rc = issue_hashes_lock_shared(db, ids, n);
+    free(ids);
+    return rc;
+}
+
+int counters_apply(struct db *db, const struct counter_buffer *b)
+{
+    bool pg = is_pg(db);
+    int rc = run_json(db, pg ? SQL_ISSUES_POSTGRES : SQL_ISSUES_SQLITE, 0, &b->issues);
+    if (rc == 0) rc = run_json(db, pg ? SQL_TAGS_POSTGRES : SQL_TAGS_SQLITE, 1, &b->tags);
+    if (rc == 0) rc = run_json(db, pg ? SQL_HOURS_POSTGRES : SQL_HOURS_SQLITE, 2, &b->hours);
+    return rc;
+}
+
 int counters_flush(struct db *db, struct counter_buffer *b, int node)
 {
     node = node_of(db, node);
-    bool pg = is_pg(db);
     int rc = db_begin(db);
-    if (rc == 0) rc = run_json(db, pg ? SQL_ISSUES_POSTGRES : SQL_ISSUES_SQLITE, 0, &b->issues);
-    if (rc == 0) rc = run_json(db, pg ? SQL_TAGS_POSTGRES : SQL_TAGS_SQLITE, 1, &b->tags);
-    if (rc == 0) rc = run_json(db, pg ? SQL_HOURS_POSTGRES : SQL_HOURS_SQLITE, 2, &b->hours);
+    if (rc == 0) rc = lock_projects(db, b);
+    if (rc == 0) rc = counters_apply(db, b);
     if (rc == 0) rc = set_mark(db, node);
     if (rc == 0) rc = db_commit(db);
     if (rc != 0) {
@@ -253,6 +304,8 @@ int counters_reconcile_each(struct db *db, int node, int64_t mark,
         size_t idlen = 0;
         const void *id = db_col_blob(st, 5, &idlen);
         if (id && idlen == sizeof ev.event_id) memcpy(ev.event_id, id, idlen);
+        ev.project_id = db_col_int64(st, 6);
+        ev.hash = db_col_text(st, 7);
         rc = fn(ctx, &ev);
         if (rc != 0) break;
     }

@@ -20,6 +20,15 @@
  * exact. On Postgres events.node (a connection setting, db.c) tells one
  * node's events from another's; SQLite has one node.
  *
+ * Increments are kept with the grouping hash of their events, and a flush
+ * adds them to the issue that owns the hash when it runs (issue_hashes),
+ * not to the issue the event was stored on: a merge or an unmerge on any
+ * node between the event and the flush moves the hash, and its buffered
+ * increments follow it (the issue's own id when the hash is unknown). A
+ * flush takes the writer's shared lock on its projects, so it runs wholly
+ * before or after a merge (store/issue_hashes.h), and a merge or unmerge
+ * moves only the counts of events already flushed (COUNTERS_FLUSHED_*).
+ *
  * A buffer belongs to one thread (the writer). Strings are copied. */
 #ifndef PERISCOPE_STORE_COUNTERS_H
 #define PERISCOPE_STORE_COUNTERS_H
@@ -32,6 +41,9 @@ struct db;
 struct event_tags;
 struct counter_buffer;
 
+/* An MD5 hex grouping hash. */
+enum { COUNTER_HASH_MAX = 32 };
+
 struct counter_buffer *counter_buffer_new(void);
 void counter_buffer_free(struct counter_buffer *b);
 
@@ -40,6 +52,19 @@ void counter_buffer_free(struct counter_buffer *b);
  * -ENOMEM (what could not be added is lost until a restart reconciles). */
 int counter_buffer_add_event(struct counter_buffer *b, int64_t issue_id, int64_t timestamp_ms,
                              int64_t received_at_ms, const struct event_tags *tags);
+
+/* One event's increments: its issue, project and grouping hash (NULL or
+ * "": none, the increments stay on issue_id), times and tags (may be
+ * NULL). */
+struct counter_event {
+    int64_t issue_id, project_id;
+    const char *hash;
+    int64_t timestamp_ms, received_at_ms;
+    const struct event_tags *tags;
+};
+
+/* Adds n (negative: takes away) of ev's increments. 0 or -ENOMEM. */
+int counter_buffer_add(struct counter_buffer *b, const struct counter_event *ev, int64_t n);
 
 /* Distinct rows waiting (issues + tag pairs + hours). */
 size_t counter_buffer_rows(const struct counter_buffer *b);
@@ -50,12 +75,28 @@ size_t counter_buffer_rows(const struct counter_buffer *b);
  * issues deleted meanwhile are skipped. 0 or negative. */
 int counters_flush(struct db *db, struct counter_buffer *b, int node);
 
+/* Adds the buffer's rows inside the caller's transaction (no mark, no
+ * lock, the buffer kept): how an unmerge's recount is written (negative
+ * counts take away; rows left at 0 are the caller's to delete). 0 or
+ * negative. */
+int counters_apply(struct db *db, const struct counter_buffer *b);
+
+/* An SQL condition, per dialect, true for an event row (alias e) whose
+ * increments are in the counters already: at or below its node's flush
+ * mark (on Postgres events stored before nodes were recorded count too). */
+#define COUNTERS_FLUSHED_SQLITE                                                                    \
+    "e.id <= COALESCE((SELECT event_mark FROM counter_marks WHERE node = 0), 0)"
+#define COUNTERS_FLUSHED_POSTGRES                                                                  \
+    "(e.node IS NULL OR e.id <= COALESCE((SELECT m.event_mark FROM counter_marks m"                \
+    " WHERE m.node = e.node), 0))"
+
 /* The node's flush mark (0: none yet). 0 or negative. */
 int counters_mark(struct db *db, int node, int64_t *mark);
 
 /* An event past a flush mark, as counters_reconcile_each gives it. */
 struct counters_event {
-    int64_t id, issue_id, timestamp_ms, received_at_ms;
+    int64_t id, issue_id, project_id, timestamp_ms, received_at_ms;
+    const char *hash; /* NULL for events stored before issue_hashes */
     uint8_t event_id[16];
     const void *payload; /* zstd, borrowed for the call */
     size_t payload_len;

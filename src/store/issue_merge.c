@@ -10,6 +10,7 @@
 #include "store/db.h"
 #include "store/issue_activity.h"
 #include "store/issue_hashes.h"
+#include "store/issue_merge_internal.h"
 
 static const char SQL_ISSUE_EXISTS[] = "SELECT id FROM issues WHERE project_id = $1 AND id = $2";
 
@@ -42,14 +43,20 @@ static const char SQL_MOVE_HOURLY[] =
     " SELECT CAST($1 AS BIGINT), hour, events FROM issue_hourly WHERE issue_id = $2"
     " ON CONFLICT (issue_id, hour) DO UPDATE SET events = issue_hourly.events + excluded.events";
 
+/* The release of the earlier first sighting and of the later last one
+ * (SET reads the row as it was). */
 static const char SQL_ADD_COUNTS[] =
     "UPDATE issues SET times_seen = issues.times_seen + s.times_seen,"
     " first_seen = CASE WHEN s.first_seen < issues.first_seen"
     " THEN s.first_seen ELSE issues.first_seen END,"
     " last_seen = CASE WHEN s.last_seen > issues.last_seen"
-    " THEN s.last_seen ELSE issues.last_seen END"
-    " FROM (SELECT times_seen, first_seen, last_seen FROM issues WHERE id = $2) AS s"
-    " WHERE issues.id = $1";
+    " THEN s.last_seen ELSE issues.last_seen END,"
+    " first_release = CASE WHEN s.first_release IS NOT NULL AND (issues.first_release IS NULL"
+    " OR s.first_seen < issues.first_seen) THEN s.first_release ELSE issues.first_release END,"
+    " last_release = CASE WHEN s.last_release IS NOT NULL AND (issues.last_release IS NULL"
+    " OR s.last_seen > issues.last_seen) THEN s.last_release ELSE issues.last_release END"
+    " FROM (SELECT times_seen, first_seen, last_seen, first_release, last_release FROM issues"
+    " WHERE id = $2) AS s WHERE issues.id = $1";
 
 static const char SQL_DELETE_ISSUE[] = "DELETE FROM issues WHERE id = $1";
 
@@ -71,29 +78,17 @@ static const char SQL_HASH_EVENTS[] =
     " (SELECT level FROM events WHERE issue_id = $1 AND hash = $2 ORDER BY id DESC LIMIT 1)"
     " FROM events WHERE issue_id = $1 AND hash = $2";
 
+/* Its count comes from the recount (issue_merge_internal.h). */
 static const char SQL_SPLIT_CREATE[] =
     "INSERT INTO issues (project_id, hash, title, culprit, level, status, first_seen, last_seen,"
     " times_seen, message) SELECT project_id, $2, COALESCE($3, title), culprit,"
-    " COALESCE($4, level), 'unresolved', $5, $6, $7, message FROM issues WHERE id = $1"
+    " COALESCE($4, level), 'unresolved', $5, $6, 0, message FROM issues WHERE id = $1"
     " RETURNING id";
 
 static const char SQL_MOVE_HASH[] =
     "UPDATE issue_hashes SET issue_id = $3 WHERE project_id = $1 AND hash = $2";
 static const char SQL_MOVE_HASH_EVENTS[] =
     "UPDATE events SET issue_id = $3 WHERE issue_id = $1 AND hash = $2";
-
-static const char SQL_SUBTRACT_COUNT[] =
-    "UPDATE issues SET times_seen = CASE WHEN times_seen > $2 THEN times_seen - $2 ELSE 0 END"
-    " WHERE id = $1";
-
-/* The environment and release tag counts of the events that moved (other
- * tags live only in the payloads and stay counted on the old issue). */
-static const char SQL_SPLIT_TAGS[] =
-    "INSERT INTO issue_tags (issue_id, key, value, times_seen, last_seen)"
-    " SELECT CAST($1 AS BIGINT), 'environment', environment, COUNT(*), MAX(timestamp)"
-    " FROM events WHERE issue_id = $1 AND environment IS NOT NULL GROUP BY environment"
-    " UNION ALL SELECT CAST($1 AS BIGINT), 'release', release, COUNT(*), MAX(timestamp)"
-    " FROM events WHERE issue_id = $1 AND release IS NOT NULL GROUP BY release";
 
 static int run_ids(struct db *db, const char *sql, int64_t a, int64_t b)
 {
@@ -147,6 +142,7 @@ static int fold(struct db *db, int64_t target, int64_t source)
     int rc = run_id(db, SQL_FILL_EVENT_HASHES, source);
     for (size_t i = 0; i < sizeof moves / sizeof moves[0] && rc == 0; i++)
         rc = run_ids(db, moves[i], target, source);
+    if (rc == 0) rc = issue_merge_fold_counts(db, target, source);
     return rc == 0 ? run_id(db, SQL_DELETE_ISSUE, source) : rc;
 }
 
@@ -233,7 +229,6 @@ static int split_create(struct db *db, int64_t issue_id, const char *hash, int64
         db_bind_text(st, 4, level, (size_t)-1);
         db_bind_int64(st, 5, first);
         db_bind_int64(st, 6, last);
-        db_bind_int64(st, 7, *moved);
         rc = db_step_row(st, -EIO);
         if (rc == 0) *new_id = db_col_int64(st, 0);
         db_finish(st);
@@ -258,7 +253,8 @@ static int run_hash(struct db *db, const char *sql, int64_t a, const char *hash,
 }
 
 static int unmerge_locked(struct db *db, int64_t project_id, int64_t issue_id, const char *hash,
-                          int64_t user_id, int64_t now_ms, int64_t *new_id)
+                          int64_t user_id, int64_t now_ms, issue_event_tags_fn tags_fn, void *ctx,
+                          int64_t *new_id)
 {
     bool primary = false;
     int64_t moved = 0;
@@ -269,8 +265,7 @@ static int unmerge_locked(struct db *db, int64_t project_id, int64_t issue_id, c
     if (rc == 0) rc = split_create(db, issue_id, hash, now_ms, new_id, &moved);
     if (rc == 0) rc = run_hash(db, SQL_MOVE_HASH, project_id, hash, true, *new_id);
     if (rc == 0) rc = run_hash(db, SQL_MOVE_HASH_EVENTS, issue_id, hash, true, *new_id);
-    if (rc == 0) rc = run_ids(db, SQL_SUBTRACT_COUNT, issue_id, moved);
-    if (rc == 0) rc = run_id(db, SQL_SPLIT_TAGS, *new_id);
+    if (rc == 0) rc = issue_unmerge_recount(db, issue_id, *new_id, tags_fn, ctx);
     if (rc != 0) return rc;
     json_t *data = json_pack("{s:s, s:I, s:I}", "hash", hash, "from_issue", (json_int_t)issue_id,
                              "to_issue", (json_int_t)*new_id);
@@ -283,11 +278,13 @@ static int unmerge_locked(struct db *db, int64_t project_id, int64_t issue_id, c
 }
 
 int issue_unmerge(struct db *db, int64_t project_id, int64_t issue_id, const char *hash,
-                  int64_t user_id, int64_t now_ms, int64_t *new_issue_id)
+                  int64_t user_id, int64_t now_ms, issue_event_tags_fn tags_fn, void *ctx,
+                  int64_t *new_issue_id)
 {
     int rc = db_begin(db);
     if (rc != 0) return rc;
-    rc = unmerge_locked(db, project_id, issue_id, hash, user_id, now_ms, new_issue_id);
+    rc =
+        unmerge_locked(db, project_id, issue_id, hash, user_id, now_ms, tags_fn, ctx, new_issue_id);
     if (rc == 0) rc = db_commit(db);
     if (rc != 0) db_rollback(db);
     return rc;

@@ -5,10 +5,14 @@
  * that follows the merge finds its hashes on the target.
  *
  * Merge folds issues ids[1..n) into ids[0]: their hashes, events, counts
- * (times_seen added, first/last seen widened), tag counts, alerts and
- * activity move to the target; they are deleted. Unmerge moves one hash and
- * the events grouped by it into a new issue (its title and level from the
- * newest of those events), with their environment and release tag counts.
+ * (times_seen added, first/last seen and first/last release widened), tag
+ * counts, hourly counts, users (set and sketch), windows, rule firings,
+ * alerts and activity (comments included) move to the target; they are
+ * deleted. The target keeps its own status, snooze, resolution and
+ * assignee. Unmerge moves one hash and the events grouped by it into a new
+ * issue (its title and level from the newest of those events) with their
+ * counts, tags, hours and users. Counts still in a writer's buffer follow
+ * their hash when flushed (store/counters.h).
  *
  * Both run on a pooled connection the caller holds (they BEGIN and COMMIT)
  * and record an activity row (kind "merged" / "unmerged", user_id 0: the
@@ -20,6 +24,14 @@
 #include <stdint.h>
 
 struct db;
+struct event_tags;
+
+/* The tags the pipeline counted for a stored event (payload as stored,
+ * len bytes): *tags malloc'd (NULL: none). Given by a caller that can
+ * read payloads (scripts/event_stored.h); negative when it cannot. */
+typedef int (*issue_event_tags_fn)(void *ctx, const void *payload, size_t len,
+                                   const uint8_t event_id[16], int64_t received_at_ms,
+                                   struct event_tags **tags);
 
 #define ISSUE_MERGE_MAX 100 /* issues in one merge */
 
@@ -29,8 +41,10 @@ int issue_merge(struct db *db, int64_t project_id, const int64_t *ids, size_t n,
                 int64_t now_ms, int64_t *missing);
 
 /* -ENOENT: the hash is not one of the issue's (or no such issue);
- * -EMLINK: it is the issue's only hash. 0 with *new_issue_id. */
+ * -EMLINK: it is the issue's only hash. 0 with *new_issue_id. tags_fn
+ * reads the moved events' tags for the recount (issue_merge_internal.h). */
 int issue_unmerge(struct db *db, int64_t project_id, int64_t issue_id, const char *hash,
-                  int64_t user_id, int64_t now_ms, int64_t *new_issue_id);
+                  int64_t user_id, int64_t now_ms, issue_event_tags_fn tags_fn, void *ctx,
+                  int64_t *new_issue_id);
 
 #endif

@@ -37,6 +37,12 @@ struct list_sql {
     /* LIKE patterns, kept until the statement ran. */
     char patterns[LIST_MAX_PATTERNS][ISSUE_SEARCH_MAX_BYTES * 2 + 3];
     int npatterns;
+    /* SQLite: the rare tag (key, value) the statement starts from (NULL:
+     * none); "+" before every column test then, so that no index of
+     * issues competes with it (see drive_tag). */
+    const char *drive_key, *drive_value;
+    bool drive_used;
+    const char *col;
 };
 
 static void append(struct list_sql *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -95,13 +101,29 @@ static const char *like_pattern(struct list_sql *l, const char *text, bool escap
     return out;
 }
 
+/* A tag test. The rows of the tag the statement starts from (SQLite's
+ * drive tag) as a set of ids to look up; other positive tests probe
+ * issue_tags' primary key per candidate (an EXISTS is no index to start
+ * from). On Postgres an issue without a tag key is found by probing per
+ * issue in sort order too: a NOT IN would first read every issue that has
+ * the key. */
 static void tag_filter(struct list_sql *l, bool negated, const char *key, const char *value)
 {
+    bool drive = !negated && value && l->drive_key && !l->drive_used &&
+                 strcmp(key, l->drive_key) == 0 && strcmp(value, l->drive_value) == 0;
+    bool probe = (!negated && l->drive_key && !drive) || (negated && !value && l->postgres);
     int k = bind_text(l, key);
-    append(l, " AND id %sIN (SELECT issue_id FROM issue_tags WHERE key = $%d",
-           negated ? "NOT " : "", k);
-    if (value) append(l, " AND value = $%d", bind_text(l, value));
+    if (probe)
+        append(l,
+               " AND %sEXISTS (SELECT 1 FROM issue_tags t WHERE t.issue_id = issues.id"
+               " AND t.key = $%d",
+               negated ? "NOT " : "", k);
+    else
+        append(l, " AND id %sIN (SELECT issue_id FROM issue_tags WHERE key = $%d",
+               negated ? "NOT " : "", k);
+    if (value) append(l, " AND %svalue = $%d", probe ? "t." : "", bind_text(l, value));
     append(l, ")");
+    if (drive) l->drive_used = true; /* once */
 }
 
 /* SQLite: the candidates from the trigram index (issues_fts, migration
@@ -125,7 +147,7 @@ static void fts_candidates(struct list_sql *l, const char *text)
  * both; the exact test is the same on both, the index narrows first. */
 static void text_filter(struct list_sql *l, const char *text)
 {
-    if (!l->postgres) fts_candidates(l, text);
+    if (!l->postgres && !l->drive_key) fts_candidates(l, text);
     int k = bind_text(l, like_pattern(l, text, true));
     if (l->postgres)
         append(l, " AND (title ILIKE $%d OR culprit ILIKE $%d OR message ILIKE $%d)", k, k, k);
@@ -139,14 +161,14 @@ static void text_filter(struct list_sql *l, const char *text)
 static void assigned_filter(struct list_sql *l, const struct issue_search_term *t)
 {
     if (t->user_id == 0) {
-        append(l, " AND assignee_id IS %sNULL", t->negated ? "NOT " : "");
+        append(l, " AND %sassignee_id IS %sNULL", l->col, t->negated ? "NOT " : "");
         return;
     }
     int k = bind_int(l, t->user_id);
     if (t->negated)
         append(l, " AND (assignee_id IS NULL OR assignee_id <> $%d)", k);
     else
-        append(l, " AND assignee_id = $%d", k);
+        append(l, " AND %sassignee_id = $%d", l->col, k);
 }
 
 static void term_filter(struct list_sql *l, const struct issue_search_term *t)
@@ -154,10 +176,10 @@ static void term_filter(struct list_sql *l, const struct issue_search_term *t)
     const char *eq = t->negated ? "<>" : "=";
     switch (t->kind) {
     case ISSUE_SEARCH_STATUS:
-        append(l, " AND status %s $%d", eq, bind_text(l, t->value));
+        append(l, " AND %sstatus %s $%d", l->col, eq, bind_text(l, t->value));
         break;
     case ISSUE_SEARCH_LEVEL:
-        append(l, " AND level %s $%d", eq, bind_text(l, t->value));
+        append(l, " AND %slevel %s $%d", l->col, eq, bind_text(l, t->value));
         break;
     case ISSUE_SEARCH_ASSIGNED:
         assigned_filter(l, t);
@@ -191,24 +213,74 @@ static const char *sort_column(enum issue_sort sort)
 
 static void build(struct list_sql *l, int64_t project_id, const struct issue_query *q)
 {
-    append(l, "SELECT " ISSUE_COLS " FROM issues WHERE project_id = $%d", bind_int(l, project_id));
+    l->col = l->drive_key ? "+" : "";
+    append(l, "SELECT " ISSUE_COLS " FROM issues WHERE %sproject_id = $%d", l->col,
+           bind_int(l, project_id));
     bool search_status = q->search && issue_search_has_status(q->search);
-    if (q->status && !search_status) append(l, " AND status = $%d", bind_text(l, q->status));
-    if (q->level) append(l, " AND level = $%d", bind_text(l, q->level));
+    if (q->status && !search_status)
+        append(l, " AND %sstatus = $%d", l->col, bind_text(l, q->status));
+    if (q->level) append(l, " AND %slevel = $%d", l->col, bind_text(l, q->level));
     if (q->environment) tag_filter(l, false, "environment", q->environment);
     if (q->release) tag_filter(l, false, "release", q->release);
     if (q->text) text_filter(l, q->text);
     for (size_t i = 0; q->search && i < q->search->n; i++)
         term_filter(l, &q->search->terms[i]);
-    if (q->has_since) append(l, " AND last_seen >= $%d", bind_int(l, q->since_ms));
-    if (q->has_until) append(l, " AND first_seen < $%d", bind_int(l, q->until_ms));
+    if (q->has_since) append(l, " AND %slast_seen >= $%d", l->col, bind_int(l, q->since_ms));
+    if (q->has_until) append(l, " AND %sfirst_seen < $%d", l->col, bind_int(l, q->until_ms));
     const char *key = sort_column(q->sort);
     if (q->has_cursor) {
         int k = bind_int(l, q->cursor_key), id = bind_int(l, q->cursor_id);
-        append(l, " AND (%s < $%d OR (%s = $%d AND id < $%d))", key, k, key, k, id);
+        append(l, " AND (%s%s < $%d OR (%s = $%d AND id < $%d))", l->col, key, k, key, k, id);
     }
     /* One more row than asked tells whether a next page exists. */
     append(l, " ORDER BY %s DESC, id DESC LIMIT $%d", key, bind_int(l, q->limit + 1));
+}
+
+/* SQLite keeps no statistics (no ANALYZE: it would change other plans),
+ * so given a status, level or sort it walks that index of issues and tests
+ * every row against the tags — all 100,000 issues when the tags match
+ * none. A positive tag with fewer than DRIVE_MAX issues is a better start:
+ * its index rows (key, value, issue_id) are the candidates, each looked up
+ * by id and tested, the few matches sorted. The rarest such tag of the
+ * query (counted up to DRIVE_MAX) is chosen. */
+enum { DRIVE_MAX = 2000 };
+
+static const char SQL_TAG_ROWS[] = "SELECT COUNT(*) FROM (SELECT 1 FROM issue_tags"
+                                   " WHERE key = $1 AND value = $2 LIMIT $3)";
+
+static int64_t tag_rows(struct db *db, const char *key, const char *value)
+{
+    struct db_stmt *st = db_prepare(db, SQL_TAG_ROWS);
+    if (!st) return DRIVE_MAX;
+    db_bind_text(st, 1, key, (size_t)-1);
+    db_bind_text(st, 2, value, (size_t)-1);
+    db_bind_int64(st, 3, DRIVE_MAX);
+    int64_t n = db_step_row(st, -EIO) == 0 ? db_col_int64(st, 0) : DRIVE_MAX;
+    db_finish(st);
+    return n;
+}
+
+static void consider(struct db *db, struct list_sql *l, int64_t *best, const char *key,
+                     const char *value)
+{
+    int64_t n = tag_rows(db, key, value);
+    if (n < *best) {
+        *best = n;
+        l->drive_key = key;
+        l->drive_value = value;
+    }
+}
+
+static void drive_tag(struct db *db, struct list_sql *l, const struct issue_query *q)
+{
+    int64_t best = DRIVE_MAX;
+    if (q->environment) consider(db, l, &best, "environment", q->environment);
+    if (q->release) consider(db, l, &best, "release", q->release);
+    for (size_t i = 0; q->search && i < q->search->n; i++) {
+        const struct issue_search_term *t = &q->search->terms[i];
+        if (t->kind == ISSUE_SEARCH_TAG && !t->negated && t->value)
+            consider(db, l, &best, t->key, t->value);
+    }
 }
 
 static int read_rows(struct db_stmt *st, int limit, json_t **out, bool *more)
@@ -242,6 +314,7 @@ int issues_list(struct db *db, int64_t project_id, const struct issue_query *q, 
     struct list_sql *l = calloc(1, sizeof *l);
     if (!l) return -ENOMEM;
     l->postgres = db_kind(db) == DB_POSTGRES;
+    if (!l->postgres) drive_tag(db, l, q);
     build(l, project_id, q);
     int rc = -EINVAL;
     struct db_stmt *st = l->overflow ? NULL : db_prepare_once(db, l->sql);

@@ -203,6 +203,26 @@ int issue_triage_set(struct db *db, int64_t project_id, int64_t issue_id, const 
     return rc;
 }
 
+int issue_triage_set_bulk(struct db *db, int64_t project_id, const int64_t *ids, size_t n,
+                          const char *status, const struct issue_snooze_spec *snooze,
+                          const struct issue_resolution_spec *resolution, int64_t *updated)
+{
+    int64_t now_ms = store_now_ms();
+    *updated = 0;
+    int rc = db_begin(db);
+    if (rc != 0) return rc;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        rc = set_in_tx(db, project_id, ids[i], status, snooze, resolution, now_ms);
+        if (rc == 0) ++*updated;
+        if (rc == -ENOENT) rc = 0; /* not in the project: skipped, not counted */
+    }
+    if (rc == 0) rc = db_commit(db);
+    if (rc == 0) return 0;
+    db_rollback(db);
+    *updated = 0;
+    return rc;
+}
+
 static const char SQL_SNOOZE_CLEAR[] =
     "DELETE FROM issue_snoozes WHERE issue_id IN (SELECT id FROM issues WHERE project_id = $1"
     " AND id = $2)";

@@ -41,6 +41,12 @@ int issue_triage_set(struct db *db, int64_t project_id, int64_t issue_id, const 
                      const struct issue_snooze_spec *snooze,
                      const struct issue_resolution_spec *resolution);
 
+/* The same for each of ids[0..n) in one transaction (ids that are no
+ * issue of the project are skipped): *updated how many changed. */
+int issue_triage_set_bulk(struct db *db, int64_t project_id, const int64_t *ids, size_t n,
+                          const char *status, const struct issue_snooze_spec *snooze,
+                          const struct issue_resolution_spec *resolution, int64_t *updated);
+
 /* Removes the issue's snooze and resolution (a plain status change). */
 int issue_triage_clear(struct db *db, int64_t project_id, int64_t issue_id);
 

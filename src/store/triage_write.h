@@ -17,6 +17,9 @@
 
 struct db;
 
+/* Users counted exactly per issue (issue_users); past it, the sketch. */
+#define TRIAGE_WRITE_USERS_EXACT_MAX 10000
+
 /* Adds events and new issues to the project's release (created first seen
  * at seen_ms). */
 int triage_write_release(struct db *db, int64_t project_id, const char *version, int64_t seen_ms,

@@ -298,3 +298,25 @@ class Server:
     def cli(self, *args, timeout=60):
         """Runs `periscope ARGS` against this server's configuration and database."""
         return run_cli(*args, env=self.env, timeout=timeout)
+
+
+class SharedServer:
+    """A test class's one server: a mixin (first among the bases) that
+    starts a Server of the class's `backend` with its `server_env` before
+    the class's tests and stops it after them; a serve that did not exit 0
+    fails the class."""
+
+    backend = "sqlite"
+    server_env = None
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.srv = Server(backend=cls.backend, env=cls.server_env).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.srv.stop()
+        cls.srv.cleanup()
+        super().tearDownClass()
+        assert code == 0, "serve exited with %r" % code

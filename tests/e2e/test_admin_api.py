@@ -11,7 +11,8 @@ import stat
 import time
 import unittest
 
-from periscope_testlib import Server, pg_create_database, pg_drop_database, pg_env, run_cli
+from periscope_testlib import (Server, SharedServer, pg_create_database, pg_drop_database, pg_env,
+                               run_cli)
 
 RFC3339_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
@@ -21,20 +22,10 @@ def have_pg():
     return pg_env() is not None
 
 
-class AdminApiContract:
+class AdminApiContract(SharedServer):
     """Runs against self.srv, a Server of the subclass's backend."""
 
     backend = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = Server(backend=cls.backend).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.srv.stop()
-        cls.srv.cleanup()
-        assert code == 0, "serve exited with %r" % code
 
     def create(self, name="proj"):
         r = self.srv.admin("POST", "/api/admin/projects", {"name": name})

@@ -7,7 +7,7 @@ period set to 0 the same change splits every error into new issues."""
 
 import unittest
 
-from periscope_testlib import Server, pg_env
+from periscope_testlib import SharedServer, pg_env
 from triage_util import AdminMixin, sdk_send
 
 # v1 groups by the default; v2 prefixes every fingerprint, so every hash
@@ -21,18 +21,8 @@ def errors(*types):
     return [{"message": "%s happened" % t, "exception": t} for t in types]
 
 
-class TransitionContract(AdminMixin):
+class TransitionContract(SharedServer, AdminMixin):
     backend = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = Server(backend=cls.backend).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.srv.stop()
-        cls.srv.cleanup()
-        assert code == 0, "serve exited with %r" % code
 
     def put_script(self, pid, source):
         r = self.srv.admin("PUT", "/api/admin/projects/%d/script" % pid, source.encode(),

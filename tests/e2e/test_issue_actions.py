@@ -10,7 +10,7 @@ import threading
 import unittest
 import uuid
 
-from periscope_testlib import Server, pg_env
+from periscope_testlib import Server, SharedServer, pg_env
 from triage_util import AdminMixin, sdk_send
 
 
@@ -20,18 +20,8 @@ def ev(message, fp, **kw):
     return e
 
 
-class TriageContract(AdminMixin):
+class TriageContract(SharedServer, AdminMixin):
     backend = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = Server(backend=cls.backend).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.srv.stop()
-        cls.srv.cleanup()
-        assert code == 0, "serve exited with %r" % code
 
     def merge(self, pid, ids, expect=200):
         r = self.srv.admin("POST", "/api/admin/projects/%d/issues/merge" % pid, {"ids": ids})

@@ -202,6 +202,51 @@ class TriageBase:
         self.settle(p)
         self.assertEqual(self.got_kinds(path), ["escalating"] * 4 + ["new"] * 4)
 
+    def test_bulk_patch_takes_ignore_until_and_resolved_in(self):
+        p = self.project()
+        self.sdk(p, [plan_item(n, release="app@1.0.0") for n in ("BulkAError", "BulkBError", "BulkCError")])
+        a, b, c = (self.issue(p, n) for n in ("BulkAError", "BulkBError", "BulkCError"))
+        base = "/api/admin/projects/%d/issues" % p["id"]
+
+        def bulk(ids, body, status=200):
+            r = self.srv.admin("PATCH", base + "?ids=" + ",".join(str(i) for i in ids), body)
+            self.assertEqual(r.status, status, r.body)
+            return r
+
+        r = bulk([a["id"], b["id"], 999999], {"status": "ignored", "ignore_until": {"count": 2}})
+        self.assertEqual(r.json()["updated"], 2)
+        for name in ("BulkAError", "BulkBError"):
+            now = self.issue(p, name)
+            self.assertEqual((now["status"], now["ignore_until"]), ("ignored", {"count": 2}), name)
+        # a bad condition is refused with the field named, and nothing changes
+        r = bulk([c["id"]], {"status": "ignored", "ignore_until": {"count": 0}}, 400)
+        self.assertIn("ignore_until", r.body.decode())
+        bulk([c["id"]], {"status": "resolved", "resolved_in": ""}, 400)
+        self.assertEqual(self.issue(p, "BulkCError")["status"], "unresolved")
+        # each snooze counts on its own issue
+        self.sdk(p, [plan_item("BulkAError")] * 2 + [plan_item("BulkBError")])
+        self.assertEqual(self.issue(p, "BulkAError")["status"], "unresolved")
+        self.assertEqual(self.issue(p, "BulkBError")["status"], "ignored")
+
+        r = bulk([b["id"], c["id"]], {"status": "resolved", "resolved_in": "next_release"})
+        self.assertEqual(r.json()["updated"], 2)
+        for name in ("BulkBError", "BulkCError"):
+            now = self.issue(p, name)
+            self.assertEqual((now["status"], now["resolved_in"], now["resolved_after_release"]),
+                             ("resolved", "next_release", "app@1.0.0"), name)
+            self.assertNotIn("ignore_until", now)
+        # the same release only counts, a newer one reopens
+        self.sdk(p, [plan_item("BulkBError", release="app@1.0.0"),
+                     plan_item("BulkCError", release="app@1.1.0")])
+        self.assertEqual(self.issue(p, "BulkBError")["status"], "resolved")
+        self.assertEqual(self.issue(p, "BulkCError")["status"], "unresolved")
+        # a plain bulk status ends the condition
+        bulk([b["id"]], {"status": "ignored"})
+        now = self.issue(p, "BulkBError")
+        self.assertEqual(now["status"], "ignored")
+        self.assertNotIn("resolved_in", now)
+        self.assertNotIn("ignore_until", now)
+
     # --- releases -------------------------------------------------------------
 
     def test_resolved_in_next_release_counts_older_and_reopens_on_newer(self):
