@@ -148,7 +148,7 @@ async function triage(page, pid) {
   await page.waitForFunction(() => location.search.includes('assigned%3Ame'));
   await page.waitForFunction(() => document.querySelectorAll('#issues tr.issue').length === 1);
   await waitText(page, '#issues .title', 'TypeError');
-  assert.equal(await page.$eval('#assigned-me', (a) => a.getAttribute('aria-pressed')), 'true');
+  assert.equal(await page.$eval('#assigned-me', (a) => a.getAttribute('aria-current')), 'true');
   await stateShots(page, 'issues-assigned-me');
 
   step('triage: the users column and sort=users');

@@ -5,7 +5,11 @@ filled with real Python and Node SDK events.
 This file starts what the browser needs — the server (SQLite), a local
 webhook receiver, an admin and a viewer account, a project with SDK events
 whose alert carried the notification link, and a second project with
-100,000 issues for the timing — and hands it to the Node script. The steps
+100,000 issues for the timing (bulk SQL on the store's schema, web_seed.py)
+— and hands it to the Node script; then the same on Postgres for sign-in,
+the issue list, the issue page and the timings. The timings go to
+build/screenshots/timings.json (median of several navigations, with the
+load average). The steps
 and their assertions are in web_test.mjs; screenshots go to
 build/screenshots/. Also, without a browser: the shell, static files and
 their headers on both backends.

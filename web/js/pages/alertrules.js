@@ -56,14 +56,14 @@ export async function alertRulesPage({main, params}) {
   const [cur, dests] = await Promise.all([get(`${P(pid)}/alert_rules`), get(`${P(pid)}/alert_notification_destinations`).then((r) => r.data)]);
   const msg = h('div', {'aria-live': 'polite'});
   const box = h('div', {id: 'alert-rules'});
-  let rules = cur.rules || [];
+  let rules = cur.default ? [] : cur.rules || []; // the default set is described above, not edited
   const draw = () => mount(box, rules.map((r, i) => ruleEditor(r, dests, i, () => { rules = read(); rules.splice(i, 1); draw(); })));
   const read = () => [...box.querySelectorAll('fieldset.rule')].map((el) => readRule(el, dests));
   draw();
   const save = async (body) => {
     try {
       const r = await put(`${P(pid)}/alert_rules`, body);
-      rules = r.rules || [];
+      rules = r.default ? [] : r.rules || [];
       draw();
       mount(state, r.default ? 'The default rules are in force.' : `${rules.length} rule${rules.length === 1 ? '' : 's'} in force.`);
       mount(msg, notice('Saved.'));

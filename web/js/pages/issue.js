@@ -23,7 +23,7 @@ function snoozeForm(onChange) {
   };
   kind.addEventListener('change', show);
   show();
-  return h('details', {class: 'menu'}, h('summary', {class: 'btn', id: 'ignore-menu'}, 'Ignore…'),
+  return h('details', {class: 'menu'}, h('summary', {class: 'btn', id: 'ignore-menu'}, 'Ignore until…'),
     h('form', {class: 'card pop', id: 'snooze-form', onsubmit: (ev) => {
       ev.preventDefault();
       const k = kind.value, N = Number(n.value);
@@ -158,7 +158,7 @@ async function activityTab(pid, iid) {
     return h('section', {class: 'card', id: 'activity'}, h('h2', {}, 'Audit record'), h('p', {class: 'muted'}, e instanceof ApiError && e.status === 404 ? 'No activity record.' : e.message));
   }
   return h('section', {class: 'card', id: 'activity'}, h('h2', {}, 'Audit record'),
-    rows.length ? h('ol', {class: 'timeline'}, rows.map((a) => h('li', {},
+    rows.length ? h('ol', {class: 'acts'}, rows.map((a) => h('li', {},
       h('span', {class: 'when muted'}, fmtTime(a.at || a.created_at)), ' ',
       h('strong', {}, (a.actor && (a.actor.name || a.actor.email)) || a.actor_name || a.actor_type || 'someone'), ' ',
       a.action || '', ' ', a.changes || a.change ? h('code', {}, JSON.stringify(a.changes || a.change)) : null)))

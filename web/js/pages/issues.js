@@ -38,7 +38,7 @@ export async function issuesPage({main, params, query, navigate}) {
 
   const search = h('input', {type: 'search', name: 'query', value: f.query, placeholder: 'Search: text, level:error, tag:value, assigned:me', 'aria-label': 'Search issues'});
   const mine = /(^|\s)assigned:me(\s|$)/.test(f.query);
-  const mineLink = h('a', {class: 'btn small', id: 'assigned-me', 'aria-pressed': mine ? 'true' : 'false',
+  const mineLink = h('a', {class: 'btn small', id: 'assigned-me', 'aria-current': mine ? 'true' : null,
     href: base + qs({...f, status: f.status === 'unresolved' ? '' : f.status, sort: f.sort === 'last_seen' ? '' : f.sort,
       query: mine ? f.query.replace(/(^|\s)assigned:me(?=\s|$)/, '').trim() : `${f.query} assigned:me`.trim()})}, 'Assigned to me');
   const sort = h('select', {name: 'sort', 'aria-label': 'Sort by'}, SORTS.map(([k, l]) => h('option', {value: k, selected: f.sort === k}, l)));
