@@ -212,7 +212,7 @@ class WebBrowserTest(unittest.TestCase):
             json.dump(cfg, f)
         run = subprocess.run(["node", os.path.join(BROWSER_DIR, "web_test.mjs")],
                              env=dict(os.environ, WEB_TEST_CONFIG=cfg_path),
-                             capture_output=True, text=True, timeout=420)
+                             capture_output=True, text=True, timeout=900)
         sys.stderr.write(run.stderr[-6000:])
         self.assertEqual(run.returncode, 0, "browser test failed:\n" + run.stderr[-6000:] +
                          "\nserver log:\n" + srv.stderr()[-3000:])
