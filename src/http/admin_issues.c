@@ -30,13 +30,17 @@
 #define EVENTS_PAGE_MAX 100
 #define TAGS_TOP_VALUES 5
 
-/* An issue row made into the API's issue, with its 24 h histogram. */
+/* An issue row made into the API's issue, with its 24 h histogram (a list
+ * page reads every row's in one statement before: issues_histograms). */
 static int issue_view(struct db *db, json_t *row, int64_t now_ms)
 {
-    json_t *hist = NULL;
-    int rc = issues_histogram(db, json_integer_value(json_object_get(row, "id")), now_ms, &hist);
-    if (rc != 0) return rc;
-    json_object_set_new(row, "histogram_24h", hist);
+    int rc = 0;
+    if (!json_object_get(row, "histogram_24h")) {
+        json_t *hist = NULL;
+        rc = issues_histogram(db, json_integer_value(json_object_get(row, "id")), now_ms, &hist);
+        if (rc != 0) return rc;
+        json_object_set_new(row, "histogram_24h", hist);
+    }
     const char *status = json_string_value(json_object_get(row, "status"));
     if (status && strcmp(status, "unresolved") != 0 && (rc = issue_triage_describe(db, row)) != 0)
         return rc;
@@ -76,6 +80,7 @@ static void issue_list(const struct admin_req *req, struct admin_resp *resp)
         cursor = admin_cursor_encode(issues_sort_key(last, q.sort),
                                      json_integer_value(json_object_get(last, "id")));
     }
+    if (rc == 0) rc = issues_histograms(db, rows, now);
     json_array_foreach(rows, i, row)
     {
         if (rc == 0) rc = issue_view(db, row, now);

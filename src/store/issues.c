@@ -2,6 +2,8 @@
 #include "store/issues.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "store/issues_internal.h"
 #include "store/store.h"
@@ -131,4 +133,57 @@ int issues_histogram(struct db *db, int64_t issue_id, int64_t now_ms, json_t **o
     if (!arr) return -ENOMEM;
     *out = arr;
     return 0;
+}
+
+/* One statement for a list page: "issue_id IN ($3, $4, …)" with one bound
+ * parameter per issue (the text depends only on their number). */
+int issues_histograms(struct db *db, json_t *rows, int64_t now_ms)
+{
+    const int64_t hour = 3600000;
+    size_t n = json_array_size(rows);
+    if (n == 0) return 0;
+    if (n > ISSUES_HISTOGRAM_BATCH_MAX) return -EINVAL;
+    int64_t end = (now_ms / hour + 1) * hour;
+    int64_t start = end - ISSUES_HISTOGRAM_HOURS * hour;
+    int64_t ids[ISSUES_HISTOGRAM_BATCH_MAX];
+    char sql[128 + ISSUES_HISTOGRAM_BATCH_MAX * 8];
+    size_t len = (size_t)snprintf(sql, sizeof sql,
+                                  "SELECT issue_id, (hour - $1) / 3600000 AS bucket, events"
+                                  " FROM issue_hourly WHERE hour >= $1 AND hour < $2"
+                                  " AND issue_id IN (");
+    for (size_t i = 0; i < n; i++) {
+        ids[i] = json_integer_value(json_object_get(json_array_get(rows, i), "id"));
+        len += (size_t)snprintf(sql + len, sizeof sql - len, "%s$%zu", i ? ", " : "", i + 3);
+    }
+    snprintf(sql + len, sizeof sql - len, ")");
+    int64_t(*c)[ISSUES_HISTOGRAM_HOURS] = calloc(n, sizeof *c);
+    if (!c) return -ENOMEM;
+    struct db_stmt *st = db_prepare_once(db, sql);
+    if (!st) {
+        free(c);
+        return -EIO;
+    }
+    db_bind_int64(st, 1, start);
+    db_bind_int64(st, 2, end);
+    for (size_t i = 0; i < n; i++)
+        db_bind_int64(st, (int)(i + 3), ids[i]);
+    int rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        int64_t id = db_col_int64(st, 0), b = db_col_int64(st, 1);
+        for (size_t i = 0; i < n; i++)
+            if (ids[i] == id && b >= 0 && b < ISSUES_HISTOGRAM_HOURS) c[i][b] = db_col_int64(st, 2);
+    }
+    db_stmt_discard(st);
+    for (size_t i = 0; rc >= 0 && i < n; i++) {
+        json_t *arr = json_array();
+        for (int k = 0; arr && k < ISSUES_HISTOGRAM_HOURS; k++)
+            if (json_array_append_new(arr, json_integer(c[i][k])) != 0) {
+                json_decref(arr);
+                arr = NULL;
+            }
+        if (!arr || json_object_set_new(json_array_get(rows, i), "histogram_24h", arr) != 0)
+            rc = -ENOMEM;
+    }
+    free(c);
+    return rc < 0 ? rc : 0;
 }

@@ -78,4 +78,10 @@ int issues_set_status_bulk(struct db *db, int64_t project_id, const int64_t *ids
  * first. Read from issue_hourly, so it lags by up to one counter flush. */
 int issues_histogram(struct db *db, int64_t issue_id, int64_t now_ms, json_t **out);
 
+/* The same for every issue of a list page in one statement: sets
+ * "histogram_24h" on each object of rows (a JSON array of issue rows with
+ * "id"; at most ISSUES_HISTOGRAM_BATCH_MAX of them). 0 or a negative errno. */
+#define ISSUES_HISTOGRAM_BATCH_MAX 100
+int issues_histograms(struct db *db, json_t *rows, int64_t now_ms);
+
 #endif

@@ -97,12 +97,173 @@ async function shots(page, name) {
     await page.emulateMediaFeatures([{name: 'prefers-color-scheme', value: scheme}]);
     for (const width of [1280, 375]) {
       await page.setViewport({width, height: width === 375 ? 812 : 900});
-      await page.screenshot({path: path.join(cfg.screenshots, `${name}-${width}-${scheme}.png`), fullPage: width === 1280 && scheme === 'light'});
+      await page.screenshot({path: path.join(cfg.screenshots, `${name}-${width}-${scheme}.png`), fullPage: width === 1280 && scheme === 'light', optimizeForSpeed: true});
       results.screenshots++;
     }
   }
   await page.emulateMediaFeatures([{name: 'prefers-color-scheme', value: 'light'}]);
   await page.setViewport({width: 1280, height: 900});
+}
+
+// A state of a page shot in full elsewhere: 1280 light and 375 dark.
+async function stateShots(page, name) {
+  await page.screenshot({path: path.join(cfg.screenshots, `${name}-1280-light.png`), optimizeForSpeed: true});
+  await page.emulateMediaFeatures([{name: 'prefers-color-scheme', value: 'dark'}]);
+  await page.setViewport({width: 375, height: 812});
+  await page.screenshot({path: path.join(cfg.screenshots, `${name}-375-dark.png`), optimizeForSpeed: true});
+  results.screenshots += 2;
+  await page.emulateMediaFeatures([{name: 'prefers-color-scheme', value: 'light'}]);
+  await page.setViewport({width: 1280, height: 900});
+}
+
+const apiJson = async (page, method, p, body) => JSON.parse((await apiAs(page, method, p, body)).body);
+
+// An in-app navigation that waits for the page to be drawn again.
+async function reloadIn(page, p, ready) {
+  await page.evaluate((to) => { history.pushState(null, '', to); dispatchEvent(new PopStateEvent('popstate')); }, p);
+  await page.waitForSelector(ready);
+}
+
+async function triage(page, pid) {
+  const issueOf = async (q) => (await apiJson(page, 'GET', `/api/admin/projects/${pid}/issues?status=all&query=${encodeURIComponent(q)}`)).data[0];
+  const me = (await apiJson(page, 'GET', '/api/auth/me')).user;
+
+  step('triage: assign to me, comment, the assigned:me filter');
+  const typeErr = await issueOf('TypeError');
+  const ip = `/projects/${pid}/issues/${typeErr.id}`;
+  await reloadIn(page, ip, '#assign-me');
+  await page.click('#assign-me');
+  await waitText(page, '#assignee', '(you)');
+  assert.equal((await apiJson(page, 'GET', `/api/admin/projects/${pid}/issues/${typeErr.id}`)).assignee_id, me.id);
+  await reloadIn(page, `${ip}?tab=activity`, '#comment-form');
+  await page.type('#comment-form textarea', 'Seen after the api@7.0.1 deploy; looking into it.');
+  await page.click('#comment-form button[type=submit]');
+  await waitText(page, '#comments blockquote.comment', 'looking into it');
+  await waitText(page, '#comments li.assigned', '(you)');
+  await settle(page);
+  await axe(page, 'issue-activity');
+  await shots(page, 'issue-activity');
+  await reloadIn(page, `/projects/${pid}/issues?status=all`, '#assigned-me');
+  await page.click('#assigned-me');
+  await page.waitForFunction(() => location.search.includes('assigned%3Ame'));
+  await page.waitForFunction(() => document.querySelectorAll('#issues tr.issue').length === 1);
+  await waitText(page, '#issues .title', 'TypeError');
+  assert.equal(await page.$eval('#assigned-me', (a) => a.getAttribute('aria-current')), 'true');
+  await stateShots(page, 'issues-assigned-me');
+
+  step('triage: the users column and sort=users');
+  await reloadIn(page, `/projects/${pid}/issues?status=all&sort=users`, '#issues tr.issue');
+  assert.equal(await page.$eval('select[name=sort]', (el) => el.value), 'users');
+  const users = await page.$$eval('#issues td.users', (els) => els.map((e) => Number(e.textContent)));
+  assert.ok(users.length >= 4 && users[0] >= 1, users.join());
+  assert.deepEqual(users, [...users].sort((a, b) => b - a));
+  await stateShots(page, 'issues-by-users');
+
+  step('triage: ignore until a condition (count, users, rate in a window, time)');
+  const disk = await issueOf('Disk almost full');
+  const dp = `/projects/${pid}/issues/${disk.id}`;
+  const until = new Date(Date.now() + 86400000);
+  const local = `${until.getFullYear()}-${String(until.getMonth() + 1).padStart(2, '0')}-${String(until.getDate()).padStart(2, '0')}T12:00`;
+  const conds = [['count', {snooze_n: '100'}, 'until 100 more events', {count: 100}],
+    ['users', {snooze_n: '25'}, 'until 25 more users', {users: 25}],
+    ['until', {snooze_until: local}, 'until ', null],
+    ['rate', {snooze_n: '50', snooze_window: '60'}, 'until 50 events in 60 min', {rate: 50, window_minutes: 60}]];
+  for (const [kind, fields, shown, want] of conds) {
+    await reloadIn(page, dp, '#ignore-menu');
+    await page.click('#ignore-menu');
+    await page.select('#snooze-kind', kind);
+    for (const [name, value] of Object.entries(fields)) {
+      await page.$eval(`#snooze-form [name=${name}]`, (el, v) => { el.value = v; }, value);
+    }
+    if (kind === 'rate') await stateShots(page, 'issue-snooze-form');
+    await page.click('#snooze-form button[type=submit]');
+    await waitText(page, '#issue-status', 'ignored');
+    await waitText(page, '#snooze', shown);
+    const got = (await apiJson(page, 'GET', `/api/admin/projects/${pid}/issues/${disk.id}`)).ignore_until;
+    if (want) assert.deepEqual(got, want);
+    else assert.ok(got.until, JSON.stringify(got));
+    if (kind !== 'rate') {
+      await page.click('#reopen');
+      await waitText(page, '#issue-status', 'unresolved');
+    }
+  }
+  await stateShots(page, 'issue-snoozed');
+
+  step('triage: resolve in a version, in the next release');
+  await page.click('#reopen');
+  await waitText(page, '#issue-status', 'unresolved');
+  await page.click('#resolve-menu');
+  await page.select('#resolve-in', 'version');
+  await page.type('#release-form [name=version]', 'shop@1.5.0');
+  await page.click('#release-form button[type=submit]');
+  await waitText(page, '#resolved-in', 'shop@1.5.0');
+  assert.equal((await apiJson(page, 'GET', `/api/admin/projects/${pid}/issues/${disk.id}`)).resolved_in, 'shop@1.5.0');
+  await page.click('#reopen');
+  await waitText(page, '#issue-status', 'unresolved');
+  await page.click('#resolve-menu');
+  await page.click('#release-form button[type=submit]');
+  await waitText(page, '#resolved-in', 'the release after');
+  assert.equal((await apiJson(page, 'GET', `/api/admin/projects/${pid}/issues/${disk.id}`)).resolved_in, 'next_release');
+  await stateShots(page, 'issue-resolved-next-release');
+
+  step('triage: merge the selected issues, split a hash out again');
+  await reloadIn(page, `/projects/${pid}/issues?status=all&query=ZeroDivisionError`, '#issues tr.issue');
+  await page.waitForFunction(() => document.querySelectorAll('#issues tr.issue').length === 2);
+  await page.$$eval('#issues tr.issue input[type=checkbox]', (boxes) => boxes.forEach((b) => b.click()));
+  await page.click('#bulk-merge');
+  await waitText(page, '.notice', '2 issues merged');
+  await page.waitForFunction(() => document.querySelectorAll('#issues tr.issue').length === 1);
+  await stateShots(page, 'issues-merged');
+  const merged = await issueOf('ZeroDivisionError');
+  const full = await apiJson(page, 'GET', `/api/admin/projects/${pid}/issues/${merged.id}`);
+  assert.equal(full.hashes.length, 2);
+  await reloadIn(page, `/projects/${pid}/issues/${merged.id}?tab=grouping`, '#hashes');
+  assert.equal(await count(page, '#hashes button.unmerge'), 2);
+  await settle(page);
+  await stateShots(page, 'issue-hashes');
+  await page.click(`#hashes button.unmerge[data-hash="${full.hashes[1]}"]`);
+  await page.waitForFunction((old) => !location.pathname.endsWith(`/${old}`) && document.querySelector('#hashes'), {}, merged.id);
+  await waitText(page, '#hashes', full.hashes[1]);
+  assert.equal(await count(page, '#hashes li'), 1);
+  assert.equal((await apiJson(page, 'GET', `/api/admin/projects/${pid}/issues/${merged.id}`)).hashes.length, 1);
+
+  step('releases page');
+  await visit(page, 'releases', `/projects/${pid}/releases`, '#releases');
+  const versions = await page.$$eval('#releases tbody tr td:first-child code', (els) => els.map((e) => e.textContent));
+  for (const v of ['shop@1.4.0', 'api@7.0.1']) assert.ok(versions.includes(v), versions.join());
+
+  step('alert rules: level, environment, frequency, destinations');
+  await visit(page, 'alert-rules-default', `/projects/${pid}/alerts/rules`, '#rules-state');
+  await waitText(page, '#rules-state', 'default rules');
+  await page.click('#add-rule');
+  const rule = 'fieldset.rule[data-index="0"]';
+  await page.$eval(`${rule} [name=name]`, (el) => { el.value = 'prod errors'; });
+  await page.$$eval(`${rule} [name=kind]`, (els) => els.forEach((c) => { c.checked = c.value !== 'escalating'; }));
+  await page.select(`${rule} [name=level]`, 'error');
+  await page.type(`${rule} [name=environments]`, 'production');
+  await page.type(`${rule} [name=tags]`, 'tenant=acme');
+  await page.type(`${rule} [name=freq_count]`, '10');
+  await page.type(`${rule} [name=window]`, '60');
+  await page.type(`${rule} [name=throttle]`, '30');
+  await page.$$eval(`${rule} [name=dest]`, (els) => { els[els.length - 1].click(); });
+  await page.click('#save-rules');
+  await waitText(page, '#rules-state', '1 rule in force');
+  const saved = await apiJson(page, 'GET', `/api/admin/projects/${pid}/alert_rules`);
+  assert.equal(saved.default, false);
+  const r0 = saved.rules[0];
+  assert.equal(r0.name, 'prod errors');
+  assert.deepEqual(r0.when.kinds, ['new', 'regression', 'frequency']);
+  assert.equal(r0.when.level_at_least, 'error');
+  assert.deepEqual(r0.when.environments, ['production']);
+  assert.deepEqual(r0.when.tags, {tenant: 'acme'});
+  assert.deepEqual(r0.when.frequency, {count: 10, window_minutes: 60});
+  assert.equal(r0.throttle_minutes, 30);
+  assert.equal(r0.destinations.length, 1);
+  await settle(page);
+  await axe(page, 'alert-rules');
+  await shots(page, 'alert-rules');
+  await page.click('#default-rules');
+  await waitText(page, '#rules-state', 'default rules');
 }
 
 // In-app navigation (the same document: axe stays loaded), as a click would.
@@ -155,6 +316,84 @@ return {
 }
 `;
 
+// From navigation start to the app's User Timing mark, set once the rows
+// (or the event) are in the document: the Navigation Timing clock. Taken
+// cfg.timing_runs times, each a fresh navigation; the median is reported,
+// with where the time went in the last run (the shell's response end, each
+// API request's start and duration).
+async function measure(page, p, mark, runs) {
+  const ms = [];
+  let detail = null;
+  for (let i = 0; i < runs; i++) {
+    await page.goto(url(p), {waitUntil: 'domcontentloaded'});
+    const h = await page.waitForFunction((n) => {
+      const m = performance.getEntriesByName(n, 'mark')[0];
+      return m ? m.startTime : 0;
+    }, {}, mark);
+    ms.push(Math.round(await h.jsonValue()));
+    detail = await page.evaluate(() => ({
+      shell_ms: Math.round(performance.getEntriesByType('navigation')[0].responseEnd),
+      dom_content_loaded_ms: Math.round(performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd),
+      api: performance.getEntriesByType('resource').filter((e) => e.name.includes('/api/'))
+        .map((e) => `${e.name.replace(location.origin, '')} at ${Math.round(e.startTime)} took ${Math.round(e.duration)}`),
+    }));
+  }
+  const sorted = [...ms].sort((a, b) => a - b);
+  return {median_ms: sorted[Math.floor(sorted.length / 2)], min_ms: sorted[0], max_ms: sorted[sorted.length - 1], runs_ms: ms, last_run: detail};
+}
+
+async function timings(page, deepIssueId) {
+  const runs = cfg.timing_runs || 5;
+  step('timing: 100,000 issues, first 50 rows');
+  await page.goto(url('/'), {waitUntil: 'networkidle0'}); // the app's files in the cache, as for a person using it
+  const list = await measure(page, `/projects/${cfg.big_project_id}/issues`, 'periscope:issues-rendered', runs);
+  results.timings.issues_100k_first_50_ms = list.median_ms;
+  results.timings.issues_100k_first_50 = list;
+  assert.equal(await count(page, '#issues tr.issue'), 50);
+  const assets = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name).filter((n) => /\/static\/.*\.(js|css)(\?|$)/.test(n)));
+  results.js_css_bytes_compressed = 0;
+  for (const a of assets) results.js_css_bytes_compressed += await gzipBytes(a);
+  results.js_css_files = assets.length;
+  assert.ok(assets.length >= 10, `${assets.length} assets`);
+
+  step('timing: an event of 200 frames');
+  const issue = await measure(page, `/projects/${cfg.project_id}/issues/${deepIssueId}`, 'periscope:issue-rendered', runs);
+  results.timings.issue_200_frames_ms = issue.median_ms;
+  results.timings.issue_200_frames = issue;
+  results.frames = await count(page, '.frame');
+  assert.ok(results.frames >= 200, `${results.frames} frames`);
+  // The goal is 300 ms on an idle machine (reported by test_web.py); the
+  // bound asserted here leaves room for a test machine busy with other
+  // builds, and still catches a page that waits on something it should not.
+  assert.ok(list.median_ms < cfg.timing_bound_ms, `issues page ${list.median_ms} ms`);
+  assert.ok(issue.median_ms < cfg.timing_bound_ms, `issue page ${issue.median_ms} ms`);
+  assert.ok(results.js_css_bytes_compressed > 0 && results.js_css_bytes_compressed <= 150 * 1024, `${results.js_css_bytes_compressed} bytes`);
+}
+
+// On Postgres: sign in, the issue list, the issue page, the timings.
+async function postgres(page) {
+  step('postgres: sign in');
+  await page.goto(url(`/projects/${cfg.project_id}/issues`), {waitUntil: 'domcontentloaded'});
+  await signIn(page, cfg.admin, `/projects/${cfg.project_id}/issues`);
+  step('postgres: issue list');
+  await page.waitForSelector('#issues tr.issue');
+  const titles = await page.$$eval('#issues tr.issue .title', (els) => els.map((e) => e.textContent));
+  assert.ok(titles.some((t) => t.includes('RecursionError')), titles.join(' | '));
+  assert.ok(titles.some((t) => t.includes('ZeroDivisionError')), titles.join(' | '));
+  await settle(page);
+  await axe(page, 'pg-issues');
+  await page.screenshot({path: path.join(cfg.screenshots, 'pg-issues-1280-light.png'), optimizeForSpeed: true});
+  results.screenshots++;
+  step('postgres: issue page');
+  await page.goto(url(`/projects/${cfg.project_id}/issues/${cfg.deep_issue_id}`), {waitUntil: 'domcontentloaded'});
+  await waitText(page, '.exc-type', 'RecursionError');
+  await settle(page);
+  await page.screenshot({path: path.join(cfg.screenshots, 'pg-issue-1280-light.png'), optimizeForSpeed: true});
+  results.screenshots++;
+  await timings(page, cfg.deep_issue_id);
+  assert.deepEqual(problems, [], 'console errors or CSP violations');
+}
+
 async function main() {
   fs.mkdirSync(cfg.screenshots, {recursive: true});
   const browser = await puppeteer.launch({executablePath: cfg.chromium, headless: true,
@@ -162,6 +401,7 @@ async function main() {
   try {
     const page = await newPage(browser);
     await page.setViewport({width: 1280, height: 900});
+    if (cfg.mode === 'postgres') return await postgres(page);
     const pid = cfg.project_id;
 
     step('headers: CSP, nosniff, referrer policy on the shell and on a static file');
@@ -324,6 +564,8 @@ async function main() {
     await visit(page, 'alerts', `/projects/${pid}/alerts`, '#alerts');
     await waitText(page, '#alerts', 'local receiver');
 
+    await triage(page, pid);
+
     step('settings: DSN, snippets, keys, rate limit');
     await visit(page, 'settings', `/projects/${pid}/settings`, '#dsn');
     assert.equal(await text(page, '#dsn'), cfg.dsn);
@@ -342,44 +584,15 @@ async function main() {
     step('account page');
     await visit(page, 'account', '/account', 'main h1');
 
-    step('timing: 100,000 issues, first 50 rows');
-    // From navigation start to the app's User Timing mark set once the rows
-    // are in the document (the Navigation Timing clock).
-    const markAt = (name) => page.waitForFunction((n) => {
-      const m = performance.getEntriesByName(n, 'mark')[0];
-      return m ? m.startTime : 0;
-    }, {}, name).then((h) => h.jsonValue());
-    await page.goto(url('/'), {waitUntil: 'networkidle0'});
-    await page.goto(url(`/projects/${cfg.big_project_id}/issues`), {waitUntil: 'domcontentloaded'});
-    results.timings.issues_100k_first_50_ms = Math.round(await markAt('periscope:issues-rendered'));
-    assert.equal(await count(page, '#issues tr.issue'), 50);
-    results.issues_page_requests = await page.evaluate(() => performance.getEntriesByType('resource')
-      .map((e) => `${e.name.replace(location.origin, '')} ${Math.round(e.startTime)}+${Math.round(e.duration)}`));
-    const assets = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name).filter((n) => /\/static\/.*\.(js|css)(\?|$)/.test(n)));
-    results.js_css_bytes_compressed = 0;
-    for (const a of assets) results.js_css_bytes_compressed += await gzipBytes(a);
-    results.js_css_files = assets.length;
-    assert.ok(assets.length >= 10, `${assets.length} assets`);
-
-    step('timing: an event of 200 frames');
-    await page.goto(url(`/projects/${pid}/issues/${deepIssueId}`), {waitUntil: 'domcontentloaded'});
-    results.timings.issue_200_frames_ms = Math.round(await markAt('periscope:issue-rendered'));
-    results.frames = await count(page, '.frame');
-    assert.ok(results.frames >= 200, `${results.frames} frames`);
-    // The goal is 300 ms on an idle machine (reported by test_web.py); the
-    // bound asserted here leaves room for a test machine busy with other
-    // builds, and still catches a page that waits on something it should not.
-    assert.ok(results.timings.issues_100k_first_50_ms < cfg.timing_bound_ms, `issues page ${results.timings.issues_100k_first_50_ms} ms`);
-    assert.ok(results.timings.issue_200_frames_ms < cfg.timing_bound_ms, `issue page ${results.timings.issue_200_frames_ms} ms`);
-    assert.ok(results.js_css_bytes_compressed > 0 && results.js_css_bytes_compressed <= 150 * 1024, `${results.js_css_bytes_compressed} bytes`);
+    await timings(page, deepIssueId);
     await signOut(page);
 
     step('a viewer sees no edit controls and the API refuses their edits');
-    await page.goto(url(`/projects/${pid}/issues/${cfg.zero_issue_id}`), {waitUntil: 'domcontentloaded'});
-    await signIn(page, cfg.viewer, `/projects/${pid}/issues/${cfg.zero_issue_id}`);
+    await page.goto(url(`/projects/${pid}/issues/${deepIssueId}`), {waitUntil: 'domcontentloaded'});
+    await signIn(page, cfg.viewer, `/projects/${pid}/issues/${deepIssueId}`);
     await page.waitForSelector('#issue-title');
-    assert.equal(await count(page, '#resolve, #ignore, #reopen'), 0);
-    const refused = await apiAs(page, 'PATCH', `/api/admin/projects/${pid}/issues/${cfg.zero_issue_id}`, {status: 'unresolved'});
+    assert.equal(await count(page, '#resolve, #ignore, #reopen, #assign-me, #ignore-menu, #resolve-menu'), 0);
+    const refused = await apiAs(page, 'PATCH', `/api/admin/projects/${pid}/issues/${deepIssueId}`, {status: 'unresolved'});
     assert.equal(refused.status, 403, refused.body);
     await page.goto(url(`/projects/${pid}/rules`), {waitUntil: 'domcontentloaded'});
     await page.waitForSelector('#script-source');
@@ -391,7 +604,10 @@ async function main() {
     assert.equal(await count(page, 'form.dest-form, #destinations button'), 0);
     await page.goto(url(`/projects/${pid}/issues`), {waitUntil: 'domcontentloaded'});
     await page.waitForSelector('#issues');
-    assert.equal(await count(page, '#bulk-resolve, #issues input[type=checkbox]'), 0);
+    assert.equal(await count(page, '#bulk-resolve, #bulk-merge, #issues input[type=checkbox]'), 0);
+    await page.goto(url(`/projects/${pid}/alerts/rules`), {waitUntil: 'domcontentloaded'});
+    await page.waitForSelector('#rules-state');
+    assert.equal(await count(page, '#save-rules, #add-rule'), 0);
     await signOut(page);
 
     step('setup page (the first-run link, here already used)');

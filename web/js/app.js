@@ -11,6 +11,8 @@ import {alertsPage} from './pages/alerts.js';
 import {destinationsPage} from './pages/destinations.js';
 import {rulesPage} from './pages/rules.js';
 import {accountPage} from './pages/account.js';
+import {releasesPage} from './pages/releases.js';
+import {alertRulesPage} from './pages/alertrules.js';
 
 const ROUTES = [
   [/^\/login$/, loginPage, {public: true}],
@@ -21,6 +23,8 @@ const ROUTES = [
   [/^\/projects\/(\d+)\/issues\/?$/, issuesPage],
   [/^\/projects\/(\d+)\/issues\/(\d+)\/?$/, issuePage],
   [/^\/projects\/(\d+)\/alerts\/?$/, alertsPage],
+  [/^\/projects\/(\d+)\/alerts\/rules\/?$/, alertRulesPage],
+  [/^\/projects\/(\d+)\/releases\/?$/, releasesPage],
   [/^\/projects\/(\d+)\/destinations\/?$/, destinationsPage],
   [/^\/projects\/(\d+)\/rules\/?$/, rulesPage],
   [/^\/projects\/(\d+)\/settings\/?$/, settingsPage],
@@ -61,7 +65,7 @@ async function header(projectId, section) {
     const tab = (name, path, label) => h('a', {href: base + path,
       'aria-current': section === name ? 'page' : null}, label);
     nav.push(h('span', {class: 'project-name'}, await projectName(projectId)),
-      tab('issues', '/issues', 'Issues'), tab('alerts', '/alerts', 'Alerts'),
+      tab('issues', '/issues', 'Issues'), tab('releases', '/releases', 'Releases'), tab('alerts', '/alerts', 'Alerts'),
       tab('destinations', '/destinations', 'Destinations'), tab('rules', '/rules', 'Rules'),
       tab('settings', '/settings', 'Settings'));
   }
@@ -114,14 +118,24 @@ document.addEventListener('click', (ev) => {
 window.addEventListener('popstate', route);
 whenUnauthorized(signInFirst);
 
+// The page is drawn at once for the person this tab last saw signed in,
+// while /api/auth/me confirms the session (one round trip less before the
+// page's own requests); a changed or ended session draws it again.
 async function boot() {
-  try {
-    const me = await get('/api/auth/me', {quiet401: true});
-    session.user = me.user || me;
-    if (me.csrf_token) setCsrf(me.csrf_token);
-  } catch {
+  const cached = session.user;
+  const me = get('/api/auth/me', {quiet401: true}).then((m) => {
+    if (m.csrf_token) setCsrf(m.csrf_token);
+    return m.user || m;
+  }, () => null);
+  if (cached) route();
+  const u = await me;
+  if (!u) {
     session.user = null;
+    if (!cached) route();
+    else if (!location.pathname.startsWith('/login') && !location.pathname.startsWith('/setup')) signInFirst();
+    return;
   }
-  route();
+  session.user = u;
+  if (!cached || cached.id !== u.id || cached.role !== u.role) route();
 }
 boot();

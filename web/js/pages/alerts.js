@@ -18,7 +18,7 @@ export async function alertsPage({main, params, query}) {
           h('ul', {}, d.attempts.map((t) => h('li', {}, fmtTime(t.attempted_at), ' — ', t.status_code ?? 'no answer', ` in ${t.duration_ms} ms`, t.error ? ` — ${t.error}` : '')))))) : null,
       ])))
       : h('p', {class: 'muted'}, 'No destination was enabled when this alert was raised.')));
-  mount(main, h('h1', {}, 'Alerts'),
+  mount(main, h('div', {class: 'head'}, h('h1', {}, 'Alerts'), h('a', {class: 'btn small', id: 'rules-link', href: `/projects/${pid}/alerts/rules`}, 'Alert rules')),
     items.length ? h('ol', {class: 'plain', id: 'alerts'}, items) : h('p', {class: 'muted'}, 'No alerts yet: a new issue or a regression raises one.'),
     h('nav', {class: 'pager'}, page.next_cursor ? h('a', {class: 'btn small', href: `/projects/${pid}/alerts${qs({cursor: page.next_cursor})}`}, 'Older →') : null));
 }

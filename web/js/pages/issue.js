@@ -1,18 +1,78 @@
 // issue — one issue: facts, status actions, 14-day chart, tags, the
 // selected event (navigation, stack trace, raw), grouping, activity.
-import {h, mount, ago, fmtTime, num, notice} from '../dom.js';
-import {get, patch, post, P, ApiError} from '../api.js';
-import {canEdit} from '../session.js';
+import {h, mount, ago, fmtTime, num, notice, field} from '../dom.js';
+import {get, patch, post, del, P, ApiError} from '../api.js';
+import {canEdit, session} from '../session.js';
 import {barChart} from '../chart.js';
 import {renderEvent} from '../event.js';
+
+const SNOOZES = [['', 'Forever'], ['count', 'Until N more events'], ['users', 'Until N more users'],
+  ['rate', 'Until N events in a window'], ['until', 'Until a time']];
+
+// Ignore with a condition ("ignore until"): the fields the chosen kind needs.
+function snoozeForm(onChange) {
+  const kind = h('select', {name: 'snooze', id: 'snooze-kind'}, SNOOZES.map(([k, l]) => h('option', {value: k}, l)));
+  const n = h('input', {type: 'number', name: 'snooze_n', min: 1, value: 100, size: 6});
+  const win = h('input', {type: 'number', name: 'snooze_window', min: 1, max: 10080, value: 60, size: 5});
+  const until = h('input', {type: 'datetime-local', name: 'snooze_until'});
+  const fN = field('N', n), fWin = field('Window (minutes)', win), fUntil = field('Time', until);
+  const show = () => {
+    fN.hidden = !['count', 'users', 'rate'].includes(kind.value);
+    fWin.hidden = kind.value !== 'rate';
+    fUntil.hidden = kind.value !== 'until';
+  };
+  kind.addEventListener('change', show);
+  show();
+  return h('details', {class: 'menu'}, h('summary', {class: 'btn', id: 'ignore-menu'}, 'Ignore until…'),
+    h('form', {class: 'card pop', id: 'snooze-form', onsubmit: (ev) => {
+      ev.preventDefault();
+      const k = kind.value, N = Number(n.value);
+      const cond = k === 'count' ? {count: N} : k === 'users' ? {users: N} : k === 'rate' ? {rate: N, window_minutes: Number(win.value)}
+        : k === 'until' ? {until: new Date(until.value).toISOString()} : null;
+      onChange('ignored', cond ? {ignore_until: cond} : {});
+    }}, field('Ignore', kind), fN, fWin, fUntil, h('button', {type: 'submit', class: 'btn primary'}, 'Ignore')));
+}
+
+function releaseForm(issue, onChange) {
+  const which = h('select', {name: 'resolved_in', id: 'resolve-in'}, h('option', {value: 'next_release'}, 'The next release'),
+    h('option', {value: 'version'}, 'A version…'));
+  const version = h('input', {type: 'text', name: 'version', placeholder: issue.last_release || '1.2.3', size: 14});
+  const fVersion = field('Version', version);
+  const show = () => { fVersion.hidden = which.value !== 'version'; };
+  which.addEventListener('change', show);
+  show();
+  return h('details', {class: 'menu'}, h('summary', {class: 'btn', id: 'resolve-menu'}, 'Resolve in…'),
+    h('form', {class: 'card pop', id: 'release-form', onsubmit: (ev) => {
+      ev.preventDefault();
+      onChange('resolved', {resolved_in: which.value === 'version' ? version.value.trim() : 'next_release'});
+    }}, field('Resolved in', which), fVersion, h('button', {type: 'submit', class: 'btn primary'}, 'Resolve')));
+}
 
 function statusButtons(issue, onChange) {
   if (!canEdit()) return null;
   const b = (status, label, id) => h('button', {type: 'button', class: 'btn', id, onclick: () => onChange(status)}, label);
+  const me = session.user && session.user.id;
   return h('div', {class: 'actions'},
-    issue.status !== 'resolved' ? b('resolved', 'Resolve', 'resolve') : null,
-    issue.status !== 'ignored' ? b('ignored', 'Ignore', 'ignore') : null,
-    issue.status !== 'unresolved' ? b('unresolved', 'Reopen', 'reopen') : null);
+    issue.status !== 'resolved' ? [b('resolved', 'Resolve', 'resolve'), releaseForm(issue, onChange)] : null,
+    issue.status !== 'ignored' ? [b('ignored', 'Ignore', 'ignore'), snoozeForm(onChange)] : null,
+    issue.status !== 'unresolved' ? b('unresolved', 'Reopen', 'reopen') : null,
+    me && issue.assignee_id !== me ? h('button', {type: 'button', class: 'btn', id: 'assign-me', onclick: () => onChange(null, {assignee_id: me})}, 'Assign to me') : null,
+    issue.assignee_id ? h('button', {type: 'button', class: 'btn', id: 'unassign', onclick: () => onChange(null, {assignee_id: null})}, 'Unassign') : null);
+}
+
+export function who(id, names) {
+  if (id === null || id === undefined) return 'the admin key';
+  if (session.user && id === session.user.id) return `${session.user.name || session.user.email} (you)`;
+  return names.get(id) || `user ${id}`;
+}
+
+function snoozeText(u) {
+  if (!u) return '';
+  if (u.count) return `until ${u.count} more events`;
+  if (u.users) return `until ${u.users} more users`;
+  if (u.rate) return `until ${u.rate} events in ${u.window_minutes} min`;
+  if (u.until) return `until ${fmtTime(new Date(u.until).toISOString())}`;
+  return '';
 }
 
 function tagBreakdown(tags) {
@@ -35,6 +95,19 @@ function days14(values) {
   });
 }
 
+function hashesCard(pid, issue, navigate, msg) {
+  const hashes = issue.hashes || [issue.hash];
+  return h('section', {class: 'card', id: 'hashes'}, h('h2', {}, `Hashes (${hashes.length})`),
+    h('p', {class: 'muted small'}, 'Events with any of these grouping hashes join this issue. Splitting a hash out moves it and its events to a new issue.'),
+    h('ul', {class: 'plain hash-list'}, hashes.map((hs) => h('li', {}, h('code', {}, hs), ' ',
+      canEdit() && hashes.length > 1 ? h('button', {type: 'button', class: 'btn small unmerge', dataset: {hash: hs}, onclick: async () => {
+        try {
+          const r = await del(`${P(pid)}/issues/${issue.id}/hashes/${hs}`);
+          navigate(`/projects/${pid}/issues/${r.id}?tab=grouping`);
+        } catch (e) { mount(msg, notice(e.message, 'error')); }
+      }}, 'Split out') : null))));
+}
+
 async function groupingTab(pid, eventId) {
   const [result, script, rules] = await Promise.all([
     post(`${P(pid)}/script/test`, {event_id: eventId}),
@@ -55,15 +128,37 @@ async function groupingTab(pid, eventId) {
     (result.errors || []).length ? notice(result.errors.map((e) => `${e.hook}: ${e.message}`).join('; '), 'error') : null);
 }
 
+const KIND_TEXT = {comment: 'commented', assigned: 'assigned', merged: 'merged', unmerged: 'split out'};
+
+function timelineCard(pid, issue, names, navigate, msg) {
+  const items = (issue.activity || []).map((a) => h('li', {class: `act ${a.kind}`},
+    h('span', {class: 'when muted'}, fmtTime(typeof a.created_at === 'number' ? new Date(a.created_at).toISOString() : a.created_at)), ' ',
+    h('strong', {}, who(a.user_id, names)), ' ', KIND_TEXT[a.kind] || a.kind,
+    a.kind === 'assigned' ? [' to ', h('strong', {}, a.data && a.data.assignee_id ? who(a.data.assignee_id, names) : 'nobody')] : null,
+    a.kind === 'merged' || a.kind === 'unmerged' ? [' ', h('code', {}, JSON.stringify(a.data))] : null,
+    a.kind === 'comment' ? h('blockquote', {class: 'comment'}, a.text) : null));
+  const text = h('textarea', {name: 'comment', rows: 3, maxlength: 10000, placeholder: 'Write a comment'});
+  return h('section', {class: 'card', id: 'comments'}, h('h2', {}, 'Comments and changes'),
+    items.length ? h('ol', {class: 'acts'}, items) : h('p', {class: 'muted'}, 'No comments yet.'),
+    canEdit() ? h('form', {id: 'comment-form', onsubmit: async (ev) => {
+      ev.preventDefault();
+      if (!text.value.trim()) return;
+      try {
+        await post(`${P(pid)}/issues/${issue.id}/comments`, {text: text.value.trim()});
+        navigate(location.pathname + location.search, {replace: true});
+      } catch (e) { mount(msg, notice(e.message, 'error')); }
+    }}, field('Comment', text), h('button', {type: 'submit', class: 'btn primary'}, 'Comment')) : null);
+}
+
 async function activityTab(pid, iid) {
   let rows;
   try {
     rows = (await get(`${P(pid)}/issues/${iid}/activity`)).data;
   } catch (e) {
-    return h('section', {class: 'card', id: 'activity'}, h('h2', {}, 'Activity'), h('p', {class: 'muted'}, e instanceof ApiError && e.status === 404 ? 'No activity record.' : e.message));
+    return h('section', {class: 'card', id: 'activity'}, h('h2', {}, 'Audit record'), h('p', {class: 'muted'}, e instanceof ApiError && e.status === 404 ? 'No activity record.' : e.message));
   }
-  return h('section', {class: 'card', id: 'activity'}, h('h2', {}, 'Activity'),
-    rows.length ? h('ol', {class: 'timeline'}, rows.map((a) => h('li', {},
+  return h('section', {class: 'card', id: 'activity'}, h('h2', {}, 'Audit record'),
+    rows.length ? h('ol', {class: 'acts'}, rows.map((a) => h('li', {},
       h('span', {class: 'when muted'}, fmtTime(a.at || a.created_at)), ' ',
       h('strong', {}, (a.actor && (a.actor.name || a.actor.email)) || a.actor_name || a.actor_type || 'someone'), ' ',
       a.action || '', ' ', a.changes || a.change ? h('code', {}, JSON.stringify(a.changes || a.change)) : null)))
@@ -89,18 +184,27 @@ export async function issuePage({main, params, query, navigate}) {
   };
 
   const msg = h('div', {'aria-live': 'polite'});
-  const setStatus = async (status) => {
+  const names = new Map();
+  if (tab === 'activity' || issue.assignee_id) {
+    const members = session.user && session.user.role === 'admin' ? await get('/api/admin/users').catch(() => null) : null;
+    for (const m of (members && (members.data || members.users)) || []) names.set(m.id, m.name || m.email);
+  }
+  const setStatus = async (status, extra = {}) => {
     try {
-      await patch(`${P(pid)}/issues/${iid}`, {status});
+      await patch(`${P(pid)}/issues/${iid}`, status ? {status, ...extra} : extra);
       navigate(location.pathname + location.search, {replace: true});
     } catch (e) { mount(msg, notice(e.message, 'error')); }
   };
 
   const facts = h('dl', {class: 'facts'},
-    h('div', {}, h('dt', {}, 'Status'), h('dd', {}, h('span', {class: `badge status ${issue.status}`, id: 'issue-status'}, issue.status))),
+    h('div', {}, h('dt', {}, 'Status'), h('dd', {}, h('span', {class: `badge status ${issue.status}`, id: 'issue-status'}, issue.status),
+      issue.ignore_until ? h('span', {class: 'small', id: 'snooze'}, ` ${snoozeText(issue.ignore_until)}`) : null,
+      issue.resolved_in ? h('span', {class: 'small', id: 'resolved-in'}, ` in ${issue.resolved_in === 'next_release' ? `the release after ${issue.resolved_after_release || 'the latest'}` : issue.resolved_in}`) : null)),
+    h('div', {}, h('dt', {}, 'Assignee'), h('dd', {id: 'assignee'}, issue.assignee_id ? who(issue.assignee_id, names) : h('span', {class: 'muted'}, 'nobody'))),
     h('div', {}, h('dt', {}, 'Level'), h('dd', {}, h('span', {class: `badge ${issue.level}`}, issue.level))),
     h('div', {}, h('dt', {}, 'Events'), h('dd', {id: 'issue-count'}, num(issue.count))),
-    h('div', {}, h('dt', {}, 'Users'), h('dd', {}, stats ? num(stats.users) : '—')),
+    h('div', {}, h('dt', {}, 'Users'), h('dd', {id: 'issue-users'}, num(issue.user_count))),
+    h('div', {}, h('dt', {}, 'Releases'), h('dd', {}, issue.first_release || issue.last_release ? `${issue.first_release || '—'} → ${issue.last_release || '—'}` : h('span', {class: 'muted'}, 'none'))),
     h('div', {}, h('dt', {}, 'First seen'), h('dd', {}, ago(issue.first_seen))),
     h('div', {}, h('dt', {}, 'Last seen'), h('dd', {}, ago(issue.last_seen))));
 
@@ -110,11 +214,13 @@ export async function issuePage({main, params, query, navigate}) {
       h('a', {class: 'btn small', href: link({tab: k}), 'aria-current': tab === k ? 'page' : null}, l)));
 
   let body;
-  if (tab === 'grouping') body = eventId ? await groupingTab(pid, eventId) : notice('No stored event to regroup.', 'info');
-  else if (tab === 'activity') body = await activityTab(pid, iid);
+  if (tab === 'grouping') body = [hashesCard(pid, issue, navigate, msg), eventId ? await groupingTab(pid, eventId) : notice('No stored event to regroup.', 'info')];
+  else if (tab === 'activity') body = [timelineCard(pid, issue, names, navigate, msg), await activityTab(pid, iid)];
   else if (!eventId) body = h('p', {class: 'muted'}, 'Every event of this issue was deleted by retention.');
   else {
-    const ev = await get(`${P(pid)}/events/${eventId}`);
+    // The latest event comes with the issue: no second request for it.
+    const latest = issue.latest_event;
+    const ev = latest && latest.event_id === eventId && latest.data ? latest.data : await get(`${P(pid)}/events/${eventId}`);
     const nav = h('nav', {class: 'event-nav', 'aria-label': 'Events'},
       h('a', {class: 'btn small', href: link({event: ids[0]}), 'aria-disabled': at === 0 ? 'true' : null}, 'Latest'),
       at > 0 ? h('a', {class: 'btn small', id: 'newer', href: link({event: ids[at - 1]})}, '← Newer') : null,

@@ -1,12 +1,12 @@
 // issues — a project's issues: status tabs, search, sort, filters, 24 h
 // sparklines, bulk resolve/ignore, j/k/Enter, new issues polled, cursor pages.
 import {h, mount, ago, num, notice} from '../dom.js';
-import {get, patch, qs, P} from '../api.js';
-import {canEdit} from '../session.js';
+import {get, patch, post, qs, P} from '../api.js';
+import {canEdit, session} from '../session.js';
 import {sparkline} from '../chart.js';
 
 const TABS = [['unresolved', 'Unresolved'], ['resolved', 'Resolved'], ['ignored', 'Ignored'], ['all', 'All']];
-const SORTS = [['last_seen', 'Last seen'], ['first_seen', 'First seen'], ['count', 'Events']];
+const SORTS = [['last_seen', 'Last seen'], ['first_seen', 'First seen'], ['count', 'Events'], ['users', 'Users']];
 const LEVELS = ['', 'fatal', 'error', 'warning', 'info', 'debug'];
 const POLL_MS = 5000;
 const PAGE = 50;
@@ -36,7 +36,11 @@ export async function issuesPage({main, params, query, navigate}) {
   const tabs = h('nav', {class: 'seg', 'aria-label': 'Status'}, TABS.map(([k, label]) =>
     h('a', {href: base + qs({...f, status: k === 'unresolved' ? '' : k, sort: f.sort === 'last_seen' ? '' : f.sort}), class: 'btn small', 'aria-current': f.status === k ? 'page' : null}, label)));
 
-  const search = h('input', {type: 'search', name: 'query', value: f.query, placeholder: 'Search title or culprit', 'aria-label': 'Search issues'});
+  const search = h('input', {type: 'search', name: 'query', value: f.query, placeholder: 'Search: text, level:error, tag:value, assigned:me', 'aria-label': 'Search issues'});
+  const mine = /(^|\s)assigned:me(\s|$)/.test(f.query);
+  const mineLink = h('a', {class: 'btn small', id: 'assigned-me', 'aria-current': mine ? 'true' : null,
+    href: base + qs({...f, status: f.status === 'unresolved' ? '' : f.status, sort: f.sort === 'last_seen' ? '' : f.sort,
+      query: mine ? f.query.replace(/(^|\s)assigned:me(?=\s|$)/, '').trim() : `${f.query} assigned:me`.trim()})}, 'Assigned to me');
   const sort = h('select', {name: 'sort', 'aria-label': 'Sort by'}, SORTS.map(([k, l]) => h('option', {value: k, selected: f.sort === k}, l)));
   const level = h('select', {name: 'level', 'aria-label': 'Level'}, LEVELS.map((l) => h('option', {value: l, selected: f.level === l}, l || 'Any level')));
   const env = h('input', {type: 'text', name: 'environment', value: f.environment, placeholder: 'Environment', 'aria-label': 'Environment', size: 12});
@@ -59,7 +63,19 @@ export async function issuesPage({main, params, query, navigate}) {
       await refresh();
     } catch (e) { mount(msg, notice(e.message, 'error')); }
   };
+  const merge = async () => {
+    if (selected.size < 2) { mount(msg, notice('Select two or more issues to merge.', 'error')); return; }
+    // Into the first selected in the list's order: the others' hashes, events and counts move to it.
+    const ids = page.data.map((i) => i.id).filter((id) => selected.has(id));
+    try {
+      const r = await post(`${P(pid)}/issues/merge`, {ids});
+      mount(msg, notice(`${ids.length} issues merged into “${r.title}”.`));
+      selected.clear();
+      await refresh();
+    } catch (e) { mount(msg, notice(e.message, 'error')); }
+  };
   const bulkBar = editable ? h('div', {class: 'bulk'},
+    h('button', {type: 'button', class: 'btn small', id: 'bulk-merge', onclick: merge}, 'Merge'),
     h('button', {type: 'button', class: 'btn small', id: 'bulk-resolve', onclick: bulk('resolved')}, 'Resolve'),
     h('button', {type: 'button', class: 'btn small', id: 'bulk-ignore', onclick: bulk('ignored')}, 'Ignore'),
     h('button', {type: 'button', class: 'btn small', id: 'bulk-unresolve', onclick: bulk('unresolved')}, 'Reopen'), bulkCount) : null;
@@ -80,15 +96,17 @@ export async function issuesPage({main, params, query, navigate}) {
       h('td', {class: 'main'},
         h('a', {href, class: 'title'}, issue.title || '(no title)'),
         h('div', {class: 'sub muted'}, h('span', {class: `badge ${issue.level}`}, issue.level), ' ', issue.culprit || '',
-          issue.status !== 'unresolved' ? h('span', {class: `badge status ${issue.status}`}, issue.status) : null)),
+          issue.status !== 'unresolved' ? h('span', {class: `badge status ${issue.status}`}, issue.status) : null,
+          issue.assignee_id ? h('span', {class: 'badge assignee'}, session.user && issue.assignee_id === session.user.id ? 'yours' : 'assigned') : null)),
       h('td', {class: 'spark'}, sparkline(issue.histogram_24h, 'Events per hour, last 24 h')),
       h('td', {class: 'num', title: 'Events'}, num(issue.count)),
+      h('td', {class: 'num users', title: 'Users'}, num(issue.user_count)),
       h('td', {class: 'when'}, ago(issue.last_seen), h('div', {class: 'muted small'}, 'first ', ago(issue.first_seen))));
   }
 
   function renderRows() {
     mount(tbody, page.data.length ? page.data.map(row)
-      : h('tr', {}, h('td', {colspan: 5, class: 'empty'}, f.query ? 'No issue matches.' : 'No issues here.')));
+      : h('tr', {}, h('td', {colspan: 6, class: 'empty'}, f.query ? 'No issue matches.' : 'No issues here.')));
     setFocus(Math.min(focus, page.data.length - 1));
     const links = [];
     if (cursor) links.push(h('a', {class: 'btn small', href: base + qs({...f, cursor: prev[prev.length - 1] || '', prev: prev.slice(0, -1).join(',')})}, '← Newer'));
@@ -149,9 +167,9 @@ export async function issuesPage({main, params, query, navigate}) {
         for (const i of page.data) if (ev.target.checked) selected.add(i.id); else selected.delete(i.id);
         renderRows(); countSelected();
       }})) : null,
-      h('th', {scope: 'col'}, 'Issue'), h('th', {scope: 'col'}, '24 h'), h('th', {scope: 'col', class: 'num'}, 'Events'), h('th', {scope: 'col'}, 'Seen'))),
+      h('th', {scope: 'col'}, 'Issue'), h('th', {scope: 'col'}, '24 h'), h('th', {scope: 'col', class: 'num'}, 'Events'), h('th', {scope: 'col', class: 'num'}, 'Users'), h('th', {scope: 'col'}, 'Seen'))),
     tbody);
-  mount(main, h('div', {class: 'head'}, h('h1', {}, 'Issues'), tabs), filters, bulkBar, msg, newBanner,
+  mount(main, h('div', {class: 'head'}, h('h1', {}, 'Issues'), tabs, mineLink), filters, bulkBar, msg, newBanner,
     h('div', {class: 'scroll'}, table), pager,
     h('p', {class: 'muted small keys'}, 'Keys: j/k move, Enter opens, x selects, / searches.'));
   renderRows();
