@@ -7,7 +7,7 @@ CTEST_ARGS ?= --output-on-failure
 PREFIX     ?= /usr/local
 
 .PHONY: all deps test-deps build run test test-release asan test-asan clean bench bench-smoke \
-        fuzz test-fuzz format install faults
+        fuzz test-fuzz fuzz-build test-builds format install faults
 
 all: build
 
@@ -48,14 +48,32 @@ install: deps $(BUILD_DIR)/Makefile
 	$(call quiet_build,$(BUILD_DIR),--target periscope)
 	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
 
-test: test-deps build test-release test-asan test-fuzz
+# The sanitizer and fuzz trees are built while the Release tests run, at the
+# lowest CPU priority: the tests mostly wait (on servers, Postgres, timeouts)
+# and the builds take only the cycles they leave, so neither the tests'
+# timing nor what they check changes. Their output goes to the trees' logs.
+test: test-deps build
+	@$(MAKE) --no-print-directory test-builds > $(BUILD_DIR)/test-builds.log 2>&1 & builds=$$!; \
+	  $(MAKE) --no-print-directory test-release; rc=$$?; \
+	  wait $$builds || { cat $(BUILD_DIR)/test-builds.log; exit 1; }; \
+	  [ $$rc -eq 0 ] || exit $$rc; \
+	  $(MAKE) --no-print-directory test-asan test-fuzz
 
+test-builds:
+	nice -n 19 $(MAKE) --no-print-directory asan fuzz-build
+
+# Tests are independent (free ports, their own data directories and
+# databases); the load tests hold the `load` lock and count for two slots
+# (CMakeLists.txt), so they never overlap each other.
+CTEST_JOBS ?= 4
 test-release:
-	cd $(BUILD_DIR) && ctest $(CTEST_ARGS) -j 2
+	cd $(BUILD_DIR) && ctest $(CTEST_ARGS) -j $(CTEST_JOBS)
 
-asan: deps
-	@echo "building $(ASAN_DIR) (log: $(ASAN_DIR)/build.log)"
+$(ASAN_DIR)/Makefile: CMakeLists.txt
 	$(call quiet_configure,$(ASAN_DIR),-DCMAKE_BUILD_TYPE=Debug -DPERISCOPE_ASAN=ON -DPERISCOPE_WERROR=ON)
+
+asan: deps $(ASAN_DIR)/Makefile
+	@echo "building $(ASAN_DIR) (log: $(ASAN_DIR)/build.log)"
 	$(call quiet_build,$(ASAN_DIR))
 
 # The sanitizer build runs the C unit tests (the end-to-end suite runs on the
@@ -63,7 +81,7 @@ asan: deps
 test-asan: asan
 	cd $(ASAN_DIR) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  ctest $(CTEST_ARGS) -R '^test_'
+	  ctest $(CTEST_ARGS) -j $(CTEST_JOBS) -R '^test_'
 
 # The fault scenarios (tests/e2e/test_faults.py) at full length: 20 s
 # outages of a Postgres cluster of their own (fsync on) by stop and by
@@ -94,11 +112,15 @@ fuzz: deps
 
 # Every libFuzzer target under ASan for 30 s, two at a time, seeded from
 # the events in spec/fixtures (only the targets are built).
-test-fuzz: deps
-	@echo "building $(FUZZ_DIR) (log: $(FUZZ_DIR)/build.log)"
+$(FUZZ_DIR)/Makefile: CMakeLists.txt
 	$(call quiet_configure,$(FUZZ_DIR),-DCMAKE_BUILD_TYPE=Debug -DPERISCOPE_FUZZ=ON \
 	  -DPERISCOPE_WERROR=ON -DCMAKE_C_COMPILER=clang)
+
+fuzz-build: deps $(FUZZ_DIR)/Makefile
+	@echo "building $(FUZZ_DIR) (log: $(FUZZ_DIR)/build.log)"
 	$(call quiet_build,$(FUZZ_DIR),--target fuzz_all)
+
+test-fuzz: fuzz-build
 	FUZZ_SECONDS=30 FUZZ_JOBS=2 tests/fuzz/run.sh $(FUZZ_DIR)
 
 format:

@@ -11,6 +11,7 @@
 #ifndef PERISCOPE_HTTP_ADMIN_H
 #define PERISCOPE_HTTP_ADMIN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
@@ -89,6 +90,17 @@ int64_t admin_param_id(const struct admin_req *req, struct admin_resp *resp, int
 
 /* ?limit= (default def, clamped to 1..max; 400 on garbage → returns -1). */
 int admin_limit(const struct admin_req *req, struct admin_resp *resp, int def, int max);
+
+/* The page parameters of a cursor-paginated list: ?limit= as admin_limit
+ * and ?cursor= (absent or empty: the first page, key and id 0). Returns 0,
+ * or -1 after answering 400 (invalid_limit, invalid_cursor). */
+struct admin_page {
+    int limit;
+    bool has_cursor;
+    int64_t key, id; /* the cursor's pair */
+};
+int admin_page_params(const struct admin_req *req, struct admin_resp *resp, int def, int max,
+                      struct admin_page *page);
 
 /* Opaque pagination cursors over a (sort key, id) pair. decode returns 0,
  * or -EINVAL for a cursor that is not one of ours (answer 400). encode:

@@ -17,12 +17,10 @@
 
 static void answer(const struct admin_req *req, struct admin_resp *resp, struct activity_query *q)
 {
-    int limit = admin_limit(req, resp, ACTIVITY_PAGE_DEFAULT, ACTIVITY_PAGE_MAX);
-    const char *cursor = admin_query(req, "cursor");
-    int64_t key;
-    if (limit < 0) return;
-    if (cursor && *cursor && admin_cursor_decode(cursor, &key, &q->before_id) != 0)
-        return admin_error(resp, 400, "invalid_cursor", "cursor is not one this server issued");
+    struct admin_page page;
+    if (admin_page_params(req, resp, ACTIVITY_PAGE_DEFAULT, ACTIVITY_PAGE_MAX, &page) != 0) return;
+    int limit = page.limit;
+    if (page.has_cursor) q->before_id = page.id;
     q->limit = limit + 1;
     struct db *db = store_acquire(req->ctx->store);
     json_t *rows = NULL, *row;

@@ -38,14 +38,11 @@ static void present(json_t *alerts)
 static void alerts_list(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0);
-    int limit = pid < 0 ? -1 : admin_limit(req, resp, ALERTS_PAGE_DEFAULT, ALERTS_PAGE_MAX);
-    int64_t key = 0, before = 0;
-    if (limit < 0) return;
-    const char *cursor = admin_query(req, "cursor");
-    if (cursor && *cursor && admin_cursor_decode(cursor, &key, &before) < 0) {
-        admin_error(resp, 400, "invalid_cursor", "cursor is not one this server gave out");
+    struct admin_page page;
+    if (pid < 0 || admin_page_params(req, resp, ALERTS_PAGE_DEFAULT, ALERTS_PAGE_MAX, &page) != 0)
         return;
-    }
+    int limit = page.limit;
+    int64_t before = page.id;
     struct db *db = store_acquire(req->ctx->store);
     json_t *alerts = NULL;
     int rc = admin_project_check(db, pid, resp, NULL);

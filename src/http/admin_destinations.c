@@ -87,15 +87,12 @@ done:
 static void dest_list(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0);
-    int limit =
-        pid < 0 ? -1 : admin_limit(req, resp, DESTINATIONS_PAGE_DEFAULT, DESTINATIONS_PAGE_MAX);
-    int64_t key = 0, after = 0;
-    if (limit < 0) return;
-    const char *cursor = admin_query(req, "cursor");
-    if (cursor && *cursor && admin_cursor_decode(cursor, &key, &after) < 0) {
-        admin_error(resp, 400, "invalid_cursor", "cursor is not one this server gave out");
+    struct admin_page page;
+    if (pid < 0 ||
+        admin_page_params(req, resp, DESTINATIONS_PAGE_DEFAULT, DESTINATIONS_PAGE_MAX, &page) != 0)
         return;
-    }
+    int limit = page.limit;
+    int64_t after = page.id;
     struct db *db = store_acquire(req->ctx->store);
     json_t *rows = NULL;
     if (admin_project_check(db, pid, resp, NULL) == 0) {

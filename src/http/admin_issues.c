@@ -247,16 +247,14 @@ static void issue_bulk_patch(const struct admin_req *req, struct admin_resp *res
 
 static void issue_events(const struct admin_req *req, struct admin_resp *resp)
 {
-    int64_t pid = admin_param_id(req, resp, 0), iid, key = 0, before = 0, next = 0;
-    if (pid < 0 || (iid = admin_param_id(req, resp, 1)) < 0) return;
-    const char *cursor = admin_query(req, "cursor");
-    bool has_cursor = cursor && *cursor;
-    if (has_cursor && admin_cursor_decode(cursor, &key, &before) != 0) {
-        admin_error(resp, 400, "invalid_cursor", "cursor is not one this server gave out");
+    int64_t pid = admin_param_id(req, resp, 0), iid, next = 0;
+    struct admin_page page;
+    if (pid < 0 || (iid = admin_param_id(req, resp, 1)) < 0 ||
+        admin_page_params(req, resp, EVENTS_PAGE_DEFAULT, EVENTS_PAGE_MAX, &page) != 0)
         return;
-    }
-    int limit = admin_limit(req, resp, EVENTS_PAGE_DEFAULT, EVENTS_PAGE_MAX);
-    if (limit < 0) return;
+    int limit = page.limit;
+    bool has_cursor = page.has_cursor;
+    int64_t before = page.id;
     struct db *db = store_acquire(req->ctx->store);
     json_t *issue = NULL, *rows = NULL;
     int rc = issues_get(db, pid, iid, &issue);

@@ -127,12 +127,13 @@ int admin_issue_query(const struct admin_req *req, struct admin_resp *resp, stru
         return bad(resp, "invalid_until", "until must be RFC 3339 or seconds since the epoch");
     q->has_since = since != NULL;
     q->has_until = until != NULL;
-    const char *cursor = opt(req, "cursor");
-    if (cursor && admin_cursor_decode(cursor, &q->cursor_key, &q->cursor_id) != 0)
-        return bad(resp, "invalid_cursor", "cursor is not one this server gave out");
-    q->has_cursor = cursor != NULL;
-    q->limit = admin_limit(req, resp, ISSUES_PAGE_DEFAULT, ISSUES_PAGE_MAX);
-    return q->limit < 0 ? -1 : 0;
+    struct admin_page page;
+    if (admin_page_params(req, resp, ISSUES_PAGE_DEFAULT, ISSUES_PAGE_MAX, &page) != 0) return -1;
+    q->limit = page.limit;
+    q->has_cursor = page.has_cursor;
+    q->cursor_key = page.key;
+    q->cursor_id = page.id;
+    return 0;
 }
 
 int admin_issue_ids(const struct admin_req *req, struct admin_resp *resp, int64_t *ids, size_t *n)

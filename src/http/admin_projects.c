@@ -123,12 +123,10 @@ static int member_projects(struct db *db, const struct principal *who, int64_t a
 
 static void project_list(const struct admin_req *req, struct admin_resp *resp)
 {
-    int limit = admin_limit(req, resp, PROJECTS_PAGE_DEFAULT, PROJECTS_PAGE_MAX);
-    int64_t after = 0, key;
-    const char *cursor = admin_query(req, "cursor");
-    if (limit < 0) return;
-    if (cursor && *cursor && admin_cursor_decode(cursor, &key, &after) != 0)
-        return admin_error(resp, 400, "invalid_cursor", "cursor is not one this server issued");
+    struct admin_page page;
+    if (admin_page_params(req, resp, PROJECTS_PAGE_DEFAULT, PROJECTS_PAGE_MAX, &page) != 0) return;
+    int limit = page.limit;
+    int64_t after = page.id;
 
     struct db *db = store_acquire(req->ctx->store);
     json_t *rows;

@@ -122,6 +122,19 @@ int admin_limit(const struct admin_req *req, struct admin_resp *resp, int def, i
     return v < 1 ? 1 : v > max ? max : (int)v;
 }
 
+int admin_page_params(const struct admin_req *req, struct admin_resp *resp, int def, int max,
+                      struct admin_page *page)
+{
+    const char *cursor = admin_query(req, "cursor");
+    *page = (struct admin_page){.has_cursor = cursor && *cursor};
+    if (page->has_cursor && admin_cursor_decode(cursor, &page->key, &page->id) != 0) {
+        admin_error(resp, 400, "invalid_cursor", "cursor is not one this server issued");
+        return -1;
+    }
+    page->limit = admin_limit(req, resp, def, max);
+    return page->limit < 0 ? -1 : 0;
+}
+
 char *admin_cursor_encode(int64_t key, int64_t id)
 {
     char text[CURSOR_TEXT_MAX];

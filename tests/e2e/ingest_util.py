@@ -3,6 +3,7 @@
 raw_request sends exactly the headers given (http.client adds only Host and
 the body framing), optionally chunked, so tests reproduce what SDKs send."""
 
+import functools
 import gzip
 import http.client
 import json
@@ -139,8 +140,11 @@ def fixtures_dir():
     return d
 
 
+@functools.lru_cache(maxsize=None)
 def python_with_sentry_sdk():
-    """An interpreter that can import sentry_sdk (Debian's python3-sentry-sdk)."""
+    """An interpreter that can import sentry_sdk (Debian's python3-sentry-sdk).
+    Looked up once per test process: every SDK run used to start up to three
+    interpreters to find it again."""
     import subprocess
     import sys
     for exe in (sys.executable, "/usr/bin/python3", shutil.which("python3")):
