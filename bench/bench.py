@@ -17,7 +17,9 @@ bench/results/latest.json. Environment:
 import json
 import os
 import re
+import resource
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,7 +37,7 @@ BUILD = os.path.abspath(os.environ.get("BUILD_DIR", os.path.join(ROOT, "build"))
 RESULTS = os.path.abspath(os.environ.get("BENCH_RESULTS", os.path.join(ROOT, "bench", "results")))
 SEED_EVENTS = 20_000 if QUICK else 1_000_000
 SEED_ISSUES = 20_000 if QUICK else 1_000_000  # issues_1m: one event per issue
-SEED_MAX_S = 60 if QUICK else 900
+SEED_MAX_S = 60 if QUICK else 2400  # ~5 min of CPU for 1M issues; the rest is a busy machine
 WARM_MAX_S = 20 if QUICK else 120  # bound on a growth case's warm-up
 
 BASE = {"server": "periscope", "backend": "sqlite", "ack": "commit", "format": "store",
@@ -175,11 +177,14 @@ def seed_database(run, spec, data_dir):
     args = [os.path.join(BUILD, "bench_seed_db"), str(project), str(spec["seed"]),
             str(spec["issues"] if distinct else 10_000),
             os.path.join(run.tmp, "templates", "json-4k.json")] + (["distinct"] if distinct else [])
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(args, env=env, capture_output=True, text=True, timeout=SEED_MAX_S)
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     m = re.search(r"seeded (\d+) events", out.stdout)
     if out.returncode != 0 or not m:
         raise RuntimeError(f"bench_seed_db failed: {(out.stderr or out.stdout)[-500:]}")
-    return project, key, int(m.group(1)), time.monotonic() - t0
+    cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+    return project, key, int(m.group(1)), time.monotonic() - t0, cpu
 
 
 def warm_issues(run, spec, srv, counter, project, key):
@@ -212,19 +217,25 @@ def run_periscope(run, name, spec, rate=0):
     extra = {}
     project = key = None
     if spec.get("seed"):
-        project, key, seeded, seed_s = seed_database(run, spec, data_dir)
-        extra = {"seeded_events": seeded, "seed_seconds": seed_s}
+        project, key, seeded, seed_s, seed_cpu = seed_database(run, spec, data_dir)
+        extra = {"seeded_events": seeded, "seed_seconds": seed_s, "seed_cpu_s": seed_cpu}
     srv = start_periscope(run, spec, data_dir, spec["ack"])
-    perf = None
+    perf = light = None
     try:
         if project is None:
             project, key = create_project(run, srv)
         if spec.get("warm_issues"):
             extra["warm_up"] = warm_issues(run, spec, srv, counter, project, key)
         base, issues0 = counter.count(), counter.count("issues")
+        pg_pid = run.pg_postmaster if spec["backend"] == "postgres" else None
         if os.environ.get("BENCH_PROFILE") == "1" and name == "sqlite_commit_4k":
             perf = start_perf(srv.proc.pid)
-        pg_pid = run.pg_postmaster if spec["backend"] == "postgres" else None
+        elif name in PROFILED and shutil.which("perf"):
+            # a flat profile (no call graphs) of the server, or of the
+            # Postgres backends: what the targets table names as the cost
+            pids = ((bl.tree_pids(pg_pid, run.pg_db) or [pg_pid])
+                    if name == "postgres_4k" and pg_pid else [srv.proc.pid])
+            light = start_light_perf(name, pids)
         pg0 = bl.tree_cpu_s(pg_pid) if pg_pid else None
         cpu0, threads0, t0 = srv.cpu_s(), srv.threads_cpu_s(), time.monotonic()
         wchar0 = srv.wchar()
@@ -255,6 +266,8 @@ def run_periscope(run, name, spec, rate=0):
         res.update(extra)
         if perf:
             stop_perf(perf)
+        if light:
+            res["profile"] = stop_light_perf(light)
         if rate:
             res["target_rate"] = rate
         return res
@@ -286,6 +299,62 @@ def start_perf(pid):
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(0.5)
     return p, data
+
+
+# Cases whose server (or Postgres) runs under a flat `perf record` when perf
+# is installed: the top symbols by thread go into the results and the
+# targets table's explanations (report.py).
+PROFILED = ("sqlite_commit_4k", "postgres_4k", "issues_1m", "node_envelope_4k")
+
+
+def start_light_perf(name, pids):
+    os.makedirs(RESULTS, exist_ok=True)
+    data = os.path.join(RESULTS, f"perf-{name}.data")
+    p = subprocess.Popen(["perf", "record", "-F", "499", "-o", data, "-p",
+                          ",".join(str(x) for x in pids)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.3)
+    return p, data
+
+
+def stop_light_perf(light):
+    """{"threads": {comm: share}, "symbols": [[comm, symbol, share], ...]}:
+    the shares (of the profiled samples) by thread and the top symbols of
+    each thread."""
+    p, data = light
+    p.send_signal(2)
+    rep = None
+    try:
+        p.wait(60)
+        rep = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children",
+                              "--sort", "comm,dso,sym", "--percent-limit", "0.3", "-g", "none"],
+                             capture_output=True, text=True, timeout=300)
+        out = rep.stdout
+    except Exception as e:  # noqa: BLE001 - a profile is extra information
+        return {"error": str(e)[:200]}
+    finally:
+        try:
+            os.unlink(data)
+        except OSError:
+            pass
+    threads, symbols, kernel = {}, [], {}
+    for line in out.splitlines():
+        m = re.match(r"\s*([0-9.]+)%\s+(\S+)\s+(\S+)\s+\[(.)\]\s+(.+?)\s*$", line)
+        if not m:
+            continue
+        share, comm, dso, kind, sym = (float(m.group(1)), m.group(2), m.group(3), m.group(4),
+                                       m.group(5))
+        threads[comm] = round(threads.get(comm, 0.0) + share, 1)
+        if kind == "k":  # the kernel (system calls, page faults, the hypervisor's IRQs)
+            kernel[comm] = round(kernel.get(comm, 0.0) + share, 1)
+        else:
+            if sym.startswith("0x"):  # no symbol: its library says where
+                sym = f"{dso}@{sym}"
+            symbols.append([comm, sym, share])
+    if not threads:
+        return {"error": f"perf record: {p.stderr.read()[-300:]}; report: "
+                         f"{(rep.stderr or rep.stdout)[-300:]}"}
+    return {"threads": threads, "kernel": kernel, "symbols": symbols[:40]}
 
 
 def stop_perf(perf):
@@ -422,6 +491,7 @@ def main():
         bl.rmtree_quiet(tmp)
     out["cases"] = run.results
     out["total_seconds"] = time.time() - started
+    out["loadavg_at_end"] = os.getloadavg()
     out["targets"] = report.targets(run.results)
     os.makedirs(RESULTS, exist_ok=True)
     text = report.table(out)

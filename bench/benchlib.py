@@ -53,6 +53,31 @@ def proc_threads_cpu_s(pid):
     return out
 
 
+def tree_pids(root_pid, cmdline_has=None):
+    """A process and its direct children (a postmaster and its backends),
+    with cmdline_has only those whose command line (a backend's title
+    names its database) holds it."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry) == root_pid or int(fields[1]) == root_pid:
+            if cmdline_has:
+                try:
+                    with open(f"/proc/{entry}/cmdline", "rb") as f:
+                        if cmdline_has.encode() not in f.read():
+                            continue
+                except OSError:
+                    continue
+            pids.append(int(entry))
+    return pids
+
+
 def tree_cpu_s(root_pid):
     """CPU seconds of a process and its direct children (a postmaster and
     its backends), read from /proc."""

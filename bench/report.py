@@ -101,12 +101,76 @@ def _growth(r, grown, base):
                             f"({-slower * 100:+.0f} %){extra}")
 
 
+# The cases whose measurements explain a target that is not met: the case
+# itself, then the one it is compared with.
+EXPLAIN_CASES = {
+    "sqlite_commit_4k": ["sqlite_commit_4k"],
+    "issues_100k vs issues_100": ["issues_100k", "sqlite_commit_4k"],
+    "issues_1m vs issues_100": ["issues_1m", "sqlite_commit_4k"],
+    "db_1m vs fresh": ["db_1m", "sqlite_commit_4k"],
+    "postgres_4k": ["postgres_4k"],
+    "sqlite_50k": ["sqlite_50k"],
+    "gzip_4k": ["gzip_4k", "sqlite_commit_4k"],
+    "node_envelope_4k p99": ["node_envelope_4k"],
+    "SYNC=full sqlite_commit_4k": ["sqlite_sync_full_4k"],
+}
+
+
+def _top_symbols(c, n=8):
+    """The case's hottest symbols (flat perf profile): "thread symbol share"."""
+    prof = c.get("profile") or {}
+    syms = prof.get("symbols") or []
+    text = ", ".join(f"{comm}:{sym} {share:.1f}%" for comm, sym, share in syms[:n])
+    if prof.get("kernel"):
+        text += "; in the kernel " + ", ".join(f"{k} {v:.0f}%" for k, v in prof["kernel"].items())
+    return text
+
+
+def explain(results, target):
+    """Measured reasons a target is not met: for each case behind it, the
+    server's CPU per event by thread (against the bare server's per
+    request), the share of the cores the server got and what other
+    processes took, the writer's transaction size and bytes written, and
+    the top of its flat profile when one was taken."""
+    lines = []
+    ceil = _ok(results, "ceiling")
+    ceil_us = (ceil["server_cpu_s"] * 1e6 / ceil["requests"]
+               if ceil and ceil.get("requests") and ceil.get("server_cpu_s") else None)
+    for name in EXPLAIN_CASES.get(target, []):
+        c = _ok(results, name)
+        if c is None:
+            continue
+        dur, cores = c.get("duration_s") or 1, os.cpu_count() or 1
+        parts = []
+        if c.get("server_us_per_event_by_thread"):
+            parts.append("µs/event by thread " + ", ".join(
+                f"{k} {v:.0f}" for k, v in c["server_us_per_event_by_thread"].items())
+                + (f" (bare HTTP server {ceil_us:.1f} µs/request)" if ceil_us else ""))
+        if c.get("postgres_cpu_s") is not None and c.get("persisted"):
+            parts.append(f"Postgres {c['postgres_cpu_s'] * 1e6 / c['persisted']:.0f} µs/event")
+        parts.append(f"server got {c.get('server_cpu_s', 0) / dur * 100 / cores:.0f}% of the "
+                     f"cores, other processes {c.get('other_cpu_s', 0) / dur * 100 / cores:.0f}%")
+        if c.get("writer_batch_mean"):
+            parts.append(f"{c['writer_batch_mean']:.0f} events per commit")
+        if c.get("file_write_kb_per_event"):
+            parts.append(f"{c['file_write_kb_per_event']:.1f} KB written/event")
+        if c.get("p50_ms") is not None and target.endswith("p99"):
+            parts.append(f"p50 {c['p50_ms']:.1f} ms, max {c.get('max_ms', 0):.0f} ms")
+        top = _top_symbols(c)
+        if top:
+            parts.append("profile: " + top)
+        lines.append(f"{name}: " + "; ".join(parts))
+    return lines
+
+
 def targets(results):
     out = []
     for name, before, want, check in TARGETS:
         met, seen = check(results)
-        out.append({"target": name, "before": before, "want": want, "met": met,
-                    "observed": seen})
+        row = {"target": name, "before": before, "want": want, "met": met, "observed": seen}
+        if met is False:
+            row["explanation"] = explain(results, name)
+        out.append(row)
     return out
 
 
@@ -144,6 +208,10 @@ def print_case_line(name, res):
               f" p99 {res.get('p99_ms', 0):.1f} ms", flush=True)
 
 
+def _load(la):
+    return " ".join(f"{x:.2f}" for x in la) if la else "-"
+
+
 def table(out):
     cases = out["cases"]
     ceiling = (cases.get("ceiling") or {}).get("persisted_per_s")
@@ -152,7 +220,9 @@ def table(out):
             f"{'p50 ms':>7s} {'p99 ms':>7s} {'RSS MB':>7s} {'srv CPU':>8s} {'wrk CPU':>8s} {'other':>6s} "
             f"{'srv µs/ev':>9s} {'idle est/s':>10s}")
     lines = [f"Periscope ingest, {out['seconds_per_case']} s per case, wrk -t2 -c64, "
-             f"{cores} cores ({out['machine']['cpu']})", head, "-" * len(head)]
+             f"{cores} cores ({out['machine']['cpu']})",
+             "load average (1, 5, 15 min) at start " + _load(out.get("loadavg_at_start"))
+             + ", at end " + _load(out.get("loadavg_at_end")), head, "-" * len(head)]
     for name, c in cases.items():
         if "error" in c:
             lines.append(f"{name:18s} ERROR: {c['error'][:200]}")
@@ -177,8 +247,10 @@ def table(out):
         if c.get("same_as"):
             notes.append(f"same run as {c['same_as']}")
         if c.get("seeded_events") is not None:
+            cpu = (f" ({c['seed_cpu_s']:.0f} s of CPU)" if c.get("seed_cpu_s") is not None
+                   else "")
             notes.append(f"database seeded with {c['seeded_events']:,} events in "
-                         f"{c['seed_seconds']:.0f} s")
+                         f"{c['seed_seconds']:.0f} s{cpu}")
         if c.get("target_rate"):
             notes.append(f"rate-limited to {c['target_rate']:,.0f} req/s")
         if c.get("drain_s", 0) > 0.3:
@@ -218,4 +290,11 @@ def table(out):
         mark = {True: "met", False: "NOT met", None: "n/a"}[t["met"]]
         lines.append(f"  {t['target']:27s} | {t['before']:29s} | {t['want']:46s} | "
                      f"{t['observed']} | {mark}")
+        for e in t.get("explanation", []):
+            lines.append(f"      why: {e}")
+    notes = out.get("limits_measured")
+    if notes:
+        lines.append("")
+        lines.append("limits measured outside this run (bench/README.md):")
+        lines.extend(f"  - {n}" for n in notes)
     return "\n".join(lines)

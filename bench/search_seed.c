@@ -5,7 +5,8 @@
  * Usage: bench_search_seed PROJECT_ID ISSUES
  * Database: from the environment, as `periscope serve` reads it; the
  * project must exist. One event per issue, written through the writer's own
- * batch code (issues, issue_hashes, events, tag counts), with the values the
+ * batch code (bench/lib/seed.h: issues, issue_hashes, events, and the
+ * counts through the counter buffer), with the values the
  * searches look for spread as a real project's would be:
  *   title    "ErrorType<i%50>: failed to process item <i>", culprit
  *            "app.module<i%200>.handler", message with "token<i%1000>"
@@ -25,18 +26,13 @@
 
 #include <cjson/cJSON.h>
 
-#include "base/config.h"
+#include "lib/seed.h"
 #include "model/event.h"
 #include "model/event_tags.h"
 #include "grouping/hash.h"
-#include "store/counters.h"
-#include "store/events_write.h"
 #include "store/issue_activity.h"
 #include "store/issues.h"
 #include "store/store.h"
-#include "pipeline/writer_batch.h"
-
-enum { SEED_BATCH = 1000 };
 
 static const char *const ENVIRONMENTS[] = {"production", "production", "production", "production",
                                            "production", "production", "staging",    "staging",
@@ -95,33 +91,6 @@ static struct ingest_event *event_of(long long project, long i, int64_t now)
     return ev;
 }
 
-/* Counters flushed after every batch: a flush of many rows can outlast
- * DB_TIMEOUT_MS on Postgres (each updated issue row is a new version in
- * every index of issues, the trigram ones too). */
-enum { FLUSH_EVERY_BATCHES = 1 };
-
-/* The batch written and its events counted (store/counters.h): without
- * the counts the issues would have no tag rows until a server start
- * reconciled them from the payloads, which here carry none. */
-static int write_batch(struct db *db, struct writer_batch *b, struct ingest_event **evs, size_t n,
-                       struct counter_buffer *counts)
-{
-    struct writer_batch_result res = {0};
-    int rc = events_write_begin(db);
-    if (rc == 0) rc = writer_batch_write(b, db, evs, n, store_now_ms(), &res);
-    if (rc == 0) rc = events_write_commit(db);
-    if (rc != 0) {
-        fprintf(stderr, "bench_search_seed: batch failed: %s\n", events_write_errmsg(db));
-        events_write_rollback(db);
-        writer_batch_discard(b);
-        return rc;
-    }
-    for (size_t i = 0; i < res.nalerts; i++)
-        free(res.alerts[i]);
-    writer_batch_take_alerts(b);
-    return writer_batch_count(b, evs, n, counts);
-}
-
 /* Statuses and assignees, by issue id order (ids follow i). */
 static int triage(struct db *db, long long project, int64_t first_id, long issues)
 {
@@ -144,60 +113,37 @@ static int triage(struct db *db, long long project, int64_t first_id, long issue
     return rc;
 }
 
+struct seed_ctx {
+    long long project;
+    int64_t now;
+};
+
+static struct ingest_event *seed_event(void *ctx, long i)
+{
+    const struct seed_ctx *c = ctx;
+    return event_of(c->project, i, c->now);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
         fprintf(stderr, "usage: bench_search_seed PROJECT_ID ISSUES\n");
         return 2;
     }
-    long long project = atoll(argv[1]);
+    struct seed_ctx c = {.project = atoll(argv[1]), .now = store_now_ms()};
     long issues = atol(argv[2]);
-    if (project < 1 || issues < 1) {
+    if (c.project < 1 || issues < 1) {
         fprintf(stderr, "bench_search_seed: PROJECT_ID and ISSUES must be positive\n");
         return 2;
     }
-    static struct config cfg;
-    static struct ingest_event *evs[SEED_BATCH];
-    char err[256] = "";
-    struct store *st = NULL;
-    struct writer_batch *b = writer_batch_new(SEED_BATCH);
-    struct counter_buffer *counts = counter_buffer_new();
-    int rc = b && counts ? config_load(&cfg, err, sizeof err) : -ENOMEM;
-    if (rc == 0) rc = store_open(&cfg, &st, err, sizeof err);
-    if (rc != 0) {
-        fprintf(stderr, "bench_search_seed: setup failed (%d) %s\n", rc, err);
-        goto done;
-    }
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    int64_t now = store_now_ms(), first_id = 0;
-    long done_n = 0, batches = 0;
-    while (rc == 0 && done_n < issues) {
-        size_t n = 0;
-        while (n < SEED_BATCH && done_n + (long)n < issues) {
-            if ((evs[n] = event_of(project, done_n + (long)n, now)) == NULL) {
-                rc = -ENOMEM;
-                break;
-            }
-            n++;
-        }
-        if (rc == 0) rc = write_batch(store_writer(st), b, evs, n, counts);
-        if (rc == 0 && ++batches % FLUSH_EVERY_BATCHES == 0)
-            rc = counters_flush(store_writer(st), counts, cfg.node_id);
-        if (rc == 0 && done_n == 0) writer_batch_event_outcome(b, 0, &first_id);
-        for (size_t i = 0; i < n; i++)
-            event_free(evs[i]);
-        done_n += rc == 0 ? (long)n : 0;
-    }
-    if (rc == 0) rc = counters_flush(store_writer(st), counts, cfg.node_id);
-    if (rc == 0) rc = triage(store_writer(st), project, first_id, issues);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    if (rc == 0)
-        printf("seeded %ld issues in %.1f s\n", done_n,
-               (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-done:
-    store_close(st);
-    writer_batch_free(b);
-    counter_buffer_free(counts);
+    static struct seeder s;
+    int64_t first_id = 0;
+    long done_n = 0;
+    double t0 = seed_clock();
+    int rc = seeder_open(&s, "bench_search_seed");
+    if (rc == 0) rc = seeder_run(&s, issues, seed_event, &c, &first_id, &done_n);
+    if (rc == 0) rc = triage(store_writer(s.st), c.project, first_id, issues);
+    if (rc == 0) seeder_report(&s, done_n, "issues", seed_clock() - t0);
+    seeder_close(&s);
     return rc == 0 ? 0 : 1;
 }

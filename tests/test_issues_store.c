@@ -469,6 +469,46 @@ static void test_retention_deletes_old_and_over_cap_keeping_counts(void **state)
     assert_int_equal(s.deleted_old + s.deleted_over_cap, 0);
 }
 
+static int count_past_mark(void *ctx, const struct counters_event *ev)
+{
+    (void)ev;
+    ++*(int *)ctx;
+    return 0;
+}
+
+/* Retention empties the events table after a counter flush; events stored
+ * next must still lie past the flush mark, or a crash before the next flush
+ * would leave them uncounted at the restart's reconcile. */
+static void test_events_after_retention_emptied_the_table_lie_past_the_mark(void **state)
+{
+    struct test_store *ts = *state;
+    struct db *db = store_writer(ts->store);
+    int64_t p = test_project(db, "p");
+    int64_t now = store_now_ms();
+    int64_t issue = add_issue(db, p, "gone", "", "error", "unresolved", 1, 1, 0);
+    struct counter_buffer *buf = counter_buffer_new();
+    for (uint32_t n = 1; n <= 3; n++) {
+        add_event(db, p, issue, n, now - 40 * DAY_MS + n, NULL, "{}");
+        assert_int_equal(counter_buffer_add_event(buf, issue, now, now - 40 * DAY_MS, NULL), 0);
+    }
+    assert_int_equal(counters_flush(db, buf, 0), 0);
+    counter_buffer_free(buf);
+    int64_t mark = 0;
+    assert_int_equal(counters_mark(db, 0, &mark), 0);
+    assert_true(mark > 0);
+    struct retention_options o = {.retention_days = 30, .interval_ms = 1000, .batch = 10};
+    struct retention_stats s;
+    assert_int_equal(retention_run_once(ts->store, &o, now, NULL, &s), 0);
+    assert_int_equal(s.deleted_old, 3);
+    assert_int_equal(scalar(db, "SELECT COUNT(*) + $1 FROM events", 0), 0);
+    /* Two events stored, then the node dies before its next flush. */
+    assert_true(add_event(db, p, issue, 4, now, NULL, "{}") > mark);
+    assert_true(add_event(db, p, issue, 5, now, NULL, "{}") > mark);
+    int past = 0;
+    assert_int_equal(counters_reconcile_each(db, 0, mark, count_past_mark, &past), 0);
+    assert_int_equal(past, 2);
+}
+
 static void test_retention_thread_starts_and_stops_promptly(void **state)
 {
     struct test_store *ts = *state;
@@ -553,6 +593,7 @@ int main(void)
         TEST_BOTH(test_events_page_newest_first_and_payload_round_trips),
         TEST_BOTH(test_retention_deletes_old_and_over_cap_keeping_counts),
         TEST_BOTH(test_retention_thread_starts_and_stops_promptly),
+        TEST_BOTH(test_events_after_retention_emptied_the_table_lie_past_the_mark),
         cmocka_unit_test_setup_teardown(test_invalid_utf8_in_stored_text_is_shown_repaired,
                                         test_store_setup_sqlite, test_store_teardown),
     };

@@ -67,6 +67,15 @@ fail:
     return rc;
 }
 
+int store_bulk_load(struct store *st)
+{
+    if (db_kind(st->writer) == DB_POSTGRES)
+        return db_exec(st->writer, "SET synchronous_commit = off");
+    /* The journal stays WAL (the pool's open connections keep it so). */
+    return db_exec(st->writer,
+                   "PRAGMA foreign_keys=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-196608;");
+}
+
 int store_check_database(const struct config *cfg, char *msg, size_t msglen)
 {
     struct db *db;

@@ -28,6 +28,12 @@ void store_close(struct store *st);
  * migration. 0 when whole, else negative with the first problem in msg. */
 int store_check_database(const struct config *cfg, char *msg, size_t msglen);
 
+/* For a throwaway database being filled by a bench seeder only: the
+ * writer connection gives up durability for speed (SQLite: no sync, no
+ * foreign key checks, a 192 MB page cache; Postgres: asynchronous commit).
+ * A power loss meanwhile may leave the file corrupt. 0 or negative. */
+int store_bulk_load(struct store *st);
+
 /* The writer thread's connection (borrowed for the store's lifetime). */
 struct db *store_writer(struct store *st);
 
