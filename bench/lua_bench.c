@@ -49,11 +49,11 @@ static int bench_table(struct script *s, const cJSON *ev, const char *const *fie
     double t0 = now_us();
     for (int i = 0; i < n; i++) {
         struct vm_error err;
-        if (vm_cpcall(s->vm, event_table_push, &args, 1, &err) != 0) {
+        if (vm_cpcall(script_vm(s), event_table_push, &args, 1, &err) != 0) {
             fprintf(stderr, "%s: %s\n", label, err.trace);
             return -1;
         }
-        lua_pop(s->vm->L, 1);
+        lua_pop(vm_lua(script_vm(s)), 1);
     }
     printf("%-44s %7.2f us/event\n", label, (now_us() - t0) / n);
     return 0;

@@ -201,8 +201,8 @@ static void bench_stages(char **texts, unsigned n)
 {
     double t_parse = 0, t_norm = 0, t_group = 0, t_lua = 0, t_print = 0, t_zstd = 0;
     struct pipeline_deps srv = {0}; /* no registry: the default rules */
-    struct lua_runtime *rt;
-    if (lua_runtime_new(srv.scripts, srv.cfg, &rt) != 0) return;
+    struct runtime *rt;
+    if (runtime_new(srv.scripts, srv.cfg, &rt) != 0) return;
     size_t bytes = 0, zbytes = 0;
     char *buf = malloc(1 << 20);
     for (unsigned i = 0; i < n; i++) {
@@ -213,7 +213,7 @@ static void bench_stages(char **texts, unsigned n)
         double t2 = now_s();
         grouping_fallback(ev);
         double t2b = now_s();
-        lua_runtime_process(rt, ev);
+        runtime_process(rt, ev);
         double t3 = now_s();
         cJSON_PrintPreallocated(ev->json, buf, 1 << 20, 0);
         size_t len = strlen(buf);
@@ -227,7 +227,7 @@ static void bench_stages(char **texts, unsigned n)
         event_free(ev);
     }
     free(buf);
-    lua_runtime_free(rt);
+    runtime_free(rt);
     double us = 1e6 / n;
     printf("event size: %.0f bytes, stored %.0f bytes (zstd ratio %.1f)\n", (double)bytes / n,
            (double)zbytes / n, (double)bytes / (double)zbytes);

@@ -118,11 +118,11 @@ static int stage_lua_table(struct ctx *c, const struct input *in, double *ns)
                                     .fields = event_table_grouping_fields,
                                     .skip_keys = event_table_grouping_skip,
                                     .narrow = event_table_grouping_narrow};
-    struct vm *vm = c->script->vm;
+    struct vm *vm = script_vm(c->script);
     double t = now_ns();
     int rc = vm_cpcall(vm, event_table_push, &args, 1, NULL);
     *ns += now_ns() - t;
-    if (rc == 0) lua_pop(vm->L, 1);
+    if (rc == 0) lua_pop(vm_lua(vm), 1);
     event_free(ev);
     return rc;
 }

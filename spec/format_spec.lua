@@ -164,4 +164,21 @@ describe("periscope.format.encode", function()
     assert.are.equal("application/json", ctype)
     assert.are.equal("Boom", cjson.decode(body).text)
   end)
+
+  it("renders the default for nil, a hook's message over it, and refuses a bad email field", function()
+    local slack = { id = 1, type = "slack_webhook", name = "s" }
+    local body, ctype = format.render(sample(), slack, nil, cjson.encode)
+    assert.are.equal("application/json", ctype)
+    assert.is_table(cjson.decode(body).blocks)
+    body = format.render(sample(), slack, { text = "mine" }, cjson.encode)
+    assert.are.equal("mine", cjson.decode(body).text)
+    local mail = { id = 2, type = "email", name = "m" }
+    local subject, text = format.render(sample(), mail, "short", cjson.encode)
+    assert.are.equal("short", text)
+    assert.truthy(subject:find("ZeroDivisionError", 1, true))
+    assert.has_error(function() format.render(sample(), mail, { text = print }, cjson.encode) end,
+                     "email field 'text' must be a string, not a function")
+    assert.has_error(function() format.render(sample(), { type = "pager" }, nil, cjson.encode) end,
+                     "no formatter for destination type 'pager'")
+  end)
 end)

@@ -139,26 +139,24 @@ static void test_two_connections_never_claim_the_same_delivery(void **state)
             assert_true(a[i].id != b[j].id);
 }
 
-static void test_alert_context_has_issue_project_and_event(void **state)
+static void test_alert_data_has_issue_project_and_event(void **state)
 {
     struct db *db = writer(state);
     int64_t p = test_project(db, "shop");
     int64_t a = fx_alert(db, p, "ZeroDivisionError: division by zero");
-    json_t *ctx = NULL;
-    assert_int_equal(deliveries_alert_context(db, a, &ctx), 0);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(ctx, "alert"), "kind")),
-                        "new");
-    json_t *issue = json_object_get(ctx, "issue");
-    assert_string_equal(json_string_value(json_object_get(issue, "title")),
-                        "ZeroDivisionError: division by zero");
-    assert_int_equal(json_integer_value(json_object_get(issue, "count")), 1);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(ctx, "project"), "name")),
-                        "shop");
-    json_t *ev = json_object_get(ctx, "event");
-    assert_string_equal(json_string_value(json_object_get(ev, "environment")), "production");
-    assert_int_equal(strlen(json_string_value(json_object_get(ev, "event_id"))), 32);
-    json_decref(ctx);
-    assert_int_equal(deliveries_alert_context(db, a + 1000, &ctx), -ENOENT);
+    struct alert_data d;
+    assert_int_equal(deliveries_alert_data(db, a, &d), 0);
+    assert_int_equal(d.id, a);
+    assert_string_equal(d.kind, "new");
+    assert_string_equal(d.issue.title, "ZeroDivisionError: division by zero");
+    assert_int_equal(d.issue.count, 1);
+    assert_int_equal(d.issue.project_id, p);
+    assert_string_equal(d.project.name, "shop");
+    assert_string_equal(d.event.environment, "production");
+    assert_int_equal(strlen(d.event.event_id), 32);
+    assert_null(d.message_id);
+    alert_data_clear(&d);
+    assert_int_equal(deliveries_alert_data(db, a + 1000, &d), -ENOENT);
 }
 
 static void test_list_alerts_nests_deliveries_and_attempts(void **state)
@@ -234,7 +232,7 @@ int main(void)
         TEST_BOTH(test_retry_is_due_only_at_next_attempt),
         TEST_BOTH(test_held_delivery_comes_back_marked_for_digest),
         TEST_BOTH(test_two_connections_never_claim_the_same_delivery),
-        TEST_BOTH(test_alert_context_has_issue_project_and_event),
+        TEST_BOTH(test_alert_data_has_issue_project_and_event),
         TEST_BOTH(test_list_alerts_nests_deliveries_and_attempts),
         TEST_BOTH(test_destinations_crud_is_scoped_to_the_project),
     };

@@ -60,7 +60,6 @@ static json_t *dry(struct script *s, const cJSON *event, const char *format)
                               .project_name = "shop",
                               .event = event,
                               .format_type = format,
-                              .lua_dir = PERISCOPE_SOURCE_DIR "/lua",
                               .public_url = "http://127.0.0.1:8000"};
     json_t *out = NULL;
     assert_int_equal(dryrun_run(s, &in, &out), 0);
@@ -172,10 +171,7 @@ static void test_format_hook_result_and_hook_errors_are_reported(void **state)
     assert_non_null(strstr(json_string_value(json_object_get(email, "subject")), "ValueError"));
     json_decref(r);
 
-    struct dryrun_input in = {.project_id = 1,
-                              .event = event,
-                              .format_type = "pager",
-                              .lua_dir = PERISCOPE_SOURCE_DIR "/lua"};
+    struct dryrun_input in = {.project_id = 1, .event = event, .format_type = "pager"};
     json_t *out = NULL;
     assert_int_equal(dryrun_run(s, &in, &out), -EINVAL);
     cJSON_Delete(event);

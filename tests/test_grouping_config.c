@@ -22,10 +22,10 @@ static void test_lua_grouping_declares_the_c_config_id(void **state)
     struct vm_error err = {0};
     assert_int_equal(vm_new(&limits, &vm, &err), 0);
     if (vm_require(vm, "periscope.grouping", &err) != 0) fail_msg("require: %s", err.trace);
-    lua_getfield(vm->L, -1, "GROUPING_CONFIG");
-    assert_string_equal(lua_tostring(vm->L, -1), GROUPING_CONFIG_ID);
+    lua_getfield(vm_lua(vm), -1, "GROUPING_CONFIG");
+    assert_string_equal(lua_tostring(vm_lua(vm), -1), GROUPING_CONFIG_ID);
     assert_string_equal(GROUPING_CONFIG_ID, "newstyle:2026-01-20");
-    lua_settop(vm->L, 0);
+    lua_settop(vm_lua(vm), 0);
     vm_free(vm);
 }
 

@@ -22,8 +22,8 @@
 struct pair {
     struct config cfg;
     struct pipeline_deps srv;
-    struct lua_runtime *plain; /* no memo */
-    struct lua_runtime *memo;
+    struct runtime *plain; /* no memo */
+    struct runtime *memo;
 };
 
 static void pair_open(struct pair *p)
@@ -31,21 +31,21 @@ static void pair_open(struct pair *p)
     memset(p, 0, sizeof *p);
     p->cfg.lua_dir = PERISCOPE_SOURCE_DIR "/lua";
     p->srv.cfg = &p->cfg;
-    assert_int_equal(lua_runtime_new(p->srv.scripts, p->srv.cfg, &p->plain), 0);
-    assert_int_equal(lua_runtime_set_memo(p->plain, 0), 0);
-    assert_int_equal(lua_runtime_new(p->srv.scripts, p->srv.cfg, &p->memo), 0);
+    assert_int_equal(runtime_new(p->srv.scripts, p->srv.cfg, &p->plain), 0);
+    assert_int_equal(runtime_set_memo(p->plain, 0), 0);
+    assert_int_equal(runtime_new(p->srv.scripts, p->srv.cfg, &p->memo), 0);
 }
 
 static void pair_close(struct pair *p)
 {
-    lua_runtime_free(p->plain);
-    lua_runtime_free(p->memo);
+    runtime_free(p->plain);
+    runtime_free(p->memo);
 }
 
-static uint64_t hits(struct lua_runtime *rt)
+static uint64_t hits(struct runtime *rt)
 {
     struct grouping_memo_stats st = {0};
-    lua_runtime_memo_stats(rt, &st);
+    runtime_memo_stats(rt, &st);
     return st.hits;
 }
 
@@ -56,8 +56,8 @@ static bool check_same(struct pair *p, const cJSON *json, const char *what)
     struct ingest_event a = {.project_id = 7, .json = cJSON_Duplicate(json, 1)};
     struct ingest_event b = {.project_id = 7, .json = cJSON_Duplicate(json, 1)};
     uint64_t before = hits(p->memo);
-    assert_int_equal(lua_runtime_process(p->plain, &a), 0);
-    assert_int_equal(lua_runtime_process(p->memo, &b), 0);
+    assert_int_equal(runtime_process(p->plain, &a), 0);
+    assert_int_equal(runtime_process(p->memo, &b), 0);
     if (strcmp(a.hash, b.hash) != 0 || strcmp(a.title, b.title) != 0 ||
         strcmp(a.culprit, b.culprit) != 0)
         fail_msg("%s: memo %s/%s/%s, plain %s/%s/%s", what, b.hash, b.title, b.culprit, a.hash,
@@ -418,31 +418,31 @@ static void test_memo_stays_bounded_over_100000_distinct_events(void **state)
     (void)state;
     struct config cfg = {.lua_dir = PERISCOPE_SOURCE_DIR "/lua"};
     struct pipeline_deps srv = {.cfg = &cfg};
-    struct lua_runtime *rt;
-    assert_int_equal(lua_runtime_new(srv.scripts, srv.cfg, &rt), 0);
-    assert_int_equal(lua_runtime_set_memo(rt, 1024), 0);
+    struct runtime *rt;
+    assert_int_equal(runtime_new(srv.scripts, srv.cfg, &rt), 0);
+    assert_int_equal(runtime_set_memo(rt, 1024), 0);
     for (int i = 0; i < 100000; i++) {
         struct ingest_event ev = {.project_id = 1, .json = numbered_event(i)};
-        assert_int_equal(lua_runtime_process(rt, &ev), 0);
+        assert_int_equal(runtime_process(rt, &ev), 0);
         free(ev.title);
         free(ev.culprit);
         cJSON_Delete(ev.json);
     }
     struct grouping_memo_stats st;
-    assert_int_equal(lua_runtime_memo_stats(rt, &st), 0);
+    assert_int_equal(runtime_memo_stats(rt, &st), 0);
     assert_int_equal(st.capacity, 1024);
     assert_true(st.entries <= st.capacity);
     assert_int_equal(st.misses, 100000);
     /* the most recent input is still there */
     struct ingest_event ev = {.project_id = 1, .json = numbered_event(99999)};
-    assert_int_equal(lua_runtime_process(rt, &ev), 0);
+    assert_int_equal(runtime_process(rt, &ev), 0);
     assert_string_equal(ev.title, "ValueError: bad input 99999");
     free(ev.title);
     free(ev.culprit);
     cJSON_Delete(ev.json);
-    assert_int_equal(lua_runtime_memo_stats(rt, &st), 0);
+    assert_int_equal(runtime_memo_stats(rt, &st), 0);
     assert_int_equal(st.hits, 1);
-    lua_runtime_free(rt);
+    runtime_free(rt);
     char *text = metrics_render();
     assert_non_null(strstr(text, "periscope_grouping_memo_total{result=\"miss\"}"));
     assert_non_null(strstr(text, "periscope_grouping_memo_total{result=\"hit\"}"));
@@ -450,11 +450,11 @@ static void test_memo_stays_bounded_over_100000_distinct_events(void **state)
 }
 
 /* Processes the sample input in project pid; returns whether it was a hit. */
-static bool process_hit(struct lua_runtime *rt, int64_t pid)
+static bool process_hit(struct runtime *rt, int64_t pid)
 {
     uint64_t before = hits(rt);
     struct ingest_event ev = {.project_id = pid, .json = numbered_event(1)};
-    assert_int_equal(lua_runtime_process(rt, &ev), 0);
+    assert_int_equal(runtime_process(rt, &ev), 0);
     assert_false(ev.filtered);
     free(ev.title);
     free(ev.culprit);
@@ -478,8 +478,8 @@ static void test_script_change_invalidates_and_scripts_are_not_memoized(void **s
     store_release(ts->store, db);
 
     assert_int_equal(script_registry_open(srv.store, srv.cfg, &srv.scripts), 0);
-    struct lua_runtime *rt;
-    assert_int_equal(lua_runtime_new(srv.scripts, srv.cfg, &rt), 0);
+    struct runtime *rt;
+    assert_int_equal(runtime_new(srv.scripts, srv.cfg, &rt), 0);
     assert_false(process_hit(rt, a));
     assert_true(process_hit(rt, a));
     assert_false(process_hit(rt, b));
@@ -499,7 +499,7 @@ static void test_script_change_invalidates_and_scripts_are_not_memoized(void **s
     assert_false(process_hit(rt, a));
     assert_true(process_hit(rt, a));
 
-    lua_runtime_free(rt);
+    runtime_free(rt);
     script_registry_close(srv.scripts);
 }
 

@@ -23,8 +23,8 @@
 
 static size_t live_bytes(struct script *s)
 {
-    lua_gc(s->vm->L, LUA_GCCOLLECT);
-    return s->vm->memory_used;
+    lua_gc(vm_lua(script_vm(s)), LUA_GCCOLLECT);
+    return vm_memory_used(script_vm(s));
 }
 
 /* Distinct strings per event, so nothing is merely reused from the intern
@@ -66,7 +66,7 @@ static void test_memory_flat_over_100000_events_with_hooks(void **state)
     }
     size_t at_end = live_bytes(s);
     print_message("live bytes after %d events: %zu, after %d: %zu (peak %zu)\n", WARMUP,
-                  after_warmup, EVENTS, at_end, s->vm->memory_peak);
+                  after_warmup, EVENTS, at_end, vm_memory_peak(script_vm(s)));
     assert_true(at_end <= after_warmup + SLACK_BYTES);
     script_close(s);
 }
@@ -77,12 +77,12 @@ static void test_memory_flat_through_the_runtime_default_rules(void **state)
     struct config cfg = {0};
     cfg.lua_dir = PERISCOPE_SOURCE_DIR "/tests/fixtures/lua";
     struct pipeline_deps srv = {.cfg = &cfg};
-    struct lua_runtime *rt = NULL;
-    assert_int_equal(lua_runtime_new(srv.scripts, srv.cfg, &rt), 0);
+    struct runtime *rt = NULL;
+    assert_int_equal(runtime_new(srv.scripts, srv.cfg, &rt), 0);
     char first_hash[33] = "";
     for (int i = 0; i < EVENTS; i++) {
         struct ingest_event ev = {.project_id = 1 + i % 5, .json = numbered_event(i % 100)};
-        assert_int_equal(lua_runtime_process(rt, &ev), 0);
+        assert_int_equal(runtime_process(rt, &ev), 0);
         assert_false(ev.filtered);
         assert_non_null(ev.title);
         if (i == 0)
@@ -93,7 +93,7 @@ static void test_memory_flat_through_the_runtime_default_rules(void **state)
         free(ev.culprit);
         cJSON_Delete(ev.json);
     }
-    lua_runtime_free(rt);
+    runtime_free(rt);
 }
 
 int main(void)

@@ -35,14 +35,14 @@ static int64_t store_script(struct test_store *ts, int64_t project_id, const cha
 }
 
 /* Processes the sample event with the given level and environment. */
-static int process(struct lua_runtime *rt, int64_t project_id, const char *environment,
+static int process(struct runtime *rt, int64_t project_id, const char *environment,
                    const char *level)
 {
     cJSON *json = sample_event();
     cJSON_ReplaceItemInObject(json, "environment", cJSON_CreateString(environment));
     cJSON_ReplaceItemInObject(json, "level", cJSON_CreateString(level));
     struct ingest_event ev = {.project_id = project_id, .json = json};
-    assert_int_equal(lua_runtime_process(rt, &ev), 0);
+    assert_int_equal(runtime_process(rt, &ev), 0);
     free(ev.title);
     free(ev.culprit);
     cJSON_Delete(json);
@@ -59,8 +59,8 @@ static void test_registry_activate_validate_and_rollback(void **state)
     store_release(ts->store, db);
 
     assert_int_equal(script_registry_open(srv.store, srv.cfg, &srv.scripts), 0);
-    struct lua_runtime *rt;
-    assert_int_equal(lua_runtime_new(srv.scripts, srv.cfg, &rt), 0);
+    struct runtime *rt;
+    assert_int_equal(runtime_new(srv.scripts, srv.cfg, &rt), 0);
     assert_int_equal(process(rt, pid, "dev", "error"), 0);
 
     /* v1 drops dev: activated, and the worker picks it up before the next event. */
@@ -111,7 +111,7 @@ static void test_registry_activate_validate_and_rollback(void **state)
     assert_int_equal(script_registry_activate(srv.scripts, pid, 99, &msg, &line), -ENOENT);
     assert_int_equal(script_registry_reload_all(srv.scripts), 0);
 
-    lua_runtime_free(rt);
+    runtime_free(rt);
     script_registry_close(srv.scripts);
 }
 
@@ -132,8 +132,8 @@ static void test_registry_counts_hook_errors_per_project(void **state)
     assert_int_equal(scripts_set_active(db, pid, v), 0);
     store_release(ts->store, db);
     assert_int_equal(script_registry_open(srv.store, srv.cfg, &srv.scripts), 0);
-    struct lua_runtime *rt;
-    assert_int_equal(lua_runtime_new(srv.scripts, srv.cfg, &rt), 0);
+    struct runtime *rt;
+    assert_int_equal(runtime_new(srv.scripts, srv.cfg, &rt), 0);
 
     assert_int_equal(process(rt, pid, "prod", "warning"), 0); /* kept: the default */
     assert_int_equal(process(rt, pid, "prod", "warning"), 0);
@@ -151,7 +151,7 @@ static void test_registry_counts_hook_errors_per_project(void **state)
                         "script:2: no warnings");
     json_decref(stats);
 
-    lua_runtime_free(rt);
+    runtime_free(rt);
     script_registry_close(srv.scripts);
 }
 

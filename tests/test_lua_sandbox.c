@@ -87,8 +87,9 @@ static char *eval_operator(const char *source, struct vm_error *err)
     char *out = NULL;
     if (vm_load_operator_chunk(vm, source, strlen(source), err) == 0 &&
         vm_pcall(vm, 0, 1, err) == 0) {
-        out = strdup(lua_tostring(vm->L, -1) ? lua_tostring(vm->L, -1) : "(not a string)");
-        lua_pop(vm->L, 1);
+        out =
+            strdup(lua_tostring(vm_lua(vm), -1) ? lua_tostring(vm_lua(vm), -1) : "(not a string)");
+        lua_pop(vm_lua(vm), 1);
     }
     vm_free(vm);
     return out;

@@ -1,6 +1,8 @@
-/* The project's format(alert, destination) hook: a table comes back as
- * JSON, a string as-is, nil or no hook means the default, and failures
- * (error with its line, endless loop, wrong type) are reported, not fatal. */
+/* The project's format(alert, destination) hook, in its own vm: a table
+ * comes back as the JSON body, a string as the text, false suppresses, nil
+ * or no hook means the default, and failures (error with its line, endless
+ * loop, wrong type) are reported, not fatal; the alert reaches the hook as
+ * the table format.lua documents. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -13,100 +15,110 @@
 #include "lua/script_format.h"
 #include "lua_helpers.h"
 
-static const char ALERT[] =
-    "{\"kind\":\"new\",\"title\":\"ValueError: bad\",\"issue\":{\"id\":7,\"count\":3},"
-    "\"project\":{\"id\":1,\"name\":\"shop\"}}";
-static const char SLACK[] = "{\"id\":0,\"type\":\"slack_webhook\",\"name\":\"ops\"}";
+static const struct alert_data ALERT = {
+    .kind = "new",
+    .public_url = "https://p.example",
+    .issue = {.id = 7, .project_id = 1, .title = "ValueError: bad", .count = 3},
+    .project = {.id = 1, .name = "shop"},
+};
+static const struct alert_destination SLACK = {.id = 0, .type = "slack_webhook", .name = "ops"};
 
-/* Opens source, runs its format hook on the fixed alert for Slack. */
-static int run_format(const char *source, char **out, bool *is_json, struct vm_error *err)
+/* Opens source, formats the fixed alert for Slack: the result code, the
+ * message in *out, the hook's failure in *err. */
+static int run_format(const char *source, struct script_message *out, struct vm_error *err)
 {
     struct vm_limits limits = test_limits();
     limits.instructions_per_call = 100000;
     struct script *s;
     assert_int_equal(script_open(&limits, source, source ? strlen(source) : 0, &s, err), 0);
-    cJSON *alert = cJSON_Parse(ALERT), *dest = cJSON_Parse(SLACK);
-    size_t len;
-    int rc = script_format(s, alert, dest, out, &len, is_json, err);
-    if (rc == 1) assert_int_equal(len, strlen(*out));
-    cJSON_Delete(alert);
-    cJSON_Delete(dest);
+    char why[256];
+    int rc = script_format_alert(s, &ALERT, &SLACK, out, err, why, sizeof why);
     script_close(s);
     return rc;
 }
 
-static void test_format_table_result_is_json(void **state)
+static void test_format_table_result_is_the_json_body(void **state)
 {
     (void)state;
-    char *out;
-    bool is_json;
+    struct script_message m;
     struct vm_error err;
-    const char *src =
-        "return { format = function(alert, dest)\n"
-        "  return { text = dest.type .. ': ' .. alert.title .. ' x' .. alert.issue.count } end }";
-    assert_int_equal(run_format(src, &out, &is_json, &err), 1);
-    assert_true(is_json);
-    cJSON *body = cJSON_Parse(out);
+    const char *src = "return { format = function(alert, dest)\n"
+                      "  return { text = dest.type .. ': ' .. alert.title .. ' x' .. "
+                      "alert.issue.count .. ' ' .. alert.link } end }";
+    assert_int_equal(run_format(src, &m, &err), 0);
+    assert_int_equal(err.kind, VM_ERROR_NONE);
+    assert_string_equal(m.content_type, "application/json");
+    cJSON *body = cJSON_Parse(m.body);
     assert_string_equal(cJSON_GetObjectItem(body, "text")->valuestring,
-                        "slack_webhook: ValueError: bad x3");
+                        "slack_webhook: ValueError: bad x3 https://p.example/projects/1/issues/7");
     cJSON_Delete(body);
-    free(out);
+    script_message_clear(&m);
 }
 
-static void test_format_string_result_is_passed_as_is(void **state)
+static void test_format_string_result_is_the_text(void **state)
 {
     (void)state;
-    char *out;
-    bool is_json;
+    struct script_message m;
     struct vm_error err;
-    assert_int_equal(run_format("return { format = function(a) return 'plain ' .. a.kind end }",
-                                &out, &is_json, &err),
-                     1);
-    assert_false(is_json);
-    assert_string_equal(out, "plain new");
-    free(out);
+    assert_int_equal(
+        run_format("return { format = function(a) return 'plain ' .. a.kind end }", &m, &err), 0);
+    cJSON *body = cJSON_Parse(m.body);
+    assert_string_equal(cJSON_GetObjectItem(body, "text")->valuestring, "plain new");
+    cJSON_Delete(body);
+    script_message_clear(&m);
+}
+
+static void test_format_false_suppresses(void **state)
+{
+    (void)state;
+    struct script_message m;
+    struct vm_error err;
+    assert_int_equal(run_format("return { format = function() return false end }", &m, &err), 1);
+    assert_null(m.body);
+    assert_int_equal(err.kind, VM_ERROR_NONE);
 }
 
 static void test_format_nil_or_absent_means_default(void **state)
 {
     (void)state;
-    char *out;
-    bool is_json;
+    struct script_message m;
     struct vm_error err;
-    assert_int_equal(
-        run_format("return { format = function() return nil end }", &out, &is_json, &err), 0);
-    assert_null(out);
-    assert_int_equal(
-        run_format("return { filter = function() return true end }", &out, &is_json, &err), 0);
-    assert_int_equal(run_format(NULL, &out, &is_json, &err), 0);
+    const char *sources[] = {"return { format = function() return nil end }",
+                             "return { filter = function() return true end }", NULL};
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(run_format(sources[i], &m, &err), 0);
+        assert_int_equal(err.kind, VM_ERROR_NONE);
+        assert_non_null(strstr(m.body, "\"blocks\""));
+        script_message_clear(&m);
+    }
 }
 
 static void test_format_failures_are_reported(void **state)
 {
     (void)state;
-    char *out;
-    bool is_json;
+    struct script_message m;
     struct vm_error err;
-    assert_int_equal(
-        run_format("return { format = function(a)\n  return a.nope.x end }", &out, &is_json, &err),
-        -1);
+    assert_int_equal(run_format("return { format = function(a)\n  return a.nope.x end }", &m, &err),
+                     0);
     assert_int_equal(err.kind, VM_ERROR_RUNTIME);
     assert_int_equal(err.line, 2);
-    assert_int_equal(run_format("return { format = function(a)\n  while true do end end }", &out,
-                                &is_json, &err),
-                     -1);
-    assert_int_equal(err.kind, VM_ERROR_TIMEOUT);
+    script_message_clear(&m);
     assert_int_equal(
-        run_format("return { format = function(a) return 42 end }", &out, &is_json, &err), -1);
+        run_format("return { format = function(a)\n  while true do end end }", &m, &err), 0);
+    assert_int_equal(err.kind, VM_ERROR_TIMEOUT);
+    script_message_clear(&m);
+    assert_int_equal(run_format("return { format = function(a) return 42 end }", &m, &err), 0);
     assert_int_equal(err.kind, VM_ERROR_TYPE);
-    assert_null(out);
+    assert_non_null(strstr(m.body, "\"blocks\"")); /* the default went out */
+    script_message_clear(&m);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_format_table_result_is_json),
-        cmocka_unit_test(test_format_string_result_is_passed_as_is),
+        cmocka_unit_test(test_format_table_result_is_the_json_body),
+        cmocka_unit_test(test_format_string_result_is_the_text),
+        cmocka_unit_test(test_format_false_suppresses),
         cmocka_unit_test(test_format_nil_or_absent_means_default),
         cmocka_unit_test(test_format_failures_are_reported),
     };

@@ -35,7 +35,7 @@ static const char GROUP_BY_REGION[] =
 
 struct node {
     struct pipeline_deps srv;
-    struct lua_runtime *rt;
+    struct runtime *rt;
 };
 
 static void node_open(struct node *n, struct config *cfg, struct store *store)
@@ -45,12 +45,12 @@ static void node_open(struct node *n, struct config *cfg, struct store *store)
     n->srv.store = store;
     assert_int_equal(script_registry_open(n->srv.store, n->srv.cfg, &n->srv.scripts), 0);
     script_registry_set_format_check(n->srv.scripts, notify_format_check_script);
-    assert_int_equal(lua_runtime_new(n->srv.scripts, n->srv.cfg, &n->rt), 0);
+    assert_int_equal(runtime_new(n->srv.scripts, n->srv.cfg, &n->rt), 0);
 }
 
 static void node_close(struct node *n)
 {
-    lua_runtime_free(n->rt);
+    runtime_free(n->rt);
     script_registry_close(n->srv.scripts);
 }
 
@@ -69,7 +69,7 @@ static int run_event(struct node *n, int64_t pid, const char *env, char hash[33]
     cJSON *json = sample_event();
     cJSON_ReplaceItemInObject(json, "environment", cJSON_CreateString(env));
     struct ingest_event ev = {.project_id = pid, .json = json};
-    assert_int_equal(lua_runtime_process(n->rt, &ev), 0);
+    assert_int_equal(runtime_process(n->rt, &ev), 0);
     if (hash) memcpy(hash, ev.hash, 33);
     free(ev.title);
     free(ev.culprit);

@@ -212,13 +212,13 @@ static void test_settings_reach_the_workers_through_the_registry(void **state)
     int64_t pid = test_project(db, "scrub-settings");
     store_release(ts->store, db);
     assert_int_equal(script_registry_open(srv.store, srv.cfg, &srv.scripts), 0);
-    struct lua_runtime *rt = NULL;
-    assert_int_equal(lua_runtime_new(srv.scripts, srv.cfg, &rt), 0);
+    struct runtime *rt = NULL;
+    assert_int_equal(runtime_new(srv.scripts, srv.cfg, &rt), 0);
 
     const char *json = "{\"user\":{\"ssn\":\"078-05-1120\",\"ip_address\":\"10.0.0.1\"}}";
     struct ingest_event *ev = event_of(json);
     ev->project_id = pid;
-    assert_int_equal(lua_runtime_scrub(rt, ev), 0); /* the defaults: nothing to do */
+    assert_int_equal(runtime_scrub(rt, ev), 0); /* the defaults: nothing to do */
     event_free(ev);
 
     struct scrub_settings s;
@@ -233,7 +233,7 @@ static void test_settings_reach_the_workers_through_the_registry(void **state)
 
     ev = event_of(json);
     ev->project_id = pid;
-    assert_int_equal(lua_runtime_scrub(rt, ev), 1);
+    assert_int_equal(runtime_scrub(rt, ev), 1);
     cJSON *user = cJSON_GetObjectItem(ev->json, "user");
     assert_string_equal(str_at(user, "ssn", NULL), SCRUB_FILTERED);
     assert_null(cJSON_GetObjectItem(user, "ip_address"));
@@ -241,7 +241,7 @@ static void test_settings_reach_the_workers_through_the_registry(void **state)
 
     /* A fresh registry (a restart) reads them back; a hook failure is
      * counted under "scrub". */
-    lua_runtime_free(rt);
+    runtime_free(rt);
     script_registry_close(srv.scripts);
     assert_int_equal(script_registry_open(srv.store, srv.cfg, &srv.scripts), 0);
     uint64_t gen = 0;
@@ -259,10 +259,10 @@ static void test_settings_reach_the_workers_through_the_registry(void **state)
     assert_int_equal(scripts_create_version(db, pid, src, strlen(src), &version), 0);
     store_release(ts->store, db);
     assert_int_equal(script_registry_activate(srv.scripts, pid, version, &msg, &line), 0);
-    assert_int_equal(lua_runtime_new(srv.scripts, srv.cfg, &rt), 0);
+    assert_int_equal(runtime_new(srv.scripts, srv.cfg, &rt), 0);
     ev = event_of("{\"tags\":{\"boom\":\"1\"},\"extra\":{\"token\":\"t\"}}");
     ev->project_id = pid;
-    assert_int_equal(lua_runtime_scrub(rt, ev), 1);
+    assert_int_equal(runtime_scrub(rt, ev), 1);
     assert_string_equal(str_at(ev->json, "extra", "token"), SCRUB_FILTERED);
     event_free(ev);
     json_t *stats = NULL;
@@ -284,7 +284,7 @@ static void test_settings_reach_the_workers_through_the_registry(void **state)
     assert_ptr_equal(r, scrub_rules_default());
     scrub_rules_unref(r);
 
-    lua_runtime_free(rt);
+    runtime_free(rt);
     script_registry_close(srv.scripts);
 }
 

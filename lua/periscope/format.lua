@@ -2,9 +2,10 @@
 --
 -- Every formatter takes (alert, destination) and returns a table: the JSON
 -- body for the webhook types and internal_logger, or {subject, text, html}
--- for email. Pure Lua with no requires, so it runs in the notifier's own
--- state, in the sandbox (`rules check`) and under busted alike; the caller
--- encodes the table as JSON.
+-- for email. Pure Lua with no requires: it runs in the project's own vm
+-- (lua/script_format.c: beside its format() hook, under the same limits)
+-- and under busted alike; M.render encodes with the function it is given
+-- (periscope.json.encode).
 --
 -- alert = {
 --   id, kind ("new" | "regression" | "escalating" | "frequency" | "test"),
@@ -293,6 +294,36 @@ end
 function M.default(alert, destination)
   if not IS_TYPE[destination.type] then return nil end
   return M[destination.type](alert, destination)
+end
+
+-- What is sent for one alert (lua/script_format.c calls this in the
+-- project's vm): `message` is what the project's format() hook returned (a
+-- table or a string), or nil for the default message. Returns M.encode's
+-- strings; raises for a type without a formatter.
+function M.render(alert, destination, message, encode_json)
+  local dtype = destination.type
+  local default
+  if message == nil or dtype == "email" then
+    default = M.default(alert, destination)
+    if default == nil then
+      error("no formatter for destination type '" .. tostring(dtype) .. "'", 0)
+    end
+  end
+  if message == nil then return M.encode(dtype, default, encode_json) end
+  if dtype == "email" and type(message) == "table" then
+    for _, k in ipairs({ "subject", "text", "html" }) do
+      local t = type(message[k])
+      if t ~= "nil" and t ~= "string" and t ~= "number" then
+        error("email field '" .. k .. "' must be a string, not a " .. t, 0)
+      end
+    end
+  end
+  return M.encode(dtype, message, encode_json, default)
+end
+
+-- The digest message for the alerts a throttled destination held back.
+function M.render_digest(alerts, destination, encode_json)
+  return M.encode(destination.type, M.digest(alerts, destination), encode_json)
 end
 
 return M

@@ -175,7 +175,6 @@ void admin_script_test(const struct admin_req *req, struct admin_resp *resp)
         .project_name = t.project_name,
         .event = t.event,
         .format_type = json_string_value(format),
-        .lua_dir = req->ctx->cfg->lua_dir,
         .public_url = req->ctx->cfg->public_url,
         .scrub = rules,
         .alert_rules = project_alert_rules(req->ctx->store, t.project_id),

@@ -11,9 +11,9 @@
  *
  * Owner: the script registry (lua/registry.h) builds one at open and frees
  * it at close, after the pipeline workers stopped; every worker's
- * lua_runtime borrows it (script_registry_memo), so one worker's result
+ * runtime borrows it (script_registry_memo), so one worker's result
  * serves the others and the generations in the keys are that registry's.
- * A runtime without a registry, or given its own by lua_runtime_set_memo,
+ * A runtime without a registry, or given its own by runtime_set_memo,
  * owns a private one.
  *
  * Bounded: a fixed table of four-way buckets (clock eviction; entries of

@@ -90,7 +90,7 @@ int script_registry_set_rules(struct script_registry *reg, int64_t project_id,
  * (naming the destination type). notify/format_hook.h has the one the
  * application sets (notify_format_check_script); the registry lies below
  * notify/ and so is handed it. */
-typedef int (*script_format_check_fn)(struct script *s, const char *lua_dir, const char *public_url,
+typedef int (*script_format_check_fn)(struct script *s, const char *public_url,
                                       struct vm_error *err);
 /* Set once, before the registry is shared (NULL: format() not validated). */
 void script_registry_set_format_check(struct script_registry *reg, script_format_check_fn fn);

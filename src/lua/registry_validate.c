@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <lauxlib.h>
 
 #include "base/log.h"
 #include "lua/script_alert.h"
@@ -41,21 +40,6 @@ static void set_message(char **error_message, const char *hook, const struct vm_
         snprintf(*error_message, need, "%s%s%s", hook ? hook : "", hook ? ": " : "", err->message);
 }
 
-/* Runs the script on ev, the filter switched off when it dropped the
- * event, so that every hook runs once. */
-static int run_all_hooks(struct script *s, const cJSON *ev, struct script_result *res)
-{
-    int rc = script_run(s, ev, false, res);
-    if (rc == 0 && res->filtered && res->nerrors == 0) {
-        int filter_ref = s->filter_ref;
-        s->filter_ref = LUA_NOREF;
-        script_result_clear(res);
-        rc = script_run(s, ev, false, res);
-        s->filter_ref = filter_ref;
-    }
-    return rc;
-}
-
 /* scrub, then filter, grouping and fingerprint on what scrub left of the
  * sample event: 0, or 1 with err and *hook (static; NULL when the default
  * grouping itself failed). */
@@ -71,7 +55,7 @@ static int check_event_hooks(struct script *s, const cJSON *sample_event, const 
         return 1;
     }
     struct script_result res;
-    int run = run_all_hooks(s, scrubbed ? scrubbed : sample, &res);
+    int run = script_run_all_hooks(s, scrubbed ? scrubbed : sample, &res);
     cJSON_Delete(scrubbed);
     int failed = 1;
     if (res.nerrors > 0) {
@@ -93,8 +77,8 @@ static int check_event_hooks(struct script *s, const cJSON *sample_event, const 
  * is not run. */
 static int check_format_hook(struct script_registry *reg, struct script *s, struct vm_error *err)
 {
-    if (s->format_ref == LUA_NOREF || !reg->format_check) return 0;
-    return reg->format_check(s, reg->limits.lua_dir, reg->public_url ? reg->public_url : "", err);
+    if (!script_has_hook(s, SCRIPT_HOOK_FORMAT) || !reg->format_check) return 0;
+    return reg->format_check(s, reg->public_url ? reg->public_url : "", err);
 }
 
 /* alert() on a sample alert (the alert table format() gets, with its issue
@@ -102,24 +86,23 @@ static int check_format_hook(struct script_registry *reg, struct script *s, stru
  * than true, false or a list of destination ids. */
 static int check_alert_hook(struct script *s, struct vm_error *err)
 {
-    static const char SAMPLE[] =
-        "{\"id\": 0, \"kind\": \"new\", \"title\": \"ValueError: sample\", \"culprit\": "
-        "\"app.views in sample\", \"level\": \"error\", \"issue\": {\"id\": 0, \"project_id\": 0, "
-        "\"title\": \"ValueError: sample\", \"culprit\": \"app.views in sample\", \"level\": "
-        "\"error\", \"status\": \"unresolved\", \"count\": 1}, \"project\": {\"id\": 0, "
-        "\"name\": \"sample\"}, \"event\": {\"event_id\": \"00000000000000000000000000000000\", "
-        "\"environment\": \"production\", \"release\": \"sample@1.0.0\", \"level\": \"error\"}}";
-    if (s->alert_ref == LUA_NOREF) return 0;
-    cJSON *alert = cJSON_Parse(SAMPLE);
-    if (!alert) {
-        vm_error_set(err, VM_ERROR_MEMORY, "out of memory building the sample alert");
-        return 1;
-    }
+    static const struct alert_data SAMPLE = {
+        .kind = "new",
+        .message_id = "sample",
+        .public_url = "",
+        .issue = {.title = "ValueError: sample",
+                  .culprit = "app.views in sample",
+                  .level = "error",
+                  .status = "unresolved",
+                  .count = 1},
+        .project = {.name = "sample"},
+        .event = {.event_id = "00000000000000000000000000000000",
+                  .environment = "production",
+                  .release = "sample@1.0.0",
+                  .level = "error"},
+    };
     struct script_alert_result res;
-    int rc = script_alert(s, alert, cJSON_GetObjectItemCaseSensitive(alert, "issue"),
-                          cJSON_GetObjectItemCaseSensitive(alert, "event"), &res, err);
-    cJSON_Delete(alert);
-    return rc != 0;
+    return script_has_hook(s, SCRIPT_HOOK_ALERT) && script_alert(s, &SAMPLE, &res, err) != 0;
 }
 
 int script_registry_validate(struct script_registry *reg, const char *source, size_t len,

@@ -37,7 +37,7 @@ struct project_state {
     int64_t prev_until;
 };
 
-struct lua_runtime {
+struct runtime {
     struct script_registry *reg; /* borrowed; NULL: default rules only */
     struct vm_limits limits;
     uint64_t seen_generation;
@@ -48,9 +48,9 @@ struct lua_runtime {
     size_t n, cap;
 };
 
-int lua_runtime_new(struct script_registry *reg, const struct config *cfg, struct lua_runtime **out)
+int runtime_new(struct script_registry *reg, const struct config *cfg, struct runtime **out)
 {
-    struct lua_runtime *rt = calloc(1, sizeof *rt);
+    struct runtime *rt = calloc(1, sizeof *rt);
     if (!rt) return -ENOMEM;
     rt->reg = reg;
     rt->memo_entries = GROUPING_MEMO_ENTRIES_DEFAULT;
@@ -62,7 +62,7 @@ int lua_runtime_new(struct script_registry *reg, const struct config *cfg, struc
     return 0;
 }
 
-void lua_runtime_free(struct lua_runtime *rt)
+void runtime_free(struct runtime *rt)
 {
     if (!rt) return;
     for (size_t i = 0; i < rt->n; i++) {
@@ -76,7 +76,7 @@ void lua_runtime_free(struct lua_runtime *rt)
     free(rt);
 }
 
-int lua_runtime_set_memo(struct lua_runtime *rt, size_t entries)
+int runtime_set_memo(struct runtime *rt, size_t entries)
 {
     grouping_memo_free(rt->own_memo);
     rt->own_memo = NULL;
@@ -86,14 +86,14 @@ int lua_runtime_set_memo(struct lua_runtime *rt, size_t entries)
 
 /* The memo the default grouping uses now: the runtime's own, else the
  * registry's shared one, else one of its own built now. NULL: off. */
-static struct grouping_memo *memo_in_use(const struct lua_runtime *rt)
+static struct grouping_memo *memo_in_use(const struct runtime *rt)
 {
     if (!rt->memo_entries) return NULL;
     if (rt->own_memo) return rt->own_memo;
     return rt->reg ? script_registry_memo(rt->reg) : NULL;
 }
 
-static struct grouping_memo *memo(struct lua_runtime *rt)
+static struct grouping_memo *memo(struct runtime *rt)
 {
     struct grouping_memo *m = memo_in_use(rt);
     if (!m && rt->memo_entries && grouping_memo_new(rt->memo_entries, &rt->own_memo) == 0)
@@ -101,7 +101,7 @@ static struct grouping_memo *memo(struct lua_runtime *rt)
     return m;
 }
 
-int lua_runtime_memo_stats(const struct lua_runtime *rt, struct grouping_memo_stats *out)
+int runtime_memo_stats(const struct runtime *rt, struct grouping_memo_stats *out)
 {
     struct grouping_memo *m = memo_in_use(rt);
     if (!m) return -ENOENT;
@@ -109,7 +109,7 @@ int lua_runtime_memo_stats(const struct lua_runtime *rt, struct grouping_memo_st
     return 0;
 }
 
-static void report(struct lua_runtime *rt, int64_t project_id, const char *hook,
+static void report(struct runtime *rt, int64_t project_id, const char *hook,
                    const struct vm_error *err)
 {
     if (rt->reg)
@@ -121,7 +121,7 @@ static void report(struct lua_runtime *rt, int64_t project_id, const char *hook,
 
 /* The project's previous grouping while a transition runs (read from the
  * store when the state is built, i.e. after every publication). */
-static void build_transition(struct lua_runtime *rt, struct project_state *ps)
+static void build_transition(struct runtime *rt, struct project_state *ps)
 {
     script_close(ps->prev_script);
     ps->prev_script = NULL;
@@ -151,7 +151,7 @@ static void build_transition(struct lua_runtime *rt, struct project_state *ps)
 
 /* Builds the project's script as the registry has it now into ps (build
  * first, then swap: on failure the old state stays). */
-static void build_project(struct lua_runtime *rt, struct project_state *ps)
+static void build_project(struct runtime *rt, struct project_state *ps)
 {
     int64_t version;
     char *source;
@@ -184,7 +184,7 @@ static void build_project(struct lua_runtime *rt, struct project_state *ps)
 }
 
 /* Takes the project's scrubbing rules from the registry when they changed. */
-static void take_scrub(struct lua_runtime *rt, struct project_state *ps)
+static void take_scrub(struct runtime *rt, struct project_state *ps)
 {
     uint64_t generation;
     struct scrub_rules *r = script_registry_scrub(rt->reg, ps->project_id, &generation);
@@ -197,7 +197,7 @@ static void take_scrub(struct lua_runtime *rt, struct project_state *ps)
     ps->scrub_generation = generation;
 }
 
-static struct project_state *project_state(struct lua_runtime *rt, int64_t project_id)
+static struct project_state *project_state(struct runtime *rt, int64_t project_id)
 {
     for (size_t i = 0; i < rt->n; i++)
         if (rt->projects[i].project_id == project_id) return &rt->projects[i];
@@ -217,7 +217,7 @@ static struct project_state *project_state(struct lua_runtime *rt, int64_t proje
 }
 
 /* One atomic load per event; on a change, rebuild what changed. */
-static void refresh(struct lua_runtime *rt)
+static void refresh(struct runtime *rt)
 {
     uint64_t gen = script_registry_generation(rt->reg);
     if (gen == rt->seen_generation) return;
@@ -236,7 +236,7 @@ static void refresh(struct lua_runtime *rt)
     }
 }
 
-static struct script *default_script(struct lua_runtime *rt)
+static struct script *default_script(struct runtime *rt)
 {
     if (!rt->default_script) {
         struct vm_error err = {0};
@@ -248,12 +248,13 @@ static struct script *default_script(struct lua_runtime *rt)
 
 /* After a memory error: a state that stays large after a full collection
  * holds on to script data; drop it so the next event builds a fresh one. */
-static void reclaim(struct lua_runtime *rt, struct project_state *ps, struct script *s)
+static void reclaim(struct runtime *rt, struct project_state *ps, struct script *s)
 {
-    lua_gc(s->vm->L, LUA_GCCOLLECT);
-    if (s->vm->memory_used <= rt->limits.memory_bytes / 2) return;
+    lua_gc(vm_lua(script_vm(s)), LUA_GCCOLLECT);
+    if (vm_memory_used(script_vm(s)) <= rt->limits.memory_bytes / 2) return;
     log_warn("Lua state over half its memory cap after a collection, rebuilt",
-             "project=%lld bytes=%zu", ps ? (long long)ps->project_id : 0LL, s->vm->memory_used);
+             "project=%lld bytes=%zu", ps ? (long long)ps->project_id : 0LL,
+             vm_memory_used(script_vm(s)));
     script_close(s);
     if (ps && ps->script == s) {
         ps->script = NULL;
@@ -270,14 +271,15 @@ static void count_run(const struct project_state *ps, const struct script *s,
 {
     if (!ps || ps->script != s || !ps->counters) return;
     script_counters_add(ps->counters, SCRIPT_COUNT_EVENTS, 1);
-    if (s->filter_ref != LUA_NOREF) script_counters_add(ps->counters, SCRIPT_COUNT_FILTER_CALLS, 1);
+    if (script_has_hook(s, SCRIPT_HOOK_FILTER))
+        script_counters_add(ps->counters, SCRIPT_COUNT_FILTER_CALLS, 1);
     if (res->filtered)
         script_counters_add(ps->counters, SCRIPT_COUNT_FILTERED, 1);
-    else if (s->fingerprint_ref != LUA_NOREF)
+    else if (script_has_hook(s, SCRIPT_HOOK_FINGERPRINT))
         script_counters_add(ps->counters, SCRIPT_COUNT_FINGERPRINT_CALLS, 1);
 }
 
-int lua_runtime_scrub(struct lua_runtime *rt, struct ingest_event *ev)
+int runtime_scrub(struct runtime *rt, struct ingest_event *ev)
 {
     struct project_state *ps = NULL;
     if (rt->reg) {
@@ -309,8 +311,7 @@ static bool hook_failed(const struct script_result *res, const char *hook)
 /* During a transition: the hash the previous grouping gives ev, into
  * ev->prev_hash when it differs (a previous grouping that failed gives
  * none: a wrong guess would join unrelated issues). */
-static void group_previous(struct lua_runtime *rt, struct project_state *ps,
-                           struct ingest_event *ev)
+static void group_previous(struct runtime *rt, struct project_state *ps, struct ingest_event *ev)
 {
     if (!ps || ev->filtered || ev->received_at_ms >= ps->prev_until) return;
     struct script *p = ps->prev_script    ? ps->prev_script
@@ -324,9 +325,9 @@ static void group_previous(struct lua_runtime *rt, struct project_state *ps,
     script_result_clear(&res);
 }
 
-static int group_current(struct lua_runtime *rt, struct project_state *ps, struct ingest_event *ev);
+static int group_current(struct runtime *rt, struct project_state *ps, struct ingest_event *ev);
 
-int lua_runtime_process(struct lua_runtime *rt, struct ingest_event *ev)
+int runtime_process(struct runtime *rt, struct ingest_event *ev)
 {
     struct project_state *ps = NULL;
     if (rt->reg) {
@@ -338,7 +339,7 @@ int lua_runtime_process(struct lua_runtime *rt, struct ingest_event *ev)
     return rc;
 }
 
-static int group_current(struct lua_runtime *rt, struct project_state *ps, struct ingest_event *ev)
+static int group_current(struct runtime *rt, struct project_state *ps, struct ingest_event *ev)
 {
     struct script *s = ps && ps->script ? ps->script : default_script(rt);
     if (!s) return -EIO;
@@ -372,7 +373,7 @@ static int group_current(struct lua_runtime *rt, struct project_state *ps, struc
     }
     if (rc == 0) {
         ev->filtered = res.filtered;
-        bool by_script = s != rt->default_script && s->fingerprint_ref != LUA_NOREF &&
+        bool by_script = s != rt->default_script && script_has_hook(s, SCRIPT_HOOK_FINGERPRINT) &&
                          !hook_failed(&res, "fingerprint");
         ev->grouping = by_script ? EVENT_GROUPED_BY_SCRIPT : EVENT_GROUPED_BY_DEFAULT;
         if (!res.filtered) {
@@ -389,19 +390,19 @@ static int group_current(struct lua_runtime *rt, struct project_state *ps, struc
     return rc == 0 ? 0 : -EIO;
 }
 
-struct script *lua_runtime_format_script(struct lua_runtime *rt, int64_t project_id)
+struct script *runtime_format_script(struct runtime *rt, int64_t project_id)
 {
-    if (!rt->reg) return NULL;
+    if (!rt->reg) return default_script(rt);
     refresh(rt);
     struct project_state *ps = project_state(rt, project_id);
-    if (!ps || !ps->script) return NULL;
-    if (ps->script->format_ref != LUA_NOREF && ps->counters)
+    if (!ps || !ps->script) return default_script(rt);
+    if (script_has_hook(ps->script, SCRIPT_HOOK_FORMAT) && ps->counters)
         script_counters_add(ps->counters, SCRIPT_COUNT_FORMAT_CALLS, 1);
     return ps->script;
 }
 
-void lua_runtime_hook_failed(struct lua_runtime *rt, int64_t project_id, const char *hook,
-                             const struct vm_error *err)
+void runtime_hook_failed(struct runtime *rt, int64_t project_id, const char *hook,
+                         const struct vm_error *err)
 {
     report(rt, project_id, hook, err);
     if (err->kind != VM_ERROR_MEMORY || !rt->reg) return;

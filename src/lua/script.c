@@ -9,6 +9,7 @@
 
 #include "grouping/hash.h"
 #include "lua/event_table.h"
+#include "lua/script_internal.h"
 
 #define EVENT_MAX_DEPTH_DEFAULT 64
 
@@ -101,10 +102,10 @@ int script_open_grouping(const struct vm_limits *limits, const char *grouping_mo
     if (!s) return -ENOMEM;
     s->group_ref = s->expand_ref = LUA_NOREF;
     s->filter_ref = s->fingerprint_ref = s->format_ref = s->scrub_ref = s->rules_ref = LUA_NOREF;
-    s->alert_ref = LUA_NOREF;
+    s->alert_ref = s->render_ref = s->render_digest_ref = s->encode_ref = LUA_NOREF;
     int rc = vm_new(limits, &s->vm, err);
     if (rc != 0) goto fail;
-    lua_State *L = s->vm->L;
+    lua_State *L = vm_lua(s->vm);
     rc = -EIO;
     if (vm_require(s->vm, grouping_module, err) != 0) goto fail;
     if (!source) {
@@ -155,6 +156,66 @@ void script_close(struct script *s)
     free(s);
 }
 
+bool script_has_hook(const struct script *s, enum script_hook hook)
+{
+    if (!s) return false;
+    switch (hook) {
+    case SCRIPT_HOOK_FILTER:
+        return s->filter_ref != LUA_NOREF;
+    case SCRIPT_HOOK_FINGERPRINT:
+        return s->fingerprint_ref != LUA_NOREF;
+    case SCRIPT_HOOK_FORMAT:
+        return s->format_ref != LUA_NOREF;
+    case SCRIPT_HOOK_SCRUB:
+        return s->scrub_ref != LUA_NOREF;
+    case SCRIPT_HOOK_ALERT:
+        return s->alert_ref != LUA_NOREF;
+    }
+    return false;
+}
+
+struct vm *script_vm(const struct script *s)
+{
+    return s->vm;
+}
+
+int script_hook_call(struct script *s, const struct script_hook_call *call, struct vm_error *err)
+{
+    lua_State *L = vm_lua(s->vm);
+    int top = lua_gettop(L);
+    if (!lua_checkstack(L, call->nargs + call->nresults + 8)) {
+        vm_error_set(err, VM_ERROR_MEMORY, "Lua stack exhausted");
+        return -1;
+    }
+    int rc = -1;
+    lua_pushcfunction(L, call->trampoline);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, call->ref);
+    if (vm_cpcall(s->vm, call->push_args, call->push_ud, call->nargs, err) != 0) goto done;
+    if (vm_pcall(s->vm, call->nargs + 1, call->nresults, err) != 0) {
+        if (err && err->kind == VM_ERROR_RUNTIME && call->type_error &&
+            strstr(err->message, call->type_error))
+            err->kind = VM_ERROR_TYPE;
+        goto done;
+    }
+    rc = call->read ? call->read(s, call->read_ud, err) : 0;
+done:
+    lua_settop(L, top);
+    return rc;
+}
+
+int script_run_all_hooks(struct script *s, const cJSON *event, struct script_result *res)
+{
+    int rc = script_run(s, event, false, res);
+    if (rc == 0 && res->filtered && res->nerrors == 0) {
+        int filter_ref = s->filter_ref;
+        s->filter_ref = LUA_NOREF;
+        script_result_clear(res);
+        rc = script_run(s, event, false, res);
+        s->filter_ref = filter_ref;
+    }
+    return rc;
+}
+
 bool script_wants_full_event(const struct script *s)
 {
     /* project rules may match any field (release, sdk, ...) */
@@ -164,7 +225,7 @@ bool script_wants_full_event(const struct script *s)
 
 void script_event_args(const struct script *s, const cJSON *event, struct event_table_args *out)
 {
-    int depth = s->vm->limits.event_max_depth;
+    int depth = vm_limits_of(s->vm)->event_max_depth;
     *out = (struct event_table_args){
         .event = event,
         .max_depth = depth > 0 ? depth : EVENT_MAX_DEPTH_DEFAULT,
@@ -241,7 +302,7 @@ static int unpack_grouping(lua_State *L)
 /* Runs the filter hook on the event at ev. Sets res->filtered. */
 static void run_filter(struct script *s, int ev, struct script_result *res)
 {
-    lua_State *L = s->vm->L;
+    lua_State *L = vm_lua(s->vm);
     struct vm_error e;
     lua_rawgeti(L, LUA_REGISTRYINDEX, s->filter_ref);
     lua_pushvalue(L, ev);
@@ -265,7 +326,7 @@ static void run_filter(struct script *s, int ev, struct script_result *res)
 static int check_top_list(struct script *s, const struct list_rule *rule, const char *hook,
                           struct script_result *res)
 {
-    lua_State *L = s->vm->L;
+    lua_State *L = vm_lua(s->vm);
     struct vm_error e;
     lua_pushcfunction(L, check_string_list);
     lua_insert(L, -2);
@@ -284,7 +345,7 @@ static int check_top_list(struct script *s, const struct list_rule *rule, const 
 static void run_fingerprint(struct script *s, int ev, int result, int comp,
                             struct script_result *res)
 {
-    lua_State *L = s->vm->L;
+    lua_State *L = vm_lua(s->vm);
     struct vm_error e;
     lua_rawgeti(L, LUA_REGISTRYINDEX, s->fingerprint_ref);
     lua_pushvalue(L, ev);
@@ -347,7 +408,7 @@ static int copy_components(lua_State *L, int comp, struct script_result *res)
 int script_run(struct script *s, const cJSON *event, bool want_components,
                struct script_result *res)
 {
-    lua_State *L = s->vm->L;
+    lua_State *L = vm_lua(s->vm);
     struct vm_error e;
     memset(res, 0, sizeof *res);
     int top = lua_gettop(L);
@@ -421,7 +482,7 @@ int script_hook_line(const struct script *s, const char *hook)
               : strcmp(hook, "scrub") == 0       ? s->scrub_ref
               : strcmp(hook, "alert") == 0       ? s->alert_ref
                                                  : LUA_NOREF;
-    lua_State *L = s->vm->L;
+    lua_State *L = vm_lua(s->vm);
     if (ref == LUA_NOREF || !lua_checkstack(L, 1)) return 0;
     lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
     lua_Debug ar;

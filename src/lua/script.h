@@ -23,18 +23,24 @@
 #define SCRIPT_FINGERPRINT_MAX_PARTS 64
 #define SCRIPT_MAX_ERRORS 4
 
-struct script {
-    struct vm *vm;
-    int group_ref;  /* periscope.grouping.group */
-    int expand_ref; /* periscope.grouping.expand_fingerprint */
-    int filter_ref; /* the project's hooks; LUA_NOREF when absent */
-    int fingerprint_ref;
-    int format_ref;
-    int scrub_ref; /* lua/script_scrub.h */
-    int alert_ref; /* lua/script_alert.h */
-    int rules_ref; /* the rules behind the script's `rules` (periscope.sentry_rules); LUA_NOREF when
-                      absent */
+/* One project's compiled rules in their own vm (its definition is private
+ * to lua/: lua/script_internal.h). */
+struct script;
+
+/* The hooks a project script may define. */
+enum script_hook {
+    SCRIPT_HOOK_FILTER,
+    SCRIPT_HOOK_FINGERPRINT,
+    SCRIPT_HOOK_FORMAT,
+    SCRIPT_HOOK_SCRUB,
+    SCRIPT_HOOK_ALERT,
 };
+
+/* True when s (may be NULL: false) defines the hook. */
+bool script_has_hook(const struct script *s, enum script_hook hook);
+
+/* The vm s runs in (owned by s). */
+struct vm *script_vm(const struct script *s);
 
 /* One failed hook: hook is "filter", "fingerprint", "grouping" or "event"
  * (building the event table), a static string ("scrub" and "format" are
@@ -101,6 +107,11 @@ void script_event_args(const struct script *s, const cJSON *event, struct event_
 int script_run(struct script *s, const cJSON *event, bool want_components,
                struct script_result *res);
 void script_result_clear(struct script_result *res);
+
+/* script_run such that every hook runs once (validation): when filter()
+ * dropped the event without an error, it runs again with the filter
+ * switched off. */
+int script_run_all_hooks(struct script *s, const cJSON *event, struct script_result *res);
 
 /* The line of the operator chunk where the hook ("filter", "fingerprint",
  * "format", "scrub") is defined, 0 when the script has none or it is not defined

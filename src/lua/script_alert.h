@@ -9,8 +9,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <cjson/cJSON.h>
 
+#include "model/alert.h"
 #include "lua/script.h"
 
 #define SCRIPT_ALERT_MAX_DESTINATIONS 50
@@ -27,12 +27,12 @@ struct script_alert_result {
     size_t nids;
 };
 
-/* alert, issue and event are borrowed (event may be NULL: nil). Returns 0
- * with *out (RULES when the script has no alert hook), or -1 with err
- * filled (error, timeout, memory, or a result that is not a boolean or a
- * list of at most SCRIPT_ALERT_MAX_DESTINATIONS integer ids) and *out
- * RULES. */
-int script_alert(struct script *s, const cJSON *alert, const cJSON *issue, const cJSON *event,
-                 struct script_alert_result *out, struct vm_error *err);
+/* Calls alert(alert, alert.issue, alert.event) with the alert's table
+ * (lua/alert_table.h; borrowed). s may be NULL. Returns 0 with *out (RULES
+ * when there is no alert hook), or -1 with err filled (error, timeout,
+ * memory, or a result that is not a boolean or a list of at most
+ * SCRIPT_ALERT_MAX_DESTINATIONS integer ids) and *out RULES. */
+int script_alert(struct script *s, const struct alert_data *alert, struct script_alert_result *out,
+                 struct vm_error *err);
 
 #endif

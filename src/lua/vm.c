@@ -9,6 +9,7 @@
 #include <lauxlib.h>
 
 #include "base/config.h"
+#include "lua/deadline.h"
 #include "lua/sandbox.h"
 
 #define DEFAULT_MEMORY_BYTES (16u << 20)
@@ -16,6 +17,38 @@
 #define DEFAULT_SCRIPT_MAX_BYTES (256u << 10)
 #define DEFAULT_EVENT_MAX_DEPTH 64
 #define VM_DEADLINE_MASK (LUA_MASKCOUNT | LUA_MASKCALL)
+
+struct vm {
+    lua_State *L;
+    struct vm_limits limits;
+    size_t memory_used; /* bytes the allocator has handed out and not got back */
+    size_t memory_peak;
+    bool memory_refused; /* the allocator refused since the last vm_pcall began */
+    long instructions;   /* counted in the current vm_pcall, C work included (vm_charge) */
+    bool timed_out;
+    int sandbox_ref;               /* registry ref of the operator _ENV table */
+    struct deadline_slot deadline; /* the watchdog's view of this state */
+};
+
+lua_State *vm_lua(const struct vm *vm)
+{
+    return vm->L;
+}
+
+const struct vm_limits *vm_limits_of(const struct vm *vm)
+{
+    return &vm->limits;
+}
+
+size_t vm_memory_used(const struct vm *vm)
+{
+    return vm->memory_used;
+}
+
+size_t vm_memory_peak(const struct vm *vm)
+{
+    return vm->memory_peak;
+}
 
 void vm_limits_from_config(const struct config *cfg, struct vm_limits *out)
 {

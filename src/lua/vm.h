@@ -17,8 +17,6 @@
 #include <stddef.h>
 #include <lua.h>
 
-#include "lua/deadline.h"
-
 #define VM_HOOK_INSTRUCTIONS 1000  /* the count hook fires every this many instructions */
 #define VM_OPERATOR_CHUNK "script" /* chunk name of operator code: errors read "script:LINE: …" */
 
@@ -61,17 +59,10 @@ struct vm_error {
     char trace[VM_ERROR_TRACE_MAX];     /* the whole error with its traceback */
 };
 
-struct vm {
-    lua_State *L;
-    struct vm_limits limits;
-    size_t memory_used; /* bytes the allocator has handed out and not got back */
-    size_t memory_peak;
-    bool memory_refused; /* the allocator refused since the last vm_pcall began */
-    long instructions;   /* counted in the current vm_pcall, C work included (vm_charge) */
-    bool timed_out;
-    int sandbox_ref;               /* registry ref of the operator _ENV table */
-    struct deadline_slot deadline; /* the watchdog's view of this state */
-};
+/* One capped state (its definition is lua/vm.c's own): the counting
+ * allocator, the instruction count of the current call, the watchdog's
+ * view of it, the operator sandbox. Reached through the functions below. */
+struct vm;
 
 /* Creates the state: server globals, the periscope library, the module
  * loader, then the operator sandbox. Returns 0, -ENOMEM, or -EIO when the
@@ -110,6 +101,17 @@ size_t vm_memory_cap(lua_State *L);
 
 /* The vm that owns L (a state made by vm_new). */
 struct vm *vm_of(lua_State *L);
+
+/* The vm's lua_State, for pushing arguments and reading results around a
+ * vm_pcall; owned by the vm. */
+lua_State *vm_lua(const struct vm *vm);
+
+/* The limits the vm was made with (borrowed from it). */
+const struct vm_limits *vm_limits_of(const struct vm *vm);
+
+/* Bytes the allocator has handed out and not got back; the most ever. */
+size_t vm_memory_used(const struct vm *vm);
+size_t vm_memory_peak(const struct vm *vm);
 
 /* Compiles an operator chunk (text only, size-capped) with the sandbox as
  * its _ENV and pushes it. Returns 0, or -1 with err (kind SYNTAX or MEMORY)

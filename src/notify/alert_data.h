@@ -1,26 +1,20 @@
-/* notify/alert_data — the alert table the formatters read (its shape is
- * documented at the top of lua/periscope/format.lua), built from the
- * store's alert context. Pure; thread-safe. Results are owned by the
- * caller (json_decref). */
+/* notify/alert_data — the notifier's clock and the made-up alert of "send
+ * a test" and the format() check (model/alert.h: struct alert_data; the
+ * real ones come from the store, store/deliveries.h). Pure; thread-safe. */
 #ifndef PERISCOPE_NOTIFY_ALERT_DATA_H
 #define PERISCOPE_NOTIFY_ALERT_DATA_H
 
 #include <stdint.h>
-#include <jansson.h>
 
-/* From deliveries_alert_context()'s object. public_url has no trailing
- * slash requirement; message_id is stable across retries ("dlv_<id>").
- * NULL on OOM. */
-json_t *notify_alert_data(const json_t *ctx, const char *public_url, const char *message_id);
+#include "model/alert.h"
 
-/* A made-up alert for the admin "send a test" endpoint. */
-json_t *notify_sample_alert(int64_t project_id, const char *project_name, const char *public_url,
-                            long long now_ms);
+/* A made-up alert (kind "test") of the project, at now_ms, its link under
+ * public_url. The strings are borrowed: project_name and public_url must
+ * outlive *out; nothing to clear. */
+void notify_sample_alert(int64_t project_id, const char *project_name, const char *public_url,
+                         long long now_ms, struct alert_data *out);
 
 /* Wall clock, ms since the epoch. */
 long long notify_now_ms(void);
-
-/* RFC 3339 UTC with milliseconds: "2026-11-25T18:00:00.123Z". */
-void notify_time_rfc3339(long long ms, char out[32]);
 
 #endif

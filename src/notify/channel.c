@@ -126,7 +126,7 @@ oom:
 }
 
 int channel_xfer_prepare(struct channel_xfer *x, const struct channel_opts *o, const json_t *dest,
-                         const char *message_id, long long now_ms, struct notify_message *msg,
+                         const char *message_id, long long now_ms, struct script_message *msg,
                          char *err, size_t errlen)
 {
     memset(x, 0, sizeof *x);
@@ -170,7 +170,7 @@ void channel_xfer_cleanup(struct channel_xfer *x)
     curl_mime_free(x->mime);
     curl_slist_free_all(x->headers);
     curl_slist_free_all(x->rcpt);
-    notify_message_clear(&x->msg);
+    script_message_clear(&x->msg);
     x->easy = NULL;
     x->mime = NULL;
     x->headers = x->rcpt = NULL;

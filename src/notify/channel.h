@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <jansson.h>
 #include <curl/curl.h>
-#include "notify/format.h"
+#include "lua/script_format.h"
 #include "notify/ssrf.h"
 
 enum channel_type {
@@ -49,7 +49,7 @@ struct channel_xfer {
     CURL *easy;
     struct curl_slist *headers, *rcpt;
     curl_mime *mime;
-    struct notify_message msg; /* owned: the body curl sends from */
+    struct script_message msg; /* owned: the body curl sends from */
     struct ssrf_guard guard;
     char errbuf[CURL_ERROR_SIZE];
     char response[CHANNEL_RESPONSE_KEEP + 1]; /* the start of the answer, for errors */
@@ -63,7 +63,7 @@ struct channel_xfer {
  * reason in err when the destination cannot be sent to (bad URL, bad
  * address): retrying would not help. */
 int channel_xfer_prepare(struct channel_xfer *x, const struct channel_opts *o, const json_t *dest,
-                         const char *message_id, long long now_ms, struct notify_message *msg,
+                         const char *message_id, long long now_ms, struct script_message *msg,
                          char *err, size_t errlen);
 void channel_xfer_cleanup(struct channel_xfer *x);
 

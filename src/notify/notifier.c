@@ -15,7 +15,6 @@
 #include "base/topic.h"
 #include "notify/channel.h"
 #include "notify/alert_data.h"
-#include "notify/format.h"
 #include "lua/runtime.h"
 #include "notify/notifier_job.h"
 #include "notify/retry.h"
@@ -54,25 +53,24 @@ static void *notifier_main(void *arg)
         wait = wait < 0 ? 0 : wait > IDLE_WAIT_MAX_MS ? IDLE_WAIT_MAX_MS : wait;
         take_alerts(nf, wake ? 0 : wait, &wake);
         if (wake || notify_now_ms() >= next_claim) {
-            job_claim_and_start(nf);
+            notifier_job_claim_and_start(nf);
             next_claim = notify_now_ms() + nf->poll_ms;
             wake = false;
         }
-        if (nf->in_flight) job_pump(nf, BUSY_WAIT_MAX_MS);
+        if (nf->in_flight) notifier_job_pump(nf, BUSY_WAIT_MAX_MS);
     }
     /* Drain: let what is on the wire finish, give back the rest. */
     long long deadline = notify_now_ms() + nf->opts.timeout_ms + 1000;
     long long stop_by = atomic_load(&nf->stop_by_ms);
     if (stop_by && stop_by < deadline) deadline = stop_by;
     while (nf->in_flight && notify_now_ms() < deadline)
-        job_pump(nf, BUSY_WAIT_MAX_MS);
-    job_abort_all(nf);
+        notifier_job_pump(nf, BUSY_WAIT_MAX_MS);
+    notifier_job_abort_all(nf);
     return NULL;
 }
 
 int notifier_start(const struct notifier_deps *deps, struct notifier **out)
 {
-    char err[512];
     const struct config *cfg = deps->cfg;
     struct notifier *nf = calloc(1, sizeof *nf);
     if (!nf) return -ENOMEM;
@@ -89,12 +87,7 @@ int notifier_start(const struct notifier_deps *deps, struct notifier **out)
     nf->multi = curl_multi_init();
     nf->throttle = throttle_new(cfg->destination_rate_per_minute, cfg->notify_throttle_window_ms);
     if (!nf->multi || !nf->throttle) goto fail;
-    rc = notify_format_new(cfg->lua_dir, &nf->fmt, err, sizeof err);
-    if (rc < 0) {
-        log_error("notifier: cannot load the formatters", "lua_dir=%s error=%s", cfg->lua_dir, err);
-        goto fail;
-    }
-    rc = lua_runtime_new(deps->scripts, cfg, &nf->lua);
+    rc = runtime_new(deps->scripts, cfg, &nf->lua);
     if (rc < 0) goto fail;
     liveness_register(deps->liveness, &nf->beat, "notifier");
     rc = -pthread_create(&nf->thread, NULL, notifier_main, nf);
@@ -108,8 +101,7 @@ int notifier_start(const struct notifier_deps *deps, struct notifier **out)
     *out = nf;
     return 0;
 fail:
-    lua_runtime_free(nf->lua);
-    notify_format_free(nf->fmt);
+    runtime_free(nf->lua);
     throttle_free(nf->throttle);
     if (nf->multi) curl_multi_cleanup(nf->multi);
     if (nf->curl_inited) curl_global_cleanup();
@@ -131,8 +123,7 @@ int notifier_stop_by(struct notifier *nf, int64_t deadline_ms)
         return -ETIMEDOUT;
     }
     liveness_unregister(nf->deps.liveness, &nf->beat);
-    lua_runtime_free(nf->lua);
-    notify_format_free(nf->fmt);
+    runtime_free(nf->lua);
     throttle_free(nf->throttle);
     curl_multi_cleanup(nf->multi);
     curl_global_cleanup();

@@ -9,11 +9,12 @@
  * are retried with backoff (retry.h) up to 10 attempts; destinations over
  * their rate (throttle.h) get one digest when the window ends. Each message
  * is the project's format(alert, destination) hook's body, or the default
- * formatter's when there is none or it fails (notify/format_hook.h; the
+ * formatter's when there is none or it fails (lua/script_format.h; the
  * failure is counted in the script status). The thread owns its Lua states
- * (formatters, and a lua_runtime with the projects' scripts, rebuilt when
- * the registry publishes), curl handles and throttle; it uses pooled
- * store connections for short tasks only.
+ * (a struct runtime, lua/runtime.h: one vm per project with a script, rebuilt when the
+ * registry publishes, and one default vm; the formatters run in them,
+ * lua/script_format.h), curl handles and throttle; it uses pooled store
+ * connections for short tasks only.
  *
  * Its timings come from the configuration (config.h: NOTIFY_POLL_MS,
  * NOTIFY_RETRY_BASE_MS, NOTIFY_THROTTLE_WINDOW_MS, NOTIFY_TIMEOUT_MS,

@@ -4,14 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <lauxlib.h>
 
 #include "base/log.h"
 #include "base/metrics.h"
 #include "base/config.h"
+#include "base/utf8.h"
+#include "lua/script_format.h"
 #include "notify/alert_data.h"
-#include "notify/format.h"
-#include "notify/format_hook.h"
 #include "notify/route.h"
 #include "store/deliveries_suppress.h"
 #include "lua/runtime.h"
@@ -95,28 +94,42 @@ static void release_claims(struct db *db, const struct delivery_claim *claims, i
 /* Why the alert data of a claim could not be had. */
 enum alert_data_trouble { ALERT_DATA_OK, ALERT_DATA_UNREADABLE, ALERT_DATA_UNRENDERABLE };
 
-/* The alerts of the claims as format.lua's alert tables; claims whose alert
- * is gone are left out (their delivery went with it), and so are those
- * whose data cannot be read (*trouble UNREADABLE: the database, try again)
- * or built (UNRENDERABLE: it never will be). */
-static json_t *alert_tables(struct notifier *nf, struct db *db, const struct delivery_claim *claims,
-                            int n, const char *message_id, enum alert_data_trouble *trouble)
+/* The alert of a claim as the formatters take it (model/alert.h), its
+ * message id and link base set. 0; -ENOENT when the alert is gone (its
+ * delivery went with it); else *trouble says whether the database failed
+ * (UNREADABLE: try again) or the data can never make a message
+ * (UNRENDERABLE: a PUBLIC_URL that is not UTF-8 cannot become a link). */
+static int alert_of(struct notifier *nf, struct db *db, const struct delivery_claim *c,
+                    const char *message_id, struct alert_data *out,
+                    enum alert_data_trouble *trouble)
 {
-    json_t *alerts = json_array();
-    *trouble = ALERT_DATA_OK;
-    for (int i = 0; alerts && i < n; i++) {
-        json_t *ctx = NULL;
-        int rc = deliveries_alert_context(db, claims[i].alert_id, &ctx);
-        if (rc == -ENOENT) continue;
-        if (rc < 0) {
-            *trouble = rc == -ENOMEM ? ALERT_DATA_UNRENDERABLE : ALERT_DATA_UNREADABLE;
-            continue;
-        }
-        json_t *a = notify_alert_data(ctx, nf->deps.cfg->public_url, message_id);
-        json_decref(ctx);
-        if (!a || json_array_append_new(alerts, a) != 0) *trouble = ALERT_DATA_UNRENDERABLE;
+    const char *url = nf->deps.cfg->public_url ? nf->deps.cfg->public_url : "";
+    int rc = deliveries_alert_data(db, c->alert_id, out);
+    if (rc == -ENOENT) return rc;
+    if (rc == 0 && !utf8_valid(url, strlen(url))) {
+        alert_data_clear(out);
+        rc = -EINVAL;
     }
-    return alerts;
+    if (rc < 0) {
+        *trouble = rc == -ENOMEM || rc == -EINVAL ? ALERT_DATA_UNRENDERABLE : ALERT_DATA_UNREADABLE;
+        return rc;
+    }
+    out->message_id = message_id;
+    out->public_url = url;
+    return 0;
+}
+
+/* The alerts of the claims (at most n into out, *got of them); claims
+ * whose alert is gone are left out, and so are those whose data cannot be
+ * read or built (*trouble). Clear each with alert_data_clear. */
+static void alerts_of(struct notifier *nf, struct db *db, const struct delivery_claim *claims,
+                      int n, const char *message_id, struct alert_data *out, size_t *got,
+                      enum alert_data_trouble *trouble)
+{
+    *trouble = ALERT_DATA_OK;
+    *got = 0;
+    for (int i = 0; i < n; i++)
+        if (alert_of(nf, db, &claims[i], message_id, &out[*got], trouble) == 0) (*got)++;
 }
 
 /* Marks a claim suppressed (not sent, no attempt) and logs why. */
@@ -137,53 +150,52 @@ static void suppress(struct notifier *nf, struct db *db, const struct delivery_c
 static int route_claim(struct notifier *nf, struct db *db, const struct delivery_claim *c,
                        int64_t project_id)
 {
-    struct script *s = nf->lua ? lua_runtime_format_script(nf->lua, project_id) : NULL;
-    if (c->rule_match && (!s || s->alert_ref == LUA_NOREF)) return 1;
-    json_t *ctx = NULL;
-    int rc = deliveries_alert_context(db, c->alert_id, &ctx);
-    if (rc == -ENOENT) return 0; /* the alert is gone, and its delivery with it */
+    struct script *s = nf->lua ? runtime_format_script(nf->lua, project_id) : NULL;
+    if (c->rule_match && !script_has_hook(s, SCRIPT_HOOK_ALERT)) return 1;
     char message_id[64];
     snprintf(message_id, sizeof message_id, "dlv_%lld", (long long)c->id);
-    json_t *alert = rc == 0 ? notify_alert_data(ctx, nf->deps.cfg->public_url, message_id) : NULL;
-    json_decref(ctx);
-    if (!alert) {
+    struct alert_data alert;
+    enum alert_data_trouble trouble;
+    int rc = alert_of(nf, db, c, message_id, &alert, &trouble);
+    if (rc == -ENOENT) return 0; /* the alert is gone, and its delivery with it */
+    if (rc < 0) {
         release_claims(db, c, 1, notify_now_ms() + nf->poll_ms, false);
         return 0;
     }
     const char *reason = NULL;
     struct vm_error hook_err;
     liveness_busy(&nf->beat);
-    int send = notify_route(s, alert, c->destination_id, c->rule_match, &reason, &hook_err);
-    json_decref(alert);
+    int send = notify_route(s, &alert, c->destination_id, c->rule_match, &reason, &hook_err);
+    alert_data_clear(&alert);
     if (hook_err.kind != VM_ERROR_NONE)
-        lua_runtime_hook_failed(nf->lua, project_id, "alert", &hook_err);
+        runtime_hook_failed(nf->lua, project_id, "alert", &hook_err);
     if (!send) suppress(nf, db, c, reason);
     return send;
 }
 
 /* One alert: the project's format() hook, falling back to the default
- * (the failure counted in the script status). A digest: the default. */
-static int render(struct notifier *nf, int64_t project_id, const json_t *alerts,
-                  const json_t *dest_public, struct notify_message *msg, char *err, size_t errlen)
+ * (the failure counted in the script status). A digest: the default. Both
+ * in the vm of the project's script (or the runtime's default script). */
+static int render(struct notifier *nf, int64_t project_id, const struct alert_data *alerts,
+                  size_t n, const struct alert_destination *dest, struct script_message *msg,
+                  char *err, size_t errlen)
 {
     liveness_busy(&nf->beat); /* a message is progress: each format() has its own deadline */
-    if (json_array_size(alerts) != 1)
-        return notify_format_digest(nf->fmt, alerts, dest_public, msg, err, errlen);
-    struct script *s = nf->lua ? lua_runtime_format_script(nf->lua, project_id) : NULL;
+    struct script *s = runtime_format_script(nf->lua, project_id);
+    if (n != 1) return script_format_digest(s, alerts, n, dest, msg, err, errlen);
     struct vm_error hook_err;
-    int rc = notify_format_alert(nf->fmt, s, json_array_get(alerts, 0), dest_public, msg, &hook_err,
-                                 err, errlen);
+    int rc = script_format_alert(s, &alerts[0], dest, msg, &hook_err, err, errlen);
     if (hook_err.kind != VM_ERROR_NONE)
-        lua_runtime_hook_failed(nf->lua, project_id, "format", &hook_err);
+        runtime_hook_failed(nf->lua, project_id, "format", &hook_err);
     return rc;
 }
 
 static void start_transfer(struct notifier *nf, const json_t *dest, const char *type,
                            const struct delivery_claim *claims, int n, const char *message_id,
-                           struct notify_message *msg)
+                           struct script_message *msg)
 {
     char err[320];
-    struct job *job = calloc(1, sizeof *job);
+    struct notifier_job *job = calloc(1, sizeof *job);
     struct delivery_claim *owned = calloc((size_t)n, sizeof *owned);
     if (!job || !owned) {
         free(job);
@@ -215,8 +227,10 @@ static void start_transfer(struct notifier *nf, const json_t *dest, const char *
 static void start_group(struct notifier *nf, struct db *db, const struct delivery_claim *claims,
                         int n)
 {
-    json_t *dest = NULL, *dest_public = NULL, *alerts = NULL;
-    struct notify_message msg = {0};
+    json_t *dest = NULL;
+    struct alert_data alerts[NOTIFY_MAX_IN_FLIGHT];
+    size_t nalerts = 0;
+    struct script_message msg = {0};
     char err[320] = "", message_id[64];
     int rc = destinations_get(db, 0, claims[0].destination_id, &dest);
     if (rc == -ENOENT) return; /* deleted: its deliveries went with it */
@@ -249,21 +263,23 @@ static void start_group(struct notifier *nf, struct db *db, const struct deliver
     else
         snprintf(message_id, sizeof message_id, "dlv_%lld_digest_%d", (long long)claims[0].id, n);
     enum alert_data_trouble trouble;
-    alerts = alert_tables(nf, db, claims, n, message_id, &trouble);
-    dest_public = json_pack("{s:O, s:O, s:O}", "id", json_object_get(dest, "id"), "type",
-                            json_object_get(dest, "type"), "name", json_object_get(dest, "name"));
-    if (!alerts || !dest_public ||
-        (json_array_size(alerts) == 0 && trouble == ALERT_DATA_UNREADABLE)) {
+    alerts_of(nf, db, claims, n, message_id, alerts, &nalerts, &trouble);
+    struct alert_destination dest_public = {
+        .id = (int64_t)json_integer_value(json_object_get(dest, "id")),
+        .type = type,
+        .name = json_string_value(json_object_get(dest, "name")),
+    };
+    if (nalerts == 0 && trouble == ALERT_DATA_UNREADABLE) {
         /* Given back, not left "sending" until its lease ends. */
         release_claims(db, claims, n, notify_now_ms() + nf->poll_ms, false);
         goto done;
     }
-    if (json_array_size(alerts) == 0) {
+    if (nalerts == 0) {
         if (trouble == ALERT_DATA_UNRENDERABLE)
             fail_claims(nf, claims, n, type, "the alert's data cannot be rendered");
         goto done;
     }
-    int rendered = render(nf, project_id, alerts, dest_public, &msg, err, sizeof err);
+    int rendered = render(nf, project_id, alerts, nalerts, &dest_public, &msg, err, sizeof err);
     if (rendered < 0) {
         fail_claims(nf, claims, n, type, err);
         goto done;
@@ -283,21 +299,21 @@ static void start_group(struct notifier *nf, struct db *db, const struct deliver
     }
     start_transfer(nf, dest, type, claims, n, message_id, &msg);
 done:
-    notify_message_clear(&msg);
-    json_decref(alerts);
-    json_decref(dest_public);
+    script_message_clear(&msg);
+    for (size_t i = 0; i < nalerts; i++)
+        alert_data_clear(&alerts[i]);
     json_decref(dest);
 }
 
 static int in_flight_to(const struct notifier *nf, int64_t destination_id)
 {
     int n = 0;
-    for (const struct job *j = nf->jobs; j; j = j->next)
+    for (const struct notifier_job *j = nf->jobs; j; j = j->next)
         n += j->destination_id == destination_id;
     return n;
 }
 
-void job_claim_and_start(struct notifier *nf)
+void notifier_job_claim_and_start(struct notifier *nf)
 {
     struct delivery_claim claims[NOTIFY_MAX_IN_FLIGHT], group[NOTIFY_MAX_IN_FLIGHT];
     bool used[NOTIFY_MAX_IN_FLIGHT] = {false};
@@ -330,9 +346,9 @@ void job_claim_and_start(struct notifier *nf)
     store_release(nf->deps.store, db);
 }
 
-static void unlink_job(struct notifier *nf, struct job *job)
+static void unlink_job(struct notifier *nf, struct notifier_job *job)
 {
-    for (struct job **p = &nf->jobs; *p; p = &(*p)->next) {
+    for (struct notifier_job **p = &nf->jobs; *p; p = &(*p)->next) {
         if (*p == job) {
             *p = job->next;
             break;
@@ -345,7 +361,7 @@ static void unlink_job(struct notifier *nf, struct job *job)
     free(job);
 }
 
-static void finish_job(struct notifier *nf, struct job *job, CURLcode rc)
+static void finish_job(struct notifier *nf, struct notifier_job *job, CURLcode rc)
 {
     struct channel_result r;
     long long finished = notify_now_ms();
@@ -370,11 +386,11 @@ static void reap(struct notifier *nf)
         CURLcode rc = m->data.result;
         struct channel_xfer *x = NULL;
         curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x);
-        if (x) finish_job(nf, (struct job *)x, rc);
+        if (x) finish_job(nf, (struct notifier_job *)x, rc);
     }
 }
 
-void job_pump(struct notifier *nf, int wait_ms)
+void notifier_job_pump(struct notifier *nf, int wait_ms)
 {
     int running;
     curl_multi_perform(nf->multi, &running);
@@ -385,13 +401,13 @@ void job_pump(struct notifier *nf, int wait_ms)
     reap(nf);
 }
 
-void job_abort_all(struct notifier *nf)
+void notifier_job_abort_all(struct notifier *nf)
 {
     if (!nf->jobs) return;
     struct db *db = store_acquire(nf->deps.store);
     long long now = notify_now_ms();
     while (nf->jobs) {
-        struct job *job = nf->jobs;
+        struct notifier_job *job = nf->jobs;
         log_warn("notification given back at shutdown", "deliveries=%d destination=%lld",
                  job->nclaims, (long long)job->destination_id);
         release_claims(db, job->claims, job->nclaims, now, false);

@@ -22,9 +22,9 @@
 
 /* One outbound message: a single alert, or a digest of several held-back
  * deliveries to the same destination. */
-struct job {
+struct notifier_job {
     struct channel_xfer xfer; /* first: CURLINFO_PRIVATE points here */
-    struct job *next;
+    struct notifier_job *next;
     struct delivery_claim *claims; /* owned */
     int nclaims;
     int64_t destination_id;
@@ -39,11 +39,13 @@ struct notifier {
     _Atomic long long stop_by_ms; /* notify_now_ms the drain must end by; 0: none */
     bool curl_inited, alerts_closed;
     CURLM *multi;
-    struct notify_format *fmt;
-    struct lua_runtime *lua; /* the projects' format() hooks; this thread's own states */
+    /* This thread's own Lua states (lua/runtime.h): one vm per project with
+     * a script, where its alert() and format() hooks and the default
+     * formatters run, and one default vm for the projects without. */
+    struct runtime *lua;
     struct throttle *throttle;
     struct channel_opts opts;
-    struct job *jobs;
+    struct notifier_job *jobs;
     int in_flight;
     long poll_ms, retry_base_ms;
     long long lease_ms;
@@ -52,12 +54,12 @@ struct notifier {
 };
 
 /* Claims due deliveries (up to the free in-flight slots) and starts them. */
-void job_claim_and_start(struct notifier *nf);
+void notifier_job_claim_and_start(struct notifier *nf);
 
 /* Runs transfers for up to wait_ms and records the finished ones. */
-void job_pump(struct notifier *nf, int wait_ms);
+void notifier_job_pump(struct notifier *nf, int wait_ms);
 
 /* Gives every unfinished job's deliveries back (due now) and frees them. */
-void job_abort_all(struct notifier *nf);
+void notifier_job_abort_all(struct notifier *nf);
 
 #endif

@@ -1,38 +1,14 @@
 /* notify/route — see route.h. */
 #include "notify/route.h"
 
-#include <stdlib.h>
 #include <string.h>
-#include <cjson/cJSON.h>
-#include <lauxlib.h>
 
-/* A jansson value as a cJSON tree (NULL for NULL or JSON null). */
-static cJSON *to_cjson(const json_t *v)
-{
-    if (!v || json_is_null(v)) return NULL;
-    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    cJSON *c = s ? cJSON_Parse(s) : NULL;
-    free(s);
-    return c;
-}
-
-int notify_route_decide(struct script *s, const json_t *alert, struct script_alert_result *out,
-                        struct vm_error *hook_err)
+int notify_route_decide(struct script *s, const struct alert_data *alert,
+                        struct script_alert_result *out, struct vm_error *hook_err)
 {
     memset(hook_err, 0, sizeof *hook_err);
     memset(out, 0, sizeof *out);
-    if (!s || s->alert_ref == LUA_NOREF) return 0;
-    cJSON *a = to_cjson(alert), *issue = to_cjson(json_object_get(alert, "issue")),
-          *event = to_cjson(json_object_get(alert, "event"));
-    int rc = -1;
-    if (!a)
-        vm_error_set(hook_err, VM_ERROR_MEMORY, "out of memory building the alert() arguments");
-    else
-        rc = script_alert(s, a, issue, event, out, hook_err);
-    cJSON_Delete(a);
-    cJSON_Delete(issue);
-    cJSON_Delete(event);
-    return rc;
+    return script_alert(s, alert, out, hook_err);
 }
 
 static int by_rules(bool rule_match, const char **reason)
@@ -41,12 +17,12 @@ static int by_rules(bool rule_match, const char **reason)
     return rule_match;
 }
 
-int notify_route(struct script *s, const json_t *alert, int64_t destination_id, bool rule_match,
-                 const char **reason, struct vm_error *hook_err)
+int notify_route(struct script *s, const struct alert_data *alert, int64_t destination_id,
+                 bool rule_match, const char **reason, struct vm_error *hook_err)
 {
     memset(hook_err, 0, sizeof *hook_err);
     *reason = NULL;
-    if (!s || s->alert_ref == LUA_NOREF) return by_rules(rule_match, reason);
+    if (!script_has_hook(s, SCRIPT_HOOK_ALERT)) return by_rules(rule_match, reason);
     struct script_alert_result res;
     int rc = notify_route_decide(s, alert, &res, hook_err);
     if (rc != 0 || res.decision == SCRIPT_ALERT_RULES) return by_rules(rule_match, reason);

@@ -11,8 +11,7 @@
 #include "base/config.h"
 #include "notify/alert_data.h"
 #include "notify/channel.h"
-#include "notify/format.h"
-#include "notify/format_hook.h"
+#include "lua/script_format.h"
 #include "notify/retry.h"
 #include "lua/registry.h"
 #include "lua/script.h"
@@ -25,36 +24,43 @@ static json_t *outcome(bool ok, long status, long long duration_ms, const char *
                      error && *error ? json_string(error) : json_null());
 }
 
-/* The project's active script in a fresh state, for its format() hook;
- * NULL when it runs the default rules or the script cannot be built
- * (logged: the default formatter is used). Caller closes. */
-static struct script *project_script(struct script_registry *scripts, int64_t project_id)
+/* The project's active script in a fresh vm, where its format() hook and
+ * the default formatters run; a vm without hooks when it runs the default
+ * rules or its script does not build (logged: the default formatter is
+ * used). NULL when not even that builds. Caller closes. */
+static struct script *project_script(const struct config *cfg, struct script_registry *scripts,
+                                     int64_t project_id)
 {
-    if (!scripts) return NULL;
     int64_t version;
     uint64_t generation;
     char *source = NULL;
     size_t len = 0;
     struct script *s = NULL;
     struct vm_error err = {0};
-    if (script_registry_get(scripts, project_id, &version, &source, &len, &generation) == 0 &&
-        source && script_open(script_registry_limits(scripts), source, len, &s, &err) != 0)
+    struct vm_limits own;
+    const struct vm_limits *limits = scripts ? script_registry_limits(scripts) : &own;
+    if (!scripts) vm_limits_from_config(cfg, &own);
+    if (scripts &&
+        script_registry_get(scripts, project_id, &version, &source, &len, &generation) == 0 &&
+        source && script_open(limits, source, len, &s, &err) != 0)
         log_warn("test notification: the project's script did not build, default format used",
                  "project=%lld error=%s", (long long)project_id, err.message);
     free(source);
+    if (!s && script_open(limits, NULL, 0, &s, &err) != 0)
+        log_error("test notification: cannot build a Lua state", "error=%s", err.message);
     return s;
 }
 
 /* The message the notifier would make: the format() hook, else the
  * default (the hook's failure counted in the script status, as the
  * notifier does). */
-static int render(struct script_registry *scripts, struct notify_format *fmt, int64_t project_id,
-                  const json_t *alert, const json_t *dest_public, struct notify_message *msg,
-                  char *err, size_t errlen)
+static int render(const struct config *cfg, struct script_registry *scripts, int64_t project_id,
+                  const struct alert_data *alert, const struct alert_destination *dest,
+                  struct script_message *msg, char *err, size_t errlen)
 {
-    struct script *s = project_script(scripts, project_id);
+    struct script *s = project_script(cfg, scripts, project_id);
     struct vm_error hook_err;
-    int rc = notify_format_alert(fmt, s, alert, dest_public, msg, &hook_err, err, errlen);
+    int rc = script_format_alert(s, alert, dest, msg, &hook_err, err, errlen);
     if (hook_err.kind != VM_ERROR_NONE && scripts)
         script_registry_record_error(scripts, project_id, "format", &hook_err);
     script_close(s);
@@ -65,27 +71,22 @@ int notify_send_test(const struct config *cfg, struct script_registry *scripts, 
                      const char *project_name, json_t **result)
 {
     char err[512] = "";
-    struct notify_format *fmt = NULL;
-    struct notify_message msg = {0};
+    struct script_message msg = {0};
     struct channel_xfer x = {0};
-    json_t *alert = NULL, *dest_public = NULL;
     long long started = notify_now_ms();
     *result = NULL;
-    int rc = notify_format_new(cfg->lua_dir, &fmt, err, sizeof err);
-    if (rc < 0) {
-        log_error("test notification: cannot load the formatters", "error=%s", err);
-        return rc;
-    }
     int64_t project_id = json_integer_value(json_object_get(dest, "project_id"));
     const char *type = json_string_value(json_object_get(dest, "type"));
-    alert =
-        notify_sample_alert(project_id, project_name ? project_name : "", cfg->public_url, started);
-    dest_public = json_pack("{s:O, s:O, s:O}", "id", json_object_get(dest, "id"), "type",
-                            json_object_get(dest, "type"), "name", json_object_get(dest, "name"));
-    rc = -ENOMEM;
-    if (!alert || !dest_public) goto done;
-    rc = 0;
-    int rendered = render(scripts, fmt, project_id, alert, dest_public, &msg, err, sizeof err);
+    struct alert_data alert;
+    notify_sample_alert(project_id, project_name ? project_name : "", cfg->public_url, started,
+                        &alert);
+    struct alert_destination dest_public = {
+        .id = json_integer_value(json_object_get(dest, "id")),
+        .type = type,
+        .name = json_string_value(json_object_get(dest, "name")),
+    };
+    int rc = 0;
+    int rendered = render(cfg, scripts, project_id, &alert, &dest_public, &msg, err, sizeof err);
     if (rendered != 0) {
         *result = outcome(false, 0, notify_now_ms() - started,
                           rendered > 0 ? "format() returned false: nothing is sent to this "
@@ -119,9 +120,6 @@ int notify_send_test(const struct config *cfg, struct script_registry *scripts, 
 done:
     if (rc == 0 && !*result) rc = -ENOMEM;
     channel_xfer_cleanup(&x);
-    notify_message_clear(&msg);
-    json_decref(alert);
-    json_decref(dest_public);
-    notify_format_free(fmt);
+    script_message_clear(&msg);
     return rc;
 }

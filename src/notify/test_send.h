@@ -1,9 +1,9 @@
 /* notify/test_send — "send a test" for the admin API: formats a made-up
- * alert the way the notifier does (notify/format_hook.h: the project's
+ * alert the way the notifier does (lua/script_format.h: the project's
  * format() hook, else the default formatter of the destination's type)
  * and sends it now, on the calling thread (blocking, bounded by the
  * request timeouts), with the same SSRF guard as the notifier. Uses its
- * own short-lived Lua states (formatters, the project's script), so any
+ * own short-lived vm (the project's script, or one without hooks), so any
  * thread may call it. Nothing is written to the outbox. */
 #ifndef PERISCOPE_NOTIFY_TEST_SEND_H
 #define PERISCOPE_NOTIFY_TEST_SEND_H

@@ -27,7 +27,7 @@ enum {
 
 struct worker_ctx {
     atomic_size_t *queued_bytes; /* ingest's count of raw bytes queued; may be NULL */
-    struct lua_runtime *lua;     /* NULL: the C fallback grouping only */
+    struct runtime *lua;         /* NULL: the C fallback grouping only */
     char *print_buf;             /* reused for every event's serialized JSON */
     size_t print_cap;
 };
@@ -40,7 +40,7 @@ int worker_ctx_new(const struct pipeline_deps *deps, struct worker_ctx **out)
     w->print_cap = PRINT_BUFFER_START_BYTES;
     w->print_buf = malloc(w->print_cap);
     int rc = w->print_buf ? 0 : -ENOMEM;
-    if (rc == 0 && deps) rc = lua_runtime_new(deps->scripts, deps->cfg, &w->lua);
+    if (rc == 0 && deps) rc = runtime_new(deps->scripts, deps->cfg, &w->lua);
     if (rc != 0) {
         worker_ctx_free(w);
         return rc;
@@ -52,7 +52,7 @@ int worker_ctx_new(const struct pipeline_deps *deps, struct worker_ctx **out)
 void worker_ctx_free(struct worker_ctx *w)
 {
     if (!w) return;
-    lua_runtime_free(w->lua);
+    runtime_free(w->lua);
     free(w->print_buf);
     free(w);
     compress_thread_cleanup();
@@ -64,7 +64,7 @@ static int worker_scrub(struct worker_ctx *w, struct ingest_event *ev)
 {
     int rc;
     if (w->lua) {
-        rc = lua_runtime_scrub(w->lua, ev);
+        rc = runtime_scrub(w->lua, ev);
     } else {
         struct script_scrub_result res;
         rc = script_scrub_event(NULL, NULL, ev, &res);
@@ -82,7 +82,7 @@ static int worker_scrub(struct worker_ctx *w, struct ingest_event *ev)
  * event is lost for want of a group. */
 static int worker_group(struct worker_ctx *w, struct ingest_event *ev)
 {
-    if (w->lua && lua_runtime_process(w->lua, ev) == 0) return 0;
+    if (w->lua && runtime_process(w->lua, ev) == 0) return 0;
     if (w->lua)
         log_warn("lua grouping failed, C fallback used", "project=%lld", (long long)ev->project_id);
     if (ev->filtered) return 0;

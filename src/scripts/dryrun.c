@@ -11,8 +11,8 @@
 #include "model/normalize.h"
 #include "grouping/fallback.h"
 #include "lua/script_scrub.h"
+#include "lua/script_format.h"
 #include "notify/alert_data.h"
-#include "notify/format.h"
 #include "notify/format_hook.h"
 #include "store/scripts_sample.h"
 
@@ -100,30 +100,37 @@ static int group(struct script *s, const struct dryrun_input *in, struct ingest_
     return rc;
 }
 
-/* The alert a new issue for this event would raise (format.lua's shape). */
-static json_t *alert_for(const struct dryrun_input *in, const struct ingest_event *ev)
+/* The alert a new issue for this event would raise; its strings are
+ * borrowed from in, ev and id (which must outlive it). */
+static void alert_for(const struct dryrun_input *in, const struct ingest_event *ev, char id[33],
+                      struct alert_data *out)
 {
-    char id[33];
     event_id_hex(ev->event_id, id);
     long long now = notify_now_ms();
-    json_t *ctx = json_pack(
-        "{s:{s:i, s:s, s:I}, s:{s:i, s:I, s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:s},"
-        " s:{s:I, s:s}, s:{s:s, s:o, s:o, s:s}}",
-        "alert", "id", 0, "kind", "new", "created_at", (json_int_t)now, "issue", "id", 0,
-        "project_id", (json_int_t)in->project_id, "title", ev->title ? ev->title : "", "culprit",
-        ev->culprit ? ev->culprit : "", "level", ev->level ? ev->level : "error", "status",
-        "unresolved", "first_seen", (json_int_t)now, "last_seen", (json_int_t)now, "count", 1,
-        "hash", ev->hash, "project", "id", (json_int_t)in->project_id, "name",
-        in->project_name ? in->project_name : "", "event", "event_id", id, "environment",
-        text(ev->environment), "release", text(ev->release), "level",
-        ev->level ? ev->level : "error");
-    if (!ctx) return NULL;
-    json_t *alert = notify_alert_data(ctx, in->public_url ? in->public_url : "", "dryrun");
-    json_decref(ctx);
-    return alert;
+    const char *level = ev->level ? ev->level : "error";
+    *out = (struct alert_data){
+        .kind = "new",
+        .created_at_ms = now,
+        .message_id = "dryrun",
+        .public_url = in->public_url ? in->public_url : "",
+        .issue = {.project_id = in->project_id,
+                  .title = ev->title ? ev->title : "",
+                  .culprit = ev->culprit ? ev->culprit : "",
+                  .level = level,
+                  .status = "unresolved",
+                  .first_seen_ms = now,
+                  .last_seen_ms = now,
+                  .count = 1,
+                  .hash = ev->hash},
+        .project = {.id = in->project_id, .name = in->project_name ? in->project_name : ""},
+        .event = {.event_id = id,
+                  .environment = ev->environment,
+                  .release = ev->release,
+                  .level = level},
+    };
 }
 
-static json_t *message_json(const struct notify_message *m)
+static json_t *message_json(const struct script_message *m)
 {
     if (m->subject || m->text || m->html)
         return json_pack("{s:o, s:o, s:o}", "subject", text(m->subject), "text", text(m->text),
@@ -133,17 +140,16 @@ static json_t *message_json(const struct notify_message *m)
 }
 
 /* One destination type's message, made the way the notifier makes it
- * (notify_format_alert): the format() hook's, else the default. */
-static json_t *render(struct script *s, struct notify_format *f, const json_t *alert,
-                      const char *type, json_t *errors)
+ * (lua/script_format.h, in s's vm): the format() hook's, else the default. */
+static json_t *render(struct script *s, const struct alert_data *alert, const char *type,
+                      json_t *errors)
 {
-    json_t *dest = json_pack("{s:i, s:s, s:s}", "id", 0, "type", type, "name", type);
-    struct notify_message m = {0};
+    struct alert_destination dest = {.id = 0, .type = type, .name = type};
+    struct script_message m = {0};
     struct vm_error hook_err;
     char err[256] = "";
-    int rc =
-        dest ? notify_format_alert(f, s, alert, dest, &m, &hook_err, err, sizeof err) : -ENOMEM;
-    if (dest && hook_err.kind != VM_ERROR_NONE) add_error(s, errors, "format", &hook_err);
+    int rc = script_format_alert(s, alert, &dest, &m, &hook_err, err, sizeof err);
+    if (hook_err.kind != VM_ERROR_NONE) add_error(s, errors, "format", &hook_err);
     /* false: format() returned false, nothing is sent to this type */
     json_t *out = rc == 0 ? message_json(&m) : rc == 1 ? json_false() : json_null();
     if (rc < 0) {
@@ -151,8 +157,7 @@ static json_t *render(struct script *s, struct notify_format *f, const json_t *a
         vm_error_set(&e, VM_ERROR_RUNTIME, err[0] ? err : "out of memory");
         add_error(s, errors, "format", &e);
     }
-    notify_message_clear(&m);
-    json_decref(dest);
+    script_message_clear(&m);
     return out;
 }
 
@@ -162,23 +167,19 @@ static int notifications(struct script *s, const struct dryrun_input *in,
     json_t *all = json_object();
     json_object_set_new(result, "notifications", all);
     if (ev->filtered) return 0;
-    char err[256];
-    struct notify_format *f = NULL;
-    if (notify_format_new(in->lua_dir, &f, err, sizeof err) != 0) return -EIO;
-    json_t *alert = alert_for(in, ev);
+    char id[33];
+    struct alert_data alert;
+    alert_for(in, ev, id, &alert);
     struct vm_error hook_err;
-    json_t *alerts = alert ? dryrun_alerts(s, in->alert_rules, ev, alert, &hook_err) : NULL;
+    json_t *alerts = dryrun_alerts(s, in->alert_rules, ev, &alert, &hook_err);
     if (alerts) {
         json_object_set_new(result, "alerts", alerts);
         if (hook_err.kind != VM_ERROR_NONE) add_error(s, errors, "alert", &hook_err);
     }
-    for (const char *const *t = notify_destination_types; alert && *t; t++)
+    for (const char *const *t = notify_destination_types; *t; t++)
         if (!in->format_type || strcmp(in->format_type, *t) == 0)
-            json_object_set_new(all, *t, render(s, f, alert, *t, errors));
-    int rc = alert ? 0 : -ENOMEM;
-    json_decref(alert);
-    notify_format_free(f);
-    return rc;
+            json_object_set_new(all, *t, render(s, &alert, *t, errors));
+    return 0;
 }
 
 static bool known_type(const char *type)

@@ -3,14 +3,15 @@
  *
  * It runs the pipeline's own steps in the pipeline's order — normalize_event
  * (normalize.h), the personal data scrubbing (the project's rules, then the
- * script's scrub hook: lua/script_scrub.h, the call lua_runtime_scrub
+ * script's scrub hook: lua/script_scrub.h, the call runtime_scrub
  * makes), then the script's filter, grouping and hash (script_run,
- * the call lua_runtime_process makes), then the C fallback grouping when
+ * the call runtime_process makes), then the C fallback grouping when
  * even the default Lua grouping fails, as the worker does — so the hash it
  * reports is the one a real ingest stores. Then, unless the event was
  * filtered, each destination type's notification, made by the notifier's
- * own path (notify/format_hook.h): the project's format() hook when it
- * gives one, else — also when the hook fails — the default formatter.
+ * own path (lua/script_format.h, in the script's vm): the project's
+ * format() hook when it gives one, else — also when the hook fails — the
+ * default formatter.
  *
  * Any thread; the script is owned by the caller for the call (a fresh one
  * per dry run, so nothing is shared with the workers). */
@@ -31,7 +32,6 @@ struct dryrun_input {
     const char *project_name;        /* for the notifications; borrowed */
     const cJSON *event;              /* the event as an SDK sends it; borrowed, not modified */
     const char *format_type;         /* one destination type, or NULL: every type */
-    const char *lua_dir;             /* the server's Lua modules (periscope/format.lua) */
     const char *public_url;          /* for links in the notifications */
     const struct scrub_rules *scrub; /* the project's scrubbing rules; NULL: the defaults */
     const struct alert_rules *alert_rules; /* the project's alert rules; NULL: the default */
@@ -46,8 +46,7 @@ struct dryrun_input {
  * [{"hook", "kind", "message", "line"}]}. A body is the JSON a webhook
  * receives, {"subject", "text", "html"} for email. Returns 0 (script
  * problems are in "errors"), -EINVAL for an event that is not a JSON
- * object or an unknown format_type, -ENOMEM, or -EIO when the formatters
- * cannot load. */
+ * object or an unknown format_type, or -ENOMEM. */
 int dryrun_run(struct script *s, const struct dryrun_input *in, json_t **out);
 
 /* The stored event, normalized (event_stored.h), for dry runs and validation samples:

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
-#include <lauxlib.h>
 
 #include "model/event.h"
 #include "model/event_tags.h"
@@ -31,9 +30,10 @@ static json_t *rule_json(const struct alert_rule *r, const struct ingest_event *
     return json_pack("{s:s, s:o, s:o}", "name", r->name, "matches", matches, "destinations", dest);
 }
 
-static json_t *hook_json(struct script *s, const json_t *alert, struct vm_error *hook_err)
+static json_t *hook_json(struct script *s, const struct alert_data *alert,
+                         struct vm_error *hook_err)
 {
-    if (!s || s->alert_ref == LUA_NOREF) return json_null();
+    if (!script_has_hook(s, SCRIPT_HOOK_ALERT)) return json_null();
     struct script_alert_result res;
     notify_route_decide(s, alert, &res, hook_err);
     static const char *const names[] = {"rules", "drop", "list"};
@@ -44,7 +44,8 @@ static json_t *hook_json(struct script *s, const json_t *alert, struct vm_error 
 }
 
 json_t *dryrun_alerts(struct script *s, const struct alert_rules *rules,
-                      const struct ingest_event *ev, const json_t *alert, struct vm_error *hook_err)
+                      const struct ingest_event *ev, const struct alert_data *alert,
+                      struct vm_error *hook_err)
 {
     memset(hook_err, 0, sizeof *hook_err);
     struct alert_rules *own = rules ? NULL : alert_rules_default();

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "model/alert.h"
 #include "lua/script.h"
 
 struct alert_rules;
@@ -18,7 +19,7 @@ struct ingest_event;
  * default set. A failing hook is reported in hook_err (kind NONE when it
  * did not fail) and shows as "rules". NULL on OOM. */
 json_t *dryrun_alerts(struct script *s, const struct alert_rules *rules,
-                      const struct ingest_event *ev, const json_t *alert,
+                      const struct ingest_event *ev, const struct alert_data *alert,
                       struct vm_error *hook_err);
 
 #endif

@@ -181,7 +181,6 @@ static int run(const struct args *a, const struct config *cfg)
                                   .project_name = "rules check",
                                   .event = event,
                                   .format_type = a->format,
-                                  .lua_dir = cfg->lua_dir,
                                   .public_url = cfg->public_url};
         int r = dryrun_run(s, &in, &result);
         if (r != 0) {

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <jansson.h>
+#include "model/alert.h"
 #include "store/db.h"
 
 struct delivery_claim {
@@ -52,13 +53,12 @@ int deliveries_record(struct db *db, const struct delivery_claim *claims, int n,
 int deliveries_release(struct db *db, const struct delivery_claim *c, long long next_attempt_at,
                        bool held);
 
-/* The data a message about the alert is made of:
- * {"alert": {"id", "kind", "created_at"}, "issue": {"id", "project_id",
- *  "title", "culprit", "level", "status", "first_seen", "last_seen", "count",
- *  "hash"}, "project": {"id", "name"}, "event": {"event_id" (32 hex),
- *  "environment", "release", "level"} (nulls when the event is gone)},
- * times as ms. -ENOENT when the alert is gone. */
-int deliveries_alert_context(struct db *db, int64_t alert_id, json_t **out);
+/* The data a message about the alert is made of (model/alert.h), its text
+ * columns made valid UTF-8 (U+FFFD for what is not) and owned by *out
+ * (alert_data_clear); the event's fields NULL when the event is gone;
+ * message_id and public_url are left for the caller. -ENOENT when the
+ * alert is gone, -ENOMEM, or a database error. (store/deliveries_alert.c) */
+int deliveries_alert_data(struct db *db, int64_t alert_id, struct alert_data *out);
 
 /* One pending delivery per enabled destination of the project, due now
  * (for the writer's outbox transaction; idempotent). */
