@@ -273,11 +273,6 @@ void admin_router_stop(void)
     admin_pool = script_pool = NULL;
 }
 
-size_t admin_router_backlog(void)
-{
-    return http_pool_backlog(admin_pool) + http_pool_backlog(script_pool);
-}
-
 static void unauthorized(struct admin_resp *resp)
 {
     admin_error(resp, MHD_HTTP_UNAUTHORIZED, "unauthorized",

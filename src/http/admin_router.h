@@ -36,8 +36,6 @@ struct admin_ctx;
  * their Lua and database deadlines). 0 or -EAGAIN. */
 int admin_router_start(void);
 void admin_router_stop(void);
-/* Admin requests waiting or running on the pools. */
-size_t admin_router_backlog(void);
 
 /* Request bodies above this answer 413 (or the script size cap, if larger). */
 #define ADMIN_BODY_MAX_BYTES (1024 * 1024)

@@ -16,7 +16,7 @@ struct http_pool {
     pthread_mutex_t mu;
     pthread_cond_t work;
     struct http_work *head, *tail; /* queued; under mu */
-    size_t queued, running;        /* under mu */
+    size_t queued;                 /* under mu */
     size_t queue_max;
     bool stopping; /* under mu */
     char name[16];
@@ -44,11 +44,9 @@ static void *pool_main(void *arg)
         p->head = w->next;
         if (!p->head) p->tail = NULL;
         p->queued--;
-        p->running++;
         pthread_mutex_unlock(&p->mu);
         finish(w, HTTP_WORK_RUN);
         pthread_mutex_lock(&p->mu);
-        p->running--;
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
@@ -120,13 +118,4 @@ void http_pool_stop(struct http_pool *p)
     pthread_cond_destroy(&p->work);
     pthread_mutex_destroy(&p->mu);
     free(p);
-}
-
-size_t http_pool_backlog(struct http_pool *p)
-{
-    if (!p) return 0;
-    pthread_mutex_lock(&p->mu);
-    size_t n = p->queued + p->running;
-    pthread_mutex_unlock(&p->mu);
-    return n;
 }

@@ -54,7 +54,4 @@ void http_pool_submit(struct http_pool *p, struct http_work *w);
  * within their own deadlines); frees p. NULL is a no-op. */
 void http_pool_stop(struct http_pool *p);
 
-/* Requests waiting and running now (for /metrics and tests). */
-size_t http_pool_backlog(struct http_pool *p);
-
 #endif
