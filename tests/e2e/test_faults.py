@@ -534,7 +534,8 @@ class ListOnAMillionEvents(unittest.TestCase):
         again = Server(env={k: v for k, v in srv.env.items() if k != "PORT"},
                        data_dir=srv.data_dir)
         self.addCleanup(again.cleanup)
-        again.start()
+        again.start(wait=False)
+        again.wait_healthy(timeout=600)  # PRAGMA quick_check reads the whole file first
         times = {}
         for sort in ("last_seen", "count", "first_seen", "users"):
             path = "/api/admin/projects/%d/issues?limit=100&sort=%s" % (p["id"], sort)
