@@ -142,9 +142,9 @@ static void test_concurrent_migrations_apply_each_file_once(void **state)
     struct test_store *ts = *state;
     struct mig_dir m;
     mig_dir_make(&m);
-    mig_write(&m, "0500_a.sql", "CREATE TABLE conc_a (x BIGINT);");
-    mig_write(&m, "0501_b.sql", "CREATE TABLE conc_b (x BIGINT);");
-    mig_write(&m, "0502_c.sql", "CREATE TABLE conc_c (x BIGINT);");
+    mig_write(&m, "9500_a.sql", "CREATE TABLE conc_a (x BIGINT);");
+    mig_write(&m, "9501_b.sql", "CREATE TABLE conc_b (x BIGINT);");
+    mig_write(&m, "9502_c.sql", "CREATE TABLE conc_c (x BIGINT);");
     enum { NODES = 4 };
     struct migrate_job jobs[NODES];
     pthread_t th[NODES];

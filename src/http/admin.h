@@ -3,8 +3,9 @@
  * Every /api/admin/ route is a struct admin_route in some module's table
  * (admin_projects.c, admin_issues.c, …), listed in admin_router.c. The router
  * has already checked the bearer token (constant time), read the body (size
- * capped) and matched the pattern; handlers run on an HTTP thread, must not
- * block for long, and answer through the admin_resp helpers.
+ * capped) and matched the pattern; handlers run on an admin pool thread,
+ * never an HTTP one (http/admin_router.h), and answer through the
+ * admin_resp helpers.
  *
  * Errors are {"error": {"code": "...", "message": "..."}}; lists are
  * {"data": [...], "next_cursor": "..." | null}. */

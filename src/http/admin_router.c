@@ -2,9 +2,9 @@
  * admin_router.h; the route contract is admin.h). */
 #include "http/admin_router.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +19,7 @@
 #include "http/auth_request.h"
 #include "http/http.h"
 #include "http/reply.h"
+#include "http/workpool.h"
 #include "base/log.h"
 #include "base/metrics.h"
 #include "base/config.h"
@@ -49,7 +50,8 @@ static const struct admin_route *const admin_tables[] = {
 };
 
 /* Routes that run operator Lua or compile operator rules (validation, the
- * dry run): on the runner threads, never an HTTP one. */
+ * dry run) or hash passwords: on the script pool, apart from the other
+ * admin work (every route runs off the HTTP threads, http/workpool.h). */
 static const struct {
     const char *method, *pattern;
 } OFFLOADED[] = {
@@ -70,39 +72,35 @@ static const struct {
 #define ADMIN_MAX_SEGMENTS 16
 #define ADMIN_PATH_MAX 1024
 
-enum run_state { RUN_NONE, RUN_QUEUED, RUN_DONE };
-
 struct admin_conn {
     struct http_req_base base;
-    struct principal who; /* the caller (auth_request.h) */
+    struct principal who; /* the caller (auth_request.h), resolved on the pool */
     int auth_rc;          /* auth_resolve's answer: -EACCES for bad credentials */
-    bool authorized;      /* credentials, or an auth route: the body is kept */
+    bool authorized;      /* credentials offered, or an auth route: the body is kept */
     bool too_large;
     size_t cap;
     char *body; /* owned, NUL-terminated when non-NULL */
     size_t len, alloc;
     struct timespec started;
     const char *route; /* the matched pattern, for logs (paths may hold keys) */
-    /* an offloaded route: what the runner needs, kept with the request */
+    /* what the pool thread needs, kept with the request */
     char path[ADMIN_PATH_MAX];
     struct admin_req req;
     struct admin_resp resp;
     const struct admin_route *handler;
     const struct admin_policy *policy;
-    atomic_int run;          /* enum run_state */
-    struct admin_conn *next; /* the runners' queue */
+    const char *pool_name; /* for the 503 when its queue is full */
+    struct http_work work; /* first member is not required: see conn_of */
 };
 
-/* The runner threads and their queue (admin_router_start/stop). */
-static struct {
-    pthread_mutex_t mu;
-    pthread_cond_t work;
-    struct admin_conn *head, *tail; /* queued; under mu */
-    size_t queued;                  /* under mu */
-    bool stopping;                  /* under mu */
-    pthread_t threads[ADMIN_SCRIPT_RUNNERS];
-    int nthreads;
-} runners = {.mu = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER};
+/* The admin pool (every route) and the script pool (OFFLOADED), started
+ * and stopped by admin_router_start/stop on the main thread. */
+static struct http_pool *admin_pool, *script_pool;
+
+static struct admin_conn *conn_of(struct http_work *w)
+{
+    return (struct admin_conn *)((char *)w - offsetof(struct admin_conn, work));
+}
 
 static bool has_prefix(const char *url, const char *prefix)
 {
@@ -127,8 +125,7 @@ static struct admin_conn *conn_new(const struct admin_ctx *ctx, struct MHD_Conne
     struct admin_conn *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     c->base.kind = HTTP_REQ_ADMIN;
-    c->auth_rc = auth_resolve(ctx, conn, &c->who);
-    c->authorized = c->who.kind != PRINCIPAL_NONE || has_prefix(url, AUTH_PREFIX);
+    c->authorized = auth_offered(ctx, conn) || has_prefix(url, AUTH_PREFIX);
     c->cap = body_cap(ctx);
     clock_gettime(CLOCK_MONOTONIC, &c->started);
     const char *cl =
@@ -256,118 +253,47 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, struct admin_resp 
     return reply_json(conn, (unsigned)resp->status, resp->json, NULL);
 }
 
-/* The answer is in c->resp: hand the connection back to MHD, which calls
- * admin_router_handle again to send it. */
-static void run_done(struct admin_conn *c)
-{
-    atomic_store(&c->run, RUN_DONE);
-    MHD_resume_connection(c->req.conn);
-}
-
-/* Queues c for a runner and suspends its connection (answered 503 at
- * once when the queue is full or the runners are stopping). */
-static enum MHD_Result offload(struct MHD_Connection *conn, struct admin_conn *c)
-{
-    atomic_store(&c->run, RUN_QUEUED);
-    MHD_suspend_connection(conn); /* before a runner can resume it */
-    pthread_mutex_lock(&runners.mu);
-    bool room =
-        !runners.stopping && runners.nthreads > 0 && runners.queued < ADMIN_SCRIPT_RUNS_QUEUED_MAX;
-    if (room) {
-        c->next = NULL;
-        if (runners.tail)
-            runners.tail->next = c;
-        else
-            runners.head = c;
-        runners.tail = c;
-        runners.queued++;
-        pthread_cond_signal(&runners.work);
-    }
-    pthread_mutex_unlock(&runners.mu);
-    if (!room) {
-        admin_error(&c->resp, 503, "busy", "too many script runs waiting; retry later");
-        run_done(c);
-    }
-    return MHD_YES;
-}
-
-static void *runner_main(void *arg)
-{
-    (void)arg;
-    pthread_setname_np(pthread_self(), "admin-scripts");
-    pthread_mutex_lock(&runners.mu);
-    for (;;) {
-        while (!runners.head && !runners.stopping)
-            pthread_cond_wait(&runners.work, &runners.mu);
-        struct admin_conn *c = runners.head;
-        if (!c) break; /* stopping, nothing queued */
-        runners.head = c->next;
-        if (!runners.head) runners.tail = NULL;
-        runners.queued--;
-        pthread_mutex_unlock(&runners.mu);
-        c->handler->fn(&c->req, &c->resp);
-        admin_audit(&c->req, c->policy, &c->resp);
-        run_done(c);
-        pthread_mutex_lock(&runners.mu);
-    }
-    pthread_mutex_unlock(&runners.mu);
-    return NULL;
-}
-
 int admin_router_start(void)
 {
-    pthread_mutex_lock(&runners.mu);
-    runners.stopping = false;
-    for (; runners.nthreads < ADMIN_SCRIPT_RUNNERS; runners.nthreads++)
-        if (pthread_create(&runners.threads[runners.nthreads], NULL, runner_main, NULL) != 0) break;
-    int n = runners.nthreads;
-    pthread_mutex_unlock(&runners.mu);
-    return n > 0 ? 0 : -EAGAIN;
+    if (http_pool_start(&admin_pool, "admin-http", ADMIN_THREADS, ADMIN_QUEUED_MAX) != 0)
+        return -EAGAIN;
+    if (http_pool_start(&script_pool, "admin-scripts", ADMIN_SCRIPT_RUNNERS,
+                        ADMIN_SCRIPT_RUNS_QUEUED_MAX) != 0) {
+        http_pool_stop(admin_pool);
+        admin_pool = NULL;
+        return -EAGAIN;
+    }
+    return 0;
 }
 
 void admin_router_stop(void)
 {
-    pthread_mutex_lock(&runners.mu);
-    runners.stopping = true;
-    struct admin_conn *queued = runners.head;
-    runners.head = runners.tail = NULL;
-    runners.queued = 0;
-    pthread_cond_broadcast(&runners.work);
-    int n = runners.nthreads;
-    runners.nthreads = 0;
-    pthread_mutex_unlock(&runners.mu);
-    while (queued) {
-        struct admin_conn *c = queued;
-        queued = c->next;
-        admin_error(&c->resp, 503, "shutting_down", "server shutting down, retry later");
-        run_done(c);
-    }
-    for (int i = 0; i < n; i++)
-        pthread_join(runners.threads[i], NULL);
+    http_pool_stop(admin_pool);
+    http_pool_stop(script_pool);
+    admin_pool = script_pool = NULL;
 }
 
-static enum MHD_Result unauthorized(struct MHD_Connection *conn, int *status)
+static void unauthorized(struct admin_resp *resp)
 {
-    static const struct reply_header www = {"WWW-Authenticate", "Bearer"};
-    *status = MHD_HTTP_UNAUTHORIZED;
-    return reply_error(conn, MHD_HTTP_UNAUTHORIZED, "unauthorized",
-                       "missing, wrong or expired credentials (bearer token or session)", &www);
+    admin_error(resp, MHD_HTTP_UNAUTHORIZED, "unauthorized",
+                "missing, wrong or expired credentials (bearer token or session)");
+    resp->header_name = "WWW-Authenticate";
+    resp->header_value = strdup("Bearer");
 }
 
 /* The route's policy applied to the caller: true when it may go on, else
- * false with the answer (401, 403, 404) queued in *rc. */
+ * false with the answer (401, 403, 404) in resp. Pool thread. */
 static bool authorize(const struct admin_ctx *ctx, struct MHD_Connection *conn, const char *method,
                       struct admin_conn *c, const struct admin_policy *pol,
-                      const struct admin_req *req, enum MHD_Result *rc, int *status)
+                      const struct admin_req *req, struct admin_resp *resp)
 {
     if (!pol) {
-        *status = MHD_HTTP_FORBIDDEN;
-        *rc = reply_error(conn, MHD_HTTP_FORBIDDEN, "forbidden", "this route has no policy", NULL);
+        admin_error(resp, MHD_HTTP_FORBIDDEN, "forbidden", "this route has no policy");
         return false;
     }
     if (pol->access == ACCESS_PUBLIC) return true;
     if (c->auth_rc != 0 || c->who.kind == PRINCIPAL_NONE) {
-        *rc = unauthorized(conn, status);
+        unauthorized(resp);
         return false;
     }
     int64_t project = 0;
@@ -381,34 +307,60 @@ static bool authorize(const struct admin_ctx *ctx, struct MHD_Connection *conn, 
     case AUTHZ_OK:
         break;
     case AUTHZ_UNAUTHENTICATED:
-        *rc = unauthorized(conn, status);
+        unauthorized(resp);
         return false;
     case AUTHZ_NOT_FOUND:
-        *status = MHD_HTTP_NOT_FOUND;
-        *rc = reply_error(conn, MHD_HTTP_NOT_FOUND, "project_not_found", "no such project", NULL);
+        admin_error(resp, MHD_HTTP_NOT_FOUND, "project_not_found", "no such project");
         return false;
     default:
-        *status = MHD_HTTP_FORBIDDEN;
-        *rc = reply_error(conn, MHD_HTTP_FORBIDDEN, "forbidden",
-                          "your role or token does not allow this", NULL);
+        admin_error(resp, MHD_HTTP_FORBIDDEN, "forbidden",
+                    "your role or token does not allow this");
         return false;
     }
     if (!auth_csrf_ok(ctx, conn, &c->who, method)) {
-        *status = MHD_HTTP_FORBIDDEN;
-        *rc = reply_error(conn, MHD_HTTP_FORBIDDEN, "csrf_failed",
-                          "a request with the session cookie needs the X-CSRF-Token header and "
-                          "an Origin (or Referer) of this server",
-                          NULL);
+        admin_error(resp, MHD_HTTP_FORBIDDEN, "csrf_failed",
+                    "a request with the session cookie needs the X-CSRF-Token header and "
+                    "an Origin (or Referer) of this server");
         return false;
     }
     return true;
+}
+
+/* The pool's side of a request: who is calling (a database look-up for
+ * tokens and sessions), the policy, the handler, the audit row. */
+static void admin_work(struct http_work *w, enum http_work_how how)
+{
+    struct admin_conn *c = conn_of(w);
+    if (how != HTTP_WORK_RUN) {
+        if (how == HTTP_WORK_BUSY)
+            admin_error(&c->resp, 503, "busy", "too many %s requests waiting; retry later",
+                        c->pool_name);
+        else
+            admin_error(&c->resp, 503, "shutting_down", "server shutting down, retry later");
+        if (!c->resp.header_value) {
+            c->resp.header_name = "Retry-After";
+            c->resp.header_value = strdup("1");
+        }
+        return;
+    }
+    const struct admin_ctx *ctx = c->req.ctx;
+    c->auth_rc = auth_resolve(ctx, c->req.conn, &c->who);
+    c->req.who = &c->who;
+    if (!authorize(ctx, c->req.conn, c->req.method, c, c->policy, &c->req, &c->resp)) return;
+    c->handler->fn(&c->req, &c->resp);
+    admin_audit(&c->req, c->policy, &c->resp);
 }
 
 static enum MHD_Result dispatch(const struct admin_ctx *ctx, struct MHD_Connection *conn,
                                 const char *url, const char *method, struct admin_conn *c,
                                 int *status)
 {
-    if (!c->authorized) return unauthorized(conn, status);
+    if (!c->authorized) {
+        static const struct reply_header www = {"WWW-Authenticate", "Bearer"};
+        *status = MHD_HTTP_UNAUTHORIZED;
+        return reply_error(conn, MHD_HTTP_UNAUTHORIZED, "unauthorized",
+                           "missing, wrong or expired credentials (bearer token or session)", &www);
+    }
     if (c->too_large) {
         *status = MHD_HTTP_CONTENT_TOO_LARGE;
         char msg[96];
@@ -440,21 +392,15 @@ static enum MHD_Result dispatch(const struct admin_ctx *ctx, struct MHD_Connecti
     req.who = &c->who;
 
     c->route = route->pattern;
-    const struct admin_policy *pol = admin_policy_find(route->method, route->pattern);
-    enum MHD_Result refused;
-    if (!authorize(ctx, conn, method, c, pol, &req, &refused, status)) return refused;
-    if (offloaded(route)) {
-        c->req = req;
-        c->handler = route;
-        c->policy = pol;
-        return offload(conn, c);
-    }
-    struct admin_resp resp = {0};
-    route->fn(&req, &resp);
-    admin_audit(&req, pol, &resp);
-    enum MHD_Result rc = send_resp(conn, &resp);
-    *status = resp.status;
-    return rc;
+    c->req = req;
+    c->handler = route;
+    c->policy = admin_policy_find(route->method, route->pattern);
+    bool scripts = offloaded(route);
+    c->pool_name = scripts ? "script or password" : "admin";
+    c->work.conn = conn;
+    c->work.fn = admin_work;
+    http_pool_submit(scripts ? script_pool : admin_pool, &c->work);
+    return MHD_YES; /* resumed with the answer in c->resp */
 }
 
 static void account(const char *method, const char *route, int status, const struct timespec *t0)
@@ -490,11 +436,11 @@ enum MHD_Result admin_router_handle(const struct admin_ctx *ctx, struct MHD_Conn
         *upload_data_size = 0;
         return MHD_YES;
     }
-    switch (atomic_load(&c->run)) {
-    case RUN_QUEUED:
-        return MHD_YES; /* a runner resumes it */
-    case RUN_DONE: {
-        atomic_store(&c->run, RUN_NONE);
+    switch (atomic_load(&c->work.state)) {
+    case HTTP_WORK_QUEUED:
+        return MHD_YES; /* a pool thread resumes it */
+    case HTTP_WORK_DONE: {
+        atomic_store(&c->work.state, HTTP_WORK_IDLE);
         enum MHD_Result rc = send_resp(conn, &c->resp);
         account(method, c->route ? c->route : "-", c->resp.status, &c->started);
         return rc;
@@ -504,7 +450,7 @@ enum MHD_Result admin_router_handle(const struct admin_ctx *ctx, struct MHD_Conn
     }
     int status = 0;
     enum MHD_Result rc = dispatch(ctx, conn, url, method, c, &status);
-    if (atomic_load(&c->run) == RUN_NONE)
+    if (atomic_load(&c->work.state) == HTTP_WORK_IDLE)
         account(method, c->route ? c->route : "-", status, &c->started);
     return rc;
 }

@@ -100,6 +100,18 @@ static int resolve_session(const struct admin_ctx *ctx, struct db *db, const cha
     return 0;
 }
 
+bool auth_offered(const struct admin_ctx *ctx, struct MHD_Connection *conn)
+{
+    char buf[512];
+    const char *bearer = bearer_of(conn, buf, sizeof buf);
+    if (bearer)
+        return (ctx->cfg->admin_key && *ctx->cfg->admin_key &&
+                secret_equal(bearer, ctx->cfg->admin_key)) ||
+               secret_is_api_token(bearer);
+    const char *cookie = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, SESSION_COOKIE);
+    return cookie && secret_is_hex64(cookie);
+}
+
 int auth_resolve(const struct admin_ctx *ctx, struct MHD_Connection *conn, struct principal *p)
 {
     char buf[512];

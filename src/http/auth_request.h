@@ -8,7 +8,8 @@
  * neither, or an expired token, is bad credentials (401); a cookie that
  * names no live session is no credentials.
  *
- * Internal to src/http/. MHD threads; borrows a pooled store connection. */
+ * Internal to src/http/. The admin pool's threads (auth_offered: MHD
+ * threads); borrows a pooled store connection. */
 #ifndef PERISCOPE_HTTP_AUTH_REQUEST_H
 #define PERISCOPE_HTTP_AUTH_REQUEST_H
 
@@ -24,6 +25,12 @@ struct db;
 /* Fills p (PRINCIPAL_NONE without credentials). 0, -EACCES for bad
  * credentials, or another negative errno (database) — p is then NONE. */
 int auth_resolve(const struct admin_ctx *ctx, struct MHD_Connection *conn, struct principal *p);
+
+/* True when the request offers credentials that may be good: the root
+ * key, a bearer shaped like an API token, or a session cookie shaped like
+ * one. No database: the MHD thread decides with it whether to keep the
+ * body; auth_resolve (on a pool thread) decides who it is. */
+bool auth_offered(const struct admin_ctx *ctx, struct MHD_Connection *conn);
 
 /* A person's rights from the store: role, memberships, email as label.
  * 0, -ENOENT (no such user) or another negative errno. */

@@ -222,7 +222,7 @@ int http_start(struct http_ctx *hc, char *err, unsigned long errlen)
         log_info("web interface", "dir=%s files=%zu", cfg->web_dir, web_assets_count(hc->web));
     }
     if (admin_router_start() != 0) {
-        snprintf(err, errlen, "cannot start the script runner threads");
+        snprintf(err, errlen, "cannot start the admin request pools");
         return -EAGAIN;
     }
 

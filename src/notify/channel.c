@@ -98,6 +98,9 @@ static int webhook_prepare(struct channel_xfer *x, enum channel_type t, const js
             add_header(&x->headers, name, json_string_value(value)) < 0)
             goto oom;
     }
+    /* The deduplication key (at-least-once delivery), signed or not. */
+    if (t == CHANNEL_GENERIC_WEBHOOK && add_header(&x->headers, "webhook-id", message_id) < 0)
+        goto oom;
     const char *secret = json_string_value(json_object_get(config, "secret"));
     if (t == CHANNEL_GENERIC_WEBHOOK && secret && *secret) {
         char sig[SIGN_HEADER_MAX], ts[24];
@@ -107,8 +110,7 @@ static int webhook_prepare(struct channel_xfer *x, enum channel_type t, const js
             return -EINVAL;
         }
         snprintf(ts, sizeof ts, "%lld", now_s);
-        if (add_header(&x->headers, "webhook-id", message_id) < 0 ||
-            add_header(&x->headers, "webhook-timestamp", ts) < 0 ||
+        if (add_header(&x->headers, "webhook-timestamp", ts) < 0 ||
             add_header(&x->headers, "webhook-signature", sig) < 0)
             goto oom;
     }

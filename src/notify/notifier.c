@@ -78,7 +78,13 @@ int notifier_start(const struct notifier_deps *deps, struct notifier **out)
     channel_opts_init(&nf->opts, cfg);
     nf->poll_ms = cfg->notify_poll_ms;
     nf->retry_base_ms = cfg->notify_retry_base_ms;
-    nf->lease_ms = 4 * (nf->opts.connect_timeout_ms + nf->opts.timeout_ms) + 10000;
+    /* The lease is the duplicate window after a crash (README,
+     * "Notifications"): a transfer starts within start_by_ms of its claim
+     * (the alert() and format() hooks run first, each within the Lua
+     * limit), ends within NOTIFY_TIMEOUT_MS (curl's whole-request
+     * timeout, connect included), and is recorded in the 2 s left. */
+    nf->start_by_ms = cfg->lua_time_limit_ms + 1000;
+    nf->lease_ms = nf->opts.timeout_ms + nf->start_by_ms + cfg->lua_time_limit_ms + 2000;
     nf->rng = (uint64_t)notify_now_ms() ^ ((uint64_t)getpid() << 32) ^ (uintptr_t)nf;
     atomic_init(&nf->stop, false);
     int rc = -ENOMEM;

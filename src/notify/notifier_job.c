@@ -320,10 +320,18 @@ void notifier_job_claim_and_start(struct notifier *nf)
     int n = 0, cap = NOTIFY_MAX_IN_FLIGHT - nf->in_flight;
     if (cap <= 0) return;
     struct db *db = store_acquire(nf->deps.store);
-    int rc = deliveries_claim(db, notify_now_ms(), nf->lease_ms, cap, claims, &n);
+    long long claimed_at = notify_now_ms();
+    int rc = deliveries_claim(db, claimed_at, nf->lease_ms, cap, claims, &n);
     if (rc < 0) log_error("notifier: cannot claim deliveries", "error=%s", strerror(-rc));
     for (int i = 0; i < n; i++) {
         if (used[i]) continue;
+        if (notify_now_ms() > claimed_at + nf->start_by_ms) {
+            /* Too late to finish within the lease: given back for the next
+             * poll rather than risk a second sender after it ends. */
+            used[i] = true;
+            release_claims(db, &claims[i], 1, notify_now_ms(), false);
+            continue;
+        }
         if (in_flight_to(nf, claims[i].destination_id) >= NOTIFY_MAX_IN_FLIGHT_PER_DESTINATION) {
             /* Given back for the next poll: the others go out now. */
             used[i] = true;

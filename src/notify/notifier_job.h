@@ -48,7 +48,8 @@ struct notifier {
     struct notifier_job *jobs;
     int in_flight;
     long poll_ms, retry_base_ms;
-    long long lease_ms;
+    long long lease_ms;        /* a claim's lease: NOTIFY_TIMEOUT_MS + 2 × Lua limit + 3 s */
+    long long start_by_ms;     /* a claim not started this long after claiming goes back */
     uint64_t rng;              /* jitter only */
     struct liveness_beat beat; /* stage "notifier": busy always, beats per round and message */
 };
