@@ -146,18 +146,18 @@ int deliveries_enqueue(struct db *db, int64_t alert_id, int64_t project_id, long
     return rc == DB_DONE ? 0 : (rc < 0 ? rc : -EIO);
 }
 
-static json_t *event_id_hex(struct db_stmt *st, int col)
+static cJSON *event_id_hex(struct db_stmt *st, int col)
 {
     size_t len = 0;
     const unsigned char *b = db_col_is_null(st, col) ? NULL : db_col_blob(st, col, &len);
-    if (!b || len != 16) return json_null();
+    if (!b || len != 16) return cJSON_CreateNull();
     char hex[33];
     for (size_t i = 0; i < 16; i++)
         snprintf(hex + 2 * i, 3, "%02x", b[i]);
-    return json_string(hex);
+    return cJSON_CreateString(hex);
 }
 
-int deliveries_alert_context(struct db *db, int64_t alert_id, json_t **out)
+int deliveries_alert_context(struct db *db, int64_t alert_id, cJSON **out)
 {
     static const char SQL[] =
         "SELECT a.id, a.kind, a.created_at, i.id, i.project_id, i.title, i.culprit, i.level, "
@@ -174,19 +174,19 @@ int deliveries_alert_context(struct db *db, int64_t alert_id, json_t **out)
         db_finish(st);
         return rc == DB_DONE ? -ENOENT : (rc < 0 ? rc : -EIO);
     }
-    json_t *ctx = json_pack(
+    cJSON *ctx = json_build(
         "{s:{s:I, s:o, s:I}, s:{s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:o}, s:{s:I, s:o},"
         " s:{s:o, s:o, s:o, s:o}}",
-        "alert", "id", (json_int_t)db_col_int64(st, 0), "kind", db_col_json_text(st, 1),
-        "created_at", (json_int_t)db_col_int64(st, 2), "issue", "id",
-        (json_int_t)db_col_int64(st, 3), "project_id", (json_int_t)db_col_int64(st, 4), "title",
-        db_col_json_text(st, 5), "culprit", db_col_json_text(st, 6), "level",
-        db_col_json_text(st, 7), "status", db_col_json_text(st, 8), "first_seen",
-        (json_int_t)db_col_int64(st, 9), "last_seen", (json_int_t)db_col_int64(st, 10), "count",
-        (json_int_t)db_col_int64(st, 11), "hash", db_col_json_text(st, 12), "project", "id",
-        (json_int_t)db_col_int64(st, 13), "name", db_col_json_text(st, 14), "event", "event_id",
-        event_id_hex(st, 15), "environment", db_col_json_text(st, 16), "release",
-        db_col_json_text(st, 17), "level", db_col_json_text(st, 18));
+        "alert", "id", (int64_t)db_col_int64(st, 0), "kind", db_col_json_text(st, 1), "created_at",
+        (int64_t)db_col_int64(st, 2), "issue", "id", (int64_t)db_col_int64(st, 3), "project_id",
+        (int64_t)db_col_int64(st, 4), "title", db_col_json_text(st, 5), "culprit",
+        db_col_json_text(st, 6), "level", db_col_json_text(st, 7), "status",
+        db_col_json_text(st, 8), "first_seen", (int64_t)db_col_int64(st, 9), "last_seen",
+        (int64_t)db_col_int64(st, 10), "count", (int64_t)db_col_int64(st, 11), "hash",
+        db_col_json_text(st, 12), "project", "id", (int64_t)db_col_int64(st, 13), "name",
+        db_col_json_text(st, 14), "event", "event_id", event_id_hex(st, 15), "environment",
+        db_col_json_text(st, 16), "release", db_col_json_text(st, 17), "level",
+        db_col_json_text(st, 18));
     db_finish(st);
     if (!ctx) return -ENOMEM;
     *out = ctx;

@@ -16,7 +16,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <jansson.h>
+#include "base/json.h"
 #include "store/db.h"
 
 struct delivery_claim {
@@ -58,7 +58,7 @@ int deliveries_release(struct db *db, const struct delivery_claim *c, long long 
  *  "hash"}, "project": {"id", "name"}, "event": {"event_id" (32 hex),
  *  "environment", "release", "level"} (nulls when the event is gone)},
  * times as ms. -ENOENT when the alert is gone. */
-int deliveries_alert_context(struct db *db, int64_t alert_id, json_t **out);
+int deliveries_alert_context(struct db *db, int64_t alert_id, cJSON **out);
 
 /* One pending delivery per enabled destination of the project, due now
  * (for the writer's outbox transaction; idempotent). */
@@ -71,6 +71,6 @@ int deliveries_enqueue(struct db *db, int64_t alert_id, int64_t project_id, long
  * "last_status", "last_error", "created_at", "updated_at",
  * "attempts": [{"attempted_at", "status_code", "error", "duration_ms"}]}]}. */
 int deliveries_list_alerts(struct db *db, int64_t project_id, int64_t before_id, int limit,
-                           json_t **out);
+                           cJSON **out);
 
 #endif
