@@ -19,7 +19,7 @@
 
 #include <stdint.h>
 #include <cjson/cJSON.h>
-#include <jansson.h>
+#include "base/json.h"
 
 #include "lua/script.h"
 
@@ -48,7 +48,7 @@ struct dryrun_input {
  * problems are in "errors"), -EINVAL for an event that is not a JSON
  * object or an unknown format_type, -ENOMEM, or -EIO when the formatters
  * cannot load. */
-int dryrun_run(struct script *s, const struct dryrun_input *in, json_t **out);
+int dryrun_run(struct script *s, const struct dryrun_input *in, cJSON **out);
 
 /* The stored event, normalized (event_stored.h), for dry runs and validation samples:
  * the project's newest event (event_id NULL) or the given one. *out is
