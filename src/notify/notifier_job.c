@@ -12,6 +12,7 @@
 #include "notify/alert_data.h"
 #include "notify/format.h"
 #include "notify/format_hook.h"
+#include "notify/jansson_bridge.h"
 #include "notify/route.h"
 #include "store/deliveries_suppress.h"
 #include "lua/runtime.h"
@@ -99,22 +100,22 @@ enum alert_data_trouble { ALERT_DATA_OK, ALERT_DATA_UNREADABLE, ALERT_DATA_UNREN
  * is gone are left out (their delivery went with it), and so are those
  * whose data cannot be read (*trouble UNREADABLE: the database, try again)
  * or built (UNRENDERABLE: it never will be). */
-static json_t *alert_tables(struct notifier *nf, struct db *db, const struct delivery_claim *claims,
-                            int n, const char *message_id, enum alert_data_trouble *trouble)
+static cJSON *alert_tables(struct notifier *nf, struct db *db, const struct delivery_claim *claims,
+                           int n, const char *message_id, enum alert_data_trouble *trouble)
 {
-    json_t *alerts = json_array();
+    cJSON *alerts = cJSON_CreateArray();
     *trouble = ALERT_DATA_OK;
     for (int i = 0; alerts && i < n; i++) {
-        json_t *ctx = NULL;
+        cJSON *ctx = NULL;
         int rc = deliveries_alert_context(db, claims[i].alert_id, &ctx);
         if (rc == -ENOENT) continue;
         if (rc < 0) {
             *trouble = rc == -ENOMEM ? ALERT_DATA_UNRENDERABLE : ALERT_DATA_UNREADABLE;
             continue;
         }
-        json_t *a = notify_alert_data(ctx, nf->deps.cfg->public_url, message_id);
-        json_decref(ctx);
-        if (!a || json_array_append_new(alerts, a) != 0) *trouble = ALERT_DATA_UNRENDERABLE;
+        cJSON *a = notify_alert_data_cj(ctx, nf->deps.cfg->public_url, message_id);
+        cJSON_Delete(ctx);
+        if (!a || json_push(alerts, a) != 0) *trouble = ALERT_DATA_UNRENDERABLE;
     }
     return alerts;
 }
@@ -139,13 +140,13 @@ static int route_claim(struct notifier *nf, struct db *db, const struct delivery
 {
     struct script *s = nf->lua ? lua_runtime_format_script(nf->lua, project_id) : NULL;
     if (c->rule_match && (!s || s->alert_ref == LUA_NOREF)) return 1;
-    json_t *ctx = NULL;
+    cJSON *ctx = NULL;
     int rc = deliveries_alert_context(db, c->alert_id, &ctx);
     if (rc == -ENOENT) return 0; /* the alert is gone, and its delivery with it */
     char message_id[64];
     snprintf(message_id, sizeof message_id, "dlv_%lld", (long long)c->id);
-    json_t *alert = rc == 0 ? notify_alert_data(ctx, nf->deps.cfg->public_url, message_id) : NULL;
-    json_decref(ctx);
+    cJSON *alert = rc == 0 ? notify_alert_data_cj(ctx, nf->deps.cfg->public_url, message_id) : NULL;
+    cJSON_Delete(ctx);
     if (!alert) {
         release_claims(db, c, 1, notify_now_ms() + nf->poll_ms, false);
         return 0;
@@ -154,7 +155,7 @@ static int route_claim(struct notifier *nf, struct db *db, const struct delivery
     struct vm_error hook_err;
     liveness_busy(&nf->beat);
     int send = notify_route(s, alert, c->destination_id, c->rule_match, &reason, &hook_err);
-    json_decref(alert);
+    cJSON_Delete(alert);
     if (hook_err.kind != VM_ERROR_NONE)
         lua_runtime_hook_failed(nf->lua, project_id, "alert", &hook_err);
     if (!send) suppress(nf, db, c, reason);
@@ -163,22 +164,22 @@ static int route_claim(struct notifier *nf, struct db *db, const struct delivery
 
 /* One alert: the project's format() hook, falling back to the default
  * (the failure counted in the script status). A digest: the default. */
-static int render(struct notifier *nf, int64_t project_id, const json_t *alerts,
-                  const json_t *dest_public, struct notify_message *msg, char *err, size_t errlen)
+static int render(struct notifier *nf, int64_t project_id, const cJSON *alerts,
+                  const cJSON *dest_public, struct notify_message *msg, char *err, size_t errlen)
 {
     liveness_busy(&nf->beat); /* a message is progress: each format() has its own deadline */
-    if (json_array_size(alerts) != 1)
-        return notify_format_digest(nf->fmt, alerts, dest_public, msg, err, errlen);
+    if (json_size(alerts) != 1)
+        return notify_format_digest_cj(nf->fmt, alerts, dest_public, msg, err, errlen);
     struct script *s = nf->lua ? lua_runtime_format_script(nf->lua, project_id) : NULL;
     struct vm_error hook_err;
-    int rc = notify_format_alert(nf->fmt, s, json_array_get(alerts, 0), dest_public, msg, &hook_err,
-                                 err, errlen);
+    int rc = notify_format_alert_cj(nf->fmt, s, json_at(alerts, 0), dest_public, msg, &hook_err,
+                                    err, errlen);
     if (hook_err.kind != VM_ERROR_NONE)
         lua_runtime_hook_failed(nf->lua, project_id, "format", &hook_err);
     return rc;
 }
 
-static void start_transfer(struct notifier *nf, const json_t *dest, const char *type,
+static void start_transfer(struct notifier *nf, const cJSON *dest, const char *type,
                            const struct delivery_claim *claims, int n, const char *message_id,
                            struct notify_message *msg)
 {
@@ -215,7 +216,7 @@ static void start_transfer(struct notifier *nf, const json_t *dest, const char *
 static void start_group(struct notifier *nf, struct db *db, const struct delivery_claim *claims,
                         int n)
 {
-    json_t *dest = NULL, *dest_public = NULL, *alerts = NULL;
+    cJSON *dest = NULL, *dest_public = NULL, *alerts = NULL;
     struct notify_message msg = {0};
     char err[320] = "", message_id[64];
     int rc = destinations_get(db, 0, claims[0].destination_id, &dest);
@@ -224,17 +225,17 @@ static void start_group(struct notifier *nf, struct db *db, const struct deliver
         release_claims(db, claims, n, notify_now_ms() + nf->poll_ms, false);
         return;
     }
-    const char *type = json_string_value(json_object_get(dest, "type"));
-    if (!json_is_true(json_object_get(dest, "enabled"))) {
+    const char *type = json_str(json_get(dest, "type"));
+    if (!cJSON_IsTrue(json_get(dest, "enabled"))) {
         fail_claims(nf, claims, n, type, "destination disabled");
         goto done;
     }
-    const char *sealed = json_string_value(json_object_get(dest, "config_error"));
+    const char *sealed = json_str(json_get(dest, "config_error"));
     if (sealed) {
         fail_claims(nf, claims, n, type, sealed);
         goto done;
     }
-    int64_t project_id = (int64_t)json_integer_value(json_object_get(dest, "project_id"));
+    int64_t project_id = (int64_t)json_i64(json_get(dest, "project_id"));
     if (n == 1 && !claims[0].held_for_digest && route_claim(nf, db, &claims[0], project_id) == 0)
         goto done;
     long long until = throttle_take(nf->throttle, claims[0].destination_id, notify_now_ms());
@@ -250,15 +251,14 @@ static void start_group(struct notifier *nf, struct db *db, const struct deliver
         snprintf(message_id, sizeof message_id, "dlv_%lld_digest_%d", (long long)claims[0].id, n);
     enum alert_data_trouble trouble;
     alerts = alert_tables(nf, db, claims, n, message_id, &trouble);
-    dest_public = json_pack("{s:O, s:O, s:O}", "id", json_object_get(dest, "id"), "type",
-                            json_object_get(dest, "type"), "name", json_object_get(dest, "name"));
-    if (!alerts || !dest_public ||
-        (json_array_size(alerts) == 0 && trouble == ALERT_DATA_UNREADABLE)) {
+    dest_public = json_build("{s:O, s:O, s:O}", "id", json_get(dest, "id"), "type",
+                             json_get(dest, "type"), "name", json_get(dest, "name"));
+    if (!alerts || !dest_public || (json_size(alerts) == 0 && trouble == ALERT_DATA_UNREADABLE)) {
         /* Given back, not left "sending" until its lease ends. */
         release_claims(db, claims, n, notify_now_ms() + nf->poll_ms, false);
         goto done;
     }
-    if (json_array_size(alerts) == 0) {
+    if (json_size(alerts) == 0) {
         if (trouble == ALERT_DATA_UNRENDERABLE)
             fail_claims(nf, claims, n, type, "the alert's data cannot be rendered");
         goto done;
@@ -274,8 +274,7 @@ static void start_group(struct notifier *nf, struct db *db, const struct deliver
     }
     if (channel_type_parse(type) == CHANNEL_INTERNAL_LOGGER) {
         log_info("alert notification", "destination=%lld name=%s message=%s",
-                 (long long)claims[0].destination_id,
-                 json_string_value(json_object_get(dest, "name")), msg.body);
+                 (long long)claims[0].destination_id, json_str(json_get(dest, "name")), msg.body);
         struct channel_result ok = {.transport_ok = true, .retry_after_ms = -1};
         long long now = notify_now_ms();
         record(nf, claims, n, type, &ok, RETRY_SENT, now, now);
@@ -284,9 +283,9 @@ static void start_group(struct notifier *nf, struct db *db, const struct deliver
     start_transfer(nf, dest, type, claims, n, message_id, &msg);
 done:
     notify_message_clear(&msg);
-    json_decref(alerts);
-    json_decref(dest_public);
-    json_decref(dest);
+    cJSON_Delete(alerts);
+    cJSON_Delete(dest_public);
+    cJSON_Delete(dest);
 }
 
 static int in_flight_to(const struct notifier *nf, int64_t destination_id)

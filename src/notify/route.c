@@ -6,24 +6,20 @@
 #include <cjson/cJSON.h>
 #include <lauxlib.h>
 
-/* A jansson value as a cJSON tree (NULL for NULL or JSON null). */
-static cJSON *to_cjson(const json_t *v)
+/* A copy of v for the hook (NULL for NULL or JSON null). */
+static cJSON *to_cjson(const cJSON *v)
 {
-    if (!v || json_is_null(v)) return NULL;
-    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    cJSON *c = s ? cJSON_Parse(s) : NULL;
-    free(s);
-    return c;
+    return v && !cJSON_IsNull(v) ? json_dup(v) : NULL;
 }
 
-int notify_route_decide(struct script *s, const json_t *alert, struct script_alert_result *out,
+int notify_route_decide(struct script *s, const cJSON *alert, struct script_alert_result *out,
                         struct vm_error *hook_err)
 {
     memset(hook_err, 0, sizeof *hook_err);
     memset(out, 0, sizeof *out);
     if (!s || s->alert_ref == LUA_NOREF) return 0;
-    cJSON *a = to_cjson(alert), *issue = to_cjson(json_object_get(alert, "issue")),
-          *event = to_cjson(json_object_get(alert, "event"));
+    cJSON *a = to_cjson(alert), *issue = to_cjson(json_get(alert, "issue")),
+          *event = to_cjson(json_get(alert, "event"));
     int rc = -1;
     if (!a)
         vm_error_set(hook_err, VM_ERROR_MEMORY, "out of memory building the alert() arguments");
@@ -41,7 +37,7 @@ static int by_rules(bool rule_match, const char **reason)
     return rule_match;
 }
 
-int notify_route(struct script *s, const json_t *alert, int64_t destination_id, bool rule_match,
+int notify_route(struct script *s, const cJSON *alert, int64_t destination_id, bool rule_match,
                  const char **reason, struct vm_error *hook_err)
 {
     memset(hook_err, 0, sizeof *hook_err);

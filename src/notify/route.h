@@ -9,7 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <jansson.h>
+#include "base/json.h"
 
 #include "lua/script.h"
 #include "lua/script_alert.h"
@@ -18,13 +18,13 @@
  * the hook's other arguments); s may be NULL. 1: send; 0: not, with
  * *reason (static). hook_err->kind is VM_ERROR_NONE unless the hook
  * failed. */
-int notify_route(struct script *s, const json_t *alert, int64_t destination_id, bool rule_match,
+int notify_route(struct script *s, const cJSON *alert, int64_t destination_id, bool rule_match,
                  const char **reason, struct vm_error *hook_err);
 
 /* Just the hook's decision on alert (the dry run shows it): 0 with *out
  * (RULES when s has no alert hook), -1 with hook_err filled and *out
  * RULES. */
-int notify_route_decide(struct script *s, const json_t *alert, struct script_alert_result *out,
+int notify_route_decide(struct script *s, const cJSON *alert, struct script_alert_result *out,
                         struct vm_error *hook_err);
 
 #endif

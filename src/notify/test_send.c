@@ -13,16 +13,17 @@
 #include "notify/channel.h"
 #include "notify/format.h"
 #include "notify/format_hook.h"
+#include "notify/jansson_bridge.h"
 #include "notify/retry.h"
 #include "lua/registry.h"
 #include "lua/script.h"
 
-static json_t *outcome(bool ok, long status, long long duration_ms, const char *error)
+static cJSON *outcome(bool ok, long status, long long duration_ms, const char *error)
 {
-    return json_pack("{s:b, s:o, s:I, s:o}", "ok", ok, "status_code",
-                     status ? json_integer(status) : json_null(), "duration_ms",
-                     (json_int_t)duration_ms, "error",
-                     error && *error ? json_string(error) : json_null());
+    return json_build("{s:b, s:o, s:I, s:o}", "ok", ok, "status_code",
+                      status ? json_new_int(status) : cJSON_CreateNull(), "duration_ms",
+                      (int64_t)duration_ms, "error",
+                      error && *error ? cJSON_CreateString(error) : cJSON_CreateNull());
 }
 
 /* The project's active script in a fresh state, for its format() hook;
@@ -49,26 +50,26 @@ static struct script *project_script(struct script_registry *scripts, int64_t pr
  * default (the hook's failure counted in the script status, as the
  * notifier does). */
 static int render(struct script_registry *scripts, struct notify_format *fmt, int64_t project_id,
-                  const json_t *alert, const json_t *dest_public, struct notify_message *msg,
+                  const cJSON *alert, const cJSON *dest_public, struct notify_message *msg,
                   char *err, size_t errlen)
 {
     struct script *s = project_script(scripts, project_id);
     struct vm_error hook_err;
-    int rc = notify_format_alert(fmt, s, alert, dest_public, msg, &hook_err, err, errlen);
+    int rc = notify_format_alert_cj(fmt, s, alert, dest_public, msg, &hook_err, err, errlen);
     if (hook_err.kind != VM_ERROR_NONE && scripts)
         script_registry_record_error(scripts, project_id, "format", &hook_err);
     script_close(s);
     return rc;
 }
 
-int notify_send_test(const struct config *cfg, struct script_registry *scripts, const json_t *dest,
-                     const char *project_name, json_t **result)
+int notify_send_test(const struct config *cfg, struct script_registry *scripts, const cJSON *dest,
+                     const char *project_name, cJSON **result)
 {
     char err[512] = "";
     struct notify_format *fmt = NULL;
     struct notify_message msg = {0};
     struct channel_xfer x = {0};
-    json_t *alert = NULL, *dest_public = NULL;
+    cJSON *alert = NULL, *dest_public = NULL;
     long long started = notify_now_ms();
     *result = NULL;
     int rc = notify_format_new(cfg->lua_dir, &fmt, err, sizeof err);
@@ -76,12 +77,12 @@ int notify_send_test(const struct config *cfg, struct script_registry *scripts, 
         log_error("test notification: cannot load the formatters", "error=%s", err);
         return rc;
     }
-    int64_t project_id = json_integer_value(json_object_get(dest, "project_id"));
-    const char *type = json_string_value(json_object_get(dest, "type"));
-    alert =
-        notify_sample_alert(project_id, project_name ? project_name : "", cfg->public_url, started);
-    dest_public = json_pack("{s:O, s:O, s:O}", "id", json_object_get(dest, "id"), "type",
-                            json_object_get(dest, "type"), "name", json_object_get(dest, "name"));
+    int64_t project_id = json_i64(json_get(dest, "project_id"));
+    const char *type = json_str(json_get(dest, "type"));
+    alert = notify_sample_alert_cj(project_id, project_name ? project_name : "", cfg->public_url,
+                                   started);
+    dest_public = json_build("{s:O, s:O, s:O}", "id", json_get(dest, "id"), "type",
+                             json_get(dest, "type"), "name", json_get(dest, "name"));
     rc = -ENOMEM;
     if (!alert || !dest_public) goto done;
     rc = 0;
@@ -95,8 +96,8 @@ int notify_send_test(const struct config *cfg, struct script_registry *scripts, 
     }
     if (channel_type_parse(type) == CHANNEL_INTERNAL_LOGGER) {
         log_info("alert notification", "destination=%lld name=%s message=%s test=true",
-                 (long long)json_integer_value(json_object_get(dest, "id")),
-                 json_string_value(json_object_get(dest, "name")), msg.body);
+                 (long long)json_i64(json_get(dest, "id")), json_str(json_get(dest, "name")),
+                 msg.body);
         *result = outcome(true, 0, notify_now_ms() - started, NULL);
         goto done;
     }
@@ -114,14 +115,14 @@ int notify_send_test(const struct config *cfg, struct script_registry *scripts, 
     *result = outcome(ok, r.status, finished - started, r.error);
     log_info("test notification",
              "destination=%lld type=%s ok=%s status=%ld duration_ms=%lld error=%s",
-             (long long)json_integer_value(json_object_get(dest, "id")), type,
-             ok ? "true" : "false", r.status, finished - started, r.error[0] ? r.error : "-");
+             (long long)json_i64(json_get(dest, "id")), type, ok ? "true" : "false", r.status,
+             finished - started, r.error[0] ? r.error : "-");
 done:
     if (rc == 0 && !*result) rc = -ENOMEM;
     channel_xfer_cleanup(&x);
     notify_message_clear(&msg);
-    json_decref(alert);
-    json_decref(dest_public);
+    cJSON_Delete(alert);
+    cJSON_Delete(dest_public);
     notify_format_free(fmt);
     return rc;
 }
