@@ -60,6 +60,20 @@ static const char *duplicate_key(const cJSON *v)
     return NULL;
 }
 
+/* The first "\u0000" escape in buf[0..len) (a string holding NUL, which
+ * a C string cannot carry: cJSON would cut it there), or NULL. */
+static const char *nul_escape(const char *buf, size_t len)
+{
+    for (size_t i = 1; i + 5 <= len; i++) {
+        if (memcmp(buf + i, "u0000", 5) != 0) continue;
+        size_t slashes = 0;
+        while (slashes < i && buf[i - 1 - slashes] == '\\')
+            slashes++;
+        if (slashes % 2) return buf + i - 1;
+    }
+    return NULL;
+}
+
 cJSON *json_parse_checked(const char *buf, size_t len, char *why, size_t whylen)
 {
     if (!buf || len == 0) {
@@ -67,10 +81,14 @@ cJSON *json_parse_checked(const char *buf, size_t len, char *why, size_t whylen)
         return NULL;
     }
     const char *end = NULL;
-    cJSON *v = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
+    const char *nul = nul_escape(buf, len);
+    cJSON *v = nul ? NULL : cJSON_ParseWithLengthOpts(buf, len, &end, 0);
     const char *stop = buf + len;
     const char *what = "invalid syntax";
-    if (v) {
+    if (nul) {
+        what = "\\u0000 is not allowed in a string";
+        end = nul;
+    } else if (v) {
         while (end && end < stop && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
             end++;
         if (end && end < stop) {

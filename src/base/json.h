@@ -147,7 +147,7 @@ static inline cJSON *json_parse_text(const char *text)
  * twice in one object is refused too. */
 cJSON *json_parse_checked(const char *buf, size_t len, char *why, size_t whylen);
 
-/* A tree from a format, the subset of jansson's json_pack the code uses:
+/* A tree from a format, in the json_pack notation (the subset the code uses):
  * "{" "}" "[" "]" nest; in an object a key is "s" (const char *); values
  * are "s" (const char *), "s?" (NULL gives null), "s%" (const char *,
  * size_t length), "i" (int), "I" (int64_t), "b" (int, a boolean), "f"

@@ -66,10 +66,12 @@ struct admin_route {
     admin_handler fn;
 };
 
-/* Answer helpers. They take ownership of json. */
+/* Answer helpers. They take ownership of json (docs/architecture.md §1,
+ * "JSON"). admin_json keeps the tree until the answer is sent (the audit
+ * log reads it) and prints it with json_print; NULL answers 500 unless the
+ * status is 204. admin_cjson prints it at once with cJSON's printer; NULL
+ * or out of memory answers 500. */
 void admin_json(struct admin_resp *resp, int status, cJSON *json);
-/* The same for a cJSON tree, the one JSON library of new code
- * (docs/architecture.md §1, "JSON"); NULL or out of memory answers 500. */
 void admin_cjson(struct admin_resp *resp, int status, cJSON *json);
 void admin_error(struct admin_resp *resp, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

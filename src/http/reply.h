@@ -1,5 +1,5 @@
 /* reply — queue a finished answer on a libmicrohttpd connection: JSON
- * (jansson), plain text, or the {"error": {"code", "message"}} shape.
+ * (cJSON, printed by json_print), plain text, or the {"error": {"code", "message"}} shape.
  *
  * Internal to src/http/. Called on MHD threads from an access handler (or a
  * resumed connection). The functions take ownership of what they send. */
