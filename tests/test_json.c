@@ -58,7 +58,7 @@ static void assert_prints(const cJSON *v, int flags, const char *want)
     free(got);
 }
 
-/* The answers' bytes as jansson printed them: integers as integers (no
+/* The answers' bytes as they were before cJSON printed them: integers as integers (no
  * ".0", no exponent up to 2^53), other numbers with 17 digits, control
  * bytes as \u00XX, UTF-8 as is; ", " / ": " and indentation on request. */
 static void test_print_matches_the_answers_bytes(void **state)
