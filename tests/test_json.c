@@ -142,6 +142,37 @@ static void test_parse_checked_says_why(void **state)
     assert_null(json_parse_checked(S("[1] 2"), why, sizeof why));
 }
 
+/* Invalid UTF-8 never reaches printed JSON: the string makers repair it
+ * (each invalid sequence U+FFFD), and the printer repairs a string that
+ * cJSON_CreateString took as is. A cut "…" (E2 80 of E2 80 A6) was the
+ * masked webhook URL that made the README's destination snippet print
+ * bytes a client cannot decode. */
+static void test_strings_are_repaired_utf8(void **state)
+{
+    (void)state;
+    cJSON *v = json_new_str("services/\xe2\x80(masked)");
+    assert_string_equal(json_str(v), "services/\xef\xbf\xbd(masked)");
+    cJSON_Delete(v);
+    v = json_new_strn(S("a\xff"
+                        "b\xc3\xa9"));
+    assert_string_equal(json_str(v), "a\xef\xbf\xbd"
+                                     "b\xc3\xa9");
+    cJSON_Delete(v);
+    v = json_build("{s:s, s:s%}", "u", "x\xc0\xafy", "n", "\xf0\x9f", (size_t)2);
+    assert_non_null(v);
+    assert_string_equal(json_str(json_get(v, "u")), "x\xef\xbf\xbd\xef\xbf\xbdy");
+    assert_string_equal(json_str(json_get(v, "n")), "\xef\xbf\xbd");
+    json_set(v, "raw", cJSON_CreateString("\xe2\x80"));
+    char *text = json_print(v, JSON_PRINT_SORT);
+    assert_string_equal(text, "{\"n\":\"\xef\xbf\xbd\",\"raw\":\"\xef\xbf\xbd\","
+                              "\"u\":\"x\xef\xbf\xbd\xef\xbf\xbdy\"}");
+    free(text);
+    cJSON_Delete(v);
+    v = json_new_str("caf\xc3\xa9 \xe2\x80\xa6");
+    assert_string_equal(json_str(v), "caf\xc3\xa9 \xe2\x80\xa6");
+    cJSON_Delete(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -151,6 +182,7 @@ int main(void)
         cmocka_unit_test(test_build_formats),
         cmocka_unit_test(test_set_replaces_in_place),
         cmocka_unit_test(test_parse_checked_says_why),
+        cmocka_unit_test(test_strings_are_repaired_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

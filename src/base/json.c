@@ -1,5 +1,6 @@
 /* base/json — json_build, json_print and the setters (see json.h). */
 #include "base/json.h"
+#include "base/utf8.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,12 +10,25 @@
 cJSON *json_new_strn(const char *s, size_t n)
 {
     if (!s) return NULL;
+    const char *nul = memchr(s, '\0', n);
+    if (nul) n = (size_t)(nul - s);
+    char *fixed = NULL;
+    size_t fixed_len = 0;
+    int rc = utf8_repair(s, n, &fixed, &fixed_len);
+    if (rc < 0) return NULL;
+    if (rc == 1) {
+        s = fixed;
+        n = fixed_len;
+    }
     char *copy = malloc(n + 1);
-    if (!copy) return NULL;
-    memcpy(copy, s, n);
-    copy[n] = '\0';
-    cJSON *v = cJSON_CreateString(copy);
-    free(copy);
+    cJSON *v = NULL;
+    if (copy) {
+        memcpy(copy, s, n);
+        copy[n] = '\0';
+        v = cJSON_CreateString(copy);
+        free(copy);
+    }
+    free(fixed);
     return v;
 }
 
@@ -195,7 +209,7 @@ static cJSON *build_value(struct builder *b, bool *omit)
         }
         bool nullable = *b->f == '?';
         if (nullable) b->f++;
-        cJSON *v = s ? cJSON_CreateString(s) : nullable ? cJSON_CreateNull() : NULL;
+        cJSON *v = s ? json_new_str(s) : nullable ? cJSON_CreateNull() : NULL;
         if (!v) b->failed = true;
         return v;
     }
@@ -291,7 +305,20 @@ static void puts_(struct out *o, const char *s)
     put(o, s, strlen(s));
 }
 
+static void put_string_valid(struct out *o, const char *s);
+
 static void put_string(struct out *o, const char *s)
+{
+    /* A string made by cJSON_CreateString directly may hold invalid UTF-8:
+     * printed repaired, so no answer carries it. */
+    char *fixed = NULL;
+    size_t fixed_len;
+    if (utf8_repair(s, strlen(s), &fixed, &fixed_len) == 1) s = fixed;
+    put_string_valid(o, s);
+    free(fixed);
+}
+
+static void put_string_valid(struct out *o, const char *s)
 {
     put(o, "\"", 1);
     const char *run = s;

@@ -101,8 +101,17 @@ static inline cJSON *json_new_int(int64_t v)
     return cJSON_CreateNumber((double)v);
 }
 
-/* A string of s[0..n) (a NUL inside ends it). NULL for s NULL or OOM. */
+/* A string of s[0..n) (a NUL inside ends it), repaired when it is not
+ * valid UTF-8 (each invalid sequence becomes U+FFFD, base/utf8.h): no
+ * string made here can put invalid UTF-8 into an answer. NULL for s NULL
+ * or OOM. */
 cJSON *json_new_strn(const char *s, size_t n);
+
+/* json_new_strn of the NUL-terminated s (NULL for s NULL or OOM). */
+static inline cJSON *json_new_str(const char *s)
+{
+    return s ? json_new_strn(s, strlen(s)) : NULL;
+}
 
 /* A deep copy of v, or NULL (v NULL or OOM). */
 static inline cJSON *json_dup(const cJSON *v)
@@ -149,11 +158,10 @@ cJSON *json_parse_checked(const char *buf, size_t len, char *why, size_t whylen)
 
 /* A tree from a format, in the json_pack notation (the subset the code uses):
  * "{" "}" "[" "]" nest; in an object a key is "s" (const char *); values
- * are "s" (const char *), "s?" (NULL gives null), "s%" (const char *,
- * size_t length), "i" (int), "I" (int64_t), "b" (int, a boolean), "f"
- * (double), "n" (null, no argument), "o" (cJSON *, taken), "o?" (NULL
- * gives null), "o*" (NULL leaves the member out), "O" (cJSON *, copied).
- * Spaces, ":" and "," are separators. NULL on a NULL where one is not
+ * are "s" (const char *, made by json_new_str: repaired UTF-8), "s?" (NULL gives null), "s%" (const
+ * char *, size_t length), "i" (int), "I" (int64_t), "b" (int, a boolean), "f" (double), "n" (null,
+ * no argument), "o" (cJSON *, taken), "o?" (NULL gives null), "o*" (NULL leaves the member out),
+ * "O" (cJSON *, copied). Spaces, ":" and "," are separators. NULL on a NULL where one is not
  * allowed, a bad format or OOM; the "o" values are freed then too. */
 cJSON *json_build(const char *fmt, ...);
 
@@ -166,7 +174,8 @@ enum {
 
 /* v as JSON text (caller frees), or NULL for v NULL or OOM: compact by
  * default; strings escaped as ", \, \b \f \n \r \t and \u00XX for the
- * other control bytes, everything else as is (UTF-8 unchanged); an
+ * other control bytes, everything else as is (valid UTF-8 unchanged; a string
+ * that is not valid UTF-8, made by cJSON_CreateString, printed repaired); an
  * integral number within ±2^53 as an integer, another finite number with
  * 17 significant digits (".0" added when it would read as an integer), a
  * non-finite one as null. */

@@ -32,6 +32,9 @@ char *dest_mask_url(const char *url)
         const char *second = plen > 1 ? strchr(path + 1, '/') : NULL;
         keep = second ? (size_t)(second - path) + 1 + MASK_KEEP_AFTER_SEGMENT : 3;
         if (keep > plen) keep = plen;
+        /* the cut falls between characters, not inside one */
+        while (keep > 0 && keep < plen && ((unsigned char)path[keep] & 0xC0) == 0x80)
+            keep--;
     }
     size_t cap = strlen(scheme) + strlen(host) + (port ? strlen(port) : 0) + keep + 32;
     out = malloc(cap);
@@ -74,7 +77,7 @@ static cJSON *masked_or_null(const cJSON *v)
 
 static void set_text(cJSON *view, const char *name, char *owned)
 {
-    json_set(view, name, owned ? cJSON_CreateString(owned) : cJSON_CreateNull());
+    json_set(view, name, owned ? json_new_str(owned) : cJSON_CreateNull());
     free(owned);
 }
 

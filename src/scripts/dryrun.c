@@ -18,7 +18,7 @@
 
 static cJSON *text(const char *s)
 {
-    cJSON *v = s ? cJSON_CreateString(s) : NULL; /* NULL also when not UTF-8 */
+    cJSON *v = json_new_str(s); /* repaired when not UTF-8 */
     return v ? v : cJSON_CreateNull();
 }
 
