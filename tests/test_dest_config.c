@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 #include "notify/dest_config.h"
@@ -110,6 +111,19 @@ static void test_new_smtp_host_drops_the_password_a_new_port_does_not(void **sta
     cJSON_Delete(cfg);
 }
 
+/* The mask keeps two bytes of the path's second segment, moved back to a
+ * character boundary: "…" (E2 80 A6) is not cut into invalid UTF-8. */
+static void test_mask_cuts_between_characters(void **state)
+{
+    (void)state;
+    char *m = dest_mask_url("https://hooks.slack.com/services/\xe2\x80\xa6");
+    assert_string_equal(m, "https://hooks.slack.com/services/" DEST_MASK);
+    free(m);
+    m = dest_mask_url("https://hooks.slack.com/services/T0123/B456");
+    assert_string_equal(m, "https://hooks.slack.com/services/T0" DEST_MASK);
+    free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -117,6 +131,7 @@ int main(void)
         cmocka_unit_test(test_secrets_sent_again_with_the_new_url_are_kept),
         cmocka_unit_test(test_same_url_or_its_masked_form_keeps_the_secrets),
         cmocka_unit_test(test_new_smtp_host_drops_the_password_a_new_port_does_not),
+        cmocka_unit_test(test_mask_cuts_between_characters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
