@@ -12,7 +12,7 @@ PACKAGES=(
   liblua5.4-dev lua5.4 lua-cjson lua-busted
   libmicrohttpd-dev libpq-dev postgresql libsqlite3-dev sqlite3
   zlib1g-dev libbrotli-dev libzstd-dev libcurl4-openssl-dev libssl-dev
-  libjansson-dev libcjson-dev libcmocka-dev libxxhash-dev libjemalloc-dev libsodium-dev
+  libcjson-dev libcmocka-dev libxxhash-dev libjemalloc-dev libsodium-dev
   python3 python3-sentry-sdk python3-aiosmtpd python3-prometheus-client
   nodejs npm wrk curl jq ca-certificates
   chromium fonts-liberation

@@ -21,11 +21,11 @@ static inline int64_t fx_insert_id(struct db *db, struct db_stmt *st)
 static inline int64_t fx_destination(struct db *db, int64_t project, const char *type,
                                      const char *config_json)
 {
-    json_t *cfg = json_loads(config_json, 0, NULL);
+    cJSON *cfg = json_parse_text(config_json);
     assert_non_null(cfg);
     int64_t id = 0;
     assert_int_equal(destinations_create(db, project, type, type, 1, cfg, store_now_ms(), &id), 0);
-    json_decref(cfg);
+    cJSON_Delete(cfg);
     return id;
 }
 

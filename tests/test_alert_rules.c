@@ -13,10 +13,10 @@
 
 static int parse(const char *text, struct alert_rules **out, char *err, size_t errlen)
 {
-    json_t *doc = json_loads(text, 0, NULL);
+    cJSON *doc = json_parse_text(text);
     assert_non_null(doc);
     int rc = alert_rules_parse(doc, out, err, errlen);
-    json_decref(doc);
+    cJSON_Delete(doc);
     return rc;
 }
 
@@ -107,13 +107,13 @@ static void test_rule_matches_level_environment_and_tags(void **state)
     assert_false(alert_rule_matches(r, ALERT_KIND_NEW, "error", "production", tags));
     free(tags);
     /* The JSON the API shows parses back to the same rule. */
-    json_t *shown = alert_rules_json(rules);
-    json_object_del(shown, "default");
+    cJSON *shown = alert_rules_json(rules);
+    cJSON_DeleteItemFromObjectCaseSensitive(shown, "default");
     struct alert_rules *again = NULL;
     assert_int_equal(alert_rules_parse(shown, &again, err, sizeof err), 0);
     assert_int_equal(again->rule[0].level_min, r->level_min);
     assert_string_equal(again->rule[0].environments[0], "production");
-    json_decref(shown);
+    cJSON_Delete(shown);
     alert_rules_free(again);
     alert_rules_free(rules);
 }

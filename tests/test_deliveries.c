@@ -176,23 +176,22 @@ static void test_list_alerts_nests_deliveries_and_attempts(void **state)
                                  .status = "sent",
                                  .next_attempt_at = now};
     assert_int_equal(deliveries_record(db, c, 2, &o), 0);
-    json_t *list = NULL;
+    cJSON *list = NULL;
     assert_int_equal(deliveries_list_alerts(db, p, 0, 1, &list), 0);
-    assert_int_equal(json_array_size(list), 1);
-    json_t *first = json_array_get(list, 0);
-    assert_int_equal(json_integer_value(json_object_get(first, "id")), a2); /* newest first */
-    json_t *d = json_array_get(json_object_get(first, "deliveries"), 0);
-    assert_string_equal(json_string_value(json_object_get(d, "status")), "sent");
-    assert_string_equal(json_string_value(json_object_get(d, "destination_type")),
-                        "internal_logger");
-    json_t *x = json_array_get(json_object_get(d, "attempts"), 0);
-    assert_int_equal(json_integer_value(json_object_get(x, "status_code")), 200);
-    assert_int_equal(json_integer_value(json_object_get(x, "duration_ms")), 7);
-    json_decref(list);
+    assert_int_equal(json_size(list), 1);
+    cJSON *first = json_at(list, 0);
+    assert_int_equal(json_i64(json_get(first, "id")), a2); /* newest first */
+    cJSON *d = json_at(json_get(first, "deliveries"), 0);
+    assert_string_equal(json_str(json_get(d, "status")), "sent");
+    assert_string_equal(json_str(json_get(d, "destination_type")), "internal_logger");
+    cJSON *x = json_at(json_get(d, "attempts"), 0);
+    assert_int_equal(json_i64(json_get(x, "status_code")), 200);
+    assert_int_equal(json_i64(json_get(x, "duration_ms")), 7);
+    cJSON_Delete(list);
     assert_int_equal(deliveries_list_alerts(db, p, a2, 10, &list), 0);
-    assert_int_equal(json_array_size(list), 1);
-    assert_int_equal(json_integer_value(json_object_get(json_array_get(list, 0), "id")), a1);
-    json_decref(list);
+    assert_int_equal(json_size(list), 1);
+    assert_int_equal(json_i64(json_get(json_at(list, 0), "id")), a1);
+    cJSON_Delete(list);
 }
 
 static void test_destinations_crud_is_scoped_to_the_project(void **state)
@@ -201,24 +200,22 @@ static void test_destinations_crud_is_scoped_to_the_project(void **state)
     int64_t p = test_project(db, "shop"), q = test_project(db, "other");
     int64_t d = fx_destination(db, p, "slack_webhook",
                                "{\"webhook_url\":\"https://hooks.slack.com/services/T0/B0/x\"}");
-    json_t *row = NULL;
+    cJSON *row = NULL;
     assert_int_equal(destinations_get(db, q, d, &row), -ENOENT);
     assert_int_equal(destinations_get(db, p, d, &row), 0);
-    assert_string_equal(
-        json_string_value(json_object_get(json_object_get(row, "config"), "webhook_url")),
-        "https://hooks.slack.com/services/T0/B0/x");
-    assert_true(json_is_true(json_object_get(row, "enabled")));
-    json_decref(row);
-    json_t *cfg = json_pack("{s:s}", "webhook_url", "https://hooks.slack.com/services/T1/B1/y");
+    assert_string_equal(json_str(json_get(json_get(row, "config"), "webhook_url")),
+                        "https://hooks.slack.com/services/T0/B0/x");
+    assert_true(cJSON_IsTrue(json_get(row, "enabled")));
+    cJSON_Delete(row);
+    cJSON *cfg = json_build("{s:s}", "webhook_url", "https://hooks.slack.com/services/T1/B1/y");
     assert_int_equal(destinations_update(db, p, d, "renamed", -1, cfg), 0);
     assert_int_equal(destinations_update(db, q, d, "x", -1, NULL), -ENOENT);
-    json_decref(cfg);
-    json_t *list = NULL;
+    cJSON_Delete(cfg);
+    cJSON *list = NULL;
     assert_int_equal(destinations_list(db, p, 0, 10, &list), 0);
-    assert_int_equal(json_array_size(list), 1);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "name")),
-                        "renamed");
-    json_decref(list);
+    assert_int_equal(json_size(list), 1);
+    assert_string_equal(json_str(json_get(json_at(list, 0), "name")), "renamed");
+    cJSON_Delete(list);
     assert_int_equal(destinations_delete(db, q, d), -ENOENT);
     assert_int_equal(destinations_delete(db, p, d), 0);
     assert_int_equal(destinations_get(db, 0, d, &row), -ENOENT);

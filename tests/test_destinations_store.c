@@ -28,11 +28,11 @@ static struct db *open_keyed(struct test_store *ts, const char *hex)
 
 static int64_t create(struct db *db, int64_t pid, const char *token)
 {
-    json_t *cfg = json_pack("{s:s, s:{s:s}}", "webhook_url", "https://hooks.example/x",
+    cJSON *cfg = json_build("{s:s, s:{s:s}}", "webhook_url", "https://hooks.example/x",
                             "webhook_headers", "Authorization", token);
     int64_t id = 0;
     assert_int_equal(destinations_create(db, pid, "generic_webhook", "d", 1, cfg, 1, &id), 0);
-    json_decref(cfg);
+    cJSON_Delete(cfg);
     return id;
 }
 
@@ -48,11 +48,11 @@ static char *stored(struct db *db, int64_t id)
     return text;
 }
 
-static const char *token_of(struct db *db, int64_t id, json_t **row)
+static const char *token_of(struct db *db, int64_t id, cJSON **row)
 {
     assert_int_equal(destinations_get(db, 0, id, row), 0);
-    json_t *h = json_object_get(json_object_get(*row, "config"), "webhook_headers");
-    return json_string_value(json_object_get(h, "Authorization"));
+    cJSON *h = json_get(json_get(*row, "config"), "webhook_headers");
+    return json_str(json_get(h, "Authorization"));
 }
 
 static void test_with_a_key_configs_are_sealed_at_rest_and_read_back(void **state)
@@ -66,14 +66,14 @@ static void test_with_a_key_configs_are_sealed_at_rest_and_read_back(void **stat
     assert_null(strstr(text, "tok-sealed"));
     assert_null(strstr(text, "hooks.example"));
     free(text);
-    json_t *row = NULL;
+    cJSON *row = NULL;
     assert_string_equal(token_of(keyed, id, &row), "Bearer tok-sealed");
-    assert_null(json_object_get(row, "config_error"));
-    json_decref(row);
+    assert_null(json_get(row, "config_error"));
+    cJSON_Delete(row);
 
-    json_t *cfg = json_pack("{s:s}", "webhook_url", "https://hooks.example/y");
+    cJSON *cfg = json_build("{s:s}", "webhook_url", "https://hooks.example/y");
     assert_int_equal(destinations_update(keyed, pid, id, NULL, -1, cfg), 0);
-    json_decref(cfg);
+    cJSON_Delete(cfg);
     text = stored(keyed, id);
     assert_true(secretbox_is_sealed(text));
     free(text);
@@ -87,18 +87,18 @@ static void test_without_the_key_a_sealed_row_reads_empty_with_its_reason(void *
     struct db *other = open_keyed(ts, OTHER_HEX);
     int64_t pid = test_project(plain, "locked");
     int64_t id = create(keyed, pid, "Bearer tok-locked");
-    json_t *row = NULL;
+    cJSON *row = NULL;
     assert_null(token_of(plain, id, &row));
-    assert_int_equal(json_object_size(json_object_get(row, "config")), 0);
-    assert_non_null(strstr(json_string_value(json_object_get(row, "config_error")), "SECRETS_KEY"));
-    json_decref(row);
+    assert_int_equal(json_size(json_get(row, "config")), 0);
+    assert_non_null(strstr(json_str(json_get(row, "config_error")), "SECRETS_KEY"));
+    cJSON_Delete(row);
     assert_null(token_of(other, id, &row));
-    assert_non_null(strstr(json_string_value(json_object_get(row, "config_error")), "another key"));
-    json_decref(row);
-    json_t *rows = NULL;
+    assert_non_null(strstr(json_str(json_get(row, "config_error")), "another key"));
+    cJSON_Delete(row);
+    cJSON *rows = NULL;
     assert_int_equal(destinations_list(plain, pid, 0, 10, &rows), 0); /* the list still answers */
-    assert_int_equal(json_array_size(rows), 1);
-    json_decref(rows);
+    assert_int_equal(json_size(rows), 1);
+    cJSON_Delete(rows);
     db_close(other);
     db_close(keyed);
 }
@@ -112,9 +112,9 @@ static void test_plaintext_rows_keep_working_and_are_sealed_on_request(void **st
     char *text = stored(plain, a);
     assert_non_null(strstr(text, "tok-a")); /* no key: in clear, as before */
     free(text);
-    json_t *row = NULL;
+    cJSON *row = NULL;
     assert_string_equal(token_of(keyed, a, &row), "Bearer tok-a");
-    json_decref(row);
+    cJSON_Delete(row);
 
     int sealed = -1;
     assert_int_equal(destinations_seal_plaintext(plain, &sealed), 0); /* no key: nothing */
@@ -128,7 +128,7 @@ static void test_plaintext_rows_keep_working_and_are_sealed_on_request(void **st
         free(text);
     }
     assert_string_equal(token_of(keyed, b, &row), "Bearer tok-b");
-    json_decref(row);
+    cJSON_Delete(row);
     assert_int_equal(destinations_seal_plaintext(keyed, &sealed), 0);
     assert_int_equal(sealed, 0);
     db_close(keyed);

@@ -54,14 +54,14 @@ static void worker_hash(struct pipeline_deps *srv, int64_t pid, char hash[33], c
     worker_ctx_free(w);
 }
 
-static json_t *dry(struct script *s, const cJSON *event, const char *format)
+static cJSON *dry(struct script *s, const cJSON *event, const char *format)
 {
     struct dryrun_input in = {.project_id = 1,
                               .project_name = "shop",
                               .event = event,
                               .format_type = format,
                               .public_url = "http://127.0.0.1:8000"};
-    json_t *out = NULL;
+    cJSON *out = NULL;
     assert_int_equal(dryrun_run(s, &in, &out), 0);
     return out;
 }
@@ -92,26 +92,26 @@ static void test_dry_run_hash_equals_the_pipeline_workers(void **state)
         assert_int_equal(
             script_open(script_registry_limits(srv.scripts), src, src ? strlen(src) : 0, &s, &err),
             0);
-        json_t *r = dry(s, event, NULL);
-        assert_string_equal(json_string_value(json_object_get(r, "hash")), hash);
-        assert_string_equal(json_string_value(json_object_get(r, "title")), title);
-        assert_int_equal(json_array_size(json_object_get(r, "errors")), 0);
+        cJSON *r = dry(s, event, NULL);
+        assert_string_equal(json_str(json_get(r, "hash")), hash);
+        assert_string_equal(json_str(json_get(r, "title")), title);
+        assert_int_equal(json_size(json_get(r, "errors")), 0);
 
         /* The components are exactly what is hashed. */
-        json_t *comp = json_object_get(r, "components");
-        size_t n = json_array_size(comp);
+        cJSON *comp = json_get(r, "components");
+        size_t n = json_size(comp);
         const char *values[16];
         size_t lens[16];
         assert_true(n > 0 && n <= 16);
         for (size_t k = 0; k < n; k++) {
-            values[k] = json_string_value(json_array_get(comp, k));
+            values[k] = json_str(json_at(comp, k));
             lens[k] = strlen(values[k]);
         }
         char again[33];
         assert_int_equal(grouping_hash(values, lens, n, again), 0);
         assert_string_equal(again, hash);
-        assert_int_equal(json_object_size(json_object_get(r, "notifications")), 6);
-        json_decref(r);
+        assert_int_equal(json_size(json_get(r, "notifications")), 6);
+        cJSON_Delete(r);
         script_close(s);
         free(title);
     }
@@ -137,11 +137,11 @@ static void test_filtered_event_has_no_hash_and_no_notifications(void **state)
     struct script *s =
         open_script("return { filter = function(e) return e.environment ~= 'prod' end }");
     cJSON *event = cJSON_Parse(EVENT);
-    json_t *r = dry(s, event, NULL);
-    assert_true(json_is_true(json_object_get(r, "filtered")));
-    assert_true(json_is_null(json_object_get(r, "hash")));
-    assert_int_equal(json_object_size(json_object_get(r, "notifications")), 0);
-    json_decref(r);
+    cJSON *r = dry(s, event, NULL);
+    assert_true(cJSON_IsTrue(json_get(r, "filtered")));
+    assert_true(cJSON_IsNull(json_get(r, "hash")));
+    assert_int_equal(json_size(json_get(r, "notifications")), 0);
+    cJSON_Delete(r);
     cJSON_Delete(event);
     script_close(s);
 }
@@ -156,23 +156,22 @@ static void test_format_hook_result_and_hook_errors_are_reported(void **state)
         "    if dest.type == 'slack_webhook' then return { text = 'ALERT ' .. alert.title } end\n"
         "  end }");
     cJSON *event = cJSON_Parse(EVENT);
-    json_t *r = dry(s, event, "slack_webhook");
-    json_t *slack = json_object_get(json_object_get(r, "notifications"), "slack_webhook");
-    assert_string_equal(json_string_value(json_object_get(slack, "text")),
-                        "ALERT ValueError: bad input 42");
-    assert_int_equal(json_object_size(json_object_get(r, "notifications")), 1);
-    json_t *e = json_array_get(json_object_get(r, "errors"), 0);
-    assert_string_equal(json_string_value(json_object_get(e, "hook")), "fingerprint");
-    assert_int_equal(json_integer_value(json_object_get(e, "line")), 2);
-    json_decref(r);
+    cJSON *r = dry(s, event, "slack_webhook");
+    cJSON *slack = json_get(json_get(r, "notifications"), "slack_webhook");
+    assert_string_equal(json_str(json_get(slack, "text")), "ALERT ValueError: bad input 42");
+    assert_int_equal(json_size(json_get(r, "notifications")), 1);
+    cJSON *e = json_at(json_get(r, "errors"), 0);
+    assert_string_equal(json_str(json_get(e, "hook")), "fingerprint");
+    assert_int_equal(json_i64(json_get(e, "line")), 2);
+    cJSON_Delete(r);
 
     r = dry(s, event, "email");
-    json_t *email = json_object_get(json_object_get(r, "notifications"), "email");
-    assert_non_null(strstr(json_string_value(json_object_get(email, "subject")), "ValueError"));
-    json_decref(r);
+    cJSON *email = json_get(json_get(r, "notifications"), "email");
+    assert_non_null(strstr(json_str(json_get(email, "subject")), "ValueError"));
+    cJSON_Delete(r);
 
     struct dryrun_input in = {.project_id = 1, .event = event, .format_type = "pager"};
-    json_t *out = NULL;
+    cJSON *out = NULL;
     assert_int_equal(dryrun_run(s, &in, &out), -EINVAL);
     cJSON_Delete(event);
     script_close(s);

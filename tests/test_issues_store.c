@@ -99,19 +99,18 @@ static struct issue_query query(void)
 }
 
 /* The ids of a page, in order, as "a,b,c". */
-static void ids_of(json_t *rows, char *out, size_t outlen)
+static void ids_of(cJSON *rows, char *out, size_t outlen)
 {
     size_t i, o = 0;
-    json_t *r;
+    cJSON *r;
     out[0] = '\0';
-    json_array_foreach(rows, i, r) o +=
-        (size_t)snprintf(out + o, outlen - o, "%s%lld", i ? "," : "",
-                         (long long)json_integer_value(json_object_get(r, "id")));
+    json_array_each(rows, i, r) o += (size_t)snprintf(out + o, outlen - o, "%s%lld", i ? "," : "",
+                                                      (long long)json_i64(json_get(r, "id")));
 }
 
 static void expect_ids(struct db *db, int64_t pid, const struct issue_query *q, const char *want)
 {
-    json_t *rows = NULL;
+    cJSON *rows = NULL;
     bool more = true;
     int lrc = issues_list(db, pid, q, &rows, &more);
     if (lrc) fprintf(stderr, "%s\n", db_errmsg(db));
@@ -119,7 +118,7 @@ static void expect_ids(struct db *db, int64_t pid, const struct issue_query *q, 
     char got[256];
     ids_of(rows, got, sizeof got);
     assert_string_equal(got, want);
-    json_decref(rows);
+    cJSON_Delete(rows);
 }
 
 static void test_list_defaults_to_unresolved_newest_first(void **state)
@@ -136,17 +135,17 @@ static void test_list_defaults_to_unresolved_newest_first(void **state)
     snprintf(want, sizeof want, "%lld,%lld,%lld", (long long)d, (long long)b, (long long)a);
     expect_ids(db, p, &q, want);
 
-    json_t *rows = NULL;
+    cJSON *rows = NULL;
     bool more = true;
     assert_int_equal(issues_list(db, p, &q, &rows, &more), 0);
     assert_false(more);
-    json_t *r = json_array_get(rows, 0);
-    assert_string_equal(json_string_value(json_object_get(r, "title")), "D");
-    assert_string_equal(json_string_value(json_object_get(r, "status")), "unresolved");
-    assert_int_equal(json_integer_value(json_object_get(r, "project_id")), p);
-    assert_int_equal(json_integer_value(json_object_get(r, "last_seen")), 500);
-    assert_int_equal(strlen(json_string_value(json_object_get(r, "hash"))), 32);
-    json_decref(rows);
+    cJSON *r = json_at(rows, 0);
+    assert_string_equal(json_str(json_get(r, "title")), "D");
+    assert_string_equal(json_str(json_get(r, "status")), "unresolved");
+    assert_int_equal(json_i64(json_get(r, "project_id")), p);
+    assert_int_equal(json_i64(json_get(r, "last_seen")), 500);
+    assert_int_equal(strlen(json_str(json_get(r, "hash"))), 32);
+    cJSON_Delete(rows);
 
     q.status = NULL;
     snprintf(want, sizeof want, "%lld,%lld,%lld,%lld", (long long)c, (long long)d, (long long)b,
@@ -226,28 +225,27 @@ static void test_list_sorts_and_pages_with_stable_cursors(void **state)
     int seen = 0;
     bool more = true;
     for (int page = 0; more; page++) {
-        json_t *rows = NULL;
+        cJSON *rows = NULL;
         assert_true(page < 5);
         assert_int_equal(issues_list(db, p, &q, &rows, &more), 0);
-        for (size_t i = 0; i < json_array_size(rows); i++, seen++)
-            assert_int_equal(json_integer_value(json_object_get(json_array_get(rows, i), "id")),
-                             id[4 - seen]);
-        json_t *last = json_array_get(rows, json_array_size(rows) - 1);
+        for (size_t i = 0; i < json_size(rows); i++, seen++)
+            assert_int_equal(json_i64(json_get(json_at(rows, i), "id")), id[4 - seen]);
+        cJSON *last = json_at(rows, json_size(rows) - 1);
         q.has_cursor = true;
         q.cursor_key = issues_sort_key(last, q.sort);
-        q.cursor_id = json_integer_value(json_object_get(last, "id"));
-        json_decref(rows);
+        q.cursor_id = json_i64(json_get(last, "id"));
+        cJSON_Delete(rows);
     }
     assert_int_equal(seen, 5);
     expect_ids(db, p, &q, ""); /* past the end: empty */
 
     q.has_cursor = false;
     q.limit = 5; /* exactly one page */
-    json_t *rows = NULL;
+    cJSON *rows = NULL;
     assert_int_equal(issues_list(db, p, &q, &rows, &more), 0);
-    assert_int_equal(json_array_size(rows), 5);
+    assert_int_equal(json_size(rows), 5);
     assert_false(more);
-    json_decref(rows);
+    cJSON_Delete(rows);
     q.limit = 0;
     assert_int_equal(issues_list(db, p, &q, &rows, &more), -EINVAL);
 }
@@ -263,10 +261,10 @@ static void test_status_changes_single_and_bulk_stay_in_project(void **state)
     assert_int_equal(issues_set_status(db, p, a, "resolved"), 0);
     assert_int_equal(issues_set_status(db, p, a, "bogus"), -EINVAL);
     assert_int_equal(issues_set_status(db, p, x, "resolved"), -ENOENT);
-    json_t *row = NULL;
+    cJSON *row = NULL;
     assert_int_equal(issues_get(db, p, a, &row), 0);
-    assert_string_equal(json_string_value(json_object_get(row, "status")), "resolved");
-    json_decref(row);
+    assert_string_equal(json_str(json_get(row, "status")), "resolved");
+    cJSON_Delete(row);
     assert_int_equal(issues_get(db, p, x, &row), -ENOENT);
 
     int64_t ids[] = {a, b, x, 999999}, updated = -1;
@@ -302,13 +300,13 @@ static void test_histogram_counts_the_last_24_hours_by_hour(void **state)
     assert_int_equal(counter_buffer_rows(buf), 0);
     counter_buffer_free(buf);
     assert_int_equal(scalar(db, "SELECT times_seen FROM issues WHERE id = $1", i), 4 + 4);
-    json_t *h = NULL;
+    cJSON *h = NULL;
     assert_int_equal(issues_histogram(db, i, now, &h), 0);
-    assert_int_equal(json_array_size(h), ISSUES_HISTOGRAM_HOURS);
-    assert_int_equal(json_integer_value(json_array_get(h, 23)), 2);
-    assert_int_equal(json_integer_value(json_array_get(h, 21)), 1);
-    assert_int_equal(json_integer_value(json_array_get(h, 0)), 0);
-    json_decref(h);
+    assert_int_equal(json_size(h), ISSUES_HISTOGRAM_HOURS);
+    assert_int_equal(json_i64(json_at(h, 23)), 2);
+    assert_int_equal(json_i64(json_at(h, 21)), 1);
+    assert_int_equal(json_i64(json_at(h, 0)), 0);
+    cJSON_Delete(h);
 }
 
 static void test_tags_are_counted_per_batch_and_summarized(void **state)
@@ -333,9 +331,9 @@ static void test_tags_are_counted_per_batch_and_summarized(void **state)
     assert_int_equal(counter_buffer_add_event(b, i, 400, 400, staging), 0);
     assert_int_equal(counters_flush(db, b, 0), 0);
 
-    json_t *sum = NULL;
+    cJSON *sum = NULL;
     assert_int_equal(issue_tags_summary(db, i, 1, &sum), 0);
-    char *text = json_dumps(sum, JSON_COMPACT);
+    char *text = json_print(sum, 0);
     assert_string_equal(text, "[{\"key\":\"browser\",\"total\":3,\"top_values\":[{\"value\":"
                               "\"Firefox\",\"count\":2,\"last_seen\":300}]},"
                               "{\"key\":\"environment\",\"total\":3,\"top_values\":[{\"value\":"
@@ -349,7 +347,7 @@ static void test_tags_are_counted_per_batch_and_summarized(void **state)
                               "{\"key\":\"user\",\"total\":2,\"top_values\":[{\"value\":\"id:42\","
                               "\"count\":2,\"last_seen\":300}]}]");
     free(text);
-    json_decref(sum);
+    cJSON_Delete(sum);
 
     /* environment and release filter the list through these counts */
     struct issue_query q = query();
@@ -403,27 +401,26 @@ static void test_events_page_newest_first_and_payload_round_trips(void **state)
     add_event(db, p, i, 2, 2000, NULL, "{\"event_id\":\"two\"}");
     int64_t e3 = add_event(db, p, i, 3, 3000, "prod", "{\"event_id\":\"three\",\"x\":[1,2]}");
 
-    json_t *rows = NULL;
+    cJSON *rows = NULL;
     int64_t next = -1;
     assert_int_equal(events_list_for_issue(db, p, i, false, 0, 2, &rows, &next), 0);
-    assert_int_equal(json_array_size(rows), 2);
-    json_t *r = json_array_get(rows, 0);
-    assert_string_equal(json_string_value(json_object_get(r, "event_id")),
-                        "ab000000000000000000000000000003");
-    assert_int_equal(json_integer_value(json_object_get(r, "received_at")), 3000);
-    assert_string_equal(json_string_value(json_object_get(r, "environment")), "prod");
-    assert_string_equal(json_string_value(json_object_get(r, "message")), "T");
-    assert_true(json_is_null(json_object_get(json_array_get(rows, 1), "environment")));
+    assert_int_equal(json_size(rows), 2);
+    cJSON *r = json_at(rows, 0);
+    assert_string_equal(json_str(json_get(r, "event_id")), "ab000000000000000000000000000003");
+    assert_int_equal(json_i64(json_get(r, "received_at")), 3000);
+    assert_string_equal(json_str(json_get(r, "environment")), "prod");
+    assert_string_equal(json_str(json_get(r, "message")), "T");
+    assert_true(cJSON_IsNull(json_get(json_at(rows, 1), "environment")));
     assert_true(next > 0 && next < e3);
-    json_decref(rows);
+    cJSON_Delete(rows);
     assert_int_equal(events_list_for_issue(db, p, i, true, next, 2, &rows, &next), 0);
-    assert_int_equal(json_array_size(rows), 1);
+    assert_int_equal(json_size(rows), 1);
     assert_int_equal(next, 0);
-    json_decref(rows);
+    cJSON_Delete(rows);
 
     uint8_t id[16];
     assert_int_equal(events_latest(db, p, i, &rows, id), 0);
-    json_decref(rows);
+    cJSON_Delete(rows);
     char *text = NULL;
     size_t len = 0;
     assert_int_equal(events_get_payload(db, p, id, &text, &len), 0);
@@ -559,25 +556,23 @@ static void test_invalid_utf8_in_stored_text_is_shown_repaired(void **state)
     db_finish(st);
 
     struct issue_query q = query();
-    json_t *rows = NULL, *issue = NULL;
+    cJSON *rows = NULL, *issue = NULL;
     bool more;
     assert_int_equal(issues_list(db, p, &q, &rows, &more), 0);
-    assert_int_equal(json_array_size(rows), 2);
-    json_t *bad = json_array_get(rows, 1);
-    assert_string_equal(json_string_value(json_object_get(bad, "title")),
-                        "bad \xef\xbf\xbd\xef\xbf\xbd");
-    assert_string_equal(json_string_value(json_object_get(bad, "culprit")), "mod\xef\xbf\xbd");
-    json_decref(rows);
+    assert_int_equal(json_size(rows), 2);
+    cJSON *bad = json_at(rows, 1);
+    assert_string_equal(json_str(json_get(bad, "title")), "bad \xef\xbf\xbd\xef\xbf\xbd");
+    assert_string_equal(json_str(json_get(bad, "culprit")), "mod\xef\xbf\xbd");
+    cJSON_Delete(rows);
     assert_int_equal(issues_get(db, p, i, &issue), 0);
-    json_decref(issue);
+    cJSON_Delete(issue);
     int64_t next;
     assert_int_equal(events_list_for_issue(db, p, i, false, 0, 10, &rows, &next), 0);
-    assert_int_equal(json_array_size(rows), 1);
-    json_t *ev = json_array_get(rows, 0);
-    assert_string_equal(json_string_value(json_object_get(ev, "message")),
-                        "bad \xef\xbf\xbd\xef\xbf\xbd");
-    assert_string_equal(json_string_value(json_object_get(ev, "environment")), "prod\xef\xbf\xbd");
-    json_decref(rows);
+    assert_int_equal(json_size(rows), 1);
+    cJSON *ev = json_at(rows, 0);
+    assert_string_equal(json_str(json_get(ev, "message")), "bad \xef\xbf\xbd\xef\xbf\xbd");
+    assert_string_equal(json_str(json_get(ev, "environment")), "prod\xef\xbf\xbd");
+    cJSON_Delete(rows);
 }
 
 int main(void)

@@ -98,11 +98,11 @@ static void test_registry_activate_validate_and_rollback(void **state)
     assert_int_equal(scripts_get_active(db, pid, &active, &source, &len), 0);
     assert_int_equal(active, v1);
     free(source);
-    json_t *versions;
+    cJSON *versions;
     assert_int_equal(scripts_list_versions(db, pid, &versions), 0);
-    assert_int_equal(json_array_size(versions), 3);
-    assert_true(json_is_true(json_object_get(json_array_get(versions, 2), "active")));
-    json_decref(versions);
+    assert_int_equal(json_size(versions), 3);
+    assert_true(cJSON_IsTrue(json_get(json_at(versions, 2), "active")));
+    cJSON_Delete(versions);
     store_release(ts->store, db);
 
     /* Rollback to the default rules; a missing version is -ENOENT. */
@@ -139,17 +139,16 @@ static void test_registry_counts_hook_errors_per_project(void **state)
     assert_int_equal(process(rt, pid, "prod", "warning"), 0);
     assert_int_equal(process(rt, pid, "prod", "error"), 0);
 
-    json_t *stats;
+    cJSON *stats;
     assert_int_equal(script_registry_stats(srv.scripts, pid, &stats), 0);
-    assert_int_equal(json_integer_value(json_object_get(stats, "version")), v);
-    json_t *filter = json_object_get(json_object_get(stats, "errors"), "filter");
-    assert_int_equal(json_integer_value(json_object_get(filter, "runtime")), 2);
-    json_t *last = json_object_get(stats, "last_error");
-    assert_string_equal(json_string_value(json_object_get(last, "hook")), "filter");
-    assert_int_equal(json_integer_value(json_object_get(last, "line")), 2);
-    assert_string_equal(json_string_value(json_object_get(last, "message")),
-                        "script:2: no warnings");
-    json_decref(stats);
+    assert_int_equal(json_i64(json_get(stats, "version")), v);
+    cJSON *filter = json_get(json_get(stats, "errors"), "filter");
+    assert_int_equal(json_i64(json_get(filter, "runtime")), 2);
+    cJSON *last = json_get(stats, "last_error");
+    assert_string_equal(json_str(json_get(last, "hook")), "filter");
+    assert_int_equal(json_i64(json_get(last, "line")), 2);
+    assert_string_equal(json_str(json_get(last, "message")), "script:2: no warnings");
+    cJSON_Delete(stats);
 
     runtime_free(rt);
     script_registry_close(srv.scripts);

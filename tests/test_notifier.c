@@ -71,20 +71,20 @@ static void child_stop(pid_t pid)
 }
 
 /* The receiver's log: one parsed JSON object per request. Caller frees. */
-static json_t *received(const struct receiver *r)
+static cJSON *received(const struct receiver *r)
 {
-    json_t *list = json_array();
+    cJSON *list = cJSON_CreateArray();
     FILE *f = fopen(r->log, "r");
     char line[65536];
     while (f && fgets(line, sizeof line, f))
-        json_array_append_new(list, json_loads(line, 0, NULL));
+        json_push(list, json_parse_text(line));
     if (f) fclose(f);
     return list;
 }
 
-static const char *header(json_t *req, const char *name)
+static const char *header(cJSON *req, const char *name)
 {
-    return json_string_value(json_object_get(json_object_get(req, "headers"), name));
+    return json_str(json_get(json_get(req, "headers"), name));
 }
 
 /* The notifier's timings for the next server_for (setup resets them). */
@@ -191,10 +191,10 @@ static void test_webhook_slack_and_email_arrive_signed_and_formatted(void **stat
 
     notify_until(server_for(ts, true, 20), db, SENT_OF_ALERT, alert, 3);
 
-    json_t *reqs = received(&hook);
-    assert_int_equal(json_array_size(reqs), 1);
-    json_t *req = json_array_get(reqs, 0);
-    assert_true(json_is_true(json_object_get(req, "sig_ok"))); /* verified in Python */
+    cJSON *reqs = received(&hook);
+    assert_int_equal(json_size(reqs), 1);
+    cJSON *req = json_at(reqs, 0);
+    assert_true(cJSON_IsTrue(json_get(req, "sig_ok"))); /* verified in Python */
     char id[32];
     snprintf(
         id, sizeof id, "dlv_%lld",
@@ -203,40 +203,33 @@ static void test_webhook_slack_and_email_arrive_signed_and_formatted(void **stat
     assert_string_equal(header(req, "x-team"), "payments");
     assert_string_equal(header(req, "content-type"), "application/json");
     assert_true(strncmp(header(req, "user-agent"), "periscope/", 10) == 0);
-    json_t *body = json_loads(json_string_value(json_object_get(req, "body")), 0, NULL);
-    assert_string_equal(json_string_value(json_object_get(body, "event")), "alert");
-    assert_string_equal(json_string_value(json_object_get(body, "version")), "1.0");
-    assert_string_equal(json_string_value(json_object_get(body, "id")), id);
-    json_t *data = json_object_get(body, "data");
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(data, "alert"), "id")),
-                     alert);
-    json_t *issue = json_object_get(data, "issue");
-    assert_string_equal(json_string_value(json_object_get(issue, "title")),
-                        "ZeroDivisionError: division by zero");
+    cJSON *body = json_parse_text(json_str(json_get(req, "body")));
+    assert_string_equal(json_str(json_get(body, "event")), "alert");
+    assert_string_equal(json_str(json_get(body, "version")), "1.0");
+    assert_string_equal(json_str(json_get(body, "id")), id);
+    cJSON *data = json_get(body, "data");
+    assert_int_equal(json_i64(json_get(json_get(data, "alert"), "id")), alert);
+    cJSON *issue = json_get(data, "issue");
+    assert_string_equal(json_str(json_get(issue, "title")), "ZeroDivisionError: division by zero");
     char link[128];
     snprintf(link, sizeof link, "https://periscope.example/projects/%lld/issues/%lld", (long long)p,
-             (long long)json_integer_value(json_object_get(issue, "id")));
-    assert_string_equal(json_string_value(json_object_get(issue, "link")), link);
-    assert_string_equal(
-        json_string_value(json_object_get(json_object_get(data, "project"), "name")), "shop");
-    assert_string_equal(
-        json_string_value(json_object_get(json_object_get(data, "event"), "environment")),
-        "production");
-    json_decref(body);
-    json_decref(reqs);
+             (long long)json_i64(json_get(issue, "id")));
+    assert_string_equal(json_str(json_get(issue, "link")), link);
+    assert_string_equal(json_str(json_get(json_get(data, "project"), "name")), "shop");
+    assert_string_equal(json_str(json_get(json_get(data, "event"), "environment")), "production");
+    cJSON_Delete(body);
+    cJSON_Delete(reqs);
 
     reqs = received(&slack);
-    assert_int_equal(json_array_size(reqs), 1);
-    req = json_array_get(reqs, 0);
-    assert_null(json_object_get(json_object_get(req, "headers"), "webhook-signature"));
-    body = json_loads(json_string_value(json_object_get(req, "body")), 0, NULL);
-    assert_string_equal(json_string_value(json_object_get(body, "text")),
-                        "ZeroDivisionError: division by zero");
-    json_t *blocks = json_object_get(body, "blocks");
-    assert_string_equal(json_string_value(json_object_get(json_array_get(blocks, 0), "type")),
-                        "header");
-    json_decref(body);
-    json_decref(reqs);
+    assert_int_equal(json_size(reqs), 1);
+    req = json_at(reqs, 0);
+    assert_null(json_get(json_get(req, "headers"), "webhook-signature"));
+    body = json_parse_text(json_str(json_get(req, "body")));
+    assert_string_equal(json_str(json_get(body, "text")), "ZeroDivisionError: division by zero");
+    cJSON *blocks = json_get(body, "blocks");
+    assert_string_equal(json_str(json_get(json_at(blocks, 0), "type")), "header");
+    cJSON_Delete(body);
+    cJSON_Delete(reqs);
 
     child_stop(smtp);
     FILE *f = fopen(mail_log, "r");
@@ -275,14 +268,14 @@ static void test_failures_are_retried_with_backoff_honouring_retry_after(void **
         1);
     assert_int_equal(fx_scalar(db, "SELECT attempts FROM deliveries WHERE destination_id = $1", d),
                      3);
-    json_t *reqs = received(&r);
-    assert_int_equal(json_array_size(reqs), 3);
-    double t0 = json_real_value(json_object_get(json_array_get(reqs, 0), "t"));
-    double t1 = json_real_value(json_object_get(json_array_get(reqs, 1), "t"));
-    double t2 = json_real_value(json_object_get(json_array_get(reqs, 2), "t"));
+    cJSON *reqs = received(&r);
+    assert_int_equal(json_size(reqs), 3);
+    double t0 = cJSON_GetNumberValue(json_get(json_at(reqs, 0), "t"));
+    double t1 = cJSON_GetNumberValue(json_get(json_at(reqs, 1), "t"));
+    double t2 = cJSON_GetNumberValue(json_get(json_at(reqs, 2), "t"));
     assert_true(t1 - t0 >= 0.09); /* backoff: at least half of 200 ms */
     assert_true(t2 - t1 >= 0.95); /* Retry-After: 1 s, longer than the 400 ms backoff */
-    json_decref(reqs);
+    cJSON_Delete(reqs);
     /* Every attempt is on record, in order. */
     assert_int_equal(fx_scalar(db, ATTEMPTS_OF_DEST, d), 3);
     assert_int_equal(fx_scalar(db,
@@ -348,9 +341,9 @@ static void test_restart_mid_retry_loses_nothing_and_sends_once(void **state)
     wait_for(db, DONE_OF_DEST, d, 1);
     sleep_ms(300); /* anything duplicated would arrive now */
     notifier_stop(nf);
-    json_t *reqs = received(&r);
-    assert_int_equal(json_array_size(reqs), 2);
-    json_decref(reqs);
+    cJSON *reqs = received(&r);
+    assert_int_equal(json_size(reqs), 2);
+    cJSON_Delete(reqs);
     assert_int_equal(fx_scalar(db, ATTEMPTS_OF_DEST, d), 2);
     assert_int_equal(
         fx_scalar(
@@ -383,9 +376,9 @@ static void test_localhost_is_refused_without_the_override(void **state)
     assert_int_equal(db_step(st), DB_ROW);
     assert_non_null(strstr(db_col_text(st, 0), "refused (loopback)"));
     db_finish(st);
-    json_t *reqs = received(&r);
-    assert_int_equal(json_array_size(reqs), 0);
-    json_decref(reqs);
+    cJSON *reqs = received(&r);
+    assert_int_equal(json_size(reqs), 0);
+    cJSON_Delete(reqs);
     child_stop(r.pid);
 }
 
@@ -403,18 +396,16 @@ static void test_a_burst_beyond_the_rate_is_folded_into_one_digest(void **state)
     for (int i = 0; i < 6; i++)
         fx_alert(db, p, "Boom");
     notify_until(server_for(ts, true, 2), db, DONE_OF_DEST, d, 6);
-    json_t *reqs = received(&r);
-    assert_int_equal(json_array_size(reqs), 3); /* 2 alerts, then 1 digest of 4 */
-    json_t *digest =
-        json_loads(json_string_value(json_object_get(json_array_get(reqs, 2), "body")), 0, NULL);
-    assert_string_equal(json_string_value(json_object_get(digest, "event")), "alert.digest");
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(digest, "data"), "count")),
-                     4);
-    double gap = json_real_value(json_object_get(json_array_get(reqs, 2), "t")) -
-                 json_real_value(json_object_get(json_array_get(reqs, 0), "t"));
+    cJSON *reqs = received(&r);
+    assert_int_equal(json_size(reqs), 3); /* 2 alerts, then 1 digest of 4 */
+    cJSON *digest = json_parse_text(json_str(json_get(json_at(reqs, 2), "body")));
+    assert_string_equal(json_str(json_get(digest, "event")), "alert.digest");
+    assert_int_equal(json_i64(json_get(json_get(digest, "data"), "count")), 4);
+    double gap = cJSON_GetNumberValue(json_get(json_at(reqs, 2), "t")) -
+                 cJSON_GetNumberValue(json_get(json_at(reqs, 0), "t"));
     assert_true(gap >= 1.4); /* sent when the window ended */
-    json_decref(digest);
-    json_decref(reqs);
+    cJSON_Delete(digest);
+    cJSON_Delete(reqs);
     child_stop(r.pid);
 }
 
@@ -446,15 +437,13 @@ static void test_undeliverable_data_fails_with_its_reason_and_bad_text_is_sent(v
     fx_destination(db, p, "generic_webhook", cfg);
     int64_t a = fx_alert(db, p, "bad \xff\xfe");
     notify_until(server_for(ts, true, 20), db, SENT_OF_ALERT, a, 1);
-    json_t *reqs = received(&r);
-    assert_int_equal(json_array_size(reqs), 1);
-    json_t *body =
-        json_loads(json_string_value(json_object_get(json_array_get(reqs, 0), "body")), 0, NULL);
-    assert_string_equal(json_string_value(json_object_get(
-                            json_object_get(json_object_get(body, "data"), "issue"), "title")),
+    cJSON *reqs = received(&r);
+    assert_int_equal(json_size(reqs), 1);
+    cJSON *body = json_parse_text(json_str(json_get(json_at(reqs, 0), "body")));
+    assert_string_equal(json_str(json_get(json_get(json_get(body, "data"), "issue"), "title")),
                         "bad \xef\xbf\xbd\xef\xbf\xbd");
-    json_decref(body);
-    json_decref(reqs);
+    cJSON_Delete(body);
+    cJSON_Delete(reqs);
 
     /* The issue link cannot be made from this PUBLIC_URL: nothing to send. */
     int64_t p2 = test_project(db, "shop2");
@@ -483,8 +472,8 @@ static void test_undeliverable_data_fails_with_its_reason_and_bad_text_is_sent(v
     notify_until(server_for(ts, true, 20), db, DONE_OF_DEST, d3, 1);
     assert_non_null(strstr(last_error_of(db, d3, why, sizeof why), "SECRETS_KEY"));
     reqs = received(&r);
-    assert_int_equal(json_array_size(reqs), 1); /* neither of the last two was sent */
-    json_decref(reqs);
+    assert_int_equal(json_size(reqs), 1); /* neither of the last two was sent */
+    cJSON_Delete(reqs);
     child_stop(r.pid);
 }
 

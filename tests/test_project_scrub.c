@@ -12,11 +12,11 @@ static struct db *writer(void **state)
 static void patched(struct scrub_settings *s, const char *json)
 {
     scrub_settings_default(s);
-    json_t *patch = json_loads(json, 0, NULL);
+    cJSON *patch = json_parse_text(json);
     assert_non_null(patch);
     char err[256];
     assert_int_equal(scrub_settings_patch(s, patch, err, sizeof err), 0);
-    json_decref(patch);
+    cJSON_Delete(patch);
 }
 
 static void test_a_new_project_scrubs_with_the_defaults(void **state)
@@ -30,13 +30,13 @@ static void test_a_new_project_scrubs_with_the_defaults(void **state)
     assert_true(got.enabled);
     assert_false(got.scrub_ip_addresses);
 
-    json_t *row = NULL;
+    cJSON *row = NULL;
     assert_int_equal(projects_get(db, id, &row), 0);
-    char *text = json_dumps(json_object_get(row, "scrubbing"), JSON_COMPACT);
+    char *text = json_print(json_get(row, "scrubbing"), 0);
     assert_string_equal(text, "{\"enabled\":true,\"scrub_ip_addresses\":false,"
                               "\"sensitive_fields\":[],\"safe_fields\":[]}");
     free(text);
-    json_decref(row);
+    cJSON_Delete(row);
 }
 
 static void test_settings_round_trip_and_show_in_the_row(void **state)
@@ -51,15 +51,15 @@ static void test_settings_round_trip_and_show_in_the_row(void **state)
     assert_int_equal(project_scrub_get(db, id, &got), 0);
     assert_true(scrub_settings_equal(&s, &got));
 
-    json_t *list = NULL;
+    cJSON *list = NULL;
     assert_int_equal(projects_list(db, 0, 10, &list), 0);
-    json_t *row = json_array_get(list, 0);
-    char *text = json_dumps(json_object_get(row, "scrubbing"), JSON_COMPACT);
+    cJSON *row = json_at(list, 0);
+    char *text = json_print(json_get(row, "scrubbing"), 0);
     assert_string_equal(text, "{\"enabled\":false,\"scrub_ip_addresses\":true,"
                               "\"sensitive_fields\":[\"ssn\",\"card-holder\"],"
                               "\"safe_fields\":[\"author\"]}");
     free(text);
-    json_decref(list);
+    cJSON_Delete(list);
 
     /* Back to the defaults, lists emptied. */
     scrub_settings_default(&s);

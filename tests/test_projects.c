@@ -36,16 +36,16 @@ static void test_create_makes_a_project_with_its_first_key(void **state)
     assert_int_equal(strlen(key), PUBLIC_KEY_HEX);
     assert_int_equal(strspn(key, "0123456789abcdef"), PUBLIC_KEY_HEX);
 
-    json_t *p = NULL;
+    cJSON *p = NULL;
     assert_int_equal(projects_get(db, id, &p), 0);
-    assert_int_equal(json_integer_value(json_object_get(p, "id")), id);
-    assert_string_equal(json_string_value(json_object_get(p, "name")), "backend");
-    json_int_t created = json_integer_value(json_object_get(p, "created_at"));
+    assert_int_equal(json_i64(json_get(p, "id")), id);
+    assert_string_equal(json_str(json_get(p, "name")), "backend");
+    int64_t created = json_i64(json_get(p, "created_at"));
     assert_true(created >= before && created <= store_now_ms());
-    assert_int_equal(json_integer_value(json_object_get(p, "rate_limit_per_minute")), 0);
-    assert_true(json_is_null(json_object_get(p, "active_script_version")));
-    assert_string_equal(json_string_value(json_object_get(p, "public_key")), key);
-    json_decref(p);
+    assert_int_equal(json_i64(json_get(p, "rate_limit_per_minute")), 0);
+    assert_true(cJSON_IsNull(json_get(p, "active_script_version")));
+    assert_string_equal(json_str(json_get(p, "public_key")), key);
+    cJSON_Delete(p);
 
     int64_t looked_up = 0;
     int rate = -1;
@@ -84,7 +84,7 @@ static void test_create_refuses_bad_names(void **state)
 
 static void test_get_of_an_unknown_project_is_enoent(void **state)
 {
-    json_t *p = NULL;
+    cJSON *p = NULL;
     assert_int_equal(projects_get(writer(state), 4242, &p), -ENOENT);
     assert_null(p);
 }
@@ -101,18 +101,18 @@ static void test_list_pages_by_id(void **state)
     int64_t after = 0;
     int seen = 0;
     for (int page = 0; page < 4; page++) {
-        json_t *arr = NULL;
+        cJSON *arr = NULL;
         assert_int_equal(projects_list(db, after, 2, &arr), 0);
-        assert_true(json_is_array(arr));
-        size_t n = json_array_size(arr);
+        assert_true(cJSON_IsArray(arr));
+        size_t n = json_size(arr);
         assert_int_equal(n, page < 2 ? 2 : page == 2 ? 1 : 0);
         for (size_t i = 0; i < n; i++) {
-            json_t *p = json_array_get(arr, i);
-            assert_int_equal(json_integer_value(json_object_get(p, "id")), ids[seen]);
-            assert_non_null(json_string_value(json_object_get(p, "public_key")));
+            cJSON *p = json_at(arr, i);
+            assert_int_equal(json_i64(json_get(p, "id")), ids[seen]);
+            assert_non_null(json_str(json_get(p, "public_key")));
             after = ids[seen++];
         }
-        json_decref(arr);
+        cJSON_Delete(arr);
     }
     assert_int_equal(seen, 5);
     int64_t count = 0;
@@ -124,19 +124,19 @@ static void test_update_changes_only_what_is_given(void **state)
 {
     struct db *db = writer(state);
     int64_t id = create(db, "before", NULL);
-    json_t *p = NULL;
+    cJSON *p = NULL;
 
     assert_int_equal(projects_update(db, id, NULL, 120), 0);
     assert_int_equal(projects_get(db, id, &p), 0);
-    assert_string_equal(json_string_value(json_object_get(p, "name")), "before");
-    assert_int_equal(json_integer_value(json_object_get(p, "rate_limit_per_minute")), 120);
-    json_decref(p);
+    assert_string_equal(json_str(json_get(p, "name")), "before");
+    assert_int_equal(json_i64(json_get(p, "rate_limit_per_minute")), 120);
+    cJSON_Delete(p);
 
     assert_int_equal(projects_update(db, id, "after", -1), 0);
     assert_int_equal(projects_get(db, id, &p), 0);
-    assert_string_equal(json_string_value(json_object_get(p, "name")), "after");
-    assert_int_equal(json_integer_value(json_object_get(p, "rate_limit_per_minute")), 120);
-    json_decref(p);
+    assert_string_equal(json_str(json_get(p, "name")), "after");
+    assert_int_equal(json_i64(json_get(p, "rate_limit_per_minute")), 120);
+    cJSON_Delete(p);
 
     assert_int_equal(projects_update(db, id, "", -1), -EINVAL);
     assert_int_equal(projects_update(db, id + 100, "x", 1), -ENOENT);
@@ -206,7 +206,7 @@ static void test_delete_cascades_to_everything_of_the_project(void **state)
     int64_t pid;
     assert_int_equal(keys_lookup(db, key, &pid, NULL), -ENOENT);
     assert_int_equal(projects_delete(db, doomed), -ENOENT);
-    json_t *p = NULL;
+    cJSON *p = NULL;
     assert_int_equal(projects_get(db, doomed, &p), -ENOENT);
 }
 
@@ -218,16 +218,14 @@ static void test_keys_create_list_and_revoke(void **state)
     assert_int_equal(keys_create(db, id, second), 0);
     assert_string_not_equal(first, second);
 
-    json_t *arr = NULL;
+    cJSON *arr = NULL;
     assert_int_equal(keys_list(db, id, &arr), 0);
-    assert_int_equal(json_array_size(arr), 2);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(arr, 0), "public_key")),
-                        first);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(arr, 1), "public_key")),
-                        second);
-    assert_true(json_is_null(json_object_get(json_array_get(arr, 0), "revoked_at")));
-    assert_true(json_is_integer(json_object_get(json_array_get(arr, 0), "created_at")));
-    json_decref(arr);
+    assert_int_equal(json_size(arr), 2);
+    assert_string_equal(json_str(json_get(json_at(arr, 0), "public_key")), first);
+    assert_string_equal(json_str(json_get(json_at(arr, 1), "public_key")), second);
+    assert_true(cJSON_IsNull(json_get(json_at(arr, 0), "revoked_at")));
+    assert_true(json_is_int(json_get(json_at(arr, 0), "created_at")));
+    cJSON_Delete(arr);
 
     assert_int_equal(keys_revoke(db, id, first), 0);
     assert_int_equal(keys_revoke(db, id, first), 0); /* again: still revoked */
@@ -236,19 +234,19 @@ static void test_keys_create_list_and_revoke(void **state)
     assert_int_equal(keys_lookup(db, second, &pid, NULL), 0);
     assert_int_equal(pid, id);
 
-    json_t *p = NULL;
+    cJSON *p = NULL;
     assert_int_equal(projects_get(db, id, &p), 0); /* the oldest active key */
-    assert_string_equal(json_string_value(json_object_get(p, "public_key")), second);
-    json_decref(p);
+    assert_string_equal(json_str(json_get(p, "public_key")), second);
+    cJSON_Delete(p);
 
     assert_int_equal(keys_list(db, id, &arr), 0);
-    assert_true(json_is_integer(json_object_get(json_array_get(arr, 0), "revoked_at")));
-    json_decref(arr);
+    assert_true(json_is_int(json_get(json_at(arr, 0), "revoked_at")));
+    cJSON_Delete(arr);
 
     assert_int_equal(keys_revoke(db, id, second), 0);
     assert_int_equal(projects_get(db, id, &p), 0);
-    assert_true(json_is_null(json_object_get(p, "public_key")));
-    json_decref(p);
+    assert_true(cJSON_IsNull(json_get(p, "public_key")));
+    cJSON_Delete(p);
 }
 
 static void test_a_key_cannot_be_revoked_through_another_project(void **state)
@@ -278,7 +276,7 @@ static void test_keys_of_an_unknown_project_are_enoent(void **state)
 {
     struct db *db = writer(state);
     char key[PUBLIC_KEY_HEX + 1];
-    json_t *arr = NULL;
+    cJSON *arr = NULL;
     assert_int_equal(keys_list(db, 999, &arr), -ENOENT);
     assert_int_equal(keys_create(db, 999, key), -ENOENT);
 }

@@ -167,10 +167,10 @@ static void test_bad_scripts_are_refused_and_the_old_one_keeps_serving(void **st
         assert_int_equal(active_version(ts->store, pid), 1);
         assert_int_equal(run_event(&n, pid, "dev", NULL), -1);
     }
-    json_t *versions;
+    cJSON *versions;
     assert_int_equal(script_ops_versions(n.srv.store, pid, &versions), 0);
-    assert_int_equal(json_array_size(json_object_get(versions, "data")), 1);
-    json_decref(versions);
+    assert_int_equal(json_size(json_get(versions, "data")), 1);
+    cJSON_Delete(versions);
     node_close(&n);
 }
 
@@ -232,10 +232,10 @@ static void test_rollback_and_reset_restore_behaviour(void **state)
     node_close(&n);
 }
 
-static json_int_t hook_stat(json_t *status, const char *hook, const char *what)
+static int64_t hook_stat(cJSON *status, const char *hook, const char *what)
 {
-    json_t *hooks = json_object_get(json_object_get(status, "stats"), "hooks");
-    return json_integer_value(json_object_get(json_object_get(hooks, hook), what));
+    cJSON *hooks = json_get(json_get(status, "stats"), "hooks");
+    return json_i64(json_get(json_get(hooks, hook), what));
 }
 
 static void test_status_shows_the_script_and_live_stats_since_activation(void **state)
@@ -244,11 +244,11 @@ static void test_status_shows_the_script_and_live_stats_since_activation(void **
     struct node n;
     node_open(&n, &ts->tb.cfg, ts->store);
     int64_t pid = new_project(ts->store, "status");
-    json_t *st;
+    cJSON *st;
     assert_int_equal(script_ops_status(n.srv.store, n.srv.scripts, pid, &st), 0);
-    assert_true(json_is_null(json_object_get(st, "version")));
-    assert_true(json_is_null(json_object_get(st, "source")));
-    json_decref(st);
+    assert_true(cJSON_IsNull(json_get(st, "version")));
+    assert_true(cJSON_IsNull(json_get(st, "source")));
+    cJSON_Delete(st);
 
     const char *src = "return {\n filter = function(e)\n"
                       "  if e.environment == 'boom' then error('boom') end\n"
@@ -262,26 +262,25 @@ static void test_status_shows_the_script_and_live_stats_since_activation(void **
     run_event(&n, pid, "boom", NULL);
 
     assert_int_equal(script_ops_status(n.srv.store, n.srv.scripts, pid, &st), 0);
-    assert_int_equal(json_integer_value(json_object_get(st, "version")), 1);
-    assert_string_equal(json_string_value(json_object_get(st, "source")), src);
-    assert_true(json_integer_value(json_object_get(st, "created_at")) > 0);
-    json_t *stats = json_object_get(st, "stats");
-    assert_int_equal(json_integer_value(json_object_get(stats, "events")), 3);
-    assert_int_equal(json_integer_value(json_object_get(stats, "filtered")), 1);
+    assert_int_equal(json_i64(json_get(st, "version")), 1);
+    assert_string_equal(json_str(json_get(st, "source")), src);
+    assert_true(json_i64(json_get(st, "created_at")) > 0);
+    cJSON *stats = json_get(st, "stats");
+    assert_int_equal(json_i64(json_get(stats, "events")), 3);
+    assert_int_equal(json_i64(json_get(stats, "filtered")), 1);
     assert_int_equal(hook_stat(st, "filter", "calls"), 3);
     assert_int_equal(hook_stat(st, "filter", "errors"), 1);
     assert_int_equal(hook_stat(st, "filter", "timeouts"), 0);
-    json_t *last = json_object_get(stats, "last_error");
-    assert_int_equal(json_integer_value(json_object_get(last, "line")), 3);
-    json_decref(st);
+    cJSON *last = json_get(stats, "last_error");
+    assert_int_equal(json_i64(json_get(last, "line")), 3);
+    cJSON_Delete(st);
 
     /* A new activation starts the counts again. */
     assert_int_equal(script_ops_activate(n.srv.store, n.srv.scripts, pid, 1, NULL, &why), 0);
     assert_int_equal(script_ops_status(n.srv.store, n.srv.scripts, pid, &st), 0);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(st, "stats"), "events")),
-                     0);
-    assert_true(json_is_null(json_object_get(json_object_get(st, "stats"), "last_error")));
-    json_decref(st);
+    assert_int_equal(json_i64(json_get(json_get(st, "stats"), "events")), 0);
+    assert_true(cJSON_IsNull(json_get(json_get(st, "stats"), "last_error")));
+    cJSON_Delete(st);
     assert_int_equal(script_ops_status(n.srv.store, n.srv.scripts, 999999, &st), -ENOENT);
     node_close(&n);
 }

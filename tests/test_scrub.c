@@ -48,11 +48,11 @@ static struct scrub_rules *rules_from(const char *patch_json)
 {
     struct scrub_settings st;
     scrub_settings_default(&st);
-    json_t *patch = json_loads(patch_json, 0, NULL);
+    cJSON *patch = json_parse_text(patch_json);
     assert_non_null(patch);
     char err[256];
     assert_int_equal(scrub_settings_patch(&st, patch, err, sizeof err), 0);
-    json_decref(patch);
+    cJSON_Delete(patch);
     struct scrub_rules *r = NULL;
     assert_int_equal(scrub_rules_new(&st, &r), 0);
     return r;
@@ -279,26 +279,26 @@ static void test_settings_are_validated(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct scrub_settings st;
         scrub_settings_default(&st);
-        json_t *patch = json_loads(bad[i], JSON_DECODE_ANY, NULL);
+        cJSON *patch = json_parse_text(bad[i]);
         assert_non_null(patch);
         char err[256] = "";
         assert_int_equal(scrub_settings_patch(&st, patch, err, sizeof err), -EINVAL);
         assert_true(err[0] != '\0');
-        json_decref(patch);
+        cJSON_Delete(patch);
     }
     /* 33 names is one too many. */
-    json_t *list = json_array();
+    cJSON *list = cJSON_CreateArray();
     for (int i = 0; i <= SCRUB_FIELDS_MAX; i++) {
         char name[16];
         snprintf(name, sizeof name, "f%d", i);
-        json_array_append_new(list, json_string(name));
+        json_push(list, cJSON_CreateString(name));
     }
-    json_t *patch = json_pack("{s:o}", "safe_fields", list);
+    cJSON *patch = json_build("{s:o}", "safe_fields", list);
     struct scrub_settings st;
     scrub_settings_default(&st);
     char err[256];
     assert_int_equal(scrub_settings_patch(&st, patch, err, sizeof err), -EINVAL);
-    json_decref(patch);
+    cJSON_Delete(patch);
 }
 
 static void test_settings_json_and_lists_round_trip(void **state)
@@ -306,21 +306,20 @@ static void test_settings_json_and_lists_round_trip(void **state)
     (void)state;
     struct scrub_settings st, back;
     scrub_settings_default(&st);
-    json_t *patch = json_loads("{\"scrub_ip_addresses\": true, \"sensitive_fields\": [\"ssn\", "
-                               "\"iban\"], \"safe_fields\": [\"author\"]}",
-                               0, NULL);
+    cJSON *patch = json_parse_text("{\"scrub_ip_addresses\": true, \"sensitive_fields\": [\"ssn\", "
+                                   "\"iban\"], \"safe_fields\": [\"author\"]}");
     char err[256];
     assert_int_equal(scrub_settings_patch(&st, patch, err, sizeof err), 0);
-    json_decref(patch);
-    json_t *j = scrub_settings_to_json(&st);
-    char *text = json_dumps(j, JSON_COMPACT);
+    cJSON_Delete(patch);
+    cJSON *j = scrub_settings_to_json(&st);
+    char *text = json_print(j, 0);
     assert_string_equal(text, "{\"enabled\":true,\"scrub_ip_addresses\":true,\"sensitive_fields\":"
                               "[\"ssn\",\"iban\"],\"safe_fields\":[\"author\"]}");
     free(text);
     scrub_settings_default(&back);
     assert_int_equal(scrub_settings_patch(&back, j, err, sizeof err), 0);
     assert_true(scrub_settings_equal(&st, &back));
-    json_decref(j);
+    cJSON_Delete(j);
 
     char joined[SCRUB_LIST_TEXT_MAX];
     scrub_list_join(st.sensitive, st.n_sensitive, joined);

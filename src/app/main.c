@@ -112,7 +112,7 @@ static int announce_projects(const struct config *cfg, struct store *st)
     struct db *db = store_acquire(st);
     int64_t count, id;
     char key[PUBLIC_KEY_HEX + 1];
-    json_t *rows = NULL, *row;
+    cJSON *rows = NULL, *row;
     size_t i;
     int rc = projects_count(db, &count);
     if (rc == 0 && count == 0 && (rc = projects_create(db, DEFAULT_PROJECT_NAME, &id, key)) == 0) {
@@ -126,16 +126,13 @@ static int announce_projects(const struct config *cfg, struct store *st)
         fprintf(stderr, "periscope: database: cannot read projects: %s\n", strerror(-rc));
         return EXIT_FAILURE;
     }
-    json_array_foreach(rows, i, row)
+    json_array_each(rows, i, row)
     {
-        const char *k = json_string_value(json_object_get(row, "public_key"));
-        if (k)
-            print_dsn(cfg, json_string_value(json_object_get(row, "name")),
-                      json_integer_value(json_object_get(row, "id")), k);
+        const char *k = json_str(json_get(row, "public_key"));
+        if (k) print_dsn(cfg, json_str(json_get(row, "name")), json_i64(json_get(row, "id")), k);
     }
-    if (json_array_size(rows) == SERVE_DSNS_SHOWN)
-        printf("(more projects: GET /api/admin/projects)\n");
-    json_decref(rows);
+    if (json_size(rows) == SERVE_DSNS_SHOWN) printf("(more projects: GET /api/admin/projects)\n");
+    cJSON_Delete(rows);
     return 0;
 }
 

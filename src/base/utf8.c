@@ -102,16 +102,16 @@ int utf8_repair(const char *s, size_t len, char **out, size_t *out_len)
     return 1;
 }
 
-json_t *utf8_json_string(const char *s)
+cJSON *utf8_json_string(const char *s)
 {
-    if (!s) return json_null();
+    if (!s) return cJSON_CreateNull();
     size_t len = strlen(s);
     char *fixed;
     size_t fixed_len;
     int rc = utf8_repair(s, len, &fixed, &fixed_len);
     if (rc < 0) return NULL;
-    if (rc == 0) return json_stringn(s, len);
-    json_t *j = json_stringn(fixed, fixed_len);
+    if (rc == 0) return json_new_strn(s, len);
+    cJSON *j = json_new_strn(fixed, fixed_len);
     free(fixed);
     return j;
 }

@@ -12,7 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <jansson.h>
+#include "base/json.h"
 
 /* True when s[0..len) is valid UTF-8. */
 bool utf8_valid(const char *s, size_t len);
@@ -22,9 +22,9 @@ bool utf8_valid(const char *s, size_t len);
  * -ENOMEM. The copy is at most 3 × len bytes. */
 int utf8_repair(const char *s, size_t len, char **out, size_t *out_len);
 
-/* A jansson string of the NUL-terminated s, repaired when it is not valid
- * UTF-8 (jansson refuses such text); json_null() for NULL. NULL only when
+/* A JSON string of the NUL-terminated s, repaired when it is not valid
+ * UTF-8 (an answer is valid UTF-8); JSON null for NULL. NULL only when
  * out of memory. */
-json_t *utf8_json_string(const char *s);
+cJSON *utf8_json_string(const char *s);
 
 #endif

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
-#include <jansson.h>
+#include "base/json.h"
 
 struct config;
 struct db;
@@ -53,7 +53,7 @@ struct admin_req {
 
 struct admin_resp {
     int status;
-    json_t *json;             /* owned: sent as application/json */
+    cJSON *json;              /* owned: sent as application/json */
     char *text;               /* owned, alternative to json: sent as-is */
     const char *content_type; /* for text; default text/plain; charset=utf-8 */
     const char *header_name;  /* with header_value: one extra header (Set-Cookie, Retry-After) */
@@ -68,19 +68,21 @@ struct admin_route {
     admin_handler fn;
 };
 
-/* Answer helpers. They take ownership of json. */
-void admin_json(struct admin_resp *resp, int status, json_t *json);
-/* The same for a cJSON tree, the one JSON library of new code
- * (docs/architecture.md §1, "JSON"); NULL or out of memory answers 500. */
+/* Answer helpers. They take ownership of json (docs/architecture.md §1,
+ * "JSON"). admin_json keeps the tree until the answer is sent (the audit
+ * log reads it) and prints it with json_print; NULL answers 500 unless the
+ * status is 204. admin_cjson prints it at once with cJSON's printer; NULL
+ * or out of memory answers 500. */
+void admin_json(struct admin_resp *resp, int status, cJSON *json);
 void admin_cjson(struct admin_resp *resp, int status, cJSON *json);
 void admin_error(struct admin_resp *resp, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* {"data": data, "next_cursor": cursor or null}; takes ownership of data. */
-void admin_list(struct admin_resp *resp, json_t *data, const char *next_cursor);
+void admin_list(struct admin_resp *resp, cJSON *data, const char *next_cursor);
 
 /* Parses the body as a JSON object; on failure answers 400 and returns NULL.
  * Caller owns the result. */
-json_t *admin_body_object(const struct admin_req *req, struct admin_resp *resp);
+cJSON *admin_body_object(const struct admin_req *req, struct admin_resp *resp);
 
 /* Query-string argument, or NULL. Borrowed for the request. */
 const char *admin_query(const struct admin_req *req, const char *name);
@@ -110,9 +112,9 @@ char *admin_cursor_encode(int64_t key, int64_t id);
 int admin_cursor_decode(const char *cursor, int64_t *key, int64_t *id);
 
 /* RFC 3339 UTC text for ms since the epoch ("2026-11-25T18:00:00.123Z"). */
-json_t *admin_time(long long ms);
+cJSON *admin_time(long long ms);
 /* Replaces obj's integer member name (ms) with its admin_time; null stays. */
-void admin_time_field(json_t *obj, const char *name);
+void admin_time_field(cJSON *obj, const char *name);
 
 /* Answers 500 "database_error" and logs op with the error (nothing of the
  * request, which may hold secrets). */
@@ -120,6 +122,6 @@ void admin_db_error(struct admin_resp *resp, const char *op, int rc);
 
 /* 0 when project id exists (row, if not NULL, gets it: caller owns);
  * otherwise answers 404 "project_not_found" or 500 and returns < 0. */
-int admin_project_check(struct db *db, int64_t id, struct admin_resp *resp, json_t **row);
+int admin_project_check(struct db *db, int64_t id, struct admin_resp *resp, cJSON **row);
 
 #endif

@@ -23,19 +23,19 @@ static void answer(const struct admin_req *req, struct admin_resp *resp, struct 
     if (page.has_cursor) q->before_id = page.id;
     q->limit = limit + 1;
     struct db *db = store_acquire(req->ctx->store);
-    json_t *rows = NULL, *row;
+    cJSON *rows = NULL, *row;
     int rc = q->project_id ? admin_project_check(db, q->project_id, resp, NULL) : 0;
     if (rc == 0 && (rc = activity_list(db, q, &rows)) != 0) admin_db_error(resp, "activity", rc);
     store_release(req->ctx->store, db);
     if (rc) return;
     char *next = NULL;
-    if (json_array_size(rows) > (size_t)limit) {
-        json_array_remove(rows, (size_t)limit);
-        int64_t last = json_integer_value(json_object_get(json_array_get(rows, limit - 1), "id"));
+    if (json_size(rows) > (size_t)limit) {
+        cJSON_DeleteItemFromArray(rows, (int)limit);
+        int64_t last = json_i64(json_get(json_at(rows, limit - 1), "id"));
         next = admin_cursor_encode(last, last);
     }
     size_t i;
-    json_array_foreach(rows, i, row) admin_time_field(row, "at");
+    json_array_each(rows, i, row) admin_time_field(row, "at");
     admin_list(resp, rows, next);
     free(next);
 }

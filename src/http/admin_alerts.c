@@ -11,26 +11,26 @@
 #define ALERTS_PAGE_DEFAULT 50
 #define ALERTS_PAGE_MAX 200
 
-static void times_to_text(json_t *obj, const char *const *names)
+static void times_to_text(cJSON *obj, const char *const *names)
 {
     for (; *names; names++)
         admin_time_field(obj, *names);
 }
 
-static void present(json_t *alerts)
+static void present(cJSON *alerts)
 {
     static const char *const ALERT_T[] = {"created_at", NULL};
     static const char *const DELIVERY_T[] = {"next_attempt_at", "created_at", "updated_at", NULL};
     static const char *const ATTEMPT_T[] = {"attempted_at", NULL};
     size_t i, j, k;
-    json_t *a, *d, *x;
-    json_array_foreach(alerts, i, a)
+    cJSON *a, *d, *x;
+    json_array_each(alerts, i, a)
     {
         times_to_text(a, ALERT_T);
-        json_array_foreach(json_object_get(a, "deliveries"), j, d)
+        json_array_each(json_get(a, "deliveries"), j, d)
         {
             times_to_text(d, DELIVERY_T);
-            json_array_foreach(json_object_get(d, "attempts"), k, x) times_to_text(x, ATTEMPT_T);
+            json_array_each(json_get(d, "attempts"), k, x) times_to_text(x, ATTEMPT_T);
         }
     }
 }
@@ -44,7 +44,7 @@ static void alerts_list(const struct admin_req *req, struct admin_resp *resp)
     int limit = page.limit;
     int64_t before = page.id;
     struct db *db = store_acquire(req->ctx->store);
-    json_t *alerts = NULL;
+    cJSON *alerts = NULL;
     int rc = admin_project_check(db, pid, resp, NULL);
     if (rc == 0) {
         rc = deliveries_list_alerts(db, pid, before, limit, &alerts);
@@ -53,9 +53,9 @@ static void alerts_list(const struct admin_req *req, struct admin_resp *resp)
     store_release(req->ctx->store, db);
     if (rc < 0) return;
     char *next = NULL;
-    size_t n = json_array_size(alerts);
+    size_t n = json_size(alerts);
     if (n == (size_t)limit) {
-        int64_t last = json_integer_value(json_object_get(json_array_get(alerts, n - 1), "id"));
+        int64_t last = json_i64(json_get(json_at(alerts, n - 1), "id"));
         next = admin_cursor_encode(last, last);
     }
     present(alerts);

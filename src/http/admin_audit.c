@@ -28,7 +28,7 @@ static const char *actor_type(const struct principal *p)
 
 void admin_audit_record(const struct admin_ctx *ctx, const struct principal *who,
                         int64_t project_id, const char *action, const char *target_type,
-                        const char *target_id, const json_t *changes)
+                        const char *target_id, const cJSON *changes)
 {
     struct activity_entry e = {
         .actor_type = actor_type(who),
@@ -60,23 +60,22 @@ static bool listed(const char *fields, const char *name)
 }
 
 /* {field: value} for the policy's fields, {other: "(changed)"} for the rest. */
-static json_t *changes_of(const struct admin_req *req, const struct admin_policy *pol)
+static cJSON *changes_of(const struct admin_req *req, const struct admin_policy *pol)
 {
-    json_t *out = json_object();
-    json_t *body =
-        req->body && req->body_len ? json_loadb(req->body, req->body_len, 0, NULL) : NULL;
+    cJSON *out = cJSON_CreateObject();
+    cJSON *body = req->body && req->body_len ? json_parse(req->body, req->body_len) : NULL;
     const char *key;
-    json_t *v;
-    if (json_is_object(body)) {
-        json_object_foreach(body, key, v)
+    cJSON *v;
+    if (cJSON_IsObject(body)) {
+        json_object_each(body, key, v)
         {
-            char *text = listed(pol->fields, key) ? json_dumps(v, JSON_ENCODE_ANY) : NULL;
+            char *text = listed(pol->fields, key) ? json_print(v, JSON_PRINT_SPACED) : NULL;
             bool keep = text && strlen(text) <= AUDIT_VALUE_MAX;
-            json_object_set_new(out, key, keep ? json_incref(v) : json_string("(changed)"));
+            json_set(out, key, keep ? json_dup(v) : cJSON_CreateString("(changed)"));
             free(text);
         }
     }
-    json_decref(body);
+    cJSON_Delete(body);
     return out;
 }
 
@@ -90,11 +89,11 @@ static void target_of(const struct admin_req *req, const struct admin_resp *resp
         int i = atoi(from + 6);
         if (i < req->nparams) snprintf(out, outlen, "%s", req->params[i]);
     } else if (strncmp(from, "resp:", 5) == 0) {
-        json_t *v = json_object_get(resp->json, from + 5);
-        if (json_is_integer(v))
-            snprintf(out, outlen, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        else if (json_is_string(v))
-            snprintf(out, outlen, "%s", json_string_value(v));
+        cJSON *v = json_get(resp->json, from + 5);
+        if (json_is_int(v))
+            snprintf(out, outlen, "%" PRId64, json_i64(v));
+        else if (cJSON_IsString(v))
+            snprintf(out, outlen, "%s", json_str(v));
     }
 }
 
@@ -106,8 +105,8 @@ void admin_audit(const struct admin_req *req, const struct admin_policy *pol,
     if (strncmp(pol->pattern, "/api/admin/projects/{}", 22) == 0 && req->nparams > 0)
         project = strtoll(req->params[0], NULL, 10);
     else if (strcmp(pol->target_type, "project") == 0)
-        project = json_integer_value(json_object_get(resp->json, "id"));
-    json_t *changes = changes_of(req, pol);
+        project = json_i64(json_get(resp->json, "id"));
+    cJSON *changes = changes_of(req, pol);
     char target[128];
     if (pol->target_from && strcmp(pol->target_from, "query:ids") == 0) {
         const char *ids = admin_query(req, "ids");
@@ -123,5 +122,5 @@ void admin_audit(const struct admin_req *req, const struct admin_policy *pol,
         admin_audit_record(req->ctx, req->who, project, pol->action, pol->target_type, target,
                            changes);
     }
-    json_decref(changes);
+    cJSON_Delete(changes);
 }

@@ -10,7 +10,7 @@
 #define PERISCOPE_HTTP_ADMIN_AUDIT_H
 
 #include <stdint.h>
-#include <jansson.h>
+#include "base/json.h"
 
 #include "http/admin.h"
 #include "http/admin_policy.h"
@@ -24,6 +24,6 @@ void admin_audit(const struct admin_req *req, const struct admin_policy *policy,
  * changes borrowed. */
 void admin_audit_record(const struct admin_ctx *ctx, const struct principal *who,
                         int64_t project_id, const char *action, const char *target_type,
-                        const char *target_id, const json_t *changes);
+                        const char *target_id, const cJSON *changes);
 
 #endif

@@ -21,32 +21,29 @@
 #define DESTINATIONS_PAGE_DEFAULT 50
 #define DESTINATIONS_PAGE_MAX 200
 
-static json_t *view(json_t *row)
+static cJSON *view(cJSON *row)
 {
-    json_t *v = dest_config_view(row);
-    if (v)
-        json_object_set_new(v, "created_at",
-                            admin_time(json_integer_value(json_object_get(row, "created_at"))));
+    cJSON *v = dest_config_view(row);
+    if (v) json_set(v, "created_at", admin_time(json_i64(json_get(row, "created_at"))));
     return v;
 }
 
 /* name (default: the type) and enabled (default true) from body. */
-static int common_fields(const json_t *body, const char **name, int *enabled,
+static int common_fields(const cJSON *body, const char **name, int *enabled,
                          struct admin_resp *resp)
 {
-    json_t *n = json_object_get(body, "name"), *en = json_object_get(body, "enabled");
-    if (n && (!json_is_string(n) || json_string_length(n) == 0 ||
-              json_string_length(n) > DEST_NAME_MAX ||
-              strlen(json_string_value(n)) != json_string_length(n))) {
+    cJSON *n = json_get(body, "name"), *en = json_get(body, "enabled");
+    if (n && (!cJSON_IsString(n) || json_strlen(n) == 0 || json_strlen(n) > DEST_NAME_MAX ||
+              strlen(json_str(n)) != json_strlen(n))) {
         admin_error(resp, 400, "invalid_name", "name must be 1 to %d bytes of text", DEST_NAME_MAX);
         return -EINVAL;
     }
-    if (en && !json_is_boolean(en)) {
+    if (en && !cJSON_IsBool(en)) {
         admin_error(resp, 400, "invalid_enabled", "enabled must be a boolean");
         return -EINVAL;
     }
-    *name = n ? json_string_value(n) : NULL;
-    *enabled = en ? json_is_true(en) : -1;
+    *name = n ? json_str(n) : NULL;
+    *enabled = en ? cJSON_IsTrue(en) : -1;
     return 0;
 }
 
@@ -54,9 +51,9 @@ static void dest_create(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0);
     if (pid < 0) return;
-    json_t *body = admin_body_object(req, resp), *cfg = NULL, *row = NULL;
+    cJSON *body = admin_body_object(req, resp), *cfg = NULL, *row = NULL;
     if (!body) return;
-    const char *type = json_string_value(json_object_get(body, "type")), *name;
+    const char *type = json_str(json_get(body, "type")), *name;
     int enabled;
     struct dest_error e;
     if (common_fields(body, &name, &enabled, resp) < 0) goto done;
@@ -79,9 +76,9 @@ static void dest_create(const struct admin_req *req, struct admin_resp *resp)
     }
     store_release(req->ctx->store, db);
 done:
-    json_decref(row);
-    json_decref(cfg);
-    json_decref(body);
+    cJSON_Delete(row);
+    cJSON_Delete(cfg);
+    cJSON_Delete(body);
 }
 
 static void dest_list(const struct admin_req *req, struct admin_resp *resp)
@@ -94,20 +91,19 @@ static void dest_list(const struct admin_req *req, struct admin_resp *resp)
     int limit = page.limit;
     int64_t after = page.id;
     struct db *db = store_acquire(req->ctx->store);
-    json_t *rows = NULL;
+    cJSON *rows = NULL;
     if (admin_project_check(db, pid, resp, NULL) == 0) {
         int rc = destinations_list(db, pid, after, limit, &rows);
         if (rc < 0) {
             admin_db_error(resp, "destinations_list", rc);
         } else {
-            json_t *data = json_array();
+            cJSON *data = cJSON_CreateArray();
             size_t i;
-            json_t *row;
-            json_array_foreach(rows, i, row) json_array_append_new(data, view(row));
+            cJSON *row;
+            json_array_each(rows, i, row) json_push(data, view(row));
             char *next = NULL;
-            if (json_array_size(rows) == (size_t)limit) {
-                int64_t last =
-                    json_integer_value(json_object_get(json_array_get(rows, i - 1), "id"));
+            if (json_size(rows) == (size_t)limit) {
+                int64_t last = json_i64(json_get(json_at(rows, i - 1), "id"));
                 next = admin_cursor_encode(last, last);
             }
             admin_list(resp, data, next);
@@ -115,16 +111,16 @@ static void dest_list(const struct admin_req *req, struct admin_resp *resp)
         }
     }
     store_release(req->ctx->store, db);
-    json_decref(rows);
+    cJSON_Delete(rows);
 }
 
 /* Loads the destination of params {project, dest}; answers 404 when not. */
-static json_t *load(const struct admin_req *req, struct admin_resp *resp, struct db *db,
-                    json_t **project)
+static cJSON *load(const struct admin_req *req, struct admin_resp *resp, struct db *db,
+                   cJSON **project)
 {
     int64_t pid = admin_param_id(req, resp, 0);
     int64_t id = pid < 0 ? -1 : admin_param_id(req, resp, 1);
-    json_t *row = NULL;
+    cJSON *row = NULL;
     if (id < 0 || admin_project_check(db, pid, resp, project) < 0) return NULL;
     int rc = destinations_get(db, pid, id, &row);
     if (rc == -ENOENT)
@@ -137,35 +133,35 @@ static json_t *load(const struct admin_req *req, struct admin_resp *resp, struct
 static void dest_get(const struct admin_req *req, struct admin_resp *resp)
 {
     struct db *db = store_acquire(req->ctx->store);
-    json_t *row = load(req, resp, db, NULL);
+    cJSON *row = load(req, resp, db, NULL);
     store_release(req->ctx->store, db);
     if (row) admin_json(resp, 200, view(row));
-    json_decref(row);
+    cJSON_Delete(row);
 }
 
 static void dest_patch(const struct admin_req *req, struct admin_resp *resp)
 {
-    json_t *body = admin_body_object(req, resp), *cfg = NULL, *row = NULL, *fresh = NULL;
+    cJSON *body = admin_body_object(req, resp), *cfg = NULL, *row = NULL, *fresh = NULL;
     if (!body) return;
     struct db *db = store_acquire(req->ctx->store);
     row = load(req, resp, db, NULL);
-    const char *type = json_string_value(json_object_get(row, "type")), *name;
-    json_t *new_type = json_object_get(body, "type");
+    const char *type = json_str(json_get(row, "type")), *name;
+    cJSON *new_type = json_get(body, "type");
     int enabled;
     struct dest_error e;
     if (!row || common_fields(body, &name, &enabled, resp) < 0) goto done;
-    if (new_type && !json_equal(new_type, json_object_get(row, "type"))) {
+    if (new_type && !cJSON_Compare(new_type, json_get(row, "type"), 1)) {
         admin_error(resp, 400, "type_immutable",
                     "a destination's type cannot change; create another");
         goto done;
     }
-    if (dest_config_build(type, body, json_object_get(row, "config"),
+    if (dest_config_build(type, body, json_get(row, "config"),
                           req->ctx->cfg->allow_private_destinations, &cfg, &e) < 0) {
         admin_error(resp, 400, e.code, "%s", e.message);
         goto done;
     }
-    int64_t pid = json_integer_value(json_object_get(row, "project_id"));
-    int64_t id = json_integer_value(json_object_get(row, "id"));
+    int64_t pid = json_i64(json_get(row, "project_id"));
+    int64_t id = json_i64(json_get(row, "id"));
     int rc = destinations_update(db, pid, id, name, enabled, cfg);
     if (rc == 0) rc = destinations_get(db, pid, id, &fresh);
     if (rc < 0)
@@ -174,46 +170,46 @@ static void dest_patch(const struct admin_req *req, struct admin_resp *resp)
         admin_json(resp, 200, view(fresh));
 done:
     store_release(req->ctx->store, db);
-    json_decref(fresh);
-    json_decref(row);
-    json_decref(cfg);
-    json_decref(body);
+    cJSON_Delete(fresh);
+    cJSON_Delete(row);
+    cJSON_Delete(cfg);
+    cJSON_Delete(body);
 }
 
 static void dest_delete(const struct admin_req *req, struct admin_resp *resp)
 {
     struct db *db = store_acquire(req->ctx->store);
-    json_t *row = load(req, resp, db, NULL);
+    cJSON *row = load(req, resp, db, NULL);
     if (row) {
-        int rc = destinations_delete(db, json_integer_value(json_object_get(row, "project_id")),
-                                     json_integer_value(json_object_get(row, "id")));
+        int rc = destinations_delete(db, json_i64(json_get(row, "project_id")),
+                                     json_i64(json_get(row, "id")));
         if (rc < 0)
             admin_db_error(resp, "destinations_delete", rc);
         else
             admin_json(resp, 204, NULL);
     }
     store_release(req->ctx->store, db);
-    json_decref(row);
+    cJSON_Delete(row);
 }
 
 static void dest_test(const struct admin_req *req, struct admin_resp *resp)
 {
-    json_t *project = NULL, *result = NULL;
+    cJSON *project = NULL, *result = NULL;
     struct db *db = store_acquire(req->ctx->store);
-    json_t *row = load(req, resp, db, &project);
+    cJSON *row = load(req, resp, db, &project);
     store_release(req->ctx->store, db); /* not held across the request */
     if (!row) goto done;
     int rc = notify_send_test(req->ctx->cfg, req->ctx->scripts, row,
-                              json_string_value(json_object_get(project, "name")), &result);
+                              json_str(json_get(project, "name")), &result);
     if (rc < 0)
         admin_error(resp, 500, "test_failed",
                     "the test could not be attempted; see the server log");
     else
-        admin_json(resp, 200, json_incref(result));
+        admin_json(resp, 200, json_dup(result));
 done:
-    json_decref(result);
-    json_decref(row);
-    json_decref(project);
+    cJSON_Delete(result);
+    cJSON_Delete(row);
+    cJSON_Delete(project);
 }
 
 const struct admin_route admin_routes_destinations[] = {

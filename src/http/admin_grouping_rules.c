@@ -16,8 +16,8 @@ static void failed(struct admin_resp *resp, int rc, const char *why)
 {
     if (rc == -EINVAL)
         admin_json(resp, 422,
-                   json_pack("{s:{s:s, s:s}}", "error", "code", "rules_invalid", "message",
-                             why ? why : "the rules were refused"));
+                   json_build("{s:{s:s, s:s}}", "error", "code", "rules_invalid", "message",
+                              why ? why : "the rules were refused"));
     else if (rc == -ENOENT)
         admin_error(resp, 404, "not_found", "no such project");
     else {
@@ -29,7 +29,7 @@ static void failed(struct admin_resp *resp, int rc, const char *why)
 
 static void answer(const struct admin_req *req, struct admin_resp *resp, int64_t pid)
 {
-    json_t *out = NULL;
+    cJSON *out = NULL;
     int rc = script_ops_get_rules(req->ctx->store, pid, &out);
     if (rc != 0) {
         failed(resp, rc, NULL);
@@ -47,17 +47,17 @@ static void rules_get(const struct admin_req *req, struct admin_resp *resp)
 
 /* A member of the PUT body: a string (at most RULES_MAX_BYTES), or absent
  * (""). Answers 400 and returns NULL otherwise. */
-static const char *text_member(json_t *body, const char *name, struct admin_resp *resp)
+static const char *text_member(cJSON *body, const char *name, struct admin_resp *resp)
 {
-    json_t *v = json_object_get(body, name);
+    cJSON *v = json_get(body, name);
     if (!v) return "";
-    if (!json_is_string(v) || json_string_length(v) > RULES_MAX_BYTES ||
-        strlen(json_string_value(v)) != json_string_length(v)) {
+    if (!cJSON_IsString(v) || json_strlen(v) > RULES_MAX_BYTES ||
+        strlen(json_str(v)) != json_strlen(v)) {
         admin_error(resp, 400, "invalid_request", "\"%s\" must be a string of at most %d bytes",
                     name, RULES_MAX_BYTES);
         return NULL;
     }
-    return json_string_value(v);
+    return json_str(v);
 }
 
 static void put(const struct admin_req *req, struct admin_resp *resp, int64_t pid,
@@ -76,12 +76,12 @@ static void put(const struct admin_req *req, struct admin_resp *resp, int64_t pi
 static void rules_put(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0);
-    json_t *body = pid < 0 ? NULL : admin_body_object(req, resp);
+    cJSON *body = pid < 0 ? NULL : admin_body_object(req, resp);
     if (!body) return;
     const char *fp = text_member(body, "fingerprint_rules", resp);
     const char *st = fp ? text_member(body, "stacktrace_rules", resp) : NULL;
     if (fp && st) put(req, resp, pid, fp, st);
-    json_decref(body);
+    cJSON_Delete(body);
 }
 
 static void rules_delete(const struct admin_req *req, struct admin_resp *resp)

@@ -24,11 +24,11 @@ int64_t admin_request_user(const struct admin_req *req)
 static void answer_issue(struct admin_resp *resp, struct db *db, int64_t pid, int64_t iid,
                          int status)
 {
-    json_t *issue = NULL;
+    cJSON *issue = NULL;
     int rc = issues_get(db, pid, iid, &issue);
     if (rc == 0) rc = admin_issue_triage_detail(db, iid, issue);
     if (rc != 0) {
-        json_decref(issue);
+        cJSON_Delete(issue);
         admin_db_error(resp, "issue read", rc);
         return;
     }
@@ -38,23 +38,23 @@ static void answer_issue(struct admin_resp *resp, struct db *db, int64_t pid, in
 }
 
 /* {"ids": [..]} → ids; -1 after answering 400. */
-static int body_ids(const json_t *body, struct admin_resp *resp, int64_t *ids, size_t *n)
+static int body_ids(const cJSON *body, struct admin_resp *resp, int64_t *ids, size_t *n)
 {
-    const json_t *arr = json_object_get(body, "ids");
+    const cJSON *arr = json_get(body, "ids");
     size_t i;
-    const json_t *v;
-    if (!json_is_array(arr) || json_array_size(arr) < 2 || json_array_size(arr) > ISSUE_MERGE_MAX) {
+    const cJSON *v;
+    if (!cJSON_IsArray(arr) || json_size(arr) < 2 || json_size(arr) > ISSUE_MERGE_MAX) {
         admin_error(resp, 400, "invalid_ids",
                     "ids must be a list of 2 to 100 issue ids, the target first");
         return -1;
     }
-    json_array_foreach(arr, i, v)
+    json_array_each(arr, i, v)
     {
-        if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+        if (!json_is_int(v) || json_i64(v) <= 0) {
             admin_error(resp, 400, "invalid_ids", "ids[%zu] is not an issue id", i);
             return -1;
         }
-        ids[i] = json_integer_value(v);
+        ids[i] = json_i64(v);
         for (size_t j = 0; j < i; j++)
             if (ids[j] == ids[i]) {
                 admin_error(resp, 400, "invalid_ids", "issue %lld is listed twice",
@@ -62,7 +62,7 @@ static int body_ids(const json_t *body, struct admin_resp *resp, int64_t *ids, s
                 return -1;
             }
     }
-    *n = json_array_size(arr);
+    *n = json_size(arr);
     return 0;
 }
 
@@ -71,10 +71,10 @@ static void issues_merge(const struct admin_req *req, struct admin_resp *resp)
     int64_t pid = admin_param_id(req, resp, 0), ids[ISSUE_MERGE_MAX], missing = 0;
     size_t n = 0;
     if (pid < 0) return;
-    json_t *body = admin_body_object(req, resp);
+    cJSON *body = admin_body_object(req, resp);
     if (!body) return;
     int rc = body_ids(body, resp, ids, &n);
-    json_decref(body);
+    cJSON_Delete(body);
     if (rc != 0) return;
     struct db *db = store_acquire(req->ctx->store);
     if (admin_project_check(db, pid, resp, NULL) != 0) {
@@ -124,32 +124,32 @@ static void issue_unmerge_hash(const struct admin_req *req, struct admin_resp *r
     store_release(req->ctx->store, db);
 }
 
-static void activity_times(json_t *rows)
+static void activity_times(cJSON *rows)
 {
     size_t i;
-    json_t *row;
-    json_array_foreach(rows, i, row) admin_time_field(row, "created_at");
+    cJSON *row;
+    json_array_each(rows, i, row) admin_time_field(row, "created_at");
 }
 
 static void issue_comment(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0), iid;
     if (pid < 0 || (iid = admin_param_id(req, resp, 1)) < 0) return;
-    json_t *body = admin_body_object(req, resp);
+    cJSON *body = admin_body_object(req, resp);
     if (!body) return;
-    const char *text = json_string_value(json_object_get(body, "text"));
+    const char *text = json_str(json_get(body, "text"));
     size_t len = text ? strlen(text) : 0;
     if (len == 0 || len > ISSUE_COMMENT_MAX) {
         admin_error(resp, 400, "invalid_text", "text must be a string of 1 to 10000 bytes");
-        json_decref(body);
+        cJSON_Delete(body);
         return;
     }
     struct db *db = store_acquire(req->ctx->store);
-    json_t *row = NULL;
+    cJSON *row = NULL;
     int rc =
         issue_activity_comment(db, pid, iid, admin_request_user(req), text, store_now_ms(), &row);
     store_release(req->ctx->store, db);
-    json_decref(body);
+    cJSON_Delete(body);
     if (rc == 0) {
         admin_time_field(row, "created_at");
         admin_json(resp, 201, row);
@@ -161,15 +161,15 @@ static void issue_comment(const struct admin_req *req, struct admin_resp *resp)
 }
 
 int admin_issue_patch_assignee(const struct admin_req *req, struct admin_resp *resp, struct db *db,
-                               int64_t pid, int64_t iid, const json_t *body)
+                               int64_t pid, int64_t iid, const cJSON *body)
 {
-    const json_t *v = json_object_get(body, "assignee_id");
+    const cJSON *v = json_get(body, "assignee_id");
     if (!v) return 1;
-    if (!json_is_null(v) && (!json_is_integer(v) || json_integer_value(v) <= 0)) {
+    if (!cJSON_IsNull(v) && (!json_is_int(v) || json_i64(v) <= 0)) {
         admin_error(resp, 400, "invalid_assignee", "assignee_id must be a user id or null");
         return -1;
     }
-    int64_t user = json_is_null(v) ? 0 : json_integer_value(v);
+    int64_t user = cJSON_IsNull(v) ? 0 : json_i64(v);
     int rc = issue_assign(db, pid, iid, user, admin_request_user(req), store_now_ms());
     if (rc == 0) return 0;
     if (rc == -ENOENT)
@@ -179,18 +179,18 @@ int admin_issue_patch_assignee(const struct admin_req *req, struct admin_resp *r
     return -1;
 }
 
-int admin_issue_triage_detail(struct db *db, int64_t iid, json_t *issue)
+int admin_issue_triage_detail(struct db *db, int64_t iid, cJSON *issue)
 {
-    json_t *hashes = NULL, *activity = NULL;
+    cJSON *hashes = NULL, *activity = NULL;
     int rc = issue_hashes_list(db, iid, &hashes);
     if (rc == 0) rc = issue_activity_list(db, iid, &activity);
     if (rc != 0) {
-        json_decref(hashes);
+        cJSON_Delete(hashes);
         return rc;
     }
     activity_times(activity);
-    json_object_set_new(issue, "hashes", hashes);
-    json_object_set_new(issue, "activity", activity);
+    json_set(issue, "hashes", hashes);
+    json_set(issue, "activity", activity);
     return 0;
 }
 

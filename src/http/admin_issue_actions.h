@@ -10,7 +10,7 @@
 #define PERISCOPE_HTTP_ADMIN_ISSUE_ACTIONS_H
 
 #include <stdint.h>
-#include <jansson.h>
+#include "base/json.h"
 
 #include "http/admin.h"
 
@@ -25,9 +25,9 @@ int64_t admin_request_user(const struct admin_req *req);
  * assigns. 1: the body has no assignee_id (nothing done); 0: assigned;
  * -1: answered (400, 404 or 500). */
 int admin_issue_patch_assignee(const struct admin_req *req, struct admin_resp *resp, struct db *db,
-                               int64_t pid, int64_t iid, const json_t *body);
+                               int64_t pid, int64_t iid, const cJSON *body);
 
 /* Adds "hashes" and "activity" (times as RFC 3339) to an issue object. */
-int admin_issue_triage_detail(struct db *db, int64_t iid, json_t *issue);
+int admin_issue_triage_detail(struct db *db, int64_t iid, cJSON *issue);
 
 #endif

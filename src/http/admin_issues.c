@@ -32,16 +32,16 @@
 
 /* An issue row made into the API's issue, with its 24 h histogram (a list
  * page reads every row's in one statement before: issues_histograms). */
-static int issue_view(struct db *db, json_t *row, int64_t now_ms)
+static int issue_view(struct db *db, cJSON *row, int64_t now_ms)
 {
     int rc = 0;
-    if (!json_object_get(row, "histogram_24h")) {
-        json_t *hist = NULL;
-        rc = issues_histogram(db, json_integer_value(json_object_get(row, "id")), now_ms, &hist);
+    if (!json_get(row, "histogram_24h")) {
+        cJSON *hist = NULL;
+        rc = issues_histogram(db, json_i64(json_get(row, "id")), now_ms, &hist);
         if (rc != 0) return rc;
-        json_object_set_new(row, "histogram_24h", hist);
+        json_set(row, "histogram_24h", hist);
     }
-    const char *status = json_string_value(json_object_get(row, "status"));
+    const char *status = json_str(json_get(row, "status"));
     if (status && strcmp(status, "unresolved") != 0 && (rc = issue_triage_describe(db, row)) != 0)
         return rc;
     admin_time_field(row, "first_seen");
@@ -68,7 +68,7 @@ static void issue_list(const struct admin_req *req, struct admin_resp *resp)
         free(search);
         return;
     }
-    json_t *rows = NULL, *row;
+    cJSON *rows = NULL, *row;
     bool more = false;
     int64_t now = store_now_ms();
     size_t i;
@@ -76,18 +76,17 @@ static void issue_list(const struct admin_req *req, struct admin_resp *resp)
     free(search);
     char *cursor = NULL; /* from the raw row, before its times become text */
     if (rc == 0 && more) {
-        json_t *last = json_array_get(rows, json_array_size(rows) - 1);
-        cursor = admin_cursor_encode(issues_sort_key(last, q.sort),
-                                     json_integer_value(json_object_get(last, "id")));
+        cJSON *last = json_at(rows, json_size(rows) - 1);
+        cursor = admin_cursor_encode(issues_sort_key(last, q.sort), json_i64(json_get(last, "id")));
     }
     if (rc == 0) rc = issues_histograms(db, rows, now);
-    json_array_foreach(rows, i, row)
+    json_array_each(rows, i, row)
     {
         if (rc == 0) rc = issue_view(db, row, now);
     }
     store_release(req->ctx->store, db);
     if (rc != 0) {
-        json_decref(rows);
+        cJSON_Delete(rows);
         free(cursor);
         admin_db_error(resp, "issue list", rc);
         return;
@@ -97,49 +96,47 @@ static void issue_list(const struct admin_req *req, struct admin_resp *resp)
 }
 
 /* Adds "tags" and "latest_event" (with its stored JSON under "data"). */
-static int issue_detail(struct db *db, int64_t pid, int64_t iid, json_t *issue)
+static int issue_detail(struct db *db, int64_t pid, int64_t iid, cJSON *issue)
 {
-    json_t *tags = NULL, *latest = NULL;
+    cJSON *tags = NULL, *latest = NULL;
     uint8_t eid[16];
     int rc = issue_tags_summary(db, iid, TAGS_TOP_VALUES, &tags);
     if (rc != 0) return rc;
     size_t i, j;
-    json_t *tag, *value;
-    json_array_foreach(tags, i, tag)
+    cJSON *tag, *value;
+    json_array_each(tags, i, tag)
     {
-        json_array_foreach(json_object_get(tag, "top_values"), j, value)
-            admin_time_field(value, "last_seen");
+        json_array_each(json_get(tag, "top_values"), j, value) admin_time_field(value, "last_seen");
     }
-    json_object_set_new(issue, "tags", tags);
+    json_set(issue, "tags", tags);
     rc = events_latest(db, pid, iid, &latest, eid);
     if (rc == -ENOENT) {
-        json_object_set_new(issue, "latest_event", json_null());
+        json_set(issue, "latest_event", cJSON_CreateNull());
         return 0;
     }
     if (rc != 0) return rc;
     char *text = NULL;
     size_t len = 0;
-    json_t *data =
-        event_stored_json(db, pid, eid, &text, &len) == 0 ? json_loadb(text, len, 0, NULL) : NULL;
+    cJSON *data = event_stored_json(db, pid, eid, &text, &len) == 0 ? json_parse(text, len) : NULL;
     if (!data)
         log_warn("latest event left out: it cannot be rendered", "issue=%lld", (long long)iid);
-    json_object_set_new(latest, "data", data ? data : json_null());
+    json_set(latest, "data", data ? data : cJSON_CreateNull());
     free(text);
     admin_time_field(latest, "timestamp");
     admin_time_field(latest, "received_at");
-    json_object_set_new(issue, "latest_event", latest);
+    json_set(issue, "latest_event", latest);
     return 0;
 }
 
 /* The answer of a handler that looked up one issue: 200 with it (takes
  * ownership), 404, or the database error. */
-static void answer_issue(struct admin_resp *resp, int rc, json_t *issue, const char *op)
+static void answer_issue(struct admin_resp *resp, int rc, cJSON *issue, const char *op)
 {
     if (rc == 0) {
         admin_json(resp, 200, issue);
         return;
     }
-    json_decref(issue);
+    cJSON_Delete(issue);
     if (rc == -ENOENT)
         admin_error(resp, 404, "issue_not_found", "no such issue in this project");
     else
@@ -151,7 +148,7 @@ static void issue_get(const struct admin_req *req, struct admin_resp *resp)
     int64_t pid = admin_param_id(req, resp, 0), iid;
     if (pid < 0 || (iid = admin_param_id(req, resp, 1)) < 0) return;
     struct db *db = store_acquire(req->ctx->store);
-    json_t *issue = NULL;
+    cJSON *issue = NULL;
     int rc = issues_get(db, pid, iid, &issue);
     if (rc == 0) rc = issue_view(db, issue, store_now_ms());
     if (rc == 0) rc = issue_detail(db, pid, iid, issue);
@@ -161,14 +158,14 @@ static void issue_get(const struct admin_req *req, struct admin_resp *resp)
 }
 
 /* {"status": "resolved" | "ignored" | "unresolved"} → the status, or NULL
- * after answering 400. *body_out must be json_decref'd by the caller. */
+ * after answering 400. *body_out must be cJSON_Delete'd by the caller. */
 static const char *body_status(const struct admin_req *req, struct admin_resp *resp,
-                               json_t **body_out)
+                               cJSON **body_out)
 {
-    json_t *body = admin_body_object(req, resp);
+    cJSON *body = admin_body_object(req, resp);
     *body_out = body;
     if (!body) return NULL;
-    const char *s = json_string_value(json_object_get(body, "status"));
+    const char *s = json_str(json_get(body, "status"));
     if (!issues_status_valid(s)) {
         admin_error(resp, 400, "invalid_status", "status must be unresolved, resolved or ignored");
         return NULL;
@@ -180,38 +177,38 @@ static void issue_patch(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0), iid;
     if (pid < 0 || (iid = admin_param_id(req, resp, 1)) < 0) return;
-    json_t *peek = admin_body_object(req, resp);
+    cJSON *peek = admin_body_object(req, resp);
     if (!peek) return;
     /* {"assignee_id"} alone assigns; with "status" both change. */
-    bool has_status = json_object_get(peek, "status") != NULL;
-    bool has_assignee = json_object_get(peek, "assignee_id") != NULL;
-    json_t *body = NULL;
+    bool has_status = json_get(peek, "status") != NULL;
+    bool has_assignee = json_get(peek, "assignee_id") != NULL;
+    cJSON *body = NULL;
     const char *status = NULL;
     if (has_status || !has_assignee) {
         status = body_status(req, resp, &body);
         if (!status) {
-            json_decref(body);
-            json_decref(peek);
+            cJSON_Delete(body);
+            cJSON_Delete(peek);
             return;
         }
     }
     struct issue_snooze_spec snooze;
     struct issue_resolution_spec resolution;
     if (status && admin_triage_status_body(body, status, &snooze, &resolution, resp) != 0) {
-        json_decref(body);
-        json_decref(peek);
+        cJSON_Delete(body);
+        cJSON_Delete(peek);
         return;
     }
     struct db *db = store_acquire(req->ctx->store);
-    json_t *issue = NULL;
+    cJSON *issue = NULL;
     int rc = 0;
     if (has_assignee && admin_issue_patch_assignee(req, resp, db, pid, iid, peek) < 0) rc = 1;
     if (rc == 0 && status) rc = issue_triage_set(db, pid, iid, status, &snooze, &resolution);
     if (rc == 0) rc = issues_get(db, pid, iid, &issue);
     if (rc == 0) rc = issue_view(db, issue, store_now_ms());
     store_release(req->ctx->store, db);
-    json_decref(body);
-    json_decref(peek);
+    cJSON_Delete(body);
+    cJSON_Delete(peek);
     if (rc != 1) answer_issue(resp, rc, issue, "issue status");
 }
 
@@ -222,12 +219,12 @@ static void issue_bulk_patch(const struct admin_req *req, struct admin_resp *res
     int64_t pid = admin_param_id(req, resp, 0), ids[ISSUES_BULK_MAX], updated = 0;
     size_t n = 0;
     if (pid < 0 || admin_issue_ids(req, resp, ids, &n) != 0) return;
-    json_t *body = NULL;
+    cJSON *body = NULL;
     const char *status = body_status(req, resp, &body);
     struct issue_snooze_spec snooze;
     struct issue_resolution_spec resolution;
     if (!status || admin_triage_status_body(body, status, &snooze, &resolution, resp) != 0) {
-        json_decref(body);
+        cJSON_Delete(body);
         return;
     }
     struct db *db = store_acquire(req->ctx->store);
@@ -239,10 +236,10 @@ static void issue_bulk_patch(const struct admin_req *req, struct admin_resp *res
     store_release(req->ctx->store, db);
     if (rc == 0)
         admin_json(resp, 200,
-                   json_pack("{s:s, s:I}", "status", status, "updated", (json_int_t)updated));
+                   json_build("{s:s, s:I}", "status", status, "updated", (int64_t)updated));
     else if (rc < 0)
         admin_db_error(resp, "issue bulk status", rc);
-    json_decref(body);
+    cJSON_Delete(body);
 }
 
 static void issue_events(const struct admin_req *req, struct admin_resp *resp)
@@ -256,9 +253,9 @@ static void issue_events(const struct admin_req *req, struct admin_resp *resp)
     bool has_cursor = page.has_cursor;
     int64_t before = page.id;
     struct db *db = store_acquire(req->ctx->store);
-    json_t *issue = NULL, *rows = NULL;
+    cJSON *issue = NULL, *rows = NULL;
     int rc = issues_get(db, pid, iid, &issue);
-    json_decref(issue);
+    cJSON_Delete(issue);
     if (rc == 0) rc = events_list_for_issue(db, pid, iid, has_cursor, before, limit, &rows, &next);
     store_release(req->ctx->store, db);
     if (rc == -ENOENT) {
@@ -270,8 +267,8 @@ static void issue_events(const struct admin_req *req, struct admin_resp *resp)
         return;
     }
     size_t i;
-    json_t *row;
-    json_array_foreach(rows, i, row)
+    cJSON *row;
+    json_array_each(rows, i, row)
     {
         admin_time_field(row, "timestamp");
         admin_time_field(row, "received_at");

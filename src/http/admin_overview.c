@@ -36,9 +36,9 @@ static void project_stats(const struct admin_req *req, struct admin_resp *resp)
     store_release(req->ctx->store, db);
     if (rc) return;
     admin_json(resp, 200,
-               json_pack("{s:I, s:I, s:I, s:o}", "project_id", (json_int_t)pid, "events_24h",
-                         (json_int_t)o.events_24h, "unresolved_issues",
-                         (json_int_t)o.unresolved_issues, "histogram_24h", o.histogram_24h));
+               json_build("{s:I, s:I, s:I, s:o}", "project_id", (int64_t)pid, "events_24h",
+                          (int64_t)o.events_24h, "unresolved_issues", (int64_t)o.unresolved_issues,
+                          "histogram_24h", o.histogram_24h));
 }
 
 static void issue_stats(const struct admin_req *req, struct admin_resp *resp)
@@ -46,19 +46,20 @@ static void issue_stats(const struct admin_req *req, struct admin_resp *resp)
     int64_t pid = admin_param_id(req, resp, 0), iid;
     if (pid < 0 || (iid = admin_param_id(req, resp, 1)) < 0) return;
     struct db *db = store_acquire(req->ctx->store);
-    json_t *issue = NULL;
+    cJSON *issue = NULL;
     struct issue_overview o;
     int rc = issues_get(db, pid, iid, &issue); /* the issue must be this project's */
-    json_decref(issue);
+    cJSON_Delete(issue);
     if (rc == 0) rc = overview_issue(db, iid, now_ms(), &o);
     store_release(req->ctx->store, db);
     if (rc == -ENOENT)
         return admin_error(resp, 404, "issue_not_found", "no such issue in this project");
     if (rc) return admin_db_error(resp, "overview_issue", rc);
     admin_json(resp, 200,
-               json_pack("{s:I, s:o, s:I, s:o}", "issue_id", (json_int_t)iid, "histogram_14d",
-                         o.histogram_14d, "users", (json_int_t)o.users, "first_event_id",
-                         o.first_event_id[0] ? json_string(o.first_event_id) : json_null()));
+               json_build("{s:I, s:o, s:I, s:o}", "issue_id", (int64_t)iid, "histogram_14d",
+                          o.histogram_14d, "users", (int64_t)o.users, "first_event_id",
+                          o.first_event_id[0] ? cJSON_CreateString(o.first_event_id)
+                                              : cJSON_CreateNull()));
 }
 
 static void script_version(const struct admin_req *req, struct admin_resp *resp)
@@ -79,8 +80,8 @@ static void script_version(const struct admin_req *req, struct admin_resp *resp)
     store_release(req->ctx->store, db);
     if (rc) return;
     admin_json(resp, 200,
-               json_pack("{s:I, s:I, s:s%}", "project_id", (json_int_t)pid, "version",
-                         (json_int_t)version, "source", source, len));
+               json_build("{s:I, s:I, s:s%}", "project_id", (int64_t)pid, "version",
+                          (int64_t)version, "source", source, len));
     free(source);
 }
 

@@ -29,41 +29,40 @@ static void project_missing(struct admin_resp *resp)
     admin_error(resp, 404, "project_not_found", "no such project");
 }
 
-static void add_dsn(const struct config *cfg, json_t *obj, const char *key, int64_t project_id)
+static void add_dsn(const struct config *cfg, cJSON *obj, const char *key, int64_t project_id)
 {
     char *dsn = key ? dsn_build(cfg, key, project_id) : NULL;
-    json_object_set_new(obj, "dsn", dsn ? json_string(dsn) : json_null());
+    json_set(obj, "dsn", dsn ? cJSON_CreateString(dsn) : cJSON_CreateNull());
     free(dsn);
 }
 
 /* A store row made into the API's project object, in place. */
-static json_t *project_view(const struct config *cfg, json_t *row)
+static cJSON *project_view(const struct config *cfg, cJSON *row)
 {
     admin_time_field(row, "created_at");
-    add_dsn(cfg, row, json_string_value(json_object_get(row, "public_key")),
-            json_integer_value(json_object_get(row, "id")));
+    add_dsn(cfg, row, json_str(json_get(row, "public_key")), json_i64(json_get(row, "id")));
     return row;
 }
 
-static json_t *key_view(const struct config *cfg, json_t *row, int64_t project_id)
+static cJSON *key_view(const struct config *cfg, cJSON *row, int64_t project_id)
 {
     admin_time_field(row, "created_at");
     admin_time_field(row, "revoked_at");
-    add_dsn(cfg, row, json_string_value(json_object_get(row, "public_key")), project_id);
+    add_dsn(cfg, row, json_str(json_get(row, "public_key")), project_id);
     return row;
 }
 
 /* "name": a string of 1–200 bytes of UTF-8 (the store's limit), not only
  * blanks, without NUL. Answers 400 when not. */
-static const char *valid_name(json_t *body, struct admin_resp *resp)
+static const char *valid_name(cJSON *body, struct admin_resp *resp)
 {
-    json_t *v = json_object_get(body, "name");
-    if (!json_is_string(v)) {
+    cJSON *v = json_get(body, "name");
+    if (!cJSON_IsString(v)) {
         admin_error(resp, 400, "invalid_name", "name is required and must be a string");
         return NULL;
     }
-    const char *s = json_string_value(v);
-    size_t len = json_string_length(v);
+    const char *s = json_str(v);
+    size_t len = json_strlen(v);
     if (len == 0 || len > PROJECT_NAME_MAX || strlen(s) != len || strspn(s, " \t\r\n") == len) {
         admin_error(resp, 400, "invalid_name", "name must be 1 to %d bytes of UTF-8, not blank",
                     PROJECT_NAME_MAX);
@@ -76,14 +75,14 @@ static const char *valid_name(json_t *body, struct admin_resp *resp)
 static void answer_project(const struct admin_req *req, struct admin_resp *resp, struct db *db,
                            int64_t id, int status)
 {
-    json_t *row;
+    cJSON *row;
     if (admin_project_check(db, id, resp, &row) == 0)
         admin_json(resp, status, project_view(req->ctx->cfg, row));
 }
 
 static void project_create(const struct admin_req *req, struct admin_resp *resp)
 {
-    json_t *body = admin_body_object(req, resp);
+    cJSON *body = admin_body_object(req, resp);
     if (!body) return;
     const char *name = valid_name(body, resp);
     if (name) {
@@ -97,25 +96,24 @@ static void project_create(const struct admin_req *req, struct admin_resp *resp)
             answer_project(req, resp, db, id, 201);
         store_release(req->ctx->store, db);
     }
-    json_decref(body);
+    cJSON_Delete(body);
 }
 
 /* The projects of a caller limited to some (members, viewers, scoped
  * tokens): theirs with id > after_id, ascending, at most limit. */
 static int member_projects(struct db *db, const struct principal *who, int64_t after_id, int limit,
-                           json_t **out)
+                           cJSON **out)
 {
-    json_t *rows = json_array(), *row;
+    cJSON *rows = cJSON_CreateArray(), *row;
     int rc = rows ? 0 : -ENOMEM;
-    for (size_t i = 0; rc == 0 && i < who->nprojects && json_array_size(rows) < (size_t)limit;
-         i++) {
+    for (size_t i = 0; rc == 0 && i < who->nprojects && json_size(rows) < (size_t)limit; i++) {
         if (who->projects[i] <= after_id) continue;
         rc = projects_get(db, who->projects[i], &row);
-        if (rc == 0) json_array_append_new(rows, row);
+        if (rc == 0) json_push(rows, row);
         if (rc == -ENOENT) rc = 0;
     }
     if (rc)
-        json_decref(rows);
+        cJSON_Delete(rows);
     else
         *out = rows;
     return rc;
@@ -129,21 +127,21 @@ static void project_list(const struct admin_req *req, struct admin_resp *resp)
     int64_t after = page.id;
 
     struct db *db = store_acquire(req->ctx->store);
-    json_t *rows;
+    cJSON *rows;
     int rc = req->who->all_projects ? projects_list(db, after, limit + 1, &rows)
                                     : member_projects(db, req->who, after, limit + 1, &rows);
     store_release(req->ctx->store, db);
     if (rc) return admin_db_error(resp, "projects_list", rc);
 
     char *next = NULL;
-    if (json_array_size(rows) > (size_t)limit) {
-        json_array_remove(rows, (size_t)limit);
-        int64_t last = json_integer_value(json_object_get(json_array_get(rows, limit - 1), "id"));
+    if (json_size(rows) > (size_t)limit) {
+        cJSON_DeleteItemFromArray(rows, (int)limit);
+        int64_t last = json_i64(json_get(json_at(rows, limit - 1), "id"));
         next = admin_cursor_encode(last, last);
     }
     size_t i;
-    json_t *row;
-    json_array_foreach(rows, i, row) project_view(req->ctx->cfg, row);
+    cJSON *row;
+    json_array_each(rows, i, row) project_view(req->ctx->cfg, row);
     admin_list(resp, rows, next);
     free(next);
 }
@@ -159,7 +157,7 @@ static void project_get(const struct admin_req *req, struct admin_resp *resp)
 
 /* The project's scrubbing settings with body.scrubbing applied into *s.
  * 0; else answers (404, 400) and returns -1. */
-static int patched_scrubbing(struct db *db, int64_t id, const json_t *patch,
+static int patched_scrubbing(struct db *db, int64_t id, const cJSON *patch,
                              struct scrub_settings *s, struct admin_resp *resp)
 {
     int rc = project_scrub_get(db, id, s);
@@ -187,28 +185,27 @@ static void project_patch(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t id = admin_param_id(req, resp, 0);
     if (id < 0) return;
-    json_t *body = admin_body_object(req, resp);
+    cJSON *body = admin_body_object(req, resp);
     if (!body) return;
 
     const char *name = NULL;
-    json_int_t rate = -1;
-    json_t *r = json_object_get(body, "rate_limit_per_minute");
-    json_t *scrubbing = json_object_get(body, "scrubbing");
-    json_t *days = json_object_get(body, "grouping_transition_days");
+    int64_t rate = -1;
+    cJSON *r = json_get(body, "rate_limit_per_minute");
+    cJSON *scrubbing = json_get(body, "scrubbing");
+    cJSON *days = json_get(body, "grouping_transition_days");
     struct scrub_settings settings;
-    if (json_object_get(body, "name") && !(name = valid_name(body, resp))) goto out;
+    if (json_get(body, "name") && !(name = valid_name(body, resp))) goto out;
     if (r) {
-        if (!json_is_integer(r) || json_integer_value(r) < 0 ||
-            json_integer_value(r) > RATE_LIMIT_MAX) {
+        if (!json_is_int(r) || json_i64(r) < 0 || json_i64(r) > RATE_LIMIT_MAX) {
             admin_error(resp, 400, "invalid_rate_limit",
                         "rate_limit_per_minute must be an integer from 0 (unlimited) to %d",
                         RATE_LIMIT_MAX);
             goto out;
         }
-        rate = json_integer_value(r);
+        rate = json_i64(r);
     }
-    if (days && (!json_is_integer(days) || json_integer_value(days) < 0 ||
-                 json_integer_value(days) > GROUPING_TRANSITION_DAYS_MAX)) {
+    if (days && (!json_is_int(days) || json_i64(days) < 0 ||
+                 json_i64(days) > GROUPING_TRANSITION_DAYS_MAX)) {
         admin_error(resp, 400, "invalid_grouping_transition_days",
                     "grouping_transition_days must be an integer from 0 (none) to %d",
                     GROUPING_TRANSITION_DAYS_MAX);
@@ -223,7 +220,7 @@ static void project_patch(const struct admin_req *req, struct admin_resp *resp)
     int rc = projects_update(db, id, name, (int)rate);
     if (rc == 0 && rate >= 0) ingest_forget_keys(req->ctx->ingest); /* the new quota, at once */
     if (rc == 0 && scrubbing) rc = project_scrub_set(db, id, &settings);
-    if (rc == 0 && days) rc = grouping_transition_days_set(db, id, (int)json_integer_value(days));
+    if (rc == 0 && days) rc = grouping_transition_days_set(db, id, (int)json_i64(days));
     if (rc == -ENOENT)
         project_missing(resp);
     else if (rc)
@@ -234,7 +231,7 @@ static void project_patch(const struct admin_req *req, struct admin_resp *resp)
     /* Workers scrub with the new settings from their next event on. */
     if (rc == 0 && scrubbing) script_ops_project_changed(req->ctx->store, req->ctx->scripts, id);
 out:
-    json_decref(body);
+    cJSON_Delete(body);
 }
 
 static void project_delete(const struct admin_req *req, struct admin_resp *resp)
@@ -256,7 +253,7 @@ static void key_create(const struct admin_req *req, struct admin_resp *resp)
     if (id < 0) return;
     struct db *db = store_acquire(req->ctx->store);
     char key[PUBLIC_KEY_HEX + 1];
-    json_t *rows = NULL, *row;
+    cJSON *rows = NULL, *row;
     size_t i;
     int rc;
     if (admin_project_check(db, id, resp, NULL) != 0) goto out;
@@ -264,16 +261,16 @@ static void key_create(const struct admin_req *req, struct admin_resp *resp)
         admin_db_error(resp, "keys_create", rc);
         goto out;
     }
-    json_array_foreach(rows, i, row)
+    json_array_each(rows, i, row)
     {
-        if (strcmp(json_string_value(json_object_get(row, "public_key")), key) == 0) {
-            admin_json(resp, 201, key_view(req->ctx->cfg, json_incref(row), id));
+        if (strcmp(json_str(json_get(row, "public_key")), key) == 0) {
+            admin_json(resp, 201, key_view(req->ctx->cfg, json_dup(row), id));
             goto out;
         }
     }
     admin_db_error(resp, "keys_create", -ENOENT);
 out:
-    json_decref(rows);
+    cJSON_Delete(rows);
     store_release(req->ctx->store, db);
 }
 
@@ -282,7 +279,7 @@ static void key_list(const struct admin_req *req, struct admin_resp *resp)
     int64_t id = admin_param_id(req, resp, 0);
     if (id < 0) return;
     struct db *db = store_acquire(req->ctx->store);
-    json_t *rows = NULL, *row;
+    cJSON *rows = NULL, *row;
     size_t i;
     int rc;
     if (admin_project_check(db, id, resp, NULL) != 0) goto out;
@@ -290,7 +287,7 @@ static void key_list(const struct admin_req *req, struct admin_resp *resp)
         admin_db_error(resp, "keys_list", rc);
         goto out;
     }
-    json_array_foreach(rows, i, row) key_view(req->ctx->cfg, row, id);
+    json_array_each(rows, i, row) key_view(req->ctx->cfg, row, id);
     admin_list(resp, rows, NULL);
 out:
     store_release(req->ctx->store, db);

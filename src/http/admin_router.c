@@ -242,7 +242,7 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, struct admin_resp 
     if (resp->text) {
         char *text = resp->text;
         resp->text = NULL;
-        json_decref(resp->json);
+        cJSON_Delete(resp->json);
         return reply_text(conn, (unsigned)resp->status, text, resp->content_type);
     }
     if (!resp->json && resp->status != MHD_HTTP_NO_CONTENT) {

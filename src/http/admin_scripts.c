@@ -25,10 +25,10 @@ cJSON *admin_script_sample(const struct admin_ctx *ctx, int64_t project_id)
 
 void admin_script_invalid(struct admin_resp *resp, const char *message, int line)
 {
-    json_t *msg = message ? json_string(message) : NULL;
+    cJSON *msg = message ? cJSON_CreateString(message) : NULL;
     admin_json(resp, 422,
-               json_pack("{s:{s:s, s:o, s:i}}", "error", "code", "script_invalid", "message",
-                         msg ? msg : json_string("the script was refused"), "line", line));
+               json_build("{s:{s:s, s:o, s:i}}", "error", "code", "script_invalid", "message",
+                          msg ? msg : cJSON_CreateString("the script was refused"), "line", line));
 }
 
 /* Answers a failed script_ops call. */
@@ -49,33 +49,33 @@ static void script_get(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0);
     if (pid < 0) return;
-    json_t *out = NULL;
+    cJSON *out = NULL;
     int rc = script_ops_status(req->ctx->store, req->ctx->scripts, pid, &out);
     if (rc != 0) {
         ops_failed(resp, rc, &(struct script_rejection){0});
         return;
     }
     admin_time_field(out, "created_at");
-    json_t *stats = json_object_get(out, "stats");
+    cJSON *stats = json_get(out, "stats");
     admin_time_field(stats, "activated_at");
-    admin_time_field(json_object_get(stats, "last_error"), "at");
+    admin_time_field(json_get(stats, "last_error"), "at");
     admin_json(resp, 200, out);
 }
 
 /* The Lua source of a PUT: the raw body, or {"source": "…"} when JSON. */
-static int put_source(const struct admin_req *req, struct admin_resp *resp, json_t **holder,
+static int put_source(const struct admin_req *req, struct admin_resp *resp, cJSON **holder,
                       const char **source, size_t *len)
 {
     const char *ct = req->content_type;
     if (ct && strncasecmp(ct, "application/json", 16) == 0) {
         if (!(*holder = admin_body_object(req, resp))) return -1;
-        json_t *s = json_object_get(*holder, "source");
-        if (!json_is_string(s)) {
+        cJSON *s = json_get(*holder, "source");
+        if (!cJSON_IsString(s)) {
             admin_error(resp, 400, "invalid_request", "\"source\" must be a string of Lua");
             return -1;
         }
-        *source = json_string_value(s);
-        *len = json_string_length(s);
+        *source = json_str(s);
+        *len = json_strlen(s);
     } else {
         *source = req->body ? req->body : "";
         *len = req->body_len;
@@ -90,7 +90,7 @@ static int put_source(const struct admin_req *req, struct admin_resp *resp, json
 static void script_put(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0);
-    json_t *holder = NULL;
+    cJSON *holder = NULL;
     const char *source;
     size_t len;
     if (pid < 0 || put_source(req, resp, &holder, &source, &len) != 0) return;
@@ -101,19 +101,19 @@ static void script_put(const struct admin_req *req, struct admin_resp *resp)
                             &why);
     if (rc == 0)
         admin_json(resp, 200,
-                   json_pack("{s:I, s:I, s:b}", "project_id", (json_int_t)pid, "version",
-                             (json_int_t)version, "active", 1));
+                   json_build("{s:I, s:I, s:b}", "project_id", (int64_t)pid, "version",
+                              (int64_t)version, "active", 1));
     else
         ops_failed(resp, rc, &why);
     script_ops_rejection_clear(&why);
     cJSON_Delete(sample);
-    json_decref(holder);
+    cJSON_Delete(holder);
 }
 
 static void script_versions(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0);
-    json_t *out = NULL;
+    cJSON *out = NULL;
     if (pid < 0) return;
     int rc = script_ops_versions(req->ctx->store, pid, &out);
     if (rc != 0) {
@@ -121,8 +121,8 @@ static void script_versions(const struct admin_req *req, struct admin_resp *resp
         return;
     }
     size_t i;
-    json_t *row;
-    json_array_foreach(json_object_get(out, "data"), i, row) admin_time_field(row, "created_at");
+    cJSON *row;
+    json_array_each(json_get(out, "data"), i, row) admin_time_field(row, "created_at");
     admin_json(resp, 200, out);
 }
 
@@ -135,8 +135,8 @@ static void activate(const struct admin_req *req, struct admin_resp *resp, int64
     int rc = script_ops_activate(req->ctx->store, req->ctx->scripts, pid, version, sample, &why);
     if (rc == 0)
         admin_json(resp, 200,
-                   json_pack("{s:I, s:o}", "project_id", (json_int_t)pid, "version",
-                             version ? json_integer(version) : json_null()));
+                   json_build("{s:I, s:o}", "project_id", (int64_t)pid, "version",
+                              version ? json_new_int(version) : cJSON_CreateNull()));
     else
         ops_failed(resp, rc, &why);
     script_ops_rejection_clear(&why);
@@ -146,15 +146,15 @@ static void activate(const struct admin_req *req, struct admin_resp *resp, int64
 static void script_rollback(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0);
-    json_t *body = pid < 0 ? NULL : admin_body_object(req, resp);
+    cJSON *body = pid < 0 ? NULL : admin_body_object(req, resp);
     if (!body) return;
-    json_t *v = json_object_get(body, "version");
-    if (!json_is_integer(v) || json_integer_value(v) < 1)
+    cJSON *v = json_get(body, "version");
+    if (!json_is_int(v) || json_i64(v) < 1)
         admin_error(resp, 400, "invalid_request",
                     "\"version\" must be a stored version number (1, 2, …)");
     else
-        activate(req, resp, pid, json_integer_value(v));
-    json_decref(body);
+        activate(req, resp, pid, json_i64(v));
+    cJSON_Delete(body);
 }
 
 static void script_delete(const struct admin_req *req, struct admin_resp *resp)

@@ -37,15 +37,15 @@ static void test_request_clear(struct test_request *t)
 static int load_project(const struct admin_req *req, struct admin_resp *resp,
                         struct test_request *t)
 {
-    json_t *row = NULL;
+    cJSON *row = NULL;
     struct db *db = store_acquire(req->ctx->store);
     int rc = projects_get(db, t->project_id, &row);
     store_release(req->ctx->store, db);
     if (rc == 0) {
-        const char *name = json_string_value(json_object_get(row, "name"));
+        const char *name = json_str(json_get(row, "name"));
         t->project_name = strdup(name ? name : "");
     }
-    json_decref(row);
+    cJSON_Delete(row);
     if (rc == -ENOENT)
         admin_error(resp, 404, "not_found", "no such project");
     else if (rc != 0 || !t->project_name)
@@ -54,21 +54,20 @@ static int load_project(const struct admin_req *req, struct admin_resp *resp,
 }
 
 /* body.event (an object), else the stored event body.event_id. */
-static int load_event(const struct admin_req *req, struct admin_resp *resp, const json_t *body,
+static int load_event(const struct admin_req *req, struct admin_resp *resp, const cJSON *body,
                       struct test_request *t)
 {
-    json_t *ev = json_object_get(body, "event");
-    json_t *id = json_object_get(body, "event_id");
-    if (json_is_object(ev)) {
-        char *text = json_dumps(ev, JSON_COMPACT);
+    cJSON *ev = json_get(body, "event");
+    cJSON *id = json_get(body, "event_id");
+    if (cJSON_IsObject(ev)) {
+        char *text = json_print(ev, 0);
         t->event = text ? cJSON_Parse(text) : NULL;
         free(text);
         if (!t->event) admin_error(resp, 500, "internal_error", "out of memory");
         return t->event ? 0 : -1;
     }
     uint8_t event_id[16];
-    if (!json_is_string(id) ||
-        event_id_parse(json_string_value(id), json_string_length(id), event_id) != 0) {
+    if (!cJSON_IsString(id) || event_id_parse(json_str(id), json_strlen(id), event_id) != 0) {
         admin_error(resp, 400, "invalid_request",
                     "give \"event\" (an event object) or \"event_id\" (32 hex digits)");
         return -1;
@@ -84,18 +83,18 @@ static int load_event(const struct admin_req *req, struct admin_resp *resp, cons
 }
 
 /* body.source compiled in a fresh state, else the project's active script. */
-static int load_script(const struct admin_req *req, struct admin_resp *resp, const json_t *body,
+static int load_script(const struct admin_req *req, struct admin_resp *resp, const cJSON *body,
                        struct test_request *t)
 {
     const struct vm_limits *limits = script_registry_limits(req->ctx->scripts);
-    json_t *given = json_object_get(body, "source");
+    cJSON *given = json_get(body, "source");
     char *active = NULL;
     size_t len = 0;
     const char *source = NULL;
-    if (json_is_string(given)) {
-        source = json_string_value(given);
-        len = json_string_length(given);
-    } else if (given && !json_is_null(given)) {
+    if (cJSON_IsString(given)) {
+        source = json_str(given);
+        len = json_strlen(given);
+    } else if (given && !cJSON_IsNull(given)) {
         admin_error(resp, 400, "invalid_request", "\"source\" must be a string of Lua");
         return -1;
     } else {
@@ -131,16 +130,16 @@ static int load_script(const struct admin_req *req, struct admin_resp *resp, con
 }
 
 /* "issue_id": the issue that already holds this hash, if any. */
-static void add_issue_id(const struct admin_ctx *ctx, int64_t project_id, json_t *result)
+static void add_issue_id(const struct admin_ctx *ctx, int64_t project_id, cJSON *result)
 {
-    const char *hash = json_string_value(json_object_get(result, "hash"));
+    const char *hash = json_str(json_get(result, "hash"));
     if (!hash) return;
     int64_t id = 0;
     enum issue_status status;
     struct db *db = store_acquire(ctx->store);
     int rc = events_write_issue_find(db, project_id, hash, &id, &status);
     store_release(ctx->store, db);
-    if (rc == 0) json_object_set_new(result, "issue_id", json_integer(id));
+    if (rc == 0) json_set(result, "issue_id", json_new_int(id));
 }
 
 /* The project's alert rules for the dry run: NULL for the default set (or
@@ -152,34 +151,34 @@ static struct alert_rules *project_alert_rules(struct store *store, int64_t proj
     int rc = alert_rules_load(db, project_id, &text);
     store_release(store, db);
     if (rc != 0) return NULL;
-    json_t *doc = json_loads(text, 0, NULL);
+    cJSON *doc = json_parse_text(text);
     free(text);
     struct alert_rules *rules = NULL;
     if (doc) alert_rules_parse(doc, &rules, err, sizeof err);
-    json_decref(doc);
+    cJSON_Delete(doc);
     return rules;
 }
 
 void admin_script_test(const struct admin_req *req, struct admin_resp *resp)
 {
     struct test_request t = {.project_id = admin_param_id(req, resp, 0)};
-    json_t *body = t.project_id < 0 ? NULL : admin_body_object(req, resp);
+    cJSON *body = t.project_id < 0 ? NULL : admin_body_object(req, resp);
     if (!body || load_project(req, resp, &t) != 0 || load_event(req, resp, body, &t) != 0 ||
         load_script(req, resp, body, &t) != 0)
         goto done;
-    json_t *format = json_object_get(body, "format");
+    cJSON *format = json_get(body, "format");
     uint64_t generation;
     struct scrub_rules *rules = script_registry_scrub(req->ctx->scripts, t.project_id, &generation);
     struct dryrun_input in = {
         .project_id = t.project_id,
         .project_name = t.project_name,
         .event = t.event,
-        .format_type = json_string_value(format),
+        .format_type = json_str(format),
         .public_url = req->ctx->cfg->public_url,
         .scrub = rules,
         .alert_rules = project_alert_rules(req->ctx->store, t.project_id),
     };
-    json_t *result = NULL;
+    cJSON *result = NULL;
     int rc = rules ? dryrun_run(t.script, &in, &result) : -ENOMEM;
     scrub_rules_unref(rules);
     alert_rules_free((struct alert_rules *)in.alert_rules);
@@ -194,6 +193,6 @@ void admin_script_test(const struct admin_req *req, struct admin_resp *resp)
         admin_error(resp, 500, "internal_error", "the dry run failed; see the server log");
     }
 done:
-    json_decref(body);
+    cJSON_Delete(body);
     test_request_clear(&t);
 }

@@ -20,7 +20,7 @@
 #include "store/store.h"
 #include "store/tokens.h"
 
-static json_t *token_view(json_t *row)
+static cJSON *token_view(cJSON *row)
 {
     admin_time_field(row, "created_at");
     admin_time_field(row, "expires_at");
@@ -37,15 +37,15 @@ static int64_t creator_of(const struct principal *who)
 
 /* "expires_at": null/absent (0), an RFC 3339 text or epoch seconds, in the
  * future. 0, or -1 after answering 400. */
-static int read_expiry(json_t *body, struct admin_resp *resp, int64_t *ms)
+static int read_expiry(cJSON *body, struct admin_resp *resp, int64_t *ms)
 {
-    json_t *v = json_object_get(body, "expires_at");
+    cJSON *v = json_get(body, "expires_at");
     *ms = 0;
-    if (!v || json_is_null(v)) return 0;
+    if (!v || cJSON_IsNull(v)) return 0;
     int rc = -EINVAL;
-    if (json_is_string(v)) rc = admin_parse_time(json_string_value(v), ms);
-    if (json_is_integer(v) && json_integer_value(v) > 0) {
-        *ms = json_integer_value(v) * 1000;
+    if (cJSON_IsString(v)) rc = admin_parse_time(json_str(v), ms);
+    if (json_is_int(v) && json_i64(v) > 0) {
+        *ms = json_i64(v) * 1000;
         rc = 0;
     }
     if (rc != 0 || *ms <= store_now_ms()) {
@@ -59,15 +59,15 @@ static int read_expiry(json_t *body, struct admin_resp *resp, int64_t *ms)
 /* "project_ids": null/absent (every project the creator sees) or a list
  * of projects the caller sees. 0; -1 after answering 400/404. *ids NULL
  * for every project. */
-static int read_projects(const struct admin_req *req, json_t *body, struct admin_resp *resp,
+static int read_projects(const struct admin_req *req, cJSON *body, struct admin_resp *resp,
                          int64_t *ids, size_t *n, bool *all)
 {
-    json_t *arr = json_object_get(body, "project_ids"), *v;
+    cJSON *arr = json_get(body, "project_ids"), *v;
     size_t i;
-    *all = !arr || json_is_null(arr);
+    *all = !arr || cJSON_IsNull(arr);
     *n = 0;
     if (*all) return 0;
-    if (!json_is_array(arr) || json_array_size(arr) > TOKEN_PROJECTS_MAX) {
+    if (!cJSON_IsArray(arr) || json_size(arr) > TOKEN_PROJECTS_MAX) {
         admin_error(resp, 400, "invalid_project_ids",
                     "project_ids must be null or a list of at most %d project ids",
                     TOKEN_PROJECTS_MAX);
@@ -75,14 +75,14 @@ static int read_projects(const struct admin_req *req, json_t *body, struct admin
     }
     struct db *db = store_acquire(req->ctx->store);
     int rc = 0;
-    json_array_foreach(arr, i, v)
+    json_array_each(arr, i, v)
     {
-        if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+        if (!json_is_int(v) || json_i64(v) <= 0) {
             admin_error(resp, 400, "invalid_project_ids", "project_ids must hold project ids");
             rc = -1;
             break;
         }
-        ids[(*n)++] = json_integer_value(v);
+        ids[(*n)++] = json_i64(v);
         if (!authz_sees(req->who, ids[*n - 1])) {
             admin_error(resp, 404, "project_not_found", "no such project");
             rc = -1;
@@ -96,13 +96,13 @@ static int read_projects(const struct admin_req *req, json_t *body, struct admin
 
 static void token_create(const struct admin_req *req, struct admin_resp *resp)
 {
-    json_t *body = admin_body_object(req, resp);
+    cJSON *body = admin_body_object(req, resp);
     int64_t ids[TOKEN_PROJECTS_MAX], expires, id;
     size_t n;
     bool all;
     if (!body) return;
-    const char *name = json_string_value(json_object_get(body, "name"));
-    enum level scope = authz_scope_parse(json_string_value(json_object_get(body, "scope")));
+    const char *name = json_str(json_get(body, "name"));
+    enum level scope = authz_scope_parse(json_str(json_get(body, "scope")));
     if (!name || !*name || strlen(name) > TOKEN_NAME_MAX) {
         admin_error(resp, 400, "invalid_name", "name must be 1 to %d bytes", TOKEN_NAME_MAX);
         goto out;
@@ -125,7 +125,7 @@ static void token_create(const struct admin_req *req, struct admin_resp *resp)
     }
     secret_digest_hex(token, strlen(token), digest);
     struct db *db = store_acquire(req->ctx->store);
-    json_t *row = NULL;
+    cJSON *row = NULL;
     int rc = tokens_create(db, digest, name, creator_of(req->who), authz_scope_name(scope),
                            all ? NULL : ids, n, expires, &id);
     if (rc == 0) rc = tokens_get(db, id, &row);
@@ -134,10 +134,10 @@ static void token_create(const struct admin_req *req, struct admin_resp *resp)
         admin_db_error(resp, "tokens_create", rc);
         goto out;
     }
-    json_object_set_new(row, "token", json_string(token));
+    json_set(row, "token", cJSON_CreateString(token));
     admin_json(resp, 201, token_view(row));
 out:
-    json_decref(body);
+    cJSON_Delete(body);
 }
 
 /* Admins over every project see and revoke every token; others their own. */
@@ -149,15 +149,16 @@ static int64_t owner_filter(const struct principal *who)
 
 static void token_list(const struct admin_req *req, struct admin_resp *resp)
 {
-    json_t *rows, *row;
+    cJSON *rows, *row;
     size_t i;
     int64_t owner = owner_filter(req->who);
-    if (owner == 0 && req->who->level != LEVEL_ADMIN) return admin_list(resp, json_array(), NULL);
+    if (owner == 0 && req->who->level != LEVEL_ADMIN)
+        return admin_list(resp, cJSON_CreateArray(), NULL);
     struct db *db = store_acquire(req->ctx->store);
     int rc = tokens_list(db, owner, &rows);
     store_release(req->ctx->store, db);
     if (rc) return admin_db_error(resp, "tokens_list", rc);
-    json_array_foreach(rows, i, row) token_view(row);
+    json_array_each(rows, i, row) token_view(row);
     admin_list(resp, rows, NULL);
 }
 

@@ -27,36 +27,36 @@ static int bad(struct admin_resp *resp, const char *code, const char *msg)
 }
 
 /* A positive integer up to THRESHOLD_MAX, else 0. */
-static int64_t threshold(const json_t *v)
+static int64_t threshold(const cJSON *v)
 {
-    if (!json_is_integer(v)) return 0;
-    json_int_t n = json_integer_value(v);
+    if (!json_is_int(v)) return 0;
+    int64_t n = json_i64(v);
     return n >= 1 && n <= THRESHOLD_MAX ? (int64_t)n : 0;
 }
 
-static int parse_snooze(const json_t *u, struct issue_snooze_spec *s, struct admin_resp *resp)
+static int parse_snooze(const cJSON *u, struct issue_snooze_spec *s, struct admin_resp *resp)
 {
     static const char *const msg =
         "ignore_until must be one of {\"count\": N}, {\"until\": RFC 3339 time}, {\"users\": N}, "
         "{\"rate\": N, \"window_minutes\": M} (N 1..1000000000, M 1..10080)";
-    size_t size = json_object_size(u);
-    json_t *v;
-    if (!json_is_object(u)) return bad(resp, "invalid_ignore_until", msg);
-    if (size == 1 && (v = json_object_get(u, "count"))) {
+    size_t size = json_size(u);
+    cJSON *v;
+    if (!cJSON_IsObject(u)) return bad(resp, "invalid_ignore_until", msg);
+    if (size == 1 && (v = json_get(u, "count"))) {
         s->kind = "count";
         s->threshold = threshold(v);
-    } else if (size == 1 && (v = json_object_get(u, "users"))) {
+    } else if (size == 1 && (v = json_get(u, "users"))) {
         s->kind = "users";
         s->threshold = threshold(v);
-    } else if (size == 1 && (v = json_object_get(u, "until"))) {
+    } else if (size == 1 && (v = json_get(u, "until"))) {
         s->kind = "until";
-        if (!json_is_string(v) || admin_parse_time(json_string_value(v), &s->until_ms) != 0)
+        if (!cJSON_IsString(v) || admin_parse_time(json_str(v), &s->until_ms) != 0)
             return bad(resp, "invalid_ignore_until", "ignore_until.until must be an RFC 3339 time");
         s->threshold = 1;
-    } else if (size == 2 && (v = json_object_get(u, "rate"))) {
+    } else if (size == 2 && (v = json_get(u, "rate"))) {
         s->kind = "rate";
         s->threshold = threshold(v);
-        int64_t w = threshold(json_object_get(u, "window_minutes"));
+        int64_t w = threshold(json_get(u, "window_minutes"));
         if (w < 1 || w > ALERT_RULE_WINDOW_MAX) s->threshold = 0;
         s->window_minutes = (int)w;
     } else {
@@ -65,21 +65,21 @@ static int parse_snooze(const json_t *u, struct issue_snooze_spec *s, struct adm
     return s->threshold > 0 ? 0 : bad(resp, "invalid_ignore_until", msg);
 }
 
-int admin_triage_status_body(const json_t *body, const char *status,
+int admin_triage_status_body(const cJSON *body, const char *status,
                              struct issue_snooze_spec *snooze,
                              struct issue_resolution_spec *resolution, struct admin_resp *resp)
 {
     memset(snooze, 0, sizeof *snooze);
     memset(resolution, 0, sizeof *resolution);
-    json_t *until = json_object_get(body, "ignore_until");
-    json_t *in = json_object_get(body, "resolved_in");
-    if (until && !json_is_null(until)) {
+    cJSON *until = json_get(body, "ignore_until");
+    cJSON *in = json_get(body, "resolved_in");
+    if (until && !cJSON_IsNull(until)) {
         if (strcmp(status, "ignored") != 0)
             return bad(resp, "invalid_ignore_until", "ignore_until goes with status ignored");
         if (parse_snooze(until, snooze, resp) != 0) return -EINVAL;
     }
-    if (in && !json_is_null(in)) {
-        const char *v = json_string_value(in);
+    if (in && !cJSON_IsNull(in)) {
+        const char *v = json_str(in);
         if (strcmp(status, "resolved") != 0)
             return bad(resp, "invalid_resolved_in", "resolved_in goes with status resolved");
         if (!v || !*v || strlen(v) > VERSION_MAX)
@@ -97,7 +97,7 @@ static void releases_get(const struct admin_req *req, struct admin_resp *resp)
     int64_t pid = admin_param_id(req, resp, 0);
     if (pid < 0) return;
     struct db *db = store_acquire(req->ctx->store);
-    json_t *rows = NULL;
+    cJSON *rows = NULL;
     int rc = admin_project_check(db, pid, resp, NULL) != 0 ? 1 : releases_list(db, pid, &rows);
     store_release(req->ctx->store, db);
     if (rc > 0) return;
@@ -106,14 +106,12 @@ static void releases_get(const struct admin_req *req, struct admin_resp *resp)
         return;
     }
     size_t i;
-    json_t *row;
-    json_array_foreach(rows, i, row)
+    cJSON *row;
+    json_array_each(rows, i, row)
     {
         admin_time_field(row, "first_seen");
         admin_time_field(row, "last_seen");
-        json_object_set_new(
-            row, "semver",
-            json_boolean(semver_valid(json_string_value(json_object_get(row, "version")))));
+        json_set(row, "semver", cJSON_CreateBool(semver_valid(json_str(json_get(row, "version")))));
     }
     admin_list(resp, rows, NULL);
 }
@@ -128,10 +126,10 @@ static int rules_of(struct db *db, int64_t pid, struct alert_rules **out)
         return *out ? 0 : -ENOMEM;
     }
     if (rc != 0) return rc;
-    json_t *doc = json_loads(text, 0, NULL);
+    cJSON *doc = json_parse_text(text);
     free(text);
     rc = doc ? alert_rules_parse(doc, out, err, sizeof err) : -EIO;
-    json_decref(doc);
+    cJSON_Delete(doc);
     return rc;
 }
 
@@ -176,23 +174,23 @@ static void rules_put(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t pid = admin_param_id(req, resp, 0);
     if (pid < 0) return;
-    json_t *body = admin_body_object(req, resp);
+    cJSON *body = admin_body_object(req, resp);
     if (!body) return;
     struct alert_rules *rules = NULL;
     char err[256];
-    bool reset = json_object_size(body) == 1 && json_is_null(json_object_get(body, "rules"));
+    bool reset = json_size(body) == 1 && cJSON_IsNull(json_get(body, "rules"));
     int rc = reset ? 0 : alert_rules_parse(body, &rules, err, sizeof err);
     if (rc == -EINVAL) {
         admin_error(resp, 400, "invalid_rules", "%s", err);
-        json_decref(body);
+        cJSON_Delete(body);
         return;
     }
     char *text = NULL;
     if (rc == 0 && rules) {
-        json_t *canonical = alert_rules_json(rules);
-        json_object_del(canonical, "default");
-        text = json_dumps(canonical, JSON_COMPACT);
-        json_decref(canonical);
+        cJSON *canonical = alert_rules_json(rules);
+        cJSON_DeleteItemFromObjectCaseSensitive(canonical, "default");
+        text = json_print(canonical, 0);
+        cJSON_Delete(canonical);
         if (!text) rc = -ENOMEM;
     }
     struct db *db = store_acquire(req->ctx->store);
@@ -202,7 +200,7 @@ static void rules_put(const struct admin_req *req, struct admin_resp *resp)
     if (rc == 0 && !rules && !(rules = alert_rules_default())) rc = -ENOMEM;
     store_release(req->ctx->store, db);
     free(text);
-    json_decref(body);
+    cJSON_Delete(body);
     if (rc < 0) admin_db_error(resp, "alert rules", rc);
     if (rc == 0) admin_json(resp, 200, alert_rules_json(rules));
     alert_rules_free(rules);

@@ -6,7 +6,7 @@
 #ifndef PERISCOPE_HTTP_ADMIN_TRIAGE_H
 #define PERISCOPE_HTTP_ADMIN_TRIAGE_H
 
-#include <jansson.h>
+#include "base/json.h"
 
 #include "http/admin.h"
 #include "store/triage_read.h"
@@ -14,7 +14,7 @@
 /* Reads ignore_until / resolved_in of body for status into the specs
  * (kind NULL when absent; strings borrowed from body). 0, or -EINVAL
  * after answering 400. */
-int admin_triage_status_body(const json_t *body, const char *status,
+int admin_triage_status_body(const cJSON *body, const char *status,
                              struct issue_snooze_spec *snooze,
                              struct issue_resolution_spec *resolution, struct admin_resp *resp);
 

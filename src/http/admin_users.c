@@ -28,7 +28,7 @@
 #define USERS_PAGE_MAX 200
 #define MEMBERS_MAX 1000
 
-static json_t *user_view(json_t *row)
+static cJSON *user_view(cJSON *row)
 {
     admin_time_field(row, "created_at");
     return row;
@@ -47,35 +47,35 @@ struct user_fields {
     const char *name, *role, *password;
 };
 
-static int read_fields(json_t *body, struct admin_resp *resp, struct user_fields *f)
+static int read_fields(cJSON *body, struct admin_resp *resp, struct user_fields *f)
 {
     char why[128];
-    json_t *v;
+    cJSON *v;
     memset(f, 0, sizeof *f);
-    if ((v = json_object_get(body, "email"))) {
-        if (email_normalize(json_string_value(v), f->email) != 0) {
+    if ((v = json_get(body, "email"))) {
+        if (email_normalize(json_str(v), f->email) != 0) {
             admin_error(resp, 400, "invalid_email", "email must be an address like a@example.com");
             return -1;
         }
         f->has_email = true;
     }
-    if ((v = json_object_get(body, "name"))) {
-        f->name = json_string_value(v);
+    if ((v = json_get(body, "name"))) {
+        f->name = json_str(v);
         if (!f->name || strlen(f->name) > USER_NAME_MAX) {
             admin_error(resp, 400, "invalid_name", "name must be a string of at most %d bytes",
                         USER_NAME_MAX);
             return -1;
         }
     }
-    if ((v = json_object_get(body, "role"))) {
-        f->role = json_string_value(v);
+    if ((v = json_get(body, "role"))) {
+        f->role = json_str(v);
         if (authz_role_parse(f->role) == LEVEL_NONE) {
             admin_error(resp, 400, "invalid_role", "role must be admin, member or viewer");
             return -1;
         }
     }
-    if ((v = json_object_get(body, "password"))) {
-        f->password = json_string_value(v);
+    if ((v = json_get(body, "password"))) {
+        f->password = json_str(v);
         if (password_check_policy(f->password, why, sizeof why) != 0) {
             admin_error(resp, 400, "invalid_password", "%s", why);
             return -1;
@@ -96,7 +96,7 @@ static int hash_for(const struct admin_req *req, struct admin_resp *resp, const 
 
 static void answer_user(struct admin_resp *resp, struct db *db, int64_t id, int status)
 {
-    json_t *row;
+    cJSON *row;
     int rc = users_get(db, id, &row);
     if (rc == -ENOENT) return user_missing(resp);
     if (rc) return admin_db_error(resp, "users_get", rc);
@@ -105,7 +105,7 @@ static void answer_user(struct admin_resp *resp, struct db *db, int64_t id, int 
 
 static void user_create(const struct admin_req *req, struct admin_resp *resp)
 {
-    json_t *body = admin_body_object(req, resp);
+    cJSON *body = admin_body_object(req, resp);
     struct user_fields f;
     char hash[PASSWORD_HASH_MAX];
     if (!body) return;
@@ -126,7 +126,7 @@ static void user_create(const struct admin_req *req, struct admin_resp *resp)
         answer_user(resp, db, id, 201);
     store_release(req->ctx->store, db);
 out:
-    json_decref(body);
+    cJSON_Delete(body);
 }
 
 static void user_list(const struct admin_req *req, struct admin_resp *resp)
@@ -136,18 +136,18 @@ static void user_list(const struct admin_req *req, struct admin_resp *resp)
     int limit = page.limit;
     int64_t after = page.id;
     struct db *db = store_acquire(req->ctx->store);
-    json_t *rows, *row;
+    cJSON *rows, *row;
     int rc = users_list(db, after, limit + 1, &rows);
     store_release(req->ctx->store, db);
     if (rc) return admin_db_error(resp, "users_list", rc);
     char *next = NULL;
-    if (json_array_size(rows) > (size_t)limit) {
-        json_array_remove(rows, (size_t)limit);
-        int64_t last = json_integer_value(json_object_get(json_array_get(rows, limit - 1), "id"));
+    if (json_size(rows) > (size_t)limit) {
+        cJSON_DeleteItemFromArray(rows, (int)limit);
+        int64_t last = json_i64(json_get(json_at(rows, limit - 1), "id"));
         next = admin_cursor_encode(last, last);
     }
     size_t i;
-    json_array_foreach(rows, i, row) user_view(row);
+    json_array_each(rows, i, row) user_view(row);
     admin_list(resp, rows, next);
     free(next);
 }
@@ -177,7 +177,7 @@ static void user_patch(const struct admin_req *req, struct admin_resp *resp)
 {
     int64_t id = admin_param_id(req, resp, 0);
     if (id < 0) return;
-    json_t *body = admin_body_object(req, resp);
+    cJSON *body = admin_body_object(req, resp);
     struct user_fields f;
     char hash[PASSWORD_HASH_MAX];
     if (!body) return;
@@ -201,7 +201,7 @@ static void user_patch(const struct admin_req *req, struct admin_resp *resp)
         answer_user(resp, db, id, 200);
     store_release(req->ctx->store, db);
 out:
-    json_decref(body);
+    cJSON_Delete(body);
 }
 
 static void user_delete(const struct admin_req *req, struct admin_resp *resp)
@@ -219,19 +219,19 @@ static void user_delete(const struct admin_req *req, struct admin_resp *resp)
 
 static void answer_members(struct admin_resp *resp, struct db *db, int64_t project_id)
 {
-    json_t *rows, *row, *ids = json_array();
+    cJSON *rows, *row, *ids = cJSON_CreateArray();
     size_t i;
     int rc = members_list(db, project_id, &rows);
     if (rc) {
-        json_decref(ids);
+        cJSON_Delete(ids);
         return admin_db_error(resp, "members_list", rc);
     }
-    json_array_foreach(rows, i, row)
+    json_array_each(rows, i, row)
     {
         user_view(row);
-        json_array_append(ids, json_object_get(row, "id"));
+        json_push(ids, json_dup(json_get(row, "id")));
     }
-    admin_json(resp, 200, json_pack("{s:o, s:o}", "user_ids", ids, "users", rows));
+    admin_json(resp, 200, json_build("{s:o, s:o}", "user_ids", ids, "users", rows));
 }
 
 static void members_get(const struct admin_req *req, struct admin_resp *resp)
@@ -244,29 +244,29 @@ static void members_get(const struct admin_req *req, struct admin_resp *resp)
 }
 
 /* body.user_ids as ids (caller frees *ids). 0, or -1 after answering 400. */
-static int read_user_ids(json_t *body, struct admin_resp *resp, int64_t **ids, size_t *n)
+static int read_user_ids(cJSON *body, struct admin_resp *resp, int64_t **ids, size_t *n)
 {
-    json_t *arr = json_object_get(body, "user_ids"), *v;
+    cJSON *arr = json_get(body, "user_ids"), *v;
     size_t i;
-    if (!json_is_array(arr) || json_array_size(arr) > MEMBERS_MAX) {
+    if (!cJSON_IsArray(arr) || json_size(arr) > MEMBERS_MAX) {
         admin_error(resp, 400, "invalid_user_ids", "user_ids must be a list of at most %d ids",
                     MEMBERS_MAX);
         return -1;
     }
-    *n = json_array_size(arr);
+    *n = json_size(arr);
     *ids = calloc(*n ? *n : 1, sizeof **ids);
     if (!*ids) {
         admin_error(resp, 503, "busy", "out of memory");
         return -1;
     }
-    json_array_foreach(arr, i, v)
+    json_array_each(arr, i, v)
     {
-        if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+        if (!json_is_int(v) || json_i64(v) <= 0) {
             free(*ids);
             admin_error(resp, 400, "invalid_user_ids", "user_ids must hold positive integers");
             return -1;
         }
-        (*ids)[i] = json_integer_value(v);
+        (*ids)[i] = json_i64(v);
     }
     return 0;
 }
@@ -276,7 +276,7 @@ static void members_put(const struct admin_req *req, struct admin_resp *resp)
     int64_t pid = admin_param_id(req, resp, 0), *ids = NULL;
     size_t n = 0;
     if (pid < 0) return;
-    json_t *body = admin_body_object(req, resp);
+    cJSON *body = admin_body_object(req, resp);
     if (!body) return;
     if (read_user_ids(body, resp, &ids, &n) == 0) {
         struct db *db = store_acquire(req->ctx->store);
@@ -290,7 +290,7 @@ static void members_put(const struct admin_req *req, struct admin_resp *resp)
         store_release(req->ctx->store, db);
         free(ids);
     }
-    json_decref(body);
+    cJSON_Delete(body);
 }
 
 const struct admin_route admin_routes_users[] = {

@@ -14,19 +14,20 @@
 #include <openssl/evp.h>
 
 #include "base/log.h"
+#include "base/utf8.h"
 #include "store/projects.h"
 
 #define CURSOR_TEXT_MAX 48 /* "-9223372036854775808:9223372036854775807" fits */
 
 static void resp_reset(struct admin_resp *resp)
 {
-    json_decref(resp->json);
+    cJSON_Delete(resp->json);
     free(resp->text);
     resp->json = NULL;
     resp->text = NULL;
 }
 
-void admin_json(struct admin_resp *resp, int status, json_t *json)
+void admin_json(struct admin_resp *resp, int status, cJSON *json)
 {
     resp_reset(resp);
     resp->status = status;
@@ -54,29 +55,32 @@ void admin_error(struct admin_resp *resp, int status, const char *code, const ch
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    admin_json(resp, status, json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg));
+    admin_json(resp, status, json_build("{s:{s:s, s:s}}", "error", "code", code, "message", msg));
 }
 
-void admin_list(struct admin_resp *resp, json_t *data, const char *next_cursor)
+void admin_list(struct admin_resp *resp, cJSON *data, const char *next_cursor)
 {
-    admin_json(resp, 200, json_pack("{s:o, s:s?}", "data", data, "next_cursor", next_cursor));
+    admin_json(resp, 200, json_build("{s:o, s:s?}", "data", data, "next_cursor", next_cursor));
 }
 
-json_t *admin_body_object(const struct admin_req *req, struct admin_resp *resp)
+cJSON *admin_body_object(const struct admin_req *req, struct admin_resp *resp)
 {
     if (!req->body || req->body_len == 0) {
         admin_error(resp, 400, "invalid_json", "request body is empty: expected a JSON object");
         return NULL;
     }
-    json_error_t e;
-    json_t *obj = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &e);
+    char why[160];
+    cJSON *obj = utf8_valid(req->body, req->body_len)
+                     ? json_parse_checked(req->body, req->body_len, why, sizeof why)
+                     : NULL;
     if (!obj) {
-        admin_error(resp, 400, "invalid_json", "malformed JSON: %s (line %d, column %d)", e.text,
-                    e.line, e.column);
+        if (!utf8_valid(req->body, req->body_len))
+            snprintf(why, sizeof why, "the body is not valid UTF-8");
+        admin_error(resp, 400, "invalid_json", "malformed JSON: %s", why);
         return NULL;
     }
-    if (!json_is_object(obj)) {
-        json_decref(obj);
+    if (!cJSON_IsObject(obj)) {
+        cJSON_Delete(obj);
         admin_error(resp, 400, "invalid_json", "expected a JSON object");
         return NULL;
     }
@@ -194,7 +198,7 @@ int admin_cursor_decode(const char *cursor, int64_t *key, int64_t *id)
     return 0;
 }
 
-json_t *admin_time(long long ms)
+cJSON *admin_time(long long ms)
 {
     long long secs = ms / 1000, frac = ms % 1000;
     if (frac < 0) {
@@ -204,16 +208,16 @@ json_t *admin_time(long long ms)
     time_t t = (time_t)secs;
     struct tm tm;
     char buf[64];
-    if (!gmtime_r(&t, &tm)) return json_null();
+    if (!gmtime_r(&t, &tm)) return cJSON_CreateNull();
     size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(buf + n, sizeof buf - n, ".%03lldZ", frac);
-    return json_string(buf);
+    return cJSON_CreateString(buf);
 }
 
-void admin_time_field(json_t *obj, const char *name)
+void admin_time_field(cJSON *obj, const char *name)
 {
-    json_t *v = json_object_get(obj, name);
-    if (json_is_integer(v)) json_object_set_new(obj, name, admin_time(json_integer_value(v)));
+    cJSON *v = json_get(obj, name);
+    if (json_is_int(v)) json_set(obj, name, admin_time(json_i64(v)));
 }
 
 void admin_db_error(struct admin_resp *resp, const char *op, int rc)
@@ -222,9 +226,9 @@ void admin_db_error(struct admin_resp *resp, const char *op, int rc)
     admin_error(resp, 500, "database_error", "the database failed; see the server log");
 }
 
-int admin_project_check(struct db *db, int64_t id, struct admin_resp *resp, json_t **row)
+int admin_project_check(struct db *db, int64_t id, struct admin_resp *resp, cJSON **row)
 {
-    json_t *p = NULL;
+    cJSON *p = NULL;
     int rc = projects_get(db, id, &p);
     if (rc == -ENOENT)
         admin_error(resp, 404, "project_not_found", "no such project");
@@ -233,6 +237,6 @@ int admin_project_check(struct db *db, int64_t id, struct admin_resp *resp, json
     if (rc == 0 && row)
         *row = p;
     else
-        json_decref(p);
+        cJSON_Delete(p);
     return rc;
 }

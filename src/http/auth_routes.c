@@ -46,9 +46,9 @@ static int64_t mono_ms(void)
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-static const char *body_string(json_t *body, const char *name)
+static const char *body_string(cJSON *body, const char *name)
 {
-    return json_string_value(json_object_get(body, name));
+    return json_str(json_get(body, name));
 }
 
 /* 429 with Retry-After (whole seconds, rounded up). */
@@ -87,7 +87,7 @@ static bool login_check(const struct admin_ctx *ctx, struct db *db, const char *
 static void login(const struct admin_req *req, struct admin_resp *resp)
 {
     pthread_once(&throttle_once, throttle_start);
-    json_t *body = admin_body_object(req, resp);
+    cJSON *body = admin_body_object(req, resp);
     if (!body) return;
     const char *password = body_string(body, "password");
     char email[EMAIL_MAX + 1], addr[64];
@@ -124,17 +124,17 @@ static void login(const struct admin_req *req, struct admin_resp *resp)
             log_info("login", "user=%lld address=%s", (long long)user_id, addr);
             char target[24];
             snprintf(target, sizeof target, "%lld", (long long)user_id);
-            json_t *changes = json_pack("{s:s}", "address", addr);
+            cJSON *changes = json_build("{s:s}", "address", addr);
             store_release(req->ctx->store, db);
             db = NULL;
             admin_audit_record(req->ctx, &who, 0, "login", "user", target, changes);
-            json_decref(changes);
+            cJSON_Delete(changes);
         }
         authz_clear(&who);
     }
     if (db) store_release(req->ctx->store, db);
 out:
-    json_decref(body);
+    cJSON_Delete(body);
 }
 
 static void logout(const struct admin_req *req, struct admin_resp *resp)
@@ -160,21 +160,21 @@ static const char *kind_name(enum principal_kind k)
 static void me(const struct admin_req *req, struct admin_resp *resp)
 {
     const struct principal *who = req->who;
-    json_t *user = json_null();
+    cJSON *user = cJSON_CreateNull();
     if (who->user_id) {
         struct db *db = store_acquire(req->ctx->store);
         user = auth_user_json(db, who->user_id, who);
         store_release(req->ctx->store, db);
         if (!user) return admin_error(resp, 401, "unauthorized", "the account is gone");
     }
-    json_t *out = json_pack("{s:s, s:o, s:s}", "kind", kind_name(who->kind), "user", user, "level",
+    cJSON *out = json_build("{s:s, s:o, s:s}", "kind", kind_name(who->kind), "user", user, "level",
                             authz_role_name(who->level));
     if (who->kind == PRINCIPAL_SESSION)
-        json_object_set_new(out, "csrf_token", json_string(who->csrf_token));
+        json_set(out, "csrf_token", cJSON_CreateString(who->csrf_token));
     if (who->kind == PRINCIPAL_TOKEN)
-        json_object_set_new(out, "token",
-                            json_pack("{s:I, s:s, s:s}", "id", (json_int_t)who->token_id, "name",
-                                      who->label, "scope", authz_scope_name(who->level)));
+        json_set(out, "token",
+                 json_build("{s:I, s:s, s:s}", "id", (int64_t)who->token_id, "name", who->label,
+                            "scope", authz_scope_name(who->level)));
     admin_json(resp, 200, out);
 }
 
@@ -196,11 +196,11 @@ static void setup_get(const struct admin_req *req, struct admin_resp *resp)
                  setup_link_check(db, digest) == 0;
     store_release(req->ctx->store, db);
     if (rc) return admin_db_error(resp, "users_count", rc);
-    admin_json(resp, 200, json_pack("{s:b, s:b}", "valid", valid, "needed", users == 0));
+    admin_json(resp, 200, json_build("{s:b, s:b}", "valid", valid, "needed", users == 0));
 }
 
 /* Checks the new admin's fields: 0, or -1 after answering 400. */
-static int setup_fields(json_t *body, struct admin_resp *resp, char email[EMAIL_MAX + 1])
+static int setup_fields(cJSON *body, struct admin_resp *resp, char email[EMAIL_MAX + 1])
 {
     char why[128];
     const char *name = body_string(body, "name");
@@ -212,7 +212,7 @@ static int setup_fields(json_t *body, struct admin_resp *resp, char email[EMAIL_
         admin_error(resp, 400, "invalid_password", "%s", why);
         return -1;
     }
-    if (json_object_get(body, "name") && (!name || strlen(name) > NAME_MAX_BYTES)) {
+    if (json_get(body, "name") && (!name || strlen(name) > NAME_MAX_BYTES)) {
         admin_error(resp, 400, "invalid_name", "name must be a string of at most %d bytes",
                     NAME_MAX_BYTES);
         return -1;
@@ -222,7 +222,7 @@ static int setup_fields(json_t *body, struct admin_resp *resp, char email[EMAIL_
 
 static void setup_post(const struct admin_req *req, struct admin_resp *resp)
 {
-    json_t *body = admin_body_object(req, resp);
+    cJSON *body = admin_body_object(req, resp);
     if (!body) return;
     char email[EMAIL_MAX + 1], digest[SECRET_DIGEST_HEX + 1], hash[PASSWORD_HASH_MAX];
     struct password_params params;
@@ -256,18 +256,18 @@ static void setup_post(const struct admin_req *req, struct admin_resp *resp)
     if (auth_session_start(req, resp, db, id, 201, &who) == 0) {
         char target[24];
         snprintf(target, sizeof target, "%lld", (long long)id);
-        json_t *changes =
-            json_pack("{s:s, s:s, s:s}", "email", email, "role", "admin", "via", "setup link");
+        cJSON *changes =
+            json_build("{s:s, s:s, s:s}", "email", email, "role", "admin", "via", "setup link");
         store_release(req->ctx->store, db);
         db = NULL;
         admin_audit_record(req->ctx, &who, 0, "user.create", "user", target, changes);
-        json_decref(changes);
+        cJSON_Delete(changes);
         log_info("first admin created", "user=%lld", (long long)id);
     }
 out:
     if (db) store_release(req->ctx->store, db);
     authz_clear(&who);
-    json_decref(body);
+    cJSON_Delete(body);
 }
 
 const struct admin_route admin_routes_auth[] = {

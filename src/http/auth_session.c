@@ -3,6 +3,7 @@
 #include "http/auth_session.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "accounts/browser.h"
@@ -20,16 +21,16 @@ void auth_password_params(const struct admin_ctx *ctx, struct password_params *o
     out->memlimit = ctx->cfg->password_memlimit;
 }
 
-json_t *auth_user_json(struct db *db, int64_t user_id, const struct principal *p)
+cJSON *auth_user_json(struct db *db, int64_t user_id, const struct principal *p)
 {
-    json_t *row;
+    cJSON *row;
     if (users_get(db, user_id, &row) != 0) return NULL;
     admin_time_field(row, "created_at");
-    json_t *ids = json_null();
-    if (!p->all_projects && (ids = json_array()))
+    cJSON *ids = cJSON_CreateNull();
+    if (!p->all_projects && (ids = cJSON_CreateArray()))
         for (size_t i = 0; i < p->nprojects; i++)
-            json_array_append_new(ids, json_integer(p->projects[i]));
-    json_object_set_new(row, "project_ids", ids ? ids : json_null());
+            json_push(ids, json_new_int(p->projects[i]));
+    json_set(row, "project_ids", ids ? ids : cJSON_CreateNull());
     return row;
 }
 
@@ -51,12 +52,12 @@ int auth_session_start(const struct admin_req *req, struct admin_resp *resp, str
         admin_db_error(resp, "sessions_create", rc);
         return rc;
     }
-    json_t *user = auth_user_json(db, user_id, who);
+    cJSON *user = auth_user_json(db, user_id, who);
     if (!user) {
         admin_db_error(resp, "users_get", -ENOENT);
         return -ENOENT;
     }
-    admin_json(resp, status, json_pack("{s:o, s:s}", "user", user, "csrf_token", csrf));
+    admin_json(resp, status, json_build("{s:o, s:s}", "user", user, "csrf_token", csrf));
     browser_session_cookie(cookie, id, req->ctx->cfg->session_max_age_s,
                            browser_is_https(req->ctx->cfg->public_url));
     resp->header_name = "Set-Cookie";

@@ -7,14 +7,14 @@
 #define PERISCOPE_HTTP_AUTH_SESSION_H
 
 #include <stdint.h>
-#include <jansson.h>
+#include "base/json.h"
 
 #include "accounts/authz.h"
 #include "http/admin.h"
 
 /* {id, email, name, role, created_at, project_ids (null for admins)}; the
  * store row of user_id with p's memberships. NULL when the user is gone. */
-json_t *auth_user_json(struct db *db, int64_t user_id, const struct principal *p);
+cJSON *auth_user_json(struct db *db, int64_t user_id, const struct principal *p);
 
 /* Starts a session for user_id: answers status with {"user", "csrf_token"}
  * and the Set-Cookie header, fills who (a session principal, for the

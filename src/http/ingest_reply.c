@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <jansson.h>
+#include "base/json.h"
 #include "base/config.h"
 #include "model/event.h"
 #include "http/ingest_internal.h"
@@ -86,9 +86,9 @@ enum MHD_Result ingest_reply_id(struct MHD_Connection *conn, const struct config
 enum MHD_Result ingest_reply_refusal(struct MHD_Connection *conn, const struct config *cfg,
                                      const char *route, const struct ingest_refusal *why)
 {
-    json_t *obj = json_pack("{s:s}", "detail", why->detail ? why->detail : "error");
-    char *body = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
-    json_decref(obj);
+    cJSON *obj = json_build("{s:s}", "detail", why->detail ? why->detail : "error");
+    char *body = obj ? json_print(obj, 0) : NULL;
+    cJSON_Delete(obj);
     char retry[16], limits[48];
     const char *extra[8] = {"X-Sentry-Error", why->detail ? why->detail : "error", NULL};
     int n = 2;

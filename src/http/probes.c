@@ -17,7 +17,7 @@ static bool is_get(const char *method)
     return strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 }
 
-static enum MHD_Result unavailable(struct MHD_Connection *conn, json_t *body)
+static enum MHD_Result unavailable(struct MHD_Connection *conn, cJSON *body)
 {
     return reply_json(conn, MHD_HTTP_SERVICE_UNAVAILABLE, body, NULL);
 }
@@ -28,7 +28,7 @@ static enum MHD_Result readyz(struct http_ctx *hc, struct MHD_Connection *conn)
 {
     if (hc->stopping && atomic_load(hc->stopping))
         return unavailable(conn,
-                           json_pack("{s:s, s:s}", "status", "unavailable", "reason", "stopping"));
+                           json_build("{s:s, s:s}", "status", "unavailable", "reason", "stopping"));
     struct health_view h = {0};
     if (hc->health) health_read(hc->health, &h);
     size_t queued = 0, capacity = 0;
@@ -38,28 +38,28 @@ static enum MHD_Result readyz(struct http_ctx *hc, struct MHD_Connection *conn)
         queued = ts.depth;
         capacity = ts.capacity;
     }
-    json_t *state =
-        json_pack("{s:I, s:I, s:I, s:I}", "last_write_ok_ms", (json_int_t)h.last_write_ok_ms,
-                  "queued_events", (json_int_t)queued, "spool_events", (json_int_t)h.spool_events,
-                  "spool_bytes", (json_int_t)h.spool_bytes);
+    cJSON *state =
+        json_build("{s:I, s:I, s:I, s:I}", "last_write_ok_ms", (int64_t)h.last_write_ok_ms,
+                   "queued_events", (int64_t)queued, "spool_events", (int64_t)h.spool_events,
+                   "spool_bytes", (int64_t)h.spool_bytes);
     if (h.failing_since_ms) {
-        json_object_set_new(state, "failing_since_ms", json_integer(h.failing_since_ms));
+        json_set(state, "failing_since_ms", json_new_int(h.failing_since_ms));
         return unavailable(conn,
-                           json_pack("{s:s, s:s, s:s, s:o}", "status", "unavailable", "reason",
-                                     "database", "detail", h.reason, "writer", state));
+                           json_build("{s:s, s:s, s:s, s:o}", "status", "unavailable", "reason",
+                                      "database", "detail", h.reason, "writer", state));
     }
     const char *stalled = liveness_stalled_stage(hc->liveness);
     if (stalled) {
-        json_decref(state);
-        return unavailable(conn, json_pack("{s:s, s:s, s:s}", "status", "unavailable", "reason",
-                                           "stalled", "stage", stalled));
+        cJSON_Delete(state);
+        return unavailable(conn, json_build("{s:s, s:s, s:s}", "status", "unavailable", "reason",
+                                            "stalled", "stage", stalled));
     }
     if (capacity && queued >= capacity) {
-        json_decref(state);
+        cJSON_Delete(state);
         return unavailable(
-            conn, json_pack("{s:s, s:s}", "status", "unavailable", "reason", "events_queue_full"));
+            conn, json_build("{s:s, s:s}", "status", "unavailable", "reason", "events_queue_full"));
     }
-    return reply_json(conn, MHD_HTTP_OK, json_pack("{s:s, s:o}", "status", "ok", "writer", state),
+    return reply_json(conn, MHD_HTTP_OK, json_build("{s:s, s:o}", "status", "ok", "writer", state),
                       NULL);
 }
 
@@ -75,7 +75,7 @@ enum MHD_Result probes_answer(struct http_ctx *hc, struct MHD_Connection *conn, 
                            "method not allowed on this route", &allow);
 
     if (strcmp(url, "/healthz") == 0)
-        return reply_json(conn, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"), NULL);
+        return reply_json(conn, MHD_HTTP_OK, json_build("{s:s}", "status", "ok"), NULL);
     if (strcmp(url, "/readyz") == 0) return readyz(hc, conn);
     return reply_text(conn, MHD_HTTP_OK, metrics_render(), "text/plain; version=0.0.4");
 }

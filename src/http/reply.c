@@ -30,15 +30,15 @@ static enum MHD_Result internal_error(struct MHD_Connection *conn)
                        NULL);
 }
 
-enum MHD_Result reply_json(struct MHD_Connection *conn, unsigned status, json_t *json,
+enum MHD_Result reply_json(struct MHD_Connection *conn, unsigned status, cJSON *json,
                            const struct reply_header *extra)
 {
     if (status == MHD_HTTP_NO_CONTENT) {
-        json_decref(json);
+        cJSON_Delete(json);
         return send_buffer(conn, status, NULL, 0, NULL, extra);
     }
-    char *text = json ? json_dumps(json, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    json_decref(json);
+    char *text = json ? json_print(json, 0) : NULL;
+    cJSON_Delete(json);
     if (!text) return internal_error(conn);
     return send_buffer(conn, status, text, strlen(text), "application/json", extra);
 }
@@ -54,6 +54,6 @@ enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned status, char *t
 enum MHD_Result reply_error(struct MHD_Connection *conn, unsigned status, const char *code,
                             const char *message, const struct reply_header *extra)
 {
-    json_t *j = json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", message);
+    cJSON *j = json_build("{s:{s:s, s:s}}", "error", "code", code, "message", message);
     return reply_json(conn, status, j, extra);
 }

@@ -1,5 +1,5 @@
 /* reply — queue a finished answer on a libmicrohttpd connection: JSON
- * (jansson), plain text, or the {"error": {"code", "message"}} shape.
+ * (cJSON, printed by json_print), plain text, or the {"error": {"code", "message"}} shape.
  *
  * Internal to src/http/. Called on MHD threads from an access handler (or a
  * resumed connection). The functions take ownership of what they send. */
@@ -7,7 +7,7 @@
 #define PERISCOPE_HTTP_REPLY_H
 
 #include <stddef.h>
-#include <jansson.h>
+#include "base/json.h"
 #include <microhttpd.h>
 
 /* One extra response header (name NULL: none). */
@@ -18,7 +18,7 @@ struct reply_header {
 
 /* Sends json (taken; NULL answers 500) with Content-Type application/json.
  * Status 204 sends no body. */
-enum MHD_Result reply_json(struct MHD_Connection *conn, unsigned status, json_t *json,
+enum MHD_Result reply_json(struct MHD_Connection *conn, unsigned status, cJSON *json,
                            const struct reply_header *extra);
 
 /* Sends text (taken, malloc'd; NULL answers 500) with content_type

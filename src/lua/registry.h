@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
-#include <jansson.h>
+#include "base/json.h"
 
 #include "lua/vm.h"
 
@@ -167,6 +167,6 @@ void script_registry_record_error(struct script_registry *reg, int64_t project_i
  *  "last_error": {"hook", "kind", "message", "line", "at"} | null}, all
  *  counted since the active script was published.
  * Caller owns *out (json_decref). */
-int script_registry_stats(struct script_registry *reg, int64_t project_id, json_t **out);
+int script_registry_stats(struct script_registry *reg, int64_t project_id, cJSON **out);
 
 #endif

@@ -65,7 +65,7 @@ static uint64_t counter(const struct entry *e, enum script_counter which)
 }
 
 /* Under mu: activated_at, events, filtered and per-hook calls/errors/timeouts. */
-static void add_live_stats(json_t *stats, const struct entry *e)
+static void add_live_stats(cJSON *stats, const struct entry *e)
 {
     static const struct {
         const char *hook;
@@ -76,24 +76,22 @@ static void add_live_stats(json_t *stats, const struct entry *e)
         {"format", SCRIPT_COUNT_FORMAT_CALLS},
         {"scrub", SCRIPT_COUNT_SCRUB_CALLS},
     };
-    json_object_set_new(stats, "activated_at",
-                        e && e->activated_ms ? json_integer(e->activated_ms) : json_null());
-    json_object_set_new(stats, "events", json_integer((json_int_t)counter(e, SCRIPT_COUNT_EVENTS)));
-    json_object_set_new(stats, "filtered",
-                        json_integer((json_int_t)counter(e, SCRIPT_COUNT_FILTERED)));
-    json_t *hooks = json_object();
+    json_set(stats, "activated_at",
+             e && e->activated_ms ? json_new_int(e->activated_ms) : cJSON_CreateNull());
+    json_set(stats, "events", json_new_int((int64_t)counter(e, SCRIPT_COUNT_EVENTS)));
+    json_set(stats, "filtered", json_new_int((int64_t)counter(e, SCRIPT_COUNT_FILTERED)));
+    cJSON *hooks = cJSON_CreateObject();
     for (size_t i = 0; hooks && i < sizeof rows / sizeof rows[0]; i++) {
         size_t h = hook_index(rows[i].hook);
         uint64_t errors = 0;
         for (size_t k = 1; e && k < REGISTRY_NKINDS; k++)
             errors += e->errors[h][k];
-        json_object_set_new(hooks, rows[i].hook,
-                            json_pack("{s:I, s:I, s:I}", "calls",
-                                      (json_int_t)counter(e, rows[i].calls), "errors",
-                                      (json_int_t)errors, "timeouts",
-                                      (json_int_t)(e ? e->errors[h][VM_ERROR_TIMEOUT] : 0)));
+        json_set(hooks, rows[i].hook,
+                 json_build("{s:I, s:I, s:I}", "calls", (int64_t)counter(e, rows[i].calls),
+                            "errors", (int64_t)errors, "timeouts",
+                            (int64_t)(e ? e->errors[h][VM_ERROR_TIMEOUT] : 0)));
     }
-    json_object_set_new(stats, "hooks", hooks ? hooks : json_null());
+    json_set(stats, "hooks", hooks ? hooks : cJSON_CreateNull());
 }
 
 struct script_counters *script_registry_counters(struct script_registry *reg, int64_t project_id)
@@ -111,45 +109,45 @@ void script_counters_add(struct script_counters *c, enum script_counter which, u
     if (c) atomic_fetch_add_explicit(&c->n[which], n, memory_order_relaxed);
 }
 
-int script_registry_stats(struct script_registry *reg, int64_t project_id, json_t **out)
+int script_registry_stats(struct script_registry *reg, int64_t project_id, cJSON **out)
 {
-    json_t *stats = json_object(), *errors = json_object();
+    cJSON *stats = cJSON_CreateObject(), *errors = cJSON_CreateObject();
     if (!stats || !errors) {
-        json_decref(stats);
-        json_decref(errors);
+        cJSON_Delete(stats);
+        cJSON_Delete(errors);
         return -ENOMEM;
     }
     int rc = 0;
     pthread_mutex_lock(&reg->mu);
     struct entry *e = registry_find_entry(reg, project_id, false);
-    json_object_set_new(stats, "project_id", json_integer(project_id));
-    json_object_set_new(stats, "version", e && e->version ? json_integer(e->version) : json_null());
-    json_object_set_new(stats, "generation", json_integer(e ? (json_int_t)e->generation : 0));
+    json_set(stats, "project_id", json_new_int(project_id));
+    json_set(stats, "version", e && e->version ? json_new_int(e->version) : cJSON_CreateNull());
+    json_set(stats, "generation", json_new_int(e ? (int64_t)e->generation : 0));
     for (size_t h = 0; e && h < REGISTRY_NHOOKS; h++) {
-        json_t *kinds = NULL;
+        cJSON *kinds = NULL;
         for (size_t k = 1; k < REGISTRY_NKINDS; k++) {
             if (!e->errors[h][k]) continue;
-            if (!kinds) kinds = json_object();
-            json_object_set_new(kinds, vm_error_kind_name((enum vm_error_kind)k),
-                                json_integer((json_int_t)e->errors[h][k]));
+            if (!kinds) kinds = cJSON_CreateObject();
+            json_set(kinds, vm_error_kind_name((enum vm_error_kind)k),
+                     json_new_int((int64_t)e->errors[h][k]));
         }
-        if (kinds) json_object_set_new(errors, HOOKS[h], kinds);
+        if (kinds) json_set(errors, HOOKS[h], kinds);
     }
-    json_object_set_new(stats, "errors", errors);
+    json_set(stats, "errors", errors);
     add_live_stats(stats, e);
-    json_t *last = json_null();
+    cJSON *last = cJSON_CreateNull();
     if (e && e->has_last) {
-        json_t *msg = json_string(e->last.message); /* NULL when not UTF-8 */
-        last = json_pack("{s:s, s:s, s:o, s:i, s:I}", "hook", e->last.hook, "kind",
-                         vm_error_kind_name(e->last.kind), "message",
-                         msg ? msg : json_string("(message is not valid UTF-8)"), "line",
-                         e->last.line, "at", (json_int_t)e->last.at_ms);
+        cJSON *msg = cJSON_CreateString(e->last.message); /* NULL when not UTF-8 */
+        last = json_build("{s:s, s:s, s:o, s:i, s:I}", "hook", e->last.hook, "kind",
+                          vm_error_kind_name(e->last.kind), "message",
+                          msg ? msg : cJSON_CreateString("(message is not valid UTF-8)"), "line",
+                          e->last.line, "at", (int64_t)e->last.at_ms);
     }
     pthread_mutex_unlock(&reg->mu);
     if (!last) rc = -ENOMEM;
-    json_object_set_new(stats, "last_error", last ? last : json_null());
+    json_set(stats, "last_error", last ? last : cJSON_CreateNull());
     if (rc != 0) {
-        json_decref(stats);
+        cJSON_Delete(stats);
         return rc;
     }
     *out = stats;

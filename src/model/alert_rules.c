@@ -44,12 +44,13 @@ static int fail(struct parse *p, const char *field, const char *fmt, ...)
     return -EINVAL;
 }
 
-static bool only_keys(const json_t *obj, const char *const *allowed, const char **bad)
+static bool only_keys(const cJSON *obj, const char *const *allowed, const char **bad)
 {
     const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)obj, key, v)
+    cJSON *v;
+    json_object_each((cJSON *)obj, key, v)
     {
+        (void)v;
         bool ok = false;
         for (size_t i = 0; allowed[i] && !ok; i++)
             ok = strcmp(key, allowed[i]) == 0;
@@ -62,22 +63,22 @@ static bool only_keys(const json_t *obj, const char *const *allowed, const char 
 }
 
 /* A string of 1..max bytes. */
-static const char *short_string(const json_t *v, size_t max)
+static const char *short_string(const cJSON *v, size_t max)
 {
-    const char *s = json_string_value(v);
+    const char *s = json_str(v);
     size_t len = s ? strlen(s) : 0;
     return len >= 1 && len <= max ? s : NULL;
 }
 
-static int parse_kinds(struct parse *p, const json_t *v, struct alert_rule *r)
+static int parse_kinds(struct parse *p, const cJSON *v, struct alert_rule *r)
 {
     size_t i;
-    json_t *k;
-    if (!json_is_array(v) || json_array_size(v) == 0)
+    cJSON *k;
+    if (!cJSON_IsArray(v) || json_size(v) == 0)
         return fail(p, "when.kinds", "a non-empty list of new, regression, escalating, frequency");
-    json_array_foreach(v, i, k)
+    json_array_each(v, i, k)
     {
-        unsigned kind = alert_kind_from_name(json_string_value(k));
+        unsigned kind = alert_kind_from_name(json_str(k));
         if (!kind)
             return fail(p, "when.kinds",
                         "unknown kind at %zu (new, regression, escalating, frequency)", i);
@@ -86,15 +87,15 @@ static int parse_kinds(struct parse *p, const json_t *v, struct alert_rule *r)
     return 0;
 }
 
-static int parse_environments(struct parse *p, const json_t *v, struct alert_rule *r)
+static int parse_environments(struct parse *p, const cJSON *v, struct alert_rule *r)
 {
     size_t i;
-    json_t *e;
-    if (!json_is_array(v) || json_array_size(v) > ALERT_RULE_LIST_MAX)
+    cJSON *e;
+    if (!cJSON_IsArray(v) || json_size(v) > ALERT_RULE_LIST_MAX)
         return fail(p, "when.environments", "a list of at most %d names", ALERT_RULE_LIST_MAX);
-    r->environments = calloc(json_array_size(v) + 1, sizeof(char *));
+    r->environments = calloc(json_size(v) + 1, sizeof(char *));
     if (!r->environments) return -ENOMEM;
-    json_array_foreach(v, i, e)
+    json_array_each(v, i, e)
     {
         const char *s = short_string(e, 200);
         if (!s) return fail(p, "when.environments", "entry %zu is not a name of 1-200 bytes", i);
@@ -103,16 +104,16 @@ static int parse_environments(struct parse *p, const json_t *v, struct alert_rul
     return 0;
 }
 
-static int parse_tags(struct parse *p, const json_t *v, struct alert_rule *r)
+static int parse_tags(struct parse *p, const cJSON *v, struct alert_rule *r)
 {
     const char *key;
-    json_t *val;
-    if (!json_is_object(v) || json_object_size(v) > ALERT_RULE_LIST_MAX)
+    cJSON *val;
+    if (!cJSON_IsObject(v) || json_size(v) > ALERT_RULE_LIST_MAX)
         return fail(p, "when.tags", "an object of at most %d tag: value pairs",
                     ALERT_RULE_LIST_MAX);
-    r->tags = calloc(json_object_size(v) + 1, sizeof(*r->tags));
+    r->tags = calloc(json_size(v) + 1, sizeof(*r->tags));
     if (!r->tags) return -ENOMEM;
-    json_object_foreach((json_t *)v, key, val)
+    json_object_each((cJSON *)v, key, val)
     {
         const char *s = short_string(val, 200);
         if (strlen(key) < 1 || strlen(key) > 32 || !s)
@@ -125,40 +126,40 @@ static int parse_tags(struct parse *p, const json_t *v, struct alert_rule *r)
 }
 
 /* {"count": N, "window_minutes": M} */
-static int parse_threshold(struct parse *p, const char *field, const json_t *v, int64_t *count,
+static int parse_threshold(struct parse *p, const char *field, const cJSON *v, int64_t *count,
                            int *window)
 {
     static const char *const keys[] = {"count", "window_minutes", NULL};
     const char *bad;
-    json_t *c = json_object_get(v, "count"), *w = json_object_get(v, "window_minutes");
-    if (!json_is_object(v) || !only_keys(v, keys, &bad) || !json_is_integer(c) ||
-        !json_is_integer(w) || json_integer_value(c) < 1 || json_integer_value(c) > 1000000000 ||
-        json_integer_value(w) < 1 || json_integer_value(w) > ALERT_RULE_WINDOW_MAX)
+    cJSON *c = json_get(v, "count"), *w = json_get(v, "window_minutes");
+    if (!cJSON_IsObject(v) || !only_keys(v, keys, &bad) || !json_is_int(c) || !json_is_int(w) ||
+        json_i64(c) < 1 || json_i64(c) > 1000000000 || json_i64(w) < 1 ||
+        json_i64(w) > ALERT_RULE_WINDOW_MAX)
         return fail(p, field, "{\"count\": 1..1000000000, \"window_minutes\": 1..%d}",
                     ALERT_RULE_WINDOW_MAX);
-    *count = json_integer_value(c);
-    *window = (int)json_integer_value(w);
+    *count = json_i64(c);
+    *window = (int)json_i64(w);
     return 0;
 }
 
-static int parse_when(struct parse *p, const json_t *when, struct alert_rule *r)
+static int parse_when(struct parse *p, const cJSON *when, struct alert_rule *r)
 {
     static const char *const keys[] = {
         "kinds", "level_at_least", "environments", "tags", "frequency", "users", NULL};
     const char *bad;
-    if (!json_is_object(when)) return fail(p, "when", "an object");
+    if (!cJSON_IsObject(when)) return fail(p, "when", "an object");
     if (!only_keys(when, keys, &bad)) return fail(p, "when", "unknown field %.40s", bad);
-    int rc = parse_kinds(p, json_object_get(when, "kinds"), r);
-    json_t *v;
+    int rc = parse_kinds(p, json_get(when, "kinds"), r);
+    cJSON *v;
     r->level_min = -1;
-    if (rc == 0 && (v = json_object_get(when, "level_at_least")) &&
-        (r->level_min = alert_level_index(json_string_value(v))) < 0)
+    if (rc == 0 && (v = json_get(when, "level_at_least")) &&
+        (r->level_min = alert_level_index(json_str(v))) < 0)
         rc = fail(p, "when.level_at_least", "one of debug, info, warning, error, fatal");
-    if (rc == 0 && (v = json_object_get(when, "environments"))) rc = parse_environments(p, v, r);
-    if (rc == 0 && (v = json_object_get(when, "tags"))) rc = parse_tags(p, v, r);
-    if (rc == 0 && (v = json_object_get(when, "frequency")))
+    if (rc == 0 && (v = json_get(when, "environments"))) rc = parse_environments(p, v, r);
+    if (rc == 0 && (v = json_get(when, "tags"))) rc = parse_tags(p, v, r);
+    if (rc == 0 && (v = json_get(when, "frequency")))
         rc = parse_threshold(p, "when.frequency", v, &r->frequency_count, &r->frequency_window);
-    if (rc == 0 && (v = json_object_get(when, "users")))
+    if (rc == 0 && (v = json_get(when, "users")))
         rc = parse_threshold(p, "when.users", v, &r->users_count, &r->users_window);
     if (rc != 0) return rc;
     bool thresholds = r->frequency_count || r->users_count;
@@ -169,72 +170,71 @@ static int parse_when(struct parse *p, const json_t *when, struct alert_rule *r)
     return 0;
 }
 
-static int parse_destinations(struct parse *p, const json_t *v, struct alert_rule *r)
+static int parse_destinations(struct parse *p, const cJSON *v, struct alert_rule *r)
 {
     size_t i;
-    json_t *d;
+    cJSON *d;
     if (!v) {
         r->all_destinations = true;
         return 0;
     }
-    if (!json_is_array(v) || json_array_size(v) < 1 || json_array_size(v) > ALERT_RULE_LIST_MAX)
+    if (!cJSON_IsArray(v) || json_size(v) < 1 || json_size(v) > ALERT_RULE_LIST_MAX)
         return fail(p, "destinations", "a list of 1 to %d destination ids (leave it out for all)",
                     ALERT_RULE_LIST_MAX);
-    r->destinations = calloc(json_array_size(v), sizeof(int64_t));
+    r->destinations = calloc(json_size(v), sizeof(int64_t));
     if (!r->destinations) return -ENOMEM;
-    json_array_foreach(v, i, d)
+    json_array_each(v, i, d)
     {
-        if (!json_is_integer(d) || json_integer_value(d) < 1)
+        if (!json_is_int(d) || json_i64(d) < 1)
             return fail(p, "destinations", "entry %zu is not a destination id", i);
-        r->destinations[r->ndestinations++] = json_integer_value(d);
+        r->destinations[r->ndestinations++] = json_i64(d);
     }
     return 0;
 }
 
-static int parse_rule(struct parse *p, const json_t *v, struct alert_rule *r,
+static int parse_rule(struct parse *p, const cJSON *v, struct alert_rule *r,
                       const struct alert_rules *so_far)
 {
     static const char *const keys[] = {"name", "when", "destinations", "throttle_minutes", NULL};
     const char *bad;
-    if (!json_is_object(v)) return fail(p, "", "a rule object");
+    if (!cJSON_IsObject(v)) return fail(p, "", "a rule object");
     if (!only_keys(v, keys, &bad)) return fail(p, "", "unknown field %.40s", bad);
-    const char *name = short_string(json_object_get(v, "name"), ALERT_RULE_NAME_MAX);
+    const char *name = short_string(json_get(v, "name"), ALERT_RULE_NAME_MAX);
     if (!name) return fail(p, "name", "a name of 1-%d bytes", ALERT_RULE_NAME_MAX);
     for (size_t i = 0; i < so_far->n; i++)
         if (strcmp(so_far->rule[i].name, name) == 0)
             return fail(p, "name", "\"%s\" names another rule too", name);
     if (!(r->name = strdup(name))) return -ENOMEM;
-    int rc = parse_when(p, json_object_get(v, "when"), r);
-    if (rc == 0) rc = parse_destinations(p, json_object_get(v, "destinations"), r);
-    json_t *t = json_object_get(v, "throttle_minutes");
+    int rc = parse_when(p, json_get(v, "when"), r);
+    if (rc == 0) rc = parse_destinations(p, json_get(v, "destinations"), r);
+    cJSON *t = json_get(v, "throttle_minutes");
     if (rc == 0 && t) {
-        if (!json_is_integer(t) || json_integer_value(t) < 0 ||
-            json_integer_value(t) > ALERT_RULE_WINDOW_MAX)
+        if (!json_is_int(t) || json_i64(t) < 0 || json_i64(t) > ALERT_RULE_WINDOW_MAX)
             return fail(p, "throttle_minutes", "0..%d", ALERT_RULE_WINDOW_MAX);
-        r->throttle_minutes = (int)json_integer_value(t);
+        r->throttle_minutes = (int)json_i64(t);
     }
     return rc;
 }
 
-int alert_rules_parse(const json_t *doc, struct alert_rules **out, char *err, size_t errlen)
+int alert_rules_parse(const cJSON *doc, struct alert_rules **out, char *err, size_t errlen)
 {
     struct parse p = {err, errlen, 0};
-    json_t *list = json_object_get(doc, "rules");
+    cJSON *list = json_get(doc, "rules");
     *out = NULL;
-    if (!json_is_object(doc) || json_object_size(doc) != 1 || !json_is_array(list) ||
-        json_array_size(list) > ALERT_RULES_MAX) {
+    if (!cJSON_IsObject(doc) || json_size(doc) != 1 || !cJSON_IsArray(list) ||
+        json_size(list) > ALERT_RULES_MAX) {
         snprintf(err, errlen, "rules: expected {\"rules\": [ ... ]} with at most %d rules",
                  ALERT_RULES_MAX);
         return -EINVAL;
     }
     struct alert_rules *rules = calloc(1, sizeof(*rules));
-    if (!rules || !(rules->rule = calloc(json_array_size(list) + 1, sizeof(*rules->rule)))) {
+    if (!rules || !(rules->rule = calloc(json_size(list) + 1, sizeof(*rules->rule)))) {
         free(rules);
         return -ENOMEM;
     }
     int rc = 0;
-    json_t *v;
-    json_array_foreach(list, p.index, v)
+    cJSON *v;
+    json_array_each(list, p.index, v)
     {
         rc = parse_rule(&p, v, &rules->rule[rules->n], rules);
         rules->n++;
@@ -284,55 +284,53 @@ void alert_rules_free(struct alert_rules *rules)
     free(rules);
 }
 
-static json_t *threshold_json(int64_t count, int window)
+static cJSON *threshold_json(int64_t count, int window)
 {
-    return json_pack("{s:I, s:i}", "count", (json_int_t)count, "window_minutes", window);
+    return json_build("{s:I, s:i}", "count", (int64_t)count, "window_minutes", window);
 }
 
-static json_t *when_json(const struct alert_rule *r)
+static cJSON *when_json(const struct alert_rule *r)
 {
-    json_t *when = json_object(), *kinds = json_array();
+    cJSON *when = cJSON_CreateObject(), *kinds = cJSON_CreateArray();
     for (unsigned i = 0; i < 4; i++)
-        if (r->kinds & (1u << i)) json_array_append_new(kinds, json_string(KINDS[i]));
-    json_object_set_new(when, "kinds", kinds);
+        if (r->kinds & (1u << i)) json_push(kinds, cJSON_CreateString(KINDS[i]));
+    json_set(when, "kinds", kinds);
     if (r->level_min >= 0)
-        json_object_set_new(when, "level_at_least", json_string(LEVELS[r->level_min]));
+        json_set(when, "level_at_least", cJSON_CreateString(LEVELS[r->level_min]));
     if (r->nenvironments) {
-        json_t *envs = json_array();
+        cJSON *envs = cJSON_CreateArray();
         for (size_t i = 0; i < r->nenvironments; i++)
-            json_array_append_new(envs, json_string(r->environments[i]));
-        json_object_set_new(when, "environments", envs);
+            json_push(envs, cJSON_CreateString(r->environments[i]));
+        json_set(when, "environments", envs);
     }
     if (r->ntags) {
-        json_t *tags = json_object();
+        cJSON *tags = cJSON_CreateObject();
         for (size_t i = 0; i < r->ntags; i++)
-            json_object_set_new(tags, r->tags[i].key, json_string(r->tags[i].value));
-        json_object_set_new(when, "tags", tags);
+            json_set(tags, r->tags[i].key, cJSON_CreateString(r->tags[i].value));
+        json_set(when, "tags", tags);
     }
     if (r->frequency_count)
-        json_object_set_new(when, "frequency",
-                            threshold_json(r->frequency_count, r->frequency_window));
-    if (r->users_count)
-        json_object_set_new(when, "users", threshold_json(r->users_count, r->users_window));
+        json_set(when, "frequency", threshold_json(r->frequency_count, r->frequency_window));
+    if (r->users_count) json_set(when, "users", threshold_json(r->users_count, r->users_window));
     return when;
 }
 
-json_t *alert_rules_json(const struct alert_rules *rules)
+cJSON *alert_rules_json(const struct alert_rules *rules)
 {
-    json_t *list = json_array();
+    cJSON *list = cJSON_CreateArray();
     for (size_t i = 0; i < rules->n; i++) {
         const struct alert_rule *r = &rules->rule[i];
-        json_t *rule = json_pack("{s:s, s:o, s:i}", "name", r->name, "when", when_json(r),
+        cJSON *rule = json_build("{s:s, s:o, s:i}", "name", r->name, "when", when_json(r),
                                  "throttle_minutes", r->throttle_minutes);
         if (!r->all_destinations) {
-            json_t *d = json_array();
+            cJSON *d = cJSON_CreateArray();
             for (size_t j = 0; j < r->ndestinations; j++)
-                json_array_append_new(d, json_integer(r->destinations[j]));
-            json_object_set_new(rule, "destinations", d);
+                json_push(d, json_new_int(r->destinations[j]));
+            json_set(rule, "destinations", d);
         }
-        json_array_append_new(list, rule);
+        json_push(list, rule);
     }
-    return json_pack("{s:o, s:b}", "rules", list, "default", rules->is_default);
+    return json_build("{s:o, s:b}", "rules", list, "default", rules->is_default);
 }
 
 static const char *tag_value(const struct event_tags *tags, const char *key)

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <jansson.h>
+#include "base/json.h"
 
 struct event_tags;
 
@@ -59,7 +59,7 @@ struct alert_rules {
 /* Parses and validates doc ({"rules": [...]}): 0 with *out, or -EINVAL with
  * a message naming the offending field in err (e.g.
  * "rules[1].when.level_at_least: …"), or -ENOMEM. */
-int alert_rules_parse(const json_t *doc, struct alert_rules **out, char *err, size_t errlen);
+int alert_rules_parse(const cJSON *doc, struct alert_rules **out, char *err, size_t errlen);
 
 /* The default set. NULL on OOM. */
 struct alert_rules *alert_rules_default(void);
@@ -67,7 +67,7 @@ struct alert_rules *alert_rules_default(void);
 void alert_rules_free(struct alert_rules *rules);
 
 /* The set as the API shows it ({"rules": [...], "default": bool}). */
-json_t *alert_rules_json(const struct alert_rules *rules);
+cJSON *alert_rules_json(const struct alert_rules *rules);
 
 /* "new" | "regression" | "escalating" | "frequency" → the kind; 0 unknown. */
 unsigned alert_kind_from_name(const char *name);

@@ -41,7 +41,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <cjson/cJSON.h>
-#include <jansson.h>
+#include "base/json.h"
 
 #define SCRUB_FILTERED "[Filtered]"
 #define SCRUB_FIELDS_MAX 32      /* sensitive_fields, and safe_fields, per project */
@@ -69,13 +69,13 @@ bool scrub_settings_equal(const struct scrub_settings *a, const struct scrub_set
 
 /* {"enabled", "scrub_ip_addresses", "sensitive_fields": [...],
  *  "safe_fields": [...]}; caller owns (json_decref), NULL on OOM. */
-json_t *scrub_settings_to_json(const struct scrub_settings *s);
+cJSON *scrub_settings_to_json(const struct scrub_settings *s);
 
 /* Applies the members patch holds (any of the four above) to *s; members
  * it does not hold stay. 0, or -EINVAL with a message in err (s may then
  * be partly changed). Field lists replace the old list whole; a name must
  * be 1..SCRUB_FIELD_MAX_BYTES of [A-Za-z0-9_-], at most SCRUB_FIELDS_MAX. */
-int scrub_settings_patch(struct scrub_settings *s, const json_t *patch, char *err, size_t errlen);
+int scrub_settings_patch(struct scrub_settings *s, const cJSON *patch, char *err, size_t errlen);
 
 /* A field list as the store keeps it: names joined by ',' (names cannot
  * hold one). list_join writes into out (>= SCRUB_FIELDS_MAX *

@@ -24,72 +24,72 @@ bool scrub_settings_equal(const struct scrub_settings *a, const struct scrub_set
     return true;
 }
 
-static json_t *names_json(const char names[][SCRUB_FIELD_MAX_BYTES + 1], size_t n)
+static cJSON *names_json(const char names[][SCRUB_FIELD_MAX_BYTES + 1], size_t n)
 {
-    json_t *a = json_array();
+    cJSON *a = cJSON_CreateArray();
     for (size_t i = 0; a && i < n; i++) {
-        if (json_array_append_new(a, json_string(names[i])) != 0) {
-            json_decref(a);
+        if (json_push(a, cJSON_CreateString(names[i])) != 0) {
+            cJSON_Delete(a);
             return NULL;
         }
     }
     return a;
 }
 
-json_t *scrub_settings_to_json(const struct scrub_settings *s)
+cJSON *scrub_settings_to_json(const struct scrub_settings *s)
 {
-    return json_pack("{s:b, s:b, s:o*, s:o*}", "enabled", s->enabled, "scrub_ip_addresses",
-                     s->scrub_ip_addresses, "sensitive_fields",
-                     names_json(s->sensitive, s->n_sensitive), "safe_fields",
-                     names_json(s->safe, s->n_safe));
+    return json_build("{s:b, s:b, s:o*, s:o*}", "enabled", s->enabled, "scrub_ip_addresses",
+                      s->scrub_ip_addresses, "sensitive_fields",
+                      names_json(s->sensitive, s->n_sensitive), "safe_fields",
+                      names_json(s->safe, s->n_safe));
 }
 
 /* A JSON list of field names into names / *n. */
-static int names_from_json(const char *what, const json_t *list,
+static int names_from_json(const char *what, const cJSON *list,
                            char names[][SCRUB_FIELD_MAX_BYTES + 1], size_t *n, char *err,
                            size_t errlen)
 {
-    if (!json_is_array(list) || json_array_size(list) > SCRUB_FIELDS_MAX) {
+    if (!cJSON_IsArray(list) || json_size(list) > SCRUB_FIELDS_MAX) {
         snprintf(err, errlen, "%s must be a list of at most %d field names", what,
                  SCRUB_FIELDS_MAX);
         return -EINVAL;
     }
     size_t i;
-    const json_t *v;
-    json_array_foreach(list, i, v)
+    const cJSON *v;
+    json_array_each(list, i, v)
     {
-        const char *name = json_string_value(v);
-        if (!name || strlen(name) != json_string_length(v) || !scrub_field_name_valid(name)) {
+        const char *name = json_str(v);
+        if (!name || strlen(name) != json_strlen(v) || !scrub_field_name_valid(name)) {
             snprintf(err, errlen, "%s[%zu] must be 1 to %d characters of A-Z, a-z, 0-9, _ and -",
                      what, i, SCRUB_FIELD_MAX_BYTES);
             return -EINVAL;
         }
         memcpy(names[i], name, strlen(name) + 1);
     }
-    *n = json_array_size(list);
+    *n = json_size(list);
     return 0;
 }
 
-int scrub_settings_patch(struct scrub_settings *s, const json_t *patch, char *err, size_t errlen)
+int scrub_settings_patch(struct scrub_settings *s, const cJSON *patch, char *err, size_t errlen)
 {
-    if (!json_is_object(patch)) {
+    if (!cJSON_IsObject(patch)) {
         snprintf(err, errlen, "scrubbing must be an object");
         return -EINVAL;
     }
     const char *key;
-    const json_t *v;
-    json_object_foreach((json_t *)patch, key, v)
+    const cJSON *v;
+    json_object_each((cJSON *)patch, key, v)
     {
         bool *flag = strcmp(key, "enabled") == 0              ? &s->enabled
                      : strcmp(key, "scrub_ip_addresses") == 0 ? &s->scrub_ip_addresses
                                                               : NULL;
         int rc = 0;
         if (flag) {
-            if (!json_is_boolean(v)) {
+            if (!cJSON_IsBool(v)) {
                 snprintf(err, errlen, "%s must be true or false", key);
                 return -EINVAL;
             }
-            *flag = json_is_true(v);
+            *flag = cJSON_IsTrue(v);
         } else if (strcmp(key, "sensitive_fields") == 0) {
             rc = names_from_json(key, v, s->sensitive, &s->n_sensitive, err, errlen);
         } else if (strcmp(key, "safe_fields") == 0) {

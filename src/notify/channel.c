@@ -78,10 +78,10 @@ static int add_header(struct curl_slist **list, const char *name, const char *va
     return 0;
 }
 
-static int webhook_prepare(struct channel_xfer *x, enum channel_type t, const json_t *config,
+static int webhook_prepare(struct channel_xfer *x, enum channel_type t, const cJSON *config,
                            const char *message_id, long long now_ms, char *err, size_t errlen)
 {
-    const char *url = json_string_value(json_object_get(config, "webhook_url"));
+    const char *url = json_str(json_get(config, "webhook_url"));
     if (!url || !*url) {
         snprintf(err, errlen, "destination has no webhook_url");
         return -EINVAL;
@@ -91,17 +91,17 @@ static int webhook_prepare(struct channel_xfer *x, enum channel_type t, const js
         add_header(&x->headers, "Expect", "") < 0) /* no 100-continue round trip */
         goto oom;
     const char *name;
-    json_t *value;
-    json_object_foreach(json_object_get(config, "webhook_headers"), name, value)
+    cJSON *value;
+    json_object_each(json_get(config, "webhook_headers"), name, value)
     {
-        if (json_is_string(value) && channel_header_ok(name, json_string_value(value)) &&
-            add_header(&x->headers, name, json_string_value(value)) < 0)
+        if (cJSON_IsString(value) && channel_header_ok(name, json_str(value)) &&
+            add_header(&x->headers, name, json_str(value)) < 0)
             goto oom;
     }
     /* The deduplication key (at-least-once delivery), signed or not. */
     if (t == CHANNEL_GENERIC_WEBHOOK && add_header(&x->headers, "webhook-id", message_id) < 0)
         goto oom;
-    const char *secret = json_string_value(json_object_get(config, "secret"));
+    const char *secret = json_str(json_get(config, "secret"));
     if (t == CHANNEL_GENERIC_WEBHOOK && secret && *secret) {
         char sig[SIGN_HEADER_MAX], ts[24];
         long long now_s = now_ms / 1000;
@@ -127,15 +127,15 @@ oom:
     return -ENOMEM;
 }
 
-int channel_xfer_prepare(struct channel_xfer *x, const struct channel_opts *o, const json_t *dest,
+int channel_xfer_prepare(struct channel_xfer *x, const struct channel_opts *o, const cJSON *dest,
                          const char *message_id, long long now_ms, struct script_message *msg,
                          char *err, size_t errlen)
 {
     memset(x, 0, sizeof *x);
     x->msg = *msg;
     memset(msg, 0, sizeof *msg);
-    enum channel_type t = channel_type_parse(json_string_value(json_object_get(dest, "type")));
-    const json_t *config = json_object_get(dest, "config");
+    enum channel_type t = channel_type_parse(json_str(json_get(dest, "type")));
+    const cJSON *config = json_get(dest, "config");
     x->smtp = t == CHANNEL_EMAIL;
     if (!channel_uses_webhook_url(t) && !x->smtp) {
         snprintf(err, errlen, "destination type has no outbound request");

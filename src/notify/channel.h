@@ -10,7 +10,7 @@
 #define PERISCOPE_NOTIFY_CHANNEL_H
 
 #include <stdbool.h>
-#include <jansson.h>
+#include "base/json.h"
 #include <curl/curl.h>
 #include "lua/script_format.h"
 #include "notify/ssrf.h"
@@ -62,7 +62,7 @@ struct channel_xfer {
  * message across retries (webhook-id). Returns 0, or -EINVAL with the
  * reason in err when the destination cannot be sent to (bad URL, bad
  * address): retrying would not help. */
-int channel_xfer_prepare(struct channel_xfer *x, const struct channel_opts *o, const json_t *dest,
+int channel_xfer_prepare(struct channel_xfer *x, const struct channel_opts *o, const cJSON *dest,
                          const char *message_id, long long now_ms, struct script_message *msg,
                          char *err, size_t errlen);
 void channel_xfer_cleanup(struct channel_xfer *x);

@@ -57,23 +57,23 @@ int channel_email_subject(const char *subject, char *out, size_t len)
 }
 
 /* "to" is one address, a comma-separated list, or an array of them. */
-static int add_recipients(struct channel_xfer *x, const json_t *to, char *to_header, size_t len)
+static int add_recipients(struct channel_xfer *x, const cJSON *to, char *to_header, size_t len)
 {
     size_t o = 0;
-    json_t *list = json_is_array(to) ? json_incref((json_t *)to) : json_array();
-    if (json_is_string(to)) {
-        char *copy = strdup(json_string_value(to)), *save = NULL;
+    cJSON *list = cJSON_IsArray(to) ? json_dup(to) : cJSON_CreateArray();
+    if (cJSON_IsString(to)) {
+        char *copy = strdup(json_str(to)), *save = NULL;
         for (char *a = copy ? strtok_r(copy, ", ", &save) : NULL; a;
              a = strtok_r(NULL, ", ", &save))
-            json_array_append_new(list, json_string(a));
+            json_push(list, cJSON_CreateString(a));
         free(copy);
     }
     size_t i;
-    json_t *item;
-    int rc = json_array_size(list) ? 0 : -EINVAL;
-    json_array_foreach(list, i, item)
+    cJSON *item;
+    int rc = json_size(list) ? 0 : -EINVAL;
+    json_array_each(list, i, item)
     {
-        const char *a = json_string_value(item);
+        const char *a = json_str(item);
         char rcpt[300];
         if (!channel_email_address_ok(a)) {
             rc = -EINVAL;
@@ -90,7 +90,7 @@ static int add_recipients(struct channel_xfer *x, const json_t *to, char *to_hea
         x->rcpt = grown;
         o += (size_t)w;
     }
-    json_decref(list);
+    cJSON_Delete(list);
     return rc;
 }
 
@@ -157,13 +157,13 @@ static int build_mime(struct channel_xfer *x)
     return 0;
 }
 
-int channel_email_prepare(struct channel_xfer *x, const json_t *config, const char *message_id,
+int channel_email_prepare(struct channel_xfer *x, const cJSON *config, const char *message_id,
                           long long now_ms, char *err, size_t errlen)
 {
-    const char *url = json_string_value(json_object_get(config, "smtp_url"));
-    const char *from = json_string_value(json_object_get(config, "from"));
-    const char *user = json_string_value(json_object_get(config, "username"));
-    const char *pass = json_string_value(json_object_get(config, "password"));
+    const char *url = json_str(json_get(config, "smtp_url"));
+    const char *from = json_str(json_get(config, "from"));
+    const char *user = json_str(json_get(config, "username"));
+    const char *pass = json_str(json_get(config, "password"));
     char to_header[1024], subject[1024], date[64], msgid[160], mail_from[300];
 
     if (!url || (strncmp(url, "smtp://", 7) != 0 && strncmp(url, "smtps://", 8) != 0)) {
@@ -174,7 +174,7 @@ int channel_email_prepare(struct channel_xfer *x, const json_t *config, const ch
         snprintf(err, errlen, "destination 'from' is not an email address");
         return -EINVAL;
     }
-    if (add_recipients(x, json_object_get(config, "to"), to_header, sizeof to_header) < 0) {
+    if (add_recipients(x, json_get(config, "to"), to_header, sizeof to_header) < 0) {
         snprintf(err, errlen, "destination 'to' is not a list of email addresses");
         return -EINVAL;
     }
@@ -205,9 +205,8 @@ int channel_email_prepare(struct channel_xfer *x, const json_t *config, const ch
     curl_easy_setopt(x->easy, CURLOPT_MIMEPOST, x->mime);
     if (strncmp(url, "smtp://", 7) == 0)
         curl_easy_setopt(x->easy, CURLOPT_USE_SSL,
-                         json_is_true(json_object_get(config, "require_tls"))
-                             ? (long)CURLUSESSL_ALL
-                             : (long)CURLUSESSL_TRY);
+                         cJSON_IsTrue(json_get(config, "require_tls")) ? (long)CURLUSESSL_ALL
+                                                                       : (long)CURLUSESSL_TRY);
     if (user && *user) curl_easy_setopt(x->easy, CURLOPT_USERNAME, user);
     if (pass && *pass) curl_easy_setopt(x->easy, CURLOPT_PASSWORD, pass);
     return 0;

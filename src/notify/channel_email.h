@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <jansson.h>
+#include "base/json.h"
 
 struct channel_xfer;
 
@@ -24,7 +24,7 @@ char *channel_email_crlf(const char *text);
 
 /* Sets up x (easy handle ready, msg subject/text/html set) to send the
  * mail config describes. 0, or negative with the reason in err. */
-int channel_email_prepare(struct channel_xfer *x, const json_t *config, const char *message_id,
+int channel_email_prepare(struct channel_xfer *x, const cJSON *config, const char *message_id,
                           long long now_ms, char *err, size_t errlen);
 
 #endif

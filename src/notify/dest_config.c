@@ -30,9 +30,9 @@ static int fail(struct dest_error *e, const char *code, const char *fmt, ...)
     return -EINVAL;
 }
 
-static bool is_masked(const json_t *v)
+static bool is_masked(const cJSON *v)
 {
-    const char *s = json_string_value(v);
+    const char *s = json_str(v);
     return s && strstr(s, DEST_MASK) != NULL;
 }
 
@@ -75,53 +75,53 @@ done:
 }
 
 /* Copies body[name] into cfg when present (a string, or null to remove). */
-static int take_string(json_t *cfg, const json_t *body, const char *name, bool required,
+static int take_string(cJSON *cfg, const cJSON *body, const char *name, bool required,
                        struct dest_error *e)
 {
-    json_t *v = json_object_get(body, name);
+    cJSON *v = json_get(body, name);
     if (v && is_masked(v)) v = NULL; /* shown masked, sent back unchanged */
-    if (v && json_is_null(v) && !required) {
-        json_object_del(cfg, name);
+    if (v && cJSON_IsNull(v) && !required) {
+        cJSON_DeleteItemFromObjectCaseSensitive(cfg, name);
         return 0;
     }
-    if (v && !json_is_string(v)) return fail(e, "invalid_field", "%s must be a string", name);
-    if (v) json_object_set(cfg, name, v);
-    if (required && !json_is_string(json_object_get(cfg, name)))
+    if (v && !cJSON_IsString(v)) return fail(e, "invalid_field", "%s must be a string", name);
+    if (v) json_set(cfg, name, json_dup(v));
+    if (required && !cJSON_IsString(json_get(cfg, name)))
         return fail(e, "missing_field", "%s is required", name);
     return 0;
 }
 
-static int check_headers(json_t *cfg, const json_t *body, struct dest_error *e)
+static int check_headers(cJSON *cfg, const cJSON *body, struct dest_error *e)
 {
-    json_t *h = json_object_get(body, "webhook_headers");
+    cJSON *h = json_get(body, "webhook_headers");
     if (!h) return 0;
-    if (json_is_null(h)) {
-        json_object_del(cfg, "webhook_headers");
+    if (cJSON_IsNull(h)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(cfg, "webhook_headers");
         return 0;
     }
-    if (!json_is_object(h) || json_object_size(h) > HEADERS_MAX)
+    if (!cJSON_IsObject(h) || json_size(h) > HEADERS_MAX)
         return fail(e, "invalid_webhook_headers",
                     "webhook_headers must be an object of at most %d strings", HEADERS_MAX);
-    json_t *old = json_object_get(cfg, "webhook_headers");
-    json_t *merged = json_object();
+    cJSON *old = json_get(cfg, "webhook_headers");
+    cJSON *merged = cJSON_CreateObject();
     const char *name;
-    json_t *v;
-    json_object_foreach(h, name, v)
+    cJSON *v;
+    json_object_each(h, name, v)
     {
         if (is_masked(v)) {
             /* Shown masked, sent back: keep the stored value, if any is
              * left (a changed URL dropped them). */
-            v = json_object_get(old, name);
-            if (!json_is_string(v)) continue;
+            v = json_get(old, name);
+            if (!cJSON_IsString(v)) continue;
         }
-        if (!json_is_string(v) || !channel_header_ok(name, json_string_value(v))) {
-            json_decref(merged);
+        if (!cJSON_IsString(v) || !channel_header_ok(name, json_str(v))) {
+            cJSON_Delete(merged);
             return fail(e, "invalid_webhook_headers", "header '%s' is not a valid header line",
                         name);
         }
-        json_object_set(merged, name, v);
+        json_set(merged, name, json_dup(v));
     }
-    json_object_set_new(cfg, "webhook_headers", merged);
+    json_set(cfg, "webhook_headers", merged);
     return 0;
 }
 
@@ -145,11 +145,11 @@ static void url_host(const char *url, char *out, size_t outlen)
 /* True when body sends a new value (not the masked one shown) for the
  * URL field that differs from the stored one; host_only: compare the
  * hosts only. */
-static bool url_changes(const json_t *cfg, const json_t *body, const char *field, bool host_only)
+static bool url_changes(const cJSON *cfg, const cJSON *body, const char *field, bool host_only)
 {
-    const char *was = json_string_value(json_object_get(cfg, field));
-    json_t *v = json_object_get(body, field);
-    const char *now = json_string_value(v);
+    const char *was = json_str(json_get(cfg, field));
+    cJSON *v = json_get(body, field);
+    const char *now = json_str(v);
     if (!was || !now || is_masked(v)) return false;
     if (!host_only) return strcmp(was, now) != 0;
     char a[256], b[256];
@@ -160,13 +160,13 @@ static bool url_changes(const json_t *cfg, const json_t *body, const char *field
 
 /* A destination's secrets were given for its receiver: when the address
  * changes they stay behind, unless the same request sends them again. */
-static void drop_secrets(json_t *cfg, const char *const *names)
+static void drop_secrets(cJSON *cfg, const char *const *names)
 {
     for (const char *const *n = names; *n; n++)
-        json_object_del(cfg, *n);
+        cJSON_DeleteItemFromObjectCaseSensitive(cfg, *n);
 }
 
-static int build_webhook(enum channel_type t, json_t *cfg, const json_t *body, bool allow_private,
+static int build_webhook(enum channel_type t, cJSON *cfg, const cJSON *body, bool allow_private,
                          struct dest_error *e)
 {
     static const char *const HTTP[] = {"https", "http", NULL};
@@ -174,13 +174,14 @@ static int build_webhook(enum channel_type t, json_t *cfg, const json_t *body, b
     if (url_changes(cfg, body, "webhook_url", false)) drop_secrets(cfg, SECRETS);
     int rc = take_string(cfg, body, "webhook_url", true, e);
     if (rc == 0)
-        rc = check_url(json_string_value(json_object_get(cfg, "webhook_url")), HTTP, allow_private,
+        rc = check_url(json_str(json_get(cfg, "webhook_url")), HTTP, allow_private,
                        "invalid_webhook_url", e);
     if (rc == 0) rc = check_headers(cfg, body, e);
     if (rc == 0) rc = take_string(cfg, body, "secret", false, e);
-    const char *secret = json_string_value(json_object_get(cfg, "secret"));
+    const char *secret = json_str(json_get(cfg, "secret"));
     if (rc == 0 && secret && t != CHANNEL_GENERIC_WEBHOOK)
-        json_object_del(cfg, "secret"); /* only generic webhooks are signed */
+        cJSON_DeleteItemFromObjectCaseSensitive(cfg,
+                                                "secret"); /* only generic webhooks are signed */
     else if (rc == 0 && secret) {
         char sig[SIGN_HEADER_MAX];
         if (sign_webhook(secret, "check", 0, "", 0, sig) < 0)
@@ -190,29 +191,29 @@ static int build_webhook(enum channel_type t, json_t *cfg, const json_t *body, b
     return rc;
 }
 
-static int build_email(json_t *cfg, const json_t *body, bool allow_private, struct dest_error *e)
+static int build_email(cJSON *cfg, const cJSON *body, bool allow_private, struct dest_error *e)
 {
     static const char *const SMTP[] = {"smtp", "smtps", NULL};
     static const char *const SECRETS[] = {"password", NULL};
     if (url_changes(cfg, body, "smtp_url", true)) drop_secrets(cfg, SECRETS);
     int rc = take_string(cfg, body, "smtp_url", true, e);
     if (rc == 0)
-        rc = check_url(json_string_value(json_object_get(cfg, "smtp_url")), SMTP, allow_private,
-                       "invalid_smtp_url", e);
+        rc = check_url(json_str(json_get(cfg, "smtp_url")), SMTP, allow_private, "invalid_smtp_url",
+                       e);
     if (rc == 0) rc = take_string(cfg, body, "username", false, e);
     if (rc == 0) rc = take_string(cfg, body, "password", false, e);
     if (rc == 0) rc = take_string(cfg, body, "from", true, e);
-    if (rc == 0 && !channel_email_address_ok(json_string_value(json_object_get(cfg, "from"))))
+    if (rc == 0 && !channel_email_address_ok(json_str(json_get(cfg, "from"))))
         rc = fail(e, "invalid_from", "from must be one email address");
-    json_t *to = json_object_get(body, "to");
+    cJSON *to = json_get(body, "to");
     if (rc == 0 && to) {
-        bool ok = json_is_string(to) || (json_is_array(to) && json_array_size(to) > 0);
+        bool ok = cJSON_IsString(to) || (cJSON_IsArray(to) && json_size(to) > 0);
         size_t i;
-        json_t *a;
-        if (json_is_array(to))
-            json_array_foreach(to, i, a) ok = ok && channel_email_address_ok(json_string_value(a));
-        if (json_is_string(to)) {
-            char *copy = strdup(json_string_value(to)), *save = NULL;
+        cJSON *a;
+        if (cJSON_IsArray(to))
+            json_array_each(to, i, a) ok = ok && channel_email_address_ok(json_str(a));
+        if (cJSON_IsString(to)) {
+            char *copy = strdup(json_str(to)), *save = NULL;
             int n = 0;
             for (char *p = copy ? strtok_r(copy, ", ", &save) : NULL; p;
                  p = strtok_r(NULL, ", ", &save), n++)
@@ -223,26 +224,26 @@ static int build_email(json_t *cfg, const json_t *body, bool allow_private, stru
         if (!ok)
             rc = fail(e, "invalid_to", "to must be an email address or a list of them");
         else
-            json_object_set(cfg, "to", to);
+            json_set(cfg, "to", json_dup(to));
     }
-    if (rc == 0 && !json_object_get(cfg, "to")) rc = fail(e, "missing_field", "to is required");
-    json_t *tls = json_object_get(body, "require_tls");
-    if (rc == 0 && tls && !json_is_boolean(tls))
+    if (rc == 0 && !json_get(cfg, "to")) rc = fail(e, "missing_field", "to is required");
+    cJSON *tls = json_get(body, "require_tls");
+    if (rc == 0 && tls && !cJSON_IsBool(tls))
         rc = fail(e, "invalid_field", "require_tls must be a boolean");
     else if (rc == 0 && tls)
-        json_object_set(cfg, "require_tls", tls);
+        json_set(cfg, "require_tls", json_dup(tls));
     return rc;
 }
 
-int dest_config_build(const char *type, const json_t *body, const json_t *existing,
-                      bool allow_private, json_t **out, struct dest_error *e)
+int dest_config_build(const char *type, const cJSON *body, const cJSON *existing,
+                      bool allow_private, cJSON **out, struct dest_error *e)
 {
     enum channel_type t = channel_type_parse(type);
     if (t == CHANNEL_UNKNOWN)
         return fail(e, "invalid_type",
                     "type must be internal_logger, generic_webhook, slack_webhook, "
                     "discord_webhook, teams_webhook or email");
-    json_t *cfg = existing ? json_deep_copy(existing) : json_object();
+    cJSON *cfg = existing ? json_dup(existing) : cJSON_CreateObject();
     if (!cfg) return fail(e, "internal", "out of memory");
     int rc = 0;
     if (channel_uses_webhook_url(t))
@@ -250,7 +251,7 @@ int dest_config_build(const char *type, const json_t *body, const json_t *existi
     else if (t == CHANNEL_EMAIL)
         rc = build_email(cfg, body, allow_private, e);
     if (rc < 0) {
-        json_decref(cfg);
+        cJSON_Delete(cfg);
         return rc;
     }
     *out = cfg;

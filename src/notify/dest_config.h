@@ -7,7 +7,7 @@
 #define PERISCOPE_NOTIFY_DEST_CONFIG_H
 
 #include <stdbool.h>
-#include <jansson.h>
+#include "base/json.h"
 
 #define DEST_MASK "…(masked)"
 #define DEST_NAME_MAX 200
@@ -25,12 +25,12 @@ struct dest_error {
  * unless body sends them again: secrets never follow a changed address.
  * Returns 0 with *out set, or -EINVAL with e filled (answer 400). allow_private: literal private
  * addresses in URLs are accepted (ALLOW_PRIVATE_DESTINATIONS). */
-int dest_config_build(const char *type, const json_t *body, const json_t *existing,
-                      bool allow_private, json_t **out, struct dest_error *e);
+int dest_config_build(const char *type, const cJSON *body, const cJSON *existing,
+                      bool allow_private, cJSON **out, struct dest_error *e);
 
 /* The API object for a destinations_get() row: id, type, name, enabled,
  * created_at (ms, as stored), and the type's fields, masked. NULL on OOM. */
-json_t *dest_config_view(const json_t *row);
+cJSON *dest_config_view(const cJSON *row);
 
 /* "https://hooks.slack.com/services/T0…(masked)": scheme, host and port,
  * the first path segment and two characters more; no user info, no query.

@@ -32,6 +32,9 @@ char *dest_mask_url(const char *url)
         const char *second = plen > 1 ? strchr(path + 1, '/') : NULL;
         keep = second ? (size_t)(second - path) + 1 + MASK_KEEP_AFTER_SEGMENT : 3;
         if (keep > plen) keep = plen;
+        /* the cut falls between characters, not inside one */
+        while (keep > 0 && keep < plen && ((unsigned char)path[keep] & 0xC0) == 0x80)
+            keep--;
     }
     size_t cap = strlen(scheme) + strlen(host) + (port ? strlen(port) : 0) + keep + 32;
     out = malloc(cap);
@@ -64,53 +67,54 @@ static char *strip_userinfo(const char *url)
     return out ? out : strdup(DEST_MASK);
 }
 
-static json_t *masked_or_null(const json_t *v)
+static cJSON *masked_or_null(const cJSON *v)
 {
-    const char *s = json_string_value(v);
-    if (!s || !*s) return json_null();
-    if (strncmp(s, "whsec_", 6) == 0) return json_string("whsec_" DEST_MASK);
-    return json_string(DEST_MASK);
+    const char *s = json_str(v);
+    if (!s || !*s) return cJSON_CreateNull();
+    if (strncmp(s, "whsec_", 6) == 0) return cJSON_CreateString("whsec_" DEST_MASK);
+    return cJSON_CreateString(DEST_MASK);
 }
 
-static void set_text(json_t *view, const char *name, char *owned)
+static void set_text(cJSON *view, const char *name, char *owned)
 {
-    json_object_set_new(view, name, owned ? json_string(owned) : json_null());
+    json_set(view, name, owned ? json_new_str(owned) : cJSON_CreateNull());
     free(owned);
 }
 
-json_t *dest_config_view(const json_t *row)
+cJSON *dest_config_view(const cJSON *row)
 {
-    const json_t *cfg = json_object_get(row, "config");
-    json_t *view = json_pack("{s:O, s:O, s:O, s:O, s:O}", "id", json_object_get(row, "id"), "type",
-                             json_object_get(row, "type"), "name", json_object_get(row, "name"),
-                             "enabled", json_object_get(row, "enabled"), "created_at",
-                             json_object_get(row, "created_at"));
+    const cJSON *cfg = json_get(row, "config");
+    cJSON *view = json_build("{s:O, s:O, s:O, s:O, s:O}", "id", json_get(row, "id"), "type",
+                             json_get(row, "type"), "name", json_get(row, "name"), "enabled",
+                             json_get(row, "enabled"), "created_at", json_get(row, "created_at"));
     if (!view) return NULL;
-    json_t *why = json_object_get(row, "config_error");
-    if (why) json_object_set(view, "config_error", why);
-    enum channel_type t = channel_type_parse(json_string_value(json_object_get(row, "type")));
+    cJSON *why = json_get(row, "config_error");
+    if (why) json_set(view, "config_error", json_dup(why));
+    enum channel_type t = channel_type_parse(json_str(json_get(row, "type")));
     if (channel_uses_webhook_url(t)) {
-        const char *url = json_string_value(json_object_get(cfg, "webhook_url"));
+        const char *url = json_str(json_get(cfg, "webhook_url"));
         set_text(view, "webhook_url", url ? dest_mask_url(url) : NULL);
-        json_t *headers = json_object();
+        cJSON *headers = cJSON_CreateObject();
         const char *name;
-        json_t *v;
-        json_object_foreach(json_object_get(cfg, "webhook_headers"), name, v)
-            json_object_set_new(headers, name, json_string(DEST_MASK));
-        json_object_set_new(view, "webhook_headers", headers);
+        cJSON *v;
+        json_object_each(json_get(cfg, "webhook_headers"), name, v)
+        {
+            (void)v;
+            json_set(headers, name, cJSON_CreateString(DEST_MASK));
+        }
+        json_set(view, "webhook_headers", headers);
         if (t == CHANNEL_GENERIC_WEBHOOK)
-            json_object_set_new(view, "secret", masked_or_null(json_object_get(cfg, "secret")));
+            json_set(view, "secret", masked_or_null(json_get(cfg, "secret")));
     } else if (t == CHANNEL_EMAIL) {
-        const char *url = json_string_value(json_object_get(cfg, "smtp_url"));
+        const char *url = json_str(json_get(cfg, "smtp_url"));
         set_text(view, "smtp_url", url ? strip_userinfo(url) : NULL);
-        json_t *user = json_object_get(cfg, "username");
-        json_object_set_new(view, "username", user ? json_incref(user) : json_null());
-        json_object_set_new(view, "password", masked_or_null(json_object_get(cfg, "password")));
-        json_t *from = json_object_get(cfg, "from"), *to = json_object_get(cfg, "to");
-        json_object_set_new(view, "from", from ? json_incref(from) : json_null());
-        json_object_set_new(view, "to", to ? json_incref(to) : json_null());
-        json_object_set_new(view, "require_tls",
-                            json_boolean(json_is_true(json_object_get(cfg, "require_tls"))));
+        cJSON *user = json_get(cfg, "username");
+        json_set(view, "username", user ? json_dup(user) : cJSON_CreateNull());
+        json_set(view, "password", masked_or_null(json_get(cfg, "password")));
+        cJSON *from = json_get(cfg, "from"), *to = json_get(cfg, "to");
+        json_set(view, "from", from ? json_dup(from) : cJSON_CreateNull());
+        json_set(view, "to", to ? json_dup(to) : cJSON_CreateNull());
+        json_set(view, "require_tls", cJSON_CreateBool(cJSON_IsTrue(json_get(cfg, "require_tls"))));
     }
     return view;
 }

@@ -190,7 +190,7 @@ static int render(struct notifier *nf, int64_t project_id, const struct alert_da
     return rc;
 }
 
-static void start_transfer(struct notifier *nf, const json_t *dest, const char *type,
+static void start_transfer(struct notifier *nf, const cJSON *dest, const char *type,
                            const struct delivery_claim *claims, int n, const char *message_id,
                            struct script_message *msg)
 {
@@ -227,7 +227,7 @@ static void start_transfer(struct notifier *nf, const json_t *dest, const char *
 static void start_group(struct notifier *nf, struct db *db, const struct delivery_claim *claims,
                         int n)
 {
-    json_t *dest = NULL;
+    cJSON *dest = NULL;
     struct alert_data alerts[NOTIFY_MAX_IN_FLIGHT];
     size_t nalerts = 0;
     struct script_message msg = {0};
@@ -238,17 +238,17 @@ static void start_group(struct notifier *nf, struct db *db, const struct deliver
         release_claims(db, claims, n, notify_now_ms() + nf->poll_ms, false);
         return;
     }
-    const char *type = json_string_value(json_object_get(dest, "type"));
-    if (!json_is_true(json_object_get(dest, "enabled"))) {
+    const char *type = json_str(json_get(dest, "type"));
+    if (!cJSON_IsTrue(json_get(dest, "enabled"))) {
         fail_claims(nf, claims, n, type, "destination disabled");
         goto done;
     }
-    const char *sealed = json_string_value(json_object_get(dest, "config_error"));
+    const char *sealed = json_str(json_get(dest, "config_error"));
     if (sealed) {
         fail_claims(nf, claims, n, type, sealed);
         goto done;
     }
-    int64_t project_id = (int64_t)json_integer_value(json_object_get(dest, "project_id"));
+    int64_t project_id = (int64_t)json_i64(json_get(dest, "project_id"));
     if (n == 1 && !claims[0].held_for_digest && route_claim(nf, db, &claims[0], project_id) == 0)
         goto done;
     long long until = throttle_take(nf->throttle, claims[0].destination_id, notify_now_ms());
@@ -265,9 +265,9 @@ static void start_group(struct notifier *nf, struct db *db, const struct deliver
     enum alert_data_trouble trouble;
     alerts_of(nf, db, claims, n, message_id, alerts, &nalerts, &trouble);
     struct alert_destination dest_public = {
-        .id = (int64_t)json_integer_value(json_object_get(dest, "id")),
+        .id = json_i64(json_get(dest, "id")),
         .type = type,
-        .name = json_string_value(json_object_get(dest, "name")),
+        .name = json_str(json_get(dest, "name")),
     };
     if (nalerts == 0 && trouble == ALERT_DATA_UNREADABLE) {
         /* Given back, not left "sending" until its lease ends. */
@@ -290,8 +290,7 @@ static void start_group(struct notifier *nf, struct db *db, const struct deliver
     }
     if (channel_type_parse(type) == CHANNEL_INTERNAL_LOGGER) {
         log_info("alert notification", "destination=%lld name=%s message=%s",
-                 (long long)claims[0].destination_id,
-                 json_string_value(json_object_get(dest, "name")), msg.body);
+                 (long long)claims[0].destination_id, json_str(json_get(dest, "name")), msg.body);
         struct channel_result ok = {.transport_ok = true, .retry_after_ms = -1};
         long long now = notify_now_ms();
         record(nf, claims, n, type, &ok, RETRY_SENT, now, now);
@@ -302,7 +301,7 @@ done:
     script_message_clear(&msg);
     for (size_t i = 0; i < nalerts; i++)
         alert_data_clear(&alerts[i]);
-    json_decref(dest);
+    cJSON_Delete(dest);
 }
 
 static int in_flight_to(const struct notifier *nf, int64_t destination_id)

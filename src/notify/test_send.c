@@ -16,12 +16,12 @@
 #include "lua/registry.h"
 #include "lua/script.h"
 
-static json_t *outcome(bool ok, long status, long long duration_ms, const char *error)
+static cJSON *outcome(bool ok, long status, long long duration_ms, const char *error)
 {
-    return json_pack("{s:b, s:o, s:I, s:o}", "ok", ok, "status_code",
-                     status ? json_integer(status) : json_null(), "duration_ms",
-                     (json_int_t)duration_ms, "error",
-                     error && *error ? json_string(error) : json_null());
+    return json_build("{s:b, s:o, s:I, s:o}", "ok", ok, "status_code",
+                      status ? json_new_int(status) : cJSON_CreateNull(), "duration_ms",
+                      (int64_t)duration_ms, "error",
+                      error && *error ? cJSON_CreateString(error) : cJSON_CreateNull());
 }
 
 /* The project's active script in a fresh vm, where its format() hook and
@@ -67,23 +67,23 @@ static int render(const struct config *cfg, struct script_registry *scripts, int
     return rc;
 }
 
-int notify_send_test(const struct config *cfg, struct script_registry *scripts, const json_t *dest,
-                     const char *project_name, json_t **result)
+int notify_send_test(const struct config *cfg, struct script_registry *scripts, const cJSON *dest,
+                     const char *project_name, cJSON **result)
 {
     char err[512] = "";
     struct script_message msg = {0};
     struct channel_xfer x = {0};
     long long started = notify_now_ms();
     *result = NULL;
-    int64_t project_id = json_integer_value(json_object_get(dest, "project_id"));
-    const char *type = json_string_value(json_object_get(dest, "type"));
+    int64_t project_id = json_i64(json_get(dest, "project_id"));
+    const char *type = json_str(json_get(dest, "type"));
     struct alert_data alert;
     notify_sample_alert(project_id, project_name ? project_name : "", cfg->public_url, started,
                         &alert);
     struct alert_destination dest_public = {
-        .id = json_integer_value(json_object_get(dest, "id")),
+        .id = json_i64(json_get(dest, "id")),
         .type = type,
-        .name = json_string_value(json_object_get(dest, "name")),
+        .name = json_str(json_get(dest, "name")),
     };
     int rc = 0;
     int rendered = render(cfg, scripts, project_id, &alert, &dest_public, &msg, err, sizeof err);
@@ -96,8 +96,8 @@ int notify_send_test(const struct config *cfg, struct script_registry *scripts, 
     }
     if (channel_type_parse(type) == CHANNEL_INTERNAL_LOGGER) {
         log_info("alert notification", "destination=%lld name=%s message=%s test=true",
-                 (long long)json_integer_value(json_object_get(dest, "id")),
-                 json_string_value(json_object_get(dest, "name")), msg.body);
+                 (long long)json_i64(json_get(dest, "id")), json_str(json_get(dest, "name")),
+                 msg.body);
         *result = outcome(true, 0, notify_now_ms() - started, NULL);
         goto done;
     }
@@ -115,8 +115,8 @@ int notify_send_test(const struct config *cfg, struct script_registry *scripts, 
     *result = outcome(ok, r.status, finished - started, r.error);
     log_info("test notification",
              "destination=%lld type=%s ok=%s status=%ld duration_ms=%lld error=%s",
-             (long long)json_integer_value(json_object_get(dest, "id")), type,
-             ok ? "true" : "false", r.status, finished - started, r.error[0] ? r.error : "-");
+             (long long)json_i64(json_get(dest, "id")), type, ok ? "true" : "false", r.status,
+             finished - started, r.error[0] ? r.error : "-");
 done:
     if (rc == 0 && !*result) rc = -ENOMEM;
     channel_xfer_cleanup(&x);

@@ -9,7 +9,7 @@
 #define PERISCOPE_NOTIFY_TEST_SEND_H
 
 #include <stdint.h>
-#include <jansson.h>
+#include "base/json.h"
 
 struct config;
 struct script_registry;
@@ -20,7 +20,7 @@ struct script_registry;
  * {"ok": bool, "status_code": int | null, "duration_ms": int,
  *  "error": string | null}. Returns 0, or negative when not even an
  * attempt could be made (the formatters failed to load: logged). */
-int notify_send_test(const struct config *cfg, struct script_registry *scripts, const json_t *dest,
-                     const char *project_name, json_t **result);
+int notify_send_test(const struct config *cfg, struct script_registry *scripts, const cJSON *dest,
+                     const char *project_name, cJSON **result);
 
 #endif

@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <jansson.h>
+#include "base/json.h"
 
 #include "base/hll.h"
 #include "base/semver.h"
@@ -94,7 +94,7 @@ static struct alert_rules *load_rules(struct db *db, int64_t project_id)
                      (long long)project_id);
         return alert_rules_default();
     }
-    json_t *doc = json_loads(text, 0, NULL);
+    cJSON *doc = json_parse_text(text);
     free(text);
     struct alert_rules *rules = NULL;
     char err[200];
@@ -103,7 +103,7 @@ static struct alert_rules *load_rules(struct db *db, int64_t project_id)
                  (long long)project_id);
         rules = alert_rules_default();
     }
-    json_decref(doc);
+    cJSON_Delete(doc);
     return rules;
 }
 

@@ -16,19 +16,19 @@
 #include "notify/format_hook.h"
 #include "store/scripts_sample.h"
 
-static json_t *text(const char *s)
+static cJSON *text(const char *s)
 {
-    json_t *v = s ? json_string(s) : NULL; /* NULL also when not UTF-8 */
-    return v ? v : json_null();
+    cJSON *v = json_new_str(s); /* repaired when not UTF-8 */
+    return v ? v : cJSON_CreateNull();
 }
 
 /* A wrong return type has no line of its own: the hook's is reported. */
-static void add_error(struct script *s, json_t *errors, const char *hook, const struct vm_error *e)
+static void add_error(struct script *s, cJSON *errors, const char *hook, const struct vm_error *e)
 {
     int line = e->line == 0 && e->kind == VM_ERROR_TYPE ? script_hook_line(s, hook) : e->line;
-    json_array_append_new(errors, json_pack("{s:s, s:s, s:o, s:i}", "hook", hook, "kind",
-                                            vm_error_kind_name(e->kind), "message",
-                                            text(e->message), "line", line));
+    json_push(errors,
+              json_build("{s:s, s:s, s:o, s:i}", "hook", hook, "kind", vm_error_kind_name(e->kind),
+                         "message", text(e->message), "line", line));
 }
 
 /* The event the way ingest hands it to a worker. */
@@ -52,24 +52,24 @@ static struct ingest_event *event_from(const struct dryrun_input *in)
 
 /* The scrubbed event as stored, into result.event; scrub errors into errors. */
 static int scrub(struct script *s, const struct dryrun_input *in, struct ingest_event *ev,
-                 json_t *result, json_t *errors)
+                 cJSON *result, cJSON *errors)
 {
     struct script_scrub_result res;
     int rc = script_scrub_event(s, in->scrub, ev, &res);
     if (rc < 0) return rc;
     if (res.hook_failed) add_error(s, errors, "scrub", &res.error);
     char *text = cJSON_PrintUnformatted(ev->json);
-    json_t *event = text ? json_loads(text, 0, NULL) : NULL;
+    cJSON *event = text ? json_parse_text(text) : NULL;
     free(text);
-    json_object_set_new(result, "scrubbed", json_integer(res.scrubbed));
-    json_object_set_new(result, "event", event ? event : json_null());
+    json_set(result, "scrubbed", json_new_int(res.scrubbed));
+    json_set(result, "event", event ? event : cJSON_CreateNull());
     return 0;
 }
 
 /* normalize → scrub → script (filter, grouping, hash) → C fallback, as the
  * worker. */
 static int group(struct script *s, const struct dryrun_input *in, struct ingest_event *ev,
-                 json_t *result, json_t *errors)
+                 cJSON *result, cJSON *errors)
 {
     int rc = normalize_event(ev);
     if (rc == 0) rc = scrub(s, in, ev, result, errors);
@@ -78,7 +78,7 @@ static int group(struct script *s, const struct dryrun_input *in, struct ingest_
     rc = script_run(s, ev->json, true, &res);
     for (size_t i = 0; i < res.nerrors; i++)
         add_error(s, errors, res.errors[i].hook, &res.errors[i].error);
-    json_t *components = json_array();
+    cJSON *components = cJSON_CreateArray();
     if (rc == 0) {
         ev->filtered = res.filtered;
         memcpy(ev->hash, res.hash, sizeof ev->hash);
@@ -86,17 +86,17 @@ static int group(struct script *s, const struct dryrun_input *in, struct ingest_
         ev->culprit = res.culprit;
         res.title = res.culprit = NULL;
         for (size_t i = 0; i < res.ncomponents; i++)
-            json_array_append_new(components, text(res.components[i]));
+            json_push(components, text(res.components[i]));
     } else {
         rc = grouping_fallback(ev); /* components are not reported by the C grouping */
     }
     script_result_clear(&res);
-    json_object_set_new(result, "filtered", json_boolean(ev->filtered));
-    json_object_set_new(result, "components", ev->filtered ? json_array() : components);
-    if (ev->filtered) json_decref(components);
-    json_object_set_new(result, "hash", ev->filtered ? json_null() : text(ev->hash));
-    json_object_set_new(result, "title", ev->filtered ? json_null() : text(ev->title));
-    json_object_set_new(result, "culprit", ev->filtered ? json_null() : text(ev->culprit));
+    json_set(result, "filtered", cJSON_CreateBool(ev->filtered));
+    json_set(result, "components", ev->filtered ? cJSON_CreateArray() : components);
+    if (ev->filtered) cJSON_Delete(components);
+    json_set(result, "hash", ev->filtered ? cJSON_CreateNull() : text(ev->hash));
+    json_set(result, "title", ev->filtered ? cJSON_CreateNull() : text(ev->title));
+    json_set(result, "culprit", ev->filtered ? cJSON_CreateNull() : text(ev->culprit));
     return rc;
 }
 
@@ -130,19 +130,19 @@ static void alert_for(const struct dryrun_input *in, const struct ingest_event *
     };
 }
 
-static json_t *message_json(const struct script_message *m)
+static cJSON *message_json(const struct script_message *m)
 {
     if (m->subject || m->text || m->html)
-        return json_pack("{s:o, s:o, s:o}", "subject", text(m->subject), "text", text(m->text),
-                         "html", text(m->html));
-    json_t *body = m->body ? json_loads(m->body, JSON_DECODE_ANY, NULL) : NULL;
+        return json_build("{s:o, s:o, s:o}", "subject", text(m->subject), "text", text(m->text),
+                          "html", text(m->html));
+    cJSON *body = m->body ? json_parse_text(m->body) : NULL;
     return body ? body : text(m->body);
 }
 
 /* One destination type's message, made the way the notifier makes it
  * (lua/script_format.h, in s's vm): the format() hook's, else the default. */
-static json_t *render(struct script *s, const struct alert_data *alert, const char *type,
-                      json_t *errors)
+static cJSON *render(struct script *s, const struct alert_data *alert, const char *type,
+                     cJSON *errors)
 {
     struct alert_destination dest = {.id = 0, .type = type, .name = type};
     struct script_message m = {0};
@@ -151,7 +151,7 @@ static json_t *render(struct script *s, const struct alert_data *alert, const ch
     int rc = script_format_alert(s, alert, &dest, &m, &hook_err, err, sizeof err);
     if (hook_err.kind != VM_ERROR_NONE) add_error(s, errors, "format", &hook_err);
     /* false: format() returned false, nothing is sent to this type */
-    json_t *out = rc == 0 ? message_json(&m) : rc == 1 ? json_false() : json_null();
+    cJSON *out = rc == 0 ? message_json(&m) : rc == 1 ? cJSON_CreateFalse() : cJSON_CreateNull();
     if (rc < 0) {
         struct vm_error e = {0};
         vm_error_set(&e, VM_ERROR_RUNTIME, err[0] ? err : "out of memory");
@@ -162,23 +162,23 @@ static json_t *render(struct script *s, const struct alert_data *alert, const ch
 }
 
 static int notifications(struct script *s, const struct dryrun_input *in,
-                         const struct ingest_event *ev, json_t *result, json_t *errors)
+                         const struct ingest_event *ev, cJSON *result, cJSON *errors)
 {
-    json_t *all = json_object();
-    json_object_set_new(result, "notifications", all);
+    cJSON *all = cJSON_CreateObject();
+    json_set(result, "notifications", all);
     if (ev->filtered) return 0;
     char id[33];
     struct alert_data alert;
     alert_for(in, ev, id, &alert);
     struct vm_error hook_err;
-    json_t *alerts = dryrun_alerts(s, in->alert_rules, ev, &alert, &hook_err);
+    cJSON *alerts = dryrun_alerts(s, in->alert_rules, ev, &alert, &hook_err);
     if (alerts) {
-        json_object_set_new(result, "alerts", alerts);
+        json_set(result, "alerts", alerts);
         if (hook_err.kind != VM_ERROR_NONE) add_error(s, errors, "alert", &hook_err);
     }
     for (const char *const *t = notify_destination_types; *t; t++)
         if (!in->format_type || strcmp(in->format_type, *t) == 0)
-            json_object_set_new(all, *t, render(s, &alert, *t, errors));
+            json_set(all, *t, render(s, &alert, *t, errors));
     return 0;
 }
 
@@ -189,24 +189,24 @@ static bool known_type(const char *type)
     return false;
 }
 
-int dryrun_run(struct script *s, const struct dryrun_input *in, json_t **out)
+int dryrun_run(struct script *s, const struct dryrun_input *in, cJSON **out)
 {
     if (!cJSON_IsObject(in->event) || (in->format_type && !known_type(in->format_type)))
         return -EINVAL;
     struct ingest_event *ev = event_from(in);
-    json_t *result = json_object(), *errors = json_array();
+    cJSON *result = cJSON_CreateObject(), *errors = cJSON_CreateArray();
     int rc = -ENOMEM;
     if (!ev || !result || !errors) goto fail;
     if ((rc = group(s, in, ev, result, errors)) != 0) goto fail;
-    json_object_set_new(result, "issue_id", json_null());
+    json_set(result, "issue_id", cJSON_CreateNull());
     if ((rc = notifications(s, in, ev, result, errors)) != 0) goto fail;
-    json_object_set_new(result, "errors", errors);
+    json_set(result, "errors", errors);
     event_free(ev);
     *out = result;
     return 0;
 fail:
-    json_decref(errors);
-    json_decref(result);
+    cJSON_Delete(errors);
+    cJSON_Delete(result);
     event_free(ev);
     return rc;
 }

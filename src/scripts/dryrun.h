@@ -20,7 +20,7 @@
 
 #include <stdint.h>
 #include <cjson/cJSON.h>
-#include <jansson.h>
+#include "base/json.h"
 
 #include "lua/script.h"
 
@@ -47,7 +47,7 @@ struct dryrun_input {
  * receives, {"subject", "text", "html"} for email. Returns 0 (script
  * problems are in "errors"), -EINVAL for an event that is not a JSON
  * object or an unknown format_type, or -ENOMEM. */
-int dryrun_run(struct script *s, const struct dryrun_input *in, json_t **out);
+int dryrun_run(struct script *s, const struct dryrun_input *in, cJSON **out);
 
 /* The stored event, normalized (event_stored.h), for dry runs and validation samples:
  * the project's newest event (event_id NULL) or the given one. *out is

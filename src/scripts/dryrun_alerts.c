@@ -12,40 +12,39 @@
 
 static const char *const KIND_NAMES[] = {"new", "regression", "escalating", "frequency"};
 
-static json_t *rule_json(const struct alert_rule *r, const struct ingest_event *ev,
-                         const struct event_tags *tags)
+static cJSON *rule_json(const struct alert_rule *r, const struct ingest_event *ev,
+                        const struct event_tags *tags)
 {
-    json_t *matches = json_array();
+    cJSON *matches = cJSON_CreateArray();
     for (unsigned i = 0; i < 4; i++)
         if (alert_rule_matches(r, 1u << i, ev->level, ev->environment, tags))
-            json_array_append_new(matches, json_string(KIND_NAMES[i]));
-    json_t *dest;
+            json_push(matches, cJSON_CreateString(KIND_NAMES[i]));
+    cJSON *dest;
     if (r->all_destinations) {
-        dest = json_string("all");
+        dest = cJSON_CreateString("all");
     } else {
-        dest = json_array();
+        dest = cJSON_CreateArray();
         for (size_t i = 0; i < r->ndestinations; i++)
-            json_array_append_new(dest, json_integer(r->destinations[i]));
+            json_push(dest, json_new_int(r->destinations[i]));
     }
-    return json_pack("{s:s, s:o, s:o}", "name", r->name, "matches", matches, "destinations", dest);
+    return json_build("{s:s, s:o, s:o}", "name", r->name, "matches", matches, "destinations", dest);
 }
 
-static json_t *hook_json(struct script *s, const struct alert_data *alert,
-                         struct vm_error *hook_err)
+static cJSON *hook_json(struct script *s, const struct alert_data *alert, struct vm_error *hook_err)
 {
-    if (!script_has_hook(s, SCRIPT_HOOK_ALERT)) return json_null();
+    if (!script_has_hook(s, SCRIPT_HOOK_ALERT)) return cJSON_CreateNull();
     struct script_alert_result res;
     notify_route_decide(s, alert, &res, hook_err);
     static const char *const names[] = {"rules", "drop", "list"};
-    json_t *ids = json_array();
+    cJSON *ids = cJSON_CreateArray();
     for (size_t i = 0; i < res.nids; i++)
-        json_array_append_new(ids, json_integer(res.ids[i]));
-    return json_pack("{s:s, s:o}", "decision", names[res.decision], "destinations", ids);
+        json_push(ids, json_new_int(res.ids[i]));
+    return json_build("{s:s, s:o}", "decision", names[res.decision], "destinations", ids);
 }
 
-json_t *dryrun_alerts(struct script *s, const struct alert_rules *rules,
-                      const struct ingest_event *ev, const struct alert_data *alert,
-                      struct vm_error *hook_err)
+cJSON *dryrun_alerts(struct script *s, const struct alert_rules *rules,
+                     const struct ingest_event *ev, const struct alert_data *alert,
+                     struct vm_error *hook_err)
 {
     memset(hook_err, 0, sizeof *hook_err);
     struct alert_rules *own = rules ? NULL : alert_rules_default();
@@ -53,13 +52,13 @@ json_t *dryrun_alerts(struct script *s, const struct alert_rules *rules,
     struct event_tags *tags = NULL;
     if (ev->tags == NULL && ev->json) event_tags_extract(ev->json, &tags);
     const struct event_tags *t = ev->tags ? ev->tags : tags;
-    json_t *list = json_array();
+    cJSON *list = cJSON_CreateArray();
     for (size_t i = 0; use && list && i < use->n; i++)
-        json_array_append_new(list, rule_json(&use->rule[i], ev, t));
-    json_t *out = use ? json_pack("{s:o, s:b, s:o}", "rules", list, "default_rules",
+        json_push(list, rule_json(&use->rule[i], ev, t));
+    cJSON *out = use ? json_build("{s:o, s:b, s:o}", "rules", list, "default_rules",
                                   use->is_default, "hook", hook_json(s, alert, hook_err))
-                      : NULL;
-    if (!use) json_decref(list);
+                     : NULL;
+    if (!use) cJSON_Delete(list);
     free(tags);
     alert_rules_free(own);
     return out;

@@ -5,7 +5,7 @@
 #ifndef PERISCOPE_DRYRUN_ALERTS_H
 #define PERISCOPE_DRYRUN_ALERTS_H
 
-#include <jansson.h>
+#include "base/json.h"
 
 #include "model/alert.h"
 #include "lua/script.h"
@@ -18,8 +18,8 @@ struct ingest_event;
  *  "rules" | "drop" | "list", "destinations": [ids]}}. rules NULL: the
  * default set. A failing hook is reported in hook_err (kind NONE when it
  * did not fail) and shows as "rules". NULL on OOM. */
-json_t *dryrun_alerts(struct script *s, const struct alert_rules *rules,
-                      const struct ingest_event *ev, const struct alert_data *alert,
-                      struct vm_error *hook_err);
+cJSON *dryrun_alerts(struct script *s, const struct alert_rules *rules,
+                     const struct ingest_event *ev, const struct alert_data *alert,
+                     struct vm_error *hook_err);
 
 #endif

@@ -74,17 +74,17 @@ static char *read_file(const char *path, size_t max, size_t *len)
 
 /* Keys sorted: the notification bodies come from Lua tables, whose order
  * changes from run to run; a check's output should not. */
-static void print_json(FILE *out, const json_t *v, size_t indent)
+static void print_json(FILE *out, const cJSON *v, size_t indent)
 {
-    char *s = json_dumps(v, JSON_INDENT((int)indent) | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+    char *s = json_print(v, JSON_PRINT_INDENT((int)indent) | JSON_PRINT_SPACED | JSON_PRINT_SORT);
     fprintf(out, "%s\n", s ? s : "null");
     free(s);
 }
 
 /* An error's message without the "script:LINE: " the line is printed from. */
-static const char *bare_message(const json_t *e)
+static const char *bare_message(const cJSON *e)
 {
-    const char *m = json_string_value(json_object_get(e, "message"));
+    const char *m = json_str(json_get(e, "message"));
     if (!m) return "";
     const char *p = m + strlen(VM_OPERATOR_CHUNK ":");
     if (strncmp(m, VM_OPERATOR_CHUNK ":", strlen(VM_OPERATOR_CHUNK ":")) != 0) return m;
@@ -93,19 +93,26 @@ static const char *bare_message(const json_t *e)
     return strncmp(p, ": ", 2) == 0 ? p + 2 : m;
 }
 
-/* "syntax error at line 4" / "type error" (no line known). */
-static void print_error_head(const json_t *e)
+/* v's text, or "(null)" as printf prints a missing one. */
+static const char *text_of(const cJSON *v)
 {
-    int line = (int)json_integer_value(json_object_get(e, "line"));
-    printf("%s error", json_string_value(json_object_get(e, "kind")));
+    const char *s = json_str(v);
+    return s ? s : "(null)";
+}
+
+/* "syntax error at line 4" / "type error" (no line known). */
+static void print_error_head(const cJSON *e)
+{
+    int line = (int)json_i64(json_get(e, "line"));
+    printf("%s error", json_str(json_get(e, "kind")));
     if (line > 0) printf(" at line %d", line);
 }
 
-static void print_report(const json_t *r)
+static void print_report(const cJSON *r)
 {
-    json_t *errors = json_object_get(r, "errors");
-    json_t *first = json_array_get(errors, 0);
-    const char *first_hook = json_string_value(json_object_get(first, "hook"));
+    cJSON *errors = json_get(r, "errors");
+    cJSON *first = json_at(errors, 0);
+    const char *first_hook = json_str(json_get(first, "hook"));
     if (first_hook && strcmp(first_hook, "load") == 0) {
         /* Nothing ran: there is no filter result, hash or notification. */
         printf("script:     does not load: ");
@@ -113,36 +120,35 @@ static void print_report(const json_t *r)
         printf(": %s\n", bare_message(first));
         return;
     }
-    bool filtered = json_is_true(json_object_get(r, "filtered"));
+    bool filtered = cJSON_IsTrue(json_get(r, "filtered"));
     printf("filter:     %s\n", filtered ? "dropped (filter returned false)" : "kept");
     if (!filtered) {
         printf("components:\n");
         size_t i;
-        json_t *c;
-        json_array_foreach(json_object_get(r, "components"), i, c)
-            printf("  %s\n", json_string_value(c));
-        printf("hash:       %s\n", json_string_value(json_object_get(r, "hash")));
-        printf("title:      %s\n", json_string_value(json_object_get(r, "title")));
-        printf("culprit:    %s\n", json_string_value(json_object_get(r, "culprit")));
+        cJSON *c;
+        json_array_each(json_get(r, "components"), i, c) printf("  %s\n", text_of(c));
+        printf("hash:       %s\n", json_str(json_get(r, "hash")));
+        printf("title:      %s\n", json_str(json_get(r, "title")));
+        printf("culprit:    %s\n", json_str(json_get(r, "culprit")));
     }
     printf("scrubbed:   %lld value(s) by the default scrubbing rules\n",
-           (long long)json_integer_value(json_object_get(r, "scrubbed")));
-    printf("errors:%s\n", json_array_size(errors) ? "" : "     none");
+           (long long)json_i64(json_get(r, "scrubbed")));
+    printf("errors:%s\n", json_size(errors) ? "" : "     none");
     size_t i;
-    json_t *e;
-    json_array_foreach(errors, i, e)
+    cJSON *e;
+    json_array_each(errors, i, e)
     {
-        printf("  %s: ", json_string_value(json_object_get(e, "hook")));
+        printf("  %s: ", text_of(json_get(e, "hook")));
         print_error_head(e);
         printf(": %s (the default was used)\n", bare_message(e));
     }
     if (!filtered) {
         printf("\nevent as it would be stored (normalized, scrubbed):\n");
-        print_json(stdout, json_object_get(r, "event"), 2);
+        print_json(stdout, json_get(r, "event"), 2);
     }
     const char *type;
-    json_t *body;
-    json_object_foreach((json_t *)json_object_get(r, "notifications"), type, body)
+    cJSON *body;
+    json_object_each((cJSON *)json_get(r, "notifications"), type, body)
     {
         printf("\nnotification %s:\n", type);
         print_json(stdout, body, 2);
@@ -150,12 +156,12 @@ static void print_report(const json_t *r)
 }
 
 /* The dry run's object for a script that did not load. */
-static json_t *load_failure(const struct vm_error *err)
+static cJSON *load_failure(const struct vm_error *err)
 {
-    return json_pack("{s:n, s:[], s:n, s:n, s:n, s:n, s:n, s:n, s:{}, s:[{s:s, s:s, s:s, s:i}]}",
-                     "filtered", "components", "hash", "title", "culprit", "issue_id", "scrubbed",
-                     "event", "notifications", "errors", "hook", "load", "kind",
-                     vm_error_kind_name(err->kind), "message", err->message, "line", err->line);
+    return json_build("{s:n, s:[], s:n, s:n, s:n, s:n, s:n, s:n, s:{}, s:[{s:s, s:s, s:s, s:i}]}",
+                      "filtered", "components", "hash", "title", "culprit", "issue_id", "scrubbed",
+                      "event", "notifications", "errors", "hook", "load", "kind",
+                      vm_error_kind_name(err->kind), "message", err->message, "line", err->line);
 }
 
 static int run(const struct args *a, const struct config *cfg)
@@ -167,7 +173,7 @@ static int run(const struct args *a, const struct config *cfg)
     char *event_text = source ? read_file(a->event, EVENT_MAX_BYTES, &ev_len) : NULL;
     cJSON *event = event_text ? cJSON_ParseWithLength(event_text, ev_len) : NULL;
     int rc = EXIT_USAGE;
-    json_t *result = NULL;
+    cJSON *result = NULL;
     struct script *s = NULL;
     if (event_text && !cJSON_IsObject(event))
         fprintf(stderr, "periscope: %s: not a JSON object\n", a->event);
@@ -188,14 +194,14 @@ static int run(const struct args *a, const struct config *cfg)
                     r == -EINVAL ? "unknown --format type" : strerror(-r));
             goto done;
         }
-        rc = json_array_size(json_object_get(result, "errors")) ? EXIT_SCRIPT_ERROR : 0;
+        rc = json_size(json_get(result, "errors")) ? EXIT_SCRIPT_ERROR : 0;
     }
     if (a->json)
         print_json(stdout, result, 2);
     else
         print_report(result);
 done:
-    json_decref(result);
+    cJSON_Delete(result);
     script_close(s);
     cJSON_Delete(event);
     free(event_text);

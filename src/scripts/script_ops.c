@@ -91,55 +91,56 @@ int script_ops_put(struct store *store, struct script_registry *scripts, int64_t
 }
 
 /* The created_at of version in a scripts_list_versions() list, or null. */
-static json_t *created_at_of(const json_t *versions, int64_t version)
+static cJSON *created_at_of(const cJSON *versions, int64_t version)
 {
     size_t i;
-    json_t *row;
-    json_array_foreach(versions, i, row)
+    cJSON *row;
+    json_array_each(versions, i, row)
     {
-        if (json_integer_value(json_object_get(row, "version")) == version)
-            return json_copy(json_object_get(row, "created_at"));
+        if (json_i64(json_get(row, "version")) == version)
+            return json_dup(json_get(row, "created_at"));
     }
-    return json_null();
+    return cJSON_CreateNull();
 }
 
 int script_ops_status(struct store *store, struct script_registry *scripts, int64_t project_id,
-                      json_t **out)
+                      cJSON **out)
 {
     int64_t version = 0;
     char *source = NULL;
     size_t len = 0;
-    json_t *versions = NULL, *stats = NULL;
+    cJSON *versions = NULL, *stats = NULL;
     struct db *db = store_acquire(store);
     int rc = scripts_get_active(db, project_id, &version, &source, &len);
     if (rc == 0) rc = scripts_list_versions(db, project_id, &versions);
     store_release(store, db);
     if (rc == 0) rc = script_registry_stats(scripts, project_id, &stats);
     if (rc != 0) goto fail;
-    json_t *src = source ? json_stringn(source, len) : json_null();
-    *out = json_pack("{s:I, s:o, s:o, s:o, s:o}", "project_id", (json_int_t)project_id, "version",
-                     version ? json_integer(version) : json_null(), "source",
-                     src ? src : json_null(), "created_at",
-                     version ? created_at_of(versions, version) : json_null(), "stats", stats);
+    cJSON *src = source ? json_new_strn(source, len) : cJSON_CreateNull();
+    *out =
+        json_build("{s:I, s:o, s:o, s:o, s:o}", "project_id", (int64_t)project_id, "version",
+                   version ? json_new_int(version) : cJSON_CreateNull(), "source",
+                   src ? src : cJSON_CreateNull(), "created_at",
+                   version ? created_at_of(versions, version) : cJSON_CreateNull(), "stats", stats);
     stats = NULL;
     rc = *out ? 0 : -ENOMEM;
 fail:
-    json_decref(stats);
-    json_decref(versions);
+    cJSON_Delete(stats);
+    cJSON_Delete(versions);
     free(source);
     return rc;
 }
 
-int script_ops_versions(struct store *store, int64_t project_id, json_t **out)
+int script_ops_versions(struct store *store, int64_t project_id, cJSON **out)
 {
     int rc = project_exists(store, project_id);
     if (rc != 0) return rc;
-    json_t *list = NULL;
+    cJSON *list = NULL;
     struct db *db = store_acquire(store);
     rc = scripts_list_versions(db, project_id, &list);
     store_release(store, db);
     if (rc != 0) return rc;
-    *out = json_pack("{s:o, s:n}", "data", list, "next_cursor");
+    *out = json_build("{s:o, s:n}", "data", list, "next_cursor");
     return *out ? 0 : -ENOMEM;
 }
 
@@ -153,7 +154,7 @@ int script_ops_put_rules(struct store *store, struct script_registry *scripts, i
     return 0;
 }
 
-int script_ops_get_rules(struct store *store, int64_t project_id, json_t **out)
+int script_ops_get_rules(struct store *store, int64_t project_id, cJSON **out)
 {
     int rc = project_exists(store, project_id);
     if (rc != 0) return rc;
@@ -163,10 +164,10 @@ int script_ops_get_rules(struct store *store, int64_t project_id, json_t **out)
     rc = grouping_rules_get(db, project_id, &fp, &st, &updated);
     store_release(store, db);
     if (rc != 0 && rc != -ENOENT) return rc;
-    *out = json_pack("{s:I, s:s, s:s, s:o, s:s}", "project_id", (json_int_t)project_id,
-                     "fingerprint_rules", fp ? fp : "", "stacktrace_rules", st ? st : "",
-                     "updated_at", rc == 0 ? json_integer(updated) : json_null(), "grouping_config",
-                     GROUPING_CONFIG_ID);
+    *out = json_build("{s:I, s:s, s:s, s:o, s:s}", "project_id", (int64_t)project_id,
+                      "fingerprint_rules", fp ? fp : "", "stacktrace_rules", st ? st : "",
+                      "updated_at", rc == 0 ? json_new_int(updated) : cJSON_CreateNull(),
+                      "grouping_config", GROUPING_CONFIG_ID);
     free(fp);
     free(st);
     return *out ? 0 : -ENOMEM;

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
-#include <jansson.h>
+#include "base/json.h"
 
 struct script_registry;
 struct store;
@@ -52,11 +52,11 @@ int script_ops_project_changed(struct store *store, struct script_registry *scri
  *  "stats": script_registry_stats()}. -ENOENT for no such project.
  * Caller owns *out. */
 int script_ops_status(struct store *store, struct script_registry *scripts, int64_t project_id,
-                      json_t **out);
+                      cJSON **out);
 
 /* {"data": [{"version", "created_at", "size", "active"}, …]} newest first.
  * -ENOENT for no such project. Caller owns *out. */
-int script_ops_versions(struct store *store, int64_t project_id, json_t **out);
+int script_ops_versions(struct store *store, int64_t project_id, cJSON **out);
 
 /* Checks (compiled in a fresh state), stores and publishes the project's
  * grouping rules in Sentry's syntax, then tells the other nodes. Returns 0;
@@ -68,6 +68,6 @@ int script_ops_put_rules(struct store *store, struct script_registry *scripts, i
 /* {"project_id", "fingerprint_rules", "stacktrace_rules", "updated_at" (ms)
  * | null, "grouping_config" (GROUPING_CONFIG_ID)}. -ENOENT for no such project. Caller owns *out.
  */
-int script_ops_get_rules(struct store *store, int64_t project_id, json_t **out);
+int script_ops_get_rules(struct store *store, int64_t project_id, cJSON **out);
 
 #endif

@@ -34,7 +34,7 @@ static int bind_entry(struct db_stmt *st, const struct activity_entry *e, const 
 
 int activity_add(struct db *db, const struct activity_entry *e)
 {
-    char *changes = e->changes ? json_dumps(e->changes, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    char *changes = e->changes ? json_print(e->changes, JSON_PRINT_SORT) : NULL;
     const char *text = changes ? changes : "{}";
     if (strlen(text) > ACTIVITY_CHANGES_MAX) text = "{\"truncated\":true}";
     struct db_stmt *st = db_prepare(db, SQL_ACTIVITY_INSERT);
@@ -46,29 +46,29 @@ int activity_add(struct db *db, const struct activity_entry *e)
     return rc < 0 ? rc : 0;
 }
 
-static json_t *int_or_null(struct db_stmt *st, int col)
+static cJSON *int_or_null(struct db_stmt *st, int col)
 {
-    return db_col_is_null(st, col) ? json_null() : json_integer(db_col_int64(st, col));
+    return db_col_is_null(st, col) ? cJSON_CreateNull() : json_new_int(db_col_int64(st, col));
 }
 
-static json_t *activity_row(struct db_stmt *st)
+static cJSON *activity_row(struct db_stmt *st)
 {
     const char *changes = db_col_text(st, 9);
-    json_t *parsed = changes ? json_loads(changes, 0, NULL) : NULL;
-    json_t *o = json_pack(
+    cJSON *parsed = changes ? json_parse_text(changes) : NULL;
+    cJSON *o = json_build(
         "{s:I, s:I, s:{s:o, s:o, s:o}, s:o, s:o, s:{s:o, s:o}, s:o}", "id",
-        (json_int_t)db_col_int64(st, 0), "at", (json_int_t)db_col_int64(st, 1), "actor", "type",
+        (int64_t)db_col_int64(st, 0), "at", (int64_t)db_col_int64(st, 1), "actor", "type",
         db_col_json_text_or_empty(st, 2), "id", int_or_null(st, 3), "name",
         db_col_json_text_or_empty(st, 4), "project_id", int_or_null(st, 5), "action",
         db_col_json_text_or_empty(st, 6), "target", "type", db_col_json_text_or_empty(st, 7), "id",
-        db_col_json_text_or_empty(st, 8), "changes", parsed ? parsed : json_object());
+        db_col_json_text_or_empty(st, 8), "changes", parsed ? parsed : cJSON_CreateObject());
     return o;
 }
 
-int activity_list(struct db *db, const struct activity_query *q, json_t **out)
+int activity_list(struct db *db, const struct activity_query *q, cJSON **out)
 {
     struct db_stmt *st = db_prepare(db, SQL_ACTIVITY_LIST);
-    json_t *arr = json_array();
+    cJSON *arr = cJSON_CreateArray();
     int rc = st && arr ? 0 : -EIO;
     if (rc == 0 &&
         ((rc = db_bind_int64(st, 1, q->project_id)) ||
@@ -76,15 +76,15 @@ int activity_list(struct db *db, const struct activity_query *q, json_t **out)
          (rc = db_bind_text(st, 3, q->target_id, (size_t)-1)) ||
          (rc = db_bind_int64(st, 4, q->before_id)) || (rc = db_bind_int64(st, 5, q->limit))) == 0) {
         while ((rc = db_step(st)) == DB_ROW) {
-            json_t *row = activity_row(st);
+            cJSON *row = activity_row(st);
             if (row)
-                json_array_append_new(arr, row);
+                json_push(arr, row);
             else
                 store_row_skipped("activity", (long long)db_col_int64(st, 0));
         }
     }
     if (rc < 0) {
-        json_decref(arr);
+        cJSON_Delete(arr);
         return rc;
     }
     *out = arr;

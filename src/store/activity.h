@@ -11,7 +11,7 @@
 #define PERISCOPE_STORE_ACTIVITY_H
 
 #include <stdint.h>
-#include <jansson.h>
+#include "base/json.h"
 #include "store/db.h"
 
 #define ACTIVITY_CHANGES_MAX 4096 /* bytes of the changes JSON */
@@ -24,7 +24,7 @@ struct activity_entry {
     const char *action;
     const char *target_type; /* may be NULL */
     const char *target_id;   /* may be NULL */
-    const json_t *changes;   /* may be NULL ({}); cut to a marker past ACTIVITY_CHANGES_MAX */
+    const cJSON *changes;    /* may be NULL ({}); cut to a marker past ACTIVITY_CHANGES_MAX */
 };
 
 int activity_add(struct db *db, const struct activity_entry *e);
@@ -39,6 +39,6 @@ struct activity_query {
     int limit;
 };
 
-int activity_list(struct db *db, const struct activity_query *q, json_t **out);
+int activity_list(struct db *db, const struct activity_query *q, cJSON **out);
 
 #endif

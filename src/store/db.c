@@ -290,12 +290,12 @@ const char *db_col_text(struct db_stmt *st, int col)
     return st->db->ops->col_text(st, col);
 }
 
-json_t *db_col_json_text(struct db_stmt *st, int col)
+cJSON *db_col_json_text(struct db_stmt *st, int col)
 {
     return utf8_json_string(db_col_text(st, col));
 }
 
-json_t *db_col_json_text_or_empty(struct db_stmt *st, int col)
+cJSON *db_col_json_text_or_empty(struct db_stmt *st, int col)
 {
     const char *s = db_col_text(st, col);
     return utf8_json_string(s ? s : "");

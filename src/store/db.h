@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
-#include <jansson.h>
+#include "base/json.h"
 
 struct config;
 struct db;
@@ -100,13 +100,13 @@ double db_col_double(struct db_stmt *st, int col);
 const char *db_col_text(struct db_stmt *st, int col);              /* NULL for SQL NULL */
 const void *db_col_blob(struct db_stmt *st, int col, size_t *len); /* NULL for SQL NULL */
 int db_col_count(struct db_stmt *st);
-/* A text column as a new jansson string for the API: SQL NULL is
- * json_null() (db_col_json_text) or "" (db_col_json_text_or_empty); text
- * that is not valid UTF-8 (stored before ingest repaired it, or set by a
- * script) has U+FFFD for what is not, since jansson refuses it. NULL only
+/* A text column as a new JSON string for the API: SQL NULL is JSON null
+ * (db_col_json_text) or "" (db_col_json_text_or_empty); text that is not
+ * valid UTF-8 (stored before ingest repaired it, or set by a script) has
+ * U+FFFD for what is not, so that every answer is valid UTF-8. NULL only
  * when out of memory. */
-json_t *db_col_json_text(struct db_stmt *st, int col);
-json_t *db_col_json_text_or_empty(struct db_stmt *st, int col);
+cJSON *db_col_json_text(struct db_stmt *st, int col);
+cJSON *db_col_json_text_or_empty(struct db_stmt *st, int col);
 const char *db_col_name(struct db_stmt *st, int col);
 
 /* Rows changed by the last INSERT/UPDATE/DELETE run through st. */

@@ -16,7 +16,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <jansson.h>
+#include "base/json.h"
 #include "model/alert.h"
 #include "store/db.h"
 
@@ -71,6 +71,6 @@ int deliveries_enqueue(struct db *db, int64_t alert_id, int64_t project_id, long
  * "last_status", "last_error", "created_at", "updated_at",
  * "attempts": [{"attempted_at", "status_code", "error", "duration_ms"}]}]}. */
 int deliveries_list_alerts(struct db *db, int64_t project_id, int64_t before_id, int limit,
-                           json_t **out);
+                           cJSON **out);
 
 #endif

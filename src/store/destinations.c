@@ -11,9 +11,9 @@
 
 /* The config column's text: sealed (secretbox.h) when the connection has
  * a key, else as it is. *out: caller frees. */
-static int config_text(struct db *db, const json_t *config, char **out)
+static int config_text(struct db *db, const cJSON *config, char **out)
 {
-    char *plain = json_dumps(config, JSON_COMPACT);
+    char *plain = json_print(config, 0);
     if (!plain) return -ENOMEM;
     const unsigned char *key = db_secret_key(db);
     if (!key) {
@@ -29,7 +29,7 @@ static int config_text(struct db *db, const json_t *config, char **out)
 /* The config object of a stored text; *why: NULL, or why it cannot be
  * read (sealed without or with another key). An unreadable config becomes
  * {} (the admin API only ever stores objects). */
-static json_t *config_object(struct db *db, const char *text, const char **why)
+static cJSON *config_object(struct db *db, const char *text, const char **why)
 {
     char *opened = NULL;
     size_t len;
@@ -42,27 +42,27 @@ static json_t *config_object(struct db *db, const char *text, const char **why)
             *why = "sealed with another key than this server's";
         text = opened;
     }
-    json_t *cfg = text ? json_loads(text, 0, NULL) : NULL;
+    cJSON *cfg = text ? json_parse_text(text) : NULL;
     if (opened) OPENSSL_cleanse(opened, len);
     free(opened);
-    if (!json_is_object(cfg)) {
-        json_decref(cfg);
-        cfg = json_object();
+    if (!cJSON_IsObject(cfg)) {
+        cJSON_Delete(cfg);
+        cfg = cJSON_CreateObject();
     }
     return cfg;
 }
 
 /* One row of DEST_COLUMNS as a JSON object; NULL on OOM. */
-static json_t *dest_row(struct db *db, struct db_stmt *st)
+static cJSON *dest_row(struct db *db, struct db_stmt *st)
 {
     const char *why;
-    json_t *cfg = config_object(db, db_col_text(st, 5), &why);
-    json_t *row = json_pack(
-        "{s:I, s:I, s:o, s:o, s:b, s:o, s:I}", "id", (json_int_t)db_col_int64(st, 0), "project_id",
-        (json_int_t)db_col_int64(st, 1), "type", db_col_json_text_or_empty(st, 2), "name",
+    cJSON *cfg = config_object(db, db_col_text(st, 5), &why);
+    cJSON *row = json_build(
+        "{s:I, s:I, s:o, s:o, s:b, s:o, s:I}", "id", (int64_t)db_col_int64(st, 0), "project_id",
+        (int64_t)db_col_int64(st, 1), "type", db_col_json_text_or_empty(st, 2), "name",
         db_col_json_text_or_empty(st, 3), "enabled", db_col_int64(st, 4) != 0, "config", cfg,
-        "created_at", (json_int_t)db_col_int64(st, 6));
-    if (row && why) json_object_set_new(row, "config_error", json_string(why));
+        "created_at", (int64_t)db_col_int64(st, 6));
+    if (row && why) json_set(row, "config_error", cJSON_CreateString(why));
     return row;
 }
 
@@ -72,7 +72,7 @@ static int step_err(int rc)
 }
 
 int destinations_create(struct db *db, int64_t project_id, const char *type, const char *name,
-                        int enabled, const json_t *config, long long now, int64_t *id_out)
+                        int enabled, const cJSON *config, long long now, int64_t *id_out)
 {
     static const char SQL[] =
         "INSERT INTO destinations (project_id, type, name, enabled, config, created_at) "
@@ -102,7 +102,7 @@ done:
     return rc;
 }
 
-int destinations_get(struct db *db, int64_t project_id, int64_t id, json_t **out)
+int destinations_get(struct db *db, int64_t project_id, int64_t id, cJSON **out)
 {
     static const char SQL_ANY[] = "SELECT " DEST_COLUMNS " FROM destinations WHERE id = $1";
     static const char SQL_PROJECT[] =
@@ -122,7 +122,7 @@ int destinations_get(struct db *db, int64_t project_id, int64_t id, json_t **out
     return rc;
 }
 
-int destinations_list(struct db *db, int64_t project_id, int64_t after_id, int limit, json_t **out)
+int destinations_list(struct db *db, int64_t project_id, int64_t after_id, int limit, cJSON **out)
 {
     static const char SQL[] = "SELECT " DEST_COLUMNS " FROM destinations "
                               "WHERE project_id = $1 AND id > $2 ORDER BY id LIMIT $3";
@@ -131,17 +131,17 @@ int destinations_list(struct db *db, int64_t project_id, int64_t after_id, int l
     db_bind_int64(st, 1, project_id);
     db_bind_int64(st, 2, after_id);
     db_bind_int64(st, 3, limit);
-    json_t *rows = json_array();
+    cJSON *rows = cJSON_CreateArray();
     int rc;
     while (rows && (rc = db_step(st)) == DB_ROW) {
-        json_t *row = dest_row(db, st);
-        if (!row || json_array_append_new(rows, row) < 0)
+        cJSON *row = dest_row(db, st);
+        if (!row || json_push(rows, row) < 0)
             store_row_skipped("destinations", (long long)db_col_int64(st, 0));
     }
     db_finish(st);
     if (!rows) return -ENOMEM;
     if (rc != DB_DONE) {
-        json_decref(rows);
+        cJSON_Delete(rows);
         return rc < 0 ? rc : -EIO;
     }
     *out = rows;
@@ -149,7 +149,7 @@ int destinations_list(struct db *db, int64_t project_id, int64_t after_id, int l
 }
 
 int destinations_update(struct db *db, int64_t project_id, int64_t id, const char *name,
-                        int enabled, const json_t *config)
+                        int enabled, const cJSON *config)
 {
     /* COALESCE keeps a column whose new value is bound NULL. */
     static const char SQL[] = "UPDATE destinations SET name = COALESCE($3, name), "
@@ -213,22 +213,22 @@ int destinations_seal_plaintext(struct db *db, int *sealed)
     if (!key) return 0;
     struct db_stmt *st = db_prepare(db, SQL_PLAIN);
     if (!st) return -EIO;
-    json_t *plain = json_object(); /* id → text, read whole before writing */
+    cJSON *plain = cJSON_CreateObject(); /* id → text, read whole before writing */
     int rc;
     while (plain && (rc = db_step(st)) == DB_ROW) {
         char id[24];
         snprintf(id, sizeof id, "%lld", (long long)db_col_int64(st, 0));
-        json_object_set_new(plain, id, json_string(db_col_text(st, 1) ? db_col_text(st, 1) : ""));
+        json_set(plain, id, cJSON_CreateString(db_col_text(st, 1) ? db_col_text(st, 1) : ""));
     }
     db_finish(st);
     if (!plain) return -ENOMEM;
     rc = rc == DB_DONE ? 0 : (rc < 0 ? rc : -EIO);
     const char *id;
-    json_t *text;
-    json_object_foreach(plain, id, text)
+    cJSON *text;
+    json_object_each(plain, id, text)
     {
         char *sealed_text = NULL;
-        const char *t = json_string_value(text);
+        const char *t = json_str(text);
         if (rc == 0) rc = secretbox_seal(key, t, strlen(t), &sealed_text);
         struct db_stmt *up = rc == 0 ? db_prepare(db, SQL_SET) : NULL;
         if (rc == 0 && !up) rc = -EIO;
@@ -243,6 +243,6 @@ int destinations_seal_plaintext(struct db *db, int *sealed)
         }
         free(sealed_text);
     }
-    json_decref(plain);
+    cJSON_Delete(plain);
     return rc;
 }

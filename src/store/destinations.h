@@ -16,24 +16,24 @@
 #define PERISCOPE_STORE_DESTINATIONS_H
 
 #include <stdint.h>
-#include <jansson.h>
+#include "base/json.h"
 #include "store/db.h"
 
 /* config is a JSON object (borrowed, serialized into the row); now is the
  * creation time. */
 int destinations_create(struct db *db, int64_t project_id, const char *type, const char *name,
-                        int enabled, const json_t *config, long long now, int64_t *id_out);
+                        int enabled, const cJSON *config, long long now, int64_t *id_out);
 
 /* {"id", "project_id", "type", "name", "enabled" (bool), "config" (object),
  *  "created_at"}. project_id 0 matches any project (the notifier). */
-int destinations_get(struct db *db, int64_t project_id, int64_t id, json_t **out);
+int destinations_get(struct db *db, int64_t project_id, int64_t id, cJSON **out);
 
 /* The project's destinations with id > after_id, ascending, at most limit. */
-int destinations_list(struct db *db, int64_t project_id, int64_t after_id, int limit, json_t **out);
+int destinations_list(struct db *db, int64_t project_id, int64_t after_id, int limit, cJSON **out);
 
 /* name NULL, enabled < 0, config NULL: unchanged. */
 int destinations_update(struct db *db, int64_t project_id, int64_t id, const char *name,
-                        int enabled, const json_t *config);
+                        int enabled, const cJSON *config);
 
 /* With a secrets key: seals every config still stored in clear (rows from
  * before the key was set). *sealed gets the count. 0 or negative errno. */

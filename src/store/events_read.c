@@ -19,7 +19,7 @@ static const char SQL_PAYLOAD[] =
 
 /* The event row at the statement's current row (EVENT_COLS order); the
  * binary id into id_out when not NULL. */
-static json_t *row_json(struct db_stmt *st, uint8_t id_out[16])
+static cJSON *row_json(struct db_stmt *st, uint8_t id_out[16])
 {
     static const char hex[] = "0123456789abcdef";
     char id[33] = "";
@@ -33,16 +33,16 @@ static json_t *row_json(struct db_stmt *st, uint8_t id_out[16])
         id[32] = '\0';
         if (id_out) memcpy(id_out, raw, 16);
     }
-    return json_pack("{s:s, s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "event_id", id, "issue_id",
-                     (json_int_t)db_col_int64(st, 2), "timestamp", (json_int_t)db_col_int64(st, 3),
-                     "received_at", (json_int_t)db_col_int64(st, 4), "level",
-                     db_col_is_null(st, 5) ? json_string("error") : db_col_json_text(st, 5),
-                     "environment", db_col_json_text(st, 6), "release", db_col_json_text(st, 7),
-                     "message", db_col_json_text_or_empty(st, 8));
+    return json_build("{s:s, s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "event_id", id, "issue_id",
+                      (int64_t)db_col_int64(st, 2), "timestamp", (int64_t)db_col_int64(st, 3),
+                      "received_at", (int64_t)db_col_int64(st, 4), "level",
+                      db_col_is_null(st, 5) ? cJSON_CreateString("error") : db_col_json_text(st, 5),
+                      "environment", db_col_json_text(st, 6), "release", db_col_json_text(st, 7),
+                      "message", db_col_json_text_or_empty(st, 8));
 }
 
 int events_list_for_issue(struct db *db, int64_t project_id, int64_t issue_id, bool has_cursor,
-                          int64_t before_id, int limit, json_t **out, int64_t *next_id)
+                          int64_t before_id, int limit, cJSON **out, int64_t *next_id)
 {
     if (limit < 1 || limit > 1000) return -EINVAL;
     struct db_stmt *st = db_prepare(db, SQL_LIST);
@@ -54,31 +54,30 @@ int events_list_for_issue(struct db *db, int64_t project_id, int64_t issue_id, b
     else
         db_bind_null(st, 3);
     db_bind_int64(st, 4, limit + 1); /* one more tells whether a next page exists */
-    json_t *rows = json_array();
+    cJSON *rows = cJSON_CreateArray();
     int64_t last_id = 0;
     int rc = rows ? 0 : -ENOMEM;
     *next_id = 0;
     while (rc == 0 && (rc = db_step(st)) == DB_ROW) {
         rc = 0;
-        if (json_array_size(rows) == (size_t)limit) {
+        if (json_size(rows) == (size_t)limit) {
             *next_id = last_id;
             break;
         }
         last_id = db_col_int64(st, 0);
-        json_t *row = row_json(st, NULL);
-        if (!row || json_array_append_new(rows, row) != 0)
-            store_row_skipped("events", (long long)last_id);
+        cJSON *row = row_json(st, NULL);
+        if (!row || json_push(rows, row) != 0) store_row_skipped("events", (long long)last_id);
     }
     db_finish(st);
     if (rc < 0) {
-        json_decref(rows);
+        cJSON_Delete(rows);
         return rc;
     }
     *out = rows;
     return 0;
 }
 
-int events_latest(struct db *db, int64_t project_id, int64_t issue_id, json_t **out,
+int events_latest(struct db *db, int64_t project_id, int64_t issue_id, cJSON **out,
                   uint8_t event_id[16])
 {
     struct db_stmt *st = db_prepare(db, SQL_LIST);

@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <jansson.h>
+#include "base/json.h"
 #include "store/db.h"
 
 /* Largest decompressed payload served (the ingest cap per event is 1 MiB;
@@ -26,11 +26,11 @@
  * limit rows; *next_id: the id to continue before, 0 when this is the last
  * page. */
 int events_list_for_issue(struct db *db, int64_t project_id, int64_t issue_id, bool has_cursor,
-                          int64_t before_id, int limit, json_t **out, int64_t *next_id);
+                          int64_t before_id, int limit, cJSON **out, int64_t *next_id);
 
 /* The issue's newest event row, -ENOENT when it has none (left); its
  * binary id into event_id (for events_get_payload). */
-int events_latest(struct db *db, int64_t project_id, int64_t issue_id, json_t **out,
+int events_latest(struct db *db, int64_t project_id, int64_t issue_id, cJSON **out,
                   uint8_t event_id[16]);
 
 /* The stored event JSON, decompressed: *json (NUL-terminated, caller

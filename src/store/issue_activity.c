@@ -22,9 +22,9 @@ static const char SQL_ASSIGN[] =
     "UPDATE issues SET assignee_id = $3 WHERE project_id = $1 AND id = $2";
 
 static int add(struct db *db, int64_t project_id, int64_t issue_id, const char *kind,
-               int64_t user_id, const char *text, const json_t *data, int64_t now_ms, int64_t *id)
+               int64_t user_id, const char *text, const cJSON *data, int64_t now_ms, int64_t *id)
 {
-    char *data_text = json_dumps(data ? data : json_object(), JSON_COMPACT);
+    char *data_text = json_print(data ? data : cJSON_CreateObject(), 0);
     if (!data_text) return -ENOMEM;
     struct db_stmt *st = db_prepare(db, SQL_ADD);
     int rc = -EIO;
@@ -48,7 +48,7 @@ static int add(struct db *db, int64_t project_id, int64_t issue_id, const char *
 }
 
 int issue_activity_add(struct db *db, int64_t project_id, int64_t issue_id, const char *kind,
-                       int64_t user_id, const char *text, const json_t *data, int64_t now_ms)
+                       int64_t user_id, const char *text, const cJSON *data, int64_t now_ms)
 {
     return add(db, project_id, issue_id, kind, user_id, text, data, now_ms, NULL);
 }
@@ -64,16 +64,17 @@ static int issue_exists(struct db *db, int64_t project_id, int64_t issue_id)
     return rc;
 }
 
-static json_t *row_json(int64_t id, const char *kind, int64_t user_id, const char *text,
-                        json_t *data, int64_t created_at)
+static cJSON *row_json(int64_t id, const char *kind, int64_t user_id, const char *text, cJSON *data,
+                       int64_t created_at)
 {
-    return json_pack("{s:I, s:s, s:o, s:s, s:o, s:I}", "id", (json_int_t)id, "kind", kind,
-                     "user_id", user_id > 0 ? json_integer(user_id) : json_null(), "text", text,
-                     "data", data ? data : json_object(), "created_at", (json_int_t)created_at);
+    return json_build("{s:I, s:s, s:o, s:s, s:o, s:I}", "id", (int64_t)id, "kind", kind, "user_id",
+                      user_id > 0 ? json_new_int(user_id) : cJSON_CreateNull(), "text", text,
+                      "data", data ? data : cJSON_CreateObject(), "created_at",
+                      (int64_t)created_at);
 }
 
 int issue_activity_comment(struct db *db, int64_t project_id, int64_t issue_id, int64_t user_id,
-                           const char *text, int64_t now_ms, json_t **out)
+                           const char *text, int64_t now_ms, cJSON **out)
 {
     int64_t id = 0;
     int rc = issue_exists(db, project_id, issue_id);
@@ -83,28 +84,30 @@ int issue_activity_comment(struct db *db, int64_t project_id, int64_t issue_id, 
     return *out ? 0 : -ENOMEM;
 }
 
-int issue_activity_list(struct db *db, int64_t issue_id, json_t **out)
+int issue_activity_list(struct db *db, int64_t issue_id, cJSON **out)
 {
     struct db_stmt *st = db_prepare(db, SQL_LIST);
     if (!st) return -EIO;
     db_bind_int64(st, 1, issue_id);
     db_bind_int64(st, 2, ISSUE_ACTIVITY_MAX);
-    json_t *rows = json_array();
+    cJSON *rows = cJSON_CreateArray();
     int rc;
     while (rows && (rc = db_step(st)) == DB_ROW) {
         const char *data_text = db_col_text(st, 4);
-        json_t *data = data_text ? json_loads(data_text, 0, NULL) : NULL;
-        json_t *text = db_col_json_text_or_empty(st, 3);
-        json_t *row = row_json(db_col_int64(st, 0), db_col_text(st, 1) ? db_col_text(st, 1) : "",
-                               db_col_int64(st, 2), "", data, db_col_int64(st, 5));
-        if (row && text) json_object_set(row, "text", text);
-        json_decref(text);
-        if (row) json_array_insert_new(rows, 0, row);
+        cJSON *data = data_text ? json_parse_text(data_text) : NULL;
+        cJSON *text = db_col_json_text_or_empty(st, 3);
+        cJSON *row = row_json(db_col_int64(st, 0), db_col_text(st, 1) ? db_col_text(st, 1) : "",
+                              db_col_int64(st, 2), "", data, db_col_int64(st, 5));
+        if (row)
+            json_set(row, "text", text);
+        else
+            cJSON_Delete(text);
+        if (row && !cJSON_InsertItemInArray(rows, 0, row)) cJSON_Delete(row);
     }
     db_finish(st);
     if (!rows) return -ENOMEM;
     if (rc < 0) {
-        json_decref(rows);
+        cJSON_Delete(rows);
         return rc;
     }
     *out = rows;
@@ -129,12 +132,12 @@ int issue_assign(struct db *db, int64_t project_id, int64_t issue_id, int64_t as
         rc = rc < 0 ? rc : db_changes(st) > 0 ? 0 : -ENOENT;
         db_finish(st);
     }
-    json_t *data = json_pack("{s:o}", "assignee_id",
-                             assignee_id > 0 ? json_integer(assignee_id) : json_null());
+    cJSON *data = json_build("{s:o}", "assignee_id",
+                             assignee_id > 0 ? json_new_int(assignee_id) : cJSON_CreateNull());
     if (rc == 0) rc = data ? 0 : -ENOMEM;
     if (rc == 0)
         rc = issue_activity_add(db, project_id, issue_id, "assigned", user_id, "", data, now_ms);
-    json_decref(data);
+    cJSON_Delete(data);
     if (rc == 0) rc = db_commit(db);
     if (rc != 0) db_rollback(db);
     return rc;

@@ -10,7 +10,7 @@
 #define PERISCOPE_STORE_ISSUE_ACTIVITY_H
 
 #include <stdint.h>
-#include <jansson.h>
+#include "base/json.h"
 
 struct db;
 
@@ -20,15 +20,15 @@ struct db;
 /* Records one row (inside the caller's transaction, if any). user_id 0:
  * the admin key. data (borrowed) may be NULL ({}). */
 int issue_activity_add(struct db *db, int64_t project_id, int64_t issue_id, const char *kind,
-                       int64_t user_id, const char *text, const json_t *data, int64_t now_ms);
+                       int64_t user_id, const char *text, const cJSON *data, int64_t now_ms);
 
 /* A comment on the project's issue: 0 with *out (the new row), -ENOENT. */
 int issue_activity_comment(struct db *db, int64_t project_id, int64_t issue_id, int64_t user_id,
-                           const char *text, int64_t now_ms, json_t **out);
+                           const char *text, int64_t now_ms, cJSON **out);
 
 /* The issue's activity, oldest first, at most ISSUE_ACTIVITY_MAX rows (the
  * newest). Caller owns *out. */
-int issue_activity_list(struct db *db, int64_t issue_id, json_t **out);
+int issue_activity_list(struct db *db, int64_t issue_id, cJSON **out);
 
 /* Assigns the project's issue to assignee_id (0: nobody) and records it;
  * -ENOENT when there is no such issue. */

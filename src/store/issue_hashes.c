@@ -66,19 +66,19 @@ int issue_hashes_attach(struct db *db, int64_t project_id, const char *hash, con
     return events_write_issue_find(db, project_id, hash, id, status);
 }
 
-int issue_hashes_list(struct db *db, int64_t issue_id, json_t **out)
+int issue_hashes_list(struct db *db, int64_t issue_id, cJSON **out)
 {
     struct db_stmt *st = db_prepare(db, SQL_LIST);
     if (!st) return -EIO;
     db_bind_int64(st, 1, issue_id);
-    json_t *arr = json_array();
+    cJSON *arr = cJSON_CreateArray();
     int rc;
     while (arr && (rc = db_step(st)) == DB_ROW)
-        json_array_append_new(arr, db_col_json_text_or_empty(st, 0));
+        json_push(arr, db_col_json_text_or_empty(st, 0));
     db_finish(st);
     if (!arr) return -ENOMEM;
     if (rc < 0) {
-        json_decref(arr);
+        cJSON_Delete(arr);
         return rc;
     }
     *out = arr;

@@ -16,7 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <jansson.h>
+#include "base/json.h"
 
 #include "store/events_write.h"
 
@@ -37,6 +37,6 @@ int issue_hashes_attach(struct db *db, int64_t project_id, const char *hash, con
                         int64_t now_ms, int64_t *id, enum issue_status *status);
 
 /* The hashes of an issue, oldest first: array of strings (caller owns). */
-int issue_hashes_list(struct db *db, int64_t issue_id, json_t **out);
+int issue_hashes_list(struct db *db, int64_t issue_id, cJSON **out);
 
 #endif

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <jansson.h>
+#include "base/json.h"
 
 #include "store/db.h"
 #include "store/issue_activity.h"
@@ -158,13 +158,13 @@ static int merge_locked(struct db *db, int64_t project_id, const int64_t *ids, s
     for (size_t i = 1; i < n && rc == 0; i++)
         rc = fold(db, ids[0], ids[i]);
     if (rc != 0) return rc;
-    json_t *merged = json_array();
+    cJSON *merged = cJSON_CreateArray();
     for (size_t i = 1; merged && i < n; i++)
-        json_array_append_new(merged, json_integer(ids[i]));
-    json_t *data = json_pack("{s:o}", "issues", merged);
+        json_push(merged, json_new_int(ids[i]));
+    cJSON *data = json_build("{s:o}", "issues", merged);
     if (!data) return -ENOMEM;
     rc = issue_activity_add(db, project_id, ids[0], "merged", user_id, "", data, now_ms);
-    json_decref(data);
+    cJSON_Delete(data);
     return rc;
 }
 
@@ -267,13 +267,13 @@ static int unmerge_locked(struct db *db, int64_t project_id, int64_t issue_id, c
     if (rc == 0) rc = run_hash(db, SQL_MOVE_HASH_EVENTS, issue_id, hash, true, *new_id);
     if (rc == 0) rc = issue_unmerge_recount(db, issue_id, *new_id, tags_fn, ctx);
     if (rc != 0) return rc;
-    json_t *data = json_pack("{s:s, s:I, s:I}", "hash", hash, "from_issue", (json_int_t)issue_id,
-                             "to_issue", (json_int_t)*new_id);
+    cJSON *data = json_build("{s:s, s:I, s:I}", "hash", hash, "from_issue", (int64_t)issue_id,
+                             "to_issue", (int64_t)*new_id);
     if (!data) return -ENOMEM;
     rc = issue_activity_add(db, project_id, issue_id, "unmerged", user_id, "", data, now_ms);
     if (rc == 0)
         rc = issue_activity_add(db, project_id, *new_id, "unmerged", user_id, "", data, now_ms);
-    json_decref(data);
+    cJSON_Delete(data);
     return rc;
 }
 

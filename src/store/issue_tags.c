@@ -20,38 +20,37 @@ static const char SQL_SUMMARY[] =
 
 /* Appends the current row to the summary, starting a new key group when
  * the key changes. */
-static int summary_row(json_t *out, json_t **group, struct db_stmt *st)
+static int summary_row(cJSON *out, cJSON **group, struct db_stmt *st)
 {
-    json_t *key = db_col_json_text_or_empty(st, 0);
+    cJSON *key = db_col_json_text_or_empty(st, 0);
     if (!key) return -ENOMEM;
-    const char *cur = *group ? json_string_value(json_object_get(*group, "key")) : NULL;
-    if (!cur || strcmp(cur, json_string_value(key)) != 0) {
-        *group = json_pack("{s:o, s:I, s:[]}", "key", key, "total", (json_int_t)db_col_int64(st, 4),
-                           "top_values");
-        if (!*group || json_array_append_new(out, *group) != 0) return -ENOMEM;
+    const char *cur = *group ? json_str(json_get(*group, "key")) : NULL;
+    if (!cur || strcmp(cur, json_str(key)) != 0) {
+        *group = json_build("{s:o, s:I, s:[]}", "key", key, "total", (int64_t)db_col_int64(st, 4),
+                            "top_values");
+        if (!*group || json_push(out, *group) != 0) return -ENOMEM;
     } else {
-        json_decref(key);
+        cJSON_Delete(key);
     }
-    json_t *v =
-        json_pack("{s:o, s:I, s:I}", "value", db_col_json_text_or_empty(st, 1), "count",
-                  (json_int_t)db_col_int64(st, 2), "last_seen", (json_int_t)db_col_int64(st, 3));
-    if (!v || json_array_append_new(json_object_get(*group, "top_values"), v) != 0) return -ENOMEM;
+    cJSON *v = json_build("{s:o, s:I, s:I}", "value", db_col_json_text_or_empty(st, 1), "count",
+                          (int64_t)db_col_int64(st, 2), "last_seen", (int64_t)db_col_int64(st, 3));
+    if (!v || json_push(json_get(*group, "top_values"), v) != 0) return -ENOMEM;
     return 0;
 }
 
-int issue_tags_summary(struct db *db, int64_t issue_id, int top_n, json_t **out)
+int issue_tags_summary(struct db *db, int64_t issue_id, int top_n, cJSON **out)
 {
     struct db_stmt *st = db_prepare(db, SQL_SUMMARY);
     if (!st) return -EIO;
     db_bind_int64(st, 1, issue_id);
     db_bind_int64(st, 2, top_n);
-    json_t *arr = json_array(), *group = NULL;
+    cJSON *arr = cJSON_CreateArray(), *group = NULL;
     int rc = arr ? 0 : -ENOMEM;
     while (rc == 0 && (rc = db_step(st)) == DB_ROW)
         rc = summary_row(arr, &group, st);
     db_finish(st);
     if (rc < 0) {
-        json_decref(arr);
+        cJSON_Delete(arr);
         return rc;
     }
     *out = arr;

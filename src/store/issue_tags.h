@@ -12,13 +12,13 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <jansson.h>
+#include "base/json.h"
 
 struct db;
 
 /* The issue's tags summary: [{"key", "total", "top_values": [{"value",
  * "count", "last_seen"}]}] with at most top_n values per key, most seen
  * first, keys in alphabetical order. Caller owns *out. */
-int issue_tags_summary(struct db *db, int64_t issue_id, int top_n, json_t **out);
+int issue_tags_summary(struct db *db, int64_t issue_id, int top_n, cJSON **out);
 
 #endif

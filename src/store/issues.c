@@ -19,36 +19,35 @@ static const char SQL_HISTOGRAM[] =
     "SELECT (hour - $2) / 3600000 AS bucket, events FROM issue_hourly"
     " WHERE issue_id = $1 AND hour >= $2 AND hour < $3";
 
-json_t *issues_row_json(struct db_stmt *st)
+cJSON *issues_row_json(struct db_stmt *st)
 {
-    json_t *row = json_pack(
-        "{s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:o}", "id", (json_int_t)db_col_int64(st, 0),
-        "project_id", (json_int_t)db_col_int64(st, 1), "title", db_col_json_text_or_empty(st, 2),
+    cJSON *row = json_build(
+        "{s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:o}", "id", (int64_t)db_col_int64(st, 0),
+        "project_id", (int64_t)db_col_int64(st, 1), "title", db_col_json_text_or_empty(st, 2),
         "culprit", db_col_json_text_or_empty(st, 3), "level", db_col_json_text_or_empty(st, 4),
-        "status", db_col_json_text_or_empty(st, 5), "first_seen", (json_int_t)db_col_int64(st, 6),
-        "last_seen", (json_int_t)db_col_int64(st, 7), "count", (json_int_t)db_col_int64(st, 8),
-        "hash", db_col_json_text_or_empty(st, 9));
+        "status", db_col_json_text_or_empty(st, 5), "first_seen", (int64_t)db_col_int64(st, 6),
+        "last_seen", (int64_t)db_col_int64(st, 7), "count", (int64_t)db_col_int64(st, 8), "hash",
+        db_col_json_text_or_empty(st, 9));
     if (row) {
-        json_object_set_new(row, "assignee_id",
-                            db_col_is_null(st, 10) ? json_null()
-                                                   : json_integer(db_col_int64(st, 10)));
-        json_object_set_new(row, "user_count", json_integer(db_col_int64(st, 11)));
-        json_object_set_new(row, "first_release", db_col_json_text(st, 12));
-        json_object_set_new(row, "last_release", db_col_json_text(st, 13));
+        json_set(row, "assignee_id",
+                 db_col_is_null(st, 10) ? cJSON_CreateNull() : json_new_int(db_col_int64(st, 10)));
+        json_set(row, "user_count", json_new_int(db_col_int64(st, 11)));
+        json_set(row, "first_release", db_col_json_text(st, 12));
+        json_set(row, "last_release", db_col_json_text(st, 13));
     }
     return row;
 }
 
-int64_t issues_sort_key(const json_t *row, enum issue_sort sort)
+int64_t issues_sort_key(const cJSON *row, enum issue_sort sort)
 {
     const char *name = sort == ISSUE_SORT_FIRST_SEEN   ? "first_seen"
                        : sort == ISSUE_SORT_TIMES_SEEN ? "count"
                        : sort == ISSUE_SORT_USERS      ? "user_count"
                                                        : "last_seen";
-    return json_integer_value(json_object_get(row, name));
+    return json_i64(json_get(row, name));
 }
 
-int issues_get(struct db *db, int64_t project_id, int64_t issue_id, json_t **out)
+int issues_get(struct db *db, int64_t project_id, int64_t issue_id, cJSON **out)
 {
     struct db_stmt *st = db_prepare(db, SQL_GET);
     if (!st) return -EIO;
@@ -109,7 +108,7 @@ fail:
     return rc;
 }
 
-int issues_histogram(struct db *db, int64_t issue_id, int64_t now_ms, json_t **out)
+int issues_histogram(struct db *db, int64_t issue_id, int64_t now_ms, cJSON **out)
 {
     const int64_t hour = 3600000;
     int64_t counts[ISSUES_HISTOGRAM_HOURS] = {0};
@@ -127,9 +126,9 @@ int issues_histogram(struct db *db, int64_t issue_id, int64_t now_ms, json_t **o
     }
     db_finish(st);
     if (rc < 0) return rc;
-    json_t *arr = json_array();
+    cJSON *arr = cJSON_CreateArray();
     for (int i = 0; arr && i < ISSUES_HISTOGRAM_HOURS; i++)
-        json_array_append_new(arr, json_integer(counts[i]));
+        json_push(arr, json_new_int(counts[i]));
     if (!arr) return -ENOMEM;
     *out = arr;
     return 0;
@@ -137,10 +136,10 @@ int issues_histogram(struct db *db, int64_t issue_id, int64_t now_ms, json_t **o
 
 /* One statement for a list page: "issue_id IN ($3, $4, …)" with one bound
  * parameter per issue (the text depends only on their number). */
-int issues_histograms(struct db *db, json_t *rows, int64_t now_ms)
+int issues_histograms(struct db *db, cJSON *rows, int64_t now_ms)
 {
     const int64_t hour = 3600000;
-    size_t n = json_array_size(rows);
+    size_t n = json_size(rows);
     if (n == 0) return 0;
     if (n > ISSUES_HISTOGRAM_BATCH_MAX) return -EINVAL;
     int64_t end = (now_ms / hour + 1) * hour;
@@ -152,7 +151,7 @@ int issues_histograms(struct db *db, json_t *rows, int64_t now_ms)
                                   " FROM issue_hourly WHERE hour >= $1 AND hour < $2"
                                   " AND issue_id IN (");
     for (size_t i = 0; i < n; i++) {
-        ids[i] = json_integer_value(json_object_get(json_array_get(rows, i), "id"));
+        ids[i] = json_i64(json_get(json_at(rows, i), "id"));
         len += (size_t)snprintf(sql + len, sizeof sql - len, "%s$%zu", i ? ", " : "", i + 3);
     }
     snprintf(sql + len, sizeof sql - len, ")");
@@ -175,14 +174,13 @@ int issues_histograms(struct db *db, json_t *rows, int64_t now_ms)
     }
     db_stmt_discard(st);
     for (size_t i = 0; rc >= 0 && i < n; i++) {
-        json_t *arr = json_array();
+        cJSON *arr = cJSON_CreateArray();
         for (int k = 0; arr && k < ISSUES_HISTOGRAM_HOURS; k++)
-            if (json_array_append_new(arr, json_integer(c[i][k])) != 0) {
-                json_decref(arr);
+            if (json_push(arr, json_new_int(c[i][k])) != 0) {
+                cJSON_Delete(arr);
                 arr = NULL;
             }
-        if (!arr || json_object_set_new(json_array_get(rows, i), "histogram_24h", arr) != 0)
-            rc = -ENOMEM;
+        if (!arr || json_set(json_at(rows, i), "histogram_24h", arr) != 0) rc = -ENOMEM;
     }
     free(c);
     return rc < 0 ? rc : 0;

@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <jansson.h>
+#include "base/json.h"
 #include "store/db.h"
 
 struct issue_search;
@@ -49,17 +49,17 @@ struct issue_query {
 };
 
 /* The sort key of a row for q's sort (to build the next cursor). */
-int64_t issues_sort_key(const json_t *row, enum issue_sort sort);
+int64_t issues_sort_key(const cJSON *row, enum issue_sort sort);
 
 /* A page of issues: *out is an array of at most q->limit rows; *more tells
  * whether rows follow the last one. The statement is assembled from fixed
  * fragments, one per filter and search term, every value bound
  * (issues_list.c); a tag term starts from the tag index. */
-int issues_list(struct db *db, int64_t project_id, const struct issue_query *q, json_t **out,
+int issues_list(struct db *db, int64_t project_id, const struct issue_query *q, cJSON **out,
                 bool *more);
 
 /* One issue row. */
-int issues_get(struct db *db, int64_t project_id, int64_t issue_id, json_t **out);
+int issues_get(struct db *db, int64_t project_id, int64_t issue_id, cJSON **out);
 
 /* true for unresolved | resolved | ignored. */
 bool issues_status_valid(const char *status);
@@ -76,12 +76,12 @@ int issues_set_status_bulk(struct db *db, int64_t project_id, const int64_t *ids
 /* Events received per hour over the ISSUES_HISTOGRAM_HOURS hours up to
  * now_ms (the last bucket is the current hour): array of counts, oldest
  * first. Read from issue_hourly, so it lags by up to one counter flush. */
-int issues_histogram(struct db *db, int64_t issue_id, int64_t now_ms, json_t **out);
+int issues_histogram(struct db *db, int64_t issue_id, int64_t now_ms, cJSON **out);
 
 /* The same for every issue of a list page in one statement: sets
  * "histogram_24h" on each object of rows (a JSON array of issue rows with
  * "id"; at most ISSUES_HISTOGRAM_BATCH_MAX of them). 0 or a negative errno. */
 #define ISSUES_HISTOGRAM_BATCH_MAX 100
-int issues_histograms(struct db *db, json_t *rows, int64_t now_ms);
+int issues_histograms(struct db *db, cJSON *rows, int64_t now_ms);
 
 #endif

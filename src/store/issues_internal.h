@@ -3,7 +3,7 @@
 #ifndef PERISCOPE_STORE_ISSUES_INTERNAL_H
 #define PERISCOPE_STORE_ISSUES_INTERNAL_H
 
-#include <jansson.h>
+#include "base/json.h"
 #include "store/db.h"
 
 #define ISSUE_COLS                                                                                 \
@@ -12,6 +12,6 @@
 
 /* The issue row at the statement's current row (ISSUE_COLS order); NULL
  * when out of memory. */
-json_t *issues_row_json(struct db_stmt *st);
+cJSON *issues_row_json(struct db_stmt *st);
 
 #endif

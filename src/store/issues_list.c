@@ -283,30 +283,30 @@ static void drive_tag(struct db *db, struct list_sql *l, const struct issue_quer
     }
 }
 
-static int read_rows(struct db_stmt *st, int limit, json_t **out, bool *more)
+static int read_rows(struct db_stmt *st, int limit, cJSON **out, bool *more)
 {
-    json_t *rows = json_array();
+    cJSON *rows = cJSON_CreateArray();
     int rc = 0;
     *more = false;
     while (rows && (rc = db_step(st)) == DB_ROW) {
-        if (json_array_size(rows) == (size_t)limit) {
+        if (json_size(rows) == (size_t)limit) {
             *more = true;
             break;
         }
-        json_t *row = issues_row_json(st);
-        if (!row || json_array_append_new(rows, row) != 0)
+        cJSON *row = issues_row_json(st);
+        if (!row || json_push(rows, row) != 0)
             store_row_skipped("issues", (long long)db_col_int64(st, 0));
     }
     if (!rows) return -ENOMEM;
     if (rc < 0) {
-        json_decref(rows);
+        cJSON_Delete(rows);
         return rc;
     }
     *out = rows;
     return 0;
 }
 
-int issues_list(struct db *db, int64_t project_id, const struct issue_query *q, json_t **out,
+int issues_list(struct db *db, int64_t project_id, const struct issue_query *q, cJSON **out,
                 bool *more)
 {
     if (q->limit < 1 || q->limit > 1000) return -EINVAL;

@@ -24,7 +24,7 @@ static const char SQL_FIRST_EVENT[] =
 /* Counts per bucket of width ms over n buckets ending after now's bucket,
  * for the rows sql selects with ($1 = id, $2 = start, $3 = end). */
 static int histogram(struct db *db, const char *sql, int64_t id, int64_t now_ms, int64_t width,
-                     int n, int64_t *total, json_t **out)
+                     int n, int64_t *total, cJSON **out)
 {
     int64_t counts[32] = {0};
     int64_t end = (now_ms / width + 1) * width;
@@ -41,11 +41,11 @@ static int histogram(struct db *db, const char *sql, int64_t id, int64_t now_ms,
     }
     db_finish(st);
     if (rc < 0) return rc;
-    json_t *arr = json_array();
+    cJSON *arr = cJSON_CreateArray();
     if (!arr) return -ENOMEM;
     *total = 0;
     for (int i = 0; i < n; i++) {
-        json_array_append_new(arr, json_integer(counts[i]));
+        json_push(arr, json_new_int(counts[i]));
         *total += counts[i];
     }
     *out = arr;
@@ -71,7 +71,7 @@ int overview_project(struct db *db, int64_t project_id, int64_t now_ms,
                        &out->events_24h, &out->histogram_24h);
     if (rc == 0) rc = count(db, SQL_UNRESOLVED, project_id, &out->unresolved_issues);
     if (rc) {
-        json_decref(out->histogram_24h);
+        cJSON_Delete(out->histogram_24h);
         out->histogram_24h = NULL;
     }
     return rc;
@@ -100,7 +100,7 @@ int overview_issue(struct db *db, int64_t issue_id, int64_t now_ms, struct issue
         db_finish(st);
     }
     if (rc) {
-        json_decref(out->histogram_14d);
+        cJSON_Delete(out->histogram_14d);
         out->histogram_14d = NULL;
     }
     return rc;

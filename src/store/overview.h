@@ -10,7 +10,7 @@
 #define PERISCOPE_STORE_OVERVIEW_H
 
 #include <stdint.h>
-#include <jansson.h>
+#include "base/json.h"
 
 #include "store/db.h"
 
@@ -20,11 +20,11 @@
 struct project_overview {
     int64_t events_24h;        /* events received in the 24 hourly buckets */
     int64_t unresolved_issues; /* issues with status unresolved */
-    json_t *histogram_24h;     /* owned: OVERVIEW_PROJECT_HOURS counts */
+    cJSON *histogram_24h;      /* owned: OVERVIEW_PROJECT_HOURS counts */
 };
 
 struct issue_overview {
-    json_t *histogram_14d;   /* owned: OVERVIEW_ISSUE_DAYS daily counts */
+    cJSON *histogram_14d;    /* owned: OVERVIEW_ISSUE_DAYS daily counts */
     int64_t users;           /* distinct values of the issue's "user" tag */
     char first_event_id[33]; /* hex of its oldest stored event; "" when none is left */
 };

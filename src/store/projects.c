@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 #include <string.h>
 
+#include "base/utf8.h"
 #include "store/projects.h"
 #include "store/scripts_notify.h"
 #include "store/store.h"
@@ -48,14 +49,11 @@ static const char SQL_KEY_LOOKUP[] =
     " JOIN projects p ON p.id = k.project_id"
     " WHERE k.public_key = $1 AND k.revoked_at IS NULL";
 
-/* A name is 1..PROJECT_NAME_MAX bytes of UTF-8 (jansson checks the UTF-8). */
+/* A name is 1..PROJECT_NAME_MAX bytes of valid UTF-8. */
 static bool name_valid(const char *name)
 {
     size_t len = name ? strlen(name) : 0;
-    if (len == 0 || len > PROJECT_NAME_MAX) return false;
-    json_t *probe = json_stringn(name, len);
-    json_decref(probe);
-    return probe != NULL;
+    return len > 0 && len <= PROJECT_NAME_MAX && utf8_valid(name, len);
 }
 
 static bool key_valid(const char *key)
@@ -65,36 +63,36 @@ static bool key_valid(const char *key)
 }
 
 /* Sets key to a column's text, or null. */
-static int set_text(json_t *obj, const char *key, struct db_stmt *st, int col)
+static int set_text(cJSON *obj, const char *key, struct db_stmt *st, int col)
 {
-    json_t *v = db_col_json_text(st, col);
-    return json_object_set_new(obj, key, v ? v : json_null());
+    cJSON *v = db_col_json_text(st, col);
+    return json_set(obj, key, v ? v : cJSON_CreateNull());
 }
 
-static int set_int(json_t *obj, const char *key, struct db_stmt *st, int col)
+static int set_int(cJSON *obj, const char *key, struct db_stmt *st, int col)
 {
-    json_t *v = db_col_is_null(st, col) ? json_null() : json_integer(db_col_int64(st, col));
-    return json_object_set_new(obj, key, v);
+    cJSON *v = db_col_is_null(st, col) ? cJSON_CreateNull() : json_new_int(db_col_int64(st, col));
+    return json_set(obj, key, v);
 }
 
 /* "scrubbing" from the PROJECT_SCRUB_COLUMNS at col. */
-static int set_scrubbing(json_t *obj, struct db_stmt *st, int col)
+static int set_scrubbing(cJSON *obj, struct db_stmt *st, int col)
 {
     struct scrub_settings s;
     /* A list that no longer parses is shown (and run, lua/registry) as the defaults. */
     if (project_scrub_from_row(st, col, &s) != 0) scrub_settings_default(&s);
-    return json_object_set_new(obj, "scrubbing", scrub_settings_to_json(&s));
+    return json_set(obj, "scrubbing", scrub_settings_to_json(&s));
 }
 
 /* The current row of a PROJECT_COLUMNS query as an object; caller owns. */
-static json_t *project_row(struct db_stmt *st)
+static cJSON *project_row(struct db_stmt *st)
 {
-    json_t *o = json_object();
+    cJSON *o = cJSON_CreateObject();
     if (!o || set_int(o, "id", st, 0) || set_text(o, "name", st, 1) ||
         set_int(o, "created_at", st, 2) || set_int(o, "rate_limit_per_minute", st, 3) ||
         set_int(o, "active_script_version", st, 4) || set_text(o, "public_key", st, 5) ||
         set_scrubbing(o, st, 6) || set_int(o, "grouping_transition_days", st, 10)) {
-        json_decref(o);
+        cJSON_Delete(o);
         return NULL;
     }
     return o;
@@ -170,7 +168,7 @@ fail:
     return rc;
 }
 
-int projects_get(struct db *db, int64_t id, json_t **out)
+int projects_get(struct db *db, int64_t id, cJSON **out)
 {
     struct db_stmt *st = db_prepare(db, SQL_PROJECT_GET);
     if (!st) return -EIO;
@@ -184,21 +182,21 @@ int projects_get(struct db *db, int64_t id, json_t **out)
     return rc;
 }
 
-int projects_list(struct db *db, int64_t after_id, int limit, json_t **out)
+int projects_list(struct db *db, int64_t after_id, int limit, cJSON **out)
 {
     struct db_stmt *st = db_prepare(db, SQL_PROJECT_LIST);
-    json_t *arr = json_array();
+    cJSON *arr = cJSON_CreateArray();
     int rc = arr ? 0 : -ENOMEM;
     if (!st) rc = -EIO;
     if (rc == 0 && !(rc = db_bind_int64(st, 1, after_id)))
         rc = db_bind_int64(st, 2, limit < 0 ? 0 : limit);
     while (rc == 0 && (rc = db_step(st)) == DB_ROW) {
-        json_t *row = project_row(st);
-        rc = json_array_append_new(arr, row) ? -ENOMEM : 0;
+        cJSON *row = project_row(st);
+        rc = json_push(arr, row) ? -ENOMEM : 0;
     }
     if (st) db_finish(st);
     if (rc < 0) {
-        json_decref(arr);
+        cJSON_Delete(arr);
         return rc;
     }
     *out = arr;
@@ -258,22 +256,22 @@ int projects_count(struct db *db, int64_t *out)
     return rc;
 }
 
-static json_t *key_row(struct db_stmt *st)
+static cJSON *key_row(struct db_stmt *st)
 {
-    json_t *o = json_object();
+    cJSON *o = cJSON_CreateObject();
     if (!o || set_text(o, "public_key", st, 0) || set_int(o, "created_at", st, 1) ||
         set_int(o, "revoked_at", st, 2)) {
-        json_decref(o);
+        cJSON_Delete(o);
         return NULL;
     }
     return o;
 }
 
-int keys_list(struct db *db, int64_t project_id, json_t **out)
+int keys_list(struct db *db, int64_t project_id, cJSON **out)
 {
     struct db_stmt *st = db_prepare(db, SQL_KEY_LIST);
     if (!st) return -EIO;
-    json_t *arr = json_array();
+    cJSON *arr = cJSON_CreateArray();
     bool project_found = false;
     int rc = arr ? db_bind_int64(st, 1, project_id) : -ENOMEM;
     while (rc == 0 && (rc = db_step(st)) == DB_ROW) {
@@ -282,12 +280,12 @@ int keys_list(struct db *db, int64_t project_id, json_t **out)
             rc = 0;
             continue;
         }
-        rc = json_array_append_new(arr, key_row(st)) ? -ENOMEM : 0;
+        rc = json_push(arr, key_row(st)) ? -ENOMEM : 0;
     }
     db_finish(st);
     if (rc == 0 && !project_found) rc = -ENOENT;
     if (rc < 0) {
-        json_decref(arr);
+        cJSON_Delete(arr);
         return rc;
     }
     *out = arr;

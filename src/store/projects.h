@@ -8,7 +8,7 @@
 #define PERISCOPE_STORE_PROJECTS_H
 
 #include <stdint.h>
-#include <jansson.h>
+#include "base/json.h"
 #include "store/db.h"
 
 #define PROJECT_NAME_MAX 200
@@ -22,10 +22,10 @@ int projects_create(struct db *db, const char *name, int64_t *id_out,
 
 /* {"id", "name", "created_at", "rate_limit_per_minute", "active_script_version",
  *  "public_key" (the oldest active key, or null)} */
-int projects_get(struct db *db, int64_t id, json_t **out);
+int projects_get(struct db *db, int64_t id, cJSON **out);
 
 /* Projects with id > after_id, ascending, at most limit rows: array. */
-int projects_list(struct db *db, int64_t after_id, int limit, json_t **out);
+int projects_list(struct db *db, int64_t after_id, int limit, cJSON **out);
 
 /* Sets name (NULL: unchanged) and rate limit (< 0: unchanged).
  * -ENOENT: no such project; -EINVAL: bad name. */
@@ -44,7 +44,7 @@ int keys_create(struct db *db, int64_t project_id, char key_out[PUBLIC_KEY_HEX +
 
 /* [{"public_key", "created_at", "revoked_at" | null}], oldest first;
  * -ENOENT when there is no such project. */
-int keys_list(struct db *db, int64_t project_id, json_t **out);
+int keys_list(struct db *db, int64_t project_id, cJSON **out);
 
 /* Marks the key revoked (-ENOENT when it is not the project's). Revoking a
  * revoked key again succeeds and keeps the first revocation time. Like

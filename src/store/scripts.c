@@ -95,7 +95,7 @@ int scripts_set_active(struct db *db, int64_t project_id, int64_t version)
     return rc;
 }
 
-int scripts_list_versions(struct db *db, int64_t project_id, json_t **out)
+int scripts_list_versions(struct db *db, int64_t project_id, cJSON **out)
 {
     struct db_stmt *st =
         db_prepare(db, "SELECT s.version, s.created_at, LENGTH(s.source), "
@@ -103,22 +103,21 @@ int scripts_list_versions(struct db *db, int64_t project_id, json_t **out)
                        "FROM scripts s JOIN projects p ON p.id = s.project_id "
                        "WHERE s.project_id = $1 ORDER BY s.version DESC");
     if (!st || db_bind_int64(st, 1, project_id)) return -EIO;
-    json_t *list = json_array();
+    cJSON *list = cJSON_CreateArray();
     if (!list) return -ENOMEM;
     int rc;
     while ((rc = db_step(st)) == DB_ROW) {
-        json_t *row =
-            json_pack("{s:I, s:I, s:I, s:b}", "version", (json_int_t)db_col_int64(st, 0),
-                      "created_at", (json_int_t)db_col_int64(st, 1), "size",
-                      (json_int_t)db_col_int64(st, 2), "active", (int)db_col_int64(st, 3));
-        if (!row || json_array_append_new(list, row) != 0) {
+        cJSON *row = json_build("{s:I, s:I, s:I, s:b}", "version", (int64_t)db_col_int64(st, 0),
+                                "created_at", (int64_t)db_col_int64(st, 1), "size",
+                                (int64_t)db_col_int64(st, 2), "active", (int)db_col_int64(st, 3));
+        if (!row || json_push(list, row) != 0) {
             rc = -ENOMEM;
             break;
         }
     }
     db_finish(st);
     if (rc != DB_DONE) {
-        json_decref(list);
+        cJSON_Delete(list);
         return rc < 0 ? rc : -EIO;
     }
     *out = list;

@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <jansson.h>
+#include "base/json.h"
 #include "store/db.h"
 
 /* Stores source as the project's next version (not activated). -EEXIST
@@ -31,7 +31,7 @@ int scripts_get_active(struct db *db, int64_t project_id, int64_t *version_out, 
 int scripts_set_active(struct db *db, int64_t project_id, int64_t version);
 
 /* [{"version", "created_at", "size", "active"}], newest first. */
-int scripts_list_versions(struct db *db, int64_t project_id, json_t **out);
+int scripts_list_versions(struct db *db, int64_t project_id, cJSON **out);
 
 /* Calls fn for every project with an active script. Stops early and
  * returns fn's value when it is not 0. The source is borrowed for the call. */

@@ -54,30 +54,30 @@ static size_t parse_ids(const char *s, int64_t *ids)
     return n;
 }
 
-static json_t *time_or_null(struct db_stmt *st, int col)
+static cJSON *time_or_null(struct db_stmt *st, int col)
 {
-    return db_col_is_null(st, col) ? json_null() : json_integer(db_col_int64(st, col));
+    return db_col_is_null(st, col) ? cJSON_CreateNull() : json_new_int(db_col_int64(st, col));
 }
 
-static json_t *token_json(struct db_stmt *st)
+static cJSON *token_json(struct db_stmt *st)
 {
-    json_t *o = json_object(), *ids = json_null();
+    cJSON *o = cJSON_CreateObject(), *ids = cJSON_CreateNull();
     if (!o) return NULL;
     if (!db_col_is_null(st, 3)) {
         int64_t v[TOKEN_PROJECTS_MAX];
         size_t n = parse_ids(db_col_text(st, 3), v);
-        ids = json_array();
+        ids = cJSON_CreateArray();
         for (size_t i = 0; ids && i < n; i++)
-            json_array_append_new(ids, json_integer(v[i]));
+            json_push(ids, json_new_int(v[i]));
     }
-    json_object_set_new(o, "id", json_integer(db_col_int64(st, 0)));
-    json_object_set_new(o, "name", db_col_json_text_or_empty(st, 1));
-    json_object_set_new(o, "scope", db_col_json_text_or_empty(st, 2));
-    json_object_set_new(o, "project_ids", ids ? ids : json_null());
-    json_object_set_new(o, "user_id", time_or_null(st, 4));
-    json_object_set_new(o, "created_at", json_integer(db_col_int64(st, 5)));
-    json_object_set_new(o, "expires_at", time_or_null(st, 6));
-    json_object_set_new(o, "last_used_at", time_or_null(st, 7));
+    json_set(o, "id", json_new_int(db_col_int64(st, 0)));
+    json_set(o, "name", db_col_json_text_or_empty(st, 1));
+    json_set(o, "scope", db_col_json_text_or_empty(st, 2));
+    json_set(o, "project_ids", ids ? ids : cJSON_CreateNull());
+    json_set(o, "user_id", time_or_null(st, 4));
+    json_set(o, "created_at", json_new_int(db_col_int64(st, 5)));
+    json_set(o, "expires_at", time_or_null(st, 6));
+    json_set(o, "last_used_at", time_or_null(st, 7));
     return o;
 }
 
@@ -108,7 +108,7 @@ int tokens_create(struct db *db, const char *token_hash, const char *name, int64
     return 0;
 }
 
-int tokens_get(struct db *db, int64_t id, json_t **out)
+int tokens_get(struct db *db, int64_t id, cJSON **out)
 {
     struct db_stmt *st = db_prepare(db, SQL_TOKEN_GET);
     int rc;
@@ -119,28 +119,28 @@ int tokens_get(struct db *db, int64_t id, json_t **out)
     return *out ? 0 : -ENOMEM;
 }
 
-int tokens_list(struct db *db, int64_t user_id, json_t **out)
+int tokens_list(struct db *db, int64_t user_id, cJSON **out)
 {
     struct db_stmt *st = db_prepare(db, SQL_TOKEN_LIST);
-    json_t *arr = json_array();
+    cJSON *arr = cJSON_CreateArray();
     int rc;
     if (!st || !arr) {
-        json_decref(arr);
+        cJSON_Delete(arr);
         return st ? -ENOMEM : -EIO;
     }
     if ((rc = db_bind_int64(st, 1, user_id))) {
-        json_decref(arr);
+        cJSON_Delete(arr);
         return rc;
     }
     while ((rc = db_step(st)) == DB_ROW) {
-        json_t *row = token_json(st);
+        cJSON *row = token_json(st);
         if (row)
-            json_array_append_new(arr, row);
+            json_push(arr, row);
         else
             store_row_skipped("token", (long long)db_col_int64(st, 0));
     }
     if (rc < 0) {
-        json_decref(arr);
+        cJSON_Delete(arr);
         return rc;
     }
     *out = arr;

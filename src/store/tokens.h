@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <jansson.h>
+#include "base/json.h"
 #include "store/db.h"
 
 #define TOKEN_NAME_MAX 200
@@ -35,9 +35,9 @@ struct token_row {
 int tokens_create(struct db *db, const char *token_hash, const char *name, int64_t user_id,
                   const char *scope, const int64_t *project_ids, size_t n, int64_t expires_at,
                   int64_t *id_out);
-int tokens_get(struct db *db, int64_t id, json_t **out);
+int tokens_get(struct db *db, int64_t id, cJSON **out);
 /* Tokens of a user (user_id > 0) or every token (0), by id. */
-int tokens_list(struct db *db, int64_t user_id, json_t **out);
+int tokens_list(struct db *db, int64_t user_id, cJSON **out);
 /* The token whose digest this is (expired ones too: the caller decides). */
 int tokens_lookup(struct db *db, const char *token_hash, struct token_row *out);
 /* Records a use now (at most every TOKEN_TOUCH_MS). */

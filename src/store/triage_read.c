@@ -87,25 +87,25 @@ int alert_rules_destination_exists(struct db *db, int64_t project_id, int64_t id
     return rc < 0 ? rc : rc == 0;
 }
 
-int releases_list(struct db *db, int64_t project_id, json_t **out)
+int releases_list(struct db *db, int64_t project_id, cJSON **out)
 {
     struct db_stmt *st = db_prepare(db, SQL_RELEASES);
     if (!st) return -EIO;
     db_bind_int64(st, 1, project_id);
-    json_t *rows = json_array();
+    cJSON *rows = cJSON_CreateArray();
     int rc;
     while (rows && (rc = db_step(st)) == DB_ROW) {
-        json_array_append_new(rows, json_pack("{s:o, s:I, s:I, s:I, s:I}", "version",
-                                              db_col_json_text_or_empty(st, 0), "first_seen",
-                                              (json_int_t)db_col_int64(st, 1), "last_seen",
-                                              (json_int_t)db_col_int64(st, 2), "events",
-                                              (json_int_t)db_col_int64(st, 3), "new_issues",
-                                              (json_int_t)db_col_int64(st, 4)));
+        json_push(rows,
+                  json_build("{s:o, s:I, s:I, s:I, s:I}", "version",
+                             db_col_json_text_or_empty(st, 0), "first_seen",
+                             (int64_t)db_col_int64(st, 1), "last_seen",
+                             (int64_t)db_col_int64(st, 2), "events", (int64_t)db_col_int64(st, 3),
+                             "new_issues", (int64_t)db_col_int64(st, 4)));
     }
     db_finish(st);
     if (!rows) return -ENOMEM;
     if (rc < 0) {
-        json_decref(rows);
+        cJSON_Delete(rows);
         return rc;
     }
     *out = rows;
@@ -244,7 +244,7 @@ int issue_triage_clear(struct db *db, int64_t project_id, int64_t issue_id)
     return 0;
 }
 
-static int describe_snooze(struct db *db, int64_t issue_id, json_t *issue)
+static int describe_snooze(struct db *db, int64_t issue_id, cJSON *issue)
 {
     struct db_stmt *st = db_prepare(db, SQL_SNOOZE_DESCRIBE);
     if (!st) return -EIO;
@@ -252,21 +252,21 @@ static int describe_snooze(struct db *db, int64_t issue_id, json_t *issue)
     int rc = db_step_row(st, 1);
     if (rc == 0) {
         const char *kind = db_col_text(st, 0);
-        json_t *until = json_object();
+        cJSON *until = cJSON_CreateObject();
         if (kind && strcmp(kind, "until") == 0)
-            json_object_set_new(until, "until", json_integer(db_col_int64(st, 2)));
+            json_set(until, "until", json_new_int(db_col_int64(st, 2)));
         else if (kind && strcmp(kind, "rate") == 0) {
-            json_object_set_new(until, "rate", json_integer(db_col_int64(st, 1)));
-            json_object_set_new(until, "window_minutes", json_integer(db_col_int64(st, 3)));
+            json_set(until, "rate", json_new_int(db_col_int64(st, 1)));
+            json_set(until, "window_minutes", json_new_int(db_col_int64(st, 3)));
         } else if (kind)
-            json_object_set_new(until, kind, json_integer(db_col_int64(st, 1)));
-        json_object_set_new(issue, "ignore_until", until);
+            json_set(until, kind, json_new_int(db_col_int64(st, 1)));
+        json_set(issue, "ignore_until", until);
     }
     db_finish(st);
     return rc < 0 ? rc : 0;
 }
 
-static int describe_resolution(struct db *db, int64_t issue_id, json_t *issue)
+static int describe_resolution(struct db *db, int64_t issue_id, cJSON *issue)
 {
     struct db_stmt *st = db_prepare(db, SQL_RESOLUTION_DESCRIBE);
     if (!st) return -EIO;
@@ -275,17 +275,17 @@ static int describe_resolution(struct db *db, int64_t issue_id, json_t *issue)
     if (rc == 0) {
         const char *kind = db_col_text(st, 0);
         bool next = kind && strcmp(kind, "next_release") == 0;
-        json_object_set_new(issue, "resolved_in",
-                            next ? json_string("next_release") : db_col_json_text(st, 1));
-        if (next) json_object_set_new(issue, "resolved_after_release", db_col_json_text(st, 2));
+        json_set(issue, "resolved_in",
+                 next ? cJSON_CreateString("next_release") : db_col_json_text(st, 1));
+        if (next) json_set(issue, "resolved_after_release", db_col_json_text(st, 2));
     }
     db_finish(st);
     return rc < 0 ? rc : 0;
 }
 
-int issue_triage_describe(struct db *db, json_t *issue)
+int issue_triage_describe(struct db *db, cJSON *issue)
 {
-    int64_t id = json_integer_value(json_object_get(issue, "id"));
+    int64_t id = json_i64(json_get(issue, "id"));
     int rc = describe_snooze(db, id, issue);
     return rc == 0 ? describe_resolution(db, id, issue) : rc;
 }

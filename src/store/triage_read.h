@@ -6,7 +6,7 @@
 #define PERISCOPE_STORE_TRIAGE_READ_H
 
 #include <stdint.h>
-#include <jansson.h>
+#include "base/json.h"
 
 struct db;
 
@@ -19,7 +19,7 @@ int alert_rules_destination_exists(struct db *db, int64_t project_id, int64_t id
 
 /* The project's releases, newest first seen first: [{"version",
  * "first_seen", "last_seen", "events", "new_issues"}] (times in ms). */
-int releases_list(struct db *db, int64_t project_id, json_t **out);
+int releases_list(struct db *db, int64_t project_id, cJSON **out);
 
 /* A snooze for issue_triage_set (kind NULL: none). */
 struct issue_snooze_spec {
@@ -52,6 +52,6 @@ int issue_triage_clear(struct db *db, int64_t project_id, int64_t issue_id);
 
 /* Adds "ignore_until" / "resolved_in" to an issue row (id) when it has a
  * snooze or resolution. */
-int issue_triage_describe(struct db *db, json_t *issue);
+int issue_triage_describe(struct db *db, cJSON *issue);
 
 #endif

@@ -43,33 +43,33 @@ static int run(struct db_stmt *st)
     return rc;
 }
 
-static json_t *user_row(struct db_stmt *st)
+static cJSON *user_row(struct db_stmt *st)
 {
-    json_t *o = json_object();
+    cJSON *o = cJSON_CreateObject();
     if (!o) return NULL;
-    json_object_set_new(o, "id", json_integer(db_col_int64(st, 0)));
-    json_object_set_new(o, "email", db_col_json_text_or_empty(st, 1));
-    json_object_set_new(o, "name", db_col_json_text_or_empty(st, 2));
-    json_object_set_new(o, "role", db_col_json_text_or_empty(st, 3));
-    json_object_set_new(o, "created_at", json_integer(db_col_int64(st, 4)));
+    json_set(o, "id", json_new_int(db_col_int64(st, 0)));
+    json_set(o, "email", db_col_json_text_or_empty(st, 1));
+    json_set(o, "name", db_col_json_text_or_empty(st, 2));
+    json_set(o, "role", db_col_json_text_or_empty(st, 3));
+    json_set(o, "created_at", json_new_int(db_col_int64(st, 4)));
     return o;
 }
 
-static int user_rows(struct db_stmt *st, json_t **out)
+static int user_rows(struct db_stmt *st, cJSON **out)
 {
-    json_t *arr = json_array();
+    cJSON *arr = cJSON_CreateArray();
     int rc;
     if (!arr) return -ENOMEM;
     while ((rc = db_step(st)) == DB_ROW) {
-        json_t *row = user_row(st);
+        cJSON *row = user_row(st);
         if (!row) {
             store_row_skipped("user", (long long)db_col_int64(st, 0));
             continue;
         }
-        json_array_append_new(arr, row);
+        json_push(arr, row);
     }
     if (rc < 0) {
-        json_decref(arr);
+        cJSON_Delete(arr);
         return rc;
     }
     *out = arr;
@@ -94,7 +94,7 @@ int users_create(struct db *db, const char *email, const char *name, const char 
     return 0;
 }
 
-int users_get(struct db *db, int64_t id, json_t **out)
+int users_get(struct db *db, int64_t id, cJSON **out)
 {
     struct db_stmt *st = db_prepare(db, SQL_USER_GET);
     int rc;
@@ -105,7 +105,7 @@ int users_get(struct db *db, int64_t id, json_t **out)
     return *out ? 0 : -ENOMEM;
 }
 
-int users_list(struct db *db, int64_t after_id, int limit, json_t **out)
+int users_list(struct db *db, int64_t after_id, int limit, cJSON **out)
 {
     struct db_stmt *st = db_prepare(db, SQL_USER_LIST);
     int rc;
@@ -178,7 +178,7 @@ int users_by_id(struct db *db, int64_t id, struct user_login *out)
     return login_row(st, out);
 }
 
-int members_list(struct db *db, int64_t project_id, json_t **out)
+int members_list(struct db *db, int64_t project_id, cJSON **out)
 {
     struct db_stmt *st = db_prepare(db, SQL_MEMBERS_LIST);
     int rc;

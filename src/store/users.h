@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <jansson.h>
+#include "base/json.h"
 #include "store/db.h"
 
 #define USER_EMAIL_MAX 254
@@ -28,9 +28,9 @@ struct user_login {
 /* email already normalized (accounts/email.h), role a role name. */
 int users_create(struct db *db, const char *email, const char *name, const char *role,
                  const char *password_hash, int64_t *id_out);
-int users_get(struct db *db, int64_t id, json_t **out);
+int users_get(struct db *db, int64_t id, cJSON **out);
 /* Users with id > after_id, ascending, at most limit: array. */
-int users_list(struct db *db, int64_t after_id, int limit, json_t **out);
+int users_list(struct db *db, int64_t after_id, int limit, cJSON **out);
 /* NULL leaves a field as it is. */
 int users_update(struct db *db, int64_t id, const char *email, const char *name, const char *role,
                  const char *password_hash);
@@ -42,7 +42,7 @@ int users_by_email(struct db *db, const char *email, struct user_login *out);
 int users_by_id(struct db *db, int64_t id, struct user_login *out);
 
 /* The project's members as user rows, by id. */
-int members_list(struct db *db, int64_t project_id, json_t **out);
+int members_list(struct db *db, int64_t project_id, cJSON **out);
 /* Replaces the project's members (its own transaction). -ENOENT when a
  * user id is unknown (nothing changes). */
 int members_set(struct db *db, int64_t project_id, const int64_t *user_ids, size_t n);
