@@ -5,7 +5,10 @@
  *   - SQLite: a fresh database file in a mkdtemp directory;
  *   - Postgres: a fresh, uniquely named database in the throwaway cluster
  *     that tests/pg_cluster.sh started (the file named by
- *     $PERISCOPE_TEST_PG_ENV holds its POSTGRES_* variables).
+ *     $PERISCOPE_TEST_PG_ENV holds its POSTGRES_* variables), cloned from
+ *     the cluster's migrated template (CREATE DATABASE … TEMPLATE), so
+ *     store_open finds every migration applied instead of running them.
+ *     Only the tests listed in PG_TESTS (CMakeLists.txt) have the variable.
  *
  * Typical use, running every test against both backends:
  *
@@ -52,6 +55,7 @@ struct test_backend {
     char pg_user[128];
     char pg_password[256];
     char pg_maint_db[TEST_PG_NAME_MAX]; /* the env file's database */
+    char pg_template[TEST_PG_NAME_MAX]; /* the migrated template ("": none) */
     char pg_database[TEST_PG_NAME_MAX]; /* this test's own database */
 };
 
@@ -124,7 +128,8 @@ static inline int test_pg_env_load(struct test_backend *tb)
 {
     const char *path = getenv("PERISCOPE_TEST_PG_ENV");
     if (!path || !*path) {
-        fprintf(stderr, "PERISCOPE_TEST_PG_ENV is not set: run the tests through ctest\n");
+        fprintf(stderr, "PERISCOPE_TEST_PG_ENV is not set: run the tests through ctest, and "
+                        "list a test that uses Postgres in PG_TESTS (CMakeLists.txt)\n");
         return -ENOENT;
     }
     FILE *f = fopen(path, "r");
@@ -149,6 +154,8 @@ static inline int test_pg_env_load(struct test_backend *tb)
             snprintf(tb->pg_password, sizeof tb->pg_password, "%s", v);
         else if (!strcmp(line, "POSTGRES_DATABASE"))
             snprintf(tb->pg_maint_db, sizeof tb->pg_maint_db, "%s", v);
+        else if (!strcmp(line, "POSTGRES_TEMPLATE"))
+            snprintf(tb->pg_template, sizeof tb->pg_template, "%s", v);
     }
     fclose(f);
     tb->cfg.postgres_enabled = true;
@@ -177,7 +184,8 @@ static inline int test_pg_maint_exec(struct test_backend *tb, const char *sql)
     return rc;
 }
 
-/* A fresh, empty Postgres database of this test's own. 0 or negative. */
+/* A fresh Postgres database of this test's own: a clone of the migrated
+ * template when the cluster has one, else empty. 0 or negative. */
 static inline int test_backend_postgres(struct test_backend *tb)
 {
     static int counter;
@@ -188,9 +196,14 @@ static inline int test_backend_postgres(struct test_backend *tb)
     unsigned r = (unsigned)rand() ^ (unsigned)(uintptr_t)tb;
     snprintf(tb->pg_database, sizeof tb->pg_database, "t_%ld_%d_%08x", (long)getpid(),
              __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED), r);
-    /* CREATE DATABASE takes no parameters; the name is ours, [a-z0-9_]. */
-    char sql[128];
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s", tb->pg_database);
+    /* CREATE DATABASE takes no parameters; the names are ours and the
+     * cluster's, [a-z0-9_]. */
+    char sql[192];
+    if (tb->pg_template[0])
+        snprintf(sql, sizeof sql, "CREATE DATABASE %s TEMPLATE %s", tb->pg_database,
+                 tb->pg_template);
+    else
+        snprintf(sql, sizeof sql, "CREATE DATABASE %s", tb->pg_database);
     rc = test_pg_maint_exec(tb, sql);
     if (rc < 0) return rc;
     tb->postgres = true;
