@@ -25,6 +25,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "base/clock.h"
 #include "base/config.h"
 #include "model/event.h"
 #include "model/event_tags.h"
@@ -98,7 +99,7 @@ static int write_batch(struct db *db, struct writer_batch *b, struct ingest_even
 {
     struct writer_batch_result res = {0};
     int rc = events_write_begin(db);
-    if (rc == 0) rc = writer_batch_write(b, db, evs, n, store_now_ms(), &res);
+    if (rc == 0) rc = writer_batch_write(b, db, evs, n, clock_wall_ms(), &res);
     if (rc == 0) rc = events_write_commit(db);
     if (rc != 0) {
         fprintf(stderr, "bench_search_seed: batch failed: %s\n", events_write_errmsg(db));
@@ -130,7 +131,7 @@ static int triage(struct db *db, long long project, int64_t first_id, long issue
         }
     }
     for (long i = 3; i < issues && rc == 0; i += 20)
-        rc = issue_assign(db, project, first_id + i, 1 + (i / 20) % 10, 0, store_now_ms());
+        rc = issue_assign(db, project, first_id + i, 1 + (i / 20) % 10, 0, clock_wall_ms());
     return rc;
 }
 
@@ -159,7 +160,7 @@ int main(int argc, char **argv)
     }
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    int64_t now = store_now_ms(), first_id = 0;
+    int64_t now = clock_wall_ms(), first_id = 0;
     long done_n = 0;
     while (rc == 0 && done_n < issues) {
         size_t n = 0;

@@ -27,6 +27,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "base/clock.h"
 #include "app/app.h"
 #include "base/config.h"
 #include "model/event.h"
@@ -78,7 +79,7 @@ static int write_batch(struct db *db, struct writer_batch *b, struct ingest_even
 {
     struct writer_batch_result res = {0};
     int rc = events_write_begin(db);
-    if (rc == 0) rc = writer_batch_write(b, db, evs, n, store_now_ms(), &res);
+    if (rc == 0) rc = writer_batch_write(b, db, evs, n, clock_wall_ms(), &res);
     if (rc == 0) rc = events_write_commit(db);
     if (rc != 0) {
         fprintf(stderr, "bench_seed_db: batch failed: %s\n", events_write_errmsg(db));
@@ -103,7 +104,7 @@ static struct ingest_event *worker_event(struct worker_ctx *w, const char *text,
         return NULL;
     }
     ev->project_id = project_id;
-    ev->received_at_ms = store_now_ms();
+    ev->received_at_ms = clock_wall_ms();
     return ev;
 }
 

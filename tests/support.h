@@ -59,53 +59,25 @@ struct test_backend {
     char pg_database[TEST_PG_NAME_MAX]; /* this test's own database */
 };
 
-/* What config_load gives with an empty environment (written out here because
- * tests must not depend on the environment they run in). */
+/* config_defaults (what config_load gives with an empty environment), and
+ * what a test changes: a fixed admin key and thread counts, the source
+ * tree's Lua modules and migrations, text logs, no SQLite path until a
+ * backend sets one, no spool (tests see a failed write, not a spooled
+ * one), and counts flushed with every batch (a test reads them right after
+ * the acknowledgement). Tests must not depend on the environment they run
+ * in, so nothing here reads it. */
 static inline void test_config_defaults(struct config *cfg)
 {
-    memset(cfg, 0, sizeof *cfg);
-    cfg->host = "127.0.0.1";
-    cfg->port = 8000;
-    cfg->public_url = "http://127.0.0.1:8000";
-    cfg->allowed_origins = "*";
-    cfg->request_timeout_s = 30;
-    cfg->http_threads = 2;
+    config_defaults(cfg);
     cfg->admin_key = "test-admin-key-0123456789abcdef-0123";
-    cfg->admin_key_generated = false;
-    cfg->data_dir = "./data";
-    cfg->sqlite_path = NULL;
-    cfg->postgres_enabled = false;
-    cfg->pg_host = "127.0.0.1";
-    cfg->pg_port = 5432;
-    cfg->pg_user = "pguser";
-    cfg->pg_password = "";
-    cfg->pg_database = "periscope";
+    cfg->http_threads = 2;
     cfg->workers = 2;
-    cfg->queue_capacity = 10000;
-    cfg->batch_max = 1000;
-    cfg->ack_mode = ACK_MODE_COMMIT;
-    cfg->retention_days = 90;
-    cfg->max_events_per_issue = 1000;
-    cfg->max_body_bytes = 20u << 20;
-    cfg->max_envelope_bytes = 100u << 20;
-    cfg->max_event_bytes = 1u << 20;
-    cfg->max_json_depth = 64;
-    cfg->ingest_memory_bytes = 512u << 20;
-    cfg->lua_memory_bytes = 16u << 20;
-    cfg->lua_instruction_limit = 1000000;
-    cfg->script_max_bytes = 256u << 10;
     cfg->lua_dir = PERISCOPE_SOURCE_DIR "/lua";
     cfg->migrations_dir = PERISCOPE_SOURCE_DIR "/migrations";
-    cfg->retention_interval_ms = CONFIG_RETENTION_INTERVAL_MS;
-    cfg->allow_private_destinations = false;
-    cfg->destination_rate_per_minute = 20;
-    cfg->notify_poll_ms = CONFIG_NOTIFY_POLL_MS;
-    cfg->notify_retry_base_ms = CONFIG_NOTIFY_RETRY_BASE_MS;
-    cfg->notify_throttle_window_ms = CONFIG_NOTIFY_THROTTLE_WINDOW_MS;
-    cfg->notify_connect_timeout_ms = CONFIG_NOTIFY_CONNECT_TIMEOUT_MS;
-    cfg->notify_timeout_ms = CONFIG_NOTIFY_TIMEOUT_MS;
+    cfg->sqlite_path = NULL;
+    cfg->spool_max_bytes = 0;
+    cfg->counter_flush_ms = 0;
     cfg->log_format = LOG_FORMAT_TEXT;
-    cfg->debug = false;
 }
 
 /* A fresh SQLite database in a new temp dir. 0 or negative errno. */

@@ -4,13 +4,6 @@
 #include <string.h>
 #include <time.h>
 
-long long notify_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void notify_time_rfc3339(long long ms, char out[32])
 {
     time_t s = (time_t)(ms / 1000);

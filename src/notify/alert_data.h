@@ -17,9 +17,6 @@ json_t *notify_alert_data(const json_t *ctx, const char *public_url, const char 
 json_t *notify_sample_alert(int64_t project_id, const char *project_name, const char *public_url,
                             long long now_ms);
 
-/* Wall clock, ms since the epoch. */
-long long notify_now_ms(void);
-
 /* RFC 3339 UTC with milliseconds: "2026-11-25T18:00:00.123Z". */
 void notify_time_rfc3339(long long ms, char out[32]);
 

@@ -7,19 +7,11 @@
 #include <cjson/cJSON.h>
 #include <lauxlib.h>
 
+#include "notify/channel.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "lua/script_format.h"
 #include "notify/alert_data.h"
-
-const char *const notify_destination_types[] = {
-    "internal_logger",
-    "generic_webhook",
-    "slack_webhook",
-    "discord_webhook",
-    "teams_webhook",
-    "email",
-    NULL,
-};
 
 /* A jansson value as a cJSON tree (the script's tables are built from
  * cJSON). NULL on OOM. */
@@ -79,8 +71,9 @@ int notify_format_check(struct notify_format *f, struct script *s, const json_t 
 {
     memset(hook_err, 0, sizeof *hook_err);
     if (!s || s->format_ref == LUA_NOREF) return 0;
-    for (const char *const *t = notify_destination_types; *t; t++) {
-        json_t *dest = json_pack("{s:i, s:s, s:s}", "id", 0, "type", *t, "name", *t);
+    const char *t;
+    for (size_t i = 0; (t = channel_type_name(i)) != NULL; i++) {
+        json_t *dest = json_pack("{s:i, s:s, s:s}", "id", 0, "type", t, "name", t);
         struct notify_message m;
         char err[256];
         if (!dest) {
@@ -91,7 +84,7 @@ int notify_format_check(struct notify_format *f, struct script *s, const json_t 
             json_decref(dest);
         }
         if (hook_err->kind != VM_ERROR_NONE) {
-            *type = *t;
+            *type = t;
             return 1;
         }
     }
@@ -108,7 +101,7 @@ int notify_format_check_script(struct script *s, const char *lua_dir, const char
         log_warn("format() not validated: the default formatters did not load", "error=%s", why);
         return 0;
     }
-    json_t *alert = notify_sample_alert(0, "sample", public_url, notify_now_ms());
+    json_t *alert = notify_sample_alert(0, "sample", public_url, clock_wall_ms());
     const char *type = NULL;
     struct vm_error hook_err;
     int failed = 0;

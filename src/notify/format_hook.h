@@ -44,9 +44,6 @@ int notify_format_alert(struct notify_format *f, struct script *s, const json_t 
 int notify_format_check_script(struct script *s, const char *lua_dir, const char *public_url,
                                struct vm_error *err);
 
-/* The destination types, NULL-terminated. */
-extern const char *const notify_destination_types[];
-
 /* Runs s's format() hook on alert (borrowed) for each destination type
  * through notify_format_alert. Returns 0 when the hook never failed (or s
  * has none); else 1 with the first failure in *hook_err and its type
