@@ -136,6 +136,13 @@ start_cluster() {
       exit 1
     fi
     rm -rf -- "$dir/template-data"
+    # Frozen and closed to connections, so no autovacuum worker ever sits
+    # in it (a clone waits for every session to leave its template, and a
+    # test's CREATE DATABASE runs under a statement timeout).
+    as_pg "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$sock" -p "$port" -U postgres \
+      -d periscope_template -c "VACUUM (FREEZE, ANALYZE)" >/dev/null
+    as_pg "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$sock" -p "$port" -U postgres -d postgres \
+      -c "ALTER DATABASE periscope_template WITH IS_TEMPLATE true ALLOW_CONNECTIONS false" >/dev/null
     template_line="POSTGRES_TEMPLATE=periscope_template"
   fi
 

@@ -143,6 +143,9 @@ static inline int test_pg_maint_exec(struct test_backend *tb, const char *sql)
 {
     struct config maint = tb->cfg;
     maint.pg_database = tb->pg_maint_db;
+    /* CREATE and DROP DATABASE copy and remove files: on a loaded machine
+     * they can take longer than a statement of the server may. */
+    maint.db_timeout_ms = 120000;
     struct db *db = NULL;
     char err[256];
     int rc = db_open(&maint, &db, err, sizeof err);
