@@ -16,7 +16,7 @@ static json_t *build(const char *type, const char *body, const json_t *existing)
 {
     json_t *b = json_loads(body, 0, NULL), *out = NULL;
     assert_non_null(b);
-    struct dest_error e;
+    struct error_detail e;
     int rc = dest_config_build(type, b, existing, true, &out, &e);
     if (rc) fail_msg("%s: %s", e.code, e.message);
     json_decref(b);

@@ -3,8 +3,15 @@
  * Every /api/admin/ route is a struct admin_route in some module's table
  * (admin_projects.c, admin_issues.c, …), listed in admin_router.c. The router
  * has already checked the bearer token (constant time), read the body (size
- * capped) and matched the pattern; handlers run on an HTTP thread, must not
- * block for long, and answer through the admin_resp helpers.
+ * capped) and matched the pattern; handlers answer through the admin_resp
+ * helpers. They run on an HTTP thread, except the routes admin_router.c
+ * lists in OFFLOADED (operator Lua, Argon2id password hashing), which run on
+ * its script runner threads while the connection is suspended. An HTTP
+ * thread is held for a few statements on one pooled connection, with one
+ * exception: the destination test send (POST …/{id}/test) sends on the
+ * HTTP thread, bounded by the notifier's request timeouts
+ * (NOTIFY_CONNECT_TIMEOUT_MS, NOTIFY_TIMEOUT_MS: 15 s by default), so
+ * HTTP_THREADS bounds how many can run at once.
  *
  * Errors are {"error": {"code": "...", "message": "..."}}; lists are
  * {"data": [...], "next_cursor": "..." | null}. */

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 
+#include "base/clock.h"
 #include "http/admin.h"
 #include "http/admin_audit.h"
 #include "http/admin_policy.h"
@@ -81,8 +82,8 @@ struct admin_conn {
     size_t cap;
     char *body; /* owned, NUL-terminated when non-NULL */
     size_t len, alloc;
-    struct timespec started;
-    const char *route; /* the matched pattern, for logs (paths may hold keys) */
+    int64_t started_ns; /* clock_mono_ns */
+    const char *route;  /* the matched pattern, for logs (paths may hold keys) */
     /* an offloaded route: what the runner needs, kept with the request */
     char path[ADMIN_PATH_MAX];
     struct admin_req req;
@@ -130,7 +131,7 @@ static struct admin_conn *conn_new(const struct admin_ctx *ctx, struct MHD_Conne
     c->auth_rc = auth_resolve(ctx, conn, &c->who);
     c->authorized = c->who.kind != PRINCIPAL_NONE || has_prefix(url, AUTH_PREFIX);
     c->cap = body_cap(ctx);
-    clock_gettime(CLOCK_MONOTONIC, &c->started);
+    c->started_ns = clock_mono_ns();
     const char *cl =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl && strtoull(cl, NULL, 10) > c->cap) c->too_large = true;
@@ -457,12 +458,10 @@ static enum MHD_Result dispatch(const struct admin_ctx *ctx, struct MHD_Connecti
     return rc;
 }
 
-static void account(const char *method, const char *route, int status, const struct timespec *t0)
+static void account(const char *method, const char *route, int status, int64_t started_ns)
 {
-    struct timespec t1;
     char labels[160];
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double ms = (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+    double ms = clock_seconds_since(started_ns) * 1e3;
     /* The matched pattern, never the path: bounded label values, no ids. */
     snprintf(labels, sizeof labels, "route=\"%s\",status=\"%d\"", route, status);
     metrics_add("periscope_http_requests_total", labels, 1);
@@ -496,7 +495,7 @@ enum MHD_Result admin_router_handle(const struct admin_ctx *ctx, struct MHD_Conn
     case RUN_DONE: {
         atomic_store(&c->run, RUN_NONE);
         enum MHD_Result rc = send_resp(conn, &c->resp);
-        account(method, c->route ? c->route : "-", c->resp.status, &c->started);
+        account(method, c->route ? c->route : "-", c->resp.status, c->started_ns);
         return rc;
     }
     default:
@@ -505,7 +504,7 @@ enum MHD_Result admin_router_handle(const struct admin_ctx *ctx, struct MHD_Conn
     int status = 0;
     enum MHD_Result rc = dispatch(ctx, conn, url, method, c, &status);
     if (atomic_load(&c->run) == RUN_NONE)
-        account(method, c->route ? c->route : "-", status, &c->started);
+        account(method, c->route ? c->route : "-", status, c->started_ns);
     return rc;
 }
 

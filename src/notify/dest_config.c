@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <curl/curl.h>
 
+#include "base/error.h"
 #include "notify/channel.h"
 #include "notify/channel_email.h"
 #include "notify/sign.h"
@@ -16,19 +17,6 @@
 
 #define URL_MAX 2048
 #define HEADERS_MAX 32
-
-static int fail(struct dest_error *e, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(struct dest_error *e, const char *code, const char *fmt, ...)
-{
-    va_list ap;
-    snprintf(e->code, sizeof e->code, "%s", code);
-    va_start(ap, fmt);
-    vsnprintf(e->message, sizeof e->message, fmt, ap);
-    va_end(ap);
-    return -EINVAL;
-}
 
 static bool is_masked(const json_t *v)
 {
@@ -39,24 +27,25 @@ static bool is_masked(const json_t *v)
 /* Checks a URL's scheme and host; a literal refused address is turned
  * away early (names are checked on connect). */
 static int check_url(const char *url, const char *const *schemes, bool allow_private,
-                     const char *code, struct dest_error *e)
+                     const char *code, struct error_detail *e)
 {
-    if (strlen(url) > URL_MAX) return fail(e, code, "URL longer than %d bytes", URL_MAX);
+    if (strlen(url) > URL_MAX)
+        return error_detail_set(e, code, "URL longer than %d bytes", URL_MAX);
     CURLU *u = curl_url();
     char *scheme = NULL, *host = NULL;
     int rc = 0;
     if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host) {
-        rc = fail(e, code, "not an absolute URL with a host");
+        rc = error_detail_set(e, code, "not an absolute URL with a host");
         goto done;
     }
     bool known = false;
     for (const char *const *s = schemes; *s; s++)
         known = known || strcasecmp(scheme, *s) == 0;
     if (!known) {
-        rc = fail(e, code, "URL scheme must be %s%s%s", schemes[0], schemes[1] ? " or " : "",
-                  schemes[1] ? schemes[1] : "");
+        rc = error_detail_set(e, code, "URL scheme must be %s%s%s", schemes[0],
+                              schemes[1] ? " or " : "", schemes[1] ? schemes[1] : "");
         goto done;
     }
     char bare[256];
@@ -65,8 +54,9 @@ static int check_url(const char *url, const char *const *schemes, bool allow_pri
              host[0] == '[' ? host + 1 : host);
     const char *why = ssrf_refused_reason_text(bare);
     if (!allow_private && why && strcmp(why, "invalid") != 0)
-        rc = fail(e, "destination_not_allowed",
-                  "the URL's address is %s; set ALLOW_PRIVATE_DESTINATIONS=true to allow it", why);
+        rc = error_detail_set(
+            e, "destination_not_allowed",
+            "the URL's address is %s; set ALLOW_PRIVATE_DESTINATIONS=true to allow it", why);
 done:
     curl_free(scheme);
     curl_free(host);
@@ -76,7 +66,7 @@ done:
 
 /* Copies body[name] into cfg when present (a string, or null to remove). */
 static int take_string(json_t *cfg, const json_t *body, const char *name, bool required,
-                       struct dest_error *e)
+                       struct error_detail *e)
 {
     json_t *v = json_object_get(body, name);
     if (v && is_masked(v)) v = NULL; /* shown masked, sent back unchanged */
@@ -84,14 +74,15 @@ static int take_string(json_t *cfg, const json_t *body, const char *name, bool r
         json_object_del(cfg, name);
         return 0;
     }
-    if (v && !json_is_string(v)) return fail(e, "invalid_field", "%s must be a string", name);
+    if (v && !json_is_string(v))
+        return error_detail_set(e, "invalid_field", "%s must be a string", name);
     if (v) json_object_set(cfg, name, v);
     if (required && !json_is_string(json_object_get(cfg, name)))
-        return fail(e, "missing_field", "%s is required", name);
+        return error_detail_set(e, "missing_field", "%s is required", name);
     return 0;
 }
 
-static int check_headers(json_t *cfg, const json_t *body, struct dest_error *e)
+static int check_headers(json_t *cfg, const json_t *body, struct error_detail *e)
 {
     json_t *h = json_object_get(body, "webhook_headers");
     if (!h) return 0;
@@ -100,8 +91,9 @@ static int check_headers(json_t *cfg, const json_t *body, struct dest_error *e)
         return 0;
     }
     if (!json_is_object(h) || json_object_size(h) > HEADERS_MAX)
-        return fail(e, "invalid_webhook_headers",
-                    "webhook_headers must be an object of at most %d strings", HEADERS_MAX);
+        return error_detail_set(e, "invalid_webhook_headers",
+                                "webhook_headers must be an object of at most %d strings",
+                                HEADERS_MAX);
     json_t *old = json_object_get(cfg, "webhook_headers");
     json_t *merged = json_object();
     const char *name;
@@ -116,8 +108,8 @@ static int check_headers(json_t *cfg, const json_t *body, struct dest_error *e)
         }
         if (!json_is_string(v) || !channel_header_ok(name, json_string_value(v))) {
             json_decref(merged);
-            return fail(e, "invalid_webhook_headers", "header '%s' is not a valid header line",
-                        name);
+            return error_detail_set(e, "invalid_webhook_headers",
+                                    "header '%s' is not a valid header line", name);
         }
         json_object_set(merged, name, v);
     }
@@ -167,7 +159,7 @@ static void drop_secrets(json_t *cfg, const char *const *names)
 }
 
 static int build_webhook(enum channel_type t, json_t *cfg, const json_t *body, bool allow_private,
-                         struct dest_error *e)
+                         struct error_detail *e)
 {
     static const char *const HTTP[] = {"https", "http", NULL};
     static const char *const SECRETS[] = {"webhook_headers", "secret", NULL};
@@ -184,13 +176,13 @@ static int build_webhook(enum channel_type t, json_t *cfg, const json_t *body, b
     else if (rc == 0 && secret) {
         char sig[SIGN_HEADER_MAX];
         if (sign_webhook(secret, "check", 0, "", 0, sig) < 0)
-            rc = fail(e, "invalid_secret",
-                      "secret must be non-empty; whsec_ secrets must be base64");
+            rc = error_detail_set(e, "invalid_secret",
+                                  "secret must be non-empty; whsec_ secrets must be base64");
     }
     return rc;
 }
 
-static int build_email(json_t *cfg, const json_t *body, bool allow_private, struct dest_error *e)
+static int build_email(json_t *cfg, const json_t *body, bool allow_private, struct error_detail *e)
 {
     static const char *const SMTP[] = {"smtp", "smtps", NULL};
     static const char *const SECRETS[] = {"password", NULL};
@@ -203,7 +195,7 @@ static int build_email(json_t *cfg, const json_t *body, bool allow_private, stru
     if (rc == 0) rc = take_string(cfg, body, "password", false, e);
     if (rc == 0) rc = take_string(cfg, body, "from", true, e);
     if (rc == 0 && !channel_email_address_ok(json_string_value(json_object_get(cfg, "from"))))
-        rc = fail(e, "invalid_from", "from must be one email address");
+        rc = error_detail_set(e, "invalid_from", "from must be one email address");
     json_t *to = json_object_get(body, "to");
     if (rc == 0 && to) {
         bool ok = json_is_string(to) || (json_is_array(to) && json_array_size(to) > 0);
@@ -221,29 +213,30 @@ static int build_email(json_t *cfg, const json_t *body, bool allow_private, stru
             free(copy);
         }
         if (!ok)
-            rc = fail(e, "invalid_to", "to must be an email address or a list of them");
+            rc = error_detail_set(e, "invalid_to", "to must be an email address or a list of them");
         else
             json_object_set(cfg, "to", to);
     }
-    if (rc == 0 && !json_object_get(cfg, "to")) rc = fail(e, "missing_field", "to is required");
+    if (rc == 0 && !json_object_get(cfg, "to"))
+        rc = error_detail_set(e, "missing_field", "to is required");
     json_t *tls = json_object_get(body, "require_tls");
     if (rc == 0 && tls && !json_is_boolean(tls))
-        rc = fail(e, "invalid_field", "require_tls must be a boolean");
+        rc = error_detail_set(e, "invalid_field", "require_tls must be a boolean");
     else if (rc == 0 && tls)
         json_object_set(cfg, "require_tls", tls);
     return rc;
 }
 
 int dest_config_build(const char *type, const json_t *body, const json_t *existing,
-                      bool allow_private, json_t **out, struct dest_error *e)
+                      bool allow_private, json_t **out, struct error_detail *e)
 {
     enum channel_type t = channel_type_parse(type);
     if (t == CHANNEL_UNKNOWN)
-        return fail(e, "invalid_type",
-                    "type must be internal_logger, generic_webhook, slack_webhook, "
-                    "discord_webhook, teams_webhook or email");
+        return error_detail_set(e, "invalid_type",
+                                "type must be internal_logger, generic_webhook, slack_webhook, "
+                                "discord_webhook, teams_webhook or email");
     json_t *cfg = existing ? json_deep_copy(existing) : json_object();
-    if (!cfg) return fail(e, "internal", "out of memory");
+    if (!cfg) return error_detail_set(e, "internal", "out of memory");
     int rc = 0;
     if (channel_uses_webhook_url(t))
         rc = build_webhook(t, cfg, body, allow_private, e);
