@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/ack.h"
 #include "base/compress.h"
 #include "base/config.h"
@@ -127,7 +128,7 @@ static struct ingest_event *parse_event(const char *text, unsigned n, int64_t pr
     ev->event_id[0] = 0xbe;
     for (int i = 0; i < 4; i++)
         ev->event_id[15 - i] = (uint8_t)(n >> (8 * i));
-    ev->received_at_ms = store_now_ms();
+    ev->received_at_ms = clock_wall_ms();
     ev->json = cJSON_Parse(text);
     ev->raw = strdup(text); /* as ingest keeps the bytes received (event.h) */
     ev->raw_len = ev->raw ? strlen(ev->raw) : 0;

@@ -27,6 +27,7 @@
 #include <cjson/cJSON.h>
 
 #include "lib/seed.h"
+#include "base/clock.h"
 #include "model/event.h"
 #include "model/event_tags.h"
 #include "grouping/hash.h"
@@ -109,7 +110,7 @@ static int triage(struct db *db, long long project, int64_t first_id, long issue
         }
     }
     for (long i = 3; i < issues && rc == 0; i += 20)
-        rc = issue_assign(db, project, first_id + i, 1 + (i / 20) % 10, 0, store_now_ms());
+        rc = issue_assign(db, project, first_id + i, 1 + (i / 20) % 10, 0, clock_wall_ms());
     return rc;
 }
 
@@ -130,7 +131,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_search_seed PROJECT_ID ISSUES\n");
         return 2;
     }
-    struct seed_ctx c = {.project = atoll(argv[1]), .now = store_now_ms()};
+    struct seed_ctx c = {.project = atoll(argv[1]), .now = clock_wall_ms()};
     long issues = atol(argv[2]);
     if (c.project < 1 || issues < 1) {
         fprintf(stderr, "bench_search_seed: PROJECT_ID and ISSUES must be positive\n");

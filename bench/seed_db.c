@@ -33,6 +33,7 @@
 #include <cjson/cJSON.h>
 
 #include "lib/seed.h"
+#include "base/clock.h"
 #include "base/compress.h"
 #include "grouping/hash.h"
 #include "lua/script.h"
@@ -89,7 +90,7 @@ static struct ingest_event *worker_event(struct worker_ctx *w, const char *text,
         return NULL;
     }
     ev->project_id = project_id;
-    ev->received_at_ms = store_now_ms();
+    ev->received_at_ms = clock_wall_ms();
     return ev;
 }
 

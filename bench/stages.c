@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/compress.h"
 #include "base/config.h"
 #include "model/event.h"
@@ -316,7 +317,7 @@ static int stage_sqlite(struct ctx *c, const struct input *in, double *ns)
     if (rc == 0 && n == SQL_BATCH && b != NULL) {
         double t = now_ns();
         rc = events_write_begin(db);
-        if (rc == 0) rc = writer_batch_write(b, db, evs, n, store_now_ms(), &res);
+        if (rc == 0) rc = writer_batch_write(b, db, evs, n, clock_wall_ms(), &res);
         rc = rc == 0 ? events_write_commit(db) : (events_write_rollback(db), rc);
         *ns += (now_ns() - t) / SQL_BATCH;
         if (rc == 0)

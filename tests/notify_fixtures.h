@@ -4,6 +4,7 @@
 #ifndef PERISCOPE_TEST_NOTIFY_FIXTURES_H
 #define PERISCOPE_TEST_NOTIFY_FIXTURES_H
 
+#include "base/clock.h"
 #include "support.h"
 #include "store/deliveries.h"
 #include "store/destinations.h"
@@ -24,7 +25,7 @@ static inline int64_t fx_destination(struct db *db, int64_t project, const char 
     cJSON *cfg = json_parse_text(config_json);
     assert_non_null(cfg);
     int64_t id = 0;
-    assert_int_equal(destinations_create(db, project, type, type, 1, cfg, store_now_ms(), &id), 0);
+    assert_int_equal(destinations_create(db, project, type, type, 1, cfg, clock_wall_ms(), &id), 0);
     cJSON_Delete(cfg);
     return id;
 }
@@ -35,7 +36,7 @@ static inline int64_t fx_alert(struct db *db, int64_t project, const char *title
     static const unsigned char EVENT_ID[16] = {0xfc, 0x6d, 0x8c, 0x0c, 0x43, 0xfc, 0x46, 0x30,
                                                0xad, 0x85, 0x0e, 0xe5, 0x18, 0xf1, 0xb9, 0xd0};
     static int serial;
-    long long now = store_now_ms();
+    long long now = clock_wall_ms();
     char hash[33];
     snprintf(hash, sizeof hash, "%032x", ++serial);
     struct db_stmt *st = db_prepare(

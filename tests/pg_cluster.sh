@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # A throwaway Postgres cluster for one test run, never the system service.
 #
-#   tests/pg_cluster.sh start DIR   initdb into DIR/data, start on a free port
+#   tests/pg_cluster.sh start DIR [BIN]
+#                                   initdb into DIR/data, start on a free port
 #                                   of 127.0.0.1, create role pguser (CREATEDB,
 #                                   so tests can make a database each) and
-#                                   database periscope, write DIR/env
+#                                   database periscope, write DIR/env; with BIN
+#                                   (the periscope binary) also the database
+#                                   periscope_template, migrated by `BIN migrate`
+#                                   once, which tests clone (CREATE DATABASE …
+#                                   TEMPLATE) instead of migrating each their own
+#                                   (POSTGRES_TEMPLATE in DIR/env)
 #   tests/pg_cluster.sh stop DIR    stop it (fast) and remove DIR
 #
 # For the fault tests (tests/e2e/test_faults.py), on a cluster of their own:
@@ -19,8 +25,9 @@ set -euo pipefail
 
 cmd=${1:-}
 dir=${2:-}
+bin=${3:-}
 if [[ -z $cmd || -z $dir ]]; then
-  echo "usage: $0 start|stop DIR" >&2
+  echo "usage: $0 start DIR [BIN] | stop DIR" >&2
   exit 2
 fi
 mkdir -p "$dir"
@@ -112,12 +119,40 @@ start_cluster() {
     -c "CREATE DATABASE periscope OWNER pguser" >/dev/null
   rm -f "$pwfile"
 
+  # The migrated template: built by the server's own `migrate`, so it is
+  # exactly what store_open makes; no connection stays open on it (a clone
+  # needs that).
+  local template_line=""
+  if [[ -n $bin ]]; then
+    as_pg "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$sock" -p "$port" -U postgres -d postgres \
+      -c "CREATE DATABASE periscope_template OWNER pguser" >/dev/null
+    mkdir -p "$dir/template-data"
+    if ! env -i PATH="$PATH" ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
+      DATA_DIR="$dir/template-data" POSTGRES_ENABLED=true POSTGRES_HOST=127.0.0.1 \
+      POSTGRES_PORT="$port" POSTGRES_USER=pguser POSTGRES_PASSWORD="$password" \
+      POSTGRES_DATABASE=periscope_template LOG_FORMAT=text \
+      "$bin" migrate >"$dir/template.log" 2>&1; then
+      cat "$dir/template.log" >&2
+      exit 1
+    fi
+    rm -rf -- "$dir/template-data"
+    # Frozen and closed to connections, so no autovacuum worker ever sits
+    # in it (a clone waits for every session to leave its template, and a
+    # test's CREATE DATABASE runs under a statement timeout).
+    as_pg "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$sock" -p "$port" -U postgres \
+      -d periscope_template -c "VACUUM (FREEZE, ANALYZE)" >/dev/null
+    as_pg "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$sock" -p "$port" -U postgres -d postgres \
+      -c "ALTER DATABASE periscope_template WITH IS_TEMPLATE true ALLOW_CONNECTIONS false" >/dev/null
+    template_line="POSTGRES_TEMPLATE=periscope_template"
+  fi
+
   cat >"$dir/env.tmp" <<EOF
 POSTGRES_HOST=127.0.0.1
 POSTGRES_PORT=$port
 POSTGRES_USER=pguser
 POSTGRES_PASSWORD=$password
 POSTGRES_DATABASE=periscope
+$template_line
 EOF
   chmod 0644 "$dir/env.tmp"
   mv "$dir/env.tmp" "$dir/env"

@@ -5,7 +5,10 @@
  *   - SQLite: a fresh database file in a mkdtemp directory;
  *   - Postgres: a fresh, uniquely named database in the throwaway cluster
  *     that tests/pg_cluster.sh started (the file named by
- *     $PERISCOPE_TEST_PG_ENV holds its POSTGRES_* variables).
+ *     $PERISCOPE_TEST_PG_ENV holds its POSTGRES_* variables), cloned from
+ *     the cluster's migrated template (CREATE DATABASE … TEMPLATE), so
+ *     store_open finds every migration applied instead of running them.
+ *     Only the tests listed in PG_TESTS (CMakeLists.txt) have the variable.
  *
  * Typical use, running every test against both backends:
  *
@@ -52,56 +55,29 @@ struct test_backend {
     char pg_user[128];
     char pg_password[256];
     char pg_maint_db[TEST_PG_NAME_MAX]; /* the env file's database */
+    char pg_template[TEST_PG_NAME_MAX]; /* the migrated template ("": none) */
     char pg_database[TEST_PG_NAME_MAX]; /* this test's own database */
 };
 
-/* What config_load gives with an empty environment (written out here because
- * tests must not depend on the environment they run in). */
+/* config_defaults (what config_load gives with an empty environment), and
+ * what a test changes: a fixed admin key and thread counts, the source
+ * tree's Lua modules and migrations, text logs, no SQLite path until a
+ * backend sets one, no spool (tests see a failed write, not a spooled
+ * one), and counts flushed with every batch (a test reads them right after
+ * the acknowledgement). Tests must not depend on the environment they run
+ * in, so nothing here reads it. */
 static inline void test_config_defaults(struct config *cfg)
 {
-    memset(cfg, 0, sizeof *cfg);
-    cfg->host = "127.0.0.1";
-    cfg->port = 8000;
-    cfg->public_url = "http://127.0.0.1:8000";
-    cfg->allowed_origins = "*";
-    cfg->request_timeout_s = 30;
-    cfg->http_threads = 2;
+    config_defaults(cfg);
     cfg->admin_key = "test-admin-key-0123456789abcdef-0123";
-    cfg->admin_key_generated = false;
-    cfg->data_dir = "./data";
-    cfg->sqlite_path = NULL;
-    cfg->postgres_enabled = false;
-    cfg->pg_host = "127.0.0.1";
-    cfg->pg_port = 5432;
-    cfg->pg_user = "pguser";
-    cfg->pg_password = "";
-    cfg->pg_database = "periscope";
+    cfg->http_threads = 2;
     cfg->workers = 2;
-    cfg->queue_capacity = 10000;
-    cfg->batch_max = 1000;
-    cfg->ack_mode = ACK_MODE_COMMIT;
-    cfg->retention_days = 90;
-    cfg->max_events_per_issue = 1000;
-    cfg->max_body_bytes = 20u << 20;
-    cfg->max_envelope_bytes = 100u << 20;
-    cfg->max_event_bytes = 1u << 20;
-    cfg->max_json_depth = 64;
-    cfg->ingest_memory_bytes = 512u << 20;
-    cfg->lua_memory_bytes = 16u << 20;
-    cfg->lua_instruction_limit = 1000000;
-    cfg->script_max_bytes = 256u << 10;
     cfg->lua_dir = PERISCOPE_SOURCE_DIR "/lua";
     cfg->migrations_dir = PERISCOPE_SOURCE_DIR "/migrations";
-    cfg->retention_interval_ms = CONFIG_RETENTION_INTERVAL_MS;
-    cfg->allow_private_destinations = false;
-    cfg->destination_rate_per_minute = 20;
-    cfg->notify_poll_ms = CONFIG_NOTIFY_POLL_MS;
-    cfg->notify_retry_base_ms = CONFIG_NOTIFY_RETRY_BASE_MS;
-    cfg->notify_throttle_window_ms = CONFIG_NOTIFY_THROTTLE_WINDOW_MS;
-    cfg->notify_connect_timeout_ms = CONFIG_NOTIFY_CONNECT_TIMEOUT_MS;
-    cfg->notify_timeout_ms = CONFIG_NOTIFY_TIMEOUT_MS;
+    cfg->sqlite_path = NULL;
+    cfg->spool_max_bytes = 0;
+    cfg->counter_flush_ms = 0;
     cfg->log_format = LOG_FORMAT_TEXT;
-    cfg->debug = false;
 }
 
 /* A fresh SQLite database in a new temp dir. 0 or negative errno. */
@@ -124,7 +100,8 @@ static inline int test_pg_env_load(struct test_backend *tb)
 {
     const char *path = getenv("PERISCOPE_TEST_PG_ENV");
     if (!path || !*path) {
-        fprintf(stderr, "PERISCOPE_TEST_PG_ENV is not set: run the tests through ctest\n");
+        fprintf(stderr, "PERISCOPE_TEST_PG_ENV is not set: run the tests through ctest, and "
+                        "list a test that uses Postgres in PG_TESTS (CMakeLists.txt)\n");
         return -ENOENT;
     }
     FILE *f = fopen(path, "r");
@@ -149,6 +126,8 @@ static inline int test_pg_env_load(struct test_backend *tb)
             snprintf(tb->pg_password, sizeof tb->pg_password, "%s", v);
         else if (!strcmp(line, "POSTGRES_DATABASE"))
             snprintf(tb->pg_maint_db, sizeof tb->pg_maint_db, "%s", v);
+        else if (!strcmp(line, "POSTGRES_TEMPLATE"))
+            snprintf(tb->pg_template, sizeof tb->pg_template, "%s", v);
     }
     fclose(f);
     tb->cfg.postgres_enabled = true;
@@ -164,6 +143,9 @@ static inline int test_pg_maint_exec(struct test_backend *tb, const char *sql)
 {
     struct config maint = tb->cfg;
     maint.pg_database = tb->pg_maint_db;
+    /* CREATE and DROP DATABASE copy and remove files: on a loaded machine
+     * they can take longer than a statement of the server may. */
+    maint.db_timeout_ms = 120000;
     struct db *db = NULL;
     char err[256];
     int rc = db_open(&maint, &db, err, sizeof err);
@@ -177,7 +159,8 @@ static inline int test_pg_maint_exec(struct test_backend *tb, const char *sql)
     return rc;
 }
 
-/* A fresh, empty Postgres database of this test's own. 0 or negative. */
+/* A fresh Postgres database of this test's own: a clone of the migrated
+ * template when the cluster has one, else empty. 0 or negative. */
 static inline int test_backend_postgres(struct test_backend *tb)
 {
     static int counter;
@@ -188,9 +171,14 @@ static inline int test_backend_postgres(struct test_backend *tb)
     unsigned r = (unsigned)rand() ^ (unsigned)(uintptr_t)tb;
     snprintf(tb->pg_database, sizeof tb->pg_database, "t_%ld_%d_%08x", (long)getpid(),
              __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED), r);
-    /* CREATE DATABASE takes no parameters; the name is ours, [a-z0-9_]. */
-    char sql[128];
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s", tb->pg_database);
+    /* CREATE DATABASE takes no parameters; the names are ours and the
+     * cluster's, [a-z0-9_]. */
+    char sql[192];
+    if (tb->pg_template[0])
+        snprintf(sql, sizeof sql, "CREATE DATABASE %s TEMPLATE %s", tb->pg_database,
+                 tb->pg_template);
+    else
+        snprintf(sql, sizeof sql, "CREATE DATABASE %s", tb->pg_database);
     rc = test_pg_maint_exec(tb, sql);
     if (rc < 0) return rc;
     tb->postgres = true;

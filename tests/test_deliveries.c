@@ -2,6 +2,7 @@
  * leases (a claimed delivery is not claimed again until its lease ends; two
  * connections never claim the same row), attempts recorded only under our
  * lease, digest holds, the alert context and the admin listing. */
+#include "base/clock.h"
 #include "notify_fixtures.h"
 
 static struct db *writer(void **state)
@@ -18,7 +19,7 @@ static void test_enqueue_makes_one_delivery_per_enabled_destination(void **state
         fx_destination(db, p, "generic_webhook", "{\"webhook_url\":\"https://example.com/h\"}");
     assert_int_equal(destinations_update(db, p, d2, NULL, 0, NULL), 0);
     int64_t a = fx_alert(db, p, "Boom");
-    assert_int_equal(deliveries_enqueue(db, a, p, store_now_ms()), 0); /* idempotent */
+    assert_int_equal(deliveries_enqueue(db, a, p, clock_wall_ms()), 0); /* idempotent */
     assert_int_equal(fx_scalar(db, "SELECT COUNT(*) FROM deliveries WHERE alert_id = $1", a), 1);
     assert_int_equal(fx_scalar(db, "SELECT destination_id FROM deliveries WHERE alert_id = $1", a),
                      d1);
@@ -32,7 +33,7 @@ static void test_claim_is_a_lease_and_records_only_under_it(void **state)
     fx_alert(db, p, "Boom");
     struct delivery_claim c[4];
     int n = 0;
-    long long now = store_now_ms();
+    long long now = clock_wall_ms();
     assert_int_equal(deliveries_claim(db, now, 60000, 4, c, &n), 0);
     assert_int_equal(n, 1);
     assert_int_equal(c[0].attempts, 0);
@@ -76,7 +77,7 @@ static void test_retry_is_due_only_at_next_attempt(void **state)
     fx_alert(db, p, "Boom");
     struct delivery_claim c;
     int n = 0;
-    long long now = store_now_ms();
+    long long now = clock_wall_ms();
     assert_int_equal(deliveries_claim(db, now, 60000, 1, &c, &n), 0);
     struct delivery_outcome o = {.attempted_at = now,
                                  .status_code = 503,
@@ -99,7 +100,7 @@ static void test_held_delivery_comes_back_marked_for_digest(void **state)
     fx_alert(db, p, "Boom");
     struct delivery_claim c;
     int n = 0;
-    long long now = store_now_ms();
+    long long now = clock_wall_ms();
     assert_int_equal(deliveries_claim(db, now, 60000, 1, &c, &n), 0);
     assert_int_equal(deliveries_release(db, &c, now + 30000, true), 0);
     assert_int_equal(deliveries_claim(db, now + 29999, 60000, 1, &c, &n), 0);
@@ -121,7 +122,7 @@ static void test_two_connections_never_claim_the_same_delivery(void **state)
     struct db *other = store_acquire(ts->store);
     struct delivery_claim a[10], b[10];
     int na = 0, nb = 0;
-    long long now = store_now_ms();
+    long long now = clock_wall_ms();
     /* On Postgres, hold the first claim's row locks open in a transaction:
      * the second skips them rather than waiting. */
     assert_int_equal(db_begin(db), 0);
@@ -168,7 +169,7 @@ static void test_list_alerts_nests_deliveries_and_attempts(void **state)
     int64_t a2 = fx_alert(db, p, "Second");
     struct delivery_claim c[2];
     int n = 0;
-    long long now = store_now_ms();
+    long long now = clock_wall_ms();
     assert_int_equal(deliveries_claim(db, now, 60000, 2, c, &n), 0);
     struct delivery_outcome o = {.attempted_at = now,
                                  .status_code = 200,

@@ -17,7 +17,7 @@ static cJSON *build(const char *type, const char *body, const cJSON *existing)
 {
     cJSON *b = json_parse_text(body), *out = NULL;
     assert_non_null(b);
-    struct dest_error e;
+    struct error_detail e;
     int rc = dest_config_build(type, b, existing, true, &out, &e);
     if (rc) fail_msg("%s: %s", e.code, e.message);
     cJSON_Delete(b);

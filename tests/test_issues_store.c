@@ -1,6 +1,7 @@
 /* issues.h, issue_tags.h, events_read.h, events_retention.h and retention.h
  * on both backends. Rows are seeded with plain INSERTs (the writer's own
  * tests cover how they get there). */
+#include "base/clock.h"
 #include "support.h"
 
 #include <zstd.h>
@@ -435,7 +436,7 @@ static void test_retention_deletes_old_and_over_cap_keeping_counts(void **state)
     struct test_store *ts = *state;
     struct db *db = store_writer(ts->store);
     int64_t p = test_project(db, "p");
-    int64_t now = store_now_ms();
+    int64_t now = clock_wall_ms();
     int64_t old = add_issue(db, p, "old", "", "error", "unresolved", 1, 1, 7);
     int64_t busy = add_issue(db, p, "busy", "", "error", "unresolved", 1, 1, 12);
     uint32_t n = 0;
@@ -481,7 +482,7 @@ static void test_events_after_retention_emptied_the_table_lie_past_the_mark(void
     struct test_store *ts = *state;
     struct db *db = store_writer(ts->store);
     int64_t p = test_project(db, "p");
-    int64_t now = store_now_ms();
+    int64_t now = clock_wall_ms();
     int64_t issue = add_issue(db, p, "gone", "", "error", "unresolved", 1, 1, 0);
     struct counter_buffer *buf = counter_buffer_new();
     for (uint32_t n = 1; n <= 3; n++) {
@@ -512,7 +513,7 @@ static void test_retention_thread_starts_and_stops_promptly(void **state)
     struct db *db = store_writer(ts->store);
     int64_t p = test_project(db, "p");
     int64_t i = add_issue(db, p, "old", "", "error", "unresolved", 1, 1, 1);
-    add_event(db, p, i, 1, store_now_ms() - 100 * DAY_MS, NULL, "{}");
+    add_event(db, p, i, 1, clock_wall_ms() - 100 * DAY_MS, NULL, "{}");
     struct retention_options o = {.retention_days = 90,
                                   .max_events_per_issue = 1000,
                                   .interval_ms = 60000,
@@ -528,9 +529,9 @@ static void test_retention_thread_starts_and_stops_promptly(void **state)
         store_release(ts->store, pooled);
     }
     assert_int_equal(left, 0);
-    long long t0 = store_now_ms();
+    long long t0 = clock_wall_ms();
     retention_stop(r); /* wakes the 60 s wait */
-    assert_true(store_now_ms() - t0 < 2000);
+    assert_true(clock_wall_ms() - t0 < 2000);
 }
 
 /* Text that is not valid UTF-8 in a row (stored before ingest repaired it:

@@ -141,7 +141,11 @@ static int setup(void **state)
     timings.notify_poll_ms = 100;
     timings.notify_retry_base_ms = 200;
     timings.notify_timeout_ms = 3000;
-    timings.notify_throttle_window_ms = CONFIG_NOTIFY_THROTTLE_WINDOW_MS;
+    {
+        struct config d;
+        config_defaults(&d);
+        timings.notify_throttle_window_ms = d.notify_throttle_window_ms;
+    }
     return test_store_setup_sqlite(state);
 }
 

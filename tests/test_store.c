@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "support.h"
 
 /* A migrations dir of our own inside the test's temp area. */
@@ -242,7 +243,7 @@ static void test_release_rolls_back_a_transaction_left_open(void **state)
     assert_int_equal(db_begin(db), 0);
     struct db_stmt *st = db_prepare(db, "INSERT INTO projects (name, created_at) VALUES ($1, $2)");
     assert_int_equal(db_bind_text(st, 1, "left open", (size_t)-1), 0);
-    assert_int_equal(db_bind_int64(st, 2, store_now_ms()), 0);
+    assert_int_equal(db_bind_int64(st, 2, clock_wall_ms()), 0);
     assert_int_equal(db_step(st), DB_DONE);
     store_release(ts->store, db);
     /* The writer can write (no lock left behind) and sees no such row. */
@@ -256,7 +257,7 @@ static void test_now_ms_is_the_wall_clock_in_milliseconds(void **state)
 {
     (void)state;
     long long before = (long long)time(NULL) * 1000;
-    long long now = store_now_ms();
+    long long now = clock_wall_ms();
     long long after = ((long long)time(NULL) + 1) * 1000;
     assert_true(now >= before && now <= after);
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "support.h"
 
 #include "base/ack.h"
@@ -107,7 +108,7 @@ static inline struct ingest_event *wfix_event(struct wfix *f, unsigned n, const 
     ev->event_id[0] = 0x5e;
     for (int i = 0; i < 4; i++)
         ev->event_id[15 - i] = (uint8_t)(n >> (8 * i));
-    ev->received_at_ms = store_now_ms();
+    ev->received_at_ms = clock_wall_ms();
     ev->json = cJSON_Parse(json);
     ev->ack = acks ? ack_new(1, wfix_on_ack, acks) : NULL;
     return ev;

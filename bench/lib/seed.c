@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "model/event.h"
 #include "pipeline/writer_batch.h"
 #include "store/counters.h"
@@ -19,9 +20,7 @@ enum { SEED_FLUSH_EVENTS = 4000 };
 
 double seed_clock(void)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+    return (double)clock_mono_ns() / 1e9;
 }
 
 int seeder_open(struct seeder *s, const char *prog)
@@ -43,7 +42,7 @@ static int write_batch(struct seeder *s, size_t n)
     struct db *db = store_writer(s->st);
     struct writer_batch_result res = {0};
     int rc = events_write_begin(db);
-    if (rc == 0) rc = writer_batch_write(s->b, db, s->evs, n, store_now_ms(), &res);
+    if (rc == 0) rc = writer_batch_write(s->b, db, s->evs, n, clock_wall_ms(), &res);
     if (rc == 0) rc = events_write_commit(db);
     if (rc != 0) {
         fprintf(stderr, "%s: batch failed: %s\n", s->prog, events_write_errmsg(db));

@@ -1,5 +1,6 @@
 /* server — start and stop order of the subsystems (see server.h). */
 #include "app/app.h"
+#include "base/clock.h"
 #include "app/counters_reconcile.h"
 
 #include <errno.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 
 #include "base/ack.h"
+#include "base/config.h"
 #include "http/http.h"
 #include "http/ingest.h"
 #include "base/liveness.h"
@@ -43,7 +45,6 @@ int server_start(struct server *srv, char *err, size_t errlen)
     struct retention_options ro;
     int rc;
 
-    metrics_catalog_register();
     metrics_catalog_register_store(srv->store);
     membudget_init(&srv->ingest_memory, cfg->ingest_memory_bytes);
     retention_options_load(cfg, &ro);
@@ -145,9 +146,12 @@ static int stop_abandoned(struct server *srv)
 
 int server_stop(struct server *srv)
 {
-    int64_t timeout_ms =
-        (int64_t)(srv->cfg->shutdown_timeout_s > 0 ? srv->cfg->shutdown_timeout_s : 30) * 1000;
-    int64_t deadline = pipeline_clock_ms() + timeout_ms;
+    struct config d; /* a config built by hand may leave it 0 */
+    config_defaults(&d);
+    int64_t timeout_ms = (int64_t)(srv->cfg->shutdown_timeout_s > 0 ? srv->cfg->shutdown_timeout_s
+                                                                    : d.shutdown_timeout_s) *
+                         1000;
+    int64_t deadline = clock_wall_ms() + timeout_ms;
     int64_t grace = timeout_ms / 3 < STOP_GRACE_MAX_MS ? timeout_ms / 3 : STOP_GRACE_MAX_MS;
     atomic_store(&srv->stopping, true);
     http_quiesce(&srv->http);
@@ -156,7 +160,7 @@ int server_stop(struct server *srv)
     if (srv->pipeline && pipeline_stop_by(srv->pipeline, deadline - grace, deadline) != 0)
         return stop_abandoned(srv);
     srv->pipeline = NULL;
-    int64_t left = deadline - pipeline_clock_ms();
+    int64_t left = deadline - clock_wall_ms();
     http_stop_within(&srv->http, left > STOP_ANSWER_MS ? (int)left : STOP_ANSWER_MS);
     if (srv->alerts) topic_close(srv->alerts);
     if (srv->notifier && notifier_stop_by(srv->notifier, deadline) != 0) return stop_abandoned(srv);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/config.h"
 #include "base/log.h"
 #include "base/metrics.h"
@@ -188,15 +189,8 @@ static void *retention_main(void *arg)
 {
     struct retention *r = arg;
     while (!atomic_load(&r->stop)) {
-        retention_run_once(r->store, &r->opt, store_now_ms(), &r->stop, NULL);
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += r->opt.interval_ms / 1000;
-        until.tv_nsec += (long)(r->opt.interval_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        retention_run_once(r->store, &r->opt, clock_wall_ms(), &r->stop, NULL);
+        struct timespec until = clock_deadline_wall(r->opt.interval_ms);
         pthread_mutex_lock(&r->lock);
         while (!atomic_load(&r->stop) &&
                pthread_cond_timedwait(&r->wake, &r->lock, &until) != ETIMEDOUT)

@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "base/clock.h"
 #include "accounts/authz.h"
 #include "accounts/email.h"
 #include "accounts/password.h"
@@ -41,7 +42,7 @@ int user_cli_announce_setup(const struct config *cfg, struct store *st)
     int rc = users_count(db, NULL, &users);
     if (rc == 0 && users == 0 && (rc = secret_random_hex(token)) == 0) {
         secret_digest_hex(token, strlen(token), digest);
-        rc = setup_link_replace(db, digest, store_now_ms() + SETUP_LINK_VALID_MS);
+        rc = setup_link_replace(db, digest, clock_wall_ms() + SETUP_LINK_VALID_MS);
     }
     store_release(st, db);
     if (rc) {

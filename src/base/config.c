@@ -169,15 +169,76 @@ static int cores(void)
     return n < 1 ? 1 : n > 256 ? 256 : (int)n;
 }
 
+/* The defaults, the one place they are written (config.h). */
+void config_defaults(struct config *c)
+{
+    memset(c, 0, sizeof *c);
+    /* HTTP */
+    c->host = "127.0.0.1";
+    c->port = 8000;
+    c->public_url = "http://127.0.0.1:8000"; /* http://HOST:PORT, derived again at load */
+    c->allowed_origins = "*";
+    c->request_timeout_s = 30;
+    c->http_threads = cores();
+    /* accounts: libsodium's interactive Argon2id cost */
+    c->password_opslimit = 2;
+    c->password_memlimit = 64 * MIB;
+    c->session_idle_s = 7L * 86400;
+    c->session_max_age_s = 30L * 86400;
+    /* storage */
+    c->data_dir = "./data";
+    c->sqlite_path = "./data/periscope.db"; /* DATA_DIR/periscope.db, derived again at load */
+    c->pg_host = "127.0.0.1";
+    c->pg_port = 5432;
+    c->pg_user = "pguser";
+    c->pg_password = "";
+    c->pg_database = "periscope";
+    c->db_timeout_ms = 5000;
+    c->spool_max_bytes = 256 * MIB;
+    /* pipeline */
+    c->workers = cores();
+    c->queue_capacity = 10000;
+    c->batch_max = 1000;
+    c->ack_mode = ACK_MODE_COMMIT;
+    c->retention_days = 90;
+    c->max_events_per_issue = 1000;
+    c->retention_interval_ms = 600000;
+    c->stall_timeout_s = 10;
+    c->shutdown_timeout_s = 30;
+    c->counter_flush_ms = 1000;
+    /* limits */
+    c->max_body_bytes = 20 * MIB;
+    c->max_envelope_bytes = 100 * MIB;
+    c->max_event_bytes = MIB;
+    c->max_json_depth = 64;
+    c->ingest_memory_bytes = 512 * MIB;
+    /* Lua */
+    c->lua_memory_bytes = 16 * MIB;
+    c->lua_instruction_limit = 1000000;
+    c->lua_time_limit_ms = 1000;
+    c->script_max_bytes = 256 * KIB;
+    /* notifications */
+    c->destination_rate_per_minute = 20;
+    c->notify_poll_ms = 2000;
+    c->notify_retry_base_ms = 5000;
+    c->notify_throttle_window_ms = 60000;
+    c->notify_connect_timeout_ms = 5000;
+    c->notify_timeout_ms = 15000;
+    /* logging */
+    c->log_format = LOG_FORMAT_JSON;
+}
+
 static int load_http(struct config *c, char *err, size_t errlen)
 {
     int rc;
-    c->host = env_str("HOST", "127.0.0.1");
-    if ((rc = env_int("PORT", 8000, 1, 65535, &c->port, err, errlen))) return rc;
-    c->allowed_origins = env_str("ALLOWED_ORIGINS", "*");
-    if ((rc = env_int("REQUEST_TIMEOUT", 30, 1, 3600, &c->request_timeout_s, err, errlen)))
+    c->host = env_str("HOST", c->host);
+    if ((rc = env_int("PORT", c->port, 1, 65535, &c->port, err, errlen))) return rc;
+    c->allowed_origins = env_str("ALLOWED_ORIGINS", c->allowed_origins);
+    if ((rc = env_int("REQUEST_TIMEOUT", c->request_timeout_s, 1, 3600, &c->request_timeout_s, err,
+                      errlen)))
         return rc;
-    if ((rc = env_int("HTTP_THREADS", cores(), 1, 1024, &c->http_threads, err, errlen))) return rc;
+    if ((rc = env_int("HTTP_THREADS", c->http_threads, 1, 1024, &c->http_threads, err, errlen)))
+        return rc;
 
     const char *url = env("PUBLIC_URL");
     if (!url) {
@@ -206,7 +267,7 @@ static int load_http(struct config *c, char *err, size_t errlen)
 static int load_storage(struct config *c, char *err, size_t errlen)
 {
     int rc;
-    c->data_dir = env_str("DATA_DIR", "./data");
+    c->data_dir = env_str("DATA_DIR", c->data_dir);
     const char *sqlite = env("SQLITE_PATH");
     if (!sqlite) {
         if ((size_t)snprintf(sqlite_path_buf, sizeof sqlite_path_buf, "%s/periscope.db",
@@ -215,15 +276,17 @@ static int load_storage(struct config *c, char *err, size_t errlen)
         sqlite = sqlite_path_buf;
     }
     c->sqlite_path = sqlite;
-    if ((rc = env_bool("POSTGRES_ENABLED", false, &c->postgres_enabled, err, errlen))) return rc;
-    c->pg_host = env_str("POSTGRES_HOST", "127.0.0.1");
-    if ((rc = env_int("POSTGRES_PORT", 5432, 1, 65535, &c->pg_port, err, errlen))) return rc;
-    c->pg_user = env_str("POSTGRES_USER", "pguser");
-    c->pg_password = env_str("POSTGRES_PASSWORD", "");
-    c->pg_database = env_str("POSTGRES_DATABASE", "periscope");
-    if ((rc = env_int("DB_TIMEOUT_MS", 5000, 100, 3600000, &c->db_timeout_ms, err, errlen)))
+    if ((rc = env_bool("POSTGRES_ENABLED", c->postgres_enabled, &c->postgres_enabled, err, errlen)))
         return rc;
-    return env_size("SPOOL_MAX_BYTES", 256 * MIB, 0, &c->spool_max_bytes, err, errlen);
+    c->pg_host = env_str("POSTGRES_HOST", c->pg_host);
+    if ((rc = env_int("POSTGRES_PORT", c->pg_port, 1, 65535, &c->pg_port, err, errlen))) return rc;
+    c->pg_user = env_str("POSTGRES_USER", c->pg_user);
+    c->pg_password = env_str("POSTGRES_PASSWORD", c->pg_password);
+    c->pg_database = env_str("POSTGRES_DATABASE", c->pg_database);
+    if ((rc = env_int("DB_TIMEOUT_MS", c->db_timeout_ms, 100, 3600000, &c->db_timeout_ms, err,
+                      errlen)))
+        return rc;
+    return env_size("SPOOL_MAX_BYTES", c->spool_max_bytes, 0, &c->spool_max_bytes, err, errlen);
 }
 
 /* The buffered counters (store/counters.h) and the durability of a commit. */
@@ -231,9 +294,10 @@ static int load_counters(struct config *c, char *err, size_t errlen)
 {
     static const char *const syncs[] = {"normal", "full", NULL};
     int rc, sync;
-    if ((rc = env_int("COUNTER_FLUSH_MS", 1000, 0, 3600000, &c->counter_flush_ms, err, errlen)))
+    if ((rc = env_int("COUNTER_FLUSH_MS", c->counter_flush_ms, 0, 3600000, &c->counter_flush_ms,
+                      err, errlen)))
         return rc;
-    if ((rc = env_choice("SYNC", syncs, 0, &sync, err, errlen))) return rc;
+    if ((rc = env_choice("SYNC", syncs, c->sync_full, &sync, err, errlen))) return rc;
     c->sync_full = sync == 1;
     const char *name = env_str("NODE_NAME", NULL);
     if (!name || !*name) {
@@ -254,36 +318,45 @@ static int load_pipeline(struct config *c, char *err, size_t errlen)
 {
     static const char *const ack_modes[] = {"commit", "queue", NULL};
     int rc, mode;
-    if ((rc = env_int("WORKERS", cores(), 1, 1024, &c->workers, err, errlen))) return rc;
-    if ((rc = env_int("QUEUE_CAPACITY", 10000, 1, 10000000, &c->queue_capacity, err, errlen)))
-        return rc;
-    if ((rc = env_int("BATCH_MAX", 1000, 1, 100000, &c->batch_max, err, errlen))) return rc;
-    if ((rc = env_choice("ACK_MODE", ack_modes, ACK_MODE_COMMIT, &mode, err, errlen))) return rc;
-    c->ack_mode = (enum ack_mode)mode;
-    if ((rc = env_int("RETENTION_DAYS", 90, 1, 36500, &c->retention_days, err, errlen))) return rc;
-    if ((rc = env_int("RETENTION_INTERVAL_MS", CONFIG_RETENTION_INTERVAL_MS, 1, 86400000,
-                      &c->retention_interval_ms, err, errlen)))
-        return rc;
-    if ((rc = env_int("MAX_EVENTS_PER_ISSUE", 1000, 1, 1000000000, &c->max_events_per_issue, err,
+    if ((rc = env_int("WORKERS", c->workers, 1, 1024, &c->workers, err, errlen))) return rc;
+    if ((rc = env_int("QUEUE_CAPACITY", c->queue_capacity, 1, 10000000, &c->queue_capacity, err,
                       errlen)))
         return rc;
-    if ((rc = env_int("STALL_TIMEOUT", 10, 1, 3600, &c->stall_timeout_s, err, errlen))) return rc;
+    if ((rc = env_int("BATCH_MAX", c->batch_max, 1, 100000, &c->batch_max, err, errlen))) return rc;
+    if ((rc = env_choice("ACK_MODE", ack_modes, (int)c->ack_mode, &mode, err, errlen))) return rc;
+    c->ack_mode = (enum ack_mode)mode;
+    if ((rc = env_int("RETENTION_DAYS", c->retention_days, 1, 36500, &c->retention_days, err,
+                      errlen)))
+        return rc;
+    if ((rc = env_int("RETENTION_INTERVAL_MS", c->retention_interval_ms, 1, 86400000,
+                      &c->retention_interval_ms, err, errlen)))
+        return rc;
+    if ((rc = env_int("MAX_EVENTS_PER_ISSUE", c->max_events_per_issue, 1, 1000000000,
+                      &c->max_events_per_issue, err, errlen)))
+        return rc;
+    if ((rc = env_int("STALL_TIMEOUT", c->stall_timeout_s, 1, 3600, &c->stall_timeout_s, err,
+                      errlen)))
+        return rc;
     if ((rc = load_counters(c, err, errlen))) return rc;
-    return env_int("SHUTDOWN_TIMEOUT", 30, 1, 3600, &c->shutdown_timeout_s, err, errlen);
+    return env_int("SHUTDOWN_TIMEOUT", c->shutdown_timeout_s, 1, 3600, &c->shutdown_timeout_s, err,
+                   errlen);
 }
 
 static int load_limits(struct config *c, char *err, size_t errlen)
 {
     int rc;
-    if ((rc = env_size("MAX_BODY_BYTES", 20 * MIB, 1024, &c->max_body_bytes, err, errlen)))
+    if ((rc = env_size("MAX_BODY_BYTES", c->max_body_bytes, 1024, &c->max_body_bytes, err, errlen)))
         return rc;
-    if ((rc = env_size("MAX_ENVELOPE_BYTES", 100 * MIB, 1024, &c->max_envelope_bytes, err, errlen)))
+    if ((rc = env_size("MAX_ENVELOPE_BYTES", c->max_envelope_bytes, 1024, &c->max_envelope_bytes,
+                       err, errlen)))
         return rc;
-    if ((rc = env_size("MAX_EVENT_BYTES", MIB, 1024, &c->max_event_bytes, err, errlen))) return rc;
-    if ((rc = env_size("INGEST_MEMORY_LIMIT", 512 * MIB, 4 * MIB, &c->ingest_memory_bytes, err,
+    if ((rc = env_size("MAX_EVENT_BYTES", c->max_event_bytes, 1024, &c->max_event_bytes, err,
                        errlen)))
         return rc;
-    return env_int("MAX_JSON_DEPTH", 64, 1, 1000, &c->max_json_depth, err, errlen);
+    if ((rc = env_size("INGEST_MEMORY_LIMIT", c->ingest_memory_bytes, 4 * MIB,
+                       &c->ingest_memory_bytes, err, errlen)))
+        return rc;
+    return env_int("MAX_JSON_DEPTH", c->max_json_depth, 1, 1000, &c->max_json_depth, err, errlen);
 }
 
 static bool is_dir(const char *path)
@@ -376,14 +449,16 @@ static int load_paths(struct config *c, char *err, size_t errlen)
 static int load_lua(struct config *c, char *err, size_t errlen)
 {
     int rc;
-    if ((rc = env_size("LUA_MEMORY_LIMIT", 16 * MIB, 256 * KIB, &c->lua_memory_bytes, err, errlen)))
-        return rc;
-    if ((rc = env_long("LUA_INSTRUCTION_LIMIT", 1000000, 1000, LONG_MAX, &c->lua_instruction_limit,
+    if ((rc = env_size("LUA_MEMORY_LIMIT", c->lua_memory_bytes, 256 * KIB, &c->lua_memory_bytes,
                        err, errlen)))
         return rc;
-    if ((rc = env_long("LUA_TIME_LIMIT_MS", 1000, 10, 3600000, &c->lua_time_limit_ms, err, errlen)))
+    if ((rc = env_long("LUA_INSTRUCTION_LIMIT", c->lua_instruction_limit, 1000, LONG_MAX,
+                       &c->lua_instruction_limit, err, errlen)))
         return rc;
-    return env_size("SCRIPT_MAX_BYTES", 256 * KIB, 64, &c->script_max_bytes, err, errlen);
+    if ((rc = env_long("LUA_TIME_LIMIT_MS", c->lua_time_limit_ms, 10, 3600000,
+                       &c->lua_time_limit_ms, err, errlen)))
+        return rc;
+    return env_size("SCRIPT_MAX_BYTES", c->script_max_bytes, 64, &c->script_max_bytes, err, errlen);
 }
 
 /* The notifier's timings: tunable for tests and unusual networks. */
@@ -391,35 +466,35 @@ static int load_notify(struct config *c, char *err, size_t errlen)
 {
     static const long DAY_MS = 86400000L, HOUR_MS = 3600000L;
     int rc;
-    if ((rc = env_long("NOTIFY_POLL_MS", CONFIG_NOTIFY_POLL_MS, 1, HOUR_MS, &c->notify_poll_ms, err,
+    if ((rc = env_long("NOTIFY_POLL_MS", c->notify_poll_ms, 1, HOUR_MS, &c->notify_poll_ms, err,
                        errlen)))
         return rc;
-    if ((rc = env_long("NOTIFY_RETRY_BASE_MS", CONFIG_NOTIFY_RETRY_BASE_MS, 1, DAY_MS,
+    if ((rc = env_long("NOTIFY_RETRY_BASE_MS", c->notify_retry_base_ms, 1, DAY_MS,
                        &c->notify_retry_base_ms, err, errlen)))
         return rc;
-    if ((rc = env_long("NOTIFY_THROTTLE_WINDOW_MS", CONFIG_NOTIFY_THROTTLE_WINDOW_MS, 1, DAY_MS,
+    if ((rc = env_long("NOTIFY_THROTTLE_WINDOW_MS", c->notify_throttle_window_ms, 1, DAY_MS,
                        &c->notify_throttle_window_ms, err, errlen)))
         return rc;
-    if ((rc = env_long("NOTIFY_CONNECT_TIMEOUT_MS", CONFIG_NOTIFY_CONNECT_TIMEOUT_MS, 1, HOUR_MS,
+    if ((rc = env_long("NOTIFY_CONNECT_TIMEOUT_MS", c->notify_connect_timeout_ms, 1, HOUR_MS,
                        &c->notify_connect_timeout_ms, err, errlen)))
         return rc;
-    return env_long("NOTIFY_TIMEOUT_MS", CONFIG_NOTIFY_TIMEOUT_MS, 1, HOUR_MS,
-                    &c->notify_timeout_ms, err, errlen);
+    return env_long("NOTIFY_TIMEOUT_MS", c->notify_timeout_ms, 1, HOUR_MS, &c->notify_timeout_ms,
+                    err, errlen);
 }
 
 static int load_misc(struct config *c, char *err, size_t errlen)
 {
     static const char *const formats[] = {"json", "text", NULL};
     int rc, fmt;
-    if ((rc = env_bool("ALLOW_PRIVATE_DESTINATIONS", false, &c->allow_private_destinations, err,
-                       errlen)))
+    if ((rc = env_bool("ALLOW_PRIVATE_DESTINATIONS", c->allow_private_destinations,
+                       &c->allow_private_destinations, err, errlen)))
         return rc;
-    if ((rc = env_int("DESTINATION_RATE_PER_MINUTE", 20, 1, 100000, &c->destination_rate_per_minute,
-                      err, errlen)))
+    if ((rc = env_int("DESTINATION_RATE_PER_MINUTE", c->destination_rate_per_minute, 1, 100000,
+                      &c->destination_rate_per_minute, err, errlen)))
         return rc;
-    if ((rc = env_choice("LOG_FORMAT", formats, LOG_FORMAT_JSON, &fmt, err, errlen))) return rc;
+    if ((rc = env_choice("LOG_FORMAT", formats, (int)c->log_format, &fmt, err, errlen))) return rc;
     c->log_format = (enum log_format)fmt;
-    if ((rc = env_bool("DEBUG", false, &c->debug, err, errlen))) return rc;
+    if ((rc = env_bool("DEBUG", c->debug, &c->debug, err, errlen))) return rc;
     c->admin_key = env("API_SECRET_KEY_ADMIN");
     c->admin_key_generated = false;
     if (c->admin_key && strlen(c->admin_key) < ADMIN_KEY_MIN_CHARS) {
@@ -447,19 +522,21 @@ static int load_accounts(struct config *c, char *err, size_t errlen)
     int rc;
     /* libsodium's interactive Argon2id cost by default; its minimums (1
      * pass, 8 KiB) as the lower bounds. */
-    if ((rc = env_long("PASSWORD_HASH_OPSLIMIT", 2, 1, 32, &ops, err, errlen))) return rc;
-    c->password_opslimit = (unsigned long long)ops;
-    if ((rc = env_size("PASSWORD_HASH_MEMORY", 64 * MIB, 8 * KIB, &c->password_memlimit, err,
+    if ((rc = env_long("PASSWORD_HASH_OPSLIMIT", (long)c->password_opslimit, 1, 32, &ops, err,
                        errlen)))
+        return rc;
+    c->password_opslimit = (unsigned long long)ops;
+    if ((rc = env_size("PASSWORD_HASH_MEMORY", c->password_memlimit, 8 * KIB, &c->password_memlimit,
+                       err, errlen)))
         return rc;
     if (c->password_memlimit > 4 * GIB)
         return bad(err, errlen, "PASSWORD_HASH_MEMORY", env("PASSWORD_HASH_MEMORY"),
                    "at most 4 GiB");
-    if ((rc = env_long("SESSION_IDLE_TIMEOUT", 7L * 86400, 1, 366L * 86400, &c->session_idle_s, err,
-                       errlen)))
+    if ((rc = env_long("SESSION_IDLE_TIMEOUT", c->session_idle_s, 1, 366L * 86400,
+                       &c->session_idle_s, err, errlen)))
         return rc;
-    return env_long("SESSION_MAX_AGE", 30L * 86400, 1, 366L * 86400, &c->session_max_age_s, err,
-                    errlen);
+    return env_long("SESSION_MAX_AGE", c->session_max_age_s, 1, 366L * 86400, &c->session_max_age_s,
+                    err, errlen);
 }
 
 const char *config_password_env(void)
@@ -470,7 +547,7 @@ const char *config_password_env(void)
 int config_load(struct config *cfg, char *err, size_t errlen)
 {
     int rc;
-    memset(cfg, 0, sizeof *cfg);
+    config_defaults(cfg);
     if ((rc = load_http(cfg, err, errlen))) return rc;
     if ((rc = load_storage(cfg, err, errlen))) return rc;
     if ((rc = load_pipeline(cfg, err, errlen))) return rc;

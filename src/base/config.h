@@ -21,14 +21,6 @@
 enum ack_mode { ACK_MODE_COMMIT, ACK_MODE_QUEUE };
 enum log_format { LOG_FORMAT_JSON, LOG_FORMAT_TEXT };
 
-/* Defaults that tests and tools building a config by hand use too. */
-#define CONFIG_RETENTION_INTERVAL_MS 600000
-#define CONFIG_NOTIFY_POLL_MS 2000L
-#define CONFIG_NOTIFY_RETRY_BASE_MS 5000L
-#define CONFIG_NOTIFY_THROTTLE_WINDOW_MS 60000L
-#define CONFIG_NOTIFY_CONNECT_TIMEOUT_MS 5000L
-#define CONFIG_NOTIFY_TIMEOUT_MS 15000L
-
 struct config {
     /* HTTP */
     const char *host;            /* HOST, default 127.0.0.1 */
@@ -126,11 +118,19 @@ struct config {
     bool debug;                 /* DEBUG, default false */
 };
 
+/* Every setting's default, the one place they are written: config_load
+ * starts from them, the Lua vm limits fall back on them for a config built
+ * by hand, and the tests build theirs from them (tests/support.h). The
+ * paths found at load (lua_dir, migrations_dir, web_dir, share_dir) are
+ * NULL, admin_key NULL, node_name NULL and node_id 0; public_url and
+ * sqlite_path are what the default host, port and data_dir give. */
+void config_defaults(struct config *cfg);
+
 /* PERISCOPE_PASSWORD (the `periscope user` commands' password when no
  * --password-file is given), or NULL. Borrowed from the environment. */
 const char *config_password_env(void);
 
-/* Fills *cfg from the environment. Returns 0, or -EINVAL with a one-line
+/* Fills *cfg from the environment over config_defaults. Returns 0, or -EINVAL with a one-line
  * message naming the variable in err. */
 int config_load(struct config *cfg, char *err, size_t errlen);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/metrics.h"
 
@@ -23,23 +24,16 @@ struct liveness {
     struct liveness_beat *beats; /* under mu */
 };
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void liveness_busy(struct liveness_beat *b)
 {
-    atomic_store_explicit(&b->last_ms, now_ms(), memory_order_relaxed);
+    atomic_store_explicit(&b->last_ms, clock_mono_ms(), memory_order_relaxed);
     atomic_store_explicit(&b->busy, true, memory_order_relaxed);
 }
 
 void liveness_idle(struct liveness_beat *b)
 {
     atomic_store_explicit(&b->busy, false, memory_order_relaxed);
-    atomic_store_explicit(&b->last_ms, now_ms(), memory_order_relaxed);
+    atomic_store_explicit(&b->last_ms, clock_mono_ms(), memory_order_relaxed);
 }
 
 static void set_gauge(const char *stage, bool stalled)
@@ -52,7 +46,7 @@ static void set_gauge(const char *stage, bool stalled)
 /* Under mu: the verdict for every beat; logs and counts new stalls. */
 static void check(struct liveness *lv)
 {
-    int64_t now = now_ms();
+    int64_t now = clock_mono_ms();
     bool stage_stalled[NSTAGES] = {false};
     for (struct liveness_beat *b = lv->beats; b; b = b->next) {
         int64_t quiet = now - atomic_load_explicit(&b->last_ms, memory_order_relaxed);
@@ -81,11 +75,7 @@ static void *watchdog_main(void *arg)
     pthread_mutex_lock(&lv->mu);
     while (!lv->stop) {
         check(lv);
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += LIVENESS_CHECK_MS * 1000000L;
-        until.tv_sec += until.tv_nsec / 1000000000L;
-        until.tv_nsec %= 1000000000L;
+        struct timespec until = clock_deadline_wall(LIVENESS_CHECK_MS);
         pthread_cond_timedwait(&lv->wake, &lv->mu, &until);
     }
     pthread_mutex_unlock(&lv->mu);
@@ -129,7 +119,7 @@ void liveness_register(struct liveness *lv, struct liveness_beat *b, const char 
     for (size_t i = 0; i < NSTAGES; i++)
         if (strcmp(stage, STAGES[i]) == 0) stage = STAGES[i]; /* compared by pointer */
     b->stage = stage;
-    atomic_init(&b->last_ms, now_ms());
+    atomic_init(&b->last_ms, clock_mono_ms());
     atomic_init(&b->busy, false);
     atomic_init(&b->stalled, false);
     b->next = NULL;

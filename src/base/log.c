@@ -13,10 +13,11 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/time.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "base/clock.h"
 
 #define LOG_VALUE_MAX 4096 /* bytes of one expanded value, before escaping */
 #define LOG_LINE_CLOSE 4   /* kept free at the end of a line for `}` and the newline */
@@ -451,12 +452,12 @@ static void put_fields(struct line *l, const char *fmt, va_list *ap)
 
 static void timestamp(char out[40])
 {
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
+    int64_t ms = clock_wall_ms();
+    time_t s = (time_t)(ms / 1000);
     struct tm tm;
-    gmtime_r(&tv.tv_sec, &tm);
+    gmtime_r(&s, &tm);
     size_t n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, 40 - n, ".%03ldZ", (long)(tv.tv_usec / 1000));
+    snprintf(out + n, 40 - n, ".%03dZ", (int)(ms % 1000));
 }
 
 void log_write(enum log_level level, const char *msg, const char *fields_fmt, ...)
@@ -541,7 +542,5 @@ bool log_rate_admit_at(const char *key, int64_t now_ms, uint64_t *suppressed)
 
 bool log_rate_admit(const char *key, uint64_t *suppressed)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return log_rate_admit_at(key, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, suppressed);
+    return log_rate_admit_at(key, clock_mono_ms(), suppressed);
 }

@@ -11,7 +11,6 @@
 
 #define METRICS_MAX_SERIES 4096
 #define METRICS_MAX_BOUNDS 16
-#define METRICS_MAX_FAMILIES 256
 #define METRICS_MAX_COLLECTORS 32
 
 enum series_type { SERIES_COUNTER, SERIES_GAUGE, SERIES_HISTOGRAM };
@@ -27,15 +26,9 @@ struct series {
     uint64_t buckets[METRICS_MAX_BOUNDS + 1]; /* per bucket, last is +Inf */
 };
 
-struct family_help {
-    char *name, *type, *help;
-};
-
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct series *g_table[METRICS_MAX_SERIES];
 static size_t g_nseries;
-static struct family_help g_help[METRICS_MAX_FAMILIES];
-static size_t g_nhelp;
 static struct {
     metrics_collector_fn fn;
     void *ctx;
@@ -78,18 +71,6 @@ static struct series *lookup(const char *name, const char *labels, enum series_t
     g_table[i] = s;
     g_nseries++;
     return s;
-}
-
-void metrics_describe(const char *name, const char *type, const char *help)
-{
-    pthread_mutex_lock(&g_lock);
-    if (g_nhelp < METRICS_MAX_FAMILIES) {
-        g_help[g_nhelp].name = strdup(name);
-        g_help[g_nhelp].type = strdup(type);
-        g_help[g_nhelp].help = strdup(help);
-        g_nhelp++;
-    }
-    pthread_mutex_unlock(&g_lock);
 }
 
 void metrics_add(const char *name, const char *labels, double v)
@@ -145,13 +126,6 @@ static int by_name(const void *a, const void *b)
     const struct series *x = *(struct series *const *)a, *y = *(struct series *const *)b;
     int c = strcmp(x->name, y->name);
     return c ? c : strcmp(x->labels, y->labels);
-}
-
-static const struct family_help *help_for(const char *name)
-{
-    for (size_t i = 0; i < g_nhelp; i++)
-        if (strcmp(g_help[i].name, name) == 0) return &g_help[i];
-    return NULL;
 }
 
 static const char *type_name(enum series_type t)
@@ -235,7 +209,7 @@ char *metrics_render(void)
         qsort(all, n, sizeof *all, by_name);
         for (size_t i = 0; i < n; i++) {
             if (i == 0 || strcmp(all[i - 1]->name, all[i]->name) != 0) {
-                const struct family_help *h = help_for(all[i]->name);
+                const struct metrics_family *h = metrics_family_find(all[i]->name);
                 if (h) fprintf(f, "# HELP %s %s\n", h->name, h->help);
                 fprintf(f, "# TYPE %s %s\n", all[i]->name, type_name(all[i]->type));
             }

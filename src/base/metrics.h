@@ -10,8 +10,19 @@
 
 #include <stddef.h>
 
-/* Optional HELP text for a metric name (call once at start-up). */
-void metrics_describe(const char *name, const char *type, const char *help);
+/* Every family the server exports: name, type and HELP text, one row each
+ * (base/metrics_families.c; /metrics prints the HELP line from it). */
+struct metrics_family {
+    const char *name, *type, *help;
+};
+extern const struct metrics_family metrics_families[];
+extern const size_t metrics_families_count;
+
+/* The family's row, or NULL. */
+const struct metrics_family *metrics_family_find(const char *name);
+
+/* 0, or -EEXIST when a name has two rows (the first such in *duplicate). */
+int metrics_families_check(const char **duplicate);
 
 void metrics_add(const char *name, const char *labels, double v); /* counter += v */
 void metrics_set(const char *name, const char *labels, double v); /* gauge = v */

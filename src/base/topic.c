@@ -13,6 +13,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
+
 struct topic {
     pthread_mutex_t mu;
     pthread_cond_t nonempty; /* signalled on publish and on close */
@@ -96,13 +98,7 @@ int topic_publish(struct topic *t, void *item)
 
 static void deadline_after(struct timespec *ts, int timeout_ms)
 {
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += timeout_ms / 1000;
-    ts->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
+    *ts = clock_deadline_mono(timeout_ms); /* the condition variables' clock */
 }
 
 int topic_take(struct topic *t, void **out, size_t max, int timeout_ms)

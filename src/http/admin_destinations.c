@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "http/admin.h"
+#include "base/clock.h"
 #include "base/config.h"
 #include "notify/alert_data.h"
 #include "notify/dest_config.h"
@@ -55,7 +56,7 @@ static void dest_create(const struct admin_req *req, struct admin_resp *resp)
     if (!body) return;
     const char *type = json_str(json_get(body, "type")), *name;
     int enabled;
-    struct dest_error e;
+    struct error_detail e;
     if (common_fields(body, &name, &enabled, resp) < 0) goto done;
     if (dest_config_build(type, body, NULL, req->ctx->cfg->allow_private_destinations, &cfg, &e) <
         0) {
@@ -67,7 +68,7 @@ static void dest_create(const struct admin_req *req, struct admin_resp *resp)
     int rc = admin_project_check(db, pid, resp, NULL);
     if (rc == 0) {
         rc = destinations_create(db, pid, type, name ? name : type, enabled != 0, cfg,
-                                 store_now_ms(), &id);
+                                 clock_wall_ms(), &id);
         if (rc == 0) rc = destinations_get(db, pid, id, &row);
         if (rc < 0)
             admin_db_error(resp, "destinations_create", rc);
@@ -148,7 +149,7 @@ static void dest_patch(const struct admin_req *req, struct admin_resp *resp)
     const char *type = json_str(json_get(row, "type")), *name;
     cJSON *new_type = json_get(body, "type");
     int enabled;
-    struct dest_error e;
+    struct error_detail e;
     if (!row || common_fields(body, &name, &enabled, resp) < 0) goto done;
     if (new_type && !cJSON_Compare(new_type, json_get(row, "type"), 1)) {
         admin_error(resp, 400, "type_immutable",

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "accounts/authz.h"
 #include "base/config.h"
 #include "http/admin.h"
@@ -81,7 +82,7 @@ static void issues_merge(const struct admin_req *req, struct admin_resp *resp)
         store_release(req->ctx->store, db);
         return;
     }
-    rc = issue_merge(db, pid, ids, n, admin_request_user(req), store_now_ms(), &missing);
+    rc = issue_merge(db, pid, ids, n, admin_request_user(req), clock_wall_ms(), &missing);
     if (rc == 0)
         answer_issue(resp, db, pid, ids[0], 200);
     else if (rc == -ENOENT)
@@ -111,7 +112,7 @@ static void issue_unmerge_hash(const struct admin_req *req, struct admin_resp *r
         return;
     }
     struct db *db = store_acquire(req->ctx->store);
-    int rc = issue_unmerge(db, pid, iid, hash, admin_request_user(req), store_now_ms(),
+    int rc = issue_unmerge(db, pid, iid, hash, admin_request_user(req), clock_wall_ms(),
                            event_stored_tags, NULL, &new_id);
     if (rc == 0)
         answer_issue(resp, db, pid, new_id, 201);
@@ -147,7 +148,7 @@ static void issue_comment(const struct admin_req *req, struct admin_resp *resp)
     struct db *db = store_acquire(req->ctx->store);
     cJSON *row = NULL;
     int rc =
-        issue_activity_comment(db, pid, iid, admin_request_user(req), text, store_now_ms(), &row);
+        issue_activity_comment(db, pid, iid, admin_request_user(req), text, clock_wall_ms(), &row);
     store_release(req->ctx->store, db);
     cJSON_Delete(body);
     if (rc == 0) {
@@ -170,7 +171,7 @@ int admin_issue_patch_assignee(const struct admin_req *req, struct admin_resp *r
         return -1;
     }
     int64_t user = cJSON_IsNull(v) ? 0 : json_i64(v);
-    int rc = issue_assign(db, pid, iid, user, admin_request_user(req), store_now_ms());
+    int rc = issue_assign(db, pid, iid, user, admin_request_user(req), clock_wall_ms());
     if (rc == 0) return 0;
     if (rc == -ENOENT)
         admin_error(resp, 404, "issue_not_found", "no such issue in this project");

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "model/event.h"
+#include "base/clock.h"
 #include "scripts/event_stored.h"
 #include "http/admin.h"
 #include "http/admin_issues_params.h"
@@ -70,7 +71,7 @@ static void issue_list(const struct admin_req *req, struct admin_resp *resp)
     }
     cJSON *rows = NULL, *row;
     bool more = false;
-    int64_t now = store_now_ms();
+    int64_t now = clock_wall_ms();
     size_t i;
     int rc = issues_list(db, pid, &q, &rows, &more);
     free(search);
@@ -150,7 +151,7 @@ static void issue_get(const struct admin_req *req, struct admin_resp *resp)
     struct db *db = store_acquire(req->ctx->store);
     cJSON *issue = NULL;
     int rc = issues_get(db, pid, iid, &issue);
-    if (rc == 0) rc = issue_view(db, issue, store_now_ms());
+    if (rc == 0) rc = issue_view(db, issue, clock_wall_ms());
     if (rc == 0) rc = issue_detail(db, pid, iid, issue);
     if (rc == 0) rc = admin_issue_triage_detail(db, iid, issue);
     store_release(req->ctx->store, db);
@@ -205,7 +206,7 @@ static void issue_patch(const struct admin_req *req, struct admin_resp *resp)
     if (has_assignee && admin_issue_patch_assignee(req, resp, db, pid, iid, peek) < 0) rc = 1;
     if (rc == 0 && status) rc = issue_triage_set(db, pid, iid, status, &snooze, &resolution);
     if (rc == 0) rc = issues_get(db, pid, iid, &issue);
-    if (rc == 0) rc = issue_view(db, issue, store_now_ms());
+    if (rc == 0) rc = issue_view(db, issue, clock_wall_ms());
     store_release(req->ctx->store, db);
     cJSON_Delete(body);
     cJSON_Delete(peek);

@@ -8,19 +8,13 @@
 #include <time.h>
 
 #include "http/admin.h"
+#include "base/clock.h"
 #include "base/config.h"
 #include "http/admin.h"
 #include "store/issues.h"
 #include "store/overview.h"
 #include "store/scripts.h"
 #include "store/store.h"
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void project_stats(const struct admin_req *req, struct admin_resp *resp)
 {
@@ -30,7 +24,7 @@ static void project_stats(const struct admin_req *req, struct admin_resp *resp)
     struct project_overview o;
     int rc = admin_project_check(db, pid, resp, NULL);
     if (rc == 0) {
-        rc = overview_project(db, pid, now_ms(), &o);
+        rc = overview_project(db, pid, clock_wall_ms(), &o);
         if (rc) admin_db_error(resp, "overview_project", rc);
     }
     store_release(req->ctx->store, db);
@@ -50,7 +44,7 @@ static void issue_stats(const struct admin_req *req, struct admin_resp *resp)
     struct issue_overview o;
     int rc = issues_get(db, pid, iid, &issue); /* the issue must be this project's */
     cJSON_Delete(issue);
-    if (rc == 0) rc = overview_issue(db, iid, now_ms(), &o);
+    if (rc == 0) rc = overview_issue(db, iid, clock_wall_ms(), &o);
     store_release(req->ctx->store, db);
     if (rc == -ENOENT)
         return admin_error(resp, 404, "issue_not_found", "no such issue in this project");

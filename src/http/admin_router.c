@@ -13,6 +13,7 @@
 
 #include <errno.h>
 
+#include "base/clock.h"
 #include "http/admin.h"
 #include "http/admin_audit.h"
 #include "http/admin_policy.h"
@@ -81,8 +82,8 @@ struct admin_conn {
     size_t cap;
     char *body; /* owned, NUL-terminated when non-NULL */
     size_t len, alloc;
-    struct timespec started;
-    const char *route; /* the matched pattern, for logs (paths may hold keys) */
+    int64_t started_ns; /* clock_mono_ns */
+    const char *route;  /* the matched pattern, for logs (paths may hold keys) */
     /* what the pool thread needs, kept with the request */
     char path[ADMIN_PATH_MAX];
     struct admin_req req;
@@ -127,7 +128,7 @@ static struct admin_conn *conn_new(const struct admin_ctx *ctx, struct MHD_Conne
     c->base.kind = HTTP_REQ_ADMIN;
     c->authorized = auth_offered(ctx, conn) || has_prefix(url, AUTH_PREFIX);
     c->cap = body_cap(ctx);
-    clock_gettime(CLOCK_MONOTONIC, &c->started);
+    c->started_ns = clock_mono_ns();
     const char *cl =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl && strtoull(cl, NULL, 10) > c->cap) c->too_large = true;
@@ -403,12 +404,10 @@ static enum MHD_Result dispatch(const struct admin_ctx *ctx, struct MHD_Connecti
     return MHD_YES; /* resumed with the answer in c->resp */
 }
 
-static void account(const char *method, const char *route, int status, const struct timespec *t0)
+static void account(const char *method, const char *route, int status, int64_t started_ns)
 {
-    struct timespec t1;
     char labels[160];
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double ms = (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+    double ms = clock_seconds_since(started_ns) * 1e3;
     /* The matched pattern, never the path: bounded label values, no ids. */
     snprintf(labels, sizeof labels, "route=\"%s\",status=\"%d\"", route, status);
     metrics_add("periscope_http_requests_total", labels, 1);
@@ -442,7 +441,7 @@ enum MHD_Result admin_router_handle(const struct admin_ctx *ctx, struct MHD_Conn
     case HTTP_WORK_DONE: {
         atomic_store(&c->work.state, HTTP_WORK_IDLE);
         enum MHD_Result rc = send_resp(conn, &c->resp);
-        account(method, c->route ? c->route : "-", c->resp.status, &c->started);
+        account(method, c->route ? c->route : "-", c->resp.status, c->started_ns);
         return rc;
     }
     default:
@@ -451,7 +450,7 @@ enum MHD_Result admin_router_handle(const struct admin_ctx *ctx, struct MHD_Conn
     int status = 0;
     enum MHD_Result rc = dispatch(ctx, conn, url, method, c, &status);
     if (atomic_load(&c->work.state) == HTTP_WORK_IDLE)
-        account(method, c->route ? c->route : "-", status, &c->started);
+        account(method, c->route ? c->route : "-", status, c->started_ns);
     return rc;
 }
 

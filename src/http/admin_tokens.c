@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "accounts/authz.h"
+#include "base/clock.h"
 #include "accounts/secret.h"
 #include "http/admin.h"
 #include "http/admin_issues_params.h"
@@ -48,7 +49,7 @@ static int read_expiry(cJSON *body, struct admin_resp *resp, int64_t *ms)
         *ms = json_i64(v) * 1000;
         rc = 0;
     }
-    if (rc != 0 || *ms <= store_now_ms()) {
+    if (rc != 0 || *ms <= clock_wall_ms()) {
         admin_error(resp, 400, "invalid_expires_at",
                     "expires_at must be null or a time in the future (RFC 3339 or epoch seconds)");
         return -1;

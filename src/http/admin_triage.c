@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/semver.h"
 #include "http/admin_issues_params.h"
 #include "model/alert_rules.h"
@@ -196,7 +197,7 @@ static void rules_put(const struct admin_req *req, struct admin_resp *resp)
     struct db *db = store_acquire(req->ctx->store);
     if (rc == 0 && admin_project_check(db, pid, resp, NULL) != 0) rc = 1;
     if (rc == 0 && rules) rc = check_destinations(db, pid, rules, resp);
-    if (rc == 0) rc = alert_rules_save(db, pid, text, store_now_ms());
+    if (rc == 0) rc = alert_rules_save(db, pid, text, clock_wall_ms());
     if (rc == 0 && !rules && !(rules = alert_rules_default())) rc = -ENOMEM;
     store_release(req->ctx->store, db);
     free(text);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/clock.h"
 #include "accounts/browser.h"
 #include "accounts/secret.h"
 #include "base/log.h"
@@ -63,7 +64,7 @@ static int resolve_token(struct db *db, const char *token, struct principal *p)
     int rc = tokens_lookup(db, digest, &t);
     if (rc == -ENOENT) return -EACCES;
     if (rc) return rc;
-    if (t.expires_at && t.expires_at <= store_now_ms()) return -EACCES;
+    if (t.expires_at && t.expires_at <= clock_wall_ms()) return -EACCES;
     p->kind = PRINCIPAL_TOKEN;
     if (t.user_id) {
         if ((rc = auth_load_person(db, t.user_id, p)) != 0) return rc == -ENOENT ? -EACCES : rc;

@@ -22,6 +22,7 @@
 #include "http/admin_audit.h"
 #include "http/auth_request.h"
 #include "http/auth_session.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/config.h"
 #include "store/sessions.h"
@@ -37,13 +38,6 @@ static pthread_once_t throttle_once = PTHREAD_ONCE_INIT;
 static void throttle_start(void)
 {
     throttle_init(&login_throttle);
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 static const char *body_string(cJSON *body, const char *name)
@@ -98,7 +92,7 @@ static void login(const struct admin_req *req, struct admin_resp *resp)
     if (email_normalize(body_string(body, "email"), email) != 0)
         snprintf(email, sizeof email, "%.200s", "(invalid)");
     auth_client_address(req->conn, addr, sizeof addr);
-    int64_t now = mono_ms();
+    int64_t now = clock_mono_ms();
     int64_t wait = throttle_wait_ms(&login_throttle, THROTTLE_ACCOUNT, email, now);
     int64_t wait_addr = throttle_wait_ms(&login_throttle, THROTTLE_ADDRESS, addr, now);
     if (wait_addr > wait) wait = wait_addr;

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "base/clock.h"
 #include "base/ack.h"
 #include "ingest/auth.h"
 #include "base/config.h"
@@ -99,11 +100,6 @@ int ingest_new(const struct http_ctx *hc, struct ingest **out)
         ingest_free(in);
         return -ENOMEM;
     }
-    metrics_describe("periscope_ingest_requests_total", "counter",
-                     "Ingest requests answered, by route and HTTP status");
-    metrics_describe("periscope_events_total", "counter",
-                     "Events accepted onto the queue, or refused by reason");
-    metrics_describe("periscope_envelope_items_total", "counter", "Envelope items seen, by type");
     metrics_register_collector(collect_memory, hc->ingest_memory);
     *out = in;
     return 0;
@@ -156,13 +152,6 @@ bool ingest_matches(const char *url)
 static const char *route_name(const struct ingest_req *r)
 {
     return r->route == INGEST_ROUTE_STORE ? "store" : "envelope";
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void count_events(const char *outcome, size_t n)
@@ -243,7 +232,7 @@ static void key_accepted(struct ingest_req *r)
 {
     const struct config *cfg = r->in->hc->cfg;
     int retry = 0;
-    if (quota_check(r->in->quota, r->project_id, r->rate_limit, now_ms(), &retry) != 0) {
+    if (quota_check(r->in->quota, r->project_id, r->rate_limit, clock_wall_ms(), &retry) != 0) {
         ingest_refuse(&r->refusal, 429, "rate_limited", "project event quota exceeded");
         r->refusal.retry_after_s = retry;
         return;
@@ -485,15 +474,16 @@ static enum MHD_Result finish(struct ingest_req *r)
     if (ingest_body_frame(cfg, r->route, body, len, budget, &items, &r->refusal))
         return refuse_now(r);
     int retry = 0;
-    if (quota_charge(r->in->quota, r->project_id, r->rate_limit, (int)items.nevents, now_ms(),
-                     &retry) != 0) {
+    if (quota_charge(r->in->quota, r->project_id, r->rate_limit, (int)items.nevents,
+                     clock_wall_ms(), &retry) != 0) {
         ingest_items_free(&items);
         ingest_refuse(&r->refusal, 429, "rate_limited", "project event quota exceeded");
         r->refusal.retry_after_s = retry > 0 ? retry : INGEST_RETRY_AFTER_S;
         return refuse_now(r);
     }
     size_t held = decomp_held(r->dec);
-    int rc = ingest_body_events(cfg, &items, r->project_id, now_ms(), &held, &batch, &r->refusal);
+    int rc =
+        ingest_body_events(cfg, &items, r->project_id, clock_wall_ms(), &held, &batch, &r->refusal);
     ingest_items_free(&items);
     decomp_free(r->dec); /* events are copies: the body can go */
     r->dec = NULL;

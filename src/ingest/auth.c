@@ -1,5 +1,6 @@
 /* auth — the public key → project cache (auth.h). */
 #include "ingest/auth.h"
+#include "base/clock.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -31,13 +32,6 @@ struct auth_cache {
                           * not store its (maybe stale) answer */
     struct auth_slot slots[AUTH_CACHE_SLOTS];
 };
-
-static int64_t monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct auth_cache *auth_cache_new(auth_lookup_fn lookup, void *ctx, int ttl_ms)
 {
@@ -78,7 +72,7 @@ int auth_cache_resolve(struct auth_cache *c, const char *key, int64_t *project_i
     k[32] = '\0';
 
     size_t i = slot_of(k);
-    int64_t now = monotonic_ms();
+    int64_t now = clock_mono_ms();
     pthread_mutex_lock(&c->mu);
     struct auth_slot *s = &c->slots[i];
     bool same = s->key[0] && CRYPTO_memcmp(s->key, k, 32) == 0;
@@ -112,7 +106,7 @@ int auth_cache_resolve(struct auth_cache *c, const char *key, int64_t *project_i
         bool stale = c->generation == generation && s->key[0] && s->found &&
                      CRYPTO_memcmp(s->key, k, 32) == 0;
         if (stale) {
-            s->expires_ms = monotonic_ms() + c->ttl_ms;
+            s->expires_ms = clock_mono_ms() + c->ttl_ms;
             *project_id = s->project_id;
             *rate_limit = s->rate_limit;
         }
@@ -126,7 +120,7 @@ int auth_cache_resolve(struct auth_cache *c, const char *key, int64_t *project_i
         s->found = rc == 0;
         s->project_id = pid;
         s->rate_limit = rl;
-        s->expires_ms = monotonic_ms() + c->ttl_ms;
+        s->expires_ms = clock_mono_ms() + c->ttl_ms;
     }
     pthread_mutex_unlock(&c->mu);
     *project_id = pid;

@@ -1,6 +1,7 @@
 /* lua/deadline — the watchdog thread that interrupts Lua calls past their
  * wall-clock deadline (deadline.h). */
 #include "lua/deadline.h"
+#include "base/clock.h"
 
 #include <errno.h>
 #include <time.h>
@@ -10,13 +11,6 @@ static struct deadline_slot *slots; /* under list_lock */
 static pthread_once_t started = PTHREAD_ONCE_INIT;
 static bool running;
 static atomic_bool all_expired;
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* Under list_lock: installs the hook in every armed slot whose deadline
  * has passed (and that the watchdog has not fired yet). */
@@ -43,7 +37,7 @@ static void *watchdog_main(void *arg)
     for (;;) {
         nanosleep(&tick, NULL);
         pthread_mutex_lock(&list_lock);
-        fire_expired(now_ns());
+        fire_expired(clock_mono_ns());
         pthread_mutex_unlock(&list_lock);
     }
     return NULL;
@@ -94,7 +88,7 @@ void deadline_unregister(struct deadline_slot *slot)
 void deadline_arm(struct deadline_slot *slot, long ms)
 {
     atomic_store(&slot->fired, false);
-    int64_t due = atomic_load(&all_expired) ? 1 : now_ns() + (int64_t)ms * 1000000;
+    int64_t due = atomic_load(&all_expired) ? 1 : clock_mono_ns() + (int64_t)ms * 1000000;
     atomic_store(&slot->due_ns, due > 0 ? due : 1);
 }
 
@@ -110,6 +104,6 @@ void deadline_expire_all(void)
 {
     atomic_store(&all_expired, true);
     pthread_mutex_lock(&list_lock);
-    fire_expired(now_ns());
+    fire_expired(clock_mono_ns());
     pthread_mutex_unlock(&list_lock);
 }

@@ -75,8 +75,6 @@ int grouping_memo_new(size_t entries, struct grouping_memo **out)
         atomic_init(&s->hits, 0);
         atomic_init(&s->misses, 0);
     }
-    metrics_describe("periscope_grouping_memo_total", "counter",
-                     "Default groupings answered from the shared memo (hit) or run in Lua (miss)");
     *out = m;
     return 0;
 fail:

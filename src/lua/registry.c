@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/metrics.h"
 #include "model/scrub.h"
@@ -18,13 +19,6 @@
 #include "lua/registry_internal.h"
 #include "store/scripts.h"
 #include "store/store.h"
-
-long long registry_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct entry *registry_find_entry(struct script_registry *reg, int64_t project_id, bool create)
 {
@@ -52,7 +46,7 @@ static void reset_stats(struct entry *e)
 {
     memset(e->errors, 0, sizeof e->errors);
     e->has_last = false;
-    e->activated_ms = registry_now_ms();
+    e->activated_ms = clock_wall_ms();
     for (size_t i = 0; i < SCRIPT_COUNT_N; i++)
         atomic_store_explicit(&e->counters->n[i], 0, memory_order_relaxed);
 }
@@ -238,8 +232,6 @@ int script_registry_open(struct store *store, const struct config *cfg,
     reg->store = store;
     reg->public_url = cfg ? cfg->public_url : NULL;
     vm_limits_from_config(cfg, &reg->limits);
-    metrics_describe("periscope_script_errors_total", "counter",
-                     "Project script failures by project, hook and kind; the default was used");
     int rc = grouping_memo_new(GROUPING_MEMO_ENTRIES_DEFAULT, &reg->memo);
     if (rc == 0) rc = registry_check_grouping_config(reg);
     if (rc == 0) rc = script_registry_reload_all(reg);

@@ -104,7 +104,4 @@ int registry_reload_rules(struct script_registry *reg, int64_t project_id);
 int registry_check_compiles(struct script_registry *reg, const char *source, size_t len,
                             char **error_message, int *error_line);
 
-/* Wall clock, ms since the epoch. */
-long long registry_now_ms(void);
-
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "base/clock.h"
 #include "base/metrics.h"
 #include "lua/registry_internal.h"
 
@@ -28,7 +29,7 @@ void script_registry_record_error(struct script_registry *reg, int64_t project_i
 {
     size_t h = hook_index(hook);
     size_t k = err->kind < REGISTRY_NKINDS ? (size_t)err->kind : VM_ERROR_RUNTIME;
-    long long now = registry_now_ms();
+    long long now = clock_wall_ms();
     bool log_it = false;
     uint64_t count = 0;
     pthread_mutex_lock(&reg->mu);

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 
+#include "base/clock.h"
 #include "grouping/config.h"
 #include "base/log.h"
 #include "lua/registry_internal.h"
@@ -15,7 +16,7 @@
 void registry_begin_transition(struct script_registry *reg, int64_t project_id)
 {
     struct db *db = store_acquire(reg->store);
-    int rc = grouping_transition_begin(db, project_id, store_now_ms());
+    int rc = grouping_transition_begin(db, project_id, clock_wall_ms());
     store_release(reg->store, db);
     /* The change goes ahead: without a transition its new hashes make new
      * issues, as before transitions existed. */
@@ -29,7 +30,7 @@ int registry_check_grouping_config(struct script_registry *reg)
     if (!reg->store) return 0;
     int started = 0;
     struct db *db = store_acquire(reg->store);
-    int rc = grouping_transition_config_check(db, GROUPING_CONFIG_ID, store_now_ms(), &started);
+    int rc = grouping_transition_config_check(db, GROUPING_CONFIG_ID, clock_wall_ms(), &started);
     store_release(reg->store, db);
     if (rc == 0 && started > 0)
         log_info("default grouping changed: transitions begun", "projects=%d config=%s", started,

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <lauxlib.h>
 
+#include "base/clock.h"
 #include "model/event.h"
 #include "grouping/config.h"
 #include "base/log.h"
@@ -128,7 +129,7 @@ static void build_transition(struct runtime *rt, struct project_state *ps)
     ps->prev_default = false;
     ps->prev_until = 0;
     struct grouping_transition tr;
-    if (script_registry_transition(rt->reg, ps->project_id, store_now_ms(), &tr) != 0) return;
+    if (script_registry_transition(rt->reg, ps->project_id, clock_wall_ms(), &tr) != 0) return;
     const char *module = grouping_config_module(tr.prev_config);
     struct script_rules rules = {tr.prev_fingerprint_rules, tr.prev_stacktrace_rules};
     if (!module) {

@@ -12,10 +12,6 @@
 #include "lua/deadline.h"
 #include "lua/sandbox.h"
 
-#define DEFAULT_MEMORY_BYTES (16u << 20)
-#define DEFAULT_INSTRUCTIONS 1000000L
-#define DEFAULT_SCRIPT_MAX_BYTES (256u << 10)
-#define DEFAULT_EVENT_MAX_DEPTH 64
 #define VM_DEADLINE_MASK (LUA_MASKCOUNT | LUA_MASKCALL)
 
 struct vm {
@@ -50,19 +46,21 @@ size_t vm_memory_peak(const struct vm *vm)
     return vm->memory_peak;
 }
 
+/* A limit the config leaves at 0 (a config built by hand) is the default
+ * (config_defaults, base/config.h). */
 void vm_limits_from_config(const struct config *cfg, struct vm_limits *out)
 {
+    struct config d;
+    config_defaults(&d);
+    if (!cfg) cfg = &d;
     *out = (struct vm_limits){
-        .memory_bytes = cfg && cfg->lua_memory_bytes ? cfg->lua_memory_bytes : DEFAULT_MEMORY_BYTES,
-        .instructions_per_call = cfg && cfg->lua_instruction_limit > 0 ? cfg->lua_instruction_limit
-                                                                       : DEFAULT_INSTRUCTIONS,
-        .time_limit_ms =
-            cfg && cfg->lua_time_limit_ms > 0 ? cfg->lua_time_limit_ms : VM_TIME_LIMIT_MS_DEFAULT,
-        .script_max_bytes =
-            cfg && cfg->script_max_bytes ? cfg->script_max_bytes : DEFAULT_SCRIPT_MAX_BYTES,
-        .event_max_depth =
-            cfg && cfg->max_json_depth > 0 ? cfg->max_json_depth : DEFAULT_EVENT_MAX_DEPTH,
-        .lua_dir = cfg ? cfg->lua_dir : NULL, /* without a config the caller sets it */
+        .memory_bytes = cfg->lua_memory_bytes ? cfg->lua_memory_bytes : d.lua_memory_bytes,
+        .instructions_per_call =
+            cfg->lua_instruction_limit > 0 ? cfg->lua_instruction_limit : d.lua_instruction_limit,
+        .time_limit_ms = cfg->lua_time_limit_ms > 0 ? cfg->lua_time_limit_ms : d.lua_time_limit_ms,
+        .script_max_bytes = cfg->script_max_bytes ? cfg->script_max_bytes : d.script_max_bytes,
+        .event_max_depth = cfg->max_json_depth > 0 ? cfg->max_json_depth : d.max_json_depth,
+        .lua_dir = cfg->lua_dir, /* without a config the caller sets it */
     };
 }
 
@@ -277,7 +275,11 @@ int vm_new(const struct vm_limits *limits, struct vm **out, struct vm_error *err
     struct vm *vm = calloc(1, sizeof *vm);
     if (!vm) return -ENOMEM;
     vm->limits = *limits;
-    if (vm->limits.time_limit_ms <= 0) vm->limits.time_limit_ms = VM_TIME_LIMIT_MS_DEFAULT;
+    if (vm->limits.time_limit_ms <= 0) {
+        struct config d;
+        config_defaults(&d);
+        vm->limits.time_limit_ms = d.lua_time_limit_ms;
+    }
     vm->sandbox_ref = LUA_NOREF;
     vm->L = lua_newstate(vm_alloc, vm);
     if (!vm->L) {

@@ -23,7 +23,7 @@
 struct vm_limits {
     size_t memory_bytes;        /* allocator cap for the whole state */
     long instructions_per_call; /* count hook: more in one vm_pcall → "script timeout" */
-    long time_limit_ms;         /* wall clock per vm_pcall (0: VM_TIME_LIMIT_MS_DEFAULT) */
+    long time_limit_ms;         /* wall clock per vm_pcall (0: LUA_TIME_LIMIT_MS's default) */
     size_t script_max_bytes;    /* operator chunk size cap */
     int event_max_depth;        /* event tables: deeper JSON is left out */
     const char *lua_dir;        /* server modules; borrowed, must outlive the vm */
@@ -31,11 +31,9 @@ struct vm_limits {
 
 struct config;
 
-#define VM_TIME_LIMIT_MS_DEFAULT 1000
-
 /* The limits from the configuration (LUA_MEMORY_LIMIT, LUA_INSTRUCTION_LIMIT,
- * LUA_TIME_LIMIT_MS, SCRIPT_MAX_BYTES, MAX_JSON_DEPTH, LUA_DIR), defaults
- * where unset; cfg may be NULL (then lua_dir is NULL: the caller sets it).
+ * LUA_TIME_LIMIT_MS, SCRIPT_MAX_BYTES, MAX_JSON_DEPTH, LUA_DIR), config_defaults'
+ * where 0; cfg may be NULL (then lua_dir is NULL: the caller sets it).
  * The strings are borrowed from cfg. */
 void vm_limits_from_config(const struct config *cfg, struct vm_limits *out);
 

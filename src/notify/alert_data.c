@@ -3,13 +3,6 @@
 #include <string.h>
 #include <time.h>
 
-long long notify_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void notify_sample_alert(int64_t project_id, const char *project_name, const char *public_url,
                          long long now_ms, struct alert_data *out)
 {

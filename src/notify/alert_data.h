@@ -1,4 +1,4 @@
-/* notify/alert_data — the notifier's clock and the made-up alert of "send
+/* notify/alert_data — the made-up alert of "send
  * a test" and the format() check (model/alert.h: struct alert_data; the
  * real ones come from the store, store/deliveries.h). Pure; thread-safe. */
 #ifndef PERISCOPE_NOTIFY_ALERT_DATA_H
@@ -13,8 +13,5 @@
  * outlive *out; nothing to clear. */
 void notify_sample_alert(int64_t project_id, const char *project_name, const char *public_url,
                          long long now_ms, struct alert_data *out);
-
-/* Wall clock, ms since the epoch. */
-long long notify_now_ms(void);
 
 #endif

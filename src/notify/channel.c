@@ -10,16 +10,19 @@
 #include "notify/retry.h"
 #include "notify/sign.h"
 
+/* The destination types: the one table (parsing, the webhook_url test,
+ * the list the format checks and the dry run walk). */
 static const struct {
     const char *name;
     enum channel_type type;
+    bool webhook_url; /* configured by a webhook_url (else: logger, SMTP) */
 } TYPES[] = {
-    {"internal_logger", CHANNEL_INTERNAL_LOGGER},
-    {"generic_webhook", CHANNEL_GENERIC_WEBHOOK},
-    {"slack_webhook", CHANNEL_SLACK},
-    {"discord_webhook", CHANNEL_DISCORD},
-    {"teams_webhook", CHANNEL_TEAMS},
-    {"email", CHANNEL_EMAIL},
+    {"internal_logger", CHANNEL_INTERNAL_LOGGER, false},
+    {"generic_webhook", CHANNEL_GENERIC_WEBHOOK, true},
+    {"slack_webhook", CHANNEL_SLACK, true},
+    {"discord_webhook", CHANNEL_DISCORD, true},
+    {"teams_webhook", CHANNEL_TEAMS, true},
+    {"email", CHANNEL_EMAIL, false},
 };
 
 enum channel_type channel_type_parse(const char *name)
@@ -29,10 +32,16 @@ enum channel_type channel_type_parse(const char *name)
     return CHANNEL_UNKNOWN;
 }
 
+const char *channel_type_name(size_t i)
+{
+    return i < sizeof TYPES / sizeof TYPES[0] ? TYPES[i].name : NULL;
+}
+
 bool channel_uses_webhook_url(enum channel_type t)
 {
-    return t == CHANNEL_GENERIC_WEBHOOK || t == CHANNEL_SLACK || t == CHANNEL_DISCORD ||
-           t == CHANNEL_TEAMS;
+    for (size_t i = 0; i < sizeof TYPES / sizeof TYPES[0]; i++)
+        if (TYPES[i].type == t) return TYPES[i].webhook_url;
+    return false;
 }
 
 void channel_opts_init(struct channel_opts *o, const struct config *cfg)

@@ -26,6 +26,8 @@ enum channel_type {
 };
 
 enum channel_type channel_type_parse(const char *name);
+/* The i-th destination type's name (0, 1, …), NULL past the last. */
+const char *channel_type_name(size_t i);
 bool channel_uses_webhook_url(enum channel_type t);
 
 /* A custom header a destination may set: an RFC 7230 token name, a value

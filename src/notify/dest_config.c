@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <curl/curl.h>
 
+#include "base/error.h"
 #include "notify/channel.h"
 #include "notify/channel_email.h"
 #include "notify/sign.h"
@@ -16,19 +17,6 @@
 
 #define URL_MAX 2048
 #define HEADERS_MAX 32
-
-static int fail(struct dest_error *e, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(struct dest_error *e, const char *code, const char *fmt, ...)
-{
-    va_list ap;
-    snprintf(e->code, sizeof e->code, "%s", code);
-    va_start(ap, fmt);
-    vsnprintf(e->message, sizeof e->message, fmt, ap);
-    va_end(ap);
-    return -EINVAL;
-}
 
 static bool is_masked(const cJSON *v)
 {
@@ -39,24 +27,25 @@ static bool is_masked(const cJSON *v)
 /* Checks a URL's scheme and host; a literal refused address is turned
  * away early (names are checked on connect). */
 static int check_url(const char *url, const char *const *schemes, bool allow_private,
-                     const char *code, struct dest_error *e)
+                     const char *code, struct error_detail *e)
 {
-    if (strlen(url) > URL_MAX) return fail(e, code, "URL longer than %d bytes", URL_MAX);
+    if (strlen(url) > URL_MAX)
+        return error_detail_set(e, code, "URL longer than %d bytes", URL_MAX);
     CURLU *u = curl_url();
     char *scheme = NULL, *host = NULL;
     int rc = 0;
     if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host) {
-        rc = fail(e, code, "not an absolute URL with a host");
+        rc = error_detail_set(e, code, "not an absolute URL with a host");
         goto done;
     }
     bool known = false;
     for (const char *const *s = schemes; *s; s++)
         known = known || strcasecmp(scheme, *s) == 0;
     if (!known) {
-        rc = fail(e, code, "URL scheme must be %s%s%s", schemes[0], schemes[1] ? " or " : "",
-                  schemes[1] ? schemes[1] : "");
+        rc = error_detail_set(e, code, "URL scheme must be %s%s%s", schemes[0],
+                              schemes[1] ? " or " : "", schemes[1] ? schemes[1] : "");
         goto done;
     }
     char bare[256];
@@ -65,8 +54,9 @@ static int check_url(const char *url, const char *const *schemes, bool allow_pri
              host[0] == '[' ? host + 1 : host);
     const char *why = ssrf_refused_reason_text(bare);
     if (!allow_private && why && strcmp(why, "invalid") != 0)
-        rc = fail(e, "destination_not_allowed",
-                  "the URL's address is %s; set ALLOW_PRIVATE_DESTINATIONS=true to allow it", why);
+        rc = error_detail_set(
+            e, "destination_not_allowed",
+            "the URL's address is %s; set ALLOW_PRIVATE_DESTINATIONS=true to allow it", why);
 done:
     curl_free(scheme);
     curl_free(host);
@@ -76,7 +66,7 @@ done:
 
 /* Copies body[name] into cfg when present (a string, or null to remove). */
 static int take_string(cJSON *cfg, const cJSON *body, const char *name, bool required,
-                       struct dest_error *e)
+                       struct error_detail *e)
 {
     cJSON *v = json_get(body, name);
     if (v && is_masked(v)) v = NULL; /* shown masked, sent back unchanged */
@@ -84,14 +74,15 @@ static int take_string(cJSON *cfg, const cJSON *body, const char *name, bool req
         cJSON_DeleteItemFromObjectCaseSensitive(cfg, name);
         return 0;
     }
-    if (v && !cJSON_IsString(v)) return fail(e, "invalid_field", "%s must be a string", name);
+    if (v && !cJSON_IsString(v))
+        return error_detail_set(e, "invalid_field", "%s must be a string", name);
     if (v) json_set(cfg, name, json_dup(v));
     if (required && !cJSON_IsString(json_get(cfg, name)))
-        return fail(e, "missing_field", "%s is required", name);
+        return error_detail_set(e, "missing_field", "%s is required", name);
     return 0;
 }
 
-static int check_headers(cJSON *cfg, const cJSON *body, struct dest_error *e)
+static int check_headers(cJSON *cfg, const cJSON *body, struct error_detail *e)
 {
     cJSON *h = json_get(body, "webhook_headers");
     if (!h) return 0;
@@ -100,8 +91,9 @@ static int check_headers(cJSON *cfg, const cJSON *body, struct dest_error *e)
         return 0;
     }
     if (!cJSON_IsObject(h) || json_size(h) > HEADERS_MAX)
-        return fail(e, "invalid_webhook_headers",
-                    "webhook_headers must be an object of at most %d strings", HEADERS_MAX);
+        return error_detail_set(e, "invalid_webhook_headers",
+                                "webhook_headers must be an object of at most %d strings",
+                                HEADERS_MAX);
     cJSON *old = json_get(cfg, "webhook_headers");
     cJSON *merged = cJSON_CreateObject();
     const char *name;
@@ -116,8 +108,8 @@ static int check_headers(cJSON *cfg, const cJSON *body, struct dest_error *e)
         }
         if (!cJSON_IsString(v) || !channel_header_ok(name, json_str(v))) {
             cJSON_Delete(merged);
-            return fail(e, "invalid_webhook_headers", "header '%s' is not a valid header line",
-                        name);
+            return error_detail_set(e, "invalid_webhook_headers",
+                                    "header '%s' is not a valid header line", name);
         }
         json_set(merged, name, json_dup(v));
     }
@@ -167,7 +159,7 @@ static void drop_secrets(cJSON *cfg, const char *const *names)
 }
 
 static int build_webhook(enum channel_type t, cJSON *cfg, const cJSON *body, bool allow_private,
-                         struct dest_error *e)
+                         struct error_detail *e)
 {
     static const char *const HTTP[] = {"https", "http", NULL};
     static const char *const SECRETS[] = {"webhook_headers", "secret", NULL};
@@ -185,13 +177,13 @@ static int build_webhook(enum channel_type t, cJSON *cfg, const cJSON *body, boo
     else if (rc == 0 && secret) {
         char sig[SIGN_HEADER_MAX];
         if (sign_webhook(secret, "check", 0, "", 0, sig) < 0)
-            rc = fail(e, "invalid_secret",
-                      "secret must be non-empty; whsec_ secrets must be base64");
+            rc = error_detail_set(e, "invalid_secret",
+                                  "secret must be non-empty; whsec_ secrets must be base64");
     }
     return rc;
 }
 
-static int build_email(cJSON *cfg, const cJSON *body, bool allow_private, struct dest_error *e)
+static int build_email(cJSON *cfg, const cJSON *body, bool allow_private, struct error_detail *e)
 {
     static const char *const SMTP[] = {"smtp", "smtps", NULL};
     static const char *const SECRETS[] = {"password", NULL};
@@ -204,7 +196,7 @@ static int build_email(cJSON *cfg, const cJSON *body, bool allow_private, struct
     if (rc == 0) rc = take_string(cfg, body, "password", false, e);
     if (rc == 0) rc = take_string(cfg, body, "from", true, e);
     if (rc == 0 && !channel_email_address_ok(json_str(json_get(cfg, "from"))))
-        rc = fail(e, "invalid_from", "from must be one email address");
+        rc = error_detail_set(e, "invalid_from", "from must be one email address");
     cJSON *to = json_get(body, "to");
     if (rc == 0 && to) {
         bool ok = cJSON_IsString(to) || (cJSON_IsArray(to) && json_size(to) > 0);
@@ -222,29 +214,30 @@ static int build_email(cJSON *cfg, const cJSON *body, bool allow_private, struct
             free(copy);
         }
         if (!ok)
-            rc = fail(e, "invalid_to", "to must be an email address or a list of them");
+            rc = error_detail_set(e, "invalid_to", "to must be an email address or a list of them");
         else
             json_set(cfg, "to", json_dup(to));
     }
-    if (rc == 0 && !json_get(cfg, "to")) rc = fail(e, "missing_field", "to is required");
+    if (rc == 0 && !json_get(cfg, "to"))
+        rc = error_detail_set(e, "missing_field", "to is required");
     cJSON *tls = json_get(body, "require_tls");
     if (rc == 0 && tls && !cJSON_IsBool(tls))
-        rc = fail(e, "invalid_field", "require_tls must be a boolean");
+        rc = error_detail_set(e, "invalid_field", "require_tls must be a boolean");
     else if (rc == 0 && tls)
         json_set(cfg, "require_tls", json_dup(tls));
     return rc;
 }
 
 int dest_config_build(const char *type, const cJSON *body, const cJSON *existing,
-                      bool allow_private, cJSON **out, struct dest_error *e)
+                      bool allow_private, cJSON **out, struct error_detail *e)
 {
     enum channel_type t = channel_type_parse(type);
     if (t == CHANNEL_UNKNOWN)
-        return fail(e, "invalid_type",
-                    "type must be internal_logger, generic_webhook, slack_webhook, "
-                    "discord_webhook, teams_webhook or email");
+        return error_detail_set(e, "invalid_type",
+                                "type must be internal_logger, generic_webhook, slack_webhook, "
+                                "discord_webhook, teams_webhook or email");
     cJSON *cfg = existing ? json_dup(existing) : cJSON_CreateObject();
-    if (!cfg) return fail(e, "internal", "out of memory");
+    if (!cfg) return error_detail_set(e, "internal", "out of memory");
     int rc = 0;
     if (channel_uses_webhook_url(t))
         rc = build_webhook(t, cfg, body, allow_private, e);

@@ -7,15 +7,11 @@
 #define PERISCOPE_NOTIFY_DEST_CONFIG_H
 
 #include <stdbool.h>
+#include "base/error.h"
 #include "base/json.h"
 
 #define DEST_MASK "…(masked)"
 #define DEST_NAME_MAX 200
-
-struct dest_error {
-    char code[48]; /* "invalid_webhook_url", … */
-    char message[256];
-};
 
 /* The config object for a destination of type from the request body: for
  * create, existing is NULL; for a patch, existing is the stored config and
@@ -26,7 +22,7 @@ struct dest_error {
  * Returns 0 with *out set, or -EINVAL with e filled (answer 400). allow_private: literal private
  * addresses in URLs are accepted (ALLOW_PRIVATE_DESTINATIONS). */
 int dest_config_build(const char *type, const cJSON *body, const cJSON *existing,
-                      bool allow_private, cJSON **out, struct dest_error *e);
+                      bool allow_private, cJSON **out, struct error_detail *e);
 
 /* The API object for a destinations_get() row: id, type, name, enabled,
  * created_at (ms, as stored), and the type's fields, masked. NULL on OOM. */

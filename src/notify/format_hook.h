@@ -1,4 +1,4 @@
-/* notify/format_hook — the destination types, and the format() check the
+/* notify/format_hook — the format() check the
  * application hands the script registry (lua/registry.h): a script's
  * format() hook run on a sample alert for every destination type, the way
  * the notifier formats (lua/script_format.h, in the script's own vm), so
@@ -15,9 +15,6 @@
  * (public_url for its links) for every destination type. 0, or 1 with err
  * ("… (destination type email)"). */
 int notify_format_check_script(struct script *s, const char *public_url, struct vm_error *err);
-
-/* The destination types, NULL-terminated. */
-extern const char *const notify_destination_types[];
 
 /* Runs s's format() hook on alert (borrowed) for each destination type
  * (lua/script_format.h). Returns 0 when the hook never failed (or s has

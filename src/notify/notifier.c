@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <curl/curl.h>
 
+#include "base/clock.h"
 #include "model/alert.h"
 #include "base/log.h"
 #include "base/config.h"
@@ -48,22 +49,22 @@ static void *notifier_main(void *arg)
     bool wake = true;
     while (!atomic_load(&nf->stop)) {
         liveness_busy(&nf->beat); /* a round takes at most ~250 ms plus its format() calls */
-        long long now = notify_now_ms();
+        long long now = clock_wall_ms();
         int wait = nf->in_flight ? 0 : (int)(next_claim - now);
         wait = wait < 0 ? 0 : wait > IDLE_WAIT_MAX_MS ? IDLE_WAIT_MAX_MS : wait;
         take_alerts(nf, wake ? 0 : wait, &wake);
-        if (wake || notify_now_ms() >= next_claim) {
+        if (wake || clock_wall_ms() >= next_claim) {
             notifier_job_claim_and_start(nf);
-            next_claim = notify_now_ms() + nf->poll_ms;
+            next_claim = clock_wall_ms() + nf->poll_ms;
             wake = false;
         }
         if (nf->in_flight) notifier_job_pump(nf, BUSY_WAIT_MAX_MS);
     }
     /* Drain: let what is on the wire finish, give back the rest. */
-    long long deadline = notify_now_ms() + nf->opts.timeout_ms + 1000;
+    long long deadline = clock_wall_ms() + nf->opts.timeout_ms + 1000;
     long long stop_by = atomic_load(&nf->stop_by_ms);
     if (stop_by && stop_by < deadline) deadline = stop_by;
-    while (nf->in_flight && notify_now_ms() < deadline)
+    while (nf->in_flight && clock_wall_ms() < deadline)
         notifier_job_pump(nf, BUSY_WAIT_MAX_MS);
     notifier_job_abort_all(nf);
     return NULL;
@@ -85,7 +86,7 @@ int notifier_start(const struct notifier_deps *deps, struct notifier **out)
      * timeout, connect included), and is recorded in the 2 s left. */
     nf->start_by_ms = cfg->lua_time_limit_ms + 1000;
     nf->lease_ms = nf->opts.timeout_ms + nf->start_by_ms + cfg->lua_time_limit_ms + 2000;
-    nf->rng = (uint64_t)notify_now_ms() ^ ((uint64_t)getpid() << 32) ^ (uintptr_t)nf;
+    nf->rng = (uint64_t)clock_wall_ms() ^ ((uint64_t)getpid() << 32) ^ (uintptr_t)nf;
     atomic_init(&nf->stop, false);
     int rc = -ENOMEM;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) goto fail;

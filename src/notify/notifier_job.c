@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/metrics.h"
 #include "base/config.h"
@@ -78,7 +79,7 @@ static void fail_claims(struct notifier *nf, const struct delivery_claim *claims
 {
     struct channel_result r = {.retry_after_ms = -1};
     snprintf(r.error, sizeof r.error, "%s", error);
-    long long now = notify_now_ms();
+    long long now = clock_wall_ms();
     record(nf, claims, n, type, &r, RETRY_PERMANENT, now, now);
 }
 
@@ -136,7 +137,7 @@ static void alerts_of(struct notifier *nf, struct db *db, const struct delivery_
 static void suppress(struct notifier *nf, struct db *db, const struct delivery_claim *c,
                      const char *reason)
 {
-    if (deliveries_suppress(db, c, reason, notify_now_ms()) < 0)
+    if (deliveries_suppress(db, c, reason, clock_wall_ms()) < 0)
         log_error("notifier: cannot mark a delivery suppressed", "delivery=%lld", (long long)c->id);
     else
         log_info("notification suppressed", "delivery=%lld alert=%lld destination=%lld reason=%s",
@@ -159,7 +160,7 @@ static int route_claim(struct notifier *nf, struct db *db, const struct delivery
     int rc = alert_of(nf, db, c, message_id, &alert, &trouble);
     if (rc == -ENOENT) return 0; /* the alert is gone, and its delivery with it */
     if (rc < 0) {
-        release_claims(db, c, 1, notify_now_ms() + nf->poll_ms, false);
+        release_claims(db, c, 1, clock_wall_ms() + nf->poll_ms, false);
         return 0;
     }
     const char *reason = NULL;
@@ -208,7 +209,7 @@ static void start_transfer(struct notifier *nf, const cJSON *dest, const char *t
     job->nclaims = n;
     job->destination_id = claims[0].destination_id;
     snprintf(job->type, sizeof job->type, "%s", type);
-    job->started_ms = notify_now_ms();
+    job->started_ms = clock_wall_ms();
     if (channel_xfer_prepare(&job->xfer, &nf->opts, dest, message_id, job->started_ms, msg, err,
                              sizeof err) < 0 ||
         curl_multi_add_handle(nf->multi, job->xfer.easy) != CURLM_OK) {
@@ -235,7 +236,7 @@ static void start_group(struct notifier *nf, struct db *db, const struct deliver
     int rc = destinations_get(db, 0, claims[0].destination_id, &dest);
     if (rc == -ENOENT) return; /* deleted: its deliveries went with it */
     if (rc < 0) {
-        release_claims(db, claims, n, notify_now_ms() + nf->poll_ms, false);
+        release_claims(db, claims, n, clock_wall_ms() + nf->poll_ms, false);
         return;
     }
     const char *type = json_str(json_get(dest, "type"));
@@ -251,7 +252,7 @@ static void start_group(struct notifier *nf, struct db *db, const struct deliver
     int64_t project_id = (int64_t)json_i64(json_get(dest, "project_id"));
     if (n == 1 && !claims[0].held_for_digest && route_claim(nf, db, &claims[0], project_id) == 0)
         goto done;
-    long long until = throttle_take(nf->throttle, claims[0].destination_id, notify_now_ms());
+    long long until = throttle_take(nf->throttle, claims[0].destination_id, clock_wall_ms());
     if (until > 0) {
         release_claims(db, claims, n, until, true);
         log_info("notification held for a digest", "destination=%lld deliveries=%d until_ms=%lld",
@@ -271,7 +272,7 @@ static void start_group(struct notifier *nf, struct db *db, const struct deliver
     };
     if (nalerts == 0 && trouble == ALERT_DATA_UNREADABLE) {
         /* Given back, not left "sending" until its lease ends. */
-        release_claims(db, claims, n, notify_now_ms() + nf->poll_ms, false);
+        release_claims(db, claims, n, clock_wall_ms() + nf->poll_ms, false);
         goto done;
     }
     if (nalerts == 0) {
@@ -292,7 +293,7 @@ static void start_group(struct notifier *nf, struct db *db, const struct deliver
         log_info("alert notification", "destination=%lld name=%s message=%s",
                  (long long)claims[0].destination_id, json_str(json_get(dest, "name")), msg.body);
         struct channel_result ok = {.transport_ok = true, .retry_after_ms = -1};
-        long long now = notify_now_ms();
+        long long now = clock_wall_ms();
         record(nf, claims, n, type, &ok, RETRY_SENT, now, now);
         goto done;
     }
@@ -319,22 +320,22 @@ void notifier_job_claim_and_start(struct notifier *nf)
     int n = 0, cap = NOTIFY_MAX_IN_FLIGHT - nf->in_flight;
     if (cap <= 0) return;
     struct db *db = store_acquire(nf->deps.store);
-    long long claimed_at = notify_now_ms();
+    long long claimed_at = clock_wall_ms();
     int rc = deliveries_claim(db, claimed_at, nf->lease_ms, cap, claims, &n);
     if (rc < 0) log_error("notifier: cannot claim deliveries", "error=%s", strerror(-rc));
     for (int i = 0; i < n; i++) {
         if (used[i]) continue;
-        if (notify_now_ms() > claimed_at + nf->start_by_ms) {
+        if (clock_wall_ms() > claimed_at + nf->start_by_ms) {
             /* Too late to finish within the lease: given back for the next
              * poll rather than risk a second sender after it ends. */
             used[i] = true;
-            release_claims(db, &claims[i], 1, notify_now_ms(), false);
+            release_claims(db, &claims[i], 1, clock_wall_ms(), false);
             continue;
         }
         if (in_flight_to(nf, claims[i].destination_id) >= NOTIFY_MAX_IN_FLIGHT_PER_DESTINATION) {
             /* Given back for the next poll: the others go out now. */
             used[i] = true;
-            release_claims(db, &claims[i], 1, notify_now_ms() + nf->poll_ms, false);
+            release_claims(db, &claims[i], 1, clock_wall_ms() + nf->poll_ms, false);
             continue;
         }
         int k = 0;
@@ -371,7 +372,7 @@ static void unlink_job(struct notifier *nf, struct notifier_job *job)
 static void finish_job(struct notifier *nf, struct notifier_job *job, CURLcode rc)
 {
     struct channel_result r;
-    long long finished = notify_now_ms();
+    long long finished = clock_wall_ms();
     channel_xfer_result(&job->xfer, rc, finished / 1000, &r);
     enum retry_outcome oc =
         retry_classify(r.transport_ok, r.permanent, job->xfer.smtp ? 0 : r.status);
@@ -412,7 +413,7 @@ void notifier_job_abort_all(struct notifier *nf)
 {
     if (!nf->jobs) return;
     struct db *db = store_acquire(nf->deps.store);
-    long long now = notify_now_ms();
+    long long now = clock_wall_ms();
     while (nf->jobs) {
         struct notifier_job *job = nf->jobs;
         log_warn("notification given back at shutdown", "deliveries=%d destination=%lld",

@@ -36,7 +36,7 @@ struct notifier {
     struct notifier_deps deps;
     pthread_t thread;
     atomic_bool stop;
-    _Atomic long long stop_by_ms; /* notify_now_ms the drain must end by; 0: none */
+    _Atomic long long stop_by_ms; /* clock_wall_ms the drain must end by; 0: none */
     bool curl_inited, alerts_closed;
     CURLM *multi;
     /* This thread's own Lua states (lua/runtime.h): one vm per project with

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/config.h"
 #include "notify/alert_data.h"
@@ -73,7 +74,7 @@ int notify_send_test(const struct config *cfg, struct script_registry *scripts, 
     char err[512] = "";
     struct script_message msg = {0};
     struct channel_xfer x = {0};
-    long long started = notify_now_ms();
+    long long started = clock_wall_ms();
     *result = NULL;
     int64_t project_id = json_i64(json_get(dest, "project_id"));
     const char *type = json_str(json_get(dest, "type"));
@@ -88,7 +89,7 @@ int notify_send_test(const struct config *cfg, struct script_registry *scripts, 
     int rc = 0;
     int rendered = render(cfg, scripts, project_id, &alert, &dest_public, &msg, err, sizeof err);
     if (rendered != 0) {
-        *result = outcome(false, 0, notify_now_ms() - started,
+        *result = outcome(false, 0, clock_wall_ms() - started,
                           rendered > 0 ? "format() returned false: nothing is sent to this "
                                          "destination"
                                        : err);
@@ -98,17 +99,17 @@ int notify_send_test(const struct config *cfg, struct script_registry *scripts, 
         log_info("alert notification", "destination=%lld name=%s message=%s test=true",
                  (long long)json_i64(json_get(dest, "id")), json_str(json_get(dest, "name")),
                  msg.body);
-        *result = outcome(true, 0, notify_now_ms() - started, NULL);
+        *result = outcome(true, 0, clock_wall_ms() - started, NULL);
         goto done;
     }
     struct channel_opts opts;
     channel_opts_init(&opts, cfg);
     if (channel_xfer_prepare(&x, &opts, dest, "test", started, &msg, err, sizeof err) < 0) {
-        *result = outcome(false, 0, notify_now_ms() - started, err);
+        *result = outcome(false, 0, clock_wall_ms() - started, err);
         goto done;
     }
     CURLcode crc = curl_easy_perform(x.easy);
-    long long finished = notify_now_ms();
+    long long finished = clock_wall_ms();
     struct channel_result r;
     channel_xfer_result(&x, crc, finished / 1000, &r);
     bool ok = retry_classify(r.transport_ok, r.permanent, x.smtp ? 0 : r.status) == RETRY_SENT;

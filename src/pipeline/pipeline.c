@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "base/ack.h"
+#include "base/config.h"
 #include "model/event.h"
 #include "base/liveness.h"
 #include "base/log.h"
@@ -141,19 +142,16 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-static int default_workers(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (int)n : 1;
-}
-
 int pipeline_start(const struct pipeline_deps *deps, struct pipeline **out)
 {
     struct pipeline *p = calloc(1, sizeof(*p));
     if (!p) return -ENOMEM;
     p->deps = *deps;
-    int want = deps->cfg->workers > 0 ? deps->cfg->workers : default_workers();
-    size_t cap = deps->cfg->queue_capacity > 0 ? (size_t)deps->cfg->queue_capacity : 10000;
+    struct config d; /* a config built by hand may leave them 0 */
+    config_defaults(&d);
+    int want = deps->cfg->workers > 0 ? deps->cfg->workers : d.workers;
+    size_t cap =
+        (size_t)(deps->cfg->queue_capacity > 0 ? deps->cfg->queue_capacity : d.queue_capacity);
     int rc = -ENOMEM;
     p->grouped = topic_new("grouped", cap);
     p->threads = calloc((size_t)want, sizeof(*p->threads));
@@ -201,13 +199,6 @@ static bool join_workers(struct pipeline *p, bool *joined, int64_t deadline_ms)
         all &= joined[i];
     }
     return all;
-}
-
-int64_t pipeline_clock_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts); /* pthread_timedjoin_np's clock */
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int pipeline_stop_by(struct pipeline *p, int64_t grace_ms, int64_t deadline_ms)

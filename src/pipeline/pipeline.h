@@ -42,14 +42,11 @@ void pipeline_stop(struct pipeline *p);
 
 /* A bounded stop (SIGTERM): drains until grace_ms, then answers what is
  * still queued 503 (-ESHUTDOWN), interrupts every Lua call
- * (deadline_expire_all) and waits until deadline_ms (both on
- * pipeline_clock_ms; 0: no limit). Returns 0, or -ETIMEDOUT when a thread
- * is still stuck: then nothing is freed (the thread may wake up and use
- * it) and the caller must answer the waiting requests (ack_abandon_all)
- * and exit without tearing the rest down. */
+ * (deadline_expire_all) and waits until deadline_ms (both clock_wall_ms
+ * values, pthread_timedjoin_np's clock; 0: no limit). Returns 0, or
+ * -ETIMEDOUT when a thread is still stuck: then nothing is freed (the
+ * thread may wake up and use it) and the caller must answer the waiting
+ * requests (ack_abandon_all) and exit without tearing the rest down. */
 int pipeline_stop_by(struct pipeline *p, int64_t grace_ms, int64_t deadline_ms);
-
-/* The clock of pipeline_stop_by's limits: CLOCK_REALTIME in ms. */
-int64_t pipeline_clock_ms(void);
 
 #endif

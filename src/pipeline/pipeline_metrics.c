@@ -34,16 +34,6 @@ static void collect(void *ctx)
 
 static void register_once(void)
 {
-    metrics_describe("periscope_topic_depth", "gauge", "Items queued in a pipeline topic.");
-    metrics_describe("periscope_topic_capacity", "gauge", "Capacity of a pipeline topic.");
-    metrics_describe("periscope_topic_high_water", "gauge", "Largest depth a topic reached.");
-    metrics_describe("periscope_topic_rejected_full", "gauge",
-                     "Publishes refused because the topic was full.");
-    metrics_describe("periscope_writer_batch_size", "histogram", "Events per writer transaction.");
-    metrics_describe("periscope_writer_commit_seconds", "histogram",
-                     "Time to write and commit one batch.");
-    metrics_describe("periscope_pipeline_events_total", "counter",
-                     "Events leaving the pipeline, by outcome.");
     metrics_register_collector(collect, NULL);
 }
 

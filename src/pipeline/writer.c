@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/ack.h"
 #include "base/config.h"
 #include "base/health.h"
@@ -65,19 +66,12 @@ static const double BATCH_SIZE_BOUNDS[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1
 static const double COMMIT_SECONDS_BOUNDS[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                                0.05,   0.1,   0.25,   0.5,   1,    2.5};
 
-static double seconds_since(const struct timespec *a)
-{
-    struct timespec b;
-    clock_gettime(CLOCK_MONOTONIC, &b);
-    return (double)(b.tv_sec - a->tv_sec) + (double)(b.tv_nsec - a->tv_nsec) / 1e9;
-}
-
 /* One attempt: BEGIN, the statements, COMMIT. Rolls back on failure. */
 static int attempt(struct writer *w, struct ingest_event **evs, size_t n,
                    struct writer_batch_result *res)
 {
     int rc = events_write_begin(w->db);
-    if (rc == 0) rc = writer_batch_write(w->batch, w->db, evs, n, store_now_ms(), res);
+    if (rc == 0) rc = writer_batch_write(w->batch, w->db, evs, n, clock_wall_ms(), res);
     if (rc == 0) rc = events_write_commit(w->db);
     if (rc != 0) {
         log_warn("batch not committed", "events=%zu error=%s", n, events_write_errmsg(w->db));
@@ -106,15 +100,14 @@ static void finish(struct ingest_event **evs, size_t n, int status)
     }
 }
 
-static void count(struct writer *w, const struct writer_batch_result *res, size_t n,
-                  const struct timespec *t0)
+static void count(struct writer *w, const struct writer_batch_result *res, size_t n, int64_t t0_ns)
 {
     w->batches++;
     w->stored += res->stored;
     w->duplicates += res->duplicates;
     metrics_observe("periscope_writer_batch_size", NULL, (double)n, BATCH_SIZE_BOUNDS,
                     sizeof(BATCH_SIZE_BOUNDS) / sizeof(BATCH_SIZE_BOUNDS[0]));
-    metrics_observe("periscope_writer_commit_seconds", NULL, seconds_since(t0),
+    metrics_observe("periscope_writer_commit_seconds", NULL, clock_seconds_since(t0_ns),
                     COMMIT_SECONDS_BOUNDS,
                     sizeof(COMMIT_SECONDS_BOUNDS) / sizeof(COMMIT_SECONDS_BOUNDS[0]));
     metrics_add("periscope_pipeline_events_total", "outcome=\"stored\"", (double)res->stored);
@@ -147,11 +140,10 @@ static void log_outcomes(const struct writer *w, struct ingest_event **evs, size
 static int commit_whole(struct writer *w, struct ingest_event **evs, size_t n)
 {
     struct writer_batch_result res;
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int64_t t0_ns = clock_mono_ns();
     int rc = attempt(w, evs, n, &res);
     if (rc != 0) return rc;
-    count(w, &res, n, &t0);
+    count(w, &res, n, t0_ns);
     log_outcomes(w, evs, n);
     writer_counters_add(w->counters, w->batch, evs, n);
     finish(evs, n, 0);
@@ -168,13 +160,6 @@ static bool is_data_error(int rc)
     return rc == -ENOENT || rc == -EINVAL || rc == -EEXIST || rc == -ERANGE;
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 static struct health *health_of(struct writer *w)
 {
     return w->deps.health ? w->deps.health : &w->own_health;
@@ -185,7 +170,7 @@ static void note_ok(struct writer *w)
     if (w->backoff_ms) log_info("database takes writes again", NULL);
     w->backoff_ms = 0;
     w->spool_full_logged = false;
-    health_write_ok(health_of(w), store_now_ms());
+    health_write_ok(health_of(w), clock_wall_ms());
 }
 
 /* Writes are failing: the reason for /readyz, and when to try again. */
@@ -196,10 +181,10 @@ static void note_failure(struct writer *w, int rc)
     if (!w->backoff_ms)
         log_error("database does not take writes; events kept", "error=%s rc=%d",
                   events_write_errmsg(w->db), rc);
-    health_write_failed(health_of(w), store_now_ms(), reason);
+    health_write_failed(health_of(w), clock_wall_ms(), reason);
     w->backoff_ms = w->backoff_ms ? w->backoff_ms * 2 : RETRY_BACKOFF_MS;
     if (w->backoff_ms > RETRY_MAX_MS) w->backoff_ms = RETRY_MAX_MS;
-    w->next_retry_ms = mono_ms() + w->backoff_ms;
+    w->next_retry_ms = clock_mono_ms() + w->backoff_ms;
     events_write_reconnected(w->db); /* a new session: nothing of the old one counts */
 }
 
@@ -296,7 +281,7 @@ static void keep(struct writer *w, struct ingest_event **evs, size_t n)
                       (unsigned long long)spool_bytes(w->spool));
             w->spool_full_logged = true;
         }
-        int64_t wait = w->next_retry_ms - mono_ms();
+        int64_t wait = w->next_retry_ms - clock_mono_ms();
         if (wait > 0) {
             struct timespec pause = {(time_t)(wait / 1000), (long)(wait % 1000) * 1000000L};
             nanosleep(&pause, NULL);
@@ -342,10 +327,9 @@ int writer_commit_batch(struct writer *w, struct ingest_event **evs, size_t n)
 static size_t linger(struct writer *w, size_t n)
 {
     if (!w->upstream) return n;
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int64_t t0_ns = clock_mono_ns();
     while (n < w->batch_max && w->upstream(w->upstream_ctx) > 0 &&
-           seconds_since(&t0) * 1000 < WRITER_LINGER_MS) {
+           clock_seconds_since(t0_ns) * 1000 < WRITER_LINGER_MS) {
         int more = topic_take(w->in, (void **)w->evs + n, w->batch_max - n, WRITER_LINGER_MS);
         if (more <= 0) break;
         n += (size_t)more;
@@ -370,7 +354,7 @@ static void idle_ping(struct writer *w)
 static int take_wait_ms(struct writer *w)
 {
     bool spooled = w->spool && spool_events(w->spool) > 0;
-    int64_t left = (spooled ? w->next_retry_ms : w->next_ping_ms) - mono_ms();
+    int64_t left = (spooled ? w->next_retry_ms : w->next_ping_ms) - clock_mono_ms();
     int wait = left > 0 ? (int)left : 0;
     int counters = writer_counters_wait_ms(w->counters);
     return counters >= 0 && counters < wait ? counters : wait;
@@ -386,15 +370,16 @@ static void *writer_main(void *arg)
         if (n == -ESHUTDOWN) break;
         liveness_busy(&w->beat);
         bool spooled = w->spool && spool_events(w->spool) > 0;
-        if (n == 0 && !spooled && mono_ms() >= w->next_ping_ms) {
+        if (n == 0 && !spooled && clock_mono_ms() >= w->next_ping_ms) {
             idle_ping(w);
-            w->next_ping_ms = mono_ms() + IDLE_PING_MS;
+            w->next_ping_ms = clock_mono_ms() + IDLE_PING_MS;
         }
         if (n > 0) {
             writer_commit_batch(w, w->evs, linger(w, (size_t)n));
-            w->next_ping_ms = mono_ms() + IDLE_PING_MS;
+            w->next_ping_ms = clock_mono_ms() + IDLE_PING_MS;
         }
-        if (w->spool && spool_events(w->spool) > 0 && mono_ms() >= w->next_retry_ms) replay_one(w);
+        if (w->spool && spool_events(w->spool) > 0 && clock_mono_ms() >= w->next_retry_ms)
+            replay_one(w);
         writer_counters_tick(w->counters);
     }
     return NULL;
@@ -407,12 +392,14 @@ int writer_new(const struct pipeline_deps *deps, struct writer **out)
     w->deps = *deps;
     health_init(&w->own_health);
     w->db = store_writer(deps->store);
-    w->batch_max = deps->cfg->batch_max > 0 ? (size_t)deps->cfg->batch_max : 1000;
+    struct config d; /* a config built by hand may leave it 0 */
+    config_defaults(&d);
+    w->batch_max = (size_t)(deps->cfg->batch_max > 0 ? deps->cfg->batch_max : d.batch_max);
     w->batch = writer_batch_new(w->batch_max);
     w->evs = calloc(w->batch_max, sizeof(*w->evs));
     w->replay = calloc(w->batch_max, sizeof(*w->replay));
     w->counters = writer_counters_new(w->db, deps->cfg->counter_flush_ms, deps->cfg->node_id);
-    w->next_ping_ms = mono_ms() + IDLE_PING_MS;
+    w->next_ping_ms = clock_mono_ms() + IDLE_PING_MS;
     if (!w->db || !w->batch || !w->evs || !w->replay || !w->counters) {
         writer_free(w);
         return -ENOMEM;

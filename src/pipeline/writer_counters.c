@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/metrics.h"
 #include "pipeline/writer_batch.h"
@@ -21,13 +22,6 @@ struct writer_counters {
 
 static const double FLUSH_SECONDS_BOUNDS[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                               0.05,   0.1,   0.25,   0.5,   1,    2.5};
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct writer_counters *writer_counters_new(struct db *db, int flush_ms, int node_id)
 {
@@ -56,12 +50,10 @@ int writer_counters_flush(struct writer_counters *c)
 {
     size_t rows = counter_buffer_rows(c->buf);
     if (rows == 0) return 0;
-    int64_t t0 = mono_ms();
-    struct timespec a, b;
-    clock_gettime(CLOCK_MONOTONIC, &a);
+    int64_t t0 = clock_mono_ms();
+    int64_t a_ns = clock_mono_ns();
     int rc = counters_flush(c->db, c->buf, c->node_id);
-    clock_gettime(CLOCK_MONOTONIC, &b);
-    double s = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+    double s = clock_seconds_since(a_ns);
     if (rc != 0) {
         /* Kept for the next try; past a crash the restart reconciles. */
         log_warn("counters not flushed", "rows=%zu error=%d", rows, rc);
@@ -84,7 +76,8 @@ void writer_counters_add(struct writer_counters *c, const struct writer_batch *b
         log_error("event counts lost (out of memory)", "events=%zu", n);
         metrics_add("periscope_counter_add_failures_total", NULL, 1);
     }
-    if (c->due_ms == 0 && counter_buffer_rows(c->buf) > 0) c->due_ms = mono_ms() + c->flush_ms;
+    if (c->due_ms == 0 && counter_buffer_rows(c->buf) > 0)
+        c->due_ms = clock_mono_ms() + c->flush_ms;
     if (c->flush_ms == 0 || counter_buffer_rows(c->buf) >= WRITER_COUNTERS_MAX_ROWS)
         writer_counters_flush(c);
 }
@@ -92,11 +85,11 @@ void writer_counters_add(struct writer_counters *c, const struct writer_batch *b
 int writer_counters_wait_ms(const struct writer_counters *c)
 {
     if (c->due_ms == 0) return -1;
-    int64_t left = c->due_ms - mono_ms();
+    int64_t left = c->due_ms - clock_mono_ms();
     return left > 0 ? (int)left : 0;
 }
 
 void writer_counters_tick(struct writer_counters *c)
 {
-    if (c->due_ms != 0 && mono_ms() >= c->due_ms) writer_counters_flush(c);
+    if (c->due_ms != 0 && clock_mono_ms() >= c->due_ms) writer_counters_flush(c);
 }

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "notify/channel.h"
+#include "base/clock.h"
 #include "scripts/dryrun_alerts.h"
 #include "model/event.h"
 #include "scripts/event_stored.h"
@@ -37,7 +39,7 @@ static struct ingest_event *event_from(const struct dryrun_input *in)
     struct ingest_event *ev = event_new();
     if (!ev) return NULL;
     ev->project_id = in->project_id;
-    ev->received_at_ms = notify_now_ms();
+    ev->received_at_ms = clock_wall_ms();
     ev->json = cJSON_Duplicate(in->event, 1);
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(in->event, "event_id");
     if (!cJSON_IsString(id) ||
@@ -106,7 +108,7 @@ static void alert_for(const struct dryrun_input *in, const struct ingest_event *
                       struct alert_data *out)
 {
     event_id_hex(ev->event_id, id);
-    long long now = notify_now_ms();
+    long long now = clock_wall_ms();
     const char *level = ev->level ? ev->level : "error";
     *out = (struct alert_data){
         .kind = "new",
@@ -176,17 +178,16 @@ static int notifications(struct script *s, const struct dryrun_input *in,
         json_set(result, "alerts", alerts);
         if (hook_err.kind != VM_ERROR_NONE) add_error(s, errors, "alert", &hook_err);
     }
-    for (const char *const *t = notify_destination_types; *t; t++)
-        if (!in->format_type || strcmp(in->format_type, *t) == 0)
-            json_set(all, *t, render(s, &alert, *t, errors));
+    const char *t;
+    for (size_t i = 0; (t = channel_type_name(i)) != NULL; i++)
+        if (!in->format_type || strcmp(in->format_type, t) == 0)
+            json_set(all, t, render(s, &alert, t, errors));
     return 0;
 }
 
 static bool known_type(const char *type)
 {
-    for (const char *const *t = notify_destination_types; *t; t++)
-        if (strcmp(*t, type) == 0) return true;
-    return false;
+    return channel_type_parse(type) != CHANNEL_UNKNOWN;
 }
 
 int dryrun_run(struct script *s, const struct dryrun_input *in, cJSON **out)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "store/store.h"
 
 static const char SQL_ACTIVITY_INSERT[] =
@@ -20,7 +21,7 @@ static const char SQL_ACTIVITY_LIST[] =
 static int bind_entry(struct db_stmt *st, const struct activity_entry *e, const char *changes)
 {
     int rc;
-    if ((rc = db_bind_int64(st, 1, store_now_ms())) ||
+    if ((rc = db_bind_int64(st, 1, clock_wall_ms())) ||
         (rc = db_bind_text(st, 2, e->actor_type, (size_t)-1)) ||
         (rc = e->actor_id ? db_bind_int64(st, 3, e->actor_id) : db_bind_null(st, 3)) ||
         (rc = db_bind_text(st, 4, e->actor_name ? e->actor_name : "", (size_t)-1)) ||

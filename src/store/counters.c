@@ -3,6 +3,7 @@
  * JSON array (json_each on SQLite, jsonb_array_elements on Postgres), so a
  * flush costs three statements however many rows it carries. */
 #include "store/counters.h"
+#include "base/clock.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -191,13 +192,6 @@ static int run_json(struct db *db, const char *sql, int which, const struct coun
     return rc < 0 ? rc : 0;
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The node's mark moved to its newest event. */
 static int set_mark(struct db *db, int node)
 {
@@ -220,7 +214,7 @@ static int set_mark(struct db *db, int node)
     if (!st) return -EIO;
     db_bind_int64(st, 1, node);
     db_bind_int64(st, 2, mark);
-    db_bind_int64(st, 3, now_ms());
+    db_bind_int64(st, 3, clock_wall_ms());
     rc = db_step(st);
     db_finish(st);
     return rc < 0 ? rc : 0;

@@ -19,7 +19,9 @@ int db_open(const struct config *cfg, struct db **out, char *err, size_t errlen)
                                    : db_sqlite_open(cfg, out, err, errlen);
     if (rc == 0) {
         (*out)->secret_key = cfg->secrets_key_set ? cfg->secrets_key : NULL;
-        db_set_timeout_ms(*out, cfg->db_timeout_ms > 0 ? cfg->db_timeout_ms : 5000);
+        struct config d; /* a config built by hand may leave it 0 */
+        config_defaults(&d);
+        db_set_timeout_ms(*out, cfg->db_timeout_ms > 0 ? cfg->db_timeout_ms : d.db_timeout_ms);
     }
     return rc;
 }

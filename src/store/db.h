@@ -8,7 +8,10 @@
  *
  * Threading: a struct db is used by one thread at a time (the caller
  * serializes, e.g. the writer thread owns its connection, readers take one
- * from the store's pool). Nothing outside src/store/ includes this header. */
+ * from the store's pool). Outside src/store/ it comes in through store.h,
+ * or directly where a module holds a connection of its own (the script
+ * listener's LISTEN connection, scripts/script_listener.c; ingest's key
+ * lookups, ingest/auth_store.c); no SQL is written outside src/store/. */
 #ifndef PERISCOPE_DB_H
 #define PERISCOPE_DB_H
 

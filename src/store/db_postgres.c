@@ -59,7 +59,9 @@ void pg_seterr(struct db *db, const char *prefix, const char *msg)
  * noticed in about idle + interval * count seconds. */
 static void set_params(struct pg_db *db, const struct config *cfg)
 {
-    int timeout = cfg->db_timeout_ms > 0 ? cfg->db_timeout_ms : 5000;
+    struct config d; /* a config built by hand may leave it 0 */
+    config_defaults(&d);
+    int timeout = cfg->db_timeout_ms > 0 ? cfg->db_timeout_ms : d.db_timeout_ms;
     snprintf(db->port, sizeof db->port, "%d", cfg->pg_port);
     /* Every event this connection stores names the node (events.node's
      * default): a restart reconciles its own counters (store/counters.h). */

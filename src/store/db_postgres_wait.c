@@ -13,17 +13,11 @@
 #include <time.h>
 
 #include "store/db_postgres_internal.h"
+#include "base/clock.h"
 
 /* Past the server's own statement_timeout: the client gives up. */
 #define PG_CLIENT_GRACE_MS 1000
 #define PG_RECONNECT_INTERVAL_MS 1000
-
-static int64_t mono_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
 
 /* Waits for events on the connection's socket until deadline (0: none).
  * 1 ready, 0 timed out, negative errno. */
@@ -32,7 +26,7 @@ static int wait_socket(PGconn *conn, short events, int64_t deadline)
     for (;;) {
         int left = -1;
         if (deadline) {
-            int64_t d = deadline - mono_ms();
+            int64_t d = deadline - clock_mono_ms();
             if (d <= 0) return 0;
             left = d > 60000 ? 60000 : (int)d;
         }
@@ -41,13 +35,13 @@ static int wait_socket(PGconn *conn, short events, int64_t deadline)
         int r = poll(&pfd, 1, left);
         if (r > 0) return 1;
         if (r < 0 && errno != EINTR) return -errno;
-        if (r == 0 && deadline && mono_ms() >= deadline) return 0;
+        if (r == 0 && deadline && clock_mono_ms() >= deadline) return 0;
     }
 }
 
 static int64_t deadline_of(const struct pg_db *db)
 {
-    return db->timeout_ms > 0 ? mono_ms() + db->timeout_ms + PG_CLIENT_GRACE_MS : 0;
+    return db->timeout_ms > 0 ? clock_mono_ms() + db->timeout_ms + PG_CLIENT_GRACE_MS : 0;
 }
 
 void pg_drop(struct pg_db *db, const char *why)
@@ -60,7 +54,7 @@ void pg_drop(struct pg_db *db, const char *why)
 
 int pg_connect(struct pg_db *db, const char *const *keys, const char *const *vals, int timeout_ms)
 {
-    int64_t now = mono_ms();
+    int64_t now = clock_mono_ms();
     if (!db->conn && db->retry_at_ms && now < db->retry_at_ms) {
         /* db->base.err still says why the last attempt failed */
         return -ECONNREFUSED;
@@ -93,7 +87,7 @@ int pg_connect(struct pg_db *db, const char *const *keys, const char *const *val
 fail:
     PQfinish(db->conn);
     db->conn = NULL;
-    db->retry_at_ms = mono_ms() + PG_RECONNECT_INTERVAL_MS;
+    db->retry_at_ms = clock_mono_ms() + PG_RECONNECT_INTERVAL_MS;
     return -ECONNREFUSED;
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "store/store.h"
 
 int grouping_rules_get(struct db *db, int64_t project_id, char **fingerprint, char **stacktrace,
@@ -63,7 +64,7 @@ int grouping_rules_set(struct db *db, int64_t project_id, const char *fingerprin
         if (db_bind_int64(st, 1, project_id) ||
             db_bind_text(st, 2, fingerprint, strlen(fingerprint)) ||
             db_bind_text(st, 3, stacktrace, strlen(stacktrace)) ||
-            db_bind_int64(st, 4, store_now_ms()))
+            db_bind_int64(st, 4, clock_wall_ms()))
             return -EIO;
     }
     rc = db_step(st) == DB_DONE ? 0 : -EIO;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "store/db.h"
+#include "base/clock.h"
 #include "store/store.h"
 
 #define MIGRATIONS_MAX 1000
@@ -138,7 +139,7 @@ static int record(struct db *db, const char *version)
     struct db_stmt *st = db_prepare(db, SQL_RECORD);
     if (!st) return -EIO;
     int rc = db_bind_text(st, 1, version, (size_t)-1);
-    if (rc == 0) rc = db_bind_int64(st, 2, store_now_ms());
+    if (rc == 0) rc = db_bind_int64(st, 2, clock_wall_ms());
     if (rc == 0) rc = db_step(st);
     return rc < 0 ? rc : 0;
 }

@@ -5,6 +5,7 @@
 
 #include "base/utf8.h"
 #include "store/projects.h"
+#include "base/clock.h"
 #include "store/scripts_notify.h"
 #include "store/store.h"
 #include "store/project_scrub.h"
@@ -129,7 +130,7 @@ static int key_insert(struct db *db, int64_t project_id, char key_out[PUBLIC_KEY
         struct db_stmt *st = db_prepare(db, SQL_KEY_INSERT);
         if (!st) return -EIO;
         if ((rc = random_key(key_out)) || (rc = db_bind_text(st, 1, key_out, PUBLIC_KEY_HEX)) ||
-            (rc = db_bind_int64(st, 2, project_id)) || (rc = db_bind_int64(st, 3, store_now_ms())))
+            (rc = db_bind_int64(st, 2, project_id)) || (rc = db_bind_int64(st, 3, clock_wall_ms())))
             return rc;
         rc = run(st);
     }
@@ -152,7 +153,8 @@ int projects_create(struct db *db, const char *name, int64_t *id_out,
         rc = -EIO;
         goto fail;
     }
-    if ((rc = db_bind_text(st, 1, name, (size_t)-1)) || (rc = db_bind_int64(st, 2, store_now_ms())))
+    if ((rc = db_bind_text(st, 1, name, (size_t)-1)) ||
+        (rc = db_bind_int64(st, 2, clock_wall_ms())))
         goto fail;
     if ((rc = db_step(st)) != DB_ROW) {
         rc = rc < 0 ? rc : -EIO;
@@ -300,7 +302,7 @@ int keys_revoke(struct db *db, int64_t project_id, const char *public_key)
     int rc;
     if ((rc = db_bind_int64(st, 1, project_id)) ||
         (rc = db_bind_text(st, 2, public_key, PUBLIC_KEY_HEX)) ||
-        (rc = db_bind_int64(st, 3, store_now_ms())))
+        (rc = db_bind_int64(st, 3, clock_wall_ms())))
         return rc;
     rc = run_changing(st);
     if (rc == 0) keys_changed(db, project_id);

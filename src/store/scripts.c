@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "store/store.h"
 
 static int copy_text(struct db_stmt *st, int col, char **out, size_t *len_out)
@@ -28,7 +29,7 @@ int scripts_create_version(struct db *db, int64_t project_id, const char *source
             "RETURNING version");
     if (!st) return -EIO;
     if (db_bind_int64(st, 1, project_id) || db_bind_text(st, 2, source, len) ||
-        db_bind_int64(st, 3, store_now_ms()))
+        db_bind_int64(st, 3, clock_wall_ms()))
         return -EIO;
     int rc = db_step_row(st, -EIO);
     if (rc == 0) {

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "base/clock.h"
 #include "store/store.h"
 
 static const char SQL_SESSION_INSERT[] =
@@ -33,7 +34,7 @@ int sessions_create(struct db *db, const char *id_hash, int64_t user_id, const c
     if (!st) return -EIO;
     if ((rc = db_bind_text(st, 1, id_hash, (size_t)-1)) || (rc = db_bind_int64(st, 2, user_id)) ||
         (rc = db_bind_text(st, 3, csrf_token, (size_t)-1)) ||
-        (rc = db_bind_int64(st, 4, store_now_ms())))
+        (rc = db_bind_int64(st, 4, clock_wall_ms())))
         return rc;
     return run(st) < 0 ? -EIO : 0;
 }
@@ -84,7 +85,7 @@ int sessions_use(struct db *db, const char *id_hash, int64_t idle_ms, int64_t ma
     out->created_at = db_col_int64(st, 2);
     out->last_seen_at = db_col_int64(st, 3);
     db_finish(st);
-    int64_t now = store_now_ms();
+    int64_t now = clock_wall_ms();
     if (now - out->last_seen_at >= idle_ms || now - out->created_at >= max_ms) {
         sessions_delete(db, id_hash);
         return -ENOENT;

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "base/config.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "store/check.h"
 #include "store/store.h"
@@ -31,13 +32,6 @@ const char *store_migrations_dir(const struct config *cfg)
 void store_row_skipped(const char *what, long long id)
 {
     log_warn("row left out of a list: it cannot be rendered", "table=%s id=%lld", what, id);
-}
-
-long long store_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int store_open(const struct config *cfg, struct store **out, char *err, size_t errlen)
@@ -122,14 +116,7 @@ struct db *store_acquire(struct store *st)
 
 struct db *store_acquire_timed(struct store *st, int wait_ms)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += wait_ms / 1000;
-    until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = clock_deadline_wall(wait_ms);
     pthread_mutex_lock(&st->lock);
     for (;;) {
         for (int i = 0; i < STORE_POOL_SIZE; i++) {

@@ -1,7 +1,9 @@
 /* store — the database behind the server: connections, migrations, and the
  * one place SQL lives (the .c files in src/store/, each area in its own file with its own
- * header: projects.h, issues.h, events.h, alerts.h, destinations.h,
- * scripts.h …). Area functions take a struct db* that the caller holds.
+ * header: projects.h, issues.h, events_read.h, events_write.h, deliveries.h,
+ * destinations.h, scripts.h …). Area functions take a struct db* that the
+ * caller holds; this header includes db.h, so a caller holding a connection
+ * can use the db API's transaction and error calls with it.
  *
  * Connections: store_writer() is the single writer connection (SQLite: the
  * only connection that writes events; used by the writer thread only).
@@ -59,8 +61,5 @@ int store_ping(struct store *st);
  * warning line naming it, so a list answers without it instead of
  * failing whole. */
 void store_row_skipped(const char *what, long long id);
-
-/* Milliseconds since the epoch (wall clock), the unit of every timestamp. */
-long long store_now_ms(void);
 
 #endif

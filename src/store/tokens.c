@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "store/store.h"
 
 #define TOKEN_COLUMNS "id, name, scope, project_ids, user_id, created_at, expires_at, last_used_at"
@@ -99,7 +100,7 @@ int tokens_create(struct db *db, const char *token_hash, const char *name, int64
         (rc = user_id > 0 ? db_bind_int64(st, 3, user_id) : db_bind_null(st, 3)) ||
         (rc = db_bind_text(st, 4, scope, (size_t)-1)) ||
         (rc = db_bind_text(st, 5, project_ids ? ids : NULL, (size_t)-1)) ||
-        (rc = db_bind_int64(st, 6, store_now_ms())) ||
+        (rc = db_bind_int64(st, 6, clock_wall_ms())) ||
         (rc = expires_at > 0 ? db_bind_int64(st, 7, expires_at) : db_bind_null(st, 7)))
         return rc;
     if ((rc = db_step_row(st, -EIO))) return rc;
@@ -170,7 +171,7 @@ int tokens_lookup(struct db *db, const char *token_hash, struct token_row *out)
 
 int tokens_touch(struct db *db, const struct token_row *t)
 {
-    int64_t now = store_now_ms();
+    int64_t now = clock_wall_ms();
     if (t->last_used_at && now - t->last_used_at < TOKEN_TOUCH_MS) return 0;
     struct db_stmt *st = db_prepare(db, SQL_TOKEN_TOUCH);
     int rc;
@@ -199,7 +200,7 @@ int setup_link_replace(struct db *db, const char *token_hash, int64_t expires_at
     if (rc) return rc;
     if (!(st = db_prepare(db, SQL_SETUP_CLEAR)) || run(st) < 0 ||
         !(st = db_prepare(db, SQL_SETUP_INSERT)) || db_bind_text(st, 1, token_hash, (size_t)-1) ||
-        db_bind_int64(st, 2, store_now_ms()) || db_bind_int64(st, 3, expires_at) || run(st) < 0) {
+        db_bind_int64(st, 2, clock_wall_ms()) || db_bind_int64(st, 3, expires_at) || run(st) < 0) {
         db_rollback(db);
         return -EIO;
     }
@@ -212,7 +213,7 @@ static int setup_link_run(struct db *db, const char *sql, const char *token_hash
     int rc;
     if (!st) return -EIO;
     if ((rc = db_bind_text(st, 1, token_hash, (size_t)-1)) ||
-        (rc = db_bind_int64(st, 2, store_now_ms())))
+        (rc = db_bind_int64(st, 2, clock_wall_ms())))
         return rc;
     if (!consume) return db_step_row(st, -ENOENT) == 0 ? (db_finish(st), 0) : -ENOENT;
     if ((rc = run(st)) < 0) return rc;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "store/db.h"
 #include "store/store.h"
 
@@ -194,7 +195,7 @@ int issue_triage_set(struct db *db, int64_t project_id, int64_t issue_id, const 
                      const struct issue_snooze_spec *snooze,
                      const struct issue_resolution_spec *resolution)
 {
-    int64_t now_ms = store_now_ms();
+    int64_t now_ms = clock_wall_ms();
     int rc = db_begin(db);
     if (rc != 0) return rc;
     rc = set_in_tx(db, project_id, issue_id, status, snooze, resolution, now_ms);
@@ -207,7 +208,7 @@ int issue_triage_set_bulk(struct db *db, int64_t project_id, const int64_t *ids,
                           const char *status, const struct issue_snooze_spec *snooze,
                           const struct issue_resolution_spec *resolution, int64_t *updated)
 {
-    int64_t now_ms = store_now_ms();
+    int64_t now_ms = clock_wall_ms();
     *updated = 0;
     int rc = db_begin(db);
     if (rc != 0) return rc;

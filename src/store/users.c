@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "store/store.h"
 
 #define USER_COLUMNS "u.id, u.email, u.name, u.role, u.created_at"
@@ -86,7 +87,7 @@ int users_create(struct db *db, const char *email, const char *name, const char 
         (rc = db_bind_text(st, 2, name ? name : "", (size_t)-1)) ||
         (rc = db_bind_text(st, 3, role, (size_t)-1)) ||
         (rc = db_bind_text(st, 4, password_hash, (size_t)-1)) ||
-        (rc = db_bind_int64(st, 5, store_now_ms())))
+        (rc = db_bind_int64(st, 5, clock_wall_ms())))
         return rc;
     if ((rc = db_step_row(st, -EIO)) != 0) return rc;
     *id_out = db_col_int64(st, 0);
