@@ -90,7 +90,7 @@ static const char SQL_MOVE_HASH[] =
 static const char SQL_MOVE_HASH_EVENTS[] =
     "UPDATE events SET issue_id = $3 WHERE issue_id = $1 AND hash = $2";
 
-static int run_ids(struct db *db, const char *sql, int64_t a, int64_t b)
+int issue_merge_run_ids(struct db *db, const char *sql, int64_t a, int64_t b)
 {
     struct db_stmt *st = db_prepare(db, sql);
     if (!st) return -EIO;
@@ -101,7 +101,7 @@ static int run_ids(struct db *db, const char *sql, int64_t a, int64_t b)
     return rc < 0 ? rc : 0;
 }
 
-static int run_id(struct db *db, const char *sql, int64_t a)
+int issue_merge_run_id(struct db *db, const char *sql, int64_t a)
 {
     struct db_stmt *st = db_prepare(db, sql);
     if (!st) return -EIO;
@@ -139,11 +139,11 @@ static int fold(struct db *db, int64_t target, int64_t source)
     static const char *const moves[] = {SQL_MOVE_HASHES,   SQL_MOVE_EVENTS, SQL_MOVE_ALERTS,
                                         SQL_MOVE_ACTIVITY, SQL_MOVE_TAGS,   SQL_MOVE_HOURLY,
                                         SQL_ADD_COUNTS};
-    int rc = run_id(db, SQL_FILL_EVENT_HASHES, source);
+    int rc = issue_merge_run_id(db, SQL_FILL_EVENT_HASHES, source);
     for (size_t i = 0; i < sizeof moves / sizeof moves[0] && rc == 0; i++)
-        rc = run_ids(db, moves[i], target, source);
+        rc = issue_merge_run_ids(db, moves[i], target, source);
     if (rc == 0) rc = issue_merge_fold_counts(db, target, source);
-    return rc == 0 ? run_id(db, SQL_DELETE_ISSUE, source) : rc;
+    return rc == 0 ? issue_merge_run_id(db, SQL_DELETE_ISSUE, source) : rc;
 }
 
 static int merge_locked(struct db *db, int64_t project_id, const int64_t *ids, size_t n,
@@ -154,7 +154,7 @@ static int merge_locked(struct db *db, int64_t project_id, const int64_t *ids, s
         rc = issue_exists(db, project_id, ids[i]);
         if (rc == -ENOENT) *missing = ids[i];
     }
-    if (rc == 0) rc = run_id(db, SQL_FILL_EVENT_HASHES, ids[0]);
+    if (rc == 0) rc = issue_merge_run_id(db, SQL_FILL_EVENT_HASHES, ids[0]);
     for (size_t i = 1; i < n && rc == 0; i++)
         rc = fold(db, ids[0], ids[i]);
     if (rc != 0) return rc;
@@ -260,7 +260,7 @@ static int unmerge_locked(struct db *db, int64_t project_id, int64_t issue_id, c
     int64_t moved = 0;
     int rc = issue_hashes_lock_exclusive(db, project_id);
     if (rc == 0) rc = hash_of_issue(db, project_id, issue_id, hash, &primary);
-    if (rc == 0) rc = run_id(db, SQL_FILL_EVENT_HASHES, issue_id);
+    if (rc == 0) rc = issue_merge_run_id(db, SQL_FILL_EVENT_HASHES, issue_id);
     if (rc == 0 && primary) rc = run_hash(db, SQL_NEW_PRIMARY, issue_id, hash, false, 0);
     if (rc == 0) rc = split_create(db, issue_id, hash, now_ms, new_id, &moved);
     if (rc == 0) rc = run_hash(db, SQL_MOVE_HASH, project_id, hash, true, *new_id);

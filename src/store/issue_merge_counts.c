@@ -57,27 +57,6 @@ static const char SQL_TAGS_EMPTY[] =
 static const char SQL_HOURS_EMPTY[] =
     "DELETE FROM issue_hourly WHERE issue_id = $1 AND events <= 0";
 
-static int run_ids(struct db *db, const char *sql, int64_t a, int64_t b)
-{
-    struct db_stmt *st = db_prepare(db, sql);
-    if (!st) return -EIO;
-    db_bind_int64(st, 1, a);
-    db_bind_int64(st, 2, b);
-    int rc = db_step(st);
-    db_finish(st);
-    return rc < 0 ? rc : 0;
-}
-
-static int run_id(struct db *db, const char *sql, int64_t a)
-{
-    struct db_stmt *st = db_prepare(db, sql);
-    if (!st) return -EIO;
-    db_bind_int64(st, 1, a);
-    int rc = db_step(st);
-    db_finish(st);
-    return rc < 0 ? rc : 0;
-}
-
 static int get_count(struct db *db, const char *sql, int64_t id, int64_t *out)
 {
     struct db_stmt *st = db_prepare(db, sql);
@@ -122,8 +101,8 @@ int issue_merge_fold_counts(struct db *db, int64_t target, int64_t source)
     int64_t before = 0, after = 0;
     int rc = get_count(db, SQL_USER_COUNT_GET, target, &before);
     for (size_t i = 0; i < sizeof moves / sizeof moves[0] && rc == 0; i++)
-        rc = run_ids(db, moves[i], target, source);
-    if (rc == 0) rc = run_id(db, SQL_WINDOW_USERS_RECOUNT, target);
+        rc = issue_merge_run_ids(db, moves[i], target, source);
+    if (rc == 0) rc = issue_merge_run_id(db, SQL_WINDOW_USERS_RECOUNT, target);
     if (rc == 0) rc = users_recount(db, target, source);
     if (rc == 0) rc = get_count(db, SQL_USER_COUNT_GET, target, &after);
     struct db_stmt *st = rc == 0 ? db_prepare(db, SQL_SNOOZE_BASE) : NULL;
@@ -238,8 +217,8 @@ int issue_unmerge_recount(struct db *db, int64_t old_id, int64_t new_id,
     if (rc == 0) rc = gather(db, old_id, new_id, tags_fn, ctx, &r);
     if (rc == 0) rc = counters_apply(db, r.plus);
     if (rc == 0) rc = counters_apply(db, r.minus);
-    if (rc == 0) rc = run_id(db, SQL_TAGS_EMPTY, old_id);
-    if (rc == 0) rc = run_id(db, SQL_HOURS_EMPTY, old_id);
+    if (rc == 0) rc = issue_merge_run_id(db, SQL_TAGS_EMPTY, old_id);
+    if (rc == 0) rc = issue_merge_run_id(db, SQL_HOURS_EMPTY, old_id);
     if (rc == 0) rc = users_write(db, new_id, &r);
     counter_buffer_free(r.plus);
     counter_buffer_free(r.minus);

@@ -11,6 +11,11 @@
 
 struct db;
 
+/* One statement with its first one or two parameters bound to a and b
+ * (in issue_merge.c; the statements of both files run through them). */
+int issue_merge_run_id(struct db *db, const char *sql, int64_t a);
+int issue_merge_run_ids(struct db *db, const char *sql, int64_t a, int64_t b);
+
 /* Folds source's users (exact set and sketch), windows (and their users)
  * and alert rule firings into target, with target's user_count made
  * again from the union and a count or users snooze's base moved by what
