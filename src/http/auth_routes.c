@@ -154,8 +154,10 @@ static const char *kind_name(enum principal_kind k)
 static void me(const struct admin_req *req, struct admin_resp *resp)
 {
     const struct principal *who = req->who;
-    cJSON *user = cJSON_CreateNull();
-    if (who->user_id) {
+    cJSON *user = NULL;
+    if (!who->user_id) {
+        user = cJSON_CreateNull();
+    } else {
         struct db *db = store_acquire(req->ctx->store);
         user = auth_user_json(db, who->user_id, who);
         store_release(req->ctx->store, db);

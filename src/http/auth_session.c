@@ -26,8 +26,8 @@ cJSON *auth_user_json(struct db *db, int64_t user_id, const struct principal *p)
     cJSON *row;
     if (users_get(db, user_id, &row) != 0) return NULL;
     admin_time_field(row, "created_at");
-    cJSON *ids = cJSON_CreateNull();
-    if (!p->all_projects && (ids = cJSON_CreateArray()))
+    cJSON *ids = p->all_projects ? NULL : cJSON_CreateArray();
+    if (ids)
         for (size_t i = 0; i < p->nprojects; i++)
             json_push(ids, json_new_int(p->projects[i]));
     json_set(row, "project_ids", ids ? ids : cJSON_CreateNull());

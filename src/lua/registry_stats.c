@@ -136,14 +136,13 @@ int script_registry_stats(struct script_registry *reg, int64_t project_id, cJSON
     }
     json_set(stats, "errors", errors);
     add_live_stats(stats, e);
-    cJSON *last = cJSON_CreateNull();
-    if (e && e->has_last) {
-        cJSON *msg = cJSON_CreateString(e->last.message); /* NULL when not UTF-8 */
-        last = json_build("{s:s, s:s, s:o, s:i, s:I}", "hook", e->last.hook, "kind",
-                          vm_error_kind_name(e->last.kind), "message",
-                          msg ? msg : cJSON_CreateString("(message is not valid UTF-8)"), "line",
+    cJSON *last;
+    if (e && e->has_last) /* "s" repairs a message that is not valid UTF-8 (base/json.h) */
+        last = json_build("{s:s, s:s, s:s, s:i, s:I}", "hook", e->last.hook, "kind",
+                          vm_error_kind_name(e->last.kind), "message", e->last.message, "line",
                           e->last.line, "at", (int64_t)e->last.at_ms);
-    }
+    else
+        last = cJSON_CreateNull();
     pthread_mutex_unlock(&reg->mu);
     if (!last) rc = -ENOMEM;
     json_set(stats, "last_error", last ? last : cJSON_CreateNull());

@@ -62,9 +62,11 @@ static cJSON *time_or_null(struct db_stmt *st, int col)
 
 static cJSON *token_json(struct db_stmt *st)
 {
-    cJSON *o = cJSON_CreateObject(), *ids = cJSON_CreateNull();
+    cJSON *o = cJSON_CreateObject(), *ids = NULL;
     if (!o) return NULL;
-    if (!db_col_is_null(st, 3)) {
+    if (db_col_is_null(st, 3)) {
+        ids = cJSON_CreateNull();
+    } else {
         int64_t v[TOKEN_PROJECTS_MAX];
         size_t n = parse_ids(db_col_text(st, 3), v);
         ids = cJSON_CreateArray();

@@ -62,8 +62,8 @@ static void push_and_round_trip(struct vm *v, struct event_table_args *args)
 {
     struct vm_error err;
     if (vm_cpcall(v, event_table_push, args, 1, &err) != 0) return;
-    lua_pushcfunction(v->L, round_trip);
-    lua_insert(v->L, -2);
+    lua_pushcfunction(vm_lua(v), round_trip);
+    lua_insert(vm_lua(v), -2);
     vm_pcall(v, 1, 0, &err);
 }
 
@@ -98,7 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cJSON_Delete(json);
     }
     free(buf);
-    lua_settop(v->L, 0);
-    lua_gc(v->L, LUA_GCCOLLECT);
+    lua_settop(vm_lua(v), 0);
+    lua_gc(vm_lua(v), LUA_GCCOLLECT);
     return 0;
 }
