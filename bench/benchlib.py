@@ -53,11 +53,9 @@ def proc_threads_cpu_s(pid):
     return out
 
 
-def tree_pids(root_pid, cmdline_has=None):
-    """A process and its direct children (a postmaster and its backends),
-    with cmdline_has only those whose command line (a backend's title
-    names its database) holds it."""
-    pids = []
+def _tree_stats(root_pid):
+    """(pid, /proc/pid/stat fields after the command) of a process and its
+    direct children (a postmaster and its backends)."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -67,32 +65,30 @@ def tree_pids(root_pid, cmdline_has=None):
         except OSError:
             continue
         if int(entry) == root_pid or int(fields[1]) == root_pid:
-            if cmdline_has:
-                try:
-                    with open(f"/proc/{entry}/cmdline", "rb") as f:
-                        if cmdline_has.encode() not in f.read():
-                            continue
-                except OSError:
-                    continue
-            pids.append(int(entry))
+            yield int(entry), fields
+
+
+def tree_pids(root_pid, cmdline_has=None):
+    """A process and its direct children (a postmaster and its backends),
+    with cmdline_has only those whose command line (a backend's title
+    names its database) holds it."""
+    pids = []
+    for pid, _ in _tree_stats(root_pid):
+        if cmdline_has:
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if cmdline_has.encode() not in f.read():
+                        continue
+            except OSError:
+                continue
+        pids.append(pid)
     return pids
 
 
 def tree_cpu_s(root_pid):
     """CPU seconds of a process and its direct children (a postmaster and
     its backends), read from /proc."""
-    total = 0.0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(entry) == root_pid or int(fields[1]) == root_pid:
-            total += (int(fields[11]) + int(fields[12])) / CLK_TCK
-    return total
+    return sum((int(f[11]) + int(f[12])) / CLK_TCK for _, f in _tree_stats(root_pid))
 
 
 def machine_busy_s():
