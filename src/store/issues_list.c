@@ -41,7 +41,9 @@ struct list_sql {
      * none); "+" before every column test then, so that no index of
      * issues competes with it (see drive_tag). */
     const char *drive_key, *drive_value;
+    bool drive_absent; /* the issues without drive_key (a !has:key term) */
     bool drive_used;
+    int64_t project_id;
     const char *col;
 };
 
@@ -101,16 +103,31 @@ static const char *like_pattern(struct list_sql *l, const char *text, bool escap
     return out;
 }
 
+/* SQLite: the project's issues without a tag key, in id order: a merge of
+ * two index scans in id order, issues (project_id) and issue_tags (key,
+ * issue_id) of migration 0340 (with ORDER BY, SQLite merges a compound
+ * SELECT instead of building a temporary B-tree of every issue). */
+#define SQL_ABSENT_IDS                                                                             \
+    "SELECT id FROM issues WHERE project_id = $%d"                                                 \
+    " EXCEPT SELECT issue_id FROM issue_tags WHERE key = $%d ORDER BY 1"
+
 /* A tag test. The rows of the tag the statement starts from (SQLite's
- * drive tag) as a set of ids to look up; other positive tests probe
- * issue_tags' primary key per candidate (an EXISTS is no index to start
- * from). On Postgres an issue without a tag key is found by probing per
- * issue in sort order too: a NOT IN would first read every issue that has
- * the key. */
+ * drive tag, or the issues without the key of a !has:key term) as a set of
+ * ids to look up; other positive tests probe issue_tags' primary key per
+ * candidate (an EXISTS is no index to start from). On Postgres an issue
+ * without a tag key is found by probing per issue in sort order too: a
+ * NOT IN would first read every issue that has the key. */
 static void tag_filter(struct list_sql *l, bool negated, const char *key, const char *value)
 {
-    bool drive = !negated && value && l->drive_key && !l->drive_used &&
-                 strcmp(key, l->drive_key) == 0 && strcmp(value, l->drive_value) == 0;
+    if (negated && !value && l->drive_absent && !l->drive_used && strcmp(key, l->drive_key) == 0) {
+        int p = bind_int(l, l->project_id), k = bind_text(l, key);
+        append(l, " AND id IN (" SQL_ABSENT_IDS ")", p, k);
+        l->drive_used = true;
+        return;
+    }
+    bool drive = !negated && l->drive_key && !l->drive_absent && !l->drive_used &&
+                 strcmp(key, l->drive_key) == 0 &&
+                 (value ? l->drive_value && strcmp(value, l->drive_value) == 0 : !l->drive_value);
     bool probe = (!negated && l->drive_key && !drive) || (negated && !value && l->postgres);
     int k = bind_text(l, key);
     if (probe)
@@ -242,18 +259,43 @@ static void build(struct list_sql *l, int64_t project_id, const struct issue_que
  * none. A positive tag with fewer than DRIVE_MAX issues is a better start:
  * its index rows (key, value, issue_id) are the candidates, each looked up
  * by id and tested, the few matches sorted. The rarest such tag of the
- * query (counted up to DRIVE_MAX) is chosen. */
+ * query (counted up to DRIVE_MAX) is chosen; a has:key term is such a tag
+ * too (its rows of any value, from the (key, issue_id) index). */
 enum { DRIVE_MAX = 2000 };
 
 static const char SQL_TAG_ROWS[] = "SELECT COUNT(*) FROM (SELECT 1 FROM issue_tags"
                                    " WHERE key = $1 AND value = $2 LIMIT $3)";
+static const char SQL_KEY_ROWS[] = "SELECT COUNT(*) FROM (SELECT 1 FROM issue_tags"
+                                   " WHERE key = $1 LIMIT $2)";
 
+/* The issue_tags rows of (key, value), or of key when value is NULL
+ * (has:key), counted up to DRIVE_MAX. */
 static int64_t tag_rows(struct db *db, const char *key, const char *value)
 {
-    struct db_stmt *st = db_prepare(db, SQL_TAG_ROWS);
+    struct db_stmt *st = db_prepare(db, value ? SQL_TAG_ROWS : SQL_KEY_ROWS);
     if (!st) return DRIVE_MAX;
-    db_bind_text(st, 1, key, (size_t)-1);
-    db_bind_text(st, 2, value, (size_t)-1);
+    int k = 1;
+    db_bind_text(st, k++, key, (size_t)-1);
+    if (value) db_bind_text(st, k++, value, (size_t)-1);
+    db_bind_int64(st, k, DRIVE_MAX);
+    int64_t n = db_step_row(st, -EIO) == 0 ? db_col_int64(st, 0) : DRIVE_MAX;
+    db_finish(st);
+    return n;
+}
+
+/* The project's issues without key, counted up to DRIVE_MAX: the merge of
+ * SQL_ABSENT_IDS stops at the limit, so a key most issues lack costs a few
+ * thousand index rows, one every issue has one pass over both indexes. */
+#define SQL_ABSENT_ROWS "SELECT COUNT(*) FROM (" SQL_ABSENT_IDS " LIMIT $3)"
+
+static int64_t absent_rows(struct db *db, int64_t project_id, const char *key)
+{
+    char sql[sizeof SQL_ABSENT_ROWS];
+    snprintf(sql, sizeof sql, SQL_ABSENT_ROWS, 1, 2);
+    struct db_stmt *st = db_prepare(db, sql);
+    if (!st) return DRIVE_MAX;
+    db_bind_int64(st, 1, project_id);
+    db_bind_text(st, 2, key, (size_t)-1);
     db_bind_int64(st, 3, DRIVE_MAX);
     int64_t n = db_step_row(st, -EIO) == 0 ? db_col_int64(st, 0) : DRIVE_MAX;
     db_finish(st);
@@ -261,25 +303,28 @@ static int64_t tag_rows(struct db *db, const char *key, const char *value)
 }
 
 static void consider(struct db *db, struct list_sql *l, int64_t *best, const char *key,
-                     const char *value)
+                     const char *value, bool absent)
 {
-    int64_t n = tag_rows(db, key, value);
+    int64_t n = absent ? absent_rows(db, l->project_id, key) : tag_rows(db, key, value);
     if (n < *best) {
         *best = n;
         l->drive_key = key;
         l->drive_value = value;
+        l->drive_absent = absent;
     }
 }
 
 static void drive_tag(struct db *db, struct list_sql *l, const struct issue_query *q)
 {
     int64_t best = DRIVE_MAX;
-    if (q->environment) consider(db, l, &best, "environment", q->environment);
-    if (q->release) consider(db, l, &best, "release", q->release);
+    if (q->environment) consider(db, l, &best, "environment", q->environment, false);
+    if (q->release) consider(db, l, &best, "release", q->release, false);
     for (size_t i = 0; q->search && i < q->search->n; i++) {
         const struct issue_search_term *t = &q->search->terms[i];
         if (t->kind == ISSUE_SEARCH_TAG && !t->negated && t->value)
-            consider(db, l, &best, t->key, t->value);
+            consider(db, l, &best, t->key, t->value, false);
+        else if (t->kind == ISSUE_SEARCH_HAS)
+            consider(db, l, &best, t->key, NULL, t->negated);
     }
 }
 
@@ -306,14 +351,34 @@ static int read_rows(struct db_stmt *st, int limit, cJSON **out, bool *more)
     return 0;
 }
 
-int issues_list(struct db *db, int64_t project_id, const struct issue_query *q, cJSON **out,
-                bool *more)
+/* The plan's lines, one per row: SQLite's EXPLAIN QUERY PLAN detail
+ * (column 3), Postgres' EXPLAIN text (column 0). */
+static int read_plan(struct db_stmt *st, bool postgres, char *plan, size_t planlen)
+{
+    size_t o = 0;
+    int rc;
+    plan[0] = '\0';
+    while ((rc = db_step(st)) == DB_ROW) {
+        const char *line = db_col_text(st, postgres ? 0 : 3);
+        int n = snprintf(plan + o, planlen - o, "%s\n", line ? line : "");
+        if (n < 0 || (size_t)n >= planlen - o) return -ENOSPC;
+        o += (size_t)n;
+    }
+    return rc < 0 ? rc : 0;
+}
+
+/* Assembles q's statement and runs it: its rows into *out (plan NULL), or
+ * its plan into plan. */
+static int run_list(struct db *db, int64_t project_id, const struct issue_query *q, cJSON **out,
+                    bool *more, char *plan, size_t planlen)
 {
     if (q->limit < 1 || q->limit > 1000) return -EINVAL;
     if (q->text && strlen(q->text) > ISSUE_SEARCH_MAX_BYTES) return -EINVAL;
     struct list_sql *l = calloc(1, sizeof *l);
     if (!l) return -ENOMEM;
     l->postgres = db_kind(db) == DB_POSTGRES;
+    l->project_id = project_id;
+    if (plan) append(l, "%s", l->postgres ? "EXPLAIN " : "EXPLAIN QUERY PLAN ");
     if (!l->postgres) drive_tag(db, l, q);
     build(l, project_id, q);
     int rc = -EINVAL;
@@ -325,11 +390,23 @@ int issues_list(struct db *db, int64_t project_id, const struct issue_query *q, 
             else
                 db_bind_int64(st, i + 1, l->binds[i].integer);
         }
-        rc = read_rows(st, q->limit, out, more);
+        rc = plan ? read_plan(st, l->postgres, plan, planlen) : read_rows(st, q->limit, out, more);
         db_stmt_discard(st);
     } else if (!l->overflow) {
         rc = -EIO;
     }
     free(l);
     return rc;
+}
+
+int issues_list(struct db *db, int64_t project_id, const struct issue_query *q, cJSON **out,
+                bool *more)
+{
+    return run_list(db, project_id, q, out, more, NULL, 0);
+}
+
+int issues_list_plan(struct db *db, int64_t project_id, const struct issue_query *q, char *plan,
+                     size_t planlen)
+{
+    return run_list(db, project_id, q, NULL, NULL, plan, planlen);
 }
