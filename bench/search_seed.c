@@ -13,7 +13,8 @@
  *   level    error 70 %, warning 20 %, info 10 %
  *   tags     environment (production 60 %, staging 30 %, dev 10 %), release
  *            "1.<i%20>.0", tenant "t<i%500>", browser (every other issue),
- *            user (id "u<i%5000>", email "user<i%5000>@example.com")
+ *            user (id "u<i%5000>", email "user<i%5000>@example.com"),
+ *            canary "yes" (a rare tag: one issue in 1,000)
  *   status   every 5th resolved, every 10th (not 5th) ignored
  *   assignee every 20th issue, users 1..10 in turn
  *   seen     spread over the last 30 days
@@ -52,9 +53,9 @@ static struct event_tags *tags_of(long i)
     char json[512];
     snprintf(json, sizeof json,
              "{\"environment\":\"%s\",\"release\":\"1.%ld.0\",\"user\":{\"id\":\"u%ld\","
-             "\"email\":\"user%ld@example.com\"},\"tags\":{\"tenant\":\"t%ld\"%s}}",
+             "\"email\":\"user%ld@example.com\"},\"tags\":{\"tenant\":\"t%ld\"%s%s}}",
              ENVIRONMENTS[i % 10], i % 20, i % 5000, i % 5000, i % 500,
-             i % 2 ? ",\"browser\":\"Firefox\"" : "");
+             i % 2 ? ",\"browser\":\"Firefox\"" : "", i % 1000 == 7 ? ",\"canary\":\"yes\"" : "");
     cJSON *ev = cJSON_Parse(json);
     struct event_tags *t = NULL;
     if (ev) event_tags_extract(ev, &t);

@@ -58,6 +58,13 @@ int64_t issues_sort_key(const cJSON *row, enum issue_sort sort);
 int issues_list(struct db *db, int64_t project_id, const struct issue_query *q, cJSON **out,
                 bool *more);
 
+/* The database's plan for the statement issues_list runs for q, one line
+ * per row of SQLite's EXPLAIN QUERY PLAN or Postgres' EXPLAIN (which
+ * indexes a search uses: the plan test of every search form). 0, -ENOSPC
+ * when it does not fit planlen, or negative. */
+int issues_list_plan(struct db *db, int64_t project_id, const struct issue_query *q, char *plan,
+                     size_t planlen);
+
 /* One issue row. */
 int issues_get(struct db *db, int64_t project_id, int64_t issue_id, cJSON **out);
 

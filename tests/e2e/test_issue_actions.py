@@ -168,6 +168,10 @@ class TriageContract(SharedServer, AdminMixin):
             "release:1.2.3": [pay], "release:2.0.0": [disk],
             "tenant:acme": [pay], 'tenant:"big corp"': [disk], "!tenant:acme": [disk, val],
             "has:tenant": [disk, pay], "!has:tenant": [val],
+            # !has: starts from the issues without the key (none, some, all)
+            "!has:environment": [], "!has:nosuchkey": [disk, pay, val], "has:nosuchkey": [],
+            "is:unresolved !has:tenant": [val], "!has:tenant !has:nosuchkey": [val],
+            "!has:nosuchkey tenant:acme": [pay], "!has:nosuchkey level:warning": [disk],
             "user.email:ann@example.com": [pay], "user.email:bob@example.com": [disk],
             "user.id:42": [pay], "user.id:43": [],
             "assigned:none": [disk, pay], "assigned:9": [val], "is:assigned": [val],
@@ -201,6 +205,16 @@ class TriageContract(SharedServer, AdminMixin):
         self.assertEqual(len(nxt["data"]), 1)
         self.assertIsNone(nxt["next_cursor"])
         self.assertNotEqual(page["data"][0]["id"], nxt["data"][0]["id"])
+        # … and so does a !has: term's set of issues, page by page in order
+        seen, cursor = [], None
+        for _ in range(3):
+            params = {"cursor": cursor} if cursor else {}
+            page = self.issues(pid, status="all", query="!has:nosuchkey", limit=1, **params)
+            seen += [i["id"] for i in page["data"]]
+            cursor = page["next_cursor"]
+        self.assertIsNone(cursor)
+        whole = self.issues(pid, status="all", query="!has:nosuchkey", limit=10)["data"]
+        self.assertEqual(seen, [i["id"] for i in whole])
 
 
 def store_event(srv, pid, key, fp, i):
