@@ -30,8 +30,8 @@
 
 enum {
     WORKER_TAKE_MAX = 64,
-    /* A worker blocked on a full "grouped" wakes this often to beat its
-     * liveness as idle (the writer is the one to blame then). */
+    /* A worker blocked on a full "grouped" (marked idle: the writer is the
+     * one to blame then) waits in timed slices of this length. */
     GROUPED_FULL_WAIT_MS = 1000,
 };
 
