@@ -120,10 +120,10 @@ static char *make_event(unsigned n, unsigned issue)
     return s;
 }
 
-static struct ingest_event *parse_event(const char *text, unsigned n, int64_t project_id,
-                                        struct ack *ack)
+static struct raw_event *parse_event(const char *text, unsigned n, int64_t project_id,
+                                     struct ack *ack)
 {
-    struct ingest_event *ev = event_new();
+    struct raw_event *ev = raw_event_new();
     ev->project_id = project_id;
     ev->event_id[0] = 0xbe;
     for (int i = 0; i < 4; i++)
@@ -208,15 +208,17 @@ static void bench_stages(char **texts, unsigned n)
     char *buf = malloc(1 << 20);
     for (unsigned i = 0; i < n; i++) {
         double t0 = now_s();
-        struct ingest_event *ev = parse_event(texts[i], i, 1, NULL);
+        struct raw_event *raw = parse_event(texts[i], i, 1, NULL);
+        struct grouped_event *ev = grouped_event_new();
+        grouped_event_from_raw(ev, raw);
         double t1 = now_s();
-        normalize_event(ev);
+        normalize_event(raw->json, ev);
         double t2 = now_s();
-        grouping_fallback(ev);
+        grouping_fallback(raw->json, ev->hash, &ev->title, &ev->culprit);
         double t2b = now_s();
-        runtime_process(rt, ev);
+        runtime_process(rt, raw->json, ev);
         double t3 = now_s();
-        cJSON_PrintPreallocated(ev->json, buf, 1 << 20, 0);
+        cJSON_PrintPreallocated(raw->json, buf, 1 << 20, 0);
         size_t len = strlen(buf);
         double t4 = now_s();
         compress_payload(buf, len, &ev->payload, &ev->payload_len);
@@ -225,7 +227,8 @@ static void bench_stages(char **texts, unsigned n)
             t_print += t4 - t3, t_zstd += t5 - t4;
         bytes += strlen(texts[i]);
         zbytes += ev->payload_len;
-        event_free(ev);
+        raw_event_free(raw);
+        grouped_event_free(ev);
     }
     free(buf);
     runtime_free(rt);
@@ -247,10 +250,11 @@ static void bench_writer(char **texts, unsigned n, int batch_max)
     struct writer *w;
     worker_ctx_new(&b.srv, &wk);
     writer_new(&b.srv, &w);
-    struct ingest_event **evs = calloc(n, sizeof(*evs));
+    struct grouped_event **evs = calloc(n, sizeof(*evs));
     for (unsigned i = 0; i < n; i++) {
-        evs[i] = parse_event(texts[i], i, b.project_id, NULL);
-        worker_process(wk, evs[i]);
+        struct raw_event *raw = parse_event(texts[i], i, b.project_id, NULL);
+        worker_process(wk, raw, &evs[i]);
+        raw_event_free(raw);
     }
     double t0 = now_s(), c0 = cpu_s();
     for (unsigned i = 0; i < n; i += (unsigned)batch_max) {
@@ -273,7 +277,7 @@ static void bench_pipeline(char **texts, unsigned n, int batch_max, int workers)
 {
     struct bench_env b;
     if (env_open(&b, batch_max, workers, 10000) != 0) return;
-    struct ingest_event **evs = calloc(n, sizeof(*evs));
+    struct raw_event **evs = calloc(n, sizeof(*evs));
     for (unsigned i = 0; i < n; i++)
         evs[i] = parse_event(texts[i], i, b.project_id, ack_new(1, on_ack, NULL));
     struct pipeline *p;

@@ -63,9 +63,9 @@ static struct event_tags *tags_of(long i)
     return t;
 }
 
-static struct ingest_event *event_of(long long project, long i, int64_t now)
+static struct grouped_event *event_of(long long project, long i, int64_t now)
 {
-    struct ingest_event *ev = event_new();
+    struct grouped_event *ev = grouped_event_new();
     if (!ev) return NULL;
     ev->project_id = project;
     event_id_generate(ev->event_id);
@@ -87,7 +87,7 @@ static struct ingest_event *event_of(long long project, long i, int64_t now)
     ev->payload_len = 2;
     if (!ev->title || !ev->culprit || !ev->message || !ev->environment || !ev->release ||
         !ev->payload) {
-        event_free(ev);
+        grouped_event_free(ev);
         return NULL;
     }
     return ev;
@@ -120,7 +120,7 @@ struct seed_ctx {
     int64_t now;
 };
 
-static struct ingest_event *seed_event(void *ctx, long i)
+static struct grouped_event *seed_event(void *ctx, long i)
 {
     const struct seed_ctx *c = ctx;
     return event_of(c->project, i, c->now);

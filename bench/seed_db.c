@@ -54,9 +54,9 @@ static char *dup_or_null(const char *s)
 }
 
 /* A copy of tpl (owned fields duplicated) with a new id under issue i. */
-static struct ingest_event *clone_event(const struct ingest_event *tpl, long issue)
+static struct grouped_event *clone_event(const struct grouped_event *tpl, long issue)
 {
-    struct ingest_event *ev = event_new();
+    struct grouped_event *ev = grouped_event_new();
     if (ev == NULL) return NULL;
     ev->project_id = tpl->project_id;
     event_id_generate(ev->event_id);
@@ -72,7 +72,7 @@ static struct ingest_event *clone_event(const struct ingest_event *tpl, long iss
     ev->payload = malloc(tpl->payload_len);
     ev->payload_len = tpl->payload_len;
     if (ev->title == NULL || ev->culprit == NULL || ev->payload == NULL) {
-        event_free(ev);
+        grouped_event_free(ev);
         return NULL;
     }
     memcpy(ev->payload, tpl->payload, tpl->payload_len);
@@ -80,15 +80,17 @@ static struct ingest_event *clone_event(const struct ingest_event *tpl, long iss
 }
 
 /* The event of text (len bytes) through the real worker, or NULL. */
-static struct ingest_event *worker_event(struct worker_ctx *w, const char *text, size_t len,
-                                         long long project_id)
+static struct grouped_event *worker_event(struct worker_ctx *w, const char *text, size_t len,
+                                          long long project_id)
 {
-    struct ingest_event *ev = event_new();
-    if (ev == NULL || (ev->json = cJSON_ParseWithLength(text, len)) == NULL ||
-        worker_process(w, ev) != 0) {
-        event_free(ev);
+    struct raw_event *raw = raw_event_new();
+    struct grouped_event *ev = NULL;
+    if (raw == NULL || (raw->json = cJSON_ParseWithLength(text, len)) == NULL ||
+        worker_process(w, raw, &ev) != 0) {
+        raw_event_free(raw);
         return NULL;
     }
+    raw_event_free(raw);
     ev->project_id = project_id;
     ev->received_at_ms = clock_wall_ms();
     return ev;
@@ -106,7 +108,7 @@ static int read_template(const char *path)
 }
 
 /* The template with every issue hole set to issue k, through the worker. */
-static struct ingest_event *distinct_event(struct worker_ctx *w, long k, long long project_id)
+static struct grouped_event *distinct_event(struct worker_ctx *w, long k, long long project_id)
 {
     static char text[sizeof template_text];
     memcpy(text, template_text, template_len + 1);
@@ -114,7 +116,7 @@ static struct ingest_event *distinct_event(struct worker_ctx *w, long k, long lo
     snprintf(num, sizeof num, "%06ld", k % 1000000);
     for (char *p = strstr(text, ISSUE_HOLE); p; p = strstr(p + 6, ISSUE_HOLE))
         memcpy(p, num, 6);
-    struct ingest_event *ev = worker_event(w, text, template_len, project_id);
+    struct grouped_event *ev = worker_event(w, text, template_len, project_id);
     if (ev) event_id_generate(ev->event_id); /* the template's own id is one */
     return ev;
 }
@@ -170,13 +172,14 @@ static int fast_open(struct fast_grouping *f, const struct config *cfg)
     vm_limits_from_config(cfg, &lim);
     struct script *s = NULL;
     struct vm_error verr;
-    struct ingest_event *ev = event_new();
+    struct grouped_event *ev = grouped_event_new();
+    cJSON *json = NULL;
     struct script_result res = {0};
     int rc = ev ? script_open(&lim, NULL, 0, &s, &verr) : -ENOMEM;
-    if (rc == 0 && (ev->json = cJSON_ParseWithLength(template_text, template_len)) == NULL)
+    if (rc == 0 && (json = cJSON_ParseWithLength(template_text, template_len)) == NULL)
         rc = -EINVAL;
-    if (rc == 0) rc = normalize_event(ev);
-    if (rc == 0) rc = script_run(s, ev->json, true, &res);
+    if (rc == 0) rc = normalize_event(json, ev);
+    if (rc == 0) rc = script_run(s, json, true, &res);
     if (rc == 0) {
         f->components = res.components;
         f->n = res.ncomponents;
@@ -185,7 +188,8 @@ static int fast_open(struct fast_grouping *f, const struct config *cfg)
     }
     script_result_clear(&res);
     script_close(s);
-    event_free(ev);
+    cJSON_Delete(json);
+    grouped_event_free(ev);
     return rc;
 }
 
@@ -214,8 +218,8 @@ static int fast_hash(const struct fast_grouping *f, const char *num, char out[33
     return rc;
 }
 
-static struct ingest_event *fast_event(const struct fast_grouping *f,
-                                       const struct ingest_event *tpl, long k)
+static struct grouped_event *fast_event(const struct fast_grouping *f,
+                                        const struct grouped_event *tpl, long k)
 {
     char num[8];
     snprintf(num, sizeof num, "%06ld", k % 1000000);
@@ -223,7 +227,7 @@ static struct ingest_event *fast_event(const struct fast_grouping *f,
     memcpy(text, template_text, template_len + 1);
     for (char *p = strstr(text, ISSUE_HOLE); p; p = strstr(p + 6, ISSUE_HOLE))
         memcpy(p, num, 6);
-    struct ingest_event *ev = event_new();
+    struct grouped_event *ev = grouped_event_new();
     if (ev == NULL) return NULL;
     ev->project_id = tpl->project_id;
     event_id_generate(ev->event_id);
@@ -239,7 +243,7 @@ static struct ingest_event *fast_event(const struct fast_grouping *f,
     if (ev->title == NULL || ev->culprit == NULL || (tpl->tags && ev->tags == NULL) ||
         fast_hash(f, num, ev->hash) != 0 ||
         compress_payload(text, template_len, &ev->payload, &ev->payload_len) != 0) {
-        event_free(ev);
+        grouped_event_free(ev);
         return NULL;
     }
     return ev;
@@ -247,17 +251,17 @@ static struct ingest_event *fast_event(const struct fast_grouping *f,
 
 /* The fast path gives the worker's hash and title for a sample of issues. */
 static bool fast_check(const struct fast_grouping *f, struct worker_ctx *w,
-                       const struct ingest_event *tpl, long issues)
+                       const struct grouped_event *tpl, long issues)
 {
     const long sample[] = {0, 1, 42, 999, issues / 2, issues - 1};
     for (size_t i = 0; i < sizeof sample / sizeof *sample; i++) {
-        struct ingest_event *slow = distinct_event(w, sample[i], tpl->project_id);
-        struct ingest_event *fast = fast_event(f, tpl, sample[i]);
+        struct grouped_event *slow = distinct_event(w, sample[i], tpl->project_id);
+        struct grouped_event *fast = fast_event(f, tpl, sample[i]);
         bool same = slow && fast && strcmp(slow->hash, fast->hash) == 0 &&
                     strcmp(slow->title, fast->title) == 0 &&
                     strcmp(slow->culprit, fast->culprit) == 0;
-        event_free(slow);
-        event_free(fast);
+        grouped_event_free(slow);
+        grouped_event_free(fast);
         if (!same) return false;
     }
     return true;
@@ -265,14 +269,14 @@ static bool fast_check(const struct fast_grouping *f, struct worker_ctx *w,
 
 struct seed_ctx {
     struct worker_ctx *w;
-    const struct ingest_event *tpl;
+    const struct grouped_event *tpl;
     struct fast_grouping fast;
     long long project;
     long issues;
     bool distinct;
 };
 
-static struct ingest_event *seed_event(void *ctx, long k)
+static struct grouped_event *seed_event(void *ctx, long k)
 {
     struct seed_ctx *c = ctx;
     if (!c->distinct) return clone_event(c->tpl, random() % c->issues);
@@ -293,7 +297,7 @@ int main(int argc, char **argv)
         return 2;
     }
     static struct seeder s;
-    struct ingest_event *tpl = NULL;
+    struct grouped_event *tpl = NULL;
     int rc = read_template(argv[4]) == 0 ? seeder_open(&s, "bench_seed_db") : -EIO;
     /* No script registry: the default rules, in Lua as the server runs
      * them, so that "distinct" events group as the server's do. */
@@ -317,6 +321,6 @@ int main(int argc, char **argv)
     seeder_close(&s);
     worker_ctx_free(c.w);
     fast_close(&c.fast);
-    event_free(tpl);
+    grouped_event_free(tpl);
     return rc == 0 ? 0 : 1;
 }

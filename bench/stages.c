@@ -68,10 +68,24 @@ static double now_ns(void)
     return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
 }
 
-/* A normalized event for in (caller event_free()s), or NULL. */
-static struct ingest_event *fresh_event(const struct input *in, int normalize)
+/* normalize_event on ev's tree; what it fills besides is dropped. */
+static int normalize_raw(struct raw_event *ev, double *ns)
 {
-    struct ingest_event *ev = event_new();
+    struct grouped_event g = {.received_at_ms = ev->received_at_ms};
+    memcpy(g.event_id, ev->event_id, sizeof g.event_id);
+    double t = ns ? now_ns() : 0;
+    int rc = normalize_event(ev->json, &g);
+    if (ns) *ns += now_ns() - t;
+    free(g.environment);
+    free(g.release);
+    return rc;
+}
+
+/* A (normalized) event for in as ingest hands it over (caller
+ * raw_event_free()s), or NULL. */
+static struct raw_event *fresh_event(const struct input *in, int normalize)
+{
+    struct raw_event *ev = raw_event_new();
     if (ev == NULL) return NULL;
     event_id_generate(ev->event_id);
     ev->project_id = 1;
@@ -79,8 +93,8 @@ static struct ingest_event *fresh_event(const struct input *in, int normalize)
     ev->raw = malloc(in->len ? in->len : 1); /* as ingest keeps the bytes received */
     ev->raw_len = in->len;
     if (ev->raw) memcpy(ev->raw, in->json, in->len);
-    if (ev->json == NULL || ev->raw == NULL || (normalize && normalize_event(ev) != 0)) {
-        event_free(ev);
+    if (ev->json == NULL || ev->raw == NULL || (normalize && normalize_raw(ev, NULL) != 0)) {
+        raw_event_free(ev);
         return NULL;
     }
     return ev;
@@ -100,19 +114,17 @@ static int stage_parse(struct ctx *c, const struct input *in, double *ns)
 static int stage_normalize(struct ctx *c, const struct input *in, double *ns)
 {
     (void)c;
-    struct ingest_event *ev = fresh_event(in, 0);
+    struct raw_event *ev = fresh_event(in, 0);
     if (ev == NULL) return -EINVAL;
-    double t = now_ns();
-    int rc = normalize_event(ev);
-    *ns += now_ns() - t;
-    event_free(ev);
+    int rc = normalize_raw(ev, ns);
+    raw_event_free(ev);
     return rc;
 }
 
 static int stage_lua_table(struct ctx *c, const struct input *in, double *ns)
 {
     if (c->script == NULL) return -ENOENT;
-    struct ingest_event *ev = fresh_event(in, 1);
+    struct raw_event *ev = fresh_event(in, 1);
     if (ev == NULL) return -EINVAL;
     struct event_table_args args = {.event = ev->json,
                                     .max_depth = c->cfg.max_json_depth,
@@ -124,21 +136,21 @@ static int stage_lua_table(struct ctx *c, const struct input *in, double *ns)
     int rc = vm_cpcall(vm, event_table_push, &args, 1, NULL);
     *ns += now_ns() - t;
     if (rc == 0) lua_pop(vm_lua(vm), 1);
-    event_free(ev);
+    raw_event_free(ev);
     return rc;
 }
 
 static int stage_lua_grouping(struct ctx *c, const struct input *in, double *ns)
 {
     if (c->script == NULL) return -ENOENT;
-    struct ingest_event *ev = fresh_event(in, 1);
+    struct raw_event *ev = fresh_event(in, 1);
     if (ev == NULL) return -EINVAL;
     struct script_result res = {0};
     double t = now_ns();
     int rc = script_run(c->script, ev->json, false, &res);
     *ns += now_ns() - t;
     script_result_clear(&res);
-    event_free(ev);
+    raw_event_free(ev);
     return rc;
 }
 
@@ -146,7 +158,7 @@ static int stage_lua_grouping(struct ctx *c, const struct input *in, double *ns)
 static int stage_memo_key(struct ctx *c, const struct input *in, double *ns)
 {
     if (c->script == NULL || c->memo == NULL) return -ENOENT;
-    struct ingest_event *ev = fresh_event(in, 1);
+    struct raw_event *ev = fresh_event(in, 1);
     if (ev == NULL) return -EINVAL;
     struct event_table_args args;
     struct grouping_memo_key key;
@@ -154,7 +166,7 @@ static int stage_memo_key(struct ctx *c, const struct input *in, double *ns)
     script_event_args(c->script, ev->json, &args);
     grouping_memo_key(&args, ev->project_id, 0, &key);
     *ns += now_ns() - t;
-    event_free(ev);
+    raw_event_free(ev);
     return 0;
 }
 
@@ -163,12 +175,12 @@ static int stage_memo_key(struct ctx *c, const struct input *in, double *ns)
 static int stage_scrub(struct ctx *c, const struct input *in, double *ns)
 {
     (void)c;
-    struct ingest_event *ev = fresh_event(in, 1);
+    struct raw_event *ev = fresh_event(in, 1);
     if (ev == NULL) return -EINVAL;
     double t = now_ns();
     int rc = scrub_event(NULL, ev->json);
     *ns += now_ns() - t;
-    event_free(ev);
+    raw_event_free(ev);
     return rc < 0 ? rc : 0;
 }
 
@@ -177,7 +189,7 @@ static int stage_scrub(struct ctx *c, const struct input *in, double *ns)
 static int stage_scrub_hook(struct ctx *c, const struct input *in, double *ns)
 {
     if (c->scrub_script == NULL) return -ENOENT;
-    struct ingest_event *ev = fresh_event(in, 1);
+    struct raw_event *ev = fresh_event(in, 1);
     if (ev == NULL) return -EINVAL;
     cJSON *out = NULL;
     struct vm_error err;
@@ -185,19 +197,23 @@ static int stage_scrub_hook(struct ctx *c, const struct input *in, double *ns)
     int rc = script_scrub(c->scrub_script, ev->json, &out, &err);
     *ns += now_ns() - t;
     cJSON_Delete(out);
-    event_free(ev);
+    raw_event_free(ev);
     return rc == 1 ? 0 : -EIO;
 }
 
 static int stage_c_grouping(struct ctx *c, const struct input *in, double *ns)
 {
     (void)c;
-    struct ingest_event *ev = fresh_event(in, 1);
+    struct raw_event *ev = fresh_event(in, 1);
     if (ev == NULL) return -EINVAL;
+    char hash[33];
+    char *title = NULL, *culprit = NULL;
     double t = now_ns();
-    int rc = grouping_fallback(ev);
+    int rc = grouping_fallback(ev->json, hash, &title, &culprit);
     *ns += now_ns() - t;
-    event_free(ev);
+    free(title);
+    free(culprit);
+    raw_event_free(ev);
     return rc;
 }
 
@@ -209,7 +225,7 @@ static const cJSON *first_exception(const cJSON *event)
 
 static int stage_parameterize(struct ctx *c, const struct input *in, double *ns)
 {
-    struct ingest_event *ev = fresh_event(in, 1);
+    struct raw_event *ev = fresh_event(in, 1);
     const char *v =
         ev ? cJSON_GetStringValue(cJSON_GetObjectItem(first_exception(ev->json), "value")) : NULL;
     int rc = -EINVAL;
@@ -219,7 +235,7 @@ static int stage_parameterize(struct ctx *c, const struct input *in, double *ns)
         rc = parameterize(v, len, c->print_buf, sizeof c->print_buf, &out_len);
         *ns += now_ns() - t;
     }
-    event_free(ev);
+    raw_event_free(ev);
     return rc;
 }
 
@@ -228,7 +244,7 @@ static int stage_parameterize(struct ctx *c, const struct input *in, double *ns)
 static int stage_hash(struct ctx *c, const struct input *in, double *ns)
 {
     (void)c;
-    struct ingest_event *ev = fresh_event(in, 1);
+    struct raw_event *ev = fresh_event(in, 1);
     if (ev == NULL) return -EINVAL;
     const char *vals[HASH_PARTS_MAX];
     size_t lens[HASH_PARTS_MAX], n = 0;
@@ -248,27 +264,27 @@ static int stage_hash(struct ctx *c, const struct input *in, double *ns)
     double t = now_ns();
     int rc = grouping_hash(vals, lens, n, hex);
     *ns += now_ns() - t;
-    event_free(ev);
+    raw_event_free(ev);
     return rc;
 }
 
 static int stage_print(struct ctx *c, const struct input *in, double *ns)
 {
-    struct ingest_event *ev = fresh_event(in, 1);
+    struct raw_event *ev = fresh_event(in, 1);
     if (ev == NULL) return -EINVAL;
     double t = now_ns();
     int ok = cJSON_PrintPreallocated(ev->json, c->print_buf, (int)sizeof c->print_buf, 0);
     *ns += now_ns() - t;
-    event_free(ev);
+    raw_event_free(ev);
     return ok ? 0 : -E2BIG;
 }
 
 static int stage_zstd(struct ctx *c, const struct input *in, double *ns)
 {
-    struct ingest_event *ev = fresh_event(in, 1);
+    struct raw_event *ev = fresh_event(in, 1);
     if (ev == NULL ||
         !cJSON_PrintPreallocated(ev->json, c->print_buf, (int)sizeof c->print_buf, 0)) {
-        event_free(ev);
+        raw_event_free(ev);
         return -EINVAL;
     }
     void *out;
@@ -277,18 +293,20 @@ static int stage_zstd(struct ctx *c, const struct input *in, double *ns)
     int rc = compress_payload(c->print_buf, strlen(c->print_buf), &out, &out_len);
     *ns += now_ns() - t;
     if (rc == 0) free(out);
-    event_free(ev);
+    raw_event_free(ev);
     return rc;
 }
 
 static int stage_worker(struct ctx *c, const struct input *in, double *ns)
 {
-    struct ingest_event *ev = fresh_event(in, 0);
+    struct raw_event *ev = fresh_event(in, 0);
     if (ev == NULL) return -EINVAL;
+    struct grouped_event *g = NULL;
     double t = now_ns();
-    int rc = worker_process(c->worker, ev);
+    int rc = worker_process(c->worker, ev, &g);
     *ns += now_ns() - t;
-    event_free(ev);
+    raw_event_free(ev);
+    grouped_event_free(g);
     return rc;
 }
 
@@ -297,17 +315,20 @@ static int stage_worker(struct ctx *c, const struct input *in, double *ns)
  * times, each adds SQL_BATCH events' worth). */
 static int stage_sqlite(struct ctx *c, const struct input *in, double *ns)
 {
-    static struct ingest_event *evs[SQL_BATCH];
+    static struct grouped_event *evs[SQL_BATCH];
     int rc = 0;
     size_t n = 0;
     while (n < SQL_BATCH && rc == 0) {
-        struct ingest_event *ev = fresh_event(in, 0);
-        if (ev == NULL) {
+        struct raw_event *raw = fresh_event(in, 0);
+        if (raw == NULL) {
             rc = -EINVAL;
             break;
         }
+        struct grouped_event *ev = NULL;
+        rc = worker_process(c->worker, raw, &ev);
+        raw_event_free(raw);
+        if (rc != 0) break;
         evs[n++] = ev;
-        rc = worker_process(c->worker, ev);
         ev->project_id = c->project_id;
         snprintf(ev->hash + 28, 5, "%04zu", n % SQL_ISSUES); /* SQL_ISSUES distinct issues */
     }
@@ -331,7 +352,7 @@ static int stage_sqlite(struct ctx *c, const struct input *in, double *ns)
         free(res.alerts[i]);
     writer_batch_free(b);
     for (size_t i = 0; i < n; i++)
-        event_free(evs[i]);
+        grouped_event_free(evs[i]);
     return rc;
 }
 

@@ -43,14 +43,16 @@ static void worker_hash(struct pipeline_deps *srv, int64_t pid, char hash[33], c
 {
     struct worker_ctx *w;
     assert_int_equal(worker_ctx_new(srv, &w), 0);
-    struct ingest_event *ev = event_new();
-    ev->project_id = pid;
-    ev->json = cJSON_Parse(EVENT);
-    assert_int_equal(event_id_parse("0123456789abcdef0123456789abcdef", 32, ev->event_id), 0);
-    assert_int_equal(worker_process(w, ev), 0);
+    struct raw_event *raw = raw_event_new();
+    raw->project_id = pid;
+    raw->json = cJSON_Parse(EVENT);
+    assert_int_equal(event_id_parse("0123456789abcdef0123456789abcdef", 32, raw->event_id), 0);
+    struct grouped_event *ev;
+    assert_int_equal(worker_process(w, raw, &ev), 0);
+    raw_event_free(raw);
     memcpy(hash, ev->hash, 33);
     *title = strdup(ev->title);
-    event_free(ev);
+    grouped_event_free(ev);
     worker_ctx_free(w);
 }
 

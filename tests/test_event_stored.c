@@ -27,14 +27,14 @@ static int teardown(void **state)
 }
 
 /* The normalized tree of ev's event printed: the old stored form. */
-static char *normalized_print(const struct ingest_event *ev)
+static char *normalized_print(const struct raw_event *ev)
 {
-    struct ingest_event copy = {.received_at_ms = ev->received_at_ms};
+    struct grouped_event copy = {.received_at_ms = ev->received_at_ms};
     memcpy(copy.event_id, ev->event_id, 16);
-    copy.json = cJSON_Duplicate(ev->json, 1);
-    assert_int_equal(normalize_event(&copy), 0);
-    char *s = cJSON_PrintUnformatted(copy.json);
-    cJSON_Delete(copy.json);
+    cJSON *json = cJSON_Duplicate(ev->json, 1);
+    assert_int_equal(normalize_event(json, &copy), 0);
+    char *s = cJSON_PrintUnformatted(json);
+    cJSON_Delete(json);
     free(copy.environment);
     free(copy.release);
     return s;
@@ -66,14 +66,15 @@ static void ingest_and_compare(struct wfix *f, enum ingest_route route, const ch
     struct ingest_batch batch = {0};
     parse_body(f, route, body, &batch);
     assert_int_equal(batch.n, 1);
-    struct ingest_event *ev = batch.events[0];
-    assert_non_null(ev->raw);
-    char *expected = normalized_print(ev);
-    memcpy(id, ev->event_id, 16);
+    struct raw_event *raw = batch.events[0];
+    assert_non_null(raw->raw);
+    char *expected = normalized_print(raw);
+    memcpy(id, raw->event_id, 16);
     struct writer *w;
     assert_int_equal(writer_new(&f->srv, &w), 0);
-    assert_int_equal(worker_process(f->worker, ev), 0);
-    assert_int_equal(writer_commit_batch(w, batch.events, 1), 0); /* frees the event */
+    struct grouped_event *ev = wfix_group(f->worker, raw);
+    assert_non_null(ev);
+    assert_int_equal(writer_commit_batch(w, &ev, 1), 0); /* frees the event */
     free(batch.events);
     writer_free(w);
 
@@ -201,15 +202,14 @@ static void test_a_scrubbed_event_is_stored_scrubbed_never_raw(void **state)
         "\"extra\":{\"db\":\"postgres://app:hunter2@db/x\",\"password\":\"hunter2\"}}";
     struct ingest_batch batch = {0};
     parse_body(f, INGEST_ROUTE_STORE, body, &batch);
-    struct ingest_event *ev = batch.events[0];
     uint8_t id[16];
-    memcpy(id, ev->event_id, 16);
+    memcpy(id, batch.events[0]->event_id, 16);
     struct writer *w;
     assert_int_equal(writer_new(&f->srv, &w), 0);
-    assert_int_equal(worker_process(f->worker, ev), 0);
-    assert_null(ev->raw);
+    struct grouped_event *ev = wfix_group(f->worker, batch.events[0]);
+    assert_non_null(ev);
     assert_string_equal(ev->title, "charge of card [Filtered] failed");
-    assert_int_equal(writer_commit_batch(w, batch.events, 1), 0);
+    assert_int_equal(writer_commit_batch(w, &ev, 1), 0);
     free(batch.events);
     writer_free(w);
 

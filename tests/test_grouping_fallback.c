@@ -20,17 +20,17 @@ struct grouped {
 
 static struct grouped group(const char *json)
 {
-    struct ingest_event ev = {0};
-    ev.json = cJSON_Parse(json);
-    assert_non_null(ev.json);
-    assert_int_equal(grouping_fallback(&ev), 0);
+    struct grouped_event ev = {0};
+    cJSON *tree = cJSON_Parse(json);
+    assert_non_null(tree);
+    assert_int_equal(grouping_fallback(tree, ev.hash, &ev.title, &ev.culprit), 0);
     struct grouped g;
     memcpy(g.hash, ev.hash, sizeof(g.hash));
     snprintf(g.title, sizeof(g.title), "%s", ev.title);
     snprintf(g.culprit, sizeof(g.culprit), "%s", ev.culprit);
     free(ev.title);
     free(ev.culprit);
-    cJSON_Delete(ev.json);
+    cJSON_Delete(tree);
     return g;
 }
 

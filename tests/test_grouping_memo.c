@@ -53,11 +53,13 @@ static uint64_t hits(struct runtime *rt)
  * whether the memo answered it. */
 static bool check_same(struct pair *p, const cJSON *json, const char *what)
 {
-    struct ingest_event a = {.project_id = 7, .json = cJSON_Duplicate(json, 1)};
-    struct ingest_event b = {.project_id = 7, .json = cJSON_Duplicate(json, 1)};
+    struct grouped_event a = {.project_id = 7};
+    cJSON *a_json = cJSON_Duplicate(json, 1);
+    struct grouped_event b = {.project_id = 7};
+    cJSON *b_json = cJSON_Duplicate(json, 1);
     uint64_t before = hits(p->memo);
-    assert_int_equal(runtime_process(p->plain, &a), 0);
-    assert_int_equal(runtime_process(p->memo, &b), 0);
+    assert_int_equal(runtime_process(p->plain, a_json, &a), 0);
+    assert_int_equal(runtime_process(p->memo, b_json, &b), 0);
     if (strcmp(a.hash, b.hash) != 0 || strcmp(a.title, b.title) != 0 ||
         strcmp(a.culprit, b.culprit) != 0)
         fail_msg("%s: memo %s/%s/%s, plain %s/%s/%s", what, b.hash, b.title, b.culprit, a.hash,
@@ -67,8 +69,8 @@ static bool check_same(struct pair *p, const cJSON *json, const char *what)
     free(a.culprit);
     free(b.title);
     free(b.culprit);
-    cJSON_Delete(a.json);
-    cJSON_Delete(b.json);
+    cJSON_Delete(a_json);
+    cJSON_Delete(b_json);
     return hits(p->memo) > before;
 }
 
@@ -422,11 +424,12 @@ static void test_memo_stays_bounded_over_100000_distinct_events(void **state)
     assert_int_equal(runtime_new(srv.scripts, srv.cfg, &rt), 0);
     assert_int_equal(runtime_set_memo(rt, 1024), 0);
     for (int i = 0; i < 100000; i++) {
-        struct ingest_event ev = {.project_id = 1, .json = numbered_event(i)};
-        assert_int_equal(runtime_process(rt, &ev), 0);
+        struct grouped_event ev = {.project_id = 1};
+        cJSON *ev_json = numbered_event(i);
+        assert_int_equal(runtime_process(rt, ev_json, &ev), 0);
         free(ev.title);
         free(ev.culprit);
-        cJSON_Delete(ev.json);
+        cJSON_Delete(ev_json);
     }
     struct grouping_memo_stats st;
     assert_int_equal(runtime_memo_stats(rt, &st), 0);
@@ -434,12 +437,13 @@ static void test_memo_stays_bounded_over_100000_distinct_events(void **state)
     assert_true(st.entries <= st.capacity);
     assert_int_equal(st.misses, 100000);
     /* the most recent input is still there */
-    struct ingest_event ev = {.project_id = 1, .json = numbered_event(99999)};
-    assert_int_equal(runtime_process(rt, &ev), 0);
+    struct grouped_event ev = {.project_id = 1};
+    cJSON *ev_json = numbered_event(99999);
+    assert_int_equal(runtime_process(rt, ev_json, &ev), 0);
     assert_string_equal(ev.title, "ValueError: bad input 99999");
     free(ev.title);
     free(ev.culprit);
-    cJSON_Delete(ev.json);
+    cJSON_Delete(ev_json);
     assert_int_equal(runtime_memo_stats(rt, &st), 0);
     assert_int_equal(st.hits, 1);
     runtime_free(rt);
@@ -453,12 +457,13 @@ static void test_memo_stays_bounded_over_100000_distinct_events(void **state)
 static bool process_hit(struct runtime *rt, int64_t pid)
 {
     uint64_t before = hits(rt);
-    struct ingest_event ev = {.project_id = pid, .json = numbered_event(1)};
-    assert_int_equal(runtime_process(rt, &ev), 0);
+    struct grouped_event ev = {.project_id = pid};
+    cJSON *ev_json = numbered_event(1);
+    assert_int_equal(runtime_process(rt, ev_json, &ev), 0);
     assert_false(ev.filtered);
     free(ev.title);
     free(ev.culprit);
-    cJSON_Delete(ev.json);
+    cJSON_Delete(ev_json);
     return hits(rt) > before;
 }
 

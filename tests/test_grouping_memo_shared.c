@@ -213,16 +213,17 @@ static void *run_events(void *arg)
     if ((w->failed = runtime_new(w->srv->scripts, w->srv->cfg, &rt)) != 0) return NULL;
     for (unsigned n = 0; n < 2 * EVENTS; n++) {
         unsigned i = (n + w->offset) % EVENTS;
-        struct ingest_event ev = {.project_id = 3, .json = numbered_event(i)};
+        struct grouped_event ev = {.project_id = 3};
+        cJSON *ev_json = numbered_event(i);
         char title[64];
         snprintf(title, sizeof title, "ValueError: bad input %u", i);
-        if (runtime_process(rt, &ev) != 0)
+        if (runtime_process(rt, ev_json, &ev) != 0)
             w->failed = -EIO;
         else if (strcmp(ev.title, title) != 0 || strcmp(ev.hash, w->hashes[i]) != 0)
             w->wrong++;
         free(ev.title);
         free(ev.culprit);
-        cJSON_Delete(ev.json);
+        cJSON_Delete(ev_json);
     }
     runtime_free(rt);
     return NULL;
@@ -240,12 +241,13 @@ static void test_runtimes_of_one_registry_share_its_memo(void **state)
     assert_int_equal(runtime_new(srv.scripts, srv.cfg, &plain), 0);
     assert_int_equal(runtime_set_memo(plain, 0), 0);
     for (unsigned i = 0; i < EVENTS; i++) {
-        struct ingest_event ev = {.project_id = 3, .json = numbered_event(i)};
-        assert_int_equal(runtime_process(plain, &ev), 0);
+        struct grouped_event ev = {.project_id = 3};
+        cJSON *ev_json = numbered_event(i);
+        assert_int_equal(runtime_process(plain, ev_json, &ev), 0);
         memcpy(hashes[i], ev.hash, 33);
         free(ev.title);
         free(ev.culprit);
-        cJSON_Delete(ev.json);
+        cJSON_Delete(ev_json);
     }
     runtime_free(plain);
 
@@ -253,22 +255,23 @@ static void test_runtimes_of_one_registry_share_its_memo(void **state)
     struct runtime *a, *b;
     assert_int_equal(runtime_new(srv.scripts, srv.cfg, &a), 0);
     assert_int_equal(runtime_new(srv.scripts, srv.cfg, &b), 0);
-    struct ingest_event ev = {.project_id = 3, .json = numbered_event(EVENTS + 1)};
-    assert_int_equal(runtime_process(a, &ev), 0);
+    struct grouped_event ev = {.project_id = 3};
+    cJSON *ev_json = numbered_event(EVENTS + 1);
+    assert_int_equal(runtime_process(a, ev_json, &ev), 0);
     free(ev.title);
     free(ev.culprit);
     ev.title = ev.culprit = NULL;
     struct grouping_memo_stats st;
     assert_int_equal(runtime_memo_stats(b, &st), 0);
     assert_int_equal(st.hits, 0);
-    assert_int_equal(runtime_process(b, &ev), 0);
+    assert_int_equal(runtime_process(b, ev_json, &ev), 0);
     assert_string_equal(ev.title, "ValueError: bad input 301");
     assert_int_equal(runtime_memo_stats(a, &st), 0);
     assert_int_equal(st.hits, 1);
     assert_int_equal(st.misses, 1);
     free(ev.title);
     free(ev.culprit);
-    cJSON_Delete(ev.json);
+    cJSON_Delete(ev_json);
     runtime_free(a);
     runtime_free(b);
 

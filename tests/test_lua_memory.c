@@ -81,8 +81,9 @@ static void test_memory_flat_through_the_runtime_default_rules(void **state)
     assert_int_equal(runtime_new(srv.scripts, srv.cfg, &rt), 0);
     char first_hash[33] = "";
     for (int i = 0; i < EVENTS; i++) {
-        struct ingest_event ev = {.project_id = 1 + i % 5, .json = numbered_event(i % 100)};
-        assert_int_equal(runtime_process(rt, &ev), 0);
+        struct grouped_event ev = {.project_id = 1 + i % 5};
+        cJSON *ev_json = numbered_event(i % 100);
+        assert_int_equal(runtime_process(rt, ev_json, &ev), 0);
         assert_false(ev.filtered);
         assert_non_null(ev.title);
         if (i == 0)
@@ -91,7 +92,7 @@ static void test_memory_flat_through_the_runtime_default_rules(void **state)
             assert_string_equal(ev.hash, first_hash);
         free(ev.title);
         free(ev.culprit);
-        cJSON_Delete(ev.json);
+        cJSON_Delete(ev_json);
     }
     runtime_free(rt);
 }

@@ -41,8 +41,8 @@ static int process(struct runtime *rt, int64_t project_id, const char *environme
     cJSON *json = sample_event();
     cJSON_ReplaceItemInObject(json, "environment", cJSON_CreateString(environment));
     cJSON_ReplaceItemInObject(json, "level", cJSON_CreateString(level));
-    struct ingest_event ev = {.project_id = project_id, .json = json};
-    assert_int_equal(runtime_process(rt, &ev), 0);
+    struct grouped_event ev = {.project_id = project_id};
+    assert_int_equal(runtime_process(rt, json, &ev), 0);
     free(ev.title);
     free(ev.culprit);
     cJSON_Delete(json);

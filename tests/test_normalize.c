@@ -16,24 +16,30 @@
 static const int64_t RECEIVED_MS = 1700000000123LL;
 
 /* Normalizes a JSON text into a fresh event; caller frees with free_event. */
-static struct ingest_event *normalized(const char *json)
+/* The tree and what normalize_event fills of the grouped event. */
+struct normalized_event {
+    cJSON *json;
+    struct grouped_event g;
+};
+
+static struct normalized_event *normalized(const char *json)
 {
-    struct ingest_event *ev = calloc(1, sizeof(*ev));
+    struct normalized_event *ev = calloc(1, sizeof(*ev));
     assert_non_null(ev);
     ev->json = cJSON_Parse(json);
     assert_non_null(ev->json);
-    ev->received_at_ms = RECEIVED_MS;
+    ev->g.received_at_ms = RECEIVED_MS;
     for (int i = 0; i < 16; i++)
-        ev->event_id[i] = (uint8_t)(0xa0 + i);
-    assert_int_equal(normalize_event(ev), 0);
+        ev->g.event_id[i] = (uint8_t)(0xa0 + i);
+    assert_int_equal(normalize_event(ev->json, &ev->g), 0);
     return ev;
 }
 
-static void free_event(struct ingest_event *ev)
+static void free_event(struct normalized_event *ev)
 {
     cJSON_Delete(ev->json);
-    free(ev->environment);
-    free(ev->release);
+    free(ev->g.environment);
+    free(ev->g.release);
     free(ev);
 }
 
@@ -44,7 +50,7 @@ static const char *str_at(cJSON *root, const char *a, const char *b)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static cJSON *exception_values(struct ingest_event *ev)
+static cJSON *exception_values(struct normalized_event *ev)
 {
     cJSON *ex = cJSON_GetObjectItemCaseSensitive(ev->json, "exception");
     assert_true(cJSON_IsObject(ex));
@@ -56,7 +62,7 @@ static cJSON *exception_values(struct ingest_event *ev)
 static void test_exception_values_form_is_kept(void **state)
 {
     (void)state;
-    struct ingest_event *ev = normalized(
+    struct normalized_event *ev = normalized(
         "{\"exception\":{\"values\":[{\"type\":\"A\",\"value\":\"x\"},{\"type\":\"B\"}]}}");
     cJSON *v = exception_values(ev);
     assert_int_equal(cJSON_GetArraySize(v), 2);
@@ -67,7 +73,7 @@ static void test_exception_values_form_is_kept(void **state)
 static void test_exception_bare_list_is_wrapped_in_values(void **state)
 {
     (void)state;
-    struct ingest_event *ev =
+    struct normalized_event *ev =
         normalized("{\"exception\":[{\"type\":\"GoErr\",\"value\":\"boom\"}]}");
     cJSON *v = exception_values(ev);
     assert_int_equal(cJSON_GetArraySize(v), 1);
@@ -78,7 +84,7 @@ static void test_exception_bare_list_is_wrapped_in_values(void **state)
 static void test_exception_single_bare_object_becomes_one_value(void **state)
 {
     (void)state;
-    struct ingest_event *ev =
+    struct normalized_event *ev =
         normalized("{\"exception\":{\"type\":\"*errors.errorString\",\"value\":\"v\","
                    "\"stacktrace\":{\"frames\":[{\"function\":\"main\"}]}}}");
     cJSON *v = exception_values(ev);
@@ -92,7 +98,7 @@ static void test_exception_single_bare_object_becomes_one_value(void **state)
 static void test_message_string_becomes_logentry(void **state)
 {
     (void)state;
-    struct ingest_event *ev = normalized("{\"message\":\"hello there\"}");
+    struct normalized_event *ev = normalized("{\"message\":\"hello there\"}");
     assert_string_equal(str_at(ev->json, "logentry", "formatted"), "hello there");
     assert_string_equal(str_at(ev->json, "message", NULL), "hello there");
     free_event(ev);
@@ -101,7 +107,7 @@ static void test_message_string_becomes_logentry(void **state)
 static void test_message_object_with_params_is_formatted(void **state)
 {
     (void)state;
-    struct ingest_event *ev = normalized(
+    struct normalized_event *ev = normalized(
         "{\"message\":{\"message\":\"user %s has %d items, 100%%\",\"params\":[\"bob\",3]}}");
     assert_string_equal(str_at(ev->json, "logentry", "message"), "user %s has %d items, 100%%");
     assert_string_equal(str_at(ev->json, "logentry", "formatted"), "user bob has 3 items, 100%");
@@ -114,7 +120,7 @@ static void test_message_object_with_params_is_formatted(void **state)
 static void test_logentry_named_params_and_formatted_win(void **state)
 {
     (void)state;
-    struct ingest_event *ev =
+    struct normalized_event *ev =
         normalized("{\"logentry\":{\"message\":\"%(who)s left\",\"params\":{\"who\":\"ann\"}},"
                    "\"message\":\"ignored\"}");
     assert_string_equal(str_at(ev->json, "logentry", "formatted"), "ann left");
@@ -139,7 +145,7 @@ static int has_member(cJSON *root, const char *a, const char *b)
 static void test_logentry_template_stands_when_it_cannot_be_formatted(void **state)
 {
     (void)state;
-    struct ingest_event *ev = normalized("{\"logentry\":{\"message\":\"hello, %s!\"}}");
+    struct normalized_event *ev = normalized("{\"logentry\":{\"message\":\"hello, %s!\"}}");
     assert_string_equal(str_at(ev->json, "logentry", "formatted"), "hello, %s!");
     assert_false(has_member(ev->json, "logentry", "message"));
     assert_string_equal(str_at(ev->json, "message", NULL), "hello, %s!");
@@ -160,8 +166,9 @@ static void test_logentry_template_stands_when_it_cannot_be_formatted(void **sta
 static void test_logentry_curly_template_and_invalid_params(void **state)
 {
     (void)state;
-    struct ingest_event *ev = normalized("{\"logentry\":{\"message\":\"{0} failed on "
-                                         "{host}\",\"params\":{\"0\":\"x\",\"host\":\"db1\"}}}");
+    struct normalized_event *ev =
+        normalized("{\"logentry\":{\"message\":\"{0} failed on "
+                   "{host}\",\"params\":{\"0\":\"x\",\"host\":\"db1\"}}}");
     /* {0} is a position, which an object of params cannot fill */
     assert_string_equal(str_at(ev->json, "logentry", "formatted"), "{0} failed on {host}");
     free_event(ev);
@@ -189,7 +196,7 @@ static void test_legacy_message_values_as_relay_reads_them(void **state)
         {"{\"sentry.interfaces.Message\":{\"message\":\"x %s\",\"params\":[\"y\"]}}", "x y"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct ingest_event *ev = normalized(cases[i][0]);
+        struct normalized_event *ev = normalized(cases[i][0]);
         assert_string_equal(str_at(ev->json, "logentry", "formatted"), cases[i][1]);
         assert_string_equal(str_at(ev->json, "message", NULL), cases[i][1]);
         assert_false(has_member(ev->json, "sentry.interfaces.Message", NULL));
@@ -201,7 +208,7 @@ static void test_legacy_message_values_as_relay_reads_them(void **state)
         "{\"logentry\":{},\"message\":\"not read: logentry wins\"}",
     };
     for (size_t i = 0; i < sizeof(nothing) / sizeof(nothing[0]); i++) {
-        struct ingest_event *ev = normalized(nothing[i]);
+        struct normalized_event *ev = normalized(nothing[i]);
         assert_false(has_member(ev->json, "logentry", NULL));
         assert_false(has_member(ev->json, "message", NULL));
         free_event(ev);
@@ -218,7 +225,7 @@ static void test_long_messages_are_capped_at_8192_characters(void **state)
     size_t at = strlen(json);
     memset(json + at, 'x', n);
     strcpy(json + at + n, "\",\"message\":\"t\"}}");
-    struct ingest_event *ev = normalized(json);
+    struct normalized_event *ev = normalized(json);
     const char *f = str_at(ev->json, "logentry", "formatted");
     assert_int_equal(strlen(f), 8192);
     assert_string_equal(f + 8189, "...");
@@ -231,7 +238,7 @@ static void test_long_messages_are_capped_at_8192_characters(void **state)
 static void test_event_without_message_gets_no_logentry(void **state)
 {
     (void)state;
-    struct ingest_event *ev = normalized("{\"exception\":[{\"type\":\"E\"}]}");
+    struct normalized_event *ev = normalized("{\"exception\":[{\"type\":\"E\"}]}");
     assert_null(cJSON_GetObjectItemCaseSensitive(ev->json, "logentry"));
     assert_null(cJSON_GetObjectItemCaseSensitive(ev->json, "message"));
     free_event(ev);
@@ -251,8 +258,8 @@ static void test_level_defaults_lowercases_and_maps_warn(void **state)
         {"{\"level\":7}", "error"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct ingest_event *ev = normalized(cases[i][0]);
-        assert_string_equal(ev->level, cases[i][1]);
+        struct normalized_event *ev = normalized(cases[i][0]);
+        assert_string_equal(ev->g.level, cases[i][1]);
         assert_string_equal(str_at(ev->json, "level", NULL), cases[i][1]);
         free_event(ev);
     }
@@ -261,7 +268,7 @@ static void test_level_defaults_lowercases_and_maps_warn(void **state)
 static void test_platform_defaults_to_other(void **state)
 {
     (void)state;
-    struct ingest_event *ev = normalized("{}");
+    struct normalized_event *ev = normalized("{}");
     assert_string_equal(str_at(ev->json, "platform", NULL), "other");
     free_event(ev);
     ev = normalized("{\"platform\":\"python\"}");
@@ -291,9 +298,9 @@ static void test_timestamp_forms_become_utc_rfc3339(void **state)
         {"{\"timestamp\":\"2024-13-01T00:00:00Z\"}", "2023-11-14T22:13:20.123Z", 1700000000123LL},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct ingest_event *ev = normalized(cases[i].json);
+        struct normalized_event *ev = normalized(cases[i].json);
         assert_string_equal(str_at(ev->json, "timestamp", NULL), cases[i].text);
-        assert_int_equal(ev->timestamp_ms, cases[i].ms);
+        assert_int_equal(ev->g.timestamp_ms, cases[i].ms);
         free_event(ev);
     }
 }
@@ -301,25 +308,25 @@ static void test_timestamp_forms_become_utc_rfc3339(void **state)
 static void test_event_id_environment_and_release(void **state)
 {
     (void)state;
-    struct ingest_event *ev =
+    struct normalized_event *ev =
         normalized("{\"event_id\":\"other\",\"environment\":\"prod\",\"release\":\"app@1.2\"}");
     assert_string_equal(str_at(ev->json, "event_id", NULL), "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf");
-    assert_string_equal(ev->environment, "prod");
-    assert_string_equal(ev->release, "app@1.2");
+    assert_string_equal(ev->g.environment, "prod");
+    assert_string_equal(ev->g.release, "app@1.2");
     free_event(ev);
     ev = normalized("{}");
-    assert_null(ev->environment);
-    assert_null(ev->release);
+    assert_null(ev->g.environment);
+    assert_null(ev->g.release);
     free_event(ev);
 }
 
 static void test_non_object_event_is_rejected(void **state)
 {
     (void)state;
-    struct ingest_event ev = {0};
-    ev.json = cJSON_Parse("[1,2]");
-    assert_int_equal(normalize_event(&ev), -EINVAL);
-    cJSON_Delete(ev.json);
+    struct grouped_event ev = {0};
+    cJSON *json = cJSON_Parse("[1,2]");
+    assert_int_equal(normalize_event(json, &ev), -EINVAL);
+    cJSON_Delete(json);
 }
 
 /* A string of n copies of unit. Caller frees. */
@@ -376,7 +383,7 @@ static void test_long_fields_are_trimmed_to_relay_limits(void **state)
     char *text = cJSON_PrintUnformatted(ev);
     cJSON_Delete(ev);
 
-    struct ingest_event *n = normalized(text);
+    struct normalized_event *n = normalized(text);
     cJSON *root = n->json;
     assert_trimmed(cJSON_GetObjectItem(root, "message"), 8192, "a.a.");
     assert_trimmed(cJSON_GetObjectItem(cJSON_GetObjectItem(root, "logentry"), "formatted"), 8192,
@@ -436,7 +443,7 @@ static void test_params_formatting_is_linear(void **state)
     for (int i = 0; i < 2; i++) {
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        struct ingest_event *n = normalized(texts[i]);
+        struct normalized_event *n = normalized(texts[i]);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
         if (s > 5) fail_msg("template %d took %.1f s", i, s); /* quadratic: minutes */

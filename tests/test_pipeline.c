@@ -44,7 +44,7 @@ static void *produce(void *arg)
     for (unsigned i = 0; i < PER_PRODUCER; i++) {
         /* Every third event is a resend of the one before (same id). */
         unsigned id = p->first_id + (i % 3 == 2 ? i - 1 : i);
-        struct ingest_event *ev = wfix_event(p->f, id, EVENT_SAME_ISSUE, p->acks);
+        struct raw_event *ev = wfix_event(p->f, id, EVENT_SAME_ISSUE, p->acks);
         for (int tries = 0; tries < 10000; tries++) {
             int rc = topic_publish(p->f->srv.events, ev);
             if (rc == 0) {
@@ -58,7 +58,7 @@ static void *produce(void *arg)
         }
         if (ev) {
             ack_event_done(ev->ack, -EAGAIN);
-            event_free(ev);
+            raw_event_free(ev);
         }
     }
     return NULL;
@@ -152,7 +152,7 @@ static void test_unstorable_event_is_acked_with_an_error_through_the_pipeline(vo
     struct pipeline *p;
     assert_int_equal(pipeline_start(&f->srv, &p), 0);
     struct acks good = {0}, bad = {0};
-    struct ingest_event *ev = wfix_event(f, 1, "[\"not an object\"]", &bad);
+    struct raw_event *ev = wfix_event(f, 1, "[\"not an object\"]", &bad);
     assert_int_equal(topic_publish(f->srv.events, ev), 0);
     ev = wfix_event(f, 2, EVENT_SAME_ISSUE, &bad);
     ev->project_id = 999; /* deleted meanwhile: no such project */

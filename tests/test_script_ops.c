@@ -68,8 +68,8 @@ static int run_event(struct node *n, int64_t pid, const char *env, char hash[33]
 {
     cJSON *json = sample_event();
     cJSON_ReplaceItemInObject(json, "environment", cJSON_CreateString(env));
-    struct ingest_event ev = {.project_id = pid, .json = json};
-    assert_int_equal(runtime_process(n->rt, &ev), 0);
+    struct grouped_event ev = {.project_id = pid};
+    assert_int_equal(runtime_process(n->rt, json, &ev), 0);
     if (hash) memcpy(hash, ev.hash, 33);
     free(ev.title);
     free(ev.culprit);

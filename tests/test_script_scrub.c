@@ -26,18 +26,32 @@
 
 static const uint8_t EVENT_ID[16] = {0xab, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 
-/* A normalized event from JSON text; free with event_free. */
-static struct ingest_event *event_of(const char *json)
+/* An event in the worker's hands: its tree and its grouped event. */
+struct scrub_event {
+    cJSON *json;
+    struct grouped_event g;
+};
+
+/* A normalized event from JSON text; free with scrub_event_free. */
+static struct scrub_event *event_of(const char *json)
 {
-    struct ingest_event *ev = event_new();
+    struct scrub_event *ev = calloc(1, sizeof(*ev));
     assert_non_null(ev);
-    ev->project_id = 1;
-    ev->received_at_ms = 1700000000000LL;
-    memcpy(ev->event_id, EVENT_ID, 16);
+    ev->g.project_id = 1;
+    ev->g.received_at_ms = 1700000000000LL;
+    memcpy(ev->g.event_id, EVENT_ID, 16);
     ev->json = cJSON_Parse(json);
     assert_non_null(ev->json);
-    assert_int_equal(normalize_event(ev), 0);
+    assert_int_equal(normalize_event(ev->json, &ev->g), 0);
     return ev;
+}
+
+static void scrub_event_free(struct scrub_event *ev)
+{
+    cJSON_Delete(ev->json);
+    free(ev->g.environment);
+    free(ev->g.release);
+    free(ev);
 }
 
 static struct script *open_script(const char *source)
@@ -58,12 +72,12 @@ static const char *str_at(const cJSON *root, const char *a, const char *b)
 }
 
 /* Runs source's hook on json; returns the event (caller frees) and res. */
-static struct ingest_event *run(const char *source, const char *json, int want_rc,
-                                struct script_scrub_result *res)
+static struct scrub_event *run(const char *source, const char *json, int want_rc,
+                               struct script_scrub_result *res)
 {
     struct script *s = open_script(source);
-    struct ingest_event *ev = event_of(json);
-    assert_int_equal(script_scrub_event(s, NULL, ev, res), want_rc);
+    struct scrub_event *ev = event_of(json);
+    assert_int_equal(script_scrub_event(s, NULL, &ev->json, &ev->g, res), want_rc);
     script_close(s);
     return ev;
 }
@@ -72,15 +86,15 @@ static void test_without_a_hook_only_the_built_in_rules_run(void **state)
 {
     (void)state;
     struct script_scrub_result res;
-    struct ingest_event *ev = run("return {}", "{\"extra\":{\"a\":1}}", 0, &res);
+    struct scrub_event *ev = run("return {}", "{\"extra\":{\"a\":1}}", 0, &res);
     assert_false(res.hook_ran);
     assert_int_equal(res.scrubbed, 0);
-    event_free(ev);
+    scrub_event_free(ev);
     ev = run("return {}", "{\"extra\":{\"token\":\"t\"}}", 1, &res);
     assert_int_equal(res.scrubbed, 1);
     assert_string_equal(str_at(cJSON_GetObjectItem(ev->json, "extra"), "token", NULL),
                         SCRUB_FILTERED);
-    event_free(ev);
+    scrub_event_free(ev);
 }
 
 static void test_a_hook_that_edits_in_place_is_applied_after_the_rules(void **state)
@@ -93,10 +107,10 @@ static void test_a_hook_that_edits_in_place_is_applied_after_the_rules(void **st
                       "  event.event_id = 'not mine'\n"
                       "end }";
     struct script_scrub_result res;
-    struct ingest_event *ev = run(src,
-                                  "{\"user\":{\"id\":\"7\",\"email\":\"a@b.c\"},\"tags\":{},"
-                                  "\"extra\":{\"password\":\"p\"},\"level\":\"error\"}",
-                                  1, &res);
+    struct scrub_event *ev = run(src,
+                                 "{\"user\":{\"id\":\"7\",\"email\":\"a@b.c\"},\"tags\":{},"
+                                 "\"extra\":{\"password\":\"p\"},\"level\":\"error\"}",
+                                 1, &res);
     assert_true(res.hook_ran);
     assert_false(res.hook_failed);
     assert_int_equal(res.scrubbed, 1);
@@ -105,11 +119,11 @@ static void test_a_hook_that_edits_in_place_is_applied_after_the_rules(void **st
     /* The hook saw the built-in result, not the password. */
     assert_string_equal(str_at(ev->json, "tags", "scrubbed"), SCRUB_FILTERED);
     /* Re-normalized: the level counts, the event id stays the envelope's. */
-    assert_string_equal(ev->level, "warning");
+    assert_string_equal(ev->g.level, "warning");
     char hex[33];
     event_id_hex(EVENT_ID, hex);
     assert_string_equal(str_at(ev->json, "event_id", NULL), hex);
-    event_free(ev);
+    scrub_event_free(ev);
 }
 
 static void test_a_returned_table_replaces_the_event(void **state)
@@ -119,10 +133,10 @@ static void test_a_returned_table_replaces_the_event(void **state)
                       "  return { message = 'replaced', exception = event.exception }\n"
                       "end }";
     struct script_scrub_result res;
-    struct ingest_event *ev = run(src, "{\"message\":\"m\",\"extra\":{\"a\":1}}", 1, &res);
+    struct scrub_event *ev = run(src, "{\"message\":\"m\",\"extra\":{\"a\":1}}", 1, &res);
     assert_null(cJSON_GetObjectItem(ev->json, "extra"));
     assert_string_equal(str_at(ev->json, "logentry", "formatted"), "replaced");
-    event_free(ev);
+    scrub_event_free(ev);
 }
 
 static void test_lists_stay_lists(void **state)
@@ -135,10 +149,10 @@ static void test_lists_stay_lists(void **state)
                       "  event.extra.new_empty = {}\n"
                       "end }";
     struct script_scrub_result res;
-    struct ingest_event *ev = run(src,
-                                  "{\"breadcrumbs\":{\"values\":[{\"message\":\"x\"}]},"
-                                  "\"extra\":{\"kept_empty\":[],\"obj\":{}}}",
-                                  1, &res);
+    struct scrub_event *ev = run(src,
+                                 "{\"breadcrumbs\":{\"values\":[{\"message\":\"x\"}]},"
+                                 "\"extra\":{\"kept_empty\":[],\"obj\":{}}}",
+                                 1, &res);
     cJSON *extra = cJSON_GetObjectItem(ev->json, "extra");
     assert_true(
         cJSON_IsArray(cJSON_GetObjectItem(cJSON_GetObjectItem(ev->json, "breadcrumbs"), "values")));
@@ -146,14 +160,14 @@ static void test_lists_stay_lists(void **state)
     assert_true(cJSON_IsObject(cJSON_GetObjectItem(extra, "obj")));
     assert_true(cJSON_IsArray(cJSON_GetObjectItem(extra, "new_list")));
     assert_true(cJSON_IsObject(cJSON_GetObjectItem(extra, "new_empty")));
-    event_free(ev);
+    scrub_event_free(ev);
 }
 
 /* A failing hook: the built-in result stands and the error says why. */
 static void expect_failure(const char *src, enum vm_error_kind kind, const char *message_part)
 {
     struct script_scrub_result res;
-    struct ingest_event *ev = run(src, "{\"extra\":{\"secret\":\"s\",\"a\":1}}", 1, &res);
+    struct scrub_event *ev = run(src, "{\"extra\":{\"secret\":\"s\",\"a\":1}}", 1, &res);
     assert_true(res.hook_ran);
     if (!res.hook_failed) fail_msg("the hook did not fail: %s", src);
     if (res.error.kind != kind || !strstr(res.error.message, message_part))
@@ -162,7 +176,7 @@ static void expect_failure(const char *src, enum vm_error_kind kind, const char 
     cJSON *extra = cJSON_GetObjectItem(ev->json, "extra");
     assert_string_equal(str_at(extra, "secret", NULL), SCRUB_FILTERED);
     assert_int_equal(cJSON_GetObjectItem(extra, "a")->valueint, 1);
-    event_free(ev);
+    scrub_event_free(ev);
 }
 
 static void test_a_failing_hook_falls_back_to_the_built_in_result(void **state)
@@ -216,10 +230,10 @@ static void test_settings_reach_the_workers_through_the_registry(void **state)
     assert_int_equal(runtime_new(srv.scripts, srv.cfg, &rt), 0);
 
     const char *json = "{\"user\":{\"ssn\":\"078-05-1120\",\"ip_address\":\"10.0.0.1\"}}";
-    struct ingest_event *ev = event_of(json);
-    ev->project_id = pid;
-    assert_int_equal(runtime_scrub(rt, ev), 0); /* the defaults: nothing to do */
-    event_free(ev);
+    struct scrub_event *ev = event_of(json);
+    ev->g.project_id = pid;
+    assert_int_equal(runtime_scrub(rt, &ev->json, &ev->g), 0); /* the defaults: nothing to do */
+    scrub_event_free(ev);
 
     struct scrub_settings s;
     scrub_settings_default(&s);
@@ -232,12 +246,12 @@ static void test_settings_reach_the_workers_through_the_registry(void **state)
     assert_int_equal(script_registry_reload_project(srv.scripts, pid), 0); /* unchanged */
 
     ev = event_of(json);
-    ev->project_id = pid;
-    assert_int_equal(runtime_scrub(rt, ev), 1);
+    ev->g.project_id = pid;
+    assert_int_equal(runtime_scrub(rt, &ev->json, &ev->g), 1);
     cJSON *user = cJSON_GetObjectItem(ev->json, "user");
     assert_string_equal(str_at(user, "ssn", NULL), SCRUB_FILTERED);
     assert_null(cJSON_GetObjectItem(user, "ip_address"));
-    event_free(ev);
+    scrub_event_free(ev);
 
     /* A fresh registry (a restart) reads them back; a hook failure is
      * counted under "scrub". */
@@ -261,10 +275,10 @@ static void test_settings_reach_the_workers_through_the_registry(void **state)
     assert_int_equal(script_registry_activate(srv.scripts, pid, version, &msg, &line), 0);
     assert_int_equal(runtime_new(srv.scripts, srv.cfg, &rt), 0);
     ev = event_of("{\"tags\":{\"boom\":\"1\"},\"extra\":{\"token\":\"t\"}}");
-    ev->project_id = pid;
-    assert_int_equal(runtime_scrub(rt, ev), 1);
+    ev->g.project_id = pid;
+    assert_int_equal(runtime_scrub(rt, &ev->json, &ev->g), 1);
     assert_string_equal(str_at(ev->json, "extra", "token"), SCRUB_FILTERED);
-    event_free(ev);
+    scrub_event_free(ev);
     cJSON *stats = NULL;
     assert_int_equal(script_registry_stats(srv.scripts, pid, &stats), 0);
     cJSON *hook = json_get(json_get(stats, "hooks"), "scrub");

@@ -123,6 +123,103 @@ static void test_close_wakes_blocked_takers(void **state)
     topic_free(t);
 }
 
+/* Items whose bytes are the int they point to. */
+static size_t int_bytes(const void *item)
+{
+    return (size_t) * (const int *)item;
+}
+
+static void test_byte_budget_refuses_past_it_and_take_gives_the_bytes_back(void **state)
+{
+    (void)state;
+    struct topic *t = topic_new("t", 8);
+    assert_int_equal(topic_limit_bytes(t, 100, int_bytes), 0);
+    int big = 150, sixty = 60, fifty = 50, ten = 10;
+    /* An empty topic takes one item larger than the budget... */
+    assert_int_equal(topic_publish(t, &big), 0);
+    /* ... and nothing more while it holds any bytes. */
+    assert_int_equal(topic_publish(t, &ten), -EAGAIN);
+    struct topic_stats s;
+    topic_stats(t, &s);
+    assert_int_equal(s.bytes, 150);
+    assert_int_equal(s.rejected_full, 1);
+    void *out[8];
+    assert_int_equal(topic_take(t, out, 8, 0), 1);
+    topic_stats(t, &s);
+    assert_int_equal(s.bytes, 0);
+    void *pair[2] = {&sixty, &fifty};                    /* 110 together: all or nothing */
+    assert_int_equal(topic_publish_many(t, pair, 2), 0); /* empty: passes */
+    assert_int_equal(topic_publish(t, &ten), -EAGAIN);
+    assert_int_equal(topic_take(t, out, 1, 0), 1); /* 60 out, 50 left */
+    assert_int_equal(topic_publish(t, &ten), 0);
+    topic_stats(t, &s);
+    assert_int_equal(s.bytes, 60);
+    assert_int_equal(topic_publish(t, &fifty), -EAGAIN); /* 110 > 100 */
+    /* publish_wait publishes what fits, in order, and not past the budget. */
+    void *three[3] = {&ten, &ten, &fifty};
+    assert_int_equal(topic_publish_wait(t, three, 3, 0), 2);
+    topic_stats(t, &s);
+    assert_int_equal(s.bytes, 80);
+    assert_int_equal(topic_take(t, out, 8, 0), 4);
+    topic_stats(t, &s);
+    assert_int_equal(s.bytes, 0);
+    assert_int_equal(s.depth, 0);
+    topic_free(t);
+}
+
+struct taker_later {
+    struct topic *t;
+    int taken;
+};
+
+static void *take_after_a_while(void *arg)
+{
+    struct taker_later *l = arg;
+    struct timespec ts = {0, 50 * 1000000L};
+    nanosleep(&ts, NULL);
+    void *out[1];
+    l->taken = topic_take(l->t, out, 1, -1);
+    return NULL;
+}
+
+static long ms_since(const struct timespec *a)
+{
+    struct timespec b;
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    return (b.tv_sec - a->tv_sec) * 1000 + (b.tv_nsec - a->tv_nsec) / 1000000;
+}
+
+static void test_publish_wait_blocks_until_a_take_makes_room(void **state)
+{
+    (void)state;
+    struct topic *t = topic_new("t", 2);
+    int v[4];
+    void *items[4] = {&v[0], &v[1], &v[2], &v[3]};
+    /* Room for two of four: those go at once. */
+    assert_int_equal(topic_publish_wait(t, items, 4, 1000), 2);
+    /* Full: with no taker the wait ends at its timeout with nothing. */
+    struct timespec a;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    assert_int_equal(topic_publish_wait(t, items + 2, 2, 50), 0);
+    assert_true(ms_since(&a) >= 45);
+    /* A take wakes the blocked publisher, which publishes into the room. */
+    struct taker_later l = {.t = t};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, take_after_a_while, &l), 0);
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    assert_int_equal(topic_publish_wait(t, items + 2, 2, 10000), 1);
+    assert_true(ms_since(&a) < 5000); /* woken by the take, not by the timeout */
+    pthread_join(th, NULL);
+    assert_int_equal(l.taken, 1);
+    struct topic_stats s;
+    topic_stats(t, &s);
+    assert_int_equal(s.depth, 2);
+    /* Closed: refused at once. */
+    topic_close(t);
+    assert_int_equal(topic_publish_wait(t, items + 3, 1, -1), -ESHUTDOWN);
+    topic_free(t);
+}
+
 #define PRODUCERS 4
 #define CONSUMERS 4
 #define PER_PRODUCER 50000
@@ -216,6 +313,8 @@ int main(void)
         cmocka_unit_test(test_take_times_out_on_empty_topic),
         cmocka_unit_test(test_close_drains_then_reports_shutdown),
         cmocka_unit_test(test_close_wakes_blocked_takers),
+        cmocka_unit_test(test_byte_budget_refuses_past_it_and_take_gives_the_bytes_back),
+        cmocka_unit_test(test_publish_wait_blocks_until_a_take_makes_room),
         cmocka_unit_test(test_many_producers_and_consumers_lose_and_duplicate_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -76,11 +76,15 @@ static struct wstate *get(void **state)
 }
 
 /* Processes (worker stage) and commits events as one batch. */
-static int commit(struct wstate *s, struct ingest_event **evs, size_t n)
+static int commit(struct wstate *s, struct raw_event **evs, size_t n)
 {
+    struct grouped_event **g = calloc(n, sizeof(*g));
+    assert_non_null(g);
     for (size_t i = 0; i < n; i++)
-        assert_int_equal(worker_process(s->f->worker, evs[i]), 0);
-    return writer_commit_batch(s->w, evs, n);
+        assert_non_null(g[i] = wfix_group(s->f->worker, evs[i]));
+    int rc = writer_commit_batch(s->w, g, n);
+    free(g);
+    return rc;
 }
 
 static int64_t q(struct wstate *s, const char *sql)
@@ -92,13 +96,13 @@ static void test_duplicate_event_is_stored_and_counted_once(void **state)
 {
     struct wstate *s = get(state);
     struct acks acks = {0};
-    struct ingest_event *evs[3] = {
+    struct raw_event *evs[3] = {
         wfix_event(s->f, 1, EVENT_A, &acks),
         wfix_event(s->f, 1, EVENT_A, &acks), /* resent within the batch */
         wfix_event(s->f, 2, EVENT_A, &acks),
     };
     assert_int_equal(commit(s, evs, 3), 0);
-    struct ingest_event *again = wfix_event(s->f, 1, EVENT_A, &acks); /* a later batch */
+    struct raw_event *again = wfix_event(s->f, 1, EVENT_A, &acks); /* a later batch */
     assert_int_equal(commit(s, &again, 1), 0);
 
     assert_int_equal(acks.done, 4);
@@ -116,10 +120,10 @@ static void test_duplicate_event_is_stored_and_counted_once(void **state)
 static void test_duplicates_inside_multi_row_inserts_count_once(void **state)
 {
     struct wstate *s = get(state);
-    struct ingest_event *first = wfix_event(s->f, 7, EVENT_B, NULL);
+    struct raw_event *first = wfix_event(s->f, 7, EVENT_B, NULL);
     assert_int_equal(commit(s, &first, 1), 0);
     /* 40 events, each id twice in a row, and id 7 (stored already) again. */
-    struct ingest_event *evs[41];
+    struct raw_event *evs[41];
     for (unsigned i = 0; i < 40; i++)
         evs[i] = wfix_event(s->f, 1000 + i / 2, i % 3 ? EVENT_A : EVENT_B, NULL);
     evs[40] = wfix_event(s->f, 7, EVENT_B, NULL);
@@ -136,7 +140,7 @@ static void test_duplicates_inside_multi_row_inserts_count_once(void **state)
 static void test_events_of_one_batch_on_one_issue_count_each(void **state)
 {
     struct wstate *s = get(state);
-    struct ingest_event *evs[50];
+    struct raw_event *evs[50];
     for (unsigned i = 0; i < 50; i++)
         evs[i] = wfix_event(s->f, 100 + i, i % 2 ? EVENT_A : EVENT_B, NULL);
     assert_int_equal(commit(s, evs, 50), 0);
@@ -157,7 +161,7 @@ static void test_new_issue_writes_one_delivery_per_enabled_destination(void **st
     assert_int_equal(wfix_exec(s->f, SQL_ADD_DESTINATION, s->f->project_id, "two"), 0);
     assert_int_equal(wfix_exec(s->f, SQL_ADD_DESTINATION, s->f->project_id, "off"), 0);
     assert_int_equal(wfix_exec(s->f, SQL_DISABLE_DESTINATION, s->f->project_id, "off"), 0);
-    struct ingest_event *ev = wfix_event(s->f, 7, EVENT_A, NULL);
+    struct raw_event *ev = wfix_event(s->f, 7, EVENT_A, NULL);
     assert_int_equal(commit(s, &ev, 1), 0);
     assert_int_equal(q(s, SQL_ALERTS_NEW), 1);
     assert_int_equal(q(s, SQL_DELIVERIES), 2);
@@ -167,14 +171,14 @@ static void test_event_on_resolved_issue_reopens_it_with_a_regression_alert(void
 {
     struct wstate *s = get(state);
     assert_int_equal(wfix_exec(s->f, SQL_ADD_DESTINATION, s->f->project_id, "one"), 0);
-    struct ingest_event *ev = wfix_event(s->f, 1, EVENT_A, NULL);
+    struct raw_event *ev = wfix_event(s->f, 1, EVENT_A, NULL);
     assert_int_equal(commit(s, &ev, 1), 0);
     assert_int_equal(wfix_exec(s->f, SQL_SET_STATUS, s->f->project_id, "resolved"), 0);
     assert_int_equal(q(s, SQL_UNRESOLVED), 0);
 
-    struct ingest_event *evs[3] = {wfix_event(s->f, 2, EVENT_A, NULL),
-                                   wfix_event(s->f, 3, EVENT_A, NULL),
-                                   wfix_event(s->f, 4, EVENT_A, NULL)};
+    struct raw_event *evs[3] = {wfix_event(s->f, 2, EVENT_A, NULL),
+                                wfix_event(s->f, 3, EVENT_A, NULL),
+                                wfix_event(s->f, 4, EVENT_A, NULL)};
     assert_int_equal(commit(s, evs, 3), 0);
     assert_int_equal(q(s, SQL_UNRESOLVED), 1);
     assert_int_equal(q(s, SQL_ALERTS_REGRESSION), 1);
@@ -192,7 +196,7 @@ static void test_event_on_resolved_issue_reopens_it_with_a_regression_alert(void
 static void test_ignored_issue_counts_but_raises_nothing(void **state)
 {
     struct wstate *s = get(state);
-    struct ingest_event *ev = wfix_event(s->f, 1, EVENT_B, NULL);
+    struct raw_event *ev = wfix_event(s->f, 1, EVENT_B, NULL);
     assert_int_equal(commit(s, &ev, 1), 0);
     assert_int_equal(wfix_exec(s->f, SQL_SET_STATUS, s->f->project_id, "ignored"), 0);
     ev = wfix_event(s->f, 2, EVENT_B, NULL);
@@ -207,9 +211,9 @@ static void test_event_that_cannot_be_stored_acks_eio_alone(void **state)
 {
     struct wstate *s = get(state);
     struct acks good = {0}, bad = {0};
-    struct ingest_event *evs[3] = {wfix_event(s->f, 1, EVENT_A, &good),
-                                   wfix_event(s->f, 2, EVENT_A, &bad),
-                                   wfix_event(s->f, 3, EVENT_B, &good)};
+    struct raw_event *evs[3] = {wfix_event(s->f, 1, EVENT_A, &good),
+                                wfix_event(s->f, 2, EVENT_A, &bad),
+                                wfix_event(s->f, 3, EVENT_B, &good)};
     evs[1]->project_id = s->f->project_id + 1000; /* no such project: the insert fails */
     assert_int_equal(commit(s, evs, 3), -EIO);
     assert_int_equal(bad.done, 1);
@@ -240,10 +244,10 @@ static void *node_main(void *arg)
         return NULL;
     }
     for (unsigned b = 0; b < 10; b++) {
-        struct ingest_event *evs[20];
+        struct grouped_event *evs[20];
         for (unsigned i = 0; i < 20; i++) {
-            evs[i] = wfix_event(n->s->f, n->first_id + b * 20 + i, EVENT_A, NULL);
-            if (worker_process(wk, evs[i]) != 0) n->rc = -1;
+            evs[i] = wfix_group(wk, wfix_event(n->s->f, n->first_id + b * 20 + i, EVENT_A, NULL));
+            if (!evs[i]) n->rc = -1;
         }
         if (writer_commit_batch(n->w, evs, 20) != 0) n->rc = -1;
     }
@@ -285,7 +289,7 @@ static void test_many_issues_in_one_batch_get_their_own_counts(void **state)
     struct wstate *s = get(state);
     static const char *const names[11] = {"alpha", "bravo", "charlie", "delta",   "echo", "foxtrot",
                                           "golf",  "hotel", "india",   "juliett", "kilo"};
-    struct ingest_event *evs[22];
+    struct raw_event *evs[22];
     char json[160];
     for (unsigned i = 0; i < 22; i++) {
         unsigned ts = 1700000000 + i; /* numbers would be parameterized away: names */
@@ -303,8 +307,7 @@ static void test_many_issues_in_one_batch_get_their_own_counts(void **state)
                           " last_seen = 1700000000000 + 11000 + (SELECT COUNT(*) FROM issues i2"
                           " WHERE i2.project_id = issues.project_id AND i2.id < issues.id) * 1000"),
                      11);
-    struct ingest_event *again =
-        wfix_event(s->f, 200, "{\"message\":\"distinct issue delta\"}", NULL);
+    struct raw_event *again = wfix_event(s->f, 200, "{\"message\":\"distinct issue delta\"}", NULL);
     assert_int_equal(commit(s, &again, 1), 0);
     assert_int_equal(q(s, SQL_SEEN), 23);
     /* all eleven again: found (a chunk of eight, three singly), none new */

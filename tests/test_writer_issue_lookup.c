@@ -57,14 +57,12 @@ static void hash_of(unsigned k, char out[33])
 /* Creates the issue of hash k in project_id straight through the store. */
 static int64_t create_issue(struct db *db, int64_t project_id, unsigned k)
 {
-    struct ingest_event *ev = event_new();
-    ev->project_id = project_id;
-    hash_of(k, ev->hash);
-    ev->title = strdup("lookup");
-    ev->timestamp_ms = 1700000000000;
+    char hash[33];
+    hash_of(k, hash);
+    struct event_row row = {
+        .project_id = project_id, .hash = hash, .title = "lookup", .timestamp_ms = 1700000000000};
     int64_t id = 0;
-    assert_int_equal(events_write_issue_create(db, ev, &id), 0);
-    event_free(ev);
+    assert_int_equal(events_write_issue_create(db, &row, &id), 0);
     return id;
 }
 
@@ -119,14 +117,15 @@ static void test_chunk_lookup_matches_rows_to_hashes_within_one_project(void **s
 }
 
 /* An event of project_id grouped by fingerprint "issue-k", titled after it. */
-static struct ingest_event *event_on(struct lstate *s, int64_t project_id, unsigned id, unsigned k)
+static struct grouped_event *event_on(struct lstate *s, int64_t project_id, unsigned id, unsigned k)
 {
     char json[160];
     snprintf(json, sizeof json, "{\"message\":\"lookup issue-%u\",\"fingerprint\":[\"issue-%u\"]}",
              k, k);
-    struct ingest_event *ev = wfix_event(s->f, id, json, NULL);
-    ev->project_id = project_id;
-    assert_int_equal(worker_process(s->f->worker, ev), 0);
+    struct raw_event *raw = wfix_event(s->f, id, json, NULL);
+    raw->project_id = project_id;
+    struct grouped_event *ev = wfix_group(s->f->worker, raw);
+    assert_non_null(ev);
     return ev;
 }
 
@@ -155,7 +154,7 @@ static void test_batch_over_two_projects_finds_creates_and_reopens_its_issues(vo
     struct lstate *s = *state;
     int64_t a = s->f->project_id, b = s->other_project;
     /* Before: a has issues 0..19, b has 0..4 (same fingerprints, own rows). */
-    struct ingest_event *evs[128];
+    struct grouped_event *evs[128];
     size_t n = 0;
     for (unsigned k = 0; k < 20; k++)
         evs[n++] = event_on(s, a, 1000 + k, k);

@@ -99,10 +99,10 @@ static inline void wfix_close(struct wfix *f)
 
 /* An event as ingest hands it over: id from n, body from json, an ack of
  * one event reporting into acks (NULL: queue mode). */
-static inline struct ingest_event *wfix_event(struct wfix *f, unsigned n, const char *json,
-                                              struct acks *acks)
+static inline struct raw_event *wfix_event(struct wfix *f, unsigned n, const char *json,
+                                           struct acks *acks)
 {
-    struct ingest_event *ev = event_new();
+    struct raw_event *ev = raw_event_new();
     ev->project_id = f->project_id;
     memset(ev->event_id, 0, sizeof(ev->event_id));
     ev->event_id[0] = 0x5e;
@@ -111,6 +111,16 @@ static inline struct ingest_event *wfix_event(struct wfix *f, unsigned n, const 
     ev->received_at_ms = clock_wall_ms();
     ev->json = cJSON_Parse(json);
     ev->ack = acks ? ack_new(1, wfix_on_ack, acks) : NULL;
+    return ev;
+}
+
+/* The worker stage with w: raw (freed) → its grouped event, NULL when the
+ * worker refused it (raw's ack is then not answered). */
+static inline struct grouped_event *wfix_group(struct worker_ctx *w, struct raw_event *raw)
+{
+    struct grouped_event *ev = NULL;
+    if (worker_process(w, raw, &ev) != 0) ev = NULL;
+    raw_event_free(raw);
     return ev;
 }
 

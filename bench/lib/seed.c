@@ -89,7 +89,7 @@ int seeder_run(struct seeder *s, long count, seed_event_fn fn, void *ctx, int64_
         s->make_s += t1 - t0;
         s->write_s += seed_clock() - t1;
         for (size_t i = 0; i < n; i++)
-            event_free(s->evs[i]);
+            grouped_event_free(s->evs[i]);
         done += rc == 0 ? (long)n : 0;
     }
     if (rc == 0 && since_flush > 0) rc = flush_counts(s);

@@ -12,7 +12,7 @@
 
 #include "base/config.h"
 
-struct ingest_event;
+struct grouped_event;
 struct store;
 struct writer_batch;
 struct counter_buffer;
@@ -25,7 +25,7 @@ struct seeder {
     struct store *st;
     struct writer_batch *b;
     struct counter_buffer *counts;
-    struct ingest_event *evs[SEED_BATCH];
+    struct grouped_event *evs[SEED_BATCH];
     double make_s, write_s; /* seconds making events, in the database */
 };
 
@@ -34,7 +34,7 @@ struct seeder {
 int seeder_open(struct seeder *s, const char *prog);
 
 /* Event k (0 <= k < count) of the seed, or NULL (out of memory). */
-typedef struct ingest_event *(*seed_event_fn)(void *ctx, long k);
+typedef struct grouped_event *(*seed_event_fn)(void *ctx, long k);
 
 /* Writes events 0..count-1 and flushes their counts; *first_id (may be
  * NULL) gets the issue id of event 0. 0 or negative (a message on

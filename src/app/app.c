@@ -71,7 +71,6 @@ int server_start(struct server *srv, char *err, size_t errlen)
     hc->scripts = srv->scripts;
     hc->liveness = srv->liveness;
     hc->ingest_memory = &srv->ingest_memory;
-    hc->events_queued_bytes = &srv->events_queued_bytes;
     hc->stopping = &srv->stopping;
     hc->health = &srv->health;
     /* Before the listener, which clears ingest's key cache. */
@@ -97,7 +96,6 @@ int server_start(struct server *srv, char *err, size_t errlen)
         .alerts = srv->alerts,
         .scripts = srv->scripts,
         .liveness = srv->liveness,
-        .events_queued_bytes = &srv->events_queued_bytes,
         .health = &srv->health,
     };
     if ((rc = pipeline_start(&pd, &srv->pipeline)) != 0) {

@@ -30,7 +30,7 @@ struct liveness;
 struct server {
     struct config *cfg;
     struct store *store;
-    struct topic *events; /* struct ingest_event*: ingest → workers */
+    struct topic *events; /* struct raw_event*: ingest → workers (its byte budget: ingest_new) */
     struct topic *alerts; /* struct alert_msg*: writer → notifier */
     struct pipeline *pipeline;
     struct notifier *notifier;
@@ -42,11 +42,8 @@ struct server {
     struct health health;                    /* the writer's state for /readyz (base/health.h) */
     /* http.listen_fd is bound and listening (http_listen) before server_start */
     struct http_ctx http;
-    atomic_size_t events_queued_bytes; /* raw bytes of the events on srv->events that ingest
-                                        * counted (ingest adds, the worker that takes one
-                                        * subtracts its ingest_event.queued_bytes) */
-    struct membudget ingest_memory;    /* INGEST_MEMORY_LIMIT: decoded bodies and parsed events
-                                        * (ingest takes, event_free and the worker give back) */
+    struct membudget ingest_memory; /* INGEST_MEMORY_LIMIT: decoded bodies and parsed events
+                                     * (ingest takes, raw_event_free and the worker give back) */
     atomic_bool stopping;
 };
 

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/event.h"
 #include "grouping/hash.h"
 #include "grouping/parameterize.h"
 
@@ -247,17 +246,17 @@ static char *make_culprit(const cJSON *root)
     return strdup(buf);
 }
 
-int grouping_fallback(struct ingest_event *ev)
+int grouping_fallback(const cJSON *event, char hash[33], char **title, char **culprit)
 {
     struct fb_values fv = {0};
-    if (!feed_fingerprint(&fv, ev->json)) feed_default(&fv, ev->json);
-    int rc = fv.oom ? -ENOMEM : grouping_hash(fv.v, fv.len, fv.n, ev->hash);
+    if (!feed_fingerprint(&fv, event)) feed_default(&fv, event);
+    int rc = fv.oom ? -ENOMEM : grouping_hash(fv.v, fv.len, fv.n, hash);
     fb_free(&fv);
     if (rc != 0) return rc;
 
-    free(ev->title);
-    free(ev->culprit);
-    ev->title = make_title(ev->json);
-    ev->culprit = make_culprit(ev->json);
-    return ev->title && ev->culprit ? 0 : -ENOMEM;
+    free(*title);
+    free(*culprit);
+    *title = make_title(event);
+    *culprit = make_culprit(event);
+    return *title && *culprit ? 0 : -ENOMEM;
 }

@@ -11,14 +11,14 @@
  * "<unlabeled event>". Culprit: the top (innermost) in-app frame of the main
  * exception, "module in function", else the event's culprit/transaction.
  *
- * Reads a normalized ev->json (normalize.h); writes ev->hash, ev->title,
- * ev->culprit (owned by ev; previous values freed). Any thread. */
+ * Reads a normalized event tree (normalize.h); writes hash, *title and
+ * *culprit (owned by the caller; previous values freed). Any thread. */
 #ifndef PERISCOPE_GROUPING_FALLBACK_H
 #define PERISCOPE_GROUPING_FALLBACK_H
 
-struct ingest_event;
+#include <cjson/cJSON.h>
 
 /* 0 or -ENOMEM. */
-int grouping_fallback(struct ingest_event *ev);
+int grouping_fallback(const cJSON *event, char hash[33], char **title, char **culprit);
 
 #endif

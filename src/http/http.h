@@ -31,15 +31,13 @@ struct web_assets;
 struct http_ctx {
     const struct config *cfg;
     struct store *store;
-    struct topic *events;               /* ingest publishes struct ingest_event* here */
-    struct script_registry *scripts;    /* for the admin script routes */
-    struct liveness *liveness;          /* /readyz: no stage stalled */
-    struct ingest *ingest;              /* set from ingest_new's result */
-    struct membudget *ingest_memory;    /* INGEST_MEMORY_LIMIT (base/membudget.h) */
-    atomic_size_t *events_queued_bytes; /* raw bytes of the events on events: ingest adds,
-                                         * the worker that takes one subtracts */
-    const atomic_bool *stopping;        /* /readyz answers 503 once set */
-    struct health *health;              /* the writer's state /readyz answers from */
+    struct topic *events;            /* ingest publishes struct raw_event* here */
+    struct script_registry *scripts; /* for the admin script routes */
+    struct liveness *liveness;       /* /readyz: no stage stalled */
+    struct ingest *ingest;           /* set from ingest_new's result */
+    struct membudget *ingest_memory; /* INGEST_MEMORY_LIMIT (base/membudget.h) */
+    const atomic_bool *stopping;     /* /readyz answers 503 once set */
+    struct health *health;           /* the writer's state /readyz answers from */
     int listen_fd; /* bound and listening (http_listen); -1 once the daemon owns it */
     struct MHD_Daemon *httpd;
     bool quiesced;          /* no new connections accepted */

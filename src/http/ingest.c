@@ -96,7 +96,11 @@ int ingest_new(const struct http_ctx *hc, struct ingest **out)
     in->hc = hc;
     in->keys = auth_cache_new(auth_store_lookup, hc->store, AUTH_CACHE_TTL_MS);
     in->quota = quota_new();
-    if (!in->keys || !in->quota) {
+    /* The events topic counts the raw bytes queued on it: past
+     * INGEST_QUEUE_MAX_BYTES a publish fails like a full topic (503). */
+    if (!in->keys || !in->quota ||
+        (hc->events &&
+         topic_limit_bytes(hc->events, INGEST_QUEUE_MAX_BYTES, raw_event_queued_bytes) != 0)) {
         ingest_free(in);
         return -ENOMEM;
     }
@@ -371,32 +375,6 @@ static void on_ack(void *ctx, int status)
     MHD_resume_connection(r->conn);
 }
 
-/* Counts the batch's raw bytes into hc->events_queued_bytes: 0, or
- * -EAGAIN (nothing counted) when that would pass INGEST_QUEUE_MAX_BYTES. */
-static int queue_reserve(const struct http_ctx *hc, struct ingest_batch *b)
-{
-    size_t bytes = 0;
-    for (size_t i = 0; i < b->n; i++)
-        bytes += b->events[i]->raw_len;
-    size_t before = atomic_fetch_add(hc->events_queued_bytes, bytes);
-    if (before > 0 && before + bytes > INGEST_QUEUE_MAX_BYTES) {
-        atomic_fetch_sub(hc->events_queued_bytes, bytes);
-        return -EAGAIN;
-    }
-    for (size_t i = 0; i < b->n; i++)
-        b->events[i]->queued_bytes = b->events[i]->raw_len;
-    return 0;
-}
-
-/* Undoes queue_reserve for a batch that was not published. */
-static void queue_release(const struct http_ctx *hc, struct ingest_batch *b)
-{
-    for (size_t i = 0; i < b->n; i++) {
-        atomic_fetch_sub(hc->events_queued_bytes, b->events[i]->queued_bytes);
-        b->events[i]->queued_bytes = 0;
-    }
-}
-
 /* Publishes the batch; the answer is sent now (queue mode, failure) or
  * after the ack (commit mode). */
 static enum MHD_Result publish(struct ingest_req *r, struct ingest_batch *b)
@@ -404,16 +382,10 @@ static enum MHD_Result publish(struct ingest_req *r, struct ingest_batch *b)
     const struct http_ctx *hc = r->in->hc;
     size_t n = b->n;
     memcpy(r->answer_id, b->answer_id, 16);
-    if (queue_reserve(hc, b) != 0) {
-        ingest_batch_clear(b);
-        ingest_refuse(&r->refusal, 503, "queue_full", "server busy, retry later");
-        r->refusal.retry_after_s = INGEST_RETRY_AFTER_S;
-        return refuse_now(r);
-    }
     if (hc->cfg->ack_mode == ACK_MODE_QUEUE) {
+        /* Full (events or their raw bytes, INGEST_QUEUE_MAX_BYTES): 503. */
         int rc = topic_publish_many(hc->events, (void **)b->events, n);
         if (rc) {
-            queue_release(hc, b);
             ingest_batch_clear(b);
             ingest_refuse(&r->refusal, 503, "queue_full", "server busy, retry later");
             r->refusal.retry_after_s = INGEST_RETRY_AFTER_S;
@@ -426,7 +398,6 @@ static enum MHD_Result publish(struct ingest_req *r, struct ingest_batch *b)
 
     struct ack *ack = ack_new((int)n, on_ack, r);
     if (!ack) {
-        queue_release(hc, b);
         ingest_batch_clear(b);
         ingest_refuse(&r->refusal, 503, "out_of_memory", "server out of memory");
         r->refusal.retry_after_s = INGEST_RETRY_AFTER_S;
@@ -439,7 +410,6 @@ static enum MHD_Result publish(struct ingest_req *r, struct ingest_batch *b)
     MHD_suspend_connection(r->conn);
     int rc = topic_publish_many(hc->events, (void **)b->events, n);
     if (rc) {
-        queue_release(hc, b);
         ingest_batch_clear(b);
         for (size_t i = 0; i < n; i++)
             ack_event_done(ack, rc); /* the last one resumes with rc */

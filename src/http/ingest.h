@@ -15,8 +15,9 @@
 struct http_ctx;
 struct ingest;
 
-/* hc (borrowed, outlives the ingest): cfg, store, events, ingest_memory,
- * events_queued_bytes. */
+/* hc (borrowed, outlives the ingest): cfg, store, events, ingest_memory.
+ * Gives hc->events its byte budget (topic_limit_bytes: the raw bytes of
+ * the events queued, INGEST_QUEUE_MAX_BYTES). */
 int ingest_new(const struct http_ctx *hc, struct ingest **out);
 void ingest_free(struct ingest *in);
 

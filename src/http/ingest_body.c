@@ -1,5 +1,5 @@
 /* ingest — a decoded request body into validated events (ingest_internal.h).
- * No I/O: envelope or store JSON in, struct ingest_event list out. */
+ * No I/O: envelope or store JSON in, struct raw_event list out. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +45,7 @@ static void refuse_oom(struct ingest_refusal *why)
 void ingest_batch_clear(struct ingest_batch *batch)
 {
     for (size_t i = 0; i < batch->n; i++)
-        event_free(batch->events[i]);
+        raw_event_free(batch->events[i]);
     free(batch->events);
     batch->events = NULL;
     batch->n = 0;
@@ -95,7 +95,7 @@ static int add_event(const struct config *cfg, struct membudget *budget, const c
         return -1;
     }
     *held += cost;
-    struct ingest_event *ev = event_new();
+    struct raw_event *ev = raw_event_new();
     if (!ev) {
         free(raw);
         if (budget) membudget_give(budget, cost);
@@ -111,15 +111,15 @@ static int add_event(const struct config *cfg, struct membudget *budget, const c
     const char *text;
     /* Depth checked by jsoncheck_measure above. */
     if (jsoncheck_parse_object(raw, raw_len, &json, &text) != 0) {
-        event_free(ev);
+        raw_event_free(ev);
         ingest_refuse(why, 400, "invalid_json", text);
         return -1;
     }
     ev->json = json;
-    struct ingest_event **grown = realloc(batch->events, (batch->n + 1) * sizeof(*grown));
+    struct raw_event **grown = realloc(batch->events, (batch->n + 1) * sizeof(*grown));
     if (grown) batch->events = grown;
     if (!grown || jsoncheck_event_id(json, preferred_id, ev->event_id) != 0) {
-        event_free(ev);
+        raw_event_free(ev);
         refuse_oom(why);
         return -1;
     }

@@ -10,7 +10,7 @@
 #include "ingest/envelope.h"
 
 struct config;
-struct ingest_event;
+struct raw_event;
 struct membudget;
 
 enum ingest_route { INGEST_ROUTE_ENVELOPE, INGEST_ROUTE_STORE };
@@ -39,7 +39,7 @@ struct ingest_items {
 
 /* The events one request carries, parsed and validated, not yet published. */
 struct ingest_batch {
-    struct ingest_event **events; /* owned until published */
+    struct raw_event **events; /* owned until published */
     size_t n;
     uint8_t answer_id[16]; /* the id the 200 answer names */
 };

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,15 +26,29 @@
 #include "http/probes.h"
 #include "http/reply.h"
 #include "http/web.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/config.h"
 
 #define CONNECTION_LIMIT_MAX 10000
 #define FDS_RESERVED 128        /* for the database, outbound HTTP, files */
 #define DRAIN_WAIT_MAX_MS 10000 /* http_stop waits this long for in-flight requests */
-#define DRAIN_POLL_MS 10
 
 static atomic_int inflight;
+/* http_stop waits on drained until inflight reaches 0 (the last request to
+ * end broadcasts it) or its time is up. CLOCK_MONOTONIC. */
+static pthread_mutex_t drain_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t drained;
+static pthread_once_t drained_once = PTHREAD_ONCE_INIT;
+
+static void drained_init(void)
+{
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&drained, &ca);
+    pthread_condattr_destroy(&ca);
+}
 
 struct conn_state {
     bool in_request;
@@ -74,7 +89,11 @@ static void request_ends(struct MHD_Connection *conn)
     struct conn_state *cs = ci ? ci->socket_context : NULL;
     if (cs && cs->in_request) {
         cs->in_request = false;
-        atomic_fetch_sub(&inflight, 1);
+        if (atomic_fetch_sub(&inflight, 1) == 1) {
+            pthread_mutex_lock(&drain_mu);
+            pthread_cond_broadcast(&drained);
+            pthread_mutex_unlock(&drain_mu);
+        }
     }
 }
 
@@ -214,6 +233,7 @@ int http_start(struct http_ctx *hc, char *err, unsigned long errlen)
     flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_POLL;
     if (addr.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
     atomic_store(&inflight, 0);
+    pthread_once(&drained_once, drained_init);
     hc->admin = (struct admin_ctx){
         .cfg = hc->cfg, .store = hc->store, .scripts = hc->scripts, .ingest = hc->ingest};
     if (cfg->web_dir && !hc->web) {
@@ -272,12 +292,14 @@ void http_stop_within(struct http_ctx *hc, int drain_ms)
     /* Requests under way finish before the daemon goes: stopping it would
      * close them mid-answer. Suspended ones were answered already when the
      * pipeline stopped (it acks every event it holds). */
-    struct timespec pause = {0, DRAIN_POLL_MS * 1000000L};
-    int waited = 0;
-    while (atomic_load(&inflight) > 0 && waited < drain_ms) {
-        nanosleep(&pause, NULL);
-        waited += DRAIN_POLL_MS;
-    }
+    int64_t t0 = clock_mono_ms();
+    struct timespec until = clock_deadline_mono(drain_ms);
+    pthread_mutex_lock(&drain_mu);
+    while (atomic_load(&inflight) > 0 &&
+           pthread_cond_timedwait(&drained, &drain_mu, &until) != ETIMEDOUT)
+        ;
+    pthread_mutex_unlock(&drain_mu);
+    int waited = (int)(clock_mono_ms() - t0);
     if (atomic_load(&inflight) > 0)
         log_warn("http stopping with requests in flight", "count=%d", atomic_load(&inflight));
     admin_router_stop();

@@ -280,7 +280,7 @@ static void count_run(const struct project_state *ps, const struct script *s,
         script_counters_add(ps->counters, SCRIPT_COUNT_FINGERPRINT_CALLS, 1);
 }
 
-int runtime_scrub(struct runtime *rt, struct ingest_event *ev)
+int runtime_scrub(struct runtime *rt, cJSON **json, struct grouped_event *ev)
 {
     struct project_state *ps = NULL;
     if (rt->reg) {
@@ -292,7 +292,7 @@ int runtime_scrub(struct runtime *rt, struct ingest_event *ev)
     const struct scrub_rules *rules = ps ? ps->scrub : scrub_rules_default();
     struct script *s = ps ? ps->script : NULL;
     struct script_scrub_result res;
-    int rc = script_scrub_event(s, rules, ev, &res);
+    int rc = script_scrub_event(s, rules, json, ev, &res);
     if (res.hook_ran && ps && ps->counters)
         script_counters_add(ps->counters, SCRIPT_COUNT_SCRUB_CALLS, 1);
     if (res.hook_failed) {
@@ -312,7 +312,8 @@ static bool hook_failed(const struct script_result *res, const char *hook)
 /* During a transition: the hash the previous grouping gives ev, into
  * ev->prev_hash when it differs (a previous grouping that failed gives
  * none: a wrong guess would join unrelated issues). */
-static void group_previous(struct runtime *rt, struct project_state *ps, struct ingest_event *ev)
+static void group_previous(struct runtime *rt, struct project_state *ps, cJSON *json,
+                           struct grouped_event *ev)
 {
     if (!ps || ev->filtered || ev->received_at_ms >= ps->prev_until) return;
     struct script *p = ps->prev_script    ? ps->prev_script
@@ -320,27 +321,29 @@ static void group_previous(struct runtime *rt, struct project_state *ps, struct 
                                           : NULL;
     if (!p) return;
     struct script_result res;
-    if (script_run(p, ev->json, false, &res) == 0 && res.nerrors == 0 && !res.filtered &&
+    if (script_run(p, json, false, &res) == 0 && res.nerrors == 0 && !res.filtered &&
         strcmp(res.hash, ev->hash) != 0)
         memcpy(ev->prev_hash, res.hash, sizeof ev->prev_hash);
     script_result_clear(&res);
 }
 
-static int group_current(struct runtime *rt, struct project_state *ps, struct ingest_event *ev);
+static int group_current(struct runtime *rt, struct project_state *ps, cJSON *json,
+                         struct grouped_event *ev);
 
-int runtime_process(struct runtime *rt, struct ingest_event *ev)
+int runtime_process(struct runtime *rt, cJSON *json, struct grouped_event *ev)
 {
     struct project_state *ps = NULL;
     if (rt->reg) {
         refresh(rt);
         ps = project_state(rt, ev->project_id);
     }
-    int rc = group_current(rt, ps, ev);
-    if (rc == 0) group_previous(rt, ps, ev);
+    int rc = group_current(rt, ps, json, ev);
+    if (rc == 0) group_previous(rt, ps, json, ev);
     return rc;
 }
 
-static int group_current(struct runtime *rt, struct project_state *ps, struct ingest_event *ev)
+static int group_current(struct runtime *rt, struct project_state *ps, cJSON *json,
+                         struct grouped_event *ev)
 {
     struct script *s = ps && ps->script ? ps->script : default_script(rt);
     if (!s) return -EIO;
@@ -350,7 +353,7 @@ static int group_current(struct runtime *rt, struct project_state *ps, struct in
     struct grouping_memo *m = s == rt->default_script ? memo(rt) : NULL;
     if (m) {
         struct event_table_args args;
-        script_event_args(s, ev->json, &args);
+        script_event_args(s, json, &args);
         grouping_memo_key(&args, ev->project_id, rt->seen_generation, &key);
         char *title, *culprit;
         if (grouping_memo_get(m, &key, ev->hash, &title, &culprit) == 1) {
@@ -363,7 +366,7 @@ static int group_current(struct runtime *rt, struct project_state *ps, struct in
         }
     }
     struct script_result res;
-    int rc = script_run(s, ev->json, false, &res);
+    int rc = script_run(s, json, false, &res);
     if (m && rc == 0 && res.nerrors == 0 && !res.filtered)
         grouping_memo_put(m, &key, res.hash, res.title, res.culprit);
     count_run(ps, s, &res);

@@ -18,7 +18,7 @@
 #include "lua/script.h"
 
 struct config;
-struct ingest_event;
+struct grouped_event;
 struct runtime;
 struct script_registry;
 
@@ -27,19 +27,19 @@ struct script_registry;
 int runtime_new(struct script_registry *reg, const struct config *cfg, struct runtime **out);
 void runtime_free(struct runtime *rt);
 
-/* For a normalized event (ev->json), before anything else reads it: the
- * project's scrubbing (lua/script_scrub.h). Returns 1 when the tree
- * changed (store it, not ev->raw), 0 when not, or a negative errno when it
- * could not be scrubbed (the event must not be stored). A failing scrub
- * hook is reported like the other hooks and the built-in result stands. */
-int runtime_scrub(struct runtime *rt, struct ingest_event *ev);
+/* For a normalized event (*json, normalized into ev), before anything else
+ * reads it: the project's (ev->project_id) scrubbing (lua/script_scrub.h).
+ * Returns 1 when the tree changed (store it, not the bytes received), 0 when not, or a negative
+ * errno when it could not be scrubbed (the event must not be stored). A failing scrub hook is
+ * reported like the other hooks and the built-in result stands. */
+int runtime_scrub(struct runtime *rt, cJSON **json, struct grouped_event *ev);
 
-/* For a normalized event (ev->json): runs the project's filter (sets
+/* For a normalized event (json, of project ev->project_id): runs the project's filter (sets
  * ev->filtered), the grouping (default, or the project's fingerprint hook),
  * the hash, title and culprit into ev. Returns 0; negative only when even
  * the default grouping could not run (the caller then falls back to the C
  * grouping). */
-int runtime_process(struct runtime *rt, struct ingest_event *ev);
+int runtime_process(struct runtime *rt, cJSON *json, struct grouped_event *ev);
 
 /* The memo of the default grouping (lua/grouping_memo.h): on by default,
  * the registry's (shared by every runtime of the process) or, without a

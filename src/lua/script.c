@@ -7,11 +7,10 @@
 #include <string.h>
 #include <lauxlib.h>
 
+#include "base/config.h"
 #include "grouping/hash.h"
 #include "lua/event_table.h"
 #include "lua/script_internal.h"
-
-#define EVENT_MAX_DEPTH_DEFAULT 64
 
 /* Under vm_pcall with (script, grouping module, hooks): keeps references
  * to the functions a run needs, so a run looks nothing up by name. Raises
@@ -223,12 +222,20 @@ bool script_wants_full_event(const struct script *s)
            s->rules_ref != LUA_NOREF;
 }
 
-void script_event_args(const struct script *s, const cJSON *event, struct event_table_args *out)
+int script_event_max_depth(const struct script *s)
 {
     int depth = vm_limits_of(s->vm)->event_max_depth;
+    if (depth > 0) return depth;
+    struct config d; /* a vm whose limits were built by hand */
+    config_defaults(&d);
+    return d.max_json_depth;
+}
+
+void script_event_args(const struct script *s, const cJSON *event, struct event_table_args *out)
+{
     *out = (struct event_table_args){
         .event = event,
-        .max_depth = depth > 0 ? depth : EVENT_MAX_DEPTH_DEFAULT,
+        .max_depth = script_event_max_depth(s),
         .fields = script_wants_full_event(s) ? NULL : event_table_grouping_fields,
         .skip_keys = script_wants_full_event(s) ? NULL : event_table_grouping_skip,
         .narrow = script_wants_full_event(s) ? NULL : event_table_grouping_narrow,

@@ -48,4 +48,8 @@ struct script_hook_call {
  * memory, returned the wrong type, or its arguments could not be built). */
 int script_hook_call(struct script *s, const struct script_hook_call *call, struct vm_error *err);
 
+/* How deep an event's JSON goes into a table: the vm's event_max_depth
+ * (MAX_JSON_DEPTH), or config_defaults()'s for a vm built without it. */
+int script_event_max_depth(const struct script *s);
+
 #endif

@@ -16,7 +16,6 @@
 /* Normalization may wrap what an SDK sent in up to two more levels
  * (exception → {"values": [...]}); the hook sees all of it. */
 #define SCRUB_EXTRA_DEPTH 4
-#define EVENT_MAX_DEPTH_DEFAULT 64
 
 #define SCRUB_TYPE_ERROR "scrub must return"
 
@@ -62,9 +61,7 @@ int script_scrub(struct script *s, const cJSON *event, cJSON **out, struct vm_er
 {
     *out = NULL;
     if (!script_has_hook(s, SCRIPT_HOOK_SCRUB)) return 0;
-    int depth = vm_limits_of(s->vm)->event_max_depth > 0 ? vm_limits_of(s->vm)->event_max_depth
-                                                         : EVENT_MAX_DEPTH_DEFAULT;
-    depth += SCRUB_EXTRA_DEPTH;
+    int depth = script_event_max_depth(s) + SCRUB_EXTRA_DEPTH;
     struct event_table_args args = {.event = event, .max_depth = depth, .mark_arrays = true};
     struct scrub_read r = {.depth = depth, .out = out};
     struct script_hook_call call = {
@@ -81,26 +78,26 @@ int script_scrub(struct script *s, const cJSON *event, cJSON **out, struct vm_er
     return script_hook_call(s, &call, err);
 }
 
-int script_scrub_event(struct script *s, const struct scrub_rules *rules, struct ingest_event *ev,
-                       struct script_scrub_result *res)
+int script_scrub_event(struct script *s, const struct scrub_rules *rules, cJSON **json,
+                       struct grouped_event *ev, struct script_scrub_result *res)
 {
     memset(res, 0, sizeof *res);
-    int n = scrub_event(rules, ev->json);
+    int n = scrub_event(rules, *json);
     if (n < 0) return n;
     res->scrubbed = n;
     bool changed = n > 0;
     if (script_has_hook(s, SCRIPT_HOOK_SCRUB)) {
         cJSON *out = NULL;
         res->hook_ran = true;
-        if (script_scrub(s, ev->json, &out, &res->error) == 1) {
-            cJSON_Delete(ev->json);
-            ev->json = out;
+        if (script_scrub(s, *json, &out, &res->error) == 1) {
+            cJSON_Delete(*json);
+            *json = out;
             changed = true;
         } else {
             res->hook_failed = true;
         }
     }
     if (!changed) return 0;
-    int rc = normalize_event(ev);
+    int rc = normalize_event(*json, ev);
     return rc == 0 ? 1 : rc;
 }

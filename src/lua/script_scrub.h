@@ -25,7 +25,7 @@
 
 #include "lua/script.h"
 
-struct ingest_event;
+struct grouped_event;
 struct scrub_rules;
 
 struct script_scrub_result {
@@ -40,10 +40,12 @@ struct script_scrub_result {
 int script_scrub(struct script *s, const cJSON *event, cJSON **out, struct vm_error *err);
 
 /* Built-in rules (NULL: the default ones), then s's hook (s may be NULL),
- * on ev->json, which must be normalized. Returns 1 when the tree changed
- * (it no longer matches ev->raw), 0 when it did not, or a negative errno
- * when scrubbing could not complete — then the event must not be stored. */
-int script_scrub_event(struct script *s, const struct scrub_rules *rules, struct ingest_event *ev,
-                       struct script_scrub_result *res);
+ * on *json, which must be normalized (the hook's tree replaces it; when
+ * anything changed it is normalized again into ev: normalize.h). Returns 1
+ * when the tree changed (it no longer matches the bytes received), 0 when
+ * it did not, or a negative errno when scrubbing could not complete — then
+ * the event must not be stored. */
+int script_scrub_event(struct script *s, const struct scrub_rules *rules, cJSON **json,
+                       struct grouped_event *ev, struct script_scrub_result *res);
 
 #endif

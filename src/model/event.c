@@ -1,21 +1,47 @@
-/* event — allocation and id helpers for struct ingest_event (see event.h). */
+/* event — allocation and id helpers for the event types (see event.h). */
 #include "model/event.h"
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <openssl/rand.h>
 #include "base/membudget.h"
 
-struct ingest_event *event_new(void)
+struct raw_event *raw_event_new(void)
 {
-    return calloc(1, sizeof(struct ingest_event));
+    return calloc(1, sizeof(struct raw_event));
 }
 
-void event_free(struct ingest_event *ev)
+struct grouped_event *grouped_event_new(void)
+{
+    return calloc(1, sizeof(struct grouped_event));
+}
+
+void raw_event_release(struct raw_event *ev)
+{
+    cJSON_Delete(ev->json);
+    ev->json = NULL;
+    free(ev->raw);
+    ev->raw = NULL;
+    if (ev->budget && ev->budget_bytes) membudget_give(ev->budget, ev->budget_bytes);
+    ev->budget_bytes = 0;
+}
+
+void raw_event_free(struct raw_event *ev)
 {
     if (!ev) return;
-    cJSON_Delete(ev->json);
-    free(ev->raw);
+    raw_event_release(ev);
+    free(ev);
+}
+
+size_t raw_event_queued_bytes(const void *ev)
+{
+    return ((const struct raw_event *)ev)->raw_len;
+}
+
+void grouped_event_free(struct grouped_event *ev)
+{
+    if (!ev) return;
     free(ev->title);
     free(ev->culprit);
     free(ev->message);
@@ -23,14 +49,16 @@ void event_free(struct ingest_event *ev)
     free(ev->release);
     free(ev->payload);
     free(ev->tags);
-    event_release_budget(ev);
     free(ev);
 }
 
-void event_release_budget(struct ingest_event *ev)
+void grouped_event_from_raw(struct grouped_event *ev, struct raw_event *raw)
 {
-    if (ev->budget && ev->budget_bytes) membudget_give(ev->budget, ev->budget_bytes);
-    ev->budget_bytes = 0;
+    ev->project_id = raw->project_id;
+    memcpy(ev->event_id, raw->event_id, sizeof ev->event_id);
+    ev->received_at_ms = raw->received_at_ms;
+    ev->ack = raw->ack;
+    raw->ack = NULL;
 }
 
 const char *event_grouping_name(enum event_grouping g)

@@ -1,10 +1,15 @@
-/* event — one error event on its way from ingest to the database.
+/* event — one error event on its way from ingest to the database, in the
+ * two forms the stages hand each other.
  *
- * Ingest creates it (after auth, decompression, envelope parsing and JSON
- * validation) and publishes it on the "events" topic; a pipeline worker
- * takes ownership, normalizes and groups it, hands it to the writer, and the
- * writer frees it after the commit (event_free). The cJSON tree is never
- * copied between threads: ownership moves with the struct.
+ * struct raw_event is what ingest hands a worker (topic "events"): the
+ * project, the id, the receive time, the cJSON tree and the bytes as
+ * received, the ack and the memory budget they were charged to. A worker
+ * normalizes, scrubs and groups it and turns it into a struct
+ * grouped_event, what a worker hands the writer (topic "grouped"): plain
+ * values for the columns (hash, title, culprit, level …), the compressed
+ * payload, the tags, the ack. cJSON ends at the worker: nothing after it
+ * sees a tree of the event. Ownership moves with the pointer; the tree is
+ * never copied between threads.
  *
  * What is stored is the event JSON exactly as received (raw), zstd
  * compressed; readers normalize it again with the row's event_id and
@@ -30,7 +35,8 @@ enum event_grouping {
     EVENT_GROUPED_BY_FALLBACK,
 };
 
-struct ingest_event {
+/* HTTP → worker. */
+struct raw_event {
     int64_t project_id;
     uint8_t event_id[16];   /* binary; from the envelope header, the item, or generated */
     int64_t received_at_ms; /* receive time, ms since the epoch */
@@ -39,13 +45,18 @@ struct ingest_event {
                              * item's bytes); the worker stores these, compressed, unless
                              * scrubbing changed the event (then it frees them) */
     size_t raw_len;
-    size_t queued_bytes;      /* what ingest added to the queued-bytes count for it (0: none) */
     struct ack *ack;          /* NULL in ACK_MODE=queue; else the request waiting for commit */
     struct membudget *budget; /* borrowed, may be NULL: what budget_bytes were taken from */
     size_t budget_bytes;      /* the tree and raw copy's share of the ingest memory budget,
-                               * given back once they are freed (event_release_budget) */
+                               * given back once they are freed (raw_event_release) */
+};
 
-    /* Filled by the pipeline worker (owned, freed by event_free). */
+/* Worker → writer: what the store's rows are made of. */
+struct grouped_event {
+    int64_t project_id;
+    uint8_t event_id[16];
+    int64_t received_at_ms;
+    struct ack *ack;      /* moved from the raw event; NULL in ACK_MODE=queue */
     char hash[33];        /* MD5 hex of the grouping components */
     char prev_hash[33];   /* during a grouping transition, the hash the project's previous
                            * grouping gives ("" when none or the same): the writer attaches
@@ -65,15 +76,25 @@ struct ingest_event {
     enum event_grouping grouping; /* what made the hash (for the debug log) */
 };
 
-/* Allocates a zeroed event; NULL on allocation failure. */
-struct ingest_event *event_new(void);
+/* Zeroed events; NULL on allocation failure. */
+struct raw_event *raw_event_new(void);
+struct grouped_event *grouped_event_new(void);
+
 /* Frees the event and everything it owns (not the ack), and gives back
  * its share of the memory budget. NULL is fine. */
-void event_free(struct ingest_event *ev);
+void raw_event_free(struct raw_event *ev);
+/* Frees the tree and the raw bytes and gives their budget back; the rest
+ * (project, id, ack) stays. Idempotent. */
+void raw_event_release(struct raw_event *ev);
+/* The bytes a raw event counts against the "events" topic's byte budget
+ * (its raw bytes; topic_size_fn). */
+size_t raw_event_queued_bytes(const void *ev);
 
-/* Gives the event's budget_bytes back (once its tree and raw bytes are
- * freed; idempotent). */
-void event_release_budget(struct ingest_event *ev);
+/* Frees the event and everything it owns (not the ack). NULL is fine. */
+void grouped_event_free(struct grouped_event *ev);
+/* The values a worker fills before grouping: the project, id and receive
+ * time and the ack, moved from raw (raw->ack becomes NULL). */
+void grouped_event_from_raw(struct grouped_event *ev, struct raw_event *raw);
 
 /* "default", "script" or "fallback"; static. */
 const char *event_grouping_name(enum event_grouping g);

@@ -82,12 +82,12 @@ static const char *level_from_text(const char *s)
     return "error";
 }
 
-static int normalize_level(struct ingest_event *ev)
+static int normalize_level(cJSON *json, struct grouped_event *ev)
 {
-    cJSON *lv = cJSON_GetObjectItemCaseSensitive(ev->json, "level");
+    cJSON *lv = cJSON_GetObjectItemCaseSensitive(json, "level");
     ev->level = cJSON_IsString(lv) ? level_from_text(lv->valuestring) : "error";
     if (cJSON_IsString(lv) && strcmp(lv->valuestring, ev->level) == 0) return 0;
-    return set_string(ev->json, "level", ev->level);
+    return set_string(json, "level", ev->level);
 }
 
 static int normalize_platform(cJSON *root)
@@ -97,9 +97,9 @@ static int normalize_platform(cJSON *root)
     return set_string(root, "platform", "other");
 }
 
-static int normalize_timestamp(struct ingest_event *ev)
+static int normalize_timestamp(cJSON *json, struct grouped_event *ev)
 {
-    cJSON *ts = cJSON_GetObjectItemCaseSensitive(ev->json, "timestamp");
+    cJSON *ts = cJSON_GetObjectItemCaseSensitive(json, "timestamp");
     int64_t ms = ev->received_at_ms;
     if (cJSON_IsNumber(ts) && isfinite(ts->valuedouble) && ts->valuedouble >= 0 &&
         ts->valuedouble < 253402300800.0) {
@@ -116,7 +116,7 @@ static int normalize_timestamp(struct ingest_event *ev)
     ev->timestamp_ms = ms;
     char buf[32];
     normalize_format_rfc3339(ms, buf, sizeof(buf));
-    return set_string(ev->json, "timestamp", buf);
+    return set_string(json, "timestamp", buf);
 }
 
 /* A string (or number) member as an owned copy, NULL when absent or empty. */
@@ -138,20 +138,19 @@ static int dup_field(cJSON *root, const char *key, char **out)
     return *out ? 0 : -ENOMEM;
 }
 
-int normalize_event(struct ingest_event *ev)
+int normalize_event(cJSON *json, struct grouped_event *ev)
 {
-    if (!cJSON_IsObject(ev->json)) return -EINVAL;
+    if (!cJSON_IsObject(json)) return -EINVAL;
     char hex[33];
     event_id_hex(ev->event_id, hex);
     int rc;
-    if ((rc = set_string(ev->json, "event_id", hex)) != 0 ||
-        (rc = normalize_exception(ev->json)) != 0 || (rc = normalize_message(ev->json)) != 0 ||
-        (rc = normalize_level(ev)) != 0 || (rc = normalize_platform(ev->json)) != 0 ||
-        (rc = normalize_timestamp(ev)) != 0 ||
-        (rc = dup_field(ev->json, "environment", &ev->environment)) != 0 ||
-        (rc = dup_field(ev->json, "release", &ev->release)) != 0)
+    if ((rc = set_string(json, "event_id", hex)) != 0 || (rc = normalize_exception(json)) != 0 ||
+        (rc = normalize_message(json)) != 0 || (rc = normalize_level(json, ev)) != 0 ||
+        (rc = normalize_platform(json)) != 0 || (rc = normalize_timestamp(json, ev)) != 0 ||
+        (rc = dup_field(json, "environment", &ev->environment)) != 0 ||
+        (rc = dup_field(json, "release", &ev->release)) != 0)
         return rc;
-    normalize_trim(ev->json);
+    normalize_trim(json);
     return 0;
 }
 

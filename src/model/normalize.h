@@ -10,6 +10,7 @@
  *                 "critical" → fatal, absent or unknown → error)
  *   platform   → default "other"
  *   timestamp  → RFC 3339 UTC string (ms precision); ev->timestamp_ms
+ *               (ev->received_at_ms when absent or unreadable)
  *   event_id   → 32 lower-case hex digits from ev->event_id
  * and fills ev->level (static), ev->environment, ev->release (owned by ev);
  * then trims long strings to Relay's limits (normalize_trim.h).
@@ -22,10 +23,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct ingest_event;
+#include <cjson/cJSON.h>
 
-/* 0, -EINVAL when ev->json is not an object, -ENOMEM. */
-int normalize_event(struct ingest_event *ev);
+struct grouped_event;
+
+/* Normalizes json in place; reads ev->event_id and ev->received_at_ms,
+ * fills the fields above. 0, -EINVAL when json is not an object, -ENOMEM. */
+int normalize_event(cJSON *json, struct grouped_event *ev);
 
 /* Parses an RFC 3339 date-time (zone optional: none means UTC; fractions
  * optional; 'T', 't' or ' ' between date and time) into ms since the epoch.

@@ -1,9 +1,11 @@
 /* pipeline — worker threads and the writer (see pipeline.h).
  *
  * deps.events → WORKERS threads (worker.c) → internal topic "grouped" →
- * one writer thread (writer.c). The internal topic has the capacity of the
- * events topic; a worker that finds it full waits a little and retries, so
- * back-pressure reaches ingest as a full "events" topic (503). */
+ * one writer thread (writer.c). A worker takes struct raw_event* and hands
+ * over struct grouped_event* (model/event.h). The internal topic has the
+ * capacity of the events topic; a worker that finds it full blocks on it
+ * (topic_publish_wait) until the writer takes some, so back-pressure
+ * reaches ingest as a full "events" topic (503). */
 #include "pipeline/pipeline.h"
 
 #include <errno.h>
@@ -13,7 +15,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "base/ack.h"
 #include "base/config.h"
@@ -29,7 +30,9 @@
 
 enum {
     WORKER_TAKE_MAX = 64,
-    GROUPED_FULL_WAIT_US = 200,
+    /* A worker blocked on a full "grouped" (marked idle: the writer is the
+     * one to blame then) waits in timed slices of this length. */
+    GROUPED_FULL_WAIT_MS = 1000,
 };
 
 struct worker_thread {
@@ -57,32 +60,27 @@ static size_t upstream_pending(void *ctx)
     return s.depth + atomic_load(&p->in_workers);
 }
 
-/* Hands evs to the writer, waiting while its topic is full (idle: the
+/* Hands evs to the writer, blocking while its topic is full (idle: the
  * writer is the one to blame then). */
-static void hand_over(struct topic *grouped, struct ingest_event **evs, size_t n,
+static void hand_over(struct topic *grouped, struct grouped_event **evs, size_t n,
                       struct liveness_beat *beat)
 {
     while (n > 0) {
-        int rc = topic_publish_many(grouped, (void **)evs, n);
-        if (rc == 0) return;
-        if (rc == -EAGAIN) {
-            /* Publish what fits, then wait for the writer to drain. */
-            struct topic_stats s;
-            topic_stats(grouped, &s);
-            size_t room = s.capacity - s.depth;
-            if (room > 0 && room < n && topic_publish_many(grouped, (void **)evs, room) == 0) {
-                evs += room;
-                n -= room;
-                continue;
-            }
+        int k = topic_publish_wait(grouped, (void **)evs, n, 0);
+        if (k == 0) {
             liveness_idle(beat);
-            usleep(GROUPED_FULL_WAIT_US);
+            k = topic_publish_wait(grouped, (void **)evs, n, GROUPED_FULL_WAIT_MS);
+        }
+        if (k > 0) {
+            evs += k;
+            n -= (size_t)k;
             continue;
         }
+        if (k == 0) continue;
         /* Closed: cannot happen while workers run (closed after they join). */
         for (size_t i = 0; i < n; i++) {
             ack_event_done(evs[i]->ack, -ESHUTDOWN);
-            event_free(evs[i]);
+            grouped_event_free(evs[i]);
         }
         return;
     }
@@ -98,7 +96,8 @@ static void *worker_main(void *arg)
         log_error("pipeline worker not started", "error=%s", "out of memory");
         return NULL;
     }
-    struct ingest_event *evs[WORKER_TAKE_MAX];
+    struct raw_event *evs[WORKER_TAKE_MAX];
+    struct grouped_event *out[WORKER_TAKE_MAX];
     for (;;) {
         liveness_idle(&t->beat);
         int n = topic_take(p->deps.events, (void **)evs, WORKER_TAKE_MAX, -1);
@@ -106,36 +105,40 @@ static void *worker_main(void *arg)
         if (n > 0) atomic_fetch_add(&p->in_workers, (size_t)n);
         size_t keep = 0, filtered = 0, failed = 0;
         for (int i = 0; i < n; i++) {
-            struct ingest_event *ev = evs[i];
+            struct raw_event *raw = evs[i];
+            struct grouped_event *ev = NULL;
             liveness_busy(&t->beat);
             /* Abandoned (or abandoned while this one ran): 503, not stored. */
-            int rc = atomic_load(&p->abandon) ? -ESHUTDOWN : worker_process(w, ev);
+            int rc = atomic_load(&p->abandon) ? -ESHUTDOWN : worker_process(w, raw, &ev);
             if (rc == 0 && atomic_load(&p->abandon)) rc = -ESHUTDOWN;
-            if (rc == -ESHUTDOWN) {
-                ack_event_done(ev->ack, rc);
-                event_free(ev);
+            struct ack *ack = ev ? ev->ack : raw->ack;
+            int64_t project_id = raw->project_id;
+            raw_event_free(raw);
+            if (rc == 0 && !ev->filtered) {
+                out[keep++] = ev;
                 continue;
             }
-            if (rc == 0 && !ev->filtered) {
-                evs[keep++] = ev;
+            if (rc == -ESHUTDOWN) {
+                ack_event_done(ack, rc);
+                grouped_event_free(ev);
                 continue;
             }
             if (rc != 0) {
-                log_warn("event not processed", "project=%lld error=%s", (long long)ev->project_id,
+                log_warn("event not processed", "project=%lld error=%s", (long long)project_id,
                          strerror(-rc));
                 failed++;
             } else {
                 filtered++;
             }
-            ack_event_done(ev->ack, rc == 0 ? 0 : -EIO);
-            event_free(ev);
+            ack_event_done(ack, rc == 0 ? 0 : -EIO);
+            grouped_event_free(ev);
         }
         if (filtered)
             metrics_add("periscope_pipeline_events_total", "outcome=\"filtered\"",
                         (double)filtered);
         if (failed)
             metrics_add("periscope_pipeline_events_total", "outcome=\"failed\"", (double)failed);
-        hand_over(p->grouped, evs, keep, &t->beat);
+        hand_over(p->grouped, out, keep, &t->beat);
         if (n > 0) atomic_fetch_sub(&p->in_workers, (size_t)n);
     }
     worker_ctx_free(w);

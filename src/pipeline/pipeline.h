@@ -2,14 +2,13 @@
  * hash → compress) and the writer thread (batched transactions, issue
  * upsert, idempotent event insert, alerts + outbox, then acks).
  *
- * Consumes deps->events (struct ingest_event*), publishes on deps->alerts
+ * Consumes deps->events (struct raw_event*), publishes on deps->alerts
  * (struct alert_msg*). Started after the store and scripts, stopped before
  * them: pipeline_stop drains both stages, commits, answers every waiting
  * request, and joins its threads. */
 #ifndef PERISCOPE_PIPELINE_H
 #define PERISCOPE_PIPELINE_H
 
-#include <stdatomic.h>
 #include <stdint.h>
 
 struct config;
@@ -23,16 +22,14 @@ struct topic;
 /* What the pipeline uses, all borrowed (they outlive it). Copied by
  * pipeline_start; the writer and the workers see the same. */
 struct pipeline_deps {
-    const struct config *cfg;           /* workers, queue_capacity, batch_max, Lua limits */
-    struct store *store;                /* the writer's connection (store_writer) */
-    struct topic *events;               /* in: struct ingest_event* from ingest */
-    struct topic *alerts;               /* out: struct alert_msg* (may be NULL: none sent) */
-    struct script_registry *scripts;    /* may be NULL: the default rules for every project */
-    struct liveness *liveness;          /* each worker and the writer beat it (may be NULL) */
-    atomic_size_t *events_queued_bytes; /* ingest's count of the raw bytes on events: a
-                                         * worker subtracts what it takes (may be NULL) */
-    struct health *health;              /* the writer's state for /readyz (base/health.h;
-                                         * may be NULL: the writer keeps its own) */
+    const struct config *cfg;        /* workers, queue_capacity, batch_max, Lua limits */
+    struct store *store;             /* the writer's connection (store_writer) */
+    struct topic *events;            /* in: struct raw_event* from ingest */
+    struct topic *alerts;            /* out: struct alert_msg* (may be NULL: none sent) */
+    struct script_registry *scripts; /* may be NULL: the default rules for every project */
+    struct liveness *liveness;       /* each worker and the writer beat it (may be NULL) */
+    struct health *health;           /* the writer's state for /readyz (base/health.h;
+                                      * may be NULL: the writer keeps its own) */
 };
 
 int pipeline_start(const struct pipeline_deps *deps, struct pipeline **out);

@@ -174,7 +174,7 @@ static int write_full(int fd, const void *buf, size_t len, uint64_t off)
     return 0;
 }
 
-int spool_append(struct spool *sp, struct ingest_event *const *evs, size_t n)
+int spool_append(struct spool *sp, struct grouped_event *const *evs, size_t n)
 {
     struct spool_buf b = {0};
     for (size_t i = 0; i < n; i++) {
@@ -209,7 +209,7 @@ oom:
     return -ENOMEM;
 }
 
-int spool_peek(struct spool *sp, struct ingest_event **evs, size_t max, size_t *n)
+int spool_peek(struct spool *sp, struct grouped_event **evs, size_t max, size_t *n)
 {
     uint64_t off = sp->read_off;
     size_t k = 0;
@@ -226,7 +226,7 @@ int spool_peek(struct spool *sp, struct ingest_event **evs, size_t max, size_t *
     }
     if (rc < 0) {
         for (size_t i = 0; i < k; i++)
-            event_free(evs[i]);
+            grouped_event_free(evs[i]);
         k = 0;
         off = sp->read_off;
     }

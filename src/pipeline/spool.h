@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 struct spool;
-struct ingest_event;
+struct grouped_event;
 
 /* Opens (creating dir and file, 0700/0600) and scans the spool. 0 or
  * negative with a message in err. */
@@ -36,12 +36,12 @@ uint64_t spool_events(const struct spool *sp);
 /* Appends evs[0..n) (grouped events; borrowed) and fsyncs. 0, -ENOSPC
  * (would pass max_bytes; nothing written) or another negative errno (the
  * file is cut back to where it was). */
-int spool_append(struct spool *sp, struct ingest_event *const *evs, size_t n);
+int spool_append(struct spool *sp, struct grouped_event *const *evs, size_t n);
 
 /* Reads up to max of the oldest waiting events into evs (new events, the
- * caller frees them with event_free; their ack is NULL). *n is how many.
+ * caller frees them with grouped_event_free; their ack is NULL). *n is how many.
  * 0 or negative (a record that cannot be decoded: -EBADMSG). */
-int spool_peek(struct spool *sp, struct ingest_event **evs, size_t max, size_t *n);
+int spool_peek(struct spool *sp, struct grouped_event **evs, size_t max, size_t *n);
 
 /* The n events of the last spool_peek are stored: moves past them, and
  * truncates the file when nothing is left. 0 or negative. */

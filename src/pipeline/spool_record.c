@@ -66,7 +66,7 @@ static int put_str(struct spool_buf *b, const char *s)
     return put_bytes(b, s, s ? strlen(s) : 0);
 }
 
-int spool_record_encode(struct spool_buf *b, const struct ingest_event *ev)
+int spool_record_encode(struct spool_buf *b, const struct grouped_event *ev)
 {
     unsigned char head[2] = {RECORD_VERSION, (unsigned char)ev->grouping};
     size_t ntags = ev->tags ? ev->tags->n : 0;
@@ -177,12 +177,12 @@ static int decode_tags(struct reader *r, struct event_tags **out)
     return 0;
 }
 
-int spool_record_decode(const unsigned char *p, size_t len, struct ingest_event **out)
+int spool_record_decode(const unsigned char *p, size_t len, struct grouped_event **out)
 {
     struct reader r = {p, len, 0, false};
     if (len < 2 || p[0] != RECORD_VERSION || p[1] > EVENT_GROUPED_BY_FALLBACK) return -EBADMSG;
     r.off = 2;
-    struct ingest_event *ev = event_new();
+    struct grouped_event *ev = grouped_event_new();
     if (!ev) return -ENOMEM;
     ev->grouping = (enum event_grouping)p[1];
     ev->project_id = (int64_t)get_u64(&r);
@@ -213,7 +213,7 @@ int spool_record_decode(const unsigned char *p, size_t len, struct ingest_event 
     int rc = r.bad ? -EBADMSG : decode_tags(&r, &ev->tags);
     if (rc == 0 && r.off != r.len) rc = -EBADMSG;
     if (rc < 0) {
-        event_free(ev);
+        grouped_event_free(ev);
         return rc;
     }
     *out = ev;

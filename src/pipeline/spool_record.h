@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-struct ingest_event;
+struct grouped_event;
 
 struct spool_buf {
     unsigned char *p; /* owned by whoever filled it: free() */
@@ -16,9 +16,9 @@ struct spool_buf {
 /* Room for extra more bytes. 0 or -ENOMEM. */
 int spool_buf_reserve(struct spool_buf *b, size_t extra);
 /* Appends what the writer stores of ev. 0 or -ENOMEM. */
-int spool_record_encode(struct spool_buf *b, const struct ingest_event *ev);
-/* A new event from a body (caller frees with event_free). 0, -EBADMSG for
+int spool_record_encode(struct spool_buf *b, const struct grouped_event *ev);
+/* A new event from a body (caller frees with grouped_event_free). 0, -EBADMSG for
  * a body that does not decode, -ENOMEM. */
-int spool_record_decode(const unsigned char *p, size_t len, struct ingest_event **out);
+int spool_record_decode(const unsigned char *p, size_t len, struct grouped_event **out);
 
 #endif

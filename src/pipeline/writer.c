@@ -45,20 +45,26 @@ struct writer {
     struct db *db;
     struct topic *in;
     struct writer_batch *batch;
-    struct ingest_event **evs;
+    struct grouped_event **evs;
     size_t batch_max;
     writer_upstream_fn upstream;
     void *upstream_ctx;
     pthread_t thread;
     bool running;
     struct liveness_beat beat;
-    struct spool *spool;          /* NULL: SPOOL_MAX_BYTES=0 */
-    struct ingest_event **replay; /* batch_max events read back from the spool */
-    int backoff_ms;               /* 0 while the database takes writes */
-    int64_t next_retry_ms;        /* monotonic: the next replay attempt */
-    int64_t next_ping_ms;         /* monotonic: the next idle ping */
+    struct spool *spool;           /* NULL: SPOOL_MAX_BYTES=0 */
+    struct grouped_event **replay; /* batch_max events read back from the spool */
+    int backoff_ms;                /* 0 while the database takes writes */
+    int64_t next_retry_ms;         /* monotonic: the next replay attempt */
+    int64_t next_ping_ms;          /* monotonic: the next idle ping */
     bool spool_full_logged;
     struct writer_counters *counters; /* the node's buffered counts */
+    /* The wait between retries while the database does not take writes:
+     * a timed wait that writer_stop_by cuts short (a stopping writer tries
+     * once more at once instead of sleeping out its backoff). */
+    pthread_mutex_t wake_mu;
+    pthread_cond_t wake; /* CLOCK_MONOTONIC */
+    bool stop_woke;      /* under wake_mu: writer_stop_by woke the wait */
     _Atomic uint64_t batches, stored, duplicates, failed, alerts, spooled;
 };
 
@@ -67,7 +73,7 @@ static const double COMMIT_SECONDS_BOUNDS[] = {0.0005, 0.001, 0.0025, 0.005, 0.0
                                                0.05,   0.1,   0.25,   0.5,   1,    2.5};
 
 /* One attempt: BEGIN, the statements, COMMIT. Rolls back on failure. */
-static int attempt(struct writer *w, struct ingest_event **evs, size_t n,
+static int attempt(struct writer *w, struct grouped_event **evs, size_t n,
                    struct writer_batch_result *res)
 {
     int rc = events_write_begin(w->db);
@@ -92,11 +98,11 @@ static void publish_alerts(struct writer *w, struct writer_batch_result *res)
 }
 
 /* Acks and frees evs[0..n) with status. */
-static void finish(struct ingest_event **evs, size_t n, int status)
+static void finish(struct grouped_event **evs, size_t n, int status)
 {
     for (size_t i = 0; i < n; i++) {
         ack_event_done(evs[i]->ack, status);
-        event_free(evs[i]);
+        grouped_event_free(evs[i]);
     }
 }
 
@@ -117,7 +123,7 @@ static void count(struct writer *w, const struct writer_batch_result *res, size_
 }
 
 /* "Where is my event?": one debug line per event of a committed batch. */
-static void log_outcomes(const struct writer *w, struct ingest_event **evs, size_t n)
+static void log_outcomes(const struct writer *w, struct grouped_event **evs, size_t n)
 {
     if (!log_enabled(LOG_DEBUG)) return;
     for (size_t i = 0; i < n; i++) {
@@ -137,7 +143,7 @@ static void log_outcomes(const struct writer *w, struct ingest_event **evs, size
 }
 
 /* Commits evs as one batch, acks and frees them. */
-static int commit_whole(struct writer *w, struct ingest_event **evs, size_t n)
+static int commit_whole(struct writer *w, struct grouped_event **evs, size_t n)
 {
     struct writer_batch_result res;
     int64_t t0_ns = clock_mono_ns();
@@ -193,7 +199,7 @@ static void note_failure(struct writer *w, int rc)
  * every event was stored or failed for its own data (all acked and freed),
  * else the database's error with the events still to store moved to the
  * front of evs and counted in *left. */
-static int commit_isolating(struct writer *w, struct ingest_event **evs, size_t n, size_t *left)
+static int commit_isolating(struct writer *w, struct grouped_event **evs, size_t n, size_t *left)
 {
     int rc = commit_whole(w, evs, n);
     *left = 0;
@@ -249,7 +255,7 @@ static int replay_one(struct writer *w)
     rc = commit_isolating(w, w->replay, n, &left);
     if (rc < 0) {
         for (size_t i = 0; i < left; i++)
-            event_free(w->replay[i]); /* still in the spool: read again next time */
+            grouped_event_free(w->replay[i]); /* still in the spool: read again next time */
         note_failure(w, rc);
         return rc;
     }
@@ -261,10 +267,24 @@ static int replay_one(struct writer *w)
     return rc;
 }
 
+/* Blocks until the next retry (w->next_retry_ms) or until the writer is
+ * told to stop, whichever comes first. */
+static void backoff_wait(struct writer *w)
+{
+    int64_t wait = w->next_retry_ms - clock_mono_ms();
+    if (wait <= 0) return;
+    struct timespec until = clock_deadline_mono(wait);
+    pthread_mutex_lock(&w->wake_mu);
+    while (!w->stop_woke && pthread_cond_timedwait(&w->wake, &w->wake_mu, &until) != ETIMEDOUT)
+        ;
+    w->stop_woke = false; /* once: the backoff holds again after that retry */
+    pthread_mutex_unlock(&w->wake_mu);
+}
+
 /* Events the database cannot take now: into the spool (acked once on
  * disk), else held here and retried with backoff, oldest spooled events
  * first, until the database takes them. Never fails an event. */
-static void keep(struct writer *w, struct ingest_event **evs, size_t n)
+static void keep(struct writer *w, struct grouped_event **evs, size_t n)
 {
     for (;;) {
         int rc = w->spool ? spool_append(w->spool, evs, n) : -ENOSPC;
@@ -281,11 +301,7 @@ static void keep(struct writer *w, struct ingest_event **evs, size_t n)
                       (unsigned long long)spool_bytes(w->spool));
             w->spool_full_logged = true;
         }
-        int64_t wait = w->next_retry_ms - clock_mono_ms();
-        if (wait > 0) {
-            struct timespec pause = {(time_t)(wait / 1000), (long)(wait % 1000) * 1000000L};
-            nanosleep(&pause, NULL);
-        }
+        backoff_wait(w);
         liveness_busy(&w->beat);
         while (w->spool && spool_events(w->spool) > 0)
             if (replay_one(w) < 0) break;
@@ -301,7 +317,7 @@ static void keep(struct writer *w, struct ingest_event **evs, size_t n)
     }
 }
 
-int writer_commit_batch(struct writer *w, struct ingest_event **evs, size_t n)
+int writer_commit_batch(struct writer *w, struct grouped_event **evs, size_t n)
 {
     if (n == 0) return 0;
     uint64_t failed = w->failed;
@@ -390,6 +406,16 @@ int writer_new(const struct pipeline_deps *deps, struct writer **out)
     struct writer *w = calloc(1, sizeof(*w));
     if (!w) return -ENOMEM;
     w->deps = *deps;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    int crc = pthread_cond_init(&w->wake, &ca);
+    pthread_condattr_destroy(&ca);
+    if (crc != 0) {
+        free(w);
+        return -crc;
+    }
+    pthread_mutex_init(&w->wake_mu, NULL);
     health_init(&w->own_health);
     w->db = store_writer(deps->store);
     struct config d; /* a config built by hand may leave it 0 */
@@ -428,6 +454,8 @@ void writer_free(struct writer *w)
     free(w->evs);
     free(w->replay);
     health_destroy(&w->own_health);
+    pthread_cond_destroy(&w->wake);
+    pthread_mutex_destroy(&w->wake_mu);
     free(w);
 }
 
@@ -454,6 +482,10 @@ int writer_start(const struct pipeline_deps *deps, struct topic *in, writer_upst
 int writer_stop_by(struct writer *w, int64_t deadline_ms)
 {
     if (!w) return 0;
+    pthread_mutex_lock(&w->wake_mu);
+    w->stop_woke = true;
+    pthread_mutex_unlock(&w->wake_mu);
+    pthread_cond_broadcast(&w->wake);
     if (w->running) {
         struct timespec until = {(time_t)(deadline_ms / 1000),
                                  (long)(deadline_ms % 1000) * 1000000L};

@@ -29,7 +29,7 @@
 struct pipeline_deps;
 struct topic;
 struct writer;
-struct ingest_event;
+struct grouped_event;
 
 struct writer_stats {
     uint64_t batches, stored, duplicates, failed, alerts, spooled;
@@ -39,7 +39,7 @@ struct writer_stats {
  * (queued for or inside a worker). */
 typedef size_t (*writer_upstream_fn)(void *ctx);
 
-/* in: topic of struct ingest_event* (borrowed; outlives the writer).
+/* in: topic of struct grouped_event* (borrowed; outlives the writer).
  * upstream (may be NULL): while it answers > 0, the writer waits about
  * WRITER_LINGER_MS (1–2 ms) for more events before committing a part-full batch,
  * so that one transaction carries what is already in flight (group
@@ -56,7 +56,7 @@ void writer_get_stats(struct writer *w, struct writer_stats *out);
 /* Writes, acks and frees one batch on the calling thread (the writer thread
  * uses it; the benchmark and tests call it directly, never concurrently with
  * a running writer on the same store). Returns 0 or the batch's status. */
-int writer_commit_batch(struct writer *w, struct ingest_event **evs, size_t n);
+int writer_commit_batch(struct writer *w, struct grouped_event **evs, size_t n);
 
 /* A writer without a thread, for writer_commit_batch callers. deps is
  * copied; its store, alerts, liveness and cfg are borrowed. */

@@ -45,6 +45,24 @@ struct writer_batch {
 static int take_alert(void *ctx, int64_t alert_id, int64_t project_id, int64_t issue_id,
                       const char *kind);
 
+/* The store's row of a grouped event (borrowing its strings). */
+static void row_of(const struct grouped_event *ev, struct event_row *row)
+{
+    *row = (struct event_row){.project_id = ev->project_id,
+                              .received_at_ms = ev->received_at_ms,
+                              .timestamp_ms = ev->timestamp_ms,
+                              .hash = ev->hash,
+                              .title = ev->title,
+                              .culprit = ev->culprit,
+                              .level = ev->level,
+                              .environment = ev->environment,
+                              .release = ev->release,
+                              .message = ev->message,
+                              .payload = ev->payload,
+                              .payload_len = ev->payload_len};
+    memcpy(row->event_id, ev->event_id, sizeof row->event_id);
+}
+
 struct writer_batch *writer_batch_new(size_t batch_max)
 {
     struct writer_batch *b = calloc(1, sizeof(*b));
@@ -128,7 +146,7 @@ static size_t slot_of(int64_t project_id, const char *hash)
     return (size_t)(h ^ h >> 29);
 }
 
-static struct batch_issue *issue_for(struct writer_batch *b, const struct ingest_event *ev)
+static struct batch_issue *issue_for(struct writer_batch *b, const struct grouped_event *ev)
 {
     for (size_t s = slot_of(ev->project_id, ev->hash) & b->mask;; s = (s + 1) & b->mask) {
         uint32_t k = b->slots[s];
@@ -146,7 +164,7 @@ static struct batch_issue *issue_for(struct writer_batch *b, const struct ingest
 }
 
 static int add_alert(struct writer_batch *b, struct db *db, const struct batch_issue *it,
-                     const char *kind, const struct ingest_event *ev, int64_t now_ms)
+                     const char *kind, const struct grouped_event *ev, int64_t now_ms)
 {
     /* The project's alert rules route it (writer_triage.h). */
     return writer_triage_alert(b->triage, db, it->id, kind, ev, now_ms);
@@ -219,7 +237,7 @@ static int find_issues(struct writer_batch *b, struct db *db)
 
 /* Phase 1b: makes sure it->id (looked up) names an issue row, creating one
  * for ev if there is none. */
-static int ensure_issue(struct db *db, struct batch_issue *it, const struct ingest_event *ev)
+static int ensure_issue(struct db *db, struct batch_issue *it, const struct grouped_event *ev)
 {
     if (it->id != 0) return 0;
     if (ev->prev_hash[0]) { /* a grouping transition: the previous hash's issue, if any */
@@ -227,7 +245,9 @@ static int ensure_issue(struct db *db, struct batch_issue *it, const struct inge
                                      ev->received_at_ms, &it->id, &it->status);
         if (rc != -ENOENT) return rc;
     }
-    int rc = events_write_issue_create(db, ev, &it->id);
+    struct event_row row;
+    row_of(ev, &row);
+    int rc = events_write_issue_create(db, &row, &it->id);
     if (rc == 0) {
         it->created = true;
         it->status = ISSUE_UNRESOLVED;
@@ -240,7 +260,7 @@ static int ensure_issue(struct db *db, struct batch_issue *it, const struct inge
 
 /* Alerts for the first event stored on an issue in this batch. */
 static int raise_alerts(struct writer_batch *b, struct db *db, struct batch_issue *it,
-                        const struct ingest_event *ev, int64_t now_ms)
+                        const struct grouped_event *ev, int64_t now_ms)
 {
     if (it->created && it->stored == 1) return add_alert(b, db, it, "new", ev, now_ms);
     if (it->status != ISSUE_RESOLVED || it->reopen_checked) return 0;
@@ -255,14 +275,20 @@ static int raise_alerts(struct writer_batch *b, struct db *db, struct batch_issu
 }
 
 /* Phase 2: insert the events, EVENTS_WRITE_CHUNK at a time, then singly. */
-static int insert_events(struct writer_batch *b, struct db *db, struct ingest_event **evs, size_t n)
+static int insert_events(struct writer_batch *b, struct db *db, struct grouped_event **evs,
+                         size_t n)
 {
     size_t i = 0;
     int rc = 0;
-    for (; n - i >= EVENTS_WRITE_CHUNK && rc == 0; i += EVENTS_WRITE_CHUNK)
-        rc = events_write_event_insert_chunk(db, evs + i, b->ev_issue_id + i, b->ev_inserted + i);
+    struct event_row rows[EVENTS_WRITE_CHUNK];
+    for (; n - i >= EVENTS_WRITE_CHUNK && rc == 0; i += EVENTS_WRITE_CHUNK) {
+        for (size_t k = 0; k < EVENTS_WRITE_CHUNK; k++)
+            row_of(evs[i + k], &rows[k]);
+        rc = events_write_event_insert_chunk(db, rows, b->ev_issue_id + i, b->ev_inserted + i);
+    }
     for (; i < n && rc == 0; i++) {
-        rc = events_write_event_insert(db, evs[i], b->ev_issue_id[i]);
+        row_of(evs[i], &rows[0]);
+        rc = events_write_event_insert(db, &rows[0], b->ev_issue_id[i]);
         b->ev_inserted[i] = rc == 1;
         rc = rc < 0 ? rc : 0;
     }
@@ -270,7 +296,7 @@ static int insert_events(struct writer_batch *b, struct db *db, struct ingest_ev
 }
 
 /* Phase 3, in event order: counts and the alerts of first stored events. */
-static int account_events(struct writer_batch *b, struct db *db, struct ingest_event **evs,
+static int account_events(struct writer_batch *b, struct db *db, struct grouped_event **evs,
                           size_t n, int64_t now_ms, struct writer_batch_result *res)
 {
     for (size_t i = 0; i < n; i++) {
@@ -308,7 +334,7 @@ static int drop_empty_issues(struct writer_batch *b, struct db *db)
     return rc;
 }
 
-int writer_batch_write(struct writer_batch *b, struct db *db, struct ingest_event **evs, size_t n,
+int writer_batch_write(struct writer_batch *b, struct db *db, struct grouped_event **evs, size_t n,
                        int64_t now_ms, struct writer_batch_result *res)
 {
     if (n > b->batch_max) return -E2BIG;
@@ -344,7 +370,7 @@ enum writer_event_outcome writer_batch_event_outcome(const struct writer_batch *
     return b->ev_outcome[i];
 }
 
-int writer_batch_count(const struct writer_batch *b, struct ingest_event *const *evs, size_t n,
+int writer_batch_count(const struct writer_batch *b, struct grouped_event *const *evs, size_t n,
                        struct counter_buffer *buf)
 {
     int worst = 0;

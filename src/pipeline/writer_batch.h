@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 struct db;
-struct ingest_event;
+struct grouped_event;
 struct alert_msg;
 struct counter_buffer;
 
@@ -44,7 +44,7 @@ void writer_batch_free(struct writer_batch *b);
 /* Runs the statements of one batch (n <= batch_max) inside the caller's
  * transaction. 0 with *res filled, or negative (the caller rolls back and
  * calls writer_batch_discard). */
-int writer_batch_write(struct writer_batch *b, struct db *db, struct ingest_event **evs, size_t n,
+int writer_batch_write(struct writer_batch *b, struct db *db, struct grouped_event **evs, size_t n,
                        int64_t now_ms, struct writer_batch_result *res);
 
 /* After writer_batch_write: event i's outcome and its issue's id. */
@@ -56,7 +56,7 @@ const char *writer_event_outcome_name(enum writer_event_outcome o);
 /* After a commit: adds each event stored by the batch to buf (its issue's
  * count and last seen, its tags, its hour). 0, or -ENOMEM when some could
  * not be added (those increments are lost; the caller logs it). */
-int writer_batch_count(const struct writer_batch *b, struct ingest_event *const *evs, size_t n,
+int writer_batch_count(const struct writer_batch *b, struct grouped_event *const *evs, size_t n,
                        struct counter_buffer *buf);
 
 /* After a commit: the alert messages move to the caller (free() each). */

@@ -70,7 +70,7 @@ int writer_counters_flush(struct writer_counters *c)
 }
 
 void writer_counters_add(struct writer_counters *c, const struct writer_batch *batch,
-                         struct ingest_event *const *evs, size_t n)
+                         struct grouped_event *const *evs, size_t n)
 {
     if (writer_batch_count(batch, evs, n, c->buf) != 0) {
         log_error("event counts lost (out of memory)", "events=%zu", n);

@@ -13,7 +13,7 @@
 #include <stddef.h>
 
 struct db;
-struct ingest_event;
+struct grouped_event;
 struct writer_batch;
 struct writer_counters;
 
@@ -29,7 +29,7 @@ void writer_counters_free(struct writer_counters *c);
 /* After batch committed evs[0..n): counts its stored events; flushes when
  * the interval is 0 or the buffer is full. */
 void writer_counters_add(struct writer_counters *c, const struct writer_batch *batch,
-                         struct ingest_event *const *evs, size_t n);
+                         struct grouped_event *const *evs, size_t n);
 
 /* How long the writer may wait for events before the next flush is due:
  * -1 (forever) when nothing is buffered. */

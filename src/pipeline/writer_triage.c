@@ -135,7 +135,7 @@ static void add_destinations(const struct alert_rule *r, int64_t *dest, size_t *
 }
 
 int triage_raise(struct writer_triage *t, struct db *db, int64_t issue_id, const char *kind,
-                 const struct ingest_event *ev, const struct alert_rule *only, int64_t now_ms)
+                 const struct grouped_event *ev, const struct alert_rule *only, int64_t now_ms)
 {
     const struct alert_rules *rules = triage_rules_for(t, db, ev->project_id);
     if (!rules) return -ENOMEM;
@@ -164,7 +164,7 @@ int triage_raise(struct writer_triage *t, struct db *db, int64_t issue_id, const
 }
 
 int writer_triage_alert(struct writer_triage *t, struct db *db, int64_t issue_id, const char *kind,
-                        const struct ingest_event *ev, int64_t now_ms)
+                        const struct grouped_event *ev, int64_t now_ms)
 {
     return triage_raise(t, db, issue_id, kind, ev, NULL, now_ms);
 }
@@ -178,7 +178,7 @@ static int release_cmp(struct db *db, int64_t project_id, const char *a, const c
 }
 
 int writer_triage_may_reopen(struct writer_triage *t, struct db *db, int64_t issue_id,
-                             const struct ingest_event *ev)
+                             const struct grouped_event *ev)
 {
     struct triage_issue *it = issue_entry(t, issue_id, true);
     if (!it) return 1;
@@ -202,7 +202,7 @@ int writer_triage_may_reopen(struct writer_triage *t, struct db *db, int64_t iss
     return rc < 0 ? rc : cmp >= 0;
 }
 
-static void add_release(struct writer_triage *t, const struct ingest_event *ev, bool first_of_new)
+static void add_release(struct writer_triage *t, const struct grouped_event *ev, bool first_of_new)
 {
     struct triage_release *r = NULL;
     for (size_t i = 0; i < t->nreleases && !r; i++)
@@ -231,7 +231,7 @@ static const char *user_key(const struct event_tags *tags)
 }
 
 int writer_triage_event(struct writer_triage *t, int64_t issue_id, bool created, bool ignored,
-                        const struct ingest_event *ev)
+                        const struct grouped_event *ev)
 {
     struct triage_issue *it = issue_entry(t, issue_id, true);
     if (!it) return -ENOSPC;

@@ -20,7 +20,7 @@
 #include "store/triage_write.h"
 
 struct db;
-struct ingest_event;
+struct grouped_event;
 struct writer_triage;
 
 /* Users counted exactly per issue; past it, the estimate. */
@@ -39,18 +39,18 @@ void writer_triage_reset(struct writer_triage *t);
  * choose the destinations (outbox rows for every enabled destination, those
  * chosen marked rule_match), then the sink hears of it. */
 int writer_triage_alert(struct writer_triage *t, struct db *db, int64_t issue_id, const char *kind,
-                        const struct ingest_event *ev, int64_t now_ms);
+                        const struct grouped_event *ev, int64_t now_ms);
 
 /* A resolved issue and one of its events: 1 when the event may reopen it
  * (no release resolution, or ev's release is that release or later), 0
  * when it only counts (older release, or none). */
 int writer_triage_may_reopen(struct writer_triage *t, struct db *db, int64_t issue_id,
-                             const struct ingest_event *ev);
+                             const struct grouped_event *ev);
 
 /* One stored event of the batch on issue_id (created: by this batch;
  * ignored: the issue's status when looked up). */
 int writer_triage_event(struct writer_triage *t, int64_t issue_id, bool created, bool ignored,
-                        const struct ingest_event *ev);
+                        const struct grouped_event *ev);
 
 /* After the issue counts: releases, users, windows, snoozes, frequency. */
 int writer_triage_flush(struct writer_triage *t, struct db *db, int64_t now_ms);

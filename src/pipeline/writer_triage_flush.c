@@ -174,7 +174,7 @@ static int frequency_rules(struct writer_triage *t, struct db *db, const struct 
                            const struct alert_rules *rules, struct window *w, size_t *nw,
                            int64_t now_ms)
 {
-    const struct ingest_event *ev = it->last_ev;
+    const struct grouped_event *ev = it->last_ev;
     for (size_t i = 0; i < rules->n; i++) {
         const struct alert_rule *r = &rules->rule[i];
         if (!alert_rule_matches(r, ALERT_KIND_FREQUENCY, ev->level, ev->environment, ev->tags))

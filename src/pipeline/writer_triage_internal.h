@@ -11,7 +11,7 @@ struct alert_rule;
 /* One issue with stored events in the batch. */
 struct triage_issue {
     int64_t project_id, issue_id;
-    const struct ingest_event *last_ev;       /* the last stored event (borrowed) */
+    const struct grouped_event *last_ev;      /* the last stored event (borrowed) */
     const char *first_release, *last_release; /* borrowed from events; NULL: none */
     bool created, ignored;
     int64_t events;
@@ -63,6 +63,6 @@ const struct alert_rules *triage_rules_for(struct writer_triage *t, struct db *d
 /* Inserts an alert routed to the destinations of the matching rules (only:
  * that rule alone, for frequency alerts) and tells the sink. */
 int triage_raise(struct writer_triage *t, struct db *db, int64_t issue_id, const char *kind,
-                 const struct ingest_event *ev, const struct alert_rule *only, int64_t now_ms);
+                 const struct grouped_event *ev, const struct alert_rule *only, int64_t now_ms);
 
 #endif

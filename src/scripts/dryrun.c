@@ -34,9 +34,9 @@ static void add_error(struct script *s, cJSON *errors, const char *hook, const s
 }
 
 /* The event the way ingest hands it to a worker. */
-static struct ingest_event *event_from(const struct dryrun_input *in)
+static struct raw_event *event_from(const struct dryrun_input *in)
 {
-    struct ingest_event *ev = event_new();
+    struct raw_event *ev = raw_event_new();
     if (!ev) return NULL;
     ev->project_id = in->project_id;
     ev->received_at_ms = clock_wall_ms();
@@ -46,21 +46,21 @@ static struct ingest_event *event_from(const struct dryrun_input *in)
         event_id_parse(id->valuestring, strlen(id->valuestring), ev->event_id) != 0)
         event_id_generate(ev->event_id);
     if (!ev->json) {
-        event_free(ev);
+        raw_event_free(ev);
         return NULL;
     }
     return ev;
 }
 
 /* The scrubbed event as stored, into result.event; scrub errors into errors. */
-static int scrub(struct script *s, const struct dryrun_input *in, struct ingest_event *ev,
-                 cJSON *result, cJSON *errors)
+static int scrub(struct script *s, const struct dryrun_input *in, struct raw_event *raw,
+                 struct grouped_event *ev, cJSON *result, cJSON *errors)
 {
     struct script_scrub_result res;
-    int rc = script_scrub_event(s, in->scrub, ev, &res);
+    int rc = script_scrub_event(s, in->scrub, &raw->json, ev, &res);
     if (rc < 0) return rc;
     if (res.hook_failed) add_error(s, errors, "scrub", &res.error);
-    char *text = cJSON_PrintUnformatted(ev->json);
+    char *text = cJSON_PrintUnformatted(raw->json);
     cJSON *event = text ? json_parse_text(text) : NULL;
     free(text);
     json_set(result, "scrubbed", json_new_int(res.scrubbed));
@@ -70,14 +70,14 @@ static int scrub(struct script *s, const struct dryrun_input *in, struct ingest_
 
 /* normalize → scrub → script (filter, grouping, hash) → C fallback, as the
  * worker. */
-static int group(struct script *s, const struct dryrun_input *in, struct ingest_event *ev,
-                 cJSON *result, cJSON *errors)
+static int group(struct script *s, const struct dryrun_input *in, struct raw_event *raw,
+                 struct grouped_event *ev, cJSON *result, cJSON *errors)
 {
-    int rc = normalize_event(ev);
-    if (rc == 0) rc = scrub(s, in, ev, result, errors);
+    int rc = normalize_event(raw->json, ev);
+    if (rc == 0) rc = scrub(s, in, raw, ev, result, errors);
     if (rc != 0) return rc;
     struct script_result res;
-    rc = script_run(s, ev->json, true, &res);
+    rc = script_run(s, raw->json, true, &res);
     for (size_t i = 0; i < res.nerrors; i++)
         add_error(s, errors, res.errors[i].hook, &res.errors[i].error);
     cJSON *components = cJSON_CreateArray();
@@ -90,7 +90,8 @@ static int group(struct script *s, const struct dryrun_input *in, struct ingest_
         for (size_t i = 0; i < res.ncomponents; i++)
             json_push(components, text(res.components[i]));
     } else {
-        rc = grouping_fallback(ev); /* components are not reported by the C grouping */
+        /* components are not reported by the C grouping */
+        rc = grouping_fallback(raw->json, ev->hash, &ev->title, &ev->culprit);
     }
     script_result_clear(&res);
     json_set(result, "filtered", cJSON_CreateBool(ev->filtered));
@@ -104,7 +105,7 @@ static int group(struct script *s, const struct dryrun_input *in, struct ingest_
 
 /* The alert a new issue for this event would raise; its strings are
  * borrowed from in, ev and id (which must outlive it). */
-static void alert_for(const struct dryrun_input *in, const struct ingest_event *ev, char id[33],
+static void alert_for(const struct dryrun_input *in, const struct grouped_event *ev, char id[33],
                       struct alert_data *out)
 {
     event_id_hex(ev->event_id, id);
@@ -163,8 +164,8 @@ static cJSON *render(struct script *s, const struct alert_data *alert, const cha
     return out;
 }
 
-static int notifications(struct script *s, const struct dryrun_input *in,
-                         const struct ingest_event *ev, cJSON *result, cJSON *errors)
+static int notifications(struct script *s, const struct dryrun_input *in, const cJSON *json,
+                         const struct grouped_event *ev, cJSON *result, cJSON *errors)
 {
     cJSON *all = cJSON_CreateObject();
     json_set(result, "notifications", all);
@@ -173,7 +174,7 @@ static int notifications(struct script *s, const struct dryrun_input *in,
     struct alert_data alert;
     alert_for(in, ev, id, &alert);
     struct vm_error hook_err;
-    cJSON *alerts = dryrun_alerts(s, in->alert_rules, ev, &alert, &hook_err);
+    cJSON *alerts = dryrun_alerts(s, in->alert_rules, ev, json, &alert, &hook_err);
     if (alerts) {
         json_set(result, "alerts", alerts);
         if (hook_err.kind != VM_ERROR_NONE) add_error(s, errors, "alert", &hook_err);
@@ -194,21 +195,27 @@ int dryrun_run(struct script *s, const struct dryrun_input *in, cJSON **out)
 {
     if (!cJSON_IsObject(in->event) || (in->format_type && !known_type(in->format_type)))
         return -EINVAL;
-    struct ingest_event *ev = event_from(in);
+    /* Both forms at once: the worker's grouped event, and the tree it
+     * ends with (the alert rules' tags are read from it). */
+    struct raw_event *raw = event_from(in);
+    struct grouped_event *ev = grouped_event_new();
     cJSON *result = cJSON_CreateObject(), *errors = cJSON_CreateArray();
     int rc = -ENOMEM;
-    if (!ev || !result || !errors) goto fail;
-    if ((rc = group(s, in, ev, result, errors)) != 0) goto fail;
+    if (!raw || !ev || !result || !errors) goto fail;
+    grouped_event_from_raw(ev, raw);
+    if ((rc = group(s, in, raw, ev, result, errors)) != 0) goto fail;
     json_set(result, "issue_id", cJSON_CreateNull());
-    if ((rc = notifications(s, in, ev, result, errors)) != 0) goto fail;
+    if ((rc = notifications(s, in, raw->json, ev, result, errors)) != 0) goto fail;
     json_set(result, "errors", errors);
-    event_free(ev);
+    raw_event_free(raw);
+    grouped_event_free(ev);
     *out = result;
     return 0;
 fail:
     cJSON_Delete(errors);
     cJSON_Delete(result);
-    event_free(ev);
+    raw_event_free(raw);
+    grouped_event_free(ev);
     return rc;
 }
 

@@ -12,7 +12,7 @@
 
 static const char *const KIND_NAMES[] = {"new", "regression", "escalating", "frequency"};
 
-static cJSON *rule_json(const struct alert_rule *r, const struct ingest_event *ev,
+static cJSON *rule_json(const struct alert_rule *r, const struct grouped_event *ev,
                         const struct event_tags *tags)
 {
     cJSON *matches = cJSON_CreateArray();
@@ -43,14 +43,14 @@ static cJSON *hook_json(struct script *s, const struct alert_data *alert, struct
 }
 
 cJSON *dryrun_alerts(struct script *s, const struct alert_rules *rules,
-                     const struct ingest_event *ev, const struct alert_data *alert,
-                     struct vm_error *hook_err)
+                     const struct grouped_event *ev, const cJSON *json,
+                     const struct alert_data *alert, struct vm_error *hook_err)
 {
     memset(hook_err, 0, sizeof *hook_err);
     struct alert_rules *own = rules ? NULL : alert_rules_default();
     const struct alert_rules *use = rules ? rules : own;
     struct event_tags *tags = NULL;
-    if (ev->tags == NULL && ev->json) event_tags_extract(ev->json, &tags);
+    if (ev->tags == NULL && json) event_tags_extract(json, &tags);
     const struct event_tags *t = ev->tags ? ev->tags : tags;
     cJSON *list = cJSON_CreateArray();
     for (size_t i = 0; use && list && i < use->n; i++)

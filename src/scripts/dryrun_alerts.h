@@ -11,15 +11,16 @@
 #include "lua/script.h"
 
 struct alert_rules;
-struct ingest_event;
+struct grouped_event;
 
-/* {"rules": [{"name", "matches": [kinds], "destinations": "all" | [ids]}],
+/* For ev (its tags, else those of its tree json, which may be NULL):
+ * {"rules": [{"name", "matches": [kinds], "destinations": "all" | [ids]}],
  *  "default_rules": bool, "hook": null (no alert hook) | {"decision":
  *  "rules" | "drop" | "list", "destinations": [ids]}}. rules NULL: the
  * default set. A failing hook is reported in hook_err (kind NONE when it
  * did not fail) and shows as "rules". NULL on OOM. */
 cJSON *dryrun_alerts(struct script *s, const struct alert_rules *rules,
-                     const struct ingest_event *ev, const struct alert_data *alert,
-                     struct vm_error *hook_err);
+                     const struct grouped_event *ev, const cJSON *json,
+                     const struct alert_data *alert, struct vm_error *hook_err);
 
 #endif

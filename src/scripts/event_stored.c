@@ -15,21 +15,21 @@
 int event_stored_normalize(const char *raw, size_t len, const uint8_t event_id[16],
                            int64_t received_at_ms, cJSON **out)
 {
-    struct ingest_event ev = {.received_at_ms = received_at_ms};
+    struct grouped_event ev = {.received_at_ms = received_at_ms};
     memcpy(ev.event_id, event_id, sizeof ev.event_id);
-    ev.json = cJSON_ParseWithLength(raw, len);
-    if (!cJSON_IsObject(ev.json)) {
-        cJSON_Delete(ev.json);
+    cJSON *json = cJSON_ParseWithLength(raw, len);
+    if (!cJSON_IsObject(json)) {
+        cJSON_Delete(json);
         return -EIO;
     }
-    int rc = normalize_event(&ev);
+    int rc = normalize_event(json, &ev);
     free(ev.environment);
     free(ev.release);
     if (rc != 0) {
-        cJSON_Delete(ev.json);
+        cJSON_Delete(json);
         return rc == -EINVAL ? -EIO : rc;
     }
-    *out = ev.json;
+    *out = json;
     return 0;
 }
 

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <string.h>
 
-#include "model/event.h"
 #include "store/db.h"
 
 /* An event's hash is looked up in issue_hashes (an issue owns one or more
@@ -167,7 +166,7 @@ int events_write_issue_find_chunk(struct db *db, int64_t project_id, const char 
     return rc < 0 ? rc : 0;
 }
 
-int events_write_issue_create(struct db *db, const struct ingest_event *ev, int64_t *id)
+int events_write_issue_create(struct db *db, const struct event_row *ev, int64_t *id)
 {
     struct db_stmt *st = db_prepare(db, SQL_ISSUE_CREATE);
     if (!st) return -EIO;
@@ -216,8 +215,7 @@ static void bind_text_or_null(struct db_stmt *st, int idx, const char *s)
 }
 
 /* Binds one event's EVENT_COLUMNS columns starting at parameter first. */
-static void bind_event(struct db_stmt *st, int first, const struct ingest_event *ev,
-                       int64_t issue_id)
+static void bind_event(struct db_stmt *st, int first, const struct event_row *ev, int64_t issue_id)
 {
     db_bind_int64(st, first, ev->project_id);
     db_bind_blob(st, first + 1, ev->event_id, sizeof(ev->event_id));
@@ -232,7 +230,7 @@ static void bind_event(struct db_stmt *st, int first, const struct ingest_event 
     db_bind_text(st, first + 10, ev->hash, (size_t)-1);
 }
 
-int events_write_event_insert(struct db *db, const struct ingest_event *ev, int64_t issue_id)
+int events_write_event_insert(struct db *db, const struct event_row *ev, int64_t issue_id)
 {
     struct db_stmt *st = db_prepare(db, SQL_EVENT_INSERT);
     if (!st) return -EIO;
@@ -242,25 +240,25 @@ int events_write_event_insert(struct db *db, const struct ingest_event *ev, int6
 }
 
 /* Marks the first not yet marked event of the chunk with this id. */
-static void mark_inserted(struct ingest_event *const *evs, size_t n, int64_t project_id,
-                          const void *id, size_t id_len, bool *inserted)
+static void mark_inserted(const struct event_row *evs, size_t n, int64_t project_id, const void *id,
+                          size_t id_len, bool *inserted)
 {
     for (size_t i = 0; i < n; i++) {
-        if (!inserted[i] && evs[i]->project_id == project_id && id_len == 16 &&
-            memcmp(evs[i]->event_id, id, 16) == 0) {
+        if (!inserted[i] && evs[i].project_id == project_id && id_len == 16 &&
+            memcmp(evs[i].event_id, id, 16) == 0) {
             inserted[i] = true;
             return;
         }
     }
 }
 
-int events_write_event_insert_chunk(struct db *db, struct ingest_event *const *evs,
+int events_write_event_insert_chunk(struct db *db, const struct event_row *evs,
                                     const int64_t *issue_ids, bool *inserted)
 {
     struct db_stmt *st = db_prepare(db, SQL_EVENT_INSERT_CHUNK);
     if (!st) return -EIO;
     for (int i = 0; i < EVENTS_WRITE_CHUNK; i++) {
-        bind_event(st, 1 + EVENT_COLUMNS * i, evs[i], issue_ids[i]);
+        bind_event(st, 1 + EVENT_COLUMNS * i, &evs[i], issue_ids[i]);
         inserted[i] = false;
     }
     int rc;

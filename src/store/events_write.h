@@ -15,7 +15,20 @@
 
 struct db;
 
-struct ingest_event;
+/* One event as the writer hands it to the store: the columns of its row
+ * (and of its issue's, when it is an issue's first event). Every pointer
+ * is borrowed for the call; title, culprit and message NULL store "",
+ * level NULL stores "error", environment and release NULL store NULL. */
+struct event_row {
+    int64_t project_id;
+    uint8_t event_id[16];
+    int64_t received_at_ms;
+    int64_t timestamp_ms; /* the event's own time: first/last seen of a new issue */
+    const char *hash;     /* 32 hex digits */
+    const char *title, *culprit, *level, *environment, *release, *message;
+    const void *payload; /* zstd of the event JSON */
+    size_t payload_len;
+};
 
 /* The writer's transaction, so that nothing outside src/store/ needs db.h.
  * Each returns 0 or negative; rollback is safe after any failure. */
@@ -47,12 +60,12 @@ enum { EVENTS_WRITE_FIND_CHUNK = 16 };
 int events_write_issue_find_chunk(struct db *db, int64_t project_id, const char *const *hashes,
                                   size_t n, int64_t *ids, enum issue_status *status);
 
-/* Creates the issue for ev (title, culprit, level, first/last seen from
- * ev->timestamp_ms, times_seen 0: the counter
+/* Creates the issue of its first event ev (title, culprit, level, message,
+ * first/last seen from ev->timestamp_ms, times_seen 0: the counter
  * flush adds the events, store/counters.h). 0 with *id;
  * -EEXIST when another transaction created it first; other negative on
  * error. */
-int events_write_issue_create(struct db *db, const struct ingest_event *ev, int64_t *id);
+int events_write_issue_create(struct db *db, const struct event_row *ev, int64_t *id);
 
 /* Removes an issue created in this transaction that ended up with no event
  * (its only event was a duplicate). */
@@ -60,7 +73,7 @@ int events_write_issue_delete(struct db *db, int64_t id);
 
 /* Inserts ev under issue_id unless (project, event_id) is stored already.
  * 1 inserted, 0 duplicate, negative on error. */
-int events_write_event_insert(struct db *db, const struct ingest_event *ev, int64_t issue_id);
+int events_write_event_insert(struct db *db, const struct event_row *ev, int64_t issue_id);
 
 /* Events per multi-row insert. */
 enum { EVENTS_WRITE_CHUNK = 16 };
@@ -68,7 +81,7 @@ enum { EVENTS_WRITE_CHUNK = 16 };
 /* Inserts EVENTS_WRITE_CHUNK events at once (evs[i] under issue_ids[i]);
  * inserted[i] tells which were stored (false: a duplicate, of a stored
  * event or of an earlier one in the chunk). 0 or negative on error. */
-int events_write_event_insert_chunk(struct db *db, struct ingest_event *const *evs,
+int events_write_event_insert_chunk(struct db *db, const struct event_row *evs,
                                     const int64_t *issue_ids, bool *inserted);
 
 /* resolved → unresolved. 1 when this call reopened it (raise the

@@ -42,13 +42,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int parsed = jsoncheck_parse_event(buf, size, 64, &json, &why);
     free(buf);
     if (parsed != 0) return 0;
-    struct ingest_event *ev = event_new();
+    struct grouped_event *ev = grouped_event_new();
     if (!ev) abort();
-    ev->json = json;
     ev->project_id = 1;
-    if (normalize_event(ev) == 0) {
+    if (normalize_event(json, ev) == 0) {
         struct script_result res;
-        int rc = script_run(s, ev->json, true, &res);
+        int rc = script_run(s, json, true, &res);
         if (rc != 0 || res.nerrors > 0) {
             fprintf(stderr, "default grouping failed (rc %d): %s: %s\n", rc,
                     res.nerrors ? res.errors[0].hook : "-",
@@ -56,8 +55,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         }
         script_result_clear(&res);
-        grouping_fallback(ev);
+        grouping_fallback(json, ev->hash, &ev->title, &ev->culprit);
     }
-    event_free(ev);
+    cJSON_Delete(json);
+    grouped_event_free(ev);
     return 0;
 }
