@@ -19,8 +19,12 @@
 #   tests/pg_cluster.sh pause DIR       SIGSTOP the postmaster and every backend (a hang)
 #   tests/pg_cluster.sh resume DIR      SIGCONT them
 #
-# Durability is off (fsync, synchronous_commit, full_page_writes): the data
-# lives only as long as the test run. PG_DURABLE=1 at start keeps them on.
+# Durability is off (fsync, synchronous_commit, full_page_writes; initdb
+# does not sync either): the data lives only as long as the test run.
+# PG_DURABLE=1 at start keeps them on. PG_DURABLE=commit keeps only
+# synchronous_commit: a commit's WAL is written to the kernel before COMMIT
+# returns, so it survives the Postgres processes dying (stop -m immediate),
+# which is all a crash short of the machine's own can take; nothing is fsynced.
 set -euo pipefail
 
 cmd=${1:-}
@@ -89,16 +93,21 @@ start_cluster() {
   pwfile=$dir/pwfile
   echo "$password" >"$pwfile"
   [[ $(id -u) == 0 ]] && chown postgres: "$pwfile"
-  as_pg "$bindir/initdb" -D "$dir/data" -U postgres --auth-local=trust \
+  local nosync=--no-sync
+  [[ ${PG_DURABLE:-0} == 1 ]] && nosync=""
+  as_pg "$bindir/initdb" -D "$dir/data" -U postgres --auth-local=trust $nosync \
     --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
-    as_pg "$bindir/initdb" -D "$dir/data" -U postgres --auth-local=trust \
+    as_pg "$bindir/initdb" -D "$dir/data" -U postgres --auth-local=trust $nosync \
       --auth-host=scram-sha-256 -E UTF8 --locale=C >"$dir/initdb.log" 2>&1 || {
     cat "$dir/initdb.log" >&2
     exit 1
   }
 
   local port attempt started=0 durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-  [[ ${PG_DURABLE:-0} == 1 ]] && durability="-c fsync=on -c synchronous_commit=on"
+  case ${PG_DURABLE:-0} in
+    1) durability="-c fsync=on -c synchronous_commit=on" ;;
+    commit) durability="-c fsync=off -c synchronous_commit=on -c full_page_writes=off" ;;
+  esac
   for attempt in 1 2 3 4 5; do
     port=$(free_port)
     echo "-p $port -k $sock -c listen_addresses=127.0.0.1 $durability -c max_connections=200" >"$dir/pg_opts"

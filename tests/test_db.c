@@ -1,25 +1,80 @@
 /* db.h on both backends: statements, binds, columns, errors, transactions,
- * Postgres reconnect. */
+ * Postgres reconnect.
+ *
+ * The tests use the db layer, not the schema: they share one migrated store
+ * per backend (made once, for the group) instead of a database each, and
+ * each test starts with no transaction open and an empty scratch table. */
 #include "support.h"
+
+static struct test_store *shared_sqlite, *shared_postgres;
+
+static int group_setup(void **state)
+{
+    (void)state;
+    void *s = NULL;
+    if (test_store_setup_sqlite(&s) < 0) return -1;
+    shared_sqlite = s;
+    if (test_store_setup_postgres(&s) < 0) return -1;
+    shared_postgres = s;
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    void *s = shared_sqlite;
+    test_store_teardown(&s);
+    s = shared_postgres;
+    test_store_teardown(&s);
+    return 0;
+}
+
+/* A test's start on the shared store: what an earlier test left open is
+ * rolled back (a no-op when nothing is). */
+static int use_store(void **state, struct test_store *ts)
+{
+    if (!ts) return -1;
+    *state = ts;
+    return db_rollback(store_writer(ts->store)) < 0 ? -1 : 0;
+}
+
+static int use_sqlite(void **state)
+{
+    return use_store(state, shared_sqlite);
+}
+
+static int use_postgres(void **state)
+{
+    return use_store(state, shared_postgres);
+}
+
+#define SHARED_BOTH(fn)                                                                            \
+    {"sqlite/" #fn, fn, use_sqlite, NULL, NULL},                                                   \
+    {                                                                                              \
+        "postgres/" #fn, fn, use_postgres, NULL, NULL                                              \
+    }
 
 static struct db *writer(void **state)
 {
     return store_writer(((struct test_store *)*state)->store);
 }
 
-static const char SQL_SCRATCH_SQLITE[] = "CREATE TABLE scratch (id BIGINT PRIMARY KEY, name TEXT "
-                                         "UNIQUE, data BLOB, score DOUBLE PRECISION)";
-static const char SQL_SCRATCH_PG[] = "CREATE TABLE scratch (id BIGINT PRIMARY KEY, name TEXT "
-                                     "UNIQUE, data BYTEA, score DOUBLE PRECISION)";
+static const char SQL_SCRATCH_SQLITE[] = "CREATE TABLE IF NOT EXISTS scratch (id BIGINT PRIMARY "
+                                         "KEY, name TEXT UNIQUE, data BLOB, score DOUBLE "
+                                         "PRECISION)";
+static const char SQL_SCRATCH_PG[] = "CREATE TABLE IF NOT EXISTS scratch (id BIGINT PRIMARY KEY, "
+                                     "name TEXT UNIQUE, data BYTEA, score DOUBLE PRECISION)";
 static const char SQL_INSERT[] =
     "INSERT INTO scratch (id, name, data, score) VALUES ($1, $2, $3, $4)";
 static const char SQL_SELECT[] = "SELECT id, name, data, score FROM scratch WHERE id = $1";
 static const char SQL_COUNT[] = "SELECT COUNT(*) FROM scratch";
 
+/* The scratch table, empty (the store is shared: an earlier test's rows go). */
 static void make_scratch(struct db *db)
 {
     assert_int_equal(db_exec(db, db_kind(db) == DB_POSTGRES ? SQL_SCRATCH_PG : SQL_SCRATCH_SQLITE),
                      0);
+    assert_int_equal(db_exec(db, "DELETE FROM scratch"), 0);
 }
 
 static int insert_row(struct db *db, int64_t id, const char *name, const void *data, size_t len)
@@ -439,39 +494,33 @@ static void test_postgres_listen_survives_a_reconnect(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        TEST_BOTH(test_prepared_statement_is_reused_per_sql_pointer),
-        TEST_BOTH(test_prepare_reports_a_bad_statement),
-        TEST_BOTH(test_parameters_bind_by_number_in_any_order),
-        TEST_BOTH(test_binding_a_missing_parameter_is_erange),
-        TEST_BOTH(test_unique_violation_is_eexist),
-        TEST_BOTH(test_foreign_key_violation_is_enoent),
-        TEST_BOTH(test_blobs_round_trip_with_zero_bytes),
-        TEST_BOTH(test_nulls_read_back_as_null),
-        TEST_BOTH(test_text_int_and_double_round_trip),
-        TEST_BOTH(test_text_with_a_nul_byte_is_refused),
-        TEST_BOTH(test_changes_counts_updated_rows),
-        TEST_BOTH(test_rollback_discards_and_commit_keeps),
-        TEST_BOTH(test_other_connections_see_only_committed_rows),
-        TEST_BOTH(test_half_read_statement_does_not_pin_a_snapshot),
-        TEST_BOTH(test_notify_refuses_a_bad_channel_name),
+        SHARED_BOTH(test_prepared_statement_is_reused_per_sql_pointer),
+        SHARED_BOTH(test_prepare_reports_a_bad_statement),
+        SHARED_BOTH(test_parameters_bind_by_number_in_any_order),
+        SHARED_BOTH(test_binding_a_missing_parameter_is_erange),
+        SHARED_BOTH(test_unique_violation_is_eexist),
+        SHARED_BOTH(test_foreign_key_violation_is_enoent),
+        SHARED_BOTH(test_blobs_round_trip_with_zero_bytes),
+        SHARED_BOTH(test_nulls_read_back_as_null),
+        SHARED_BOTH(test_text_int_and_double_round_trip),
+        SHARED_BOTH(test_text_with_a_nul_byte_is_refused),
+        SHARED_BOTH(test_changes_counts_updated_rows),
+        SHARED_BOTH(test_rollback_discards_and_commit_keeps),
+        SHARED_BOTH(test_other_connections_see_only_committed_rows),
+        SHARED_BOTH(test_half_read_statement_does_not_pin_a_snapshot),
+        SHARED_BOTH(test_notify_refuses_a_bad_channel_name),
         {"sqlite/test_sqlite_notify_does_nothing_and_listen_is_unsupported",
-         test_sqlite_notify_does_nothing_and_listen_is_unsupported, test_store_setup_sqlite,
-         test_store_teardown, NULL},
+         test_sqlite_notify_does_nothing_and_listen_is_unsupported, use_sqlite, NULL, NULL},
         {"postgres/test_postgres_listen_receives_committed_notifications",
-         test_postgres_listen_receives_committed_notifications, test_store_setup_postgres,
-         test_store_teardown, NULL},
+         test_postgres_listen_receives_committed_notifications, use_postgres, NULL, NULL},
         {"postgres/test_postgres_listen_survives_a_reconnect",
-         test_postgres_listen_survives_a_reconnect, test_store_setup_postgres, test_store_teardown,
-         NULL},
+         test_postgres_listen_survives_a_reconnect, use_postgres, NULL, NULL},
         {"postgres/test_commit_after_a_failed_statement_is_an_error_on_postgres",
-         test_commit_after_a_failed_statement_is_an_error_on_postgres, test_store_setup_postgres,
-         test_store_teardown, NULL},
+         test_commit_after_a_failed_statement_is_an_error_on_postgres, use_postgres, NULL, NULL},
         {"postgres/test_postgres_reconnects_after_the_backend_is_killed",
-         test_postgres_reconnects_after_the_backend_is_killed, test_store_setup_postgres,
-         test_store_teardown, NULL},
+         test_postgres_reconnects_after_the_backend_is_killed, use_postgres, NULL, NULL},
         {"postgres/test_postgres_connection_lost_in_a_transaction_is_econnreset",
-         test_postgres_connection_lost_in_a_transaction_is_econnreset, test_store_setup_postgres,
-         test_store_teardown, NULL},
+         test_postgres_connection_lost_in_a_transaction_is_econnreset, use_postgres, NULL, NULL},
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

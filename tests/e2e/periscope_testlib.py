@@ -18,8 +18,11 @@ The API, kept small on purpose:
     copy) in another directory.
 
     Server(backend="postgres") runs on a fresh database of the throwaway
-    cluster (created at start, dropped at stop); pg_env() returns that
-    cluster's POSTGRES_* variables, or None when the suite runs without one.
+    cluster (created at start, dropped at stop), a clone of the cluster's
+    migrated template (tests/pg_cluster.sh) when it has one: `serve` finds
+    every migration applied (`periscope migrate` on an empty database has its
+    own tests); pg_env() returns that cluster's POSTGRES_* variables, or None
+    when the suite runs without one.
 
 A Server picks a free loopback port and a temporary DATA_DIR, sets
 API_SECRET_KEY_ADMIN to a random token unless env overrides it (pass
@@ -90,14 +93,16 @@ def _psql(pg, sql, attempts=1):
     raise RuntimeError("psql %r failed: %s" % (sql, done.stderr.decode(errors="replace").strip()))
 
 
-def pg_create_database(prefix="periscope_test"):
-    """Creates a uniquely named database on the test cluster; returns the
-    POSTGRES_* env for it (POSTGRES_ENABLED=true included)."""
+def pg_create_database(prefix="periscope_test", migrated=False):
+    """Creates a uniquely named database on the test cluster, empty or (with
+    migrated=True) a clone of the cluster's migrated template if it has one;
+    returns the POSTGRES_* env for it (POSTGRES_ENABLED=true included)."""
     pg = pg_env()
     if pg is None:
         raise RuntimeError("no test Postgres cluster (PERISCOPE_TEST_PG_ENV)")
     name = "%s_%s" % (prefix, secrets.token_hex(6))
-    _psql(pg, 'CREATE DATABASE "%s"' % name)
+    template = pg.get("POSTGRES_TEMPLATE") if migrated else None
+    _psql(pg, 'CREATE DATABASE "%s"' % name + (' TEMPLATE "%s"' % template if template else ""))
     return dict(pg, POSTGRES_DATABASE=name, POSTGRES_ENABLED="true")
 
 
@@ -177,7 +182,7 @@ class Server:
             self.env[k] = None  # never inherit the caller's deployment settings
         self._pg = None
         if backend == "postgres":
-            self._pg = pg_create_database()
+            self._pg = pg_create_database(migrated=True)
             self.env.update(self._pg)
         self.env.update(env or {})
         self.proc = None

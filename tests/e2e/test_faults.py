@@ -1,9 +1,13 @@
 """Faults: a database that stops, hangs or is locked costs no acknowledged
 event and never freezes the server; damaged database files are refused.
 
-Postgres runs in a cluster of this test's own (tests/pg_cluster.sh with
-PG_DURABLE=1: fsync on), which it stops (immediate, fast), restarts and
-SIGSTOPs under load. Senders post events with unique ids; afterwards every
+Postgres runs in a cluster of this test's own (tests/pg_cluster.sh), which
+it stops (immediate, fast), restarts and SIGSTOPs under load. Its commits
+are synchronous (COMMIT returns once the WAL is written), so a committed
+row survives the Postgres processes dying; `make faults` also fsyncs
+(PG_DURABLE=1), short runs do not (PG_DURABLE=commit): no scenario crashes
+the machine, and fsync made every restart replay and sync the whole data
+directory for seconds. Senders post events with unique ids; afterwards every
 id answered 200 must be in the database. SQLite is locked from outside.
 
 Short versions run in `make test`; FAULTS_FULL=1 (`make faults`) runs
@@ -24,8 +28,9 @@ import threading
 import time
 import unittest
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from periscope_testlib import Server, http_request
+from periscope_testlib import BIN, Server, http_request
 
 FULL = os.environ.get("FAULTS_FULL") == "1"
 OUTAGE_S = 20 if FULL else 4
@@ -34,6 +39,10 @@ MAX_REQUESTS_PER_SENDER = 200000 if FULL else 4000
 # Short runs pace their senders: a few thousand acknowledged ids prove as
 # much as 40,000, and the spool they leave replays in a second, not 20.
 RATE_PER_SENDER = None if FULL else 250
+# Load before the outage and after the restore: full runs for a second
+# each; short runs until every sender has this many ids acknowledged in
+# the phase (a fifth of a second at the paced rate).
+PHASE_ACKS = None if FULL else 50
 HERE = os.path.dirname(os.path.abspath(__file__))
 PG_CLUSTER = os.path.join(HERE, "..", "pg_cluster.sh")
 HAVE_PG = bool([d for d in ("/usr/lib/postgresql",) if os.path.isdir(d)])
@@ -41,7 +50,8 @@ HAVE_PG = bool([d for d in ("/usr/lib/postgresql",) if os.path.isdir(d)])
 
 def cluster(cmd, d, *args):
     subprocess.run([PG_CLUSTER, cmd, d, *args], check=True, timeout=120,
-                   env=dict(os.environ, PG_DURABLE="1"), capture_output=True)
+                   env=dict(os.environ, PG_DURABLE="1" if FULL else "commit"),
+                   capture_output=True)
 
 
 def read_env(path):
@@ -190,6 +200,30 @@ def wait_drained(srv, timeout):
     raise AssertionError("not drained within %ds: %s" % (timeout, r.body[:300]))
 
 
+def webhook_receiver(test, on_post):
+    """A webhook receiver on a free port of 127.0.0.1 for the test's
+    duration: reads each POST's body, calls on_post(path, headers) (which may
+    block: the request then stays unanswered), answers 204. Returns its base
+    URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            on_post(self.path, self.headers)
+            self.send_response(204)
+            self.end_headers()
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    test.addCleanup(httpd.server_close)
+    test.addCleanup(httpd.shutdown)
+    return "http://127.0.0.1:%d" % httpd.server_address[1]
+
+
 def report(name, row):
     line = "| %s | %d | %d | %s | %.1f s | %.0f MB |" % (
         name, row["acked"], row["lost"],
@@ -202,10 +236,25 @@ def report(name, row):
             f.write(line + "\n")
 
 
+def load_phase(test, senders, what):
+    """Keeps the senders going: a second (FULL), or until each has
+    PHASE_ACKS more ids acknowledged than when the phase began."""
+    if not PHASE_ACKS:
+        time.sleep(1.0)
+        return
+    start = [len(s.acked) for s in senders]
+    deadline = time.monotonic() + 60
+    while not all(len(s.acked) - n >= PHASE_ACKS for s, n in zip(senders, start)):
+        test.assertLess(time.monotonic(), deadline, "%s: ingest acknowledged too few events: %r"
+                        % (what, [len(s.acked) - n for s, n in zip(senders, start)]))
+        time.sleep(0.02)
+
+
 def run_under_load(test, srv, stored_ids, outage, restore, name, hang=False):
-    """Starts senders, runs outage() after a second, restore() after
-    OUTAGE_S, waits until drained, stops the server, and checks every
-    acknowledged id against stored_ids(). Returns the row."""
+    """Starts senders, runs outage() once they are acknowledged
+    (load_phase), restore() after OUTAGE_S, keeps the load on until
+    ingest acknowledges again, waits until drained, stops the server, and
+    checks every acknowledged id against stored_ids(). Returns the row."""
     r = srv.admin("POST", "/api/admin/projects", {"name": "faults"})
     test.assertEqual(r.status, 201, r)
     p = r.json()
@@ -214,7 +263,7 @@ def run_under_load(test, srv, stored_ids, outage, restore, name, hang=False):
     probe = Probe(srv, probe_stop)
     for s in senders:
         s.start()
-    time.sleep(1.0)
+    load_phase(test, senders, "before the outage")
     outage()
     probe.start()
     time.sleep(OUTAGE_S)
@@ -222,7 +271,7 @@ def run_under_load(test, srv, stored_ids, outage, restore, name, hang=False):
     probe.join(timeout=30)
     restore()
     t_back = time.monotonic()
-    time.sleep(1.0)
+    load_phase(test, senders, "after the restore")
     stop.set()
     for s in senders:
         s.join(timeout=60)
@@ -254,7 +303,9 @@ class PostgresFaults(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="periscope-faults-pg-")
-        cluster("start", cls.dir)
+        # Short runs clone each scenario's database from a template the
+        # cluster migrates once; full runs migrate each their own.
+        cluster("start", cls.dir, *([] if FULL else [BIN]))
         cls.pg = read_env(os.path.join(cls.dir, "env"))
 
     @classmethod
@@ -264,7 +315,9 @@ class PostgresFaults(unittest.TestCase):
 
     def server(self, ack_mode, extra=None):
         name = "faults_" + uuid.uuid4().hex[:12]
-        psql(self.pg, 'CREATE DATABASE "%s"' % name, db="postgres")
+        template = self.pg.get("POSTGRES_TEMPLATE")
+        psql(self.pg, 'CREATE DATABASE "%s"' % name + (' TEMPLATE "%s"' % template if template
+                                                        else ""), db="postgres")
         env = dict(self.pg, POSTGRES_DATABASE=name, POSTGRES_ENABLED="true", ACK_MODE=ack_mode,
                    DB_TIMEOUT_MS="1000", QUEUE_CAPACITY="2000", MAX_EVENTS_PER_ISSUE="10000000")
         env.update(extra or {})
@@ -417,30 +470,18 @@ class HangingReceiver(unittest.TestCase):
     HANG_S = 8
 
     def test_hanging_receiver_does_not_delay_a_healthy_one(self):
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
         got = collections.Counter()
         lock = threading.Lock()
         release = threading.Event()
         self.addCleanup(release.set)
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
+        def on_post(path, headers):
+            with lock:
+                got[path] += 1
+            if path == "/hang":
+                release.wait(self.HANG_S + 2)
 
-            def do_POST(self):
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with lock:
-                    got[self.path] += 1
-                if self.path == "/hang":
-                    release.wait(HangingReceiver.HANG_S + 2)
-                self.send_response(204)
-                self.end_headers()
-
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        httpd.daemon_threads = True
-        threading.Thread(target=httpd.serve_forever, daemon=True).start()
-        self.addCleanup(httpd.server_close)
-        self.addCleanup(httpd.shutdown)
+        receiver = webhook_receiver(self, on_post)
         srv = Server(env={"NOTIFY_POLL_MS": "200", "NOTIFY_TIMEOUT_MS": str(self.HANG_S * 1000),
                           "NOTIFY_CONNECT_TIMEOUT_MS": "1000",
                           "DESTINATION_RATE_PER_MINUTE": "100000"})
@@ -450,7 +491,7 @@ class HangingReceiver(unittest.TestCase):
         for name in ("hang", "ok"):
             r = srv.admin("POST", "/api/admin/projects/%d/alert_notification_destinations" % p["id"],
                           {"type": "generic_webhook", "name": name,
-                           "webhook_url": "http://127.0.0.1:%d/%s" % (httpd.server_address[1], name)})
+                           "webhook_url": "%s/%s" % (receiver, name)})
             self.assertEqual(r.status, 201, r)
         headers = {"Content-Type": "application/json",
                    "X-Sentry-Auth": "Sentry sentry_key=%s, sentry_version=7" % p["public_key"]}
@@ -576,29 +617,17 @@ class KilledMidDelivery(unittest.TestCase):
     LEASE_S = (TIMEOUT_MS + 2 * LUA_MS + 3000) / 1000.0
 
     def test_kill_9_mid_delivery_resends_once_within_the_lease(self):
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
         got, lock, release = [], threading.Lock(), threading.Event()
         self.addCleanup(release.set)
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
+        def on_post(path, headers):
+            with lock:
+                got.append((time.monotonic(), headers.get("webhook-id")))
+                first = len(got) == 1
+            if first:  # hangs: the server is killed meanwhile
+                release.wait(30)
 
-            def do_POST(self):
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with lock:
-                    got.append((time.monotonic(), self.headers.get("webhook-id")))
-                    first = len(got) == 1
-                if first:  # hangs: the server is killed meanwhile
-                    release.wait(30)
-                self.send_response(204)
-                self.end_headers()
-
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        httpd.daemon_threads = True
-        threading.Thread(target=httpd.serve_forever, daemon=True).start()
-        self.addCleanup(httpd.server_close)
-        self.addCleanup(httpd.shutdown)
+        receiver = webhook_receiver(self, on_post)
         env = {"NOTIFY_POLL_MS": "100", "NOTIFY_TIMEOUT_MS": str(self.TIMEOUT_MS),
                "NOTIFY_CONNECT_TIMEOUT_MS": "1000", "LUA_TIME_LIMIT_MS": str(self.LUA_MS)}
         srv = Server(env=env)
@@ -607,7 +636,7 @@ class KilledMidDelivery(unittest.TestCase):
         p = srv.admin("POST", "/api/admin/projects", {"name": "kill"}).json()
         r = srv.admin("POST", "/api/admin/projects/%d/alert_notification_destinations" % p["id"],
                       {"type": "generic_webhook", "name": "slow",
-                       "webhook_url": "http://127.0.0.1:%d/hook" % httpd.server_address[1]})
+                       "webhook_url": receiver + "/hook"})
         self.assertEqual(r.status, 201, r)
         headers = {"Content-Type": "application/json",
                    "X-Sentry-Auth": "Sentry sentry_key=%s, sentry_version=7" % p["public_key"]}
