@@ -177,7 +177,8 @@ struct db_stmt *db_prepare(struct db *db, const char *sql)
 
 struct db_stmt *db_prepare_once(struct db *db, const char *sql)
 {
-    struct db_stmt *st = db->ops->stmt_new(db, sql);
+    struct db_stmt *st =
+        db->ops->stmt_new_once ? db->ops->stmt_new_once(db, sql) : db->ops->stmt_new(db, sql);
     if (!st) counted(db, -EIO);
     return st;
 }

@@ -22,8 +22,13 @@ struct db_ops {
     /* Prepares sql (borrowed for the statement's life); NULL + errmsg. */
     struct db_stmt *(*stmt_new)(struct db *db, const char *sql);
     void (*stmt_free)(struct db_stmt *st);
+    /* A statement for one use (db_prepare_once); NULL: stmt_new. Postgres
+     * sends it unnamed with its values, parse and execute in one round
+     * trip, and nothing stays on the server: no prepare and DEALLOCATE
+     * round trips around it. A bad statement fails at its first step. */
+    struct db_stmt *(*stmt_new_once)(struct db *db, const char *sql);
     /* Frees a statement prepared for one use (db_prepare_once): also what
-     * the server keeps of it (Postgres: DEALLOCATE). NULL: stmt_free. */
+     * the server keeps of it. NULL: stmt_free. */
     void (*stmt_discard)(struct db_stmt *st);
     void (*stmt_reset)(struct db_stmt *st); /* reset and clear bindings */
     void (*stmt_finish)(struct db_stmt *st);

@@ -310,6 +310,7 @@ static const struct db_ops pg_ops = {
     .commit = pg_commit,
     .rollback = pg_rollback,
     .stmt_new = pg_stmt_new,
+    .stmt_new_once = pg_stmt_new_once,
     .stmt_discard = pg_stmt_discard,
     .stmt_free = pg_stmt_free,
     .stmt_reset = pg_stmt_reset,

@@ -38,6 +38,7 @@ struct pg_stmt {
     struct db_stmt base;
     char name[16];
     unsigned gen; /* the connection generation it was prepared in, 0: never */
+    bool once;    /* db_prepare_once: never prepared, sent unnamed each time */
     int nparams;
     struct db_buf *bufs;
     const char **values; /* NULL entry: SQL NULL */
@@ -72,6 +73,7 @@ void pg_drop(struct pg_db *db, const char *why);
 
 /* db_postgres_stmt.c */
 struct db_stmt *pg_stmt_new(struct db *db, const char *sql);
+struct db_stmt *pg_stmt_new_once(struct db *db, const char *sql);
 void pg_stmt_free(struct db_stmt *st);
 void pg_stmt_discard(struct db_stmt *st);
 void pg_stmt_reset(struct db_stmt *st);

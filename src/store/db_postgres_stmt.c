@@ -1,5 +1,6 @@
 /* db_postgres_stmt — Postgres statements: prepared once per connection
- * generation, text parameters (blobs binary) in reused buffers, text
+ * generation (one-use statements are sent unnamed instead, parse and
+ * execute in one round trip), text parameters (blobs binary) in reused buffers, text
  * results; bytea columns are unescaped into memory the statement owns until
  * the next step. */
 #include <errno.h>
@@ -47,6 +48,9 @@ static PGresult *run_prepare(struct pg_db *db, void *ctx)
 static PGresult *run_execute(struct pg_db *db, void *ctx)
 {
     struct pg_stmt *s = ctx;
+    if (s->once)
+        return pg_result_of_send(db, PQsendQueryParams(db->conn, s->base.sql, s->nparams, NULL,
+                                                       s->values, s->lengths, s->formats, 0));
     if (s->gen != db->gen) {
         PGresult *res = run_prepare(db, s);
         if (!res || !pg_result_ok(res)) return res;
@@ -104,12 +108,13 @@ void pg_stmt_discard(struct db_stmt *st)
     pg_stmt_free(st);
 }
 
-struct db_stmt *pg_stmt_new(struct db *db, const char *sql)
+static struct db_stmt *stmt_new(struct db *db, const char *sql, bool once)
 {
     struct pg_stmt *s = calloc(1, sizeof *s);
     if (!s) goto oom;
     s->base.db = db;
     s->base.sql = sql;
+    s->once = once;
     s->row = -1;
     s->nparams = count_params(sql);
     if (s->nparams) {
@@ -121,13 +126,23 @@ struct db_stmt *pg_stmt_new(struct db *db, const char *sql)
         if (!s->bufs || !s->values || !s->lengths || !s->formats) goto oom;
     }
     /* Prepare now so that a bad statement fails here, not at the first step. */
-    if (pg_call(pg_db_of(db), run_prepare, s, NULL) < 0) goto fail;
+    if (!once && pg_call(pg_db_of(db), run_prepare, s, NULL) < 0) goto fail;
     return &s->base;
 oom:
     db_seterr(db, "out of memory");
 fail:
     if (s) pg_stmt_free(&s->base);
     return NULL;
+}
+
+struct db_stmt *pg_stmt_new(struct db *db, const char *sql)
+{
+    return stmt_new(db, sql, false);
+}
+
+struct db_stmt *pg_stmt_new_once(struct db *db, const char *sql)
+{
+    return stmt_new(db, sql, true);
 }
 
 void pg_stmt_reset(struct db_stmt *st)

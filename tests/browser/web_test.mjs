@@ -1,7 +1,9 @@
 // The web interface in headless Chromium (Debian's /usr/bin/chromium,
 // driven by puppeteer-core; no browser is downloaded). Started by
-// tests/e2e/test_web.py, which runs the server, fills it with real SDK
-// events and passes what it made in $WEB_TEST_CONFIG (a JSON file).
+// tests/e2e/test_web.py ("full" mode: every page and step, the timings),
+// test_web_postgres.py and web_timings.py ("backend" mode, below), which
+// run the server, fill it with real SDK events and pass what they made in
+// $WEB_TEST_CONFIG (a JSON file).
 // Every step asserts on what the page shows; any console error or CSP
 // violation fails the run; axe-core checks every page; screenshots of
 // every page at 1280 and 375 px, light and dark, go to config.screenshots.
@@ -370,27 +372,32 @@ async function timings(page, deepIssueId) {
   assert.ok(results.js_css_bytes_compressed > 0 && results.js_css_bytes_compressed <= 150 * 1024, `${results.js_css_bytes_compressed} bytes`);
 }
 
-// On Postgres: sign in, the issue list, the issue page, the timings.
-async function postgres(page) {
-  step('postgres: sign in');
+// "backend" mode (test_web_postgres.py; web_timings.py for `make
+// web-timings`): sign in, the issue list, the issue page of a 200-frame
+// event through the given backend's store; with a big project, the timings.
+async function backend(page) {
+  const name = cfg.backend === 'postgres' ? 'pg' : cfg.backend;
+  step(`${cfg.backend}: sign in`);
   await page.goto(url(`/projects/${cfg.project_id}/issues`), {waitUntil: 'domcontentloaded'});
   await signIn(page, cfg.admin, `/projects/${cfg.project_id}/issues`);
-  step('postgres: issue list');
+  step(`${cfg.backend}: issue list`);
   await page.waitForSelector('#issues tr.issue');
   const titles = await page.$$eval('#issues tr.issue .title', (els) => els.map((e) => e.textContent));
   assert.ok(titles.some((t) => t.includes('RecursionError')), titles.join(' | '));
   assert.ok(titles.some((t) => t.includes('ZeroDivisionError')), titles.join(' | '));
   await settle(page);
-  await axe(page, 'pg-issues');
-  await page.screenshot({path: path.join(cfg.screenshots, 'pg-issues-1280-light.png'), optimizeForSpeed: true});
+  await axe(page, `${name}-issues`);
+  await page.screenshot({path: path.join(cfg.screenshots, `${name}-issues-1280-light.png`), optimizeForSpeed: true});
   results.screenshots++;
-  step('postgres: issue page');
+  step(`${cfg.backend}: issue page`);
   await page.goto(url(`/projects/${cfg.project_id}/issues/${cfg.deep_issue_id}`), {waitUntil: 'domcontentloaded'});
   await waitText(page, '.exc-type', 'RecursionError');
   await settle(page);
-  await page.screenshot({path: path.join(cfg.screenshots, 'pg-issue-1280-light.png'), optimizeForSpeed: true});
+  await page.screenshot({path: path.join(cfg.screenshots, `${name}-issue-1280-light.png`), optimizeForSpeed: true});
   results.screenshots++;
-  await timings(page, cfg.deep_issue_id);
+  results.frames = await count(page, '.frame');
+  assert.ok(results.frames >= 200, `${results.frames} frames`);
+  if (cfg.big_project_id) await timings(page, cfg.deep_issue_id);
   assert.deepEqual(problems, [], 'console errors or CSP violations');
 }
 
@@ -401,7 +408,7 @@ async function main() {
   try {
     const page = await newPage(browser);
     await page.setViewport({width: 1280, height: 900});
-    if (cfg.mode === 'postgres') return await postgres(page);
+    if (cfg.mode === 'backend') return await backend(page);
     const pid = cfg.project_id;
 
     step('headers: CSP, nosniff, referrer policy on the shell and on a static file');
@@ -619,6 +626,7 @@ async function main() {
     assert.deepEqual(problems, [], 'console errors or CSP violations');
   } finally {
     await browser.close();
+    console.error(`done at ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     console.log(JSON.stringify(results));
     console.error(`results: ${JSON.stringify(results)}`);
   }

@@ -34,7 +34,23 @@ const ROUTES = [
 const main = document.getElementById('main');
 const top = document.getElementById('top');
 let cleanup = null;
-const projectNames = new Map();
+// Project names for the header, kept in sessionStorage for the person
+// signed in: a page load (a notification's link, a reload) asks for the
+// name once per tab instead of once per load, one request fewer beside the
+// page's own (the admin API answers two at a time).
+const NAMES_KEY = 'periscope.project-names';
+function storedNames() {
+  try {
+    const s = JSON.parse(sessionStorage.getItem(NAMES_KEY));
+    if (s && session.user && s.user === session.user.id) return new Map(Object.entries(s.names));
+  } catch { /* none kept */ }
+  return new Map();
+}
+let projectNames = storedNames();
+let namesUser = session.user && session.user.id;
+function keepNames() {
+  if (session.user) sessionStorage.setItem(NAMES_KEY, JSON.stringify({user: session.user.id, names: Object.fromEntries(projectNames)}));
+}
 
 export function navigate(path, {replace = false} = {}) {
   if (replace) history.replaceState(null, '', path);
@@ -50,12 +66,15 @@ function signInFirst() {
 }
 
 async function projectName(id) {
+  const who = session.user && session.user.id;
+  if (who !== namesUser) { projectNames = storedNames(); namesUser = who; }
   if (!projectNames.has(id)) {
     try { projectNames.set(id, (await get(P(id))).name); } catch { return `Project ${id}`; }
+    keepNames();
   }
   return projectNames.get(id);
 }
-export function forgetProjectName(id) { projectNames.delete(String(id)); }
+export function forgetProjectName(id) { projectNames.delete(String(id)); keepNames(); }
 
 async function header(projectId, section) {
   const u = session.user;
