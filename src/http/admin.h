@@ -117,7 +117,10 @@ cJSON *admin_time(long long ms);
 void admin_time_field(cJSON *obj, const char *name);
 
 /* Answers 500 "database_error" and logs op with the error (nothing of the
- * request, which may hold secrets). */
+ * request, which may hold secrets). When rc says the database is away for
+ * now (-ETIMEDOUT, -ECONNREFUSED, -EBUSY…): 503 "database_unavailable" with
+ * Retry-After ADMIN_DB_RETRY_AFTER_S, so clients and the web interface retry. */
+#define ADMIN_DB_RETRY_AFTER_S "5"
 void admin_db_error(struct admin_resp *resp, const char *op, int rc);
 
 /* 0 when project id exists (row, if not NULL, gets it: caller owns);

@@ -293,6 +293,10 @@ static bool authorize(const struct admin_ctx *ctx, struct MHD_Connection *conn, 
         return false;
     }
     if (pol->access == ACCESS_PUBLIC) return true;
+    if (c->auth_rc != 0 && c->auth_rc != -EACCES) {
+        admin_db_error(resp, "auth_resolve", c->auth_rc);
+        return false;
+    }
     if (c->auth_rc != 0 || c->who.kind == PRINCIPAL_NONE) {
         unauthorized(resp);
         return false;

@@ -220,10 +220,27 @@ void admin_time_field(cJSON *obj, const char *name)
     if (json_is_int(v)) json_set(obj, name, admin_time(json_i64(v)));
 }
 
+/* Errors that say the database is away for now (refused, lost, timed out,
+ * locked) rather than that the request cannot work. */
+static bool db_unavailable(int rc)
+{
+    return rc == -ETIMEDOUT || rc == -ECONNREFUSED || rc == -ECONNRESET || rc == -ENOTCONN ||
+           rc == -EPIPE || rc == -EBUSY || rc == -EAGAIN;
+}
+
 void admin_db_error(struct admin_resp *resp, const char *op, int rc)
 {
     log_error("admin database error", "op=%s error=%s", op, strerror(-rc));
-    admin_error(resp, 500, "database_error", "the database failed; see the server log");
+    if (!db_unavailable(rc)) {
+        admin_error(resp, 500, "database_error", "the database failed; see the server log");
+        return;
+    }
+    admin_error(resp, 503, "database_unavailable",
+                "the database is not answering (%s); retry later", strerror(-rc));
+    if (!resp->header_value) {
+        resp->header_name = "Retry-After";
+        resp->header_value = strdup(ADMIN_DB_RETRY_AFTER_S);
+    }
 }
 
 int admin_project_check(struct db *db, int64_t id, struct admin_resp *resp, cJSON **row)

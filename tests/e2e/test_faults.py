@@ -356,6 +356,9 @@ class PostgresFaults(unittest.TestCase):
             with open(os.environ["FAULTS_REPORT"], "a") as f:
                 f.write("\n" + line + "\n\n")
         self.assertGreater(lists[200], 0, lists)
+        # A list the hung database cannot answer is a 503 with Retry-After
+        # (database_unavailable), never a 500.
+        self.assertEqual(lists[500], 0, lists)
         self.assertLess(p99s["2 issue-list loops"], 1.0, p99s)
         # On an HTTP thread each list would hold it for the 3 s database
         # timeout, over and over: ingest starved (no answer in the phase).
