@@ -284,6 +284,28 @@ static void test_two_nodes_on_one_postgres_create_the_issue_once(void **state)
 
 /* Eleven issues in one batch: eight counted by one multi-row update, three
  * singly; each issue gets exactly its own count and latest timestamp. */
+/* SQLite: the search index holds exactly the text of the issues (FTS5's
+ * integrity-check with rank 1 compares it with the issues table), and a
+ * search through it finds each of the project's issues whose title has
+ * the text. */
+static void assert_search_index_in_step(struct wstate *s, const char *text, int64_t want)
+{
+    if (s->postgres) return;
+    struct db *db = store_acquire(s->f->srv.store);
+    struct db_stmt *st =
+        db_prepare(db, "INSERT INTO issues_fts(issues_fts, rank) VALUES ('integrity-check', 1)");
+    assert_non_null(st);
+    assert_true(db_step(st) >= 0);
+    db_finish(st);
+    st = db_prepare(db, "SELECT COUNT(*) FROM issues_fts WHERE title LIKE $1");
+    assert_non_null(st);
+    db_bind_text(st, 1, text, (size_t)-1);
+    assert_int_equal(db_step(st), DB_ROW);
+    assert_int_equal(db_col_int64(st, 0), want);
+    db_finish(st);
+    store_release(s->f->srv.store, db);
+}
+
 static void test_many_issues_in_one_batch_get_their_own_counts(void **state)
 {
     struct wstate *s = get(state);
@@ -300,6 +322,9 @@ static void test_many_issues_in_one_batch_get_their_own_counts(void **state)
     assert_int_equal(commit(s, evs, 22), 0);
     assert_int_equal(q(s, SQL_ISSUES), 11);
     assert_int_equal(q(s, SQL_SEEN), 22);
+    /* the batch's issues were created by one statement */
+    assert_search_index_in_step(s, "%distinct issue%", 11);
+    assert_search_index_in_step(s, "%issue juliett%", 1);
     assert_int_equal(q(s, "SELECT COUNT(*) FROM issues WHERE project_id = $1 AND times_seen = 2"),
                      11);
     /* issue k's events are k and k + 11: last_seen is the later one */
@@ -318,6 +343,7 @@ static void test_many_issues_in_one_batch_get_their_own_counts(void **state)
     assert_int_equal(commit(s, evs, 11), 0);
     assert_int_equal(q(s, SQL_ISSUES), 11);
     assert_int_equal(q(s, SQL_SEEN), 34);
+    assert_search_index_in_step(s, "%distinct issue%", 11);
     assert_int_equal(q(s, SQL_ALERTS_NEW), 11);
 }
 

@@ -23,7 +23,8 @@ struct batch_issue {
     bool looked_up;
     bool created; /* inserted by this transaction */
     bool reopen_checked;
-    int64_t stored; /* events stored on it in this batch */
+    int64_t stored;  /* events stored on it in this batch */
+    size_t first_ev; /* index in the batch of its first event */
 };
 
 struct writer_batch {
@@ -40,6 +41,9 @@ struct writer_batch {
     int64_t *ev_issue_id;
     bool *ev_inserted;
     enum writer_event_outcome *ev_outcome;
+    struct events_write_new_issue *creating; /* phase 1b: issues to create */
+    struct event_row *creating_rows;         /* their first events' rows */
+    uint32_t *creating_issue;                /* and their index in issues */
 };
 
 static int take_alert(void *ctx, int64_t alert_id, int64_t project_id, int64_t issue_id,
@@ -81,8 +85,12 @@ struct writer_batch *writer_batch_new(size_t batch_max)
     b->ev_issue_id = calloc(batch_max, sizeof(*b->ev_issue_id));
     b->ev_inserted = calloc(batch_max, sizeof(*b->ev_inserted));
     b->ev_outcome = calloc(batch_max, sizeof(*b->ev_outcome));
+    b->creating = calloc(batch_max, sizeof(*b->creating));
+    b->creating_rows = calloc(batch_max, sizeof(*b->creating_rows));
+    b->creating_issue = calloc(batch_max, sizeof(*b->creating_issue));
     if (!b->issues || !b->slots || !b->alerts || !b->ev_issue || !b->ev_issue_id ||
-        !b->ev_inserted || !b->ev_outcome || !b->triage) {
+        !b->ev_inserted || !b->ev_outcome || !b->creating || !b->creating_rows ||
+        !b->creating_issue || !b->triage) {
         writer_batch_free(b);
         return NULL;
     }
@@ -113,6 +121,9 @@ void writer_batch_free(struct writer_batch *b)
     free(b->ev_issue_id);
     free(b->ev_inserted);
     free(b->ev_outcome);
+    free(b->creating);
+    free(b->creating_rows);
+    free(b->creating_issue);
     free(b);
 }
 
@@ -146,7 +157,8 @@ static size_t slot_of(int64_t project_id, const char *hash)
     return (size_t)(h ^ h >> 29);
 }
 
-static struct batch_issue *issue_for(struct writer_batch *b, const struct grouped_event *ev)
+static struct batch_issue *issue_for(struct writer_batch *b, const struct grouped_event *ev,
+                                     size_t ev_index)
 {
     for (size_t s = slot_of(ev->project_id, ev->hash) & b->mask;; s = (s + 1) & b->mask) {
         uint32_t k = b->slots[s];
@@ -155,6 +167,7 @@ static struct batch_issue *issue_for(struct writer_batch *b, const struct groupe
             memset(it, 0, sizeof(*it));
             it->project_id = ev->project_id;
             it->hash = ev->hash;
+            it->first_ev = ev_index;
             b->slots[s] = (uint32_t)++b->nissues;
             return it;
         }
@@ -235,27 +248,41 @@ static int find_issues(struct writer_batch *b, struct db *db)
     return rc;
 }
 
-/* Phase 1b: makes sure it->id (looked up) names an issue row, creating one
- * for ev if there is none. */
-static int ensure_issue(struct db *db, struct batch_issue *it, const struct grouped_event *ev)
+/* Phase 1b: every issue of the batch names an issue row: a grouping
+ * transition's issue takes the new hash (issue_hashes_attach), the others
+ * missing are created from their first event all at once
+ * (events_write_issues_create: on SQLite one write of the search index
+ * for the batch instead of one per issue), and one another transaction
+ * created meanwhile is looked up again. */
+static int ensure_issues(struct writer_batch *b, struct db *db, struct grouped_event **evs)
 {
-    if (it->id != 0) return 0;
-    if (ev->prev_hash[0]) { /* a grouping transition: the previous hash's issue, if any */
-        int rc = issue_hashes_attach(db, it->project_id, it->hash, ev->prev_hash,
+    size_t ncreate = 0;
+    int rc = 0;
+    for (size_t i = 0; i < b->nissues && rc == 0; i++) {
+        struct batch_issue *it = &b->issues[i];
+        if (it->id != 0) continue;
+        const struct grouped_event *ev = evs[it->first_ev];
+        if (ev->prev_hash[0]) { /* a grouping transition: the previous hash's issue, if any */
+            rc = issue_hashes_attach(db, it->project_id, it->hash, ev->prev_hash,
                                      ev->received_at_ms, &it->id, &it->status);
-        if (rc != -ENOENT) return rc;
+            if (rc != -ENOENT) continue;
+            rc = 0;
+        }
+        row_of(ev, &b->creating_rows[ncreate]);
+        b->creating[ncreate] = (struct events_write_new_issue){.ev = &b->creating_rows[ncreate]};
+        b->creating_issue[ncreate++] = (uint32_t)i;
     }
-    struct event_row row;
-    row_of(ev, &row);
-    int rc = events_write_issue_create(db, &row, &it->id);
-    if (rc == 0) {
-        it->created = true;
+    if (rc == 0) rc = events_write_issues_create(db, b->creating, ncreate);
+    for (size_t k = 0; k < ncreate && rc == 0; k++) {
+        struct batch_issue *it = &b->issues[b->creating_issue[k]];
+        it->id = b->creating[k].id;
         it->status = ISSUE_UNRESOLVED;
-        return 0;
+        it->created = it->id != 0;
+        /* Another node created it between our lookup and insert. */
+        if (it->id == 0)
+            rc = events_write_issue_find(db, it->project_id, it->hash, &it->id, &it->status);
     }
-    if (rc != -EEXIST) return rc;
-    /* Another node created it between our lookup and insert. */
-    return events_write_issue_find(db, it->project_id, it->hash, &it->id, &it->status);
+    return rc;
 }
 
 /* Alerts for the first event stored on an issue in this batch. */
@@ -346,14 +373,12 @@ int writer_batch_write(struct writer_batch *b, struct db *db, struct grouped_eve
     /* Phase 1: every event's issue, looked up in chunks, missing ones
      * created by their first event. */
     for (size_t i = 0; i < n; i++)
-        b->ev_issue[i] = (uint32_t)(issue_for(b, evs[i]) - b->issues);
+        b->ev_issue[i] = (uint32_t)(issue_for(b, evs[i], i) - b->issues);
     int rc = lock_projects(b, db);
     if (rc == 0) rc = find_issues(b, db);
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        struct batch_issue *it = &b->issues[b->ev_issue[i]];
-        rc = ensure_issue(db, it, evs[i]);
-        b->ev_issue_id[i] = it->id;
-    }
+    if (rc == 0) rc = ensure_issues(b, db, evs);
+    for (size_t i = 0; i < n && rc == 0; i++)
+        b->ev_issue_id[i] = b->issues[b->ev_issue[i]].id;
     if (rc == 0) rc = insert_events(b, db, evs, n);
     if (rc == 0) rc = account_events(b, db, evs, n, now_ms, res);
     if (rc == 0) rc = drop_empty_issues(b, db);

@@ -2,7 +2,9 @@
 #include "store/events_write.h"
 
 #include <assert.h>
+#include <cjson/cJSON.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store/db.h"
@@ -21,17 +23,38 @@ static const char SQL_ISSUE_FIND_CHUNK[] =
     " WHERE h.project_id = $1 AND h.hash IN"
     " ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
 
-static const char SQL_ISSUE_CREATE[] =
-    "INSERT INTO issues (project_id, hash, title, culprit, level, status, first_seen,"
-    " last_seen, times_seen, message) VALUES ($1, $2, $3, $4, $5, 'unresolved', $6, $6, 0, $7)"
-    " ON CONFLICT (project_id, hash) DO NOTHING RETURNING id";
+/* A batch's new issues in one statement whose one parameter is a JSON array
+ * of rows [project id, hash, title, culprit, level, first seen, message]
+ * (as store/counters.c does): on SQLite the issues_fts trigger (migration
+ * 0310) then indexes them all before FTS5 writes its pending terms, once
+ * per statement — a statement per issue made FTS5 write a segment per
+ * issue, most of the cost of a new issue; on Postgres one round trip.
+ * RETURNING names the rows inserted (a row that lost to another
+ * transaction is missing). WHERE true: SQLite's parser would take ON
+ * CONFLICT for a join constraint of the FROM. */
+#define ISSUES_INSERT                                                                              \
+    "INSERT INTO issues (project_id, hash, title, culprit, level, status, first_seen,"             \
+    " last_seen, times_seen, message) "
+#define ISSUES_CONFLICT " ON CONFLICT (project_id, hash) DO NOTHING RETURNING id, project_id, hash"
+static const char SQL_ISSUES_CREATE_SQLITE[] =
+    ISSUES_INSERT "SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4,"
+                  " 'unresolved', value ->> 5, value ->> 5, 0, value ->> 6 FROM json_each($1)"
+                  " WHERE true" ISSUES_CONFLICT;
+static const char SQL_ISSUES_CREATE_POSTGRES[] =
+    ISSUES_INSERT "SELECT CAST(e ->> 0 AS BIGINT), e ->> 1, e ->> 2, e ->> 3, e ->> 4,"
+                  " 'unresolved', CAST(e ->> 5 AS BIGINT), CAST(e ->> 5 AS BIGINT), 0, e ->> 6"
+                  " FROM jsonb_array_elements(CAST($1 AS jsonb)) AS e" ISSUES_CONFLICT;
 
-/* The new issue owns its hash, unless a grouping transition or an unmerge
- * on another node gave the hash to an issue meanwhile (then the caller's
- * new issue is removed and the hash looked up again). */
-static const char SQL_ISSUE_HASH_INSERT[] =
-    "INSERT INTO issue_hashes (project_id, hash, issue_id, created_at) VALUES ($1, $2, $3, $4)"
-    " ON CONFLICT (project_id, hash) DO NOTHING";
+/* The created issues' hashes, rows [project id, hash, issue id, created
+ * at]; RETURNING names the hashes the new issues own. */
+#define HASHES_INSERT "INSERT INTO issue_hashes (project_id, hash, issue_id, created_at) "
+#define HASHES_CONFLICT " ON CONFLICT (project_id, hash) DO NOTHING RETURNING project_id, hash"
+static const char SQL_HASHES_INSERT_SQLITE[] =
+    HASHES_INSERT "SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each($1)"
+                  " WHERE true" HASHES_CONFLICT;
+static const char SQL_HASHES_INSERT_POSTGRES[] = HASHES_INSERT
+    "SELECT CAST(e ->> 0 AS BIGINT), e ->> 1, CAST(e ->> 2 AS BIGINT),"
+    " CAST(e ->> 3 AS BIGINT) FROM jsonb_array_elements(CAST($1 AS jsonb)) AS e" HASHES_CONFLICT;
 
 static const char SQL_ISSUE_DELETE[] = "DELETE FROM issues WHERE id = $1";
 
@@ -166,34 +189,141 @@ int events_write_issue_find_chunk(struct db *db, int64_t project_id, const char 
     return rc < 0 ? rc : 0;
 }
 
+/* (project id, hash) order: a RETURNING row's issue is found by binary
+ * search. */
+static int new_issue_cmp(const void *a, const void *b)
+{
+    const struct events_write_new_issue *x = *(struct events_write_new_issue *const *)a,
+                                        *y = *(struct events_write_new_issue *const *)b;
+    if (x->ev->project_id != y->ev->project_id)
+        return x->ev->project_id < y->ev->project_id ? -1 : 1;
+    return strcmp(x->ev->hash, y->ev->hash);
+}
+
+/* The index in sorted of the issue of (project_id, hash), or n. */
+static size_t new_issue_find(struct events_write_new_issue *const *sorted, size_t n,
+                             int64_t project_id, const char *hash)
+{
+    size_t lo = 0, hi = n;
+    while (hash && lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const struct event_row *ev = sorted[mid]->ev;
+        int c = ev->project_id != project_id ? (ev->project_id < project_id ? -1 : 1)
+                                             : strcmp(ev->hash, hash);
+        if (c == 0) return mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return n;
+}
+
+static bool add_number(cJSON *row, int64_t v)
+{
+    return cJSON_AddItemToArray(row, cJSON_CreateNumber((double)v));
+}
+
+static bool add_string(cJSON *row, const char *s)
+{
+    return cJSON_AddItemToArray(row, cJSON_CreateString(s));
+}
+
+/* The rows of the issues (hashes: false) or of their hashes (true; only
+ * the issues created) as JSON text, caller frees; NULL on ENOMEM, "" (a
+ * literal) when there is no row. */
+static char *rows_json(const struct events_write_new_issue *issues, size_t n, bool hashes)
+{
+    cJSON *arr = cJSON_CreateArray();
+    size_t rows = 0;
+    bool ok = arr != NULL;
+    for (size_t i = 0; i < n && ok; i++) {
+        const struct event_row *ev = issues[i].ev;
+        if (hashes && issues[i].id == 0) continue;
+        cJSON *row = cJSON_CreateArray();
+        ok = row && cJSON_AddItemToArray(arr, row) && add_number(row, ev->project_id) &&
+             add_string(row, ev->hash);
+        if (ok && hashes)
+            ok = add_number(row, issues[i].id) && add_number(row, ev->received_at_ms);
+        else if (ok)
+            ok = add_string(row, ev->title ? ev->title : "") &&
+                 add_string(row, ev->culprit ? ev->culprit : "") &&
+                 add_string(row, ev->level ? ev->level : "error") &&
+                 add_number(row, ev->timestamp_ms) &&
+                 add_string(row, ev->message ? ev->message : "");
+        rows++;
+    }
+    char *text = ok && rows == 0 ? (char *)"" : ok ? cJSON_PrintUnformatted(arr) : NULL;
+    cJSON_Delete(arr);
+    return text;
+}
+
+/* Runs one of the two statements over the rows of issues, in their order
+ * (the batch's: ids follow first sight): a RETURNING row gives its issue
+ * its id (issues) or marks it as owning its hash (hashes: owns[i]). */
+static int run_rows(struct db *db, const char *sql, struct events_write_new_issue *issues,
+                    struct events_write_new_issue *const *sorted, size_t n, bool hashes, bool *owns)
+{
+    char *text = rows_json(issues, n, hashes);
+    if (!text) return -ENOMEM;
+    if (!*text) return 0;
+    struct db_stmt *st = db_prepare(db, sql);
+    int rc = -EIO;
+    if (st) {
+        db_bind_text(st, 1, text, strlen(text));
+        int col = hashes ? 0 : 1;
+        while ((rc = db_step(st)) == DB_ROW) {
+            size_t k = new_issue_find(sorted, n, db_col_int64(st, col), db_col_text(st, col + 1));
+            if (k < n && hashes)
+                owns[sorted[k] - issues] = true;
+            else if (k < n)
+                sorted[k]->id = db_col_int64(st, 0);
+        }
+        db_finish(st);
+    }
+    free(text);
+    return rc < 0 ? rc : 0;
+}
+
+int events_write_issues_create(struct db *db, struct events_write_new_issue *issues, size_t n)
+{
+    if (n == 0) return 0;
+    struct events_write_new_issue **sorted = malloc(n * sizeof *sorted);
+    bool *owns = calloc(n, sizeof *owns);
+    int rc = sorted && owns ? 0 : -ENOMEM;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        issues[i].id = 0;
+        sorted[i] = &issues[i];
+    }
+    bool pg = db_kind(db) == DB_POSTGRES;
+    if (rc == 0) {
+        qsort(sorted, n, sizeof *sorted, new_issue_cmp);
+        rc = run_rows(db, pg ? SQL_ISSUES_CREATE_POSTGRES : SQL_ISSUES_CREATE_SQLITE, issues,
+                      sorted, n, false, owns);
+    }
+    if (rc == 0)
+        rc = run_rows(db, pg ? SQL_HASHES_INSERT_POSTGRES : SQL_HASHES_INSERT_SQLITE, issues,
+                      sorted, n, true, owns);
+    /* A grouping transition or an unmerge on another node gave the hash to
+     * an issue meanwhile: the new issue is removed (the caller looks the
+     * hash up again). */
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (issues[i].id == 0 || owns[i]) continue;
+        rc = events_write_issue_delete(db, issues[i].id);
+        issues[i].id = 0;
+    }
+    free(sorted);
+    free(owns);
+    return rc;
+}
+
 int events_write_issue_create(struct db *db, const struct event_row *ev, int64_t *id)
 {
-    struct db_stmt *st = db_prepare(db, SQL_ISSUE_CREATE);
-    if (!st) return -EIO;
-    db_bind_int64(st, 1, ev->project_id);
-    db_bind_text(st, 2, ev->hash, (size_t)-1);
-    db_bind_text(st, 3, ev->title ? ev->title : "", (size_t)-1);
-    db_bind_text(st, 4, ev->culprit ? ev->culprit : "", (size_t)-1);
-    db_bind_text(st, 5, ev->level ? ev->level : "error", (size_t)-1);
-    db_bind_int64(st, 6, ev->timestamp_ms);
-    db_bind_text(st, 7, ev->message ? ev->message : "", (size_t)-1);
-    int rc = db_step_row(st, -EEXIST);
-    if (rc == 0) {
-        *id = db_col_int64(st, 0);
-    }
-    db_finish(st);
+    struct events_write_new_issue it = {.ev = ev};
+    int rc = events_write_issues_create(db, &it, 1);
     if (rc != 0) return rc;
-    st = db_prepare(db, SQL_ISSUE_HASH_INSERT);
-    if (!st) return -EIO;
-    db_bind_int64(st, 1, ev->project_id);
-    db_bind_text(st, 2, ev->hash, (size_t)-1);
-    db_bind_int64(st, 3, *id);
-    db_bind_int64(st, 4, ev->received_at_ms);
-    rc = db_step(st);
-    if (rc < 0) return rc;
-    if (db_changes(st) > 0) return 0;
-    rc = events_write_issue_delete(db, *id);
-    return rc < 0 ? rc : -EEXIST;
+    *id = it.id;
+    return it.id != 0 ? 0 : -EEXIST;
 }
 
 int events_write_issue_delete(struct db *db, int64_t id)

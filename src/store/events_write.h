@@ -60,11 +60,22 @@ enum { EVENTS_WRITE_FIND_CHUNK = 16 };
 int events_write_issue_find_chunk(struct db *db, int64_t project_id, const char *const *hashes,
                                   size_t n, int64_t *ids, enum issue_status *status);
 
-/* Creates the issue of its first event ev (title, culprit, level, message,
- * first/last seen from ev->timestamp_ms, times_seen 0: the counter
- * flush adds the events, store/counters.h). 0 with *id;
- * -EEXIST when another transaction created it first; other negative on
- * error. */
+/* One issue to create: its first event (title, culprit, level, message,
+ * first/last seen from ev->timestamp_ms, times_seen 0: the counter flush
+ * adds the events, store/counters.h) and, on return, its id. */
+struct events_write_new_issue {
+    const struct event_row *ev; /* (project, hash) distinct within a call */
+    int64_t id;                 /* 0: another transaction created it first */
+};
+
+/* Creates n issues and their issue_hashes rows with two statements however
+ * many they are (on SQLite the search index takes them in one write).
+ * issues[i].id is 0 for an issue another transaction created first (look
+ * it up). 0 or negative on error. */
+int events_write_issues_create(struct db *db, struct events_write_new_issue *issues, size_t n);
+
+/* events_write_issues_create for one: 0 with *id; -EEXIST when another
+ * transaction created it first; other negative on error. */
 int events_write_issue_create(struct db *db, const struct event_row *ev, int64_t *id);
 
 /* Removes an issue created in this transaction that ended up with no event
