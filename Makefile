@@ -49,19 +49,26 @@ install: deps $(BUILD_DIR)/Makefile
 	$(call quiet_build,$(BUILD_DIR),--target periscope)
 	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
 
-# The sanitizer and fuzz trees are built while the Release tests run, at the
-# lowest CPU priority: the tests mostly wait (on servers, Postgres, timeouts)
-# and the builds take only the cycles they leave, so neither the tests'
-# timing nor what they check changes. Their output goes to the trees' logs.
+# The sanitizer tree is built and its unit tests run, and the fuzz tree is
+# built, while the Release tests run, at the lowest CPU priority: the
+# Release tests mostly wait (on servers, Postgres, timeouts) and the
+# sanitizer work takes only the cycles they leave, so neither the tests'
+# timing nor what they check changes. That work's output goes to
+# $(BUILD_DIR)/test-builds.log: its test summary is shown, the whole log
+# when it fails. The fuzz targets run last, on the whole machine.
 test: test-deps build
 	@$(MAKE) --no-print-directory test-builds > $(BUILD_DIR)/test-builds.log 2>&1 & builds=$$!; \
 	  $(MAKE) --no-print-directory test-release; rc=$$?; \
-	  wait $$builds || { cat $(BUILD_DIR)/test-builds.log; exit 1; }; \
+	  wait $$builds; brc=$$?; \
+	  [ $$brc -eq 0 ] || { cat $(BUILD_DIR)/test-builds.log; exit 1; }; \
+	  echo "sanitizer build ($(ASAN_DIR)):"; \
+	  grep -E 'tests passed|Total Test time' $(BUILD_DIR)/test-builds.log; \
 	  [ $$rc -eq 0 ] || exit $$rc; \
-	  $(MAKE) --no-print-directory test-asan test-fuzz
+	  $(MAKE) --no-print-directory test-fuzz
 
 test-builds:
-	nice -n 19 $(MAKE) --no-print-directory asan fuzz-build
+	nice -n 19 $(MAKE) --no-print-directory test-asan
+	nice -n 19 $(MAKE) --no-print-directory fuzz-build
 
 # Tests are independent (free ports, their own data directories and
 # databases); the load tests hold the `load` lock and count for two slots

@@ -128,6 +128,18 @@ class Response:
         return "Response(%d, %r)" % (self.status, self.body[:300])
 
 
+def wait_for(check, what="condition", timeout=20, interval=0.05):
+    """check()'s first true answer, polled every interval s; fails the test
+    (AssertionError naming what) when none comes within timeout s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("timed out waiting for " + what)
+
+
 def http_request(url, method="GET", body=None, headers=None, timeout=30):
     """One HTTP request; answers every status as a Response (no exception)."""
     if isinstance(body, (dict, list)):

@@ -34,7 +34,7 @@ import time
 import unittest
 import uuid
 
-from periscope_testlib import Server
+from periscope_testlib import Server, wait_for
 from test_notifications import Receiver
 
 ANSWER_S = 5.0    # "answered at once", generously
@@ -76,14 +76,6 @@ def put_script(srv, p, source):
                      headers={"Content-Type": "text/plain"})
 
 
-def wait_for(what, check, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def frame_event(path):
@@ -184,7 +176,7 @@ class ScriptEscapes(unittest.TestCase):
                 status, took = post_event(self.srv, p, ev)
                 self.assertEqual(status, 200)  # stored, default grouping
                 self.assertLess(took, STORED_S)
-                last = wait_for("the error in the script status", lambda: self.status(p)["last_error"], ANSWER_S)
+                last = wait_for(lambda: self.status(p)["last_error"], "the error in the script status", ANSWER_S)
                 self.assertEqual((last["hook"], last["kind"]), ("filter", kind), last)
                 self.assertIn(says, last["message"])
                 status, took = post_event(self.srv, self.other, {"message": "still here"})
@@ -233,10 +225,10 @@ class ScriptEscapes(unittest.TestCase):
                           {"type": "generic_webhook", "name": "hook", "webhook_url": hooks.url("/fmt")})
             self.assertEqual(r.status, 201, r.body)
             self.assertEqual(post_event(srv, p, {"message": "first of its kind"})[0], 200)
-            got = wait_for("the delivery", lambda: hooks.got("/fmt"), STORED_S)
+            got = wait_for(lambda: hooks.got("/fmt"), "the delivery", STORED_S)
             self.assertIn("first of its kind", got[0]["body"].decode())  # the default body
-            stats = wait_for("the format error", lambda: srv.admin(
-                "GET", "/api/admin/projects/%d/script" % p["id"]).json()["stats"]["last_error"], ANSWER_S)
+            stats = wait_for(lambda: srv.admin("GET", "/api/admin/projects/%d/script" % p["id"]).json()
+                             ["stats"]["last_error"], "the format error", ANSWER_S)
             self.assertEqual((stats["hook"], stats["kind"]), ("format", "timeout"))
             self.assertEqual(srv.request("GET", "/healthz").status, 200)
         finally:
@@ -268,7 +260,7 @@ class Liveness(unittest.TestCase):
             self.assertEqual(readyz(srv)[0], 200)
             waiting = Background(srv, p, {"message": "stuck", "tags": {"boom": "1"}})
             waiting.start()
-            status, body = wait_for("/readyz 503", lambda: (lambda s: s if s[0] == 503 else None)(readyz(srv)), 15)
+            status, body = wait_for(lambda: (lambda s: s if s[0] == 503 else None)(readyz(srv)), "/readyz 503", 15)
             self.assertEqual(body, {"status": "unavailable", "reason": "stalled", "stage": "worker"})
             metrics = srv.request("GET", "/metrics").body.decode()
             self.assertRegex(metrics, r'periscope_stage_stalls_total\{stage="worker"\} 1\b')
@@ -291,7 +283,7 @@ class Liveness(unittest.TestCase):
             lock.execute("BEGIN EXCLUSIVE")  # the writer waits in SQLite's busy handler
             waiting = Background(srv, p, {"message": "cannot be written"})
             waiting.start()
-            status, body = wait_for("/readyz 503", lambda: (lambda s: s if s[0] == 503 else None)(readyz(srv)), 15)
+            status, body = wait_for(lambda: (lambda s: s if s[0] == 503 else None)(readyz(srv)), "/readyz 503", 15)
             self.assertEqual(body["stage"], "writer")
             code, took = self.stop_and_time(srv)
             self.assertLess(took, 3 + STOP_SLACK_S)

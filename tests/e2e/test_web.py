@@ -27,9 +27,8 @@ import time
 import unittest
 
 from ingest_util import python_with_sentry_sdk
-from periscope_testlib import Server, pg_env
-from web_util import (BIG_ISSUES, BROWSER_DIR, ROOT, SDK_NODE_DIR, missing_browser_parts, run_browser, send,
-                      wait_for)
+from periscope_testlib import Server, pg_env, wait_for
+from web_util import BIG_ISSUES, BROWSER_DIR, ROOT, SDK_NODE_DIR, missing_browser_parts, run_browser, send
 import web_seed
 
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -17,6 +17,7 @@ import sys
 import time
 
 import web_seed
+from periscope_testlib import wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -34,16 +35,6 @@ TIMING_BOUND_MS = int(os.environ.get("PERISCOPE_WEB_TIMING_BOUND_MS", "5000"))
 # Each timing is taken this many times (a fresh navigation each); the
 # median is the number reported.
 TIMING_RUNS = int(os.environ.get("PERISCOPE_WEB_TIMING_RUNS", "5"))
-
-
-def wait_for(fn, timeout=20, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def missing_browser_parts():
