@@ -20,7 +20,12 @@ The rule: a file may include a header of its own folder or of a folder with a
 lower rank. Upward includes and sideways ones (another folder of the same
 rank) are forbidden. Includes are written relative to src/ ("base/log.h").
 
-Usage: layers.py [--src DIR]       check; exit 1 naming each forbidden edge
+The C unit tests mirror the folders (tests/<layer>/test_*.c) and follow the
+same rule: a test includes headers of its own folder or lower ones,
+directly or through a shared helper in tests/ (support.h reaches store/).
+
+Usage: layers.py [--src DIR] [--tests DIR]
+                                   check; exit 1 naming each forbidden edge
        layers.py --cycles [--src DIR]  print the folders that include each
                                    other in a cycle (files at the top of src/
                                    count as one folder, "(top)")
@@ -102,6 +107,46 @@ def check(src):
     return errors
 
 
+def reached(src, tests, path, seen=None):
+    """The src/ folders a tests/ file includes, directly or through the
+    helper headers in tests/ it includes: {folder: first include naming it}."""
+    seen = set() if seen is None else seen
+    out = {}
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            m = INCLUDE.match(line)
+            if not m:
+                continue
+            name = m.group(1)
+            if os.path.exists(os.path.join(src, name)):
+                out.setdefault(folder_of(name), name)
+            elif os.path.exists(os.path.join(tests, name)) and name not in seen:
+                seen.add(name)
+                for folder, via in reached(src, tests, os.path.join(tests, name), seen).items():
+                    out.setdefault(folder, f"{name} -> {via}")
+    return out
+
+
+def check_tests(src, tests):
+    errors = []
+    for dirpath, _, files in os.walk(tests):
+        for f in sorted(files):
+            if not (f.startswith("test_") and f.endswith(".c")):
+                continue
+            path = os.path.join(dirpath, f)
+            rel = os.path.relpath(path, tests).replace(os.sep, "/")
+            layer = folder_of(rel)
+            if layer not in RANK:
+                continue  # tests/e2e, tests/fuzz…: not unit tests of one layer
+            for folder, via in sorted(reached(src, tests, path).items()):
+                if folder not in RANK or folder == layer or RANK[folder] < RANK[layer]:
+                    continue
+                kind = "upward" if RANK[folder] > RANK[layer] else "sideways"
+                errors.append(f"tests/{rel}: {kind} include {layer}/ -> {folder}/ ({via}): "
+                              f"move the test to tests/{folder}/ or include less")
+    return errors
+
+
 def cycles(src, skip_allowed=False):
     graph = {}
     for rel, _, _, target in includes(src):
@@ -147,6 +192,7 @@ def cycles(src, skip_allowed=False):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--src", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src"))
+    ap.add_argument("--tests", help="also check the unit tests in tests/<layer>/")
     ap.add_argument("--cycles", action="store_true")
     args = ap.parse_args()
     src = os.path.normpath(args.src)
@@ -159,6 +205,8 @@ def main():
                   f"{sum(len(c) for c in comps)} folder(s) in them")
         return 0
     errors = check(src)
+    if args.tests:
+        errors += check_tests(src, os.path.normpath(args.tests))
     for e in errors:
         print(e)
     if errors:
