@@ -185,6 +185,8 @@ int admin_issue_triage_detail(struct db *db, int64_t iid, cJSON *issue)
     cJSON *hashes = NULL, *activity = NULL;
     int rc = issue_hashes_list(db, iid, &hashes);
     if (rc == 0) rc = issue_activity_list(db, iid, &activity);
+    bool upper = false;
+    if (rc == 0) rc = issue_activity_users_upper_bound(db, iid, &upper);
     if (rc != 0) {
         cJSON_Delete(hashes);
         return rc;
@@ -192,6 +194,7 @@ int admin_issue_triage_detail(struct db *db, int64_t iid, cJSON *issue)
     activity_times(activity);
     json_set(issue, "hashes", hashes);
     json_set(issue, "activity", activity);
+    json_set(issue, "user_count_upper_bound", cJSON_CreateBool(upper));
     return 0;
 }
 

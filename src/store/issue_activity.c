@@ -18,6 +18,9 @@ static const char SQL_LIST[] =
     "SELECT id, kind, user_id, text, data, created_at FROM issue_activity WHERE issue_id = $1"
     " ORDER BY id DESC LIMIT $2";
 
+static const char SQL_SPLITS[] =
+    "SELECT data FROM issue_activity WHERE issue_id = $1 AND kind = $2";
+
 static const char SQL_ASSIGN[] =
     "UPDATE issues SET assignee_id = $3 WHERE project_id = $1 AND id = $2";
 
@@ -112,6 +115,26 @@ int issue_activity_list(struct db *db, int64_t issue_id, cJSON **out)
     }
     *out = rows;
     return 0;
+}
+
+int issue_activity_users_upper_bound(struct db *db, int64_t issue_id, bool *out)
+{
+    struct db_stmt *st = db_prepare(db, SQL_SPLITS);
+    if (!st) return -EIO;
+    db_bind_int64(st, 1, issue_id);
+    db_bind_text(st, 2, "unmerged", (size_t)-1);
+    *out = false;
+    int rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        const char *text = db_col_text(st, 0);
+        cJSON *data = text ? json_parse_text(text) : NULL;
+        const cJSON *to = data ? json_get(data, "to_issue") : NULL;
+        /* The issue made by the split has its users counted afresh. */
+        if (to && json_is_int(to) && json_i64(to) != issue_id) *out = true;
+        cJSON_Delete(data);
+    }
+    db_finish(st);
+    return rc < 0 ? rc : 0;
 }
 
 int issue_assign(struct db *db, int64_t project_id, int64_t issue_id, int64_t assignee_id,

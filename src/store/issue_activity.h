@@ -9,6 +9,7 @@
 #ifndef PERISCOPE_STORE_ISSUE_ACTIVITY_H
 #define PERISCOPE_STORE_ISSUE_ACTIVITY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "base/json.h"
 
@@ -29,6 +30,11 @@ int issue_activity_comment(struct db *db, int64_t project_id, int64_t issue_id, 
 /* The issue's activity, oldest first, at most ISSUE_ACTIVITY_MAX rows (the
  * newest). Caller owns *out. */
 int issue_activity_list(struct db *db, int64_t issue_id, cJSON **out);
+
+/* *out: whether a hash was ever split out of the issue (or of one merged
+ * into it), so that its user_count is an upper bound: an "unmerged" row
+ * naming another issue as the one split off. */
+int issue_activity_users_upper_bound(struct db *db, int64_t issue_id, bool *out);
 
 /* Assigns the project's issue to assignee_id (0: nobody) and records it;
  * -ENOENT when there is no such issue. */

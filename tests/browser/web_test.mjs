@@ -153,6 +153,17 @@ async function triage(page, pid) {
   assert.equal(await page.$eval('#assigned-me', (a) => a.getAttribute('aria-current')), 'true');
   await stateShots(page, 'issues-assigned-me');
 
+  step('triage: assign to another member of the project, by name and email');
+  const vic = (await apiJson(page, 'GET', `/api/admin/projects/${pid}/members`)).users.find((u) => u.email === cfg.viewer.email);
+  await reloadIn(page, ip, '#assign-menu');
+  await page.click('#assign-menu');
+  await page.select('#assign-to', String(vic.id));
+  await page.click('#assign-form button[type=submit]');
+  await waitText(page, '#assignee', `Vic Viewer <${cfg.viewer.email}>`);
+  assert.equal((await apiJson(page, 'GET', `/api/admin/projects/${pid}/issues/${typeErr.id}`)).assignee_id, vic.id);
+  await page.click('#assign-me');
+  await waitText(page, '#assignee', '(you)');
+
   step('triage: the users column and sort=users');
   await reloadIn(page, `/projects/${pid}/issues?status=all&sort=users`, '#issues tr.issue');
   assert.equal(await page.$eval('select[name=sort]', (el) => el.value), 'users');
@@ -227,7 +238,45 @@ async function triage(page, pid) {
   await page.waitForFunction((old) => !location.pathname.endsWith(`/${old}`) && document.querySelector('#hashes'), {}, merged.id);
   await waitText(page, '#hashes', full.hashes[1]);
   assert.equal(await count(page, '#hashes li'), 1);
-  assert.equal((await apiJson(page, 'GET', `/api/admin/projects/${pid}/issues/${merged.id}`)).hashes.length, 1);
+  const split = await apiJson(page, 'GET', `/api/admin/projects/${pid}/issues/${merged.id}`);
+  assert.equal(split.hashes.length, 1);
+
+  step('triage: after a split the old issue\'s user count shows as an upper bound');
+  assert.equal(await count(page, '#issue-users abbr'), 0);
+  const splitId = Number(await page.evaluate(() => location.pathname.split('/').pop()));
+  assert.equal(split.user_count_upper_bound, true);
+  assert.equal((await apiJson(page, 'GET', `/api/admin/projects/${pid}/issues/${splitId}`)).user_count_upper_bound, false);
+  await reloadIn(page, `/projects/${pid}/issues/${merged.id}`, '#issue-users abbr');
+  assert.equal(await page.$eval('#issue-users abbr', (a) => a.textContent), `≤ ${split.user_count}`);
+  assert.match(await page.$eval('#issue-users abbr', (a) => a.title), /split out/);
+
+  step('triage: bulk ignore until N more events, bulk resolve in a release');
+  const zeros = `/projects/${pid}/issues?status=all&query=ZeroDivisionError`;
+  // Two rows, none selected: after a bulk change, once the list is drawn again.
+  const selectAll = async () => {
+    await page.waitForFunction(() => {
+      const boxes = [...document.querySelectorAll('#issues tr.issue input[type=checkbox]')];
+      return boxes.length === 2 && boxes.every((b) => !b.checked);
+    });
+    await page.$$eval('#issues tr.issue input[type=checkbox]', (boxes) => boxes.forEach((b) => b.click()));
+  };
+  const both = async () => Promise.all([merged.id, splitId].map((i) => apiJson(page, 'GET', `/api/admin/projects/${pid}/issues/${i}`)));
+  await reloadIn(page, zeros, '#bulk-ignore-menu');
+  await selectAll();
+  await page.click('#bulk-ignore-menu');
+  await page.select('#bulk-snooze-kind', 'count');
+  await page.$eval('#bulk-snooze-form [name=snooze_n]', (el) => { el.value = '5'; });
+  await stateShots(page, 'issues-bulk-snooze');
+  await page.click('#bulk-snooze-form button[type=submit]');
+  await waitText(page, '.notice', '2 issues marked ignored');
+  for (const i of await both()) assert.deepEqual([i.status, i.ignore_until], ['ignored', {count: 5}]);
+  await selectAll();
+  await page.click('#bulk-resolve-menu');
+  await page.select('#bulk-resolve-in', 'version');
+  await page.type('#bulk-release-form [name=version]', 'api@7.0.2');
+  await page.click('#bulk-release-form button[type=submit]');
+  await waitText(page, '.notice', '2 issues marked resolved');
+  for (const i of await both()) assert.deepEqual([i.status, i.resolved_in], ['resolved', 'api@7.0.2']);
 
   step('releases page');
   await visit(page, 'releases', `/projects/${pid}/releases`, '#releases');

@@ -49,6 +49,7 @@ class TriageContract(SharedServer, AdminMixin):
         self.assertEqual(merged["count"], 4)
         self.assertEqual(sorted(merged["hashes"]), sorted([a["hash"], b["hash"], c["hash"]]))
         self.assertEqual([x["kind"] for x in merged["activity"]], ["merged"])
+        self.assertIs(merged["user_count_upper_bound"], False)
         self.assertEqual(sorted(merged["activity"][0]["data"]["issues"]), sorted([b["id"], c["id"]]))
         self.assertEqual([i["id"] for i in self.issues(pid, status="all")["data"]], [a["id"]])
         self.issue(pid, b["id"], expect=404)
@@ -76,6 +77,9 @@ class TriageContract(SharedServer, AdminMixin):
         self.assertEqual(rest["count"], 3)
         self.assertEqual(sorted(rest["hashes"]), sorted([a["hash"], c["hash"]]))
         self.assertEqual(rest["activity"][-1]["kind"], "unmerged")
+        # the old issue kept the split-out users: its count is an upper bound
+        self.assertIs(rest["user_count_upper_bound"], True)
+        self.assertIs(self.issue(pid, split["id"])["user_count_upper_bound"], False)
         sdk_send(self, dsn, [ev("beta failed", "b")])
         self.wait_total(pid, 6)
         self.assertEqual(self.issue(pid, split["id"])["count"], 3)

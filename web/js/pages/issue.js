@@ -5,64 +5,40 @@ import {get, patch, post, del, P, ApiError} from '../api.js';
 import {canEdit, session} from '../session.js';
 import {barChart} from '../chart.js';
 import {renderEvent} from '../event.js';
+import {snoozeForm, releaseForm} from '../triage.js';
 
-const SNOOZES = [['', 'Forever'], ['count', 'Until N more events'], ['users', 'Until N more users'],
-  ['rate', 'Until N events in a window'], ['until', 'Until a time']];
-
-// Ignore with a condition ("ignore until"): the fields the chosen kind needs.
-function snoozeForm(onChange) {
-  const kind = h('select', {name: 'snooze', id: 'snooze-kind'}, SNOOZES.map(([k, l]) => h('option', {value: k}, l)));
-  const n = h('input', {type: 'number', name: 'snooze_n', min: 1, value: 100, size: 6});
-  const win = h('input', {type: 'number', name: 'snooze_window', min: 1, max: 10080, value: 60, size: 5});
-  const until = h('input', {type: 'datetime-local', name: 'snooze_until'});
-  const fN = field('N', n), fWin = field('Window (minutes)', win), fUntil = field('Time', until);
-  const show = () => {
-    fN.hidden = !['count', 'users', 'rate'].includes(kind.value);
-    fWin.hidden = kind.value !== 'rate';
-    fUntil.hidden = kind.value !== 'until';
-  };
-  kind.addEventListener('change', show);
-  show();
-  return h('details', {class: 'menu'}, h('summary', {class: 'btn', id: 'ignore-menu'}, 'Ignore until…'),
-    h('form', {class: 'card pop', id: 'snooze-form', onsubmit: (ev) => {
+// Assign to one of the project's members (those the caller may list).
+function assignForm(issue, members, onChange) {
+  const others = members.filter((m) => m.id !== issue.assignee_id);
+  if (!others.length) return null;
+  const pick = h('select', {name: 'assignee', id: 'assign-to'}, others.map((m) => h('option', {value: m.id}, label(m))));
+  const menu = h('details', {class: 'menu'}, h('summary', {class: 'btn', id: 'assign-menu'}, 'Assign to…'),
+    h('form', {class: 'card pop', id: 'assign-form', onsubmit: (ev) => {
       ev.preventDefault();
-      const k = kind.value, N = Number(n.value);
-      const cond = k === 'count' ? {count: N} : k === 'users' ? {users: N} : k === 'rate' ? {rate: N, window_minutes: Number(win.value)}
-        : k === 'until' ? {until: new Date(until.value).toISOString()} : null;
-      onChange('ignored', cond ? {ignore_until: cond} : {});
-    }}, field('Ignore', kind), fN, fWin, fUntil, h('button', {type: 'submit', class: 'btn primary'}, 'Ignore')));
+      menu.open = false;
+      onChange(null, {assignee_id: Number(pick.value)});
+    }}, field('Assignee', pick), h('button', {type: 'submit', class: 'btn primary'}, 'Assign')));
+  return menu;
 }
 
-function releaseForm(issue, onChange) {
-  const which = h('select', {name: 'resolved_in', id: 'resolve-in'}, h('option', {value: 'next_release'}, 'The next release'),
-    h('option', {value: 'version'}, 'A version…'));
-  const version = h('input', {type: 'text', name: 'version', placeholder: issue.last_release || '1.2.3', size: 14});
-  const fVersion = field('Version', version);
-  const show = () => { fVersion.hidden = which.value !== 'version'; };
-  which.addEventListener('change', show);
-  show();
-  return h('details', {class: 'menu'}, h('summary', {class: 'btn', id: 'resolve-menu'}, 'Resolve in…'),
-    h('form', {class: 'card pop', id: 'release-form', onsubmit: (ev) => {
-      ev.preventDefault();
-      onChange('resolved', {resolved_in: which.value === 'version' ? version.value.trim() : 'next_release'});
-    }}, field('Resolved in', which), fVersion, h('button', {type: 'submit', class: 'btn primary'}, 'Resolve')));
-}
+const label = (u) => (u.name ? `${u.name} <${u.email}>` : u.email);
 
-function statusButtons(issue, onChange) {
+function statusButtons(issue, members, onChange) {
   if (!canEdit()) return null;
   const b = (status, label, id) => h('button', {type: 'button', class: 'btn', id, onclick: () => onChange(status)}, label);
   const me = session.user && session.user.id;
   return h('div', {class: 'actions'},
-    issue.status !== 'resolved' ? [b('resolved', 'Resolve', 'resolve'), releaseForm(issue, onChange)] : null,
+    issue.status !== 'resolved' ? [b('resolved', 'Resolve', 'resolve'), releaseForm(onChange, issue.last_release || '1.2.3')] : null,
     issue.status !== 'ignored' ? [b('ignored', 'Ignore', 'ignore'), snoozeForm(onChange)] : null,
     issue.status !== 'unresolved' ? b('unresolved', 'Reopen', 'reopen') : null,
     me && issue.assignee_id !== me ? h('button', {type: 'button', class: 'btn', id: 'assign-me', onclick: () => onChange(null, {assignee_id: me})}, 'Assign to me') : null,
+    assignForm(issue, members, onChange),
     issue.assignee_id ? h('button', {type: 'button', class: 'btn', id: 'unassign', onclick: () => onChange(null, {assignee_id: null})}, 'Unassign') : null);
 }
 
 export function who(id, names) {
   if (id === null || id === undefined) return 'the admin key';
-  if (session.user && id === session.user.id) return `${session.user.name || session.user.email} (you)`;
+  if (session.user && id === session.user.id) return `${label(session.user)} (you)`;
   return names.get(id) || `user ${id}`;
 }
 
@@ -169,9 +145,11 @@ export async function issuePage({main, params, query, navigate}) {
   const [pid, iid] = params;
   const base = `/projects/${pid}/issues/${iid}`;
   const tab = query.get('tab') || 'event';
-  const [issue, stats, events] = await Promise.all([
+  // The members (listed for project admins): the assignee picker and names.
+  const [issue, stats, events, memberList] = await Promise.all([
     get(`${P(pid)}/issues/${iid}`), get(`${P(pid)}/issues/${iid}/stats`).catch(() => null),
-    get(`${P(pid)}/issues/${iid}/events?limit=100`)]);
+    get(`${P(pid)}/issues/${iid}/events?limit=100`),
+    canEdit() ? get(`${P(pid)}/members`).catch(() => null) : null]);
   const ids = events.data.map((e) => e.event_id);
   const eventId = query.get('event') || (issue.latest_event && issue.latest_event.event_id) || ids[0];
   const at = ids.indexOf(eventId);
@@ -185,9 +163,12 @@ export async function issuePage({main, params, query, navigate}) {
 
   const msg = h('div', {'aria-live': 'polite'});
   const names = new Map();
-  if (tab === 'activity' || issue.assignee_id) {
-    const members = session.user && session.user.role === 'admin' ? await get('/api/admin/users').catch(() => null) : null;
-    for (const m of (members && (members.data || members.users)) || []) names.set(m.id, m.name || m.email);
+  const members = (memberList && memberList.users) || [];
+  if (session.user && !members.some((m) => m.id === session.user.id)) members.unshift(session.user);
+  for (const m of members) names.set(m.id, label(m));
+  if ((tab === 'activity' || (issue.assignee_id && !names.has(issue.assignee_id))) && session.user && session.user.role === 'admin') {
+    const users = await get('/api/admin/users').catch(() => null);
+    for (const m of (users && (users.data || users.users)) || []) if (!names.has(m.id)) names.set(m.id, label(m));
   }
   const setStatus = async (status, extra = {}) => {
     try {
@@ -203,7 +184,10 @@ export async function issuePage({main, params, query, navigate}) {
     h('div', {}, h('dt', {}, 'Assignee'), h('dd', {id: 'assignee'}, issue.assignee_id ? who(issue.assignee_id, names) : h('span', {class: 'muted'}, 'nobody'))),
     h('div', {}, h('dt', {}, 'Level'), h('dd', {}, h('span', {class: `badge ${issue.level}`}, issue.level))),
     h('div', {}, h('dt', {}, 'Events'), h('dd', {id: 'issue-count'}, num(issue.count))),
-    h('div', {}, h('dt', {}, 'Users'), h('dd', {id: 'issue-users'}, num(issue.user_count))),
+    h('div', {}, h('dt', {}, 'Users'), issue.user_count_upper_bound
+      ? h('dd', {id: 'issue-users', class: 'upper'}, h('abbr', {title: 'At most this many: a hash was split out of this issue and its users stayed counted here (no record says which user came with which hash).'},
+        `≤ ${num(issue.user_count)}`))
+      : h('dd', {id: 'issue-users'}, num(issue.user_count))),
     h('div', {}, h('dt', {}, 'Releases'), h('dd', {}, issue.first_release || issue.last_release ? `${issue.first_release || '—'} → ${issue.last_release || '—'}` : h('span', {class: 'muted'}, 'none'))),
     h('div', {}, h('dt', {}, 'First seen'), h('dd', {}, ago(issue.first_seen))),
     h('div', {}, h('dt', {}, 'Last seen'), h('dd', {}, ago(issue.last_seen))));
@@ -239,7 +223,7 @@ export async function issuePage({main, params, query, navigate}) {
     h('p', {class: 'crumbs'}, h('a', {href: `/projects/${pid}/issues`}, '← Issues')),
     h('header', {class: 'issue-head'}, h('h1', {id: 'issue-title'}, issue.title || '(no title)'),
       issue.culprit ? h('p', {class: 'culprit muted', id: 'issue-culprit'}, issue.culprit) : null,
-      statusButtons(issue, setStatus)),
+      statusButtons(issue, members, setStatus)),
     msg, facts, chart,
     h('details', {class: 'card', open: true}, h('summary', {}, 'Tags'), tagBreakdown(issue.tags)),
     tabs, body);

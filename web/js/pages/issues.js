@@ -1,9 +1,10 @@
 // issues — a project's issues: status tabs, search, sort, filters, 24 h
-// sparklines, bulk resolve/ignore, j/k/Enter, new issues polled, cursor pages.
+// sparklines, bulk resolve/ignore (also until a condition, in a release), j/k/Enter, new issues polled, cursor pages.
 import {h, mount, ago, num, notice} from '../dom.js';
 import {get, patch, post, qs, P} from '../api.js';
 import {canEdit, session} from '../session.js';
 import {sparkline} from '../chart.js';
+import {snoozeForm, releaseForm} from '../triage.js';
 
 const TABS = [['unresolved', 'Unresolved'], ['resolved', 'Resolved'], ['ignored', 'Ignored'], ['all', 'All']];
 const SORTS = [['last_seen', 'Last seen'], ['first_seen', 'First seen'], ['count', 'Events'], ['users', 'Users']];
@@ -54,10 +55,10 @@ export async function issuesPage({main, params, query, navigate}) {
 
   const msg = h('div', {'aria-live': 'polite'});
   const bulkCount = h('span', {class: 'muted'});
-  const bulk = (status) => async () => {
-    if (!selected.size) return;
+  const bulk = (status, extra = {}) => async () => {
+    if (!selected.size) { mount(msg, notice('Select issues first.', 'error')); return; }
     try {
-      const r = await patch(`${P(pid)}/issues?ids=${[...selected].join(',')}`, {status});
+      const r = await patch(`${P(pid)}/issues?ids=${[...selected].join(',')}`, {status, ...extra});
       mount(msg, notice(`${r.updated} issue${r.updated === 1 ? '' : 's'} marked ${status}.`));
       selected.clear();
       await refresh();
@@ -77,7 +78,9 @@ export async function issuesPage({main, params, query, navigate}) {
   const bulkBar = editable ? h('div', {class: 'bulk'},
     h('button', {type: 'button', class: 'btn small', id: 'bulk-merge', onclick: merge}, 'Merge'),
     h('button', {type: 'button', class: 'btn small', id: 'bulk-resolve', onclick: bulk('resolved')}, 'Resolve'),
+    releaseForm((status, extra) => bulk(status, extra)(), '1.2.3', 'bulk-', true),
     h('button', {type: 'button', class: 'btn small', id: 'bulk-ignore', onclick: bulk('ignored')}, 'Ignore'),
+    snoozeForm((status, extra) => bulk(status, extra)(), 'bulk-', true),
     h('button', {type: 'button', class: 'btn small', id: 'bulk-unresolve', onclick: bulk('unresolved')}, 'Reopen'), bulkCount) : null;
 
   const tbody = h('tbody');
