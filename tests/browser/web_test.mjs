@@ -647,7 +647,7 @@ async function main() {
     await page.goto(url(`/projects/${pid}/issues/${deepIssueId}`), {waitUntil: 'domcontentloaded'});
     await signIn(page, cfg.viewer, `/projects/${pid}/issues/${deepIssueId}`);
     await page.waitForSelector('#issue-title');
-    assert.equal(await count(page, '#resolve, #ignore, #reopen, #assign-me, #ignore-menu, #resolve-menu'), 0);
+    assert.equal(await count(page, '#resolve, #ignore, #reopen, #assign-me, #assign-menu, #ignore-menu, #resolve-menu'), 0);
     const refused = await apiAs(page, 'PATCH', `/api/admin/projects/${pid}/issues/${deepIssueId}`, {status: 'unresolved'});
     assert.equal(refused.status, 403, refused.body);
     await page.goto(url(`/projects/${pid}/rules`), {waitUntil: 'domcontentloaded'});
