@@ -49,8 +49,8 @@ install: deps $(BUILD_DIR)/Makefile
 	$(call quiet_build,$(BUILD_DIR),--target periscope)
 	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
 
-# The sanitizer tree is built and its unit tests run, and the fuzz tree is
-# built, while the Release tests run, at the lowest CPU priority: the
+# The sanitizer and fuzz trees are built, then the sanitizer unit tests
+# run, while the Release tests run, at the lowest CPU priority: the
 # Release tests mostly wait (on servers, Postgres, timeouts) and the
 # sanitizer work takes only the cycles they leave, so neither the tests'
 # timing nor what they check changes. That work's output goes to
@@ -67,8 +67,8 @@ test: test-deps build
 	  $(MAKE) --no-print-directory test-fuzz
 
 test-builds:
+	nice -n 19 $(MAKE) --no-print-directory asan fuzz-build
 	nice -n 19 $(MAKE) --no-print-directory test-asan
-	nice -n 19 $(MAKE) --no-print-directory fuzz-build
 
 # Tests are independent (free ports, their own data directories and
 # databases); the load tests hold the `load` lock and count for two slots
@@ -141,8 +141,10 @@ fuzz-build: deps $(FUZZ_DIR)/Makefile
 	@echo "building $(FUZZ_DIR) (log: $(FUZZ_DIR)/build.log)"
 	$(call quiet_build,$(FUZZ_DIR),--target fuzz_all)
 
+# 20 s a target in `make test` (a smoke run from the seed corpus; `make
+# fuzz` runs longer).
 test-fuzz: fuzz-build
-	FUZZ_SECONDS=30 FUZZ_JOBS=2 tests/fuzz/run.sh $(FUZZ_DIR)
+	FUZZ_SECONDS=20 FUZZ_JOBS=2 tests/fuzz/run.sh $(FUZZ_DIR)
 
 format:
 	clang-format -i $$(find src tests bench -name '*.[ch]' -type f)
