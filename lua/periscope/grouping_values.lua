@@ -28,15 +28,57 @@ end
 local JAVA_MODULE_SUBS = {
   { "(sun%.reflect%.GeneratedSerializationConstructorAccessor)%d+", "%1<auto>" },
   { "(sun%.reflect%.GeneratedConstructorAccessor)%d+", "%1<auto>" },
-  { "(%$%$[%w_][%w_]-CGLIB%$%$)%x+_%d+", "%1<auto>" },
-  { "(%$%$[%w_][%w_]-CGLIB%$%$)%x+", "%1<auto>" },
   { "(%$fn__)%d+", "%1<auto>" },
-  { "(%$%$?EnhancerBy[%w_][%w_]-%$%$?)%x+_%d+", "%1<auto>" },
-  { "(%$%$?EnhancerBy[%w_][%w_]-%$%$?)%x+", "%1<auto>" },
-  { "(%$%$?FastClassBy[%w_][%w_]-%$%$?)%x+_%d+", "%1<auto>" },
-  { "(%$%$?FastClassBy[%w_][%w_]-%$%$?)%x+", "%1<auto>" },
-  { "(%$%$?HibernateProxy%$%$?)[%w_]+", "%1<auto>" },
 }
+
+-- The hex id (and its _N suffix) after a proxy class marker: Sentry's
+--   (\$\$[\w_]+?CGLIB\$\$)[a-fA-F0-9]+(_[0-9]+)?
+--   (\$\$?EnhancerBy[\w_]+?\$\$?)[a-fA-F0-9]+(_[0-9]+)?   (and FastClassBy)
+-- -> \1<auto>, left to right without overlaps. Scanned for the marker with
+-- plain finds and anchored matches: linear, where the two-quantifier Lua
+-- patterns cost (word run) x (hex run) steps at each "$$" (a module with
+-- a long run of digits made the pattern guard stop the grouping).
+local function after_word_run(s, i)
+  while i <= #s and s:find("^[%w_]", i) do i = i + 1 end
+  return i
+end
+
+-- Where the hex id starts for the marker found at a..b, or nil.
+local function cglib_id_at(s, a, b, pos)
+  local w = a
+  while w > 1 and s:find("^[%w_]", w - 1) do w = w - 1 end
+  if w == a or w - 2 < pos or s:sub(w - 2, w - 1) ~= "$$" then return nil end
+  return b + 1
+end
+
+local function enhancer_id_at(s, a, b, pos)
+  if a - 1 < pos or s:sub(a - 1, a - 1) ~= "$" then return nil end
+  local e = after_word_run(s, b + 1)
+  if e == b + 1 or s:sub(e, e) ~= "$" then return nil end
+  return s:sub(e + 1, e + 1) == "$" and e + 2 or e + 1
+end
+
+local function replace_ids(s, marker, id_at)
+  if not s:find(marker, 1, true) then return s end
+  local out, pos, search = {}, 1, 1
+  while true do
+    local a, b = s:find(marker, search, true)
+    if not a then break end
+    local at = id_at(s, a, b, pos)
+    local hex = at and s:match("^%x+", at)
+    if hex then
+      local e = at + #hex
+      local n = s:match("^_%d+", e)
+      out[#out + 1] = s:sub(pos, at - 1) .. "<auto>"
+      pos = e + (n and #n or 0)
+      search = pos
+    else
+      search = a + 1
+    end
+  end
+  out[#out + 1] = s:sub(pos)
+  return table.concat(out)
+end
 
 -- Sentry's (\$\$_javassist)(?:_seam)?(?:_[0-9]+)? -> \1<auto>, in one pass.
 local function javassist(s)
@@ -68,6 +110,10 @@ local function module_value(f)
       m = "jdk.internal.reflect.GeneratedMethodAccessor"
     else
       for _, sub in ipairs(JAVA_MODULE_SUBS) do m = m:gsub(sub[1], sub[2]) end
+      m = replace_ids(m, "CGLIB$$", cglib_id_at)
+      m = replace_ids(m, "EnhancerBy", enhancer_id_at)
+      m = replace_ids(m, "FastClassBy", enhancer_id_at)
+      m = m:gsub("(%$%$?HibernateProxy%$%$?)[%w_]+", "%1<auto>")
       m = javassist(m)
     end
     if lambda then return nil end
