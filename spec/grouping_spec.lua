@@ -89,6 +89,20 @@ describe("default grouping", function()
       "sun.reflect.GeneratedMethodAccessor", "invoke" }, r.components)
   end)
 
+  it("java: proxy ids after CGLIB, EnhancerBy and FastClassBy markers become <auto>", function()
+    local long = "com.acme.Config" .. ("7"):rep(80) .. "x"
+    local r = g.group(ex("java", "E", "v", {
+      { module = long .. "$$EnhancerBySpringCGLIB$$1ebdddb0$$FastClassBySpringCGLIB$$6c0b35d1_12",
+        ["function"] = "a", in_app = true },
+      { module = "com.acme.B$EnhancerByGuice$ff00", ["function"] = "b", in_app = true },
+      { module = "com.acme.C$$xCGLIB$$zz", ["function"] = "c", in_app = true },
+    }))
+    assert.are.same({ "E",
+      long .. "$$EnhancerBySpringCGLIB$$<auto>$$FastClassBySpringCGLIB$$<auto>", "a",
+      "com.acme.B$EnhancerByGuice$<auto>", "b",
+      "com.acme.C$$xCGLIB$$zz", "c" }, r.components)
+  end)
+
   it("java: lambdas and lambda classes do not count", function()
     local r = g.group(ex("java", "E", "v", {
       { module = "com.acme.A", ["function"] = "lambda$run$0", in_app = true },
