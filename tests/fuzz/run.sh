@@ -69,6 +69,11 @@ for meta_path in sorted(glob.glob(os.path.join(fixtures, "*.meta.json"))):
             put("auth", name + "." + h, headers[h].encode())
     put("auth", name + ".path", meta["path"].encode())
 PY
+# Inputs that once failed a target (tests/fuzz/regressions/<target>/) seed
+# it too: every run replays them first.
+for dir in "$here"/regressions/*/; do
+  [ -d "$dir" ] && cp "$dir"* "$work/$(basename "$dir")/"
+done
 if command -v zstd >/dev/null; then
   for f in "$work"/envelope/*; do
     { printf '\004\007'; zstd -q -c "$f"; } > "$work/decompress/$(basename "$f").zstd"
