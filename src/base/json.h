@@ -128,6 +128,16 @@ int json_set(cJSON *obj, const char *key, cJSON *v);
  * not an array. */
 int json_push(cJSON *arr, cJSON *v);
 
+/* json_push of a number (exact up to ±2^53) or of a copy of s: 0 or -1. */
+static inline int json_push_int(cJSON *arr, int64_t v)
+{
+    return json_push(arr, cJSON_CreateNumber((double)v));
+}
+static inline int json_push_str(cJSON *arr, const char *s)
+{
+    return json_push(arr, cJSON_CreateString(s));
+}
+
 #define JSON_EACH_CAT_(a, b) a##b
 #define JSON_EACH_IT_(line) JSON_EACH_CAT_(json_each_it_, line)
 

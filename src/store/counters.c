@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "store/counter_buffer_internal.h"
+#include "base/json.h"
 #include "store/db.h"
 #include "store/issue_hashes.h"
 
@@ -111,38 +112,29 @@ static int row_cmp(const void *a, const void *b)
     return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
-static bool add_number(cJSON *arr, int64_t v)
-{
-    return cJSON_AddItemToArray(arr, cJSON_CreateNumber((double)v));
-}
-
-static bool add_string(cJSON *arr, const char *s)
-{
-    return cJSON_AddItemToArray(arr, cJSON_CreateString(s));
-}
-
 /* One row as a JSON array: issue id, project id, hash, then what its
  * table needs. */
 static cJSON *row_json(int which, const struct counter_row *r)
 {
     cJSON *a = cJSON_CreateArray();
     size_t pl = counter_row_prefix(r);
-    bool ok = a && add_number(a, counter_row_issue(r)) && add_number(a, counter_row_project(r)) &&
-              add_string(a, (const char *)r->key + 16);
+    bool ok = a && json_push_int(a, counter_row_issue(r)) == 0 &&
+              json_push_int(a, counter_row_project(r)) == 0 &&
+              json_push_str(a, (const char *)r->key + 16) == 0;
     if (which == 0) { /* issues: count, last seen */
-        ok = ok && add_number(a, r->count) && add_number(a, r->last);
+        ok = ok && json_push_int(a, r->count) == 0 && json_push_int(a, r->last) == 0;
     } else if (which == 1) { /* tags: key, value, count, last seen */
         const char *key = (const char *)r->key + pl;
         size_t kl = strlen(key), vl = r->len - pl - kl - 1;
         char value[r->len];
         memcpy(value, key + kl + 1, vl);
         value[vl] = '\0';
-        ok = ok && add_string(a, key) && add_string(a, value) && add_number(a, r->count) &&
-             add_number(a, r->last);
+        ok = ok && json_push_str(a, key) == 0 && json_push_str(a, value) == 0 &&
+             json_push_int(a, r->count) == 0 && json_push_int(a, r->last) == 0;
     } else { /* hours: hour, count */
         int64_t hour;
         memcpy(&hour, r->key + pl, 8);
-        ok = ok && add_number(a, hour) && add_number(a, r->count);
+        ok = ok && json_push_int(a, hour) == 0 && json_push_int(a, r->count) == 0;
     }
     if (!ok) {
         cJSON_Delete(a);

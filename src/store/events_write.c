@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/json.h"
 #include "store/db.h"
 
 /* An event's hash is looked up in issue_hashes (an issue owns one or more
@@ -219,16 +220,6 @@ static size_t new_issue_find(struct events_write_new_issue *const *sorted, size_
     return n;
 }
 
-static bool add_number(cJSON *row, int64_t v)
-{
-    return cJSON_AddItemToArray(row, cJSON_CreateNumber((double)v));
-}
-
-static bool add_string(cJSON *row, const char *s)
-{
-    return cJSON_AddItemToArray(row, cJSON_CreateString(s));
-}
-
 /* The rows of the issues (hashes: false) or of their hashes (true; only
  * the issues created) as JSON text, caller frees; NULL on ENOMEM, "" (a
  * literal) when there is no row. */
@@ -241,16 +232,17 @@ static char *rows_json(const struct events_write_new_issue *issues, size_t n, bo
         const struct event_row *ev = issues[i].ev;
         if (hashes && issues[i].id == 0) continue;
         cJSON *row = cJSON_CreateArray();
-        ok = row && cJSON_AddItemToArray(arr, row) && add_number(row, ev->project_id) &&
-             add_string(row, ev->hash);
+        ok = row && cJSON_AddItemToArray(arr, row) && json_push_int(row, ev->project_id) == 0 &&
+             json_push_str(row, ev->hash) == 0;
         if (ok && hashes)
-            ok = add_number(row, issues[i].id) && add_number(row, ev->received_at_ms);
+            ok = json_push_int(row, issues[i].id) == 0 &&
+                 json_push_int(row, ev->received_at_ms) == 0;
         else if (ok)
-            ok = add_string(row, ev->title ? ev->title : "") &&
-                 add_string(row, ev->culprit ? ev->culprit : "") &&
-                 add_string(row, ev->level ? ev->level : "error") &&
-                 add_number(row, ev->timestamp_ms) &&
-                 add_string(row, ev->message ? ev->message : "");
+            ok = json_push_str(row, ev->title ? ev->title : "") == 0 &&
+                 json_push_str(row, ev->culprit ? ev->culprit : "") == 0 &&
+                 json_push_str(row, ev->level ? ev->level : "error") == 0 &&
+                 json_push_int(row, ev->timestamp_ms) == 0 &&
+                 json_push_str(row, ev->message ? ev->message : "") == 0;
         rows++;
     }
     char *text = ok && rows == 0 ? (char *)"" : ok ? cJSON_PrintUnformatted(arr) : NULL;
